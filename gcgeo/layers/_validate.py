@@ -1,0 +1,386 @@
+"""Column mapping, type coercion, validation and safe repair of layers.
+
+Validation collects every problem of a layer in one pass and reports them
+together, by layer, row id and column; nothing is raised for bad data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .._errors import LayerError
+from ._spec import LayerSpec
+
+log = logging.getLogger(__name__)
+
+_TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "对"}
+_FALSE = {"0", "false", "f", "no", "n", "否", "无", "×", "不是"}
+
+#: Default distance beyond the study area at which a feature is reported.
+DEFAULT_OUTSIDE_TOLERANCE_M = 2000.0
+
+
+def _spec(kind_or_spec: str | LayerSpec) -> LayerSpec:
+    if isinstance(kind_or_spec, LayerSpec):
+        return kind_or_spec
+    from . import get_spec
+
+    return get_spec(kind_or_spec)
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lower().replace(" ", "_")
+
+
+def map_columns(
+    df: pd.DataFrame,
+    kind: str | LayerSpec,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    source: str = "the input",
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rename a planner's columns onto the spec of ``kind``.
+
+    ``mapping`` maps the file's column names to spec names (``{"名称": "name"}``)
+    and wins over the automatic match, which recognises each spec column's
+    name, its Chinese and English labels and its aliases (case-insensitive).
+    Returns the renamed copy and the renames made.  Unmatched columns are kept.
+    """
+    spec = _spec(kind)
+    mapping = dict(mapping or {})
+    known = {c.name for c in spec.all_columns}
+    for src, dst in mapping.items():
+        if src not in df.columns:
+            raise LayerError(
+                f"column mapping names '{src}', but {source} has no such column; "
+                f"its columns are: {', '.join(map(str, df.columns))}."
+            )
+        if dst not in known:
+            raise LayerError(
+                f"column mapping sends '{src}' to '{dst}', which is not a column of layer "
+                f"kind '{spec.kind}'; use one of: {', '.join(sorted(known))}."
+            )
+    renames: dict[str, str] = dict(mapping)
+    taken = set(mapping.values())
+    present = {c for c in df.columns if c != df.geometry.name} if isinstance(
+        df, gpd.GeoDataFrame) else set(df.columns)
+    for col in spec.all_columns:
+        if col.name in taken:
+            continue
+        if col.name in present and col.name not in renames:
+            taken.add(col.name)
+            continue
+        candidates = {_norm(col.name), _norm(col.label_en), _norm(col.label_zh)}
+        candidates |= {_norm(a) for a in col.aliases}
+        for src in df.columns:
+            if src in renames or src in known or src not in present:
+                continue
+            if _norm(src) in candidates:
+                renames[src] = col.name
+                taken.add(col.name)
+                break
+    out = df.rename(columns=renames)
+    if renames:
+        log.info("%s: columns mapped %s", source, renames)
+    return out, {k: v for k, v in renames.items() if k != v}
+
+
+def _to_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse booleans; return (values as pandas 'boolean', mask of unparsable)."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean"), pd.Series(False, index=series.index)
+    text = series.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True
+    out[text.isin(_FALSE).fillna(False).to_numpy(bool)] = False
+    bad = series.notna() & out.isna() & (text != "").fillna(False)
+    return out, bad
+
+
+def coerce_columns(
+    df: pd.DataFrame, kind: str | LayerSpec
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Cast spec columns to their dtypes.
+
+    Returns the cast copy and, per column, a boolean mask of the rows whose
+    value could not be read as that type (those become missing values; the
+    original text is kept in ``<column>_raw`` so nothing is lost).
+    """
+    spec = _spec(kind)
+    out = df.copy()
+    bad: dict[str, pd.Series] = {}
+    for col in spec.all_columns:
+        if col.name not in out.columns:
+            continue
+        s = out[col.name]
+        if col.dtype in ("int", "float"):
+            num = pd.to_numeric(s, errors="coerce")
+            mask = s.notna() & num.isna() & (s.astype("string").str.strip() != "").fillna(False)
+            if col.dtype == "int":
+                frac = num.notna() & (num != np.round(num))
+                if frac.any():
+                    mask = mask | frac
+                    num = num.where(~frac)
+                num = num.astype("Int64")
+            else:
+                num = num.astype("float64")
+            out[col.name] = num
+        elif col.dtype == "bool":
+            out[col.name], mask = _to_bool(s)
+        elif col.dtype == "date":
+            dates = pd.to_datetime(s, errors="coerce", format="mixed")
+            mask = s.notna() & dates.isna() & (s.astype("string").str.strip() != "").fillna(False)
+            out[col.name] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), None)
+        else:
+            out[col.name] = s.astype("string").where(s.notna(), None).astype(object)
+            mask = pd.Series(False, index=s.index)
+        if mask.any():
+            bad[col.name] = mask
+            out[f"{col.name}_raw"] = s.astype("string").where(mask, None).astype(object)
+    return out, bad
+
+
+@dataclass
+class Problem:
+    """One problem found by validation."""
+
+    layer: str
+    row: str | None
+    column: str | None
+    problem: str
+    severity: str = "error"  # "error" or "warning"
+    fixable: bool = False
+
+    def __str__(self) -> str:
+        where = self.layer
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column:
+            where += f" column '{self.column}'"
+        fix = " (--fix repairs this)" if self.fixable else ""
+        return f"{self.severity}: {where}: {self.problem}{fix}"
+
+
+@dataclass
+class ValidationReport:
+    """All problems of one or more layers; ``ok`` when no errors."""
+
+    problems: list[Problem] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def extend(self, other: ValidationReport) -> None:
+        self.problems.extend(other.problems)
+        self.checked.update(other.checked)
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = ["layer", "row", "column", "problem", "severity", "fixable"]
+        return pd.DataFrame([asdict(p) for p in self.problems], columns=cols)
+
+    def __str__(self) -> str:
+        head = (
+            f"{len(self.checked)} layer(s), {sum(self.checked.values())} feature(s) checked: "
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+        )
+        return "\n".join([head, *map(str, self.problems)])
+
+
+def _row_ids(gdf: pd.DataFrame) -> pd.Series:
+    if "id" in gdf.columns:
+        ids = gdf["id"].astype("string")
+        return ids.where(ids.notna(), "#" + pd.Series(gdf.index, index=gdf.index).astype(str))
+    return pd.Series([f"#{i}" for i in gdf.index], index=gdf.index)
+
+
+def validate(
+    gdf: gpd.GeoDataFrame,
+    kind: str | LayerSpec,
+    *,
+    layer: str | None = None,
+    study_area: shapely.Geometry | None = None,
+    outside_tolerance_m: float = DEFAULT_OUTSIDE_TOLERANCE_M,
+) -> ValidationReport:
+    """Check ``gdf`` against the spec of ``kind`` and report every problem.
+
+    ``study_area`` (in ``gdf``'s CRS, which must then be projected) enables
+    the check for features farther than ``outside_tolerance_m`` from it.
+    """
+    spec = _spec(kind)
+    name = layer or spec.kind
+    rep = ValidationReport(checked={name: len(gdf)})
+    add = rep.problems.append
+    ids = _row_ids(gdf)
+
+    if gdf.crs is None:
+        add(Problem(name, None, None,
+                    "layer has no CRS; declare it when adding the file (--src-crs, e.g. "
+                    "wgs84, cgcs2000, gcj02, bd09 or EPSG:4547)"))
+    for col in spec.required:
+        if col not in gdf.columns:
+            add(Problem(name, None, col,
+                        f"required column '{col}' is missing; map the file's column onto it "
+                        f"with --columns (e.g. '源列名={col}')"))
+
+    geom = gdf.geometry.array if isinstance(gdf, gpd.GeoDataFrame) else None
+    if geom is not None and len(gdf):
+        g = np.asarray(gdf.geometry.values, dtype=object)
+        missing = shapely.is_missing(g)
+        empty = ~missing & shapely.is_empty(g)
+        for i in np.flatnonzero(missing | empty):
+            add(Problem(name, ids.iloc[i], "geometry", "geometry is empty or missing"))
+        present = ~(missing | empty)
+        valid = shapely.is_valid(g)
+        for i in np.flatnonzero(present & ~valid):
+            reason = shapely.is_valid_reason(g[i])
+            add(Problem(name, ids.iloc[i], "geometry", f"invalid geometry: {reason}",
+                        fixable=True))
+        types = shapely.get_type_id(g)
+        base = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "Point",
+                5: "LineString", 6: "Polygon"}
+        for i in np.flatnonzero(present):
+            t = int(types[i])
+            b = base.get(t)
+            if b not in spec.geometry:
+                add(Problem(name, ids.iloc[i], "geometry",
+                            f"geometry is {g[i].geom_type}, layer kind "
+                            f"'{spec.kind}' takes {' or '.join(spec.geometry)}"))
+            elif t in (4, 5, 6) and not spec.multipart:
+                add(Problem(name, ids.iloc[i], "geometry",
+                            f"{g[i].geom_type} where single parts are required",
+                            fixable=True))
+        if study_area is not None and gdf.crs is not None and gdf.crs.is_projected:
+            d = shapely.distance(g, study_area)
+            far = present & (np.nan_to_num(d, nan=0.0) > outside_tolerance_m)
+            for i in np.flatnonzero(far):
+                add(Problem(name, ids.iloc[i], "geometry",
+                            f"feature lies {d[i] / 1000:.1f} km outside the study area; check its "
+                            "coordinates or the declared CRS", severity="warning"))
+
+    _, bad = coerce_columns(gdf, spec)
+    for colname, mask in bad.items():
+        col = spec.column(colname)
+        for i in np.flatnonzero(mask.to_numpy()):
+            add(Problem(name, ids.iloc[i], colname,
+                        f"value {gdf[colname].iloc[i]!r} is not a valid {col.dtype}"))
+    typed, _ = coerce_columns(gdf, spec)
+    for col in spec.all_columns:
+        if col.name not in typed.columns:
+            continue
+        s = typed[col.name]
+        if col.allowed is not None:
+            text = s.astype("string")
+            outside = s.notna() & ~text.isin(col.allowed).fillna(False)
+            for i in np.flatnonzero(outside.to_numpy()):
+                add(Problem(name, ids.iloc[i], col.name,
+                            f"value {s.iloc[i]!r} is not allowed; use one of: "
+                            f"{', '.join(col.allowed)}"))
+        if col.required:
+            for i in np.flatnonzero(s.isna().to_numpy()):
+                add(Problem(name, ids.iloc[i], col.name, "required value is missing"))
+        if col.dtype in ("int", "float") and (col.minimum is not None or col.maximum is not None):
+            v = pd.to_numeric(s, errors="coerce").astype("float64")
+            lo = -np.inf if col.minimum is None else col.minimum
+            hi = np.inf if col.maximum is None else col.maximum
+            out_of = v.notna() & ((v < lo) | (v > hi))
+            for i in np.flatnonzero(out_of.to_numpy()):
+                unit = f" {col.unit}" if col.unit else ""
+                add(Problem(name, ids.iloc[i], col.name,
+                            f"value {v.iloc[i]:g}{unit} is outside the plausible range "
+                            f"[{col.minimum if col.minimum is not None else '-∞'}, "
+                            f"{col.maximum if col.maximum is not None else '∞'}]"))
+    if "id" in gdf.columns:
+        ids_present = gdf["id"].dropna().astype(str)
+        dup = ids_present[ids_present.duplicated(keep=False)]
+        for value in sorted(set(dup)):
+            n = int((ids_present == value).sum())
+            add(Problem(name, value, "id", f"id '{value}' is used by {n} features; ids must be "
+                        "unique"))
+    return rep
+
+
+def fix(
+    gdf: gpd.GeoDataFrame,
+    kind: str | LayerSpec,
+    *,
+    layer: str | None = None,
+    to_crs=None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Repair what is safe and say what changed.
+
+    - invalid geometries are made valid (``shapely.make_valid``), keeping only
+      the parts of the layer's geometry type;
+    - multi-part geometries are exploded where the spec wants single parts
+      (each part keeps the attributes; ids get a ``-1``, ``-2``… suffix);
+    - the layer is reprojected to ``to_crs`` when given.
+
+    Empty geometries and bad values are left as they are: removing or
+    guessing them is not safe.  Returns the repaired copy and the changes.
+    """
+    spec = _spec(kind)
+    name = layer or spec.kind
+    out = gdf.copy()
+    changes: list[str] = []
+    ids = _row_ids(out)
+    g = np.asarray(out.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(g) | shapely.is_empty(g))
+    invalid = present & ~shapely.is_valid(g)
+    if invalid.any():
+        fixed = shapely.make_valid(g[invalid])
+        dims = {"Point": 0, "LineString": 1, "Polygon": 2}
+        keep_dim = max(dims[t] for t in spec.geometry)
+        repaired = []
+        for geom in fixed:
+            if geom.geom_type == "GeometryCollection":
+                parts = [p for p in geom.geoms if shapely.get_dimensions(p) == keep_dim]
+                geom = shapely.union_all(parts) if parts else geom
+            repaired.append(geom)
+        g = g.copy()
+        g[invalid] = repaired
+        out = out.set_geometry(gpd.GeoSeries(g, index=out.index, crs=out.crs))
+        changes.append(
+            f"{name}: made {int(invalid.sum())} invalid geometr"
+            f"{'y' if invalid.sum() == 1 else 'ies'} valid (rows "
+            f"{', '.join(ids[invalid].astype(str).tolist()[:10])}"
+            f"{'…' if invalid.sum() > 10 else ''})"
+        )
+    if not spec.multipart:
+        multi = shapely.get_type_id(np.asarray(out.geometry.values, dtype=object)) >= 4
+        if multi.any():
+            n_before = len(out)
+            exploded = out.explode(index_parts=True)
+            part = exploded.index.get_level_values(1)
+            orig = exploded.index.get_level_values(0)
+            was_multi = pd.Series(multi, index=out.index).reindex(orig).to_numpy()
+            if "id" in exploded.columns:
+                new_ids = exploded["id"].astype("string") + "-" + (part + 1).astype(str)
+                exploded["id"] = np.where(was_multi & exploded["id"].notna().to_numpy(),
+                                          new_ids, exploded["id"])
+            exploded.index = range(len(exploded))
+            out = exploded
+            changes.append(
+                f"{name}: split {int(multi.sum())} multi-part feature(s) into single parts "
+                f"({n_before} → {len(out)} features)"
+            )
+    if to_crs is not None and out.crs is not None and not out.crs.equals(to_crs):
+        src = out.crs.to_string()
+        out = out.to_crs(to_crs)
+        changes.append(f"{name}: reprojected from {src} to {out.crs.to_string()}")
+    return out, changes

@@ -1,0 +1,18 @@
+"""Fire and rescue lanes (消防车道/生命通道), GB 50016-2014 §7.1."""
+
+from ._spec import Column, LayerSpec
+
+SPEC = LayerSpec(
+    kind="fire_lanes",
+    label_zh="消防车道",
+    label_en="Fire lanes",
+    geometry=("LineString", "Polygon"),
+    columns=(
+        Column("width_m", "float", "设计宽度", "Design width", minimum=0, maximum=100, unit="m",
+               aliases=("宽度", "设计宽度", "车道宽度", "width")),
+        Column("clear_height_m", "float", "净空高度", "Clear height", minimum=0, maximum=100,
+               unit="m", aliases=("净空", "净高", "净空高度", "maxheight")),
+        Column("dead_end", "bool", "尽头式", "Dead end", aliases=("尽端", "尽头式")),
+        Column("kind", "str", "类型", "Kind", aliases=("类型",)),
+    ),
+)

@@ -1,0 +1,18 @@
+"""Heritage: historic buildings, monuments and old trees (古树名木)."""
+
+from ._spec import Column, LayerSpec
+
+KINDS = ("old_tree", "historic_building", "monument", "archaeological_site", "other")
+
+SPEC = LayerSpec(
+    kind="heritage",
+    label_zh="历史文化遗产",
+    label_en="Heritage",
+    geometry=("Point", "Polygon"),
+    columns=(
+        Column("kind", "str", "类型", "Kind", required=True, allowed=KINDS, aliases=("类型",)),
+        Column("grade", "str", "保护级别", "Protection grade", aliases=("级别", "保护级别")),
+        Column("protection_radius_m", "float", "保护范围半径", "Protection radius", minimum=0,
+               unit="m", aliases=("保护半径", "保护范围")),
+    ),
+)

@@ -1,0 +1,23 @@
+"""Obstructions found on inspection: parked vehicles, stalls, barriers."""
+
+from ._spec import Column, LayerSpec
+
+KINDS = ("car", "e-bike", "stall", "bollard", "barrier", "tree", "structure", "gate",
+         "overhead", "other")
+
+SPEC = LayerSpec(
+    kind="obstructions",
+    label_zh="占用障碍物",
+    label_en="Obstructions",
+    geometry=("Point", "Polygon"),
+    columns=(
+        Column("kind", "str", "类型", "Kind", required=True, allowed=KINDS,
+               aliases=("类型", "障碍物类型")),
+        Column("width_m", "float", "宽度", "Width", minimum=0, maximum=100, unit="m"),
+        Column("length_m", "float", "长度", "Length", minimum=0, maximum=100, unit="m"),
+        Column("height_m", "float", "离地净高", "Clearance above ground", minimum=0,
+               maximum=100, unit="m",
+               description="for overhead structures and gates: the free height below them"),
+        Column("observed", "date", "发现日期", "Observed on", aliases=("日期", "发现日期")),
+    ),
+)
