@@ -368,7 +368,8 @@ def fix(
             exploded = out.explode(index_parts=True)
             part = exploded.index.get_level_values(1)
             orig = exploded.index.get_level_values(0)
-            was_multi = pd.Series(multi, index=out.index).reindex(orig).to_numpy()
+            n_parts = shapely.get_num_geometries(np.asarray(out.geometry.values, dtype=object))
+            was_multi = pd.Series(n_parts > 1, index=out.index).reindex(orig).to_numpy()
             if "id" in exploded.columns:
                 new_ids = exploded["id"].astype("string") + "-" + (part + 1).astype(str)
                 exploded["id"] = np.where(was_multi & exploded["id"].notna().to_numpy(),
@@ -376,7 +377,8 @@ def fix(
             exploded.index = range(len(exploded))
             out = exploded
             changes.append(
-                f"{name}: split {int(multi.sum())} multi-part feature(s) into single parts "
+                f"{name}: split {int(multi.sum())} multi-part geometr"
+                f"{'y' if multi.sum() == 1 else 'ies'} into single parts "
                 f"({n_before} → {len(out)} features)"
             )
     if to_crs is not None and out.crs is not None and not out.crs.equals(to_crs):

@@ -1,0 +1,516 @@
+"""Read a planner's vector files in the forms they come in; export with the
+driver chosen from the file's suffix.
+
+Reading: GeoPackage (any layer), Shapefile (UTF-8 or GBK, honouring .cpg, with
+an encoding override), GeoJSON, FlatGeobuf, GeoParquet, KML, and CSV / XLSX of
+points with x/y or lon/lat columns and a declared CRS (``wgs84``,
+``cgcs2000``, ``gcj02``, ``bd09`` or an EPSG code).
+
+Export: .gpkg, .shp (field names shortened to 10 characters, the mapping
+reported, a .cpg written), .geojson (RFC 7946, EPSG:4326), .csv (lon/lat for
+points, else WKT, in EPSG:4326), .fgb, .parquet, .kml.  Every write goes to a
+temporary file first and is renamed into place, so an interrupted export
+never leaves a half-written file, and an existing file is only replaced when
+``overwrite`` is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from . import crs as _crs
+from ._errors import CRSError, FileFormatError, InputError, OutputExistsError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "EXPORT_SUFFIXES",
+    "ExportReport",
+    "atomic_path",
+    "export",
+    "read_table_points",
+    "read_vector",
+    "shapefile_field_names",
+]
+
+#: Export suffix → (GDAL driver or special writer, multi-layer?)
+EXPORT_SUFFIXES: dict[str, tuple[str, bool]] = {
+    ".gpkg": ("GPKG", True),
+    ".shp": ("ESRI Shapefile", False),
+    ".geojson": ("GeoJSON", False),
+    ".json": ("GeoJSON", False),
+    ".csv": ("csv", False),
+    ".fgb": ("FlatGeobuf", False),
+    ".parquet": ("parquet", False),
+    ".kml": ("KML", False),
+}
+_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
+_X_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "x坐标", "东坐标", "easting", "point_x")
+_Y_NAMES = ("lat", "latitude", "纬度", "y", "y坐标", "北坐标", "northing", "point_y")
+
+
+# --- reading --------------------------------------------------------------
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file; check the path (and the working directory).")
+    if path.is_dir() and path.suffix.lower() not in (".gdb",):
+        raise InputError(f"{path} is a folder; give the file inside it (e.g. the .shp or .gpkg).")
+
+
+def _guess_dbf_encoding(dbf: Path) -> str:
+    """Encoding of a Shapefile's .dbf without a .cpg: UTF-8 if it decodes, else GBK."""
+    raw = dbf.read_bytes()
+    if len(raw) < 32:
+        return "UTF-8"
+    header_len = int.from_bytes(raw[8:10], "little")
+    body = raw[header_len:]
+    try:
+        body.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        body.decode("gb18030")
+        return "GB18030"
+    except UnicodeDecodeError:
+        return "latin1"
+
+
+def _shapefile_encoding(path: Path, encoding: str | None) -> str | None:
+    if encoding:
+        return encoding
+    cpg = path.with_suffix(".cpg")
+    if not cpg.exists():
+        cpg = path.with_suffix(".CPG")
+    if cpg.exists():
+        text = cpg.read_text(errors="replace").strip()
+        if text:
+            return {"936": "GBK", "CP936": "GBK"}.get(text.upper(), text)
+    dbf = path.with_suffix(".dbf")
+    if dbf.exists():
+        enc = _guess_dbf_encoding(dbf)
+        log.info("%s has no .cpg; its text reads as %s", path.name, enc)
+        return enc
+    return None
+
+
+def _gpkg_layers(path: Path) -> list[str]:
+    return [str(n) for n, _ in pyogrio.list_layers(path)]
+
+
+def read_vector(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    src_crs: Any = None,
+    x: str | None = None,
+    y: str | None = None,
+    sheet: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read any supported vector file into a GeoDataFrame.
+
+    ``src_crs`` declares the coordinates' CRS: required for tables of
+    coordinates and for files without one; for files with a CRS it overrides
+    it (e.g. ``gcj02`` for lon/lat copied from Amap, which a file would label
+    as WGS-84).  GCJ-02 and BD-09 are converted to true WGS-84 here.
+    """
+    path = Path(path)
+    _check_exists(path)
+    suffix = path.suffix.lower()
+    if suffix in _TABLE_SUFFIXES:
+        return read_table_points(path, x=x, y=y, src_crs=src_crs, sheet=sheet, encoding=encoding)
+    try:
+        if suffix == ".parquet":
+            gdf = gpd.read_parquet(path)
+        else:
+            kwargs: dict[str, Any] = {}
+            if suffix == ".shp":
+                enc = _shapefile_encoding(path, encoding)
+                if enc:
+                    kwargs["encoding"] = enc
+            elif encoding:
+                kwargs["encoding"] = encoding
+            if layer is None and suffix in (".gpkg", ".kml", ".gdb", ".sqlite"):
+                names = _gpkg_layers(path)
+                if len(names) > 1:
+                    raise InputError(
+                        f"{path} holds {len(names)} layers ({', '.join(names)}); choose one "
+                        "with --layer NAME."
+                    )
+            elif layer is not None and suffix in (".gpkg", ".kml", ".gdb", ".sqlite"):
+                names = _gpkg_layers(path)
+                if layer not in names:
+                    raise InputError(
+                        f"{path} has no layer '{layer}'; its layers are: {', '.join(names)}."
+                    )
+            gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True, **kwargs)
+    except InputError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
+            ValueError) as exc:
+        raise FileFormatError(
+            f"{path} could not be read as a vector file ({_short(exc)}); check that it is a "
+            "complete GeoPackage, Shapefile (with its .shx and .dbf), GeoJSON, FlatGeobuf, "
+            "GeoParquet, KML, CSV or XLSX file."
+        ) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise FileFormatError(f"{path} has no geometry column; for tables of points give --x and --y.")
+    return _apply_crs(gdf, src_crs, path)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _apply_crs(gdf: gpd.GeoDataFrame, src_crs: Any, path: Path) -> gpd.GeoDataFrame:
+    if src_crs is not None:
+        if gdf.crs is not None:
+            log.info("%s: declared CRS %s replaces the file's %s", path.name, src_crs,
+                     gdf.crs.to_string())
+        return _crs.declare_crs(gdf, src_crs, source=str(path))
+    if gdf.crs is None:
+        raise CRSError(
+            f"{path} has no coordinate reference system (no .prj or CRS in the file); declare "
+            "it with --src-crs (wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4547)."
+        )
+    return gdf
+
+
+def _find_column(columns: list[str], wanted: str | None, names: tuple[str, ...], axis: str,
+                 path: Path) -> str:
+    if wanted is not None:
+        if wanted not in columns:
+            raise InputError(
+                f"{path} has no column '{wanted}' (given as --{axis}); its columns are: "
+                f"{', '.join(columns)}."
+            )
+        return wanted
+    lower = {str(c).strip().lower(): c for c in columns}
+    for n in names:
+        if n in lower:
+            return lower[n]
+    raise InputError(
+        f"{path}: no {axis} coordinate column found among {', '.join(map(str, columns))}; name "
+        f"it with --{axis} COLUMN."
+    )
+
+
+def read_table_points(
+    path: str | os.PathLike,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    src_crs: Any = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a CSV or XLSX table of points with x/y (or lon/lat) columns.
+
+    The CRS must be declared (``src_crs``): a table carries none, and lon/lat
+    copied from Amap (GCJ-02) or Baidu (BD-09) look like WGS-84 but lie
+    hundreds of metres away.  Rows with missing or non-numeric coordinates
+    are reported by row number.
+    """
+    path = Path(path)
+    _check_exists(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xls"):
+            df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0)
+        else:
+            sep = "\t" if suffix == ".tsv" else None
+            enc = encoding
+            if enc is None:
+                raw = path.read_bytes()
+                try:
+                    raw.decode("utf-8")
+                    enc = "utf-8-sig"
+                except UnicodeDecodeError:
+                    enc = "gb18030"
+            df = pd.read_csv(path, sep=sep, engine="python", encoding=enc)
+    except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
+        raise FileFormatError(f"{path} could not be read as a table ({_short(exc)}).") from None
+    columns = [str(c) for c in df.columns]
+    df.columns = columns
+    xcol = _find_column(columns, x, _X_NAMES, "x", path)
+    ycol = _find_column(columns, y, _Y_NAMES, "y", path)
+    if src_crs is None:
+        raise CRSError(
+            f"{path} is a table of coordinates ({xcol}, {ycol}) and carries no CRS; declare it "
+            "with --src-crs: wgs84 (GPS), gcj02 (Amap/Tencent), bd09 (Baidu), cgcs2000, or an "
+            "EPSG code such as EPSG:4547."
+        )
+    xs = pd.to_numeric(df[xcol], errors="coerce")
+    ys = pd.to_numeric(df[ycol], errors="coerce")
+    bad = xs.isna() | ys.isna()
+    if bad.any():
+        rows = [str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:10]]
+        raise InputError(
+            f"{path}: {int(bad.sum())} row(s) have missing or non-numeric coordinates in "
+            f"'{xcol}'/'{ycol}' (file lines {', '.join(rows)}{'…' if bad.sum() > 10 else ''}); "
+            "fix or remove them."
+        )
+    gdf = gpd.GeoDataFrame(
+        df.drop(columns=[xcol, ycol]), geometry=gpd.points_from_xy(xs, ys), crs=None
+    )
+    return _crs.declare_crs(gdf, src_crs, source=str(path))
+
+
+# --- writing --------------------------------------------------------------
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it into place on success.
+
+    Nothing is left behind on failure, and ``target`` is untouched until the
+    final rename.  Raises :class:`OutputExistsError` if ``target`` exists and
+    ``overwrite`` is false.
+    """
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target} exists; give --overwrite to replace it.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix,
+                               dir=target.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def shapefile_field_names(columns: list[str]) -> dict[str, str]:
+    """Map column names to unique Shapefile field names of at most 10 characters.
+
+    Lengths are counted in bytes of UTF-8, which is what the .dbf stores.
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for col in columns:
+        base = str(col)
+        name = base
+        while len(name.encode("utf-8")) > 10:
+            name = name[:-1]
+        candidate, k = name, 1
+        while candidate.lower() in used:
+            suffix = f"_{k}"
+            stem = name
+            while len((stem + suffix).encode("utf-8")) > 10:
+                stem = stem[:-1]
+            candidate, k = stem + suffix, k + 1
+        used.add(candidate.lower())
+        out[base] = candidate
+    return out
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote."""
+
+    files: list[Path] = field(default_factory=list)
+    renamed_fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"wrote {p}" for p in self.files]
+        for layer, m in self.renamed_fields.items():
+            pairs = ", ".join(f"{k} → {v}" for k, v in m.items())
+            lines.append(f"{layer}: Shapefile field names shortened: {pairs}")
+        return "\n".join(lines + self.notes)
+
+
+def _prepare(gdf: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
+    """Make columns writable: stringify lists/dicts, keep nullable types."""
+    out = gdf.copy()
+    for col in out.columns:
+        if isinstance(out, gpd.GeoDataFrame) and col == out.geometry.name:
+            continue
+        s = out[col]
+        if s.dtype == object:
+            sample = s.dropna()
+            if len(sample) and sample.map(lambda v: isinstance(v, (list, dict, tuple, set))).any():
+                out[col] = s.map(lambda v: None if v is None else str(v))
+    return out
+
+
+def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, layer: str,
+               report: ExportReport, *, csv_geometry: str | None) -> None:
+    is_geo = isinstance(gdf, gpd.GeoDataFrame)
+    frame = _prepare(gdf)
+    if driver == "parquet":
+        if is_geo:
+            frame.to_parquet(path)
+        else:
+            pd.DataFrame(frame).to_parquet(path)
+        return
+    if driver == "csv":
+        _write_csv(frame, path, csv_geometry=csv_geometry, report=report, layer=layer)
+        return
+    if driver in ("GeoJSON", "KML") and is_geo and frame.crs is not None:
+        frame = frame.to_crs("EPSG:4326")
+    kwargs: dict[str, Any] = {}
+    if driver == "GeoJSON":
+        kwargs["RFC7946"] = "YES"
+    if driver == "ESRI Shapefile":
+        names = shapefile_field_names([c for c in frame.columns
+                                       if not (is_geo and c == frame.geometry.name)])
+        renamed = {k: v for k, v in names.items() if k != v}
+        if renamed:
+            frame = frame.rename(columns=renamed)
+            report.renamed_fields[layer] = renamed
+        kwargs["encoding"] = "UTF-8"
+        for col in frame.columns:
+            if str(frame[col].dtype) in ("boolean", "bool"):
+                frame[col] = frame[col].astype("Int64")
+    if driver == "GPKG":
+        kwargs["layer"] = layer
+    if not is_geo:
+        if driver not in ("GPKG",):
+            raise InputError(f"table '{layer}' has no geometry; export it as .gpkg, .csv or .parquet.")
+    pyogrio.write_dataframe(frame, path, driver=driver, use_arrow=True,
+                            append=driver == "GPKG" and path.exists(), **kwargs)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
+               report: ExportReport, layer: str) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        return
+    geo = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
+    geoms = np.asarray(geo.geometry.values, dtype=object)
+    all_points = bool(len(geoms)) and bool(np.all(shapely.get_type_id(geoms) == 0))
+    mode = csv_geometry or ("lonlat" if all_points else "wkt")
+    table = pd.DataFrame(geo.drop(columns=geo.geometry.name))
+    if mode == "lonlat":
+        if not all_points:
+            raise InputError(f"layer '{layer}' is not all points; export it to CSV as WKT "
+                             "(csv_geometry='wkt').")
+        table["lon"] = shapely.get_x(geoms)
+        table["lat"] = shapely.get_y(geoms)
+    else:
+        table["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    report.notes.append(f"{path.name}: coordinates written as {mode} in EPSG:4326 (WGS-84)")
+
+
+def _shp_parts(gdf: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """A Shapefile holds one geometry type: split mixed layers by dimension."""
+    dims = shapely.get_dimensions(np.asarray(gdf.geometry.values, dtype=object))
+    kinds = {0: "point", 1: "line", 2: "polygon"}
+    present = sorted(set(int(d) for d in dims if d >= 0))
+    if len(present) <= 1:
+        return {"": gdf}
+    return {kinds[d]: gdf[dims == d] for d in present}
+
+
+def export(
+    data: gpd.GeoDataFrame | pd.DataFrame | Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    csv_geometry: str | None = None,
+) -> ExportReport:
+    """Write one frame or several named frames to ``path``; driver from the suffix.
+
+    GeoPackage holds every layer in one file; single-layer formats get one
+    file per layer named ``<stem>_<layer><suffix>`` when several are given.
+    Shapefile layers mixing points, lines and polygons are split into one
+    file per geometry type.  Returns what was written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise InputError(
+            f"cannot export to '{path.name}': unknown suffix '{suffix}'; use one of "
+            f"{', '.join(EXPORT_SUFFIXES)}."
+        )
+    driver, multi = EXPORT_SUFFIXES[suffix]
+    frames: dict[str, gpd.GeoDataFrame | pd.DataFrame]
+    if isinstance(data, pd.DataFrame):
+        frames = {path.stem: data}
+    else:
+        frames = dict(data)
+    if not frames:
+        raise InputError("nothing to export: no layers given.")
+    if csv_geometry not in (None, "wkt", "lonlat"):
+        raise InputError(f"csv_geometry must be 'wkt' or 'lonlat', not {csv_geometry!r}.")
+    report = ExportReport()
+    if multi:
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            for name, frame in frames.items():
+                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry)
+        report.files.append(path)
+        return report
+
+    targets: list[tuple[Path, str, gpd.GeoDataFrame | pd.DataFrame]] = []
+    for name, frame in frames.items():
+        base = path if len(frames) == 1 else path.with_name(f"{path.stem}_{_safe(name)}{suffix}")
+        if driver == "ESRI Shapefile" and isinstance(frame, gpd.GeoDataFrame):
+            for part, sub in _shp_parts(frame).items():
+                p = base if not part else base.with_name(f"{base.stem}_{part}{suffix}")
+                targets.append((p, name if not part else f"{name}_{part}", sub))
+        else:
+            targets.append((base, name, frame))
+    existing = [p for p, _, _ in targets if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{', '.join(map(str, existing))} exist(s); give --overwrite to replace."
+        )
+    for target, name, frame in targets:
+        if driver == "ESRI Shapefile":
+            _write_shapefile(frame, target, name, report)
+        else:
+            with atomic_path(target, overwrite=True) as tmp:
+                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry)
+        report.files.append(target)
+    return report
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", str(name))
+
+
+def _write_shapefile(frame: gpd.GeoDataFrame, target: Path, name: str,
+                     report: ExportReport) -> None:
+    """Write a Shapefile into a temporary folder, then move its files into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=target.parent))
+    try:
+        tmp = tmpdir / target.name
+        _write_one(frame, tmp, "ESRI Shapefile", name, report, csv_geometry=None)
+        cpg = tmp.with_suffix(".cpg")
+        if not cpg.exists():
+            cpg.write_text("UTF-8")
+        for ext in _SHAPEFILE_SIDECARS:
+            old = target.with_suffix(ext)
+            if old.exists() and not tmp.with_suffix(ext).exists():
+                old.unlink()
+        for f in sorted(tmpdir.iterdir(), key=lambda p: p.suffix == ".shp"):
+            os.replace(f, target.with_suffix(f.suffix))
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)

@@ -1,0 +1,472 @@
+"""The workspace: one GeoPackage per study area.
+
+It holds every inventory layer (named after its kind), the outputs of the
+analyses, and two attribute tables QGIS and ArcGIS show as plain tables:
+
+* ``gcgeo_metadata`` (key, value): study-area name, working CRS, rules
+  version, gcgeo version, created, rasters attached;
+* ``gcgeo_layers``: one row per layer — kind, features, geometry, when it was
+  added, from which file / layer / declared CRS, and which analysis made it.
+
+Every change is atomic: the workspace is copied beside itself, the copy is
+changed, and the copy is renamed over the original.  An interrupted command
+leaves the old workspace as it was.
+
+>>> import gcgeo.workspace as ws                       # doctest: +SKIP
+>>> ws.init("gaotang.gpkg", name="高唐县")               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from . import __version__
+from . import crs as _crs
+from . import layers as _layers
+from . import rules as _rules
+from ._errors import CRSError, OutputExistsError, WorkspaceError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "META_TABLE",
+    "LAYERS_TABLE",
+    "add_layer",
+    "add_raster",
+    "info",
+    "init",
+    "list_layers",
+    "read_layer",
+    "read_layers",
+    "study_area",
+    "validate",
+    "write_layers",
+]
+
+META_TABLE = "gcgeo_metadata"
+LAYERS_TABLE = "gcgeo_layers"
+_LAYER_COLUMNS = ["layer", "kind", "features", "geometry", "added", "source", "source_layer",
+                  "src_crs", "analysis"]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def _require(path: Path) -> None:
+    if not path.exists():
+        raise WorkspaceError(
+            f"workspace {path} does not exist; create it with 'gcgeo init {path} --name NAME'."
+        )
+    try:
+        names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    except Exception:  # noqa: BLE001 - any GDAL failure means "not a workspace"
+        raise WorkspaceError(f"{path} is not a readable GeoPackage; is it a gcgeo workspace?") from None
+    if META_TABLE not in names:
+        raise WorkspaceError(
+            f"{path} is a GeoPackage but not a gcgeo workspace (no {META_TABLE} table); create "
+            f"one with 'gcgeo init WS.gpkg --name NAME' and add its layers."
+        )
+
+
+@contextmanager
+def _transaction(path: Path, *, create: bool = False) -> Iterator[Path]:
+    """Work on a copy of the workspace; replace the original only on success."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        if create:
+            tmp_path.unlink()
+        else:
+            shutil.copyfile(path, tmp_path)
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        for p in (tmp_path, Path(f"{tmp_path}-journal"), Path(f"{tmp_path}-wal"),
+                  Path(f"{tmp_path}-shm")):
+            if p.exists():
+                p.unlink()
+
+
+def _write_table(path: Path, name: str, df: pd.DataFrame) -> None:
+    pyogrio.write_dataframe(df, path, layer=name, driver="GPKG", use_arrow=True)
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    df = pyogrio.read_dataframe(path, layer=META_TABLE, use_arrow=True)
+    return dict(zip(df["key"].astype(str), df["value"].astype(str)))
+
+
+def _read_layer_table(path: Path) -> pd.DataFrame:
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    if LAYERS_TABLE not in names:
+        return pd.DataFrame(columns=_LAYER_COLUMNS)
+    df = pd.DataFrame(pyogrio.read_dataframe(path, layer=LAYERS_TABLE, use_arrow=True))
+    return df.reindex(columns=_LAYER_COLUMNS)
+
+
+def _set_meta(tmp: Path, updates: Mapping[str, Any]) -> None:
+    meta = _read_meta(tmp)
+    meta.update({k: "" if v is None else str(v) for k, v in updates.items()})
+    _write_table(tmp, META_TABLE, pd.DataFrame({"key": list(meta), "value": list(meta.values())}))
+
+
+def init(
+    path: str | os.PathLike,
+    *,
+    name: str,
+    crs: Any = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Create an empty workspace for the study area ``name``.
+
+    ``crs`` fixes the working (projected, metric) CRS; without it the CRS is
+    chosen from the first layer added (see :func:`gcgeo.crs.choose_metric_crs`).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise WorkspaceError(f"a workspace is a GeoPackage: name it '{path.stem}.gpkg', not {path.name}.")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} exists; give --overwrite to start it afresh, or use it as it is.")
+    working = None
+    if crs is not None:
+        working, shift = _crs.parse_crs(crs)
+        if shift or not working.is_projected:
+            raise CRSError(f"working CRS {crs} is not projected; use a metric CRS such as EPSG:4548.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "name": name,
+        "crs": working.to_string() if working is not None else "",
+        "rules_version": _rules.RULES_VERSION,
+        "gcgeo_version": __version__,
+        "created": _now(),
+        "rasters": "{}",
+    }
+    with _transaction(path, create=True) as tmp:
+        _write_table(tmp, META_TABLE, pd.DataFrame({"key": list(meta), "value": list(meta.values())}))
+        _write_table(tmp, LAYERS_TABLE, pd.DataFrame({c: pd.Series(dtype="str") for c in _LAYER_COLUMNS}))
+        if boundary is not None:
+            _put_layers(tmp, {"study_area": boundary}, working, kind="study_area", source=None)
+    log.info("created workspace %s", path)
+    return path
+
+
+def info(path: str | os.PathLike) -> dict[str, Any]:
+    """The workspace's metadata as a dict (``crs`` as a pyproj CRS or None)."""
+    path = Path(path)
+    _require(path)
+    meta: dict[str, Any] = dict(_read_meta(path))
+    meta["crs"] = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    meta["rasters"] = json.loads(meta.get("rasters") or "{}")
+    return meta
+
+
+def list_layers(path: str | os.PathLike) -> pd.DataFrame:
+    """One row per layer: kind, features, geometry type, added, source, analysis."""
+    path = Path(path)
+    _require(path)
+    table = _read_layer_table(path)
+    present = {str(n): str(g) for n, g in pyogrio.list_layers(path)}
+    table = table[table["layer"].isin(present)].copy()
+    table["features"] = [
+        pyogrio.read_info(path, layer=n)["features"] for n in table["layer"]
+    ] if len(table) else []
+    return table.reset_index(drop=True)
+
+
+def _kind_of(path: Path, name: str) -> str | None:
+    table = _read_layer_table(path)
+    row = table[table["layer"] == name]
+    return None if row.empty else str(row["kind"].iloc[0])
+
+
+def read_layer(path: str | os.PathLike, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Read one layer (or attribute table) of the workspace, typed by its spec."""
+    path = Path(path)
+    _require(path)
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    if name not in names:
+        shown = sorted(n for n in names if not n.startswith("gcgeo_"))
+        raise WorkspaceError(
+            f"workspace {path} has no layer '{name}'; it has: {', '.join(shown) or 'no layers'}. "
+            f"Add it with 'gcgeo add {path} {name} FILE' or run the analysis that makes it."
+        )
+    df = pyogrio.read_dataframe(path, layer=name, use_arrow=True, fid_as_index=False)
+    kind = _kind_of(path, name)
+    if kind in _layers.SPECS:
+        df, _ = _layers.coerce_columns(df, kind)
+    return df
+
+
+def read_layers(path: str | os.PathLike, names: list[str] | None = None) -> dict[str, Any]:
+    """Read several layers (all but the metadata tables by default)."""
+    path = Path(path)
+    _require(path)
+    if names is None:
+        names = [n for n in list_layers(path)["layer"] if not str(n).startswith("gcgeo_")]
+    return {n: read_layer(path, n) for n in names}
+
+
+def _working_crs(path: Path) -> CRS | None:
+    value = _read_meta(path).get("crs")
+    return CRS.from_user_input(value) if value else None
+
+
+def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | None, *,
+                kind: str | Mapping[str, str], source: str | None, source_layer: str | None = None,
+                src_crs: str | None = None, analysis: str | None = None) -> None:
+    table = _read_layer_table(tmp)
+    existing = {str(n) for n, _ in pyogrio.list_layers(tmp)}
+    rows = []
+    for name, frame in frames.items():
+        if name.startswith("gcgeo_"):
+            raise WorkspaceError(f"layer names starting with 'gcgeo_' are reserved ({name}).")
+        if name in existing:
+            _delete_layer(tmp, name)
+        geom_type = ""
+        if isinstance(frame, gpd.GeoDataFrame):
+            if working is not None and frame.crs is not None and not frame.crs.equals(working):
+                frame = frame.to_crs(working)
+            types = sorted(set(frame.geom_type.dropna()))
+            geom_type = "/".join(types)
+            out = frame.reset_index(drop=True)
+        else:
+            out = pd.DataFrame(frame).reset_index(drop=True)
+        out = _writable(out)
+        pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", use_arrow=True,
+                                promote_to_multi=_needs_multi(out))
+        k = kind if isinstance(kind, str) else kind.get(name, "")
+        rows.append({"layer": name, "kind": k, "features": str(len(out)), "geometry": geom_type,
+                     "added": _now(), "source": source or "", "source_layer": source_layer or "",
+                     "src_crs": src_crs or "", "analysis": analysis or ""})
+    table = table[~table["layer"].isin(frames)]
+    table = pd.concat([table, pd.DataFrame(rows, columns=_LAYER_COLUMNS)], ignore_index=True)
+    _write_table(tmp, LAYERS_TABLE, table.astype(str))
+
+
+def _needs_multi(df: pd.DataFrame) -> bool | None:
+    if not isinstance(df, gpd.GeoDataFrame) or not len(df):
+        return None
+    types = set(df.geom_type.dropna())
+    if len(types) > 1 and all(t.replace("Multi", "") == next(iter(types)).replace("Multi", "")
+                              for t in types):
+        return True
+    return None
+
+
+def _writable(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
+    for col in out.columns:
+        if col == geom:
+            continue
+        s = out[col]
+        if s.dtype == object and len(s.dropna()):
+            if s.dropna().map(lambda v: isinstance(v, (list, tuple, dict, set))).any():
+                out[col] = s.map(lambda v: None if v is None else json.dumps(
+                    list(v) if isinstance(v, (set, tuple)) else v, ensure_ascii=False))
+        if str(s.dtype).startswith("datetime64"):
+            out[col] = s.dt.strftime("%Y-%m-%d %H:%M:%S").where(s.notna(), None)
+    return out
+
+
+def _delete_layer(path: Path, name: str) -> None:
+    """Delete a layer and its catalogue entries, index and triggers from a GeoPackage."""
+    con = sqlite3.connect(path)
+    try:
+        cur = con.cursor()
+        cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for tbl, col in (("gpkg_contents", "table_name"), ("gpkg_geometry_columns", "table_name"),
+                         ("gpkg_extensions", "table_name"), ("gpkg_ogr_contents", "table_name")):
+            try:
+                cur.execute(f"DELETE FROM {tbl} WHERE {col} = ?", (name,))
+            except sqlite3.OperationalError:
+                pass
+        rtree = cur.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE ?",
+            (f"rtree_{name}_%",)).fetchall()
+        for (t,) in rtree:
+            cur.execute(f'DROP TABLE IF EXISTS "{t}"')
+        triggers = cur.execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name = ?", (name,)
+        ).fetchall()
+        for (t,) in triggers:
+            cur.execute(f'DROP TRIGGER IF EXISTS "{t}"')
+        con.commit()
+    finally:
+        con.close()
+
+
+def add_layer(
+    path: str | os.PathLike,
+    kind: str,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    source: str | os.PathLike | None = None,
+    source_layer: str | None = None,
+    src_crs: str | None = None,
+) -> dict[str, Any]:
+    """Map, type and project ``gdf`` as layer kind ``kind`` and store it.
+
+    The layer replaces an earlier one of the same name.  Returns a summary:
+    the layer name, features, column renames, working CRS and the number of
+    validation errors/warnings (run :func:`validate` for the full report).
+    """
+    path = Path(path)
+    _require(path)
+    spec = _layers.get_spec(kind)
+    name = name or kind
+    src = str(source) if source is not None else None
+    mapped, renames = _layers.map_columns(gdf, spec, columns, source=src or "the input")
+    typed, bad = _layers.coerce_columns(mapped, spec)
+    if typed.crs is None:
+        raise CRSError(
+            f"{src or 'the layer'} has no CRS; declare it with --src-crs (wgs84, cgcs2000, gcj02, "
+            "bd09 or an EPSG code)."
+        )
+    working = _working_crs(path)
+    new_working = None
+    if working is None:
+        working = _crs.choose_metric_crs(typed)
+        new_working = working
+    with _transaction(path) as tmp:
+        if new_working is not None:
+            _set_meta(tmp, {"crs": new_working.to_string()})
+        _put_layers(tmp, {name: typed}, working, kind=kind, source=src, source_layer=source_layer,
+                    src_crs=src_crs)
+    report = _layers.validate(typed.to_crs(working), spec, layer=name)
+    log.info("added %s (%d features) to %s", name, len(typed), path)
+    return {"layer": name, "kind": kind, "features": len(typed), "renamed": renames,
+            "crs": working.to_string(), "errors": len(report.errors),
+            "warnings": len(report.warnings), "unreadable_values": {k: int(v.sum()) for k, v in bad.items()}}
+
+
+def write_layers(
+    path: str | os.PathLike,
+    frames: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    *,
+    analysis: str | None = None,
+    kind: str | Mapping[str, str] = "result",
+    source: str | None = None,
+) -> list[str]:
+    """Write several layers in one atomic step (e.g. an analysis's outputs)."""
+    path = Path(path)
+    _require(path)
+    working = _working_crs(path)
+    with _transaction(path) as tmp:
+        _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis)
+        if analysis:
+            _set_meta(tmp, {f"analysis:{analysis}": _now()})
+    return list(frames)
+
+
+def add_raster(path: str | os.PathLike, raster: str | os.PathLike, *, name: str = "raster",
+               bands: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Record a raster's absolute path (and band roles) in the workspace metadata.
+
+    The raster stays where it is; analyses read it from there.
+    """
+    import rasterio
+
+    path = Path(path)
+    _require(path)
+    raster = Path(raster).resolve()
+    if not raster.exists():
+        raise WorkspaceError(f"raster {raster} does not exist; check the path.")
+    try:
+        with rasterio.open(raster) as src:
+            desc = {"path": str(raster), "count": src.count,
+                    "crs": src.crs.to_string() if src.crs else "",
+                    "res": list(src.res), "bounds": list(src.bounds)}
+    except rasterio.errors.RasterioIOError as exc:
+        raise WorkspaceError(f"{raster} is not a raster gcgeo can read ({exc}).") from None
+    if not desc["crs"]:
+        raise CRSError(f"raster {raster} has no CRS; assign one (e.g. gdal_edit.py -a_srs) first.")
+    for role, band in (bands or {}).items():
+        if not 1 <= int(band) <= desc["count"]:
+            raise WorkspaceError(f"raster {raster} has {desc['count']} band(s); {role} band {band} does not exist.")
+    desc["bands"] = dict(bands or {})
+    rasters = info(path)["rasters"]
+    rasters[name] = desc
+    with _transaction(path) as tmp:
+        _set_meta(tmp, {"rasters": json.dumps(rasters, ensure_ascii=False)})
+    return desc
+
+
+def study_area(path: str | os.PathLike) -> shapely.Geometry | None:
+    """The study area: the ``study_area`` layer, else the union of communities."""
+    path = Path(path)
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    for layer in ("study_area", "communities"):
+        if layer in names:
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+            if len(gdf):
+                return shapely.union_all(np.asarray(shapely.make_valid(gdf.geometry.values)))
+    return None
+
+
+def validate(
+    path: str | os.PathLike,
+    *,
+    fix: bool = False,
+    layers: list[str] | None = None,
+    outside_tolerance_m: float | None = None,
+) -> tuple[_layers.ValidationReport, list[str]]:
+    """Validate every inventory layer; with ``fix`` repair what is safe and store it.
+
+    Returns the report (after repairs when ``fix``) and the changes made.
+    """
+    path = Path(path)
+    _require(path)
+    table = list_layers(path)
+    inventory = table[table["kind"].isin(_layers.KINDS)]
+    if layers:
+        unknown = set(layers) - set(inventory["layer"])
+        if unknown:
+            raise WorkspaceError(f"workspace {path} has no inventory layer(s) {', '.join(sorted(unknown))}.")
+        inventory = inventory[inventory["layer"].isin(layers)]
+    area = study_area(path)
+    working = _working_crs(path)
+    kwargs = {} if outside_tolerance_m is None else {"outside_tolerance_m": outside_tolerance_m}
+    report = _layers.ValidationReport()
+    changes: list[str] = []
+    fixed: dict[str, gpd.GeoDataFrame] = {}
+    kinds: dict[str, str] = {}
+    for layer, kind in zip(inventory["layer"], inventory["kind"]):
+        gdf = read_layer(path, layer)
+        if fix:
+            gdf, ch = _layers.fix(gdf, kind, layer=layer, to_crs=working)
+            if ch:
+                changes.extend(ch)
+                fixed[layer] = gdf
+                kinds[layer] = kind
+        report.extend(_layers.validate(gdf, kind, layer=layer,
+                                       study_area=area if kind != "communities" else None, **kwargs))
+    if fixed:
+        sources = dict(zip(table["layer"], table["source"]))
+        with _transaction(path) as tmp:
+            for layer, gdf in fixed.items():
+                _put_layers(tmp, {layer: gdf}, working, kind=kinds[layer],
+                            source=f"{sources.get(layer) or ''} (repaired by validate --fix)")
+    return report, changes
