@@ -374,7 +374,16 @@ def write_layers(
     path = Path(path)
     _require(path)
     working = _working_crs(path)
+    new_working = None
+    if working is None:
+        geo = [f for f in frames.values() if isinstance(f, gpd.GeoDataFrame) and len(f)
+               and f.crs is not None]
+        if geo:
+            both = pd.concat([f.geometry.to_crs(geo[0].crs) for f in geo])
+            working = new_working = _crs.choose_metric_crs(gpd.GeoDataFrame(geometry=both))
     with _transaction(path) as tmp:
+        if new_working is not None:
+            _set_meta(tmp, {"crs": new_working.to_string()})
         _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis)
         if analysis:
             _set_meta(tmp, {f"analysis:{analysis}": _now()})
