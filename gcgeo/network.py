@@ -1,0 +1,757 @@
+"""The walking network: a networkx graph of streets, snapping, fast shortest paths.
+
+The graph is a :class:`networkx.MultiGraph` in a projected metric CRS whose
+nodes carry ``x`` and ``y`` and whose edges carry ``length`` (metres) and
+``geometry`` (a LineString from node ``u`` to node ``v``), the convention of
+OSMnx, so an OSMnx graph or GraphML file can be used as it is
+(:func:`graph_from_osmnx`).
+
+Points (homes, facilities) are snapped to the nearest point on the nearest
+edge, not to the nearest node; the straight connector from the point to the
+street counts in the distance.  Points farther than a tolerance from every
+street are reported as off the network instead of being snapped across a
+river.
+
+The shortest-path work runs in compiled code
+(:func:`scipy.sparse.csgraph.dijkstra` with many sources, ``min_only`` and a
+``limit``) over arrays extracted once from the graph (:func:`compile_network`).
+Snapped targets become virtual nodes that split their edge, so partial edge
+lengths are exact; snapped origins are read off the two ends of the piece of
+edge they lie on, which is exact as well.
+
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString, Point
+>>> streets = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (100, 0)]),
+...                                       LineString([(100, 0), (100, 50)])], crs=3857)
+>>> G = build_graph(streets)
+>>> homes = gpd.GeoSeries([Point(10, 5)], crs=3857)
+>>> shops = {"supermarket": gpd.GeoSeries([Point(103, 40)], crs=3857)}
+>>> point_distances(G, homes, shops, cutoff=1000).round(1)
+   supermarket
+0        138.0
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from ._errors import CRSError, InputError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Network",
+    "build_graph",
+    "compile_network",
+    "graph_from_osmnx",
+    "node_distances",
+    "point_distances",
+    "snap_points",
+]
+
+#: Coordinates are rounded to this many decimals (0.1 mm) when street lines
+#: are joined at shared end points.
+_JOIN_DECIMALS = 4
+#: Positions along an edge closer than this (metres) are the same position.
+_POS_EPS = 1e-6
+
+
+# --------------------------------------------------------------------------
+# building the graph
+
+
+def _projected_crs(crs: Any, what: str) -> CRS:
+    if crs is None:
+        raise CRSError(
+            f"{what} has no CRS; declare it (e.g. gdf.set_crs(...)) and reproject to a "
+            "metric CRS (gcgeo.crs.to_metric) before building the walking graph."
+        )
+    crs = CRS.from_user_input(crs)
+    if not crs.is_projected:
+        raise CRSError(
+            f"{what} is in the geographic CRS {crs.name!r}; lengths would be in degrees. "
+            "Reproject it to a metric CRS first (gcgeo.crs.to_metric)."
+        )
+    return crs
+
+
+def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
+    """Build the undirected walking graph from a streets layer.
+
+    ``streets`` holds LineStrings (MultiLineStrings are split into their
+    parts) in a projected metric CRS; ``crs`` declares it when the frame has
+    none.  Rows with ``walkable`` false are left out.  When the layer carries
+    node ids ``u`` and ``v`` (as OSM imports do) they are used, otherwise lines
+    are joined where their end points coincide (to 0.1 mm).  Lines are not
+    split where they cross without sharing an end point (bridges stay
+    bridges).
+
+    Nodes carry ``x`` and ``y``; edges carry ``length`` (metres, the line's
+    length), ``geometry`` (oriented from ``u`` to ``v``) and ``street`` (the
+    streets row label).  The graph attribute ``crs`` holds the CRS.
+    """
+    if not isinstance(streets, gpd.GeoDataFrame):
+        raise InputError("streets must be a GeoDataFrame of LineStrings (layer 'streets').")
+    crs = _projected_crs(streets.crs if streets.crs is not None else crs, "layer 'streets'")
+    df = streets
+    if "walkable" in df.columns:
+        keep = df["walkable"].astype("boolean").fillna(True).to_numpy(bool)
+        if not keep.all():
+            log.info("streets: %d row(s) with walkable = false left out", int((~keep).sum()))
+        df = df[keep]
+    geoms = df.geometry
+    bad = geoms.isna() | geoms.is_empty
+    types = geoms.geom_type
+    notline = ~bad & ~types.isin(["LineString", "MultiLineString"])
+    if notline.any():
+        rows = ", ".join(map(str, df.index[notline.to_numpy()][:5]))
+        raise InputError(
+            f"layer 'streets' has {int(notline.sum())} row(s) that are not lines "
+            f"(rows {rows}); keep only LineStrings (gcgeo validate --fix can explode "
+            "multi-part lines)."
+        )
+    df = df[~bad.to_numpy()]
+    has_uv = {"u", "v"} <= set(df.columns) and not df[["u", "v"]].isna().any().any()
+    if has_uv and (df.geometry.geom_type == "MultiLineString").any():
+        has_uv = False
+        log.info("streets: multi-part lines present, node ids u/v ignored; joining end points")
+    parts = df.geometry.explode(index_parts=False) if not has_uv else df.geometry
+    labels = parts.index.to_numpy()
+    arr = parts.to_numpy()
+    G = nx.MultiGraph(crs=crs)
+    if len(arr) == 0:
+        log.warning("streets: no lines; the walking graph is empty")
+        return G
+    n_coords = shapely.get_num_coordinates(arr)
+    coords = shapely.get_coordinates(arr)
+    first = np.concatenate([[0], np.cumsum(n_coords)[:-1]])
+    last = first + n_coords - 1
+    start = coords[first]
+    end = coords[last]
+    lengths = shapely.length(arr)
+    if has_uv:
+        u_ids = df["u"].to_numpy()
+        v_ids = df["v"].to_numpy()
+        pts = np.concatenate([start, end])
+        ids = np.concatenate([u_ids, v_ids])
+        nodes = pd.DataFrame({"id": ids, "x": pts[:, 0], "y": pts[:, 1]}).drop_duplicates("id")
+    else:
+        pts = np.round(np.concatenate([start, end]), _JOIN_DECIMALS)
+        keys, inverse = np.unique(pts, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        u_ids = inverse[: len(arr)]
+        v_ids = inverse[len(arr):]
+        nodes = pd.DataFrame({"id": np.arange(len(keys)), "x": keys[:, 0], "y": keys[:, 1]})
+    G.add_nodes_from(
+        (i, {"x": float(x), "y": float(y)})
+        for i, x, y in zip(nodes["id"].tolist(), nodes["x"].tolist(), nodes["y"].tolist())
+    )
+    G.add_edges_from(
+        (u, v, {"length": float(w), "geometry": g, "street": lab})
+        for u, v, w, g, lab in zip(u_ids.tolist(), v_ids.tolist(), lengths.tolist(), arr, labels)
+    )
+    log.info("walking graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+    return G
+
+
+def graph_from_osmnx(
+    G_or_path: nx.Graph | str | Path, *, crs: Any = None
+) -> nx.MultiGraph:
+    """An undirected walking graph from an OSMnx graph or a GraphML file.
+
+    Edge ``length`` (metres) is kept.  A graph in a geographic CRS is
+    projected to ``crs`` (default: :func:`gcgeo.crs.choose_metric_crs` for
+    its extent); edges without geometry get the straight line between their
+    nodes.  The input graph is not modified.
+    """
+    if isinstance(G_or_path, (str, Path)):
+        path = Path(G_or_path)
+        if not path.exists():
+            raise InputError(f"GraphML file {path} does not exist; check the path.")
+        try:
+            src = nx.read_graphml(path, node_type=str)
+        except Exception as exc:  # noqa: BLE001 - any parse error means a bad file
+            raise InputError(f"{path} cannot be read as GraphML ({exc}).") from None
+        src = _graphml_types(src)
+    elif isinstance(G_or_path, nx.Graph):
+        src = G_or_path
+    else:
+        raise InputError("pass a networkx graph (e.g. from OSMnx) or the path of a GraphML file.")
+    src_crs = src.graph.get("crs")
+    if src_crs is None:
+        raise CRSError(
+            "the graph has no 'crs' graph attribute; set G.graph['crs'] (OSMnx graphs "
+            "carry it, e.g. 'epsg:4326')."
+        )
+    src_crs = CRS.from_user_input(src_crs)
+    nodes = list(src.nodes)
+    try:
+        xs = np.array([float(src.nodes[n]["x"]) for n in nodes])
+        ys = np.array([float(src.nodes[n]["y"]) for n in nodes])
+    except KeyError:
+        raise InputError("every graph node needs 'x' and 'y' attributes (OSMnx convention).") from None
+    target = src_crs
+    transform = None
+    if not src_crs.is_projected:
+        if crs is None:
+            from .crs import choose_metric_crs
+
+            probe = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=src_crs)
+            crs = choose_metric_crs(probe)
+        target = _projected_crs(crs, "the target CRS")
+        from pyproj import Transformer
+
+        transform = Transformer.from_crs(src_crs, target, always_xy=True)
+        xs, ys = transform.transform(xs, ys)
+    elif crs is not None and CRS.from_user_input(crs) != src_crs:
+        raise CRSError(
+            f"the graph is already projected ({src_crs.name}); project it to {crs} with "
+            "osmnx.project_graph, or leave crs unset."
+        )
+    pos = dict(zip(nodes, zip(xs.tolist(), ys.tolist())))
+    G = nx.MultiGraph(crs=target)
+    G.add_nodes_from((n, {"x": pos[n][0], "y": pos[n][1]}) for n in nodes)
+    edges = []
+    for u, v, data in src.edges(data=True):
+        if "length" not in data:
+            raise InputError(f"edge ({u}, {v}) has no 'length'; OSMnx graphs carry it in metres.")
+        geom = data.get("geometry")
+        if isinstance(geom, str):
+            geom = shapely.from_wkt(geom)
+        if geom is None:
+            geom = shapely.LineString([pos[u], pos[v]])
+        elif transform is not None:
+            geom = shapely.transform(geom, lambda c: np.column_stack(
+                transform.transform(c[:, 0], c[:, 1])))
+        # orient geometry from u to v
+        c0 = shapely.get_coordinates(geom)[0]
+        if math.dist(c0, pos[u]) > math.dist(c0, pos[v]) + 1e-9:
+            geom = shapely.reverse(geom)
+        edges.append((u, v, {"length": float(data["length"]), "geometry": geom}))
+    G.add_edges_from(edges)
+    return G
+
+
+def _graphml_types(G: nx.Graph) -> nx.Graph:
+    """Cast the string attributes of a GraphML file written by OSMnx."""
+    H = G.copy()
+    H.graph = dict(G.graph)
+    for _, d in H.nodes(data=True):
+        for k in ("x", "y"):
+            if k in d:
+                d[k] = float(d[k])
+    for _, _, d in H.edges(data=True):
+        if "length" in d:
+            d["length"] = float(d["length"])
+    return H
+
+
+# --------------------------------------------------------------------------
+# compiled arrays
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A walking graph as arrays, extracted once for the compiled code.
+
+    ``nodes`` holds the graph's node ids (position = array index); per edge
+    ``u``/``v`` (node positions), ``weight``, ``geometry`` (oriented u → v)
+    and ``geom_length``.  ``directed`` is the input graph's direction.
+    """
+
+    nodes: pd.Index
+    x: np.ndarray
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    weight: np.ndarray
+    geometry: np.ndarray
+    geom_length: np.ndarray
+    crs: CRS | None
+    directed: bool = False
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.u)
+
+    def csr(self, *, undirected: bool | None = None) -> sparse.csr_matrix:
+        """Adjacency matrix (minimum weight over parallel edges)."""
+        und = (not self.directed) if undirected is None else undirected
+        key = f"csr_{und}"
+        if key not in self._cache:
+            self._cache[key] = _csr(self.u, self.v, self.weight, self.n_nodes, und)
+        return self._cache[key]
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        if "tree" not in self._cache:
+            self._cache["tree"] = shapely.STRtree(self.geometry)
+        return self._cache["tree"]
+
+
+def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int, undirected: bool) -> sparse.csr_matrix:
+    if undirected:
+        u, v, w = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w])
+    keep = u != v
+    u, v, w = u[keep], v[keep], w[keep]
+    if len(u):
+        order = np.lexsort((w, v, u))
+        u, v, w = u[order], v[order], w[order]
+        first = np.ones(len(u), bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        u, v, w = u[first], v[first], w[first]
+    # built directly in CSR form: rows sorted, no duplicates, explicit zeros kept
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, u + 1, 1) if len(u) else None
+    indptr = np.cumsum(indptr)
+    idx_dtype = np.int32 if n < 2**31 - 1 and len(u) < 2**31 - 1 else np.int64
+    return sparse.csr_matrix(
+        (w.astype(np.float64), v.astype(idx_dtype), indptr.astype(idx_dtype)), shape=(n, n)
+    )
+
+
+def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network:
+    """Extract the arrays of ``G`` once; pass the result anywhere a graph is taken.
+
+    Edges need a non-negative numeric ``weight`` attribute.  Edges without a
+    ``geometry`` get the straight line between their nodes' ``x``/``y`` (when
+    the nodes have coordinates).
+    """
+    if isinstance(G, Network):
+        return G
+    if not isinstance(G, nx.Graph):
+        raise InputError("expected a networkx graph (e.g. from gcgeo.network.build_graph).")
+    nodes = pd.Index(list(G.nodes), tupleize_cols=False)
+    if not nodes.is_unique:  # pragma: no cover - networkx guarantees it
+        raise InputError("graph node ids are not unique.")
+    has_xy = all("x" in d and "y" in d for _, d in G.nodes(data=True)) and len(nodes) > 0
+    x = np.array([d.get("x", np.nan) for _, d in G.nodes(data=True)], dtype=float)
+    y = np.array([d.get("y", np.nan) for _, d in G.nodes(data=True)], dtype=float)
+    us, vs, ws, gs = [], [], [], []
+    missing = 0
+    for a, b, d in G.edges(data=True):
+        us.append(a)
+        vs.append(b)
+        w = d.get(weight)
+        if w is None:
+            missing += 1
+            w = np.nan
+        ws.append(w)
+        gs.append(d.get("geometry"))
+    if missing:
+        raise InputError(
+            f"{missing} edge(s) of the graph have no '{weight}' attribute; give every edge "
+            f"a length in metres (build_graph does) or choose another weight."
+        )
+    u = nodes.get_indexer(us) if us else np.zeros(0, dtype=np.intp)
+    v = nodes.get_indexer(vs) if vs else np.zeros(0, dtype=np.intp)
+    w = np.asarray(ws, dtype=float)
+    if len(w) and (not np.isfinite(w).all() or (w < 0).any()):
+        raise InputError(f"edge '{weight}' values must be finite and non-negative.")
+    geom = np.array(gs, dtype=object) if gs else np.zeros(0, dtype=object)
+    if len(geom):
+        none = np.array([g is None for g in gs])
+        if none.any() and has_xy:
+            lines = shapely.linestrings(
+                np.stack([np.column_stack([x[u[none]], y[u[none]]]),
+                          np.column_stack([x[v[none]], y[v[none]]])], axis=1)
+            )
+            geom[none] = lines
+    glen = shapely.length(geom) if len(geom) and has_xy else np.full(len(w), np.nan)
+    if len(geom) and has_xy:
+        # networkx reports an undirected edge from either end: orient u -> v
+        # along the geometry so that offsets are measured from u.
+        first = shapely.get_coordinates(shapely.get_point(geom, 0))
+        du = np.hypot(first[:, 0] - x[u], first[:, 1] - y[u])
+        dv = np.hypot(first[:, 0] - x[v], first[:, 1] - y[v])
+        flip = dv < du
+        if flip.any():
+            if G.is_directed():
+                geom = geom.copy()
+                geom[flip] = shapely.reverse(geom[flip])
+            else:
+                u, v = np.where(flip, v, u), np.where(flip, u, v)
+    crs = G.graph.get("crs")
+    return Network(
+        nodes=nodes, x=x, y=y, u=u.astype(np.int64), v=v.astype(np.int64), weight=w,
+        geometry=geom, geom_length=np.asarray(glen, dtype=float),
+        crs=CRS.from_user_input(crs) if crs is not None else None,
+        directed=G.is_directed(),
+    )
+
+
+# --------------------------------------------------------------------------
+# node distances
+
+
+def node_distances(
+    G: nx.Graph | Network,
+    sources: Iterable[Hashable],
+    *,
+    cutoff: float,
+    weight: str = "length",
+) -> pd.Series:
+    """Distance from the nearest of ``sources`` to every node (NaN beyond ``cutoff``).
+
+    Indexed by the graph's nodes; equals
+    :func:`networkx.multi_source_dijkstra_path_length` with the same cutoff.
+    """
+    net = compile_network(G, weight=weight)
+    src = list(sources)
+    idx = net.nodes.get_indexer(src) if src else np.zeros(0, dtype=np.intp)
+    if (idx < 0).any():
+        bad = [s for s, i in zip(src, idx) if i < 0][:5]
+        raise InputError(f"source node(s) {bad} are not in the graph.")
+    d = _multi_source(net.csr(), np.unique(idx), cutoff)
+    return pd.Series(d[: net.n_nodes], index=net.nodes, dtype=float)
+
+
+def _multi_source(csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float) -> np.ndarray:
+    """Min distance from any source, NaN beyond cutoff (compiled Dijkstra)."""
+    n = csr.shape[0]
+    if len(sources) == 0 or n == 0:
+        return np.full(n, np.nan)
+    limit = float(cutoff) if np.isfinite(cutoff) else np.inf
+    d = dijkstra(csr, directed=True, indices=sources, min_only=True, limit=limit)
+    d[~np.isfinite(d) | (d > cutoff)] = np.nan
+    return d
+
+
+# --------------------------------------------------------------------------
+# snapping
+
+
+def _check_points(net: Network, points: gpd.GeoSeries, what: str) -> gpd.GeoSeries:
+    if isinstance(points, gpd.GeoDataFrame):
+        points = points.geometry
+    if not isinstance(points, gpd.GeoSeries):
+        raise InputError(f"{what} must be a GeoSeries of points.")
+    if points.crs is not None:
+        pcrs = CRS.from_user_input(points.crs)
+        if not pcrs.is_projected:
+            raise CRSError(f"{what} are in a geographic CRS; reproject them to the graph's CRS.")
+        if net.crs is not None and pcrs != net.crs:
+            raise CRSError(
+                f"{what} are in {pcrs.name!r} but the walking graph is in {net.crs.name!r}; "
+                "reproject them (points.to_crs(G.graph['crs']))."
+            )
+    elif net.crs is not None and not net.crs.is_projected:
+        raise CRSError("the walking graph is in a geographic CRS; use graph_from_osmnx to project it.")
+    if net.crs is not None and not net.crs.is_projected:
+        raise CRSError("the walking graph is in a geographic CRS; use graph_from_osmnx to project it.")
+    types = points.geom_type
+    notpt = points.notna() & ~points.is_empty & (types != "Point")
+    if notpt.any():
+        raise InputError(
+            f"{what} must be points; row(s) {list(points.index[notpt.to_numpy()][:5])} are "
+            "not (use representative points of polygons)."
+        )
+    return points
+
+
+def snap_points(
+    G: nx.Graph | Network,
+    points: gpd.GeoSeries,
+    *,
+    tolerance: float | None = None,
+    weight: str = "length",
+) -> pd.DataFrame:
+    """Snap points to the nearest point on the nearest edge.
+
+    Returns a frame indexed like ``points`` with ``edge`` (position of the
+    edge in the compiled network, -1 when off-network), ``u``/``v`` (the
+    edge's node ids), ``offset`` (distance along the edge from ``u`` in the
+    edge's ``weight`` units: the geometric position scaled to the edge's
+    weight), ``connector_m`` (straight distance from the point to the street),
+    ``snap_x``/``snap_y`` and ``off_network`` (true when no edge lies within
+    ``tolerance`` metres, or the point is empty).
+    """
+    net = compile_network(G, weight=weight)
+    pts = _check_points(net, points, "points")
+    n = len(pts)
+    arr = pts.to_numpy()
+    valid = ~(pd.isna(arr) | shapely.is_empty(arr)) if n else np.zeros(0, bool)
+    edge = np.full(n, -1, dtype=np.int64)
+    conn = np.full(n, np.nan)
+    if net.n_edges and valid.any() and not np.isnan(net.geom_length).all():
+        vi = np.flatnonzero(valid)
+        kw = {} if tolerance is None else {"max_distance": float(tolerance)}
+        (qi, ei), dist = net.tree.query_nearest(
+            arr[vi], return_distance=True, all_matches=False, **kw
+        )
+        edge[vi[qi]] = ei
+        conn[vi[qi]] = dist
+    on = edge >= 0
+    offset = np.full(n, np.nan)
+    sx = np.full(n, np.nan)
+    sy = np.full(n, np.nan)
+    if on.any():
+        e = edge[on]
+        g = net.geometry[e]
+        along = shapely.line_locate_point(g, arr[on])
+        snapped = shapely.line_interpolate_point(g, along)
+        xy = shapely.get_coordinates(snapped)
+        sx[on], sy[on] = xy[:, 0], xy[:, 1]
+        glen = net.geom_length[e]
+        frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
+        offset[on] = np.clip(frac, 0.0, 1.0) * net.weight[e]
+    ids = net.nodes.to_numpy()
+    u_id = np.full(n, None, dtype=object)
+    v_id = np.full(n, None, dtype=object)
+    if on.any():
+        u_id[on] = ids[net.u[edge[on]]]
+        v_id[on] = ids[net.v[edge[on]]]
+    out = pd.DataFrame(
+        {
+            "edge": edge,
+            "u": u_id,
+            "v": v_id,
+            "offset": offset,
+            "connector_m": conn,
+            "snap_x": sx,
+            "snap_y": sy,
+            "off_network": ~on,
+        },
+        index=pts.index,
+    )
+    n_off = int((~on).sum())
+    if n_off:
+        log.info("%d of %d point(s) are off the walking network (tolerance %s m)", n_off, n, tolerance)
+    return out
+
+
+# --------------------------------------------------------------------------
+# the network augmented with snapped targets
+
+
+@dataclass(frozen=True, eq=False)
+class _Augmented:
+    """``net`` with targets inserted: split edges, virtual nodes, leaves.
+
+    ``csr`` spans the base nodes, then one node per distinct interior
+    position on a split edge, then one leaf per target with a connector.
+    ``target_node[i]`` is the node a search for target ``i`` starts from
+    (-1 when off-network).  ``chain_*`` describe, for every split edge, the
+    sorted positions along it and the node at each (edge ends included).
+    """
+
+    net: Network
+    csr: sparse.csr_matrix
+    n_nodes: int
+    target_node: np.ndarray
+    split: np.ndarray  # bool per base edge
+    chain_start: np.ndarray  # per base edge, index into chain arrays (or -1)
+    chain_count: np.ndarray
+    chain_pos: np.ndarray
+    chain_node: np.ndarray
+    piece_edge: np.ndarray  # per augmented street piece: base edge
+    piece_from: np.ndarray  # position along base edge
+    piece_to: np.ndarray
+    piece_u: np.ndarray  # augmented node at piece_from
+    piece_v: np.ndarray
+
+
+def _augment(net: Network, snaps: pd.DataFrame) -> _Augmented:
+    n = net.n_nodes
+    on = snaps["edge"].to_numpy() >= 0
+    t_edge = snaps["edge"].to_numpy()
+    t_off = snaps["offset"].to_numpy()
+    t_conn = snaps["connector_m"].to_numpy()
+    target_node = np.full(len(snaps), -1, dtype=np.int64)
+    e_on = t_edge[on]
+    p_on = t_off[on]
+    w_on = net.weight[e_on] if len(e_on) else np.zeros(0)
+    at_u = p_on <= _POS_EPS
+    at_v = ~at_u & (p_on >= w_on - _POS_EPS)
+    inner = ~at_u & ~at_v
+    snap_node = np.empty(len(e_on), dtype=np.int64)
+    snap_node[at_u] = net.u[e_on[at_u]]
+    snap_node[at_v] = net.v[e_on[at_v]]
+    # distinct interior positions per edge become virtual nodes
+    ie, ip = e_on[inner], p_on[inner]
+    order = np.lexsort((ip, ie))
+    ie_s, ip_s = ie[order], ip[order]
+    new = np.ones(len(ie_s), bool)
+    new[1:] = (ie_s[1:] != ie_s[:-1]) | (ip_s[1:] - ip_s[:-1] > _POS_EPS)
+    grp = np.cumsum(new) - 1
+    vnode = n + grp
+    inner_node = np.empty(len(ie_s), dtype=np.int64)
+    inner_node[order] = vnode
+    snap_node[inner] = inner_node
+    n_virtual = int(new.sum())
+    uniq_e = ie_s[new]
+    uniq_p = ip_s[new]
+    # chains: for every split edge, u, interior nodes..., v
+    split = np.zeros(net.n_edges, bool)
+    split[uniq_e] = True
+    se = np.flatnonzero(split)
+    counts_inner = np.bincount(uniq_e, minlength=net.n_edges)[se] if len(se) else np.zeros(0, int)
+    chain_count_se = counts_inner + 2
+    chain_start = np.full(net.n_edges, -1, dtype=np.int64)
+    chain_count = np.zeros(net.n_edges, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(chain_count_se)[:-1]]).astype(np.int64)
+    chain_start[se] = starts
+    chain_count[se] = chain_count_se
+    total = int(chain_count_se.sum())
+    chain_pos = np.empty(total)
+    chain_node = np.empty(total, dtype=np.int64)
+    chain_pos[starts] = 0.0
+    chain_node[starts] = net.u[se]
+    ends = starts + chain_count_se - 1
+    chain_pos[ends] = net.weight[se]
+    chain_node[ends] = net.v[se]
+    # interior slots: for each unique (edge, pos), its rank within its edge
+    if len(uniq_e):
+        first_of_edge = np.ones(len(uniq_e), bool)
+        first_of_edge[1:] = uniq_e[1:] != uniq_e[:-1]
+        run_start = np.maximum.accumulate(np.where(first_of_edge, np.arange(len(uniq_e)), 0))
+        rank = np.arange(len(uniq_e)) - run_start
+        slot = chain_start[uniq_e] + 1 + rank
+        chain_pos[slot] = uniq_p
+        chain_node[slot] = n + np.arange(n_virtual)
+    # street pieces: unsplit base edges + consecutive chain pairs
+    keep = np.flatnonzero(~split)
+    if total:
+        is_last = np.zeros(total, bool)
+        is_last[ends] = True
+        a = np.flatnonzero(~is_last)
+        owner = np.repeat(se, chain_count_se)
+        pe = np.concatenate([keep, owner[a]])
+        pf = np.concatenate([np.zeros(len(keep)), chain_pos[a]])
+        pt = np.concatenate([net.weight[keep], chain_pos[a + 1]])
+        pu = np.concatenate([net.u[keep], chain_node[a]])
+        pv = np.concatenate([net.v[keep], chain_node[a + 1]])
+    else:
+        pe, pf, pt, pu, pv = keep, np.zeros(len(keep)), net.weight[keep], net.u[keep], net.v[keep]
+    # leaves for targets with a connector
+    conn_on = t_conn[on]
+    has_conn = conn_on > 0
+    n_leaf = int(has_conn.sum())
+    leaf = n + n_virtual + np.arange(n_leaf)
+    start_node = snap_node.copy()
+    start_node[has_conn] = leaf
+    target_node[np.flatnonzero(on)] = start_node
+    m = n + n_virtual + n_leaf
+    eu = np.concatenate([pu, snap_node[has_conn]])
+    ev = np.concatenate([pv, leaf])
+    ew = np.concatenate([pt - pf, conn_on[has_conn]])
+    csr = _csr(eu, ev, ew, m, undirected=True)
+    return _Augmented(
+        net=net, csr=csr, n_nodes=m, target_node=target_node, split=split,
+        chain_start=chain_start, chain_count=chain_count, chain_pos=chain_pos,
+        chain_node=chain_node, piece_edge=pe, piece_from=pf, piece_to=pt,
+        piece_u=pu, piece_v=pv,
+    )
+
+
+def _point_dist(aug: _Augmented, snaps: pd.DataFrame, node_dist: np.ndarray) -> np.ndarray:
+    """Distance to snapped points from node distances of the augmented graph (exact)."""
+    net = aug.net
+    e = snaps["edge"].to_numpy()
+    on = e >= 0
+    out = np.full(len(e), np.nan)
+    if not on.any():
+        return out
+    e = e[on]
+    p = snaps["offset"].to_numpy()[on]
+    c = snaps["connector_m"].to_numpy()[on]
+    left = net.u[e].copy()
+    right = net.v[e].copy()
+    pl = np.zeros(len(e))
+    pr = net.weight[e].copy()
+    sp_ = aug.split[e]
+    if sp_.any():
+        es, ps = e[sp_], p[sp_]
+        lo = aug.chain_start[es].copy()  # chain_pos[lo] <= p
+        hi = lo + aug.chain_count[es] - 1  # chain_pos[hi] >= p
+        while True:
+            gap = hi - lo > 1
+            if not gap.any():
+                break
+            mid = (lo + hi) // 2
+            go_right = gap & (aug.chain_pos[mid] <= ps)
+            go_left = gap & ~go_right
+            lo = np.where(go_right, mid, lo)
+            hi = np.where(go_left, mid, hi)
+        left[sp_] = aug.chain_node[lo]
+        right[sp_] = aug.chain_node[hi]
+        pl[sp_] = aug.chain_pos[lo]
+        pr[sp_] = aug.chain_pos[hi]
+    dl = node_dist[left]
+    dr = node_dist[right]
+    with np.errstate(invalid="ignore"):
+        via_l = np.where(np.isnan(dl), np.inf, dl + (p - pl))
+        via_r = np.where(np.isnan(dr), np.inf, dr + (pr - p))
+    d = np.minimum(via_l, via_r) + c
+    d[~np.isfinite(d)] = np.nan
+    out[on] = d
+    return out
+
+
+def point_distances(
+    G: nx.Graph | Network,
+    origins: gpd.GeoSeries,
+    targets: Mapping[str, gpd.GeoSeries],
+    *,
+    cutoff: float,
+    snap_tolerance: float | None = None,
+    weight: str = "length",
+) -> pd.DataFrame:
+    """Network distance from every origin to the nearest target of each key.
+
+    Origins and targets are snapped to the nearest point on the nearest edge
+    (:func:`snap_points`); the connectors count.  Returns a frame indexed like
+    ``origins`` with one column per key of ``targets`` (metres), NaN beyond
+    ``cutoff``, for origins off the network, and for keys with no target on
+    the network.  The graph is treated as undirected (walking).
+    """
+    net = compile_network(G, weight=weight)
+    osnap = snap_points(net, origins, tolerance=snap_tolerance, weight=weight)
+    tsnaps = {k: snap_points(net, t, tolerance=snap_tolerance, weight=weight)
+              for k, t in targets.items()}
+    return _distances_snapped(net, osnap, tsnaps, cutoff=cutoff)
+
+
+def _distances_snapped(
+    net: Network,
+    osnap: pd.DataFrame,
+    tsnaps: Mapping[str, pd.DataFrame],
+    *,
+    cutoff: float,
+) -> pd.DataFrame:
+    keys = list(tsnaps)
+    allt = pd.concat([s.reset_index(drop=True) for s in tsnaps.values()], ignore_index=True) \
+        if keys else osnap.iloc[:0]
+    owner = np.repeat(np.arange(len(keys)), [len(s) for s in tsnaps.values()]) if keys else np.zeros(0, int)
+    aug = _augment(net, allt)
+    out = {}
+    for k, key in enumerate(keys):
+        src = aug.target_node[(owner == k) & (aug.target_node >= 0)]
+        if len(src) == 0:
+            log.warning("no '%s' target on the walking network; its distances are all missing", key)
+            out[key] = np.full(len(osnap), np.nan)
+            continue
+        nd = _multi_source(aug.csr, np.unique(src), cutoff)
+        d = _point_dist(aug, osnap, nd)
+        d[d > cutoff] = np.nan
+        out[key] = d
+    return pd.DataFrame(out, index=osnap.index, columns=keys, dtype=float)

@@ -1,0 +1,246 @@
+"""Walking graph, snapping and network distances (gcgeo.network)."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point
+
+from gcgeo import CRSError, InputError
+from gcgeo.network import (
+    build_graph,
+    compile_network,
+    graph_from_osmnx,
+    node_distances,
+    point_distances,
+    snap_points,
+)
+
+CRS = "EPSG:3857"
+
+
+def _streets(lines, **cols):
+    return gpd.GeoDataFrame(cols, geometry=[LineString(c) for c in lines], crs=CRS)
+
+
+def _pts(xy):
+    return gpd.GeoSeries([Point(p) for p in xy], crs=CRS)
+
+
+# An L-shaped street (0,0)-(100,0)-(100,100) plus a spur (100,0)-(200,0).
+L_STREETS = [[(0, 0), (100, 0)], [(100, 0), (100, 100)], [(100, 0), (150, 0), (200, 0)]]
+
+
+def test_build_graph_joins_end_points_and_measures_lengths():
+    G = build_graph(_streets(L_STREETS))
+    assert G.number_of_nodes() == 4
+    assert G.number_of_edges() == 3
+    assert sorted(d["length"] for *_, d in G.edges(data=True)) == [100.0, 100.0, 100.0]
+    hub = [n for n in G if (G.nodes[n]["x"], G.nodes[n]["y"]) == (100.0, 0.0)]
+    assert len(hub) == 1 and G.degree(hub[0]) == 3
+    assert G.graph["crs"].to_epsg() == 3857
+    net = compile_network(G)  # compiled edges run from u to v along their geometry
+    for e in range(net.n_edges):
+        first = shapely.get_coordinates(net.geometry[e])[0].tolist()
+        assert first == [net.x[net.u[e]], net.y[net.u[e]]]
+
+
+def test_build_graph_uses_node_ids_and_skips_unwalkable():
+    s = _streets(L_STREETS, u=[1, 2, 2], v=[2, 3, 4], walkable=[True, True, False])
+    G = build_graph(s)
+    assert set(G.nodes) == {1, 2, 3}
+    assert G.number_of_edges() == 2
+
+
+def test_build_graph_refuses_geographic_crs():
+    s = _streets(L_STREETS).set_crs(4326, allow_override=True)
+    with pytest.raises(CRSError, match="geographic"):
+        build_graph(s)
+
+
+def test_build_graph_empty_streets_gives_empty_graph():
+    G = build_graph(gpd.GeoDataFrame(geometry=[], crs=CRS))
+    assert G.number_of_nodes() == 0
+
+
+def test_snap_points_hand_computed():
+    G = build_graph(_streets(L_STREETS))
+    pts = _pts([(30, 4), (103, 60), (500, 500)])
+    s = snap_points(G, pts, tolerance=50)
+    assert s.loc[0, "connector_m"] == pytest.approx(4)
+    assert (s.loc[0, "snap_x"], s.loc[0, "snap_y"]) == (30, 0)
+    assert s.loc[1, "connector_m"] == pytest.approx(3)
+    assert s.loc[1, "snap_y"] == pytest.approx(60)
+    assert bool(s.loc[2, "off_network"]) and s.loc[2, "edge"] == -1
+    assert not s.loc[[0, 1], "off_network"].any()
+    # offset is measured from the edge's u node
+    u = s.loc[0, "u"]
+    assert s.loc[0, "offset"] == pytest.approx(30 if G.nodes[u]["x"] == 0 else 70)
+
+
+def test_point_distances_hand_computed():
+    G = build_graph(_streets(L_STREETS))
+    homes = _pts([(30, 4), (190, -2), (500, 500)])
+    targets = {
+        "a": _pts([(103, 60)]),  # on the vertical street, 3 m off
+        "b": _pts([(20, 1), (160, 5)]),  # same edge as home 0; and on the spur
+        "none": _pts([(900, 900)]),  # off the network
+    }
+    d = point_distances(G, homes, targets, cutoff=1000, snap_tolerance=50)
+    assert d.index.equals(homes.index)
+    # home 0: 4 + 70 + 60 + 3
+    assert d.loc[0, "a"] == pytest.approx(137)
+    # home 0 to b at (20,0) along the same edge: 4 + 10 + 1
+    assert d.loc[0, "b"] == pytest.approx(15)
+    # home 1 (190,0) to b at (160,0): 2 + 30 + 5
+    assert d.loc[1, "b"] == pytest.approx(37)
+    assert d.loc[1, "a"] == pytest.approx(2 + 90 + 60 + 3)
+    assert d.loc[2].isna().all()
+    assert d["none"].isna().all()
+    # cutoff
+    d2 = point_distances(G, homes, targets, cutoff=100, snap_tolerance=50)
+    assert np.isnan(d2.loc[0, "a"]) and d2.loc[0, "b"] == pytest.approx(15)
+
+
+def test_point_distances_target_between_origin_and_node_on_same_edge():
+    # origin and two targets on one long edge: direct along-edge distances
+    G = build_graph(_streets([[(0, 0), (1000, 0)]]))
+    d = point_distances(G, _pts([(500, 0)]), {"x": _pts([(450, 0), (700, 1)])}, cutoff=2000)
+    assert d.loc[0, "x"] == pytest.approx(50)
+
+
+def test_point_distances_uses_edge_length_not_geometry_length():
+    # an OSMnx-style edge whose 'length' differs from its drawn length
+    G = nx.MultiGraph(crs=CRS)
+    G.add_node(1, x=0.0, y=0.0)
+    G.add_node(2, x=100.0, y=0.0)
+    G.add_edge(1, 2, length=200.0)  # no geometry: straight line, scaled by 2
+    d = point_distances(G, _pts([(25, 0)]), {"t": _pts([(75, 0)])}, cutoff=1000)
+    assert d.loc[0, "t"] == pytest.approx(100)
+
+
+def test_crs_mismatch_is_refused():
+    G = build_graph(_streets(L_STREETS))
+    with pytest.raises(CRSError, match="reproject"):
+        snap_points(G, _pts([(0, 0)]).set_crs(32650, allow_override=True))
+
+
+def test_missing_weight_is_reported():
+    G = nx.MultiGraph()
+    G.add_edge(1, 2)
+    with pytest.raises(InputError, match="length"):
+        compile_network(G)
+
+
+def test_graph_from_osmnx_projects_and_keeps_length(tmp_path):
+    H = nx.MultiDiGraph(crs="epsg:4326")
+    H.add_node(1, x=116.0, y=36.0)
+    H.add_node(2, x=116.001, y=36.0)
+    H.add_edge(1, 2, key=0, length=90.2)
+    H.add_edge(2, 1, key=0, length=90.2)
+    G = graph_from_osmnx(H)
+    assert not G.is_directed() and G.graph["crs"].is_projected
+    assert math.dist((G.nodes[1]["x"], G.nodes[1]["y"]), (G.nodes[2]["x"], G.nodes[2]["y"])) == \
+        pytest.approx(90.2, rel=0.01)
+    path = tmp_path / "g.graphml"
+    nx.write_graphml(H, path)
+    G2 = graph_from_osmnx(path)
+    assert sorted(d["length"] for *_, d in G2.edges(data=True)) == [90.2, 90.2]
+
+
+# ---- against networkx on random graphs -----------------------------------
+
+
+def _random_street_graph(seed: int, n: int = 30, p: float = 0.12):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, size=(n, 2))
+    lines = []
+    for i in range(n):
+        for j in range(i + 1, n):
+            if rng.random() < p:
+                lines.append([tuple(xy[i]), tuple(xy[j])])
+    return build_graph(_streets(lines)) if lines else None, rng
+
+
+def _reference_point_distances(G, homes, targets, cutoff, tol):
+    """Independent reference: split edges with networkx and run its Dijkstra."""
+    net = compile_network(G)
+    H = nx.Graph()
+    for a, b, d in G.edges(data=True):
+        w = d["length"]
+        if not H.has_edge(a, b) or H[a][b]["weight"] > w:
+            H.add_edge(a, b, weight=w)
+    allpts = {}
+    for name, pts in [("o", homes)] + [(k, v) for k, v in targets.items()]:
+        for i, p in pts.items():
+            # brute-force nearest edge
+            dists = [shapely.distance(p, g) for g in net.geometry]
+            e = int(np.argmin(dists))
+            if dists[e] > tol:
+                continue
+            g = net.geometry[e]
+            t = g.project(p) / g.length * net.weight[e]
+            allpts[(name, i)] = (e, t, dists[e])
+    byedge = {}
+    for key, (e, t, c) in allpts.items():
+        byedge.setdefault(e, []).append((t, key))
+    for e, items in byedge.items():
+        a, b = net.nodes[net.u[e]].item(), net.nodes[net.v[e]].item()
+        w = net.weight[e]
+        items.sort()
+        # drop the original edge only if it is the unique shortest (a, b) link
+        chain = [(0.0, a)] + [(t, ("snap", key)) for t, key in items] + [(w, b)]
+        for (t0, n0), (t1, n1) in zip(chain, chain[1:]):
+            if n0 != n1:
+                if H.has_edge(n0, n1):
+                    H[n0][n1]["weight"] = min(H[n0][n1]["weight"], t1 - t0)
+                else:
+                    H.add_edge(n0, n1, weight=t1 - t0)
+        for t, key in items:
+            H.add_edge(("snap", key), ("pt", key), weight=allpts[key][2])
+    out = pd.DataFrame(np.nan, index=homes.index, columns=list(targets))
+    for k in targets:
+        srcs = [("pt", key) for key in allpts if key[0] == k]
+        if not srcs:
+            continue
+        dist = nx.multi_source_dijkstra_path_length(H, srcs, cutoff=cutoff, weight="weight")
+        for i in homes.index:
+            if ("o", i) in allpts:
+                out.loc[i, k] = dist.get(("pt", ("o", i)), np.nan)
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), cutoff=st.floats(100, 3000))
+def test_point_distances_equal_networkx_on_split_graph(seed, cutoff):
+    G, rng = _random_street_graph(seed)
+    if G is None:
+        return
+    homes = _pts(rng.uniform(-50, 1050, size=(15, 2)))
+    targets = {"a": _pts(rng.uniform(0, 1000, size=(3, 2))), "b": _pts(rng.uniform(0, 1000, size=(1, 2)))}
+    got = point_distances(G, homes, targets, cutoff=cutoff, snap_tolerance=120)
+    want = _reference_point_distances(G, homes, targets, cutoff, 120)
+    # the parallel edge the original (a,b) keeps in the reference graph never shortens a path
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-6, rtol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), cutoff=st.floats(0, 2000), k=st.integers(1, 4))
+def test_node_distances_equal_networkx(seed, cutoff, k):
+    G, rng = _random_street_graph(seed, n=25)
+    if G is None:
+        return
+    src = list(rng.choice(list(G.nodes), size=min(k, G.number_of_nodes()), replace=False))
+    got = node_distances(G, src, cutoff=cutoff)
+    want = pd.Series(nx.multi_source_dijkstra_path_length(G, src, cutoff=cutoff, weight="length"))
+    got_reached = got.dropna()
+    assert set(got_reached.index) == set(want.index)
+    np.testing.assert_allclose(got_reached.loc[want.index].to_numpy(), want.to_numpy(), atol=1e-9)
