@@ -172,9 +172,26 @@ def read_vector(
             "complete GeoPackage, Shapefile (with its .shx and .dbf), GeoJSON, FlatGeobuf, "
             "GeoParquet, KML, CSV or XLSX file."
         ) from None
+    if suffix == ".kml":
+        gdf = _tidy_kml(gdf)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise FileFormatError(f"{path} has no geometry column; for tables of points give --x and --y.")
     return _apply_crs(gdf, src_crs, path)
+
+
+_KML_BOOKKEEPING = ("description", "timestamp", "begin", "end", "altitudeMode", "tessellate",
+                    "extrude", "visibility", "drawOrder", "icon", "snippet")
+
+
+def _tidy_kml(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop LIBKML's empty style columns; give back the attributes' own names."""
+    drop = [c for c in _KML_BOOKKEEPING if c in gdf.columns and gdf[c].isna().all()]
+    gdf = gdf.drop(columns=drop)
+    if "id2" in gdf.columns and "id" in gdf.columns:  # placemark ids shadowed ours
+        gdf = gdf.drop(columns="id").rename(columns={"id2": "id"})
+    if "Name" in gdf.columns and "name" not in gdf.columns:
+        gdf = gdf.rename(columns={"Name": "name"})
+    return gdf
 
 
 def _short(exc: BaseException) -> str:
@@ -387,7 +404,7 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
         for col in frame.columns:
             if str(frame[col].dtype) in ("boolean", "bool"):
                 frame[col] = frame[col].astype("Int64")
-    if driver == "GPKG":
+    if driver in ("GPKG", "KML"):
         kwargs["layer"] = layer
     if not is_geo:
         if driver not in ("GPKG",):

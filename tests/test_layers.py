@@ -1,0 +1,129 @@
+"""Layer specs, column mapping, validation (every problem in one pass) and --fix."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gcgeo import LayerError, layers
+
+DESIGN_KINDS = {"communities", "buildings", "green_space", "parking", "chargers", "manholes",
+                "ramps", "streets", "fire_lanes", "obstructions", "facilities",
+                "garbage_points", "heritage"}
+
+
+def test_every_design_kind_has_a_spec_with_bilingual_labels():
+    assert set(layers.KINDS) == DESIGN_KINDS
+    for kind in layers.KINDS:
+        spec = layers.get_spec(kind)
+        assert spec.label_zh and spec.label_en
+        assert set(spec.geometry) <= {"Point", "LineString", "Polygon"}
+        for col in spec.all_columns:
+            assert col.label_zh and col.label_en, (kind, col.name)
+            # Chinese labels hold CJK characters
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in col.label_zh) or col.name.startswith("osm")
+
+
+def test_spec_details_the_issue_names():
+    assert layers.get_spec("chargers").column("kind").allowed == ("car", "e-bike")
+    manholes = layers.get_spec("manholes")
+    assert manholes.column("manager").label_zh == "管理人"
+    assert manholes.has_column("contact")
+    ramps = layers.get_spec("ramps")
+    assert {"slope", "width_m", "lip_mm"} <= {c.name for c in ramps.all_columns}
+    assert "kindergarten" in layers.get_spec("facilities").column("category").allowed
+    with pytest.raises(LayerError, match="use one of"):
+        layers.get_spec("trees")
+
+
+def test_map_columns_chinese_and_explicit():
+    df = gpd.GeoDataFrame({"名称": ["甲"], "管理人": ["王"], "电话": ["123"], "其他": [1]},
+                          geometry=[shapely.Point(0, 0)], crs=4548)
+    out, renames = layers.map_columns(df, "manholes", {"电话": "contact"})
+    assert renames == {"电话": "contact", "名称": "name", "管理人": "manager"}
+    assert list(out.columns) == ["name", "manager", "contact", "其他", "geometry"]
+    assert list(df.columns)[:2] == ["名称", "管理人"]  # input untouched
+    with pytest.raises(LayerError, match="no such column"):
+        layers.map_columns(df, "manholes", {"手机": "contact"})
+    with pytest.raises(LayerError, match="not a column"):
+        layers.map_columns(df, "manholes", {"电话": "phone"})
+
+
+def test_coerce_reads_chinese_booleans_and_keeps_bad_text():
+    df = pd.DataFrame({"old_estate": ["是", "否", "maybe", None], "population": ["12", "x", "3.5", ""]})
+    out, bad = layers.coerce_columns(df, "communities")
+    assert out["old_estate"].tolist()[:2] == [True, False]
+    assert pd.isna(out["old_estate"].iloc[2])
+    assert bad["old_estate"].tolist() == [False, False, True, False]
+    assert bad["population"].tolist() == [False, True, True, False]  # 3.5 is no integer
+    assert out["population_raw"].iloc[1] == "x"
+
+
+def _bad_layer() -> gpd.GeoDataFrame:
+    bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])
+    square = shapely.box(0, 0, 10, 10)
+    geoms = [square, bowtie, shapely.Point(1, 1), shapely.Polygon(), square.buffer(0).union(
+        shapely.box(20, 20, 30, 30)), shapely.box(90_000, 0, 90_010, 10)]
+    return gpd.GeoDataFrame(
+        {"id": ["a", "b", "c", "d", "a", "f"],
+         "kind": ["park", "park", "park", "lake", "grass", "park"]},
+        geometry=geoms, crs=4548)
+
+
+def test_validate_reports_every_problem_at_once():
+    gdf = _bad_layer()
+    rep = layers.validate(gdf, "green_space", study_area=shapely.box(0, 0, 100, 100))
+    got = {(p.row, p.column, p.severity) for p in rep.problems}
+    assert ("b", "geometry", "error") in got  # self-intersection
+    assert ("c", "geometry", "error") in got  # point in a polygon layer
+    assert ("d", "geometry", "error") in got  # empty
+    assert ("d", "kind", "error") in got  # 'lake' not allowed
+    assert ("a", "id", "error") in got  # duplicate id
+    assert ("f", "geometry", "warning") in got  # 90 km away
+    assert not rep.ok
+    assert "Self-intersection" in str(rep)
+    nocrs = layers.validate(gdf.set_crs(None, allow_override=True).drop(columns="kind"), "green_space")
+    msgs = " ".join(p.problem for p in nocrs.problems)
+    assert "no CRS" in msgs and "required column 'kind' is missing" in msgs
+
+
+def test_fix_repairs_only_what_is_safe():
+    gdf = _bad_layer()
+    fixed, changes = layers.fix(gdf, "green_space", to_crs="EPSG:4326")
+    assert any("made 1 invalid geometry valid" in c for c in changes)
+    assert any("reprojected" in c for c in changes)
+    assert fixed.crs.to_epsg() == 4326
+    repaired = fixed.to_crs(4548).geometry.iloc[1]
+    assert repaired.is_valid and repaired.area == pytest.approx(50.0)  # two triangles of 25 m²
+    assert len(fixed) == len(gdf)  # nothing dropped: the empty row is still there
+    assert gdf.geometry.iloc[1].is_valid is False  # input untouched
+
+
+def test_fix_explodes_multiparts_where_singles_are_required():
+    gdf = gpd.GeoDataFrame({"id": ["m", "s"], "kind": ["car", "e-bike"]},
+                           geometry=[shapely.MultiPoint([(0, 0), (5, 5)]), shapely.Point(1, 1)],
+                           crs=4548)
+    assert any(p.fixable for p in layers.validate(gdf, "chargers").problems)
+    fixed, changes = layers.fix(gdf, "chargers")
+    assert fixed["id"].tolist() == ["m-1", "m-2", "s"]
+    assert fixed.geom_type.tolist() == ["Point"] * 3
+    assert layers.validate(fixed, "chargers").ok
+    assert "2 → 3" in changes[0]
+
+
+def test_range_checks():
+    gdf = gpd.GeoDataFrame({"id": ["r1", "r2"], "slope": [0.05, 1.5], "width_m": [1.5, -1]},
+                           geometry=[shapely.Point(0, 0), shapely.Point(1, 0)], crs=4548)
+    rep = layers.validate(gdf, "ramps")
+    assert {(p.row, p.column) for p in rep.errors} == {("r2", "slope"), ("r2", "width_m")}
+
+
+def test_validation_report_frame():
+    rep = layers.validate(_bad_layer(), "green_space")
+    df = rep.to_frame()
+    assert list(df.columns) == ["layer", "row", "column", "problem", "severity", "fixable"]
+    assert len(df) == len(rep.problems)
+    assert np.all(df["layer"] == "green_space")
