@@ -1,0 +1,149 @@
+"""The workspace GeoPackage: metadata, layers, atomic writes, validation."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from gcgeo import CRSError, OutputExistsError, WorkspaceError
+from gcgeo import workspace as ws
+
+DATA = Path(__file__).parent / "data"
+
+
+def _communities(crs=4326) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"名称": ["鱼邱湖社区", "金城社区"], "人口": ["3200", "4100"], "老旧小区": ["是", "否"]},
+        geometry=[shapely.box(116.20, 36.85, 116.21, 36.86), shapely.box(116.21, 36.85, 116.22, 36.86)],
+        crs=crs,
+    )
+
+
+def test_init_add_read_with_metadata(tmp_path):
+    path = tmp_path / "gaotang.gpkg"
+    ws.init(path, name="高唐县")
+    with pytest.raises(OutputExistsError):
+        ws.init(path, name="again")
+    res = ws.add_layer(path, "communities", _communities(), source="社区.shp")
+    assert res["crs"] == "EPSG:4548"  # CGCS2000 3° zone of 116.2°E
+    assert res["renamed"] == {"名称": "name", "人口": "population", "老旧小区": "old_estate"}
+    meta = ws.info(path)
+    assert meta["name"] == "高唐县" and meta["crs"].to_epsg() == 4548
+    assert meta["rules_version"]
+    table = ws.list_layers(path)
+    row = table.set_index("layer").loc["communities"]
+    assert row["kind"] == "communities" and row["features"] == 2 and row["source"] == "社区.shp"
+    assert row["added"]
+    back = ws.read_layer(path, "communities")
+    assert back.crs.to_epsg() == 4548
+    assert back["population"].tolist() == [3200, 4100]
+    assert back["old_estate"].tolist() == [True, False]
+    # the area is preserved by the projection (≈ 0.01° × 0.01° at 36.85°N)
+    assert back.geometry.area.sum() == pytest.approx(2 * 1113.2 * 890.6, rel=0.01)
+    # the workspace opens as a plain GeoPackage
+    assert {"communities", "gcgeo_metadata", "gcgeo_layers"} <= {n for n, _ in pyogrio.list_layers(path)}
+
+
+def test_working_crs_can_be_fixed_and_must_be_projected(tmp_path):
+    with pytest.raises(CRSError):
+        ws.init(tmp_path / "a.gpkg", name="a", crs="wgs84")
+    ws.init(tmp_path / "b.gpkg", name="b", crs="EPSG:4527")
+    ws.add_layer(tmp_path / "b.gpkg", "communities", _communities())
+    assert ws.read_layer(tmp_path / "b.gpkg", "communities").crs.to_epsg() == 4527
+
+
+def test_missing_things_are_named(tmp_path):
+    with pytest.raises(WorkspaceError, match="gcgeo init"):
+        ws.info(tmp_path / "none.gpkg")
+    plain = tmp_path / "plain.gpkg"
+    pyogrio.write_dataframe(_communities(), plain)
+    with pytest.raises(WorkspaceError, match="not a gcgeo workspace"):
+        ws.list_layers(plain)
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    with pytest.raises(WorkspaceError, match="no layer 'parks'"):
+        ws.read_layer(path, "parks")
+    with pytest.raises(CRSError, match="--src-crs"):
+        ws.add_layer(path, "communities", _communities(crs=None))
+
+
+def test_failed_write_leaves_workspace_untouched(tmp_path, monkeypatch):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    ws.add_layer(path, "communities", _communities())
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    real = pyogrio.write_dataframe
+    calls = {"n": 0}
+
+    def crash_on_second_write(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("power cut")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", crash_on_second_write)
+    green = gpd.GeoDataFrame({"kind": ["park"]}, geometry=[shapely.box(116.2, 36.85, 116.201, 36.851)],
+                             crs=4326)
+    with pytest.raises(KeyboardInterrupt):
+        ws.add_layer(path, "green_space", green)
+    assert calls["n"] == 2
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.gpkg"]  # no temporary left
+
+
+def test_write_layers_replaces_and_records_analysis(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    ws.add_layer(path, "communities", _communities())
+    comm = ws.read_layer(path, "communities")
+    out = comm[["name", "geometry"]].assign(share=[0.5, 1.0])
+    table = pd.DataFrame({"community": ["a"], "value": [1.0]})
+    ws.write_layers(path, {"lc_communities": out, "lc_table": table}, analysis="living-circle")
+    ws.write_layers(path, {"lc_communities": out.iloc[:1]}, analysis="living-circle")
+    layers = ws.list_layers(path).set_index("layer")
+    assert layers.loc["lc_communities", "features"] == 1
+    assert layers.loc["lc_communities", "analysis"] == "living-circle"
+    assert list(ws.read_layer(path, "lc_table")["value"]) == [1.0]
+    assert "analysis:living-circle" in ws.info(path)
+
+
+def test_validate_and_fix_in_the_workspace(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w", crs="EPSG:4548")
+    ws.add_layer(path, "communities", _communities())
+    chargers = gpd.GeoDataFrame(
+        {"id": ["c1", "c2", "c3"], "类型": ["car", "bus", "e-bike"]},
+        geometry=[shapely.MultiPoint([(116.205, 36.855), (116.206, 36.855)]),
+                  shapely.Point(116.215, 36.855), shapely.Point(117.5, 36.855)],
+        crs=4326)
+    ws.add_layer(path, "chargers", chargers)
+    report, changes = ws.validate(path)
+    found = {(p.layer, p.row, p.column, p.severity) for p in report.problems}
+    assert ("chargers", "c1", "geometry", "error") in found
+    assert ("chargers", "c2", "kind", "error") in found
+    assert ("chargers", "c3", "geometry", "warning") in found  # ~115 km east of the study area
+    assert changes == []
+    report, changes = ws.validate(path, fix=True)
+    assert any("split" in c for c in changes)
+    ids = ws.read_layer(path, "chargers")["id"].tolist()
+    assert ids == ["c1-1", "c1-2", "c2", "c3"]
+    assert all(p.row != "c1" for p in report.problems)
+    assert "repaired" in ws.list_layers(path).set_index("layer").loc["chargers", "source"]
+
+
+def test_raster_is_recorded_not_copied(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    raster = DATA / "raster" / "olinda_landsat7.tif"
+    desc = ws.add_raster(path, raster, bands={"red": 3, "nir": 4})
+    assert desc["count"] == 6 and desc["bands"] == {"red": 3, "nir": 4}
+    assert ws.info(path)["rasters"]["raster"]["path"] == str(raster.resolve())
+    with pytest.raises(WorkspaceError, match="band 9"):
+        ws.add_raster(path, raster, bands={"nir": 9})
