@@ -28,8 +28,10 @@ from . import __version__
 from ._errors import GcgeoError, InputError
 
 log = logging.getLogger("gcgeo")
-console = Console(stderr=True)
-out = Console()
+# Messages wrap softly (a path is never broken); tables written to a file or a
+# pipe get room enough not to fold their cells.
+console = Console(stderr=True, soft_wrap=True)
+out = Console(width=None if sys.stdout.isatty() else 200)
 
 #: analysis name on the command line → module with run()/summary()
 ANALYSES = {

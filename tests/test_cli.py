@@ -1,0 +1,98 @@
+"""The command line, driven by click's runner: results and one-paragraph errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from gcgeo import crs as C
+from gcgeo import workspace as ws
+from gcgeo.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _run(runner, *args, code=0):
+    res = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert res.exit_code == code, res.output + (res.stderr if hasattr(res, "stderr") else "")
+    return res
+
+
+def test_init_add_layers_validate_export(tmp_path, runner):
+    w = tmp_path / "gaotang.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    true = np.array([[116.2301, 36.8612], [116.2455, 36.8701]])
+    glon, glat = C.wgs84_to_gcj02(true[:, 0], true[:, 1])
+    csv = tmp_path / "poi.csv"
+    pd.DataFrame({"名称": ["幼儿园", "超市"], "类别": ["kindergarten", "supermarket"],
+                  "lng": glon, "lat": glat}).to_csv(csv, index=False)
+    res = _run(runner, "add", w, "facilities", csv, "--src-crs", "gcj02", "--columns", "类别=category")
+    assert "2 features" in res.output and "EPSG:4548" in res.output
+    fac = ws.read_layer(w, "facilities")
+    assert fac["category"].tolist() == ["kindergarten", "supermarket"]
+    assert fac["name"].tolist() == ["幼儿园", "超市"]
+    d = fac.distance(gpd.GeoSeries(gpd.points_from_xy(true[:, 0], true[:, 1]), crs=4326).to_crs(4548))
+    assert d.max() < 0.01
+    res = _run(runner, "layers", w)
+    assert "facilities" in res.output
+    res = _run(runner, "validate", w)
+    assert "0 error(s)" in res.output
+    res = _run(runner, "export", w, tmp_path / "out.shp")
+    assert (tmp_path / "out.shp").exists() and (tmp_path / "out.cpg").exists()
+    _run(runner, "export", w, tmp_path / "out.shp", code=2)  # exists, no --overwrite
+    _run(runner, "export", w, tmp_path / "out.shp", "--overwrite")
+
+
+def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "w")
+    gj = tmp_path / "chargers.geojson"
+    gpd.GeoDataFrame({"kind": ["car", "tram"]},
+                     geometry=[shapely.Point(116.2, 36.85), shapely.Point(116.21, 36.85)],
+                     crs=4326).to_file(gj)
+    _run(runner, "add", w, "chargers", gj)
+    res = _run(runner, "validate", w, "--report", tmp_path / "problems.csv", code=1)
+    assert "tram" in res.output
+    problems = pd.read_csv(tmp_path / "problems.csv")
+    assert problems["column"].tolist() == ["kind"]
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["add", "{w}", "chargers", "{tmp}/missing.csv"], "no such file"),
+        (["add", "{w}", "rockets", "{tmp}/x.csv"], "unknown layer kind"),
+        (["add", "{w}", "facilities", "{tmp}/nocrs.csv"], "--src-crs"),
+        (["add", "{w}", "facilities", "{tmp}/nocrs.csv", "--src-crs", "wgs84", "--columns", "类别"],
+         "SOURCE=TARGET"),
+        (["add", "{w}", "facilities", "{tmp}/nocrs.csv", "--src-crs", "wgs84", "--columns",
+          "kind=category"], "no such column"),
+        (["add", "{w}", "facilities", "{tmp}/nocrs.csv", "--src-crs", "moon"], "EPSG"),
+        (["layers", "{tmp}/absent.gpkg"], "gcgeo init"),
+        (["add", "{w}", "facilities", "{tmp}/junk.gpkg"], "could not be read"),
+    ],
+)
+def test_bad_input_gives_a_message_not_a_traceback(tmp_path, runner, args, needle):
+    w = tmp_path / "w.gpkg"
+    ws.init(w, name="w")
+    (tmp_path / "nocrs.csv").write_text("lon,lat,类别\n116.2,36.85,park\n", encoding="utf-8")
+    (tmp_path / "junk.gpkg").write_bytes(b"\x00garbage")
+    res = runner.invoke(main, [a.format(w=w, tmp=tmp_path) for a in args])
+    assert res.exit_code == 2
+    text = res.output + getattr(res, "stderr", "")
+    assert needle in text.replace("\n", " ")
+    assert "Traceback" not in text
+
+
+def test_rules_lists_clauses(runner):
+    res = _run(runner, "rules", "living_circle")
+    assert "GB 50180-2018" in res.output and "10min" in res.output
