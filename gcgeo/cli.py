@@ -8,11 +8,9 @@ found by ``validate`` exit with status 1.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import sys
-import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from rich.table import Table
 
 from . import __version__
 from ._errors import GcgeoError, InputError
+from .analysis import ANALYSES
 
 log = logging.getLogger("gcgeo")
 # Messages wrap softly (a path is never broken); tables written to a file or a
@@ -33,12 +32,6 @@ log = logging.getLogger("gcgeo")
 console = Console(stderr=True, soft_wrap=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
 
-#: analysis name on the command line → module with run()/summary()
-ANALYSES = {
-    "living-circle": "gcgeo.analysis.living_circle",
-    "green": "gcgeo.analysis.green",
-    "fire-lanes": "gcgeo.analysis.fire_lanes",
-}
 
 
 class _Cli(click.Group):
@@ -342,38 +335,14 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
 @click.option("--station-spacing", type=float, help="fire-lanes: metres between measuring stations.")
 def analyze(workspace: Path, analysis: str, rules_file: Path | None, **options: Any) -> None:
     """Run ANALYSIS on WORKSPACE and store its results there."""
-    table = run_analysis(workspace, analysis, rules_file=rules_file, **options)
+    from .analysis import run_in_workspace
+
+    with _progress(analysis) as step:
+        outputs, table = run_in_workspace(workspace, analysis, rules=rules_file, progress=step,
+                                          **options)
+    out.print(f"{analysis}: wrote {', '.join(outputs)} to {workspace}")
     if table is not None and len(table):
         out.print(_table(table, title=analysis))
-
-
-def run_analysis(workspace: Path, analysis: str, *, rules_file: Path | None = None,
-                 **options: Any):
-    """Read the inventory, run one analysis, write its outputs; return its summary."""
-    from . import layers as _layers
-    from . import workspace as ws
-
-    module = importlib.import_module(ANALYSES[analysis])
-    options = {k: v for k, v in options.items() if v is not None}
-    if analysis == "green" and "raster" not in options:
-        stored = ws.info(workspace)["rasters"].get("raster")
-        if stored:
-            options["raster"] = stored["path"]
-            for role in ("red", "nir"):
-                if role in stored.get("bands", {}):
-                    options.setdefault(role, stored["bands"][role])
-    table = ws.list_layers(workspace)
-    kinds = table[table["kind"].isin(_layers.KINDS)]
-    inputs = {kind: ws.read_layer(workspace, layer) for layer, kind in
-              zip(kinds["layer"], kinds["kind"]) if layer == kind}
-    with _progress(analysis) as step:
-        t0 = time.perf_counter()
-        outputs = module.run(inputs, rules=rules_file, progress=step, **options)
-        step("writing results")
-        ws.write_layers(workspace, outputs, analysis=analysis, source=f"gcgeo analyze {analysis}")
-    log.info("%s finished in %.1f s", analysis, time.perf_counter() - t0)
-    out.print(f"{analysis}: wrote {', '.join(outputs)} to {workspace}")
-    return module.summary(outputs)
 
 
 @main.command(name="rules")

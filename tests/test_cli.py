@@ -96,3 +96,18 @@ def test_bad_input_gives_a_message_not_a_traceback(tmp_path, runner, args, needl
 def test_rules_lists_clauses(runner):
     res = _run(runner, "rules", "living_circle")
     assert "GB 50180-2018" in res.output and "10min" in res.output
+
+
+def test_columns_mapping_file(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "w")
+    xlsx = tmp_path / "井盖.xlsx"
+    pd.DataFrame({"编号": ["J1"], "责任单位": ["城管局"], "电话号码": ["0635-1"],
+                  "X": [428650.0], "Y": [4080163.0]}).to_excel(xlsx, index=False)
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[columns]\n"责任单位" = "manager"\n"电话号码" = "contact"\n', encoding="utf-8")
+    res = _run(runner, "add", w, "manholes", xlsx, "--src-crs", "EPSG:4548", "--columns", mapping)
+    assert "责任单位 → manager" in res.output
+    got = ws.read_layer(w, "manholes")
+    assert got[["id", "manager", "contact"]].iloc[0].tolist() == ["J1", "城管局", "0635-1"]
+    assert got.geometry.x.iloc[0] == 428650.0

@@ -1,0 +1,79 @@
+"""Analyses: one module per question, pure functions over GeoDataFrames.
+
+Each module exposes ``run(layers, *, rules=None, progress=None, **options)``
+returning its output layers by name, and ``summary(outputs)`` giving one row
+per community.  :func:`run_in_workspace` reads a workspace's inventory, runs
+one analysis and stores its outputs there in one atomic step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: analysis name (as on the command line) → module
+ANALYSES: dict[str, str] = {
+    "living-circle": "gcgeo.analysis.living_circle",
+    "green": "gcgeo.analysis.green",
+    "fire-lanes": "gcgeo.analysis.fire_lanes",
+}
+
+__all__ = ["ANALYSES", "module", "run_in_workspace"]
+
+
+def module(name: str):
+    """The module implementing analysis ``name``."""
+    try:
+        return importlib.import_module(ANALYSES[name])
+    except KeyError:
+        raise InputError(f"unknown analysis '{name}'; use one of: {', '.join(ANALYSES)}.") from None
+
+
+def run_in_workspace(
+    workspace: str | os.PathLike,
+    name: str,
+    *,
+    rules: str | os.PathLike | None = None,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Run analysis ``name`` on the workspace's inventory and store its outputs.
+
+    Options left as ``None`` are dropped, so the analysis's own defaults (from
+    its rules) apply.  For ``green`` a raster attached to the workspace
+    (``gcgeo add WS raster FILE --red N --nir N``) is used unless one is given.
+    Returns the outputs and the per-community summary.
+    """
+    from .. import layers as _layers
+    from .. import workspace as ws
+
+    mod = module(name)
+    options = {k: v for k, v in options.items() if v is not None}
+    if name == "green" and "raster" not in options:
+        stored = ws.info(workspace)["rasters"].get("raster")
+        if stored:
+            options["raster"] = stored["path"]
+            for role in ("red", "nir"):
+                if role in stored.get("bands", {}):
+                    options.setdefault(role, stored["bands"][role])
+    table = ws.list_layers(workspace)
+    inventory = table[table["kind"].isin(_layers.KINDS) & (table["layer"] == table["kind"])]
+    inputs = {kind: ws.read_layer(workspace, kind) for kind in inventory["kind"]}
+    if progress:
+        progress("reading layers")
+    outputs = mod.run(inputs, rules=Path(rules) if rules is not None else None,
+                      progress=progress, **options)
+    if progress:
+        progress("writing results")
+    ws.write_layers(workspace, outputs, analysis=name, source=f"gcgeo analyze {name}")
+    return outputs, mod.summary(outputs)
