@@ -1,0 +1,1359 @@
+"""Fire and rescue lanes (消防车道 / 生命通道): clear width, clear height, turnarounds.
+
+Criterion 8 of the green-community standard asks for orderly parking and no
+occupied fire or rescue lanes.  GB 50016-2014 (2018 ed.) §7.1.8 wants a clear
+width and a clear height of at least 4.0 m; §7.1.9 wants a turnaround of at
+least 12 m × 12 m (15 m × 15 m for high-rise buildings) at a dead end.  All
+figures come from ``gcgeo/rules/fire_lanes.toml`` and can be overridden.
+
+How the clear width is measured
+-------------------------------
+Stations are placed every ``spacing`` metres along each lane (centred in
+equal steps, so every station stands for the same length).  At each station
+a cross-section perpendicular to the lane is drawn: the lane's design width
+centred on the centre line, or, for a lane given as a polygon, the polygon's
+own cross-section there.  Every obstruction footprint, parking space and
+building intruding into the cross-section is cut out of it; the widest free
+run left is the clear width at that station.  Point obstructions get a
+footprint by kind (a car 1.8 m × 4.8 m, …) turned along the nearest lane.
+Everything is vectorised with shapely 2 and an STRtree.
+
+Dead ends of the lane network that do not join a drivable street need a
+turnaround in which a square of the required side fits (largest inscribed
+square, tested exactly for a set of orientations), taken from a
+``turnarounds`` layer and the lane itself near the end, minus whatever
+stands on it.
+
+>>> import geopandas as gpd, shapely
+>>> lanes = gpd.GeoDataFrame({"width_m": [4.5]},
+...     geometry=[shapely.LineString([(0, 0), (20, 0)])], crs="EPSG:4547")
+>>> car = gpd.GeoSeries([shapely.box(8, 0.75, 12.8, 2.55)], crs="EPSG:4547")
+>>> st = clear_width(lanes, car, spacing=1.0)
+>>> float(st["clear_width_m"].min())
+3.0
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely import affinity
+
+from .. import rules as _rules
+from .._errors import AnalysisError, CRSError, RulesError
+
+__all__ = [
+    "FINDING_KINDS",
+    "clear_width",
+    "dead_ends",
+    "lane_centreline",
+    "largest_inscribed_square",
+    "load_rules",
+    "obstruction_footprints",
+    "run",
+    "summary",
+    "turnaround_ok",
+]
+
+log = logging.getLogger(__name__)
+
+RULES_NAME = "fire_lanes"
+
+#: Kinds of finding, in the order they are reported.
+FINDING_KINDS = ("too_narrow", "obstructed", "no_turnaround", "low_clearance")
+
+_FINDING_COLUMNS = [
+    "lane_id", "kind", "label_zh", "measured", "required", "unit", "clause",
+    "obstruction_ids", "obstruction_kinds", "from_m", "to_m", "severity",
+    "severity_rank", "community", "community_id", "note",
+]
+
+
+# --------------------------------------------------------------------------
+# small helpers
+
+
+def load_rules(rules: Mapping[str, Any] | str | Path | None = None) -> dict[str, Any]:
+    """The fire-lane rules: built-in, or updated by a user's TOML path or mapping."""
+    if rules is None:
+        return _rules.load(RULES_NAME)
+    if isinstance(rules, (str, Path, Mapping)):
+        return _rules.load(RULES_NAME, rules)
+    raise RulesError(
+        f"rules must be None, a path to a TOML file or a mapping, not {type(rules).__name__}."
+    )
+
+
+def _v(r: Mapping[str, Any], key: str) -> Any:
+    return _rules.value(r, key)
+
+
+def _clause(r: Mapping[str, Any], key: str) -> str:
+    return str(_rules.threshold(r, key).get("clause", ""))
+
+
+def _check_metric(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if gdf.crs is None:
+        raise CRSError(
+            f"layer '{what}' has no CRS; declare it (gcgeo.crs.declare_crs) and reproject it to "
+            "a metric CRS with gcgeo.crs.to_metric before measuring fire lanes."
+        )
+    if not gdf.crs.is_projected:
+        raise CRSError(
+            f"layer '{what}' is in {gdf.crs.name}, a geographic CRS (degrees); lane widths need "
+            f"metres. Reproject it first: gcgeo.crs.to_metric({what}) (a CGCS2000 zone in China, "
+            "UTM elsewhere)."
+        )
+
+
+def _align(gdf: gpd.GeoDataFrame | gpd.GeoSeries | None, crs: Any, what: str):
+    """``gdf`` in ``crs`` (the lanes' CRS); a missing CRS is assumed equal, with a warning."""
+    if gdf is None:
+        return None
+    if gdf.crs is None:
+        log.warning("layer '%s' has no CRS; assuming it is in the fire lanes' CRS (%s).",
+                    what, crs.name if crs is not None else "none")
+        return gdf.set_crs(crs) if crs is not None else gdf
+    if crs is not None and not gdf.crs.equals(crs):
+        log.info("reprojecting layer '%s' to the fire lanes' CRS.", what)
+        return gdf.to_crs(crs)
+    return gdf
+
+
+def _ids(gdf: pd.DataFrame | pd.Series) -> np.ndarray:
+    """Labels users know rows by: the ``id`` column where set, else the index label."""
+    idx = np.array([str(i) for i in gdf.index], dtype=object)
+    if isinstance(gdf, pd.DataFrame) and "id" in gdf.columns:
+        col = gdf["id"]
+        ok = col.notna().to_numpy()
+        idx[ok] = col[ok].astype(str).to_numpy()
+    return idx
+
+
+def _num(gdf: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in gdf.columns:
+        return np.full(len(gdf), np.nan)
+    return pd.to_numeric(gdf[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _geoms(obj: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    series = obj.geometry if isinstance(obj, gpd.GeoDataFrame) else obj
+    return np.asarray(series.array, dtype=object)
+
+
+def _list(ids: np.ndarray, limit: int = 10) -> str:
+    ids = [str(i) for i in ids]
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+def _repair(geoms: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
+    """Invalid geometries made valid (warning names the ids); empty ones set to None."""
+    out = geoms.copy()
+    missing = shapely.is_missing(out) | shapely.is_empty(out)
+    if missing.any():
+        log.warning("layer '%s': %d rows without geometry skipped (ids %s).", what,
+                    int(missing.sum()), _list(ids[missing]))
+        out[missing] = None
+    bad = ~missing & ~shapely.is_valid(out)
+    if bad.any():
+        reasons = shapely.is_valid_reason(out[bad])
+        log.warning("layer '%s': %d invalid geometries repaired with make_valid (ids %s; %s).",
+                    what, int(bad.sum()), _list(ids[bad]), reasons[0])
+        out[bad] = shapely.make_valid(out[bad])
+    return out
+
+
+def _unit(dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    norm = np.hypot(dx, dy)
+    zero = norm == 0
+    norm[zero] = 1.0
+    ux, uy = dx / norm, dy / norm
+    ux[zero], uy[zero] = 1.0, 0.0
+    return ux, uy
+
+
+def _tangent(lines: np.ndarray, s: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit tangent of ``lines`` at distances ``s`` (central difference ± ``delta``)."""
+    length = shapely.length(lines)
+    p0 = shapely.line_interpolate_point(lines, np.clip(s - delta, 0.0, length))
+    p1 = shapely.line_interpolate_point(lines, np.clip(s + delta, 0.0, length))
+    return _unit(shapely.get_x(p1) - shapely.get_x(p0), shapely.get_y(p1) - shapely.get_y(p0))
+
+
+def _pairs(res: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    res = np.asarray(res)
+    if res.size == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return res[0].astype(int), res[1].astype(int)
+
+
+# --------------------------------------------------------------------------
+# polygon lanes: centre line from the medial axis
+
+
+def lane_centreline(polygon: shapely.Geometry, *, spacing: float | None = None) -> shapely.Geometry:
+    """Centre line of a lane polygon, from its medial axis.
+
+    The boundary is densified every ``spacing`` metres (default: a quarter of
+    the polygon's mean width, at most 1 m), the Voronoi edges inside the
+    polygon give the medial axis, short corner spurs are pruned, the longest
+    path is kept (the whole pruned axis when it has loops, as for a ring lane)
+    and its ends are extended to the polygon's boundary.
+
+    >>> line = lane_centreline(shapely.box(0, 0, 40, 4))
+    >>> [round(c, 3) for c in line.bounds]
+    [0.0, 2.0, 40.0, 2.0]
+    """
+    import networkx as nx
+
+    poly = polygon if polygon.is_valid else shapely.make_valid(polygon)
+    if poly.geom_type != "Polygon":
+        parts = [p for p in shapely.get_parts(poly) if p.geom_type == "Polygon"]
+        if not parts:
+            return shapely.LineString()
+        poly = max(parts, key=lambda p: p.area)
+    if poly.is_empty or poly.area == 0:
+        return shapely.LineString()
+    mean_width = 2.0 * poly.area / poly.length
+    d = spacing if spacing is not None else float(np.clip(mean_width / 4.0, 0.05, 1.0))
+    dense = shapely.segmentize(poly, d)
+    pts = np.unique(np.round(shapely.get_coordinates(dense.boundary), 9), axis=0)
+    edges = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), only_edges=True))
+    shapely.prepare(poly)
+    edges = edges[shapely.contains_properly(poly, edges)]
+    if len(edges) == 0:
+        c = poly.centroid
+        return shapely.LineString([c, c])
+    coords = shapely.get_coordinates(edges).reshape(-1, 2, 2)
+    graph = nx.Graph()
+    key = np.round(coords, 6)
+    for (a, b), (ca, cb) in zip(key, coords, strict=True):
+        ta, tb = tuple(a), tuple(b)
+        if ta != tb:
+            graph.add_edge(ta, tb, weight=float(np.hypot(*(cb - ca))))
+    # prune corner spurs: terminal branches shorter than twice the radius
+    # (distance to the boundary) at the junction they leave from
+    boundary = poly.boundary
+    for _ in range(2):
+        leaves = [n for n in graph.nodes if graph.degree(n) == 1]
+        remove: list[tuple[float, float]] = []
+        for leaf in leaves:
+            branch, length, prev, node = [leaf], 0.0, None, leaf
+            while graph.degree(node) <= 2:
+                nxt = [m for m in graph.neighbors(node) if m != prev]
+                if not nxt:
+                    break
+                length += graph[node][nxt[0]]["weight"]
+                prev, node = node, nxt[0]
+                if graph.degree(node) <= 2:
+                    branch.append(node)
+            if graph.degree(node) >= 3:
+                radius = boundary.distance(shapely.Point(node))
+                if length < 2.0 * radius:
+                    remove.extend(branch)
+        if not remove:
+            break
+        graph.remove_nodes_from(remove)
+    comp = max(nx.connected_components(graph), key=len)
+    sub = graph.subgraph(comp)
+    if sub.number_of_edges() >= sub.number_of_nodes():  # loops: keep the whole axis
+        merged = shapely.line_merge(shapely.multilinestrings(
+            [shapely.LineString([a, b]) for a, b in sub.edges]))
+        return shapely.simplify(merged, d / 2.0)
+    start = next(iter(comp))
+    dist = nx.single_source_dijkstra_path_length(sub, start)
+    u = max(dist, key=dist.get)
+    dist, paths = nx.single_source_dijkstra(sub, u)
+    v = max(dist, key=dist.get)
+    path = np.array(paths[v])
+    if len(path) < 2:
+        path = np.array([path[0], path[0]])
+    line = shapely.simplify(shapely.LineString(path), d / 2.0)
+    return _extend_to_boundary(line, poly)
+
+
+def _extend_to_boundary(line: shapely.LineString, poly: shapely.Polygon) -> shapely.LineString:
+    coords = list(shapely.get_coordinates(line))
+    if len(coords) < 2 or line.length == 0:
+        return line
+    reach = math.hypot(poly.bounds[2] - poly.bounds[0], poly.bounds[3] - poly.bounds[1])
+    out = [np.asarray(c) for c in coords]
+    for at_start in (True, False):
+        end = out[0] if at_start else out[-1]
+        back = line.interpolate(min(line.length, 1.0) if at_start else max(0.0, line.length - 1.0))
+        direction = end - np.array([back.x, back.y])
+        norm = np.hypot(*direction)
+        if norm == 0:
+            continue
+        ray = shapely.LineString([end, end + direction / norm * reach])
+        piece = ray.intersection(poly)
+        best = None
+        for part in shapely.get_parts(piece):
+            if part.geom_type == "LineString" and part.distance(shapely.Point(end)) < 1e-6:
+                best = part
+        if best is None:
+            continue
+        far = max(shapely.get_coordinates(best), key=lambda c: np.hypot(*(c - end)))
+        if np.hypot(*(far - end)) > 1e-9:
+            if at_start:
+                out.insert(0, far)
+            else:
+                out.append(far)
+    return shapely.LineString(out)
+
+
+# --------------------------------------------------------------------------
+# lanes → pieces (single centre lines with a width or a polygon)
+
+
+@dataclass
+class _Pieces:
+    lane_pos: np.ndarray  # position of the lane row each piece belongs to
+    line: np.ndarray  # centre lines
+    poly: np.ndarray  # lane polygon or None
+    width: np.ndarray  # design width of line pieces (NaN for polygon pieces)
+    area: np.ndarray  # the lane's surface (line buffered, or the polygon)
+    lane_ids: np.ndarray  # one per lane row
+    width_source: np.ndarray  # one per lane row: given / default / polygon / skipped
+
+
+def _prepare(lanes: gpd.GeoDataFrame, r: Mapping[str, Any], what: str = "fire_lanes") -> _Pieces:
+    ids = _ids(lanes)
+    geoms = _repair(_geoms(lanes), ids, what)
+    width = _num(lanes, "width_m")
+    bad_w = np.isfinite(width) & (width <= 0)
+    if bad_w.any():
+        log.warning("layer '%s': width_m is zero or negative for ids %s; using the rule default.",
+                    what, _list(ids[bad_w]))
+        width[bad_w] = np.nan
+    default = float(_v(r, "lane.default_width"))
+    parts, pos = shapely.get_parts(geoms, return_index=True)
+    tid = shapely.get_type_id(parts)
+    is_line = np.isin(tid, (1, 2))
+    is_poly = tid == 3
+    other = ~(is_line | is_poly)
+    if other.any():
+        log.warning("layer '%s': parts that are neither lines nor polygons skipped (ids %s).",
+                    what, _list(np.unique(ids[pos[other]])))
+    lines_l = parts[is_line]
+    ring = tid[is_line] == 2
+    if ring.any():
+        lines_l[ring] = shapely.linestrings(
+            [shapely.get_coordinates(g) for g in lines_l[ring]])
+    pos_l = pos[is_line]
+    # polygon lanes: centre line(s) from the medial axis
+    polys = parts[is_poly]
+    pos_p = pos[is_poly]
+    cl_lines, cl_pos, cl_poly = [], [], []
+    for poly, p in zip(polys, pos_p, strict=True):
+        cl = lane_centreline(poly)
+        for part in shapely.get_parts(cl):
+            if part.geom_type == "LineString" and part.length > 0:
+                cl_lines.append(part)
+                cl_pos.append(p)
+                cl_poly.append(poly)
+    line = np.concatenate([lines_l, np.array(cl_lines, dtype=object)])
+    lane_pos = np.concatenate([pos_l, np.array(cl_pos, dtype=int)]).astype(int)
+    poly_arr = np.concatenate([np.full(len(lines_l), None, dtype=object),
+                               np.array(cl_poly, dtype=object)])
+    w = np.concatenate([width[pos_l], np.full(len(cl_lines), np.nan)])
+    is_p = np.concatenate([np.zeros(len(lines_l), bool), np.ones(len(cl_lines), bool)])
+    need_default = ~is_p & ~np.isfinite(w)
+    w[need_default] = default
+    source = np.full(len(lanes), "skipped", dtype=object)
+    has_line = np.zeros(len(lanes), bool)
+    has_line[pos_l] = True
+    source[has_line] = np.where(np.isfinite(width[has_line]), "given", "default")
+    source[np.array(cl_pos, dtype=int)] = "polygon"
+    if (source == "default").any():
+        log.warning(
+            "layer '%s': %d lanes have no width_m; measured with the rule default %.1f m "
+            "(lane.default_width), marked width_source = 'default' (ids %s). Give real widths.",
+            what, int((source == "default").sum()), default, _list(ids[source == "default"]))
+    area = np.empty(len(line), dtype=object)
+    if (~is_p).any():
+        area[~is_p] = shapely.buffer(line[~is_p], w[~is_p] / 2.0, cap_style="flat")
+    if is_p.any():
+        area[is_p] = poly_arr[is_p]
+    return _Pieces(lane_pos, line, poly_arr, w, area, ids, source)
+
+
+# --------------------------------------------------------------------------
+# stations and cross-sections
+
+
+def _stations(pk: _Pieces, spacing: float, r: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    lines = pk.line
+    n_p = len(lines)
+    length = shapely.length(lines) if n_p else np.zeros(0)
+    n = np.maximum(1, np.ceil(length / spacing - 1e-9)).astype(int)
+    piece = np.repeat(np.arange(n_p), n)
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    step = (length / n)[piece] if n_p else np.zeros(0)
+    ch = (k + 0.5) * step
+    lines_rep = lines[piece]
+    pt = shapely.line_interpolate_point(lines_rep, ch)
+    x, y = shapely.get_x(pt), shapely.get_y(pt)
+    delta = np.minimum(0.25, np.maximum(step / 2.0, 1e-3))
+    ux, uy = _tangent(lines_rep, ch, delta)
+    nx_, ny_ = -uy, ux
+    width = pk.width[piece].copy()
+    half = width / 2.0
+    ax, ay = x - nx_ * half, y - ny_ * half
+    sec = width.copy()
+    is_p = np.array([g is not None for g in pk.poly], dtype=bool)[piece] if n_p else np.zeros(0, bool)
+    if is_p.any():
+        idx = np.flatnonzero(is_p)
+        polys = pk.poly[piece[idx]]
+        b = shapely.bounds(polys)
+        reach = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) + 1.0
+        c = np.stack([np.column_stack([x[idx] - nx_[idx] * reach, y[idx] - ny_[idx] * reach]),
+                      np.column_stack([x[idx] + nx_[idx] * reach, y[idx] + ny_[idx] * reach])],
+                     axis=1)
+        inter = shapely.intersection(shapely.linestrings(c), polys)
+        parts, pidx = shapely.get_parts(inter, return_index=True)
+        keep = shapely.get_type_id(parts) == 1
+        parts, pidx = parts[keep], pidx[keep]
+        dist = shapely.distance(parts, pt[idx[pidx]])
+        order = np.lexsort((dist, pidx))
+        first = order[np.r_[True, pidx[order][1:] != pidx[order][:-1]]] if len(order) else order
+        chosen, cp = parts[first], pidx[first]
+        gi = idx[cp]
+        s0 = shapely.get_coordinates(shapely.get_point(chosen, 0))
+        s1 = shapely.get_coordinates(shapely.get_point(chosen, -1))
+        t0 = (s0[:, 0] - x[gi]) * nx_[gi] + (s0[:, 1] - y[gi]) * ny_[gi]
+        t1 = (s1[:, 0] - x[gi]) * nx_[gi] + (s1[:, 1] - y[gi]) * ny_[gi]
+        lo, hi = np.minimum(t0, t1), np.maximum(t0, t1)
+        ax[gi], ay[gi] = x[gi] + nx_[gi] * lo, y[gi] + ny_[gi] * lo
+        sec[gi] = hi - lo
+        lost = np.setdiff1d(idx, gi)
+        if len(lost):
+            default = float(_v(r, "lane.default_width"))
+            sec[lost] = default
+            ax[lost], ay[lost] = x[lost] - nx_[lost] * default / 2, y[lost] - ny_[lost] * default / 2
+    return {"piece": piece, "chainage": ch, "step": step, "point": pt, "x": x, "y": y,
+            "nx": nx_, "ny": ny_, "ax": ax, "ay": ay, "section": sec}
+
+
+def _sections(st: Mapping[str, np.ndarray]) -> np.ndarray:
+    ax, ay, nx_, ny_, sec = st["ax"], st["ay"], st["nx"], st["ny"], st["section"]
+    c = np.stack([np.column_stack([ax, ay]),
+                  np.column_stack([ax + nx_ * sec, ay + ny_ * sec])], axis=1)
+    return shapely.linestrings(c) if len(c) else np.zeros(0, dtype=object)
+
+
+def _measure(st: Mapping[str, np.ndarray], obstacles: np.ndarray, tol: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clear width per station and the (station, obstacle) pairs that intrude."""
+    sec = st["section"]
+    n_st = len(sec)
+    clear = sec.astype("float64").copy()
+    cs = _sections(st)
+    if n_st == 0 or len(obstacles) == 0:
+        return clear, np.zeros(0, int), np.zeros(0, int)
+    tree = shapely.STRtree(obstacles)
+    i, j = _pairs(tree.query(cs, predicate="intersects"))
+    if len(i) == 0:
+        return clear, i, j
+    inter = shapely.intersection(cs[i], obstacles[j])
+    parts, pk = shapely.get_parts(inter, return_index=True)
+    keep = shapely.get_type_id(parts) == 1
+    parts, pk = parts[keep], pk[keep]
+    if len(parts) == 0:
+        return clear, np.zeros(0, int), np.zeros(0, int)
+    coords, ck = shapely.get_coordinates(parts, return_index=True)
+    s_c = i[pk[ck]]
+    t = (coords[:, 0] - st["ax"][s_c]) * st["nx"][s_c] + (coords[:, 1] - st["ay"][s_c]) * st["ny"][s_c]
+    starts = np.searchsorted(ck, np.arange(len(parts)))
+    t0 = np.minimum.reduceat(t, starts)
+    t1 = np.maximum.reduceat(t, starts)
+    s = i[pk]
+    ob = j[pk]
+    t0 = np.clip(t0, 0.0, sec[s])
+    t1 = np.clip(t1, 0.0, sec[s])
+    real = (t1 - t0) > tol
+    s, ob, t0, t1 = s[real], ob[real], t0[real], t1[real]
+    if len(s) == 0:
+        return clear, s, ob
+    order = np.lexsort((t0, s))
+    s, ob, t0, t1 = s[order], ob[order], t0[order], t1[order]
+    big = float(sec.max()) + 10.0
+    key = t1 + s * big
+    runmax = np.maximum.accumulate(key)
+    first = np.r_[True, s[1:] != s[:-1]]
+    last = np.r_[s[1:] != s[:-1], True]
+    prev = np.r_[0.0, runmax[:-1]] - s * big
+    prev_end = np.where(first, 0.0, np.maximum(prev, 0.0))
+    gap = np.maximum(t0 - prev_end, 0.0)
+    hit = np.unique(s)
+    clear[hit] = 0.0
+    np.maximum.at(clear, s, gap)
+    tail = np.maximum(sec[s[last]] - (runmax[last] - s[last] * big), 0.0)
+    np.maximum.at(clear, s[last], tail)
+    return clear, s, ob
+
+
+def _runs(piece: np.ndarray, flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stations in ``flag`` and the id of the contiguous run (per piece) each belongs to."""
+    idx = np.flatnonzero(flag)
+    if len(idx) == 0:
+        return idx, idx
+    new = np.r_[True, (np.diff(idx) != 1) | (piece[idx[1:]] != piece[idx[:-1]])]
+    return idx, np.cumsum(new) - 1
+
+
+# --------------------------------------------------------------------------
+# obstruction footprints
+
+
+def _footprint_table(r: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    table = r.get("footprints")
+    if not isinstance(table, Mapping) or "other" not in table:
+        raise RulesError("rules 'footprints' must hold a table per obstruction kind, "
+                         "including 'other'.")
+    return {str(k): dict(v) for k, v in table.items()}
+
+
+def _footprints(obs: gpd.GeoDataFrame, lane_lines: np.ndarray, r: Mapping[str, Any]
+                ) -> dict[str, np.ndarray]:
+    """Footprints of obstructions (points get one by kind), and what each one checks."""
+    table = _footprint_table(r)
+    ids = _ids(obs)
+    geoms = _repair(_geoms(obs), ids, "obstructions")
+    n = len(obs)
+    if "kind" in obs.columns:
+        kind = obs["kind"].astype("string").str.strip().str.lower().fillna("").to_numpy(dtype=object)
+    else:
+        kind = np.full(n, "", dtype=object)
+    unknown = ~np.isin(kind, list(table))
+    if unknown.any():
+        log.warning("layer 'obstructions': %d rows with a missing or unknown kind get the "
+                    "'other' footprint (ids %s); kinds: %s.", int(unknown.sum()),
+                    _list(ids[unknown]), ", ".join(table))
+        kind = kind.copy()
+        kind[unknown] = "other"
+
+    def per_kind(key: str, cast=float) -> np.ndarray:
+        return np.array([cast(table[k].get(key, table["other"].get(key))) for k in kind])
+
+    w = _num(obs, "width_m")
+    ln = _num(obs, "length_m")
+    height = _num(obs, "height_m")
+    w = np.where(np.isfinite(w) & (w > 0), w, per_kind("width_m") if n else w)
+    ln = np.where(np.isfinite(ln) & (ln > 0), ln, per_kind("length_m") if n else ln)
+    out = geoms.copy()
+    tid = shapely.get_type_id(out)
+    multi_pt = tid == 4
+    if multi_pt.any():
+        log.warning("layer 'obstructions': multipoints placed at their centroid (ids %s).",
+                    _list(ids[multi_pt]))
+        out[multi_pt] = shapely.centroid(out[multi_pt])
+        tid = shapely.get_type_id(out)
+    pts = np.flatnonzero(tid == 0)
+    if len(pts):
+        p = out[pts]
+        x, y = shapely.get_x(p), shapely.get_y(p)
+        ux, uy = np.ones(len(pts)), np.zeros(len(pts))
+        lines = lane_lines[~shapely.is_missing(lane_lines)] if len(lane_lines) else lane_lines
+        if len(lines):
+            near = _pairs(shapely.STRtree(lines).query_nearest(p, all_matches=False))
+            a, b = near
+            s = shapely.line_locate_point(lines[b], p[a])
+            tx, ty = _tangent(lines[b], s, np.full(len(a), 0.25))
+            ux[a], uy[a] = tx, ty
+        across = per_kind("orientation", str)[pts] == "across"
+        ux, uy = np.where(across, -uy, ux), np.where(across, ux, uy)
+        nx_, ny_ = -uy, ux
+        hl, hw = ln[pts] / 2.0, w[pts] / 2.0
+        corners = np.stack([
+            np.column_stack([x - ux * hl - nx_ * hw, y - uy * hl - ny_ * hw]),
+            np.column_stack([x + ux * hl - nx_ * hw, y + uy * hl - ny_ * hw]),
+            np.column_stack([x + ux * hl + nx_ * hw, y + uy * hl + ny_ * hw]),
+            np.column_stack([x - ux * hl + nx_ * hw, y - uy * hl + ny_ * hw]),
+            np.column_stack([x - ux * hl - nx_ * hw, y - uy * hl - ny_ * hw]),
+        ], axis=1)
+        rect = shapely.polygons(corners)
+        circle = per_kind("shape", str)[pts] == "circle"
+        rect[circle] = shapely.buffer(p[circle], hw[circle], quad_segs=8)
+        out[pts] = rect
+    lin = np.flatnonzero(np.isin(tid, (1, 2, 5)))
+    if len(lin):
+        out[lin] = shapely.buffer(out[lin], w[lin] / 2.0, cap_style="flat")
+    bad = np.isin(shapely.get_type_id(out), (0, 1, 2, 4, 5, 7)) & ~shapely.is_missing(out)
+    if bad.any():
+        log.warning("layer 'obstructions': geometries that are not areas after repair skipped "
+                    "(ids %s).", _list(ids[bad]))
+        out[bad] = None
+    has_h = np.isfinite(height)
+    blocks = per_kind("blocks_width", bool) if n else np.zeros(0, bool)
+    checks = per_kind("checks_height", bool) if n else np.zeros(0, bool)
+    frees = per_kind("height_frees_width", bool) if n else np.zeros(0, bool)
+    return {
+        "geometry": out,
+        "blocks": blocks & ~(frees & has_h) & ~shapely.is_missing(out),
+        "checks": checks & has_h & ~shapely.is_missing(out),
+        "needs_height": checks & ~has_h & ~blocks & ~shapely.is_missing(out),
+        "height": height,
+        "kind": kind,
+        "ids": ids,
+    }
+
+
+def obstruction_footprints(
+    obstructions: gpd.GeoDataFrame,
+    lanes: gpd.GeoDataFrame | None = None,
+    *,
+    rules: Mapping[str, Any] | str | Path | None = None,
+) -> gpd.GeoSeries:
+    """Footprint polygon of every obstruction, aligned on its index.
+
+    Polygons are kept (invalid ones repaired); a point gets the default
+    footprint of its kind from the rules (``footprints.<kind>``), or its own
+    ``width_m`` / ``length_m``, turned along the nearest lane of ``lanes``
+    (east–west without lanes).  Rows that cannot be used are None.
+    """
+    r = load_rules(rules)
+    lines = np.zeros(0, dtype=object)
+    if lanes is not None and len(lanes):
+        lanes = _align(lanes, obstructions.crs, "fire_lanes")
+        lines = _prepare(lanes, r).line
+    fp = _footprints(obstructions, lines, r)
+    return gpd.GeoSeries(fp["geometry"], index=obstructions.index, crs=obstructions.crs,
+                         name="footprint")
+
+
+# --------------------------------------------------------------------------
+# clear width (public)
+
+
+def clear_width(
+    lanes: gpd.GeoDataFrame,
+    obstacles: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    *,
+    spacing: float = 1.0,
+    default_width: float | None = None,
+    rules: Mapping[str, Any] | str | Path | None = None,
+) -> gpd.GeoDataFrame:
+    """Clear width at stations every ``spacing`` m along each lane.
+
+    ``lanes`` are centre lines with ``width_m`` (missing: ``default_width``,
+    else the rule default) or lane polygons; ``obstacles`` are footprints
+    (polygons; use :func:`obstruction_footprints` for point obstructions).
+    Returns one row per station: ``lane`` (the lane's index label),
+    ``chainage_m`` along the lane (part), ``width_m`` (the cross-section:
+    design width, or the polygon's width there), ``clear_width_m`` (widest
+    free run left after cutting out the obstacles) and ``obstacles`` (labels
+    of the obstacles intruding, ``;``-separated; the ``id`` column where set).
+    """
+    _check_metric(lanes, "fire_lanes")
+    if spacing <= 0:
+        raise AnalysisError(f"spacing must be a positive number of metres, not {spacing}.")
+    r = load_rules(rules)
+    if default_width is not None:
+        r = _rules.deep_merge(r, {"lane": {"default_width": {"value": float(default_width)}}})
+    pk = _prepare(lanes, r)
+    st = _stations(pk, spacing, r)
+    if obstacles is None:
+        obs_geoms, obs_ids = np.zeros(0, dtype=object), np.zeros(0, dtype=object)
+    else:
+        obstacles = _align(obstacles, lanes.crs, "obstacles")
+        obs_ids = _ids(obstacles)
+        obs_geoms = _repair(_geoms(obstacles), obs_ids, "obstacles")
+    tol = float(_v(r, "lane.width_tolerance"))
+    clear, s, ob = _measure(st, obs_geoms, tol)
+    labels = np.full(len(clear), "", dtype=object)
+    if len(s):
+        df = pd.DataFrame({"s": s, "o": obs_ids[ob]}).drop_duplicates()
+        joined = df.groupby("s")["o"].agg(";".join)
+        labels[joined.index.to_numpy()] = joined.to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "lane": lanes.index.to_numpy()[pk.lane_pos[st["piece"]]],
+            "chainage_m": st["chainage"],
+            "width_m": st["section"],
+            "clear_width_m": clear,
+            "obstacles": labels,
+        },
+        geometry=st["point"],
+        crs=lanes.crs,
+    )
+
+
+# --------------------------------------------------------------------------
+# dead ends and turnarounds
+
+
+def _drivable(streets: gpd.GeoDataFrame | None, r: Mapping[str, Any]) -> np.ndarray:
+    if streets is None or len(streets) == 0:
+        return np.zeros(0, dtype=object)
+    geoms = _repair(_geoms(streets), _ids(streets), "streets")
+    if "kind" in streets.columns:
+        banned = {str(k).lower() for k in r.get("streets", {}).get("not_drivable", [])}
+        kind = streets["kind"].astype("string").str.lower().fillna("").to_numpy(dtype=object)
+        geoms = geoms[~np.isin(kind, list(banned))]
+    return geoms[~shapely.is_missing(geoms)]
+
+
+def _dead_ends(pk: _Pieces, streets: np.ndarray, r: Mapping[str, Any],
+               exclude_lane: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    tol = float(_v(r, "lane.snap_tolerance"))
+    join = float(_v(r, "lane.street_join_distance"))
+    n = len(pk.line)
+    if n == 0:
+        return {"piece": np.zeros(0, int), "end": np.zeros(0, int),
+                "point": np.zeros(0, dtype=object)}
+    pts = np.concatenate([shapely.get_point(pk.line, 0), shapely.get_point(pk.line, -1)])
+    piece = np.concatenate([np.arange(n), np.arange(n)])
+    end = np.r_[np.zeros(n, int), np.ones(n, int)]
+    free = ~np.concatenate([shapely.is_closed(pk.line)] * 2)
+    if exclude_lane is not None:
+        free &= ~exclude_lane[pk.lane_pos[piece]]
+    i, m = _pairs(shapely.STRtree(pk.area).query(pts, predicate="dwithin", distance=tol))
+    joined = np.zeros(len(pts), bool)
+    other = m != piece[i]
+    joined[i[other]] = True
+    if len(streets):
+        zone = shapely.buffer(pts, join, quad_segs=4)
+        i2, m2 = _pairs(shapely.STRtree(streets).query(zone, predicate="intersects"))
+        keep = free[i2] & ~joined[i2]
+        i2, m2 = i2[keep], m2[keep]
+        if len(i2):
+            own = shapely.buffer(pk.area[piece[i2]], tol, quad_segs=4)
+            beyond = shapely.difference(streets[m2], own)
+            hit = shapely.intersects(zone[i2], beyond)
+            joined[i2[hit]] = True
+    dead = free & ~joined
+    return {"piece": piece[dead], "end": end[dead], "point": pts[dead]}
+
+
+def dead_ends(
+    lanes: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame | None = None,
+    *,
+    rules: Mapping[str, Any] | str | Path | None = None,
+) -> gpd.GeoDataFrame:
+    """Ends of the lane network that join neither another lane nor a drivable street.
+
+    A lane end joins another lane when it lies within ``lane.snap_tolerance``
+    of that lane's surface; it joins a street when a drivable street (kinds
+    in ``streets.not_drivable`` excluded) passes within
+    ``lane.street_join_distance`` of it outside the lane's own surface (so a
+    street drawn along the lane itself does not count).  Lanes with
+    ``dead_end`` false are left out.  Returns points with ``lane`` (index
+    label), ``lane_id`` and ``end`` ("start" / "end").
+    """
+    _check_metric(lanes, "fire_lanes")
+    r = load_rules(rules)
+    pk = _prepare(lanes, r)
+    streets = _align(streets, lanes.crs, "streets")
+    de = _dead_ends(pk, _drivable(streets, r), r, _not_dead_end(lanes))
+    pos = pk.lane_pos[de["piece"]]
+    return gpd.GeoDataFrame(
+        {"lane": lanes.index.to_numpy()[pos], "lane_id": pk.lane_ids[pos],
+         "end": np.where(de["end"] == 0, "start", "end")},
+        geometry=de["point"], crs=lanes.crs,
+    )
+
+
+def _not_dead_end(lanes: gpd.GeoDataFrame) -> np.ndarray:
+    if "dead_end" not in lanes.columns:
+        return np.zeros(len(lanes), bool)
+    col = lanes["dead_end"]
+    text = col.astype("string").str.strip().str.lower()
+    return text.isin(["false", "0", "no", "n", "f", "否"]).fillna(False).to_numpy(dtype=bool)
+
+
+def _orientations(poly: shapely.Geometry) -> list[float]:
+    coords = shapely.get_coordinates(shapely.get_exterior_ring(poly))
+    d = np.diff(coords, axis=0)
+    ln = np.hypot(d[:, 0], d[:, 1])
+    ang = np.degrees(np.arctan2(d[:, 1], d[:, 0])) % 90.0
+    order = np.argsort(-ln)[:8]
+    angles = {round(float(a), 1) % 90.0 for a in ang[order]}
+    angles.update(float(a) for a in range(0, 90, 15))
+    return sorted(angles)
+
+
+def _square_fits(poly: shapely.Polygon, side: float) -> bool:
+    """Does an axis-aligned square of ``side`` fit in ``poly``? (exact test)
+
+    A square centred at c lies in P iff c is in P and not in the Minkowski
+    sum of P's boundary with the square, which is the union of the convex
+    hulls of each boundary edge swept by the square.
+    """
+    h = side / 2.0
+    rings = [poly.exterior, *poly.interiors]
+    p_list, q_list = [], []
+    for ring in rings:
+        c = np.asarray(ring.coords)[:, :2]
+        p_list.append(c[:-1])
+        q_list.append(c[1:])
+    p, q = np.concatenate(p_list), np.concatenate(q_list)
+    offs = np.array([[-h, -h], [h, -h], [h, h], [-h, h]])
+    pts = np.concatenate([p[:, None, :] + offs, q[:, None, :] + offs], axis=1)
+    hulls = shapely.convex_hull(shapely.multipoints(pts))
+    free = poly.difference(shapely.union_all(hulls))
+    return (not free.is_empty) and free.area > 1e-9
+
+
+def _polygons(geom: shapely.Geometry) -> list[shapely.Polygon]:
+    if geom is None or geom.is_empty:
+        return []
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    return [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and g.area > 0]
+
+
+def _rotated(poly: shapely.Polygon) -> list[shapely.Polygon]:
+    c = poly.centroid
+    base = affinity.translate(poly, -c.x, -c.y)
+    return [affinity.rotate(base, -a, origin=(0, 0)) for a in _orientations(base)]
+
+
+def turnaround_ok(polygon: shapely.Geometry, side: float, *, tolerance: float = 0.05) -> bool:
+    """True when a square of ``side`` m (less ``tolerance``) fits in ``polygon``.
+
+    The test is exact for each orientation tried: the polygon's longest edge
+    directions and every 15°.
+
+    >>> turnaround_ok(shapely.box(0, 0, 12, 12), 12.0)
+    True
+    >>> turnaround_ok(shapely.box(0, 0, 10, 10), 12.0)
+    False
+    """
+    target = side - tolerance
+    if target <= 0:
+        return True
+    for poly in _polygons(polygon):
+        if poly.area < target * target:
+            continue
+        if any(_square_fits(rp, target) for rp in _rotated(poly)):
+            return True
+    return False
+
+
+def largest_inscribed_square(polygon: shapely.Geometry, *, precision: float = 0.01) -> float:
+    """Side (m) of the largest square that fits in ``polygon``, to ``precision``.
+
+    Bisection on the exact fit test of :func:`turnaround_ok` over the
+    orientations it tries (longest edges, every 15°).
+
+    >>> round(largest_inscribed_square(shapely.box(0, 0, 12, 20)), 1)
+    12.0
+    """
+    best = 0.0
+    for poly in _polygons(polygon):
+        rots = _rotated(poly)
+        lo = best
+        hi = math.sqrt(poly.area) + precision
+        if hi <= lo:
+            continue
+        if not any(_square_fits(rp, lo + precision) for rp in rots):
+            continue
+        lo = lo + precision
+        while hi - lo > precision:
+            mid = (lo + hi) / 2.0
+            if any(_square_fits(rp, mid) for rp in rots):
+                lo = mid
+            else:
+                hi = mid
+        best = max(best, lo)
+    return best
+
+
+def _building_heights(b: gpd.GeoDataFrame, r: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    height = _num(b, "height_m")
+    floors = _num(b, "floors")
+    est = ~np.isfinite(height) & np.isfinite(floors)
+    height = np.where(est, floors * float(_v(r, "high_rise.floor_height")), height)
+    residential = np.zeros(len(b), bool)
+    if "use" in b.columns:
+        residential |= (b["use"].astype("string").str.lower() == "residential").fillna(False).to_numpy(bool)
+    if "residential" in b.columns:
+        residential |= b["residential"].astype("string").str.lower().isin(
+            ["true", "1", "yes"]).fillna(False).to_numpy(bool)
+    limit = np.where(residential, float(_v(r, "high_rise.residential_height")),
+                     float(_v(r, "high_rise.other_height")))
+    return height, np.isfinite(height) & (height > limit)
+
+
+# --------------------------------------------------------------------------
+# the analysis
+
+
+def _severity_width(v: np.ndarray, r: Mapping[str, Any]) -> np.ndarray:
+    high, med = float(_v(r, "severity.width_high")), float(_v(r, "severity.width_medium"))
+    return np.where(v < high, "high", np.where(v < med, "medium", "low")).astype(object)
+
+
+def _severity_height(v: np.ndarray, r: Mapping[str, Any]) -> np.ndarray:
+    high = float(_v(r, "severity.height_high"))
+    return np.where(v < high, "high", "medium").astype(object)
+
+
+def _community_of(points: np.ndarray, comm: gpd.GeoDataFrame | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    name = np.full(len(points), None, dtype=object)
+    cid = np.full(len(points), None, dtype=object)
+    if comm is None or len(comm) == 0 or len(points) == 0:
+        return name, cid
+    geoms = _repair(_geoms(comm), _ids(comm), "communities")
+    i, j = _pairs(shapely.STRtree(geoms).query(points, predicate="within"))
+    if len(i):
+        first = np.r_[True, i[1:] != i[:-1]]
+        i, j = i[first], j[first]
+        names = comm["name"].astype(str).to_numpy(dtype=object) if "name" in comm.columns \
+            else _ids(comm)
+        name[i] = names[j]
+        cid[i] = _ids(comm)[j]
+    return name, cid
+
+
+def run(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    rules: Mapping[str, Any] | str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    station_spacing: float | None = None,
+    high_rise: bool | None = None,
+) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """Fire-lane obstruction analysis (criterion 8; GB 50016-2014 §7.1.8–7.1.9).
+
+    ``layers``: ``fire_lanes`` (required; centre lines with ``width_m`` or
+    lane polygons, optional ``clear_height_m``, ``dead_end``), and optional
+    ``obstructions``, ``parking``, ``buildings``, ``streets`` (to tell a dead
+    end from a lane joining the street network), ``communities`` (for the
+    per-community summary) and ``turnarounds`` (polygons).
+    ``station_spacing`` overrides ``lane.station_spacing``; ``high_rise``
+    True/False forces the 15 m / 12 m turnaround, None decides from the
+    buildings near each dead end.
+
+    Returns ``fire_findings`` (points on the lanes), ``fire_lanes_summary``
+    (one row per lane, on the lanes' index) and ``fire_communities`` (one
+    row per community, polygons; a single-row table without communities).
+    """
+    say = progress or (lambda stage: None)
+    r = load_rules(rules)
+    lanes = layers.get("fire_lanes")
+    if lanes is None:
+        raise AnalysisError(
+            "the fire-lane analysis needs a 'fire_lanes' layer (centre lines with width_m, or "
+            "lane polygons); add it to the workspace, e.g. drawn by hand or imported from "
+            "OpenStreetMap (service=emergency_access, emergency=designated)."
+        )
+    if len(lanes) == 0:
+        raise AnalysisError("layer 'fire_lanes' has no features; add the fire lanes first.")
+    _check_metric(lanes, "fire_lanes")
+    crs = lanes.crs
+    spacing = float(station_spacing if station_spacing is not None
+                    else _v(r, "lane.station_spacing"))
+    if not spacing > 0:
+        raise AnalysisError(f"station_spacing must be a positive number of metres, not {spacing}.")
+    obstructions = _align(layers.get("obstructions"), crs, "obstructions")
+    parking = _align(layers.get("parking"), crs, "parking")
+    buildings = _align(layers.get("buildings"), crs, "buildings")
+    streets = _align(layers.get("streets"), crs, "streets")
+    communities = _align(layers.get("communities"), crs, "communities")
+    turnarounds = _align(layers.get("turnarounds"), crs, "turnarounds")
+    req_w = float(_v(r, "clear_width"))
+    req_h = float(_v(r, "clear_height"))
+    tol = float(_v(r, "lane.width_tolerance"))
+
+    say("lanes")
+    pk = _prepare(lanes, r)
+
+    # obstacles: obstruction footprints, parking spaces, buildings
+    say("footprints")
+    ob_geoms, ob_ids, ob_kind = [], [], []
+    fp = None
+    if obstructions is not None and len(obstructions):
+        fp = _footprints(obstructions, pk.line, r)
+        ob_geoms.append(fp["geometry"][fp["blocks"]])
+        ob_ids.append(fp["ids"][fp["blocks"]])
+        ob_kind.append(fp["kind"][fp["blocks"]])
+    else:
+        log.info("no obstructions layer: the clear width counts parking and buildings only.")
+    if parking is not None and len(parking):
+        pids = _ids(parking)
+        pg = _repair(_geoms(parking), pids, "parking")
+        kinds = parking["kind"].astype("string").str.lower().fillna("").to_numpy(dtype=object) \
+            if "kind" in parking.columns else np.full(len(parking), "", dtype=object)
+        cfg = r.get("parking", {})
+        obstructing = np.isin(kinds, list(cfg.get("obstructing_kinds", [])))
+        if cfg.get("missing_kind_obstructs", True):
+            obstructing |= kinds == ""
+        areal = np.isin(shapely.get_type_id(pg), (3, 6))
+        sel = obstructing & areal
+        ob_geoms.append(pg[sel])
+        ob_ids.append(np.array([f"parking:{i}" for i in pids[sel]], dtype=object))
+        ob_kind.append(np.full(int(sel.sum()), "parking", dtype=object))
+    if buildings is not None and len(buildings):
+        bids = _ids(buildings)
+        bg = _repair(_geoms(buildings), bids, "buildings")
+        sel = np.isin(shapely.get_type_id(bg), (3, 6))
+        ob_geoms.append(bg[sel])
+        ob_ids.append(np.array([f"building:{i}" for i in bids[sel]], dtype=object))
+        ob_kind.append(np.full(int(sel.sum()), "building", dtype=object))
+    obstacles = np.concatenate(ob_geoms) if ob_geoms else np.zeros(0, dtype=object)
+    obstacle_ids = np.concatenate(ob_ids) if ob_ids else np.zeros(0, dtype=object)
+    obstacle_kind = np.concatenate(ob_kind) if ob_kind else np.zeros(0, dtype=object)
+
+    say("clear width")
+    st = _stations(pk, spacing, r)
+    clear, s_hit, o_hit = _measure(st, obstacles, tol)
+    piece = st["piece"]
+    lane_of_station = pk.lane_pos[piece]
+
+    rows: list[dict[str, Any]] = []
+    rows_geom: list[Any] = []
+
+    def add_runs(flag: np.ndarray, values: np.ndarray, kind: str, with_obstacles: bool) -> None:
+        idx, run_id = _runs(piece, flag)
+        if len(idx) == 0:
+            return
+        df = pd.DataFrame({"st": idx, "run": run_id, "v": values[idx]})
+        worst = df.loc[df.groupby("run")["v"].idxmin()].set_index("run")
+        first = df.groupby("run")["st"].min()
+        last = df.groupby("run")["st"].max()
+        blame_ids = pd.Series("", index=worst.index, dtype=object)
+        blame_kinds = pd.Series("", index=worst.index, dtype=object)
+        if with_obstacles and len(s_hit):
+            run_of = np.full(len(clear), -1)
+            run_of[idx] = run_id
+            sel = run_of[s_hit] >= 0
+            b = pd.DataFrame({"run": run_of[s_hit][sel], "id": obstacle_ids[o_hit[sel]],
+                              "kind": obstacle_kind[o_hit[sel]]}).drop_duplicates()
+            blame_ids = b.groupby("run")["id"].agg(";".join)
+            blame_kinds = b.drop_duplicates(["run", "kind"]).groupby("run")["kind"].agg(";".join)
+        sev = _severity_width(worst["v"].to_numpy(), r)
+        for k, (run, w) in enumerate(worst.iterrows()):
+            s = int(w["st"])
+            p = lane_of_station[s]
+            half = st["step"][s] / 2.0
+            rows.append({
+                "lane_id": pk.lane_ids[p], "kind": kind, "measured": round(float(w["v"]), 3),
+                "required": req_w, "unit": "m", "clause": _clause(r, "clear_width"),
+                "obstruction_ids": blame_ids.get(run, ""),
+                "obstruction_kinds": blame_kinds.get(run, ""),
+                "from_m": float(st["chainage"][first[run]] - half),
+                "to_m": float(st["chainage"][last[run]] + half),
+                "severity": sev[k],
+                "note": "width from the rule default" if pk.width_source[p] == "default" else "",
+                "_lane": p,
+            })
+            rows_geom.append(st["point"][s])
+
+    design = st["section"]
+    add_runs(design < req_w - tol, design, "too_narrow", False)
+    intruded = np.zeros(len(clear), bool)
+    intruded[s_hit] = True
+    add_runs((clear < req_w - tol) & intruded, clear, "obstructed", True)
+
+    # dead ends and turnarounds
+    say("dead ends")
+    n_dead = np.zeros(len(lanes), int)
+    drivable = _drivable(streets, r)
+    if streets is None or len(streets) == 0:
+        log.warning("no streets layer: dead ends cannot be told from lane entrances, so the "
+                    "turnaround check (GB 50016-2014 §7.1.9) is skipped; add a streets layer.")
+    else:
+        de = _dead_ends(pk, drivable, r, _not_dead_end(lanes))
+        np.add.at(n_dead, pk.lane_pos[de["piece"]], 1)
+        say("turnarounds")
+        _turnaround_findings(de, pk, r, obstacles, obstacle_ids, turnarounds, buildings,
+                             high_rise, rows, rows_geom)
+
+    say("clearance")
+    _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom)
+
+    say("summary")
+    findings = _findings_frame(rows, rows_geom, crs, r, communities)
+    lane_summary = _lane_summary(lanes, pk, st, clear, findings, n_dead, buildings, r, communities)
+    comm = _community_summary(lane_summary, findings, communities, r)
+    findings = findings.drop(columns="_lane")
+    return {"fire_findings": findings, "fire_lanes_summary": lane_summary,
+            "fire_communities": comm}
+
+
+def _turnaround_findings(de, pk, r, obstacles, obstacle_ids, turnarounds, buildings,
+                         high_rise, rows, rows_geom) -> None:
+    if len(de["piece"]) == 0:
+        return
+    tol_sq = float(_v(r, "turnaround.tolerance"))
+    radius = float(_v(r, "turnaround.search_radius"))
+    snap = float(_v(r, "lane.snap_tolerance"))
+    heavy = bool(r.get("turnaround", {}).get("heavy", {}).get("applies", False))
+    pts = de["point"]
+    pieces = de["piece"]
+    n = len(pts)
+    if heavy:
+        key = np.full(n, "turnaround.heavy", dtype=object)
+    elif high_rise is not None:
+        key = np.full(n, "turnaround.high_rise" if high_rise else "turnaround.standard",
+                      dtype=object)
+    else:
+        key = np.full(n, "turnaround.standard", dtype=object)
+        if buildings is not None and len(buildings):
+            _, tall = _building_heights(buildings, r)
+            if tall.any():
+                tall_geoms = _geoms(buildings)[tall]
+                dist = float(_v(r, "high_rise.search_distance"))
+                i, _j = _pairs(shapely.STRtree(tall_geoms).query(
+                    pk.line[pieces], predicate="dwithin", distance=dist))
+                key[np.unique(i)] = "turnaround.high_rise"
+        else:
+            log.info("no buildings layer: dead ends are checked for the 12 m turnaround; pass "
+                     "high_rise=True where high-rise buildings are served.")
+    turn_geoms = np.zeros(0, dtype=object)
+    if turnarounds is not None and len(turnarounds):
+        turn_geoms = _repair(_geoms(turnarounds), _ids(turnarounds), "turnarounds")
+        turn_geoms = turn_geoms[np.isin(shapely.get_type_id(turn_geoms), (3, 6))]
+    half = np.where(np.isfinite(pk.width[pieces]), pk.width[pieces] / 2.0, 0.0)
+    reach = shapely.buffer(pts, snap + half, quad_segs=4)
+    t_i, t_j = (_pairs(shapely.STRtree(turn_geoms).query(reach, predicate="intersects"))
+                if len(turn_geoms) else (np.zeros(0, int), np.zeros(0, int)))
+    disks = shapely.buffer(pts, radius, quad_segs=8)
+    ob_tree = shapely.STRtree(obstacles) if len(obstacles) else None
+    for k in range(n):
+        parts = [pk.area[pieces[k]], *turn_geoms[t_j[t_i == k]]]
+        cand = shapely.intersection(shapely.union_all(parts), disks[k])
+        blockers = np.zeros(0, int)
+        if ob_tree is not None:
+            blockers = _pairs(ob_tree.query(np.array([cand]), predicate="intersects"))[1]
+            blockers = blockers[shapely.area(shapely.intersection(obstacles[blockers], cand)) > 1e-6] \
+                if len(blockers) else blockers
+            if len(blockers):
+                cand = shapely.difference(cand, shapely.union_all(obstacles[blockers]))
+        side = float(_v(r, key[k]))
+        if turnaround_ok(cand, side, tolerance=tol_sq):
+            continue
+        measured = largest_inscribed_square(cand)
+        p = pk.lane_pos[pieces[k]]
+        line = pk.line[pieces[k]]
+        at = 0.0 if de["end"][k] == 0 else float(line.length)
+        rows.append({
+            "lane_id": pk.lane_ids[p], "kind": "no_turnaround", "measured": round(measured, 2),
+            "required": side, "unit": "m", "clause": _clause(r, key[k]),
+            "obstruction_ids": ";".join(obstacle_ids[blockers]) if len(blockers) else "",
+            "obstruction_kinds": "", "from_m": at, "to_m": at,
+            "severity": str(r.get("severity", {}).get("no_turnaround", "medium")),
+            "note": ("side of the largest square that fits in the turnaround"
+                     + (" (high-rise)" if key[k] == "turnaround.high_rise" else "")),
+            "_lane": p,
+        })
+        rows_geom.append(pts[k])
+
+
+def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> None:
+    # lane attribute
+    h = _num(lanes, "clear_height_m")
+    low = np.flatnonzero(np.isfinite(h) & (h < req_h))
+    if len(low):
+        first_piece = pd.Series(np.arange(len(pk.lane_pos))).groupby(pk.lane_pos).min()
+        sev = _severity_height(h[low], r)
+        for k, p in enumerate(low):
+            if p not in first_piece.index:
+                continue
+            line = pk.line[first_piece[p]]
+            rows.append({
+                "lane_id": pk.lane_ids[p], "kind": "low_clearance", "measured": float(h[p]),
+                "required": req_h, "unit": "m", "clause": _clause(r, "clear_height"),
+                "obstruction_ids": "", "obstruction_kinds": "", "from_m": 0.0,
+                "to_m": float(line.length), "severity": sev[k],
+                "note": "clear_height_m of the lane", "_lane": p,
+            })
+            rows_geom.append(line.interpolate(0.5, normalized=True))
+    if fp is None or len(pk.area) == 0:
+        return
+    tree = shapely.STRtree(pk.area)
+    need = np.flatnonzero(fp["needs_height"])
+    if len(need):
+        i, _ = _pairs(tree.query(fp["geometry"][need], predicate="intersects"))
+        if len(i):
+            log.warning("obstructions %s stand over fire lanes but have no height_m; their "
+                        "clear height is not checked.", _list(fp["ids"][need[np.unique(i)]]))
+    chk = np.flatnonzero(fp["checks"] & (fp["height"] < req_h))
+    if len(chk) == 0:
+        return
+    i, m = _pairs(tree.query(fp["geometry"][chk], predicate="intersects"))
+    if len(i) == 0:
+        return
+    df = pd.DataFrame({"o": chk[i], "piece": m, "lane": pk.lane_pos[m]})
+    df = df.drop_duplicates(["o", "lane"])
+    for o, pc, p in df[["o", "piece", "lane"]].itertuples(index=False):
+        line = pk.line[pc]
+        at = line.project(shapely.centroid(fp["geometry"][o]))
+        hv = float(fp["height"][o])
+        rows.append({
+            "lane_id": pk.lane_ids[p], "kind": "low_clearance", "measured": hv,
+            "required": req_h, "unit": "m", "clause": _clause(r, "clear_height"),
+            "obstruction_ids": str(fp["ids"][o]), "obstruction_kinds": str(fp["kind"][o]),
+            "from_m": float(at), "to_m": float(at),
+            "severity": _severity_height(np.array([hv]), r)[0],
+            "note": "height_m of the obstruction", "_lane": p,
+        })
+        rows_geom.append(line.interpolate(at))
+
+
+def _findings_frame(rows, rows_geom, crs, r, communities) -> gpd.GeoDataFrame:
+    levels = list(r.get("severity", {}).get("levels", ["low", "medium", "high"]))
+    labels = r.get("labels", {})
+    if not rows:
+        df = pd.DataFrame({c: pd.Series(dtype="float64" if c in (
+            "measured", "required", "from_m", "to_m") else "int64" if c == "severity_rank"
+            else "object") for c in _FINDING_COLUMNS})
+        df["_lane"] = pd.Series(dtype="int64")
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    df = pd.DataFrame(rows)
+    geom = np.array(rows_geom, dtype=object)
+    df["label_zh"] = [labels.get(k, {}).get("label_zh", k) for k in df["kind"]]
+    df["severity_rank"] = [levels.index(s) + 1 if s in levels else 0 for s in df["severity"]]
+    df["community"], df["community_id"] = _community_of(geom, communities)
+    order = {k: i for i, k in enumerate(FINDING_KINDS)}
+    df["_order"] = df["kind"].map(order)
+    gdf = gpd.GeoDataFrame(df, geometry=geom, crs=crs)
+    gdf = gdf.sort_values(["_lane", "_order", "from_m"], kind="stable").reset_index(drop=True)
+    return gdf[[*_FINDING_COLUMNS, "_lane", "geometry"]]
+
+
+def _lane_summary(lanes, pk, st, clear, findings, n_dead, buildings, r, communities
+                  ) -> gpd.GeoDataFrame:
+    req_w = float(_v(r, "clear_width"))
+    tol = float(_v(r, "lane.width_tolerance"))
+    n = len(lanes)
+    lane_st = pk.lane_pos[st["piece"]]
+    step = st["step"]
+    length = np.bincount(lane_st, weights=step, minlength=n)
+    below = np.bincount(lane_st, weights=step * (clear < req_w - tol), minlength=n)
+    min_clear = np.full(n, np.nan)
+    if len(clear):
+        np.fmin.at(min_clear, lane_st, clear)
+    width = pk.width.copy()
+    design = np.full(n, np.nan)
+    if len(width):
+        np.fmin.at(design, pk.lane_pos, width)
+    poly_lane = pk.width_source == "polygon"
+    if poly_lane.any():
+        med = pd.Series(st["section"]).groupby(lane_st).median()
+        idx = np.flatnonzero(poly_lane)
+        idx = idx[np.isin(idx, med.index)]
+        design[idx] = med[idx].to_numpy()
+    wall = np.full(n, np.nan)
+    if buildings is not None and len(buildings) and len(pk.area):
+        bg = _repair(_geoms(buildings), _ids(buildings), "buildings")
+        bg = bg[~shapely.is_missing(bg)]
+        if len(bg):
+            a, b = _pairs(shapely.STRtree(bg).query_nearest(pk.area, all_matches=False))
+            d = shapely.distance(pk.area[a], bg[b])
+            np.fmin.at(wall, pk.lane_pos[a], d)
+    out = pd.DataFrame(index=lanes.index)
+    out["lane_id"] = pk.lane_ids
+    out["length_m"] = np.round(length, 2)
+    out["width_m"] = design
+    out["width_source"] = pk.width_source
+    out["clear_width_min_m"] = np.round(min_clear, 3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_below_req"] = np.where(length > 0, below / length, np.nan)
+    out["clear_height_m"] = _num(lanes, "clear_height_m")
+    out["wall_dist_m"] = np.round(wall, 2)
+    out["near_wall"] = np.isfinite(wall) & (wall < float(_v(r, "wall_distance")))
+    out["dead_ends"] = n_dead
+    lane_f = findings["_lane"].to_numpy(dtype=int)
+    for kind in FINDING_KINDS:
+        sel = (findings["kind"] == kind).to_numpy()
+        out[f"n_{kind}"] = np.bincount(lane_f[sel], minlength=n)[:n]
+    out["n_findings"] = np.bincount(lane_f, minlength=n)[:n]
+    rank = np.zeros(n, int)
+    if len(findings):
+        np.maximum.at(rank, lane_f, findings["severity_rank"].to_numpy(dtype=int))
+    levels = ["none", *r.get("severity", {}).get("levels", ["low", "medium", "high"])]
+    out["worst_severity"] = [levels[k] for k in rank]
+    out["severity_rank"] = rank
+    # community: where the middle of the lane lies
+    mid = np.full(n, None, dtype=object)
+    first_piece = pd.Series(np.arange(len(pk.lane_pos))).groupby(pk.lane_pos).min()
+    if len(first_piece):
+        mid[first_piece.index.to_numpy()] = shapely.line_interpolate_point(
+            pk.line[first_piece.to_numpy()], 0.5, normalized=True)
+    has = np.array([g is not None for g in mid], dtype=bool)
+    name = np.full(n, None, dtype=object)
+    cid = np.full(n, None, dtype=object)
+    if has.any():
+        name[has], cid[has] = _community_of(mid[has], communities)
+    out["community"] = name
+    out["community_id"] = cid
+    geoms = _geoms(lanes)
+    types = {t for t in shapely.get_type_id(geoms[~shapely.is_missing(geoms)]) if t in (1, 3, 5, 6)}
+    lines_types, poly_types = types & {1, 5}, types & {3, 6}
+    if lines_types and poly_types:
+        log.info("fire_lanes mixes lines and polygons; the lane summary is drawn as centre lines.")
+        lines = np.full(n, None, dtype=object)
+        merged = pd.Series(pk.line).groupby(pk.lane_pos).agg(
+            lambda s: shapely.line_merge(shapely.multilinestrings(list(s))) if len(s) > 1
+            else s.iloc[0])
+        lines[merged.index.to_numpy()] = merged.to_numpy()
+        geoms = lines
+    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=lanes.index),
+                            crs=lanes.crs)
+
+
+def _community_summary(lane_summary, findings, communities, r) -> gpd.GeoDataFrame | pd.DataFrame:
+    failing = set(r.get("criterion8", {}).get("failing_kinds", FINDING_KINDS))
+    levels = ["none", *r.get("severity", {}).get("levels", ["low", "medium", "high"])]
+    if communities is not None and len(communities):
+        cid = _ids(communities)
+        name = communities["name"].astype(str).to_numpy(dtype=object) \
+            if "name" in communities.columns else cid
+        base = pd.DataFrame({"community_id": cid, "community": name}, index=communities.index)
+        key_lane = lane_summary["community_id"]
+        key_find = findings["community_id"]
+    else:
+        base = pd.DataFrame({"community_id": ["all"], "community": ["(all lanes)"]})
+        key_lane = pd.Series("all", index=lane_summary.index)
+        key_find = pd.Series("all", index=findings.index, dtype=object)
+    length = lane_summary["length_m"].fillna(0.0)
+    below = (lane_summary["share_below_req"].fillna(0.0) * length)
+    g_len = length.groupby(key_lane.to_numpy()).sum()
+    g_below = below.groupby(key_lane.to_numpy()).sum()
+    g_n = length.groupby(key_lane.to_numpy()).size()
+    out = base.copy()
+    ids = out["community_id"]
+    out["n_lanes"] = ids.map(g_n).fillna(0).astype(int).to_numpy()
+    out["lanes_km"] = (ids.map(g_len).fillna(0.0) / 1000.0).round(3).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = ids.map(g_below).fillna(0.0).to_numpy() / (ids.map(g_len).fillna(0.0).to_numpy())
+    out["share_below_req"] = np.where(out["lanes_km"] > 0, share, np.nan)
+    fails = np.zeros(len(out), int)
+    for kind in FINDING_KINDS:
+        counts = key_find[(findings["kind"] == kind).to_numpy()].value_counts()
+        out[f"n_{kind}"] = ids.map(counts).fillna(0).astype(int).to_numpy()
+        if kind in failing:
+            fails += out[f"n_{kind}"].to_numpy()
+    out["n_findings"] = out[[f"n_{k}" for k in FINDING_KINDS]].sum(axis=1).to_numpy()
+    rank = findings.groupby(key_find.to_numpy())["severity_rank"].max() if len(findings) \
+        else pd.Series(dtype=int)
+    out["severity_rank"] = ids.map(rank).fillna(0).astype(int).to_numpy()
+    out["worst_severity"] = [levels[k] for k in out["severity_rank"]]
+    out["criterion8"] = np.where(fails > 0, "fail",
+                                 np.where(out["n_lanes"] > 0, "pass", "no_lanes"))
+    if communities is not None and len(communities):
+        return gpd.GeoDataFrame(out, geometry=communities.geometry.values, crs=communities.crs)
+    return out
+
+
+def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
+    """One row per community: lanes, findings by kind, criterion 8 (for the terminal)."""
+    comm = outputs["fire_communities"]
+    cols = ["community", "n_lanes", "lanes_km", "share_below_req", "n_findings",
+            *(f"n_{k}" for k in FINDING_KINDS), "worst_severity", "criterion8"]
+    return pd.DataFrame(comm[cols]).reset_index(drop=True)
