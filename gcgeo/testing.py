@@ -35,7 +35,12 @@ slab buildings (60 × 14 m, at block-local x 30–90 / 110–170 and y 38–52 /
 130–144).  Footpaths are dead-end spurs (to named homes and into the green
 blocks), so they never shorten a path between two grid nodes.  One elevated
 expressway (``walkable`` false) joins opposite corners of the grid; it must not
-be walked on, and no truth distance uses it.
+be walked on, and no truth distance uses it.  Facilities stand on grid nodes
+(those of category ``park`` where a green block's footpath starts), so a
+named home's walking distance to any of them is its 75 m footpath plus a whole
+number of blocks.  Fire-lane turnarounds are Polygon features of the
+``fire_lanes`` layer with ``kind`` ``turnaround``; lanes are LineStrings with
+``kind`` ``lane``.
 """
 
 from __future__ import annotations
@@ -202,15 +207,17 @@ class SyntheticCounty:
         ``grid_node`` (where the spur meets the grid), ``access_m`` (spur
         length, 75.0), ``dist_m`` (category → walking distance on the street
         graph to the nearest facility of that category, spur included: 75 +
-        200·k), ``nearest`` (category → ids of the facilities at that distance).
+        200·k), ``nearest`` (category → ids of the facilities at that distance),
+        ``community`` (its community id).
 
         ``fire_lanes`` — per lane id (LineStrings only): ``width_m`` (design),
         ``clear_width_m`` (design width less what obstructions take from it),
         ``clear_height_m`` (least of the design clear height and the free
         height under overhead obstructions), ``dead_end``, ``turnaround_id``
         (the Polygon feature of kind ``turnaround`` at its end, or None),
-        ``turnaround_m`` (its side), ``turnaround_passes_12x12``,
-        ``obstructions`` (ids).  ``obstructed_lane`` names the lane with a
+        ``turnaround_m`` (its side), ``turnaround_passes_12x12`` (None for a
+        lane that is no dead end), ``obstructions`` (ids of those on the
+        lane), ``community``.  ``obstructed_lane`` names the lane with a
         car parked 1.5 m into its 4.5 m (clear width 3.0); ``narrow_lane``
         the one built 3.5 m wide; ``dead_end_lanes`` all dead ends.
 
