@@ -96,9 +96,9 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
     parts) in a projected metric CRS; ``crs`` declares it when the frame has
     none.  Rows with ``walkable`` false are left out.  When the layer carries
     node ids ``u`` and ``v`` (as OSM imports do) they are used, otherwise lines
-    are joined where their end points coincide (to 0.1 mm).  Lines are not
-    split where they cross without sharing an end point (bridges stay
-    bridges).
+    are joined where their end points coincide (to 0.1 mm) and split where an
+    end point lies on another line (T-junctions).  Lines that cross without
+    either ending there are not joined (bridges stay bridges).
 
     Nodes carry ``x`` and ``y``; edges carry ``length`` (metres, the line's
     length), ``geometry`` (oriented from ``u`` to ``v``) and ``street`` (the
@@ -132,6 +132,8 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
     parts = df.geometry.explode(index_parts=False) if not has_uv else df.geometry
     labels = parts.index.to_numpy()
     arr = parts.to_numpy()
+    if not has_uv and len(arr):
+        arr, labels = _split_at_junctions(arr, labels)
     G = nx.MultiGraph(crs=crs)
     if len(arr) == 0:
         log.warning("streets: no lines; the walking graph is empty")
@@ -258,6 +260,62 @@ def _graphml_types(G: nx.Graph) -> nx.Graph:
         if "length" in d:
             d["length"] = float(d["length"])
     return H
+
+
+def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Vectorised substring of lines between distances ``start`` < ``end``."""
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=object)
+    coords, idx = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    seg = np.concatenate([[0.0], seg])
+    first = np.ones(len(idx), bool)
+    first[1:] = idx[1:] != idx[:-1]
+    seg[first] = 0.0
+    cum = np.cumsum(seg)
+    cum -= np.repeat(cum[first], np.bincount(idx, minlength=len(geoms)))
+    keep = (cum > start[idx]) & (cum < end[idx])
+    p0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, start))
+    p1 = shapely.get_coordinates(shapely.line_interpolate_point(geoms, end))
+    n = len(geoms)
+    xy = np.concatenate([p0, coords[keep], p1])
+    owner = np.concatenate([np.arange(n), idx[keep], np.arange(n)])
+    key = np.concatenate([np.full(n, -np.inf), cum[keep], np.full(n, np.inf)])
+    order = np.lexsort((key, owner))
+    return shapely.linestrings(xy[order], indices=owner[order])
+
+
+def _split_at_junctions(arr: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split lines where another line's end point lies on their interior (T-junctions)."""
+    tol = 10.0 ** -_JOIN_DECIMALS
+    ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
+    owner = np.concatenate([np.arange(len(arr)), np.arange(len(arr))])
+    tree = shapely.STRtree(arr)
+    pi, li = tree.query(ends, predicate="dwithin", distance=tol)
+    keep = owner[pi] != li
+    pi, li = pi[keep], li[keep]
+    if len(pi) == 0:
+        return arr, labels
+    pos = shapely.line_locate_point(arr[li], ends[pi])
+    glen = shapely.length(arr[li])
+    inner = (pos > tol) & (pos < glen - tol)
+    li, pos = li[inner], pos[inner]
+    if len(li) == 0:
+        return arr, labels
+    cut = pd.DataFrame({"line": li, "pos": pos}).drop_duplicates().sort_values(["line", "pos"])
+    lines_cut = cut["line"].to_numpy()
+    bounds_s, bounds_e, owner_l = [], [], []
+    for line, grp in cut.groupby("line", sort=True):
+        p = np.concatenate([[0.0], grp["pos"].to_numpy(), [shapely.length(arr[line])]])
+        bounds_s.append(p[:-1])
+        bounds_e.append(p[1:])
+        owner_l.append(np.full(len(p) - 1, line))
+    owner_l = np.concatenate(owner_l)
+    pieces = _substrings(arr[owner_l], np.concatenate(bounds_s), np.concatenate(bounds_e))
+    untouched = np.setdiff1d(np.arange(len(arr)), np.unique(lines_cut))
+    log.info("streets: %d line(s) split at T-junctions", len(np.unique(lines_cut)))
+    return (np.concatenate([arr[untouched], pieces]),
+            np.concatenate([labels[untouched], labels[owner_l]]))
 
 
 # --------------------------------------------------------------------------
@@ -608,7 +666,7 @@ def _augment(net: Network, snaps: pd.DataFrame) -> _Augmented:
     chain_count_se = counts_inner + 2
     chain_start = np.full(net.n_edges, -1, dtype=np.int64)
     chain_count = np.zeros(net.n_edges, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(chain_count_se)[:-1]]).astype(np.int64)
+    starts = (np.cumsum(chain_count_se) - chain_count_se).astype(np.int64)
     chain_start[se] = starts
     chain_count[se] = chain_count_se
     total = int(chain_count_se.sum())

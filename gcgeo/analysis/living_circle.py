@@ -1,0 +1,680 @@
+"""The 15-minute living circle (GB 50180-2018): reachability, gaps, isochrones.
+
+From every home (residential building, or a population point) the walking
+distance along the street network to the nearest facility of each category;
+whether each tier of the living circle (5 / 10 / 15 minutes, by default 300 /
+500 / 1000 m, rules in ``gcgeo/rules/living_circle.toml``) is served — all the
+categories the tier requires, a higher tier including the lower tiers'
+categories, within the tier's distance; per community the population-weighted
+share of residents served; a gaps layer; and isochrone polygons built from the
+reached street edges, buffered (never convex hulls).
+
+The building block :func:`nearest_facility_distance` works on graph nodes and
+equals :func:`networkx.multi_source_dijkstra_path_length`; :func:`run` snaps
+homes and facilities onto the nearest point of the nearest street edge
+(:mod:`gcgeo.network`) and counts the connectors.
+
+>>> import networkx as nx
+>>> G = nx.path_graph(4)
+>>> nx.set_edge_attributes(G, 100.0, "length")
+>>> nearest_facility_distance(G, {"shop": [0], "park": [3]}, cutoff=250)
+    shop   park
+0    0.0    NaN
+1  100.0  200.0
+2  200.0  100.0
+3    NaN    0.0
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from .. import rules as _rules
+from .._errors import AnalysisError, InputError
+from ..network import (
+    Network,
+    _augment,
+    _Augmented,
+    _multi_source,
+    _point_dist,
+    _substrings,
+    build_graph,
+    compile_network,
+    graph_from_osmnx,
+    snap_points,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["nearest_facility_distance", "run", "summary", "tiers", "required_categories"]
+
+RULES = "living_circle"
+ISOCHRONE_MODES = ("community", "facility", "none")
+
+
+# --------------------------------------------------------------------------
+# building block
+
+
+def nearest_facility_distance(
+    G: nx.Graph | Network,
+    sources: Mapping[str, Iterable[Hashable]],
+    *,
+    cutoff: float,
+    weight: str = "length",
+) -> pd.DataFrame:
+    """Distance from every node to the nearest facility node of each category.
+
+    ``sources`` maps a category to the graph nodes holding its facilities.
+    Returns a frame indexed by every node of ``G`` (in ``G.nodes`` order) with
+    one column per category: the shortest-path distance in ``weight`` units,
+    NaN beyond ``cutoff`` or unreachable (a category with no node gives an
+    all-NaN column).  Equals :func:`networkx.multi_source_dijkstra_path_length`
+    on the same graph; the work runs in :func:`scipy.sparse.csgraph.dijkstra`
+    (many sources, ``min_only``, ``limit``) over arrays built once.  On a
+    directed graph, distances run from the facilities along the edges.
+    """
+    if cutoff is None or not (float(cutoff) >= 0):
+        raise InputError("cutoff must be a non-negative distance (metres).")
+    net = compile_network(G, weight=weight)
+    csr = net.csr()
+    out: dict[str, np.ndarray] = {}
+    for cat, nodes in sources.items():
+        src = list(nodes)
+        idx = net.nodes.get_indexer(src) if src else np.zeros(0, dtype=np.intp)
+        if (idx < 0).any():
+            bad = [s for s, i in zip(src, idx) if i < 0][:5]
+            raise InputError(f"category '{cat}': source node(s) {bad} are not in the graph.")
+        if not src:
+            log.warning("category '%s' has no facility; its distances are all missing", cat)
+        out[cat] = _multi_source(csr, np.unique(idx), float(cutoff))
+    return pd.DataFrame(out, index=net.nodes, columns=list(sources), dtype=float)
+
+
+# --------------------------------------------------------------------------
+# rules
+
+
+def _load(rules: Mapping | str | Path | None) -> dict[str, Any]:
+    if rules is None:
+        return _rules.load(RULES)
+    if isinstance(rules, Mapping) and "tiers" in rules and "categories" in rules:
+        return dict(rules)  # already a loaded rule set
+    return _rules.load(RULES, rules)
+
+
+def tiers(r: Mapping[str, Any], *, walking_speed: float | None = None) -> dict[str, float]:
+    """Tier name → walking distance (m), nearest tier first.
+
+    With ``walking_speed`` (km/h) the distance is the tier's ``minutes`` at
+    that speed instead of its ``value`` in metres.
+    """
+    out: dict[str, float] = {}
+    for name, t in r["tiers"].items():
+        if walking_speed is not None:
+            if not walking_speed > 0:
+                raise InputError("walking_speed must be a positive speed in km/h.")
+            if "minutes" not in t:
+                raise _rules.RulesError(f"tier '{name}' has no 'minutes'; add it or give no speed.")
+            out[name] = float(t["minutes"]) * float(walking_speed) * 1000.0 / 60.0
+        else:
+            out[name] = float(_rules.value(r, f"tiers.{name}"))
+        if not out[name] > 0:
+            raise _rules.RulesError(f"tier '{name}' distance must be positive, got {out[name]}.")
+    return dict(sorted(out.items(), key=lambda kv: kv[1]))
+
+
+def required_categories(r: Mapping[str, Any], tier_order: Iterable[str]) -> dict[str, list[str]]:
+    """Tier → categories it requires, a tier including the nearer tiers' categories."""
+    order = list(tier_order)
+    own: dict[str, list[str]] = {t: [] for t in order}
+    for cat, spec in r["categories"].items():
+        for t in spec.get("tiers", []):
+            if t not in own:
+                raise _rules.RulesError(
+                    f"category '{cat}' names tier '{t}', which is not a tier "
+                    f"({', '.join(order)}); fix categories.{cat}.tiers."
+                )
+            own[t].append(cat)
+    out: dict[str, list[str]] = {}
+    acc: list[str] = []
+    for t in order:
+        acc = acc + [c for c in own[t] if c not in acc]
+        out[t] = list(acc)
+    return out
+
+
+# --------------------------------------------------------------------------
+# origins and population
+
+
+def _ids(df: pd.DataFrame) -> pd.Series:
+    if "id" in df.columns:
+        ids = df["id"].astype("string")
+        return ids.fillna(pd.Series(df.index.astype(str), index=df.index)).astype(object)
+    return pd.Series(df.index.astype(str), index=df.index, dtype=object)
+
+
+def _residential(b: gpd.GeoDataFrame) -> pd.Series:
+    if "residential" in b.columns and b["residential"].notna().any():
+        res = b["residential"].astype("boolean")
+        if "use" in b.columns:
+            res = res.fillna(b["use"].astype("string") == "residential")
+        return res.fillna(False).astype(bool)
+    if "use" in b.columns and b["use"].notna().any():
+        return (b["use"].astype("string") == "residential").fillna(False).astype(bool)
+    log.info("buildings: no 'residential' or 'use' column; every building is taken as a home")
+    return pd.Series(True, index=b.index)
+
+
+def _origins_from_buildings(
+    buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    res = _residential(buildings)
+    b = buildings[res.to_numpy()]
+    if b.empty:
+        raise AnalysisError(
+            "layer 'buildings' has no residential building (column 'residential' true or "
+            "use = 'residential'); mark the homes, or pass origins=<points>."
+        )
+    geom = b.geometry
+    valid = geom.notna() & ~geom.is_empty
+    pts = geom.where(~valid, geom[valid].representative_point()) if valid.any() else geom
+    out = gpd.GeoDataFrame(
+        {"building_id": _ids(b).to_numpy()}, geometry=pts.to_numpy(), crs=buildings.crs,
+        index=b.index,
+    )
+    area = shapely.area(geom.to_numpy()).astype(float)
+    floors = (
+        pd.to_numeric(b["floors"], errors="coerce").to_numpy(float)
+        if "floors" in b.columns else np.full(len(b), np.nan)
+    )
+    floors = np.where(np.isfinite(floors) & (floors > 0), floors, 1.0)
+    out["_floor_area"] = np.nan_to_num(area) * floors
+    given = (
+        pd.to_numeric(b["population"], errors="coerce").to_numpy(float)
+        if "population" in b.columns else np.full(len(b), np.nan)
+    )
+    out["population"] = given
+    out["pop_source"] = np.where(np.isfinite(given), "given", None).astype(object)
+    out.attrs["given"] = int(np.isfinite(given).sum())
+    return out
+
+
+def _assign_communities(
+    origins: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    out = origins.copy()
+    out["community_id"] = None
+    out["community_name"] = None
+    if communities is None or communities.empty:
+        return out
+    comm = communities[["geometry"]].copy()
+    comm["_cid"] = _ids(communities).to_numpy()
+    comm["_cname"] = (
+        communities["name"].astype(object).to_numpy() if "name" in communities.columns else None
+    )
+    comm["_cpos"] = np.arange(len(comm))
+    pts = out[["geometry"]].copy()
+    pts["_opos"] = np.arange(len(out))
+    j = gpd.sjoin(pts, comm, how="inner", predicate="within")
+    j = j.sort_values(["_opos", "_cpos"]).drop_duplicates("_opos")
+    col_id = np.full(len(out), None, dtype=object)
+    col_name = np.full(len(out), None, dtype=object)
+    col_id[j["_opos"].to_numpy()] = j["_cid"].to_numpy()
+    col_name[j["_opos"].to_numpy()] = j["_cname"].to_numpy()
+    out["community_id"] = col_id
+    out["community_name"] = col_name
+    out["_cpos"] = -1
+    out.loc[out.index[j["_opos"].to_numpy()], "_cpos"] = j["_cpos"].to_numpy()
+    return out
+
+
+def _fill_population(origins: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> None:
+    """Fill missing populations: community total by floor area, else one per home."""
+    pop = origins["population"].to_numpy(float).copy()
+    src = origins["pop_source"].to_numpy(object).copy()
+    missing = ~np.isfinite(pop)
+    if missing.any() and communities is not None and "population" in communities.columns:
+        cpop = pd.to_numeric(communities["population"], errors="coerce").to_numpy(float)
+        cpos = origins["_cpos"].to_numpy() if "_cpos" in origins.columns else np.full(len(pop), -1)
+        fa = origins["_floor_area"].to_numpy(float)
+        for c in np.unique(cpos[missing & (cpos >= 0)]):
+            if not np.isfinite(cpop[c]):
+                continue
+            in_c = cpos == c
+            est = in_c & missing
+            rest = cpop[c] - np.nansum(np.where(in_c & ~missing, pop, 0.0))
+            w = fa[est]
+            if rest < 0:
+                log.warning("community #%d: buildings' given population exceeds the community's", c)
+                rest = 0.0
+            w = w if w.sum() > 0 else np.ones(est.sum())
+            pop[est] = rest * w / w.sum()
+            src[est] = "community by floor area"
+        missing = ~np.isfinite(pop)
+    pop[missing] = 1.0
+    src[missing] = "one per building"
+    origins["population"] = pop
+    origins["pop_source"] = src
+    counts = pd.Series(src).value_counts().to_dict()
+    log.info("residents per home: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+# --------------------------------------------------------------------------
+# isochrones
+
+
+def _reached_lines(aug: _Augmented, nd: np.ndarray, limit: float) -> np.ndarray:
+    """Street linework within ``limit`` of the sources whose node distances are ``nd``."""
+    net = aug.net
+    du = nd[aug.piece_u]
+    dv = nd[aug.piece_v]
+    length = aug.piece_to - aug.piece_from
+    a = np.clip(np.where(np.isnan(du), -1.0, limit - du), -1.0, None)
+    b = np.clip(np.where(np.isnan(dv), -1.0, limit - dv), -1.0, None)
+    whole = (a >= 0) & (b >= 0) & (a + b >= length)
+    from_u = ~whole & (a > 0)
+    from_v = ~whole & (b > 0)
+    e = aug.piece_edge
+    w = net.weight[e]
+    scale = np.divide(net.geom_length[e], w, out=np.ones_like(w), where=w > 0)
+    s0 = aug.piece_from * scale
+    s1 = aug.piece_to * scale
+    parts = []
+    full_edge = whole & (aug.piece_from == 0) & (aug.piece_to == w)
+    parts.append(net.geometry[e[full_edge]])
+    sub = whole & ~full_edge
+    ends = [(sub, s0, s1), (from_u, s0, s0 + np.minimum(a, length) * scale),
+            (from_v, s1 - np.minimum(b, length) * scale, s1)]
+    for m, lo, hi in ends:
+        if m.any():
+            lines = _substrings(net.geometry[e[m]], lo[m], hi[m])
+            parts.append(lines)
+    out = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+    return out[~shapely.is_empty(out)]
+
+
+def _service_area(
+    lines: np.ndarray,
+    buffer: float,
+    *,
+    clip: shapely.Geometry | None,
+    homes: np.ndarray,
+    home_dist: np.ndarray,
+    limit: float,
+) -> shapely.Geometry:
+    """Buffered reached linework, minus the area nearest to homes out of reach.
+
+    Buffering may reach across a wall or a river to a home whose street is
+    not reached; the Voronoi cells (among homes) of homes farther than
+    ``limit + buffer`` are removed so no such home is ever covered.
+    """
+    if clip is not None:
+        lines = lines[shapely.intersects(lines, shapely.buffer(clip, buffer))] if len(lines) else lines
+    if len(lines) == 0:
+        return shapely.MultiPolygon()
+    area = shapely.buffer(shapely.multilinestrings(lines), buffer, quad_segs=4)
+    if clip is not None:
+        area = shapely.intersection(area, clip)
+    if len(homes) and not area.is_empty:
+        near = shapely.intersects(homes, area)
+        bad = near & ~(home_dist <= limit + buffer)
+        if bad.any():
+            local = shapely.intersects(homes, shapely.envelope(area).buffer(buffer * 4 + 1))
+            pts = homes[local]
+            flag = bad[local]
+            cells = shapely.voronoi_polygons(
+                shapely.multipoints(pts), extend_to=shapely.envelope(area).buffer(buffer * 8 + 10)
+            )
+            cells = np.asarray(shapely.get_parts(cells))
+            tree = shapely.STRtree(cells)
+            hit = tree.query(pts[flag], predicate="within")
+            drop = cells[np.unique(hit[1])]
+            area = shapely.difference(area, shapely.union_all(drop))
+    return _multi(area)
+
+
+def _multi(g: shapely.Geometry) -> shapely.Geometry:
+    if g is None or g.is_empty:
+        return shapely.MultiPolygon()
+    polys = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon" and not p.is_empty]
+    return shapely.MultiPolygon(polys)
+
+
+# --------------------------------------------------------------------------
+# the analysis
+
+
+def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any) -> nx.Graph:
+    if graph is not None:
+        if isinstance(graph, (str, Path)):
+            return graph_from_osmnx(graph)
+        if not isinstance(graph, nx.Graph):
+            raise InputError("graph must be a networkx graph or the path of a GraphML file.")
+        crs = graph.graph.get("crs")
+        if graph.is_directed() or crs is None or not CRS.from_user_input(crs).is_projected:
+            return graph_from_osmnx(graph)
+        return graph
+    streets = layers.get("streets")
+    if streets is None:
+        raise AnalysisError(
+            "the living-circle analysis needs the 'streets' layer (the walking network); add "
+            "it with `gcgeo import-osm` or `gcgeo add WS streets FILE`, or pass graph=."
+        )
+    return build_graph(streets)
+
+
+def run(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    rules: Mapping | str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    walking_speed: float | None = None,
+    origins: str | gpd.GeoDataFrame = "buildings",
+    snap_tolerance: float | None = None,
+    isochrones: str | None = "community",
+    graph: nx.Graph | str | Path | None = None,
+) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """Living-circle reachability of every home; see the module docstring.
+
+    ``layers`` needs ``streets`` (or ``graph=``, a networkx/OSMnx graph or
+    GraphML file), ``facilities`` (points with ``category``) and, with
+    ``origins="buildings"``, ``buildings``; ``communities`` is optional (without
+    it there are no per-community shares).  ``origins`` may instead be a
+    GeoDataFrame of points (e.g. population points) with an optional
+    ``population`` column.  ``walking_speed`` (km/h) turns the tiers' minutes
+    into metres; by default the tiers' distances are used.  ``snap_tolerance``
+    (m) overrides the rule ``snapping.tolerance``.  ``isochrones`` is
+    "community" (per community, tier and category, plus "all"), "facility"
+    (per facility and tier) or "none".
+
+    Returns ``lc_origins``, ``lc_communities``, ``lc_gaps`` and
+    ``lc_isochrones``.
+    """
+    say = progress or (lambda stage: None)
+    r = _load(rules)
+    tier_m = tiers(r, walking_speed=walking_speed)
+    req = required_categories(r, tier_m)
+    cats = [c for c in r["categories"] if any(c in v for v in req.values())]
+    tol = float(snap_tolerance if snap_tolerance is not None else _rules.value(r, "snapping.tolerance"))
+    buf = float(_rules.value(r, "isochrones.buffer"))
+    mode = "none" if isochrones in (None, False) else str(isochrones)
+    if mode not in ISOCHRONE_MODES:
+        raise InputError(f"isochrones must be one of {', '.join(ISOCHRONE_MODES)}, not {mode!r}.")
+    cutoff = max(tier_m.values())
+
+    facilities = layers.get("facilities")
+    if facilities is None:
+        raise AnalysisError(
+            "the living-circle analysis needs the 'facilities' layer (points with a "
+            "'category'); add it with `gcgeo import-osm` or `gcgeo add WS facilities FILE`."
+        )
+    if "category" not in facilities.columns:
+        raise AnalysisError(
+            "layer 'facilities' has no 'category' column; map your column onto it "
+            "(categories: " + ", ".join(r["categories"]) + ")."
+        )
+    communities = layers.get("communities")
+    if communities is not None and communities.empty:
+        communities = None
+    if communities is None:
+        log.warning("no 'communities' layer: homes are not grouped into communities")
+
+    say("origins")
+    if isinstance(origins, str):
+        if origins != "buildings":
+            raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
+        buildings = layers.get("buildings")
+        if buildings is None:
+            raise AnalysisError(
+                "the living-circle analysis needs the 'buildings' layer (homes); add it with "
+                "`gcgeo import-osm` or `gcgeo add WS buildings FILE`, or pass origins=<points>."
+            )
+        org = _origins_from_buildings(buildings, communities)
+    else:
+        if not isinstance(origins, gpd.GeoDataFrame):
+            raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
+        org = gpd.GeoDataFrame(
+            {"building_id": None}, geometry=origins.geometry.to_numpy(), crs=origins.crs,
+            index=origins.index,
+        )
+        given = (pd.to_numeric(origins["population"], errors="coerce").to_numpy(float)
+                 if "population" in origins.columns else np.full(len(org), np.nan))
+        org["population"] = given
+        org["pop_source"] = np.where(np.isfinite(given), "given", None).astype(object)
+        org["_floor_area"] = 1.0
+    org = _assign_communities(org, communities)
+    _fill_population(org, communities)
+
+    say("graph")
+    G = _graph(layers, graph)
+    net = compile_network(G)
+    if net.n_edges == 0:
+        log.warning("the walking graph has no edges: every home is off the network")
+    wcrs = net.crs
+    fac_crs = facilities.crs
+    if wcrs is not None and fac_crs is not None and facilities.crs != wcrs:
+        raise AnalysisError(
+            "layer 'facilities' is not in the walking network's CRS; reproject the layers "
+            "into the workspace CRS."
+        )
+
+    say("snapping")
+    osnap = snap_points(net, org.geometry, tolerance=tol) if net.n_edges else _off(org)
+    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
+    cat_col = fac["category"].astype("string")
+    unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
+    if unknown:
+        log.warning("facilities: unknown categories %s ignored", unknown)
+    fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
+    fsnap = snap_points(net, fac.geometry, tolerance=tol) if net.n_edges and len(fac) else _off(fac)
+    n_foff = int(fsnap["off_network"].sum())
+    if n_foff:
+        log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
+    aug = _augment(net, fsnap.reset_index(drop=True))
+    fcat = fac["category"].astype(str).to_numpy()
+
+    say("shortest paths")
+    node_d: dict[str, np.ndarray] = {}
+    dist = {}
+    for c in cats:
+        src = aug.target_node[(fcat == c) & (aug.target_node >= 0)]
+        if len(src) == 0:
+            log.warning("no '%s' facility on the walking network: nobody is served by one", c)
+            node_d[c] = np.full(aug.n_nodes, np.nan)
+        else:
+            node_d[c] = _multi_source(aug.csr, np.unique(src), cutoff)
+        d = _point_dist(aug, osnap, node_d[c])
+        d[d > cutoff] = np.nan
+        dist[c] = d
+
+    say("tiers")
+    out = org.drop(columns=[c for c in org.columns if c.startswith("_")])
+    out.insert(0, "origin_id", np.arange(len(out), dtype=np.int64))
+    for c in cats:
+        out[f"dist_{c}_m"] = dist[c]
+    ok = {}
+    for t, T in tier_m.items():
+        for c in req[t]:
+            ok[(c, t)] = np.nan_to_num(dist[c], nan=np.inf) <= T
+        out[f"served_{t}"] = np.logical_and.reduce([ok[(c, t)] for c in req[t]]) \
+            if req[t] else np.ones(len(out), bool)
+    out["off_network"] = osnap["off_network"].to_numpy(bool)
+    out["connector_m"] = osnap["connector_m"].to_numpy(float)
+    out = out.set_geometry("geometry")
+
+    comm_out = _community_table(out, communities, tier_m, req, ok)
+    gaps = _gaps(out, tier_m, req, dist, ok)
+
+    say("isochrones")
+    if mode == "none":
+        iso = gpd.GeoDataFrame(
+            {"tier": pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=out.crs))
+    elif mode == "community":
+        iso = _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist)
+    else:
+        iso = _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
+    return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps, "lc_isochrones": iso}
+
+
+def _off(df: gpd.GeoDataFrame) -> pd.DataFrame:
+    n = len(df)
+    return pd.DataFrame(
+        {"edge": np.full(n, -1), "u": None, "v": None, "offset": np.nan, "connector_m": np.nan,
+         "snap_x": np.nan, "snap_y": np.nan, "off_network": True}, index=df.index)
+
+
+def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
+    if communities is None:
+        return gpd.GeoDataFrame({"community_id": pd.Series(dtype=object)},
+                                geometry=gpd.GeoSeries([], crs=out.crs))
+    cid = _ids(communities).to_numpy()
+    base = gpd.GeoDataFrame(
+        {
+            "community_id": cid,
+            "community_name": communities["name"].to_numpy(object)
+            if "name" in communities.columns else None,
+        },
+        geometry=communities.geometry.to_numpy(), crs=communities.crs, index=communities.index,
+    )
+    pos = out["community_id"].to_numpy(object)
+    pop = out["population"].to_numpy(float)
+    inside = pd.notna(pos)
+    key = pd.Series(pos[inside])
+    grp = pd.DataFrame({"cid": key.to_numpy(), "pop": pop[inside],
+                        "off": out["off_network"].to_numpy()[inside]})
+    cols = {"homes": grp.groupby("cid").size(), "residents": grp.groupby("cid")["pop"].sum(),
+            "residents_off_network": grp.assign(p=grp["pop"] * grp["off"]).groupby("cid")["p"].sum()}
+    for t in tier_m:
+        s = out[f"served_{t}"].to_numpy(bool)[inside]
+        cols[f"share_served_{t}"] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
+    for t in tier_m:
+        for c in req[t]:
+            cols[f"share_{c}_{t}"] = grp.assign(p=grp["pop"] * ok[(c, t)][inside]).groupby("cid")["p"].sum()
+    res = cols["residents"]
+    for name in list(cols):
+        if name.startswith("share_"):
+            cols[name] = cols[name] / res.where(res > 0)
+    table = pd.DataFrame(cols)
+    merged = base.join(table, on="community_id")
+    merged["homes"] = merged["homes"].fillna(0).astype(np.int64)
+    merged["residents"] = merged["residents"].fillna(0.0)
+    merged["residents_off_network"] = merged["residents_off_network"].fillna(0.0)
+    return merged
+
+
+def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
+    frames = []
+    for t, T in tier_m.items():
+        for c in req[t]:
+            miss = ~ok[(c, t)]
+            if not miss.any():
+                continue
+            sel = out.loc[miss, ["origin_id", "building_id", "community_id", "community_name"]]
+            frames.append(pd.DataFrame({
+                **{k: sel[k].to_numpy() for k in sel.columns},
+                "category": c, "tier": t, "distance_m": dist[c][miss], "required_m": T,
+                "off_network": out["off_network"].to_numpy()[miss],
+                "_g": np.flatnonzero(miss),
+            }))
+    if not frames:
+        cols = {"origin_id": pd.Series(dtype=np.int64), "building_id": pd.Series(dtype=object),
+                "community_id": pd.Series(dtype=object), "community_name": pd.Series(dtype=object),
+                "category": pd.Series(dtype=object), "tier": pd.Series(dtype=object),
+                "distance_m": pd.Series(dtype=float), "required_m": pd.Series(dtype=float),
+                "off_network": pd.Series(dtype=bool)}
+        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=out.crs))
+    g = pd.concat(frames, ignore_index=True)
+    geom = out.geometry.to_numpy()[g.pop("_g").to_numpy()]
+    return gpd.GeoDataFrame(g, geometry=geom, crs=out.crs)
+
+
+def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
+    rows = []
+    if communities is not None:
+        homes = out.geometry.to_numpy()
+        cid = _ids(communities).to_numpy()
+        names = communities["name"].to_numpy(object) if "name" in communities.columns \
+            else np.full(len(communities), None)
+        polys = communities.geometry.to_numpy()
+        lines = {}
+        for t, T in tier_m.items():
+            for c in req[t]:
+                lines[(c, t)] = _reached_lines(aug, node_d[c], T)
+        for i in range(len(polys)):
+            clip = polys[i]
+            if clip is None or clip.is_empty:
+                continue
+            for t, T in tier_m.items():
+                allg = None
+                for c in req[t]:
+                    a = _service_area(lines[(c, t)], buf, clip=clip, homes=homes,
+                                      home_dist=dist[c], limit=T)
+                    rows.append((cid[i], names[i], c, t, T, a))
+                    allg = a if allg is None else _multi(shapely.intersection(allg, a))
+                if allg is not None:
+                    rows.append((cid[i], names[i], "all", t, T, allg))
+    df = pd.DataFrame(rows, columns=["community_id", "community_name", "category", "tier",
+                                     "distance_m", "geometry"])
+    df["buffer_m"] = buf
+    gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
+    gdf["area_m2"] = gdf.geometry.area
+    return gdf
+
+
+def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int = 32):
+    from scipy.sparse.csgraph import dijkstra
+
+    homes = out.geometry.to_numpy()
+    fid = _ids(fac).to_numpy()
+    rows = []
+    on = np.flatnonzero(aug.target_node >= 0)
+    for s in range(0, len(on), chunk):
+        sel = on[s:s + chunk]
+        tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
+        lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
+        if lim == 0:
+            continue
+        D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim)
+        D[~np.isfinite(D)] = np.nan
+        for k, i in enumerate(sel):
+            hd = _point_dist(aug, osnap, D[k])
+            for t, T in tiers_of[k]:
+                lines = _reached_lines(aug, D[k], T)
+                a = _service_area(lines, buf, clip=None, homes=homes, home_dist=hd, limit=T)
+                rows.append((fid[i], fcat[i], t, T, a))
+    df = pd.DataFrame(rows, columns=["facility_id", "category", "tier", "distance_m", "geometry"])
+    df["buffer_m"] = buf
+    gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
+    gdf["area_m2"] = gdf.geometry.area
+    return gdf
+
+
+def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
+    """One row per community: residents and the share served per tier."""
+    comm = outputs.get("lc_communities")
+    if comm is None or len(comm) == 0:
+        org = outputs.get("lc_origins")
+        if org is None or len(org) == 0:
+            return pd.DataFrame()
+        pop = org["population"].to_numpy(float)
+        row = {"community": "(all homes)", "homes": len(org), "residents": pop.sum()}
+        for col in [c for c in org.columns if c.startswith("served_")]:
+            row["share_" + col] = float((pop * org[col].to_numpy(bool)).sum() / pop.sum()) \
+                if pop.sum() > 0 else np.nan
+        return pd.DataFrame([row])
+    cols = ["community_name", "homes", "residents"] + [
+        c for c in comm.columns if c.startswith("share_served_")]
+    return pd.DataFrame(comm[cols]).rename(columns={"community_name": "community"}) \
+        .reset_index(drop=True)

@@ -1,0 +1,341 @@
+"""15-minute living circle (gcgeo.analysis.living_circle)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point, box
+
+from gcgeo import AnalysisError, rules
+from gcgeo.analysis import living_circle as lc
+from gcgeo.network import build_graph, compile_network
+
+from test_network import _random_street_graph, _reference_point_distances
+
+CRS = "EPSG:3857"
+
+
+def _rules(cats: dict[str, list[str]]):
+    r = rules.load("living_circle")
+    r["categories"] = {c: {"tiers": t, "clause": "test", "status": "local"} for c, t in cats.items()}
+    return r
+
+
+def _square(x, y, s=10):
+    return box(x - s / 2, y - s / 2, x + s / 2, y + s / 2)
+
+
+@pytest.fixture
+def small():
+    streets = gpd.GeoDataFrame(
+        geometry=[LineString([(0, 0), (1000, 0)]), LineString([(500, 0), (500, 400)])], crs=CRS)
+    buildings = gpd.GeoDataFrame(
+        {"id": ["H1", "H2", "H3", "SHOP"], "use": ["residential"] * 3 + ["commercial"],
+         "population": [100.0, 50.0, 10.0, np.nan], "floors": [2, 1, np.nan, 1]},
+        geometry=[_square(100, 10), _square(510, 300), _square(950, 20), _square(300, 30)], crs=CRS)
+    facilities = gpd.GeoDataFrame(
+        {"id": ["s", "p"], "category": ["supermarket", "park"]},
+        geometry=[Point(200, -5), Point(500, 405)], crs=CRS)
+    communities = gpd.GeoDataFrame(
+        {"id": ["C1"], "name": ["East"], "population": [300]},
+        geometry=[box(-100, -100, 1100, 500)], crs=CRS)
+    return {"streets": streets, "buildings": buildings, "facilities": facilities,
+            "communities": communities}
+
+
+def test_nearest_facility_distance_hand_computed():
+    G = nx.MultiGraph()
+    G.add_edge("a", "b", length=100.0)
+    G.add_edge("a", "b", length=40.0)  # parallel: the shorter one counts
+    G.add_edge("b", "c", length=50.0)
+    G.add_edge("x", "y", length=1.0)  # disconnected component
+    d = lc.nearest_facility_distance(G, {"k": ["a"], "none": [], "two": ["c", "y"]}, cutoff=80)
+    assert list(d.index) == list(G.nodes)
+    assert d.loc["b", "k"] == 40 and np.isnan(d.loc["c", "k"]) and np.isnan(d.loc["x", "k"])
+    assert d["none"].isna().all()
+    assert d.loc["a", "two"] == 90 if False else np.isnan(d.loc["a", "two"])  # 90 > cutoff
+    assert d.loc["x", "two"] == 1 and d.loc["b", "two"] == 50
+
+
+def test_nearest_facility_distance_empty_graph():
+    d = lc.nearest_facility_distance(nx.Graph(), {"k": []}, cutoff=10)
+    assert d.shape == (0, 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 100_000), cutoff=st.floats(0, 1500),
+       directed=st.booleans(), k=st.integers(1, 5))
+def test_nearest_facility_distance_equals_networkx(seed, cutoff, directed, k):
+    rng = np.random.default_rng(seed)
+    G = nx.gnm_random_graph(40, 70, seed=seed, directed=directed)
+    G = nx.MultiDiGraph(G) if directed else nx.MultiGraph(G)
+    for u, v, key in list(G.edges(keys=True)):
+        G.edges[u, v, key]["length"] = float(rng.integers(0, 400))  # zero lengths included
+        if rng.random() < 0.2:
+            G.add_edge(u, v, length=float(rng.uniform(0, 400)))
+    sources = {f"c{i}": list(rng.choice(40, size=int(rng.integers(1, 4)), replace=False))
+               for i in range(k)}
+    got = lc.nearest_facility_distance(G, sources, cutoff=cutoff)
+    for cat, src in sources.items():
+        want = nx.multi_source_dijkstra_path_length(G, set(src), cutoff=cutoff, weight="length")
+        col = got[cat].dropna()
+        assert set(col.index) == set(want)
+        np.testing.assert_allclose(col.loc[list(want)].to_numpy(), list(want.values()), atol=1e-9)
+
+
+def test_run_hand_computed(small):
+    r = _rules({"supermarket": ["5min"], "park": ["10min"]})
+    out = lc.run(small, rules=r, isochrones="none")
+    o = out["lc_origins"].set_index("building_id")
+    assert list(o.index) == ["H1", "H2", "H3"]  # the shop is not a home
+    # H1 (100,10): 10 + 100 + 5; H2 (510,300): 10 + 300 + 300 + 5; H3 (950,20): 20 + 750 + 5
+    np.testing.assert_allclose(o["dist_supermarket_m"], [115, 615, 775])
+    np.testing.assert_allclose(o["dist_park_m"], [815, 115, 875])
+    assert o["served_5min"].tolist() == [True, False, False]
+    assert o["served_10min"].tolist() == [False, False, False]
+    assert o["served_15min"].tolist() == [True, True, True]
+    assert (o["pop_source"] == "given").all() and (o["community_name"] == "East").all()
+    c = out["lc_communities"].iloc[0]
+    assert c["residents"] == 160 and c["homes"] == 3
+    assert c["share_served_5min"] == pytest.approx(100 / 160)
+    assert c["share_served_10min"] == 0 and c["share_served_15min"] == 1
+    assert c["share_park_10min"] == pytest.approx(50 / 160)
+    assert c["share_supermarket_10min"] == pytest.approx(100 / 160)
+    g = out["lc_gaps"]
+    got = sorted(zip(g["building_id"], g["category"], g["tier"]))
+    assert got == sorted([("H2", "supermarket", "5min"), ("H3", "supermarket", "5min"),
+                          ("H2", "supermarket", "10min"), ("H3", "supermarket", "10min"),
+                          ("H1", "park", "10min"), ("H3", "park", "10min")])
+    assert g.loc[g["building_id"] == "H1", "distance_m"].iloc[0] == pytest.approx(815)
+    s = lc.summary(out)
+    assert s.loc[0, "share_served_5min"] == pytest.approx(0.625)
+
+
+def test_walking_speed_converts_minutes(small):
+    r = _rules({"supermarket": ["5min"], "park": ["10min"]})
+    # 4.2 km/h: 5 min = 350 m, 10 min = 700 m
+    o = lc.run(small, rules=r, walking_speed=4.2, isochrones="none")["lc_origins"]
+    assert o["served_5min"].tolist() == [True, False, False]
+    assert o["served_10min"].tolist() == [False, True, False]
+
+
+def test_population_estimated_from_community_by_floor_area(small, caplog):
+    layers = dict(small)
+    layers["buildings"] = small["buildings"].drop(columns="population")
+    r = _rules({"supermarket": ["5min"]})
+    with caplog.at_level(logging.INFO, logger="gcgeo.analysis.living_circle"):
+        o = lc.run(layers, rules=r, isochrones="none")["lc_origins"]
+    # floor areas 100 x 2, 100 x 1, 100 x 1 (floors unknown -> 1) share 300 residents
+    np.testing.assert_allclose(o["population"], [150, 75, 75])
+    assert (o["pop_source"] == "community by floor area").all()
+    assert "community by floor area" in caplog.text
+    layers["communities"] = small["communities"].drop(columns="population")
+    o = lc.run(layers, rules=r, isochrones="none")["lc_origins"]
+    assert (o["population"] == 1).all() and (o["pop_source"] == "one per building").all()
+
+
+def test_residential_fallback_all_buildings(small):
+    layers = dict(small)
+    layers["buildings"] = small["buildings"].drop(columns="use")
+    o = lc.run(layers, rules=_rules({"park": ["5min"]}), isochrones="none")["lc_origins"]
+    assert len(o) == 4
+
+
+def test_off_network_homes_are_reported(small):
+    layers = dict(small)
+    b = small["buildings"].copy()
+    b.loc[len(b)] = ["FAR", "residential", 5.0, 1, _square(100, 450)]
+    layers["buildings"] = b
+    out = lc.run(layers, rules=_rules({"supermarket": ["5min"]}), snap_tolerance=100,
+                 isochrones="none")
+    o = out["lc_origins"].set_index("building_id")
+    assert o.loc["FAR", "off_network"] and np.isnan(o.loc["FAR", "dist_supermarket_m"])
+    assert not o.loc["FAR", "served_15min"]
+    c = out["lc_communities"].iloc[0]
+    assert c["residents_off_network"] == 5
+
+
+def test_bad_input(small):
+    r = _rules({"supermarket": ["5min"], "kindergarten": ["5min"]})
+    # category with no facility: nobody served, everyone has a gap
+    out = lc.run(small, rules=r, isochrones="none")
+    assert out["lc_origins"]["dist_kindergarten_m"].isna().all()
+    assert not out["lc_origins"]["served_5min"].any()
+    # facilities all off-network
+    layers = dict(small)
+    layers["facilities"] = small["facilities"].set_geometry(
+        [Point(5000, 5000), Point(6000, 6000)], crs=CRS)
+    out = lc.run(layers, rules=r, isochrones="community")
+    assert out["lc_origins"]["dist_supermarket_m"].isna().all()
+    # graph with no edges
+    layers = dict(small)
+    layers["streets"] = small["streets"].iloc[:0]
+    out = lc.run(layers, rules=r)
+    assert out["lc_origins"]["off_network"].all()
+    # missing layers name the layer
+    for kind in ("streets", "facilities", "buildings"):
+        layers = {k: v for k, v in small.items() if k != kind}
+        with pytest.raises(AnalysisError, match=f"'{kind}'"):
+            lc.run(layers, rules=r)
+
+
+def test_disconnected_graph(small):
+    layers = dict(small)
+    extra = gpd.GeoDataFrame(geometry=[LineString([(0, 2000), (500, 2000)])], crs=CRS)
+    layers["streets"] = pd.concat([small["streets"], extra], ignore_index=True)
+    b = small["buildings"].copy()
+    b.loc[len(b)] = ["ISLAND", "residential", 5.0, 1, _square(250, 2010)]
+    layers["buildings"] = b
+    o = lc.run(layers, rules=_rules({"supermarket": ["5min"]}), isochrones="none")["lc_origins"]
+    o = o.set_index("building_id")
+    assert np.isnan(o.loc["ISLAND", "dist_supermarket_m"]) and not o.loc["ISLAND", "off_network"]
+
+
+def test_isochrones_hand_computed(small):
+    r = _rules({"supermarket": ["5min"]})
+    iso = lc.run(small, rules=r, isochrones="community")["lc_isochrones"]
+    a = iso[(iso["category"] == "supermarket") & (iso["tier"] == "5min")].geometry.iloc[0]
+    # reach 300 - 5 = 295 m each way along y = 0 from x = 200: [0 (street end), 495],
+    # buffered by 50 and clipped to the community box [-100, 1100] x [-100, 500]
+    assert a.covers(Point(540, 0)) and not a.covers(Point(550, 0))
+    assert a.covers(Point(-45, 0)) and not a.covers(Point(-55, 0))
+    # the vertical street is reached from (500, 0) for 295 - 300 < 0 m: not at all
+    assert not a.covers(Point(500, 100))
+    assert iso.geom_type.eq("MultiPolygon").all()
+    fac = lc.run(small, rules=r, isochrones="facility")["lc_isochrones"]
+    assert set(fac["facility_id"]) == {"s"} and set(fac["tier"]) == {"5min", "10min", "15min"}
+    f5 = fac[fac["tier"] == "5min"].geometry.iloc[0]
+    assert f5.covers(Point(540, 0)) and not f5.covers(Point(550, 0))
+    f15 = fac[fac["tier"] == "15min"].geometry.iloc[0]  # 995 m reach: every street, whole
+    assert f15.covers(Point(1045, 0)) and f15.covers(Point(500, 445))
+    assert not f15.covers(Point(500, 455)) and not f15.covers(Point(1055, 0))
+
+
+# ---- properties against networkx -----------------------------------------
+
+
+def _random_case(seed):
+    G, rng = _random_street_graph(seed, n=25, p=0.15)
+    if G is None:
+        return None
+    net = compile_network(G)
+    streets = gpd.GeoDataFrame(geometry=list(net.geometry), crs=CRS)
+    homes_xy = rng.uniform(0, 1000, size=(40, 2))
+    buildings = gpd.GeoDataFrame(
+        {"use": "residential", "population": rng.integers(1, 50, 40).astype(float)},
+        geometry=[_square(x, y, 4) for x, y in homes_xy], crs=CRS)
+    cats = ["supermarket", "park", "pharmacy"]
+    n_fac = 6
+    facilities = gpd.GeoDataFrame(
+        {"category": rng.choice(cats, n_fac)},
+        geometry=[Point(p) for p in rng.uniform(0, 1000, size=(n_fac, 2))], crs=CRS)
+    communities = gpd.GeoDataFrame({"name": ["W", "E"]},
+                                   geometry=[box(-1, -1, 500, 1001), box(500, -1, 1001, 1001)], crs=CRS)
+    layers = {"streets": streets, "buildings": buildings, "facilities": facilities,
+              "communities": communities}
+    return G, layers
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_served_and_isochrones_agree_with_networkx(seed):
+    case = _random_case(seed)
+    if case is None:
+        return
+    G, layers = case
+    r = _rules({"supermarket": ["5min"], "park": ["10min"], "pharmacy": ["15min"]})
+    tol = float(rules.value(r, "snapping.tolerance"))
+    buf = float(rules.value(r, "isochrones.buffer"))
+    out = lc.run(layers, rules=r, isochrones="community")
+    o = out["lc_origins"]
+    homes = gpd.GeoSeries(o.geometry.to_numpy(), crs=CRS)
+    fac = layers["facilities"]
+    targets = {c: fac.geometry[fac["category"] == c].reset_index(drop=True)
+               for c in ["supermarket", "park", "pharmacy"]}
+    ref = _reference_point_distances(G, homes, targets, 1e9, tol)
+    tiers = lc.tiers(r)
+    req = lc.required_categories(r, tiers)
+    for t, T in tiers.items():
+        served = o[f"served_{t}"].to_numpy(bool)
+        for c in req[t]:
+            d = ref[c].to_numpy()
+            assert not (served & ~(d <= T + 1e-6)).any(), (t, c)
+            clear = np.abs(d - T) > 1e-6
+            assert (served[clear] <= (d[clear] <= T)).all()
+        want = np.logical_and.reduce([ref[c].to_numpy() <= T - 1e-6 for c in req[t]])
+        assert (served >= want).all()
+    iso = out["lc_isochrones"]
+    assert len(iso) == 2 * (1 + 2 + 3 + 3)
+    for row in iso.itertuples():
+        cats = req[row.tier] if row.category == "all" else [row.category]
+        covered = shapely.covers(row.geometry, homes.to_numpy())
+        for c in cats:
+            d = ref[c].to_numpy()
+            assert not (covered & ~(d <= row.distance_m + buf + 1e-6)).any(), (row.tier, c)
+
+
+# ---- central Helsinki -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def helsinki():
+    pyrosm = pytest.importorskip("pyrosm")
+    osm = pyrosm.OSM("tests/data/osm/helsinki_center.osm.pbf")
+    nodes, edges = osm.get_network("walking", nodes=True)
+    crs = 3067  # ETRS-TM35FIN
+    edges = edges.to_crs(crs)
+    pois = osm.get_pois(custom_filter={"amenity": ["pharmacy", "kindergarten", "school"],
+                                       "shop": ["supermarket", "convenience"]})
+    pois = pois.to_crs(crs)
+    pois = pois.set_geometry(pois.geometry.representative_point())
+    cat = np.select([pois["amenity"].eq("pharmacy").fillna(False).to_numpy(bool),
+                     pois["amenity"].eq("kindergarten").fillna(False).to_numpy(bool),
+                     pois["amenity"].eq("school").fillna(False).to_numpy(bool)],
+                    ["pharmacy", "kindergarten", "primary_school"], "supermarket")
+    facilities = gpd.GeoDataFrame({"category": cat}, geometry=pois.geometry.to_numpy(), crs=crs)
+    return edges, facilities
+
+
+def test_helsinki_lengths_and_distances_match_networkx(helsinki):
+    edges, facilities = helsinki
+    streets = edges[["u", "v", "length", "geometry"]].rename(columns={"length": "osm_length"})
+    G = build_graph(streets)
+    net = compile_network(G)
+    assert net.n_nodes > 4000
+    # projected lengths agree with pyrosm's haversine lengths: at 60° N the ellipsoid's radii of
+    # curvature exceed the 6371 km sphere by 0.2-0.4 %, TM35's scale error is < 0.03 %
+    w = streets["osm_length"].to_numpy()
+    L = streets.geometry.length.to_numpy()
+    rel = np.median((L - w) / np.maximum(w, 1))
+    assert 0.001 < rel < 0.004
+    rng = np.random.default_rng(1)
+    xmin, ymin, xmax, ymax = streets.total_bounds
+    homes = gpd.GeoDataFrame(
+        {"use": ["residential"] * 300},
+        geometry=[_square(x, y, 6) for x, y in
+                  rng.uniform([xmin, ymin], [xmax, ymax], size=(300, 2))], crs=3067)
+    r = _rules({"supermarket": ["5min"], "pharmacy": ["10min"], "kindergarten": ["5min"],
+                "primary_school": ["10min"]})
+    out = lc.run({"streets": streets, "buildings": homes, "facilities": facilities},
+                 rules=r, isochrones="none")
+    o = out["lc_origins"]
+    assert o["off_network"].mean() < 0.2
+    # an independent check on a sample: networkx on the edge-split graph
+    sample = o.iloc[:40]
+    targets = {c: facilities.geometry[facilities["category"] == c].reset_index(drop=True)
+               for c in ["supermarket", "pharmacy"]}
+    ref = _reference_point_distances(G, gpd.GeoSeries(sample.geometry.to_numpy(), crs=3067),
+                                     targets, 1000.0, 100.0)
+    for c in targets:
+        np.testing.assert_allclose(sample[f"dist_{c}_m"].to_numpy(), ref[c].to_numpy(),
+                                   rtol=1e-9, atol=1e-6)
+    assert o["dist_supermarket_m"].notna().mean() > 0.5  # a dense city centre
