@@ -1,0 +1,779 @@
+"""Green coverage per community: green ratio, public green per person,
+concentrated green, "300 m to green, 500 m to a park", NDVI vegetation cover.
+
+Criterion 7 of the Green Community standard (green space well laid out) and
+GB 50180-2018 §4.0.4–4.0.7.  Every figure comes from ``gcgeo/rules/green.toml``
+(clause and status beside it) and can be overridden.
+
+How things are measured:
+
+* Green inside a community is the union of the green polygons (overlaps count
+  once) clipped to the community.
+* Public green: rows with ``public`` true; where the column is missing or
+  empty, rows whose ``kind`` is in the rule ``public_kinds``.
+* Concentrated green: the parts of the community's green (kinds in
+  ``concentrated.exclude_kinds`` left out) at least ``concentrated.min_width``
+  wide — erode by half the width, grow back with square corners, keep what is
+  inside the original (a morphological opening).
+* Service radii: public green polygons that touch or overlap are merged into
+  *sites*; a site is a park when it holds a polygon of a park kind and meets
+  ``park.min_area`` and ``park.min_width``.  Its entrances are where the
+  walking network crosses its boundary, else virtual gates every
+  ``service.gate_spacing`` m along it.  Residential buildings (representative
+  points) are the origins; distances are walked along the street network to
+  the nearest entrance (:mod:`gcgeo.network`).  Each building is weighted by its
+  ``population``; where buildings carry none, the community's population is
+  spread over them by floor area (footprint × floors, or footprint when
+  floors are unknown), which gives the same shares as floor-area weights;
+  point buildings count equally.  The basis used is reported per community.
+
+>>> from gcgeo.analysis import green
+>>> out = green.run(layers)                       # doctest: +SKIP
+>>> green.summary(out)                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import rules as _rules
+from .._errors import AnalysisError, CRSError, InputError
+
+__all__ = [
+    "concentrated_green",
+    "green_area",
+    "green_ratio",
+    "green_sites",
+    "is_public",
+    "park_entrances",
+    "per_person",
+    "run",
+    "service_shares",
+    "summary",
+    "wide_parts",
+]
+
+log = logging.getLogger(__name__)
+
+_TRUE = {"true", "t", "yes", "y", "1", "是", "对", "公共"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "非公共"}
+
+#: Tolerance (m) so that a strip exactly ``min_width`` wide passes the width test.
+_WIDTH_EPS = 1e-6
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+
+def _geoms(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
+    return frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+
+
+def _clean_polygons(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Valid polygonal geometries (None where nothing polygonal is left)."""
+
+    def fix(g: Any) -> Any:
+        if g is None or g.is_empty:
+            return None
+        if not g.is_valid:
+            g = shapely.make_valid(g)
+        if g.geom_type in ("Polygon", "MultiPolygon"):
+            return g
+        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        return shapely.union_all(parts) if parts else None
+
+    return gpd.GeoSeries([fix(g) for g in geoms.values], index=geoms.index, crs=geoms.crs)
+
+
+def _as_bool(series: pd.Series) -> pd.Series:
+    """Booleans from bool, number or text columns, as pandas 'boolean' (NA when unknown)."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean")
+    if pd.api.types.is_numeric_dtype(series):
+        return series.map(lambda v: pd.NA if pd.isna(v) else bool(v)).astype("boolean")
+    text = series.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True
+    out[text.isin(_FALSE).fillna(False).to_numpy(bool)] = False
+    return out
+
+
+def _check_metric(geoms: gpd.GeoSeries, what: str) -> None:
+    if geoms.crs is None:
+        raise CRSError(f"layer '{what}' has no CRS; declare it before the green analysis.")
+    if not geoms.crs.is_projected:
+        raise CRSError(
+            f"layer '{what}' is in the geographic CRS {geoms.crs.name!r}; areas would be in "
+            "square degrees. Reproject it to a metric CRS first (gcgeo.crs.to_metric)."
+        )
+
+
+def _pairs(a: gpd.GeoSeries, b: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (i in a, j in b) of intersecting geometry pairs."""
+    ok = b.notna().to_numpy() & ~b.is_empty.to_numpy()
+    if not ok.any() or not len(a):
+        return np.zeros(0, int), np.zeros(0, int)
+    tree = shapely.STRtree(b.to_numpy()[ok])
+    ai, bj = tree.query(a.to_numpy(), predicate="intersects")
+    return ai, np.flatnonzero(ok)[bj]
+
+
+def _clipped_union(communities: gpd.GeoSeries, green: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Per community: the union of the green polygons, clipped to the community."""
+    ci, gj = _pairs(communities, green)
+    cg = communities.to_numpy()
+    gg = green.to_numpy()
+    out = np.full(len(communities), None, dtype=object)
+    if len(ci):
+        order = np.argsort(ci, kind="stable")
+        ci, gj = ci[order], gj[order]
+        bounds = np.flatnonzero(np.diff(ci)) + 1
+        for c_grp, g_grp in zip(np.split(ci, bounds), np.split(gj, bounds)):
+            c = c_grp[0]
+            inter = shapely.intersection(gg[g_grp], cg[c])
+            u = shapely.union_all(inter)
+            parts = [p for p in shapely.get_parts(u) if p.geom_type == "Polygon" and p.area > 0]
+            out[c] = shapely.MultiPolygon(parts) if parts else None
+    return gpd.GeoSeries(out, index=communities.index, crs=communities.crs)
+
+
+# --------------------------------------------------------------------------
+# vector metrics
+
+
+def is_public(green_space: gpd.GeoDataFrame, *, public_kinds: Iterable[str]) -> pd.Series:
+    """True for public green rows: ``public`` true, or (``public`` missing/empty)
+    ``kind`` in ``public_kinds``.  Aligned on ``green_space``'s index."""
+    kinds = set(public_kinds)
+    if "kind" in green_space.columns:
+        by_kind = green_space["kind"].astype("string").str.strip().isin(kinds).fillna(False)
+    else:
+        by_kind = pd.Series(False, index=green_space.index)
+    if "public" in green_space.columns:
+        flag = _as_bool(green_space["public"])
+        return flag.fillna(by_kind.astype("boolean")).astype(bool).rename("public")
+    return by_kind.astype(bool).rename("public")
+
+
+def green_area(communities: gpd.GeoDataFrame | gpd.GeoSeries,
+               green_space: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
+    """Area (m²) of green inside each community: union of the green polygons
+    (overlaps once) clipped to the community.  Named ``green_area_m2``."""
+    c = _geoms(communities)
+    g = _clean_polygons(_geoms(green_space).to_crs(c.crs) if c.crs is not None else
+                        _geoms(green_space))
+    u = _clipped_union(_clean_polygons(c), g)
+    return u.area.fillna(0.0).rename("green_area_m2")
+
+
+def green_ratio(communities: gpd.GeoDataFrame | gpd.GeoSeries,
+                green_space: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.DataFrame:
+    """Green area (m²) and green ratio (green area / community area) per community.
+
+    Overlapping green polygons count once; green outside the community is
+    clipped away.  Columns ``green_area_m2`` and ``green_ratio`` (NaN for a
+    community without area).
+
+    >>> from shapely.geometry import box
+    >>> c = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs=3857)
+    >>> g = gpd.GeoDataFrame(geometry=[box(-50, 0, 50, 50), box(0, 0, 50, 50)], crs=3857)
+    >>> green_ratio(c, g)
+       green_area_m2  green_ratio
+    0         2500.0         0.25
+    """
+    c = _geoms(communities)
+    area = green_area(communities, green_space)
+    carea = _clean_polygons(c).area
+    ratio = area / carea.where(carea > 0)
+    return pd.DataFrame({"green_area_m2": area, "green_ratio": ratio.astype(float)},
+                        index=c.index)
+
+
+def wide_parts(geoms: gpd.GeoSeries, *, min_width: float) -> gpd.GeoSeries:
+    """The parts of each geometry at least ``min_width`` wide (negative-buffer test).
+
+    Erode by ``min_width / 2``, grow back by the same distance with square
+    (mitred) corners, and keep what lies inside the original: a rectangle at
+    least ``min_width`` wide is kept whole, a thinner strip vanishes, and the
+    thin tail of a wider shape is cut off.
+    """
+    r = float(min_width) / 2.0 - _WIDTH_EPS
+    arr = geoms.to_numpy()
+    valid = (geoms.notna() & ~geoms.is_empty).to_numpy()
+    out = np.full(len(arr), None, dtype=object)
+    if valid.any():
+        g = arr[valid]
+        if r > 0:
+            eroded = shapely.buffer(g, -r, quad_segs=16)
+            grown = shapely.buffer(eroded, r, join_style="mitre", mitre_limit=10.0)
+            kept = shapely.intersection(grown, g)
+        else:
+            kept = g
+        kept = np.array([k if (k is not None and not k.is_empty and k.area > 0) else None
+                         for k in kept], dtype=object)
+        out[valid] = kept
+    return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
+
+
+def concentrated_green(
+    communities: gpd.GeoDataFrame | gpd.GeoSeries,
+    green_space: gpd.GeoDataFrame,
+    *,
+    min_width: float,
+    exclude_kinds: Iterable[str] = (),
+) -> gpd.GeoSeries:
+    """Per community, the concentrated green: the community's green (union,
+    clipped; rows of ``exclude_kinds`` left out) at least ``min_width`` wide.
+    Returns a GeoSeries on the communities' index (None where there is none);
+    its ``.area`` is the concentrated green in m²."""
+    c = _geoms(communities)
+    gs = green_space
+    excl = set(exclude_kinds)
+    if excl and "kind" in gs.columns:
+        gs = gs[~gs["kind"].astype("string").isin(excl).fillna(False).to_numpy(bool)]
+    g = _clean_polygons(_geoms(gs).to_crs(c.crs))
+    u = _clipped_union(_clean_polygons(c), g)
+    return wide_parts(u, min_width=min_width).rename("concentrated_green")
+
+
+def per_person(area_m2: pd.Series, population: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+    """Area per resident and, per row, why it is NaN ("" when defined).
+
+    Reasons: "no population column", "population missing", "population is 0".
+    """
+    if population is None:
+        reason = pd.Series("no population column", index=area_m2.index, dtype=object)
+        return pd.Series(np.nan, index=area_m2.index), reason
+    pop = pd.to_numeric(population, errors="coerce").reindex(area_m2.index).astype(float)
+    reason = pd.Series("", index=area_m2.index, dtype=object)
+    reason[pop.isna()] = "population missing"
+    reason[pop == 0] = "population is 0"
+    reason[pop < 0] = "population negative"
+    value = area_m2.astype(float) / pop.where(pop > 0)
+    return value, reason
+
+
+def green_sites(
+    green_space: gpd.GeoDataFrame,
+    *,
+    public_kinds: Iterable[str],
+    park_kinds: Iterable[str],
+    park_min_area: float,
+    park_min_width: float,
+    green_min_area: float = 0.0,
+) -> gpd.GeoDataFrame:
+    """Public green merged into sites (touching or overlapping polygons joined).
+
+    Returns one Polygon row per site (index 0…n-1) with ``area_m2``,
+    ``kinds`` (the green_space kinds it holds, comma-separated),
+    ``n_polygons``, ``is_green`` (area ≥ ``green_min_area``) and ``is_park``
+    (holds a polygon whose kind is in ``park_kinds``, area ≥
+    ``park_min_area`` and some part ≥ ``park_min_width`` wide).
+    """
+    pub = is_public(green_space, public_kinds=public_kinds)
+    gs = green_space[pub.to_numpy()]
+    geoms = _clean_polygons(gs.geometry)
+    keep = geoms.notna().to_numpy()
+    gs, geoms = gs[keep], geoms[keep]
+    cols = ["area_m2", "kinds", "n_polygons", "is_green", "is_park"]
+    if not len(gs):
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=green_space.crs)
+    merged = shapely.union_all(geoms.to_numpy())
+    sites = [p for p in shapely.get_parts(merged) if p.geom_type == "Polygon" and p.area > 0]
+    site_s = gpd.GeoSeries(sites, crs=green_space.crs)
+    tree = shapely.STRtree(np.array(sites, dtype=object))
+    # each polygon lies in exactly one site: the one holding its representative point
+    rp = shapely.point_on_surface(geoms.to_numpy())
+    pi, si = tree.query(rp, predicate="intersects")
+    kinds_col = gs["kind"].astype("string").fillna("") if "kind" in gs.columns else \
+        pd.Series("", index=gs.index)
+    kinds: list[set[str]] = [set() for _ in sites]
+    count = np.zeros(len(sites), dtype=int)
+    seen = np.zeros(len(gs), dtype=bool)
+    for p, s in zip(pi, si):
+        if seen[p]:
+            continue
+        seen[p] = True
+        count[s] += 1
+        if kinds_col.iloc[p]:
+            kinds[s].add(str(kinds_col.iloc[p]))
+    area = site_s.area.to_numpy()
+    pk = set(park_kinds)
+    wide = wide_parts(site_s, min_width=park_min_width).notna().to_numpy()
+    is_park = np.array([bool(k & pk) for k in kinds]) & (area >= park_min_area) & wide
+    return gpd.GeoDataFrame(
+        {
+            "area_m2": area,
+            "kinds": [",".join(sorted(k)) for k in kinds],
+            "n_polygons": count,
+            "is_green": area >= green_min_area,
+            "is_park": is_park,
+        },
+        geometry=site_s.values,
+        crs=green_space.crs,
+    )
+
+
+def _walkable(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "walkable" in streets.columns:
+        keep = _as_bool(streets["walkable"]).fillna(True).to_numpy(bool)
+        return streets[keep]
+    return streets
+
+
+def _along(line: Any, spacing: float) -> list[Any]:
+    """Points every ``spacing`` along ``line`` from its start (its end too when open)."""
+    length = line.length
+    if length <= 0:
+        return [shapely.Point(line.coords[0])]
+    steps = np.arange(0.0, length, spacing) if spacing > 0 else np.array([0.0])
+    pts = list(shapely.line_interpolate_point(line, steps))
+    if not line.is_ring:
+        pts.append(shapely.Point(line.coords[-1]))
+    return pts
+
+
+def park_entrances(
+    parks: gpd.GeoDataFrame | gpd.GeoSeries,
+    streets: gpd.GeoDataFrame | None,
+    *,
+    spacing: float,
+) -> gpd.GeoDataFrame:
+    """Entrances of each park (or green site): Points with ``site`` (the label
+    of the park in ``parks``) and ``entrance``.
+
+    ``entrance`` is "path" where a walkable street crosses or touches the
+    park's outer boundary (a street running along the boundary gives a point
+    every ``spacing`` m of the shared stretch), or "virtual" for gates every
+    ``spacing`` m along the outer boundary of a park no street meets (or when
+    ``streets`` is None), starting at the boundary's lowest-left vertex and
+    going clockwise.
+    """
+    p = _clean_polygons(_geoms(parks))
+    lines = np.zeros(0, dtype=object)
+    if streets is not None and len(streets):
+        st = _walkable(streets)
+        sg = st.geometry.to_crs(p.crs) if p.crs is not None and st.crs is not None else st.geometry
+        lines = sg[sg.notna() & ~sg.is_empty].to_numpy()
+    tree = shapely.STRtree(lines) if len(lines) else None
+    rows: list[tuple[Any, str, Any]] = []
+    for label, geom in zip(p.index, p.values):
+        if geom is None:
+            continue
+        # normalized: each ring starts at its lowest-left vertex, clockwise
+        rings = [poly.exterior for poly in shapely.get_parts(shapely.normalize(geom))]
+        boundary = shapely.MultiLineString([list(r.coords) for r in rings])
+        found: list[Any] = []
+        if tree is not None:
+            cand = tree.query(boundary, predicate="intersects")
+            if len(cand):
+                inter = shapely.intersection(boundary, shapely.union_all(lines[cand]))
+                for part in shapely.get_parts(inter):
+                    if part.is_empty:
+                        continue
+                    if part.geom_type == "Point":
+                        found.append(part)
+                    elif part.geom_type == "LineString":
+                        found.extend(_along(part, spacing))
+        kind = "path"
+        if not found:
+            kind = "virtual"
+            for r in rings:
+                found.extend(_along(shapely.LineString(r.coords), spacing))
+        seen: set[tuple[float, float]] = set()
+        for pt in found:
+            key = (round(pt.x, 2), round(pt.y, 2))
+            if key not in seen:
+                seen.add(key)
+                rows.append((label, kind, pt))
+    return gpd.GeoDataFrame(
+        {"site": [r[0] for r in rows], "entrance": [r[1] for r in rows]},
+        geometry=[r[2] for r in rows], crs=p.crs,
+    )
+
+
+def _residential(buildings: gpd.GeoDataFrame) -> tuple[pd.Series, str]:
+    """Which buildings are residential, and how that was decided."""
+    if "residential" in buildings.columns:
+        flag = _as_bool(buildings["residential"])
+        if flag.notna().any():
+            if "use" in buildings.columns:
+                by_use = buildings["use"].astype("string").isin(["residential", "mixed"])
+                flag = flag.fillna(by_use.fillna(False).astype("boolean"))
+            return flag.fillna(False).astype(bool), "residential column"
+    if "use" in buildings.columns and buildings["use"].notna().any():
+        return (buildings["use"].astype("string").isin(["residential", "mixed"])
+                .fillna(False).astype(bool), "use column")
+    return pd.Series(True, index=buildings.index), "all buildings (no use/residential column)"
+
+
+def service_shares(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None,
+    streets: gpd.GeoDataFrame | None,
+    sites: gpd.GeoDataFrame,
+    entrances: gpd.GeoDataFrame,
+    *,
+    green_radius: float,
+    park_radius: float,
+    snap_tolerance: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Population-weighted share of each community's residential buildings
+    within ``green_radius`` m (network) of a green-site entrance and within
+    ``park_radius`` m of a park entrance.
+
+    ``sites`` is the output of :func:`green_sites`, ``entrances`` that of
+    :func:`park_entrances` on those sites.  Returns, on the communities' index,
+    ``share_within_<green_radius>m_green``, ``share_within_<park_radius>m_park``,
+    ``service_weight_basis``, ``n_origins``, ``n_origins_off_network`` (counted
+    as not served) and ``service_reason`` (why the shares are NaN, else "").
+    """
+    return _service(communities, buildings, streets, sites, entrances,
+                    green_radius=green_radius, park_radius=park_radius,
+                    snap_tolerance=snap_tolerance, progress=progress)[0]
+
+
+def _service(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None,
+    streets: gpd.GeoDataFrame | None,
+    sites: gpd.GeoDataFrame,
+    entrances: gpd.GeoDataFrame,
+    *,
+    green_radius: float,
+    park_radius: float,
+    snap_tolerance: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Shares per community and the origins (one Point per residential building
+    in a community) with their distances; see :func:`service_shares`."""
+    gcol = f"share_within_{green_radius:g}m_green"
+    pcol = f"share_within_{park_radius:g}m_park"
+    idx = communities.index
+    out = pd.DataFrame(
+        {gcol: np.nan, pcol: np.nan, "service_weight_basis": "", "n_origins": 0,
+         "n_origins_off_network": 0, "service_reason": ""},
+        index=idx,
+    )
+    out["service_weight_basis"] = out["service_weight_basis"].astype(object)
+    out["service_reason"] = out["service_reason"].astype(object)
+    no_origins = gpd.GeoDataFrame(
+        {"building": pd.Series(dtype=str), "community": pd.Series(dtype=str),
+         "weight": pd.Series(dtype=float), "dist_green_m": pd.Series(dtype=float),
+         "dist_park_m": pd.Series(dtype=float), "off_network": pd.Series(dtype=bool),
+         f"served_{green_radius:g}m_green": pd.Series(dtype=bool),
+         f"served_{park_radius:g}m_park": pd.Series(dtype=bool)},
+        geometry=gpd.GeoSeries([], crs=communities.crs), crs=communities.crs,
+    )
+    if streets is None or not len(streets):
+        out["service_reason"] = "no streets layer (add the walking network: gcgeo add WS streets FILE)"
+        return out, no_origins
+    if buildings is None or not len(buildings):
+        out["service_reason"] = "no buildings layer (add residential buildings: gcgeo add WS buildings FILE)"
+        return out, no_origins
+    from .. import network  # the walking graph (network distances)
+
+    crs = communities.crs
+    bld = buildings.to_crs(crs) if buildings.crs is not None and buildings.crs != crs else buildings
+    res, how = _residential(bld)
+    bld = bld[res.to_numpy() & bld.geometry.notna().to_numpy() & ~bld.geometry.is_empty.to_numpy()]
+    log.info("residential buildings: %d (%s)", len(bld), how)
+    origins = gpd.GeoSeries(shapely.point_on_surface(bld.geometry.to_numpy()), index=bld.index,
+                            crs=crs)
+    # community of each building: the one holding its representative point
+    cg = _clean_polygons(communities.geometry)
+    ok = cg.notna().to_numpy()
+    tree = shapely.STRtree(cg.to_numpy()[ok])
+    oi, cj = tree.query(origins.to_numpy(), predicate="within")
+    owner = pd.Series(pd.NA, index=range(len(origins)), dtype="Int64")
+    first = ~pd.Series(oi).duplicated().to_numpy()
+    owner.iloc[oi[first]] = np.flatnonzero(ok)[cj[first]]
+    has = owner.notna().to_numpy()
+    origins = origins[has]
+    bld = bld[has]
+    comm_pos = owner[has].to_numpy(dtype=int)
+
+    targets: dict[str, gpd.GeoSeries] = {}
+    ent = entrances.to_crs(crs) if entrances.crs is not None and entrances.crs != crs else entrances
+    for key, flag in (("green", "is_green"), ("park", "is_park")):
+        site_ids = sites.index[sites[flag].to_numpy(bool)] if len(sites) else []
+        targets[key] = ent.geometry[ent["site"].isin(site_ids).to_numpy()].reset_index(drop=True)
+    if progress is not None:
+        progress("walking graph")
+    st = _walkable(streets)
+    st = st.to_crs(crs) if st.crs is not None and st.crs != crs else st
+    net = network.compile_network(network.build_graph(st))
+    if progress is not None:
+        progress("shortest paths")
+    d = network.point_distances(net, origins, targets, cutoff=max(green_radius, park_radius),
+                                snap_tolerance=snap_tolerance)
+    off = network.snap_points(net, origins, tolerance=snap_tolerance)["off_network"].to_numpy()
+
+    # weights
+    pop = pd.to_numeric(bld["population"], errors="coerce") if "population" in bld.columns \
+        else pd.Series(np.nan, index=bld.index)
+    footprint = bld.geometry.area.to_numpy()
+    floors = pd.to_numeric(bld["floors"], errors="coerce") if "floors" in bld.columns \
+        else pd.Series(np.nan, index=bld.index)
+    cpop = pd.to_numeric(communities["population"], errors="coerce") \
+        if "population" in communities.columns else pd.Series(np.nan, index=idx)
+    served_g = (d["green"] <= green_radius).to_numpy()
+    served_p = (d["park"] <= park_radius).to_numpy()
+    weights = np.full(len(origins), np.nan)
+    for c in np.unique(comm_pos):
+        m = comm_pos == c
+        label = idx[c]
+        p = pop.to_numpy()[m]
+        fa = footprint[m]
+        fl = floors.to_numpy()[m]
+        if np.all(np.isfinite(p)) and p.sum() > 0:
+            w, basis = p, "building population"
+        elif np.all(fa > 0):
+            spread = "community population spread by " if pd.notna(cpop.iloc[c]) and \
+                cpop.iloc[c] > 0 else ""
+            if np.all(np.isfinite(fl) & (fl > 0)):
+                w, basis = fa * fl, spread + "floor area"
+            else:
+                w, basis = fa, spread + "footprint area"
+        else:
+            w, basis = np.ones(m.sum()), "equal per building"
+        weights[m] = w
+        out.at[label, gcol] = float(w[served_g[m]].sum() / w.sum())
+        out.at[label, pcol] = float(w[served_p[m]].sum() / w.sum())
+        out.at[label, "service_weight_basis"] = basis
+        out.at[label, "n_origins"] = int(m.sum())
+        out.at[label, "n_origins_off_network"] = int(off[m].sum())
+    none = (out["n_origins"] == 0).to_numpy()
+    out.loc[none, "service_reason"] = "no residential buildings in the community"
+    if not len(sites) or not sites["is_green"].any():
+        out.loc[~none, "service_reason"] = "no public green space in the green_space layer"
+    elif not sites["is_park"].any():
+        out.loc[~none, "service_reason"] = "no green site counts as a park (see rules park.*)"
+    origin_frame = gpd.GeoDataFrame(
+        {
+            "building": [str(i) for i in origins.index],
+            "community": [str(idx[c]) for c in comm_pos],
+            "weight": weights,
+            "dist_green_m": d["green"].to_numpy(),
+            "dist_park_m": d["park"].to_numpy(),
+            "off_network": off.astype(bool),
+            f"served_{green_radius:g}m_green": served_g,
+            f"served_{park_radius:g}m_park": served_p,
+        },
+        geometry=origins.to_numpy(), crs=crs,
+    )
+    return out, origin_frame
+
+
+# --------------------------------------------------------------------------
+# entry points
+
+
+def _require(layers: Mapping[str, gpd.GeoDataFrame], kind: str, how: str) -> gpd.GeoDataFrame:
+    frame = layers.get(kind)
+    if frame is None:
+        raise AnalysisError(
+            f"the green analysis needs the '{kind}' layer, which is missing; add it with "
+            f"`gcgeo add WS.gpkg {kind} FILE`{how}."
+        )
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise AnalysisError(f"layer '{kind}' must be a GeoDataFrame.")
+    return frame
+
+
+def _rules_of(rules: Mapping[str, Any] | str | Path | None) -> dict[str, Any]:
+    if rules is None:
+        return _rules.load("green")
+    if isinstance(rules, (str, Path)):
+        return _rules.load("green", rules)
+    if "green" in rules and isinstance(rules["green"], Mapping):
+        return _rules.load("green", rules["green"])
+    return _rules.load("green", rules)
+
+
+def run(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    rules: Mapping[str, Any] | str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    raster: str | Path | None = None,
+    red: int | None = None,
+    nir: int | None = None,
+    ndvi_threshold: float | None = None,
+) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
+    """Green coverage of every community.
+
+    ``layers`` needs ``communities`` and ``green_space``; ``streets`` and
+    ``buildings`` give the service-radius shares (NaN with a reason without
+    them).  ``raster`` (with band numbers ``red`` and ``nir``) adds NDVI
+    vegetation cover; ``ndvi_threshold`` defaults to the rule
+    ``ndvi.threshold``.
+
+    Returns ``green_communities`` (community polygons with the metrics and
+    pass/fail columns), ``green_sites`` (public green merged into sites, with
+    ``is_park``), ``green_entrances`` (Points), ``green_origins`` (one Point per
+    residential building with its weight, network distances ``dist_green_m`` /
+    ``dist_park_m`` — NaN beyond the larger radius or off the network — and
+    ``served_*`` flags), ``green_concentrated`` (the
+    concentrated green counted, MultiPolygons) and, with a raster,
+    ``green_ndvi_sensitivity`` (community × threshold → vegetation fraction).
+    """
+    R = _rules_of(rules)
+    V = lambda key: _rules.value(R, key)  # noqa: E731
+    step = progress or (lambda _s: None)
+
+    comm = _require(layers, "communities", "")
+    green = _require(layers, "green_space", " (or import it from OSM: gcgeo import-osm)")
+    if comm.crs is None:
+        raise CRSError("layer 'communities' has no CRS; declare it before the green analysis.")
+    if not comm.crs.is_projected:
+        from ..crs import to_metric
+
+        comm = to_metric(comm, what="layer 'communities'")
+    crs = comm.crs
+    if green.crs is None:
+        raise CRSError("layer 'green_space' has no CRS; declare it before the green analysis.")
+    green = green.to_crs(crs) if green.crs != crs else green
+    if "kind" not in green.columns and "public" not in green.columns:
+        raise AnalysisError(
+            "layer 'green_space' has neither a 'kind' nor a 'public' column, so public green "
+            "cannot be told apart; map a column to 'kind' (park, pocket_park, attached, …) or "
+            "'public' (true/false) and add the layer again."
+        )
+    streets = layers.get("streets")
+    buildings = layers.get("buildings")
+
+    step("green area")
+    cgeom = _clean_polygons(comm.geometry)
+    out = comm.copy()
+    gr = green_ratio(cgeom, green)
+    out["green_area_m2"] = gr["green_area_m2"]
+    out["green_ratio"] = gr["green_ratio"]
+    old = _as_bool(comm["old_estate"]).fillna(False).to_numpy(bool) \
+        if "old_estate" in comm.columns else np.zeros(len(comm), bool)
+    out["green_ratio_req"] = np.where(old, V("green_ratio.old"), V("green_ratio.new"))
+    out["green_ratio_pass"] = _pass(out["green_ratio"], out["green_ratio_req"])
+
+    public_kinds = V("public_kinds")
+    pub = is_public(green, public_kinds=public_kinds)
+    public = green[pub.to_numpy()]
+    out["public_green_m2"] = green_area(cgeom, public)
+    pop = comm["population"] if "population" in comm.columns else None
+    ppp, reason = per_person(out["public_green_m2"], pop)
+    out["public_green_per_person_m2"] = ppp
+    out["population_reason"] = reason
+    factor = V("old_area_factor")
+    for tier, th in R["public_green_per_person"].items():
+        req = np.where(old, th["value"] * factor, th["value"])
+        out[f"public_green_req_{tier}"] = req
+        out[f"public_green_pass_{tier}"] = _pass(ppp, req)
+
+    step("concentrated green")
+    conc = concentrated_green(cgeom, green, min_width=V("concentrated.min_width"),
+                              exclude_kinds=V("concentrated.exclude_kinds"))
+    out["concentrated_green_m2"] = conc.area.fillna(0.0)
+    cpp, _ = per_person(out["concentrated_green_m2"], pop)
+    out["concentrated_green_per_person_m2"] = cpp
+    out["concentrated_req_m2pp"] = np.where(old, V("concentrated.per_person_old"),
+                                            V("concentrated.per_person"))
+    out["concentrated_pass"] = _pass(cpp, out["concentrated_req_m2pp"])
+
+    step("park entrances")
+    sites = green_sites(
+        green, public_kinds=public_kinds, park_kinds=V("park.kinds"),
+        park_min_area=V("park.min_area"), park_min_width=V("park.min_width"),
+        green_min_area=V("service.green_min_area"),
+    )
+    st = streets.to_crs(crs) if streets is not None and streets.crs is not None \
+        and streets.crs != crs else streets
+    used = sites[(sites["is_green"] | sites["is_park"]).to_numpy(bool)] if len(sites) else sites
+    entrances = park_entrances(used, st, spacing=V("service.gate_spacing"))
+    if len(entrances):
+        entrances["is_park"] = sites.loc[entrances["site"], "is_park"].to_numpy()
+        entrances["site_area_m2"] = sites.loc[entrances["site"], "area_m2"].to_numpy()
+    else:
+        entrances["is_park"] = pd.Series(dtype=bool)
+        entrances["site_area_m2"] = pd.Series(dtype=float)
+
+    shares, origins = _service(
+        comm, buildings, st, sites, entrances,
+        green_radius=V("service.green_radius"), park_radius=V("service.park_radius"),
+        snap_tolerance=V("service.snap_tolerance"), progress=step,
+    )
+    for col in shares.columns:
+        out[col] = shares[col]
+
+    outputs: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
+    if raster is not None:
+        from . import ndvi as _ndvi
+
+        step("NDVI")
+        thr = float(ndvi_threshold) if ndvi_threshold is not None else float(V("ndvi.threshold"))
+        sens = sorted({float(t) for t in V("ndvi.sensitivity")} | {thr})
+        cover = _ndvi.vegetation_cover(cgeom, raster, red=red, nir=nir, threshold=thr,
+                                       thresholds=sens, progress=step)
+        for col in ("ndvi_mean", "veg_fraction", "ndvi_valid_frac", "ndvi_reason"):
+            out[col] = cover[col]
+        out["ndvi_threshold"] = thr
+        name = comm["name"] if "name" in comm.columns else pd.Series("", index=comm.index)
+        rows = []
+        for t in sens:
+            rows.append(pd.DataFrame({
+                "community": [str(i) for i in comm.index],
+                "name": name.astype("string").fillna("").to_numpy(),
+                "threshold": t,
+                "veg_fraction": cover[_ndvi.threshold_column(t)].to_numpy(),
+            }))
+        outputs["green_ndvi_sensitivity"] = pd.concat(rows, ignore_index=True)
+
+    outputs = {
+        "green_communities": out,
+        "green_sites": sites,
+        "green_entrances": entrances,
+        "green_origins": origins,
+        "green_concentrated": gpd.GeoDataFrame(
+            {"community": [str(i) for i in conc.index[conc.notna().to_numpy()]],
+             "area_m2": conc.dropna().area.to_numpy()},
+            geometry=[shapely.MultiPolygon(list(shapely.get_parts(g)))
+                      for g in conc.dropna().to_numpy()],
+            crs=crs,
+        ),
+        **outputs,
+    }
+    return outputs
+
+
+def _pass(value: pd.Series | np.ndarray, required: pd.Series | np.ndarray) -> pd.Series:
+    """value ≥ required as pandas 'boolean' (NA where value is NaN)."""
+    v = pd.Series(np.asarray(value, dtype=float))
+    r = np.asarray(required, dtype=float)
+    res = pd.Series(v.to_numpy() >= r, dtype="boolean")
+    res[v.isna().to_numpy()] = pd.NA
+    if isinstance(value, pd.Series):
+        res.index = value.index
+    return res
+
+
+def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
+    """One row per community with the key green figures, for the terminal."""
+    gc = outputs["green_communities"]
+    cols = [c for c in ("name",) if c in gc.columns]
+    cols += ["green_ratio", "public_green_per_person_m2", "concentrated_pass"]
+    cols += [c for c in gc.columns if c.startswith("share_within_")]
+    cols += [c for c in ("veg_fraction", "ndvi_mean") if c in gc.columns]
+    table = pd.DataFrame(gc[cols])
+    for c in table.columns:
+        if pd.api.types.is_float_dtype(table[c]):
+            table[c] = table[c].round(3)
+    return table
