@@ -723,14 +723,25 @@ def _dead_ends(pk: _Pieces, streets: np.ndarray, r: Mapping[str, Any],
     other = m != piece[i]
     joined[i[other]] = True
     if len(streets):
-        zone = shapely.buffer(pts, join, quad_segs=4)
+        # a street joins the end when a stretch of it longer than the snap
+        # tolerance lies near the end but off the lane's own surface (widened
+        # sideways only), so a street drawn along the lane itself does not count
+        is_p = np.array([g is not None for g in pk.poly], dtype=bool)
+        half = np.where(is_p, 0.0, np.nan_to_num(pk.width) / 2.0)
+        if is_p.any():
+            a = shapely.area(pk.poly[is_p].astype(object))
+            half[is_p] = a / shapely.length(pk.poly[is_p].astype(object))  # mean width / 2
+        zone = shapely.buffer(pts, join + half[piece], quad_segs=4)
         i2, m2 = _pairs(shapely.STRtree(streets).query(zone, predicate="intersects"))
         keep = free[i2] & ~joined[i2]
         i2, m2 = i2[keep], m2[keep]
         if len(i2):
-            own = shapely.buffer(pk.area[piece[i2]], tol, quad_segs=4)
-            beyond = shapely.difference(streets[m2], own)
-            hit = shapely.intersects(zone[i2], beyond)
+            own_line = shapely.buffer(pk.line, np.nan_to_num(pk.width) / 2.0 + tol,
+                                      cap_style="flat")
+            if is_p.any():
+                own_line[is_p] = shapely.buffer(pk.poly[is_p].astype(object), tol)
+            beyond = shapely.difference(streets[m2], own_line[piece[i2]])
+            hit = shapely.length(shapely.intersection(zone[i2], beyond)) > tol
             joined[i2[hit]] = True
     dead = free & ~joined
     return {"piece": piece[dead], "end": end[dead], "point": pts[dead]}

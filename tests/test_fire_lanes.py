@@ -1,0 +1,406 @@
+"""Fire-lane analysis: clear width, clear height and turnarounds.
+
+Every expected value is known by construction (distances set when the test
+geometry is built) or computed independently of the module (brute-force
+interval arithmetic for random boxes on a straight lane).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gcgeo import AnalysisError, CRSError
+from gcgeo.analysis import fire_lanes as fl
+
+CRS = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E (metres)
+X0, Y0 = 500000.0, 4000000.0  # work near a realistic false origin
+
+
+def at(x: float, y: float) -> tuple[float, float]:
+    return (X0 + x, Y0 + y)
+
+
+def box(x0, y0, x1, y1):
+    return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def lane(width=4.5, length=50.0, **cols):
+    data = {"id": ["L1"], "width_m": [width], **{k: [v] for k, v in cols.items()}}
+    return gpd.GeoDataFrame(data, geometry=[shapely.LineString([at(0, 0), at(length, 0)])],
+                            crs=CRS)
+
+
+def obstructions(rows):
+    """rows: (id, kind, geometry, extra columns dict)."""
+    recs = [{"id": i, "kind": k, **extra} for i, k, _g, extra in rows]
+    return gpd.GeoDataFrame(pd.DataFrame(recs), geometry=[g for _i, _k, g, _e in rows], crs=CRS)
+
+
+def street_at_start():
+    return gpd.GeoDataFrame({"kind": ["residential"]},
+                            geometry=[shapely.LineString([at(0, -60), at(0, 60)])], crs=CRS)
+
+
+# --- clear width by construction ---------------------------------------------
+
+
+def test_car_parked_1_5_m_into_a_4_5_m_lane_leaves_3_0_m():
+    # car 1.8 m wide: its outer side 0.3 m beyond the lane edge (y = 2.25),
+    # its inner side 1.5 m inside it (y = 0.75): centre y = 1.65.
+    obs = obstructions([("car-1", "car", shapely.Point(at(25, 1.65)), {})])
+    out = fl.run({"fire_lanes": lane(), "obstructions": obs})
+    f = out["fire_findings"]
+    assert list(f["kind"]) == ["obstructed"]
+    row = f.iloc[0]
+    assert row["measured"] == pytest.approx(3.0, abs=1e-6)
+    assert row["required"] == 4.0
+    assert row["obstruction_ids"] == "car-1"
+    assert "7.1.8" in row["clause"]
+    assert row["severity"] == "medium"  # 3.0 ≤ w < 3.5
+    # the car spans x 22.6–27.4; stations at 0.5, 1.5, … → 23.5 … 26.5 blocked
+    assert (row["from_m"], row["to_m"]) == (pytest.approx(23.0), pytest.approx(27.0))
+    # the finding lies on the lane
+    assert row.geometry.distance(lane().geometry.iloc[0]) < 1e-6
+    s = out["fire_lanes_summary"].iloc[0]
+    assert s["clear_width_min_m"] == pytest.approx(3.0, abs=1e-6)
+    assert s["share_below_req"] == pytest.approx(4 / 50)
+    assert s["n_obstructed"] == 1 and s["n_findings"] == 1
+    assert s["width_source"] == "given"
+
+
+def test_two_cars_on_opposite_sides():
+    # each car intrudes 1.0 m: north car y 1.25–3.05, south car y −3.05…−1.25;
+    # they overlap in x 22–24.8 (north 20–24.8, south 22–26.8)
+    north = box(20, 1.25, 24.8, 3.05)
+    south = box(22, -3.05, 26.8, -1.25)
+    obs = obstructions([("n", "car", north, {}), ("s", "car", south, {})])
+    st = fl.clear_width(lane(), obs.set_index("id"), spacing=1.0)
+    by_x = st.set_index("chainage_m")["clear_width_m"]
+    assert by_x[23.5] == pytest.approx(2.5)  # both: 4.5 − 1.0 − 1.0
+    assert by_x[20.5] == pytest.approx(3.5)  # north only
+    assert by_x[26.5] == pytest.approx(3.5)  # south only
+    assert by_x[10.5] == pytest.approx(4.5)  # free
+    assert set(st.loc[st["chainage_m"] == 23.5, "obstacles"].iloc[0].split(";")) == {"n", "s"}
+    out = fl.run({"fire_lanes": lane(), "obstructions": obs})
+    f = out["fire_findings"]
+    assert len(f) == 1  # one contiguous run x 20–27
+    assert f["measured"].iloc[0] == pytest.approx(2.5)
+    assert set(f["obstruction_ids"].iloc[0].split(";")) == {"n", "s"}
+    assert f["severity"].iloc[0] == "high"
+
+
+def test_obstruction_touching_but_not_intruding_leaves_the_width():
+    touching = box(20, 2.25, 25, 4.0)  # shares the lane's north edge
+    corner = shapely.Polygon([at(30, 2.25), at(32, 4), at(28, 4)])  # one vertex on the edge
+    obs = obstructions([("t", "stall", touching, {}), ("c", "stall", corner, {})])
+    st = fl.clear_width(lane(), obs, spacing=0.5)
+    assert st["clear_width_m"].min() == pytest.approx(4.5)
+    out = fl.run({"fire_lanes": lane(), "obstructions": obs})
+    assert len(out["fire_findings"]) == 0
+    assert out["fire_lanes_summary"]["clear_width_min_m"].iloc[0] == pytest.approx(4.5)
+
+
+def test_curved_lane_with_a_known_intrusion():
+    # quarter circle of radius 30 m, 4.5 m wide: inner edge at r = 27.75.
+    # An annular sector r ≥ 29.0 between 30° and 50° leaves 29.0 − 27.75 = 1.25 m
+    # measured radially (the cross-sections are radial on an arc).
+    r0, rin = 30.0, 29.0
+    a = np.radians(np.linspace(0, 90, 451))
+    arc = shapely.LineString(np.column_stack([X0 + r0 * np.cos(a), Y0 + r0 * np.sin(a)]))
+    b = np.radians(np.linspace(30, 50, 2001))
+    sector = shapely.Polygon(np.r_[np.column_stack([X0 + rin * np.cos(b), Y0 + rin * np.sin(b)]),
+                                   np.column_stack([X0 + 40 * np.cos(b[::-1]),
+                                                    Y0 + 40 * np.sin(b[::-1])])])
+    lanes = gpd.GeoDataFrame({"width_m": [4.5]}, geometry=[arc], crs=CRS)
+    st = fl.clear_width(lanes, gpd.GeoSeries([sector], crs=CRS), spacing=1.0)
+    ang = np.degrees(np.arctan2(st.geometry.y - Y0, st.geometry.x - X0))
+    inside = (ang > 30.5) & (ang < 49.5)
+    outside = (ang < 29.5) | (ang > 50.5)
+    assert np.allclose(st.loc[inside, "clear_width_m"], 1.25, atol=0.01)
+    assert np.allclose(st.loc[outside, "clear_width_m"], 4.5, atol=1e-6)
+    # the blocked length is 20° of arc ≈ 10.5 m
+    blocked = (st["clear_width_m"] < 4.0).sum() * arc.length / len(st)
+    assert blocked == pytest.approx(math.radians(20) * r0, abs=1.5)
+
+
+def test_random_boxes_match_brute_force_intervals():
+    rng = np.random.default_rng(7)
+    w = 5.0
+    boxes = []
+    for _ in range(60):
+        x0 = rng.uniform(0, 95)
+        y0 = rng.uniform(-4.5, 3.5)
+        boxes.append((x0, y0, x0 + rng.uniform(0.3, 5), y0 + rng.uniform(0.2, 1.5)))
+    obs = gpd.GeoSeries([box(*b) for b in boxes], crs=CRS)
+    st = fl.clear_width(lane(width=w, length=100), obs, spacing=0.7)
+    tol = fl.load_rules()["lane"]["width_tolerance"]["value"]  # slivers below it are ignored
+    for x, got in zip(st["chainage_m"], st["clear_width_m"], strict=True):
+        iv = sorted((max(b[1], -w / 2), min(b[3], w / 2)) for b in boxes
+                    if b[0] <= x <= b[2] and min(b[3], w / 2) - max(b[1], -w / 2) > tol)
+        best, end = 0.0, -w / 2
+        for lo, hi in iv:
+            best = max(best, lo - end)
+            end = max(end, hi)
+        best = max(best, w / 2 - end)
+        assert got == pytest.approx(best, abs=1e-9), x
+
+
+def test_polygon_lane_is_measured_across_the_polygon():
+    lanes = gpd.GeoDataFrame({"id": ["P"]}, geometry=[box(0, -2.25, 60, 2.25)], crs=CRS)
+    obs = obstructions([("car-9", "car", shapely.Point(at(30, 1.65)), {})])
+    out = fl.run({"fire_lanes": lanes, "obstructions": obs})
+    f = out["fire_findings"]
+    assert list(f["kind"]) == ["obstructed"]
+    assert f["measured"].iloc[0] == pytest.approx(3.0, abs=1e-6)
+    s = out["fire_lanes_summary"].iloc[0]
+    assert s["width_source"] == "polygon"
+    assert s["width_m"] == pytest.approx(4.5)
+    assert s["length_m"] == pytest.approx(60.0, abs=0.01)
+
+
+def test_lane_narrower_than_4_m_by_design():
+    out = fl.run({"fire_lanes": lane(width=3.5)})
+    f = out["fire_findings"]
+    assert list(f["kind"]) == ["too_narrow"]
+    assert f["measured"].iloc[0] == pytest.approx(3.5)
+    assert (f["from_m"].iloc[0], f["to_m"].iloc[0]) == (pytest.approx(0), pytest.approx(50))
+    assert out["fire_lanes_summary"]["share_below_req"].iloc[0] == pytest.approx(1.0)
+
+
+def test_parking_spaces_and_buildings_narrow_the_lane():
+    parking = gpd.GeoDataFrame({"id": ["p1", "p2"], "kind": ["space", "underground"]},
+                               geometry=[box(10, 1.0, 15, 3.5), box(30, -2, 40, 2)], crs=CRS)
+    buildings = gpd.GeoDataFrame({"id": ["b1"], "height_m": [9.0]},
+                                 geometry=[box(40, -8, 44, -1.25)], crs=CRS)
+    out = fl.run({"fire_lanes": lane(), "parking": parking, "buildings": buildings})
+    f = out["fire_findings"].sort_values("from_m")
+    assert list(f["obstruction_ids"]) == ["parking:p1", "building:b1"]  # underground ignored
+    assert f["measured"].iloc[0] == pytest.approx(3.25)  # 1.0 − (−2.25)
+    assert f["measured"].iloc[1] == pytest.approx(3.5)  # 2.25 − (−1.25)
+    assert list(f["obstruction_kinds"]) == ["parking", "building"]
+    s = out["fire_lanes_summary"].iloc[0]
+    assert s["wall_dist_m"] == pytest.approx(0.0)
+    assert bool(s["near_wall"])
+
+
+# --- dead ends and turnarounds -----------------------------------------------
+
+
+def turnaround(side, cx=50 + 0.0, cy=0.0, ident="T"):
+    # square of `side` whose west edge is at the lane end x = 50
+    return gpd.GeoDataFrame({"id": [ident]},
+                            geometry=[box(cx, cy - side / 2, cx + side, cy + side / 2)], crs=CRS)
+
+
+def test_dead_end_detection_ignores_entrances_and_junctions():
+    lanes = gpd.GeoDataFrame(
+        {"id": ["A", "B"], "width_m": [4.5, 4.0]},
+        geometry=[shapely.LineString([at(0, 0), at(50, 0)]),
+                  shapely.LineString([at(25, 2.25), at(25, 30)])],  # drawn to A's edge
+        crs=CRS,
+    )
+    # the street layer also holds a copy of lane A: it must not hide A's dead end
+    streets = pd.concat([street_at_start(), gpd.GeoDataFrame(
+        {"kind": ["service"]}, geometry=[shapely.LineString([at(0, 0), at(50, 0)])], crs=CRS)])
+    de = fl.dead_ends(lanes, streets)
+    got = sorted((r.lane_id, r.end, round(r.geometry.x - X0), round(r.geometry.y - Y0))
+                 for r in de.itertuples())
+    assert got == [("A", "end", 50, 0), ("B", "end", 25, 30)]
+    # a footway beyond the end is no way out for a fire engine
+    foot = gpd.GeoDataFrame({"kind": ["footway"]},
+                            geometry=[shapely.LineString([at(50, 0), at(80, 0)])], crs=CRS)
+    assert len(fl.dead_ends(lanes.iloc[:1], pd.concat([street_at_start(), foot]))) == 1
+    road = foot.assign(kind="residential")
+    assert len(fl.dead_ends(lanes.iloc[:1], pd.concat([street_at_start(), road]))) == 0
+
+
+@pytest.mark.parametrize("side, high_rise, ok", [
+    (10.0, False, False),
+    (12.0, False, True),
+    (12.0, True, False),
+    (15.0, True, True),
+])
+def test_turnaround_sizes(side, high_rise, ok):
+    layers = {"fire_lanes": lane(), "streets": street_at_start(), "turnarounds": turnaround(side)}
+    out = fl.run(layers, high_rise=high_rise)
+    f = out["fire_findings"]
+    if ok:
+        assert len(f) == 0
+    else:
+        assert list(f["kind"]) == ["no_turnaround"]
+        row = f.iloc[0]
+        assert row["required"] == (15.0 if high_rise else 12.0)
+        assert row["measured"] == pytest.approx(side, abs=0.02)
+        assert "7.1.9" in row["clause"]
+        assert row.geometry.equals_exact(shapely.Point(at(50, 0)), 1e-6)
+    assert out["fire_lanes_summary"]["dead_ends"].iloc[0] == 1
+
+
+def test_high_rise_building_near_the_dead_end_asks_for_15_m():
+    tall = gpd.GeoDataFrame({"id": ["tower"], "use": ["residential"], "height_m": [30.0]},
+                            geometry=[box(20, 8, 35, 20)], crs=CRS)
+    low = tall.assign(id="low", height_m=26.0)  # ≤ 27 m residential: not high-rise
+    office = tall.assign(id="office", use="commercial", height_m=26.0)  # > 24 m: high-rise
+    layers = {"fire_lanes": lane(), "streets": street_at_start(), "turnarounds": turnaround(12)}
+    assert len(fl.run({**layers, "buildings": low})["fire_findings"]) == 0
+    for b in (tall, office):
+        f = fl.run({**layers, "buildings": b})["fire_findings"]
+        assert list(f["kind"]) == ["no_turnaround"] and f["required"].iloc[0] == 15.0
+
+
+def test_dead_end_without_turnaround_and_an_occupied_one():
+    layers = {"fire_lanes": lane(), "streets": street_at_start()}
+    f = fl.run(layers)["fire_findings"]
+    assert list(f["kind"]) == ["no_turnaround"]
+    assert f["measured"].iloc[0] == pytest.approx(4.5, abs=0.02)  # only the lane itself
+    # a car in the middle of a 12 × 12 turnaround: no 12 m square is left
+    car = obstructions([("car-t", "car", shapely.Point(at(56, 0)), {})])
+    f = fl.run({**layers, "turnarounds": turnaround(12), "obstructions": car})["fire_findings"]
+    assert list(f["kind"]) == ["no_turnaround"]
+    assert f["obstruction_ids"].iloc[0] == "car-t"
+    assert f["measured"].iloc[0] < 12.0
+
+
+def test_lane_polygon_with_its_own_turnaround_head():
+    # 4.5 m wide lane polygon ending in a 12 × 12 head at x 50–62
+    shape = shapely.union_all([box(0, -2.25, 50.5, 2.25), box(50, -6, 62, 6)])
+    lanes = gpd.GeoDataFrame({"id": ["P"]}, geometry=[shape], crs=CRS)
+    out = fl.run({"fire_lanes": lanes, "streets": street_at_start()})
+    assert out["fire_lanes_summary"]["dead_ends"].iloc[0] == 1
+    assert not (out["fire_findings"]["kind"] == "no_turnaround").any()
+    small = gpd.GeoDataFrame({"id": ["P"]}, geometry=[shapely.union_all(
+        [box(0, -2.25, 50.5, 2.25), box(50, -5, 60, 5)])], crs=CRS)
+    f = fl.run({"fire_lanes": small, "streets": street_at_start()})["fire_findings"]
+    assert list(f.loc[f["kind"] == "no_turnaround", "measured"]) == [pytest.approx(10, abs=0.02)]
+
+
+def test_inscribed_square_of_rotated_and_odd_shapes():
+    sq = shapely.box(0, 0, 12, 12)
+    rot = shapely.affinity.rotate(sq, 33, origin="centroid")
+    assert fl.turnaround_ok(rot, 12.0)
+    assert not fl.turnaround_ok(rot, 12.5)
+    assert fl.largest_inscribed_square(rot) == pytest.approx(12.0, abs=0.02)
+    # a disc of radius r holds a square of side r·√2
+    disc = shapely.Point(0, 0).buffer(10, quad_segs=64)
+    assert fl.largest_inscribed_square(disc) == pytest.approx(10 * math.sqrt(2), abs=0.05)
+    # an L of two 8 × 20 arms holds no 12 m square, only 8 m
+    ell = shapely.union_all([shapely.box(0, 0, 20, 8), shapely.box(0, 0, 8, 20)])
+    assert fl.largest_inscribed_square(ell) == pytest.approx(8.0, abs=0.02)
+    assert not fl.turnaround_ok(ell, 12.0)
+
+
+# --- clear height --------------------------------------------------------------
+
+
+def test_low_clearance_from_a_gate_and_from_the_lane():
+    gate = obstructions([("gate-1", "gate", shapely.Point(at(30, 0)), {"height_m": 3.2}),
+                         ("gate-2", "gate", shapely.Point(at(40, 0)), {"height_m": 4.5})])
+    out = fl.run({"fire_lanes": lane(), "obstructions": gate})
+    f = out["fire_findings"]
+    assert list(f["kind"]) == ["low_clearance"]  # a gate does not narrow the lane
+    row = f.iloc[0]
+    assert (row["measured"], row["required"]) == (3.2, 4.0)
+    assert row["obstruction_ids"] == "gate-1"
+    assert row["severity"] == "high"
+    assert row.geometry.distance(shapely.Point(at(30, 0))) < 1e-6
+    f2 = fl.run({"fire_lanes": lane(clear_height_m=3.8)})["fire_findings"]
+    assert list(f2["kind"]) == ["low_clearance"] and f2["measured"].iloc[0] == 3.8
+    assert f2["severity"].iloc[0] == "medium"
+
+
+def test_arcade_with_height_does_not_narrow_but_checks_height():
+    arcade = obstructions([("arc", "structure", box(10, -5, 20, 5), {"height_m": 3.0})])
+    f = fl.run({"fire_lanes": lane(), "obstructions": arcade})["fire_findings"]
+    assert list(f["kind"]) == ["low_clearance"]
+    shed = obstructions([("shed", "structure", box(10, 0, 20, 5), {})])
+    f = fl.run({"fire_lanes": lane(), "obstructions": shed})["fire_findings"]
+    assert list(f["kind"]) == ["obstructed"] and f["measured"].iloc[0] == pytest.approx(2.25)
+
+
+# --- rules, communities, bad input ------------------------------------------------
+
+
+def test_rules_are_overridable():
+    obs = obstructions([("car-1", "car", shapely.Point(at(25, 1.65)), {})])
+    layers = {"fire_lanes": lane(), "obstructions": obs}
+    assert len(fl.run(layers, rules={"clear_width": {"value": 3.0}})["fire_findings"]) == 0
+    # a wider default car footprint intrudes further: 1.65 − 1.1 = 0.55 → 2.8 m
+    f = fl.run(layers, rules={"footprints": {"car": {"width_m": 2.2}}})["fire_findings"]
+    assert f["measured"].iloc[0] == pytest.approx(0.55 + 2.25)
+    # the row's own width wins over the default
+    obs2 = obs.assign(width_m=1.0)  # y 1.15–2.15 → clear 3.4
+    f = fl.run({**layers, "obstructions": obs2})["fire_findings"]
+    assert f["measured"].iloc[0] == pytest.approx(3.4)
+
+
+def test_communities_and_criterion_8():
+    lanes = gpd.GeoDataFrame(
+        {"id": ["L1", "L2"], "width_m": [4.5, 4.5]},
+        geometry=[shapely.LineString([at(0, 0), at(50, 0)]),
+                  shapely.LineString([at(200, 0), at(250, 0)])], crs=CRS)
+    comm = gpd.GeoDataFrame({"id": ["c1", "c2", "c3"], "name": ["东区", "西区", "空区"]},
+                            geometry=[box(-10, -50, 100, 50), box(150, -50, 300, 50),
+                                      box(400, 0, 500, 100)], crs=CRS)
+    obs = obstructions([("car-1", "car", shapely.Point(at(25, 1.65)), {})])
+    out = fl.run({"fire_lanes": lanes, "obstructions": obs, "communities": comm})
+    assert list(out["fire_findings"]["community"]) == ["东区"]
+    c = out["fire_communities"].set_index("community_id")
+    assert list(c["criterion8"]) == ["fail", "pass", "no_lanes"]
+    assert list(c["n_obstructed"]) == [1, 0, 0]
+    assert c.loc["c1", "lanes_km"] == pytest.approx(0.05)
+    assert c.loc["c1", "share_below_req"] == pytest.approx(4 / 50)
+    assert isinstance(out["fire_communities"], gpd.GeoDataFrame)
+    table = fl.summary(out)
+    assert list(table["criterion8"]) == ["fail", "pass", "no_lanes"]
+    # without communities: one row for all lanes
+    out2 = fl.run({"fire_lanes": lanes, "obstructions": obs})
+    assert list(out2["fire_communities"]["criterion8"]) == ["fail"]
+
+
+def test_lanes_without_width_use_the_default_and_say_so(caplog):
+    lanes = lane().assign(width_m=np.nan)
+    with caplog.at_level(logging.WARNING, logger="gcgeo.analysis.fire_lanes"):
+        out = fl.run({"fire_lanes": lanes})
+    s = out["fire_lanes_summary"].iloc[0]
+    assert s["width_source"] == "default" and s["width_m"] == 4.0
+    assert "L1" in caplog.text and "default" in caplog.text
+
+
+def test_invalid_obstruction_geometry_is_repaired_and_named(caplog):
+    bowtie = shapely.Polygon([at(20, 0), at(24, 3), at(24, 0), at(20, 3)])  # self-crossing
+    obs = obstructions([("bad-7", "stall", bowtie, {})])
+    with caplog.at_level(logging.WARNING, logger="gcgeo.analysis.fire_lanes"):
+        out = fl.run({"fire_lanes": lane(), "obstructions": obs})
+    assert "bad-7" in caplog.text and "make_valid" in caplog.text
+    f = out["fire_findings"]
+    assert list(f["kind"]) == ["obstructed"]
+    assert f["obstruction_ids"].iloc[0] == "bad-7"
+
+
+def test_geographic_crs_and_missing_layer_are_refused():
+    geo = lane().to_crs("EPSG:4490")
+    with pytest.raises(CRSError, match="to_metric"):
+        fl.run({"fire_lanes": geo})
+    with pytest.raises(AnalysisError, match="fire_lanes"):
+        fl.run({"buildings": gpd.GeoDataFrame(geometry=[], crs=CRS)})
+
+
+def test_inputs_are_not_modified_and_outputs_are_plain():
+    lanes = lane()
+    obs = obstructions([("car-1", "car", shapely.Point(at(25, 1.65)), {})])
+    before = (lanes.copy(), obs.copy())
+    out = fl.run({"fire_lanes": lanes, "obstructions": obs, "streets": street_at_start()})
+    pd.testing.assert_frame_equal(lanes, before[0])
+    pd.testing.assert_frame_equal(obs, before[1])
+    for name, frame in out.items():
+        assert all(len(str(c)) <= 60 for c in frame.columns), name
+        if isinstance(frame, gpd.GeoDataFrame) and len(frame):
+            assert frame.geom_type.nunique() == 1, name
+    assert out["fire_lanes_summary"].index.equals(lanes.index)
