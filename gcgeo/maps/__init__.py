@@ -1,0 +1,207 @@
+"""Maps: interactive folium dashboards that also work offline, and static figures.
+
+Per-layer functions work like ``GeoDataFrame.explore``: they take a frame and
+an optional existing map ``m`` and return the map, so layers stack::
+
+    >>> import geopandas as gpd, shapely
+    >>> from gcgeo import maps
+    >>> g = gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(24.93, 60.16, 24.94, 60.17)], crs=4326)
+    >>> m = maps.communities(g, lang="zh", basemap="none")
+    >>> "社区名称" in m.get_root().render()
+    True
+
+:func:`dashboard` draws every available view (inventory, living circle, green,
+fire lanes — and any view registered later with :func:`register_view`) as one
+group of the layer control each; :func:`save_map` writes it as one HTML file,
+with ``offline=True`` carrying Leaflet and its plugins inline.
+Static figures: :mod:`gcgeo.maps.figures` (matplotlib, imported on demand).
+
+Maps never compute: they draw what the analyses returned. With an Amap base
+map (GCJ-02 tiles) only the drawn coordinates are shifted; the frames passed
+in are never modified.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from .._errors import InputError
+from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
+from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, nice_breaks, style_layer, tier_served
+from ._offline import inline_assets, remote_asset_urls, write_atomic
+from ._render import CLUSTER_ABOVE, LegendItem, Styled, add_styled, get_context, new_map
+from ._views import VIEWS, View, drawable, get_view, register_view, view_names
+
+log = logging.getLogger(__name__)
+
+# Per-kind and per-result drawing functions (see ``_layers``).
+communities = LAYER_FUNCTIONS["communities"]
+buildings = LAYER_FUNCTIONS["buildings"]
+streets = LAYER_FUNCTIONS["streets"]
+green_space = LAYER_FUNCTIONS["green_space"]
+parking = LAYER_FUNCTIONS["parking"]
+chargers = LAYER_FUNCTIONS["chargers"]
+manholes = LAYER_FUNCTIONS["manholes"]
+ramps = LAYER_FUNCTIONS["ramps"]
+fire_lanes = LAYER_FUNCTIONS["fire_lanes"]
+obstructions = LAYER_FUNCTIONS["obstructions"]
+facilities = LAYER_FUNCTIONS["facilities"]
+garbage_points = LAYER_FUNCTIONS["garbage_points"]
+heritage = LAYER_FUNCTIONS["heritage"]
+lc_origins = LAYER_FUNCTIONS["lc_origins"]
+lc_communities = LAYER_FUNCTIONS["lc_communities"]
+lc_gaps = LAYER_FUNCTIONS["lc_gaps"]
+lc_isochrones = LAYER_FUNCTIONS["lc_isochrones"]
+green_communities = LAYER_FUNCTIONS["green_communities"]
+green_entrances = LAYER_FUNCTIONS["green_entrances"]
+fire_findings = LAYER_FUNCTIONS["fire_findings"]
+fire_lanes_summary = LAYER_FUNCTIONS["fire_lanes_summary"]
+fire_communities = LAYER_FUNCTIONS["fire_communities"]
+
+
+def layer(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, key: str, lang: str = "en",
+          basemap: str = "osm", name: str | None = None, show: bool = True,
+          group: str | None = None) -> folium.Map:
+    """Draw any layer by its workspace name ``key`` (known symbology, else one colour)."""
+    styled = style_layer(key, gdf, lang=lang)
+    if name is not None:
+        styled.name = name
+    styled.show = show
+    return add_styled(styled, m, lang=lang, basemap=basemap, group=group, source=gdf)
+
+
+def dashboard(
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    *,
+    views: Sequence[str] | None = None,
+    lang: str = "en",
+    basemap: str | None = None,
+    offline: bool = False,
+    title: str | None = None,
+) -> folium.Map:
+    """One map with a layer-control group per view whose layers are present.
+
+    ``layers`` maps workspace layer names (inventory kinds and analysis
+    outputs) to frames in any CRS; tables without geometry are ignored.
+    ``views`` defaults to every registered view; a view none of whose layers
+    is present is skipped (logged). The first drawn view starts visible, the
+    others start switched off (one click on their group checkbox shows them).
+    ``basemap`` defaults to "osm", or "none" when ``offline`` (no tile
+    requests); an explicit tile base map with ``offline`` still works where
+    the tile server is reachable. Raises :class:`~gcgeo.InputError` when
+    nothing can be drawn.
+    """
+    if lang not in ("zh", "en"):
+        raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
+    if basemap is None:
+        basemap = "none" if offline else "osm"
+    bm = get_basemap(basemap)
+    if offline and bm.url is not None:
+        log.warning("offline map on base map '%s': the map itself is self-contained, "
+                    "but its tiles load only where %s is reachable", bm.name, bm.name)
+    names = list(views) if views else view_names()
+    chosen = [get_view(n) for n in names]  # unknown names raise before any drawing
+    m = new_map(lang=lang, basemap=bm.name, title=title)
+    drawn: list[str] = []
+    for view in chosen:
+        if not view.available(layers):
+            log.info("view '%s' skipped: none of its layers (%s) is present", view.name, ", ".join(view.requires))
+            continue
+        first = not drawn
+        for styled in view.styles(layers, lang=lang):
+            if not first:
+                styled.show = False
+            add_styled(styled, m, lang=lang, group=view.label(lang), source=layers.get(styled.key))
+        drawn.append(view.name)
+    if not drawn:
+        present = sorted(k for k in layers if drawable(layers, k))
+        raise InputError(
+            "nothing to draw: none of the views " + ", ".join(v.name for v in chosen)
+            + " found its layers (present: " + (", ".join(present) or "none")
+            + "). Import inventory layers or run an analysis first."
+        )
+    m.gcgeo_views = drawn  # type: ignore[attr-defined]
+    log.info("map views drawn: %s", ", ".join(drawn))
+    return m
+
+
+def render_html(m: folium.Map, *, offline: bool = False) -> str:
+    """The complete HTML page of ``m``; with ``offline`` every script and style sheet inline."""
+    html = m.get_root().render()
+    if offline:
+        html = inline_assets(html)
+        left = remote_asset_urls(html)
+        if left:  # inline_assets raises first; this guards the guarantee
+            raise InputError("offline map still links " + ", ".join(left))
+    return html
+
+
+def save_map(m: folium.Map, path: str | os.PathLike, *, offline: bool = False) -> Path:
+    """Write ``m`` as one HTML file at ``path`` (temporary file, then rename).
+
+    With ``offline=True`` Leaflet, its plugins and their images are inline
+    (vendored copies, see ``gcgeo/maps/vendor/README.md``) and the page makes
+    no network request, except tiles of a tile base map if one was chosen.
+    """
+    html = render_html(m, offline=offline)
+    out = write_atomic(html, path)
+    log.info("map written: %s (%.1f kB%s)", out, len(html.encode("utf-8")) / 1024,
+             ", offline" if offline else "")
+    return out
+
+
+__all__ = [
+    "BASEMAPS",
+    "Basemap",
+    "CLUSTER_ABOVE",
+    "LAYER_FUNCTIONS",
+    "LegendItem",
+    "OSM_DATA_ATTRIBUTION",
+    "STYLE_FUNCTIONS",
+    "Styled",
+    "VIEWS",
+    "View",
+    "add_styled",
+    "buildings",
+    "chargers",
+    "communities",
+    "dashboard",
+    "facilities",
+    "fire_communities",
+    "fire_findings",
+    "fire_lanes",
+    "fire_lanes_summary",
+    "garbage_points",
+    "get_basemap",
+    "get_context",
+    "get_view",
+    "green_communities",
+    "green_entrances",
+    "green_space",
+    "heritage",
+    "layer",
+    "lc_communities",
+    "lc_gaps",
+    "lc_isochrones",
+    "lc_origins",
+    "manholes",
+    "new_map",
+    "nice_breaks",
+    "obstructions",
+    "parking",
+    "ramps",
+    "register_view",
+    "render_html",
+    "save_map",
+    "streets",
+    "style_layer",
+    "tier_served",
+    "view_names",
+]

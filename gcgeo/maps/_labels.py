@@ -1,0 +1,243 @@
+"""Labels (zh / en) for columns and values on maps, figures and reports.
+
+Inventory columns take their labels from the layer specs
+(``gcgeo.layers.get_spec(kind).labels(lang)``). Columns that analyses add are
+labelled here, in one table; families of columns (``dist_<category>_m``,
+``served_<tier>``, ``share_served_<tier>``) are labelled from the living-circle
+rules so a new category or tier needs no change here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import layers as _layers
+from .. import rules as _rules
+
+__all__ = ["COLUMN_LABELS", "UI", "column_label", "format_value", "tier_label", "category_label", "ui"]
+
+#: Analysis-result columns: name → (zh, en, format). Formats: "pct" (share 0–1),
+#: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".
+COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
+    # living circle
+    "category": ("设施类别", "Category", "category"),
+    "tier": ("生活圈层级", "Living-circle tier", "tier"),
+    "population": ("人口", "Population", "int"),
+    "n_origins": ("居住点数", "Residential origins", "int"),
+    "origin_count": ("居住点数", "Residential origins", "int"),
+    "snap_dist_m": ("吸附距离", "Snapping distance (m)", "m"),
+    "distance_m": ("步行距离", "Walking distance (m)", "m"),
+    "missing_categories": ("缺失设施", "Missing facilities", "text"),
+    "community": ("所属社区", "Community", "text"),
+    "community_id": ("社区编号", "Community id", "text"),
+    "community_name": ("社区名称", "Community", "text"),
+    # green
+    "green_ratio": ("绿地率", "Green ratio", "pct"),
+    "green_area_m2": ("绿地面积", "Green area (m²)", "int"),
+    "public_green_m2": ("公共绿地面积", "Public green area (m²)", "int"),
+    "public_green_per_person_m2": ("人均公共绿地", "Public green per person (m²)", "float"),
+    "share_within_300m_green": ("300米见绿覆盖比例", "Share within 300 m of green", "pct"),
+    "share_within_500m_park": ("500米见园覆盖比例", "Share within 500 m of a park", "pct"),
+    "ndvi_mean": ("平均NDVI", "Mean NDVI", "float"),
+    "veg_fraction": ("植被覆盖率", "Vegetation cover", "pct"),
+    "area_m2": ("面积", "Area (m²)", "int"),
+    "park_id": ("公园编号", "Park id", "text"),
+    "meets_per_person": ("人均绿地达标", "Meets green per person", "bool"),
+    # fire lanes
+    "kind": ("类型", "Kind", "text"),
+    "measured": ("实测值", "Measured", "float"),
+    "required": ("规定值", "Required", "float"),
+    "clause": ("依据条款", "Clause", "text"),
+    "severity": ("严重程度", "Severity", "text"),
+    "message": ("说明", "Finding", "text"),
+    "lane_id": ("消防车道编号", "Fire lane id", "text"),
+    "min_clear_width_m": ("最小净宽", "Minimum clear width (m)", "float"),
+    "clear_width_m": ("净宽", "Clear width (m)", "float"),
+    "min_clear_height_m": ("最小净高", "Minimum clear height (m)", "float"),
+    "length_m": ("长度", "Length (m)", "m"),
+    "blocked_length_m": ("不达标长度", "Length below the required width (m)", "m"),
+    "passes": ("达标", "Passes", "bool"),
+    "ok": ("达标", "Passes", "bool"),
+    "n_findings": ("问题数", "Findings", "int"),
+    "findings": ("问题数", "Findings", "int"),
+    "n_lanes": ("消防车道数", "Fire lanes", "int"),
+    "lane_length_m": ("消防车道长度", "Fire lane length (m)", "m"),
+    "share_lane_ok": ("达标车道比例", "Share of lane length passing", "pct"),
+}
+
+#: Interface words.
+UI: dict[str, tuple[str, str]] = {
+    "inventory": ("基础设施清单", "Inventory"),
+    "living_circle": ("十五分钟生活圈", "15-minute living circle"),
+    "green": ("绿地", "Green space"),
+    "fire_lanes": ("消防车道", "Fire lanes"),
+    "served_tier": ("可达生活圈层级", "Tier served"),
+    "not_served": ("均未达标", "Not served"),
+    "gaps": ("服务缺口", "Service gaps"),
+    "isochrones": ("步行等时圈", "Walking isochrones"),
+    "homes": ("居住点（按达标层级）", "Homes by tier served"),
+    "share_served": ("覆盖人口比例", "Population share served"),
+    "green_ratio_map": ("社区绿地率", "Green ratio by community"),
+    "ndvi_map": ("植被覆盖（NDVI）", "Vegetation cover (NDVI)"),
+    "per_person_map": ("人均公共绿地", "Public green per person"),
+    "coverage300": ("300米见绿", "300 m to green"),
+    "coverage500": ("500米见园", "500 m to a park"),
+    "entrances": ("公园出入口", "Park entrances"),
+    "lanes_by_width": ("消防车道（按净宽）", "Fire lanes by clear width"),
+    "findings": ("消防车道问题", "Fire-lane findings"),
+    "fire_communities": ("社区消防车道问题", "Fire-lane findings by community"),
+    "north": ("北", "N"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "below": ("低于", "below"),
+    "at_least": ("不低于", "at least"),
+    "no_data": ("无数据", "no data"),
+    "legend": ("图例", "Legend"),
+    "other": ("其他", "other"),
+    "community_table": ("各社区指标", "Per community"),
+    "maps": ("交互地图", "Interactive maps"),
+    "figures": ("专题图", "Figures"),
+    "metadata": ("工作区信息", "Workspace"),
+    "report": ("评估报告", "Report"),
+    "layers": ("图层", "Layers"),
+    "features": ("要素数", "Features"),
+    "generated": ("生成时间", "Generated"),
+}
+
+
+def ui(key: str, lang: str = "en") -> str:
+    """An interface word in ``lang``."""
+    zh, en = UI[key]
+    return zh if lang == "zh" else en
+
+
+@cache
+def _living_circle() -> dict:
+    try:
+        return _rules.load("living_circle")
+    except Exception:  # noqa: BLE001 - labels are cosmetic; fall back to names
+        return {}
+
+
+def tier_label(tier: str, lang: str = "en") -> str:
+    """'10min' → '十分钟生活圈' / '10-minute living circle' (from the rules)."""
+    t = _living_circle().get("tiers", {}).get(str(tier))
+    if t:
+        return t.get("label_zh" if lang == "zh" else "label_en", str(tier))
+    m = re.fullmatch(r"(\d+)min", str(tier))
+    if m:
+        return f"{m.group(1)}分钟生活圈" if lang == "zh" else f"{m.group(1)}-minute living circle"
+    return str(tier)
+
+
+def category_label(category: str, lang: str = "en") -> str:
+    """Facility category → its label from the living-circle rules."""
+    c = _living_circle().get("categories", {}).get(str(category))
+    if c:
+        return c.get("label_zh" if lang == "zh" else "label_en", str(category))
+    return str(category).replace("_", " ")
+
+
+def _spec_column(kind: str | None, name: str):
+    if kind is None:
+        return None
+    try:
+        spec = _layers.get_spec(kind)
+    except Exception:  # noqa: BLE001 - not an inventory kind
+        return None
+    return spec.column(name) if spec.has_column(name) else None
+
+
+def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str:
+    """The label of column ``name`` (of layer kind ``kind`` when it is an inventory layer)."""
+    col = _spec_column(kind, name)
+    if col is not None:
+        label = col.label(lang)
+        return f"{label} ({col.unit})" if col.unit and lang == "en" else label
+    if name in COLUMN_LABELS:
+        zh, en, _ = COLUMN_LABELS[name]
+        return zh if lang == "zh" else en
+    m = re.fullmatch(r"dist_(.+)_m", name)
+    if m:
+        cat = category_label(m.group(1), lang)
+        return f"到{cat}步行距离（米）" if lang == "zh" else f"Walk to {cat.lower()} (m)"
+    m = re.fullmatch(r"share_served_(.+)", name)
+    if m:
+        t = tier_label(m.group(1), lang)
+        return f"{t}覆盖人口比例" if lang == "zh" else f"Share served, {t}"
+    m = re.fullmatch(r"served_(.+)", name)
+    if m:
+        t = tier_label(m.group(1), lang)
+        return f"{t}达标" if lang == "zh" else f"Served, {t}"
+    for c in _layers.COMMON_COLUMNS:
+        if c.name == name:
+            return c.label(lang)
+    col = _spec_column("communities", name) or _spec_column("buildings", name)
+    if col is not None:
+        return col.label(lang)
+    return name.replace("_", " ")
+
+
+def _fmt_kind(name: str, kind: str | None) -> str:
+    col = _spec_column(kind, name)
+    if col is not None:
+        return {"int": "int", "float": "float", "bool": "bool", "date": "text"}.get(col.dtype, "text")
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name][2]
+    if re.fullmatch(r"dist_.+_m", name):
+        return "m"
+    if name.startswith("share_"):
+        return "pct"
+    if name.startswith("served_"):
+        return "bool"
+    return "auto"
+
+
+def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = None) -> str | None:
+    """``value`` of column ``name`` as display text; None for missing values.
+
+    Anything that is not plain JSON (dates, decimals, numpy scalars, lists)
+    becomes a string here, so popups never fail to serialise.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating) and (math.isnan(value) or math.isinf(value)):
+        return None
+    try:
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except TypeError:  # pragma: no cover
+        pass
+    fmt = _fmt_kind(name, kind)
+    if isinstance(value, bool | np.bool_) or fmt == "bool" and isinstance(value, int | np.integer):
+        return ui("yes" if bool(value) else "no", lang)
+    if fmt == "category":
+        return category_label(str(value), lang)
+    if fmt == "tier":
+        return tier_label(str(value), lang)
+    if isinstance(value, int | np.integer | float | np.floating | Decimal):
+        v = float(value)
+        if fmt == "pct":
+            return f"{v * 100:.1f}%"
+        if fmt in ("m", "int"):
+            return f"{v:,.0f}"
+        if fmt == "float":
+            return f"{v:,.2f}"
+        return f"{int(v)}" if v.is_integer() else f"{v:,.2f}"
+    if isinstance(value, _dt.datetime | _dt.date | pd.Timestamp):
+        return value.isoformat()[:10] if not getattr(value, "hour", 0) else value.isoformat()
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    text = str(value)
+    return text if text.strip() else None

@@ -1,0 +1,517 @@
+"""One function per layer kind and per analysis result, in the style of ``GeoDataFrame.explore``.
+
+Each ``style_<name>(gdf, *, lang)`` returns a :class:`~gcgeo.maps._render.Styled`
+layer (symbology and legend, shared with the static figures); each public
+function ``<name>(gdf, m=None, *, lang="en", …)`` draws it on ``m`` (a new map
+when None) and returns the map, so layers stack::
+
+    m = gcgeo.maps.communities(ws["communities"], lang="zh")
+    gcgeo.maps.facilities(ws["facilities"], m=m)
+
+Every function tolerates missing optional columns. Class breaks of
+choropleths are equal intervals of a share, data quantiles, or — where a
+rules file holds the threshold (green per person, fire-lane width) — the
+threshold itself, read from the rules, never written here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import layers as _layers
+from .. import rules as _rules
+from ._labels import category_label, column_label, tier_label, ui
+from ._render import LegendItem, Styled, add_styled, colors_by_category, colors_by_class, subset
+
+__all__ = [
+    "LAYER_FUNCTIONS",
+    "STYLE_FUNCTIONS",
+    "style_layer",
+]
+
+log = logging.getLogger(__name__)
+
+# Colour ramps (ColorBrewer, colour-blind-safe where one exists).
+CATEGORICAL = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+               "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
+RDYLGN = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")
+GREENS = ("#edf8e9", "#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c")
+YLORRD = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+TIER_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fdae61", "#f46d43")
+NOT_SERVED = "#d73027"
+
+
+def _ramp(ramp: Sequence[str], n: int) -> list[str]:
+    """``n`` colours sampled evenly from ``ramp``."""
+    if n <= 1:
+        return [ramp[-1]]
+    return [ramp[round(i * (len(ramp) - 1) / (n - 1))] for i in range(n)]
+
+
+def _fmt_num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:.2g}" if abs(v) < 1 else f"{v:.1f}"
+
+
+def _fmt_pct(v: float) -> str:
+    return f"{v * 100:.0f}%"
+
+
+def nice_breaks(values: Iterable[float], k: int = 5) -> list[float]:
+    """Up to ``k - 1`` increasing class breaks at data quantiles, rounded to 2 significant digits."""
+    v = pd.to_numeric(pd.Series(list(values)), errors="coerce").dropna().to_numpy(dtype="float64")
+    if len(v) == 0 or np.nanmin(v) == np.nanmax(v):
+        return []
+    qs = np.quantile(v, np.linspace(0, 1, k + 1)[1:-1])
+    out: list[float] = []
+    for q in qs:
+        if q == 0:
+            r = 0.0
+        else:
+            digits = 1 - int(math.floor(math.log10(abs(q))))
+            r = round(float(q), digits)
+        if r > np.nanmin(v) and (not out or r > out[-1]):
+            out.append(r)
+    return out
+
+
+def _walk(node: Any, path: str = "") -> Iterable[tuple[str, Mapping]]:
+    if isinstance(node, Mapping):
+        if "value" in node and isinstance(node.get("value"), int | float) and not isinstance(node["value"], bool):
+            yield path, node
+        for k, v in node.items():
+            yield from _walk(v, f"{path}.{k}" if path else str(k))
+
+
+def rule_thresholds(ruleset: str, *, key: str, unit: str | None = None) -> list[float]:
+    """Threshold values in rules ``ruleset`` whose dotted key matches regex ``key`` (empty if none)."""
+    try:
+        r = _rules.load(ruleset)
+    except Exception:  # noqa: BLE001 - the rule set may not exist yet; fall back to quantiles
+        return []
+    vals = set()
+    for path, t in _walk(r):
+        if re.search(key, path) and (unit is None or str(t.get("unit", "")).replace(" ", "") == unit):
+            vals.add(float(t["value"]))
+    return sorted(vals)
+
+
+def _present(gdf: pd.DataFrame, names: Iterable[str]) -> list[str]:
+    return [c for c in names if c in gdf.columns]
+
+
+def _spec_fields(kind: str, gdf: pd.DataFrame) -> list[str]:
+    spec = _layers.get_spec(kind)
+    skip = {"osm_type", "osm_id", "u", "v", "source"}
+    first = [c for c in ("name", "id") if c in gdf.columns]
+    rest = [c.name for c in spec.all_columns if c.name in gdf.columns and c.name not in skip and c.name not in first]
+    return first + rest
+
+
+def _other_fields(gdf: pd.DataFrame, first: Sequence[str], limit: int = 14) -> list[str]:
+    """``first`` (present ones) then the remaining attribute columns, at most ``limit``."""
+    geom = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
+    cols = _present(gdf, first)
+    cols += [c for c in gdf.columns if c not in cols and c != geom and not str(c).startswith("_")]
+    return cols[:limit]
+
+
+def _single(gdf: pd.DataFrame, color: str) -> np.ndarray:
+    return np.full(len(gdf), color, dtype=object)
+
+
+def _category_palette(values: Iterable[Any], label: Callable[[Any], str],
+                      order: Sequence[Any] = ()) -> dict[Any, tuple[str, str]]:
+    seen = [v for v in order if v in set(values)]
+    seen += sorted({v for v in values if v not in seen and v is not None and v == v}, key=str)
+    return {v: (CATEGORICAL[i % len(CATEGORICAL)], label(v)) for i, v in enumerate(seen)}
+
+
+def _by_category(gdf: pd.DataFrame, col: str, lang: str, *, kind: str | None = None,
+                 label: Callable[[Any], str] | None = None, order: Sequence[Any] = (),
+                 palette: Mapping[Any, str] | None = None, default: str = "#3388ff"):
+    if col not in gdf.columns or gdf[col].isna().all():
+        return _single(gdf, default), []
+    label = label or (lambda v: str(v).replace("_", " "))
+    values = gdf[col].tolist()
+    pal = _category_palette(values, label, order)
+    if palette:
+        pal = {v: (palette.get(v, c), lab) for v, (c, lab) in pal.items()}
+    return colors_by_category(gdf[col], pal, other=("#9e9e9e", ui("other", lang)))
+
+
+def _kind_order(kind: str, col: str) -> tuple[str, ...]:
+    spec = _layers.get_spec(kind)
+    return spec.column(col).allowed or () if spec.has_column(col) else ()
+
+
+# --- inventory layers -----------------------------------------------------------------
+
+
+def style_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _spec_fields("communities", gdf)
+    spec = _layers.get_spec("communities")
+    return Styled("communities", spec.label(lang), subset(gdf, fields), _single(gdf, "#6baed6"), fields,
+                  kind="communities", legend=[LegendItem("#6baed6", spec.label(lang))], stroke="#08306b",
+                  weight=2, fill_opacity=0.06, simplify_m=1.0, zorder=1)
+
+
+def style_buildings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _spec_fields("buildings", gdf)
+    spec = _layers.get_spec("buildings")
+    res_label = spec.column("residential").label(lang)
+    if "residential" in gdf.columns:
+        res = gdf["residential"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    elif "use" in gdf.columns:
+        res = gdf["use"].isin(["residential", "mixed"]).to_numpy()
+    else:
+        res = np.zeros(len(gdf), dtype=bool)
+    colors = np.where(res, "#e6550d", "#969696").astype(object)
+    legend = [LegendItem("#e6550d", res_label), LegendItem("#969696", ui("other", lang))]
+    return Styled("buildings", spec.label(lang), subset(gdf, fields), colors, fields, kind="buildings",
+                  legend=legend, weight=0.5, fill_opacity=0.6, simplify_m=0.5, zorder=2)
+
+
+def style_streets(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _spec_fields("streets", gdf)
+    spec = _layers.get_spec("streets")
+    if "walkable" in gdf.columns:
+        walk = gdf["walkable"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    else:
+        walk = np.ones(len(gdf), dtype=bool)
+    colors = np.where(walk, "#737373", "#fb6a4a").astype(object)
+    legend = [LegendItem("#737373", spec.column("walkable").label(lang))]
+    if (~walk).any():
+        legend.append(LegendItem("#fb6a4a", f"{spec.column('walkable').label(lang)}: {ui('no', lang)}"))
+    return Styled("streets", spec.label(lang), subset(gdf, fields), colors, fields, kind="streets",
+                  legend=legend, weight=1.5, opacity=0.8, simplify_m=1.0, zorder=1)
+
+
+_GREEN_KIND_COLORS = {"park": "#006d2c", "community_park": "#238b45", "pocket_park": "#41ab5d",
+                      "square": "#bdbdbd", "garden": "#74c476", "playground": "#fdae6b",
+                      "attached": "#a1d99b", "grass": "#c7e9c0", "wood": "#00441b", "scrub": "#78c679",
+                      "other": "#d9f0a3"}
+
+
+def style_green_space(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _spec_fields("green_space", gdf)
+    spec = _layers.get_spec("green_space")
+    colors, legend = _by_category(gdf, "kind", lang, order=_kind_order("green_space", "kind"),
+                                  palette=_GREEN_KIND_COLORS, default="#41ab5d")
+    return Styled("green_space", spec.label(lang), subset(gdf, fields), colors, fields, kind="green_space",
+                  legend=legend or [LegendItem("#41ab5d", spec.label(lang))], weight=1, fill_opacity=0.6,
+                  simplify_m=1.0, zorder=1)
+
+
+def _points(kind: str, color_col: str | None, default: str, *, palette: Mapping[str, str] | None = None,
+            radius: float = 5.0, weight: float = 2.0, fill_opacity: float = 0.6):
+    def style(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+        fields = _spec_fields(kind, gdf)
+        spec = _layers.get_spec(kind)
+        if color_col:
+            colors, legend = _by_category(gdf, color_col, lang, order=_kind_order(kind, color_col),
+                                          palette=palette, default=default)
+        else:
+            colors, legend = _single(gdf, default), []
+        return Styled(kind, spec.label(lang), subset(gdf, fields), colors, fields, kind=kind,
+                      legend=legend or [LegendItem(default, spec.label(lang))], radius=radius, weight=weight,
+                      fill_opacity=fill_opacity, simplify_m=0.5, zorder=3)
+
+    style.__name__ = f"style_{kind}"
+    style.__doc__ = f"Symbology of the {kind} layer."
+    return style
+
+
+style_parking = _points("parking", "kind", "#4292c6")
+style_chargers = _points("chargers", "kind", "#2171b5", palette={"car": "#08519c", "e-bike": "#6baed6"})
+style_manholes = _points("manholes", "condition", "#525252",
+                         palette={"good": "#1a9850", "damaged": "#fc8d59", "missing": "#d73027",
+                                  "sunken": "#fee08b", "unknown": "#969696"}, radius=4)
+style_ramps = _points("ramps", "kind", "#807dba", radius=4)
+style_obstructions = _points("obstructions", "kind", "#67000d", fill_opacity=0.7)
+style_garbage_points = _points("garbage_points", "kind", "#6a51a3", radius=4)
+style_heritage = _points("heritage", "kind", "#8c510a", fill_opacity=0.4)
+
+
+def style_facilities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _spec_fields("facilities", gdf)
+    spec = _layers.get_spec("facilities")
+    colors, legend = _by_category(gdf, "category", lang, label=lambda v: category_label(v, lang),
+                                  order=_kind_order("facilities", "category"))
+    return Styled("facilities", spec.label(lang), subset(gdf, fields), colors, fields, kind="facilities",
+                  legend=legend, radius=5, zorder=4)
+
+
+def style_fire_lanes(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _spec_fields("fire_lanes", gdf)
+    spec = _layers.get_spec("fire_lanes")
+    return Styled("fire_lanes", spec.label(lang), subset(gdf, fields), _single(gdf, "#cb181d"), fields,
+                  kind="fire_lanes", legend=[LegendItem("#cb181d", spec.label(lang))], weight=3.5,
+                  fill_opacity=0.3, simplify_m=0.5, zorder=2)
+
+
+# --- living circle -----------------------------------------------------------------------
+
+
+def _tier_sort_key(tier: str) -> tuple[float, str]:
+    m = re.match(r"(\d+(?:\.\d+)?)", str(tier))
+    return (float(m.group(1)) if m else math.inf, str(tier))
+
+
+def _tiers_in(gdf: pd.DataFrame, prefix: str) -> list[str]:
+    tiers = [c[len(prefix):] for c in gdf.columns if c.startswith(prefix)]
+    return sorted(tiers, key=_tier_sort_key)
+
+
+def tier_served(gdf: pd.DataFrame) -> pd.Series:
+    """The smallest tier each row is served at (from ``served_<tier>`` columns); NA when none."""
+    tiers = _tiers_in(gdf, "served_")
+    out = pd.Series(pd.NA, index=gdf.index, dtype="object")
+    for t in reversed(tiers):
+        ok = gdf[f"served_{t}"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        out[ok] = t
+    return out
+
+
+def style_lc_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    """Homes coloured by the smallest living-circle tier that serves them."""
+    tiers = _tiers_in(gdf, "served_")
+    served = tier_served(gdf)
+    pal = {t: (TIER_COLORS[i % len(TIER_COLORS)], tier_label(t, lang)) for i, t in enumerate(tiers)}
+    colors, legend = colors_by_category(served, pal, other=(NOT_SERVED, ui("not_served", lang)))
+    if not tiers:
+        colors, legend = _single(gdf, "#3388ff"), []
+    dist = sorted(c for c in gdf.columns if re.fullmatch(r"dist_.+_m", str(c)))
+    fields = _present(gdf, ["name", "id", "building_id", "community", "population"]) + \
+        [f"served_{t}" for t in tiers] + dist
+    return Styled("lc_origins", ui("homes", lang), subset(gdf, fields), colors, fields,
+                  legend=legend, legend_title=ui("served_tier", lang), radius=3.5, zorder=3)
+
+
+def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str | None = None) -> Styled:
+    """Communities coloured by population share served at ``tier`` (default: the largest tier)."""
+    tiers = _tiers_in(gdf, "share_served_")
+    tier = tier or (tiers[-1] if tiers else None)
+    fields = _other_fields(gdf, ["name", "id", "population"] + [f"share_served_{t}" for t in tiers])
+    if tier is None or f"share_served_{tier}" not in gdf.columns:
+        colors, legend = _single(gdf, "#6baed6"), []
+        title = ui("share_served", lang)
+    else:
+        colors, legend = colors_by_class(gdf[f"share_served_{tier}"], [0.2, 0.4, 0.6, 0.8], _ramp(RDYLGN, 5),
+                                         fmt=_fmt_pct, no_data=ui("no_data", lang))
+        title = column_label(f"share_served_{tier}", lang)
+    return Styled("lc_communities", title, subset(gdf, fields), colors, fields, legend=legend,
+                  legend_title=title, stroke="#333333", weight=1.2, fill_opacity=0.55, simplify_m=1.0,
+                  zorder=1)
+
+
+def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    colors, legend = _by_category(gdf, "category", lang, label=lambda v: category_label(v, lang),
+                                  order=_kind_order("facilities", "category"), default="#d73027")
+    fields = _other_fields(gdf, ["category", "tier", "distance_m", "community", "name", "id"])
+    return Styled("lc_gaps", ui("gaps", lang), subset(gdf, fields), colors, fields, legend=legend,
+                  legend_title=ui("gaps", lang), radius=6, zorder=4)
+
+
+def style_lc_isochrones(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _other_fields(gdf, ["tier", "name", "id", "category"], limit=6)
+    if "tier" in gdf.columns:
+        tiers = sorted(gdf["tier"].dropna().astype(str).unique(), key=_tier_sort_key)
+        pal = {t: (TIER_COLORS[i % len(TIER_COLORS)], tier_label(t, lang)) for i, t in enumerate(tiers)}
+        colors, legend = colors_by_category(gdf["tier"].astype("string"), pal)
+    else:
+        colors, legend = _single(gdf, "#4292c6"), []
+    return Styled("lc_isochrones", ui("isochrones", lang), subset(gdf, fields), colors, fields,
+                  legend=legend, legend_title=ui("isochrones", lang), weight=1, fill_opacity=0.15,
+                  simplify_m=3.0, show=False, zorder=0)
+
+
+# --- green -------------------------------------------------------------------------------------
+
+
+_GREEN_FIRST = ["name", "id", "population", "green_ratio", "public_green_per_person_m2",
+                "share_within_300m_green", "share_within_500m_park", "ndvi_mean", "veg_fraction"]
+
+
+def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
+                            column: str = "green_ratio") -> Styled:
+    """Communities coloured by ``column``: green_ratio, public_green_per_person_m2, share_within_*, ndvi_mean, veg_fraction."""
+    fields = _other_fields(gdf, _GREEN_FIRST)
+    title = column_label(column, lang)
+    if column not in gdf.columns:
+        colors, legend = _single(gdf, "#a1d99b"), []
+    elif column == "public_green_per_person_m2":
+        breaks = rule_thresholds("green", key=r"per_person", unit="m²/person") or \
+            rule_thresholds("green", key=r"per_person") or nice_breaks(gdf[column])
+        colors, legend = colors_by_class(gdf[column], breaks, _ramp(GREENS, len(breaks) + 1), fmt=_fmt_num,
+                                         no_data=ui("no_data", lang))
+    elif column == "ndvi_mean":
+        colors, legend = colors_by_class(gdf[column], [0.2, 0.4, 0.6], _ramp(GREENS, 4), fmt=lambda v: f"{v:.1f}",
+                                         no_data=ui("no_data", lang))
+    else:  # shares 0–1
+        ramp = RDYLGN if column.startswith("share_") else GREENS
+        colors, legend = colors_by_class(gdf[column], [0.2, 0.4, 0.6, 0.8], _ramp(ramp, 5), fmt=_fmt_pct,
+                                         no_data=ui("no_data", lang))
+    return Styled("green_communities", title, subset(gdf, fields), colors, fields, legend=legend,
+                  legend_title=title, stroke="#333333", weight=1.2, fill_opacity=0.6, simplify_m=1.0, zorder=1)
+
+
+def style_green_entrances(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _other_fields(gdf, ["name", "park_id", "id", "kind"], limit=6)
+    return Styled("green_entrances", ui("entrances", lang), subset(gdf, fields), _single(gdf, "#00441b"),
+                  fields, legend=[LegendItem("#00441b", ui("entrances", lang))], radius=3.5, zorder=4)
+
+
+# --- fire lanes --------------------------------------------------------------------------------
+
+_SEVERITY_COLORS = {"critical": "#67000d", "high": "#d73027", "error": "#d73027", "fail": "#d73027",
+                    "medium": "#fc8d59", "warning": "#fc8d59", "low": "#fee08b", "advisory": "#fee08b",
+                    "info": "#4575b4"}
+_SEVERITY_ZH = {"critical": "严重", "high": "高", "error": "不符合", "fail": "不符合", "medium": "中",
+                "warning": "警告", "low": "低", "advisory": "建议", "info": "提示"}
+_WIDTH_COLUMNS = ("min_clear_width_m", "clear_width_m", "min_width_m", "width_m")
+
+
+def _severity_label(v: Any, lang: str) -> str:
+    return _SEVERITY_ZH.get(str(v).lower(), str(v)) if lang == "zh" else str(v)
+
+
+def style_fire_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _other_fields(gdf, ["kind", "severity", "measured", "required", "clause", "message", "lane_id",
+                                 "community"])
+    if "severity" in gdf.columns:
+        sev = gdf["severity"].astype("string").str.lower()
+        order = [s for s in _SEVERITY_COLORS if s in set(sev.dropna())]
+        colors, legend = _by_category(gdf.assign(severity=sev), "severity", lang,
+                                      label=lambda v: _severity_label(v, lang), order=order,
+                                      palette=_SEVERITY_COLORS, default="#d73027")
+    else:
+        colors, legend = _by_category(gdf, "kind", lang, default="#d73027")
+    return Styled("fire_findings", ui("findings", lang), subset(gdf, fields), colors, fields, legend=legend,
+                  legend_title=ui("findings", lang), radius=6, zorder=5)
+
+
+def style_fire_lanes_summary(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    """Fire lanes coloured by clear width; the class break is the required width from the rules."""
+    col = next((c for c in _WIDTH_COLUMNS if c in gdf.columns), None)
+    fields = _other_fields(gdf, [c for c in ("name", "id", "lane_id", col, "min_clear_height_m", "length_m",
+                                             "passes", "ok", "dead_end") if c])
+    title = ui("lanes_by_width", lang)
+    if col is None:
+        return Styled("fire_lanes_summary", title, subset(gdf, fields), _single(gdf, "#cb181d"), fields,
+                      legend=[LegendItem("#cb181d", title)], weight=4, simplify_m=0.5, zorder=2)
+    required = None
+    if "required" in gdf.columns and gdf["required"].notna().any():
+        required = float(pd.to_numeric(gdf["required"], errors="coerce").max())
+    else:
+        found = rule_thresholds("fire_lanes", key=r"width", unit="m")
+        required = min(found) if found else None
+    if required is not None:
+        below, atleast = ui("below", lang), ui("at_least", lang)
+        colors, legend = colors_by_class(gdf[col], [required], ["#d73027", "#1a9850"], fmt=_fmt_num,
+                                         no_data=ui("no_data", lang))
+        legend[0] = LegendItem("#d73027", f"{below} {required:g} m")
+        legend[1] = LegendItem("#1a9850", f"{atleast} {required:g} m")
+    else:
+        breaks = nice_breaks(gdf[col])
+        colors, legend = colors_by_class(gdf[col], breaks, _ramp(RDYLGN, len(breaks) + 1), fmt=_fmt_num,
+                                         no_data=ui("no_data", lang))
+    return Styled("fire_lanes_summary", title, subset(gdf, fields), colors, fields, legend=legend,
+                  legend_title=f"{title}: {column_label(col, lang)}", weight=4, simplify_m=0.5, zorder=2)
+
+
+def style_fire_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    fields = _other_fields(gdf, ["name", "id", "n_findings", "findings", "n_lanes", "lane_length_m",
+                                 "share_lane_ok"])
+    col = next((c for c in ("n_findings", "findings") if c in gdf.columns), None)
+    title = ui("fire_communities", lang)
+    if col is None:
+        colors, legend = _single(gdf, "#fdd0a2"), []
+    else:
+        breaks = [b for b in nice_breaks(gdf[col]) if b > 0] or [1]
+        breaks = sorted({1.0, *breaks}) if (pd.to_numeric(gdf[col], errors="coerce") == 0).any() else breaks
+        colors, legend = colors_by_class(gdf[col], breaks, _ramp(YLORRD, len(breaks) + 1), fmt=_fmt_num,
+                                         no_data=ui("no_data", lang))
+    return Styled("fire_communities", title, subset(gdf, fields), colors, fields, legend=legend,
+                  legend_title=f"{title}: {column_label(col, lang)}" if col else title, stroke="#333333",
+                  weight=1.2, fill_opacity=0.55, simplify_m=1.0, zorder=1)
+
+
+def style_generic(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "layer",
+                  name: str | None = None, color: str = "#3388ff") -> Styled:
+    """Any layer: one colour, its columns in the popup (first 14)."""
+    fields = _other_fields(gdf, ["name", "id"])
+    return Styled(key, name or key.replace("_", " "), subset(gdf, fields), _single(gdf, color), fields,
+                  legend=[LegendItem(color, name or key)], simplify_m=0.5)
+
+
+#: Layer name → style function.
+STYLE_FUNCTIONS: dict[str, Callable[..., Styled]] = {
+    "communities": style_communities,
+    "buildings": style_buildings,
+    "streets": style_streets,
+    "green_space": style_green_space,
+    "parking": style_parking,
+    "chargers": style_chargers,
+    "manholes": style_manholes,
+    "ramps": style_ramps,
+    "fire_lanes": style_fire_lanes,
+    "obstructions": style_obstructions,
+    "facilities": style_facilities,
+    "garbage_points": style_garbage_points,
+    "heritage": style_heritage,
+    "lc_origins": style_lc_origins,
+    "lc_communities": style_lc_communities,
+    "lc_gaps": style_lc_gaps,
+    "lc_isochrones": style_lc_isochrones,
+    "green_communities": style_green_communities,
+    "green_entrances": style_green_entrances,
+    "fire_findings": style_fire_findings,
+    "fire_lanes_summary": style_fire_lanes_summary,
+    "fire_communities": style_fire_communities,
+}
+
+
+def style_layer(key: str, gdf: gpd.GeoDataFrame, *, lang: str = "en", **options: Any) -> Styled:
+    """Styled layer for workspace layer ``key`` (the generic style for unknown names)."""
+    fn = STYLE_FUNCTIONS.get(key)
+    if fn is None:
+        return style_generic(gdf, lang=lang, key=key)
+    return fn(gdf, lang=lang, **options)
+
+
+def _layer_function(key: str, style: Callable[..., Styled]) -> Callable[..., folium.Map]:
+    def draw(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, lang: str = "en", basemap: str = "osm",
+             name: str | None = None, show: bool | None = None, group: str | None = None,
+             **options: Any) -> folium.Map:
+        styled = style(gdf, lang=lang, **options)
+        if name is not None:
+            styled.name = name
+        if show is not None:
+            styled.show = show
+        return add_styled(styled, m, lang=lang, basemap=basemap, group=group, source=gdf)
+
+    draw.__name__ = draw.__qualname__ = key
+    draw.__doc__ = (
+        f"Draw the ``{key}`` layer on ``m`` (a new map when None) and return the map.\n\n"
+        f"Symbology: {(style.__doc__ or '').strip().splitlines()[0] if style.__doc__ else 'see ' + style.__name__}\n"
+        "``lang`` ('zh' or 'en') picks the labels of tooltips, popups and legend; ``basemap``\n"
+        "is used only for a new map; ``name`` overrides the layer's name in the layer\n"
+        "control; ``show`` whether it starts visible; ``group`` the control heading.\n"
+        "The input frame is not modified."
+    )
+    return draw
+
+
+#: Layer name → public drawing function (``gcgeo.maps.<name>``).
+LAYER_FUNCTIONS: dict[str, Callable[..., folium.Map]] = {
+    key: _layer_function(key, fn) for key, fn in STYLE_FUNCTIONS.items()
+}

@@ -1,0 +1,595 @@
+"""Drawing machinery shared by every layer function: one symbology, two renderers.
+
+A layer function first builds a :class:`Styled` layer (the frame, one colour
+per feature, legend entries, the columns to show); :func:`add_styled` draws it
+on a folium map and ``figures`` draws the same object with matplotlib, so the
+interactive map and the static figure agree.
+
+On the folium side each layer is one compact ``L.geoJSON`` (coordinates
+rounded to 1e-6°, only the shown columns, values pre-formatted as text), the
+legend and the grouped layer control are single elements kept at the end of
+the map so they see every layer, and large point layers are clustered.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+
+from .. import crs as _crs
+from .._errors import LayerError
+from ._basemaps import OSM_DATA_ATTRIBUTION, Basemap, add_basemap, get_basemap
+from ._labels import column_label, format_value, ui
+
+__all__ = [
+    "CLUSTER_ABOVE",
+    "LegendItem",
+    "Styled",
+    "add_styled",
+    "get_context",
+    "new_map",
+]
+
+log = logging.getLogger(__name__)
+
+#: Point layers with more features than this are clustered on the map.
+CLUSTER_ABOVE = 2000
+#: Decimal places kept in drawn coordinates (1e-6° ≈ 0.1 m).
+COORD_DECIMALS = 6
+#: Fields shown in the hover tooltip; the click popup shows all.
+TOOLTIP_FIELDS = 4
+
+_LEAFLET_JS = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")]
+_LEAFLET_CSS = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")]
+_CLUSTER_JS = [("markerclusterjs",
+                "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js")]
+_CLUSTER_CSS = [
+    ("markerclustercss", "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css"),
+    ("markerclusterdefaultcss",
+     "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css"),
+]
+
+_CSS = """
+<style>
+.gcgeo-tip th{text-align:left;padding:0 8px 0 0;font-weight:600;vertical-align:top}
+.gcgeo-tip td{padding:0;max-width:260px;white-space:normal}
+.gcgeo-legend{background:rgba(255,255,255,.92);padding:6px 9px;border-radius:5px;
+  box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.35 sans-serif;max-height:45vh;overflow-y:auto;max-width:260px}
+.gcgeo-legend-title{font-weight:700;margin:4px 0 2px}
+.gcgeo-legend i{display:inline-block;width:14px;height:11px;margin:0 6px -1px 0;border:1px solid rgba(0,0,0,.35)}
+.gcgeo-legend i.dot{border-radius:50%;width:10px;height:10px}
+.gcgeo-legend i.line{height:0;border:0;border-top:3px solid;vertical-align:middle;margin-bottom:3px}
+.gcgeo-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:800;
+  background:rgba(255,255,255,.92);padding:4px 12px;border-radius:5px;font:bold 15px sans-serif;
+  box-shadow:0 1px 5px rgba(0,0,0,.4);pointer-events:none}
+.leaflet-control-layers-expanded{max-height:60vh;overflow-y:auto}
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    color: str
+    label: str
+
+
+@dataclass
+class Styled:
+    """A layer ready to draw: its frame, one colour per feature and its legend."""
+
+    key: str  # layer name in the workspace, e.g. "buildings", "lc_origins"
+    name: str  # display name
+    gdf: gpd.GeoDataFrame  # only the geometry and ``fields``
+    colors: np.ndarray  # one CSS colour per row
+    fields: list[str] = field(default_factory=list)
+    kind: str | None = None  # inventory layer kind for labels
+    legend: list[LegendItem] = field(default_factory=list)
+    legend_title: str | None = None
+    stroke: str | None = None  # outline colour of polygons (default: the fill colour)
+    weight: float = 1.5
+    fill_opacity: float = 0.5
+    opacity: float = 0.9
+    radius: float = 5.0
+    dash: str | None = None
+    show: bool = True
+    cluster: bool | None = None  # None: cluster points above CLUSTER_ABOVE
+    simplify_m: float | None = None
+    zorder: int = 2
+
+    @property
+    def geom_kind(self) -> str:
+        types = set(self.gdf.geometry.geom_type.dropna())
+        if types <= {"Point", "MultiPoint"}:
+            return "point"
+        if types <= {"LineString", "MultiLineString"}:
+            return "line"
+        if types <= {"Polygon", "MultiPolygon"}:
+            return "polygon"
+        return "mixed"
+
+
+# --- map context -------------------------------------------------------------
+
+
+@dataclass
+class MapContext:
+    """What gcgeo keeps about a map: language, base map, drawn layers, bounds."""
+
+    lang: str
+    basemap: Basemap | None
+    layers: list[tuple[str, str, Layer]] = field(default_factory=list)  # (group, label, element)
+    legend: list[tuple[Layer, str]] = field(default_factory=list)
+    bounds: list[float] | None = None  # [minx, miny, maxx, maxy] in drawn lon/lat
+    data_attribution: set[str] = field(default_factory=set)
+    tail: list[MacroElement] = field(default_factory=list)
+
+    @property
+    def shift(self) -> str | None:
+        return self.basemap.shift if self.basemap is not None else None
+
+
+def get_context(m: folium.Map, *, lang: str = "en") -> MapContext:
+    """The gcgeo context of ``m``, created (with the tail elements) on first use."""
+    ctx = getattr(m, "_gcgeo_ctx", None)
+    if ctx is None:
+        ctx = MapContext(lang=lang, basemap=None)
+        m._gcgeo_ctx = ctx  # type: ignore[attr-defined]
+        m.get_root().header.add_child(Element(_CSS), name="gcgeo_css")
+        m.add_child(_Panes())
+        ctx.tail = [_FitBounds(ctx), _Attribution(ctx), _Legend(ctx), _GroupedControl(ctx)]
+        for el in ctx.tail:
+            m.add_child(el)
+    return ctx
+
+
+def _keep_tail_last(m: folium.Map, ctx: MapContext) -> None:
+    for el in ctx.tail:
+        m._children.move_to_end(el.get_name())
+
+
+def new_map(*, lang: str = "en", basemap: str = "osm", title: str | None = None) -> folium.Map:
+    """An empty gcgeo map: Leaflet only (no jQuery/Bootstrap), the base map, a scale bar."""
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    bm = get_basemap(basemap)
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True, max_zoom=bm.max_zoom or 19,
+                   zoom_snap=0.25)
+    # Instance attributes override folium's class-level defaults: the maps gcgeo
+    # draws need Leaflet and nothing else from folium's default header.
+    m.options["maxZoom"] = bm.max_zoom or 19  # clusters need it even without tiles
+    m.default_js = list(_LEAFLET_JS)
+    m.default_css = list(_LEAFLET_CSS)
+    add_basemap(m, bm, lang=lang)
+    ctx = get_context(m, lang=lang)
+    ctx.basemap = bm
+    if title:
+        m.add_child(_Title(title))
+        _keep_tail_last(m, ctx)
+    return m
+
+
+# --- preparing a frame for drawing ----------------------------------------------
+
+
+def _to_lonlat(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        raise LayerError(
+            f"layer '{key}' has no CRS, so it cannot be placed on a map; "
+            "declare it (e.g. `gcgeo import … --crs EPSG:4326`) or set gdf.crs."
+        )
+    out = gdf
+    if simplify_m:
+        metric = out if out.crs.is_projected else _crs.to_metric(out, what=f"layer '{key}'")
+        geoms = shapely.simplify(np.asarray(metric.geometry.values, dtype=object), simplify_m,
+                                 preserve_topology=True)
+        out = metric.set_geometry(gpd.GeoSeries(geoms, index=metric.index, crs=metric.crs))
+    if not out.crs.equals("EPSG:4326"):
+        out = out.to_crs("EPSG:4326")
+    return out
+
+
+def _round(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, COORD_DECIMALS))
+
+
+def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple[str, list[float] | None, int]:
+    """GeoJSON text of ``styled`` for Leaflet, its lon/lat bounds and the feature count.
+
+    Values are formatted as display strings (so dates, decimals and lists
+    serialise); ``_c`` holds each feature's colour. When ``shift`` is "gcj02"
+    the coordinates are moved into GCJ-02 for drawing; the frame is not.
+    """
+    gdf = styled.gdf
+    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
+    gdf = gdf[keep]
+    colors = np.asarray(styled.colors, dtype=object)[np.asarray(keep)]
+    if len(gdf) == 0:
+        return '{"type":"FeatureCollection","features":[]}', None, 0
+    ll = _to_lonlat(gdf, key=styled.key, simplify_m=styled.simplify_m)
+    if shift:
+        ll = _crs.shift_from_wgs84(ll, shift)
+    geoms = _round(np.asarray(ll.geometry.values, dtype=object))
+    texts = shapely.to_geojson(geoms)
+    props_cols = [c for c in styled.fields if c in gdf.columns]
+    values = {c: gdf[c].tolist() for c in props_cols}
+    feats = []
+    for i, g in enumerate(texts):
+        props = {"_c": colors[i]}
+        for c in props_cols:
+            v = format_value(values[c][i], c, lang, kind=styled.kind)
+            if v is not None:
+                props[c] = v
+        feats.append('{"type":"Feature","geometry":%s,"properties":%s}'
+                     % (g, json.dumps(props, ensure_ascii=False)))
+    text = '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
+    b = shapely.total_bounds(geoms).tolist()
+    return text.replace("</", "<\\/"), b, len(feats)
+
+
+# --- elements ----------------------------------------------------------------------
+
+
+class GeoLayer(JSCSSMixin, Layer):
+    """One drawn layer: an ``L.geoJSON`` (clustered for many points) with tooltips and popups."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+  var fields = {{ this.fields_json }}, labels = {{ this.labels_json }}, opts = {{ this.options_json }};
+  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) {
+    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
+  function table(p, n) {
+    var rows = '';
+    for (var i = 0; i < fields.length && i < n; i++) {
+      var v = p[fields[i]];
+      if (v === null || v === undefined) continue;
+      rows += '<tr><th>' + esc(labels[i]) + '</th><td>' + esc(v) + '</td></tr>';
+    }
+    return rows ? '<table class="gcgeo-tip">' + rows + '</table>' : '';
+  }
+  var isPoint = function (f) { return /Point$/.test(f.geometry.type); };
+  var layer = L.geoJSON({{ this.data }}, {
+    pane: opts.pane,
+    style: function (f) {
+      var c = f.properties._c || opts.color;
+      if (isPoint(f)) return {color: opts.pointStroke, weight: 1, fillColor: c, fillOpacity: 0.9};
+      return {color: opts.stroke || c, weight: opts.weight, opacity: opts.opacity, fillColor: c,
+              fillOpacity: opts.fillOpacity, dashArray: opts.dash};
+    },
+    pointToLayer: function (f, ll) {
+      return L.circleMarker(ll, {pane: 'gcgeo-points', radius: opts.radius, color: opts.pointStroke, weight: 1,
+                                 fillColor: f.properties._c || opts.color, fillOpacity: 0.9});
+    },
+    onEachFeature: function (f, l) {
+      var t = table(f.properties, opts.tooltipFields);
+      if (t) l.bindTooltip(t, {sticky: true});
+      var p = table(f.properties, fields.length);
+      if (p) l.bindPopup(p, {maxWidth: 380});
+    }
+  });
+  {%- if this.cluster %}
+  var group = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18});
+  group.addLayer(layer);
+  group.gcgeoFeatures = {{ this.n_features }};
+  return group;
+  {%- else %}
+  layer.gcgeoFeatures = {{ this.n_features }};
+  return layer;
+  {%- endif %}
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, styled: Styled, *, lang: str, shift: str | None) -> None:
+        super().__init__(name=styled.name, overlay=True, control=False, show=styled.show)
+        self._name = "GcgeoLayer"
+        self.data, self.bounds, self.n_features = feature_collection(styled, lang=lang, shift=shift)
+        fields = [c for c in styled.fields if c in styled.gdf.columns]
+        self.fields_json = json.dumps(fields, ensure_ascii=False)
+        self.labels_json = json.dumps([column_label(c, lang, kind=styled.kind) for c in fields],
+                                      ensure_ascii=False).replace("</", "<\\/")
+        is_points = styled.geom_kind == "point"
+        self.cluster = bool(is_points and (styled.cluster if styled.cluster is not None
+                                           else self.n_features > CLUSTER_ABOVE))
+        self.options_json = json.dumps({
+            "color": "#3388ff", "stroke": styled.stroke, "weight": styled.weight,
+            "opacity": styled.opacity, "fillOpacity": styled.fill_opacity, "radius": styled.radius,
+            "dash": styled.dash, "pointStroke": "#ffffff" if not self.cluster else "#333333",
+            "tooltipFields": TOOLTIP_FIELDS,
+            "pane": {"point": "gcgeo-points", "line": "gcgeo-lines"}.get(styled.geom_kind, "gcgeo-areas"),
+        })
+        self.default_js = list(_CLUSTER_JS) if self.cluster else []
+        self.default_css = list(_CLUSTER_CSS) if self.cluster else []
+        self.styled_key = styled.key
+
+
+class _Panes(MacroElement):
+    """Map panes so points draw above lines and lines above areas, whatever the order layers are switched on."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+[['gcgeo-areas', 410], ['gcgeo-lines', 420], ['gcgeo-points', 430]].forEach(function (p) {
+  var map = {{ this._parent.get_name() }};
+  if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
+});
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "GcgeoPanes"
+
+
+class _FitBounds(MacroElement):
+    _template = Template("""
+{% macro script(this, kwargs) %}
+{%- if this.ctx.bounds %}
+{{ this._parent.get_name() }}.fitBounds({{ this.leaflet_bounds() }}, {padding: [10, 10]});
+{%- endif %}
+{% endmacro %}
+""")
+
+    def __init__(self, ctx: MapContext) -> None:
+        super().__init__()
+        self._name = "GcgeoFitBounds"
+        self.ctx = ctx
+
+    def leaflet_bounds(self) -> str:
+        x0, y0, x1, y1 = self.ctx.bounds  # type: ignore[misc]
+        return json.dumps([[y0, x0], [y1, x1]])
+
+
+class _Attribution(MacroElement):
+    _template = Template("""
+{% macro script(this, kwargs) %}
+{%- for a in this.ctx.data_attribution|sort %}
+{{ this._parent.get_name() }}.attributionControl.addAttribution({{ a|tojson }});
+{%- endfor %}
+{% endmacro %}
+""")
+
+    def __init__(self, ctx: MapContext) -> None:
+        super().__init__()
+        self._name = "GcgeoAttribution"
+        self.ctx = ctx
+
+
+class _Legend(MacroElement):
+    """One legend control; each layer's entry shows only while the layer is on the map."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+{%- if this.ctx.legend %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var entries = [
+  {%- for layer, html in this.ctx.legend %}
+    {layer: {{ layer.get_name() }}, html: {{ html|tojson }}},
+  {%- endfor %}
+  ];
+  var ctl = L.control({position: 'bottomright'});
+  ctl.onAdd = function () {
+    var d = L.DomUtil.create('div', 'gcgeo-legend');
+    L.DomEvent.disableClickPropagation(d);
+    L.DomEvent.disableScrollPropagation(d);
+    entries.forEach(function (e) { e.el = L.DomUtil.create('div', 'gcgeo-legend-entry', d); e.el.innerHTML = e.html; });
+    return d;
+  };
+  ctl.addTo(map);
+  function sync() { entries.forEach(function (e) { e.el.style.display = map.hasLayer(e.layer) ? '' : 'none'; }); }
+  var t = null;
+  map.on('layeradd layerremove', function () { clearTimeout(t); t = setTimeout(sync, 30); });
+  sync();
+})();
+{%- endif %}
+{% endmacro %}
+""")
+
+    def __init__(self, ctx: MapContext) -> None:
+        super().__init__()
+        self._name = "GcgeoLegend"
+        self.ctx = ctx
+
+
+class _GroupedControl(JSCSSMixin, MacroElement):
+    """The layer control: overlays grouped by view, each group with a checkbox of its own."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+{%- if this.ctx.layers %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var ctl = L.control.groupedLayers(null, {
+  {%- for group, items in this.groups() %}
+    {{ group|tojson }}: {
+    {%- for label, layer in items %}
+      {{ label|tojson }}: {{ layer.get_name() }},
+    {%- endfor %}
+    },
+  {%- endfor %}
+  }, {groupCheckboxes: true, collapsed: {{ this.collapsed|tojson }}});
+  // Group checkboxes show whether all (checked), some (indeterminate) or none of the group is on.
+  function syncGroups() {
+    if (!ctl._form) return;
+    var inputs = ctl._form.getElementsByTagName('input'), on = {}, i, inp, s;
+    for (i = 0; i < inputs.length; i++) {
+      inp = inputs[i];
+      if (inp.className === 'leaflet-control-layers-selector' && inp.groupID !== undefined) {
+        (on[inp.groupID] = on[inp.groupID] || []).push(map.hasLayer(ctl._getLayer(inp.layerId).layer));
+      }
+    }
+    for (i = 0; i < inputs.length; i++) {
+      inp = inputs[i];
+      if (inp.className !== 'leaflet-control-layers-group-selector') continue;
+      s = on[inp.groupID] || [];
+      inp.checked = s.length > 0 && s.every(Boolean);
+      inp.indeterminate = !inp.checked && s.some(Boolean);
+    }
+  }
+  var update = ctl._update;
+  ctl._update = function () { var r = update.apply(this, arguments); syncGroups(); return r; };
+  ctl.addTo(map);
+  map.on('overlayadd overlayremove', function () { setTimeout(syncGroups, 0); });
+  syncGroups();
+  map.gcgeoLayerControl = ctl;
+})();
+{%- endif %}
+{% endmacro %}
+""")
+    default_js = [("leaflet.groupedlayercontrol.min.js",
+                   "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/"
+                   "leaflet.groupedlayercontrol.min.js")]
+    default_css = [("leaflet.groupedlayercontrol.min.css",
+                    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/"
+                    "leaflet.groupedlayercontrol.min.css")]
+
+    def __init__(self, ctx: MapContext, *, collapsed: bool = False) -> None:
+        super().__init__()
+        self._name = "GcgeoLayerControl"
+        self.ctx = ctx
+        self.collapsed = collapsed
+
+    def groups(self) -> list[tuple[str, list[tuple[str, Layer]]]]:
+        out: dict[str, list[tuple[str, Layer]]] = {}
+        for group, label, layer in self.ctx.layers:
+            items = out.setdefault(group, [])
+            taken = {lab for lab, _ in items}
+            base, n = label, 2
+            while label in taken:  # the control keys overlays by label
+                label = f"{base} ({n})"
+                n += 1
+            items.append((label, layer))
+        return list(out.items())
+
+    def render(self, **kwargs: Any) -> None:
+        if not self.ctx.layers:  # no control, no plugin
+            self.default_js, self.default_css = [], []
+        super().render(**kwargs)
+
+
+class _Title(MacroElement):
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var d = L.DomUtil.create('div', 'gcgeo-title', {{ this._parent.get_name() }}.getContainer());
+  d.textContent = {{ this.title|tojson }};
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._name = "GcgeoTitle"
+        self.title = title
+
+
+# --- public drawing ------------------------------------------------------------------
+
+
+def legend_html(styled: Styled) -> str:
+    shape = {"point": "dot", "line": "line"}.get(styled.geom_kind, "")
+    rows = []
+    for item in styled.legend:
+        style = (f"border-top-color:{item.color}" if shape == "line" else f"background:{item.color}")
+        rows.append(f'<div><i class="{shape}" style="{style}"></i>{html.escape(item.label)}</div>')
+    title = html.escape(styled.legend_title or styled.name)
+    return f'<div class="gcgeo-legend-title">{title}</div>' + "".join(rows)
+
+
+def _has_osm_data(gdf: pd.DataFrame) -> bool:
+    for col in ("osm_id", "osm_type"):
+        if col in gdf.columns and gdf[col].notna().any():
+            return True
+    if "source" in gdf.columns:
+        return bool(gdf["source"].astype(str).str.lower().str.contains("osm|openstreetmap").any())
+    return False
+
+
+def add_styled(styled: Styled, m: folium.Map | None = None, *, lang: str = "en",
+               basemap: str = "osm", group: str | None = None, osm_data: bool | None = None,
+               source: pd.DataFrame | None = None) -> folium.Map:
+    """Draw ``styled`` on ``m`` (a new map when None) and return the map.
+
+    ``group`` is the heading of the layer control the layer is listed under.
+    ``osm_data`` says whether the layer comes from OpenStreetMap (detected from
+    ``osm_id``/``osm_type``/``source`` columns of ``source`` when None); if so
+    the map credits "© OpenStreetMap contributors" whatever the base map.
+    """
+    if m is None:
+        m = new_map(lang=lang, basemap=basemap)
+    ctx = get_context(m, lang=lang)
+    lang = ctx.lang
+    layer = GeoLayer(styled, lang=lang, shift=ctx.shift)
+    m.add_child(layer)
+    label = f"{styled.name} ({layer.n_features})"
+    ctx.layers.append((group or ui("layers", lang), label, layer))
+    if styled.legend or styled.legend_title:
+        ctx.legend.append((layer, legend_html(styled)))
+    if layer.bounds is not None:
+        b = layer.bounds
+        ctx.bounds = b if ctx.bounds is None else [min(ctx.bounds[0], b[0]), min(ctx.bounds[1], b[1]),
+                                                   max(ctx.bounds[2], b[2]), max(ctx.bounds[3], b[3])]
+    if osm_data is None:
+        osm_data = _has_osm_data(source if source is not None else styled.gdf)
+    if osm_data:
+        ctx.data_attribution.add(OSM_DATA_ATTRIBUTION)
+    _keep_tail_last(m, ctx)
+    return m
+
+
+def subset(gdf: pd.DataFrame, fields: Sequence[str]) -> gpd.GeoDataFrame:
+    """A copy of ``gdf`` with only the geometry and the present ``fields`` (dropping what is not shown)."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise LayerError("expected a GeoDataFrame with geometries to draw, got a table without geometry")
+    cols = [c for c in dict.fromkeys(fields) if c in gdf.columns and c != gdf.geometry.name]
+    return gdf[[*cols, gdf.geometry.name]].copy()
+
+
+def colors_by_category(values: pd.Series, palette: Mapping[Any, tuple[str, str]], *,
+                       other: tuple[str, str] | None = None) -> tuple[np.ndarray, list[LegendItem]]:
+    """Colour per value from ``palette`` (value → (colour, label)); legend lists values present."""
+    other = other or ("#9e9e9e", "other")
+    present = set(values.dropna().unique().tolist())
+    colors = np.array([palette[v][0] if v in palette else other[0] for v in values], dtype=object)
+    legend = [LegendItem(c, lab) for v, (c, lab) in palette.items() if v in present]
+    if any(v not in palette for v in values):
+        legend.append(LegendItem(*other))
+    return colors, legend
+
+
+def colors_by_class(values: pd.Series, breaks: Sequence[float], colors: Sequence[str], *,
+                    fmt, no_data: str = "no data") -> tuple[np.ndarray, list[LegendItem]]:
+    """Stepped colours: class i holds breaks[i-1] ≤ v < breaks[i]; NaN is grey."""
+    if len(colors) != len(breaks) + 1:
+        raise ValueError("need one more colour than breaks")
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    idx = np.searchsorted(np.asarray(breaks, dtype="float64"), v, side="right")
+    out = np.array([colors[i] for i in np.clip(idx, 0, len(colors) - 1)], dtype=object)
+    nan = np.isnan(v)
+    out[nan] = "#bdbdbd"
+    legend = []
+    for i, c in enumerate(colors):
+        if i == 0:
+            lab = f"< {fmt(breaks[0])}"
+        elif i == len(breaks):
+            lab = f"≥ {fmt(breaks[-1])}"
+        else:
+            lab = f"{fmt(breaks[i - 1])} – {fmt(breaks[i])}"
+        legend.append(LegendItem(c, lab))
+    if nan.any():
+        legend.append(LegendItem("#bdbdbd", no_data))
+    return out, legend

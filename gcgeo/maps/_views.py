@@ -1,0 +1,183 @@
+"""Views: named sets of layers drawn together (interactive map group and static figure).
+
+A view says which layers it needs and builds the styled layers from the
+workspace's layers; the dashboard draws each available view as one group of
+the layer control, and ``figures.save_figures`` draws one PNG per view.
+A later analysis adds its own view without touching these::
+
+    from gcgeo.maps import View, register_view, style_layer
+
+    register_view(View(
+        name="scorecard", label_zh="绿色社区评分", label_en="Scorecard",
+        requires=("scorecard",),
+        build=lambda layers, lang: [style_layer("scorecard", layers["scorecard"], lang=lang)],
+    ))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import layers as _layers
+from .._errors import InputError
+from ._layers import (
+    style_facilities,
+    style_fire_communities,
+    style_fire_findings,
+    style_fire_lanes_summary,
+    style_green_communities,
+    style_green_entrances,
+    style_green_space,
+    style_layer,
+    style_lc_communities,
+    style_lc_gaps,
+    style_lc_isochrones,
+    style_lc_origins,
+    style_obstructions,
+)
+from ._render import Styled
+
+__all__ = ["VIEWS", "View", "drawable", "get_view", "register_view", "view_names"]
+
+Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
+
+
+def drawable(layers: Layers, name: str) -> bool:
+    """True when ``layers[name]`` is a GeoDataFrame with at least one geometry."""
+    df = layers.get(name)
+    return (isinstance(df, gpd.GeoDataFrame) and len(df) > 0
+            and bool((~(df.geometry.isna() | df.geometry.is_empty)).any()))
+
+
+@dataclass(frozen=True)
+class View:
+    """A named set of layers.
+
+    ``requires``: the view is drawn when at least one of these layers is
+    present and non-empty. ``build(layers, lang)`` returns the styled layers,
+    bottom first; it must tolerate any layer or optional column being absent.
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    requires: tuple[str, ...]
+    build: Callable[[Layers, str], list[Styled]]
+    description: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+    def available(self, layers: Layers) -> bool:
+        return any(drawable(layers, n) for n in self.requires)
+
+    def styles(self, layers: Layers, *, lang: str = "en") -> list[Styled]:
+        out = [s for s in self.build(layers, lang) if len(s.gdf)]
+        return sorted(out, key=lambda s: s.zorder)
+
+
+VIEWS: dict[str, View] = {}
+
+
+def register_view(view: View, *, replace: bool = False) -> View:
+    """Add ``view`` to the registry (``replace=True`` to redefine an existing name)."""
+    if view.name in VIEWS and not replace:
+        raise InputError(f"a view named '{view.name}' is already registered; pass replace=True to redefine it.")
+    VIEWS[view.name] = view
+    return view
+
+
+def get_view(name: str) -> View:
+    try:
+        return VIEWS[name]
+    except KeyError:
+        raise InputError(f"unknown view '{name}'; choose from: {', '.join(VIEWS)}.") from None
+
+
+def view_names() -> list[str]:
+    """Registered view names, in registration order."""
+    return list(VIEWS)
+
+
+# --- built-in views --------------------------------------------------------------
+
+
+def _inventory(layers: Layers, lang: str) -> list[Styled]:
+    return [style_layer(k, layers[k], lang=lang) for k in _layers.KINDS if drawable(layers, k)]
+
+
+def _living_circle(layers: Layers, lang: str) -> list[Styled]:
+    out: list[Styled] = []
+    if drawable(layers, "lc_communities"):
+        lcc = layers["lc_communities"]
+        tiers = [c[len("share_served_"):] for c in lcc.columns if str(c).startswith("share_served_")]
+        if tiers:
+            from ._layers import _tier_sort_key
+
+            tiers = sorted(tiers, key=_tier_sort_key)
+            for t in tiers:
+                s = style_lc_communities(lcc, lang=lang, tier=t)
+                s.show = t == tiers[-1]
+                out.append(s)
+        else:
+            out.append(style_lc_communities(lcc, lang=lang))
+    if drawable(layers, "lc_isochrones"):
+        out.append(style_lc_isochrones(layers["lc_isochrones"], lang=lang))
+    if drawable(layers, "lc_origins"):
+        out.append(style_lc_origins(layers["lc_origins"], lang=lang))
+    if drawable(layers, "facilities"):
+        out.append(style_facilities(layers["facilities"], lang=lang))
+    if drawable(layers, "lc_gaps"):
+        out.append(style_lc_gaps(layers["lc_gaps"], lang=lang))
+    return out
+
+
+_GREEN_COLUMNS = ("green_ratio", "public_green_per_person_m2", "share_within_300m_green",
+                  "share_within_500m_park", "ndvi_mean", "veg_fraction")
+
+
+def _green(layers: Layers, lang: str) -> list[Styled]:
+    out: list[Styled] = []
+    if drawable(layers, "green_communities"):
+        gc = layers["green_communities"]
+        cols = [c for c in _GREEN_COLUMNS if c in gc.columns]
+        for i, c in enumerate(cols or ["green_ratio"]):
+            s = style_green_communities(gc, lang=lang, column=c)
+            s.show = i == 0
+            out.append(s)
+    if drawable(layers, "green_space"):
+        out.append(style_green_space(layers["green_space"], lang=lang))
+    if drawable(layers, "green_entrances"):
+        out.append(style_green_entrances(layers["green_entrances"], lang=lang))
+    return out
+
+
+def _fire(layers: Layers, lang: str) -> list[Styled]:
+    out: list[Styled] = []
+    if drawable(layers, "fire_communities"):
+        out.append(style_fire_communities(layers["fire_communities"], lang=lang))
+    if drawable(layers, "fire_lanes_summary"):
+        out.append(style_fire_lanes_summary(layers["fire_lanes_summary"], lang=lang))
+    elif drawable(layers, "fire_lanes"):
+        out.append(style_layer("fire_lanes", layers["fire_lanes"], lang=lang))
+    if drawable(layers, "obstructions"):
+        out.append(style_obstructions(layers["obstructions"], lang=lang))
+    if drawable(layers, "fire_findings"):
+        out.append(style_fire_findings(layers["fire_findings"], lang=lang))
+    return out
+
+
+register_view(View("inventory", "基础设施清单", "Inventory", tuple(_layers.KINDS), _inventory,
+                   "every inventory layer present"))
+register_view(View("living_circle", "十五分钟生活圈", "15-minute living circle",
+                   ("lc_origins", "lc_communities", "lc_gaps", "lc_isochrones"), _living_circle,
+                   "share served per community, isochrones, homes by tier served, facilities, gaps"))
+register_view(View("green", "绿地", "Green space", ("green_communities", "green_entrances"), _green,
+                   "green ratio, green per person, service-radius coverage and NDVI per community; parks"))
+register_view(View("fire_lanes", "消防车道", "Fire lanes",
+                   ("fire_findings", "fire_lanes_summary", "fire_communities"), _fire,
+                   "lanes by clear width, obstructions, findings with their clause"))

