@@ -404,3 +404,79 @@ def test_inputs_are_not_modified_and_outputs_are_plain():
         if isinstance(frame, gpd.GeoDataFrame) and len(frame):
             assert frame.geom_type.nunique() == 1, name
     assert out["fire_lanes_summary"].index.equals(lanes.index)
+
+
+# --- the synthetic county and real OSM data --------------------------------------
+
+
+def test_synthetic_county_matches_its_truth():
+    from gcgeo.testing import synthetic_county
+
+    county = synthetic_county(seed=3)
+    truth = county.truth["fire_lanes"]
+    out = fl.run(county.layers)
+    s = out["fire_lanes_summary"].set_index("lane_id")
+    assert sorted(s.index) == sorted(truth)  # turnaround polygons are not lanes
+    f = out["fire_findings"]
+    for lid, t in truth.items():
+        assert s.loc[lid, "clear_width_min_m"] == pytest.approx(t["clear_width_m"], abs=1e-6), lid
+        assert s.loc[lid, "width_m"] == pytest.approx(t["width_m"])
+        assert bool(s.loc[lid, "dead_ends"]) == bool(t["dead_end"]), lid
+        mine = f[f["lane_id"] == lid]
+        low = mine[mine["kind"] == "low_clearance"]
+        if t["clear_height_m"] < 4.0:
+            assert low["measured"].min() == pytest.approx(t["clear_height_m"]), lid
+        else:
+            assert low.empty, lid
+        no_turn = mine[mine["kind"] == "no_turnaround"]
+        if t["dead_end"]:
+            assert no_turn.empty == bool(t["turnaround_passes_12x12"]), lid
+            if t["turnaround_m"] and not t["turnaround_passes_12x12"]:
+                assert no_turn["measured"].iloc[0] == pytest.approx(t["turnaround_m"], abs=0.02)
+        obstructed = mine[mine["kind"] == "obstructed"]
+        blocked = t["clear_width_m"] < 4.0 and t["clear_width_m"] < t["width_m"]
+        assert obstructed.empty != blocked, lid
+        if not obstructed.empty:
+            assert set(obstructed["obstruction_ids"].iloc[0].split(";")) <= set(t["obstructions"])
+        assert (mine["community_id"] == t["community"]).all(), lid
+        assert s.loc[lid, "community_id"] == t["community"]
+    narrow = f[f["kind"] == "too_narrow"]
+    assert list(narrow["lane_id"]) == [county.truth["narrow_lane"]]
+    bad = {t["community"] for t in truth.values()
+           if t["clear_width_m"] < 4.0 or t["width_m"] < 4.0 or t["clear_height_m"] < 4.0
+           or t["turnaround_passes_12x12"] is False}
+    c = out["fire_communities"].set_index("community_id")
+    assert set(c.index[c["criterion8"] == "fail"]) == bad
+
+
+def test_osm_emergency_access_ways_run_through():
+    from gcgeo.crs import to_metric
+
+    path = "tests/data/osm/helsinki_center.osm.pbf"
+    try:
+        from gcgeo.osm import read_osm
+    except ImportError:  # pragma: no cover - the importer is optional here
+        read_osm = None
+    if read_osm is not None:
+        layers = read_osm(path)
+    else:  # pragma: no cover
+        from pyrosm import OSM
+
+        lanes = OSM(path).get_data_by_custom_criteria(
+            custom_filter={"service": ["emergency_access"], "emergency": ["designated", "yes"]},
+            filter_type="keep", keep_nodes=False, keep_relations=False)
+        layers = {"fire_lanes": lanes}
+    lanes = layers["fire_lanes"]
+    assert len(lanes) >= 1
+    crs = to_metric(lanes).crs
+    metric = {k: to_metric(v, crs) for k, v in layers.items()}
+    out = fl.run(metric)
+    s = out["fire_lanes_summary"]
+    assert len(s) == len(lanes)
+    assert (s["length_m"] > 0).all()
+    assert s["clear_width_min_m"].between(0, 4.0).all()
+    assert set(out["fire_findings"]["kind"]) <= set(fl.FINDING_KINDS)
+    # every finding lies on its lane
+    geoms = s.set_index("lane_id").geometry
+    for row in out["fire_findings"].itertuples():
+        assert row.geometry.distance(geoms[row.lane_id]) < 1e-6

@@ -966,6 +966,19 @@ def run(
         raise AnalysisError("layer 'fire_lanes' has no features; add the fire lanes first.")
     _check_metric(lanes, "fire_lanes")
     crs = lanes.crs
+    turnarounds = _align(layers.get("turnarounds"), crs, "turnarounds")
+    if "kind" in lanes.columns:
+        t_kinds = [str(k).lower() for k in r.get("lane", {}).get("turnaround_kinds", [])]
+        is_turn = lanes["kind"].astype("string").str.strip().str.lower().isin(t_kinds)
+        is_turn = is_turn.fillna(False).to_numpy(dtype=bool)
+        if is_turn.any():
+            extra = lanes.loc[is_turn, [lanes.geometry.name]]
+            turnarounds = extra if turnarounds is None else pd.concat(
+                [turnarounds[[turnarounds.geometry.name]].rename_geometry(extra.geometry.name),
+                 extra], ignore_index=True)
+            lanes = lanes.loc[~is_turn]
+            if len(lanes) == 0:
+                raise AnalysisError("layer 'fire_lanes' holds only turnarounds; add the lanes.")
     spacing = float(station_spacing if station_spacing is not None
                     else _v(r, "lane.station_spacing"))
     if not spacing > 0:
@@ -975,7 +988,6 @@ def run(
     buildings = _align(layers.get("buildings"), crs, "buildings")
     streets = _align(layers.get("streets"), crs, "streets")
     communities = _align(layers.get("communities"), crs, "communities")
-    turnarounds = _align(layers.get("turnarounds"), crs, "turnarounds")
     req_w = float(_v(r, "clear_width"))
     req_h = float(_v(r, "clear_height"))
     tol = float(_v(r, "lane.width_tolerance"))
