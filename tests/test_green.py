@@ -233,6 +233,7 @@ def test_green_sites_merge_and_park_test():
     assert s["is_park"].tolist() == [False, True, False]
     assert s["n_polygons"].tolist() == [1, 2, 1]
     assert s.loc[1, "kinds"] == "grass,park"
+    assert s["members"].tolist() == ["2", "0,1", "3"]
 
 
 def test_entrances_where_streets_cross_or_run_along():
@@ -482,3 +483,45 @@ def test_olinda_tracts_run_with_landsat():
     wide = out["green_ndvi_sensitivity"].pivot(index="community", columns="threshold",
                                                values="veg_fraction")
     assert (wide.diff(axis=1).iloc[:, 1:] <= 1e-12).all().all()
+
+
+# --- the synthetic county: answers known by construction ---------------------------
+
+def test_synthetic_county_areas_match_the_truth():
+    from gcgeo.testing import synthetic_county
+
+    county = synthetic_county(seed=3)
+    truth = pd.DataFrame(county.truth["communities"]).T
+    out = green.run(county.layers)
+    gc = out["green_communities"].set_index("id")
+    assert len(gc) == len(truth)
+    np.testing.assert_allclose(gc["green_area_m2"], truth.loc[gc.index, "green_area_m2"].astype(float))
+    np.testing.assert_allclose(gc["green_ratio"], truth.loc[gc.index, "green_ratio"].astype(float))
+    np.testing.assert_allclose(gc["public_green_m2"],
+                               truth.loc[gc.index, "public_green_area_m2"].astype(float))
+    # the county's only narrow green is a 6 m attached strip: concentrated = the wide green
+    np.testing.assert_allclose(gc["concentrated_green_m2"],
+                               truth.loc[gc.index, "green_area_ge_8m_m2"].astype(float), atol=1e-6)
+    pop = truth.loc[gc.index, "population"].astype(float)
+    np.testing.assert_allclose(gc["public_green_per_person_m2"],
+                               truth.loc[gc.index, "public_green_area_m2"].astype(float) / pop)
+    t = county.truth["green"]
+    assert (gc["service_reason"] == "").all()
+    assert gc["n_origins"].tolist() == truth.loc[gc.index, "n_residential"].tolist()
+    sites = out["green_sites"]
+    members = ",".join(sites["members"]).split(",")
+    private, public = t["overlapping_pair"]  # a private lawn overlapped by a public garden
+    assert private not in members and public in members
+    assert len(members) == len(set(members))
+
+
+def test_geographic_communities_are_projected_first():
+    # near the zone's central meridian (114°E), where the zone's scale error is tiny
+    comm, g = _communities_for_run(), _green_for_run()
+    comm.geometry = comm.geometry.translate(500_000, 4_000_000)
+    g.geometry = g.geometry.translate(500_000, 4_000_000)
+    a = green.run({"communities": comm, "green_space": g})["green_communities"]
+    b = green.run({"communities": comm.to_crs("EPSG:4326"),
+                   "green_space": g.to_crs("EPSG:4490")})["green_communities"]
+    np.testing.assert_allclose(b["green_area_m2"], a["green_area_m2"], rtol=1e-4)
+    assert b.crs.is_projected

@@ -275,7 +275,8 @@ def green_sites(
     """Public green merged into sites (touching or overlapping polygons joined).
 
     Returns one Polygon row per site (index 0…n-1) with ``area_m2``,
-    ``kinds`` (the green_space kinds it holds, comma-separated),
+    ``members`` (the ``id`` — or index label — of the green_space rows it
+    holds, comma-separated), ``kinds`` (their kinds, comma-separated),
     ``n_polygons``, ``is_green`` (area ≥ ``green_min_area``) and ``is_park``
     (holds a polygon whose kind is in ``park_kinds``, area ≥
     ``park_min_area`` and some part ≥ ``park_min_width`` wide).
@@ -285,7 +286,7 @@ def green_sites(
     geoms = _clean_polygons(gs.geometry)
     keep = geoms.notna().to_numpy()
     gs, geoms = gs[keep], geoms[keep]
-    cols = ["area_m2", "kinds", "n_polygons", "is_green", "is_park"]
+    cols = ["area_m2", "members", "kinds", "n_polygons", "is_green", "is_park"]
     if not len(gs):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=green_space.crs)
     merged = shapely.union_all(geoms.to_numpy())
@@ -297,7 +298,10 @@ def green_sites(
     pi, si = tree.query(rp, predicate="intersects")
     kinds_col = gs["kind"].astype("string").fillna("") if "kind" in gs.columns else \
         pd.Series("", index=gs.index)
+    ids = gs["id"].astype("string").fillna("") if "id" in gs.columns else \
+        pd.Series([str(i) for i in gs.index], index=gs.index)
     kinds: list[set[str]] = [set() for _ in sites]
+    members: list[list[str]] = [[] for _ in sites]
     count = np.zeros(len(sites), dtype=int)
     seen = np.zeros(len(gs), dtype=bool)
     for p, s in zip(pi, si):
@@ -305,6 +309,7 @@ def green_sites(
             continue
         seen[p] = True
         count[s] += 1
+        members[s].append(str(ids.iloc[p]))
         if kinds_col.iloc[p]:
             kinds[s].add(str(kinds_col.iloc[p]))
     area = site_s.area.to_numpy()
@@ -314,6 +319,7 @@ def green_sites(
     return gpd.GeoDataFrame(
         {
             "area_m2": area,
+            "members": [",".join(m) for m in members],
             "kinds": [",".join(sorted(k)) for k in kinds],
             "n_polygons": count,
             "is_green": area >= green_min_area,
