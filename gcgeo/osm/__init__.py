@@ -350,6 +350,12 @@ def read_osm(
         raise FileFormatError(f"cannot read OSM file {p}: {exc}. {_HOW_TO_GET}") from None
     for what, n in sorted(h.counts.items()):
         log.debug("%s: %s %d", p.name, what, n)
+    cut = {k.split(":")[0]: n for k, n in h.counts.items() if k.endswith("cut by the extract")}
+    if cut:
+        log.warning(
+            "%s: polygons skipped because the extract cuts them or they are not closed: %s; "
+            "use an extract somewhat larger than the study area so edge features are whole.",
+            p.name, ", ".join(f"{n} {k}" for k, n in sorted(cut.items())))
 
     out: dict[str, gpd.GeoDataFrame] = {}
     for kind in LAYER_KINDS:

@@ -65,7 +65,9 @@ def _selector(raw: Any, where: str) -> tuple[tuple[str, frozenset[str] | None], 
 
 
 def _label(sel: tuple[tuple[str, frozenset[str] | None], ...], tags: Mapping[str, str] | None) -> str:
-    key, values = sel[0]
+    # The first tag with listed values names the rule ("emergency=designated"
+    # rather than "highway=*").
+    key, values = next(((k, v) for k, v in sel if v is not None), sel[0])
     if tags is not None and key in tags:
         return f"{key}={tags[key]}"
     return f"{key}=*" if values is None else f"{key}={sorted(values)[0]}"
