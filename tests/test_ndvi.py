@@ -187,8 +187,11 @@ def test_input_not_modified(grid):
 
 
 def test_small_windows_give_the_same_answer(monkeypatch):
-    tracts = gpd.read_file(OLINDA_SHP).iloc[:80]
-    whole = nd.vegetation_cover(tracts, OLINDA_TIF, red=3, nir=4, threshold=0.2)
+    tracts = gpd.read_file(OLINDA_SHP).iloc[:80].to_crs("EPSG:31985")
+    big = tracts.geometry.union_all().convex_hull.buffer(500)  # one polygon of ~8000 cells
+    polys_ = gpd.GeoDataFrame(geometry=[*tracts.geometry, big], crs=tracts.crs,
+                              index=[*range(80), 0])  # a duplicate label is kept apart
+    whole = nd.vegetation_cover(polys_, OLINDA_TIF, red=3, nir=4, threshold=0.2)
     calls = []
     real_read = rasterio.io.DatasetReader.read
 
@@ -198,11 +201,15 @@ def test_small_windows_give_the_same_answer(monkeypatch):
 
     monkeypatch.setattr(nd, "MAX_WINDOW_CELLS", 400)
     monkeypatch.setattr(rasterio.io.DatasetReader, "read", spy)
-    small = nd.vegetation_cover(tracts, OLINDA_TIF, red=3, nir=4, threshold=0.2)
-    assert len(calls) > 20 and all(w is not None for w in calls)
-    assert max(w.width * w.height for w in calls) < 349 * 352 / 10
+    small = nd.vegetation_cover(polys_, OLINDA_TIF, red=3, nir=4, threshold=0.2)
+    assert len(calls) > 40 and all(w is not None for w in calls)
+    assert max(w.width * w.height for w in calls) <= 400
     np.testing.assert_allclose(small["veg_fraction"], whole["veg_fraction"], atol=1e-12)
     np.testing.assert_allclose(small["ndvi_mean"], whole["ndvi_mean"], atol=1e-12)
+    np.testing.assert_allclose(small["ndvi_valid_frac"], whole["ndvi_valid_frac"], atol=1e-12)
+    assert list(small.index) == list(polys_.index)
+    assert small["ndvi_mean"].iloc[0] != small["ndvi_mean"].iloc[80]
+    assert small["ndvi_valid_frac"].iloc[80] == pytest.approx(1.0)
 
 
 # --- real data: Olinda tracts over Landsat 7 -------------------------------------

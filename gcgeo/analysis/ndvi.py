@@ -307,7 +307,8 @@ def vegetation_cover(
     g = geoms.to_crs(info["crs"])
     g = gpd.GeoSeries([_polygonal(x) for x in g.values], index=g.index, crs=g.crs)
     empty = g.isna() | g.is_empty | (g.area <= 0)
-    out.loc[empty, "ndvi_reason"] = "empty geometry"
+    reason_col = out.columns.get_loc("ndvi_reason")
+    out.iloc[np.flatnonzero(empty.to_numpy()), reason_col] = "empty geometry"
 
     with rasterio.open(raster_path) as ds:
         t = ds.transform
@@ -322,8 +323,7 @@ def vegetation_cover(
         col0, row0 = np.clip(col0, 0, W), np.clip(row0, 0, H)
         col1, row1 = np.clip(col1, 0, W), np.clip(row1, 0, H)
         inside = (col1 > col0) & (row1 > row0)
-        idx_ok = g[~empty].index
-        out.loc[idx_ok[~inside], "ndvi_reason"] = "outside the raster"
+        out.iloc[np.flatnonzero(~empty.to_numpy())[~inside], reason_col] = "outside the raster"
         if not inside.any():
             rb = info["bounds"]
             pb = g[~empty].total_bounds
@@ -337,39 +337,60 @@ def vegetation_cover(
         sub = g[~empty].iloc[pos]
         r0, r1, c0, c1 = row0[pos], row1[pos], col0[pos], col1[pos]
         srs = ds.crs.to_wkt()
+        sub_geoms = sub.to_numpy()
+        # per polygon: covered cells, covered valid cells, Σ cov·NDVI, Σ cov above each threshold
+        all_thr = [threshold, *thr]
+        cov_all = np.zeros(len(sub))
+        cov_ok = np.zeros(len(sub))
+        cov_val = np.zeros(len(sub))
+        cov_gt = np.zeros((len(all_thr), len(sub)))
         groups = _groups(r0, c0, r1, c1, tile=512)
-        log.info("NDVI over %d polygons in %d windows of %s", len(sub), len(groups), raster_path)
+        log.info("NDVI over %d polygons in %d groups of %s", len(sub), len(groups), raster_path)
         for gi, members in enumerate(groups):
             if progress is not None and gi % 50 == 0:
                 progress("NDVI zonal statistics")
             wr0, wr1 = int(r0[members].min()), int(r1[members].max())
             wc0, wc1 = int(c0[members].min()), int(c1[members].max())
-            win = Window(wc0, wr0, wc1 - wc0, wr1 - wr0)
-            rb = ds.read(info["red"], window=win, masked=True)
-            nb = ds.read(info["nir"], window=win, masked=True)
-            values = ndvi(rb, nb).ravel()
-            xmin, ymax = t.c + wc0 * xres, t.f - wr0 * yres
-            xmax, ymin = t.c + wc1 * xres, t.f - wr1 * yres
-            src = NumPyRasterSource(np.zeros((wr1 - wr0, wc1 - wc0)), xmin, ymin, xmax, ymax,
-                                    srs_wkt=srs)
-            part = sub.iloc[members]
-            frame = gpd.GeoDataFrame(geometry=part.values, crs=sub.crs)
-            res = exact_extract(src, frame, ["cell_id", "coverage"], output="pandas")
-            for label, area, ids, cov in zip(part.index, part.area.to_numpy(),
-                                             res["cell_id"], res["coverage"]):
-                ids = np.asarray(ids, dtype="int64")
-                cov = np.asarray(cov, dtype="float64")
-                v = values[ids]
-                ok = ~np.isnan(v)
-                wsum = cov[ok].sum()
-                out.at[label, "ndvi_valid_frac"] = min(1.0, wsum * cell_area / area)
-                if wsum <= 0:
-                    out.at[label, "ndvi_reason"] = (
-                        "outside the raster" if cov.sum() <= 0 else "no valid NDVI cells")
+            # a window larger than MAX_WINDOW_CELLS (one big polygon) is read in
+            # strips of rows; coverage fractions add up exactly across strips
+            rows_per = max(1, MAX_WINDOW_CELLS // max(1, wc1 - wc0))
+            for sr0 in range(wr0, wr1, rows_per):
+                sr1 = min(wr1, sr0 + rows_per)
+                here = members[(r0[members] < sr1) & (r1[members] > sr0)]
+                if not len(here):
                     continue
-                vv, cc = v[ok], cov[ok]
-                out.at[label, "ndvi_mean"] = float((vv * cc).sum() / wsum)
-                out.at[label, "veg_fraction"] = float(cc[vv > threshold].sum() / wsum)
-                for tv in thr:
-                    out.at[label, threshold_column(tv)] = float(cc[vv > tv].sum() / wsum)
+                win = Window(wc0, sr0, wc1 - wc0, sr1 - sr0)
+                rb = ds.read(info["red"], window=win, masked=True)
+                nb = ds.read(info["nir"], window=win, masked=True)
+                values = ndvi(rb, nb).ravel()
+                xmin, ymax = t.c + wc0 * xres, t.f - sr0 * yres
+                xmax, ymin = t.c + wc1 * xres, t.f - sr1 * yres
+                src = NumPyRasterSource(np.zeros((sr1 - sr0, wc1 - wc0)), xmin, ymin, xmax,
+                                        ymax, srs_wkt=srs)
+                frame = gpd.GeoDataFrame(geometry=sub_geoms[here], crs=sub.crs)
+                res = exact_extract(src, frame, ["cell_id", "coverage"], output="pandas")
+                for k, ids, cov in zip(here, res["cell_id"], res["coverage"]):
+                    ids = np.asarray(ids, dtype="int64")
+                    cov = np.asarray(cov, dtype="float64")
+                    v = values[ids]
+                    ok = ~np.isnan(v)
+                    vv, cc = v[ok], cov[ok]
+                    cov_all[k] += cov.sum()
+                    cov_ok[k] += cc.sum()
+                    cov_val[k] += (vv * cc).sum()
+                    for ti, tv in enumerate(all_thr):
+                        cov_gt[ti, k] += cc[vv > tv].sum()
+    area = sub.area.to_numpy()
+    rows = np.flatnonzero(~empty.to_numpy())[pos]  # positions in the output
+    with np.errstate(divide="ignore", invalid="ignore"):
+        has = cov_ok > 0
+        denom = np.where(has, cov_ok, np.nan)
+        col = out.columns.get_loc
+        out.iloc[rows, col("ndvi_valid_frac")] = np.minimum(1.0, cov_ok * cell_area / area)
+        out.iloc[rows, col("ndvi_mean")] = cov_val / denom
+        out.iloc[rows, col("veg_fraction")] = cov_gt[0] / denom
+        for ti, tv in enumerate(thr, start=1):
+            out.iloc[rows, col(threshold_column(tv))] = cov_gt[ti] / denom
+    reason = np.where(cov_all <= 0, "outside the raster", "no valid NDVI cells")
+    out.iloc[rows[~has], out.columns.get_loc("ndvi_reason")] = reason[~has]
     return out
