@@ -11,7 +11,7 @@ import pyogrio
 import pytest
 import rasterio
 from rasterio.transform import from_origin
-from shapely.geometry import LineString, Point, Polygon, box
+from shapely.geometry import LineString, Polygon, box
 
 import gcgeo
 from gcgeo import rules
@@ -495,7 +495,8 @@ def test_synthetic_county_areas_match_the_truth():
     out = green.run(county.layers)
     gc = out["green_communities"].set_index("id")
     assert len(gc) == len(truth)
-    np.testing.assert_allclose(gc["green_area_m2"], truth.loc[gc.index, "green_area_m2"].astype(float))
+    np.testing.assert_allclose(gc["green_area_m2"],
+                               truth.loc[gc.index, "green_area_m2"].astype(float))
     np.testing.assert_allclose(gc["green_ratio"], truth.loc[gc.index, "green_ratio"].astype(float))
     np.testing.assert_allclose(gc["public_green_m2"],
                                truth.loc[gc.index, "public_green_area_m2"].astype(float))

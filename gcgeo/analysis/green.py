@@ -35,8 +35,7 @@ How things are measured:
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,7 @@ import pandas as pd
 import shapely
 
 from .. import rules as _rules
-from .._errors import AnalysisError, CRSError, InputError
+from .._errors import AnalysisError, CRSError
 
 __all__ = [
     "concentrated_green",
@@ -483,10 +482,12 @@ def _service(
         geometry=gpd.GeoSeries([], crs=communities.crs), crs=communities.crs,
     )
     if streets is None or not len(streets):
-        out["service_reason"] = "no streets layer (add the walking network: gcgeo add WS streets FILE)"
+        out["service_reason"] = ("no streets layer (add the walking network: "
+                                 "gcgeo add WS streets FILE)")
         return out, no_origins
     if buildings is None or not len(buildings):
-        out["service_reason"] = "no buildings layer (add residential buildings: gcgeo add WS buildings FILE)"
+        out["service_reason"] = ("no buildings layer (add residential buildings: "
+                                 "gcgeo add WS buildings FILE)")
         return out, no_origins
     from .. import network  # the walking graph (network distances)
 
@@ -539,7 +540,6 @@ def _service(
     weights = np.full(len(origins), np.nan)
     for c in np.unique(comm_pos):
         m = comm_pos == c
-        label = idx[c]
         p = pop.to_numpy()[m]
         fa = footprint[m]
         fl = floors.to_numpy()[m]
@@ -555,11 +555,12 @@ def _service(
         else:
             w, basis = np.ones(m.sum()), "equal per building"
         weights[m] = w
-        out.at[label, gcol] = float(w[served_g[m]].sum() / w.sum())
-        out.at[label, pcol] = float(w[served_p[m]].sum() / w.sum())
-        out.at[label, "service_weight_basis"] = basis
-        out.at[label, "n_origins"] = int(m.sum())
-        out.at[label, "n_origins_off_network"] = int(off[m].sum())
+        col = out.columns.get_loc
+        out.iloc[c, col(gcol)] = float(w[served_g[m]].sum() / w.sum())
+        out.iloc[c, col(pcol)] = float(w[served_p[m]].sum() / w.sum())
+        out.iloc[c, col("service_weight_basis")] = basis
+        out.iloc[c, col("n_origins")] = int(m.sum())
+        out.iloc[c, col("n_origins_off_network")] = int(off[m].sum())
     none = (out["n_origins"] == 0).to_numpy()
     out.loc[none, "service_reason"] = "no residential buildings in the community"
     if not len(sites) or not sites["is_green"].any():
