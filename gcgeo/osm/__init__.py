@@ -2,7 +2,7 @@
 
 Which OSM tags become which layer, and how tag values become columns, is
 data: ``gcgeo/rules/osm_tags.toml``.  Users adjust it like any rule set, by
-an override file (``tags=`` below).
+an override file (``rules=`` below).
 
 >>> from gcgeo import osm                                          # doctest: +SKIP
 >>> layers = osm.read_osm("helsinki_center.osm.pbf")               # doctest: +SKIP
@@ -289,7 +289,7 @@ def read_osm(
     bbox: tuple[float, float, float, float] | None = None,
     boundary: Any = None,
     progress: Callable[[str], None] | None = None,
-    tags: Path | str | Mapping[str, Any] | None = None,
+    rules: Path | str | Mapping[str, Any] | None = None,
     communities: str = "auto",
 ) -> dict[str, gpd.GeoDataFrame]:
     """Read an OSM extract into one GeoDataFrame per layer kind found (EPSG:4326).
@@ -306,7 +306,7 @@ def read_osm(
         in any CRS): keep features that intersect it (with ``bbox``: both).
     progress
         Called with the stage name ("reading", "streets", "buildings", …).
-    tags
+    rules
         Overrides of ``rules/osm_tags.toml``: a TOML file whose ``[osm_tags]``
         table is merged into the built-in tables, or such a mapping.
     communities
@@ -337,7 +337,7 @@ def read_osm(
                              "inside the boundary, or only one of them.")
     if area is not None:
         shapely.prepare(area)
-    t = load_tables(tags)
+    t = load_tables(rules)
 
     report("reading")
     try:
