@@ -326,3 +326,29 @@ def test_read_ndvi_window(grid):
     arr, tf = nd.read_ndvi(grid, red=2, nir=3, window=Window(0, 0, 2, 2))
     np.testing.assert_allclose(arr, [[0.8, 0.0], [0.5, 0.5]])
     assert tf.c == X0 and tf.f == Y0
+
+
+def test_band_scale_and_offset_are_applied(tmp_path):
+    # Sentinel-2 L2A style: reflectance = count · 1e-4 − 0.1; counts 1100 (red) and
+    # 1300 (NIR) are reflectances 0.01 and 0.03 → NDVI 0.5 (raw counts: 200/2400)
+    r = np.full((2, 2), 1100, dtype="uint16")
+    n = np.full((2, 2), 1300, dtype="uint16")
+    path = write_raster(tmp_path / "s2.tif", [r, n])
+    with rasterio.open(path, "r+") as ds:
+        ds.scales = (1e-4, 1e-4)
+        ds.offsets = (-0.1, -0.1)
+    out = nd.vegetation_cover(polys(cell(0, 0)), path, red=1, nir=2, threshold=0.3)
+    assert out.loc[0, "ndvi_mean"] == pytest.approx(0.5)
+    assert out.loc[0, "veg_fraction"] == 1.0
+
+
+def test_geographic_raster(tmp_path):
+    r = np.array([[10, 40]], dtype="uint8")
+    n = np.array([[30, 40]], dtype="uint8")
+    path = write_raster(tmp_path / "ll.tif", [r, n], crs="EPSG:4326",
+                        transform=from_origin(116.0, 36.0, 0.001, 0.001))
+    p = gpd.GeoDataFrame(geometry=[box(116.0005, 35.999, 116.0015, 36.0)], crs="EPSG:4326")
+    out = nd.vegetation_cover(p.to_crs("EPSG:4548"), path, red=1, nir=2, threshold=0.3)
+    assert out.loc[0, "ndvi_mean"] == pytest.approx((0.5 + 0.0) / 2, abs=1e-3)
+    assert out.loc[0, "veg_fraction"] == pytest.approx(0.5, abs=1e-3)
+    assert out.loc[0, "ndvi_valid_frac"] == pytest.approx(1.0, abs=1e-3)

@@ -8,7 +8,8 @@ fraction of its area the polygon covers (exact, from ``exactextract``), so a
 polygon covering half a cell of NDVI 0.8 and nothing else has a mean NDVI of
 0.8 over half a cell's area.  The raster is read window by window (one window
 per group of nearby polygons), never whole, and polygons are reprojected to
-the raster's CRS, not the other way round.
+the raster's CRS, not the other way round.  Band scale and offset stored in
+the file (e.g. Sentinel-2 L2A's −1000 offset) are applied before NDVI.
 
 >>> import numpy as np
 >>> ndvi(np.array([10, 0, 5]), np.array([30, 0, 5]))
@@ -20,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,21 @@ def check_raster(path: str | Path, *, red: int | None = None, nir: int | None = 
         }
 
 
+def _read_bands(ds: Any, info: Mapping[str, Any], window: Any
+                ) -> tuple[np.ma.MaskedArray, np.ma.MaskedArray]:
+    """Red and NIR of ``window`` as masked float64 arrays, with the bands'
+    scale and offset applied (e.g. Sentinel-2 L2A's −1000 offset), since NDVI
+    of raw counts is wrong when an offset is set."""
+    out = []
+    for band in (info["red"], info["nir"]):
+        a = ds.read(band, window=window, masked=True).astype("float64")
+        scale, offset = ds.scales[band - 1], ds.offsets[band - 1]
+        if scale not in (None, 1.0) or offset not in (None, 0.0):
+            a = a * (1.0 if scale is None else scale) + (0.0 if offset is None else offset)
+        out.append(a)
+    return out[0], out[1]
+
+
 def read_ndvi(path: str | Path, *, red: int, nir: int, window: Any = None
               ) -> tuple[np.ndarray, Any]:
     """NDVI of ``window`` (a ``rasterio.windows.Window``; None = whole raster).
@@ -205,8 +221,7 @@ def read_ndvi(path: str | Path, *, red: int, nir: int, window: Any = None
 
     info = check_raster(path, red=red, nir=nir)
     with rasterio.open(path) as ds:
-        r = ds.read(info["red"], window=window, masked=True)
-        n = ds.read(info["nir"], window=window, masked=True)
+        r, n = _read_bands(ds, info, window)
         transform = ds.window_transform(window) if window is not None else ds.transform
     return ndvi(r, n), transform
 
@@ -360,9 +375,7 @@ def vegetation_cover(
                 if not len(here):
                     continue
                 win = Window(wc0, sr0, wc1 - wc0, sr1 - sr0)
-                rb = ds.read(info["red"], window=win, masked=True)
-                nb = ds.read(info["nir"], window=win, masked=True)
-                values = ndvi(rb, nb).ravel()
+                values = ndvi(*_read_bands(ds, info, win)).ravel()
                 xmin, ymax = t.c + wc0 * xres, t.f - sr0 * yres
                 xmax, ymin = t.c + wc1 * xres, t.f - sr1 * yres
                 src = NumPyRasterSource(np.zeros((sr1 - sr0, wc1 - wc0)), xmin, ymin, xmax,
