@@ -61,6 +61,8 @@ lc_gaps = LAYER_FUNCTIONS["lc_gaps"]
 lc_isochrones = LAYER_FUNCTIONS["lc_isochrones"]
 green_communities = LAYER_FUNCTIONS["green_communities"]
 green_entrances = LAYER_FUNCTIONS["green_entrances"]
+green_sites = LAYER_FUNCTIONS["green_sites"]
+green_origins = LAYER_FUNCTIONS["green_origins"]
 fire_findings = LAYER_FUNCTIONS["fire_findings"]
 fire_lanes_summary = LAYER_FUNCTIONS["fire_lanes_summary"]
 fire_communities = LAYER_FUNCTIONS["fire_communities"]
@@ -116,9 +118,9 @@ def dashboard(
             continue
         first = not drawn
         for styled in view.styles(layers, lang=lang):
-            if not first:
-                styled.show = False
             add_styled(styled, m, lang=lang, group=view.label(lang), source=layers.get(styled.key))
+            if not first:  # other views start switched off; their group checkbox brings their defaults
+                get_context(m).layers[-1][2].show = False
         drawn.append(view.name)
     if not drawn:
         present = sorted(k for k in layers if drawable(layers, k))
@@ -184,6 +186,8 @@ __all__ = [
     "get_view",
     "green_communities",
     "green_entrances",
+    "green_origins",
+    "green_sites",
     "green_space",
     "heritage",
     "layer",

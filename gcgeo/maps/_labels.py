@@ -40,7 +40,39 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "community": ("所属社区", "Community", "text"),
     "community_id": ("社区编号", "Community id", "text"),
     "community_name": ("社区名称", "Community", "text"),
+    "origin_id": ("居住点编号", "Origin id", "text"),
+    "building_id": ("建筑编号", "Building id", "text"),
+    "homes": ("居住点数", "Homes", "int"),
+    "residents": ("居民数", "Residents", "int"),
+    "residents_off_network": ("未接入路网居民", "Residents off the network", "int"),
+    "off_network": ("未接入路网", "Off the network", "bool"),
+    "connector_m": ("接入距离", "Connector to network (m)", "m"),
+    "required_m": ("要求距离", "Required distance (m)", "m"),
+    "pop_source": ("人口来源", "Population source", "text"),
     # green
+    "green_ratio_req": ("绿地率要求", "Required green ratio", "pct"),
+    "green_ratio_pass": ("绿地率达标", "Green ratio passes", "bool"),
+    "concentrated_green_m2": ("集中绿地面积", "Concentrated green (m²)", "int"),
+    "concentrated_green_per_person_m2": ("人均集中绿地", "Concentrated green per person (m²)", "float"),
+    "concentrated_req_m2pp": ("人均集中绿地要求", "Required concentrated green per person (m²)", "float"),
+    "concentrated_pass": ("集中绿地达标", "Concentrated green passes", "bool"),
+    "population_reason": ("人口说明", "Population note", "text"),
+    "service_weight_basis": ("权重依据", "Weighting", "text"),
+    "service_reason": ("服务半径说明", "Service-radius note", "text"),
+    "n_origins_off_network": ("未接入路网居住点", "Origins off the network", "int"),
+    "is_green": ("计入见绿", "Counts as green", "bool"),
+    "is_park": ("计入见园", "Counts as park", "bool"),
+    "kinds": ("绿地类型", "Kinds", "text"),
+    "n_polygons": ("图斑数", "Polygons", "int"),
+    "site": ("绿地编号", "Site", "text"),
+    "entrance": ("出入口", "Entrance", "text"),
+    "site_area_m2": ("绿地面积", "Site area (m²)", "int"),
+    "weight": ("权重", "Weight", "float"),
+    "dist_green_m": ("到绿地步行距离", "Walk to green (m)", "m"),
+    "dist_park_m": ("到公园步行距离", "Walk to a park (m)", "m"),
+    "ndvi_threshold": ("NDVI阈值", "NDVI threshold", "float"),
+    "ndvi_valid_frac": ("有效像元比例", "Valid pixel share", "pct"),
+    "ndvi_reason": ("NDVI说明", "NDVI note", "text"),
     "green_ratio": ("绿地率", "Green ratio", "pct"),
     "green_area_m2": ("绿地面积", "Green area (m²)", "int"),
     "public_green_m2": ("公共绿地面积", "Public green area (m²)", "int"),
@@ -65,6 +97,23 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "min_clear_height_m": ("最小净高", "Minimum clear height (m)", "float"),
     "length_m": ("长度", "Length (m)", "m"),
     "blocked_length_m": ("不达标长度", "Length below the required width (m)", "m"),
+    "clear_width_min_m": ("最小净宽", "Minimum clear width (m)", "float"),
+    "share_below_req": ("净宽不足长度比例", "Share of length below the required width", "pct"),
+    "lanes_km": ("消防车道长度（公里）", "Fire lanes (km)", "float"),
+    "worst_severity": ("最严重程度", "Worst severity", "text"),
+    "severity_rank": ("严重程度等级", "Severity rank", "int"),
+    "criterion8": ("第8项（消防通道）", "Criterion 8 (fire lanes)", "text"),
+    "dead_ends": ("尽头数", "Dead ends", "int"),
+    "width_source": ("宽度来源", "Width source", "text"),
+    "width_m": ("设计宽度", "Design width (m)", "float"),
+    "clear_height_m": ("净空高度", "Clear height (m)", "float"),
+    "wall_dist_m": ("距外墙距离", "Distance to wall (m)", "float"),
+    "near_wall": ("距外墙过近", "Too near the wall", "bool"),
+    "obstruction_ids": ("占用物编号", "Obstructions", "text"),
+    "obstruction_kinds": ("占用物类型", "Obstruction kinds", "text"),
+    "from_m": ("起点里程", "From (m)", "m"),
+    "to_m": ("终点里程", "To (m)", "m"),
+    "unit": ("单位", "Unit", "text"),
     "passes": ("达标", "Passes", "bool"),
     "ok": ("达标", "Passes", "bool"),
     "n_findings": ("问题数", "Findings", "int"),
@@ -147,6 +196,20 @@ def category_label(category: str, lang: str = "en") -> str:
     return str(category).replace("_", " ")
 
 
+@cache
+def _fire_rules() -> dict:
+    try:
+        return _rules.load("fire_lanes")
+    except Exception:  # noqa: BLE001 - labels are cosmetic
+        return {}
+
+
+def fire_kind_label(kind: str, lang: str = "en") -> str:
+    """Fire-lane finding kind → its label from the fire-lane rules."""
+    lab = _fire_rules().get("labels", {}).get(str(kind), {})
+    return lab.get("label_zh" if lang == "zh" else "label_en") or str(kind).replace("_", " ")
+
+
 def _spec_column(kind: str | None, name: str):
     if kind is None:
         return None
@@ -170,6 +233,26 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
     if m:
         cat = category_label(m.group(1), lang)
         return f"到{cat}步行距离（米）" if lang == "zh" else f"Walk to {cat.lower()} (m)"
+    m = re.fullmatch(r"(share_within|served)_(\d+(?:\.\d+)?)m_(green|park)", name)
+    if m:
+        what_zh = "见绿" if m.group(3) == "green" else "见园"
+        if m.group(1) == "served":
+            return f"{m.group(2)}米{what_zh}" if lang == "zh" else f"Within {m.group(2)} m of a {m.group(3)}"
+        return (f"{m.group(2)}米{what_zh}覆盖比例" if lang == "zh"
+                else f"Share within {m.group(2)} m of a {m.group(3)}")
+    m = re.fullmatch(r"public_green_(req|pass)_(.+)", name)
+    if m:
+        t = tier_label(m.group(2), lang)
+        if m.group(1) == "req":
+            return f"{t}人均公共绿地要求" if lang == "zh" else f"Required green per person, {t} (m²)"
+        return f"{t}人均公共绿地达标" if lang == "zh" else f"Green per person passes, {t}"
+    m = re.fullmatch(r"share_(?!served_)(.+)_(\d+min)", name)
+    if m:
+        cat, t = category_label(m.group(1), lang), tier_label(m.group(2), lang)
+        return f"{t}{cat}覆盖比例" if lang == "zh" else f"Share served by {cat.lower()}, {t}"
+    m = re.fullmatch(r"n_(too_narrow|obstructed|no_turnaround|low_clearance)", name)
+    if m:
+        return f"{fire_kind_label(m.group(1), lang)}（处）" if lang == "zh" else f"{fire_kind_label(m.group(1), lang)} (count)"
     m = re.fullmatch(r"share_served_(.+)", name)
     if m:
         t = tier_label(m.group(1), lang)
@@ -197,8 +280,12 @@ def _fmt_kind(name: str, kind: str | None) -> str:
         return "m"
     if name.startswith("share_"):
         return "pct"
-    if name.startswith("served_"):
+    if name.startswith(("served_", "public_green_pass_")):
         return "bool"
+    if name.startswith("public_green_req_"):
+        return "float"
+    if re.fullmatch(r"n_\w+", name):
+        return "int"
     return "auto"
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .. import layers as _layers
 from .. import rules as _rules
-from ._labels import category_label, column_label, tier_label, ui
+from ._labels import category_label, column_label, fire_kind_label, tier_label, ui
 from ._render import LegendItem, Styled, add_styled, colors_by_category, colors_by_class, subset
 
 __all__ = [
@@ -290,7 +290,8 @@ def style_lc_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     if not tiers:
         colors, legend = _single(gdf, "#3388ff"), []
     dist = sorted(c for c in gdf.columns if re.fullmatch(r"dist_.+_m", str(c)))
-    fields = _present(gdf, ["name", "id", "building_id", "community", "population"]) + \
+    fields = _present(gdf, ["name", "id", "origin_id", "building_id", "community_name", "community",
+                            "population", "off_network"]) + \
         [f"served_{t}" for t in tiers] + dist
     return Styled("lc_origins", ui("homes", lang), subset(gdf, fields), colors, fields,
                   legend=legend, legend_title=ui("served_tier", lang), radius=3.5, zorder=3)
@@ -300,7 +301,8 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
     """Communities coloured by population share served at ``tier`` (default: the largest tier)."""
     tiers = _tiers_in(gdf, "share_served_")
     tier = tier or (tiers[-1] if tiers else None)
-    fields = _other_fields(gdf, ["name", "id", "population"] + [f"share_served_{t}" for t in tiers])
+    fields = _other_fields(gdf, ["community_name", "name", "id", "homes", "residents", "population"]
+                           + [f"share_served_{t}" for t in tiers], limit=16)
     if tier is None or f"share_served_{tier}" not in gdf.columns:
         colors, legend = _single(gdf, "#6baed6"), []
         title = ui("share_served", lang)
@@ -316,7 +318,8 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
 def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     colors, legend = _by_category(gdf, "category", lang, label=lambda v: category_label(v, lang),
                                   order=_kind_order("facilities", "category"), default="#d73027")
-    fields = _other_fields(gdf, ["category", "tier", "distance_m", "community", "name", "id"])
+    fields = _other_fields(gdf, ["category", "tier", "distance_m", "required_m", "community_name", "community",
+                                 "building_id", "name", "id"])
     return Styled("lc_gaps", ui("gaps", lang), subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=ui("gaps", lang), radius=6, zorder=4)
 
@@ -337,24 +340,34 @@ def style_lc_isochrones(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 # --- green -------------------------------------------------------------------------------------
 
 
-_GREEN_FIRST = ["name", "id", "population", "green_ratio", "public_green_per_person_m2",
-                "share_within_300m_green", "share_within_500m_park", "ndvi_mean", "veg_fraction"]
+_GREEN_FIRST = ["name", "id", "population", "green_ratio", "green_ratio_pass", "public_green_per_person_m2",
+                "concentrated_green_per_person_m2", "concentrated_pass", "share_within_300m_green",
+                "share_within_500m_park", "ndvi_mean", "veg_fraction"]
+
+
+def _green_first(gdf: pd.DataFrame) -> list[str]:
+    shares = [c for c in gdf.columns if str(c).startswith("share_within_")]
+    passes = [c for c in gdf.columns if str(c).startswith("public_green_pass_")]
+    return list(dict.fromkeys([*_GREEN_FIRST[:8], *shares, *passes, *_GREEN_FIRST[8:]]))
 
 
 def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
                             column: str = "green_ratio") -> Styled:
     """Communities coloured by ``column``: green_ratio, public_green_per_person_m2, share_within_*, ndvi_mean, veg_fraction."""
-    fields = _other_fields(gdf, _GREEN_FIRST)
+    fields = _other_fields(gdf, _green_first(gdf), limit=18)
     title = column_label(column, lang)
     if column not in gdf.columns:
         colors, legend = _single(gdf, "#a1d99b"), []
     elif column == "public_green_per_person_m2":
-        breaks = rule_thresholds("green", key=r"per_person", unit="m²/person") or \
-            rule_thresholds("green", key=r"per_person") or nice_breaks(gdf[column])
+        breaks = rule_thresholds("green", key=r"per_person", unit="m2/person") or nice_breaks(gdf[column])
         colors, legend = colors_by_class(gdf[column], breaks, _ramp(GREENS, len(breaks) + 1), fmt=_fmt_num,
                                          no_data=ui("no_data", lang))
     elif column == "ndvi_mean":
         colors, legend = colors_by_class(gdf[column], [0.2, 0.4, 0.6], _ramp(GREENS, 4), fmt=lambda v: f"{v:.1f}",
+                                         no_data=ui("no_data", lang))
+    elif column == "green_ratio":
+        breaks = sorted({0.1, 0.2, 0.4, *rule_thresholds("green", key=r"^green_ratio\.")})
+        colors, legend = colors_by_class(gdf[column], breaks, _ramp(GREENS, len(breaks) + 1), fmt=_fmt_pct,
                                          no_data=ui("no_data", lang))
     else:  # shares 0–1
         ramp = RDYLGN if column.startswith("share_") else GREENS
@@ -364,8 +377,48 @@ def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
                   legend_title=title, stroke="#333333", weight=1.2, fill_opacity=0.6, simplify_m=1.0, zorder=1)
 
 
+def style_green_sites(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    """Public green merged into sites: parks (count for "500 m to a park") and other green."""
+    fields = _other_fields(gdf, ["name", "kinds", "area_m2", "is_park", "is_green"], limit=8)
+    if "is_park" in gdf.columns:
+        park = gdf["is_park"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        colors = np.where(park, "#006d2c", "#74c476").astype(object)
+        legend = [LegendItem("#006d2c", column_label("is_park", lang)),
+                  LegendItem("#74c476", column_label("is_green", lang))]
+    else:
+        colors, legend = _single(gdf, "#41ab5d"), []
+    name = _layers.get_spec("green_space").label(lang)
+    return Styled("green_sites", name, subset(gdf, fields), colors, fields, legend=legend, legend_title=name,
+                  weight=1, fill_opacity=0.6, simplify_m=1.0, zorder=1)
+
+
+def style_green_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
+    """Homes coloured by service-radius coverage: green and park, green only, park only, neither."""
+    g = next((c for c in gdf.columns if re.fullmatch(r"served_.+_green", str(c))), None)
+    p = next((c for c in gdf.columns if re.fullmatch(r"served_.+_park", str(c))), None)
+    fields = _present(gdf, ["building", "community", "dist_green_m", "dist_park_m", g, p, "off_network"]) \
+        if g or p else _other_fields(gdf, ["building", "community"], limit=8)
+    fields = [f for f in fields if f]
+
+    def flag(c):
+        return gdf[c].astype("boolean").fillna(False).to_numpy(dtype=bool) if c else np.zeros(len(gdf), bool)
+
+    fg, fp = flag(g), flag(p)
+    code = np.where(fg & fp, 0, np.where(fg, 1, np.where(fp, 2, 3)))
+    pal = ["#1a9850", "#a6d96a", "#80cdc1", NOT_SERVED]
+    zh = lang == "zh"
+    gl, pl = column_label(g, lang) if g else "", column_label(p, lang) if p else ""
+    labels = [f"{gl} + {pl}", gl + (" 仅" if zh else " only"), pl + (" 仅" if zh else " only"),
+              "均未覆盖" if zh else "neither"]
+    colors = np.array([pal[k] for k in code], dtype=object)
+    legend = [LegendItem(pal[k], labels[k]) for k in range(4) if (code == k).any()]
+    title = ui("coverage300", lang) + " / " + ui("coverage500", lang)
+    return Styled("green_origins", title, subset(gdf, fields), colors, fields, legend=legend, legend_title=title,
+                  radius=3, show=False, zorder=3)
+
+
 def style_green_entrances(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
-    fields = _other_fields(gdf, ["name", "park_id", "id", "kind"], limit=6)
+    fields = _other_fields(gdf, ["name", "site", "entrance", "is_park", "site_area_m2", "park_id", "id"], limit=6)
     return Styled("green_entrances", ui("entrances", lang), subset(gdf, fields), _single(gdf, "#00441b"),
                   fields, legend=[LegendItem("#00441b", ui("entrances", lang))], radius=3.5, zorder=4)
 
@@ -377,7 +430,7 @@ _SEVERITY_COLORS = {"critical": "#67000d", "high": "#d73027", "error": "#d73027"
                     "info": "#4575b4"}
 _SEVERITY_ZH = {"critical": "严重", "high": "高", "error": "不符合", "fail": "不符合", "medium": "中",
                 "warning": "警告", "low": "低", "advisory": "建议", "info": "提示"}
-_WIDTH_COLUMNS = ("min_clear_width_m", "clear_width_m", "min_width_m", "width_m")
+_WIDTH_COLUMNS = ("clear_width_min_m", "min_clear_width_m", "clear_width_m", "min_width_m", "width_m")
 
 
 def _severity_label(v: Any, lang: str) -> str:
@@ -385,8 +438,11 @@ def _severity_label(v: Any, lang: str) -> str:
 
 
 def style_fire_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
-    fields = _other_fields(gdf, ["kind", "severity", "measured", "required", "clause", "message", "lane_id",
-                                 "community"])
+    fields = _other_fields(gdf, ["kind", "severity", "measured", "required", "unit", "clause", "obstruction_kinds",
+                                 "lane_id", "community", "note"])
+    fields = [f for f in fields if f not in ("label_zh", "label_en", "severity_rank", "community_id")]
+    if "kind" in gdf.columns:
+        gdf = gdf.assign(kind=gdf["kind"].map(lambda k: fire_kind_label(k, lang) if isinstance(k, str) else k))
     if "severity" in gdf.columns:
         sev = gdf["severity"].astype("string").str.lower()
         order = [s for s in _SEVERITY_COLORS if s in set(sev.dropna())]
@@ -402,24 +458,23 @@ def style_fire_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 def style_fire_lanes_summary(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     """Fire lanes coloured by clear width; the class break is the required width from the rules."""
     col = next((c for c in _WIDTH_COLUMNS if c in gdf.columns), None)
-    fields = _other_fields(gdf, [c for c in ("name", "id", "lane_id", col, "min_clear_height_m", "length_m",
-                                             "passes", "ok", "dead_end") if c])
+    fields = _other_fields(gdf, [c for c in ("name", "id", "lane_id", col, "width_m", "share_below_req",
+                                             "clear_height_m", "length_m", "dead_ends", "n_findings",
+                                             "worst_severity", "community") if c])
     title = ui("lanes_by_width", lang)
     if col is None:
         return Styled("fire_lanes_summary", title, subset(gdf, fields), _single(gdf, "#cb181d"), fields,
                       legend=[LegendItem("#cb181d", title)], weight=4, simplify_m=0.5, zorder=2)
-    required = None
-    if "required" in gdf.columns and gdf["required"].notna().any():
-        required = float(pd.to_numeric(gdf["required"], errors="coerce").max())
-    else:
-        found = rule_thresholds("fire_lanes", key=r"width", unit="m")
-        required = min(found) if found else None
-    if required is not None:
-        below, atleast = ui("below", lang), ui("at_least", lang)
-        colors, legend = colors_by_class(gdf[col], [required], ["#d73027", "#1a9850"], fmt=_fmt_num,
+    required = rule_thresholds("fire_lanes", key=r"^clear_width$", unit="m")
+    if required:
+        # classes: the severity steps below the required width (rules), then passing
+        steps = [v for v in rule_thresholds("fire_lanes", key=r"^severity\.width_", unit="m") if v < required[0]]
+        breaks = sorted({*steps, required[0]})
+        ramp = ["#a50026", "#d73027", "#fc8d59", "#fee08b"][-len(breaks):] + ["#1a9850"]
+        colors, legend = colors_by_class(gdf[col], breaks, ramp, fmt=lambda v: f"{v:g} m",
                                          no_data=ui("no_data", lang))
-        legend[0] = LegendItem("#d73027", f"{below} {required:g} m")
-        legend[1] = LegendItem("#1a9850", f"{atleast} {required:g} m")
+        legend[-1 if not pd.to_numeric(gdf[col], errors="coerce").isna().any() else -2] = \
+            LegendItem("#1a9850", f"{ui('at_least', lang)} {required[0]:g} m")
     else:
         breaks = nice_breaks(gdf[col])
         colors, legend = colors_by_class(gdf[col], breaks, _ramp(RDYLGN, len(breaks) + 1), fmt=_fmt_num,
@@ -433,6 +488,16 @@ def style_fire_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled
                                  "share_lane_ok"])
     col = next((c for c in ("n_findings", "findings") if c in gdf.columns), None)
     title = ui("fire_communities", lang)
+    fields = [f for f in dict.fromkeys(["community", "criterion8", "worst_severity", *fields])
+              if f in gdf.columns and f not in ("severity_rank",)]
+    if "criterion8" in gdf.columns:
+        pal = {"pass": ("#1a9850", "达标" if lang == "zh" else "pass"),
+               "fail": ("#d73027", "不达标" if lang == "zh" else "fail"),
+               "no_lanes": ("#bdbdbd", "无消防车道" if lang == "zh" else "no fire lanes")}
+        colors, legend = colors_by_category(gdf["criterion8"], pal, other=("#9e9e9e", ui("other", lang)))
+        return Styled("fire_communities", title, subset(gdf, fields), colors, fields, legend=legend,
+                      legend_title=column_label("criterion8", lang), stroke="#333333", weight=1.2,
+                      fill_opacity=0.45, simplify_m=1.0, zorder=1)
     if col is None:
         colors, legend = _single(gdf, "#fdd0a2"), []
     else:
@@ -473,6 +538,8 @@ STYLE_FUNCTIONS: dict[str, Callable[..., Styled]] = {
     "lc_gaps": style_lc_gaps,
     "lc_isochrones": style_lc_isochrones,
     "green_communities": style_green_communities,
+    "green_sites": style_green_sites,
+    "green_origins": style_green_origins,
     "green_entrances": style_green_entrances,
     "fire_findings": style_fire_findings,
     "fire_lanes_summary": style_fire_lanes_summary,

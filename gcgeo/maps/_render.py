@@ -285,9 +285,11 @@ var {{ this.get_name() }} = (function () {
   var group = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18});
   group.addLayer(layer);
   group.gcgeoFeatures = {{ this.n_features }};
+  group.gcgeoDefault = {{ this.default_on|tojson }};
   return group;
   {%- else %}
   layer.gcgeoFeatures = {{ this.n_features }};
+  layer.gcgeoDefault = {{ this.default_on|tojson }};
   return layer;
   {%- endif %}
 })();
@@ -315,6 +317,7 @@ var {{ this.get_name() }} = (function () {
         self.default_js = list(_CLUSTER_JS) if self.cluster else []
         self.default_css = list(_CLUSTER_CSS) if self.cluster else []
         self.styled_key = styled.key
+        self.default_on = bool(styled.show)  # switched on with its group's checkbox
 
 
 class _Panes(MacroElement):
@@ -381,7 +384,7 @@ class _Legend(MacroElement):
     {layer: {{ layer.get_name() }}, html: {{ html|tojson }}},
   {%- endfor %}
   ];
-  var ctl = L.control({position: 'bottomright'});
+  var ctl = L.control({position: 'bottomleft'});
   ctl.onAdd = function () {
     var d = L.DomUtil.create('div', 'gcgeo-legend');
     L.DomEvent.disableClickPropagation(d);
@@ -436,10 +439,26 @@ class _GroupedControl(JSCSSMixin, MacroElement):
       inp = inputs[i];
       if (inp.className !== 'leaflet-control-layers-group-selector') continue;
       s = on[inp.groupID] || [];
-      inp.checked = s.length > 0 && s.every(Boolean);
-      inp.indeterminate = !inp.checked && s.some(Boolean);
+      inp.checked = s.some(Boolean);
     }
   }
+  // A group checkbox switches the whole view off, or on with the layers it starts with
+  // (alternative choropleths of the same communities stay off until picked).
+  ctl._onGroupInputClick = function () {
+    var legend = this.legend, inputs = legend._form.getElementsByTagName('input'), i, inp, obj, want;
+    legend._handlingClick = true;
+    for (i = 0; i < inputs.length; i++) {
+      inp = inputs[i];
+      if (inp.groupID !== this.groupID || inp.className !== 'leaflet-control-layers-selector') continue;
+      obj = legend._getLayer(inp.layerId);
+      want = this.checked && obj.layer.gcgeoDefault !== false;
+      inp.checked = want;
+      if (want && !map.hasLayer(obj.layer)) map.addLayer(obj.layer);
+      else if (!want && map.hasLayer(obj.layer)) map.removeLayer(obj.layer);
+    }
+    legend._handlingClick = false;
+    syncGroups();
+  };
   var update = ctl._update;
   ctl._update = function () { var r = update.apply(this, arguments); syncGroups(); return r; };
   ctl.addTo(map);

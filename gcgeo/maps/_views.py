@@ -31,6 +31,8 @@ from ._layers import (
     style_fire_lanes_summary,
     style_green_communities,
     style_green_entrances,
+    style_green_origins,
+    style_green_sites,
     style_green_space,
     style_layer,
     style_lc_communities,
@@ -136,21 +138,26 @@ def _living_circle(layers: Layers, lang: str) -> list[Styled]:
     return out
 
 
-_GREEN_COLUMNS = ("green_ratio", "public_green_per_person_m2", "share_within_300m_green",
-                  "share_within_500m_park", "ndvi_mean", "veg_fraction")
+_GREEN_COLUMNS = ("green_ratio", "public_green_per_person_m2", "ndvi_mean", "veg_fraction")
 
 
 def _green(layers: Layers, lang: str) -> list[Styled]:
     out: list[Styled] = []
     if drawable(layers, "green_communities"):
         gc = layers["green_communities"]
-        cols = [c for c in _GREEN_COLUMNS if c in gc.columns]
+        cols = [c for c in _GREEN_COLUMNS[:2] if c in gc.columns]
+        cols += [c for c in gc.columns if str(c).startswith("share_within_")]
+        cols += [c for c in _GREEN_COLUMNS[2:] if c in gc.columns and gc[c].notna().any()]
         for i, c in enumerate(cols or ["green_ratio"]):
             s = style_green_communities(gc, lang=lang, column=c)
             s.show = i == 0
             out.append(s)
-    if drawable(layers, "green_space"):
+    if drawable(layers, "green_sites"):
+        out.append(style_green_sites(layers["green_sites"], lang=lang))
+    elif drawable(layers, "green_space"):
         out.append(style_green_space(layers["green_space"], lang=lang))
+    if drawable(layers, "green_origins"):
+        out.append(style_green_origins(layers["green_origins"], lang=lang))
     if drawable(layers, "green_entrances"):
         out.append(style_green_entrances(layers["green_entrances"], lang=lang))
     return out
@@ -176,7 +183,7 @@ register_view(View("inventory", "基础设施清单", "Inventory", tuple(_layers
 register_view(View("living_circle", "十五分钟生活圈", "15-minute living circle",
                    ("lc_origins", "lc_communities", "lc_gaps", "lc_isochrones"), _living_circle,
                    "share served per community, isochrones, homes by tier served, facilities, gaps"))
-register_view(View("green", "绿地", "Green space", ("green_communities", "green_entrances"), _green,
+register_view(View("green", "绿地", "Green space", ("green_communities", "green_entrances", "green_origins"), _green,
                    "green ratio, green per person, service-radius coverage and NDVI per community; parks"))
 register_view(View("fire_lanes", "消防车道", "Fire lanes",
                    ("fire_findings", "fire_lanes_summary", "fire_communities"), _fire,
