@@ -584,7 +584,7 @@ def _footprints(obs: gpd.GeoDataFrame, lane_lines: np.ndarray, r: Mapping[str, A
         ], axis=1)
         rect = shapely.polygons(corners)
         circle = per_kind("shape", str)[pts] == "circle"
-        rect[circle] = shapely.buffer(p[circle], hw[circle], quad_segs=8)
+        rect[circle] = shapely.buffer(p[circle], hw[circle], quad_segs=4)
         out[pts] = rect
     lin = np.flatnonzero(np.isin(tid, (1, 2, 5)))
     if len(lin):
@@ -785,36 +785,74 @@ def _not_dead_end(lanes: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _orientations(poly: shapely.Geometry) -> list[float]:
+    """Angles (degrees, 0–90) to try: the longest edges' directions and every 15°."""
     coords = shapely.get_coordinates(shapely.get_exterior_ring(poly))
     d = np.diff(coords, axis=0)
     ln = np.hypot(d[:, 0], d[:, 1])
     ang = np.degrees(np.arctan2(d[:, 1], d[:, 0])) % 90.0
-    order = np.argsort(-ln)[:8]
+    order = np.argsort(-ln)[:6]
     angles = {round(float(a), 1) % 90.0 for a in ang[order]}
     angles.update(float(a) for a in range(0, 90, 15))
     return sorted(angles)
 
 
-def _square_fits(poly: shapely.Polygon, side: float) -> bool:
-    """Does an axis-aligned square of ``side`` fit in ``poly``? (exact test)
+class _SquareTest:
+    """Exact fit test of a square in one polygon, for several orientations at once.
 
-    A square centred at c lies in P iff c is in P and not in the Minkowski
-    sum of P's boundary with the square, which is the union of the convex
-    hulls of each boundary edge swept by the square.
+    In a frame turned so the square is axis-aligned, a square centred at c
+    lies in P iff c is in P and not in the Minkowski sum of P's boundary with
+    the square, i.e. the union of the convex hulls of every boundary edge
+    swept by the square.  All orientations are evaluated in one vectorised
+    shapely call; the last orientation that fitted is tried first.
     """
-    h = side / 2.0
-    rings = [poly.exterior, *poly.interiors]
-    p_list, q_list = [], []
-    for ring in rings:
-        c = np.asarray(ring.coords)[:, :2]
-        p_list.append(c[:-1])
-        q_list.append(c[1:])
-    p, q = np.concatenate(p_list), np.concatenate(q_list)
-    offs = np.array([[-h, -h], [h, -h], [h, h], [-h, h]])
-    pts = np.concatenate([p[:, None, :] + offs, q[:, None, :] + offs], axis=1)
-    hulls = shapely.convex_hull(shapely.multipoints(pts))
-    free = poly.difference(shapely.union_all(hulls))
-    return (not free.is_empty) and free.area > 1e-9
+
+    def __init__(self, poly: shapely.Polygon) -> None:
+        c = poly.centroid
+        base = affinity.translate(poly, -c.x, -c.y)
+        self.angles = np.array(_orientations(base))
+        rings = [base.exterior, *base.interiors]
+        p = np.concatenate([np.asarray(r.coords)[:-1, :2] for r in rings])
+        q = np.concatenate([np.asarray(r.coords)[1:, :2] for r in rings])
+        th = -np.radians(self.angles)
+        rot = np.stack([np.stack([np.cos(th), -np.sin(th)], -1),
+                        np.stack([np.sin(th), np.cos(th)], -1)], -2)  # (A, 2, 2)
+        self.p = np.einsum("aij,ej->aei", rot, p)
+        self.q = np.einsum("aij,ej->aei", rot, q)
+        self.polys = np.array([affinity.rotate(base, -a, origin=(0, 0)) for a in self.angles],
+                              dtype=object)
+        self.best = 0
+        # bounds from the largest inscribed circle: a square of side s holds a
+        # disc of radius s/2 and lies in one of radius s/√2
+        tol = max(1e-3, math.sqrt(poly.area) / 1000.0)
+        circle = shapely.maximum_inscribed_circle(poly, tol)
+        r = circle.length
+        self.low = r * math.sqrt(2.0)
+        self.high = min(2.0 * (r + tol), math.sqrt(poly.area))
+
+    def _fits(self, idx: np.ndarray, side: float) -> np.ndarray:
+        h = side / 2.0
+        offs = np.array([[-h, -h], [h, -h], [h, h], [-h, h]])
+        pts = np.concatenate([self.p[idx][:, :, None, :] + offs,
+                              self.q[idx][:, :, None, :] + offs], axis=2)
+        k, e = pts.shape[:2]
+        hulls = shapely.convex_hull(shapely.multipoints(pts.reshape(k * e, 8, 2)))
+        cover = shapely.union_all(hulls.reshape(k, e), axis=1)
+        free = shapely.difference(self.polys[idx], cover)
+        return shapely.area(free) > 1e-9
+
+    def fits(self, side: float) -> bool:
+        if side <= self.low:
+            return True
+        if side >= self.high:
+            return False
+        if self._fits(np.array([self.best]), side)[0]:
+            return True
+        rest = np.flatnonzero(np.arange(len(self.angles)) != self.best)
+        ok = self._fits(rest, side)
+        if ok.any():
+            self.best = int(rest[np.argmax(ok)])
+            return True
+        return False
 
 
 def _polygons(geom: shapely.Geometry) -> list[shapely.Polygon]:
@@ -823,12 +861,6 @@ def _polygons(geom: shapely.Geometry) -> list[shapely.Polygon]:
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     return [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and g.area > 0]
-
-
-def _rotated(poly: shapely.Polygon) -> list[shapely.Polygon]:
-    c = poly.centroid
-    base = affinity.translate(poly, -c.x, -c.y)
-    return [affinity.rotate(base, -a, origin=(0, 0)) for a in _orientations(base)]
 
 
 def turnaround_ok(polygon: shapely.Geometry, side: float, *, tolerance: float = 0.05) -> bool:
@@ -845,36 +877,29 @@ def turnaround_ok(polygon: shapely.Geometry, side: float, *, tolerance: float = 
     target = side - tolerance
     if target <= 0:
         return True
-    for poly in _polygons(polygon):
-        if poly.area < target * target:
-            continue
-        if any(_square_fits(rp, target) for rp in _rotated(poly)):
-            return True
-    return False
+    return any(p.area >= target * target and _SquareTest(p).fits(target)
+               for p in _polygons(polygon))
 
 
 def largest_inscribed_square(polygon: shapely.Geometry, *, precision: float = 0.01) -> float:
     """Side (m) of the largest square that fits in ``polygon``, to ``precision``.
 
     Bisection on the exact fit test of :func:`turnaround_ok` over the
-    orientations it tries (longest edges, every 15°).
+    orientations it tries (longest edges, every 15°), between the bounds the
+    largest inscribed circle gives (r√2 ≤ side ≤ 2r).
 
     >>> round(largest_inscribed_square(shapely.box(0, 0, 12, 20)), 1)
     12.0
     """
     best = 0.0
-    for poly in _polygons(polygon):
-        rots = _rotated(poly)
-        lo = best
-        hi = math.sqrt(poly.area) + precision
-        if hi <= lo:
+    for poly in sorted(_polygons(polygon), key=lambda g: -g.area):
+        test = _SquareTest(poly)
+        lo, hi = max(best, test.low), test.high + precision
+        if hi <= best:
             continue
-        if not any(_square_fits(rp, lo + precision) for rp in rots):
-            continue
-        lo = lo + precision
         while hi - lo > precision:
             mid = (lo + hi) / 2.0
-            if any(_square_fits(rp, mid) for rp in rots):
+            if test.fits(mid):
                 lo = mid
             else:
                 hi = mid
@@ -1037,44 +1062,47 @@ def run(
     piece = st["piece"]
     lane_of_station = pk.lane_pos[piece]
 
-    rows: list[dict[str, Any]] = []
-    rows_geom: list[Any] = []
+    rows: list[pd.DataFrame] = []
+    rows_geom: list[np.ndarray] = []
 
     def add_runs(flag: np.ndarray, values: np.ndarray, kind: str, with_obstacles: bool) -> None:
         idx, run_id = _runs(piece, flag)
         if len(idx) == 0:
             return
-        df = pd.DataFrame({"st": idx, "run": run_id, "v": values[idx]})
-        worst = df.loc[df.groupby("run")["v"].idxmin()].set_index("run")
-        first = df.groupby("run")["st"].min()
-        last = df.groupby("run")["st"].max()
-        blame_ids = pd.Series("", index=worst.index, dtype=object)
-        blame_kinds = pd.Series("", index=worst.index, dtype=object)
+        starts = np.r_[0, np.flatnonzero(np.diff(run_id)) + 1]
+        ends = np.r_[starts[1:] - 1, len(idx) - 1]
+        n_runs = len(starts)
+        order = np.lexsort((values[idx], run_id))
+        worst = idx[order[np.r_[True, run_id[order][1:] != run_id[order][:-1]]]]
+        blame_ids = np.full(n_runs, "", dtype=object)
+        blame_kinds = np.full(n_runs, "", dtype=object)
         if with_obstacles and len(s_hit):
             run_of = np.full(len(clear), -1)
             run_of[idx] = run_id
             sel = run_of[s_hit] >= 0
             b = pd.DataFrame({"run": run_of[s_hit][sel], "id": obstacle_ids[o_hit[sel]],
-                              "kind": obstacle_kind[o_hit[sel]]}).drop_duplicates()
-            blame_ids = b.groupby("run")["id"].agg(";".join)
-            blame_kinds = b.drop_duplicates(["run", "kind"]).groupby("run")["kind"].agg(";".join)
-        sev = _severity_width(worst["v"].to_numpy(), r)
-        for k, (run, w) in enumerate(worst.iterrows()):
-            s = int(w["st"])
-            p = lane_of_station[s]
-            half = st["step"][s] / 2.0
-            rows.append({
-                "lane_id": pk.lane_ids[p], "kind": kind, "measured": round(float(w["v"]), 3),
-                "required": req_w, "unit": "m", "clause": _clause(r, "clear_width"),
-                "obstruction_ids": blame_ids.get(run, ""),
-                "obstruction_kinds": blame_kinds.get(run, ""),
-                "from_m": float(st["chainage"][first[run]] - half),
-                "to_m": float(st["chainage"][last[run]] + half),
-                "severity": sev[k],
-                "note": "width from the rule default" if pk.width_source[p] == "default" else "",
-                "_lane": p,
-            })
-            rows_geom.append(st["point"][s])
+                              "kind": obstacle_kind[o_hit[sel]]})
+            for col, target in (("id", blame_ids), ("kind", blame_kinds)):
+                u = b[["run", col]].drop_duplicates().sort_values("run", kind="stable")
+                runs_u = u["run"].to_numpy()
+                cut = np.flatnonzero(np.diff(runs_u)) + 1
+                groups = np.split(u[col].to_numpy(dtype=object), cut)
+                target[runs_u[np.r_[0, cut]]] = [";".join(g) for g in groups]
+        lane_p = lane_of_station[worst]
+        half = st["step"] / 2.0
+        rows.append(pd.DataFrame({
+            "lane_id": pk.lane_ids[lane_p], "kind": kind,
+            "measured": np.round(values[worst], 3), "required": req_w, "unit": "m",
+            "clause": _clause(r, "clear_width"), "obstruction_ids": blame_ids,
+            "obstruction_kinds": blame_kinds,
+            "from_m": st["chainage"][idx[starts]] - half[idx[starts]],
+            "to_m": st["chainage"][idx[ends]] + half[idx[ends]],
+            "severity": _severity_width(values[worst], r),
+            "note": np.where(pk.width_source[lane_p] == "default",
+                             "width from the rule default", ""),
+            "_lane": lane_p,
+        }))
+        rows_geom.append(st["point"][worst])
 
     design = st["section"]
     add_runs(design < req_w - tol, design, "too_narrow", False)
@@ -1157,6 +1185,7 @@ def _turnaround_findings(de, pk, r, obstacles, obstacle_ids, turnarounds, buildi
                 if len(blockers) else blockers
             if len(blockers):
                 cand = shapely.difference(cand, shapely.union_all(obstacles[blockers]))
+        cand = shapely.simplify(cand, tol_sq / 4.0)
         side = float(_v(r, key[k]))
         if turnaround_ok(cand, side, tolerance=tol_sq):
             continue
@@ -1164,7 +1193,7 @@ def _turnaround_findings(de, pk, r, obstacles, obstacle_ids, turnarounds, buildi
         p = pk.lane_pos[pieces[k]]
         line = pk.line[pieces[k]]
         at = 0.0 if de["end"][k] == 0 else float(line.length)
-        rows.append({
+        rows.append(pd.DataFrame([{
             "lane_id": pk.lane_ids[p], "kind": "no_turnaround", "measured": round(measured, 2),
             "required": side, "unit": "m", "clause": _clause(r, key[k]),
             "obstruction_ids": ";".join(obstacle_ids[blockers]) if len(blockers) else "",
@@ -1173,8 +1202,8 @@ def _turnaround_findings(de, pk, r, obstacles, obstacle_ids, turnarounds, buildi
             "note": ("side of the largest square that fits in the turnaround"
                      + (" (high-rise)" if key[k] == "turnaround.high_rise" else "")),
             "_lane": p,
-        })
-        rows_geom.append(pts[k])
+        }]))
+        rows_geom.append(np.array([pts[k]], dtype=object))
 
 
 def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> None:
@@ -1188,14 +1217,14 @@ def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> None:
             if p not in first_piece.index:
                 continue
             line = pk.line[first_piece[p]]
-            rows.append({
+            rows.append(pd.DataFrame([{
                 "lane_id": pk.lane_ids[p], "kind": "low_clearance", "measured": float(h[p]),
                 "required": req_h, "unit": "m", "clause": _clause(r, "clear_height"),
                 "obstruction_ids": "", "obstruction_kinds": "", "from_m": 0.0,
                 "to_m": float(line.length), "severity": sev[k],
                 "note": "clear_height_m of the lane", "_lane": p,
-            })
-            rows_geom.append(line.interpolate(0.5, normalized=True))
+            }]))
+            rows_geom.append(np.array([line.interpolate(0.5, normalized=True)], dtype=object))
     if fp is None or len(pk.area) == 0:
         return
     tree = shapely.STRtree(pk.area)
@@ -1213,19 +1242,20 @@ def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> None:
         return
     df = pd.DataFrame({"o": chk[i], "piece": m, "lane": pk.lane_pos[m]})
     df = df.drop_duplicates(["o", "lane"])
-    for o, pc, p in df[["o", "piece", "lane"]].itertuples(index=False):
-        line = pk.line[pc]
-        at = line.project(shapely.centroid(fp["geometry"][o]))
-        hv = float(fp["height"][o])
-        rows.append({
-            "lane_id": pk.lane_ids[p], "kind": "low_clearance", "measured": hv,
-            "required": req_h, "unit": "m", "clause": _clause(r, "clear_height"),
-            "obstruction_ids": str(fp["ids"][o]), "obstruction_kinds": str(fp["kind"][o]),
-            "from_m": float(at), "to_m": float(at),
-            "severity": _severity_height(np.array([hv]), r)[0],
-            "note": "height_m of the obstruction", "_lane": p,
-        })
-        rows_geom.append(line.interpolate(at))
+    o = df["o"].to_numpy()
+    pc = df["piece"].to_numpy()
+    p = df["lane"].to_numpy()
+    lines = pk.line[pc]
+    at = shapely.line_locate_point(lines, shapely.centroid(fp["geometry"][o]))
+    hv = fp["height"][o].astype(float)
+    rows.append(pd.DataFrame({
+        "lane_id": pk.lane_ids[p], "kind": "low_clearance", "measured": hv,
+        "required": req_h, "unit": "m", "clause": _clause(r, "clear_height"),
+        "obstruction_ids": fp["ids"][o].astype(str), "obstruction_kinds": fp["kind"][o].astype(str),
+        "from_m": at, "to_m": at, "severity": _severity_height(hv, r),
+        "note": "height_m of the obstruction", "_lane": p,
+    }))
+    rows_geom.append(shapely.line_interpolate_point(lines, at))
 
 
 def _findings_frame(rows, rows_geom, crs, r, communities) -> gpd.GeoDataFrame:
@@ -1237,8 +1267,8 @@ def _findings_frame(rows, rows_geom, crs, r, communities) -> gpd.GeoDataFrame:
             else "object") for c in _FINDING_COLUMNS})
         df["_lane"] = pd.Series(dtype="int64")
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    df = pd.DataFrame(rows)
-    geom = np.array(rows_geom, dtype=object)
+    df = pd.concat(rows, ignore_index=True)
+    geom = np.concatenate(rows_geom)
     df["label_zh"] = [labels.get(k, {}).get("label_zh", k) for k in df["kind"]]
     df["severity_rank"] = [levels.index(s) + 1 if s in levels else 0 for s in df["severity"]]
     df["community"], df["community_id"] = _community_of(geom, communities)
