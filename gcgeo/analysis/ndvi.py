@@ -321,7 +321,8 @@ def vegetation_cover(
 
     g = geoms.to_crs(info["crs"])
     g = gpd.GeoSeries([_polygonal(x) for x in g.values], index=g.index, crs=g.crs)
-    empty = g.isna() | g.is_empty | (g.area <= 0)
+    # areas in the raster's CRS units (degrees² for a geographic raster): only ratios are used
+    empty = g.isna() | g.is_empty | pd.Series(shapely.area(g.to_numpy()) <= 0, index=g.index)
     reason_col = out.columns.get_loc("ndvi_reason")
     out.iloc[np.flatnonzero(empty.to_numpy()), reason_col] = "empty geometry"
 
@@ -393,7 +394,7 @@ def vegetation_cover(
                     cov_val[k] += (vv * cc).sum()
                     for ti, tv in enumerate(all_thr):
                         cov_gt[ti, k] += cc[vv > tv].sum()
-    area = sub.area.to_numpy()
+    area = shapely.area(sub.to_numpy())
     rows = np.flatnonzero(~empty.to_numpy())[pos]  # positions in the output
     with np.errstate(divide="ignore", invalid="ignore"):
         has = cov_ok > 0
