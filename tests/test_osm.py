@@ -584,6 +584,11 @@ def test_bbox_keeps_only_intersecting_features(hel):
     full = hel["buildings"]
     expect = set(full.loc[full.intersects(area), "id"])
     assert set(out["buildings"]["id"]) == expect
+    # street segments in the bbox are the same segments, with the same nodes
+    part = out["streets"].set_index("id")
+    whole = hel["streets"].set_index("id").loc[part.index]
+    assert (part["u"] == whole["u"]).all() and (part["v"] == whole["v"]).all()
+    assert np.allclose(part["length_m"], whole["length_m"])
 
 
 def test_boundary_polygon(hel):

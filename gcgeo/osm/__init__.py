@@ -283,6 +283,19 @@ def _dead_ends(h: _reader.Harvest, recs: list[dict[str, Any]]) -> None:
             r["dead_end"] = False
 
 
+#: How far (degrees, about 2 km) beyond the bbox/boundary the reading pass
+#: still looks, so ways that leave the area keep their intersections.
+_WINDOW_MARGIN_DEG = 0.02
+
+
+def _window(area: Any) -> tuple[float, float, float, float] | None:
+    if area is None:
+        return None
+    minx, miny, maxx, maxy = area.bounds
+    m = _WINDOW_MARGIN_DEG
+    return minx - m, miny - m, maxx + m, maxy + m
+
+
 def read_osm(
     path: str | os.PathLike,
     *,
@@ -318,6 +331,12 @@ def read_osm(
     ids ``u``, ``v`` and ``length_m``; features that intersect the area are
     kept whole (streets are not cut, so u/v stay true OSM nodes).
 
+    The file is read once, element by element; for a province-wide
+    extract, cut the county out first (``osmium extract -b
+    minx,miny,maxx,maxy big.osm.pbf -o county.osm.pbf``) and use an extract
+    somewhat larger than the study area, so polygons at its edge are whole
+    (polygons the extract cuts are skipped, with a warning).
+
     Raises :class:`gcgeo.FileFormatError` for a file that is not OSM or is
     damaged, :class:`gcgeo.InputError` for a bad bbox/boundary or an area
     without data.
@@ -341,7 +360,7 @@ def read_osm(
 
     report("reading")
     try:
-        h = _reader.read_file(p, fmt, t)
+        h = _reader.read_file(p, fmt, t, window=_window(area))
     except RuntimeError as exc:
         raise FileFormatError(
             f"cannot read OSM file {p}: {exc}. The file is damaged or incomplete (e.g. a "

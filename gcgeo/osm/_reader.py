@@ -170,8 +170,18 @@ def _add_all(h: Harvest, found: dict[str, dict[str, Any]], otype: str, oid: int,
             h.add(layer, otype, oid, tags, geom, attrs)
 
 
-def read_file(path: Path, fmt: str, t: Tables) -> Harvest:
-    """Read ``path`` (format ``fmt``: "pbf", "osm", "osm.gz", "osm.bz2") once."""
+def _outside(window: tuple[float, float, float, float] | None, lon: float, lat: float) -> bool:
+    return window is not None and not (window[0] <= lon <= window[2] and
+                                       window[1] <= lat <= window[3])
+
+
+def read_file(path: Path, fmt: str, t: Tables,
+              window: tuple[float, float, float, float] | None = None) -> Harvest:
+    """Read ``path`` (format ``fmt``: "pbf", "osm", "osm.gz", "osm.bz2") once.
+
+    ``window`` (minx, miny, maxx, maxy), when given, lets the pass skip
+    elements lying wholly outside it early; the caller still clips exactly.
+    """
     import osmium  # heavy; imported when an import is asked for
 
     h = Harvest()
@@ -194,12 +204,14 @@ def read_file(path: Path, fmt: str, t: Tables) -> Harvest:
             loc = obj.location
             if not loc.valid():
                 continue
+            lon, lat = loc.lon, loc.lat
+            h.extend_bounds(lon, lat)
+            h.counts["tagged nodes"] += 1
+            if _outside(window, lon, lat):
+                continue
             tags = {tag.k: tag.v for tag in obj.tags}
             found = _classify_common(tags, t, is_node=True, polygonal=False)
-            h.counts["tagged nodes"] += 1
             if found:
-                lon, lat = loc.lon, loc.lat
-                h.extend_bounds(lon, lat)
                 _add_all(h, found, "node", obj.id, tags, shapely.Point(lon, lat))
         elif obj.is_way():
             tags = {tag.k: tag.v for tag in obj.tags}
@@ -213,9 +225,13 @@ def read_file(path: Path, fmt: str, t: Tables) -> Harvest:
                 continue
             refs = [n.ref for n in obj.nodes]
             coords = [(n.lon, n.lat) if n.location.valid() else None for n in obj.nodes]
-            for c in coords:
-                if c is not None:
-                    h.extend_bounds(*c)
+            known = [c for c in coords if c is not None]
+            if not known:
+                continue
+            for c in known:
+                h.extend_bounds(*c)
+            if window is not None and all(_outside(window, *c) for c in known):
+                continue
             if hw is not None:
                 h.highway_node_uses.update(refs)
                 if walk:
@@ -267,5 +283,8 @@ def read_file(path: Path, fmt: str, t: Tables) -> Harvest:
             minx, miny, maxx, maxy = geom.bounds
             h.extend_bounds(minx, miny)
             h.extend_bounds(maxx, maxy)
+            if window is not None and (maxx < window[0] or minx > window[2] or
+                                       maxy < window[1] or miny > window[3]):
+                continue
             _add_all(h, found, "relation", obj.orig_id(), tags, geom)
     return h
