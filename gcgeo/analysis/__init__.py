@@ -9,6 +9,7 @@ one analysis and stores its outputs there in one atomic step.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 from collections.abc import Callable
@@ -59,6 +60,13 @@ def run_in_workspace(
 
     mod = module(name)
     options = {k: v for k, v in options.items() if v is not None}
+    accepted = inspect.signature(mod.run).parameters
+    wrong = [k for k in options if k not in accepted]
+    if wrong:
+        raise InputError(
+            f"option(s) {', '.join('--' + k.replace('_', '-') for k in wrong)} do not apply to the "
+            f"'{name}' analysis; leave them out."
+        )
     if name == "green" and "raster" not in options:
         stored = ws.info(workspace)["rasters"].get("raster")
         if stored:
