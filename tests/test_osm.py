@@ -453,7 +453,8 @@ def test_street_blocks_fallback(hel):
                                   np.asarray(inner.values)[None, :]).any()
 
 
-def _xml(nodes: dict[int, tuple[float, float, dict]], ways: dict[int, tuple[list[int], dict]]) -> str:
+def _xml(nodes: dict[int, tuple[float, float, dict]],
+         ways: dict[int, tuple[list[int], dict]]) -> str:
     def tags(t):
         return "".join(f'<tag k="{k}" v="{v}"/>' for k, v in t.items())
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">']

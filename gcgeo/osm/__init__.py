@@ -127,7 +127,7 @@ def _check_boundary(boundary: Any) -> Any:
         raise InputError("the boundary is empty or not a polygon; give the study area as a "
                          "polygon layer.")
     minx, miny, maxx, maxy = boundary.bounds
-    if not (-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
+    if not (minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90):
         raise InputError(
             f"the boundary's coordinates ({minx:.0f}, {miny:.0f} … {maxx:.0f}, {maxy:.0f}) are not "
             "longitude/latitude; reproject it to EPSG:4326 first (gcgeo reads the file's CRS "
@@ -136,6 +136,29 @@ def _check_boundary(boundary: Any) -> Any:
 
 
 # ---------------------------------------------------------------- streets
+def _pieces(refs: list[int], coords: list[tuple[float, float] | None],
+            uses: Counter) -> list[tuple[int, int, list[tuple[float, float]]]]:
+    """(u, v, coordinates) of each piece of one way between intersections;
+    nodes the extract lacks (``None``) end a piece too."""
+    pieces: list[tuple[int, int, list[tuple[float, float]]]] = []
+    run_refs: list[int] = []
+    run: list[tuple[float, float]] = []
+    last = len(refs) - 1
+    for i, (ref, c) in enumerate(zip(refs, coords)):
+        if c is None:
+            if len(set(run)) >= 2:
+                pieces.append((run_refs[0], run_refs[-1], run))
+            run_refs, run = [], []
+            continue
+        run_refs.append(ref)
+        run.append(c)
+        if len(run) >= 2 and (uses[ref] > 1 or i == last):
+            if len(set(run)) >= 2:
+                pieces.append((run_refs[0], run_refs[-1], run))
+            run_refs, run = [ref], [c]
+    return pieces
+
+
 def _split_streets(h: _reader.Harvest, t: Tables) -> list[dict[str, Any]]:
     """Split walkable ways at intersections: a node used by two or more
     walkable ways (or twice by one) ends a segment.  u, v are OSM node ids."""
@@ -145,25 +168,7 @@ def _split_streets(h: _reader.Harvest, t: Tables) -> list[dict[str, Any]]:
     copy_tags = t.section("streets").get("copy_tags", ())
     out: list[dict[str, Any]] = []
     for w in h.walk_ways:
-        pieces: list[tuple[int, int, list[tuple[float, float]]]] = []
-        cur_refs: list[int] = []
-        cur: list[tuple[float, float]] = []
-
-        def close() -> None:
-            if len(cur) >= 2 and len(set(cur)) >= 2:
-                pieces.append((cur_refs[0], cur_refs[-1], list(cur)))
-
-        for i, (ref, c) in enumerate(zip(w.refs, w.coords)):
-            if c is None:  # the extract cut the way here
-                close()
-                cur_refs, cur = [], []
-                continue
-            cur_refs.append(ref)
-            cur.append(c)
-            if len(cur) >= 2 and uses[ref] > 1 and i < len(w.refs) - 1:
-                close()
-                cur_refs, cur = [ref], [c]
-        close()
+        pieces = _pieces(w.refs, w.coords, uses)
         base = {"name": w.tags.get("name"), "osm_type": "way", "osm_id": w.id,
                 "kind": w.tags.get("highway"), "walkable": True}
         extra = {k: w.tags.get(k) for k in copy_tags}

@@ -16,7 +16,6 @@ from typing import Any
 
 import shapely
 
-from .._errors import FileFormatError
 from . import _classify as C
 from ._tables import Tables
 
@@ -182,7 +181,11 @@ def read_file(path: Path, fmt: str, t: Tables,
     ``window`` (minx, miny, maxx, maxy), when given, lets the pass skip
     elements lying wholly outside it early; the caller still clips exactly.
     """
-    import osmium  # heavy; imported when an import is asked for
+    try:
+        import osmium  # heavy; imported when an import is asked for
+    except ImportError:  # pragma: no cover - a dependency of gcgeo
+        raise ImportError("reading OpenStreetMap files needs pyosmium; install it with "
+                          "'pip install osmium'.") from None
 
     h = Harvest()
     block_hw = set(t.section("communities").get("blocks", {}).get("highways", ()))

@@ -64,7 +64,10 @@ def _selector(raw: Any, where: str) -> tuple[tuple[str, frozenset[str] | None], 
     return tuple(out)
 
 
-def _label(sel: tuple[tuple[str, frozenset[str] | None], ...], tags: Mapping[str, str] | None) -> str:
+Selector = tuple[tuple[str, frozenset[str] | None], ...]
+
+
+def _label(sel: Selector, tags: Mapping[str, str] | None) -> str:
     # The first tag with listed values names the rule ("emergency=designated"
     # rather than "highway=*").
     key, values = next(((k, v) for k, v in sel if v is not None), sel[0])
