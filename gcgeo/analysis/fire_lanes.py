@@ -71,6 +71,11 @@ RULES_NAME = "fire_lanes"
 #: Kinds of finding, in the order they are reported.
 FINDING_KINDS = ("too_narrow", "obstructed", "no_turnaround", "low_clearance")
 
+#: How far beyond its own half-diagonal a point obstruction looks for the lane
+#: to turn its footprint along (covers lanes up to 20 m wide); a search bound,
+#: not a standard's figure.
+_ORIENT_REACH_M = 10.0
+
 _FINDING_COLUMNS = [
     "lane_id", "kind", "label_zh", "measured", "required", "unit", "clause",
     "obstruction_ids", "obstruction_kinds", "from_m", "to_m", "severity",
@@ -188,6 +193,37 @@ def _tangent(lines: np.ndarray, s: np.ndarray, delta: np.ndarray) -> tuple[np.nd
     p0 = shapely.line_interpolate_point(lines, np.clip(s - delta, 0.0, length))
     p1 = shapely.line_interpolate_point(lines, np.clip(s + delta, 0.0, length))
     return _unit(shapely.get_x(p1) - shapely.get_x(p0), shapely.get_y(p1) - shapely.get_y(p0))
+
+
+def _walk(lines: np.ndarray, which: np.ndarray, s: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Point and unit tangent at distance ``s`` along ``lines[which]`` (numpy, no GEOS).
+
+    The tangent is the direction of the segment the point falls on (the
+    outgoing one at a vertex).
+    """
+    coords, ci = shapely.get_coordinates(lines, return_index=True)
+    n_l = len(lines)
+    counts = np.bincount(ci, minlength=n_l)
+    off = np.r_[0, np.cumsum(counts)[:-1]]
+    d = np.hypot(*np.diff(coords, axis=0).T) if len(coords) > 1 else np.zeros(0)
+    d[ci[1:] != ci[:-1]] = 0.0
+    cl = np.r_[0.0, np.cumsum(d)]
+    cl -= cl[off][ci]
+    big = float(cl.max(initial=0.0)) + 1.0
+    k = np.searchsorted(cl + ci * big, s + which * big, side="right") - 1
+    k = np.clip(k, off[which], off[which] + np.maximum(counts[which] - 2, 0))
+    k1 = np.minimum(k + 1, len(coords) - 1)
+    dx, dy = coords[k1, 0] - coords[k, 0], coords[k1, 1] - coords[k, 1]
+    seg = np.hypot(dx, dy)
+    ok = seg > 0
+    frac = np.where(ok, (s - cl[k]) / np.where(ok, seg, 1.0), 0.0)
+    x, y = coords[k, 0] + frac * dx, coords[k, 1] + frac * dy
+    ux, uy = _unit(dx, dy)
+    if (~ok).any():  # zero-length segment: fall back to a central difference
+        bad = np.flatnonzero(~ok)
+        ux[bad], uy[bad] = _tangent(lines[which[bad]], s[bad], np.full(len(bad), 0.25))
+    return x, y, ux, uy
 
 
 def _pairs(res: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -401,11 +437,8 @@ def _stations(pk: _Pieces, spacing: float, r: Mapping[str, Any]) -> dict[str, np
     k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     step = (length / n)[piece] if n_p else np.zeros(0)
     ch = (k + 0.5) * step
-    lines_rep = lines[piece]
-    pt = shapely.line_interpolate_point(lines_rep, ch)
-    x, y = shapely.get_x(pt), shapely.get_y(pt)
-    delta = np.minimum(0.25, np.maximum(step / 2.0, 1e-3))
-    ux, uy = _tangent(lines_rep, ch, delta)
+    x, y, ux, uy = _walk(lines, piece, ch)
+    pt = shapely.points(x, y)
     nx_, ny_ = -uy, ux
     width = pk.width[piece].copy()
     half = width / 2.0
@@ -543,8 +576,11 @@ def _footprints(obs: gpd.GeoDataFrame, lane_lines: np.ndarray, r: Mapping[str, A
         kind = kind.copy()
         kind[unknown] = "other"
 
+    kind_s = pd.Series(kind, dtype=object)
+
     def per_kind(key: str, cast=float) -> np.ndarray:
-        return np.array([cast(table[k].get(key, table["other"].get(key))) for k in kind])
+        lut = {k: cast(v.get(key, table["other"].get(key))) for k, v in table.items()}
+        return kind_s.map(lut).to_numpy()
 
     w = _num(obs, "width_m")
     ln = _num(obs, "length_m")
@@ -566,10 +602,16 @@ def _footprints(obs: gpd.GeoDataFrame, lane_lines: np.ndarray, r: Mapping[str, A
         ux, uy = np.ones(len(pts)), np.zeros(len(pts))
         lines = lane_lines[~shapely.is_missing(lane_lines)] if len(lane_lines) else lane_lines
         if len(lines):
-            near = _pairs(shapely.STRtree(lines).query_nearest(p, all_matches=False))
-            a, b = near
+            # the nearest lane within reach (farther ones cannot be touched)
+            reach = float(np.nanmax(np.hypot(w[pts], ln[pts]))) / 2.0 + _ORIENT_REACH_M
+            a, b = _pairs(shapely.STRtree(lines).query(p, predicate="dwithin", distance=reach))
+            if len(a):
+                dist = shapely.distance(p[a], lines[b])
+                order = np.lexsort((dist, a))
+                first = order[np.r_[True, a[order][1:] != a[order][:-1]]]
+                a, b = a[first], b[first]
             s = shapely.line_locate_point(lines[b], p[a])
-            tx, ty = _tangent(lines[b], s, np.full(len(a), 0.25))
+            _x, _y, tx, ty = _walk(lines, b, s)
             ux[a], uy[a] = tx, ty
         across = per_kind("orientation", str)[pts] == "across"
         ux, uy = np.where(across, -uy, ux), np.where(across, ux, uy)
