@@ -130,9 +130,11 @@ def _single(gdf: pd.DataFrame, color: str) -> np.ndarray:
 
 def _category_palette(values: Iterable[Any], label: Callable[[Any], str],
                       order: Sequence[Any] = ()) -> dict[Any, tuple[str, str]]:
-    seen = [v for v in order if v in set(values)]
-    seen += sorted({v for v in values if v not in seen and v is not None and v == v}, key=str)
-    return {v: (CATEGORICAL[i % len(CATEGORICAL)], label(v)) for i, v in enumerate(seen)}
+    present = {v for v in values if v is not None and v == v}
+    order = list(order)
+    extra = sorted((v for v in present if v not in order), key=str)
+    full = order + extra  # colours follow the full order, so a category keeps its colour across layers
+    return {v: (CATEGORICAL[i % len(CATEGORICAL)], label(v)) for i, v in enumerate(full) if v in present}
 
 
 def _by_category(gdf: pd.DataFrame, col: str, lang: str, *, kind: str | None = None,

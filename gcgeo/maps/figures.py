@@ -1,0 +1,323 @@
+"""Static figures (PNG) for written reports: one per view, with north arrow and scale bar.
+
+The figures use the same symbology and legends as the interactive maps (the
+view registry's styled layers, those that start visible), drawn with
+matplotlib's Agg backend in a projected metric CRS (the layers' own, or the
+one :func:`gcgeo.crs.choose_metric_crs` picks). No base map: a figure needs
+no network.
+
+The scale bar is measured in the projected CRS and corrected by the
+projection's scale factor at the map centre, so the bar is true ground
+distance; the north arrow points to true north (the meridian convergence of
+the projection at the map centre is applied).
+
+Chinese labels need a CJK font: the first one found among the usual families
+(WenQuanYi, Noto/Source Han, SimHei, YaHei, PingFang…) is used; without one
+the figure falls back to English labels and says so in the log (Debian:
+``apt-get install fonts-wqy-microhei``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import crs as _crs
+from .._errors import InputError
+from ._labels import ui
+from ._render import Styled
+from ._views import View, get_view, view_names
+
+__all__ = ["CJK_FAMILIES", "cjk_font", "nice_scale_length", "plot_view", "save_figures", "scale_bar_metres"]
+
+log = logging.getLogger(__name__)
+
+#: Font families that carry Chinese glyphs, in order of preference.
+CJK_FAMILIES = (
+    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+    "Source Han Sans CN", "Noto Serif CJK SC", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
+    "STHeiti", "AR PL UMing CN", "AR PL UKai CN", "Droid Sans Fallback",
+)
+_CJK_FILE_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "sourcehansans", "simhei", "msyh", "pingfang",
+                   "droidsansfallback", "uming", "ukai")
+
+
+def _agg():
+    import matplotlib
+
+    import matplotlib.pyplot as plt
+
+    if matplotlib.get_backend().lower() != "agg":
+        plt.switch_backend("Agg")
+
+    return plt
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs, or None."""
+    from matplotlib import font_manager as fm
+
+    names = {f.name for f in fm.fontManager.ttflist}
+    for fam in CJK_FAMILIES:
+        if fam in names:
+            return fam
+    # fonts installed after matplotlib built its cache: register them now
+    for path in fm.findSystemFonts():
+        if any(h in os.path.basename(path).lower().replace("-", "").replace("_", "") for h in _CJK_FILE_HINTS):
+            try:
+                fm.fontManager.addfont(path)
+            except Exception:  # noqa: BLE001 - an unreadable font file is not our problem
+                continue
+    names = {f.name for f in fm.fontManager.ttflist}
+    return next((fam for fam in CJK_FAMILIES if fam in names), None)
+
+
+def nice_scale_length(width_m: float, *, fraction: float = 0.25) -> float:
+    """A round length (1, 2 or 5 × 10^k metres) close to ``fraction`` of ``width_m``, never above it."""
+    if not (width_m > 0 and math.isfinite(width_m)):
+        raise ValueError(f"map width must be a positive number of metres, got {width_m}")
+    target = width_m * fraction
+    k = math.floor(math.log10(target))
+    best = 10.0**k
+    for m in (1, 2, 5, 10):
+        if m * 10.0**k <= target:
+            best = m * 10.0**k
+    return best
+
+
+def _unit_factor(crs) -> float:
+    """Metres per unit of the CRS's x axis."""
+    info = crs.axis_info[0]
+    return float(info.unit_conversion_factor or 1.0)
+
+
+def scale_bar_metres(crs, x: float, y: float) -> float:
+    """Map-unit length of one ground metre at (x, y) in projected ``crs`` (1 / scale factor / unit)."""
+    from pyproj import Proj, Transformer
+
+    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    f = Proj(crs).get_factors(lon, lat)
+    k = (f.meridional_scale + f.parallel_scale) / 2.0
+    return k / _unit_factor(crs)
+
+
+def _true_north_angle(crs, x: float, y: float) -> float:
+    """Angle (degrees, counter-clockwise from the map's up) of true north at (x, y)."""
+    from pyproj import Transformer
+
+    to_ll = Transformer.from_crs(crs, 4326, always_xy=True)
+    from_ll = Transformer.from_crs(4326, crs, always_xy=True)
+    lon, lat = to_ll.transform(x, y)
+    x2, y2 = from_ll.transform(lon, min(lat + 0.01, 89.9))
+    return math.degrees(math.atan2(-(x2 - x), y2 - y))
+
+
+def _target_crs(styles: Sequence[Styled]):
+    for s in styles:
+        if s.gdf.crs is not None and s.gdf.crs.is_projected:
+            return s.gdf.crs
+    first = next((s.gdf for s in styles if s.gdf.crs is not None), None)
+    if first is None:
+        raise InputError("cannot draw a figure: none of the layers has a CRS; declare the layers' CRS first.")
+    return _crs.choose_metric_crs(first)
+
+
+def _rgba(color: str, alpha: float):
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(color, alpha)
+
+
+def _draw(ax, s: Styled, crs) -> None:
+    gdf = s.gdf
+    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    gdf = gdf[keep].to_crs(crs) if gdf.crs is not None and gdf.crs != crs else gdf[keep]
+    if len(gdf) == 0:
+        return
+    colors = np.asarray(s.colors, dtype=object)[keep]
+    types = gdf.geometry.geom_type.to_numpy()
+    z = 1 + s.zorder
+    poly = np.isin(types, ["Polygon", "MultiPolygon"])
+    line = np.isin(types, ["LineString", "MultiLineString"])
+    point = np.isin(types, ["Point", "MultiPoint"])
+    if poly.any():
+        g = gdf[poly]
+        face = [_rgba(c, s.fill_opacity) for c in colors[poly]]
+        edge = [_rgba(s.stroke or c, s.opacity) for c in colors[poly]]
+        g.plot(ax=ax, color=face, edgecolor=edge, linewidth=max(s.weight * 0.4, 0.2), zorder=z)
+    if line.any():
+        g = gdf[line]
+        g.plot(ax=ax, color=[_rgba(c, s.opacity) for c in colors[line]], linewidth=max(s.weight * 0.5, 0.3),
+               linestyle="--" if s.dash else "-", zorder=z)
+    if point.any():
+        pts = gdf[point].geometry.representative_point()
+        shrink = max(0.35, min(1.0, math.sqrt(200.0 / len(pts))))  # many points: smaller dots
+        ax.scatter(pts.x, pts.y, s=(s.radius * 1.3 * shrink) ** 2, c=list(colors[point]), edgecolors="white",
+                   linewidths=0.4 * shrink, zorder=z + 10)
+
+
+def _legend(ax, styles: Sequence[Styled]):
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles, bold = [], []
+    for s in styles:
+        if not s.legend:
+            continue
+        bold.append(len(handles))
+        handles.append(Patch(visible=False, label=s.legend_title or s.name))
+        kind = s.geom_kind
+        for item in s.legend:
+            if kind == "point":
+                h = Line2D([], [], marker="o", linestyle="", markerfacecolor=item.color, markeredgecolor="white",
+                           markersize=7, label=item.label)
+            elif kind == "line":
+                h = Line2D([], [], color=item.color, linewidth=2.5, label=item.label)
+            else:
+                h = Patch(facecolor=_rgba(item.color, max(s.fill_opacity, 0.35)),
+                          edgecolor=s.stroke or item.color, label=item.label)
+            handles.append(h)
+    if not handles:
+        return None
+    leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                    fontsize=7.5, handlelength=1.6, borderaxespad=0.0, ncol=max(1, math.ceil(len(handles) / 34)))
+    for i, text in enumerate(leg.get_texts()):
+        if i in bold:
+            text.set_fontweight("bold")
+    return leg
+
+
+def _north_arrow(ax, crs, lang: str) -> float:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    angle = _true_north_angle(crs, (x0 + x1) / 2, (y0 + y1) / 2)
+    cx, cy, r = 0.94, 0.90, 0.05  # axes fraction
+    dx, dy = -math.sin(math.radians(angle)) * r, math.cos(math.radians(angle)) * r
+    ax.annotate("", xy=(cx + dx, cy + dy), xytext=(cx - dx, cy - dy), xycoords="axes fraction",
+                arrowprops=dict(arrowstyle="-|>,head_width=0.45,head_length=0.9", color="black", lw=1.6),
+                zorder=50)
+    ax.text(cx + dx * 1.6, cy + dy * 1.6, ui("north", lang), transform=ax.transAxes, ha="center", va="center",
+            fontsize=10, fontweight="bold", zorder=50)
+    return angle
+
+
+def _scale_bar(ax, crs) -> float:
+    """Draw a 4-segment scale bar at the bottom left; return its ground length in metres."""
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    per_m = scale_bar_metres(crs, (x0 + x1) / 2, (y0 + y1) / 2)  # map units per ground metre
+    width_m = (x1 - x0) / per_m
+    length = nice_scale_length(width_m)
+    bar = length * per_m
+    bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    h = 0.012 * (y1 - y0)
+    for i in range(4):
+        ax.add_patch(Rectangle((bx + i * bar / 4, by), bar / 4, h, facecolor="black" if i % 2 == 0 else "white",
+                               edgecolor="black", linewidth=0.6, zorder=50))
+    unit, div = ("km", 1000.0) if length >= 1000 else ("m", 1.0)
+    for frac in (0, 1):
+        v = length * frac / div
+        ax.text(bx + bar * frac, by + 1.8 * h, f"{v:g}" + (f" {unit}" if frac == 1 else ""), ha="center",
+                va="bottom", fontsize=7, zorder=50)
+    return length
+
+
+def plot_view(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str = "en",
+              title: str | None = None):
+    """A matplotlib Figure of ``view`` (its layers that start visible), or None when it has no layers."""
+    plt = _agg()
+    v = get_view(view) if isinstance(view, str) else view
+    styles = [s for s in v.styles(layers, lang=lang) if s.show]
+    if not styles:
+        return None
+    crs = _target_crs(styles)
+    bounds = np.array([s.gdf.to_crs(crs).total_bounds for s in styles if len(s.gdf)])
+    dx = np.nanmax(bounds[:, 2]) - np.nanmin(bounds[:, 0])
+    dy = np.nanmax(bounds[:, 3]) - np.nanmin(bounds[:, 1])
+    aspect = dx / dy if dy > 0 and dx > 0 else 1.0
+    map_w = float(np.clip(7.0 * aspect, 4.0, 11.0))
+    map_h = float(np.clip(map_w / aspect, 4.0, 9.0))
+    fig, ax = plt.subplots(figsize=(map_w + 3.2, map_h + 0.8), dpi=150)
+    for s in styles:
+        _draw(ax, s, crs)
+    ax.set_aspect("equal")
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    pad = 0.04 * max(x1 - x0, y1 - y0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad * 2.5, y1 + pad)  # room for the scale bar
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for side in ax.spines.values():
+        side.set_linewidth(0.6)
+    _north_arrow(ax, crs, lang)
+    fig.gcgeo_scale_m = _scale_bar(ax, crs)  # type: ignore[attr-defined]
+    _legend(ax, styles)
+    ax.set_title(f"{title} · {v.label(lang)}" if title else v.label(lang), fontsize=12, fontweight="bold")
+    osm = any(c in s.gdf.columns for s in styles for c in ("osm_id", "osm_type")) or any(
+        "osm_id" in getattr(layers.get(s.key), "columns", []) for s in styles)
+    crs_name = crs.to_string() if crs.to_epsg() is None else f"EPSG:{crs.to_epsg()}"
+    note = ("坐标系 " if lang == "zh" else "CRS ") + crs_name
+    if osm:
+        note += " · Data © OpenStreetMap contributors"
+    fig.text(0.01, 0.01, note, fontsize=6.5, color="#555555")
+    fig.tight_layout()
+    return fig
+
+
+def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: str | os.PathLike, *,
+                 lang: str = "en", views: Sequence[str] | None = None, title: str | None = None,
+                 dpi: int = 150) -> dict[str, Path]:
+    """One PNG per available view in ``folder`` (``<view>.png``); returns view name → path.
+
+    With ``lang="zh"`` and no CJK font installed, English labels are used and
+    a warning is logged.
+    """
+    plt = _agg()
+    if lang not in ("zh", "en"):
+        raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
+    rc = {"axes.unicode_minus": False}
+    if lang == "zh":
+        fam = cjk_font()
+        if fam is None:
+            log.warning("no font with Chinese glyphs found (e.g. Debian package fonts-wqy-microhei); "
+                        "the figures use English labels")
+            lang = "en"
+        else:
+            rc["font.sans-serif"] = [fam, "DejaVu Sans"]
+            rc["font.family"] = "sans-serif"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    with plt.rc_context(rc):
+        for name in views or view_names():
+            v = get_view(name)
+            if not v.available(layers):
+                log.info("figure '%s' skipped: none of its layers is present", name)
+                continue
+            fig = plot_view(layers, v, lang=lang, title=title)
+            if fig is None:
+                continue
+            path = folder / f"{name}.png"
+            tmp = folder / f".{name}.png.tmp"
+            try:
+                fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight", pad_inches=0.15)
+                os.replace(tmp, path)
+            finally:
+                plt.close(fig)
+                if tmp.exists():
+                    tmp.unlink()
+            out[name] = path
+            log.info("figure written: %s", path)
+    return out

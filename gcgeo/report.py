@@ -1,0 +1,315 @@
+"""The study-area report: one self-contained HTML page.
+
+For every analysis that has been run (its output layers are in ``layers``)
+the page gives a few headline figures and the per-community table from the
+analysis's own ``summary(outputs)``; then the static figures (PNG embedded as
+base64 ``data:`` URIs, so the page is one file to send) and links to the
+interactive maps (relative to the report's folder, so keep them beside it).
+
+A later analysis adds its section with :func:`register_section` without
+touching the others.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import importlib
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from . import layers as _layers
+from ._errors import InputError
+from .maps._labels import column_label, format_value, ui
+from .maps._offline import write_atomic
+
+__all__ = ["SECTIONS", "Section", "headline_figures", "register_section", "write_report"]
+
+log = logging.getLogger(__name__)
+
+Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One analysis in the report.
+
+    ``outputs`` names the layers the analysis writes; the section appears when
+    any is present. ``module`` is the analysis module whose ``summary`` gives
+    the per-community table; ``headlines(outputs, lang)`` returns
+    (label, value text) pairs.
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    outputs: tuple[str, ...]
+    module: str | None = None
+    headlines: Callable[[Layers, str], list[tuple[str, str]]] | None = None
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def register_section(section: Section, *, replace: bool = False) -> Section:
+    if section.name in SECTIONS and not replace:
+        raise InputError(f"a report section named '{section.name}' exists; pass replace=True to redefine it.")
+    SECTIONS[section.name] = section
+    return section
+
+
+# --- headline figures ----------------------------------------------------------------
+
+
+def _weighted_share(df: pd.DataFrame, share: str, weight: str) -> float:
+    s = pd.to_numeric(df[share], errors="coerce").to_numpy(float)
+    w = pd.to_numeric(df[weight], errors="coerce").to_numpy(float)
+    ok = np.isfinite(s) & np.isfinite(w)
+    return float((s[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() and w[ok].sum() > 0 else float("nan")
+
+
+def _count_true(df: pd.DataFrame, col: str) -> tuple[int, int]:
+    v = df[col].astype("boolean")
+    return int(v.fillna(False).sum()), int(v.notna().sum())
+
+
+def _lc_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    comm = out.get("lc_communities")
+    if comm is not None and len(comm) and "residents" in comm.columns:
+        rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang)))
+        for c in [c for c in comm.columns if str(c).startswith("share_served_")]:
+            rows.append((column_label(c, lang), format_value(_weighted_share(comm, c, "residents"), c, lang) or "–"))
+    gaps = out.get("lc_gaps")
+    if gaps is not None and len(gaps) and "category" in gaps.columns:
+        counts = gaps["category"].value_counts()
+        text = ", ".join(f"{format_value(k, 'category', lang)} {v}" for k, v in counts.items())
+        rows.append((ui("gaps", lang), text))
+    return rows
+
+
+def _green_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    gc = out.get("green_communities")
+    if gc is None or not len(gc):
+        return rows
+    for col in ["green_ratio_pass", "concentrated_pass",
+                *[c for c in gc.columns if str(c).startswith("public_green_pass_")]]:
+        if col in gc.columns:
+            n, of = _count_true(gc, col)
+            rows.append((column_label(col, lang), f"{n} / {of}"))
+    weight = "population" if "population" in gc.columns else None
+    for col in [c for c in gc.columns if str(c).startswith("share_within_")]:
+        v = _weighted_share(gc, col, weight) if weight else float("nan")
+        note = ""
+        if not np.isfinite(v):  # no population to weight by: plain mean over communities, said so
+            v = float(pd.to_numeric(gc[col], errors="coerce").mean())
+            note = "（社区平均）" if lang == "zh" else " (mean of communities)"
+        rows.append((column_label(col, lang) + note, format_value(v, col, lang) or "–"))
+    return rows
+
+
+def _fire_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    fc = out.get("fire_communities")
+    if fc is not None and len(fc):
+        if "lanes_km" in fc.columns:
+            rows.append((column_label("lanes_km", lang), f"{pd.to_numeric(fc['lanes_km']).sum():.2f}"))
+        if "criterion8" in fc.columns:
+            vc = fc["criterion8"].value_counts()
+            rows.append((column_label("criterion8", lang),
+                         ", ".join(f"{k}: {v}" for k, v in vc.items())))
+    ff = out.get("fire_findings")
+    if ff is not None:
+        from .maps._labels import fire_kind_label
+
+        rows.append((ui("findings", lang), str(len(ff))))
+        if len(ff) and "kind" in ff.columns:
+            rows += [(f"· {fire_kind_label(k, lang)}", str(v)) for k, v in ff["kind"].value_counts().items()]
+    return rows
+
+
+register_section(Section("living_circle", "十五分钟生活圈", "15-minute living circle",
+                         ("lc_origins", "lc_communities", "lc_gaps", "lc_isochrones"),
+                         "gcgeo.analysis.living_circle", _lc_headlines))
+register_section(Section("green", "绿地", "Green space",
+                         ("green_communities", "green_sites", "green_entrances", "green_origins"),
+                         "gcgeo.analysis.green", _green_headlines))
+register_section(Section("fire_lanes", "消防车道", "Fire lanes",
+                         ("fire_findings", "fire_lanes_summary", "fire_communities"),
+                         "gcgeo.analysis.fire_lanes", _fire_headlines))
+
+
+def headline_figures(layers: Layers, section: str, *, lang: str = "en") -> list[tuple[str, str]]:
+    """(label, value) headline pairs of ``section`` from ``layers`` (empty when it has not run)."""
+    s = SECTIONS[section]
+    out = {k: layers[k] for k in s.outputs if k in layers}
+    return s.headlines(out, lang) if s.headlines and out else []
+
+
+# --- HTML ---------------------------------------------------------------------------
+
+_CSS = """
+body{font:14px/1.5 -apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","WenQuanYi Micro Hei",
+  "Microsoft YaHei",sans-serif;margin:0;color:#222;background:#fafafa}
+main{max-width:1100px;margin:0 auto;padding:24px}
+h1{font-size:26px;margin:0 0 4px}h2{margin-top:36px;border-bottom:2px solid #2c7fb8;padding-bottom:4px}
+h3{margin-top:22px}
+table{border-collapse:collapse;margin:8px 0 16px;background:#fff;font-size:13px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef3f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.meta{color:#666}.kv th{width:300px}
+figure{margin:12px 0 28px;background:#fff;padding:8px;border:1px solid #ddd}
+figure img{max-width:100%;height:auto}figcaption{color:#555;font-size:13px}
+.scroll{overflow-x:auto}
+"""
+
+
+def _esc(v: Any) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def _table(df: pd.DataFrame, lang: str, *, kind: str | None = None, max_rows: int = 500) -> str:
+    if df is None or len(df) == 0:
+        return "<p class='meta'>–</p>"
+    df = pd.DataFrame(df)
+    geom = [c for c in df.columns if isinstance(df[c].dtype, gpd.array.GeometryDtype)]
+    df = df.drop(columns=geom)
+    head = "".join(f"<th>{_esc(column_label(str(c), lang, kind=kind))}</th>" for c in df.columns)
+    body = []
+    for _, row in df.head(max_rows).iterrows():
+        cells = []
+        for c in df.columns:
+            v = row[c]
+            text = format_value(v, str(c), lang, kind=kind)
+            num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+            cells.append(f"<td class='num'>{_esc(text or '–')}</td>" if num else f"<td>{_esc(text or '–')}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = (f"<p class='meta'>… {len(df) - max_rows} more rows in the workspace.</p>"
+            if len(df) > max_rows else "")
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{more}"
+
+
+def _summary_table(section: Section, outputs: Layers) -> pd.DataFrame | None:
+    if section.module is None:
+        return None
+    try:
+        mod = importlib.import_module(section.module)
+        return mod.summary(outputs)
+    except Exception as exc:  # noqa: BLE001 - a section must not sink the whole report
+        log.warning("report: no per-community table for %s (%s)", section.name, exc)
+        return None
+
+
+def _metadata_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for k, v in metadata.items():
+        if isinstance(v, Mapping | list | tuple):
+            text = json.dumps(v, ensure_ascii=False, default=str)
+            if len(text) > 400:
+                text = text[:400] + " …"
+        else:
+            text = str(v)
+        rows.append((str(k), text))
+    return rows
+
+
+def write_report(
+    layers: Layers,
+    path: str | os.PathLike,
+    *,
+    title: str,
+    metadata: Mapping[str, Any] | None = None,
+    maps: Mapping[str, str | os.PathLike] | None = None,
+    figures: Mapping[str, str | os.PathLike] | None = None,
+    lang: str = "en",
+) -> Path:
+    """Write the study-area report for ``layers`` to ``path`` (atomically) and return the path.
+
+    ``maps``: link text → HTML map file (linked relative to the report);
+    ``figures``: view name → PNG (embedded). Sections appear for the
+    analyses whose outputs are in ``layers``; an inventory table lists every
+    layer with its feature count.
+    """
+    if lang not in ("zh", "en"):
+        raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
+    path = Path(path)
+    parts: list[str] = [f"<h1>{_esc(title)}</h1>",
+                        f"<p class='meta'>{_esc(ui('report', lang))} · gcgeo {__version__} · "
+                        f"{_esc(ui('generated', lang))} {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
+
+    # contents
+    run_sections = [s for s in SECTIONS.values() if any(k in layers and len(layers[k]) for k in s.outputs)]
+    toc = [f"<li><a href='#{s.name}'>{_esc(s.label(lang))}</a></li>" for s in run_sections]
+    if figures:
+        toc.append(f"<li><a href='#figures'>{_esc(ui('figures', lang))}</a></li>")
+    toc.append(f"<li><a href='#inventory'>{_esc(ui('inventory', lang))}</a></li>")
+    if maps:
+        links = "".join(
+            f"<li><a href='{_esc(Path(os.path.relpath(Path(p).resolve(), path.resolve().parent)).as_posix())}'>"
+            f"{_esc(label)}</a></li>" for label, p in maps.items())
+        parts.append(f"<h2 id='maps'>{_esc(ui('maps', lang))}</h2><ul>{links}</ul>")
+    parts.append("<ul>" + "".join(toc) + "</ul>")
+
+    for s in run_sections:
+        outputs = {k: layers[k] for k in s.outputs if k in layers}
+        parts.append(f"<h2 id='{s.name}'>{_esc(s.label(lang))}</h2>")
+        heads = s.headlines(outputs, lang) if s.headlines else []
+        if heads:
+            parts.append("<table class='kv'>" + "".join(
+                f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in heads) + "</table>")
+        table = _summary_table(s, outputs)
+        if table is not None and len(table):
+            parts.append(f"<h3>{_esc(ui('community_table', lang))}</h3>")
+            parts.append(_table(table, lang))
+
+    if figures:
+        parts.append(f"<h2 id='figures'>{_esc(ui('figures', lang))}</h2>")
+        from .maps._views import VIEWS
+
+        for name, p in figures.items():
+            data = base64.b64encode(Path(p).read_bytes()).decode("ascii")
+            cap = VIEWS[name].label(lang) if name in VIEWS else name
+            parts.append(f"<figure><img alt='{_esc(cap)}' src='data:image/png;base64,{data}'>"
+                         f"<figcaption>{_esc(cap)}</figcaption></figure>")
+
+    inv = []
+    for k, df in layers.items():
+        geom = "–"
+        if isinstance(df, gpd.GeoDataFrame) and len(df):
+            geom = ", ".join(sorted(set(df.geometry.geom_type.dropna())))
+        try:
+            label = _layers.get_spec(k).label(lang)
+        except Exception:  # noqa: BLE001 - analysis output, not an inventory kind
+            label = k
+        inv.append(f"<tr><td>{_esc(k)}</td><td>{_esc(label)}</td><td class='num'>{len(df)}</td>"
+                   f"<td>{_esc(geom)}</td></tr>")
+    parts.append(f"<h2 id='inventory'>{_esc(ui('inventory', lang))}</h2><table><thead><tr><th>layer</th>"
+                 f"<th>{_esc(ui('layers', lang))}</th><th>{_esc(ui('features', lang))}</th><th>geometry</th>"
+                 f"</tr></thead><tbody>{''.join(inv)}</tbody></table>")
+    if metadata:
+        parts.append(f"<h3>{_esc(ui('metadata', lang))}</h3><table class='kv'>" + "".join(
+            f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in _metadata_rows(metadata)) + "</table>")
+    if any(isinstance(df, pd.DataFrame) and "osm_id" in df.columns for df in layers.values()):
+        parts.append("<p class='meta'>Data © OpenStreetMap contributors (ODbL).</p>")
+
+    doc = (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
+           f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_esc(title)}</title>"
+           f"<style>{_CSS}</style></head><body><main>{''.join(parts)}</main></body></html>")
+    out = write_atomic(doc, path)
+    log.info("report written: %s", out)
+    return out
