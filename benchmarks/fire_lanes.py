@@ -120,7 +120,7 @@ def main() -> None:
     ap.add_argument("--obstructions", type=int, default=100_000)
     ap.add_argument("--spacing", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--check", type=int, default=200, help="lanes checked the naive way")
+    ap.add_argument("--check", type=int, default=1000, help="lanes checked the naive way")
     args = ap.parse_args()
 
     t = time.perf_counter()
