@@ -309,9 +309,27 @@ def test_building_attributes(hel, hel_raw):
         if t["building"] in ("office", "retail"):
             assert row["use"] == "commercial" and bool(row["residential"]) is False
         if t["building"] == "yes" and "building:use" not in t:
-            assert row["residential"] is gpd.pd.NA
+            assert row["residential_source"] != "tag"
         if t.get("building:levels", "").isdigit():
             assert row["floors"] == int(t["building:levels"])
+
+
+def test_residential_inferred_inside_residential_landuse(hel, hel_raw):
+    b = hel["buildings"]
+    landuse = [shapely.Polygon([hel_raw.loc[r] for r in hel_raw.way_refs[i]])
+               for i, t in hel_raw.ways.items()
+               if t.get("landuse") == "residential" and hel_raw.closed_complete(i)]
+    untagged = b[b["residential_source"] != "tag"]
+    inside = untagged.representative_point().apply(lambda p: any(p.within(a) for a in landuse))
+    inferred = untagged["residential_source"] == "landuse=residential"
+    assert inferred.sum() == inside.sum() == 38
+    assert (inferred == inside).all()
+    assert untagged.loc[~inside.to_numpy(), "residential"].isna().all()
+    # without the inference nothing is guessed
+    no_guess = {"buildings": {"residential_areas": {"landuse": []}}}
+    plain = osm.read_osm(HELSINKI, rules=no_guess)["buildings"]
+    assert set(plain["residential_source"].dropna()) == {"tag"}
+    assert plain["residential"].isna().sum() == len(untagged)
 
 
 def test_green_space_matches_raw(hel, hel_raw):

@@ -276,6 +276,28 @@ def _clip(recs: list[dict[str, Any]], area: Any) -> list[dict[str, Any]]:
     return [r for r, k in zip(recs, keep) if k]
 
 
+def _infer_residential(buildings: list[dict[str, Any]], areas: list[dict[str, Any]],
+                       t: Tables) -> None:
+    """Buildings whose own tags say nothing of their use are residential when
+    they stand inside a residential area (rules: buildings.residential_areas)."""
+    todo = [b for b in buildings if b["residential"] is None]
+    if not todo or not areas:
+        return
+    polys = np.asarray([a["geometry"] for a in areas], dtype=object)
+    tree = shapely.STRtree(polys)
+    points = shapely.point_on_surface(np.asarray([b["geometry"] for b in todo], dtype=object))
+    inside = np.zeros(len(todo), dtype=bool)
+    hit, _ = tree.query(points, predicate="within")
+    inside[hit] = True
+    rule = t.residential_areas[0]
+    label = rule.label
+    for b, yes in zip(todo, inside):
+        if yes:
+            b["residential"] = True
+            b["residential_source"] = label
+    log.debug("buildings: %d inferred residential from %s", int(inside.sum()), label)
+
+
 def _dead_ends(h: _reader.Harvest, recs: list[dict[str, Any]]) -> None:
     for r in recs:
         ends = h.fire_lane_ends.get(r["osm_id"], (None, None))
@@ -374,7 +396,8 @@ def read_osm(
         raise FileFormatError(f"cannot read OSM file {p}: {exc}. {_HOW_TO_GET}") from None
     for what, n in sorted(h.counts.items()):
         log.debug("%s: %s %d", p.name, what, n)
-    cut = {k.split(":")[0]: n for k, n in h.counts.items() if k.endswith("cut by the extract")}
+    cut = {k.split(":")[0]: n for k, n in h.counts.items()
+           if k.endswith("cut by the extract") and not k.startswith("_")}
     if cut:
         log.warning(
             "%s: polygons skipped because the extract cuts them or they are not closed: %s; "
@@ -392,6 +415,8 @@ def read_osm(
             recs = _clip(h.records.get(kind, []), area)
         if kind == "fire_lanes":
             _dead_ends(h, recs)
+        if kind == "buildings":
+            _infer_residential(recs, h.records.get("_residential_areas", []), t)
         if not recs:
             continue
         frame = _frame(kind, recs)

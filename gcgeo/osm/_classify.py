@@ -76,6 +76,7 @@ def building(tags: Mapping[str, str], t: Tables) -> dict[str, Any] | None:
     return {
         "use": use,
         "residential": residential,
+        "residential_source": None if residential is None else "tag",
         "floors": _first_value(tags, s.get("floors_keys", ("building:levels",)), V.floors),
         "height_m": _first_value(tags, s.get("height_keys", ("height",)), V.length_m),
         "osm_tag": f"building={value}",

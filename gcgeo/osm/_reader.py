@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 #: Layers whose features are points, whatever the OSM element is.
 POINT_LAYERS = ("chargers", "manholes", "ramps", "facilities", "garbage_points")
 #: Layers whose features are polygons only.
-POLYGON_LAYERS = ("buildings", "green_space", "communities")
+POLYGON_LAYERS = ("buildings", "green_space", "communities", "_residential_areas")
 #: Layers holding polygons for areas and points for nodes.
 MIXED_LAYERS = ("parking", "heritage")
 
@@ -139,6 +139,8 @@ def _classify_common(tags: dict[str, str], t: Tables, *, is_node: bool,
                 out["green_space"] = g
             if (c := C.community(tags, t)) is not None:
                 out["communities"] = c
+            if t.residential_areas and t.residential_areas[0].matches(tags):
+                out["_residential_areas"] = {}
     if (p := C.parking(tags, t)) is not None:
         out["parking"] = p
     if (c := C.charger(tags, t)) is not None:

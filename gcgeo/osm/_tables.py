@@ -73,7 +73,9 @@ def _label(sel: Selector, tags: Mapping[str, str] | None) -> str:
     key, values = next(((k, v) for k, v in sel if v is not None), sel[0])
     if tags is not None and key in tags:
         return f"{key}={tags[key]}"
-    return f"{key}=*" if values is None else f"{key}={sorted(values)[0]}"
+    if values is None:
+        return f"{key}=*"
+    return f"{key}={sorted(values)[0]}" if values else f"{key}=(none)"
 
 
 def compile_rules(raw: Any, where: str) -> tuple[Rule, ...]:
@@ -123,9 +125,15 @@ class Tables:
     community_levels: tuple[Rule, ...]
     chargers_select: tuple[Rule, ...]
     ramp_crossing: tuple[Rule, ...]
+    residential_areas: tuple[Rule, ...]
 
     def section(self, name: str) -> Mapping[str, Any]:
         return self.raw.get(name, {})
+
+
+def _optional_rule(raw: Any, where: str) -> tuple[Rule, ...]:
+    sel = _selector(raw, where)
+    return (Rule(sel, (), (), {}, _label(sel, None)),) if sel else ()
 
 
 def _check_allowed(rules: tuple[Rule, ...], field: str, kind: str, column: str, where: str) -> None:
@@ -159,6 +167,8 @@ def load_tables(overrides: Path | str | Mapping[str, Any] | None = None) -> Tabl
                               (), (), {}, "chargers.select"),),
         ramp_crossing=(Rule(_selector(raw.get("ramps", {}).get("crossing"), "ramps.crossing"),
                             (), (), {}, "ramps.crossing"),),
+        residential_areas=_optional_rule(raw.get("buildings", {}).get("residential_areas"),
+                                         "buildings.residential_areas"),
     )
     _check_allowed(t.green_space, "kind", "green_space", "kind", "green_space.rules")
     _check_allowed(t.garbage_points, "kind", "garbage_points", "kind", "garbage_points.rules")
