@@ -682,11 +682,11 @@ def clear_width(
     lanes: gpd.GeoDataFrame,
     obstacles: gpd.GeoDataFrame | gpd.GeoSeries | None,
     *,
-    spacing: float = 1.0,
+    spacing: float | None = None,
     default_width: float | None = None,
     rules: Mapping[str, Any] | str | Path | None = None,
 ) -> gpd.GeoDataFrame:
-    """Clear width at stations every ``spacing`` m along each lane.
+    """Clear width at stations every ``spacing`` m along each lane (default: the rule).
 
     ``lanes`` are centre lines with ``width_m`` (missing: ``default_width``,
     else the rule default) or lane polygons; ``obstacles`` are footprints
@@ -698,9 +698,10 @@ def clear_width(
     of the obstacles intruding, ``;``-separated; the ``id`` column where set).
     """
     _check_metric(lanes, "fire_lanes")
-    if spacing <= 0:
-        raise AnalysisError(f"spacing must be a positive number of metres, not {spacing}.")
     r = load_rules(rules)
+    spacing = float(_v(r, "lane.station_spacing") if spacing is None else spacing)
+    if not spacing > 0:
+        raise AnalysisError(f"spacing must be a positive number of metres, not {spacing}.")
     if default_width is not None:
         r = _rules.deep_merge(r, {"lane": {"default_width": {"value": float(default_width)}}})
     pk = _prepare(lanes, r)
