@@ -34,7 +34,7 @@ import pandas as pd
 
 from .._errors import InputError
 from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
-from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, nice_breaks, style_layer, tier_served
+from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, _map_lang, nice_breaks, style_layer, tier_served
 from ._offline import inline_assets, remote_asset_urls, write_atomic
 from ._render import CLUSTER_ABOVE, LegendItem, Styled, add_styled, get_context, new_map
 from ._views import VIEWS, View, drawable, get_view, register_view, view_names
@@ -68,10 +68,11 @@ fire_lanes_summary = LAYER_FUNCTIONS["fire_lanes_summary"]
 fire_communities = LAYER_FUNCTIONS["fire_communities"]
 
 
-def layer(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, key: str, lang: str = "en",
+def layer(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, key: str, lang: str | None = None,
           basemap: str = "osm", name: str | None = None, show: bool = True,
           group: str | None = None) -> folium.Map:
     """Draw any layer by its workspace name ``key`` (known symbology, else one colour)."""
+    lang = _map_lang(m, lang)
     styled = style_layer(key, gdf, lang=lang)
     if name is not None:
         styled.name = name

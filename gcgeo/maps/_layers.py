@@ -557,10 +557,21 @@ def style_layer(key: str, gdf: gpd.GeoDataFrame, *, lang: str = "en", **options:
     return fn(gdf, lang=lang, **options)
 
 
+def _map_lang(m: folium.Map | None, lang: str | None) -> str:
+    """``lang`` if given, else the language of the gcgeo map ``m``, else English."""
+    if lang is None:
+        ctx = getattr(m, "_gcgeo_ctx", None)
+        lang = ctx.lang if ctx is not None else "en"
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    return lang
+
+
 def _layer_function(key: str, style: Callable[..., Styled]) -> Callable[..., folium.Map]:
-    def draw(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, lang: str = "en", basemap: str = "osm",
-             name: str | None = None, show: bool | None = None, group: str | None = None,
+    def draw(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, lang: str | None = None,
+             basemap: str = "osm", name: str | None = None, show: bool | None = None, group: str | None = None,
              **options: Any) -> folium.Map:
+        lang = _map_lang(m, lang)
         styled = style(gdf, lang=lang, **options)
         if name is not None:
             styled.name = name
@@ -572,7 +583,8 @@ def _layer_function(key: str, style: Callable[..., Styled]) -> Callable[..., fol
     draw.__doc__ = (
         f"Draw the ``{key}`` layer on ``m`` (a new map when None) and return the map.\n\n"
         f"Symbology: {(style.__doc__ or '').strip().splitlines()[0] if style.__doc__ else 'see ' + style.__name__}\n"
-        "``lang`` ('zh' or 'en') picks the labels of tooltips, popups and legend; ``basemap``\n"
+        "``lang`` ('zh' or 'en'; default: the map's, else 'en') picks the labels of tooltips,\n"
+        "popups and legend; ``basemap``\n"
         "is used only for a new map; ``name`` overrides the layer's name in the layer\n"
         "control; ``show`` whether it starts visible; ``group`` the control heading.\n"
         "The input frame is not modified."

@@ -1,0 +1,377 @@
+"""Maps, figures and report: the rendered HTML, the offline guarantee, the GCJ-02 drawing shift."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod, Transformer
+
+from gcgeo import InputError, LayerError, crs, maps
+from gcgeo.maps import _offline, figures
+from gcgeo.report import headline_figures, write_report
+
+CDN_HOSTS = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com", "netdna.bootstrapcdn.com",
+             "unpkg.com", "maxcdn", "googleapis.com")
+
+
+def _communities(epsg: int = 3067) -> gpd.GeoDataFrame:
+    # two 200 m squares in central Helsinki (ETRS-TM35FIN)
+    return gpd.GeoDataFrame(
+        {"name": ["Kamppi", "Punavuori"], "population": [1200, 800], "old_estate": [True, False]},
+        geometry=[shapely.box(385_000, 6_671_800, 385_200, 6_672_000),
+                  shapely.box(385_200, 6_671_800, 385_400, 6_672_000)],
+        crs=3067,
+    ).to_crs(epsg)
+
+
+def _facilities() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"category": ["pharmacy", "kindergarten", "pharmacy"], "name": ["A", "B", "C"]},
+        geometry=shapely.points([385_050, 385_150, 385_300], [6_671_900, 6_671_950, 6_671_850]), crs=3067)
+
+
+def _unescape(html: str) -> str:
+    """The page with JSON \\uXXXX escapes (legend and control labels) turned back into characters."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
+
+
+def _geojson_layers(html: str) -> list[dict]:
+    """The GeoJSON FeatureCollections drawn by gcgeo layers, parsed back from the page."""
+    out = []
+    for m in re.finditer(r"L\.geoJSON\((\{\"type\":\"FeatureCollection\".*?\]\}), \{", html, re.S):
+        out.append(json.loads(m.group(1).replace("<\\/", "</")))
+    return out
+
+
+# --- rendered HTML ------------------------------------------------------------------------
+
+
+def test_layer_functions_stack_and_render_legend_control_and_tooltips():
+    m = maps.communities(_communities(), basemap="none")
+    assert maps.facilities(_facilities(), m=m) is m
+    html = maps.render_html(m)
+    fcs = _geojson_layers(html)
+    assert [len(fc["features"]) for fc in fcs] == [2, 3]
+    assert "gcgeo-legend" in html and "L.control.groupedLayers" in html
+    assert '"Communities (2)"' in html and '"Facilities (3)"' in html
+    # legend lists the facility categories present, labelled from the living-circle rules
+    assert "Pharmacy" in html and "Kindergarten" in html and "Primary school" not in html
+    props = fcs[0]["features"][0]["properties"]
+    assert props["name"] == "Kamppi" and props["population"] == "1,200" and props["old_estate"] == "yes"
+
+
+def test_labels_in_chinese():
+    m = maps.communities(_communities(), lang="zh", basemap="none")
+    maps.facilities(_facilities(), m=m)
+    page = _unescape(maps.render_html(m))
+    for zh in ("社区名称", "常住人口", "老旧小区", "药店", "幼儿园", "社区 (2)", "配套设施 (3)"):
+        assert zh in page, zh
+    assert "Community name" not in page and '"Population"' not in page
+    props = _geojson_layers(page)[0]["features"][0]["properties"]
+    assert props["old_estate"] == "是"
+
+
+def test_non_json_columns_are_stringified_and_input_untouched():
+    g = _communities()
+    g["since"] = [dt.date(2021, 5, 1), pd.NaT]
+    g["note"] = [Decimal("1.50"), None]
+    g["id"] = [["a", "b"], {"x": 1}]
+    before = g.copy()
+    html = maps.render_html(maps.communities(g, basemap="none"))
+    props = [f["properties"] for f in _geojson_layers(html)[0]["features"]]
+    assert props[0]["note"] == "1.50" and props[0]["id"] == "a, b" and props[1]["id"] == "x: 1"
+    assert "note" not in props[1]  # missing values are left out, not "None"
+    pd.testing.assert_frame_equal(g, before)
+
+
+def test_dashboard_views_skip_absent_and_group_layers():
+    layers = {"communities": _communities(), "facilities": _facilities()}
+    layers["lc_communities"] = _communities().assign(
+        residents=[100, 300], share_served_5min=[0.5, 0.1], share_served_15min=[1.0, 0.5])
+    m = maps.dashboard(layers, lang="en", basemap="none")
+    assert m.gcgeo_views == ["inventory", "living_circle"]
+    html = maps.render_html(m)
+    assert '"Inventory": {' in html and '"15-minute living circle": {' in html
+    assert '"Green space": {' not in html  # no green outputs → view skipped
+    # communities + facilities (inventory), 15-minute choropleth + facilities (living circle) start
+    # as their view's defaults; the 5-minute choropleth waits in the control
+    assert html.count("gcgeoDefault = true") == 4 and html.count("gcgeoDefault = false") == 1
+    # the first view is on, the second starts off: only the inventory layers are added at load
+    assert len(re.findall(r"gcgeo_layer_\w+\.addTo\(map_", html)) == 2
+    with pytest.raises(InputError, match="unknown view 'scorecard'"):
+        maps.dashboard(layers, views=["scorecard"])
+    with pytest.raises(InputError, match="nothing to draw"):
+        maps.dashboard({"lc_origins": _facilities().iloc[:0]}, views=["living_circle"])
+
+
+def test_a_new_view_registers_without_touching_the_others():
+    before = {k: v for k, v in maps.VIEWS.items()}
+    view = maps.View("scorecard_test", "评分", "Scorecard", ("scorecard",),
+                     lambda layers, lang: [maps.style_layer("scorecard", layers["scorecard"], lang=lang)])
+    maps.register_view(view)
+    try:
+        with pytest.raises(InputError, match="already registered"):
+            maps.register_view(view)
+        m = maps.dashboard({"scorecard": _communities()}, basemap="none")
+        assert m.gcgeo_views == ["scorecard_test"]
+        assert all(maps.VIEWS[k] is v for k, v in before.items())
+    finally:
+        maps.VIEWS.pop("scorecard_test")
+
+
+def test_many_points_are_clustered_and_polygons_simplified():
+    rng = np.random.default_rng(1)
+    n = maps.CLUSTER_ABOVE + 1
+    pts = gpd.GeoDataFrame({"kind": ["sewer"] * n}, geometry=shapely.points(
+        385_000 + rng.uniform(0, 500, n), 6_671_000 + rng.uniform(0, 500, n)), crs=3067)
+    html = maps.render_html(maps.manholes(pts, basemap="none"))
+    assert "L.markerClusterGroup" in html and "leaflet.markercluster" in html
+    few = maps.render_html(maps.manholes(pts.iloc[:10], basemap="none"))
+    assert "L.markerClusterGroup" not in few and "leaflet.markercluster" not in few
+    # a circle with 4096 vertices at 0.5 m tolerance keeps far fewer, still one polygon per building
+    circle = gpd.GeoDataFrame({"use": ["residential"]},
+                              geometry=[shapely.Point(385_000, 6_671_000).buffer(20, quad_segs=1024)], crs=3067)
+    fc = _geojson_layers(maps.render_html(maps.buildings(circle, basemap="none")))[0]
+    ring = fc["features"][0]["geometry"]["coordinates"][0]
+    assert 10 < len(ring) < 200
+
+
+def test_missing_crs_is_a_clear_error():
+    g = _communities().set_crs(None, allow_override=True)
+    with pytest.raises(LayerError, match="layer 'communities' has no CRS"):
+        maps.communities(g)
+
+
+# --- offline ------------------------------------------------------------------------------
+
+
+def test_offline_html_has_no_remote_scripts_or_styles(tmp_path):
+    layers = {"communities": _communities(), "facilities": _facilities()}
+    online = maps.render_html(maps.dashboard(layers, basemap="none"))
+    assert maps.remote_asset_urls(online)  # the test can fail: online pages link CDNs
+    path = maps.save_map(maps.dashboard(layers, basemap="none", offline=True), tmp_path / "m.html", offline=True)
+    html = path.read_text(encoding="utf-8")
+    assert maps.remote_asset_urls(html) == []
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?(https?:)?//", html)
+    assert not any(h in html for h in CDN_HOSTS)
+    assert "L.tileLayer" not in html  # offline default base map is none
+    assert "Leaflet 1.9.3" in html or "leaflet-1.9.3/leaflet.js" in html
+    assert "data:image/png;base64," in html  # leaflet.css images inlined
+    assert list(tmp_path.iterdir()) == [path]  # atomic: no temporary file left
+
+
+def test_every_asset_folium_links_is_vendored_or_deliberately_dropped():
+    from folium.plugins import MarkerCluster
+
+    urls = [u for _, u in folium.Map.default_js + folium.Map.default_css]
+    urls += [u for _, u in MarkerCluster.default_js + MarkerCluster.default_css]
+    urls += [u for _, u in maps._render._GroupedControl.default_js + maps._render._GroupedControl.default_css]
+    for u in urls:
+        assert u in _offline.VENDORED or u in _offline.DROPPED, u
+    for rel in _offline.VENDORED.values():
+        assert (_offline.VENDOR_DIR / rel).is_file(), rel
+    for d in {Path(rel).parts[0] for rel in _offline.VENDORED.values()}:
+        assert any(p.name.upper().startswith(("LICENSE", "MIT-LICENCE")) for p in (_offline.VENDOR_DIR / d).iterdir())
+
+
+def test_a_plain_folium_map_goes_offline_too(tmp_path, caplog):
+    m = folium.Map(tiles=None)
+    folium.Marker([60.17, 24.94], icon=folium.Icon(color="red")).add_to(m)
+    with caplog.at_level(logging.INFO, logger="gcgeo.maps._offline"):
+        html = maps.save_map(m, tmp_path / "plain.html", offline=True).read_text(encoding="utf-8")
+    assert maps.remote_asset_urls(html) == []
+    assert "jQuery" in html and "AwesomeMarkers" in html
+    assert "fontawesome" in caplog.text  # icon fonts left out, and said so
+
+
+def test_unknown_remote_plugin_refuses_offline(tmp_path):
+    m = maps.communities(_communities(), basemap="none")
+    m.get_root().header.add_child(folium.JavascriptLink("https://example.org/plugin.js"))
+    with pytest.raises(InputError, match="example.org/plugin.js"):
+        maps.save_map(m, tmp_path / "x.html", offline=True)
+    assert not (tmp_path / "x.html").exists()
+
+
+# --- base maps and the GCJ-02 drawing shift ------------------------------------------------------
+
+
+def _china_points() -> gpd.GeoDataFrame:
+    # Gaotang county (Shandong), CGCS2000 3° zone 39 (EPSG:4548)
+    ll = gpd.GeoDataFrame({"category": ["pharmacy", "kindergarten"]},
+                          geometry=shapely.points([116.231, 116.245], [36.866, 36.871]), crs=4326)
+    return ll.to_crs(4548)
+
+
+def test_amap_shifts_only_the_drawing_into_gcj02():
+    pts = _china_points()
+    before = pts.copy()
+    drawn = _geojson_layers(maps.render_html(maps.facilities(pts, basemap="amap")))[0]
+    plain = _geojson_layers(maps.render_html(maps.facilities(pts, basemap="osm")))[0]
+    pd.testing.assert_frame_equal(pts, before)  # data untouched
+    ll = pts.to_crs(4326)
+    gx, gy = crs.wgs84_to_gcj02(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy())
+    for i, f in enumerate(drawn["features"]):
+        x, y = f["geometry"]["coordinates"]
+        assert abs(x - gx[i]) < 2e-6 and abs(y - gy[i]) < 2e-6
+        px, py = plain["features"][i]["geometry"]["coordinates"]
+        assert abs(px - ll.geometry.x.iloc[i]) < 2e-6 and abs(py - ll.geometry.y.iloc[i]) < 2e-6
+        # the GCJ-02 offset is hundreds of metres: the shift really happened
+        _, _, d = Geod(ellps="WGS84").inv(px, py, x, y)
+        assert 100 < d < 700
+
+
+def test_basemaps_attribution_and_tianditu_key(monkeypatch):
+    html = _unescape(maps.render_html(maps.communities(_communities(), basemap="osm")))
+    assert "tile.openstreetmap.org" in html and "OpenStreetMap</a> contributors" in html
+    # OSM-derived data are credited even without tiles
+    g = _communities().assign(osm_id=[1, 2])
+    html = _unescape(maps.render_html(maps.communities(g, basemap="none")))
+    assert "L.tileLayer" not in html and "addAttribution(\"Data &copy; <a" in html
+    assert "addAttribution" not in maps.render_html(maps.communities(_communities(), basemap="none"))
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(InputError, match="TIANDITU_KEY"):
+        maps.communities(_communities(), basemap="tianditu")
+    monkeypatch.setenv("TIANDITU_KEY", "abc123")
+    html = maps.render_html(maps.communities(_communities(), basemap="tianditu", lang="zh"))
+    assert "tianditu.gov.cn/vec_w/wmts" in html and "tk=abc123" in html and "cva_w" in html
+    with pytest.raises(InputError, match="unknown base map"):
+        maps.dashboard({"communities": _communities()}, basemap="google")
+
+
+# --- analysis-result symbology -------------------------------------------------------------------
+
+
+def test_homes_coloured_by_smallest_tier_served():
+    pts = _facilities().drop(columns=["category", "name"]).assign(
+        served_5min=[True, False, False], served_10min=[True, True, False], served_15min=[True, True, False])
+    assert maps.tier_served(pts).tolist() == ["5min", "10min", pd.NA] or \
+        list(maps.tier_served(pts).fillna("none")) == ["5min", "10min", "none"]
+    s = maps.style_layer("lc_origins", pts, lang="en")
+    assert list(s.colors) == ["#1a9850", "#91cf60", "#d73027"]
+    assert [i.label for i in s.legend][-1] == "Not served"
+
+
+def test_fire_lane_width_classes_come_from_the_rules():
+    from gcgeo import rules
+
+    r = rules.load("fire_lanes")
+    req = rules.value(r, "clear_width")
+    lanes = gpd.GeoDataFrame({"lane_id": ["a", "b"], "clear_width_min_m": [req - 0.01, req + 0.5]},
+                             geometry=[shapely.LineString([(0, 0), (50, 0)]), shapely.LineString([(0, 10), (50, 10)])],
+                             crs=4548)
+    s = maps.style_layer("fire_lanes_summary", lanes)
+    assert s.colors[1] == "#1a9850" and s.colors[0] != "#1a9850"
+    assert any(f"{req:g} m" in i.label for i in s.legend)
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width,expected", [(1300, 200), (4000, 1000), (10_000, 2000), (799, 100), (40, 10)])
+def test_nice_scale_length(width, expected):
+    assert figures.nice_scale_length(width) == expected
+
+
+@pytest.mark.parametrize("epsg,lon,lat", [(3067, 24.94, 60.17), (4548, 116.23, 36.87), (4548, 118.9, 36.87)])
+def test_scale_bar_is_ground_distance(epsg, lon, lat):
+    t = Transformer.from_crs(4326, epsg, always_xy=True)
+    x, y = t.transform(lon, lat)
+    per_m = figures.scale_bar_metres(gpd.GeoSeries([], crs=epsg).crs, x, y)
+    back = Transformer.from_crs(epsg, 4326, always_xy=True)
+    lon1, lat1 = back.transform(x - 500 * per_m, y)
+    lon2, lat2 = back.transform(x + 500 * per_m, y)
+    _, _, d = Geod(ellps="GRS80").inv(lon1, lat1, lon2, lat2)
+    assert d == pytest.approx(1000.0, rel=2e-4)
+
+
+def test_north_arrow_points_to_true_north():
+    # far from the central meridian (117°E) of EPSG:4548 grid north and true north differ by about 1.1°
+    c = gpd.GeoSeries([], crs=4548).crs
+    x, y = Transformer.from_crs(4326, 4548, always_xy=True).transform(118.9, 36.87)
+    angle = figures._true_north_angle(c, x, y)
+    # independent: the grid bearing of a point 1 km due north along the meridian
+    lon2, lat2, _ = Geod(ellps="GRS80").fwd(118.9, 36.87, 0.0, 1000.0)
+    x2, y2 = Transformer.from_crs(4326, 4548, always_xy=True).transform(lon2, lat2)
+    assert angle == pytest.approx(math.degrees(math.atan2(-(x2 - x), y2 - y)), abs=0.02)
+    assert 0.9 < abs(angle) < 1.4
+
+
+def test_save_figures_one_png_per_view(tmp_path):
+    layers = {"communities": _communities(), "facilities": _facilities(),
+              "lc_gaps": _facilities().assign(tier=["10min", "5min", "10min"])}
+    out = figures.save_figures(layers, tmp_path, lang="en", title="Test")
+    assert set(out) == {"inventory", "living_circle"}
+    for p in out.values():
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 20_000
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["inventory.png", "living_circle.png"]
+
+
+def test_figures_fall_back_to_english_without_cjk_font(tmp_path, monkeypatch, caplog):
+    seen = []
+    real = figures.plot_view
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "plot_view", lambda *a, **k: seen.append(k["lang"]) or real(*a, **k))
+    with caplog.at_level(logging.WARNING, logger="gcgeo.maps.figures"):
+        out = figures.save_figures({"communities": _communities()}, tmp_path, lang="zh")
+    assert set(out) == {"inventory"} and seen == ["en"]
+    assert "English labels" in caplog.text
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+
+def test_report_headlines_tables_figures_and_links(tmp_path):
+    lcc = _communities().assign(community_name=["Kamppi", "Punavuori"], homes=[3, 5], residents=[100, 300],
+                                share_served_5min=[0.5, 0.1])
+    layers = {"communities": _communities(), "lc_communities": lcc,
+              "lc_gaps": _facilities().assign(tier="10min")}
+    # by hand: (0.5·100 + 0.1·300) / 400 = 20 %
+    heads = dict(headline_figures(layers, "living_circle"))
+    assert heads["Share served, 5-minute living circle"] == "20.0%"
+    assert heads["Service gaps"] == "Pharmacy 2, Kindergarten 1"
+    fig = tmp_path / "figs" / "living_circle.png"
+    fig.parent.mkdir()
+    fig.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    (tmp_path / "maps").mkdir()
+    mp = tmp_path / "maps" / "dash.html"
+    mp.write_text("<html></html>")
+    path = write_report(layers, tmp_path / "out" / "report.html", title="Test <county>",
+                        metadata={"crs": "EPSG:3067", "rules": {"version": "x"}},
+                        maps={"Offline map": mp}, figures={"living_circle": fig})
+    html = path.read_text(encoding="utf-8")
+    assert "<h1>Test &lt;county&gt;</h1>" in html
+    assert "href='../maps/dash.html'" in html
+    assert "data:image/png;base64,iVBORw0KGgpmYWtl" in html
+    assert "Punavuori" in html and "10.0%" in html  # per-community table from the analysis summary
+    assert "Green space" not in html.split("<h2 id='inventory'>")[0]  # analyses not run: no section
+    zh = write_report(layers, tmp_path / "zh.html", title="报告", lang="zh").read_text(encoding="utf-8")
+    assert "十五分钟生活圈" in zh and "服务缺口" in zh
+
+
+# --- real OSM data ---------------------------------------------------------------------------------
+
+
+def test_helsinki_osm_dashboard_stays_small(tmp_path):
+    osm = pytest.importorskip("gcgeo.osm")
+    frames = osm.read_osm(Path(__file__).parent / "data" / "osm" / "helsinki_center.osm.pbf")
+    m = maps.dashboard(frames, lang="zh", offline=True)
+    path = maps.save_map(m, tmp_path / "h.html", offline=True)
+    html = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 3_000_000
+    counts = sorted(len(fc["features"]) for fc in _geojson_layers(html))
+    expected = sorted(int((~(f.geometry.isna() | f.geometry.is_empty)).sum()) for k, f in frames.items()
+                      if maps.drawable(frames, k))
+    assert counts == expected
+    assert "OpenStreetMap</a> contributors\")" in _unescape(html)
