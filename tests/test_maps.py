@@ -240,6 +240,12 @@ def test_basemaps_attribution_and_tianditu_key(monkeypatch):
     html = _unescape(maps.render_html(maps.communities(g, basemap="none")))
     assert "L.tileLayer" not in html and "addAttribution(\"Data &copy; <a" in html
     assert "addAttribution" not in maps.render_html(maps.communities(_communities(), basemap="none"))
+    # a view of analysis outputs made from OSM inventory layers credits OSM too
+    fire = gpd.GeoDataFrame({"kind": ["obstructed"], "severity": ["high"]},
+                            geometry=[shapely.Point(385_100, 6_671_900)], crs=3067)
+    html = _unescape(maps.render_html(maps.dashboard({"fire_findings": fire, "buildings": g.assign(use="other")},
+                                                     views=["fire_lanes"], basemap="none")))
+    assert "addAttribution(\"Data &copy; <a" in html
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     with pytest.raises(InputError, match="TIANDITU_KEY"):
         maps.communities(_communities(), basemap="tianditu")

@@ -36,7 +36,7 @@ from .._errors import InputError
 from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
 from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, _map_lang, nice_breaks, style_layer, tier_served
 from ._offline import inline_assets, remote_asset_urls, write_atomic
-from ._render import CLUSTER_ABOVE, LegendItem, Styled, add_styled, get_context, new_map
+from ._render import CLUSTER_ABOVE, LegendItem, Styled, _has_osm_data, add_styled, get_context, new_map
 from ._views import VIEWS, View, drawable, get_view, register_view, view_names
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,9 @@ def dashboard(
             + " found its layers (present: " + (", ".join(present) or "none")
             + "). Import inventory layers or run an analysis first."
         )
+    if any(isinstance(df, pd.DataFrame) and _has_osm_data(df) for df in layers.values()):
+        # analysis outputs derive from the inventory: credit OSM when any layer came from it
+        get_context(m).data_attribution.add(OSM_DATA_ATTRIBUTION)
     m.gcgeo_views = drawn  # type: ignore[attr-defined]
     log.info("map views drawn: %s", ", ".join(drawn))
     return m
