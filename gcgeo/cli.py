@@ -282,10 +282,14 @@ def export(workspace: Path, output: Path, names: str | None, overwrite: bool,
 @click.option("--bbox", help="minx,miny,maxx,maxy in degrees (WGS-84).")
 @click.option("--boundary", type=click.Path(path_type=Path), help="Polygon file limiting the import.")
 @click.option("--name", help="Study-area name when the workspace is created (default: file name).")
+@click.option("--communities", type=click.Choice(["auto", "osm", "blocks"]), default="auto",
+              show_default=True,
+              help="Community boundaries from OSM polygons, from street blocks, or OSM where present.")
 def import_osm(workspace: Path, file: Path, bbox: str | None, boundary: Path | None,
-               name: str | None) -> None:
+               name: str | None, communities: str) -> None:
     """Fill WORKSPACE with every layer found in an offline .osm.pbf FILE."""
-    summary = _import_osm(workspace, file, bbox=bbox, boundary=boundary, name=name)
+    summary = _import_osm(workspace, file, bbox=bbox, boundary=boundary, name=name,
+                          communities=communities)
     out.print(_table(summary, title=f"imported from {file.name}"))
 
 
@@ -300,7 +304,8 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
-                boundary: Path | None = None, name: str | None = None):
+                boundary: Path | None = None, name: str | None = None,
+                communities: str = "auto"):
     """Read an OSM extract and store its layers (creating the workspace if needed)."""
     import pandas as pd
     import shapely
@@ -314,7 +319,7 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
         area = shapely.union_all(b.geometry.values)
     box = _parse_bbox(bbox) if bbox else None
     with _progress(f"importing {file.name}") as step:
-        frames = osm.read_osm(file, bbox=box, boundary=area, progress=step)
+        frames = osm.read_osm(file, bbox=box, boundary=area, progress=step, communities=communities)
         step("writing the workspace")
         if not workspace.exists():
             ws.init(workspace, name=name or file.name.split(".")[0])
@@ -328,11 +333,19 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Your TOML overriding built-in thresholds.")
 @click.option("--walking-speed", type=float, help="living-circle: km/h to turn minutes into metres.")
+@click.option("--snap-tolerance", type=float,
+              help="living-circle: metres beyond which a home or facility is reported off-network.")
+@click.option("--isochrones", type=click.Choice(["community", "facility", "none"]),
+              help="living-circle: isochrone polygons per community or per facility.")
+@click.option("--graph", type=click.Path(exists=True, dir_okay=False),
+              help="living-circle: walk on this GraphML network (e.g. saved by OSMnx) instead of the streets layer.")
 @click.option("--raster", type=click.Path(path_type=Path), help="green: multispectral raster for NDVI.")
 @click.option("--red", type=int, help="green: band number of red.")
 @click.option("--nir", type=int, help="green: band number of near infrared.")
 @click.option("--ndvi-threshold", type=float, help="green: NDVI above which a pixel is vegetation.")
 @click.option("--station-spacing", type=float, help="fire-lanes: metres between measuring stations.")
+@click.option("--high-rise/--no-high-rise", default=None,
+              help="fire-lanes: turnarounds for high-rise buildings (default: detected from building heights).")
 def analyze(workspace: Path, analysis: str, rules_file: Path | None, **options: Any) -> None:
     """Run ANALYSIS on WORKSPACE and store its results there."""
     from .analysis import run_in_workspace

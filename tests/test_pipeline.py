@@ -1,0 +1,99 @@
+"""End to end through the command line: planner-style files → workspace → analyses.
+
+The synthetic county's answers are known by construction (gcgeo.testing), so
+every stage is checked against them, not against what gcgeo computed earlier.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gcgeo import rules
+from gcgeo import workspace as ws
+from gcgeo.cli import main
+from gcgeo.testing import synthetic_county
+
+
+@pytest.fixture(scope="module")
+def county():
+    return synthetic_county(0)
+
+
+@pytest.fixture(scope="module")
+def workspace(county, tmp_path_factory):
+    """A workspace built with the CLI from GeoPackages of the county's layers."""
+    folder = tmp_path_factory.mktemp("county")
+    path = folder / "gaotang.gpkg"
+    runner = CliRunner()
+
+    def run(*args):
+        res = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        return res
+
+    run("init", path, "--name", "高唐县", "--crs", county.crs.to_string())
+    for kind, frame in county.layers.items():
+        gpkg = folder / f"{kind}.gpkg"
+        frame.to_file(gpkg, layer=kind)
+        run("add", path, kind, gpkg)
+    for analysis in ("living-circle", "green", "fire-lanes"):
+        run("analyze", path, analysis)
+    return path
+
+
+def test_inventory_round_trips(workspace, county):
+    table = ws.list_layers(workspace).set_index("layer")
+    for kind, frame in county.layers.items():
+        assert table.loc[kind, "features"] == len(frame)
+    report, _ = ws.validate(workspace)
+    assert report.ok, str(report)
+
+
+def test_living_circle_distances_equal_the_grid(workspace, county):
+    origins = ws.read_layer(workspace, "lc_origins").set_index("building_id")
+    required = {k for k, v in rules.load("living_circle")["categories"].items() if v["tiers"]}
+    for home, truth in county.truth["homes"].items():
+        for category, dist in truth["dist_m"].items():
+            if category not in required:  # no tier asks for it: no column
+                continue
+            got = origins.loc[home, f"dist_{category}_m"]
+            if dist <= 1000:
+                assert got == pytest.approx(dist, abs=0.01), (home, category)
+            else:
+                assert np.isnan(got)
+
+
+def test_green_areas_equal_construction(workspace, county):
+    green = ws.read_layer(workspace, "green_communities")
+    key = "id" if "id" in green.columns else "community_id"
+    green = green.set_index(key)
+    for cid, truth in county.truth["communities"].items():
+        assert green.loc[cid, "green_area_m2"] == pytest.approx(truth["green_area_m2"], abs=0.01)
+        assert green.loc[cid, "green_ratio"] == pytest.approx(truth["green_ratio"], abs=1e-6)
+
+
+def test_fire_lane_findings_match_construction(workspace, county):
+    findings = ws.read_layer(workspace, "fire_findings")
+    obstructed = findings[(findings["lane_id"] == county.truth["obstructed_lane"])
+                          & (findings["kind"] == "obstructed")]
+    assert len(obstructed) == 1
+    assert obstructed["measured"].iloc[0] == pytest.approx(3.0, abs=0.01)
+    narrow = findings[(findings["lane_id"] == county.truth["narrow_lane"])
+                      & (findings["kind"] == "too_narrow")]
+    assert narrow["measured"].iloc[0] == pytest.approx(3.5, abs=0.01)
+    no_turn = set(findings.loc[findings["kind"] == "no_turnaround", "lane_id"])
+    expect = {lane for lane, t in county.truth["fire_lanes"].items()
+              if t["dead_end"] and not t["turnaround_passes_12x12"]}
+    assert no_turn == expect
+
+
+def test_export_of_results_for_qgis(workspace, tmp_path):
+    res = CliRunner().invoke(main, ["export", str(workspace), str(tmp_path / "results.gpkg"),
+                                    "--layers", "lc_communities,green_communities,fire_findings"])
+    assert res.exit_code == 0, res.output
+    import pyogrio
+
+    assert sorted(n for n, _ in pyogrio.list_layers(tmp_path / "results.gpkg")) == [
+        "fire_findings", "green_communities", "lc_communities"]
