@@ -97,3 +97,37 @@ def test_export_of_results_for_qgis(workspace, tmp_path):
 
     assert sorted(n for n, _ in pyogrio.list_layers(tmp_path / "results.gpkg")) == [
         "fire_findings", "green_communities", "lc_communities"]
+
+
+@pytest.mark.parametrize(
+    "kind,key,args",
+    [
+        ("communities", "communities_shp", []),
+        ("communities", "communities_nocpg_shp", []),  # GBK found without a .cpg
+        ("facilities", "facilities_csv", ["--src-crs", "gcj02"]),
+        ("chargers", "chargers_csv", ["--src-crs", "bd09"]),
+        ("manholes", "manholes_xlsx", ["--src-crs", "cgcs2000"]),
+        ("green_space", "green_geojson", []),
+        ("buildings", "buildings_gpkg", []),
+    ],
+)
+def test_planners_files_land_where_they_belong(county, tmp_path, kind, key, args):
+    """Chinese columns, GBK, GCJ-02, BD-09, CGCS2000 zone coordinates → the true layer."""
+    files = county.write_inputs(tmp_path / "in", category_values="key")
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县", crs=county.crs)
+    if key == "manholes_xlsx":
+        args = ["--src-crs", county.crs.to_string()]
+    res = CliRunner().invoke(main, ["add", str(path), kind, str(files[key]), *args])
+    assert res.exit_code == 0, res.output
+    got = ws.read_layer(path, kind).set_index("id")
+    truth = county.layers[kind].set_index("id")
+    assert sorted(got.index) == sorted(truth.index)
+    got = got.loc[truth.index]
+    moved = got.geometry.representative_point().distance(truth.geometry.representative_point())
+    assert moved.max() < 0.01  # ≤ 1 cm after the GCJ-02 / BD-09 inverse
+    for col in ("name", "category", "kind", "manager", "population", "old_estate"):
+        if col in truth.columns and col in got.columns:
+            a = got[col].astype(object).where(got[col].notna(), None).tolist()
+            b = truth[col].astype(object).where(truth[col].notna(), None).tolist()
+            assert a == b, col
