@@ -68,6 +68,8 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # matplotlib reports every font fallback; a planner needs none of it
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -356,6 +358,88 @@ def analyze(workspace: Path, analysis: str, rules_file: Path | None, **options: 
     out.print(f"{analysis}: wrote {', '.join(outputs)} to {workspace}")
     if table is not None and len(table):
         out.print(_table(table, title=analysis))
+
+
+def _check_output(path: Path, overwrite: bool) -> None:
+    from ._errors import OutputExistsError
+
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} exists; give --overwrite to replace it.")
+
+
+lang_opt = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                        help="Language of labels, legends and popups.")
+
+
+@main.command(name="map")
+@ws_arg
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="HTML file to write.")
+@click.option("--view", "views", multiple=True,
+              help="View(s) to draw: inventory, living_circle, green, fire_lanes (default: all present).")
+@lang_opt
+@click.option("--basemap", type=click.Choice(["osm", "carto", "tianditu", "amap", "none"]),
+              help="Base map (default: osm, or none with --offline). tianditu needs TIANDITU_KEY.")
+@click.option("--offline", is_flag=True,
+              help="One self-contained HTML file: Leaflet inline, no network request.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
+            basemap: str | None, offline: bool, overwrite: bool) -> None:
+    """Draw WORKSPACE's layers and results as an interactive map."""
+    from . import maps
+    from . import workspace as ws
+
+    _check_output(output, overwrite)
+    with _progress("drawing the map") as step:
+        step("reading layers")
+        layers = ws.read_layers(workspace)
+        step("drawing")
+        m = maps.dashboard(layers, views=list(views) or None, lang=lang, basemap=basemap,
+                           offline=offline, title=ws.info(workspace)["name"])
+        step("writing")
+        maps.save_map(m, output, offline=offline)
+    out.print(f"map written to [bold]{output}[/] ({output.stat().st_size / 1e6:.1f} MB"
+              f"{', offline' if offline else ''})")
+
+
+@main.command()
+@ws_arg
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="HTML report to write; figures and the map go beside it.")
+@lang_opt
+@click.option("--overwrite", is_flag=True, help="Replace existing files.")
+def report(workspace: Path, output: Path, lang: str, overwrite: bool) -> None:
+    """Write the study-area report: key figures per analysis, tables, figures, map link."""
+    written = write_report_files(workspace, output, lang=lang, overwrite=overwrite)
+    for label, p in written.items():
+        out.print(f"{label:>8}: {p}")
+
+
+def write_report_files(workspace: Path, output: Path, *, lang: str = "zh",
+                       overwrite: bool = False) -> dict[str, Path]:
+    """Report, figures and an offline map beside it; returns what was written."""
+    from . import maps
+    from . import workspace as ws
+    from .maps import figures
+    from .report import write_report
+
+    map_path = output.with_name(f"{output.stem}-map.html")
+    for p in (output, map_path):
+        _check_output(p, overwrite)
+    with _progress("writing the report") as step:
+        step("reading layers")
+        layers = ws.read_layers(workspace)
+        meta = ws.info(workspace)
+        step("drawing the map")
+        m = maps.dashboard(layers, lang=lang, offline=True, title=meta["name"])
+        maps.save_map(m, map_path, offline=True)
+        step("drawing figures")
+        figs = figures.save_figures(layers, output.parent / f"{output.stem}-figures", lang=lang,
+                                    title=meta["name"])
+        step("writing")
+        write_report(layers, output, title=meta["name"], metadata=meta,
+                     maps={"Interactive map 交互地图": map_path}, figures=figs, lang=lang)
+    return {"report": output, "map": map_path, **{f"figure {k}": v for k, v in figs.items()}}
 
 
 @main.command(name="rules")

@@ -638,7 +638,7 @@ def synthetic_county(seed: int = 0, *, n_communities: int = 6,
     crossing_rect = (x0 + 160.0, y0 + 10.0, x0 + B + 30.0, y0 + 33.0)
     crossing = add_green(crossing_rect, "square", True, "邻里广场")
     x0, y0 = block_origin(*_B_STRIP)
-    strip = add_green(bld.box(x0, y0, _STRIP), "attached", False, "道路附属绿带")
+    add_green(bld.box(x0, y0, _STRIP), "attached", False, "道路附属绿带")
     free_blocks = [b for b in res_blocks if b not in _SPECIAL]
     n_pocket = max(1, int(rng.integers(len(free_blocks) // 4, len(free_blocks) // 2 + 1)))
     pocket_blocks = [free_blocks[k] for k in

@@ -97,6 +97,7 @@ def _transaction(path: Path, *, create: bool = False) -> Iterator[Path]:
             tmp_path.unlink()
         else:
             shutil.copyfile(path, tmp_path)
+            shutil.copymode(path, tmp_path)  # keep the workspace's permissions
         yield tmp_path
         os.replace(tmp_path, path)
     finally:

@@ -147,3 +147,11 @@ def test_raster_is_recorded_not_copied(tmp_path):
     assert ws.info(path)["rasters"]["raster"]["path"] == str(raster.resolve())
     with pytest.raises(WorkspaceError, match="band 9"):
         ws.add_raster(path, raster, bands={"nir": 9})
+
+
+def test_changes_keep_the_workspace_permissions(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    path.chmod(0o640)
+    ws.add_layer(path, "communities", _communities())
+    assert path.stat().st_mode & 0o777 == 0o640

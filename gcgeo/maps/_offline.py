@@ -14,7 +14,6 @@ import base64
 import logging
 import os
 import re
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -146,20 +145,8 @@ def inline_assets(html: str) -> str:
 
 def write_atomic(text: str, path: str | os.PathLike) -> Path:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    from ..io import atomic_path
+
+    with atomic_path(path, overwrite=True) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
