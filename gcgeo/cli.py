@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
-from ._errors import GcgeoError, InputError
+from ._errors import GcgeoError, InputError, OutputExistsError
 from .analysis import ANALYSES
 
 log = logging.getLogger("gcgeo")
@@ -360,13 +360,6 @@ def analyze(workspace: Path, analysis: str, rules_file: Path | None, **options: 
         out.print(_table(table, title=analysis))
 
 
-def _check_output(path: Path, overwrite: bool) -> None:
-    from ._errors import OutputExistsError
-
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists; give --overwrite to replace it.")
-
-
 lang_opt = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                         help="Language of labels, legends and popups.")
 
@@ -389,7 +382,8 @@ def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
     from . import maps
     from . import workspace as ws
 
-    _check_output(output, overwrite)
+    if output.exists() and not overwrite:
+        raise OutputExistsError(f"{output} exists; give --overwrite to replace it.")
     with _progress("drawing the map") as step:
         step("reading layers")
         layers = ws.read_layers(workspace)
@@ -410,36 +404,12 @@ def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
 @click.option("--overwrite", is_flag=True, help="Replace existing files.")
 def report(workspace: Path, output: Path, lang: str, overwrite: bool) -> None:
     """Write the study-area report: key figures per analysis, tables, figures, map link."""
-    written = write_report_files(workspace, output, lang=lang, overwrite=overwrite)
+    from .report import report_workspace
+
+    with _progress("writing the report") as step:
+        written = report_workspace(workspace, output, lang=lang, overwrite=overwrite, progress=step)
     for label, p in written.items():
         out.print(f"{label:>8}: {p}")
-
-
-def write_report_files(workspace: Path, output: Path, *, lang: str = "zh",
-                       overwrite: bool = False) -> dict[str, Path]:
-    """Report, figures and an offline map beside it; returns what was written."""
-    from . import maps
-    from . import workspace as ws
-    from .maps import figures
-    from .report import write_report
-
-    map_path = output.with_name(f"{output.stem}-map.html")
-    for p in (output, map_path):
-        _check_output(p, overwrite)
-    with _progress("writing the report") as step:
-        step("reading layers")
-        layers = ws.read_layers(workspace)
-        meta = ws.info(workspace)
-        step("drawing the map")
-        m = maps.dashboard(layers, lang=lang, offline=True, title=meta["name"])
-        maps.save_map(m, map_path, offline=True)
-        step("drawing figures")
-        figs = figures.save_figures(layers, output.parent / f"{output.stem}-figures", lang=lang,
-                                    title=meta["name"])
-        step("writing")
-        write_report(layers, output, title=meta["name"], metadata=meta,
-                     maps={"Interactive map 交互地图": map_path}, figures=figs, lang=lang)
-    return {"report": output, "map": map_path, **{f"figure {k}": v for k, v in figs.items()}}
 
 
 @main.command(name="rules")
@@ -468,11 +438,13 @@ def rules_cmd(name: str | None) -> None:
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("gcgeo-demo"), show_default=True, help="Folder for the demo outputs.")
-def demo(out_dir: Path) -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True,
+              help="Language of the maps and report.")
+def demo(out_dir: Path, lang: str) -> None:
     """Build a workspace from the bundled real data and run everything on it."""
     from . import demo as _demo
 
-    _demo.run(out_dir, progress=_progress, console=out)
+    _demo.run(out_dir, lang=lang, progress=_progress, console=out)
 
 
 if __name__ == "__main__":  # pragma: no cover

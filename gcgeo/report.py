@@ -313,3 +313,46 @@ def write_report(
     out = write_atomic(doc, path)
     log.info("report written: %s", out)
     return out
+
+
+def report_workspace(
+    workspace: str | os.PathLike,
+    path: str | os.PathLike,
+    *,
+    lang: str = "zh",
+    overwrite: bool = False,
+    maps: Mapping[str, str | os.PathLike] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Report a workspace: the page at ``path``, its figures and an offline map beside it.
+
+    Writes ``<stem>-map.html`` (offline, one file) and ``<stem>-figures/``
+    next to the report, links the map (and any other ``maps`` given) from
+    it, and returns what was written.  Existing files are only replaced with
+    ``overwrite``.
+    """
+    from . import maps as _maps
+    from . import workspace as _ws
+    from ._errors import OutputExistsError
+    from .maps import figures as _figures
+
+    step = progress or (lambda stage: None)
+    path = Path(path)
+    map_path = path.with_name(f"{path.stem}-map.html")
+    for p in (path, map_path):
+        if p.exists() and not overwrite:
+            raise OutputExistsError(f"{p} exists; give --overwrite to replace it.")
+    step("reading layers")
+    layers = _ws.read_layers(workspace)
+    meta = _ws.info(workspace)
+    step("drawing the map")
+    m = _maps.dashboard(layers, lang=lang, offline=True, title=meta["name"])
+    _maps.save_map(m, map_path, offline=True)
+    step("drawing figures")
+    figs = _figures.save_figures(layers, path.parent / f"{path.stem}-figures", lang=lang,
+                                 title=meta["name"])
+    step("writing the report")
+    links = {ui("offline_map", lang): map_path, **dict(maps or {})}
+    write_report(layers, path, title=meta["name"], metadata=meta, maps=links, figures=figs,
+                 lang=lang)
+    return {"report": path, "map": map_path, **{f"figure {k}": v for k, v in figs.items()}}

@@ -154,6 +154,8 @@ UI: dict[str, tuple[str, str]] = {
     "other": ("其他", "other"),
     "community_table": ("各社区指标", "Per community"),
     "maps": ("交互地图", "Interactive maps"),
+    "offline_map": ("交互地图（离线，单个文件）", "Interactive map (offline, one file)"),
+    "online_map": ("交互地图（OpenStreetMap底图）", "Interactive map (OpenStreetMap base map)"),
     "figures": ("专题图", "Figures"),
     "metadata": ("工作区信息", "Workspace"),
     "report": ("评估报告", "Report"),
