@@ -1,0 +1,68 @@
+"""`gcgeo demo`, the README's main job, and the map/report commands on its workspace."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from gcgeo import workspace as ws
+from gcgeo.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    res = CliRunner().invoke(main, ["-q", "demo", "--out", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
+def test_demo_builds_every_layer_and_result(demo_dir):
+    out, text = demo_dir
+    path = out / "helsinki.gpkg"
+    layers = ws.list_layers(path).set_index("layer")
+    # figures from the data's own documentation (../shared/data/README.md)
+    assert layers.loc["chargers", "features"] == 4
+    assert layers.loc["manholes", "features"] == 397
+    for name in ("lc_origins", "lc_communities", "lc_gaps", "lc_isochrones", "green_communities",
+                 "fire_findings", "fire_lanes_summary"):
+        assert name in layers.index
+    assert set(layers["analysis"]) >= {"living-circle", "green", "fire-lanes"}
+    problems = pd.read_csv(out / "validation.csv")
+    assert (problems["severity"] == "error").sum() == 0
+    for name in ("report.html", "report-map.html", "map-osm.html"):
+        assert str(out / name) in text.replace("\n", "")
+
+
+def test_demo_report_and_offline_map(demo_dir):
+    out, _ = demo_dir
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "href='report-map.html'" in report and "href='map-osm.html'" in report
+    assert report.count("data:image/png;base64,") == len(list((out / "report-figures").glob("*.png")))
+    offline = (out / "report-map.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=['\"]https?://", offline)
+    assert not re.search(r"<link[^>]+href=['\"]https?://", offline)
+    assert (out / "report-map.html").stat().st_size < 5e6
+    # the attribution is added by script, JSON-escaped: © <a …>OpenStreetMap</a> contributors
+    assert re.search(r'addAttribution\("Data \\u0026copy; .*OpenStreetMap\\u003c/a\\u003e contributors',
+                     offline)
+
+
+def test_map_and_report_commands_respect_existing_files(demo_dir, tmp_path):
+    out, _ = demo_dir
+    runner = CliRunner()
+    path = out / "helsinki.gpkg"
+    target = tmp_path / "m.html"
+    res = runner.invoke(main, ["map", str(path), "-o", str(target), "--view", "green", "--offline"])
+    assert res.exit_code == 0, res.output
+    assert "绿地" in target.read_text(encoding="utf-8")  # labels in Chinese by default
+    res = runner.invoke(main, ["map", str(path), "-o", str(target)])
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    res = runner.invoke(main, ["map", str(path), "-o", str(target), "--view", "scorecard"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    res = runner.invoke(main, ["report", str(path), "-o", str(tmp_path / "r.html"), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r-map.html").exists() and (tmp_path / "r-figures").is_dir()
