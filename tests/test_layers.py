@@ -127,3 +127,26 @@ def test_validation_report_frame():
     assert list(df.columns) == ["layer", "row", "column", "problem", "severity", "fixable"]
     assert len(df) == len(rep.problems)
     assert np.all(df["layer"] == "green_space")
+
+
+def test_value_spellings_are_unambiguous():
+    for kind in layers.KINDS:
+        for col in layers.get_spec(kind).all_columns:
+            seen: dict[str, str] = {}
+            for value, spellings in col.value_aliases.items():
+                for s in (value, *spellings):
+                    key = s.strip().lower()
+                    assert seen.get(key, value) == value, (kind, col.name, s)
+                    seen[key] = value
+
+
+def test_planners_value_spellings_read_as_spec_values():
+    df = pd.DataFrame({"kind": ["电动车", "汽车", "Car", "e-bike", "tram"]})
+    out, _ = layers.coerce_columns(df, "chargers")
+    assert out["kind"].tolist() == ["e-bike", "car", "car", "e-bike", "tram"]
+    fac, _ = layers.coerce_columns(pd.DataFrame({"category": ["幼儿园", "农贸市场", "社区卫生服务站"]}),
+                                   "facilities")
+    assert fac["category"].tolist() == ["kindergarten", "market", "health"]
+    rep = layers.validate(gpd.GeoDataFrame(df, geometry=[shapely.Point(i, 0) for i in range(5)],
+                                           crs=4548), "chargers")
+    assert [p.row for p in rep.errors] == ["#4"]  # only 'tram' is unknown

@@ -100,20 +100,22 @@ def test_export_of_results_for_qgis(workspace, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kind,key,args",
+    "kind,key,args,values",
     [
-        ("communities", "communities_shp", []),
-        ("communities", "communities_nocpg_shp", []),  # GBK found without a .cpg
-        ("facilities", "facilities_csv", ["--src-crs", "gcj02"]),
-        ("chargers", "chargers_csv", ["--src-crs", "bd09"]),
-        ("manholes", "manholes_xlsx", ["--src-crs", "cgcs2000"]),
-        ("green_space", "green_geojson", []),
-        ("buildings", "buildings_gpkg", []),
+        ("communities", "communities_shp", [], "zh"),
+        ("communities", "communities_nocpg_shp", [], "zh"),  # GBK found without a .cpg
+        ("facilities", "facilities_csv", ["--src-crs", "gcj02"], "key"),
+        ("facilities", "facilities_csv", ["--src-crs", "gcj02"], "zh"),  # 类别 = 幼儿园…
+        ("chargers", "chargers_csv", ["--src-crs", "bd09"], "key"),
+        ("chargers", "chargers_csv", ["--src-crs", "bd09"], "zh"),  # 类型 = 电动自行车…
+        ("manholes", "manholes_xlsx", ["--src-crs", "cgcs2000"], "key"),
+        ("green_space", "green_geojson", [], "key"),
+        ("buildings", "buildings_gpkg", [], "key"),
     ],
 )
-def test_planners_files_land_where_they_belong(county, tmp_path, kind, key, args):
-    """Chinese columns, GBK, GCJ-02, BD-09, CGCS2000 zone coordinates → the true layer."""
-    files = county.write_inputs(tmp_path / "in", category_values="key")
+def test_planners_files_land_where_they_belong(county, tmp_path, kind, key, args, values):
+    """Chinese columns and values, GBK, GCJ-02, BD-09, CGCS2000 zone coordinates → the true layer."""
+    files = county.write_inputs(tmp_path / "in", category_values=values)
     path = tmp_path / "w.gpkg"
     ws.init(path, name="高唐县", crs=county.crs)
     if key == "manholes_xlsx":

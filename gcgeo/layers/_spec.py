@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 __all__ = ["Column", "LayerSpec", "COMMON_COLUMNS"]
@@ -29,10 +30,23 @@ class Column:
     unit: str | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: allowed value → other spellings planners use for it (Chinese first),
+    #: e.g. ``{"e-bike": ("电动自行车", "电动车")}``; read as that value.
+    value_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise ValueError(f"column {self.name}: dtype must be one of {DTYPES}")
+        unknown = set(self.value_aliases) - set(self.allowed or ())
+        if unknown:
+            raise ValueError(f"column {self.name}: aliases for values not allowed: {unknown}")
+
+    def value_lookup(self) -> dict[str, str]:
+        """Normalised spelling → allowed value (the values themselves included)."""
+        out = {str(v).strip().lower(): v for v in self.allowed or ()}
+        for value, spellings in self.value_aliases.items():
+            out.update({str(a).strip().lower(): value for a in spellings})
+        return out
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en

@@ -139,7 +139,13 @@ def coerce_columns(
             mask = s.notna() & dates.isna() & (s.astype("string").str.strip() != "").fillna(False)
             out[col.name] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), None)
         else:
-            out[col.name] = s.astype("string").where(s.notna(), None).astype(object)
+            text = s.astype("string").where(s.notna(), None).astype(object)
+            if col.allowed is not None:
+                # planners' spellings (幼儿园, 电动车, Car…) read as the spec's values
+                lookup = col.value_lookup()
+                key = text.map(lambda v: None if v is None else lookup.get(str(v).strip().lower()))
+                text = key.where(key.notna(), text)
+            out[col.name] = text
             mask = pd.Series(False, index=s.index)
         if mask.any():
             bad[col.name] = mask

@@ -10,7 +10,10 @@ SPEC = LayerSpec(
     label_en="Buildings",
     geometry=("Polygon",),
     columns=(
-        Column("use", "str", "用途", "Use", allowed=USES, aliases=("用途", "建筑用途", "性质")),
+        Column("use", "str", "用途", "Use", allowed=USES, aliases=("用途", "建筑用途", "性质"),
+               value_aliases={"residential": ("住宅", "居住"), "commercial": ("商业", "商服"),
+                              "public": ("公共", "公共建筑", "公建"), "industrial": ("工业", "厂房"),
+                              "mixed": ("混合", "商住", "商住混合"), "other": ("其他",)}),
         Column("residential", "bool", "住宅", "Residential", aliases=("是否住宅", "住宅")),
         Column("floors", "int", "层数", "Floors", minimum=0, maximum=200,
                aliases=("层数", "楼层", "building:levels", "levels")),

@@ -3,7 +3,30 @@
 from .. import rules
 from ._spec import Column, LayerSpec
 
-CATEGORIES = tuple(rules.load("living_circle")["categories"])
+_RULES = rules.load("living_circle")["categories"]
+CATEGORIES = tuple(_RULES)
+
+# the labels in the rules, split at "/", plus other common names
+_EXTRA = {
+    "kindergarten": ("托儿所", "托幼", "幼儿园（托育）"),
+    "primary_school": ("小学校",),
+    "middle_school": ("初中", "高中", "初级中学", "高级中学"),
+    "health": ("社区卫生服务中心", "卫生室", "社区医院", "卫生院", "诊所"),
+    "pharmacy": ("药房", "大药房"),
+    "supermarket": ("超市", "便利店", "小超市"),
+    "market": ("菜市场", "农贸市场", "生鲜超市", "菜场"),
+    "elderly_care": ("日间照料中心", "养老服务中心", "老年活动中心", "养老院"),
+    "community_service": ("社区服务中心", "党群服务中心", "便民服务站"),
+    "sports": ("健身场地", "体育场", "运动场", "健身广场"),
+    "park": ("公园", "广场", "游园"),
+    "culture": ("文化站", "文化活动中心", "活动室"),
+    "bus_stop": ("公交车站", "公交站点", "公交"),
+}
+_VALUE_ALIASES = {
+    key: tuple(part.strip() for label in (spec.get("label_zh", ""), spec.get("label_en", ""))
+               for part in label.split("/") if part.strip()) + _EXTRA.get(key, ())
+    for key, spec in _RULES.items()
+}
 
 SPEC = LayerSpec(
     kind="facilities",
@@ -13,7 +36,7 @@ SPEC = LayerSpec(
     multipart=False,
     columns=(
         Column("category", "str", "设施类别", "Category", required=True, allowed=CATEGORIES,
-               aliases=("类别", "设施类别", "类型")),
+               aliases=("类别", "设施类别", "类型"), value_aliases=_VALUE_ALIASES),
         Column("subtype", "str", "细类", "Subtype", aliases=("细类", "小类"),
                description="the source's own class, e.g. the OSM tag"),
     ),

@@ -12,7 +12,14 @@ SPEC = LayerSpec(
     geometry=("Polygon",),
     columns=(
         Column("kind", "str", "绿地类型", "Kind", required=True, allowed=KINDS,
-               aliases=("类型", "绿地类型", "种类")),
+               aliases=("类型", "绿地类型", "种类"),
+               value_aliases={"park": ("公园", "综合公园"), "community_park": ("社区公园",),
+                              "pocket_park": ("口袋公园", "游园", "街头游园", "小游园"),
+                              "square": ("广场",), "garden": ("花园", "庭院"),
+                              "playground": ("儿童游乐场", "游乐场"),
+                              "attached": ("附属绿地", "配套绿地"), "grass": ("草地", "草坪"),
+                              "wood": ("林地", "树林"), "scrub": ("灌木", "灌丛"),
+                              "other": ("其他",)}),
         Column("public", "bool", "公共绿地", "Public", aliases=("是否公共", "公共")),
     ),
 )

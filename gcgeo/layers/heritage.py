@@ -10,7 +10,11 @@ SPEC = LayerSpec(
     label_en="Heritage",
     geometry=("Point", "Polygon"),
     columns=(
-        Column("kind", "str", "类型", "Kind", required=True, allowed=KINDS, aliases=("类型",)),
+        Column("kind", "str", "类型", "Kind", required=True, allowed=KINDS, aliases=("类型",),
+               value_aliases={"old_tree": ("古树", "古树名木", "名木"),
+                              "historic_building": ("历史建筑", "传统建筑", "历史建筑物"),
+                              "monument": ("文物", "纪念碑", "文物保护单位"),
+                              "archaeological_site": ("遗址", "考古遗址"), "other": ("其他",)}),
         Column("grade", "str", "保护级别", "Protection grade", aliases=("级别", "保护级别")),
         Column("protection_radius_m", "float", "保护范围半径", "Protection radius", minimum=0,
                unit="m", aliases=("保护半径", "保护范围")),

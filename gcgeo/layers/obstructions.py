@@ -12,7 +12,12 @@ SPEC = LayerSpec(
     geometry=("Point", "Polygon"),
     columns=(
         Column("kind", "str", "类型", "Kind", required=True, allowed=KINDS,
-               aliases=("类型", "障碍物类型")),
+               aliases=("类型", "障碍物类型"),
+               value_aliases={"car": ("汽车", "机动车", "私家车"), "e-bike": ("电动车", "电动自行车"),
+                              "stall": ("摊位", "摊点", "商贩"), "bollard": ("隔离桩", "桩", "石墩"),
+                              "barrier": ("路障", "围挡", "栏杆"), "tree": ("树", "树木"),
+                              "structure": ("构筑物", "违建", "违章建筑"), "gate": ("门", "道闸", "大门"),
+                              "overhead": ("架空", "架空线", "雨棚"), "other": ("其他",)}),
         Column("width_m", "float", "宽度", "Width", minimum=0, maximum=100, unit="m"),
         Column("length_m", "float", "长度", "Length", minimum=0, maximum=100, unit="m"),
         Column("height_m", "float", "离地净高", "Clearance above ground", minimum=0,

@@ -12,6 +12,9 @@ SPEC = LayerSpec(
     multipart=False,
     columns=(
         Column("kind", "str", "坡道类型", "Kind", allowed=KINDS,
+               value_aliases={"full_width": ("全宽式", "全宽式单面坡"), "three_sided": ("三面坡",),
+                              "flush": ("平缘石", "无高差"), "crossing": ("人行横道",),
+                              "other": ("其他",)},
                description="'crossing' marks a crossing kept to find missing ramps.",
                aliases=("类型", "坡道类型")),
         Column("slope", "float", "坡度", "Slope", minimum=0, maximum=1,
