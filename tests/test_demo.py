@@ -66,3 +66,22 @@ def test_map_and_report_commands_respect_existing_files(demo_dir, tmp_path):
     res = runner.invoke(main, ["report", str(path), "-o", str(tmp_path / "r.html"), "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "r-map.html").exists() and (tmp_path / "r-figures").is_dir()
+
+
+def test_demo_chinese_workflow_on_the_synthetic_county(demo_dir):
+    from gcgeo.testing import synthetic_county
+
+    out, text = demo_dir
+    truth = synthetic_county(0)
+    path = out / "gaotang" / "gaotang.gpkg"
+    layers = ws.list_layers(path).set_index("layer")
+    for kind, frame in truth.layers.items():
+        assert layers.loc[kind, "features"] == len(frame), kind
+    sources = layers["source"].to_dict()
+    assert sources["facilities"] == "facilities_gcj02.csv"
+    assert sources["chargers"] == "chargers_bd09.csv"
+    kinds = ws.read_layer(path, "chargers")["kind"].value_counts().to_dict()
+    assert kinds == {"car": truth.truth["chargers"]["car"],  # 汽车 / 电动自行车 in the CSV
+                     "e-bike": truth.truth["chargers"]["e-bike"]}
+    report = (out / "gaotang" / "report.html").read_text(encoding="utf-8")
+    assert "高唐县" in report and "十五分钟生活圈" in report
