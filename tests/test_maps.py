@@ -381,3 +381,18 @@ def test_helsinki_osm_dashboard_stays_small(tmp_path):
                       if maps.drawable(frames, k))
     assert counts == expected
     assert "OpenStreetMap</a> contributors\")" in _unescape(html)
+
+
+def test_values_shown_in_chinese_from_the_layer_spec():
+    import geopandas as gpd
+    import shapely
+
+    from gcgeo import maps
+
+    gdf = gpd.GeoDataFrame({"kind": ["car", "e-bike"]},
+                           geometry=[shapely.Point(116.2, 36.85), shapely.Point(116.21, 36.85)],
+                           crs=4326)
+    html = maps.chargers(gdf, lang="zh").get_root().render()
+    assert "电动自行车" in html and "汽车" in html
+    html_en = maps.chargers(gdf, lang="en").get_root().render()
+    assert "电动自行车" not in html_en

@@ -291,6 +291,18 @@ def _fmt_kind(name: str, kind: str | None) -> str:
     return "auto"
 
 
+def value_label(kind: str | None, column: str, value: Any, lang: str = "en") -> str:
+    """A spec value as shown to planners: its first Chinese spelling in ``zh``."""
+    text = str(value)
+    if lang == "zh" and kind in _layers.SPECS:
+        spec = _layers.get_spec(kind)
+        if spec.has_column(column):
+            spellings = spec.column(column).value_aliases.get(text)
+            if spellings:
+                return spellings[0]
+    return text.replace("_", " ")
+
+
 def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = None) -> str | None:
     """``value`` of column ``name`` as display text; None for missing values.
 
@@ -313,6 +325,9 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         return category_label(str(value), lang)
     if fmt == "tier":
         return tier_label(str(value), lang)
+    if isinstance(value, str) and kind in _layers.SPECS and _layers.get_spec(kind).has_column(name) \
+            and _layers.get_spec(kind).column(name).allowed:
+        return value_label(kind, name, value, lang)
     if isinstance(value, int | np.integer | float | np.floating | Decimal):
         v = float(value)
         if fmt == "pct":

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .. import layers as _layers
 from .. import rules as _rules
-from ._labels import category_label, column_label, fire_kind_label, tier_label, ui
+from ._labels import category_label, column_label, fire_kind_label, tier_label, ui, value_label
 from ._render import LegendItem, Styled, add_styled, colors_by_category, colors_by_class, subset
 
 __all__ = [
@@ -142,7 +142,7 @@ def _by_category(gdf: pd.DataFrame, col: str, lang: str, *, kind: str | None = N
                  palette: Mapping[Any, str] | None = None, default: str = "#3388ff"):
     if col not in gdf.columns or gdf[col].isna().all():
         return _single(gdf, default), []
-    label = label or (lambda v: str(v).replace("_", " "))
+    label = label or (lambda v: value_label(kind, col, v, lang))
     values = gdf[col].tolist()
     pal = _category_palette(values, label, order)
     if palette:
