@@ -361,9 +361,21 @@ class Network:
 
     @property
     def tree(self) -> shapely.STRtree:
+        """STRtree over the edge geometries."""
         if "tree" not in self._cache:
             self._cache["tree"] = shapely.STRtree(self.geometry)
         return self._cache["tree"]
+
+    @property
+    def snap_index(self) -> _SnapIndex | None:
+        """Segments of the edges and a KD-tree over them for exact snapping (built once).
+
+        None when some edge geometry is not a LineString (snapping then uses
+        :attr:`tree`).
+        """
+        if "snap" not in self._cache:
+            self._cache["snap"] = _snap_index(self.geometry)
+        return self._cache["snap"]
 
 
 def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int, undirected: bool) -> sparse.csr_matrix:
@@ -438,7 +450,9 @@ def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network
     if len(geom) and has_xy:
         # networkx reports an undirected edge from either end: orient u -> v
         # along the geometry so that offsets are measured from u.
-        first = shapely.get_coordinates(shapely.get_point(geom, 0))
+        coords, cidx = shapely.get_coordinates(geom, return_index=True)
+        first = np.full((len(geom), 2), np.nan)  # first coordinate of each geometry
+        first[cidx[::-1]] = coords[::-1]
         du = np.hypot(first[:, 0] - x[u], first[:, 1] - y[u])
         dv = np.hypot(first[:, 0] - x[v], first[:, 1] - y[v])
         flip = dv < du
@@ -492,6 +506,148 @@ def _multi_source(csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float) ->
     d = dijkstra(csr, directed=True, indices=sources, min_only=True, limit=limit)
     d[~np.isfinite(d) | (d > cutoff)] = np.nan
     return d
+
+
+# --------------------------------------------------------------------------
+# snapping index
+
+
+#: Street segments are cut into pieces no longer than twice this (CRS units,
+#: metres) for the snapping index: a point's distance to a segment is at least
+#: its distance to the nearest piece midpoint minus this.
+_PIECE_HALF = 5.0
+#: Nearest piece midpoints looked at per point before the exact ball search.
+_SNAP_K = 8
+#: Slack (CRS units) for rounding in the piece bound.
+_SNAP_EPS = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class _SnapIndex:
+    """The straight segments of every edge and a KD-tree over short pieces of them.
+
+    Segment ``s`` runs from (``x0``, ``y0``) by (``dx``, ``dy``) and belongs to
+    edge ``edge[s]``, starting ``start[s]`` along the edge's geometry.  Each
+    segment is cut into equal pieces of half-length at most ``half``; the
+    KD-tree holds the piece midpoints and ``piece_seg`` their segment.  Any
+    point within distance ``d`` of a segment is within ``d + half`` of one of
+    its piece midpoints, which makes the nearest-segment search exact.
+    """
+
+    x0: np.ndarray
+    y0: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    len2: np.ndarray
+    seg_len: np.ndarray
+    start: np.ndarray
+    edge: np.ndarray
+    piece_seg: np.ndarray
+    kd: Any
+    half: float
+
+
+def _snap_index(geometry: np.ndarray) -> _SnapIndex | None:
+    """Segments and piece KD-tree of the edge lines; None when a geometry is not a LineString."""
+    from scipy.spatial import cKDTree
+
+    present = ~pd.isna(geometry)
+    if present.any():
+        types = shapely.get_type_id(geometry[present])
+        if (types != shapely.GeometryType.LINESTRING).any():
+            return None
+    coords, idx = shapely.get_coordinates(geometry, return_index=True)
+    same = idx[1:] == idx[:-1]  # consecutive coordinates of one line form a segment
+    a = np.flatnonzero(same)
+    x0, y0 = coords[a, 0], coords[a, 1]
+    dx, dy = coords[a + 1, 0] - x0, coords[a + 1, 1] - y0
+    seg_len = np.hypot(dx, dy)
+    edge = idx[a].astype(np.int64)
+    cum = np.cumsum(seg_len)
+    first = np.ones(len(a), bool)
+    first[1:] = edge[1:] != edge[:-1]
+    base = np.maximum.accumulate(np.where(first, np.arange(len(a)), 0))
+    start = cum - seg_len - (cum[base] - seg_len[base])
+    half = _PIECE_HALF
+    n_pieces = np.maximum(1, np.ceil(seg_len / (2 * half))).astype(np.int64)
+    piece_seg = np.repeat(np.arange(len(a)), n_pieces)
+    k = np.arange(len(piece_seg)) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    frac = (k + 0.5) / n_pieces[piece_seg]
+    mid = np.column_stack([x0[piece_seg] + frac * dx[piece_seg], y0[piece_seg] + frac * dy[piece_seg]])
+    kd = cKDTree(mid) if len(mid) else None
+    return _SnapIndex(x0=x0, y0=y0, dx=dx, dy=dy, len2=dx * dx + dy * dy, seg_len=seg_len,
+                      start=start, edge=edge, piece_seg=piece_seg, kd=kd, half=half)
+
+
+def _seg_project(ix: _SnapIndex, seg: np.ndarray, px: np.ndarray, py: np.ndarray):
+    """Projection parameter (0..1) and distance of points onto segments."""
+    dx, dy, l2 = ix.dx[seg], ix.dy[seg], ix.len2[seg]
+    rx, ry = px - ix.x0[seg], py - ix.y0[seg]
+    t = np.divide(rx * dx + ry * dy, l2, out=np.zeros(seg.shape), where=l2 > 0)
+    np.clip(t, 0.0, 1.0, out=t)
+    return t, np.hypot(rx - t * dx, ry - t * dy)
+
+
+def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float):
+    """Exact nearest segment of every point (the lowest-numbered one among ties).
+
+    Returns the segment (-1 beyond ``tol``), the projection parameter and the
+    distance.  A first pass looks at the ``_SNAP_K`` nearest piece midpoints;
+    a point is settled when the farthest of them is more than ``half`` beyond
+    its best distance (then no other segment can be as near).  The rest get
+    every piece within their best distance plus ``half``.
+    """
+    n = len(px)
+    seg = np.full(n, -1, dtype=np.int64)
+    t = np.full(n, np.nan)
+    dist = np.full(n, np.nan)
+    if n == 0 or ix.kd is None:
+        return seg, t, dist
+    h = ix.half
+    k = min(_SNAP_K, ix.kd.n)
+    bound = tol + h if np.isfinite(tol) else np.inf
+    dk, pk = ix.kd.query(np.column_stack([px, py]), k=k, distance_upper_bound=bound)
+    dk, pk = dk.reshape(n, k), pk.reshape(n, k)
+    found = pk < ix.kd.n
+    cand = np.where(found, ix.piece_seg[np.where(found, pk, 0)], 0)
+    tt, dd = _seg_project(ix, cand, px[:, None], py[:, None])
+    dd[~found] = np.inf
+    best = dd.min(axis=1)
+    # among equally near segments the lowest (segments are numbered in edge order)
+    rank = np.where(dd == best[:, None], cand, np.iinfo(np.int64).max)
+    j = rank.argmin(axis=1)
+    rows = np.arange(n)
+    hit = np.isfinite(best)
+    seg[hit] = cand[rows, j][hit]
+    t[hit] = tt[rows, j][hit]
+    dist[hit] = best[hit]
+    limit = np.minimum(best, tol)
+    # settled: fewer than k pieces within the bound, or the k-th is beyond limit + half
+    settled = ~found[:, -1] | (dk[:, -1] - h > limit + _SNAP_EPS)
+    todo = np.flatnonzero(~settled)
+    if len(todo):
+        r = limit[todo] + h + _SNAP_EPS
+        lists = ix.kd.query_ball_point(np.column_stack([px[todo], py[todo]]), r)
+        counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+        pieces = np.fromiter((p for x in lists for p in x), dtype=np.int64, count=int(counts.sum()))
+        _pick(ix, np.repeat(todo, counts), ix.piece_seg[pieces], px, py, seg, t, dist)
+    off = ~(dist <= tol)
+    seg[off], t[off], dist[off] = -1, np.nan, np.nan
+    return seg, t, dist
+
+
+def _pick(ix: _SnapIndex, qi: np.ndarray, cand: np.ndarray, px: np.ndarray, py: np.ndarray,
+          seg: np.ndarray, t: np.ndarray, dist: np.ndarray) -> None:
+    """Point ``qi[j]`` may snap to segment ``cand[j]``: keep the nearest (lowest on ties)."""
+    if len(qi) == 0:
+        return
+    tt, dd = _seg_project(ix, cand, px[qi], py[qi])
+    order = np.lexsort((cand, dd, qi))
+    first = np.ones(len(order), bool)
+    first[1:] = qi[order[1:]] != qi[order[:-1]]
+    w = order[first]
+    q = qi[w]
+    seg[q], t[q], dist[q] = cand[w], tt[w], dd[w]
 
 
 # --------------------------------------------------------------------------
@@ -550,7 +706,28 @@ def snap_points(
     valid = ~(pd.isna(arr) | shapely.is_empty(arr)) if n else np.zeros(0, bool)
     edge = np.full(n, -1, dtype=np.int64)
     conn = np.full(n, np.nan)
-    if net.n_edges and valid.any() and not np.isnan(net.geom_length).all():
+    offset = np.full(n, np.nan)
+    sx = np.full(n, np.nan)
+    sy = np.full(n, np.nan)
+    tol = np.inf if tolerance is None else float(tolerance)
+    ix = net.snap_index if net.n_edges and valid.any() else None
+    if ix is not None and not np.isnan(net.geom_length).all():
+        vi = np.flatnonzero(valid)
+        xy = shapely.get_coordinates(arr[vi])
+        seg, t, dist = _nearest_segment(ix, xy[:, 0], xy[:, 1], tol)
+        hit = seg >= 0
+        s, th, q = seg[hit], t[hit], vi[hit]
+        e = ix.edge[s]
+        edge[q] = e
+        conn[q] = dist[hit]
+        sx[q] = ix.x0[s] + th * ix.dx[s]
+        sy[q] = ix.y0[s] + th * ix.dy[s]
+        along = ix.start[s] + th * ix.seg_len[s]
+        glen = net.geom_length[e]
+        frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
+        offset[q] = np.clip(frac, 0.0, 1.0) * net.weight[e]
+    elif net.n_edges and valid.any() and not np.isnan(net.geom_length).all():
+        # edges that are not plain LineStrings: GEOS nearest edge and projection
         vi = np.flatnonzero(valid)
         kw = {} if tolerance is None else {"max_distance": float(tolerance)}
         (qi, ei), dist = net.tree.query_nearest(
@@ -558,20 +735,17 @@ def snap_points(
         )
         edge[vi[qi]] = ei
         conn[vi[qi]] = dist
+        on = edge >= 0
+        if on.any():
+            e = edge[on]
+            g = net.geometry[e]
+            along = shapely.line_locate_point(g, arr[on])
+            pxy = shapely.get_coordinates(shapely.line_interpolate_point(g, along))
+            sx[on], sy[on] = pxy[:, 0], pxy[:, 1]
+            glen = net.geom_length[e]
+            frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
+            offset[on] = np.clip(frac, 0.0, 1.0) * net.weight[e]
     on = edge >= 0
-    offset = np.full(n, np.nan)
-    sx = np.full(n, np.nan)
-    sy = np.full(n, np.nan)
-    if on.any():
-        e = edge[on]
-        g = net.geometry[e]
-        along = shapely.line_locate_point(g, arr[on])
-        snapped = shapely.line_interpolate_point(g, along)
-        xy = shapely.get_coordinates(snapped)
-        sx[on], sy[on] = xy[:, 0], xy[:, 1]
-        glen = net.geom_length[e]
-        frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
-        offset[on] = np.clip(frac, 0.0, 1.0) * net.weight[e]
     ids = net.nodes.to_numpy()
     u_id = np.full(n, None, dtype=object)
     v_id = np.full(n, None, dtype=object)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import geopandas as gpd
@@ -198,7 +199,7 @@ def _reference_point_distances(G, homes, targets, cutoff, tol):
         items.sort()
         # drop the original edge only if it is the unique shortest (a, b) link
         chain = [(0.0, a)] + [(t, ("snap", key)) for t, key in items] + [(w, b)]
-        for (t0, n0), (t1, n1) in zip(chain, chain[1:]):
+        for (t0, n0), (t1, n1) in itertools.pairwise(chain):
             if n0 != n1:
                 if H.has_edge(n0, n1):
                     H[n0][n1]["weight"] = min(H[n0][n1]["weight"], t1 - t0)
@@ -244,3 +245,77 @@ def test_node_distances_equal_networkx(seed, cutoff, k):
     got_reached = got.dropna()
     assert set(got_reached.index) == set(want.index)
     np.testing.assert_allclose(got_reached.loc[want.index].to_numpy(), want.to_numpy(), atol=1e-9)
+
+
+# ---- snapping against brute force ------------------------------------------
+
+
+def _random_polyline_streets(rng, n_lines: int):
+    """Random polylines (2-5 vertices, some long) plus lines sharing end points."""
+    lines = []
+    for _ in range(n_lines):
+        k = int(rng.integers(2, 6))
+        start = rng.uniform(0, 1000, 2)
+        steps = rng.normal(0, rng.choice([5.0, 40.0, 200.0]), size=(k - 1, 2))
+        lines.append(np.vstack([start, start + np.cumsum(steps, axis=0)]))
+    for a in range(0, n_lines - 1, 3):  # junctions: a line from the end of one to another
+        lines.append(np.vstack([lines[a][-1], lines[a + 1][0]]))
+    return _streets([[tuple(p) for p in c] for c in lines])
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), tol=st.sampled_from([None, 15.0, 60.0]))
+def test_snap_points_equal_brute_force(seed, tol):
+    rng = np.random.default_rng(seed)
+    G = build_graph(_random_polyline_streets(rng, 40))
+    net = compile_network(G)
+    xy = np.vstack([
+        rng.uniform(-100, 1100, size=(150, 2)),
+        # points on nodes and vertices: ties between edges meeting there
+        shapely.get_coordinates(net.geometry)[rng.integers(0, 40, 20)],
+    ])
+    pts = _pts(xy)
+    got = snap_points(net, pts, tolerance=tol)
+    # brute force: exact distance from every point to every edge (GEOS)
+    D = shapely.distance(pts.to_numpy()[:, None], net.geometry[None, :])
+    dmin = D.min(axis=1)
+    off = dmin > (np.inf if tol is None else tol)
+    np.testing.assert_array_equal(got["off_network"].to_numpy(), off)
+    assert (got["edge"].to_numpy()[off] == -1).all()
+    on = ~off
+    e = got["edge"].to_numpy()[on]
+    np.testing.assert_allclose(got["connector_m"].to_numpy()[on], dmin[on], atol=1e-9, rtol=0)
+    # the chosen edge is a nearest one: the brute-force argmin unless another edge is as near
+    np.testing.assert_allclose(D[on][np.arange(on.sum()), e], dmin[on], atol=1e-9, rtol=0)
+    tie = (D[on] <= dmin[on, None] + 1e-9).sum(axis=1) > 1
+    np.testing.assert_array_equal(e[~tie], D[on].argmin(axis=1)[~tie])
+    # snapped point lies on that edge, at the connector's distance from the point
+    g = net.geometry[e]
+    snapped = shapely.points(got[["snap_x", "snap_y"]].to_numpy()[on])
+    np.testing.assert_allclose(shapely.distance(snapped, g), 0, atol=1e-9)
+    np.testing.assert_allclose(shapely.distance(snapped, pts.to_numpy()[on]), dmin[on], atol=1e-9)
+    # offset from u: GEOS's projection along the edge, scaled to its weight
+    want = shapely.line_locate_point(g, pts.to_numpy()[on]) / shapely.length(g) * net.weight[e]
+    np.testing.assert_allclose(got["offset"].to_numpy()[on], want, atol=1e-6)
+    ids = net.nodes.to_numpy()
+    assert (got["u"].to_numpy()[on] == ids[net.u[e]]).all()
+    assert (got["v"].to_numpy()[on] == ids[net.v[e]]).all()
+    assert got["u"].isna().to_numpy()[off].all()
+
+
+def test_snap_points_edge_that_is_not_a_linestring():
+    # an edge drawn as a MultiLineString (possible in user graphs) snaps through GEOS
+    G = nx.MultiGraph(crs=CRS)
+    G.add_node(1, x=0.0, y=0.0)
+    G.add_node(2, x=100.0, y=0.0)
+    G.add_node(3, x=100.0, y=50.0)
+    G.add_edge(1, 2, length=100.0,
+               geometry=shapely.MultiLineString([[(0, 0), (50, 0)], [(50, 0), (100, 0)]]))
+    G.add_edge(2, 3, length=50.0)
+    net = compile_network(G)
+    assert net.snap_index is None
+    s = snap_points(net, _pts([(70, 3)]), tolerance=10)
+    assert (s.loc[0, "u"], s.loc[0, "v"]) == (1, 2)  # oriented along its geometry
+    assert s.loc[0, "connector_m"] == pytest.approx(3)
+    assert s.loc[0, "offset"] == pytest.approx(70)
+    assert (s.loc[0, "snap_x"], s.loc[0, "snap_y"]) == (pytest.approx(70), pytest.approx(0))
