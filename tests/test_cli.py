@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -110,3 +112,24 @@ def test_columns_mapping_file(tmp_path, runner):
     got = ws.read_layer(w, "manholes")
     assert got[["id", "manager", "contact"]].iloc[0].tolist() == ["J1", "城管局", "0635-1"]
     assert got.geometry.x.iloc[0] == 428650.0
+
+
+def test_import_osm_creates_workspace_and_bad_input_leaves_it_untouched(tmp_path, runner):
+    import hashlib
+
+    pbf = Path(__file__).parent / "data" / "osm" / "kotka_karhula.osm.pbf"
+    w = tmp_path / "kotka.gpkg"
+    res = _run(runner, "import-osm", w, pbf, "--name", "Karhula")
+    assert "streets" in res.output
+    assert ws.info(w)["name"] == "Karhula"
+    assert ws.info(w)["crs"].to_epsg() == 32635  # UTM 35N for south-east Finland
+    streets = ws.read_layer(w, "streets")
+    assert len(streets) > 400 and {"u", "v", "osm_id"} <= set(streets.columns)
+    before = hashlib.sha256(w.read_bytes()).hexdigest()
+    res = runner.invoke(main, ["import-osm", str(w), str(pbf), "--bbox", "0,0,0.01,0.01"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    truncated = tmp_path / "cut.osm.pbf"
+    truncated.write_bytes(pbf.read_bytes()[:5000])
+    res = runner.invoke(main, ["import-osm", str(w), str(truncated)])
+    assert res.exit_code == 2 and "cut.osm.pbf" in res.output
+    assert hashlib.sha256(w.read_bytes()).hexdigest() == before
