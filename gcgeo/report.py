@@ -94,6 +94,12 @@ def _lc_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
         rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang)))
         for c in [c for c in comm.columns if str(c).startswith("share_served_")]:
             rows.append((column_label(c, lang), format_value(_weighted_share(comm, c, "residents"), c, lang) or "–"))
+    org = out.get("lc_origins")
+    if org is not None and len(org) and "pop_source" in org.columns:
+        # say how residents were counted: given, estimated, or one per home
+        counts = org["pop_source"].value_counts()
+        rows.append((column_label("pop_source", lang),
+                     ", ".join(f"{k}: {v}" for k, v in counts.items())))
     gaps = out.get("lc_gaps")
     if gaps is not None and len(gaps) and "category" in gaps.columns:
         counts = gaps["category"].value_counts()
