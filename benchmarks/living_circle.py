@@ -3,8 +3,13 @@
 Same graph, same facilities, same cutoff for every tool:
 
 * gcgeo      — ``living_circle.run`` (snapping homes and facilities onto edges,
-               10 categories, tiers, shares, gaps; results written to a
-               GeoPackage), and its shortest-path step alone;
+               10 categories, tiers, shares, gaps) with the per-home layer
+               ``lc_origins`` written to a GeoPackage the way the workspace
+               writes layers (pyogrio, Arrow); the same with all four output
+               layers written through ``gcgeo.workspace.write_layers``; the
+               same starting from the networkx graph (compiling its arrays and
+               the snapping index included); its snapping and shortest-path
+               steps alone;
 * csgraph    — bare ``scipy.sparse.csgraph.dijkstra`` (many sources,
                ``min_only``, ``limit``) on the same arrays, one call per category;
 * networkx   — ``multi_source_dijkstra_path_length`` per category;
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import resource
 import tempfile
 import time
 import tracemalloc
@@ -35,10 +41,12 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from gcgeo import rules
+from gcgeo import workspace as ws
 from gcgeo.analysis import living_circle as lc
 from gcgeo.network import build_graph, compile_network
 
@@ -136,23 +144,37 @@ def timed(fn, repeat: int = 1):
 
 
 def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pandana: bool = True):
-    t_build, (G, net, homes, facilities, sources, home_nodes, r) = timed(lambda: scenario(streets))
+    _, (G, net, homes, facilities, sources, home_nodes, r) = timed(lambda: scenario(streets))
     cutoff = 1000.0
     print(f"\n== {name}: {net.n_nodes:,} nodes, {net.n_edges:,} edges, {len(homes):,} homes, "
           f"{len(facilities):,} facilities in {len(sources)} categories, cutoff {cutoff:.0f} m")
     t_graph, _ = timed(lambda: build_graph(streets))
     t_compile, _ = timed(lambda: compile_network(G))
-    print(f"   graph from streets {t_graph:6.2f} s   compile arrays {t_compile:6.2f} s  (once per network)")
+    t_index, _ = timed(lambda: compile_network(G).snap_index)
+    print(f"   graph from streets {t_graph:6.2f} s   compile arrays {t_compile:6.2f} s   "
+          f"compile + snapping index {t_index:6.2f} s  (once per network)")
+    _ = net.snap_index  # built once per network, like the arrays
     layers = {"buildings": homes, "facilities": facilities}
     rows = {}
 
-    def gcgeo_full():
-        out = lc.run(layers, rules=r, graph=net, isochrones="none")
+    def gcgeo_full(graph=net):
+        out = lc.run(layers, rules=r, graph=graph, isochrones="none")
         with tempfile.TemporaryDirectory() as d:
-            out["lc_origins"].to_file(Path(d) / "lc.gpkg", layer="lc_origins", engine="pyogrio")
+            pyogrio.write_dataframe(out["lc_origins"], Path(d) / "lc.gpkg", layer="lc_origins",
+                                    driver="GPKG", use_arrow=True)
         return out
 
-    rows["gcgeo run (snap + paths + tiers + gaps + write)"], out = timed(gcgeo_full, 2)
+    def gcgeo_workspace():
+        out = lc.run(layers, rules=r, graph=net, isochrones="none")
+        with tempfile.TemporaryDirectory() as d:
+            path = ws.init(Path(d) / "ws.gpkg", name="bench", crs=CRS)
+            ws.write_layers(path, out, analysis="living-circle")
+        return out
+
+    rows["gcgeo run (snap + paths + tiers + gaps + write lc_origins)"], out = timed(gcgeo_full, 2)
+    rows["gcgeo run, all 4 layers via workspace.write_layers"], _ = timed(gcgeo_workspace, 2)
+    rows["gcgeo run from the nx graph (+ compile + snap index)"], _ = timed(
+        lambda: gcgeo_full(G), 2)
     from gcgeo.network import _distances_snapped, snap_points
 
     tol = float(rules.value(r, "snapping.tolerance"))
@@ -183,7 +205,7 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
         def loop():
             for o in sample:
                 d = nx.single_source_dijkstra_path_length(G, o, cutoff=cutoff, weight="length")
-                for c, fs in fac_sets.items():
+                for fs in fac_sets.values():
                     min((d[f] for f in fs if f in d), default=np.nan)
 
         t, _ = timed(loop)
@@ -206,15 +228,20 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
 
         rows["pandana build + precompute + query"], _ = timed(pdna)
     base = rows["bare csgraph dijkstra (nodes)"]
-    full = rows["gcgeo run (snap + paths + tiers + gaps + write)"]
+    full = rows["gcgeo run (snap + paths + tiers + gaps + write lc_origins)"]
     for k, v in rows.items():
         print(f"   {k:<62s} {v:8.3f} s   ×{v / base:7.1f} csgraph   ×{v / full:7.2f} gcgeo run")
-    # peak memory of the gcgeo run
-    tracemalloc.start()
-    gcgeo_full()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"   gcgeo run peak traced memory {peak / 2**20:.0f} MiB")
+    # peak memory of the gcgeo run (Python and numpy allocations; the KD-tree's own C++
+    # nodes are not traced), warm and from the networkx graph; and the process's peak RSS
+    for label, fn in (("gcgeo run", gcgeo_full), ("from the nx graph", lambda: gcgeo_full(G))):
+        gc.collect()
+        tracemalloc.start()
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"   {label}: peak traced memory {peak / 2**20:.0f} MiB")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    print(f"   whole benchmark process so far (graphs, all tools): peak RSS {rss:.0f} MiB")
     served = out["lc_origins"]["served_15min"].mean()
     print(f"   (share of homes served at 15 min: {served:.2f})")
     return rows

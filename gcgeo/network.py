@@ -606,7 +606,7 @@ def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float)
     h = ix.half
     k = min(_SNAP_K, ix.kd.n)
     bound = tol + h if np.isfinite(tol) else np.inf
-    dk, pk = ix.kd.query(np.column_stack([px, py]), k=k, distance_upper_bound=bound)
+    dk, pk = ix.kd.query(np.column_stack([px, py]), k=k, distance_upper_bound=bound, workers=-1)
     dk, pk = dk.reshape(n, k), pk.reshape(n, k)
     found = pk < ix.kd.n
     cand = np.where(found, ix.piece_seg[np.where(found, pk, 0)], 0)
@@ -627,7 +627,7 @@ def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float)
     todo = np.flatnonzero(~settled)
     if len(todo):
         r = limit[todo] + h + _SNAP_EPS
-        lists = ix.kd.query_ball_point(np.column_stack([px[todo], py[todo]]), r)
+        lists = ix.kd.query_ball_point(np.column_stack([px[todo], py[todo]]), r, workers=-1)
         counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
         pieces = np.fromiter((p for x in lists for p in x), dtype=np.int64, count=int(counts.sum()))
         _pick(ix, np.repeat(todo, counts), ix.piece_seg[pieces], px, py, seg, t, dist)
