@@ -895,14 +895,16 @@ def _augment(net: Network, snaps: pd.DataFrame) -> _Augmented:
     )
 
 
-def _point_dist(aug: _Augmented, snaps: pd.DataFrame, node_dist: np.ndarray) -> np.ndarray:
-    """Distance to snapped points from node distances of the augmented graph (exact)."""
+def _locate(aug: _Augmented, snaps: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Where snapped points lie in the augmented graph: the nodes either side and the gaps.
+
+    Returns ``on`` (mask of points on the network) and, for those, the left
+    and right node, the distance back to the left node and on to the right
+    one, and the connector.
+    """
     net = aug.net
     e = snaps["edge"].to_numpy()
     on = e >= 0
-    out = np.full(len(e), np.nan)
-    if not on.any():
-        return out
     e = e[on]
     p = snaps["offset"].to_numpy()[on]
     c = snaps["connector_m"].to_numpy()[on]
@@ -928,11 +930,29 @@ def _point_dist(aug: _Augmented, snaps: pd.DataFrame, node_dist: np.ndarray) -> 
         right[sp_] = aug.chain_node[hi]
         pl[sp_] = aug.chain_pos[lo]
         pr[sp_] = aug.chain_pos[hi]
+    return on, left, right, p - pl, pr - p, c
+
+
+def _point_dist(
+    aug: _Augmented,
+    snaps: pd.DataFrame,
+    node_dist: np.ndarray,
+    *,
+    where: tuple[np.ndarray, ...] | None = None,
+) -> np.ndarray:
+    """Distance to snapped points from node distances of the augmented graph (exact).
+
+    ``where`` is :func:`_locate` of ``snaps``, when already computed.
+    """
+    on, left, right, to_l, to_r, c = _locate(aug, snaps) if where is None else where
+    out = np.full(len(on), np.nan)
+    if not on.any():
+        return out
     dl = node_dist[left]
     dr = node_dist[right]
     with np.errstate(invalid="ignore"):
-        via_l = np.where(np.isnan(dl), np.inf, dl + (p - pl))
-        via_r = np.where(np.isnan(dr), np.inf, dr + (pr - p))
+        via_l = np.where(np.isnan(dl), np.inf, dl + to_l)
+        via_r = np.where(np.isnan(dr), np.inf, dr + to_r)
     d = np.minimum(via_l, via_r) + c
     d[~np.isfinite(d)] = np.nan
     out[on] = d
@@ -975,6 +995,7 @@ def _distances_snapped(
         if keys else osnap.iloc[:0]
     owner = np.repeat(np.arange(len(keys)), [len(s) for s in tsnaps.values()]) if keys else np.zeros(0, int)
     aug = _augment(net, allt)
+    where = _locate(aug, osnap)
     out = {}
     for k, key in enumerate(keys):
         src = aug.target_node[(owner == k) & (aug.target_node >= 0)]
@@ -983,7 +1004,7 @@ def _distances_snapped(
             out[key] = np.full(len(osnap), np.nan)
             continue
         nd = _multi_source(aug.csr, np.unique(src), cutoff)
-        d = _point_dist(aug, osnap, nd)
+        d = _point_dist(aug, osnap, nd, where=where)
         d[d > cutoff] = np.nan
         out[key] = d
     return pd.DataFrame(out, index=osnap.index, columns=keys, dtype=float)

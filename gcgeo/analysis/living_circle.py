@@ -45,6 +45,7 @@ from ..network import (
     Network,
     _augment,
     _Augmented,
+    _locate,
     _multi_source,
     _point_dist,
     _substrings,
@@ -56,7 +57,7 @@ from ..network import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["nearest_facility_distance", "run", "summary", "tiers", "required_categories"]
+__all__ = ["nearest_facility_distance", "required_categories", "run", "summary", "tiers"]
 
 RULES = "living_circle"
 ISOCHRONE_MODES = ("community", "facility", "none")
@@ -490,6 +491,7 @@ def run(
     fcat = fac["category"].astype(str).to_numpy()
 
     say("shortest paths")
+    where = _locate(aug, osnap)
     node_d: dict[str, np.ndarray] = {}
     dist = {}
     for c in cats:
@@ -499,7 +501,7 @@ def run(
             node_d[c] = np.full(aug.n_nodes, np.nan)
         else:
             node_d[c] = _multi_source(aug.csr, np.unique(src), cutoff)
-        d = _point_dist(aug, osnap, node_d[c])
+        d = _point_dist(aug, osnap, node_d[c], where=where)
         d[d > cutoff] = np.nan
         dist[c] = d
 
@@ -579,29 +581,36 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
 
 
 def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
-    frames = []
+    rows, cats, tier_of, dist_of, req_of = [], [], [], [], []
     for t, T in tier_m.items():
         for c in req[t]:
-            miss = ~ok[(c, t)]
-            if not miss.any():
+            miss = np.flatnonzero(~ok[(c, t)])
+            if not len(miss):
                 continue
-            sel = out.loc[miss, ["origin_id", "building_id", "community_id", "community_name"]]
-            frames.append(pd.DataFrame({
-                **{k: sel[k].to_numpy() for k in sel.columns},
-                "category": c, "tier": t, "distance_m": dist[c][miss], "required_m": T,
-                "off_network": out["off_network"].to_numpy()[miss],
-                "_g": np.flatnonzero(miss),
-            }))
-    if not frames:
+            rows.append(miss)
+            cats.append(c)
+            tier_of.append(t)
+            dist_of.append(dist[c][miss])
+            req_of.append(T)
+    if not rows:
         cols = {"origin_id": pd.Series(dtype=np.int64), "building_id": pd.Series(dtype=object),
                 "community_id": pd.Series(dtype=object), "community_name": pd.Series(dtype=object),
                 "category": pd.Series(dtype=object), "tier": pd.Series(dtype=object),
                 "distance_m": pd.Series(dtype=float), "required_m": pd.Series(dtype=float),
                 "off_network": pd.Series(dtype=bool)}
         return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=out.crs))
-    g = pd.concat(frames, ignore_index=True)
-    geom = out.geometry.to_numpy()[g.pop("_g").to_numpy()]
-    return gpd.GeoDataFrame(g, geometry=geom, crs=out.crs)
+    n = np.array([len(m) for m in rows])
+    idx = np.concatenate(rows)
+    g = pd.DataFrame({
+        **{k: out[k].to_numpy()[idx] for k in ("origin_id", "building_id", "community_id",
+                                               "community_name")},
+        "category": np.repeat(np.array(cats, dtype=object), n),
+        "tier": np.repeat(np.array(tier_of, dtype=object), n),
+        "distance_m": np.concatenate(dist_of),
+        "required_m": np.repeat(np.array(req_of, dtype=float), n),
+        "off_network": out["off_network"].to_numpy()[idx],
+    })
+    return gpd.GeoDataFrame(g, geometry=out.geometry.to_numpy()[idx], crs=out.crs)
 
 
 def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
@@ -644,6 +653,7 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
     fid = _ids(fac).to_numpy()
     rows = []
     on = np.flatnonzero(aug.target_node >= 0)
+    where = _locate(aug, osnap)
     for s in range(0, len(on), chunk):
         sel = on[s:s + chunk]
         tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
@@ -653,7 +663,7 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
         D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim)
         D[~np.isfinite(D)] = np.nan
         for k, i in enumerate(sel):
-            hd = _point_dist(aug, osnap, D[k])
+            hd = _point_dist(aug, osnap, D[k], where=where)
             for t, T in tiers_of[k]:
                 lines = _reached_lines(aug, D[k], T)
                 a = _service_area(lines, buf, clip=None, homes=homes, home_dist=hd, limit=T)
