@@ -384,11 +384,15 @@ def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int, undirected: bool) 
     keep = u != v
     u, v, w = u[keep], v[keep], w[keep]
     if len(u):
-        order = np.lexsort((w, v, u))
-        u, v, w = u[order], v[order], w[order]
-        first = np.ones(len(u), bool)
-        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        u, v, w = u[first], v[first], w[first]
+        # sort by (u, v), keep the least weight of parallel edges
+        key = u.astype(np.int64) * np.int64(n) + v
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(len(key), bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first)
+        w = np.minimum.reduceat(np.asarray(w, dtype=np.float64)[order], starts)
+        u, v = u[order][starts], v[order][starts]
     # built directly in CSR form: rows sorted, no duplicates, explicit zeros kept
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, u + 1, 1) if len(u) else None
