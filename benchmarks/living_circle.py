@@ -32,6 +32,8 @@ import argparse
 import gc
 import logging
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -242,17 +244,51 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
         print(f"   {label}: peak traced memory {peak / 2**20:.0f} MiB")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"   whole benchmark process so far (graphs, all tools): peak RSS {rss:.0f} MiB")
+    # gcgeo alone in a fresh process: streets -> graph -> compile -> run -> write
+    with tempfile.TemporaryDirectory() as d:
+        inputs = Path(d) / "inputs.pkl"
+        pd.to_pickle((streets, homes, facilities, r), inputs)
+        res = subprocess.run([sys.executable, __file__, "--gcgeo-rss", str(inputs)],
+                             capture_output=True, text=True, check=True)
+        print(f"   gcgeo alone in a fresh process (graph from streets, compile, run, write): "
+              f"{res.stdout.strip()}")
     served = out["lc_origins"]["served_15min"].mean()
     print(f"   (share of homes served at 15 min: {served:.2f})")
     return rows
+
+
+def _vm(key: str) -> float:
+    """A memory figure of this process from /proc (MiB)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 2**10
+    return float("nan")
+
+
+def gcgeo_rss(inputs: Path) -> None:
+    """Run gcgeo once from the streets layer and print its peak memory (child process)."""
+    streets, homes, facilities, r = pd.read_pickle(inputs)
+    before = _vm("VmRSS")
+    net = compile_network(build_graph(streets))
+    out = lc.run({"buildings": homes, "facilities": facilities}, rules=r, graph=net,
+                 isochrones="none")
+    with tempfile.TemporaryDirectory() as d:
+        pyogrio.write_dataframe(out["lc_origins"], Path(d) / "lc.gpkg", layer="lc_origins",
+                                driver="GPKG", use_arrow=True)
+    peak = _vm("VmHWM")
+    print(f"peak RSS {peak:.0f} MiB ({peak - before:.0f} MiB above the loaded inputs)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="helsinki,40k,160k")
     ap.add_argument("--no-pandana", action="store_true")
+    ap.add_argument("--gcgeo-rss", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     logging.disable(logging.WARNING)
+    if args.gcgeo_rss:
+        gcgeo_rss(args.gcgeo_rss)
+        return
     streets = helsinki_streets()
     sizes = args.sizes.split(",")
     if "helsinki" in sizes:
