@@ -677,10 +677,10 @@ def _check_points(net: Network, points: gpd.GeoSeries, what: str) -> gpd.GeoSeri
     if net.crs is not None and not net.crs.is_projected:
         raise CRSError("the walking graph is in a geographic CRS; use graph_from_osmnx to project it.")
     types = points.geom_type
-    notpt = points.notna() & ~points.is_empty & (types != "Point")
+    notpt = ~pd.isna(points.to_numpy()) & ~points.is_empty.to_numpy() & (types != "Point").to_numpy()
     if notpt.any():
         raise InputError(
-            f"{what} must be points; row(s) {list(points.index[notpt.to_numpy()][:5])} are "
+            f"{what} must be points; row(s) {list(points.index[notpt][:5])} are "
             "not (use representative points of polygons)."
         )
     return points
@@ -718,6 +718,8 @@ def snap_points(
     if ix is not None and not np.isnan(net.geom_length).all():
         vi = np.flatnonzero(valid)
         xy = shapely.get_coordinates(arr[vi])
+        finite = np.isfinite(xy).all(axis=1)  # POINT (NaN NaN) is not empty but nowhere
+        vi, xy = vi[finite], xy[finite]
         seg, t, dist = _nearest_segment(ix, xy[:, 0], xy[:, 1], tol)
         hit = seg >= 0
         s, th, q = seg[hit], t[hit], vi[hit]

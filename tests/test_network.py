@@ -319,3 +319,14 @@ def test_snap_points_edge_that_is_not_a_linestring():
     assert s.loc[0, "connector_m"] == pytest.approx(3)
     assert s.loc[0, "offset"] == pytest.approx(70)
     assert (s.loc[0, "snap_x"], s.loc[0, "snap_y"]) == (pytest.approx(70), pytest.approx(0))
+
+
+def test_snap_points_missing_empty_and_nan_points_are_off_network():
+    G = build_graph(_streets(L_STREETS))
+    pts = gpd.GeoSeries([Point(np.nan, np.nan), Point(30, 4), None, Point()], crs=CRS)
+    for tol in (50, None):
+        s = snap_points(G, pts, tolerance=tol)
+        assert s["off_network"].tolist() == [True, False, True, True]
+        assert s.loc[1, "connector_m"] == pytest.approx(4)
+    with pytest.raises(InputError, match=r"row\(s\) \[1\]"):
+        snap_points(G, gpd.GeoSeries([Point(0, 0), LineString([(0, 0), (1, 1)])], crs=CRS))
