@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
-from gcgeo import CRSError, InputError
+from gcgeo import CRSError, InputError, rules
+from gcgeo.analysis import living_circle as lc
 from gcgeo.network import (
     build_graph,
     compile_network,
@@ -330,3 +331,25 @@ def test_snap_points_missing_empty_and_nan_points_are_off_network():
         assert s.loc[1, "connector_m"] == pytest.approx(4)
     with pytest.raises(InputError, match=r"row\(s\) \[1\]"):
         snap_points(G, gpd.GeoSeries([Point(0, 0), LineString([(0, 0), (1, 1)])], crs=CRS))
+
+
+# ---- living circle: isochrones near the search limit ----------------------
+
+
+def test_facility_isochrone_keeps_homes_within_limit_plus_buffer():
+    # the home at (280, 10) snaps to the node at x = 280, which both edges share; it is
+    # 1020 + 10 m from the facility: beyond the 15-min 1000 m but within the 50 m buffer,
+    # so the isochrone keeps it whichever edge it is attributed to
+    streets = gpd.GeoDataFrame(
+        geometry=[LineString([(0, 0), (280, 0)]), LineString([(280, 0), (1300, 0)])], crs=CRS)
+    homes = gpd.GeoDataFrame({"population": [10.0, 10.0]},
+                             geometry=[Point(280, 10), Point(150, 10)], crs=CRS)
+    layers = {"streets": streets, "facilities": gpd.GeoDataFrame(
+        {"category": ["supermarket"]}, geometry=[Point(1300, 0)], crs=CRS)}
+    r = rules.load("living_circle")
+    r["categories"] = {"supermarket": {"tiers": ["15min"], "clause": "test", "status": "local"}}
+    out = lc.run(layers, rules=r, origins=homes, isochrones="facility")
+    f15 = out["lc_isochrones"].geometry.iloc[0]
+    assert f15.covers(Point(280, 10)) and f15.covers(Point(800, 0))
+    # the home at 1160 m is farther than 1000 + 50 m: the area nearest to it is cut away
+    assert not f15.covers(Point(150, 10)) and not f15.covers(Point(240, 0))

@@ -660,7 +660,8 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
         lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
         if lim == 0:
             continue
-        D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim)
+        # homes up to the limit plus the buffer need exact distances (see _service_area)
+        D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
         D[~np.isfinite(D)] = np.nan
         for k, i in enumerate(sel):
             hd = _point_dist(aug, osnap, D[k], where=where)
