@@ -332,7 +332,7 @@ def test_service_shares_on_a_hand_computed_grid():
     assert gc.loc[0, "share_within_500m_park"] == pytest.approx(300 / 400)
     assert gc.loc[1, "share_within_300m_green"] == pytest.approx(200 / 600)
     assert gc.loc[1, "share_within_500m_park"] == pytest.approx(1.0)
-    assert gc["service_weight_basis"].tolist() == ["building population"] * 2
+    assert gc["service_weight_basis"].tolist() == ["given"] * 2
     assert gc["n_origins"].tolist() == [2, 2]
     assert gc["service_reason"].tolist() == ["", ""]
     o = out["green_origins"].set_index("building")
@@ -363,15 +363,14 @@ def test_service_weights_without_building_population():
     # floor area = 16 m² × floors: A = b1 (1) + b3 (3); B = b2 (2) + b4 (4)
     assert gc.loc[0, "share_within_300m_green"] == pytest.approx(1 / 4)
     assert gc.loc[1, "share_within_300m_green"] == pytest.approx(2 / 6)
-    assert gc["service_weight_basis"].tolist() == \
-        ["community population spread by floor area"] * 2
+    assert gc["service_weight_basis"].tolist() == ["community by floor area"] * 2
     gc = green.run({**layers, "buildings": b.drop(columns="floors")})["green_communities"]
     assert gc.loc[0, "share_within_300m_green"] == pytest.approx(0.5)
-    assert gc.loc[0, "service_weight_basis"] == "community population spread by footprint area"
+    assert gc.loc[0, "service_weight_basis"] == "community by floor area"  # floors unknown: 1
     pts = b.copy()
     pts.geometry = pts.geometry.centroid
     gc = green.run({**layers, "buildings": pts})["green_communities"]
-    assert gc.loc[0, "service_weight_basis"] == "equal per building"
+    assert gc.loc[0, "service_weight_basis"] == "community, equal shares"
 
 
 def test_off_network_buildings_count_as_not_served_and_virtual_gates_used():

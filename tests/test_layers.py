@@ -150,3 +150,33 @@ def test_planners_value_spellings_read_as_spec_values():
     rep = layers.validate(gpd.GeoDataFrame(df, geometry=[shapely.Point(i, 0) for i in range(5)],
                                            crs=4548), "chargers")
     assert [p.row for p in rep.errors] == ["#4"]  # only 'tram' is unknown
+
+
+def test_homes_pick_residents_and_count_them():
+    """Hand-made: community A (population 300) holds a given home of 60, two homes
+    without figures of floor area 100 m² × 2 floors and 100 m² × 1 (floors
+    unknown), a mixed-use building and a shop; a home outside every community."""
+    from gcgeo.layers.buildings import homes
+
+    comm = gpd.GeoDataFrame({"id": ["A"], "name": ["甲社区"], "population": [300]},
+                            geometry=[shapely.box(0, 0, 100, 100)], crs=4548)
+    b = gpd.GeoDataFrame(
+        {"id": ["h1", "h2", "h3", "m", "shop", "far"],
+         "use": ["residential", "residential", None, "mixed", "commercial", "residential"],
+         "residential": [None, None, "是", None, None, None],
+         "floors": [3, 2, None, 1, 1, 1],
+         "population": [60, None, None, None, 5, None]},
+        geometry=[shapely.box(1, 1, 11, 11), shapely.box(20, 20, 30, 30),
+                  shapely.box(40, 40, 50, 50), shapely.box(60, 60, 70, 70),
+                  shapely.box(80, 80, 90, 90), shapely.box(500, 500, 510, 510)],
+        crs=4548)
+    h = homes(b, comm).set_index("building_id")
+    assert list(h.index) == ["h1", "h2", "h3", "m", "far"]  # the shop is not a home
+    # 300 − 60 given = 240 spread by floor area 200 : 100 : 100
+    assert h["population"].to_dict() == pytest.approx(
+        {"h1": 60, "h2": 120, "h3": 60, "m": 60, "far": 1})
+    assert h.loc["h2", "pop_source"] == "community by floor area"
+    assert h.loc["far", "pop_source"] == "one per building"
+    assert h.loc["h1", "community_name"] == "甲社区" and h.loc["far", "community_pos"] == -1
+    assert all(shapely.contains(b.set_index("id").loc[h.index].geometry.values,
+                                h.geometry.values))  # a point inside each home

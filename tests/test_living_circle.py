@@ -131,7 +131,7 @@ def test_population_estimated_from_community_by_floor_area(small, caplog):
     layers = dict(small)
     layers["buildings"] = small["buildings"].drop(columns="population")
     r = _rules({"supermarket": ["5min"]})
-    with caplog.at_level(logging.INFO, logger="gcgeo.analysis.living_circle"):
+    with caplog.at_level(logging.INFO, logger="gcgeo"):
         o = lc.run(layers, rules=r, isochrones="none")["lc_origins"]
     # floor areas 100 x 2, 100 x 1, 100 x 1 (floors unknown -> 1) share 300 residents
     np.testing.assert_allclose(o["population"], [150, 75, 75])

@@ -19,13 +19,12 @@ How things are measured:
   *sites*; a site is a park when it holds a polygon of a park kind and meets
   ``park.min_area`` and ``park.min_width``.  Its entrances are where the
   walking network crosses its boundary, else virtual gates every
-  ``service.gate_spacing`` m along it.  Residential buildings (representative
-  points) are the origins; distances are walked along the street network to
-  the nearest entrance (:mod:`gcgeo.network`).  Each building is weighted by its
-  ``population``; where buildings carry none, the community's population is
-  spread over them by floor area (footprint × floors, or footprint when
-  floors are unknown), which gives the same shares as floor-area weights;
-  point buildings count equally.  The basis used is reported per community.
+  ``service.gate_spacing`` m along it.  The origins are the homes of
+  :func:`gcgeo.layers.buildings.homes` — the same homes and residents as the
+  living circle: residential buildings with their given population, else
+  the community's population spread by floor area, else one per building.
+  Distances are walked along the street network to the nearest entrance
+  (:mod:`gcgeo.network`).  The basis used is reported per community.
 
 >>> from gcgeo.analysis import green
 >>> out = green.run(layers)                       # doctest: +SKIP
@@ -46,6 +45,7 @@ import shapely
 
 from .. import rules as _rules
 from .._errors import AnalysisError, CRSError
+from ..layers.buildings import homes
 
 __all__ = [
     "concentrated_green",
@@ -407,21 +407,6 @@ def park_entrances(
     )
 
 
-def _residential(buildings: gpd.GeoDataFrame) -> tuple[pd.Series, str]:
-    """Which buildings are residential, and how that was decided."""
-    if "residential" in buildings.columns:
-        flag = _as_bool(buildings["residential"])
-        if flag.notna().any():
-            if "use" in buildings.columns:
-                by_use = buildings["use"].astype("string").isin(["residential", "mixed"])
-                flag = flag.fillna(by_use.fillna(False).astype("boolean"))
-            return flag.fillna(False).astype(bool), "residential column"
-    if "use" in buildings.columns and buildings["use"].notna().any():
-        return (buildings["use"].astype("string").isin(["residential", "mixed"])
-                .fillna(False).astype(bool), "use column")
-    return pd.Series(True, index=buildings.index), "all buildings (no use/residential column)"
-
-
 def service_shares(
     communities: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None,
@@ -493,23 +478,12 @@ def _service(
 
     crs = communities.crs
     bld = buildings.to_crs(crs) if buildings.crs is not None and buildings.crs != crs else buildings
-    res, how = _residential(bld)
-    bld = bld[res.to_numpy() & bld.geometry.notna().to_numpy() & ~bld.geometry.is_empty.to_numpy()]
-    log.info("residential buildings: %d (%s)", len(bld), how)
-    origins = gpd.GeoSeries(shapely.point_on_surface(bld.geometry.to_numpy()), index=bld.index,
-                            crs=crs)
-    # community of each building: the one holding its representative point
-    cg = _clean_polygons(communities.geometry)
-    ok = cg.notna().to_numpy()
-    tree = shapely.STRtree(cg.to_numpy()[ok])
-    oi, cj = tree.query(origins.to_numpy(), predicate="within")
-    owner = pd.Series(pd.NA, index=range(len(origins)), dtype="Int64")
-    first = ~pd.Series(oi).duplicated().to_numpy()
-    owner.iloc[oi[first]] = np.flatnonzero(ok)[cj[first]]
-    has = owner.notna().to_numpy()
-    origins = origins[has]
-    bld = bld[has]
-    comm_pos = owner[has].to_numpy(dtype=int)
+    # the same homes and head counts as the living circle (gcgeo.layers.buildings)
+    comm = communities.set_geometry(_clean_polygons(communities.geometry))
+    home = homes(bld, comm)
+    home = home[home["community_pos"].to_numpy() >= 0]  # shares are per community
+    origins = home.geometry
+    comm_pos = home["community_pos"].to_numpy(dtype=int)
 
     targets: dict[str, gpd.GeoSeries] = {}
     ent = entrances.to_crs(crs) if entrances.crs is not None and entrances.crs != crs else entrances
@@ -527,34 +501,16 @@ def _service(
                                 snap_tolerance=snap_tolerance)
     off = network.snap_points(net, origins, tolerance=snap_tolerance)["off_network"].to_numpy()
 
-    # weights
-    pop = pd.to_numeric(bld["population"], errors="coerce") if "population" in bld.columns \
-        else pd.Series(np.nan, index=bld.index)
-    footprint = bld.geometry.area.to_numpy()
-    floors = pd.to_numeric(bld["floors"], errors="coerce") if "floors" in bld.columns \
-        else pd.Series(np.nan, index=bld.index)
-    cpop = pd.to_numeric(communities["population"], errors="coerce") \
-        if "population" in communities.columns else pd.Series(np.nan, index=idx)
     served_g = (d["green"] <= green_radius).to_numpy()
     served_p = (d["park"] <= park_radius).to_numpy()
-    weights = np.full(len(origins), np.nan)
+    weights = home["population"].to_numpy(float)
+    source = home["pop_source"].to_numpy(object)
     for c in np.unique(comm_pos):
         m = comm_pos == c
-        p = pop.to_numpy()[m]
-        fa = footprint[m]
-        fl = floors.to_numpy()[m]
-        if np.all(np.isfinite(p)) and p.sum() > 0:
-            w, basis = p, "building population"
-        elif np.all(fa > 0):
-            spread = "community population spread by " if pd.notna(cpop.iloc[c]) and \
-                cpop.iloc[c] > 0 else ""
-            if np.all(np.isfinite(fl) & (fl > 0)):
-                w, basis = fa * fl, spread + "floor area"
-            else:
-                w, basis = fa, spread + "footprint area"
-        else:
-            w, basis = np.ones(m.sum()), "equal per building"
-        weights[m] = w
+        w = weights[m]
+        if not w.sum() > 0:  # a community of population 0: count its homes equally
+            w = np.ones(m.sum())
+        basis = ", ".join(sorted(set(source[m])))
         col = out.columns.get_loc
         out.iloc[c, col(gcol)] = float(w[served_g[m]].sum() / w.sum())
         out.iloc[c, col(pcol)] = float(w[served_p[m]].sum() / w.sum())
@@ -569,8 +525,8 @@ def _service(
         out.loc[~none, "service_reason"] = "no green site counts as a park (see rules park.*)"
     origin_frame = gpd.GeoDataFrame(
         {
-            "building": [str(i) for i in origins.index],
-            "community": [str(idx[c]) for c in comm_pos],
+            "building": home["building_id"].to_numpy(object),
+            "community": home["community_id"].to_numpy(object),
             "weight": weights,
             "dist_green_m": d["green"].to_numpy(),
             "dist_park_m": d["park"].to_numpy(),

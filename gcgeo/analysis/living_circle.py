@@ -41,6 +41,7 @@ from pyproj import CRS
 
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError
+from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
     Network,
     _augment,
@@ -153,123 +154,6 @@ def required_categories(r: Mapping[str, Any], tier_order: Iterable[str]) -> dict
         acc = acc + [c for c in own[t] if c not in acc]
         out[t] = list(acc)
     return out
-
-
-# --------------------------------------------------------------------------
-# origins and population
-
-
-def _ids(df: pd.DataFrame) -> pd.Series:
-    if "id" in df.columns:
-        ids = df["id"].astype("string")
-        return ids.fillna(pd.Series(df.index.astype(str), index=df.index)).astype(object)
-    return pd.Series(df.index.astype(str), index=df.index, dtype=object)
-
-
-def _residential(b: gpd.GeoDataFrame) -> pd.Series:
-    if "residential" in b.columns and b["residential"].notna().any():
-        res = b["residential"].astype("boolean")
-        if "use" in b.columns:
-            res = res.fillna(b["use"].astype("string") == "residential")
-        return res.fillna(False).astype(bool)
-    if "use" in b.columns and b["use"].notna().any():
-        return (b["use"].astype("string") == "residential").fillna(False).astype(bool)
-    log.info("buildings: no 'residential' or 'use' column; every building is taken as a home")
-    return pd.Series(True, index=b.index)
-
-
-def _origins_from_buildings(
-    buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None
-) -> gpd.GeoDataFrame:
-    res = _residential(buildings)
-    b = buildings[res.to_numpy()]
-    if b.empty:
-        raise AnalysisError(
-            "layer 'buildings' has no residential building (column 'residential' true or "
-            "use = 'residential'); mark the homes, or pass origins=<points>."
-        )
-    geom = b.geometry
-    valid = geom.notna() & ~geom.is_empty
-    pts = geom.where(~valid, geom[valid].representative_point()) if valid.any() else geom
-    out = gpd.GeoDataFrame(
-        {"building_id": _ids(b).to_numpy()}, geometry=pts.to_numpy(), crs=buildings.crs,
-        index=b.index,
-    )
-    area = shapely.area(geom.to_numpy()).astype(float)
-    floors = (
-        pd.to_numeric(b["floors"], errors="coerce").to_numpy(float)
-        if "floors" in b.columns else np.full(len(b), np.nan)
-    )
-    floors = np.where(np.isfinite(floors) & (floors > 0), floors, 1.0)
-    out["_floor_area"] = np.nan_to_num(area) * floors
-    given = (
-        pd.to_numeric(b["population"], errors="coerce").to_numpy(float)
-        if "population" in b.columns else np.full(len(b), np.nan)
-    )
-    out["population"] = given
-    out["pop_source"] = np.where(np.isfinite(given), "given", None).astype(object)
-    out.attrs["given"] = int(np.isfinite(given).sum())
-    return out
-
-
-def _assign_communities(
-    origins: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None
-) -> gpd.GeoDataFrame:
-    out = origins.copy()
-    out["community_id"] = None
-    out["community_name"] = None
-    if communities is None or communities.empty:
-        return out
-    comm = communities[["geometry"]].copy()
-    comm["_cid"] = _ids(communities).to_numpy()
-    comm["_cname"] = (
-        communities["name"].astype(object).to_numpy() if "name" in communities.columns else None
-    )
-    comm["_cpos"] = np.arange(len(comm))
-    pts = out[["geometry"]].copy()
-    pts["_opos"] = np.arange(len(out))
-    j = gpd.sjoin(pts, comm, how="inner", predicate="within")
-    j = j.sort_values(["_opos", "_cpos"]).drop_duplicates("_opos")
-    col_id = np.full(len(out), None, dtype=object)
-    col_name = np.full(len(out), None, dtype=object)
-    col_id[j["_opos"].to_numpy()] = j["_cid"].to_numpy()
-    col_name[j["_opos"].to_numpy()] = j["_cname"].to_numpy()
-    out["community_id"] = col_id
-    out["community_name"] = col_name
-    out["_cpos"] = -1
-    out.loc[out.index[j["_opos"].to_numpy()], "_cpos"] = j["_cpos"].to_numpy()
-    return out
-
-
-def _fill_population(origins: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> None:
-    """Fill missing populations: community total by floor area, else one per home."""
-    pop = origins["population"].to_numpy(float).copy()
-    src = origins["pop_source"].to_numpy(object).copy()
-    missing = ~np.isfinite(pop)
-    if missing.any() and communities is not None and "population" in communities.columns:
-        cpop = pd.to_numeric(communities["population"], errors="coerce").to_numpy(float)
-        cpos = origins["_cpos"].to_numpy() if "_cpos" in origins.columns else np.full(len(pop), -1)
-        fa = origins["_floor_area"].to_numpy(float)
-        for c in np.unique(cpos[missing & (cpos >= 0)]):
-            if not np.isfinite(cpop[c]):
-                continue
-            in_c = cpos == c
-            est = in_c & missing
-            rest = cpop[c] - np.nansum(np.where(in_c & ~missing, pop, 0.0))
-            w = fa[est]
-            if rest < 0:
-                log.warning("community #%d: buildings' given population exceeds the community's", c)
-                rest = 0.0
-            w = w if w.sum() > 0 else np.ones(est.sum())
-            pop[est] = rest * w / w.sum()
-            src[est] = "community by floor area"
-        missing = ~np.isfinite(pop)
-    pop[missing] = 1.0
-    src[missing] = "one per building"
-    origins["population"] = pop
-    origins["pop_source"] = src
-    counts = pd.Series(src).value_counts().to_dict()
-    log.info("residents per home: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
 # --------------------------------------------------------------------------
@@ -446,21 +330,22 @@ def run(
                 "the living-circle analysis needs the 'buildings' layer (homes); add it with "
                 "`gcgeo import-osm` or `gcgeo add WS buildings FILE`, or pass origins=<points>."
             )
-        org = _origins_from_buildings(buildings, communities)
+        org = homes(buildings, communities)
+        if org.empty:
+            raise AnalysisError(
+                "layer 'buildings' has no residential building (column 'residential' true or "
+                "use residential / mixed); mark the homes, or pass origins=<points>."
+            )
     else:
         if not isinstance(origins, gpd.GeoDataFrame):
             raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
         org = gpd.GeoDataFrame(
-            {"building_id": None}, geometry=origins.geometry.to_numpy(), crs=origins.crs,
-            index=origins.index,
+            {"building_id": None, "floor_area_m2": 1.0,
+             "population": (pd.to_numeric(origins["population"], errors="coerce")
+                            if "population" in origins.columns else np.nan)},
+            geometry=origins.geometry.to_numpy(), crs=origins.crs, index=origins.index,
         )
-        given = (pd.to_numeric(origins["population"], errors="coerce").to_numpy(float)
-                 if "population" in origins.columns else np.full(len(org), np.nan))
-        org["population"] = given
-        org["pop_source"] = np.where(np.isfinite(given), "given", None).astype(object)
-        org["_floor_area"] = 1.0
-    org = _assign_communities(org, communities)
-    _fill_population(org, communities)
+        org = fill_population(locate(org, communities), communities)
 
     say("graph")
     G = _graph(layers, graph)
@@ -506,7 +391,8 @@ def run(
         dist[c] = d
 
     say("tiers")
-    out = org.drop(columns=[c for c in org.columns if c.startswith("_")])
+    out = org.drop(columns=[c for c in org.columns
+                            if c.startswith("_") or c in ("community_pos", "floor_area_m2")])
     out.insert(0, "origin_id", np.arange(len(out), dtype=np.int64))
     for c in cats:
         out[f"dist_{c}_m"] = dist[c]
@@ -545,7 +431,7 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     if communities is None:
         return gpd.GeoDataFrame({"community_id": pd.Series(dtype=object)},
                                 geometry=gpd.GeoSeries([], crs=out.crs))
-    cid = _ids(communities).to_numpy()
+    cid = feature_ids(communities).to_numpy()
     base = gpd.GeoDataFrame(
         {
             "community_id": cid,
@@ -617,7 +503,7 @@ def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist)
     rows = []
     if communities is not None:
         homes = out.geometry.to_numpy()
-        cid = _ids(communities).to_numpy()
+        cid = feature_ids(communities).to_numpy()
         names = communities["name"].to_numpy(object) if "name" in communities.columns \
             else np.full(len(communities), None)
         polys = communities.geometry.to_numpy()
@@ -650,7 +536,7 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
     from scipy.sparse.csgraph import dijkstra
 
     homes = out.geometry.to_numpy()
-    fid = _ids(fac).to_numpy()
+    fid = feature_ids(fac).to_numpy()
     rows = []
     on = np.flatnonzero(aug.target_node >= 0)
     where = _locate(aug, osnap)

@@ -1,6 +1,24 @@
-"""Buildings, with use, height and residents (given or estimated)."""
+"""Buildings, with use, height and residents (given or estimated).
+
+Besides the spec, the homes every resident-weighted analysis starts from:
+:func:`homes` picks the residential buildings, places each in its community
+and gives it a head count, so the living circle and the green service radius
+agree on who lives where.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
 from ._spec import Column, LayerSpec
+from ._validate import _to_bool
+
+log = logging.getLogger(__name__)
 
 USES = ("residential", "commercial", "public", "industrial", "mixed", "other")
 
@@ -23,3 +41,136 @@ SPEC = LayerSpec(
                aliases=("人口", "居住人口", "pop")),
     ),
 )
+
+
+# --- homes: which buildings people live in, and how many ---------------------
+# Shared by every analysis that weighs by residents (living circle, green
+# service radius…), so they agree on the homes and on the head count.
+
+#: uses whose buildings have residents
+RESIDENTIAL_USES = ("residential", "mixed")
+
+
+def feature_ids(df: pd.DataFrame) -> pd.Series:
+    """The ``id`` column as text, the index where it is missing."""
+    if "id" in df.columns:
+        ids = df["id"].astype("string")
+        return ids.fillna(pd.Series(df.index.astype(str), index=df.index)).astype(object)
+    return pd.Series(df.index.astype(str), index=df.index, dtype=object)
+
+
+def residential_mask(buildings: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Which buildings are homes, and how that was decided.
+
+    The ``residential`` column where it is filled (gaps filled from ``use``),
+    else ``use`` in :data:`RESIDENTIAL_USES`, else every building.
+    """
+    by_use = None
+    if "use" in buildings.columns:
+        by_use = buildings["use"].astype("string").isin(RESIDENTIAL_USES)
+    if "residential" in buildings.columns and buildings["residential"].notna().any():
+        flag, _ = _to_bool(buildings["residential"])  # also reads 是/否, yes/no, 1/0
+        if by_use is not None:
+            flag = flag.fillna(by_use.astype("boolean"))
+        return flag.fillna(False).astype(bool), "residential column"
+    if by_use is not None and buildings["use"].notna().any():
+        return by_use.fillna(False).astype(bool), "use column"
+    return pd.Series(True, index=buildings.index), "every building (no use or residential column)"
+
+
+def locate(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Add the community each point lies in: ``community_id``, ``community_name``
+    and ``community_pos`` (row position in ``communities``, -1 outside all)."""
+    out = points.copy()
+    out["community_id"] = None
+    out["community_name"] = None
+    out["community_pos"] = -1
+    if communities is None or communities.empty or out.empty:
+        return out
+    comm = gpd.GeoDataFrame({"_cpos": np.arange(len(communities))},
+                            geometry=communities.geometry.to_numpy(), crs=communities.crs)
+    pts = gpd.GeoDataFrame({"_opos": np.arange(len(out))}, geometry=out.geometry.to_numpy(),
+                           crs=out.crs)
+    j = gpd.sjoin(pts, comm, how="inner", predicate="within")
+    j = j.sort_values(["_opos", "_cpos"]).drop_duplicates("_opos")
+    opos, cpos = j["_opos"].to_numpy(), j["_cpos"].to_numpy()
+    cid = feature_ids(communities).to_numpy(object)
+    cname = (communities["name"].astype(object).to_numpy() if "name" in communities.columns
+             else np.full(len(communities), None, dtype=object))
+    col = out.columns.get_loc
+    out.iloc[opos, col("community_id")] = cid[cpos]
+    out.iloc[opos, col("community_name")] = cname[cpos]
+    out.iloc[opos, col("community_pos")] = cpos
+    return out
+
+
+def fill_population(homes: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Residents per home where not given, and where the figure came from.
+
+    ``homes`` has ``population`` (given or NaN), ``floor_area_m2`` and
+    ``community_pos`` (see :func:`locate`).  Missing figures get the
+    community's population less what its homes already state, spread by
+    floor area (``community by floor area``; equally where no home has an
+    area, e.g. buildings drawn as points); homes still without a figure
+    count as one resident each (``one per building``).  ``pop_source`` says
+    which, home by home.
+    """
+    out = homes.copy()
+    pop = pd.to_numeric(out["population"], errors="coerce").to_numpy(float).copy()
+    src = np.where(np.isfinite(pop), "given", None).astype(object)
+    missing = ~np.isfinite(pop)
+    if missing.any() and communities is not None and "population" in communities.columns:
+        cpop = pd.to_numeric(communities["population"], errors="coerce").to_numpy(float)
+        cpos = out["community_pos"].to_numpy()
+        fa = out["floor_area_m2"].to_numpy(float)
+        for c in np.unique(cpos[missing & (cpos >= 0)]):
+            if not np.isfinite(cpop[c]):
+                continue
+            in_c = cpos == c
+            est = in_c & missing
+            rest = cpop[c] - np.nansum(np.where(in_c & ~missing, pop, 0.0))
+            if rest < 0:
+                log.warning("community #%d: its buildings' stated residents exceed the "
+                            "community's population; the others get none", c)
+                rest = 0.0
+            w = fa[est]
+            by_area = w.sum() > 0
+            w = w if by_area else np.ones(est.sum())
+            pop[est] = rest * w / w.sum()
+            src[est] = "community by floor area" if by_area else "community, equal shares"
+        missing = ~np.isfinite(pop)
+    pop[missing] = 1.0
+    src[missing] = "one per building"
+    out["population"] = pop
+    out["pop_source"] = src
+    counts = pd.Series(src).value_counts().to_dict()
+    log.info("residents per home: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return out
+
+
+def homes(buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None = None
+          ) -> gpd.GeoDataFrame:
+    """One point per residential building, in its community, with residents.
+
+    Returns, on the buildings' index: ``building_id``, a point on the
+    building's surface, ``floor_area_m2`` (footprint × floors, floors
+    unknown counting as one), ``population`` and ``pop_source`` (see
+    :func:`fill_population`) and the community columns of :func:`locate`.
+    Buildings without geometry are left out.
+    """
+    res, how = residential_mask(buildings)
+    b = buildings[res.to_numpy() & buildings.geometry.notna().to_numpy()
+                  & ~buildings.geometry.is_empty.to_numpy()]
+    log.info("homes: %d residential building(s) of %d (%s)", len(b), len(buildings), how)
+    geom = b.geometry.to_numpy()
+    floors = (pd.to_numeric(b["floors"], errors="coerce").to_numpy(float)
+              if "floors" in b.columns else np.full(len(b), np.nan))
+    floors = np.where(np.isfinite(floors) & (floors > 0), floors, 1.0)
+    out = gpd.GeoDataFrame(
+        {"building_id": feature_ids(b).to_numpy(),
+         "floor_area_m2": np.nan_to_num(shapely.area(geom).astype(float)) * floors,
+         "population": (pd.to_numeric(b["population"], errors="coerce").to_numpy(float)
+                        if "population" in b.columns else np.full(len(b), np.nan))},
+        geometry=shapely.point_on_surface(geom), crs=buildings.crs, index=b.index,
+    )
+    return fill_population(locate(out, communities), communities)
