@@ -89,13 +89,7 @@ _FINDING_COLUMNS = [
 
 def load_rules(rules: Mapping[str, Any] | str | Path | None = None) -> dict[str, Any]:
     """The fire-lane rules: built-in, or updated by a user's TOML path or mapping."""
-    if rules is None:
-        return _rules.load(RULES_NAME)
-    if isinstance(rules, (str, Path, Mapping)):
-        return _rules.load(RULES_NAME, rules)
-    raise RulesError(
-        f"rules must be None, a path to a TOML file or a mapping, not {type(rules).__name__}."
-    )
+    return _rules.load(RULES_NAME, rules)
 
 
 def _v(r: Mapping[str, Any], key: str) -> Any:

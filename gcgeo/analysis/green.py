@@ -555,16 +555,6 @@ def _require(layers: Mapping[str, gpd.GeoDataFrame], kind: str, how: str) -> gpd
     return frame
 
 
-def _rules_of(rules: Mapping[str, Any] | str | Path | None) -> dict[str, Any]:
-    if rules is None:
-        return _rules.load("green")
-    if isinstance(rules, (str, Path)):
-        return _rules.load("green", rules)
-    if "green" in rules and isinstance(rules["green"], Mapping):
-        return _rules.load("green", rules["green"])
-    return _rules.load("green", rules)
-
-
 def run(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -592,7 +582,7 @@ def run(
     concentrated green counted, MultiPolygons) and, with a raster,
     ``green_ndvi_sensitivity`` (community × threshold → vegetation fraction).
     """
-    R = _rules_of(rules)
+    R = _rules.load("green", rules)
     V = lambda key: _rules.value(R, key)  # noqa: E731
     step = progress or (lambda _s: None)
 

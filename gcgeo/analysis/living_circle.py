@@ -107,14 +107,6 @@ def nearest_facility_distance(
 # rules
 
 
-def _load(rules: Mapping | str | Path | None) -> dict[str, Any]:
-    if rules is None:
-        return _rules.load(RULES)
-    if isinstance(rules, Mapping) and "tiers" in rules and "categories" in rules:
-        return dict(rules)  # already a loaded rule set
-    return _rules.load(RULES, rules)
-
-
 def tiers(r: Mapping[str, Any], *, walking_speed: float | None = None) -> dict[str, float]:
     """Tier name → walking distance (m), nearest tier first.
 
@@ -292,7 +284,7 @@ def run(
     ``lc_isochrones``.
     """
     say = progress or (lambda stage: None)
-    r = _load(rules)
+    r = _rules.load(RULES, rules)
     tier_m = tiers(r, walking_speed=walking_speed)
     req = required_categories(r, tier_m)
     cats = [c for c in r["categories"] if any(c in v for v in req.values())]

@@ -96,8 +96,11 @@ def load(
     """Load the built-in rule set ``name`` and apply a user's overrides.
 
     ``overrides`` is a path to a TOML file (its ``[name]`` table is used, other
-    tables are ignored so one file can hold every override) or a mapping that
-    is merged as it is.
+    tables are ignored so one file can hold every override) or a mapping: a
+    whole file's worth (``{"green": {...}, "living_circle": {...}}``, its
+    ``name`` table used), the overrides of this rule set, merged, or a
+    complete rule set (every top-level table of the built-in one, e.g. one
+    loaded earlier and edited), used as it is — so tables can be removed.
     """
     if name not in available():
         raise RulesError(
@@ -109,9 +112,16 @@ def load(
         return base
     if isinstance(overrides, (str, Path)):
         user = _read_toml(overrides, "as rules override").get(name, {})
+    elif isinstance(overrides, Mapping):
+        user = overrides[name] if isinstance(overrides.get(name), Mapping) else overrides
     else:
-        user = overrides
-    merged = deep_merge(base, user)
+        raise RulesError(
+            f"rules must be a path to a TOML file or a mapping, not {type(overrides).__name__}."
+        )
+    if not isinstance(overrides, (str, Path)) and set(base) <= set(user):
+        merged = copy.deepcopy(dict(user))
+    else:
+        merged = deep_merge(base, user)
     _check_thresholds(merged, name)
     return merged
 
