@@ -348,7 +348,10 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
 @click.option("--station-spacing", type=float, help="fire-lanes: metres between measuring stations.")
 @click.option("--high-rise/--no-high-rise", default=None,
               help="fire-lanes: turnarounds for high-rise buildings (default: detected from building heights).")
-def analyze(workspace: Path, analysis: str, rules_file: Path | None, **options: Any) -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the summary table.")
+def analyze(workspace: Path, analysis: str, rules_file: Path | None, lang: str,
+            **options: Any) -> None:
     """Run ANALYSIS on WORKSPACE and store its results there."""
     from .analysis import run_in_workspace
 
@@ -357,7 +360,19 @@ def analyze(workspace: Path, analysis: str, rules_file: Path | None, **options: 
                                           **options)
     out.print(f"{analysis}: wrote {', '.join(outputs)} to {workspace}")
     if table is not None and len(table):
-        out.print(_table(table, title=analysis))
+        out.print(_labelled_table(table, lang, title=analysis))
+
+
+def _labelled_table(df, lang: str, *, title: str) -> Table:
+    """A summary table with the same column labels and number formats as maps and reports."""
+    from .maps._labels import column_label, format_value
+
+    t = Table(title=title)
+    for col in df.columns:
+        t.add_column(column_label(str(col), lang), overflow="fold")
+    for _, row in df.iterrows():
+        t.add_row(*[format_value(v, str(c), lang) or "–" for c, v in row.items()])
+    return t
 
 
 lang_opt = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
