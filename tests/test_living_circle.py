@@ -61,7 +61,7 @@ def test_nearest_facility_distance_hand_computed():
     assert list(d.index) == list(G.nodes)
     assert d.loc["b", "k"] == 40 and np.isnan(d.loc["c", "k"]) and np.isnan(d.loc["x", "k"])
     assert d["none"].isna().all()
-    assert d.loc["a", "two"] == 90 if False else np.isnan(d.loc["a", "two"])  # 90 > cutoff
+    assert np.isnan(d.loc["a", "two"])  # 90 m > the 80 m cutoff
     assert d.loc["x", "two"] == 1 and d.loc["b", "two"] == 50
 
 
@@ -365,3 +365,28 @@ def test_synthetic_county_distances_by_construction():
             assert o.loc[hid, f"served_{t}"] == all(truth[c] <= T for c in req[t]), (hid, t)
         assert o.loc[hid, "community_id"] == h["community"]
     assert checked >= 13
+
+
+def test_community_isochrone_keeps_reached_streets_near_a_home_just_beyond_reach():
+    """A home 1020 m + 10 m from the only facility is past the 15-minute tier but
+    within its 50 m buffer; one at 1160 m is beyond.  The community's isochrone
+    must still cover the reached street (x = 300…1300) and the first home, and
+    not the second: only the area nearest to that home, within one buffer of
+    it, is cut away."""
+    streets = gpd.GeoDataFrame(
+        geometry=[LineString([(0, 0), (280, 0)]), LineString([(280, 0), (1300, 0)])], crs=CRS)
+    homes = gpd.GeoDataFrame({"population": [10.0, 10.0]},
+                             geometry=[Point(280, 10), Point(150, 10)], crs=CRS)
+    layers = {"streets": streets,
+              "facilities": gpd.GeoDataFrame({"category": ["supermarket"]},
+                                             geometry=[Point(1300, 0)], crs=CRS),
+              "communities": gpd.GeoDataFrame({"id": ["C"], "name": ["C"], "population": [20]},
+                                              geometry=[box(-100, -100, 1400, 100)], crs=CRS)}
+    r = _rules({"supermarket": ["15min"]})
+    iso = lc.run(layers, rules=r, origins=homes, isochrones="community")["lc_isochrones"]
+    f15 = iso[(iso["tier"] == "15min") & (iso["category"] == "supermarket")].geometry.iloc[0]
+    assert f15.covers(Point(800, 0)) and f15.covers(Point(1300, 0))
+    assert f15.covers(Point(280, 10))
+    assert not f15.covers(Point(150, 10))
+    # the street reached from x = 300 on is covered to one buffer either side
+    assert f15.covers(Point(700, 49)) and not f15.covers(Point(700, 51))

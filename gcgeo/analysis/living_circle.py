@@ -194,8 +194,10 @@ def _service_area(
     """Buffered reached linework, minus the area nearest to homes out of reach.
 
     Buffering may reach across a wall or a river to a home whose street is
-    not reached; the Voronoi cells (among homes) of homes farther than
-    ``limit + buffer`` are removed so no such home is ever covered.
+    not reached; around each home farther than ``limit + buffer`` the area
+    within one buffer of it and nearer to it than to any other home (its
+    Voronoi cell) is removed, so no such home is ever covered and no other
+    home loses coverage.
     """
     if clip is not None:
         lines = lines[shapely.intersects(lines, shapely.buffer(clip, buffer))] if len(lines) else lines
@@ -218,8 +220,9 @@ def _service_area(
             )
             cells = np.asarray(shapely.get_parts(cells))
             tree = shapely.STRtree(cells)
-            hit = tree.query(pts[flag], predicate="within")
-            drop = cells[np.unique(hit[1])]
+            far = pts[flag]
+            hit = tree.query(far, predicate="within")
+            drop = shapely.intersection(cells[hit[1]], shapely.buffer(far[hit[0]], buffer))
             area = shapely.difference(area, shapely.union_all(drop))
     return _multi(area)
 
@@ -369,18 +372,23 @@ def run(
 
     say("shortest paths")
     where = _locate(aug, osnap)
+    # isochrones look one buffer further, so a home just past the last tier but
+    # within the buffer is known as such (not as "unreached")
+    reach = cutoff + (buf if mode == "community" else 0.0)
     node_d: dict[str, np.ndarray] = {}
     dist = {}
+    home_d = {}
     for c in cats:
         src = aug.target_node[(fcat == c) & (aug.target_node >= 0)]
         if len(src) == 0:
             log.warning("no '%s' facility on the walking network: nobody is served by one", c)
             node_d[c] = np.full(aug.n_nodes, np.nan)
         else:
-            node_d[c] = _multi_source(aug.csr, np.unique(src), cutoff)
+            node_d[c] = _multi_source(aug.csr, np.unique(src), reach)
         d = _point_dist(aug, osnap, node_d[c], where=where)
-        d[d > cutoff] = np.nan
-        dist[c] = d
+        d[d > reach] = np.nan
+        home_d[c] = d
+        dist[c] = np.where(d <= cutoff, d, np.nan)
 
     say("tiers")
     out = org.drop(columns=[c for c in org.columns
@@ -406,7 +414,7 @@ def run(
         iso = gpd.GeoDataFrame(
             {"tier": pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=out.crs))
     elif mode == "community":
-        iso = _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist)
+        iso = _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
     else:
         iso = _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps, "lc_isochrones": iso}
