@@ -180,3 +180,29 @@ def test_homes_pick_residents_and_count_them():
     assert h.loc["h1", "community_name"] == "甲社区" and h.loc["far", "community_pos"] == -1
     assert all(shapely.contains(b.set_index("id").loc[h.index].geometry.values,
                                 h.geometry.values))  # a point inside each home
+
+
+def test_homes_in_overlapping_communities_are_counted_once_and_reported(caplog):
+    import logging
+
+    from gcgeo.layers.buildings import homes
+
+    comm = gpd.GeoDataFrame({"id": ["A", "B"], "population": [10, 10]},
+                            geometry=[shapely.box(0, 0, 100, 100), shapely.box(50, 50, 150, 150)],
+                            crs=4548)
+    b = gpd.GeoDataFrame({"use": ["residential"] * 2},
+                         geometry=[shapely.box(60, 60, 70, 70), shapely.box(120, 120, 130, 130)],
+                         crs=4548)
+    with caplog.at_level(logging.WARNING, logger="gcgeo"):
+        h = homes(b, comm)
+    assert h["community_id"].tolist() == ["A", "B"]
+    assert "more than one community" in caplog.text and "A, B" in caplog.text
+
+
+def test_duplicate_ids_are_refused_where_results_are_keyed_by_them():
+    from gcgeo import LayerError
+
+    frame = pd.DataFrame({"id": ["C1", "C1", "C2"]})
+    with pytest.raises(LayerError, match="'communities' uses the id\\(s\\) C1"):
+        layers.require_unique_ids(frame, "communities")
+    layers.require_unique_ids(frame.iloc[1:], "communities")

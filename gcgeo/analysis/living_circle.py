@@ -40,7 +40,8 @@ import shapely
 from pyproj import CRS
 
 from .. import rules as _rules
-from .._errors import AnalysisError, InputError
+from .._errors import AnalysisError, CRSError, InputError
+from ..layers import require_unique_ids
 from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
     Network,
@@ -309,11 +310,20 @@ def run(
             "layer 'facilities' has no 'category' column; map your column onto it "
             "(categories: " + ", ".join(r["categories"]) + ")."
         )
+    say("graph")
+    G = _graph(layers, graph)
+    net = compile_network(G)
+    if net.n_edges == 0:
+        log.warning("the walking graph has no edges: every home is off the network")
+    facilities = _align(facilities, net.crs, "facilities")
     communities = layers.get("communities")
     if communities is not None and communities.empty:
         communities = None
     if communities is None:
         log.warning("no 'communities' layer: homes are not grouped into communities")
+    else:
+        communities = _align(communities, net.crs, "communities")
+        require_unique_ids(communities, "communities")
 
     say("origins")
     if isinstance(origins, str):
@@ -325,7 +335,7 @@ def run(
                 "the living-circle analysis needs the 'buildings' layer (homes); add it with "
                 "`gcgeo import-osm` or `gcgeo add WS buildings FILE`, or pass origins=<points>."
             )
-        org = homes(buildings, communities)
+        org = homes(_align(buildings, net.crs, "buildings"), communities)
         if org.empty:
             raise AnalysisError(
                 "layer 'buildings' has no residential building (column 'residential' true or "
@@ -334,6 +344,7 @@ def run(
     else:
         if not isinstance(origins, gpd.GeoDataFrame):
             raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
+        origins = _align(origins, net.crs, "origins")
         org = gpd.GeoDataFrame(
             {"building_id": None, "floor_area_m2": 1.0,
              "population": (pd.to_numeric(origins["population"], errors="coerce")
@@ -341,19 +352,6 @@ def run(
             geometry=origins.geometry.to_numpy(), crs=origins.crs, index=origins.index,
         )
         org = fill_population(locate(org, communities), communities)
-
-    say("graph")
-    G = _graph(layers, graph)
-    net = compile_network(G)
-    if net.n_edges == 0:
-        log.warning("the walking graph has no edges: every home is off the network")
-    wcrs = net.crs
-    fac_crs = facilities.crs
-    if wcrs is not None and fac_crs is not None and facilities.crs != wcrs:
-        raise AnalysisError(
-            "layer 'facilities' is not in the walking network's CRS; reproject the layers "
-            "into the workspace CRS."
-        )
 
     say("snapping")
     osnap = snap_points(net, org.geometry, tolerance=tol) if net.n_edges else _off(org)
@@ -418,6 +416,18 @@ def run(
     else:
         iso = _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps, "lc_isochrones": iso}
+
+
+def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:
+    """``frame`` in the walking network's CRS; a layer without one is refused."""
+    if crs is None or frame.crs == crs:
+        return frame
+    if frame.crs is None:
+        raise CRSError(
+            f"layer '{layer}' has no CRS while the walking network is in {crs.to_string()}; "
+            "declare the layer's CRS when adding it (--src-crs)."
+        )
+    return frame.to_crs(crs)
 
 
 def _off(df: gpd.GeoDataFrame) -> pd.DataFrame:

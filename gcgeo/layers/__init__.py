@@ -24,7 +24,15 @@ from . import (
     streets,
 )
 from ._spec import COMMON_COLUMNS, Column, LayerSpec
-from ._validate import Problem, ValidationReport, coerce_columns, fix, map_columns, validate
+from ._validate import (
+    Problem,
+    ValidationReport,
+    coerce_columns,
+    fix,
+    map_columns,
+    require_unique_ids,
+    validate,
+)
 
 SPECS: dict[str, LayerSpec] = {
     m.SPEC.kind: m.SPEC
@@ -71,5 +79,6 @@ __all__ = [
     "fix",
     "get_spec",
     "map_columns",
+    "require_unique_ids",
     "validate",
 ]

@@ -392,3 +392,17 @@ def fix(
         out = out.to_crs(to_crs)
         changes.append(f"{name}: reprojected from {src} to {out.crs.to_string()}")
     return out, changes
+
+
+def require_unique_ids(frame: pd.DataFrame, layer: str) -> None:
+    """Refuse a layer whose ``id`` values repeat: results keyed by id would merge."""
+    if "id" not in frame.columns:
+        return
+    ids = frame["id"].dropna().astype(str)
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup:
+        raise LayerError(
+            f"layer '{layer}' uses the id(s) {', '.join(dup[:10])}{'…' if len(dup) > 10 else ''} "
+            "more than once, so their results would be merged; give every feature its own id "
+            "('gcgeo validate' lists them)."
+        )

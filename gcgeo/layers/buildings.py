@@ -52,10 +52,11 @@ RESIDENTIAL_USES = ("residential", "mixed")
 
 
 def feature_ids(df: pd.DataFrame) -> pd.Series:
-    """The ``id`` column as text, the index where it is missing."""
+    """The ``id`` column as text; ``#<index>`` where it is missing, the index
+    when there is no ``id`` column."""
     if "id" in df.columns:
         ids = df["id"].astype("string")
-        return ids.fillna(pd.Series(df.index.astype(str), index=df.index)).astype(object)
+        return ids.fillna(pd.Series("#" + df.index.astype(str), index=df.index)).astype(object)
     return pd.Series(df.index.astype(str), index=df.index, dtype=object)
 
 
@@ -92,9 +93,15 @@ def locate(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> gp
     pts = gpd.GeoDataFrame({"_opos": np.arange(len(out))}, geometry=out.geometry.to_numpy(),
                            crs=out.crs)
     j = gpd.sjoin(pts, comm, how="inner", predicate="within")
+    cid = feature_ids(communities).to_numpy(object)
+    twice = j["_opos"].duplicated(keep=False).to_numpy()
+    if twice.any():
+        pairs = sorted(set(cid[j["_cpos"].to_numpy()[twice]]))
+        log.warning("%d point(s) lie in more than one community (overlapping communities %s); "
+                    "each is counted in the first only — fix the boundaries so they do not "
+                    "overlap", int(j["_opos"][twice].nunique()), ", ".join(map(str, pairs[:10])))
     j = j.sort_values(["_opos", "_cpos"]).drop_duplicates("_opos")
     opos, cpos = j["_opos"].to_numpy(), j["_cpos"].to_numpy()
-    cid = feature_ids(communities).to_numpy(object)
     cname = (communities["name"].astype(object).to_numpy() if "name" in communities.columns
              else np.full(len(communities), None, dtype=object))
     col = out.columns.get_loc
