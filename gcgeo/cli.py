@@ -23,7 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
-from ._errors import GcgeoError, InputError, OutputExistsError
+from ._errors import CRSError, GcgeoError, InputError, OutputExistsError
 from .analysis import ANALYSES
 
 log = logging.getLogger("gcgeo")
@@ -45,6 +45,12 @@ class _Cli(click.Group):
             sys.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except OSError as exc:  # the system refused: permissions, full disk, a file in the way
+            where = exc.filename or "a file"
+            console.print(f"[bold red]error:[/] cannot read or write {where}: "
+                          f"{exc.strerror or exc}. Check the path and its permissions.",
+                          highlight=False)
+            sys.exit(2)
         except KeyboardInterrupt:
             console.print("[red]interrupted[/]: the workspace was left as it was before this command.")
             sys.exit(130)
@@ -187,9 +193,11 @@ def init(workspace: Path, name: str, working_crs: str | None, overwrite: bool) -
               help="Map FILE's columns onto the layer spec: 名称=name,管理人=manager or a .toml/.json/.csv file.")
 @click.option("--red", type=int, help="raster only: band number of red.")
 @click.option("--nir", type=int, help="raster only: band number of near infrared.")
+@click.option("--overwrite", is_flag=True, help="Replace a layer of the same name.")
 def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_name: str | None,
         src_crs: str | None, xcol: str | None, ycol: str | None, sheet: str | None,
-        encoding: str | None, columns: tuple[str, ...], red: int | None, nir: int | None) -> None:
+        encoding: str | None, columns: tuple[str, ...], red: int | None, nir: int | None,
+        overwrite: bool) -> None:
     """Add FILE to WORKSPACE as layer kind KIND (or KIND 'raster' to attach a raster)."""
     from . import io, layers
     from . import workspace as ws
@@ -207,10 +215,13 @@ def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_
                              x=xcol, y=ycol, sheet=sheet)
         step("writing")
         res = ws.add_layer(workspace, kind, gdf, name=layer_name, columns=mapping, source=file,
-                           source_layer=source_layer, src_crs=src_crs)
+                           source_layer=source_layer, src_crs=src_crs, overwrite=overwrite)
     out.print(f"added [bold]{res['layer']}[/] ({res['features']} features) in {res['crs']}")
     if res["renamed"]:
         out.print("columns mapped: " + ", ".join(f"{k} → {v}" for k, v in res["renamed"].items()))
+    for col, n in res["unreadable_values"].items():
+        out.print(f"[yellow]{n} value(s) in '{col}' could not be read[/]; they are kept as text "
+                  f"in '{col}_raw' and listed by 'gcgeo validate'")
     if res["errors"] or res["warnings"]:
         out.print(f"[yellow]{res['errors']} error(s), {res['warnings']} warning(s)[/]: "
                   f"see 'gcgeo validate {workspace} --layer {res['layer']}'")
@@ -237,11 +248,15 @@ def layers_cmd(workspace: Path) -> None:
 @click.option("--layer", "only", multiple=True, help="Only this layer (repeatable).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the problems to a CSV file.")
-def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Path | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace an existing report file.")
+def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Path | None,
+             overwrite: bool) -> None:
     """Check every inventory layer of WORKSPACE against its spec."""
     from . import io
     from . import workspace as ws
 
+    if report_path is not None and report_path.exists() and not overwrite:
+        raise OutputExistsError(f"{report_path} exists; give --overwrite to replace it.")
     with _progress("validating"):
         report, changes = ws.validate(workspace, fix=fix, layers=list(only) or None)
     for c in changes:
@@ -249,7 +264,7 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
     if report.problems:
         out.print(_table(report.to_frame(), title="problems", max_rows=200))
     if report_path is not None:
-        with io.atomic_path(report_path, overwrite=True) as tmp:
+        with io.atomic_path(report_path, overwrite=overwrite) as tmp:
             report.to_frame().to_csv(tmp, index=False, encoding="utf-8-sig")
         out.print(f"problems written to {report_path}")
     out.print(str(report).splitlines()[0])
@@ -287,11 +302,12 @@ def export(workspace: Path, output: Path, names: str | None, overwrite: bool,
 @click.option("--communities", type=click.Choice(["auto", "osm", "blocks"]), default="auto",
               show_default=True,
               help="Community boundaries from OSM polygons, from street blocks, or OSM where present.")
+@click.option("--overwrite", is_flag=True, help="Replace layers the workspace already has.")
 def import_osm(workspace: Path, file: Path, bbox: str | None, boundary: Path | None,
-               name: str | None, communities: str) -> None:
+               name: str | None, communities: str, overwrite: bool) -> None:
     """Fill WORKSPACE with every layer found in an offline .osm.pbf FILE."""
     summary = _import_osm(workspace, file, bbox=bbox, boundary=boundary, name=name,
-                          communities=communities)
+                          communities=communities, overwrite=overwrite)
     out.print(_table(summary, title=f"imported from {file.name}"))
 
 
@@ -307,7 +323,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
                 boundary: Path | None = None, name: str | None = None,
-                communities: str = "auto"):
+                communities: str = "auto", overwrite: bool = False):
     """Read an OSM extract and store its layers (creating the workspace if needed)."""
     import pandas as pd
     import shapely
@@ -317,15 +333,22 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
 
     area = None
     if boundary is not None:
-        b = io.read_vector(boundary).to_crs("EPSG:4326")
+        try:
+            b = io.read_vector(boundary).to_crs("EPSG:4326")
+        except CRSError:
+            raise CRSError(f"boundary file {boundary} has no CRS (no .prj); give it one, e.g. "
+                           "save it as GeoJSON or GeoPackage from QGIS.") from None
         area = shapely.union_all(b.geometry.values)
     box = _parse_bbox(bbox) if bbox else None
+    if workspace.exists():
+        ws.info(workspace)  # a damaged or foreign file is refused before the long read
     with _progress(f"importing {file.name}") as step:
         frames = osm.read_osm(file, bbox=box, boundary=area, progress=step, communities=communities)
         step("writing the workspace")
         if not workspace.exists():
             ws.init(workspace, name=name or file.name.split(".")[0])
-        ws.write_layers(workspace, frames, kind={k: k for k in frames}, source=str(file))
+        ws.write_layers(workspace, frames, kind={k: k for k in frames}, source=str(file),
+                        overwrite=overwrite)
     return pd.DataFrame({"layer": list(frames), "features": [len(f) for f in frames.values()]})
 
 

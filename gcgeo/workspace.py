@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -86,9 +85,31 @@ def _require(path: Path) -> None:
         )
 
 
+def _check_not_open(path: Path) -> None:
+    """Refuse to change a workspace another program has open for writing.
+
+    QGIS keeps a GeoPackage's recent edits in a ``-wal`` file beside it; a
+    copy made now would miss them, and replacing the file under the open
+    connection would damage it.  (Call this before reading the workspace
+    with GDAL, which folds the ``-wal`` file in when it closes.)
+    """
+    for side in (Path(f"{path}-wal"), Path(f"{path}-journal")):
+        if side.exists():
+            raise WorkspaceError(
+                f"{path} is open in another program ({side.name} exists, e.g. QGIS editing it); "
+                "close it there, then run the command again."
+            )
+
+
 @contextmanager
 def _transaction(path: Path, *, create: bool = False) -> Iterator[Path]:
-    """Work on a copy of the workspace; replace the original only on success."""
+    """Work on a copy of the workspace; replace the original only on success.
+
+    A workspace open in another program (QGIS keeps its changes in a ``-wal``
+    file beside it) is refused: copying it would lose those changes.
+    """
+    if not create:
+        _check_not_open(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -236,13 +257,10 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
                 kind: str | Mapping[str, str], source: str | None, source_layer: str | None = None,
                 src_crs: str | None = None, analysis: str | None = None) -> None:
     table = _read_layer_table(tmp)
-    existing = {str(n) for n, _ in pyogrio.list_layers(tmp)}
     rows = []
     for name, frame in frames.items():
         if name.startswith("gcgeo_"):
             raise WorkspaceError(f"layer names starting with 'gcgeo_' are reserved ({name}).")
-        if name in existing:
-            _delete_layer(tmp, name)
         geom_type = ""
         if isinstance(frame, gpd.GeoDataFrame):
             if working is not None and frame.crs is not None and not frame.crs.equals(working):
@@ -276,6 +294,9 @@ def _needs_multi(df: pd.DataFrame) -> bool | None:
 
 def _writable(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
+    if "fid" in out.columns:  # GDAL takes a 'fid' column as the GeoPackage row id
+        out = out.rename(columns={"fid": "fid_src"})
+        log.info("column 'fid' stored as 'fid_src' (GeoPackage reserves 'fid')")
     geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for col in out.columns:
         if col == geom:
@@ -290,33 +311,6 @@ def _writable(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _delete_layer(path: Path, name: str) -> None:
-    """Delete a layer and its catalogue entries, index and triggers from a GeoPackage."""
-    con = sqlite3.connect(path)
-    try:
-        cur = con.cursor()
-        cur.execute(f'DROP TABLE IF EXISTS "{name}"')
-        for tbl, col in (("gpkg_contents", "table_name"), ("gpkg_geometry_columns", "table_name"),
-                         ("gpkg_extensions", "table_name"), ("gpkg_ogr_contents", "table_name")):
-            try:
-                cur.execute(f"DELETE FROM {tbl} WHERE {col} = ?", (name,))
-            except sqlite3.OperationalError:
-                pass
-        rtree = cur.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE ?",
-            (f"rtree_{name}_%",)).fetchall()
-        for (t,) in rtree:
-            cur.execute(f'DROP TABLE IF EXISTS "{t}"')
-        triggers = cur.execute(
-            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name = ?", (name,)
-        ).fetchall()
-        for (t,) in triggers:
-            cur.execute(f'DROP TRIGGER IF EXISTS "{t}"')
-        con.commit()
-    finally:
-        con.close()
-
-
 def add_layer(
     path: str | os.PathLike,
     kind: str,
@@ -327,17 +321,22 @@ def add_layer(
     source: str | os.PathLike | None = None,
     source_layer: str | None = None,
     src_crs: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Map, type and project ``gdf`` as layer kind ``kind`` and store it.
 
-    The layer replaces an earlier one of the same name.  Returns a summary:
+    A layer of the same name is only replaced with ``overwrite`` (analysis
+    results made from the old layer stay until the analysis is run again).
+    Returns a summary:
     the layer name, features, column renames, working CRS and the number of
     validation errors/warnings (run :func:`validate` for the full report).
     """
     path = Path(path)
+    _check_not_open(path)
     _require(path)
     spec = _layers.get_spec(kind)
     name = name or kind
+    _refuse_existing(path, [name], overwrite)
     src = str(source) if source is not None else None
     mapped, renames = _layers.map_columns(gdf, spec, columns, source=src or "the input")
     typed, bad = _layers.coerce_columns(mapped, spec)
@@ -363,6 +362,18 @@ def add_layer(
             "warnings": len(report.warnings), "unreadable_values": {k: int(v.sum()) for k, v in bad.items()}}
 
 
+def _refuse_existing(path: Path, names: list[str], overwrite: bool) -> None:
+    if overwrite:
+        return
+    present = {str(n) for n, _ in pyogrio.list_layers(path)}
+    clash = [n for n in names if n in present]
+    if clash:
+        raise OutputExistsError(
+            f"workspace {path} already has layer(s) {', '.join(clash)}; give --overwrite to "
+            "replace them (or --name to add under another name)."
+        )
+
+
 def write_layers(
     path: str | os.PathLike,
     frames: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
@@ -370,10 +381,17 @@ def write_layers(
     analysis: str | None = None,
     kind: str | Mapping[str, str] = "result",
     source: str | None = None,
+    overwrite: bool = True,
 ) -> list[str]:
-    """Write several layers in one atomic step (e.g. an analysis's outputs)."""
+    """Write several layers in one atomic step (e.g. an analysis's outputs).
+
+    Existing layers of the same names are replaced, unless ``overwrite`` is
+    false (then nothing is written and :class:`OutputExistsError` names them).
+    """
     path = Path(path)
+    _check_not_open(path)
     _require(path)
+    _refuse_existing(path, list(frames), overwrite)
     working = _working_crs(path)
     new_working = None
     if working is None:
@@ -400,6 +418,7 @@ def add_raster(path: str | os.PathLike, raster: str | os.PathLike, *, name: str 
     import rasterio
 
     path = Path(path)
+    _check_not_open(path)
     _require(path)
     raster = Path(raster).resolve()
     if not raster.exists():
@@ -448,6 +467,8 @@ def validate(
     Returns the report (after repairs when ``fix``) and the changes made.
     """
     path = Path(path)
+    if fix:
+        _check_not_open(path)
     _require(path)
     table = list_layers(path)
     inventory = table[table["kind"].isin(_layers.KINDS)]

@@ -133,3 +133,31 @@ def test_import_osm_creates_workspace_and_bad_input_leaves_it_untouched(tmp_path
     res = runner.invoke(main, ["import-osm", str(w), str(truncated)])
     assert res.exit_code == 2 and "cut.osm.pbf" in res.output
     assert hashlib.sha256(w.read_bytes()).hexdigest() == before
+
+
+def test_existing_files_and_layers_are_kept_unless_overwrite(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "w")
+    gj = tmp_path / "c.geojson"
+    gpd.GeoDataFrame({"kind": ["car"]}, geometry=[shapely.Point(116.2, 36.85)], crs=4326).to_file(gj)
+    _run(runner, "add", w, "chargers", gj)
+    res = _run(runner, "add", w, "chargers", gj, code=2)
+    assert "--overwrite" in res.output
+    _run(runner, "add", w, "chargers", gj, "--overwrite")
+    precious = tmp_path / "mine.gpkg"
+    precious.write_bytes(b"planner's data")
+    res = _run(runner, "validate", w, "--report", precious, code=2)
+    assert precious.read_bytes() == b"planner's data"
+
+
+def test_system_errors_are_messages(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "w")
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    gj = tmp_path / "c.geojson"
+    gpd.GeoDataFrame({"kind": ["car"]}, geometry=[shapely.Point(116.2, 36.85)], crs=4326).to_file(gj)
+    _run(runner, "add", w, "chargers", gj)
+    res = runner.invoke(main, ["export", str(w), str(blocker / "out.gpkg")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "afile" in res.output

@@ -155,3 +155,44 @@ def test_changes_keep_the_workspace_permissions(tmp_path):
     path.chmod(0o640)
     ws.add_layer(path, "communities", _communities())
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_workspace_open_elsewhere_is_not_written(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    con = sqlite3.connect(path)  # as QGIS does: WAL mode, a change not yet checkpointed
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("UPDATE gcgeo_metadata SET value = 'edited' WHERE key = 'name'")
+    con.commit()
+    try:
+        with pytest.raises(WorkspaceError, match="open in another program"):
+            ws.add_layer(path, "communities", _communities())
+    finally:
+        con.close()
+    assert ws.info(path)["name"] == "edited"  # the other program's change is intact
+
+
+def test_layers_are_not_replaced_without_overwrite_and_fid_is_kept(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    comm = _communities().assign(id=["a", "b"], fid=[7, 9])  # with an id, fid stays itself
+    ws.add_layer(path, "communities", comm)
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        ws.add_layer(path, "communities", comm.iloc[:1])
+    assert len(ws.read_layer(path, "communities")) == 2
+    ws.add_layer(path, "communities", comm.iloc[:1], overwrite=True)
+    back = ws.read_layer(path, "communities")
+    assert len(back) == 1 and back["fid_src"].tolist() == [7]
+
+
+def test_yes_no_written_as_numbers_with_blanks_are_read(tmp_path):
+    """A Shapefile or Excel column of 1 / blank / 0 arrives as 1.0 / NaN / 0.0."""
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    comm = _communities().drop(columns="老旧小区").assign(物业管理=[1.0, float("nan")])
+    ws.add_layer(path, "communities", comm)
+    got = ws.read_layer(path, "communities")["property_managed"]
+    assert got.iloc[0] is True or bool(got.iloc[0]) is True
+    assert pd.isna(got.iloc[1])

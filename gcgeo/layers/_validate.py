@@ -96,6 +96,10 @@ def _to_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse booleans; return (values as pandas 'boolean', mask of unparsable)."""
     if pd.api.types.is_bool_dtype(series):
         return series.astype("boolean"), pd.Series(False, index=series.index)
+    num = pd.to_numeric(series, errors="coerce")
+    if series.notna().any() and num[series.notna()].isin([0, 1]).all():
+        # 1/0 (also 1.0/0.0, as a Shapefile or Excel column with blanks holds them)
+        return num.map({1: True, 0: False}).astype("boolean"), pd.Series(False, index=series.index)
     text = series.astype("string").str.strip().str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True
@@ -280,13 +284,12 @@ def validate(
                             f"feature lies {d[i] / 1000:.1f} km outside the study area; check its "
                             "coordinates or the declared CRS", severity="warning"))
 
-    _, bad = coerce_columns(gdf, spec)
+    typed, bad = coerce_columns(gdf, spec)
     for colname, mask in bad.items():
         col = spec.column(colname)
         for i in np.flatnonzero(mask.to_numpy()):
             add(Problem(name, ids.iloc[i], colname,
                         f"value {gdf[colname].iloc[i]!r} is not a valid {col.dtype}"))
-    typed, _ = coerce_columns(gdf, spec)
     for col in spec.all_columns:
         if col.name not in typed.columns:
             continue
@@ -312,6 +315,13 @@ def validate(
                             f"value {v.iloc[i]:g}{unit} is outside the plausible range "
                             f"[{col.minimum if col.minimum is not None else '-∞'}, "
                             f"{col.maximum if col.maximum is not None else '∞'}]"))
+    for col in spec.all_columns:
+        raw = f"{col.name}_raw"
+        if raw in gdf.columns and col.name in gdf.columns:
+            for i in np.flatnonzero(gdf[raw].notna().to_numpy() & gdf[col.name].isna().to_numpy()):
+                add(Problem(name, ids.iloc[i], col.name,
+                            f"value {gdf[raw].iloc[i]!r} could not be read as a {col.dtype} when "
+                            "the layer was added; fix it in the source file and add it again"))
     if "id" in gdf.columns:
         ids_present = gdf["id"].dropna().astype(str)
         dup = ids_present[ids_present.duplicated(keep=False)]
