@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -29,6 +30,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
 
 from ._errors import CRSError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SHIFTED",
@@ -252,19 +255,40 @@ def _lonlat_center(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     return (minx + maxx) / 2.0, (miny + maxy) / 2.0
 
 
+#: Largest relative error of lengths a working CRS may make at the data
+#: (Web Mercator makes 25 % at 37°N; CGCS2000 3° zones and UTM under 0.1 %).
+MAX_SCALE_ERROR = 0.01
+
+
+def scale_error(crs: CRS, lon: float, lat: float) -> float:
+    """Relative error of lengths measured in projected ``crs`` at (lon, lat)."""
+    from pyproj import Proj
+
+    f = Proj(crs).get_factors(lon, lat)
+    return max(abs(f.meridional_scale - 1.0), abs(f.parallel_scale - 1.0))
+
+
 def choose_metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     """The working CRS for metric analysis of ``gdf``.
 
-    The data's own CRS if projected; else, for data in China, the CGCS2000
-    3° Gauss–Krüger zone (EPSG:4534–4554) of its centre; else its UTM zone.
+    The data's own CRS if projected and true to scale there (within
+    :data:`MAX_SCALE_ERROR`: not Web Mercator); else, for data in China, the
+    CGCS2000 3° Gauss–Krüger zone (EPSG:4534–4554) of its centre; else its
+    UTM zone.
     """
     if gdf.crs is None:
         raise CRSError("the layer has no CRS; declare it (wgs84, cgcs2000, gcj02, bd09, EPSG:…).")
-    if gdf.crs.is_projected:
-        return gdf.crs
     if gdf.empty or gdf.geometry.is_empty.all():
+        if gdf.crs.is_projected:
+            return gdf.crs
         raise CRSError("cannot choose a metric CRS for an empty layer; give one explicitly.")
     lon, lat = _lonlat_center(gdf)
+    if gdf.crs.is_projected:
+        err = scale_error(gdf.crs, lon, lat)
+        if err <= MAX_SCALE_ERROR:
+            return gdf.crs
+        log.warning("%s distorts lengths by %.0f%% here; measuring in a conformal zone instead",
+                    gdf.crs.to_string(), err * 100)
     if bool(in_china(lon, lat)) and 73.5 <= lon <= 136.5 and lat >= 3.0:
         return CRS.from_epsg(cgcs2000_zone_epsg(lon))
     utm = gdf.estimate_utm_crs()

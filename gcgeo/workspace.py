@@ -174,6 +174,12 @@ def init(
         working, shift = _crs.parse_crs(crs)
         if shift or not working.is_projected:
             raise CRSError(f"working CRS {crs} is not projected; use a metric CRS such as EPSG:4548.")
+        method = working.coordinate_operation.method_name if working.coordinate_operation else ""
+        if "Mercator" in method and "Transverse" not in method:
+            raise CRSError(
+                f"working CRS {crs} ({method}) distorts lengths and areas (by 25% at 37°N); use a "
+                "CGCS2000 3° zone (EPSG:4534–4554) or UTM, or leave --crs out to choose one."
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "name": name,

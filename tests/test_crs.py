@@ -127,8 +127,8 @@ def test_choose_metric_crs():
     assert C.choose_metric_crs(gaotang).to_epsg() == 4548
     helsinki = gpd.GeoDataFrame(geometry=[shapely.Point(24.94, 60.17)], crs=4326)
     assert C.choose_metric_crs(helsinki).to_epsg() == 32635
-    projected = gaotang.to_crs(3857)
-    assert C.choose_metric_crs(projected).to_epsg() == 3857
+    projected = gaotang.to_crs(32650)  # UTM 50N: true to scale here, kept
+    assert C.choose_metric_crs(projected).to_epsg() == 32650
     with pytest.raises(CRSError):
         C.choose_metric_crs(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)]))
 
@@ -161,3 +161,18 @@ def test_parse_crs_names_the_fix():
     assert C.parse_crs("Amap") == (C.parse_crs("wgs84")[0], "gcj02")
     with pytest.raises(CRSError, match="gcj02"):
         C.parse_crs("martian")
+
+
+def test_web_mercator_is_never_the_working_crs():
+    gaotang = gpd.GeoDataFrame(geometry=[shapely.Point(116.23, 36.86)], crs=4326).to_crs(3857)
+    assert C.scale_error(gaotang.crs, 116.23, 36.86) > 0.2
+    assert C.choose_metric_crs(gaotang).to_epsg() == 4548
+    # a true-to-scale projected CRS is kept
+    assert C.choose_metric_crs(gaotang.to_crs(4527)).to_epsg() == 4527
+
+
+def test_init_refuses_mercator(tmp_path):
+    from gcgeo import workspace as ws
+
+    with pytest.raises(CRSError, match="distorts"):
+        ws.init(tmp_path / "w.gpkg", name="w", crs="EPSG:3857")
