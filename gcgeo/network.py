@@ -109,7 +109,16 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
     crs = _projected_crs(streets.crs if streets.crs is not None else crs, "layer 'streets'")
     df = streets
     if "walkable" in df.columns:
-        keep = df["walkable"].astype("boolean").fillna(True).to_numpy(bool)
+        from .layers._validate import _to_bool  # reads 是/否, yes/no, 1/0
+
+        flag, unreadable = _to_bool(df["walkable"])
+        if unreadable.any():
+            raise InputError(
+                f"layer 'streets' column 'walkable' holds values that are not yes/no "
+                f"({', '.join(sorted(set(df['walkable'][unreadable].astype(str)))[:5])}); "
+                "use true/false, yes/no or 是/否."
+            )
+        keep = flag.fillna(True).to_numpy(bool)
         if not keep.all():
             log.info("streets: %d row(s) with walkable = false left out", int((~keep).sum()))
         df = df[keep]

@@ -353,3 +353,34 @@ def test_facility_isochrone_keeps_homes_within_limit_plus_buffer():
     assert f15.covers(Point(280, 10)) and f15.covers(Point(800, 0))
     # the home at 1160 m is farther than 1000 + 50 m: the area nearest to it is cut away
     assert not f15.covers(Point(150, 10)) and not f15.covers(Point(240, 0))
+
+
+def test_walkable_read_in_planners_words_and_bad_values_named():
+    from gcgeo import InputError
+    from gcgeo.network import build_graph
+
+    streets = gpd.GeoDataFrame(
+        {"walkable": ["是", "否", None]},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(100, 0), (200, 0)]),
+                  LineString([(100, 0), (100, 50)])], crs=CRS)
+    G = build_graph(streets)
+    assert G.number_of_edges() == 2  # the 否 row is left out, the blank one kept
+    with pytest.raises(InputError, match="'walkable'.*maybe"):
+        build_graph(streets.assign(walkable=["是", "maybe", None]))
+
+
+def test_a_network_in_pieces_is_reported(caplog):
+    import logging
+
+    streets = gpd.GeoDataFrame(
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(100.3, 0), (200, 0)])], crs=CRS)
+    layers = {"streets": streets,
+              "facilities": gpd.GeoDataFrame({"category": ["supermarket"]},
+                                             geometry=[Point(200, 5)], crs=CRS)}
+    homes = gpd.GeoDataFrame({"population": [1.0]}, geometry=[Point(10, 5)], crs=CRS)
+    r = rules.load("living_circle")
+    r["categories"] = {"supermarket": {"tiers": ["5min"], "clause": "t", "status": "local"}}
+    with caplog.at_level(logging.INFO, logger="gcgeo"):
+        out = lc.run(layers, rules=r, origins=homes, isochrones="none")
+    assert "2 separate parts" in caplog.text  # a 0.3 m gap splits the street
+    assert np.isnan(out["lc_origins"]["dist_supermarket_m"].iloc[0])

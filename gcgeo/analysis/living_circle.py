@@ -315,6 +315,8 @@ def run(
     net = compile_network(G)
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")
+    else:
+        _report_components(net)
     facilities = _align(facilities, net.crs, "facilities")
     communities = layers.get("communities")
     if communities is not None and communities.empty:
@@ -416,6 +418,23 @@ def run(
     else:
         iso = _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps, "lc_isochrones": iso}
+
+
+def _report_components(net: Network) -> None:
+    """Warn when the walking network falls apart: hand-drawn streets that nearly
+    meet, or cross without a shared vertex, are not joined, and homes on the
+    smaller pieces reach nothing beyond them."""
+    from scipy.sparse.csgraph import connected_components
+
+    n, label = connected_components(net.csr(), directed=False)
+    if n <= 1:
+        return
+    sizes = np.bincount(label)
+    outside = 1.0 - sizes.max() / net.n_nodes
+    level = logging.WARNING if outside > 0.05 else logging.INFO
+    log.log(level, "the walking network has %d separate parts; %.0f%% of its nodes lie outside "
+            "the largest. Streets that should meet must share an end point (check gaps and "
+            "crossings in the streets layer)", n, outside * 100)
 
 
 def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:
