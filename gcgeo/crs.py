@@ -116,9 +116,9 @@ def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
     return lon + dlon, lat + dlat
 
 
-def _invert(forward, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solve forward(x) = (lon, lat) for x by fixed-point iteration."""
-    x, y = lon.copy(), lat.copy()
+def _invert(forward, lon: np.ndarray, lat: np.ndarray, start=None) -> tuple[np.ndarray, np.ndarray]:
+    """Solve forward(x) = (lon, lat) for x by fixed-point iteration from ``start``."""
+    x, y = (lon.copy(), lat.copy()) if start is None else start
     for _ in range(_MAX_ITER):
         fx, fy = forward(x, y)
         ex, ey = fx - lon, fy - lat
@@ -157,16 +157,7 @@ def _bd09_to_gcj02_approx(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray,
 def bd09_to_gcj02(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 → GCJ-02: the published one-step inverse, then iterated."""
     lon, lat = _arrays(lon, lat)
-    x0, y0 = _bd09_to_gcj02_approx(lon, lat)
-    x, y = x0, y0
-    for _ in range(_MAX_ITER):
-        fx, fy = gcj02_to_bd09(x, y)
-        ex, ey = fx - lon, fy - lat
-        x, y = x - ex, y - ey
-        if not (np.nanmax(np.abs(ex), initial=0.0) > _TOL_DEG
-                or np.nanmax(np.abs(ey), initial=0.0) > _TOL_DEG):
-            break
-    return x, y
+    return _invert(gcj02_to_bd09, lon, lat, start=_bd09_to_gcj02_approx(lon, lat))
 
 
 def wgs84_to_bd09(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
