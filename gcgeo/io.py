@@ -232,6 +232,33 @@ def _find_column(columns: list[str], wanted: str | None, names: tuple[str, ...],
     )
 
 
+def _cell_text(v: Any) -> Any:
+    """A spreadsheet cell as text, integral numbers without a trailing '.0'."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _tidy_excel(df: pd.DataFrame) -> pd.DataFrame:
+    """Type the columns of a sheet read with ``dtype=object``.
+
+    A column of numbers (or dates) only becomes numeric (or dates); a column
+    holding any text cell is all text, so codes typed as text keep their
+    leading zeros and numbers mixed in read as the text Excel shows.
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        values = s.dropna()
+        if len(values) and values.map(lambda v: isinstance(v, str)).any():
+            out[col] = s.map(_cell_text).astype(object)
+        else:
+            out[col] = s.infer_objects()
+    return out
+
+
 def read_table_points(
     path: str | os.PathLike,
     *,
@@ -253,7 +280,9 @@ def read_table_points(
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xls"):
-            df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0)
+            # dtype=object: text cells stay text ("0101"), numbers stay numbers
+            df = _tidy_excel(pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
+                                           dtype=object))
         else:
             sep = "\t" if suffix == ".tsv" else None
             enc = encoding
@@ -264,7 +293,10 @@ def read_table_points(
                     enc = "utf-8-sig"
                 except UnicodeDecodeError:
                     enc = "gb18030"
-            df = pd.read_csv(path, sep=sep, engine="python", encoding=enc)
+            # read as text: codes such as "0001" keep their zeros; the layer specs
+            # type the columns later (gcgeo.layers.coerce_columns)
+            df = pd.read_csv(path, sep=sep, engine="python", encoding=enc, dtype=str,
+                             keep_default_na=False, na_values=[""])
     except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
         raise FileFormatError(f"{path} could not be read as a table ({_short(exc)}).") from None
     columns = [str(c) for c in df.columns]

@@ -56,7 +56,8 @@ def test_round_trip_every_format(tmp_path, frame, suffix):
     names = back.get("name")
     assert list(names) == list(frame["name"])
     if suffix in (".gpkg", ".fgb", ".parquet", ".geojson", ".csv"):
-        assert back["height_m"].iloc[2] == pytest.approx(12.25)
+        # CSV columns come back as text (the layer specs type them); the value is the same
+        assert float(back["height_m"].iloc[2]) == pytest.approx(12.25)
         assert pd.isna(back["height_m"].iloc[1])
         assert int(back["population"].iloc[0]) == 120
     if suffix == ".shp":
@@ -220,3 +221,20 @@ def test_reading_never_modifies_input(tmp_path):
     digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     io.read_vector(path)
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()} == digest
+
+
+def test_table_ids_keep_leading_zeros(tmp_path):
+    path = tmp_path / "井盖.csv"
+    path.write_text("id,code,lon,lat\n0001,0101,116.2301,36.8612\n0002,0202,116.2455,36.8701\n",
+                    encoding="utf-8")
+    gdf = io.read_vector(path, src_crs="wgs84")
+    assert gdf["id"].tolist() == ["0001", "0002"]
+    assert gdf["code"].tolist() == ["0101", "0202"]
+    assert gdf.geometry.x.tolist() == [116.2301, 116.2455]
+    xlsx = tmp_path / "井盖.xlsx"
+    pd.DataFrame({"id": ["0001", "0002"], "人口": [12, 30], "lon": [116.2301, 116.2455],
+                  "lat": [36.8612, 36.8701]}).to_excel(xlsx, index=False)
+    gx = io.read_vector(xlsx, src_crs="wgs84")
+    assert gx["id"].tolist() == ["0001", "0002"]  # text cells stay text
+    assert gx.geometry.y.tolist() == [36.8612, 36.8701]  # numbers exactly as stored
+    assert [int(v) for v in gx["人口"]] == [12, 30]
