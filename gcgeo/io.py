@@ -296,11 +296,17 @@ def read_table_points(
             # read as text: codes such as "0001" keep their zeros; the layer specs
             # type the columns later (gcgeo.layers.coerce_columns)
             df = pd.read_csv(path, sep=sep, engine="python", encoding=enc, dtype=str,
-                             keep_default_na=False, na_values=[""])
+                             keep_default_na=False, na_values=[""], skip_blank_lines=False)
     except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
         raise FileFormatError(f"{path} could not be read as a table ({_short(exc)}).") from None
     columns = [str(c) for c in df.columns]
     df.columns = columns
+    # the index stays the file's row (line = index + 2) until the frame is built
+    empty = df.apply(lambda s: s.isna() | s.map(lambda v: isinstance(v, str) and not v.strip()))
+    empty_rows = empty.all(axis=1) if len(columns) else pd.Series(True, index=df.index)
+    if empty_rows.any():
+        log.info("%s: %d empty row(s) skipped", path.name, int(empty_rows.sum()))
+        df = df[~empty_rows]
     xcol = _find_column(columns, x, _X_NAMES, "x", path)
     ycol = _find_column(columns, y, _Y_NAMES, "y", path)
     if src_crs is None:
@@ -313,14 +319,15 @@ def read_table_points(
     ys = pd.to_numeric(df[ycol], errors="coerce")
     bad = xs.isna() | ys.isna()
     if bad.any():
-        rows = [str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:10]]
+        rows = [str(int(i) + 2) for i in bad.index[bad.to_numpy()][:10]]
         raise InputError(
             f"{path}: {int(bad.sum())} row(s) have missing or non-numeric coordinates in "
             f"'{xcol}'/'{ycol}' (file lines {', '.join(rows)}{'…' if bad.sum() > 10 else ''}); "
             "fix or remove them."
         )
     gdf = gpd.GeoDataFrame(
-        df.drop(columns=[xcol, ycol]), geometry=gpd.points_from_xy(xs, ys), crs=None
+        df.drop(columns=[xcol, ycol]).reset_index(drop=True),
+        geometry=gpd.points_from_xy(xs, ys), crs=None,
     )
     return _crs.declare_crs(gdf, src_crs, source=str(path))
 

@@ -238,3 +238,30 @@ def test_table_ids_keep_leading_zeros(tmp_path):
     assert gx["id"].tolist() == ["0001", "0002"]  # text cells stay text
     assert gx.geometry.y.tolist() == [36.8612, 36.8701]  # numbers exactly as stored
     assert [int(v) for v in gx["人口"]] == [12, 30]
+
+
+def test_empty_rows_are_dropped_rows_without_coordinates_are_not(tmp_path, caplog):
+    path = tmp_path / "p.csv"
+    path.write_text("id,lon,lat\n0001,116.2,36.8\n,,\n\n0002,116.3,36.9\n , , \n",
+                    encoding="utf-8")
+    with caplog.at_level("INFO", logger="gcgeo.io"):
+        gdf = io.read_vector(path, src_crs="wgs84")
+    assert gdf["id"].tolist() == ["0001", "0002"]
+    assert "3 empty row(s)" in caplog.text
+    path.write_text("id,lon,lat\n0001,116.2,36.8\n,,\n0002,,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="1 row.*lines 4\\)"):
+        io.read_vector(path, src_crs="wgs84")
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in (["id", "lon", "lat"], ["0001", 116.2, 36.8], [None, None, None],
+                ["0002", 116.3, 36.9], [], ["0003", None, None]):
+        ws.append(row)
+    xlsx = tmp_path / "p.xlsx"
+    wb.save(xlsx)
+    with pytest.raises(InputError, match="1 row.*lines 6\\)"):  # blank sheet rows 3 and 5 skipped
+        io.read_vector(xlsx, src_crs="wgs84")
+    ws.delete_rows(6)
+    wb.save(xlsx)
+    assert io.read_vector(xlsx, src_crs="wgs84")["id"].tolist() == ["0001", "0002"]
