@@ -325,6 +325,14 @@ def read_table_points(
             f"'{xcol}'/'{ycol}' (file lines {', '.join(rows)}{'…' if bad.sum() > 10 else ''}); "
             "fix or remove them."
         )
+    crs, _ = _crs.parse_crs(src_crs)
+    if crs.is_geographic and len(xs):
+        ax, ay = float(xs.abs().max()), float(ys.abs().max())
+        if 90 < ay <= 180 and ax <= 90:
+            raise InputError(
+                f"{path}: '{xcol}' holds values up to {ax:g} (latitudes?) and '{ycol}' up to "
+                f"{ay:g} (longitudes?); the x/y columns look swapped: give --x {ycol} --y {xcol}."
+            )
     gdf = gpd.GeoDataFrame(
         df.drop(columns=[xcol, ycol]).reset_index(drop=True),
         geometry=gpd.points_from_xy(xs, ys), crs=None,

@@ -265,3 +265,18 @@ def test_empty_rows_are_dropped_rows_without_coordinates_are_not(tmp_path, caplo
     ws.delete_rows(6)
     wb.save(xlsx)
     assert io.read_vector(xlsx, src_crs="wgs84")["id"].tolist() == ["0001", "0002"]
+
+
+def test_swapped_lon_lat_columns_are_named(tmp_path):
+    path = tmp_path / "poi.csv"
+    # the column called lon holds latitudes and lat holds longitudes
+    path.write_text("name,lon,lat\na,36.8612,116.2301\nb,36.8701,116.2455\n", encoding="utf-8")
+    for crs in ("wgs84", "gcj02", "EPSG:4490"):
+        with pytest.raises(InputError, match="swapped.*--x lat --y lon"):
+            io.read_vector(path, src_crs=crs)
+    gdf = io.read_vector(path, src_crs="wgs84", x="lat", y="lon")  # the suggested fix works
+    assert gdf.geometry.x.tolist() == [116.2301, 116.2455]
+    proj = tmp_path / "proj.csv"
+    proj.write_text("x,y\n428650.0,4080163.0\n", encoding="utf-8")
+    with pytest.raises(CRSError, match="not degrees"):  # projected values: not a swap
+        io.read_vector(proj, src_crs="wgs84")
