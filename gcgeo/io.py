@@ -482,14 +482,22 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
     report.notes.append(f"{path.name}: coordinates written as {mode} in EPSG:4326 (WGS-84)")
 
 
-def _shp_parts(gdf: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """A Shapefile holds one geometry type: split mixed layers by dimension."""
+def _shp_parts(gdf: gpd.GeoDataFrame) -> tuple[dict[str, gpd.GeoDataFrame], int]:
+    """A Shapefile holds one geometry type: split mixed layers by dimension.
+
+    Returns the parts by geometry kind and how many rows without a geometry
+    (None or an empty collection) went into the first part, so no row is lost.
+    """
     dims = shapely.get_dimensions(np.asarray(gdf.geometry.values, dtype=object))
     kinds = {0: "point", 1: "line", 2: "polygon"}
     present = sorted(set(int(d) for d in dims if d >= 0))
     if len(present) <= 1:
-        return {"": gdf}
-    return {kinds[d]: gdf[dims == d] for d in present}
+        return {"": gdf}, 0
+    none = dims < 0
+    first = present[0]
+    parts = {kinds[d]: gdf[(dims == d) | none] if d == first else gdf[dims == d]
+             for d in present}
+    return parts, int(none.sum())
 
 
 def export(
@@ -535,9 +543,15 @@ def export(
     for name, frame in frames.items():
         base = path if len(frames) == 1 else path.with_name(f"{path.stem}_{_safe(name)}{suffix}")
         if driver == "ESRI Shapefile" and isinstance(frame, gpd.GeoDataFrame):
-            for part, sub in _shp_parts(frame).items():
+            parts, n_empty = _shp_parts(frame)
+            for part, sub in parts.items():
                 p = base if not part else base.with_name(f"{base.stem}_{part}{suffix}")
                 targets.append((p, name if not part else f"{name}_{part}", sub))
+            if n_empty:
+                report.notes.append(
+                    f"{name}: {n_empty} feature(s) without geometry written to "
+                    f"{targets[-len(parts)][0].name} (the Shapefile of the first geometry type)"
+                )
         else:
             targets.append((base, name, frame))
     existing = [p for p, _, _ in targets if p.exists()]

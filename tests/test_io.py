@@ -280,3 +280,17 @@ def test_swapped_lon_lat_columns_are_named(tmp_path):
     proj.write_text("x,y\n428650.0,4080163.0\n", encoding="utf-8")
     with pytest.raises(CRSError, match="not degrees"):  # projected values: not a swap
         io.read_vector(proj, src_crs="wgs84")
+
+
+def test_mixed_shapefile_keeps_rows_without_geometry(tmp_path):
+    gdf = gpd.GeoDataFrame({"id": ["a", "b", "c", "d", "e"]},
+                           geometry=[shapely.box(0, 0, 1, 1), shapely.Point(0, 0), None,
+                                     shapely.GeometryCollection(), shapely.Point(2, 2)],
+                           crs=4548)
+    rep = io.export(gdf, tmp_path / "parking.shp")
+    parts = {p.name: io.read_vector(p) for p in rep.files}
+    assert sorted(parts) == ["parking_point.shp", "parking_polygon.shp"]
+    assert sorted(parts["parking_point.shp"]["id"]) == ["b", "c", "d", "e"]
+    assert parts["parking_polygon.shp"]["id"].tolist() == ["a"]
+    assert any("2 feature(s) without geometry" in n and "parking_point.shp" in n
+               for n in rep.notes)
