@@ -423,7 +423,10 @@ def _prepare(gdf: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, layer: str,
-               report: ExportReport, *, csv_geometry: str | None) -> None:
+               report: ExportReport, *, csv_geometry: str | None,
+               target_name: str | None = None) -> None:
+    """Write one frame to ``path`` (a temporary file); ``target_name`` is the
+    file name the user will see, for the report."""
     is_geo = isinstance(gdf, gpd.GeoDataFrame)
     frame = _prepare(gdf)
     if driver == "parquet":
@@ -433,7 +436,8 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
             pd.DataFrame(frame).to_parquet(path)
         return
     if driver == "csv":
-        _write_csv(frame, path, csv_geometry=csv_geometry, report=report, layer=layer)
+        _write_csv(frame, path, csv_geometry=csv_geometry, report=report, layer=layer,
+                   target_name=target_name or path.name)
         return
     if driver in ("GeoJSON", "KML") and is_geo and frame.crs is not None:
         frame = frame.to_crs("EPSG:4326")
@@ -451,8 +455,8 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
         for col in frame.columns:
             if str(frame[col].dtype) in ("boolean", "bool"):
                 frame[col] = frame[col].astype("Int64")
-    if driver in ("GPKG", "KML"):
-        kwargs["layer"] = layer
+    if driver in ("GPKG", "KML", "GeoJSON", "FlatGeobuf"):
+        kwargs["layer"] = layer  # else GDAL names the layer after the temporary file
     if not is_geo:
         if driver not in ("GPKG",):
             raise InputError(f"table '{layer}' has no geometry; export it as .gpkg, .csv or .parquet.")
@@ -461,7 +465,7 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
-               report: ExportReport, layer: str) -> None:
+               report: ExportReport, layer: str, target_name: str) -> None:
     if not isinstance(frame, gpd.GeoDataFrame):
         frame.to_csv(path, index=False, encoding="utf-8-sig")
         return
@@ -479,7 +483,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
     else:
         table["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
     table.to_csv(path, index=False, encoding="utf-8-sig")
-    report.notes.append(f"{path.name}: coordinates written as {mode} in EPSG:4326 (WGS-84)")
+    report.notes.append(f"{target_name}: coordinates written as {mode} in EPSG:4326 (WGS-84)")
 
 
 def _shp_parts(gdf: gpd.GeoDataFrame) -> tuple[dict[str, gpd.GeoDataFrame], int]:
@@ -564,7 +568,8 @@ def export(
             _write_shapefile(frame, target, name, report)
         else:
             with atomic_path(target, overwrite=True) as tmp:
-                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry)
+                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry,
+                           target_name=target.name)
         report.files.append(target)
     return report
 

@@ -294,3 +294,18 @@ def test_mixed_shapefile_keeps_rows_without_geometry(tmp_path):
     assert parts["parking_polygon.shp"]["id"].tolist() == ["a"]
     assert any("2 feature(s) without geometry" in n and "parking_point.shp" in n
                for n in rep.notes)
+
+
+def test_exports_carry_layer_names_not_temporary_ones(tmp_path, frame):
+    import json
+
+    io.export(frame, tmp_path / "manholes.geojson")
+    assert json.loads((tmp_path / "manholes.geojson").read_text(encoding="utf-8"))["name"] == \
+        "manholes"
+    io.export({"wells": frame}, tmp_path / "w.geojson")
+    assert json.loads((tmp_path / "w.geojson").read_text(encoding="utf-8"))["name"] == "wells"
+    io.export(frame, tmp_path / "manholes.fgb")
+    assert [n for n, _ in pyogrio.list_layers(tmp_path / "manholes.fgb")] == ["manholes"]
+    rep = io.export(frame, tmp_path / "manholes.csv")
+    assert rep.notes[0].startswith("manholes.csv: ")
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
