@@ -464,26 +464,46 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
                             append=driver == "GPKG" and path.exists(), **kwargs)
 
 
+def _free_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_1``, ``base_2``… whichever is not in ``taken``."""
+    name, k = base, 1
+    while name in taken:
+        name, k = f"{base}_{k}", k + 1
+    taken.add(name)
+    return name
+
+
 def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
                report: ExportReport, layer: str, target_name: str) -> None:
     if not isinstance(frame, gpd.GeoDataFrame):
         frame.to_csv(path, index=False, encoding="utf-8-sig")
         return
-    geo = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
+    if frame.crs is None:
+        raise InputError(
+            f"layer '{layer}' has no CRS, so its coordinates cannot be written as WGS-84 to "
+            f"{target_name}; declare its CRS first (--src-crs when adding the file, e.g. "
+            "wgs84, cgcs2000 or an EPSG code)."
+        )
+    geo = frame.to_crs("EPSG:4326")
     geoms = np.asarray(geo.geometry.values, dtype=object)
     all_points = bool(len(geoms)) and bool(np.all(shapely.get_type_id(geoms) == 0))
     mode = csv_geometry or ("lonlat" if all_points else "wkt")
     table = pd.DataFrame(geo.drop(columns=geo.geometry.name))
+    taken = {str(c) for c in table.columns}
     if mode == "lonlat":
         if not all_points:
             raise InputError(f"layer '{layer}' is not all points; export it to CSV as WKT "
                              "(csv_geometry='wkt').")
-        table["lon"] = shapely.get_x(geoms)
-        table["lat"] = shapely.get_y(geoms)
+        lon, lat = _free_name("lon", taken), _free_name("lat", taken)
+        table[lon] = shapely.get_x(geoms)
+        table[lat] = shapely.get_y(geoms)
+        where = f"{lon}/{lat}"
     else:
-        table["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
+        where = _free_name("wkt", taken)
+        table[where] = shapely.to_wkt(geoms, rounding_precision=-1)
     table.to_csv(path, index=False, encoding="utf-8-sig")
-    report.notes.append(f"{target_name}: coordinates written as {mode} in EPSG:4326 (WGS-84)")
+    report.notes.append(f"{target_name}: coordinates written as {mode} in column(s) {where}, "
+                        "in EPSG:4326 (WGS-84)")
 
 
 def _shp_parts(gdf: gpd.GeoDataFrame) -> tuple[dict[str, gpd.GeoDataFrame], int]:

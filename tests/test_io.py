@@ -309,3 +309,22 @@ def test_exports_carry_layer_names_not_temporary_ones(tmp_path, frame):
     rep = io.export(frame, tmp_path / "manholes.csv")
     assert rep.notes[0].startswith("manholes.csv: ")
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+def test_csv_export_keeps_users_lon_lat_wkt_columns_and_needs_a_crs(tmp_path):
+    pts = gpd.GeoDataFrame({"lon": ["survey A"], "lat": ["survey B"], "lon_1": [7]},
+                           geometry=[shapely.Point(116.25, 36.86)], crs=4326)
+    rep = io.export(pts, tmp_path / "p.csv")
+    table = pd.read_csv(tmp_path / "p.csv", dtype=str)
+    assert list(table.columns) == ["lon", "lat", "lon_1", "lon_2", "lat_1"]
+    assert table.loc[0, ["lon", "lat", "lon_1"]].tolist() == ["survey A", "survey B", "7"]
+    assert float(table.loc[0, "lon_2"]) == 116.25 and float(table.loc[0, "lat_1"]) == 36.86
+    assert "lon_2" in rep.notes[0] and "lat_1" in rep.notes[0]
+    poly = gpd.GeoDataFrame({"wkt": ["mine"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    io.export(poly, tmp_path / "q.csv")
+    table = pd.read_csv(tmp_path / "q.csv", dtype=str)
+    assert table["wkt"].tolist() == ["mine"]
+    assert shapely.from_wkt(table["wkt_1"].iloc[0]).equals(shapely.box(0, 0, 1, 1))
+    with pytest.raises(InputError, match="no CRS.*declare"):
+        io.export(pts.set_crs(None, allow_override=True), tmp_path / "r.csv")
+    assert not (tmp_path / "r.csv").exists()
