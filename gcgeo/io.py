@@ -16,6 +16,7 @@ never leaves a half-written file, and an existing file is only replaced when
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
@@ -35,6 +36,13 @@ import shapely
 
 from . import crs as _crs
 from ._errors import CRSError, FileFormatError, InputError, OutputExistsError
+
+try:  # pyogrio's Arrow path reports undecodable text as an ArrowException
+    from pyarrow.lib import ArrowException as _ArrowException
+
+    _ARROW_ERRORS: tuple[type[BaseException], ...] = (_ArrowException,)
+except ImportError:  # pragma: no cover - pyarrow is a dependency
+    _ARROW_ERRORS = ()
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +102,36 @@ def _guess_dbf_encoding(dbf: Path) -> str:
         return "latin1"
 
 
+def _cpg_encoding(text: str) -> str:
+    """The encoding a .cpg names, as GDAL and Python know it.
+
+    ArcGIS writes Windows code pages: ``ANSI 936`` or ``936`` is GBK (CP936),
+    ``65001`` is UTF-8, any other number ``n`` is ``cp<n>``.
+    """
+    t = text.strip()
+    m = re.fullmatch(r"(?:ANSI|OEM|CP)?\s*(\d+)", t, flags=re.IGNORECASE)
+    if m:
+        n = int(m.group(1))
+        return {936: "CP936", 65001: "UTF-8"}.get(n, f"cp{n}")
+    return t
+
+
+def _check_encoding(path: Path, enc: str, given: bool) -> None:
+    """Refuse an encoding Python does not know, naming where it came from."""
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        where = ("given as --encoding" if given
+                 else f"named by {path.with_suffix('.cpg').name}")
+        raise FileFormatError(
+            f"{path}: unknown text encoding '{enc}' ({where}); give the file's encoding with "
+            "--encoding, e.g. UTF-8, GBK or GB18030."
+        ) from None
+
+
 def _shapefile_encoding(path: Path, encoding: str | None) -> str | None:
     if encoding:
+        _check_encoding(path, encoding, given=True)
         return encoding
     cpg = path.with_suffix(".cpg")
     if not cpg.exists():
@@ -103,7 +139,9 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> str | None:
     if cpg.exists():
         text = cpg.read_text(errors="replace").strip()
         if text:
-            return {"936": "GBK", "CP936": "GBK"}.get(text.upper(), text)
+            enc = _cpg_encoding(text)
+            _check_encoding(path, enc, given=False)
+            return enc
     dbf = path.with_suffix(".dbf")
     if dbf.exists():
         enc = _guess_dbf_encoding(dbf)
@@ -148,6 +186,7 @@ def read_vector(
                 if enc:
                     kwargs["encoding"] = enc
             elif encoding:
+                _check_encoding(path, encoding, given=True)
                 kwargs["encoding"] = encoding
             if layer is None and suffix in (".gpkg", ".kml", ".gdb", ".sqlite"):
                 names = _gpkg_layers(path)
@@ -165,6 +204,11 @@ def read_vector(
             gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True, **kwargs)
     except InputError:
         raise
+    except (LookupError, UnicodeError, *_ARROW_ERRORS) as exc:
+        raise FileFormatError(
+            f"{path}: its text could not be decoded ({_short(exc)}); give the file's encoding "
+            "with --encoding, e.g. UTF-8, GBK or GB18030."
+        ) from None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
             ValueError) as exc:
         raise FileFormatError(
@@ -278,6 +322,8 @@ def read_table_points(
     path = Path(path)
     _check_exists(path)
     suffix = path.suffix.lower()
+    if encoding and suffix not in (".xlsx", ".xls"):
+        _check_encoding(path, encoding, given=True)
     try:
         if suffix in (".xlsx", ".xls"):
             # dtype=object: text cells stay text ("0101"), numbers stay numbers
@@ -297,6 +343,11 @@ def read_table_points(
             # type the columns later (gcgeo.layers.coerce_columns)
             df = pd.read_csv(path, sep=sep, engine="python", encoding=enc, dtype=str,
                              keep_default_na=False, na_values=[""], skip_blank_lines=False)
+    except (LookupError, UnicodeError) as exc:
+        raise FileFormatError(
+            f"{path}: its text could not be decoded ({_short(exc)}); give the file's encoding "
+            "with --encoding, e.g. UTF-8, GBK or GB18030."
+        ) from None
     except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
         raise FileFormatError(f"{path} could not be read as a table ({_short(exc)}).") from None
     columns = [str(c) for c in df.columns]

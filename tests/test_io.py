@@ -328,3 +328,38 @@ def test_csv_export_keeps_users_lon_lat_wkt_columns_and_needs_a_crs(tmp_path):
     with pytest.raises(InputError, match="no CRS.*declare"):
         io.export(pts.set_crs(None, allow_override=True), tmp_path / "r.csv")
     assert not (tmp_path / "r.csv").exists()
+
+
+@pytest.mark.parametrize("cpg", ["ANSI 936", "936", "cp936", "GBK"])
+def test_gbk_code_page_spellings_in_cpg(tmp_path, cpg):
+    path = _gbk_shapefile(tmp_path, cpg=True)
+    path.with_suffix(".cpg").write_text(cpg)
+    assert io.read_vector(path)["名称"].tolist() == ["鱼邱湖社区", "人和社区"]
+
+
+def test_code_page_numbers_in_cpg(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["鱼邱湖社区"], "note": ["café"]},
+                           geometry=[shapely.Point(0, 0)], crs=4548)
+    path = tmp_path / "u.shp"
+    pyogrio.write_dataframe(gdf, path, encoding="UTF-8")
+    path.with_suffix(".cpg").write_text("65001")
+    assert io.read_vector(path)["名称"].tolist() == ["鱼邱湖社区"]
+    latin = tmp_path / "l.shp"
+    pyogrio.write_dataframe(gdf[["note", "geometry"]], latin, encoding="cp1252")
+    latin.with_suffix(".cpg").write_text("1252")
+    assert io.read_vector(latin)["note"].tolist() == ["café"]
+    assert io._cpg_encoding("ANSI 1252") == "cp1252"
+
+
+def test_unknown_encoding_is_a_file_format_error(tmp_path):
+    path = _gbk_shapefile(tmp_path, cpg=True)
+    with pytest.raises(FileFormatError, match="社区.shp.*--encoding"):
+        io.read_vector(path, encoding="GBKX")
+    path.with_suffix(".cpg").write_text("NOSUCHCODEPAGE")
+    with pytest.raises(FileFormatError, match="社区.shp.*--encoding"):
+        io.read_vector(path)
+    csv = tmp_path / "p.csv"
+    csv.write_text("lon,lat\n116.2,36.8\n", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="p.csv.*--encoding"):
+        io.read_vector(csv, src_crs="wgs84", encoding="foo")
+    assert io.read_vector(csv, src_crs="wgs84", encoding="gbk").geometry.x.tolist() == [116.2]
