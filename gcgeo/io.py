@@ -229,7 +229,10 @@ _KML_BOOKKEEPING = ("description", "timestamp", "begin", "end", "altitudeMode", 
 
 def _tidy_kml(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Drop LIBKML's empty style columns; give back the attributes' own names."""
-    drop = [c for c in _KML_BOOKKEEPING if c in gdf.columns and gdf[c].isna().all()]
+    # LIBKML's "not set" values: -1 (tessellate, visibility), 0 or -1 (extrude)
+    unset = {"tessellate": {-1}, "visibility": {-1}, "extrude": {0, -1}}
+    drop = [c for c in _KML_BOOKKEEPING if c in gdf.columns
+            and (gdf[c].isna().all() or (c in unset and gdf[c].dropna().isin(unset[c]).all()))]
     gdf = gdf.drop(columns=drop)
     if "id2" in gdf.columns and "id" in gdf.columns:  # placemark ids shadowed ours
         gdf = gdf.drop(columns="id").rename(columns={"id2": "id"})

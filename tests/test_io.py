@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 def frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
-            "id": ["m1", "m2", "m3"],
+            "id": ["0001", "0002", "0010"],  # numeric-looking codes must stay text
             "name": ["鱼邱湖街道一号井", "金城路", "O'Brien, \"quoted\""],
             "manager_contact_phone": ["0635-1", None, "138"],
             "population": pd.array([120, None, 7], dtype="Int64"),
@@ -34,6 +35,24 @@ def frame() -> gpd.GeoDataFrame:
                   shapely.Point(430443.125, 4081258.0)],
         crs="EPSG:4548",
     )
+
+
+def _plain(v):
+    """A value as any format can hold it: missing → None, numbers and numeric text → float
+    (yes/no → 1/0, as in a .dbf), other text as is."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_, int, np.integer, float, np.floating)):
+        return float(v)
+    text = str(v)
+    if text in ("True", "False"):  # a CSV's text for yes/no
+        return float(text == "True")
+    if re.fullmatch(r"0\d+", text):  # a code such as 0001
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _lonlat(gdf):
@@ -55,6 +74,14 @@ def test_round_trip_every_format(tmp_path, frame, suffix):
     np.testing.assert_allclose(_lonlat(back), _lonlat(frame), atol=1e-8)
     names = back.get("name")
     assert list(names) == list(frame["name"])
+    # every column comes back, under the reported Shapefile names, with its values
+    renamed = report.renamed_fields.get("manholes", {})
+    expected = frame.drop(columns="geometry").rename(columns=renamed)
+    got = pd.DataFrame(back.drop(columns=back.geometry.name))
+    assert set(got.columns) == set(expected.columns)
+    assert got["id"].tolist() == ["0001", "0002", "0010"]
+    for col in expected.columns:
+        assert [_plain(v) for v in got[col]] == [_plain(v) for v in expected[col]], col
     if suffix in (".gpkg", ".fgb", ".parquet", ".geojson", ".csv"):
         # CSV columns come back as text (the layer specs type them); the value is the same
         assert float(back["height_m"].iloc[2]) == pytest.approx(12.25)
