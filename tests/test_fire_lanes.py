@@ -480,3 +480,18 @@ def test_osm_emergency_access_ways_run_through():
     geoms = s.set_index("lane_id").geometry
     for row in out["fire_findings"].itertuples():
         assert row.geometry.distance(geoms[row.lane_id]) < 1e-6
+
+
+# --- review fixes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("geom", [None, shapely.Polygon(), "point"])
+def test_lanes_without_a_usable_line_are_refused(geom):
+    if geom == "point":
+        geom = shapely.Point(at(0, 0))
+    lanes = gpd.GeoDataFrame({"id": ["bad-1"], "width_m": [4.5]},
+                             geometry=gpd.GeoSeries([geom], crs=CRS), crs=CRS)
+    with pytest.raises(AnalysisError, match="fire_lanes") as err:
+        fl.run({"fire_lanes": lanes})
+    msg = str(err.value)
+    assert "bad-1" in msg and "centre line" in msg

@@ -393,6 +393,12 @@ def _prepare(lanes: gpd.GeoDataFrame, r: Mapping[str, Any], what: str = "fire_la
                 cl_pos.append(p)
                 cl_poly.append(poly)
     line = np.concatenate([lines_l, np.array(cl_lines, dtype=object)])
+    if len(line) == 0:
+        raise AnalysisError(
+            f"layer '{what}' has no usable lane: every feature is missing, empty, a point or a "
+            f"polygon without a centre line (ids {_list(ids)}). Draw the lanes as centre lines "
+            "(with width_m) or as lane polygons."
+        )
     lane_pos = np.concatenate([pos_l, np.array(cl_pos, dtype=int)]).astype(int)
     poly_arr = np.concatenate([np.full(len(lines_l), None, dtype=object),
                                np.array(cl_poly, dtype=object)])
