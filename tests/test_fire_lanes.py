@@ -495,3 +495,16 @@ def test_lanes_without_a_usable_line_are_refused(geom):
         fl.run({"fire_lanes": lanes})
     msg = str(err.value)
     assert "bad-1" in msg and "centre line" in msg
+
+
+@pytest.mark.parametrize("kind", ["obstructions", "streets", "buildings"])
+def test_a_layer_without_crs_is_refused_when_the_lanes_have_one(kind):
+    # a car given in lon/lat without a CRS would silently miss every lane
+    lonlat = gpd.GeoSeries([shapely.Point(116.23, 36.86)], crs="EPSG:4490")
+    layer = gpd.GeoDataFrame({"id": ["x-1"], "kind": ["car"]},
+                             geometry=lonlat.set_crs(None, allow_override=True))
+    with pytest.raises(CRSError, match=kind) as err:
+        fl.run({"fire_lanes": lane(), kind: layer})
+    assert "--src-crs" in str(err.value)
+    with pytest.raises(CRSError, match="--src-crs"):
+        fl.clear_width(lane(), layer)

@@ -115,13 +115,21 @@ def _check_metric(gdf: gpd.GeoDataFrame, what: str) -> None:
 
 
 def _align(gdf: gpd.GeoDataFrame | gpd.GeoSeries | None, crs: Any, what: str):
-    """``gdf`` in ``crs`` (the lanes' CRS); a missing CRS is assumed equal, with a warning."""
+    """``gdf`` in ``crs`` (the lanes' CRS).
+
+    A layer without a CRS is refused when ``crs`` is set: its coordinates may
+    be degrees or another projection, and guessing would silently find nothing.
+    """
     if gdf is None:
         return None
     if gdf.crs is None:
-        log.warning("layer '%s' has no CRS; assuming it is in the fire lanes' CRS (%s).",
-                    what, crs.name if crs is not None else "none")
-        return gdf.set_crs(crs) if crs is not None else gdf
+        if crs is None:
+            return gdf
+        raise CRSError(
+            f"layer '{what}' has no CRS while the fire lanes are in {crs.name}; its coordinates "
+            f"cannot be matched to the lanes. Declare its CRS when importing it (--src-crs, e.g. "
+            f"--src-crs EPSG:4490 for lon/lat, or gcgeo.crs.declare_crs) so it can be reprojected."
+        )
     if crs is not None and not gdf.crs.equals(crs):
         log.info("reprojecting layer '%s' to the fire lanes' CRS.", what)
         return gdf.to_crs(crs)
