@@ -508,3 +508,21 @@ def test_a_layer_without_crs_is_refused_when_the_lanes_have_one(kind):
     assert "--src-crs" in str(err.value)
     with pytest.raises(CRSError, match="--src-crs"):
         fl.clear_width(lane(), layer)
+
+
+@pytest.mark.parametrize("cols, tall", [
+    ({"residential": "是"}, False),  # 25 m home ≤ 27 m: not high-rise
+    ({"residential": "否"}, True),  # 25 m non-residential > 24 m: high-rise
+    ({"use": "mixed"}, False),  # mixed use counts as residential
+    ({"use": "commercial", "residential": "Yes"}, False),
+    ({}, True),  # nothing tells a home: the stricter 24 m limit
+])
+def test_residential_flag_decides_the_high_rise_height(cols, tall):
+    b = gpd.GeoDataFrame({"id": ["b"], "height_m": [25.0], **{k: [v] for k, v in cols.items()}},
+                         geometry=[box(20, 8, 35, 20)], crs=CRS)
+    layers = {"fire_lanes": lane(), "streets": street_at_start(), "turnarounds": turnaround(12),
+              "buildings": b}
+    f = fl.run(layers)["fire_findings"]
+    assert list(f["kind"]) == (["no_turnaround"] if tall else [])
+    if tall:
+        assert f["required"].iloc[0] == 15.0

@@ -50,6 +50,7 @@ from shapely import affinity
 
 from .. import rules as _rules
 from .._errors import AnalysisError, CRSError, RulesError
+from ..layers.buildings import residential_mask
 
 __all__ = [
     "FINDING_KINDS",
@@ -963,12 +964,14 @@ def _building_heights(b: gpd.GeoDataFrame, r: Mapping[str, Any]) -> tuple[np.nda
     floors = _num(b, "floors")
     est = ~np.isfinite(height) & np.isfinite(floors)
     height = np.where(est, floors * float(_v(r, "high_rise.floor_height")), height)
-    residential = np.zeros(len(b), bool)
-    if "use" in b.columns:
-        residential |= (b["use"].astype("string").str.lower() == "residential").fillna(False).to_numpy(bool)
-    if "residential" in b.columns:
-        residential |= b["residential"].astype("string").str.lower().isin(
-            ["true", "1", "yes"]).fillna(False).to_numpy(bool)
+    mask, how = residential_mask(b)
+    if how.startswith("every building"):
+        # nothing tells homes from other buildings: the stricter (lower) limit applies
+        log.info("buildings have no use or residential column; high-rise means above %.0f m.",
+                 float(_v(r, "high_rise.other_height")))
+        residential = np.zeros(len(b), bool)
+    else:
+        residential = mask.to_numpy(dtype=bool)
     limit = np.where(residential, float(_v(r, "high_rise.residential_height")),
                      float(_v(r, "high_rise.other_height")))
     return height, np.isfinite(height) & (height > limit)
