@@ -526,3 +526,15 @@ def test_residential_flag_decides_the_high_rise_height(cols, tall):
     assert list(f["kind"]) == (["no_turnaround"] if tall else [])
     if tall:
         assert f["required"].iloc[0] == 15.0
+
+
+@pytest.mark.parametrize("flag, dead", [(0.0, False), ("不是", False), ("无", False),
+                                        (False, False), ("是", True), ("maybe", True)])
+def test_dead_end_flag_is_read_like_other_booleans(flag, dead, caplog):
+    lanes = lane()
+    lanes["dead_end"] = pd.Series([flag], index=lanes.index)
+    with caplog.at_level(logging.WARNING, logger="gcgeo.analysis.fire_lanes"):
+        out = fl.run({"fire_lanes": lanes, "streets": street_at_start()})
+    assert out["fire_lanes_summary"]["dead_ends"].iloc[0] == int(dead)
+    if flag == "maybe":  # unreadable: checked as a dead end, and said so
+        assert "dead_end" in caplog.text and "L1" in caplog.text and "maybe" in caplog.text

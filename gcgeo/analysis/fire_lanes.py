@@ -50,6 +50,7 @@ from shapely import affinity
 
 from .. import rules as _rules
 from .._errors import AnalysisError, CRSError, RulesError
+from ..layers._validate import _to_bool
 from ..layers.buildings import residential_mask
 
 __all__ = [
@@ -831,9 +832,14 @@ def dead_ends(
 def _not_dead_end(lanes: gpd.GeoDataFrame) -> np.ndarray:
     if "dead_end" not in lanes.columns:
         return np.zeros(len(lanes), bool)
-    col = lanes["dead_end"]
-    text = col.astype("string").str.strip().str.lower()
-    return text.isin(["false", "0", "no", "n", "f", "否"]).fillna(False).to_numpy(dtype=bool)
+    flag, bad = _to_bool(lanes["dead_end"])
+    if bad.any():
+        ids = _ids(lanes)[bad.to_numpy(dtype=bool)]
+        vals = lanes["dead_end"][bad].astype(str).unique()
+        log.warning("layer 'fire_lanes': dead_end values %s cannot be read as yes/no (ids %s); "
+                    "those lane ends are checked as dead ends. Use 是/否, yes/no or 1/0.",
+                    _list(vals, 5), _list(ids))
+    return (~flag).fillna(False).to_numpy(dtype=bool)
 
 
 def _orientations(poly: shapely.Geometry) -> list[float]:
