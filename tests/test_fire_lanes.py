@@ -341,8 +341,10 @@ def test_rules_are_overridable():
 
 
 def test_communities_and_criterion_8():
+    # both lanes declared through lanes (no turnaround needed), clear height given
     lanes = gpd.GeoDataFrame(
-        {"id": ["L1", "L2"], "width_m": [4.5, 4.5]},
+        {"id": ["L1", "L2"], "width_m": [4.5, 4.5], "clear_height_m": [4.5, 4.5],
+         "dead_end": ["否", "否"]},
         geometry=[shapely.LineString([at(0, 0), at(50, 0)]),
                   shapely.LineString([at(200, 0), at(250, 0)])], crs=CRS)
     comm = gpd.GeoDataFrame({"id": ["c1", "c2", "c3"], "name": ["东区", "西区", "空区"]},
@@ -362,6 +364,10 @@ def test_communities_and_criterion_8():
     # without communities: one row for all lanes
     out2 = fl.run({"fire_lanes": lanes, "obstructions": obs})
     assert list(out2["fire_communities"]["criterion8"]) == ["fail"]
+    # without clear heights the clean community is incomplete, not passed
+    out3 = fl.run({"fire_lanes": lanes.drop(columns="clear_height_m"), "obstructions": obs,
+                   "communities": comm})
+    assert list(out3["fire_communities"]["criterion8"]) == ["fail", "incomplete", "no_lanes"]
 
 
 def test_lanes_without_width_use_the_default_and_say_so(caplog):
@@ -538,3 +544,84 @@ def test_dead_end_flag_is_read_like_other_booleans(flag, dead, caplog):
     assert out["fire_lanes_summary"]["dead_ends"].iloc[0] == int(dead)
     if flag == "maybe":  # unreadable: checked as a dead end, and said so
         assert "dead_end" in caplog.text and "L1" in caplog.text and "maybe" in caplog.text
+
+
+# --- criterion 8 on incomplete data ----------------------------------------------
+
+
+def complete(**kw):
+    """A 4.5 m lane, 4.5 m clear height, entered from a street, 12 m turnaround: passes."""
+    lanes = lane(**{"clear_height_m": 4.5, **kw})
+    return {"fire_lanes": lanes, "streets": street_at_start(), "turnarounds": turnaround(12)}
+
+
+def test_complete_data_passes_criterion_8():
+    out = fl.run(complete())
+    c = out["fire_communities"].iloc[0]
+    assert len(out["fire_findings"]) == 0
+    assert c["criterion8"] == "pass"
+    assert c["n_lanes_default_width"] == 0 and c["checks_skipped"] == ""
+    assert out["fire_lanes_summary"]["checks_skipped"].iloc[0] == ""
+
+
+@pytest.mark.parametrize("text", ["3.5米", "3.5m", " 3.5 M ", "3.5"])
+def test_width_and_height_with_unit_suffixes_are_read(text):
+    layers = complete(width=text, clear_height_m=text.replace("3.5", "3.8"))
+    out = fl.run(layers)
+    f = out["fire_findings"]
+    assert sorted(f["kind"]) == ["low_clearance", "too_narrow"]
+    assert f.set_index("kind").loc["too_narrow", "measured"] == pytest.approx(3.5)
+    assert f.set_index("kind").loc["low_clearance", "measured"] == pytest.approx(3.8)
+    s = out["fire_lanes_summary"].iloc[0]
+    assert s["width_source"] == "given" and s["width_m"] == pytest.approx(3.5)
+    assert s["clear_height_m"] == pytest.approx(3.8)
+    assert out["fire_communities"]["criterion8"].iloc[0] == "fail"
+
+
+def test_unreadable_and_missing_widths_are_told_apart(caplog):
+    lanes = gpd.GeoDataFrame(
+        {"id": ["W-ok", "W-text", "W-none"], "width_m": ["4.5", "四米", None],
+         "clear_height_m": [4.5, 4.5, 4.5]},
+        geometry=[shapely.LineString([at(0, y), at(50, y)]) for y in (0, 40, 80)], crs=CRS)
+    with caplog.at_level(logging.WARNING, logger="gcgeo.analysis.fire_lanes"):
+        out = fl.run({"fire_lanes": lanes})
+    unreadable = [m for m in caplog.messages if "cannot be read" in m and "width_m" in m]
+    missing = [m for m in caplog.messages if "no width_m" in m]
+    assert len(unreadable) == 1 and len(missing) == 1
+    assert "W-text" in unreadable[0] and "四米" in unreadable[0] and "W-none" not in unreadable[0]
+    assert "W-none" in missing[0] and "W-text" not in missing[0]
+    s = out["fire_lanes_summary"].set_index("lane_id")
+    assert list(s["width_source"]) == ["given", "default", "default"]
+
+
+def test_default_width_makes_criterion_8_incomplete_not_pass():
+    layers = complete(width=np.nan)
+    out = fl.run(layers)
+    assert len(out["fire_findings"]) == 0  # 4.0 m default = the requirement
+    c = out["fire_communities"].iloc[0]
+    assert c["n_lanes_default_width"] == 1
+    assert c["criterion8"] == "incomplete"
+    assert fl.summary(out)["criterion8"].iloc[0] == "incomplete"
+    # something failing still fails
+    car = obstructions([("car-1", "car", shapely.Point(at(25, 1.65)), {})])
+    out = fl.run({**layers, "obstructions": car})
+    assert out["fire_communities"]["criterion8"].iloc[0] == "fail"
+
+
+def test_skipped_checks_make_criterion_8_incomplete():
+    layers = complete()
+    no_streets = fl.run({k: v for k, v in layers.items() if k != "streets"})
+    c = no_streets["fire_communities"].iloc[0]
+    assert c["criterion8"] == "incomplete" and c["checks_skipped"] == "turnaround"
+    assert no_streets["fire_lanes_summary"]["checks_skipped"].iloc[0] == "turnaround"
+    # a lane declared not to be a dead end needs no turnaround
+    through = fl.run({"fire_lanes": layers["fire_lanes"].assign(dead_end="否")})
+    assert through["fire_communities"]["criterion8"].iloc[0] == "pass"
+    no_height = fl.run({**layers, "fire_lanes": layers["fire_lanes"].drop(columns="clear_height_m")})
+    c = no_height["fire_communities"].iloc[0]
+    assert c["criterion8"] == "incomplete" and c["checks_skipped"] == "clear_height"
+    # a gate over the lane without height_m leaves the clear height unchecked too
+    gate = obstructions([("gate-9", "gate", shapely.Point(at(30, 0)), {})])
+    out = fl.run({**layers, "obstructions": gate})
+    assert out["fire_communities"]["checks_skipped"].iloc[0] == "clear_height"
+    assert out["fire_communities"]["criterion8"].iloc[0] == "incomplete"

@@ -148,10 +148,27 @@ def _ids(gdf: pd.DataFrame | pd.Series) -> np.ndarray:
     return idx
 
 
-def _num(gdf: pd.DataFrame, col: str) -> np.ndarray:
+def _num_read(gdf: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers of ``col`` in metres, and a mask of values given but unreadable.
+
+    Text such as ``"3.5米"``, ``"3.5m"`` or ``" 3.5 M "`` reads as 3.5; a
+    missing column or blank cell is NaN and not unreadable.
+    """
+    n = len(gdf)
     if col not in gdf.columns:
-        return np.full(len(gdf), np.nan)
-    return pd.to_numeric(gdf[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return np.full(n, np.nan), np.zeros(n, bool)
+    series = gdf[col]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype="float64", na_value=np.nan, copy=True), np.zeros(n, bool)
+    text = series.astype("string").str.strip()
+    text = text.str.replace(r"\s*(?:米|[mM])$", "", regex=True)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    given = (series.notna() & (text != "").fillna(False)).to_numpy(dtype=bool)
+    return values, given & ~np.isfinite(values)
+
+
+def _num(gdf: pd.DataFrame, col: str) -> np.ndarray:
+    return _num_read(gdf, col)[0]
 
 
 def _geoms(obj: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
@@ -370,12 +387,10 @@ class _Pieces:
 def _prepare(lanes: gpd.GeoDataFrame, r: Mapping[str, Any], what: str = "fire_lanes") -> _Pieces:
     ids = _ids(lanes)
     geoms = _repair(_geoms(lanes), ids, what)
-    width = _num(lanes, "width_m")
+    width, unreadable = _num_read(lanes, "width_m")
     bad_w = np.isfinite(width) & (width <= 0)
-    if bad_w.any():
-        log.warning("layer '%s': width_m is zero or negative for ids %s; using the rule default.",
-                    what, _list(ids[bad_w]))
-        width[bad_w] = np.nan
+    unreadable |= bad_w
+    width[bad_w] = np.nan
     default = float(_v(r, "lane.default_width"))
     parts, pos = shapely.get_parts(geoms, return_index=True)
     tid = shapely.get_type_id(parts)
@@ -421,11 +436,21 @@ def _prepare(lanes: gpd.GeoDataFrame, r: Mapping[str, Any], what: str = "fire_la
     has_line[pos_l] = True
     source[has_line] = np.where(np.isfinite(width[has_line]), "given", "default")
     source[np.array(cl_pos, dtype=int)] = "polygon"
-    if (source == "default").any():
+    unread = (source == "default") & unreadable
+    if unread.any():
+        vals = lanes["width_m"].to_numpy(dtype=object)[unread]
+        log.warning(
+            "layer '%s': width_m of %d lanes cannot be read as a positive width in metres "
+            "(ids %s; values %s); measured with the rule default %.1f m (lane.default_width), "
+            "marked width_source = 'default'. Write plain numbers such as 4.5 or 4.5米.",
+            what, int(unread.sum()), _list(ids[unread]), _list(np.array([str(v) for v in vals]), 5),
+            default)
+    absent = (source == "default") & ~unreadable
+    if absent.any():
         log.warning(
             "layer '%s': %d lanes have no width_m; measured with the rule default %.1f m "
             "(lane.default_width), marked width_source = 'default' (ids %s). Give real widths.",
-            what, int((source == "default").sum()), default, _list(ids[source == "default"]))
+            what, int(absent.sum()), default, _list(ids[absent]))
     area = np.empty(len(line), dtype=object)
     if (~is_p).any():
         area[~is_p] = shapely.buffer(line[~is_p], w[~is_p] / 2.0, cap_style="flat")
@@ -1034,9 +1059,14 @@ def run(
     True/False forces the 15 m / 12 m turnaround, None decides from the
     buildings near each dead end.
 
+    ``width_m`` and ``clear_height_m`` may carry a unit (``4.5米``, ``4.5m``).
+
     Returns ``fire_findings`` (points on the lanes), ``fire_lanes_summary``
-    (one row per lane, on the lanes' index) and ``fire_communities`` (one
-    row per community, polygons; a single-row table without communities).
+    (one row per lane, on the lanes' index; ``checks_skipped`` names the
+    checks that could not be made for the lane) and ``fire_communities``
+    (one row per community, polygons; a single-row table without
+    communities), whose ``criterion8`` is fail / incomplete / pass /
+    no_lanes as described in :func:`summary`.
     """
     say = progress or (lambda stage: None)
     r = load_rules(rules)
@@ -1185,11 +1215,21 @@ def run(
                              high_rise, rows, rows_geom)
 
     say("clearance")
-    _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom)
+    height_unchecked = _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom)
+
+    # checks that could not be made, per lane
+    measured = pk.width_source != "skipped"
+    skipped = np.full(len(lanes), "", dtype=object)
+    if streets is None or len(streets) == 0:
+        needs_turn = measured & ~_not_dead_end(lanes)
+        skipped[needs_turn] = "turnaround"
+    no_h = measured & height_unchecked
+    skipped[no_h] = [";".join(filter(None, (t, "clear_height"))) for t in skipped[no_h]]
 
     say("summary")
     findings = _findings_frame(rows, rows_geom, crs, r, communities)
     lane_summary = _lane_summary(lanes, pk, st, clear, findings, n_dead, buildings, r, communities)
+    lane_summary.insert(lane_summary.columns.get_loc("n_findings") + 1, "checks_skipped", skipped)
     comm = _community_summary(lane_summary, findings, communities, r)
     findings = findings.drop(columns="_lane")
     return {"fire_findings": findings, "fire_lanes_summary": lane_summary,
@@ -1266,9 +1306,25 @@ def _turnaround_findings(de, pk, r, obstacles, obstacle_ids, turnarounds, buildi
         rows_geom.append(np.array([pts[k]], dtype=object))
 
 
-def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> None:
-    # lane attribute
-    h = _num(lanes, "clear_height_m")
+def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> np.ndarray:
+    """Add low_clearance findings; return, per lane, whether its clear height went unchecked.
+
+    A lane's clear height is checked when it has a readable ``clear_height_m``
+    and no height-checking obstruction without ``height_m`` stands over it.
+    """
+    h, unreadable = _num_read(lanes, "clear_height_m")
+    unchecked = ~np.isfinite(h)
+    if unreadable.any():
+        vals = lanes["clear_height_m"].to_numpy(dtype=object)[unreadable]
+        log.warning("layer 'fire_lanes': clear_height_m of %d lanes cannot be read as metres "
+                    "(ids %s; values %s); their clear height is not checked. Write plain numbers "
+                    "such as 4.5 or 4.5米.", int(unreadable.sum()), _list(pk.lane_ids[unreadable]),
+                    _list(np.array([str(v) for v in vals]), 5))
+    absent = unchecked & ~unreadable & (pk.width_source != "skipped")
+    if absent.any():
+        log.warning("layer 'fire_lanes': %d lanes have no clear_height_m (ids %s); their clear "
+                    "height (GB 50016-2014 §7.1.8) is not checked and criterion 8 stays "
+                    "incomplete.", int(absent.sum()), _list(pk.lane_ids[absent]))
     low = np.flatnonzero(np.isfinite(h) & (h < req_h))
     if len(low):
         first_piece = pd.Series(np.arange(len(pk.lane_pos))).groupby(pk.lane_pos).min()
@@ -1286,20 +1342,23 @@ def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> None:
             }]))
             rows_geom.append(np.array([line.interpolate(0.5, normalized=True)], dtype=object))
     if fp is None or len(pk.area) == 0:
-        return
+        return unchecked
     tree = shapely.STRtree(pk.area)
     need = np.flatnonzero(fp["needs_height"])
     if len(need):
-        i, _ = _pairs(tree.query(fp["geometry"][need], predicate="intersects"))
+        i, m = _pairs(tree.query(fp["geometry"][need], predicate="intersects"))
         if len(i):
-            log.warning("obstructions %s stand over fire lanes but have no height_m; their "
-                        "clear height is not checked.", _list(fp["ids"][need[np.unique(i)]]))
+            unchecked = unchecked.copy()
+            unchecked[pk.lane_pos[m]] = True
+            log.warning("obstructions %s stand over fire lanes (ids %s) but have no height_m; the "
+                        "clear height there is not checked.", _list(fp["ids"][need[np.unique(i)]]),
+                        _list(np.unique(pk.lane_ids[pk.lane_pos[m]])))
     chk = np.flatnonzero(fp["checks"] & (fp["height"] < req_h))
     if len(chk) == 0:
-        return
+        return unchecked
     i, m = _pairs(tree.query(fp["geometry"][chk], predicate="intersects"))
     if len(i) == 0:
-        return
+        return unchecked
     df = pd.DataFrame({"o": chk[i], "piece": m, "lane": pk.lane_pos[m]})
     df = df.drop_duplicates(["o", "lane"])
     o = df["o"].to_numpy()
@@ -1316,6 +1375,7 @@ def _clearance_findings(lanes, pk, r, fp, req_h, rows, rows_geom) -> None:
         "note": "height_m of the obstruction", "_lane": p,
     }))
     rows_geom.append(shapely.line_interpolate_point(lines, at))
+    return unchecked
 
 
 def _findings_frame(rows, rows_geom, crs, r, communities) -> gpd.GeoDataFrame:
@@ -1457,16 +1517,36 @@ def _community_summary(lane_summary, findings, communities, r) -> gpd.GeoDataFra
         else pd.Series(dtype=int)
     out["severity_rank"] = ids.map(rank).fillna(0).astype(int).to_numpy()
     out["worst_severity"] = [levels[k] for k in out["severity_rank"]]
-    out["criterion8"] = np.where(fails > 0, "fail",
-                                 np.where(out["n_lanes"] > 0, "pass", "no_lanes"))
+    n_default = (lane_summary["width_source"] == "default").groupby(key_lane.to_numpy()).sum()
+    out["n_lanes_default_width"] = ids.map(n_default).fillna(0).astype(int).to_numpy()
+    names = lane_summary["checks_skipped"].astype(str).str.split(";")
+    skipped = names.groupby(key_lane.to_numpy()).agg(
+        lambda s: ";".join(sorted({c for lst in s for c in lst if c})))
+    out["checks_skipped"] = np.array([skipped.get(i, "") for i in ids], dtype=object)
+    incomplete = (out["n_lanes_default_width"] > 0).to_numpy() | (out["checks_skipped"] != "").to_numpy()
+    out["criterion8"] = np.where(
+        fails > 0, "fail",
+        np.where(out["n_lanes"] == 0, "no_lanes", np.where(incomplete, "incomplete", "pass")))
     if communities is not None and len(communities):
         return gpd.GeoDataFrame(out, geometry=communities.geometry.values, crs=communities.crs)
     return out
 
 
 def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
-    """One row per community: lanes, findings by kind, criterion 8 (for the terminal)."""
+    """One row per community: lanes, findings by kind, criterion 8 (for the terminal).
+
+    ``criterion8`` is ``"fail"`` when a finding of a failing kind
+    (``criterion8.failing_kinds``) lies in the community; otherwise
+    ``"incomplete"`` when any of its lanes was measured with the default
+    width (``n_lanes_default_width`` > 0: ``width_m`` missing or unreadable)
+    or a check could not be made (``checks_skipped``: ``turnaround`` without
+    a streets layer, ``clear_height`` for lanes without a readable
+    ``clear_height_m`` or under an obstruction without ``height_m``);
+    ``"pass"`` only when every check was made on given data and nothing
+    failed; ``"no_lanes"`` when the community has no fire lane.
+    """
     comm = outputs["fire_communities"]
     cols = ["community", "n_lanes", "lanes_km", "share_below_req", "n_findings",
-            *(f"n_{k}" for k in FINDING_KINDS), "worst_severity", "criterion8"]
+            *(f"n_{k}" for k in FINDING_KINDS), "worst_severity", "n_lanes_default_width",
+            "checks_skipped", "criterion8"]
     return pd.DataFrame(comm[cols]).reset_index(drop=True)
