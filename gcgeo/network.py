@@ -506,19 +506,107 @@ def node_distances(
     if (idx < 0).any():
         bad = [s for s, i in zip(src, idx) if i < 0][:5]
         raise InputError(f"source node(s) {bad} are not in the graph.")
-    d = _multi_source(net.csr(), np.unique(idx), cutoff)
+    csr = net.csr()
+    chains = None if net.directed else _chains(csr, idx)
+    d = _multi_source(csr, np.unique(idx), cutoff, chains=chains)
     return pd.Series(d[: net.n_nodes], index=net.nodes, dtype=float)
 
 
-def _multi_source(csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float) -> np.ndarray:
-    """Min distance from any source, NaN beyond cutoff (compiled Dijkstra)."""
+def _multi_source(
+    csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float, *, chains: _Chains | None = None
+) -> np.ndarray:
+    """Min distance from any source, NaN beyond cutoff (compiled Dijkstra).
+
+    With ``chains`` (:func:`_chains` of ``csr``, every source kept) the search
+    runs on the contracted graph and the chain nodes are filled in after.
+    """
     n = csr.shape[0]
     if len(sources) == 0 or n == 0:
         return np.full(n, np.nan)
     limit = float(cutoff) if np.isfinite(cutoff) else np.inf
-    d = dijkstra(csr, directed=True, indices=sources, min_only=True, limit=limit)
+    if chains is None:
+        d = dijkstra(csr, directed=True, indices=sources, min_only=True, limit=limit)
+    else:
+        d = np.empty(n + 1)
+        d[:n] = dijkstra(chains.csr, directed=True, indices=sources, min_only=True, limit=limit)
+        d[n] = np.inf  # the end of a ring
+        via = d[chains.end]
+        via += chains.acc
+        d[chains.interior] = np.minimum(via[:, 0], via[:, 1])
+        d = d[:n]
     d[~np.isfinite(d) | (d > cutoff)] = np.nan
     return d
+
+
+#: Contract chains only when at least this share of the nodes lies inside them.
+_CHAIN_MIN_SHARE = 0.1
+
+
+@dataclass(frozen=True, eq=False)
+class _Chains:
+    """An undirected graph with its chains of degree-2 nodes contracted.
+
+    ``csr`` has the same nodes as the original; the nodes inside chains
+    (``interior``) are isolated in it, and every chain is one edge between
+    its two end nodes, as long as the chain.  Interior node ``interior[i]``
+    lies ``acc[i, k]`` from end node ``end[i, k]`` (k = 0, 1; the number of
+    nodes, one past the last, when the chain is a ring with no end), so its
+    distance from sources that are all outside chains is
+    ``min(d[end] + acc)``: any path to it enters the chain at one of its ends.
+    """
+
+    csr: sparse.csr_matrix
+    interior: np.ndarray
+    end: np.ndarray
+    acc: np.ndarray
+
+
+def _chains(csr: sparse.csr_matrix, keep: np.ndarray) -> _Chains | None:
+    """Contract the degree-2 nodes of a symmetric ``csr`` (no self-loops, no
+    parallel entries, as :func:`_csr` builds it), keeping the nodes in ``keep``.
+
+    None when too few nodes lie inside chains for the contraction to pay.
+    Chains are walked by pointer jumping over the half-edges (each step
+    doubles the reach), so the cost is O(E log L) array work for chains of
+    at most L nodes.
+    """
+    n = csr.shape[0]
+    indptr = csr.indptr.astype(np.int64)
+    col = csr.indices.astype(np.int64)
+    deg = np.diff(indptr)
+    interior = deg == 2
+    interior[np.asarray(keep, dtype=np.int64)] = False
+    n_int = int(interior.sum())
+    if n == 0 or n_int < _CHAIN_MIN_SHARE * n:
+        return None
+    row = np.repeat(np.arange(n, dtype=np.int64), deg)
+    # half-edge h runs row[h] -> col[h]; through an interior node it goes on
+    # along that node's other half-edge
+    into = interior[col]
+    nxt = np.full(len(col), -1, dtype=np.int64)
+    first = indptr[col[into]]
+    nxt[into] = first + (col[first] == row[into])
+    acc = csr.data.astype(np.float64).copy()
+    end = np.where(into, -1, col)
+    active = np.flatnonzero(into)
+    for _ in range(max(1, len(col)).bit_length()):  # each round doubles the reach
+        if not len(active):
+            break
+        j = nxt[active]
+        acc[active] += acc[j]
+        end[active] = end[j]
+        nxt[active] = nxt[j]
+        active = active[nxt[active] >= 0]
+    end[active] = n  # rings of interior nodes only, with no way in: a node at infinity
+    # one edge per chain end: the half-edges leaving kept nodes, already in row
+    # order (parallel chains stay parallel entries, which Dijkstra takes as they are)
+    out = ~interior[row] & (end < n)
+    indptr_c = np.zeros(n + 1, dtype=csr.indptr.dtype)
+    np.cumsum(np.bincount(row[out], minlength=n), out=indptr_c[1:])
+    cs = sparse.csr_matrix((acc[out], end[out].astype(csr.indices.dtype), indptr_c), shape=(n, n))
+    nodes = np.flatnonzero(interior)
+    h = indptr[nodes][:, None] + np.arange(2)
+    return _Chains(csr=cs, interior=nodes, end=end[h], acc=acc[h])
 
 
 # --------------------------------------------------------------------------
@@ -1011,6 +1099,7 @@ def _distances_snapped(
     owner = np.repeat(np.arange(len(keys)), [len(s) for s in tsnaps.values()]) if keys else np.zeros(0, int)
     aug = _augment(net, allt)
     where = _locate(aug, osnap)
+    chains = _chains(aug.csr, aug.target_node[aug.target_node >= 0])
     out = {}
     for k, key in enumerate(keys):
         src = aug.target_node[(owner == k) & (aug.target_node >= 0)]
@@ -1018,7 +1107,7 @@ def _distances_snapped(
             log.warning("no '%s' target on the walking network; its distances are all missing", key)
             out[key] = np.full(len(osnap), np.nan)
             continue
-        nd = _multi_source(aug.csr, np.unique(src), cutoff)
+        nd = _multi_source(aug.csr, np.unique(src), cutoff, chains=chains)
         d = _point_dist(aug, osnap, nd, where=where)
         d[d > cutoff] = np.nan
         out[key] = d

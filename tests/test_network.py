@@ -384,3 +384,85 @@ def test_a_network_in_pieces_is_reported(caplog):
         out = lc.run(layers, rules=r, origins=homes, isochrones="none")
     assert "2 separate parts" in caplog.text  # a 0.3 m gap splits the street
     assert np.isnan(out["lc_origins"]["dist_supermarket_m"].iloc[0])
+
+
+# ---- chains of degree-2 nodes ----------------------------------------------
+
+
+def _chainy_graph(rng) -> nx.MultiGraph:
+    """A random junction graph whose edges are cut into chains of degree-2 nodes,
+    with parallel chains, a chain looping back to its junction, a detached ring,
+    a dead-end chain, zero lengths and parallel edges."""
+    J = nx.gnm_random_graph(12, 20, seed=int(rng.integers(1 << 30)))
+    G = nx.MultiGraph()
+    G.add_nodes_from(J.nodes)
+    nxt = [100]
+
+    def chain(a, b, k):
+        prev = a
+        for _ in range(k):
+            G.add_edge(prev, nxt[0], length=float(rng.choice([0.0, *rng.uniform(1, 120, 5)])))
+            prev = nxt[0]
+            nxt[0] += 1
+        G.add_edge(prev, b, length=float(rng.uniform(0, 120)))
+
+    for a, b in J.edges:
+        chain(a, b, int(rng.integers(0, 6)))
+        if rng.random() < 0.2:
+            chain(a, b, int(rng.integers(0, 4)))  # a second way between the same junctions
+        if rng.random() < 0.1:
+            G.add_edge(a, b, length=float(rng.uniform(0, 50)))  # a parallel edge
+    chain(0, 0, 4)  # loops back to where it starts
+    chain(1, 1000, 3)  # dead end
+    ring = [nxt[0] + i for i in range(5)]
+    nx.add_cycle(G, ring, length=10.0)  # a ring reached by nothing
+    return G
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), cutoff=st.floats(0, 800), k=st.integers(1, 4))
+def test_contracted_chains_give_networkx_distances(seed, cutoff, k):
+    from gcgeo.network import _chains
+
+    rng = np.random.default_rng(seed)
+    G = _chainy_graph(rng)
+    net = compile_network(G)
+    nodes = list(G.nodes)
+    # sources at junctions and inside chains alike
+    sources = {f"c{i}": [nodes[j] for j in rng.choice(len(nodes), size=int(rng.integers(1, 4)),
+                                                     replace=False)] for i in range(k)}
+    keep = np.concatenate([net.nodes.get_indexer(s) for s in sources.values()])
+    chains = _chains(net.csr(), keep)
+    assert chains is not None and len(chains.interior) > 0.3 * net.n_nodes  # the path is taken
+    got = lc.nearest_facility_distance(G, sources, cutoff=cutoff)
+    for cat, src in sources.items():
+        want = nx.multi_source_dijkstra_path_length(G, set(src), cutoff=cutoff, weight="length")
+        col = got[cat].dropna()
+        assert set(col.index) == set(want)
+        np.testing.assert_allclose(col.loc[list(want)].to_numpy(), list(want.values()), atol=1e-9)
+
+
+def test_chains_hand_computed():
+    from gcgeo.network import _chains, _multi_source
+
+    # junction 0 -(10)- 1 -(20)- 2 -(30)- 3 (junction, with a spur 3-4 and 3-5),
+    # and a ring 6-7-8 of its own
+    G = nx.MultiGraph()
+    for a, b, w in [(0, 1, 10), (1, 2, 20), (2, 3, 30), (3, 4, 5), (3, 5, 5), (0, 9, 1),
+                    (0, 10, 1), (6, 7, 1), (7, 8, 1), (8, 6, 1)]:
+        G.add_edge(a, b, length=float(w))
+    net = compile_network(G)
+    pos = net.nodes.get_indexer
+    ch = _chains(net.csr(), pos([0]))
+    assert sorted(net.nodes[ch.interior]) == [1, 2, 6, 7, 8]
+    # the chain 0-1-2-3 is one edge of 60 m
+    assert ch.csr[pos([0])[0], pos([3])[0]] == 60.0
+    d = _multi_source(net.csr(), pos([0]), 1000.0, chains=ch)
+    want = {0: 0, 1: 10, 2: 30, 3: 60, 4: 65, 5: 65, 9: 1, 10: 1}
+    got = dict(zip(net.nodes, d))
+    assert {k: got[k] for k in want} == pytest.approx(want)
+    assert all(np.isnan(got[k]) for k in (6, 7, 8))
+    # a source inside the chain must be kept; from node 2 with a 25 m cutoff
+    ch2 = _chains(net.csr(), pos([2]))
+    d2 = dict(zip(net.nodes, _multi_source(net.csr(), pos([2]), 25.0, chains=ch2)))
+    assert d2[2] == 0 and d2[1] == 20 and np.isnan(d2[0]) and np.isnan(d2[3])

@@ -47,6 +47,7 @@ from ..network import (
     Network,
     _augment,
     _Augmented,
+    _chains,
     _locate,
     _multi_source,
     _point_dist,
@@ -91,16 +92,20 @@ def nearest_facility_distance(
         raise InputError("cutoff must be a non-negative distance (metres).")
     net = compile_network(G, weight=weight)
     csr = net.csr()
-    out: dict[str, np.ndarray] = {}
+    idx: dict[str, np.ndarray] = {}
     for cat, nodes in sources.items():
         src = list(nodes)
-        idx = net.nodes.get_indexer(src) if src else np.zeros(0, dtype=np.intp)
-        if (idx < 0).any():
-            bad = [s for s, i in zip(src, idx) if i < 0][:5]
+        i = net.nodes.get_indexer(src) if src else np.zeros(0, dtype=np.intp)
+        if (i < 0).any():
+            bad = [s for s, k in zip(src, i) if k < 0][:5]
             raise InputError(f"category '{cat}': source node(s) {bad} are not in the graph.")
         if not src:
             log.warning("category '%s' has no facility; its distances are all missing", cat)
-        out[cat] = _multi_source(csr, np.unique(idx), float(cutoff))
+        idx[cat] = np.unique(i)
+    # chains of degree-2 nodes are contracted on walking (undirected) graphs
+    chains = None if net.directed or not idx else _chains(csr, np.concatenate(list(idx.values())))
+    out: dict[str, np.ndarray] = {
+        cat: _multi_source(csr, i, float(cutoff), chains=chains) for cat, i in idx.items()}
     return pd.DataFrame(out, index=net.nodes, columns=list(sources), dtype=float)
 
 
@@ -375,6 +380,7 @@ def run(
     # isochrones look one buffer further, so a home just past the last tier but
     # within the buffer is known as such (not as "unreached")
     reach = cutoff + (buf if mode == "community" else 0.0)
+    chains = _chains(aug.csr, aug.target_node[aug.target_node >= 0])
     node_d: dict[str, np.ndarray] = {}
     dist = {}
     home_d = {}
@@ -384,7 +390,7 @@ def run(
             log.warning("no '%s' facility on the walking network: nobody is served by one", c)
             node_d[c] = np.full(aug.n_nodes, np.nan)
         else:
-            node_d[c] = _multi_source(aug.csr, np.unique(src), reach)
+            node_d[c] = _multi_source(aug.csr, np.unique(src), reach, chains=chains)
         d = _point_dist(aug, osnap, node_d[c], where=where)
         d[d > reach] = np.nan
         home_d[c] = d
