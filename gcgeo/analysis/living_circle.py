@@ -40,6 +40,7 @@ import shapely
 from pyproj import CRS
 
 from .. import rules as _rules
+from .._gc import also_freeze, frozen
 from .._errors import AnalysisError, CRSError, InputError
 from ..layers import require_unique_ids
 from ..layers.buildings import feature_ids, fill_population, homes, locate
@@ -292,6 +293,13 @@ def run(
     Returns ``lc_origins``, ``lc_communities``, ``lc_gaps`` and
     ``lc_isochrones``.
     """
+    with frozen():
+        return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
+                    origins=origins, snap_tolerance=snap_tolerance, isochrones=isochrones,
+                    graph=graph)
+
+
+def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, isochrones, graph):
     say = progress or (lambda stage: None)
     r = _rules.load(RULES, rules)
     tier_m = tiers(r, walking_speed=walking_speed)
@@ -318,6 +326,7 @@ def run(
     say("graph")
     G = _graph(layers, graph)
     net = compile_network(G)
+    also_freeze()  # a graph just built from the streets lives until the end
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")
     else:
@@ -522,13 +531,15 @@ def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=out.crs))
     n = np.array([len(m) for m in rows])
     idx = np.concatenate(rows)
+    which = np.repeat(np.arange(len(rows)), n)  # the (category, tier) of each gap row
+    # text columns are taken, not rebuilt from Python strings (262k rows for a city)
     g = pd.DataFrame({
-        **{k: out[k].to_numpy()[idx] for k in ("origin_id", "building_id", "community_id",
+        **{k: out[k].take(idx).array for k in ("origin_id", "building_id", "community_id",
                                                "community_name")},
-        "category": np.repeat(np.array(cats, dtype=object), n),
-        "tier": np.repeat(np.array(tier_of, dtype=object), n),
+        "category": pd.Series(cats, dtype="str").take(which).array,
+        "tier": pd.Series(tier_of, dtype="str").take(which).array,
         "distance_m": np.concatenate(dist_of),
-        "required_m": np.repeat(np.array(req_of, dtype=float), n),
+        "required_m": np.asarray(req_of, dtype=float)[which],
         "off_network": out["off_network"].to_numpy()[idx],
     })
     return gpd.GeoDataFrame(g, geometry=out.geometry.to_numpy()[idx], crs=out.crs)

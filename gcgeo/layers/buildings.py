@@ -13,6 +13,7 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from ._spec import Column, LayerSpec
@@ -51,13 +52,24 @@ SPEC = LayerSpec(
 RESIDENTIAL_USES = ("residential", "mixed")
 
 
+def _index_text(index: pd.Index) -> pd.Series:
+    if pd.api.types.is_integer_dtype(index.dtype):  # the common case, cast in Arrow
+        text = pa.array(index.to_numpy()).cast(pa.string())
+        return pd.Series(text, index=index, dtype="str")
+    return pd.Series(index.astype(str), index=index, dtype="str")
+
+
 def feature_ids(df: pd.DataFrame) -> pd.Series:
     """The ``id`` column as text; ``#<index>`` where it is missing, the index
     when there is no ``id`` column."""
     if "id" in df.columns:
         ids = df["id"].astype("string")
-        return ids.fillna(pd.Series("#" + df.index.astype(str), index=df.index)).astype(object)
-    return pd.Series(df.index.astype(str), index=df.index, dtype=object)
+        missing = ids.isna().to_numpy()
+        ids = ids.astype("str")
+        if missing.any():
+            ids[missing] = "#" + _index_text(df.index[missing])
+        return ids
+    return _index_text(df.index)
 
 
 def residential_mask(buildings: pd.DataFrame) -> tuple[pd.Series, str]:
@@ -111,6 +123,11 @@ def locate(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> gp
     return out
 
 
+#: where a home's resident count came from (``pop_source``), by code
+_POP_SOURCES = pd.Series(["given", "community by floor area", "community, equal shares",
+                          "one per building"], dtype="str")
+
+
 def fill_population(homes: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Residents per home where not given, and where the figure came from.
 
@@ -124,7 +141,7 @@ def fill_population(homes: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | Non
     """
     out = homes.copy()
     pop = pd.to_numeric(out["population"], errors="coerce").to_numpy(float).copy()
-    src = np.where(np.isfinite(pop), "given", None).astype(object)
+    src = np.where(np.isfinite(pop), 0, -1).astype(np.int8)  # a code into _POP_SOURCES
     missing = ~np.isfinite(pop)
     if missing.any() and communities is not None and "population" in communities.columns:
         cpop = pd.to_numeric(communities["population"], errors="coerce").to_numpy(float)
@@ -144,14 +161,15 @@ def fill_population(homes: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | Non
             by_area = w.sum() > 0
             w = w if by_area else np.ones(est.sum())
             pop[est] = rest * w / w.sum()
-            src[est] = "community by floor area" if by_area else "community, equal shares"
+            src[est] = 1 if by_area else 2
         missing = ~np.isfinite(pop)
     pop[missing] = 1.0
-    src[missing] = "one per building"
+    src[missing] = 3
     out["population"] = pop
-    out["pop_source"] = src
-    counts = pd.Series(src).value_counts().to_dict()
-    log.info("residents per home: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
+    out["pop_source"] = _POP_SOURCES.take(src).array  # Arrow text, taken from the four labels
+    counts = np.bincount(src, minlength=len(_POP_SOURCES))
+    log.info("residents per home: %s",
+             ", ".join(f"{n} {k}" for k, n in zip(_POP_SOURCES, counts) if n))
     return out
 
 
@@ -174,7 +192,7 @@ def homes(buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None = No
               if "floors" in b.columns else np.full(len(b), np.nan))
     floors = np.where(np.isfinite(floors) & (floors > 0), floors, 1.0)
     out = gpd.GeoDataFrame(
-        {"building_id": feature_ids(b).to_numpy(),
+        {"building_id": feature_ids(b).array,
          "floor_area_m2": np.nan_to_num(shapely.area(geom).astype(float)) * floors,
          "population": (pd.to_numeric(b["population"], errors="coerce").to_numpy(float)
                         if "population" in b.columns else np.full(len(b), np.nan))},
