@@ -33,6 +33,7 @@ edge they lie on, which is exact as well.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Hashable, Iterable, Mapping
@@ -675,9 +676,23 @@ def _snap_index(geometry: np.ndarray) -> _SnapIndex | None:
     k = np.arange(len(piece_seg)) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
     frac = (k + 0.5) / n_pieces[piece_seg]
     mid = np.column_stack([x0[piece_seg] + frac * dx[piece_seg], y0[piece_seg] + frac * dy[piece_seg]])
-    kd = cKDTree(mid) if len(mid) else None
+    # the sliding-midpoint build is twice as fast here and queries no slower
+    kd = cKDTree(mid, balanced_tree=False) if len(mid) else None
     return _SnapIndex(x0=x0, y0=y0, dx=dx, dy=dy, len2=dx * dx + dy * dy, seg_len=seg_len,
                       start=start, edge=edge, piece_seg=piece_seg, kd=kd, half=half)
+
+
+#: Snap queries of more points than this run in grid order.
+_SNAP_SORT_MIN = 5000
+#: Grid cell (CRS units, metres) of that order.
+_SNAP_SORT_CELL = 100.0
+
+
+def _grid_order(xy: np.ndarray) -> np.ndarray:
+    """A permutation visiting the points cell by cell of a coarse grid."""
+    lo = xy.min(axis=0)
+    cell = np.floor((xy - lo) / _SNAP_SORT_CELL).astype(np.int64)
+    return np.argsort(cell[:, 0] * (int(cell[:, 1].max()) + 1) + cell[:, 1], kind="stable")
 
 
 def _seg_project(ix: _SnapIndex, seg: np.ndarray, px: np.ndarray, py: np.ndarray):
@@ -707,8 +722,17 @@ def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float)
     h = ix.half
     k = min(_SNAP_K, ix.kd.n)
     bound = tol + h if np.isfinite(tol) else np.inf
-    dk, pk = ix.kd.query(np.column_stack([px, py]), k=k, distance_upper_bound=bound, workers=-1)
+    # points in the order of a coarse grid: neighbours in a row share tree
+    # paths, which makes the query about a third faster than in random order
+    xy = np.column_stack([px, py])
+    order = _grid_order(xy) if n > _SNAP_SORT_MIN else None
+    dk, pk = ix.kd.query(xy if order is None else xy[order], k=k, distance_upper_bound=bound,
+                         workers=-1)
     dk, pk = dk.reshape(n, k), pk.reshape(n, k)
+    if order is not None:
+        back = np.empty_like(order)
+        back[order] = np.arange(n)
+        dk, pk = dk[back], pk[back]
     found = pk < ix.kd.n
     cand = np.where(found, ix.piece_seg[np.where(found, pk, 0)], 0)
     tt, dd = _seg_project(ix, cand, px[:, None], py[:, None])
@@ -729,8 +753,9 @@ def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float)
     if len(todo):
         r = limit[todo] + h + _SNAP_EPS
         lists = ix.kd.query_ball_point(np.column_stack([px[todo], py[todo]]), r, workers=-1)
-        counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-        pieces = np.fromiter((p for x in lists for p in x), dtype=np.int64, count=int(counts.sum()))
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        pieces = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
+                             count=int(counts.sum()))
         _pick(ix, np.repeat(todo, counts), ix.piece_seg[pieces], px, py, seg, t, dist)
     off = ~(dist <= tol)
     seg[off], t[off], dist[off] = -1, np.nan, np.nan
@@ -773,8 +798,9 @@ def _check_points(net: Network, points: gpd.GeoSeries, what: str) -> gpd.GeoSeri
         raise CRSError("the walking graph is in a geographic CRS; use graph_from_osmnx to project it.")
     if net.crs is not None and not net.crs.is_projected:
         raise CRSError("the walking graph is in a geographic CRS; use graph_from_osmnx to project it.")
-    types = points.geom_type
-    notpt = ~pd.isna(points.to_numpy()) & ~points.is_empty.to_numpy() & (types != "Point").to_numpy()
+    arr = points.to_numpy()
+    types = shapely.get_type_id(arr)  # -1 where missing
+    notpt = (types >= 0) & (types != shapely.GeometryType.POINT) & ~shapely.is_empty(arr)
     if notpt.any():
         raise InputError(
             f"{what} must be points; row(s) {list(points.index[notpt][:5])} are "
@@ -801,10 +827,25 @@ def snap_points(
     ``tolerance`` metres, or the point is empty).
     """
     net = compile_network(G, weight=weight)
-    pts = _check_points(net, points, "points")
+    out = _snap(net, _check_points(net, points, "points"), tolerance)
+    on = ~out["off_network"].to_numpy()
+    ids = net.nodes.to_numpy()
+    u_id = np.full(len(out), None, dtype=object)
+    v_id = np.full(len(out), None, dtype=object)
+    if on.any():
+        e = out["edge"].to_numpy()[on]
+        u_id[on] = ids[net.u[e]]
+        v_id[on] = ids[net.v[e]]
+    out.insert(1, "u", u_id)
+    out.insert(2, "v", v_id)
+    return out
+
+
+def _snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataFrame:
+    """:func:`snap_points` without the node ids ``u``/``v`` (checked points)."""
     n = len(pts)
     arr = pts.to_numpy()
-    valid = ~(pd.isna(arr) | shapely.is_empty(arr)) if n else np.zeros(0, bool)
+    valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr)) if n else np.zeros(0, bool)
     edge = np.full(n, -1, dtype=np.int64)
     conn = np.full(n, np.nan)
     offset = np.full(n, np.nan)
@@ -849,17 +890,9 @@ def snap_points(
             frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
             offset[on] = np.clip(frac, 0.0, 1.0) * net.weight[e]
     on = edge >= 0
-    ids = net.nodes.to_numpy()
-    u_id = np.full(n, None, dtype=object)
-    v_id = np.full(n, None, dtype=object)
-    if on.any():
-        u_id[on] = ids[net.u[edge[on]]]
-        v_id[on] = ids[net.v[edge[on]]]
     out = pd.DataFrame(
         {
             "edge": edge,
-            "u": u_id,
-            "v": v_id,
             "offset": offset,
             "connector_m": conn,
             "snap_x": sx,
@@ -1080,8 +1113,8 @@ def point_distances(
     the network.  The graph is treated as undirected (walking).
     """
     net = compile_network(G, weight=weight)
-    osnap = snap_points(net, origins, tolerance=snap_tolerance, weight=weight)
-    tsnaps = {k: snap_points(net, t, tolerance=snap_tolerance, weight=weight)
+    osnap = _snap(net, _check_points(net, origins, "origins"), snap_tolerance)
+    tsnaps = {k: _snap(net, _check_points(net, t, f"targets '{k}'"), snap_tolerance)
               for k, t in targets.items()}
     return _distances_snapped(net, osnap, tsnaps, cutoff=cutoff)
 

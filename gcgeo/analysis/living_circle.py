@@ -40,8 +40,8 @@ import shapely
 from pyproj import CRS
 
 from .. import rules as _rules
-from .._gc import also_freeze, frozen
 from .._errors import AnalysisError, CRSError, InputError
+from .._gc import also_freeze, frozen
 from ..layers import require_unique_ids
 from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
@@ -49,14 +49,15 @@ from ..network import (
     _augment,
     _Augmented,
     _chains,
+    _check_points,
     _locate,
     _multi_source,
     _point_dist,
+    _snap,
     _substrings,
     build_graph,
     compile_network,
     graph_from_osmnx,
-    snap_points,
 )
 
 log = logging.getLogger(__name__)
@@ -370,14 +371,15 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
         org = fill_population(locate(org, communities), communities)
 
     say("snapping")
-    osnap = snap_points(net, org.geometry, tolerance=tol) if net.n_edges else _off(org)
+    osnap = _snap(net, _check_points(net, org.geometry, "homes"), tol) if net.n_edges else _off(org)
     fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
     cat_col = fac["category"].astype("string")
     unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
     if unknown:
         log.warning("facilities: unknown categories %s ignored", unknown)
     fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
-    fsnap = snap_points(net, fac.geometry, tolerance=tol) if net.n_edges and len(fac) else _off(fac)
+    fsnap = (_snap(net, _check_points(net, fac.geometry, "facilities"), tol)
+             if net.n_edges and len(fac) else _off(fac))
     n_foff = int(fsnap["off_network"].sum())
     if n_foff:
         log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
@@ -467,7 +469,7 @@ def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataF
 def _off(df: gpd.GeoDataFrame) -> pd.DataFrame:
     n = len(df)
     return pd.DataFrame(
-        {"edge": np.full(n, -1), "u": None, "v": None, "offset": np.nan, "connector_m": np.nan,
+        {"edge": np.full(n, -1), "offset": np.nan, "connector_m": np.nan,
          "snap_x": np.nan, "snap_y": np.nan, "off_network": True}, index=df.index)
 
 
