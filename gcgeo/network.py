@@ -528,13 +528,7 @@ def _multi_source(
     if chains is None:
         d = dijkstra(csr, directed=True, indices=sources, min_only=True, limit=limit)
     else:
-        d = np.empty(n + 1)
-        d[:n] = dijkstra(chains.csr, directed=True, indices=sources, min_only=True, limit=limit)
-        d[n] = np.inf  # the end of a ring
-        via = d[chains.end]
-        via += chains.acc
-        d[chains.interior] = np.minimum(via[:, 0], via[:, 1])
-        d = d[:n]
+        d = chains.distances(sources, limit)
     d[~np.isfinite(d) | (d > cutoff)] = np.nan
     return d
 
@@ -545,26 +539,49 @@ _CHAIN_MIN_SHARE = 0.1
 
 @dataclass(frozen=True, eq=False)
 class _Chains:
-    """An undirected graph with its chains of degree-2 nodes contracted.
+    """An undirected graph with its chains of degree-2 nodes contracted and
+    its dead-end nodes set aside, for the searches to settle fewer nodes.
 
-    ``csr`` has the same nodes as the original; the nodes inside chains
-    (``interior``) are isolated in it, and every chain is one edge between
-    its two end nodes, as long as the chain.  Interior node ``interior[i]``
-    lies ``acc[i, k]`` from end node ``end[i, k]`` (k = 0, 1; the number of
-    nodes, one past the last, when the chain is a ring with no end), so its
-    distance from sources that are all outside chains is
-    ``min(d[end] + acc)``: any path to it enters the chain at one of its ends.
+    ``csr`` joins the ``core`` nodes only (numbered by their position in
+    ``core``): every chain is one edge between its two end nodes, as long
+    as the chain.  Dead end ``leaf[i]`` (one edge, once the chains are
+    contracted) lies ``leaf_w[i]`` from ``leaf_to[i]``.  Interior node
+    ``interior[i]`` lies ``acc[i, k]`` from end node ``end[i, k]`` (k = 0,
+    1; the number of nodes, one past the last, when the chain is a ring
+    with no end).  From sources that are all core nodes, any path to a dead
+    end passes its one neighbour and any path into a chain enters at one of
+    its ends, so those distances follow from the core's.
     """
 
     csr: sparse.csr_matrix
+    core: np.ndarray
+    leaf: np.ndarray
+    leaf_to: np.ndarray
+    leaf_w: np.ndarray
     interior: np.ndarray
     end: np.ndarray
     acc: np.ndarray
 
+    def distances(self, sources: np.ndarray, limit: float) -> np.ndarray:
+        """Distance of every node from the nearest source (inf when not reached;
+        one extra, last entry at infinity)."""
+        n = len(self.core) + len(self.leaf) + len(self.interior)
+        pos = np.empty(n, dtype=np.int64)
+        pos[self.core] = np.arange(len(self.core))
+        d = np.full(n + 1, np.inf)
+        d[self.core] = dijkstra(self.csr, directed=True, indices=pos[sources], min_only=True,
+                                limit=limit)
+        d[self.leaf] = d[self.leaf_to] + self.leaf_w
+        via = d[self.end]
+        via += self.acc
+        d[self.interior] = np.minimum(via[:, 0], via[:, 1])
+        return d[:n]
+
 
 def _chains(csr: sparse.csr_matrix, keep: np.ndarray) -> _Chains | None:
     """Contract the degree-2 nodes of a symmetric ``csr`` (no self-loops, no
-    parallel entries, as :func:`_csr` builds it), keeping the nodes in ``keep``.
+    parallel entries, as :func:`_csr` builds it) and set its dead ends aside,
+    keeping the nodes in ``keep`` (the sources) in the core.
 
     None when too few nodes lie inside chains for the contraction to pay.
     Chains are walked by pointer jumping over the half-edges (each step
@@ -575,8 +592,9 @@ def _chains(csr: sparse.csr_matrix, keep: np.ndarray) -> _Chains | None:
     indptr = csr.indptr.astype(np.int64)
     col = csr.indices.astype(np.int64)
     deg = np.diff(indptr)
-    interior = deg == 2
-    interior[np.asarray(keep, dtype=np.int64)] = False
+    kept = np.zeros(n, bool)
+    kept[np.asarray(keep, dtype=np.int64)] = True
+    interior = (deg == 2) & ~kept
     n_int = int(interior.sum())
     if n == 0 or n_int < _CHAIN_MIN_SHARE * n:
         return None
@@ -599,15 +617,24 @@ def _chains(csr: sparse.csr_matrix, keep: np.ndarray) -> _Chains | None:
         nxt[active] = nxt[j]
         active = active[nxt[active] >= 0]
     end[active] = n  # rings of interior nodes only, with no way in: a node at infinity
-    # one edge per chain end: the half-edges leaving kept nodes, already in row
-    # order (parallel chains stay parallel entries, which Dijkstra takes as they are)
-    out = ~interior[row] & (end < n)
-    indptr_c = np.zeros(n + 1, dtype=csr.indptr.dtype)
-    np.cumsum(np.bincount(row[out], minlength=n), out=indptr_c[1:])
-    cs = sparse.csr_matrix((acc[out], end[out].astype(csr.indices.dtype), indptr_c), shape=(n, n))
+    # one edge per chain end: the half-edges leaving the other nodes (parallel
+    # chains stay parallel entries, which Dijkstra takes as they are)
+    out = np.flatnonzero(~interior[row] & (end < n))
+    cdeg = np.bincount(row[out], minlength=n)
+    is_leaf = (cdeg == 1) & ~kept & ~interior
+    lh = out[is_leaf[row[out]]]  # the one half-edge of each dead end, in node order
+    out = out[~is_leaf[row[out]] & ~is_leaf[end[out]]]
+    core = np.flatnonzero(~interior & ~is_leaf)
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[core] = np.arange(len(core))
+    indptr_c = np.zeros(len(core) + 1, dtype=csr.indptr.dtype)
+    np.cumsum(np.bincount(pos[row[out]], minlength=len(core)), out=indptr_c[1:])
+    cs = sparse.csr_matrix((acc[out], pos[end[out]].astype(csr.indices.dtype), indptr_c),
+                           shape=(len(core), len(core)))
     nodes = np.flatnonzero(interior)
     h = indptr[nodes][:, None] + np.arange(2)
-    return _Chains(csr=cs, interior=nodes, end=end[h], acc=acc[h])
+    return _Chains(csr=cs, core=core, leaf=row[lh], leaf_to=end[lh], leaf_w=acc[lh],
+                   interior=nodes, end=end[h], acc=acc[h])
 
 
 # --------------------------------------------------------------------------

@@ -455,8 +455,13 @@ def test_chains_hand_computed():
     pos = net.nodes.get_indexer
     ch = _chains(net.csr(), pos([0]))
     assert sorted(net.nodes[ch.interior]) == [1, 2, 6, 7, 8]
-    # the chain 0-1-2-3 is one edge of 60 m
-    assert ch.csr[pos([0])[0], pos([3])[0]] == 60.0
+    # dead ends are set aside, each with its one neighbour
+    assert dict(zip(net.nodes[ch.leaf], net.nodes[ch.leaf_to])) == {4: 3, 5: 3, 9: 0, 10: 0}
+    # the core is 0 and 3, joined by the chain 0-1-2-3 as one edge of 60 m
+    assert sorted(net.nodes[ch.core]) == [0, 3]
+    core = list(net.nodes[ch.core])
+    assert ch.csr[core.index(0), core.index(3)] == ch.csr[core.index(3), core.index(0)] == 60.0
+    assert ch.csr.nnz == 2
     d = _multi_source(net.csr(), pos([0]), 1000.0, chains=ch)
     want = {0: 0, 1: 10, 2: 30, 3: 60, 4: 65, 5: 65, 9: 1, 10: 1}
     got = dict(zip(net.nodes, d))
