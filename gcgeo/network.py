@@ -533,8 +533,10 @@ def _multi_source(
     return d
 
 
-#: Contract chains only when at least this share of the nodes lies inside them.
+#: Contract only when at least this share of the nodes lies inside chains or at dead ends.
 _CHAIN_MIN_SHARE = 0.1
+#: Rounds of contraction at most.
+_CHAIN_MAX_DEPTH = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -561,16 +563,19 @@ class _Chains:
     interior: np.ndarray
     end: np.ndarray
     acc: np.ndarray
+    inner: _Chains | None = None  # the core contracted again, when that pays
 
     def distances(self, sources: np.ndarray, limit: float) -> np.ndarray:
-        """Distance of every node from the nearest source (inf when not reached;
-        one extra, last entry at infinity)."""
+        """Distance of every node from the nearest source (inf when not reached)."""
         n = len(self.core) + len(self.leaf) + len(self.interior)
         pos = np.empty(n, dtype=np.int64)
         pos[self.core] = np.arange(len(self.core))
-        d = np.full(n + 1, np.inf)
-        d[self.core] = dijkstra(self.csr, directed=True, indices=pos[sources], min_only=True,
-                                limit=limit)
+        d = np.full(n + 1, np.inf)  # one extra, last entry at infinity
+        if self.inner is not None:
+            d[self.core] = self.inner.distances(pos[sources], limit)
+        else:
+            d[self.core] = dijkstra(self.csr, directed=True, indices=pos[sources],
+                                    min_only=True, limit=limit)
         d[self.leaf] = d[self.leaf_to] + self.leaf_w
         via = d[self.end]
         via += self.acc
@@ -578,7 +583,7 @@ class _Chains:
         return d[:n]
 
 
-def _chains(csr: sparse.csr_matrix, keep: np.ndarray) -> _Chains | None:
+def _chains(csr: sparse.csr_matrix, keep: np.ndarray, *, depth: int = 0) -> _Chains | None:
     """Contract the degree-2 nodes of a symmetric ``csr`` (no self-loops, no
     parallel entries, as :func:`_csr` builds it) and set its dead ends aside,
     keeping the nodes in ``keep`` (the sources) in the core.
@@ -595,8 +600,7 @@ def _chains(csr: sparse.csr_matrix, keep: np.ndarray) -> _Chains | None:
     kept = np.zeros(n, bool)
     kept[np.asarray(keep, dtype=np.int64)] = True
     interior = (deg == 2) & ~kept
-    n_int = int(interior.sum())
-    if n == 0 or n_int < _CHAIN_MIN_SHARE * n:
+    if n == 0 or (interior | ((deg == 1) & ~kept)).sum() < _CHAIN_MIN_SHARE * n:
         return None
     row = np.repeat(np.arange(n, dtype=np.int64), deg)
     # half-edge h runs row[h] -> col[h]; through an interior node it goes on
@@ -633,8 +637,11 @@ def _chains(csr: sparse.csr_matrix, keep: np.ndarray) -> _Chains | None:
                            shape=(len(core), len(core)))
     nodes = np.flatnonzero(interior)
     h = indptr[nodes][:, None] + np.arange(2)
+    # setting dead ends aside leaves new chains and dead ends: contract again
+    inner = (_chains(cs, np.flatnonzero(kept[core]), depth=depth + 1)
+             if depth < _CHAIN_MAX_DEPTH else None)
     return _Chains(csr=cs, core=core, leaf=row[lh], leaf_to=end[lh], leaf_w=acc[lh],
-                   interior=nodes, end=end[h], acc=acc[h])
+                   interior=nodes, end=end[h], acc=acc[h], inner=inner)
 
 
 # --------------------------------------------------------------------------

@@ -392,7 +392,7 @@ def test_a_network_in_pieces_is_reported(caplog):
 def _chainy_graph(rng) -> nx.MultiGraph:
     """A random junction graph whose edges are cut into chains of degree-2 nodes,
     with parallel chains, a chain looping back to its junction, a detached ring,
-    a dead-end chain, zero lengths and parallel edges."""
+    dead-end chains, zero lengths and parallel edges."""
     J = nx.gnm_random_graph(12, 20, seed=int(rng.integers(1 << 30)))
     G = nx.MultiGraph()
     G.add_nodes_from(J.nodes)
@@ -414,6 +414,9 @@ def _chainy_graph(rng) -> nx.MultiGraph:
             G.add_edge(a, b, length=float(rng.uniform(0, 50)))  # a parallel edge
     chain(0, 0, 4)  # loops back to where it starts
     chain(1, 1000, 3)  # dead end
+    for j in J.nodes:  # dead-end spurs: once set aside, their junctions join chains
+        if rng.random() < 0.6:
+            chain(j, 2000 + j, int(rng.integers(0, 3)))
     ring = [nxt[0] + i for i in range(5)]
     nx.add_cycle(G, ring, length=10.0)  # a ring reached by nothing
     return G
@@ -462,6 +465,8 @@ def test_chains_hand_computed():
     core = list(net.nodes[ch.core])
     assert ch.csr[core.index(0), core.index(3)] == ch.csr[core.index(3), core.index(0)] == 60.0
     assert ch.csr.nnz == 2
+    # contracted again: with the source at 0, node 3 is now a dead end of the core
+    assert ch.inner is not None and list(ch.inner.leaf) == [core.index(3)]
     d = _multi_source(net.csr(), pos([0]), 1000.0, chains=ch)
     want = {0: 0, 1: 10, 2: 30, 3: 60, 4: 65, 5: 65, 9: 1, 10: 1}
     got = dict(zip(net.nodes, d))
