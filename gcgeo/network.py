@@ -674,7 +674,7 @@ class _SnapIndex:
     y0: np.ndarray
     dx: np.ndarray
     dy: np.ndarray
-    len2: np.ndarray
+    inv_len2: np.ndarray  # 1 / squared length, 0 for a zero-length segment
     seg_len: np.ndarray
     start: np.ndarray
     edge: np.ndarray
@@ -712,7 +712,9 @@ def _snap_index(geometry: np.ndarray) -> _SnapIndex | None:
     mid = np.column_stack([x0[piece_seg] + frac * dx[piece_seg], y0[piece_seg] + frac * dy[piece_seg]])
     # the sliding-midpoint build is twice as fast here and queries no slower
     kd = cKDTree(mid, balanced_tree=False) if len(mid) else None
-    return _SnapIndex(x0=x0, y0=y0, dx=dx, dy=dy, len2=dx * dx + dy * dy, seg_len=seg_len,
+    len2 = dx * dx + dy * dy
+    inv_len2 = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > 0)
+    return _SnapIndex(x0=x0, y0=y0, dx=dx, dy=dy, inv_len2=inv_len2, seg_len=seg_len,
                       start=start, edge=edge, piece_seg=piece_seg, kd=kd, half=half)
 
 
@@ -730,12 +732,21 @@ def _grid_order(xy: np.ndarray) -> np.ndarray:
 
 
 def _seg_project(ix: _SnapIndex, seg: np.ndarray, px: np.ndarray, py: np.ndarray):
-    """Projection parameter (0..1) and distance of points onto segments."""
-    dx, dy, l2 = ix.dx[seg], ix.dy[seg], ix.len2[seg]
+    """Projection parameter (0..1) and *squared* distance of points onto segments."""
+    dx, dy = ix.dx[seg], ix.dy[seg]
     rx, ry = px - ix.x0[seg], py - ix.y0[seg]
-    t = np.divide(rx * dx + ry * dy, l2, out=np.zeros(seg.shape), where=l2 > 0)
+    t = rx * dx
+    t += ry * dy
+    t *= ix.inv_len2[seg]
     np.clip(t, 0.0, 1.0, out=t)
-    return t, np.hypot(rx - t * dx, ry - t * dy)
+    dx *= t
+    dy *= t
+    rx -= dx
+    ry -= dy
+    rx *= rx
+    ry *= ry
+    rx += ry
+    return t, rx
 
 
 def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float):
@@ -769,13 +780,14 @@ def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float)
         dk, pk = dk[back], pk[back]
     found = pk < ix.kd.n
     cand = np.where(found, ix.piece_seg[np.where(found, pk, 0)], 0)
-    tt, dd = _seg_project(ix, cand, px[:, None], py[:, None])
+    tt, dd = _seg_project(ix, cand, px[:, None], py[:, None])  # squared distances
     dd[~found] = np.inf
-    best = dd.min(axis=1)
+    best2 = dd.min(axis=1)
     # among equally near segments the lowest (segments are numbered in edge order)
-    rank = np.where(dd == best[:, None], cand, np.iinfo(np.int64).max)
+    rank = np.where(dd == best2[:, None], cand, np.iinfo(np.int64).max)
     j = rank.argmin(axis=1)
     rows = np.arange(n)
+    best = np.sqrt(best2)
     hit = np.isfinite(best)
     seg[hit] = cand[rows, j][hit]
     t[hit] = tt[rows, j][hit]
@@ -798,16 +810,21 @@ def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float)
 
 def _pick(ix: _SnapIndex, qi: np.ndarray, cand: np.ndarray, px: np.ndarray, py: np.ndarray,
           seg: np.ndarray, t: np.ndarray, dist: np.ndarray) -> None:
-    """Point ``qi[j]`` may snap to segment ``cand[j]``: keep the nearest (lowest on ties)."""
+    """Point ``qi[j]`` may snap to segment ``cand[j]``: keep the nearest (lowest on ties).
+
+    ``qi`` comes in runs of equal points (as ``np.repeat`` makes it).
+    """
     if len(qi) == 0:
         return
-    tt, dd = _seg_project(ix, cand, px[qi], py[qi])
-    order = np.lexsort((cand, dd, qi))
-    first = np.ones(len(order), bool)
-    first[1:] = qi[order[1:]] != qi[order[:-1]]
-    w = order[first]
+    tt, dd = _seg_project(ix, cand, px[qi], py[qi])  # squared distances
+    start = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]])
+    run = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(qi)]))
+    nearest = dd == np.minimum.reduceat(dd, start)[run]
+    lowest = np.where(nearest, cand, np.iinfo(np.int64).max)
+    w = np.flatnonzero(nearest & (cand == np.minimum.reduceat(lowest, start)[run]))
+    w = w[np.r_[True, qi[w[1:]] != qi[w[:-1]]]]  # one per point
     q = qi[w]
-    seg[q], t[q], dist[q] = cand[w], tt[w], dd[w]
+    seg[q], t[q], dist[q] = cand[w], tt[w], np.sqrt(dd[w])
 
 
 # --------------------------------------------------------------------------
