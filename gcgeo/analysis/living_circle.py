@@ -408,20 +408,22 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
         dist[c] = np.where(d <= cutoff, d, np.nan)
 
     say("tiers")
-    out = org.drop(columns=[c for c in org.columns
-                            if c.startswith("_") or c in ("community_pos", "floor_area_m2")])
-    out.insert(0, "origin_id", np.arange(len(out), dtype=np.int64))
-    for c in cats:
-        out[f"dist_{c}_m"] = dist[c]
+    # the per-home table is assembled in one go (column by column insertion
+    # into a GeoDataFrame costs more than the tiers themselves)
+    cols: dict[str, Any] = {"origin_id": np.arange(len(org), dtype=np.int64)}
+    cols.update((c, org[c].array) for c in org.columns
+                if not (c.startswith("_") or c in ("community_pos", "floor_area_m2")))
+    cols.update((f"dist_{c}_m", dist[c]) for c in cats)
     ok = {}
     for t, T in tier_m.items():
         for c in req[t]:
             ok[(c, t)] = np.nan_to_num(dist[c], nan=np.inf) <= T
-        out[f"served_{t}"] = np.logical_and.reduce([ok[(c, t)] for c in req[t]]) \
-            if req[t] else np.ones(len(out), bool)
-    out["off_network"] = osnap["off_network"].to_numpy(bool)
-    out["connector_m"] = osnap["connector_m"].to_numpy(float)
-    out = out.set_geometry("geometry")
+        cols[f"served_{t}"] = np.logical_and.reduce([ok[(c, t)] for c in req[t]]) \
+            if req[t] else np.ones(len(org), bool)
+    cols["off_network"] = osnap["off_network"].to_numpy(bool)
+    cols["connector_m"] = osnap["connector_m"].to_numpy(float)
+    out = gpd.GeoDataFrame(pd.DataFrame(cols, index=org.index, copy=False),
+                           geometry="geometry", crs=org.crs)
 
     comm_out = _community_table(out, communities, tier_m, req, ok)
     gaps = _gaps(out, tier_m, req, dist, ok)
