@@ -1,13 +1,15 @@
 """Keep Python's cycle collector off the objects that exist before heavy work.
 
-A walking graph held as networkx objects is millions of Python objects
-(node and edge dicts, geometries).  While an analysis runs, every full
-collection of the cycle collector walks all of them — about 0.4 s per pass
-for a 160k-node city, several times per run — although none of them can
-become garbage meanwhile.  :func:`frozen` moves the objects alive at its
-start into the collector's permanent generation for the duration
-(:func:`gc.freeze`) and puts them back after (:func:`gc.unfreeze`); garbage
-made during the work is collected as usual.
+Street lines, building footprints and graph dicts are GC-tracked Python
+objects, hundreds of thousands of them for a city (millions when a networkx
+graph is alive).  While an analysis runs, every full collection of the
+cycle collector walks all of them — about 0.4 s per pass for a 160k-node
+city graph — although none of them can become garbage meanwhile.
+:func:`frozen` collects once, moves the objects alive then into the
+collector's permanent generation (:func:`gc.freeze`) and puts them back at
+the end (:func:`gc.unfreeze`); garbage made during the work is collected as
+usual.  When the calling program has frozen objects itself it manages the
+collector, and :func:`frozen` leaves it alone (unfreezing would undo that).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ _depth = 0
 
 @contextmanager
 def frozen() -> Iterator[None]:
-    """Exempt the objects alive now from cycle collection until the outermost
-    such block ends (re-entrant: an inner block freezes what was made since)."""
+    """Exempt the objects alive now from cycle collection until the block ends (re-entrant)."""
     global _depth
-    gc.freeze()
+    if _depth == 0 and gc.get_freeze_count():
+        yield  # the program froze objects itself: leave the collector to it
+        return
+    if _depth == 0:
+        gc.collect()  # garbage left by earlier work is not to be held meanwhile
+        gc.freeze()
     _depth += 1
     try:
         yield
@@ -32,9 +38,3 @@ def frozen() -> Iterator[None]:
         _depth -= 1
         if _depth == 0:
             gc.unfreeze()
-
-
-def also_freeze() -> None:
-    """Inside :func:`frozen`, exempt the objects made since as well (e.g. a graph just built)."""
-    if _depth:
-        gc.freeze()

@@ -41,7 +41,7 @@ from pyproj import CRS
 
 from .. import rules as _rules
 from .._errors import AnalysisError, CRSError, InputError
-from .._gc import also_freeze, frozen
+from .._gc import frozen
 from ..layers import require_unique_ids
 from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
@@ -325,9 +325,9 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
             "(categories: " + ", ".join(r["categories"]) + ")."
         )
     say("graph")
-    G = _graph(layers, graph)
-    net = compile_network(G)
-    also_freeze()  # a graph just built from the streets lives until the end
+    # a networkx graph built here from the streets is dropped once compiled:
+    # its millions of objects would otherwise weigh on every cycle collection
+    net = compile_network(_graph(layers, graph))
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")
     else:
