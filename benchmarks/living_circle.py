@@ -5,7 +5,8 @@ Same graph, same facilities, same cutoff for every tool:
 * gcgeo      — ``living_circle.run`` (snapping homes and facilities onto edges,
                10 categories, tiers, shares, gaps) with the per-home layer
                ``lc_origins`` written to a GeoPackage the way the workspace
-               writes layers (pyogrio, Arrow); the same with all four output
+               writes layers (pyogrio, Arrow); the same in memory only (no
+               file written, as pandana's query); the same with all four output
                layers written through ``gcgeo.workspace.write_layers``; the
                same starting from the networkx graph (compiling its arrays and
                the snapping index included); its snapping and shortest-path

@@ -17,7 +17,10 @@ The shortest-path work runs in compiled code
 ``limit``) over arrays extracted once from the graph (:func:`compile_network`).
 Snapped targets become virtual nodes that split their edge, so partial edge
 lengths are exact; snapped origins are read off the two ends of the piece of
-edge they lie on, which is exact as well.
+edge they lie on, which is exact as well.  Before searching, chains of
+degree-2 nodes are contracted to single edges and dead ends set aside
+(repeatedly, while that pays); their distances are filled in afterwards,
+exactly — a city's walking network searches about a quarter of its nodes.
 
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString, Point

@@ -87,8 +87,9 @@ def nearest_facility_distance(
     NaN beyond ``cutoff`` or unreachable (a category with no node gives an
     all-NaN column).  Equals :func:`networkx.multi_source_dijkstra_path_length`
     on the same graph; the work runs in :func:`scipy.sparse.csgraph.dijkstra`
-    (many sources, ``min_only``, ``limit``) over arrays built once.  On a
-    directed graph, distances run from the facilities along the edges.
+    (many sources, ``min_only``, ``limit``) over arrays built once, with chains
+    of degree-2 nodes and dead ends contracted first on an undirected graph.
+    On a directed graph, distances run from the facilities along the edges.
     """
     if cutoff is None or not (float(cutoff) >= 0):
         raise InputError("cutoff must be a non-negative distance (metres).")
