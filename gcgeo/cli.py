@@ -225,6 +225,17 @@ def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_
     if res["errors"] or res["warnings"]:
         out.print(f"[yellow]{res['errors']} error(s), {res['warnings']} warning(s)[/]: "
                   f"see 'gcgeo validate {workspace} --layer {res['layer']}'")
+    _warn_stale(workspace)
+
+
+def _warn_stale(workspace: Path) -> dict[str, list[str]]:
+    """Say which analyses' stored results predate a change to their input layers."""
+    from .analysis import stale, stale_message
+
+    found = stale(workspace)
+    for name, changed in found.items():
+        out.print(f"[yellow]stale:[/] {stale_message(workspace, name, changed)}")
+    return found
 
 
 @main.command(name="layers")
@@ -232,14 +243,20 @@ def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_
 def layers_cmd(workspace: Path) -> None:
     """List the layers of WORKSPACE."""
     from . import workspace as ws
+    from .analysis import stale
 
     meta = ws.info(workspace)
     table = ws.list_layers(workspace)
     out.print(f"[bold]{meta['name']}[/]  working CRS {meta['crs'].to_string() if meta['crs'] else '(not set)'}"
               f"  rules {meta['rules_version']}")
+    old = stale(workspace)
+    table["analysis"] = [f"{a} (stale)" if a in old else a for a in table["analysis"]]
+    table["added"] = table["added"].astype(str).str.replace(r"\.\d+(?=[+-]\d\d:\d\d$|$)", "",
+                                                            regex=True)
     out.print(_table(table[["layer", "kind", "features", "geometry", "added", "source", "analysis"]]))
     for name, r in meta["rasters"].items():
         out.print(f"raster {name}: {r['path']} ({r['count']} bands, {r['crs']})")
+    _warn_stale(workspace)
 
 
 @main.command()
@@ -261,6 +278,8 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
         report, changes = ws.validate(workspace, fix=fix, layers=list(only) or None)
     for c in changes:
         out.print(f"[green]fixed[/] {c}")
+    if changes:
+        _warn_stale(workspace)
     if report.problems:
         out.print(_table(report.to_frame(), title="problems", max_rows=200))
     if report_path is not None:
@@ -309,6 +328,7 @@ def import_osm(workspace: Path, file: Path, bbox: str | None, boundary: Path | N
     summary = _import_osm(workspace, file, bbox=bbox, boundary=boundary, name=name,
                           communities=communities, overwrite=overwrite)
     out.print(_table(summary, title=f"imported from {file.name}"))
+    _warn_stale(workspace)
 
 
 def _parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -345,10 +365,16 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
     with _progress(f"importing {file.name}") as step:
         frames = osm.read_osm(file, bbox=box, boundary=area, progress=step, communities=communities)
         step("writing the workspace")
-        if not workspace.exists():
+        created = not workspace.exists()
+        if created:
             ws.init(workspace, name=name or file.name.split(".")[0])
-        ws.write_layers(workspace, frames, kind={k: k for k in frames}, source=str(file),
-                        overwrite=overwrite)
+        try:
+            ws.write_layers(workspace, frames, kind={k: k for k in frames}, source=str(file),
+                            overwrite=overwrite)
+        except BaseException:
+            if created:  # no empty workspace is left behind by a failed import
+                workspace.unlink(missing_ok=True)
+            raise
     return pd.DataFrame({"layer": list(frames), "features": [len(f) for f in frames.values()]})
 
 
@@ -432,6 +458,7 @@ def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
         maps.save_map(m, output, offline=offline)
     out.print(f"map written to [bold]{output}[/] ({output.stat().st_size / 1e6:.1f} MB"
               f"{', offline' if offline else ''})")
+    _warn_stale(workspace)
 
 
 @main.command()
@@ -448,6 +475,7 @@ def report(workspace: Path, output: Path, lang: str, overwrite: bool) -> None:
         written = report_workspace(workspace, output, lang=lang, overwrite=overwrite, progress=step)
     for label, p in written.items():
         out.print(f"{label:>8}: {p}")
+    _warn_stale(workspace)
 
 
 @main.command(name="rules")

@@ -173,6 +173,7 @@ _CSS = """
 body{font:14px/1.5 -apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","WenQuanYi Micro Hei",
   "Microsoft YaHei",sans-serif;margin:0;color:#222;background:#fafafa}
 main{max-width:1100px;margin:0 auto;padding:24px}
+.stale{border:2px solid #d97706;background:#fff7ed;padding:4px 16px;margin:12px 0}
 h1{font-size:26px;margin:0 0 4px}h2{margin-top:36px;border-bottom:2px solid #2c7fb8;padding-bottom:4px}
 h3{margin-top:22px}
 table{border-collapse:collapse;margin:8px 0 16px;background:#fff;font-size:13px}
@@ -243,13 +244,15 @@ def write_report(
     maps: Mapping[str, str | os.PathLike] | None = None,
     figures: Mapping[str, str | os.PathLike] | None = None,
     lang: str = "en",
+    stale: Mapping[str, list[str]] | None = None,
 ) -> Path:
     """Write the study-area report for ``layers`` to ``path`` (atomically) and return the path.
 
     ``maps``: link text → HTML map file (linked relative to the report);
     ``figures``: view name → PNG (embedded). Sections appear for the
     analyses whose outputs are in ``layers``; an inventory table lists every
-    layer with its feature count.
+    layer with its feature count.  ``stale`` (analysis → input layers changed
+    since it ran, see :func:`gcgeo.analysis.stale`) puts a warning on top.
     """
     if lang not in ("zh", "en"):
         raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
@@ -257,6 +260,12 @@ def write_report(
     parts: list[str] = [f"<h1>{_esc(title)}</h1>",
                         f"<p class='meta'>{_esc(ui('report', lang))} · gcgeo {__version__} · "
                         f"{_esc(ui('generated', lang))} {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
+
+    if stale:
+        items = "".join(f"<li><code>{_esc(name)}</code> ({_esc(ui('changed', lang))}: "
+                        f"{_esc(', '.join(changed))}) — <code>gcgeo analyze … {_esc(name)}</code></li>"
+                        for name, changed in stale.items())
+        parts.append(f"<div class='stale'><p>{_esc(ui('stale', lang))}</p><ul>{items}</ul></div>")
 
     # contents
     run_sections = [s for s in SECTIONS.values() if any(k in layers and len(layers[k]) for k in s.outputs)]
@@ -359,6 +368,8 @@ def report_workspace(
                                  title=meta["name"])
     step("writing the report")
     links = {ui("offline_map", lang): map_path, **dict(maps or {})}
+    from .analysis import stale
+
     write_report(layers, path, title=meta["name"], metadata=meta, maps=links, figures=figs,
-                 lang=lang)
+                 lang=lang, stale=stale(workspace))
     return {"report": path, "map": map_path, **{f"figure {k}": v for k, v in figs.items()}}

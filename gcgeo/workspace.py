@@ -66,7 +66,9 @@ _LAYER_COLUMNS = ["layer", "kind", "features", "geometry", "added", "source", "s
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    # to the microsecond: a layer replaced in the same second as an analysis ran
+    # must still be known as newer than its results
+    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="microseconds")
 
 
 def _require(path: Path) -> None:
@@ -332,7 +334,8 @@ def add_layer(
     """Map, type and project ``gdf`` as layer kind ``kind`` and store it.
 
     A layer of the same name is only replaced with ``overwrite`` (analysis
-    results made from the old layer stay until the analysis is run again).
+    results made from the old layer stay until the analysis is run again, and
+    :func:`gcgeo.analysis.stale` reports them meanwhile).
     Returns a summary:
     the layer name, features, column renames, working CRS and the number of
     validation errors/warnings (run :func:`validate` for the full report).

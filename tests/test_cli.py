@@ -135,6 +135,20 @@ def test_import_osm_creates_workspace_and_bad_input_leaves_it_untouched(tmp_path
     assert hashlib.sha256(w.read_bytes()).hexdigest() == before
 
 
+def test_a_failed_import_into_a_new_path_leaves_no_workspace(tmp_path, runner, monkeypatch):
+    from gcgeo import WorkspaceError
+
+    def full_disk(*args, **kwargs):
+        raise WorkspaceError("cannot write the workspace: no space left on device.")
+
+    monkeypatch.setattr(ws, "write_layers", full_disk)
+    pbf = Path(__file__).parent / "data" / "osm" / "kotka_karhula.osm.pbf"
+    w = tmp_path / "kotka.gpkg"
+    res = runner.invoke(main, ["import-osm", str(w), str(pbf)])
+    assert res.exit_code == 2 and "no space left" in res.output and "Traceback" not in res.output
+    assert not w.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_existing_files_and_layers_are_kept_unless_overwrite(tmp_path, runner):
     w = tmp_path / "w.gpkg"
     _run(runner, "init", w, "--name", "w")

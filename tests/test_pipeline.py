@@ -133,3 +133,42 @@ def test_planners_files_land_where_they_belong(county, tmp_path, kind, key, args
             a = got[col].astype(object).where(got[col].notna(), None).tolist()
             b = truth[col].astype(object).where(truth[col].notna(), None).tolist()
             assert a == b, col
+
+
+def test_results_older_than_a_replaced_input_are_flagged_until_rerun(workspace, county, tmp_path):
+    """Replacing an input layer marks the analyses that read it stale — in
+    ``gcgeo layers``, after ``add``, and at the top of the report — and only those."""
+    import shutil
+
+    from gcgeo.analysis import run_in_workspace, stale
+
+    path = tmp_path / "copy.gpkg"
+    shutil.copy(workspace, path)  # the module's workspace stays as the other tests expect
+    runner = CliRunner()
+
+    def run(*args):
+        res = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    assert stale(path) == {}
+    fac = tmp_path / "facilities.gpkg"
+    county.layers["facilities"].iloc[:-1].to_file(fac, layer="facilities")  # one facility closed
+    said = run("add", path, "facilities", fac, "--overwrite")
+    assert "stale" in said and "living-circle" in said
+    # only the living circle reads the facilities
+    assert stale(path) == {"living-circle": ["facilities"]}
+    listing = run("layers", path)
+    assert "living-circle (stale)" in listing and "green (stale)" not in listing
+    report = tmp_path / "report.html"
+    run("report", path, "-o", report, "--lang", "en")
+    html = report.read_text(encoding="utf-8")
+    assert "class='stale'" in html and "living-circle" in html.split("class='stale'")[1][:600]
+    # streets feed all three
+    streets = tmp_path / "streets.gpkg"
+    county.layers["streets"].to_file(streets, layer="streets")
+    run("add", path, "streets", streets, "--overwrite")
+    assert stale(path) == {"living-circle": ["streets", "facilities"], "green": ["streets"],
+                           "fire-lanes": ["streets"]}
+    run_in_workspace(path, "living-circle")
+    assert set(stale(path)) == {"green", "fire-lanes"}

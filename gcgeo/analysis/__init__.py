@@ -8,6 +8,7 @@ one analysis and stores its outputs there in one atomic step.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import inspect
 import logging
@@ -29,7 +30,7 @@ ANALYSES: dict[str, str] = {
     "fire-lanes": "gcgeo.analysis.fire_lanes",
 }
 
-__all__ = ["ANALYSES", "module", "run_in_workspace"]
+__all__ = ["ANALYSES", "module", "run_in_workspace", "stale"]
 
 
 def module(name: str):
@@ -38,6 +39,45 @@ def module(name: str):
         return importlib.import_module(ANALYSES[name])
     except KeyError:
         raise InputError(f"unknown analysis '{name}'; use one of: {', '.join(ANALYSES)}.") from None
+
+
+def _when(stamp: str) -> datetime.datetime | None:
+    try:
+        t = datetime.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.astimezone()
+
+
+def stale(workspace: str | os.PathLike) -> dict[str, list[str]]:
+    """Analyses whose stored results predate a change to a layer they read.
+
+    Maps each such analysis (by its command-line name) to the input layers
+    added or replaced since it last ran (``gcgeo add --overwrite``,
+    ``gcgeo import-osm --overwrite``, ``gcgeo validate --fix``).  Their
+    results still describe the old layers until ``gcgeo analyze`` runs again.
+    """
+    from .. import workspace as ws
+
+    meta = ws.info(workspace)
+    table = ws.list_layers(workspace)
+    added = {str(k): _when(v) for k, v in zip(table["layer"], table["added"])}
+    out: dict[str, list[str]] = {}
+    for name in ANALYSES:
+        ran = _when(meta.get(f"analysis:{name}", ""))
+        if ran is None:
+            continue
+        changed = [k for k in module(name).INPUTS
+                   if added.get(k) is not None and added[k] > ran]
+        if changed:
+            out[name] = changed
+    return out
+
+
+def stale_message(workspace: str | os.PathLike, name: str, changed: list[str]) -> str:
+    """One line telling the planner what is stale and the command that refreshes it."""
+    return (f"the '{name}' results predate changes to {', '.join(changed)}; run "
+            f"`gcgeo analyze {workspace} {name}` again to bring them up to date.")
 
 
 def run_in_workspace(

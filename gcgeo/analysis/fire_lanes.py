@@ -69,6 +69,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RULES_NAME = "fire_lanes"
+#: workspace layers the analysis reads (its results are stale once one changes)
+INPUTS = ("fire_lanes", "turnarounds", "obstructions", "parking", "buildings", "streets",
+          "communities")
 
 #: Kinds of finding, in the order they are reported.
 FINDING_KINDS = ("too_narrow", "obstructed", "no_turnaround", "low_clearance")

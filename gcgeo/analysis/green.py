@@ -63,6 +63,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: workspace layers the analysis reads (its results are stale once one changes)
+INPUTS = ("communities", "green_space", "streets", "buildings")
+
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "公共"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "非公共"}
 

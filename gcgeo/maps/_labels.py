@@ -162,6 +162,10 @@ UI: dict[str, tuple[str, str]] = {
     "layers": ("图层", "Layers"),
     "features": ("要素数", "Features"),
     "generated": ("生成时间", "Generated"),
+    "stale": ("以下分析结果早于其输入图层的最近一次修改，仍反映修改前的数据，请重新运行分析：",
+              "These results predate the latest change to their input layers and still "
+              "describe the old data; run the analysis again:"),
+    "changed": ("已修改图层", "changed layers"),
 }
 
 
