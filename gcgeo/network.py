@@ -62,6 +62,7 @@ __all__ = [
     "build_graph",
     "compile_network",
     "graph_from_osmnx",
+    "network_from_streets",
     "node_distances",
     "point_distances",
     "snap_points",
@@ -108,6 +109,53 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
     length), ``geometry`` (oriented from ``u`` to ``v``) and ``street`` (the
     streets row label).  The graph attribute ``crs`` holds the CRS.
     """
+    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs)
+    G = nx.MultiGraph(crs=crs)
+    if len(arr) == 0:
+        return G
+    G.add_nodes_from(
+        (i, {"x": float(x), "y": float(y)})
+        for i, x, y in zip(nodes["id"].tolist(), nodes["x"].tolist(), nodes["y"].tolist())
+    )
+    G.add_edges_from(
+        (u, v, {"length": float(w), "geometry": g, "street": lab})
+        for u, v, w, g, lab in zip(u_ids.tolist(), v_ids.tolist(), lengths.tolist(), arr, labels)
+    )
+    log.info("walking graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+    return G
+
+
+def network_from_streets(streets: gpd.GeoDataFrame, *, crs: Any = None) -> Network:
+    """``compile_network(build_graph(streets))`` without the networkx objects.
+
+    The same nodes, edges (in the same order), lengths and geometries, built
+    straight from the arrays: an analysis that only needs distances skips
+    creating a million Python objects for a city.
+    """
+    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs)
+    index = pd.Index(nodes["id"].tolist() if len(arr) else [], tupleize_cols=False)
+    u = index.get_indexer(u_ids) if len(arr) else np.zeros(0, dtype=np.int64)
+    v = index.get_indexer(v_ids) if len(arr) else np.zeros(0, dtype=np.int64)
+    # the order networkx reports the edges of a MultiGraph in: by the endpoint
+    # added first, then by when that pair was first joined, then by key
+    first_end = np.minimum(u, v)
+    pair = pd.Series(np.arange(len(u))).groupby(
+        [first_end, np.maximum(u, v)], sort=False).transform("min").to_numpy()
+    order = np.lexsort((np.arange(len(u)), pair, first_end))
+    x = nodes["x"].to_numpy(float) if len(arr) else np.zeros(0)
+    y = nodes["y"].to_numpy(float) if len(arr) else np.zeros(0)
+    # reported from the endpoint added first, then turned to run along the geometry
+    u, v = _oriented(np.minimum(u, v)[order], np.maximum(u, v)[order], arr[order], x, y)
+    log.info("walking network: %d nodes, %d edges", len(index), len(u))
+    return Network(nodes=index, x=x, y=y, u=u.astype(np.int64), v=v.astype(np.int64),
+                   weight=lengths[order].astype(float), geometry=arr[order],
+                   geom_length=lengths[order].astype(float), crs=crs, directed=False)
+
+
+def _street_arrays(streets: gpd.GeoDataFrame, crs: Any):
+    """The walking network of a streets layer as arrays (see :func:`build_graph`):
+    the CRS, the nodes (``id``, ``x``, ``y``), per line its end node ids,
+    length, geometry and streets row label."""
     if not isinstance(streets, gpd.GeoDataFrame):
         raise InputError("streets must be a GeoDataFrame of LineStrings (layer 'streets').")
     crs = _projected_crs(streets.crs if streets.crs is not None else crs, "layer 'streets'")
@@ -147,10 +195,9 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
     arr = parts.to_numpy()
     if not has_uv and len(arr):
         arr, labels = _split_at_junctions(arr, labels)
-    G = nx.MultiGraph(crs=crs)
     if len(arr) == 0:
         log.warning("streets: no lines; the walking graph is empty")
-        return G
+        return crs, None, None, None, np.zeros(0), arr, labels
     n_coords = shapely.get_num_coordinates(arr)
     coords = shapely.get_coordinates(arr)
     first = np.concatenate([[0], np.cumsum(n_coords)[:-1]])
@@ -171,16 +218,7 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
         u_ids = inverse[: len(arr)]
         v_ids = inverse[len(arr):]
         nodes = pd.DataFrame({"id": np.arange(len(keys)), "x": keys[:, 0], "y": keys[:, 1]})
-    G.add_nodes_from(
-        (i, {"x": float(x), "y": float(y)})
-        for i, x, y in zip(nodes["id"].tolist(), nodes["x"].tolist(), nodes["y"].tolist())
-    )
-    G.add_edges_from(
-        (u, v, {"length": float(w), "geometry": g, "street": lab})
-        for u, v, w, g, lab in zip(u_ids.tolist(), v_ids.tolist(), lengths.tolist(), arr, labels)
-    )
-    log.info("walking graph: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
-    return G
+    return crs, nodes, u_ids, v_ids, lengths, arr, labels
 
 
 def graph_from_osmnx(
@@ -416,6 +454,24 @@ def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int, undirected: bool) 
     )
 
 
+def _starts_at_v(u: np.ndarray, v: np.ndarray, geom: np.ndarray, x: np.ndarray,
+                 y: np.ndarray) -> np.ndarray:
+    """Which edges' geometries start nearer their ``v`` node than their ``u`` node."""
+    coords, cidx = shapely.get_coordinates(geom, return_index=True)
+    first = np.full((len(geom), 2), np.nan)  # first coordinate of each geometry
+    first[cidx[::-1]] = coords[::-1]
+    du = np.hypot(first[:, 0] - x[u], first[:, 1] - y[u])
+    dv = np.hypot(first[:, 0] - x[v], first[:, 1] - y[v])
+    return dv < du
+
+
+def _oriented(u: np.ndarray, v: np.ndarray, geom: np.ndarray, x: np.ndarray,
+              y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``u``/``v`` swapped where the edge's geometry runs from ``v`` to ``u``."""
+    flip = _starts_at_v(u, v, geom, x, y) if len(geom) else np.zeros(0, bool)
+    return np.where(flip, v, u), np.where(flip, u, v)
+
+
 def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network:
     """Extract the arrays of ``G`` once; pass the result anywhere a graph is taken.
 
@@ -467,18 +523,13 @@ def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network
     if len(geom) and has_xy:
         # networkx reports an undirected edge from either end: orient u -> v
         # along the geometry so that offsets are measured from u.
-        coords, cidx = shapely.get_coordinates(geom, return_index=True)
-        first = np.full((len(geom), 2), np.nan)  # first coordinate of each geometry
-        first[cidx[::-1]] = coords[::-1]
-        du = np.hypot(first[:, 0] - x[u], first[:, 1] - y[u])
-        dv = np.hypot(first[:, 0] - x[v], first[:, 1] - y[v])
-        flip = dv < du
-        if flip.any():
-            if G.is_directed():
+        if G.is_directed():
+            flip = _starts_at_v(u, v, geom, x, y)
+            if flip.any():
                 geom = geom.copy()
                 geom[flip] = shapely.reverse(geom[flip])
-            else:
-                u, v = np.where(flip, v, u), np.where(flip, u, v)
+        else:
+            u, v = _oriented(u, v, geom, x, y)
     crs = G.graph.get("crs")
     return Network(
         nodes=nodes, x=x, y=y, u=u.astype(np.int64), v=v.astype(np.int64), weight=w,

@@ -476,3 +476,52 @@ def test_chains_hand_computed():
     ch2 = _chains(net.csr(), pos([2]))
     d2 = dict(zip(net.nodes, _multi_source(net.csr(), pos([2]), 25.0, chains=ch2)))
     assert d2[2] == 0 and d2[1] == 20 and np.isnan(d2[0]) and np.isnan(d2[3])
+
+
+# ---- the network straight from the streets layer -----------------------------
+
+
+def _same_network(a, b):
+    assert list(a.nodes) == list(b.nodes)
+    for f in ("x", "y", "u", "v", "weight", "geom_length"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+    assert shapely.equals_exact(a.geometry, b.geometry, 0).all()
+    assert a.crs == b.crs and a.directed == b.directed
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), with_ids=st.booleans())
+def test_network_from_streets_equals_the_compiled_networkx_graph(seed, with_ids):
+    """Same nodes, edges in the same order (snapping breaks ties by edge order),
+    lengths and geometries as compile_network(build_graph(...))."""
+    from gcgeo.network import network_from_streets
+
+    rng = np.random.default_rng(seed)
+    streets = _random_polyline_streets(rng, 25)
+    # parallel streets, reversed duplicates and a loop back to its start
+    streets = pd.concat([streets, streets.iloc[:3],
+                         streets.iloc[3:5].set_geometry(streets.geometry.iloc[3:5].reverse()),
+                         _streets([[(0, 0), (50, 0), (50, 50), (0, 0)]])], ignore_index=True)
+    if with_ids:  # as an OSM import gives them: node ids at the ends, lines drawn u -> v
+        G = build_graph(streets)
+        net = compile_network(G)
+        streets = gpd.GeoDataFrame(
+            {"u": net.nodes[net.u].to_numpy()[::-1], "v": net.nodes[net.v].to_numpy()[::-1]},
+            geometry=net.geometry[::-1], crs=CRS)
+    _same_network(network_from_streets(streets), compile_network(build_graph(streets)))
+
+
+def test_network_from_streets_on_helsinki_and_empty():
+    from pathlib import Path
+
+    from gcgeo.network import network_from_streets
+    from gcgeo.osm import read_osm
+
+    pbf = Path(__file__).parent / "data" / "osm" / "helsinki_center.osm.pbf"
+    helsinki_streets = read_osm(pbf)["streets"].to_crs(3067)  # with OSM node ids u, v
+    assert {"u", "v"} <= set(helsinki_streets.columns)
+
+    _same_network(network_from_streets(helsinki_streets),
+                  compile_network(build_graph(helsinki_streets)))
+    empty = helsinki_streets.iloc[:0]
+    assert network_from_streets(empty).n_edges == 0 == compile_network(build_graph(empty)).n_edges

@@ -497,7 +497,7 @@ def _service(
         progress("walking graph")
     st = _walkable(streets)
     st = st.to_crs(crs) if st.crs is not None and st.crs != crs else st
-    net = network.compile_network(network.build_graph(st))
+    net = network.network_from_streets(st)
     if progress is not None:
         progress("shortest paths")
     d = network.point_distances(net, origins, targets, cutoff=max(green_radius, park_radius),

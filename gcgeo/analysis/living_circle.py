@@ -55,9 +55,9 @@ from ..network import (
     _point_dist,
     _snap,
     _substrings,
-    build_graph,
     compile_network,
     graph_from_osmnx,
+    network_from_streets,
 )
 
 log = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any) -> nx.Graph | Net
             "the living-circle analysis needs the 'streets' layer (the walking network); add "
             "it with `gcgeo import-osm` or `gcgeo add WS streets FILE`, or pass graph=."
         )
-    return build_graph(streets)
+    return network_from_streets(streets)  # what build_graph gives, without networkx objects
 
 
 def run(
@@ -328,8 +328,6 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
             "(categories: " + ", ".join(r["categories"]) + ")."
         )
     say("graph")
-    # a networkx graph built here from the streets is dropped once compiled:
-    # its millions of objects would otherwise weigh on every cycle collection
     net = compile_network(_graph(layers, graph))
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")
