@@ -51,7 +51,7 @@ from scipy.sparse.csgraph import dijkstra
 from gcgeo import rules
 from gcgeo import workspace as ws
 from gcgeo.analysis import living_circle as lc
-from gcgeo.network import build_graph, compile_network
+from gcgeo.network import build_graph, compile_network, network_from_streets
 
 ROOT = Path(__file__).resolve().parents[1]
 PBF = ROOT / "tests" / "data" / "osm" / "helsinki_center.osm.pbf"
@@ -159,8 +159,10 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
     t_graph, _ = timed(lambda: build_graph(streets))
     t_compile, _ = timed(lambda: compile_network(G))
     t_index, _ = timed(lambda: compile_network(G).snap_index)
+    t_direct, _ = timed(lambda: network_from_streets(streets))
     print(f"   graph from streets {t_graph:6.2f} s   compile arrays {t_compile:6.2f} s   "
-          f"compile + snapping index {t_index:6.2f} s  (once per network)")
+          f"compile + snapping index {t_index:6.2f} s   arrays straight from the streets "
+          f"{t_direct:6.2f} s  (once per network)")
     _ = net.snap_index  # built once per network, like the arrays
     layers = {"buildings": homes, "facilities": facilities}
     rows = {}
@@ -185,6 +187,8 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
     rows["gcgeo run, all 4 layers via workspace.write_layers"], _ = timed(gcgeo_workspace, 2)
     rows["gcgeo run from the nx graph (+ compile + snap index)"], _ = timed(
         lambda: gcgeo_full(G), 3)
+    rows["gcgeo run from the streets layer (+ arrays + snap index)"], _ = timed(
+        lambda: gcgeo_full(network_from_streets(streets)), 3)
     from gcgeo.network import _distances_snapped, snap_points
 
     tol = float(rules.value(r, "snapping.tolerance"))
@@ -252,13 +256,13 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
         print(f"   {label}: peak traced memory {peak / 2**20:.0f} MiB")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"   whole benchmark process so far (graphs, all tools): peak RSS {rss:.0f} MiB")
-    # gcgeo alone in a fresh process: streets -> graph -> compile -> run -> write
+    # gcgeo alone in a fresh process: streets -> network -> run -> write
     with tempfile.TemporaryDirectory() as d:
         inputs = Path(d) / "inputs.pkl"
         pd.to_pickle((streets, homes, facilities, r), inputs)
         res = subprocess.run([sys.executable, __file__, "--gcgeo-rss", str(inputs)],
                              capture_output=True, text=True, check=True)
-        print(f"   gcgeo alone in a fresh process (graph from streets, compile, run, write): "
+        print(f"   gcgeo alone in a fresh process (network from the streets, run, write): "
               f"{res.stdout.strip()}")
     served = out["lc_origins"]["served_15min"].mean()
     print(f"   (share of homes served at 15 min: {served:.2f})")
@@ -278,9 +282,8 @@ def gcgeo_rss(inputs: Path) -> None:
     """Run gcgeo once from the streets layer and print its peak memory (child process)."""
     streets, homes, facilities, r = pd.read_pickle(inputs)
     before = _vm("VmRSS")
-    net = compile_network(build_graph(streets))
-    out = lc.run({"buildings": homes, "facilities": facilities}, rules=r, graph=net,
-                 isochrones="none")
+    out = lc.run({"streets": streets, "buildings": homes, "facilities": facilities}, rules=r,
+                 isochrones="none")  # the network straight from the streets, as gcgeo analyze
     with tempfile.TemporaryDirectory() as d:
         pyogrio.write_dataframe(out["lc_origins"], Path(d) / "lc.gpkg", layer="lc_origins",
                                 driver="GPKG", use_arrow=True)
