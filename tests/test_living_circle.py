@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _reference import assert_nearest_equal_networkx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
+from test_network import _random_street_graph, _reference_point_distances
 
 from gcgeo import AnalysisError, rules
 from gcgeo.analysis import living_circle as lc
 from gcgeo.network import build_graph, compile_network
-
-from test_network import _random_street_graph, _reference_point_distances
 
 CRS = "EPSG:3857"
 
@@ -84,11 +84,7 @@ def test_nearest_facility_distance_equals_networkx(seed, cutoff, directed, k):
     sources = {f"c{i}": list(rng.choice(40, size=int(rng.integers(1, 4)), replace=False))
                for i in range(k)}
     got = lc.nearest_facility_distance(G, sources, cutoff=cutoff)
-    for cat, src in sources.items():
-        want = nx.multi_source_dijkstra_path_length(G, set(src), cutoff=cutoff, weight="length")
-        col = got[cat].dropna()
-        assert set(col.index) == set(want)
-        np.testing.assert_allclose(col.loc[list(want)].to_numpy(), list(want.values()), atol=1e-9)
+    assert_nearest_equal_networkx(got, G, sources, cutoff)
 
 
 def test_run_hand_computed(small):

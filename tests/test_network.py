@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _reference import assert_nearest_equal_networkx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
@@ -438,11 +439,7 @@ def test_contracted_chains_give_networkx_distances(seed, cutoff, k):
     chains = _chains(net.csr(), keep)
     assert chains is not None and len(chains.interior) > 0.3 * net.n_nodes  # the path is taken
     got = lc.nearest_facility_distance(G, sources, cutoff=cutoff)
-    for cat, src in sources.items():
-        want = nx.multi_source_dijkstra_path_length(G, set(src), cutoff=cutoff, weight="length")
-        col = got[cat].dropna()
-        assert set(col.index) == set(want)
-        np.testing.assert_allclose(col.loc[list(want)].to_numpy(), list(want.values()), atol=1e-9)
+    assert_nearest_equal_networkx(got, G, sources, cutoff)
 
 
 def test_chains_hand_computed():
