@@ -100,6 +100,13 @@ def _lc_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
         counts = org["pop_source"].value_counts()
         rows.append((column_label("pop_source", lang),
                      ", ".join(f"{k}: {v}" for k, v in counts.items())))
+    cats = out.get("lc_categories")
+    if cats is not None and len(cats) and "status" in cats.columns:
+        # a category missing from the data is not a gap on the ground: say it apart
+        for status, key in (("no facility", "no_facility"), ("none on the network", "none_on_network")):
+            names = cats.loc[cats["status"] == status, "category"]
+            if len(names):
+                rows.append((ui(key, lang), ", ".join(format_value(c, "category", lang) for c in names)))
     gaps = out.get("lc_gaps")
     if gaps is not None and len(gaps) and "category" in gaps.columns:
         counts = gaps["category"].value_counts()
@@ -150,7 +157,8 @@ def _fire_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
 
 
 register_section(Section("living_circle", "十五分钟生活圈", "15-minute living circle",
-                         ("lc_origins", "lc_communities", "lc_gaps", "lc_isochrones"),
+                         ("lc_origins", "lc_communities", "lc_gaps", "lc_categories",
+                          "lc_isochrones"),
                          "gcgeo.analysis.living_circle", _lc_headlines))
 register_section(Section("green", "绿地", "Green space",
                          ("green_communities", "green_sites", "green_entrances", "green_origins"),
@@ -291,6 +299,10 @@ def write_report(
         if table is not None and len(table):
             parts.append(f"<h3>{_esc(ui('community_table', lang))}</h3>")
             parts.append(_table(table, lang))
+        cats = outputs.get("lc_categories")
+        if cats is not None and len(cats):
+            parts.append(f"<h3>{_esc(ui('category_table', lang))}</h3>")
+            parts.append(_table(pd.DataFrame(cats), lang))
 
     if figures:
         parts.append(f"<h2 id='figures'>{_esc(ui('figures', lang))}</h2>")

@@ -115,6 +115,30 @@ def test_run_hand_computed(small):
     assert s.loc[0, "share_served_5min"] == pytest.approx(0.625)
 
 
+def test_categories_table_tells_missing_data_from_gaps(small):
+    """Per category: facilities in the data and on the network, and the share of
+    residents served at its strictest tier (hand-computed on the small network)."""
+    r = _rules({"supermarket": ["5min"], "park": ["10min"], "pharmacy": ["10min"],
+                "kindergarten": ["5min"]})
+    layers = dict(small)
+    far = gpd.GeoDataFrame({"id": ["k"], "category": ["kindergarten"]},
+                           geometry=[Point(3000, 3000)], crs=CRS)  # 3 km from any street
+    layers["facilities"] = pd.concat([small["facilities"], far], ignore_index=True)
+    t = lc.run(layers, rules=r, isochrones="none")["lc_categories"].set_index("category")
+    assert t.loc["supermarket", ["tier", "facilities", "facilities_on_network", "status"]].tolist() \
+        == ["5min", 1, 1, "ok"]
+    assert t.loc["supermarket", "share_served"] == pytest.approx(100 / 160)  # H1 only, 115 m
+    assert t.loc["park", "share_served"] == pytest.approx(50 / 160)  # H2 only, 115 m
+    assert t.loc["pharmacy", ["facilities", "status", "share_served"]].tolist() \
+        == [0, "no facility", 0.0]
+    assert t.loc["kindergarten", ["facilities", "facilities_on_network", "status"]].tolist() \
+        == [1, 0, "none on the network"]
+    from gcgeo.report import headline_figures
+
+    heads = dict(headline_figures({"lc_categories": t.reset_index()}, "living_circle", lang="en"))
+    assert any("No facility" in k and "harmac" in v for k, v in heads.items())
+
+
 def test_walking_speed_converts_minutes(small):
     r = _rules({"supermarket": ["5min"], "park": ["10min"]})
     # 4.2 km/h: 5 min = 350 m, 10 min = 700 m

@@ -294,8 +294,9 @@ def run(
     "community" (per community, tier and category, plus "all"), "facility"
     (per facility and tier) or "none".
 
-    Returns ``lc_origins``, ``lc_communities``, ``lc_gaps`` and
-    ``lc_isochrones``.
+    Returns ``lc_origins``, ``lc_communities``, ``lc_gaps``, ``lc_categories``
+    (per category: facilities in the data and on the network, share of
+    residents served, and whether the data has none) and ``lc_isochrones``.
     """
     with frozen():
         return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
@@ -428,6 +429,7 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
 
     comm_out = _community_table(out, communities, tier_m, req, ok)
     gaps = _gaps(out, tier_m, req, dist, ok)
+    cat_table = _category_table(out, cats, tier_m, req, ok, fcat, fsnap)
 
     say("isochrones")
     if mode == "none":
@@ -437,7 +439,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
         iso = _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
     else:
         iso = _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
-    return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps, "lc_isochrones": iso}
+    return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
+            "lc_categories": cat_table, "lc_isochrones": iso}
 
 
 def _report_components(net: Network) -> None:
@@ -513,6 +516,33 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     merged["residents"] = merged["residents"].fillna(0.0)
     merged["residents_off_network"] = merged["residents_off_network"].fillna(0.0)
     return merged
+
+
+def _category_table(out, cats, tier_m, req, ok, fcat, fsnap) -> pd.DataFrame:
+    """Per required category: its strictest tier, how many facilities the data
+    has and how many reach the network, and the share of residents served.
+
+    A category with no facility at all leaves every home unserved, as the
+    standard wants; ``status`` says so ("no facility", "none on the network")
+    so that a gap in the data is not read as a gap on the ground.
+    """
+    pop = out["population"].to_numpy(float)
+    total = pop.sum()
+    on = ~fsnap["off_network"].to_numpy(bool)
+    rows = []
+    for c in cats:
+        tiers_c = [t for t in tier_m if c in req[t]]
+        t = min(tiers_c, key=lambda k: tier_m[k])
+        n = int((fcat == c).sum())
+        k = int(((fcat == c) & on).sum())
+        rows.append({
+            "category": c, "tier": t, "required_m": float(tier_m[t]),
+            "facilities": n, "facilities_on_network": k,
+            "share_served": float((pop * ok[(c, t)]).sum() / total) if total > 0 else np.nan,
+            "status": "no facility" if n == 0 else "none on the network" if k == 0 else "ok",
+        })
+    return pd.DataFrame(rows, columns=["category", "tier", "required_m", "facilities",
+                                       "facilities_on_network", "share_served", "status"])
 
 
 def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:

@@ -48,6 +48,10 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "off_network": ("未接入路网", "Off the network", "bool"),
     "connector_m": ("接入距离", "Connector to network (m)", "m"),
     "required_m": ("要求距离", "Required distance (m)", "m"),
+    "facilities": ("设施数", "Facilities", "int"),
+    "share_served": ("覆盖人口比例", "Share of residents served", "pct"),
+    "facilities_on_network": ("接入路网设施数", "Facilities on the network", "int"),
+    "status": ("状态", "Status", "text"),
     "pop_source": ("人口来源", "Population source", "text"),
     # green
     "green_ratio_req": ("绿地率要求", "Required green ratio", "pct"),
@@ -166,6 +170,11 @@ UI: dict[str, tuple[str, str]] = {
               "These results predate the latest change to their input layers and still "
               "describe the old data; run the analysis again:"),
     "changed": ("已修改图层", "changed layers"),
+    "category_table": ("各类设施", "Per category"),
+    "no_facility": ("数据中无此类设施（按未覆盖计，请核实是否缺数据）",
+                    "No facility of these categories in the data (counted as unserved; "
+                    "check whether data is missing)"),
+    "none_on_network": ("此类设施均未接入步行路网", "Facilities of these categories all off the network"),
 }
 
 
