@@ -299,6 +299,10 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
         else:
             rc["font.sans-serif"] = [fam, "DejaVu Sans"]
             rc["font.family"] = "sans-serif"
+    elif (fam := cjk_font()) is not None:
+        # English labels, but place and community names may be Chinese (高唐县):
+        # glyphs DejaVu lacks fall back to the CJK font
+        rc["font.family"] = ["DejaVu Sans", fam]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
