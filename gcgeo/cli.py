@@ -228,14 +228,13 @@ def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_
     _warn_stale(workspace)
 
 
-def _warn_stale(workspace: Path) -> dict[str, list[str]]:
+def _warn_stale(workspace: Path, found: dict[str, list[str]] | None = None) -> None:
     """Say which analyses' stored results predate a change to their input layers."""
     from .analysis import stale, stale_message
 
-    found = stale(workspace)
+    found = stale(workspace) if found is None else found
     for name, changed in found.items():
         out.print(f"[yellow]stale:[/] {stale_message(workspace, name, changed)}")
-    return found
 
 
 @main.command(name="layers")
@@ -256,7 +255,7 @@ def layers_cmd(workspace: Path) -> None:
     out.print(_table(table[["layer", "kind", "features", "geometry", "added", "source", "analysis"]]))
     for name, r in meta["rasters"].items():
         out.print(f"raster {name}: {r['path']} ({r['count']} bands, {r['crs']})")
-    _warn_stale(workspace)
+    _warn_stale(workspace, old)
 
 
 @main.command()
