@@ -47,18 +47,17 @@ from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
     Network,
     _augment,
-    _Augmented,
     _chains,
     _check_points,
     _locate,
     _multi_source,
     _point_dist,
     _snap,
-    _substrings,
     compile_network,
     graph_from_osmnx,
     network_from_streets,
 )
+from . import _isochrones as _iso
 
 log = logging.getLogger(__name__)
 
@@ -157,92 +156,6 @@ def required_categories(r: Mapping[str, Any], tier_order: Iterable[str]) -> dict
         acc = acc + [c for c in own[t] if c not in acc]
         out[t] = list(acc)
     return out
-
-
-# --------------------------------------------------------------------------
-# isochrones
-
-
-def _reached_lines(aug: _Augmented, nd: np.ndarray, limit: float) -> np.ndarray:
-    """Street linework within ``limit`` of the sources whose node distances are ``nd``."""
-    net = aug.net
-    du = nd[aug.piece_u]
-    dv = nd[aug.piece_v]
-    length = aug.piece_to - aug.piece_from
-    a = np.clip(np.where(np.isnan(du), -1.0, limit - du), -1.0, None)
-    b = np.clip(np.where(np.isnan(dv), -1.0, limit - dv), -1.0, None)
-    whole = (a >= 0) & (b >= 0) & (a + b >= length)
-    from_u = ~whole & (a > 0)
-    from_v = ~whole & (b > 0)
-    e = aug.piece_edge
-    w = net.weight[e]
-    scale = np.divide(net.geom_length[e], w, out=np.ones_like(w), where=w > 0)
-    s0 = aug.piece_from * scale
-    s1 = aug.piece_to * scale
-    parts = []
-    full_edge = whole & (aug.piece_from == 0) & (aug.piece_to == w)
-    parts.append(net.geometry[e[full_edge]])
-    sub = whole & ~full_edge
-    ends = [(sub, s0, s1), (from_u, s0, s0 + np.minimum(a, length) * scale),
-            (from_v, s1 - np.minimum(b, length) * scale, s1)]
-    for m, lo, hi in ends:
-        if m.any():
-            lines = _substrings(net.geometry[e[m]], lo[m], hi[m])
-            parts.append(lines)
-    out = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
-    return out[~shapely.is_empty(out)]
-
-
-def _service_area(
-    lines: np.ndarray,
-    buffer: float,
-    *,
-    clip: shapely.Geometry | None,
-    homes: np.ndarray,
-    home_dist: np.ndarray,
-    limit: float,
-) -> shapely.Geometry:
-    """Buffered reached linework, minus the area nearest to homes out of reach.
-
-    Buffering may reach across a wall or a river to a home whose street is
-    not reached; around each home farther than ``limit + buffer`` the area
-    within one buffer of it and nearer to it than to any other home (its
-    Voronoi cell) is removed, so no such home is ever covered and no other
-    home loses coverage.
-    """
-    if clip is not None:
-        lines = lines[shapely.intersects(lines, shapely.buffer(clip, buffer))] if len(lines) else lines
-    if len(lines) == 0:
-        return shapely.MultiPolygon()
-    # buffering each piece and merging is ~60× faster in GEOS than buffering
-    # one MultiLineString of overlapping pieces, for the same polygon
-    area = shapely.union_all(shapely.buffer(lines, buffer, quad_segs=4))
-    if clip is not None:
-        area = shapely.intersection(area, clip)
-    if len(homes) and not area.is_empty:
-        near = shapely.intersects(homes, area)
-        bad = near & ~(home_dist <= limit + buffer)
-        if bad.any():
-            local = shapely.intersects(homes, shapely.envelope(area).buffer(buffer * 4 + 1))
-            pts = homes[local]
-            flag = bad[local]
-            cells = shapely.voronoi_polygons(
-                shapely.multipoints(pts), extend_to=shapely.envelope(area).buffer(buffer * 8 + 10)
-            )
-            cells = np.asarray(shapely.get_parts(cells))
-            tree = shapely.STRtree(cells)
-            far = pts[flag]
-            hit = tree.query(far, predicate="within")
-            drop = shapely.intersection(cells[hit[1]], shapely.buffer(far[hit[0]], buffer))
-            area = shapely.difference(area, shapely.union_all(drop))
-    return _multi(area)
-
-
-def _multi(g: shapely.Geometry) -> shapely.Geometry:
-    if g is None or g.is_empty:
-        return shapely.MultiPolygon()
-    polys = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon" and not p.is_empty]
-    return shapely.MultiPolygon(polys)
 
 
 # --------------------------------------------------------------------------
@@ -581,28 +494,34 @@ def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
 
 
 def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
+    """Per community, tier and category the buffered reached streets inside the
+    community, and per tier their intersection ("all")."""
     rows = []
     if communities is not None:
         homes = out.geometry.to_numpy()
+        tree = shapely.STRtree(homes) if len(homes) else None
         cid = feature_ids(communities).to_numpy()
         names = communities["name"].to_numpy(object) if "name" in communities.columns \
             else np.full(len(communities), None)
         polys = communities.geometry.to_numpy()
-        lines = {}
-        for t, T in tier_m.items():
-            for c in req[t]:
-                lines[(c, t)] = _reached_lines(aug, node_d[c], T)
-        for i in range(len(polys)):
-            clip = polys[i]
-            if clip is None or clip.is_empty:
-                continue
+        live = [i for i in range(len(polys)) if polys[i] is not None and not polys[i].is_empty]
+        pieces = _iso.Pieces(aug, buf)
+        area = {}
+        for c in {c for t in tier_m for c in req[t]}:
+            for t, T in tier_m.items():
+                if c not in req[t]:
+                    continue
+                reached = pieces.tiled(pieces.reach(node_d[c], T))
+                for i in live:
+                    area[(i, c, t)] = _iso.drop_unreached(reached.within(polys[i]), homes, tree,
+                                                          dist[c], T, buf)
+        for i in live:
             for t, T in tier_m.items():
                 allg = None
                 for c in req[t]:
-                    a = _service_area(lines[(c, t)], buf, clip=clip, homes=homes,
-                                      home_dist=dist[c], limit=T)
+                    a = area[(i, c, t)]
                     rows.append((cid[i], names[i], c, t, T, a))
-                    allg = a if allg is None else _multi(shapely.intersection(allg, a))
+                    allg = a if allg is None else _iso.multi(shapely.intersection(allg, a))
                 if allg is not None:
                     rows.append((cid[i], names[i], "all", t, T, allg))
     df = pd.DataFrame(rows, columns=["community_id", "community_name", "category", "tier",
@@ -614,28 +533,32 @@ def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist)
 
 
 def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int = 32):
+    """Per facility and tier the buffered streets reached from it."""
     from scipy.sparse.csgraph import dijkstra
 
     homes = out.geometry.to_numpy()
+    tree = shapely.STRtree(homes) if len(homes) else None
     fid = feature_ids(fac).to_numpy()
     rows = []
     on = np.flatnonzero(aug.target_node >= 0)
     where = _locate(aug, osnap)
+    pieces = _iso.Pieces(aug, buf)
     for s in range(0, len(on), chunk):
         sel = on[s:s + chunk]
         tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
         lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
         if lim == 0:
             continue
-        # homes up to the limit plus the buffer need exact distances (see _service_area)
+        # homes up to the limit plus the buffer need exact distances (see drop_unreached)
         D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
         D[~np.isfinite(D)] = np.nan
         for k, i in enumerate(sel):
             hd = _point_dist(aug, osnap, D[k], where=where)
+            # the pieces with a reached end; the others are reached at no tier
+            cand = np.flatnonzero(~(np.isnan(D[k][aug.piece_u]) & np.isnan(D[k][aug.piece_v])))
             for t, T in tiers_of[k]:
-                lines = _reached_lines(aug, D[k], T)
-                a = _service_area(lines, buf, clip=None, homes=homes, home_dist=hd, limit=T)
-                rows.append((fid[i], fcat[i], t, T, a))
+                a = pieces.union(pieces.reach(D[k], T, cand), cand)
+                rows.append((fid[i], fcat[i], t, T, _iso.drop_unreached(a, homes, tree, hd, T, buf)))
     df = pd.DataFrame(rows, columns=["facility_id", "category", "tier", "distance_m", "geometry"])
     df["buffer_m"] = buf
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)

@@ -1,0 +1,233 @@
+"""Isochrone polygons of the living circle: the reached street linework, buffered.
+
+A service area is the street linework reached within a distance, buffered
+(never a convex hull), minus the area nearest to any home that is out of
+reach (:func:`drop_unreached`).
+
+A whole city has hundreds of thousands of street pieces and the living circle
+asks for one area per community, tier and category, each a union of buffered
+pieces, which is what costs.  :class:`Pieces` therefore assembles the union
+from square tiles of the street network:
+
+- a tile all of whose pieces are wholly reached is merged once and reused by
+  every category, tier and community that reaches it whole;
+- any other tile is merged once per category and tier, and shared by the
+  communities around it;
+- each piece is buffered once.
+
+Union is associative, so the area is the one that merging every buffered
+reached piece in one go gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from ..network import _Augmented, _substrings
+
+#: Side (metres) of the square tiles the street pieces are grouped in.
+TILE = 250.0
+#: Segments per quarter circle of the buffers.
+QUAD_SEGS = 4
+
+
+def multi(g: shapely.Geometry | None) -> shapely.Geometry:
+    """``g`` as a MultiPolygon of its polygon parts (empty when there are none)."""
+    if g is None or g.is_empty:
+        return shapely.MultiPolygon()
+    polys = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon" and not p.is_empty]
+    return shapely.MultiPolygon(polys)
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """What a search reaches within a distance: pieces wholly reached
+    (``whole``, a mask over the pieces) and the reached ends of the others
+    (``part_lines``, on the pieces ``part_piece``)."""
+
+    whole: np.ndarray
+    part_piece: np.ndarray
+    part_lines: np.ndarray
+
+
+class Pieces:
+    """The street pieces of an augmented network (edges split at the
+    facilities), their buffers and their tiles."""
+
+    def __init__(self, aug: _Augmented, buffer: float, *, tile: float = TILE):
+        net = aug.net
+        self.aug = aug
+        self.buffer = float(buffer)
+        e = aug.piece_edge
+        w = net.weight[e]
+        # positions along a piece are in weight units, its geometry in metres
+        self.scale = np.divide(net.geom_length[e], w, out=np.ones_like(w), where=w > 0)
+        self.s0 = aug.piece_from * self.scale
+        self.s1 = aug.piece_to * self.scale
+        self.length = aug.piece_to - aug.piece_from
+        geom = net.geometry[e]
+        cut = ~((aug.piece_from == 0) & (aug.piece_to == w))
+        if cut.any():
+            geom[cut] = _substrings(net.geometry[e[cut]], self.s0[cut], self.s1[cut])
+        self.geom = geom
+        self._buffers = np.full(len(geom), None, dtype=object)
+        # tiles, by the centre of each piece's bounding box
+        b = shapely.bounds(geom) if len(geom) else np.zeros((0, 4))
+        ok = np.isfinite(b).all(axis=1) & ~shapely.is_empty(geom)
+        cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        self.tile_of = np.full(len(geom), -1, dtype=np.int64)
+        if ok.any():
+            x0, y0 = cx[ok].min(), cy[ok].min()
+            ix = np.floor((cx[ok] - x0) / tile).astype(np.int64)
+            iy = np.floor((cy[ok] - y0) / tile).astype(np.int64)
+            key = ix * (int(iy.max()) + 1) + iy
+            _, self.tile_of[ok] = np.unique(key, return_inverse=True)
+        self.order = np.argsort(self.tile_of, kind="stable")
+        first = np.searchsorted(self.tile_of[self.order], 0)
+        self.order = self.order[first:]  # pieces with no geometry have no tile
+        n_tiles = int(self.tile_of.max()) + 1 if len(geom) else 0
+        counts = np.bincount(self.tile_of[self.order], minlength=n_tiles)
+        self.start = np.concatenate([[0], np.cumsum(counts)])
+        # what a tile's buffered pieces can cover: their bounds, one buffer wider
+        bt = b[self.order]
+        lo = self.start[:-1]
+        env = shapely.box(np.minimum.reduceat(bt[:, 0], lo) - self.buffer,
+                          np.minimum.reduceat(bt[:, 1], lo) - self.buffer,
+                          np.maximum.reduceat(bt[:, 2], lo) + self.buffer,
+                          np.maximum.reduceat(bt[:, 3], lo) + self.buffer) if n_tiles else []
+        self.tiles = shapely.STRtree(env)
+        self._whole_tile: dict[int, shapely.Geometry | None] = {}
+
+    def tile_pieces(self, k: int) -> np.ndarray:
+        return self.order[self.start[k]:self.start[k + 1]]
+
+    def buffers(self, idx: np.ndarray) -> np.ndarray:
+        """The buffered pieces ``idx`` (each buffered once, when first asked for)."""
+        out = self._buffers[idx]
+        todo = np.flatnonzero(shapely.is_missing(out))
+        if len(todo):
+            out[todo] = shapely.buffer(self.geom[idx[todo]], self.buffer, quad_segs=QUAD_SEGS)
+            self._buffers[idx[todo]] = out[todo]
+        return out
+
+    def reach(self, nd: np.ndarray, limit: float, candidates: np.ndarray | None = None) -> Reach:
+        """The pieces reached within ``limit`` of sources whose node distances are ``nd``.
+
+        ``candidates`` restricts the pieces looked at (those touching a
+        reached node); ``whole`` is then a mask over them.
+        """
+        aug = self.aug
+        p = slice(None) if candidates is None else candidates
+        du, dv = nd[aug.piece_u[p]], nd[aug.piece_v[p]]
+        length = self.length[p]
+        a = np.clip(np.where(np.isnan(du), -1.0, limit - du), -1.0, None)
+        b = np.clip(np.where(np.isnan(dv), -1.0, limit - dv), -1.0, None)
+        whole = (a >= 0) & (b >= 0) & (a + b >= length)
+        from_u = ~whole & (a > 0)
+        from_v = ~whole & (b > 0)
+        idx = np.arange(len(length)) if candidates is None else candidates
+        s0, s1, scale = self.s0[p], self.s1[p], self.scale[p]
+        piece = np.concatenate([idx[from_u], idx[from_v]])
+        lo = np.concatenate([s0[from_u], (s1 - np.minimum(b, length) * scale)[from_v]])
+        hi = np.concatenate([(s0 + np.minimum(a, length) * scale)[from_u], s1[from_v]])
+        e = aug.piece_edge[piece]
+        lines = _substrings(aug.net.geometry[e], lo, hi)
+        keep = ~shapely.is_empty(lines) if len(lines) else np.zeros(0, bool)
+        return Reach(whole=whole, part_piece=piece[keep], part_lines=lines[keep])
+
+    def lines(self, r: Reach, candidates: np.ndarray | None = None) -> np.ndarray:
+        """The reached linework of ``r``: whole pieces, then reached ends."""
+        idx = np.flatnonzero(r.whole) if candidates is None else candidates[r.whole]
+        return np.concatenate([self.geom[idx], r.part_lines])
+
+    def union(self, r: Reach, candidates: np.ndarray | None = None) -> shapely.Geometry:
+        """The buffered linework of ``r`` in one piece (no tiles)."""
+        idx = np.flatnonzero(r.whole) if candidates is None else candidates[r.whole]
+        idx = idx[self.tile_of[idx] >= 0]
+        parts = np.concatenate([self.buffers(idx),
+                                shapely.buffer(r.part_lines, self.buffer, quad_segs=QUAD_SEGS)])
+        return shapely.union_all(parts) if len(parts) else shapely.MultiPolygon()
+
+    def tiled(self, r: Reach) -> TiledArea:
+        """The buffered linework of ``r`` (over all pieces), merged tile by tile on demand."""
+        return TiledArea(self, r)
+
+    def whole_tile(self, k: int) -> shapely.Geometry | None:
+        if k not in self._whole_tile:
+            idx = self.tile_pieces(k)
+            self._whole_tile[k] = shapely.union_all(self.buffers(idx)) if len(idx) else None
+        return self._whole_tile[k]
+
+
+class TiledArea:
+    """The buffered reach of one search, tile by tile; :meth:`within` gives
+    the part inside a polygon."""
+
+    def __init__(self, pieces: Pieces, r: Reach):
+        self.p = pieces
+        self.r = r
+        part_tile = pieces.tile_of[r.part_piece]
+        self._part_order = np.argsort(part_tile, kind="stable")
+        n_tiles = len(pieces.start) - 1
+        counts = np.bincount(part_tile[self._part_order], minlength=n_tiles)
+        self._part_start = np.concatenate([[0], np.cumsum(counts)])
+        self._done: dict[int, shapely.Geometry | None] = {}
+
+    def tile(self, k: int) -> shapely.Geometry | None:
+        if k in self._done:
+            return self._done[k]
+        p = self.p
+        idx = p.tile_pieces(k)
+        w = self.r.whole[idx]
+        parts = self._part_order[self._part_start[k]:self._part_start[k + 1]]
+        if w.all():
+            g = p.whole_tile(k)  # no piece of a wholly reached tile has a reached end
+        elif not w.any() and not len(parts):
+            g = None
+        else:
+            polys = np.concatenate([
+                p.buffers(idx[w]),
+                shapely.buffer(self.r.part_lines[parts], p.buffer, quad_segs=QUAD_SEGS)])
+            g = shapely.union_all(polys)
+        self._done[k] = g
+        return g
+
+    def within(self, clip: shapely.Geometry) -> shapely.Geometry:
+        """The buffered reach inside ``clip``."""
+        ks = np.sort(self.p.tiles.query(clip, predicate="intersects"))
+        polys = [g for g in (self.tile(int(k)) for k in ks) if g is not None and not g.is_empty]
+        if not polys:
+            return shapely.MultiPolygon()
+        return shapely.intersection(shapely.union_all(polys), clip)
+
+
+def drop_unreached(area: shapely.Geometry, homes: np.ndarray, tree: shapely.STRtree | None,
+                   home_dist: np.ndarray, limit: float, buffer: float) -> shapely.Geometry:
+    """``area`` minus the area nearest to homes out of reach.
+
+    Buffering may reach across a wall or a river to a home whose street is
+    not reached; around each home farther than ``limit + buffer`` the area
+    within one buffer of it and nearer to it than to any other home (its
+    Voronoi cell) is removed, so no such home is ever covered and no other
+    home loses coverage.  ``tree`` is an STRtree over ``homes``.
+    """
+    if tree is None or area is None or area.is_empty:
+        return multi(area)
+    near = tree.query(area, predicate="intersects")
+    bad = near[~(home_dist[near] <= limit + buffer)]
+    if not len(bad):
+        return multi(area)
+    env = shapely.envelope(area)
+    local = np.sort(tree.query(env.buffer(buffer * 4 + 1), predicate="intersects"))
+    pts = homes[local]
+    flag = np.isin(local, bad)
+    cells = shapely.voronoi_polygons(shapely.multipoints(pts),
+                                     extend_to=env.buffer(buffer * 8 + 10))
+    cells = np.asarray(shapely.get_parts(cells))
+    far = pts[flag]
+    hit = shapely.STRtree(cells).query(far, predicate="within")
+    drop = shapely.intersection(cells[hit[1]], shapely.buffer(far[hit[0]], buffer))
+    return multi(shapely.difference(area, shapely.union_all(drop)))

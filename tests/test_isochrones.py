@@ -1,0 +1,116 @@
+"""Isochrone areas assembled tile by tile (gcgeo.analysis._isochrones)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+from test_network import _random_street_graph
+
+from gcgeo.analysis import _isochrones as iso
+from gcgeo.network import _augment, _multi_source, _snap, compile_network
+
+BUF = 50.0
+
+
+def _case(seed: int, n_targets: int = 5):
+    G, rng = _random_street_graph(seed, n=25, p=0.15)
+    if G is None:
+        return None
+    net = compile_network(G)
+    pts = shapely.points(rng.uniform(0, 1000, size=(n_targets, 2)))
+    snaps = _snap(net, gpd.GeoSeries(pts, crs=net.crs), None)
+    aug = _augment(net, snaps.reset_index(drop=True))
+    src = np.unique(aug.target_node[aug.target_node >= 0])
+    nd = _multi_source(aug.csr, src, 5000.0)
+    return aug, nd, rng
+
+
+def _in_one_go(pieces: iso.Pieces, r: iso.Reach, clip) -> shapely.Geometry:
+    lines = pieces.lines(r)
+    if not len(lines):
+        return shapely.MultiPolygon()
+    return shapely.intersection(shapely.union_all(shapely.buffer(lines, BUF, quad_segs=4)), clip)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 100_000), limit=st.sampled_from([0.0, 120.0, 300.0, 800.0, 1e6]),
+       tile=st.sampled_from([40.0, 130.0, 2000.0]))
+def test_tiled_area_equals_the_union_in_one_go(seed, limit, tile):
+    case = _case(seed)
+    if case is None:
+        return
+    aug, nd, rng = case
+    pieces = iso.Pieces(aug, BUF, tile=tile)
+    r = pieces.reach(nd, limit)
+    tiled = pieces.tiled(r)
+    corners = rng.uniform(0, 800, size=(6, 2))
+    clips = [box(x, y, x + 200, y + 150) for x, y in corners] + [box(-100, -100, 1100, 1100)]
+    for clip in clips:
+        a = tiled.within(clip)
+        b = _in_one_go(pieces, r, clip)
+        assert shapely.symmetric_difference(a, b).area <= 1e-6 * max(b.area, 1.0)
+    # independently of any union: sample points are covered exactly when they lie
+    # within one buffer of the reached linework (away from the boundary)
+    clip = box(-100, -100, 1100, 1100)
+    a = tiled.within(clip)
+    lines = pieces.lines(r)
+    p = shapely.points(rng.uniform(-100, 1100, size=(400, 2)))
+    d = (shapely.distance(shapely.multilinestrings(lines), p) if len(lines)
+         else np.full(len(p), np.inf))
+    # the buffer's arcs are chords: up to 50 m × (1 - cos(π/16)) = 0.96 m inside the circle
+    clear = np.abs(d - BUF) > 1.0
+    assert (shapely.covers(a, p[clear]) == (d[clear] <= BUF)).all()
+
+
+def test_reach_everything_reuses_whole_tiles():
+    aug, nd, _ = _case(11)
+    pieces = iso.Pieces(aug, BUF, tile=100.0)
+    n_tiles = len(pieces.start) - 1
+    assert n_tiles > 5
+    for limit in (2000.0, 3000.0):  # two searches reaching every piece whole
+        tiled = pieces.tiled(pieces.reach(nd, limit))
+        reached = np.isfinite(nd[aug.piece_u]) | np.isfinite(nd[aug.piece_v])
+        for k in range(n_tiles):
+            if reached[pieces.tile_pieces(k)].all():
+                assert tiled.tile(k) is pieces.whole_tile(k)
+    # the second search buffered and merged nothing anew
+    assert len(pieces._whole_tile) <= n_tiles
+
+
+def test_reach_restricted_to_candidates_matches_all_pieces():
+    aug, nd, _ = _case(3)
+    pieces = iso.Pieces(aug, BUF)
+    cand = np.flatnonzero(~(np.isnan(nd[aug.piece_u]) & np.isnan(nd[aug.piece_v])))
+    for limit in (150.0, 400.0):
+        a = pieces.union(pieces.reach(nd, limit))
+        b = pieces.union(pieces.reach(nd, limit, cand), cand)
+        assert shapely.symmetric_difference(a, b).area <= 1e-6 * max(a.area, 1.0)
+
+
+def test_drop_unreached_cuts_only_around_far_homes():
+    # a reached street y = 0, x in [0, 400]; two homes beside it, one out of reach
+    area = shapely.buffer(shapely.LineString([(0, 0), (400, 0)]), BUF)
+    homes = np.array(shapely.points([(100, 20), (300, 20), (200, 400)]))
+    tree = shapely.STRtree(homes)
+    dist = np.array([100.0, 2000.0, np.nan])
+    out = iso.drop_unreached(area, homes, tree, dist, 300.0, BUF)
+    assert out.geom_type == "MultiPolygon"
+    assert out.covers(homes[0]) and not out.covers(homes[1])
+    assert out.covers(shapely.Point(100, 0)) and out.covers(shapely.Point(300, -45))
+    # nothing out of reach: the area is kept whole
+    same = iso.drop_unreached(area, homes, tree, np.array([1.0, 2.0, np.nan]), 300.0, BUF)
+    assert same.equals(iso.multi(area))
+
+
+@pytest.mark.parametrize("limit", [0.0, 250.0])
+def test_nothing_reached_is_empty(limit):
+    aug, nd, _ = _case(5)
+    pieces = iso.Pieces(aug, BUF)
+    r = pieces.reach(np.full_like(nd, np.nan), limit)
+    assert not r.whole.any() and len(r.part_lines) == 0
+    assert pieces.tiled(r).within(box(-100, -100, 1100, 1100)).is_empty
