@@ -78,8 +78,8 @@ def test_reach_everything_reuses_whole_tiles():
         for k in range(n_tiles):
             if reached[pieces.tile_pieces(k)].all():
                 assert tiled.tile(k) is pieces.whole_tile(k)
-    # the second search buffered and merged nothing anew
-    assert len(pieces._whole_tile) <= n_tiles
+    # the second search merged nothing anew
+    assert len(pieces._merged) <= n_tiles
 
 
 def test_reach_restricted_to_candidates_matches_all_pieces():
@@ -93,18 +93,31 @@ def test_reach_restricted_to_candidates_matches_all_pieces():
 
 
 def test_drop_unreached_cuts_only_around_far_homes():
-    # a reached street y = 0, x in [0, 400]; two homes beside it, one out of reach
+    # a reached street y = 0, x in [0, 400]; homes beside it, one out of reach, two
+    # sharing a point; one home far away
     area = shapely.buffer(shapely.LineString([(0, 0), (400, 0)]), BUF)
-    homes = np.array(shapely.points([(100, 20), (300, 20), (200, 400)]))
-    tree = shapely.STRtree(homes)
-    dist = np.array([100.0, 2000.0, np.nan])
-    out = iso.drop_unreached(area, homes, tree, dist, 300.0, BUF)
+    pts = list(shapely.points([(100, 20), (300, 20), (200, 400), (160, 20), (160, 20)]))
+    homes = iso.Homes(np.array(pts + [None], dtype=object), BUF)
+    dist = np.array([100.0, 2000.0, np.nan, 50.0, 50.0, np.nan])
+    out = iso.drop_unreached(area, homes, dist, 300.0)
     assert out.geom_type == "MultiPolygon"
-    assert out.covers(homes[0]) and not out.covers(homes[1])
-    assert out.covers(shapely.Point(100, 0)) and out.covers(shapely.Point(300, -45))
+    assert out.covers(homes.geoms[0]) and not out.covers(homes.geoms[1])
+    assert out.covers(homes.geoms[3])
+    # only the part nearer to the far home than to its neighbours, within one buffer
+    assert out.covers(shapely.Point(300, -45)) and out.covers(shapely.Point(201, 20))
+    assert not out.covers(shapely.Point(300, 0)) and not out.covers(shapely.Point(299, 60))
+    cut = iso.multi(area).difference(out)
+    assert abs(cut.area - area.intersection(shapely.buffer(shapely.Point(300, 20), BUF)).area) < 1.0
     # nothing out of reach: the area is kept whole
-    same = iso.drop_unreached(area, homes, tree, np.array([1.0, 2.0, np.nan]), 300.0, BUF)
-    assert same.equals(iso.multi(area))
+    dist[1] = 10.0
+    assert iso.drop_unreached(area, homes, dist, 300.0).equals(iso.multi(area))
+
+
+def test_drop_unreached_with_one_home():
+    area = shapely.buffer(shapely.Point(0, 0), 200)
+    homes = iso.Homes(np.array([shapely.Point(10, 10)], dtype=object), BUF)
+    out = iso.drop_unreached(area, homes, np.array([np.nan]), 300.0)
+    assert not out.covers(shapely.Point(10, 10)) and out.covers(shapely.Point(10, 70))
 
 
 @pytest.mark.parametrize("limit", [0.0, 250.0])

@@ -495,11 +495,14 @@ def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
 
 def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
     """Per community, tier and category the buffered reached streets inside the
-    community, and per tier their intersection ("all")."""
+    community, and per tier their intersection ("all").
+
+    The communities are worked on in threads (GEOS works outside the GIL);
+    the tiles they share are merged once (see :mod:`gcgeo.analysis._isochrones`).
+    """
     rows = []
     if communities is not None:
-        homes = out.geometry.to_numpy()
-        tree = shapely.STRtree(homes) if len(homes) else None
+        homes = _iso.Homes(out.geometry.to_numpy(), buf)
         cid = feature_ids(communities).to_numpy()
         names = communities["name"].to_numpy(object) if "name" in communities.columns \
             else np.full(len(communities), None)
@@ -507,23 +510,33 @@ def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist)
         live = [i for i in range(len(polys)) if polys[i] is not None and not polys[i].is_empty]
         pieces = _iso.Pieces(aug, buf)
         area = {}
-        for c in {c for t in tier_m for c in req[t]}:
-            for t, T in tier_m.items():
-                if c not in req[t]:
-                    continue
-                reached = pieces.tiled(pieces.reach(node_d[c], T))
-                for i in live:
-                    area[(i, c, t)] = _iso.drop_unreached(reached.within(polys[i]), homes, tree,
-                                                          dist[c], T, buf)
-        for i in live:
-            for t, T in tier_m.items():
-                allg = None
-                for c in req[t]:
-                    a = area[(i, c, t)]
-                    rows.append((cid[i], names[i], c, t, T, a))
-                    allg = a if allg is None else _iso.multi(shapely.intersection(allg, a))
-                if allg is not None:
-                    rows.append((cid[i], names[i], "all", t, T, allg))
+        with _iso.pool() as ex:
+            for c in dict.fromkeys(c for t in tier_m for c in req[t]):
+                for t, T in tier_m.items():
+                    if c not in req[t]:
+                        continue
+                    reached = pieces.tiled(pieces.reach(node_d[c], T))
+
+                    def one(i, reached=reached, c=c, T=T):
+                        return _iso.drop_unreached(reached.within(polys[i]), homes, dist[c], T)
+
+                    for i, a in zip(live, ex.map(one, live)):
+                        area[(i, c, t)] = a
+
+            def community_rows(i):
+                got = []
+                for t, T in tier_m.items():
+                    allg = None
+                    for c in req[t]:
+                        a = area[(i, c, t)]
+                        got.append((cid[i], names[i], c, t, T, a))
+                        allg = a if allg is None else _iso.multi(shapely.intersection(allg, a))
+                    if allg is not None:
+                        got.append((cid[i], names[i], "all", t, T, allg))
+                return got
+
+            for got in ex.map(community_rows, live):
+                rows.extend(got)
     df = pd.DataFrame(rows, columns=["community_id", "community_name", "category", "tier",
                                      "distance_m", "geometry"])
     df["buffer_m"] = buf
@@ -536,8 +549,7 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
     """Per facility and tier the buffered streets reached from it."""
     from scipy.sparse.csgraph import dijkstra
 
-    homes = out.geometry.to_numpy()
-    tree = shapely.STRtree(homes) if len(homes) else None
+    homes = _iso.Homes(out.geometry.to_numpy(), buf)
     fid = feature_ids(fac).to_numpy()
     rows = []
     on = np.flatnonzero(aug.target_node >= 0)
@@ -558,7 +570,7 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
             cand = np.flatnonzero(~(np.isnan(D[k][aug.piece_u]) & np.isnan(D[k][aug.piece_v])))
             for t, T in tiers_of[k]:
                 a = pieces.union(pieces.reach(D[k], T, cand), cand)
-                rows.append((fid[i], fcat[i], t, T, _iso.drop_unreached(a, homes, tree, hd, T, buf)))
+                rows.append((fid[i], fcat[i], t, T, _iso.drop_unreached(a, homes, hd, T)))
     df = pd.DataFrame(rows, columns=["facility_id", "category", "tier", "distance_m", "geometry"])
     df["buffer_m"] = buf
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
