@@ -4,19 +4,22 @@ A service area is the street linework reached within a distance, buffered
 (never a convex hull), minus the area nearest to any home that is out of
 reach (:func:`drop_unreached`).
 
-A whole city has hundreds of thousands of street pieces and the living circle
-asks for one area per community, tier and category, each a union of buffered
-pieces, which is what costs.  :class:`Pieces` therefore assembles the union
-from square tiles of the street network:
+A whole city has hundreds of thousands of street pieces, and the living
+circle asks for one area per community, tier and category, each a union of
+buffered pieces, which is what costs.  :class:`Pieces` therefore assembles
+the union from square tiles of the street network (:data:`TILE`):
 
-- a tile all of whose pieces are wholly reached is merged once and reused by
-  every category, tier and community that reaches it whole;
-- any other tile is merged once per category and tier, and shared by the
-  communities around it;
-- each piece is buffered once.
+- each piece is buffered once, when first needed;
+- a tile whose reached pieces are all reached whole is merged once for that
+  set of pieces and reused by every category, tier and community reaching
+  the same set (far from the frontier of a reach, every piece that can be
+  reached at all);
+- a tile with a partly reached piece is merged once per search and shared
+  by the communities around it.
 
 Union is associative, so the area is the one that merging every buffered
-reached piece in one go gives.
+reached piece in one go gives (tested).  GEOS works outside the GIL, so the
+callers run communities in threads (:func:`pool`).
 """
 
 from __future__ import annotations

@@ -555,22 +555,26 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
     on = np.flatnonzero(aug.target_node >= 0)
     where = _locate(aug, osnap)
     pieces = _iso.Pieces(aug, buf)
-    for s in range(0, len(on), chunk):
-        sel = on[s:s + chunk]
-        tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
-        lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
-        if lim == 0:
-            continue
-        # homes up to the limit plus the buffer need exact distances (see drop_unreached)
-        D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
-        D[~np.isfinite(D)] = np.nan
-        for k, i in enumerate(sel):
-            hd = _point_dist(aug, osnap, D[k], where=where)
-            # the pieces with a reached end; the others are reached at no tier
-            cand = np.flatnonzero(~(np.isnan(D[k][aug.piece_u]) & np.isnan(D[k][aug.piece_v])))
-            for t, T in tiers_of[k]:
-                a = pieces.union(pieces.reach(D[k], T, cand), cand)
-                rows.append((fid[i], fcat[i], t, T, _iso.drop_unreached(a, homes, hd, T)))
+
+    def one(i, d, tiers_i):
+        hd = _point_dist(aug, osnap, d, where=where)
+        # the pieces with a reached end; the others are reached at no tier
+        cand = np.flatnonzero(~(np.isnan(d[aug.piece_u]) & np.isnan(d[aug.piece_v])))
+        return [(fid[i], fcat[i], t, T, _iso.drop_unreached(
+            pieces.union(pieces.reach(d, T, cand), cand), homes, hd, T)) for t, T in tiers_i]
+
+    with _iso.pool() as ex:
+        for s in range(0, len(on), chunk):
+            sel = on[s:s + chunk]
+            tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
+            lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
+            if lim == 0:
+                continue
+            # homes up to the limit plus the buffer need exact distances (see drop_unreached)
+            D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
+            D[~np.isfinite(D)] = np.nan
+            for got in ex.map(one, sel, D, tiers_of):
+                rows.extend(got)
     df = pd.DataFrame(rows, columns=["facility_id", "category", "tier", "distance_m", "geometry"])
     df["buffer_m"] = buf
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
