@@ -139,8 +139,10 @@ def _read_meta(path: Path) -> dict[str, str]:
     return dict(zip(df["key"].astype(str), df["value"].astype(str)))
 
 
-def _read_layer_table(path: Path) -> pd.DataFrame:
-    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+def _read_layer_table(path: Path, names: set[str] | None = None) -> pd.DataFrame:
+    """The workspace's table of layers; ``names``, the layers in the file, when known."""
+    if names is None:
+        names = {str(n) for n, _ in pyogrio.list_layers(path)}
     if LAYERS_TABLE not in names:
         return pd.DataFrame(columns=_LAYER_COLUMNS)
     df = pd.DataFrame(pyogrio.read_dataframe(path, layer=LAYERS_TABLE, use_arrow=True))
@@ -214,8 +216,8 @@ def list_layers(path: str | os.PathLike) -> pd.DataFrame:
     """One row per layer: kind, features, geometry type, added, source, analysis."""
     path = Path(path)
     _require(path)
-    table = _read_layer_table(path)
     present = {str(n): str(g) for n, g in pyogrio.list_layers(path)}
+    table = _read_layer_table(path, set(present))
     table = table[table["layer"].isin(present)].copy()
     table["features"] = [
         pyogrio.read_info(path, layer=n)["features"] for n in table["layer"]
@@ -223,17 +225,15 @@ def list_layers(path: str | os.PathLike) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _kind_of(path: Path, name: str) -> str | None:
-    table = _read_layer_table(path)
-    row = table[table["layer"] == name]
-    return None if row.empty else str(row["kind"].iloc[0])
-
-
-def read_layer(path: str | os.PathLike, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Read one layer (or attribute table) of the workspace, typed by its spec."""
-    path = Path(path)
-    _require(path)
+def _catalogue(path: Path) -> tuple[set[str], dict[str, str]]:
+    """The layers in the file, and the kind of each layer the table of layers knows."""
     names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    table = _read_layer_table(path, names)
+    return names, {str(k): str(v) for k, v in zip(table["layer"], table["kind"])}
+
+
+def _read(path: Path, name: str, names: set[str], kinds: Mapping[str, str]
+          ) -> gpd.GeoDataFrame | pd.DataFrame:
     if name not in names:
         shown = sorted(n for n in names if not n.startswith("gcgeo_"))
         raise WorkspaceError(
@@ -241,19 +241,27 @@ def read_layer(path: str | os.PathLike, name: str) -> gpd.GeoDataFrame | pd.Data
             f"Add it with 'gcgeo add {path} {name} FILE' or run the analysis that makes it."
         )
     df = pyogrio.read_dataframe(path, layer=name, use_arrow=True, fid_as_index=False)
-    kind = _kind_of(path, name)
+    kind = kinds.get(name)
     if kind in _layers.SPECS:
         df, _ = _layers.coerce_columns(df, kind)
     return df
+
+
+def read_layer(path: str | os.PathLike, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Read one layer (or attribute table) of the workspace, typed by its spec."""
+    path = Path(path)
+    _require(path)
+    return _read(path, name, *_catalogue(path))
 
 
 def read_layers(path: str | os.PathLike, names: list[str] | None = None) -> dict[str, Any]:
     """Read several layers (all but the metadata tables by default)."""
     path = Path(path)
     _require(path)
+    present, kinds = _catalogue(path)  # listed once: GDAL lists a GeoPackage in ~15 ms
     if names is None:
-        names = [n for n in list_layers(path)["layer"] if not str(n).startswith("gcgeo_")]
-    return {n: read_layer(path, n) for n in names}
+        names = [n for n in kinds if n in present and not n.startswith("gcgeo_")]
+    return {n: _read(path, n, present, kinds) for n in names}
 
 
 def _working_crs(path: Path) -> CRS | None:
@@ -493,8 +501,9 @@ def validate(
     changes: list[str] = []
     fixed: dict[str, gpd.GeoDataFrame] = {}
     kinds: dict[str, str] = {}
+    catalogue = _catalogue(path)
     for layer, kind in zip(inventory["layer"], inventory["kind"]):
-        gdf = read_layer(path, layer)
+        gdf = _read(path, layer, *catalogue)
         if fix:
             gdf, ch = _layers.fix(gdf, kind, layer=layer, to_crs=working)
             if ch:

@@ -116,7 +116,7 @@ def run_in_workspace(
                     options.setdefault(role, stored["bands"][role])
     table = ws.list_layers(workspace)
     inventory = table[table["kind"].isin(_layers.KINDS) & (table["layer"] == table["kind"])]
-    inputs = {kind: ws.read_layer(workspace, kind) for kind in inventory["kind"]}
+    inputs = ws.read_layers(workspace, [str(k) for k in inventory["kind"]])
     if progress:
         progress("reading layers")
     outputs = mod.run(inputs, rules=Path(rules) if rules is not None else None,
