@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/living_circle.py
+	$(PY) benchmarks/isochrones.py
 	$(PY) benchmarks/fire_lanes.py
 
 clean:
