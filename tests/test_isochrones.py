@@ -84,12 +84,15 @@ def test_reach_everything_reuses_whole_tiles():
 
 def test_reach_restricted_to_candidates_matches_all_pieces():
     aug, nd, _ = _case(3)
-    pieces = iso.Pieces(aug, BUF)
+    pieces = iso.Pieces(aug, BUF, tile=60.0)
     cand = np.flatnonzero(~(np.isnan(nd[aug.piece_u]) & np.isnan(nd[aug.piece_v])))
     for limit in (150.0, 400.0):
         a = pieces.union(pieces.reach(nd, limit))
         b = pieces.union(pieces.reach(nd, limit, cand), cand)
         assert shapely.symmetric_difference(a, b).area <= 1e-6 * max(a.area, 1.0)
+        # the same, merged tile by tile (as facility isochrones are)
+        c = pieces.tiled(pieces.reach(nd, limit, cand), cand).whole()
+        assert shapely.symmetric_difference(a, c).area <= 1e-6 * max(a.area, 1.0)
 
 
 def test_drop_unreached_cuts_only_around_far_homes():

@@ -168,8 +168,12 @@ class Pieces:
                                 shapely.buffer(r.part_lines, self.buffer, quad_segs=QUAD_SEGS)])
         return shapely.union_all(parts) if len(parts) else shapely.MultiPolygon()
 
-    def tiled(self, r: Reach) -> TiledArea:
-        """The buffered linework of ``r`` (over all pieces), merged tile by tile on demand."""
+    def tiled(self, r: Reach, candidates: np.ndarray | None = None) -> TiledArea:
+        """The buffered linework of ``r``, merged tile by tile on demand."""
+        if candidates is not None:
+            whole = np.zeros(len(self.geom), bool)
+            whole[candidates[r.whole]] = True
+            r = Reach(whole=whole, part_piece=r.part_piece, part_lines=r.part_lines)
         return TiledArea(self, r)
 
     def merged(self, k: int, whole: np.ndarray) -> shapely.Geometry | None:
@@ -218,6 +222,14 @@ class TiledArea:
             g = shapely.union_all(polys)
         self._done[k] = g
         return g
+
+    def whole(self) -> shapely.Geometry:
+        """All of the buffered reach."""
+        p = self.p
+        ks = np.unique(np.concatenate([p.tile_of[np.flatnonzero(self.r.whole)],
+                                       p.tile_of[self.r.part_piece]]))
+        polys = [g for g in (self.tile(int(k)) for k in ks[ks >= 0]) if g is not None]
+        return shapely.union_all(polys) if polys else shapely.MultiPolygon()
 
     def within(self, clip: shapely.Geometry) -> shapely.Geometry:
         """The buffered reach inside ``clip``."""

@@ -561,7 +561,8 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
         # the pieces with a reached end; the others are reached at no tier
         cand = np.flatnonzero(~(np.isnan(d[aug.piece_u]) & np.isnan(d[aug.piece_v])))
         return [(fid[i], fcat[i], t, T, _iso.drop_unreached(
-            pieces.union(pieces.reach(d, T, cand), cand), homes, hd, T)) for t, T in tiers_i]
+            pieces.tiled(pieces.reach(d, T, cand), cand).whole(), homes, hd, T))
+            for t, T in tiers_i]
 
     with _iso.pool() as ex:
         for s in range(0, len(on), chunk):
