@@ -94,7 +94,8 @@ def _projected_crs(crs: Any, what: str) -> CRS:
     return crs
 
 
-def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
+def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None,
+                join_tolerance: float = 0.0) -> nx.MultiGraph:
     """Build the undirected walking graph from a streets layer.
 
     ``streets`` holds LineStrings (MultiLineStrings are split into their
@@ -103,13 +104,18 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
     node ids ``u`` and ``v`` (as OSM imports do) they are used, otherwise lines
     are joined where their end points coincide (to 0.1 mm) and split where an
     end point lies on another line (T-junctions).  Lines that cross without
-    either ending there are not joined (bridges stay bridges).
+    either ending there are not joined (bridges stay bridges).  With
+    ``join_tolerance`` (metres) a dangling end, one that meets no other line,
+    is joined to the nearest other dangling end within that distance (both
+    move to the first of them) or else to the nearest point of another line
+    within it (the line is split there and the end moved onto it): the near
+    misses of hand-drawn streets.
 
     Nodes carry ``x`` and ``y``; edges carry ``length`` (metres, the line's
     length), ``geometry`` (oriented from ``u`` to ``v``) and ``street`` (the
     streets row label).  The graph attribute ``crs`` holds the CRS.
     """
-    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs)
+    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs, join_tolerance)
     G = nx.MultiGraph(crs=crs)
     if len(arr) == 0:
         return G
@@ -125,14 +131,15 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None) -> nx.MultiGraph:
     return G
 
 
-def network_from_streets(streets: gpd.GeoDataFrame, *, crs: Any = None) -> Network:
+def network_from_streets(streets: gpd.GeoDataFrame, *, crs: Any = None,
+                         join_tolerance: float = 0.0) -> Network:
     """``compile_network(build_graph(streets))`` without the networkx objects.
 
     The same nodes, edges (in the same order), lengths and geometries, built
     straight from the arrays: an analysis that only needs distances skips
     creating a million Python objects for a city.
     """
-    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs)
+    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs, join_tolerance)
     index = pd.Index(nodes["id"].tolist() if len(arr) else [], tupleize_cols=False)
     u = index.get_indexer(u_ids) if len(arr) else np.zeros(0, dtype=np.int64)
     v = index.get_indexer(v_ids) if len(arr) else np.zeros(0, dtype=np.int64)
@@ -152,7 +159,7 @@ def network_from_streets(streets: gpd.GeoDataFrame, *, crs: Any = None) -> Netwo
                    geom_length=lengths[order].astype(float), crs=crs, directed=False)
 
 
-def _street_arrays(streets: gpd.GeoDataFrame, crs: Any):
+def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 0.0):
     """The walking network of a streets layer as arrays (see :func:`build_graph`):
     the CRS, the nodes (``id``, ``x``, ``y``), per line its end node ids,
     length, geometry and streets row label."""
@@ -193,8 +200,12 @@ def _street_arrays(streets: gpd.GeoDataFrame, crs: Any):
     parts = df.geometry.explode(index_parts=False) if not has_uv else df.geometry
     labels = parts.index.to_numpy()
     arr = parts.to_numpy()
+    if not (join_tolerance >= 0):
+        raise InputError(f"join_tolerance must be a distance of 0 m or more, not {join_tolerance}.")
     if not has_uv and len(arr):
-        arr, labels = _split_at_junctions(arr, labels)
+        if join_tolerance > 0:
+            arr = _join_near_ends(arr, float(join_tolerance))
+        arr, labels = _split_at_junctions(arr, labels, float(join_tolerance))
     if len(arr) == 0:
         log.warning("streets: no lines; the walking graph is empty")
         return crs, None, None, None, np.zeros(0), arr, labels
@@ -336,8 +347,66 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     return shapely.linestrings(xy[order], indices=owner[order])
 
 
-def _split_at_junctions(arr: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split lines where another line's end point lies on their interior (T-junctions)."""
+def _dangles(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The end points of the lines (starts, then ends) and which of them are
+    dangling: met by no other end point (to 0.1 mm) and lying on no other line."""
+    tol = 10.0 ** -_JOIN_DECIMALS
+    ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
+    n = len(arr)
+    key = np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS)
+    _, inv, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    dangling = counts[inv.ravel()] == 1
+    owner = np.concatenate([np.arange(n), np.arange(n)])
+    pi, li = shapely.STRtree(arr).query(ends, predicate="dwithin", distance=tol)
+    dangling[pi[owner[pi] != li]] = False
+    return ends, dangling
+
+
+def _join_near_ends(arr: np.ndarray, tolerance: float) -> np.ndarray:
+    """Move dangling ends lying within ``tolerance`` of each other onto one point
+    (the first of each group), so that the lines join there."""
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = len(arr)
+    ends, dangling = _dangles(arr)
+    d = np.flatnonzero(dangling)
+    if len(d) < 2:
+        return arr
+    xy = shapely.get_coordinates(ends)
+    pairs = cKDTree(xy[d]).query_pairs(tolerance, output_type="ndarray")
+    pairs = pairs[d[pairs[:, 0]] % n != d[pairs[:, 1]] % n]  # not a line's own two ends
+    if len(pairs) == 0:
+        return arr
+    graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
+                              shape=(len(d), len(d)))
+    _, group = connected_components(graph, directed=False)
+    first = np.full(group.max() + 1, len(d))
+    np.minimum.at(first, group, np.arange(len(d)))
+    target = xy.copy()
+    target[d] = xy[d][first[group]]
+    moved = (target != xy).any(axis=1)
+    log.info("streets: %d dangling end(s) joined to another within %g m", int(moved.sum()),
+             tolerance)
+    return _move_ends(arr, target)
+
+
+def _move_ends(arr: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The lines with their first and last coordinates set to ``target`` (starts, then ends)."""
+    n = len(arr)
+    coords, idx = shapely.get_coordinates(arr, return_index=True)
+    counts = np.bincount(idx, minlength=n)
+    last = np.cumsum(counts) - 1
+    coords[last - counts + 1] = target[:n]
+    coords[last] = target[n:]
+    return shapely.linestrings(coords, indices=idx)
+
+
+def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Split lines where another line's end point lies on their interior
+    (T-junctions); with ``join_tolerance``, also where a dangling end lies
+    within that distance of them, the end moved onto the nearest one."""
     tol = 10.0 ** -_JOIN_DECIMALS
     ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
     owner = np.concatenate([np.arange(len(arr)), np.arange(len(arr))])
@@ -345,6 +414,43 @@ def _split_at_junctions(arr: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
     pi, li = tree.query(ends, predicate="dwithin", distance=tol)
     keep = owner[pi] != li
     pi, li = pi[keep], li[keep]
+    if join_tolerance > tol:
+        _, dangling = _dangles(arr)
+        q = np.flatnonzero(dangling)
+        (qi, qli), dist = tree.query_nearest(ends[q], max_distance=join_tolerance,
+                                             return_distance=True, exclusive=False,
+                                             all_matches=False)
+        # the nearest line but the end's own (a hooked line is left alone)
+        mine = owner[q[qi]] == qli
+        if mine.any():
+            alt_i, alt_l = tree.query(ends[q[qi[mine]]], predicate="dwithin",
+                                      distance=join_tolerance)
+            cand = pd.DataFrame({"p": q[qi[mine]][alt_i], "l": alt_l})
+            cand = cand[owner[cand["p"].to_numpy()] != cand["l"].to_numpy()]
+            cand["d"] = shapely.distance(ends[cand["p"].to_numpy()], arr[cand["l"].to_numpy()])
+            best = cand.sort_values(["p", "d", "l"]).drop_duplicates("p")
+            near_p = np.concatenate([q[qi[~mine]], best["p"].to_numpy()])
+            near_l = np.concatenate([qli[~mine], best["l"].to_numpy()])
+        else:
+            near_p, near_l = q[qi], qli
+        if len(near_p):
+            # the end moves onto the nearest point of the line, which is split there
+            target = shapely.get_coordinates(ends)
+            on = shapely.line_interpolate_point(
+                arr[near_l], shapely.line_locate_point(arr[near_l], ends[near_p]))
+            target[near_p] = shapely.get_coordinates(on)
+            log.info("streets: %d dangling end(s) joined to a line within %g m", len(near_p),
+                     join_tolerance)
+            arr = _move_ends(arr, target)
+            # once more onto the lines as moved (a line's own dangling end may have moved)
+            ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
+            on = shapely.line_interpolate_point(
+                arr[near_l], shapely.line_locate_point(arr[near_l], ends[near_p]))
+            target = shapely.get_coordinates(ends)
+            target[near_p] = shapely.get_coordinates(on)
+            arr = _move_ends(arr, target)
+            ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
+            pi, li = np.concatenate([pi, near_p]), np.concatenate([li, near_l])
     if len(pi) == 0:
         return arr, labels
     pos = shapely.line_locate_point(arr[li], ends[pi])

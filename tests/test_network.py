@@ -381,10 +381,54 @@ def test_a_network_in_pieces_is_reported(caplog):
     homes = gpd.GeoDataFrame({"population": [1.0]}, geometry=[Point(10, 5)], crs=CRS)
     r = rules.load("living_circle")
     r["categories"] = {"supermarket": {"tiers": ["5min"], "clause": "t", "status": "local"}}
+    exact = {"living_circle": r, "network": {"join_tolerance": 0}}  # join only meeting ends
     with caplog.at_level(logging.INFO, logger="gcgeo"):
-        out = lc.run(layers, rules=r, origins=homes, isochrones="none")
+        out = lc.run(layers, rules=exact, origins=homes, isochrones="none")
     assert "2 separate parts" in caplog.text  # a 0.3 m gap splits the street
     assert np.isnan(out["lc_origins"]["dist_supermarket_m"].iloc[0])
+    # by default (network.join_tolerance, 1 m) the near miss is joined: the first
+    # line's end moves to (100.3, 0), and the walk is 5 + 90.3 + 99.7 + 5 m
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="gcgeo"):
+        out = lc.run(layers, rules=r, origins=homes, isochrones="none")
+    assert "separate parts" not in caplog.text
+    assert out["lc_origins"]["dist_supermarket_m"].iloc[0] == pytest.approx(200.0)
+
+
+# ---- near misses of hand-drawn streets ------------------------------------
+
+
+def test_join_tolerance_joins_dangling_ends_only():
+    lines = [
+        [(0, 0), (100, 0)],  # A
+        [(50, 0.6), (50, 80)],  # B: stops 0.6 m short of A (a T)
+        [(0, -100), (100, -100)], [(100.4, -99.7), (200, -100)],  # K, C: ends 0.5 m apart
+        [(30, -50), (30, -1.5)],  # D: 1.5 m short of A, beyond the tolerance
+        [(60, -30), (60, 30)],  # E: crosses A without a shared vertex (a bridge)
+        [(0, 20), (80, 0.5), (90, 20)],  # F: its bend is 0.5 m from A, not an end
+        [(20, 30), (20, 0.8)], [(20, 0.8), (25, 40)],  # G, H meet 0.8 m from A: a node, not a dangle
+    ]
+    streets = _streets(lines)
+    plain = build_graph(streets)
+    G = build_graph(streets, join_tolerance=1.0)
+    assert G.number_of_edges() == plain.number_of_edges() + 1  # A split once, at B's foot
+    xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
+    at = {p: n for n, p in xy.items()}
+    foot = at[(50.0, 0.0)]  # B's end moved onto A, which is split there
+    assert G.degree(foot) == 3
+    b = [d for _, n, d in G.edges(foot, data=True) if d["length"] > 70][0]
+    assert b["length"] == pytest.approx(79.4 + 0.6)
+    # K and C: C's start comes first (starts before ends), K's end moves onto it
+    assert G.degree(at[(100.4, -99.7)]) == 2 and (100.0, -100.0) not in at
+    # D, E, F, G/H are left as they were
+    assert (30.0, -1.5) in at and G.degree(at[(30.0, -1.5)]) == 1
+    assert G.degree(at[(60.0, 30.0)]) == 1 and G.degree(at[(60.0, -30.0)]) == 1
+    assert G.degree(at[(20.0, 0.8)]) == 2
+    assert nx.number_connected_components(G) == nx.number_connected_components(plain) - 2
+    # the streets layer itself is not touched
+    assert streets.geometry.iloc[1].coords[0] == (50, 0.6)
+    with pytest.raises(InputError, match="join_tolerance"):
+        build_graph(streets, join_tolerance=-1)
 
 
 # ---- chains of degree-2 nodes ----------------------------------------------
@@ -506,6 +550,9 @@ def test_network_from_streets_equals_the_compiled_networkx_graph(seed, with_ids)
             {"u": net.nodes[net.u].to_numpy()[::-1], "v": net.nodes[net.v].to_numpy()[::-1]},
             geometry=net.geometry[::-1], crs=CRS)
     _same_network(network_from_streets(streets), compile_network(build_graph(streets)))
+    # and with near misses joined (no effect where node ids are given)
+    _same_network(network_from_streets(streets, join_tolerance=3.0),
+                  compile_network(build_graph(streets, join_tolerance=3.0)))
 
 
 def test_network_from_streets_on_helsinki_and_empty():

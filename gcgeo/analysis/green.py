@@ -420,6 +420,7 @@ def service_shares(
     green_radius: float,
     park_radius: float,
     snap_tolerance: float | None = None,
+    join_tolerance: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Population-weighted share of each community's residential buildings
@@ -431,10 +432,14 @@ def service_shares(
     ``share_within_<green_radius>m_green``, ``share_within_<park_radius>m_park``,
     ``service_weight_basis``, ``n_origins``, ``n_origins_off_network`` (counted
     as not served) and ``service_reason`` (why the shares are NaN, else "").
+    ``join_tolerance`` (m) joins the near misses of hand-drawn streets (see
+    :func:`gcgeo.network.build_graph`); by default the rule
+    ``network.join_tolerance``.
     """
     return _service(communities, buildings, streets, sites, entrances,
                     green_radius=green_radius, park_radius=park_radius,
-                    snap_tolerance=snap_tolerance, progress=progress)[0]
+                    snap_tolerance=snap_tolerance, join_tolerance=join_tolerance,
+                    progress=progress)[0]
 
 
 def _service(
@@ -447,6 +452,7 @@ def _service(
     green_radius: float,
     park_radius: float,
     snap_tolerance: float | None = None,
+    join_tolerance: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Shares per community and the origins (one Point per residential building
@@ -497,7 +503,9 @@ def _service(
         progress("walking graph")
     st = _walkable(streets)
     st = st.to_crs(crs) if st.crs is not None and st.crs != crs else st
-    net = network.network_from_streets(st)
+    if join_tolerance is None:
+        join_tolerance = _rules.value(_rules.load("network"), "join_tolerance")
+    net = network.network_from_streets(st, join_tolerance=float(join_tolerance))
     if progress is not None:
         progress("shortest paths")
     d = network.point_distances(net, origins, targets, cutoff=max(green_radius, park_radius),
@@ -665,7 +673,9 @@ def run(
     shares, origins = _service(
         comm, buildings, st, sites, entrances,
         green_radius=V("service.green_radius"), park_radius=V("service.park_radius"),
-        snap_tolerance=V("service.snap_tolerance"), progress=step,
+        snap_tolerance=V("service.snap_tolerance"),
+        join_tolerance=_rules.value(_rules.load("network", rules), "join_tolerance"),
+        progress=step,
     )
     for col in shares.columns:
         out[col] = shares[col]

@@ -162,7 +162,8 @@ def required_categories(r: Mapping[str, Any], tier_order: Iterable[str]) -> dict
 # the analysis
 
 
-def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any) -> nx.Graph | Network:
+def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: float
+           ) -> nx.Graph | Network:
     if isinstance(graph, Network):
         return graph
     if graph is not None:
@@ -180,7 +181,8 @@ def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any) -> nx.Graph | Net
             "the living-circle analysis needs the 'streets' layer (the walking network); add "
             "it with `gcgeo import-osm` or `gcgeo add WS streets FILE`, or pass graph=."
         )
-    return network_from_streets(streets)  # what build_graph gives, without networkx objects
+    # what build_graph gives, without networkx objects
+    return network_from_streets(streets, join_tolerance=join_tolerance)
 
 
 def run(
@@ -242,7 +244,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
             "(categories: " + ", ".join(r["categories"]) + ")."
         )
     say("graph")
-    net = compile_network(_graph(layers, graph))
+    join = float(_rules.value(_rules.load("network", rules), "join_tolerance"))
+    net = compile_network(_graph(layers, graph, join))
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")
     else:
