@@ -360,9 +360,10 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
 
 
 def _report_components(net: Network) -> None:
-    """Warn when the walking network falls apart: hand-drawn streets that nearly
-    meet, or cross without a shared vertex, are not joined, and homes on the
-    smaller pieces reach nothing beyond them."""
+    """Warn when the walking network falls apart: hand-drawn streets whose ends
+    miss by more than ``network.join_tolerance``, or that cross without a
+    shared vertex, are not joined, and homes on the smaller pieces reach
+    nothing beyond them."""
     from scipy.sparse.csgraph import connected_components
 
     n, label = connected_components(net.csr(), directed=False)
@@ -372,8 +373,9 @@ def _report_components(net: Network) -> None:
     outside = 1.0 - sizes.max() / net.n_nodes
     level = logging.WARNING if outside > 0.05 else logging.INFO
     log.log(level, "the walking network has %d separate parts; %.0f%% of its nodes lie outside "
-            "the largest. Streets that should meet must share an end point (check gaps and "
-            "crossings in the streets layer)", n, outside * 100)
+            "the largest. Streets that should meet must share an end point or end within "
+            "network.join_tolerance of each other (check gaps and crossings in the streets "
+            "layer, or raise the tolerance in your rules file)", n, outside * 100)
 
 
 def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:
