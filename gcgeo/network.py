@@ -203,8 +203,6 @@ def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 
     if not (join_tolerance >= 0):
         raise InputError(f"join_tolerance must be a distance of 0 m or more, not {join_tolerance}.")
     if not has_uv and len(arr):
-        if join_tolerance > 0:
-            arr = _join_near_ends(arr, float(join_tolerance))
         arr, labels = _split_at_junctions(arr, labels, float(join_tolerance))
     if len(arr) == 0:
         log.warning("streets: no lines; the walking graph is empty")
@@ -347,48 +345,41 @@ def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
     return shapely.linestrings(xy[order], indices=owner[order])
 
 
-def _dangles(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The end points of the lines (starts, then ends) and which of them are
-    dangling: met by no other end point (to 0.1 mm) and lying on no other line."""
-    tol = 10.0 ** -_JOIN_DECIMALS
-    ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
-    n = len(arr)
-    key = np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS)
-    _, inv, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    dangling = counts[inv.ravel()] == 1
-    owner = np.concatenate([np.arange(n), np.arange(n)])
-    pi, li = shapely.STRtree(arr).query(ends, predicate="dwithin", distance=tol)
-    dangling[pi[owner[pi] != li]] = False
-    return ends, dangling
+def _ends(arr: np.ndarray) -> np.ndarray:
+    """The end points of the lines: their starts, then their ends."""
+    return np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
 
 
-def _join_near_ends(arr: np.ndarray, tolerance: float) -> np.ndarray:
+def _join_near_ends(arr: np.ndarray, ends: np.ndarray, dangling: np.ndarray,
+                    tolerance: float) -> tuple[np.ndarray, np.ndarray]:
     """Move dangling ends lying within ``tolerance`` of each other onto one point
-    (the first of each group), so that the lines join there."""
+    (the first of each group), so that the lines join there.  Returns the
+    lines and which ends moved."""
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
     n = len(arr)
-    ends, dangling = _dangles(arr)
+    moved = np.zeros(2 * n, bool)
     d = np.flatnonzero(dangling)
     if len(d) < 2:
-        return arr
+        return arr, moved
     xy = shapely.get_coordinates(ends)
     pairs = cKDTree(xy[d]).query_pairs(tolerance, output_type="ndarray")
     pairs = pairs[d[pairs[:, 0]] % n != d[pairs[:, 1]] % n]  # not a line's own two ends
     if len(pairs) == 0:
-        return arr
+        return arr, moved
     graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
                               shape=(len(d), len(d)))
     _, group = connected_components(graph, directed=False)
     first = np.full(group.max() + 1, len(d))
     np.minimum.at(first, group, np.arange(len(d)))
+    joined = np.bincount(group, minlength=len(first))[group] > 1
     target = xy.copy()
     target[d] = xy[d][first[group]]
-    moved = (target != xy).any(axis=1)
+    moved[d[joined]] = True
     log.info("streets: %d dangling end(s) joined to another within %g m", int(moved.sum()),
              tolerance)
-    return _move_ends(arr, target)
+    return _move_ends(arr, target), moved
 
 
 def _move_ends(arr: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -405,51 +396,49 @@ def _move_ends(arr: np.ndarray, target: np.ndarray) -> np.ndarray:
 def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Split lines where another line's end point lies on their interior
-    (T-junctions); with ``join_tolerance``, also where a dangling end lies
-    within that distance of them, the end moved onto the nearest one."""
+    (T-junctions).  With ``join_tolerance``, dangling ends (meeting no other
+    end and lying on no other line) are joined first: to another dangling end
+    within that distance (:func:`_join_near_ends`), or else to the nearest
+    point of another line within it, which is split there."""
     tol = 10.0 ** -_JOIN_DECIMALS
-    ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
-    owner = np.concatenate([np.arange(len(arr)), np.arange(len(arr))])
+    n = len(arr)
+    ends = _ends(arr)
+    owner = np.concatenate([np.arange(n), np.arange(n)])
     tree = shapely.STRtree(arr)
     pi, li = tree.query(ends, predicate="dwithin", distance=tol)
     keep = owner[pi] != li
     pi, li = pi[keep], li[keep]
     if join_tolerance > tol:
-        _, dangling = _dangles(arr)
+        key = pd.DataFrame(np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS))
+        dangling = ~key.duplicated(keep=False).to_numpy()
+        dangling[pi] = False
+        arr, moved = _join_near_ends(arr, ends, dangling, join_tolerance)
+        if moved.any():  # those ends meet now; the lines moved by less than the tolerance
+            dangling &= ~moved
+            ends = _ends(arr)
+            tree = shapely.STRtree(arr)
+            pi, li = tree.query(ends, predicate="dwithin", distance=tol)
+            keep = owner[pi] != li
+            pi, li = pi[keep], li[keep]
         q = np.flatnonzero(dangling)
-        (qi, qli), dist = tree.query_nearest(ends[q], max_distance=join_tolerance,
-                                             return_distance=True, exclusive=False,
-                                             all_matches=False)
-        # the nearest line but the end's own (a hooked line is left alone)
-        mine = owner[q[qi]] == qli
-        if mine.any():
-            alt_i, alt_l = tree.query(ends[q[qi[mine]]], predicate="dwithin",
-                                      distance=join_tolerance)
-            cand = pd.DataFrame({"p": q[qi[mine]][alt_i], "l": alt_l})
-            cand = cand[owner[cand["p"].to_numpy()] != cand["l"].to_numpy()]
-            cand["d"] = shapely.distance(ends[cand["p"].to_numpy()], arr[cand["l"].to_numpy()])
-            best = cand.sort_values(["p", "d", "l"]).drop_duplicates("p")
-            near_p = np.concatenate([q[qi[~mine]], best["p"].to_numpy()])
-            near_l = np.concatenate([qli[~mine], best["l"].to_numpy()])
-        else:
-            near_p, near_l = q[qi], qli
-        if len(near_p):
-            # the end moves onto the nearest point of the line, which is split there
+        qi, ql = tree.query(ends[q], predicate="dwithin", distance=join_tolerance)
+        other = owner[q[qi]] != ql
+        qi, ql = qi[other], ql[other]
+        if len(qi):
+            # the nearest other line of each dangling end (the lowest-numbered on ties)
+            dist = shapely.distance(ends[q[qi]], arr[ql])
+            best = np.lexsort((ql, dist, qi))
+            best = best[np.r_[True, qi[best][1:] != qi[best][:-1]]]
+            near_p, near_l = q[qi[best]], ql[best]
             target = shapely.get_coordinates(ends)
-            on = shapely.line_interpolate_point(
-                arr[near_l], shapely.line_locate_point(arr[near_l], ends[near_p]))
-            target[near_p] = shapely.get_coordinates(on)
+            for _ in range(2):  # once more onto the lines as moved (their own ends may have)
+                on = shapely.line_interpolate_point(
+                    arr[near_l], shapely.line_locate_point(arr[near_l], ends[near_p]))
+                target[near_p] = shapely.get_coordinates(on)
+                arr = _move_ends(arr, target)
+                ends = _ends(arr)
             log.info("streets: %d dangling end(s) joined to a line within %g m", len(near_p),
                      join_tolerance)
-            arr = _move_ends(arr, target)
-            # once more onto the lines as moved (a line's own dangling end may have moved)
-            ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
-            on = shapely.line_interpolate_point(
-                arr[near_l], shapely.line_locate_point(arr[near_l], ends[near_p]))
-            target = shapely.get_coordinates(ends)
-            target[near_p] = shapely.get_coordinates(on)
-            arr = _move_ends(arr, target)
-            ends = np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
             pi, li = np.concatenate([pi, near_p]), np.concatenate([li, near_l])
     if len(pi) == 0:
         return arr, labels
