@@ -9,7 +9,9 @@ circle asks for one area per community, tier and category, each a union of
 buffered pieces, which is what costs.  :class:`Pieces` therefore assembles
 the union from square tiles of the street network (:data:`TILE`):
 
-- each piece is buffered once, when first needed;
+- each piece is buffered once, when first needed (buffering pieces and
+  merging them is ~60 times faster in GEOS than buffering one
+  MultiLineString of overlapping pieces, for the same polygon);
 - a tile whose reached pieces are all reached whole is merged once for that
   set of pieces and reused by every category, tier and community reaching
   the same set (far from the frontier of a reach, every piece that can be

@@ -43,7 +43,7 @@ from .._errors import RulesError
 __all__ = ["RULES_VERSION", "available", "load", "value", "threshold", "deep_merge"]
 
 #: Version of the built-in rules; stored in every workspace's metadata.
-RULES_VERSION = "2026.11"
+RULES_VERSION = "2026.12"
 
 _STATUSES = {"verified", "secondary", "unverified", "local"}
 
