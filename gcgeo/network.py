@@ -62,6 +62,7 @@ __all__ = [
     "build_graph",
     "compile_network",
     "graph_from_osmnx",
+    "near_misses",
     "network_from_streets",
     "node_distances",
     "point_distances",
@@ -393,6 +394,55 @@ def _move_ends(arr: np.ndarray, target: np.ndarray) -> np.ndarray:
     return shapely.linestrings(coords, indices=idx)
 
 
+def _dangling(arr: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which ends (starts, then ends) meet no other end (to 0.1 mm) and lie on no other line."""
+    tol = 10.0 ** -_JOIN_DECIMALS
+    n = len(arr)
+    owner = np.concatenate([np.arange(n), np.arange(n)])
+    key = pd.DataFrame(np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS))
+    dangling = ~key.duplicated(keep=False).to_numpy()
+    pi, li = shapely.STRtree(arr).query(ends, predicate="dwithin", distance=tol)
+    dangling[pi[owner[pi] != li]] = False
+    return dangling
+
+
+def near_misses(streets: gpd.GeoDataFrame, *, beyond: float, within: float) -> pd.DataFrame:
+    """Street ends that stop short of another street, more than ``beyond`` and at
+    most ``within`` metres from it: gaps the walking network does not join.
+
+    Only dangling ends count (meeting no other end and lying on no other
+    line).  Returns one row per such end: ``row`` (the streets row label),
+    ``end`` ("start" / "end"), ``distance_m`` and ``nearest_row``, the row
+    of the nearest other street; nearest gaps first.  A layer with node ids
+    ``u``/``v`` (an OSM import) is joined by those, and has none.
+    """
+    cols = ["row", "end", "distance_m", "nearest_row"]
+    geoms = streets.geometry
+    if {"u", "v"} <= set(streets.columns) and not streets[["u", "v"]].isna().any().any():
+        return pd.DataFrame(columns=cols)
+    geoms = geoms[geoms.notna() & ~geoms.is_empty & geoms.geom_type.isin(
+        ["LineString", "MultiLineString"])]
+    parts = geoms.explode(index_parts=False)
+    arr, labels = parts.to_numpy(), parts.index.to_numpy()
+    n = len(arr)
+    if n == 0:
+        return pd.DataFrame(columns=cols)
+    ends = _ends(arr)
+    q = np.flatnonzero(_dangling(arr, ends))
+    qi, ql = shapely.STRtree(arr).query(ends[q], predicate="dwithin", distance=within)
+    owner = np.concatenate([np.arange(n), np.arange(n)])
+    other = labels[owner[q[qi]]] != labels[ql]  # not a part of the same row
+    qi, ql = qi[other], ql[other]
+    dist = shapely.distance(ends[q[qi]], arr[ql])
+    best = np.lexsort((ql, dist, qi))
+    best = best[np.r_[True, qi[best][1:] != qi[best][:-1]]] if len(best) else best
+    gap = dist[best] > beyond
+    p, line, d = q[qi[best]][gap], ql[best][gap], dist[best][gap]
+    out = pd.DataFrame({"row": labels[owner[p]], "end": np.where(p < n, "start", "end"),
+                        "distance_m": d, "nearest_row": labels[line]}, columns=cols)
+    return out.sort_values(["distance_m", "row"], kind="stable").reset_index(drop=True)
+
+
 def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Split lines where another line's end point lies on their interior
@@ -411,7 +461,7 @@ def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: flo
     if join_tolerance > tol:
         key = pd.DataFrame(np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS))
         dangling = ~key.duplicated(keep=False).to_numpy()
-        dangling[pi] = False
+        dangling[pi] = False  # as _dangling, with the query made here already
         arr, moved = _join_near_ends(arr, ends, dangling, join_tolerance)
         if moved.any():  # those ends meet now; the lines moved by less than the tolerance
             dangling &= ~moved

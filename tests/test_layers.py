@@ -206,3 +206,31 @@ def test_duplicate_ids_are_refused_where_results_are_keyed_by_them():
     with pytest.raises(LayerError, match="'communities' uses the id\\(s\\) C1"):
         layers.require_unique_ids(frame, "communities")
     layers.require_unique_ids(frame.iloc[1:], "communities")
+
+
+def test_validate_reports_street_ends_just_short_of_another_street():
+    from shapely.geometry import LineString
+
+    lines = [
+        [(0, 0), (100, 0)],  # s1
+        [(50, 2.5), (50, 80)],  # s2: stops 2.5 m short of s1, beyond the 1 m tolerance
+        [(20, 0.5), (20, 60)],  # s3: 0.5 m short: joined by the network, not reported
+        [(80, 0), (80, -40)],  # s4: meets s1 exactly (a T)
+        [(0, 0), (0, -30)],  # s5: meets s1's end exactly
+        [(150, 0), (150, 30)],  # s6: 50 m away: a dead end, not a gap
+    ]
+    streets = gpd.GeoDataFrame({"id": [f"s{i}" for i in range(1, 7)]},
+                               geometry=[LineString(c) for c in lines], crs=3857)
+    rep = layers.validate(streets, "streets")
+    gaps = [p for p in rep.problems if "joining tolerance" in p.problem]
+    assert [(p.row, p.severity) for p in gaps] == [("s2", "warning")]
+    assert "stops 2.5 m from street s1" in gaps[0].problem and rep.ok
+    # an OSM import is joined by its node ids: nothing to report
+    osm = streets.assign(u=range(6), v=range(10, 16))
+    assert not [p for p in layers.validate(osm, "streets").problems
+                if "joining tolerance" in p.problem]
+    # the end is named: s2 reversed stops short with its end
+    rev = streets.copy()
+    rev.loc[1, "geometry"] = LineString(lines[1][::-1])
+    gaps = [p for p in layers.validate(rev, "streets").problems if "joining tolerance" in p.problem]
+    assert "its end stops 2.5 m" in gaps[0].problem

@@ -284,6 +284,9 @@ def validate(
                             f"feature lies {d[i] / 1000:.1f} km outside the study area; check its "
                             "coordinates or the declared CRS", severity="warning"))
 
+        if spec.kind == "streets" and gdf.crs is not None and gdf.crs.is_projected:
+            _street_gaps(gdf, name, ids, add)
+
     typed, bad = coerce_columns(gdf, spec)
     for colname, mask in bad.items():
         col = spec.column(colname)
@@ -330,6 +333,27 @@ def validate(
             add(Problem(name, value, "id", f"id '{value}' is used by {n} features; ids must be "
                         "unique"))
     return rep
+
+
+#: Street ends this close to another street (beyond the joining tolerance)
+#: are reported as gaps.
+NEAR_MISS_M = 5.0
+
+
+def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> None:
+    """Warn about street ends that stop a little short of another street: the
+    walking network joins only gaps up to ``network.join_tolerance``."""
+    from .. import rules as _rules
+    from ..network import near_misses
+
+    join = float(_rules.value(_rules.load("network"), "join_tolerance"))
+    gaps = near_misses(gdf, beyond=join, within=NEAR_MISS_M)
+    for row, end, d, other in gaps.itertuples(index=False):
+        add(Problem(name, ids.loc[row], "geometry",
+                    f"its {end} stops {d:.1f} m from street {ids.loc[other]}, beyond the "
+                    f"{join:g} m joining tolerance (network.join_tolerance): the two are not "
+                    "joined and walks do not pass there; extend the line to meet the other "
+                    "street if they meet on the ground", severity="warning"))
 
 
 def fix(
