@@ -21,6 +21,9 @@ rules' 50 m and clipped to the community:
                 less): timed on the 15-minute tier of one category and scaled
                 to every tier and category.
 
+On central Helsinki it also times ``isochrones="facility"`` (one polygon per
+facility and tier).
+
 Run: ``.venv/bin/python benchmarks/isochrones.py [--sizes helsinki,40k,160k]``
 """
 
@@ -65,7 +68,7 @@ def timed(fn, repeat: int = 1):
     return best, out
 
 
-def bench(name: str, streets: gpd.GeoDataFrame, repeat: int) -> None:
+def bench(name: str, streets: gpd.GeoDataFrame, repeat: int, facility: bool = False) -> None:
     G, net, homes, facilities, sources, _, r = scenario(streets)
     comm = communities(streets)
     gc.collect()
@@ -132,6 +135,10 @@ def bench(name: str, streets: gpd.GeoDataFrame, repeat: int) -> None:
     }
     for k, v in rows.items():
         print(f"   {k:<100s} {v:8.2f} s   ×{v / t_gcgeo:6.1f} gcgeo")
+    if facility:  # one polygon per facility and tier, no communities
+        t_fac, fout = timed(lambda: lc.run(layers, rules=r, graph=net, isochrones="facility"))
+        print(f"   gcgeo facility isochrones ({len(fout['lc_isochrones']):,} polygons, "
+              f"{len(facilities):,} facilities): {t_fac - t_none:.2f} s")
     print(f"   (living circle without isochrones: {t_none:.2f} s)")
     gc.unfreeze()
 
@@ -144,7 +151,7 @@ def main() -> None:
     streets = helsinki_streets()
     sizes = args.sizes.split(",")
     if "helsinki" in sizes:
-        bench("central Helsinki", streets, repeat=3)
+        bench("central Helsinki", streets, repeat=3, facility=True)
     if "40k" in sizes:
         bench("Helsinki tiled 3 × 3", tiled(streets, 3, 3), repeat=1)
     if "160k" in sizes:
