@@ -32,13 +32,12 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import time
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
-from living_circle import CRS, helsinki_streets, scenario, tiled
+from living_circle import CRS, helsinki_streets, scenario, tiled, timed
 
 from gcgeo import rules
 from gcgeo.analysis import _isochrones as iso
@@ -56,16 +55,6 @@ def communities(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"community_id": [f"C{i:04d}" for i in range(len(boxes))],
                              "name": [f"社区{i}" for i in range(len(boxes))]},
                             geometry=boxes, crs=CRS)
-
-
-def timed(fn, repeat: int = 1):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def bench(name: str, streets: gpd.GeoDataFrame, repeat: int, facility: bool = False) -> None:
