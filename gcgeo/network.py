@@ -394,15 +394,21 @@ def _move_ends(arr: np.ndarray, target: np.ndarray) -> np.ndarray:
     return shapely.linestrings(coords, indices=idx)
 
 
-def _dangling(arr: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Which ends (starts, then ends) meet no other end (to 0.1 mm) and lie on no other line."""
-    tol = 10.0 ** -_JOIN_DECIMALS
-    n = len(arr)
-    owner = np.concatenate([np.arange(n), np.arange(n)])
+def _on_other_lines(tree: shapely.STRtree, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (end, line) where an end (starts, then ends, of the lines in
+    ``tree``) lies on another line, to 0.1 mm."""
+    n = len(ends) // 2
+    pi, li = tree.query(ends, predicate="dwithin", distance=10.0 ** -_JOIN_DECIMALS)
+    keep = pi % n != li
+    return pi[keep], li[keep]
+
+
+def _dangling(ends: np.ndarray, on_other: np.ndarray) -> np.ndarray:
+    """Which ends meet no other end (to 0.1 mm) and lie on no other line
+    (``on_other``, the ends that do, from :func:`_on_other_lines`)."""
     key = pd.DataFrame(np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS))
     dangling = ~key.duplicated(keep=False).to_numpy()
-    pi, li = shapely.STRtree(arr).query(ends, predicate="dwithin", distance=tol)
-    dangling[pi[owner[pi] != li]] = False
+    dangling[on_other] = False
     return dangling
 
 
@@ -428,8 +434,9 @@ def near_misses(streets: gpd.GeoDataFrame, *, beyond: float, within: float) -> p
     if n == 0:
         return pd.DataFrame(columns=cols)
     ends = _ends(arr)
-    q = np.flatnonzero(_dangling(arr, ends))
-    qi, ql = shapely.STRtree(arr).query(ends[q], predicate="dwithin", distance=within)
+    tree = shapely.STRtree(arr)
+    q = np.flatnonzero(_dangling(ends, _on_other_lines(tree, ends)[0]))
+    qi, ql = tree.query(ends[q], predicate="dwithin", distance=within)
     owner = np.concatenate([np.arange(n), np.arange(n)])
     other = labels[owner[q[qi]]] != labels[ql]  # not a part of the same row
     qi, ql = qi[other], ql[other]
@@ -455,21 +462,15 @@ def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: flo
     ends = _ends(arr)
     owner = np.concatenate([np.arange(n), np.arange(n)])
     tree = shapely.STRtree(arr)
-    pi, li = tree.query(ends, predicate="dwithin", distance=tol)
-    keep = owner[pi] != li
-    pi, li = pi[keep], li[keep]
+    pi, li = _on_other_lines(tree, ends)
     if join_tolerance > tol:
-        key = pd.DataFrame(np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS))
-        dangling = ~key.duplicated(keep=False).to_numpy()
-        dangling[pi] = False  # as _dangling, with the query made here already
+        dangling = _dangling(ends, pi)
         arr, moved = _join_near_ends(arr, ends, dangling, join_tolerance)
         if moved.any():  # those ends meet now; the lines moved by less than the tolerance
             dangling &= ~moved
             ends = _ends(arr)
             tree = shapely.STRtree(arr)
-            pi, li = tree.query(ends, predicate="dwithin", distance=tol)
-            keep = owner[pi] != li
-            pi, li = pi[keep], li[keep]
+            pi, li = _on_other_lines(tree, ends)
         q = np.flatnonzero(dangling)
         qi, ql = tree.query(ends[q], predicate="dwithin", distance=join_tolerance)
         other = owner[q[qi]] != ql
