@@ -278,17 +278,18 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
         if name.startswith("gcgeo_"):
             raise WorkspaceError(f"layer names starting with 'gcgeo_' are reserved ({name}).")
         geom_type = ""
+        types: list[str] = []
         if isinstance(frame, gpd.GeoDataFrame):
             if working is not None and frame.crs is not None and not frame.crs.equals(working):
                 frame = frame.to_crs(working)
-            types = sorted(set(frame.geom_type.dropna()))
+            types = _geom_types(frame)
             geom_type = "/".join(types)
             out = frame.reset_index(drop=True)
         else:
             out = pd.DataFrame(frame).reset_index(drop=True)
         out = _writable(out)
         pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", use_arrow=True,
-                                promote_to_multi=_needs_multi(out))
+                                promote_to_multi=_needs_multi(types))
         k = kind if isinstance(kind, str) else kind.get(name, "")
         rows.append({"layer": name, "kind": k, "features": str(len(out)), "geometry": geom_type,
                      "added": _now(), "source": source or "", "source_layer": source_layer or "",
@@ -298,11 +299,20 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     _write_table(tmp, LAYERS_TABLE, table.astype(str))
 
 
-def _needs_multi(df: pd.DataFrame) -> bool | None:
-    if not isinstance(df, gpd.GeoDataFrame) or not len(df):
-        return None
-    types = set(df.geom_type.dropna())
-    if len(types) > 1 and all(t.replace("Multi", "") == next(iter(types)).replace("Multi", "")
+#: geometry type names as geopandas' ``geom_type`` gives them, by shapely type id
+_TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+               "MultiPolygon", "GeometryCollection")
+
+
+def _geom_types(frame: gpd.GeoDataFrame) -> list[str]:
+    """The geometry types present, sorted by name (missing geometries left out)."""
+    ids = np.unique(shapely.get_type_id(frame.geometry.to_numpy()))
+    return sorted(_TYPE_NAMES[int(i)] for i in ids if i >= 0)
+
+
+def _needs_multi(types: list[str]) -> bool | None:
+    """Whether a layer of these geometry types mixes single and multi parts of one kind."""
+    if len(types) > 1 and all(t.replace("Multi", "") == types[0].replace("Multi", "")
                               for t in types):
         return True
     return None
