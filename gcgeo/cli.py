@@ -385,6 +385,9 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
 @click.option("--walking-speed", type=float, help="living-circle: km/h to turn minutes into metres.")
 @click.option("--snap-tolerance", type=float,
               help="living-circle: metres beyond which a home or facility is reported off-network.")
+@click.option("--join-tolerance", type=float,
+              help="living-circle, green: metres within which street ends that miss each other "
+                   "are joined (rule network.join_tolerance; 0 joins only meeting ends).")
 @click.option("--isochrones", type=click.Choice(["community", "facility", "none"]),
               help="living-circle: isochrone polygons per community or per facility.")
 @click.option("--graph", type=click.Path(exists=True, dir_okay=False),

@@ -175,3 +175,35 @@ def test_system_errors_are_messages(tmp_path, runner):
     res = runner.invoke(main, ["export", str(w), str(blocker / "out.gpkg")])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "afile" in res.output
+
+
+def test_analyze_join_tolerance_joins_a_street_drawn_short(tmp_path, runner):
+    from shapely.geometry import LineString, Point, box
+
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "w", "--crs", "EPSG:4548")
+    x0, y0 = 500000.0, 4080000.0
+    files = {
+        # the second street stops 2 m short of the first: one home walks through the gap
+        "streets": gpd.GeoDataFrame(geometry=[LineString([(x0, y0), (x0 + 400, y0)]),
+                                              LineString([(x0 + 200, y0 + 2), (x0 + 200, y0 + 300)])],
+                                    crs=4548),
+        "facilities": gpd.GeoDataFrame({"category": ["supermarket"]},
+                                       geometry=[Point(x0 + 200, y0 + 300)], crs=4548),
+        "buildings": gpd.GeoDataFrame({"use": ["residential"], "population": [10.0]},
+                                      geometry=[box(x0 + 95, y0 - 15, x0 + 105, y0 - 5)], crs=4548),
+    }
+    for kind, gdf in files.items():
+        path = tmp_path / f"{kind}.gpkg"
+        gdf.to_file(path)
+        _run(runner, "add", w, kind, path)
+    res = _run(runner, "validate", w)
+    assert "stops 2.0 m from street" in res.output
+    _run(runner, "analyze", w, "living-circle", "--isochrones", "none")
+    d = ws.read_layer(w, "lc_origins")["dist_supermarket_m"]
+    assert d.isna().all()  # the default 1 m does not join a 2 m gap
+    _run(runner, "analyze", w, "living-circle", "--isochrones", "none", "--join-tolerance", "3")
+    d = ws.read_layer(w, "lc_origins")["dist_supermarket_m"].iloc[0]
+    # 10 m to the street at x = 100, 100 m along it, 300 m up the joined street
+    assert d == pytest.approx(10 + 100 + 300)
+    _run(runner, "analyze", w, "fire-lanes", "--join-tolerance", "3", code=2)

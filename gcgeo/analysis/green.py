@@ -575,6 +575,7 @@ def run(
     red: int | None = None,
     nir: int | None = None,
     ndvi_threshold: float | None = None,
+    join_tolerance: float | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Green coverage of every community.
 
@@ -582,7 +583,8 @@ def run(
     ``buildings`` give the service-radius shares (NaN with a reason without
     them).  ``raster`` (with band numbers ``red`` and ``nir``) adds NDVI
     vegetation cover; ``ndvi_threshold`` defaults to the rule
-    ``ndvi.threshold``.
+    ``ndvi.threshold``, ``join_tolerance`` (m, street ends this close are
+    joined) to the rule ``network.join_tolerance``.
 
     Returns ``green_communities`` (community polygons with the metrics and
     pass/fail columns), ``green_sites`` (public green merged into sites, with
@@ -674,7 +676,8 @@ def run(
         comm, buildings, st, sites, entrances,
         green_radius=V("service.green_radius"), park_radius=V("service.park_radius"),
         snap_tolerance=V("service.snap_tolerance"),
-        join_tolerance=_rules.value(_rules.load("network", rules), "join_tolerance"),
+        join_tolerance=(join_tolerance if join_tolerance is not None
+                        else _rules.value(_rules.load("network", rules), "join_tolerance")),
         progress=step,
     )
     for col in shares.columns:

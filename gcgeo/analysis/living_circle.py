@@ -193,6 +193,7 @@ def run(
     walking_speed: float | None = None,
     origins: str | gpd.GeoDataFrame = "buildings",
     snap_tolerance: float | None = None,
+    join_tolerance: float | None = None,
     isochrones: str | None = "community",
     graph: nx.Graph | Network | str | Path | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
@@ -205,7 +206,9 @@ def run(
     GeoDataFrame of points (e.g. population points) with an optional
     ``population`` column.  ``walking_speed`` (km/h) turns the tiers' minutes
     into metres; by default the tiers' distances are used.  ``snap_tolerance``
-    (m) overrides the rule ``snapping.tolerance``.  ``isochrones`` is
+    (m) overrides the rule ``snapping.tolerance``, ``join_tolerance`` (m) the
+    rule ``network.join_tolerance`` (street ends this close are joined when
+    the network is built from the streets layer).  ``isochrones`` is
     "community" (per community, tier and category, plus "all"), "facility"
     (per facility and tier) or "none".
 
@@ -215,11 +218,12 @@ def run(
     """
     with frozen():
         return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
-                    origins=origins, snap_tolerance=snap_tolerance, isochrones=isochrones,
-                    graph=graph)
+                    origins=origins, snap_tolerance=snap_tolerance,
+                    join_tolerance=join_tolerance, isochrones=isochrones, graph=graph)
 
 
-def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, isochrones, graph):
+def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, join_tolerance,
+         isochrones, graph):
     say = progress or (lambda stage: None)
     r = _rules.load(RULES, rules)
     tier_m = tiers(r, walking_speed=walking_speed)
@@ -244,7 +248,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, iso
             "(categories: " + ", ".join(r["categories"]) + ")."
         )
     say("graph")
-    join = float(_rules.value(_rules.load("network", rules), "join_tolerance"))
+    join = float(join_tolerance if join_tolerance is not None
+                 else _rules.value(_rules.load("network", rules), "join_tolerance"))
     net = compile_network(_graph(layers, graph, join))
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")
@@ -375,7 +380,8 @@ def _report_components(net: Network) -> None:
     log.log(level, "the walking network has %d separate parts; %.0f%% of its nodes lie outside "
             "the largest. Streets that should meet must share an end point or end within "
             "network.join_tolerance of each other (check gaps and crossings in the streets "
-            "layer, or raise the tolerance in your rules file)", n, outside * 100)
+            "layer with `gcgeo validate`, or raise the tolerance: --join-tolerance)", n,
+            outside * 100)
 
 
 def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:
