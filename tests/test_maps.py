@@ -396,3 +396,14 @@ def test_values_shown_in_chinese_from_the_layer_spec():
     assert "电动自行车" in html and "汽车" in html
     html_en = maps.chargers(gdf, lang="en").get_root().render()
     assert "电动自行车" not in html_en
+
+
+def test_result_values_are_labelled_in_chinese():
+    from gcgeo.maps._labels import column_label, format_value
+
+    assert format_value("no facility", "status", "zh") == "数据中无此类设施"
+    assert format_value("ok", "status", "zh") == "正常" and format_value("ok", "status", "en") == "ok"
+    assert format_value("incomplete", "criterion8", "zh") == "资料不全"
+    assert format_value("high", "worst_severity", "zh") == "高"
+    assert format_value("something else", "status", "zh") == "something else"
+    assert column_label("checks_skipped", "zh") == "未能进行的检查"

@@ -107,6 +107,8 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "worst_severity": ("最严重程度", "Worst severity", "text"),
     "severity_rank": ("严重程度等级", "Severity rank", "int"),
     "criterion8": ("第8项（消防通道）", "Criterion 8 (fire lanes)", "text"),
+    "n_lanes_default_width": ("按默认宽度计的车道数", "Lanes measured at the default width", "int"),
+    "checks_skipped": ("未能进行的检查", "Checks not made", "text"),
     "dead_ends": ("尽头数", "Dead ends", "int"),
     "width_source": ("宽度来源", "Width source", "text"),
     "width_m": ("设计宽度", "Design width (m)", "float"),
@@ -304,6 +306,20 @@ def _fmt_kind(name: str, kind: str | None) -> str:
     return "auto"
 
 
+_SEVERITY = {"none": ("无", "none"), "low": ("低", "low"), "medium": ("中", "medium"),
+             "high": ("高", "high")}
+#: Text values of analysis-result columns: column → value → (zh, en).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "status": {"ok": ("正常", "ok"), "no facility": ("数据中无此类设施", "no facility"),
+               "none on the network": ("均未接入步行路网", "none on the network")},
+    "severity": _SEVERITY,
+    "worst_severity": _SEVERITY,
+    "criterion8": {"pass": ("达标", "pass"), "fail": ("未达标", "fail"),
+                   "incomplete": ("资料不全", "incomplete"), "no_lanes": ("无消防车道", "no lanes")},
+    "width_source": {"given": ("实测", "given"), "default": ("默认值", "default")},
+}
+
+
 def value_label(kind: str | None, column: str, value: Any, lang: str = "en") -> str:
     """A spec value as shown to planners: its first Chinese spelling in ``zh``."""
     text = str(value)
@@ -338,6 +354,8 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         return category_label(str(value), lang)
     if fmt == "tier":
         return tier_label(str(value), lang)
+    if isinstance(value, str) and value in VALUE_LABELS.get(name, {}):
+        return VALUE_LABELS[name][value][0 if lang == "zh" else 1]
     if isinstance(value, str) and kind in _layers.SPECS and _layers.get_spec(kind).has_column(name) \
             and _layers.get_spec(kind).column(name).allowed:
         return value_label(kind, name, value, lang)
