@@ -53,6 +53,7 @@ from pyproj import CRS
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
+from . import rules as _rules
 from ._errors import CRSError, InputError
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ __all__ = [
     "build_graph",
     "compile_network",
     "graph_from_osmnx",
+    "join_tolerance",
     "near_misses",
     "network_from_streets",
     "node_distances",
@@ -93,6 +95,12 @@ def _projected_crs(crs: Any, what: str) -> CRS:
             "Reproject it to a metric CRS first (gcgeo.crs.to_metric)."
         )
     return crs
+
+
+def join_tolerance(rules: Any = None) -> float:
+    """The rule ``network.join_tolerance`` (m), with a user's ``rules`` overrides
+    (a TOML path or a mapping, as :func:`gcgeo.rules.load` takes them)."""
+    return float(_rules.value(_rules.load("network", rules), "join_tolerance"))
 
 
 def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None,

@@ -504,7 +504,7 @@ def _service(
     st = _walkable(streets)
     st = st.to_crs(crs) if st.crs is not None and st.crs != crs else st
     if join_tolerance is None:
-        join_tolerance = _rules.value(_rules.load("network"), "join_tolerance")
+        join_tolerance = network.join_tolerance()
     net = network.network_from_streets(st, join_tolerance=float(join_tolerance))
     if progress is not None:
         progress("shortest paths")
@@ -595,6 +595,8 @@ def run(
     concentrated green counted, MultiPolygons) and, with a raster,
     ``green_ndvi_sensitivity`` (community × threshold → vegetation fraction).
     """
+    from ..network import join_tolerance as network_join_tolerance
+
     R = _rules.load("green", rules)
     V = lambda key: _rules.value(R, key)  # noqa: E731
     step = progress or (lambda _s: None)
@@ -677,7 +679,7 @@ def run(
         green_radius=V("service.green_radius"), park_radius=V("service.park_radius"),
         snap_tolerance=V("service.snap_tolerance"),
         join_tolerance=(join_tolerance if join_tolerance is not None
-                        else _rules.value(_rules.load("network", rules), "join_tolerance")),
+                        else network_join_tolerance(rules)),
         progress=step,
     )
     for col in shares.columns:

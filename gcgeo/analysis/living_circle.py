@@ -57,6 +57,7 @@ from ..network import (
     graph_from_osmnx,
     network_from_streets,
 )
+from ..network import join_tolerance as network_join_tolerance
 from . import _isochrones as _iso
 
 log = logging.getLogger(__name__)
@@ -249,7 +250,7 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
         )
     say("graph")
     join = float(join_tolerance if join_tolerance is not None
-                 else _rules.value(_rules.load("network", rules), "join_tolerance"))
+                 else network_join_tolerance(rules))
     net = compile_network(_graph(layers, graph, join))
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")

@@ -335,19 +335,16 @@ def validate(
     return rep
 
 
-#: Street ends this close to another street (beyond the joining tolerance)
-#: are reported as gaps.
-NEAR_MISS_M = 5.0
-
-
 def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> None:
-    """Warn about street ends that stop a little short of another street: the
-    walking network joins only gaps up to ``network.join_tolerance``."""
+    """Warn about street ends that stop a little short of another street (up to
+    the rule ``network.gap_report``): the walking network joins only gaps up
+    to ``network.join_tolerance``."""
     from .. import rules as _rules
     from ..network import near_misses
 
-    join = float(_rules.value(_rules.load("network"), "join_tolerance"))
-    gaps = near_misses(gdf, beyond=join, within=NEAR_MISS_M)
+    r = _rules.load("network")
+    join = float(_rules.value(r, "join_tolerance"))
+    gaps = near_misses(gdf, beyond=join, within=float(_rules.value(r, "gap_report")))
     for row, end, d, other in gaps.itertuples(index=False):
         add(Problem(name, ids.loc[row], "geometry",
                     f"its {end} stops {d:.1f} m from street {ids.loc[other]}, beyond the "
