@@ -65,6 +65,7 @@ __all__ = [
     "graph_from_osmnx",
     "join_tolerance",
     "near_misses",
+    "network_from_frames",
     "network_from_streets",
     "node_distances",
     "point_distances",
@@ -166,6 +167,84 @@ def network_from_streets(streets: gpd.GeoDataFrame, *, crs: Any = None,
     return Network(nodes=index, x=x, y=y, u=u.astype(np.int64), v=v.astype(np.int64),
                    weight=lengths[order].astype(float), geometry=arr[order],
                    geom_length=lengths[order].astype(float), crs=crs, directed=False)
+
+
+def network_from_frames(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    weight: str = "length",
+    crs: Any = None,
+    directed: bool = False,
+) -> Network:
+    """A network from node and edge tables, as pandana and OSMnx's ``graph_to_gdfs`` keep them.
+
+    ``nodes`` is indexed by node id with columns ``x`` and ``y``.  ``edges``
+    names its end nodes in columns (or index levels) ``u`` and ``v`` (or
+    ``from`` and ``to``) and holds ``weight`` per edge, non-negative (metres
+    for walking).  Edges with a ``geometry`` column keep it (a GeoDataFrame's
+    CRS is taken when ``crs`` is not given); otherwise each edge is the
+    straight line between its nodes.  The result goes anywhere a graph is
+    taken (:func:`node_distances`, :func:`snap_points`, the analyses).
+    """
+    if not isinstance(nodes, pd.DataFrame) or not {"x", "y"} <= set(nodes.columns):
+        raise InputError("nodes must be a table indexed by node id with columns 'x' and 'y'.")
+    if not nodes.index.is_unique:
+        dup = nodes.index[nodes.index.duplicated()].unique()[:5].tolist()
+        raise InputError(f"nodes: node id(s) {dup} appear more than once; give each node one row.")
+    x = pd.to_numeric(nodes["x"], errors="coerce").to_numpy(float)
+    y = pd.to_numeric(nodes["y"], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        raise InputError(f"nodes: node(s) {nodes.index[bad][:5].tolist()} have no numeric x/y.")
+    if not isinstance(edges, pd.DataFrame):
+        raise InputError("edges must be a table with columns 'u', 'v' and the weight.")
+    flat = edges.reset_index() if any(n in ("u", "v", "from", "to") for n in edges.index.names) \
+        else edges
+    ends = next((p for p in (("u", "v"), ("from", "to")) if set(p) <= set(flat.columns)), None)
+    if ends is None:
+        raise InputError("edges need columns (or index levels) 'u' and 'v', or 'from' and 'to', "
+                         "naming their end nodes.")
+    if weight not in flat.columns:
+        raise InputError(f"edges have no '{weight}' column; give every edge its length in metres "
+                         "or choose another weight.")
+    w = pd.to_numeric(flat[weight], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        raise InputError(f"edges: row(s) {edges.index[bad][:5].tolist()} have no finite, "
+                         f"non-negative '{weight}'.")
+    index = pd.Index(nodes.index, tupleize_cols=False)
+    u = index.get_indexer(flat[ends[0]])
+    v = index.get_indexer(flat[ends[1]])
+    bad = (u < 0) | (v < 0)
+    if bad.any():
+        raise InputError(f"edges: row(s) {edges.index[bad][:5].tolist()} name a node that is not "
+                         "in the nodes table.")
+    if crs is None:
+        crs = next((t.crs for t in (edges, nodes) if isinstance(t, gpd.GeoDataFrame)), None)
+    geom = None  # straight lines between the nodes, drawn only if needed
+    glen = np.hypot(x[v] - x[u], y[v] - y[u])
+    if "geometry" in flat.columns and flat["geometry"].notna().any():
+        geom = np.asarray(flat["geometry"].to_numpy(), dtype=object).copy()
+        none = pd.isna(geom)
+        types = shapely.get_type_id(geom)
+        notline = ~none & (types != shapely.GeometryType.LINESTRING)
+        if notline.any():
+            raise InputError(f"edges: row(s) {edges.index[notline][:5].tolist()} have a "
+                             "geometry that is not a LineString.")
+        if none.any():
+            geom[none] = _straight_lines(x, y, u[none], v[none])
+        if directed:
+            flip = _starts_at_v(u, v, geom, x, y)
+            geom[flip] = shapely.reverse(geom[flip])
+        else:
+            u, v = _oriented(u, v, geom, x, y)
+        glen = shapely.length(geom)
+    return Network(
+        nodes=index, x=x, y=y, u=u.astype(np.int64), v=v.astype(np.int64), weight=w,
+        geometry=geom, geom_length=np.asarray(glen, dtype=float),
+        crs=CRS.from_user_input(crs) if crs is not None else None, directed=bool(directed),
+    )
 
 
 def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 0.0):
@@ -532,8 +611,10 @@ class Network:
     """A walking graph as arrays, extracted once for the compiled code.
 
     ``nodes`` holds the graph's node ids (position = array index); per edge
-    ``u``/``v`` (node positions), ``weight``, ``geometry`` (oriented u → v)
-    and ``geom_length``.  ``directed`` is the input graph's direction.
+    ``u``/``v`` (node positions), ``weight``, ``geometry`` (oriented u → v;
+    None for straight lines between the nodes, drawn the first time
+    :attr:`lines` is read) and ``geom_length``.  ``directed`` is the input
+    graph's direction.
     """
 
     nodes: pd.Index
@@ -542,7 +623,7 @@ class Network:
     u: np.ndarray
     v: np.ndarray
     weight: np.ndarray
-    geometry: np.ndarray
+    geometry: np.ndarray | None
     geom_length: np.ndarray
     crs: CRS | None
     directed: bool = False
@@ -565,10 +646,19 @@ class Network:
         return self._cache[key]
 
     @property
+    def lines(self) -> np.ndarray:
+        """The edge geometries, oriented u → v."""
+        if self.geometry is not None:
+            return self.geometry
+        if "lines" not in self._cache:
+            self._cache["lines"] = _straight_lines(self.x, self.y, self.u, self.v)
+        return self._cache["lines"]
+
+    @property
     def tree(self) -> shapely.STRtree:
         """STRtree over the edge geometries."""
         if "tree" not in self._cache:
-            self._cache["tree"] = shapely.STRtree(self.geometry)
+            self._cache["tree"] = shapely.STRtree(self.lines)
         return self._cache["tree"]
 
     @property
@@ -579,9 +669,16 @@ class Network:
         :attr:`tree`).
         """
         if "snap" not in self._cache:
-            self._cache["snap"] = _snap_index(self.geometry)
+            self._cache["snap"] = _snap_index(self.lines)
         return self._cache["snap"]
 
+
+def _straight_lines(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The straight line from node ``u[i]`` to node ``v[i]`` for every i."""
+    if not len(u):
+        return np.zeros(0, dtype=object)
+    return shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
+                                         np.column_stack([x[v], y[v]])], axis=1))
 
 def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int, undirected: bool) -> sparse.csr_matrix:
     if undirected:
@@ -665,16 +762,15 @@ def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network
     if len(w) and (not np.isfinite(w).all() or (w < 0).any()):
         raise InputError(f"edge '{weight}' values must be finite and non-negative.")
     geom = np.array(gs, dtype=object) if gs else np.zeros(0, dtype=object)
-    if len(geom):
-        none = np.array([g is None for g in gs])
-        if none.any() and has_xy:
-            lines = shapely.linestrings(
-                np.stack([np.column_stack([x[u[none]], y[u[none]]]),
-                          np.column_stack([x[v[none]], y[v[none]]])], axis=1)
-            )
-            geom[none] = lines
-    glen = shapely.length(geom) if len(geom) and has_xy else np.full(len(w), np.nan)
-    if len(geom) and has_xy:
+    none = np.array([g is None for g in gs], dtype=bool)
+    if has_xy and len(geom) and none.all():  # straight lines, drawn only if needed
+        geom, glen = None, np.hypot(x[v] - x[u], y[v] - y[u])
+    elif has_xy and len(geom):
+        geom[none] = _straight_lines(x, y, u[none], v[none])
+        glen = shapely.length(geom)
+    else:
+        glen = np.full(len(w), np.nan)
+    if geom is not None and len(geom) and has_xy:
         # networkx reports an undirected edge from either end: orient u -> v
         # along the geometry so that offsets are measured from u.
         if G.is_directed():
@@ -1141,7 +1237,7 @@ def _snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataF
         on = edge >= 0
         if on.any():
             e = edge[on]
-            g = net.geometry[e]
+            g = net.lines[e]
             along = shapely.line_locate_point(g, arr[on])
             pxy = shapely.get_coordinates(shapely.line_interpolate_point(g, along))
             sx[on], sy[on] = pxy[:, 0], pxy[:, 1]

@@ -569,3 +569,111 @@ def test_network_from_streets_on_helsinki_and_empty():
                   compile_network(build_graph(helsinki_streets)))
     empty = helsinki_streets.iloc[:0]
     assert network_from_streets(empty).n_edges == 0 == compile_network(build_graph(empty)).n_edges
+
+
+# ---- networks from node and edge tables --------------------------------------
+
+
+def _edge_table(G):
+    rows = [(a, b, k, d["length"], d["geometry"]) for a, b, k, d in G.edges(keys=True, data=True)]
+    edges = gpd.GeoDataFrame(rows, columns=["u", "v", "key", "length", "geometry"],
+                             geometry="geometry", crs=CRS)
+    return edges.set_index(["u", "v", "key"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_network_from_osmnx_style_tables_equals_the_graph(seed):
+    """The tables OSMnx's graph_to_gdfs gives (edges indexed by u, v, key, some
+    lines drawn v -> u) make the same network as the graph: same distances, same
+    snapping."""
+    from gcgeo.network import network_from_frames
+
+    G, rng = _random_street_graph(seed)
+    if G is None:
+        return
+    nodes = pd.DataFrame({"x": [d["x"] for _, d in G.nodes(data=True)],
+                          "y": [d["y"] for _, d in G.nodes(data=True)]}, index=list(G.nodes))
+    edges = _edge_table(G)
+    flip = rng.random(len(edges)) < 0.5
+    edges.loc[flip, "geometry"] = edges.geometry[flip].reverse()
+    net = network_from_frames(nodes, edges)
+    assert net.crs == compile_network(G).crs and net.n_edges == G.number_of_edges()
+    src = list(rng.choice(list(G.nodes), size=3))
+    want = pd.Series(nx.multi_source_dijkstra_path_length(G, src, cutoff=800, weight="length"))
+    got = node_distances(net, src, cutoff=800).dropna()
+    assert set(got.index) == set(want.index)
+    np.testing.assert_allclose(got.loc[want.index].to_numpy(), want.to_numpy(), atol=1e-9)
+    pts = _pts(rng.uniform(0, 1000, size=(20, 2)))
+    a, b = snap_points(net, pts, tolerance=100), snap_points(G, pts, tolerance=100)
+    same = ["connector_m", "snap_x", "snap_y", "off_network"]
+    pd.testing.assert_frame_equal(a[same], b[same], atol=1e-9)
+    on = ~a["off_network"].to_numpy()
+    # a point nearest to where two streets meet or cross may go to either (the
+    # tie is decided by rounding, which a line's direction changes)
+    tie = on & (a["edge"] != b["edge"]).to_numpy()
+    at = shapely.points(a[["snap_x", "snap_y"]].to_numpy()[tie])
+    for frame in (a, b):
+        assert (shapely.distance(net.lines[frame["edge"].to_numpy()[tie]], at) < 1e-6).all()
+    # a line drawn v -> u is read from its other end: offsets then run the other way
+    both = on & ~tie
+    turned = (a["u"] != b["u"]).to_numpy()[both]
+    assert (a["u"][both][turned] == b["v"][both][turned]).all()
+    w = net.weight[a["edge"].to_numpy()[both]]
+    np.testing.assert_allclose(np.where(turned, w - a["offset"][both], a["offset"][both]),
+                               b["offset"][both], atol=1e-9)
+    homes, shops = pts.iloc[:15], {"shop": pts.iloc[15:]}
+    pd.testing.assert_frame_equal(point_distances(net, homes, shops, cutoff=900, snap_tolerance=100),
+                                  point_distances(G, homes, shops, cutoff=900, snap_tolerance=100),
+                                  atol=1e-9)
+
+
+def test_network_from_pandana_style_tables_draws_straight_lines_when_needed():
+    from gcgeo.network import network_from_frames
+
+    # a square 0-1-2-3 of 100 m sides whose edge 0-1 is a 200 m path, and a diagonal 1-3
+    nodes = pd.DataFrame({"x": [0.0, 100, 100, 0], "y": [0.0, 0, 100, 100]}, index=[10, 11, 12, 13])
+    edges = pd.DataFrame({"from": [10, 11, 12, 13, 11], "to": [11, 12, 13, 10, 13],
+                          "w": [200.0, 100, 100, 100, 150]})
+    net = network_from_frames(nodes, edges, weight="w", crs=CRS)
+    assert net.geometry is None  # nothing drawn for node distances
+    d = node_distances(net, [10], cutoff=1000)
+    assert d.to_dict() == {10: 0.0, 11: 200.0, 12: 200.0, 13: 100.0}
+    # snapping draws the straight lines: (10, 5) lies 10 m along the 100 m line
+    # of the 200 m edge 10-11, so 20 m along it, 5 m off
+    s = snap_points(net, _pts([(10, 5)]), tolerance=50).iloc[0]
+    assert (s["u"], s["v"]) == (10, 11)
+    assert s["offset"] == pytest.approx(20.0) and s["connector_m"] == pytest.approx(5.0)
+    assert shapely.equals_exact(net.lines[4], LineString([(100, 0), (0, 100)]), 0)
+    np.testing.assert_allclose(net.geom_length, [100, 100, 100, 100, math.hypot(100, 100)])
+    # directed: distances run from the sources along the edges
+    dnet = network_from_frames(nodes, edges, weight="w", crs=CRS, directed=True)
+    DG = nx.DiGraph()
+    DG.add_weighted_edges_from(edges.itertuples(index=False), weight="w")
+    want = nx.multi_source_dijkstra_path_length(DG, [12], cutoff=1000, weight="w")
+    assert node_distances(dnet, [12], cutoff=1000).dropna().to_dict() == want
+
+
+@pytest.mark.parametrize("nodes, edges, words", [
+    (pd.DataFrame({"x": [0.0]}), pd.DataFrame(), "columns 'x' and 'y'"),
+    (pd.DataFrame({"x": [0.0, 1], "y": [0.0, 1]}, index=[5, 5]), pd.DataFrame(), "[5]"),
+    (pd.DataFrame({"x": [0.0, "a"], "y": [0.0, 1]}), pd.DataFrame(), "node(s) [1]"),
+    (pd.DataFrame({"x": [0.0, 1], "y": [0.0, 1]}), pd.DataFrame({"a": [0], "b": [1]}),
+     "'u' and 'v'"),
+    (pd.DataFrame({"x": [0.0, 1], "y": [0.0, 1]}), pd.DataFrame({"u": [0], "v": [1]}),
+     "no 'length' column"),
+    (pd.DataFrame({"x": [0.0, 1], "y": [0.0, 1]}),
+     pd.DataFrame({"u": [0, 1], "v": [1, 0], "length": [1.0, -1]}, index=["e1", "e2"]),
+     "row(s) ['e2']"),
+    (pd.DataFrame({"x": [0.0, 1], "y": [0.0, 1]}),
+     pd.DataFrame({"u": [0, 1], "v": [1, 7], "length": [1.0, 1]}), "row(s) [1] name a node"),
+    (pd.DataFrame({"x": [0.0, 1], "y": [0.0, 1]}),
+     gpd.GeoDataFrame({"u": [0], "v": [1], "length": [1.0]}, geometry=[Point(0, 0)]),
+     "not a LineString"),
+])
+def test_network_from_frames_names_the_bad_row(nodes, edges, words):
+    from gcgeo.network import network_from_frames
+
+    with pytest.raises(InputError, match=None) as e:
+        network_from_frames(nodes, edges)
+    assert words in str(e.value)

@@ -87,10 +87,10 @@ class Pieces:
         self.s0 = aug.piece_from * self.scale
         self.s1 = aug.piece_to * self.scale
         self.length = aug.piece_to - aug.piece_from
-        geom = net.geometry[e]
+        geom = net.lines[e]
         cut = ~((aug.piece_from == 0) & (aug.piece_to == w))
         if cut.any():
-            geom[cut] = _substrings(net.geometry[e[cut]], self.s0[cut], self.s1[cut])
+            geom[cut] = _substrings(net.lines[e[cut]], self.s0[cut], self.s1[cut])
         self.geom = geom
         self._buffers = np.full(len(geom), None, dtype=object)
         # tiles, by the centre of each piece's bounding box
@@ -153,7 +153,7 @@ class Pieces:
         lo = np.concatenate([s0[from_u], (s1 - np.minimum(b, length) * scale)[from_v]])
         hi = np.concatenate([(s0 + np.minimum(a, length) * scale)[from_u], s1[from_v]])
         e = aug.piece_edge[piece]
-        lines = _substrings(aug.net.geometry[e], lo, hi)
+        lines = _substrings(aug.net.lines[e], lo, hi)
         keep = ~shapely.is_empty(lines) if len(lines) else np.zeros(0, bool)
         return Reach(whole=whole, part_piece=piece[keep], part_lines=lines[keep])
 
