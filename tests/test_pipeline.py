@@ -172,3 +172,26 @@ def test_results_older_than_a_replaced_input_are_flagged_until_rerun(workspace, 
                            "fire-lanes": ["streets"]}
     run_in_workspace(path, "living-circle")
     assert set(stale(path)) == {"green", "fire-lanes"}
+
+
+def test_an_analysis_reads_only_the_layers_it_uses(workspace, tmp_path, monkeypatch):
+    import shutil
+
+    from gcgeo import layers as _layers
+    from gcgeo import workspace as ws
+    from gcgeo.analysis import living_circle, run_in_workspace
+
+    path = tmp_path / "copy.gpkg"
+    shutil.copy(workspace, path)
+    present = set(ws.list_layers(path)["layer"]) & set(_layers.KINDS)
+    assert present - set(living_circle.INPUTS)  # layers the living circle has no use for
+    asked: list[str] = []
+    read = ws.read_layers
+
+    def recording(where, names=None, **kw):
+        asked.extend(names or [])
+        return read(where, names, **kw)
+
+    monkeypatch.setattr(ws, "read_layers", recording)
+    run_in_workspace(path, "living-circle", isochrones="none")
+    assert set(asked) == present & set(living_circle.INPUTS)

@@ -115,7 +115,10 @@ def run_in_workspace(
                 if role in stored.get("bands", {}):
                     options.setdefault(role, stored["bands"][role])
     table = ws.list_layers(workspace)
-    inventory = table[table["kind"].isin(_layers.KINDS) & (table["layer"] == table["kind"])]
+    # only the layers the analysis reads: a workspace may hold large inventories
+    # (manholes, chargers) that it never looks at
+    wanted = [k for k in _layers.KINDS if k in mod.INPUTS]
+    inventory = table[table["kind"].isin(wanted) & (table["layer"] == table["kind"])]
     inputs = ws.read_layers(workspace, [str(k) for k in inventory["kind"]])
     if progress:
         progress("reading layers")
