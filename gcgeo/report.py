@@ -243,6 +243,17 @@ def _metadata_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _changed_input(item: str, lang: str) -> str:
+    """An input named by :func:`gcgeo.analysis.stale`, in the report's language
+    (layer names stay as they are)."""
+    if item == "built-in rules":
+        return ui("builtin_rules", lang)
+    for prefix, key in (("rules file", "rules_file"), ("raster", "raster_file")):
+        if item == prefix or item.startswith(prefix + " "):
+            return (ui(key, lang) + item[len(prefix):]).strip()
+    return item
+
+
 def write_report(
     layers: Layers,
     path: str | os.PathLike,
@@ -271,7 +282,8 @@ def write_report(
 
     if stale:
         items = "".join(f"<li><code>{_esc(name)}</code> ({_esc(ui('changed', lang))}: "
-                        f"{_esc(', '.join(changed))}) — <code>gcgeo analyze … {_esc(name)}</code></li>"
+                        f"{_esc(', '.join(_changed_input(c, lang) for c in changed))}) — "
+                        f"<code>gcgeo analyze … {_esc(name)}</code></li>"
                         for name, changed in stale.items())
         parts.append(f"<div class='stale'><p>{_esc(ui('stale', lang))}</p><ul>{items}</ul></div>")
 

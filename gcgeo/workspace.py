@@ -409,11 +409,13 @@ def write_layers(
     kind: str | Mapping[str, str] = "result",
     source: str | None = None,
     overwrite: bool = True,
+    meta: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Write several layers in one atomic step (e.g. an analysis's outputs).
 
     Existing layers of the same names are replaced, unless ``overwrite`` is
     false (then nothing is written and :class:`OutputExistsError` names them).
+    ``meta`` entries are stored in the metadata table in the same step.
     """
     path = Path(path)
     _check_not_open(path)
@@ -431,8 +433,9 @@ def write_layers(
         if new_working is not None:
             _set_meta(tmp, {"crs": new_working.to_string()})
         _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis)
-        if analysis:
-            _set_meta(tmp, {f"analysis:{analysis}": _now()})
+        if analysis or meta:
+            _set_meta(tmp, {**({f"analysis:{analysis}": _now()} if analysis else {}),
+                            **(meta or {})})
     return list(frames)
 
 

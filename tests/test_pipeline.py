@@ -195,3 +195,82 @@ def test_an_analysis_reads_only_the_layers_it_uses(workspace, tmp_path, monkeypa
     monkeypatch.setattr(ws, "read_layers", recording)
     run_in_workspace(path, "living-circle", isochrones="none")
     assert set(asked) == present & set(living_circle.INPUTS)
+
+
+def test_results_are_stale_when_the_rules_they_ran_with_change(workspace, tmp_path, monkeypatch):
+    """Editing the tables an analysis read in its rules file, deleting that file,
+    or a new version of the built-in rules marks its results stale; edits that
+    it does not read do not."""
+    import shutil
+
+    from gcgeo.analysis import run_in_workspace, stale, stale_message
+    from gcgeo.report import write_report
+
+    path = tmp_path / "copy.gpkg"
+    shutil.copy(workspace, path)
+    local = tmp_path / "local.toml"
+    local.write_text("[living_circle.tiers.15min]\nvalue = 800\n", encoding="utf-8")
+    run_in_workspace(path, "living-circle", rules=local, isochrones="none")
+    assert stale(path) == {}
+    # a comment, and a table only another analysis reads
+    local.write_text("# checked with the county office\n[living_circle.tiers.15min]\nvalue = 800\n"
+                     "\n[fire_lanes.clear_width]\nvalue = 4.5\n", encoding="utf-8")
+    assert stale(path) == {}
+    local.write_text("[living_circle.tiers.15min]\nvalue = 900\n", encoding="utf-8")
+    assert stale(path) == {"living-circle": ["rules file local.toml"]}
+    said = stale_message(path, "living-circle", stale(path)["living-circle"])
+    assert f"--rules {local.resolve()}" in said
+    # the network rules feed the living circle too
+    run_in_workspace(path, "living-circle", rules=local, isochrones="none")
+    local.write_text("[living_circle.tiers.15min]\nvalue = 900\n[network.join_tolerance]\nvalue = 2\n",
+                     encoding="utf-8")
+    assert stale(path) == {"living-circle": ["rules file local.toml"]}
+    html = tmp_path / "r.html"
+    write_report({}, html, title="高唐县", lang="zh", stale=stale(path))
+    assert "规则文件 local.toml" in html.read_text(encoding="utf-8")
+    local.unlink()
+    assert stale(path) == {"living-circle": ["rules file local.toml"]}
+    # a new gcgeo whose built-in green rules differ: green was run with them
+    load = rules.load
+
+    def newer(name, overrides=None):
+        r = load(name, overrides)
+        if name == "green" and overrides is None:
+            r["ndvi"]["threshold"]["value"] = 0.35
+        return r
+
+    monkeypatch.setattr(rules, "load", newer)
+    assert stale(path) == {"living-circle": ["rules file local.toml"], "green": ["built-in rules"]}
+
+
+def test_green_results_are_stale_when_its_raster_changes(workspace, county, tmp_path):
+    import shutil
+
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from gcgeo.analysis import run_in_workspace, stale
+
+    path = tmp_path / "copy.gpkg"
+    shutil.copy(workspace, path)
+    x0, y0, x1, y1 = county.layers["communities"].total_bounds
+    tif = tmp_path / "ndvi.tif"
+
+    def write_raster(seed):
+        bands = np.random.default_rng(seed).integers(1, 200, size=(2, 40, 40)).astype("uint8")
+        with rasterio.open(tif, "w", driver="GTiff", width=40, height=40, count=2, dtype="uint8",
+                           crs=county.crs, transform=from_origin(x0, y1, (x1 - x0) / 40,
+                                                                 (y1 - y0) / 40)) as ds:
+            ds.write(bands)
+
+    write_raster(1)
+    assert stale(path) == {}
+    ws.add_raster(path, tif, bands={"red": 1, "nir": 2})  # attached after green ran
+    assert stale(path) == {"green": ["raster ndvi.tif"]}
+    run_in_workspace(path, "green")
+    assert "ndvi_mean" in ws.read_layer(path, "green_communities").columns
+    assert stale(path) == {}
+    write_raster(2)  # new imagery in the same file
+    assert stale(path) == {"green": ["raster ndvi.tif"]}
+    run_in_workspace(path, "green")
+    assert stale(path) == {}

@@ -69,6 +69,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RULES_NAME = "fire_lanes"
+#: Built-in rule sets the analysis reads (a change to one makes its results stale).
+RULE_SETS = (RULES_NAME,)
 #: workspace layers the analysis reads (its results are stale once one changes)
 INPUTS = ("fire_lanes", "turnarounds", "obstructions", "parking", "buildings", "streets",
           "communities")

@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 
 #: workspace layers the analysis reads (its results are stale once one changes)
 INPUTS = ("communities", "green_space", "streets", "buildings")
+#: Built-in rule sets the analysis reads (a change to one makes its results stale).
+RULE_SETS = ("green", "network")
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "公共"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "非公共"}

@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 __all__ = ["nearest_facility_distance", "required_categories", "run", "summary", "tiers"]
 
 RULES = "living_circle"
+#: Built-in rule sets the analysis reads (a change to one makes its results stale).
+RULE_SETS = (RULES, "network")
 #: workspace layers the analysis reads (its results are stale once one changes)
 INPUTS = ("streets", "facilities", "buildings", "communities")
 ISOCHRONE_MODES = ("community", "facility", "none")

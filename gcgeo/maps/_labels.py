@@ -168,10 +168,13 @@ UI: dict[str, tuple[str, str]] = {
     "layers": ("图层", "Layers"),
     "features": ("要素数", "Features"),
     "generated": ("生成时间", "Generated"),
-    "stale": ("以下分析结果早于其输入图层的最近一次修改，仍反映修改前的数据，请重新运行分析：",
-              "These results predate the latest change to their input layers and still "
-              "describe the old data; run the analysis again:"),
-    "changed": ("已修改图层", "changed layers"),
+    "stale": ("以下分析结果早于其输入（图层、规则或栅格）的最近一次修改，仍反映修改前的数据，请重新运行分析：",
+              "These results predate the latest change to their inputs (layers, rules or "
+              "raster) and still describe the old data; run the analysis again:"),
+    "changed": ("已修改", "changed"),
+    "rules_file": ("规则文件", "rules file"),
+    "builtin_rules": ("内置规则（gcgeo 新版本）", "built-in rules (new gcgeo version)"),
+    "raster_file": ("栅格", "raster"),
     "category_table": ("各类设施", "Per category"),
     "no_facility": ("数据中无此类设施（按未覆盖计，请核实是否缺数据）",
                     "No facility of these categories in the data (counted as unserved; "
