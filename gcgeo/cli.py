@@ -388,6 +388,10 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
 @click.option("--join-tolerance", type=float,
               help="living-circle, green: metres within which street ends that miss each other "
                    "are joined (rule network.join_tolerance; 0 joins only meeting ends).")
+@click.option("--split-crossings/--no-split-crossings", default=None,
+              help="living-circle, green: join streets where their lines cross, for CAD centre "
+                   "lines drawn through junctions (rule network.split_crossings; default off, "
+                   "so bridges stay bridges).")
 @click.option("--isochrones", type=click.Choice(["community", "facility", "none"]),
               help="living-circle: isochrone polygons per community or per facility.")
 @click.option("--graph", type=click.Path(exists=True, dir_okay=False),

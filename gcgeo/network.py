@@ -62,6 +62,7 @@ __all__ = [
     "Network",
     "build_graph",
     "compile_network",
+    "crossings",
     "graph_from_osmnx",
     "join_tolerance",
     "near_misses",
@@ -70,6 +71,7 @@ __all__ = [
     "node_distances",
     "point_distances",
     "snap_points",
+    "split_crossings",
 ]
 
 #: Coordinates are rounded to this many decimals (0.1 mm) when street lines
@@ -104,8 +106,16 @@ def join_tolerance(rules: Any = None) -> float:
     return float(_rules.value(_rules.load("network", rules), "join_tolerance"))
 
 
+def split_crossings(rules: Any = None) -> bool:
+    """The rule ``network.split_crossings``, with a user's ``rules`` overrides."""
+    v = _rules.value(_rules.load("network", rules), "split_crossings")
+    if not isinstance(v, bool):
+        raise _rules.RulesError(f"rule network.split_crossings must be true or false, not {v!r}.")
+    return v
+
+
 def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None,
-                join_tolerance: float = 0.0) -> nx.MultiGraph:
+                join_tolerance: float = 0.0, split_crossings: bool = False) -> nx.MultiGraph:
     """Build the undirected walking graph from a streets layer.
 
     ``streets`` holds LineStrings (MultiLineStrings are split into their
@@ -119,13 +129,17 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None,
     is joined to the nearest other dangling end within that distance (both
     move to the first of them) or else to the nearest point of another line
     within it (the line is split there and the end moved onto it): the near
-    misses of hand-drawn streets.
+    misses of hand-drawn streets.  With ``split_crossings`` two lines that
+    cross are joined there, for CAD centre lines drawn through their junctions
+    (then a bridge needs its own line ending short of the street below, or
+    node ids).
 
     Nodes carry ``x`` and ``y``; edges carry ``length`` (metres, the line's
     length), ``geometry`` (oriented from ``u`` to ``v``) and ``street`` (the
     streets row label).  The graph attribute ``crs`` holds the CRS.
     """
-    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs, join_tolerance)
+    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs, join_tolerance,
+                                                                    split_crossings)
     G = nx.MultiGraph(crs=crs)
     if len(arr) == 0:
         return G
@@ -142,14 +156,15 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None,
 
 
 def network_from_streets(streets: gpd.GeoDataFrame, *, crs: Any = None,
-                         join_tolerance: float = 0.0) -> Network:
+                         join_tolerance: float = 0.0, split_crossings: bool = False) -> Network:
     """``compile_network(build_graph(streets))`` without the networkx objects.
 
     The same nodes, edges (in the same order), lengths and geometries, built
     straight from the arrays: an analysis that only needs distances skips
     creating a million Python objects for a city.
     """
-    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs, join_tolerance)
+    crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs, join_tolerance,
+                                                                    split_crossings)
     index = pd.Index(nodes["id"].tolist() if len(arr) else [], tupleize_cols=False)
     u = index.get_indexer(u_ids) if len(arr) else np.zeros(0, dtype=np.int64)
     v = index.get_indexer(v_ids) if len(arr) else np.zeros(0, dtype=np.int64)
@@ -247,7 +262,8 @@ def network_from_frames(
     )
 
 
-def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 0.0):
+def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 0.0,
+                   split_crossings: bool = False):
     """The walking network of a streets layer as arrays (see :func:`build_graph`):
     the CRS, the nodes (``id``, ``x``, ``y``), per line its end node ids,
     length, geometry and streets row label."""
@@ -291,7 +307,8 @@ def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 
     if not (join_tolerance >= 0):
         raise InputError(f"join_tolerance must be a distance of 0 m or more, not {join_tolerance}.")
     if not has_uv and len(arr):
-        arr, labels = _split_at_junctions(arr, labels, float(join_tolerance))
+        arr, labels = _split_at_junctions(arr, labels, float(join_tolerance),
+                                          bool(split_crossings))
     if len(arr) == 0:
         log.warning("streets: no lines; the walking graph is empty")
         return crs, None, None, None, np.zeros(0), arr, labels
@@ -537,13 +554,38 @@ def near_misses(streets: gpd.GeoDataFrame, *, beyond: float, within: float) -> p
     return out.sort_values(["distance_m", "row"], kind="stable").reset_index(drop=True)
 
 
-def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def crossings(streets: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Where two streets cross with neither ending there: the walking network
+    joins them only with ``split_crossings`` (see :func:`build_graph`).
+
+    Returns one row per crossing: ``row`` and ``other_row`` (the streets row
+    labels, ``row`` first in the layer), ``x`` and ``y``.  A layer with node ids
+    ``u``/``v`` (an OSM import) is joined by those, and has none.
+    """
+    cols = ["row", "other_row", "x", "y"]
+    if {"u", "v"} <= set(streets.columns) and not streets[["u", "v"]].isna().any().any():
+        return pd.DataFrame(columns=cols)
+    geoms = streets.geometry
+    geoms = geoms[geoms.notna() & ~geoms.is_empty & geoms.geom_type.isin(
+        ["LineString", "MultiLineString"])]
+    parts = geoms.explode(index_parts=False)
+    arr, labels = parts.to_numpy(), parts.index.to_numpy()
+    line, point = _crossings(arr) if len(arr) else (np.zeros(0, int), np.zeros(0, object))
+    half = len(line) // 2  # each crossing comes once for each line: first, then second
+    a, b = line[:half], line[half:]
+    xy = shapely.get_coordinates(point[:half]) if half else np.zeros((0, 2))
+    out = pd.DataFrame({"row": labels[a], "other_row": labels[b], "x": xy[:, 0], "y": xy[:, 1]},
+                       columns=cols)
+    return out[out["row"] != out["other_row"]].reset_index(drop=True)  # parts of one row
+
+def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0,
+                        split_crossings: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Split lines where another line's end point lies on their interior
     (T-junctions).  With ``join_tolerance``, dangling ends (meeting no other
     end and lying on no other line) are joined first: to another dangling end
     within that distance (:func:`_join_near_ends`), or else to the nearest
-    point of another line within it, which is split there."""
+    point of another line within it, which is split there.  With
+    ``split_crossings``, two lines that cross are both split at the crossing."""
     tol = 10.0 ** -_JOIN_DECIMALS
     n = len(arr)
     ends = _ends(arr)
@@ -578,28 +620,60 @@ def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: flo
             log.info("streets: %d dangling end(s) joined to a line within %g m", len(near_p),
                      join_tolerance)
             pi, li = np.concatenate([pi, near_p]), np.concatenate([li, near_l])
-    if len(pi) == 0:
-        return arr, labels
-    pos = shapely.line_locate_point(arr[li], ends[pi])
-    glen = shapely.length(arr[li])
-    inner = (pos > tol) & (pos < glen - tol)
-    li, pos = li[inner], pos[inner]
+    li, at = li, ends[pi]  # cut line li at point at
+    if split_crossings:
+        cl, cp = _crossings(arr)
+        if len(cl):
+            log.info("streets: %d crossing(s) of two lines made junctions", len(cl) // 2)
+        li, at = np.concatenate([li, cl]), np.concatenate([at, cp])
     if len(li) == 0:
         return arr, labels
-    cut = pd.DataFrame({"line": li, "pos": pos}).drop_duplicates().sort_values(["line", "pos"])
-    lines_cut = cut["line"].to_numpy()
-    bounds_s, bounds_e, owner_l = [], [], []
-    for line, grp in cut.groupby("line", sort=True):
-        p = np.concatenate([[0.0], grp["pos"].to_numpy(), [shapely.length(arr[line])]])
-        bounds_s.append(p[:-1])
-        bounds_e.append(p[1:])
-        owner_l.append(np.full(len(p) - 1, line))
-    owner_l = np.concatenate(owner_l)
-    pieces = _substrings(arr[owner_l], np.concatenate(bounds_s), np.concatenate(bounds_e))
-    untouched = np.setdiff1d(np.arange(len(arr)), np.unique(lines_cut))
-    log.info("streets: %d line(s) split at T-junctions", len(np.unique(lines_cut)))
+    pos = shapely.line_locate_point(arr[li], at)
+    glen = shapely.length(arr[li])
+    inner = (pos > tol) & (pos < glen - tol)
+    li, pos, at = li[inner], pos[inner], at[inner]
+    if len(li) == 0:
+        return arr, labels
+    order = np.lexsort((pos, li))
+    li, pos, at = li[order], pos[order], at[order]
+    # one cut per place: the same point, or two within 0.1 mm along the line
+    new = np.r_[True, (li[1:] != li[:-1]) | (pos[1:] - pos[:-1] > tol)]
+    li, pos, at = li[new], pos[new], shapely.get_coordinates(at[new])
+    lines_cut, first = np.unique(li, return_index=True)
+    count = np.diff(np.r_[first, len(li)])  # cuts per line
+    n_pieces = count + 1
+    owner_l = np.repeat(lines_cut, n_pieces)
+    k = np.arange(len(owner_l)) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    cut_of = np.repeat(first, n_pieces) + k  # the cut a piece ends at (one past, for the last)
+    is_first, is_last = k == 0, k == np.repeat(count, n_pieces)
+    lo = np.where(is_first, 0.0, pos[np.minimum(cut_of - 1, len(pos) - 1)])
+    hi = np.where(is_last, shapely.length(arr[owner_l]), pos[np.minimum(cut_of, len(pos) - 1)])
+    pieces = _substrings(arr[owner_l], lo, hi)
+    # the ends at a cut are the cut's point exactly, so that the pieces meet there
+    target = shapely.get_coordinates(_ends(pieces))
+    m = len(pieces)
+    target[:m][~is_first] = at[cut_of[~is_first] - 1]
+    target[m:][~is_last] = at[cut_of[~is_last]]
+    pieces = _move_ends(pieces, target)
+    untouched = np.setdiff1d(np.arange(len(arr)), lines_cut)
+    log.info("streets: %d line(s) split at junctions", len(lines_cut))
     return (np.concatenate([arr[untouched], pieces]),
             np.concatenate([labels[untouched], labels[owner_l]]))
+
+
+def _crossings(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where two lines cross, each away from its ends: per crossing, both lines
+    (``line``) and the point (``point``), once for each."""
+    tree = shapely.STRtree(arr)
+    a, b = tree.query(arr, predicate="crosses")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if not len(a):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    parts, idx = shapely.get_parts(shapely.intersection(arr[a], arr[b]), return_index=True)
+    pt = shapely.get_type_id(parts) == shapely.GeometryType.POINT
+    parts, idx = parts[pt], idx[pt]
+    return np.concatenate([a[idx], b[idx]]), np.concatenate([parts, parts])
 
 
 # --------------------------------------------------------------------------

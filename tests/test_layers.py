@@ -234,3 +234,28 @@ def test_validate_reports_street_ends_just_short_of_another_street():
     rev.loc[1, "geometry"] = LineString(lines[1][::-1])
     gaps = [p for p in layers.validate(rev, "streets").problems if "joining tolerance" in p.problem]
     assert "its end stops 2.5 m" in gaps[0].problem
+
+
+def test_validate_reports_streets_that_cross_without_a_junction():
+    from shapely.geometry import LineString
+
+    lines = [
+        [(0, 0), (300, 0)],  # r1: crossed by r2 and r3
+        [(100, -50), (100, 50)],  # r2
+        [(200, -50), (200, 50), (250, 80)],  # r3: also crosses r4
+        [(150, 60), (300, 60)],  # r4
+        [(0, 0), (0, 40)],  # r5: meets r1 at its end
+        [(50, 0), (50, 30)],  # r6: a T onto r1
+    ]
+    streets = gpd.GeoDataFrame({"id": [f"r{i}" for i in range(1, 7)]},
+                               geometry=[LineString(c) for c in lines], crs=3857)
+    rep = layers.validate(streets, "streets")
+    found = {p.row: p.problem for p in rep.problems if "without a junction" in p.problem}
+    assert set(found) == {"r1", "r2", "r3", "r4"} and rep.ok
+    assert "crosses street(s) r2, r3 without" in found["r1"]
+    assert "crosses street(s) r1, r4 without" in found["r3"]
+    assert all(p.severity == "warning" for p in rep.problems if p.row in found)
+    # an OSM import is joined by its node ids: nothing to report
+    osm = streets.assign(u=range(6), v=range(10, 16))
+    assert not [p for p in layers.validate(osm, "streets").problems
+                if "without a junction" in p.problem]

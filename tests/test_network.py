@@ -677,3 +677,90 @@ def test_network_from_frames_names_the_bad_row(nodes, edges, words):
     with pytest.raises(InputError, match=None) as e:
         network_from_frames(nodes, edges)
     assert words in str(e.value)
+
+
+# ---- streets joined where they cross (CAD centre lines) -----------------------
+
+
+def test_split_crossings_joins_a_grid_of_long_lines():
+    """Three east-west and three north-south lines drawn through their junctions:
+    joined, every node lies its Manhattan distance from the south-west end, but
+    for the west ends of the upper lines, reached round by x = 50."""
+    from gcgeo.network import crossings
+
+    lines = ([[(0, y), (300, y)] for y in (0, 100, 200)]
+             + [[(x, -50), (x, 250)] for x in (50, 150, 250)])
+    streets = _streets(lines)
+    apart = build_graph(streets)
+    assert nx.number_connected_components(apart) == 6
+    G = build_graph(streets, split_crossings=True)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (12 + 9, 3 * 4 + 3 * 4)
+    xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
+    origin = next(n for n, p in xy.items() if p == (0.0, 0.0))
+    d = nx.single_source_dijkstra_path_length(G, origin, weight="length")
+    want = {n: abs(x) + abs(y) + (100 if x == 0 and y > 0 else 0) for n, (x, y) in xy.items()}
+    assert d == pytest.approx(want)
+    assert sum(e["length"] for *_, e in G.edges(data=True)) == pytest.approx(1800)
+    # the same without networkx objects
+    _same_network(network_from_streets_(streets, split_crossings=True), compile_network(G))
+    found = crossings(streets)
+    assert len(found) == 9 and set(zip(found["x"], found["y"])) == {
+        (x, y) for x in (50.0, 150.0, 250.0) for y in (0.0, 100.0, 200.0)}
+
+
+def network_from_streets_(streets, **kw):
+    from gcgeo.network import network_from_streets
+
+    return network_from_streets(streets, **kw)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_split_crossings_equals_geos_noding(seed):
+    """Random straight streets joined where they cross give the network of the
+    same linework noded by GEOS (shapely.node): the same junctions, lengths and
+    distances."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 500, size=(12, 2, 2))
+    streets = _streets([[tuple(a), tuple(b)] for a, b in pts])
+    G = build_graph(streets, split_crossings=True)
+    noded = shapely.get_parts(shapely.node(shapely.MultiLineString(list(streets.geometry))))
+    H = build_graph(_streets([list(g.coords) for g in noded]))
+    assert G.number_of_edges() == H.number_of_edges()
+    gx = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)])
+    hx = np.array([(d["x"], d["y"]) for _, d in H.nodes(data=True)])
+    assert len(gx) == len(hx)
+    gap, match = cKDTree(hx).query(gx)
+    assert gap.max() < 1e-6  # the same junctions, to rounding
+    assert sorted(e["length"] for *_, e in G.edges(data=True)) == pytest.approx(
+        sorted(e["length"] for *_, e in H.edges(data=True)))
+    gnodes, hnodes = list(G.nodes), list(H.nodes)
+    for s in rng.choice(len(gnodes), size=3):
+        dg = nx.single_source_dijkstra_path_length(G, gnodes[s], weight="length")
+        dh = nx.single_source_dijkstra_path_length(H, hnodes[match[s]], weight="length")
+        assert len(dg) == len(dh)
+        for i, n in enumerate(gnodes):
+            if n in dg:
+                assert dg[n] == pytest.approx(dh[hnodes[match[i]]], abs=1e-6)
+
+
+def test_split_crossings_from_the_rules_in_the_living_circle():
+    """A home on a north-south street and a shop on an east-west one it crosses:
+    reached only when crossings are joined (the rule, or the option)."""
+    streets = _streets([[(0, 0), (400, 0)], [(200, -200), (200, 200)]])
+    homes = gpd.GeoDataFrame({"id": ["h"], "kind": ["residential"], "population": [3]},
+                             geometry=[shapely.box(205, 95, 215, 105)], crs=CRS)
+    shop = gpd.GeoDataFrame({"id": ["f"], "category": ["supermarket"]},
+                            geometry=[Point(50, 2)], crs=CRS)
+    layers = {"streets": streets, "buildings": homes, "facilities": shop}
+    apart = lc.run(layers, isochrones="none")["lc_origins"]
+    assert np.isnan(apart["dist_supermarket_m"].iloc[0])
+    joined = lc.run(layers, rules={"network": {"split_crossings": True}}, isochrones="none")
+    # the home's centre (210, 100): 10 m to its street, 100 m down it, 150 m west, 2 m to the shop
+    assert joined["lc_origins"]["dist_supermarket_m"].iloc[0] == pytest.approx(262)
+    again = lc.run(layers, split_crossings=True, isochrones="none")["lc_origins"]
+    assert again["dist_supermarket_m"].iloc[0] == pytest.approx(262)
+    with pytest.raises(rules.RulesError, match="true or false"):
+        lc.run(layers, rules={"network": {"split_crossings": "yes"}}, isochrones="none")

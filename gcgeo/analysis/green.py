@@ -423,6 +423,7 @@ def service_shares(
     park_radius: float,
     snap_tolerance: float | None = None,
     join_tolerance: float | None = None,
+    split_crossings: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Population-weighted share of each community's residential buildings
@@ -436,12 +437,13 @@ def service_shares(
     as not served) and ``service_reason`` (why the shares are NaN, else "").
     ``join_tolerance`` (m) joins the near misses of hand-drawn streets (see
     :func:`gcgeo.network.build_graph`); by default the rule
-    ``network.join_tolerance``.
+    ``network.join_tolerance``.  ``split_crossings`` joins streets where they
+    cross; by default the rule ``network.split_crossings``.
     """
     return _service(communities, buildings, streets, sites, entrances,
                     green_radius=green_radius, park_radius=park_radius,
                     snap_tolerance=snap_tolerance, join_tolerance=join_tolerance,
-                    progress=progress)[0]
+                    split_crossings=split_crossings, progress=progress)[0]
 
 
 def _service(
@@ -455,6 +457,7 @@ def _service(
     park_radius: float,
     snap_tolerance: float | None = None,
     join_tolerance: float | None = None,
+    split_crossings: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Shares per community and the origins (one Point per residential building
@@ -507,7 +510,10 @@ def _service(
     st = st.to_crs(crs) if st.crs is not None and st.crs != crs else st
     if join_tolerance is None:
         join_tolerance = network.join_tolerance()
-    net = network.network_from_streets(st, join_tolerance=float(join_tolerance))
+    if split_crossings is None:
+        split_crossings = network.split_crossings()
+    net = network.network_from_streets(st, join_tolerance=float(join_tolerance),
+                                       split_crossings=bool(split_crossings))
     if progress is not None:
         progress("shortest paths")
     d = network.point_distances(net, origins, targets, cutoff=max(green_radius, park_radius),
@@ -578,6 +584,7 @@ def run(
     nir: int | None = None,
     ndvi_threshold: float | None = None,
     join_tolerance: float | None = None,
+    split_crossings: bool | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Green coverage of every community.
 
@@ -586,7 +593,8 @@ def run(
     them).  ``raster`` (with band numbers ``red`` and ``nir``) adds NDVI
     vegetation cover; ``ndvi_threshold`` defaults to the rule
     ``ndvi.threshold``, ``join_tolerance`` (m, street ends this close are
-    joined) to the rule ``network.join_tolerance``.
+    joined) to the rule ``network.join_tolerance`` and ``split_crossings``
+    (streets joined where they cross) to ``network.split_crossings``.
 
     Returns ``green_communities`` (community polygons with the metrics and
     pass/fail columns), ``green_sites`` (public green merged into sites, with
@@ -598,6 +606,7 @@ def run(
     ``green_ndvi_sensitivity`` (community × threshold → vegetation fraction).
     """
     from ..network import join_tolerance as network_join_tolerance
+    from ..network import split_crossings as network_split_crossings
 
     R = _rules.load("green", rules)
     V = lambda key: _rules.value(R, key)  # noqa: E731
@@ -682,6 +691,8 @@ def run(
         snap_tolerance=V("service.snap_tolerance"),
         join_tolerance=(join_tolerance if join_tolerance is not None
                         else network_join_tolerance(rules)),
+        split_crossings=(split_crossings if split_crossings is not None
+                         else network_split_crossings(rules)),
         progress=step,
     )
     for col in shares.columns:

@@ -58,6 +58,7 @@ from ..network import (
     network_from_streets,
 )
 from ..network import join_tolerance as network_join_tolerance
+from ..network import split_crossings as network_split_crossings
 from . import _isochrones as _iso
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,8 @@ def required_categories(r: Mapping[str, Any], tier_order: Iterable[str]) -> dict
 # the analysis
 
 
-def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: float
-           ) -> nx.Graph | Network:
+def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: float,
+           split_crossings: bool = False) -> nx.Graph | Network:
     if isinstance(graph, Network):
         return graph
     if graph is not None:
@@ -185,7 +186,8 @@ def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: f
             "it with `gcgeo import-osm` or `gcgeo add WS streets FILE`, or pass graph=."
         )
     # what build_graph gives, without networkx objects
-    return network_from_streets(streets, join_tolerance=join_tolerance)
+    return network_from_streets(streets, join_tolerance=join_tolerance,
+                                split_crossings=split_crossings)
 
 
 def run(
@@ -197,6 +199,7 @@ def run(
     origins: str | gpd.GeoDataFrame = "buildings",
     snap_tolerance: float | None = None,
     join_tolerance: float | None = None,
+    split_crossings: bool | None = None,
     isochrones: str | None = "community",
     graph: nx.Graph | Network | str | Path | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
@@ -211,7 +214,9 @@ def run(
     into metres; by default the tiers' distances are used.  ``snap_tolerance``
     (m) overrides the rule ``snapping.tolerance``, ``join_tolerance`` (m) the
     rule ``network.join_tolerance`` (street ends this close are joined when
-    the network is built from the streets layer).  ``isochrones`` is
+    the network is built from the streets layer) and ``split_crossings`` the
+    rule ``network.split_crossings`` (lines that cross are joined there).
+    ``isochrones`` is
     "community" (per community, tier and category, plus "all"), "facility"
     (per facility and tier) or "none".
 
@@ -222,11 +227,12 @@ def run(
     with frozen():
         return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
                     origins=origins, snap_tolerance=snap_tolerance,
-                    join_tolerance=join_tolerance, isochrones=isochrones, graph=graph)
+                    join_tolerance=join_tolerance, split_crossings=split_crossings,
+                    isochrones=isochrones, graph=graph)
 
 
 def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, join_tolerance,
-         isochrones, graph):
+         split_crossings, isochrones, graph):
     say = progress or (lambda stage: None)
     r = _rules.load(RULES, rules)
     tier_m = tiers(r, walking_speed=walking_speed)
@@ -253,7 +259,9 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     say("graph")
     join = float(join_tolerance if join_tolerance is not None
                  else network_join_tolerance(rules))
-    net = compile_network(_graph(layers, graph, join))
+    split = bool(split_crossings if split_crossings is not None
+                 else network_split_crossings(rules))
+    net = compile_network(_graph(layers, graph, join, split))
     if net.n_edges == 0:
         log.warning("the walking graph has no edges: every home is off the network")
     else:
@@ -383,8 +391,8 @@ def _report_components(net: Network) -> None:
     log.log(level, "the walking network has %d separate parts; %.0f%% of its nodes lie outside "
             "the largest. Streets that should meet must share an end point or end within "
             "network.join_tolerance of each other (check gaps and crossings in the streets "
-            "layer with `gcgeo validate`, or raise the tolerance: --join-tolerance)", n,
-            outside * 100)
+            "layer with `gcgeo validate`, raise the tolerance: --join-tolerance, or join "
+            "streets where they cross: --split-crossings)", n, outside * 100)
 
 
 def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:

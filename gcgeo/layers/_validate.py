@@ -286,6 +286,7 @@ def validate(
 
         if spec.kind == "streets" and gdf.crs is not None and gdf.crs.is_projected:
             _street_gaps(gdf, name, ids, add)
+            _street_crossings(gdf, name, ids, add)
 
     typed, bad = coerce_columns(gdf, spec)
     for colname, mask in bad.items():
@@ -351,6 +352,35 @@ def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> None:
                     f"{join:g} m joining tolerance (network.join_tolerance): the two are not "
                     "joined and walks do not pass there; extend the line to meet the other "
                     "street if they meet on the ground", severity="warning"))
+
+
+def _street_crossings(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> None:
+    """Warn, once per street, about the streets it crosses without a junction
+    (unless the rule ``network.split_crossings`` joins them)."""
+    from .. import rules as _rules
+    from ..network import crossings
+
+    if _rules.value(_rules.load("network"), "split_crossings") is True:
+        return
+    found = crossings(gdf)
+    if found.empty:
+        return
+    both = pd.concat([found[["row", "other_row"]],
+                      found.rename(columns={"row": "other_row", "other_row": "row"})[
+                          ["row", "other_row"]]])
+    pos = pd.Series(np.arange(len(gdf)), index=gdf.index)  # in the layer's order
+    both = both.iloc[np.lexsort((pos.loc[both["other_row"]].to_numpy(),
+                                 pos.loc[both["row"]].to_numpy()))]
+    for row, grp in both.groupby("row", sort=False):
+        others = list(dict.fromkeys(ids.loc[grp["other_row"]]))
+        shown = ", ".join(map(str, others[:5])) + (f" and {len(others) - 5} more"
+                                                   if len(others) > 5 else "")
+        add(Problem(name, ids.loc[row], "geometry",
+                    f"it crosses street(s) {shown} without a junction: walks do not turn "
+                    "there. If the streets meet on the ground, split the lines where they cross "
+                    "or join them all with the rule network.split_crossings = true (gcgeo "
+                    "analyze … --split-crossings); a bridge or underpass is right as it is",
+                    severity="warning"))
 
 
 def fix(
