@@ -407,3 +407,38 @@ def test_result_values_are_labelled_in_chinese():
     assert format_value("high", "worst_severity", "zh") == "高"
     assert format_value("something else", "status", "zh") == "something else"
     assert column_label("checks_skipped", "zh") == "未能进行的检查"
+
+
+def test_gaps_are_drawn_once_per_home_with_what_it_lacks(tmp_path):
+    """The gaps layer has a row per home, category and tier; the map draws one
+    point per home, listing the missing categories tier by tier."""
+    from gcgeo.maps._layers import gaps_by_home
+
+    rows = [  # origin, category, tier: home 7 lacks a kindergarten (5 min) and a park (10, 15 min)
+        (7, "park", "15min"), (7, "kindergarten", "5min"), (7, "park", "10min"),
+        (3, "pharmacy", "10min"),
+    ]
+    where = {7: (385_050, 6_671_900), 3: (385_300, 6_671_850)}
+    gaps = gpd.GeoDataFrame(
+        {"origin_id": [r[0] for r in rows], "category": [r[1] for r in rows],
+         "tier": [r[2] for r in rows], "community_name": ["Kamppi"] * 4,
+         "distance_m": [1400.0, 380.0, 1400.0, 620.0]},
+        geometry=[shapely.Point(where[r[0]]) for r in rows], crs=3067)
+    homes = gaps_by_home(gaps, lang="en").set_index("origin_id")
+    assert sorted(homes.index) == [3, 7]
+    assert homes.loc[7, "missing_categories"] == (
+        "5-minute living circle: Kindergarten; 10-minute living circle: Park / square; "
+        "15-minute living circle: Park / square")
+    assert homes.loc[3, "missing_categories"] == "10-minute living circle: Pharmacy"
+    assert homes["n_missing"].to_dict() == {7: 2, 3: 1}
+    assert homes.geometry[7].equals(shapely.Point(where[7]))
+    zh = gaps_by_home(gaps, lang="zh").set_index("origin_id")
+    assert zh.loc[7, "missing_categories"].startswith("五分钟生活圈：幼儿园；十分钟生活圈：")
+    # without origin ids, homes are told apart by where they are
+    assert len(gaps_by_home(gaps.drop(columns="origin_id"))) == 2
+    m = maps.dashboard({"lc_gaps": gaps}, views=["living_circle"], lang="en", offline=True)
+    html = maps.render_html(m, offline=True)
+    drawn = [fc for fc in _geojson_layers(html) if len(fc["features"]) == 2]
+    assert len(drawn) == 1
+    assert sorted(f["properties"]["n_missing"] for f in drawn[0]["features"]) == ["1", "2"]
+    assert "Facility types missing" in _unescape(html)

@@ -37,6 +37,7 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "snap_dist_m": ("吸附距离", "Snapping distance (m)", "m"),
     "distance_m": ("步行距离", "Walking distance (m)", "m"),
     "missing_categories": ("缺失设施", "Missing facilities", "text"),
+    "n_missing": ("缺失设施类数", "Facility types missing", "int"),
     "community": ("所属社区", "Community", "text"),
     "community_id": ("社区编号", "Community id", "text"),
     "community_name": ("社区名称", "Community", "text"),
