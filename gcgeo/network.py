@@ -578,6 +578,7 @@ def crossings(streets: gpd.GeoDataFrame) -> pd.DataFrame:
                        columns=cols)
     return out[out["row"] != out["other_row"]].reset_index(drop=True)  # parts of one row
 
+
 def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0,
                         split_crossings: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Split lines where another line's end point lies on their interior
@@ -620,7 +621,7 @@ def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: flo
             log.info("streets: %d dangling end(s) joined to a line within %g m", len(near_p),
                      join_tolerance)
             pi, li = np.concatenate([pi, near_p]), np.concatenate([li, near_l])
-    li, at = li, ends[pi]  # cut line li at point at
+    at = ends[pi]  # line li[j] is cut at point at[j]
     if split_crossings:
         cl, cp = _crossings(arr)
         if len(cl):
@@ -754,6 +755,7 @@ def _straight_lines(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) 
         return np.zeros(0, dtype=object)
     return shapely.linestrings(np.stack([np.column_stack([x[u], y[u]]),
                                          np.column_stack([x[v], y[v]])], axis=1))
+
 
 def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int, undirected: bool) -> sparse.csr_matrix:
     if undirected:
