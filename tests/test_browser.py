@@ -223,6 +223,18 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     assert reqs and all(u.startswith(("file:", "data:", "about:")) for u in reqs), reqs
     assert shot.stat().st_size > 10_000
 
+    # The popup and the tooltip of a home are its table, built when first shown
+    popup = browser.evaluate("""(() => {
+      const map = Object.values(window).find(v => v instanceof L.Map);
+      let home = null;
+      map.eachLayer(l => { if (!home && l.feature && l.feature.properties.dist_school_m === '7') home = l; });
+      home.openPopup();
+      const html = document.querySelector('.leaflet-popup-content').innerHTML;
+      home.closePopup(); home.openTooltip();
+      return [html, document.querySelector('.leaflet-tooltip').innerHTML];
+    })()""")
+    assert "<table" in popup[0] and "<th>" in popup[0] and ">7<" in popup[0]
+    assert "<table" in popup[1]
     # Switch the inventory group on with its group checkbox: buildings and streets draw too.
     browser.evaluate("""(() => { const boxes = document.querySelectorAll('.leaflet-control-layers-group-selector');
         boxes[1].click(); })()""")

@@ -275,10 +275,12 @@ var {{ this.get_name() }} = (function () {
                                  fillColor: f.properties._c || opts.color, fillOpacity: 0.9});
     },
     onEachFeature: function (f, l) {
-      var t = table(f.properties, opts.tooltipFields);
-      if (t) l.bindTooltip(t, {sticky: true});
-      var p = table(f.properties, fields.length);
-      if (p) l.bindPopup(p, {maxWidth: 380});
+      // tables are built when first shown, not for every feature at load (a town has 100k)
+      if (!fields.length) return;
+      l.bindTooltip(function () { return table(f.properties, opts.tooltipFields) || esc(opts.name); },
+                    {sticky: true});
+      l.bindPopup(function () { return table(f.properties, fields.length) || esc(opts.name); },
+                  {maxWidth: 380});
     }
   });
   {%- if this.cluster %}
@@ -311,9 +313,9 @@ var {{ this.get_name() }} = (function () {
             "color": "#3388ff", "stroke": styled.stroke, "weight": styled.weight,
             "opacity": styled.opacity, "fillOpacity": styled.fill_opacity, "radius": styled.radius,
             "dash": styled.dash, "pointStroke": "#ffffff" if not self.cluster else "#333333",
-            "tooltipFields": TOOLTIP_FIELDS,
+            "tooltipFields": TOOLTIP_FIELDS, "name": styled.name,
             "pane": {"point": "gcgeo-points", "line": "gcgeo-lines"}.get(styled.geom_kind, "gcgeo-areas"),
-        })
+        }, ensure_ascii=False).replace("</", "<\\/")
         self.default_js = list(_CLUSTER_JS) if self.cluster else []
         self.default_css = list(_CLUSTER_CSS) if self.cluster else []
         self.styled_key = styled.key
