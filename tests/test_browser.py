@@ -227,7 +227,7 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     popup = browser.evaluate("""(() => {
       const map = Object.values(window).find(v => v instanceof L.Map);
       let home = null;
-      map.eachLayer(l => { if (!home && l.feature && l.feature.properties.dist_school_m === '7') home = l; });
+      map.eachLayer(l => { if (!home && l.feature && (l.feature.properties._v || []).includes('7')) home = l; });
       home.openPopup();
       const html = document.querySelector('.leaflet-popup-content').innerHTML;
       home.closePopup(); home.openTooltip();

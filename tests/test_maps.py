@@ -48,10 +48,17 @@ def _unescape(html: str) -> str:
 
 
 def _geojson_layers(html: str) -> list[dict]:
-    """The GeoJSON FeatureCollections drawn by gcgeo layers, parsed back from the page."""
+    """The GeoJSON FeatureCollections drawn by gcgeo layers, parsed back from the page,
+    with each feature's values (``_v``, in the order of the layer's fields) named."""
     out = []
-    for m in re.finditer(r"L\.geoJSON\((\{\"type\":\"FeatureCollection\".*?\]\}), \{", html, re.S):
-        out.append(json.loads(m.group(1).replace("<\\/", "</")))
+    for m in re.finditer(r"var fields = (\[.*?\]), labels = .*?"
+                         r"L\.geoJSON\((\{\"type\":\"FeatureCollection\".*?\]\}), \{", html, re.S):
+        fields = json.loads(m.group(1))
+        fc = json.loads(m.group(2).replace("<\\/", "</"))
+        for f in fc["features"]:
+            p = f["properties"]
+            p.update({k: v for k, v in zip(fields, p.pop("_v", [])) if v is not None})
+        out.append(fc)
     return out
 
 

@@ -210,8 +210,11 @@ def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple
     """GeoJSON text of ``styled`` for Leaflet, its lon/lat bounds and the feature count.
 
     Values are formatted as display strings (so dates, decimals and lists
-    serialise); ``_c`` holds each feature's colour. When ``shift`` is "gcj02"
-    the coordinates are moved into GCJ-02 for drawing; the frame is not.
+    serialise). ``_c`` holds each feature's colour and ``_v`` its values in the
+    order of ``styled.fields`` (those in the frame), null where missing: the
+    names are not repeated in every feature, which halves a city's homes. When
+    ``shift`` is "gcj02" the coordinates are moved into GCJ-02 for drawing; the
+    frame is not.
     """
     gdf = styled.gdf
     keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
@@ -228,13 +231,12 @@ def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple
     values = {c: gdf[c].tolist() for c in props_cols}
     feats = []
     for i, g in enumerate(texts):
-        props = {"_c": colors[i]}
-        for c in props_cols:
-            v = format_value(values[c][i], c, lang, kind=styled.kind)
-            if v is not None:
-                props[c] = v
+        vals = [format_value(values[c][i], c, lang, kind=styled.kind) for c in props_cols]
+        while vals and vals[-1] is None:
+            vals.pop()
+        props = {"_c": colors[i], "_v": vals} if vals else {"_c": colors[i]}
         feats.append('{"type":"Feature","geometry":%s,"properties":%s}'
-                     % (g, json.dumps(props, ensure_ascii=False)))
+                     % (g, json.dumps(props, ensure_ascii=False, separators=(",", ":"))))
     text = '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
     b = shapely.total_bounds(geoms).tolist()
     return text.replace("</", "<\\/"), b, len(feats)
@@ -253,9 +255,9 @@ var {{ this.get_name() }} = (function () {
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) {
     return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
   function table(p, n) {
-    var rows = '';
+    var rows = '', vals = p._v || [];  // the values of fields, in order
     for (var i = 0; i < fields.length && i < n; i++) {
-      var v = p[fields[i]];
+      var v = vals[i];
       if (v === null || v === undefined) continue;
       rows += '<tr><th>' + esc(labels[i]) + '</th><td>' + esc(v) + '</td></tr>';
     }
