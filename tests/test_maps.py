@@ -449,3 +449,18 @@ def test_gaps_are_drawn_once_per_home_with_what_it_lacks(tmp_path):
     assert len(drawn) == 1
     assert sorted(f["properties"]["n_missing"] for f in drawn[0]["features"]) == ["1", "2"]
     assert "Facility types missing" in _unescape(html)
+
+
+def test_inventory_legends_name_kinds_in_chinese():
+    from gcgeo.maps._layers import style_green_space, style_layer
+
+    green = gpd.GeoDataFrame({"kind": ["park", "pocket_park", "attached"]},
+                             geometry=[shapely.box(0, 0, 10, 10)] * 3, crs=3067)
+    assert [i.label for i in style_green_space(green, lang="zh").legend] == ["公园", "口袋公园", "附属绿地"]
+    assert [i.label for i in style_green_space(green, lang="en").legend] == [
+        "park", "pocket park", "attached"]
+    holes = gpd.GeoDataFrame({"condition": ["good", "damaged"]}, geometry=shapely.points([0, 1], [0, 1]),
+                             crs=3067)
+    assert [i.label for i in style_layer("manholes", holes, lang="zh").legend] == ["完好", "破损"]
+    chargers = gpd.GeoDataFrame({"kind": ["car"]}, geometry=shapely.points([0], [0]), crs=3067)
+    assert [i.label for i in style_layer("chargers", chargers, lang="zh").legend] == ["汽车"]

@@ -207,7 +207,8 @@ _GREEN_KIND_COLORS = {"park": "#006d2c", "community_park": "#238b45", "pocket_pa
 def style_green_space(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _spec_fields("green_space", gdf)
     spec = _layers.get_spec("green_space")
-    colors, legend = _by_category(gdf, "kind", lang, order=_kind_order("green_space", "kind"),
+    colors, legend = _by_category(gdf, "kind", lang, kind="green_space",
+                                  order=_kind_order("green_space", "kind"),
                                   palette=_GREEN_KIND_COLORS, default="#41ab5d")
     return Styled("green_space", spec.label(lang), subset(gdf, fields), colors, fields, kind="green_space",
                   legend=legend or [LegendItem("#41ab5d", spec.label(lang))], weight=1, fill_opacity=0.6,
@@ -220,7 +221,8 @@ def _points(kind: str, color_col: str | None, default: str, *, palette: Mapping[
         fields = _spec_fields(kind, gdf)
         spec = _layers.get_spec(kind)
         if color_col:
-            colors, legend = _by_category(gdf, color_col, lang, order=_kind_order(kind, color_col),
+            colors, legend = _by_category(gdf, color_col, lang, kind=kind,
+                                          order=_kind_order(kind, color_col),
                                           palette=palette, default=default)
         else:
             colors, legend = _single(gdf, default), []
