@@ -65,7 +65,7 @@ _CLUSTER_CSS = [
 
 _CSS = """
 <style>
-.gcgeo-tip th{text-align:left;padding:0 8px 0 0;font-weight:600;vertical-align:top}
+.gcgeo-tip th{text-align:left;padding:0 8px 0 0;font-weight:600;vertical-align:top;white-space:nowrap}
 .gcgeo-tip td{padding:0;max-width:260px;white-space:normal}
 .gcgeo-legend{background:rgba(255,255,255,.92);padding:6px 9px;border-radius:5px;
   box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.35 sans-serif;max-height:45vh;overflow-y:auto;max-width:260px}
@@ -282,7 +282,7 @@ var {{ this.get_name() }} = (function () {
       l.bindTooltip(function () { return table(f.properties, opts.tooltipFields) || esc(opts.name); },
                     {sticky: true});
       l.bindPopup(function () { return table(f.properties, fields.length) || esc(opts.name); },
-                  {maxWidth: 380});
+                  {maxWidth: 380, minWidth: 240});
     }
   });
   {%- if this.cluster %}
