@@ -516,9 +516,12 @@ def _service(
                                        split_crossings=bool(split_crossings))
     if progress is not None:
         progress("shortest paths")
-    d = network.point_distances(net, origins, targets, cutoff=max(green_radius, park_radius),
-                                snap_tolerance=snap_tolerance)
-    off = network.snap_points(net, origins, tolerance=snap_tolerance)["off_network"].to_numpy()
+    # the homes snapped once, for their distances and to count those off the network
+    osnap = network._snap(net, network._check_points(net, origins, "homes"), snap_tolerance)
+    tsnaps = {k: network._snap(net, network._check_points(net, t, f"{k} entrances"), snap_tolerance)
+              for k, t in targets.items()}
+    d = network._distances_snapped(net, osnap, tsnaps, cutoff=max(green_radius, park_radius))
+    off = osnap["off_network"].to_numpy()
 
     served_g = (d["green"] <= green_radius).to_numpy()
     served_p = (d["park"] <= park_radius).to_numpy()
