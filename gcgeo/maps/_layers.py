@@ -330,12 +330,12 @@ def gaps_by_home(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> gpd.GeoDataFrame
     home instead of one per gap on top of each other: a town of 30k homes has
     about 250k gaps.
     """
-    if "category" not in gdf.columns or "tier" not in gdf.columns:
+    if "category" not in gdf.columns or "tier" not in gdf.columns or len(gdf) == 0:
         return gdf
     geom = gdf.geometry.name
     key = gdf["origin_id"] if "origin_id" in gdf.columns else \
         pd.Series(shapely.to_wkb(gdf.geometry.to_numpy()), index=gdf.index)
-    home, _ = pd.factorize(key)
+    home, _ = pd.factorize(key, use_na_sentinel=False)
     tiers = sorted(gdf["tier"].dropna().astype(str).unique(), key=_tier_sort_key)
     tier = gdf["tier"].astype(str).to_numpy(object)
     t_rank = pd.Series(tier).map({t: i for i, t in enumerate(tiers)}).fillna(len(tiers)).to_numpy()
@@ -378,8 +378,9 @@ def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     if "n_missing" in homes.columns:
         colors, legend = colors_by_class(homes["n_missing"], [2, 3, 5], list(_GAP_COLORS),
                                          fmt=lambda v: f"{v:g}", no_data=ui("no_data", lang))
-        legend = [LegendItem(c.color, lab) for c, lab in zip(legend, _GAP_CLASSES[lang])] + \
-            legend[len(_GAP_CLASSES[lang]):]
+        classes = _GAP_CLASSES["zh" if lang == "zh" else "en"]
+        legend = [LegendItem(c.color, lab) for c, lab in zip(legend, classes)] + \
+            legend[len(classes):]
         title = column_label("n_missing", lang)
     else:  # a gaps table without categories or tiers: as it is
         fields = _other_fields(homes, ["category", "tier", "community_name", "building_id"])
