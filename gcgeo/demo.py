@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from . import workspace as ws
-from .analysis import ANALYSES, run_in_workspace
+from . import analysis
+from .pipeline import run_analysis
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def run(
 ) -> dict[str, Path]:
     """Build the demo in ``out_dir`` (replacing an earlier demo there); return what it wrote."""
     from . import maps, osm
-    from .maps._labels import ui
+    from .labels import ui
     from .report import report_workspace
 
     progress = progress or _log_progress
@@ -73,9 +74,9 @@ def run(
     report.to_frame().to_csv(problems, index=False, encoding="utf-8-sig")
     written["validation"] = problems
 
-    for name in ANALYSES:
+    for name in analysis.names():
         with progress(name) as step:
-            run_in_workspace(path, name, progress=step)
+            run_analysis(path, name, progress=step)
 
     with progress("maps, figures and report") as step:
         online = out / "map-osm.html"
@@ -147,9 +148,9 @@ def gaotang(out_dir: str | os.PathLike, *, seed: int = 0,
     report, _ = ws.validate(path)
     if not report.ok:  # the synthetic county is valid by construction
         log.warning("synthetic county: %d validation error(s)", len(report.errors))
-    for name in ANALYSES:
+    for name in analysis.names():
         step(name)
-        run_in_workspace(path, name)
+        run_analysis(path, name)
     written = report_workspace(path, out / "report.html", lang="zh", overwrite=True, progress=step)
     return {"gaotang workspace": path, "gaotang inputs": out / "inputs",
             **{f"gaotang {k}": v for k, v in written.items()}}

@@ -6,8 +6,8 @@ analysis's own ``summary(outputs)``; then the static figures (PNG embedded as
 base64 ``data:`` URIs, so the page is one file to send) and links to the
 interactive maps (relative to the report's folder, so keep them beside it).
 
-A later analysis adds its section with :func:`register_section` without
-touching the others.
+The sections are made from the analyses' descriptors (:func:`sections`): a
+new analysis gets its section without a change here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
-import importlib
 import json
 import logging
 import os
@@ -29,12 +28,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import layers as _layers
 from ._errors import InputError
-from .maps._labels import column_label, format_value, ui
+from .analysis.contract import resolve
+from .labels import column_label, format_value, layer_label, ui
 from .maps._offline import write_atomic
 
-__all__ = ["SECTIONS", "Section", "headline_figures", "register_section", "write_report"]
+__all__ = ["Section", "headline_figures", "report_workspace", "sections", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -43,134 +42,40 @@ Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
 
 @dataclass(frozen=True)
 class Section:
-    """One analysis in the report.
+    """One analysis in the report, made from its descriptor (:func:`sections`).
 
     ``outputs`` names the layers the analysis writes; the section appears when
-    any is present. ``module`` is the analysis module whose ``summary`` gives
-    the per-community table; ``headlines(outputs, lang)`` returns
-    (label, value text) pairs.
+    any is present. ``summary(outputs)`` gives the per-community table and
+    ``headlines(outputs, lang)`` the (label, value text) pairs.
     """
 
     name: str
     label_zh: str
     label_en: str
     outputs: tuple[str, ...]
-    module: str | None = None
+    summary: Callable[[Layers], pd.DataFrame] | None = None
     headlines: Callable[[Layers, str], list[tuple[str, str]]] | None = None
+    tables: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
 
 
-SECTIONS: dict[str, Section] = {}
+def sections() -> dict[str, Section]:
+    """One report section per registered analysis, in registry order."""
+    from . import analysis
 
-
-def register_section(section: Section, *, replace: bool = False) -> Section:
-    if section.name in SECTIONS and not replace:
-        raise InputError(f"a report section named '{section.name}' exists; pass replace=True to redefine it.")
-    SECTIONS[section.name] = section
-    return section
-
-
-# --- headline figures ----------------------------------------------------------------
-
-
-def _weighted_share(df: pd.DataFrame, share: str, weight: str) -> float:
-    s = pd.to_numeric(df[share], errors="coerce").to_numpy(float)
-    w = pd.to_numeric(df[weight], errors="coerce").to_numpy(float)
-    ok = np.isfinite(s) & np.isfinite(w)
-    return float((s[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() and w[ok].sum() > 0 else float("nan")
-
-
-def _count_true(df: pd.DataFrame, col: str) -> tuple[int, int]:
-    v = df[col].astype("boolean")
-    return int(v.fillna(False).sum()), int(v.notna().sum())
-
-
-def _lc_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    comm = out.get("lc_communities")
-    if comm is not None and len(comm) and "residents" in comm.columns:
-        rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang)))
-        for c in [c for c in comm.columns if str(c).startswith("share_served_")]:
-            rows.append((column_label(c, lang), format_value(_weighted_share(comm, c, "residents"), c, lang) or "–"))
-    org = out.get("lc_origins")
-    if org is not None and len(org) and "pop_source" in org.columns:
-        # say how residents were counted: given, estimated, or one per home
-        counts = org["pop_source"].value_counts()
-        rows.append((column_label("pop_source", lang),
-                     ", ".join(f"{k}: {v}" for k, v in counts.items())))
-    cats = out.get("lc_categories")
-    if cats is not None and len(cats) and "status" in cats.columns:
-        # a category missing from the data is not a gap on the ground: say it apart
-        for status, key in (("no facility", "no_facility"), ("none on the network", "none_on_network")):
-            names = cats.loc[cats["status"] == status, "category"]
-            if len(names):
-                rows.append((ui(key, lang), ", ".join(format_value(c, "category", lang) for c in names)))
-    gaps = out.get("lc_gaps")
-    if gaps is not None and len(gaps) and "category" in gaps.columns:
-        counts = gaps["category"].value_counts()
-        text = ", ".join(f"{format_value(k, 'category', lang)} {v}" for k, v in counts.items())
-        rows.append((ui("gaps", lang), text))
-    return rows
-
-
-def _green_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    gc = out.get("green_communities")
-    if gc is None or not len(gc):
-        return rows
-    for col in ["green_ratio_pass", "concentrated_pass",
-                *[c for c in gc.columns if str(c).startswith("public_green_pass_")]]:
-        if col in gc.columns:
-            n, of = _count_true(gc, col)
-            rows.append((column_label(col, lang), f"{n} / {of}"))
-    weight = "population" if "population" in gc.columns else None
-    for col in [c for c in gc.columns if str(c).startswith("share_within_")]:
-        v = _weighted_share(gc, col, weight) if weight else float("nan")
-        note = ""
-        if not np.isfinite(v):  # no population to weight by: plain mean over communities, said so
-            v = float(pd.to_numeric(gc[col], errors="coerce").mean())
-            note = "（社区平均）" if lang == "zh" else " (mean of communities)"
-        rows.append((column_label(col, lang) + note, format_value(v, col, lang) or "–"))
-    return rows
-
-
-def _fire_headlines(out: Layers, lang: str) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    fc = out.get("fire_communities")
-    if fc is not None and len(fc):
-        if "lanes_km" in fc.columns:
-            rows.append((column_label("lanes_km", lang), f"{pd.to_numeric(fc['lanes_km']).sum():.2f}"))
-        if "criterion8" in fc.columns:
-            vc = fc["criterion8"].value_counts()
-            rows.append((column_label("criterion8", lang),
-                         ", ".join(f"{k}: {v}" for k, v in vc.items())))
-    ff = out.get("fire_findings")
-    if ff is not None:
-        from .maps._labels import fire_kind_label
-
-        rows.append((ui("findings", lang), str(len(ff))))
-        if len(ff) and "kind" in ff.columns:
-            rows += [(f"· {fire_kind_label(k, lang)}", str(v)) for k, v in ff["kind"].value_counts().items()]
-    return rows
-
-
-register_section(Section("living_circle", "十五分钟生活圈", "15-minute living circle",
-                         ("lc_origins", "lc_communities", "lc_gaps", "lc_categories",
-                          "lc_isochrones"),
-                         "gcgeo.analysis.living_circle", _lc_headlines))
-register_section(Section("green", "绿地", "Green space",
-                         ("green_communities", "green_sites", "green_entrances", "green_origins"),
-                         "gcgeo.analysis.green", _green_headlines))
-register_section(Section("fire_lanes", "消防车道", "Fire lanes",
-                         ("fire_findings", "fire_lanes_summary", "fire_communities"),
-                         "gcgeo.analysis.fire_lanes", _fire_headlines))
+    out = {}
+    for name, desc in analysis.descriptors().items():
+        out[name] = Section(name, desc.label_zh, desc.label_en, desc.output_names, desc.summary,
+                            resolve(desc.headlines) if desc.headlines else None,
+                            tuple(o.name for o in desc.outputs if o.report_table))
+    return out
 
 
 def headline_figures(layers: Layers, section: str, *, lang: str = "en") -> list[tuple[str, str]]:
     """(label, value) headline pairs of ``section`` from ``layers`` (empty when it has not run)."""
-    s = SECTIONS[section]
+    s = sections()[section]
     out = {k: layers[k] for k in s.outputs if k in layers}
     return s.headlines(out, lang) if s.headlines and out else []
 
@@ -220,11 +125,10 @@ def _table(df: pd.DataFrame, lang: str, *, kind: str | None = None, max_rows: in
 
 
 def _summary_table(section: Section, outputs: Layers) -> pd.DataFrame | None:
-    if section.module is None:
+    if section.summary is None:
         return None
     try:
-        mod = importlib.import_module(section.module)
-        return mod.summary(outputs)
+        return section.summary(outputs)
     except Exception as exc:  # noqa: BLE001 - a section must not sink the whole report
         log.warning("report: no per-community table for %s (%s)", section.name, exc)
         return None
@@ -244,7 +148,7 @@ def _metadata_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _changed_input(item: str, lang: str) -> str:
-    """An input named by :func:`gcgeo.analysis.stale`, in the report's language
+    """An input named by :func:`gcgeo.pipeline.stale`, in the report's language
     (layer names stay as they are)."""
     if item == "built-in rules":
         return ui("builtin_rules", lang)
@@ -271,7 +175,7 @@ def write_report(
     ``figures``: view name → PNG (embedded). Sections appear for the
     analyses whose outputs are in ``layers``; an inventory table lists every
     layer with its feature count.  ``stale`` (analysis → input layers changed
-    since it ran, see :func:`gcgeo.analysis.stale`) puts a warning on top.
+    since it ran, see :func:`gcgeo.pipeline.stale`) puts a warning on top.
     """
     if lang not in ("zh", "en"):
         raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
@@ -288,7 +192,7 @@ def write_report(
         parts.append(f"<div class='stale'><p>{_esc(ui('stale', lang))}</p><ul>{items}</ul></div>")
 
     # contents
-    run_sections = [s for s in SECTIONS.values() if any(k in layers and len(layers[k]) for k in s.outputs)]
+    run_sections = [s for s in sections().values() if any(k in layers and len(layers[k]) for k in s.outputs)]
     toc = [f"<li><a href='#{s.name}'>{_esc(s.label(lang))}</a></li>" for s in run_sections]
     if figures:
         toc.append(f"<li><a href='#figures'>{_esc(ui('figures', lang))}</a></li>")
@@ -311,14 +215,14 @@ def write_report(
         if table is not None and len(table):
             parts.append(f"<h3>{_esc(ui('community_table', lang))}</h3>")
             parts.append(_table(table, lang))
-        cats = outputs.get("lc_categories")
-        if cats is not None and len(cats):
-            parts.append(f"<h3>{_esc(ui('category_table', lang))}</h3>")
-            parts.append(_table(pd.DataFrame(cats), lang))
+        for name in s.tables:
+            if name in outputs and len(outputs[name]):
+                parts.append(f"<h3>{_esc(layer_label(name, lang))}</h3>")
+                parts.append(_table(pd.DataFrame(outputs[name]), lang))
 
     if figures:
         parts.append(f"<h2 id='figures'>{_esc(ui('figures', lang))}</h2>")
-        from .maps._views import VIEWS
+        from .maps import VIEWS
 
         for name, p in figures.items():
             data = base64.b64encode(Path(p).read_bytes()).decode("ascii")
@@ -331,10 +235,7 @@ def write_report(
         geom = "–"
         if isinstance(df, gpd.GeoDataFrame) and len(df):
             geom = ", ".join(sorted(set(df.geometry.geom_type.dropna())))
-        try:
-            label = _layers.get_spec(k).label(lang)
-        except Exception:  # noqa: BLE001 - analysis output, not an inventory kind
-            label = k
+        label = layer_label(k, lang)
         inv.append(f"<tr><td>{_esc(k)}</td><td>{_esc(label)}</td><td class='num'>{len(df)}</td>"
                    f"<td>{_esc(geom)}</td></tr>")
     parts.append(f"<h2 id='inventory'>{_esc(ui('inventory', lang))}</h2><table><thead><tr><th>layer</th>"
@@ -392,7 +293,7 @@ def report_workspace(
                                  title=meta["name"])
     step("writing the report")
     links = {ui("offline_map", lang): map_path, **dict(maps or {})}
-    from .analysis import stale
+    from .pipeline import stale
 
     write_report(layers, path, title=meta["name"], metadata=meta, maps=links, figures=figs,
                  lang=lang, stale=stale(workspace))

@@ -353,7 +353,7 @@ def add_layer(
 
     A layer of the same name is only replaced with ``overwrite`` (analysis
     results made from the old layer stay until the analysis is run again, and
-    :func:`gcgeo.analysis.stale` reports them meanwhile).
+    :func:`gcgeo.pipeline.stale` reports them meanwhile).
     Returns a summary:
     the layer name, features, column renames, working CRS and the number of
     validation errors/warnings (run :func:`validate` for the full report).

@@ -202,8 +202,8 @@ def test_analyze_join_tolerance_joins_a_street_drawn_short(tmp_path, runner):
     _run(runner, "analyze", w, "living-circle", "--isochrones", "none")
     d = ws.read_layer(w, "lc_origins")["dist_supermarket_m"]
     assert d.isna().all()  # the default 1 m does not join a 2 m gap
-    _run(runner, "analyze", w, "living-circle", "--isochrones", "none", "--join-tolerance", "3")
+    _run(runner, "analyze", w, "living_circle", "--isochrones", "none", "--join-tolerance", "3")
     d = ws.read_layer(w, "lc_origins")["dist_supermarket_m"].iloc[0]
     # 10 m to the street at x = 100, 100 m along it, 300 m up the joined street
     assert d == pytest.approx(10 + 100 + 300)
-    _run(runner, "analyze", w, "fire-lanes", "--join-tolerance", "3", code=2)
+    _run(runner, "analyze", w, "fire_lanes", "--join-tolerance", "3", code=2)

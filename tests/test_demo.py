@@ -15,7 +15,7 @@ from gcgeo.cli import main
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    res = CliRunner().invoke(main, ["-q", "demo", "--out", str(out)], catch_exceptions=False)
+    res = CliRunner().invoke(main, ["demo", "--out", str(out), "--lang", "en"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     return out, res.output
 
@@ -30,7 +30,7 @@ def test_demo_builds_every_layer_and_result(demo_dir):
     for name in ("lc_origins", "lc_communities", "lc_gaps", "lc_isochrones", "green_communities",
                  "fire_findings", "fire_lanes_summary"):
         assert name in layers.index
-    assert set(layers["analysis"]) >= {"living-circle", "green", "fire-lanes"}
+    assert set(layers["analysis"]) >= {"living_circle", "green", "fire_lanes"}
     problems = pd.read_csv(out / "validation.csv")
     assert (problems["severity"] == "error").sum() == 0
     for name in ("report.html", "report-map.html", "map-osm.html"):

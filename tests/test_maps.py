@@ -406,7 +406,7 @@ def test_values_shown_in_chinese_from_the_layer_spec():
 
 
 def test_result_values_are_labelled_in_chinese():
-    from gcgeo.maps._labels import column_label, format_value
+    from gcgeo.labels import column_label, format_value
 
     assert format_value("no facility", "status", "zh") == "数据中无此类设施"
     assert format_value("ok", "status", "zh") == "正常" and format_value("ok", "status", "en") == "ok"

@@ -38,7 +38,7 @@ def workspace(county, tmp_path_factory):
         gpkg = folder / f"{kind}.gpkg"
         frame.to_file(gpkg, layer=kind)
         run("add", path, kind, gpkg)
-    for analysis in ("living-circle", "green", "fire-lanes"):
+    for analysis in ("living_circle", "green", "fire_lanes"):
         run("analyze", path, analysis)
     return path
 
@@ -140,7 +140,7 @@ def test_results_older_than_a_replaced_input_are_flagged_until_rerun(workspace, 
     ``gcgeo layers``, after ``add``, and at the top of the report — and only those."""
     import shutil
 
-    from gcgeo.analysis import run_in_workspace, stale
+    from gcgeo.pipeline import run_analysis, stale
 
     path = tmp_path / "copy.gpkg"
     shutil.copy(workspace, path)  # the module's workspace stays as the other tests expect
@@ -155,23 +155,23 @@ def test_results_older_than_a_replaced_input_are_flagged_until_rerun(workspace, 
     fac = tmp_path / "facilities.gpkg"
     county.layers["facilities"].iloc[:-1].to_file(fac, layer="facilities")  # one facility closed
     said = run("add", path, "facilities", fac, "--overwrite")
-    assert "stale" in said and "living-circle" in said
+    assert "stale" in said and "living_circle" in said
     # only the living circle reads the facilities
-    assert stale(path) == {"living-circle": ["facilities"]}
+    assert stale(path) == {"living_circle": ["facilities"]}
     listing = run("layers", path)
-    assert "living-circle (stale)" in listing and "green (stale)" not in listing
+    assert "living_circle (stale)" in listing and "green (stale)" not in listing
     report = tmp_path / "report.html"
     run("report", path, "-o", report, "--lang", "en")
     html = report.read_text(encoding="utf-8")
-    assert "class='stale'" in html and "living-circle" in html.split("class='stale'")[1][:600]
+    assert "class='stale'" in html and "living_circle" in html.split("class='stale'")[1][:600]
     # streets feed all three
     streets = tmp_path / "streets.gpkg"
     county.layers["streets"].to_file(streets, layer="streets")
     run("add", path, "streets", streets, "--overwrite")
-    assert stale(path) == {"living-circle": ["streets", "facilities"], "green": ["streets"],
-                           "fire-lanes": ["streets"]}
-    run_in_workspace(path, "living-circle")
-    assert set(stale(path)) == {"green", "fire-lanes"}
+    assert stale(path) == {"living_circle": ["streets", "facilities"], "green": ["streets"],
+                           "fire_lanes": ["streets"]}
+    run_analysis(path, "living_circle")
+    assert set(stale(path)) == {"green", "fire_lanes"}
 
 
 def test_an_analysis_reads_only_the_layers_it_uses(workspace, tmp_path, monkeypatch):
@@ -179,12 +179,13 @@ def test_an_analysis_reads_only_the_layers_it_uses(workspace, tmp_path, monkeypa
 
     from gcgeo import layers as _layers
     from gcgeo import workspace as ws
-    from gcgeo.analysis import living_circle, run_in_workspace
+    from gcgeo.analysis import living_circle
+    from gcgeo.pipeline import run_analysis
 
     path = tmp_path / "copy.gpkg"
     shutil.copy(workspace, path)
     present = set(ws.list_layers(path)["layer"]) & set(_layers.KINDS)
-    assert present - set(living_circle.INPUTS)  # layers the living circle has no use for
+    assert present - set(living_circle.ANALYSIS.inputs)  # layers the living circle has no use for
     asked: list[str] = []
     read = ws.read_layers
 
@@ -193,8 +194,8 @@ def test_an_analysis_reads_only_the_layers_it_uses(workspace, tmp_path, monkeypa
         return read(where, names, **kw)
 
     monkeypatch.setattr(ws, "read_layers", recording)
-    run_in_workspace(path, "living-circle", isochrones="none")
-    assert set(asked) == present & set(living_circle.INPUTS)
+    run_analysis(path, "living_circle", isochrones="none")
+    assert set(asked) == present & set(living_circle.ANALYSIS.inputs)
 
 
 def test_results_are_stale_when_the_rules_they_ran_with_change(workspace, tmp_path, monkeypatch):
@@ -203,33 +204,33 @@ def test_results_are_stale_when_the_rules_they_ran_with_change(workspace, tmp_pa
     it does not read do not."""
     import shutil
 
-    from gcgeo.analysis import run_in_workspace, stale, stale_message
+    from gcgeo.pipeline import run_analysis, stale, stale_message
     from gcgeo.report import write_report
 
     path = tmp_path / "copy.gpkg"
     shutil.copy(workspace, path)
     local = tmp_path / "local.toml"
     local.write_text("[living_circle.tiers.15min]\nvalue = 800\n", encoding="utf-8")
-    run_in_workspace(path, "living-circle", rules=local, isochrones="none")
+    run_analysis(path, "living_circle", rules=local, isochrones="none")
     assert stale(path) == {}
     # a comment, and a table only another analysis reads
     local.write_text("# checked with the county office\n[living_circle.tiers.15min]\nvalue = 800\n"
                      "\n[fire_lanes.clear_width]\nvalue = 4.5\n", encoding="utf-8")
     assert stale(path) == {}
     local.write_text("[living_circle.tiers.15min]\nvalue = 900\n", encoding="utf-8")
-    assert stale(path) == {"living-circle": ["rules file local.toml"]}
-    said = stale_message(path, "living-circle", stale(path)["living-circle"])
+    assert stale(path) == {"living_circle": ["rules file local.toml"]}
+    said = stale_message(path, "living_circle", stale(path)["living_circle"])
     assert f"--rules {local.resolve()}" in said
     # the network rules feed the living circle too
-    run_in_workspace(path, "living-circle", rules=local, isochrones="none")
+    run_analysis(path, "living_circle", rules=local, isochrones="none")
     local.write_text("[living_circle.tiers.15min]\nvalue = 900\n[network.join_tolerance]\nvalue = 2\n",
                      encoding="utf-8")
-    assert stale(path) == {"living-circle": ["rules file local.toml"]}
+    assert stale(path) == {"living_circle": ["rules file local.toml"]}
     html = tmp_path / "r.html"
     write_report({}, html, title="高唐县", lang="zh", stale=stale(path))
     assert "规则文件 local.toml" in html.read_text(encoding="utf-8")
     local.unlink()
-    assert stale(path) == {"living-circle": ["rules file local.toml"]}
+    assert stale(path) == {"living_circle": ["rules file local.toml"]}
     # a new gcgeo whose built-in green rules differ: green was run with them
     load = rules.load
 
@@ -240,7 +241,7 @@ def test_results_are_stale_when_the_rules_they_ran_with_change(workspace, tmp_pa
         return r
 
     monkeypatch.setattr(rules, "load", newer)
-    assert stale(path) == {"living-circle": ["rules file local.toml"], "green": ["built-in rules"]}
+    assert stale(path) == {"living_circle": ["rules file local.toml"], "green": ["built-in rules"]}
 
 
 def test_green_results_are_stale_when_its_raster_changes(workspace, county, tmp_path):
@@ -249,7 +250,7 @@ def test_green_results_are_stale_when_its_raster_changes(workspace, county, tmp_
     import rasterio
     from rasterio.transform import from_origin
 
-    from gcgeo.analysis import run_in_workspace, stale
+    from gcgeo.pipeline import run_analysis, stale
 
     path = tmp_path / "copy.gpkg"
     shutil.copy(workspace, path)
@@ -267,10 +268,10 @@ def test_green_results_are_stale_when_its_raster_changes(workspace, county, tmp_
     assert stale(path) == {}
     ws.add_raster(path, tif, bands={"red": 1, "nir": 2})  # attached after green ran
     assert stale(path) == {"green": ["raster ndvi.tif"]}
-    run_in_workspace(path, "green")
+    run_analysis(path, "green")
     assert "ndvi_mean" in ws.read_layer(path, "green_communities").columns
     assert stale(path) == {}
     write_raster(2)  # new imagery in the same file
     assert stale(path) == {"green": ["raster ndvi.tif"]}
-    run_in_workspace(path, "green")
+    run_analysis(path, "green")
     assert stale(path) == {}

@@ -52,6 +52,7 @@ from .. import rules as _rules
 from .._errors import AnalysisError, CRSError, RulesError
 from ..layers._validate import _to_bool
 from ..layers.buildings import residential_mask
+from .contract import Analysis, Criterion, Option, Output, ViewSpec
 
 __all__ = [
     "FINDING_KINDS",
@@ -1555,3 +1556,73 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
             *(f"n_{k}" for k in FINDING_KINDS), "worst_severity", "n_lanes_default_width",
             "checks_skipped", "criterion8"]
     return pd.DataFrame(comm[cols]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# the descriptor
+
+_COLUMNS = {
+        "lane_id": ("消防车道编号", "Fire lane id", "text"),
+        "min_clear_width_m": ("最小净宽", "Minimum clear width (m)", "float"),
+        "clear_width_m": ("净宽", "Clear width (m)", "float"),
+        "min_clear_height_m": ("最小净高", "Minimum clear height (m)", "float"),
+        "blocked_length_m": ("不达标长度", "Length below the required width (m)", "m"),
+        "clear_width_min_m": ("最小净宽", "Minimum clear width (m)", "float"),
+        "share_below_req": ("净宽不足长度比例", "Share of length below the required width", "pct"),
+        "lanes_km": ("消防车道长度（公里）", "Fire lanes (km)", "float"),
+        "worst_severity": ("最严重程度", "Worst severity", "text"),
+        "severity_rank": ("严重程度等级", "Severity rank", "int"),
+        "criterion8": ("第8项（消防通道）", "Criterion 8 (fire lanes)", "text"),
+        "n_lanes_default_width": ("按默认宽度计的车道数", "Lanes measured at the default width", "int"),
+        "checks_skipped": ("未能进行的检查", "Checks not made", "text"),
+        "dead_ends": ("尽头数", "Dead ends", "int"),
+        "width_source": ("宽度来源", "Width source", "text"),
+        "width_m": ("设计宽度", "Design width (m)", "float"),
+        "clear_height_m": ("净空高度", "Clear height (m)", "float"),
+        "wall_dist_m": ("距外墙距离", "Distance to wall (m)", "float"),
+        "near_wall": ("距外墙过近", "Too near the wall", "bool"),
+        "obstruction_ids": ("占用物编号", "Obstructions", "text"),
+        "obstruction_kinds": ("占用物类型", "Obstruction kinds", "text"),
+        "from_m": ("起点里程", "From (m)", "m"),
+        "to_m": ("终点里程", "To (m)", "m"),
+        "n_lanes": ("消防车道数", "Fire lanes", "int"),
+        "lane_length_m": ("消防车道长度", "Fire lane length (m)", "m"),
+        "share_lane_ok": ("达标车道比例", "Share of lane length passing", "pct"),
+}
+
+ANALYSIS = Analysis(
+    name="fire_lanes",
+    label_zh="消防车道",
+    label_en="Fire lanes",
+    description_en="clear width after parked cars, stalls and other obstructions, clear height, "
+                   "and turnarounds at dead ends (GB 50016-2014 §7.1.8-7.1.9)",
+    description_zh="扣除停车、摊位等占用后的净宽、净高及尽头式车道回车场（GB 50016-2014 第7.1.8–7.1.9条）",
+    run=run,
+    summary=summary,
+    requires=("fire_lanes",),
+    optional=("obstructions", "parking", "buildings", "streets", "communities"),
+    rule_sets=RULE_SETS,
+    outputs=(
+        Output("fire_findings", "消防车道问题", "Fire-lane findings",
+               style="gcgeo.maps._layers:style_fire_findings", columns=_COLUMNS),
+        Output("fire_lanes_summary", "消防车道净宽", "Fire lanes by clear width",
+               style="gcgeo.maps._layers:style_fire_lanes_summary"),
+        Output("fire_communities", "社区消防车道", "Fire lanes by community",
+               style="gcgeo.maps._layers:style_fire_communities"),
+    ),
+    options=(
+        Option("station_spacing", "float", "metres between measuring stations along a lane",
+               "沿车道的量测间距（米）", rule="fire_lanes.lane.station_spacing", min=0,
+               min_exclusive=True),
+        Option("high_rise", "bool", "turnarounds for high-rise buildings (default: decided from "
+               "building heights)", "按高层建筑要求回车场（默认：按建筑高度判断）"),
+    ),
+    criteria=(
+        Criterion(8, "fire_communities", "criterion8",
+                  "fire lanes clear of parked cars and other obstructions, wide and high enough, "
+                  "with turnarounds", "消防车道无停车及其他占用，净宽净高达标，尽头设回车场"),
+    ),
+    headlines="gcgeo.headlines:fire_lanes",
+    views=(ViewSpec("gcgeo.maps._views:fire_lanes",
+                    "lanes by clear width, obstructions, findings with their clause"),),
+)

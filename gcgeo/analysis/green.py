@@ -46,6 +46,7 @@ import shapely
 from .. import rules as _rules
 from .._errors import AnalysisError, CRSError
 from ..layers.buildings import homes
+from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 
 __all__ = [
     "concentrated_green",
@@ -764,3 +765,92 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
         if pd.api.types.is_float_dtype(table[c]):
             table[c] = table[c].round(3)
     return table
+
+
+# --------------------------------------------------------------------------
+# the descriptor
+
+_COLUMNS = {
+        "green_ratio_req": ("绿地率要求", "Required green ratio", "pct"),
+        "green_ratio_pass": ("绿地率达标", "Green ratio passes", "bool"),
+        "concentrated_green_m2": ("集中绿地面积", "Concentrated green (m²)", "int"),
+        "concentrated_green_per_person_m2": ("人均集中绿地", "Concentrated green per person (m²)", "float"),
+        "concentrated_req_m2pp": ("人均集中绿地要求", "Required concentrated green per person (m²)", "float"),
+        "concentrated_pass": ("集中绿地达标", "Concentrated green passes", "bool"),
+        "population_reason": ("人口说明", "Population note", "text"),
+        "service_weight_basis": ("权重依据", "Weighting", "text"),
+        "service_reason": ("服务半径说明", "Service-radius note", "text"),
+        "n_origins_off_network": ("未接入路网居住点", "Origins off the network", "int"),
+        "is_green": ("计入见绿", "Counts as green", "bool"),
+        "is_park": ("计入见园", "Counts as park", "bool"),
+        "kinds": ("绿地类型", "Kinds", "text"),
+        "n_polygons": ("图斑数", "Polygons", "int"),
+        "site": ("绿地编号", "Site", "text"),
+        "entrance": ("出入口", "Entrance", "text"),
+        "site_area_m2": ("绿地面积", "Site area (m²)", "int"),
+        "weight": ("权重", "Weight", "float"),
+        "dist_green_m": ("到绿地步行距离", "Walk to green (m)", "m"),
+        "dist_park_m": ("到公园步行距离", "Walk to a park (m)", "m"),
+        "ndvi_threshold": ("NDVI阈值", "NDVI threshold", "float"),
+        "ndvi_valid_frac": ("有效像元比例", "Valid pixel share", "pct"),
+        "ndvi_reason": ("NDVI说明", "NDVI note", "text"),
+        "green_ratio": ("绿地率", "Green ratio", "pct"),
+        "green_area_m2": ("绿地面积", "Green area (m²)", "int"),
+        "public_green_m2": ("公共绿地面积", "Public green area (m²)", "int"),
+        "public_green_per_person_m2": ("人均公共绿地", "Public green per person (m²)", "float"),
+        "share_within_300m_green": ("300米见绿覆盖比例", "Share within 300 m of green", "pct"),
+        "share_within_500m_park": ("500米见园覆盖比例", "Share within 500 m of a park", "pct"),
+        "ndvi_mean": ("平均NDVI", "Mean NDVI", "float"),
+        "veg_fraction": ("植被覆盖率", "Vegetation cover", "pct"),
+        "park_id": ("公园编号", "Park id", "text"),
+        "meets_per_person": ("人均绿地达标", "Meets green per person", "bool"),
+}
+
+ANALYSIS = Analysis(
+    name="green",
+    label_zh="绿地",
+    label_en="Green space",
+    description_en="green ratio, public green per person, concentrated green, 300 m to green / "
+                   "500 m to a park along the streets, and NDVI vegetation cover",
+    description_zh="绿地率、人均公共绿地、集中绿地、“300米见绿、500米见园”步行覆盖及NDVI植被覆盖",
+    run=run,
+    summary=summary,
+    requires=("communities", "green_space"),
+    optional=("streets", "buildings"),
+    rule_sets=RULE_SETS,
+    outputs=(
+        Output("green_communities", "社区绿地", "Green by community",
+               style="gcgeo.maps._layers:style_green_communities", columns=_COLUMNS),
+        Output("green_sites", "公共绿地", "Public green sites", style="gcgeo.maps._layers:style_green_sites"),
+        Output("green_entrances", "绿地出入口", "Green entrances",
+               style="gcgeo.maps._layers:style_green_entrances"),
+        Output("green_origins", "居住点见绿见园", "Homes to green and parks",
+               style="gcgeo.maps._layers:style_green_origins"),
+        Output("green_concentrated", "集中绿地", "Concentrated green"),
+        Output("green_ndvi_sensitivity", "NDVI阈值敏感性", "NDVI threshold sensitivity", geometry=False),
+    ),
+    options=(
+        Option("raster", "file", "multispectral raster for NDVI (default: the workspace's raster)",
+               "用于计算NDVI的多光谱影像（默认：工作空间所附影像）"),
+        Option("red", "int", "band number of red", "红光波段号", min=1),
+        Option("nir", "int", "band number of near infrared", "近红外波段号", min=1),
+        Option("ndvi_threshold", "float", "NDVI above which a pixel is vegetation",
+               "NDVI高于此值的像元计为植被", rule="green.ndvi.threshold", min=-1, max=1),
+        Option("join_tolerance", "float", "metres within which street ends that miss each other "
+               "are joined (0 joins only meeting ends)", "相距不超过此距离（米）的道路端点视为连通",
+               rule="network.join_tolerance", min=0),
+        Option("split_crossings", "bool", "join streets where their lines cross, for CAD centre "
+               "lines drawn through junctions (default off, so bridges stay bridges)",
+               "在道路线相交处连通（适用于穿越路口绘制的CAD中心线；默认不连通，桥梁保持立交）",
+               rule="network.split_crossings"),
+    ),
+    criteria=(
+        Criterion(7, "green_communities", "green_ratio_pass",
+                  "green ratio, public green per person and park service radius",
+                  "绿地率、人均公共绿地及公园服务半径"),
+    ),
+    headlines="gcgeo.headlines:green",
+    views=(ViewSpec("gcgeo.maps._views:green", "green ratio, green per person, service-radius "
+                    "coverage and NDVI per community; parks"),),
+    rasters=(RasterInput("raster", "raster", bands=("red", "nir")),),
+)

@@ -41,7 +41,6 @@ from pyproj import CRS
 
 from .. import rules as _rules
 from .._errors import AnalysisError, CRSError, InputError
-from .._gc import frozen
 from ..layers import require_unique_ids
 from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
@@ -60,6 +59,7 @@ from ..network import (
 from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
 from . import _isochrones as _iso
+from .contract import Analysis, Criterion, Option, Output, ViewSpec
 
 log = logging.getLogger(__name__)
 
@@ -224,11 +224,10 @@ def run(
     (per category: facilities in the data and on the network, share of
     residents served, and whether the data has none) and ``lc_isochrones``.
     """
-    with frozen():
-        return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
-                    origins=origins, snap_tolerance=snap_tolerance,
-                    join_tolerance=join_tolerance, split_crossings=split_crossings,
-                    isochrones=isochrones, graph=graph)
+    return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
+                origins=origins, snap_tolerance=snap_tolerance,
+                join_tolerance=join_tolerance, split_crossings=split_crossings,
+                isochrones=isochrones, graph=graph)
 
 
 def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, join_tolerance,
@@ -622,3 +621,79 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
         c for c in comm.columns if c.startswith("share_served_")]
     return pd.DataFrame(comm[cols]).rename(columns={"community_name": "community"}) \
         .reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# the descriptor
+
+_COLUMNS = {
+        "n_origins": ("居住点数", "Residential origins", "int"),
+        "origin_count": ("居住点数", "Residential origins", "int"),
+        "snap_dist_m": ("吸附距离", "Snapping distance (m)", "m"),
+        "distance_m": ("步行距离", "Walking distance (m)", "m"),
+        "missing_categories": ("缺失设施", "Missing facilities", "text"),
+        "n_missing": ("缺失设施类数", "Facility types missing", "int"),
+        "origin_id": ("居住点编号", "Origin id", "text"),
+        "building_id": ("建筑编号", "Building id", "text"),
+        "homes": ("居住点数", "Homes", "int"),
+        "residents": ("居民数", "Residents", "int"),
+        "residents_off_network": ("未接入路网居民", "Residents off the network", "int"),
+        "off_network": ("未接入路网", "Off the network", "bool"),
+        "connector_m": ("接入距离", "Connector to network (m)", "m"),
+        "required_m": ("要求距离", "Required distance (m)", "m"),
+        "facilities": ("设施数", "Facilities", "int"),
+        "share_served": ("覆盖人口比例", "Share of residents served", "pct"),
+        "facilities_on_network": ("接入路网设施数", "Facilities on the network", "int"),
+        "pop_source": ("人口来源", "Population source", "text"),
+}
+
+ANALYSIS = Analysis(
+    name="living_circle",
+    label_zh="十五分钟生活圈",
+    label_en="15-minute living circle",
+    description_en="walking distance from every home to each kind of daily facility, tiers served, "
+                   "shares per community, gaps and isochrones (GB 50180-2018)",
+    description_zh="每个居住点到各类日常设施的步行距离、各层级生活圈达标情况、社区覆盖比例、缺口与等时圈",
+    run=run,
+    summary=summary,
+    requires=("facilities", "buildings"),
+    optional=("streets", "communities"),
+    rule_sets=RULE_SETS,
+    outputs=(
+        Output("lc_origins", "居住点", "Homes", style="gcgeo.maps._layers:style_lc_origins",
+               columns=_COLUMNS),
+        Output("lc_communities", "社区生活圈覆盖", "Living circle by community",
+               style="gcgeo.maps._layers:style_lc_communities"),
+        Output("lc_gaps", "设施缺口", "Gaps", style="gcgeo.maps._layers:style_lc_gaps"),
+        Output("lc_categories", "各类设施", "Per category", geometry=False, report_table=True),
+        Output("lc_isochrones", "等时圈", "Isochrones", style="gcgeo.maps._layers:style_lc_isochrones"),
+    ),
+    options=(
+        Option("walking_speed", "float", "km/h to turn each tier's minutes into metres "
+               "(default: the tiers' distances)", "把各层级分钟数换算为米的步行速度（公里/小时）",
+               min=0, min_exclusive=True, max=20),
+        Option("snap_tolerance", "float", "metres beyond which a home or facility is reported "
+               "off-network", "居住点或设施距路网超过此距离（米）即报告为未接入路网",
+               rule="living_circle.snapping.tolerance", min=0),
+        Option("join_tolerance", "float", "metres within which street ends that miss each other "
+               "are joined (0 joins only meeting ends)", "相距不超过此距离（米）的道路端点视为连通",
+               rule="network.join_tolerance", min=0),
+        Option("split_crossings", "bool", "join streets where their lines cross, for CAD centre "
+               "lines drawn through junctions (default off, so bridges stay bridges)",
+               "在道路线相交处连通（适用于穿越路口绘制的CAD中心线；默认不连通，桥梁保持立交）",
+               rule="network.split_crossings"),
+        Option("isochrones", "choice", "isochrone polygons per community or per facility",
+               "按社区或按设施生成等时圈", choices=ISOCHRONE_MODES),
+        Option("graph", "file", "walk on this GraphML network (e.g. saved by OSMnx) instead of "
+               "the streets layer", "使用此GraphML路网（如OSMnx保存）代替道路图层"),
+    ),
+    criteria=(
+        Criterion(10, "lc_communities", None,
+                  "share of residents reaching every facility category of each tier on foot",
+                  "步行可达各层级全部设施类别的居民比例"),
+    ),
+    headlines="gcgeo.headlines:living_circle",
+    views=(ViewSpec("gcgeo.maps._views:living_circle",
+                    "share served per community, isochrones, homes by tier served, facilities, "
+                    "gaps"),),
+)

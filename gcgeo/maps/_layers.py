@@ -30,12 +30,13 @@ import shapely
 
 from .. import layers as _layers
 from .. import rules as _rules
-from ._labels import category_label, column_label, fire_kind_label, tier_label, ui, value_label
+from ..labels import category_label, column_label, fire_kind_label, tier_label, ui, value_label
 from ._render import LegendItem, Styled, add_styled, colors_by_category, colors_by_class, subset
 
 __all__ = [
     "LAYER_FUNCTIONS",
     "STYLE_FUNCTIONS",
+    "style_functions",
     "style_layer",
 ]
 
@@ -266,14 +267,14 @@ def style_fire_lanes(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 # --- living circle -----------------------------------------------------------------------
 
 
-def _tier_sort_key(tier: str) -> tuple[float, str]:
+def tier_sort_key(tier: str) -> tuple[float, str]:
     m = re.match(r"(\d+(?:\.\d+)?)", str(tier))
     return (float(m.group(1)) if m else math.inf, str(tier))
 
 
 def _tiers_in(gdf: pd.DataFrame, prefix: str) -> list[str]:
     tiers = [c[len(prefix):] for c in gdf.columns if c.startswith(prefix)]
-    return sorted(tiers, key=_tier_sort_key)
+    return sorted(tiers, key=tier_sort_key)
 
 
 def tier_served(gdf: pd.DataFrame) -> pd.Series:
@@ -336,7 +337,7 @@ def gaps_by_home(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> gpd.GeoDataFrame
     key = gdf["origin_id"] if "origin_id" in gdf.columns else \
         pd.Series(shapely.to_wkb(gdf.geometry.to_numpy()), index=gdf.index)
     home, _ = pd.factorize(key, use_na_sentinel=False)
-    tiers = sorted(gdf["tier"].dropna().astype(str).unique(), key=_tier_sort_key)
+    tiers = sorted(gdf["tier"].dropna().astype(str).unique(), key=tier_sort_key)
     tier = gdf["tier"].astype(str).to_numpy(object)
     t_rank = pd.Series(tier).map({t: i for i, t in enumerate(tiers)}).fillna(len(tiers)).to_numpy()
     cats = gdf["category"].astype(str).to_numpy(object)
@@ -398,7 +399,7 @@ _GAP_CLASSES = {"zh": ("1 类", "2 类", "3–4 类", "5 类及以上"),
 def style_lc_isochrones(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _other_fields(gdf, ["tier", "name", "id", "category"], limit=6)
     if "tier" in gdf.columns:
-        tiers = sorted(gdf["tier"].dropna().astype(str).unique(), key=_tier_sort_key)
+        tiers = sorted(gdf["tier"].dropna().astype(str).unique(), key=tier_sort_key)
         pal = {t: (TIER_COLORS[i % len(TIER_COLORS)], tier_label(t, lang)) for i, t in enumerate(tiers)}
         colors, legend = colors_by_category(gdf["tier"].astype("string"), pal)
     else:
@@ -589,7 +590,7 @@ def style_generic(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "layer"
                   legend=[LegendItem(color, name or key)], simplify_m=0.5)
 
 
-#: Layer name → style function.
+#: Inventory layer kind → style function (analysis outputs name theirs in their descriptors).
 STYLE_FUNCTIONS: dict[str, Callable[..., Styled]] = {
     "communities": style_communities,
     "buildings": style_buildings,
@@ -604,23 +605,28 @@ STYLE_FUNCTIONS: dict[str, Callable[..., Styled]] = {
     "facilities": style_facilities,
     "garbage_points": style_garbage_points,
     "heritage": style_heritage,
-    "lc_origins": style_lc_origins,
-    "lc_communities": style_lc_communities,
-    "lc_gaps": style_lc_gaps,
-    "lc_isochrones": style_lc_isochrones,
-    "green_communities": style_green_communities,
-    "green_sites": style_green_sites,
-    "green_origins": style_green_origins,
-    "green_entrances": style_green_entrances,
-    "fire_findings": style_fire_findings,
-    "fire_lanes_summary": style_fire_lanes_summary,
-    "fire_communities": style_fire_communities,
 }
+
+
+def style_functions() -> dict[str, Callable[..., Styled]]:
+    """Layer name → style function: the inventory kinds, then every analysis output
+    whose descriptor names a style."""
+    from .. import analysis
+    from ..analysis.contract import resolve
+
+    out = dict(STYLE_FUNCTIONS)
+    for desc in analysis.descriptors().values():
+        out.update({o.name: resolve(o.style) for o in desc.outputs if o.style})
+    return out
+
+
+def _output_style(key: str) -> Callable[..., Styled] | None:
+    return style_functions().get(key) if key not in STYLE_FUNCTIONS else None
 
 
 def style_layer(key: str, gdf: gpd.GeoDataFrame, *, lang: str = "en", **options: Any) -> Styled:
     """Styled layer for workspace layer ``key`` (the generic style for unknown names)."""
-    fn = STYLE_FUNCTIONS.get(key)
+    fn = STYLE_FUNCTIONS.get(key) or _output_style(key)
     if fn is None:
         return style_generic(gdf, lang=lang, key=key)
     return fn(gdf, lang=lang, **options)
@@ -663,5 +669,5 @@ def _layer_function(key: str, style: Callable[..., Styled]) -> Callable[..., fol
 
 #: Layer name → public drawing function (``gcgeo.maps.<name>``).
 LAYER_FUNCTIONS: dict[str, Callable[..., folium.Map]] = {
-    key: _layer_function(key, fn) for key, fn in STYLE_FUNCTIONS.items()
+    key: _layer_function(key, fn) for key, fn in style_functions().items()
 }

@@ -33,7 +33,7 @@ from folium.template import Template
 from .. import crs as _crs
 from .._errors import LayerError
 from ._basemaps import OSM_DATA_ATTRIBUTION, Basemap, add_basemap, get_basemap
-from ._labels import column_label, format_value, ui
+from ..labels import column_label, format_value, ui
 
 __all__ = [
     "CLUSTER_ABOVE",

@@ -3,15 +3,9 @@
 A view says which layers it needs and builds the styled layers from the
 workspace's layers; the dashboard draws each available view as one group of
 the layer control, and ``figures.save_figures`` draws one PNG per view.
-A later analysis adds its own view without touching these::
-
-    from gcgeo.maps import View, register_view, style_layer
-
-    register_view(View(
-        name="scorecard", label_zh="绿色社区评分", label_en="Scorecard",
-        requires=("scorecard",),
-        build=lambda layers, lang: [style_layer("scorecard", layers["scorecard"], lang=lang)],
-    ))
+Besides the inventory, the views are made from the analyses' descriptors
+(``ViewSpec``): an analysis names its view's build function, here or in a
+module of its own, and gets its group and figure without a change here.
 """
 
 from __future__ import annotations
@@ -43,7 +37,8 @@ from ._layers import (
 )
 from ._render import Styled
 
-__all__ = ["VIEWS", "View", "drawable", "get_view", "register_view", "view_names"]
+__all__ = ["VIEWS", "View", "drawable", "fire_lanes", "get_view", "green", "inventory", "living_circle",
+           "register_view", "view_names"]
 
 Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
 
@@ -108,19 +103,19 @@ def view_names() -> list[str]:
 # --- built-in views --------------------------------------------------------------
 
 
-def _inventory(layers: Layers, lang: str) -> list[Styled]:
+def inventory(layers: Layers, lang: str) -> list[Styled]:
     return [style_layer(k, layers[k], lang=lang) for k in _layers.KINDS if drawable(layers, k)]
 
 
-def _living_circle(layers: Layers, lang: str) -> list[Styled]:
+def living_circle(layers: Layers, lang: str) -> list[Styled]:
     out: list[Styled] = []
     if drawable(layers, "lc_communities"):
         lcc = layers["lc_communities"]
         tiers = [c[len("share_served_"):] for c in lcc.columns if str(c).startswith("share_served_")]
         if tiers:
-            from ._layers import _tier_sort_key
+            from ._layers import tier_sort_key
 
-            tiers = sorted(tiers, key=_tier_sort_key)
+            tiers = sorted(tiers, key=tier_sort_key)
             for t in tiers:
                 s = style_lc_communities(lcc, lang=lang, tier=t)
                 s.show = t == tiers[-1]
@@ -141,7 +136,7 @@ def _living_circle(layers: Layers, lang: str) -> list[Styled]:
 _GREEN_COLUMNS = ("green_ratio", "public_green_per_person_m2", "ndvi_mean", "veg_fraction")
 
 
-def _green(layers: Layers, lang: str) -> list[Styled]:
+def green(layers: Layers, lang: str) -> list[Styled]:
     out: list[Styled] = []
     if drawable(layers, "green_communities"):
         gc = layers["green_communities"]
@@ -163,7 +158,7 @@ def _green(layers: Layers, lang: str) -> list[Styled]:
     return out
 
 
-def _fire(layers: Layers, lang: str) -> list[Styled]:
+def fire_lanes(layers: Layers, lang: str) -> list[Styled]:
     out: list[Styled] = []
     if drawable(layers, "fire_communities"):
         out.append(style_fire_communities(layers["fire_communities"], lang=lang))
@@ -178,13 +173,20 @@ def _fire(layers: Layers, lang: str) -> list[Styled]:
     return out
 
 
-register_view(View("inventory", "基础设施清单", "Inventory", tuple(_layers.KINDS), _inventory,
+register_view(View("inventory", "基础设施清单", "Inventory", tuple(_layers.KINDS), inventory,
                    "every inventory layer present"))
-register_view(View("living_circle", "十五分钟生活圈", "15-minute living circle",
-                   ("lc_origins", "lc_communities", "lc_gaps", "lc_isochrones"), _living_circle,
-                   "share served per community, isochrones, homes by tier served, facilities, gaps"))
-register_view(View("green", "绿地", "Green space", ("green_communities", "green_entrances", "green_origins"), _green,
-                   "green ratio, green per person, service-radius coverage and NDVI per community; parks"))
-register_view(View("fire_lanes", "消防车道", "Fire lanes",
-                   ("fire_findings", "fire_lanes_summary", "fire_communities"), _fire,
-                   "lanes by clear width, obstructions, findings with their clause"))
+
+
+def _register_analysis_views() -> None:
+    from .. import analysis
+    from ..analysis.contract import resolve
+
+    for desc in analysis.descriptors().values():
+        drawn = tuple(o.name for o in desc.outputs if o.geometry)
+        for spec in desc.views:
+            register_view(View(spec.name or desc.name, spec.label_zh or desc.label_zh,
+                               spec.label_en or desc.label_en, spec.requires or drawn,
+                               resolve(spec.build), spec.description))
+
+
+_register_analysis_views()

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .. import crs as _crs
 from .._errors import InputError
-from ._labels import ui
+from ..labels import ui
 from ._render import Styled
 from ._views import View, get_view, view_names
 

@@ -1,8 +1,9 @@
-"""Labels (zh / en) for columns and values on maps, figures and reports.
+"""Labels (zh / en) for layers, columns and values on maps, figures and reports.
 
-Inventory columns take their labels from the layer specs
-(``gcgeo.layers.get_spec(kind).labels(lang)``). Columns that analyses add are
-labelled here, in one table; families of columns (``dist_<category>_m``,
+Inventory layers and columns take their labels from the layer specs
+(``gcgeo.layers.get_spec(kind).labels(lang)``); analysis outputs and the
+columns an analysis adds from its descriptor (``Output.columns``); columns
+several analyses share are labelled here, in one table; families of columns (``dist_<category>_m``,
 ``served_<tier>``, ``share_served_<tier>``) are labelled from the living-circle
 rules so a new category or tier needs no change here.
 """
@@ -20,114 +21,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import layers as _layers
-from .. import rules as _rules
+from . import layers as _layers
+from . import rules as _rules
 
-__all__ = ["COLUMN_LABELS", "UI", "column_label", "format_value", "tier_label", "category_label", "ui"]
+__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "format_value", "layer_label", "tier_label",
+           "ui"]
 
-#: Analysis-result columns: name → (zh, en, format). Formats: "pct" (share 0–1),
+#: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
 #: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".
 COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
-    # living circle
     "category": ("设施类别", "Category", "category"),
     "tier": ("生活圈层级", "Living-circle tier", "tier"),
     "population": ("人口", "Population", "int"),
-    "n_origins": ("居住点数", "Residential origins", "int"),
-    "origin_count": ("居住点数", "Residential origins", "int"),
-    "snap_dist_m": ("吸附距离", "Snapping distance (m)", "m"),
-    "distance_m": ("步行距离", "Walking distance (m)", "m"),
-    "missing_categories": ("缺失设施", "Missing facilities", "text"),
-    "n_missing": ("缺失设施类数", "Facility types missing", "int"),
     "community": ("所属社区", "Community", "text"),
     "community_id": ("社区编号", "Community id", "text"),
     "community_name": ("社区名称", "Community", "text"),
-    "origin_id": ("居住点编号", "Origin id", "text"),
-    "building_id": ("建筑编号", "Building id", "text"),
-    "homes": ("居住点数", "Homes", "int"),
-    "residents": ("居民数", "Residents", "int"),
-    "residents_off_network": ("未接入路网居民", "Residents off the network", "int"),
-    "off_network": ("未接入路网", "Off the network", "bool"),
-    "connector_m": ("接入距离", "Connector to network (m)", "m"),
-    "required_m": ("要求距离", "Required distance (m)", "m"),
-    "facilities": ("设施数", "Facilities", "int"),
-    "share_served": ("覆盖人口比例", "Share of residents served", "pct"),
-    "facilities_on_network": ("接入路网设施数", "Facilities on the network", "int"),
     "status": ("状态", "Status", "text"),
-    "pop_source": ("人口来源", "Population source", "text"),
-    # green
-    "green_ratio_req": ("绿地率要求", "Required green ratio", "pct"),
-    "green_ratio_pass": ("绿地率达标", "Green ratio passes", "bool"),
-    "concentrated_green_m2": ("集中绿地面积", "Concentrated green (m²)", "int"),
-    "concentrated_green_per_person_m2": ("人均集中绿地", "Concentrated green per person (m²)", "float"),
-    "concentrated_req_m2pp": ("人均集中绿地要求", "Required concentrated green per person (m²)", "float"),
-    "concentrated_pass": ("集中绿地达标", "Concentrated green passes", "bool"),
-    "population_reason": ("人口说明", "Population note", "text"),
-    "service_weight_basis": ("权重依据", "Weighting", "text"),
-    "service_reason": ("服务半径说明", "Service-radius note", "text"),
-    "n_origins_off_network": ("未接入路网居住点", "Origins off the network", "int"),
-    "is_green": ("计入见绿", "Counts as green", "bool"),
-    "is_park": ("计入见园", "Counts as park", "bool"),
-    "kinds": ("绿地类型", "Kinds", "text"),
-    "n_polygons": ("图斑数", "Polygons", "int"),
-    "site": ("绿地编号", "Site", "text"),
-    "entrance": ("出入口", "Entrance", "text"),
-    "site_area_m2": ("绿地面积", "Site area (m²)", "int"),
-    "weight": ("权重", "Weight", "float"),
-    "dist_green_m": ("到绿地步行距离", "Walk to green (m)", "m"),
-    "dist_park_m": ("到公园步行距离", "Walk to a park (m)", "m"),
-    "ndvi_threshold": ("NDVI阈值", "NDVI threshold", "float"),
-    "ndvi_valid_frac": ("有效像元比例", "Valid pixel share", "pct"),
-    "ndvi_reason": ("NDVI说明", "NDVI note", "text"),
-    "green_ratio": ("绿地率", "Green ratio", "pct"),
-    "green_area_m2": ("绿地面积", "Green area (m²)", "int"),
-    "public_green_m2": ("公共绿地面积", "Public green area (m²)", "int"),
-    "public_green_per_person_m2": ("人均公共绿地", "Public green per person (m²)", "float"),
-    "share_within_300m_green": ("300米见绿覆盖比例", "Share within 300 m of green", "pct"),
-    "share_within_500m_park": ("500米见园覆盖比例", "Share within 500 m of a park", "pct"),
-    "ndvi_mean": ("平均NDVI", "Mean NDVI", "float"),
-    "veg_fraction": ("植被覆盖率", "Vegetation cover", "pct"),
     "area_m2": ("面积", "Area (m²)", "int"),
-    "park_id": ("公园编号", "Park id", "text"),
-    "meets_per_person": ("人均绿地达标", "Meets green per person", "bool"),
-    # fire lanes
     "kind": ("类型", "Kind", "text"),
     "measured": ("实测值", "Measured", "float"),
     "required": ("规定值", "Required", "float"),
     "clause": ("依据条款", "Clause", "text"),
     "severity": ("严重程度", "Severity", "text"),
     "message": ("说明", "Finding", "text"),
-    "lane_id": ("消防车道编号", "Fire lane id", "text"),
-    "min_clear_width_m": ("最小净宽", "Minimum clear width (m)", "float"),
-    "clear_width_m": ("净宽", "Clear width (m)", "float"),
-    "min_clear_height_m": ("最小净高", "Minimum clear height (m)", "float"),
     "length_m": ("长度", "Length (m)", "m"),
-    "blocked_length_m": ("不达标长度", "Length below the required width (m)", "m"),
-    "clear_width_min_m": ("最小净宽", "Minimum clear width (m)", "float"),
-    "share_below_req": ("净宽不足长度比例", "Share of length below the required width", "pct"),
-    "lanes_km": ("消防车道长度（公里）", "Fire lanes (km)", "float"),
-    "worst_severity": ("最严重程度", "Worst severity", "text"),
-    "severity_rank": ("严重程度等级", "Severity rank", "int"),
-    "criterion8": ("第8项（消防通道）", "Criterion 8 (fire lanes)", "text"),
-    "n_lanes_default_width": ("按默认宽度计的车道数", "Lanes measured at the default width", "int"),
-    "checks_skipped": ("未能进行的检查", "Checks not made", "text"),
-    "dead_ends": ("尽头数", "Dead ends", "int"),
-    "width_source": ("宽度来源", "Width source", "text"),
-    "width_m": ("设计宽度", "Design width (m)", "float"),
-    "clear_height_m": ("净空高度", "Clear height (m)", "float"),
-    "wall_dist_m": ("距外墙距离", "Distance to wall (m)", "float"),
-    "near_wall": ("距外墙过近", "Too near the wall", "bool"),
-    "obstruction_ids": ("占用物编号", "Obstructions", "text"),
-    "obstruction_kinds": ("占用物类型", "Obstruction kinds", "text"),
-    "from_m": ("起点里程", "From (m)", "m"),
-    "to_m": ("终点里程", "To (m)", "m"),
     "unit": ("单位", "Unit", "text"),
     "passes": ("达标", "Passes", "bool"),
     "ok": ("达标", "Passes", "bool"),
     "n_findings": ("问题数", "Findings", "int"),
     "findings": ("问题数", "Findings", "int"),
-    "n_lanes": ("消防车道数", "Fire lanes", "int"),
-    "lane_length_m": ("消防车道长度", "Fire lane length (m)", "m"),
-    "share_lane_ok": ("达标车道比例", "Share of lane length passing", "pct"),
 }
 
 #: Interface words.
@@ -231,6 +153,35 @@ def fire_kind_label(kind: str, lang: str = "en") -> str:
     return lab.get("label_zh" if lang == "zh" else "label_en") or str(kind).replace("_", " ")
 
 
+@cache
+def analysis_columns() -> dict[str, tuple[str, str, str]]:
+    """Every column label the analyses' descriptors declare: name → (zh, en, format)."""
+    from . import analysis
+
+    out: dict[str, tuple[str, str, str]] = {}
+    for desc in analysis.descriptors().values():
+        for o in desc.outputs:
+            out.update(o.columns)
+    return out
+
+
+def _known_column(name: str) -> tuple[str, str, str] | None:
+    return COLUMN_LABELS.get(name) or analysis_columns().get(name)
+
+
+def layer_label(name: str, lang: str = "en") -> str:
+    """The label of workspace layer ``name``: an inventory kind or an analysis output."""
+    if name in _layers.SPECS:
+        return _layers.get_spec(name).label(lang)
+    from . import analysis
+
+    for desc in analysis.descriptors().values():
+        for o in desc.outputs:
+            if o.name == name:
+                return o.label(lang)
+    return name
+
+
 def _spec_column(kind: str | None, name: str):
     if kind is None:
         return None
@@ -247,8 +198,9 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
     if col is not None:
         label = col.label(lang)
         return f"{label} ({col.unit})" if col.unit and lang == "en" else label
-    if name in COLUMN_LABELS:
-        zh, en, _ = COLUMN_LABELS[name]
+    known = _known_column(name)
+    if known is not None:
+        zh, en, _ = known
         return zh if lang == "zh" else en
     m = re.fullmatch(r"dist_(.+)_m", name)
     if m:
@@ -295,8 +247,9 @@ def _fmt_kind(name: str, kind: str | None) -> str:
     col = _spec_column(kind, name)
     if col is not None:
         return {"int": "int", "float": "float", "bool": "bool", "date": "text"}.get(col.dtype, "text")
-    if name in COLUMN_LABELS:
-        return COLUMN_LABELS[name][2]
+    known = _known_column(name)
+    if known is not None:
+        return known[2]
     if re.fullmatch(r"dist_.+_m", name):
         return "m"
     if name.startswith("share_"):

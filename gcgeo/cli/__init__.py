@@ -1,0 +1,17 @@
+"""The ``gcgeo`` command line: a thin layer over the library.
+
+Every command takes a workspace (one GeoPackage per study area).  Errors the
+user can fix end with a one-paragraph message and exit status 2; problems
+found by ``validate`` exit with status 1.  The commands live by concern:
+:mod:`.inventory` (init, add, layers, validate, export, import-osm),
+:mod:`.analyze` (analyze, generated from the analyses' descriptors, and
+rules) and :mod:`.outputs` (map, report, demo); :mod:`.common` holds the
+options they share.
+"""
+
+from __future__ import annotations
+
+from . import analyze, inventory, outputs
+from .common import main
+
+__all__ = ["analyze", "inventory", "main", "outputs"]

@@ -1,0 +1,5 @@
+"""``python -m gcgeo.cli``."""
+
+from . import main
+
+main()

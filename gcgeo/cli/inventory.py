@@ -1,0 +1,272 @@
+"""Inventory commands: init, add, layers, validate, export, import-osm."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+import click
+
+from .._errors import CRSError, InputError, OutputExistsError
+from .common import main, overwrite_option, progress, say, table, warn_stale, workspace_argument
+
+__all__ = ["add", "export", "import_osm", "init", "layers_cmd", "validate"]
+
+
+def _analysis_name(stored: object) -> str:
+    """The analysis that wrote a layer, as named today (older workspaces spelt living-circle)."""
+    text = "" if stored is None else str(stored)
+    return text.replace("-", "_") if text else ""
+
+
+def _read_mapping_file(p: Path) -> dict[str, str]:
+    """A --columns file: TOML (``[columns]`` or top level), JSON object, or CSV/TXT lines."""
+    try:
+        if p.suffix.lower() == ".toml":
+            with open(p, "rb") as fh:
+                data = tomllib.load(fh)
+            data = data.get("columns", data)
+        elif p.suffix.lower() == ".json":
+            data = json.loads(p.read_text(encoding="utf-8"))
+        else:
+            data = {}
+            for line in p.read_text(encoding="utf-8-sig").splitlines():
+                if line.strip() and not line.startswith("#"):
+                    src, _, dst = line.replace("=", ",").partition(",")
+                    data[src.strip()] = dst.strip()
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"--columns file {p} cannot be read ({exc}); fix it, e.g. "
+                         "名称 = \"name\" per line in TOML, or {\"名称\": \"name\"} in JSON.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"--columns file {p} is not UTF-8 text; save it as UTF-8.") from None
+    if not isinstance(data, dict) or any(isinstance(v, (dict, list)) for v in data.values()):
+        raise InputError(f"--columns file {p} must map source column names to target names "
+                         "(e.g. 名称 = \"name\"), not hold tables or lists.")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _parse_columns(values: tuple[str, ...]) -> dict[str, str]:
+    """--columns: 'src=dst' pairs (comma-separated or repeated) or a TOML/JSON/CSV file."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        p = Path(value)
+        if p.suffix.lower() in (".toml", ".json", ".csv", ".txt") and p.exists():
+            mapping.update(_read_mapping_file(p))
+            continue
+        for pair in value.split(","):
+            if not pair.strip():
+                continue
+            src, sep, dst = pair.partition("=")
+            if not sep or not src.strip() or not dst.strip():
+                raise InputError(
+                    f"--columns '{pair}' is not 'SOURCE=TARGET' (e.g. --columns 名称=name,管理人=manager) "
+                    "nor an existing .toml/.json/.csv mapping file."
+                )
+            mapping[src.strip()] = dst.strip()
+    return mapping
+
+
+@main.command()
+@workspace_argument
+@click.option("--name", required=True, help="Name of the study area (e.g. 高唐县).")
+@click.option("--crs", "working_crs", help="Working projected CRS (default: chosen from the first layer).")
+@overwrite_option
+def init(workspace: Path, name: str, working_crs: str | None, overwrite: bool) -> None:
+    """Create an empty workspace WORKSPACE (.gpkg) for a study area."""
+    from .. import workspace as ws
+
+    ws.init(workspace, name=name, crs=working_crs, overwrite=overwrite)
+    say(f"created workspace [bold]{workspace}[/] for {name}")
+
+
+@main.command()
+@workspace_argument
+@click.argument("kind")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--layer", "source_layer", help="Layer inside FILE (GeoPackage, KML).")
+@click.option("--name", "layer_name", help="Name of the layer in the workspace (default: KIND).")
+@click.option("--src-crs", help="CRS of FILE's coordinates: wgs84, cgcs2000, gcj02, bd09, EPSG:…")
+@click.option("--x", "xcol", help="Column of x / longitude (CSV, XLSX).")
+@click.option("--y", "ycol", help="Column of y / latitude (CSV, XLSX).")
+@click.option("--sheet", help="Sheet of an XLSX file (default: the first).")
+@click.option("--encoding", help="Text encoding of FILE (e.g. GBK for old Shapefiles without .cpg).")
+@click.option("--columns", multiple=True,
+              help="Map FILE's columns onto the layer spec: 名称=name,管理人=manager or a .toml/.json/.csv file.")
+@click.option("--red", type=int, help="raster only: band number of red.")
+@click.option("--nir", type=int, help="raster only: band number of near infrared.")
+@overwrite_option
+def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_name: str | None,
+        src_crs: str | None, xcol: str | None, ycol: str | None, sheet: str | None,
+        encoding: str | None, columns: tuple[str, ...], red: int | None, nir: int | None,
+        overwrite: bool) -> None:
+    """Add FILE to WORKSPACE as layer kind KIND (or KIND 'raster' to attach a raster)."""
+    from .. import io, layers
+    from .. import workspace as ws
+
+    if kind == "raster":
+        bands = {k: v for k, v in (("red", red), ("nir", nir)) if v is not None}
+        desc = ws.add_raster(workspace, file, name=layer_name or "raster", bands=bands)
+        say(f"attached raster {desc['path']} ({desc['count']} bands, {desc['crs']})")
+        return
+    layers.get_spec(kind)
+    mapping = _parse_columns(columns)
+    with progress(f"adding {file.name}") as step:
+        step("reading")
+        gdf = io.read_vector(file, layer=source_layer, encoding=encoding, src_crs=src_crs,
+                             x=xcol, y=ycol, sheet=sheet)
+        step("writing")
+        res = ws.add_layer(workspace, kind, gdf, name=layer_name, columns=mapping, source=file,
+                           source_layer=source_layer, src_crs=src_crs, overwrite=overwrite)
+    say(f"added [bold]{res['layer']}[/] ({res['features']} features) in {res['crs']}")
+    if res["renamed"]:
+        say("columns mapped: " + ", ".join(f"{k} → {v}" for k, v in res["renamed"].items()))
+    for col, n in res["unreadable_values"].items():
+        say(f"[yellow]{n} value(s) in '{col}' could not be read[/]; they are kept as text "
+                  f"in '{col}_raw' and listed by 'gcgeo validate'")
+    if res["errors"] or res["warnings"]:
+        say(f"[yellow]{res['errors']} error(s), {res['warnings']} warning(s)[/]: "
+                  f"see 'gcgeo validate {workspace} --layer {res['layer']}'")
+    warn_stale(workspace)
+
+
+@main.command(name="layers")
+@workspace_argument
+def layers_cmd(workspace: Path) -> None:
+    """List the layers of WORKSPACE."""
+    from .. import workspace as ws
+    from ..pipeline import stale
+
+    meta = ws.info(workspace)
+    listing = ws.list_layers(workspace)
+    say(f"[bold]{meta['name']}[/]  working CRS {meta['crs'].to_string() if meta['crs'] else '(not set)'}"
+              f"  rules {meta['rules_version']}")
+    old = stale(workspace)
+    listing["analysis"] = [_analysis_name(a) for a in listing["analysis"]]
+    listing["analysis"] = [f"{a} (stale)" if a in old else a for a in listing["analysis"]]
+    listing["added"] = listing["added"].astype(str).str.replace(r"\.\d+(?=[+-]\d\d:\d\d$|$)", "",
+                                                            regex=True)
+    say(table(listing[["layer", "kind", "features", "geometry", "added", "source", "analysis"]]))
+    for name, r in meta["rasters"].items():
+        say(f"raster {name}: {r['path']} ({r['count']} bands, {r['crs']})")
+    warn_stale(workspace, old)
+
+
+@main.command()
+@workspace_argument
+@click.option("--fix", is_flag=True, help="Repair what is safe: make_valid, explode multiparts, reproject.")
+@click.option("--layer", "only", multiple=True, help="Only this layer (repeatable).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the problems to a CSV file.")
+@overwrite_option
+def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Path | None,
+             overwrite: bool) -> None:
+    """Check every inventory layer of WORKSPACE against its spec."""
+    from .. import io
+    from .. import workspace as ws
+
+    if report_path is not None and report_path.exists() and not overwrite:
+        raise OutputExistsError(f"{report_path} exists; give --overwrite to replace it.")
+    with progress("validating"):
+        report, changes = ws.validate(workspace, fix=fix, layers=list(only) or None)
+    for c in changes:
+        say(f"[green]fixed[/] {c}")
+    if changes:
+        warn_stale(workspace)
+    if report.problems:
+        say(table(report.to_frame(), title="problems", max_rows=200))
+    if report_path is not None:
+        with io.atomic_path(report_path, overwrite=overwrite) as tmp:
+            report.to_frame().to_csv(tmp, index=False, encoding="utf-8-sig")
+        say(f"problems written to {report_path}")
+    say(str(report).splitlines()[0])
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@workspace_argument
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layers", "names", help="Comma-separated layers (default: all).")
+@overwrite_option
+@click.option("--csv-geometry", type=click.Choice(["wkt", "lonlat"]), help="CSV geometry columns.")
+def export(workspace: Path, output: Path, names: str | None, overwrite: bool,
+           csv_geometry: str | None) -> None:
+    """Export layers of WORKSPACE to OUTPUT (.gpkg .shp .geojson .csv .fgb .parquet .kml)."""
+    from .. import io
+    from .. import workspace as ws
+
+    wanted = [n.strip() for n in names.split(",")] if names else None
+    with progress("exporting") as step:
+        step("reading")
+        frames = ws.read_layers(workspace, wanted)
+        step("writing")
+        report = io.export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry)
+    say(str(report))
+
+
+@main.command(name="import-osm")
+@workspace_argument
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--bbox", help="minx,miny,maxx,maxy in degrees (WGS-84).")
+@click.option("--boundary", type=click.Path(path_type=Path), help="Polygon file limiting the import.")
+@click.option("--name", help="Study-area name when the workspace is created (default: file name).")
+@click.option("--communities", type=click.Choice(["auto", "osm", "blocks"]), default="auto",
+              show_default=True,
+              help="Community boundaries from OSM polygons, from street blocks, or OSM where present.")
+@overwrite_option
+def import_osm(workspace: Path, file: Path, bbox: str | None, boundary: Path | None,
+               name: str | None, communities: str, overwrite: bool) -> None:
+    """Fill WORKSPACE with every layer found in an offline .osm.pbf FILE."""
+    summary = _import_osm(workspace, file, bbox=bbox, boundary=boundary, name=name,
+                          communities=communities, overwrite=overwrite)
+    say(table(summary, title=f"imported from {file.name}"))
+    warn_stale(workspace)
+
+
+def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        vals = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) != 4:
+        raise InputError(f"--bbox '{text}' must be four numbers minx,miny,maxx,maxy (degrees).")
+    return vals  # type: ignore[return-value]
+
+
+def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
+                boundary: Path | None = None, name: str | None = None,
+                communities: str = "auto", overwrite: bool = False):
+    """Read an OSM extract and store its layers (creating the workspace if needed)."""
+    import pandas as pd
+    import shapely
+
+    from .. import io, osm
+    from .. import workspace as ws
+
+    area = None
+    if boundary is not None:
+        try:
+            b = io.read_vector(boundary).to_crs("EPSG:4326")
+        except CRSError:
+            raise CRSError(f"boundary file {boundary} has no CRS (no .prj); give it one, e.g. "
+                           "save it as GeoJSON or GeoPackage from QGIS.") from None
+        area = shapely.union_all(b.geometry.values)
+    box = _parse_bbox(bbox) if bbox else None
+    if workspace.exists():
+        ws.info(workspace)  # a damaged or foreign file is refused before the long read
+    with progress(f"importing {file.name}") as step:
+        frames = osm.read_osm(file, bbox=box, boundary=area, progress=step, communities=communities)
+        step("writing the workspace")
+        created = not workspace.exists()
+        if created:
+            ws.init(workspace, name=name or file.name.split(".")[0])
+        try:
+            ws.write_layers(workspace, frames, kind={k: k for k in frames}, source=str(file),
+                            overwrite=overwrite)
+        except BaseException:
+            if created:  # no empty workspace is left behind by a failed import
+                workspace.unlink(missing_ok=True)
+            raise
+    return pd.DataFrame({"layer": list(frames), "features": [len(f) for f in frames.values()]})

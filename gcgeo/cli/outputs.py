@@ -1,0 +1,71 @@
+"""Output commands: map, report and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .._errors import OutputExistsError
+from .common import (lang_option, main, out, out_option, overwrite_option, progress, quiet, say,
+                     warn_stale, workspace_argument)
+
+__all__ = ["demo", "map_cmd", "report"]
+
+
+@main.command(name="map")
+@workspace_argument
+@out_option("HTML file to write.")
+@click.option("--view", "views", multiple=True,
+              help="View(s) to draw: inventory or an analysis's name (default: all present).")
+@lang_option
+@click.option("--basemap", type=click.Choice(["osm", "carto", "tianditu", "amap", "none"]),
+              help="Base map (default: osm, or none with --offline). tianditu needs TIANDITU_KEY.")
+@click.option("--offline", is_flag=True,
+              help="One self-contained HTML file: Leaflet inline, no network request.")
+@overwrite_option
+def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
+            basemap: str | None, offline: bool, overwrite: bool) -> None:
+    """Draw WORKSPACE's layers and results as an interactive map."""
+    from .. import maps
+    from .. import workspace as ws
+
+    if output.exists() and not overwrite:
+        raise OutputExistsError(f"{output} exists; give --overwrite to replace it.")
+    with progress("drawing the map") as step:
+        step("reading layers")
+        layers = ws.read_layers(workspace)
+        step("drawing")
+        m = maps.dashboard(layers, views=list(views) or None, lang=lang, basemap=basemap,
+                           offline=offline, title=ws.info(workspace)["name"])
+        step("writing")
+        maps.save_map(m, output, offline=offline)
+    say(f"map written to [bold]{output}[/] ({output.stat().st_size / 1e6:.1f} MB"
+              f"{', offline' if offline else ''})")
+    warn_stale(workspace)
+
+
+@main.command()
+@workspace_argument
+@out_option("HTML report to write; figures and the map go beside it.")
+@lang_option
+@overwrite_option
+def report(workspace: Path, output: Path, lang: str, overwrite: bool) -> None:
+    """Write the study-area report: key figures per analysis, tables, figures, map link."""
+    from ..report import report_workspace
+
+    with progress("writing the report") as step:
+        written = report_workspace(workspace, output, lang=lang, overwrite=overwrite, progress=step)
+    for label, p in written.items():
+        say(f"{label:>8}: {p}")
+    warn_stale(workspace)
+
+
+@main.command()
+@out_option("Folder for the demo outputs.", required=False, default=Path("gcgeo-demo"), file=False)
+@lang_option
+def demo(output: Path, lang: str) -> None:
+    """Build a workspace from the bundled real data and run everything on it."""
+    from .. import demo as _demo
+
+    _demo.run(output, lang=lang, progress=progress, console=None if quiet() else out)

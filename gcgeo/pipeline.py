@@ -1,0 +1,239 @@
+"""Run an analysis on a workspace: read its inputs, run it, store its outputs.
+
+The analyses themselves (:mod:`gcgeo.analysis`) are pure functions over
+GeoDataFrames; this module is the one place that joins them to a workspace.
+:func:`run_analysis` reads the layers an analysis declares, resolves its
+rules once, fills a raster from the workspace where the analysis takes one,
+runs it and writes its outputs in one atomic step together with what it ran
+with (rule digests, the raster's state), so that :func:`stale` can later say
+which stored results no longer match their inputs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import analysis as _analysis
+from . import rules as _rules
+from ._errors import AnalysisError, RulesError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["run_analysis", "stale", "stale_message"]
+
+
+def _when(stamp: str) -> datetime.datetime | None:
+    try:
+        t = datetime.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.astimezone()
+
+
+def _meta_key(meta: Mapping[str, Any], name: str, suffix: str = "") -> str:
+    """``analysis:NAME…`` as stored (workspaces before 0.2 spelt names with hyphens)."""
+    key = f"analysis:{name}{suffix}"
+    legacy = f"analysis:{name.replace('_', '-')}{suffix}"
+    return legacy if key not in meta and legacy in meta else key
+
+
+def stale(workspace: str | os.PathLike) -> dict[str, list[str]]:
+    """Analyses whose stored results predate a change to something they read.
+
+    Maps each such analysis to what changed since it last ran: the input
+    layers added or replaced (``gcgeo add --overwrite``, ``gcgeo import-osm
+    --overwrite``, ``gcgeo validate --fix``), then ``"rules file NAME"`` when
+    the tables it reads in the rules file it ran with were edited,
+    ``"built-in rules"`` when gcgeo's own rules changed (a new version), and
+    ``"raster NAME"`` when the raster changed, was attached or was removed.
+    Their results still describe the old inputs until ``gcgeo analyze`` runs
+    again.
+    """
+    from . import layers as _layers
+    from . import workspace as ws
+
+    meta = ws.info(workspace)
+    table = ws.list_layers(workspace)
+    added = {str(k): _when(v) for k, v in zip(table["layer"], table["added"])}
+    out: dict[str, list[str]] = {}
+    for name, desc in _analysis.descriptors().items():
+        ran = _when(meta.get(_meta_key(meta, name), ""))
+        if ran is None:
+            continue
+        changed = [k for k in _layers.KINDS
+                   if k in desc.inputs and added.get(k) is not None and added[k] > ran]
+        changed += _changed_inputs(desc, meta)
+        if changed:
+            out[name] = changed
+    return out
+
+
+def stale_message(workspace: str | os.PathLike, name: str, changed: list[str]) -> str:
+    """One line telling the planner what is stale and the command that refreshes it."""
+    from . import workspace as ws
+
+    rules_file = _ran_with(name, ws.info(workspace)).get("rules_file")
+    again = f" --rules {rules_file}" if rules_file else ""
+    return (f"the '{name}' results predate changes to {', '.join(changed)}; run "
+            f"`gcgeo analyze {workspace} {name}{again}` again to bring them up to date.")
+
+
+# --------------------------------------------------------------------------
+# what results depend on besides their layers: rules and rasters
+
+
+def _digest(tree: Any) -> str:
+    text = json.dumps(tree, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _rules_state(desc: _analysis.Analysis, rules_file: str | os.PathLike | None) -> dict[str, Any]:
+    """Digests of the rule tables the analysis reads: built in, and from ``rules_file``.
+
+    Only the tables of its rule sets count, parsed, so an edit to another
+    analysis's table or to a comment leaves the results current.  The user
+    digest is None when the file is gone or unreadable.
+    """
+    sets = desc.rule_sets
+    state: dict[str, Any] = {"builtin_rules": _digest({n: _rules.load(n) for n in sets}),
+                             "rules_file": None, "user_rules": None}
+    if rules_file is not None:
+        path = Path(rules_file).resolve()
+        state["rules_file"] = str(path)
+        try:
+            state["user_rules"] = _digest({n: _rules.load(n, path) for n in sets})
+        except RulesError:
+            return state
+    return state
+
+
+def _file_state(path: str | os.PathLike) -> dict[str, Any]:
+    """A file's resolved path, size and modification time (None when it is gone)."""
+    p = Path(path).resolve()
+    try:
+        st = p.stat()
+    except OSError:
+        return {"path": str(p), "size": None, "mtime_ns": None}
+    return {"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _ran_with(name: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The rules and rasters analysis ``name`` last ran with ({} before this was kept)."""
+    try:
+        was = json.loads(meta.get(_meta_key(meta, name, ":inputs")) or "{}")
+    except ValueError:
+        return {}
+    return was if isinstance(was, dict) else {}
+
+
+def _raster_changed(was: Mapping[str, Any], meta: Mapping[str, Any], raster: str) -> bool:
+    key = "raster" if raster == "raster" else f"raster:{raster}"
+    used = was.get(key)
+    attached = meta.get("rasters", {}).get(raster)
+    if was.get(f"{key}_attached", was.get("raster_attached")) or used is None:
+        # the run took the workspace's raster (or had none): is it another now?
+        if (attached or {}).get("path") != (used or {}).get("path"):
+            return True
+    return used is not None and _file_state(used["path"]) != used
+
+
+def _changed_inputs(desc: _analysis.Analysis, meta: Mapping[str, Any]) -> list[str]:
+    """What changed, besides layers, since the analysis ran (see :func:`stale`)."""
+    was = _ran_with(desc.name, meta)
+    if not was:
+        return []
+    now = _rules_state(desc, was.get("rules_file"))
+    out = []
+    if was.get("rules_file") and now["user_rules"] != was.get("user_rules"):
+        out.append(f"rules file {Path(was['rules_file']).name}")
+    if now["builtin_rules"] != was.get("builtin_rules"):
+        out.append("built-in rules")
+    for r in desc.rasters:
+        key = "raster" if r.name == "raster" else f"raster:{r.name}"
+        if key in was and _raster_changed(was, meta, r.name):
+            used = was[key] or meta.get("rasters", {}).get(r.name) or {}
+            what = used.get("path", "")
+            out.append(f"raster {Path(what).name}" if what else "raster")
+    return out
+
+
+# --------------------------------------------------------------------------
+# running
+
+
+def _rasters(desc: _analysis.Analysis, stored: Mapping[str, Any], options: dict[str, Any],
+             ran_with: dict[str, Any]) -> None:
+    """Fill raster options from the workspace's attached rasters; note their state."""
+    for r in desc.rasters:
+        key = "raster" if r.name == "raster" else f"raster:{r.name}"
+        ran_with[f"{key}_attached"] = r.option not in options
+        if r.option not in options and stored.get(r.name):
+            attached = stored[r.name]
+            options[r.option] = attached["path"]
+            for band in r.bands:
+                if band in attached.get("bands", {}):
+                    options.setdefault(band, attached["bands"][band])
+        ran_with[key] = _file_state(options[r.option]) if options.get(r.option) else None
+
+
+def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis) -> dict[str, Any]:
+    """The workspace's layers the analysis reads (only those: a workspace may hold
+    large inventories it never looks at).  A missing required layer is an error
+    that names the command adding it."""
+    from . import layers as _layers
+    from . import workspace as ws
+
+    table = ws.list_layers(workspace)
+    present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
+    missing = [k for k in desc.requires if k not in present]
+    if missing:
+        how = "; ".join(f"`gcgeo add {workspace} {k} FILE`" for k in missing)
+        raise AnalysisError(
+            f"the '{desc.name}' analysis needs the layer(s) {', '.join(missing)}, which workspace "
+            f"{workspace} does not have; add them with {how} or `gcgeo import-osm`.")
+    wanted = [k for k in _layers.KINDS if k in desc.inputs and k in present]
+    return ws.read_layers(workspace, wanted)
+
+
+def run_analysis(
+    workspace: str | os.PathLike,
+    name: str,
+    *,
+    rules: str | os.PathLike | None = None,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Run analysis ``name`` on the workspace's inventory and store its outputs.
+
+    Options left as ``None`` are dropped, so the analysis's own defaults (from
+    its rules) apply; the rest are checked against the analysis's declared
+    options.  Where the analysis takes a raster, one attached to the workspace
+    (``gcgeo add WS raster FILE --red N --nir N``) is used unless one is given.
+    Returns the outputs and the per-community summary.
+    """
+    from . import workspace as ws
+
+    desc = _analysis.get(name)
+    options = desc.check_options(options)
+    ran_with = _rules_state(desc, rules)
+    resolved = {n: _rules.load(n, Path(rules) if rules is not None else None)
+                for n in desc.rule_sets}
+    _rasters(desc, ws.info(workspace)["rasters"], options, ran_with)
+    if progress:
+        progress("reading layers")
+    inputs = read_inputs(workspace, desc)
+    outputs = desc.run(inputs, rules=resolved, progress=progress, **options)
+    if progress:
+        progress("writing results")
+    ws.write_layers(workspace, outputs, analysis=desc.name, source=f"gcgeo analyze {desc.name}",
+                    meta={f"analysis:{desc.name}:inputs": json.dumps(ran_with, ensure_ascii=False)})
+    return outputs, desc.summary(outputs)
