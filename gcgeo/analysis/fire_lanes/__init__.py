@@ -48,10 +48,10 @@ import pandas as pd
 import shapely
 from shapely import affinity
 
-from .. import rules as _rules
-from .._errors import AnalysisError, CRSError, RulesError
-from ..layers._validate import _to_bool
-from ..layers.buildings import residential_mask
+from ... import rules as _rules
+from ..._errors import AnalysisError, CRSError, RulesError
+from ...layers._validate import _to_bool
+from ...layers.buildings import residential_mask
 
 __all__ = [
     "FINDING_KINDS",
