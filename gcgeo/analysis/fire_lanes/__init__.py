@@ -20,9 +20,12 @@ Everything is vectorised with shapely 2 and an STRtree.
 
 Dead ends of the lane network that do not join a drivable street need a
 turnaround in which a square of the required side fits (largest inscribed
-square, tested exactly for a set of orientations), taken from a
-``turnarounds`` layer and the lane itself near the end, minus whatever
-stands on it.
+square, tested exactly for a set of orientations), taken from the
+turnaround areas and the lane itself near the end, minus whatever stands on
+it.  Turnaround areas (回车场) are polygon features of the ``fire_lanes``
+layer whose ``kind`` is one of ``lane.turnaround_kinds`` (``turnaround``,
+``回车场``, ``回车道``); a caller of :func:`run` may also pass polygons as an
+extra ``turnarounds`` entry of ``layers`` (not a workspace layer kind).
 
 The analysis is split by concern: :mod:`.inputs` (rules, the CRS gate, ids
 and numbers of rows), :mod:`.centreline` (lanes as centre-line pieces),
@@ -94,9 +97,9 @@ log = logging.getLogger(__name__)
 
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
 RULE_SETS = (RULES_NAME,)
-#: workspace layers the analysis reads (its results are stale once one changes)
-INPUTS = ("fire_lanes", "turnarounds", "obstructions", "parking", "buildings", "streets",
-          "communities")
+#: workspace layer kinds the analysis reads (its results are stale once one changes);
+#: turnaround areas are features of ``fire_lanes`` (see the module docstring)
+INPUTS = ("fire_lanes", "obstructions", "parking", "buildings", "streets", "communities")
 
 
 def run(
@@ -110,10 +113,13 @@ def run(
     """Fire-lane obstruction analysis (criterion 8; GB 50016-2014 §7.1.8–7.1.9).
 
     ``layers``: ``fire_lanes`` (required; centre lines with ``width_m`` or
-    lane polygons, optional ``clear_height_m``, ``dead_end``), and optional
-    ``obstructions``, ``parking``, ``buildings``, ``streets`` (to tell a dead
-    end from a lane joining the street network), ``communities`` (for the
-    per-community summary) and ``turnarounds`` (polygons).
+    lane polygons, optional ``clear_height_m``, ``dead_end``; features whose
+    ``kind`` is one of ``lane.turnaround_kinds`` are turnaround areas, not
+    lanes), and optional ``obstructions``, ``parking``, ``buildings``,
+    ``streets`` (to tell a dead end from a lane joining the street network)
+    and ``communities`` (for the per-community summary).  An extra
+    ``turnarounds`` entry (polygons; not a workspace layer kind) adds
+    turnaround areas to those of ``fire_lanes``.
     ``station_spacing`` overrides ``lane.station_spacing``; ``high_rise``
     True/False forces the 15 m / 12 m turnaround, None decides from the
     buildings near each dead end.
@@ -131,8 +137,7 @@ def run(
     r = load_rules(rules)
     lanes, turnarounds = _lanes_and_turnarounds(layers, r)
     spacing = _spacing(station_spacing, r)
-    other = {k: align_crs(layers.get(k), lanes.crs, k)
-             for k in ("obstructions", "parking", "buildings", "streets", "communities")}
+    other = {k: align_crs(layers.get(k), lanes.crs, k) for k in INPUTS if k != "fire_lanes"}
 
     say("lanes")
     pk = prepare_lanes(lanes, r)
