@@ -243,6 +243,23 @@ def test_turnaround_sizes(side, high_rise, ok):
     assert out["fire_lanes_summary"]["dead_ends"].iloc[0] == 1
 
 
+def test_inputs_are_layer_kinds_and_turnarounds_come_with_the_lanes():
+    from gcgeo.layers import KINDS
+
+    # the workspace hands the analysis only the layer kinds in INPUTS
+    assert set(fl.INPUTS) <= set(KINDS) and "fire_lanes" in fl.INPUTS
+    # so a turnaround drawn in fire_lanes (kind 回车场) counts, and is no lane
+    for side, ok in ((10.0, False), (12.0, True)):
+        lanes = pd.concat([lane(kind="lane"), turnaround(side).assign(kind="回车场")],
+                          ignore_index=True)
+        out = fl.run({"fire_lanes": lanes, "streets": street_at_start()})
+        f = out["fire_findings"]
+        assert list(f["kind"]) == ([] if ok else ["no_turnaround"])
+        if not ok:
+            assert f["measured"].iloc[0] == pytest.approx(side, abs=0.02)
+        assert list(out["fire_lanes_summary"]["lane_id"]) == ["L1"]
+
+
 def test_high_rise_building_near_the_dead_end_asks_for_15_m():
     tall = gpd.GeoDataFrame({"id": ["tower"], "use": ["residential"], "height_m": [30.0]},
                             geometry=[box(20, 8, 35, 20)], crs=CRS)

@@ -1,0 +1,150 @@
+"""Reading the fire-lane inputs: rules, the CRS gate, row ids, numbers, geometries.
+
+Every module of the analysis reads its layers and rules through these, so a
+width written ``"4.5米"``, a row's id or a repaired geometry mean the same
+thing everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ... import rules as _rules
+from ..._errors import CRSError
+
+log = logging.getLogger(__name__)
+
+#: Name of the built-in rule set (``gcgeo/rules/fire_lanes.toml``).
+RULES_NAME = "fire_lanes"
+
+
+def load_rules(rules: Mapping[str, Any] | str | Path | None = None) -> dict[str, Any]:
+    """The fire-lane rules: built-in, or updated by a user's TOML path or mapping."""
+    return _rules.load(RULES_NAME, rules)
+
+
+def rule_value(r: Mapping[str, Any], key: str) -> Any:
+    """The value of threshold ``key`` (dotted, e.g. ``"lane.default_width"``) in rules ``r``."""
+    return _rules.value(r, key)
+
+
+def rule_clause(r: Mapping[str, Any], key: str) -> str:
+    """The clause of the standard threshold ``key`` cites (``""`` when it cites none)."""
+    return str(_rules.threshold(r, key).get("clause", ""))
+
+
+def check_metric(gdf: gpd.GeoDataFrame, what: str) -> None:
+    """Refuse layer ``what`` unless it is in a projected (metric) CRS: a CRSError says how."""
+    if gdf.crs is None:
+        raise CRSError(
+            f"layer '{what}' has no CRS; declare it (gcgeo.crs.declare_crs) and reproject it to "
+            "a metric CRS with gcgeo.crs.to_metric before measuring fire lanes."
+        )
+    if not gdf.crs.is_projected:
+        raise CRSError(
+            f"layer '{what}' is in {gdf.crs.name}, a geographic CRS (degrees); lane widths need "
+            f"metres. Reproject it first: gcgeo.crs.to_metric({what}) (a CGCS2000 zone in China, "
+            "UTM elsewhere)."
+        )
+
+
+def align_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries | None, crs: Any, what: str):
+    """``gdf`` in ``crs`` (the lanes' CRS).
+
+    A layer without a CRS is refused when ``crs`` is set: its coordinates may
+    be degrees or another projection, and guessing would silently find nothing.
+    """
+    if gdf is None:
+        return None
+    if gdf.crs is None:
+        if crs is None:
+            return gdf
+        raise CRSError(
+            f"layer '{what}' has no CRS while the fire lanes are in {crs.name}; its coordinates "
+            f"cannot be matched to the lanes. Declare its CRS when importing it (--src-crs, e.g. "
+            f"--src-crs EPSG:4490 for lon/lat, or gcgeo.crs.declare_crs) so it can be reprojected."
+        )
+    if crs is not None and not gdf.crs.equals(crs):
+        log.info("reprojecting layer '%s' to the fire lanes' CRS.", what)
+        return gdf.to_crs(crs)
+    return gdf
+
+
+def row_ids(gdf: pd.DataFrame | pd.Series) -> np.ndarray:
+    """Labels users know rows by: the ``id`` column where set, else the index label."""
+    idx = np.array([str(i) for i in gdf.index], dtype=object)
+    if isinstance(gdf, pd.DataFrame) and "id" in gdf.columns:
+        col = gdf["id"]
+        ok = col.notna().to_numpy()
+        idx[ok] = col[ok].astype(str).to_numpy()
+    return idx
+
+
+def read_numbers(gdf: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers of ``col`` in metres, and a mask of values given but unreadable.
+
+    Text such as ``"3.5米"``, ``"3.5m"`` or ``" 3.5 M "`` reads as 3.5; a
+    missing column or blank cell is NaN and not unreadable.
+    """
+    n = len(gdf)
+    if col not in gdf.columns:
+        return np.full(n, np.nan), np.zeros(n, bool)
+    series = gdf[col]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype="float64", na_value=np.nan, copy=True), np.zeros(n, bool)
+    text = series.astype("string").str.strip()
+    text = text.str.replace(r"\s*(?:米|[mM])$", "", regex=True)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    given = (series.notna() & (text != "").fillna(False)).to_numpy(dtype=bool)
+    return values, given & ~np.isfinite(values)
+
+
+def numbers(gdf: pd.DataFrame, col: str) -> np.ndarray:
+    """Numbers of ``col`` as :func:`read_numbers` reads them (NaN where missing or unreadable)."""
+    return read_numbers(gdf, col)[0]
+
+
+def geometries(obj: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    """The geometries of a frame or series as a numpy object array (for shapely 2 calls)."""
+    series = obj.geometry if isinstance(obj, gpd.GeoDataFrame) else obj
+    return np.asarray(series.array, dtype=object)
+
+
+def short_list(ids: np.ndarray, limit: int = 10) -> str:
+    """``ids`` joined with commas for a message, the first ``limit`` and "and N more"."""
+    ids = [str(i) for i in ids]
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+def repair(geoms: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
+    """Invalid geometries made valid (warning names the ids); empty ones set to None."""
+    out = geoms.copy()
+    missing = shapely.is_missing(out) | shapely.is_empty(out)
+    if missing.any():
+        log.warning("layer '%s': %d rows without geometry skipped (ids %s).", what,
+                    int(missing.sum()), short_list(ids[missing]))
+        out[missing] = None
+    bad = ~missing & ~shapely.is_valid(out)
+    if bad.any():
+        reasons = shapely.is_valid_reason(out[bad])
+        log.warning("layer '%s': %d invalid geometries repaired with make_valid (ids %s; %s).",
+                    what, int(bad.sum()), short_list(ids[bad]), reasons[0])
+        out[bad] = shapely.make_valid(out[bad])
+    return out
+
+
+def index_pairs(res: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (input, tree) index arrays of an STRtree query result, as ints (empty when none)."""
+    res = np.asarray(res)
+    if res.size == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return res[0].astype(int), res[1].astype(int)
