@@ -1,0 +1,86 @@
+"""The walking network: a networkx graph of streets, snapping, fast shortest paths.
+
+The graph is a :class:`networkx.MultiGraph` in a projected metric CRS whose
+nodes carry ``x`` and ``y`` and whose edges carry ``length`` (metres) and
+``geometry`` (a LineString from node ``u`` to node ``v``), the convention of
+OSMnx, so an OSMnx graph or GraphML file can be used as it is
+(:func:`graph_from_osmnx`).
+
+Points (homes, facilities) are snapped to the nearest point on the nearest
+edge, not to the nearest node; the straight connector from the point to the
+street counts in the distance.  Points farther than a tolerance from every
+street are reported as off the network instead of being snapped across a
+river.
+
+The shortest-path work runs in compiled code
+(:func:`scipy.sparse.csgraph.dijkstra` with many sources, ``min_only`` and a
+``limit``) over arrays extracted once from the graph (:func:`compile_network`).
+Snapped targets become virtual nodes that split their edge, so partial edge
+lengths are exact; snapped origins are read off the two ends of the piece of
+edge they lie on, which is exact as well.  Before searching, chains of
+degree-2 nodes are contracted to single edges and dead ends set aside
+(repeatedly, while that pays); their distances are filled in afterwards,
+exactly — a city's walking network searches about a quarter of its nodes.
+
+The package holds one concern per module: :mod:`~gcgeo.network.build`
+(streets, tables, OSMnx graphs and GraphML files to a graph or a
+:class:`Network`), :mod:`~gcgeo.network.clean` (junctions, near-missed ends,
+crossings), :mod:`~gcgeo.network.segments` (the snapping index),
+:mod:`~gcgeo.network.snapping` (points onto edges) and
+:mod:`~gcgeo.network.paths` (the searches).  Everything listed in
+``__all__`` here is importable from ``gcgeo.network``.
+
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString, Point
+>>> streets = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (100, 0)]),
+...                                       LineString([(100, 0), (100, 50)])], crs=3857)
+>>> G = build_graph(streets)
+>>> homes = gpd.GeoSeries([Point(10, 5)], crs=3857)
+>>> shops = {"supermarket": gpd.GeoSeries([Point(103, 40)], crs=3857)}
+>>> point_distances(G, homes, shops, cutoff=1000).round(1)
+   supermarket
+0        138.0
+"""
+
+from __future__ import annotations
+
+from .build import (
+    Network,
+    build_graph,
+    compile_network,
+    graph_from_osmnx,
+    join_tolerance,
+    network_from_frames,
+    network_from_streets,
+    split_crossings,
+)
+from .clean import _substrings, crossings, near_misses
+from .paths import (
+    _augment,
+    _Augmented,
+    _chains,
+    _Chains,
+    _distances_snapped,
+    _locate,
+    _multi_source,
+    _point_dist,
+    node_distances,
+    point_distances,
+)
+from .snapping import _check_points, _snap, snap_points
+
+__all__ = [
+    "Network",
+    "build_graph",
+    "compile_network",
+    "crossings",
+    "graph_from_osmnx",
+    "join_tolerance",
+    "near_misses",
+    "network_from_frames",
+    "network_from_streets",
+    "node_distances",
+    "point_distances",
+    "snap_points",
+    "split_crossings",
+]
