@@ -27,8 +27,13 @@ The package holds one concern per module: :mod:`~gcgeo.network.build`
 :class:`Network`), :mod:`~gcgeo.network.clean` (junctions, near-missed ends,
 crossings), :mod:`~gcgeo.network.segments` (the snapping index),
 :mod:`~gcgeo.network.snapping` (points onto edges) and
-:mod:`~gcgeo.network.paths` (the searches).  Everything listed in
-``__all__`` here is importable from ``gcgeo.network``.
+:mod:`~gcgeo.network.paths` (the searches); ``__all__`` lists what is
+public here.  The steps of :func:`point_distances` are public too, for
+analyses that search one network many times: :func:`check_points` and
+:func:`snap` the points, :func:`augment` the network with the targets,
+:func:`contract_chains` of its ``csr``, :func:`multi_source` from each kind
+of target, then :func:`locate_snaps` and :func:`point_dist` read the origins'
+distances off the nodes' (:func:`distances_snapped` does all of it).
 
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString, Point
@@ -54,33 +59,44 @@ from .build import (
     network_from_streets,
     split_crossings,
 )
-from .clean import _substrings, crossings, near_misses
+from .clean import crossings, near_misses, substrings
 from .paths import (
-    _augment,
-    _Augmented,
-    _chains,
-    _Chains,
-    _distances_snapped,
-    _locate,
-    _multi_source,
-    _point_dist,
+    Augmented,
+    Chains,
+    augment,
+    contract_chains,
+    distances_snapped,
+    locate_snaps,
+    multi_source,
     node_distances,
+    point_dist,
     point_distances,
 )
-from .snapping import _check_points, _snap, snap_points
+from .snapping import check_points, snap, snap_points
 
 __all__ = [
+    "Augmented",
+    "Chains",
     "Network",
+    "augment",
     "build_graph",
+    "check_points",
     "compile_network",
+    "contract_chains",
     "crossings",
+    "distances_snapped",
     "graph_from_osmnx",
     "join_tolerance",
+    "locate_snaps",
+    "multi_source",
     "near_misses",
     "network_from_frames",
     "network_from_streets",
     "node_distances",
+    "point_dist",
     "point_distances",
+    "snap",
     "snap_points",
     "split_crossings",
+    "substrings",
 ]

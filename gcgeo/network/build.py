@@ -23,13 +23,14 @@ from scipy import sparse
 
 from .. import rules as _rules
 from .._errors import CRSError, InputError
-from .clean import _JOIN_DECIMALS, _split_at_junctions
-from .segments import _snap_index, _SnapIndex
+from .clean import JOIN_DECIMALS, split_at_junctions
+from .segments import build_snap_index, SnapIndex
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "Network",
+    "adjacency",
     "build_graph",
     "compile_network",
     "graph_from_osmnx",
@@ -262,7 +263,7 @@ def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 
     if not (join_tolerance >= 0):
         raise InputError(f"join_tolerance must be a distance of 0 m or more, not {join_tolerance}.")
     if not has_uv and len(arr):
-        arr, labels = _split_at_junctions(arr, labels, float(join_tolerance),
+        arr, labels = split_at_junctions(arr, labels, float(join_tolerance),
                                           bool(split_crossings))
     if len(arr) == 0:
         log.warning("streets: no lines; the walking graph is empty")
@@ -281,7 +282,7 @@ def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 
         ids = np.concatenate([u_ids, v_ids])
         nodes = pd.DataFrame({"id": ids, "x": pts[:, 0], "y": pts[:, 1]}).drop_duplicates("id")
     else:
-        pts = np.round(np.concatenate([start, end]), _JOIN_DECIMALS)
+        pts = np.round(np.concatenate([start, end]), JOIN_DECIMALS)
         keys, inverse = np.unique(pts, axis=0, return_inverse=True)
         inverse = inverse.ravel()
         u_ids = inverse[: len(arr)]
@@ -423,7 +424,7 @@ class Network:
         und = (not self.directed) if undirected is None else undirected
         key = f"csr_{und}"
         if key not in self._cache:
-            self._cache[key] = _csr(self.u, self.v, self.weight, self.n_nodes, und)
+            self._cache[key] = adjacency(self.u, self.v, self.weight, self.n_nodes, und)
         return self._cache[key]
 
     @property
@@ -443,14 +444,14 @@ class Network:
         return self._cache["tree"]
 
     @property
-    def snap_index(self) -> _SnapIndex | None:
+    def snap_index(self) -> SnapIndex | None:
         """Segments of the edges and a KD-tree over them for exact snapping (built once).
 
         None when some edge geometry is not a LineString (snapping then uses
         :attr:`tree`).
         """
         if "snap" not in self._cache:
-            self._cache["snap"] = _snap_index(self.lines)
+            self._cache["snap"] = build_snap_index(self.lines)
         return self._cache["snap"]
 
 
@@ -462,7 +463,15 @@ def _straight_lines(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) 
                                          np.column_stack([x[v], y[v]])], axis=1))
 
 
-def _csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int, undirected: bool) -> sparse.csr_matrix:
+def adjacency(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int,
+              undirected: bool) -> sparse.csr_matrix:
+    """The adjacency matrix of ``n`` nodes joined by edges ``u[i]`` → ``v[i]`` of weight ``w[i]``.
+
+    With ``undirected`` every edge runs both ways.  Self-loops are left out and
+    parallel edges keep their least weight; an edge of weight 0 stays an
+    explicit entry.  This is the CSR form the searches take
+    (:meth:`Network.csr`, :func:`gcgeo.network.paths.augment`).
+    """
     if undirected:
         u, v, w = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w])
     keep = u != v

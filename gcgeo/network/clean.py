@@ -16,15 +16,16 @@ from scipy import sparse
 
 log = logging.getLogger(__name__)
 
-__all__ = ["crossings", "near_misses"]
+__all__ = ["JOIN_DECIMALS", "crossings", "near_misses", "split_at_junctions", "substrings"]
 
 #: Coordinates are rounded to this many decimals (0.1 mm) when street lines
 #: are joined at shared end points.
-_JOIN_DECIMALS = 4
+JOIN_DECIMALS = 4
 
 
-def _substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Vectorised substring of lines between distances ``start`` < ``end``."""
+def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The pieces of lines ``geoms[i]`` from distance ``start[i]`` to ``end[i]`` along them
+    (vectorised, ``start`` < ``end``): a LineString per line, its vertices in between kept."""
     if len(geoms) == 0:
         return np.zeros(0, dtype=object)
     coords, idx = shapely.get_coordinates(geoms, return_index=True)
@@ -98,7 +99,7 @@ def _on_other_lines(tree: shapely.STRtree, ends: np.ndarray) -> tuple[np.ndarray
     """The pairs (end, line) where an end (starts, then ends, of the lines in
     ``tree``) lies on another line, to 0.1 mm."""
     n = len(ends) // 2
-    pi, li = tree.query(ends, predicate="dwithin", distance=10.0 ** -_JOIN_DECIMALS)
+    pi, li = tree.query(ends, predicate="dwithin", distance=10.0 ** -JOIN_DECIMALS)
     keep = pi % n != li
     return pi[keep], li[keep]
 
@@ -106,7 +107,7 @@ def _on_other_lines(tree: shapely.STRtree, ends: np.ndarray) -> tuple[np.ndarray
 def _dangling(ends: np.ndarray, on_other: np.ndarray) -> np.ndarray:
     """Which ends meet no other end (to 0.1 mm) and lie on no other line
     (``on_other``, the ends that do, from :func:`_on_other_lines`)."""
-    key = pd.DataFrame(np.round(shapely.get_coordinates(ends), _JOIN_DECIMALS))
+    key = pd.DataFrame(np.round(shapely.get_coordinates(ends), JOIN_DECIMALS))
     dangling = ~key.duplicated(keep=False).to_numpy()
     dangling[on_other] = False
     return dangling
@@ -175,15 +176,19 @@ def crossings(streets: gpd.GeoDataFrame) -> pd.DataFrame:
     return out[out["row"] != out["other_row"]].reset_index(drop=True)  # parts of one row
 
 
-def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0,
+def split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: float = 0.0,
                         split_crossings: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Split lines where another line's end point lies on their interior
     (T-junctions).  With ``join_tolerance``, dangling ends (meeting no other
     end and lying on no other line) are joined first: to another dangling end
     within that distance (:func:`_join_near_ends`), or else to the nearest
     point of another line within it, which is split there.  With
-    ``split_crossings``, two lines that cross are both split at the crossing."""
-    tol = 10.0 ** -_JOIN_DECIMALS
+    ``split_crossings``, two lines that cross are both split at the crossing.
+
+    ``arr`` holds LineStrings and ``labels`` their streets row labels; returns
+    the lines after the cuts (the untouched ones first, then the pieces in
+    order along each cut line) and their labels."""
+    tol = 10.0 ** -JOIN_DECIMALS
     n = len(arr)
     ends = _ends(arr)
     owner = np.concatenate([np.arange(n), np.arange(n)])
@@ -245,7 +250,7 @@ def _split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: flo
     is_first, is_last = k == 0, k == np.repeat(count, n_pieces)
     lo = np.where(is_first, 0.0, pos[np.minimum(cut_of - 1, len(pos) - 1)])
     hi = np.where(is_last, shapely.length(arr[owner_l]), pos[np.minimum(cut_of, len(pos) - 1)])
-    pieces = _substrings(arr[owner_l], lo, hi)
+    pieces = substrings(arr[owner_l], lo, hi)
     # the ends at a cut are the cut's point exactly, so that the pieces meet there
     target = shapely.get_coordinates(_ends(pieces))
     m = len(pieces)

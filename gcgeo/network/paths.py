@@ -17,12 +17,23 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from .._errors import InputError
-from .build import Network, _csr, compile_network
-from .snapping import _check_points, _snap
+from .build import Network, adjacency, compile_network
+from .snapping import check_points, snap
 
 log = logging.getLogger(__name__)
 
-__all__ = ["node_distances", "point_distances"]
+__all__ = [
+    "Augmented",
+    "Chains",
+    "augment",
+    "contract_chains",
+    "distances_snapped",
+    "locate_snaps",
+    "multi_source",
+    "node_distances",
+    "point_dist",
+    "point_distances",
+]
 
 #: Positions along an edge closer than this (metres) are the same position.
 _POS_EPS = 1e-6
@@ -51,17 +62,18 @@ def node_distances(
         bad = [s for s, i in zip(src, idx) if i < 0][:5]
         raise InputError(f"source node(s) {bad} are not in the graph.")
     csr = net.csr()
-    chains = None if net.directed else _chains(csr, idx)
-    d = _multi_source(csr, np.unique(idx), cutoff, chains=chains)
+    chains = None if net.directed else contract_chains(csr, idx)
+    d = multi_source(csr, np.unique(idx), cutoff, chains=chains)
     return pd.Series(d[: net.n_nodes], index=net.nodes, dtype=float)
 
 
-def _multi_source(
-    csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float, *, chains: _Chains | None = None
+def multi_source(
+    csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float, *, chains: Chains | None = None
 ) -> np.ndarray:
-    """Min distance from any source, NaN beyond cutoff (compiled Dijkstra).
+    """Distance of every node of ``csr`` from the nearest of ``sources`` (node
+    positions), NaN beyond ``cutoff``: one compiled Dijkstra from all of them.
 
-    With ``chains`` (:func:`_chains` of ``csr``, every source kept) the search
+    With ``chains`` (:func:`contract_chains` of ``csr``, every source kept) the search
     runs on the contracted graph and the chain nodes are filled in after.
     """
     n = csr.shape[0]
@@ -83,7 +95,7 @@ _CHAIN_MAX_DEPTH = 8
 
 
 @dataclass(frozen=True, eq=False)
-class _Chains:
+class Chains:
     """An undirected graph with its chains of degree-2 nodes contracted and
     its dead-end nodes set aside, for the searches to settle fewer nodes.
 
@@ -106,7 +118,7 @@ class _Chains:
     interior: np.ndarray
     end: np.ndarray
     acc: np.ndarray
-    inner: _Chains | None = None  # the core contracted again, when that pays
+    inner: Chains | None = None  # the core contracted again, when that pays
 
     def distances(self, sources: np.ndarray, limit: float) -> np.ndarray:
         """Distance of every node from the nearest source (inf when not reached)."""
@@ -126,9 +138,9 @@ class _Chains:
         return d[:n]
 
 
-def _chains(csr: sparse.csr_matrix, keep: np.ndarray, *, depth: int = 0) -> _Chains | None:
+def contract_chains(csr: sparse.csr_matrix, keep: np.ndarray, *, depth: int = 0) -> Chains | None:
     """Contract the degree-2 nodes of a symmetric ``csr`` (no self-loops, no
-    parallel entries, as :func:`_csr` builds it) and set its dead ends aside,
+    parallel entries, as :func:`adjacency` builds it) and set its dead ends aside,
     keeping the nodes in ``keep`` (the sources) in the core.
 
     None when too few nodes lie inside chains for the contraction to pay.
@@ -181,9 +193,9 @@ def _chains(csr: sparse.csr_matrix, keep: np.ndarray, *, depth: int = 0) -> _Cha
     nodes = np.flatnonzero(interior)
     h = indptr[nodes][:, None] + np.arange(2)
     # setting dead ends aside leaves new chains and dead ends: contract again
-    inner = (_chains(cs, np.flatnonzero(kept[core]), depth=depth + 1)
+    inner = (contract_chains(cs, np.flatnonzero(kept[core]), depth=depth + 1)
              if depth < _CHAIN_MAX_DEPTH else None)
-    return _Chains(csr=cs, core=core, leaf=row[lh], leaf_to=end[lh], leaf_w=acc[lh],
+    return Chains(csr=cs, core=core, leaf=row[lh], leaf_to=end[lh], leaf_w=acc[lh],
                    interior=nodes, end=end[h], acc=acc[h], inner=inner)
 
 
@@ -193,7 +205,7 @@ def _chains(csr: sparse.csr_matrix, keep: np.ndarray, *, depth: int = 0) -> _Cha
 
 
 @dataclass(frozen=True, eq=False)
-class _Augmented:
+class Augmented:
     """``net`` with targets inserted: split edges, virtual nodes, leaves.
 
     ``csr`` spans the base nodes, then one node per distinct interior
@@ -219,7 +231,15 @@ class _Augmented:
     piece_v: np.ndarray
 
 
-def _augment(net: Network, snaps: pd.DataFrame) -> _Augmented:
+def augment(net: Network, snaps: pd.DataFrame) -> Augmented:
+    """``net`` with snapped targets inserted as nodes, for searches from them.
+
+    ``snaps`` are the targets snapped onto ``net`` (:func:`snap`), taken by
+    position.  A target inside an edge splits the edge at a virtual node
+    (targets at one position share it), one at an edge's end is that node,
+    and one with a connector hangs on a leaf that far from its point on the
+    street.  The base nodes keep their numbers.
+    """
     n = net.n_nodes
     on = snaps["edge"].to_numpy() >= 0
     t_edge = snaps["edge"].to_numpy()
@@ -303,8 +323,8 @@ def _augment(net: Network, snaps: pd.DataFrame) -> _Augmented:
     eu = np.concatenate([pu, snap_node[has_conn]])
     ev = np.concatenate([pv, leaf])
     ew = np.concatenate([pt - pf, conn_on[has_conn]])
-    csr = _csr(eu, ev, ew, m, undirected=True)
-    return _Augmented(
+    csr = adjacency(eu, ev, ew, m, undirected=True)
+    return Augmented(
         net=net, csr=csr, n_nodes=m, target_node=target_node, split=split,
         chain_start=chain_start, chain_count=chain_count, chain_pos=chain_pos,
         chain_node=chain_node, piece_edge=pe, piece_from=pf, piece_to=pt,
@@ -312,7 +332,7 @@ def _augment(net: Network, snaps: pd.DataFrame) -> _Augmented:
     )
 
 
-def _locate(aug: _Augmented, snaps: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def locate_snaps(aug: Augmented, snaps: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """Where snapped points lie in the augmented graph: the nodes either side and the gaps.
 
     Returns ``on`` (mask of points on the network) and, for those, the left
@@ -350,8 +370,8 @@ def _locate(aug: _Augmented, snaps: pd.DataFrame) -> tuple[np.ndarray, ...]:
     return on, left, right, p - pl, pr - p, c
 
 
-def _point_dist(
-    aug: _Augmented,
+def point_dist(
+    aug: Augmented,
     snaps: pd.DataFrame,
     node_dist: np.ndarray,
     *,
@@ -359,9 +379,9 @@ def _point_dist(
 ) -> np.ndarray:
     """Distance to snapped points from node distances of the augmented graph (exact).
 
-    ``where`` is :func:`_locate` of ``snaps``, when already computed.
+    ``where`` is :func:`locate_snaps` of ``snaps``, when already computed.
     """
-    on, left, right, to_l, to_r, c = _locate(aug, snaps) if where is None else where
+    on, left, right, to_l, to_r, c = locate_snaps(aug, snaps) if where is None else where
     out = np.full(len(on), np.nan)
     if not on.any():
         return out
@@ -394,26 +414,31 @@ def point_distances(
     the network.  The graph is treated as undirected (walking).
     """
     net = compile_network(G, weight=weight)
-    osnap = _snap(net, _check_points(net, origins, "origins"), snap_tolerance)
-    tsnaps = {k: _snap(net, _check_points(net, t, f"targets '{k}'"), snap_tolerance)
+    osnap = snap(net, check_points(net, origins, "origins"), snap_tolerance)
+    tsnaps = {k: snap(net, check_points(net, t, f"targets '{k}'"), snap_tolerance)
               for k, t in targets.items()}
-    return _distances_snapped(net, osnap, tsnaps, cutoff=cutoff)
+    return distances_snapped(net, osnap, tsnaps, cutoff=cutoff)
 
 
-def _distances_snapped(
+def distances_snapped(
     net: Network,
     osnap: pd.DataFrame,
     tsnaps: Mapping[str, pd.DataFrame],
     *,
     cutoff: float,
 ) -> pd.DataFrame:
+    """:func:`point_distances` of points already snapped onto ``net`` (:func:`snap`):
+    ``osnap`` the origins, ``tsnaps`` the targets of each key.
+
+    One network augmented with all the targets serves every key.
+    """
     keys = list(tsnaps)
     allt = pd.concat([s.reset_index(drop=True) for s in tsnaps.values()], ignore_index=True) \
         if keys else osnap.iloc[:0]
     owner = np.repeat(np.arange(len(keys)), [len(s) for s in tsnaps.values()]) if keys else np.zeros(0, int)
-    aug = _augment(net, allt)
-    where = _locate(aug, osnap)
-    chains = _chains(aug.csr, aug.target_node[aug.target_node >= 0])
+    aug = augment(net, allt)
+    where = locate_snaps(aug, osnap)
+    chains = contract_chains(aug.csr, aug.target_node[aug.target_node >= 0])
     out = {}
     for k, key in enumerate(keys):
         src = aug.target_node[(owner == k) & (aug.target_node >= 0)]
@@ -421,8 +446,8 @@ def _distances_snapped(
             log.warning("no '%s' target on the walking network; its distances are all missing", key)
             out[key] = np.full(len(osnap), np.nan)
             continue
-        nd = _multi_source(aug.csr, np.unique(src), cutoff, chains=chains)
-        d = _point_dist(aug, osnap, nd, where=where)
+        nd = multi_source(aug.csr, np.unique(src), cutoff, chains=chains)
+        d = point_dist(aug, osnap, nd, where=where)
         d[d > cutoff] = np.nan
         out[key] = d
     return pd.DataFrame(out, index=osnap.index, columns=keys, dtype=float)

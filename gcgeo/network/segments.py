@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__: list[str] = []
+__all__ = ["SnapIndex", "build_snap_index", "nearest_segment"]
 
 
 #: Street segments are cut into pieces no longer than twice this (CRS units,
@@ -26,7 +26,7 @@ _SNAP_EPS = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
-class _SnapIndex:
+class SnapIndex:
     """The straight segments of every edge and a KD-tree over short pieces of them.
 
     Segment ``s`` runs from (``x0``, ``y0``) by (``dx``, ``dy``) and belongs to
@@ -50,7 +50,7 @@ class _SnapIndex:
     half: float
 
 
-def _snap_index(geometry: np.ndarray) -> _SnapIndex | None:
+def build_snap_index(geometry: np.ndarray) -> SnapIndex | None:
     """Segments and piece KD-tree of the edge lines; None when a geometry is not a LineString."""
     from scipy.spatial import cKDTree
 
@@ -81,7 +81,7 @@ def _snap_index(geometry: np.ndarray) -> _SnapIndex | None:
     kd = cKDTree(mid, balanced_tree=False) if len(mid) else None
     len2 = dx * dx + dy * dy
     inv_len2 = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > 0)
-    return _SnapIndex(x0=x0, y0=y0, dx=dx, dy=dy, inv_len2=inv_len2, seg_len=seg_len,
+    return SnapIndex(x0=x0, y0=y0, dx=dx, dy=dy, inv_len2=inv_len2, seg_len=seg_len,
                       start=start, edge=edge, piece_seg=piece_seg, kd=kd, half=half)
 
 
@@ -98,7 +98,7 @@ def _grid_order(xy: np.ndarray) -> np.ndarray:
     return np.argsort(cell[:, 0] * (int(cell[:, 1].max()) + 1) + cell[:, 1], kind="stable")
 
 
-def _seg_project(ix: _SnapIndex, seg: np.ndarray, px: np.ndarray, py: np.ndarray):
+def _seg_project(ix: SnapIndex, seg: np.ndarray, px: np.ndarray, py: np.ndarray):
     """Projection parameter (0..1) and *squared* distance of points onto segments."""
     dx, dy = ix.dx[seg], ix.dy[seg]
     rx, ry = px - ix.x0[seg], py - ix.y0[seg]
@@ -116,7 +116,7 @@ def _seg_project(ix: _SnapIndex, seg: np.ndarray, px: np.ndarray, py: np.ndarray
     return t, rx
 
 
-def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float):
+def nearest_segment(ix: SnapIndex, px: np.ndarray, py: np.ndarray, tol: float):
     """Exact nearest segment of every point (the lowest-numbered one among ties).
 
     Returns the segment (-1 beyond ``tol``), the projection parameter and the
@@ -175,7 +175,7 @@ def _nearest_segment(ix: _SnapIndex, px: np.ndarray, py: np.ndarray, tol: float)
     return seg, t, dist
 
 
-def _pick(ix: _SnapIndex, qi: np.ndarray, cand: np.ndarray, px: np.ndarray, py: np.ndarray,
+def _pick(ix: SnapIndex, qi: np.ndarray, cand: np.ndarray, px: np.ndarray, py: np.ndarray,
           seg: np.ndarray, t: np.ndarray, dist: np.ndarray) -> None:
     """Point ``qi[j]`` may snap to segment ``cand[j]``: keep the nearest (lowest on ties).
 

@@ -15,14 +15,21 @@ from pyproj import CRS
 
 from .._errors import CRSError, InputError
 from .build import Network, compile_network
-from .segments import _nearest_segment
+from .segments import nearest_segment
 
 log = logging.getLogger(__name__)
 
-__all__ = ["snap_points"]
+__all__ = ["check_points", "snap", "snap_points"]
 
 
-def _check_points(net: Network, points: gpd.GeoSeries, what: str) -> gpd.GeoSeries:
+def check_points(net: Network, points: gpd.GeoSeries, what: str) -> gpd.GeoSeries:
+    """``points`` (a GeoSeries, or a GeoDataFrame's geometry), checked for snapping onto ``net``.
+
+    They must be points (missing or empty ones are allowed: they end up off
+    the network) in the network's projected CRS, or have no CRS.  ``what``
+    names them in the error (:class:`~gcgeo.InputError`,
+    :class:`~gcgeo.CRSError`) raised otherwise.
+    """
     if isinstance(points, gpd.GeoDataFrame):
         points = points.geometry
     if not isinstance(points, gpd.GeoSeries):
@@ -69,7 +76,7 @@ def snap_points(
     ``tolerance`` metres, or the point is empty).
     """
     net = compile_network(G, weight=weight)
-    out = _snap(net, _check_points(net, points, "points"), tolerance)
+    out = snap(net, check_points(net, points, "points"), tolerance)
     on = ~out["off_network"].to_numpy()
     ids = net.nodes.to_numpy()
     u_id = np.full(len(out), None, dtype=object)
@@ -83,8 +90,9 @@ def snap_points(
     return out
 
 
-def _snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataFrame:
-    """:func:`snap_points` without the node ids ``u``/``v`` (checked points)."""
+def snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataFrame:
+    """:func:`snap_points` of points already checked (:func:`check_points`), without the
+    node ids ``u``/``v``: ``edge`` and ``offset`` refer to the arrays of ``net``."""
     n = len(pts)
     arr = pts.to_numpy()
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr)) if n else np.zeros(0, bool)
@@ -100,7 +108,7 @@ def _snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataF
         xy = shapely.get_coordinates(arr[vi])
         finite = np.isfinite(xy).all(axis=1)  # POINT (NaN NaN) is not empty but nowhere
         vi, xy = vi[finite], xy[finite]
-        seg, t, dist = _nearest_segment(ix, xy[:, 0], xy[:, 1], tol)
+        seg, t, dist = nearest_segment(ix, xy[:, 0], xy[:, 1], tol)
         hit = seg >= 0
         s, th, q = seg[hit], t[hit], vi[hit]
         e = ix.edge[s]
