@@ -50,8 +50,8 @@ from shapely import affinity
 
 from .. import rules as _rules
 from .._errors import AnalysisError, CRSError, RulesError
-from ..layers._validate import _to_bool
 from ..layers.buildings import residential_mask
+from ..values import to_bool
 
 __all__ = [
     "FINDING_KINDS",
@@ -862,7 +862,7 @@ def dead_ends(
 def _not_dead_end(lanes: gpd.GeoDataFrame) -> np.ndarray:
     if "dead_end" not in lanes.columns:
         return np.zeros(len(lanes), bool)
-    flag, bad = _to_bool(lanes["dead_end"])
+    flag, bad = to_bool(lanes["dead_end"])
     if bad.any():
         ids = _ids(lanes)[bad.to_numpy(dtype=bool)]
         vals = lanes["dead_end"][bad].astype(str).unique()

@@ -23,8 +23,9 @@ from scipy import sparse
 
 from .. import rules as _rules
 from .._errors import CRSError, InputError
+from ..values import to_bool
 from .clean import JOIN_DECIMALS, split_at_junctions
-from .segments import build_snap_index, SnapIndex
+from .segments import SnapIndex, build_snap_index
 
 log = logging.getLogger(__name__)
 
@@ -228,9 +229,7 @@ def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 
     crs = _projected_crs(streets.crs if streets.crs is not None else crs, "layer 'streets'")
     df = streets
     if "walkable" in df.columns:
-        from ..layers._validate import _to_bool  # reads 是/否, yes/no, 1/0
-
-        flag, unreadable = _to_bool(df["walkable"])
+        flag, unreadable = to_bool(df["walkable"])  # reads 是/否, yes/no, 1/0
         if unreadable.any():
             raise InputError(
                 f"layer 'streets' column 'walkable' holds values that are not yes/no "
