@@ -412,10 +412,12 @@ class Network:
 
     @property
     def n_nodes(self) -> int:
+        """The number of nodes."""
         return len(self.nodes)
 
     @property
     def n_edges(self) -> int:
+        """The number of edges."""
         return len(self.u)
 
     def csr(self, *, undirected: bool | None = None) -> sparse.csr_matrix:
