@@ -42,7 +42,7 @@ from living_circle import CRS, helsinki_streets, scenario, tiled, timed
 from gcgeo import rules
 from gcgeo.analysis import _isochrones as iso
 from gcgeo.analysis import living_circle as lc
-from gcgeo.network import _augment, _multi_source, _snap
+from gcgeo.network import augment, multi_source, snap
 
 CELL = 800.0  # community side (m)
 SAMPLE = 4  # communities timed for the per-community method
@@ -79,10 +79,10 @@ def bench(name: str, streets: gpd.GeoDataFrame, repeat: int, facility: bool = Fa
 
     # node distances on the network split at the facilities, as the run has them
     tol = float(rules.value(r, "snapping.tolerance"))
-    fsnap = _snap(net, facilities.geometry, tol)
-    aug = _augment(net, fsnap.reset_index(drop=True))
+    fsnap = snap(net, facilities.geometry, tol)
+    aug = augment(net, fsnap.reset_index(drop=True))
     fcat = facilities["category"].to_numpy()
-    nd = {c: _multi_source(aug.csr, np.unique(aug.target_node[(fcat == c)
+    nd = {c: multi_source(aug.csr, np.unique(aug.target_node[(fcat == c)
                                                               & (aug.target_node >= 0)]), 1e4)
           for c in dict.fromkeys(c for c, _, _ in combos)}
     pieces = iso.Pieces(aug, buf)

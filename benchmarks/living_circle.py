@@ -193,7 +193,7 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
         lambda: gcgeo_full(G), 3)
     rows["gcgeo run from the streets layer (+ arrays + snap index)"], _ = timed(
         lambda: gcgeo_full(network_from_streets(streets)), 3)
-    from gcgeo.network import _distances_snapped, snap_points
+    from gcgeo.network import distances_snapped, snap_points
 
     tol = float(rules.value(r, "snapping.tolerance"))
     hpts = homes.geometry.representative_point()
@@ -205,7 +205,7 @@ def bench(name: str, streets: gpd.GeoDataFrame, *, with_nx: bool = True, with_pa
                  [snap_points(net, facilities.geometry[facilities["category"] == c], tolerance=tol)
                   for c in sources]), 2)
     rows["gcgeo shortest-path step (split edges, homes, exact)"], _ = timed(
-        lambda: _distances_snapped(net, osnap, tsnaps, cutoff=cutoff), 3)
+        lambda: distances_snapped(net, osnap, tsnaps, cutoff=cutoff), 3)
     csr = net.csr()
     idx = {c: np.unique(net.nodes.get_indexer(s)) for c, s in sources.items()}
     rows["gcgeo nearest_facility_distance (nodes)"], _ = timed(

@@ -12,7 +12,7 @@ from shapely.geometry import box
 from test_network import _random_street_graph
 
 from gcgeo.analysis import _isochrones as iso
-from gcgeo.network import _augment, _multi_source, _snap, compile_network
+from gcgeo.network import augment, compile_network, multi_source, snap
 
 BUF = 50.0
 
@@ -23,10 +23,10 @@ def _case(seed: int, n_targets: int = 5):
         return None
     net = compile_network(G)
     pts = shapely.points(rng.uniform(0, 1000, size=(n_targets, 2)))
-    snaps = _snap(net, gpd.GeoSeries(pts, crs=net.crs), None)
-    aug = _augment(net, snaps.reset_index(drop=True))
+    snaps = snap(net, gpd.GeoSeries(pts, crs=net.crs), None)
+    aug = augment(net, snaps.reset_index(drop=True))
     src = np.unique(aug.target_node[aug.target_node >= 0])
-    nd = _multi_source(aug.csr, src, 5000.0)
+    nd = multi_source(aug.csr, src, 5000.0)
     return aug, nd, rng
 
 

@@ -470,7 +470,7 @@ def _chainy_graph(rng) -> nx.MultiGraph:
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 100_000), cutoff=st.floats(0, 800), k=st.integers(1, 4))
 def test_contracted_chains_give_networkx_distances(seed, cutoff, k):
-    from gcgeo.network import _chains
+    from gcgeo.network import contract_chains
 
     rng = np.random.default_rng(seed)
     G = _chainy_graph(rng)
@@ -480,14 +480,14 @@ def test_contracted_chains_give_networkx_distances(seed, cutoff, k):
     sources = {f"c{i}": [nodes[j] for j in rng.choice(len(nodes), size=int(rng.integers(1, 4)),
                                                      replace=False)] for i in range(k)}
     keep = np.concatenate([net.nodes.get_indexer(s) for s in sources.values()])
-    chains = _chains(net.csr(), keep)
+    chains = contract_chains(net.csr(), keep)
     assert chains is not None and len(chains.interior) > 0.3 * net.n_nodes  # the path is taken
     got = lc.nearest_facility_distance(G, sources, cutoff=cutoff)
     assert_nearest_equal_networkx(got, G, sources, cutoff)
 
 
 def test_chains_hand_computed():
-    from gcgeo.network import _chains, _multi_source
+    from gcgeo.network import contract_chains, multi_source
 
     # junction 0 -(10)- 1 -(20)- 2 -(30)- 3 (junction, with a spur 3-4 and 3-5),
     # and a ring 6-7-8 of its own
@@ -497,7 +497,7 @@ def test_chains_hand_computed():
         G.add_edge(a, b, length=float(w))
     net = compile_network(G)
     pos = net.nodes.get_indexer
-    ch = _chains(net.csr(), pos([0]))
+    ch = contract_chains(net.csr(), pos([0]))
     assert sorted(net.nodes[ch.interior]) == [1, 2, 6, 7, 8]
     # dead ends are set aside, each with its one neighbour
     assert dict(zip(net.nodes[ch.leaf], net.nodes[ch.leaf_to])) == {4: 3, 5: 3, 9: 0, 10: 0}
@@ -508,14 +508,14 @@ def test_chains_hand_computed():
     assert ch.csr.nnz == 2
     # contracted again: with the source at 0, node 3 is now a dead end of the core
     assert ch.inner is not None and list(ch.inner.leaf) == [core.index(3)]
-    d = _multi_source(net.csr(), pos([0]), 1000.0, chains=ch)
+    d = multi_source(net.csr(), pos([0]), 1000.0, chains=ch)
     want = {0: 0, 1: 10, 2: 30, 3: 60, 4: 65, 5: 65, 9: 1, 10: 1}
     got = dict(zip(net.nodes, d))
     assert {k: got[k] for k in want} == pytest.approx(want)
     assert all(np.isnan(got[k]) for k in (6, 7, 8))
     # a source inside the chain must be kept; from node 2 with a 25 m cutoff
-    ch2 = _chains(net.csr(), pos([2]))
-    d2 = dict(zip(net.nodes, _multi_source(net.csr(), pos([2]), 25.0, chains=ch2)))
+    ch2 = contract_chains(net.csr(), pos([2]))
+    d2 = dict(zip(net.nodes, multi_source(net.csr(), pos([2]), 25.0, chains=ch2)))
     assert d2[2] == 0 and d2[1] == 20 and np.isnan(d2[0]) and np.isnan(d2[3])
 
 
@@ -764,3 +764,110 @@ def test_split_crossings_from_the_rules_in_the_living_circle():
     assert again["dist_supermarket_m"].iloc[0] == pytest.approx(262)
     with pytest.raises(rules.RulesError, match="true or false"):
         lc.run(layers, rules={"network": {"split_crossings": "yes"}}, isochrones="none")
+
+
+# --------------------------------------------------------------------------
+# the steps of point_distances, public for analyses that search one network often
+
+
+def test_engine_steps_hand_computed():
+    """A home at (10, 5) beside the street (0, 0)-(100, 0), a shop at (103, 40)
+    beside the street (100, 0)-(100, 50): 5 + 90 + 40 + 3 = 138 m."""
+    from gcgeo.network import (augment, check_points, distances_snapped, locate_snaps,
+                               multi_source, point_dist, snap)
+
+    net = compile_network(build_graph(_streets([[(0, 0), (100, 0)], [(100, 0), (100, 50)]])))
+    homes = check_points(net, _pts([(10, 5), (500, 500)]), "homes")
+    osnap = snap(net, homes, 50.0)
+    assert osnap["off_network"].tolist() == [False, True]
+    assert osnap["offset"].iloc[0] == pytest.approx(10) and osnap["connector_m"].iloc[0] == 5
+    tsnap = snap(net, check_points(net, _pts([(103, 40)]), "shops"), 50.0)
+    assert tsnap["offset"].iloc[0] == pytest.approx(40) and tsnap["connector_m"].iloc[0] == 3
+    aug = augment(net, tsnap)
+    # a virtual node 40 m up the second street, and the shop on a 3 m leaf off it
+    assert aug.n_nodes == net.n_nodes + 2 and aug.target_node.tolist() == [net.n_nodes + 1]
+    assert aug.split.tolist() == [False, True]
+    on, left, right, to_l, to_r, conn = locate_snaps(aug, osnap)
+    assert on.tolist() == [True, False]
+    assert (to_l[0], to_r[0], conn[0]) == pytest.approx((10, 90, 5))
+    assert (net.x[left[0]], net.x[right[0]]) == (0, 100)
+    nd = multi_source(aug.csr, aug.target_node, 1000.0)
+    assert nd[net.n_nodes] == pytest.approx(3)  # the virtual node
+    assert (nd[left[0]], nd[right[0]]) == pytest.approx((143, 43))
+    d = point_dist(aug, osnap, nd)
+    assert d[0] == pytest.approx(138) and np.isnan(d[1])
+    got = distances_snapped(net, osnap, {"shop": tsnap, "none": tsnap.iloc[:0]}, cutoff=1000.0)
+    assert got.columns.tolist() == ["shop", "none"] and got.index.equals(homes.index)
+    assert got["shop"].iloc[0] == pytest.approx(138) and got.iloc[1].isna().all()
+    assert got["none"].isna().all()
+    assert distances_snapped(net, osnap, {"shop": tsnap}, cutoff=137.0)["shop"].isna().all()
+
+
+def test_check_points_names_the_points():
+    from gcgeo.network import check_points
+
+    net = compile_network(build_graph(_streets([[(0, 0), (100, 0)]])))
+    frame = gpd.GeoDataFrame(geometry=_pts([(1, 1)]))
+    assert check_points(net, frame, "homes").equals(frame.geometry)
+    with pytest.raises(InputError, match=r"homes must be points; row\(s\) \[1\]"):
+        check_points(net, gpd.GeoSeries([Point(0, 0), LineString([(0, 0), (1, 1)])], crs=CRS),
+                     "homes")
+    with pytest.raises(CRSError, match="homes are in a geographic CRS"):
+        check_points(net, gpd.GeoSeries([Point(0, 0)], crs=4326), "homes")
+    with pytest.raises(CRSError, match="shops are in .* but the walking graph"):
+        check_points(net, gpd.GeoSeries([Point(0, 0)], crs=3067), "shops")
+    with pytest.raises(InputError, match="shops must be a GeoSeries"):
+        check_points(net, [Point(0, 0)], "shops")
+
+
+def test_substrings_keep_the_vertices_between():
+    from gcgeo.network import substrings
+
+    lines = np.array([LineString([(0, 0), (10, 0), (10, 10)]), LineString([(0, 0), (0, 8)])])
+    got = substrings(lines, np.array([5.0, 2.0]), np.array([15.0, 8.0]))
+    assert shapely.get_coordinates(got[0]).tolist() == [[5, 0], [10, 0], [10, 5]]
+    assert shapely.get_coordinates(got[1]).tolist() == [[0, 2], [0, 8]]
+    assert len(substrings(np.zeros(0, dtype=object), np.zeros(0), np.zeros(0))) == 0
+
+
+def test_split_at_junctions_cuts_where_a_line_ends_on_another():
+    from gcgeo.network.clean import split_at_junctions
+
+    arr = np.array([LineString([(0, 0), (100, 0)]), LineString([(40, 0), (40, 50)])])
+    lines, labels = split_at_junctions(arr, np.array(["a", "b"], dtype=object))
+    assert labels.tolist() == ["b", "a", "a"]  # the untouched line, then the pieces in order
+    assert [shapely.get_coordinates(g).tolist() for g in lines[1:]] == [
+        [[0, 0], [40, 0]], [[40, 0], [100, 0]]]
+
+
+def test_adjacency_keeps_the_least_of_parallel_edges():
+    from gcgeo.network.build import adjacency
+
+    u, v, w = np.array([0, 1, 1, 1]), np.array([1, 0, 1, 2]), np.array([5.0, 3.0, 2.0, 0.0])
+    a = adjacency(u, v, w, 3, undirected=True)
+    c = a.tocoo()  # the stored entries, explicit zeros included
+    entries = {(int(i), int(j)): float(x) for i, j, x in zip(c.row, c.col, c.data)}
+    # the self-loop left out; the edge of length 0 kept as an entry
+    assert entries == {(0, 1): 3.0, (1, 0): 3.0, (1, 2): 0.0, (2, 1): 0.0}
+    d = adjacency(u, v, w, 3, undirected=False)
+    assert d.nnz == 3 and d[0, 1] == 5.0 and d[1, 0] == 3.0
+
+
+def test_nearest_segment_is_the_nearest_line():
+    from gcgeo.network.segments import build_snap_index, nearest_segment
+
+    rng = np.random.default_rng(3)
+    lines = shapely.linestrings(rng.uniform(0, 200, size=(30, 3, 2)))
+    ix = build_snap_index(lines)
+    p = rng.uniform(-20, 220, size=(300, 2))
+    seg, t, dist = nearest_segment(ix, p[:, 0], p[:, 1], 25.0)
+    want = shapely.distance(shapely.points(p)[:, None], lines[None, :]).min(axis=1)
+    near = want <= 25.0
+    assert near.any() and (~near).any()
+    assert ((seg >= 0) == near).all() and np.isnan(dist[~near]).all()
+    np.testing.assert_allclose(dist[near], want[near], atol=1e-9)
+    # the point at t along the segment is that far from the point
+    s = seg[near]
+    sx, sy = ix.x0[s] + t[near] * ix.dx[s], ix.y0[s] + t[near] * ix.dy[s]
+    np.testing.assert_allclose(np.hypot(sx - p[near, 0], sy - p[near, 1]), want[near], atol=1e-9)
+    assert build_snap_index(np.array([shapely.MultiLineString([[(0, 0), (1, 0)]])])) is None

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from ..network import _Augmented, _substrings
+from ..network import Augmented, substrings
 
 #: Side (metres) of the square tiles the street pieces are grouped in (80 m
 #: was fastest on a city-sized network with a 50 m buffer: 100 m and 50 m
@@ -76,7 +76,7 @@ class Pieces:
     """The street pieces of an augmented network (edges split at the
     facilities), their buffers and their tiles."""
 
-    def __init__(self, aug: _Augmented, buffer: float, *, tile: float = TILE):
+    def __init__(self, aug: Augmented, buffer: float, *, tile: float = TILE):
         net = aug.net
         self.aug = aug
         self.buffer = float(buffer)
@@ -90,7 +90,7 @@ class Pieces:
         geom = net.lines[e]
         cut = ~((aug.piece_from == 0) & (aug.piece_to == w))
         if cut.any():
-            geom[cut] = _substrings(net.lines[e[cut]], self.s0[cut], self.s1[cut])
+            geom[cut] = substrings(net.lines[e[cut]], self.s0[cut], self.s1[cut])
         self.geom = geom
         self._buffers = np.full(len(geom), None, dtype=object)
         # tiles, by the centre of each piece's bounding box
@@ -153,7 +153,7 @@ class Pieces:
         lo = np.concatenate([s0[from_u], (s1 - np.minimum(b, length) * scale)[from_v]])
         hi = np.concatenate([(s0 + np.minimum(a, length) * scale)[from_u], s1[from_v]])
         e = aug.piece_edge[piece]
-        lines = _substrings(aug.net.lines[e], lo, hi)
+        lines = substrings(aug.net.lines[e], lo, hi)
         keep = ~shapely.is_empty(lines) if len(lines) else np.zeros(0, bool)
         return Reach(whole=whole, part_piece=piece[keep], part_lines=lines[keep])
 

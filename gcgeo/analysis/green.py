@@ -518,10 +518,10 @@ def _service(
     if progress is not None:
         progress("shortest paths")
     # the homes snapped once, for their distances and to count those off the network
-    osnap = network._snap(net, network._check_points(net, origins, "homes"), snap_tolerance)
-    tsnaps = {k: network._snap(net, network._check_points(net, t, f"{k} entrances"), snap_tolerance)
+    osnap = network.snap(net, network.check_points(net, origins, "homes"), snap_tolerance)
+    tsnaps = {k: network.snap(net, network.check_points(net, t, f"{k} entrances"), snap_tolerance)
               for k, t in targets.items()}
-    d = network._distances_snapped(net, osnap, tsnaps, cutoff=max(green_radius, park_radius))
+    d = network.distances_snapped(net, osnap, tsnaps, cutoff=max(green_radius, park_radius))
     off = osnap["off_network"].to_numpy()
 
     served_g = (d["green"] <= green_radius).to_numpy()

@@ -45,16 +45,16 @@ from ..layers import require_unique_ids
 from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
     Network,
-    _augment,
-    _chains,
-    _check_points,
-    _locate,
-    _multi_source,
-    _point_dist,
-    _snap,
+    augment,
+    check_points,
     compile_network,
+    contract_chains,
     graph_from_osmnx,
+    locate_snaps,
+    multi_source,
     network_from_streets,
+    point_dist,
+    snap,
 )
 from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
@@ -111,9 +111,10 @@ def nearest_facility_distance(
             log.warning("category '%s' has no facility; its distances are all missing", cat)
         idx[cat] = np.unique(i)
     # chains of degree-2 nodes are contracted on walking (undirected) graphs
-    chains = None if net.directed or not idx else _chains(csr, np.concatenate(list(idx.values())))
+    chains = (None if net.directed or not idx
+              else contract_chains(csr, np.concatenate(list(idx.values()))))
     out: dict[str, np.ndarray] = {
-        cat: _multi_source(csr, i, float(cutoff), chains=chains) for cat, i in idx.items()}
+        cat: multi_source(csr, i, float(cutoff), chains=chains) for cat, i in idx.items()}
     return pd.DataFrame(out, index=net.nodes, columns=list(sources), dtype=float)
 
 
@@ -304,27 +305,27 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
         org = fill_population(locate(org, communities), communities)
 
     say("snapping")
-    osnap = _snap(net, _check_points(net, org.geometry, "homes"), tol) if net.n_edges else _off(org)
+    osnap = snap(net, check_points(net, org.geometry, "homes"), tol) if net.n_edges else _off(org)
     fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
     cat_col = fac["category"].astype("string")
     unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
     if unknown:
         log.warning("facilities: unknown categories %s ignored", unknown)
     fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
-    fsnap = (_snap(net, _check_points(net, fac.geometry, "facilities"), tol)
+    fsnap = (snap(net, check_points(net, fac.geometry, "facilities"), tol)
              if net.n_edges and len(fac) else _off(fac))
     n_foff = int(fsnap["off_network"].sum())
     if n_foff:
         log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
-    aug = _augment(net, fsnap.reset_index(drop=True))
+    aug = augment(net, fsnap.reset_index(drop=True))
     fcat = fac["category"].astype(str).to_numpy()
 
     say("shortest paths")
-    where = _locate(aug, osnap)
+    where = locate_snaps(aug, osnap)
     # isochrones look one buffer further, so a home just past the last tier but
     # within the buffer is known as such (not as "unreached")
     reach = cutoff + (buf if mode == "community" else 0.0)
-    chains = _chains(aug.csr, aug.target_node[aug.target_node >= 0])
+    chains = contract_chains(aug.csr, aug.target_node[aug.target_node >= 0])
     node_d: dict[str, np.ndarray] = {}
     dist = {}
     home_d = {}
@@ -334,8 +335,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
             log.warning("no '%s' facility on the walking network: nobody is served by one", c)
             node_d[c] = np.full(aug.n_nodes, np.nan)
         else:
-            node_d[c] = _multi_source(aug.csr, np.unique(src), reach, chains=chains)
-        d = _point_dist(aug, osnap, node_d[c], where=where)
+            node_d[c] = multi_source(aug.csr, np.unique(src), reach, chains=chains)
+        d = point_dist(aug, osnap, node_d[c], where=where)
         d[d > reach] = np.nan
         home_d[c] = d
         dist[c] = np.where(d <= cutoff, d, np.nan)
@@ -574,11 +575,11 @@ def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: in
     fid = feature_ids(fac).to_numpy()
     rows = []
     on = np.flatnonzero(aug.target_node >= 0)
-    where = _locate(aug, osnap)
+    where = locate_snaps(aug, osnap)
     pieces = _iso.Pieces(aug, buf)
 
     def one(i, d, tiers_i):
-        hd = _point_dist(aug, osnap, d, where=where)
+        hd = point_dist(aug, osnap, d, where=where)
         # the pieces with a reached end; the others are reached at no tier
         cand = np.flatnonzero(~(np.isnan(d[aug.piece_u]) & np.isnan(d[aug.piece_v])))
         return [(fid[i], fcat[i], t, T, _iso.drop_unreached(

@@ -16,12 +16,10 @@ import pandas as pd
 import shapely
 
 from .._errors import LayerError
+from ..values import to_bool
 from ._spec import LayerSpec
 
 log = logging.getLogger(__name__)
-
-_TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "对"}
-_FALSE = {"0", "false", "f", "no", "n", "否", "无", "×", "不是"}
 
 #: Default distance beyond the study area at which a feature is reported.
 DEFAULT_OUTSIDE_TOLERANCE_M = 2000.0
@@ -92,22 +90,6 @@ def map_columns(
     return out, {k: v for k, v in renames.items() if k != v}
 
 
-def _to_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse booleans; return (values as pandas 'boolean', mask of unparsable)."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype("boolean"), pd.Series(False, index=series.index)
-    num = pd.to_numeric(series, errors="coerce")
-    if series.notna().any() and num[series.notna()].isin([0, 1]).all():
-        # 1/0 (also 1.0/0.0, as a Shapefile or Excel column with blanks holds them)
-        return num.map({1: True, 0: False}).astype("boolean"), pd.Series(False, index=series.index)
-    text = series.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True
-    out[text.isin(_FALSE).fillna(False).to_numpy(bool)] = False
-    bad = series.notna() & out.isna() & (text != "").fillna(False)
-    return out, bad
-
-
 def coerce_columns(
     df: pd.DataFrame, kind: str | LayerSpec
 ) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
@@ -137,7 +119,7 @@ def coerce_columns(
                 num = num.astype("float64")
             out[col.name] = num
         elif col.dtype == "bool":
-            out[col.name], mask = _to_bool(s)
+            out[col.name], mask = to_bool(s)
         elif col.dtype == "date":
             dates = pd.to_datetime(s, errors="coerce", format="mixed")
             mask = s.notna() & dates.isna() & (s.astype("string").str.strip() != "").fillna(False)

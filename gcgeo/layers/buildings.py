@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
+from ..values import to_bool
 from ._spec import Column, LayerSpec
-from ._validate import _to_bool
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def residential_mask(buildings: pd.DataFrame) -> tuple[pd.Series, str]:
     if "use" in buildings.columns:
         by_use = buildings["use"].astype("string").isin(RESIDENTIAL_USES)
     if "residential" in buildings.columns and buildings["residential"].notna().any():
-        flag, _ = _to_bool(buildings["residential"])  # also reads 是/否, yes/no, 1/0
+        flag, _ = to_bool(buildings["residential"])  # also reads 是/否, yes/no, 1/0
         if by_use is not None:
             flag = flag.fillna(by_use.astype("boolean"))
         return flag.fillna(False).astype(bool), "residential column"

@@ -34,9 +34,9 @@ import pandas as pd
 
 from .._errors import InputError
 from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
-from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, _map_lang, nice_breaks, style_layer, tier_served
+from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, map_lang, nice_breaks, style_layer, tier_served
 from ._offline import inline_assets, remote_asset_urls, write_atomic
-from ._render import CLUSTER_ABOVE, LegendItem, Styled, _has_osm_data, add_styled, get_context, new_map
+from ._render import CLUSTER_ABOVE, LegendItem, Styled, has_osm_data, add_styled, get_context, new_map
 from ._views import VIEWS, View, drawable, get_view, register_view, view_names
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def layer(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, key: str, lang:
           basemap: str = "osm", name: str | None = None, show: bool = True,
           group: str | None = None) -> folium.Map:
     """Draw any layer by its workspace name ``key`` (known symbology, else one colour)."""
-    lang = _map_lang(m, lang)
+    lang = map_lang(m, lang)
     styled = style_layer(key, gdf, lang=lang)
     if name is not None:
         styled.name = name
@@ -130,7 +130,7 @@ def dashboard(
             + " found its layers (present: " + (", ".join(present) or "none")
             + "). Import inventory layers or run an analysis first."
         )
-    if any(isinstance(df, pd.DataFrame) and _has_osm_data(df) for df in layers.values()):
+    if any(isinstance(df, pd.DataFrame) and has_osm_data(df) for df in layers.values()):
         # analysis outputs derive from the inventory: credit OSM when any layer came from it
         get_context(m).data_attribution.add(OSM_DATA_ATTRIBUTION)
     m.gcgeo_views = drawn  # type: ignore[attr-defined]

@@ -632,7 +632,7 @@ def style_layer(key: str, gdf: gpd.GeoDataFrame, *, lang: str = "en", **options:
     return fn(gdf, lang=lang, **options)
 
 
-def _map_lang(m: folium.Map | None, lang: str | None) -> str:
+def map_lang(m: folium.Map | None, lang: str | None) -> str:
     """``lang`` if given, else the language of the gcgeo map ``m``, else English."""
     if lang is None:
         ctx = getattr(m, "_gcgeo_ctx", None)
@@ -646,7 +646,7 @@ def _layer_function(key: str, style: Callable[..., Styled]) -> Callable[..., fol
     def draw(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, lang: str | None = None,
              basemap: str = "osm", name: str | None = None, show: bool | None = None, group: str | None = None,
              **options: Any) -> folium.Map:
-        lang = _map_lang(m, lang)
+        lang = map_lang(m, lang)
         styled = style(gdf, lang=lang, **options)
         if name is not None:
             styled.name = name

@@ -534,7 +534,9 @@ def legend_html(styled: Styled) -> str:
     return f'<div class="gcgeo-legend-title">{title}</div>' + "".join(rows)
 
 
-def _has_osm_data(gdf: pd.DataFrame) -> bool:
+def has_osm_data(gdf: pd.DataFrame) -> bool:
+    """True when ``gdf`` came from OpenStreetMap (an ``osm_id`` or ``osm_type`` is set):
+    the map then credits OpenStreetMap's contributors."""
     for col in ("osm_id", "osm_type"):
         if col in gdf.columns and gdf[col].notna().any():
             return True
@@ -568,7 +570,7 @@ def add_styled(styled: Styled, m: folium.Map | None = None, *, lang: str = "en",
         ctx.bounds = b if ctx.bounds is None else [min(ctx.bounds[0], b[0]), min(ctx.bounds[1], b[1]),
                                                    max(ctx.bounds[2], b[2]), max(ctx.bounds[3], b[3])]
     if osm_data is None:
-        osm_data = _has_osm_data(source if source is not None else styled.gdf)
+        osm_data = has_osm_data(source if source is not None else styled.gdf)
     if osm_data:
         ctx.data_attribution.add(OSM_DATA_ATTRIBUTION)
     _keep_tail_last(m, ctx)

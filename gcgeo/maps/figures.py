@@ -265,10 +265,10 @@ def plot_view(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str |
     fig.gcgeo_scale_m = _scale_bar(ax, crs)  # type: ignore[attr-defined]
     _legend(ax, styles)
     ax.set_title(f"{title} · {v.label(lang)}" if title else v.label(lang), fontsize=12, fontweight="bold")
-    from ._render import _has_osm_data
+    from ._render import has_osm_data
 
     # analysis outputs derive from the inventory: credit OSM when any layer came from it
-    osm = any(isinstance(df, pd.DataFrame) and _has_osm_data(df) for df in layers.values())
+    osm = any(isinstance(df, pd.DataFrame) and has_osm_data(df) for df in layers.values())
     crs_name = crs.to_string() if crs.to_epsg() is None else f"EPSG:{crs.to_epsg()}"
     note = ("坐标系 " if lang == "zh" else "CRS ") + crs_name
     if osm:

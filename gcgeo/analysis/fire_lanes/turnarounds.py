@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely import affinity
 
-from ...layers._validate import _to_bool as to_bool  # becomes gcgeo.values.to_bool
+from ...values import to_bool
 from ...layers.buildings import residential_mask
 from .centreline import LanePieces, prepare_lanes
 from .inputs import (
