@@ -11,14 +11,17 @@ projection's scale factor at the map centre, so the bar is true ground
 distance; the north arrow points to true north (the meridian convergence of
 the projection at the map centre is applied).
 
-Chinese labels need a CJK font: the first one found among the usual families
-(WenQuanYi, Noto/Source Han, SimHei, YaHei, PingFang…) is used; without one
-the figure falls back to English labels and says so in the log (Debian:
-``apt-get install fonts-wqy-microhei``).
+Chinese is drawn with gcgeo's bundled font, "gcgeo Sans SC" (a subset of
+Noto Sans CJK SC, Regular and Bold, SIL OFL 1.1: ``gcgeo/maps/fonts``), so a
+machine needs no CJK font of its own. It is registered with matplotlib when
+a figure is drawn. A character outside it falls back to an installed CJK
+font, when there is one among the usual families (WenQuanYi, Noto/Source
+Han, SimHei, YaHei, PingFang…), then to DejaVu Sans.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -35,11 +38,17 @@ from ..labels import ui
 from ._render import Styled
 from ._views import View, get_view, view_names
 
-__all__ = ["CJK_FAMILIES", "cjk_font", "nice_scale_length", "plot_view", "save_figures", "scale_bar_metres"]
+__all__ = ["BUNDLED_CJK_FAMILY", "CJK_FAMILIES", "cjk_font", "nice_scale_length", "plot_view", "save_figures",
+           "scale_bar_metres"]
 
 log = logging.getLogger(__name__)
 
-#: Font families that carry Chinese glyphs, in order of preference.
+#: Family of the CJK font gcgeo ships (``gcgeo/maps/fonts``); figures draw Chinese with it.
+BUNDLED_CJK_FAMILY = "gcgeo Sans SC"
+_BUNDLED_FILES = ("gcgeoSansSC-Regular.otf", "gcgeoSansSC-Bold.otf")
+
+#: Installed font families that carry Chinese glyphs, in order of preference
+#: (a fallback for characters the bundled font lacks).
 CJK_FAMILIES = (
     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
     "Source Han Sans CN", "Noto Serif CJK SC", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
@@ -60,8 +69,27 @@ def _agg():
     return plt
 
 
-def cjk_font() -> str | None:
-    """The family name of an installed font with Chinese glyphs, or None."""
+def _bundled_font() -> str | None:
+    """Register the bundled font's Regular and Bold with matplotlib (once); its family, or None if a file is missing."""
+    from matplotlib import font_manager as fm
+
+    folder = Path(__file__).with_name("fonts")
+    known = {f.fname for f in fm.fontManager.ttflist}
+    for name in _BUNDLED_FILES:
+        path = os.fsdecode(folder / name)
+        if path in known:
+            continue
+        if not os.path.isfile(path):
+            log.warning("gcgeo's font file %s is missing; reinstall gcgeo to draw Chinese without an installed "
+                        "CJK font", path)
+            return None
+        fm.fontManager.addfont(path)
+    return BUNDLED_CJK_FAMILY
+
+
+@functools.cache
+def _installed_cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs, or None (looked for once per process)."""
     from matplotlib import font_manager as fm
 
     names = {f.name for f in fm.fontManager.ttflist}
@@ -77,6 +105,22 @@ def cjk_font() -> str | None:
                 continue
     names = {f.name for f in fm.fontManager.ttflist}
     return next((fam for fam in CJK_FAMILIES if fam in names), None)
+
+
+def cjk_font() -> str | None:
+    """The family name of a font with Chinese glyphs: gcgeo's bundled one, else an installed one, else None."""
+    return _bundled_font() or _installed_cjk_font()
+
+
+def _font_rc(lang: str) -> dict:
+    """matplotlib settings for a figure's text: Chinese first in the bundled font, Latin in DejaVu Sans for English."""
+    rc: dict = {"axes.unicode_minus": False}
+    cjk = list(dict.fromkeys(f for f in (cjk_font(), _installed_cjk_font()) if f))
+    if cjk:
+        # English labels still meet Chinese place and community names (高唐县):
+        # glyphs DejaVu lacks fall back to the CJK fonts
+        rc["font.family"] = [*cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", *cjk]
+    return rc
 
 
 def nice_scale_length(width_m: float, *, fraction: float = 0.25) -> float:
@@ -233,8 +277,18 @@ def _scale_bar(ax, crs) -> float:
 
 def plot_view(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str = "en",
               title: str | None = None):
-    """A matplotlib Figure of ``view`` (its layers that start visible), or None when it has no layers."""
+    """A matplotlib Figure of ``view`` (its layers that start visible), or None when it has no layers.
+
+    Its text is set in gcgeo's bundled CJK font (Chinese) and DejaVu Sans
+    (Latin), whatever matplotlib's settings; the Figure can be saved later.
+    """
     plt = _agg()
+    with plt.rc_context(_font_rc(lang)):
+        return _plot_view(plt, layers, view, lang=lang, title=title)
+
+
+def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str,
+               title: str | None):
     v = get_view(view) if isinstance(view, str) else view
     styles = [s for s in v.styles(layers, lang=lang) if s.show]
     if not styles:
@@ -283,26 +337,17 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
                  dpi: int = 150) -> dict[str, Path]:
     """One PNG per available view in ``folder`` (``<view>.png``); returns view name → path.
 
-    With ``lang="zh"`` and no CJK font installed, English labels are used and
-    a warning is logged.
+    With ``lang="zh"`` and no CJK font at all (gcgeo's bundled one missing,
+    none installed), English labels are used and a warning is logged.
     """
     plt = _agg()
     if lang not in ("zh", "en"):
         raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
-    rc = {"axes.unicode_minus": False}
-    if lang == "zh":
-        fam = cjk_font()
-        if fam is None:
-            log.warning("no font with Chinese glyphs found (e.g. Debian package fonts-wqy-microhei); "
-                        "the figures use English labels")
-            lang = "en"
-        else:
-            rc["font.sans-serif"] = [fam, "DejaVu Sans"]
-            rc["font.family"] = "sans-serif"
-    elif (fam := cjk_font()) is not None:
-        # English labels, but place and community names may be Chinese (高唐县):
-        # glyphs DejaVu lacks fall back to the CJK font
-        rc["font.family"] = ["DejaVu Sans", fam]
+    if lang == "zh" and cjk_font() is None:
+        log.warning("no font with Chinese glyphs found: gcgeo's own (gcgeo/maps/fonts) is missing and none is "
+                    "installed (e.g. Debian package fonts-wqy-microhei); the figures use English labels")
+        lang = "en"
+    rc = _font_rc(lang)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
