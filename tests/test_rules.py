@@ -271,11 +271,13 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
     text = ("[tiers.15mn]\nvalue = 800\n"
             "[snapping.tolerance]\nvalue = \"far\"\n"
             "[isochrones.buffer]\nvalue = -1\n"
-            "[tiers.10min]\nstatus = \"guessed\"\n")
+            "[tiers.10min]\nstatus = \"guessed\"\n"
+            "[fire_lanes.lane.turnaround_kinds]\nloop = 1\n")  # a table where a list is
     msg = _error(("living_circle", "network"), _file(tmp_path, text))
-    assert msg.startswith(f"rules file {tmp_path / 'mine.toml'} has 4 problems")
+    assert msg.startswith(f"rules file {tmp_path / 'mine.toml'} has 5 problems")
     for needle, key in (("15mn", "tiers.15mn"), ("far", "snapping.tolerance.value"),
-                        ("-1", "isochrones.buffer.value"), ("guessed", "tiers.10min.status")):
+                        ("-1", "isochrones.buffer.value"), ("guessed", "tiers.10min.status"),
+                        ("turnaround_kinds", "fire_lanes.lane.turnaround_kinds")):
         assert f"line {_line(text, needle)}: '{key}'" in msg
     assert "use one of verified, secondary, unverified, local" in msg
 

@@ -220,6 +220,7 @@ def resolve(sets: Iterable[str], user: Path | str | Mapping[str, Any] | None = N
     names = _check_names(sets)
     if user is None:
         return Rules({n: _builtin(n) for n in names})
+    tree: Mapping[str, Any]
     if isinstance(user, (str, os.PathLike)):
         text = _read_text(user)
         tree, lines, label = _parse(text, user), key_lines(text), f"rules file {user}"
@@ -232,19 +233,20 @@ def resolve(sets: Iterable[str], user: Path | str | Mapping[str, Any] | None = N
         )
     problems: list[tuple[tuple, str]] = []
     parts = _split(tree, names, problems)
-    trees: dict[str, dict[str, Any]] = {}
+    owns: dict[str, dict[str, Any]] = {}
     for name, pieces in parts.items():
         checker = Checker(name, problems, functools.partial(_hint, name))
         for at, piece in pieces:
             checker.table(piece, _builtin(name), (), at)
-        own = _join(pieces, problems)
-        if name not in names:
-            continue
-        whole = source is None and set(_builtin(name)) <= set(own)
-        trees[name] = copy.deepcopy(own) if whole else deep_merge(_builtin(name), own)
+        owns[name] = _join(pieces, problems)
     if problems:
         raise RulesError(_report(label, problems, lines))
-    return Rules({n: trees.get(n, _builtin(n)) for n in names}, source)
+    trees: dict[str, dict[str, Any]] = {}
+    for name in names:
+        own = owns.get(name, {})
+        whole = source is None and set(_builtin(name)) <= set(own)
+        trees[name] = copy.deepcopy(own) if whole else deep_merge(_builtin(name), own)
+    return Rules(trees, source)
 
 
 def _split(tree: Mapping[str, Any], names: tuple[str, ...],

@@ -173,7 +173,7 @@ def _kind(v: Any) -> str:
 
 
 _WANT = {"bool": "true or false", "number": "a number", "text": "a text in quotes",
-         "table": "a table", "list": "a list [...]", "date": "a date"}
+         "table": "a table", "list": "a list", "date": "a date"}
 _GOT = {"bool": "true/false", "number": "a number", "text": "a text", "table": "a table",
         "list": "a list", "date": "a date"}
 
