@@ -282,7 +282,8 @@ def _unknown_top(key: str, names: tuple[str, ...]) -> str:
 
     tables = sorted({k for n in names for k in _builtin(n)})
     close = difflib.get_close_matches(key, available() + tables, n=3, cutoff=0.6)
-    msg = f"'{key}' is neither a rule set nor a table of the rule sets {', '.join(names)}"
+    run = f"rule set {names[0]}" if len(names) == 1 else f"rule sets {', '.join(names)}"
+    msg = f"'{key}' is neither a rule set nor a table of the {run}"
     if close:
         return msg + f"; did you mean {' or '.join(repr(c) for c in close)}?"
     return msg + f"; rule sets: {', '.join(available())}; their tables: {', '.join(tables)}."
