@@ -97,22 +97,25 @@ def _digest(tree: Any) -> str:
 
 
 def _rules_state(desc: _analysis.Analysis, rules_file: str | os.PathLike | None) -> dict[str, Any]:
-    """Digests of the rule tables the analysis reads: built in, and from ``rules_file``.
+    """Digests of the rule sets the analysis reads: built in, and with ``rules_file``.
 
-    Only the tables of its rule sets count, parsed, so an edit to another
-    analysis's table or to a comment leaves the results current.  The user
-    digest is None when the file is gone or unreadable.
+    Only its rule sets count, as resolved, so an edit to another analysis's
+    table or to a comment leaves the results current, in whichever form the
+    file is written.  The user digest is None when the file is gone or no
+    longer valid.
     """
     sets = desc.rule_sets
-    state: dict[str, Any] = {"builtin_rules": _digest({n: _rules.load(n) for n in sets}),
+    builtin = _rules.resolve(sets)
+    state: dict[str, Any] = {"builtin_rules": _digest({n: builtin.digest(n) for n in sets}),
                              "rules_file": None, "user_rules": None}
     if rules_file is not None:
         path = Path(rules_file).resolve()
         state["rules_file"] = str(path)
         try:
-            state["user_rules"] = _digest({n: _rules.load(n, path) for n in sets})
+            user = _rules.resolve(sets, path)
         except RulesError:
             return state
+        state["user_rules"] = _digest({n: user.digest(n) for n in sets})
     return state
 
 
@@ -224,9 +227,9 @@ def run_analysis(
 
     desc = _analysis.get(name)
     options = desc.check_options(options)
+    # the rules of this run, resolved and checked once, passed down as one object
+    resolved = _rules.resolve(desc.rule_sets, Path(rules) if rules is not None else None)
     ran_with = _rules_state(desc, rules)
-    resolved = {n: _rules.load(n, Path(rules) if rules is not None else None)
-                for n in desc.rule_sets}
     _rasters(desc, ws.info(workspace)["rasters"], options, ran_with)
     if progress:
         progress("reading layers")

@@ -232,16 +232,52 @@ def test_results_are_stale_when_the_rules_they_ran_with_change(workspace, tmp_pa
     local.unlink()
     assert stale(path) == {"living_circle": ["rules file local.toml"]}
     # a new gcgeo whose built-in green rules differ: green was run with them
-    load = rules.load
+    resolve = rules.resolve
 
-    def newer(name, overrides=None):
-        r = load(name, overrides)
-        if name == "green" and overrides is None:
-            r["ndvi"]["threshold"]["value"] = 0.35
+    def newer(sets, user=None):
+        r = resolve(sets, user)
+        if "green" in r and user is None:
+            trees = {n: r[n] for n in r}
+            trees["green"]["ndvi"]["threshold"]["value"] = 0.35
+            return rules.Rules(trees, r.source)
         return r
 
-    monkeypatch.setattr(rules, "load", newer)
+    monkeypatch.setattr(rules, "resolve", newer)
     assert stale(path) == {"living_circle": ["rules file local.toml"], "green": ["built-in rules"]}
+
+
+def test_a_rules_file_in_the_built_in_form_is_applied_and_watched(workspace, tmp_path):
+    """`[tiers.15min] value = 800`, as in gcgeo's own living-circle rules file, sets the
+    15-minute distance (it was once ignored and the run used 1000 m); editing it marks
+    the results stale; a misspelt key stops the run, naming the file, key and line."""
+    import shutil
+
+    from gcgeo import RulesError
+    from gcgeo import workspace as ws
+    from gcgeo.pipeline import run_analysis, stale
+
+    path = tmp_path / "copy.gpkg"
+    shutil.copy(workspace, path)
+    local = tmp_path / "local.toml"
+    local.write_text("[tiers.15min]\nvalue = 800\n", encoding="utf-8")
+    run_analysis(path, "living_circle", rules=local, isochrones="none")
+    origins = ws.read_layer(path, "lc_origins")
+    gaps = ws.read_layer(path, "lc_gaps")
+    assert set(gaps.loc[gaps["tier"] == "15min", "required_m"]) == {800}
+    # the search stops at the largest tier: no distance beyond 800 m is found, where the
+    # built-in 1000 m finds some (in the module's workspace, run with the built-in rules)
+    dists = origins[[c for c in origins.columns if c.startswith("dist_")]].to_numpy(float)
+    assert len(origins) and np.nanmax(dists) <= 800
+    builtin = ws.read_layer(workspace, "lc_origins")
+    far = builtin[[c for c in builtin.columns if c.startswith("dist_")]].to_numpy(float)
+    assert np.nanmax(far) > 800
+    assert stale(path) == {}
+    local.write_text("[tiers.15min]\nvalue = 900\n", encoding="utf-8")
+    assert stale(path) == {"living_circle": ["rules file local.toml"]}
+    local.write_text("# county office\n[tiers.15mn]\nvalue = 800\n", encoding="utf-8")
+    with pytest.raises(RulesError, match=r"local\.toml.*line 2|line 2.*local\.toml") as err:
+        run_analysis(path, "living_circle", rules=local, isochrones="none")
+    assert "15min" in str(err.value)
 
 
 def test_green_results_are_stale_when_its_raster_changes(workspace, county, tmp_path):

@@ -18,6 +18,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -57,14 +58,14 @@ class Cli(click.Group):
         try:
             return super().invoke(ctx)
         except GcgeoError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             sys.exit(2)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except OSError as exc:  # the system refused: permissions, full disk, a file in the way
             where = exc.filename or "a file"
-            console.print(f"[bold red]error:[/] cannot read or write {where}: "
-                          f"{exc.strerror or exc}. Check the path and its permissions.",
+            console.print(f"[bold red]error:[/] cannot read or write {escape(str(where))}: "
+                          f"{escape(str(exc.strerror or exc))}. Check the path and its permissions.",
                           highlight=False)
             sys.exit(2)
         except KeyboardInterrupt:
@@ -74,7 +75,7 @@ class Cli(click.Group):
             if log.isEnabledFor(logging.DEBUG):
                 raise
             console.print(
-                f"[bold red]unexpected error:[/] {type(exc).__name__}: {exc}\n"
+                f"[bold red]unexpected error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
                 "This is a fault in gcgeo, not in your data; the workspace was left unchanged. "
                 "Rerun with -v to see the details and report them.",
                 highlight=False,

@@ -151,11 +151,6 @@ def _parse(text: str, path: Path | str) -> dict[str, Any]:
         ) from None
 
 
-def _read_toml(path: Path | str, what: str = "") -> dict[str, Any]:
-    # Old private name, kept while gcgeo.analysis still calls it; use read_file.
-    return read_file(path)
-
-
 # --------------------------------------------------------------------------
 # resolving the rules of a run
 
