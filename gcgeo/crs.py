@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "SHIFTED",
+    "align",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "cgcs2000_zone_epsg",
@@ -43,7 +44,9 @@ __all__ = [
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "in_china",
+    "metric",
     "parse_crs",
+    "require_metric",
     "to_metric",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
@@ -325,3 +328,67 @@ def declare_crs(gdf: gpd.GeoDataFrame, src_crs: Any, *, source: str = "the input
     if shift:
         out = shift_to_wgs84(out, shift)
     return out
+
+
+# --------------------------------------------------------------------------
+# the CRS gate: one policy for every analysis
+
+
+def require_metric(obj: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
+    """Refuse ``obj`` for metric work unless it is in a projected CRS.
+
+    For the building blocks that take frames as they come (a green ratio, a
+    clear width): a frame without a CRS, or in degrees, would give numbers in
+    nobody's unit.  The analyses' ``run`` functions use :func:`metric`, which
+    reprojects degrees instead.
+    """
+    if obj.crs is None:
+        raise CRSError(
+            f"{what} has no CRS; declare it (when adding it: --src-crs, e.g. --src-crs EPSG:4490 "
+            "for lon/lat; in Python: gdf.set_crs(...)) and reproject it to a metric CRS "
+            "(gcgeo.crs.to_metric).")
+    if not CRS.from_user_input(obj.crs).is_projected:
+        raise CRSError(
+            f"{what} is in the geographic CRS {obj.crs.name!r} (degrees); lengths and areas need "
+            f"metres. Reproject it first: gcgeo.crs.to_metric (a CGCS2000 zone in China, UTM "
+            "elsewhere).")
+
+
+def metric(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """The gate of an analysis's main layer: ``gdf`` in a projected metric CRS.
+
+    A layer without a CRS is refused (its coordinates could be degrees or any
+    projection); one in degrees is reprojected to the CRS
+    :func:`choose_metric_crs` picks (the CGCS2000 3° zone in China, UTM
+    elsewhere), as the workspace stores every layer; a projected one is kept.
+    Every other layer of the analysis then goes through :func:`align`.
+    """
+    if gdf.crs is None:
+        raise CRSError(
+            f"{what} has no CRS; declare it when adding it (--src-crs, e.g. --src-crs EPSG:4490 "
+            "for lon/lat) or in Python with gdf.set_crs(...).")
+    if CRS.from_user_input(gdf.crs).is_projected:
+        return gdf
+    out = to_metric(gdf, what=what)
+    log.info("%s is in degrees (%s); measured in %s", what, gdf.crs.name, out.crs.name)
+    return out
+
+
+def align(gdf: gpd.GeoDataFrame | None, crs: Any, what: str, *, against: str = "the analysis"
+          ) -> gpd.GeoDataFrame | None:
+    """``gdf`` in ``crs`` (the CRS of the analysis's main layer); None stays None.
+
+    A layer without a CRS is refused when ``crs`` is set: its coordinates may
+    be degrees or another projection, and guessing would silently find nothing.
+    """
+    if gdf is None or crs is None:
+        return gdf
+    if gdf.crs is None:
+        raise CRSError(
+            f"{what} has no CRS while {against} is in {CRS.from_user_input(crs).name}; its "
+            "coordinates cannot be matched. Declare its CRS when adding it (--src-crs, e.g. "
+            "--src-crs EPSG:4490 for lon/lat, or gcgeo.crs.declare_crs) so it can be reprojected.")
+    if not gdf.crs.equals(crs):
+        log.debug("reprojecting %s to %s", what, CRS.from_user_input(crs).name)
+        return gdf.to_crs(crs)
+    return gdf

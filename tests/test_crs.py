@@ -176,3 +176,27 @@ def test_init_refuses_mercator(tmp_path):
 
     with pytest.raises(CRSError, match="distorts"):
         ws.init(tmp_path / "w.gpkg", name="w", crs="EPSG:3857")
+
+
+def test_the_crs_gate_of_every_analysis():
+    import geopandas as gpd
+    import shapely
+
+    from gcgeo import CRSError
+
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(116.23, 36.86), shapely.Point(116.24, 36.87)],
+                           crs="EPSG:4490")
+    got = C.metric(pts, "layer 'facilities'")
+    assert got.crs.to_epsg() == 4548  # CGCS2000 3° zone of 117°E, as the workspace would store it
+    # 0.01° of latitude is about 1,110 m there; the distance is measured in metres
+    assert 1400 < got.geometry.iloc[0].distance(got.geometry.iloc[1]) < 1500
+    assert C.metric(got, "x") is got  # projected: kept
+    with pytest.raises(CRSError, match="facilities.*no CRS.*--src-crs"):
+        C.metric(pts.set_crs(None, allow_override=True), "layer 'facilities'")
+    assert C.align(pts, got.crs, "layer 'x'").crs == got.crs
+    assert C.align(None, got.crs, "layer 'x'") is None
+    with pytest.raises(CRSError, match="layer 'x' has no CRS while the streets"):
+        C.align(pts.set_crs(None, allow_override=True), got.crs, "layer 'x'", against="the streets")
+    with pytest.raises(CRSError, match="degrees"):
+        C.require_metric(pts, "layer 'x'")
+    C.require_metric(got, "layer 'x'")

@@ -407,10 +407,17 @@ def test_invalid_obstruction_geometry_is_repaired_and_named(caplog):
     assert f["obstruction_ids"].iloc[0] == "bad-7"
 
 
-def test_geographic_crs_and_missing_layer_are_refused():
+def test_lanes_in_degrees_are_measured_in_metres_and_missing_layers_refused():
+    # the CRS gate of every analysis: degrees are reprojected to the CGCS2000 zone, not refused
     geo = lane().to_crs("EPSG:4490")
-    with pytest.raises(CRSError, match="to_metric"):
-        fl.run({"fire_lanes": geo})
+    a = fl.run({"fire_lanes": lane()})["fire_lanes_summary"]
+    b = fl.run({"fire_lanes": geo})["fire_lanes_summary"]
+    assert b.crs.is_projected
+    np.testing.assert_allclose(b["length_m"], a["length_m"], rtol=1e-3)
+    with pytest.raises(CRSError, match="no CRS"):
+        fl.run({"fire_lanes": geo.set_crs(None, allow_override=True)})
+    with pytest.raises(CRSError, match="to_metric"):  # the building blocks stay strict
+        fl.clear_width(geo, gpd.GeoDataFrame(geometry=[], crs="EPSG:4490"))
     with pytest.raises(AnalysisError, match="fire_lanes"):
         fl.run({"buildings": gpd.GeoDataFrame(geometry=[], crs=CRS)})
 

@@ -44,7 +44,8 @@ import pandas as pd
 import shapely
 
 from .. import rules as _rules
-from .._errors import AnalysisError, CRSError
+from .._errors import AnalysisError
+from ..crs import align, metric, require_metric
 from ..layers.buildings import homes
 from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 
@@ -114,13 +115,7 @@ def _as_bool(series: pd.Series) -> pd.Series:
 
 
 def _check_metric(geoms: gpd.GeoSeries, what: str) -> None:
-    if geoms.crs is None:
-        raise CRSError(f"layer '{what}' has no CRS; declare it before the green analysis.")
-    if not geoms.crs.is_projected:
-        raise CRSError(
-            f"layer '{what}' is in the geographic CRS {geoms.crs.name!r}; areas would be in "
-            "square degrees. Reproject it to a metric CRS first (gcgeo.crs.to_metric)."
-        )
+    require_metric(geoms, f"layer '{what}'")
 
 
 def _pairs(a: gpd.GeoSeries, b: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -618,24 +613,17 @@ def run(
 
     comm = _require(layers, "communities", "")
     green = _require(layers, "green_space", " (or import it from OSM: gcgeo import-osm)")
-    if comm.crs is None:
-        raise CRSError("layer 'communities' has no CRS; declare it before the green analysis.")
-    if not comm.crs.is_projected:
-        from ..crs import to_metric
-
-        comm = to_metric(comm, what="layer 'communities'")
+    comm = metric(comm, "layer 'communities'")  # the CRS gate every analysis passes
     crs = comm.crs
-    if green.crs is None:
-        raise CRSError("layer 'green_space' has no CRS; declare it before the green analysis.")
-    green = green.to_crs(crs) if green.crs != crs else green
+    green = align(green, crs, "layer 'green_space'", against="the communities")
     if "kind" not in green.columns and "public" not in green.columns:
         raise AnalysisError(
             "layer 'green_space' has neither a 'kind' nor a 'public' column, so public green "
             "cannot be told apart; map a column to 'kind' (park, pocket_park, attached, …) or "
             "'public' (true/false) and add the layer again."
         )
-    streets = layers.get("streets")
-    buildings = layers.get("buildings")
+    streets = align(layers.get("streets"), crs, "layer 'streets'", against="the communities")
+    buildings = align(layers.get("buildings"), crs, "layer 'buildings'", against="the communities")
 
     step("green area")
     cgeom = _clean_polygons(comm.geometry)

@@ -40,7 +40,8 @@ import shapely
 from pyproj import CRS
 
 from .. import rules as _rules
-from .._errors import AnalysisError, CRSError, InputError
+from .._errors import AnalysisError, InputError
+from ..crs import align, metric
 from ..layers import require_unique_ids
 from ..layers.buildings import feature_ids, fill_population, homes, locate
 from ..network import (
@@ -186,7 +187,8 @@ def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: f
             "the living-circle analysis needs the 'streets' layer (the walking network); add "
             "it with `gcgeo import-osm` or `gcgeo add WS streets FILE`, or pass graph=."
         )
-    # what build_graph gives, without networkx objects
+    # what build_graph gives, without networkx objects; the CRS gate every analysis passes
+    streets = metric(streets, "layer 'streets'")
     return network_from_streets(streets, join_tolerance=join_tolerance,
                                 split_crossings=split_crossings)
 
@@ -396,15 +398,8 @@ def _report_components(net: Network) -> None:
 
 
 def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:
-    """``frame`` in the walking network's CRS; a layer without one is refused."""
-    if crs is None or frame.crs == crs:
-        return frame
-    if frame.crs is None:
-        raise CRSError(
-            f"layer '{layer}' has no CRS while the walking network is in {crs.to_string()}; "
-            "declare the layer's CRS when adding it (--src-crs)."
-        )
-    return frame.to_crs(crs)
+    """``frame`` in the walking network's CRS (:func:`gcgeo.crs.align`)."""
+    return align(frame, crs, f"layer '{layer}'", against="the walking network")
 
 
 def _off(df: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..._errors import AnalysisError
+from ...crs import metric
 from ..contract import Analysis, Criterion, Option, Output, ViewSpec
 from .centreline import LanePieces, lane_centreline, prepare_lanes
 from .findings import (
@@ -63,7 +64,7 @@ from .findings import (
     summarise_lanes,
     width_findings,
 )
-from .inputs import RULES_NAME, align_crs, check_metric, load_rules, rule_value
+from .inputs import RULES_NAME, align_crs, load_rules, rule_value
 from .stations import (
     clear_width,
     collect_obstacles,
@@ -186,7 +187,7 @@ def _lanes_and_turnarounds(layers: Mapping[str, gpd.GeoDataFrame], r: Mapping[st
         )
     if len(lanes) == 0:
         raise AnalysisError("layer 'fire_lanes' has no features; add the fire lanes first.")
-    check_metric(lanes, "fire_lanes")
+    lanes = metric(lanes, "layer 'fire_lanes'")  # the CRS gate every analysis passes
     turnarounds = align_crs(layers.get("turnarounds"), lanes.crs, "turnarounds")
     if "kind" not in lanes.columns:
         return lanes, turnarounds

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from ... import rules as _rules
-from ..._errors import CRSError
+from ...crs import align, require_metric
 
 log = logging.getLogger(__name__)
 
@@ -42,40 +42,13 @@ def rule_clause(r: Mapping[str, Any], key: str) -> str:
 
 
 def check_metric(gdf: gpd.GeoDataFrame, what: str) -> None:
-    """Refuse layer ``what`` unless it is in a projected (metric) CRS: a CRSError says how."""
-    if gdf.crs is None:
-        raise CRSError(
-            f"layer '{what}' has no CRS; declare it (gcgeo.crs.declare_crs) and reproject it to "
-            "a metric CRS with gcgeo.crs.to_metric before measuring fire lanes."
-        )
-    if not gdf.crs.is_projected:
-        raise CRSError(
-            f"layer '{what}' is in {gdf.crs.name}, a geographic CRS (degrees); lane widths need "
-            f"metres. Reproject it first: gcgeo.crs.to_metric({what}) (a CGCS2000 zone in China, "
-            "UTM elsewhere)."
-        )
+    """Refuse layer ``what`` unless it is in a projected (metric) CRS (:func:`gcgeo.crs.require_metric`)."""
+    require_metric(gdf, f"layer '{what}'")
 
 
 def align_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries | None, crs: Any, what: str):
-    """``gdf`` in ``crs`` (the lanes' CRS).
-
-    A layer without a CRS is refused when ``crs`` is set: its coordinates may
-    be degrees or another projection, and guessing would silently find nothing.
-    """
-    if gdf is None:
-        return None
-    if gdf.crs is None:
-        if crs is None:
-            return gdf
-        raise CRSError(
-            f"layer '{what}' has no CRS while the fire lanes are in {crs.name}; its coordinates "
-            f"cannot be matched to the lanes. Declare its CRS when importing it (--src-crs, e.g. "
-            f"--src-crs EPSG:4490 for lon/lat, or gcgeo.crs.declare_crs) so it can be reprojected."
-        )
-    if crs is not None and not gdf.crs.equals(crs):
-        log.info("reprojecting layer '%s' to the fire lanes' CRS.", what)
-        return gdf.to_crs(crs)
-    return gdf
+    """``gdf`` in ``crs``, the lanes' CRS (:func:`gcgeo.crs.align`: a layer without a CRS is refused)."""
+    return align(gdf, crs, f"layer '{what}'", against="the fire lanes")
 
 
 def row_ids(gdf: pd.DataFrame | pd.Series) -> np.ndarray:
