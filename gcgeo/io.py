@@ -36,6 +36,7 @@ import shapely
 
 from . import crs as _crs
 from ._errors import CRSError, FileFormatError, InputError, OutputExistsError
+from .values import lists_as_text
 
 try:  # pyogrio's Arrow path reports undecodable text as an ArrowException
     from pyarrow.lib import ArrowException as _ArrowException
@@ -463,17 +464,9 @@ class ExportReport:
 
 
 def _prepare(gdf: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
-    """Make columns writable: stringify lists/dicts, keep nullable types."""
-    out = gdf.copy()
-    for col in out.columns:
-        if isinstance(out, gpd.GeoDataFrame) and col == out.geometry.name:
-            continue
-        s = out[col]
-        if s.dtype == object:
-            sample = s.dropna()
-            if len(sample) and sample.map(lambda v: isinstance(v, (list, dict, tuple, set))).any():
-                out[col] = s.map(lambda v: None if v is None else str(v))
-    return out
+    """Make columns writable: lists and dicts as the workspace writes them
+    (:func:`gcgeo.values.list_text`), nullable types kept."""
+    return lists_as_text(gdf.copy())
 
 
 def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, layer: str,

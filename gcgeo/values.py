@@ -11,9 +11,17 @@ so that every layer and analysis reads "是", "√" or "1" the same way.
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["FALSE_WORDS", "TRUE_WORDS", "to_bool"]
+__all__ = ["FALSE_WORDS", "ID_COLUMNS", "TRUE_WORDS", "UNIT_WORDS", "feature_ids", "id_column",
+           "list_text", "lists_as_text", "to_bool", "to_number"]
 
 #: Written yes (compared trimmed and in lower case).
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√", "对"})
@@ -21,7 +29,8 @@ TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√", "对"
 FALSE_WORDS = frozenset({"0", "false", "f", "no", "n", "否", "无", "×", "不是"})
 
 
-def to_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+def to_bool(series: pd.Series, *, true: Iterable[str] = (), false: Iterable[str] = ()
+            ) -> tuple[pd.Series, pd.Series]:
     """Read a column of yes/no values.
 
     Returns the values as pandas ``"boolean"`` (true for :data:`TRUE_WORDS`
@@ -32,8 +41,13 @@ def to_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     Excel column with blanks stores them) reads as true/false; a boolean
     column is kept as it is.
 
+    ``true`` / ``false`` add words a column has of its own (a green space
+    marked 公共 / 非公共 is public or not).
+
     >>> to_bool(pd.Series([1.0, 0.0, None]))[0].tolist()
     [True, False, <NA>]
+    >>> to_bool(pd.Series(["公共", "非公共"]), true=["公共"], false=["非公共"])[0].tolist()
+    [True, False]
     """
     if pd.api.types.is_bool_dtype(series):
         return series.astype("boolean"), pd.Series(False, index=series.index)
@@ -42,7 +56,159 @@ def to_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         return num.map({1: True, 0: False}).astype("boolean"), pd.Series(False, index=series.index)
     text = series.astype("string").str.strip().str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(TRUE_WORDS).fillna(False).to_numpy(bool)] = True
-    out[text.isin(FALSE_WORDS).fillna(False).to_numpy(bool)] = False
+    yes = TRUE_WORDS | {str(w).strip().lower() for w in true}
+    no = FALSE_WORDS | {str(w).strip().lower() for w in false}
+    out[text.isin(yes).fillna(False).to_numpy(bool)] = True
+    out[text.isin(no).fillna(False).to_numpy(bool)] = False
     bad = series.notna() & out.isna() & (text != "").fillna(False)
     return out, bad
+
+
+# --------------------------------------------------------------------------
+# numbers with units
+
+#: How planners write a unit after a number, by the unit a column is kept in.
+UNIT_WORDS: dict[str, tuple[str, ...]] = {
+    "m": ("米", "m", "公尺"),
+    "mm": ("毫米", "mm"),
+    "cm": ("厘米", "cm"),
+    "km": ("公里", "千米", "km"),
+    "m2": ("平方米", "平米", "㎡", "m2", "m²", "sqm"),
+    "kW": ("千瓦", "kw"),
+    "%": ("%",),
+    "days": ("天", "日", "d", "days"),
+    "persons": ("人",),
+    "households": ("户",),
+    "spaces": ("个", "位", "个车位"),
+    "floors": ("层", "f"),
+}
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _strip_unit(text: str, unit: str | None) -> str:
+    t = unicodedata.normalize("NFKC", text).strip()
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if unit is not None:
+        for word in sorted(UNIT_WORDS.get(unit, (unit,)) + (unit,), key=len, reverse=True):
+            if t.lower().endswith(word.lower()) and len(t) > len(word):
+                return t[: -len(word)].strip()
+    return t
+
+
+def to_number(series: pd.Series, *, unit: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Read a column of numbers as planners write them.
+
+    Full-width digits (３.５), thousands separators (1,200) and the column's
+    own unit after the number (``unit="m"``: 3.5米, 3.5 m; ``"m2"``: 120㎡)
+    are read; another unit is not converted but reported unreadable, so a
+    value is never silently taken in the wrong unit.  Returns the numbers as
+    float64 (NaN where blank or unreadable) and which values were given but
+    could not be read.
+
+    >>> v, bad = to_number(pd.Series(["3.5米", " 4 m", "３.５", "1,200", "45cm", None, ""]), unit="m")
+    >>> v.tolist()
+    [3.5, 4.0, 3.5, 1200.0, nan, nan, nan]
+    >>> bad.tolist()
+    [False, False, False, False, True, False, False]
+    """
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype("float64"), pd.Series(False, index=series.index)
+    text = series.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                      else _strip_unit(str(v), unit))
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    given = series.notna() & text.fillna("").astype(str).str.len().gt(0)
+    return values, given & values.isna()
+
+
+# --------------------------------------------------------------------------
+# feature ids
+
+#: Column names planners give a feature's id (compared in lower case), besides ``<kind>_id``.
+ID_COLUMNS = ("id", "编号", "序号", "代码", "code", "fid", "objectid", "object_id", "gid", "ogc_fid")
+
+
+def id_column(columns: Iterable[str], kind: str | None = None) -> str | None:
+    """The column of ``columns`` holding a feature's id: ``id``, then ``<kind>_id``, then the
+    names of :data:`ID_COLUMNS` (编号, FID, OBJECTID…), in that order; None when none is there.
+
+    >>> id_column(["名称", "OBJECTID", "编号"])
+    '编号'
+    >>> id_column(["name", "manhole_id"], kind="manholes")
+    'manhole_id'
+    """
+    lower = {str(c).strip().lower(): str(c) for c in columns}
+    candidates = ["id"]
+    if kind:
+        candidates += [f"{kind}_id", f"{kind.rstrip('s')}_id"]
+    candidates += list(ID_COLUMNS[1:])
+    for c in candidates:
+        if c in lower:
+            return lower[c]
+    return None
+
+
+def _index_text(index: pd.Index) -> pd.Series:
+    return pd.Series(index.astype(str), index=index, dtype="str")
+
+
+def feature_ids(df: pd.DataFrame) -> pd.Series:
+    """The labels planners know features by, as text on ``df``'s index.
+
+    The ``id`` column where it is set; ``#<row>`` (the frame's index) where it
+    is missing or there is no ``id`` column, so a row number never passes for
+    an id.  Every finding, gap and table of gcgeo names features this way.
+
+    >>> feature_ids(pd.DataFrame({"id": ["W-1", None]}, index=[1, 2])).tolist()
+    ['W-1', '#2']
+    >>> feature_ids(pd.DataFrame({"x": [0]}, index=[7])).tolist()
+    ['#7']
+    """
+    rows = "#" + _index_text(df.index)
+    if "id" not in df.columns:
+        return rows
+    ids = df["id"].astype("string").str.strip()
+    missing = (ids.isna() | (ids == "")).to_numpy(bool)
+    out = ids.astype(object).to_numpy(copy=True)
+    out[missing] = rows.to_numpy()[missing]
+    return pd.Series(out.astype(str), index=df.index, dtype="str")
+
+
+# --------------------------------------------------------------------------
+# list values in tables
+
+
+def list_text(value: Any) -> str | None:
+    """A list, tuple or set as a table cell: a JSON array (["幼儿园", "小学"]), readable by
+    QGIS's ``array`` functions and by :func:`json.loads`; None stays None.
+
+    >>> list_text(("幼儿园", "小学"))
+    '["幼儿园", "小学"]'
+    """
+    if value is None:
+        return None
+    if isinstance(value, (set, frozenset)):
+        value = sorted(value, key=str)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value), ensure_ascii=False, default=str)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def lists_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every column holding lists, sets or dicts written by :func:`list_text`
+    (the workspace and every export write them the same way)."""
+    out = None
+    geom = getattr(df, "_geometry_column_name", None)
+    for col in df.columns:
+        if col == geom or df[col].dtype != object:
+            continue
+        sample = df[col].dropna()
+        if len(sample) and sample.map(lambda v: isinstance(v, (list, tuple, set, dict, np.ndarray))).any():
+            out = df.copy() if out is None else out
+            out[col] = df[col].map(list_text)
+    return df if out is None else out

@@ -41,6 +41,7 @@ from . import crs as _crs
 from . import layers as _layers
 from . import rules as _rules
 from ._errors import CRSError, OutputExistsError, WorkspaceError
+from .values import lists_as_text
 
 log = logging.getLogger(__name__)
 
@@ -323,15 +324,12 @@ def _writable(df: pd.DataFrame) -> pd.DataFrame:
     if "fid" in out.columns:  # GDAL takes a 'fid' column as the GeoPackage row id
         out = out.rename(columns={"fid": "fid_src"})
         log.info("column 'fid' stored as 'fid_src' (GeoPackage reserves 'fid')")
+    out = lists_as_text(out)  # as every export writes them
     geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for col in out.columns:
         if col == geom:
             continue
         s = out[col]
-        if s.dtype == object and len(s.dropna()):
-            if s.dropna().map(lambda v: isinstance(v, (list, tuple, dict, set))).any():
-                out[col] = s.map(lambda v: None if v is None else json.dumps(
-                    list(v) if isinstance(v, (set, tuple)) else v, ensure_ascii=False))
         if str(s.dtype).startswith("datetime64"):
             out[col] = s.dt.strftime("%Y-%m-%d %H:%M:%S").where(s.notna(), None)
     return out

@@ -340,7 +340,7 @@ def test_service_shares_on_a_hand_computed_grid():
     assert o["dist_green_m"].tolist()[2:] == pytest.approx([430, 318])
     assert o["dist_park_m"].tolist()[1:] == pytest.approx([40, 430, 318])
     assert np.isnan(o["dist_park_m"].iloc[0])  # 830 m: beyond the 500 m cutoff
-    assert o["community"].tolist() == ["0", "1", "0", "1"]
+    assert o["community"].tolist() == ["#0", "#1", "#0", "#1"]  # no id column: the row, marked as one
     assert o["weight"].tolist() == [100, 200, 300, 400]
     assert o["served_300m_green"].tolist() == [True, True, False, False]
     e = out["green_entrances"]

@@ -43,3 +43,58 @@ def test_to_bool_numbers_and_booleans():
     assert flag.tolist() == [True, False, pd.NA] and bad.tolist() == [False, False, True]
     flag, bad = to_bool(pd.Series([True, False]))
     assert flag.dtype == "boolean" and flag.tolist() == [True, False] and not bad.any()
+
+
+def test_lists_are_written_alike_in_the_workspace_and_every_export(tmp_path):
+    """A list column (e.g. missing categories) reads back as the same JSON text from the
+    workspace and from an export, and json.loads gives the list again."""
+    import json
+
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    from gcgeo import io as gio
+    from gcgeo import workspace as ws
+
+    frame = gpd.GeoDataFrame({"missing": [["幼儿园", "小学"], None], "n": [2, 0]},
+                             geometry=[shapely.Point(0, 0), shapely.Point(1, 1)], crs="EPSG:4547")
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w", crs="EPSG:4547")
+    ws.write_layers(path, {"gaps": frame})
+    stored = ws.read_layer(path, "gaps")["missing"].tolist()
+    assert json.loads(stored[0]) == ["幼儿园", "小学"]
+    assert stored[1] is None or stored[1] != stored[1]  # missing stays missing (None or NaN)
+    for suffix in (".gpkg", ".geojson", ".csv"):
+        out = tmp_path / f"out{suffix}"
+        gio.export({"gaps": frame}, out)
+        got = pyogrio.read_dataframe(out)["missing"].tolist()[0]
+        # the same JSON text; GeoJSON keeps it as the JSON array itself
+        assert (list(got) if suffix == ".geojson" else json.loads(got)) == ["幼儿园", "小学"], suffix
+        if suffix != ".geojson":
+            assert got == stored[0], suffix
+
+
+def test_planners_id_columns_become_the_id_and_numbers_keep_their_units(tmp_path):
+    """编号 / FID / OBJECTID / <kind>_id are recognised as the id, and 3.5米 is 3.5 at add."""
+    import geopandas as gpd
+    import shapely
+
+    from gcgeo import workspace as ws
+
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w", crs="EPSG:4547")
+    pts = [shapely.Point(500000 + i, 4000000) for i in range(3)]
+    for cols, expect in [({"OBJECTID": [7, 8, 9]}, ["7", "8", "9"]),
+                         ({"manhole_id": ["M1", "M2", "M3"]}, ["M1", "M2", "M3"]),
+                         ({"FID": [1, 2, 3], "编号": ["A", "B", "C"]}, ["A", "B", "C"])]:
+        frame = gpd.GeoDataFrame({**cols, "kind": ["sewage"] * 3}, geometry=pts, crs="EPSG:4547")
+        ws.add_layer(path, "manholes", frame, overwrite=True)
+        assert ws.read_layer(path, "manholes")["id"].astype(str).tolist() == expect, cols
+    lanes = gpd.GeoDataFrame({"id": ["L1", "L2", "L3"], "width_m": ["3.5米", "４ m", "45cm"]},
+                             geometry=[shapely.LineString([(0, i), (50, i)]) for i in range(3)],
+                             crs="EPSG:4547")
+    ws.add_layer(path, "fire_lanes", lanes)
+    got = ws.read_layer(path, "fire_lanes")
+    assert got["width_m"].tolist()[:2] == [3.5, 4.0]
+    assert got["width_m"].isna().iloc[2] and got["width_m_raw"].iloc[2] == "45cm"  # not metres: kept

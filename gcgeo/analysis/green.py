@@ -46,6 +46,7 @@ import shapely
 from .. import rules as _rules
 from .._errors import AnalysisError
 from ..crs import align, metric, require_metric
+from ..values import to_bool
 from ..layers.buildings import homes
 from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 
@@ -70,8 +71,9 @@ INPUTS = ("communities", "green_space", "streets", "buildings")
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
 RULE_SETS = ("green", "network")
 
-_TRUE = {"true", "t", "yes", "y", "1", "是", "对", "公共"}
-_FALSE = {"false", "f", "no", "n", "0", "否", "非公共"}
+#: How a green space is marked public or not, besides yes / no words.
+_PUBLIC_WORDS = ("公共", "public")
+_PRIVATE_WORDS = ("非公共", "private", "私有")
 
 #: Tolerance (m) so that a strip exactly ``min_width`` wide passes the width test.
 _WIDTH_EPS = 1e-6
@@ -102,16 +104,9 @@ def _clean_polygons(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
 
 
 def _as_bool(series: pd.Series) -> pd.Series:
-    """Booleans from bool, number or text columns, as pandas 'boolean' (NA when unknown)."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype("boolean")
-    if pd.api.types.is_numeric_dtype(series):
-        return series.map(lambda v: pd.NA if pd.isna(v) else bool(v)).astype("boolean")
-    text = series.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False).to_numpy(bool)] = True
-    out[text.isin(_FALSE).fillna(False).to_numpy(bool)] = False
-    return out
+    """Yes/no values as pandas 'boolean' (NA when unknown), read by :func:`gcgeo.values.to_bool`;
+    a green space may also be marked 公共 / 非公共."""
+    return to_bool(series, true=_PUBLIC_WORDS, false=_PRIVATE_WORDS)[0]
 
 
 def _check_metric(geoms: gpd.GeoSeries, what: str) -> None:

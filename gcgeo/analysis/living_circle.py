@@ -42,8 +42,9 @@ from pyproj import CRS
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError
 from ..crs import align, metric
+from ..values import feature_ids
 from ..layers import require_unique_ids
-from ..layers.buildings import feature_ids, fill_population, homes, locate
+from ..layers.buildings import fill_population, homes, locate
 from ..network import (
     Network,
     augment,

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from .._errors import LayerError
-from ..values import to_bool
+from ..values import id_column, to_bool, to_number
 from ._spec import LayerSpec
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,13 @@ def map_columns(
         if col.name in present and col.name not in renames:
             taken.add(col.name)
             continue
+        if col.name == "id":  # 编号, FID, OBJECTID, <kind>_id…: one convention (gcgeo.values)
+            src_id = id_column([c for c in df.columns if c in present and c not in renames
+                                and c not in known], kind=spec.kind)
+            if src_id is not None:
+                renames[src_id] = "id"
+                taken.add("id")
+            continue
         candidates = {_norm(col.name), _norm(col.label_en), _norm(col.label_zh)}
         candidates |= {_norm(a) for a in col.aliases}
         for src in df.columns:
@@ -107,8 +114,7 @@ def coerce_columns(
             continue
         s = out[col.name]
         if col.dtype in ("int", "float"):
-            num = pd.to_numeric(s, errors="coerce")
-            mask = s.notna() & num.isna() & (s.astype("string").str.strip() != "").fillna(False)
+            num, mask = to_number(s, unit=col.unit)  # 3.5米, ３.５, 1,200 read as numbers
             if col.dtype == "int":
                 frac = num.notna() & (num != np.round(num))
                 if frac.any():

@@ -13,10 +13,9 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import shapely
 
-from ..values import to_bool
+from ..values import feature_ids, to_bool
 from ._spec import Column, LayerSpec
 
 log = logging.getLogger(__name__)
@@ -50,26 +49,6 @@ SPEC = LayerSpec(
 
 #: uses whose buildings have residents
 RESIDENTIAL_USES = ("residential", "mixed")
-
-
-def _index_text(index: pd.Index) -> pd.Series:
-    if pd.api.types.is_integer_dtype(index.dtype):  # the common case, cast in Arrow
-        text = pa.array(index.to_numpy()).cast(pa.string())
-        return pd.Series(text, index=index, dtype="str")
-    return pd.Series(index.astype(str), index=index, dtype="str")
-
-
-def feature_ids(df: pd.DataFrame) -> pd.Series:
-    """The ``id`` column as text; ``#<index>`` where it is missing, the index
-    when there is no ``id`` column."""
-    if "id" in df.columns:
-        ids = df["id"].astype("string")
-        missing = ids.isna().to_numpy()
-        ids = ids.astype("str")
-        if missing.any():
-            ids[missing] = "#" + _index_text(df.index[missing])
-        return ids
-    return _index_text(df.index)
 
 
 def residential_mask(buildings: pd.DataFrame) -> tuple[pd.Series, str]:

@@ -19,6 +19,7 @@ import shapely
 
 from ... import rules as _rules
 from ...crs import align, require_metric
+from ...values import feature_ids, to_number
 
 log = logging.getLogger(__name__)
 
@@ -52,32 +53,24 @@ def align_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries | None, crs: Any, what: str)
 
 
 def row_ids(gdf: pd.DataFrame | pd.Series) -> np.ndarray:
-    """Labels users know rows by: the ``id`` column where set, else the index label."""
-    idx = np.array([str(i) for i in gdf.index], dtype=object)
-    if isinstance(gdf, pd.DataFrame) and "id" in gdf.columns:
-        col = gdf["id"]
-        ok = col.notna().to_numpy()
-        idx[ok] = col[ok].astype(str).to_numpy()
-    return idx
+    """Labels users know rows by (:func:`gcgeo.values.feature_ids`: the ``id`` column where
+    set, else ``#<row>``)."""
+    frame = gdf if isinstance(gdf, pd.DataFrame) else pd.DataFrame(index=gdf.index)
+    return feature_ids(frame).to_numpy(dtype=object)
 
 
 def read_numbers(gdf: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
     """Numbers of ``col`` in metres, and a mask of values given but unreadable.
 
-    Text such as ``"3.5米"``, ``"3.5m"`` or ``" 3.5 M "`` reads as 3.5; a
-    missing column or blank cell is NaN and not unreadable.
+    Read by :func:`gcgeo.values.to_number`: ``"3.5米"``, ``"3.5m"`` or
+    ``" 3.5 M "`` read as 3.5; a missing column or blank cell is NaN and not
+    unreadable.
     """
     n = len(gdf)
     if col not in gdf.columns:
         return np.full(n, np.nan), np.zeros(n, bool)
-    series = gdf[col]
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(dtype="float64", na_value=np.nan, copy=True), np.zeros(n, bool)
-    text = series.astype("string").str.strip()
-    text = text.str.replace(r"\s*(?:米|[mM])$", "", regex=True)
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    given = (series.notna() & (text != "").fillna(False)).to_numpy(dtype=bool)
-    return values, given & ~np.isfinite(values)
+    values, bad = to_number(gdf[col], unit="m")
+    return values.to_numpy(dtype="float64", na_value=np.nan, copy=True), bad.to_numpy(dtype=bool, copy=True)
 
 
 def numbers(gdf: pd.DataFrame, col: str) -> np.ndarray:
