@@ -46,7 +46,7 @@ import shapely
 from .. import rules as _rules
 from .._errors import AnalysisError
 from ..crs import align, metric, require_metric
-from ..values import to_bool
+from ..values import feature_ids, to_bool
 from ..layers.buildings import homes
 from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 
@@ -599,13 +599,49 @@ def run(
     concentrated green counted, MultiPolygons) and, with a raster,
     ``green_ndvi_sensitivity`` (community × threshold → vegetation fraction).
     """
-    from ..network import join_tolerance as network_join_tolerance
-    from ..network import split_crossings as network_split_crossings
-
     R = _rules.load("green", rules)
-    V = lambda key: _rules.value(R, key)  # noqa: E731
     step = progress or (lambda _s: None)
+    comm, green, streets, buildings = _inputs(layers)
+    old = _as_bool(comm["old_estate"]).fillna(False).to_numpy(bool) \
+        if "old_estate" in comm.columns else np.zeros(len(comm), bool)
+    pop = comm["population"] if "population" in comm.columns else None
 
+    step("green area")
+    cgeom = _clean_polygons(comm.geometry)
+    out = comm.copy()
+    _ratio_and_public_green(out, cgeom, green, old, pop, R)
+
+    step("concentrated green")
+    conc = _concentrated(out, cgeom, green, old, pop, R)
+
+    step("park entrances")
+    sites, entrances, origins = _service_radius(out, comm, green, streets, buildings, R, rules,
+                                                join_tolerance, split_crossings, step)
+    ids = feature_ids(comm)
+    outputs: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {
+        "green_communities": out,
+        "green_sites": sites,
+        "green_entrances": entrances,
+        "green_origins": origins,
+        "green_concentrated": gpd.GeoDataFrame(
+            {"community": ids[conc.notna().to_numpy()].to_numpy(),
+             "area_m2": conc.dropna().area.to_numpy()},
+            geometry=[shapely.MultiPolygon(list(shapely.get_parts(g)))
+                      for g in conc.dropna().to_numpy()],
+            crs=comm.crs,
+        ),
+    }
+    if raster is not None:
+        step("NDVI")
+        outputs["green_ndvi_sensitivity"] = _ndvi_cover(out, comm, cgeom, R, raster, red, nir,
+                                                        ndvi_threshold, step)
+    return outputs
+
+
+def _inputs(layers: Mapping[str, gpd.GeoDataFrame]
+            ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None,
+                       gpd.GeoDataFrame | None]:
+    """Communities, green space, streets and buildings, through the CRS gate."""
     comm = _require(layers, "communities", "")
     green = _require(layers, "green_space", " (or import it from OSM: gcgeo import-osm)")
     comm = metric(comm, "layer 'communities'")  # the CRS gate every analysis passes
@@ -619,23 +655,20 @@ def run(
         )
     streets = align(layers.get("streets"), crs, "layer 'streets'", against="the communities")
     buildings = align(layers.get("buildings"), crs, "layer 'buildings'", against="the communities")
+    return comm, green, streets, buildings
 
-    step("green area")
-    cgeom = _clean_polygons(comm.geometry)
-    out = comm.copy()
+
+def _ratio_and_public_green(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: gpd.GeoDataFrame,
+                            old: np.ndarray, pop: pd.Series | None, R: Mapping[str, Any]) -> None:
+    """Green ratio and public green per person, with their requirements, into ``out``."""
+    V = lambda key: _rules.value(R, key)  # noqa: E731
     gr = green_ratio(cgeom, green)
     out["green_area_m2"] = gr["green_area_m2"]
     out["green_ratio"] = gr["green_ratio"]
-    old = _as_bool(comm["old_estate"]).fillna(False).to_numpy(bool) \
-        if "old_estate" in comm.columns else np.zeros(len(comm), bool)
     out["green_ratio_req"] = np.where(old, V("green_ratio.old"), V("green_ratio.new"))
     out["green_ratio_pass"] = _pass(out["green_ratio"], out["green_ratio_req"])
-
-    public_kinds = V("public_kinds")
-    pub = is_public(green, public_kinds=public_kinds)
-    public = green[pub.to_numpy()]
-    out["public_green_m2"] = green_area(cgeom, public)
-    pop = comm["population"] if "population" in comm.columns else None
+    pub = is_public(green, public_kinds=V("public_kinds"))
+    out["public_green_m2"] = green_area(cgeom, green[pub.to_numpy()])
     ppp, reason = per_person(out["public_green_m2"], pop)
     out["public_green_per_person_m2"] = ppp
     out["population_reason"] = reason
@@ -645,7 +678,11 @@ def run(
         out[f"public_green_req_{tier}"] = req
         out[f"public_green_pass_{tier}"] = _pass(ppp, req)
 
-    step("concentrated green")
+
+def _concentrated(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: gpd.GeoDataFrame,
+                  old: np.ndarray, pop: pd.Series | None, R: Mapping[str, Any]) -> gpd.GeoSeries:
+    """Concentrated green per community and person, with its requirement, into ``out``."""
+    V = lambda key: _rules.value(R, key)  # noqa: E731
     conc = concentrated_green(cgeom, green, min_width=V("concentrated.min_width"),
                               exclude_kinds=V("concentrated.exclude_kinds"))
     out["concentrated_green_m2"] = conc.area.fillna(0.0)
@@ -654,26 +691,32 @@ def run(
     out["concentrated_req_m2pp"] = np.where(old, V("concentrated.per_person_old"),
                                             V("concentrated.per_person"))
     out["concentrated_pass"] = _pass(cpp, out["concentrated_req_m2pp"])
+    return conc
 
-    step("park entrances")
+
+def _service_radius(out, comm, green, streets, buildings, R, rules, join_tolerance,
+                    split_crossings, step):
+    """"300 m to green, 500 m to a park": sites, their entrances and the homes' distances;
+    the shares per community into ``out``."""
+    from ..network import join_tolerance as network_join_tolerance
+    from ..network import split_crossings as network_split_crossings
+
+    V = lambda key: _rules.value(R, key)  # noqa: E731
     sites = green_sites(
-        green, public_kinds=public_kinds, park_kinds=V("park.kinds"),
+        green, public_kinds=V("public_kinds"), park_kinds=V("park.kinds"),
         park_min_area=V("park.min_area"), park_min_width=V("park.min_width"),
         green_min_area=V("service.green_min_area"),
     )
-    st = streets.to_crs(crs) if streets is not None and streets.crs is not None \
-        and streets.crs != crs else streets
     used = sites[(sites["is_green"] | sites["is_park"]).to_numpy(bool)] if len(sites) else sites
-    entrances = park_entrances(used, st, spacing=V("service.gate_spacing"))
+    entrances = park_entrances(used, streets, spacing=V("service.gate_spacing"))
     if len(entrances):
         entrances["is_park"] = sites.loc[entrances["site"], "is_park"].to_numpy()
         entrances["site_area_m2"] = sites.loc[entrances["site"], "area_m2"].to_numpy()
     else:
         entrances["is_park"] = pd.Series(dtype=bool)
         entrances["site_area_m2"] = pd.Series(dtype=float)
-
     shares, origins = _service(
-        comm, buildings, st, sites, entrances,
+        comm, buildings, streets, sites, entrances,
         green_radius=V("service.green_radius"), park_radius=V("service.park_radius"),
         snap_tolerance=V("service.snap_tolerance"),
         join_tolerance=(join_tolerance if join_tolerance is not None
@@ -684,45 +727,26 @@ def run(
     )
     for col in shares.columns:
         out[col] = shares[col]
+    return sites, entrances, origins
 
-    outputs: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
-    if raster is not None:
-        from . import ndvi as _ndvi
 
-        step("NDVI")
-        thr = float(ndvi_threshold) if ndvi_threshold is not None else float(V("ndvi.threshold"))
-        sens = sorted({float(t) for t in V("ndvi.sensitivity")} | {thr})
-        cover = _ndvi.vegetation_cover(cgeom, raster, red=red, nir=nir, threshold=thr,
-                                       thresholds=sens, progress=step)
-        for col in ("ndvi_mean", "veg_fraction", "ndvi_valid_frac", "ndvi_reason"):
-            out[col] = cover[col]
-        out["ndvi_threshold"] = thr
-        name = comm["name"] if "name" in comm.columns else pd.Series("", index=comm.index)
-        rows = []
-        for t in sens:
-            rows.append(pd.DataFrame({
-                "community": [str(i) for i in comm.index],
-                "name": name.astype("string").fillna("").to_numpy(),
-                "threshold": t,
-                "veg_fraction": cover[_ndvi.threshold_column(t)].to_numpy(),
-            }))
-        outputs["green_ndvi_sensitivity"] = pd.concat(rows, ignore_index=True)
+def _ndvi_cover(out, comm, cgeom, R, raster, red, nir, ndvi_threshold, step) -> pd.DataFrame:
+    """NDVI vegetation cover per community into ``out``; the sensitivity table over thresholds."""
+    from . import ndvi as _ndvi
 
-    outputs = {
-        "green_communities": out,
-        "green_sites": sites,
-        "green_entrances": entrances,
-        "green_origins": origins,
-        "green_concentrated": gpd.GeoDataFrame(
-            {"community": [str(i) for i in conc.index[conc.notna().to_numpy()]],
-             "area_m2": conc.dropna().area.to_numpy()},
-            geometry=[shapely.MultiPolygon(list(shapely.get_parts(g)))
-                      for g in conc.dropna().to_numpy()],
-            crs=crs,
-        ),
-        **outputs,
-    }
-    return outputs
+    thr = float(ndvi_threshold) if ndvi_threshold is not None else float(_rules.value(R, "ndvi.threshold"))
+    sens = sorted({float(t) for t in _rules.value(R, "ndvi.sensitivity")} | {thr})
+    cover = _ndvi.vegetation_cover(cgeom, raster, red=red, nir=nir, threshold=thr,
+                                   thresholds=sens, progress=step)
+    for col in ("ndvi_mean", "veg_fraction", "ndvi_valid_frac", "ndvi_reason"):
+        out[col] = cover[col]
+    out["ndvi_threshold"] = thr
+    name = comm["name"] if "name" in comm.columns else pd.Series("", index=comm.index)
+    ids = feature_ids(comm).to_numpy()
+    rows = [pd.DataFrame({"community": ids, "name": name.astype("string").fillna("").to_numpy(),
+                          "threshold": t, "veg_fraction": cover[_ndvi.threshold_column(t)].to_numpy()})
+            for t in sens]
+    return pd.concat(rows, ignore_index=True)
 
 
 def _pass(value: pd.Series | np.ndarray, required: pd.Series | np.ndarray) -> pd.Series:
