@@ -61,9 +61,9 @@ import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 
-from . import crs as _crs
-from . import rules as _rules
-from ._errors import InputError, OutputExistsError
+from .. import crs as _crs
+from .. import rules as _rules
+from .._errors import InputError, OutputExistsError
 
 __all__ = ["BLOCK_M", "SyntheticCounty", "synthetic_county"]
 
