@@ -49,7 +49,6 @@ import functools
 import importlib.resources
 import logging
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,8 +61,9 @@ import shapely
 from pyproj import CRS, Transformer
 
 from .. import crs as _crs
-from .. import rules as _rules
-from .._errors import InputError, OutputExistsError
+from .._errors import InputError
+from . import handover
+from .handover import category_labels
 
 __all__ = ["BLOCK_M", "SyntheticCounty", "synthetic_county"]
 
@@ -266,110 +266,8 @@ class SyntheticCounty:
         values: kindergarten, car, e-bike).  Existing files are kept unless
         ``overwrite``.
         """
-        if category_values not in ("zh", "key"):
-            raise InputError(f"category_values must be 'zh' or 'key', got {category_values!r}.")
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "communities_shp": folder / "communities.shp",
-            "communities_nocpg_shp": folder / "communities_nocpg.shp",
-            "facilities_csv": folder / "facilities_gcj02.csv",
-            "chargers_csv": folder / "chargers_bd09.csv",
-            "manholes_xlsx": folder / "manholes_cgcs2000.xlsx",
-            "green_geojson": folder / "green_space_wgs84.geojson",
-            "buildings_gpkg": folder / "buildings_cgcs2000.gpkg",
-        }
-        if not overwrite:
-            existing = [str(p) for p in paths.values() if p.exists()]
-            if existing:
-                raise OutputExistsError(
-                    f"{', '.join(existing)} already exist(s); pass overwrite=True or choose an "
-                    "empty folder.")
-        for p in paths.values():
-            for sib in _siblings(p):
-                sib.unlink(missing_ok=True)
-        zh = category_values == "zh"
-        lay = self.layers
-
-        com = lay["communities"]
-        shp = gpd.GeoDataFrame(
-            {
-                "编号": com["id"].to_numpy(object),
-                "名称": com["name"].to_numpy(object),
-                "街道": com["street_office"].to_numpy(object),
-                "人口": com["population"].to_numpy("int64"),
-                "户数": com["households"].to_numpy("int64"),
-                "老旧小区": np.where(com["old_estate"].to_numpy(bool), "是", "否"),
-                "物业管理": np.where(com["property_managed"].to_numpy(bool), "是", "否"),
-            },
-            geometry=com.geometry.to_numpy(), crs=self.crs)
-        for key in ("communities_shp", "communities_nocpg_shp"):
-            pyogrio.write_dataframe(shp, paths[key], driver="ESRI Shapefile", encoding="GBK")
-        paths["communities_shp"].with_suffix(".cpg").write_text("GBK", encoding="ascii")
-        paths["communities_nocpg_shp"].with_suffix(".cpg").unlink(missing_ok=True)
-
-        fac = lay["facilities"]
-        lon, lat = _lonlat(fac, self.crs)
-        glon, glat = _crs.wgs84_to_gcj02(lon, lat)
-        labels = _category_labels()
-        pd.DataFrame({
-            "编号": fac["id"].to_numpy(object),
-            "名称": fac["name"].to_numpy(object),
-            "类别": [labels[c] if zh else c for c in fac["category"]],
-            "lon": glon,
-            "lat": glat,
-        }).to_csv(paths["facilities_csv"], index=False, encoding="utf-8-sig")
-
-        ch = lay["chargers"]
-        lon, lat = _lonlat(ch, self.crs)
-        blon, blat = _crs.wgs84_to_bd09(lon, lat)
-        kinds_zh = {"car": "汽车", "e-bike": "电动自行车"}
-        pd.DataFrame({
-            "编号": ch["id"].to_numpy(object),
-            "名称": ch["name"].to_numpy(object),
-            "类型": [kinds_zh[k] if zh else k for k in ch["kind"]],
-            "插口数": ch["sockets"].to_numpy("int64"),
-            "功率": ch["power_kw"].to_numpy("float64"),
-            "lng": blon,
-            "lat": blat,
-        }).to_csv(paths["chargers_csv"], index=False, encoding="utf-8")
-
-        mh = lay["manholes"]
-        pd.DataFrame({
-            "编号": mh["id"].to_numpy(object),
-            "类型": mh["kind"].to_numpy(object),
-            "管理人": mh["manager"].to_numpy(object),
-            "联系方式": mh["contact"].to_numpy(object),
-            "状况": mh["condition"].to_numpy(object),
-            "巡检日期": mh["last_inspection"].to_numpy(object),
-            "x": mh.geometry.x.to_numpy(),
-            "y": mh.geometry.y.to_numpy(),
-        }).to_excel(paths["manholes_xlsx"], index=False, sheet_name="窨井盖")
-
-        green = lay["green_space"][["id", "name", "kind", "public", "geometry"]].to_crs(4326)
-        pyogrio.write_dataframe(green, paths["green_geojson"], driver="GeoJSON")
-
-        bld = lay["buildings"].to_crs(4490)
-        pyogrio.write_dataframe(bld, paths["buildings_gpkg"], layer="buildings", driver="GPKG")
-        log.info("synthetic county inputs written to %s", folder)
-        return paths
-
-
-def _siblings(path: Path) -> Iterable[Path]:
-    if path.suffix == ".shp":
-        return [path.with_suffix(s) for s in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
-    return [path]
-
-
-def _lonlat(gdf: gpd.GeoDataFrame, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
-    t = Transformer.from_crs(crs, 4326, always_xy=True)
-    return t.transform(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
-
-
-@functools.lru_cache(maxsize=1)
-def _category_labels() -> dict[str, str]:
-    cats = _rules.load("living_circle")["categories"]
-    return {k: str(v.get("label_zh", k)).split("/")[0] for k, v in cats.items()}
+        return handover.write_inputs(self.layers, self.crs, folder, overwrite=overwrite,
+                                     category_values=category_values)
 
 
 # --- construction helpers --------------------------------------------------
@@ -836,7 +734,7 @@ def synthetic_county(seed: int = 0, *, n_communities: int = 6,
     obstr_off.append(oid)
 
     # --- facilities (on grid nodes) --------------------------------------------------
-    labels = _category_labels()
+    labels = category_labels()
     fac_nodes: dict[str, list[tuple[str, int, int]]] = {}
     park_entries = sorted(int(q) for q in rng.choice(
         n_communities, size=min(n_communities, int(rng.integers(1, 4))), replace=False))
