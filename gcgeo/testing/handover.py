@@ -8,7 +8,6 @@ CGCS2000 zone, a WGS-84 GeoJSON and a CGCS2000 GeoPackage; see
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,8 +19,8 @@ import pyogrio
 from pyproj import CRS, Transformer
 
 from .. import crs as _crs
-from .. import rules as _rules
 from .._errors import InputError, OutputExistsError
+from .facilities import category_labels
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +34,6 @@ _FILES = {
     "buildings_gpkg": "buildings_cgcs2000.gpkg",
 }
 _CHARGER_KINDS_ZH = {"car": "汽车", "e-bike": "电动自行车"}
-
-
-@functools.lru_cache(maxsize=1)
-def category_labels() -> dict[str, str]:
-    """Facility category → its Chinese label (the first of the rules' ``label_zh``)."""
-    cats = _rules.load("living_circle")["categories"]
-    return {k: str(v.get("label_zh", k)).split("/")[0] for k, v in cats.items()}
 
 
 def write_inputs(layers: dict[str, gpd.GeoDataFrame], crs: CRS, folder: str | Path, *,
