@@ -1,0 +1,213 @@
+"""The synthetic town's surveyed inventory: parking, chargers, manholes, ramps, garbage, heritage.
+
+Each ``add_*`` function places one survey's features on the town's blocks or
+streets, drawing its choices from the shared generator, and returns the counts
+and ids an analysis should find.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .features import Builder
+from .layout import B_TREE, BLOCK_M, Rect, Town, rect_point_distance
+
+# Block-local layout (metres from the block's south-west street node).
+_PARKING_SLOT = (20.0, 60.0, 80.0, 84.0)
+_GARBAGE_AT = (100.0, 70.0)
+_EBIKE_AT = (100.0, 20.0)
+_TREE_AT = (100.0, 45.0)
+_RAMP_OFFSET = 4.0
+_MANAGERS = {
+    "sewer": "高唐县住房和城乡建设局",
+    "drain": "高唐县住房和城乡建设局",
+    "water": "高唐县自来水公司",
+    "gas": "高唐县燃气公司",
+    "heating": "高唐县热力公司",
+    "power": "国网高唐县供电公司",
+    "telecom": "中国联通高唐分公司",
+}
+
+
+@dataclass
+class Parking:
+    """What placing car parks and chargers established.
+
+    ``lots`` — each car park's rectangle (town coordinates), in id order;
+    ``capacity`` and ``ev_ready`` — totals over the car parks; ``chargers`` —
+    counts by kind (``car``, ``e-bike``) and ``sockets``.
+    """
+
+    lots: list[Rect]
+    capacity: int
+    ev_ready: int
+    chargers: dict[str, int]
+
+
+def add_parking_and_chargers(rng: np.random.Generator, bld: Builder, town: Town) -> Parking:
+    """Add surface car parks with car chargers in drawn blocks, then e-bike charging stations.
+
+    Draws from ``rng``: how many and which blocks get a car park; per car park
+    its number of chargers, their sockets, its capacity, each charger's power;
+    then per residential block whether it gets an e-bike station and its size.
+    """
+    res_blocks = town.residential_blocks
+    park_blocks_n = max(2, int(rng.integers(len(res_blocks) // 4, len(res_blocks) // 2 + 1)))
+    lot_blocks = [res_blocks[k] for k in
+                  sorted(rng.choice(len(res_blocks), size=park_blocks_n, replace=False))]
+    cap_total = ev_total = 0
+    chargers = {"car": 0, "e-bike": 0, "sockets": 0}
+    lots: list[Rect] = []
+    for blk in lot_blocks:
+        x0, y0 = town.block_origin(*blk)
+        rect = bld.box(x0, y0, _PARKING_SLOT)
+        n_car = int(rng.integers(0, 5))
+        sockets = [int(rng.choice([1, 2])) for _ in range(n_car)]
+        capacity = int(rng.integers(30, 58))
+        ev = sum(sockets)
+        pid = bld.next_id("P")
+        bld.add("parking", id=pid, name="地面停车场", kind="surface", capacity=capacity,
+                ev_ready=ev, geometry=bld.poly(rect))
+        lots.append(rect)
+        cap_total += capacity
+        ev_total += ev
+        for k, s in enumerate(sockets):
+            bld.add("chargers", id=bld.next_id("EV"), name="汽车充电桩", kind="car", sockets=s,
+                    power_kw=float(rng.choice([7.0, 60.0, 120.0])), operator="国家电网",
+                    geometry=bld.point(rect[0] + 4.0 + 6.0 * k, rect[1] + 3.0))
+            chargers["car"] += 1
+            chargers["sockets"] += s
+    for blk in res_blocks:
+        if rng.random() < 0.5:
+            x0, y0 = town.block_origin(*blk)
+            s = int(rng.choice([10, 20]))
+            bld.add("chargers", id=bld.next_id("EV"), name="电动自行车充电站", kind="e-bike",
+                    sockets=s, power_kw=float(s) * 0.4, operator="街道办事处",
+                    geometry=bld.point(x0 + _EBIKE_AT[0], y0 + _EBIKE_AT[1]))
+            chargers["e-bike"] += 1
+            chargers["sockets"] += s
+    return Parking(lots=lots, capacity=cap_total, ev_ready=ev_total, chargers=chargers)
+
+
+def add_manholes(rng: np.random.Generator, bld: Builder, town: Town) -> tuple[int, list[str]]:
+    """Add four manholes per community on drawn street segments; their number, ids without a manager.
+
+    The first manhole has no manager, the second has one; about a quarter of
+    the rest have none.  Draws from ``rng``: the segments, which have no
+    manager, then per manhole its kind, inspection date, contact and condition.
+    """
+    B, nx, ny = BLOCK_M, town.nx, town.ny
+    h_edges = [(i, j, "h") for j in range(ny + 1) for i in range(nx)]
+    v_edges = [(i, j, "v") for i in range(nx + 1) for j in range(ny)]
+    edges = h_edges + v_edges
+    n_mh = 4 * town.n_communities
+    chosen = sorted(rng.choice(len(edges), size=n_mh, replace=False))
+    no_manager = rng.random(n_mh) < 0.25
+    no_manager[0], no_manager[1] = True, False
+    mh_kinds = tuple(_MANAGERS)
+    mh_without = []
+    for k, e in enumerate(chosen):
+        i, j, d = edges[e]
+        x, y = (i * B + B / 2, j * B + 1.5) if d == "h" else (i * B + 1.5, j * B + B / 2)
+        kind = str(rng.choice(mh_kinds))
+        mid = bld.next_id("MH")
+        date = pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(rng.integers(0, 1000)))
+        manager = None if no_manager[k] else _MANAGERS[kind]
+        contact = None if no_manager[k] else f"0635-{int(rng.integers(3900000, 3999999))}"
+        bld.add("manholes", id=mid, kind=kind, manager=manager, contact=contact,
+                condition=str(rng.choice(["good", "good", "good", "damaged", "sunken"])),
+                last_inspection=date.strftime("%Y-%m-%d"), geometry=bld.point(x, y))
+        if manager is None:
+            mh_without.append(mid)
+    return n_mh, mh_without
+
+
+def add_ramps(rng: np.random.Generator, bld: Builder, town: Town) -> dict[str, list[str]]:
+    """Add three kerb ramps per community at drawn street crossings; ids by defect.
+
+    Returns ``ramps_steeper_than_1_12``, ``ramps_full_width_steeper_than_1_20``,
+    ``ramps_lip_over_10mm`` and ``ramps_narrower_than_1_2m`` (the truth keys).
+    The first three ramps are fixed: a three-sided one at 1:10, a full-width
+    one at 1:20 and a full-width one at 1:15.  Draws from ``rng``: the
+    crossings, then per ramp its kind and slope (after the first three), width
+    and lip.
+    """
+    B = BLOCK_M
+    ramp_nodes = [(i, j) for j in range(town.ny) for i in range(town.nx)]
+    n_ramps = 3 * town.n_communities
+    picks = sorted(rng.choice(len(ramp_nodes), size=n_ramps, replace=False))
+    steep, fw_steep, lip_high, narrow = [], [], [], []
+    for k, p in enumerate(picks):
+        i, j = ramp_nodes[p]
+        if k == 0:
+            kind, slope = "three_sided", 0.1  # built too steep: 1:10
+        elif k == 1:
+            kind, slope = "full_width", 0.05  # compliant: 1:20
+        elif k == 2:
+            kind, slope = "full_width", 1 / 15  # fine for 1:12, too steep for 1:20
+        else:
+            kind = str(rng.choice(["full_width", "three_sided", "other"]))
+            if kind == "full_width":
+                slope = float(rng.choice([0.04, 0.05, 1 / 15]))
+            else:
+                slope = float(rng.choice([1 / 16, 1 / 14, 0.1, 0.125]))
+        width = float(rng.choice([1.0, 1.2, 1.5, 2.0, 3.0]))
+        lip = float(rng.choice([0.0, 5.0, 10.0, 15.0, 20.0]))
+        rid = bld.next_id("R")
+        bld.add("ramps", id=rid, kind=kind, slope=slope, width_m=width, lip_mm=lip,
+                wheelchair="yes" if slope <= 1 / 12 and lip <= 10 else "limited",
+                geometry=bld.point(i * B + _RAMP_OFFSET, j * B + _RAMP_OFFSET))
+        if slope > 1 / 12:
+            steep.append(rid)
+        if kind == "full_width" and slope > 1 / 20:
+            fw_steep.append(rid)
+        if lip > 10:
+            lip_high.append(rid)
+        if width < 1.2:
+            narrow.append(rid)
+    return {"ramps_steeper_than_1_12": steep, "ramps_full_width_steeper_than_1_20": fw_steep,
+            "ramps_lip_over_10mm": lip_high, "ramps_narrower_than_1_2m": narrow}
+
+
+def add_garbage_points(rng: np.random.Generator, bld: Builder, town: Town,
+                       communities: dict[str, dict[str, Any]]) -> int:
+    """Add a garbage point to about four in five residential blocks; how many were placed.
+
+    Sets ``garbage_points`` (the count in it) on each entry of ``communities``
+    (community id → truth).  Draws from ``rng``: per block whether it gets one
+    and its kind.
+    """
+    for c in range(town.n_communities):
+        communities[town.ids[c]]["garbage_points"] = 0
+    n = 0
+    for blk in town.residential_blocks:
+        if rng.random() < 0.8:
+            x0, y0 = town.block_origin(*blk)
+            bld.add("garbage_points", id=bld.next_id("GP"), name="垃圾分类投放点",
+                    kind=str(rng.choice(["sorting", "sorting", "recycling", "kitchen"])),
+                    geometry=bld.point(x0 + _GARBAGE_AT[0], y0 + _GARBAGE_AT[1]))
+            communities[town.ids[blk[0]]]["garbage_points"] += 1
+            n += 1
+    return n
+
+
+def add_heritage(rng: np.random.Generator, bld: Builder, town: Town,
+                 building_rects: dict[str, Rect]) -> dict[str, dict[str, Any]]:
+    """Add an old tree in block :data:`~.layout.B_TREE`; the ``heritage`` truth.
+
+    ``building_rects`` (building id → rectangle) gives the buildings closer to
+    the tree than its protection radius.  Draws the radius from ``rng``.
+    """
+    x0, y0 = town.block_origin(*B_TREE)
+    tree_xy = (x0 + _TREE_AT[0], y0 + _TREE_AT[1])
+    radius = float(rng.choice([12.0, 15.0, 18.0]))
+    hid = bld.next_id("H", 2)
+    bld.add("heritage", id=hid, name="古槐", kind="old_tree", grade="一级",
+            protection_radius_m=radius, geometry=bld.point(*tree_xy))
+    intruding = sorted(b for b, r in building_rects.items()
+                       if rect_point_distance(r, tree_xy) < radius)
+    return {hid: {"kind": "old_tree", "radius_m": radius, "intruding_buildings": intruding}}
