@@ -1,6 +1,6 @@
 # gcgeo: two commands on a fresh machine.
 #   make demo   builds the demo workspace, analyses, maps and report from bundled real data
-#   make test   runs the test suite
+#   make test   checks the code (ruff, mypy) and runs the test suite with the doctests
 # Each creates or updates the virtual environment .venv from pyproject.toml.
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.gcgeo-installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/gcgeo demo --out gcgeo-demo
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gcgeo tests benchmarks tools
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -483,19 +483,9 @@ def test_osm_emergency_access_ways_run_through():
     from gcgeo.crs import to_metric
 
     path = "tests/data/osm/helsinki_center.osm.pbf"
-    try:
-        from gcgeo.osm import read_osm
-    except ImportError:  # pragma: no cover - the importer is optional here
-        read_osm = None
-    if read_osm is not None:
-        layers = read_osm(path)
-    else:  # pragma: no cover
-        from pyrosm import OSM
+    from gcgeo.osm import read_osm
 
-        lanes = OSM(path).get_data_by_custom_criteria(
-            custom_filter={"service": ["emergency_access"], "emergency": ["designated", "yes"]},
-            filter_type="keep", keep_nodes=False, keep_relations=False)
-        layers = {"fire_lanes": lanes}
+    layers = read_osm(path)
     lanes = layers["fire_lanes"]
     assert len(lanes) >= 1
     crs = to_metric(lanes).crs

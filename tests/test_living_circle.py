@@ -366,7 +366,8 @@ def test_helsinki_lengths_and_distances_match_networkx(helsinki):
 
 
 def test_synthetic_county_distances_by_construction():
-    testing = pytest.importorskip("gcgeo.testing")
+    from gcgeo import testing
+
     sc = testing.synthetic_county(0)
     r = rules.load("living_circle")
     out = lc.run(sc.layers, rules=r, isochrones="none")

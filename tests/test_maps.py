@@ -377,7 +377,8 @@ def test_report_headlines_tables_figures_and_links(tmp_path):
 
 
 def test_helsinki_osm_dashboard_stays_small(tmp_path):
-    osm = pytest.importorskip("gcgeo.osm")
+    from gcgeo import osm
+
     frames = osm.read_osm(Path(__file__).parent / "data" / "osm" / "helsinki_center.osm.pbf")
     m = maps.dashboard(frames, lang="zh", offline=True)
     path = maps.save_map(m, tmp_path / "h.html", offline=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -83,10 +82,8 @@ def _ids(frame: gpd.GeoDataFrame, mask=None) -> set[tuple[str, int]]:
 @pytest.fixture(scope="module")
 def helsinki() -> dict:
     stages: list[str] = []
-    t0 = time.perf_counter()
     out = osm.read_osm(HELSINKI, progress=stages.append)
-    seconds = time.perf_counter() - t0
-    return {"layers": out, "stages": stages, "seconds": seconds}
+    return {"layers": out, "stages": stages}
 
 
 @pytest.fixture(scope="module")
@@ -131,10 +128,9 @@ def test_every_layer_validates_and_is_traceable(which, hel, kotka):
         assert set(spec.required) <= set(frame.columns), kind
 
 
-def test_helsinki_has_every_layer_and_takes_seconds(helsinki):
+def test_helsinki_has_every_layer_and_reports_each_stage(helsinki):
+    # how long it takes is measured by benchmarks/, not asserted here
     assert set(helsinki["layers"]) == set(osm.LAYER_KINDS)
-    # 0.7 s on the development machine; the bound leaves room for a busy CI box.
-    assert helsinki["seconds"] < 15
     stages = helsinki["stages"]
     assert stages[0] == "reading"
     assert list(osm.LAYER_KINDS) == stages[1:]

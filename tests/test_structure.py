@@ -209,3 +209,18 @@ def test_the_checks_find_private_imports_and_cycles(fake_root):
     assert all(graph.has_edge(u, v) for u, v in zip(found[0], found[0][1:]))
     graph.remove_edge("pkg.sub.b", "pkg.a")
     assert cycles(graph) == []
+
+
+def test_tests_neither_time_gcgeo_nor_skip_when_it_fails_to_import():
+    """Speed is measured by benchmarks/, never asserted in a test; a gcgeo module that
+    fails to import fails its tests instead of skipping them."""
+    bad = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        if path.name == Path(__file__).name:  # names the needles itself
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in ("perf_counter", "process_time", "time.time(", 'importorskip("gcgeo',
+                       "importorskip('gcgeo"):
+            if needle in text:
+                bad.append(f"{path.name}: {needle}")
+    assert not bad, "\n".join(bad)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -107,18 +106,6 @@ def test_different_seeds_differ():
     differing = [k for k in a.layers if not a.layers[k].equals(b.layers[k])]
     assert len(differing) >= 10
     assert a.truth != b.truth
-
-
-def test_generation_is_fast():
-    synthetic_county(seed=0)  # warm the boundary cache
-    best = min(_timed(seed) for seed in (1, 2, 3))
-    assert best < 1.0
-
-
-def _timed(seed: int) -> float:
-    t = time.perf_counter()
-    synthetic_county(seed=seed)
-    return time.perf_counter() - t
 
 
 @pytest.mark.parametrize("kwargs", [{"n_communities": 1}, {"n_communities": 17},
