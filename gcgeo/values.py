@@ -73,7 +73,7 @@ UNIT_WORDS: dict[str, tuple[str, ...]] = {
     "mm": ("毫米", "mm"),
     "cm": ("厘米", "cm"),
     "km": ("公里", "千米", "km"),
-    "m2": ("平方米", "平米", "㎡", "m2", "m²", "sqm"),
+    "m2": ("平方米", "平米", "\u33a1", "m2", "m²", "sqm"),  # \u33a1: square metre as one character
     "kW": ("千瓦", "kw"),
     "%": ("%",),
     "days": ("天", "日", "d", "days"),
@@ -101,7 +101,7 @@ def to_number(series: pd.Series, *, unit: str | None = None) -> tuple[pd.Series,
     """Read a column of numbers as planners write them.
 
     Full-width digits (３.５), thousands separators (1,200) and the column's
-    own unit after the number (``unit="m"``: 3.5米, 3.5 m; ``"m2"``: 120㎡)
+    own unit after the number (``unit="m"``: 3.5米, 3.5 m; ``"m2"``: 120 平方米)
     are read; another unit is not converted but reported unreadable, so a
     value is never silently taken in the wrong unit.  Returns the numbers as
     float64 (NaN where blank or unreadable) and which values were given but
