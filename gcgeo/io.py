@@ -63,6 +63,7 @@ __all__ = [
     "atomic_path",
     "check_output",
     "export",
+    "move_into_place",
     "read_table_points",
     "raise_if_disk_full",
     "read_vector",
@@ -506,23 +507,23 @@ def raise_if_disk_full(exc: BaseException, target: PathLike, *, left: str) -> No
     size is part of the evidence).  ``left`` says in what state the failure
     left things, e.g. "The workspace was left as it was."
     """
-    if isinstance(exc, GcgeoError) or not isinstance(exc, Exception):
+    if not isinstance(exc, Exception):
         return
     target = Path(target)
     folder = target.parent if target.parent.exists() else Path(".")
-    if not _says_disk_full(exc, folder):
+    if isinstance(exc, GcgeoError):  # said already, or not about the disk
+        if not isinstance(exc, DiskFullError):
+            return
+    elif not _says_disk_full(exc, folder):
         return
     try:
         free = f"{shutil.disk_usage(folder).free / 1e6:.1f} MB free in {folder}"
     except OSError:
         free = f"in {folder}"
-    err = DiskFullError(
+    raise DiskFullError(
         f"cannot write {target}: the disk is full (no space left on device, {free}). {left} "
         "Free some space, or write to another disk, and run the command again."
-    )
-    err.errno = errno.ENOSPC
-    err.filename = str(target)
-    raise err from None
+    ) from None
 
 
 @contextmanager
@@ -648,6 +649,17 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
             raise InputError(f"table '{layer}' has no geometry; export it as .gpkg, .csv or .parquet.")
     pyogrio.write_dataframe(frame, path, driver=driver, use_arrow=True,
                             append=driver == "GPKG" and path.exists(), **kwargs)
+    if driver == "KML":  # GDAL's KML writer says nothing when a write fails (a full disk)
+        _check_written(path, len(frame), target_name or path.name)
+
+
+def _check_written(path: Path, expected: int, name: str) -> None:
+    try:
+        found = int(pyogrio.read_info(path)["features"])
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise OSError(f"{name} was written incomplete: it cannot be read back ({_short(exc)})") from None
+    if found != expected:
+        raise OSError(f"{name} was written incomplete: {found} of {expected} features")
 
 
 def _free_name(base: str, taken: set[str]) -> str:
@@ -825,23 +837,29 @@ def _write_all(targets: list[_Target], path: Path, report: ExportReport, *,
         except BaseException as exc:
             raise_if_disk_full(exc, path, left="No file was written.")
             raise
-        _move_into_place(moves, [t for t, _, _, d in targets if d == "ESRI Shapefile"])
+        made = {final for _, final in moves}
+        for shp in (t for t, _, _, d in targets if d == "ESRI Shapefile"):
+            for ext in _SHAPEFILE_SIDECARS:  # of an older Shapefile, not in this one (.qix…)
+                old = shp.with_suffix(ext)
+                if old.exists() and old not in made:
+                    old.unlink()
+        move_into_place(moves)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _move_into_place(moves: list[tuple[Path, Path]], shapefiles: list[Path]) -> None:
-    """Rename the written files over their targets; on failure remove those moved."""
-    made = {final for _, final in moves}
-    for shp in shapefiles:  # sidecars of an older Shapefile this one does not have (.qix…)
-        for ext in _SHAPEFILE_SIDECARS:
-            old = shp.with_suffix(ext)
-            if old.exists() and old not in made:
-                old.unlink()
-    new = {final for _, final in moves if not final.exists()}
+def move_into_place(moves: Iterable[tuple[PathLike, PathLike]]) -> None:
+    """Rename each written (temporary) file over its target, in order.
+
+    Write every file of a result first, then call this: renames within a
+    folder are quick and do not fill the disk, so the result appears whole.
+    Should a rename fail, the files already moved that were new are removed.
+    """
+    pairs = [(Path(a), Path(b)) for a, b in moves]
+    new = {final for _, final in pairs if not final.exists()}
     moved: list[Path] = []
     try:
-        for staged, final in moves:
+        for staged, final in pairs:
             os.replace(staged, final)
             moved.append(final)
     except BaseException:

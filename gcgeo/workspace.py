@@ -116,7 +116,11 @@ def _check_not_open(path: Path) -> None:
     with GDAL, which folds the ``-wal`` file in when it closes.)
     """
     for side in (Path(f"{path}-wal"), Path(f"{path}-journal")):
-        if side.exists():
+        try:
+            present = side.exists()
+        except OSError:  # a name too long to have a journal beside it: nothing has one
+            present = False
+        if present:
             raise WorkspaceError(
                 f"{path} is open in another program ({side.name} exists, e.g. QGIS editing it); "
                 "close it there, then run the command again."
@@ -299,9 +303,10 @@ def creating(path: str | os.PathLike) -> Iterator[bool]:
         new = not path.exists()
         try:
             yield new
-        except BaseException:
+        except BaseException as exc:
             if new:
                 path.unlink(missing_ok=True)
+                _io.raise_if_disk_full(exc, path, left="No workspace was created.")
             raise
 
 
