@@ -70,17 +70,19 @@ def _try_once(lock_path: Path) -> int | None:
         os.close(fd)
 
 
-def _release(fd: int, lock_path: Path) -> None:
+def _unlink(lock_path: Path) -> None:
     try:
-        if fcntl is not None:
-            lock_path.unlink(missing_ok=True)  # still holding it: no one else can be using it
-    finally:
-        os.close(fd)
-        if fcntl is None:  # pragma: no cover - Windows cannot remove an open file
-            try:
-                lock_path.unlink(missing_ok=True)
-            except OSError:
-                pass
+        lock_path.unlink(missing_ok=True)
+    except OSError:  # e.g. another user's file in a sticky folder: it stays, unlocked
+        pass
+
+
+def _release(fd: int, lock_path: Path) -> None:
+    if fcntl is not None:
+        _unlink(lock_path)  # still holding it: no one else can be using it
+    os.close(fd)
+    if fcntl is None:  # pragma: no cover - Windows cannot remove an open file
+        _unlink(lock_path)
 
 
 @contextmanager

@@ -64,8 +64,8 @@ __all__ = [
     "check_output",
     "export",
     "move_into_place",
-    "read_table_points",
     "raise_if_disk_full",
+    "read_table_points",
     "read_vector",
     "shapefile_field_names",
 ]

@@ -43,8 +43,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from . import __version__
-from . import _filelock
+from . import __version__, _filelock
 from . import crs as _crs
 from . import io as _io
 from . import layers as _layers
@@ -60,9 +59,9 @@ from ._errors import (
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "META_TABLE",
     "LAYERS_TABLE",
     "LOCK_TIMEOUT_S",
+    "META_TABLE",
     "add_layer",
     "add_raster",
     "check_writable",

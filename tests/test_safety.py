@@ -45,8 +45,8 @@ from gcgeo import (
     ReadOnlyError,
     WorkspaceBusyError,
     WorkspaceError,
+    io,
 )
-from gcgeo import io
 from gcgeo import workspace as ws
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,7 +276,7 @@ def as_nobody(small_ws):
         run = subprocess.run(
             [sys.executable, "-c", _AS_NOBODY, str(ROOT / "tests"), str(scratch),
              json.dumps({"template": str(small_ws), "paths": paths})],
-            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
             timeout=PATIENCE_S)
         assert run.returncode == 0, run.stderr[-3000:]
         yield json.loads(run.stdout.strip().splitlines()[-1]), paths, before
@@ -297,7 +297,7 @@ def test_another_users_workspace_is_refused(as_nobody, write):
 
 @pytest.mark.parametrize("write", sorted(WRITES))
 def test_a_users_own_workspace_is_changed_and_stays_theirs(as_nobody, write):
-    results, paths, before = as_nobody
+    results, paths, _before = as_nobody
     case = f"mine:{write}"
     assert results[case] == "ok"
     path = Path(paths[case])
@@ -324,12 +324,12 @@ def _mount_tmpfs(folder: Path, size: str) -> bool:
     if not IS_ROOT or shutil.which("mount") is None:
         return False
     run = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
-                          str(folder)], capture_output=True)
+                          str(folder)], check=False, capture_output=True)
     return run.returncode == 0
 
 
 def _unmount(folder: Path) -> None:
-    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    subprocess.run(["umount", "-l", str(folder)], check=False, capture_output=True)
 
 
 @pytest.fixture
@@ -562,8 +562,8 @@ def test_the_same_name_twice_at_once_is_refused_once(tmp_path, small_ws, trial):
     results = _race(tmp_path, *(["add", path, "chargers", f, "--name", "poi"] for f in files))
     codes = sorted(code for code, _ in results)
     assert codes == [0, 2], results
-    winner = [n for (code, _), n in zip(results, (3, 5)) if code == 0][0]
-    loser_text = [text for code, text in results if code == 2][0]
+    winner = next(n for (code, _), n in zip(results, (3, 5)) if code == 0)
+    loser_text = next(text for code, text in results if code == 2)
     assert "already has layer(s) poi" in " ".join(loser_text.split())
     assert ws.list_layers(path).set_index("layer").loc["poi", "features"] == winner
 
@@ -592,7 +592,7 @@ def test_a_busy_workspace_is_named_when_the_wait_runs_out(tmp_path, small_ws, co
     before = _digest(path)
     with ws.lock(path):
         run = subprocess.run([sys.executable, "-c", "from gcgeo.cli import main; main()", *map(str, args)],
-                             capture_output=True, text=True, env=_env(GCGEO_LOCK_TIMEOUT="0"),
+                             check=False, capture_output=True, text=True, env=_env(GCGEO_LOCK_TIMEOUT="0"),
                              timeout=PATIENCE_S)
     text = " ".join((run.stdout + run.stderr).split())
     assert run.returncode == 2, text
@@ -723,9 +723,8 @@ def test_copies_of_a_live_writer_are_left_alone(tmp_path, small_ws):
         assert len(ws.list_layers(path)) == 3  # readers go on while it writes
         ws.read_layers(path)
         assert _leftovers(folder) == left
-        with pytest.raises(WorkspaceBusyError):
-            with ws.lock(path, timeout=0):
-                pass
+        with pytest.raises(WorkspaceBusyError), ws.lock(path, timeout=0):
+            pass
         assert _leftovers(folder) == left
     finally:
         _kill(proc)
@@ -739,7 +738,7 @@ def test_kill_9_leftovers_are_removed_by_the_next_cli_command(tmp_path, small_ws
     _kill(_stopped_writer(folder, path, "journal"))
     assert _leftovers(folder)
     run = subprocess.run([sys.executable, "-c", "from gcgeo.cli import main; main()", "layers",
-                          str(path)], capture_output=True, text=True, env=_env(),
+                          str(path)], check=False, capture_output=True, text=True, env=_env(),
                          timeout=PATIENCE_S)
     assert run.returncode == 0, run.stderr
     assert _leftovers(folder) == []
@@ -762,22 +761,20 @@ def test_only_this_workspaces_copies_are_removed(tmp_path, small_ws, name):
 
 def test_a_failed_import_into_a_new_path_leaves_nothing(tmp_path):
     path = tmp_path / "new.gpkg"
-    with pytest.raises(WorkspaceError, match="reserved"):
-        with ws.creating(path) as new:
-            assert new
-            ws.init(path, name="new")
-            ws.write_layers(path, {"gcgeo_bad": _points()})  # refused: reserved name
+    with pytest.raises(WorkspaceError, match="reserved"), ws.creating(path) as new:
+        assert new
+        ws.init(path, name="new")
+        ws.write_layers(path, {"gcgeo_bad": _points()})  # refused: reserved name
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_failed_import_into_an_existing_workspace_keeps_it(tmp_path, small_ws):
     path = _copy(small_ws, tmp_path)
     before = _digest(path)
-    with pytest.raises(KeyboardInterrupt):
-        with ws.creating(path) as new:
-            assert not new
-            ws.write_layers(path, {"half": _points()})
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), ws.creating(path) as new:
+        assert not new
+        ws.write_layers(path, {"half": _points()})
+        raise KeyboardInterrupt
     assert "half" in _layer_names(path) and _digest(path) != before  # each change is whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.gpkg"]
 
@@ -949,10 +946,9 @@ def test_full_disk_while_sqlite_writes_the_copy(disk_3mb, small_ws, write):
 
 def test_full_disk_when_creating_a_workspace(small_disk):
     path = small_disk / "new.gpkg"
-    with pytest.raises(DiskFullError) as err:
-        with ws.creating(path) as new:
-            ws.init(path, name="new", crs="EPSG:4548")
-            ws.write_layers(path, {"big": _points(3000, text=200)}, kind="chargers")
+    with pytest.raises(DiskFullError) as err, ws.creating(path):
+        ws.init(path, name="new", crs="EPSG:4548")
+        ws.write_layers(path, {"big": _points(3000, text=200)}, kind="chargers")
     assert "No workspace was created" in _full_disk_message(err.value, path)
     assert list(small_disk.iterdir()) == []
 
@@ -979,9 +975,8 @@ def test_full_disk_during_a_report_leaves_no_partial_figures_or_map(small_disk, 
 
 def test_full_disk_for_a_validation_report(small_disk):
     out = small_disk / "problems.csv"
-    with pytest.raises(DiskFullError) as err:
-        with io.atomic_path(out) as tmp:
-            pd.DataFrame({"a": ["x" * 1000] * 1000}).to_csv(tmp)
+    with pytest.raises(DiskFullError) as err, io.atomic_path(out) as tmp:
+        pd.DataFrame({"a": ["x" * 1000] * 1000}).to_csv(tmp)
     _full_disk_message(err.value, out)
     assert list(small_disk.iterdir()) == []
 
@@ -992,7 +987,7 @@ def test_full_disk_from_the_command_line(tmp_path, disk_3mb, small_ws):
     _points(12000, text=200).to_file(big)
     run = subprocess.run([sys.executable, "-c", "from gcgeo.cli import main; main()", "add",
                           str(path), "chargers", str(big), "--name", "big"],
-                         capture_output=True, text=True, env=_env(), timeout=PATIENCE_S)
+                         check=False, capture_output=True, text=True, env=_env(), timeout=PATIENCE_S)
     text = " ".join((run.stdout + run.stderr).split())
     assert run.returncode == 2, text
     assert "disk is full" in text and str(path) in text and "fault in gcgeo" not in text
