@@ -491,6 +491,8 @@ def _says_disk_full(exc: BaseException, folder: Path) -> bool:
         if any(t in str(e).lower() for t in _FULL_TEXTS):
             return True
         e = e.__cause__ or e.__context__
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return False  # the system said what went wrong, and it was not the disk
     if isinstance(exc, (OSError, RuntimeError)):
         # GDAL reports a failed write as a failed COMMIT or ROLLBACK, or not at all
         try:

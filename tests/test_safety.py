@@ -992,3 +992,46 @@ def test_full_disk_from_the_command_line(tmp_path, disk_3mb, small_ws):
     assert run.returncode == 2, text
     assert "disk is full" in text and str(path) in text and "fault in gcgeo" not in text
     assert sorted(p.name for p in disk_3mb.iterdir()) == ["w.gpkg"]
+
+
+# --- what counts as a full disk (also where no small file system can be mounted) ----------------
+
+
+@pytest.mark.parametrize(("exc", "full"), [
+    (OSError(28, "No space left on device"), True),
+    (OSError(122, "Disk quota exceeded"), True),
+    (RuntimeError("sqlite3_exec(COMMIT) failed: database or disk is full"), True),
+    (pyogrio.errors.DataLayerError("Error while writing batch: No space left on device"), True),
+    (PermissionError(13, "Permission denied"), False),
+    (RuntimeError("sqlite3_exec(ROLLBACK) failed"), False),  # with room left on the disk
+    (InputError("a user's mistake"), False),
+    (KeyboardInterrupt(), False),
+], ids=["ENOSPC", "EDQUOT", "sqlite_full", "gdal_no_space", "permission", "rollback_roomy",
+        "gcgeo_error", "interrupt"])
+def test_a_full_disk_is_told_from_other_failures(tmp_path, exc, full):
+    target = tmp_path / "out.gpkg"
+    if full:
+        with pytest.raises(DiskFullError, match=r"cannot write .*out\.gpkg: the disk is full.*Kept"):
+            io.raise_if_disk_full(exc, target, left="Kept.")
+    else:
+        io.raise_if_disk_full(exc, target, left="Kept.")  # returns: the caller re-raises exc
+
+
+def test_a_disk_full_error_is_named_again_by_the_outer_file(tmp_path):
+    inner = DiskFullError("cannot write /tmp/.r.abc/r-map.html: the disk is full")
+    with pytest.raises(DiskFullError, match=r"report\.html.*Nothing was written"):
+        io.raise_if_disk_full(inner, tmp_path / "report.html", left="Nothing was written.")
+
+
+def test_move_into_place_takes_back_what_it_moved_when_a_rename_fails(tmp_path):
+    staged = tmp_path / "stage"
+    staged.mkdir()
+    (staged / "a.txt").write_text("new a")
+    (tmp_path / "b.txt").write_text("old b")
+    (staged / "b.txt").write_text("new b")
+    moves = [(staged / "b.txt", tmp_path / "b.txt"), (staged / "a.txt", tmp_path / "a.txt"),
+             (staged / "missing.txt", tmp_path / "c.txt")]
+    with pytest.raises(FileNotFoundError):
+        io.move_into_place(moves)
+    assert not (tmp_path / "a.txt").exists() and not (tmp_path / "c.txt").exists()
+    assert (tmp_path / "b.txt").read_text() == "new b"  # replaced, as asked, before the failure
