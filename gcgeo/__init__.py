@@ -12,12 +12,15 @@ from __future__ import annotations
 from ._errors import (
     AnalysisError,
     CRSError,
+    DiskFullError,
     FileFormatError,
     GcgeoError,
     InputError,
     LayerError,
     OutputExistsError,
+    ReadOnlyError,
     RulesError,
+    WorkspaceBusyError,
     WorkspaceError,
 )
 
@@ -26,12 +29,15 @@ __version__ = "0.1.0"
 __all__ = [
     "AnalysisError",
     "CRSError",
+    "DiskFullError",
     "FileFormatError",
     "GcgeoError",
     "InputError",
     "LayerError",
     "OutputExistsError",
+    "ReadOnlyError",
     "RulesError",
+    "WorkspaceBusyError",
     "WorkspaceError",
     "__version__",
 ]

@@ -37,6 +37,18 @@ class WorkspaceError(GcgeoError, RuntimeError):
     """A workspace is missing, damaged or lacks the layer asked for."""
 
 
+class WorkspaceBusyError(WorkspaceError):
+    """Another gcgeo command is writing the workspace and did not finish in time."""
+
+
+class ReadOnlyError(GcgeoError, PermissionError):
+    """A file gcgeo must change (or the folder it must write in) is read-only."""
+
+
+class DiskFullError(GcgeoError, OSError):
+    """The disk (or the user's quota) has no room left for a file gcgeo writes."""
+
+
 class OutputExistsError(GcgeoError, FileExistsError):
     """An output file exists and ``overwrite`` was not given."""
 

@@ -227,6 +227,9 @@ def run_analysis(
 
     desc = _analysis.get(name)
     options = desc.check_options(options)
+    # results are as old as the inputs read at the start: a layer replaced while the
+    # analysis runs makes them stale
+    started = datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="microseconds")
     # the rules of this run, resolved and checked once, passed down as one object
     resolved = _rules.resolve(desc.rule_sets, Path(rules) if rules is not None else None)
     ran_with = _rules_state(desc, rules)
@@ -238,5 +241,6 @@ def run_analysis(
     if progress:
         progress("writing results")
     ws.write_layers(workspace, outputs, analysis=desc.name, source=f"gcgeo analyze {desc.name}",
-                    meta={f"analysis:{desc.name}:inputs": json.dumps(ran_with, ensure_ascii=False)})
+                    meta={f"analysis:{desc.name}": started,
+                          f"analysis:{desc.name}:inputs": json.dumps(ran_with, ensure_ascii=False)})
     return outputs, desc.summary(outputs)

@@ -18,6 +18,8 @@ import html
 import json
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,9 +179,28 @@ def write_report(
     layer with its feature count.  ``stale`` (analysis → input layers changed
     since it ran, see :func:`gcgeo.pipeline.stale`) puts a warning on top.
     """
+    path = Path(path)
+    doc = _render_report(layers, path, title=title, metadata=metadata, maps=maps, figures=figures,
+                         lang=lang, stale=stale)
+    out = write_atomic(doc, path)
+    log.info("report written: %s", out)
+    return out
+
+
+def _render_report(
+    layers: Layers,
+    path: Path,
+    *,
+    title: str,
+    metadata: Mapping[str, Any] | None,
+    maps: Mapping[str, str | os.PathLike] | None,
+    figures: Mapping[str, str | os.PathLike] | None,
+    lang: str,
+    stale: Mapping[str, list[str]] | None,
+) -> str:
+    """The report page as text; links are relative to ``path``'s folder."""
     if lang not in ("zh", "en"):
         raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
-    path = Path(path)
     parts: list[str] = [f"<h1>{_esc(title)}</h1>",
                         f"<p class='meta'>{_esc(ui('report', lang))} · gcgeo {__version__} · "
                         f"{_esc(ui('generated', lang))} {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
@@ -247,12 +268,9 @@ def write_report(
     if any(isinstance(df, pd.DataFrame) and "osm_id" in df.columns for df in layers.values()):
         parts.append("<p class='meta'>Data © OpenStreetMap contributors (ODbL).</p>")
 
-    doc = (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
-           f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_esc(title)}</title>"
-           f"<style>{_CSS}</style></head><body><main>{''.join(parts)}</main></body></html>")
-    out = write_atomic(doc, path)
-    log.info("report written: %s", out)
-    return out
+    return (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_esc(title)}</title>"
+            f"<style>{_CSS}</style></head><body><main>{''.join(parts)}</main></body></html>")
 
 
 def report_workspace(
@@ -269,32 +287,51 @@ def report_workspace(
     Writes ``<stem>-map.html`` (offline, one file) and ``<stem>-figures/``
     next to the report, links the map (and any other ``maps`` given) from
     it, and returns what was written.  Existing files are only replaced with
-    ``overwrite``.
+    ``overwrite``; no output may be the workspace itself.  Everything is
+    written to a temporary folder first and moved into place at the end, so
+    a failure (a full disk…) leaves no partial figures or map.
     """
+    from . import io as _io
     from . import maps as _maps
     from . import workspace as _ws
-    from ._errors import OutputExistsError
+    from .pipeline import stale
     from .maps import figures as _figures
 
     step = progress or (lambda stage: None)
     path = Path(path)
     map_path = path.with_name(f"{path.stem}-map.html")
-    for p in (path, map_path):
-        if p.exists() and not overwrite:
-            raise OutputExistsError(f"{p} exists; give --overwrite to replace it.")
+    fig_dir = path.parent / f"{path.stem}-figures"
+    _io.check_output([path, map_path], inputs=[workspace], overwrite=overwrite)
+    _io.check_output([fig_dir / f"{v}.png" for v in _maps.view_names()], inputs=[workspace],
+                     overwrite=True)
     step("reading layers")
     layers = _ws.read_layers(workspace)
     meta = _ws.info(workspace)
-    step("drawing the map")
-    m = _maps.dashboard(layers, lang=lang, offline=True, title=meta["name"])
-    _maps.save_map(m, map_path, offline=True)
-    step("drawing figures")
-    figs = _figures.save_figures(layers, path.parent / f"{path.stem}-figures", lang=lang,
-                                 title=meta["name"])
-    step("writing the report")
-    links = {ui("offline_map", lang): map_path, **dict(maps or {})}
-    from .pipeline import stale
-
-    write_report(layers, path, title=meta["name"], metadata=meta, maps=links, figures=figs,
-                 lang=lang, stale=stale(workspace))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        try:
+            step("drawing the map")
+            m = _maps.dashboard(layers, lang=lang, offline=True, title=meta["name"])
+            _maps.save_map(m, stage / map_path.name, offline=True)
+            step("drawing figures")
+            staged = _figures.save_figures(layers, stage / fig_dir.name, lang=lang,
+                                           title=meta["name"])
+            step("writing the report")
+            links = {ui("offline_map", lang): map_path, **dict(maps or {})}
+            doc = _render_report(layers, path, title=meta["name"], metadata=meta, maps=links,
+                                 figures=staged, lang=lang, stale=stale(workspace))
+            (stage / path.name).write_text(doc, encoding="utf-8")
+        except BaseException as exc:
+            _io.raise_if_disk_full(exc, path, left="No report, map or figure was written.")
+            raise
+        figs = {k: fig_dir / p.name for k, p in staged.items()}
+        if figs:
+            fig_dir.mkdir(exist_ok=True)
+        _io.move_into_place([(stage / map_path.name, map_path),
+                             *((staged[k], p) for k, p in figs.items()),
+                             (stage / path.name, path)])
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    log.info("report written: %s", path)
     return {"report": path, "map": map_path, **{f"figure {k}": v for k, v in figs.items()}}

@@ -9,8 +9,12 @@ analyses, and two attribute tables QGIS and ArcGIS show as plain tables:
   added, from which file / layer / declared CRS, and which analysis made it.
 
 Every change is atomic: the workspace is copied beside itself, the copy is
-changed, and the copy is renamed over the original.  An interrupted command
-leaves the old workspace as it was.
+changed, and the copy is renamed over the original (with the original's
+permissions).  An interrupted command leaves the old workspace as it was, and
+the next command on it removes the copy left behind.  Changes are serialised
+by a lock file beside the workspace (:func:`lock`): a second command waits
+for the first and then works on its result.  A read-only workspace is refused
+before anything is written (:func:`check_writable`).
 
 >>> import gcgeo.workspace as ws                       # doctest: +SKIP
 >>> ws.init("gaotang.gpkg", name="高唐县")               # doctest: +SKIP
@@ -19,10 +23,13 @@ leaves the old workspace as it was.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -36,23 +43,34 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from . import __version__
+from . import __version__, _filelock
 from . import crs as _crs
+from . import io as _io
 from . import layers as _layers
 from . import rules as _rules
-from ._errors import CRSError, OutputExistsError, WorkspaceError
+from ._errors import (
+    CRSError,
+    OutputExistsError,
+    ReadOnlyError,
+    WorkspaceBusyError,
+    WorkspaceError,
+)
 from .values import lists_as_text
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "META_TABLE",
     "LAYERS_TABLE",
+    "LOCK_TIMEOUT_S",
+    "META_TABLE",
     "add_layer",
     "add_raster",
+    "check_writable",
+    "creating",
     "info",
     "init",
     "list_layers",
+    "lock",
     "read_layer",
     "read_layers",
     "study_area",
@@ -86,6 +104,7 @@ def _require(path: Path) -> None:
             f"{path} is a GeoPackage but not a gcgeo workspace (no {META_TABLE} table); create "
             f"one with 'gcgeo init WS.gpkg --name NAME' and add its layers."
         )
+    _sweep_if_free(path)
 
 
 def _check_not_open(path: Path) -> None:
@@ -97,33 +116,244 @@ def _check_not_open(path: Path) -> None:
     with GDAL, which folds the ``-wal`` file in when it closes.)
     """
     for side in (Path(f"{path}-wal"), Path(f"{path}-journal")):
-        if side.exists():
+        try:
+            present = side.exists()
+        except OSError:  # a name too long to have a journal beside it: nothing has one
+            present = False
+        if present:
             raise WorkspaceError(
                 f"{path} is open in another program ({side.name} exists, e.g. QGIS editing it); "
                 "close it there, then run the command again."
             )
 
 
+#: Seconds a command waits for another gcgeo command writing the same workspace
+#: before it gives up; the environment variable ``GCGEO_LOCK_TIMEOUT`` overrides it.
+LOCK_TIMEOUT_S = 120.0
+
+_NAME_MAX = 255  # bytes in a file name on common file systems
+
+
+def _real(path: Path) -> Path:
+    """The workspace file itself (a symbolic link stays a link to the changed file)."""
+    return Path(os.path.realpath(path))
+
+
+def _fit(text: str, room: int) -> str:
+    """``text``, or its start and a digest of it, in at most ``room`` bytes of UTF-8."""
+    raw = text.encode("utf-8", errors="surrogateescape")
+    if len(raw) <= room:
+        return text
+    head = raw[: room - 9].decode("utf-8", errors="ignore")
+    return f"{head}~{hashlib.sha1(raw).hexdigest()[:8]}"
+
+
+def _temp_prefix(real: Path) -> str:
+    # room for ".<stem>." + 8 random characters + ".gpkg-journal"
+    return f".{_fit(real.stem, _NAME_MAX - 23)}."
+
+
+def _lock_file(path: Path) -> Path:
+    real = _real(path)
+    return real.with_name(f".{_fit(real.name, _NAME_MAX - 6)}.lock")
+
+
+def _leftovers(path: Path) -> list[Path]:
+    """Temporary copies of the workspace (and their SQLite journals) in its folder."""
+    real = _real(path)
+    pattern = re.compile(re.escape(_temp_prefix(real)) + r"[a-z0-9_]{8}\.gpkg(?:-journal|-wal|-shm)?")
+    try:
+        with os.scandir(real.parent) as entries:
+            return [real.parent / e.name for e in entries if pattern.fullmatch(e.name)]
+    except OSError:
+        return []
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Remove the copies a command killed while changing the workspace left behind.
+
+    Call it holding the lock: every live command's copies are made under it.
+    """
+    removed, size = 0, 0
+    for f in _leftovers(path):
+        try:
+            size += f.stat().st_size
+            f.unlink()
+            removed += 1
+        except OSError:
+            continue
+    if removed:
+        log.info("removed %d temporary file(s) (%.1f MB) an interrupted command left beside %s",
+                 removed, size / 1e6, path)
+
+
+def _sweep_if_free(path: Path) -> None:
+    """Remove leftovers now if no command is changing the workspace (never waits)."""
+    if not _leftovers(path):
+        return
+    try:
+        with _filelock.try_hold(_lock_file(path)) as mine:
+            if mine:
+                _remove_leftovers(path)
+    except OSError:  # a read-only folder: leave them
+        return
+
+
+def _lock_timeout() -> float:
+    value = os.environ.get("GCGEO_LOCK_TIMEOUT")
+    if value is None:
+        return LOCK_TIMEOUT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds < float("inf"):
+        raise WorkspaceError(f"GCGEO_LOCK_TIMEOUT={value!r} is not a number of seconds (0 or "
+                             "more); unset it or give e.g. GCGEO_LOCK_TIMEOUT=60.")
+    return seconds
+
+
+@contextmanager
+def lock(path: str | os.PathLike, *, timeout: float | None = None) -> Iterator[None]:
+    """Hold the workspace ``path`` for a change: other gcgeo commands wait for it.
+
+    Every function here that changes a workspace holds it from reading to
+    replacing the file, so a second command works on the first's result.
+    Hold it around several calls that must see no change by another command
+    in between (a thread holding it may take it again).  The lock is the file
+    ``.<name>.lock`` beside the workspace, removed when it is let go; the
+    system lets go of it when its process dies, even by ``kill -9``.
+
+    Waits ``timeout`` seconds (default :data:`LOCK_TIMEOUT_S`, or the
+    environment variable ``GCGEO_LOCK_TIMEOUT``), then raises
+    :class:`~gcgeo.WorkspaceBusyError`.  On taking the lock, removes the
+    temporary copies an interrupted command left beside the workspace.
+    """
+    path = Path(path)
+    wait = _lock_timeout() if timeout is None else float(timeout)
+    lock_file = _lock_file(path)
+
+    def busy() -> WorkspaceBusyError:
+        return WorkspaceBusyError(
+            f"workspace {path} is busy: another gcgeo command is writing it (it holds "
+            f"{lock_file.name}) and did not finish within {wait:g} s. Let it finish, then run "
+            "this command again."
+        )
+
+    with _filelock.hold(lock_file, timeout=wait, busy=busy) as taken:
+        if taken:
+            _remove_leftovers(path)
+        yield
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Refuse, before anything is written, a workspace gcgeo cannot change safely.
+
+    A workspace is changed by writing a copy beside it and renaming the copy
+    over it, so the file and its folder must both be writable.  A file or
+    folder marked read-only (no write permission for anyone, e.g.
+    ``chmod 444``) is refused even for a user the system would let write it
+    (root): the mark says it is not to be changed.  Raises
+    :class:`~gcgeo.ReadOnlyError` naming the file and the fix.  Every
+    function here that changes a workspace calls it; call it yourself to
+    refuse before a long read.
+    """
+    path = Path(path)
+    real = _real(path)
+    folder = real.parent
+    while not folder.exists() and folder != folder.parent:  # init makes missing folders
+        folder = folder.parent
+    if hasattr(os, "statvfs") and os.statvfs(folder).f_flag & os.ST_RDONLY:
+        raise ReadOnlyError(
+            f"workspace {path} is on a read-only file system ({folder}); nothing was changed. "
+            "Copy it to a disk you can write and work on the copy."
+        )
+    if real.exists():
+        mode = real.stat().st_mode
+        if not os.access(real, os.W_OK) or not mode & 0o222:
+            raise ReadOnlyError(
+                f"workspace {path} is read-only ({stat.filemode(mode)}); nothing was changed. "
+                f"Make it writable with 'chmod u+w {path}', or copy it and work on the copy."
+            )
+    if not os.access(folder, os.W_OK | os.X_OK) or not folder.stat().st_mode & 0o222:
+        raise ReadOnlyError(
+            f"the folder {folder} is read-only, and gcgeo changes workspace {path.name} by writing "
+            f"a copy beside it; nothing was changed. Make the folder writable ('chmod u+w "
+            f"{folder}') or move the workspace to a folder you can write."
+        )
+
+
+@contextmanager
+def creating(path: str | os.PathLike) -> Iterator[bool]:
+    """Hold ``path`` for a command that may create the workspace; yields whether it is new.
+
+    If the block fails, a workspace it created is removed, so a failed import
+    never leaves an empty workspace behind; an existing workspace is left to
+    the atomic changes made in the block.  The workspace is locked throughout.
+
+    >>> with creating("kotka.gpkg") as new:                # doctest: +SKIP
+    ...     if new:
+    ...         init("kotka.gpkg", name="Kotka")
+    ...     write_layers("kotka.gpkg", frames)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path)
+    with lock(path):
+        new = not path.exists()
+        try:
+            yield new
+        except BaseException as exc:
+            if new:
+                path.unlink(missing_ok=True)
+                _io.raise_if_disk_full(exc, path, left="No workspace was created.")
+            raise
+
+
+def _take_owner_and_mode(real: Path, tmp: Path) -> None:
+    """Give the copy the original's permissions (and owner and group, where allowed)."""
+    st = real.stat()
+    if hasattr(os, "chown"):
+        mine = tmp.stat()
+        if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
+            for uid in (st.st_uid, -1):  # only root may give a file to another user
+                try:
+                    os.chown(tmp, uid, st.st_gid)
+                    break
+                except OSError:
+                    continue
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))
+
+
 @contextmanager
 def _transaction(path: Path, *, create: bool = False) -> Iterator[Path]:
     """Work on a copy of the workspace; replace the original only on success.
 
-    A workspace open in another program (QGIS keeps its changes in a ``-wal``
+    Call it holding :func:`lock`.  The copy stays writable while it is
+    changed and takes the original's permissions as it replaces it.  A
+    workspace open in another program (QGIS keeps its changes in a ``-wal``
     file beside it) is refused: copying it would lose those changes.
     """
     if not create:
         _check_not_open(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
+    real = _real(path)
+    existed = real.exists()
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(real), suffix=".gpkg", dir=real.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         if create:
             tmp_path.unlink()
         else:
-            shutil.copyfile(path, tmp_path)
-            shutil.copymode(path, tmp_path)  # keep the workspace's permissions
+            shutil.copyfile(real, tmp_path)
         yield tmp_path
-        os.replace(tmp_path, path)
+        if existed:
+            _take_owner_and_mode(real, tmp_path)
+        os.replace(tmp_path, real)
+    except BaseException as exc:
+        _io.raise_if_disk_full(exc, path, left="The workspace was left as it was." if existed
+                               else "No workspace was created.")
+        raise
     finally:
         for p in (tmp_path, Path(f"{tmp_path}-journal"), Path(f"{tmp_path}-wal"),
                   Path(f"{tmp_path}-shm")):
@@ -173,7 +403,7 @@ def init(
     if path.suffix.lower() != ".gpkg":
         raise WorkspaceError(f"a workspace is a GeoPackage: name it '{path.stem}.gpkg', not {path.name}.")
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists; give --overwrite to start it afresh, or use it as it is.")
+        raise _exists(path)
     working = None
     if crs is not None:
         working, shift = _crs.parse_crs(crs)
@@ -186,6 +416,7 @@ def init(
                 "CGCS2000 3° zone (EPSG:4534–4554) or UTM, or leave --crs out to choose one."
             )
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path)
     meta = {
         "name": name,
         "crs": working.to_string() if working is not None else "",
@@ -194,13 +425,22 @@ def init(
         "created": _now(),
         "rasters": "{}",
     }
-    with _transaction(path, create=True) as tmp:
-        _write_table(tmp, META_TABLE, pd.DataFrame({"key": list(meta), "value": list(meta.values())}))
-        _write_table(tmp, LAYERS_TABLE, pd.DataFrame({c: pd.Series(dtype="str") for c in _LAYER_COLUMNS}))
-        if boundary is not None:
-            _put_layers(tmp, {"study_area": boundary}, working, kind="study_area", source=None)
+    with lock(path):
+        if path.exists() and not overwrite:  # made meanwhile by another command
+            raise _exists(path)
+        with _transaction(path, create=True) as tmp:
+            _write_table(tmp, META_TABLE, pd.DataFrame({"key": list(meta),
+                                                        "value": list(meta.values())}))
+            _write_table(tmp, LAYERS_TABLE,
+                         pd.DataFrame({c: pd.Series(dtype="str") for c in _LAYER_COLUMNS}))
+            if boundary is not None:
+                _put_layers(tmp, {"study_area": boundary}, working, kind="study_area", source=None)
     log.info("created workspace %s", path)
     return path
+
+
+def _exists(path: Path) -> OutputExistsError:
+    return OutputExistsError(f"{path} exists; give --overwrite to start it afresh, or use it as it is.")
 
 
 def info(path: str | os.PathLike) -> dict[str, Any]:
@@ -359,6 +599,7 @@ def add_layer(
     path = Path(path)
     _check_not_open(path)
     _require(path)
+    check_writable(path)
     spec = _layers.get_spec(kind)
     name = name or kind
     _refuse_existing(path, [name], overwrite)
@@ -370,16 +611,18 @@ def add_layer(
             f"{src or 'the layer'} has no CRS; declare it with --src-crs (wgs84, cgcs2000, gcj02, "
             "bd09 or an EPSG code)."
         )
-    working = _working_crs(path)
-    new_working = None
-    if working is None:
-        working = _crs.choose_metric_crs(typed)
-        new_working = working
-    with _transaction(path) as tmp:
-        if new_working is not None:
-            _set_meta(tmp, {"crs": new_working.to_string()})
-        _put_layers(tmp, {name: typed}, working, kind=kind, source=src, source_layer=source_layer,
-                    src_crs=src_crs)
+    with lock(path):  # from here another command's change is seen, or waits
+        _refuse_existing(path, [name], overwrite)
+        working = _working_crs(path)
+        new_working = None
+        if working is None:
+            working = _crs.choose_metric_crs(typed)
+            new_working = working
+        with _transaction(path) as tmp:
+            if new_working is not None:
+                _set_meta(tmp, {"crs": new_working.to_string()})
+            _put_layers(tmp, {name: typed}, working, kind=kind, source=src,
+                        source_layer=source_layer, src_crs=src_crs)
     report = _layers.validate(typed.to_crs(working), spec, layer=name)
     log.info("added %s (%d features) to %s", name, len(typed), path)
     return {"layer": name, "kind": kind, "features": len(typed), "renamed": renames,
@@ -418,22 +661,25 @@ def write_layers(
     path = Path(path)
     _check_not_open(path)
     _require(path)
+    check_writable(path)
     _refuse_existing(path, list(frames), overwrite)
-    working = _working_crs(path)
-    new_working = None
-    if working is None:
-        geo = [f for f in frames.values() if isinstance(f, gpd.GeoDataFrame) and len(f)
-               and f.crs is not None]
-        if geo:
-            both = pd.concat([f.geometry.to_crs(geo[0].crs) for f in geo])
-            working = new_working = _crs.choose_metric_crs(gpd.GeoDataFrame(geometry=both))
-    with _transaction(path) as tmp:
-        if new_working is not None:
-            _set_meta(tmp, {"crs": new_working.to_string()})
-        _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis)
-        if analysis or meta:
-            _set_meta(tmp, {**({f"analysis:{analysis}": _now()} if analysis else {}),
-                            **(meta or {})})
+    with lock(path):  # from here another command's change is seen, or waits
+        _refuse_existing(path, list(frames), overwrite)
+        working = _working_crs(path)
+        new_working = None
+        if working is None:
+            geo = [f for f in frames.values() if isinstance(f, gpd.GeoDataFrame) and len(f)
+                   and f.crs is not None]
+            if geo:
+                both = pd.concat([f.geometry.to_crs(geo[0].crs) for f in geo])
+                working = new_working = _crs.choose_metric_crs(gpd.GeoDataFrame(geometry=both))
+        with _transaction(path) as tmp:
+            if new_working is not None:
+                _set_meta(tmp, {"crs": new_working.to_string()})
+            _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis)
+            if analysis or meta:
+                _set_meta(tmp, {**({f"analysis:{analysis}": _now()} if analysis else {}),
+                                **(meta or {})})
     return list(frames)
 
 
@@ -448,6 +694,7 @@ def add_raster(path: str | os.PathLike, raster: str | os.PathLike, *, name: str 
     path = Path(path)
     _check_not_open(path)
     _require(path)
+    check_writable(path)
     raster = Path(raster).resolve()
     if not raster.exists():
         raise WorkspaceError(f"raster {raster} does not exist; check the path.")
@@ -464,10 +711,11 @@ def add_raster(path: str | os.PathLike, raster: str | os.PathLike, *, name: str 
         if not 1 <= int(band) <= desc["count"]:
             raise WorkspaceError(f"raster {raster} has {desc['count']} band(s); {role} band {band} does not exist.")
     desc["bands"] = dict(bands or {})
-    rasters = info(path)["rasters"]
-    rasters[name] = desc
-    with _transaction(path) as tmp:
-        _set_meta(tmp, {"rasters": json.dumps(rasters, ensure_ascii=False)})
+    with lock(path):
+        rasters = info(path)["rasters"]
+        rasters[name] = desc
+        with _transaction(path) as tmp:
+            _set_meta(tmp, {"rasters": json.dumps(rasters, ensure_ascii=False)})
     return desc
 
 
@@ -495,9 +743,18 @@ def validate(
     Returns the report (after repairs when ``fix``) and the changes made.
     """
     path = Path(path)
-    if fix:
-        _check_not_open(path)
+    if not fix:
+        _require(path)
+        return _validate(path, fix=False, layers=layers, outside_tolerance_m=outside_tolerance_m)
+    _check_not_open(path)
     _require(path)
+    check_writable(path)
+    with lock(path):  # the repairs are made to the workspace as it is now
+        return _validate(path, fix=True, layers=layers, outside_tolerance_m=outside_tolerance_m)
+
+
+def _validate(path: Path, *, fix: bool, layers: list[str] | None,
+              outside_tolerance_m: float | None) -> tuple[_layers.ValidationReport, list[str]]:
     table = list_layers(path)
     inventory = table[table["kind"].isin(_layers.KINDS)]
     if layers:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .._errors import CRSError, InputError, OutputExistsError
+from .._errors import CRSError, InputError
 from .common import main, overwrite_option, progress, say, table, warn_stale, workspace_argument
 
 __all__ = ["add", "export", "import_osm", "init", "layers_cmd", "validate"]
@@ -112,6 +112,8 @@ def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_
         return
     layers.get_spec(kind)
     mapping = _parse_columns(columns)
+    if workspace.exists():  # refused before a large file is read, not after
+        ws.check_writable(workspace)
     with progress(f"adding {file.name}") as step:
         step("reading")
         gdf = io.read_vector(file, layer=source_layer, encoding=encoding, src_crs=src_crs,
@@ -166,8 +168,8 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
     from .. import io
     from .. import workspace as ws
 
-    if report_path is not None and report_path.exists() and not overwrite:
-        raise OutputExistsError(f"{report_path} exists; give --overwrite to replace it.")
+    if report_path is not None:  # never onto the workspace, never over a file unasked
+        io.check_output(report_path, inputs=[workspace], overwrite=overwrite)
     with progress("validating"):
         report, changes = ws.validate(workspace, fix=fix, layers=list(only) or None)
     for c in changes:
@@ -177,7 +179,7 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
     if report.problems:
         say(table(report.to_frame(), title="problems", max_rows=200))
     if report_path is not None:
-        with io.atomic_path(report_path, overwrite=overwrite) as tmp:
+        with io.atomic_path(report_path, overwrite=overwrite, inputs=[workspace]) as tmp:
             report.to_frame().to_csv(tmp, index=False, encoding="utf-8-sig")
         say(f"problems written to {report_path}")
     say(str(report).splitlines()[0])
@@ -202,7 +204,8 @@ def export(workspace: Path, output: Path, names: str | None, overwrite: bool,
         step("reading")
         frames = ws.read_layers(workspace, wanted)
         step("writing")
-        report = io.export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry)
+        report = io.export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry,
+                           inputs=[workspace])
     say(str(report))
 
 
@@ -256,17 +259,13 @@ def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,
     box = _parse_bbox(bbox) if bbox else None
     if workspace.exists():
         ws.info(workspace)  # a damaged or foreign file is refused before the long read
+        ws.check_writable(workspace)
     with progress(f"importing {file.name}") as step:
         frames = osm.read_osm(file, bbox=box, boundary=area, progress=step, communities=communities)
         step("writing the workspace")
-        created = not workspace.exists()
-        if created:
-            ws.init(workspace, name=name or file.name.split(".")[0])
-        try:
+        with ws.creating(workspace) as new:  # no empty workspace is left behind by a failure
+            if new:
+                ws.init(workspace, name=name or file.name.split(".")[0])
             ws.write_layers(workspace, frames, kind={k: k for k in frames}, source=str(file),
                             overwrite=overwrite)
-        except BaseException:
-            if created:  # no empty workspace is left behind by a failed import
-                workspace.unlink(missing_ok=True)
-            raise
     return pd.DataFrame({"layer": list(frames), "features": [len(f) for f in frames.values()]})

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .._errors import OutputExistsError
 from .common import (lang_option, main, out, out_option, overwrite_option, progress, quiet, say,
                      warn_stale, workspace_argument)
 
@@ -27,11 +26,10 @@ __all__ = ["demo", "map_cmd", "report"]
 def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
             basemap: str | None, offline: bool, overwrite: bool) -> None:
     """Draw WORKSPACE's layers and results as an interactive map."""
-    from .. import maps
+    from .. import io, maps
     from .. import workspace as ws
 
-    if output.exists() and not overwrite:
-        raise OutputExistsError(f"{output} exists; give --overwrite to replace it.")
+    io.check_output(output, inputs=[workspace], overwrite=overwrite)  # never onto the workspace
     with progress("drawing the map") as step:
         step("reading layers")
         layers = ws.read_layers(workspace)
