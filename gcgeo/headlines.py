@@ -13,9 +13,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .labels import column_label, fire_kind_label, format_value, ui
+from .labels import column_label, fire_kind_label, format_value, kind_label, ui
 
-__all__ = ["fire_lanes", "green", "living_circle", "weighted_share"]
+__all__ = ["fire_lanes", "green", "inventory_check", "living_circle", "weighted_share"]
 
 Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
 
@@ -97,4 +97,22 @@ def fire_lanes(out: Layers, lang: str) -> list[tuple[str, str]]:
         rows.append((ui("findings", lang), str(len(ff))))
         if len(ff) and "kind" in ff.columns:
             rows += [(f"· {fire_kind_label(k, lang)}", str(v)) for k, v in ff["kind"].value_counts().items()]
+    return rows
+
+
+def inventory_check(out: Layers, lang: str) -> list[tuple[str, str]]:
+    """An inventory check (``<name>_findings`` and ``<name>_communities``, see
+    :mod:`gcgeo.analysis.checks`): communities by status, then findings by kind."""
+    rows: list[tuple[str, str]] = []
+    for key, df in out.items():
+        if key.endswith("_communities") and "status" in df.columns and len(df):
+            counts = df["status"].value_counts()
+            rows.append((column_label("status", lang), ", ".join(
+                f"{format_value(k, 'status', lang)} {counts.get(k, 0)}"
+                for k in ("pass", "fail", "unknown") if counts.get(k, 0))))
+    for key, df in out.items():
+        if key.endswith("_findings"):
+            rows.append((ui("findings", lang), str(len(df))))
+            if len(df) and "kind" in df.columns:
+                rows += [(f"· {kind_label(k, lang)}", str(v)) for k, v in df["kind"].value_counts().items()]
     return rows

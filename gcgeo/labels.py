@@ -24,8 +24,8 @@ import pandas as pd
 from . import layers as _layers
 from . import rules as _rules
 
-__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "format_value", "layer_label", "tier_label",
-           "ui"]
+__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "format_value", "kind_label", "layer_label",
+           "tier_label", "ui"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
 #: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".
@@ -39,6 +39,8 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "status": ("状态", "Status", "text"),
     "area_m2": ("面积", "Area (m²)", "int"),
     "kind": ("类型", "Kind", "text"),
+    "feature_id": ("要素编号", "Feature id", "text"),
+    "layer": ("图层", "Layer", "text"),
     "measured": ("实测值", "Measured", "float"),
     "required": ("规定值", "Required", "float"),
     "clause": ("依据条款", "Clause", "text"),
@@ -145,6 +147,27 @@ def _fire_rules() -> dict:
         return _rules.load("fire_lanes")
     except Exception:  # noqa: BLE001 - labels are cosmetic
         return {}
+
+
+@cache
+def _kind_labels() -> dict[str, dict[str, str]]:
+    """Every ``[labels.<kind>]`` table of the built-in rule sets, by kind."""
+    out: dict[str, dict[str, str]] = {}
+    for name in _rules.available():
+        try:
+            table = _rules.load(name).get("labels", {})
+        except Exception:  # noqa: BLE001 - labels are cosmetic
+            continue
+        for k, v in table.items():
+            if isinstance(v, Mapping):
+                out.setdefault(str(k), dict(v))
+    return out
+
+
+def kind_label(kind: str, lang: str = "en") -> str:
+    """A finding's kind (``no_manager``, ``too_steep``…) as its rules file labels it."""
+    lab = _kind_labels().get(str(kind), {})
+    return lab.get("label_zh" if lang == "zh" else "label_en") or str(kind).replace("_", " ")
 
 
 def fire_kind_label(kind: str, lang: str = "en") -> str:
@@ -267,13 +290,15 @@ _SEVERITY = {"none": ("无", "none"), "low": ("低", "low"), "medium": ("中", "
              "high": ("高", "high")}
 #: Text values of analysis-result columns: column → value → (zh, en).
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "status": {"ok": ("正常", "ok"), "no facility": ("数据中无此类设施", "no facility"),
-               "none on the network": ("均未接入步行路网", "none on the network")},
     "severity": _SEVERITY,
     "worst_severity": _SEVERITY,
     "criterion8": {"pass": ("达标", "pass"), "fail": ("未达标", "fail"),
                    "incomplete": ("资料不全", "incomplete"), "no_lanes": ("无消防车道", "no lanes")},
     "width_source": {"given": ("实测", "given"), "default": ("默认值", "default")},
+    # an inventory check's status of a rule in a community (gcgeo.analysis.checks)
+    "status": {"ok": ("正常", "ok"), "no facility": ("数据中无此类设施", "no facility"),
+               "none on the network": ("均未接入步行路网", "none on the network"),
+               "pass": ("达标", "pass"), "fail": ("未达标", "fail"), "unknown": ("未知", "unknown")},
 }
 
 
@@ -311,8 +336,11 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         return category_label(str(value), lang)
     if fmt == "tier":
         return tier_label(str(value), lang)
-    if isinstance(value, str) and value in VALUE_LABELS.get(name, {}):
-        return VALUE_LABELS[name][value][0 if lang == "zh" else 1]
+    values = VALUE_LABELS.get("status" if name.endswith("_status") else name, {})
+    if isinstance(value, str) and value in values:
+        return values[value][0 if lang == "zh" else 1]
+    if fmt == "kind" and isinstance(value, str):
+        return kind_label(value, lang)
     if isinstance(value, str) and kind in _layers.SPECS and _layers.get_spec(kind).has_column(name) \
             and _layers.get_spec(kind).column(name).allowed:
         return value_label(kind, name, value, lang)

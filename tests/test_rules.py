@@ -23,7 +23,7 @@ def _uncited(node, where):
 
 
 def test_every_threshold_cites_a_clause_and_a_status():
-    assert rules.available() == ["fire_lanes", "green", "living_circle", "network", "osm_tags"]
+    assert set(rules.available()) >= {"fire_lanes", "green", "living_circle", "network", "osm_tags"}
     for name in rules.available():
         assert list(_uncited(rules.load(name), name)) == []
     # the check itself: a threshold without a clause, or without a status, is found

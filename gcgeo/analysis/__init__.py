@@ -41,6 +41,7 @@ REGISTRY: tuple[str, ...] = (
     "living_circle",
     "green",
     "fire_lanes",
+    "property",
 )
 
 _loaded: dict[str, Analysis] = {}

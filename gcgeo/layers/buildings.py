@@ -39,6 +39,10 @@ SPEC = LayerSpec(
                aliases=("高度", "建筑高度", "height")),
         Column("population", "float", "居住人口", "Residents", minimum=0, unit="persons",
                aliases=("人口", "居住人口", "pop")),
+        Column("households", "int", "户数", "Households", minimum=0, maximum=100_000,
+               aliases=("户数", "住户数", "户")),
+        Column("property_managed", "bool", "物业管理", "Property-managed",
+               aliases=("物业管理", "是否有物业", "物业")),
     ),
 )
 

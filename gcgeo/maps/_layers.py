@@ -16,6 +16,8 @@ threshold itself, read from the rules, never written here.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import math
 import re
@@ -30,7 +32,17 @@ import shapely
 
 from .. import layers as _layers
 from .. import rules as _rules
-from ..labels import category_label, column_label, fire_kind_label, tier_label, ui, value_label
+from ..labels import (
+    category_label,
+    column_label,
+    fire_kind_label,
+    format_value,
+    kind_label,
+    layer_label,
+    tier_label,
+    ui,
+    value_label,
+)
 from ._render import LegendItem, Styled, add_styled, colors_by_category, colors_by_class, subset
 
 __all__ = [
@@ -582,6 +594,50 @@ def style_fire_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled
                   weight=1.2, fill_opacity=0.55, simplify_m=1.0, zorder=1)
 
 
+_STATUS_COLORS = {"pass": "#1a9850", "fail": "#d73027", "unknown": "#bdbdbd"}
+
+
+def style_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "findings") -> Styled:
+    """An inventory check's findings (``<name>_findings``): points by severity, the problem
+    named in the popup with what was measured, what the rule requires and its clause."""
+    fields = [f for f in ("kind", "feature_id", "measured", "required", "unit", "clause", "severity",
+                          "community_name", "message") if f in gdf.columns]
+    geom = gdf.geometry.name
+    fields += [c for c in gdf.columns if c not in fields and c not in (geom, "community", "layer")][:4]
+    shown = gdf.assign(kind=gdf["kind"].map(lambda k: kind_label(k, lang) if isinstance(k, str) else k)) \
+        if "kind" in gdf.columns else gdf
+    sev = shown["severity"].astype("string").str.lower() if "severity" in shown.columns else None
+    if sev is not None:
+        order = [s for s in _SEVERITY_COLORS if s in set(sev.dropna())]
+        colors, legend = _by_category(shown.assign(severity=sev), "severity", lang,
+                                      label=lambda v: _severity_label(v, lang), order=order,
+                                      palette=_SEVERITY_COLORS, default="#d73027")
+    else:
+        colors, legend = _by_category(shown, "kind", lang, default="#d73027")
+    title = layer_label(key, lang)
+    return Styled(key, title, subset(shown, fields), colors, fields, legend=legend, legend_title=title,
+                  radius=6, zorder=5)
+
+
+def style_check_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "communities") -> Styled:
+    """An inventory check per community (``<name>_communities``): coloured by its overall
+    ``status`` (pass / fail / unknown), every rule's status and reason in the popup."""
+    first = ["community_name", "status"]
+    rules_cols = [c for c in gdf.columns if str(c).endswith(("_status", "_reason")) and c != "status"]
+    fields = [f for f in first if f in gdf.columns]
+    fields += [c for c in gdf.columns if c not in (*first, *rules_cols, "community_id", gdf.geometry.name)]
+    fields += rules_cols
+    title = layer_label(key, lang)
+    if "status" in gdf.columns:
+        pal = {k: (c, format_value(k, "status", lang) or k) for k, c in _STATUS_COLORS.items()}
+        colors, legend = colors_by_category(gdf["status"], pal, other=("#9e9e9e", ui("other", lang)))
+    else:
+        colors, legend = _single(gdf, "#fdd0a2"), []
+    return Styled(key, title, subset(gdf, fields), colors, fields, legend=legend,
+                  legend_title=f"{title}: {column_label('status', lang)}", stroke="#333333", weight=1.2,
+                  fill_opacity=0.45, simplify_m=1.0, zorder=1)
+
+
 def style_generic(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "layer",
                   name: str | None = None, color: str = "#3388ff") -> Styled:
     """Any layer: one colour, its columns in the popup (first 14)."""
@@ -616,8 +672,20 @@ def style_functions() -> dict[str, Callable[..., Styled]]:
 
     out = dict(STYLE_FUNCTIONS)
     for desc in analysis.descriptors().values():
-        out.update({o.name: resolve(o.style) for o in desc.outputs if o.style})
+        out.update({o.name: _keyed(resolve(o.style), o.name) for o in desc.outputs if o.style})
     return out
+
+
+def _keyed(fn: Callable[..., Styled], key: str) -> Callable[..., Styled]:
+    """A style shared by several outputs (findings, check communities) told which it draws."""
+    if "key" not in inspect.signature(fn).parameters:
+        return fn
+
+    @functools.wraps(fn)
+    def style(gdf: gpd.GeoDataFrame, *, lang: str = "en", **options: Any) -> Styled:
+        return fn(gdf, lang=lang, key=key, **options)
+
+    return style
 
 
 def _output_style(key: str) -> Callable[..., Styled] | None:

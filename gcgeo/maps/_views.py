@@ -38,7 +38,7 @@ from ._layers import (
 from ._render import Styled
 
 __all__ = ["VIEWS", "View", "drawable", "fire_lanes", "get_view", "green", "inventory", "living_circle",
-           "register_view", "view_names"]
+           "outputs_in_order", "register_view", "view_names"]
 
 Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
 
@@ -184,9 +184,20 @@ def _register_analysis_views() -> None:
     for desc in analysis.descriptors().values():
         drawn = tuple(o.name for o in desc.outputs if o.geometry)
         for spec in desc.views:
+            requires = spec.requires or drawn
+            build = resolve(spec.build) if spec.build else outputs_in_order(requires)
             register_view(View(spec.name or desc.name, spec.label_zh or desc.label_zh,
-                               spec.label_en or desc.label_en, spec.requires or drawn,
-                               resolve(spec.build), spec.description))
+                               spec.label_en or desc.label_en, requires, build, spec.description))
+
+
+def outputs_in_order(names: tuple[str, ...]) -> Callable[[Layers, str], list[Styled]]:
+    """A view drawing ``names`` bottom first, each with its own style (a ViewSpec without
+    a build function of its own, as the inventory checks have)."""
+
+    def build(layers: Layers, lang: str) -> list[Styled]:
+        return [style_layer(n, layers[n], lang=lang) for n in names if drawable(layers, n)]
+
+    return build
 
 
 _register_analysis_views()
