@@ -32,6 +32,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from .. import layers as _kinds
 from .._errors import InputError
 from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
 from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, map_lang, nice_breaks, style_layer, tier_served
@@ -55,17 +56,10 @@ obstructions = LAYER_FUNCTIONS["obstructions"]
 facilities = LAYER_FUNCTIONS["facilities"]
 garbage_points = LAYER_FUNCTIONS["garbage_points"]
 heritage = LAYER_FUNCTIONS["heritage"]
-lc_origins = LAYER_FUNCTIONS["lc_origins"]
-lc_communities = LAYER_FUNCTIONS["lc_communities"]
-lc_gaps = LAYER_FUNCTIONS["lc_gaps"]
-lc_isochrones = LAYER_FUNCTIONS["lc_isochrones"]
-green_communities = LAYER_FUNCTIONS["green_communities"]
-green_entrances = LAYER_FUNCTIONS["green_entrances"]
-green_sites = LAYER_FUNCTIONS["green_sites"]
-green_origins = LAYER_FUNCTIONS["green_origins"]
-fire_findings = LAYER_FUNCTIONS["fire_findings"]
-fire_lanes_summary = LAYER_FUNCTIONS["fire_lanes_summary"]
-fire_communities = LAYER_FUNCTIONS["fire_communities"]
+# ... and one per analysis output that has a style, named after the output
+# (``gcgeo.maps.lc_communities``, ``gcgeo.maps.property_findings``…), from the descriptors.
+RESULT_FUNCTIONS = {k: f for k, f in LAYER_FUNCTIONS.items() if k not in _kinds.KINDS}
+globals().update(RESULT_FUNCTIONS)
 
 
 def layer(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, key: str, lang: str | None = None,
@@ -180,25 +174,14 @@ __all__ = [
     "communities",
     "dashboard",
     "facilities",
-    "fire_communities",
-    "fire_findings",
     "fire_lanes",
-    "fire_lanes_summary",
     "garbage_points",
     "get_basemap",
     "get_context",
     "get_view",
-    "green_communities",
-    "green_entrances",
-    "green_origins",
-    "green_sites",
     "green_space",
     "heritage",
     "layer",
-    "lc_communities",
-    "lc_gaps",
-    "lc_isochrones",
-    "lc_origins",
     "manholes",
     "new_map",
     "nice_breaks",
@@ -212,4 +195,5 @@ __all__ = [
     "style_layer",
     "tier_served",
     "view_names",
+    *sorted(RESULT_FUNCTIONS),
 ]
