@@ -45,7 +45,7 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
         # say how residents were counted: given, estimated, or one per home
         counts = org["pop_source"].value_counts()
         rows.append((column_label("pop_source", lang),
-                     ", ".join(f"{k}: {v}" for k, v in counts.items())))
+                     ", ".join(f"{format_value(k, 'pop_source', lang)}: {v}" for k, v in counts.items())))
     cats = out.get("lc_categories")
     if cats is not None and len(cats) and "status" in cats.columns:
         # a category missing from the data is not a gap on the ground: say it apart
@@ -91,7 +91,7 @@ def fire_lanes(out: Layers, lang: str) -> list[tuple[str, str]]:
         if "criterion8" in fc.columns:
             vc = fc["criterion8"].value_counts()
             rows.append((column_label("criterion8", lang),
-                         ", ".join(f"{k}: {v}" for k, v in vc.items())))
+                         ", ".join(f"{format_value(k, 'criterion8', lang)}: {v}" for k, v in vc.items())))
     ff = out.get("fire_findings")
     if ff is not None:
         rows.append((ui("findings", lang), str(len(ff))))
@@ -112,7 +112,7 @@ def inventory_check(out: Layers, lang: str) -> list[tuple[str, str]]:
                 for k in ("pass", "fail", "unknown") if counts.get(k, 0))))
     for key, df in out.items():
         if key.endswith("_findings"):
-            rows.append((ui("findings", lang), str(len(df))))
+            rows.append((ui("check_findings", lang), str(len(df))))
             if len(df) and "kind" in df.columns:
                 rows += [(f"· {kind_label(k, lang)}", str(v)) for k, v in df["kind"].value_counts().items()]
     return rows

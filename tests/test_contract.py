@@ -177,3 +177,18 @@ def test_a_new_analysis_is_one_module_and_one_registry_line(tmp_path, monkeypatc
         assert "toy_count" in ws.list_layers(path)["analysis"].tolist()
     finally:
         column_label.__globals__["analysis_columns"].cache_clear()
+
+
+def test_a_column_means_one_thing_in_every_analysis():
+    """Labels are looked up by column name: two analyses labelling one name differently would
+    put one analysis's words on the other's figures."""
+    from gcgeo.labels import COLUMN_LABELS
+
+    seen: dict[str, tuple[str, tuple[str, str, str]]] = {}
+    for name, d in analysis.descriptors().items():
+        for o in d.outputs:
+            for col, lab in o.columns.items():
+                assert col not in COLUMN_LABELS or COLUMN_LABELS[col] == lab, (name, col)
+                if col in seen:
+                    assert seen[col][1] == lab, f"{col}: {seen[col][0]} and {name} differ"
+                seen[col] = (name, lab)

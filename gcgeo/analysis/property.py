@@ -57,7 +57,7 @@ def run(layers: Mapping[str, gpd.GeoDataFrame], *, rules: Mapping[str, Any] | No
     """Property-management share per community; see the module docstring.
 
     Returns ``property_findings`` (communities below the share, or without a record) and
-    ``property_communities`` (households, managed households, ``managed_share``,
+    ``property_communities`` (``homes_counted``, ``homes_managed``, ``managed_share``,
     ``weight_basis`` and ``min_share_status`` / ``min_share_reason``).
     """
     r = _rules.load("property", rules)
@@ -101,7 +101,7 @@ def run(layers: Mapping[str, gpd.GeoDataFrame], *, rules: Mapping[str, Any] | No
 def _shares(comm: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None, cflag: pd.Series,
             ids: pd.Index) -> tuple[pd.DataFrame, pd.Series]:
     """Homes and managed homes per community, and what they were counted in."""
-    out = pd.DataFrame(index=ids, data={"homes": np.nan, "managed_homes": np.nan})
+    out = pd.DataFrame(index=ids, data={"homes_counted": np.nan, "homes_managed": np.nan})
     basis = pd.Series("community flag", index=ids, dtype=object)
     if buildings is not None and len(buildings):
         homes_mask, _ = residential_mask(buildings)
@@ -118,15 +118,15 @@ def _shares(comm: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None, cflag: p
         homes = known.groupby("c")["w"].sum()
         on = known[known["m"].astype(bool)].groupby("c")["w"].sum()
         has_b = frame.groupby("c").size()
-        out.loc[homes.index, "homes"] = homes
-        out.loc[homes.index, "managed_homes"] = on.reindex(homes.index).fillna(0.0)
+        out.loc[homes.index, "homes_counted"] = homes
+        out.loc[homes.index, "homes_managed"] = on.reindex(homes.index).fillna(0.0)
         basis[has_b.index] = how
     # communities without buildings: the community's own flag, all or nothing
-    alone = out["homes"].isna() & cflag.notna().to_numpy()
-    out.loc[alone, "homes"] = 1.0
-    out.loc[alone, "managed_homes"] = cflag[alone].astype(float).to_numpy()
+    alone = out["homes_counted"].isna() & cflag.notna().to_numpy()
+    out.loc[alone, "homes_counted"] = 1.0
+    out.loc[alone, "homes_managed"] = cflag[alone].astype(float).to_numpy()
     basis[alone & (basis != "community flag")] = "community flag"
-    out["managed_share"] = out["managed_homes"] / out["homes"].where(out["homes"] > 0)
+    out["managed_share"] = out["homes_managed"] / out["homes_counted"].where(out["homes_counted"] > 0)
     return out, basis
 
 
@@ -143,7 +143,7 @@ def _weights(b: gpd.GeoDataFrame) -> tuple[np.ndarray, str]:
 def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
     """One row per community: the managed share, its basis and status."""
     t = outputs["property_communities"]
-    cols = [c for c in ("community_name", "homes", "managed_homes", "managed_share", "weight_basis",
+    cols = [c for c in ("community_name", "homes_counted", "homes_managed", "managed_share", "weight_basis",
                         "min_share_status", "min_share_reason") if c in t.columns]
     return pd.DataFrame(t[cols]).reset_index(drop=True)
 
@@ -161,8 +161,9 @@ ANALYSIS = Analysis(
     optional=("buildings",),
     rule_sets=RULE_SETS,
     outputs=check_outputs("property", "物业管理", "Property management", columns={
-        "homes": ("住户数", "Homes", "float"),
-        "managed_homes": ("有物业管理的住户数", "Homes under management", "float"),
+        "homes_counted": ("计入的住户（户、人或栋）", "Homes counted (households, residents or buildings)",
+                          "float"),
+        "homes_managed": ("其中有物业管理", "Of which under property management", "float"),
         "managed_share": ("物业管理覆盖面", "Share under property management", "pct"),
         "weight_basis": ("计算依据", "Counted in", "text"),
         "min_share_status": ("第12项（物业管理）", "Criterion 12 (property management)", "text"),
