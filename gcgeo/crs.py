@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, overload
 
 import geopandas as gpd
 import numpy as np
@@ -374,6 +374,10 @@ def metric(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     return out
 
 
+@overload
+def align(gdf: None, crs: Any, what: str, *, against: str = ...) -> None: ...
+@overload
+def align(gdf: gpd.GeoDataFrame, crs: Any, what: str, *, against: str = ...) -> gpd.GeoDataFrame: ...
 def align(gdf: gpd.GeoDataFrame | None, crs: Any, what: str, *, against: str = "the analysis"
           ) -> gpd.GeoDataFrame | None:
     """``gdf`` in ``crs`` (the CRS of the analysis's main layer); None stays None.

@@ -37,7 +37,7 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     comm = out.get("lc_communities")
     if comm is not None and len(comm) and "residents" in comm.columns:
-        rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang)))
+        rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang) or "–"))
         for c in [c for c in comm.columns if str(c).startswith("share_served_")]:
             rows.append((column_label(c, lang), format_value(weighted_share(comm, c, "residents"), c, lang) or "–"))
     org = out.get("lc_origins")
@@ -52,7 +52,7 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
         for status, key in (("no facility", "no_facility"), ("none on the network", "none_on_network")):
             names = cats.loc[cats["status"] == status, "category"]
             if len(names):
-                rows.append((ui(key, lang), ", ".join(format_value(c, "category", lang) for c in names)))
+                rows.append((ui(key, lang), ", ".join(format_value(c, "category", lang) or str(c) for c in names)))
     gaps = out.get("lc_gaps")
     if gaps is not None and len(gaps) and "category" in gaps.columns:
         counts = gaps["category"].value_counts()

@@ -70,7 +70,7 @@ def stale(workspace: str | os.PathLike) -> dict[str, list[str]]:
         if ran is None:
             continue
         changed = [k for k in _layers.KINDS
-                   if k in desc.inputs and added.get(k) is not None and added[k] > ran]
+                   if k in desc.inputs and (when := added.get(k)) is not None and when > ran]
         changed += _changed_inputs(desc, meta)
         if changed:
             out[name] = changed

@@ -258,22 +258,22 @@ class Homes:
         self._cut = np.full(len(geoms), None, dtype=object)
         self._lock = threading.Lock()
 
-    def _voronoi(self) -> None:
+    def _voronoi(self) -> tuple[np.ndarray, np.ndarray]:
+        """The cell of each home (-1 for none) and the cells."""
         present = ~(shapely.is_missing(self.geoms) | shapely.is_empty(self.geoms))
         xy = shapely.get_coordinates(self.geoms[present])
         # one cell per distinct location: homes at the same point share it
         uniq, inv = np.unique(xy, axis=0, return_inverse=True)
-        self._cell_of = np.full(len(self.geoms), -1, dtype=np.int64)
-        self._cell_of[present] = inv.ravel()
+        cell_of = np.full(len(self.geoms), -1, dtype=np.int64)
+        cell_of[present] = inv.ravel()
         pts = shapely.multipoints(uniq)
         if len(uniq) == 1:
-            self._cells = np.array([shapely.box(*(uniq[0] - 2 * self.buffer),
-                                                *(uniq[0] + 2 * self.buffer))])
-            return
+            return cell_of, np.array([shapely.box(*(uniq[0] - 2 * self.buffer),
+                                                  *(uniq[0] + 2 * self.buffer))])
         # cells in the order of the points; beyond the homes' extent by more than a buffer
         cells = shapely.voronoi_polygons(
             pts, extend_to=shapely.envelope(pts).buffer(self.buffer * 8 + 10), ordered=True)
-        self._cells = np.asarray(shapely.get_parts(cells))
+        return cell_of, np.asarray(shapely.get_parts(cells))
 
     def cut(self, idx: np.ndarray) -> np.ndarray:
         """For homes ``idx``, the area within one buffer of each and nearer to it than
@@ -282,10 +282,11 @@ class Homes:
         todo = np.flatnonzero(shapely.is_missing(out))
         if len(todo):
             with self._lock:
-                if self._cells is None:
-                    self._voronoi()
+                if self._cell_of is None or self._cells is None:
+                    self._cell_of, self._cells = self._voronoi()
+                cell_of, cells = self._cell_of, self._cells
             h = idx[todo]
-            out[todo] = shapely.intersection(self._cells[self._cell_of[h]],
+            out[todo] = shapely.intersection(cells[cell_of[h]],
                                              shapely.buffer(self.geoms[h], self.buffer))
             self._cut[h] = out[todo]
         return out

@@ -196,7 +196,8 @@ class Analysis:
 
     ``run(layers, *, rules, progress, **options)`` returns the output layers
     by name; ``summary(outputs)`` one row per community;
-    ``headlines(outputs, lang)`` the report's (label, value) pairs.
+    ``headlines(outputs, lang)`` the report's (label, value) pairs (the
+    function or its ``"package.module:name"``, imported when the report needs it).
     ``requires`` are the layer kinds it cannot do without, ``optional`` those
     it uses when present.  ``rule_sets`` are the built-in rule sets it reads
     (a change to one makes its results stale).
@@ -213,7 +214,7 @@ class Analysis:
     optional: tuple[str, ...] = ()
     options: tuple[Option, ...] = ()
     criteria: tuple[Criterion, ...] = ()
-    headlines: Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
+    headlines: str | Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
     views: tuple[ViewSpec, ...] = ()
     rasters: tuple[RasterInput, ...] = ()
     description_en: str = ""

@@ -235,7 +235,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
         vals = ()
     if len(vals) != 4:
         raise InputError(f"--bbox '{text}' must be four numbers minx,miny,maxx,maxy (degrees).")
-    return vals  # type: ignore[return-value]
+    return vals
 
 
 def _import_osm(workspace: Path, file: Path, *, bbox: str | None = None,

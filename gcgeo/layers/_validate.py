@@ -135,7 +135,7 @@ def coerce_columns(
             if col.allowed is not None:
                 # planners' spellings (幼儿园, 电动车, Car…) read as the spec's values
                 lookup = col.value_lookup()
-                key = text.map(lambda v: None if v is None else lookup.get(str(v).strip().lower()))
+                key = text.map(lambda v, lookup=lookup: None if v is None else lookup.get(str(v).strip().lower()))
                 text = key.where(key.notna(), text)
             out[col.name] = text
             mask = pd.Series(False, index=s.index)
@@ -231,11 +231,11 @@ def validate(
         add(Problem(name, None, None,
                     "layer has no CRS; declare it when adding the file (--src-crs, e.g. "
                     "wgs84, cgcs2000, gcj02, bd09 or EPSG:4547)"))
-    for col in spec.required:
-        if col not in gdf.columns:
-            add(Problem(name, None, col,
-                        f"required column '{col}' is missing; map the file's column onto it "
-                        f"with --columns (e.g. '源列名={col}')"))
+    for required in spec.required:
+        if required not in gdf.columns:
+            add(Problem(name, None, required,
+                        f"required column '{required}' is missing; map the file's column onto "
+                        f"it with --columns (e.g. '源列名={required}')"))
 
     geom = gdf.geometry.array if isinstance(gdf, gpd.GeoDataFrame) else None
     if geom is not None and len(gdf):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 
@@ -98,7 +99,7 @@ def get_basemap(name: str) -> Basemap:
 def add_basemap(m: folium.Map, basemap: Basemap, *, lang: str = "en") -> None:
     """Add ``basemap``'s tile layers to ``m`` (nothing for "none")."""
     for i, url in enumerate(basemap.tile_urls(lang)):
-        kwargs = {"subdomains": basemap.subdomains} if basemap.subdomains else {}
+        kwargs: dict[str, Any] = {"subdomains": basemap.subdomains} if basemap.subdomains else {}
         folium.TileLayer(
             tiles=url,
             attr=basemap.attribution if i == 0 else " ",

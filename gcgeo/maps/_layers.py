@@ -321,6 +321,7 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
     tier = tier or (tiers[-1] if tiers else None)
     fields = _other_fields(gdf, ["community_name", "name", "id", "homes", "residents", "population"]
                            + [f"share_served_{t}" for t in tiers], limit=16)
+    legend: list[LegendItem]
     if tier is None or f"share_served_{tier}" not in gdf.columns:
         colors, legend = _single(gdf, "#6baed6"), []
         title = ui("share_served", lang)
@@ -437,9 +438,11 @@ def _green_first(gdf: pd.DataFrame) -> list[str]:
 
 def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
                             column: str = "green_ratio") -> Styled:
-    """Communities coloured by ``column``: green_ratio, public_green_per_person_m2, share_within_*, ndvi_mean, veg_fraction."""
+    """Communities coloured by ``column``: green_ratio, public_green_per_person_m2, share_within_*,
+    ndvi_mean, veg_fraction."""
     fields = _other_fields(gdf, _green_first(gdf), limit=18)
     title = column_label(column, lang)
+    legend: list[LegendItem]
     if column not in gdf.columns:
         colors, legend = _single(gdf, "#a1d99b"), []
     elif column == "public_green_per_person_m2":
@@ -480,7 +483,8 @@ def style_green_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     """Homes coloured by service-radius coverage: green and park, green only, park only, neither."""
     g = next((c for c in gdf.columns if re.fullmatch(r"served_.+_green", str(c))), None)
     p = next((c for c in gdf.columns if re.fullmatch(r"served_.+_park", str(c))), None)
-    fields = _present(gdf, ["building", "community", "dist_green_m", "dist_park_m", g, p, "off_network"]) \
+    served = [c for c in (g, p) if c is not None]
+    fields = _present(gdf, ["building", "community", "dist_green_m", "dist_park_m", *served, "off_network"]) \
         if g or p else _other_fields(gdf, ["building", "community"], limit=8)
     fields = [f for f in fields if f]
 

@@ -25,15 +25,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
 from .. import crs as _crs
 from .._errors import LayerError
-from ._basemaps import OSM_DATA_ATTRIBUTION, Basemap, add_basemap, get_basemap
 from ..labels import column_label, format_value, ui
+from ._basemaps import OSM_DATA_ATTRIBUTION, Basemap, add_basemap, get_basemap
 
 __all__ = [
     "CLUSTER_ABOVE",
@@ -148,7 +148,10 @@ def get_context(m: folium.Map, *, lang: str = "en") -> MapContext:
     if ctx is None:
         ctx = MapContext(lang=lang, basemap=None)
         m._gcgeo_ctx = ctx  # type: ignore[attr-defined]
-        m.get_root().header.add_child(Element(_CSS), name="gcgeo_css")
+        root = m.get_root()
+        if not isinstance(root, Figure):  # folium.Map puts itself in a Figure
+            raise TypeError(f"the map's root is a {type(root).__name__}, not a folium Figure")
+        root.header.add_child(Element(_CSS), name="gcgeo_css")
         m.add_child(_Panes())
         ctx.tail = [_FitBounds(ctx), _Attribution(ctx), _Legend(ctx), _GroupedControl(ctx)]
         for el in ctx.tail:
@@ -236,8 +239,8 @@ def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple
         while vals and vals[-1] is None:
             vals.pop()
         props = {"_c": colors[i], "_v": vals} if vals else {"_c": colors[i]}
-        feats.append('{"type":"Feature","geometry":%s,"properties":%s}'
-                     % (g, json.dumps(props, ensure_ascii=False, separators=(",", ":"))))
+        props_text = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+        feats.append(f'{{"type":"Feature","geometry":{g},"properties":{props_text}}}')
     text = '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
     b = shapely.total_bounds(geoms).tolist()
     return text.replace("</", "<\\/"), b, len(feats)
@@ -499,7 +502,8 @@ class _GroupedControl(JSCSSMixin, MacroElement):
             items.append((label, layer))
         return list(out.items())
 
-    def render(self, **kwargs: Any) -> None:
+    # branca declares Element.render -> str, but its MacroElement.render returns None
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         if not self.ctx.layers:  # no control, no plugin
             self.default_js, self.default_css = [], []
         super().render(**kwargs)

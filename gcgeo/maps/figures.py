@@ -60,7 +60,6 @@ _CJK_FILE_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "sourcehansans", "simhe
 
 def _agg():
     import matplotlib
-
     import matplotlib.pyplot as plt
 
     if matplotlib.get_backend().lower() != "agg":
@@ -208,10 +207,12 @@ def _draw(ax, s: Styled, crs) -> None:
 
 
 def _legend(ax, styles: Sequence[Styled]):
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles, bold = [], []
+    handles: list[Artist] = []
+    bold: list[int] = []
     for s in styles:
         if not s.legend:
             continue
@@ -219,6 +220,7 @@ def _legend(ax, styles: Sequence[Styled]):
         handles.append(Patch(visible=False, label=s.legend_title or s.name))
         kind = s.geom_kind
         for item in s.legend:
+            h: Artist
             if kind == "point":
                 h = Line2D([], [], marker="o", linestyle="", markerfacecolor=item.color, markeredgecolor="white",
                            markersize=7, label=item.label)
@@ -316,7 +318,7 @@ def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view:
     for side in ax.spines.values():
         side.set_linewidth(0.6)
     _north_arrow(ax, crs, lang)
-    fig.gcgeo_scale_m = _scale_bar(ax, crs)  # type: ignore[attr-defined]
+    fig.gcgeo_scale_m = _scale_bar(ax, crs)
     _legend(ax, styles)
     ax.set_title(f"{title} · {v.label(lang)}" if title else v.label(lang), fontsize=12, fontweight="bold")
     from ._render import has_osm_data

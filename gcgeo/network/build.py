@@ -555,14 +555,15 @@ def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network
         raise InputError(f"edge '{weight}' values must be finite and non-negative.")
     geom = np.array(gs, dtype=object) if gs else np.zeros(0, dtype=object)
     none = np.array([g is None for g in gs], dtype=bool)
-    if has_xy and len(geom) and none.all():  # straight lines, drawn only if needed
-        geom, glen = None, np.hypot(x[v] - x[u], y[v] - y[u])
+    straight = bool(has_xy and len(geom) and none.all())  # straight lines, drawn only if needed
+    if straight:
+        glen = np.hypot(x[v] - x[u], y[v] - y[u])
     elif has_xy and len(geom):
         geom[none] = _straight_lines(x, y, u[none], v[none])
         glen = shapely.length(geom)
     else:
         glen = np.full(len(w), np.nan)
-    if geom is not None and len(geom) and has_xy:
+    if not straight and len(geom) and has_xy:
         # networkx reports an undirected edge from either end: orient u -> v
         # along the geometry so that offsets are measured from u.
         if G.is_directed():
@@ -575,7 +576,7 @@ def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network
     crs = G.graph.get("crs")
     return Network(
         nodes=nodes, x=x, y=y, u=u.astype(np.int64), v=v.astype(np.int64), weight=w,
-        geometry=geom, geom_length=np.asarray(glen, dtype=float),
+        geometry=None if straight else geom, geom_length=np.asarray(glen, dtype=float),
         crs=CRS.from_user_input(crs) if crs is not None else None,
         directed=G.is_directed(),
     )

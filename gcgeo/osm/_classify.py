@@ -143,11 +143,11 @@ def charger(tags: Mapping[str, str], t: Tables) -> dict[str, Any] | None:
     outputs = [V.power_kw(v) for k, v in tags.items()
                if k.startswith("socket:") and k.endswith(":output")]
     outputs += [V.power_kw(tags.get(k)) for k in s.get("output_keys", ())]
-    outputs = [o for o in outputs if o is not None]
+    known = [o for o in outputs if o is not None]
     return {
         "kind": kind,
         "sockets": n_sockets,
-        "power_kw": max(outputs) if outputs else None,
+        "power_kw": max(known) if known else None,
         "operator": _first_text(tags, s.get("operator_keys", ("operator",))),
         "osm_tag": "amenity=charging_station" if "amenity" in tags else tag_label(
             t.chargers_select[0], tags),

@@ -199,13 +199,14 @@ def read_file(path: Path, fmt: str, t: Tables,
         # nodes first so every way finds its locations.
         locations = osmium.index.create_map("sparse_mem_map")
         for node in osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.NODE):
-            locations.set(node.id, node.location)
+            if isinstance(node, osmium.osm.Node):  # always, given the NODE filter
+                locations.set(node.id, node.location)
     proc = (osmium.FileProcessor(osm_file)
             .with_locations(locations)
             .with_areas()
             .with_filter(osmium.filter.EmptyTagFilter()))
     for obj in proc:
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             loc = obj.location
             if not loc.valid():
                 continue
@@ -218,7 +219,7 @@ def read_file(path: Path, fmt: str, t: Tables,
             found = _classify_common(tags, t, is_node=True, polygonal=False)
             if found:
                 _add_all(h, found, "node", obj.id, tags, shapely.Point(lon, lat))
-        elif obj.is_way():
+        elif isinstance(obj, osmium.osm.Way):
             tags = {tag.k: tag.v for tag in obj.tags}
             h.counts["tagged ways"] += 1
             hw = tags.get("highway")
@@ -268,7 +269,7 @@ def read_file(path: Path, fmt: str, t: Tables,
             geom = poly if poly is not None else line
             if geom is not None and found:
                 _add_all(h, found, "way", obj.id, tags, geom)
-        elif obj.is_area():
+        elif isinstance(obj, osmium.osm.Area):
             if obj.from_way():
                 continue  # closed ways are made into polygons above
             tags = {tag.k: tag.v for tag in obj.tags}

@@ -86,9 +86,9 @@ def geometries(obj: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
 
 def short_list(ids: np.ndarray, limit: int = 10) -> str:
     """``ids`` joined with commas for a message, the first ``limit`` and "and N more"."""
-    ids = [str(i) for i in ids]
-    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
-    return ", ".join(ids[:limit]) + more
+    text = [str(i) for i in ids]
+    more = f" and {len(text) - limit} more" if len(text) > limit else ""
+    return ", ".join(text[:limit]) + more
 
 
 def repair(geoms: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
