@@ -55,9 +55,13 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
                 rows.append((ui(key, lang), ", ".join(format_value(c, "category", lang) or str(c) for c in names)))
     gaps = out.get("lc_gaps")
     if gaps is not None and len(gaps) and "category" in gaps.columns:
-        counts = gaps["category"].value_counts()
+        # homes lacking each category: a home short of a kindergarten at 5, 10 and 15 minutes
+        # is one home, not three gaps
+        who = "origin_id" if "origin_id" in gaps.columns else None
+        counts = (gaps.drop_duplicates(["category", who])["category"].value_counts() if who
+                  else gaps["category"].value_counts())
         text = ", ".join(f"{format_value(k, 'category', lang)} {v}" for k, v in counts.items())
-        rows.append((ui("gaps", lang), text))
+        rows.append((ui("homes_lacking", lang) if who else ui("gaps", lang), text))
     return rows
 
 

@@ -63,6 +63,7 @@ UI: dict[str, tuple[str, str]] = {
     "served_tier": ("可达生活圈层级", "Tier served"),
     "not_served": ("均未达标", "Not served"),
     "gaps": ("服务缺口", "Service gaps"),
+    "homes_lacking": ("缺少该类设施的居住点数", "Homes lacking a facility of the category"),
     "isochrones": ("步行等时圈", "Walking isochrones"),
     "homes": ("居住点（按达标层级）", "Homes by tier served"),
     "share_served": ("覆盖人口比例", "Population share served"),
