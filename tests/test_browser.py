@@ -247,6 +247,22 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())
 
 
+def test_a_map_on_osm_tiles_draws_its_data_when_the_network_is_gone(browser, tmp_path):
+    """Leaflet is inline in every map: with no network only the tiles are missing."""
+    layers = _helsinki_layers()
+    m = maps.dashboard({"buildings": layers["buildings"]}, views=["inventory"], lang="zh",
+                       basemap="osm", title="Helsinki 测试")
+    path = maps.save_map(m, tmp_path / "map-osm.html")
+    browser.open(path.as_uri())
+    browser.evaluate("new Promise(r => setTimeout(r, 500))")
+    counts = browser.evaluate(_COUNTS_JS)
+    assert counts["domPaths"] == len(layers["buildings"])
+    # the tiles fail to load, and nothing else
+    assert [e for e in browser.js_errors() if not e.startswith("Failed to load resource")] == []
+    remote = [u for u in browser.requests() if not u.startswith(("file:", "data:", "about:"))]
+    assert remote and all("tile.openstreetmap.org" in u for u in remote), remote
+
+
 def test_clustered_points_all_accounted_for(browser, tmp_path):
     rng = np.random.default_rng(7)
     n = maps.CLUSTER_ABOVE + 500

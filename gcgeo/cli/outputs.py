@@ -21,7 +21,8 @@ __all__ = ["demo", "map_cmd", "report"]
 @click.option("--basemap", type=click.Choice(["osm", "carto", "tianditu", "amap", "none"]),
               help="Base map (default: osm, or none with --offline). tianditu needs TIANDITU_KEY.")
 @click.option("--offline", is_flag=True,
-              help="One self-contained HTML file: Leaflet inline, no network request.")
+              help="No tile base map, so the map draws without any network request (Leaflet is "
+                   "inline in every map).")
 @overwrite_option
 def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
             basemap: str | None, offline: bool, overwrite: bool) -> None:

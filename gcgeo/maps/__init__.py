@@ -133,22 +133,28 @@ def dashboard(
 
 
 def render_html(m: folium.Map, *, offline: bool = False) -> str:
-    """The complete HTML page of ``m``; with ``offline`` every script and style sheet inline."""
-    html = m.get_root().render()
-    if offline:
-        html = inline_assets(html)
-        left = remote_asset_urls(html)
-        if left:  # inline_assets raises first; this guards the guarantee
-            raise InputError("offline map still links " + ", ".join(left))
+    """The complete HTML page of ``m``, every script and style sheet inline.
+
+    Public CDNs are slow or blocked on many mainland networks and absent on
+    an intranet, so no map gcgeo writes loads its libraries from one, whether
+    or not it is ``offline``; only tile images of a tile base map come from
+    the network (``offline`` maps default to no base map, see
+    :func:`dashboard`).
+    """
+    html = inline_assets(m.get_root().render())
+    left = remote_asset_urls(html)
+    if left:  # inline_assets raises first; this guards the guarantee
+        raise InputError("map still links " + ", ".join(left))
     return html
 
 
 def save_map(m: folium.Map, path: str | os.PathLike, *, offline: bool = False) -> Path:
     """Write ``m`` as one HTML file at ``path`` (temporary file, then rename).
 
-    With ``offline=True`` Leaflet, its plugins and their images are inline
-    (vendored copies, see ``gcgeo/maps/vendor/README.md``) and the page makes
-    no network request, except tiles of a tile base map if one was chosen.
+    Leaflet, its plugins and their images are always inline (vendored
+    copies, see ``gcgeo/maps/vendor/README.md``); the page makes no network
+    request except for the tiles of a tile base map, if one was chosen
+    (``offline`` maps have none unless asked).
     """
     html = render_html(m, offline=offline)
     out = write_atomic(html, path)
