@@ -24,8 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import workspace as ws
 from . import analysis
+from . import workspace as ws
 from .pipeline import run_analysis
 
 log = logging.getLogger(__name__)

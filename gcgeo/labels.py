@@ -250,7 +250,8 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
         return f"{t}{cat}覆盖比例" if lang == "zh" else f"Share served by {cat.lower()}, {t}"
     m = re.fullmatch(r"n_(too_narrow|obstructed|no_turnaround|low_clearance)", name)
     if m:
-        return f"{fire_kind_label(m.group(1), lang)}（处）" if lang == "zh" else f"{fire_kind_label(m.group(1), lang)} (count)"
+        kind = fire_kind_label(m.group(1), lang)
+        return f"{kind}（处）" if lang == "zh" else f"{kind} (count)"
     m = re.fullmatch(r"share_served_(.+)", name)
     if m:
         t = tier_label(m.group(1), lang)

@@ -229,7 +229,7 @@ def run_analysis(
     options = desc.check_options(options)
     # results are as old as the inputs read at the start: a layer replaced while the
     # analysis runs makes them stale
-    started = datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="microseconds")
+    started = datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="microseconds")
     # the rules of this run, resolved and checked once, passed down as one object
     resolved = _rules.resolve(desc.rule_sets, Path(rules) if rules is not None else None)
     ran_with = _rules_state(desc, rules)

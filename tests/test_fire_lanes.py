@@ -87,7 +87,8 @@ def test_two_cars_on_opposite_sides():
     assert by_x[20.5] == pytest.approx(3.5)  # north only
     assert by_x[26.5] == pytest.approx(3.5)  # south only
     assert by_x[10.5] == pytest.approx(4.5)  # free
-    assert set(st.loc[st["chainage_m"] == 23.5, "obstacles"].iloc[0].split(";")) == {"#n", "#s"}  # rows without an id: "#<row>"
+    # rows without an id are named "#<row>"
+    assert set(st.loc[st["chainage_m"] == 23.5, "obstacles"].iloc[0].split(";")) == {"#n", "#s"}
     out = fl.run({"fire_lanes": lane(), "obstructions": obs})
     f = out["fire_findings"]
     assert len(f) == 1  # one contiguous run x 20–27

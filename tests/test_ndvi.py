@@ -234,8 +234,8 @@ def test_olinda_against_10x_finer_rasterization():
     exp_mean, exp_valid, exp_frac = [], [], {x: [] for x in thr}
     for geom in proj.geometry:
         minx, miny, maxx, maxy = geom.bounds
-        c0 = int(np.floor((minx - t.c) / t.a)); c1 = int(np.ceil((maxx - t.c) / t.a))
-        r0 = int(np.floor((t.f - maxy) / -t.e)); r1 = int(np.ceil((t.f - miny) / -t.e))
+        c0, c1 = int(np.floor((minx - t.c) / t.a)), int(np.ceil((maxx - t.c) / t.a))
+        r0, r1 = int(np.floor((t.f - maxy) / -t.e)), int(np.ceil((t.f - miny) / -t.e))
         shape = ((r1 - r0) * k, (c1 - c0) * k)
         tf = fine_t @ rasterio.Affine.translation(c0 * k, r0 * k)
         mask = rasterio.features.rasterize([(geom, 1)], out_shape=shape, transform=tf,

@@ -193,7 +193,7 @@ def _reference_point_distances(G, homes, targets, cutoff, tol):
             t = g.project(p) / g.length * net.weight[e]
             allpts[(name, i)] = (e, t, dists[e])
     byedge = {}
-    for key, (e, t, c) in allpts.items():
+    for key, (e, t, _c) in allpts.items():
         byedge.setdefault(e, []).append((t, key))
     for e, items in byedge.items():
         a, b = net.nodes[net.u[e]].item(), net.nodes[net.v[e]].item()
@@ -207,7 +207,7 @@ def _reference_point_distances(G, homes, targets, cutoff, tol):
                     H[n0][n1]["weight"] = min(H[n0][n1]["weight"], t1 - t0)
                 else:
                     H.add_edge(n0, n1, weight=t1 - t0)
-        for t, key in items:
+        for _t, key in items:
             H.add_edge(("snap", key), ("pt", key), weight=allpts[key][2])
     out = pd.DataFrame(np.nan, index=homes.index, columns=list(targets))
     for k in targets:
@@ -773,8 +773,7 @@ def test_split_crossings_from_the_rules_in_the_living_circle():
 def test_engine_steps_hand_computed():
     """A home at (10, 5) beside the street (0, 0)-(100, 0), a shop at (103, 40)
     beside the street (100, 0)-(100, 50): 5 + 90 + 40 + 3 = 138 m."""
-    from gcgeo.network import (augment, check_points, distances_snapped, locate_snaps,
-                               multi_source, point_dist, snap)
+    from gcgeo.network import augment, check_points, distances_snapped, locate_snaps, multi_source, point_dist, snap
 
     net = compile_network(build_graph(_streets([[(0, 0), (100, 0)], [(100, 0), (100, 50)]])))
     homes = check_points(net, _pts([(10, 5), (500, 500)]), "homes")

@@ -46,8 +46,8 @@ import shapely
 from .. import rules as _rules
 from .._errors import AnalysisError
 from ..crs import align, metric, require_metric
-from ..values import feature_ids, to_bool
 from ..layers.buildings import homes
+from ..values import feature_ids, to_bool
 from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 
 __all__ = [

@@ -113,7 +113,7 @@ def rules_cmd(name: str | None) -> None:
         sets = [name]
     rows = []
     for n in sets:
-        def walk(node: Any, prefix: str) -> None:
+        def walk(node: Any, prefix: str, n: str = n) -> None:
             if isinstance(node, dict):
                 if "value" in node:
                     rows.append({"rule": prefix, "value": node["value"], "unit": node.get("unit", ""),
@@ -121,6 +121,6 @@ def rules_cmd(name: str | None) -> None:
                                  "used by": ", ".join(users.get(n, []))})
                     return
                 for k, v in node.items():
-                    walk(v, f"{prefix}.{k}" if prefix else k)
+                    walk(v, f"{prefix}.{k}" if prefix else k, n)
         walk(rules.load(n), n)
     say(table(pd.DataFrame(rows), max_rows=500))

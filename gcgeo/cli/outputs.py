@@ -6,8 +6,18 @@ from pathlib import Path
 
 import click
 
-from .common import (lang_option, main, out, out_option, overwrite_option, progress, quiet, say,
-                     warn_stale, workspace_argument)
+from .common import (
+    lang_option,
+    main,
+    out,
+    out_option,
+    overwrite_option,
+    progress,
+    quiet,
+    say,
+    warn_stale,
+    workspace_argument,
+)
 
 __all__ = ["demo", "map_cmd", "report"]
 

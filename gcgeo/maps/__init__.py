@@ -37,7 +37,7 @@ from .._errors import InputError
 from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
 from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, map_lang, nice_breaks, style_layer, tier_served
 from ._offline import inline_assets, remote_asset_urls, write_atomic
-from ._render import CLUSTER_ABOVE, LegendItem, Styled, has_osm_data, add_styled, get_context, new_map
+from ._render import CLUSTER_ABOVE, LegendItem, Styled, add_styled, get_context, has_osm_data, new_map
 from ._views import VIEWS, View, drawable, get_view, register_view, view_names
 
 log = logging.getLogger(__name__)

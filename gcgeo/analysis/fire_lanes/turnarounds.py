@@ -19,8 +19,8 @@ import pandas as pd
 import shapely
 from shapely import affinity
 
-from ...values import to_bool
 from ...layers.buildings import residential_mask
+from ...values import to_bool
 from .centreline import LanePieces, prepare_lanes
 from .inputs import (
     align_crs,
