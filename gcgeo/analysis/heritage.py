@@ -111,11 +111,12 @@ def zones(heritage: gpd.GeoDataFrame, rules: Mapping[str, Any] | None = None) ->
     drawn = geom.copy()
     drawn[ok] = shapely.buffer(geom[ok], radius[ok], quad_segs=_QUAD_SEGS)
     unreadable = [_unreadable_text(heritage, i, own_bad, crown_bad) for i in range(n)]
-    names = (heritage["name"].astype(object).where(heritage["name"].notna(), None)
-             if "name" in heritage.columns else pd.Series(None, index=heritage.index, dtype=object))
+    names = [str(v) if pd.notna(v) and str(v).strip() else None
+             for v in (heritage["name"] if "name" in heritage.columns else [None] * n)]
     return gpd.GeoDataFrame(
-        {"feature_id": feature_ids(heritage).to_numpy(), "name": names.to_numpy(), "kind": kinds,
-         "radius_m": radius, "zone_basis": basis, "known": ok, "unreadable": unreadable},
+        {"feature_id": feature_ids(heritage).to_numpy(), "name": pd.Series(names, dtype=object).to_numpy(),
+         "kind": kinds, "radius_m": radius, "zone_basis": basis, "known": ok,
+         "unreadable": pd.Series(unreadable, dtype=object).to_numpy()},
         geometry=drawn, crs=heritage.crs, index=heritage.index)
 
 
@@ -202,7 +203,7 @@ def _zone_findings(heritage: gpd.GeoDataFrame, zone: gpd.GeoDataFrame) -> list[F
     out = []
     for i, z in zip(heritage.index, zone.itertuples()):
         extra = {"heritage_id": z.feature_id, "heritage_kind": z.kind}
-        if z.unreadable:
+        if isinstance(z.unreadable, str):
             out.append(Finding(z.feature_id, "heritage", "unreadable_radius", heritage.geometry[i],
                                measured=z.unreadable, unit="m", severity="medium", extra=extra,
                                message=f"{z.unreadable} is not a length in metres; the zone was drawn "
@@ -266,7 +267,7 @@ def _is_itself(h: shapely.Geometry, b: shapely.Geometry, distance: float, share:
 def _finding(hit: Mapping[str, Any], zone: gpd.GeoDataFrame) -> Finding:
     z = zone.loc[hit["zone"]]
     kind, severity, what = INTRUDERS[hit["layer"]]
-    label = z["feature_id"] + (f" {z['name']}" if z["name"] else "")
+    label = z["feature_id"] + (f" {z['name']}" if isinstance(z["name"], str) else "")
     radius = float(z["radius_m"])
     if hit["dim"] == 2:
         measured, required, unit = round(hit["area"], 2), 0.0, "m2"
@@ -278,7 +279,8 @@ def _finding(hit: Mapping[str, Any], zone: gpd.GeoDataFrame) -> Finding:
         measured, required, unit = round(hit["distance"], 2), round(radius, 2), "m"
         how = f"it stands {hit['distance']:.1f} m from the feature,"
     message = (f"{what} {hit['feature_id']}: {how} inside the {radius:g} m protection zone of "
-               f"{z['kind'] or 'heritage feature'} {label} ({z['zone_basis']}), reaching "
+               f"{z['kind'] if isinstance(z['kind'], str) else 'heritage feature'} {label} "
+               f"({z['zone_basis']}), reaching "
                f"{hit['depth']:.1f} m into it")
     return Finding(hit["feature_id"], hit["layer"], kind, hit["geometry"], measured=measured,
                    required=required, unit=unit, clause=_clause(z), severity=severity, message=message,
@@ -375,7 +377,7 @@ ANALYSIS = Analysis(
         "historic_buildings": ("历史建筑数", "Historic buildings", "int"),
         "protected_features": ("保护范围无侵入的遗产数", "Protected (nothing intrudes)", "int"),
         "intrusions": ("侵入数", "Intrusions", "int"),
-        "intrusion_area_m2": ("侵入面积", "Area intruding", "float"),
+        "intrusion_area_m2": ("侵入面积（平方米）", "Area intruding (m²)", "float"),
         "intrusion_length_m": ("侵入长度", "Length intruding", "m"),
         "protection_status": ("第16项（历史文化保护）", "Criterion 16 (heritage protected)", "text"),
         "protection_reason": ("说明", "Reason", "text"),
