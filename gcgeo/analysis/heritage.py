@@ -80,28 +80,32 @@ def zones(heritage: gpd.GeoDataFrame, rules: Mapping[str, Any] | None = None) ->
     """Each heritage feature's protection zone, on ``heritage``'s index.
 
     Columns: ``feature_id``, ``name``, ``kind``, ``radius_m``, ``zone_basis``
-    (``own radius`` / ``crown + margin`` / ``rule <kind>`` / the reason it is
-    unknown), ``known`` and ``unreadable`` (the text of a radius or crown
-    that could not be read, else None); geometry the zone (the feature's own
-    geometry where the zone is unknown).  ``heritage`` must be in a metric CRS.
+    (``own radius`` / ``crown + margin`` / ``rule radius.<kind>`` / the reason
+    it is unknown), ``known``, ``unreadable`` (the text of a radius or crown
+    that could not be read, else None) and ``clause`` (where the radius comes
+    from); geometry the zone (the feature's own geometry where the zone is
+    unknown).  ``heritage`` must be in a metric CRS.
     """
     r = _rules.load("heritage", rules)
     n = len(heritage)
     kinds = _kinds(heritage)
     own, own_bad = _metres(heritage, "protection_radius_m")
     crown, crown_bad = _metres(heritage, "crown_diameter_m")
-    margin = float(rule(r, "old_tree.margin")[0])
+    margin, _, margin_clause = rule(r, "old_tree.margin")
     radius = np.full(n, np.nan)
     basis = np.full(n, "", dtype=object)
-    by_kind = {k: float(rule(r, f"radius.{k}")[0]) for k in KINDS}
+    clause = np.full(n, "", dtype=object)
+    by_kind = {k: rule(r, f"radius.{k}") for k in KINDS}
     for i in range(n):
         k = kinds[i]
         if np.isfinite(own[i]):
-            radius[i], basis[i] = own[i], "own radius"
+            radius[i], basis[i], clause[i] = own[i], "own radius", "保护范围半径 as recorded for the feature"
         elif k == "old_tree" and np.isfinite(crown[i]):
-            radius[i], basis[i] = crown[i] / 2.0 + margin, "crown + margin"
+            radius[i], basis[i] = crown[i] / 2.0 + float(margin), "crown + margin"
+            clause[i] = f"heritage.old_tree.margin: {margin_clause}"
         elif k in by_kind:
-            radius[i], basis[i] = by_kind[k], f"rule radius.{k}"
+            radius[i], basis[i] = float(by_kind[k][0]), f"rule radius.{k}"
+            clause[i] = f"heritage.radius.{k}: {by_kind[k][2]}"
         else:
             basis[i] = ("no protection_radius_m and no kind" if k is None
                         else f"no protection_radius_m and kind {k!r} is none of {', '.join(KINDS)}")
@@ -116,7 +120,7 @@ def zones(heritage: gpd.GeoDataFrame, rules: Mapping[str, Any] | None = None) ->
     return gpd.GeoDataFrame(
         {"feature_id": feature_ids(heritage).to_numpy(), "name": pd.Series(names, dtype=object).to_numpy(),
          "kind": kinds, "radius_m": radius, "zone_basis": basis, "known": ok,
-         "unreadable": pd.Series(unreadable, dtype=object).to_numpy()},
+         "unreadable": pd.Series(unreadable, dtype=object).to_numpy(), "clause": clause},
         geometry=drawn, crs=heritage.crs, index=heritage.index)
 
 
@@ -189,7 +193,7 @@ def run(layers: Mapping[str, gpd.GeoDataFrame], *, rules: Mapping[str, Any] | No
     findings += [_finding(h, zone) for h in hits]
     where = community_of(heritage.geometry, comm)
     table = _communities(comm, zone, where, hits, {k: got.get(k) is not None for k in INTRUDERS})
-    zone_out = zone.drop(columns=["known", "unreadable"]).assign(
+    zone_out = zone.drop(columns=["known", "unreadable", "clause"]).assign(
         community=where.to_numpy(), intrusions=[sum(h["zone"] == i for h in hits) for i in zone.index])
     zone_out["protected"] = pd.array([None if not k else n == 0 for k, n in
                                       zip(zone["known"], zone_out["intrusions"])], dtype="boolean")
@@ -283,18 +287,9 @@ def _finding(hit: Mapping[str, Any], zone: gpd.GeoDataFrame) -> Finding:
                f"({z['zone_basis']}), reaching "
                f"{hit['depth']:.1f} m into it")
     return Finding(hit["feature_id"], hit["layer"], kind, hit["geometry"], measured=measured,
-                   required=required, unit=unit, clause=_clause(z), severity=severity, message=message,
+                   required=required, unit=unit, clause=z["clause"], severity=severity, message=message,
                    extra={"heritage_id": z["feature_id"], "heritage_kind": z["kind"],
                           "radius_m": round(radius, 2), "depth_m": round(hit["depth"], 2)})
-
-
-def _clause(z: pd.Series) -> str:
-    basis = str(z["zone_basis"])
-    if basis == "own radius":
-        return "保护范围半径 as recorded for the feature"
-    if basis == "crown + margin":
-        return "heritage.old_tree.margin: 树冠垂直投影及其外侧5.0m (GB/T 51168-2016, as quoted)"
-    return f"heritage.{basis.removeprefix('rule ')}"
 
 
 def _communities(comm: gpd.GeoDataFrame | None, zone: gpd.GeoDataFrame, where: pd.Series,
