@@ -719,6 +719,20 @@ def add_raster(path: str | os.PathLike, raster: str | os.PathLike, *, name: str 
     return desc
 
 
+def _community_problems(path: Path, inventory: pd.DataFrame, area: shapely.Geometry | None
+                        ) -> list[_layers.Problem]:
+    """Communities against each other, their buildings and the study area, as stored now
+    (:func:`gcgeo.layers.check_communities`); the study area only where one was given."""
+    first = {k: n for n, k in reversed(list(zip(inventory["layer"], inventory["kind"])))}
+    if "communities" not in first:
+        return []
+    catalogue = _catalogue(path)
+    comm = _read(path, first["communities"], *catalogue)
+    buildings = _read(path, first["buildings"], *catalogue) if "buildings" in first else None
+    return _layers.check_communities(comm, buildings, area if "study_area" in catalogue[0] else None,
+                                     layer=first["communities"], buildings_layer=first.get("buildings", ""))
+
+
 def study_area(path: str | os.PathLike) -> shapely.Geometry | None:
     """The study area: the ``study_area`` layer, else the union of communities."""
     path = Path(path)
@@ -786,4 +800,5 @@ def _validate(path: Path, *, fix: bool, layers: list[str] | None,
             for layer, gdf in fixed.items():
                 _put_layers(tmp, {layer: gdf}, working, kind=kinds[layer],
                             source=f"{sources.get(layer) or ''} (repaired by validate --fix)")
+    report.problems.extend(_community_problems(path, inventory, area))
     return report, changes

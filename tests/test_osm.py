@@ -529,7 +529,7 @@ def test_tag_parsing_by_construction(tmp_path):
     nodes[5][2].update({"man_made": "manhole", "operator": "高唐县水务局"})
     nodes[6][2].update({"amenity": "school", "name": "高唐县第一中学"})
     nodes[7][2].update({"natural": "tree", "denotation": "natural_monument",
-                        "heritage": "2"})
+                        "heritage": "2", "diameter_crown": "14 m"})
     nodes[8][2].update({"amenity": "waste_basket"})
     nodes[9][2].update({"amenity": "recycling", "waste": "hazardous"})
     nodes[10] = (116.231, 36.871, {"natural": "tree", "denotation": "avenue"})
@@ -567,7 +567,7 @@ def test_tag_parsing_by_construction(tmp_path):
 
     her = out["heritage"]
     assert list(her["osm_id"]) == [7] and her["kind"].iloc[0] == "old_tree"
-    assert her["grade"].iloc[0] == "2"
+    assert her["grade"].iloc[0] == "2" and her["crown_diameter_m"].iloc[0] == pytest.approx(14)
 
     gp = out["garbage_points"]
     assert list(gp["osm_id"]) == [9] and gp["kind"].iloc[0] == "hazardous"

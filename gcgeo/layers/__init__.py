@@ -33,6 +33,7 @@ from ._validate import (
     require_unique_ids,
     validate,
 )
+from .community_checks import check_communities
 
 SPECS: dict[str, LayerSpec] = {
     m.SPEC.kind: m.SPEC
@@ -75,6 +76,7 @@ __all__ = [
     "Problem",
     "SPECS",
     "ValidationReport",
+    "check_communities",
     "coerce_columns",
     "fix",
     "get_spec",

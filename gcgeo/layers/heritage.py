@@ -17,6 +17,12 @@ SPEC = LayerSpec(
                               "archaeological_site": ("遗址", "考古遗址"), "other": ("其他",)}),
         Column("grade", "str", "保护级别", "Protection grade", aliases=("级别", "保护级别")),
         Column("protection_radius_m", "float", "保护范围半径", "Protection radius", minimum=0,
-               unit="m", aliases=("保护半径", "保护范围")),
+               unit="m", aliases=("保护半径", "保护范围"),
+               description="distance from the feature (a tree's trunk, a building's footprint) "
+                           "to the edge of its protection zone, where the feature has its own"),
+        Column("crown_diameter_m", "float", "冠幅", "Crown diameter", minimum=0, maximum=80,
+               unit="m", aliases=("冠幅", "冠径", "树冠直径", "平均冠幅", "crown", "diameter_crown"),
+               description="an old tree's crown spread: its zone is the crown's projection plus "
+                           "a margin (rule heritage.old_tree.margin)"),
     ),
 )

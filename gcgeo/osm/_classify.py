@@ -236,8 +236,10 @@ def heritage(tags: Mapping[str, str], t: Tables) -> dict[str, Any] | None:
     if rule is None:
         return None
     keys = t.section("heritage").get("grade_keys", ("heritage",))
-    return {"kind": rule.out["kind"], "grade": _first_text(tags, keys),
-            "osm_tag": tag_label(rule, tags)}
+    out = {"kind": rule.out["kind"], "grade": _first_text(tags, keys), "osm_tag": tag_label(rule, tags)}
+    if rule.out["kind"] == "old_tree":  # its zone is the crown plus a margin
+        out["crown_diameter_m"] = V.length_m(tags.get("diameter_crown"))
+    return out
 
 
 # ---------------------------------------------------------------- communities
