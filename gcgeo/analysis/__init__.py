@@ -42,6 +42,8 @@ REGISTRY: tuple[str, ...] = (
     "green",
     "fire_lanes",
     "property",
+    "garbage",
+    "chargers",
 )
 
 _loaded: dict[str, Analysis] = {}
