@@ -123,9 +123,11 @@ def run(layers: Mapping[str, gpd.GeoDataFrame], *, rules: Mapping[str, Any] | No
     say("EV-ready parking")
     ev_fig, ev_st, ev_find = _ev_ready(got["parking"], ch[(kinds == "car").to_numpy(bool)], comm,
                                        ids, r)
+    no_kind = "kind" not in ch.columns
+    if no_kind:  # car chargers cannot be told apart: not counted as none
+        ev_fig[["car_chargers", "car_sockets"]] = np.nan
     say("e-bike chargers indoors")
     ebike = ch[(kinds == "e-bike").to_numpy(bool)]
-    no_kind = "kind" not in ch.columns
     inside = _indoors(ebike, got["buildings"])
     in_fig, in_st, in_find = _indoors_status(ebike, inside, got["buildings"], comm, ids, r, no_kind)
     say("e-bike charging within a walk")
@@ -205,9 +207,9 @@ def _ev_ready(parking: gpd.GeoDataFrame | None, car: gpd.GeoDataFrame,
     lots["c"] = _where(lots.geometry, comm).to_numpy(object)
     lots = lots[lots["c"].notna().to_numpy()]
     # car chargers standing in a car park: each serves at least one of its spaces
-    li, ci = shapely.STRtree(np.asarray(lots.geometry.array)).query(
+    _, lot_i = shapely.STRtree(np.asarray(lots.geometry.array)).query(
         np.asarray(car.geometry.array), predicate="within") if len(lots) and len(car) else ([], [])
-    n_in = np.bincount(np.asarray(ci, dtype=int), minlength=len(lots)) if len(lots) else np.zeros(0)
+    n_in = np.bincount(np.asarray(lot_i, dtype=int), minlength=len(lots))
     cap, ev = lots["capacity"].to_numpy(float), lots["ev_ready"].to_numpy(float)
     lots["used"] = np.where(np.isnan(ev), n_in, np.where(np.isnan(cap), ev, np.minimum(ev, cap)))
     findings = _lot_findings(lots, cap, ev, unit)
@@ -385,7 +387,7 @@ def _reach(targets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
                                     unit=walk_unit, clause=walk_clause, severity="medium",
                                     message=(f"nearest e-bike charger {d:.0f} m walk away" if far
                                              else f"no e-bike charger within {horizon:g} m walk")))
-    for cid, geom, off in zip(feature_ids(targets), targets.geometry, targets_off):
+    for cid, geom, off in zip(feature_ids(targets), targets.geometry, targets_off.fillna(False)):
         if off:
             findings.append(Finding(cid, "chargers", "ebike_charger_off_network", geom, required=tol,
                                     unit="m", clause=_SNAP_CLAUSE, severity="low",

@@ -173,7 +173,7 @@ def _findings(homes: gpd.GeoDataFrame, points: gpd.GeoDataFrame, points_off: pd.
                                message=(f"nearest sorting point {d:.0f} m walk away" if far else
                                         f"no sorting point within {horizon:g} m walk")))
     ids = feature_ids(points)
-    for pid, geom, off in zip(ids, points.geometry, points_off.reindex(points.index).fillna(True)):
+    for pid, geom, off in zip(ids, points.geometry, points_off.fillna(False)):
         if off:
             out.append(Finding(pid, "garbage_points", "sorting_point_off_network", geom,
                                required=tol, unit="m", clause="gcgeo: rule garbage.snapping.tolerance",

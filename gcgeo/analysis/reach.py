@@ -81,7 +81,8 @@ def home_reach(
       ``n_homes``, ``n_homes_served``, ``share_homes_served``, ``residents``,
       ``residents_served``, ``share_residents_served`` and
       ``n_homes_off_network`` (shares NaN without homes or streets);
-    - for each of ``points``, whether it is off the network (it serves nobody).
+    - for each of ``points``, whether it is off the network (it serves nobody; NA
+      without streets).
     """
     if communities is not None and not len(communities):
         communities = None
@@ -94,20 +95,21 @@ def home_reach(
     walk = np.full(n, np.nan)
     off = np.zeros(n, dtype=bool)
     conn = np.full(n, np.nan)
-    points_off = pd.Series(True, index=points.index, dtype=bool)
+    points_off = pd.Series(pd.NA, index=points.index, dtype="boolean")
     measured = streets is not None
-    if measured and n:
+    if measured:
         net = network.network_from_streets(streets, join_tolerance=float(join_tolerance),
                                            split_crossings=bool(split_crossings))
         off[:] = True
+        points_off[:] = True
         if net.n_edges:
-            osnap = network.snap(net, network.check_points(net, home.geometry, "homes"),
-                                 snap_tolerance)
             psnap = network.snap(net, network.check_points(net, points, "points"), snap_tolerance)
             points_off[:] = psnap["off_network"].to_numpy(bool)
+            osnap = network.snap(net, network.check_points(net, home.geometry, "homes"),
+                                 snap_tolerance)
             off = osnap["off_network"].to_numpy(bool)
             conn = osnap["connector_m"].to_numpy(float)
-            if not points_off.all():
+            if n and not points_off.all():
                 d = network.distances_snapped(net, osnap, {"walk_m": psnap},
                                               cutoff=MEASURE_FACTOR * float(max_walk))
                 walk = np.where(off, np.nan, d["walk_m"].to_numpy(float))
