@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _grid import boxes, grid_streets, points
 from click.testing import CliRunner
 
-from _grid import boxes, grid_streets, points
 from gcgeo import AnalysisError
 from gcgeo.analysis import chargers
 from gcgeo.cli import main

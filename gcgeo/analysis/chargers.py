@@ -302,13 +302,15 @@ def _indoors(ebike: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None) -> pd.
     return pd.Series(vals, index=ebike.index, dtype=object)
 
 
-def _no_ebike_reason(no_kind: bool, n_ebike: int) -> str:
+def _no_ebike_reason(no_kind: bool, n_ebike: int, *, reach: bool) -> str:
+    """Why e-bike charging cannot be judged, or ''."""
     if no_kind:
         return ("layer 'chargers' has no 'kind' column, so e-bike chargers cannot be told from "
                 "car chargers; map your column onto 'kind' (car / e-bike) and add the layer again")
     if not n_ebike:
-        return ("layer 'chargers' records no e-bike charger; if there is none, no home is served "
-                "— add the e-bike chargers (kind e-bike / 电动自行车)")
+        then = "if there is none, no home is served" if reach else "none can be checked"
+        return (f"layer 'chargers' records no e-bike charger ({then}); add the e-bike chargers "
+                "(kind e-bike / 电动自行车)")
     return ""
 
 
@@ -322,7 +324,7 @@ def _indoors_status(ebike: gpd.GeoDataFrame, inside: pd.Series, buildings: gpd.G
     fig["n_ebike_chargers"] = where.value_counts().reindex(ids).fillna(0).astype(int)
     indoor = inside.notna().to_numpy(bool)
     fig["n_ebike_indoors"] = where[indoor].value_counts().reindex(ids).fillna(0).astype(int)
-    why = _no_ebike_reason(no_kind, len(ebike))
+    why = _no_ebike_reason(no_kind, len(ebike), reach=False)
     if buildings is None:
         why = "no buildings layer: add it with `gcgeo add WS buildings FILE` (use / residential)"
     status = pd.Series(np.where(fig["n_ebike_indoors"] > most, "fail", "pass"), index=ids, dtype=object)
@@ -362,7 +364,7 @@ def _reach(targets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None,
     reason[fig["n_homes"] == 0] = "no residential buildings in the community"
     why = ("no streets layer, so walks cannot be measured; add the walking network with "
            "`gcgeo add WS streets FILE` or `gcgeo import-osm`") if streets is None else \
-        _no_ebike_reason(no_kind, n_ebike)
+        _no_ebike_reason(no_kind, n_ebike, reach=True)
     has = (fig["n_homes"] > 0).to_numpy()
     if why:
         status[has], reason[has] = "unknown", why
