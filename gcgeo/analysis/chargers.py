@@ -155,9 +155,10 @@ def _kind_findings(ch: gpd.GeoDataFrame, kinds: pd.Series) -> list[Finding]:
     bad = ~kinds.isin(["car", "e-bike"]).to_numpy(bool)
     out = []
     for cid, geom, raw in zip(feature_ids(ch)[bad], ch.geometry[bad], ch["kind"][bad]):
-        what = "blank" if raw is None or pd.isna(raw) or not str(raw).strip() else repr(str(raw))
-        out.append(Finding(cid, "chargers", "charger_kind_unknown", geom, measured=str(raw) if
-                           what != "blank" else None, required="car / e-bike",
+        blank = raw is None or pd.isna(raw) or not str(raw).strip()
+        what = "blank" if blank else repr(str(raw))
+        out.append(Finding(cid, "chargers", "charger_kind_unknown", geom,
+                           measured=None if blank else str(raw), required="car / e-bike",
                            clause="gcgeo: layer 'chargers' column 'kind'", severity="low",
                            message=f"kind {what} is neither car (汽车) nor e-bike (电动自行车); "
                                    "the charger is counted in no rule"))
