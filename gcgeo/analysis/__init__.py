@@ -43,6 +43,8 @@ REGISTRY: tuple[str, ...] = (
     "fire_lanes",
     "property",
     "heritage",
+    "garbage",
+    "chargers",
 )
 
 _loaded: dict[str, Analysis] = {}

@@ -39,6 +39,7 @@ from .layout import (
     plan_town,
 )
 from .streets import add_street_grid
+from .walks import walks_to_nearest
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ class SyntheticCounty:
         community and de-overlapped: the area of their union inside it),
         ``green_ratio`` (that over ``area_m2``), ``public_green_area_m2``
         (the same for ``public`` green only), ``green_area_ge_8m_m2`` (union
-        of green polygons at least 8 m wide, clipped), ``garbage_points``.
+        of green polygons at least 8 m wide, clipped), ``garbage_points``,
+        ``parking_capacity`` and ``ev_ready`` (sums over its car parks).
 
         ``green`` — ``overlapping_pair`` (two ids), ``overlap_area_m2``,
         ``crossing_id`` and ``crossing_parts_m2`` (community id → area of its
@@ -112,6 +114,14 @@ class SyntheticCounty:
         ``intruding_buildings`` (ids of buildings closer than the radius).
         ``facilities`` — category → number placed.
         ``garbage_points`` — count.
+        ``garbage`` — ``walk_m`` (residential building id → its walk to the
+        nearest sorting point: to the nearest street, along the grid, to the
+        point; see :mod:`gcgeo.testing.walks`), ``bare_block`` (the block
+        without sorting points) and ``residual_only`` (the id of the
+        residual-waste point there, no sorting point).
+        ``ebike`` — ``walk_m`` (the same to the nearest e-bike charger outside
+        buildings) and ``indoors`` (ids of the e-bike chargers inside
+        residential buildings).
     """
 
     seed: int
@@ -176,12 +186,12 @@ def synthetic_county(seed: int = 0, *, n_communities: int = 6,
     built = add_buildings(rng, bld, town, n_homes)
     add_communities(bld, town, built.communities)
     green = add_green_space(rng, bld, town, built.communities)
-    parking = add_parking_and_chargers(rng, bld, town)
+    parking = add_parking_and_chargers(rng, bld, town, built.communities)
     n_manholes, manholes_without_manager = add_manholes(rng, bld, town)
     ramps = add_ramps(rng, bld, town)
     lanes = add_fire_lanes(rng, bld, town, parking.lots[0])
     facilities = add_facilities(rng, bld, town, green.park_names, built.homes)
-    n_garbage = add_garbage_points(rng, bld, town, built.communities)
+    garbage = add_garbage_points(rng, bld, town, built.communities)
     heritage = add_heritage(rng, bld, town, built.rects)
 
     layers = bld.layers(crs)
@@ -201,7 +211,11 @@ def synthetic_county(seed: int = 0, *, n_communities: int = 6,
         **ramps,
         "heritage": heritage,
         "facilities": facilities,
-        "garbage_points": n_garbage,
+        "garbage_points": garbage.n,
+        "garbage": {"walk_m": walks_to_nearest(bld, town, built.homes, garbage.sorting),
+                    "bare_block": garbage.bare_block, "residual_only": garbage.residual_only},
+        "ebike": {"walk_m": walks_to_nearest(bld, town, built.homes, parking.ebike_outdoors),
+                  "indoors": parking.ebike_indoors},
     }
     log.debug("synthetic county seed=%s at %s: %s", seed, town.origin,
               {k: len(v) for k, v in layers.items()})

@@ -14,12 +14,16 @@ import numpy as np
 import pandas as pd
 
 from .features import Builder
-from .layout import B_TREE, BLOCK_M, Rect, Town, rect_point_distance
+from .layout import B_COMMERCIAL, B_TREE, BLOCK_M, Rect, Town, rect_point_distance
 
 # Block-local layout (metres from the block's south-west street node).
 _PARKING_SLOT = (20.0, 60.0, 80.0, 84.0)
-_GARBAGE_AT = (100.0, 70.0)
+# Sorting points at the street in front of each building slot (B1, B2 face the south street,
+# B3, B4 the side streets they are nearest to), 4 m from the street's centre line.
+_GARBAGE_AT = {"B1": (60.0, 4.0), "B2": (140.0, 4.0), "B3": (4.0, 137.0), "B4": (196.0, 137.0)}
 _EBIKE_AT = (100.0, 20.0)
+# An e-bike charger in the stair hall of the B2 slot of the first residential block.
+_EBIKE_INDOORS_AT = (120.0, 45.0)
 _TREE_AT = (100.0, 45.0)
 _RAMP_OFFSET = 4.0
 _MANAGERS = {
@@ -39,22 +43,32 @@ class Parking:
 
     ``lots`` — each car park's rectangle (town coordinates), in id order;
     ``capacity`` and ``ev_ready`` — totals over the car parks; ``chargers`` —
-    counts by kind (``car``, ``e-bike``) and ``sockets``.
+    counts by kind (``car``, ``e-bike``) and ``sockets``; ``ebike_outdoors``
+    — where the e-bike stations stand (town coordinates); ``ebike_indoors``
+    — ids of the e-bike chargers inside residential buildings.
     """
 
     lots: list[Rect]
     capacity: int
     ev_ready: int
     chargers: dict[str, int]
+    ebike_outdoors: list[tuple[float, float]]
+    ebike_indoors: list[str]
 
 
-def add_parking_and_chargers(rng: np.random.Generator, bld: Builder, town: Town) -> Parking:
-    """Add surface car parks with car chargers in drawn blocks, then e-bike charging stations.
+def add_parking_and_chargers(rng: np.random.Generator, bld: Builder, town: Town,
+                             communities: dict[str, dict[str, Any]]) -> Parking:
+    """Add surface car parks with car chargers in drawn blocks, then e-bike charging stations
+    and one e-bike charger in a stair hall (the B2 slot of the first residential block).
 
-    Draws from ``rng``: how many and which blocks get a car park; per car park
-    its number of chargers, their sockets, its capacity, each charger's power;
-    then per residential block whether it gets an e-bike station and its size.
+    Sets ``parking_capacity`` and ``ev_ready`` (sums over its car parks) on each
+    entry of ``communities`` (community id → truth).  Draws from ``rng``: how
+    many and which blocks get a car park; per car park its number of chargers,
+    their sockets, its capacity, each charger's power; then per residential
+    block whether it gets an e-bike station and its size.
     """
+    for c in range(town.n_communities):
+        communities[town.ids[c]].update(parking_capacity=0, ev_ready=0)
     res_blocks = town.residential_blocks
     park_blocks_n = max(2, int(rng.integers(len(res_blocks) // 4, len(res_blocks) // 2 + 1)))
     lot_blocks = [res_blocks[k] for k in
@@ -75,12 +89,15 @@ def add_parking_and_chargers(rng: np.random.Generator, bld: Builder, town: Town)
         lots.append(rect)
         cap_total += capacity
         ev_total += ev
+        communities[town.ids[blk[0]]]["parking_capacity"] += capacity
+        communities[town.ids[blk[0]]]["ev_ready"] += ev
         for k, s in enumerate(sockets):
             bld.add("chargers", id=bld.next_id("EV"), name="汽车充电桩", kind="car", sockets=s,
                     power_kw=float(rng.choice([7.0, 60.0, 120.0])), operator="国家电网",
                     geometry=bld.point(rect[0] + 4.0 + 6.0 * k, rect[1] + 3.0))
             chargers["car"] += 1
             chargers["sockets"] += s
+    outdoors = []
     for blk in res_blocks:
         if rng.random() < 0.5:
             x0, y0 = town.block_origin(*blk)
@@ -88,9 +105,18 @@ def add_parking_and_chargers(rng: np.random.Generator, bld: Builder, town: Town)
             bld.add("chargers", id=bld.next_id("EV"), name="电动自行车充电站", kind="e-bike",
                     sockets=s, power_kw=float(s) * 0.4, operator="街道办事处",
                     geometry=bld.point(x0 + _EBIKE_AT[0], y0 + _EBIKE_AT[1]))
+            outdoors.append((x0 + _EBIKE_AT[0], y0 + _EBIKE_AT[1]))
             chargers["e-bike"] += 1
             chargers["sockets"] += s
-    return Parking(lots=lots, capacity=cap_total, ev_ready=ev_total, chargers=chargers)
+    # the fire risk the county plan puts first: charging in a stair hall (no draw)
+    x0, y0 = town.block_origin(*res_blocks[0])
+    indoors = bld.next_id("EV")
+    bld.add("chargers", id=indoors, name="楼道充电插座", kind="e-bike", sockets=2, power_kw=0.8,
+            operator="居民自装", geometry=bld.point(x0 + _EBIKE_INDOORS_AT[0], y0 + _EBIKE_INDOORS_AT[1]))
+    chargers["e-bike"] += 1
+    chargers["sockets"] += 2
+    return Parking(lots=lots, capacity=cap_total, ev_ready=ev_total, chargers=chargers,
+                   ebike_outdoors=outdoors, ebike_indoors=[indoors])
 
 
 def add_manholes(rng: np.random.Generator, bld: Builder, town: Town) -> tuple[int, list[str]]:
@@ -173,26 +199,56 @@ def add_ramps(rng: np.random.Generator, bld: Builder, town: Town) -> dict[str, l
             "ramps_lip_over_10mm": lip_high, "ramps_narrower_than_1_2m": narrow}
 
 
+@dataclass
+class GarbagePoints:
+    """What placing the garbage points established.
+
+    ``n`` — how many were placed; ``sorting`` — where the sorting points stand
+    (town coordinates); ``bare_block`` — the block left without a sorting point
+    whatever the draw; ``residual_only`` — the id of the point there that takes
+    residual waste only (no sorting point).
+    """
+
+    n: int
+    sorting: list[tuple[float, float]]
+    bare_block: tuple[int, int, int]
+    residual_only: str
+
+
 def add_garbage_points(rng: np.random.Generator, bld: Builder, town: Town,
-                       communities: dict[str, dict[str, Any]]) -> int:
-    """Add a garbage point to about four in five residential blocks; how many were placed.
+                       communities: dict[str, dict[str, Any]]) -> GarbagePoints:
+    """Add sorting points in front of every building of about four in five residential
+    blocks; the first block of the second community gets a residual-waste point only.
 
     Sets ``garbage_points`` (the count in it) on each entry of ``communities``
-    (community id → truth).  Draws from ``rng``: per block whether it gets one
-    and its kind.
+    (community id → truth).  Draws from ``rng``: per block whether it gets
+    sorting points and their kind.
     """
     for c in range(town.n_communities):
         communities[town.ids[c]]["garbage_points"] = 0
-    n = 0
+    bare = next(b for b in town.residential_blocks if b[0] == 1)
+    sorting: list[tuple[float, float]] = []
+    residual = ""
     for blk in town.residential_blocks:
+        x0, y0 = town.block_origin(*blk)
         if rng.random() < 0.8:
-            x0, y0 = town.block_origin(*blk)
-            bld.add("garbage_points", id=bld.next_id("GP"), name="垃圾分类投放点",
-                    kind=str(rng.choice(["sorting", "sorting", "recycling", "kitchen"])),
-                    geometry=bld.point(x0 + _GARBAGE_AT[0], y0 + _GARBAGE_AT[1]))
+            kind = str(rng.choice(["sorting", "sorting", "recycling", "kitchen"]))
+            if blk != bare:
+                for slot, (dx, dy) in _GARBAGE_AT.items():
+                    if (blk[1], blk[2]) == B_COMMERCIAL and slot == "B4":
+                        continue  # the shop building's front
+                    bld.add("garbage_points", id=bld.next_id("GP"), name="垃圾分类投放点",
+                            kind=kind, geometry=bld.point(x0 + dx, y0 + dy))
+                    sorting.append((x0 + dx, y0 + dy))
+                    communities[town.ids[blk[0]]]["garbage_points"] += 1
+        if blk == bare:
+            residual = bld.next_id("GP")
+            dx, dy = _GARBAGE_AT["B1"]
+            bld.add("garbage_points", id=residual, name="其他垃圾收集点", kind="residual",
+                    geometry=bld.point(x0 + dx, y0 + dy))
             communities[town.ids[blk[0]]]["garbage_points"] += 1
-            n += 1
-    return n
+    n = sum(t["garbage_points"] for t in communities.values())
+    return GarbagePoints(n=n, sorting=sorting, bare_block=bare, residual_only=residual)
 
 
 def add_heritage(rng: np.random.Generator, bld: Builder, town: Town,
