@@ -46,7 +46,7 @@ REACH_COLUMNS: dict[str, tuple[str, str, str]] = {
     "n_homes": ("住宅楼栋数", "Residential buildings", "int"),
     "n_homes_served": ("步行范围内有设施的楼栋数", "Buildings served within the walk", "int"),
     "share_homes_served": ("覆盖率（楼栋）", "Share of buildings served", "pct"),
-    "residents": ("居住人口", "Residents", "float"),
+    "residents": ("居民数", "Residents", "int"),  # as the living circle labels it
     "residents_served": ("覆盖人口", "Residents served", "float"),
     "share_residents_served": ("覆盖率（人口）", "Share of residents served", "pct"),
     "n_homes_off_network": ("未接入步行路网的楼栋数", "Buildings off the walking network", "int"),
