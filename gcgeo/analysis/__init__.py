@@ -42,6 +42,7 @@ REGISTRY: tuple[str, ...] = (
     "green",
     "fire_lanes",
     "property",
+    "ramps",
 )
 
 _loaded: dict[str, Analysis] = {}
