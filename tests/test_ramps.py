@@ -319,9 +319,14 @@ def county():
     return synthetic_county(seed=0)
 
 
-def test_the_synthetic_county_finds_exactly_the_planted_problems(county):
+@pytest.mark.parametrize("seed, n", [(0, 6), (7, 2), (3, 9)])
+def test_the_synthetic_county_finds_exactly_the_planted_problems(county, seed, n):
+    if seed == 0:  # the county the issue was written about
+        assert len(county.truth["ramps_steeper_than_1_12"]) == 5
+        assert len(county.truth["ramps_lip_over_10mm"]) == 9
+    else:
+        county = synthetic_county(seed=seed, n_communities=n)
     truth = county.truth
-    assert len(truth["ramps_steeper_than_1_12"]) == 5 and len(truth["ramps_lip_over_10mm"]) == 9
     out = rp.run(county.layers)
     f = out["ramps_findings"]
     steep = f[f["kind"] == "ramp_too_steep"]
@@ -334,9 +339,12 @@ def test_the_synthetic_county_finds_exactly_the_planted_problems(county):
     assert f.loc[f["kind"] == "crossing_ramp_one_end", "feature_id"].tolist() == truth["ramps_crossings_one_end"]
     assert f.loc[f["kind"] == "crossing_without_ramp", "feature_id"].tolist() == \
         truth["ramps_crossings_without_ramp"]
-    planted = {"ramp_too_steep", "ramp_lip_too_high", "ramp_too_narrow", "crossing_ramp_one_end",
-               "crossing_without_ramp"}
-    assert set(f["kind"]) == planted  # nothing else: every value is recorded and read
+    planted = {"ramp_too_steep": truth["ramps_steeper_than_1_12"] + truth["ramps_full_width_steeper_than_1_20"],
+               "ramp_lip_too_high": truth["ramps_lip_over_10mm"],
+               "ramp_too_narrow": truth["ramps_narrower_than_required"],
+               "crossing_ramp_one_end": truth["ramps_crossings_one_end"],
+               "crossing_without_ramp": truth["ramps_crossings_without_ramp"]}
+    assert set(f["kind"]) == {k for k, ids in planted.items() if ids}  # nothing else: all recorded and read
 
 
 def test_the_synthetic_county_per_community_by_construction(county):
