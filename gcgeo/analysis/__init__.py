@@ -45,6 +45,7 @@ REGISTRY: tuple[str, ...] = (
     "heritage",
     "garbage",
     "chargers",
+    "ramps",
 )
 
 _loaded: dict[str, Analysis] = {}

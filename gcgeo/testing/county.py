@@ -109,7 +109,14 @@ class SyntheticCounty:
         ``parking`` — total ``capacity`` and ``ev_ready``.
         ``manholes_without_manager`` — ids; ``manholes`` — count.
         ``ramps_steeper_than_1_12``, ``ramps_full_width_steeper_than_1_20``,
-        ``ramps_lip_over_10mm``, ``ramps_narrower_than_1_2m`` — ids.
+        ``ramps_lip_over_10mm``, ``ramps_narrower_than_1_2m``,
+        ``ramps_narrower_than_required`` (three-sided under 1.20 m, others
+        under 1.50 m) — ids of the ramps placed one per grid node;
+        ``ramps_flush`` — the flush kerb added beside a crossing;
+        ``ramps_crossings_served``, ``ramps_crossings_one_end``,
+        ``ramps_crossings_without_ramp`` — ids of the crossings (ramps of
+        kind ``crossing``) with a ramp within 10 m on both sides, one side,
+        no side of the street they cross.
         ``heritage`` — per item id: ``kind``, ``radius_m``,
         ``intruding_buildings`` (ids of buildings closer than the radius).
         ``facilities`` — category → number placed.

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .features import Builder
-from .layout import B_COMMERCIAL, B_TREE, BLOCK_M, Rect, Town, rect_point_distance
+from .layout import B_COMMERCIAL, B_TREE, BLOCK_M, BLOCKS_PER_SIDE, Rect, Town, rect_point_distance
 
 # Block-local layout (metres from the block's south-west street node).
 _PARKING_SLOT = (20.0, 60.0, 80.0, 84.0)
@@ -153,20 +153,22 @@ def add_manholes(rng: np.random.Generator, bld: Builder, town: Town) -> tuple[in
 
 
 def add_ramps(rng: np.random.Generator, bld: Builder, town: Town) -> dict[str, list[str]]:
-    """Add three kerb ramps per community at drawn street crossings; ids by defect.
+    """Add three kerb ramps per community at drawn street crossings, then crossings; ids by defect.
 
     Returns ``ramps_steeper_than_1_12``, ``ramps_full_width_steeper_than_1_20``,
-    ``ramps_lip_over_10mm`` and ``ramps_narrower_than_1_2m`` (the truth keys).
-    The first three ramps are fixed: a three-sided one at 1:10, a full-width
-    one at 1:20 and a full-width one at 1:15.  Draws from ``rng``: the
-    crossings, then per ramp its kind and slope (after the first three), width
-    and lip.
+    ``ramps_lip_over_10mm``, ``ramps_narrower_than_1_2m`` and
+    ``ramps_narrower_than_required`` (three-sided under 1.20 m, other forms
+    under 1.50 m: GB 50763-2012 §3.1.3), then the crossings of
+    :func:`add_crossings` (the truth keys).  The first three ramps are fixed:
+    a three-sided one at 1:10, a full-width one at 1:20 and a full-width one
+    at 1:15.  Draws from ``rng``: the crossings, then per ramp its kind and
+    slope (after the first three), width and lip.
     """
     B = BLOCK_M
     ramp_nodes = [(i, j) for j in range(town.ny) for i in range(town.nx)]
     n_ramps = 3 * town.n_communities
     picks = sorted(rng.choice(len(ramp_nodes), size=n_ramps, replace=False))
-    steep, fw_steep, lip_high, narrow = [], [], [], []
+    steep, fw_steep, lip_high, narrow, too_narrow = [], [], [], [], []
     for k, p in enumerate(picks):
         i, j = ramp_nodes[p]
         if k == 0:
@@ -195,8 +197,47 @@ def add_ramps(rng: np.random.Generator, bld: Builder, town: Town) -> dict[str, l
             lip_high.append(rid)
         if width < 1.2:
             narrow.append(rid)
+        if width < {"three_sided": 1.2, "other": 1.5}.get(kind, 0.0):
+            too_narrow.append(rid)
     return {"ramps_steeper_than_1_12": steep, "ramps_full_width_steeper_than_1_20": fw_steep,
-            "ramps_lip_over_10mm": lip_high, "ramps_narrower_than_1_2m": narrow}
+            "ramps_lip_over_10mm": lip_high, "ramps_narrower_than_1_2m": narrow,
+            "ramps_narrower_than_required": too_narrow,
+            **add_crossings(bld, town, [ramp_nodes[p] for p in picks])}
+
+
+def add_crossings(bld: Builder, town: Town, ramp_at: list[tuple[int, int]]) -> dict[str, list[str]]:
+    """Add three crossings (ramps of kind ``crossing``), set without drawing from the generator.
+
+    Each lies on a street inside a community (a grid line that is no
+    community's edge), 4 m east of grid node (i, j), across the street
+    running east: one beside the first such ramp (R at the node's north-east,
+    4 m away: a ramp on one side only), one beside the next such ramp with a
+    flush kerb added 4 m to its south (a ramp on both sides), one at the first
+    such node without a ramp (none within 196 m).  ``ramp_at`` is the grid
+    node of each ramp, in id order.  Returns ``ramps_crossings_one_end``,
+    ``ramps_crossings_served``, ``ramps_crossings_without_ramp`` (ids) and
+    ``ramps_flush`` (the flush kerb).
+    """
+    B = BLOCK_M
+    inner = [ij for ij in ramp_at if ij[1] % BLOCKS_PER_SIDE]
+    free = [(i, j) for j in range(town.ny) for i in range(town.nx)
+            if j % BLOCKS_PER_SIDE and (i, j) not in ramp_at]
+    out: dict[str, list[str]] = {"ramps_crossings_one_end": [], "ramps_crossings_served": [],
+                                 "ramps_crossings_without_ramp": [], "ramps_flush": []}
+    plan = [("ramps_crossings_one_end", inner[:1]), ("ramps_crossings_served", inner[1:2]),
+            ("ramps_crossings_without_ramp", free[:1])]
+    for key, nodes in plan:
+        for i, j in nodes:
+            cid = bld.next_id("X")
+            bld.add("ramps", id=cid, name="人行横道", kind="crossing",
+                    geometry=bld.point(i * B + _RAMP_OFFSET, j * B))
+            out[key].append(cid)
+            if key == "ramps_crossings_served":
+                fid = bld.next_id("R")
+                bld.add("ramps", id=fid, kind="flush", lip_mm=0.0, wheelchair="yes",
+                        geometry=bld.point(i * B + _RAMP_OFFSET, j * B - _RAMP_OFFSET))
+                out["ramps_flush"].append(fid)
+    return out
 
 
 @dataclass
