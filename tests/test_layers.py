@@ -115,10 +115,14 @@ def test_fix_explodes_multiparts_where_singles_are_required():
 
 
 def test_range_checks():
-    gdf = gpd.GeoDataFrame({"id": ["r1", "r2"], "slope": [0.05, 1.5], "width_m": [1.5, -1]},
+    gdf = gpd.GeoDataFrame({"id": ["r1", "r2"], "slope": ["1:20", "12:1"], "width_m": [1.5, -1]},
                            geometry=[shapely.Point(0, 0), shapely.Point(1, 0)], crs=4548)
     rep = layers.validate(gdf, "ramps")
+    # 12:1 is steeper than 1:1: taken for a mistake, never read
     assert {(p.row, p.column) for p in rep.errors} == {("r2", "slope"), ("r2", "width_m")}
+    # slopes as planners write them all read as rise over run
+    got, _ = layers.coerce_columns(gdf.assign(slope=["8%", "8.3"]), "ramps")
+    assert got["slope"].tolist() == pytest.approx([0.08, 0.083])
 
 
 def test_validation_report_frame():

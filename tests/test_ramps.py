@@ -463,7 +463,9 @@ def test_slopes_written_as_text_are_read_after_gcgeo_add(tmp_path):
     ws.init(path, name="w")
     ws.add_layer(path, "ramps", layer)
     stored = ws.read_layer(path, "ramps")
-    assert stored["slope"].isna().sum() == 4  # add keeps the text it could not read in slope_raw
+    # add reads slopes as the check does; only the text it cannot read is kept, in slope_raw
+    assert stored["slope"].round(4).tolist()[:4] == [0.0833, 0.08, 0.084, 0.1]
+    assert stored["slope"].isna().tolist() == [False] * 4 + [True] and stored["slope_raw"].iloc[4] == "很陡"
     outputs, _ = pipeline.run_analysis(path, "ramps")
     f = outputs["ramps_findings"]
     assert _by_kind(f) == {"ramp_too_steep": ["C", "D"], "ramp_value_unreadable": ["E"]}

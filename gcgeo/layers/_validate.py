@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from .._errors import LayerError
-from ..values import id_column, to_bool, to_number
+from ..values import id_column, to_bool, to_number, to_slope
 from ._spec import LayerSpec
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,10 @@ def coerce_columns(
             continue
         s = out[col.name]
         if col.dtype in ("int", "float"):
-            num, mask = to_number(s, unit=col.unit)  # 3.5米, ３.５, 1,200 read as numbers
+            if col.unit == "rise/run":  # 1:12, 8%, 8.3 read as the ramps check reads them
+                num, mask = to_slope(s)
+            else:
+                num, mask = to_number(s, unit=col.unit)  # 3.5米, ３.５, 1,200 read as numbers
             if col.dtype == "int":
                 frac = num.notna() & (num != np.round(num))
                 if frac.any():

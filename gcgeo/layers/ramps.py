@@ -17,8 +17,8 @@ SPEC = LayerSpec(
                               "other": ("其他",)},
                description="'crossing' marks a crossing kept to find missing ramps.",
                aliases=("类型", "坡道类型")),
-        Column("slope", "float", "坡度", "Slope", minimum=0, maximum=1,
-               description="rise/run as a fraction: 1:20 = 0.05; the ramps check also reads 1:20, "
+        Column("slope", "float", "坡度", "Slope", minimum=0, maximum=1, unit="rise/run",
+               description="rise/run as a fraction: 1:20 = 0.05; read as planners write it: 1:20, "
                            "1/20, 5% and 5 (a bare number above 1 is per cent)", aliases=("坡度",)),
         Column("width_m", "float", "宽度", "Width", minimum=0, maximum=50, unit="m",
                aliases=("宽度", "坡道宽度", "width")),
