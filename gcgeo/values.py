@@ -153,15 +153,14 @@ def _one_date(value: Any) -> tuple[_dt.date | None, bool]:
         return None, False
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         text = f"{float(value):.6f}".rstrip("0").rstrip(".")
-    y = m = d = None
-    if (hit := _YMD.match(text)) or (hit := _COMPACT.match(text)):
-        y, m, d = (int(g) for g in hit.groups())
-    elif _NUMBER.match(text):
-        serial = math.floor(float(text))
+    hit = _YMD.match(text) or _COMPACT.match(text)
+    if hit is None:
+        serial = math.floor(float(text)) if _NUMBER.match(text) else -1
         if EXCEL_SERIALS[0] <= serial <= EXCEL_SERIALS[1]:
             return EXCEL_EPOCH + _dt.timedelta(days=serial), False
         return None, True
-    if y is None or not 1900 <= y <= 2200:  # no register holds a year 0021 or 9999
+    y, m, d = (int(g) for g in hit.groups())
+    if not 1900 <= y <= 2200:  # no register holds a year 0021 or 9999
         return None, True
     try:
         return _dt.date(y, m, d), False

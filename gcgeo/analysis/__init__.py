@@ -42,6 +42,7 @@ REGISTRY: tuple[str, ...] = (
     "green",
     "fire_lanes",
     "property",
+    "manholes",
 )
 
 _loaded: dict[str, Analysis] = {}
