@@ -228,6 +228,8 @@ def _code_key(code: pd.Series | None) -> pd.Series | None:
 
 def _evidence(c: pd.DataFrame, mh: gpd.GeoDataFrame, r: Mapping[str, Any],
               day: datetime.date) -> dict[str, _Rule]:
+    """Each rule's evidence per cover; notes ``has_manager`` and ``days`` (since the last
+    inspection, to ``day``) on the covers ``c``."""
     every = pd.Series(True, index=c.index)
     osm = c["osm"].astype(bool)
     need_contact = bool(_rules.value(r, "manager.require_contact"))
