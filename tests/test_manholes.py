@@ -306,3 +306,24 @@ def test_the_criterion_it_decides_is_declared():
     (c,) = mh_check.ANALYSIS.criteria
     assert c.number == 4 and c.layer == "manholes_communities" and c.column == "status"
     assert np.isin(["manholes"], mh_check.ANALYSIS.requires).all()
+
+
+def test_import_osm_fills_owner_code_and_manager_for_the_check(tmp_path):
+    from gcgeo import osm
+
+    f = tmp_path / "covers.osm"
+    f.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '<node id="1" lat="36.87" lon="116.23" version="1"><tag k="manhole" v="sewer"/>'
+        '<tag k="owner" v="高唐县住建局"/><tag k="operator" v="高唐县排水公司"/>'
+        '<tag k="ref" v="GT-WS-1"/><tag k="phone" v="0635-1234567"/></node>\n'
+        '<node id="2" lat="36.871" lon="116.231" version="1"><tag k="manhole" v="gas"/>'
+        '<tag k="ref" v="GT-WS-1"/></node>\n</osm>\n', encoding="utf-8")
+    covers = osm.read_osm(f)["manholes"].set_index("osm_id")
+    assert covers.loc[1, ["owner", "manager", "contact", "code"]].tolist() == [
+        "高唐县住建局", "高唐县排水公司", "0635-1234567", "GT-WS-1"]
+    out = mh_check.run({"manholes": covers.reset_index()}, as_of=AS_OF)
+    # the shared ref is found; the untagged gas cover's manager is unknown, not absent
+    assert _by_kind(out["manholes_findings"]) == {"duplicate_code": ["n1", "n2"]}
+    t = out["manholes_communities"]
+    assert t["manager_status"].tolist() == ["unknown"] and t["code_status"].tolist() == ["fail"]
