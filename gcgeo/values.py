@@ -11,7 +11,9 @@ so that every layer and analysis reads "是", "√" or "1" the same way.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FALSE_WORDS", "ID_COLUMNS", "TRUE_WORDS", "UNIT_WORDS", "feature_ids", "id_column",
-           "list_text", "lists_as_text", "slope_text", "to_bool", "to_number", "to_slope"]
+           "list_text", "lists_as_text", "slope_text", "to_bool", "to_date", "to_number", "to_slope"]
 
 #: Written yes (compared trimmed and in lower case).
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√", "对"})
@@ -204,6 +206,96 @@ def slope_text(slope: float) -> str:
         return f"{pct}%"
     run = f"{1.0 / slope:.2f}".rstrip("0").rstrip(".")
     return f"1:{run} ({pct}%)"
+
+
+# dates
+
+# year first, as Chinese registers write dates: 2021-03-05, 2021/3/5, 2021.3.5, 2021年3月5日
+# (a time of day after the date is left aside)
+_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT].*)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+#: Day 0 of Excel's serial dates (the 1900 date system, as Excel and WPS write them).
+EXCEL_EPOCH = _dt.date(1899, 12, 30)
+#: Serial numbers read as Excel dates: 1950-01-01 to 2099-12-31 (a bare 2021 is no date).
+EXCEL_SERIALS = (18264, 73050)
+
+
+def _one_date(value: Any) -> tuple[_dt.date | None, bool]:
+    """One value as a date: (the date or None, whether a given value could not be read)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None, False
+    if isinstance(value, (_dt.datetime, pd.Timestamp)):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return (value, False) if 1900 <= value.year <= 2200 else (None, True)
+    if isinstance(value, np.datetime64):
+        return (None, False) if np.isnat(value) else (pd.Timestamp(value).date(), False)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None, False
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    hit = _YMD.match(text) or _COMPACT.match(text)
+    if hit is None:
+        serial = math.floor(float(text)) if _NUMBER.match(text) else -1
+        if EXCEL_SERIALS[0] <= serial <= EXCEL_SERIALS[1]:
+            return EXCEL_EPOCH + _dt.timedelta(days=serial), False
+        return None, True
+    y, m, d = (int(g) for g in hit.groups())
+    if not 1900 <= y <= 2200:  # no register holds a year 0021 or 9999
+        return None, True
+    try:
+        return _dt.date(y, m, d), False
+    except ValueError:  # 2021-02-30
+        return None, True
+
+
+def to_date(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read a column of dates as planners write them.
+
+    Year first, with any of ``-`` ``/`` ``.`` or 年月日 between the parts
+    (2021-03-05, 2021/3/5, 2021.3.5, 2021年3月5日, full-width digits too),
+    written together (20210305), Excel serial numbers (44260, as a sheet
+    gives an unformatted date cell; 1950 to 2099) and date or datetime
+    values; a time after the date is left aside.  Day-first or month-first
+    dates (5/3/2021) cannot be told apart and are reported, as are dates
+    that do not exist (2021-02-30) or lie outside the years 1900–2200.
+    Returns the dates as ``datetime64`` (NaT where blank or unreadable) and
+    which values were given but could not be read.
+
+    >>> d, bad = to_date(pd.Series(["2021/3/5", "2021年3月5日", 44260, "20210305", "5/3/2021", None]))
+    >>> d.dt.strftime("%Y-%m-%d").tolist()
+    ['2021-03-05', '2021-03-05', '2021-03-05', '2021-03-05', nan, nan]
+    >>> bad.tolist()
+    [False, False, False, False, True, False]
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        s = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
+        return s.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=series.index)
+    seen: dict[Any, tuple[_dt.date | None, bool]] = {}
+    dates: list[_dt.date | None] = []
+    bad: list[bool] = []
+    for v in series.tolist():
+        key = (type(v), v) if _hashable(v) else None
+        got = seen.get(key) if key is not None else None
+        if got is None:
+            got = _one_date(v)
+            if key is not None:
+                seen[key] = got
+        dates.append(got[0])
+        bad.append(got[1])
+    out = pd.Series(pd.to_datetime(pd.Series(dates, dtype=object)).to_numpy(), index=series.index,
+                    dtype="datetime64[ns]")
+    return out, pd.Series(bad, index=series.index, dtype=bool)
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return not (isinstance(v, float) and math.isnan(v))
 
 
 # --------------------------------------------------------------------------

@@ -192,3 +192,48 @@ def test_a_column_means_one_thing_in_every_analysis():
                 if col in seen:
                     assert seen[col][1] == lab, f"{col}: {seen[col][0]} and {name} differ"
                 seen[col] = (name, lab)
+
+
+def test_a_date_option_takes_a_day_and_hands_the_analysis_a_date(tmp_path, monkeypatch):
+    import datetime
+
+    from gcgeo import InputError
+    from gcgeo import workspace as ws
+    from gcgeo.analysis import Analysis, Option, Output
+
+    opt = Option("as_of", "date", "the day counted from", "起算日期")
+    day = datetime.date(2021, 3, 5)
+    assert opt.check("2021-03-05") == day and opt.check(" 2021-03-05 ") == day
+    assert opt.check(datetime.datetime(2021, 3, 5, 17, 30)) == day and opt.check(day) == day
+    assert opt.check(None) is None
+    for bad in ("2021/3/5", "2021-02-30", "yesterday", 20210305):
+        with pytest.raises(InputError, match="--as-of .* is not a date; write it as YYYY-MM-DD"):
+            opt.check(bad)
+
+    seen = []
+
+    def run(layers, *, rules=None, progress=None, as_of=None):
+        seen.append(as_of)
+        comm = layers["communities"]
+        return {"toy_dates": gpd.GeoDataFrame({"as_of": [str(as_of)] * len(comm)},
+                                              geometry=comm.geometry.values, crs=comm.crs)}
+
+    mod = types.ModuleType("gcgeo.analysis.toy_dates")
+    mod.ANALYSIS = Analysis(name="toy_dates", label_zh="日期", label_en="Dates", run=run,
+                            summary=lambda out: None, requires=("communities",), rule_sets=(),
+                            outputs=(Output("toy_dates", "日期", "Dates"),), options=(opt,))
+    monkeypatch.setitem(sys.modules, "gcgeo.analysis.toy_dates", mod)
+    monkeypatch.setattr(analysis, "REGISTRY", (*analysis.REGISTRY, "toy_dates"))
+    monkeypatch.setattr(analysis, "_loaded", {})
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w", crs="EPSG:32635")
+    ws.add_layer(path, "communities", gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(0, 0, 9, 9)],
+                                                       crs="EPSG:32635"))
+    runner = CliRunner()
+    res = runner.invoke(main, ["analyze", str(path), "toy_dates", "--as-of", "2021-3-5x"])
+    assert res.exit_code == 2 and "--as-of" in res.output and not seen
+    res = runner.invoke(main, ["analyze", str(path), "toy_dates", "--as-of", "2021-03-05"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert seen == [day] and type(seen[0]) is datetime.date
+    assert ws.read_layer(path, "toy_dates")["as_of"].tolist() == ["2021-03-05"]

@@ -98,3 +98,48 @@ def test_planners_id_columns_become_the_id_and_numbers_keep_their_units(tmp_path
     got = ws.read_layer(path, "fire_lanes")
     assert got["width_m"].tolist()[:2] == [3.5, 4.0]
     assert got["width_m"].isna().iloc[2] and got["width_m_raw"].iloc[2] == "45cm"  # not metres: kept
+
+
+@pytest.mark.parametrize("written", ["2021-03-05", "2021/3/5", "2021.3.5", "2021年3月5日", "２０２１年３月５日",
+                                     "2021 年 3 月 5 日", "20210305", 20210305, "44260", 44260,
+                                     44260.75, "2021-03-05 10:30:00", "2021-03-05T10:30"])
+def test_to_date_reads_dates_as_planners_write_them(written):
+    got, bad = values.to_date(pd.Series([written, None], index=[4, 9], dtype=object))
+    assert got.dt.strftime("%Y-%m-%d").tolist()[0] == "2021-03-05" and pd.isna(got.iloc[1])
+    assert bad.tolist() == [False, False] and got.index.tolist() == [4, 9]
+
+
+def test_to_date_excel_serials_count_from_1899_12_30():
+    # Excel's day 1 is 1900-01-01 and it counts a 29 February 1900 that never was:
+    # 2000-01-01 is serial 36526, 2024-02-29 is 45351
+    got, _ = values.to_date(pd.Series([36526, 45351, "45352"], dtype=object))
+    assert got.dt.strftime("%Y-%m-%d").tolist() == ["2000-01-01", "2024-02-29", "2024-03-01"]
+
+
+@pytest.mark.parametrize("written", ["5/3/2021", "03-05-2021", "2021-02-30", "2021-13-01", "2021",
+                                     2021, "0021-03-05", "昨天", "2021年3月", True])
+def test_to_date_reports_what_it_cannot_read(written):
+    got, bad = values.to_date(pd.Series([written, "", None], dtype=object))
+    assert got.isna().all()
+    assert bad.tolist() == [True, False, False]  # blanks are missing, not unreadable
+
+
+def test_to_date_keeps_datetime_columns_and_drops_the_time():
+    s = pd.Series(pd.to_datetime(["2021-03-05 23:59", None]), index=[2, 1])
+    got, bad = values.to_date(s)
+    assert got.tolist()[0] == pd.Timestamp("2021-03-05") and pd.isna(got.iloc[1])
+    assert not bad.any() and got.index.tolist() == [2, 1]
+
+
+def test_dates_added_to_a_layer_are_read_alike():
+    import geopandas as gpd
+    import shapely
+
+    from gcgeo import layers
+
+    df = gpd.GeoDataFrame({"last_inspection": ["2021年3月5日", 44260, "5/3/2021", None]},
+                          geometry=[shapely.Point(0, 0)] * 4, crs="EPSG:4547")
+    out, bad = layers.coerce_columns(df, "manholes")
+    assert out["last_inspection"].tolist()[:2] == ["2021-03-05", "2021-03-05"]
+    assert bad["last_inspection"].tolist() == [False, False, True, False]
+    assert out["last_inspection_raw"].tolist()[2] == "5/3/2021"  # kept, and reported by validate

@@ -46,6 +46,7 @@ REGISTRY: tuple[str, ...] = (
     "garbage",
     "chargers",
     "ramps",
+    "manholes",
 )
 
 _loaded: dict[str, Analysis] = {}

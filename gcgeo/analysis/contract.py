@@ -24,6 +24,7 @@ gcgeo._errors.InputError: --spacing 0 must be greater than 0 (metres between sta
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import math
 from collections.abc import Callable, Mapping
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 #: option types: how the command line reads the value
-OPTION_TYPES = ("float", "int", "bool", "choice", "path", "file")
+OPTION_TYPES = ("float", "int", "bool", "choice", "path", "file", "date")
 
 
 def resolve(ref: str | Callable[..., Any]) -> Callable[..., Any]:
@@ -65,7 +66,9 @@ class Option:
     numbers are always refused.  ``type`` is one of ``float``, ``int``,
     ``bool`` (an on/off pair, None meaning "decide from the data or the
     rules"), ``choice`` (one of ``choices``), ``path`` (a file that may be
-    created) or ``file`` (an existing file).
+    created), ``file`` (an existing file) or ``date`` (a day, written
+    ``YYYY-MM-DD`` on the command line; a :class:`datetime.date`, a datetime
+    or that text in Python, always handed to the analysis as a date).
     """
 
     name: str
@@ -116,7 +119,24 @@ class Option:
             raise InputError(f"{self.flag} must be true or false, not {value!r}.")
         elif self.type == "file" and isinstance(value, (str, Path)) and not Path(value).is_file():
             raise InputError(f"{self.flag} {value}: no such file; check the path.")
+        elif self.type == "date":
+            return _as_date(value, self)
         return value
+
+
+def _as_date(value: Any, opt: Option) -> datetime.date:
+    """``value`` (a date, a datetime or ``YYYY-MM-DD``) as a date, else an error naming the flag."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InputError(f"{opt.flag} {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2021-03-05 "
+                     f"({opt.help_en}).")
 
 
 @dataclass(frozen=True)

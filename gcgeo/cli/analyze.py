@@ -22,6 +22,7 @@ _CLICK_TYPES: dict[str, Any] = {
     "int": int,
     "path": click.Path(dir_okay=False, path_type=Path),
     "file": click.Path(exists=True, dir_okay=False, path_type=Path),
+    "date": click.DateTime(formats=["%Y-%m-%d"]),
 }
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from .._errors import LayerError
-from ..values import id_column, to_bool, to_number, to_slope
+from ..values import id_column, to_bool, to_date, to_number, to_slope
 from ._spec import LayerSpec
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,7 @@ def coerce_columns(
         elif col.dtype == "bool":
             out[col.name], mask = to_bool(s)
         elif col.dtype == "date":
-            dates = pd.to_datetime(s, errors="coerce", format="mixed")
-            mask = s.notna() & dates.isna() & (s.astype("string").str.strip() != "").fillna(False)
+            dates, mask = to_date(s)  # 2021/3/5, 2021年3月5日, Excel serials (44260)
             out[col.name] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), None)
         else:
             text = s.astype("string").where(s.notna(), None).astype(object)

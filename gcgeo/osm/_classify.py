@@ -168,7 +168,9 @@ def manhole(tags: Mapping[str, str], t: Tables) -> dict[str, Any] | None:
     return {
         "kind": kind,
         "manager": _first_text(tags, s.get("manager_keys", ("operator",))),
+        "owner": _first_text(tags, s.get("owner_keys", ())),
         "contact": _first_text(tags, s.get("contact_keys", ())),
+        "code": _first_text(tags, s.get("code_keys", ())),
         "osm_tag": f"manhole={value}" if value is not None else "man_made=manhole",
     }
 

@@ -107,7 +107,13 @@ class SyntheticCounty:
         ``obstructions_off_lane`` — ids of obstructions not on any lane.
         ``chargers`` — counts by kind (``car``, ``e-bike``) and ``sockets``.
         ``parking`` — total ``capacity`` and ``ev_ready``.
-        ``manholes_without_manager`` — ids; ``manholes`` — count.
+        ``manholes_without_manager`` — ids; ``manholes`` — count;
+        ``manholes_without_contact``, ``manholes_without_owner``,
+        ``manholes_without_code``, ``manholes_without_fall_net`` (drainage
+        covers, sewer and drain) — ids; ``manholes_duplicate_codes`` — code →
+        the ids carrying it; ``manholes_faults`` — id → condition of every
+        cover not ``good``; ``manholes_inspected`` — id → its inspection date
+        (``YYYY-MM-DD``, however the layer spells it; None where not recorded).
         ``ramps_steeper_than_1_12``, ``ramps_full_width_steeper_than_1_20``,
         ``ramps_lip_over_10mm``, ``ramps_narrower_than_1_2m``,
         ``ramps_narrower_than_required`` (three-sided under 1.20 m, others
@@ -194,7 +200,7 @@ def synthetic_county(seed: int = 0, *, n_communities: int = 6,
     add_communities(bld, town, built.communities)
     green = add_green_space(rng, bld, town, built.communities)
     parking = add_parking_and_chargers(rng, bld, town, built.communities)
-    n_manholes, manholes_without_manager = add_manholes(rng, bld, town)
+    manholes = add_manholes(rng, bld, town)
     ramps = add_ramps(rng, bld, town)
     lanes = add_fire_lanes(rng, bld, town, parking.lots[0])
     facilities = add_facilities(rng, bld, town, green.park_names, built.homes)
@@ -213,8 +219,9 @@ def synthetic_county(seed: int = 0, *, n_communities: int = 6,
         **lanes,
         "chargers": parking.chargers,
         "parking": {"capacity": parking.capacity, "ev_ready": parking.ev_ready},
-        "manholes": n_manholes,
-        "manholes_without_manager": manholes_without_manager,
+        "manholes": manholes.count,
+        "manholes_without_manager": manholes.without_manager,
+        **manholes.truth,
         **ramps,
         "heritage": heritage,
         "facilities": facilities,

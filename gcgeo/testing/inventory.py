@@ -119,12 +119,46 @@ def add_parking_and_chargers(rng: np.random.Generator, bld: Builder, town: Town,
                    ebike_outdoors=outdoors, ebike_indoors=[indoors])
 
 
-def add_manholes(rng: np.random.Generator, bld: Builder, town: Town) -> tuple[int, list[str]]:
+@dataclass
+class Manholes:
+    """What placing the manholes established.
+
+    ``count`` — how many; ``without_manager`` — their ids, in order; ``truth``
+    — the other truth keys (see :class:`~.county.SyntheticCounty`).
+    """
+
+    count: int
+    without_manager: list[str]
+    truth: dict[str, Any]
+
+
+_EXCEL_DAY0 = pd.Timestamp("1899-12-30")
+#: How the register spells the k-th cover's inspection date (k modulo 4), as planners do.
+_DATE_SPELLINGS = (
+    lambda d: d.strftime("%Y-%m-%d"),
+    lambda d: f"{d.year}/{d.month}/{d.day}",
+    lambda d: f"{d.year}年{d.month}月{d.day}日",
+    lambda d: str((d - _EXCEL_DAY0).days),  # an Excel serial, as an unformatted cell gives
+)
+_DRAINAGE = ("sewer", "drain")
+
+
+def add_manholes(rng: np.random.Generator, bld: Builder, town: Town) -> Manholes:
     """Add four manholes per community on drawn street segments; their number, ids without a manager.
 
     The first manhole has no manager, the second has one; about a quarter of
     the rest have none.  Draws from ``rng``: the segments, which have no
     manager, then per manhole its kind, inspection date, contact and condition.
+
+    Planted without drawing (so every other layer stays as it was): the
+    second manhole's contact is left out; every cover without a manager at
+    an even position has no owner either; the third has no code and the last
+    carries the code of the one before it; the fourth is missing and the
+    fifth rattles (异响), whatever was drawn; every third drainage cover
+    (sewer, drain; the second, fifth…) has no fall-prevention net, the other
+    kinds none recorded; the sixth has no inspection date, and the others'
+    dates are spelled in turn 2021-03-05, 2021/3/5, 2021年3月5日 and as an
+    Excel serial (44260).
     """
     B, nx, ny = BLOCK_M, town.nx, town.ny
     h_edges = [(i, j, "h") for j in range(ny + 1) for i in range(nx)]
@@ -136,20 +170,53 @@ def add_manholes(rng: np.random.Generator, bld: Builder, town: Town) -> tuple[in
     no_manager[0], no_manager[1] = True, False
     mh_kinds = tuple(_MANAGERS)
     mh_without = []
+    truth: dict[str, Any] = {"manholes_without_contact": [], "manholes_without_owner": [],
+                             "manholes_without_code": [], "manholes_duplicate_codes": {},
+                             "manholes_faults": {}, "manholes_without_fall_net": [],
+                             "manholes_inspected": {}}
+    codes: list[str | None] = [f"GT-JG-{k + 1:04d}" for k in range(n_mh)]
+    codes[2] = None
+    codes[-1] = codes[-2]
+    n_drainage = 0
+    mids = []
     for k, e in enumerate(chosen):
         i, j, d = edges[e]
         x, y = (i * B + B / 2, j * B + 1.5) if d == "h" else (i * B + 1.5, j * B + B / 2)
         kind = str(rng.choice(mh_kinds))
         mid = bld.next_id("MH")
+        mids.append(mid)
         date = pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(rng.integers(0, 1000)))
         manager = None if no_manager[k] else _MANAGERS[kind]
         contact = None if no_manager[k] else f"0635-{int(rng.integers(3900000, 3999999))}"
-        bld.add("manholes", id=mid, kind=kind, manager=manager, contact=contact,
-                condition=str(rng.choice(["good", "good", "good", "damaged", "sunken"])),
-                last_inspection=date.strftime("%Y-%m-%d"), geometry=bld.point(x, y))
+        condition = str(rng.choice(["good", "good", "good", "damaged", "sunken"]))
+        # planted: no draws below this line
+        if k == 1:
+            contact = None
+            truth["manholes_without_contact"].append(mid)
+        owner = None if no_manager[k] and k % 2 == 0 else _MANAGERS[kind]
+        condition = {3: "missing", 4: "noisy"}.get(k, condition)
+        net = None
+        if kind in _DRAINAGE:
+            net = n_drainage % 3 != 1
+            n_drainage += 1
+        when = None if k == 5 else date
+        bld.add("manholes", id=mid, kind=kind, code=codes[k], owner=owner, manager=manager,
+                contact=contact, condition=condition, fall_net=net,
+                last_inspection=None if when is None else _DATE_SPELLINGS[k % 4](when),
+                geometry=bld.point(x, y))
         if manager is None:
             mh_without.append(mid)
-    return n_mh, mh_without
+        if owner is None:
+            truth["manholes_without_owner"].append(mid)
+        if codes[k] is None:
+            truth["manholes_without_code"].append(mid)
+        if condition != "good":
+            truth["manholes_faults"][mid] = condition
+        if net is False:
+            truth["manholes_without_fall_net"].append(mid)
+        truth["manholes_inspected"][mid] = None if when is None else when.strftime("%Y-%m-%d")
+    truth["manholes_duplicate_codes"] = {codes[-1]: mids[-2:]}
+    return Manholes(count=n_mh, without_manager=mh_without, truth=truth)
 
 
 def add_ramps(rng: np.random.Generator, bld: Builder, town: Town) -> dict[str, list[str]]:
