@@ -83,7 +83,7 @@ def test_a_register_by_hand():
     t = out["manholes_communities"].set_index("community_id")
     assert t["covers"].tolist() == [3, 2]
     # C0: only J1 has a manager and a contact; C1: both
-    assert t["managed_share"].tolist() == pytest.approx([1 / 3, 1.0])
+    assert t["manager_contact_share"].tolist() == pytest.approx([1 / 3, 1.0])
     assert t["owner_share"].tolist() == pytest.approx([2 / 3, 1.0])
     assert t["coded_share"].tolist() == pytest.approx([1 / 3, 1.0])
     assert t["sound_share"].tolist() == pytest.approx([1 / 3, 0.5])
@@ -185,7 +185,7 @@ def test_rules_can_be_changed_and_are_checked():
     assert "no_contact" not in set(f["kind"])
     assert sorted(f.loc[f["kind"] == "inspection_overdue", "feature_id"]) == ["J6"]
     t = out["manholes_communities"]
-    assert t["managed_share"].tolist() == pytest.approx([2 / 3, 1.0])
+    assert t["manager_contact_share"].tolist() == pytest.approx([2 / 3, 1.0])
     out = mh_check.run(layers, as_of=AS_OF, rules={"fall_net": {"kinds": ["gas"]}})
     assert sorted(out["manholes_findings"].query("kind == 'no_fall_net'")["feature_id"]) == []
     assert out["manholes_communities"]["fall_net_status"].tolist() == ["unknown", "pass"]  # J3 not recorded
@@ -256,7 +256,7 @@ def test_the_synthetic_county_by_construction(seed):
             assert t.loc[cid, "status"] == "unknown"
             continue
         bad = inside["id"].isin(unmanaged)
-        assert t.loc[cid, "managed_share"] == pytest.approx(1 - bad.mean())
+        assert t.loc[cid, "manager_contact_share"] == pytest.approx(1 - bad.mean())
         assert t.loc[cid, "manager_status"] == ("fail" if bad.any() else "pass")
         no_one = sorted(k for k, g in inside.groupby("kind")
                         if g["id"].isin(truth["manholes_without_manager"]).all())

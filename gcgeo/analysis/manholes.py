@@ -27,7 +27,7 @@ are listed in the findings but in neither table.
 ...                        "manager": ["住建局", None], "contact": ["0635-1", None]},
 ...                       geometry=shapely.points([(10, 10), (20, 20)]), crs="EPSG:4547")
 >>> out = run({"manholes": mh, "communities": comm}, as_of="2021-03-05")
->>> out["manholes_communities"][["managed_share", "kinds_without_manager", "manager_status"]
+>>> out["manholes_communities"][["manager_contact_share", "kinds_without_manager", "manager_status"]
 ...                             ].values.tolist()
 [[0.5, 'gas', 'fail']]
 >>> out["manholes_findings"][["feature_id", "kind"]].values.tolist()
@@ -405,7 +405,7 @@ def _communities(c: pd.DataFrame, ev: Mapping[str, _Rule], r: Mapping[str, Any],
     fig = pd.DataFrame(index=ids)
     fig["covers"] = judged["manager"][0]["n"]
     fig["managed_covers"] = judged["manager"][0]["good"]
-    fig["managed_share"] = judged["manager"][0]["share"]
+    fig["manager_contact_share"] = judged["manager"][0]["share"]
     no_manager = _no_manager(c)
     fig["kinds_without_manager"] = [", ".join(k for k in KINDS if (cid, k) in no_manager) for cid in ids]
     fig["owner_share"] = judged["owner"][0]["share"]
@@ -445,11 +445,11 @@ def _kinds(c: pd.DataFrame, ev: _Rule, comm: gpd.GeoDataFrame | None, ids: pd.In
                      "manhole_kind": kind, "manhole_kind_zh": zh.get(kind, (kind,))[0],
                      "covers": len(g), "covers_with_manager": with_manager,
                      "managed_covers": int(g["good"].sum()),
-                     "managed_share": g["good"].sum() / known if known else np.nan,
+                     "manager_contact_share": g["good"].sum() / known if known else np.nan,
                      "no_manager": (cid, kind) in no_manager if (with_manager or known_all) else None,
                      "managers": list_text(sorted(set(g["manager"].dropna())))})
     cols = ["community_id", "community_name", "manhole_kind", "manhole_kind_zh", "covers",
-            "covers_with_manager", "managed_covers", "managed_share", "no_manager", "managers"]
+            "covers_with_manager", "managed_covers", "manager_contact_share", "no_manager", "managers"]
     out = pd.DataFrame(rows, columns=cols)
     order = {cid: k for k, cid in enumerate(ids)}
     out = out.assign(_c=out["community_id"].map(order), _k=out["manhole_kind"].map(KINDS.index))
@@ -459,7 +459,7 @@ def _kinds(c: pd.DataFrame, ev: _Rule, comm: gpd.GeoDataFrame | None, ids: pd.In
 def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
     """One row per community: covers, the managed share, kinds without a manager, statuses."""
     t = outputs["manholes_communities"]
-    cols = [c for c in ("community_name", "covers", "managed_share", "kinds_without_manager",
+    cols = [c for c in ("community_name", "covers", "manager_contact_share", "kinds_without_manager",
                         "faulty_covers", "overdue_inspections", *(f"{k}_status" for k in RULES), "status")
             if c in t.columns]
     return pd.DataFrame(t[cols]).reset_index(drop=True)
@@ -476,7 +476,7 @@ _STATUS_LABELS = {
 _COLUMNS: dict[str, tuple[str, str, str]] = {
     "covers": ("井盖数", "Covers", "int"),
     "managed_covers": ("有管理人及联系方式的井盖", "Covers with manager and contact", "int"),
-    "managed_share": ("有管理人及联系方式比例", "Share with manager and contact", "pct"),
+    "manager_contact_share": ("有管理人及联系方式比例", "Share with manager and contact", "pct"),
     "kinds_without_manager": ("无管理人的井盖类型", "Kinds of cover with no manager", "text"),
     "owner_share": ("权属明确比例", "Share with owner on record", "pct"),
     "coded_share": ("编号唯一比例", "Share with a code of its own", "pct"),
