@@ -103,12 +103,16 @@ def _rule_trees(desc: Any, meta: Mapping[str, Any]) -> dict[str, dict[str, Any]]
     return {n: resolved[n] for n in resolved}
 
 
+def _is_ratio(t: Mapping[str, Any] | None) -> bool:
+    u = str((t or {}).get("unit", "")).lower()
+    return "ratio" in u or "share" in u or u.startswith("fraction")
+
+
 def _fmt_threshold(t: Mapping[str, Any], lang: str) -> str:
     v, unit = t.get("value"), str(t.get("unit", ""))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return "" if v is None else str(v)
-    u = unit.lower()
-    if "ratio" in u or "share" in u or u.startswith("fraction"):
+    if _is_ratio(t):
         return f"{v * 100:g}%"
     return f"{v:g} {unit}".strip()
 
@@ -161,6 +165,7 @@ class _Reading:
     threshold: str
     clause: str
     node: Mapping[str, Any] | None = None
+    ratio: bool = False
 
 
 def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, Any]],
@@ -177,7 +182,7 @@ def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, 
         if node is not None and "value" in node:
             threshold = _comparator(stem) + _fmt_threshold(node, lang)
         return _Reading(figure, f"{stem}_reason" if f"{stem}_reason" in cols else None, None,
-                        threshold, "; ".join(_clauses(node)))
+                        threshold, "; ".join(_clauses(node)), node, _is_ratio(node))
     if column.endswith("_pass"):
         stem = column[: -len("_pass")]
         node = _rule_node(trees, stem)
@@ -278,6 +283,9 @@ def _from_layer(frame: pd.DataFrame, column: str, communities: Sequence[str], st
         figure = ""
         if reading.figure is not None:
             figure = format_value(row[reading.figure], reading.figure, lang) or ""
+            v = row[reading.figure]
+            if reading.ratio and isinstance(v, (int, float)) and not isinstance(v, bool) and pd.notna(v):
+                figure = f"{float(v) * 100:.1f}%"
         threshold, clause = reading.threshold, reading.clause
         if reading.threshold_col is not None:
             req = row[reading.threshold_col]
