@@ -556,3 +556,62 @@ def test_every_bad_row_is_named_by_sheet_and_row(workspace, tmp_path):
     (tmp_path / "a.json").write_text("{}", encoding="utf-8")
     with pytest.raises(InputError, match=r"\.xlsx, \.csv or \.toml"):
         sc.read_attestations(tmp_path / "a.json")
+
+
+# --------------------------------------------------------------------------
+# the command
+
+
+def test_the_command_template_attest_store_and_export(workspace, truth, tmp_path):
+    from click.testing import CliRunner
+
+    from gcgeo.cli import main
+
+    path = tmp_path / "cli.gpkg"
+    shutil.copy(workspace, path)
+    runner = CliRunner()
+
+    def run(*args, code=0):
+        res = runner.invoke(main, [str(a) for a in args])
+        assert res.exit_code == code, res.output
+        return res.output
+
+    out = run("score", path, "--template", tmp_path / "t.xlsx", "--as-of", AS_OF)
+    assert "t.xlsx" in out
+    wb = load_workbook(tmp_path / "t.xlsx")
+    ref = {(r[0], r[3]): r[5] for s in wb.worksheets[1:] for r in s.iter_rows(min_row=2, values_only=True)}
+    assert ref[("C01", 12)] == "不符合（0.0% / ≥ 30%）" and ref[("C01", 1)] is None  # the measurement, for reference
+    assert "scorecard" not in set(ws.list_layers(path)["layer"])  # a template only writes the template
+    filled = _fill(tmp_path / "t.xlsx", tmp_path / "filled.xlsx", _attested(truth))
+    out = run("score", path, "--attest", filled, "--as-of", AS_OF, "-o", tmp_path / "card.xlsx")
+    assert "2021年底" in out and "达标比例" in out
+    layers = set(ws.list_layers(path)["layer"])
+    assert {"scorecard", "score_communities", "score_county", "score_history", "score_attestations"} <= layers
+    stored = ws.read_layer(path, "score_communities").set_index("community_id")
+    meeting = {c for c in truth["ids"] if c not in truth["fire_fail"] | truth["unmanaged"] | {"C05"}}
+    assert set(stored.index[stored["meets_standard"].astype(bool)]) == meeting
+    # the export: the matrix coloured by status, Chinese headings
+    book = load_workbook(tmp_path / "card.xlsx")
+    assert book.sheetnames == ["评分矩阵", "县域进度", "阻碍项", "评分明细", "认定记录"]
+    m = book["评分矩阵"]
+    head = [c.value for c in m[1]]
+    assert head[:4] == ["社区编号", "社区名称", "符合项数", "达到创建标准"] and head[4] == "1 共同缔造"
+    row = next(r for r in m.iter_rows(min_row=2) if r[0].value == "C01")
+    c8 = row[head.index("8 停车有序、通道畅通")]
+    assert c8.value == "不符合" and c8.fill.fgColor.rgb.endswith("FFC7CE")
+    assert row[head.index("1 共同缔造")].fill.fgColor.rgb.endswith("C6EFCE")
+    # again without --attest: the stored attestations are used, the same date replaced in the history
+    run("score", path, "--as-of", AS_OF, "--lang", "en")
+    again = ws.read_layer(path, "score_communities").set_index("community_id")
+    assert set(again.index[again["meets_standard"].astype(bool)]) == meeting
+    assert len(ws.read_layer(path, "score_history")) == len(truth["ids"])
+    # mistakes end in one message and status 2
+    out = run("score", path, "-o", tmp_path / "card.xlsx", code=2)
+    assert "exists" in out
+    out = run("score", path, "--as-of", "明年", code=2)
+    assert "--as-of" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("社区编号,项号,认定结果,认定人,认定日期\nC01,1,符合,王某,2022-01-01\nC99,2,不符合,王某,2022-01-01\n",
+                   encoding="utf-8")
+    out = run("score", path, "--attest", bad, code=2)
+    assert "bad.csv, line 2: 'met' without evidence" in out and "bad.csv, line 3: community 'C99'" in out

@@ -164,7 +164,8 @@ def _attestations(attestations: Any, ids: Sequence[str]) -> pd.DataFrame:
         for c in _attest.ATTEST_COLUMNS:
             if c not in frame.columns:
                 frame[c] = ""
-        frame["community_id"] = frame["community_id"].astype(str)
+            elif c not in ("criterion", "row"):  # as stored in a workspace: blanks may come back as nulls
+                frame[c] = frame[c].astype("string").fillna("").astype(str)
         frame["criterion"] = pd.to_numeric(frame["criterion"], errors="coerce")
         return frame[list(_attest.ATTEST_COLUMNS)]
     paths = [attestations] if isinstance(attestations, (str, os.PathLike)) else list(attestations)
