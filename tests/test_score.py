@@ -615,3 +615,72 @@ def test_the_command_template_attest_store_and_export(workspace, truth, tmp_path
                    encoding="utf-8")
     out = run("score", path, "--attest", bad, code=2)
     assert "bad.csv, line 2: 'met' without evidence" in out and "bad.csv, line 3: community 'C99'" in out
+
+
+# --------------------------------------------------------------------------
+# the report and the map
+
+
+@pytest.fixture(scope="module")
+def scored(workspace, attested, tmp_path_factory):
+    """A copy of the workspace with two stored scorecards (before and after the attestations)."""
+    path = tmp_path_factory.mktemp("scored") / "scored.gpkg"
+    shutil.copy(workspace, path)
+    sc.store(path, sc.score(path, attestations=[attested], as_of="2022-01-31"))
+    card = sc.score(path, attestations=[attested], as_of=AS_OF)
+    sc.store(path, card)
+    return path, card
+
+
+def test_the_report_leads_with_the_countys_answer(scored, tmp_path):
+    from gcgeo.report import report_workspace
+    from gcgeo.score.report import county_section
+
+    path, card = scored
+    written = report_workspace(path, tmp_path / "report.html", lang="zh")
+    page = written["report"].read_text(encoding="utf-8")
+    start = page.index("县域绿色社区创建达标情况")
+    assert start < page.index("<h2 id='green'>") and start < page.index("<h2 id='maps'>")
+    n, m = len(card.communities), int(card.communities["meets_standard"].sum())
+    assert f"{n} 个社区中有 {m} 个达到山东省绿色社区创建标准（试行）（{m / n * 100:.1f}%）" in page
+    section = page[start:page.index("</section>", start)]
+    # the matrix: one coloured cell per community and criterion, as scored
+    cells = re.findall(r"<td class='(met|not_met|unknown)' title=", section)
+    assert len(cells) == 16 * n
+    assert pd.Series(cells).value_counts().to_dict() == card.scorecard["status"].value_counts().to_dict()
+    # no code left untranslated, the targets with their clauses, progress over two dates
+    text = re.sub(r"<[^>]+>", " ", section)
+    assert not re.search(r"\b(not_met|unknown|attested|measured|end_2021|True|False)\b", text), text
+    for _, t in card.county.iterrows():
+        state = "已达到" if t["reached"] else ("未按期达到" if t["due"] else "尚未达到")
+        assert re.search(f"{t['target_label']}\\s+{t['target_date']}", text) and state in text
+    assert "全县30%以上的城市社区" in section and section.count("<circle") == 2
+    # blocking criteria in the scorecard's order, with the standard's words
+    first = card.blocking["criterion"].iloc[0]
+    assert f"<tr><td>{first}</td><td>{card.standard.criterion(int(first)).zh}</td>" in section
+    # nothing stored, no section
+    assert county_section({}, "zh") == ""
+    en = county_section(ws.read_layers(path), "en")
+    assert f"{m} of {n} communities meet the Shandong Green Community Creation Standard (trial)" in en
+
+
+def test_the_scorecard_map_view(scored):
+    from gcgeo import maps
+    from gcgeo.score.view import CLASSES, scorecard_view
+
+    path, card = scored
+    layers = ws.read_layers(path)
+    assert "scorecard" in maps.view_names() and maps.get_view("scorecard").available(layers)
+    styled = scorecard_view(layers, "zh")[0]
+    per = card.communities.set_index("community_id")
+    stored = layers["score_communities"]
+    for color, cid in zip(styled.colors, stored["community_id"]):
+        short = per.loc[cid, "short"]
+        want = next(c for most, c, *_ in CLASSES if short <= most)
+        assert color == want, (cid, short)
+    popup = styled.gdf.set_index("社区名称")
+    c01 = per.loc["C01"]
+    assert popup.loc[c01["community_name"], "不符合的项"] == "；".join(
+        f"{n} {card.standard.criterion(int(n)).short_zh}" for n in c01["not_met"].split(", "))
+    html_ = maps.dashboard(layers, views=["scorecard"], lang="zh", offline=True).get_root().render()
+    assert "绿色社区创建评分" in html_ and "未知的项" in html_
