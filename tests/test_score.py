@@ -23,7 +23,7 @@ import pytest
 import shapely
 from openpyxl import load_workbook
 
-from gcgeo import InputError, RulesError
+from gcgeo import InputError, OutputExistsError, RulesError
 from gcgeo import score as sc
 from gcgeo import workspace as ws
 from gcgeo.analysis import Analysis, Criterion, Output
@@ -454,7 +454,7 @@ def test_the_template_has_chinese_headers_and_a_status_drop_down(workspace, tmp_
     assert n_rows == 16 * len(card.communities)
     texts = {r[4].value for s in wb.sheetnames[1:] for r in wb[s].iter_rows(min_row=2)}
     assert texts == {c.zh for c in card.standard.criteria}
-    with pytest.raises(Exception, match="exists"):
+    with pytest.raises(OutputExistsError):
         sc.write_template(path, card.communities, card.standard)
     en = sc.write_template(tmp_path / "en.xlsx", card.communities, card.standard, lang="en")
     assert load_workbook(en).worksheets[1].data_validations.dataValidation[0].formula1 == '"met,not_met,unknown"'
@@ -684,3 +684,61 @@ def test_the_scorecard_map_view(scored):
         f"{n} {card.standard.criterion(int(n)).short_zh}" for n in c01["not_met"].split(", "))
     html_ = maps.dashboard(layers, views=["scorecard"], lang="zh", offline=True).get_root().render()
     assert "绿色社区创建评分" in html_ and "未知的项" in html_
+
+
+# --------------------------------------------------------------------------
+# the dossiers
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.browser
+def test_a_dossier_per_community_in_html_and_pdf_with_chinese_text(scored, truth, tmp_path):
+    from gcgeo.score.dossier import find_chromium, write_dossiers
+
+    if find_chromium() is None:
+        pytest.skip("no chromium binary on PATH (apt-get install chromium): the PDF cannot be printed")
+    pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDF's text back (pip install pypdf)")
+    path, card = scored
+    per = card.communities.set_index("community_id")
+    passing = per.index[per["meets_standard"]][0]
+    failing = sorted(truth["fire_fail"])[0]
+    written = write_dossiers(path, tmp_path / "dossiers", [passing, per.loc[failing, "community_name"]])
+    assert set(written) == {passing, failing}
+    for cid, files in written.items():
+        assert files["html"].is_file() and files["pdf"].read_bytes()[:5] == b"%PDF-"
+        text = _squash("".join(p.extract_text() for p in pypdf.PdfReader(files["pdf"]).pages))
+        page = files["html"].read_text(encoding="utf-8")
+        assert _squash(f"{per.loc[cid, 'community_name']}（{cid}）绿色社区创建申报材料") in text
+        for c in card.standard.criteria:  # the standard's own words, as printed
+            assert _squash(c.zh) in text, (cid, c.number)
+            assert c.zh in page
+        mine = card.scorecard[card.scorecard["community_id"] == cid]
+        assert text.count("不符合") >= int((mine["status"] == "not_met").sum())
+        assert "data:image/png;base64," in page  # the community's map, embedded
+        assert "file://" not in page  # the HTML handed in names no path of this machine
+    text = _squash("".join(p.extract_text() for p in pypdf.PdfReader(written[passing]["pdf"]).pages))
+    assert "达到山东省绿色社区创建标准（试行）（16项全部符合）" in text
+    text = _squash("".join(p.extract_text() for p in pypdf.PdfReader(written[failing]["pdf"]).pages))
+    assert "尚未达到山东省绿色社区创建标准（试行）" in text
+    with pytest.raises(OutputExistsError, match="exist; give --overwrite"):
+        write_dossiers(path, tmp_path / "dossiers", [passing])
+
+
+def test_the_dossier_command(scored, tmp_path):
+    from click.testing import CliRunner
+
+    from gcgeo.cli import main
+
+    path, card = scored
+    runner = CliRunner()
+    res = runner.invoke(main, ["dossier", str(path), "--all", "--no-pdf", "-o", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(
+        f"{c}.html" for c in card.communities["community_id"])
+    res = runner.invoke(main, ["dossier", str(path), "-o", str(tmp_path / "e")])
+    assert res.exit_code == 2 and "--all" in res.output
+    res = runner.invoke(main, ["dossier", str(path), "某某社区", "--no-pdf", "-o", str(tmp_path / "e")])
+    assert res.exit_code == 2 and "no community '某某社区'" in res.output

@@ -113,3 +113,31 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
     say(f"scorecard written to {workspace} (scorecard, score_communities, score_county, score_history)"
         + (f" and {output}" if output else ""))
     warn_stale(workspace)
+
+
+@main.command(name="dossier")
+@workspace_argument
+@click.argument("communities", nargs=-1)
+@out_option("Folder for the dossiers (<id>.html and <id>.pdf per community).", file=False)
+@click.option("--all", "all_", is_flag=True, help="A dossier for every community of the scorecard.")
+@click.option("--no-pdf", is_flag=True, help="HTML only (the PDF needs headless Chromium).")
+@lang_option
+@overwrite_option
+def dossier_cmd(workspace: Path, communities: tuple[str, ...], output: Path, all_: bool, no_pdf: bool, lang: str,
+                overwrite: bool) -> None:
+    """Write a submission-ready dossier (HTML and PDF) for COMMUNITIES (ids or names) of WORKSPACE.
+
+    Each holds the community's 16 criteria with status, figures, clauses and evidence, a map of
+    the community with its findings, and its attestations, from the scorecard stored by
+    `gcgeo score`.
+    """
+    from .._errors import InputError
+    from ..score.dossier import write_dossiers
+
+    if bool(communities) == all_:
+        raise InputError("name the communities (ids or names) or give --all, not both and not neither.")
+    with progress("writing dossiers"):
+        written = write_dossiers(workspace, output, None if all_ else list(communities), lang=lang, pdf=not no_pdf,
+                                 overwrite=overwrite)
+    for cid, files in written.items():
+        say(f"{cid}: " + ", ".join(str(p) for p in files.values()))
