@@ -332,17 +332,14 @@ def test_attestations_after_the_assessment_date_do_not_count(workspace, attested
     assert early.communities["meets_standard"].sum() == 0
 
 
-def test_stored_by_assessment_date_with_progress_over_time(workspace, attested, tmp_path):
-    path = tmp_path / "history.gpkg"
-    shutil.copy(workspace, path)
-    sc.store(path, sc.score(path, as_of="2022-01-31", attestations=[attested]))
-    later = sc.score(path, as_of=AS_OF, attestations=[attested])
-    written = sc.store(path, later)
+def test_stored_by_assessment_date_with_progress_over_time(scored):
+    path, later = scored  # scored and stored as of 2022-01-31, then as of AS_OF
+    written = sc.store(path, later)  # the same date again replaces, never doubles
     assert set(written) >= {"scorecard", "score_communities", "score_county", "score_history"}
-    sc.store(path, later)  # the same date again replaces, never doubles
     prog = sc.progress(sc.history(path))
     assert prog["as_of"].tolist() == ["2022-01-31", AS_OF]
     assert prog["n_meeting"].tolist() == [0, int(later.communities["meets_standard"].sum())]
+    assert len(sc.history(path)) == 2 * len(later.communities)
     stored = ws.read_layer(path, "scorecard")
     assert len(stored) == len(later.scorecard) and set(stored["as_of"]) == {AS_OF}
     comm = ws.read_layer(path, "score_communities")
