@@ -212,6 +212,10 @@ def _render_report(
                         for name, changed in stale.items())
         parts.append(f"<div class='stale'><p>{_esc(ui('stale', lang))}</p><ul>{items}</ul></div>")
 
+    from .score.report import county_section  # the county's answer leads, when a scorecard is stored
+
+    parts.append(county_section(layers, lang))
+
     # contents
     run_sections = [s for s in sections().values() if any(k in layers and len(layers[k]) for k in s.outputs)]
     toc = [f"<li><a href='#{s.name}'>{_esc(s.label(lang))}</a></li>" for s in run_sections]

@@ -117,8 +117,8 @@ def test_dashboard_views_skip_absent_and_group_layers():
     assert html.count("gcgeoDefault = true") == 4 and html.count("gcgeoDefault = false") == 1
     # the first view is on, the second starts off: only the inventory layers are added at load
     assert len(re.findall(r"gcgeo_layer_\w+\.addTo\(map_", html)) == 2
-    with pytest.raises(InputError, match="unknown view 'scorecard'"):
-        maps.dashboard(layers, views=["scorecard"])
+    with pytest.raises(InputError, match="unknown view 'no_such_view'"):
+        maps.dashboard(layers, views=["no_such_view"])
     with pytest.raises(InputError, match="nothing to draw"):
         maps.dashboard({"lc_origins": _facilities().iloc[:0]}, views=["living_circle"])
 

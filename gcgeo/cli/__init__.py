@@ -13,5 +13,6 @@ from __future__ import annotations
 
 from . import analyze, inventory, outputs
 from .common import main
+from .score import score_cmd  # noqa: F401 - registers `gcgeo score`
 
 __all__ = ["analyze", "inventory", "main", "outputs"]

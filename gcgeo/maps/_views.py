@@ -201,3 +201,13 @@ def outputs_in_order(names: tuple[str, ...]) -> Callable[[Layers, str], list[Sty
 
 
 _register_analysis_views()
+
+
+def _scorecard(layers: Layers, lang: str) -> list[Styled]:
+    from ..analysis.contract import resolve
+
+    return list(resolve("gcgeo.score.view:scorecard_view")(layers, lang))
+
+
+register_view(View("scorecard", "绿色社区创建评分", "Green community scorecard", ("score_communities",), _scorecard,
+                   "communities by criteria met (gcgeo score); unmet and unknown criteria in the popup"))

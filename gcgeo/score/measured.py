@@ -1,0 +1,303 @@
+"""What the analyses' stored results say about each criterion in each community.
+
+An analysis declares the criteria it measures in its descriptor
+(:class:`gcgeo.analysis.Criterion`: number, layer, column, how).  For each
+declaration and community this module reads the deciding column's value in
+the stored layer and turns it into evidence: ``met`` / ``not_met`` /
+``unknown`` (see :meth:`gcgeo.score.criteria.Standard.status_of`), with the
+deciding figure, the threshold and clause it was held against, the analysis
+and its run time.  Evidence is ``unknown`` — never passed — when the analysis
+has not run (with the command that runs it), when its results are stale
+(with the command that refreshes them), when it gives figures but no verdict
+(``column`` None), or when the community has no row or the value is not one
+the rules read as met or not met.
+
+Figures are found by the conventions the analyses share:
+
+* ``<rule>_status`` (an inventory check, :mod:`gcgeo.analysis.checks`): the
+  reason from ``<rule>_reason``; the threshold and clause of rule ``<rule>``
+  in the analysis's rule sets; the figure from a column named ``<rule>`` or
+  ending in the rule's name without ``min_`` / ``max_`` (``managed_share``
+  for ``min_share``);
+* ``<x>_pass`` (true / false): the figure ``<x>``, the threshold ``<x>_req``,
+  the clauses of rule table ``<x>``;
+* any other column (``criterion8``): its value, and the clause of a rule
+  table of the same name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import rules as _rules
+from .._errors import RulesError
+from ..labels import format_value
+from ..values import feature_ids
+from .criteria import Standard
+
+__all__ = ["Evidence", "measure", "run_time"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one analysis's stored result says about one criterion in one community."""
+
+    status: str
+    analysis: str
+    ran_at: str = ""
+    figure: str = ""
+    threshold: str = ""
+    clause: str = ""
+    reason: str = ""
+    stale: bool = False
+    command: str = ""
+    layer: str = ""
+    column: str = ""
+
+
+_TEXT = {
+    "not_run": ("尚未运行“{label}”分析（{how}）", "the {name} analysis has not run ({how})"),
+    "stale": ("“{label}”分析结果已过期：{why}", "the {name} results are stale: {why}"),
+    "no_verdict": ("“{label}”分析只给出指标、不作判定（{how}）；请查看图层 {layer} 并认定",
+                   "the {name} analysis gives figures but no verdict ({how}); see layer {layer} "
+                   "and attest the criterion"),
+    "no_column": ("图层 {layer} 缺少判定列 {column}；请重新运行分析",
+                  "layer {layer} lacks the deciding column {column}; run the analysis again"),
+    "no_row": ("图层 {layer} 中没有该社区", "layer {layer} has no row for the community"),
+    "no_ids": ("图层 {layer} 没有社区编号列", "layer {layer} has no community id column"),
+    "value": ("判定值为“{value}”", "the deciding value is '{value}'"),
+}
+
+
+def _text(key: str, lang: str, **kw: Any) -> str:
+    zh, en = _TEXT[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+def run_time(meta: Mapping[str, Any], name: str) -> str:
+    """When analysis ``name`` last ran, as stored in the workspace metadata ('' if never)."""
+    for key in (f"analysis:{name}", f"analysis:{name.replace('_', '-')}"):
+        if meta.get(key):
+            return str(meta[key])
+    return ""
+
+
+def _rule_trees(desc: Any, meta: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The analysis's rule sets as it ran with them (its rules file, if still valid)."""
+    try:
+        was = json.loads(meta.get(f"analysis:{desc.name}:inputs") or "{}")
+    except ValueError:
+        was = {}
+    user = was.get("rules_file") if isinstance(was, dict) else None
+    try:
+        resolved = _rules.resolve(desc.rule_sets, Path(user) if user and Path(user).is_file() else None)
+    except RulesError:
+        resolved = _rules.resolve(desc.rule_sets)
+    return {n: resolved[n] for n in resolved}
+
+
+def _is_ratio(t: Mapping[str, Any] | None) -> bool:
+    u = str((t or {}).get("unit", "")).lower()
+    return "ratio" in u or "share" in u or u.startswith("fraction")
+
+
+def _fmt_threshold(t: Mapping[str, Any], lang: str) -> str:
+    v, unit = t.get("value"), str(t.get("unit", ""))
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return "" if v is None else str(v)
+    if _is_ratio(t):
+        return f"{v * 100:g}%"
+    return f"{v:g} {unit}".strip()
+
+
+def _rule_node(trees: Mapping[str, Mapping[str, Any]], stem: str) -> Mapping[str, Any] | None:
+    for tree in trees.values():
+        node: Any = tree
+        for part in stem.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping):
+            return node
+    return None
+
+
+def _clauses(node: Mapping[str, Any] | None, *, value: Any = None) -> list[str]:
+    """The clause of a rule table, else of its thresholds (those whose value is ``value``,
+    when given: the threshold a community was held against)."""
+    if node is None:
+        return []
+    if node.get("clause"):
+        return [str(node["clause"])]
+    out: list[str] = []
+    for v in node.values():
+        if not (isinstance(v, Mapping) and v.get("clause")) or str(v["clause"]) in out:
+            continue
+        if value is not None and not _same(v.get("value"), value):
+            continue
+        out.append(str(v["clause"]))
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    except (TypeError, ValueError):
+        return a == b
+
+
+def _comparator(stem: str) -> str:
+    return "≥ " if stem.startswith("min_") else "≤ " if stem.startswith("max_") else ""
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How to read figures beside one deciding column (see the module docstring)."""
+
+    figure: str | None
+    reason: str | None
+    threshold_col: str | None
+    threshold: str
+    clause: str
+    node: Mapping[str, Any] | None = None
+    ratio: bool = False
+
+
+def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, Any]],
+             lang: str) -> _Reading:
+    cols = [str(c) for c in frame.columns]
+    if column.endswith("_status"):
+        stem = column[: -len("_status")]
+        node = _rule_node(trees, stem)
+        short = re.sub(r"^(min|max)_", "", stem)
+        figure = next((c for c in cols if c == stem), None) or next(
+            (c for c in cols if c.endswith("_" + short) and c != column
+             and pd.api.types.is_numeric_dtype(frame[c])), None)
+        threshold = ""
+        if node is not None and "value" in node:
+            threshold = _comparator(stem) + _fmt_threshold(node, lang)
+        return _Reading(figure, f"{stem}_reason" if f"{stem}_reason" in cols else None, None,
+                        threshold, "; ".join(_clauses(node)), node, _is_ratio(node))
+    if column.endswith("_pass"):
+        stem = column[: -len("_pass")]
+        node = _rule_node(trees, stem)
+        return _Reading(stem if stem in cols else None, None,
+                        f"{stem}_req" if f"{stem}_req" in cols else None, "",
+                        "; ".join(_clauses(node)), node)
+    return _Reading(None, f"{column}_reason" if f"{column}_reason" in cols else None, None, "",
+                    "; ".join(_clauses(_rule_node(trees, column))))
+
+
+def _ids(frame: pd.DataFrame) -> pd.Series | None:
+    if "community_id" in frame.columns:
+        return frame["community_id"].astype("string").fillna("").astype(str)
+    if "id" in frame.columns:
+        return feature_ids(frame)
+    return None
+
+
+def _command_of(message: str, fallback: str) -> str:
+    m = re.search(r"`(gcgeo analyze [^`]+)`", message)
+    return m.group(1) if m else fallback
+
+
+def measure(
+    layers: Mapping[str, pd.DataFrame],
+    meta: Mapping[str, Any],
+    communities: Sequence[str],
+    measuring: Mapping[int, Iterable[tuple[Any, Any]]],
+    standard: Standard,
+    *,
+    stale: Mapping[str, str] | None = None,
+    workspace: str = "WS",
+    lang: str = "zh",
+) -> dict[tuple[str, int], list[Evidence]]:
+    """Evidence per ``(community id, criterion number)`` from every declaring analysis.
+
+    ``measuring`` maps criterion numbers to ``(descriptor, Criterion)`` pairs
+    (:func:`gcgeo.score.criteria.measuring`); ``stale`` maps an analysis to
+    the sentence saying why its results are stale
+    (:func:`gcgeo.pipeline.stale_message`).
+    """
+    stale = dict(stale or {})
+    out: dict[tuple[str, int], list[Evidence]] = {}
+    trees: dict[str, dict[str, dict[str, Any]]] = {}
+    for number, pairs in measuring.items():
+        for desc, crit in pairs:
+            label = desc.label_zh if lang == "zh" else desc.label_en
+            how = (crit.how_zh or crit.how_en) if lang == "zh" else crit.how_en
+            ran = run_time(meta, desc.name)
+            frame = layers.get(crit.layer)
+            command = f"gcgeo analyze {workspace} {desc.name}"
+            base = dict(analysis=desc.name, ran_at=ran, layer=crit.layer, column=crit.column or "")
+            if not ran or frame is None:
+                ev = {c: Evidence("unknown", reason=_text("not_run", lang, label=label, name=desc.name,
+                                                          how=how), command=command, **base)
+                      for c in communities}
+            elif desc.name in stale:
+                why = stale[desc.name]
+                ev = {c: Evidence("unknown", reason=_text("stale", lang, label=label, name=desc.name,
+                                                          why=why),
+                                  stale=True, command=_command_of(why, command), **base)
+                      for c in communities}
+            elif crit.column is None:
+                ev = {c: Evidence("unknown", reason=_text("no_verdict", lang, label=label, name=desc.name,
+                                                          how=how, layer=crit.layer), **base)
+                      for c in communities}
+            elif crit.column not in frame.columns:
+                ev = {c: Evidence("unknown", reason=_text("no_column", lang, layer=crit.layer,
+                                                          column=crit.column), command=command, **base)
+                      for c in communities}
+            else:
+                if desc.name not in trees:
+                    trees[desc.name] = _rule_trees(desc, meta)
+                ev = _from_layer(frame, crit.column, communities, standard, trees[desc.name], lang, base)
+            for c, e in ev.items():
+                out.setdefault((c, int(number)), []).append(e)
+    return out
+
+
+def _from_layer(frame: pd.DataFrame, column: str, communities: Sequence[str], standard: Standard,
+                trees: Mapping[str, Mapping[str, Any]], lang: str, base: Mapping[str, Any]
+                ) -> dict[str, Evidence]:
+    """Evidence per community read from the deciding column of a stored layer."""
+    ids = _ids(frame)
+    layer = base["layer"]
+    if ids is None:
+        return {c: Evidence("unknown", reason=_text("no_ids", lang, layer=layer), **base) for c in communities}
+    reading = _reading(frame, column, trees, lang)
+    rows = {i: pos for pos, i in reversed(list(enumerate(ids)))}  # the first row of an id
+    out = {}
+    for c in communities:
+        if c not in rows:
+            out[c] = Evidence("unknown", reason=_text("no_row", lang, layer=layer), **base)
+            continue
+        row = frame.iloc[rows[c]]
+        value = row[column]
+        status = standard.status_of(value)
+        figure = ""
+        if reading.figure is not None:
+            figure = format_value(row[reading.figure], reading.figure, lang) or ""
+            v = row[reading.figure]
+            if reading.ratio and isinstance(v, (int, float)) and not isinstance(v, bool) and pd.notna(v):
+                figure = f"{float(v) * 100:.1f}%"
+        threshold, clause = reading.threshold, reading.clause
+        if reading.threshold_col is not None:
+            req = row[reading.threshold_col]
+            threshold = format_value(req, reading.figure or reading.threshold_col, lang) or ""
+            clause = "; ".join(_clauses(reading.node, value=req)) or clause
+        reason = str(row[reading.reason]) if reading.reason is not None and pd.notna(row[reading.reason]) \
+            else ""
+        if status == "unknown" and not reason:
+            shown = format_value(value, column, lang) or "–"
+            reason = _text("value", lang, value=shown)
+        if not figure and status != "unknown":
+            figure = format_value(value, column, lang) or ""
+        out[c] = Evidence(status, figure=figure, threshold=threshold, clause=clause,
+                          reason=reason.strip(), **base)
+    return out

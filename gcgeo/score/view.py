@@ -1,0 +1,77 @@
+"""The scorecard map view: communities coloured by criteria met, unmet and unknown in the popup.
+
+Registered in :mod:`gcgeo.maps` as the view ``scorecard`` (interactive group
+and static figure); it draws the stored ``score_communities`` layer and
+computes nothing.  A community meeting the standard is green; the others are
+coloured by how many criteria they are short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import labels as L
+from .criteria import Standard, load
+
+__all__ = ["CLASSES", "scorecard_view"]
+
+#: (most criteria short, colour, zh, en), best first.
+CLASSES = ((0, "#1a9850", "达到创建标准（16项全部符合）", "meets the standard (all 16 met)"),
+           (2, "#a6d96a", "差1–2项", "1–2 criteria short"),
+           (5, "#fee08b", "差3–5项", "3–5 criteria short"),
+           (16, "#d73027", "差6项及以上", "6 or more criteria short"))
+
+
+def _numbers(text: Any) -> list[int]:
+    if text is None or (isinstance(text, float) and text != text):
+        return []
+    return [int(p) for p in str(text).replace("，", ",").split(",") if p.strip().isdigit()]
+
+
+def _listed(text: Any, std: Standard, lang: str) -> str:
+    nums = _numbers(text)
+    if not nums:
+        return "—"
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(f"{n} {std.criterion(n).short(lang)}" for n in nums)
+
+
+def _class(short: pd.Series) -> np.ndarray:
+    s = pd.to_numeric(short, errors="coerce").fillna(16).to_numpy()
+    out = np.full(len(s), len(CLASSES) - 1)
+    for i in reversed(range(len(CLASSES))):
+        out[s <= CLASSES[i][0]] = i
+    return out
+
+
+def scorecard_view(layers: Mapping[str, Any], lang: str) -> list[Any]:
+    """The styled ``score_communities`` layer (empty when no scorecard is stored)."""
+    from ..maps import LegendItem, Styled
+
+    comm = layers.get("score_communities")
+    if not isinstance(comm, gpd.GeoDataFrame) or not len(comm):
+        return []
+    std = load()
+    k = _class(comm["short"])
+    data = {
+        L.column("community_name", lang): comm["community_name"].astype(str).to_numpy(),
+        L.column("criteria_met", lang): [f"{int(v)}/16" for v in pd.to_numeric(comm["criteria_met"]).fillna(0)],
+        L.column("meets_standard", lang): [L.value("meets_standard", v, lang) for v in comm["meets_standard"]],
+        L.column("not_met", lang): [_listed(v, std, lang) for v in comm["not_met"]],
+        L.column("unknown", lang): [_listed(v, std, lang) for v in comm["unknown"]],
+        L.column("as_of", lang): comm["as_of"].astype(str).to_numpy(),
+    }
+    frame = gpd.GeoDataFrame(data, geometry=comm.geometry.to_numpy(), crs=comm.crs)
+    colors = np.array([CLASSES[i][1] for i in k], dtype=object)
+    present = sorted(set(k.tolist()))
+    legend = [LegendItem(str(CLASSES[i][1]), str(CLASSES[i][2 if lang == "zh" else 3])) for i in present]
+    title = "绿色社区创建评分" if lang == "zh" else "Green community scorecard"
+    return [Styled("score_communities", title, frame, colors, list(data), legend=legend,
+                   legend_title="创建标准达标情况" if lang == "zh" else "Against the standard",
+                   stroke="#333333", weight=1.2,
+                   fill_opacity=0.55, zorder=1)]
