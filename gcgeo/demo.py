@@ -44,6 +44,14 @@ def _log_progress(label: str) -> Iterator[Callable[[str], None]]:
     yield lambda stage: log.info("%s: %s", label, stage)
 
 
+def _score(path: Path, lang: str) -> None:
+    """The 16-criterion scorecard from what the analyses measured (no attestation: the
+    governance criteria stay unknown, as they are until a street office attests them)."""
+    from . import score
+
+    score.store(path, score.score(path, lang=lang))
+
+
 def run(
     out_dir: str | os.PathLike,
     *,
@@ -77,6 +85,8 @@ def run(
     for name in analysis.names():
         with progress(name) as step:
             run_analysis(path, name, progress=step)
+    with progress("scorecard"):
+        _score(path, lang)
 
     with progress("maps, figures and report") as step:
         online = out / "map-osm.html"
@@ -151,6 +161,8 @@ def gaotang(out_dir: str | os.PathLike, *, seed: int = 0,
     for name in analysis.names():
         step(name)
         run_analysis(path, name)
+    step("scorecard")
+    _score(path, "zh")
     written = report_workspace(path, out / "report.html", lang="zh", overwrite=True, progress=step)
     return {"gaotang workspace": path, "gaotang inputs": out / "inputs",
             **{f"gaotang {k}": v for k, v in written.items()}}
