@@ -586,8 +586,12 @@ def add_layer(
     source_layer: str | None = None,
     src_crs: str | None = None,
     overwrite: bool = False,
+    rules: str | os.PathLike | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Map, type and project ``gdf`` as layer kind ``kind`` and store it.
+
+    Facilities from a POI export (Amap type/typecode, Baidu tag) get their
+    categories from the ``poi_types`` rule set, extended by ``rules``.
 
     A layer of the same name is only replaced with ``overwrite`` (analysis
     results made from the old layer stay until the analysis is run again, and
@@ -604,6 +608,8 @@ def add_layer(
     name = name or kind
     _refuse_existing(path, [name], overwrite)
     src = str(source) if source is not None else None
+    if kind == "facilities":  # POI exports: Amap / Baidu types → living-circle categories
+        gdf = _layers.facilities.poi_categories(gdf, columns, rules=rules, source=src or "the input")
     mapped, renames = _layers.map_columns(gdf, spec, columns, source=src or "the input")
     typed, bad = _layers.coerce_columns(mapped, spec)
     if typed.crs is None:

@@ -413,3 +413,21 @@ def test_community_isochrone_keeps_reached_streets_near_a_home_just_beyond_reach
     assert not f15.covers(Point(150, 10))
     # the street reached from x = 300 on is covered to one buffer either side
     assert f15.covers(Point(700, 49)) and not f15.covers(Point(700, 51))
+
+
+def test_categories_and_tiers_follow_gb50180_appendix_b():
+    """The reading of GB 50180-2018 chosen in rules/living_circle.toml (issue 18)."""
+    r = rules.load("living_circle")
+    tier_of = {c: spec["tiers"] for c, spec in r["categories"].items()}
+    five = {"kindergarten", "pharmacy", "supermarket", "elderly_care", "community_service",
+            "culture_station", "small_sports_ground", "outdoor_fitness"}
+    assert {c for c, t in tier_of.items() if t == ["5min"]} == five
+    assert tier_of["culture_centre"] == tier_of["nursing_home"] == ["15min"]
+    assert "culture" not in tier_of  # split into culture_station and culture_centre
+    req = lc.required_categories(r, lc.tiers(r))
+    assert five <= set(req["5min"]) and not {"nursing_home", "culture_centre"} & set(req["10min"])
+    assert set(req["5min"]) < set(req["10min"]) < set(req["15min"])
+    # terms §2.0.2–2.0.4 (§2.0.5 is 居住街坊); distances in Table 3.0.4
+    for tier, term in (("15min", "§2.0.2"), ("10min", "§2.0.3"), ("5min", "§2.0.4")):
+        assert r["tiers"][tier]["clause"].startswith(f"GB 50180-2018 {term} / Table 3.0.4")
+    assert r["tiers"]["5min"]["value"] == 300 and r["tiers"]["5min"]["status"] != "unverified"

@@ -585,6 +585,46 @@ def test_tag_parsing_by_construction(tmp_path):
     assert list(com["source"]) == ["osm:place=neighbourhood"]
 
 
+def test_facility_and_parking_tags_read_strictly(tmp_path):
+    # each node one tagged feature; the expected category read off the OSM wiki
+    # meaning of the tags and GB 50180-2018's categories (None: not a facility)
+    cases = {
+        11: ({"amenity": "dentist"}, None),
+        12: ({"healthcare": "dentist"}, None),
+        13: ({"amenity": "doctors", "healthcare": "dentist"}, None),
+        14: ({"amenity": "clinic"}, "health"),
+        15: ({"amenity": "nursing_home"}, "nursing_home"),
+        16: ({"amenity": "retirement_home"}, "nursing_home"),
+        17: ({"amenity": "social_facility", "social_facility": "nursing_home",
+              "social_facility:for": "senior"}, "nursing_home"),
+        18: ({"amenity": "social_facility", "social_facility": "assisted_living",
+              "social_facility:for": "elderly"}, "nursing_home"),
+        19: ({"amenity": "social_facility", "social_facility": "day_care",
+              "social_facility:for": "senior"}, "elderly_care"),
+        20: ({"amenity": "townhall"}, None),
+        21: ({"amenity": "social_facility", "social_facility": "shelter"}, None),
+        22: ({"amenity": "social_facility"}, None),
+        23: ({"amenity": "community_centre"}, "community_service"),
+        24: ({"leisure": "swimming_pool", "access": "customers"}, None),
+        25: ({"leisure": "swimming_pool", "access": "private"}, None),
+        26: ({"leisure": "swimming_pool"}, "sports"),
+        27: ({"leisure": "pitch", "sport": "basketball"}, "small_sports_ground"),
+        28: ({"leisure": "fitness_station"}, "outdoor_fitness"),
+        29: ({"amenity": "community_hall"}, "culture_station"),
+        30: ({"amenity": "library"}, "culture_centre"),
+    }
+    nodes = {i: (116.23 + i * 1e-4, 36.87, tags) for i, (tags, _) in cases.items()}
+    nodes[40] = (116.235, 36.871, {"amenity": "motorcycle_parking"})
+    nodes[41] = (116.236, 36.871, {"amenity": "bicycle_parking"})
+    f = tmp_path / "facilities.osm"
+    f.write_text(_xml(nodes, {}), encoding="utf-8")
+    out = osm.read_osm(f)
+    got = dict(zip(out["facilities"]["osm_id"].astype(int), out["facilities"]["category"]))
+    assert got == {i: cat for i, (_, cat) in cases.items() if cat is not None}
+    kinds = dict(zip(out["parking"]["osm_id"].astype(int), out["parking"]["kind"]))
+    assert kinds == {40: "other", 41: "bicycle"}
+
+
 # ------------------------------------------------------------------ area filters
 def test_bbox_keeps_only_intersecting_features(hel):
     box = (24.940, 60.166, 24.946, 60.170)

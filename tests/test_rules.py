@@ -252,8 +252,8 @@ def test_an_open_table_takes_new_entries_with_the_keys_they_need(tmp_path):
 
 
 def test_osm_tag_rules_are_checked_entry_by_entry(tmp_path):
-    text = ('[[osm_tags.facilities.rules]]\ntags = { amenity = ["library"] }\ncategory = "culture"\n'
-            '[[osm_tags.facilities.rules]]\ntags = { amenity = "library" }\ncatgory = "culture"\n'
+    text = ('[[osm_tags.facilities.rules]]\ntags = { amenity = ["library"] }\ncategory = "culture_centre"\n'
+            '[[osm_tags.facilities.rules]]\ntags = { amenity = "library" }\ncatgory = "culture_centre"\n'
             "[fire_lanes.rules]\nx = 1\n")
     msg = _error(("osm_tags",), _file(tmp_path, text))
     assert "has 3 problems" in msg
@@ -264,7 +264,7 @@ def test_osm_tag_rules_are_checked_entry_by_entry(tmp_path):
     ok = _file(tmp_path, text.split("[[osm_tags.facilities.rules]]\ntags = { amenity = \"")[0],
                "ok.toml")
     r = rules.resolve(("osm_tags",), ok)["osm_tags"]
-    assert r["facilities"]["rules"] == [{"tags": {"amenity": ["library"]}, "category": "culture"}]
+    assert r["facilities"]["rules"] == [{"tags": {"amenity": ["library"]}, "category": "culture_centre"}]
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path):

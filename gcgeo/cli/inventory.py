@@ -96,11 +96,13 @@ def init(workspace: Path, name: str, working_crs: str | None, overwrite: bool) -
               help="Map FILE's columns onto the layer spec: 名称=name,管理人=manager or a .toml/.json/.csv file.")
 @click.option("--red", type=int, help="raster only: band number of red.")
 @click.option("--nir", type=int, help="raster only: band number of near infrared.")
+@click.option("--rules", "rules_file", type=click.Path(path_type=Path),
+              help="facilities only: rules file extending [poi_types] (Amap/Baidu POI types → categories).")
 @overwrite_option
 def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_name: str | None,
         src_crs: str | None, xcol: str | None, ycol: str | None, sheet: str | None,
         encoding: str | None, columns: tuple[str, ...], red: int | None, nir: int | None,
-        overwrite: bool) -> None:
+        rules_file: Path | None, overwrite: bool) -> None:
     """Add FILE to WORKSPACE as layer kind KIND (or KIND 'raster' to attach a raster)."""
     from .. import io, layers
     from .. import workspace as ws
@@ -120,7 +122,8 @@ def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_
                              x=xcol, y=ycol, sheet=sheet)
         step("writing")
         res = ws.add_layer(workspace, kind, gdf, name=layer_name, columns=mapping, source=file,
-                           source_layer=source_layer, src_crs=src_crs, overwrite=overwrite)
+                           source_layer=source_layer, src_crs=src_crs, overwrite=overwrite,
+                           rules=rules_file)
     say(f"added [bold]{res['layer']}[/] ({res['features']} features) in {res['crs']}")
     if res["renamed"]:
         say("columns mapped: " + ", ".join(f"{k} → {v}" for k, v in res["renamed"].items()))

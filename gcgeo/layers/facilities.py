@@ -1,9 +1,24 @@
-"""Facilities of the living circle, by category (categories in rules/living_circle.toml)."""
+"""Facilities of the living circle, by category (categories in rules/living_circle.toml).
 
-from .. import rules
+POI exports of Amap (高德) and Baidu get their categories from rules/poi_types.toml
+(:func:`poi_categories`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from .. import rules as rules_module
 from ._spec import Column, LayerSpec
 
-_RULES = rules.load("living_circle")["categories"]
+log = logging.getLogger(__name__)
+
+_RULES = rules_module.load("living_circle")["categories"]
 CATEGORIES = tuple(_RULES)
 
 # the labels in the rules, split at "/", plus other common names
@@ -15,11 +30,15 @@ _EXTRA = {
     "pharmacy": ("药房", "大药房"),
     "supermarket": ("超市", "便利店", "小超市"),
     "market": ("菜市场", "农贸市场", "生鲜超市", "菜场"),
-    "elderly_care": ("日间照料中心", "养老服务中心", "老年活动中心", "养老院"),
+    "elderly_care": ("日间照料中心", "托老所", "养老服务中心", "老年人日间照料中心（托老所）"),
+    "nursing_home": ("敬老院", "老年养护院", "福利院", "养老机构"),
     "community_service": ("社区服务中心", "党群服务中心", "便民服务站"),
-    "sports": ("健身场地", "体育场", "运动场", "健身广场"),
+    "small_sports_ground": ("小型多功能运动（球类）场地", "球场", "篮球场", "小型运动场地"),
+    "outdoor_fitness": ("健身场地", "健身广场", "室外健身场地", "健身路径", "老年户外活动场地"),
+    "sports": ("体育场", "运动场", "体育馆", "中型多功能运动场地", "全民健身中心"),
     "park": ("公园", "广场", "游园"),
-    "culture": ("文化站", "文化活动中心", "活动室"),
+    "culture_station": ("文化站", "活动室", "文化活动室", "老年活动站", "青少年活动站"),
+    "culture_centre": ("文化中心", "老年活动中心", "青少年活动中心", "文化馆"),
     "bus_stop": ("公交车站", "公交站点", "公交"),
 }
 _VALUE_ALIASES = {
@@ -41,3 +60,96 @@ SPEC = LayerSpec(
                description="the source's own class, e.g. the OSM tag"),
     ),
 )
+
+
+# ---------------------------------------------------------------- POI exports (Amap, Baidu)
+# Columns of POI exports, lower case: Amap's Web API fields and their usual
+# Chinese headers; Baidu's tag.
+_POI_COLUMNS = {
+    "amap_typecode": ("typecode", "type_code", "类型编码", "分类编码", "poi类型编码"),
+    "amap_type": ("type", "poi_type", "poi类型", "高德类型", "类型"),
+    "baidu_tag": ("tag", "detail_info.tag", "标签", "百度标签"),
+}
+
+
+def _poi_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _amap_code(value: str, table: Mapping[str, str]) -> str | None:
+    for code in value.split("|"):
+        code = code.strip()
+        if len(code) == 6 and code.isdigit():
+            for key in (code, code[:4] + "00", code[:2] + "0000"):
+                if key in table:
+                    return table[key]
+    return None
+
+
+def _by_path(value: str, table: Mapping[str, str], sep: str = "|") -> str | None:
+    for one in value.split(sep):
+        parts = [p.strip() for p in one.split(";") if p.strip()]
+        for n in range(len(parts), 0, -1):
+            key = ";".join(parts[:n])
+            if key in table:
+                return table[key]
+    return None
+
+
+def poi_categories(
+    df: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    rules: Any = None,
+    source: str = "the input",
+) -> pd.DataFrame:
+    """Give a POI export (Amap ``type``/``typecode``, Baidu ``tag``) living-circle categories.
+
+    When ``df`` has no category column (by name, label or alias, or in
+    ``columns``) but has an Amap type, typecode or Baidu tag column, returns a
+    copy with ``category`` read through the ``poi_types`` rule set
+    (``rules``: a rules file or mapping extending it) and ``subtype`` keeping
+    the platform's type.  POIs whose type maps to no category are kept as
+    ``"other"``; a warning names those types with their counts and how to
+    extend the table.  Any other frame is returned unchanged.
+
+    >>> import pandas as pd
+    >>> poi_categories(pd.DataFrame({"type": ["科教文化服务;学校;幼儿园"]}))["category"].tolist()
+    ['kindergarten']
+    """
+    if columns and "category" in dict(columns).values():
+        return df
+    found = {k: _poi_column(df, names) for k, names in _POI_COLUMNS.items()}
+    cat_names = {n.lower() for n in ("category", SPEC.column("category").label_zh,
+                                     SPEC.column("category").label_en,
+                                     *SPEC.column("category").aliases)}
+    clash = {c for c in found.values() if c is not None and str(c).strip().lower() in cat_names}
+    cat_names -= {str(c).strip().lower() for c in clash}  # 类型 holding Amap types
+    if any(str(c).strip().lower() in cat_names for c in df.columns) or not any(found.values()):
+        return df
+    table = rules_module.load("poi_types", rules)
+    text = {k: df[c].astype("string").fillna("").str.strip() if c is not None
+            else pd.Series("", index=df.index, dtype="string") for k, c in found.items()}
+    cats, types = [], []
+    for code, amap, baidu in zip(text["amap_typecode"], text["amap_type"], text["baidu_tag"]):
+        cat = (_amap_code(code, table["amap_typecode"]) or _by_path(amap, table["amap_type"])
+               or _by_path(baidu, table["baidu_tag"], sep=","))
+        cats.append(cat)
+        types.append(amap or baidu or code or None)
+    out = df.rename(columns={c: f"poi_{c}" for c in clash})
+    out["category"] = [c or "other" for c in cats]
+    if "subtype" not in out.columns:
+        out["subtype"] = types
+    unmapped = Counter(t or "(no type)" for c, t in zip(cats, types) if c is None)
+    if unmapped:
+        listed = "; ".join(f"{t} ({n})" for t, n in unmapped.most_common())
+        key = "amap_type" if found["amap_type"] else ("baidu_tag" if found["baidu_tag"] else "amap_typecode")
+        example = next(iter(unmapped)).split("|")[0]
+        log.warning(
+            "%s: %d POI(s) of %d type(s) map to no living-circle category and are kept as "
+            "'other': %s. To map a type, add it to a rules file under [poi_types.%s] "
+            "(e.g. \"%s\" = \"kindergarten\"; categories: %s) and give it with --rules.",
+            source, sum(unmapped.values()), len(unmapped), listed, key, example,
+            ", ".join(CATEGORIES))
+    return out

@@ -35,6 +35,8 @@ OPEN: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {
     "living_circle": {("categories",): ("label_zh", "label_en", "tiers")},
     # obstruction kinds: keys left out are taken from footprints.other
     "fire_lanes": {("footprints",): ("width_m", "length_m")},
+    # POI types of map platforms → living-circle category: any type
+    "poi_types": {("amap_typecode",): (), ("amap_type",): (), ("baidu_tag",): ()},
     # tag → value maps and tag selectors: any OSM tag or value
     "osm_tags": {
         ("parking", "parking_kind"): (),

@@ -21,6 +21,15 @@ from .layout import BLOCK_M, Town
 _PLACE_PREFIXES = ("鱼邱湖", "金城", "新华", "光明", "南湖", "府前", "人和", "振兴", "育英",
                    "鼓楼", "清平", "双海")
 
+# The categories whose facilities are drawn from the county's shared generator,
+# in the order they always were (culture_station takes the draws of the former
+# single `culture` category).  Categories added to the rules since draw from a
+# generator of their own, so every other layer of a county stays as it was.
+_SHARED_DRAWS = ("kindergarten", "primary_school", "middle_school", "health", "pharmacy",
+                 "supermarket", "market", "elderly_care", "community_service", "sports",
+                 "culture_station", "bus_stop", "other")
+_OWN_STREAM = 0xFAC  # spawn key of the generator for the other categories
+
 
 @functools.lru_cache(maxsize=1)
 def category_labels() -> dict[str, str]:
@@ -38,7 +47,10 @@ def add_facilities(rng: np.random.Generator, bld: Builder, town: Town, park_name
     one to three facilities on drawn nodes (``middle_school`` exactly one).
     Adds ``dist_m`` and ``nearest`` (category → distance, → ids at that
     distance) to each entry of ``homes``.  Draws from ``rng``: the parks, then
-    per category the count, nodes and name of each facility.
+    per category of ``_SHARED_DRAWS`` the count, nodes and name of each
+    facility.  The other categories draw the same from a generator seeded by
+    ``rng``'s seed sequence (read, not drawn from), so adding a category leaves
+    the rest of the county unchanged.
     """
     B, nx, ny = BLOCK_M, town.nx, town.ny
     labels = category_labels()
@@ -52,20 +64,28 @@ def add_facilities(rng: np.random.Generator, bld: Builder, town: Town, park_name
         bld.add("facilities", id=fid, name=park_names[c], category="park",
                 geometry=bld.point(i * B, j * B))
         fac_nodes.setdefault("park", []).append((fid, i, j))
-    for cat in labels:
-        if cat == "park":
-            continue
-        n = 1 if cat == "middle_school" else int(rng.integers(1, 4))
-        picks = rng.choice((nx + 1) * (ny + 1), size=n, replace=False)
+    own = _own_generator(rng)
+    later = [c for c in labels if c not in _SHARED_DRAWS and c != "park"]
+    for cat in [*(c for c in _SHARED_DRAWS if c in labels), *later]:
+        g = rng if cat in _SHARED_DRAWS else own
+        n = 1 if cat == "middle_school" else int(g.integers(1, 4))
+        picks = g.choice((nx + 1) * (ny + 1), size=n, replace=False)
         for p in sorted(int(q) for q in picks):
             i, j = p % (nx + 1), p // (nx + 1)
             fid = bld.next_id("F")
-            bld.add("facilities", id=fid, name=f"{rng.choice(_PLACE_PREFIXES)}{labels[cat]}",
+            bld.add("facilities", id=fid, name=f"{g.choice(_PLACE_PREFIXES)}{labels[cat]}",
                     category=cat, geometry=bld.point(i * B, j * B))
             fac_nodes.setdefault(cat, []).append((fid, i, j))
     for h in homes.values():
         _walk_to_facilities(h, fac_nodes, nx)
     return {cat: len(v) for cat, v in fac_nodes.items()}
+
+
+def _own_generator(rng: np.random.Generator) -> np.random.Generator:
+    """A generator determined by ``rng``'s seed that draws nothing from ``rng``."""
+    seq = rng.bit_generator.seed_seq
+    return np.random.default_rng(np.random.SeedSequence(
+        entropy=seq.entropy, spawn_key=(*seq.spawn_key, _OWN_STREAM)))
 
 
 def _walk_to_facilities(home: dict[str, Any], fac_nodes: dict[str, list[tuple[str, int, int]]],
