@@ -57,7 +57,8 @@ def check_layer_name(name: str) -> None:
     elif text != text.strip():
         why = f"starts or ends with a space; give --name {text.strip()!r}"
     elif any(ord(c) < 32 or ord(c) == 127 for c in text):
-        why = "holds a control character (a line break or tab); give a name without one"
+        plain = "".join("_" if ord(c) < 32 or ord(c) == 127 else c for c in text)
+        why = f"holds a control character (a line break or tab); give --name {plain!r}"
     elif len(text) > MAX_LAYER_NAME:
         why = (f"is {len(text)} characters long; layer names are at most {MAX_LAYER_NAME} "
                "characters (exports name files after them); give a shorter --name")

@@ -173,6 +173,8 @@ def coerce_columns(
             mask = s.notna() & dates.isna() & (s.astype("string").str.strip() != "").fillna(False)
             out[col.name] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), None)
         else:
+            if pd.api.types.is_float_dtype(s):  # ids and codes read as floats: 29139, not 29139.0
+                s = s.map(lambda v: v if pd.isna(v) else _row_text(v)).astype(object)
             text = s.astype("string").where(s.notna(), None).astype(object)
             if col.allowed is not None:
                 # planners' spellings (幼儿园, 电动车, Car…) read as the spec's values
