@@ -683,6 +683,9 @@ def write_layers(
     check_writable(path)
     for name in frames:
         check_layer_name(name)
+    working = _working_crs(path)
+    if working is not None and not overwrite:  # another region is told before a name clash
+        moved_crs(path, working, frames, overwrite=False, source=source or "the new layers")
     _refuse_existing(path, list(frames), overwrite)
     with lock(path):  # from here another command's change is seen, or waits
         _refuse_existing(path, list(frames), overwrite)

@@ -659,3 +659,12 @@ def test_analyze_living_circle_on_bad_communities(lc_ws, tmp_path, geom, code, w
         intact.check()
     else:
         assert ws.read_layer(lc_ws, "lc_communities")["homes"].tolist() == [2]
+
+
+def test_another_region_is_told_before_a_layer_name_clash(g, kotka_frames):
+    """Kotka has communities, as the workspace has: the region is the problem to tell."""
+    intact = _Intact(g.parent)
+    with pytest.raises(CRSError, match="new workspace"):
+        ws.write_layers(g, {"communities": kotka_frames["communities"]}, kind="communities",
+                        overwrite=False)
+    intact.check()
