@@ -14,7 +14,10 @@ permissions).  An interrupted command leaves the old workspace as it was, and
 the next command on it removes the copy left behind.  Changes are serialised
 by a lock file beside the workspace (:func:`lock`): a second command waits
 for the first and then works on its result.  A read-only workspace is refused
-before anything is written (:func:`check_writable`).
+before anything is written (:func:`check_writable`), and so are a layer name
+the file cannot hold (:func:`check_layer_name`) and data of another region,
+which the working CRS chosen for the first data would measure wrongly (unless
+every layer is replaced: then the workspace moves to a CRS that suits them).
 
 >>> import gcgeo.workspace as ws                       # doctest: +SKIP
 >>> ws.init("gaotang.gpkg", name="高唐县")               # doctest: +SKIP
@@ -55,6 +58,7 @@ from ._errors import (
     WorkspaceBusyError,
     WorkspaceError,
 )
+from ._guards import MAX_LAYER_NAME, RESERVED_PREFIXES, check_layer_name, moved_crs
 from .values import lists_as_text
 
 log = logging.getLogger(__name__)
@@ -62,9 +66,12 @@ log = logging.getLogger(__name__)
 __all__ = [
     "LAYERS_TABLE",
     "LOCK_TIMEOUT_S",
+    "MAX_LAYER_NAME",
     "META_TABLE",
+    "RESERVED_PREFIXES",
     "add_layer",
     "add_raster",
+    "check_layer_name",
     "check_writable",
     "creating",
     "info",
@@ -473,7 +480,7 @@ def _catalogue(path: Path) -> tuple[set[str], dict[str, str]]:
     return names, {str(k): str(v) for k, v in zip(table["layer"], table["kind"])}
 
 
-def _read(path: Path, name: str, names: set[str], kinds: Mapping[str, str]
+def _read(path: Path, name: str, names: set[str], kinds: Mapping[str, str], *, fid: bool = False
           ) -> gpd.GeoDataFrame | pd.DataFrame:
     if name not in names:
         shown = sorted(n for n in names if not n.startswith("gcgeo_"))
@@ -481,7 +488,7 @@ def _read(path: Path, name: str, names: set[str], kinds: Mapping[str, str]
             f"workspace {path} has no layer '{name}'; it has: {', '.join(shown) or 'no layers'}. "
             f"Add it with 'gcgeo add {path} {name} FILE' or run the analysis that makes it."
         )
-    df = pyogrio.read_dataframe(path, layer=name, use_arrow=True, fid_as_index=False)
+    df = pyogrio.read_dataframe(path, layer=name, use_arrow=True, fid_as_index=fid)
     kind = kinds.get(name)
     if kind in _layers.SPECS:
         df, _ = _layers.coerce_columns(df, kind)
@@ -516,8 +523,7 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     table = _read_layer_table(tmp)
     rows = []
     for name, frame in frames.items():
-        if name.startswith("gcgeo_"):
-            raise WorkspaceError(f"layer names starting with 'gcgeo_' are reserved ({name}).")
+        check_layer_name(name)
         geom_type = ""
         types: list[str] = []
         if isinstance(frame, gpd.GeoDataFrame):
@@ -605,7 +611,8 @@ def add_layer(
     _require(path)
     check_writable(path)
     spec = _layers.get_spec(kind)
-    name = name or kind
+    name = kind if name is None else name
+    check_layer_name(name)
     _refuse_existing(path, [name], overwrite)
     src = str(source) if source is not None else None
     if kind == "facilities":  # POI exports: Amap / Baidu types → living-circle categories
@@ -624,6 +631,10 @@ def add_layer(
         if working is None:
             working = _crs.choose_metric_crs(typed)
             new_working = working
+        else:  # data of another region move the workspace, or are refused
+            new_working = moved_crs(path, working, {name: typed}, overwrite=overwrite,
+                                 source=src or "the layer")
+            working = new_working or working
         with _transaction(path) as tmp:
             if new_working is not None:
                 _set_meta(tmp, {"crs": new_working.to_string()})
@@ -637,9 +648,17 @@ def add_layer(
 
 
 def _refuse_existing(path: Path, names: list[str], overwrite: bool) -> None:
+    present = {str(n) for n, _ in pyogrio.list_layers(path)}
+    folded = {n.lower(): n for n in present}
+    for n in names:
+        other = folded.get(n.lower())
+        if other is not None and other != n:
+            raise OutputExistsError(
+                f"workspace {path} has a layer '{other}', and GeoPackage layer names ignore "
+                f"case, so '{n}' would be the same layer; give --name {other} (with --overwrite "
+                "to replace it) or another name.")
     if overwrite:
         return
-    present = {str(n) for n, _ in pyogrio.list_layers(path)}
     clash = [n for n in names if n in present]
     if clash:
         raise OutputExistsError(
@@ -668,6 +687,11 @@ def write_layers(
     _check_not_open(path)
     _require(path)
     check_writable(path)
+    for name in frames:
+        check_layer_name(name)
+    working = _working_crs(path)
+    if working is not None and not overwrite:  # another region is told before a name clash
+        moved_crs(path, working, frames, overwrite=False, source=source or "the new layers")
     _refuse_existing(path, list(frames), overwrite)
     with lock(path):  # from here another command's change is seen, or waits
         _refuse_existing(path, list(frames), overwrite)
@@ -679,6 +703,10 @@ def write_layers(
             if geo:
                 both = pd.concat([f.geometry.to_crs(geo[0].crs) for f in geo])
                 working = new_working = _crs.choose_metric_crs(gpd.GeoDataFrame(geometry=both))
+        else:  # data of another region move the workspace, or are refused
+            new_working = moved_crs(path, working, frames, overwrite=overwrite,
+                                 source=source or "the new layers")
+            working = new_working or working
         with _transaction(path) as tmp:
             if new_working is not None:
                 _set_meta(tmp, {"crs": new_working.to_string()})
@@ -791,11 +819,14 @@ def _validate(path: Path, *, fix: bool, layers: list[str] | None,
     kinds: dict[str, str] = {}
     catalogue = _catalogue(path)
     for layer, kind in zip(inventory["layer"], inventory["kind"]):
-        gdf = _read(path, layer, *catalogue)
+        # indexed by the GeoPackage feature id: the row a problem names is the fid QGIS shows
+        gdf = _read(path, layer, *catalogue, fid=True)
         if fix:
             gdf, ch = _layers.fix(gdf, kind, layer=layer, to_crs=working)
             if ch:
                 changes.extend(ch)
+                # stored afresh below, numbered from 1 as GeoPackage does
+                gdf = gdf.set_axis(pd.RangeIndex(1, len(gdf) + 1))
                 fixed[layer] = gdf
                 kinds[layer] = kind
         report.extend(_layers.validate(gdf, kind, layer=layer,

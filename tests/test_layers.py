@@ -76,13 +76,16 @@ def _bad_layer() -> gpd.GeoDataFrame:
 def test_validate_reports_every_problem_at_once():
     gdf = _bad_layer()
     rep = layers.validate(gdf, "green_space", study_area=shapely.box(0, 0, 100, 100))
-    got = {(p.row, p.column, p.severity) for p in rep.problems}
+    got = {(p.id, p.column, p.severity) for p in rep.problems}
     assert ("b", "geometry", "error") in got  # self-intersection
     assert ("c", "geometry", "error") in got  # point in a polygon layer
     assert ("d", "geometry", "error") in got  # empty
     assert ("d", "kind", "error") in got  # 'lake' not allowed
     assert ("a", "id", "error") in got  # duplicate id
     assert ("f", "geometry", "warning") in got  # 90 km away
+    # rows are the frame's index (a workspace layer's fid), the id beside them
+    rows = {(p.row, p.id) for p in rep.problems}
+    assert {("1", "b"), ("2", "c"), ("3", "d"), ("5", "f"), ("0, 4", "a")} <= rows
     assert not rep.ok
     assert "Self-intersection" in str(rep)
     nocrs = layers.validate(gdf.set_crs(None, allow_override=True).drop(columns="kind"), "green_space")
@@ -119,7 +122,7 @@ def test_range_checks():
                            geometry=[shapely.Point(0, 0), shapely.Point(1, 0)], crs=4548)
     rep = layers.validate(gdf, "ramps")
     # 12:1 is steeper than 1:1: taken for a mistake, never read
-    assert {(p.row, p.column) for p in rep.errors} == {("r2", "slope"), ("r2", "width_m")}
+    assert {(p.id, p.column) for p in rep.errors} == {("r2", "slope"), ("r2", "width_m")}
     # slopes as planners write them all read as rise over run
     got, _ = layers.coerce_columns(gdf.assign(slope=["8%", "8.3"]), "ramps")
     assert got["slope"].tolist() == pytest.approx([0.08, 0.083])
@@ -128,7 +131,7 @@ def test_range_checks():
 def test_validation_report_frame():
     rep = layers.validate(_bad_layer(), "green_space")
     df = rep.to_frame()
-    assert list(df.columns) == ["layer", "row", "column", "problem", "severity", "fixable"]
+    assert list(df.columns) == ["layer", "row", "id", "column", "problem", "severity", "fixable"]
     assert len(df) == len(rep.problems)
     assert np.all(df["layer"] == "green_space")
 
@@ -153,7 +156,7 @@ def test_planners_value_spellings_read_as_spec_values():
     assert fac["category"].tolist() == ["kindergarten", "market", "health"]
     rep = layers.validate(gpd.GeoDataFrame(df, geometry=[shapely.Point(i, 0) for i in range(5)],
                                            crs=4548), "chargers")
-    assert [p.row for p in rep.errors] == ["#4"]  # only 'tram' is unknown
+    assert [(p.row, p.id) for p in rep.errors] == [("4", None)]  # only 'tram' is unknown
 
 
 def test_homes_pick_residents_and_count_them():
@@ -227,7 +230,7 @@ def test_validate_reports_street_ends_just_short_of_another_street():
                                geometry=[LineString(c) for c in lines], crs=3857)
     rep = layers.validate(streets, "streets")
     gaps = [p for p in rep.problems if "joining tolerance" in p.problem]
-    assert [(p.row, p.severity) for p in gaps] == [("s2", "warning")]
+    assert [(p.id, p.severity) for p in gaps] == [("s2", "warning")]
     assert "stops 2.5 m from street s1" in gaps[0].problem and rep.ok
     # an OSM import is joined by its node ids: nothing to report
     osm = streets.assign(u=range(6), v=range(10, 16))
@@ -254,11 +257,11 @@ def test_validate_reports_streets_that_cross_without_a_junction():
     streets = gpd.GeoDataFrame({"id": [f"r{i}" for i in range(1, 7)]},
                                geometry=[LineString(c) for c in lines], crs=3857)
     rep = layers.validate(streets, "streets")
-    found = {p.row: p.problem for p in rep.problems if "without a junction" in p.problem}
+    found = {p.id: p.problem for p in rep.problems if "without a junction" in p.problem}
     assert set(found) == {"r1", "r2", "r3", "r4"} and rep.ok
     assert "crosses street(s) r2, r3 without" in found["r1"]
     assert "crosses street(s) r1, r4 without" in found["r3"]
-    assert all(p.severity == "warning" for p in rep.problems if p.row in found)
+    assert all(p.severity == "warning" for p in rep.problems if p.id in found)
     # an OSM import is joined by its node ids: nothing to report
     osm = streets.assign(u=range(6), v=range(10, 16))
     assert not [p for p in layers.validate(osm, "streets").problems

@@ -789,7 +789,7 @@ def test_only_this_workspaces_copies_are_removed(tmp_path, small_ws, name):
 
 def test_a_failed_import_into_a_new_path_leaves_nothing(tmp_path):
     path = tmp_path / "new.gpkg"
-    with pytest.raises(WorkspaceError, match="reserved"), ws.creating(path) as new:
+    with pytest.raises(InputError, match="reserved"), ws.creating(path) as new:
         assert new
         ws.init(path, name="new")
         ws.write_layers(path, {"gcgeo_bad": _points()})  # refused: reserved name

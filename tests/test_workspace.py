@@ -125,7 +125,7 @@ def test_validate_and_fix_in_the_workspace(tmp_path):
         crs=4326)
     ws.add_layer(path, "chargers", chargers)
     report, changes = ws.validate(path)
-    found = {(p.layer, p.row, p.column, p.severity) for p in report.problems}
+    found = {(p.layer, p.id, p.column, p.severity) for p in report.problems}
     assert ("chargers", "c1", "geometry", "error") in found
     assert ("chargers", "c2", "kind", "error") in found
     assert ("chargers", "c3", "geometry", "warning") in found  # ~115 km east of the study area
@@ -134,7 +134,7 @@ def test_validate_and_fix_in_the_workspace(tmp_path):
     assert any("split" in c for c in changes)
     ids = ws.read_layer(path, "chargers")["id"].tolist()
     assert ids == ["c1-1", "c1-2", "c2", "c3"]
-    assert all(p.row != "c1" for p in report.problems)
+    assert all(p.id != "c1" for p in report.problems)
     assert "repaired" in ws.list_layers(path).set_index("layer").loc["chargers", "source"]
 
 

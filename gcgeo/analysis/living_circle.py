@@ -43,8 +43,8 @@ from .. import rules as _rules
 from .._errors import AnalysisError, InputError
 from ..crs import align, metric
 from ..values import feature_ids
-from ..layers import require_unique_ids
-from ..layers.buildings import fill_population, homes, locate
+from ..layers import repair_geometry, require_unique_ids
+from ..layers.buildings import fill_population, homes, locate, residential_mask
 from ..network import (
     Network,
     augment,
@@ -276,7 +276,7 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     if communities is None:
         log.warning("no 'communities' layer: homes are not grouped into communities")
     else:
-        communities = _align(communities, net.crs, "communities")
+        communities = _polygons(_align(communities, net.crs, "communities"))
         require_unique_ids(communities, "communities")
 
     say("origins")
@@ -289,7 +289,9 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
                 "the living-circle analysis needs the 'buildings' layer (homes); add it with "
                 "`gcgeo import-osm` or `gcgeo add WS buildings FILE`, or pass origins=<points>."
             )
-        org = homes(_align(buildings, net.crs, "buildings"), communities)
+        buildings = _align(buildings, net.crs, "buildings")
+        _report_unplaced(buildings)
+        org = homes(buildings, communities)
         if org.empty:
             raise AnalysisError(
                 "layer 'buildings' has no residential building (column 'residential' true or "
@@ -401,6 +403,66 @@ def _report_components(net: Network) -> None:
 def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:
     """``frame`` in the walking network's CRS (:func:`gcgeo.crs.align`)."""
     return align(frame, crs, f"layer '{layer}'", against="the walking network")
+
+
+def _some(ids: pd.Series, n: int = 10) -> str:
+    shown = ids.astype(str).tolist()
+    return ", ".join(shown[:n]) + (f" and {len(shown) - n} more" if len(shown) > n else "")
+
+
+def _polygons(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The communities as polygons: points and lines refused, invalid outlines repaired.
+
+    A point or line "community" encloses no home, and an invalid outline (a
+    bow-tie) breaks the overlays; both would give wrong shares without a
+    word.  Invalid outlines are made valid keeping their polygonal parts
+    (:func:`gcgeo.layers.repair_geometry`) with a warning; one with no area
+    left, and every point or line, is an :class:`~gcgeo.AnalysisError`.
+    """
+    g = np.asarray(communities.geometry.values, dtype=object)
+    ids = feature_ids(communities)
+    blank = shapely.is_missing(g) | shapely.is_empty(g)
+    if blank.any():
+        log.warning("layer 'communities': %d communit(y/ies) without a boundary (%s) count no "
+                    "homes; draw their boundaries (gcgeo validate lists them)",
+                    int(blank.sum()), _some(ids[blank]))
+    wrong = ~blank & ~np.isin(shapely.get_type_id(g), (3, 6))  # Polygon, MultiPolygon
+    if wrong.any():
+        kinds = ", ".join(sorted({geom.geom_type for geom in g[wrong]}))
+        raise AnalysisError(
+            f"layer 'communities' holds {int(wrong.sum())} {kinds} feature(s) ({_some(ids[wrong])}) "
+            "where the living circle needs community boundaries (polygons): a point or line "
+            "encloses no home, so its shares would be empty. Add the communities as polygons "
+            "(gcgeo add WS communities FILE --overwrite), or make street blocks the communities "
+            "(gcgeo import-osm WS FILE --communities blocks --overwrite).")
+    invalid = ~blank & ~shapely.is_valid(g)
+    if not invalid.any():
+        return communities
+    repaired, ok = repair_geometry(g[invalid])
+    if not ok.all():
+        bad = ids[invalid][~ok]
+        raise AnalysisError(
+            f"layer 'communities': the boundary of {_some(bad)} is invalid and encloses no area "
+            "once repaired (its outline folds back onto itself); redraw it (gcgeo validate "
+            "lists it) and run the analysis again.")
+    log.warning("layer 'communities': %d invalid boundar(y/ies) (%s; an outline crossing itself) repaired "
+                "for this analysis, keeping their polygonal parts; store the repair with "
+                "gcgeo validate --fix", int(invalid.sum()), _some(ids[invalid]))
+    g = g.copy()
+    g[invalid] = repaired
+    return communities.set_geometry(gpd.GeoSeries(g, index=communities.index, crs=communities.crs))
+
+
+def _report_unplaced(buildings: gpd.GeoDataFrame) -> None:
+    """Warn about homes the analysis leaves out because they have no geometry."""
+    res, _ = residential_mask(buildings)
+    geom = buildings.geometry
+    lost = res.to_numpy(bool) & (geom.isna() | geom.is_empty).to_numpy(bool)
+    if lost.any():
+        log.warning("layer 'buildings': %d residential building(s) without geometry (%s) are "
+                    "left out of the living circle, so their residents are not counted; draw "
+                    "them or remove them (gcgeo validate lists them)", int(lost.sum()),
+                    _some(feature_ids(buildings)[lost]))
 
 
 def _off(df: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -30,7 +30,9 @@ from ._validate import (
     coerce_columns,
     fix,
     map_columns,
+    repair_geometry,
     require_unique_ids,
+    row_numbers,
     validate,
 )
 from .community_checks import check_communities
@@ -81,6 +83,8 @@ __all__ = [
     "fix",
     "get_spec",
     "map_columns",
+    "repair_geometry",
     "require_unique_ids",
+    "row_numbers",
     "validate",
 ]

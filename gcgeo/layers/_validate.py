@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 #: Default distance beyond the study area at which a feature is reported.
 DEFAULT_OUTSIDE_TOLERANCE_M = 2000.0
 
+#: The largest whole number a column of whole numbers takes (2**53: float64 holds every whole
+#: number up to it exactly); larger values (households = 1e30) are reported as unreadable.
+MAX_WHOLE = float(2**53)
+
 
 def _spec(kind_or_spec: str | LayerSpec) -> LayerSpec:
     if isinstance(kind_or_spec, LayerSpec):
@@ -91,10 +95,47 @@ def map_columns(
                 renames[src] = col.name
                 taken.add(col.name)
                 break
+    _refuse_clashes(df, renames, mapping, source)
     out = df.rename(columns=renames)
     if renames:
         log.info("%s: columns mapped %s", source, renames)
     return out, {k: v for k, v in renames.items() if k != v}
+
+
+def _refuse_clashes(df: pd.DataFrame, renames: Mapping[str, str], mapping: Mapping[str, str],
+                    source: str) -> None:
+    """Refuse a mapping that gives two columns one name (GeoPackage column names ignore case)."""
+    by_name: dict[str, list[str]] = {}
+    for col in df.columns:
+        by_name.setdefault(str(renames.get(col, col)).lower(), []).append(str(col))
+    for cols in by_name.values():
+        if len(cols) < 2:
+            continue
+        moved = [c for c in cols if c in renames and renames[c] != c]
+        target = renames.get(moved[0], moved[0]) if moved else cols[0]
+        asked = [c for c in moved if c in mapping]
+        if len(asked) > 1:
+            raise LayerError(
+                f"the column mapping sends both {' and '.join(repr(c) for c in asked)} to "
+                f"'{target}', but a layer holds one '{target}' column; map only one of them "
+                f"(e.g. --columns {asked[0]}={target}).")
+        kept = [c for c in cols if c not in moved]
+        have = " and ".join(repr(c) for c in kept)
+        if not moved:
+            raise LayerError(
+                f"{source} has columns {have}, which a GeoPackage takes for one column (its "
+                "column names ignore case); rename one of them in the file.")
+        if moved[0] in mapping:
+            raise LayerError(
+                f"the column mapping sends '{moved[0]}' to '{target}', but {source} already has "
+                f"a column {have}: a layer cannot hold two columns named '{target}' (GeoPackage "
+                f"column names ignore case). Rename or remove {kept[0]!r} in the file, or leave "
+                f"'{moved[0]}' unmapped to keep {kept[0]!r} as '{target}'.")
+        raise LayerError(
+            f"{source} has a column {have} and a column '{moved[0]}', which gcgeo reads as "
+            f"'{target}': a layer cannot hold two columns named '{target}' (GeoPackage column "
+            f"names ignore case). Say which one is '{target}' (e.g. --columns {kept[0]}={target}) "
+            "or rename the other in the file.")
 
 
 def coerce_columns(
@@ -119,7 +160,8 @@ def coerce_columns(
             else:
                 num, mask = to_number(s, unit=col.unit)  # 3.5米, ３.５, 1,200 read as numbers
             if col.dtype == "int":
-                frac = num.notna() & (num != np.round(num))
+                # fractions, infinities and numbers too large to be counts exactly (1e30)
+                frac = num.notna() & ((num != np.round(num)) | ~(num.abs() <= MAX_WHOLE))
                 if frac.any():
                     mask = mask | frac
                     num = num.where(~frac)
@@ -133,6 +175,8 @@ def coerce_columns(
             dates, mask = to_date(s)  # 2021/3/5, 2021年3月5日, Excel serials (44260)
             out[col.name] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), None)
         else:
+            if pd.api.types.is_float_dtype(s):  # ids and codes read as floats: 29139, not 29139.0
+                s = s.map(lambda v: v if pd.isna(v) else _row_text(v)).astype(object)
             text = s.astype("string").where(s.notna(), None).astype(object)
             if col.allowed is not None:
                 # planners' spellings (幼儿园, 电动车, Car…) read as the spec's values
@@ -157,11 +201,15 @@ class Problem:
     problem: str
     severity: str = "error"  # "error" or "warning"
     fixable: bool = False
+    #: the feature's ``id`` value where the layer has one (``row`` is its row number)
+    id: str | None = None
 
     def __str__(self) -> str:
         where = self.layer
         if self.row is not None:
             where += f" row {self.row}"
+        if self.id is not None:
+            where += f" (id '{self.id}')"
         if self.column:
             where += f" column '{self.column}'"
         fix = " (--fix repairs this)" if self.fixable else ""
@@ -192,7 +240,7 @@ class ValidationReport:
         self.checked.update(other.checked)
 
     def to_frame(self) -> pd.DataFrame:
-        cols = ["layer", "row", "column", "problem", "severity", "fixable"]
+        cols = ["layer", "row", "id", "column", "problem", "severity", "fixable"]
         return pd.DataFrame([asdict(p) for p in self.problems], columns=cols)
 
     def __str__(self) -> str:
@@ -203,11 +251,37 @@ class ValidationReport:
         return "\n".join([head, *map(str, self.problems)])
 
 
-def _row_ids(gdf: pd.DataFrame) -> pd.Series:
-    if "id" in gdf.columns:
-        ids = gdf["id"].astype("string")
-        return ids.where(ids.notna(), "#" + pd.Series(gdf.index, index=gdf.index).astype(str))
-    return pd.Series([f"#{i}" for i in gdf.index], index=gdf.index)
+def _row_text(label: object) -> str:
+    if isinstance(label, (float, np.floating)) and float(label).is_integer():
+        return str(int(label))  # 29139, never 29139.0
+    return str(label)
+
+
+def row_numbers(index: pd.Index) -> pd.Series:
+    """The row of each feature as reports name it: the index label as text, on ``index``.
+
+    A layer read from a workspace is indexed by its GeoPackage feature id
+    (the ``fid`` QGIS shows), so a report's row 12 is the feature QGIS shows
+    as 12.  Whole numbers are written without a decimal point.
+
+    >>> row_numbers(pd.Index([1, 2.0, "a"])).tolist()
+    ['1', '2', 'a']
+    """
+    return pd.Series([_row_text(v) for v in index], index=index, dtype=object)
+
+
+def _id_values(gdf: pd.DataFrame) -> pd.Series:
+    """The ``id`` of each feature as text (None where it has none)."""
+    if "id" not in gdf.columns:
+        return pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
+    ids = gdf["id"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                        or v is pd.NA or not str(v).strip() else _row_text(v))
+    return ids.astype(object)
+
+
+def _labels(rows: pd.Series, ids: pd.Series) -> pd.Series:
+    """How a message names another feature: its id, else ``#<row>``."""
+    return ids.where(ids.notna(), "#" + rows)
 
 
 def validate(
@@ -226,8 +300,13 @@ def validate(
     spec = _spec(kind)
     name = layer or spec.kind
     rep = ValidationReport(checked={name: len(gdf)})
-    add = rep.problems.append
-    ids = _row_ids(gdf)
+    ids = row_numbers(gdf.index)  # the row each problem names; the feature's id goes beside it
+    id_of = dict(zip(ids, _id_values(gdf)))
+
+    def add(p: Problem) -> None:
+        if p.id is None and p.row is not None:
+            p.id = id_of.get(p.row)
+        rep.problems.append(p)
 
     if gdf.crs is None:
         add(Problem(name, None, None,
@@ -248,10 +327,18 @@ def validate(
             add(Problem(name, ids.iloc[i], "geometry", "geometry is empty or missing"))
         present = ~(missing | empty)
         valid = shapely.is_valid(g)
-        for i in np.flatnonzero(present & ~valid):
+        bad_geom = np.flatnonzero(present & ~valid)
+        _, repairable = repair_geometry(g[bad_geom])
+        for i, can in zip(bad_geom, repairable):
             reason = shapely.is_valid_reason(g[i])
-            add(Problem(name, ids.iloc[i], "geometry", f"invalid geometry: {reason}",
-                        fixable=True))
+            if can:
+                add(Problem(name, ids.iloc[i], "geometry", f"invalid geometry: {reason}",
+                            fixable=True))
+            else:
+                add(Problem(name, ids.iloc[i], "geometry",
+                            f"invalid geometry: {reason}; --fix cannot repair it: "
+                            f"{_UNREPAIRABLE[int(shapely.get_dimensions(g[i]))]}; redraw it "
+                            "or remove it"))
         types = shapely.get_type_id(g)
         base = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "Point",
                 5: "LineString", 6: "Polygon"}
@@ -275,15 +362,15 @@ def validate(
                             "coordinates or the declared CRS", severity="warning"))
 
         if spec.kind == "streets" and gdf.crs is not None and gdf.crs.is_projected:
-            _street_gaps(gdf, name, ids, add)
-            _street_crossings(gdf, name, ids, add)
+            labels = _labels(ids, _id_values(gdf))
+            _street_gaps(gdf, name, ids, labels, add)
+            _street_crossings(gdf, name, ids, labels, add)
 
     typed, bad = coerce_columns(gdf, spec)
     for colname, mask in bad.items():
         col = spec.column(colname)
         for i in np.flatnonzero(mask.to_numpy()):
-            add(Problem(name, ids.iloc[i], colname,
-                        f"value {gdf[colname].iloc[i]!r} is not a valid {col.dtype}"))
+            add(Problem(name, ids.iloc[i], colname, _unreadable(gdf[colname].iloc[i], col.dtype)))
     for col in spec.all_columns:
         if col.name not in typed.columns:
             continue
@@ -314,19 +401,45 @@ def validate(
         if raw in gdf.columns and col.name in gdf.columns:
             for i in np.flatnonzero(gdf[raw].notna().to_numpy() & gdf[col.name].isna().to_numpy()):
                 add(Problem(name, ids.iloc[i], col.name,
-                            f"value {gdf[raw].iloc[i]!r} could not be read as a {col.dtype} when "
-                            "the layer was added; fix it in the source file and add it again"))
+                            f"{_unreadable(gdf[raw].iloc[i], col.dtype)} (found when the layer "
+                            "was added); fix it in the source file and add it again"))
     if "id" in gdf.columns:
-        ids_present = gdf["id"].dropna().astype(str)
-        dup = ids_present[ids_present.duplicated(keep=False)]
+        id_values = _id_values(gdf)
+        present_ids = id_values[id_values.notna()]
+        dup = present_ids[present_ids.duplicated(keep=False)]
         for value in sorted(set(dup)):
-            n = int((ids_present == value).sum())
-            add(Problem(name, value, "id", f"id '{value}' is used by {n} features; ids must be "
-                        "unique"))
+            at = ids[(id_values == value).to_numpy()].tolist()
+            shown = ", ".join(at[:10]) + ("…" if len(at) > 10 else "")
+            add(Problem(name, shown, "id", f"id '{value}' is used by {len(at)} features (rows "
+                        f"{shown}); ids must be unique", id=value))
     return rep
 
 
-def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> None:
+#: why a geometry of each dimension that make_valid turns into another type cannot be repaired
+_UNREPAIRABLE = {0: "it is no point", 1: "the line has no length",
+                 2: "its outline encloses no area, and a polygon must not become a line"}
+
+
+def _shown(value: object) -> str:
+    """A value as a message quotes it: numbers as numbers (1e+30), text in quotes."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{value:g}" if isinstance(value, (float, np.floating)) else str(int(value))
+    return repr(value)
+
+
+def _unreadable(value: object, dtype: str) -> str:
+    """Why ``value`` is not a ``dtype`` (int, float, bool, date)."""
+    if dtype == "int":
+        num = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+        if pd.notna(num) and not abs(num) <= MAX_WHOLE:
+            return (f"value {_shown(value)} is not a count gcgeo can take (whole numbers up to "
+                    f"{MAX_WHOLE:,.0f}); correct it in the source file")
+        return f"value {_shown(value)} is not a whole number"
+    return f"value {_shown(value)} is not a valid {dtype}"
+
+
+def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: pd.Series,
+                 add) -> None:
     """Warn about street ends that stop a little short of another street (up to
     the rule ``network.gap_report``): the walking network joins only gaps up
     to ``network.join_tolerance``."""
@@ -338,13 +451,14 @@ def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> None:
     gaps = near_misses(gdf, beyond=join, within=float(_rules.value(r, "gap_report")))
     for row, end, d, other in gaps.itertuples(index=False):
         add(Problem(name, ids.loc[row], "geometry",
-                    f"its {end} stops {d:.1f} m from street {ids.loc[other]}, beyond the "
+                    f"its {end} stops {d:.1f} m from street {labels.loc[other]}, beyond the "
                     f"{join:g} m joining tolerance (network.join_tolerance): the two are not "
                     "joined and walks do not pass there; extend the line to meet the other "
                     "street if they meet on the ground", severity="warning"))
 
 
-def _street_crossings(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> None:
+def _street_crossings(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: pd.Series,
+                      add) -> None:
     """Warn, once per street, about the streets it crosses without a junction
     (unless the rule ``network.split_crossings`` joins them)."""
     from .. import rules as _rules
@@ -362,7 +476,7 @@ def _street_crossings(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, add) -> 
     both = both.iloc[np.lexsort((pos.loc[both["other_row"]].to_numpy(),
                                  pos.loc[both["row"]].to_numpy()))]
     for row, grp in both.groupby("row", sort=False):
-        others = list(dict.fromkeys(ids.loc[grp["other_row"]]))
+        others = list(dict.fromkeys(labels.loc[grp["other_row"]]))
         shown = ", ".join(map(str, others[:5])) + (f" and {len(others) - 5} more"
                                                    if len(others) > 5 else "")
         add(Problem(name, ids.loc[row], "geometry",
@@ -382,8 +496,10 @@ def fix(
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Repair what is safe and say what changed.
 
-    - invalid geometries are made valid (``shapely.make_valid``), keeping only
-      the parts of the layer's geometry type;
+    - invalid geometries are made valid (:func:`repair_geometry`: a polygon
+      stays a polygon, a line a line); one that has nothing of its type left
+      (a polygon whose outline encloses nothing) is left as it is, and
+      :func:`validate` reports it as one to redraw;
     - multi-part geometries are exploded where the spec wants single parts
       (each part keeps the attributes; ids get a ``-1``, ``-2``… suffix);
     - the layer is reprojected to ``to_crs`` when given.
@@ -395,29 +511,19 @@ def fix(
     name = layer or spec.kind
     out = gdf.copy()
     changes: list[str] = []
-    ids = _row_ids(out)
+    ids = row_numbers(out.index)
     g = np.asarray(out.geometry.values, dtype=object)
     present = ~(shapely.is_missing(g) | shapely.is_empty(g))
     invalid = present & ~shapely.is_valid(g)
     if invalid.any():
-        fixed = shapely.make_valid(g[invalid])
-        dims = {"Point": 0, "LineString": 1, "Polygon": 2}
-        keep_dim = max(dims[t] for t in spec.geometry)
-        repaired = []
-        for geom in fixed:
-            if geom.geom_type == "GeometryCollection":
-                parts = [p for p in geom.geoms if shapely.get_dimensions(p) == keep_dim]
-                geom = shapely.union_all(parts) if parts else geom
-            repaired.append(geom)
+        repaired, ok = repair_geometry(g[invalid])
         g = g.copy()
         g[invalid] = repaired
         out = out.set_geometry(gpd.GeoSeries(g, index=out.index, crs=out.crs))
-        changes.append(
-            f"{name}: made {int(invalid.sum())} invalid geometr"
-            f"{'y' if invalid.sum() == 1 else 'ies'} valid (rows "
-            f"{', '.join(ids[invalid].astype(str).tolist()[:10])}"
-            f"{'…' if invalid.sum() > 10 else ''})"
-        )
+        done = ids[invalid][ok].tolist()
+        if done:
+            changes.append(f"{name}: made {len(done)} invalid geometr"
+                           f"{'y' if len(done) == 1 else 'ies'} valid (rows {_some(done)})")
     if not spec.multipart:
         multi = shapely.get_type_id(np.asarray(out.geometry.values, dtype=object)) >= 4
         if multi.any():
@@ -443,6 +549,47 @@ def fix(
         out = out.to_crs(to_crs)
         changes.append(f"{name}: reprojected from {src} to {out.crs.to_string()}")
     return out, changes
+
+
+def _some(items: list[str], n: int = 10) -> str:
+    return ", ".join(items[:n]) + ("…" if len(items) > n else "")
+
+
+def repair_geometry(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Make geometries valid without changing what they are.
+
+    ``shapely.make_valid`` of a bow-tie gives two triangles, of a polygon
+    with a spike a polygon and a line, of a polygon drawn back over itself
+    only lines: only the parts of the geometry's own dimension are kept (a
+    polygon stays polygonal, a line stays a line).  Returns the repaired
+    geometries and, for each, whether it is now valid; a geometry with
+    nothing of its dimension left is returned unchanged with ``False``.
+    Valid and missing geometries pass through.
+
+    >>> bowtie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> flat = shapely.Polygon([(0, 0), (1, 0), (2, 0)])
+    >>> fixed, ok = repair_geometry(np.array([bowtie, flat]))
+    >>> fixed[0].geom_type, fixed[0].area, ok.tolist()
+    ('MultiPolygon', 2.0, [True, False])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    ok = np.ones(len(geoms), dtype=bool)
+    todo = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_valid(geoms))
+    for i in todo:
+        dim = shapely.get_dimensions(geoms[i])
+        fixed = shapely.make_valid(geoms[i])
+        parts = [p for p in shapely.get_parts(fixed)
+                 if shapely.get_dimensions(p) == dim and not p.is_empty]
+        if not parts:
+            ok[i] = False
+            continue
+        fixed = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+        if fixed.geom_type == "GeometryCollection" or not fixed.is_valid:
+            ok[i] = False
+            continue
+        out[i] = fixed
+    return out, ok
 
 
 def require_unique_ids(frame: pd.DataFrame, layer: str) -> None:

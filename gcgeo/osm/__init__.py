@@ -431,10 +431,17 @@ def read_osm(
             raise InputError(f"OSM file {p} holds no features gcgeo can import (no streets, "
                              "buildings, green space, amenities…); check that it is the "
                              f"extract you meant. {_HOW_TO_GET}")
-        where = ("the bbox " + str(box)) if bound is None else "the boundary"
+        covers = f"longitude {b[0]:.4f}–{b[2]:.4f}, latitude {b[1]:.4f}–{b[3]:.4f}"
+        if area is None:
+            raise InputError(
+                f"OSM file {p} holds no features gcgeo can import (no streets, buildings, "
+                f"green space, amenities…) in the area it covers ({covers}); check that it is "
+                f"the extract you meant. {_HOW_TO_GET}")
+        shown = None if box is None else ",".join(f"{v:g}" for v in box)
+        where = (f"the bbox {shown}" if bound is None else "the boundary" if box is None
+                 else f"the part of the boundary inside the bbox {shown}")
         raise InputError(
-            f"{where} contains no OSM data from {p}: the file covers longitude "
-            f"{b[0]:.4f}–{b[2]:.4f}, latitude {b[1]:.4f}–{b[3]:.4f}. Give a bbox or boundary "
-            "inside that range (minx,miny,maxx,maxy = west,south,east,north), or an extract "
-            "that covers the study area.")
+            f"{where} contains no OSM data from {p}: the file covers {covers}. Give a bbox or "
+            "boundary inside that range (minx,miny,maxx,maxy = west,south,east,north), or an "
+            "extract that covers the study area.")
     return out
