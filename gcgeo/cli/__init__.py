@@ -12,6 +12,7 @@ options they share.
 from __future__ import annotations
 
 from . import analyze, inventory, outputs
+from . import batch as batch  # the `gcgeo batch` command
 from .common import main
 
 __all__ = ["analyze", "inventory", "main", "outputs"]
