@@ -57,12 +57,13 @@ def _line(res, n: int, total: int) -> None:
               help="Rules file for every area (an area's own `rules` still wins).")
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the areas' reports (default: reports/ beside the project file).")
+@click.option("--no-reports", is_flag=True, help="Write no reports (only import and analyse).")
 @click.option("--force", is_flag=True, help="Import, analyse and report every area again, current or not.")
 @lang_option
 @click.pass_context
 def batch(ctx: click.Context, project: Path, scheduler: str | None, workers: int | None,
           memory_limit: str | None, connect_timeout: float | None, analyses: tuple[str, ...],
-          rules: Path | None, reports: Path | None, force: bool, lang: str) -> None:
+          rules: Path | None, reports: Path | None, no_reports: bool, force: bool, lang: str) -> None:
     """Bring every study area of PROJECT up to date: import, analyses, report.
 
     PROJECT is a TOML project file ([batch] settings and one [[area]] table
@@ -78,7 +79,7 @@ def batch(ctx: click.Context, project: Path, scheduler: str | None, workers: int
     proj = read_project(project, scheduler=scheduler, workers=workers, memory_limit=memory_limit,
                         connect_timeout=connect_timeout, analyses=analyses or None,
                         rules=rules.resolve() if rules else None,
-                        reports=reports.resolve() if reports else None,
+                        reports=False if no_reports else reports.resolve() if reports else None,
                         lang=lang if lang_given else None)
     where = proj.scheduler or f"a local cluster of {proj.workers or 'one worker per core'}"
     if not quiet():
