@@ -89,7 +89,7 @@ def _stored(workspace: Path) -> dict[str, Any]:
     return ws.info(workspace) if workspace.exists() else {}
 
 
-def _import_osm(area: Area, digest: str) -> list[str]:
+def _import_osm(area: Area, osm_file: Path, digest: str) -> list[str]:
     import shapely
 
     from .. import io, osm
@@ -98,11 +98,11 @@ def _import_osm(area: Area, digest: str) -> list[str]:
     limit = None
     if area.boundary is not None:
         limit = shapely.union_all(io.read_vector(area.boundary).to_crs("EPSG:4326").geometry.values)
-    frames = osm.read_osm(area.osm, bbox=area.bbox, boundary=limit, communities=area.communities)
+    frames = osm.read_osm(osm_file, bbox=area.bbox, boundary=limit, communities=area.communities)
     with ws.creating(area.workspace) as new:  # a failed import leaves no empty workspace
         if new:
             ws.init(area.workspace, name=area.name, crs=area.crs)
-        ws.write_layers(area.workspace, frames, kind={k: k for k in frames}, source=str(area.osm),
+        ws.write_layers(area.workspace, frames, kind={k: k for k in frames}, source=str(osm_file),
                         meta={f"{INPUT_KEY}osm": digest})
     return list(frames)
 
@@ -132,7 +132,7 @@ def import_inputs(area: Area, *, force: bool = False) -> list[str]:
     if area.osm is not None:
         digest = _osm_state(area)
         if force or meta.get(f"{INPUT_KEY}osm") != digest:
-            _import_osm(area, digest)
+            _import_osm(area, area.osm, digest)
             done.append(f"osm {area.osm.name}")
             force = True  # the OSM layers replaced any layer added over them
     for item in area.layers:
