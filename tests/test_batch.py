@@ -218,3 +218,30 @@ def test_project_paths_are_relative_to_the_file(tmp_path):
     assert area.report == base / "reports" / "a.html" and area.bbox == (1.0, 2.0, 3.0, 4.0)
     assert area.layers[0].file == base / "b.csv" and area.layers[0].options["src_crs"] == "gcj02"
     assert proj.workers == 3 and proj.scheduler is None
+
+
+def test_osm_input_imported_once_and_again_when_the_file_changes(tmp_path):
+    """An area made from an OSM extract: imported, analysed, then left alone until the file changes."""
+    import os
+
+    from gcgeo import osm
+    from gcgeo.batch import run_area
+
+    pbf = tmp_path / "kotka.osm.pbf"
+    shutil.copy(Path(__file__).parent / "data" / "osm" / "kotka_karhula.osm.pbf", pbf)
+    (tmp_path / "p.toml").write_text(
+        '[batch]\nreports = false\nanalyses = ["property"]\n\n'
+        '[[area]]\nname = "Kotka"\nworkspace = "kotka.gpkg"\nosm = "kotka.osm.pbf"\n', encoding="utf-8")
+    (area,) = read_project(tmp_path / "p.toml").areas
+    first = run_area(area)
+    assert first.status == "done" and first.error is None, first
+    assert first.imported == ["osm kotka.osm.pbf"] and first.ran == ["property"]
+    want = osm.read_osm(pbf)
+    table = ws.list_layers(area.workspace).set_index("layer")
+    for kind, frame in want.items():
+        assert table.loc[kind, "features"] == len(frame), kind
+    again = run_area(area)
+    assert again.status == "unchanged" and again.imported == [] and again.current == ["property"]
+    os.utime(pbf, ns=(pbf.stat().st_atime_ns, pbf.stat().st_mtime_ns + 10**9))
+    changed = run_area(area)
+    assert changed.imported == ["osm kotka.osm.pbf"] and changed.ran == ["property"], changed
