@@ -28,7 +28,7 @@ from ._errors import AnalysisError, RulesError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["run_analysis", "stale", "stale_message"]
+__all__ = ["last_run", "run_analysis", "stale", "stale_message"]
 
 
 def _when(stamp: str) -> datetime.datetime | None:
@@ -75,6 +75,23 @@ def stale(workspace: str | os.PathLike) -> dict[str, list[str]]:
         if changed:
             out[name] = changed
     return out
+
+
+def last_run(workspace: str | os.PathLike, name: str) -> dict[str, Any] | None:
+    """When analysis ``name`` last ran on the workspace, and with which rules file.
+
+    ``{"ran": ISO timestamp, "rules_file": absolute path or None}``, or None
+    when its results were never stored.  :func:`stale` says whether those
+    results still match their inputs; this says what the run was given, so a
+    caller asking for another rules file knows the results are not its own.
+    """
+    from . import workspace as ws
+
+    meta = ws.info(workspace)
+    ran = meta.get(_meta_key(meta, name))
+    if not ran:
+        return None
+    return {"ran": str(ran), "rules_file": _ran_with(name, meta).get("rules_file")}
 
 
 def stale_message(workspace: str | os.PathLike, name: str, changed: list[str]) -> str:

@@ -12,6 +12,7 @@ options they share.
 from __future__ import annotations
 
 from . import analyze, inventory, outputs
+from . import batch as batch  # the `gcgeo batch` command
 from .common import main
 from .score import score_cmd  # noqa: F401 - registers `gcgeo score`
 
