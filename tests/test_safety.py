@@ -829,7 +829,9 @@ FORMATS = [".shp", ".geojson", ".kml", ".fgb", ".csv", ".parquet", ".gpkg"]
 
 
 def _fail_at(monkeypatch, k: int) -> list[str]:
-    real = io._write_one
+    import gcgeo.export
+
+    real = gcgeo.export._write_one
     calls: list[str] = []
 
     def write(frame, path, driver, layer, *args, **kwargs):
@@ -838,7 +840,7 @@ def _fail_at(monkeypatch, k: int) -> list[str]:
             raise RuntimeError(f"injected failure writing {layer}")
         return real(frame, path, driver, layer, *args, **kwargs)
 
-    monkeypatch.setattr(io, "_write_one", write)
+    monkeypatch.setattr(gcgeo.export, "_write_one", write)
     return calls
 
 
