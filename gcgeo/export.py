@@ -34,7 +34,10 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from . import crs as _crs
+from . import shapefile
 from ._errors import (
+    CRSError,
     DiskFullError,
     GcgeoError,
     InputError,
@@ -47,11 +50,14 @@ log = logging.getLogger(__name__)
 __all__ = [
     "EXPORT_SUFFIXES",
     "ExportReport",
+    "OutputCRS",
     "PathLike",
+    "SHAPEFILE_ENCODINGS",
     "atomic_path",
     "check_output",
     "export",
     "move_into_place",
+    "output_crs",
     "raise_if_disk_full",
     "shapefile_field_names",
 ]
@@ -67,7 +73,15 @@ EXPORT_SUFFIXES: dict[str, tuple[str, bool]] = {
     ".parquet": ("parquet", False),
     ".kml": ("KML", False),
 }
-_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx",
+                       shapefile.FIELD_MAP_SUFFIX)
+#: Formats whose specification fixes WGS-84 longitude/latitude
+_WGS84_ONLY = {"GeoJSON": "RFC 7946", "KML": "the KML standard"}
+#: ``--encoding`` of a Shapefile → (Python/GDAL codec, .cpg text, .dbf language driver id)
+SHAPEFILE_ENCODINGS: dict[str, tuple[str, str, int]] = {
+    "utf-8": ("UTF-8", "UTF-8", 0x00),
+    "gbk": ("CP936", "936", 0x4D),  # Windows code page 936; ArcGIS's LDID 0x4D
+}
 
 
 def _short(exc: BaseException) -> str:
@@ -222,27 +236,12 @@ def atomic_path(target: PathLike, *, overwrite: bool = False,
 
 
 def shapefile_field_names(columns: list[str]) -> dict[str, str]:
-    """Map column names to unique Shapefile field names of at most 10 characters.
+    """Map column names to unique Shapefile field names of at most 10 bytes of UTF-8.
 
-    Lengths are counted in bytes of UTF-8, which is what the .dbf stores.
+    gcgeo's own columns take their fixed short names, a user's are cut; see
+    :func:`gcgeo.shapefile.field_names`.
     """
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for col in columns:
-        base = str(col)
-        name = base
-        while len(name.encode("utf-8")) > 10:
-            name = name[:-1]
-        candidate, k = name, 1
-        while candidate.lower() in used:
-            suffix = f"_{k}"
-            stem = name
-            while len((stem + suffix).encode("utf-8")) > 10:
-                stem = stem[:-1]
-            candidate, k = stem + suffix, k + 1
-        used.add(candidate.lower())
-        out[base] = candidate
-    return out
+    return shapefile.field_names([str(c) for c in columns])
 
 
 @dataclass
@@ -252,6 +251,8 @@ class ExportReport:
     files: list[Path] = field(default_factory=list)
     renamed_fields: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: where each layer went (layer → files), when they are not all in one file
+    layout: dict[str, list[Path]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         lines = [f"wrote {p}" for p in self.files]
@@ -261,19 +262,85 @@ class ExportReport:
         return "\n".join(lines + self.notes)
 
 
+@dataclass(frozen=True)
+class OutputCRS:
+    """The CRS an export writes in: ``crs`` as files record it, and ``shift``
+    (``"gcj02"`` or ``"bd09"``) when the coordinates are moved off WGS-84 by
+    that algorithm while the file still says EPSG:4326 (as Amap and Baidu
+    expect)."""
+
+    crs: Any
+    shift: str | None = None
+    spec: str = ""
+
+    def describe(self, lang: str = "en") -> str:
+        """What the coordinates are, for notes and layer descriptions."""
+        if self.shift == "gcj02":
+            return ("坐标为GCJ-02（火星坐标系，高德/腾讯地图），文件内标为EPSG:4326，并非真WGS-84"
+                    if lang == "zh" else
+                    "coordinates in GCJ-02 (Amap/Tencent offset), labelled EPSG:4326 in the file "
+                    "but not true WGS-84")
+        if self.shift == "bd09":
+            return ("坐标为BD-09（百度坐标系），文件内标为EPSG:4326，并非真WGS-84" if lang == "zh"
+                    else "coordinates in BD-09 (Baidu offset), labelled EPSG:4326 in the file but "
+                         "not true WGS-84")
+        name = getattr(self.crs, "name", str(self.crs))
+        code = self.crs.to_epsg() if hasattr(self.crs, "to_epsg") else None
+        return f"{name} (EPSG:{code})" if code else str(name)
+
+
+def output_crs(spec: Any) -> OutputCRS | None:
+    """Read ``--crs``: ``wgs84``, ``cgcs2000``, ``EPSG:…`` (or any CRS pyproj reads),
+    ``gcj02`` or ``bd09`` (gcgeo's own conversion; :mod:`gcgeo.crs`).  None for None."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return None
+    try:
+        crs, shift = _crs.parse_crs(spec)
+    except CRSError as exc:
+        raise CRSError(f"--crs {spec}: {exc}") from None
+    return OutputCRS(crs, shift, str(spec))
+
+
+def _is_wgs84(target: OutputCRS | None) -> bool:
+    return target is None or (target.shift is None and target.crs.equals("EPSG:4326"))
+
+
+def _to_output_crs(frame: pd.DataFrame, target: OutputCRS | None, layer: str) -> pd.DataFrame:
+    """``frame`` in the output CRS (a table without geometry as it is)."""
+    if target is None or not isinstance(frame, gpd.GeoDataFrame):
+        return frame
+    if frame.crs is None:
+        raise CRSError(f"layer '{layer}' has no CRS, so it cannot be written in {target.spec}; "
+                       "declare its CRS first (--src-crs when adding the file).")
+    if target.shift:
+        return _crs.shift_from_wgs84(frame, target.shift)
+    return frame if frame.crs.equals(target.crs) else frame.to_crs(target.crs)
+
+
 def _prepare(gdf: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
     """Make columns writable: lists and dicts as the workspace writes them
     (:func:`gcgeo.values.list_text`), nullable types kept."""
     return lists_as_text(gdf.copy())
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """How an export writes every layer."""
+
+    csv_geometry: str | None = None
+    target: OutputCRS | None = None
+    encoding: str = "utf-8"
+    lang: str = "zh"
+    kinds: dict[str, str] = field(default_factory=dict)
+
+
 def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, layer: str,
-               report: ExportReport, *, csv_geometry: str | None,
+               report: ExportReport, *, settings: _Settings = _Settings(),
                target_name: str | None = None) -> None:
     """Write one frame to ``path`` (a temporary file); ``target_name`` is the
     file name the user will see, for the report."""
     is_geo = isinstance(gdf, gpd.GeoDataFrame)
-    frame = _prepare(gdf)
+    frame = _to_output_crs(_prepare(gdf), settings.target, layer)
     if driver == "parquet":
         if is_geo:
             frame.to_parquet(path)
@@ -281,25 +348,47 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
             pd.DataFrame(frame).to_parquet(path)
         return
     if driver == "csv":
-        _write_csv(frame, path, csv_geometry=csv_geometry, report=report, layer=layer,
-                   target_name=target_name or path.name)
+        _write_csv(frame, path, csv_geometry=settings.csv_geometry, report=report, layer=layer,
+                   target_name=target_name or path.name, chosen=settings.target is not None)
         return
     if driver in ("GeoJSON", "KML") and is_geo and frame.crs is not None:
         frame = frame.to_crs("EPSG:4326")
     kwargs: dict[str, Any] = {}
+    kind = settings.kinds.get(layer)
     if driver == "GeoJSON":
         kwargs["RFC7946"] = "YES"
+    if driver == "KML" and is_geo:
+        from .kml import placemark_fields
+
+        frame, name_field, description_field = placemark_fields(frame, kind=kind, lang=settings.lang)
+        kwargs["NameField"], kwargs["DescriptionField"] = name_field, description_field
+    names: dict[str, str] | None = None
+    parts: dict[str, list[str]] = {}
     if driver == "ESRI Shapefile":
-        names = shapefile_field_names([c for c in frame.columns
-                                       if not (is_geo and c == frame.geometry.name)])
-        renamed = {k: v for k, v in names.items() if k != v}
+        codec = SHAPEFILE_ENCODINGS[settings.encoding][0]
+        _check_encodable(frame, codec, layer, target_name or path.name)
+        frame, parts = shapefile.split_long_text(frame, codec)
+        cont = {p for cols in parts.values() for p in cols[1:]}
+        names = shapefile.field_names([c for c in frame.columns if c not in cont
+                                       and not (is_geo and c == frame.geometry.name)], encoding=codec)
+        names = {c: names.get(c) or shapefile.part_names(names, parts, encoding=codec)[c]
+                 for c in frame.columns if not (is_geo and c == frame.geometry.name)}
+        for col, cols in parts.items():
+            report.notes.append(f"{target_name or path.name}: text in '{col}' longer than a .dbf field "
+                                f"holds ({shapefile.MAX_TEXT_BYTES} bytes) continues in fields "
+                                f"{', '.join(names[c] for c in cols[1:])}; gcgeo joins them again "
+                                "when reading (the field map says so)")
+        renamed = {k: v for k, v in names.items() if k != v and k not in cont}
         if renamed:
-            frame = frame.rename(columns=renamed)
             report.renamed_fields[layer] = renamed
-        kwargs["encoding"] = "UTF-8"
+        frame = frame.rename(columns=names)
+        kwargs["encoding"] = codec
         for col in frame.columns:
             if str(frame[col].dtype) in ("boolean", "bool"):
                 frame[col] = frame[col].astype("Int64")
+    if driver == "GPKG" and settings.target is not None and settings.target.shift:
+        kwargs["layer_options"] = {"DESCRIPTION": f"{settings.target.describe('zh')} / "
+                                                  f"{settings.target.describe('en')}"}
     if driver in ("GPKG", "KML", "GeoJSON", "FlatGeobuf"):
         kwargs["layer"] = layer  # else GDAL names the layer after the temporary file
     if not is_geo:
@@ -309,6 +398,48 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
                             append=driver == "GPKG" and path.exists(), **kwargs)
     if driver == "KML":  # GDAL's KML writer says nothing when a write fails (a full disk)
         _check_written(path, len(frame), target_name or path.name)
+    if names is not None:
+        _finish_shapefile(path, names, settings.encoding, kind=kind, parts=parts)
+
+
+def _check_encodable(frame: pd.DataFrame, codec: str, layer: str, name: str) -> None:
+    """Refuse text the Shapefile's encoding cannot hold, naming the column and row."""
+    if codec.upper() == "UTF-8":
+        return
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype != object and str(s.dtype) not in ("string", "str"):
+            continue
+        for label, v in s.items():
+            if isinstance(v, str):
+                try:
+                    v.encode(codec)
+                except UnicodeEncodeError as exc:
+                    bad = v[exc.start:exc.end]
+                    raise InputError(
+                        f"layer '{layer}', column '{col}', row {label}: '{bad}' cannot be written in "
+                        f"GBK ({name}); export with --encoding utf-8 (QGIS, ArcGIS Pro, recent "
+                        "SuperMap) or change the text."
+                    ) from None
+    for col in frame.columns:
+        try:
+            str(col).encode(codec)
+        except UnicodeEncodeError:
+            raise InputError(f"layer '{layer}': column name '{col}' cannot be written in GBK "
+                             f"({name}); rename it or export with --encoding utf-8.") from None
+
+
+def _finish_shapefile(path: Path, names: Mapping[str, str], encoding: str, *,
+                      kind: str | None, parts: Mapping[str, list[str]]) -> None:
+    """The .cpg, the .dbf's language driver id and the field map beside a written .shp."""
+    _, cpg, ldid = SHAPEFILE_ENCODINGS[encoding]
+    path.with_suffix(".cpg").write_text(cpg, encoding="ascii")
+    dbf = path.with_suffix(".dbf")
+    if ldid and dbf.exists():
+        with open(dbf, "r+b") as f:  # byte 29 of the header: old ArcGIS reads the code page there
+            f.seek(29)
+            f.write(bytes([ldid]))
+    shapefile.write_field_map(shapefile.field_map_path(path), names, kind=kind, parts=parts)
 
 
 def _check_written(path: Path, expected: int, name: str) -> None:
@@ -330,7 +461,8 @@ def _free_name(base: str, taken: set[str]) -> str:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
-               report: ExportReport, layer: str, target_name: str) -> None:
+               report: ExportReport, layer: str, target_name: str, chosen: bool = False) -> None:
+    """A table with lon/lat or WKT columns: in EPSG:4326, or the CRS ``chosen`` (``--crs``)."""
     if not isinstance(frame, gpd.GeoDataFrame):
         frame.to_csv(path, index=False, encoding="utf-8-sig")
         return
@@ -340,7 +472,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
             f"{target_name}; declare its CRS first (--src-crs when adding the file, e.g. "
             "wgs84, cgcs2000 or an EPSG code)."
         )
-    geo = frame.to_crs("EPSG:4326")
+    geo = frame if chosen else frame.to_crs("EPSG:4326")
     geoms = np.asarray(geo.geometry.values, dtype=object)
     all_points = bool(len(geoms)) and bool(np.all(shapely.get_type_id(geoms) == 0))
     mode = csv_geometry or ("lonlat" if all_points else "wkt")
@@ -350,7 +482,8 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
         if not all_points:
             raise InputError(f"layer '{layer}' is not all points; export it to CSV as WKT "
                              "(csv_geometry='wkt').")
-        lon, lat = _free_name("lon", taken), _free_name("lat", taken)
+        xy = ("lon", "lat") if geo.crs.is_geographic else ("x", "y")
+        lon, lat = _free_name(xy[0], taken), _free_name(xy[1], taken)
         table[lon] = shapely.get_x(geoms)
         table[lat] = shapely.get_y(geoms)
         where = f"{lon}/{lat}"
@@ -358,8 +491,8 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
         where = _free_name("wkt", taken)
         table[where] = shapely.to_wkt(geoms, rounding_precision=-1)
     table.to_csv(path, index=False, encoding="utf-8-sig")
-    report.notes.append(f"{target_name}: coordinates written as {mode} in column(s) {where}, "
-                        "in EPSG:4326 (WGS-84)")
+    where_crs = "" if chosen else ", in EPSG:4326 (WGS-84)"
+    report.notes.append(f"{target_name}: coordinates written as {mode} in column(s) {where}{where_crs}")
 
 
 def _shp_parts(gdf: gpd.GeoDataFrame) -> tuple[dict[str, gpd.GeoDataFrame], int]:
@@ -387,6 +520,10 @@ def export(
     overwrite: bool = False,
     csv_geometry: str | None = None,
     inputs: Iterable[PathLike] = (),
+    crs: Any = None,
+    encoding: str | None = None,
+    lang: str = "zh",
+    kinds: Mapping[str, str] | None = None,
 ) -> ExportReport:
     """Write one frame or several named frames to ``path``; driver from the suffix.
 
@@ -397,7 +534,15 @@ def export(
     file per geometry type.  All files are written before any is put in
     place, so a failure leaves none.  No output may be one of ``inputs``
     (e.g. the workspace the layers come from; see :func:`check_output`).
-    Returns what was written.
+    The report says plainly which layer went to which file.
+
+    ``crs`` is the output CRS (:func:`output_crs`: ``wgs84``, ``cgcs2000``,
+    ``EPSG:…``, ``gcj02``, ``bd09``; default: each layer's own); GeoJSON and
+    KML are always WGS-84 and refuse any other.  ``encoding`` (``utf-8``, the
+    default, or ``gbk`` for older ArcGIS and SuperMap) is a Shapefile's; each
+    Shapefile gets a .cpg and a field map (:mod:`gcgeo.shapefile`).  ``lang``
+    is the language of KML placemark names and descriptions; ``kinds`` gives
+    the layer kind of each layer, for labels.  Returns what was written.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -416,30 +561,64 @@ def export(
         raise InputError("nothing to export: no layers given.")
     if csv_geometry not in (None, "wkt", "lonlat"):
         raise InputError(f"csv_geometry must be 'wkt' or 'lonlat', not {csv_geometry!r}.")
+    settings = _settings(path, driver, frames, csv_geometry=csv_geometry, crs=crs,
+                         encoding=encoding, lang=lang, kinds=kinds)
     report = ExportReport()
+    if settings.target is not None:
+        report.notes.append(f"{path.name}: {settings.target.describe()}")
     if multi:
         check_output(path, inputs=inputs, overwrite=overwrite)
         with atomic_path(path, overwrite=True) as tmp:
             for name, frame in frames.items():
-                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry)
+                _write_one(frame, tmp, driver, name, report, settings=settings)
         report.files.append(path)
         return report
-    targets = _targets(frames, path, driver, report)
+    targets = _targets(frames, path, driver, report, settings)
     same = sorted({str(p) for p, *_ in targets if sum(q == p for q, *_ in targets) > 1})
     if same:
         raise InputError(f"several layers would be written to {', '.join(same)}; export them "
                          "one by one with --layers, or to a .gpkg.")
     check_output([p for p, *_ in targets], inputs=inputs, overwrite=overwrite)
-    _write_all(targets, path, report, csv_geometry=csv_geometry)
+    _write_all(targets, path, report, settings)
     report.files.extend(p for p, *_ in targets)
     return report
+
+
+def _settings(path: Path, driver: str, frames: Mapping[str, Any], *, csv_geometry: str | None,
+              crs: Any, encoding: str | None, lang: str,
+              kinds: Mapping[str, str] | None) -> _Settings:
+    """Check the options against the format; resolve them once."""
+    target = output_crs(crs)
+    if driver in _WGS84_ONLY and not _is_wgs84(target):
+        raise InputError(
+            f"{path.name}: {driver} is always WGS-84 longitude/latitude ({_WGS84_ONLY[driver]}); "
+            f"--crs {crs} cannot be written there. Leave out --crs, or export to .gpkg, .shp, "
+            ".fgb, .csv or .parquet."
+        )
+    key = None
+    if encoding is not None:
+        key = str(encoding).strip().lower().replace("_", "-")
+        key = {"utf8": "utf-8", "cp936": "gbk", "936": "gbk", "gb2312": "gbk"}.get(key, key)
+        if driver != "ESRI Shapefile":
+            raise InputError(f"--encoding is for Shapefiles (.shp); {path.name} is always UTF-8.")
+        if key not in SHAPEFILE_ENCODINGS:
+            raise InputError(f"--encoding {encoding}: a Shapefile is written in "
+                             f"{' or '.join(SHAPEFILE_ENCODINGS)}.")
+    if lang not in ("zh", "en"):
+        raise InputError(f"lang must be 'zh' or 'en', not {lang!r}.")
+    from .layers import SPECS
+
+    known = {str(n): str(n) for n in frames if str(n) in SPECS}
+    known.update(kinds or {})
+    return _Settings(csv_geometry=csv_geometry, target=target, encoding=key or "utf-8",
+                     lang=lang, kinds=known)
 
 
 _Target = tuple[Path, str, "gpd.GeoDataFrame | pd.DataFrame", str]
 
 
 def _targets(frames: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: Path, driver: str,
-             report: ExportReport) -> list[_Target]:
+             report: ExportReport, settings: _Settings) -> list[_Target]:
     """(file, layer, frame, driver) for each file a single-layer format needs.
 
     Tables without geometry go to CSV beside the others, said in the report.
@@ -447,33 +626,57 @@ def _targets(frames: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: Path, 
     suffix = path.suffix.lower()
     targets: list[_Target] = []
     for name, frame in frames.items():
-        base = path if len(frames) == 1 else path.with_name(f"{path.stem}_{_safe(name)}{suffix}")
-        if not isinstance(frame, gpd.GeoDataFrame) and driver not in ("csv", "parquet"):
-            table = base.with_suffix(".csv")
-            targets.append((table, name, frame, "csv"))
-            report.notes.append(f"{name}: a table without geometry, written as CSV to "
-                                f"{table.name} ({suffix} files hold only map layers)")
-        elif driver == "ESRI Shapefile":
-            parts, n_empty = _shp_parts(frame)
-            for part, sub in parts.items():
-                p = base if not part else base.with_name(f"{base.stem}_{part}{suffix}")
-                targets.append((p, name if not part else f"{name}_{part}", sub, driver))
-            if n_empty:
-                report.notes.append(
-                    f"{name}: {n_empty} feature(s) without geometry written to "
-                    f"{targets[-len(parts)][0].name} (the Shapefile of the first geometry type)"
-                )
-        else:
-            targets.append((base, name, frame, driver))
+        first = len(targets)
+        _layer_targets(targets, name, frame, path, driver, report, settings, many=len(frames) > 1)
+        report.layout[str(name)] = [t[0] for t in targets[first:]]
+    if len(frames) > 1:
+        report.notes.insert(0, (
+            f"{len(frames)} layers → {len(targets)} files: a {suffix} file holds one layer, so each "
+            f"layer went to its own file, {path.stem}_<layer>{suffix} beside {path.name} "
+            "(export to .gpkg for one file)."))
     return targets
+
+
+def _layer_targets(targets: list[_Target], name: str, frame: gpd.GeoDataFrame | pd.DataFrame,
+                   path: Path, driver: str, report: ExportReport, settings: _Settings, *,
+                   many: bool) -> None:
+    """Add the file(s) one layer needs to ``targets``; tables without geometry go to CSV."""
+    suffix = path.suffix.lower()
+    base = path if not many else path.with_name(f"{path.stem}_{_safe(name)}{suffix}")
+    if not isinstance(frame, gpd.GeoDataFrame) and driver not in ("csv", "parquet"):
+        table = base.with_suffix(".csv")
+        targets.append((table, name, frame, "csv"))
+        report.notes.append(f"{name}: a table without geometry, written as CSV to "
+                            f"{table.name} ({suffix} files hold only map layers)")
+    elif driver == "ESRI Shapefile":
+        parts, n_empty = _shp_parts(frame)
+        for part, sub in parts.items():
+            p = base if not part else base.with_name(f"{base.stem}_{part}{suffix}")
+            targets.append((p, name if not part else f"{name}_{part}", sub, driver))
+            if part and name in settings.kinds:
+                settings.kinds[f"{name}_{part}"] = settings.kinds[name]
+        if len(parts) > 1:
+            files = [t[0].name for t in targets[-len(parts):]]
+            report.notes.append(
+                f"{name}: mixes {' and '.join(p + 's' for p in parts)}; a Shapefile holds one "
+                f"geometry type, so it went to {', '.join(files)}. Add them back as one layer "
+                f"with `gcgeo add WS {settings.kinds.get(name, name)} {' '.join(files)}`."
+            )
+        if n_empty:
+            report.notes.append(
+                f"{name}: {n_empty} feature(s) without geometry written to "
+                f"{targets[-len(parts)][0].name} (the Shapefile of the first geometry type)"
+            )
+    else:
+        targets.append((base, name, frame, driver))
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", str(name))
 
 
-def _write_all(targets: list[_Target], path: Path, report: ExportReport, *,
-               csv_geometry: str | None) -> None:
+def _write_all(targets: list[_Target], path: Path, report: ExportReport,
+               settings: _Settings) -> None:
     """Write every target into a temporary folder beside ``path``, then move
     them all into place: a failure on any leaves none behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -485,12 +688,10 @@ def _write_all(targets: list[_Target], path: Path, report: ExportReport, *,
                 folder = stage / str(k)
                 folder.mkdir()
                 tmp = folder / target.name
-                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry,
+                _write_one(frame, tmp, driver, name, report, settings=settings,
                            target_name=target.name)
-                if driver == "ESRI Shapefile" and not tmp.with_suffix(".cpg").exists():
-                    tmp.with_suffix(".cpg").write_text("UTF-8")
                 # a Shapefile's .shp last, so no reader finds it without its .dbf
-                moves += [(f, target.with_suffix(f.suffix))
+                moves += [(f, target.parent / f.name)
                           for f in sorted(folder.iterdir(), key=lambda p: p.suffix == ".shp")]
         except BaseException as exc:
             raise_if_disk_full(exc, path, left="No file was written.")

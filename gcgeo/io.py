@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 
 from . import crs as _crs
+from . import shapefile
 from ._errors import CRSError, FileFormatError, InputError
 from .export import (
     EXPORT_SUFFIXES,
@@ -209,6 +210,8 @@ def read_vector(
         ) from None
     if suffix == ".kml":
         gdf = _tidy_kml(gdf)
+    if suffix == ".shp":  # gcgeo's short field names back to its column names
+        gdf = shapefile.restore_field_names(gdf, path)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise FileFormatError(f"{path} has no geometry column; for tables of points give --x and --y.")
     return _apply_crs(gdf, src_crs, path)
