@@ -361,7 +361,7 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
         from .kml import placemark_fields
 
         frame, name_field, description_field = placemark_fields(frame, kind=kind, lang=settings.lang)
-        kwargs["NameField"], kwargs["DescriptionField"] = name_field, description_field
+        kwargs["dataset_options"] = {"NameField": name_field, "DescriptionField": description_field}
     names: dict[str, str] | None = None
     parts: dict[str, list[str]] = {}
     if driver == "ESRI Shapefile":

@@ -46,8 +46,9 @@ def need_gdal() -> None:
 def ogrinfo(source: str | Path, *layer: str) -> str:
     """``ogrinfo -ro -so`` of ``source`` (a summary: count, CRS, fields)."""
     need_gdal()
-    r = subprocess.run(["ogrinfo", "-ro", "-so", "-al" if not layer else "", str(source), *layer],
-                       capture_output=True, text=True, check=True)
+    args = ["ogrinfo", "-ro", "-so"] + ([] if layer else ["-al"]) + [str(source), *layer]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, f"ogrinfo {source} {layer}: {r.stderr[-500:]}"
     return r.stdout
 
 

@@ -77,6 +77,8 @@ def test_round_trip_every_format(tmp_path, frame, suffix):
     # every column comes back under its own name (a Shapefile's by its field map), with its values
     expected = frame.drop(columns="geometry")
     got = pd.DataFrame(back.drop(columns=back.geometry.name))
+    if suffix == ".kml":  # each placemark's description, written for Google Earth's balloons
+        assert got.pop("description").str.contains("<br>").all()
     assert set(got.columns) == set(expected.columns)
     assert got["id"].tolist() == ["0001", "0002", "0010"]
     for col in expected.columns:
