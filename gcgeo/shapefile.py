@@ -368,15 +368,16 @@ def restore_field_names(frame: pd.DataFrame, shp: str | os.PathLike) -> pd.DataF
         table = read_field_map(fmap)
         present = {c.lower(): c for c in columns}
         groups: dict[str, list[str]] = {}
-        for short, long in table.items():
+        for short, name in table.items():
             if short.lower() in present:
-                groups.setdefault(long, []).append(present[short.lower()])
+                groups.setdefault(name, []).append(present[short.lower()])
         frame = _join_parts(frame, groups)
         columns = [str(c) for c in frame.columns if c != geometry]
-        wanted = {cols[0]: long for long, cols in groups.items()}
+        wanted = {cols[0]: name for name, cols in groups.items()}
         how = fmap.name
     else:
-        wanted = {c: long for c in columns if (long := long_name(c)) is not None}
+        found = {c: long_name(c) for c in columns}
+        wanted = {c: n for c, n in found.items() if n is not None}
         how = "gcgeo's short names"
     taken = set(columns)
     rename: dict[str, str] = {}

@@ -19,13 +19,6 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from click.testing import CliRunner
-
-from gcgeo import InputError, analysis, io, labels, layers, shapefile
-from gcgeo import crs as gcrs
-from gcgeo import workspace as ws
-from gcgeo.cli import main
-
 from _handoff import (
     analysed_county,
     assert_same_frame,
@@ -34,6 +27,12 @@ from _handoff import (
     ogr_rows,
     ogrinfo,
 )
+from click.testing import CliRunner
+
+from gcgeo import InputError, analysis, io, labels, layers, shapefile
+from gcgeo import crs as gcrs
+from gcgeo import workspace as ws
+from gcgeo.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +330,8 @@ def test_network_nodes_and_edges_in_a_geopackage(county, tmp_path):
     walk = streets[streets["walkable"].fillna(True).astype(bool)] if "walkable" in streets else streets
     assert edges.length.sum() == pytest.approx(walk.length.sum(), rel=1e-9)  # each piece once
     assert edges["length"].sum() == pytest.approx(walk.length.sum(), rel=1e-9)
-    assert {"u", "v", "key", "length"} <= set(edges.columns) and {"osmid", "x", "y", "street_count"} <= set(nodes.columns)
+    assert {"u", "v", "key", "length"} <= set(edges.columns)
+    assert {"osmid", "x", "y", "street_count"} <= set(nodes.columns)
     assert set(edges["u"]) | set(edges["v"]) == set(nodes["osmid"])
     np.testing.assert_allclose(nodes.geometry.x, nodes["x"])
     assert feature_count(ogrinfo(out, "edges")) == len(edges)

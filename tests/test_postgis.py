@@ -17,13 +17,12 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from _handoff import analysed_county, assert_same_frame, feature_count, kinds, ogr_rows, ogrinfo
 from click.testing import CliRunner
 
 from gcgeo import DatabaseError, OutputExistsError, layers, postgis
 from gcgeo import workspace as ws
 from gcgeo.cli import main
-
-from _handoff import analysed_county, assert_same_frame, feature_count, kinds, ogr_rows, ogrinfo
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is a dependency of gcgeo (pip install -e .)")
 
@@ -67,6 +66,12 @@ def _admin(url: str, sql: str, *, db: str | None = None, params=()) -> list:
         return cur.fetchall() if cur.description else []
 
 
+def _fresh(url: str, schema: str) -> str:
+    """``schema`` emptied (a server given by GCGEO_TEST_POSTGRES may hold an earlier run's)."""
+    _admin(url, f'drop schema if exists "{schema}" cascade')
+    return schema
+
+
 def _with(url: str, **query) -> str:
     parts = urllib.parse.urlsplit(url)
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
@@ -91,7 +96,7 @@ def county(tmp_path_factory):
 
 
 def test_round_trip_of_every_layer_with_chinese_names(server, county, tmp_path):
-    schema = "高唐 县"
+    schema = _fresh(server, "高唐 县")
     url = _with(server, schema=schema)
     res = _cli("export", county, url)
     frames = ws.read_layers(county)
@@ -130,7 +135,7 @@ def test_round_trip_of_every_layer_with_chinese_names(server, county, tmp_path):
 
 
 def test_add_a_table_back_with_the_cli(server, county, tmp_path):
-    schema = "add back"
+    schema = _fresh(server, "add back")
     _cli("export", county, _with(server, schema=schema), "--layers", ",".join(layers.SPECS))
     new = tmp_path / "new.gpkg"
     _cli("init", new, "--name", "回读", "--crs", ws.info(county)["crs"].to_string())
@@ -144,7 +149,7 @@ def test_add_a_table_back_with_the_cli(server, county, tmp_path):
 
 
 def test_a_failure_mid_export_leaves_nothing(server, county, monkeypatch):
-    schema = "半途"
+    schema = _fresh(server, "半途")
     real = postgis._write_table
     calls = []
 
@@ -163,7 +168,7 @@ def test_a_failure_mid_export_leaves_nothing(server, county, monkeypatch):
 
 
 def test_existing_tables_kept_without_overwrite(server, county):
-    url = _with(server, schema="twice")
+    url = _with(server, schema=_fresh(server, "twice"))
     postgis.export_layers({"chargers": ws.read_layer(county, "chargers")}, url)
     streets = ws.read_layer(county, "streets")
     with pytest.raises(OutputExistsError, match="chargers.*--overwrite"):
@@ -174,6 +179,7 @@ def test_existing_tables_kept_without_overwrite(server, county):
 
 
 def test_a_table_named_with_spaces_and_chinese(server, county):
+    _admin(server, 'drop table if exists public."消防 车道 2024"')
     url = _with(server, schema="public", table="消防 车道 2024")
     lanes = ws.read_layer(county, "fire_lanes")
     assert postgis.export_layers({"fire_lanes": lanes}, url, kinds={"fire_lanes": "fire_lanes"}) == \
