@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._errors import (
     AnalysisError,
     CRSError,
+    DatabaseError,
     DiskFullError,
     FileFormatError,
     GcgeoError,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AnalysisError",
     "CRSError",
+    "DatabaseError",
     "DiskFullError",
     "FileFormatError",
     "GcgeoError",

@@ -55,3 +55,7 @@ class OutputExistsError(GcgeoError, FileExistsError):
 
 class AnalysisError(GcgeoError, ValueError):
     """An analysis cannot run on the data given (and says why)."""
+
+
+class DatabaseError(GcgeoError, ConnectionError):
+    """A database cannot be used: no server answers, the login is refused, PostGIS is missing."""

@@ -6,29 +6,16 @@ an encoding override), GeoJSON, FlatGeobuf, GeoParquet, KML, and CSV / XLSX of
 points with x/y or lon/lat columns and a declared CRS (``wgs84``,
 ``cgcs2000``, ``gcj02``, ``bd09`` or an EPSG code).
 
-Export: .gpkg, .shp (field names shortened to 10 characters, the mapping
-reported, a .cpg written), .geojson (RFC 7946, EPSG:4326), .csv (lon/lat for
-points, else WKT, in EPSG:4326), .fgb, .parquet, .kml.  Every write goes to a
-temporary file first and is renamed into place, so an interrupted export
-never leaves a half-written file; an export of several files writes them all
-before any is renamed, so a failed one leaves none.  An existing file (a
-Shapefile's .dbf, .shx… included) is only replaced when ``overwrite`` is
-given, and an output is never written onto an input (:func:`check_output`).
-A full disk is reported as such (:class:`~gcgeo.DiskFullError`), naming the file.
+Export (the driver chosen from the suffix, atomic writes) lives in
+:mod:`gcgeo.export`; its public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import codecs
-import errno
 import logging
 import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +23,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 from . import crs as _crs
-from ._errors import (
-    CRSError,
-    DiskFullError,
-    FileFormatError,
-    GcgeoError,
-    InputError,
-    OutputExistsError,
+from . import shapefile
+from ._errors import CRSError, FileFormatError, InputError
+from .export import (
+    EXPORT_SUFFIXES,
+    ExportReport,
+    atomic_path,
+    check_output,
+    export,
+    move_into_place,
+    raise_if_disk_full,
+    shapefile_field_names,
 )
-from .values import lists_as_text
 
 try:  # pyogrio's Arrow path reports undecodable text as an ArrowException
     from pyarrow.lib import ArrowException as _ArrowException
@@ -71,18 +60,6 @@ __all__ = [
     "shapefile_field_names",
 ]
 
-#: Export suffix → (GDAL driver or special writer, multi-layer?)
-EXPORT_SUFFIXES: dict[str, tuple[str, bool]] = {
-    ".gpkg": ("GPKG", True),
-    ".shp": ("ESRI Shapefile", False),
-    ".geojson": ("GeoJSON", False),
-    ".json": ("GeoJSON", False),
-    ".csv": ("csv", False),
-    ".fgb": ("FlatGeobuf", False),
-    ".parquet": ("parquet", False),
-    ".kml": ("KML", False),
-}
-_SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 _TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
 _X_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "x坐标", "东坐标", "easting", "point_x")
 _Y_NAMES = ("lat", "latitude", "纬度", "y", "y坐标", "北坐标", "northing", "point_y")
@@ -233,6 +210,8 @@ def read_vector(
         ) from None
     if suffix == ".kml":
         gdf = _tidy_kml(gdf)
+    if suffix == ".shp":  # gcgeo's short field names back to its column names
+        gdf = shapefile.restore_field_names(gdf, path)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise FileFormatError(f"{path} has no geometry column; for tables of points give --x and --y.")
     return _apply_crs(gdf, src_crs, path)
@@ -407,458 +386,3 @@ def read_table_points(
         geometry=gpd.points_from_xy(xs, ys), crs=None,
     )
     return _crs.declare_crs(gdf, src_crs, source=str(path))
-
-
-# --- writing --------------------------------------------------------------
-
-
-PathLike = str | os.PathLike
-
-
-def _occupied(path: Path) -> list[Path]:
-    """The files writing ``path`` fills: a Shapefile's .shp and its sidecars."""
-    if path.suffix.lower() == ".shp":
-        return [path] + [path.with_suffix(s) for s in _SHAPEFILE_SIDECARS if s != ".shp"]
-    return [path]
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name one file (by name, symbolic or hard link)."""
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist
-        return False
-
-
-def check_output(
-    outputs: PathLike | Iterable[PathLike],
-    *,
-    inputs: Iterable[PathLike] = (),
-    overwrite: bool = False,
-) -> list[Path]:
-    """Refuse outputs that land on an input, or replace a file without ``overwrite``.
-
-    ``outputs`` are the files a command will write; a Shapefile counts with
-    its sidecars (.shx, .dbf, .prj, .cpg, …).  ``inputs`` are the files it
-    reads (its workspace, …): an output that is one of them, or one of their
-    sidecars, by the same name or through a link, is refused with
-    :class:`~gcgeo.InputError` naming both, even with ``overwrite``.  Without
-    ``overwrite`` an existing output raises :class:`~gcgeo.OutputExistsError`.
-    Returns every file the outputs occupy.
-
-    >>> check_output("ws.gpkg", inputs=["./ws.gpkg"], overwrite=True)  # doctest: +SKIP
-    Traceback (most recent call last):
-    gcgeo._errors.InputError: output ws.gpkg is the input ./ws.gpkg: …
-    """
-    outs = [Path(outputs)] if isinstance(outputs, (str, os.PathLike)) else [Path(p) for p in outputs]
-    read = [(Path(i), side) for i in inputs for side in _occupied(Path(i))]
-    files: list[tuple[Path, Path]] = [(o, side) for o in outs for side in _occupied(o)]
-    for out, side in files:
-        for given, inp in read:
-            if _same_file(side, inp):
-                via = "" if side == out else f" writes {side} beside it, which"
-                what = f"the input {given}" if inp == given else f"{inp}, part of the input {given}"
-                raise InputError(
-                    f"output {out}{via} is {what}: writing it would destroy that input. "
-                    "Choose another output file name (or folder)."
-                )
-    if not overwrite:
-        existing = [(out, side) for out, side in files if side.exists() or side.is_symlink()]
-        if existing:
-            named = ", ".join(str(side) if side == out else f"{side} (part of {out})"
-                              for out, side in existing)
-            raise OutputExistsError(f"{named} exist{'s' if len(existing) == 1 else ''}; "
-                                    "give --overwrite to replace "
-                                    f"{'it' if len(existing) == 1 else 'them'}.")
-    return [side for _, side in files]
-
-
-#: Texts GDAL, SQLite and the C library use when a write finds the disk full
-_FULL_TEXTS = ("no space left on device", "disk is full", "disk quota exceeded",
-               "not enough space on the disk")
-#: Below this much free space, a failed write of a database or image is taken for a full disk
-_NEARLY_FULL_BYTES = 1 << 20
-
-
-def _says_disk_full(exc: BaseException, folder: Path) -> bool:
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if any(t in str(e).lower() for t in _FULL_TEXTS):
-            return True
-        e = e.__cause__ or e.__context__
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return False  # the system said what went wrong, and it was not the disk
-    if isinstance(exc, (OSError, RuntimeError)):
-        # GDAL reports a failed write as a failed COMMIT or ROLLBACK, or not at all
-        try:
-            return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
-        except OSError:
-            return False
-    return False
-
-
-def raise_if_disk_full(exc: BaseException, target: PathLike, *, left: str) -> None:
-    """Raise :class:`~gcgeo.DiskFullError` naming ``target`` if ``exc`` came of a full disk.
-
-    Call it where a write failed, before removing the temporary files (their
-    size is part of the evidence).  ``left`` says in what state the failure
-    left things, e.g. "The workspace was left as it was."
-    """
-    if not isinstance(exc, Exception):
-        return
-    target = Path(target)
-    folder = target.parent if target.parent.exists() else Path(".")
-    if isinstance(exc, GcgeoError):  # said already, or not about the disk
-        if not isinstance(exc, DiskFullError):
-            return
-    elif not _says_disk_full(exc, folder):
-        return
-    try:
-        free = f"{shutil.disk_usage(folder).free / 1e6:.1f} MB free in {folder}"
-    except OSError:
-        free = f"in {folder}"
-    raise DiskFullError(
-        f"cannot write {target}: the disk is full (no space left on device, {free}). {left} "
-        "Free some space, or write to another disk, and run the command again."
-    ) from None
-
-
-@contextmanager
-def atomic_path(target: PathLike, *, overwrite: bool = False,
-                inputs: Iterable[PathLike] = ()) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it into place on success.
-
-    Nothing is left behind on failure, and ``target`` is untouched until the
-    final rename.  Raises :class:`OutputExistsError` if ``target`` exists and
-    ``overwrite`` is false, :class:`InputError` if it is one of ``inputs``
-    (see :func:`check_output`) and :class:`DiskFullError` if the disk fills.
-    """
-    target = Path(target)
-    check_output(target, inputs=inputs, overwrite=overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix,
-                               dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException as exc:
-        raise_if_disk_full(exc, target, left=f"{target.name} was not written.")
-        raise
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def shapefile_field_names(columns: list[str]) -> dict[str, str]:
-    """Map column names to unique Shapefile field names of at most 10 characters.
-
-    Lengths are counted in bytes of UTF-8, which is what the .dbf stores.
-    """
-    out: dict[str, str] = {}
-    used: set[str] = set()
-    for col in columns:
-        base = str(col)
-        name = base
-        while len(name.encode("utf-8")) > 10:
-            name = name[:-1]
-        candidate, k = name, 1
-        while candidate.lower() in used:
-            suffix = f"_{k}"
-            stem = name
-            while len((stem + suffix).encode("utf-8")) > 10:
-                stem = stem[:-1]
-            candidate, k = stem + suffix, k + 1
-        used.add(candidate.lower())
-        out[base] = candidate
-    return out
-
-
-@dataclass
-class ExportReport:
-    """What an export wrote."""
-
-    files: list[Path] = field(default_factory=list)
-    renamed_fields: dict[str, dict[str, str]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        lines = [f"wrote {p}" for p in self.files]
-        for layer, m in self.renamed_fields.items():
-            pairs = ", ".join(f"{k} → {v}" for k, v in m.items())
-            lines.append(f"{layer}: Shapefile field names shortened: {pairs}")
-        return "\n".join(lines + self.notes)
-
-
-def _prepare(gdf: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
-    """Make columns writable: lists and dicts as the workspace writes them
-    (:func:`gcgeo.values.list_text`), nullable types kept."""
-    return lists_as_text(gdf.copy())
-
-
-def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, layer: str,
-               report: ExportReport, *, csv_geometry: str | None,
-               target_name: str | None = None) -> None:
-    """Write one frame to ``path`` (a temporary file); ``target_name`` is the
-    file name the user will see, for the report."""
-    is_geo = isinstance(gdf, gpd.GeoDataFrame)
-    frame = _prepare(gdf)
-    if driver == "parquet":
-        if is_geo:
-            frame.to_parquet(path)
-        else:
-            pd.DataFrame(frame).to_parquet(path)
-        return
-    if driver == "csv":
-        _write_csv(frame, path, csv_geometry=csv_geometry, report=report, layer=layer,
-                   target_name=target_name or path.name)
-        return
-    if driver in ("GeoJSON", "KML") and is_geo and frame.crs is not None:
-        frame = frame.to_crs("EPSG:4326")
-    kwargs: dict[str, Any] = {}
-    if driver == "GeoJSON":
-        kwargs["RFC7946"] = "YES"
-    if driver == "ESRI Shapefile":
-        names = shapefile_field_names([c for c in frame.columns
-                                       if not (is_geo and c == frame.geometry.name)])
-        renamed = {k: v for k, v in names.items() if k != v}
-        if renamed:
-            frame = frame.rename(columns=renamed)
-            report.renamed_fields[layer] = renamed
-        kwargs["encoding"] = "UTF-8"
-        for col in frame.columns:
-            if str(frame[col].dtype) in ("boolean", "bool"):
-                frame[col] = frame[col].astype("Int64")
-    if driver in ("GPKG", "KML", "GeoJSON", "FlatGeobuf"):
-        kwargs["layer"] = layer  # else GDAL names the layer after the temporary file
-    if not is_geo:
-        if driver not in ("GPKG",):
-            raise InputError(f"table '{layer}' has no geometry; export it as .gpkg, .csv or .parquet.")
-    pyogrio.write_dataframe(frame, path, driver=driver, use_arrow=True,
-                            append=driver == "GPKG" and path.exists(), **kwargs)
-    if driver == "KML":  # GDAL's KML writer says nothing when a write fails (a full disk)
-        _check_written(path, len(frame), target_name or path.name)
-
-
-def _check_written(path: Path, expected: int, name: str) -> None:
-    try:
-        found = int(pyogrio.read_info(path)["features"])
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise OSError(f"{name} was written incomplete: it cannot be read back ({_short(exc)})") from None
-    if found != expected:
-        raise OSError(f"{name} was written incomplete: {found} of {expected} features")
-
-
-def _free_name(base: str, taken: set[str]) -> str:
-    """``base``, or ``base_1``, ``base_2``… whichever is not in ``taken``."""
-    name, k = base, 1
-    while name in taken:
-        name, k = f"{base}_{k}", k + 1
-    taken.add(name)
-    return name
-
-
-def _write_csv(frame: pd.DataFrame, path: Path, *, csv_geometry: str | None,
-               report: ExportReport, layer: str, target_name: str) -> None:
-    if not isinstance(frame, gpd.GeoDataFrame):
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-        return
-    if frame.crs is None:
-        raise InputError(
-            f"layer '{layer}' has no CRS, so its coordinates cannot be written as WGS-84 to "
-            f"{target_name}; declare its CRS first (--src-crs when adding the file, e.g. "
-            "wgs84, cgcs2000 or an EPSG code)."
-        )
-    geo = frame.to_crs("EPSG:4326")
-    geoms = np.asarray(geo.geometry.values, dtype=object)
-    all_points = bool(len(geoms)) and bool(np.all(shapely.get_type_id(geoms) == 0))
-    mode = csv_geometry or ("lonlat" if all_points else "wkt")
-    table = pd.DataFrame(geo.drop(columns=geo.geometry.name))
-    taken = {str(c) for c in table.columns}
-    if mode == "lonlat":
-        if not all_points:
-            raise InputError(f"layer '{layer}' is not all points; export it to CSV as WKT "
-                             "(csv_geometry='wkt').")
-        lon, lat = _free_name("lon", taken), _free_name("lat", taken)
-        table[lon] = shapely.get_x(geoms)
-        table[lat] = shapely.get_y(geoms)
-        where = f"{lon}/{lat}"
-    else:
-        where = _free_name("wkt", taken)
-        table[where] = shapely.to_wkt(geoms, rounding_precision=-1)
-    table.to_csv(path, index=False, encoding="utf-8-sig")
-    report.notes.append(f"{target_name}: coordinates written as {mode} in column(s) {where}, "
-                        "in EPSG:4326 (WGS-84)")
-
-
-def _shp_parts(gdf: gpd.GeoDataFrame) -> tuple[dict[str, gpd.GeoDataFrame], int]:
-    """A Shapefile holds one geometry type: split mixed layers by dimension.
-
-    Returns the parts by geometry kind and how many rows without a geometry
-    (None or an empty collection) went into the first part, so no row is lost.
-    """
-    dims = shapely.get_dimensions(np.asarray(gdf.geometry.values, dtype=object))
-    kinds = {0: "point", 1: "line", 2: "polygon"}
-    present = sorted(set(int(d) for d in dims if d >= 0))
-    if len(present) <= 1:
-        return {"": gdf}, 0
-    none = dims < 0
-    first = present[0]
-    parts = {kinds[d]: gdf[(dims == d) | none] if d == first else gdf[dims == d]
-             for d in present}
-    return parts, int(none.sum())
-
-
-def export(
-    data: gpd.GeoDataFrame | pd.DataFrame | Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
-    path: str | os.PathLike,
-    *,
-    overwrite: bool = False,
-    csv_geometry: str | None = None,
-    inputs: Iterable[PathLike] = (),
-) -> ExportReport:
-    """Write one frame or several named frames to ``path``; driver from the suffix.
-
-    GeoPackage holds every layer in one file; single-layer formats get one
-    file per layer named ``<stem>_<layer><suffix>`` when several are given,
-    and tables without geometry as ``<stem>_<layer>.csv`` beside them.
-    Shapefile layers mixing points, lines and polygons are split into one
-    file per geometry type.  All files are written before any is put in
-    place, so a failure leaves none.  No output may be one of ``inputs``
-    (e.g. the workspace the layers come from; see :func:`check_output`).
-    Returns what was written.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in EXPORT_SUFFIXES:
-        raise InputError(
-            f"cannot export to '{path.name}': unknown suffix '{suffix}'; use one of "
-            f"{', '.join(EXPORT_SUFFIXES)}."
-        )
-    driver, multi = EXPORT_SUFFIXES[suffix]
-    frames: dict[str, gpd.GeoDataFrame | pd.DataFrame]
-    if isinstance(data, pd.DataFrame):
-        frames = {path.stem: data}
-    else:
-        frames = dict(data)
-    if not frames:
-        raise InputError("nothing to export: no layers given.")
-    if csv_geometry not in (None, "wkt", "lonlat"):
-        raise InputError(f"csv_geometry must be 'wkt' or 'lonlat', not {csv_geometry!r}.")
-    report = ExportReport()
-    if multi:
-        check_output(path, inputs=inputs, overwrite=overwrite)
-        with atomic_path(path, overwrite=True) as tmp:
-            for name, frame in frames.items():
-                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry)
-        report.files.append(path)
-        return report
-    targets = _targets(frames, path, driver, report)
-    same = sorted({str(p) for p, *_ in targets if sum(q == p for q, *_ in targets) > 1})
-    if same:
-        raise InputError(f"several layers would be written to {', '.join(same)}; export them "
-                         "one by one with --layers, or to a .gpkg.")
-    check_output([p for p, *_ in targets], inputs=inputs, overwrite=overwrite)
-    _write_all(targets, path, report, csv_geometry=csv_geometry)
-    report.files.extend(p for p, *_ in targets)
-    return report
-
-
-_Target = tuple[Path, str, "gpd.GeoDataFrame | pd.DataFrame", str]
-
-
-def _targets(frames: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: Path, driver: str,
-             report: ExportReport) -> list[_Target]:
-    """(file, layer, frame, driver) for each file a single-layer format needs.
-
-    Tables without geometry go to CSV beside the others, said in the report.
-    """
-    suffix = path.suffix.lower()
-    targets: list[_Target] = []
-    for name, frame in frames.items():
-        base = path if len(frames) == 1 else path.with_name(f"{path.stem}_{_safe(name)}{suffix}")
-        if not isinstance(frame, gpd.GeoDataFrame) and driver not in ("csv", "parquet"):
-            table = base.with_suffix(".csv")
-            targets.append((table, name, frame, "csv"))
-            report.notes.append(f"{name}: a table without geometry, written as CSV to "
-                                f"{table.name} ({suffix} files hold only map layers)")
-        elif driver == "ESRI Shapefile":
-            parts, n_empty = _shp_parts(frame)
-            for part, sub in parts.items():
-                p = base if not part else base.with_name(f"{base.stem}_{part}{suffix}")
-                targets.append((p, name if not part else f"{name}_{part}", sub, driver))
-            if n_empty:
-                report.notes.append(
-                    f"{name}: {n_empty} feature(s) without geometry written to "
-                    f"{targets[-len(parts)][0].name} (the Shapefile of the first geometry type)"
-                )
-        else:
-            targets.append((base, name, frame, driver))
-    return targets
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", str(name))
-
-
-def _write_all(targets: list[_Target], path: Path, report: ExportReport, *,
-               csv_geometry: str | None) -> None:
-    """Write every target into a temporary folder beside ``path``, then move
-    them all into place: a failure on any leaves none behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
-    try:
-        moves: list[tuple[Path, Path]] = []
-        try:
-            for k, (target, name, frame, driver) in enumerate(targets):
-                folder = stage / str(k)
-                folder.mkdir()
-                tmp = folder / target.name
-                _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry,
-                           target_name=target.name)
-                if driver == "ESRI Shapefile" and not tmp.with_suffix(".cpg").exists():
-                    tmp.with_suffix(".cpg").write_text("UTF-8")
-                # a Shapefile's .shp last, so no reader finds it without its .dbf
-                moves += [(f, target.with_suffix(f.suffix))
-                          for f in sorted(folder.iterdir(), key=lambda p: p.suffix == ".shp")]
-        except BaseException as exc:
-            raise_if_disk_full(exc, path, left="No file was written.")
-            raise
-        made = {final for _, final in moves}
-        for shp in (t for t, _, _, d in targets if d == "ESRI Shapefile"):
-            for ext in _SHAPEFILE_SIDECARS:  # of an older Shapefile, not in this one (.qix…)
-                old = shp.with_suffix(ext)
-                if old.exists() and old not in made:
-                    old.unlink()
-        move_into_place(moves)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-
-
-def move_into_place(moves: Iterable[tuple[PathLike, PathLike]]) -> None:
-    """Rename each written (temporary) file over its target, in order.
-
-    Write every file of a result first, then call this: renames within a
-    folder are quick and do not fill the disk, so the result appears whole.
-    Should a rename fail, the files already moved that were new are removed.
-    """
-    pairs = [(Path(a), Path(b)) for a, b in moves]
-    new = {final for _, final in pairs if not final.exists()}
-    moved: list[Path] = []
-    try:
-        for staged, final in pairs:
-            os.replace(staged, final)
-            moved.append(final)
-    except BaseException:
-        for final in moved:
-            if final in new:
-                final.unlink(missing_ok=True)
-        raise

@@ -513,8 +513,8 @@ def test_a_shapefile_output_never_writes_over_an_inputs_sidecar(tmp_path, sideca
 
 def test_check_output_says_what_exists_and_returns_what_is_occupied(tmp_path):
     occupied = io.check_output(tmp_path / "a.shp")
-    assert [p.suffix for p in occupied] == [".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix",
-                                            ".sbn", ".sbx"]
+    assert [p.name for p in occupied] == ["a.shp", "a.shx", "a.dbf", "a.prj", "a.cpg", "a.qix",
+                                          "a.sbn", "a.sbx", "a.fieldmap.csv"]
     (tmp_path / "a.dbf").write_bytes(b"x")
     with pytest.raises(OutputExistsError, match=r"a\.dbf \(part of .*a\.shp\).*--overwrite"):
         io.check_output(tmp_path / "a.shp")
@@ -829,7 +829,9 @@ FORMATS = [".shp", ".geojson", ".kml", ".fgb", ".csv", ".parquet", ".gpkg"]
 
 
 def _fail_at(monkeypatch, k: int) -> list[str]:
-    real = io._write_one
+    import gcgeo.export
+
+    real = gcgeo.export._write_one
     calls: list[str] = []
 
     def write(frame, path, driver, layer, *args, **kwargs):
@@ -838,7 +840,7 @@ def _fail_at(monkeypatch, k: int) -> list[str]:
             raise RuntimeError(f"injected failure writing {layer}")
         return real(frame, path, driver, layer, *args, **kwargs)
 
-    monkeypatch.setattr(io, "_write_one", write)
+    monkeypatch.setattr(gcgeo.export, "_write_one", write)
     return calls
 
 
@@ -927,7 +929,7 @@ def test_an_existing_sidecar_is_replaced_or_removed_with_overwrite(tmp_path, sid
         assert old.read_bytes() != b"stale"
     else:  # a stale index of an older Shapefile would mislead GIS software
         assert not old.exists()
-    assert {p.suffix for p in tmp_path.iterdir()} == written
+    assert {p.name for p in tmp_path.iterdir()} == {f"out{s}" for s in written} | {"out.fieldmap.csv"}
     assert len(pyogrio.read_dataframe(tmp_path / "out.shp")) == 3
 
 

@@ -6,11 +6,21 @@ import json
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import click
 
 from .._errors import CRSError, InputError
-from .common import main, overwrite_option, progress, say, table, warn_stale, workspace_argument
+from .common import (
+    lang_option,
+    main,
+    overwrite_option,
+    progress,
+    say,
+    table,
+    warn_stale,
+    workspace_argument,
+)
 
 __all__ = ["add", "export", "import_osm", "init", "layers_cmd", "validate"]
 
@@ -84,7 +94,7 @@ def init(workspace: Path, name: str, working_crs: str | None, overwrite: bool) -
 @main.command()
 @workspace_argument
 @click.argument("kind")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--layer", "source_layer", help="Layer inside FILE (GeoPackage, KML).")
 @click.option("--name", "layer_name", help="Name of the layer in the workspace (default: KIND).")
 @click.option("--src-crs", help="CRS of FILE's coordinates: wgs84, cgcs2000, gcj02, bd09, EPSG:…")
@@ -99,14 +109,22 @@ def init(workspace: Path, name: str, working_crs: str | None, overwrite: bool) -
 @click.option("--rules", "rules_file", type=click.Path(path_type=Path),
               help="facilities only: rules file extending [poi_types] (Amap/Baidu POI types → categories).")
 @overwrite_option
-def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_name: str | None,
-        src_crs: str | None, xcol: str | None, ycol: str | None, sheet: str | None,
-        encoding: str | None, columns: tuple[str, ...], red: int | None, nir: int | None,
-        rules_file: Path | None, overwrite: bool) -> None:
-    """Add FILE to WORKSPACE as layer kind KIND (or KIND 'raster' to attach a raster)."""
-    from .. import io, layers
+def add(workspace: Path, kind: str, files: tuple[str, ...], source_layer: str | None,
+        layer_name: str | None, src_crs: str | None, xcol: str | None, ycol: str | None,
+        sheet: str | None, encoding: str | None, columns: tuple[str, ...], red: int | None,
+        nir: int | None, rules_file: Path | None, overwrite: bool) -> None:
+    """Add FILE to WORKSPACE as layer kind KIND (or KIND 'raster' to attach a raster).
+
+    Several files make one layer (e.g. the line and polygon Shapefiles an
+    export splits a mixed layer into); postgresql://USER@HOST:PORT/DB?schema=S&table=T
+    reads a PostGIS table.
+    """
+    from .. import handoff, layers, postgis
     from .. import workspace as ws
 
+    file: Any = files[0] if postgis.is_url(files[0]) else Path(files[0])
+    if len(files) > 1 and kind == "raster":
+        raise InputError("attach one raster at a time.")
     if kind == "raster":
         bands = {k: v for k, v in (("red", red), ("nir", nir)) if v is not None}
         desc = ws.add_raster(workspace, file, name=layer_name or "raster", bands=bands)
@@ -116,12 +134,13 @@ def add(workspace: Path, kind: str, file: Path, source_layer: str | None, layer_
     mapping = _parse_columns(columns)
     if workspace.exists():  # refused before a large file is read, not after
         ws.check_writable(workspace)
-    with progress(f"adding {file.name}") as step:
+    shown = postgis.parse_url(file).shown if isinstance(file, str) else file.name
+    with progress(f"adding {shown}") as step:
         step("reading")
-        gdf = io.read_vector(file, layer=source_layer, encoding=encoding, src_crs=src_crs,
-                             x=xcol, y=ycol, sheet=sheet)
+        gdf, source = handoff.read_sources(list(files), layer=source_layer, encoding=encoding,
+                                           src_crs=src_crs, x=xcol, y=ycol, sheet=sheet)
         step("writing")
-        res = ws.add_layer(workspace, kind, gdf, name=layer_name, columns=mapping, source=file,
+        res = ws.add_layer(workspace, kind, gdf, name=layer_name, columns=mapping, source=source,
                            source_layer=source_layer, src_crs=src_crs, overwrite=overwrite,
                            rules=rules_file)
     say(f"added [bold]{res['layer']}[/] ({res['features']} features) in {res['crs']}")
@@ -192,23 +211,35 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
 
 @main.command()
 @workspace_argument
-@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--layers", "names", help="Comma-separated layers (default: all).")
+@click.argument("output")
+@click.option("--layers", "names",
+              help="Comma-separated layers (default: all); 'network' is the walking network "
+                   "(layers nodes and edges).")
 @overwrite_option
 @click.option("--csv-geometry", type=click.Choice(["wkt", "lonlat"]), help="CSV geometry columns.")
-def export(workspace: Path, output: Path, names: str | None, overwrite: bool,
-           csv_geometry: str | None) -> None:
-    """Export layers of WORKSPACE to OUTPUT (.gpkg .shp .geojson .csv .fgb .parquet .kml)."""
-    from .. import io
-    from .. import workspace as ws
+@click.option("--crs", "out_crs",
+              help="Output CRS: wgs84, cgcs2000, EPSG:…, gcj02 (Amap/Tencent), bd09 (Baidu); default: "
+                   "each layer's own. GeoJSON and KML are always wgs84.")
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"], case_sensitive=False),
+              help="Shapefile text encoding: utf-8 (default) or gbk for older ArcGIS / SuperMap.")
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rules file for the walking network (network.join_tolerance, split_crossings).")
+@lang_option
+def export(workspace: Path, output: str, names: str | None, overwrite: bool,
+           csv_geometry: str | None, out_crs: str | None, encoding: str | None,
+           rules_file: Path | None, lang: str) -> None:
+    """Export layers of WORKSPACE to OUTPUT.
 
-    wanted = [n.strip() for n in names.split(",")] if names else None
+    OUTPUT is a file (.gpkg .shp .geojson .csv .fgb .parquet .kml; .graphml for the
+    walking network) or a PostGIS database: postgresql://USER@HOST:PORT/DB?schema=S.
+    """
+    from .. import handoff
+
+    wanted = [n.strip() for n in names.split(",") if n.strip()] if names else None
     with progress("exporting") as step:
-        step("reading")
-        frames = ws.read_layers(workspace, wanted)
-        step("writing")
-        report = io.export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry,
-                           inputs=[workspace])
+        report = handoff.export_workspace(workspace, output, layers=wanted, crs=out_crs,
+                                          encoding=encoding, lang=lang, csv_geometry=csv_geometry,
+                                          overwrite=overwrite, rules=rules_file, progress=step)
     say(str(report))
 
 

@@ -1,0 +1,155 @@
+"""A workspace handed on: its layers (and walking network) to files or PostGIS, and back.
+
+:func:`export_workspace` is ``gcgeo export``: the chosen layers of a
+workspace to a file (the driver from its suffix, :func:`gcgeo.export.export`),
+to GraphML (the walking network, :mod:`gcgeo.network_export`), or to a
+PostGIS database named by a ``postgresql://`` URL (:mod:`gcgeo.postgis`).
+The layer name ``network`` stands for the walking network built from
+``streets``: its ``nodes`` and ``edges`` layers, as OSMnx writes them.
+
+:func:`read_sources` is what ``gcgeo add`` reads: one file, several files of
+one layer (the per-geometry Shapefiles of a mixed layer), or a table of a
+database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from . import io, postgis
+from . import workspace as ws
+from ._errors import InputError
+from .export import ExportReport, export, output_crs
+from .network_export import NETWORK_LAYER, graph_layers, save_graphml, walking_graph
+
+__all__ = ["export_workspace", "read_sources"]
+
+
+def _layer_kinds(workspace: Path) -> dict[str, str]:
+    listing = ws.list_layers(workspace)
+    return {str(n): str(k) for n, k in zip(listing["layer"], listing["kind"]) if isinstance(k, str)}
+
+
+def export_workspace(
+    workspace: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    layers: Sequence[str] | None = None,
+    crs: Any = None,
+    encoding: str | None = None,
+    lang: str = "zh",
+    csv_geometry: str | None = None,
+    overwrite: bool = False,
+    rules: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> ExportReport:
+    """Export ``layers`` of ``workspace`` (default: every layer) to ``output``.
+
+    ``output`` is a file (.gpkg .shp .geojson .csv .fgb .parquet .kml, or
+    .graphml for the walking network) or a ``postgresql://`` URL.  ``layers``
+    may name ``network``, the walking network (``rules``: a rules file
+    overriding ``network.join_tolerance`` / ``split_crossings``).  See
+    :func:`gcgeo.export.export` for ``crs``, ``encoding``, ``lang`` and
+    ``csv_geometry``.  Returns what was written.
+    """
+    workspace = Path(workspace)
+    step = progress or (lambda stage: None)
+    wanted = [str(n).strip() for n in layers] if layers else None
+    network = bool(wanted and NETWORK_LAYER in wanted)
+    rest = [n for n in wanted if n != NETWORK_LAYER] if wanted else None
+    target = output_crs(crs)
+    to_db = postgis.is_url(str(output))
+    if not to_db and Path(output).suffix.lower() == ".graphml":
+        if rest:
+            raise InputError(f"{Path(output).name}: GraphML holds the walking network only; leave out "
+                             f"--layers (or give --layers {NETWORK_LAYER}), and export "
+                             f"{', '.join(rest)} to another file.")
+        step("building the walking network")
+        G = walking_graph(_streets(workspace), rules=rules)
+        step("writing")
+        path = save_graphml(G, output, crs=target, overwrite=overwrite, inputs=[workspace])
+        notes = [f"{path.name}: the walking network, {G.number_of_nodes()} nodes and "
+                 f"{G.number_of_edges()} street pieces (each both ways), for osmnx.load_graphml; "
+                 "lengths in metres"]
+        if target is not None:
+            notes.append(f"{path.name}: {target.describe()}")
+        return ExportReport(files=[path], notes=notes)
+    step("reading")
+    frames: dict[str, Any] = ws.read_layers(workspace, rest) if rest or wanted is None else {}
+    kinds = _layer_kinds(workspace)
+    if network:
+        clash = [n for n in ("nodes", "edges") if n in frames]
+        if clash:
+            raise InputError(f"the walking network is written as layers nodes and edges, but the "
+                             f"export already has {', '.join(clash)}; export them separately.")
+        step("building the walking network")
+        frames.update(graph_layers(walking_graph(_streets(workspace), rules=rules)))
+    step("writing")
+    if to_db:
+        note = target.describe() if target is not None and target.shift else None
+        if target is not None:
+            frames = {k: _in_crs(v, target) for k, v in frames.items()}
+        tables = postgis.export_layers(frames, str(output), overwrite=overwrite, kinds=kinds, note=note)
+        shown = postgis.parse_url(str(output)).shown
+        report = ExportReport(notes=[f"wrote table {t} in {shown}" for t in tables])
+        if target is not None:
+            report.notes.append(f"{shown}: {target.describe()}")
+        return report
+    return export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry, inputs=[workspace],
+                  crs=crs, encoding=encoding, lang=lang, kinds=kinds)
+
+
+def _in_crs(frame: pd.DataFrame, target: Any) -> pd.DataFrame:
+    from . import crs as _crs
+
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        return frame
+    if target.shift:
+        return _crs.shift_from_wgs84(frame, target.shift)
+    return frame.to_crs(target.crs)
+
+
+def _streets(workspace: Path) -> gpd.GeoDataFrame | None:
+    if "streets" not in set(ws.list_layers(workspace)["layer"]):
+        return None
+    return ws.read_layer(workspace, "streets")
+
+
+def read_sources(
+    sources: Sequence[str | os.PathLike],
+    **options: Any,
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Read what ``gcgeo add`` adds: one file, several files of one layer, or a database table.
+
+    Several files are joined into one layer (in the first one's CRS).  A
+    ``postgresql://…?table=T`` URL reads table T (:func:`gcgeo.postgis.read_table`).
+    ``options`` go to :func:`gcgeo.io.read_vector`.  Returns the frame and the
+    source as it is recorded (a URL without its password).
+    """
+    if not sources:
+        raise InputError("give the file (or postgresql://… URL) to add.")
+    urls = [s for s in sources if postgis.is_url(str(s))]
+    if urls:
+        if len(sources) > 1:
+            raise InputError("add one database table at a time (one postgresql://…?table=T).")
+        given = [k for k, v in options.items() if v is not None]
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise InputError(f"{flags}: for files only; a database table is named by ?table= in the "
+                             "URL and carries its own CRS.")
+        url = str(urls[0])
+        return postgis.read_table(url), postgis.parse_url(url).shown
+    frames = [io.read_vector(s, **options) for s in sources]
+    if len(frames) == 1:
+        return frames[0], str(sources[0])
+    crs = frames[0].crs
+    joined = pd.concat([f.to_crs(crs) if f.crs is not None and crs is not None else f for f in frames],
+                       ignore_index=True)
+    return gpd.GeoDataFrame(joined, geometry=frames[0].geometry.name, crs=crs), \
+        " + ".join(str(s) for s in sources)

@@ -1,0 +1,428 @@
+"""PostGIS: write layers to a department's database in one transaction, read one back.
+
+A database is named by a URL, ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DB``,
+with gcgeo's own query parameters ``schema`` (default ``public``) and
+``table`` (one layer: its table name; reading: the table to read).  Any
+other parameter is libpq's (``sslmode=require``…); a password may also come
+from ``PGPASSWORD`` or ``~/.pgpass``, as for ``psql``.
+
+:func:`export_layers` writes every layer as a table with a ``fid`` primary
+key, a ``geom`` column typed with its geometry type and SRID, a GiST spatial
+index and comments giving the Chinese and English labels of the table and
+its columns — all in one transaction, so a failure leaves nothing written.
+:func:`read_table` reads one table back as a GeoDataFrame.  Connection
+problems (no server, a wrong password, no PostGIS) are reported as
+:class:`~gcgeo.DatabaseError` saying what to check.
+
+psycopg 3 does the work; it is imported when a database is first used.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from ._errors import CRSError, DatabaseError, InputError, OutputExistsError
+from .values import lists_as_text
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DatabaseURL", "export_layers", "is_url", "parse_url", "read_table"]
+
+#: The primary key gcgeo gives every table it writes, and the comment that marks it
+PRIMARY_KEY = "fid"
+_KEY_COMMENT = "gcgeo: row number (primary key)"
+_GEOMETRY = "geom"
+#: PostgreSQL cuts identifiers at 63 bytes
+_MAX_IDENTIFIER = 63
+
+
+def is_url(text: Any) -> bool:
+    """Whether ``text`` names a PostgreSQL database (``postgresql://…`` or ``postgres://…``)."""
+    return isinstance(text, str) and re.match(r"postgres(ql)?://", text.strip(), re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A database URL split into what libpq takes and gcgeo's own parameters."""
+
+    conninfo: str
+    schema: str
+    table: str | None
+    shown: str
+
+    def where(self, table: str) -> str:
+        return f"{self.shown} table {self.schema}.{table}"
+
+
+def parse_url(url: str) -> DatabaseURL:
+    """Split ``url``; ``shown`` is the URL without its password, for messages and records."""
+    if not is_url(url):
+        raise InputError(f"'{url}' is not a PostgreSQL URL; write postgresql://USER@HOST:PORT/DB"
+                         "?schema=SCHEMA.")
+    parts = urllib.parse.urlsplit(url.strip())
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    ours = {k: v for k, v in query if k in ("schema", "table")}
+    rest = [(k, v) for k, v in query if k not in ("schema", "table")]
+    if not parts.path.strip("/"):
+        raise InputError(f"{_hide(url)}: no database named; write postgresql://USER@HOST:PORT/DB.")
+    conninfo = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path,
+                                        urllib.parse.urlencode(rest), ""))
+    for key in ("schema", "table"):
+        if key in ours and not ours[key].strip():
+            raise InputError(f"{_hide(url)}: ?{key}= is empty; give a name or leave it out.")
+    schema = ours.get("schema") or "public"
+    for name in filter(None, (schema, ours.get("table"))):
+        _check_identifier(name, _hide(url))
+    return DatabaseURL(conninfo, schema, ours.get("table"), _hide(url))
+
+
+def _hide(url: str) -> str:
+    """``url`` without its password."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.password is None:
+        return url.strip()
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _check_identifier(name: str, where: str) -> None:
+    if len(name.encode("utf-8")) > _MAX_IDENTIFIER:
+        raise InputError(f"{where}: the name '{name}' is longer than PostgreSQL's {_MAX_IDENTIFIER} "
+                         "bytes (a Chinese character takes 3); choose a shorter one.")
+    if "\x00" in name:
+        raise InputError(f"{where}: the name {name!r} holds a NUL character.")
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a dependency
+        raise InputError("PostGIS needs the psycopg package: pip install 'psycopg[binary]'.") from None
+    return psycopg
+
+
+def _explain(exc: Exception, db: DatabaseURL) -> DatabaseError:
+    """A connection failure as a message saying what to check."""
+    text = str(exc).strip()
+    low = text.lower()
+    parts = urllib.parse.urlsplit(db.conninfo)
+    server = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    user = urllib.parse.unquote(parts.username or "") or "(your login name)"
+    if "password authentication failed" in low:
+        why = (f"the server at {server} refused the password of user {user}; check it (in the URL "
+               "as postgresql://USER:PASSWORD@…, percent-encoding @ : / in it, or in PGPASSWORD or "
+               "~/.pgpass)")
+    elif "no password supplied" in low or "fe_sendauth" in low:
+        why = (f"the server at {server} wants a password for user {user}; give it in the URL, in "
+               "PGPASSWORD or in ~/.pgpass")
+    elif re.search(r'database ".*" does not exist', low):
+        why = f"the server at {server} has no such database ({text.splitlines()[-1]}); check the name"
+    elif re.search(r'role ".*" does not exist', low):
+        why = f"the server at {server} has no user {user}; check the name before @ in the URL"
+    elif "could not translate host name" in low or "name or service not known" in low:
+        why = f"the host name in {db.shown} is unknown; check it"
+    elif "connection refused" in low or "timeout" in low or "could not connect" in low \
+            or "no route" in low or "is the server running" in low:
+        why = (f"no PostgreSQL server answers at {server}; check the host and port, that the "
+               "server runs and that it accepts TCP connections (listen_addresses, pg_hba.conf)")
+    else:
+        why = f"the connection failed ({text.splitlines()[0] if text else type(exc).__name__})"
+    return DatabaseError(f"cannot connect to {db.shown}: {why}.")
+
+
+@contextmanager
+def connect(url: str | DatabaseURL, *, need_postgis: bool = True) -> Iterator[Any]:
+    """A psycopg connection to ``url`` (closed on exit), with UTF-8 text.
+
+    Raises :class:`~gcgeo.DatabaseError` when the server cannot be reached, the
+    login is refused, or (``need_postgis``) the database lacks PostGIS.
+    """
+    db = url if isinstance(url, DatabaseURL) else parse_url(url)
+    psycopg = _psycopg()
+    try:
+        conn = psycopg.connect(db.conninfo, client_encoding="utf8", connect_timeout=10)
+    except psycopg.Error as exc:
+        raise _explain(exc, db) from None
+    try:
+        if need_postgis:
+            row = conn.execute("select extversion from pg_extension where extname = 'postgis'").fetchone()
+            conn.rollback()
+            if row is None:
+                name = urllib.parse.urlsplit(db.conninfo).path.strip("/")
+                raise DatabaseError(
+                    f"database {name} at {db.shown} has no PostGIS extension; ask its administrator "
+                    "to run CREATE EXTENSION postgis; in it (or use a database that has it)."
+                )
+        yield conn
+    finally:
+        conn.close()
+
+
+# --- writing --------------------------------------------------------------------
+
+
+def _pg_type(s: pd.Series) -> tuple[str, Callable[[Any], Any]]:
+    """The column type of ``s`` and how to turn one of its values into a Python value."""
+    dt = s.dtype
+    kind = getattr(dt, "kind", "O")
+    name = str(dt)
+    if name in ("bool", "boolean"):
+        return "boolean", bool
+    if kind in "iu" or name.startswith(("Int", "UInt")):
+        return "bigint", int
+    if kind == "f" or name.startswith("Float"):
+        return "double precision", float
+    if kind == "M":
+        tz = getattr(dt, "tz", None)
+        return ("timestamptz" if tz is not None else "timestamp"), lambda v: pd.Timestamp(v).to_pydatetime()
+    values = s.dropna()
+    if len(values) and values.map(lambda v: isinstance(v, _dt.date) and not isinstance(v, _dt.datetime)).all():
+        return "date", lambda v: v
+    if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        return "boolean", bool
+    return "text", str
+
+
+def _missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, (float, np.floating)) and bool(np.isnan(v))
+
+
+def _geometry_type(geoms: np.ndarray) -> str:
+    present = {shapely.get_type_id(g) for g in geoms if g is not None and not shapely.is_empty(g)}
+    names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+             6: "MultiPolygon", 7: "GeometryCollection"}
+    if len(present) == 1:
+        return names.get(present.pop(), "Geometry")
+    return "Geometry"
+
+
+def _srid(frame: gpd.GeoDataFrame, layer: str) -> int:
+    if frame.crs is None:
+        raise CRSError(f"layer '{layer}' has no CRS; declare it before writing it to PostGIS.")
+    code = CRS.from_user_input(frame.crs).to_epsg()
+    if code is None:
+        raise CRSError(f"layer '{layer}' is in a CRS without an EPSG code ({frame.crs.name}); export "
+                       "it with --crs EPSG:… (e.g. the CGCS2000 zone) so PostGIS can record it.")
+    return int(code)
+
+
+def _free(base: str, taken: set[str]) -> str:
+    name, k = base, 1
+    while name.lower() in taken:
+        name, k = f"{base}_{k}", k + 1
+    return name
+
+
+def _labels(layer: str, kind: str | None, columns: list[str]) -> tuple[str, dict[str, str]]:
+    from .labels import column_label, layer_label
+
+    zh, en = layer_label(kind or layer, "zh"), layer_label(kind or layer, "en")
+    table = f"{zh} / {en}" if zh != en else zh
+    cols = {}
+    for c in columns:
+        czh, cen = column_label(c, "zh", kind=kind), column_label(c, "en", kind=kind)
+        cols[c] = f"{czh} / {cen}" if czh != cen else czh
+    return table, cols
+
+
+def _write_table(conn: Any, db: DatabaseURL, name: str, frame: pd.DataFrame, *,
+                 kind: str | None, note: str | None = None) -> None:
+    """Create and fill one table (inside the caller's transaction)."""
+    from psycopg import sql
+
+    frame = lists_as_text(frame)
+    is_geo = isinstance(frame, gpd.GeoDataFrame)
+    gcol = frame.geometry.name if is_geo else None
+    data_cols = [str(c) for c in frame.columns if c != gcol]
+    for c in data_cols:
+        _check_identifier(c, db.where(name))
+    taken = {c.lower() for c in data_cols}
+    key = _free(PRIMARY_KEY, taken)
+    geom = _free(_GEOMETRY, taken | {key})
+    ident = sql.Identifier(db.schema, name)
+    types = {c: _pg_type(frame[c]) for c in data_cols}
+    defs = [sql.SQL("{} bigint primary key").format(sql.Identifier(key))]
+    defs += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(types[c][0])) for c in data_cols]
+    if is_geo:
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        srid = _srid(frame, name)
+        defs.append(sql.SQL("{} geometry({}, {})").format(
+            sql.Identifier(geom), sql.SQL(_geometry_type(geoms)), sql.Literal(srid)))
+    conn.execute(sql.SQL("create table {} ({})").format(ident, sql.SQL(", ").join(defs)))
+    cols = [key, *data_cols] + ([geom] if is_geo else [])
+    columns = {c: frame[c].tolist() for c in data_cols}
+    if is_geo:
+        ewkb = shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True)
+        empty = np.array([g is None or shapely.is_empty(g) for g in geoms], dtype=bool)
+        columns[geom] = [None if e else w for w, e in zip(ewkb.tolist(), empty)]
+    copy_sql = sql.SQL("copy {} ({}) from stdin").format(
+        ident, sql.SQL(", ").join(sql.Identifier(c) for c in cols))
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        for i in range(len(frame)):
+            row: list[Any] = [i + 1]
+            for c in data_cols:
+                v = columns[c][i]
+                row.append(None if _missing(v) else types[c][1](v))
+            if is_geo:
+                row.append(columns[geom][i])
+            copy.write_row(row)
+    if is_geo:
+        conn.execute(sql.SQL("create index {} on {} using gist ({})").format(
+            sql.Identifier(_index_name(name)), ident, sql.Identifier(geom)))
+    table_label, col_labels = _labels(name, kind, data_cols)
+    comment = f"{table_label} (gcgeo)" + (f"; {note}" if note else "")
+    conn.execute(sql.SQL("comment on table {} is {}").format(ident, sql.Literal(comment)))
+    conn.execute(sql.SQL("comment on column {}.{} is {}").format(
+        ident, sql.Identifier(key), sql.Literal(_KEY_COMMENT)))
+    for c, label in col_labels.items():
+        conn.execute(sql.SQL("comment on column {}.{} is {}").format(
+            ident, sql.Identifier(c), sql.Literal(label)))
+
+
+def _index_name(table: str) -> str:
+    base = f"{table}_geom_idx"
+    while len(base.encode("utf-8")) > _MAX_IDENTIFIER:
+        table = table[:-1]
+        base = f"{table}_geom_idx"
+    return base
+
+
+def _existing(conn: Any, schema: str, names: list[str]) -> list[str]:
+    rows = conn.execute(
+        "select table_name from information_schema.tables where table_schema = %s "
+        "and table_name = any(%s)", (schema, names)).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def export_layers(
+    frames: Mapping[str, pd.DataFrame],
+    url: str,
+    *,
+    overwrite: bool = False,
+    kinds: Mapping[str, str] | None = None,
+    note: str | None = None,
+) -> list[str]:
+    """Write ``frames`` as tables of the database ``url`` names, in one transaction.
+
+    The schema (``?schema=``, default ``public``) is created if missing;
+    ``?table=`` renames a single layer.  Existing tables are replaced only with
+    ``overwrite`` (else :class:`~gcgeo.OutputExistsError` names them and
+    nothing is written).  ``kinds`` gives the layer kind of each layer, for the
+    labels in the comments; ``note`` is added to every table comment (e.g.
+    that coordinates are GCJ-02).  Returns the tables written, as
+    ``schema.table``.
+    """
+    from psycopg import sql
+
+    db = parse_url(url)
+    items = list(frames.items())
+    if not items:
+        raise InputError("nothing to export: no layers given.")
+    if db.table:
+        if len(items) != 1:
+            raise InputError(f"{db.shown}: ?table= names one table, but {len(items)} layers were "
+                             "chosen; leave out ?table= (each layer becomes a table of its name) "
+                             "or export one layer with --layers.")
+        items = [(db.table, items[0][1])]
+    kinds = dict(kinds or {})
+    if db.table and len(frames) == 1:
+        kinds.setdefault(db.table, kinds.get(next(iter(frames)), next(iter(frames))))
+    names = [str(n) for n, _ in items]
+    for n in names:
+        _check_identifier(n, db.shown)
+    with connect(db) as conn:
+        psycopg = _psycopg()
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(db.schema)))
+                there = _existing(conn, db.schema, names)
+                if there and not overwrite:
+                    raise OutputExistsError(
+                        f"{db.shown}: schema {db.schema} already has table(s) {', '.join(there)}; "
+                        "give --overwrite to replace them. Nothing was written.")
+                for n in there:
+                    conn.execute(sql.SQL("drop table {} cascade").format(sql.Identifier(db.schema, n)))
+                for n, frame in items:
+                    log.info("writing %s.%s (%d rows)", db.schema, n, len(frame))
+                    _write_table(conn, db, str(n), frame, kind=kinds.get(str(n)), note=note)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise DatabaseError(f"{db.shown}: permission denied ({str(exc).splitlines()[0]}); ask "
+                                "for CREATE rights on the schema, or choose another with "
+                                "?schema=. Nothing was written.") from None
+        except psycopg.errors.UndefinedObject as exc:
+            raise DatabaseError(f"{db.shown}: {str(exc).splitlines()[0]}. Nothing was written.") from None
+        except psycopg.OperationalError as exc:
+            raise DatabaseError(f"{db.shown}: the connection failed while writing "
+                                f"({str(exc).splitlines()[0]}); nothing was written.") from None
+    return [f"{db.schema}.{n}" for n in names]
+
+
+# --- reading --------------------------------------------------------------------
+
+
+def read_table(url: str, *, table: str | None = None) -> gpd.GeoDataFrame:
+    """Read table ``?table=`` (or ``table``) of the database ``url`` as a GeoDataFrame.
+
+    The geometry column and SRID come from PostGIS's ``geometry_columns``;
+    the ``fid`` key gcgeo writes is dropped (a table's own columns are kept).
+    """
+    from psycopg import sql
+
+    db = parse_url(url)
+    name = table or db.table
+    if not name:
+        raise InputError(f"{db.shown}: name the table to read with ?table=NAME (and ?schema=S if it "
+                         "is not in public).")
+    with connect(db) as conn:
+        found = conn.execute(
+            "select f_geometry_column, srid from geometry_columns where f_table_schema = %s "
+            "and f_table_name = %s", (db.schema, name)).fetchall()
+        if not found:
+            exists = _existing(conn, db.schema, [name])
+            if not exists:
+                listed = conn.execute(
+                    "select f_table_name from geometry_columns where f_table_schema = %s "
+                    "order by 1", (db.schema,)).fetchall()
+                have = ", ".join(r[0] for r in listed) or "none"
+                raise InputError(f"{db.shown}: schema {db.schema} has no table '{name}'; its tables "
+                                 f"with geometry are: {have}.")
+            raise InputError(f"{db.where(name)} has no geometry column; gcgeo adds map layers.")
+        gcol, srid = found[0]
+        comments = dict(conn.execute(
+            "select a.attname, col_description(a.attrelid, a.attnum) from pg_attribute a "
+            "where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped",
+            (sql.Identifier(db.schema, name).as_string(conn),)).fetchall())
+        cols = [c for c in comments if c != gcol and comments[c] != _KEY_COMMENT]
+        select = sql.SQL("select {}, st_asbinary({}) from {}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in cols) if cols else sql.SQL("null"),
+            sql.Identifier(gcol), sql.Identifier(db.schema, name))
+        key = next((c for c in comments if comments[c] == _KEY_COMMENT), None)
+        if key is not None:
+            select = select + sql.SQL(" order by {}").format(sql.Identifier(key))
+        rows = conn.execute(select).fetchall()
+    data = pd.DataFrame([r[:-1] for r in rows], columns=cols if cols else ["_"])
+    if not cols:
+        data = data.drop(columns="_")
+    wkb = [None if r[-1] is None else bytes(r[-1]) for r in rows]
+    geoms = shapely.from_wkb(np.array(wkb, dtype=object))
+    crs = CRS.from_epsg(srid) if srid and int(srid) > 0 else None
+    out = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=crs))
+    if crs is None:
+        raise CRSError(f"{db.where(name)} records no SRID for {gcol}; set it in the database "
+                       "(UpdateGeometrySRID) or export the table to a file and add it with --src-crs.")
+    return out
