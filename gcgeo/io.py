@@ -166,7 +166,8 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> str | None:
 
 
 def _gpkg_layers(path: Path) -> list[str]:
-    return [str(n) for n, _ in pyogrio.list_layers(path)]
+    # the styles QGIS (and gcgeo's exports) keep beside the layers are no layer to read
+    return [str(n) for n, _ in pyogrio.list_layers(path) if str(n) != "layer_styles"]
 
 
 def read_vector(
@@ -210,6 +211,7 @@ def read_vector(
                         f"{path} holds {len(names)} layers ({', '.join(names)}); choose one "
                         "with --layer NAME."
                     )
+                layer = names[0] if names else None  # (not its layer_styles table)
             elif layer is not None and suffix in (".gpkg", ".kml", ".gdb", ".sqlite"):
                 names = _gpkg_layers(path)
                 if layer not in names:
@@ -724,6 +726,8 @@ def export(
     overwrite: bool = False,
     csv_geometry: str | None = None,
     inputs: Iterable[PathLike] = (),
+    lang: str = "zh",
+    kinds: Mapping[str, str] | None = None,
 ) -> ExportReport:
     """Write one frame or several named frames to ``path``; driver from the suffix.
 
@@ -734,6 +738,9 @@ def export(
     file per geometry type.  All files are written before any is put in
     place, so a failure leaves none.  No output may be one of ``inputs``
     (e.g. the workspace the layers come from; see :func:`check_output`).
+    A GeoPackage carries each layer's QGIS styles, field aliases and value
+    labels in ``lang`` (see :mod:`gcgeo.gpkg_styles`; ``kinds`` names the
+    inventory kind of layers not named after theirs).
     Returns what was written.
     """
     path = Path(path)
@@ -759,6 +766,9 @@ def export(
         with atomic_path(path, overwrite=True) as tmp:
             for name, frame in frames.items():
                 _write_one(frame, tmp, driver, name, report, csv_geometry=csv_geometry)
+            from .gpkg_styles import write_styles
+
+            write_styles(tmp, frames, lang=lang, kinds=kinds)
         report.files.append(path)
         return report
     targets = _targets(frames, path, driver, report)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .._errors import CRSError, InputError
-from .common import main, overwrite_option, progress, say, table, warn_stale, workspace_argument
+from .common import lang_option, main, overwrite_option, progress, say, table, warn_stale, workspace_argument
 
 __all__ = ["add", "export", "import_osm", "init", "layers_cmd", "validate"]
 
@@ -193,9 +193,14 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
 @click.option("--layers", "names", help="Comma-separated layers (default: all).")
 @overwrite_option
 @click.option("--csv-geometry", type=click.Choice(["wkt", "lonlat"]), help="CSV geometry columns.")
+@lang_option
 def export(workspace: Path, output: Path, names: str | None, overwrite: bool,
-           csv_geometry: str | None) -> None:
-    """Export layers of WORKSPACE to OUTPUT (.gpkg .shp .geojson .csv .fgb .parquet .kml)."""
+           csv_geometry: str | None, lang: str) -> None:
+    """Export layers of WORKSPACE to OUTPUT (.gpkg .shp .geojson .csv .fgb .parquet .kml).
+
+    A .gpkg carries QGIS styles (the map's colours and legend), field aliases
+    and value labels in --lang; QGIS applies them when it opens the file.
+    """
     from .. import io
     from .. import workspace as ws
 
@@ -203,9 +208,11 @@ def export(workspace: Path, output: Path, names: str | None, overwrite: bool,
     with progress("exporting") as step:
         step("reading")
         frames = ws.read_layers(workspace, wanted)
+        listed = ws.list_layers(workspace)
+        kinds = dict(zip(listed["layer"].astype(str), listed["kind"].astype(str)))
         step("writing")
         report = io.export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry,
-                           inputs=[workspace])
+                           inputs=[workspace], lang=lang, kinds=kinds)
     say(str(report))
 
 
