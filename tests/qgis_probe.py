@@ -7,25 +7,29 @@ python3-qgis binds the system Python, not gcgeo's virtual environment):
 
 For every layer: whether QGIS opened it, the renderer it applied on opening
 (type, classified attribute, categories or ranges with their colours and
-labels), the colour each feature is drawn in (by fid), the field aliases and
-value maps, and the styles stored in the file. With PNG_DIR, each styled
+labels), the colour each feature is drawn in (by fid), the same when QGIS reads
+the stored SLD instead, the field aliases and value maps, and the styles
+stored in the file. With PNG_DIR, each styled
 layer is also rendered to PNG_DIR/<layer>.png (400 x 400 pixels, white
 background) with QgsMapRendererParallelJob.
 """
 
 import json
+import sqlite3
 import sys
+import tempfile
 
-from qgis.core import (
-    QgsApplication,
-    QgsMapRendererParallelJob,
-    QgsMapSettings,
-    QgsProviderRegistry,
-    QgsRenderContext,
-    QgsVectorLayer,
-)
-from qgis.PyQt.QtCore import QSize
-from qgis.PyQt.QtGui import QColor
+if __name__ == "__main__":  # PyQGIS is there only for the system Python (pytest imports this file too)
+    from qgis.core import (
+        QgsApplication,
+        QgsMapRendererParallelJob,
+        QgsMapSettings,
+        QgsProviderRegistry,
+        QgsRenderContext,
+        QgsVectorLayer,
+    )
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
 
 
 def _color(c):
@@ -67,6 +71,30 @@ def _features(layer):
     return colors
 
 
+def _sld_features(gpkg, name):
+    """The colours of each feature when QGIS reads the layer's stored SLD instead of its QML
+    (every symbol a feature gets: the SLD's rules should give each exactly one)."""
+    row = sqlite3.connect(gpkg).execute("SELECT styleSLD FROM layer_styles WHERE f_table_name = ? "
+                                        "AND useAsDefault = 1", (name,)).fetchone()
+    if not row or not row[0]:
+        return None
+    layer = QgsVectorLayer(f"{gpkg}|layername={name}", name, "ogr")
+    with tempfile.NamedTemporaryFile("w", suffix=".sld", encoding="utf-8", delete=False) as fh:
+        fh.write(row[0])
+    message, ok = layer.loadSldStyle(fh.name)
+    if not ok:
+        return {"error": message}
+    r = layer.renderer().clone()
+    ctx = QgsRenderContext()
+    r.startRender(ctx, layer.fields())
+    colors = {}
+    for f in layer.getFeatures():
+        ctx.expressionContext().setFeature(f)
+        colors[str(f.id())] = [_symbol_color(s) for s in r.symbolsForFeature(f, ctx)]
+    r.stopRender(ctx)
+    return {"renderer": layer.renderer().type(), "features": colors}
+
+
 def _render(layer, path):
     settings = QgsMapSettings()
     settings.setLayers([layer])
@@ -100,6 +128,7 @@ def main(gpkg, out, png_dir=None):
             if layer.isSpatial():
                 entry["renderer"] = _renderer(layer.renderer())
                 entry["features"] = _features(layer)
+                entry["sld"] = _sld_features(gpkg, name)
                 if png_dir:
                     _render(layer, f"{png_dir}/{name}.png")
         report[name] = entry

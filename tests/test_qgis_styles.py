@@ -259,6 +259,25 @@ def test_the_workspace_carries_the_styles_and_keeps_a_style_saved_in_qgis(worksp
                        "AND useAsDefault = 1").fetchall() == [("mine",)]
 
 
+def test_a_layer_under_another_name_is_styled_by_its_kind_and_an_empty_one_by_its_type(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="小", crs="EPSG:4548")
+    homes = gpd.GeoDataFrame({"residential": [True, False]}, geometry=_boxes(2), crs=4548)
+    ws.add_layer(path, "buildings", homes, name="buildings_2020")
+    ws.write_layers(path, {"facilities": gpd.GeoDataFrame({"category": pd.Series([], dtype=str)},
+                                                          geometry=[], crs=4548)}, kind="facilities")
+    con = sqlite3.connect(path)
+    qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault = 1"))
+    rend = ET.fromstring(qml["buildings_2020"].split("\n", 1)[1]).find("renderer-v2")
+    assert (rend.get("type"), rend.get("attr")) == ("categorizedSymbol", "residential")
+    assert [c.get("label") for c in rend.iter("category")] == ["住宅", "其他"]
+    assert dict(con.execute("SELECT column_name, name FROM gpkg_data_columns WHERE table_name = 'buildings_2020'"
+                            ))["residential"] == "住宅"
+    empty = ET.fromstring(qml["facilities"].split("\n", 1)[1])
+    assert empty.find("renderer-v2").get("type") == "singleSymbol"
+    assert empty.find("layerGeometryType").text == "0"  # points: no rows tell, the kind does
+
+
 def test_a_one_layer_export_reads_back_without_naming_its_layer(workspace, tmp_path):
     out = tmp_path / "one.gpkg"
     io.export({"buildings": ws.read_layer(workspace, "buildings")}, out)
@@ -351,6 +370,11 @@ def _check_layer_in_qgis(gpkg: Path, layer: str, got: dict) -> None:
     qgis = [got["features"][str(int(f))] for f in fids]
     assert all(q is not None for q in qgis), f"{layer}: QGIS draws no symbol for some features"
     assert [q["hex"] for q in qgis] == [str(c).lower() for c in colors], layer
+    # the SLD, read by QGIS as another client would: one rule per feature, the same colour
+    sld = got["sld"]
+    assert sld["renderer"] in ("RuleRenderer", "singleSymbol"), (layer, sld)
+    assert [[s["hex"] for s in sld["features"][str(int(f))]] for f in fids] == \
+        [[str(c).lower()] for c in colors], layer
 
 
 @needs_qgis

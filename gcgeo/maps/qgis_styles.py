@@ -474,22 +474,43 @@ def _compare(parent: ET.Element, op: str, col: str, value: Any) -> None:
 
 def _sld_when(parent: ET.Element, pairs: Sequence[tuple[str, Any]]) -> None:
     """The OGC filter of ``pairs`` all holding (a tuple value: any of its values)."""
-    parts: list[tuple[str, Any]] = list(pairs)
-    target = _ogc(parent, "And") if len(parts) > 1 else parent
-    for col, v in parts:
-        if isinstance(v, tuple | list):
-            anyof = _ogc(target, "Or") if len(v) > 1 else target
-            for x in v:
-                _compare(anyof, "PropertyIsEqualTo", col, x)
-        else:
-            _compare(target, "PropertyIsEqualTo", col, v)
+    target = _ogc(parent, "And") if len(pairs) > 1 else parent
+    for col, v in pairs:
+        values = list(v) if isinstance(v, tuple | list) else [v]
+        anyof = _ogc(target, "Or") if len(values) > 1 else target
+        for x in values:
+            _compare(anyof, "PropertyIsEqualTo", col, x)
+
+
+def _sld_unless(parent: ET.Element, pairs: Sequence[tuple[str, Any]]) -> None:
+    """The OGC filter of ``pairs`` not all holding, a missing value counting as not holding
+    (as on the map; a plain ogc:Not of a comparison with NULL is NULL in QGIS)."""
+    target = _ogc(parent, "Or") if len(pairs) > 1 else parent
+    for col, v in pairs:
+        values = list(v) if isinstance(v, tuple | list) else [v]
+        either = _ogc(target, "Or")
+        _ogc(either, "PropertyIsNull").append(_prop(col))
+        allnot = _ogc(either, "And") if len(values) > 1 else either
+        for x in values:
+            _compare(allnot, "PropertyIsNotEqualTo", col, x)
+
+
+def _sld_rest(rule: ET.Element, items: Sequence[LegendItem]) -> None:
+    """The filter of the rows none of ``items`` stands for: no value to classify, or
+    none of the values named (written out: QGIS 3.22 reads no se:ElseFilter)."""
+    flt = ET.SubElement(rule, f"{{{_OGC}}}Filter")
+    ranged = [i.within[0] for i in items if i.within is not None]
+    if ranged:
+        _ogc(flt, "PropertyIsNull").append(_prop(ranged[0]))
+        return
+    named = [i for i in items if i.when]
+    target = _ogc(flt, "And") if len(named) > 1 else flt
+    for i in named:
+        _sld_unless(target, i.when)
 
 
 def _sld_filter(rule: ET.Element, item: LegendItem, earlier: Sequence[LegendItem]) -> None:
     """The rule's filter: the rows ``item`` stands for and (``earlier``) none of the entries before."""
-    if item.rest:
-        _se(rule, "ElseFilter")
-        return
     flt = ET.SubElement(rule, f"{{{_OGC}}}Filter")
     if item.within is not None:
         col, lo, hi = item.within
@@ -507,9 +528,8 @@ def _sld_filter(rule: ET.Element, item: LegendItem, earlier: Sequence[LegendItem
         return
     both = _ogc(flt, "And")  # the first entry that holds, as the map decides
     _sld_when(both, item.when)
-    none_before = _ogc(_ogc(both, "Not"), "Or") if len(prior) > 1 else _ogc(both, "Not")
     for e in prior:
-        _sld_when(none_before, e.when)
+        _sld_unless(both, e.when)
 
 
 def _prop(col: str) -> ET.Element:
@@ -543,12 +563,15 @@ def sld(styled: Styled, rend: Renderer, *, layer: str, geom: str) -> str:
             rule = _se(fts, "Rule")
             _se(rule, "Name", item.label)
             _se(_se(rule, "Description"), "Title", item.label)
-            _sld_filter(rule, item, [] if exclusive else items[:k])
+            if item.rest:
+                _sld_rest(rule, items)
+            else:
+                _sld_filter(rule, item, [] if exclusive else items[:k])
             _sld_symbolizer(rule, styled, item.color, geom)
         if rend.kind == "categorizedSymbol" and not any(i.rest for i in items):
             rule = _se(fts, "Rule")
             _se(rule, "Name", rend.classes[-1].label)
-            _se(rule, "ElseFilter")
+            _sld_rest(rule, items)
             _sld_symbolizer(rule, styled, rend.classes[-1].color, geom)
     ET.indent(root, space=" ")
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
@@ -575,9 +598,9 @@ def _variants(name: str, frame: gpd.GeoDataFrame, *, lang: str, kind: str | None
     return list(out.values())
 
 
-def geometry_kind(frame: pd.DataFrame, declared: str | None = None) -> str:
-    """"point", "line", "polygon" (from the declared GeoPackage geometry type, else the
-    geometries most rows have) or "none" for a table."""
+def geometry_kind(frame: pd.DataFrame, declared: str | None = None, kind: str | None = None) -> str:
+    """"point", "line", "polygon" or "none" (a table): from the declared GeoPackage geometry
+    type, else the geometries most rows have, else (no rows) the layer kind's."""
     t = (declared or "").upper()
     if "POINT" in t:
         return "point"
@@ -587,12 +610,14 @@ def geometry_kind(frame: pd.DataFrame, declared: str | None = None) -> str:
         return "polygon"
     if not isinstance(frame, gpd.GeoDataFrame):
         return "none"
-    dims = frame.geometry.dropna()
-    dims = dims[~dims.is_empty]
-    if not len(dims):
-        return "polygon" if not t else "none"
-    top = Counter(dims.geom_type.str.replace("Multi", "")).most_common(1)[0][0]
-    return {"Point": "point", "LineString": "line"}.get(top, "polygon")
+    names = {"Point": "point", "LineString": "line"}
+    geoms = frame.geometry.dropna()
+    geoms = geoms[~geoms.is_empty]
+    if len(geoms):
+        return names.get(Counter(geoms.geom_type.str.replace("Multi", "")).most_common(1)[0][0], "polygon")
+    if kind in _kinds.SPECS:
+        return names.get(_kinds.get_spec(kind).geometry[0], "polygon")
+    return "polygon"
 
 
 def layer_styles(name: str, frame: pd.DataFrame, *, lang: str = "zh", kind: str | None = None,
@@ -608,7 +633,7 @@ def layer_styles(name: str, frame: pd.DataFrame, *, lang: str = "zh", kind: str 
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
-    geom = geometry_kind(frame, geometry)
+    geom = geometry_kind(frame, geometry, kind if kind in _kinds.SPECS else name)
     is_geo = isinstance(frame, gpd.GeoDataFrame)
     fields = list(columns) if columns is not None else \
         [str(c) for c in frame.columns if not (is_geo and c == frame.geometry.name)]
