@@ -397,6 +397,15 @@ def test_qgis_applies_the_stored_style_of_every_layer(exported, qgis_export):
 
 
 @needs_qgis
+def test_qgis_opens_the_workspace_itself_styled(workspace, tmp_path):
+    report = probe(workspace, tmp_path / "workspace.json")
+    for layer in ("buildings", "facilities", "lc_communities", "lc_origins", "green_origins", "fire_findings",
+                  "fire_lanes_summary", "property_communities"):
+        _check_layer_in_qgis(workspace, layer, report[layer])
+    assert report["buildings"]["aliases"]["floors"] == "层数"
+
+
+@needs_qgis
 def test_qgis_shows_chinese_aliases_value_maps_and_the_map_variants(exported, qgis_export):
     report, _ = qgis_export
     assert report["buildings"]["aliases"]["floors"] == "层数"
