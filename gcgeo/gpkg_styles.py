@@ -20,6 +20,9 @@ writes it before, and reads it after); the tables are changed in one SQLite
 transaction. Rows gcgeo wrote before for these layers are replaced; a style
 a planner saved in QGIS stays, and stays the default if it was.
 
+The workspace writes them, in Chinese, each time it stores layers (in the
+same atomic change); ``gcgeo export … .gpkg`` in the language of ``--lang``.
+
 >>> write_styles("results.gpkg", {"fire_findings": findings}, lang="zh")   # doctest: +SKIP
 """
 
