@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ._errors import InputError
+from .values import lists_as_text
 
 if TYPE_CHECKING:
     from .maps.qgis_styles import FieldLabels, LayerStyle
@@ -102,14 +103,15 @@ def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *,
                 continue
             kind = kinds if isinstance(kinds, str) else (kinds or {}).get(name)
             columns, geom_col, geom_type = _table(con, name)
-            labels = field_labels(frame, lang=lang, kind=kind, columns=columns)
+            frame = lists_as_text(frame)  # as the layer was written
             try:
+                labels = field_labels(frame, lang=lang, kind=kind, columns=columns)
                 styles = layer_styles(name, frame, lang=lang, kind=kind, columns=columns,
                                       geometry=geom_type, labels=labels)
             except Exception as exc:  # noqa: BLE001 - the data is stored; its style is an extra
-                log.warning("layer %s: no QGIS style written (%s: %s); its labels are", name,
+                log.warning("layer %s: no QGIS style or labels written (%s: %s)", name,
                             type(exc).__name__, exc)
-                styles = []
+                continue
             made[name] = (geom_col, labels, styles)
         with con:
             _prepare(con)

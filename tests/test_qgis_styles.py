@@ -276,6 +276,15 @@ def test_a_layer_under_another_name_is_styled_by_its_kind_and_an_empty_one_by_it
     empty = ET.fromstring(qml["facilities"].split("\n", 1)[1])
     assert empty.find("renderer-v2").get("type") == "singleSymbol"
     assert empty.find("layerGeometryType").text == "0"  # points: no rows tell, the kind does
+    # a layer with a list column (stored as JSON text) is styled and labelled like any other
+    gaps = gpd.GeoDataFrame({"missing": [["幼儿园", "药店"], None], "tier": ["5min", "15min"]},
+                            geometry=_points(2), crs=4548)
+    ws.write_layers(path, {"gaps": gaps})
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM layer_styles WHERE f_table_name = 'gaps'").fetchone() == (1,)
+    tiers = dict(con.execute("SELECT value, description FROM gpkg_data_column_constraints "
+                             "WHERE constraint_name = 'gaps.tier'"))
+    assert tiers == {"5min": "五分钟生活圈", "15min": "十五分钟生活圈"}
 
 
 def test_a_one_layer_export_reads_back_without_naming_its_layer(workspace, tmp_path):

@@ -272,10 +272,10 @@ def _codes(frame: pd.DataFrame, col: str, kind: str | None) -> list[str]:
     if col not in frame.columns:
         return allowed
     s = frame[col]
-    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-        return allowed
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        return allowed  # numbers, flags, lists…: no codes
     present = s.dropna().unique()
-    if len(present) > _MAX_CODES or not all(isinstance(v, str) for v in present):
+    if len(present) > _MAX_CODES:
         return []
     return list(dict.fromkeys([*allowed, *sorted(present)]))
 
