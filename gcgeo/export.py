@@ -541,8 +541,10 @@ def export(
     KML are always WGS-84 and refuse any other.  ``encoding`` (``utf-8``, the
     default, or ``gbk`` for older ArcGIS and SuperMap) is a Shapefile's; each
     Shapefile gets a .cpg and a field map (:mod:`gcgeo.shapefile`).  ``lang``
-    is the language of KML placemark names and descriptions; ``kinds`` gives
-    the layer kind of each layer, for labels.  Returns what was written.
+    is the language of KML placemark names and descriptions and of a
+    GeoPackage's QGIS styles, field aliases and value labels
+    (:mod:`gcgeo.gpkg_styles`); ``kinds`` gives the layer kind of each layer,
+    for labels and styles.  Returns what was written.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -571,6 +573,10 @@ def export(
         with atomic_path(path, overwrite=True) as tmp:
             for name, frame in frames.items():
                 _write_one(frame, tmp, driver, name, report, settings=settings)
+            from .gpkg_styles import write_styles
+
+            # QGIS styles, field aliases and value labels in ``lang`` (gcgeo.gpkg_styles)
+            write_styles(tmp, frames, lang=lang, kinds=kinds)
         report.files.append(path)
         return report
     targets = _targets(frames, path, driver, report, settings)

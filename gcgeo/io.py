@@ -143,7 +143,8 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> str | None:
 
 
 def _gpkg_layers(path: Path) -> list[str]:
-    return [str(n) for n, _ in pyogrio.list_layers(path)]
+    # the styles QGIS (and gcgeo's exports) keep beside the layers are no layer to read
+    return [str(n) for n, _ in pyogrio.list_layers(path) if str(n) != "layer_styles"]
 
 
 def read_vector(
@@ -187,6 +188,7 @@ def read_vector(
                         f"{path} holds {len(names)} layers ({', '.join(names)}); choose one "
                         "with --layer NAME."
                     )
+                layer = names[0] if names else None  # (not its layer_styles table)
             elif layer is not None and suffix in (".gpkg", ".kml", ".gdb", ".sqlite"):
                 names = _gpkg_layers(path)
                 if layer not in names:

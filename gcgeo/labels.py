@@ -85,6 +85,7 @@ UI: dict[str, tuple[str, str]] = {
     "no_data": ("无数据", "no data"),
     "legend": ("图例", "Legend"),
     "other": ("其他", "other"),
+    "other_values": ("其他值（未列出）", "other values (not listed)"),
     "community_table": ("各社区指标", "Per community"),
     "maps": ("交互地图", "Interactive maps"),
     "offline_map": ("交互地图（离线，单个文件）", "Interactive map (offline, one file)"),

@@ -544,6 +544,9 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     table = table[~table["layer"].isin(frames)]
     table = pd.concat([table, pd.DataFrame(rows, columns=_LAYER_COLUMNS)], ignore_index=True)
     _write_table(tmp, LAYERS_TABLE, table.astype(str))
+    from .gpkg_styles import write_styles  # QGIS opens the workspace with gcgeo's symbology
+
+    write_styles(tmp, frames, kinds=kind)
 
 
 #: geometry type names as geopandas' ``geom_type`` gives them, by shapely type id

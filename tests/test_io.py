@@ -133,7 +133,8 @@ def test_several_layers_one_gpkg_or_one_file_each(tmp_path, frame):
     lines = gpd.GeoDataFrame({"id": ["l"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])],
                              crs=4548)
     io.export({"manholes": frame, "streets": lines}, tmp_path / "all.gpkg")
-    assert sorted(n for n, _ in pyogrio.list_layers(tmp_path / "all.gpkg")) == ["manholes", "streets"]
+    assert sorted(n for n, _ in pyogrio.list_layers(tmp_path / "all.gpkg")) == [
+        "layer_styles", "manholes", "streets"]  # and their QGIS styles
     with pytest.raises(InputError, match="--layer"):
         io.read_vector(tmp_path / "all.gpkg")
     assert len(io.read_vector(tmp_path / "all.gpkg", layer="streets")) == 1

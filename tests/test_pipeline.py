@@ -96,7 +96,7 @@ def test_export_of_results_for_qgis(workspace, tmp_path):
     import pyogrio
 
     assert sorted(n for n, _ in pyogrio.list_layers(tmp_path / "results.gpkg")) == [
-        "fire_findings", "green_communities", "lc_communities"]
+        "fire_findings", "green_communities", "layer_styles", "lc_communities"]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ threshold itself, read from the rules, never written here.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
@@ -184,14 +185,17 @@ def style_buildings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _spec_fields("buildings", gdf)
     spec = _layers.get_spec("buildings")
     res_label = spec.column("residential").label(lang)
+    when: tuple[tuple[str, Any], ...] = ()
     if "residential" in gdf.columns:
         res = gdf["residential"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        when = (("residential", True),)
     elif "use" in gdf.columns:
         res = gdf["use"].isin(["residential", "mixed"]).to_numpy()
+        when = (("use", ("residential", "mixed")),)
     else:
         res = np.zeros(len(gdf), dtype=bool)
     colors = np.where(res, "#e6550d", "#969696").astype(object)
-    legend = [LegendItem("#e6550d", res_label), LegendItem("#969696", ui("other", lang))]
+    legend = [LegendItem("#e6550d", res_label, when=when), LegendItem("#969696", ui("other", lang), rest=True)]
     return Styled("buildings", spec.label(lang), subset(gdf, fields), colors, fields, kind="buildings",
                   legend=legend, weight=0.5, fill_opacity=0.6, simplify_m=0.5, zorder=2)
 
@@ -204,9 +208,10 @@ def style_streets(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     else:
         walk = np.ones(len(gdf), dtype=bool)
     colors = np.where(walk, "#737373", "#fb6a4a").astype(object)
-    legend = [LegendItem("#737373", spec.column("walkable").label(lang))]
+    legend = [LegendItem("#737373", spec.column("walkable").label(lang), rest=True)]
     if (~walk).any():
-        legend.append(LegendItem("#fb6a4a", f"{spec.column('walkable').label(lang)}: {ui('no', lang)}"))
+        legend.append(LegendItem("#fb6a4a", f"{spec.column('walkable').label(lang)}: {ui('no', lang)}",
+                                 when=(("walkable", False),)))
     return Styled("streets", spec.label(lang), subset(gdf, fields), colors, fields, kind="streets",
                   legend=legend, weight=1.5, opacity=0.8, simplify_m=1.0, zorder=1)
 
@@ -304,7 +309,8 @@ def style_lc_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     tiers = _tiers_in(gdf, "served_")
     served = tier_served(gdf)
     pal = {t: (TIER_COLORS[i % len(TIER_COLORS)], tier_label(t, lang)) for i, t in enumerate(tiers)}
-    colors, legend = colors_by_category(served, pal, other=(NOT_SERVED, ui("not_served", lang)))
+    colors, legend = colors_by_category(served, pal, other=(NOT_SERVED, ui("not_served", lang)),
+                                        when=lambda t: ((f"served_{t}", True),))  # smallest tier first
     if not tiers:
         colors, legend = _single(gdf, "#3388ff"), []
     dist = sorted(c for c in gdf.columns if re.fullmatch(r"dist_.+_m", str(c)))
@@ -393,7 +399,7 @@ def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         colors, legend = colors_by_class(homes["n_missing"], [2, 3, 5], list(_GAP_COLORS),
                                          fmt=lambda v: f"{v:g}", no_data=ui("no_data", lang))
         classes = _GAP_CLASSES["zh" if lang == "zh" else "en"]
-        legend = [LegendItem(c.color, lab) for c, lab in zip(legend, classes)] + \
+        legend = [dataclasses.replace(c, label=lab) for c, lab in zip(legend, classes)] + \
             legend[len(classes):]
         title = column_label("n_missing", lang)
     else:  # a gaps table without categories or tiers: as it is
@@ -470,8 +476,8 @@ def style_green_sites(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     if "is_park" in gdf.columns:
         park = gdf["is_park"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         colors = np.where(park, "#006d2c", "#74c476").astype(object)
-        legend = [LegendItem("#006d2c", column_label("is_park", lang)),
-                  LegendItem("#74c476", column_label("is_green", lang))]
+        legend = [LegendItem("#006d2c", column_label("is_park", lang), when=(("is_park", True),)),
+                  LegendItem("#74c476", column_label("is_green", lang), rest=True)]
     else:
         colors, legend = _single(gdf, "#41ab5d"), []
     name = _layers.get_spec("green_space").label(lang)
@@ -499,7 +505,10 @@ def style_green_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     labels = [f"{gl} + {pl}", gl + (" 仅" if zh else " only"), pl + (" 仅" if zh else " only"),
               "均未覆盖" if zh else "neither"]
     colors = np.array([pal[k] for k in code], dtype=object)
-    legend = [LegendItem(pal[k], labels[k]) for k in range(4) if (code == k).any()]
+    # both served, green only, park only: the first that holds; else neither
+    when = [tuple((c, True) for c in cols if c is not None) for cols in ((g, p), (g,), (p,))]
+    legend = [LegendItem(pal[k], labels[k], when=when[k] if k < 3 else (), rest=k == 3)
+              for k in range(4) if (code == k).any()]
     title = ui("coverage300", lang) + " / " + ui("coverage500", lang)
     return Styled("green_origins", title, subset(gdf, fields), colors, fields, legend=legend, legend_title=title,
                   radius=3, show=False, zorder=3)
@@ -561,8 +570,8 @@ def style_fire_lanes_summary(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styl
         ramp = ["#a50026", "#d73027", "#fc8d59", "#fee08b"][-len(breaks):] + ["#1a9850"]
         colors, legend = colors_by_class(gdf[col], breaks, ramp, fmt=lambda v: f"{v:g} m",
                                          no_data=ui("no_data", lang))
-        legend[-1 if not pd.to_numeric(gdf[col], errors="coerce").isna().any() else -2] = \
-            LegendItem("#1a9850", f"{ui('at_least', lang)} {required[0]:g} m")
+        last = -1 if not pd.to_numeric(gdf[col], errors="coerce").isna().any() else -2
+        legend[last] = dataclasses.replace(legend[last], label=f"{ui('at_least', lang)} {required[0]:g} m")
     else:
         breaks = nice_breaks(gdf[col])
         colors, legend = colors_by_class(gdf[col], breaks, _ramp(RDYLGN, len(breaks) + 1), fmt=_fmt_num,

@@ -16,7 +16,8 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +84,23 @@ _CSS = """
 
 @dataclass(frozen=True)
 class LegendItem:
+    """One entry of a layer's legend, and which rows it stands for.
+
+    The rows are told for renderers other than folium (the QGIS styles of
+    :mod:`gcgeo.maps.qgis_styles`), so they draw the same classes: ``when``,
+    rows whose columns hold these values (``(column, value)`` pairs, all
+    holding; a tuple value means any of its values; the first entry whose
+    pairs hold wins); ``within``, rows whose ``column`` value v has
+    lower ≤ v < upper; ``rest``, every row no other entry stands for (other
+    values, no data). An entry with none of them stands for nothing in
+    particular (a layer drawn in one colour).
+    """
+
     color: str
     label: str
+    when: tuple[tuple[str, Any], ...] = ()
+    within: tuple[str, float, float] | None = None
+    rest: bool = False
 
 
 @dataclass
@@ -590,14 +606,24 @@ def subset(gdf: pd.DataFrame, fields: Sequence[str]) -> gpd.GeoDataFrame:
 
 
 def colors_by_category(values: pd.Series, palette: Mapping[Any, tuple[str, str]], *,
-                       other: tuple[str, str] | None = None) -> tuple[np.ndarray, list[LegendItem]]:
-    """Colour per value from ``palette`` (value → (colour, label)); legend lists values present."""
+                       other: tuple[str, str] | None = None,
+                       when: Callable[[Any], tuple[tuple[str, Any], ...]] | None = None,
+                       ) -> tuple[np.ndarray, list[LegendItem]]:
+    """Colour per value from ``palette`` (value → (colour, label)); legend lists values present.
+
+    Each entry stands for the rows whose column ``values.name`` holds its
+    value, or for the rows ``when(value)`` names when the values are not a
+    column's (e.g. derived from several columns).
+    """
     other = other or ("#9e9e9e", "other")
     present = set(values.dropna().unique().tolist())
     colors = np.array([palette[v][0] if v in palette else other[0] for v in values], dtype=object)
-    legend = [LegendItem(c, lab) for v, (c, lab) in palette.items() if v in present]
+    if when is None:
+        name = values.name if isinstance(values.name, str) else None
+        when = (lambda v: ((name, v),)) if name else (lambda v: ())
+    legend = [LegendItem(c, lab, when=when(v)) for v, (c, lab) in palette.items() if v in present]
     if any(v not in palette for v in values):
-        legend.append(LegendItem(*other))
+        legend.append(LegendItem(*other, rest=True))
     return colors, legend
 
 
@@ -612,6 +638,8 @@ def colors_by_class(values: pd.Series, breaks: Sequence[float], colors: Sequence
     nan = np.isnan(v)
     out[nan] = "#bdbdbd"
     legend = []
+    name = values.name if isinstance(values.name, str) else None
+    edges = [-math.inf, *(float(b) for b in breaks), math.inf]
     for i, c in enumerate(colors):
         if i == 0:
             lab = f"< {fmt(breaks[0])}"
@@ -619,7 +647,7 @@ def colors_by_class(values: pd.Series, breaks: Sequence[float], colors: Sequence
             lab = f"≥ {fmt(breaks[-1])}"
         else:
             lab = f"{fmt(breaks[i - 1])} – {fmt(breaks[i])}"
-        legend.append(LegendItem(c, lab))
+        legend.append(LegendItem(c, lab, within=(name, edges[i], edges[i + 1]) if name else None))
     if nan.any():
-        legend.append(LegendItem("#bdbdbd", no_data))
+        legend.append(LegendItem("#bdbdbd", no_data, rest=True))
     return out, legend

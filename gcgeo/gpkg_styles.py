@@ -1,0 +1,212 @@
+"""QGIS styles, field aliases and value labels stored in a GeoPackage.
+
+:func:`write_styles` writes, for each layer given, what QGIS (and other
+clients) need to show it as gcgeo's maps do, in three tables of the file:
+
+* ``layer_styles``, the table QGIS itself keeps styles in (registered in
+  ``gpkg_contents`` as an attribute table, as QGIS does): one row per style
+  (QML, and SLD for other clients), the one the map shows first marked
+  ``useAsDefault`` so QGIS applies it when it opens the layer;
+* ``gpkg_data_columns``: each column's label as its ``name`` and ``title``
+  (GDAL 3.7 and later read it as the field's alias) and, for coded text
+  columns, the name of its constraint;
+* ``gpkg_data_column_constraints``: one ``enum`` row per code of a coded
+  column, its label as the description (GDAL reads it as a coded-value
+  domain).
+
+The last two are the GeoPackage schema extension, registered in
+``gpkg_extensions``. The file must be closed by every other writer (GDAL
+writes it before, and reads it after); the tables are changed in one SQLite
+transaction. Rows gcgeo wrote before for these layers are replaced; a style
+a planner saved in QGIS stays, and stays the default if it was.
+
+The workspace writes them, in Chinese, each time it stores layers (in the
+same atomic change); ``gcgeo export … .gpkg`` in the language of ``--lang``.
+
+>>> write_styles("results.gpkg", {"fire_findings": findings}, lang="zh")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ._errors import InputError
+from .values import lists_as_text
+
+if TYPE_CHECKING:
+    from .maps.qgis_styles import FieldLabels, LayerStyle
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "write_styles"]
+
+#: The table QGIS keeps layer styles in.
+LAYER_STYLES = "layer_styles"
+#: ``layer_styles.owner`` of the rows gcgeo writes (and replaces).
+OWNER = "gcgeo"
+#: The schema extension's definition, as the GeoPackage specification names it.
+SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
+
+# as QGIS creates it (QgsOgrProviderUtils), so either program can add rows later
+_LAYER_STYLES_SQL = f"""CREATE TABLE IF NOT EXISTS "{LAYER_STYLES}" (
+ "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "f_table_catalog" TEXT(256), "f_table_schema" TEXT(256),
+ "f_table_name" TEXT(256), "f_geometry_column" TEXT(256), "styleName" TEXT(30), "styleQML" TEXT,
+ "styleSLD" TEXT, "useAsDefault" BOOLEAN, "description" TEXT, "owner" TEXT(30), "ui" TEXT(30),
+ "update_time" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+# the GeoPackage specification's definitions (1.2.1 and later)
+_DATA_COLUMNS_SQL = """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+ table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT, description TEXT,
+ mime_type TEXT, constraint_name TEXT,
+ CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+ CONSTRAINT gdc_tn UNIQUE (table_name, name))"""
+_CONSTRAINTS_SQL = """CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+ constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT, min NUMERIC,
+ min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+ CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))"""
+_EXTENSIONS_SQL = """CREATE TABLE IF NOT EXISTS gpkg_extensions (
+ table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+ scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"""
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+
+def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *, lang: str = "zh",
+                 kinds: str | Mapping[str, str] | None = None) -> list[str]:
+    """Store QGIS styles, aliases and value labels of ``layers`` in the GeoPackage ``path``.
+
+    ``layers`` maps each layer's name in the file to its frame (as written);
+    ``kinds`` gives inventory layers their kind (one kind for all, or layer →
+    kind; a layer named after its kind needs none). Labels are in ``lang``
+    ("zh" or "en"). Layers the file does not hold, and gcgeo's own tables
+    (``gcgeo_*``), are skipped. Returns the layers styled.
+    """
+    if lang not in ("zh", "en"):
+        raise InputError(f"lang must be 'zh' or 'en', not {lang!r}.")
+    from .maps.qgis_styles import field_labels, layer_styles
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist; write its layers first, then their styles.")
+    done: list[str] = []
+    with closing(sqlite3.connect(path)) as con:
+        contents = _contents(con, path)
+        made: dict[str, tuple[str, FieldLabels, list[LayerStyle]]] = {}
+        for name, frame in layers.items():
+            if name.startswith("gcgeo_") or name == LAYER_STYLES or name not in contents:
+                continue
+            kind = kinds if isinstance(kinds, str) else (kinds or {}).get(name)
+            columns, geom_col, geom_type = _table(con, name)
+            frame = lists_as_text(frame)  # as the layer was written
+            try:
+                labels = field_labels(frame, lang=lang, kind=kind, columns=columns)
+                styles = layer_styles(name, frame, lang=lang, kind=kind, columns=columns,
+                                      geometry=geom_type, labels=labels)
+            except Exception as exc:  # noqa: BLE001 - the data is stored; its style is an extra
+                log.warning("layer %s: no QGIS style or labels written (%s: %s)", name,
+                            type(exc).__name__, exc)
+                continue
+            made[name] = (geom_col, labels, styles)
+        with con:
+            _prepare(con)
+            for name, (geom_col, labels, styles) in made.items():
+                _put_labels(con, name, labels)
+                _put_styles(con, name, geom_col, styles)
+                done.append(name)
+            _tidy(con)
+    log.info("QGIS styles and %s labels written for %d layer(s) of %s", lang, len(done), path)
+    return done
+
+
+def _contents(con: sqlite3.Connection, path: Path) -> set[str]:
+    try:
+        return {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{path} is not a GeoPackage ({exc}); styles are written into a .gpkg.") from None
+
+
+def _table(con: sqlite3.Connection, name: str) -> tuple[list[str], str, str | None]:
+    """The attribute columns of table ``name``, its geometry column and declared type."""
+    row = con.execute("SELECT column_name, geometry_type_name FROM gpkg_geometry_columns "
+                      "WHERE table_name = ?", (name,)).fetchone()
+    geom_col, geom_type = (row[0], row[1]) if row else ("", None)
+    info = con.execute(f'PRAGMA table_info("{name.replace(chr(34), chr(34) * 2)}")').fetchall()
+    columns = [r[1] for r in info if r[1] != geom_col and not r[5]]  # not the geometry, not the key
+    return columns, geom_col, geom_type
+
+
+def _prepare(con: sqlite3.Connection) -> None:
+    con.execute(_LAYER_STYLES_SQL)
+    if con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?", (LAYER_STYLES,)).fetchone() is None:
+        con.execute(f"INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+                    f"last_change, srs_id) VALUES (?, 'attributes', ?, '', {_NOW}, 0)",
+                    (LAYER_STYLES, LAYER_STYLES))
+    else:
+        con.execute(f"UPDATE gpkg_contents SET last_change = {_NOW} WHERE table_name = ?", (LAYER_STYLES,))
+    con.execute(_DATA_COLUMNS_SQL)
+    con.execute(_CONSTRAINTS_SQL)
+    con.execute(_EXTENSIONS_SQL)
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        known = con.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND column_name IS NULL "
+                            "AND extension_name = 'gpkg_schema'", (table,)).fetchone()
+        if known is None:  # (NULL columns never clash in a UNIQUE constraint: look first)
+            con.execute("INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, "
+                        "scope) VALUES (?, NULL, 'gpkg_schema', ?, 'read-write')", (table, SCHEMA_EXTENSION))
+
+
+def _constraint_name(table: str, column: str) -> str:
+    return f"{table}.{column}"
+
+
+def _put_labels(con: sqlite3.Connection, table: str, labels: FieldLabels) -> None:
+    old = [r[0] for r in con.execute("SELECT constraint_name FROM gpkg_data_columns WHERE table_name = ? "
+                                     "AND constraint_name IS NOT NULL", (table,))]
+    con.execute("DELETE FROM gpkg_data_columns WHERE table_name = ?", (table,))
+    for name in old:
+        if con.execute("SELECT 1 FROM gpkg_data_columns WHERE constraint_name = ?", (name,)).fetchone() is None:
+            con.execute("DELETE FROM gpkg_data_column_constraints WHERE constraint_name = ?", (name,))
+    for column in dict.fromkeys([*labels.aliases, *labels.values]):
+        alias = labels.aliases.get(column)
+        constraint = None
+        if column in labels.values:
+            constraint = _constraint_name(table, column)
+            con.execute("DELETE FROM gpkg_data_column_constraints WHERE constraint_name = ?", (constraint,))
+            con.executemany("INSERT INTO gpkg_data_column_constraints (constraint_name, constraint_type, "
+                            "value, description) VALUES (?, 'enum', ?, ?)",
+                            [(constraint, v, lab) for v, lab in labels.values[column].items()])
+        row = (table, column, alias, alias, constraint)
+        try:
+            con.execute("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, constraint_name) "
+                        "VALUES (?, ?, ?, ?, ?)", row)
+        except sqlite3.IntegrityError:  # a table made by GDAL before 3.7: names unique in the whole file
+            con.execute("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, constraint_name) "
+                        "VALUES (?, ?, NULL, ?, ?)", (table, column, alias, constraint))
+
+
+def _put_styles(con: sqlite3.Connection, table: str, geom_col: str, styles: list[LayerStyle]) -> None:
+    con.execute(f'DELETE FROM "{LAYER_STYLES}" WHERE f_table_name = ? AND owner = ?', (table, OWNER))
+    theirs = con.execute(f'SELECT 1 FROM "{LAYER_STYLES}" WHERE f_table_name = ? AND useAsDefault = 1',
+                         (table,)).fetchone() is not None
+    if theirs:
+        log.info("layer %s keeps the default style saved in QGIS; gcgeo's styles are listed beside it", table)
+    for s in styles:
+        con.execute(
+            f'INSERT INTO "{LAYER_STYLES}" (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, '
+            f'styleName, styleQML, styleSLD, useAsDefault, description, owner, update_time) '
+            f"VALUES ('', '', ?, ?, ?, ?, ?, ?, ?, ?, {_NOW})",
+            (table, geom_col, s.name, s.qml, s.sld or None, int(s.default and not theirs), s.description, OWNER))
+
+
+def _tidy(con: sqlite3.Connection) -> None:
+    """Drop what gcgeo wrote for tables the file no longer holds."""
+    gone = "(SELECT name FROM sqlite_master WHERE type IN ('table', 'view'))"
+    con.execute(f'DELETE FROM "{LAYER_STYLES}" WHERE owner = ? AND f_table_name NOT IN {gone}', (OWNER,))
+    con.execute(f"DELETE FROM gpkg_data_column_constraints WHERE constraint_name IN (SELECT constraint_name "
+                f"FROM gpkg_data_columns WHERE table_name NOT IN {gone})")
+    con.execute(f"DELETE FROM gpkg_data_columns WHERE table_name NOT IN {gone}")
