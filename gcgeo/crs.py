@@ -464,12 +464,14 @@ def _sample(coords: np.ndarray) -> np.ndarray:
 
 
 def _outside_by(lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, float, float]
-                ) -> np.ndarray:
-    """Degrees by which each (lon, lat) lies outside ``bounds`` (0 inside)."""
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Where each (lon, lat) lies outside ``bounds``: how many degrees, and whether by
+    more than half the area's width or height (at least 1°) beyond its edge."""
     w, s, e, n = bounds
     dx = np.maximum(w - lon, 0) + np.maximum(lon - e, 0)
     dy = np.maximum(s - lat, 0) + np.maximum(lat - n, 0)
-    return np.maximum(dx, dy)
+    far = (dx > max(1.0, 0.5 * (e - w))) | (dy > max(1.0, 0.5 * (n - s)))
+    return np.maximum(dx, dy), far
 
 
 def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: str) -> list[str]:
@@ -485,13 +487,17 @@ def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: st
     lost = ~(np.isfinite(lon) & np.isfinite(lat))
     area = crs.area_of_use.bounds if crs.area_of_use is not None else None
     where = crs.area_of_use.name.rstrip(".") if crs.area_of_use is not None else "its area"
-    looks_degrees = bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90))
-    if area is not None and looks_degrees:
-        w, s, e, n = area
-        margin = max(1.0, 0.5 * (e - w), 0.5 * (n - s))
-        as_degrees = _outside_by(x, y, area) <= margin
-        placed = ~lost & (_outside_by(lon, lat, area) <= margin)
-        if np.all(as_degrees) and not np.any(placed):
+    looks_degrees = bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90)
+                         and max(np.abs(x).max(), np.abs(y).max()) > 1)
+    if looks_degrees:
+        # degrees read as metres land within 200 m of the projection's (0, 0): off the
+        # area the CRS is made for, on the equator, or at 0°N 0°E (Web Mercator)
+        o_lon, o_lat = to_lonlat.transform(0.0, 0.0, errcheck=False)
+        at_origin = not lost.all() and math.isfinite(o_lon) and math.isfinite(o_lat) and bool(
+            np.all(np.hypot(lon[~lost] - o_lon, lat[~lost] - o_lat) < 0.01))
+        off_area = area is not None and bool(
+            np.all(~_outside_by(x, y, area)[1]) and not np.any(~lost & ~_outside_by(lon, lat, area)[1]))
+        if at_origin or off_area:
             raise CRSError(
                 f"{source}: its coordinates ({x.min():g}, {y.min():g}) – ({x.max():g}, {y.max():g}) "
                 f"are degrees of longitude and latitude, but its CRS {crs.name} is projected (in "
@@ -506,15 +512,15 @@ def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: st
     if area is None:
         return []
     w, s, e, n = area
-    margin = max(1.0, 0.5 * (e - w), 0.5 * (n - s))
-    beyond = _outside_by(lon, lat, area)
-    far = beyond > margin
+    beyond, far = _outside_by(lon, lat, area)
     if not far.any():
         return []
-    return [f"{source}: {int(far.sum())} of {len(x)} vertices lie up to {beyond.max():.1f}° outside "
-            f"the area its CRS {crs.name} is made for ({where}, {w:g}°–{e:g}°E, "
-            f"{s:g}°–{n:g}°N). If its .prj names the wrong zone, declare the right CRS with "
-            "--src-crs."]
+    rows = np.zeros(int(index.max()) + 1, dtype=bool)
+    rows[index[far]] = True
+    return [f"{source}: {int(rows.sum())} feature(s) ({_rows(rows)}) lie up to "
+            f"{beyond.max():.1f}° outside the area its CRS {crs.name} is made for ({where}, "
+            f"{w:g}°–{e:g}°E, {s:g}°–{n:g}°N). If its .prj names the wrong zone, declare the "
+            "right CRS with --src-crs."]
 
 
 def _check_geographic(coords: np.ndarray, index: np.ndarray, n_rows: int, crs: CRS,
@@ -553,7 +559,10 @@ def _far_outside(gdf: gpd.GeoDataFrame, area: gpd.GeoSeries, far_m: float, sourc
         return []
     metric_crs = area.crs if CRS.from_user_input(area.crs).is_projected else \
         choose_metric_crs(gpd.GeoDataFrame(geometry=area))
-    shape = shapely.union_all(np.asarray(area.to_crs(metric_crs).values, dtype=object))
+    # measured from the area's convex outline: quick for any layer, and what is far
+    # from the outline is at least as far from the area
+    shape = shapely.convex_hull(shapely.union_all(np.asarray(area.to_crs(metric_crs).values,
+                                                             dtype=object)))
     if shape is None or shape.is_empty:
         return []
     shapely.prepare(shape)
