@@ -29,7 +29,7 @@ from ._errors import FileFormatError
 
 log = logging.getLogger("gcgeo.io")
 
-__all__ = ["CANDIDATES", "check_known", "choose_encoding", "decode_error", "label"]
+__all__ = ["CANDIDATES", "check_known", "choose_encoding", "decode_error", "label", "misread_error"]
 
 #: The encodings tried, in order of preference, when a file does not name one.
 CANDIDATES: tuple[str, ...] = ("UTF-8", "GB18030", "CP1252")
@@ -67,6 +67,23 @@ def decode_error(source: str, exc: BaseException, encoding: str | None) -> FileF
     return FileFormatError(
         f"{source}: its text could not be decoded{read_as} ({why}); give the file's encoding "
         "with --encoding, e.g. UTF-8, GBK or GB18030."
+    )
+
+
+def misread_error(source: str, values: Sequence[tuple[str, bytes]], encoding: str | None
+                  ) -> FileFormatError:
+    """The error for ``values`` ((where, raw bytes)) that are not text in ``encoding``,
+    with the encoding they do read in, when one does."""
+    others = [e for e in CANDIDATES if e.upper() != (encoding or "UTF-8").upper()]
+    judged = {e: [_judge(raw, e) for _, raw in values] for e in others}
+    fits = [e for e in others if not _misread(judged, e)]
+    named = ", ".join(where for where, _ in values[:_MAX_NAMED])
+    more = f" and {len(values) - _MAX_NAMED} more" if len(values) > _MAX_NAMED else ""
+    hint = (f"; they read as {label(fits[0])}: give --encoding {fits[0]}" if fits
+            else "; give the file's encoding with --encoding, e.g. GBK, GB18030 or cp1252")
+    return FileFormatError(
+        f"{source}: the text of {named}{more} is not {label(encoding or 'UTF-8')}, the encoding "
+        f"the file (or its .cpg) names{hint}. Nothing was read."
     )
 
 

@@ -39,7 +39,7 @@ import shapely
 
 from . import _shapefile
 from . import crs as _crs
-from ._encoding import check_known, decode_error
+from ._encoding import check_known, decode_error, misread_error
 from ._errors import (
     CRSError,
     DiskFullError,
@@ -48,7 +48,7 @@ from ._errors import (
     InputError,
     OutputExistsError,
 )
-from ._sniff import display, expected, unreadable
+from ._sniff import display, expected, unreadable, what_is
 from ._tabular import X_NAMES, Y_NAMES, find_column, read_csv, read_excel
 from .values import lists_as_text
 
@@ -168,6 +168,30 @@ def _drop_unbuilt(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.G
     return gdf
 
 
+def _check_text(gdf: pd.DataFrame, path: Path, encoding: str | None) -> None:
+    """Refuse text GDAL passed on undecoded (a .cpg saying UTF-8 over GBK text), naming the rows."""
+    import pyarrow as pa
+
+    for col in gdf.columns:
+        values = gdf[col].array
+        if not hasattr(values, "__arrow_array__"):
+            continue
+        arr = pa.array(values)
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            continue
+        try:
+            arr.validate(full=True)
+        except pa.ArrowInvalid:
+            raw = arr.cast(pa.large_binary()).to_pylist()
+            bad = []
+            for i, v in enumerate(raw):
+                try:
+                    v is None or v.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad.append((f"row {i + 1}, {col}", v))
+            raise misread_error(str(path), bad, encoding) from None
+
+
 def _read_geo(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -197,6 +221,7 @@ def _read_geo(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
     except Exception as exc:  # noqa: BLE001 - any failure of the reader is the file's
         raise unreadable(path, exc, expected=expected(suffix)) from None
     _check_all_read(path, layer, len(gdf))
+    _check_text(gdf, path, enc)
     if _is_osm(path) and isinstance(gdf, gpd.GeoDataFrame):
         gdf = _drop_unbuilt(gdf, path, layer)
     return gdf
@@ -246,6 +271,9 @@ def read_vector(
     if suffix == ".kml":
         gdf = _tidy_kml(gdf)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        kind = what_is(path)  # GDAL read it by its content: say what it really is
+        if kind is not None and suffix not in kind.suffixes:
+            raise unreadable(path, None, expected=expected(suffix))
         raise FileFormatError(f"{path} has no geometry column; for tables of points give --x and --y.")
     _check_width(gdf, path)
     return _apply_crs(gdf, src_crs, path)

@@ -99,7 +99,8 @@ def _require(path: Path) -> None:
     try:
         names = {str(n) for n, _ in pyogrio.list_layers(path)}
     except Exception:  # noqa: BLE001 - any GDAL failure means "not a workspace"
-        raise WorkspaceError(f"{path} is not a readable GeoPackage; is it a gcgeo workspace?") from None
+        raise WorkspaceError(f"{path} is not a readable GeoPackage ({describe(path)}); is it a gcgeo "
+                             "workspace? Create one with 'gcgeo init WS.gpkg --name NAME'.") from None
     if META_TABLE not in names:
         raise WorkspaceError(
             f"{path} is {describe(path)}, not a gcgeo workspace (no {META_TABLE} table); create "
