@@ -2,14 +2,14 @@
 
 A planner's Shapefile without a ``.cpg`` or a CSV saved by Excel may hold
 UTF-8, GBK (GB18030) or Windows-1252 (Latin-1) text.  Decoding with the
-wrong one gives mojibake without an error ("Jardim Atl鈔tico", "鍗楁箹绀"),
-so each candidate is tried on every non-ASCII value and judged by what
-real text looks like in it:
+wrong one gives mojibake without an error ("Jardim Atlântico" read as GBK
+has a rare Chinese character in place of "ân"), so each candidate is tried
+on every non-ASCII value and judged by what real text looks like in it:
 
 * UTF-8 must decode strictly (other encodings' text almost never does);
 * GBK text is made of the common characters of GB 2312, not standing
   between lower-case Latin letters (Latin-1 "Atlântico" read as GBK gives
-  a rare character glued to "n": "Atl鈔tico");
+  a rare character glued to "n");
 * Latin-1 text has accented letters alone or in pairs, never runs of
   three or more (GBK "鱼邱湖" read as Latin-1 is "ÓãÇñºþ").
 
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 
 from ._errors import FileFormatError
 
-log = logging.getLogger("gcgeo.io")
+log = logging.getLogger(__name__)
 
 __all__ = ["CANDIDATES", "check_known", "choose_encoding", "decode_error", "label", "misread_error"]
 
@@ -37,6 +37,9 @@ CANDIDATES: tuple[str, ...] = ("UTF-8", "GB18030", "CP1252")
 _LABELS = {"UTF-8": "UTF-8", "GB18030": "GBK (GB18030)", "CP1252": "Windows-1252 (Latin-1)",
            "ISO-8859-1": "ISO-8859-1 (Latin-1)", "CP936": "GBK (CP936)"}
 _CHINESE = ("GB18030", "GBK", "CP936", "GB2312")
+#: Code pages of Latin letters, judged by the runs of accented letters they make
+_LATIN = ("CP1252", "ISO-8859-1", "LATIN-1", "LATIN1", "CP437", "CP850", "CP852", "CP857", "CP860",
+          "CP861", "CP863", "CP865", "CP1250", "CP1254", "CP1257", "MAC_ROMAN", "MAC_LATIN2")
 
 #: How a value reads in an encoding
 _FAILS, _ODD, _CLEAN = 0, 1, 2
@@ -135,9 +138,9 @@ def _judge(raw: bytes, encoding: str) -> tuple[int, str]:
     enc = encoding.upper()
     if enc in _CHINESE:
         return (_ODD if _odd_chinese(text) else _CLEAN), text
-    if enc.startswith("UTF"):
-        return _CLEAN, text
-    return (_ODD if _odd_latin(text) else _CLEAN), text
+    if enc in _LATIN:
+        return (_ODD if _odd_latin(text) else _CLEAN), text
+    return _CLEAN, text  # UTF-8, and other scripts' code pages (Cyrillic, Japanese…) as named
 
 
 def _misread(judged: dict[str, list[tuple[int, str]]], enc: str) -> list[int]:

@@ -94,6 +94,8 @@ _COUNTED_SUFFIXES = (".shp", ".gpkg", ".fgb", ".sqlite")
 #: Attribute columns a workspace layer can hold: a GeoPackage (SQLite) table
 #: has at most 2,000 columns, its feature id and geometry included.
 MAX_COLUMNS = 1998
+
+
 def _check_exists(path: Path) -> None:
     try:
         str(path).encode("utf-8")
@@ -183,13 +185,17 @@ def _check_text(gdf: pd.DataFrame, path: Path, encoding: str | None) -> None:
             arr.validate(full=True)
         except pa.ArrowInvalid:
             raw = arr.cast(pa.large_binary()).to_pylist()
-            bad = []
-            for i, v in enumerate(raw):
-                try:
-                    v is None or v.decode("utf-8")
-                except UnicodeDecodeError:
-                    bad.append((f"row {i + 1}, {col}", v))
+            bad = [(f"row {i + 1}, {col}", v) for i, v in enumerate(raw)
+                   if v is not None and not _is_utf8(v)]
             raise misread_error(str(path), bad, encoding) from None
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_geo(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
