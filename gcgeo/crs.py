@@ -463,14 +463,14 @@ def _sample(coords: np.ndarray) -> np.ndarray:
     return coords[::step]
 
 
-def _outside_by(lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, float, float]
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _outside_by(lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, float, float],
+                slack: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Where each (lon, lat) lies outside ``bounds``: how many degrees, and whether by
-    more than half the area's width or height (at least 1°) beyond its edge."""
+    more than ``slack`` times the area's width or height (at least 1°) beyond its edge."""
     w, s, e, n = bounds
     dx = np.maximum(w - lon, 0) + np.maximum(lon - e, 0)
     dy = np.maximum(s - lat, 0) + np.maximum(lat - n, 0)
-    far = (dx > max(1.0, 0.5 * (e - w))) | (dy > max(1.0, 0.5 * (n - s)))
+    far = (dx > max(1.0, slack * (e - w))) | (dy > max(1.0, slack * (n - s)))
     return np.maximum(dx, dy), far
 
 
@@ -490,13 +490,16 @@ def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: st
     looks_degrees = bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90)
                          and max(np.abs(x).max(), np.abs(y).max()) > 1)
     if looks_degrees:
-        # degrees read as metres land within 200 m of the projection's (0, 0): off the
-        # area the CRS is made for, on the equator, or at 0°N 0°E (Web Mercator)
+        # degrees read as metres land within 200 m of the projection's (0, 0): outside the
+        # area a regional CRS is made for, where the degrees would lie; for a CRS of the
+        # whole world (Web Mercator), at its origin (0°N 0°E)
+        world = area is None or area[2] - area[0] >= 180
         o_lon, o_lat = to_lonlat.transform(0.0, 0.0, errcheck=False)
-        at_origin = not lost.all() and math.isfinite(o_lon) and math.isfinite(o_lat) and bool(
-            np.all(np.hypot(lon[~lost] - o_lon, lat[~lost] - o_lat) < 0.01))
-        off_area = area is not None and bool(
-            np.all(~_outside_by(x, y, area)[1]) and not np.any(~lost & ~_outside_by(lon, lat, area)[1]))
+        at_origin = world and not lost.all() and math.isfinite(o_lon) and math.isfinite(o_lat) \
+            and bool(np.all(np.hypot(lon[~lost] - o_lon, lat[~lost] - o_lat) < 0.01))
+        off_area = area is not None and not world and bool(
+            np.all(~_outside_by(x, y, area, slack=2.0)[1])
+            and not np.any(~lost & (_outside_by(lon, lat, area)[0] == 0)))
         if at_origin or off_area:
             raise CRSError(
                 f"{source}: its coordinates ({x.min():g}, {y.min():g}) – ({x.max():g}, {y.max():g}) "

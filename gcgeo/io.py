@@ -89,6 +89,8 @@ _TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
 
 #: Suffixes whose files GDAL's OSM driver reads (as five layers: points, lines…)
 _OSM_SUFFIXES = (".osm", ".pbf")
+#: Formats of one layer (listing a big GeoJSON's layers would read it twice)
+_SINGLE_LAYER_SUFFIXES = (".shp", ".geojson", ".json", ".fgb")
 #: Drivers that know their feature count without reading every feature
 _COUNTED_SUFFIXES = (".shp", ".gpkg", ".fgb", ".sqlite")
 #: Attribute columns a workspace layer can hold: a GeoPackage (SQLite) table
@@ -122,6 +124,11 @@ def _choose_layer(path: Path, layer: str | None) -> str | None:
     OpenStreetMap files always need ``layer``: their five layers (points,
     lines, multipolygons…) hold different features of one map.
     """
+    suffix = path.suffix.lower()
+    if layer is None and suffix in _SINGLE_LAYER_SUFFIXES:
+        kind = what_is(path)
+        if kind is None or suffix in kind.suffixes:  # as its name says: one layer, not listed
+            return None
     try:
         listed = [(str(n), g) for n, g in pyogrio.list_layers(path)]
     except Exception as exc:  # noqa: BLE001 - any failure to open is the file's
