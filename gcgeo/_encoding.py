@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import codecs
 import logging
-import unicodedata
+import re
 from collections.abc import Iterable, Sequence
 
 from ._errors import FileFormatError
@@ -78,8 +78,8 @@ def misread_error(source: str, values: Sequence[tuple[str, bytes]], encoding: st
     """The error for ``values`` ((where, raw bytes)) that are not text in ``encoding``,
     with the encoding they do read in, when one does."""
     others = [e for e in CANDIDATES if e.upper() != (encoding or "UTF-8").upper()]
-    judged = {e: [_judge(raw, e) for _, raw in values] for e in others}
-    fits = [e for e in others if not _misread(judged, e)]
+    judged = _Judged([raw for _, raw in values], others)
+    fits = [e for e in others if not judged.misread(e)]
     named = ", ".join(where for where, _ in values[:_MAX_NAMED])
     more = f" and {len(values) - _MAX_NAMED} more" if len(values) > _MAX_NAMED else ""
     hint = (f"; they read as {label(fits[0])}: give --encoding {fits[0]}" if fits
@@ -90,41 +90,31 @@ def misread_error(source: str, values: Sequence[tuple[str, bytes]], encoding: st
     )
 
 
-def _ascii_letter(c: str) -> bool:
-    return c.isascii() and c.isalpha()
+_NON_ASCII = r"[^\x00-\x7f]"
+#: C0 controls but tab, line feed and carriage return; C1 controls
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: a Chinese character beside a lower-case Latin letter, or between two Latin letters
+_BESIDE_LATIN = re.compile(rf"[a-z]{_NON_ASCII}|{_NON_ASCII}[a-z]|[A-Za-z]{_NON_ASCII}[A-Za-z]")
+#: runs of accented letters: three or more, or a pair (checked for letters)
+_RUN3 = re.compile(rf"{_NON_ASCII}{{3,}}")
+_PAIR = re.compile(rf"(?<!{_NON_ASCII}){_NON_ASCII}{{2}}(?!{_NON_ASCII})")
 
 
 def _odd_chinese(text: str) -> bool:
-    """Whether GBK-decoded ``text`` holds what real Chinese text hardly does."""
-    for i, c in enumerate(text):
-        if c.isascii():
-            continue
-        try:
-            c.encode("gb2312")
-        except UnicodeEncodeError:
-            return True  # outside the 6,763 common characters (and symbols)
-        before = text[i - 1] if i else ""
-        after = text[i + 1] if i + 1 < len(text) else ""
-        if before.islower() and _ascii_letter(before) or after.islower() and _ascii_letter(after):
-            return True
-        if _ascii_letter(before) and _ascii_letter(after):
-            return True
-    return False
+    """Whether GBK-decoded ``text`` holds what real Chinese text hardly does: a character
+    outside GB 2312's 6,763 common ones, or one glued to Latin letters."""
+    try:
+        text.encode("gb2312")
+    except UnicodeEncodeError:
+        return True
+    return _BESIDE_LATIN.search(text) is not None
 
 
 def _odd_latin(text: str) -> bool:
     """Whether Latin-1-decoded ``text`` holds what real Latin text hardly does."""
-    run: list[str] = []
-    for c in text + " ":
-        if not c.isascii():
-            if unicodedata.category(c) in ("Cc", "Co", "Cn"):
-                return True
-            run.append(c)
-            continue
-        if len(run) >= 3 or (len(run) == 2 and not all(r.isalpha() for r in run)):
-            return True
-        run = []
-    return False
+    if _RUN3.search(text):
+        return True
+    return any(not pair.group().isalpha() for pair in _PAIR.finditer(text))
 
 
 def _judge(raw: bytes, encoding: str) -> tuple[int, str]:
@@ -133,7 +123,7 @@ def _judge(raw: bytes, encoding: str) -> tuple[int, str]:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         return _FAILS, ""
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text):
+    if _CONTROL.search(text):
         return _ODD, text
     enc = encoding.upper()
     if enc in _CHINESE:
@@ -143,12 +133,35 @@ def _judge(raw: bytes, encoding: str) -> tuple[int, str]:
     return _CLEAN, text  # UTF-8, and other scripts' code pages (Cyrillic, Japanese…) as named
 
 
-def _misread(judged: dict[str, list[tuple[int, str]]], enc: str) -> list[int]:
-    """Positions of the values ``enc`` fails on, or makes odd while another reads them cleanly."""
-    others = [e for e in judged if e != enc]
-    return [i for i, (verdict, _) in enumerate(judged[enc])
-            if verdict == _FAILS
-            or (verdict == _ODD and any(judged[o][i][0] == _CLEAN for o in others))]
+class _Judged:
+    """How each of ``raws`` reads in each of ``encodings``, judged when first asked."""
+
+    def __init__(self, raws: Sequence[bytes], encodings: Sequence[str]) -> None:
+        self.raws, self.encodings = raws, list(encodings)
+        self._seen: dict[tuple[str, int], tuple[int, str]] = {}
+
+    def __call__(self, enc: str, i: int) -> tuple[int, str]:
+        key = (enc, i)
+        if key not in self._seen:
+            self._seen[key] = _judge(self.raws[i], enc)
+        return self._seen[key]
+
+    def misreads(self, enc: str, i: int) -> bool:
+        """Whether ``enc`` fails on value ``i``, or makes it odd while another reads it cleanly."""
+        verdict = self(enc, i)[0]
+        return verdict == _FAILS or (verdict == _ODD and any(
+            self(o, i)[0] == _CLEAN for o in self.encodings if o != enc))
+
+    def misread(self, enc: str) -> list[int]:
+        return [i for i in range(len(self.raws)) if self.misreads(enc, i)]
+
+    def fits(self, enc: str) -> bool:
+        return self._all_clean(enc) or not any(self.misreads(enc, i) for i in range(len(self.raws)))
+
+    def _all_clean(self, enc: str) -> bool:
+        """Whether every value reads cleanly in ``enc``, judged at once: the values
+        joined by line feeds, which no encoding here lets a character run across."""
+        return _judge(b"\n".join(self.raws), enc)[0] == _CLEAN
 
 
 def choose_encoding(
@@ -167,52 +180,53 @@ def choose_encoding(
     declared one, or a guess other than UTF-8, is said as a warning naming
     ``source`` and ``--encoding``; a file that no single encoding reads
     raises :class:`~gcgeo.FileFormatError` naming its rows.
+
+    >>> choose_encoding([("row 1, name", "鱼邱湖".encode("gbk"))], source="a.csv")
+    'GB18030'
     """
-    found = [(where, raw) for where, raw in values if not raw.isascii()]
-    if not found:
+    rows: dict[bytes, list[str]] = {}  # each distinct value once, with every row holding it
+    for where, raw in values:
+        if not raw.isascii():
+            rows.setdefault(raw, []).append(where)
+    if not rows:
         return declared
     order = ([declared] if declared else []) + [c for c in CANDIDATES if c != declared]
-    judged = {enc: [_judge(raw, enc) for _, raw in found] for enc in order}
+    judged = _Judged(list(rows), order)
     for enc in order:
-        if not _misread(judged, enc):
-            _say(enc, judged[enc], found, source=source, declared=declared,
-                 declared_by=declared_by)
+        if judged.fits(enc):
+            first = judged.raws[0]
+            _say(enc, f"{rows[first][0]} reads '{judged(enc, 0)[1][:40]}'", source=source,
+                 declared=declared, declared_by=declared_by)
             return enc
-    raise _mixed(found, judged, source=source, declared=declared, declared_by=declared_by)
+    raise _mixed(rows, judged, source=source, declared=declared, declared_by=declared_by)
 
 
-def _example(found: Sequence[tuple[str, bytes]], texts: list[tuple[int, str]]) -> str:
-    where, _ = found[0]
-    return f"{where} reads '{texts[0][1][:40]}'"
-
-
-def _say(enc: str, texts: list[tuple[int, str]], found: Sequence[tuple[str, bytes]], *,
-         source: str, declared: str | None, declared_by: str) -> None:
+def _say(enc: str, example: str, *, source: str, declared: str | None, declared_by: str) -> None:
     if enc == declared:
         log.info("%s: text read as %s, as %s says", source, label(enc), declared_by)
         return
     if declared:
         log.warning("%s: %s says %s, but its text reads as %s (%s); read so. If that is wrong, "
                     "give the file's encoding with --encoding.", source, declared_by,
-                    label(declared), label(enc), _example(found, texts))
+                    label(declared), label(enc), example)
     elif enc == "UTF-8":  # other encodings' text is almost never valid UTF-8
         log.info("%s does not name its text encoding; its text is valid UTF-8", source)
     else:
         log.warning("%s does not name its text encoding; gcgeo guessed %s (%s). If that is "
                     "wrong, give the file's encoding with --encoding (e.g. --encoding GBK or "
-                    "--encoding cp1252).", source, label(enc), _example(found, texts))
+                    "--encoding cp1252).", source, label(enc), example)
 
 
-def _mixed(found: Sequence[tuple[str, bytes]], judged: dict[str, list[tuple[int, str]]], *,
-           source: str, declared: str | None, declared_by: str) -> FileFormatError:
+def _mixed(rows: dict[bytes, list[str]], judged: _Judged, *, source: str, declared: str | None,
+           declared_by: str) -> FileFormatError:
     """The error for text no single encoding reads: the rows at odds with the most common one."""
-    main = min(judged, key=lambda e: len(_misread(judged, e)))
-    bad = _misread(judged, main)
+    misread = {e: judged.misread(e) for e in judged.encodings}
+    main = min(misread, key=lambda e: sum(len(rows[judged.raws[i]]) for i in misread[e]))
+    bad = [(where, i) for i in misread[main] for where in rows[judged.raws[i]]]
     shown = []
-    for i in bad[:_MAX_NAMED]:
-        where, _ = found[i]
-        reads = [f"as {label(e)} '{judged[e][i][1][:30]}'" for e in judged
-                 if judged[e][i][0] != _FAILS]
+    for where, i in bad[:_MAX_NAMED]:
+        reads = [f"as {label(e)} '{judged(e, i)[1][:30]}'" for e in judged.encodings
+                 if judged(e, i)[0] != _FAILS]
         shown.append(f"{where} ({', '.join(reads) or 'in none of them'})")
     more = f" and {len(bad) - _MAX_NAMED} more" if len(bad) > _MAX_NAMED else ""
     said = f" ({declared_by} says {label(declared)})" if declared else ""
