@@ -13,9 +13,8 @@ import pyogrio
 import pytest
 import shapely
 
-from gcgeo import CRSError, FileFormatError, InputError, OutputExistsError
+from gcgeo import CRSError, FileFormatError, InputError, OutputExistsError, io
 from gcgeo import crs as C
-from gcgeo import io
 from gcgeo._shapefile import cpg_encoding
 
 DATA = Path(__file__).parent / "data"
