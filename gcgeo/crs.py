@@ -34,11 +34,13 @@ from ._errors import CRSError
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "FAR_OUTSIDE_M",
     "SHIFTED",
     "align",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "cgcs2000_zone_epsg",
+    "check_coordinates",
     "choose_metric_crs",
     "declare_crs",
     "gcj02_to_bd09",
@@ -285,6 +287,8 @@ def choose_metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
                     gdf.crs.to_string(), err * 100)
     if bool(in_china(lon, lat)) and 73.5 <= lon <= 136.5 and lat >= 3.0:
         return CRS.from_epsg(cgcs2000_zone_epsg(lon))
+    if lat > 84 or lat < -80:  # beyond UTM: the polar stereographic CRS of its pole
+        return CRS.from_epsg(32661 if lat > 0 else 32761)
     utm = gdf.estimate_utm_crs()
     return utm
 
@@ -396,3 +400,243 @@ def align(gdf: gpd.GeoDataFrame | None, crs: Any, what: str, *, against: str = "
         log.debug("reprojecting %s to %s", what, CRS.from_user_input(crs).name)
         return gdf.to_crs(crs)
     return gdf
+
+
+# --------------------------------------------------------------------------
+# coordinates that cannot be right
+
+
+#: Features farther than this outside the study area are reported when a layer is added
+FAR_OUTSIDE_M = 10_000.0
+_MAX_NAMED = 8
+_SAMPLE = 20_000  # coordinates looked at for the area-of-use checks
+
+
+def _rows(mask: np.ndarray) -> str:
+    """Feature numbers (counted from 1, in the order of the file) where ``mask`` holds."""
+    rows = [str(int(i) + 1) for i in np.flatnonzero(mask)[:_MAX_NAMED]]
+    more = f" and {int(mask.sum()) - _MAX_NAMED} more" if mask.sum() > _MAX_NAMED else ""
+    return f"feature{'s' if mask.sum() > 1 else ''} {', '.join(rows)}{more}"
+
+
+def _false_easting(crs: CRS) -> float | None:
+    op = crs.coordinate_operation
+    if op is None:
+        return None
+    for p in op.params:
+        if p.name.lower() == "false easting":
+            return float(p.value)
+    return None
+
+
+def _zone_crs(crs: CRS, zone: int) -> str:
+    """The zone-numbered CGCS2000 CRS of Gauss–Krüger ``zone`` (3° or 6°), as words."""
+    if "china 2000" in (crs.datum.name if crs.datum else "").lower():
+        if 25 <= zone <= 45:
+            return f"EPSG:{4513 + zone - 25} (CGCS2000 3° zone {zone})"
+        if 13 <= zone <= 23:
+            return f"EPSG:{4491 + zone - 13} (CGCS2000 6° zone {zone})"
+    return f"the CRS of Gauss–Krüger zone {zone} with zone-numbered eastings"
+
+
+def _check_zone_numbers(x: np.ndarray, crs: CRS, source: str) -> None:
+    """Refuse eastings whose zone number (their millions) contradicts the CRS's."""
+    fe = _false_easting(crs)
+    if fe is None or not len(x):
+        return
+    zones = np.unique(np.floor(x / 1e6).astype(np.int64))
+    if fe >= 1e7 and fe % 1e6 == 5e5:  # a zone-numbered Gauss–Krüger CRS
+        own = int(fe // 1e6)
+        if len(zones) == 1 and zones[0] != own and 13 <= zones[0] <= 45:
+            raise CRSError(
+                f"{source}: its eastings begin with zone number {zones[0]} ({x.min():,.0f}…), but "
+                f"its CRS {crs.name} is zone {own} (eastings {own},xxx,xxx): the .prj names the "
+                f"wrong zone, which would put every feature hundreds of kilometres away. Declare "
+                f"the right one with --src-crs, e.g. {_zone_crs(crs, int(zones[0]))}.")
+    elif fe == 5e5 and len(zones) == 1 and 13 <= zones[0] <= 45 and x.min() >= 1e7:
+        raise CRSError(
+            f"{source}: its eastings carry a zone number ({x.min():,.0f}…: zone {zones[0]}), but "
+            f"its CRS {crs.name} expects eastings without one (around 500,000 m). Declare the "
+            f"zone-numbered CRS with --src-crs, e.g. {_zone_crs(crs, int(zones[0]))}.")
+
+
+def _sample(coords: np.ndarray) -> np.ndarray:
+    if len(coords) <= _SAMPLE:
+        return coords
+    step = int(math.ceil(len(coords) / _SAMPLE))
+    return coords[::step]
+
+
+def _outside_by(lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, float, float],
+                slack: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Where each (lon, lat) lies outside ``bounds``: how many degrees, and whether by
+    more than ``slack`` times the area's width or height (at least 1°) beyond its edge."""
+    w, s, e, n = bounds
+    dx = np.maximum(w - lon, 0) + np.maximum(lon - e, 0)
+    dy = np.maximum(s - lat, 0) + np.maximum(lat - n, 0)
+    far = (dx > max(1.0, slack * (e - w))) | (dy > max(1.0, slack * (n - s)))
+    return np.maximum(dx, dy), far
+
+
+def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: str) -> list[str]:
+    """Refuse degrees given as metres and positions the projection cannot have; warn
+    about positions far outside the area the CRS is made for."""
+    from pyproj import Transformer
+
+    x, y = coords[:, 0], coords[:, 1]
+    _check_zone_numbers(x, crs, source)
+    to_lonlat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+    lon, lat = to_lonlat.transform(x, y, errcheck=False)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    lost = ~(np.isfinite(lon) & np.isfinite(lat))
+    area = crs.area_of_use.bounds if crs.area_of_use is not None else None
+    where = crs.area_of_use.name.rstrip(".") if crs.area_of_use is not None else "its area"
+    looks_degrees = bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90)
+                         and max(np.abs(x).max(), np.abs(y).max()) > 1)
+    if looks_degrees:
+        # degrees read as metres land within 200 m of the projection's (0, 0): outside the
+        # area a regional CRS is made for, where the degrees would lie; for a CRS of the
+        # whole world (Web Mercator), at its origin (0°N 0°E)
+        world = area is None or area[2] - area[0] >= 180
+        o_lon, o_lat = to_lonlat.transform(0.0, 0.0, errcheck=False)
+        at_origin = world and not lost.all() and math.isfinite(o_lon) and math.isfinite(o_lat) \
+            and bool(np.all(np.hypot(lon[~lost] - o_lon, lat[~lost] - o_lat) < 0.01))
+        off_area = area is not None and not world and bool(
+            np.all(~_outside_by(x, y, area, slack=2.0)[1])
+            and not np.any(~lost & (_outside_by(lon, lat, area)[0] == 0)))
+        if at_origin or off_area:
+            raise CRSError(
+                f"{source}: its coordinates ({x.min():g}, {y.min():g}) – ({x.max():g}, {y.max():g}) "
+                f"are degrees of longitude and latitude, but its CRS {crs.name} is projected (in "
+                f"metres), which puts them at the projection's origin, far from {where}. Declare the "
+                "coordinates' CRS with --src-crs wgs84 (or cgcs2000, gcj02, bd09).")
+    if lost.any():
+        raise CRSError(
+            f"{source}: the coordinates of {_rows(np.isin(np.arange(index.max() + 1), index[lost]))} "
+            f"({x[lost].min():,.0f}, {y[lost].min():,.0f}…) are no position in its CRS "
+            f"{crs.name}; the CRS (its .prj, or --src-crs) or the coordinates are wrong. "
+            "Declare the right CRS with --src-crs.")
+    if area is None:
+        return []
+    w, s, e, n = area
+    beyond, far = _outside_by(lon, lat, area)
+    if not far.any():
+        return []
+    rows = np.zeros(int(index.max()) + 1, dtype=bool)
+    rows[index[far]] = True
+    return [f"{source}: {int(rows.sum())} feature(s) ({_rows(rows)}) lie up to "
+            f"{beyond.max():.1f}° outside the area its CRS {crs.name} is made for ({where}, "
+            f"{w:g}°–{e:g}°E, {s:g}°–{n:g}°N). If its .prj names the wrong zone, declare the "
+            "right CRS with --src-crs."]
+
+
+def _check_geographic(coords: np.ndarray, index: np.ndarray, n_rows: int, crs: CRS,
+                      source: str) -> list[str]:
+    """Refuse latitudes beyond ±90° and longitudes beyond ±180°; warn about lat/lon that
+    read as lon/lat would lie in China while they lie nowhere near it."""
+    x, y = coords[:, 0], coords[:, 1]
+    bad_rows = np.zeros(n_rows, dtype=bool)
+    off = (np.abs(y) > 90) | (np.abs(x) > 180)
+    if off.any():
+        bad_rows[index[off]] = True
+        if np.all(np.abs(x) <= 90) and np.all(np.abs(y) <= 180):
+            raise CRSError(
+                f"{source}: latitudes beyond ±90° (up to {np.abs(y).max():g}) in {_rows(bad_rows)}, "
+                "while every longitude stays within ±90°: the coordinates are swapped, (lat, lon) "
+                "instead of (lon, lat). Swap them in the source (QGIS: Processing › 'Swap X and Y "
+                "coordinates'; for a CSV give --x and --y the other way round). Nothing was added.")
+        raise CRSError(
+            f"{source}: the coordinates of {_rows(bad_rows)} ({x[off].min():,.0f}, "
+            f"{y[off].min():,.0f}…) are not degrees, yet its CRS {crs.name} is in degrees. "
+            "Declare the projected CRS they are in with --src-crs, e.g. a CGCS2000 3° zone "
+            "(EPSG:4534–4554, or 4513–4533 when eastings carry the zone number).")
+    if bool(np.all(in_china(y, x))) and not bool(np.any(in_china(x, y))):
+        return [f"{source}: every feature lies at latitude {y.min():.1f}°–{y.max():.1f}°, "
+                f"longitude {x.min():.1f}°–{x.max():.1f}°, where read as (lat, lon) it would lie "
+                "in China: if the coordinates are swapped, swap them in the source (QGIS: "
+                "Processing › 'Swap X and Y coordinates'; for a CSV give --x and --y the other "
+                "way round) and add the file again with --overwrite."]
+    return []
+
+
+def _far_outside(gdf: gpd.GeoDataFrame, area: gpd.GeoSeries, far_m: float, source: str,
+                 area_name: str) -> list[str]:
+    """Say how many features lie farther than ``far_m`` outside ``area``, and how far."""
+    if area.crs is None or not len(area):
+        return []
+    metric_crs = area.crs if CRS.from_user_input(area.crs).is_projected else \
+        choose_metric_crs(gpd.GeoDataFrame(geometry=area))
+    # measured from the area's convex outline: quick for any layer, and what is far
+    # from the outline is at least as far from the area
+    shape = shapely.convex_hull(shapely.union_all(np.asarray(area.to_crs(metric_crs).values,
+                                                             dtype=object)))
+    if shape is None or shape.is_empty:
+        return []
+    shapely.prepare(shape)
+    geoms = np.asarray(gdf.geometry.to_crs(metric_crs).values, dtype=object)
+    d = np.nan_to_num(shapely.distance(shape, geoms), nan=0.0)
+    far = d > far_m
+    if not far.any():
+        return []
+    return [f"{source}: {int(far.sum())} of {len(gdf)} features lie more than {far_m / 1000:g} km "
+            f"outside {area_name}, up to {d.max() / 1000:,.0f} km away ({_rows(far)}). Check the "
+            "file's CRS (its .prj, or --src-crs: a neighbouring Gauss–Krüger zone puts features "
+            "~270 km east or west) and its coordinates; 'gcgeo validate' lists them."]
+
+
+def check_coordinates(
+    gdf: gpd.GeoDataFrame,
+    *,
+    source: str,
+    study_area: gpd.GeoSeries | None = None,
+    area_name: str = "the study area",
+    far_m: float = FAR_OUTSIDE_M,
+) -> list[str]:
+    """Refuse coordinates that cannot be right; return warnings about those that are likely wrong.
+
+    Raises :class:`~gcgeo.CRSError` naming ``source`` (the file) and the
+    features at fault for: no CRS; a geocentric CRS; infinite or NaN
+    coordinates; latitudes beyond ±90° (with the fix when lat and lon are
+    swapped) or longitudes beyond ±180°; degrees in a projected CRS;
+    eastings whose zone number contradicts the CRS's; positions the
+    projection cannot have.  Returns one message per suspicion: positions
+    far outside the area the projected CRS is made for; lat/lon that read
+    swapped would lie in China; features more than ``far_m`` metres outside
+    ``study_area`` (a GeoSeries with its CRS; ``area_name`` names it), with
+    their count and distance.
+
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([36.85], [116.2]), crs=4326)
+    >>> check_coordinates(pts, source="poi.geojson")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gcgeo._errors.CRSError: poi.geojson: latitudes beyond ±90° (up to 116.2) in feature 1, ...
+    """
+    if gdf.crs is None:
+        raise CRSError(f"{source} has no CRS; declare it with --src-crs (wgs84, cgcs2000, gcj02, "
+                       "bd09 or an EPSG code).")
+    crs = CRS.from_user_input(gdf.crs)
+    if crs.is_geocentric:
+        raise CRSError(
+            f"{source}: its CRS {crs.name} is geocentric (x, y, z in metres from the centre of "
+            "the Earth), not a map's: reproject it to a map CRS (e.g. EPSG:4326 or a CGCS2000 zone) "
+            "in the program that made it, or declare the CRS the coordinates are in with --src-crs.")
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    finite = np.isfinite(coords).all(axis=1)
+    if not finite.all():
+        bad = np.zeros(len(gdf), dtype=bool)
+        bad[index[~finite]] = True
+        raise CRSError(
+            f"{source}: infinite or missing (NaN) coordinates in {_rows(bad)}; fix or delete "
+            f"{'them' if bad.sum() > 1 else 'it'} in the source, then add the file again. "
+            "Nothing was added.")
+    if not len(coords):
+        return []
+    found: list[str] = []
+    if crs.is_geographic:
+        found += _check_geographic(coords, index, len(gdf), crs, source)
+    elif crs.is_projected:
+        keep = _sample(np.column_stack([coords, index]))
+        found += _check_projected(keep[:, :2], keep[:, 2].astype(np.int64), crs, source)
+    if study_area is not None:
+        found += _far_outside(gdf, study_area, far_m, source, area_name)
+    return found

@@ -12,10 +12,8 @@ Export (the driver chosen from the suffix, atomic writes) lives in
 
 from __future__ import annotations
 
-import codecs
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +22,16 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from . import _shapefile, shapefile
 from . import crs as _crs
-from . import shapefile
-from ._errors import CRSError, FileFormatError, InputError
+from ._encoding import check_known, decode_error, misread_error
+from ._errors import (
+    CRSError,
+    FileFormatError,
+    InputError,
+)
+from ._sniff import display, expected, unreadable, what_is
+from ._tabular import X_NAMES, Y_NAMES, find_column, read_csv, read_excel
 from .export import (
     EXPORT_SUFFIXES,
     ExportReport,
@@ -38,20 +43,15 @@ from .export import (
     shapefile_field_names,
 )
 
-try:  # pyogrio's Arrow path reports undecodable text as an ArrowException
-    from pyarrow.lib import ArrowException as _ArrowException
-
-    _ARROW_ERRORS: tuple[type[BaseException], ...] = (_ArrowException,)
-except ImportError:  # pragma: no cover - pyarrow is a dependency
-    _ARROW_ERRORS = ()
-
 log = logging.getLogger(__name__)
 
 __all__ = [
     "EXPORT_SUFFIXES",
     "ExportReport",
+    "MAX_COLUMNS",
     "atomic_path",
     "check_output",
+    "check_raster",
     "export",
     "move_into_place",
     "raise_if_disk_full",
@@ -61,90 +61,173 @@ __all__ = [
 ]
 
 _TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
-_X_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "x坐标", "东坐标", "easting", "point_x")
-_Y_NAMES = ("lat", "latitude", "纬度", "y", "y坐标", "北坐标", "northing", "point_y")
+
 
 
 # --- reading --------------------------------------------------------------
 
+#: Suffixes whose files GDAL's OSM driver reads (as five layers: points, lines…)
+_OSM_SUFFIXES = (".osm", ".pbf")
+#: Formats of one layer (listing a big GeoJSON's layers would read it twice)
+_SINGLE_LAYER_SUFFIXES = (".shp", ".geojson", ".json", ".fgb")
+#: Drivers that know their feature count without reading every feature
+_COUNTED_SUFFIXES = (".shp", ".gpkg", ".fgb", ".sqlite")
+#: Attribute columns a workspace layer can hold: a GeoPackage (SQLite) table
+#: has at most 2,000 columns, its feature id and geometry included.
+MAX_COLUMNS = 1998
+
 
 def _check_exists(path: Path) -> None:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            f"the file name {display(path)} is not UTF-8 text (the bytes shown as \\x.. come from "
+            "another encoding, e.g. a ZIP made on Chinese Windows), and GDAL cannot open it. "
+            "Rename the file to a name in UTF-8 (in the file manager, or with 'mv') and add it "
+            "again."
+        ) from None
     if not path.exists():
         raise InputError(f"{path}: no such file; check the path (and the working directory).")
     if path.is_dir() and path.suffix.lower() not in (".gdb",):
         raise InputError(f"{path} is a folder; give the file inside it (e.g. the .shp or .gpkg).")
 
 
-def _guess_dbf_encoding(dbf: Path) -> str:
-    """Encoding of a Shapefile's .dbf without a .cpg: UTF-8 if it decodes, else GBK."""
-    raw = dbf.read_bytes()
-    if len(raw) < 32:
-        return "UTF-8"
-    header_len = int.from_bytes(raw[8:10], "little")
-    body = raw[header_len:]
-    try:
-        body.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        body.decode("gb18030")
-        return "GB18030"
-    except UnicodeDecodeError:
-        return "latin1"
+def _is_osm(path: Path) -> bool:
+    return path.suffix.lower() in _OSM_SUFFIXES
 
 
-def _cpg_encoding(text: str) -> str:
-    """The encoding a .cpg names, as GDAL and Python know it.
+def _choose_layer(path: Path, layer: str | None) -> str | None:
+    """``layer`` if ``path`` has it; else its only map layer; else refuse, listing them.
 
-    ArcGIS writes Windows code pages: ``ANSI 936`` or ``936`` is GBK (CP936),
-    ``65001`` is UTF-8, any other number ``n`` is ``cp<n>``.
+    OpenStreetMap files always need ``layer``: their five layers (points,
+    lines, multipolygons…) hold different features of one map.
     """
-    t = text.strip()
-    m = re.fullmatch(r"(?:ANSI|OEM|CP)?\s*(\d+)", t, flags=re.IGNORECASE)
-    if m:
-        n = int(m.group(1))
-        return {936: "CP936", 65001: "UTF-8"}.get(n, f"cp{n}")
-    return t
-
-
-def _check_encoding(path: Path, enc: str, given: bool) -> None:
-    """Refuse an encoding Python does not know, naming where it came from."""
+    suffix = path.suffix.lower()
+    if layer is None and suffix in _SINGLE_LAYER_SUFFIXES:
+        kind = what_is(path)
+        if kind is None or suffix in kind.suffixes:  # as its name says: one layer, not listed
+            return None
     try:
-        codecs.lookup(enc)
-    except LookupError:
-        where = ("given as --encoding" if given
-                 else f"named by {path.with_suffix('.cpg').name}")
+        # the styles QGIS (and gcgeo's exports) keep beside the layers are no layer to read
+        listed = [(str(n), g) for n, g in pyogrio.list_layers(path) if str(n) != "layer_styles"]
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the file's
+        raise unreadable(path, exc, expected=expected(path.suffix.lower())) from None
+    names = [n for n, _ in listed]
+    if layer is not None:
+        if layer not in names:
+            raise InputError(f"{path} has no layer '{layer}'; its layers are: {', '.join(names)}. "
+                             "Choose one with --layer NAME.")
+        return layer
+    spatial = [(n, g) for n, g in listed if g is not None]  # no geometry type: a plain table
+    if len(spatial) <= 1 and not _is_osm(path):
+        return spatial[0][0] if spatial else None
+    shown = ", ".join(f"{n} ({g})" for n, g in spatial)
+    hint = (" For an OpenStreetMap file: points for places (shops, schools), lines for streets, "
+            "multipolygons for areas (parks, buildings); or 'gcgeo import-osm' fills every "
+            "layer kind at once." if _is_osm(path) else "")
+    raise InputError(f"{path} holds {len(spatial)} map layers: {shown}. Choose one with "
+                     f"--layer NAME.{hint}")
+
+
+def _check_all_read(path: Path, layer: str | None, n: int) -> None:
+    """Refuse a layer GDAL stopped reading early (it says nothing when reading by Arrow)."""
+    if path.suffix.lower() not in _COUNTED_SUFFIXES:
+        return
+    try:
+        announced = int(pyogrio.read_info(path, layer=layer)["features"])
+    except Exception:  # noqa: BLE001 - the count is a check, the read succeeded
+        return
+    if announced > n:
         raise FileFormatError(
-            f"{path}: unknown text encoding '{enc}' ({where}); give the file's encoding with "
-            "--encoding, e.g. UTF-8, GBK or GB18030."
-        ) from None
+            f"{path}: only {n} of its {announced} features could be read; the file is damaged "
+            "or incomplete (e.g. a copy cut short). Nothing was read. Get a complete copy, or "
+            "export it again from the program that made it."
+        )
 
 
-def _shapefile_encoding(path: Path, encoding: str | None) -> str | None:
-    if encoding:
-        _check_encoding(path, encoding, given=True)
-        return encoding
-    cpg = path.with_suffix(".cpg")
-    if not cpg.exists():
-        cpg = path.with_suffix(".CPG")
-    if cpg.exists():
-        text = cpg.read_text(errors="replace").strip()
-        if text:
-            enc = _cpg_encoding(text)
-            _check_encoding(path, enc, given=False)
-            return enc
-    dbf = path.with_suffix(".dbf")
-    if dbf.exists():
-        enc = _guess_dbf_encoding(dbf)
-        log.info("%s has no .cpg; its text reads as %s", path.name, enc)
-        return enc
-    return None
+def _drop_unbuilt(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """OpenStreetMap features whose geometry could not be built (cut by the extract) left out."""
+    missing = gdf.geometry.isna().to_numpy()
+    if missing.any():
+        log.warning("%s: %d of %d features of layer %s have no complete geometry (relations "
+                    "cut at the edge of the extract); they are left out", display(path),
+                    int(missing.sum()), len(gdf), layer)
+        gdf = gdf[~missing].reset_index(drop=True)
+    return gdf
 
 
-def _gpkg_layers(path: Path) -> list[str]:
-    # the styles QGIS (and gcgeo's exports) keep beside the layers are no layer to read
-    return [str(n) for n, _ in pyogrio.list_layers(path) if str(n) != "layer_styles"]
+def _check_text(gdf: pd.DataFrame, path: Path, encoding: str | None) -> None:
+    """Refuse text GDAL passed on undecoded (a .cpg saying UTF-8 over GBK text), naming the rows."""
+    import pyarrow as pa
+
+    for col in gdf.columns:
+        values = gdf[col].array
+        if not hasattr(values, "__arrow_array__"):
+            continue
+        arr = pa.array(values)
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            continue
+        try:
+            arr.validate(full=True)
+        except pa.ArrowInvalid:
+            raw = arr.cast(pa.large_binary()).to_pylist()
+            bad = [(f"row {i + 1}, {col}", v) for i, v in enumerate(raw)
+                   if v is not None and not _is_utf8(v)]
+            raise misread_error(str(path), bad, encoding) from None
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_geo(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            return gpd.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001 - any failure of the reader is the file's
+            raise unreadable(path, exc, expected=expected(suffix)) from None
+    kwargs: dict[str, Any] = {}
+    enc = None
+    if suffix == ".shp":
+        _shapefile.check_complete(path)
+        enc = _shapefile.text_encoding(path, encoding)
+    elif encoding:
+        check_known(encoding, source=str(path), named_by="given as --encoding")
+        enc = encoding
+    if enc:
+        kwargs["encoding"] = enc
+    if _is_osm(path):
+        # files saved from Overpass list nodes out of order: GDAL's own index then drops
+        # features without a word; broken rings of relations cut by the extract are left out
+        kwargs.update(USE_CUSTOM_INDEXING="NO", on_invalid="fix")
+    layer = _choose_layer(path, layer)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True, **kwargs)
+    except UnicodeError as exc:
+        raise decode_error(str(path), exc, enc) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of the reader is the file's
+        raise unreadable(path, exc, expected=expected(suffix)) from None
+    _check_all_read(path, layer, len(gdf))
+    _check_text(gdf, path, enc)
+    if _is_osm(path) and isinstance(gdf, gpd.GeoDataFrame):
+        gdf = _drop_unbuilt(gdf, path, layer)
+    return gdf
+
+
+def _check_width(frame: pd.DataFrame, path: Path) -> None:
+    n = len(frame.columns) - (1 if isinstance(frame, gpd.GeoDataFrame) else 0)
+    if n > MAX_COLUMNS:
+        raise InputError(
+            f"{path} has {n:,} columns; a layer of a gcgeo workspace (a GeoPackage) holds at most "
+            f"{MAX_COLUMNS:,}. Keep the columns you need (delete the others, e.g. in Excel or "
+            "QGIS) and add it again."
+        )
 
 
 def read_vector(
@@ -163,60 +246,52 @@ def read_vector(
     coordinates and for files without one; for files with a CRS it overrides
     it (e.g. ``gcj02`` for lon/lat copied from Amap, which a file would label
     as WGS-84).  GCJ-02 and BD-09 are converted to true WGS-84 here.
+
+    A file of several map layers (a GeoPackage, a KML with folders, any
+    OpenStreetMap file) needs ``layer``; without it the layers are listed.
+    A Shapefile whose .shp, .shx and .dbf disagree is refused; the text of
+    one without a .cpg is read in the encoding its .dbf's code-page byte
+    names or its text shows (a guess is logged as a warning).  A file that
+    cannot be read is a :class:`~gcgeo.FileFormatError` saying whether it is
+    empty, another kind of file than its name says, or damaged.
     """
     path = Path(path)
     _check_exists(path)
     suffix = path.suffix.lower()
     if suffix in _TABLE_SUFFIXES:
         return read_table_points(path, x=x, y=y, src_crs=src_crs, sheet=sheet, encoding=encoding)
-    try:
-        if suffix == ".parquet":
-            gdf = gpd.read_parquet(path)
-        else:
-            kwargs: dict[str, Any] = {}
-            if suffix == ".shp":
-                enc = _shapefile_encoding(path, encoding)
-                if enc:
-                    kwargs["encoding"] = enc
-            elif encoding:
-                _check_encoding(path, encoding, given=True)
-                kwargs["encoding"] = encoding
-            if layer is None and suffix in (".gpkg", ".kml", ".gdb", ".sqlite"):
-                names = _gpkg_layers(path)
-                if len(names) > 1:
-                    raise InputError(
-                        f"{path} holds {len(names)} layers ({', '.join(names)}); choose one "
-                        "with --layer NAME."
-                    )
-                layer = names[0] if names else None  # (not its layer_styles table)
-            elif layer is not None and suffix in (".gpkg", ".kml", ".gdb", ".sqlite"):
-                names = _gpkg_layers(path)
-                if layer not in names:
-                    raise InputError(
-                        f"{path} has no layer '{layer}'; its layers are: {', '.join(names)}."
-                    )
-            gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True, **kwargs)
-    except InputError:
-        raise
-    except (LookupError, UnicodeError, *_ARROW_ERRORS) as exc:
-        raise FileFormatError(
-            f"{path}: its text could not be decoded ({_short(exc)}); give the file's encoding "
-            "with --encoding, e.g. UTF-8, GBK or GB18030."
-        ) from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
-            ValueError) as exc:
-        raise FileFormatError(
-            f"{path} could not be read as a vector file ({_short(exc)}); check that it is a "
-            "complete GeoPackage, Shapefile (with its .shx and .dbf), GeoJSON, FlatGeobuf, "
-            "GeoParquet, KML, CSV or XLSX file."
-        ) from None
+    gdf = _read_geo(path, layer=layer, encoding=encoding)
     if suffix == ".kml":
         gdf = _tidy_kml(gdf)
     if suffix == ".shp":  # gcgeo's short field names back to its column names
         gdf = shapefile.restore_field_names(gdf, path)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        kind = what_is(path)  # GDAL read it by its content: say what it really is
+        if kind is not None and suffix not in kind.suffixes:
+            raise unreadable(path, None, expected=expected(suffix))
         raise FileFormatError(f"{path} has no geometry column; for tables of points give --x and --y.")
+    _check_width(gdf, path)
     return _apply_crs(gdf, src_crs, path)
+
+
+def check_raster(path: str | os.PathLike) -> None:
+    """Refuse a raster whose data cannot be read to its end (a GeoTIFF cut short).
+
+    GDAL opens a cut GeoTIFF from its header and fails only when an analysis
+    reads the missing rows; this reads the last block of every band now.
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    path = Path(path)
+    try:
+        with rasterio.open(path) as ds:
+            rows, cols = ds.block_shapes[0]
+            row = (ds.height - 1) // rows * rows
+            col = (ds.width - 1) // cols * cols
+            ds.read(window=Window(col, row, ds.width - col, ds.height - row))
+    except rasterio.errors.RasterioError as exc:
+        raise unreadable(path, exc, expected="a raster (GeoTIFF)") from None
 
 
 _KML_BOOKKEEPING = ("description", "timestamp", "begin", "end", "altitudeMode", "tessellate",
@@ -256,52 +331,6 @@ def _apply_crs(gdf: gpd.GeoDataFrame, src_crs: Any, path: Path) -> gpd.GeoDataFr
     return gdf
 
 
-def _find_column(columns: list[str], wanted: str | None, names: tuple[str, ...], axis: str,
-                 path: Path) -> str:
-    if wanted is not None:
-        if wanted not in columns:
-            raise InputError(
-                f"{path} has no column '{wanted}' (given as --{axis}); its columns are: "
-                f"{', '.join(columns)}."
-            )
-        return wanted
-    lower = {str(c).strip().lower(): c for c in columns}
-    for n in names:
-        if n in lower:
-            return lower[n]
-    raise InputError(
-        f"{path}: no {axis} coordinate column found among {', '.join(map(str, columns))}; name "
-        f"it with --{axis} COLUMN."
-    )
-
-
-def _cell_text(v: Any) -> Any:
-    """A spreadsheet cell as text, integral numbers without a trailing '.0'."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _tidy_excel(df: pd.DataFrame) -> pd.DataFrame:
-    """Type the columns of a sheet read with ``dtype=object``.
-
-    A column of numbers (or dates) only becomes numeric (or dates); a column
-    holding any text cell is all text, so codes typed as text keep their
-    leading zeros and numbers mixed in read as the text Excel shows.
-    """
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        values = s.dropna()
-        if len(values) and values.map(lambda v: isinstance(v, str)).any():
-            out[col] = s.map(_cell_text).astype(object)
-        else:
-            out[col] = s.infer_objects()
-    return out
-
-
 def read_table_points(
     path: str | os.PathLike,
     *,
@@ -322,33 +351,9 @@ def read_table_points(
     _check_exists(path)
     suffix = path.suffix.lower()
     if encoding and suffix not in (".xlsx", ".xls"):
-        _check_encoding(path, encoding, given=True)
-    try:
-        if suffix in (".xlsx", ".xls"):
-            # dtype=object: text cells stay text ("0101"), numbers stay numbers
-            df = _tidy_excel(pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
-                                           dtype=object))
-        else:
-            sep = "\t" if suffix == ".tsv" else None
-            enc = encoding
-            if enc is None:
-                raw = path.read_bytes()
-                try:
-                    raw.decode("utf-8")
-                    enc = "utf-8-sig"
-                except UnicodeDecodeError:
-                    enc = "gb18030"
-            # read as text: codes such as "0001" keep their zeros; the layer specs
-            # type the columns later (gcgeo.layers.coerce_columns)
-            df = pd.read_csv(path, sep=sep, engine="python", encoding=enc, dtype=str,
-                             keep_default_na=False, na_values=[""], skip_blank_lines=False)
-    except (LookupError, UnicodeError) as exc:
-        raise FileFormatError(
-            f"{path}: its text could not be decoded ({_short(exc)}); give the file's encoding "
-            "with --encoding, e.g. UTF-8, GBK or GB18030."
-        ) from None
-    except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
-        raise FileFormatError(f"{path} could not be read as a table ({_short(exc)}).") from None
+        check_known(encoding, source=str(path), named_by="given as --encoding")
+    df = read_excel(path, sheet) if suffix in (".xlsx", ".xls") else \
+        read_csv(path, sep="\t" if suffix == ".tsv" else None, encoding=encoding)
     columns = [str(c) for c in df.columns]
     df.columns = columns
     # the index stays the file's row (line = index + 2) until the frame is built
@@ -357,8 +362,8 @@ def read_table_points(
     if empty_rows.any():
         log.info("%s: %d empty row(s) skipped", path.name, int(empty_rows.sum()))
         df = df[~empty_rows]
-    xcol = _find_column(columns, x, _X_NAMES, "x", path)
-    ycol = _find_column(columns, y, _Y_NAMES, "y", path)
+    xcol = find_column(columns, x, X_NAMES, "x", path)
+    ycol = find_column(columns, y, Y_NAMES, "y", path)
     if src_crs is None:
         raise CRSError(
             f"{path} is a table of coordinates ({xcol}, {ycol}) and carries no CRS; declare it "
@@ -367,11 +372,11 @@ def read_table_points(
         )
     xs = pd.to_numeric(df[xcol], errors="coerce")
     ys = pd.to_numeric(df[ycol], errors="coerce")
-    bad = xs.isna() | ys.isna()
+    bad = ~(np.isfinite(xs.astype(float)) & np.isfinite(ys.astype(float)))  # NaN, inf
     if bad.any():
         rows = [str(int(i) + 2) for i in bad.index[bad.to_numpy()][:10]]
         raise InputError(
-            f"{path}: {int(bad.sum())} row(s) have missing or non-numeric coordinates in "
+            f"{path}: {int(bad.sum())} row(s) have missing, non-numeric or infinite coordinates in "
             f"'{xcol}'/'{ycol}' (file lines {', '.join(rows)}{'…' if bad.sum() > 10 else ''}); "
             "fix or remove them."
         )
@@ -387,4 +392,5 @@ def read_table_points(
         df.drop(columns=[xcol, ycol]).reset_index(drop=True),
         geometry=gpd.points_from_xy(xs, ys), crs=None,
     )
+    _check_width(gdf, path)
     return _crs.declare_crs(gdf, src_crs, source=str(path))

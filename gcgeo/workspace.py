@@ -59,6 +59,7 @@ from ._errors import (
     WorkspaceError,
 )
 from ._guards import MAX_LAYER_NAME, RESERVED_PREFIXES, check_layer_name, moved_crs
+from ._sniff import describe
 from .values import lists_as_text
 
 log = logging.getLogger(__name__)
@@ -105,10 +106,11 @@ def _require(path: Path) -> None:
     try:
         names = {str(n) for n, _ in pyogrio.list_layers(path)}
     except Exception:  # noqa: BLE001 - any GDAL failure means "not a workspace"
-        raise WorkspaceError(f"{path} is not a readable GeoPackage; is it a gcgeo workspace?") from None
+        raise WorkspaceError(f"{path} is not a readable GeoPackage ({describe(path)}); is it a gcgeo "
+                             "workspace? Create one with 'gcgeo init WS.gpkg --name NAME'.") from None
     if META_TABLE not in names:
         raise WorkspaceError(
-            f"{path} is a GeoPackage but not a gcgeo workspace (no {META_TABLE} table); create "
+            f"{path} is {describe(path)}, not a gcgeo workspace (no {META_TABLE} table); create "
             f"one with 'gcgeo init WS.gpkg --name NAME' and add its layers."
         )
     _sweep_if_free(path)
@@ -630,6 +632,7 @@ def add_layer(
     with lock(path):  # from here another command's change is seen, or waits
         _refuse_existing(path, [name], overwrite)
         working = _working_crs(path)
+        doubts = _crs.check_coordinates(typed, source=src or "the layer", **_reference(path, working))
         new_working = None
         if working is None:
             working = _crs.choose_metric_crs(typed)
@@ -644,10 +647,13 @@ def add_layer(
             _put_layers(tmp, {name: typed}, working, kind=kind, source=src,
                         source_layer=source_layer, src_crs=src_crs)
     report = _layers.validate(typed.to_crs(working), spec, layer=name)
+    for doubt in doubts:
+        log.warning("%s", doubt)
     log.info("added %s (%d features) to %s", name, len(typed), path)
     return {"layer": name, "kind": kind, "features": len(typed), "renamed": renames,
             "crs": working.to_string(), "errors": len(report.errors),
-            "warnings": len(report.warnings), "unreadable_values": {k: int(v.sum()) for k, v in bad.items()}}
+            "warnings": len(report.warnings), "unreadable_values": {k: int(v.sum()) for k, v in bad.items()},
+            "coordinate_warnings": doubts}
 
 
 def _refuse_existing(path: Path, names: list[str], overwrite: bool) -> None:
@@ -742,6 +748,7 @@ def add_raster(path: str | os.PathLike, raster: str | os.PathLike, *, name: str 
                     "res": list(src.res), "bounds": list(src.bounds)}
     except rasterio.errors.RasterioIOError as exc:
         raise WorkspaceError(f"{raster} is not a raster gcgeo can read ({exc}).") from None
+    _io.check_raster(raster)
     if not desc["crs"]:
         raise CRSError(f"raster {raster} has no CRS; assign one (e.g. gdal_edit.py -a_srs) first.")
     for role, band in (bands or {}).items():
@@ -780,6 +787,22 @@ def study_area(path: str | os.PathLike) -> shapely.Geometry | None:
             if len(gdf):
                 return shapely.union_all(np.asarray(shapely.make_valid(gdf.geometry.values)))
     return None
+
+
+def _reference(path: Path, working: CRS | None) -> dict[str, Any]:
+    """Where a new layer's features are expected: the study area, else the other layers' extent."""
+    area = study_area(path)
+    if area is not None:
+        return {"study_area": gpd.GeoSeries([area], crs=working)}
+    boxes = []
+    for name, geom_type in pyogrio.list_layers(path):
+        if geom_type is not None and not str(name).startswith("gcgeo_"):
+            bounds = pyogrio.read_info(path, layer=name).get("total_bounds")
+            if bounds is not None and np.all(np.isfinite(bounds)):
+                boxes.append(shapely.box(*bounds))
+    if not boxes or working is None:
+        return {}
+    return {"study_area": gpd.GeoSeries(boxes, crs=working), "area_name": "the other layers"}
 
 
 def validate(

@@ -13,9 +13,9 @@ import pyogrio
 import pytest
 import shapely
 
-from gcgeo import CRSError, FileFormatError, InputError, OutputExistsError
+from gcgeo import CRSError, FileFormatError, InputError, OutputExistsError, io
 from gcgeo import crs as C
-from gcgeo import io
+from gcgeo._shapefile import cpg_encoding
 
 DATA = Path(__file__).parent / "data"
 
@@ -378,7 +378,7 @@ def test_code_page_numbers_in_cpg(tmp_path):
     pyogrio.write_dataframe(gdf[["note", "geometry"]], latin, encoding="cp1252")
     latin.with_suffix(".cpg").write_text("1252")
     assert io.read_vector(latin)["note"].tolist() == ["café"]
-    assert io._cpg_encoding("ANSI 1252") == "cp1252"
+    assert cpg_encoding("ANSI 1252") == "cp1252"
 
 
 def test_unknown_encoding_is_a_file_format_error(tmp_path):
