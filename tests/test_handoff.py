@@ -324,7 +324,8 @@ def test_graphml_loads_in_osmnx_with_the_same_distances(county, tmp_path):
 def test_network_nodes_and_edges_in_a_geopackage(county, tmp_path):
     out = tmp_path / "network.gpkg"
     _cli("export", county, out, "--layers", "network,streets")
-    assert {n for n, _ in pyogrio.list_layers(out)} == {"nodes", "edges", "streets"}
+    # the map layers, and the QGIS styles every exported GeoPackage carries
+    assert {n for n, _ in pyogrio.list_layers(out)} == {"nodes", "edges", "streets", "layer_styles"}
     nodes, edges = io.read_vector(out, layer="nodes"), io.read_vector(out, layer="edges")
     streets = ws.read_layer(county, "streets")
     walk = streets[streets["walkable"].fillna(True).astype(bool)] if "walkable" in streets else streets
