@@ -123,7 +123,9 @@ def _table(df: pd.DataFrame, lang: str, *, kind: str | None = None, max_rows: in
         body.append("<tr>" + "".join(cells) + "</tr>")
     more = (f"<p class='meta'>… {len(df) - max_rows} more rows in the workspace.</p>"
             if len(df) > max_rows else "")
-    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{more}"
+    rows = "".join(body)
+    return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+            f"</div>{more}")
 
 
 def _summary_table(section: Section, outputs: Layers) -> pd.DataFrame | None:
@@ -298,8 +300,8 @@ def report_workspace(
     from . import io as _io
     from . import maps as _maps
     from . import workspace as _ws
-    from .pipeline import stale
     from .maps import figures as _figures
+    from .pipeline import stale
 
     step = progress or (lambda stage: None)
     path = Path(path)

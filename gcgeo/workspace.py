@@ -95,7 +95,7 @@ _LAYER_COLUMNS = ["layer", "kind", "features", "geometry", "added", "source", "s
 def _now() -> str:
     # to the microsecond: a layer replaced in the same second as an analysis ran
     # must still be known as newer than its results
-    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="microseconds")
+    return _dt.datetime.now(_dt.UTC).astimezone().isoformat(timespec="microseconds")
 
 
 def _require(path: Path) -> None:

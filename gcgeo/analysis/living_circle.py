@@ -42,7 +42,6 @@ from pyproj import CRS
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError
 from ..crs import align, metric
-from ..values import feature_ids
 from ..layers import repair_geometry, require_unique_ids
 from ..layers.buildings import fill_population, homes, locate, residential_mask
 from ..network import (
@@ -60,6 +59,7 @@ from ..network import (
 )
 from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
+from ..values import feature_ids
 from . import _isochrones as _iso
 from .contract import Analysis, Criterion, Option, Output, ViewSpec
 
@@ -210,7 +210,8 @@ def run(
     """Living-circle reachability of every home; see the module docstring.
 
     ``layers`` needs ``streets`` (or ``graph=``, a networkx/OSMnx graph, a
-    GraphML file or a :class:`gcgeo.network.Network` compiled once for many runs), ``facilities`` (points with ``category``) and, with
+    GraphML file or a :class:`gcgeo.network.Network` compiled once for many
+    runs), ``facilities`` (points with ``category``) and, with
     ``origins="buildings"``, ``buildings``; ``communities`` is optional (without
     it there are no per-community shares).  ``origins`` may instead be a
     GeoDataFrame of points (e.g. population points) with an optional

@@ -84,6 +84,8 @@ def add_facilities(rng: np.random.Generator, bld: Builder, town: Town, park_name
 def _own_generator(rng: np.random.Generator) -> np.random.Generator:
     """A generator determined by ``rng``'s seed that draws nothing from ``rng``."""
     seq = rng.bit_generator.seed_seq
+    if not isinstance(seq, np.random.SeedSequence):  # generators gcgeo makes are seeded so
+        raise TypeError("the county's generator must be seeded with a SeedSequence")
     return np.random.default_rng(np.random.SeedSequence(
         entropy=seq.entropy, spawn_key=(*seq.spawn_key, _OWN_STREAM)))
 
