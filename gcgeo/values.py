@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FALSE_WORDS", "ID_COLUMNS", "TRUE_WORDS", "UNIT_WORDS", "feature_ids", "id_column",
-           "list_text", "lists_as_text", "to_bool", "to_number"]
+           "list_text", "lists_as_text", "slope_text", "to_bool", "to_number", "to_slope"]
 
 #: Written yes (compared trimmed and in lower case).
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√", "对"})
@@ -120,6 +120,90 @@ def to_number(series: pd.Series, *, unit: str | None = None) -> tuple[pd.Series,
     values = pd.to_numeric(text, errors="coerce").astype("float64")
     given = series.notna() & text.fillna("").astype(str).str.len().gt(0)
     return values, given & values.isna()
+
+
+# --------------------------------------------------------------------------
+# slopes
+
+_NUM_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+_SLOPE_RATIO = re.compile(rf"^({_NUM_RE})\s*[:/]\s*({_NUM_RE})$")
+_SLOPE_PERCENT = re.compile(rf"^({_NUM_RE})\s*(%|‰)$")
+_SLOPE_DEGREES = re.compile(rf"^({_NUM_RE})\s*(?:°|度)$")
+_SLOPE_BARE = re.compile(rf"^({_NUM_RE})$")
+
+
+def _slope(value: Any) -> tuple[float, bool]:
+    """One slope as rise/run and whether it was given but could not be read."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return np.nan, False
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = abs(float(value))
+        out = v / 100.0 if v > 1 else v
+    else:
+        t = unicodedata.normalize("NFKC", str(value)).strip().lower().replace(" ", "")
+        if not t:
+            return np.nan, False
+        t = t.removeprefix("i=")  # engineers write a gradient "i=2%"
+        if (m := _SLOPE_RATIO.match(t)) is not None:
+            rise, run = abs(float(m.group(1))), abs(float(m.group(2)))
+            if run == 0:
+                return np.nan, True
+            out = rise / run
+        elif (m := _SLOPE_PERCENT.match(t)) is not None:
+            out = abs(float(m.group(1))) / (100.0 if m.group(2) == "%" else 1000.0)
+        elif (m := _SLOPE_DEGREES.match(t)) is not None:
+            deg = abs(float(m.group(1)))
+            if deg >= 90:
+                return np.nan, True
+            out = float(np.tan(np.radians(deg)))
+        elif (m := _SLOPE_BARE.match(t)) is not None:
+            v = abs(float(m.group(1)))
+            out = v / 100.0 if v > 1 else v
+        else:
+            return np.nan, True
+    if not np.isfinite(out) or out > 1.0:
+        return np.nan, True
+    return out, False
+
+
+def to_slope(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Read a column of slopes as planners write them, as rise over run (1:20 → 0.05).
+
+    ``"1:12"``, ``"1/12"``, ``"1：12"`` are a ratio; ``"8%"`` (``"8.3 %"``,
+    ``"50‰"``) a percentage; ``"3°"`` or ``"3度"`` an angle; ``"i=2%"`` as
+    engineers write a gradient.  A bare number (``8.3``, ``"0.083"``) is a
+    percentage when above 1 and a ratio otherwise, so 8.3 and 0.083 both
+    read 0.083, and 1 reads 1:1 (write ``"1%"`` for one per cent).  The
+    sign (up or down) is dropped.  Returns the slopes as float64 (NaN where
+    blank or unreadable) and which values were given but could not be read:
+    text that is none of these forms, a zero run, and anything steeper than
+    1:1 (45°: ``"12:1"``, ``"150%"`` — taken for a mistake, never read).
+
+    >>> v, bad = to_slope(pd.Series(["1:12", "1/20", "8%", "8.3", 0.083, 5, "i=2%", "陡", "12:1", None]))
+    >>> [round(x, 4) for x in v.tolist()]
+    [0.0833, 0.05, 0.08, 0.083, 0.083, 0.05, 0.02, nan, nan, nan]
+    >>> bad.tolist()
+    [False, False, False, False, False, False, False, True, True, False]
+    """
+    read = [_slope(v) for v in series.tolist()]
+    values = pd.Series([r[0] for r in read], index=series.index, dtype="float64")
+    bad = pd.Series([r[1] for r in read], index=series.index, dtype=bool)
+    return values, bad
+
+
+def slope_text(slope: float) -> str:
+    """A slope (rise/run) as planners read it: ``1:12 (8.33%)``.
+
+    >>> slope_text(0.1), slope_text(1 / 12), slope_text(0.0)
+    ('1:10 (10%)', '1:12 (8.33%)', '0%')
+    """
+    if not np.isfinite(slope):
+        return ""
+    pct = f"{slope * 100:.2f}".rstrip("0").rstrip(".")
+    if slope <= 0:
+        return f"{pct}%"
+    run = f"{1.0 / slope:.2f}".rstrip("0").rstrip(".")
+    return f"1:{run} ({pct}%)"
 
 
 # --------------------------------------------------------------------------
