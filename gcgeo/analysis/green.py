@@ -14,7 +14,9 @@ How things are measured:
 * Concentrated green: the parts of the community's green (kinds in
   ``concentrated.exclude_kinds`` left out) at least ``concentrated.min_width``
   wide — erode by half the width, grow back with square corners, keep what is
-  inside the original (a morphological opening).
+  inside the original (a morphological opening).  Its share in the sun on
+  the standard sunlight day (``sunlight.*`` rules; :mod:`.sunlight`) is
+  measured from the buildings' shadows.
 * Service radii: public green polygons that touch or overlap are merged into
   *sites*; a site is a park when it holds a polygon of a park kind and meets
   ``park.min_area`` and ``park.min_width``.  Its entrances are where the
@@ -613,6 +615,8 @@ def run(
 
     step("concentrated green")
     conc = _concentrated(out, cgeom, green, old, pop, R)
+    step("sunlight")
+    _sunlight(out, conc, buildings, R)
 
     step("park entrances")
     sites, entrances, origins = _service_radius(out, comm, green, streets, buildings, R, rules,
@@ -692,6 +696,29 @@ def _concentrated(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: gpd.GeoDat
                                             V("concentrated.per_person"))
     out["concentrated_pass"] = _pass(cpp, out["concentrated_req_m2pp"])
     return conc
+
+
+def _sunlight(out: gpd.GeoDataFrame, conc: gpd.GeoSeries, buildings: gpd.GeoDataFrame | None,
+              R: Mapping[str, Any]) -> None:
+    """Share of the concentrated green outside the standard shadow line (§4.0.7) into ``out``.
+
+    A share that is only an upper bound (buildings of unknown height nearby)
+    fails when it falls short, and is unknown when it reaches the rule.
+    """
+    from .sunlight import standard_day, sunlit_share
+
+    V = lambda key: _rules.value(R, key)  # noqa: E731
+    day = V("sunlight.day")
+    res, _ = sunlit_share(conc, buildings, day=day, window=V(f"sunlight.{standard_day(day)[1]}"),
+                          interval=V("sunlight.interval"), min_hours=V("sunlight.min_hours"),
+                          storey_height=V("sunlight.storey_height"))
+    for col in res.columns:
+        out[col] = res[col]
+    out["concentrated_sunlit_req"] = float(V("concentrated.sunlit_share"))
+    flag = _pass(res["concentrated_sunlit_share"], out["concentrated_sunlit_req"])
+    bound = res["sunlight_reason"].astype(str).str.startswith("at most").to_numpy()
+    flag[bound & flag.fillna(False).to_numpy(bool)] = pd.NA
+    out["concentrated_sunlit_pass"] = flag
 
 
 def _service_radius(out, comm, green, streets, buildings, R, rules, join_tolerance,
@@ -784,6 +811,13 @@ _COLUMNS = {
         "concentrated_green_per_person_m2": ("人均集中绿地", "Concentrated green per person (m²)", "float"),
         "concentrated_req_m2pp": ("人均集中绿地要求", "Required concentrated green per person (m²)", "float"),
         "concentrated_pass": ("集中绿地达标", "Concentrated green passes", "bool"),
+        "concentrated_sunlit_m2": ("集中绿地日照面积", "Concentrated green in the sun (m²)", "int"),
+        "concentrated_sunlit_share": ("集中绿地日照比例", "Share of concentrated green in the sun",
+                                      "pct"),
+        "concentrated_sunlit_req": ("集中绿地日照比例要求", "Required share in the sun", "pct"),
+        "concentrated_sunlit_pass": ("集中绿地日照达标", "Concentrated green sunlight passes",
+                                     "bool"),
+        "sunlight_reason": ("日照说明", "Sunlight note", "text"),
         "population_reason": ("人口说明", "Population note", "text"),
         "service_weight_basis": ("权重依据", "Weighting", "text"),
         "service_reason": ("服务半径说明", "Service-radius note", "text"),
