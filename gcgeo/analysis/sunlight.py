@@ -254,8 +254,8 @@ def shadow(footprints: Sequence[Any] | np.ndarray, heights: np.ndarray | Sequenc
     footprint or height, or with the sun below the horizon.
 
     >>> s = shadow([shapely.box(0, 0, 10, 10)], [10.0], elevation=45.0, azimuth=180.0)
-    >>> s[0].bounds, round(s[0].area, 6)
-    ((0.0, 0.0, 10.0, 20.0), 200.0)
+    >>> [round(v, 6) + 0.0 for v in s[0].bounds], round(s[0].area, 6)
+    ([0.0, 0.0, 10.0, 20.0], 200.0)
     """
     geoms = np.asarray(footprints, dtype=object)
     h = np.asarray(heights, dtype=float)
