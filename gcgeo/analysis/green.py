@@ -51,6 +51,8 @@ from ..crs import align, metric, require_metric
 from ..layers.buildings import homes
 from ..values import feature_ids, to_bool
 from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
+from .parks import park_figures
+from .sunlight import concentrated_sunlight
 
 __all__ = [
     "concentrated_green",
@@ -604,6 +606,8 @@ def run(
     R = _rules.load("green", rules)
     step = progress or (lambda _s: None)
     comm, green, streets, buildings = _inputs(layers)
+    # sports grounds count only as the sports share of the parks they lie in
+    green_all, green = green, green[~_kinds_in(green, _rules.value(R, "park.sports_kinds"))]
     old = _as_bool(comm["old_estate"]).fillna(False).to_numpy(bool) \
         if "old_estate" in comm.columns else np.zeros(len(comm), bool)
     pop = comm["population"] if "population" in comm.columns else None
@@ -616,11 +620,13 @@ def run(
     step("concentrated green")
     conc = _concentrated(out, cgeom, green, old, pop, R)
     step("sunlight")
-    _sunlight(out, conc, buildings, R)
+    _join(out, concentrated_sunlight(conc, buildings, R))
 
     step("park entrances")
     sites, entrances, origins = _service_radius(out, comm, green, streets, buildings, R, rules,
                                                 join_tolerance, split_crossings, step)
+    step("parks")
+    _join(sites, park_figures(sites, green_all, R))
     ids = feature_ids(comm)
     outputs: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {
         "green_communities": out,
@@ -698,27 +704,16 @@ def _concentrated(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: gpd.GeoDat
     return conc
 
 
-def _sunlight(out: gpd.GeoDataFrame, conc: gpd.GeoSeries, buildings: gpd.GeoDataFrame | None,
-              R: Mapping[str, Any]) -> None:
-    """Share of the concentrated green outside the standard shadow line (§4.0.7) into ``out``.
+def _join(frame: pd.DataFrame, columns: pd.DataFrame) -> None:
+    for col in columns.columns:
+        frame[col] = columns[col]
 
-    A share that is only an upper bound (buildings of unknown height nearby)
-    fails when it falls short, and is unknown when it reaches the rule.
-    """
-    from .sunlight import standard_day, sunlit_share
 
-    V = lambda key: _rules.value(R, key)  # noqa: E731
-    day = V("sunlight.day")
-    res, _ = sunlit_share(conc, buildings, day=day, window=V(f"sunlight.{standard_day(day)[1]}"),
-                          interval=V("sunlight.interval"), min_hours=V("sunlight.min_hours"),
-                          storey_height=V("sunlight.storey_height"))
-    for col in res.columns:
-        out[col] = res[col]
-    out["concentrated_sunlit_req"] = float(V("concentrated.sunlit_share"))
-    flag = _pass(res["concentrated_sunlit_share"], out["concentrated_sunlit_req"])
-    bound = res["sunlight_reason"].astype(str).str.startswith("at most").to_numpy()
-    flag[bound & flag.fillna(False).to_numpy(bool)] = pd.NA
-    out["concentrated_sunlit_pass"] = flag
+def _kinds_in(frame: gpd.GeoDataFrame, kinds: Iterable[str]) -> np.ndarray:
+    """Rows whose ``kind`` is one of ``kinds`` (none without the column)."""
+    if "kind" not in frame.columns:
+        return np.zeros(len(frame), bool)
+    return frame["kind"].astype("string").str.strip().isin(set(kinds)).fillna(False).to_numpy(bool)
 
 
 def _service_radius(out, comm, green, streets, buildings, R, rules, join_tolerance,
@@ -824,6 +819,11 @@ _COLUMNS = {
         "n_origins_off_network": ("未接入路网居住点", "Origins off the network", "int"),
         "is_green": ("计入见绿", "Counts as green", "bool"),
         "is_park": ("计入见园", "Counts as park", "bool"),
+        "park_tier": ("公园级别", "Park tier", "text"),
+        "sports_m2": ("体育活动场地面积", "Sports ground (m²)", "int"),
+        "sports_share": ("体育活动场地比例", "Sports ground share", "pct"),
+        "sports_share_pass": ("体育活动场地比例达标", "Sports ground share passes", "bool"),
+        "sports_reason": ("体育活动场地说明", "Sports ground note", "text"),
         "kinds": ("绿地类型", "Kinds", "text"),
         "n_polygons": ("图斑数", "Polygons", "int"),
         "site": ("绿地编号", "Site", "text"),

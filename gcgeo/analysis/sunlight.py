@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import geopandas as gpd
@@ -44,10 +44,12 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from .. import rules as _rules
 from .._errors import RulesError
 from ..values import feature_ids, to_number
 
-__all__ = ["STANDARD_DAYS", "SunPosition", "building_heights", "grid_north", "shadow",
+__all__ = ["STANDARD_DAYS", "SunPosition", "building_heights", "concentrated_sunlight",
+           "grid_north", "shadow",
            "solar_position", "standard_day", "sun_path", "sunlit_area", "sunlit_share"]
 
 log = logging.getLogger(__name__)
@@ -423,3 +425,29 @@ def _samples(day: str, window: Sequence[float], interval: float
     n = max(1, int(round((end - start) * 60.0 / float(interval))))
     step = (end - start) / n
     return date, start + (np.arange(n) + 0.5) * step, step
+
+
+def concentrated_sunlight(concentrated: gpd.GeoSeries, buildings: gpd.GeoDataFrame | None,
+                          rules: Mapping[str, Any]) -> pd.DataFrame:
+    """The green analysis's sunlight step: :func:`sunlit_share` with the green rules
+    ``rules`` (``sunlight.*``), the requirement ``concentrated.sunlit_share`` and
+    the pass flag, on ``concentrated``'s index.
+
+    A share that is only an upper bound (buildings of unknown height nearby)
+    fails when it falls short and is unknown (NA) when it reaches the rule;
+    without a share the flag is NA: never passed.
+    """
+    V = lambda key: _rules.value(rules, key)  # noqa: E731
+    day = V("sunlight.day")
+    res, _ = sunlit_share(concentrated, buildings, day=day,
+                          window=V(f"sunlight.{standard_day(day)[1]}"),
+                          interval=V("sunlight.interval"), min_hours=V("sunlight.min_hours"),
+                          storey_height=V("sunlight.storey_height"))
+    req = float(V("concentrated.sunlit_share"))
+    share = res["concentrated_sunlit_share"]
+    flag = pd.Series(pd.array(share.to_numpy() >= req, dtype="boolean"), index=res.index)
+    bound = res["sunlight_reason"].astype(str).str.startswith("at most").to_numpy()
+    flag[share.isna().to_numpy() | (bound & flag.fillna(False).to_numpy(bool))] = pd.NA
+    res.insert(2, "concentrated_sunlit_req", req)
+    res.insert(3, "concentrated_sunlit_pass", flag)
+    return res
