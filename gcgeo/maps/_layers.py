@@ -98,8 +98,10 @@ def nice_breaks(values: Iterable[float], k: int = 5) -> list[float]:
 
 
 def _walk(node: Any, path: str = "") -> Iterable[tuple[str, Mapping]]:
+    """Every threshold table below ``node`` with its dotted path (values not read here,
+    so only the rules a map uses count as read)."""
     if isinstance(node, Mapping):
-        if "value" in node and isinstance(node.get("value"), int | float) and not isinstance(node["value"], bool):
+        if "value" in node:
             yield path, node
         for k, v in node.items():
             yield from _walk(v, f"{path}.{k}" if path else str(k))
@@ -114,7 +116,9 @@ def rule_thresholds(ruleset: str, *, key: str, unit: str | None = None) -> list[
     vals = set()
     for path, t in _walk(r):
         if re.search(key, path) and (unit is None or str(t.get("unit", "")).replace(" ", "") == unit):
-            vals.add(float(t["value"]))
+            v = t["value"]
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                vals.add(float(v))
     return sorted(vals)
 
 

@@ -111,8 +111,9 @@ def dem_gradients(lines: np.ndarray, crs: Any, dem: str | Path, *, base: float) 
         at = np.linspace(0.0, line.length, n + 1)
         pts = shapely.get_coordinates(shapely.line_interpolate_point(line, at))
         x, y = to_dem.transform(pts[:, 0], pts[:, 1])
-        col, row = inv * (np.asarray(x), np.asarray(y))
-        h = _bilinear(z, np.asarray(row) - 0.5, np.asarray(col) - 0.5)
+        x, y = np.asarray(x), np.asarray(y)
+        col, row = inv.a * x + inv.b * y + inv.c, inv.d * x + inv.e * y + inv.f
+        h = _bilinear(z, row - 0.5, col - 0.5)
         if np.isnan(h).any():
             continue
         out[i] = float(np.max(np.abs(np.diff(h)) / np.diff(at))) * 100.0
