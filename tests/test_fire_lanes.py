@@ -749,3 +749,18 @@ def test_dem_from_the_workspace_is_used(tmp_path):
     s = out["fire_lanes_summary"]
     assert s["gradient_pct"].tolist() == pytest.approx([5.0, 8.33])
     assert s["gradient_source"].tolist() == ["dem", "slope"]
+
+
+def test_synthetic_county_lane_gradients_are_the_planted_slopes():
+    from gcgeo.testing import synthetic_county
+
+    county = synthetic_county(2)
+    s = fl.run(county.layers)["fire_lanes_summary"].set_index("lane_id")
+    for lid, t in county.truth["fire_lanes"].items():
+        if t["gradient_pct"] is None:
+            assert np.isnan(s.loc[lid, "gradient_pct"]) and pd.isna(s.loc[lid, "too_steep"])
+        else:
+            assert s.loc[lid, "gradient_pct"] == pytest.approx(t["gradient_pct"])
+            assert s.loc[lid, "too_steep"] == (lid in county.truth["steep_lanes"])
+    assert set(s.index[s["too_steep"].fillna(False).to_numpy(bool)]) == \
+        set(county.truth["steep_lanes"])
