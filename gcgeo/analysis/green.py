@@ -53,6 +53,7 @@ from ..values import feature_ids, to_bool
 from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 from .parks import park_figures
 from .sunlight import concentrated_sunlight
+from .widths import wide_parts
 
 __all__ = [
     "concentrated_green",
@@ -79,8 +80,6 @@ RULE_SETS = ("green", "network")
 _PUBLIC_WORDS = ("公共", "public")
 _PRIVATE_WORDS = ("非公共", "private", "私有")
 
-#: Tolerance (m) so that a strip exactly ``min_width`` wide passes the width test.
-_WIDTH_EPS = 1e-6
 
 
 # --------------------------------------------------------------------------
@@ -196,32 +195,6 @@ def green_ratio(communities: gpd.GeoDataFrame | gpd.GeoSeries,
     ratio = area / carea.where(carea > 0)
     return pd.DataFrame({"green_area_m2": area, "green_ratio": ratio.astype(float)},
                         index=c.index)
-
-
-def wide_parts(geoms: gpd.GeoSeries, *, min_width: float) -> gpd.GeoSeries:
-    """The parts of each geometry at least ``min_width`` wide (negative-buffer test).
-
-    Erode by ``min_width / 2``, grow back by the same distance with square
-    (mitred) corners, and keep what lies inside the original: a rectangle at
-    least ``min_width`` wide is kept whole, a thinner strip vanishes, and the
-    thin tail of a wider shape is cut off.
-    """
-    r = float(min_width) / 2.0 - _WIDTH_EPS
-    arr = geoms.to_numpy()
-    valid = (geoms.notna() & ~geoms.is_empty).to_numpy()
-    out = np.full(len(arr), None, dtype=object)
-    if valid.any():
-        g = arr[valid]
-        if r > 0:
-            eroded = shapely.buffer(g, -r, quad_segs=16)
-            grown = shapely.buffer(eroded, r, join_style="mitre", mitre_limit=10.0)
-            kept = shapely.intersection(grown, g)
-        else:
-            kept = g
-        kept = np.array([k if (k is not None and not k.is_empty and k.area > 0) else None
-                         for k in kept], dtype=object)
-        out[valid] = kept
-    return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
 
 
 def concentrated_green(

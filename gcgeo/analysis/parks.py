@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 
 from .. import rules as _rules
+from .widths import wide_parts
 
 __all__ = ["TIERS", "park_figures", "park_tiers", "sports_shares"]
 
@@ -45,11 +46,9 @@ def park_tiers(sites: gpd.GeoDataFrame, *, sizes: Mapping[str, tuple[float, floa
     ``sizes`` maps a tier of :data:`TIERS` to its (least area m², least width
     m); a site must hold a polygon of a ``park_kinds`` kind (its ``kinds``
     column, comma-separated) and have a part that wide (the negative-buffer
-    test of :func:`gcgeo.analysis.green.wide_parts`).  ``""`` where it meets
+    test of :func:`gcgeo.analysis.widths.wide_parts`).  ``""`` where it meets
     none.
     """
-    from .green import wide_parts  # green runs this step: imported when called
-
     pk = set(park_kinds)
     kinds = sites["kinds"].astype("string").fillna("") if "kinds" in sites.columns else \
         pd.Series("", index=sites.index)
