@@ -326,3 +326,13 @@ def test_synthetic_county_share_equals_point_by_point_hours():
     got = gc.set_index(gc["id"])["concentrated_sunlit_share"][row["community"]]
     assert expected < 0.99  # some of it lies in the shadow
     assert got == pytest.approx(expected, abs=0.01)
+
+
+def test_a_shadow_touching_the_green_along_an_edge_still_cuts_it():
+    # the intersection is a polygon plus a line: the polygon's outline must cut the green
+    area = shapely.box(0, 0, 2, 2)
+    touching = shapely.union_all([shapely.box(1, 0, 3, 1), shapely.box(-1, 1.5, 0, 3)])
+    lit, m2 = sunlight.sunlit_area(area, [touching, None], hours_per_sample=1.0, min_hours=2.0)
+    assert m2 == pytest.approx(3.0)
+    assert lit.symmetric_difference(shapely.Polygon([(0, 0), (1, 0), (1, 1), (2, 1), (2, 2),
+                                                     (0, 2)])).area < 1e-9

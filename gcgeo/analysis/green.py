@@ -81,7 +81,6 @@ _PUBLIC_WORDS = ("公共", "public")
 _PRIVATE_WORDS = ("非公共", "private", "私有")
 
 
-
 # --------------------------------------------------------------------------
 # helpers
 
@@ -568,12 +567,14 @@ def run(
     (streets joined where they cross) to ``network.split_crossings``.
 
     Returns ``green_communities`` (community polygons with the metrics and
-    pass/fail columns), ``green_sites`` (public green merged into sites, with
-    ``is_park``), ``green_entrances`` (Points), ``green_origins`` (one Point per
-    residential building with its weight, network distances ``dist_green_m`` /
-    ``dist_park_m`` — NaN beyond the larger radius or off the network — and
-    ``served_*`` flags), ``green_concentrated`` (the
-    concentrated green counted, MultiPolygons) and, with a raster,
+    pass/fail columns, the concentrated green's share in the sun among them),
+    ``green_sites`` (public green merged into sites, with ``is_park``, the
+    ``park_tier`` and the parks' sports share), ``green_entrances``
+    (Points), ``green_origins`` (one Point per residential building with its
+    weight, network distances ``dist_green_m`` / ``dist_park_m`` — NaN beyond
+    the larger radius or off the network — and ``served_*`` flags),
+    ``green_concentrated`` (the concentrated green counted, MultiPolygons) and,
+    with a raster,
     ``green_ndvi_sensitivity`` (community × threshold → vegetation fraction).
     """
     R = _rules.load("green", rules)

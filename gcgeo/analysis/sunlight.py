@@ -307,7 +307,11 @@ def sunlit_area(area: Any, shadows: Sequence[Any], *, hours_per_sample: float,
         if isinstance(s, str):
             night += 1
         elif s is not None and not s.is_empty and s.intersects(area):
-            clipped.append(shapely.intersection(s, area))
+            # only the area of the shadow counts (a shadow touching the green leaves lines)
+            parts = [p for p in shapely.get_parts(shapely.intersection(s, area))
+                     if p.geom_type == "Polygon" and p.area > 0]
+            if parts:
+                clipped.append(shapely.MultiPolygon(parts))
     need = int(np.ceil(min_hours / hours_per_sample - 1e-9))
     lit_max = len(shadows) - night
     if lit_max < need:
