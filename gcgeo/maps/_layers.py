@@ -431,7 +431,8 @@ def style_lc_isochrones(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 
 _GREEN_FIRST = ["name", "id", "population", "green_ratio", "green_ratio_pass", "public_green_per_person_m2",
                 "concentrated_green_per_person_m2", "concentrated_pass", "share_within_300m_green",
-                "share_within_500m_park", "ndvi_mean", "veg_fraction"]
+                "share_within_500m_park", "ndvi_mean", "veg_fraction", "concentrated_sunlit_share",
+                "concentrated_sunlit_pass"]
 
 
 def _green_first(gdf: pd.DataFrame) -> list[str]:
@@ -470,7 +471,8 @@ def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
 
 def style_green_sites(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     """Public green merged into sites: parks (count for "500 m to a park") and other green."""
-    fields = _other_fields(gdf, ["name", "kinds", "area_m2", "is_park", "is_green"], limit=8)
+    fields = _other_fields(gdf, ["name", "kinds", "area_m2", "is_park", "is_green", "park_tier",
+                                 "sports_share"], limit=8)
     if "is_park" in gdf.columns:
         park = gdf["is_park"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         colors = np.where(park, "#006d2c", "#74c476").astype(object)
