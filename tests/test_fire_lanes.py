@@ -640,3 +640,127 @@ def test_skipped_checks_make_criterion_8_incomplete():
     out = fl.run({**layers, "obstructions": gate})
     assert out["fire_communities"]["checks_skipped"].iloc[0] == "clear_height"
     assert out["fire_communities"]["criterion8"].iloc[0] == "incomplete"
+
+
+# --- gradient (GB 50016-2014 §7.1.8 (5), advisory) -----------------------------------
+
+
+def _lanes_with_slopes(slopes):
+    ids = [f"L{i + 1}" for i in range(len(slopes))]
+    return gpd.GeoDataFrame({"id": ids, "width_m": 4.5, "slope": slopes},
+                            geometry=[shapely.LineString([at(0, 40 * i), at(50, 40 * i)])
+                                      for i in range(len(slopes))], crs=CRS)
+
+
+def test_gradient_read_as_planners_write_slopes(caplog):
+    lanes = _lanes_with_slopes(["8%", "1:12", "0.08", 8.3, "i=7%", "陡", None, "1/10"])
+    with caplog.at_level(logging.WARNING, logger="gcgeo.analysis.fire_lanes"):
+        s = fl.run({"fire_lanes": lanes})["fire_lanes_summary"].set_index("lane_id")
+    np.testing.assert_allclose(s["gradient_pct"].to_numpy(float),
+                               [8.0, 8.33, 8.0, 8.3, 7.0, np.nan, np.nan, 10.0])
+    # ≤ 8% meets the advisory rule; 1:12 (8.33%) does not
+    assert s["too_steep"].tolist()[:5] == [False, True, False, True, False]
+    assert pd.isna(s.loc["L6", "too_steep"]) and pd.isna(s.loc["L7", "too_steep"])
+    assert s["gradient_source"].tolist() == ["slope"] * 5 + ["", "", "slope"]
+    assert "L6" in caplog.text and "'陡'" in caplog.text and "cannot be read" in caplog.text
+    # advisory: no finding, criterion 8 untouched
+    assert (s["n_findings"] == 0).all()
+
+
+def test_gradient_text_kept_by_gcgeo_add_in_slope_raw_is_read():
+    # gcgeo add keeps what it cannot read as a number in <column>_raw
+    lanes = _lanes_with_slopes([None, 0.05])
+    lanes["slope_raw"] = ["1:10", None]
+    s = fl.run({"fire_lanes": lanes})["fire_lanes_summary"]
+    assert s["gradient_pct"].tolist() == [10.0, 5.0]
+
+
+def test_gradient_from_the_streets_the_lane_runs_along():
+    lanes = _lanes_with_slopes([None, "3%"])
+    streets = gpd.GeoDataFrame(
+        {"kind": ["residential", "residential", "service"], "slope": ["10%", "20%", "1:50"]},
+        geometry=[shapely.LineString([at(-10, 0.5), at(60, 0.5)]),    # along L1
+                  shapely.LineString([at(25, -30), at(25, 30)]),      # across L1: not its slope
+                  shapely.LineString([at(0, 40), at(50, 40)])],       # along L2, which has its own
+        crs=CRS)
+    s = fl.run({"fire_lanes": lanes, "streets": streets})["fire_lanes_summary"]
+    assert s["gradient_pct"].tolist() == [10.0, 3.0]
+    assert s["gradient_source"].tolist() == ["streets", "slope"]
+    assert s["too_steep"].tolist() == [True, False]
+
+
+def _plane_dem(path, gx, gy, *, cell=2.0):
+    """A DEM of the plane z = 100 + gx·x + gy·y (x, y from the test origin)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    n = 100
+    xs = (np.arange(n) + 0.5) * cell - 50.0
+    ys = 150.0 - (np.arange(n) + 0.5) * cell
+    z = 100.0 + gx * xs[None, :] + gy * ys[:, None]
+    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="float64",
+                       crs=CRS, transform=from_origin(X0 - 50.0, Y0 + 150.0, cell, cell)) as ds:
+        ds.write(z[None])
+    return path
+
+
+def test_gradient_from_a_dem_is_the_plane_s_slope_along_the_lane(tmp_path):
+    dem = _plane_dem(tmp_path / "dem.tif", 0.06, 0.02)
+    lanes = gpd.GeoDataFrame(
+        {"id": ["east", "north", "diagonal", "off", "given"], "width_m": 4.5,
+         "slope": [None, None, None, None, "2%"]},
+        geometry=[shapely.LineString([at(0, 0), at(40, 0)]),
+                  shapely.LineString([at(-20, 10), at(-20, 60)]),
+                  shapely.LineString([at(0, 80), at(30, 120)]),     # 3-4-5: 0.6·6% + 0.8·2%
+                  shapely.LineString([at(0, 400), at(40, 400)]),    # off the raster
+                  shapely.LineString([at(0, 20), at(40, 20)])],
+        crs=CRS)
+    s = fl.run({"fire_lanes": lanes}, dem=dem)["fire_lanes_summary"].set_index("lane_id")
+    assert s.loc["east", "gradient_pct"] == pytest.approx(6.0, abs=1e-6)
+    assert s.loc["north", "gradient_pct"] == pytest.approx(2.0, abs=1e-6)
+    assert s.loc["diagonal", "gradient_pct"] == pytest.approx(0.6 * 6 + 0.8 * 2, abs=1e-6)
+    assert np.isnan(s.loc["off", "gradient_pct"]) and pd.isna(s.loc["off", "too_steep"])
+    assert s.loc["given", "gradient_pct"] == 2.0 and s.loc["given", "gradient_source"] == "slope"
+    assert s["gradient_source"].tolist() == ["dem", "dem", "dem", "", "slope"]
+    assert s["too_steep"].tolist()[:3] == [False, False, False]
+    # a steeper plane: 10% along x is too steep
+    steep = _plane_dem(tmp_path / "steep.tif", 0.10, 0.0)
+    s = fl.run({"fire_lanes": lanes.iloc[:1]}, dem=steep)["fire_lanes_summary"]
+    assert s["gradient_pct"].item() == pytest.approx(10.0) and s["too_steep"].item() == True  # noqa: E712
+
+
+def test_gradient_the_rule_decides(tmp_path):
+    lanes = _lanes_with_slopes(["9%"])
+    s = fl.run({"fire_lanes": lanes}, rules={"fire_lanes": {"gradient": {"value": 10.0}}}
+               )["fire_lanes_summary"]
+    assert s["too_steep"].tolist() == [False]
+
+
+def test_dem_from_the_workspace_is_used(tmp_path):
+    from gcgeo import workspace as ws
+    from gcgeo.pipeline import run_analysis
+
+    path = tmp_path / "w.gpkg"
+    ws.init(path, crs=CRS, name="t")
+    ws.add_layer(path, "fire_lanes", _lanes_with_slopes([None, "1:12"]))
+    dem = _plane_dem(tmp_path / "dem.tif", 0.05, 0.0)
+    ws.add_raster(path, dem, name="dem")
+    out, _ = run_analysis(path, "fire_lanes")
+    s = out["fire_lanes_summary"]
+    assert s["gradient_pct"].tolist() == pytest.approx([5.0, 8.33])
+    assert s["gradient_source"].tolist() == ["dem", "slope"]
+
+
+def test_synthetic_county_lane_gradients_are_the_planted_slopes():
+    from gcgeo.testing import synthetic_county
+
+    county = synthetic_county(2)
+    s = fl.run(county.layers)["fire_lanes_summary"].set_index("lane_id")
+    for lid, t in county.truth["fire_lanes"].items():
+        if t["gradient_pct"] is None:
+            assert np.isnan(s.loc[lid, "gradient_pct"]) and pd.isna(s.loc[lid, "too_steep"])
+        else:
+            assert s.loc[lid, "gradient_pct"] == pytest.approx(t["gradient_pct"])
+            assert s.loc[lid, "too_steep"] == (lid in county.truth["steep_lanes"])
+    assert set(s.index[s["too_steep"].fillna(False).to_numpy(bool)]) == \
+        set(county.truth["steep_lanes"])

@@ -525,3 +525,94 @@ def test_geographic_communities_are_projected_first():
                    "green_space": g.to_crs("EPSG:4490")})["green_communities"]
     np.testing.assert_allclose(b["green_area_m2"], a["green_area_m2"], rtol=1e-4)
     assert b.crs.is_projected
+
+
+# --- parks by tier and their sports grounds (GB 50180-2018 §4.0.4) -----------------
+
+def test_park_tier_is_the_largest_tier_whose_size_and_width_the_park_meets():
+    g = gdf([{"kind": "park"}, {"kind": "park"}, {"kind": "garden"}, {"kind": "park"},
+             {"kind": "square"}, {"kind": "pocket_park"}],
+            [box(0, 0, 250, 250),          # 6.25 hm², 250 m wide: 15-minute
+             box(1000, 0, 1100, 100),      # 1.0 hm², 100 m wide: 10-minute
+             box(2000, 0, 2070, 70),       # 0.49 hm², 70 m: 5-minute
+             box(3000, 0, 3400, 40),       # 1.6 hm² but 40 m wide: 5-minute only
+             box(4000, 0, 4300, 300),      # a square: no park kind
+             box(5000, 0, 5200, 25)])      # 0.5 hm², 25 m wide: none
+    out = green.run({"communities": gdf([{"name": "A"}], [box(-10, -10, 5300, 400)]),
+                     "green_space": g.assign(public=True)})
+    sites = out["green_sites"].sort_values("area_m2", ascending=False)
+    by_area = dict(zip(sites["area_m2"].round(), sites["park_tier"]))
+    assert by_area == {62500: "15min", 90000: "", 16000: "5min", 10000: "10min", 4900: "5min",
+                       5000: ""}
+    # is_park (500 m to a park) keeps to the 10-minute rule
+    assert dict(zip(sites["area_m2"].round(), sites["is_park"])) == {
+        62500: True, 90000: False, 16000: False, 10000: True, 4900: False, 5000: False}
+    # the tiers follow their rules
+    r = {"green": {"park": {"tier_15min": {"min_area": {"value": 70000.0}}}}}
+    sites = green.run({"communities": gdf([{"name": "A"}], [box(-10, -10, 5300, 400)]),
+                       "green_space": g.assign(public=True)}, rules=r)["green_sites"]
+    assert sites.loc[sites["area_m2"].round() == 62500, "park_tier"].item() == "10min"
+
+
+def test_sports_share_of_a_park_counts_its_sports_grounds_inside_it():
+    park = box(0, 0, 100, 100)                            # 1 hm²
+    g = gdf([{"kind": "park"}, {"kind": "sports"}, {"kind": "sports"}, {"kind": "park"},
+             {"kind": "sports"}, {"kind": "garden"}],
+            [park,
+             box(10, 10, 40, 40),                         # 900 m² inside
+             box(90, 50, 110, 60),                        # 100 of its 200 m² inside
+             box(1000, 0, 1100, 100),                     # a park with no sports ground
+             box(500, 500, 560, 560),                     # a pitch in no park
+             box(2000, 0, 2100, 100)])                    # 1 hm² garden, 500 m² sports:
+    g = pd.concat([g, gdf([{"kind": "sports"}], [box(2000, 0, 2050, 10)])], ignore_index=True)
+    comm = gdf([{"name": "A"}], [box(-10, -10, 2200, 600)])
+    out = green.run({"communities": comm, "green_space": g})
+    sites = out["green_sites"].set_index(out["green_sites"]["geometry"].bounds["minx"].round())
+    assert sites.loc[0, "sports_m2"] == pytest.approx(1000.0)
+    assert sites.loc[0, "sports_share"] == pytest.approx(0.10)
+    assert sites.loc[0, "sports_share_pass"] == True  # noqa: E712  (10–15%, ends included)
+    assert sites.loc[1000, "sports_share"] == 0.0 and sites.loc[1000, "sports_share_pass"] == False  # noqa: E712
+    assert sites.loc[2000, "sports_share"] == pytest.approx(0.05)
+    assert sites.loc[2000, "sports_share_pass"] == False  # noqa: E712
+    # sports grounds are not green of their own: the pitch in no park adds nothing
+    gc = out["green_communities"].iloc[0]
+    assert gc["green_area_m2"] == pytest.approx(3 * 10000)  # nor the half outside the park
+    assert len(sites) == 3  # the pitch is no site either
+    # 15% passes, 16% does not
+    more = pd.concat([g, gdf([{"kind": "sports"}], [box(50, 60, 100, 70)])], ignore_index=True)
+    s = green.run({"communities": comm, "green_space": more})["green_sites"]
+    first = s[s.geometry.bounds["minx"].round() == 0].iloc[0]
+    assert first["sports_share"] == pytest.approx(0.15) and first["sports_share_pass"] == True  # noqa: E712
+
+
+def test_sports_share_is_unknown_where_no_sports_ground_is_mapped():
+    g = gdf([{"kind": "park"}, {"kind": "pocket_park"}], [box(0, 0, 100, 100), box(200, 0, 210, 10)])
+    out = green.run({"communities": gdf([{"name": "A"}], [box(-10, -10, 300, 200)]),
+                     "green_space": g})["green_sites"]
+    park = out[out["park_tier"] != ""].iloc[0]
+    assert np.isnan(park["sports_share"]) and pd.isna(park["sports_share_pass"])
+    assert park["sports_reason"].startswith("no sports grounds in the green_space layer")
+    small = out[out["park_tier"] == ""].iloc[0]
+    assert pd.isna(small["sports_share_pass"]) and small["sports_reason"] == ""
+
+
+def test_synthetic_county_parks_are_of_the_tier_their_drawn_side_gives():
+    from gcgeo.testing import synthetic_county
+
+    county = synthetic_county(3)
+    gs = county.layers["green_space"]
+    out = green.run(county.layers)["green_sites"]
+    tier_of = {}
+    for gid in county.truth["green"]["park_ids"]:
+        row = gs[gs["id"] == gid].iloc[0]
+        side = np.sqrt(row.geometry.area)  # a square of side 120–180 m
+        expected = "" if row["kind"] not in ("park", "community_park", "garden", "pocket_park") \
+            else "15min" if side ** 2 >= 50000 and side >= 80 else \
+            "10min" if side ** 2 >= 10000 and side >= 50 else "5min"
+        tier_of[gid] = expected
+    for _, site in out.iterrows():
+        members = site["members"].split(",")
+        parks = [m for m in members if m in tier_of]
+        if len(parks) == 1 and len(members) == 1:
+            assert site["park_tier"] == tier_of[parks[0]], site["members"]
+    assert set(tier_of.values()) >= {"", "10min"}  # squares are no park kind

@@ -14,7 +14,9 @@ How things are measured:
 * Concentrated green: the parts of the community's green (kinds in
   ``concentrated.exclude_kinds`` left out) at least ``concentrated.min_width``
   wide — erode by half the width, grow back with square corners, keep what is
-  inside the original (a morphological opening).
+  inside the original (a morphological opening).  Its share in the sun on
+  the standard sunlight day (``sunlight.*`` rules; :mod:`.sunlight`) is
+  measured from the buildings' shadows.
 * Service radii: public green polygons that touch or overlap are merged into
   *sites*; a site is a park when it holds a polygon of a park kind and meets
   ``park.min_area`` and ``park.min_width``.  Its entrances are where the
@@ -49,6 +51,9 @@ from ..crs import align, metric, require_metric
 from ..layers.buildings import homes
 from ..values import feature_ids, to_bool
 from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
+from .parks import park_figures
+from .sunlight import concentrated_sunlight
+from .widths import wide_parts
 
 __all__ = [
     "concentrated_green",
@@ -74,9 +79,6 @@ RULE_SETS = ("green", "network")
 #: How a green space is marked public or not, besides yes / no words.
 _PUBLIC_WORDS = ("公共", "public")
 _PRIVATE_WORDS = ("非公共", "private", "私有")
-
-#: Tolerance (m) so that a strip exactly ``min_width`` wide passes the width test.
-_WIDTH_EPS = 1e-6
 
 
 # --------------------------------------------------------------------------
@@ -192,32 +194,6 @@ def green_ratio(communities: gpd.GeoDataFrame | gpd.GeoSeries,
     ratio = area / carea.where(carea > 0)
     return pd.DataFrame({"green_area_m2": area, "green_ratio": ratio.astype(float)},
                         index=c.index)
-
-
-def wide_parts(geoms: gpd.GeoSeries, *, min_width: float) -> gpd.GeoSeries:
-    """The parts of each geometry at least ``min_width`` wide (negative-buffer test).
-
-    Erode by ``min_width / 2``, grow back by the same distance with square
-    (mitred) corners, and keep what lies inside the original: a rectangle at
-    least ``min_width`` wide is kept whole, a thinner strip vanishes, and the
-    thin tail of a wider shape is cut off.
-    """
-    r = float(min_width) / 2.0 - _WIDTH_EPS
-    arr = geoms.to_numpy()
-    valid = (geoms.notna() & ~geoms.is_empty).to_numpy()
-    out = np.full(len(arr), None, dtype=object)
-    if valid.any():
-        g = arr[valid]
-        if r > 0:
-            eroded = shapely.buffer(g, -r, quad_segs=16)
-            grown = shapely.buffer(eroded, r, join_style="mitre", mitre_limit=10.0)
-            kept = shapely.intersection(grown, g)
-        else:
-            kept = g
-        kept = np.array([k if (k is not None and not k.is_empty and k.area > 0) else None
-                         for k in kept], dtype=object)
-        out[valid] = kept
-    return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
 
 
 def concentrated_green(
@@ -591,17 +567,21 @@ def run(
     (streets joined where they cross) to ``network.split_crossings``.
 
     Returns ``green_communities`` (community polygons with the metrics and
-    pass/fail columns), ``green_sites`` (public green merged into sites, with
-    ``is_park``), ``green_entrances`` (Points), ``green_origins`` (one Point per
-    residential building with its weight, network distances ``dist_green_m`` /
-    ``dist_park_m`` — NaN beyond the larger radius or off the network — and
-    ``served_*`` flags), ``green_concentrated`` (the
-    concentrated green counted, MultiPolygons) and, with a raster,
+    pass/fail columns, the concentrated green's share in the sun among them),
+    ``green_sites`` (public green merged into sites, with ``is_park``, the
+    ``park_tier`` and the parks' sports share), ``green_entrances``
+    (Points), ``green_origins`` (one Point per residential building with its
+    weight, network distances ``dist_green_m`` / ``dist_park_m`` — NaN beyond
+    the larger radius or off the network — and ``served_*`` flags),
+    ``green_concentrated`` (the concentrated green counted, MultiPolygons) and,
+    with a raster,
     ``green_ndvi_sensitivity`` (community × threshold → vegetation fraction).
     """
     R = _rules.load("green", rules)
     step = progress or (lambda _s: None)
     comm, green, streets, buildings = _inputs(layers)
+    # sports grounds count only as the sports share of the parks they lie in
+    green_all, green = green, green[~_kinds_in(green, _rules.value(R, "park.sports_kinds"))]
     old = _as_bool(comm["old_estate"]).fillna(False).to_numpy(bool) \
         if "old_estate" in comm.columns else np.zeros(len(comm), bool)
     pop = comm["population"] if "population" in comm.columns else None
@@ -613,10 +593,14 @@ def run(
 
     step("concentrated green")
     conc = _concentrated(out, cgeom, green, old, pop, R)
+    step("sunlight")
+    _join(out, concentrated_sunlight(conc, buildings, R))
 
     step("park entrances")
     sites, entrances, origins = _service_radius(out, comm, green, streets, buildings, R, rules,
                                                 join_tolerance, split_crossings, step)
+    step("parks")
+    _join(sites, park_figures(sites, green_all, R))
     ids = feature_ids(comm)
     outputs: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {
         "green_communities": out,
@@ -692,6 +676,18 @@ def _concentrated(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: gpd.GeoDat
                                             V("concentrated.per_person"))
     out["concentrated_pass"] = _pass(cpp, out["concentrated_req_m2pp"])
     return conc
+
+
+def _join(frame: pd.DataFrame, columns: pd.DataFrame) -> None:
+    for col in columns.columns:
+        frame[col] = columns[col]
+
+
+def _kinds_in(frame: gpd.GeoDataFrame, kinds: Iterable[str]) -> np.ndarray:
+    """Rows whose ``kind`` is one of ``kinds`` (none without the column)."""
+    if "kind" not in frame.columns:
+        return np.zeros(len(frame), bool)
+    return frame["kind"].astype("string").str.strip().isin(set(kinds)).fillna(False).to_numpy(bool)
 
 
 def _service_radius(out, comm, green, streets, buildings, R, rules, join_tolerance,
@@ -784,12 +780,24 @@ _COLUMNS = {
         "concentrated_green_per_person_m2": ("人均集中绿地", "Concentrated green per person (m²)", "float"),
         "concentrated_req_m2pp": ("人均集中绿地要求", "Required concentrated green per person (m²)", "float"),
         "concentrated_pass": ("集中绿地达标", "Concentrated green passes", "bool"),
+        "concentrated_sunlit_m2": ("集中绿地日照面积", "Concentrated green in the sun (m²)", "int"),
+        "concentrated_sunlit_share": ("集中绿地日照比例", "Share of concentrated green in the sun",
+                                      "pct"),
+        "concentrated_sunlit_req": ("集中绿地日照比例要求", "Required share in the sun", "pct"),
+        "concentrated_sunlit_pass": ("集中绿地日照达标", "Concentrated green sunlight passes",
+                                     "bool"),
+        "sunlight_reason": ("日照说明", "Sunlight note", "text"),
         "population_reason": ("人口说明", "Population note", "text"),
         "service_weight_basis": ("权重依据", "Weighting", "text"),
         "service_reason": ("服务半径说明", "Service-radius note", "text"),
         "n_origins_off_network": ("未接入路网居住点", "Origins off the network", "int"),
         "is_green": ("计入见绿", "Counts as green", "bool"),
         "is_park": ("计入见园", "Counts as park", "bool"),
+        "park_tier": ("公园级别", "Park tier", "text"),
+        "sports_m2": ("体育活动场地面积", "Sports ground (m²)", "int"),
+        "sports_share": ("体育活动场地比例", "Sports ground share", "pct"),
+        "sports_share_pass": ("体育活动场地比例达标", "Sports ground share passes", "bool"),
+        "sports_reason": ("体育活动场地说明", "Sports ground note", "text"),
         "kinds": ("绿地类型", "Kinds", "text"),
         "n_polygons": ("图斑数", "Polygons", "int"),
         "site": ("绿地编号", "Site", "text"),

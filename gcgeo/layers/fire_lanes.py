@@ -14,5 +14,9 @@ SPEC = LayerSpec(
                unit="m", aliases=("净空", "净高", "净空高度", "maxheight")),
         Column("dead_end", "bool", "尽头式", "Dead end", aliases=("尽端", "尽头式")),
         Column("kind", "str", "类型", "Kind", aliases=("类型",)),
+        Column("slope", "float", "坡度", "Slope", minimum=0,
+               description="rise/run as a fraction: 8% = 0.08; the fire-lane check also reads 8%, "
+                           "1:12, 1/12 and 8 (a bare number above 1 is per cent)",
+               aliases=("坡度", "纵坡")),
     ),
 )

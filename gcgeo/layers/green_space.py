@@ -3,7 +3,7 @@
 from ._spec import Column, LayerSpec
 
 KINDS = ("park", "community_park", "pocket_park", "square", "garden", "playground",
-         "attached", "grass", "wood", "scrub", "other")
+         "attached", "grass", "wood", "scrub", "sports", "other")
 
 SPEC = LayerSpec(
     kind="green_space",
@@ -19,6 +19,7 @@ SPEC = LayerSpec(
                               "playground": ("儿童游乐场", "游乐场"),
                               "attached": ("附属绿地", "配套绿地"), "grass": ("草地", "草坪"),
                               "wood": ("林地", "树林"), "scrub": ("灌木", "灌丛"),
+                              "sports": ("体育活动场地", "运动场", "体育场地", "球场"),
                               "other": ("其他",)}),
         Column("public", "bool", "公共绿地", "Public", aliases=("是否公共", "公共")),
     ),

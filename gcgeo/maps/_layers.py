@@ -99,8 +99,10 @@ def nice_breaks(values: Iterable[float], k: int = 5) -> list[float]:
 
 
 def _walk(node: Any, path: str = "") -> Iterable[tuple[str, Mapping]]:
+    """Every threshold table below ``node`` with its dotted path (values not read here,
+    so only the rules a map uses count as read)."""
     if isinstance(node, Mapping):
-        if "value" in node and isinstance(node.get("value"), int | float) and not isinstance(node["value"], bool):
+        if "value" in node:
             yield path, node
         for k, v in node.items():
             yield from _walk(v, f"{path}.{k}" if path else str(k))
@@ -115,7 +117,9 @@ def rule_thresholds(ruleset: str, *, key: str, unit: str | None = None) -> list[
     vals = set()
     for path, t in _walk(r):
         if re.search(key, path) and (unit is None or str(t.get("unit", "")).replace(" ", "") == unit):
-            vals.add(float(t["value"]))
+            v = t["value"]
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                vals.add(float(v))
     return sorted(vals)
 
 
@@ -433,7 +437,8 @@ def style_lc_isochrones(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 
 _GREEN_FIRST = ["name", "id", "population", "green_ratio", "green_ratio_pass", "public_green_per_person_m2",
                 "concentrated_green_per_person_m2", "concentrated_pass", "share_within_300m_green",
-                "share_within_500m_park", "ndvi_mean", "veg_fraction"]
+                "share_within_500m_park", "ndvi_mean", "veg_fraction", "concentrated_sunlit_share",
+                "concentrated_sunlit_pass"]
 
 
 def _green_first(gdf: pd.DataFrame) -> list[str]:
@@ -472,7 +477,8 @@ def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
 
 def style_green_sites(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     """Public green merged into sites: parks (count for "500 m to a park") and other green."""
-    fields = _other_fields(gdf, ["name", "kinds", "area_m2", "is_park", "is_green"], limit=8)
+    fields = _other_fields(gdf, ["name", "kinds", "area_m2", "is_park", "is_green", "park_tier",
+                                 "sports_share"], limit=8)
     if "is_park" in gdf.columns:
         park = gdf["is_park"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         colors = np.where(park, "#006d2c", "#74c476").astype(object)

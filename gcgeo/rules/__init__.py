@@ -98,7 +98,7 @@ def _check_names(sets: Iterable[str]) -> tuple[str, ...]:
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``base`` updated by ``override`` recursively (neither is modified)."""
-    out = copy.deepcopy(dict(base))
+    out = copy.deepcopy(base if isinstance(base, dict) else dict(base))
     for key, val in override.items():
         if isinstance(val, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = deep_merge(out[key], val)
@@ -313,7 +313,8 @@ def _join(pieces: list[tuple[tuple, dict[str, Any]]],
                                              f"'{dotted(rel + (k,))}' again (also as "
                                              f"'{dotted(where[rel + (k,)])}'); keep one of them.")))
             else:
-                node[k] = copy.deepcopy(dict(v)) if isinstance(v, Mapping) else copy.deepcopy(v)
+                node[k] = copy.deepcopy(v if isinstance(v, dict) or not isinstance(v, Mapping)
+                                        else dict(v))
                 _note(where, v, rel + (k,), at + (k,))
 
     for at, piece in pieces:

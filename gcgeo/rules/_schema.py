@@ -59,6 +59,8 @@ _CHOICES: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {
         ("footprints", "*", "shape"): ("rect", "circle"),
         ("footprints", "*", "orientation"): ("along", "across"),
     },
+    # the standard sunlight days of GB 50180-2018 Table 4.0.9
+    "green": {("sunlight", "day", "value"): ("大寒日", "冬至日")},
 }
 
 #: Keys any table citing a source may carry, and their types.

@@ -100,9 +100,11 @@ class SyntheticCounty:
         (the Polygon feature of kind ``turnaround`` at its end, or None),
         ``turnaround_m`` (its side), ``turnaround_passes_12x12`` (None for a
         lane that is no dead end), ``obstructions`` (ids of those on the
-        lane), ``community``.  ``obstructed_lane`` names the lane with a
+        lane), ``community``, ``gradient_pct`` (from its ``slope``; None
+        where it has none).  ``obstructed_lane`` names the lane with a
         car parked 1.5 m into its 4.5 m (clear width 3.0); ``narrow_lane``
-        the one built 3.5 m wide; ``dead_end_lanes`` all dead ends.
+        the one built 3.5 m wide; ``dead_end_lanes`` all dead ends;
+        ``steep_lanes`` those steeper than 8%.
 
         ``obstructions_off_lane`` — ids of obstructions not on any lane.
         ``chargers`` — counts by kind (``car``, ``e-bike``) and ``sockets``.

@@ -37,7 +37,7 @@ _DTYPES: dict[str, dict[str, str]] = {
     "streets": {"id": "str", "name": "object", "kind": "str", "walkable": "bool",
                 "u": "int64", "v": "int64"},
     "fire_lanes": {"id": "str", "name": "str", "kind": "str", "width_m": "float64",
-                   "clear_height_m": "Float64", "dead_end": "boolean"},
+                   "clear_height_m": "Float64", "dead_end": "boolean", "slope": "Float64"},
     "obstructions": {"id": "str", "name": "str", "kind": "str", "width_m": "float64",
                      "length_m": "float64", "height_m": "Float64", "observed": "str"},
     "facilities": {"id": "str", "name": "str", "category": "str"},

@@ -41,14 +41,15 @@ class _Lanes:
         self.truth: dict[str, dict[str, Any]] = {}
 
     def lane(self, blk: _Block, width_m: float, *, x_from: float = 0.0, x_to: float = BLOCK_M,
-             dead_end: bool = False, clear_height: float = 5.0) -> str:
+             dead_end: bool = False, clear_height: float = 5.0, slope: float | None = None) -> str:
         bld = self.bld
         x0, y0 = self.town.block_origin(*blk)
         lid = bld.next_id("FL", 2)
         bld.add("fire_lanes", id=lid, name="消防车道", kind="lane", width_m=width_m,
-                clear_height_m=clear_height, dead_end=dead_end,
+                clear_height_m=clear_height, dead_end=dead_end, slope=slope,
                 geometry=bld.line((x0 + x_from, y0 + _LANE_Y), (x0 + x_to, y0 + _LANE_Y)))
         self.truth[lid] = {"width_m": width_m, "clear_width_m": width_m,
+                           "gradient_pct": None if slope is None else slope * 100.0,
                            "clear_height_m": clear_height, "dead_end": dead_end,
                            "turnaround_id": None, "turnaround_m": None,
                            "turnaround_passes_12x12": None if not dead_end else False,
@@ -100,17 +101,20 @@ def add_fire_lanes(rng: np.random.Generator, bld: Builder, town: Town,
     """Add the fire lanes of the special blocks, one lane per further community, and obstructions.
 
     ``car_park`` is a car park's rectangle: a car parked in it is an
-    obstruction on no lane.  Returns the truth keys ``fire_lanes``,
-    ``obstructed_lane``, ``narrow_lane``, ``dead_end_lanes`` and
-    ``obstructions_off_lane``.  Draws from ``rng`` the width of each further
+    obstruction on no lane.  Returns the truth keys ``fire_lanes`` (each
+    lane's ``gradient_pct`` from its ``slope``, None where it has none),
+    ``obstructed_lane``, ``narrow_lane``, ``dead_end_lanes``,
+    ``obstructions_off_lane`` and ``steep_lanes``.  Draws from ``rng`` the width of each further
     community's lane.
     """
     lanes = _Lanes(bld, town)
     B = BLOCK_M
-    obstructed = lanes.lane(B_OBSTRUCTED_LANE, 4.5)
+    # slopes on three lanes (the others have none): 9% is steeper than the 8% of
+    # GB 50016-2014 §7.1.8 (5), 8% is just allowed
+    obstructed = lanes.lane(B_OBSTRUCTED_LANE, 4.5, slope=0.03)
     lanes.encroach(obstructed, B_OBSTRUCTED_LANE, "car", 80.0, 1.5, (4.8, 1.8), "占道停放车辆")
-    narrow_lane = lanes.lane(B_NARROW_LANE, 3.5)
-    wide = lanes.lane(B_WIDE_LANE, 6.0)
+    narrow_lane = lanes.lane(B_NARROW_LANE, 3.5, slope=0.09)
+    wide = lanes.lane(B_WIDE_LANE, 6.0, slope=0.08)
     lanes.encroach(wide, B_WIDE_LANE, "stall", 50.0, 0.4, (3.0, 2.0), "占道摊点")
     lanes.gantry(wide, B_WIDE_LANE, 150.0, 3.6)
     dead_ok = lanes.lane(B_TURNAROUND_OK, 4.0, x_from=B, x_to=100.0, dead_end=True)
@@ -127,4 +131,5 @@ def add_fire_lanes(rng: np.random.Generator, bld: Builder, town: Town,
             height_m=None, observed=_OBSERVED,
             geometry=bld.poly((lx[0] + 30.0, lx[1] + 10.0, lx[0] + 34.8, lx[1] + 11.8)))
     return {"fire_lanes": lanes.truth, "obstructed_lane": obstructed, "narrow_lane": narrow_lane,
-            "dead_end_lanes": [dead_ok, dead_none, dead_small], "obstructions_off_lane": [oid]}
+            "dead_end_lanes": [dead_ok, dead_none, dead_small], "obstructions_off_lane": [oid],
+            "steep_lanes": [narrow_lane]}

@@ -54,7 +54,7 @@ import pandas as pd
 
 from ..._errors import AnalysisError
 from ...crs import metric
-from ..contract import Analysis, Criterion, Option, Output, ViewSpec
+from ..contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 from .centreline import LanePieces, lane_centreline, prepare_lanes
 from .findings import (
     FINDING_KINDS,
@@ -64,6 +64,7 @@ from .findings import (
     summarise_lanes,
     width_findings,
 )
+from .gradient import lane_gradients
 from .inputs import RULES_NAME, align_crs, load_rules, rule_value
 from .stations import (
     clear_width,
@@ -111,6 +112,7 @@ def run(
     progress: Callable[[str], None] | None = None,
     station_spacing: float | None = None,
     high_rise: bool | None = None,
+    dem: str | Path | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Fire-lane obstruction analysis (criterion 8; GB 50016-2014 §7.1.8–7.1.9).
 
@@ -124,7 +126,9 @@ def run(
     turnaround areas to those of ``fire_lanes``.
     ``station_spacing`` overrides ``lane.station_spacing``; ``high_rise``
     True/False forces the 15 m / 12 m turnaround, None decides from the
-    buildings near each dead end.
+    buildings near each dead end.  ``dem`` (a raster of elevations) gives
+    the gradient of lanes whose ``slope`` (nor that of the streets they run
+    along) is not given (:mod:`.gradient`).
 
     ``width_m`` and ``clear_height_m`` may carry a unit (``4.5米``, ``4.5m``).
 
@@ -165,6 +169,11 @@ def run(
     lane_summary = summarise_lanes(lanes, pk, st, clear, findings, n_dead, other["buildings"], r,
                                    other["communities"])
     lane_summary.insert(lane_summary.columns.get_loc("n_findings") + 1, "checks_skipped", skipped)
+    say("gradient")
+    grad = lane_gradients(lanes, pk, other["streets"], dem, r)
+    at = lane_summary.columns.get_loc("near_wall") + 1
+    for k, col in enumerate(grad.columns):
+        lane_summary.insert(at + k, col, grad[col])
     comm = summarise_communities(lane_summary, findings, other["communities"], r)
     findings = findings.drop(columns="_lane")
     return {"fire_findings": findings, "fire_lanes_summary": lane_summary,
@@ -291,6 +300,9 @@ _COLUMNS = {
         "clear_height_m": ("净空高度", "Clear height (m)", "float"),
         "wall_dist_m": ("距外墙距离", "Distance to wall (m)", "float"),
         "near_wall": ("距外墙过近", "Too near the wall", "bool"),
+        "gradient_pct": ("坡度（%）", "Gradient (%)", "float"),
+        "gradient_source": ("坡度来源", "Gradient source", "text"),
+        "too_steep": ("坡度过大", "Too steep", "bool"),
         "obstruction_ids": ("占用物编号", "Obstructions", "text"),
         "obstruction_kinds": ("占用物类型", "Obstruction kinds", "text"),
         "from_m": ("起点里程", "From (m)", "m"),
@@ -326,12 +338,16 @@ ANALYSIS = Analysis(
                min_exclusive=True),
         Option("high_rise", "bool", "turnarounds for high-rise buildings (default: decided from "
                "building heights)", "按高层建筑要求回车场（默认：按建筑高度判断）"),
+        Option("dem", "file", "elevation raster for the lanes' gradient where no slope is given "
+               "(default: the workspace's raster 'dem')",
+               "用于计算车道坡度的高程栅格（未给出坡度时；默认：工作空间所附栅格 dem）"),
     ),
     criteria=(
         Criterion(8, "fire_communities", "criterion8",
                   "fire lanes clear of parked cars and other obstructions, wide and high enough, "
                   "with turnarounds", "消防车道无停车及其他占用，净宽净高达标，尽头设回车场"),
     ),
+    rasters=(RasterInput("dem", "dem"),),
     headlines="gcgeo.headlines:fire_lanes",
     views=(ViewSpec("gcgeo.maps._views:fire_lanes",
                     "lanes by clear width, obstructions, findings with their clause"),),
