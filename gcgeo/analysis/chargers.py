@@ -64,7 +64,7 @@ from .checks import (
     prepare,
     rule,
 )
-from .contract import Analysis, Criterion, Option
+from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option
 from .reach import MEASURE_FACTOR, REACH_COLUMNS, home_reach
 
 log = logging.getLogger(__name__)
@@ -447,13 +447,7 @@ ANALYSIS = Analysis(
         Option("snap_tolerance", "float", "metres from a walkable street beyond which a building "
                "or charger is off the network", "距步行道路超过此距离（米）即视为未接入路网",
                rule="chargers.snapping.tolerance", min=0),
-        Option("join_tolerance", "float", "metres within which street ends that miss each other "
-               "are joined (0 joins only meeting ends)", "相距不超过此距离（米）的道路端点视为连通",
-               rule="network.join_tolerance", min=0),
-        Option("split_crossings", "bool", "join streets where their lines cross, for CAD centre "
-               "lines drawn through junctions (default off, so bridges stay bridges)",
-               "在道路线相交处连通（适用于穿越路口绘制的CAD中心线；默认不连通，桥梁保持立交）",
-               rule="network.split_crossings"),
+        *NETWORK_OPTIONS,
     ),
     criteria=(
         Criterion(8, "chargers_communities", "ebike_indoors_status",

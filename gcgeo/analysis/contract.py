@@ -35,6 +35,7 @@ from typing import Any
 from .._errors import InputError
 
 __all__ = [
+    "NETWORK_OPTIONS",
     "Analysis",
     "Criterion",
     "Option",
@@ -278,3 +279,15 @@ class Analysis:
             raise InputError(f"option(s) {flags} do not apply to the '{self.name}' analysis "
                              f"(its options: {have}); leave them out.")
         return {k: known[k].check(v) for k, v in options.items() if v is not None}
+
+
+#: The options of every analysis that walks the street network (the rules ``network.*``).
+NETWORK_OPTIONS: tuple[Option, ...] = (
+    Option("join_tolerance", "float", "metres within which street ends that miss each other "
+           "are joined (0 joins only meeting ends)", "相距不超过此距离（米）的道路端点视为连通",
+           rule="network.join_tolerance", min=0),
+    Option("split_crossings", "bool", "join streets where their lines cross, for CAD centre "
+           "lines drawn through junctions (default off, so bridges stay bridges)",
+           "在道路线相交处连通（适用于穿越路口绘制的CAD中心线；默认不连通，桥梁保持立交）",
+           rule="network.split_crossings"),
+)

@@ -50,7 +50,7 @@ from .._errors import AnalysisError
 from ..crs import align, metric, require_metric
 from ..layers.buildings import homes
 from ..values import feature_ids, to_bool
-from .contract import Analysis, Criterion, Option, Output, RasterInput, ViewSpec
+from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 from .parks import park_figures
 from .sunlight import concentrated_sunlight
 from .widths import wide_parts
@@ -851,13 +851,7 @@ ANALYSIS = Analysis(
         Option("nir", "int", "band number of near infrared", "近红外波段号", min=1),
         Option("ndvi_threshold", "float", "NDVI above which a pixel is vegetation",
                "NDVI高于此值的像元计为植被", rule="green.ndvi.threshold", min=-1, max=1),
-        Option("join_tolerance", "float", "metres within which street ends that miss each other "
-               "are joined (0 joins only meeting ends)", "相距不超过此距离（米）的道路端点视为连通",
-               rule="network.join_tolerance", min=0),
-        Option("split_crossings", "bool", "join streets where their lines cross, for CAD centre "
-               "lines drawn through junctions (default off, so bridges stay bridges)",
-               "在道路线相交处连通（适用于穿越路口绘制的CAD中心线；默认不连通，桥梁保持立交）",
-               rule="network.split_crossings"),
+        *NETWORK_OPTIONS,
     ),
     criteria=(
         Criterion(7, "green_communities", "green_ratio_pass",

@@ -61,7 +61,7 @@ from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids
 from . import _isochrones as _iso
-from .contract import Analysis, Criterion, Option, Output, ViewSpec
+from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
 
 log = logging.getLogger(__name__)
 
@@ -735,13 +735,7 @@ ANALYSIS = Analysis(
         Option("snap_tolerance", "float", "metres beyond which a home or facility is reported "
                "off-network", "居住点或设施距路网超过此距离（米）即报告为未接入路网",
                rule="living_circle.snapping.tolerance", min=0),
-        Option("join_tolerance", "float", "metres within which street ends that miss each other "
-               "are joined (0 joins only meeting ends)", "相距不超过此距离（米）的道路端点视为连通",
-               rule="network.join_tolerance", min=0),
-        Option("split_crossings", "bool", "join streets where their lines cross, for CAD centre "
-               "lines drawn through junctions (default off, so bridges stay bridges)",
-               "在道路线相交处连通（适用于穿越路口绘制的CAD中心线；默认不连通，桥梁保持立交）",
-               rule="network.split_crossings"),
+        *NETWORK_OPTIONS,
         Option("isochrones", "choice", "isochrone polygons per community or per facility",
                "按社区或按设施生成等时圈", choices=ISOCHRONE_MODES),
         Option("graph", "file", "walk on this GraphML network (e.g. saved by OSMnx) instead of "
