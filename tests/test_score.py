@@ -209,7 +209,10 @@ def test_figures_thresholds_and_clauses_beside_the_status(card, truth):
         assert prop["threshold"] == "≥ 30%" and "第12项" in prop["clause"]
         assert prop["analysis"] == "property" and prop["ran_at"]
         fire = t.loc[(cid, 8)]
-        assert "fire_lanes" in fire["analysis"] and "criterion 8" in fire["clause"]
+        # fire lanes decide criterion 8 with the chargers (e-bikes indoors); the clause cited is
+        # the fire lanes' own, or the standard's criterion when both decide
+        assert "fire_lanes" in fire["analysis"]
+        assert "criterion 8" in fire["clause"] or "第8项" in fire["clause"]
         gov = t.loc[(cid, 1)]
         assert gov["clause"] == "山东省绿色社区创建标准（试行）第1项"
         if (cid, 1) != ("C05", 14):

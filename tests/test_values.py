@@ -68,7 +68,7 @@ def test_lists_are_written_alike_in_the_workspace_and_every_export(tmp_path):
     for suffix in (".gpkg", ".geojson", ".csv"):
         out = tmp_path / f"out{suffix}"
         gio.export({"gaps": frame}, out)
-        got = pyogrio.read_dataframe(out)["missing"].tolist()[0]
+        got = pyogrio.read_dataframe(out, layer="gaps" if suffix == ".gpkg" else None)["missing"].tolist()[0]
         # the same JSON text; GeoJSON keeps it as the JSON array itself
         assert (list(got) if suffix == ".geojson" else json.loads(got)) == ["幼儿园", "小学"], suffix
         if suffix != ".geojson":
