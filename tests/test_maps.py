@@ -469,3 +469,22 @@ def test_inventory_legends_name_kinds_in_chinese():
     assert [i.label for i in style_layer("manholes", holes, lang="zh").legend] == ["完好", "破损"]
     chargers = gpd.GeoDataFrame({"kind": ["car"]}, geometry=shapely.points([0], [0]), crs=3067)
     assert [i.label for i in style_layer("chargers", chargers, lang="zh").legend] == ["汽车"]
+
+
+def test_one_class_when_every_value_is_the_same():
+    from gcgeo.maps._render import colors_by_class
+
+    colors, legend = colors_by_class(pd.Series([4.0, 4.0, None], name="w"), [], ["#1a9850"],
+                                     fmt=lambda v: f"{v:g} m", no_data="no data")
+    assert colors.tolist() == ["#1a9850", "#1a9850", "#bdbdbd"]
+    assert [i.label for i in legend] == ["4 m", "no data"]
+
+
+def test_criterion_8_reads_alike_in_the_legend_and_in_tables():
+    from gcgeo.labels import format_value
+    from gcgeo.maps import style_layer
+
+    fc = gpd.GeoDataFrame({"criterion8": ["pass", "fail"]},
+                          geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)], crs=3067)
+    styled = style_layer("fire_communities", fc, lang="zh")
+    assert {i.label for i in styled.legend} == {format_value(k, "criterion8", "zh") for k in ("pass", "fail")}

@@ -594,9 +594,9 @@ def style_fire_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled
     fields = [f for f in dict.fromkeys(["community", "criterion8", "worst_severity", *fields])
               if f in gdf.columns and f not in ("severity_rank",)]
     if "criterion8" in gdf.columns:
-        pal = {"pass": ("#1a9850", "达标" if lang == "zh" else "pass"),
-               "fail": ("#d73027", "不达标" if lang == "zh" else "fail"),
-               "no_lanes": ("#bdbdbd", "无消防车道" if lang == "zh" else "no fire lanes")}
+        # the words of the report and the QGIS value labels (gcgeo.labels)
+        pal = {k: (c, format_value(k, "criterion8", lang) or k)
+               for k, c in (("pass", "#1a9850"), ("fail", "#d73027"), ("no_lanes", "#bdbdbd"))}
         colors, legend = colors_by_category(gdf["criterion8"], pal, other=("#9e9e9e", ui("other", lang)))
         return Styled("fire_communities", title, subset(gdf, fields), colors, fields, legend=legend,
                       legend_title=column_label("criterion8", lang), stroke="#333333", weight=1.2,

@@ -629,10 +629,25 @@ def colors_by_category(values: pd.Series, palette: Mapping[Any, tuple[str, str]]
 
 def colors_by_class(values: pd.Series, breaks: Sequence[float], colors: Sequence[str], *,
                     fmt, no_data: str = "no data") -> tuple[np.ndarray, list[LegendItem]]:
-    """Stepped colours: class i holds breaks[i-1] ≤ v < breaks[i]; NaN is grey."""
+    """Stepped colours: class i holds breaks[i-1] ≤ v < breaks[i]; NaN is grey.
+
+    Without breaks (every value the same, say) there is one class, labelled
+    with its value.
+    """
     if len(colors) != len(breaks) + 1:
         raise ValueError("need one more colour than breaks")
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+    if not len(breaks):
+        nan = np.isnan(v)
+        out = np.where(nan, "#bdbdbd", colors[0]).astype(object)
+        present = np.unique(v[~nan])
+        lab = fmt(present[0]) if len(present) == 1 else "–"
+        name = values.name if isinstance(values.name, str) else None
+        legend = ([LegendItem(colors[0], lab, within=(name, -math.inf, math.inf) if name else None)]
+                  if (~nan).any() else [])
+        if nan.any():
+            legend.append(LegendItem("#bdbdbd", no_data, rest=True))
+        return out, legend
     idx = np.searchsorted(np.asarray(breaks, dtype="float64"), v, side="right")
     out = np.array([colors[i] for i in np.clip(idx, 0, len(colors) - 1)], dtype=object)
     nan = np.isnan(v)
