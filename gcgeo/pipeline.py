@@ -113,13 +113,15 @@ def _digest(tree: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _rules_state(desc: _analysis.Analysis, rules_file: str | os.PathLike | None) -> dict[str, Any]:
+def _rules_state(desc: _analysis.Analysis, rules_file: str | os.PathLike | None,
+                 user: _rules.Rules | None = None) -> dict[str, Any]:
     """Digests of the rule sets the analysis reads: built in, and with ``rules_file``.
 
     Only its rule sets count, as resolved, so an edit to another analysis's
     table or to a comment leaves the results current, in whichever form the
     file is written.  The user digest is None when the file is gone or no
-    longer valid.
+    longer valid.  ``user``, the rules already resolved with ``rules_file``
+    for a run, spares reading the file again.
     """
     sets = desc.rule_sets
     builtin = _rules.resolve(sets)
@@ -128,10 +130,11 @@ def _rules_state(desc: _analysis.Analysis, rules_file: str | os.PathLike | None)
     if rules_file is not None:
         path = Path(rules_file).resolve()
         state["rules_file"] = str(path)
-        try:
-            user = _rules.resolve(sets, path)
-        except RulesError:
-            return state
+        if user is None:
+            try:
+                user = _rules.resolve(sets, path)
+            except RulesError:
+                return state
         state["user_rules"] = _digest({n: user.digest(n) for n in sets})
     return state
 
@@ -249,7 +252,7 @@ def run_analysis(
     started = datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="microseconds")
     # the rules of this run, resolved and checked once, passed down as one object
     resolved = _rules.resolve(desc.rule_sets, Path(rules) if rules is not None else None)
-    ran_with = _rules_state(desc, rules)
+    ran_with = _rules_state(desc, rules, user=resolved if rules is not None else None)
     _rasters(desc, ws.info(workspace)["rasters"], options, ran_with)
     if progress:
         progress("reading layers")
