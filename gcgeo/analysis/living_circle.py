@@ -60,7 +60,7 @@ from ..network import (
 from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids
-from . import _isochrones as _iso
+from . import lc_isochrones
 from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
 
 log = logging.getLogger(__name__)
@@ -374,9 +374,9 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
         iso = gpd.GeoDataFrame(
             {"tier": pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=out.crs))
     elif mode == "community":
-        iso = _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
+        iso = lc_isochrones.community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
     else:
-        iso = _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
+        iso = lc_isochrones.facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
 
@@ -572,96 +572,6 @@ def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
         "off_network": out["off_network"].to_numpy()[idx],
     })
     return gpd.GeoDataFrame(g, geometry=out.geometry.to_numpy()[idx], crs=out.crs)
-
-
-def _community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
-    """Per community, tier and category the buffered reached streets inside the
-    community, and per tier their intersection ("all").
-
-    The communities are worked on in threads (GEOS works outside the GIL);
-    the tiles they share are merged once (see :mod:`gcgeo.analysis._isochrones`).
-    """
-    rows = []
-    if communities is not None:
-        homes = _iso.Homes(out.geometry.to_numpy(), buf)
-        cid = feature_ids(communities).to_numpy()
-        names = communities["name"].to_numpy(object) if "name" in communities.columns \
-            else np.full(len(communities), None)
-        polys = communities.geometry.to_numpy()
-        live = [i for i in range(len(polys)) if polys[i] is not None and not polys[i].is_empty]
-        pieces = _iso.Pieces(aug, buf)
-        area = {}
-        with _iso.pool() as ex:
-            for c in dict.fromkeys(c for t in tier_m for c in req[t]):
-                for t, T in tier_m.items():
-                    if c not in req[t]:
-                        continue
-                    reached = pieces.tiled(pieces.reach(node_d[c], T))
-
-                    def one(i, reached=reached, c=c, T=T):
-                        return _iso.drop_unreached(reached.within(polys[i]), homes, dist[c], T)
-
-                    for i, a in zip(live, ex.map(one, live)):
-                        area[(i, c, t)] = a
-
-            def community_rows(i):
-                got = []
-                for t, T in tier_m.items():
-                    allg = None
-                    for c in req[t]:
-                        a = area[(i, c, t)]
-                        got.append((cid[i], names[i], c, t, T, a))
-                        allg = a if allg is None else _iso.multi(shapely.intersection(allg, a))
-                    if allg is not None:
-                        got.append((cid[i], names[i], "all", t, T, allg))
-                return got
-
-            for got in ex.map(community_rows, live):
-                rows.extend(got)
-    df = pd.DataFrame(rows, columns=["community_id", "community_name", "category", "tier",
-                                     "distance_m", "geometry"])
-    df["buffer_m"] = buf
-    gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
-    gdf["area_m2"] = gdf.geometry.area
-    return gdf
-
-
-def _facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int = 32):
-    """Per facility and tier the buffered streets reached from it."""
-    from scipy.sparse.csgraph import dijkstra
-
-    homes = _iso.Homes(out.geometry.to_numpy(), buf)
-    fid = feature_ids(fac).to_numpy()
-    rows = []
-    on = np.flatnonzero(aug.target_node >= 0)
-    where = locate_snaps(aug, osnap)
-    pieces = _iso.Pieces(aug, buf)
-
-    def one(i, d, tiers_i):
-        hd = point_dist(aug, osnap, d, where=where)
-        # the pieces with a reached end; the others are reached at no tier
-        cand = np.flatnonzero(~(np.isnan(d[aug.piece_u]) & np.isnan(d[aug.piece_v])))
-        return [(fid[i], fcat[i], t, T, _iso.drop_unreached(
-            pieces.tiled(pieces.reach(d, T, cand), cand).whole(), homes, hd, T))
-            for t, T in tiers_i]
-
-    with _iso.pool() as ex:
-        for s in range(0, len(on), chunk):
-            sel = on[s:s + chunk]
-            tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
-            lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
-            if lim == 0:
-                continue
-            # homes up to the limit plus the buffer need exact distances (see drop_unreached)
-            D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
-            D[~np.isfinite(D)] = np.nan
-            for got in ex.map(one, sel, D, tiers_of):
-                rows.extend(got)
-    df = pd.DataFrame(rows, columns=["facility_id", "category", "tier", "distance_m", "geometry"])
-    df["buffer_m"] = buf
-    gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
-    gdf["area_m2"] = gdf.geometry.area
-    return gdf
 
 
 def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
