@@ -811,24 +811,33 @@ def validate(
     fix: bool = False,
     layers: list[str] | None = None,
     outside_tolerance_m: float | None = None,
+    rules: str | os.PathLike | Mapping[str, Any] | None = None,
 ) -> tuple[_layers.ValidationReport, list[str]]:
     """Validate every inventory layer; with ``fix`` repair what is safe and store it.
 
-    Returns the report (after repairs when ``fix``) and the changes made.
+    ``rules`` (a user's rules file or mapping) sets the ``network`` rules the
+    streets are judged by (join tolerance, split crossings), as the analyses
+    would walk them.  Returns the report (after repairs when ``fix``) and the
+    changes made.
     """
     path = Path(path)
+    # a bad rules file fails before any work
+    network_rules = _rules.load("network", rules if not isinstance(rules, os.PathLike) else Path(rules))
     if not fix:
         _require(path)
-        return _validate(path, fix=False, layers=layers, outside_tolerance_m=outside_tolerance_m)
+        return _validate(path, fix=False, layers=layers, outside_tolerance_m=outside_tolerance_m,
+                         network_rules=network_rules)
     _check_not_open(path)
     _require(path)
     check_writable(path)
     with lock(path):  # the repairs are made to the workspace as it is now
-        return _validate(path, fix=True, layers=layers, outside_tolerance_m=outside_tolerance_m)
+        return _validate(path, fix=True, layers=layers, outside_tolerance_m=outside_tolerance_m,
+                         network_rules=network_rules)
 
 
 def _validate(path: Path, *, fix: bool, layers: list[str] | None,
-              outside_tolerance_m: float | None) -> tuple[_layers.ValidationReport, list[str]]:
+              outside_tolerance_m: float | None, network_rules: Mapping[str, Any]
+              ) -> tuple[_layers.ValidationReport, list[str]]:
     table = list_layers(path)
     inventory = table[table["kind"].isin(_layers.KINDS)]
     if layers:
@@ -856,7 +865,8 @@ def _validate(path: Path, *, fix: bool, layers: list[str] | None,
                 fixed[layer] = gdf
                 kinds[layer] = kind
         report.extend(_layers.validate(gdf, kind, layer=layer,
-                                       study_area=area if kind != "communities" else None, **kwargs))
+                                       study_area=area if kind != "communities" else None,
+                                       network_rules=network_rules, **kwargs))
     if fixed:
         sources = dict(zip(table["layer"], table["source"]))
         with _transaction(path) as tmp:

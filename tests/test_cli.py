@@ -66,6 +66,26 @@ def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):
     assert problems["column"].tolist() == ["kind"]
 
 
+def test_validate_judges_streets_by_the_users_network_rules(tmp_path, runner):
+    # two streets crossing without a shared vertex: a warning under the built-in
+    # rules; none when the user's rules file joins crossings, as the analyses would
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "w")
+    gj = tmp_path / "streets.geojson"
+    gpd.GeoDataFrame({"id": ["a", "b"]},
+                     geometry=[shapely.LineString([(116.200, 36.850), (116.204, 36.850)]),
+                               shapely.LineString([(116.202, 36.848), (116.202, 36.852)])],
+                     crs=4326).to_file(gj)
+    _run(runner, "add", w, "streets", gj)
+    assert "without a junction" in _run(runner, "validate", w).output
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[network]\nsplit_crossings = true\n", encoding="utf-8")
+    assert "without a junction" not in _run(runner, "validate", w, "--rules", rules).output
+    rules.write_text("[network]\nsplit_crosings = true\n", encoding="utf-8")
+    res = _run(runner, "validate", w, "--rules", rules, code=2)
+    assert "split_crosings" in res.output and "split_crossings" in res.output
+
+
 @pytest.mark.parametrize(
     "args,needle",
     [

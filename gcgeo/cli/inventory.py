@@ -183,9 +183,12 @@ def layers_cmd(workspace: Path) -> None:
 @click.option("--layer", "only", multiple=True, help="Only this layer (repeatable).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the problems to a CSV file.")
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rules file the analyses use: streets are judged by its network rules "
+                   "(join_tolerance, split_crossings).")
 @overwrite_option
 def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Path | None,
-             overwrite: bool) -> None:
+             rules_file: Path | None, overwrite: bool) -> None:
     """Check every inventory layer of WORKSPACE against its spec."""
     from .. import io
     from .. import workspace as ws
@@ -193,7 +196,8 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
     if report_path is not None:  # never onto the workspace, never over a file unasked
         io.check_output(report_path, inputs=[workspace], overwrite=overwrite)
     with progress("validating"):
-        report, changes = ws.validate(workspace, fix=fix, layers=list(only) or None)
+        report, changes = ws.validate(workspace, fix=fix, layers=list(only) or None,
+                                      rules=rules_file)
     for c in changes:
         say(f"[green]fixed[/] {c}")
     if changes:

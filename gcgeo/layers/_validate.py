@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -291,11 +292,14 @@ def validate(
     layer: str | None = None,
     study_area: shapely.Geometry | None = None,
     outside_tolerance_m: float = DEFAULT_OUTSIDE_TOLERANCE_M,
+    network_rules: Mapping[str, Any] | None = None,
 ) -> ValidationReport:
     """Check ``gdf`` against the spec of ``kind`` and report every problem.
 
     ``study_area`` (in ``gdf``'s CRS, which must then be projected) enables
     the check for features farther than ``outside_tolerance_m`` from it.
+    ``network_rules`` (the ``network`` rule set, with a user's overrides) sets
+    how street gaps and crossings are judged; the built-in set by default.
     """
     spec = _spec(kind)
     name = layer or spec.kind
@@ -363,8 +367,11 @@ def validate(
 
         if spec.kind == "streets" and gdf.crs is not None and gdf.crs.is_projected:
             labels = _labels(ids, _id_values(gdf))
-            _street_gaps(gdf, name, ids, labels, add)
-            _street_crossings(gdf, name, ids, labels, add)
+            from .. import rules as _rules
+
+            net = network_rules if network_rules is not None else _rules.load("network")
+            _street_gaps(gdf, name, ids, labels, add, net)
+            _street_crossings(gdf, name, ids, labels, add, net)
 
     typed, bad = coerce_columns(gdf, spec)
     for colname, mask in bad.items():
@@ -439,14 +446,13 @@ def _unreadable(value: object, dtype: str) -> str:
 
 
 def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: pd.Series,
-                 add) -> None:
+                 add, r: Mapping[str, Any]) -> None:
     """Warn about street ends that stop a little short of another street (up to
     the rule ``network.gap_report``): the walking network joins only gaps up
     to ``network.join_tolerance``."""
     from .. import rules as _rules
     from ..network import near_misses
 
-    r = _rules.load("network")
     join = float(_rules.value(r, "join_tolerance"))
     gaps = near_misses(gdf, beyond=join, within=float(_rules.value(r, "gap_report")))
     for row, end, d, other in gaps.itertuples(index=False):
@@ -458,13 +464,13 @@ def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: pd.Se
 
 
 def _street_crossings(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: pd.Series,
-                      add) -> None:
+                      add, r: Mapping[str, Any]) -> None:
     """Warn, once per street, about the streets it crosses without a junction
     (unless the rule ``network.split_crossings`` joins them)."""
     from .. import rules as _rules
     from ..network import crossings
 
-    if _rules.value(_rules.load("network"), "split_crossings") is True:
+    if _rules.value(r, "split_crossings") is True:
         return
     found = crossings(gdf)
     if found.empty:
