@@ -72,12 +72,14 @@ from .paths import (
     point_dist,
     point_distances,
 )
+from .pairs import ReachPairs, reach_pairs
 from .snapping import check_points, snap, snap_points
 
 __all__ = [
     "Augmented",
     "Chains",
     "Network",
+    "ReachPairs",
     "augment",
     "build_graph",
     "check_points",
@@ -95,6 +97,7 @@ __all__ = [
     "node_distances",
     "point_dist",
     "point_distances",
+    "reach_pairs",
     "snap",
     "snap_points",
     "split_crossings",
