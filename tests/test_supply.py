@@ -6,7 +6,6 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner

@@ -475,7 +475,6 @@ def _category_table(cats, reach, fcat, fsnap, cap, cap_source, pop, choices, acc
         ch, ac = choices[j], access[j]
         src = cap_source.get(c, "count")
         capacity = float(cap[mine & on].sum())
-        share = (lambda m: float((pop * m).sum() / total) if total > 0 else np.nan)
         mean_access = float((pop * ac).sum() / total * 1000.0) if total > 0 else np.nan
         st, why = _norm_status(mean_access, norms[c], src, total)
         rows.append({
@@ -486,11 +485,15 @@ def _category_table(cats, reach, fcat, fsnap, cap, cap_source, pop, choices, acc
             "access_per_1000": mean_access,
             "norm_per_1000": np.nan if norms[c] is None else norms[c],
             "supply_norm_status": st, "supply_norm_reason": why,
-            "share_no_choice": share(ch == 0), "share_one_choice": share(ch == 1),
-            "share_two_plus_choices": share(ch >= 2),
-            "mean_choices": float((pop * ch).sum() / total) if total > 0 else np.nan,
+            "share_no_choice": _mean(pop, ch == 0), "share_one_choice": _mean(pop, ch == 1),
+            "share_two_plus_choices": _mean(pop, ch >= 2), "mean_choices": _mean(pop, ch),
         })
     return pd.DataFrame(rows)
+
+
+def _mean(weight: np.ndarray, values: np.ndarray) -> float:
+    total = float(weight.sum())
+    return float((weight * values).sum() / total) if total > 0 else np.nan
 
 
 def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:

@@ -60,6 +60,7 @@ from .build import (
     split_crossings,
 )
 from .clean import crossings, near_misses, substrings
+from .pairs import ReachPairs, reach_pairs
 from .paths import (
     Augmented,
     Chains,
@@ -72,7 +73,6 @@ from .paths import (
     point_dist,
     point_distances,
 )
-from .pairs import ReachPairs, reach_pairs
 from .snapping import check_points, snap, snap_points
 
 __all__ = [
