@@ -42,7 +42,8 @@ MAX_CELLS = 16_000_000
 class ReachPairs:
     """Pairs (``point[k]``, ``target[k]``) at network distance ``distance[k]``
     (metres, at most the cutoff); positions into the points and targets given.
-    Each pair appears once, at its shortest distance."""
+    Each pair appears once, at its shortest distance (through either end of the
+    point's piece of street)."""
 
     point: np.ndarray
     target: np.ndarray
@@ -70,45 +71,35 @@ def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarr
     live = np.flatnonzero(sources >= 0)
     if not len(pos) or not len(live) or not (cutoff >= 0):
         return empty
-    # node -> (point, distance from the node to the point), two entries per point
+    # node -> the points beside it, once as a left and once as a right node
+    side = np.repeat(np.array([False, True]), len(pos))
     inc_node = np.concatenate([left, right])
     order = np.argsort(inc_node, kind="stable")
-    inc_point = np.concatenate([pos, pos])[order]
-    inc_extra = np.concatenate([to_l + conn, to_r + conn])[order]
+    inc_k = np.concatenate([np.arange(len(pos))] * 2)[order]
+    inc_right = side[order]
     ptr = np.zeros(aug.n_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(inc_node, minlength=aug.n_nodes), out=ptr[1:])
-    n_points = len(on)
     chunk = max(1, int(max_cells // max(aug.n_nodes, 1)))
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for s in range(0, len(live), chunk):
         tgt = live[s:s + chunk]
-        d = dijkstra(aug.csr, directed=True, indices=sources[tgt], limit=float(cutoff))
-        d = np.atleast_2d(d)
+        d = np.atleast_2d(dijkstra(aug.csr, directed=True, indices=sources[tgt], limit=float(cutoff)))
         row, node = np.nonzero(d <= cutoff)
-        dv = d[row, node]
         cnt = ptr[node + 1] - ptr[node]
-        has = cnt > 0
-        row, node, dv, cnt = row[has], node[has], dv[has], cnt[has]
         total = int(cnt.sum())
         if not total:
             continue
         rep = np.repeat(np.arange(len(node)), cnt)
-        first = np.cumsum(cnt) - cnt
-        k = ptr[node][rep] + (np.arange(total) - first[rep])
-        point = inc_point[k]
-        dist = dv[rep] + inc_extra[k]
-        keep = dist <= cutoff
-        parts.append((point[keep], tgt[row[rep][keep]], dist[keep]))
+        k = ptr[node][rep] + (np.arange(total) - (np.cumsum(cnt) - cnt)[rep])
+        r, p = row[rep], inc_k[k]
+        # the point's distance through either end of its piece of street, read off the row
+        dl, dr = d[r, left[p]], d[r, right[p]]
+        dist = np.minimum(dl + to_l[p], dr + to_r[p]) + conn[p]
+        # a point whose two ends are both reached is found twice: keep it through its left
+        keep = (dist <= cutoff) & (~inc_right[k] | ~(dl <= cutoff))
+        parts.append((pos[p[keep]], tgt[r[keep]], dist[keep]))
     if not parts:
         return empty
-    point = np.concatenate([p[0] for p in parts])
-    target = np.concatenate([p[1] for p in parts])
-    dist = np.concatenate([p[2] for p in parts])
-    # a point reached from both ends of its piece of street: the shorter
-    key = target.astype(np.int64) * n_points + point
-    order = np.lexsort((dist, key))
-    key = key[order]
-    first = np.ones(len(key), bool)
-    first[1:] = key[1:] != key[:-1]
-    sel = order[first]
-    return ReachPairs(point[sel].astype(np.int64), target[sel].astype(np.int64), dist[sel])
+    return ReachPairs(np.concatenate([q[0] for q in parts]).astype(np.int64),
+                      np.concatenate([q[1] for q in parts]).astype(np.int64),
+                      np.concatenate([q[2] for q in parts]))
