@@ -459,9 +459,10 @@ def _communities(cc: pd.DataFrame, key, pop, communities, crs) -> gpd.GeoDataFra
         else:
             status[cid], reason[cid] = "pass", ""
     figures["categories_below_norm"] = below
-    if communities is None:
-        return community_table(None, figures, {"supply_norm": (status, reason)}, crs)
-    return community_table(communities, figures, {"supply_norm": (status, reason)}, crs)
+    table = community_table(communities, figures, {"supply_norm": (status, reason)}, crs)
+    if communities is None:  # the whole area, drawn nowhere
+        return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries([None] * len(table), crs=crs))
+    return table
 
 
 def _category_table(cats, reach, fcat, fsnap, cap, cap_source, pop, choices, access, norms
