@@ -9,7 +9,7 @@ the living circle's categories, kindergartens with a ``places`` column.
 Lines:
 
 * **supply run** — ``supply.run`` from the streets layer (network built, homes and
-  facilities snapped, one limited Dijkstra per facility, all tables). Best of 3.
+  facilities snapped, one limited Dijkstra per facility, all tables).
 * **reach pairs** — the per-facility searches alone (``network.reach_pairs`` for
   every category on the augmented network), with the number of pairs found.
 * **living circle run** — ``living_circle.run`` (isochrones off) on the same layers:
@@ -105,9 +105,9 @@ def main() -> None:
     net, homes, fac = scenario(streets)
     layers = {"streets": streets, "facilities": fac}
     print(f"{args.size}: {net.n_nodes:,} nodes, {len(homes):,} homes, {len(fac):,} facilities")
-    t_sup, out = timed(lambda: supply.run(layers, origins=homes), repeat=3)
+    t_sup, out = timed(lambda: supply.run(layers, origins=homes))
     t_pairs, n_pairs = pairs_only(net, homes, fac)
-    t_lc, _ = timed(lambda: living_circle.run(layers, origins=homes, isochrones="none"), repeat=3)
+    t_lc, _ = timed(lambda: living_circle.run(layers, origins=homes, isochrones="none"))
     print(f"  supply run            {t_sup:7.2f} s   ({len(out['supply_homes']):,} home x category rows)")
     print(f"  reach pairs           {t_pairs:7.2f} s   ({n_pairs:,} home-facility pairs)")
     print(f"  living circle run     {t_lc:7.2f} s")
