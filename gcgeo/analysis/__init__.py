@@ -47,6 +47,7 @@ REGISTRY: tuple[str, ...] = (
     "chargers",
     "ramps",
     "manholes",
+    "supply",
 )
 
 _loaded: dict[str, Analysis] = {}

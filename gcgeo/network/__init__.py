@@ -60,6 +60,7 @@ from .build import (
     split_crossings,
 )
 from .clean import crossings, near_misses, substrings
+from .pairs import ReachPairs, reach_pairs
 from .paths import (
     Augmented,
     Chains,
@@ -78,6 +79,7 @@ __all__ = [
     "Augmented",
     "Chains",
     "Network",
+    "ReachPairs",
     "augment",
     "build_graph",
     "check_points",
@@ -95,6 +97,7 @@ __all__ = [
     "node_distances",
     "point_dist",
     "point_distances",
+    "reach_pairs",
     "snap",
     "snap_points",
     "split_crossings",

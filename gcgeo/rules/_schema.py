@@ -33,6 +33,8 @@ STATUSES = ("verified", "secondary", "unverified", "local")
 OPEN: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {
     # a planner may add a facility category (it needs its labels and tiers)
     "living_circle": {("categories",): ("label_zh", "label_en", "tiers")},
+    # a capacity column or a norm for any category (one the planner added too)
+    "supply": {("capacity",): ("column",), ("norms",): ("value",)},
     # obstruction kinds: keys left out are taken from footprints.other
     "fire_lanes": {("footprints",): ("width_m", "length_m")},
     # POI types of map platforms → living-circle category: any type
