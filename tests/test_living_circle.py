@@ -95,14 +95,14 @@ def test_run_hand_computed(small):
     # H1 (100,10): 10 + 100 + 5; H2 (510,300): 10 + 300 + 300 + 5; H3 (950,20): 20 + 750 + 5
     np.testing.assert_allclose(o["dist_supermarket_m"], [115, 615, 775])
     np.testing.assert_allclose(o["dist_park_m"], [815, 115, 875])
-    assert o["served_5min"].tolist() == [True, False, False]
-    assert o["served_10min"].tolist() == [False, False, False]
-    assert o["served_15min"].tolist() == [True, True, True]
+    assert o["all_within_5min"].tolist() == [True, False, False]
+    assert o["all_within_10min"].tolist() == [False, False, False]
+    assert o["all_within_15min"].tolist() == [True, True, True]
     assert (o["pop_source"] == "given").all() and (o["community_name"] == "East").all()
     c = out["lc_communities"].iloc[0]
     assert c["residents"] == 160 and c["homes"] == 3
-    assert c["share_served_5min"] == pytest.approx(100 / 160)
-    assert c["share_served_10min"] == 0 and c["share_served_15min"] == 1
+    assert c["share_all_within_5min"] == pytest.approx(100 / 160)
+    assert c["share_all_within_10min"] == 0 and c["share_all_within_15min"] == 1
     assert c["share_park_10min"] == pytest.approx(50 / 160)
     assert c["share_supermarket_10min"] == pytest.approx(100 / 160)
     g = out["lc_gaps"]
@@ -112,7 +112,7 @@ def test_run_hand_computed(small):
                           ("H1", "park", "10min"), ("H3", "park", "10min")])
     assert g.loc[g["building_id"] == "H1", "distance_m"].iloc[0] == pytest.approx(815)
     s = lc.summary(out)
-    assert s.loc[0, "share_served_5min"] == pytest.approx(0.625)
+    assert s.loc[0, "share_all_within_5min"] == pytest.approx(0.625)
 
 
 def test_categories_table_tells_missing_data_from_gaps(small):
@@ -136,15 +136,33 @@ def test_categories_table_tells_missing_data_from_gaps(small):
     from gcgeo.report import headline_figures
 
     heads = dict(headline_figures({"lc_categories": t.reset_index()}, "living_circle", lang="en"))
-    assert any("No facility" in k and "harmac" in v for k, v in heads.items())
+    assert heads["Pharmacy"].startswith("No facility of this kind in the data")
+    assert "off the walking network" in heads["Kindergarten"]
+
+
+def test_strict_reading_beside_the_categories_in_the_data(small):
+    """No pharmacy in the data: strictly nobody has every 10-minute category; counting
+    only the categories found in the data, H1 (supermarket 115 m, park 815 m) and H2
+    (615 m, 115 m) have them within 1000 m at 15 minutes (hand-computed in
+    test_run_hand_computed)."""
+    r = _rules({"supermarket": ["5min"], "park": ["10min"], "pharmacy": ["10min"]})
+    out = lc.run(small, rules=r, isochrones="none")
+    o = out["lc_origins"].set_index("building_id")
+    assert o["all_within_15min"].tolist() == [False, False, False]
+    assert o["in_data_within_15min"].tolist() == [True, True, True]
+    assert o["in_data_within_5min"].tolist() == [True, False, False]
+    assert o["in_data_within_10min"].tolist() == [False, False, False]
+    c = out["lc_communities"].iloc[0]
+    assert c["share_all_within_15min"] == 0 and c["share_in_data_within_15min"] == 1
+    assert c["share_in_data_within_5min"] == pytest.approx(100 / 160)
 
 
 def test_walking_speed_converts_minutes(small):
     r = _rules({"supermarket": ["5min"], "park": ["10min"]})
     # 4.2 km/h: 5 min = 350 m, 10 min = 700 m
     o = lc.run(small, rules=r, walking_speed=4.2, isochrones="none")["lc_origins"]
-    assert o["served_5min"].tolist() == [True, False, False]
-    assert o["served_10min"].tolist() == [False, True, False]
+    assert o["all_within_5min"].tolist() == [True, False, False]
+    assert o["all_within_10min"].tolist() == [False, True, False]
 
 
 def test_population_estimated_from_community_by_floor_area(small, caplog):
@@ -178,7 +196,7 @@ def test_off_network_homes_are_reported(small):
                  isochrones="none")
     o = out["lc_origins"].set_index("building_id")
     assert o.loc["FAR", "off_network"] and np.isnan(o.loc["FAR", "dist_supermarket_m"])
-    assert not o.loc["FAR", "served_15min"]
+    assert not o.loc["FAR", "all_within_15min"]
     c = out["lc_communities"].iloc[0]
     assert c["residents_off_network"] == 5
 
@@ -188,7 +206,7 @@ def test_bad_input(small):
     # category with no facility: nobody served, everyone has a gap
     out = lc.run(small, rules=r, isochrones="none")
     assert out["lc_origins"]["dist_kindergarten_m"].isna().all()
-    assert not out["lc_origins"]["served_5min"].any()
+    assert not out["lc_origins"]["all_within_5min"].any()
     # facilities all off-network
     layers = dict(small)
     layers["facilities"] = small["facilities"].set_geometry(
@@ -286,7 +304,7 @@ def test_served_and_isochrones_agree_with_networkx(seed):
     tiers = lc.tiers(r)
     req = lc.required_categories(r, tiers)
     for t, T in tiers.items():
-        served = o[f"served_{t}"].to_numpy(bool)
+        served = o[f"all_within_{t}"].to_numpy(bool)
         for c in req[t]:
             d = ref[c].to_numpy()
             assert not (served & ~(d <= T + 1e-6)).any(), (t, c)
@@ -385,7 +403,7 @@ def test_synthetic_county_distances_by_construction():
                 assert np.isnan(got), (hid, c)
             checked += 1
         for t, T in tiers.items():
-            assert o.loc[hid, f"served_{t}"] == all(truth[c] <= T for c in req[t]), (hid, t)
+            assert o.loc[hid, f"all_within_{t}"] == all(truth[c] <= T for c in req[t]), (hid, t)
         assert o.loc[hid, "community_id"] == h["community"]
     assert checked >= 13
 

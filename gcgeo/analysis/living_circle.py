@@ -65,7 +65,8 @@ from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, View
 
 log = logging.getLogger(__name__)
 
-__all__ = ["nearest_facility_distance", "required_categories", "run", "summary", "tiers"]
+__all__ = ["ALL_WITHIN", "IN_DATA_WITHIN", "nearest_facility_distance", "required_categories", "run",
+           "summary", "tier_columns", "tiers"]
 
 RULES = "living_circle"
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
@@ -73,6 +74,16 @@ RULE_SETS = (RULES, "network")
 #: workspace layers the analysis reads (its results are stale once one changes)
 INPUTS = ("streets", "facilities", "buildings", "communities")
 ISOCHRONE_MODES = ("community", "facility", "none")
+#: Per home, ``all_within_<tier>``: every category the tier requires (its own and the
+#: nearer tiers') within the tier's walking distance — the standard's strict reading.
+#: Per community ``share_all_within_<tier>``: the share of residents for whom it holds.
+ALL_WITHIN = "all_within_"
+#: ``in_data_within_<tier>`` / ``share_in_data_within_<tier>``: the same, counting only
+#: the categories with at least one facility in the data (a category the data lack
+#: leaves every home short in the strict reading, which says nothing of the ground).
+IN_DATA_WITHIN = "in_data_within_"
+#: The strict reading's column prefix before it was renamed (read in older workspaces).
+OLD_ALL_WITHIN = "served_"
 
 
 # --------------------------------------------------------------------------
@@ -355,11 +366,13 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
                 if not (c.startswith("_") or c in ("community_pos", "floor_area_m2")))
     cols.update((f"dist_{c}_m", dist[c]) for c in cats)
     ok = {}
+    in_data = set(fcat)  # categories with a facility in the data (on the network or not)
     for t, T in tier_m.items():
         for c in req[t]:
             ok[(c, t)] = np.nan_to_num(dist[c], nan=np.inf) <= T
-        cols[f"served_{t}"] = np.logical_and.reduce([ok[(c, t)] for c in req[t]]) \
-            if req[t] else np.ones(len(org), bool)
+        cols[ALL_WITHIN + t] = _every([ok[(c, t)] for c in req[t]], len(org))
+    for t in tier_m:
+        cols[IN_DATA_WITHIN + t] = _every([ok[(c, t)] for c in req[t] if c in in_data], len(org))
     cols["off_network"] = osnap["off_network"].to_numpy(bool)
     cols["connector_m"] = osnap["connector_m"].to_numpy(float)
     out = gpd.GeoDataFrame(pd.DataFrame(cols, index=org.index, copy=False),
@@ -473,6 +486,32 @@ def _off(df: gpd.GeoDataFrame) -> pd.DataFrame:
          "snap_x": np.nan, "snap_y": np.nan, "off_network": True}, index=df.index)
 
 
+def _every(flags: list[np.ndarray], n: int) -> np.ndarray:
+    """Where every flag holds (true everywhere when there is none)."""
+    return np.logical_and.reduce(flags) if flags else np.ones(n, bool)
+
+
+def tier_columns(frame: pd.DataFrame, prefix: str) -> dict[str, str]:
+    """Tier → column of ``frame`` named ``prefix + tier``, in the frame's order (the
+    analysis writes the nearest tier first).
+
+    ``prefix`` is :data:`ALL_WITHIN` or :data:`IN_DATA_WITHIN`, with ``"share_"``
+    before it for the per-community shares.  A result stored before the strict
+    reading was renamed (``served_<tier>``, ``share_served_<tier>``) is read too.
+
+    >>> tier_columns(pd.DataFrame(columns=["share_served_5min", "share_served_10min"]),
+    ...              "share_" + ALL_WITHIN)
+    {'5min': 'share_served_5min', '10min': 'share_served_10min'}
+    """
+    names = [str(c) for c in frame.columns]
+    found = {c[len(prefix):]: c for c in names if c.startswith(prefix)}
+    old = prefix.replace(ALL_WITHIN, OLD_ALL_WITHIN) if ALL_WITHIN in prefix else None
+    if not found and old:
+        found = {c[len(old):]: c for c in names
+                 if c.startswith(old) and c[len(old):].endswith("min")}
+    return found
+
+
 def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     if communities is None:
         return gpd.GeoDataFrame({"community_id": pd.Series(dtype=object)},
@@ -494,9 +533,10 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
                         "off": out["off_network"].to_numpy()[inside]})
     cols = {"homes": grp.groupby("cid").size(), "residents": grp.groupby("cid")["pop"].sum(),
             "residents_off_network": grp.assign(p=grp["pop"] * grp["off"]).groupby("cid")["p"].sum()}
-    for t in tier_m:
-        s = out[f"served_{t}"].to_numpy(bool)[inside]
-        cols[f"share_served_{t}"] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
+    for prefix in (ALL_WITHIN, IN_DATA_WITHIN):
+        for t in tier_m:
+            s = out[prefix + t].to_numpy(bool)[inside]
+            cols["share_" + prefix + t] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
     for t in tier_m:
         for c in req[t]:
             cols[f"share_{c}_{t}"] = grp.assign(p=grp["pop"] * ok[(c, t)][inside]).groupby("cid")["p"].sum()
@@ -583,12 +623,14 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
             return pd.DataFrame()
         pop = org["population"].to_numpy(float)
         row = {"community": "(all homes)", "homes": len(org), "residents": pop.sum()}
-        for col in [c for c in org.columns if c.startswith("served_")]:
+        for col in [*tier_columns(org, ALL_WITHIN).values(),
+                    *tier_columns(org, IN_DATA_WITHIN).values()]:
             row["share_" + col] = float((pop * org[col].to_numpy(bool)).sum() / pop.sum()) \
                 if pop.sum() > 0 else np.nan
         return pd.DataFrame([row])
-    cols = ["community_name", "homes", "residents"] + [
-        c for c in comm.columns if c.startswith("share_served_")]
+    cols = ["community_name", "homes", "residents",
+            *tier_columns(comm, "share_" + ALL_WITHIN).values(),
+            *tier_columns(comm, "share_" + IN_DATA_WITHIN).values()]
     return pd.DataFrame(comm[cols]).rename(columns={"community_name": "community"}) \
         .reset_index(drop=True)
 
