@@ -449,3 +449,69 @@ def test_categories_and_tiers_follow_gb50180_appendix_b():
     for tier, term in (("15min", "§2.0.2"), ("10min", "§2.0.3"), ("5min", "§2.0.4")):
         assert r["tiers"][tier]["clause"].startswith(f"GB 50180-2018 {term} / Table 3.0.4")
     assert r["tiers"]["5min"]["value"] == 300 and r["tiers"]["5min"]["status"] != "unverified"
+
+
+def _grid_streets(n=4, step=100.0):
+    """Streets between the nodes of an (n+1) × (n+1) grid, one line per block side."""
+    lines = []
+    for i in range(n + 1):
+        for j in range(n):
+            lines.append(LineString([(i * step, j * step), (i * step, (j + 1) * step)]))
+            lines.append(LineString([(j * step, i * step), ((j + 1) * step, i * step)]))
+    return gpd.GeoDataFrame(geometry=lines, crs=CRS)
+
+
+def test_area_facilities_are_reached_at_their_entrances_not_their_centre():
+    """On a 100 m street grid (hand-computed):
+
+    * a park (105..195 × 105..295) crossed by the street y = 200: its entrances are
+      (105, 200) and (195, 200); home E (350, 210) walks 10 + 155 = 165 m to the
+      east one, 210 m to the park's centre (150, 200), which lies on that street;
+    * a fitness ground (110..190 × 130..170) no street touches: gates every 50 m
+      along its outline from (110, 130) clockwise, (120, 170) the nearest to home W
+      (90, 300): 10 + 130 + 20 = 160 m; its centre (150, 150) is 50 m from every
+      side, 10 + 150 + 50 = 210 m either way.
+    """
+    park = box(105, 105, 195, 295)
+    fitness = box(110, 130, 190, 170)
+    layers = {
+        "streets": _grid_streets(),
+        "buildings": gpd.GeoDataFrame(
+            {"id": ["E", "W"], "use": "residential", "population": [10.0, 20.0]},
+            geometry=[_square(350, 210, 4), _square(90, 300, 4)], crs=CRS),
+        "facilities": gpd.GeoDataFrame(
+            {"id": ["P", "F"], "category": ["park", "outdoor_fitness"]},
+            geometry=[park, fitness], crs=CRS),
+    }
+    r = _rules({"park": ["10min"], "outdoor_fitness": ["5min"]})
+    o = lc.run(layers, rules=r, isochrones="none")["lc_origins"].set_index("building_id")
+    assert o.loc["E", "dist_park_m"] == pytest.approx(165)
+    assert o.loc["W", "dist_outdoor_fitness_m"] == pytest.approx(160)
+    # the same facilities as one interior point each: farther, as the issue found
+    as_points = dict(layers, facilities=layers["facilities"].set_geometry(
+        [Point(150, 200), Point(150, 150)], crs=CRS))
+    p = lc.run(as_points, rules=r, isochrones="none")["lc_origins"].set_index("building_id")
+    assert p.loc["E", "dist_park_m"] == pytest.approx(210)
+    assert p.loc["W", "dist_outdoor_fitness_m"] == pytest.approx(210)
+    # the entrances the distances were measured to
+    acc = lc.access_points(layers["facilities"], layers["streets"], spacing=50)
+    got = sorted((i, a, round(g.x), round(g.y)) for i, a, g in zip(acc.index, acc["access"], acc.geometry))
+    assert got == sorted([(0, "path", 105, 200), (0, "path", 195, 200),
+                          (1, "virtual", 110, 130), (1, "virtual", 120, 170),
+                          (1, "virtual", 170, 170), (1, "virtual", 190, 140),
+                          (1, "virtual", 150, 130)])
+
+
+def test_area_facility_isochrones_are_one_outline_per_facility_and_tier():
+    layers = {
+        "streets": _grid_streets(),
+        "buildings": gpd.GeoDataFrame({"id": ["E"], "use": "residential", "population": [1.0]},
+                                      geometry=[_square(350, 210, 4)], crs=CRS),
+        "facilities": gpd.GeoDataFrame({"id": ["P"], "category": ["park"]},
+                                       geometry=[box(105, 105, 195, 295)], crs=CRS),
+    }
+    iso = lc.run(layers, rules=_rules({"park": ["10min"]}), isochrones="facility")["lc_isochrones"]
+    assert iso[["facility_id", "tier"]].values.tolist() == [["P", "10min"], ["P", "15min"]]
+    # 500 m from (105, 200) and (195, 200) reaches the grid's west end (x = 0) and east end
+    minx, _, maxx, _ = iso.geometry.iloc[0].bounds
+    assert minx < 0 and maxx > 400

@@ -254,7 +254,15 @@ def test_facilities_use_living_circle_categories(hel, hel_raw):
     supermarkets = {("node", i) for i, t in hel_raw.nodes.items()
                     if t.get("shop") in ("supermarket", "convenience")}
     assert _ids(f, f["category"] == "supermarket") >= supermarkets
-    assert set(f.geom_type) == {"Point"}
+    # a node is a point; a park drawn as a closed way keeps its outline, to be reached
+    # at its entrances (not at one interior point)
+    kind = dict(zip(zip(f["osm_type"], f["osm_id"].astype(int)), f.geom_type))
+    assert {kind[k] for k in kind if k[0] == "node"} == {"Point"}
+    closed_parks = {("way", i) for i, t in hel_raw.ways.items() if t.get("leisure") == "park"
+                    and len(hel_raw.way_refs[i]) >= 4 and hel_raw.way_refs[i][0] == hel_raw.way_refs[i][-1]
+                    and hel_raw.way_complete[i]}
+    parks = _ids(f, f["category"] == "park") & closed_parks
+    assert parks and {kind[k] for k in parks} == {"Polygon"}
 
 
 def test_fire_lanes_from_emergency_ways(hel, hel_raw):

@@ -177,6 +177,56 @@ def required_categories(r: Mapping[str, Any], tier_order: Iterable[str]) -> dict
 
 
 # --------------------------------------------------------------------------
+# where facilities are reached
+
+
+def access_points(facilities: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, *,
+                  spacing: float) -> gpd.GeoDataFrame:
+    """The points each facility is reached at: a point facility at itself, an area
+    facility (a park, a square, a school ground drawn as a polygon) at its entrances.
+
+    Entrances are those of :func:`gcgeo.analysis.green.park_entrances`, as the green
+    analysis reaches parks: where a walkable street of ``streets`` crosses or touches
+    the area's outer boundary, else gates every ``spacing`` m along it.  The distance
+    to a facility is then the distance to the nearest of its points.  Returns one row
+    per point with the facility's columns, its index label (repeated for the
+    entrances of one area) and ``access`` ("point", "path" or "virtual").
+
+    >>> import geopandas as gpd, shapely
+    >>> fac = gpd.GeoDataFrame({"category": ["park", "pharmacy"]}, crs=3857,
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.Point(500, 0)])
+    >>> street = gpd.GeoDataFrame(geometry=[shapely.LineString([(50, -10), (50, 50)])], crs=3857)
+    >>> got = access_points(fac, street, spacing=50)
+    >>> [(i, a, p.wkt) for i, a, p in zip(got.index, got["access"], got.geometry)]
+    [(0, 'path', 'POINT (50 0)'), (1, 'point', 'POINT (500 0)')]
+    """
+    from .green import park_entrances  # the green analysis's entrances, shared
+
+    g = np.asarray(facilities.geometry.values, dtype=object)
+    kind = shapely.get_type_id(g)
+    area = np.isin(kind, (3, 6))  # Polygon, MultiPolygon
+    pos = np.arange(len(facilities))
+    # points (the parts of multi-points) stand for themselves
+    parts, part_of = shapely.get_parts(g[~area], return_index=True)
+    where = [pos[~area][part_of]]
+    geoms = [parts]
+    how = [np.full(len(parts), "point", dtype=object)]
+    if area.any():
+        ent = park_entrances(gpd.GeoSeries(g[area], index=pos[area], crs=facilities.crs),
+                             streets, spacing=spacing)
+        where.append(ent["site"].to_numpy(np.intp))
+        geoms.append(ent.geometry.to_numpy())
+        how.append(ent["entrance"].to_numpy(object))
+    at = np.concatenate(where)
+    order = np.argsort(at, kind="stable")  # the facilities' order, entrances together
+    at = at[order]
+    out = gpd.GeoDataFrame(facilities.drop(columns=facilities.geometry.name).iloc[at],
+                           geometry=np.concatenate(geoms)[order], crs=facilities.crs)
+    out["access"] = np.concatenate(how)[order]
+    return out
+
+
+# --------------------------------------------------------------------------
 # the analysis
 
 
@@ -329,13 +379,21 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     if unknown:
         log.warning("facilities: unknown categories %s ignored", unknown)
     fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
-    fsnap = (snap(net, check_points(net, fac.geometry, "facilities"), tol)
-             if net.n_edges and len(fac) else _off(fac))
-    n_foff = int(fsnap["off_network"].sum())
+    # areas (parks, squares…) are reached at their entrances, points at themselves
+    streets = layers.get("streets")
+    acc = access_points(fac.set_axis(np.arange(len(fac))),  # on the facilities' positions
+                        None if streets is None else _align(streets, net.crs, "streets"),
+                        spacing=float(_rules.value(r, "areas.gate_spacing")))
+    fsnap = (snap(net, check_points(net, acc.geometry, "facilities"), tol)
+             if net.n_edges and len(acc) else _off(acc))
+    # a facility is on the network when one of its points is
+    fac_on = np.zeros(len(fac), bool)
+    np.logical_or.at(fac_on, acc.index.to_numpy(np.intp), ~fsnap["off_network"].to_numpy(bool))
+    n_foff = int((~fac_on).sum())
     if n_foff:
         log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
     aug = augment(net, fsnap.reset_index(drop=True))
-    fcat = fac["category"].astype(str).to_numpy()
+    fcat = acc["category"].astype(str).to_numpy()
 
     say("shortest paths")
     where = locate_snaps(aug, osnap)
@@ -366,7 +424,7 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
                 if not (c.startswith("_") or c in ("community_pos", "floor_area_m2")))
     cols.update((f"dist_{c}_m", dist[c]) for c in cats)
     ok = {}
-    in_data = set(fcat)  # categories with a facility in the data (on the network or not)
+    in_data = set(fac["category"].astype(str))  # categories with a facility in the data
     for t, T in tier_m.items():
         for c in req[t]:
             ok[(c, t)] = np.nan_to_num(dist[c], nan=np.inf) <= T
@@ -380,7 +438,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
 
     comm_out = _community_table(out, communities, tier_m, req, ok)
     gaps = _gaps(out, tier_m, req, dist, ok)
-    cat_table = _category_table(out, cats, tier_m, req, ok, fcat, fsnap)
+    cat_table = _category_table(out, cats, tier_m, req, ok, fac["category"].astype(str).to_numpy(),
+                                fac_on)
 
     say("isochrones")
     if mode == "none":
@@ -389,7 +448,10 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     elif mode == "community":
         iso = lc_isochrones.community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
     else:
-        iso = lc_isochrones.facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
+        iso = lc_isochrones.facility_isochrones(aug, acc.set_axis(fac.index[acc.index]), fcat, osnap,
+                                                out, tier_m, req, buf)
+        if len(acc) > len(fac):  # an area reached at several entrances: one outline per tier
+            iso = _dissolve(iso, ["facility_id", "category", "tier", "distance_m", "buffer_m"])
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
 
@@ -552,7 +614,17 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     return merged
 
 
-def _category_table(out, cats, tier_m, req, ok, fcat, fsnap) -> pd.DataFrame:
+def _dissolve(iso: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
+    """Rows with the same ``keys`` merged into one (their outlines' union)."""
+    if not len(iso):
+        return iso
+    merged = iso.dissolve(by=keys, sort=False, as_index=False)
+    merged = merged[[*keys, merged.geometry.name]]
+    merged["area_m2"] = merged.geometry.area
+    return merged[[c for c in iso.columns if c in merged.columns]]
+
+
+def _category_table(out, cats, tier_m, req, ok, fcat, fac_on) -> pd.DataFrame:
     """Per required category: its strictest tier, how many facilities the data
     has and how many reach the network, and the share of residents served.
 
@@ -562,7 +634,7 @@ def _category_table(out, cats, tier_m, req, ok, fcat, fsnap) -> pd.DataFrame:
     """
     pop = out["population"].to_numpy(float)
     total = pop.sum()
-    on = ~fsnap["off_network"].to_numpy(bool)
+    on = fac_on
     rows = []
     for c in cats:
         tiers_c = [t for t in tier_m if c in req[t]]

@@ -51,8 +51,9 @@ SPEC = LayerSpec(
     kind="facilities",
     label_zh="配套设施",
     label_en="Facilities",
-    geometry=("Point",),
-    multipart=False,
+    # an area (park, square, school ground) may be its polygon: it is reached at its
+    # entrances (gcgeo.analysis.living_circle.access_points)
+    geometry=("Point", "Polygon"),
     columns=(
         Column("category", "str", "设施类别", "Category", required=True, allowed=CATEGORIES,
                aliases=("类别", "设施类别", "类型"), value_aliases=_VALUE_ALIASES),
