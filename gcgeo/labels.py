@@ -142,8 +142,10 @@ def tier_label(tier: str, lang: str = "en") -> str:
 
 
 def category_label(category: str, lang: str = "en") -> str:
-    """Facility category → its label from the living-circle rules."""
-    c = _living_circle().get("categories", {}).get(str(category))
+    """Facility category → its label from the living-circle rules (a key of an earlier
+    version, such as ``culture``, by the category that took its place)."""
+    key = _layers.facilities.OLD_CATEGORIES.get(str(category), str(category))
+    c = _living_circle().get("categories", {}).get(key)
     if c:
         return c.get("label_zh" if lang == "zh" else "label_en", str(category))
     return str(category).replace("_", " ")

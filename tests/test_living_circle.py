@@ -515,3 +515,23 @@ def test_area_facility_isochrones_are_one_outline_per_facility_and_tier():
     # 500 m from (105, 200) and (195, 200) reaches the grid's west end (x = 0) and east end
     minx, _, maxx, _ = iso.geometry.iloc[0].bounds
     assert minx < 0 and maxx > 400
+
+
+def test_the_old_culture_category_is_read_and_shown_as_its_successor(small, caplog):
+    """`culture` (文化活动室, before the standard's two cultural facilities were told
+    apart) is read as culture_station, and labelled so in stored results."""
+    from gcgeo import layers as gl
+    from gcgeo.labels import format_value
+
+    old = dict(small, facilities=small["facilities"].assign(category=["culture", "park"]))
+    new = dict(small, facilities=small["facilities"].assign(category=["culture_station", "park"]))
+    r = _rules({"culture_station": ["5min"], "park": ["10min"]})
+    with caplog.at_level(logging.WARNING):
+        got = lc.run(old, rules=r, isochrones="none")["lc_origins"]
+    want = lc.run(new, rules=r, isochrones="none")["lc_origins"]
+    np.testing.assert_allclose(got["dist_culture_station_m"], [115, 615, 775])  # as the shop's
+    pd.testing.assert_series_equal(got["dist_culture_station_m"], want["dist_culture_station_m"])
+    assert "renamed" in caplog.text
+    assert format_value("culture", "category", "zh") == "文化活动站"
+    fixed, _ = gl.coerce_columns(pd.DataFrame({"category": ["culture", "Culture"]}), "facilities")
+    assert fixed["category"].tolist() == ["culture_station"] * 2  # as `gcgeo add` reads it
