@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .labels import column_label, fire_kind_label, format_value, kind_label, ui
+from .labels import column_label, every_label, fire_kind_label, format_value, kind_label, ui
 
 __all__ = ["PLACEHOLDER", "fire_lanes", "green", "inventory_check", "living_circle", "weighted_share"]
 
@@ -75,11 +75,11 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
                 ok = org[col].astype("boolean").fillna(False).to_numpy(bool)
                 share = float((pop * ok).sum() / pop.sum()) if pop.sum() > 0 else float("nan")
                 name = f"share_{prefix}{t}"
-                label = column_label(name, lang)
-                if placeholder:
-                    label += ui("homes_not_residents", lang)
+                label = every_label(t, reading="in_data" if prefix == IN_DATA_WITHIN else "all",
+                                    share_of="homes" if placeholder else "residents", lang=lang)
                 rows.append((label, format_value(share, name, lang) or "–"))
         if cats is not None and len(cats):
+            rows += _reached(org, pop, cats, zh, lang)
             rows += _lacking(org, pop, cats, placeholder, zh, lang)
     elif comm is not None and len(comm) and "residents" in comm.columns:  # no per-home layer
         rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang) or "–"))
@@ -88,6 +88,25 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
     if (org is None or not len(org)) and cats is not None and len(cats):
         rows += _lacking(None, None, cats, placeholder, zh, lang)
     return rows
+
+
+def _reached(org: pd.DataFrame, pop: np.ndarray, cats: pd.DataFrame, zh: bool,
+             lang: str) -> list[tuple[str, str]]:
+    """How many of the categories found in the data a home has within each one's own
+    distance (``required_m``, its strictest tier), on average: what the all-or-nothing
+    shares hide where a home lacks one category or two."""
+    have = cats[(cats.get("status", "ok") != "no facility")] if "status" in cats.columns else cats
+    cols = [(f"dist_{c}_m", float(m)) for c, m in zip(have["category"], have.get("required_m", []))
+            if f"dist_{c}_m" in org.columns]
+    if not cols:
+        return []
+    n = sum((pd.to_numeric(org[c], errors="coerce").to_numpy(float) <= m).astype(float)
+            for c, m in cols)
+    w = pop if pop.sum() > 0 else np.ones(len(org))
+    mean = float((n * w).sum() / w.sum())
+    value = (f"{mean:.1f} / {len(cols)}（要求 {len(cats)} 类）" if zh
+             else f"{mean:.1f} of {len(cols)} ({len(cats)} required)")
+    return [(ui("categories_reached", lang), value)]
 
 
 def _lacking(org: pd.DataFrame | None, pop: np.ndarray | None, cats: pd.DataFrame,

@@ -24,7 +24,7 @@ import pandas as pd
 from . import layers as _layers
 from . import rules as _rules
 
-__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "format_value", "kind_label", "layer_label",
+__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "every_label", "format_value", "kind_label", "layer_label",
            "tier_label", "ui"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
@@ -112,7 +112,9 @@ UI: dict[str, tuple[str, str]] = {
     "residents_unknown": ("未知：无人口数据，每个居住点按1人计，以下比例为居住点比例",
                           "not known: no population data, every home counts as one, so the "
                           "shares below are shares of homes"),
-    "homes_not_residents": ("（按居住点计，非居民）", " (homes, not residents)"),
+    "categories_reached": ("每个居住点在各自步行距离内可达的设施类别（平均，仅计数据中有的类别）",
+                           "Facility categories within their own walking distance, per home on "
+                           "average (only the categories found in the data)"),
 }
 
 
@@ -274,18 +276,24 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
 
 
 def _every_label(reading: str, tier: str, share: bool, lang: str) -> str:
-    """Label of ``all_within_<tier>`` (``served_<tier>`` before), ``in_data_within_<tier>``
-    and their ``share_`` columns: every category the tier requires, its own and the
-    nearer tiers', within the tier's walking distance."""
+    return every_label(tier, reading=reading, share_of="residents" if share else None, lang=lang)
+
+
+def every_label(tier: str, *, reading: str = "all", share_of: str | None = None,
+                lang: str = "en") -> str:
+    """Label of the living circle's ``all_within_<tier>`` (``served_<tier>`` before) and
+    ``in_data_within_<tier>`` (``reading="in_data"``): every category the tier requires,
+    its own and the nearer tiers', within the tier's walking distance; with ``share_of``
+    ("residents" or "homes") the share of them for whom it holds."""
     t = tier_label(tier, lang)
     if lang == "zh":
         text = f"{t}（含以下层级）要求的各类设施均在{t}步行距离内"
         if reading == "in_data":
             text += "（仅计数据中有的设施类别）"
-        return text + ("的居民比例" if share else "")
+        return text + {"residents": "的居民比例", "homes": "的居住点比例"}.get(share_of or "", "")
     text = (f"every facility category required up to the {t} within that circle's walking distance"
             + (" (only the categories found in the data)" if reading == "in_data" else ""))
-    return ("Share of residents with " + text) if share else text[0].upper() + text[1:]
+    return f"Share of {share_of} with {text}" if share_of else text[0].upper() + text[1:]
 
 
 def _fmt_kind(name: str, kind: str | None) -> str:

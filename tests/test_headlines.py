@@ -33,8 +33,11 @@ def test_homes_and_residents_lacking_each_category_within_its_distance():
     assert rows["Pharmacy"].startswith("No facility of this kind in the data")
     assert not any(k.startswith("Pharmacy:") for k in rows)
     strict = [v for k, v in rows.items() if k.startswith("Share of residents with") and "found in" not in k]
-    in_data = [v for k, v in rows.items() if k.endswith("(only the categories found in the data)")]
+    in_data = [v for k, v in rows.items()
+               if k.startswith("Share of residents") and k.endswith("(only the categories found in the data)")]
     assert strict == ["0.0%"] and in_data == ["50.0%"]  # homes 0 and 3: (10 + 40) / 100
+    # the kindergarten (the one category in the data) is within 300 m of homes 0 and 3
+    assert rows[next(k for k in rows if k.startswith("Facility categories within"))] == "0.5 of 1 (2 required)"
     zh = dict(headlines.living_circle(_lc(), "zh"))
     assert zh["幼儿园：300 米内没有的居住点"] == "2 个居住点，居民 50 人"
     assert zh["药店"].startswith("数据中没有此类设施")
@@ -45,7 +48,7 @@ def test_placeholder_population_is_said_to_be_homes():
     assert rows["Kindergarten: homes with none within 300 m"] == "2 homes"
     assert rows["Residents"].startswith("not known")
     shares = {k: v for k, v in rows.items() if k.startswith("Share of")}
-    assert shares and all(k.endswith("(homes, not residents)") for k in shares)
+    assert len(shares) == 2 and all(k.startswith("Share of homes with") for k in shares)
     assert sorted(shares.values()) == ["0.0%", "50.0%"]  # homes 0 and 3 of 4
     zh = dict(headlines.living_circle(_lc("one per building", (1.0,) * 4), "zh"))
     assert zh["幼儿园：300 米内没有的居住点"] == "2 个居住点" and zh["居民数"].startswith("未知")
