@@ -24,8 +24,8 @@ import pandas as pd
 from . import layers as _layers
 from . import rules as _rules
 
-__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "every_label", "format_value", "kind_label", "layer_label",
-           "tier_label", "ui"]
+__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "every_label", "format_value",
+           "kind_label", "layer_label", "tier_label", "ui"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
 #: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".

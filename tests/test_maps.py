@@ -378,7 +378,8 @@ def test_report_headlines_tables_figures_and_links(tmp_path):
     assert "Punavuori" in html and "10.0%" in html  # per-community table from the analysis summary
     assert "Green space" not in html.split("<h2 id='inventory'>")[0]  # analyses not run: no section
     zh = write_report(layers, tmp_path / "zh.html", title="报告", lang="zh").read_text(encoding="utf-8")
-    assert "十五分钟生活圈" in zh and "五分钟生活圈（含以下层级）要求的各类设施均在五分钟生活圈步行距离内的居民比例" in zh
+    assert "十五分钟生活圈" in zh
+    assert "五分钟生活圈（含以下层级）要求的各类设施均在五分钟生活圈步行距离内的居民比例" in zh
 
 
 # --- real OSM data ---------------------------------------------------------------------------------
