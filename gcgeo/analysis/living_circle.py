@@ -374,32 +374,7 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
 
     say("snapping")
     osnap = snap(net, check_points(net, org.geometry, "homes"), tol) if net.n_edges else _off(org)
-    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
-    cat_col = fac["category"].astype("string")
-    old = cat_col.isin(list(OLD_CATEGORIES)).fillna(False).to_numpy(bool)
-    if old.any():  # a workspace from before a category was renamed
-        log.warning("facilities: %d of category %s read as %s (the category was renamed)",
-                    int(old.sum()), sorted(set(cat_col[old])),
-                    sorted({OLD_CATEGORIES[c] for c in cat_col[old]}))
-        cat_col = cat_col.replace(OLD_CATEGORIES)
-        fac = fac.assign(category=cat_col)
-    unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
-    if unknown:
-        log.warning("facilities: unknown categories %s ignored", unknown)
-    fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
-    # areas (parks, squares…) are reached at their entrances, points at themselves
-    streets = layers.get("streets")
-    acc = access_points(fac.set_axis(np.arange(len(fac))),  # on the facilities' positions
-                        None if streets is None else _align(streets, net.crs, "streets"),
-                        spacing=float(_rules.value(r, "areas.gate_spacing")))
-    fsnap = (snap(net, check_points(net, acc.geometry, "facilities"), tol)
-             if net.n_edges and len(acc) else _off(acc))
-    # a facility is on the network when one of its points is
-    fac_on = np.zeros(len(fac), bool)
-    np.logical_or.at(fac_on, acc.index.to_numpy(np.intp), ~fsnap["off_network"].to_numpy(bool))
-    n_foff = int((~fac_on).sum())
-    if n_foff:
-        log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
+    fac, acc, fsnap, fac_on = _facilities(facilities, layers, r, cats, net, tol)
     aug = augment(net, fsnap.reset_index(drop=True))
     fcat = acc["category"].astype(str).to_numpy()
 
@@ -462,6 +437,38 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
             iso = _dissolve(iso, ["facility_id", "category", "tier", "distance_m", "buffer_m"])
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
+
+
+def _facilities(facilities, layers, r, cats, net, tol):
+    """The facilities of the required categories, the points they are reached at
+    (:func:`access_points`) snapped onto ``net``, and whether each facility is on it."""
+    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
+    cat_col = fac["category"].astype("string")
+    old = cat_col.isin(list(OLD_CATEGORIES)).fillna(False).to_numpy(bool)
+    if old.any():  # a workspace from before a category was renamed
+        log.warning("facilities: %d of category %s read as %s (the category was renamed)",
+                    int(old.sum()), sorted(set(cat_col[old])),
+                    sorted({OLD_CATEGORIES[c] for c in cat_col[old]}))
+        cat_col = cat_col.replace(OLD_CATEGORIES)
+        fac = fac.assign(category=cat_col)
+    unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
+    if unknown:
+        log.warning("facilities: unknown categories %s ignored", unknown)
+    fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
+    # areas (parks, squares…) are reached at their entrances, points at themselves
+    streets = layers.get("streets")
+    acc = access_points(fac.set_axis(np.arange(len(fac))),  # on the facilities' positions
+                        None if streets is None else _align(streets, net.crs, "streets"),
+                        spacing=float(_rules.value(r, "areas.gate_spacing")))
+    fsnap = (snap(net, check_points(net, acc.geometry, "facilities"), tol)
+             if net.n_edges and len(acc) else _off(acc))
+    # a facility is on the network when one of its points is
+    fac_on = np.zeros(len(fac), bool)
+    np.logical_or.at(fac_on, acc.index.to_numpy(np.intp), ~fsnap["off_network"].to_numpy(bool))
+    n_foff = int((~fac_on).sum())
+    if n_foff:
+        log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
+    return fac, acc, fsnap, fac_on
 
 
 def _report_components(net: Network) -> None:
