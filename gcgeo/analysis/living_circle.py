@@ -285,7 +285,14 @@ def run(
     rule ``network.split_crossings`` (lines that cross are joined there).
     ``isochrones`` is
     "community" (per community, tier and category, plus "all"), "facility"
-    (per facility and tier) or "none".
+    (per facility and tier) or "none".  A facility drawn as a polygon (a park,
+    a square) is reached at its entrances (:func:`access_points`).
+
+    Per home ``all_within_<tier>`` says whether every category the tier
+    requires (its own and the nearer tiers') is within the tier's distance,
+    ``in_data_within_<tier>`` the same counting only the categories with a
+    facility in the data; per community ``share_all_within_<tier>`` and
+    ``share_in_data_within_<tier>`` are the shares of residents.
 
     Returns ``lc_origins``, ``lc_communities``, ``lc_gaps``, ``lc_categories``
     (per category: facilities in the data and on the network, share of
@@ -782,8 +789,11 @@ ANALYSIS = Analysis(
     ),
     criteria=(
         Criterion(10, "lc_communities", None,
-                  "share of residents reaching every facility category of each tier on foot",
-                  "步行可达各层级全部设施类别的居民比例"),
+                  "share of residents with every facility category each tier requires within "
+                  "its walking distance (share_all_within_<tier>; share_in_data_within_<tier> "
+                  "counts only the categories found in the data)",
+                  "各层级要求的全部设施类别均在该层级步行距离内的居民比例（share_all_within_<层级>；"
+                  "share_in_data_within_<层级> 仅计数据中有的类别）"),
     ),
     headlines="gcgeo.headlines:living_circle",
     views=(ViewSpec("gcgeo.maps._views:living_circle",
