@@ -429,8 +429,9 @@ def test_qgis_shows_chinese_aliases_value_maps_and_the_map_variants(exported, qg
     widget = report["fire_findings"]["widgets"]["severity"]
     assert widget["type"] == "ValueMap"
     assert {k: v for m in widget["config"]["map"] for k, v in m.items()}["中"] == "medium"
-    assert report["lc_communities"]["styles"][:3] == ["五分钟生活圈覆盖人口比例", "十分钟生活圈覆盖人口比例",
-                                                       "十五分钟生活圈覆盖人口比例"]
+    assert report["lc_communities"]["styles"][:3] == [
+        f"{t}（含以下层级）要求的各类设施均在{t}步行距离内的居民比例"
+        for t in ("五分钟生活圈", "十分钟生活圈", "十五分钟生活圈")]
 
 
 @needs_qgis
