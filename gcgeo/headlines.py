@@ -13,9 +13,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .labels import column_label, fire_kind_label, format_value, kind_label, ui
+from .labels import column_label, every_label, fire_kind_label, format_value, kind_label, ui
 
-__all__ = ["fire_lanes", "green", "inventory_check", "living_circle", "weighted_share"]
+__all__ = ["PLACEHOLDER", "fire_lanes", "green", "inventory_check", "living_circle", "weighted_share"]
 
 Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
 
@@ -33,35 +33,114 @@ def _count_true(df: pd.DataFrame, col: str) -> tuple[int, int]:
     return int(v.fillna(False).sum()), int(v.notna().sum())
 
 
+#: ``pop_source`` of a home whose resident count is a placeholder (no population data)
+PLACEHOLDER = "one per building"
+
+
 def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
+    """Homes and residents, the share within each tier (strictly, and counting only the
+    categories the data have when some have none), then per category: "no facility of
+    this kind in the data" apart, and the homes and residents lacking each other one
+    within its own distance.  Counts come from ``lc_origins`` and ``lc_categories``.
+
+    Where every home's population is the placeholder of one per building the figures
+    are said to be homes, not residents.
+    """
+    from .analysis.living_circle import ALL_WITHIN, IN_DATA_WITHIN, tier_columns
+
     rows: list[tuple[str, str]] = []
-    comm = out.get("lc_communities")
-    if comm is not None and len(comm) and "residents" in comm.columns:
-        rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang) or "–"))
-        for c in [c for c in comm.columns if str(c).startswith("share_served_")]:
-            rows.append((column_label(c, lang), format_value(weighted_share(comm, c, "residents"), c, lang) or "–"))
     org = out.get("lc_origins")
-    if org is not None and len(org) and "pop_source" in org.columns:
-        # say how residents were counted: given, estimated, or one per home
-        counts = org["pop_source"].value_counts()
-        rows.append((column_label("pop_source", lang),
-                     ", ".join(f"{format_value(k, 'pop_source', lang)}: {v}" for k, v in counts.items())))
+    comm = out.get("lc_communities")
     cats = out.get("lc_categories")
-    if cats is not None and len(cats) and "status" in cats.columns:
-        # a category missing from the data is not a gap on the ground: say it apart
-        for status, key in (("no facility", "no_facility"), ("none on the network", "none_on_network")):
-            names = cats.loc[cats["status"] == status, "category"]
-            if len(names):
-                rows.append((ui(key, lang), ", ".join(format_value(c, "category", lang) or str(c) for c in names)))
-    gaps = out.get("lc_gaps")
-    if gaps is not None and len(gaps) and "category" in gaps.columns:
-        # homes lacking each category: a home short of a kindergarten at 5, 10 and 15 minutes
-        # is one home, not three gaps
-        who = "origin_id" if "origin_id" in gaps.columns else None
-        counts = (gaps.drop_duplicates(["category", who])["category"].value_counts() if who
-                  else gaps["category"].value_counts())
-        text = ", ".join(f"{format_value(k, 'category', lang)} {v}" for k, v in counts.items())
-        rows.append((ui("homes_lacking", lang) if who else ui("gaps", lang), text))
+    zh = lang == "zh"
+    placeholder = False
+    if org is not None and len(org):
+        pop = pd.to_numeric(org["population"], errors="coerce").fillna(0).to_numpy(float) \
+            if "population" in org.columns else np.ones(len(org))
+        src = org["pop_source"].astype(str) if "pop_source" in org.columns else None
+        placeholder = src is not None and bool((src == PLACEHOLDER).all())
+        rows.append((column_label("homes", lang), format_value(len(org), "homes", lang) or "0"))
+        rows.append((column_label("residents", lang),
+                     ui("residents_unknown", lang) if placeholder
+                     else format_value(pop.sum(), "residents", lang) or "–"))
+        if src is not None:  # say how residents were counted: given, estimated, or one per home
+            counts = src.value_counts()
+            rows.append((column_label("pop_source", lang),
+                         ", ".join(f"{format_value(k, 'pop_source', lang)}: {v}" for k, v in counts.items())))
+        readings = [(ALL_WITHIN, tier_columns(org, ALL_WITHIN))]
+        if cats is not None and "status" in cats.columns and (cats["status"] == "no facility").any():
+            readings.append((IN_DATA_WITHIN, tier_columns(org, IN_DATA_WITHIN)))
+        for prefix, columns in readings:
+            for t, col in columns.items():
+                ok = org[col].astype("boolean").fillna(False).to_numpy(bool)
+                share = float((pop * ok).sum() / pop.sum()) if pop.sum() > 0 else float("nan")
+                name = f"share_{prefix}{t}"
+                label = every_label(t, reading="in_data" if prefix == IN_DATA_WITHIN else "all",
+                                    share_of="homes" if placeholder else "residents", lang=lang)
+                rows.append((label, format_value(share, name, lang) or "–"))
+        if cats is not None and len(cats):
+            rows += _reached(org, pop, cats, zh, lang)
+            rows += _lacking(org, pop, cats, placeholder, zh, lang)
+    elif comm is not None and len(comm) and "residents" in comm.columns:  # no per-home layer
+        rows.append((column_label("residents", lang), format_value(comm["residents"].sum(), "residents", lang) or "–"))
+        for c in tier_columns(comm, "share_" + ALL_WITHIN).values():
+            rows.append((column_label(c, lang), format_value(weighted_share(comm, c, "residents"), c, lang) or "–"))
+    if (org is None or not len(org)) and cats is not None and len(cats):
+        rows += _lacking(None, None, cats, placeholder, zh, lang)
+    return rows
+
+
+def _reached(org: pd.DataFrame, pop: np.ndarray, cats: pd.DataFrame, zh: bool,
+             lang: str) -> list[tuple[str, str]]:
+    """How many of the categories found in the data a home has within each one's own
+    distance (``required_m``, its strictest tier), on average: what the all-or-nothing
+    shares hide where a home lacks one category or two."""
+    have = cats[(cats.get("status", "ok") != "no facility")] if "status" in cats.columns else cats
+    cols = [(f"dist_{c}_m", float(m)) for c, m in zip(have["category"], have.get("required_m", []))
+            if f"dist_{c}_m" in org.columns]
+    if not cols:
+        return []
+    n = sum((pd.to_numeric(org[c], errors="coerce").to_numpy(float) <= m).astype(float)
+            for c, m in cols)
+    w = pop if pop.sum() > 0 else np.ones(len(org))
+    mean = float((n * w).sum() / w.sum())
+    value = (f"{mean:.1f} / {len(cols)}（要求 {len(cats)} 类）" if zh
+             else f"{mean:.1f} of {len(cols)} ({len(cats)} required)")
+    return [(ui("categories_reached", lang), value)]
+
+
+def _lacking(org: pd.DataFrame | None, pop: np.ndarray | None, cats: pd.DataFrame,
+             placeholder: bool, zh: bool, lang: str) -> list[tuple[str, str]]:
+    """Per category of ``lc_categories``: "no facility of this kind in the data" (or none on
+    the network) as its own headline, else the homes and residents without one within the
+    distance of its strictest tier (``required_m``), from the homes' ``dist_<category>_m``."""
+    rows: list[tuple[str, str]] = []
+    for _, r in cats.iterrows():
+        c, status = str(r["category"]), str(r.get("status", "ok"))
+        name = format_value(c, "category", lang) or c
+        if status == "no facility":
+            rows.append((name, ui("no_facility_here", lang)))
+            continue
+        if status == "none on the network":
+            rows.append((name, ui("none_on_network_here", lang)))
+            continue
+        col = f"dist_{c}_m"
+        if org is None or pop is None or col not in org.columns or "required_m" not in cats.columns:
+            continue
+        need = float(r["required_m"])
+        short = ~(pd.to_numeric(org[col], errors="coerce").to_numpy(float) <= need)
+        if not short.any():
+            continue
+        n = int(short.sum())
+        homes_text = f"{n} 个居住点" if zh else f"{n:,} homes"
+        if placeholder:
+            value = homes_text
+        else:
+            people = format_value(float(pop[short].sum()), "residents", lang)
+            value = f"{homes_text}，居民 {people} 人" if zh else f"{homes_text}, {people} residents"
+        label = (f"{name}：{need:g} 米内没有的居住点" if zh
+                 else f"{name}: homes with none within {need:g} m")
+        rows.append((label, value))
     return rows
 
 

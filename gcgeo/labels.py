@@ -4,7 +4,7 @@ Inventory layers and columns take their labels from the layer specs
 (``gcgeo.layers.get_spec(kind).labels(lang)``); analysis outputs and the
 columns an analysis adds from its descriptor (``Output.columns``); columns
 several analyses share are labelled here, in one table; families of columns (``dist_<category>_m``,
-``served_<tier>``, ``share_served_<tier>``) are labelled from the living-circle
+``all_within_<tier>``, ``share_all_within_<tier>``) are labelled from the living-circle
 rules so a new category or tier needs no change here.
 """
 
@@ -24,8 +24,8 @@ import pandas as pd
 from . import layers as _layers
 from . import rules as _rules
 
-__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "format_value", "kind_label", "layer_label",
-           "tier_label", "ui"]
+__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "every_label", "format_value",
+           "kind_label", "layer_label", "tier_label", "ui"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
 #: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".
@@ -63,7 +63,6 @@ UI: dict[str, tuple[str, str]] = {
     "served_tier": ("可达生活圈层级", "Tier served"),
     "not_served": ("均未达标", "Not served"),
     "gaps": ("服务缺口", "Service gaps"),
-    "homes_lacking": ("缺少该类设施的居住点数", "Homes lacking a facility of the category"),
     "isochrones": ("步行等时圈", "Walking isochrones"),
     "homes": ("居住点（按达标层级）", "Homes by tier served"),
     "share_served": ("覆盖人口比例", "Population share served"),
@@ -104,10 +103,18 @@ UI: dict[str, tuple[str, str]] = {
     "builtin_rules": ("内置规则（gcgeo 新版本）", "built-in rules (new gcgeo version)"),
     "raster_file": ("栅格", "raster"),
     "category_table": ("各类设施", "Per category"),
-    "no_facility": ("数据中无此类设施（按未覆盖计，请核实是否缺数据）",
-                    "No facility of these categories in the data (counted as unserved; "
-                    "check whether data is missing)"),
-    "none_on_network": ("此类设施均未接入步行路网", "Facilities of these categories all off the network"),
+    "no_facility_here": ("数据中没有此类设施（严格口径下所有居住点均计为缺少，请核实是否缺数据）",
+                         "No facility of this kind in the data (every home counts as lacking one "
+                         "in the strict reading; check whether the data are missing)"),
+    "none_on_network_here": ("此类设施均未接入步行路网（请核实其位置或道路数据）",
+                             "Every facility of this kind is off the walking network (check "
+                             "their positions or the streets)"),
+    "residents_unknown": ("未知：无人口数据，每个居住点按1人计，以下比例为居住点比例",
+                          "not known: no population data, every home counts as one, so the "
+                          "shares below are shares of homes"),
+    "categories_reached": ("每个居住点在各自步行距离内可达的设施类别（平均，仅计数据中有的类别）",
+                           "Facility categories within their own walking distance, per home on "
+                           "average (only the categories found in the data)"),
 }
 
 
@@ -137,8 +144,10 @@ def tier_label(tier: str, lang: str = "en") -> str:
 
 
 def category_label(category: str, lang: str = "en") -> str:
-    """Facility category → its label from the living-circle rules."""
-    c = _living_circle().get("categories", {}).get(str(category))
+    """Facility category → its label from the living-circle rules (a key of an earlier
+    version, such as ``culture``, by the category that took its place)."""
+    key = _layers.facilities.OLD_CATEGORIES.get(str(category), str(category))
+    c = _living_circle().get("categories", {}).get(key)
     if c:
         return c.get("label_zh" if lang == "zh" else "label_en", str(category))
     return str(category).replace("_", " ")
@@ -245,6 +254,10 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
         if m.group(1) == "req":
             return f"{t}人均公共绿地要求" if lang == "zh" else f"Required green per person, {t} (m²)"
         return f"{t}人均公共绿地达标" if lang == "zh" else f"Green per person passes, {t}"
+    m = re.fullmatch(r"(share_)?(all|in_data|served)_within_(.+)|(share_)?(served)_(\d+min)", name)
+    if m:
+        return _every_label(m.group(2) or m.group(5), m.group(3) or m.group(6),
+                            bool(m.group(1) or m.group(4)), lang)
     m = re.fullmatch(r"share_(?!served_)(.+)_(\d+min)", name)
     if m:
         cat, t = category_label(m.group(1), lang), tier_label(m.group(2), lang)
@@ -253,14 +266,6 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
     if m:
         kind = fire_kind_label(m.group(1), lang)
         return f"{kind}（处）" if lang == "zh" else f"{kind} (count)"
-    m = re.fullmatch(r"share_served_(.+)", name)
-    if m:
-        t = tier_label(m.group(1), lang)
-        return f"{t}覆盖人口比例" if lang == "zh" else f"Share served, {t}"
-    m = re.fullmatch(r"served_(.+)", name)
-    if m:
-        t = tier_label(m.group(1), lang)
-        return f"{t}达标" if lang == "zh" else f"Served, {t}"
     for c in _layers.COMMON_COLUMNS:
         if c.name == name:
             return c.label(lang)
@@ -268,6 +273,27 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
     if col is not None:
         return col.label(lang)
     return name.replace("_", " ")
+
+
+def _every_label(reading: str, tier: str, share: bool, lang: str) -> str:
+    return every_label(tier, reading=reading, share_of="residents" if share else None, lang=lang)
+
+
+def every_label(tier: str, *, reading: str = "all", share_of: str | None = None,
+                lang: str = "en") -> str:
+    """Label of the living circle's ``all_within_<tier>`` (``served_<tier>`` before) and
+    ``in_data_within_<tier>`` (``reading="in_data"``): every category the tier requires,
+    its own and the nearer tiers', within the tier's walking distance; with ``share_of``
+    ("residents" or "homes") the share of them for whom it holds."""
+    t = tier_label(tier, lang)
+    if lang == "zh":
+        text = f"{t}（含以下层级）要求的各类设施均在{t}步行距离内"
+        if reading == "in_data":
+            text += "（仅计数据中有的设施类别）"
+        return text + {"residents": "的居民比例", "homes": "的居住点比例"}.get(share_of or "", "")
+    text = (f"every facility category required up to the {t} within that circle's walking distance"
+            + (" (only the categories found in the data)" if reading == "in_data" else ""))
+    return f"Share of {share_of} with {text}" if share_of else text[0].upper() + text[1:]
 
 
 def _fmt_kind(name: str, kind: str | None) -> str:
@@ -281,7 +307,7 @@ def _fmt_kind(name: str, kind: str | None) -> str:
         return "m"
     if name.startswith("share_"):
         return "pct"
-    if name.startswith(("served_", "public_green_pass_")):
+    if name.startswith(("served_", "all_within_", "in_data_within_", "public_green_pass_")):
         return "bool"
     if name.startswith("public_green_req_"):
         return "float"

@@ -6,7 +6,7 @@ table, the same every time and unique across gcgeo (``clear_height_m`` →
 ``clr_height``, ``public_green_per_person_m2`` → ``pub_grn_pp``), stored in
 ``gcgeo/data/shapefile_fields.csv``; families of columns named after the
 living-circle categories and tiers (``dist_<category>_m``,
-``share_<category>_<tier>``, ``served_<tier>``…) by patterns over those
+``share_<category>_<tier>``, ``all_within_<tier>``…) by patterns over those
 names.  Only a user's own columns are cut mechanically.
 
 Beside each .shp an export writes ``<name>.fieldmap.csv`` (short, long,
@@ -85,6 +85,8 @@ CATEGORY_ABBREVIATIONS: dict[str, str] = {
     "green": "green",
 }
 _WHAT = {"green": "grn", "park": "prk"}
+#: the living circle's readings: all required categories / those found in the data
+_READING = {"all": "aw", "in_data": "dw"}
 
 
 @cache
@@ -112,6 +114,9 @@ def _family_short(name: str) -> str | None:
     m = re.fullmatch(r"dist_(.+)_m", name)
     if m and _category(m.group(1)):
         return f"d_{_category(m.group(1))}"
+    m = re.fullmatch(r"(share_)?(all|in_data)_within_(\d+)min", name)
+    if m:
+        return f"{'sh_' if m.group(1) else ''}{_READING[m.group(2)]}_{m.group(3)}"
     m = re.fullmatch(r"share_served_(\d+)min", name)
     if m:
         return f"sh_srv_{m.group(1)}"
@@ -139,6 +144,10 @@ def _family_long(short: str) -> str | None:
     m = re.fullmatch(r"d_(\w+)", s)
     if m and _category(m.group(1), inverse=True):
         return f"dist_{_category(m.group(1), inverse=True)}_m"
+    m = re.fullmatch(r"(sh_)?(aw|dw)_(\d+)", s)
+    if m:
+        reading = {v: k for k, v in _READING.items()}[m.group(2)]
+        return f"{'share_' if m.group(1) else ''}{reading}_within_{m.group(3)}min"
     m = re.fullmatch(r"sh_srv_(\d+)", s)
     if m:
         return f"share_served_{m.group(1)}min"

@@ -194,8 +194,8 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     layers = _helsinki_layers()
     b = layers["buildings"]
     origins = gpd.GeoDataFrame(
-        {"served_5min": np.arange(len(b)) % 4 == 0, "served_10min": np.arange(len(b)) % 2 == 0,
-         "served_15min": np.arange(len(b)) % 4 != 3, "dist_school_m": np.arange(len(b)) * 3.5},
+        {"all_within_5min": np.arange(len(b)) % 4 == 0, "all_within_10min": np.arange(len(b)) % 2 == 0,
+         "all_within_15min": np.arange(len(b)) % 4 != 3, "dist_school_m": np.arange(len(b)) * 3.5},
         geometry=b.geometry.representative_point().values, crs=b.crs)
     layers["lc_origins"] = origins
     layers["lc_gaps"] = gpd.GeoDataFrame({"category": ["pharmacy", "kindergarten"], "tier": ["10min", "5min"]},

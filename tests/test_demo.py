@@ -37,6 +37,28 @@ def test_demo_builds_every_layer_and_result(demo_dir):
         assert str(out / name) in text.replace("\n", "")
 
 
+def test_demo_living_circle_reads_beyond_the_categories_osm_lacks(demo_dir):
+    """OpenStreetMap has no kindergarten or elderly care in central Helsinki: the report says
+    so per category, gives the strict reading beside the one counting only the categories
+    found in the data, and how many of those a home has within reach (not only 0.0%)."""
+    import html as _html
+
+    out, _ = demo_dir
+    o = ws.read_layer(out / "helsinki.gpkg", "lc_origins")
+    cats = ws.read_layer(out / "helsinki.gpkg", "lc_categories")
+    have = cats[cats["status"] != "no facility"]
+    reached = sum((o[f"dist_{c}_m"] <= m).astype(float) for c, m in zip(have["category"], have["required_m"]))
+    report = _html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    assert (cats["status"] == "no facility").any()
+    assert "No facility of this kind in the data" in report
+    assert "(only the categories found in the data)" in report
+    assert f"{reached.mean():.1f} of {len(have)} ({len(cats)} required)" in report
+    assert reached.mean() > 3
+    assert "Share of homes with every facility category" in report  # population is a placeholder
+    comm = ws.read_layer(out / "helsinki.gpkg", "communities")
+    assert not comm["name"].str.contains("landuse=").any()
+
+
 def test_demo_report_and_offline_map(demo_dir):
     out, _ = demo_dir
     report = (out / "report.html").read_text(encoding="utf-8")

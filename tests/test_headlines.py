@@ -2,21 +2,56 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from gcgeo import headlines
 
 
-def test_gaps_are_counted_in_homes_not_in_home_tier_pairs():
-    gaps = pd.DataFrame({"origin_id": [1, 1, 1, 2, 3],
-                         "category": ["kindergarten"] * 3 + ["kindergarten", "pharmacy"],
-                         "tier": ["5min", "10min", "15min", "5min", "10min"]})
-    rows = dict(headlines.living_circle({"lc_gaps": gaps}, "en"))
-    text = rows["Homes lacking a facility of the category"]
-    assert "Kindergarten 2" in text  # homes 1 and 2, not 4 rows
-    assert "harmacy 1" in text
-    zh = dict(headlines.living_circle({"lc_gaps": gaps}, "zh"))
-    assert "幼儿园 2" in zh["缺少该类设施的居住点数"]
+def _lc(pop_source="given", population=(10.0, 20.0, 30.0, 40.0)):
+    """Four homes; a kindergarten required within 300 m is 100, 400, beyond the cutoff and
+    250 m away; the data have no pharmacy."""
+    org = pd.DataFrame({
+        "origin_id": [0, 1, 2, 3], "population": list(population), "pop_source": pop_source,
+        "dist_kindergarten_m": [100.0, 400.0, np.nan, 250.0],
+        "dist_pharmacy_m": np.nan,
+        "all_within_5min": [False] * 4, "in_data_within_5min": [True, False, False, True]})
+    cats = pd.DataFrame({"category": ["kindergarten", "pharmacy"], "tier": ["5min", "5min"],
+                         "required_m": [300.0, 300.0], "facilities": [2, 0],
+                         "status": ["ok", "no facility"]})
+    # a gaps table with a row per home and tier would say 6: it is not read
+    gaps = pd.DataFrame({"origin_id": [1, 1, 1, 2, 2, 2], "category": ["kindergarten"] * 6})
+    return {"lc_origins": org, "lc_categories": cats, "lc_gaps": gaps}
+
+
+def test_homes_and_residents_lacking_each_category_within_its_distance():
+    rows = dict(headlines.living_circle(_lc(), "en"))
+    # homes 1 (400 m) and 2 (none within the cutoff): 20 + 30 residents
+    assert rows["Kindergarten: homes with none within 300 m"] == "2 homes, 50 residents"
+    assert rows["Homes"] == "4" and rows["Residents"] == "100"
+    # a category with no facility in the data is its own headline, not 4 homes lacking it
+    assert rows["Pharmacy"].startswith("No facility of this kind in the data")
+    assert not any(k.startswith("Pharmacy:") for k in rows)
+    strict = [v for k, v in rows.items() if k.startswith("Share of residents with") and "found in" not in k]
+    in_data = [v for k, v in rows.items()
+               if k.startswith("Share of residents") and k.endswith("(only the categories found in the data)")]
+    assert strict == ["0.0%"] and in_data == ["50.0%"]  # homes 0 and 3: (10 + 40) / 100
+    # the kindergarten (the one category in the data) is within 300 m of homes 0 and 3
+    assert rows[next(k for k in rows if k.startswith("Facility categories within"))] == "0.5 of 1 (2 required)"
+    zh = dict(headlines.living_circle(_lc(), "zh"))
+    assert zh["幼儿园：300 米内没有的居住点"] == "2 个居住点，居民 50 人"
+    assert zh["药店"].startswith("数据中没有此类设施")
+
+
+def test_placeholder_population_is_said_to_be_homes():
+    rows = dict(headlines.living_circle(_lc("one per building", (1.0,) * 4), "en"))
+    assert rows["Kindergarten: homes with none within 300 m"] == "2 homes"
+    assert rows["Residents"].startswith("not known")
+    shares = {k: v for k, v in rows.items() if k.startswith("Share of")}
+    assert len(shares) == 2 and all(k.startswith("Share of homes with") for k in shares)
+    assert sorted(shares.values()) == ["0.0%", "50.0%"]  # homes 0 and 3 of 4
+    zh = dict(headlines.living_circle(_lc("one per building", (1.0,) * 4), "zh"))
+    assert zh["幼儿园：300 米内没有的居住点"] == "2 个居住点" and zh["居民数"].startswith("未知")
 
 
 def test_placeholder_population_and_codes_are_said_in_words():

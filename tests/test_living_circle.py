@@ -95,14 +95,14 @@ def test_run_hand_computed(small):
     # H1 (100,10): 10 + 100 + 5; H2 (510,300): 10 + 300 + 300 + 5; H3 (950,20): 20 + 750 + 5
     np.testing.assert_allclose(o["dist_supermarket_m"], [115, 615, 775])
     np.testing.assert_allclose(o["dist_park_m"], [815, 115, 875])
-    assert o["served_5min"].tolist() == [True, False, False]
-    assert o["served_10min"].tolist() == [False, False, False]
-    assert o["served_15min"].tolist() == [True, True, True]
+    assert o["all_within_5min"].tolist() == [True, False, False]
+    assert o["all_within_10min"].tolist() == [False, False, False]
+    assert o["all_within_15min"].tolist() == [True, True, True]
     assert (o["pop_source"] == "given").all() and (o["community_name"] == "East").all()
     c = out["lc_communities"].iloc[0]
     assert c["residents"] == 160 and c["homes"] == 3
-    assert c["share_served_5min"] == pytest.approx(100 / 160)
-    assert c["share_served_10min"] == 0 and c["share_served_15min"] == 1
+    assert c["share_all_within_5min"] == pytest.approx(100 / 160)
+    assert c["share_all_within_10min"] == 0 and c["share_all_within_15min"] == 1
     assert c["share_park_10min"] == pytest.approx(50 / 160)
     assert c["share_supermarket_10min"] == pytest.approx(100 / 160)
     g = out["lc_gaps"]
@@ -112,7 +112,7 @@ def test_run_hand_computed(small):
                           ("H1", "park", "10min"), ("H3", "park", "10min")])
     assert g.loc[g["building_id"] == "H1", "distance_m"].iloc[0] == pytest.approx(815)
     s = lc.summary(out)
-    assert s.loc[0, "share_served_5min"] == pytest.approx(0.625)
+    assert s.loc[0, "share_all_within_5min"] == pytest.approx(0.625)
 
 
 def test_categories_table_tells_missing_data_from_gaps(small):
@@ -136,15 +136,33 @@ def test_categories_table_tells_missing_data_from_gaps(small):
     from gcgeo.report import headline_figures
 
     heads = dict(headline_figures({"lc_categories": t.reset_index()}, "living_circle", lang="en"))
-    assert any("No facility" in k and "harmac" in v for k, v in heads.items())
+    assert heads["Pharmacy"].startswith("No facility of this kind in the data")
+    assert "off the walking network" in heads["Kindergarten"]
+
+
+def test_strict_reading_beside_the_categories_in_the_data(small):
+    """No pharmacy in the data: strictly nobody has every 10-minute category; counting
+    only the categories found in the data, H1 (supermarket 115 m, park 815 m) and H2
+    (615 m, 115 m) have them within 1000 m at 15 minutes (hand-computed in
+    test_run_hand_computed)."""
+    r = _rules({"supermarket": ["5min"], "park": ["10min"], "pharmacy": ["10min"]})
+    out = lc.run(small, rules=r, isochrones="none")
+    o = out["lc_origins"].set_index("building_id")
+    assert o["all_within_15min"].tolist() == [False, False, False]
+    assert o["in_data_within_15min"].tolist() == [True, True, True]
+    assert o["in_data_within_5min"].tolist() == [True, False, False]
+    assert o["in_data_within_10min"].tolist() == [False, False, False]
+    c = out["lc_communities"].iloc[0]
+    assert c["share_all_within_15min"] == 0 and c["share_in_data_within_15min"] == 1
+    assert c["share_in_data_within_5min"] == pytest.approx(100 / 160)
 
 
 def test_walking_speed_converts_minutes(small):
     r = _rules({"supermarket": ["5min"], "park": ["10min"]})
     # 4.2 km/h: 5 min = 350 m, 10 min = 700 m
     o = lc.run(small, rules=r, walking_speed=4.2, isochrones="none")["lc_origins"]
-    assert o["served_5min"].tolist() == [True, False, False]
-    assert o["served_10min"].tolist() == [False, True, False]
+    assert o["all_within_5min"].tolist() == [True, False, False]
+    assert o["all_within_10min"].tolist() == [False, True, False]
 
 
 def test_population_estimated_from_community_by_floor_area(small, caplog):
@@ -178,7 +196,7 @@ def test_off_network_homes_are_reported(small):
                  isochrones="none")
     o = out["lc_origins"].set_index("building_id")
     assert o.loc["FAR", "off_network"] and np.isnan(o.loc["FAR", "dist_supermarket_m"])
-    assert not o.loc["FAR", "served_15min"]
+    assert not o.loc["FAR", "all_within_15min"]
     c = out["lc_communities"].iloc[0]
     assert c["residents_off_network"] == 5
 
@@ -188,7 +206,7 @@ def test_bad_input(small):
     # category with no facility: nobody served, everyone has a gap
     out = lc.run(small, rules=r, isochrones="none")
     assert out["lc_origins"]["dist_kindergarten_m"].isna().all()
-    assert not out["lc_origins"]["served_5min"].any()
+    assert not out["lc_origins"]["all_within_5min"].any()
     # facilities all off-network
     layers = dict(small)
     layers["facilities"] = small["facilities"].set_geometry(
@@ -286,7 +304,7 @@ def test_served_and_isochrones_agree_with_networkx(seed):
     tiers = lc.tiers(r)
     req = lc.required_categories(r, tiers)
     for t, T in tiers.items():
-        served = o[f"served_{t}"].to_numpy(bool)
+        served = o[f"all_within_{t}"].to_numpy(bool)
         for c in req[t]:
             d = ref[c].to_numpy()
             assert not (served & ~(d <= T + 1e-6)).any(), (t, c)
@@ -385,7 +403,7 @@ def test_synthetic_county_distances_by_construction():
                 assert np.isnan(got), (hid, c)
             checked += 1
         for t, T in tiers.items():
-            assert o.loc[hid, f"served_{t}"] == all(truth[c] <= T for c in req[t]), (hid, t)
+            assert o.loc[hid, f"all_within_{t}"] == all(truth[c] <= T for c in req[t]), (hid, t)
         assert o.loc[hid, "community_id"] == h["community"]
     assert checked >= 13
 
@@ -431,3 +449,89 @@ def test_categories_and_tiers_follow_gb50180_appendix_b():
     for tier, term in (("15min", "§2.0.2"), ("10min", "§2.0.3"), ("5min", "§2.0.4")):
         assert r["tiers"][tier]["clause"].startswith(f"GB 50180-2018 {term} / Table 3.0.4")
     assert r["tiers"]["5min"]["value"] == 300 and r["tiers"]["5min"]["status"] != "unverified"
+
+
+def _grid_streets(n=4, step=100.0):
+    """Streets between the nodes of an (n+1) × (n+1) grid, one line per block side."""
+    lines = []
+    for i in range(n + 1):
+        for j in range(n):
+            lines.append(LineString([(i * step, j * step), (i * step, (j + 1) * step)]))
+            lines.append(LineString([(j * step, i * step), ((j + 1) * step, i * step)]))
+    return gpd.GeoDataFrame(geometry=lines, crs=CRS)
+
+
+def test_area_facilities_are_reached_at_their_entrances_not_their_centre():
+    """On a 100 m street grid (hand-computed):
+
+    * a park (105..195 × 105..295) crossed by the street y = 200: its entrances are
+      (105, 200) and (195, 200); home E (350, 210) walks 10 + 155 = 165 m to the
+      east one, 210 m to the park's centre (150, 200), which lies on that street;
+    * a fitness ground (110..190 × 130..170) no street touches: gates every 50 m
+      along its outline from (110, 130) clockwise, (120, 170) the nearest to home W
+      (90, 300): 10 + 130 + 20 = 160 m; its centre (150, 150) is 50 m from every
+      side, 10 + 150 + 50 = 210 m either way.
+    """
+    park = box(105, 105, 195, 295)
+    fitness = box(110, 130, 190, 170)
+    layers = {
+        "streets": _grid_streets(),
+        "buildings": gpd.GeoDataFrame(
+            {"id": ["E", "W"], "use": "residential", "population": [10.0, 20.0]},
+            geometry=[_square(350, 210, 4), _square(90, 300, 4)], crs=CRS),
+        "facilities": gpd.GeoDataFrame(
+            {"id": ["P", "F"], "category": ["park", "outdoor_fitness"]},
+            geometry=[park, fitness], crs=CRS),
+    }
+    r = _rules({"park": ["10min"], "outdoor_fitness": ["5min"]})
+    o = lc.run(layers, rules=r, isochrones="none")["lc_origins"].set_index("building_id")
+    assert o.loc["E", "dist_park_m"] == pytest.approx(165)
+    assert o.loc["W", "dist_outdoor_fitness_m"] == pytest.approx(160)
+    # the same facilities as one interior point each: farther, as the issue found
+    as_points = dict(layers, facilities=layers["facilities"].set_geometry(
+        [Point(150, 200), Point(150, 150)], crs=CRS))
+    p = lc.run(as_points, rules=r, isochrones="none")["lc_origins"].set_index("building_id")
+    assert p.loc["E", "dist_park_m"] == pytest.approx(210)
+    assert p.loc["W", "dist_outdoor_fitness_m"] == pytest.approx(210)
+    # the entrances the distances were measured to
+    acc = lc.access_points(layers["facilities"], layers["streets"], spacing=50)
+    got = sorted((i, a, round(g.x), round(g.y)) for i, a, g in zip(acc.index, acc["access"], acc.geometry))
+    assert got == sorted([(0, "path", 105, 200), (0, "path", 195, 200),
+                          (1, "virtual", 110, 130), (1, "virtual", 120, 170),
+                          (1, "virtual", 170, 170), (1, "virtual", 190, 140),
+                          (1, "virtual", 150, 130)])
+
+
+def test_area_facility_isochrones_are_one_outline_per_facility_and_tier():
+    layers = {
+        "streets": _grid_streets(),
+        "buildings": gpd.GeoDataFrame({"id": ["E"], "use": "residential", "population": [1.0]},
+                                      geometry=[_square(350, 210, 4)], crs=CRS),
+        "facilities": gpd.GeoDataFrame({"id": ["P"], "category": ["park"]},
+                                       geometry=[box(105, 105, 195, 295)], crs=CRS),
+    }
+    iso = lc.run(layers, rules=_rules({"park": ["10min"]}), isochrones="facility")["lc_isochrones"]
+    assert iso[["facility_id", "tier"]].values.tolist() == [["P", "10min"], ["P", "15min"]]
+    # 500 m from (105, 200) and (195, 200) reaches the grid's west end (x = 0) and east end
+    minx, _, maxx, _ = iso.geometry.iloc[0].bounds
+    assert minx < 0 and maxx > 400
+
+
+def test_the_old_culture_category_is_read_and_shown_as_its_successor(small, caplog):
+    """`culture` (文化活动室, before the standard's two cultural facilities were told
+    apart) is read as culture_station, and labelled so in stored results."""
+    from gcgeo import layers as gl
+    from gcgeo.labels import format_value
+
+    old = dict(small, facilities=small["facilities"].assign(category=["culture", "park"]))
+    new = dict(small, facilities=small["facilities"].assign(category=["culture_station", "park"]))
+    r = _rules({"culture_station": ["5min"], "park": ["10min"]})
+    with caplog.at_level(logging.WARNING):
+        got = lc.run(old, rules=r, isochrones="none")["lc_origins"]
+    want = lc.run(new, rules=r, isochrones="none")["lc_origins"]
+    np.testing.assert_allclose(got["dist_culture_station_m"], [115, 615, 775])  # as the shop's
+    pd.testing.assert_series_equal(got["dist_culture_station_m"], want["dist_culture_station_m"])
+    assert "renamed" in caplog.text
+    assert format_value("culture", "category", "zh") == "文化活动站"
+    fixed, _ = gl.coerce_columns(pd.DataFrame({"category": ["culture", "Culture"]}), "facilities")
+    assert fixed["category"].tolist() == ["culture_station"] * 2  # as `gcgeo add` reads it

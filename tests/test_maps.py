@@ -106,7 +106,7 @@ def test_non_json_columns_are_stringified_and_input_untouched():
 def test_dashboard_views_skip_absent_and_group_layers():
     layers = {"communities": _communities(), "facilities": _facilities()}
     layers["lc_communities"] = _communities().assign(
-        residents=[100, 300], share_served_5min=[0.5, 0.1], share_served_15min=[1.0, 0.5])
+        residents=[100, 300], share_all_within_5min=[0.5, 0.1], share_all_within_15min=[1.0, 0.5])
     m = maps.dashboard(layers, lang="en", basemap="none")
     assert m.gcgeo_views == ["inventory", "living_circle"]
     html = maps.render_html(m)
@@ -270,11 +270,12 @@ def test_basemaps_attribution_and_tianditu_key(monkeypatch):
 # --- analysis-result symbology -------------------------------------------------------------------
 
 
-def test_homes_coloured_by_smallest_tier_served():
-    pts = _facilities().drop(columns=["category", "name"]).assign(
-        served_5min=[True, False, False], served_10min=[True, True, False], served_15min=[True, True, False])
-    assert maps.tier_served(pts).tolist() == ["5min", "10min", pd.NA] or \
-        list(maps.tier_served(pts).fillna("none")) == ["5min", "10min", "none"]
+@pytest.mark.parametrize("prefix", ["all_within_", "served_"])  # served_: stored before the rename
+def test_homes_coloured_by_smallest_tier_served(prefix):
+    pts = _facilities().drop(columns=["category", "name"]).assign(**{
+        prefix + "5min": [True, False, False], prefix + "10min": [True, True, False],
+        prefix + "15min": [True, True, False]})
+    assert list(maps.tier_served(pts).fillna("none")) == ["5min", "10min", "none"]
     s = maps.style_layer("lc_origins", pts, lang="en")
     assert list(s.colors) == ["#1a9850", "#91cf60", "#d73027"]
     assert [i.label for i in s.legend][-1] == "Not served"
@@ -351,13 +352,16 @@ def test_figures_fall_back_to_english_without_cjk_font(tmp_path, monkeypatch, ca
 
 def test_report_headlines_tables_figures_and_links(tmp_path):
     lcc = _communities().assign(community_name=["Kamppi", "Punavuori"], homes=[3, 5], residents=[100, 300],
-                                share_served_5min=[0.5, 0.1])
+                                share_all_within_5min=[0.5, 0.1])
     layers = {"communities": _communities(), "lc_communities": lcc,
               "lc_gaps": _facilities().assign(tier="10min")}
     # by hand: (0.5·100 + 0.1·300) / 400 = 20 %
     heads = dict(headline_figures(layers, "living_circle"))
-    assert heads["Share served, 5-minute living circle"] == "20.0%"
-    assert heads["Service gaps"] == "Pharmacy 2, Kindergarten 1"
+    assert heads["Share of residents with every facility category required up to the 5-minute living "
+                 "circle within that circle's walking distance"] == "20.0%"
+    # a layer stored before the columns were renamed reads the same
+    old = dict(layers, lc_communities=lcc.rename(columns={"share_all_within_5min": "share_served_5min"}))
+    assert dict(headline_figures(old, "living_circle")) == heads
     fig = tmp_path / "figs" / "living_circle.png"
     fig.parent.mkdir()
     fig.write_bytes(b"\x89PNG\r\n\x1a\nfake")
@@ -374,7 +378,8 @@ def test_report_headlines_tables_figures_and_links(tmp_path):
     assert "Punavuori" in html and "10.0%" in html  # per-community table from the analysis summary
     assert "Green space" not in html.split("<h2 id='inventory'>")[0]  # analyses not run: no section
     zh = write_report(layers, tmp_path / "zh.html", title="报告", lang="zh").read_text(encoding="utf-8")
-    assert "十五分钟生活圈" in zh and "服务缺口" in zh
+    assert "十五分钟生活圈" in zh
+    assert "五分钟生活圈（含以下层级）要求的各类设施均在五分钟生活圈步行距离内的居民比例" in zh
 
 
 # --- real OSM data ---------------------------------------------------------------------------------

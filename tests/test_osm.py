@@ -254,7 +254,15 @@ def test_facilities_use_living_circle_categories(hel, hel_raw):
     supermarkets = {("node", i) for i, t in hel_raw.nodes.items()
                     if t.get("shop") in ("supermarket", "convenience")}
     assert _ids(f, f["category"] == "supermarket") >= supermarkets
-    assert set(f.geom_type) == {"Point"}
+    # a node is a point; a park drawn as a closed way keeps its outline, to be reached
+    # at its entrances (not at one interior point)
+    kind = dict(zip(zip(f["osm_type"], f["osm_id"].astype(int)), f.geom_type))
+    assert {kind[k] for k in kind if k[0] == "node"} == {"Point"}
+    closed_parks = {("way", i) for i, t in hel_raw.ways.items() if t.get("leisure") == "park"
+                    and len(hel_raw.way_refs[i]) >= 4 and hel_raw.way_refs[i][0] == hel_raw.way_refs[i][-1]
+                    and hel_raw.way_complete[i]}
+    parks = _ids(f, f["category"] == "park") & closed_parks
+    assert parks and {kind[k] for k in parks} == {"Polygon"}
 
 
 def test_fire_lanes_from_emergency_ways(hel, hel_raw):
@@ -739,3 +747,30 @@ def test_value_parsers():
     assert V.power_kw("22 kW") == 22 and V.power_kw("3.7 kW;11 kW") == 11
     assert V.power_kw("22000 W") == 22 and V.power_kw("7") == 7
     assert V.lip_mm("2 cm") == pytest.approx(20)
+
+
+@pytest.mark.parametrize("which", ["helsinki", "kotka"])
+def test_communities_are_named_by_their_name_tag_or_their_street(which, hel, hel_raw, kotka,
+                                                                   kotka_raw):
+    """No `landuse=residential w123` names: a name tag names a community, else its
+    street, a named street that passes within 60 m of its outline (checked in
+    ETRS-TM35FIN, Finland's metric grid, from a second reading of the file)."""
+    out, raw = (hel, hel_raw) if which == "helsinki" else (kotka, kotka_raw)
+    comm = out["communities"].to_crs(3067)
+    assert comm["name"].is_unique and not comm["name"].str.contains("landuse=").any()
+    streets: dict[str, list] = {}
+    for i, t in raw.ways.items():
+        known = [raw.loc[n] for n in raw.way_refs.get(i, []) if n in raw.loc]  # cut at the edge
+        if t.get("highway") and t.get("name") and len(known) >= 2:
+            streets.setdefault(t["name"], []).append(shapely.LineString(known))
+    lines = {n: gpd.GeoSeries(ls, crs=4326).to_crs(3067).union_all() for n, ls in streets.items()}
+    by_street = 0
+    for typ, oid, name, geom in zip(comm["osm_type"], comm["osm_id"], comm["name"], comm.geometry):
+        tags = (raw.ways if typ == "way" else raw.relations)[int(oid)]
+        if tags.get("name"):
+            assert name == tags["name"]
+            continue
+        street = re.sub(r" \(\d+\)$", "", name)
+        assert street in lines and lines[street].distance(geom.boundary) <= 60, name
+        by_street += 1
+    assert by_street >= 10

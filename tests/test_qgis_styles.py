@@ -41,6 +41,8 @@ from gcgeo.testing import synthetic_county
 HERE = Path(__file__).parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 CJK = re.compile(r"[\u4e00-\u9fff]")
+#: the Chinese label of share_all_within_15min, written here by hand
+LCC_15 = "十五分钟生活圈（含以下层级）要求的各类设施均在十五分钟生活圈步行距离内的居民比例"
 
 
 def _has_qgis() -> str | None:
@@ -118,14 +120,14 @@ def edges(tmp_path_factory) -> Path:
     categories derived from several columns: the cases where two renderers can differ."""
     crs = "EPSG:4548"
     shares = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, np.nan, 0.19999]
-    served = pd.DataFrame({"served_5min": [True, False, False, False, None, False, None],
-                           "served_10min": [True, True, False, False, None, True, True],
-                           "served_15min": [True, True, True, False, None, False, None]}).astype("boolean")
+    served = pd.DataFrame({"all_within_5min": [True, False, False, False, None, False, None],
+                           "all_within_10min": [True, True, False, False, None, True, True],
+                           "all_within_15min": [True, True, True, False, None, False, None]}).astype("boolean")
     green = pd.DataFrame({"served_300m_green": [True, True, False, False, None],
                           "served_500m_park": [True, False, True, False, True]}).astype("boolean")
     frames = {
         "lc_communities": gpd.GeoDataFrame({"community_name": [f"社区{i}" for i in range(8)],
-                                            "share_served_5min": shares, "share_served_15min": shares[::-1]},
+                                            "share_all_within_5min": shares, "share_all_within_15min": shares[::-1]},
                                            geometry=_boxes(8), crs=crs),
         "lc_origins": gpd.GeoDataFrame(served, geometry=_points(7), crs=crs),
         "green_origins": gpd.GeoDataFrame(green, geometry=_points(5), crs=crs),
@@ -196,9 +198,9 @@ def test_every_layer_has_one_default_style_and_the_map_variants(exported):
     assert {r[4] for r in rows} == {"gcgeo"}
     # the living-circle map offers the share per tier; the default is the largest tier, as on the map
     lcc = pyogrio.read_dataframe(exported, layer="lc_communities")
-    tiers = [c for c in lcc.columns if c.startswith("share_served_")]
+    tiers = [c for c in lcc.columns if c.startswith("share_all_within_")]
     assert len([r for r in rows if r[0] == "lc_communities"]) == len(tiers) == 3
-    assert defaults["lc_communities"][0][1] == "十五分钟生活圈覆盖人口比例"
+    assert defaults["lc_communities"][0][1] == LCC_15
     assert defaults["green_communities"][0][1] == "绿地率"
 
 
@@ -210,7 +212,7 @@ def test_aliases_and_value_labels_in_chinese(exported):
     assert alias[("buildings", "use")] == "用途"
     assert alias[("facilities", "category")] == "设施类别"
     assert alias[("fire_findings", "severity")] == "严重程度"
-    assert alias[("lc_communities", "share_served_15min")] == "十五分钟生活圈覆盖人口比例"
+    assert alias[("lc_communities", "share_all_within_15min")] == LCC_15
     assert all(CJK.search(n) for n in alias.values() if n), [n for n in alias.values() if not CJK.search(n)]
     enum = {}
     for name, value, desc in con.execute("SELECT constraint_name, value, description FROM "
@@ -427,8 +429,9 @@ def test_qgis_shows_chinese_aliases_value_maps_and_the_map_variants(exported, qg
     widget = report["fire_findings"]["widgets"]["severity"]
     assert widget["type"] == "ValueMap"
     assert {k: v for m in widget["config"]["map"] for k, v in m.items()}["中"] == "medium"
-    assert report["lc_communities"]["styles"][:3] == ["五分钟生活圈覆盖人口比例", "十分钟生活圈覆盖人口比例",
-                                                       "十五分钟生活圈覆盖人口比例"]
+    assert report["lc_communities"]["styles"][:3] == [
+        f"{t}（含以下层级）要求的各类设施均在{t}步行距离内的居民比例"
+        for t in ("五分钟生活圈", "十分钟生活圈", "十五分钟生活圈")]
 
 
 @needs_qgis

@@ -44,6 +44,7 @@ from .._errors import AnalysisError, InputError
 from ..crs import align, metric
 from ..layers import repair_geometry, require_unique_ids
 from ..layers.buildings import fill_population, homes, locate, residential_mask
+from ..layers.facilities import OLD_CATEGORIES
 from ..network import (
     Network,
     augment,
@@ -65,7 +66,8 @@ from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, View
 
 log = logging.getLogger(__name__)
 
-__all__ = ["nearest_facility_distance", "required_categories", "run", "summary", "tiers"]
+__all__ = ["ALL_WITHIN", "IN_DATA_WITHIN", "nearest_facility_distance", "required_categories", "run",
+           "summary", "tier_columns", "tiers"]
 
 RULES = "living_circle"
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
@@ -73,6 +75,16 @@ RULE_SETS = (RULES, "network")
 #: workspace layers the analysis reads (its results are stale once one changes)
 INPUTS = ("streets", "facilities", "buildings", "communities")
 ISOCHRONE_MODES = ("community", "facility", "none")
+#: Per home, ``all_within_<tier>``: every category the tier requires (its own and the
+#: nearer tiers') within the tier's walking distance — the standard's strict reading.
+#: Per community ``share_all_within_<tier>``: the share of residents for whom it holds.
+ALL_WITHIN = "all_within_"
+#: ``in_data_within_<tier>`` / ``share_in_data_within_<tier>``: the same, counting only
+#: the categories with at least one facility in the data (a category the data lack
+#: leaves every home short in the strict reading, which says nothing of the ground).
+IN_DATA_WITHIN = "in_data_within_"
+#: The strict reading's column prefix before it was renamed (read in older workspaces).
+OLD_ALL_WITHIN = "served_"
 
 
 # --------------------------------------------------------------------------
@@ -166,6 +178,56 @@ def required_categories(r: Mapping[str, Any], tier_order: Iterable[str]) -> dict
 
 
 # --------------------------------------------------------------------------
+# where facilities are reached
+
+
+def access_points(facilities: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, *,
+                  spacing: float) -> gpd.GeoDataFrame:
+    """The points each facility is reached at: a point facility at itself, an area
+    facility (a park, a square, a school ground drawn as a polygon) at its entrances.
+
+    Entrances are those of :func:`gcgeo.analysis.green.park_entrances`, as the green
+    analysis reaches parks: where a walkable street of ``streets`` crosses or touches
+    the area's outer boundary, else gates every ``spacing`` m along it.  The distance
+    to a facility is then the distance to the nearest of its points.  Returns one row
+    per point with the facility's columns, its index label (repeated for the
+    entrances of one area) and ``access`` ("point", "path" or "virtual").
+
+    >>> import geopandas as gpd, shapely
+    >>> fac = gpd.GeoDataFrame({"category": ["park", "pharmacy"]}, crs=3857,
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.Point(500, 0)])
+    >>> street = gpd.GeoDataFrame(geometry=[shapely.LineString([(50, -10), (50, 50)])], crs=3857)
+    >>> got = access_points(fac, street, spacing=50)
+    >>> [(i, a, p.wkt) for i, a, p in zip(got.index, got["access"], got.geometry)]
+    [(0, 'path', 'POINT (50 0)'), (1, 'point', 'POINT (500 0)')]
+    """
+    from .green import park_entrances  # the green analysis's entrances, shared
+
+    g = np.asarray(facilities.geometry.values, dtype=object)
+    kind = shapely.get_type_id(g)
+    area = np.isin(kind, (3, 6))  # Polygon, MultiPolygon
+    pos = np.arange(len(facilities))
+    # points (the parts of multi-points) stand for themselves
+    parts, part_of = shapely.get_parts(g[~area], return_index=True)
+    where = [pos[~area][part_of]]
+    geoms = [parts]
+    how = [np.full(len(parts), "point", dtype=object)]
+    if area.any():
+        ent = park_entrances(gpd.GeoSeries(g[area], index=pos[area], crs=facilities.crs),
+                             streets, spacing=spacing)
+        where.append(ent["site"].to_numpy(np.intp))
+        geoms.append(ent.geometry.to_numpy())
+        how.append(ent["entrance"].to_numpy(object))
+    at = np.concatenate(where)
+    order = np.argsort(at, kind="stable")  # the facilities' order, entrances together
+    at = at[order]
+    out = gpd.GeoDataFrame(facilities.drop(columns=facilities.geometry.name).iloc[at],
+                           geometry=np.concatenate(geoms)[order], crs=facilities.crs)
+    out["access"] = np.concatenate(how)[order]
+    return out
+
+
+# --------------------------------------------------------------------------
 # the analysis
 
 
@@ -223,7 +285,14 @@ def run(
     rule ``network.split_crossings`` (lines that cross are joined there).
     ``isochrones`` is
     "community" (per community, tier and category, plus "all"), "facility"
-    (per facility and tier) or "none".
+    (per facility and tier) or "none".  A facility drawn as a polygon (a park,
+    a square) is reached at its entrances (:func:`access_points`).
+
+    Per home ``all_within_<tier>`` says whether every category the tier
+    requires (its own and the nearer tiers') is within the tier's distance,
+    ``in_data_within_<tier>`` the same counting only the categories with a
+    facility in the data; per community ``share_all_within_<tier>`` and
+    ``share_in_data_within_<tier>`` are the shares of residents.
 
     Returns ``lc_origins``, ``lc_communities``, ``lc_gaps``, ``lc_categories``
     (per category: facilities in the data and on the network, share of
@@ -312,19 +381,9 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
 
     say("snapping")
     osnap = snap(net, check_points(net, org.geometry, "homes"), tol) if net.n_edges else _off(org)
-    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
-    cat_col = fac["category"].astype("string")
-    unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
-    if unknown:
-        log.warning("facilities: unknown categories %s ignored", unknown)
-    fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
-    fsnap = (snap(net, check_points(net, fac.geometry, "facilities"), tol)
-             if net.n_edges and len(fac) else _off(fac))
-    n_foff = int(fsnap["off_network"].sum())
-    if n_foff:
-        log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
+    fac, acc, fsnap, fac_on = _facilities(facilities, layers, r, cats, net, tol)
     aug = augment(net, fsnap.reset_index(drop=True))
-    fcat = fac["category"].astype(str).to_numpy()
+    fcat = acc["category"].astype(str).to_numpy()
 
     say("shortest paths")
     where = locate_snaps(aug, osnap)
@@ -355,11 +414,13 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
                 if not (c.startswith("_") or c in ("community_pos", "floor_area_m2")))
     cols.update((f"dist_{c}_m", dist[c]) for c in cats)
     ok = {}
+    in_data = set(fac["category"].astype(str))  # categories with a facility in the data
     for t, T in tier_m.items():
         for c in req[t]:
             ok[(c, t)] = np.nan_to_num(dist[c], nan=np.inf) <= T
-        cols[f"served_{t}"] = np.logical_and.reduce([ok[(c, t)] for c in req[t]]) \
-            if req[t] else np.ones(len(org), bool)
+        cols[ALL_WITHIN + t] = _every([ok[(c, t)] for c in req[t]], len(org))
+    for t in tier_m:
+        cols[IN_DATA_WITHIN + t] = _every([ok[(c, t)] for c in req[t] if c in in_data], len(org))
     cols["off_network"] = osnap["off_network"].to_numpy(bool)
     cols["connector_m"] = osnap["connector_m"].to_numpy(float)
     out = gpd.GeoDataFrame(pd.DataFrame(cols, index=org.index, copy=False),
@@ -367,7 +428,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
 
     comm_out = _community_table(out, communities, tier_m, req, ok)
     gaps = _gaps(out, tier_m, req, dist, ok)
-    cat_table = _category_table(out, cats, tier_m, req, ok, fcat, fsnap)
+    cat_table = _category_table(out, cats, tier_m, req, ok, fac["category"].astype(str).to_numpy(),
+                                fac_on)
 
     say("isochrones")
     if mode == "none":
@@ -376,9 +438,44 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     elif mode == "community":
         iso = lc_isochrones.community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
     else:
-        iso = lc_isochrones.facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
+        iso = lc_isochrones.facility_isochrones(aug, acc.set_axis(fac.index[acc.index]), fcat, osnap,
+                                                out, tier_m, req, buf)
+        if len(acc) > len(fac):  # an area reached at several entrances: one outline per tier
+            iso = _dissolve(iso, ["facility_id", "category", "tier", "distance_m", "buffer_m"])
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
+
+
+def _facilities(facilities, layers, r, cats, net, tol):
+    """The facilities of the required categories, the points they are reached at
+    (:func:`access_points`) snapped onto ``net``, and whether each facility is on it."""
+    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
+    cat_col = fac["category"].astype("string")
+    old = cat_col.isin(list(OLD_CATEGORIES)).fillna(False).to_numpy(bool)
+    if old.any():  # a workspace from before a category was renamed
+        log.warning("facilities: %d of category %s read as %s (the category was renamed)",
+                    int(old.sum()), sorted(set(cat_col[old])),
+                    sorted({OLD_CATEGORIES[c] for c in cat_col[old]}))
+        cat_col = cat_col.replace(OLD_CATEGORIES)
+        fac = fac.assign(category=cat_col)
+    unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
+    if unknown:
+        log.warning("facilities: unknown categories %s ignored", unknown)
+    fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
+    # areas (parks, squares…) are reached at their entrances, points at themselves
+    streets = layers.get("streets")
+    acc = access_points(fac.set_axis(np.arange(len(fac))),  # on the facilities' positions
+                        None if streets is None else _align(streets, net.crs, "streets"),
+                        spacing=float(_rules.value(r, "areas.gate_spacing")))
+    fsnap = (snap(net, check_points(net, acc.geometry, "facilities"), tol)
+             if net.n_edges and len(acc) else _off(acc))
+    # a facility is on the network when one of its points is
+    fac_on = np.zeros(len(fac), bool)
+    np.logical_or.at(fac_on, acc.index.to_numpy(np.intp), ~fsnap["off_network"].to_numpy(bool))
+    n_foff = int((~fac_on).sum())
+    if n_foff:
+        log.warning("%d facilit(y/ies) farther than %.0f m from any street are left out", n_foff, tol)
+    return fac, acc, fsnap, fac_on
 
 
 def _report_components(net: Network) -> None:
@@ -473,6 +570,32 @@ def _off(df: gpd.GeoDataFrame) -> pd.DataFrame:
          "snap_x": np.nan, "snap_y": np.nan, "off_network": True}, index=df.index)
 
 
+def _every(flags: list[np.ndarray], n: int) -> np.ndarray:
+    """Where every flag holds (true everywhere when there is none)."""
+    return np.logical_and.reduce(flags) if flags else np.ones(n, bool)
+
+
+def tier_columns(frame: pd.DataFrame, prefix: str) -> dict[str, str]:
+    """Tier → column of ``frame`` named ``prefix + tier``, in the frame's order (the
+    analysis writes the nearest tier first).
+
+    ``prefix`` is :data:`ALL_WITHIN` or :data:`IN_DATA_WITHIN`, with ``"share_"``
+    before it for the per-community shares.  A result stored before the strict
+    reading was renamed (``served_<tier>``, ``share_served_<tier>``) is read too.
+
+    >>> tier_columns(pd.DataFrame(columns=["share_served_5min", "share_served_10min"]),
+    ...              "share_" + ALL_WITHIN)
+    {'5min': 'share_served_5min', '10min': 'share_served_10min'}
+    """
+    names = [str(c) for c in frame.columns]
+    found = {c[len(prefix):]: c for c in names if c.startswith(prefix)}
+    old = prefix.replace(ALL_WITHIN, OLD_ALL_WITHIN) if ALL_WITHIN in prefix else None
+    if not found and old:
+        found = {c[len(old):]: c for c in names
+                 if c.startswith(old) and c[len(old):].endswith("min")}
+    return found
+
+
 def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     if communities is None:
         return gpd.GeoDataFrame({"community_id": pd.Series(dtype=object)},
@@ -494,9 +617,10 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
                         "off": out["off_network"].to_numpy()[inside]})
     cols = {"homes": grp.groupby("cid").size(), "residents": grp.groupby("cid")["pop"].sum(),
             "residents_off_network": grp.assign(p=grp["pop"] * grp["off"]).groupby("cid")["p"].sum()}
-    for t in tier_m:
-        s = out[f"served_{t}"].to_numpy(bool)[inside]
-        cols[f"share_served_{t}"] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
+    for prefix in (ALL_WITHIN, IN_DATA_WITHIN):
+        for t in tier_m:
+            s = out[prefix + t].to_numpy(bool)[inside]
+            cols["share_" + prefix + t] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
     for t in tier_m:
         for c in req[t]:
             cols[f"share_{c}_{t}"] = grp.assign(p=grp["pop"] * ok[(c, t)][inside]).groupby("cid")["p"].sum()
@@ -512,7 +636,17 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     return merged
 
 
-def _category_table(out, cats, tier_m, req, ok, fcat, fsnap) -> pd.DataFrame:
+def _dissolve(iso: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
+    """Rows with the same ``keys`` merged into one (their outlines' union)."""
+    if not len(iso):
+        return iso
+    merged = iso.dissolve(by=keys, sort=False, as_index=False)
+    merged = merged[[*keys, merged.geometry.name]]
+    merged["area_m2"] = merged.geometry.area
+    return merged[[c for c in iso.columns if c in merged.columns]]
+
+
+def _category_table(out, cats, tier_m, req, ok, fcat, fac_on) -> pd.DataFrame:
     """Per required category: its strictest tier, how many facilities the data
     has and how many reach the network, and the share of residents served.
 
@@ -522,7 +656,7 @@ def _category_table(out, cats, tier_m, req, ok, fcat, fsnap) -> pd.DataFrame:
     """
     pop = out["population"].to_numpy(float)
     total = pop.sum()
-    on = ~fsnap["off_network"].to_numpy(bool)
+    on = fac_on
     rows = []
     for c in cats:
         tiers_c = [t for t in tier_m if c in req[t]]
@@ -583,12 +717,14 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
             return pd.DataFrame()
         pop = org["population"].to_numpy(float)
         row = {"community": "(all homes)", "homes": len(org), "residents": pop.sum()}
-        for col in [c for c in org.columns if c.startswith("served_")]:
+        for col in [*tier_columns(org, ALL_WITHIN).values(),
+                    *tier_columns(org, IN_DATA_WITHIN).values()]:
             row["share_" + col] = float((pop * org[col].to_numpy(bool)).sum() / pop.sum()) \
                 if pop.sum() > 0 else np.nan
         return pd.DataFrame([row])
-    cols = ["community_name", "homes", "residents"] + [
-        c for c in comm.columns if c.startswith("share_served_")]
+    cols = ["community_name", "homes", "residents",
+            *tier_columns(comm, "share_" + ALL_WITHIN).values(),
+            *tier_columns(comm, "share_" + IN_DATA_WITHIN).values()]
     return pd.DataFrame(comm[cols]).rename(columns={"community_name": "community"}) \
         .reset_index(drop=True)
 
@@ -653,8 +789,11 @@ ANALYSIS = Analysis(
     ),
     criteria=(
         Criterion(10, "lc_communities", None,
-                  "share of residents reaching every facility category of each tier on foot",
-                  "步行可达各层级全部设施类别的居民比例"),
+                  "share of residents with every facility category each tier requires within "
+                  "its walking distance (share_all_within_<tier>; share_in_data_within_<tier> "
+                  "counts only the categories found in the data)",
+                  "各层级要求的全部设施类别均在该层级步行距离内的居民比例（share_all_within_<层级>；"
+                  "share_in_data_within_<层级> 仅计数据中有的类别）"),
     ),
     headlines="gcgeo.headlines:living_circle",
     views=(ViewSpec("gcgeo.maps._views:living_circle",

@@ -41,9 +41,14 @@ _EXTRA = {
     "culture_centre": ("文化中心", "老年活动中心", "青少年活动中心", "文化馆"),
     "bus_stop": ("公交车站", "公交站点", "公交"),
 }
+#: Category keys of earlier versions → the key that took their place: ``culture``
+#: (文化活动室, 10-minute) became the 5-minute 文化活动站 when the standard's two
+#: cultural facilities were told apart.  Read wherever a stored category is read.
+OLD_CATEGORIES = {"culture": "culture_station"}
 _VALUE_ALIASES = {
     key: tuple(part.strip() for label in (spec.get("label_zh", ""), spec.get("label_en", ""))
                for part in label.split("/") if part.strip()) + _EXTRA.get(key, ())
+    + tuple(old for old, new in OLD_CATEGORIES.items() if new == key)
     for key, spec in _RULES.items()
 }
 
@@ -51,8 +56,9 @@ SPEC = LayerSpec(
     kind="facilities",
     label_zh="配套设施",
     label_en="Facilities",
-    geometry=("Point",),
-    multipart=False,
+    # an area (park, square, school ground) may be its polygon: it is reached at its
+    # entrances (gcgeo.analysis.living_circle.access_points)
+    geometry=("Point", "Polygon"),
     columns=(
         Column("category", "str", "设施类别", "Category", required=True, allowed=CATEGORIES,
                aliases=("类别", "设施类别", "类型"), value_aliases=_VALUE_ALIASES),

@@ -298,47 +298,61 @@ def _tiers_in(gdf: pd.DataFrame, prefix: str) -> list[str]:
     return sorted(tiers, key=tier_sort_key)
 
 
+def every_prefix(gdf: pd.DataFrame, *, share: bool = False) -> str:
+    """The prefix of the living circle's strict reading in ``gdf``: ``all_within_`` (every
+    category the tier requires within its distance), with ``share_`` per community;
+    ``served_`` / ``share_served_`` in results stored before the columns were renamed."""
+    head = "share_" if share else ""
+    new = head + "all_within_"
+    return new if any(str(c).startswith(new) for c in gdf.columns) else head + "served_"
+
+
 def tier_served(gdf: pd.DataFrame) -> pd.Series:
-    """The smallest tier each row is served at (from ``served_<tier>`` columns); NA when none."""
-    tiers = _tiers_in(gdf, "served_")
+    """The smallest tier each row is served at (from ``all_within_<tier>`` columns); NA when none."""
+    p = every_prefix(gdf)
+    tiers = _tiers_in(gdf, p)
     out = pd.Series(pd.NA, index=gdf.index, dtype="object")
     for t in reversed(tiers):
-        ok = gdf[f"served_{t}"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        ok = gdf[f"{p}{t}"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         out[ok] = t
     return out
 
 
 def style_lc_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     """Homes coloured by the smallest living-circle tier that serves them."""
-    tiers = _tiers_in(gdf, "served_")
+    p = every_prefix(gdf)
+    tiers = _tiers_in(gdf, p)
     served = tier_served(gdf)
     pal = {t: (TIER_COLORS[i % len(TIER_COLORS)], tier_label(t, lang)) for i, t in enumerate(tiers)}
     colors, legend = colors_by_category(served, pal, other=(NOT_SERVED, ui("not_served", lang)),
-                                        when=lambda t: ((f"served_{t}", True),))  # smallest tier first
+                                        when=lambda t: ((f"{p}{t}", True),))  # smallest tier first
     if not tiers:
         colors, legend = _single(gdf, "#3388ff"), []
     dist = sorted(c for c in gdf.columns if re.fullmatch(r"dist_.+_m", str(c)))
     fields = _present(gdf, ["name", "id", "origin_id", "building_id", "community_name", "community",
                             "population", "off_network"]) + \
-        [f"served_{t}" for t in tiers] + dist
+        [f"{p}{t}" for t in tiers] + dist
     return Styled("lc_origins", ui("homes", lang), subset(gdf, fields), colors, fields,
                   legend=legend, legend_title=ui("served_tier", lang), radius=3.5, zorder=3)
 
 
-def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str | None = None) -> Styled:
-    """Communities coloured by population share served at ``tier`` (default: the largest tier)."""
-    tiers = _tiers_in(gdf, "share_served_")
+def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str | None = None,
+                         prefix: str | None = None) -> Styled:
+    """Communities coloured by the population share served at ``tier`` (default: the largest
+    tier): the strict reading, or the columns ``prefix + tier`` (``share_in_data_within_``)."""
+    p = prefix or every_prefix(gdf, share=True)
+    tiers = _tiers_in(gdf, p)
     tier = tier or (tiers[-1] if tiers else None)
     fields = _other_fields(gdf, ["community_name", "name", "id", "homes", "residents", "population"]
-                           + [f"share_served_{t}" for t in tiers], limit=16)
+                           + [f"{p}{t}" for t in tiers], limit=16)
     legend: list[LegendItem]
-    if tier is None or f"share_served_{tier}" not in gdf.columns:
+    if tier is None or f"{p}{tier}" not in gdf.columns:
         colors, legend = _single(gdf, "#6baed6"), []
         title = ui("share_served", lang)
     else:
-        colors, legend = colors_by_class(gdf[f"share_served_{tier}"], [0.2, 0.4, 0.6, 0.8], _ramp(RDYLGN, 5),
+        colors, legend = colors_by_class(gdf[f"{p}{tier}"], [0.2, 0.4, 0.6, 0.8], _ramp(RDYLGN, 5),
                                          fmt=_fmt_pct, no_data=ui("no_data", lang))
-        title = column_label(f"share_served_{tier}", lang)
+        title = column_label(f"{p}{tier}", lang)
     return Styled("lc_communities", title, subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=title, stroke="#333333", weight=1.2, fill_opacity=0.55, simplify_m=1.0,
                   zorder=1)

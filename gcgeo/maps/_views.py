@@ -19,6 +19,7 @@ import pandas as pd
 from .. import layers as _layers
 from .._errors import InputError
 from ._layers import (
+    every_prefix,
     style_facilities,
     style_fire_communities,
     style_fire_findings,
@@ -111,7 +112,8 @@ def living_circle(layers: Layers, lang: str) -> list[Styled]:
     out: list[Styled] = []
     if drawable(layers, "lc_communities"):
         lcc = layers["lc_communities"]
-        tiers = [c[len("share_served_"):] for c in lcc.columns if str(c).startswith("share_served_")]
+        p = every_prefix(lcc, share=True)
+        tiers = [c[len(p):] for c in lcc.columns if str(c).startswith(p)]
         if tiers:
             from ._layers import tier_sort_key
 
@@ -119,6 +121,14 @@ def living_circle(layers: Layers, lang: str) -> list[Styled]:
             for t in tiers:
                 s = style_lc_communities(lcc, lang=lang, tier=t)
                 s.show = t == tiers[-1]
+                out.append(s)
+            # beside the strict reading, where the data lack a category: the reading that
+            # counts only the categories found in the data (hidden until chosen)
+            d = "share_in_data_within_"
+            for t in [t for t in tiers if d + t in lcc.columns
+                      and not lcc[d + t].equals(lcc[p + t])]:
+                s = style_lc_communities(lcc, lang=lang, tier=t, prefix=d)
+                s.show = False
                 out.append(s)
         else:
             out.append(style_lc_communities(lcc, lang=lang))

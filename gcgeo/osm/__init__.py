@@ -222,6 +222,50 @@ def _blocks(h: _reader.Harvest, t: Tables, area: Any) -> list[dict[str, Any]]:
     return out
 
 
+#: How far (m) a named street may lie from a community's outline to name it.
+_STREET_REACH_M = 60.0
+
+
+def _name_by_street(recs: list[dict[str, Any]], ways: list[_reader.Way]) -> None:
+    """Name the communities no name tag names after their street: the ``addr:street``
+    of the polygon, else the named walkable street with the most length within
+    60 m of its outline; several of one street are told apart as "street (2)", "(3)"….
+    With no street near, the OSM tag and id name it ("landuse=residential w123")."""
+    todo = [r for r in recs if not r.get("name")]
+    named = [(w.tags["name"], [c for c in w.coords if c is not None]) for w in ways
+             if w.tags.get("name")]
+    named = [(n, c) for n, c in named if len(c) >= 2]
+    if todo and named and any(not r.get("street") for r in todo):
+        from ..crs import choose_metric_crs
+
+        polys = gpd.GeoSeries([r["geometry"] for r in todo], crs=4326)
+        crs = choose_metric_crs(gpd.GeoDataFrame(geometry=polys))
+        outline = polys.to_crs(crs).boundary.to_numpy()
+        lines = gpd.GeoSeries([shapely.LineString(c) for _, c in named], crs=4326).to_crs(crs).to_numpy()
+        tree = shapely.STRtree(lines)
+        for r, ring in zip(todo, outline):
+            if r.get("street"):
+                continue
+            near = ring.buffer(_STREET_REACH_M)
+            cand = tree.query(near, predicate="intersects")
+            if len(cand):
+                along: dict[str, float] = {}
+                for k in cand:
+                    along[named[k][0]] = along.get(named[k][0], 0.0) + \
+                        shapely.intersection(lines[k], near).length
+                r["street"] = max(sorted(along), key=lambda n: along[n])
+    seen: Counter = Counter()
+    for r in recs:
+        street = r.pop("street", None)
+        if r.get("name"):
+            continue
+        if street:
+            seen[street] += 1
+            r["name"] = street if seen[street] == 1 else f"{street} ({seen[street]})"
+        else:
+            r["name"] = f"{r['osm_tag']} {r['id']}"
+
+
 def _communities(h: _reader.Harvest, t: Tables, area: Any, mode: str) -> list[dict[str, Any]]:
     recs = h.records.get("communities", [])
     if area is not None:
@@ -229,10 +273,9 @@ def _communities(h: _reader.Harvest, t: Tables, area: Any, mode: str) -> list[di
     if mode in ("auto", "osm") and recs:
         level = min(r["level"] for r in recs)
         chosen = [dict(r) for r in recs if r["level"] == level]
+        _name_by_street(chosen, h.walk_ways)
         for r in chosen:
             r.pop("level")
-            if not r.get("name"):
-                r["name"] = f"{r['osm_tag']} {r['id']}"
         log.info("communities: %d OSM polygons (%s)", len(chosen), chosen[0]["source"])
         return chosen
     if mode == "osm":

@@ -245,10 +245,18 @@ def heritage(tags: Mapping[str, str], t: Tables) -> dict[str, Any] | None:
 
 
 # ---------------------------------------------------------------- communities
+#: Tags that name a place, in the order a community takes its name from them.
+NAME_KEYS = ("name", "name:zh", "official_name", "alt_name", "loc_name", "short_name", "name:en")
+
+
 def community(tags: Mapping[str, str], t: Tables) -> dict[str, Any] | None:
+    """A community polygon's level, source, population and name: its first name tag of
+    :data:`NAME_KEYS`, else its ``addr:street`` kept as ``street`` (the import names
+    a community from its street when no tag names it)."""
     for level, rule in enumerate(t.community_levels):
         if rule.matches(tags):
             return {"level": level, "source": rule.out["source"],
                     "population": V.count(tags.get("population")),
-                    "osm_tag": tag_label(rule, tags)}
+                    "osm_tag": tag_label(rule, tags), "name": _first_text(tags, NAME_KEYS),
+                    "street": _first_text(tags, ("addr:street",))}
     return None

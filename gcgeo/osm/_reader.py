@@ -22,11 +22,12 @@ from ._tables import Tables
 log = logging.getLogger(__name__)
 
 #: Layers whose features are points, whatever the OSM element is.
-POINT_LAYERS = ("chargers", "manholes", "ramps", "facilities", "garbage_points")
+POINT_LAYERS = ("chargers", "manholes", "ramps", "garbage_points")
 #: Layers whose features are polygons only.
 POLYGON_LAYERS = ("buildings", "green_space", "communities", "_residential_areas")
-#: Layers holding polygons for areas and points for nodes.
-MIXED_LAYERS = ("parking", "heritage")
+#: Layers holding polygons for areas and points for nodes (facilities: a park or a
+#: school ground keeps its outline, to be reached at its entrances).
+MIXED_LAYERS = ("parking", "heritage", "facilities")
 
 
 @dataclass
