@@ -61,6 +61,21 @@ def test_two_kindergartens_and_a_clinic_by_hand():
     assert comm["community_id"].tolist() == ["(all)"] and comm["status"].tolist() == ["pass"]
 
 
+def test_a_park_is_reached_at_its_entrances_and_counted_once():
+    # the street crosses the park (x 300..400) at two entrances; the park's tier is 500 m
+    streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (1000, 0)])], crs=CRS)
+    fac = gpd.GeoDataFrame({"category": ["park"]}, geometry=[shapely.box(300, -50, 400, 50)], crs=CRS)
+    homes = _points([(0, 0), (880, 0), (950, 0)], population=[100.0, 200.0, 400.0])
+    out = supply.run({"streets": streets, "facilities": fac}, origins=homes)
+    # 300 m to the west entrance (and 400 m to the east one: still one park); 480 m to the
+    # east entrance (530 m to the park's centre); 550 m: out of reach
+    park = out["supply_homes"].query("category == 'park'")
+    assert park["choices"].tolist() == [1, 1, 0]
+    f = out["supply_facilities"]
+    assert f["residents_in_reach"].tolist() == [300.0] and not f["off_network"].any()
+    np.testing.assert_allclose(park["access_per_1000"], [1000 / 300, 1000 / 300, 0.0])
+
+
 def test_without_a_capacity_column_each_facility_counts_one_and_no_norm_is_compared():
     streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (600, 0)])], crs=CRS)
     fac = _points([(0, 0), (100, 0)], category=["kindergarten"] * 2)

@@ -235,8 +235,8 @@ def run(
     say("graph")
     join = float(join_tolerance if join_tolerance is not None else network_join_tolerance(rules))
     split = bool(split_crossings if split_crossings is not None else network_split_crossings(rules))
-    net = compile_network(network_from_streets(metric(streets, "layer 'streets'"),
-                                               join_tolerance=join, split_crossings=split))
+    streets = metric(streets, "layer 'streets'")
+    net = compile_network(network_from_streets(streets, join_tolerance=join, split_crossings=split))
     fac = _facilities(align(facilities, net.crs, "layer 'facilities'", against="the walking network"),
                       lc, reach)
     cap, cap_source = capacities(fac, r)
@@ -251,8 +251,15 @@ def run(
 
     say("snapping")
     osnap = snap(net, check_points(net, org.geometry, "homes"), tol)
-    fsnap = snap(net, check_points(net, fac.geometry, "facilities"), tol)
-    aug = augment(net, fsnap.reset_index(drop=True))
+    # areas (parks, squares…) are reached at their entrances, as the living circle does
+    acc = living_circle.access_points(fac.set_axis(np.arange(len(fac))), streets,
+                                      spacing=float(_rules.value(lc, "areas.gate_spacing")))
+    acc_of = acc.index.to_numpy(np.intp)  # the facility each access point belongs to
+    asnap = snap(net, check_points(net, acc.geometry, "facilities"), tol)
+    fac_on = np.zeros(len(fac), bool)  # a facility is on the network when one of its points is
+    np.logical_or.at(fac_on, acc_of, ~asnap["off_network"].to_numpy(bool))
+    fsnap = pd.DataFrame({"off_network": ~fac_on})
+    aug = augment(net, asnap.reset_index(drop=True))
     where = locate_snaps(aug, osnap)
     fcat = fac["category"].astype(str).to_numpy()
     pop = np.nan_to_num(org["population"].to_numpy(float))
@@ -266,9 +273,13 @@ def run(
     ratio = np.full(len(fac), np.nan)
     for k, c in enumerate(cats):
         idx = np.flatnonzero(fcat == c)
-        pairs = reach_pairs(aug, where, aug.target_node[idx], cutoff=reach[c][1])
-        choices[k] = np.bincount(pairs.point, minlength=n_homes)
-        demand[idx], ratio[idx], access[k] = floating_catchment(pairs.point, pairs.target, pop, cap[idx])
+        pts = np.flatnonzero(np.isin(acc_of, idx))
+        pairs = reach_pairs(aug, where, aug.target_node[pts], cutoff=reach[c][1])
+        # (home, facility) once, however many of an area's entrances are in reach
+        home, site = np.unique(np.stack([pairs.point, np.searchsorted(idx, acc_of[pts][pairs.target])]),
+                               axis=1)
+        choices[k] = np.bincount(home, minlength=n_homes)
+        demand[idx], ratio[idx], access[k] = floating_catchment(home, site, pop, cap[idx])
 
     say("tables")
     norms = {c: _norm(r, c) for c in cats}
