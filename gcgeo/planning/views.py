@@ -46,6 +46,7 @@ def _pct(v: Any) -> str:
 
 def planning_view(layers: Mapping[str, Any], lang: str) -> list[Any]:
     """The styled planning layers present in ``layers`` (none when neither is)."""
+    from ..labels import category_label, tier_label
     from ..maps import LegendItem, Styled, style_layer
 
     out: list[Any] = []
@@ -62,14 +63,14 @@ def planning_view(layers: Mapping[str, Any], lang: str) -> list[Any]:
             k = np.searchsorted([c[0] for c in _CHANGE], d, side="left")
             k = np.minimum(k, len(_CHANGE) - 1)
             data = {_w("community_name", lang): part["community_name"].astype(str).to_numpy(),
-                    _w("tier", lang): part["tier"].astype(str).to_numpy(),
+                    _w("tier", lang): [tier_label(t, lang)] * len(part),
                     _w("share_before", lang): [_pct(v) for v in part["share_before"]],
                     _w("share_after", lang): [_pct(v) for v in part["share_after"]],
                     _w("share_change", lang): [_pct(v) for v in part["share_change"]]}
             frame = gpd.GeoDataFrame(data, geometry=part.geometry.to_numpy(), crs=part.crs)
             legend = [LegendItem(str(_CHANGE[i][1]), str(_CHANGE[i][2 if lang == "zh" else 3]))
                       for i in sorted(set(k.tolist()))]
-            title = f"{_w('change', lang)} {t}"
+            title = f"{_w('change', lang)}: {tier_label(t, lang)}"
             out.append(Styled(f"whatif_communities_{t}", title, frame,
                               np.array([_CHANGE[i][1] for i in k], dtype=object), list(data),
                               legend=legend, legend_title=title, stroke="#333333", weight=1.2,
@@ -81,8 +82,10 @@ def planning_view(layers: Mapping[str, Any], lang: str) -> list[Any]:
         cols = [c for c in ("category", "site_rank", "residents_new", "residents_reached", "required_m")
                 if c in sites.columns]
         data = {_w(c, lang): sites[c].to_numpy() for c in cols}
+        if "category" in cols:
+            data[_w("category", lang)] = [category_label(c, lang) for c in sites["category"].astype(str)]
         frame = gpd.GeoDataFrame(data, geometry=sites.geometry.to_numpy(), crs=sites.crs)
-        legend = [LegendItem(colour[c], c, when=(("category", c),)) for c in cats]
+        legend = [LegendItem(colour[c], category_label(c, lang), when=(("category", c),)) for c in cats]
         out.append(Styled("lc_sites", _w("sites", lang), frame,
                           np.array([colour[c] for c in sites["category"].astype(str)], dtype=object),
                           list(data), legend=legend, legend_title=_w("sites", lang), radius=9,
