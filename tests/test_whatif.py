@@ -168,6 +168,10 @@ def test_cli_reports_and_stores_the_change_leaving_the_living_circle_alone(works
     pd.testing.assert_frame_equal(pd.DataFrame(ws.read_layer(workspace, "lc_communities")),
                                   pd.DataFrame(lc_before))
     assert (tmp_path / "c.csv").exists()
+    from gcgeo import maps
+
+    m = maps.dashboard(ws.read_layers(workspace), views=["planning"], lang="en", basemap="none")
+    assert "What-if change: 15-minute living circle" in m.get_root().render()
     assert "--overwrite" in _whatif(workspace, "--remove-facility", "#0", code=2)
     _whatif(workspace, "--close-street", "S0", "--overwrite")
 
