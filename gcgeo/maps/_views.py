@@ -221,3 +221,14 @@ def _scorecard(layers: Layers, lang: str) -> list[Styled]:
 
 register_view(View("scorecard", "绿色社区创建评分", "Green community scorecard", ("score_communities",), _scorecard,
                    "communities by criteria met (gcgeo score); unmet and unknown criteria in the popup"))
+
+
+def _planning(layers: Layers, lang: str) -> list[Styled]:
+    from ..analysis.contract import resolve
+
+    return list(resolve("gcgeo.planning.views:planning_view")(layers, lang))
+
+
+register_view(View("planning", "选址与情景分析", "Siting and what-if", ("lc_sites", "whatif_communities"),
+                   _planning, "sites chosen (gcgeo site) and the change a what-if brings per community "
+                   "(gcgeo whatif)"))
