@@ -157,6 +157,41 @@ class Pieces:
         keep = ~shapely.is_empty(lines) if len(lines) else np.zeros(0, bool)
         return Reach(whole=whole, part_piece=piece[keep], part_lines=lines[keep])
 
+    def split_lines(self, nd: np.ndarray, src: np.ndarray,
+                    limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """The linework reached within ``limit``, each bit with the source it is nearest to.
+
+        ``nd`` and ``src`` are the node distances and nearest sources of one
+        multi-source search (``src`` < 0 where not reached).  A piece whose ends
+        are nearest to two sources is cut where the two distances meet.
+        Returns the source of each bit and the bits.
+        """
+        aug = self.aug
+        du, dv = nd[aug.piece_u], nd[aug.piece_v]
+        su, sv = src[aug.piece_u], src[aug.piece_v]
+        length = self.length
+        a = np.where(np.isnan(du), -1.0, limit - du)
+        b = np.where(np.isnan(dv), -1.0, limit - dv)
+        meet = (su != sv) & ~np.isnan(du) & ~np.isnan(dv)
+        with np.errstate(invalid="ignore"):
+            x = np.where(meet, np.clip((length + dv - du) / 2, 0.0, length), length)
+        whole = ~meet & (a >= 0) & (b >= 0) & (a + b >= length)
+        hi_u = np.minimum(np.minimum(a, length), x)  # from u: [0, hi_u]
+        lo_v = np.maximum(np.maximum(length - b, 0.0), np.where(meet, x, 0.0))  # from v: [lo_v, L]
+        from_u = ~whole & (a >= 0) & (hi_u > 0)
+        from_v = ~whole & (b >= 0) & (lo_v < length)
+        w = np.flatnonzero(whole)
+        fu, fv = np.flatnonzero(from_u), np.flatnonzero(from_v)
+        piece = np.concatenate([fu, fv])
+        lo = np.concatenate([self.s0[fu], self.s0[fv] + lo_v[fv] * self.scale[fv]])
+        hi = np.concatenate([self.s0[fu] + hi_u[fu] * self.scale[fu], self.s1[fv]])
+        bits = substrings(aug.net.lines[aug.piece_edge[piece]], lo, hi)
+        label = np.concatenate([su[w], su[fu], sv[fv]])
+        lines = np.concatenate([self.geom[w], bits])
+        keep = ~(shapely.is_missing(lines) | shapely.is_empty(lines)) if len(lines) else \
+            np.zeros(0, bool)
+        return label[keep], lines[keep]
+
     def lines(self, r: Reach, candidates: np.ndarray | None = None) -> np.ndarray:
         """The reached linework of ``r``: whole pieces, then reached ends."""
         idx = np.flatnonzero(r.whole) if candidates is None else candidates[r.whole]
@@ -302,10 +337,31 @@ def drop_unreached(area: shapely.Geometry, homes: Homes, home_dist: np.ndarray,
     (its Voronoi cell) is removed, so no such home is ever covered and no
     other home loses coverage.
     """
+    cuts = unreached_cuts(area, homes, home_dist, limit)
+    if not len(cuts):
+        return multi(area)
+    return multi(shapely.difference(area, shapely.union_all(cuts)))
+
+
+def unreached_cuts(area: shapely.Geometry, homes: Homes, home_dist: np.ndarray,
+                   limit: float) -> np.ndarray:
+    """The areas :func:`drop_unreached` removes from ``area``: around each home
+    in it farther than ``limit`` plus the buffer, the part within one buffer
+    of the home and nearer to it than to any other home."""
     if homes.tree is None or area is None or area.is_empty:
-        return multi(area)
-    near = homes.tree.query(area, predicate="intersects")
+        return np.zeros(0, dtype=object)
+    # the homes in the area's bounds that are out of reach, then those of them in
+    # the area (few: most homes an isochrone covers are reached)
+    near = homes.tree.query(area)
     bad = near[~(home_dist[near] <= limit + homes.buffer)]
-    if not len(bad):
-        return multi(area)
-    return multi(shapely.difference(area, shapely.union_all(homes.cut(bad))))
+    if len(bad):
+        shapely.prepare(area)
+        bad = bad[shapely.intersects(area, homes.geoms[bad])]
+    return homes.cut(bad) if len(bad) else np.zeros(0, dtype=object)
+
+
+def inside(area: shapely.Geometry, homes: Homes) -> np.ndarray:
+    """The homes ``area`` covers (positions in ``homes.geoms``)."""
+    if homes.tree is None or area is None or area.is_empty:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(homes.tree.query(area, predicate="covers"))

@@ -72,7 +72,7 @@ RULES = "living_circle"
 RULE_SETS = (RULES, "network")
 #: workspace layers the analysis reads (its results are stale once one changes)
 INPUTS = ("streets", "facilities", "buildings", "communities")
-ISOCHRONE_MODES = ("community", "facility", "none")
+ISOCHRONE_MODES = ("community", "facility", "dissolved", "split", "none")
 
 
 # --------------------------------------------------------------------------
@@ -223,7 +223,10 @@ def run(
     rule ``network.split_crossings`` (lines that cross are joined there).
     ``isochrones`` is
     "community" (per community, tier and category, plus "all"), "facility"
-    (per facility and tier) or "none".
+    (per facility and tier, overlapping), "dissolved" (per category and tier,
+    the area some facility reaches), "split" (that area divided among the
+    facilities by nearest facility, not overlapping) or "none"; each polygon
+    has the homes and residents inside (:mod:`gcgeo.analysis.lc_isochrones`).
 
     Returns ``lc_origins``, ``lc_communities``, ``lc_gaps``, ``lc_categories``
     (per category: facilities in the data and on the network, share of
@@ -375,8 +378,11 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
             {"tier": pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=out.crs))
     elif mode == "community":
         iso = lc_isochrones.community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
-    else:
+    elif mode == "facility":
         iso = lc_isochrones.facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf)
+    else:
+        iso = lc_isochrones.category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf,
+                                                split=mode == "split")
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
 
@@ -646,8 +652,10 @@ ANALYSIS = Analysis(
                "off-network", "居住点或设施距路网超过此距离（米）即报告为未接入路网",
                rule="living_circle.snapping.tolerance", min=0),
         *NETWORK_OPTIONS,
-        Option("isochrones", "choice", "isochrone polygons per community or per facility",
-               "按社区或按设施生成等时圈", choices=ISOCHRONE_MODES),
+        Option("isochrones", "choice", "isochrone polygons per community, per facility "
+               "(overlapping), per category (dissolved) or split by nearest facility",
+               "等时圈：按社区、按设施（可重叠）、按类别合并，或按最近设施划分（不重叠）",
+               choices=ISOCHRONE_MODES),
         Option("graph", "file", "walk on this GraphML network (e.g. saved by OSMnx) instead of "
                "the streets layer", "使用此GraphML路网（如OSMnx保存）代替道路图层"),
     ),
