@@ -244,8 +244,9 @@ def _territories(label: np.ndarray, lines: np.ndarray):
         return
     coords, idx = shapely.get_coordinates(shapely.segmentize(lines, SITE_SPACING),
                                           return_index=True)
-    # one site per distinct point (a point two sources share goes to the first)
-    xy, first = np.unique(coords, axis=0, return_index=True)
+    # one site per distinct point (a point two sources share goes to the first), on a
+    # centimetre grid (sites closer than that leave cells GEOS cannot merge)
+    xy, first = np.unique(np.round(coords, 2), axis=0, return_index=True)
     lab = label[idx[first]]
     pts = shapely.multipoints(xy)
     box = shapely.box(*(xy.min(axis=0) - 1e4), *(xy.max(axis=0) + 1e4))
