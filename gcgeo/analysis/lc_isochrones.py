@@ -188,7 +188,7 @@ def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: 
     fid = feature_ids(fac).to_numpy()
     where = locate_snaps(aug, osnap)
     pieces = _iso.Pieces(aug, buf)
-    rows = []
+    rows: list[tuple] = []
     for c in dict.fromkeys(c for t in tier_m for c in req[t]):
         tiers_c = [(t, T) for t, T in tier_m.items() if c in req[t]]
         mine = np.flatnonzero((fcat == c) & (aug.target_node >= 0))
@@ -202,7 +202,7 @@ def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: 
         near[np.isnan(d)] = -1
         hd = point_dist(aug, osnap, d, where=where)
         # a node's facilities: the first in the data names the polygon, all are counted
-        first = {}
+        first: dict[int, object] = {}
         count: dict[int, int] = {}
         for i in mine:
             n = int(aug.target_node[i])
