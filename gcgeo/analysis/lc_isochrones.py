@@ -8,7 +8,8 @@ or dissolved): ``facility`` one polygon per facility and tier, overlapping;
 ``split`` that area divided among the facilities, each piece of street going
 to the facility nearest to it along the network and each point of the area
 to the nearest reached street (the polygons of a category and tier do not
-overlap).  Every polygon carries the homes and residents it covers.
+overlap).  Every polygon of these three modes carries the homes and
+residents it covers.
 
 Built from the reached street pieces (never convex hulls); the pieces and tiles
 they share are merged once (:mod:`gcgeo.analysis._isochrones`).
@@ -78,20 +79,24 @@ def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
                 rows.extend(got)
     df = pd.DataFrame(rows, columns=["community_id", "community_name", "category", "tier",
                                      "distance_m", "geometry"])
-    return _table(df, buf, out, homes if communities is not None else None)
+    # (the homes and residents of a community are in lc_communities)
+    return _table(df, buf, out, None)
 
 
 def _table(df: pd.DataFrame, buf: float, out: gpd.GeoDataFrame, homes: _iso.Homes | None
            ) -> gpd.GeoDataFrame:
-    """The isochrone rows with their buffer, area, and the homes and residents inside."""
+    """The isochrone rows with their buffer, area, and (given ``homes``) the
+    homes and residents inside."""
     df["buffer_m"] = buf
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
     gdf["area_m2"] = gdf.geometry.area
+    if homes is None:
+        return gdf
     pop = out["population"].to_numpy(float) if "population" in out.columns \
         else np.ones(len(out))
     n = np.zeros(len(gdf), dtype=np.int64)
     res = np.zeros(len(gdf))
-    if homes is not None and len(gdf):
+    if len(gdf):
         with _iso.pool() as ex:
             for k, idx in enumerate(ex.map(lambda g: _iso.inside(g, homes), gdf.geometry.to_numpy())):
                 n[k] = len(idx)

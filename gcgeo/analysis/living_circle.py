@@ -225,8 +225,9 @@ def run(
     "community" (per community, tier and category, plus "all"), "facility"
     (per facility and tier, overlapping), "dissolved" (per category and tier,
     the area some facility reaches), "split" (that area divided among the
-    facilities by nearest facility, not overlapping) or "none"; each polygon
-    has the homes and residents inside (:mod:`gcgeo.analysis.lc_isochrones`).
+    facilities by nearest facility, not overlapping) or "none"; the polygons
+    of the last three have the homes and residents inside
+    (:mod:`gcgeo.analysis.lc_isochrones`).
 
     Returns ``lc_origins``, ``lc_communities``, ``lc_gaps``, ``lc_categories``
     (per category: facilities in the data and on the network, share of
