@@ -22,9 +22,16 @@ rules' 50 m and clipped to the community:
                 to every tier and category.
 
 On central Helsinki it also times ``isochrones="facility"`` (one polygon per
-facility and tier).
+facility and tier), ``"dissolved"`` and ``"split"``.
 
-Run: ``.venv/bin/python benchmarks/isochrones.py [--sizes helsinki,40k,160k]``
+Facility isochrones at city scale (``--facilities N``, default 2,000): N of the
+scenario's facilities at 167k nodes (drawn with a fixed seed), the living
+circle run with ``isochrones="none"`` and with ``isochrones="facility"`` on the
+same layers and network, both times and their ratio (the issue's target:
+≤ 10×).
+
+Run: ``.venv/bin/python benchmarks/isochrones.py [--sizes helsinki,40k,160k,facilities]
+[--facilities 2000]``
 """
 
 from __future__ import annotations
@@ -124,17 +131,41 @@ def bench(name: str, streets: gpd.GeoDataFrame, repeat: int, facility: bool = Fa
     }
     for k, v in rows.items():
         print(f"   {k:<100s} {v:8.2f} s   ×{v / t_gcgeo:6.1f} gcgeo")
-    if facility:  # one polygon per facility and tier, no communities
-        t_fac, fout = timed(lambda: lc.run(layers, rules=r, graph=net, isochrones="facility"))
-        print(f"   gcgeo facility isochrones ({len(fout['lc_isochrones']):,} polygons, "
-              f"{len(facilities):,} facilities): {t_fac - t_none:.2f} s")
+    if facility:  # per facility and tier, per category and tier, split by nearest facility
+        for mode in ("facility", "dissolved", "split"):
+            t_m, mout = timed(lambda m=mode: lc.run(layers, rules=r, graph=net, isochrones=m))
+            print(f"   gcgeo {mode} isochrones ({len(mout['lc_isochrones']):,} polygons, "
+                  f"{len(facilities):,} facilities): {t_m - t_none:.2f} s")
     print(f"   (living circle without isochrones: {t_none:.2f} s)")
+    gc.unfreeze()
+
+
+def bench_facilities(name: str, streets: gpd.GeoDataFrame, n: int) -> None:
+    """Facility isochrones for ``n`` facilities against the living-circle run, in one run."""
+    _, net, homes, facilities, _, _, r = scenario(streets)
+    rng = np.random.default_rng(5)
+    fac = facilities.iloc[np.sort(rng.choice(len(facilities), min(n, len(facilities)),
+                                             replace=False))]
+    gc.collect()
+    gc.freeze()
+    _ = net.snap_index
+    layers = {"buildings": homes, "facilities": fac}
+    print(f"\n== {name}: {net.n_nodes:,} nodes, {len(homes):,} homes, {len(fac):,} facilities")
+    t_none, _ = timed(lambda: lc.run(layers, rules=r, graph=net, isochrones="none"), 3)
+    t_fac, out = timed(lambda: lc.run(layers, rules=r, graph=net, isochrones="facility"))
+    iso = out["lc_isochrones"]
+    print(f"   living circle, isochrones='none'       {t_none:8.2f} s")
+    print(f"   living circle, isochrones='facility'   {t_fac:8.2f} s   ({len(iso):,} polygons, "
+          f"{(t_fac - t_none) / max(len(fac), 1) * 1000:.0f} ms per facility)")
+    print(f"   ratio                                  {t_fac / t_none:8.1f} ×")
     gc.unfreeze()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="helsinki,40k,160k")
+    ap.add_argument("--sizes", default="helsinki,40k,160k,facilities")
+    ap.add_argument("--facilities", type=int, default=2000,
+                    help="facilities for the facility isochrones at 167k nodes")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     streets = helsinki_streets()
@@ -145,6 +176,9 @@ def main() -> None:
         bench("Helsinki tiled 3 × 3", tiled(streets, 3, 3), repeat=1)
     if "160k" in sizes:
         bench("Helsinki tiled 6 × 5", tiled(streets, 6, 5), repeat=1)
+    if "facilities" in sizes:
+        bench_facilities("facility isochrones, Helsinki tiled 6 × 5", tiled(streets, 6, 5),
+                         args.facilities)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,21 @@
-"""Isochrone areas assembled tile by tile (gcgeo.analysis._isochrones)."""
+"""Isochrone areas assembled tile by tile (gcgeo.analysis._isochrones) and the isochrone
+modes (per facility, dissolved, split by nearest facility) against networkx."""
 
 from __future__ import annotations
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
-from test_network import _random_street_graph
+from test_network import _random_street_graph, _reference_point_distances
 
+from gcgeo import rules
 from gcgeo.analysis import _isochrones as iso
+from gcgeo.analysis import living_circle as lc
 from gcgeo.network import augment, compile_network, multi_source, snap
 
 BUF = 50.0
@@ -130,3 +134,128 @@ def test_nothing_reached_is_empty(limit):
     r = pieces.reach(np.full_like(nd, np.nan), limit)
     assert not r.whole.any() and len(r.part_lines) == 0
     assert pieces.tiled(r).within(box(-100, -100, 1100, 1100)).is_empty
+
+
+# ---- modes: per facility, dissolved, split by nearest facility -----------
+
+
+def _mode_case(seed: int):
+    G, rng = _random_street_graph(seed, n=25, p=0.15)
+    if G is None:
+        return None
+    net = compile_network(G)
+    streets = gpd.GeoDataFrame(geometry=list(net.geometry), crs=net.crs)
+    homes = gpd.GeoDataFrame({"population": rng.integers(1, 50, 60).astype(float)},
+                             geometry=shapely.points(rng.uniform(0, 1000, size=(60, 2))),
+                             crs=net.crs)
+    facilities = gpd.GeoDataFrame(
+        {"id": [f"F{i}" for i in range(6)],
+         "category": ["supermarket"] * 4 + ["park"] * 2},
+        geometry=shapely.points(rng.uniform(0, 1000, size=(6, 2))), crs=net.crs)
+    return G, {"streets": streets, "facilities": facilities}, homes
+
+
+def _tier_m(r, tier):
+    return lc.tiers(r["living_circle"])[tier]
+
+
+def _mode_rules():
+    r = rules.load("living_circle")
+    r["categories"] = {"supermarket": {"tiers": ["5min"], "clause": "test", "status": "local"},
+                       "park": {"tiers": ["15min"], "clause": "test", "status": "local"}}
+    return {"living_circle": r, "network": {"join_tolerance": 0}}
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_modes_keep_the_guarantees_and_count_the_homes_inside(seed):
+    case = _mode_case(seed)
+    if case is None:
+        return
+    G, layers, homes = case
+    r = _mode_rules()
+    tol = float(rules.value(r["living_circle"], "snapping.tolerance"))
+    fac = layers["facilities"]
+    pts = homes.geometry.to_numpy()
+    per_fac = _reference_point_distances(
+        G, homes.geometry, {f: gpd.GeoSeries([g]) for f, g in zip(fac["id"], fac.geometry)},
+        1e9, tol)
+    per_cat = {c: per_fac[list(fac["id"][fac["category"] == c])].min(axis=1).to_numpy()
+               for c in ("supermarket", "park")}
+    got = {m: lc.run(layers, rules=r, origins=homes, isochrones=m) for m in
+           ("facility", "dissolved", "split")}
+    conn = got["split"]["lc_origins"]["connector_m"].to_numpy()
+    for mode, out in got.items():
+        iso = out["lc_isochrones"]
+        assert len(iso) and iso.geom_type.eq("MultiPolygon").all()
+        for row in iso.itertuples():
+            covered = shapely.covers(row.geometry, pts)
+            # the homes and residents inside, by an independent point-in-polygon count
+            assert row.homes == covered.sum()
+            assert row.residents == pytest.approx(homes["population"].to_numpy()[covered].sum())
+            d = (per_fac[row.facility_id].to_numpy() if mode == "facility"
+                 else per_cat[row.category])
+            # no home beyond the tier plus the buffer inside
+            assert not (covered & ~(d <= row.distance_m + BUF + 1e-6)).any(), (mode, row)
+            if mode != "split":
+                # every home within the tier, on a street within the buffer (less the
+                # chords of the buffer's arcs), is covered
+                must = (d <= row.distance_m - 1e-6) & (conn < BUF - 1.0)
+                assert covered[must].all(), (mode, row)
+    # dissolved: one polygon per category and tier, the union of the facilities' own
+    # but within one buffer of the homes some facility does not reach (a facility's
+    # polygon is cut around those, the dissolved area only around the homes none reaches)
+    dis = got["dissolved"]["lc_isochrones"].set_index(["category", "tier"])
+    assert not dis.index.duplicated().any()
+    fac_iso = got["facility"]["lc_isochrones"]
+    for (c, t), g in fac_iso.groupby(["category", "tier"]).geometry:
+        union = shapely.union_all(g.to_numpy())
+        whole = dis.loc[(c, t), "geometry"]
+        on = [f for f in fac["id"][fac["category"] == c] if per_fac[f].notna().any()]
+        worst = per_fac[on].max(axis=1, skipna=False).to_numpy()
+        far = shapely.union_all(shapely.buffer(pts[~(worst <= _tier_m(r, t) + BUF)], BUF + 1))
+        for a, b in ((union, whole), (whole, union)):
+            assert shapely.difference(shapely.difference(a, b), far).area < 1e-6 * whole.area + 1e-6
+    # split: the polygons of a category and tier do not overlap and make up the dissolved area
+    split = got["split"]["lc_isochrones"]
+    for (c, t), grp in split.groupby(["category", "tier"]):
+        gs = grp.geometry.to_numpy()
+        a, b = np.triu_indices(len(gs), 1)
+        assert (shapely.area(shapely.intersection(gs[a], gs[b])) < 1e-6).all(), (c, t)
+        whole = dis.loc[(c, t), "geometry"]
+        union = shapely.union_all(gs)
+        assert shapely.symmetric_difference(union, whole).area < 1e-6 * whole.area + 1e-6
+        must = (per_cat[c] <= _tier_m(r, t) - 1e-6) & (conn < BUF - 1.0)
+        assert shapely.covers(union, pts)[must].all()
+
+
+def test_split_gives_each_node_to_its_nearest_facility_as_networkx():
+    G, rng = _random_street_graph(4, n=30, p=0.12)
+    net = compile_network(G)
+    nodes = list(G.nodes)
+    src = [nodes[i] for i in rng.choice(len(nodes), 4, replace=False)]
+    facilities = gpd.GeoDataFrame(
+        {"id": [f"F{i}" for i in range(4)], "category": "park"},
+        geometry=shapely.points([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in src]), crs=net.crs)
+    layers = {"streets": gpd.GeoDataFrame(geometry=list(net.geometry), crs=net.crs),
+              "facilities": facilities}
+    far = gpd.GeoDataFrame({"population": [1.0]}, geometry=[shapely.Point(5e4, 5e4)], crs=net.crs)
+    r = _mode_rules()
+    r["living_circle"]["categories"] = {"park": {"tiers": ["15min"], "clause": "test",
+                                                 "status": "local"}}
+    iso = lc.run(layers, rules=r, origins=far, isochrones="split")["lc_isochrones"]
+    T = lc.tiers(r["living_circle"])["15min"]
+    poly = dict(zip(iso.loc[iso["tier"] == "15min", "facility_id"],
+                    iso.loc[iso["tier"] == "15min"].geometry))
+    each = {f: nx.single_source_dijkstra_path_length(G, s, weight="length")
+            for f, s in zip(facilities["id"], src)}
+    checked = 0
+    for n in nodes:
+        d = sorted((each[f].get(n, np.inf), f) for f in each)
+        if d[0][0] > T - 1e-6 or d[1][0] - d[0][0] < 1e-6:
+            continue  # out of reach, or a tie
+        p = shapely.Point(G.nodes[n]["x"], G.nodes[n]["y"])
+        owner = [f for f, g in poly.items() if g.covers(p)]
+        assert owner == [d[0][1]], (n, owner, d[:2])
+        checked += 1
+    assert checked >= 10

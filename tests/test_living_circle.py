@@ -515,6 +515,15 @@ def test_area_facility_isochrones_are_one_outline_per_facility_and_tier():
     # 500 m from (105, 200) and (195, 200) reaches the grid's west end (x = 0) and east end
     minx, _, maxx, _ = iso.geometry.iloc[0].bounds
     assert minx < 0 and maxx > 400
+    assert iso["homes"].tolist() == [1, 1]  # home E, 165 m away, counted once per tier
+    # split by nearest facility: still one area, whatever entrance is nearer
+    split = lc.run(layers, rules=_rules({"park": ["10min"]}), isochrones="split")["lc_isochrones"]
+    assert split[["facility_id", "tier"]].values.tolist() == [["P", "10min"], ["P", "15min"]]
+    assert split["homes"].tolist() == [1, 1]
+    dis = lc.run(layers, rules=_rules({"park": ["10min"]}), isochrones="dissolved")["lc_isochrones"]
+    assert dis["facilities"].tolist() == [1, 1]  # one park, not its two entrances
+    for a, b in zip(split.geometry, dis.geometry):
+        assert a.symmetric_difference(b).area < 1e-6 * b.area
 
 
 def test_the_old_culture_category_is_read_and_shown_as_its_successor(small, caplog):

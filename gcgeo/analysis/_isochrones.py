@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 
 from ..network import Augmented, substrings
 
@@ -157,6 +158,41 @@ class Pieces:
         keep = ~shapely.is_empty(lines) if len(lines) else np.zeros(0, bool)
         return Reach(whole=whole, part_piece=piece[keep], part_lines=lines[keep])
 
+    def split_lines(self, nd: np.ndarray, src: np.ndarray,
+                    limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """The linework reached within ``limit``, each bit with the source it is nearest to.
+
+        ``nd`` and ``src`` are the node distances and nearest sources of one
+        multi-source search (``src`` < 0 where not reached).  A piece whose ends
+        are nearest to two sources is cut where the two distances meet.
+        Returns the source of each bit and the bits.
+        """
+        aug = self.aug
+        du, dv = nd[aug.piece_u], nd[aug.piece_v]
+        su, sv = src[aug.piece_u], src[aug.piece_v]
+        length = self.length
+        a = np.where(np.isnan(du), -1.0, limit - du)
+        b = np.where(np.isnan(dv), -1.0, limit - dv)
+        meet = (su != sv) & ~np.isnan(du) & ~np.isnan(dv)
+        with np.errstate(invalid="ignore"):
+            x = np.where(meet, np.clip((length + dv - du) / 2, 0.0, length), length)
+        whole = ~meet & (a >= 0) & (b >= 0) & (a + b >= length)
+        hi_u = np.minimum(np.minimum(a, length), x)  # from u: [0, hi_u]
+        lo_v = np.maximum(np.maximum(length - b, 0.0), np.where(meet, x, 0.0))  # from v: [lo_v, L]
+        from_u = ~whole & (a >= 0) & (hi_u > 0)
+        from_v = ~whole & (b >= 0) & (lo_v < length)
+        w = np.flatnonzero(whole)
+        fu, fv = np.flatnonzero(from_u), np.flatnonzero(from_v)
+        piece = np.concatenate([fu, fv])
+        lo = np.concatenate([self.s0[fu], self.s0[fv] + lo_v[fv] * self.scale[fv]])
+        hi = np.concatenate([self.s0[fu] + hi_u[fu] * self.scale[fu], self.s1[fv]])
+        bits = substrings(aug.net.lines[aug.piece_edge[piece]], lo, hi)
+        label = np.concatenate([su[w], su[fu], sv[fv]])
+        lines = np.concatenate([self.geom[w], bits])
+        keep = ~(shapely.is_missing(lines) | shapely.is_empty(lines)) if len(lines) else \
+            np.zeros(0, bool)
+        return label[keep], lines[keep]
+
     def lines(self, r: Reach, candidates: np.ndarray | None = None) -> np.ndarray:
         """The reached linework of ``r``: whole pieces, then reached ends."""
         idx = np.flatnonzero(r.whole) if candidates is None else candidates[r.whole]
@@ -255,6 +291,7 @@ class Homes:
         self.tree = shapely.STRtree(geoms) if np.any(present) else None
         self._cell_of: np.ndarray | None = None
         self._cells: np.ndarray | None = None
+        self._small: np.ndarray | None = None  # per cell: within one buffer of its home
         self._cut = np.full(len(geoms), None, dtype=object)
         self._lock = threading.Lock()
 
@@ -275,6 +312,42 @@ class Homes:
             pts, extend_to=shapely.envelope(pts).buffer(self.buffer * 8 + 10), ordered=True)
         return cell_of, np.asarray(shapely.get_parts(cells))
 
+    def _diagram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cell of each home, the cells, and which cells lie within one
+        buffer of their home (made once; the caller holds the lock)."""
+        if self._cell_of is None or self._cells is None or self._small is None:
+            cell_of, cells = self._voronoi()
+            # a cell whose vertices all lie within the buffer polygon's inner radius
+            # of its home is its own cut (both are convex)
+            xy, part = shapely.get_coordinates(cells, return_index=True)
+            home = np.zeros((len(cells), 2))
+            present = cell_of >= 0
+            home[cell_of[present]] = shapely.get_coordinates(self.geoms[present])
+            far = np.hypot(*(xy - home[part]).T)
+            reach = np.zeros(len(cells))
+            np.maximum.at(reach, part, far)
+            small = reach <= self.buffer * np.cos(np.pi / 32) * (1 - 1e-9)
+            self._cell_of, self._cells, self._small = cell_of, cells, small
+            return cell_of, cells, small
+        return self._cell_of, self._cells, self._small
+
+    def cut_union(self, idx: np.ndarray) -> shapely.Geometry:
+        """The union of :meth:`cut` of homes ``idx``: the cells that lie within
+        one buffer of their home are merged as the coverage they are (several
+        times faster than a general union), the others cut to the buffer."""
+        with self._lock:
+            cell_of, cells, small = self._diagram()
+        whole = np.unique(cell_of[idx])
+        whole = whole[small[whole]]
+        rest = idx[~small[cell_of[idx]]]
+        parts = list(self.cut(rest))
+        if len(whole):
+            try:
+                parts.append(shapely.coverage_union_all(cells[whole]))
+            except GEOSException:  # pragma: no cover - cells not noded alike
+                parts.extend(cells[whole])
+        return shapely.union_all(parts)
+
     def cut(self, idx: np.ndarray) -> np.ndarray:
         """For homes ``idx``, the area within one buffer of each and nearer to it than
         to any other home."""
@@ -282,9 +355,7 @@ class Homes:
         todo = np.flatnonzero(shapely.is_missing(out))
         if len(todo):
             with self._lock:
-                if self._cell_of is None or self._cells is None:
-                    self._cell_of, self._cells = self._voronoi()
-                cell_of, cells = self._cell_of, self._cells
+                cell_of, cells, _ = self._diagram()
             h = idx[todo]
             out[todo] = shapely.intersection(cells[cell_of[h]],
                                              shapely.buffer(self.geoms[h], self.buffer))
@@ -302,10 +373,38 @@ def drop_unreached(area: shapely.Geometry, homes: Homes, home_dist: np.ndarray,
     (its Voronoi cell) is removed, so no such home is ever covered and no
     other home loses coverage.
     """
-    if homes.tree is None or area is None or area.is_empty:
-        return multi(area)
-    near = homes.tree.query(area, predicate="intersects")
-    bad = near[~(home_dist[near] <= limit + homes.buffer)]
+    bad = unreached(area, homes, home_dist, limit)
     if not len(bad):
         return multi(area)
-    return multi(shapely.difference(area, shapely.union_all(homes.cut(bad))))
+    return multi(shapely.difference(area, homes.cut_union(bad)))
+
+
+def unreached_cuts(area: shapely.Geometry, homes: Homes, home_dist: np.ndarray,
+                   limit: float) -> np.ndarray:
+    """The areas :func:`drop_unreached` removes from ``area``: around each home
+    in it farther than ``limit`` plus the buffer, the part within one buffer
+    of the home and nearer to it than to any other home."""
+    bad = unreached(area, homes, home_dist, limit)
+    return homes.cut(bad) if len(bad) else np.zeros(0, dtype=object)
+
+
+def unreached(area: shapely.Geometry, homes: Homes, home_dist: np.ndarray,
+              limit: float) -> np.ndarray:
+    """The homes in ``area`` farther than ``limit`` plus the buffer (positions)."""
+    if homes.tree is None or area is None or area.is_empty:
+        return np.zeros(0, dtype=np.int64)
+    # the homes in the area's bounds that are out of reach, then those of them in
+    # the area (few: most homes an isochrone covers are reached)
+    near = homes.tree.query(area)
+    bad = near[~(home_dist[near] <= limit + homes.buffer)]
+    if len(bad):
+        shapely.prepare(area)
+        bad = bad[shapely.intersects(area, homes.geoms[bad])]
+    return bad
+
+
+def inside(area: shapely.Geometry, homes: Homes) -> np.ndarray:
+    """The homes ``area`` covers (positions in ``homes.geoms``)."""
+    if homes.tree is None or area is None or area.is_empty:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(homes.tree.query(area, predicate="covers"))

@@ -1,4 +1,15 @@
-"""Living-circle isochrones: the buffered streets reached per community or per facility.
+"""Living-circle isochrones: the buffered streets reached, per community, per
+facility, per category (dissolved) or per nearest facility (split).
+
+The modes are those of the service-area tools planners know (Esri's
+Network Analyst overlap / dissolve / split, ORS Tools and QNEAT3 per point
+or dissolved): ``facility`` one polygon per facility and tier, overlapping;
+``dissolved`` per category and tier the area some facility reaches;
+``split`` that area divided among the facilities, each piece of street going
+to the facility nearest to it along the network and each point of the area
+to the nearest reached street (the polygons of a category and tier do not
+overlap).  Every polygon of these three modes carries the homes and
+residents it covers.
 
 Built from the reached street pieces (never convex hulls); the pieces and tiles
 they share are merged once (:mod:`gcgeo.analysis._isochrones`).
@@ -15,7 +26,11 @@ from ..network import locate_snaps, point_dist
 from ..values import feature_ids
 from . import _isochrones as _iso
 
-__all__ = ["community_isochrones", "facility_isochrones"]
+__all__ = ["category_isochrones", "community_isochrones", "count_homes", "facility_isochrones"]
+
+#: Spacing (m) of the points along the reached streets whose Voronoi cells
+#: divide a category's area among its facilities (split mode).
+SITE_SPACING = 10.0
 
 
 def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
@@ -26,8 +41,8 @@ def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
     the tiles they share are merged once (see :mod:`gcgeo.analysis._isochrones`).
     """
     rows = []
+    homes = _iso.Homes(out.geometry.to_numpy(), buf)
     if communities is not None:
-        homes = _iso.Homes(out.geometry.to_numpy(), buf)
         cid = feature_ids(communities).to_numpy()
         names = communities["name"].to_numpy(object) if "name" in communities.columns \
             else np.full(len(communities), None)
@@ -64,28 +79,67 @@ def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
                 rows.extend(got)
     df = pd.DataFrame(rows, columns=["community_id", "community_name", "category", "tier",
                                      "distance_m", "geometry"])
+    # (the homes and residents of a community are in lc_communities)
+    return _table(df, buf, out, None)
+
+
+def _table(df: pd.DataFrame, buf: float, out: gpd.GeoDataFrame, homes: _iso.Homes | None
+           ) -> gpd.GeoDataFrame:
+    """The isochrone rows with their buffer, area, and (given ``homes``) the
+    homes and residents inside."""
     df["buffer_m"] = buf
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
     gdf["area_m2"] = gdf.geometry.area
+    if homes is None:
+        return gdf
+    return count_homes(gdf, out, homes)
+
+
+def count_homes(gdf: gpd.GeoDataFrame, out: gpd.GeoDataFrame, homes: _iso.Homes | float
+                ) -> gpd.GeoDataFrame:
+    """``gdf`` (isochrone polygons) with the ``homes`` and ``residents`` of ``out``
+    (the living circle's homes) inside each polygon; ``homes`` is the
+    :class:`_isochrones.Homes` of ``out`` or the isochrone buffer to build it with."""
+    if not isinstance(homes, _iso.Homes):
+        homes = _iso.Homes(out.geometry.to_numpy(), float(homes))
+    pop = out["population"].to_numpy(float) if "population" in out.columns \
+        else np.ones(len(out))
+    n = np.zeros(len(gdf), dtype=np.int64)
+    res = np.zeros(len(gdf))
+    if len(gdf):
+        with _iso.pool() as ex:
+            for k, idx in enumerate(ex.map(lambda g: _iso.inside(g, homes), gdf.geometry.to_numpy())):
+                n[k] = len(idx)
+                res[k] = np.nansum(pop[idx])
+    gdf["homes"] = n
+    gdf["residents"] = res
     return gdf
 
 
 def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int = 32):
-    """Per facility and tier the buffered streets reached from it."""
+    """Per facility and tier the buffered streets reached from it.
+
+    Facilities are taken in chunks of neighbours (their searches, the homes
+    near them and the tiles they share); only the homes next to a node the
+    chunk reaches get a distance.
+    """
     from scipy.sparse.csgraph import dijkstra
 
     homes = _iso.Homes(out.geometry.to_numpy(), buf)
     fid = feature_ids(fac).to_numpy()
     rows = []
     on = np.flatnonzero(aug.target_node >= 0)
+    on = on[_near_first(fac.geometry.to_numpy()[on])]
     where = locate_snaps(aug, osnap)
+    home_on = np.flatnonzero(where[0])
     pieces = _iso.Pieces(aug, buf)
 
-    def one(i, d, tiers_i):
-        hd = point_dist(aug, osnap, d, where=where)
+    def one(i, d, tiers_i, near):
+        hd = np.full(len(out), np.nan)
+        hd[home_on[near]] = point_dist(aug, osnap, d, where=_subset(where, near))
         # the pieces with a reached end; the others are reached at no tier
         cand = np.flatnonzero(~(np.isnan(d[aug.piece_u]) & np.isnan(d[aug.piece_v])))
-        return [(fid[i], fcat[i], t, T, _iso.drop_unreached(
+        return [(i, fid[i], fcat[i], t, T, _iso.drop_unreached(
             pieces.tiled(pieces.reach(d, T, cand), cand).whole(), homes, hd, T))
             for t, T in tiers_i]
 
@@ -99,10 +153,122 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
             # homes up to the limit plus the buffer need exact distances (see drop_unreached)
             D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
             D[~np.isfinite(D)] = np.nan
-            for got in ex.map(one, sel, D, tiers_of):
+            near = np.flatnonzero(~np.isnan(D[:, where[1]]).all(axis=0)
+                                  | ~np.isnan(D[:, where[2]]).all(axis=0))
+            for got in ex.map(one, sel, D, tiers_of, [near] * len(sel)):
                 rows.extend(got)
-    df = pd.DataFrame(rows, columns=["facility_id", "category", "tier", "distance_m", "geometry"])
-    df["buffer_m"] = buf
-    gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=out.crs)
-    gdf["area_m2"] = gdf.geometry.area
-    return gdf
+    rows.sort(key=lambda row: (row[0], row[4]))  # in the facilities' order
+    df = pd.DataFrame([row[1:] for row in rows],
+                      columns=["facility_id", "category", "tier", "distance_m", "geometry"])
+    return _table(df, buf, out, homes)
+
+
+def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
+    """An order of the points in which neighbours come together (by cells of
+    ``cell`` metres, row by row, alternating direction)."""
+    xy = shapely.get_coordinates(shapely.centroid(pts))
+    if not len(xy):
+        return np.zeros(0, dtype=np.int64)
+    ix = np.floor((xy[:, 0] - xy[:, 0].min()) / cell).astype(np.int64)
+    iy = np.floor((xy[:, 1] - xy[:, 1].min()) / cell).astype(np.int64)
+    ix = np.where(iy % 2 == 1, ix.max() - ix, ix)
+    return np.lexsort((ix, iy))
+
+
+def _subset(where: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`gcgeo.network.locate_snaps` output for the on-network points ``idx``."""
+    return (np.ones(len(idx), bool), *(a[idx] for a in where[1:]))
+
+
+def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: bool):
+    """Per category and tier the area some facility reaches (``split=False``),
+    or that area divided among the facilities by nearest facility (``split=True``).
+
+    One multi-source search per category gives every node its distance and
+    nearest facility (:func:`scipy.sparse.csgraph.dijkstra` with
+    ``min_only=True``).  The dissolved area is the buffered reached streets
+    less the area around homes out of reach (as per facility); it equals
+    the union of the facilities' own polygons except within one buffer of
+    homes out of reach (a polygon is cut only around the homes it would
+    cover, and a home one facility reaches is kept).  Split: each piece of street goes to
+    the facility nearest to it (a piece between two is cut where their
+    distances meet) and each point of the area to the nearest reached street,
+    by the Voronoi cells of points every :data:`SITE_SPACING` metres along the
+    streets; the polygons of a category and tier therefore do not overlap and
+    together make its dissolved area.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    homes = _iso.Homes(out.geometry.to_numpy(), buf)
+    fid = feature_ids(fac).to_numpy()
+    where = locate_snaps(aug, osnap)
+    pieces = _iso.Pieces(aug, buf)
+    rows: list[tuple] = []
+    for c in dict.fromkeys(c for t in tier_m for c in req[t]):
+        tiers_c = [(t, T) for t, T in tier_m.items() if c in req[t]]
+        mine = np.flatnonzero((fcat == c) & (aug.target_node >= 0))
+        if not len(mine):
+            continue
+        src = np.unique(aug.target_node[mine])
+        lim = max(T for _, T in tiers_c) + buf
+        d, _, near = dijkstra(aug.csr, directed=True, indices=src, min_only=True,
+                              return_predecessors=True, limit=lim)
+        d[~np.isfinite(d)] = np.nan
+        near[np.isnan(d)] = -1
+        hd = point_dist(aug, osnap, d, where=where)
+        # a node's facilities: the first in the data names the polygon, all are counted
+        first: dict[int, object] = {}
+        count: dict[int, int] = {}
+        for i in mine:
+            n = int(aug.target_node[i])
+            first.setdefault(n, fid[i])
+            count[n] = count.get(n, 0) + 1
+        for t, T in tiers_c:
+            area = pieces.tiled(pieces.reach(d, T))
+            if not split:
+                rows.append((None, len(mine), c, t, T,
+                             _iso.drop_unreached(area.whole(), homes, hd, T)))
+                continue
+            # cut around the homes out of reach in the whole area, then divided
+            cuts = _iso.unreached_cuts(area.whole(), homes, hd, T)
+            cut_tree = shapely.STRtree(cuts)
+            for n, terr in _territories(*pieces.split_lines(d, near, T)):
+                g = area.whole() if terr is None else area.within(terr)
+                cut = cuts if terr is None else cuts[cut_tree.query(terr, predicate="intersects")]
+                if len(cut):
+                    g = shapely.difference(g, shapely.union_all(cut))
+                rows.append((first[n], count[n], c, t, T, _iso.multi(g)))
+    df = pd.DataFrame(rows, columns=["facility_id", "facilities", "category", "tier",
+                                     "distance_m", "geometry"])
+    if not split:
+        df = df.drop(columns="facility_id")
+    return _table(df, buf, out, homes)
+
+
+def _territories(label: np.ndarray, lines: np.ndarray):
+    """For each source, the part of the plane nearer to its streets than to
+    any other source's: the Voronoi cells of points along ``lines`` (their
+    vertices and every :data:`SITE_SPACING` metres), merged by ``label``.
+    Yields (source, territory), the territory None when there is one source.
+    """
+    if not len(lines):
+        return
+    kinds = np.unique(label)
+    if len(kinds) == 1:
+        yield int(kinds[0]), None
+        return
+    coords, idx = shapely.get_coordinates(shapely.segmentize(lines, SITE_SPACING),
+                                          return_index=True)
+    # one site per distinct point (a point two sources share goes to the first), on a
+    # centimetre grid (sites closer than that leave cells GEOS cannot merge)
+    xy, first = np.unique(np.round(coords, 2), axis=0, return_index=True)
+    lab = label[idx[first]]
+    pts = shapely.multipoints(xy)
+    box = shapely.box(*(xy.min(axis=0) - 1e4), *(xy.max(axis=0) + 1e4))
+    cells = np.asarray(shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box,
+                                                                   ordered=True)))
+    order = np.argsort(lab, kind="stable")
+    bounds = np.flatnonzero(np.diff(lab[order])) + 1
+    for grp in np.split(order, bounds):
+        # (the cells are not noded exactly enough for coverage_union)
+        yield int(lab[grp[0]]), shapely.union_all(cells[grp])

@@ -74,7 +74,7 @@ RULES = "living_circle"
 RULE_SETS = (RULES, "network")
 #: workspace layers the analysis reads (its results are stale once one changes)
 INPUTS = ("streets", "facilities", "buildings", "communities")
-ISOCHRONE_MODES = ("community", "facility", "none")
+ISOCHRONE_MODES = ("community", "facility", "dissolved", "split", "none")
 #: Per home, ``all_within_<tier>``: every category the tier requires (its own and the
 #: nearer tiers') within the tier's walking distance — the standard's strict reading.
 #: Per community ``share_all_within_<tier>``: the share of residents for whom it holds.
@@ -285,8 +285,12 @@ def run(
     rule ``network.split_crossings`` (lines that cross are joined there).
     ``isochrones`` is
     "community" (per community, tier and category, plus "all"), "facility"
-    (per facility and tier) or "none".  A facility drawn as a polygon (a park,
-    a square) is reached at its entrances (:func:`access_points`).
+    (per facility and tier, overlapping), "dissolved" (per category and tier,
+    the area some facility reaches), "split" (that area divided among the
+    facilities by nearest facility, not overlapping) or "none"; the polygons
+    of the last three have the homes and residents inside
+    (:mod:`gcgeo.analysis.lc_isochrones`).  A facility drawn as a polygon (a
+    park, a square) is reached at its entrances (:func:`access_points`).
 
     Per home ``all_within_<tier>`` says whether every category the tier
     requires (its own and the nearer tiers') is within the tier's distance,
@@ -438,10 +442,15 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     elif mode == "community":
         iso = lc_isochrones.community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
     else:
-        iso = lc_isochrones.facility_isochrones(aug, acc.set_axis(fac.index[acc.index]), fcat, osnap,
-                                                out, tier_m, req, buf)
+        # the points facilities are reached at, named by their facility
+        at = acc.set_axis(fac.index[acc.index])
+        if mode == "facility":
+            iso = lc_isochrones.facility_isochrones(aug, at, fcat, osnap, out, tier_m, req, buf)
+        else:
+            iso = lc_isochrones.category_isochrones(aug, at, fcat, osnap, out, tier_m, req, buf,
+                                                    split=mode == "split")
         if len(acc) > len(fac):  # an area reached at several entrances: one outline per tier
-            iso = _dissolve(iso, ["facility_id", "category", "tier", "distance_m", "buffer_m"])
+            iso = _areas_merged(iso, fac, acc, fac_on, out, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
 
@@ -636,14 +645,22 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     return merged
 
 
-def _dissolve(iso: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
-    """Rows with the same ``keys`` merged into one (their outlines' union)."""
+def _areas_merged(iso: gpd.GeoDataFrame, fac, acc, fac_on, out, buf: float) -> gpd.GeoDataFrame:
+    """Isochrones of an area's entrances merged into the area's own (one outline
+    per facility and tier, its homes and residents counted again); a dissolved
+    category counts its facilities, not their entrances."""
     if not len(iso):
         return iso
-    merged = iso.dissolve(by=keys, sort=False, as_index=False)
-    merged = merged[[*keys, merged.geometry.name]]
+    if "facility_id" not in iso.columns:  # dissolved: one row per category and tier already
+        fcat = fac["category"].astype(str).to_numpy()
+        n = pd.Series(fcat[fac_on]).value_counts()
+        return iso.assign(facilities=iso["category"].map(n).fillna(0).astype(np.int64))
+    keys = [k for k in ("facility_id", "category", "tier", "distance_m", "buffer_m")
+            if k in iso.columns]
+    merged = iso.dissolve(by=keys, sort=False, as_index=False, aggfunc="max")
     merged["area_m2"] = merged.geometry.area
-    return merged[[c for c in iso.columns if c in merged.columns]]
+    merged = merged[[c for c in iso.columns if c in merged.columns]]
+    return lc_isochrones.count_homes(merged, out, buf) if "homes" in iso.columns else merged
 
 
 def _category_table(out, cats, tier_m, req, ok, fcat, fac_on) -> pd.DataFrame:
@@ -782,8 +799,10 @@ ANALYSIS = Analysis(
                "off-network", "居住点或设施距路网超过此距离（米）即报告为未接入路网",
                rule="living_circle.snapping.tolerance", min=0),
         *NETWORK_OPTIONS,
-        Option("isochrones", "choice", "isochrone polygons per community or per facility",
-               "按社区或按设施生成等时圈", choices=ISOCHRONE_MODES),
+        Option("isochrones", "choice", "isochrone polygons per community, per facility "
+               "(overlapping), per category (dissolved) or split by nearest facility",
+               "等时圈：按社区、按设施（可重叠）、按类别合并，或按最近设施划分（不重叠）",
+               choices=ISOCHRONE_MODES),
         Option("graph", "file", "walk on this GraphML network (e.g. saved by OSMnx) instead of "
                "the streets layer", "使用此GraphML路网（如OSMnx保存）代替道路图层"),
     ),
