@@ -23,6 +23,8 @@ A project file is TOML.  Paths in it are relative to the file's folder::
     rules = "gaotang-rules.toml"        # this area's rules file (optional)
     analyses = ["living_circle"]        # this area's analyses (optional)
     report = "out/gaotang.html"         # this area's report (default: REPORTS/<workspace>.html)
+    partitions = "grid:16"              # the living circle in 16 partitions, side by side
+                                        #   (a large area; results equal the whole run)
 
     [area.layers]                       # vector inputs, added after the OSM import
     facilities = "gaotang/facilities.shp"
@@ -48,7 +50,7 @@ __all__ = ["Area", "LayerInput", "Project", "read_project"]
 _BATCH_KEYS = {"scheduler", "workers", "memory_limit", "connect_timeout", "analyses", "rules",
                "reports", "lang"}
 _AREA_KEYS = {"name", "workspace", "crs", "osm", "bbox", "boundary", "communities", "rules",
-              "analyses", "report", "layers"}
+              "analyses", "report", "layers", "partitions"}
 _LAYER_KEYS = {"file", "layer", "src_crs", "x", "y", "sheet", "encoding", "columns"}
 
 
@@ -77,6 +79,7 @@ class Area:
     analyses: tuple[str, ...] | None = None
     report: Path | None = None
     lang: str = "zh"
+    partitions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,13 +197,22 @@ def _area(base: Path, i: int, table: Any, defaults: dict[str, Any], problems: li
         report = defaults["reports"] / f"{workspace.stem}.html"
     rules = _path(base, table.get("rules"), f"{where}: rules", problems) or defaults["rules"]
     analyses = _names(table.get("analyses"), f"{where}: analyses", problems)
+    partitions = table.get("partitions")
+    if partitions is not None:
+        from .partition import grid_size
+
+        try:
+            grid_size(partitions if isinstance(partitions, str) else str(partitions))
+        except InputError as exc:
+            problems.append(f"{where}: {exc}")
     return Area(name=name.strip(), workspace=workspace, crs=crs, osm=osm,
                 bbox=_bbox(table.get("bbox"), f"{where}: bbox", problems),
                 boundary=_path(base, table.get("boundary"), f"{where}: boundary", problems),
                 communities=str(communities),
                 layers=_layer_inputs(base, table.get("layers"), f"{where}: [area.layers]", problems),
                 rules=rules, analyses=analyses if analyses is not None else defaults["analyses"],
-                report=report, lang=defaults["lang"])
+                report=report, lang=defaults["lang"],
+                partitions=str(partitions) if partitions is not None else None)
 
 
 def _settings(base: Path, batch: Any, problems: list[str]) -> dict[str, Any]:
