@@ -11,7 +11,8 @@ only what is out of date:
 - an analysis runs when it never ran, when :func:`gcgeo.pipeline.stale`
   says its inputs or rules changed since, or when it ran with another rules
   file than the area's;
-- the report is written when it is missing or older than the workspace.
+- the report is written when it is missing or older than the workspace;
+- the output layers' GeoParquet files (:mod:`.results`) likewise.
 
 An area with ``partitions`` runs its living circle in that many pieces
 (:mod:`.partition`), as tasks of their own on the same cluster while the
@@ -62,6 +63,7 @@ class AreaResult:
     ran: list[str] = field(default_factory=list)
     current: list[str] = field(default_factory=list)
     report: Path | None = None
+    results: list[str] = field(default_factory=list)
     error: str | None = None
     fault: bool = False
     seconds: float = 0.0
@@ -234,7 +236,12 @@ def run_area(area: Area, *, force: bool = False) -> AreaResult:
         if area.report is not None and (force or result.ran or result.imported or report_due(area)):
             report_workspace(area.workspace, area.report, lang=area.lang, overwrite=True)
             result.report = area.report
-        if not (result.imported or result.ran or result.report):
+        if area.results is not None and area.workspace.exists():
+            from .results import write_area_results
+
+            result.results = write_area_results(area.workspace, area.name, area.results,
+                                                force=force)
+        if not (result.imported or result.ran or result.report or result.results):
             result.status = "unchanged"
     except GcgeoError as exc:
         result.status, result.error = "failed", str(exc)
