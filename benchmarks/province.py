@@ -155,6 +155,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temporary one)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    for name in ("distributed", "gcgeo"):  # cluster chatter, and the facilities left out on purpose
+        logging.getLogger(name).setLevel(logging.ERROR)
     root = args.keep or Path(tempfile.mkdtemp(prefix="gcgeo-province-"))
     root.mkdir(parents=True, exist_ok=True)
     template = root / "template.gpkg"
