@@ -233,6 +233,7 @@ def run_analysis(
     *,
     rules: str | os.PathLike | None = None,
     progress: Callable[[str], None] | None = None,
+    runner: Callable[..., dict[str, Any]] | None = None,
     **options: Any,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Run analysis ``name`` on the workspace's inventory and store its outputs.
@@ -241,6 +242,9 @@ def run_analysis(
     its rules) apply; the rest are checked against the analysis's declared
     options.  Where the analysis takes a raster, one attached to the workspace
     (``gcgeo add WS raster FILE --red N --nir N``) is used unless one is given.
+    ``runner`` computes the outputs in place of the analysis's own ``run``, taking
+    the same arguments (e.g. :func:`gcgeo.batch.partition.living_circle` with its
+    partitions bound), and is stored as the analysis's run.
     Returns the outputs and the per-community summary.
     """
     from . import workspace as ws
@@ -257,7 +261,7 @@ def run_analysis(
     if progress:
         progress("reading layers")
     inputs = read_inputs(workspace, desc)
-    outputs = desc.run(inputs, rules=resolved, progress=progress, **options)
+    outputs = (runner or desc.run)(inputs, rules=resolved, progress=progress, **options)
     if progress:
         progress("writing results")
     ws.write_layers(workspace, outputs, analysis=desc.name, source=f"gcgeo analyze {desc.name}",

@@ -4,7 +4,10 @@ A batch is a project file (:mod:`.project`) naming study areas, each a
 workspace with the inputs to import into it; :func:`run_batch` brings every
 area up to date — imports, analyses, report — as one task per area on a
 local or remote dask cluster (:mod:`.runner`), doing only what changed since
-the last run (:mod:`.area`).
+the last run (:mod:`.area`).  A large area's living circle may run in grid
+partitions stitched to the whole run's results (:mod:`.partition`); every
+area's output layers are gathered as GeoParquet and, on request, in PostGIS
+(:mod:`.results`).
 
 >>> from gcgeo import batch
 >>> sorted(batch.__all__)[:3]

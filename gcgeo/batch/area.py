@@ -11,7 +11,12 @@ only what is out of date:
 - an analysis runs when it never ran, when :func:`gcgeo.pipeline.stale`
   says its inputs or rules changed since, or when it ran with another rules
   file than the area's;
-- the report is written when it is missing or older than the workspace.
+- the report is written when it is missing or older than the workspace;
+- the output layers' GeoParquet files (:mod:`.results`) likewise.
+
+An area with ``partitions`` runs its living circle in that many pieces
+(:mod:`.partition`), as tasks of their own on the same cluster while the
+area's task waits for them (``distributed.worker_client``).
 
 Errors gcgeo raises on purpose end the area with their message; any other
 exception is a fault and ends it with its type.  Either way the result
@@ -20,10 +25,13 @@ says what was done before it.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +63,7 @@ class AreaResult:
     ran: list[str] = field(default_factory=list)
     current: list[str] = field(default_factory=list)
     report: Path | None = None
+    results: list[str] = field(default_factory=list)
     error: str | None = None
     fault: bool = False
     seconds: float = 0.0
@@ -183,9 +192,36 @@ def report_due(area: Area) -> bool:
         return True
 
 
+@contextlib.contextmanager
+def _cluster() -> Iterator[Any]:
+    """The cluster this task runs on (None outside a dask worker): its task steps
+    aside from the worker's thread while the partitions it submits run."""
+    try:
+        from distributed import get_worker, worker_client
+
+        get_worker()
+    except (ImportError, ValueError):
+        yield None
+        return
+    with worker_client() as client:
+        yield client
+
+
+def _run(area: Area, name: str) -> None:
+    """Run analysis ``name`` on the area's workspace, in partitions where the area asks."""
+    from .. import pipeline
+    from . import partition
+
+    if area.partitions is None or name != "living_circle":
+        pipeline.run_analysis(area.workspace, name, rules=area.rules)
+        return
+    with _cluster() as client:
+        runner = functools.partial(partition.living_circle, partitions=area.partitions, client=client)
+        pipeline.run_analysis(area.workspace, name, rules=area.rules, runner=runner, isochrones="none")
+
+
 def run_area(area: Area, *, force: bool = False) -> AreaResult:
     """Bring one study area up to date: inputs, analyses, report (see the module's text)."""
-    from .. import pipeline
     from ..report import report_workspace
 
     result = AreaResult(name=area.name, workspace=area.workspace)
@@ -195,12 +231,17 @@ def run_area(area: Area, *, force: bool = False) -> AreaResult:
         due, result.current = analyses_due(area, force=force)
         for name in due:
             log.info("%s: running %s", area.name, name)
-            pipeline.run_analysis(area.workspace, name, rules=area.rules)
+            _run(area, name)
             result.ran.append(name)
         if area.report is not None and (force or result.ran or result.imported or report_due(area)):
             report_workspace(area.workspace, area.report, lang=area.lang, overwrite=True)
             result.report = area.report
-        if not (result.imported or result.ran or result.report):
+        if area.results is not None and area.workspace.exists():
+            from .results import write_area_results
+
+            result.results = write_area_results(area.workspace, area.name, area.results,
+                                                force=force)
+        if not (result.imported or result.ran or result.report or result.results):
             result.status = "unchanged"
     except GcgeoError as exc:
         result.status, result.error = "failed", str(exc)

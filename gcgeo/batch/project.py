@@ -11,6 +11,9 @@ A project file is TOML.  Paths in it are relative to the file's folder::
     rules = "rules.toml"                # a rules file for every area (default: built-in rules)
     reports = "reports"                 # folder of the areas' reports; false for none
     lang = "zh"                         # language of the reports
+    results = "results"                 # every area's output layers, one GeoParquet per area
+                                        #   and layer (RESULTS/<layer>/<area>.parquet); false for none
+    database = "postgresql://user@host/db?schema=province"   # also the combined tables there
 
     [[area]]
     name = "高唐县"
@@ -23,6 +26,8 @@ A project file is TOML.  Paths in it are relative to the file's folder::
     rules = "gaotang-rules.toml"        # this area's rules file (optional)
     analyses = ["living_circle"]        # this area's analyses (optional)
     report = "out/gaotang.html"         # this area's report (default: REPORTS/<workspace>.html)
+    partitions = "grid:16"              # the living circle in 16 partitions, side by side
+                                        #   (a large area; results equal the whole run)
 
     [area.layers]                       # vector inputs, added after the OSM import
     facilities = "gaotang/facilities.shp"
@@ -46,9 +51,9 @@ from .._errors import InputError
 __all__ = ["Area", "LayerInput", "Project", "read_project"]
 
 _BATCH_KEYS = {"scheduler", "workers", "memory_limit", "connect_timeout", "analyses", "rules",
-               "reports", "lang"}
+               "reports", "lang", "results", "database"}
 _AREA_KEYS = {"name", "workspace", "crs", "osm", "bbox", "boundary", "communities", "rules",
-              "analyses", "report", "layers"}
+              "analyses", "report", "layers", "partitions"}
 _LAYER_KEYS = {"file", "layer", "src_crs", "x", "y", "sheet", "encoding", "columns"}
 
 
@@ -77,6 +82,8 @@ class Area:
     analyses: tuple[str, ...] | None = None
     report: Path | None = None
     lang: str = "zh"
+    partitions: str | None = None
+    results: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class Project:
     workers: int | None = None
     memory_limit: str | int | None = None
     connect_timeout: float = 10.0
+    results: Path | None = None
+    database: str | None = None
 
 
 def _path(base: Path, value: Any, where: str, problems: list[str]) -> Path | None:
@@ -194,13 +203,22 @@ def _area(base: Path, i: int, table: Any, defaults: dict[str, Any], problems: li
         report = defaults["reports"] / f"{workspace.stem}.html"
     rules = _path(base, table.get("rules"), f"{where}: rules", problems) or defaults["rules"]
     analyses = _names(table.get("analyses"), f"{where}: analyses", problems)
+    partitions = table.get("partitions")
+    if partitions is not None:
+        from .partition import grid_size
+
+        try:
+            grid_size(partitions if isinstance(partitions, str) else str(partitions))
+        except InputError as exc:
+            problems.append(f"{where}: {exc}")
     return Area(name=name.strip(), workspace=workspace, crs=crs, osm=osm,
                 bbox=_bbox(table.get("bbox"), f"{where}: bbox", problems),
                 boundary=_path(base, table.get("boundary"), f"{where}: boundary", problems),
                 communities=str(communities),
                 layers=_layer_inputs(base, table.get("layers"), f"{where}: [area.layers]", problems),
                 rules=rules, analyses=analyses if analyses is not None else defaults["analyses"],
-                report=report, lang=defaults["lang"])
+                report=report, lang=defaults["lang"], results=defaults["results"],
+                partitions=str(partitions) if partitions is not None else None)
 
 
 def _settings(base: Path, batch: Any, problems: list[str]) -> dict[str, Any]:
@@ -229,8 +247,20 @@ def _settings(base: Path, batch: Any, problems: list[str]) -> dict[str, Any]:
         reports_dir = None
     else:
         reports_dir = _path(base, reports, "[batch] reports", problems)
+    results = batch.get("results", "results")
+    results_dir = None if results is False else _path(base, results, "[batch] results", problems)
+    database = batch.get("database")
+    if database is not None:
+        from ..postgis import is_url
+
+        if not is_url(database):
+            problems.append(f"[batch] database must be a URL such as \"postgresql://USER@HOST/DB\", "
+                            f"not {database!r}")
+        if results_dir is None:
+            problems.append("[batch] database takes the combined results: leave results on")
     return {"scheduler": scheduler, "workers": workers, "memory_limit": memory,
             "connect_timeout": float(timeout), "lang": lang, "reports": reports_dir,
+            "results": results_dir, "database": database,
             "rules": _path(base, batch.get("rules"), "[batch] rules", problems),
             "analyses": _names(batch.get("analyses"), "[batch] analyses", problems)}
 
@@ -265,11 +295,13 @@ def _from_folder(folder: Path, settings: dict[str, Any]) -> Project:
     reports = settings["reports"]
     areas = tuple(Area(name=p.stem, workspace=p.resolve(), rules=settings["rules"],
                        analyses=settings["analyses"], lang=settings["lang"],
-                       report=reports / f"{p.stem}.html" if reports is not None else None)
+                       report=reports / f"{p.stem}.html" if reports is not None else None,
+                       results=settings["results"])
                   for p in found)
     return Project(source=folder, areas=areas, scheduler=settings["scheduler"],
                    workers=settings["workers"], memory_limit=settings["memory_limit"],
-                   connect_timeout=settings["connect_timeout"])
+                   connect_timeout=settings["connect_timeout"], results=settings["results"],
+                   database=settings["database"])
 
 
 def read_project(path: str | os.PathLike, **overrides: Any) -> Project:
@@ -277,7 +309,7 @@ def read_project(path: str | os.PathLike, **overrides: Any) -> Project:
 
     ``overrides`` replace ``[batch]`` settings (the command line's options):
     ``scheduler``, ``workers``, ``memory_limit``, ``connect_timeout``,
-    ``analyses``, ``rules``, ``reports``, ``lang``; None leaves a setting as the
+    ``analyses``, ``rules``, ``reports``, ``lang``, ``results``, ``database``; None leaves a setting as the
     file has it.  Every problem found is listed in one
     :class:`~gcgeo.InputError`.
     """
@@ -308,6 +340,8 @@ def read_project(path: str | os.PathLike, **overrides: Any) -> Project:
         _raise(path, problems)
         if settings["reports"] is not None and "reports" not in overrides:
             settings["reports"] = path.resolve() / "reports"
+        if settings["results"] is not None and "results" not in overrides:
+            settings["results"] = path.resolve() / "results"
         return _from_folder(path, settings)
     tables = doc.get("area")
     if not isinstance(tables, list) or not tables:
@@ -318,4 +352,5 @@ def read_project(path: str | os.PathLike, **overrides: Any) -> Project:
     _raise(path, problems)
     return Project(source=path, areas=tuple(areas), scheduler=settings["scheduler"],
                    workers=settings["workers"], memory_limit=settings["memory_limit"],
-                   connect_timeout=settings["connect_timeout"])
+                   connect_timeout=settings["connect_timeout"], results=settings["results"],
+                   database=settings["database"])

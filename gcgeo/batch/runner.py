@@ -41,6 +41,24 @@ def _require_distributed() -> Any:
     return distributed
 
 
+def _probe(address: str, timeout: float) -> None:
+    """Connect to ``address`` and finish dask's handshake within ``timeout`` seconds, or
+    raise :class:`TimeoutError` (``distributed.Client`` waits forever on a port that takes
+    the connection and never replies)."""
+    import asyncio
+    import concurrent.futures
+
+    from distributed.comm import connect as comm_connect
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(comm_connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    # a loop of its own, in a thread: the caller may be inside one (a notebook)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, handshake()).result()
+
+
 @contextlib.contextmanager
 def connect(project: Project) -> Iterator[Any]:
     """A ``distributed.Client`` for the project: its scheduler, or a new LocalCluster.
@@ -51,6 +69,7 @@ def connect(project: Project) -> Iterator[Any]:
     distributed = _require_distributed()
     if project.scheduler:
         try:
+            _probe(project.scheduler, project.connect_timeout)
             client = distributed.Client(project.scheduler, timeout=project.connect_timeout)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(
@@ -58,6 +77,11 @@ def connect(project: Project) -> Iterator[Any]:
                 f"{project.connect_timeout:g} s ({type(exc).__name__}). Check the address and "
                 "that `dask scheduler` is running there, or leave out --scheduler to run on "
                 "this machine.") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. MemoryError reading another server's bytes
+            raise InputError(
+                f"something answered at {project.scheduler}, but not a dask scheduler "
+                f"({type(exc).__name__}): check the address and port (a dask scheduler listens "
+                "on 8786 by default), or leave out --scheduler to run on this machine.") from None
         with client:
             yield client
         return

@@ -37,6 +37,8 @@ def _line(res, n: int, total: int) -> None:
         parts.append(f"{len(res.current)} current")
     if res.report:
         parts.append(f"report {res.report}")
+    if res.results:
+        parts.append(f"{len(res.results)} result layer(s)")
     status = "[green]done[/]" if res.status == "done" else "[dim]unchanged[/]"
     console.print(f"[{n}/{total}] {status} {escape(res.name)} ({res.seconds:.1f} s): "
                   f"{escape('; '.join(parts) or 'nothing to do')}", highlight=False)
@@ -58,12 +60,19 @@ def _line(res, n: int, total: int) -> None:
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the areas' reports (default: reports/ beside the project file).")
 @click.option("--no-reports", is_flag=True, help="Write no reports (only import and analyse).")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of every area's output layers as GeoParquet, RESULTS/<layer>/<area>.parquet "
+                   "(default: results/ beside the project file).")
+@click.option("--no-results", is_flag=True, help="Write no GeoParquet results (nor a database).")
+@click.option("--database", help="Also write the combined results to this PostGIS database, "
+              "e.g. postgresql://user@host/db?schema=province (tables replaced).")
 @click.option("--force", is_flag=True, help="Import, analyse and report every area again, current or not.")
 @lang_option
 @click.pass_context
 def batch(ctx: click.Context, project: Path, scheduler: str | None, workers: int | None,
           memory_limit: str | None, connect_timeout: float | None, analyses: tuple[str, ...],
-          rules: Path | None, reports: Path | None, no_reports: bool, force: bool, lang: str) -> None:
+          rules: Path | None, reports: Path | None, no_reports: bool, results: Path | None,
+          no_results: bool, database: str | None, force: bool, lang: str) -> None:
     """Bring every study area of PROJECT up to date: import, analyses, report.
 
     PROJECT is a TOML project file ([batch] settings and one [[area]] table
@@ -80,6 +89,8 @@ def batch(ctx: click.Context, project: Path, scheduler: str | None, workers: int
                         connect_timeout=connect_timeout, analyses=analyses or None,
                         rules=rules.resolve() if rules else None,
                         reports=False if no_reports else reports.resolve() if reports else None,
+                        results=False if no_results else results.resolve() if results else None,
+                        database=database,
                         lang=lang if lang_given else None)
     where = proj.scheduler or f"a local cluster of {proj.workers or 'one worker per core'}"
     if not quiet():
@@ -88,11 +99,18 @@ def batch(ctx: click.Context, project: Path, scheduler: str | None, workers: int
 
     with connect(proj) as client:
         client.run(_quiet_workers)
-        results = run_batch(proj, client=client, force=force, progress=_line)
-    failed = [r for r in results if r.status == "failed"]
-    done = sum(r.status == "done" for r in results)
-    unchanged = sum(r.status == "unchanged" for r in results)
-    say(f"{done} done, {unchanged} unchanged, {len(failed)} failed of {len(results)} area(s)")
+        outcome = run_batch(proj, client=client, force=force, progress=_line)
+    failed = [r for r in outcome if r.status == "failed"]
+    done = sum(r.status == "done" for r in outcome)
+    unchanged = sum(r.status == "unchanged" for r in outcome)
+    say(f"{done} done, {unchanged} unchanged, {len(failed)} failed of {len(outcome)} area(s)")
+    if proj.results is not None and proj.results.is_dir():
+        say(f"results of every area: {proj.results} (GeoParquet, one folder per layer)")
+        if proj.database:
+            from ..batch.results import to_database
+
+            tables = to_database(proj.results, proj.database)
+            say(f"{len(tables)} table(s) written to the database: {', '.join(tables)}")
     if failed:
         console.print(f"[bold red]{len(failed)} area(s) failed:[/] "
                       f"{escape(', '.join(r.name for r in failed))}; the others are up to date. "

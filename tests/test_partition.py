@@ -1,0 +1,177 @@
+"""A partitioned living circle equals the whole run: central Helsinki cut into a grid.
+
+The walking network, facilities, buildings and communities are OpenStreetMap
+(tests/data/osm/helsinki_center.osm.pbf, projected to ETRS-TM35FIN); 3000
+seeded homes are added around random street points, and a few facilities of
+the categories the extract lacks, so that homes pass and fail every tier.
+The whole run (:func:`gcgeo.analysis.living_circle.run`) is the reference.
+"""
+
+from __future__ import annotations
+
+import distributed
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pandas.testing import assert_frame_equal
+
+from gcgeo import InputError, osm
+from gcgeo.analysis import living_circle as lc
+from gcgeo.batch import partition as P
+
+pytestmark = pytest.mark.slow
+
+#: tiers short enough that a 4 × 4 grid's partitions each see only part of the centre
+#: (the extract is 1.0 × 1.7 km)
+SHORT = {"tiers": {"5min": 80, "10min": 150, "15min": 250}, "snapping": {"tolerance": 30}}
+
+
+@pytest.fixture(scope="module")
+def layers():
+    frames = osm.read_osm("tests/data/osm/helsinki_center.osm.pbf")
+    out = {k: frames[k].to_crs(3067) for k in ("streets", "facilities", "buildings", "communities")}
+    rng = np.random.default_rng(20)
+    lines = out["streets"].geometry.to_numpy()
+
+    def near_streets(n: int) -> np.ndarray:
+        at = shapely.line_interpolate_point(lines[rng.integers(0, len(lines), n)], rng.random(n),
+                                            normalized=True)
+        return shapely.get_coordinates(at) + rng.normal(0, 15, (n, 2))
+
+    xy = near_streets(3000)
+    homes = gpd.GeoDataFrame(
+        {"id": [f"home{i}" for i in range(len(xy))], "residential": True,
+         "floors": rng.integers(1, 9, len(xy))},
+        geometry=shapely.box(xy[:, 0] - 6, xy[:, 1] - 6, xy[:, 0] + 6, xy[:, 1] + 6), crs=3067)
+    out["buildings"] = pd.concat([out["buildings"], homes], ignore_index=True)
+    missing = ["kindergarten", "elderly_care", "nursing_home", "culture_station"]
+    fxy = near_streets(6 * len(missing))
+    extra = gpd.GeoDataFrame({"category": np.repeat(missing, 6)},
+                             geometry=shapely.points(fxy), crs=3067)
+    out["facilities"] = pd.concat([out["facilities"], extra], ignore_index=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  memory_limit="2GiB", dashboard_address=None,
+                                  host="127.0.0.1") as c:
+        yield c
+
+
+def _same(got: pd.DataFrame, want: pd.DataFrame, name: str) -> None:
+    """Equal frames: floats to 1e-6 (metres, shares), everything else exactly."""
+    assert list(got.columns) == list(want.columns), name
+    assert got.index.equals(want.index), name
+    plain = [c for c in want.columns if c != "geometry"]
+    assert_frame_equal(pd.DataFrame(got[plain]), pd.DataFrame(want[plain]), check_exact=False,
+                       rtol=0, atol=1e-6, obj=name)
+    if "geometry" in want.columns:
+        assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all(), name
+
+
+def _compare(got: dict, want: dict) -> None:
+    for name in ("lc_origins", "lc_gaps", "lc_communities", "lc_categories"):
+        _same(got[name], want[name], name)
+
+
+def _served_both_ways(origins: pd.DataFrame, tier: float) -> None:
+    """Many categories are within the tier for some homes and beyond it for others."""
+    dist = [c for c in origins.columns if c.startswith("dist_")]
+    within = (origins[dist].fillna(np.inf) <= tier).mean()
+    assert ((within > 0.05) & (within < 0.95)).sum() >= 8, within
+
+
+def test_grid_of_four_equals_the_whole_run(layers):
+    want = lc.run(layers, isochrones="none")
+    got = P.living_circle(layers, partitions="grid:4")
+    _compare(got, want)
+    _served_both_ways(want["lc_origins"], 500)
+    dist = [c for c in want["lc_origins"].columns if c.startswith("dist_")]
+    assert want["lc_origins"][dist].notna().to_numpy().sum() > 10_000
+
+
+def test_grid_of_sixteen_on_a_dask_cluster_equals_the_whole_run(layers, cluster):
+    want = lc.run(layers, rules=SHORT, isochrones="none")
+    _served_both_ways(want["lc_origins"], 150)
+    halo = P.halo(SHORT)
+    assert halo == pytest.approx(250 + 30 + 1, abs=10)  # largest tier + snapping + joining
+    parts, every = P.split(layers, 16, halo)
+    assert len(parts) >= 10
+    # every partition is cut: it sees only part of the streets and of the facilities
+    for p in parts:
+        lay, _ = P.partition_layers(every, p)
+        assert len(lay["streets"]) < 0.7 * len(layers["streets"])
+    assert sum(len(p.homes) for p in parts) == len(want["lc_origins"])
+    with distributed.Client(cluster) as client:
+        got = P.living_circle(layers, partitions="grid:16", client=client, rules=SHORT)
+    _compare(got, want)
+
+
+def test_a_halo_too_narrow_gives_other_distances(layers, monkeypatch):
+    """The comparison can fail: half the halo loses paths that leave the partition."""
+    want = lc.run(layers, rules=SHORT, isochrones="none")
+    real = P.halo
+    monkeypatch.setattr(P, "halo", lambda *a, **k: real(*a, **k) / 3)
+    got = P.living_circle(layers, partitions="grid:16", rules=SHORT)
+    dist = [c for c in want["lc_origins"].columns if c.startswith("dist_")]
+    a = got["lc_origins"][dist].to_numpy()
+    b = want["lc_origins"][dist].to_numpy()
+    differ = ~np.isclose(a, b, equal_nan=True, atol=1e-6)
+    assert differ.sum() > 10
+
+
+def test_partition_spec_and_options_are_checked(layers):
+    assert P.grid_size("grid:16") == 16 and P.grid_size(" grid : 2 ") == 2
+    for bad in ("grid", "tiles:4", "grid:0", "4x4"):
+        with pytest.raises(InputError, match="grid:N"):
+            P.grid_size(bad)
+    with pytest.raises(InputError, match="origins"):
+        P.living_circle(layers, partitions="grid:4", origins=layers["buildings"])
+
+
+def test_batch_area_with_partitions_stores_the_whole_runs_results(layers, cluster, tmp_path):
+    """`partitions = "grid:4"` in a project file: the workspace holds what the whole run gives."""
+    from gcgeo import workspace as ws
+    from gcgeo.batch import read_project, run_batch
+
+    path = tmp_path / "helsinki.gpkg"
+    ws.init(path, name="Helsinki", crs="EPSG:3067")
+    for kind, frame in layers.items():
+        ws.add_layer(path, kind, frame)
+    (tmp_path / "p.toml").write_text(
+        '[batch]\nreports = false\nanalyses = ["living_circle"]\n\n[[area]]\nname = "Helsinki"\n'
+        'workspace = "helsinki.gpkg"\npartitions = "grid:4"\n', encoding="utf-8")
+    project = read_project(tmp_path / "p.toml")
+    assert project.areas[0].partitions == "grid:4"
+    with distributed.Client(cluster) as client:
+        (res,) = run_batch(project, client=client)
+    assert res.status == "done" and res.ran == ["living_circle"], res
+    want = lc.run(ws.read_layers(path, ["streets", "facilities", "buildings", "communities"]),
+                  isochrones="none")
+    ref = _stored(tmp_path, want)
+    for name in ("lc_origins", "lc_gaps", "lc_communities", "lc_categories"):
+        _same(ws.read_layer(path, name), ws.read_layer(ref, name), name)
+    assert len(ws.read_layer(path, "lc_isochrones")) == 0
+
+
+def _stored(tmp_path, outputs):
+    """The outputs written to a workspace, to compare as the workspace reads them back."""
+    from gcgeo import workspace as ws
+
+    ref = tmp_path / "whole.gpkg"
+    ws.init(ref, name="whole", crs="EPSG:3067")
+    ws.write_layers(ref, outputs, analysis="living_circle")
+    return ref
+
+
+def test_project_partitions_checked(tmp_path):
+    from gcgeo.batch import read_project
+
+    (tmp_path / "p.toml").write_text('[[area]]\nname = "a"\nworkspace = "a.gpkg"\n'
+                                     'partitions = "tiles"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"area 'a': partitions must be \"grid:N\""):
+        read_project(tmp_path / "p.toml")
