@@ -111,6 +111,25 @@ def test_grid_of_sixteen_on_a_dask_cluster_equals_the_whole_run(layers, cluster)
     _compare(got, want)
 
 
+def test_a_category_one_partition_holds_and_parks_by_their_entrances(layers):
+    """A category with one facility in the whole area is "in the data" for every
+    partition's homes; parks drawn as areas are reached at their entrances."""
+    fac = layers["facilities"]
+    kinds = shapely.get_type_id(fac.geometry.to_numpy())
+    assert np.isin(kinds, (3, 6)).any()  # OSM areas kept as polygons
+    cat = fac["category"].astype(str)
+    one = cat.value_counts().index[-1]
+    lone = fac[cat == one].iloc[:1]
+    only = dict(layers, facilities=pd.concat([fac[cat != one], lone]))
+    want = lc.run(only, rules=SHORT, isochrones="none")
+    got = P.living_circle(only, partitions="grid:16", rules=SHORT)
+    _compare(got, want)
+    col = "in_data_within_15min"
+    assert col in want["lc_origins"].columns
+    n = got["lc_categories"].set_index("category").loc[one, "facilities"]
+    assert n == 1
+
+
 def test_a_halo_too_narrow_gives_other_distances(layers, monkeypatch):
     """The comparison can fail: half the halo loses paths that leave the partition."""
     want = lc.run(layers, rules=SHORT, isochrones="none")

@@ -190,9 +190,9 @@ def _in_box(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> 
 
 def run_partition(layers: Mapping[str, gpd.GeoDataFrame | None], owned: np.ndarray, *,
                   rules: Any = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The living circle of one partition (a dask task): its outputs, and per
-    category how many of its owned facilities (positions in its ``facilities``)
-    there are and how many reach the network."""
+    """The living circle of one partition (a dask task): its outputs, and its owned
+    facility points (positions in its ``facilities``, as :func:`split` makes them):
+    the facility each belongs to, its category and whether it reaches the network."""
     from .. import rules as _rules
     from ..analysis import living_circle as lc
     from ..crs import metric
@@ -219,15 +219,24 @@ def run_partition(layers: Mapping[str, gpd.GeoDataFrame | None], owned: np.ndarr
     fac = fac[fac["category"].astype("string").isin(cats).fillna(False).to_numpy()]
     on = (~snap(net, check_points(net, fac.geometry, "facilities"), tol)["off_network"].to_numpy(bool)
           if net.n_edges and len(fac) else np.zeros(len(fac), bool))
-    cat = fac["category"].astype(str).to_numpy()
-    counts = {c: (int((cat == c).sum()), int(((cat == c) & on).sum())) for c in cats}
+    owned_points = pd.DataFrame({
+        "facility": fac["_facility"].to_numpy(np.int64),  # set by split()
+        "category": fac["category"].astype(str).to_numpy(object), "on": on})
     outputs = lc.run(dict(layers), rules=rules, graph=net, isochrones="none", **opts)
-    return {"outputs": outputs, "counts": counts}
+    return {"outputs": outputs, "owned": owned_points}
 
 
-def split(layers: Mapping[str, gpd.GeoDataFrame], n: int, halo_m: float
-           ) -> tuple[list[Partition], dict[str, Any]]:
-    """The partitions and the layers they are cut from (in the streets' metric CRS)."""
+def split(layers: Mapping[str, gpd.GeoDataFrame], n: int, halo_m: float, *,
+          gate_spacing: float = 50.0) -> tuple[list[Partition], dict[str, Any]]:
+    """The partitions and the layers they are cut from (in the streets' metric CRS).
+
+    The facilities are cut as the points they are reached at: an area (a park, a
+    square) becomes its entrances, found once on every street
+    (:func:`gcgeo.analysis.living_circle.access_points`, gates every
+    ``gate_spacing`` m where no street meets it), so that a partition holding
+    part of the streets finds the same entrances; column ``_facility`` keeps the
+    position of the facility each point belongs to.
+    """
     from ..analysis import living_circle as lc
     from ..crs import align, metric
     from ..layers import repair_geometry
@@ -257,6 +266,12 @@ def split(layers: Mapping[str, gpd.GeoDataFrame], n: int, halo_m: float
     home = homes(every["buildings"], comm)
     if home.empty or "category" not in every["facilities"].columns:
         return [], every
+    fac = every["facilities"]
+    fac = fac[_valid_points(np.asarray(fac.geometry.values, dtype=object))]
+    acc = lc.access_points(fac.set_axis(every["facilities"].index.get_indexer(fac.index)),
+                           streets, spacing=gate_spacing)
+    every["facilities"] = acc.assign(_facility=acc.index.to_numpy(np.int64)).set_axis(
+        pd.RangeIndex(len(acc)))
     pos = every["buildings"].index.get_indexer(home.index)
     xy = shapely.get_coordinates(home.geometry.to_numpy())
     parts = plan(xy, home["community_pos"].to_numpy(np.int64), every.get("communities"),
@@ -330,9 +345,33 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, gpd.GeoDataFrame]
                    or [outs[0]["lc_communities"]])
     if every.get("communities") is not None and len(comm):
         comm = comm.loc[every["communities"].index[every["communities"].index.isin(comm.index)]]
+    _in_data_again(stitched, comm, results, tier_m, req)
     return {"lc_origins": stitched, "lc_communities": comm, "lc_gaps": gap,
             "lc_categories": _categories(results, origins),
             "lc_isochrones": outs[0]["lc_isochrones"]}
+
+
+def _in_data_again(origins: gpd.GeoDataFrame, comm: pd.DataFrame, results: list[dict[str, Any]],
+                   tier_m: Mapping[str, float], req: Mapping[str, list[str]]) -> None:
+    """``in_data_within_<tier>`` and its community shares as the whole run has them:
+    a category the data hold is one some partition owns a facility of, though
+    another partition may see none (the partitions' own columns assumed otherwise)."""
+    from ..analysis.living_circle import IN_DATA_WITHIN
+
+    in_data = set(pd.concat([res["owned"] for res in results])["category"])
+    cid = origins["community_id"].to_numpy(object)
+    inside = pd.notna(cid)
+    pop = origins["population"].to_numpy(float)
+    res = (comm["residents"].where(comm["residents"] > 0)
+           if len(comm) and "residents" in comm.columns else None)
+    for t, T in tier_m.items():
+        flags = [np.nan_to_num(origins[f"dist_{c}_m"].to_numpy(float), nan=np.inf) <= T
+                 for c in req[t] if c in in_data]
+        ok = np.logical_and.reduce(flags) if flags else np.ones(len(origins), bool)
+        origins[IN_DATA_WITHIN + t] = ok
+        if res is not None:
+            got = pd.Series(pop[inside] * ok[inside]).groupby(cid[inside]).sum()
+            comm["share_" + IN_DATA_WITHIN + t] = comm["community_id"].map(got) / res
 
 
 def _categories(results: list[dict[str, Any]], origins: list[gpd.GeoDataFrame]) -> pd.DataFrame:
@@ -341,9 +380,11 @@ def _categories(results: list[dict[str, Any]], origins: list[gpd.GeoDataFrame]) 
     table = results[0]["outputs"]["lc_categories"].copy()
     pops = np.array([o["population"].to_numpy(float).sum() for o in origins])
     total = pops.sum()
+    owned = pd.concat([res["owned"] for res in results], ignore_index=True)
     for i, cat in enumerate(table["category"]):
-        n = sum(res["counts"][cat][0] for res in results)
-        k = sum(res["counts"][cat][1] for res in results)
+        mine = owned[owned["category"] == cat]
+        n = int(mine["facility"].nunique())
+        k = int(mine.loc[mine["on"].to_numpy(bool), "facility"].nunique())
         shares = np.array([res["outputs"]["lc_categories"].set_index("category").at[cat, "share_served"]
                            for res in results], dtype=float)
         served = np.nansum(shares * pops)
@@ -389,7 +430,10 @@ def living_circle(
     say("partitions")
     h = halo(rules, walking_speed=opts.get("walking_speed"),
              snap_tolerance=opts.get("snap_tolerance"), join_tolerance=opts.get("join_tolerance"))
-    parts, every = split(layers, n, h) if n > 1 else ([], {})
+    from .. import rules as _rules
+
+    spacing = float(_rules.value(_rules.load(lc.RULES, rules), "areas.gate_spacing"))
+    parts, every = split(layers, n, h, gate_spacing=spacing) if n > 1 else ([], {})
     if len(parts) <= 1:
         return lc.run(layers, rules=rules, progress=progress, isochrones="none", **opts)
     pieces = [partition_layers(every, p) for p in parts]
