@@ -227,6 +227,30 @@ def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis) -> dict[
     return ws.read_layers(workspace, wanted)
 
 
+def _stored_network(workspace: str | os.PathLike, desc: _analysis.Analysis, inputs: Mapping[str, Any],
+                    resolved: _rules.Rules, options: dict[str, Any],
+                    progress: Callable[[str], None] | None) -> None:
+    """Give an analysis that walks a network (one taking ``graph=``) the network of the
+    workspace's streets, built once per streets layer and network rules
+    (:func:`gcgeo.network_cache.workspace_network`), unless the run was given a graph."""
+    if options.get("graph") is not None or "graph" not in {o.name for o in desc.options}:
+        return
+    streets = inputs.get("streets")
+    if streets is None:
+        return  # the analysis says what it needs
+    from . import network
+    from .network_cache import workspace_network
+
+    if progress:
+        progress("walking network")
+    join = options.get("join_tolerance")
+    split = options.get("split_crossings")
+    options["graph"] = workspace_network(
+        workspace, streets,
+        join_tolerance=float(join if join is not None else network.join_tolerance(resolved)),
+        split_crossings=bool(split if split is not None else network.split_crossings(resolved)))
+
+
 def run_analysis(
     workspace: str | os.PathLike,
     name: str,
@@ -257,6 +281,7 @@ def run_analysis(
     if progress:
         progress("reading layers")
     inputs = read_inputs(workspace, desc)
+    _stored_network(workspace, desc, inputs, resolved, options, progress)
     outputs = desc.run(inputs, rules=resolved, progress=progress, **options)
     if progress:
         progress("writing results")

@@ -1,0 +1,178 @@
+"""The walking network of a workspace's streets, built once and kept beside the workspace.
+
+Building the network from a city's street lines (splitting them at every
+junction, joining near-missed ends) takes longer than the living-circle
+analysis that walks it.  :func:`workspace_network` builds it the first
+time and stores it in a file beside the workspace, ``.<workspace>.network.npz``;
+later runs read it back while the streets and the network rules are what
+they were.
+
+The file is a cache, never the record: it is keyed by a digest of the
+streets layer as read (its geometries, columns and CRS), the rules the
+network is built with (``join_tolerance``, ``split_crossings``) and the
+source of gcgeo's network code, and is used only when all of them match,
+so a street edited in QGIS, ``gcgeo add --overwrite``, another rule or
+another gcgeo version each build the network afresh (and replace the file).
+It is written to a temporary file and renamed into place, so it is whole or
+absent; one that cannot be read, or was written by someone else, is
+ignored and rebuilt.  It holds plain arrays only (``numpy.load`` with
+``allow_pickle=False``): opening a workspace folder received from someone
+runs no code from it.
+
+It is a file of its own rather than a table in the GeoPackage: the
+workspace is changed by copying it whole (:mod:`gcgeo.workspace`), and tens
+of megabytes of derived arrays inside it would make every later change,
+export and hand-off slower and larger; beside it, it is written without a
+workspace transaction, cannot damage the workspace, can be deleted at any
+time, and is not sent along with the data.  A read-only folder simply
+keeps no cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from .crs import metric
+from .network import Network, network_from_streets
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FORMAT", "cache_path", "streets_digest", "workspace_network"]
+
+#: Version of the file's layout; part of the key.
+FORMAT = "gcgeo-network-1"
+
+
+def cache_path(workspace: str | os.PathLike) -> Path:
+    """The file keeping the network of ``workspace``'s streets (beside the workspace file)."""
+    real = Path(os.path.realpath(workspace))
+    return real.with_name(f".{real.name}.network.npz")
+
+
+def _code_digest() -> str:
+    """A digest of gcgeo's network code: a changed builder never reads an old network."""
+    folder = Path(__file__).with_name("network")
+    h = hashlib.sha256()
+    for f in sorted(folder.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def streets_digest(streets: gpd.GeoDataFrame) -> str:
+    """A digest of a streets layer: its CRS, geometries (WKB) and other columns, in order."""
+    h = hashlib.sha256()
+    h.update(str(streets.crs.to_wkt() if streets.crs is not None else "").encode())
+    h.update(repr(list(map(str, streets.columns))).encode())
+    geom = np.asarray(streets.geometry.values, dtype=object)
+    wkb = shapely.to_wkb(geom, hex=False)
+    h.update(np.asarray([len(b) if b is not None else -1 for b in wkb], dtype=np.int64).tobytes())
+    h.update(b"".join(b for b in wkb if b is not None))
+    rest = pd.DataFrame(streets.drop(columns=streets.geometry.name))
+    if len(rest.columns):
+        h.update(pd.util.hash_pandas_object(rest.astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _key(streets: gpd.GeoDataFrame, join_tolerance: float, split_crossings: bool) -> str:
+    parts = [FORMAT, _code_digest(), streets_digest(streets), repr(float(join_tolerance)),
+             repr(bool(split_crossings))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _load(path: Path, key: str) -> Network | None:
+    """The network stored at ``path`` under ``key``, or None (absent, other key, unreadable)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if str(f["key"]) != key:
+                return None
+            kind = str(f["nodes_kind"])
+            raw = f["nodes"]
+            ids = raw.astype(np.int64).tolist() if kind == "int" else raw.tolist()
+            geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, f["coords"],
+                                                 (f["offsets"],))
+            crs = CRS.from_wkt(str(f["crs"])) if str(f["crs"]) else None
+            return Network(nodes=pd.Index(ids, tupleize_cols=False), x=f["x"], y=f["y"], u=f["u"],
+                           v=f["v"], weight=f["weight"], geometry=geometry,
+                           geom_length=f["geom_length"], crs=crs, directed=False)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file is rebuilt, never trusted
+        log.info("the stored walking network %s is unreadable (%s); building it again", path, exc)
+        return None
+
+
+def _arrays(net: Network, key: str) -> dict[str, np.ndarray] | None:
+    """The network as plain arrays, or None when it holds what they cannot (mixed node ids)."""
+    ids = np.asarray(net.nodes.tolist())
+    if ids.dtype.kind in "iu":
+        kind = "int"
+    elif ids.dtype.kind == "U":
+        kind = "str"
+    else:
+        return None
+    if net.geometry is None or net.directed:
+        return None
+    geom = np.asarray(net.geometry, dtype=object)
+    if len(geom) and not (shapely.get_type_id(geom) == shapely.GeometryType.LINESTRING).all():
+        return None
+    _, coords, (offsets,) = shapely.to_ragged_array(geom) if len(geom) else \
+        (None, np.zeros((0, 2)), (np.zeros(1, dtype=np.int64),))
+    if coords.shape[1] != 2:
+        return None
+    crs = CRS.from_user_input(net.crs).to_wkt() if net.crs is not None else ""
+    return {"key": np.array(key), "nodes_kind": np.array(kind), "nodes": ids, "x": net.x, "y": net.y,
+            "u": net.u, "v": net.v, "weight": net.weight, "geom_length": net.geom_length,
+            "coords": coords, "offsets": offsets, "crs": np.array(crs)}
+
+
+def _store(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write the arrays to ``path`` whole or not at all (a temporary file renamed into place)."""
+    fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def workspace_network(workspace: str | os.PathLike, streets: gpd.GeoDataFrame, *,
+                      join_tolerance: float, split_crossings: bool) -> Network:
+    """The walking network of ``streets`` (the workspace's streets layer as read).
+
+    Equal to :func:`gcgeo.network.network_from_streets` on the layer after the
+    CRS gate (:func:`gcgeo.crs.metric`); read from :func:`cache_path` when it
+    was built from the same streets with the same rules, else built and stored
+    there (when the folder can be written).
+    """
+    streets = metric(streets, "layer 'streets'")
+    path = cache_path(workspace)
+    key = _key(streets, join_tolerance, split_crossings)
+    net = _load(path, key)
+    if net is not None:
+        log.info("walking network read from %s (streets and network rules unchanged)", path.name)
+        return net
+    net = network_from_streets(streets, join_tolerance=join_tolerance, split_crossings=split_crossings)
+    arrays = _arrays(net, key)
+    if arrays is None:
+        log.info("walking network built from the streets (not stored: its node ids are mixed)")
+        return net
+    try:
+        _store(path, arrays)
+    except Exception as exc:  # noqa: BLE001 - the cache is an extra: a full disk or read-only folder keeps none
+        log.info("walking network built from the streets; not kept beside the workspace (%s)", exc)
+        return net
+    log.info("walking network built from the streets and kept in %s", path.name)
+    return net
