@@ -2,7 +2,8 @@
 
 Builds the benchmark city as a workspace once (the central Helsinki network
 tiled 6 × 5, about 167k street nodes, streets without node ids; 0.6 homes
-per node; 0.4 % of nodes per facility category, 10 categories; 63 square
+per node; 0.4 % of nodes per facility category, every category the built-in
+rules require (17); 63 square
 communities; parks for the green analysis) with the builders of
 ``benchmarks/living_circle.py``, and a fire-lane workspace with the builder
 of ``benchmarks/fire_lanes.py``.  Then, each in a fresh process on a fresh
@@ -40,7 +41,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+
+from gcgeo import rules
+from gcgeo.analysis import living_circle as lc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -56,6 +61,17 @@ def build_city(path: Path, nx_: int, ny_: int) -> dict[str, int]:
 
     streets = lc_bench.tiled(lc_bench.helsinki_streets(), nx_, ny_)
     _, net, homes, facilities, _, _, _ = lc_bench.scenario(streets)
+    # every category the built-in rules require, at the same density: a city has them all
+    r = rules.load("living_circle")
+    required = lc.required_categories(r, lc.tiers(r))
+    more = sorted(set().union(*required.values()) - set(facilities["category"]))
+    rng = np.random.default_rng(5)
+    nf = max(1, int(lc_bench.FACILITY_SHARE * net.n_nodes))
+    fe = rng.integers(0, net.n_edges, nf * len(more))
+    fpts = shapely.line_interpolate_point(net.geometry[fe], rng.random(len(fe)), normalized=True)
+    fxy = shapely.get_coordinates(fpts) + rng.normal(0, 10, size=(len(fe), 2))
+    facilities = pd.concat([facilities, gpd.GeoDataFrame(
+        {"category": np.repeat(more, nf)}, geometry=shapely.points(fxy), crs=CRS)], ignore_index=True)
     xmin, ymin, xmax, ymax = streets.total_bounds
     # 9 × 7 communities over the city, named as a planner's layer would name them
     xs, ys = np.linspace(xmin, xmax, 10), np.linspace(ymin, ymax, 8)
@@ -89,17 +105,21 @@ def build_fire(path: Path) -> dict[str, int]:
     return {k: len(layers[k]) for k in kinds}
 
 
-def command(ws: Path, *args: str, importtime: bool = False) -> tuple[float, float, str]:
-    """Run ``gcgeo analyze WS ARGS`` in a fresh process: wall seconds, peak RSS (MiB), stderr."""
+def _env(code: Path | None) -> dict[str, str]:
+    """The environment of a child running gcgeo from ``code`` (a checkout), else from this one."""
+    path = [str(code)] if code else []
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path + sys.path)}
+
+
+def command(*args: str, code: Path | None = None, importtime: bool = False) -> tuple[float, float, str]:
+    """Run ``gcgeo ARGS`` in a fresh process: wall seconds, peak RSS (MiB), stderr."""
     cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", _GCGEO, *args]
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(code))
     err = p.stderr.read() if p.stderr else ""
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode:
+    if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
     return wall, usage.ru_maxrss / 2**10, err
 
@@ -108,18 +128,21 @@ def command(ws: Path, *args: str, importtime: bool = False) -> tuple[float, floa
 _GCGEO = "import sys; from gcgeo.cli import main; sys.argv[0] = 'gcgeo'; sys.exit(main())"
 
 _FIGURES = r"""
-import sys
+import sys, time
+t = time.perf_counter()
 from gcgeo import workspace as ws
 from gcgeo.maps.figures import save_figures
-save_figures(ws.read_layers(sys.argv[1]), sys.argv[2], lang="zh", views=sys.argv[3].split(","),
-             title="benchmark city")
+layers = ws.read_layers(sys.argv[1])
+t1 = time.perf_counter()
+save_figures(layers, sys.argv[2], lang="zh", views=sys.argv[3].split(","), title="benchmark city")
+print(f"STAGE\tread\t{t1 - t:.3f}\nSTAGE\tdraw\t{time.perf_counter() - t1:.3f}", file=sys.stderr)
 """
 
 _STAGES = r"""
 import sys, time
 t0 = time.perf_counter()
 from gcgeo.cli import main
-stamps = [("import", time.perf_counter())]
+stamps = [("import", t0), ("cli", time.perf_counter())]
 import gcgeo.pipeline as p
 real = p.run_analysis
 def run_analysis(*a, progress=None, **k):
@@ -133,44 +156,40 @@ try:
     main(sys.argv[1:], standalone_mode=False)
 finally:
     stamps.append(("end", time.perf_counter()))
-    prev = t0
-    for name, t in stamps:
-        print(f"STAGE {name} {t - prev:.3f}", file=sys.stderr)
-        prev = t
+    for (name, t), (_, nxt) in zip(stamps, stamps[1:]):
+        print(f"STAGE\t{name}\t{nxt - t:.3f}", file=sys.stderr)
 """
 
 
-def stages(ws: Path, *args: str) -> list[tuple[str, float]]:
-    """The command's stages: time from each progress message to the next ("import" first)."""
-    res = subprocess.run([sys.executable, "-c", _STAGES, *args], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+def stages(*args: str, code: Path | None = None, script: str = _STAGES) -> list[tuple[str, float]]:
+    """The command's stages, each with its seconds: imports, then each progress message to the next."""
+    res = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                         env=_env(code))
     if res.returncode:
         raise RuntimeError(res.stderr[-3000:])
-    out, prev = [], "start"
-    for line in res.stderr.splitlines():
-        if line.startswith("STAGE "):
-            _, name, sec = line.split()
-            out.append((prev, float(sec)))
-            prev = name
-    return out[1:] if out and out[0][0] == "start" else out
+    return [(line.split("\t")[1], float(line.split("\t")[2]))
+            for line in res.stderr.splitlines() if line.startswith("STAGE\t")]
 
 
-def imported(err: str, top: int = 8) -> tuple[int, list[tuple[str, float]]]:
-    """From ``-X importtime`` output: the number of modules and the slowest top-level packages."""
+def imported(err: str, top: int = 6) -> tuple[int, list[tuple[str, float]]]:
+    """From ``-X importtime`` output: the number of modules and the costliest packages imported
+    at the top of an import chain (cumulative seconds)."""
     cum: dict[str, float] = {}
     n = 0
     for line in err.splitlines():
-        if not line.startswith("import time:") or "cumulative" in line:
+        parts = line.split("|")
+        if not line.startswith("import time:") or len(parts) != 3 or "cumulative" in line:
             continue
-        _, _self, c, name = line.split("|") if line.count("|") == 2 else ("", "", "", "")
         n += 1
-        raw = name.rstrip()
-        if raw.startswith("  ") and not raw.startswith("   "):  # imported by the command itself
-            pass
-        top_name = raw.strip().split(".")[0]
-        if len(raw) - len(raw.lstrip()) == 1:  # a top-level import of __main__
-            cum[top_name] = cum.get(top_name, 0.0) + int(c.split(":")[-1]) / 1e6
+        name = parts[2].rstrip()
+        if len(name) - len(name.lstrip()) == 1:  # not imported by another module's import
+            pkg = name.strip().split(".")[0]
+            cum[pkg] = cum.get(pkg, 0.0) + int(parts[1]) / 1e6
     return n, sorted(cum.items(), key=lambda kv: -kv[1])[:top]
+
+
+def _fmt(st: list[tuple[str, float]]) -> str:
+    return ", ".join(f"{n} {s:.2f}" for n, s in st)
 
 
 def fresh(src: Path, d: Path, name: str) -> Path:
@@ -198,10 +217,54 @@ def core(ws_path: Path) -> tuple[float, float]:
     return t_streets, t_net
 
 
+def lc_end_to_end(city: Path, d: Path, code: Path | None, label: str) -> dict[str, float]:
+    """``gcgeo analyze WS living-circle --isochrones none`` from ``code``: first run, again, stages."""
+    print(f"\n== {label}: gcgeo analyze WS living-circle --isochrones none")
+    ws1 = fresh(city, d, f"lc_{label}.gpkg")
+    lc_args = ("analyze", str(ws1), "living-circle", "--isochrones", "none")
+    first, rss1, _ = command(*lc_args, code=code)
+    again, rss2, _ = command(*lc_args, code=code)
+    print(f"   first run:                    {first:6.2f} s   peak RSS {rss1:5.0f} MiB")
+    print(f"   again, streets unchanged:     {again:6.2f} s   peak RSS {rss2:5.0f} MiB")
+    ws2 = fresh(city, d, f"lcs_{label}.gpkg")
+    for what in ("first run", "again"):
+        st = stages("analyze", str(ws2), "living-circle", "--isochrones", "none", code=code)
+        print(f"   stages (s), {what}: {_fmt(st)}")
+    _, _, err = command(*lc_args, code=code, importtime=True)
+    n, slow = imported(err)
+    print(f"   modules imported: {n}; costliest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slow))
+    return {"first": first, "again": again, "rss": max(rss1, rss2)}
+
+
+def others(city: Path, fire: Path, d: Path, code: Path | None, label: str) -> dict[str, float]:
+    out = {}
+    for name, src in (("green", city), ("fire-lanes", fire)):
+        w = fresh(src, d, f"{name}_{label}.gpkg")
+        wall, rss, _ = command("analyze", str(w), name, code=code)
+        st = stages("analyze", str(w), name, code=code)
+        print(f"\n== {label}: gcgeo analyze WS {name}: {wall:6.2f} s   peak RSS {rss:5.0f} MiB\n"
+              f"   stages (s): {_fmt(st)}")
+        out[name] = wall
+    return out
+
+
+def figure(ws_path: Path, out: Path, code: Path | None, label: str) -> float:
+    t = time.perf_counter()
+    st = stages(str(ws_path), str(out), "living_circle", code=code, script=_FIGURES)
+    wall = time.perf_counter() - t
+    pngs = sorted(out.glob("*.png"))
+    print(f"\n== {label}: figure of the living-circle view: {wall:6.2f} s ({_fmt(st)}); "
+          + ", ".join(f"{p.name} {p.stat().st_size / 1e3:.0f} kB" for p in pngs))
+    return wall
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="6x5", help="tiles of the Helsinki network, e.g. 3x3")
     ap.add_argument("--keep", type=Path, help="folder keeping the built workspaces between runs")
+    ap.add_argument("--baseline", type=Path,
+                    help="another gcgeo checkout (e.g. `git worktree add /tmp/base main`) timed "
+                         "side by side with this one")
     ap.add_argument("--no-figures", action="store_true")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -216,51 +279,36 @@ def main() -> None:
     if not fire.exists():
         print("building the fire-lane workspace:", build_fire(fire))
     print(f"city workspace {city.stat().st_size / 2**20:.0f} MiB")
-
-    with tempfile.TemporaryDirectory(dir=keep) as d:
-        d = Path(d)
-        print("\n== gcgeo analyze WS living-circle --isochrones none")
-        ws1 = fresh(city, d, "lc.gpkg")
-        lc_args = ("analyze", str(ws1), "living-circle", "--isochrones", "none")
-        first, rss1, _ = command(ws1, *lc_args)
-        again, rss2, _ = command(ws1, *lc_args)
-        print(f"   first run (network built):    {first:6.2f} s   peak RSS {rss1:5.0f} MiB")
-        print(f"   again, streets unchanged:     {again:6.2f} s   peak RSS {rss2:5.0f} MiB")
-        for label, ws_ in (("first run", fresh(city, d, "lc_stages.gpkg")), ("again", None)):
-            target = ws_ or d / "lc_stages.gpkg"
-            st = stages(target, "analyze", str(target), "living-circle", "--isochrones", "none")
-            print(f"   stages, {label}: " + ", ".join(f"{n} {s:.2f}" for n, s in st))
-        _, _, err = command(ws1, *lc_args, importtime=True)
-        n, slow = imported(err)
-        print(f"   modules imported: {n}; slowest top-level: "
-              + ", ".join(f"{k} {v:.2f} s" for k, v in slow))
+    codes: list[tuple[str, Path | None]] = [("this checkout", None)]
+    if args.baseline:
+        codes.insert(0, ("baseline", args.baseline.resolve()))
+    with tempfile.TemporaryDirectory(dir=keep) as d_:
+        d = Path(d_)
+        lc_runs = {label: lc_end_to_end(city, d, code, label) for label, code in codes}
         t_streets, t_net = core(city)
-        print(f"   in memory, living_circle.run from the streets layer: {t_streets:6.2f} s")
+        print(f"\n   in memory, living_circle.run from the streets layer: {t_streets:6.2f} s")
         print(f"   in memory, from a network compiled beforehand:      {t_net:6.2f} s")
-        print(f"   ratios: command ÷ in memory from streets {first / t_streets:4.1f} × (first run), "
-              f"{again / t_streets:4.1f} × (again); command ÷ from a compiled network "
-              f"{again / t_net:4.1f} ×")
-
-        for name, src, extra in (("green", city, ()), ("fire-lanes", fire, ())):
-            w = fresh(src, d, f"{name}.gpkg")
-            wall, rss, _ = command(w, "analyze", str(w), name, *extra)
-            st = stages(w, "analyze", str(w), name, *extra)
-            print(f"\n== gcgeo analyze WS {name}: {wall:6.2f} s   peak RSS {rss:5.0f} MiB\n"
-                  "   stages: " + ", ".join(f"{n} {s:.2f}" for n, s in st))
-
+        for label, r in lc_runs.items():
+            print(f"   {label}: command ÷ in memory from the streets: first run "
+                  f"{r['first'] / t_streets:4.1f} ×, again {r['again'] / t_streets:4.1f} ×; "
+                  f"again ÷ from a compiled network {r['again'] / t_net:4.1f} ×")
+        other = {label: others(city, fire, d, code, label) for label, code in codes}
+        figs = {}
         if not args.no_figures:
-            out = d / "fig"
-            cmd = [sys.executable, "-c", _FIGURES, str(ws1), str(out), "living_circle"]
-            t = time.perf_counter()
-            p = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-            _, status, usage = os.wait4(p.pid, 0)
-            wall, rss = time.perf_counter() - t, usage.ru_maxrss / 2**10
-            pngs = sorted(out.glob("*.png"))
-            print(f"\n== figure of the living-circle view (read + draw): {wall:6.2f} s   peak RSS {rss:5.0f} MiB   "
-                  + ", ".join(f"{p.name} {p.stat().st_size / 1e3:.0f} kB" for p in pngs))
-            if args.keep:
-                for p in pngs:
-                    shutil.copyfile(p, keep / p.name)
+            src = d / "lc_this checkout.gpkg"
+            for label, code in codes:
+                figs[label] = figure(src, d / f"fig_{label}", code, label)
+                if args.keep:
+                    for p in (d / f"fig_{label}").glob("*.png"):
+                        shutil.copyfile(p, keep / f"{label.replace(' ', '_')}_{p.name}")
+        if args.baseline:
+            b, c = "baseline", "this checkout"
+            print("\n   baseline ÷ this checkout: living circle first run "
+                  f"{lc_runs[b]['first'] / lc_runs[c]['first']:4.1f} ×, again "
+                  f"{lc_runs[b]['again'] / lc_runs[c]['again']:4.1f} ×; green "
+                  f"{other[b]['green'] / other[c]['green']:4.1f} ×; fire lanes "
+                  f"{other[b]['fire-lanes'] / other[c]['fire-lanes']:4.1f} ×"
+                  + (f"; figure {figs[b] / figs[c]:4.1f} ×" if figs else ""))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ later runs read it back while the streets and the network rules are what
 they were.
 
 The file is a cache, never the record: it is keyed by a digest of the
-streets layer as read (its geometries, columns and CRS), the rules the
-network is built with (``join_tolerance``, ``split_crossings``) and the
-source of gcgeo's network code, and is used only when all of them match,
+streets layer as stored (its bytes read as Arrow: geometries, columns and
+CRS, without reading it into a GeoDataFrame, which costs more), the rules
+the network is built with (``join_tolerance``, ``split_crossings``) and the
+source of gcgeo's code reading the layer and building the network, and is
+used only when all of them match,
 so a street edited in QGIS, ``gcgeo add --overwrite``, another rule or
 another gcgeo version each build the network afresh (and replace the file).
 It is written to a temporary file and renamed into place, so it is whole or
@@ -34,11 +36,13 @@ import hashlib
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -47,7 +51,7 @@ from .network import Network, network_from_streets
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMAT", "cache_path", "streets_digest", "workspace_network"]
+__all__ = ["FORMAT", "NetworkKey", "cache_path", "network_key", "stored_network", "streets_digest", "workspace_network"]
 
 #: Version of the file's layout; part of the key.
 FORMAT = "gcgeo-network-1"
@@ -59,35 +63,60 @@ def cache_path(workspace: str | os.PathLike) -> Path:
     return real.with_name(f".{real.name}.network.npz")
 
 
+#: gcgeo's code the stored network depends on: how the streets layer is read and typed, the
+#: CRS gate, and the network builder
+_CODE = ("network/*.py", "layers/*.py", "crs.py", "values.py", "workspace.py", "network_cache.py")
+
+
 def _code_digest() -> str:
-    """A digest of gcgeo's network code: a changed builder never reads an old network."""
-    folder = Path(__file__).with_name("network")
+    """A digest of the code building the network: a changed builder never reads an old network."""
+    root = Path(__file__).parent
     h = hashlib.sha256()
-    for f in sorted(folder.glob("*.py")):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
+    for pattern in _CODE:
+        for f in sorted(root.glob(pattern)):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
     return h.hexdigest()
 
 
-def streets_digest(streets: gpd.GeoDataFrame) -> str:
-    """A digest of a streets layer: its CRS, geometries (WKB) and other columns, in order."""
+def streets_digest(workspace: str | os.PathLike, layer: str = "streets") -> str:
+    """A digest of the layer as stored in the workspace: every column, geometry and the CRS.
+
+    The layer is read as Arrow (without making geometries) and its bytes hashed,
+    schema included, in a few hundredths of a second for a city.
+    """
+    import pyarrow as pa
+
+    _, table = pyogrio.read_arrow(workspace, layer=layer)
     h = hashlib.sha256()
-    h.update(str(streets.crs.to_wkt() if streets.crs is not None else "").encode())
-    h.update(repr(list(map(str, streets.columns))).encode())
-    geom = np.asarray(streets.geometry.values, dtype=object)
-    wkb = shapely.to_wkb(geom, hex=False)
-    h.update(np.asarray([len(b) if b is not None else -1 for b in wkb], dtype=np.int64).tobytes())
-    h.update(b"".join(b for b in wkb if b is not None))
-    rest = pd.DataFrame(streets.drop(columns=streets.geometry.name))
-    if len(rest.columns):
-        h.update(pd.util.hash_pandas_object(rest.astype(str), index=False).to_numpy().tobytes())
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    h.update(sink.getvalue())
     return h.hexdigest()
 
 
-def _key(streets: gpd.GeoDataFrame, join_tolerance: float, split_crossings: bool) -> str:
-    parts = [FORMAT, _code_digest(), streets_digest(streets), repr(float(join_tolerance)),
+@dataclass(frozen=True)
+class NetworkKey:
+    """What a stored network is kept under: ``digest`` of the streets as stored, the rules
+    and the code; ``stamp``, the workspace file (inode, size, time) before it was read."""
+
+    digest: str
+    stamp: tuple[int, int, int]
+
+
+def _stamp(workspace: str | os.PathLike) -> tuple[int, int, int]:
+    st = os.stat(workspace)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def network_key(workspace: str | os.PathLike, *, join_tolerance: float,
+                split_crossings: bool) -> NetworkKey:
+    """The key of the network of ``workspace``'s streets with these rules (see the module doc)."""
+    stamp = _stamp(workspace)
+    parts = [FORMAT, _code_digest(), streets_digest(workspace), repr(float(join_tolerance)),
              repr(bool(split_crossings))]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return NetworkKey(hashlib.sha256("\n".join(parts).encode()).hexdigest(), stamp)
 
 
 def _load(path: Path, key: str) -> Network | None:
@@ -148,26 +177,34 @@ def _store(path: Path, arrays: dict[str, np.ndarray]) -> None:
         raise
 
 
-def workspace_network(workspace: str | os.PathLike, streets: gpd.GeoDataFrame, *,
-                      join_tolerance: float, split_crossings: bool) -> Network:
-    """The walking network of ``streets`` (the workspace's streets layer as read).
-
-    Equal to :func:`gcgeo.network.network_from_streets` on the layer after the
-    CRS gate (:func:`gcgeo.crs.metric`); read from :func:`cache_path` when it
-    was built from the same streets with the same rules, else built and stored
-    there (when the folder can be written).
-    """
-    streets = metric(streets, "layer 'streets'")
+def stored_network(workspace: str | os.PathLike, key: NetworkKey) -> Network | None:
+    """The network kept beside ``workspace`` under ``key`` (:func:`network_key`), or None."""
     path = cache_path(workspace)
-    key = _key(streets, join_tolerance, split_crossings)
-    net = _load(path, key)
+    net = _load(path, key.digest)
     if net is not None:
         log.info("walking network read from %s (streets and network rules unchanged)", path.name)
-        return net
+    return net
+
+
+def workspace_network(workspace: str | os.PathLike, streets: gpd.GeoDataFrame, key: NetworkKey, *,
+                      join_tolerance: float, split_crossings: bool) -> Network:
+    """The walking network of ``streets``, the workspace's streets layer as read, kept under ``key``.
+
+    Equal to :func:`gcgeo.network.network_from_streets` on the layer after the
+    CRS gate (:func:`gcgeo.crs.metric`); stored beside the workspace (when the
+    folder can be written) for :func:`stored_network` to find, unless the
+    workspace file changed since ``key`` was taken (another command replaced
+    it meanwhile: ``streets`` may not be what the key describes).
+    """
+    streets = metric(streets, "layer 'streets'")
     net = network_from_streets(streets, join_tolerance=join_tolerance, split_crossings=split_crossings)
-    arrays = _arrays(net, key)
+    path = cache_path(workspace)
+    if _stamp(workspace) != key.stamp:
+        log.info("walking network built from the streets (not kept: the workspace changed meanwhile)")
+        return net
+    arrays = _arrays(net, key.digest)
     if arrays is None:
-        log.info("walking network built from the streets (not stored: its node ids are mixed)")
+        log.info("walking network built from the streets (not kept: its node ids are of mixed types)")
         return net
     try:
         _store(path, arrays)
