@@ -456,6 +456,27 @@ def test_gaps_are_drawn_once_per_home_with_what_it_lacks(tmp_path):
     assert "Facility types missing" in _unescape(html)
 
 
+def test_gaps_stored_as_a_table_are_drawn_at_their_homes():
+    """lc_gaps as the living circle stores it, a table keyed by origin_id, is drawn at the
+    homes of lc_origins: one point per home with a gap, popups naming the home's community."""
+    homes = gpd.GeoDataFrame(
+        {"origin_id": [3, 5, 7], "building_id": ["B3", "B5", "B7"], "community_name": ["Kamppi"] * 3,
+         "off_network": [False, False, True], "served_15min": [False, True, False]},
+        geometry=shapely.points([385_300, 385_100, 385_050], [6_671_850, 6_671_800, 6_671_900]), crs=3067)
+    gaps = pd.DataFrame({"origin_id": [7, 7, 3], "category": ["park", "kindergarten", "pharmacy"],
+                         "tier": ["10min", "5min", "10min"], "distance_m": [np.nan, 400.0, 700.0]})
+    m = maps.dashboard({"lc_origins": homes, "lc_gaps": gaps}, views=["living_circle"], lang="en",
+                       offline=True)
+    html = maps.render_html(m, offline=True)
+    drawn = [fc for fc in _geojson_layers(html)
+             if fc["features"] and "n_missing" in fc["features"][0]["properties"]]
+    assert len(drawn) == 1
+    at = {f["properties"]["building_id"]: (f["properties"]["n_missing"], f["geometry"]["type"])
+          for f in drawn[0]["features"]}
+    assert at == {"B7": ("2", "Point"), "B3": ("1", "Point")}
+    assert {f["properties"]["community_name"] for f in drawn[0]["features"]} == {"Kamppi"}
+
+
 def test_inventory_legends_name_kinds_in_chinese():
     from gcgeo.maps._layers import style_green_space, style_layer
 

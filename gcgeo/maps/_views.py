@@ -199,7 +199,7 @@ def _register_analysis_views() -> None:
     from ..analysis.contract import resolve
 
     for desc in analysis.descriptors().values():
-        drawn = tuple(o.name for o in desc.outputs if o.geometry)
+        drawn = tuple(o.name for o in desc.outputs if o.geometry or o.style)  # a styled table: drawn joined
         for spec in desc.views:
             requires = spec.requires or drawn
             build = resolve(spec.build) if spec.build else outputs_in_order(requires)
