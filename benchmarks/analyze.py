@@ -217,45 +217,62 @@ def core(ws_path: Path) -> tuple[float, float]:
     return t_streets, t_net
 
 
-def lc_end_to_end(city: Path, d: Path, code: Path | None, label: str) -> dict[str, float]:
-    """``gcgeo analyze WS living-circle --isochrones none`` from ``code``: first run, again, stages."""
-    print(f"\n== {label}: gcgeo analyze WS living-circle --isochrones none")
-    ws1 = fresh(city, d, f"lc_{label}.gpkg")
-    lc_args = ("analyze", str(ws1), "living-circle", "--isochrones", "none")
-    first, rss1, _ = command(*lc_args, code=code)
-    again, rss2, _ = command(*lc_args, code=code)
-    print(f"   first run:                    {first:6.2f} s   peak RSS {rss1:5.0f} MiB")
-    print(f"   again, streets unchanged:     {again:6.2f} s   peak RSS {rss2:5.0f} MiB")
-    ws2 = fresh(city, d, f"lcs_{label}.gpkg")
-    for what in ("first run", "again"):
-        st = stages("analyze", str(ws2), "living-circle", "--isochrones", "none", code=code)
-        print(f"   stages (s), {what}: {_fmt(st)}")
-    _, _, err = command(*lc_args, code=code, importtime=True)
-    n, slow = imported(err)
-    print(f"   modules imported: {n}; costliest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slow))
-    return {"first": first, "again": again, "rss": max(rss1, rss2)}
+def lc_end_to_end(city: Path, d: Path, codes: list[tuple[str, Path | None]]) -> dict[str, dict]:
+    """``gcgeo analyze WS living-circle --isochrones none`` from each checkout: a first run on a
+    fresh copy of the city, the same again (streets unchanged), their stages and imports.  The
+    checkouts take turns at each step, so a change in the machine's load falls on both alike."""
+    ws1 = {label: fresh(city, d, f"lc_{label.replace(' ', '_')}.gpkg") for label, _ in codes}
+    ws2 = {label: fresh(city, d, f"lcs_{label.replace(' ', '_')}.gpkg") for label, _ in codes}
+    res: dict[str, dict] = {label: {"stages": {}} for label, _ in codes}
+    for what in ("first", "again"):
+        for label, code in codes:
+            wall, rss, _ = command("analyze", str(ws1[label]), "living-circle", "--isochrones", "none",
+                                   code=code)
+            res[label][what], res[label][f"rss_{what}"] = wall, rss
+    for what in ("first", "again"):
+        for label, code in codes:
+            res[label]["stages"][what] = stages("analyze", str(ws2[label]), "living-circle", "--isochrones",
+                                                "none", code=code)
+    for label, code in codes:
+        _, _, err = command("analyze", str(ws1[label]), "living-circle", "--isochrones", "none", code=code,
+                            importtime=True)
+        res[label]["imports"] = imported(err)
+    for label, _ in codes:
+        r = res[label]
+        print(f"\n== {label}: gcgeo analyze WS living-circle --isochrones none")
+        print(f"   first run:                {r['first']:6.2f} s   peak RSS {r['rss_first']:5.0f} MiB")
+        print(f"   again, streets unchanged: {r['again']:6.2f} s   peak RSS {r['rss_again']:5.0f} MiB")
+        for what, st in r["stages"].items():
+            print(f"   stages (s), {what}: {_fmt(st)}")
+        n, slow = r["imports"]
+        print(f"   modules imported: {n}; costliest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slow))
+    return res
 
 
-def others(city: Path, fire: Path, d: Path, code: Path | None, label: str) -> dict[str, float]:
-    out = {}
+def others(city: Path, fire: Path, d: Path, codes: list[tuple[str, Path | None]]) -> dict[str, dict]:
+    """``gcgeo analyze WS green`` and ``… fire-lanes``, end to end, the checkouts taking turns."""
+    out: dict[str, dict] = {label: {} for label, _ in codes}
     for name, src in (("green", city), ("fire-lanes", fire)):
-        w = fresh(src, d, f"{name}_{label}.gpkg")
-        wall, rss, _ = command("analyze", str(w), name, code=code)
-        st = stages("analyze", str(w), name, code=code)
-        print(f"\n== {label}: gcgeo analyze WS {name}: {wall:6.2f} s   peak RSS {rss:5.0f} MiB\n"
-              f"   stages (s): {_fmt(st)}")
-        out[name] = wall
+        for label, code in codes:
+            w = fresh(src, d, f"{name}_{label.replace(' ', '_')}.gpkg")
+            wall, rss, _ = command("analyze", str(w), name, code=code)
+            st = stages("analyze", str(w), name, code=code)
+            print(f"\n== {label}: gcgeo analyze WS {name}: {wall:6.2f} s   peak RSS {rss:5.0f} MiB\n"
+                  f"   stages (s): {_fmt(st)}")
+            out[label][name] = wall
     return out
 
 
 def figure(ws_path: Path, out: Path, code: Path | None, label: str) -> float:
+    """The living-circle view's PNG as ``gcgeo report`` draws it (``save_figures``): seconds to draw."""
     t = time.perf_counter()
-    st = stages(str(ws_path), str(out), "living_circle", code=code, script=_FIGURES)
+    st = dict(stages(str(ws_path), str(out), "living_circle", code=code, script=_FIGURES))
     wall = time.perf_counter() - t
     pngs = sorted(out.glob("*.png"))
-    print(f"\n== {label}: figure of the living-circle view: {wall:6.2f} s ({_fmt(st)}); "
+    print(f"\n== {label}: figure of the living-circle view: {st['draw']:6.2f} s to draw "
+          f"({st['read']:.2f} s reading the workspace, {wall:.2f} s in all with imports); "
           + ", ".join(f"{p.name} {p.stat().st_size / 1e3:.0f} kB" for p in pngs))
-    return wall
+    return st["draw"]
 
 
 def main() -> None:
@@ -284,7 +301,7 @@ def main() -> None:
         codes.insert(0, ("baseline", args.baseline.resolve()))
     with tempfile.TemporaryDirectory(dir=keep) as d_:
         d = Path(d_)
-        lc_runs = {label: lc_end_to_end(city, d, code, label) for label, code in codes}
+        lc_runs = lc_end_to_end(city, d, codes)
         t_streets, t_net = core(city)
         print(f"\n   in memory, living_circle.run from the streets layer: {t_streets:6.2f} s")
         print(f"   in memory, from a network compiled beforehand:      {t_net:6.2f} s")
@@ -292,14 +309,14 @@ def main() -> None:
             print(f"   {label}: command ÷ in memory from the streets: first run "
                   f"{r['first'] / t_streets:4.1f} ×, again {r['again'] / t_streets:4.1f} ×; "
                   f"again ÷ from a compiled network {r['again'] / t_net:4.1f} ×")
-        other = {label: others(city, fire, d, code, label) for label, code in codes}
+        other = others(city, fire, d, codes)
         figs = {}
         if not args.no_figures:
-            src = d / "lc_this checkout.gpkg"
-            for label, code in codes:
-                figs[label] = figure(src, d / f"fig_{label}", code, label)
+            for label, code in codes:  # each draws the results it stored itself
+                src = d / f"lc_{label.replace(' ', '_')}.gpkg"
+                figs[label] = figure(src, d / f"fig_{label.replace(' ', '_')}", code, label)
                 if args.keep:
-                    for p in (d / f"fig_{label}").glob("*.png"):
+                    for p in (d / f"fig_{label.replace(' ', '_')}").glob("*.png"):
                         shutil.copyfile(p, keep / f"{label.replace(' ', '_')}_{p.name}")
         if args.baseline:
             b, c = "baseline", "this checkout"

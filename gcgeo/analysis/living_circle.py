@@ -30,10 +30,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -62,6 +61,9 @@ from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids
 from . import lc_isochrones
 from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
+
+if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets need no networkx
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +178,8 @@ def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: f
     if graph is not None:
         if isinstance(graph, (str, Path)):
             return graph_from_osmnx(graph)
+        import networkx as nx
+
         if not isinstance(graph, nx.Graph):
             raise InputError("graph must be a networkx graph or the path of a GraphML file.")
         crs = graph.graph.get("crs")
