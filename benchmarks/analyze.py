@@ -106,16 +106,24 @@ def build_fire(path: Path) -> dict[str, int]:
 
 
 def _env(code: Path | None) -> dict[str, str]:
-    """The environment of a child running gcgeo from ``code`` (a checkout), else from this one."""
+    """The environment of a child running gcgeo from ``code`` (a checkout), else from this one.
+
+    Children run in the temporary folder (:data:`_CWD`): ``python -c`` puts its working
+    folder first on the path, and a checkout's root there would win over ``code``.
+    """
     path = [str(code)] if code else []
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(path + sys.path)}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path + [p for p in sys.path if p])}
+
+
+_CWD = tempfile.gettempdir()
 
 
 def command(*args: str, code: Path | None = None, importtime: bool = False) -> tuple[float, float, str]:
     """Run ``gcgeo ARGS`` in a fresh process: wall seconds, peak RSS (MiB), stderr."""
     cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", _GCGEO, *args]
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(code))
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(code),
+                         cwd=_CWD)
     err = p.stderr.read() if p.stderr else ""
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
@@ -164,7 +172,7 @@ finally:
 def stages(*args: str, code: Path | None = None, script: str = _STAGES) -> list[tuple[str, float]]:
     """The command's stages, each with its seconds: imports, then each progress message to the next."""
     res = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
-                         env=_env(code))
+                         env=_env(code), cwd=_CWD)
     if res.returncode:
         raise RuntimeError(res.stderr[-3000:])
     return [(line.split("\t")[1], float(line.split("\t")[2]))

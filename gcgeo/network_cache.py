@@ -38,6 +38,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -170,7 +171,7 @@ def _store(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **cast(dict[str, Any], arrays))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -372,10 +372,9 @@ def _transaction(path: Path, *, create: bool = False) -> Iterator[Path]:
                 p.unlink()
 
 
-#: GDAL's settings while it writes the temporary copy: SQLite keeps no rollback journal and
-#: waits for no disk flush at each commit.  A failed change throws the copy away, so neither
-#: protects anything there; the copy is flushed to disk once, whole, before it replaces the
-#: workspace (:func:`_flush`).
+#: GDAL's settings while it writes the temporary copy: no rollback journal, no disk flush at
+#: each commit (a failed change throws the copy away); the copy is flushed once, whole, before
+#: it replaces the workspace (:func:`_flush`).
 _COPY_SETTINGS = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
 
 
@@ -392,11 +391,8 @@ def _unjournaled() -> Iterator[None]:
 
 def _flush(path: Path) -> None:
     """Write ``path`` to the disk before it is renamed over the workspace."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def _write_table(path: Path, name: str, df: pd.DataFrame) -> None:
@@ -725,9 +721,7 @@ def write_layers(
     false (then nothing is written and :class:`OutputExistsError` names them).
     ``meta`` entries are stored in the metadata table in the same step.
     ``spatial_index`` names the layers given a spatial index, those a map or
-    QGIS draws (by default every layer with geometry); the others are
-    written without one, which for a large layer takes a good part of the
-    time.
+    QGIS draws (by default every layer with geometry); the others have none.
     """
     path = Path(path)
     _check_not_open(path)

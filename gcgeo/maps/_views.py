@@ -139,9 +139,10 @@ def _gaps_at_homes(layers: Layers) -> gpd.GeoDataFrame | None:
     ``origin_id``) joined to ``lc_origins``; a gaps layer with points of its own as it is."""
     if drawable(layers, "lc_gaps"):
         return layers["lc_gaps"]
-    gaps, homes = layers.get("lc_gaps"), layers.get("lc_origins")
+    gaps = layers.get("lc_gaps")
     if gaps is None or not len(gaps) or "origin_id" not in gaps.columns or not drawable(layers, "lc_origins"):
         return None
+    homes = layers["lc_origins"]
     keep = [c for c in ("origin_id", "building_id", "community_id", "community_name", "off_network")
             if c in homes.columns]
     at = pd.DataFrame(homes[keep]).assign(_geom=homes.geometry.to_numpy()).drop_duplicates("origin_id")

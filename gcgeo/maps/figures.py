@@ -251,9 +251,10 @@ def _draw(ax, s: Styled, crs) -> None:
     ax.update_datalim(np.reshape(gdf.total_bounds, (2, 2)))
 
 
-#: The faint streets drawn in every figure that does not draw them itself: above the
-#: areas (communities shaded by a result), below the points.
-_STREETS_UNDER = {"color": "#8c8c8c", "alpha": 0.55, "linewidth": 0.3, "zorder": 9.5}
+#: The faint streets drawn in every figure that does not draw them itself (colour, opacity,
+#: width): above the areas (communities shaded by a result), below the points.
+_STREETS_UNDER = ("#8c8c8c", 0.55, 0.3)
+_STREETS_Z = 9.5
 #: Above this many communities, figures carry no community names (they would overlap).
 MAX_COMMUNITY_LABELS = 300
 
@@ -270,8 +271,8 @@ def _streets_under(ax, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], st
         streets = streets.to_crs(crs)
     path = _ring_path(np.asarray(streets.geometry.dropna().values, dtype=object), closed=False)
     if path is not None:
-        ax.add_artist(PathPatch(path, fill=False, edgecolor=_rgba(_STREETS_UNDER["color"], _STREETS_UNDER["alpha"]),
-                                linewidth=_STREETS_UNDER["linewidth"], zorder=_STREETS_UNDER["zorder"]))
+        color, alpha, width = _STREETS_UNDER
+        ax.add_artist(PathPatch(path, fill=False, edgecolor=_rgba(color, alpha), linewidth=width, zorder=_STREETS_Z))
 
 
 def _community_names(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
