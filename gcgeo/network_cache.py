@@ -52,7 +52,8 @@ from .network import Network, network_from_streets
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMAT", "NetworkKey", "cache_path", "network_key", "stored_network", "streets_digest", "workspace_network"]
+__all__ = ["FORMAT", "NetworkKey", "build_network", "cache_path", "keep_network", "network_key", "stored_network",
+           "streets_digest", "unchanged_since", "workspace_network"]
 
 #: Version of the file's layout; part of the key.
 FORMAT = "gcgeo-network-1"
@@ -187,30 +188,49 @@ def stored_network(workspace: str | os.PathLike, key: NetworkKey) -> Network | N
     return net
 
 
+def build_network(streets: gpd.GeoDataFrame, *, join_tolerance: float, split_crossings: bool) -> Network:
+    """:func:`gcgeo.network.network_from_streets` on the layer after the CRS gate
+    (:func:`gcgeo.crs.metric`), as the analyses build it."""
+    streets = metric(streets, "layer 'streets'")
+    return network_from_streets(streets, join_tolerance=join_tolerance, split_crossings=split_crossings)
+
+
+def unchanged_since(workspace: str | os.PathLike, key: NetworkKey) -> bool:
+    """Whether the workspace file is the one ``key`` was taken from (no command replaced or
+    changed it since): then the streets read from it now are those the key describes."""
+    return _stamp(workspace) == key.stamp
+
+
+def keep_network(workspace: str | os.PathLike, key: NetworkKey, net: Network) -> bool:
+    """Store ``net``, built from the streets ``key`` describes, beside the workspace for
+    :func:`stored_network` to find; False when it could not be (a read-only folder, a full
+    disk, node ids of mixed types), which only means it is built again next time."""
+    path = cache_path(workspace)
+    arrays = _arrays(net, key.digest)
+    if arrays is None:
+        log.info("walking network not kept: its node ids are of mixed types")
+        return False
+    try:
+        _store(path, arrays)
+    except Exception as exc:  # noqa: BLE001 - the cache is an extra: a full disk or read-only folder keeps none
+        log.info("walking network not kept beside the workspace (%s)", exc)
+        return False
+    log.info("walking network built from the streets and kept in %s", path.name)
+    return True
+
+
 def workspace_network(workspace: str | os.PathLike, streets: gpd.GeoDataFrame, key: NetworkKey, *,
                       join_tolerance: float, split_crossings: bool) -> Network:
     """The walking network of ``streets``, the workspace's streets layer as read, kept under ``key``.
 
-    Equal to :func:`gcgeo.network.network_from_streets` on the layer after the
-    CRS gate (:func:`gcgeo.crs.metric`); stored beside the workspace (when the
-    folder can be written) for :func:`stored_network` to find, unless the
-    workspace file changed since ``key`` was taken (another command replaced
-    it meanwhile: ``streets`` may not be what the key describes).
+    :func:`build_network`, then :func:`keep_network` unless the workspace file
+    changed since ``key`` was taken (another command replaced it meanwhile:
+    ``streets`` may not be what the key describes).
     """
-    streets = metric(streets, "layer 'streets'")
-    net = network_from_streets(streets, join_tolerance=join_tolerance, split_crossings=split_crossings)
-    path = cache_path(workspace)
-    if _stamp(workspace) != key.stamp:
+    verified = unchanged_since(workspace, key)
+    net = build_network(streets, join_tolerance=join_tolerance, split_crossings=split_crossings)
+    if verified:
+        keep_network(workspace, key, net)
+    else:
         log.info("walking network built from the streets (not kept: the workspace changed meanwhile)")
-        return net
-    arrays = _arrays(net, key.digest)
-    if arrays is None:
-        log.info("walking network built from the streets (not kept: its node ids are of mixed types)")
-        return net
-    try:
-        _store(path, arrays)
-    except Exception as exc:  # noqa: BLE001 - the cache is an extra: a full disk or read-only folder keeps none
-        log.info("walking network built from the streets; not kept beside the workspace (%s)", exc)
-        return net
-    log.info("walking network built from the streets and kept in %s", path.name)
     return net

@@ -243,27 +243,34 @@ def _network_rules(resolved: _rules.Rules, options: Mapping[str, Any]) -> dict[s
 
 
 def _read_with_network(workspace: str | os.PathLike, desc: _analysis.Analysis, resolved: _rules.Rules,
-                       options: dict[str, Any], progress: Callable[[str], None] | None) -> dict[str, Any]:
+                       options: dict[str, Any], progress: Callable[[str], None] | None
+                       ) -> tuple[dict[str, Any], Callable[[], Any] | None]:
     """The analysis's inputs; for one walking the streets, the network of the workspace's
     streets in ``options["graph"]``, built once per streets layer and network rules and kept
     beside the workspace (:mod:`gcgeo.network_cache`): while it is current the streets layer
-    itself is not read."""
+    itself is not read.  A network built now is kept by the function returned with the
+    inputs, called once the results are stored: a failed run leaves nothing behind."""
     import pyogrio
 
     if not _walks_streets(desc, options) or "streets" not in {n for n, _ in pyogrio.list_layers(workspace)}:
-        return read_inputs(workspace, desc)
+        return read_inputs(workspace, desc), None
     from . import network_cache
 
     rules = _network_rules(resolved, options)
     key = network_cache.network_key(workspace, **rules)
     net = network_cache.stored_network(workspace, key)
+    keep = None
     inputs = read_inputs(workspace, desc, skip=("streets",) if net is not None else ())
     if net is None:
         if progress:
             progress("walking network")
-        net = network_cache.workspace_network(workspace, inputs["streets"], key, **rules)
+        verified = network_cache.unchanged_since(workspace, key)  # the streets read are the key's
+        net = built = network_cache.build_network(inputs["streets"], **rules)
+        if verified:
+            def keep() -> bool:
+                return network_cache.keep_network(workspace, key, built)
     options["graph"] = net
-    return inputs
+    return inputs, keep
 
 
 def _drawn(desc: _analysis.Analysis) -> set[str]:
@@ -304,7 +311,7 @@ def run_analysis(
     _rasters(desc, ws.info(workspace)["rasters"], options, ran_with)
     if progress:
         progress("reading layers")
-    inputs = _read_with_network(workspace, desc, resolved, options, progress)
+    inputs, keep_network = _read_with_network(workspace, desc, resolved, options, progress)
     outputs = desc.run(inputs, rules=resolved, progress=progress, **options)
     if progress:
         progress("writing results")
@@ -312,4 +319,6 @@ def run_analysis(
                     spatial_index=_drawn(desc),
                     meta={f"analysis:{desc.name}": started,
                           f"analysis:{desc.name}:inputs": json.dumps(ran_with, ensure_ascii=False)})
+    if keep_network is not None:
+        keep_network()
     return outputs, desc.summary(outputs)

@@ -160,3 +160,14 @@ def test_stored_and_read_back_equal(workspace):
     for name in ("x", "y", "u", "v", "weight", "geom_length"):
         np.testing.assert_array_equal(getattr(back, name), getattr(built, name))
     assert shapely.equals_exact(back.geometry, built.geometry, tolerance=0).all()
+
+
+def test_a_failed_run_keeps_no_network(workspace, builds):
+    """The network is kept only once the results are stored: a run that fails leaves the
+    folder as it was."""
+    from gcgeo import AnalysisError
+
+    ws.add_layer(workspace, "communities", points([{"id": "C1", "xy": (200, 200)}]))
+    with pytest.raises(AnalysisError, match="polygons"):
+        run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 1 and not network_cache.cache_path(workspace).exists()
