@@ -208,10 +208,11 @@ def _rasters(desc: _analysis.Analysis, stored: Mapping[str, Any], options: dict[
         ran_with[key] = _file_state(options[r.option]) if options.get(r.option) else None
 
 
-def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis) -> dict[str, Any]:
+def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis, *,
+                skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """The workspace's layers the analysis reads (only those: a workspace may hold
-    large inventories it never looks at).  A missing required layer is an error
-    that names the command adding it."""
+    large inventories it never looks at), but those in ``skip``.  A missing required
+    layer is an error that names the command adding it."""
     from . import layers as _layers
     from . import workspace as ws
 
@@ -223,8 +224,63 @@ def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis) -> dict[
         raise AnalysisError(
             f"the '{desc.name}' analysis needs the layer(s) {', '.join(missing)}, which workspace "
             f"{workspace} does not have; add them with {how} or `gcgeo import-osm`.")
-    wanted = [k for k in _layers.KINDS if k in desc.inputs and k in present]
+    wanted = [k for k in _layers.KINDS if k in desc.inputs and k in present and k not in skip]
     return ws.read_layers(workspace, wanted)
+
+
+def _walks_streets(desc: _analysis.Analysis, options: Mapping[str, Any]) -> bool:
+    """Whether the run walks the network of the workspace's streets: the analysis takes
+    ``graph=`` (a network in place of the streets layer) and was given none."""
+    return options.get("graph") is None and "graph" in {o.name for o in desc.options}
+
+
+def _network_rules(resolved: _rules.Rules, options: Mapping[str, Any]) -> dict[str, Any]:
+    from . import network
+
+    join, split = options.get("join_tolerance"), options.get("split_crossings")
+    return {"join_tolerance": float(join if join is not None else network.join_tolerance(resolved)),
+            "split_crossings": bool(split if split is not None else network.split_crossings(resolved))}
+
+
+def _read_with_network(workspace: str | os.PathLike, desc: _analysis.Analysis, resolved: _rules.Rules,
+                       options: dict[str, Any], progress: Callable[[str], None] | None
+                       ) -> tuple[dict[str, Any], Callable[[], Any] | None]:
+    """The analysis's inputs; for one walking the streets, the network of the workspace's
+    streets in ``options["graph"]``, built once per streets layer and network rules and kept
+    beside the workspace (:mod:`gcgeo.network_cache`).  A network built now is kept by the function returned with the
+    inputs, called once the results are stored: a failed run leaves nothing behind."""
+    import pyogrio
+
+    if not _walks_streets(desc, options) or "streets" not in {n for n, _ in pyogrio.list_layers(workspace)}:
+        return read_inputs(workspace, desc), None
+    from . import network_cache
+
+    rules = _network_rules(resolved, options)
+    key = network_cache.network_key(workspace, **rules)
+    net = network_cache.stored_network(workspace, key)
+    keep = None
+    # the streets are read all the same: an area facility (a park) is reached where a
+    # street crosses its outline (living_circle.access_points)
+    inputs = read_inputs(workspace, desc)
+    if net is None:
+        if progress:
+            progress("walking network")
+        verified = network_cache.unchanged_since(workspace, key)  # the streets read are the key's
+        net = built = network_cache.build_network(inputs["streets"], **rules)
+        if verified:
+            def keep() -> bool:
+                return network_cache.keep_network(workspace, key, built)
+    options["graph"] = net
+    return inputs, keep
+
+
+def _drawn(desc: _analysis.Analysis) -> set[str]:
+    """The outputs a map draws: those with a map style, and those its views name (a view
+    naming none draws every output with geometry)."""
+    out = {o.name for o in desc.outputs if o.geometry and o.style}
+    for view in desc.views:
+        out |= {o.name for o in desc.outputs if o.geometry} if view.requires is None else set(view.requires)
+    return out
 
 
 def run_analysis(
@@ -260,11 +316,17 @@ def run_analysis(
     _rasters(desc, ws.info(workspace)["rasters"], options, ran_with)
     if progress:
         progress("reading layers")
-    inputs = read_inputs(workspace, desc)
+    if runner is None:
+        inputs, keep_network = _read_with_network(workspace, desc, resolved, options, progress)
+    else:  # a runner of its own (partitions) builds the networks it needs
+        inputs, keep_network = read_inputs(workspace, desc), None
     outputs = (runner or desc.run)(inputs, rules=resolved, progress=progress, **options)
     if progress:
         progress("writing results")
     ws.write_layers(workspace, outputs, analysis=desc.name, source=f"gcgeo analyze {desc.name}",
+                    spatial_index=_drawn(desc),
                     meta={f"analysis:{desc.name}": started,
                           f"analysis:{desc.name}:inputs": json.dumps(ran_with, ensure_ascii=False)})
+    if keep_network is not None:
+        keep_network()
     return outputs, desc.summary(outputs)

@@ -34,7 +34,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -355,7 +355,9 @@ def _transaction(path: Path, *, create: bool = False) -> Iterator[Path]:
             tmp_path.unlink()
         else:
             shutil.copyfile(real, tmp_path)
-        yield tmp_path
+        with _unjournaled():
+            yield tmp_path
+        _flush(tmp_path)
         if existed:
             _take_owner_and_mode(real, tmp_path)
         os.replace(tmp_path, real)
@@ -368,6 +370,29 @@ def _transaction(path: Path, *, create: bool = False) -> Iterator[Path]:
                   Path(f"{tmp_path}-shm")):
             if p.exists():
                 p.unlink()
+
+
+#: GDAL's settings while it writes the temporary copy: no rollback journal, no disk flush at
+#: each commit (a failed change throws the copy away); the copy is flushed once, whole, before
+#: it replaces the workspace (:func:`_flush`).
+_COPY_SETTINGS = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+
+
+@contextmanager
+def _unjournaled() -> Iterator[None]:
+    """Apply :data:`_COPY_SETTINGS` to GDAL while the copy is changed, then restore them."""
+    before = {k: pyogrio.get_gdal_config_option(k) for k in _COPY_SETTINGS}
+    pyogrio.set_gdal_config_options(_COPY_SETTINGS)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(before)
+
+
+def _flush(path: Path) -> None:
+    """Write ``path`` to the disk before it is renamed over the workspace."""
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def _write_table(path: Path, name: str, df: pd.DataFrame) -> None:
@@ -521,7 +546,8 @@ def _working_crs(path: Path) -> CRS | None:
 
 def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | None, *,
                 kind: str | Mapping[str, str], source: str | None, source_layer: str | None = None,
-                src_crs: str | None = None, analysis: str | None = None) -> None:
+                src_crs: str | None = None, analysis: str | None = None,
+                spatial_index: Collection[str] | None = None) -> None:
     table = _read_layer_table(tmp)
     rows = []
     for name, frame in frames.items():
@@ -537,8 +563,10 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
         else:
             out = pd.DataFrame(frame).reset_index(drop=True)
         out = _writable(out)
+        index = spatial_index is None or name in spatial_index
         pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", use_arrow=True,
-                                promote_to_multi=_needs_multi(types))
+                                promote_to_multi=_needs_multi(types),
+                                layer_options=None if index or not types else {"SPATIAL_INDEX": "NO"})
         k = kind if isinstance(kind, str) else kind.get(name, "")
         rows.append({"layer": name, "kind": k, "features": str(len(out)), "geometry": geom_type,
                      "added": _now(), "source": source or "", "source_layer": source_layer or "",
@@ -685,12 +713,15 @@ def write_layers(
     source: str | None = None,
     overwrite: bool = True,
     meta: Mapping[str, str] | None = None,
+    spatial_index: Collection[str] | None = None,
 ) -> list[str]:
     """Write several layers in one atomic step (e.g. an analysis's outputs).
 
     Existing layers of the same names are replaced, unless ``overwrite`` is
     false (then nothing is written and :class:`OutputExistsError` names them).
     ``meta`` entries are stored in the metadata table in the same step.
+    ``spatial_index`` names the layers given a spatial index, those a map or
+    QGIS draws (by default every layer with geometry); the others have none.
     """
     path = Path(path)
     _check_not_open(path)
@@ -719,7 +750,8 @@ def write_layers(
         with _transaction(path) as tmp:
             if new_working is not None:
                 _set_meta(tmp, {"crs": new_working.to_string()})
-            _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis)
+            _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis,
+                        spatial_index=spatial_index)
             if analysis or meta:
                 _set_meta(tmp, {**({f"analysis:{analysis}": _now()} if analysis else {}),
                                 **(meta or {})})

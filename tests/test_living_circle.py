@@ -544,3 +544,25 @@ def test_the_old_culture_category_is_read_and_shown_as_its_successor(small, capl
     assert format_value("culture", "category", "zh") == "文化活动站"
     fixed, _ = gl.coerce_columns(pd.DataFrame({"category": ["culture", "Culture"]}), "facilities")
     assert fixed["category"].tolist() == ["culture_station"] * 2  # as `gcgeo add` reads it
+
+
+def test_gaps_are_a_table_keyed_by_home(small):
+    """lc_gaps holds no geometry: one row per home, category and tier not served, the home
+    named by ``origin_id`` (its point is in lc_origins); the rows are those the distances in
+    lc_origins give against each tier's distance, worked out here apart from the analysis."""
+    r = _rules({"supermarket": ["5min"], "park": ["10min"]})
+    out = lc.run(small, rules=r, isochrones="none")
+    g, o = out["lc_gaps"], out["lc_origins"]
+    assert not isinstance(g, gpd.GeoDataFrame) and "geometry" not in g.columns
+    assert list(g.columns) == ["origin_id", "building_id", "community_id", "category", "tier",
+                               "distance_m", "required_m"]
+    tier_m = {"5min": 300.0, "10min": 500.0, "15min": 1000.0}
+    need = {"5min": ["supermarket"], "10min": ["supermarket", "park"],
+            "15min": ["supermarket", "park"]}
+    expected = sorted((int(h), c, t) for h, row in o.set_index("origin_id").iterrows()
+                      for t, cats in need.items() for c in cats
+                      if not row[f"dist_{c}_m"] <= tier_m[t])
+    assert sorted(zip(g["origin_id"].astype(int), g["category"], g["tier"])) == expected
+    # the key finds the home: the building each gap row names is the one lc_origins gives
+    joined = g.merge(o[["origin_id", "building_id"]], on="origin_id", suffixes=("", "_home"))
+    assert len(joined) == len(g) and (joined["building_id"] == joined["building_id_home"]).all()

@@ -336,6 +336,36 @@ def test_save_figures_one_png_per_view(tmp_path):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["inventory.png", "living_circle.png"]
 
 
+def test_figures_name_communities_over_faint_streets():
+    """A figure of a result names each community inside it and draws the streets, thin and grey,
+    above the shaded communities and below the points."""
+    from matplotlib.patches import PathPatch
+
+    streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(385_000, 6_671_900), (385_400, 6_671_900)]),
+                                         shapely.LineString([(385_200, 6_671_800), (385_200, 6_672_000)])],
+                               crs=3067)
+    lcc = _communities().assign(community_id=["K", "P"], community_name=["Kamppi", "Punavuori"],
+                                share_served_15min=[0.9, 0.3])
+    layers = {"communities": _communities(), "streets": streets, "lc_communities": lcc,
+              "facilities": _facilities()}
+    fig = figures.plot_view(layers, "living_circle", lang="en")
+    ax = fig.axes[0]
+    labels = {t.get_text(): t.get_position() for t in ax.texts if t.get_text() in ("Kamppi", "Punavuori")}
+    assert fig.gcgeo_community_labels == 2 and set(labels) == {"Kamppi", "Punavuori"}
+    for name, box in zip(["Kamppi", "Punavuori"], _communities().geometry):
+        assert box.contains(shapely.Point(labels[name]))
+    under = [a for a in ax.patches if isinstance(a, PathPatch) and not a.get_fill()]
+    assert len(under) == 1  # both streets in one path
+    np.testing.assert_allclose(under[0].get_path().vertices, shapely.get_coordinates(streets.geometry))
+    filled = [a for a in ax.patches if isinstance(a, PathPatch) and a.get_fill()]
+    points = [line for line in ax.lines if line.get_marker() == "o"]
+    assert filled and points
+    assert max(a.get_zorder() for a in filled) < under[0].get_zorder() < min(p.get_zorder() for p in points)
+    # a view drawing the streets itself gets no second copy beneath
+    fig = figures.plot_view(layers, "inventory", lang="en")
+    assert not [a for a in fig.axes[0].patches if isinstance(a, PathPatch) and a.get_zorder() == 9.5]
+
+
 def test_figures_fall_back_to_english_without_cjk_font(tmp_path, monkeypatch, caplog):
     seen = []
     real = figures.plot_view
@@ -459,6 +489,27 @@ def test_gaps_are_drawn_once_per_home_with_what_it_lacks(tmp_path):
     assert len(drawn) == 1
     assert sorted(f["properties"]["n_missing"] for f in drawn[0]["features"]) == ["1", "2"]
     assert "Facility types missing" in _unescape(html)
+
+
+def test_gaps_stored_as_a_table_are_drawn_at_their_homes():
+    """lc_gaps as the living circle stores it, a table keyed by origin_id, is drawn at the
+    homes of lc_origins: one point per home with a gap, popups naming the home's community."""
+    homes = gpd.GeoDataFrame(
+        {"origin_id": [3, 5, 7], "building_id": ["B3", "B5", "B7"], "community_name": ["Kamppi"] * 3,
+         "off_network": [False, False, True], "served_15min": [False, True, False]},
+        geometry=shapely.points([385_300, 385_100, 385_050], [6_671_850, 6_671_800, 6_671_900]), crs=3067)
+    gaps = pd.DataFrame({"origin_id": [7, 7, 3], "category": ["park", "kindergarten", "pharmacy"],
+                         "tier": ["10min", "5min", "10min"], "distance_m": [np.nan, 400.0, 700.0]})
+    m = maps.dashboard({"lc_origins": homes, "lc_gaps": gaps}, views=["living_circle"], lang="en",
+                       offline=True)
+    html = maps.render_html(m, offline=True)
+    drawn = [fc for fc in _geojson_layers(html)
+             if fc["features"] and "n_missing" in fc["features"][0]["properties"]]
+    assert len(drawn) == 1
+    at = {f["properties"]["building_id"]: (f["properties"]["n_missing"], f["geometry"]["type"])
+          for f in drawn[0]["features"]}
+    assert at == {"B7": ("2", "Point"), "B3": ("1", "Point")}
+    assert {f["properties"]["community_name"] for f in drawn[0]["features"]} == {"Kamppi"}
 
 
 def test_inventory_legends_name_kinds_in_chinese():

@@ -30,10 +30,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -63,6 +62,9 @@ from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids
 from . import lc_isochrones
 from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
+
+if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets need no networkx
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +240,8 @@ def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: f
     if graph is not None:
         if isinstance(graph, (str, Path)):
             return graph_from_osmnx(graph)
+        import networkx as nx
+
         if not isinstance(graph, nx.Graph):
             raise InputError("graph must be a networkx graph or the path of a GraphML file.")
         crs = graph.graph.get("crs")
@@ -690,7 +694,14 @@ def _category_table(out, cats, tier_m, req, ok, fcat, fac_on) -> pd.DataFrame:
                                        "facilities_on_network", "share_served", "status"])
 
 
-def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
+def _gaps(out, tier_m, req, dist, ok) -> pd.DataFrame:
+    """One row per home, category and tier not served: a table keyed by ``origin_id``.
+
+    The home's point, community name and network status are in ``lc_origins``
+    (join on ``origin_id``); a city has a quarter of a million gaps, and a
+    geometry and a spatial index for each would cost more to store than the
+    analysis takes to run.
+    """
     rows, cats, tier_of, dist_of, req_of = [], [], [], [], []
     for t, T in tier_m.items():
         for c in req[t]:
@@ -703,26 +714,22 @@ def _gaps(out, tier_m, req, dist, ok) -> gpd.GeoDataFrame:
             dist_of.append(dist[c][miss])
             req_of.append(T)
     if not rows:
-        cols = {"origin_id": pd.Series(dtype=np.int64), "building_id": pd.Series(dtype=object),
-                "community_id": pd.Series(dtype=object), "community_name": pd.Series(dtype=object),
-                "category": pd.Series(dtype=object), "tier": pd.Series(dtype=object),
-                "distance_m": pd.Series(dtype=float), "required_m": pd.Series(dtype=float),
-                "off_network": pd.Series(dtype=bool)}
-        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=out.crs))
+        return pd.DataFrame({
+            "origin_id": pd.Series(dtype=np.int64), "building_id": pd.Series(dtype=object),
+            "community_id": pd.Series(dtype=object), "category": pd.Series(dtype=object),
+            "tier": pd.Series(dtype=object), "distance_m": pd.Series(dtype=float),
+            "required_m": pd.Series(dtype=float)})
     n = np.array([len(m) for m in rows])
     idx = np.concatenate(rows)
     which = np.repeat(np.arange(len(rows)), n)  # the (category, tier) of each gap row
     # text columns are taken, not rebuilt from Python strings (262k rows for a city)
-    g = pd.DataFrame({
-        **{k: out[k].take(idx).array for k in ("origin_id", "building_id", "community_id",
-                                               "community_name")},
+    return pd.DataFrame({
+        **{k: out[k].take(idx).array for k in ("origin_id", "building_id", "community_id")},
         "category": pd.Series(cats, dtype="str").take(which).array,
         "tier": pd.Series(tier_of, dtype="str").take(which).array,
         "distance_m": np.concatenate(dist_of),
         "required_m": np.asarray(req_of, dtype=float)[which],
-        "off_network": out["off_network"].to_numpy()[idx],
     })
-    return gpd.GeoDataFrame(g, geometry=out.geometry.to_numpy()[idx], crs=out.crs)
 
 
 def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
@@ -787,7 +794,7 @@ ANALYSIS = Analysis(
                columns=_COLUMNS),
         Output("lc_communities", "社区生活圈覆盖", "Living circle by community",
                style="gcgeo.maps._layers:style_lc_communities"),
-        Output("lc_gaps", "设施缺口", "Gaps", style="gcgeo.maps._layers:style_lc_gaps"),
+        Output("lc_gaps", "设施缺口", "Gaps", geometry=False, style="gcgeo.maps._layers:style_lc_gaps"),
         Output("lc_categories", "各类设施", "Per category", geometry=False, report_table=True),
         Output("lc_isochrones", "等时圈", "Isochrones", style="gcgeo.maps._layers:style_lc_isochrones"),
     ),

@@ -138,9 +138,27 @@ def living_circle(layers: Layers, lang: str) -> list[Styled]:
         out.append(style_lc_origins(layers["lc_origins"], lang=lang))
     if drawable(layers, "facilities"):
         out.append(style_facilities(layers["facilities"], lang=lang))
-    if drawable(layers, "lc_gaps"):
-        out.append(style_lc_gaps(layers["lc_gaps"], lang=lang))
+    gaps = _gaps_at_homes(layers)
+    if gaps is not None:
+        out.append(style_lc_gaps(gaps, lang=lang))
     return out
+
+
+def _gaps_at_homes(layers: Layers) -> gpd.GeoDataFrame | None:
+    """The living circle's gaps placed at their homes: ``lc_gaps`` (a table keyed by
+    ``origin_id``) joined to ``lc_origins``; a gaps layer with points of its own as it is."""
+    if drawable(layers, "lc_gaps"):
+        return layers["lc_gaps"]
+    gaps = layers.get("lc_gaps")
+    if gaps is None or not len(gaps) or "origin_id" not in gaps.columns or not drawable(layers, "lc_origins"):
+        return None
+    homes = layers["lc_origins"]
+    keep = [c for c in ("origin_id", "building_id", "community_id", "community_name", "off_network")
+            if c in homes.columns]
+    at = pd.DataFrame(homes[keep]).assign(_geom=homes.geometry.to_numpy()).drop_duplicates("origin_id")
+    joined = pd.DataFrame(gaps).drop(columns=[c for c in keep if c != "origin_id"], errors="ignore")
+    joined = joined.merge(at, on="origin_id", how="inner")
+    return gpd.GeoDataFrame(joined.drop(columns="_geom"), geometry=joined["_geom"].to_numpy(), crs=homes.crs)
 
 
 _GREEN_COLUMNS = ("green_ratio", "public_green_per_person_m2", "ndvi_mean", "veg_fraction")
@@ -192,7 +210,7 @@ def _register_analysis_views() -> None:
     from ..analysis.contract import resolve
 
     for desc in analysis.descriptors().values():
-        drawn = tuple(o.name for o in desc.outputs if o.geometry)
+        drawn = tuple(o.name for o in desc.outputs if o.geometry or o.style)  # a styled table: drawn joined
         for spec in desc.views:
             requires = spec.requires or drawn
             build = resolve(spec.build) if spec.build else outputs_in_order(requires)

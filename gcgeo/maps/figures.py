@@ -178,32 +178,142 @@ def _rgba(color: str, alpha: float):
     return to_rgba(color, alpha)
 
 
+def _ring_path(geoms: np.ndarray, *, closed: bool):
+    """One matplotlib Path through every line or polygon ring of ``geoms`` (shapely, 2-D).
+
+    A city's layer drawn as one path per colour is drawn by Agg in one pass;
+    a patch or a collection item per feature takes minutes for 100k features.
+    (The path is added with ``add_artist``, the data limits set from the
+    layer's bounds: ``add_patch`` walks every vertex in Python to find them.)
+    Polygons are normalised (exteriors clockwise, holes anticlockwise), so the
+    path's non-zero fill leaves the holes empty.
+    """
+    import shapely
+    from matplotlib.path import Path as MplPath
+
+    parts = shapely.get_parts(geoms)
+    if closed:
+        parts = shapely.get_rings(shapely.normalize(parts))
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    if not len(coords):
+        return None
+    codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
+    start = np.r_[True, idx[1:] != idx[:-1]]
+    codes[start] = MplPath.MOVETO
+    if closed:
+        codes[np.r_[start[1:], True]] = MplPath.CLOSEPOLY
+    return MplPath(coords, codes)
+
+
+def _by_colour(colors: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Each colour and the positions that have it, in order of first appearance."""
+    keys = pd.Series(colors.astype(str))
+    return [(c, np.flatnonzero(keys.to_numpy() == c)) for c in pd.unique(keys)]
+
+
 def _draw(ax, s: Styled, crs) -> None:
+    from matplotlib.patches import PathPatch
+
     gdf = s.gdf
     keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
     gdf = gdf[keep].to_crs(crs) if gdf.crs is not None and gdf.crs != crs else gdf[keep]
     if len(gdf) == 0:
         return
     colors = np.asarray(s.colors, dtype=object)[keep]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
     types = gdf.geometry.geom_type.to_numpy()
     z = 1 + s.zorder
     poly = np.isin(types, ["Polygon", "MultiPolygon"])
     line = np.isin(types, ["LineString", "MultiLineString"])
     point = np.isin(types, ["Point", "MultiPoint"])
-    if poly.any():
-        g = gdf[poly]
-        face = [_rgba(c, s.fill_opacity) for c in colors[poly]]
-        edge = [_rgba(s.stroke or c, s.opacity) for c in colors[poly]]
-        g.plot(ax=ax, color=face, edgecolor=edge, linewidth=max(s.weight * 0.4, 0.2), zorder=z)
-    if line.any():
-        g = gdf[line]
-        g.plot(ax=ax, color=[_rgba(c, s.opacity) for c in colors[line]], linewidth=max(s.weight * 0.5, 0.3),
-               linestyle="--" if s.dash else "-", zorder=z)
+    for c, at in _by_colour(colors[poly]) if poly.any() else []:
+        path = _ring_path(geoms[poly][at], closed=True)
+        if path is not None:
+            ax.add_artist(PathPatch(path, facecolor=_rgba(c, s.fill_opacity), edgecolor=_rgba(s.stroke or c, s.opacity),
+                                   linewidth=max(s.weight * 0.4, 0.2), zorder=z))
+    for c, at in _by_colour(colors[line]) if line.any() else []:
+        path = _ring_path(geoms[line][at], closed=False)
+        if path is not None:
+            ax.add_artist(PathPatch(path, fill=False, edgecolor=_rgba(c, s.opacity), linewidth=max(s.weight * 0.5, 0.3),
+                                   linestyle="--" if s.dash else "-", capstyle="round", zorder=z))
     if point.any():
         pts = gdf[point].geometry.representative_point()
-        shrink = max(0.35, min(1.0, math.sqrt(200.0 / len(pts))))  # many points: smaller dots
-        ax.scatter(pts.x, pts.y, s=(s.radius * 1.3 * shrink) ** 2, c=list(colors[point]), edgecolors="white",
-                   linewidths=0.4 * shrink, zorder=z + 10)
+        x, y = pts.x.to_numpy(), pts.y.to_numpy()
+        # many points: smaller dots (a city's 100k homes as dots of about a point, so the
+        # streets and the communities beneath stay visible), and no white rims, which
+        # would grey the map over
+        shrink = max(0.15, min(1.0, math.sqrt(200.0 / len(pts))))
+        size = max(0.8, s.radius * 1.3 * shrink)
+        rim = 0.4 * shrink if len(pts) <= 5000 else 0.0
+        for c, at in _by_colour(colors[point]):  # one marker stamped per colour: fast for 100k homes
+            ax.plot(x[at], y[at], linestyle="", marker="o", markersize=size,
+                    markerfacecolor=c, markeredgecolor="white", markeredgewidth=rim, zorder=z + 10)
+    ax.update_datalim(np.reshape(gdf.total_bounds, (2, 2)))
+
+
+#: The faint streets drawn in every figure that does not draw them itself (colour, opacity,
+#: width): above the areas (communities shaded by a result), below the points.
+_STREETS_UNDER = ("#8c8c8c", 0.55, 0.3)
+_STREETS_Z = 9.5
+#: Above this many communities, figures carry no community names (they would overlap).
+MAX_COMMUNITY_LABELS = 300
+
+
+def _streets_under(ax, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], styles: Sequence[Styled],
+                   crs) -> None:
+    """The streets, thin and light grey under the points, so a city figure can be read by its streets."""
+    from matplotlib.patches import PathPatch
+
+    streets = layers.get("streets")
+    if not isinstance(streets, gpd.GeoDataFrame) or not len(streets) or any(s.key == "streets" for s in styles):
+        return
+    if streets.crs is not None and streets.crs != crs:
+        streets = streets.to_crs(crs)
+    path = _ring_path(np.asarray(streets.geometry.dropna().values, dtype=object), closed=False)
+    if path is not None:
+        color, alpha, width = _STREETS_UNDER
+        ax.add_artist(PathPatch(path, fill=False, edgecolor=_rgba(color, alpha), linewidth=width, zorder=_STREETS_Z))
+
+
+def _community_names(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+                     styles: Sequence[Styled]) -> tuple[gpd.GeoSeries, list[str]] | None:
+    """The communities' outlines and names to label a figure with (the communities layer, else a
+    drawn layer with one row per community), or None."""
+    candidates = [layers.get("communities"), *[s.gdf for s in styles]]
+    for frame in candidates:
+        if not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
+            continue
+        col = next((c for c in ("name", "community_name") if c in frame.columns), None)
+        if col is None or (frame is not candidates[0] and "community_id" not in frame.columns):
+            continue
+        names = frame[col].astype("string")
+        keep = (names.notna() & ~frame.geometry.isna() & ~frame.geometry.is_empty).to_numpy()
+        if keep.any():
+            return frame.geometry[keep], names[keep].astype(str).tolist()
+    return None
+
+
+def _label_communities(ax, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], styles: Sequence[Styled],
+                       crs) -> int:
+    """Each community's name at a point inside it, dark on a white halo; the number written."""
+    from matplotlib import patheffects
+
+    found = _community_names(layers, styles)
+    if found is None:
+        return 0
+    outlines, names = found
+    if len(names) > MAX_COMMUNITY_LABELS:
+        log.info("figure: %d communities, too many to name legibly; their names are left out", len(names))
+        return 0
+    if outlines.crs is not None and outlines.crs != crs:
+        outlines = outlines.to_crs(crs)
+    at = outlines.representative_point()
+    size = 7.0 if len(names) <= 40 else 6.0 if len(names) <= 120 else 5.0
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white", alpha=0.9)]
+    for x, y, name in zip(at.x, at.y, names):
+        ax.text(x, y, name, fontsize=size, color="#222222", ha="center", va="center", zorder=60,
+                path_effects=halo, clip_on=True)
+    return len(names)
 
 
 def _legend(ax, styles: Sequence[Styled]):
@@ -303,8 +413,10 @@ def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view:
     map_w = float(np.clip(7.0 * aspect, 4.0, 11.0))
     map_h = float(np.clip(map_w / aspect, 4.0, 9.0))
     fig, ax = plt.subplots(figsize=(map_w + 3.2, map_h + 0.8), dpi=150)
+    _streets_under(ax, layers, styles, crs)
     for s in styles:
         _draw(ax, s, crs)
+    ax.autoscale_view()
     ax.set_aspect("equal")
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -319,6 +431,7 @@ def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view:
         side.set_linewidth(0.6)
     _north_arrow(ax, crs, lang)
     fig.gcgeo_scale_m = _scale_bar(ax, crs)
+    fig.gcgeo_community_labels = _label_communities(ax, layers, styles, crs)
     _legend(ax, styles)
     ax.set_title(f"{title} · {v.label(lang)}" if title else v.label(lang), fontsize=12, fontweight="bold")
     from ._render import has_osm_data
@@ -332,6 +445,25 @@ def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view:
     fig.text(0.01, 0.01, note, fontsize=6.5, color="#555555")
     fig.tight_layout()
     return fig
+
+
+def _tight_box(fig, *, pad: float):
+    """The figure's tight bounding box (inches), found without drawing its map layers.
+
+    ``bbox_inches="tight"`` draws the whole figure once to measure it and again
+    to save it; a city's layers lie inside the axes, so they are hidden while
+    the box is measured, and the figure is drawn once.
+    """
+    hidden = [a for ax in fig.axes for a in (*ax.artists, *ax.patches, *ax.lines, *ax.collections)
+              if a.get_visible()]
+    for a in hidden:
+        a.set_visible(False)
+    try:
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+    finally:
+        for a in hidden:
+            a.set_visible(True)
+    return box.padded(pad)
 
 
 def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: str | os.PathLike, *,
@@ -365,7 +497,7 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
             path = folder / f"{name}.png"
             tmp = folder / f".{name}.png.tmp"
             try:
-                fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight", pad_inches=0.15)
+                fig.savefig(tmp, dpi=dpi, format="png", bbox_inches=_tight_box(fig, pad=0.15))
                 os.replace(tmp, path)
             finally:
                 plt.close(fig)

@@ -11,10 +11,9 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -26,6 +25,9 @@ from .._errors import CRSError, InputError
 from ..values import to_bool
 from .clean import JOIN_DECIMALS, split_at_junctions
 from .segments import SnapIndex, build_snap_index
+
+if TYPE_CHECKING:  # networkx is imported where a graph is made or read: the arrays need none
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ def build_graph(streets: gpd.GeoDataFrame, *, crs: Any = None,
     """
     crs, nodes, u_ids, v_ids, lengths, arr, labels = _street_arrays(streets, crs, join_tolerance,
                                                                     split_crossings)
+    import networkx as nx
+
     G = nx.MultiGraph(crs=crs)
     if len(arr) == 0:
         return G
@@ -300,6 +304,8 @@ def graph_from_osmnx(
     its extent); edges without geometry get the straight line between their
     nodes.  The input graph is not modified.
     """
+    import networkx as nx
+
     if isinstance(G_or_path, (str, Path)):
         path = Path(G_or_path)
         if not path.exists():
@@ -524,6 +530,8 @@ def compile_network(G: nx.Graph | Network, *, weight: str = "length") -> Network
     """
     if isinstance(G, Network):
         return G
+    import networkx as nx
+
     if not isinstance(G, nx.Graph):
         raise InputError("expected a networkx graph (e.g. from gcgeo.network.build_graph).")
     nodes = pd.Index(list(G.nodes), tupleize_cols=False)

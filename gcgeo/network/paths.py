@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -19,6 +19,9 @@ from scipy.sparse.csgraph import dijkstra
 from .._errors import InputError
 from .build import Network, adjacency, compile_network
 from .snapping import check_points, snap
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 

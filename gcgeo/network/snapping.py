@@ -5,9 +5,9 @@ edge of the walking network, with the straight connector to the street.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -16,6 +16,9 @@ from pyproj import CRS
 from .._errors import CRSError, InputError
 from .build import Network, compile_network
 from .segments import nearest_segment
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,173 @@
+"""The walking network of a workspace's streets: built once, reused while the streets and the
+network rules are unchanged, built again when either changes, never trusted when damaged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from _grid import CRS, boxes, grid_streets, points
+
+from gcgeo import network_cache
+from gcgeo import workspace as ws
+from gcgeo.analysis import living_circle as lc
+from gcgeo.pipeline import run_analysis
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Counts the networks built from streets while an analysis runs on a workspace."""
+    calls = []
+    real = network_cache.network_from_streets
+
+    def counting(streets, **kw):
+        calls.append(kw)
+        return real(streets, **kw)
+
+    monkeypatch.setattr(network_cache, "network_from_streets", counting)
+    return calls
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A 4 × 4 grid of 100 m blocks, homes along it, a supermarket and a park."""
+    path = tmp_path / "grid.gpkg"
+    ws.init(path, name="grid", crs=CRS)
+    ws.add_layer(path, "streets", grid_streets(4))
+    ws.add_layer(path, "buildings", boxes([
+        {"id": "H1", "use": "residential", "population": 10, "box": (60, 5, 70, 15)},
+        {"id": "H2", "use": "residential", "population": 20, "box": (305, 205, 315, 215)},
+        {"id": "H3", "use": "residential", "population": 30, "box": (190, 380, 199, 395)}]))
+    ws.add_layer(path, "facilities", points([{"id": "s", "category": "supermarket", "xy": (0, 0)},
+                                             {"id": "p", "category": "park", "xy": (400, 400)}]))
+    return path
+
+
+def _origins(path):
+    return pd.DataFrame(ws.read_layer(path, "lc_origins")).drop(columns="geometry")
+
+
+def _in_memory(path, **options):
+    """The same run on the layers in memory, the network built from the streets here."""
+    layers = ws.read_layers(path, ["streets", "buildings", "facilities"])
+    out = lc.run(layers, isochrones="none", **options)
+    return pd.DataFrame(out["lc_origins"]).drop(columns="geometry")
+
+
+def _same(a, b):
+    """The same homes at the same distances, served alike, on or off the network."""
+    cols = ["building_id", "connector_m", "off_network",
+            *[c for c in a.columns if c.startswith(("dist_", "served_"))]]
+    assert list(b[cols].columns) == cols
+    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_built_once_then_reused_while_the_streets_are_unchanged(workspace, builds, caplog):
+    caplog.set_level("INFO", logger="gcgeo.network_cache")
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 1 and network_cache.cache_path(workspace).is_file()
+    first = _origins(workspace)
+    _same(first, _in_memory(workspace))
+    run_analysis(workspace, "living_circle", isochrones="none")
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 1  # read back twice, never built again
+    assert sum("read from" in r.message for r in caplog.records) == 2
+    _same(_origins(workspace), first)
+    # the cache is a file beside the workspace, never a layer of it
+    assert not {n for n, _ in pyogrio.list_layers(workspace)} & {"network", "gcgeo_network"}
+    assert network_cache.cache_path(workspace).parent == workspace.parent
+
+
+def test_built_again_when_the_streets_change(workspace, builds):
+    run_analysis(workspace, "living_circle", isochrones="none")
+    before = _origins(workspace).set_index("building_id")
+    # the street H1 walks along to the supermarket at (0, 0) is taken away: it walks round
+    streets = grid_streets(4)
+    gone = shapely.LineString([(0, 0), (100, 0)])
+    streets = streets[~streets.geometry.apply(lambda g: g.equals(gone))]
+    ws.add_layer(workspace, "streets", streets, overwrite=True)
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 2
+    after = _origins(workspace)
+    _same(after, _in_memory(workspace))
+    after = after.set_index("building_id")
+    # H1 at (65, 10): before, 10 m to the street y = 0 and 65 m along it; after, 35 m to the
+    # street x = 100, then up to (100, 100), along to (0, 100) and down to (0, 0)
+    assert before.loc["H1", "dist_supermarket_m"] == pytest.approx(10 + 65)
+    assert after.loc["H1", "dist_supermarket_m"] == pytest.approx(35 + 90 + 100 + 100)
+
+
+def test_built_again_when_the_streets_are_edited_outside_gcgeo(workspace, builds):
+    """A street moved in QGIS (the layer rewritten in place, gcgeo's table of layers untouched)."""
+    run_analysis(workspace, "living_circle", isochrones="none")
+    streets = pyogrio.read_dataframe(workspace, layer="streets")
+    streets.geometry = shapely.transform(streets.geometry.values, lambda c: c + [0.0, 1.0])
+    pyogrio.write_dataframe(streets, workspace, layer="streets", driver="GPKG")
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 2
+    _same(_origins(workspace), _in_memory(workspace))
+
+
+@pytest.mark.parametrize("options", [{"join_tolerance": 3.0}, {"split_crossings": True}])
+def test_built_again_when_the_network_rules_change(workspace, builds, options, tmp_path):
+    run_analysis(workspace, "living_circle", isochrones="none")
+    run_analysis(workspace, "living_circle", isochrones="none", **options)
+    assert len(builds) == 2
+    assert {k: builds[1][k] for k in options} == options
+    _same(_origins(workspace), _in_memory(workspace, **options))
+    run_analysis(workspace, "living_circle", isochrones="none", **options)
+    assert len(builds) == 2
+    # the same rule from a rules file is the same network
+    key, value = next(iter(options.items()))
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f"[network.{key}]\nvalue = {str(value).lower()}\n", encoding="utf-8")
+    run_analysis(workspace, "living_circle", rules=rules, isochrones="none")
+    assert len(builds) == 2
+
+
+def test_a_damaged_or_foreign_file_is_never_trusted(workspace, builds):
+    run_analysis(workspace, "living_circle", isochrones="none")
+    first = _origins(workspace)
+    cache = network_cache.cache_path(workspace)
+    cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])  # cut short
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 2
+    _same(_origins(workspace), first)
+    # a network stored for other streets (another workspace's file copied here) is not used
+    other = workspace.with_name("other.gpkg")
+    ws.init(other, name="other", crs=CRS)
+    ws.add_layer(other, "streets", grid_streets(2))
+    key = network_cache.network_key(other, join_tolerance=0.0, split_crossings=False)
+    network_cache.workspace_network(other, ws.read_layer(other, "streets"), key,
+                                    join_tolerance=0.0, split_crossings=False)
+    network_cache.cache_path(other).replace(cache)
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 4
+    _same(_origins(workspace), first)
+
+
+def test_stored_and_read_back_equal(workspace):
+    key = network_cache.network_key(workspace, join_tolerance=0.0, split_crossings=False)
+    streets = ws.read_layer(workspace, "streets")
+    built = network_cache.workspace_network(workspace, streets, key, join_tolerance=0.0,
+                                            split_crossings=False)
+    back = network_cache.stored_network(workspace, key)
+    assert back is not None
+    assert back.nodes.equals(built.nodes) and back.crs == built.crs
+    for name in ("x", "y", "u", "v", "weight", "geom_length"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(built, name))
+    assert shapely.equals_exact(back.geometry, built.geometry, tolerance=0).all()
+
+
+def test_a_failed_run_keeps_no_network(workspace, builds):
+    """The network is kept only once the results are stored: a run that fails leaves the
+    folder as it was."""
+    from gcgeo import AnalysisError
+
+    ws.add_layer(workspace, "communities", points([{"id": "C1", "xy": (200, 200)}]))
+    with pytest.raises(AnalysisError, match="polygons"):
+        run_analysis(workspace, "living_circle", isochrones="none")
+    assert len(builds) == 1 and not network_cache.cache_path(workspace).exists()
