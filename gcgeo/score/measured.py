@@ -38,7 +38,8 @@ import pandas as pd
 
 from .. import rules as _rules
 from .._errors import RulesError
-from ..labels import format_value
+from ..labels import format_value, layer_label
+from ..reasons import reason_text
 from ..values import feature_ids
 from .criteria import Standard
 
@@ -64,7 +65,7 @@ class Evidence:
 
 _TEXT = {
     "not_run": ("尚未运行“{label}”分析（{how}）", "the {name} analysis has not run ({how})"),
-    "stale": ("“{label}”分析结果已过期：{why}", "the {name} results are stale: {why}"),
+    "stale": ("“{label}”分析结果早于其输入（{why}）的修改，已过期", "the {name} results are stale: {why}"),
     "no_verdict": ("“{label}”分析只给出指标、不作判定（{how}）；请查看图层 {layer} 并认定",
                    "the {name} analysis gives figures but no verdict ({how}); see layer {layer} "
                    "and attest the criterion"),
@@ -201,6 +202,19 @@ def _ids(frame: pd.DataFrame) -> pd.Series | None:
     return None
 
 
+def _stale_why(message: str, lang: str) -> str:
+    """What changed, from :func:`gcgeo.pipeline.stale_message`, in ``lang`` (layers by their labels)."""
+    m = re.search(r"predate changes to (.+?); run", message)
+    if lang != "zh" or m is None:
+        return message
+    words = {"built-in rules": "内置规则", "rules file": "规则文件", "raster": "栅格"}
+    out = []
+    for item in m.group(1).split(", "):
+        head = next((k for k in words if item == k or item.startswith(k + " ")), None)
+        out.append(words[head] + item[len(head):] if head else layer_label(item, "zh"))
+    return "、".join(out)
+
+
 def _command_of(message: str, fallback: str) -> str:
     m = re.search(r"`(gcgeo analyze [^`]+)`", message)
     return m.group(1) if m else fallback
@@ -242,7 +256,7 @@ def measure(
             elif desc.name in stale:
                 why = stale[desc.name]
                 ev = {c: Evidence("unknown", reason=_text("stale", lang, label=label, name=desc.name,
-                                                          why=why),
+                                                          why=_stale_why(why, lang)),
                                   stale=True, command=_command_of(why, command), **base)
                       for c in communities}
             elif crit.column is None:
@@ -299,5 +313,5 @@ def _from_layer(frame: pd.DataFrame, column: str, communities: Sequence[str], st
         if not figure and status != "unknown":
             figure = format_value(value, column, lang) or ""
         out[c] = Evidence(status, figure=figure, threshold=threshold, clause=clause,
-                          reason=reason.strip(), **base)
+                          reason=reason_text(reason.strip(), lang), **base)
     return out

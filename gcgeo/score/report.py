@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..reasons import reason_text
 from . import labels as L
 from .criteria import Standard, load
 from .scorecard import blocking, closest, progress
@@ -153,7 +154,7 @@ def _matrix(card: pd.DataFrame, per: pd.DataFrame, std: Standard, lang: str) -> 
             st = r.status if r is not None else "unknown"
             tip = " · ".join(x for x in (L.value("status", st, lang), L.value("source", r.source, lang) if r else "",
                                           getattr(r, "figure", ""), getattr(r, "threshold", ""),
-                                          getattr(r, "reason", "")) if x)
+                                          reason_text(str(getattr(r, "reason", "") or ""), lang)) if x)
             tds.append(f"<td class='{st}' title='{_e(tip)}'>{mark.get(st, '?')}</td>")
         name = c["community_name"] or c["community_id"]
         body.append(f"<tr><td class='name'>{_e(name)}</td><td>{int(c['criteria_met'])}/16</td>{''.join(tds)}</tr>")
