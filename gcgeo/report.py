@@ -318,7 +318,8 @@ def _rule_value(t: Mapping[str, Any], lang: str) -> str:
 
 
 _STANDARD = re.compile(r"^(GB|CJJ|JGJ|CECS|DB\d*|T/|JTG|[\u4e00-\u9fff])")
-_ASCII_NOTE = re.compile(r"\s*\([^()\u4e00-\u9fff]*\)")
+#: An English note in brackets ("(5-minute living circle public green)"; not "(1)" or "(2018 ed.)").
+_ASCII_NOTE = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3,})[^()\u4e00-\u9fff]*\)")
 
 
 def _clause(clause: str, lang: str) -> str:

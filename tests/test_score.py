@@ -617,6 +617,35 @@ def test_the_command_template_attest_store_and_export(workspace, truth, tmp_path
     assert "bad.csv, line 2: 'met' without evidence" in out and "bad.csv, line 3: community 'C99'" in out
 
 
+def test_the_export_in_english_and_chinese_shows_no_code(card, tmp_path):
+    from gcgeo.score.export import export_xlsx
+
+    books = {lang: load_workbook(export_xlsx(card, tmp_path / f"{lang}.xlsx", lang=lang)) for lang in ("zh", "en")}
+    assert books["en"].sheetnames == ["Matrix", "County", "Blocking criteria", "Scorecard", "Attestations"]
+    head = [c.value for c in books["en"]["Matrix"][1]]
+    assert head[:4] == ["Community id", "Community", "Criteria met", "Meets the standard"]
+    assert head[4] == "1 Joint creation" and head[7] == "4 Infrastructure complete"
+    en = [c.value for c in books["en"]["Scorecard"][1]]
+    assert {"Status", "Decided by", "Figure", "Threshold", "Clause", "Analysis"} <= set(en)
+    zh = books["zh"]["评分明细"]
+    head = [c.value for c in zh[1]]
+    rows = list(zh.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(card.scorecard)
+    col = {h: i for i, h in enumerate(head)}
+    assert {r[col["结果"]] for r in rows} == {"符合", "不符合", "未知"}
+    assert {r[col["依据"]] for r in rows} == {"测量", "认定", "无"}
+    shown = "\n".join(str(v) for r in rows for v in r if v is not None)
+    # the analyses by their names, not their codes; no status code left
+    assert "消防车道" in {a for r in rows for a in str(r[col["分析"]] or "").split("；")}
+    for code in ("fire_lanes", "living_circle", "not_met", "attested", "measured"):
+        assert not re.search(rf"(?<![A-Za-z_]){code}(?![A-Za-z_])", _no_commands(shown)), code
+
+
+def _no_commands(text: str) -> str:
+    """``text`` without the commands it quotes (analysis names are part of a command)."""
+    return re.sub(r"gcgeo (analyze|score) [^；;\n]*", "", text)
+
+
 # --------------------------------------------------------------------------
 # the report and the map
 
