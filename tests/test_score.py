@@ -218,7 +218,7 @@ def test_figures_thresholds_and_clauses_beside_the_status(card, truth):
         if (cid, 1) != ("C05", 14):
             assert gov["attested_by"] == "街道办 王某" and gov["attested_on"] == "2022-03-15"
             assert gov["evidence"] == f"{cid}第1项佐证" and gov["document"] == f"photos/{cid}-1.jpg"
-            assert re.fullmatch(r"filled\.xlsx, sheet '.+', row \d+", gov["attestation"])
+            assert re.fullmatch(r"filled\.xlsx 工作表“.+”第\d+行", gov["attestation"])
 
 
 def test_measured_and_attested_disagreeing_is_shown_and_the_measurement_wins(card, truth, workspace, attested):
@@ -318,7 +318,7 @@ def test_stale_results_are_unknown_with_the_command_that_refreshes_them(workspac
     row = plain.loc[("C02", 12)]
     assert row["status"] == "unknown" and row["stale"] and row["measured_status"] == "unknown"
     assert f"gcgeo analyze {path} property" in row["command"]
-    assert "communities" in row["reason"]
+    assert row["reason"] == "“物业管理”分析结果早于其输入（社区）的修改，已过期"  # the changed layer, in words
     # green ran with a rules file: refreshing it names the file again
     assert "--rules" in plain.loc[("C02", 7), "command"]
     # an attestation decides while the measurement is stale, and the flag stays

@@ -260,8 +260,9 @@ def measure(
                                   stale=True, command=_command_of(why, command), **base)
                       for c in communities}
             elif crit.column is None:
+                shown = f"“{layer_label(crit.layer, lang)}”" if lang == "zh" else crit.layer
                 ev = {c: Evidence("unknown", reason=_text("no_verdict", lang, label=label, name=desc.name,
-                                                          how=how, layer=crit.layer), **base)
+                                                          how=how, layer=shown), **base)
                       for c in communities}
             elif crit.column not in frame.columns:
                 ev = {c: Evidence("unknown", reason=_text("no_column", lang, layer=crit.layer,

@@ -43,7 +43,7 @@ _T = {
     "blocking": ("主要阻碍项", "Criteria blocking most communities"),
     "closest": ("最接近达标的社区", "Communities closest to passing"),
     "none_close": ("没有只差一两项的社区。", "No community is only one or two criteria short."),
-    "notes": ("测量与认定不一致 {c} 处；分析结果已过期 {s} 处（见图层 scorecard）。",
+    "notes": ("测量与认定不一致 {c} 处；分析结果已过期 {s} 处（详见评分明细）。",
               "{c} criteria where measurement and attestation disagree; {s} rest on stale results "
               "(layer scorecard)."),
     "reached": ("已达到", "reached"), "not_yet": ("尚未达到", "not yet"), "missed": ("未按期达到", "missed"),
