@@ -194,6 +194,11 @@ def test_thresholds_and_clauses_beside_the_figures(county, reports):
     for _, r in measured.drop_duplicates("criterion").iterrows():
         assert str(r["threshold"]) in text
     assert "依据条款" in text
+    # a check whose rule table has no value of its own is held against the rule set's limits
+    g = rules.load("garbage")
+    five = card[pd.to_numeric(card["criterion"]) == 5].iloc[0]
+    assert five["threshold"] == f"≤ {g['max_walk']['value']:g} m; ≥ {g['min_share']['value'] * 100:g}%"
+    assert g["max_walk"]["clause"] in five["clause"] and g["min_share"]["clause"] in five["clause"]
 
 
 def test_the_stale_warning_names_analyses_and_inputs_in_words(reports):

@@ -109,12 +109,18 @@ def _is_ratio(t: Mapping[str, Any] | None) -> bool:
     return "ratio" in u or "share" in u or u.startswith("fraction")
 
 
+#: Units of the rules in Chinese.
+_UNITS_ZH = {"chargers": "处", "days": "天", "m2": "m²", "m2/person": "m²/人", "mm": "mm", "m": "m"}
+
+
 def _fmt_threshold(t: Mapping[str, Any], lang: str) -> str:
     v, unit = t.get("value"), str(t.get("unit", ""))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return "" if v is None else str(v)
     if _is_ratio(t):
         return f"{v * 100:g}%"
+    if lang == "zh":
+        unit = _UNITS_ZH.get(unit, unit)
     return f"{v:g} {unit}".strip()
 
 
@@ -156,6 +162,27 @@ def _comparator(stem: str) -> str:
     return "≥ " if stem.startswith("min_") else "≤ " if stem.startswith("max_") else ""
 
 
+def _bounds(trees: Mapping[str, Mapping[str, Any]], stem: str, node: Mapping[str, Any] | None
+            ) -> list[tuple[str, Mapping[str, Any]]]:
+    """The ``min_*`` / ``max_*`` thresholds a rule ``stem`` is held against when its table has no
+    value of its own: those in its table (``ev_ready.min_share``), in ``<head>.<min|max>_<rest>``
+    (``ebike_indoors`` → ``ebike.max_indoors``), else the rule set's own (garbage's
+    ``min_share`` and ``max_walk`` for ``sorting_coverage``)."""
+    def limits(table: Mapping[str, Any] | None) -> list[tuple[str, Mapping[str, Any]]]:
+        return [(str(k), v) for k, v in (table or {}).items()
+                if str(k).startswith(("min_", "max_")) and isinstance(v, Mapping) and "value" in v]
+
+    if node is not None:
+        return limits(node)
+    head, _, rest = stem.partition("_")
+    for prefix in ("min_", "max_"):
+        t = _rule_node(trees, f"{head}.{prefix}{rest}") if rest else None
+        if t is not None and "value" in t:
+            return [(prefix + rest, t)]
+    own = [found for tree in trees.values() if (found := limits(tree))]
+    return own[0] if len(own) == 1 else []
+
+
 @dataclass(frozen=True)
 class _Reading:
     """How to read figures beside one deciding column (see the module docstring)."""
@@ -179,11 +206,15 @@ def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, 
         figure = next((c for c in cols if c == stem), None) or next(
             (c for c in cols if c.endswith("_" + short) and c != column
              and pd.api.types.is_numeric_dtype(frame[c])), None)
-        threshold = ""
+        threshold, clause = "", "; ".join(_clauses(node))
         if node is not None and "value" in node:
             threshold = _comparator(stem) + _fmt_threshold(node, lang)
+        elif stem:
+            bounds = _bounds(trees, stem, node)
+            threshold = "; ".join(_comparator(k) + _fmt_threshold(t, lang) for k, t in bounds)
+            clause = "; ".join(dict.fromkeys(str(t["clause"]) for _, t in bounds if t.get("clause"))) or clause
         return _Reading(figure, f"{stem}_reason" if f"{stem}_reason" in cols else None, None,
-                        threshold, "; ".join(_clauses(node)), node, _is_ratio(node))
+                        threshold, clause, node, _is_ratio(node))
     if column.endswith("_pass"):
         stem = column[: -len("_pass")]
         node = _rule_node(trees, stem)
