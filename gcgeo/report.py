@@ -357,7 +357,8 @@ def _rule_values(section: Section, lang: str) -> str:
     if not seen:
         return ""
     rows = "".join(f"<tr><td>{_esc(v)}</td><td>{_esc(c)}</td></tr>" for v, c in seen)
-    return (f"<details><summary>{_esc(ui('rule_values', lang))}（{len(seen)}）</summary><table><thead><tr>"
+    count = f"（{len(seen)}）" if lang == "zh" else f" ({len(seen)})"
+    return (f"<details><summary>{_esc(ui('rule_values', lang))}{count}</summary><table><thead><tr>"
             f"<th>{_esc(ui('threshold', lang))}</th><th>{_esc(ui('clause', lang))}</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>")
 
@@ -410,8 +411,9 @@ def _render_report(
     if stale:
         labels = {k: s.label(lang) for k, s in sections().items()}
         sep = "、" if lang == "zh" else ", "
-        items = "".join(f"<li>{_esc(labels.get(name, name))}（{_esc(ui('changed', lang))}："
-                        f"{_esc(sep.join(_changed_input(c, lang) for c in changed))}）— "
+        op, colon, cl = ("（", "：", "）") if lang == "zh" else (" (", ": ", ")")
+        items = "".join(f"<li>{_esc(labels.get(name, name))}{op}{_esc(ui('changed', lang))}{colon}"
+                        f"{_esc(sep.join(_changed_input(c, lang) for c in changed))}{cl} — "
                         f"<code>gcgeo analyze … {_esc(name)}</code></li>"
                         for name, changed in stale.items())
         parts.append(f"<div class='stale'><p>{_esc(ui('stale', lang))}</p><ul>{items}</ul></div>")
