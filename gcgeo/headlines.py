@@ -28,6 +28,13 @@ def weighted_share(df: pd.DataFrame, share: str, weight: str) -> float:
     return float((s[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() and w[ok].sum() > 0 else float("nan")
 
 
+def _counts(pairs: list[tuple[str, int]], lang: str) -> str:
+    """'达标 4 个，未达标 2 个' / 'pass 4, fail 2': communities by their status."""
+    if lang == "zh":
+        return "，".join(f"{label} {n} 个" for label, n in pairs)
+    return ", ".join(f"{label} {n}" for label, n in pairs)
+
+
 def _count_true(df: pd.DataFrame, col: str) -> tuple[int, int]:
     v = df[col].astype("boolean")
     return int(v.fillna(False).sum()), int(v.notna().sum())
@@ -173,8 +180,8 @@ def fire_lanes(out: Layers, lang: str) -> list[tuple[str, str]]:
             rows.append((column_label("lanes_km", lang), f"{pd.to_numeric(fc['lanes_km']).sum():.2f}"))
         if "criterion8" in fc.columns:
             vc = fc["criterion8"].value_counts()
-            rows.append((column_label("criterion8", lang),
-                         ", ".join(f"{format_value(k, 'criterion8', lang)}: {v}" for k, v in vc.items())))
+            rows.append((column_label("criterion8", lang), _counts(
+                [(format_value(k, "criterion8", lang) or str(k), int(v)) for k, v in vc.items()], lang)))
     ff = out.get("fire_findings")
     if ff is not None:
         rows.append((ui("findings", lang), str(len(ff))))
@@ -190,9 +197,9 @@ def inventory_check(out: Layers, lang: str) -> list[tuple[str, str]]:
     for key, df in out.items():
         if key.endswith("_communities") and "status" in df.columns and len(df):
             counts = df["status"].value_counts()
-            rows.append((column_label("status", lang), ", ".join(
-                f"{format_value(k, 'status', lang)} {counts.get(k, 0)}"
-                for k in ("pass", "fail", "unknown") if counts.get(k, 0))))
+            rows.append((column_label("status", lang), _counts(
+                [(format_value(k, "status", lang) or k, int(counts[k]))
+                 for k in ("pass", "fail", "unknown") if counts.get(k, 0)], lang)))
     for key, df in out.items():
         if key.endswith("_findings"):
             rows.append((ui("check_findings", lang), str(len(df))))

@@ -24,7 +24,8 @@ import pandas as pd
 from . import layers as _layers
 from . import rules as _rules
 
-__all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "every_label", "format_value",
+__all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_label",
+           "every_label", "format_value",
            "kind_label", "layer_label", "tier_label", "ui"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
@@ -115,6 +116,37 @@ UI: dict[str, tuple[str, str]] = {
     "categories_reached": ("每个居住点在各自步行距离内可达的设施类别（平均，仅计数据中有的类别）",
                            "Facility categories within their own walking distance, per home on "
                            "average (only the categories found in the data)"),
+    "geometry": ("几何类型", "Geometry"),
+    "layer_name": ("工作区中的图层名", "Layer name in the workspace"),
+    "appendix": ("附录：技术信息", "Appendix: technical details"),
+    "appendix_note": ("供技术人员核查：各分析的运行时间、所用规则的摘要值（规则或版本变化时改变）和工作区图层名。",
+                      "For technicians: when each analysis ran, digests of the rules it used (they change "
+                      "when the rules or gcgeo's version change) and the workspace's layer names."),
+    "basis": ("评分依据：标准值与依据条款", "Basis of the score: thresholds and clauses"),
+    "rule_values": ("本分析采用的标准值与依据条款", "Thresholds this analysis applies, with their clauses"),
+    "threshold": ("标准值", "Threshold"),
+    "clause": ("依据条款", "Clause"),
+    "criterion": ("创建标准", "Criterion"),
+    "communities_by_status": ("各社区结果", "Communities"),
+    "ran_at": ("运行时间", "ran at"),
+    "rule_digest": ("规则摘要值", "rules digest"),
+}
+
+#: Geometry types as shown in tables.
+GEOMETRY_LABELS: dict[str, tuple[str, str]] = {
+    "Point": ("点", "Point"), "MultiPoint": ("多点", "MultiPoint"),
+    "LineString": ("线", "LineString"), "MultiLineString": ("多线", "MultiLineString"),
+    "Polygon": ("面", "Polygon"), "MultiPolygon": ("多面", "MultiPolygon"),
+    "GeometryCollection": ("几何集合", "GeometryCollection"),
+}
+
+#: Layers the scorecard writes (``gcgeo score``): name → (zh, en).
+SCORE_LAYERS: dict[str, tuple[str, str]] = {
+    "scorecard": ("评分明细（社区 × 创建标准）", "Scorecard (community × criterion)"),
+    "score_communities": ("各社区评分", "Score by community"),
+    "score_county": ("县域目标完成情况", "County against its targets"),
+    "score_attestations": ("认定记录", "Attestations"),
+    "score_history": ("历次评估", "Assessments over time"),
 }
 
 
@@ -214,6 +246,8 @@ def layer_label(name: str, lang: str = "en") -> str:
         for o in desc.outputs:
             if o.name == name:
                 return o.label(lang)
+    if name in SCORE_LAYERS:
+        return SCORE_LAYERS[name][0 if lang == "zh" else 1]
     return name
 
 
@@ -397,3 +431,49 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     text = str(value)
     return text if text.strip() else None
+
+
+@cache
+def _spec_codes() -> dict[str, str]:
+    """Allowed values of the inventory specs → their first Chinese spelling, where every
+    spec that allows the value spells it alike (``gas`` → 燃气)."""
+    out: dict[str, str] = {}
+    clash: set[str] = set()
+    for spec in _layers.SPECS.values():
+        for col in spec.all_columns:
+            for value, spellings in col.value_aliases.items():
+                zh = next((s for s in spellings if re.search(r"[\u4e00-\u9fff]", s)), None)
+                if zh is None:
+                    continue
+                if out.setdefault(str(value), zh) != zh:
+                    clash.add(str(value))
+    return {k: v for k, v in out.items() if k not in clash}
+
+
+def code_label(code: Any, lang: str = "zh") -> str | None:
+    """A code the analyses write (a status, a finding kind, a category, an inventory value
+    such as a manhole kind) as its label; None when ``code`` is no known code.
+
+    >>> code_label("no_lanes"), code_label("gas"), code_label("kindergarten"), code_label("no_manager")
+    ('无消防车道', '燃气', '幼儿园', '井盖无管理人')
+    >>> code_label("东关社区") is None
+    True
+    """
+    text = str(code).strip()
+    if not text:
+        return None
+    i = 0 if lang == "zh" else 1
+    for values in VALUE_LABELS.values():
+        if text in values:
+            return values[text][i]
+    if text in _kind_labels():
+        return kind_label(text, lang)
+    if text in _living_circle().get("categories", {}):
+        return category_label(text, lang)
+    if text in _living_circle().get("tiers", {}):
+        return tier_label(text, lang)
+    if text in GEOMETRY_LABELS:
+        return GEOMETRY_LABELS[text][i]
+    if lang == "zh" and text in _spec_codes():
+        return _spec_codes()[text]
+    return None

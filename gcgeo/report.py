@@ -18,6 +18,7 @@ import html
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -32,8 +33,9 @@ import pandas as pd
 from . import __version__
 from ._errors import InputError
 from .analysis.contract import resolve
-from .labels import column_label, format_value, layer_label, ui
+from .labels import GEOMETRY_LABELS, code_label, column_label, format_value, layer_label, ui
 from .maps._offline import write_atomic
+from .reasons import reason_text
 
 __all__ = ["Section", "headline_figures", "report_workspace", "sections", "write_report"]
 
@@ -58,6 +60,8 @@ class Section:
     summary: Callable[[Layers], pd.DataFrame] | None = None
     headlines: Callable[[Layers, str], list[tuple[str, str]]] | None = None
     tables: tuple[str, ...] = ()
+    rule_sets: tuple[str, ...] = ()
+    criteria: tuple[int, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -71,7 +75,8 @@ def sections() -> dict[str, Section]:
     for name, desc in analysis.descriptors().items():
         out[name] = Section(name, desc.label_zh, desc.label_en, desc.output_names, desc.summary,
                             resolve(desc.headlines) if desc.headlines else None,
-                            tuple(o.name for o in desc.outputs if o.report_table))
+                            tuple(o.name for o in desc.outputs if o.report_table), tuple(desc.rule_sets),
+                            tuple(sorted({int(c.number) for c in desc.criteria})))
     return out
 
 
@@ -105,6 +110,46 @@ def _esc(v: Any) -> str:
     return html.escape("" if v is None else str(v))
 
 
+def _listed(text: str) -> list[str] | None:
+    """The items of a list stored as text (a JSON array, see :func:`gcgeo.values.list_text`)."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    return [str(v) for v in items] if isinstance(items, list) else None
+
+
+def cell_text(value: Any, column: str, lang: str, *, kind: str | None = None) -> str | None:
+    """A table cell as a planner reads it: :func:`gcgeo.labels.format_value`, then any code
+    the analyses write (a status, a kind, a manhole type…) translated, alone or in a list.
+
+    >>> cell_text("no_lanes", "criterion8", "zh"), cell_text("water, power", "kinds", "zh")
+    ('无消防车道', '给水、电力')
+    >>> cell_text('["高唐县热力公司"]', "owners", "zh"), cell_text("东关社区", "name", "zh")
+    ('高唐县热力公司', '东关社区')
+    """
+    text = format_value(value, column, lang, kind=kind)
+    if text is None or not isinstance(value, str):
+        return text
+    if column == "reason" or column.endswith("_reason"):
+        return reason_text(text, lang)
+    sep = "、" if lang == "zh" else ", "
+    items = _listed(text)
+    if items is not None:
+        return sep.join(code_label(v, lang) or v for v in items) if items else None
+    if lang != "zh" or text != value:
+        return text
+    label = code_label(text, lang)
+    if label is not None:
+        return label
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) > 1 and all(code_label(p, lang) for p in parts):
+        return sep.join(str(code_label(p, lang)) for p in parts)
+    return text
+
+
 def _table(df: pd.DataFrame, lang: str, *, kind: str | None = None, max_rows: int = 500) -> str:
     if df is None or len(df) == 0:
         return "<p class='meta'>–</p>"
@@ -117,7 +162,7 @@ def _table(df: pd.DataFrame, lang: str, *, kind: str | None = None, max_rows: in
         cells = []
         for c in df.columns:
             v = row[c]
-            text = format_value(v, str(c), lang, kind=kind)
+            text = cell_text(v, str(c), lang, kind=kind)
             num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
             cells.append(f"<td class='num'>{_esc(text or '–')}</td>" if num else f"<td>{_esc(text or '–')}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -159,7 +204,163 @@ def _changed_input(item: str, lang: str) -> str:
     for prefix, key in (("rules file", "rules_file"), ("raster", "raster_file")):
         if item == prefix or item.startswith(prefix + " "):
             return (ui(key, lang) + item[len(prefix):]).strip()
-    return item
+    return layer_label(item, lang)
+
+
+def _inventory(layers: Layers, lang: str) -> str:
+    """Every layer by its label, with its feature count and geometry types."""
+    rows = []
+    for k, df in layers.items():
+        geom = "–"
+        if isinstance(df, gpd.GeoDataFrame) and len(df):
+            sep = "、" if lang == "zh" else ", "
+            geom = sep.join(GEOMETRY_LABELS.get(g, (g, g))[0 if lang == "zh" else 1]
+                            for g in sorted(set(df.geometry.geom_type.dropna())))
+        rows.append(f"<tr><td>{_esc(layer_label(k, lang))}</td><td class='num'>{len(df)}</td>"
+                    f"<td>{_esc(geom)}</td></tr>")
+    return (f"<h2 id='inventory'>{_esc(ui('inventory', lang))}</h2><table><thead><tr>"
+            f"<th>{_esc(ui('layers', lang))}</th><th>{_esc(ui('features', lang))}</th>"
+            f"<th>{_esc(ui('geometry', lang))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+#: Workspace metadata keys as shown in the appendix.
+_META_KEYS = {"name": ("工作区名称", "Workspace"), "crs": ("坐标系", "Coordinate reference system"),
+              "rules_version": ("内置规则版本", "Built-in rules version"),
+              "gcgeo_version": ("gcgeo 版本", "gcgeo version"), "created": ("创建时间", "Created"),
+              "rasters": ("栅格", "Rasters"), "score:as_of": ("评分的评估日期", "Scorecard assessed on"),
+              "score:at": ("评分时间", "Scored at")}
+
+
+def _meta_key(key: str, lang: str) -> str:
+    if key in _META_KEYS:
+        return _META_KEYS[key][0 if lang == "zh" else 1]
+    name, _, what = key.removeprefix("analysis:").partition(":")
+    if key.startswith("analysis:") and name in sections():
+        label = sections()[name].label(lang)
+        if not what:
+            return f"{label}：{ui('ran_at', lang)}" if lang == "zh" else f"{label}: {ui('ran_at', lang)}"
+        if what == "inputs":
+            return f"{label}：{ui('rule_digest', lang)}" if lang == "zh" else f"{label}: {ui('rule_digest', lang)}"
+    return key
+
+
+def _appendix(layers: Layers, metadata: Mapping[str, Any], lang: str) -> str:
+    """Technical details at the end: workspace metadata (run times, rule digests) and layer names."""
+    meta = "".join(f"<tr><th>{_esc(_meta_key(k, lang))}</th><td><small>{_esc(k)}</small></td><td>{_esc(v)}</td></tr>"
+                   for k, v in _metadata_rows(metadata))
+    names = "".join(f"<tr><td>{_esc(layer_label(k, lang))}</td><td>{_esc(k)}</td></tr>" for k in layers)
+    return (f"<section id='appendix'><h2>{_esc(ui('appendix', lang))}</h2>"
+            f"<p class='meta'>{_esc(ui('appendix_note', lang))}</p>"
+            + (f"<h3>{_esc(ui('metadata', lang))}</h3><table class='kv'>{meta}</table>" if meta else "")
+            + f"<h3>{_esc(ui('layer_name', lang))}</h3><table><thead><tr><th>{_esc(ui('layers', lang))}</th>"
+            f"<th>{_esc(ui('layer_name', lang))}</th></tr></thead><tbody>{names}</tbody></table></section>")
+
+
+def _basis(section: Section, card: pd.DataFrame | None, lang: str) -> str:
+    """The criteria this analysis decides, with the threshold and clause held against and the
+    communities by status, from the stored scorecard (empty without one)."""
+    if card is None or not len(card) or not section.criteria or "analysis" not in card.columns:
+        return ""
+    from .score import labels as score_labels
+    from .score.criteria import load as load_standard
+
+    std = load_standard()
+    mine = pd.DataFrame(card)
+    mine = mine[mine["analysis"].astype(str).str.split("; ").map(lambda names: section.name in names)]
+    rows = []
+    for n in section.criteria:
+        sub = mine[pd.to_numeric(mine["criterion"]) == n]
+        if not len(sub):
+            continue
+        sep = "；" if lang == "zh" else "; "
+        thresholds = sep.join(dict.fromkeys(t for t in sub["threshold"].astype(str) if t and t != "nan")) or "–"
+        clauses = sep.join(dict.fromkeys(_clause(c, lang) or c for c in sub["clause"].astype(str)
+                                         if c and c != "nan")) or "–"
+        counts = sub["status"].value_counts()
+        tally = sep.join(f"{score_labels.value('status', k, lang)} {counts[k]}"
+                         for k in ("met", "not_met", "unknown") if counts.get(k, 0))
+        rows.append(f"<tr><td>{n} {_esc(std.criterion(n).short(lang))}</td><td>{_esc(thresholds)}</td>"
+                    f"<td>{_esc(clauses)}</td><td>{_esc(tally)}</td></tr>")
+    if not rows:
+        return ""
+    return (f"<h3>{_esc(ui('basis', lang))}</h3><table><thead><tr><th>{_esc(ui('criterion', lang))}</th>"
+            f"<th>{_esc(ui('threshold', lang))}</th><th>{_esc(ui('clause', lang))}</th>"
+            f"<th>{_esc(ui('communities_by_status', lang))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+#: Units of the rules as shown in Chinese.
+_UNITS_ZH = {"m2": "m²", "m2/person": "m²/人", "days": "天", "h": "时", "min": "分钟", "chargers": "个"}
+
+
+def _rule_value(t: Mapping[str, Any], lang: str) -> str:
+    """A threshold of the rules as shown: shares as percentages, lists joined, units in ``lang``."""
+    v, unit = t.get("value"), str(t.get("unit") or "")
+    ratio = unit == "ratio" or unit.startswith("fraction")
+    pct = "%" if unit == "%" else ""
+    unit = "" if ratio or pct else _ASCII_NOTE.sub("", unit)
+    unit = _UNITS_ZH.get(unit, unit) if lang == "zh" else unit.replace("m2", "m²")
+
+    def num(x: float) -> str:
+        return f"{x * 100:g}%" if ratio else f"{x:g}{pct}"
+
+    if isinstance(v, bool):
+        return ui("yes" if v else "no", lang)
+    if unit == "1:n" and isinstance(v, int | float):
+        return f"1:{v:g}"
+    if isinstance(v, int | float):
+        return f"{num(v)} {unit}".strip()
+    if isinstance(v, list | tuple) and v and all(isinstance(x, int | float) for x in v):
+        return ("–".join(num(x) for x in v) + f" {unit}").strip()
+    if isinstance(v, list | tuple):
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(code_label(x, lang) or str(x).replace("_", " ") for x in v)
+    return code_label(v, lang) or str(v)
+
+
+_STANDARD = re.compile(r"^(GB|CJJ|JGJ|CECS|DB\d*|T/|JTG|[\u4e00-\u9fff])")
+#: An English note in brackets ("(5-minute living circle public green)"; not "(1)" or "(2018 ed.)").
+_ASCII_NOTE = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3,})[^()\u4e00-\u9fff]*\)")
+
+
+def _clause(clause: str, lang: str) -> str:
+    """The parts of a rule's clause that cite a standard (not gcgeo's own conventions); in
+    Chinese without the rules file's English notes in brackets."""
+    parts = [p.strip() for p in re.split(r";\s*", clause) if _STANDARD.match(p.strip())]
+    if lang == "zh":
+        # the rules' English notes left out: in brackets, and after a colon
+        parts = [re.sub(r"\s*criterion (\d+):\s*", r"第\1项：", p) for p in parts]
+        parts = [_ASCII_NOTE.sub("", p) for p in parts]
+        parts = [p.split(": ", 1)[0] if len(re.findall(r"[A-Za-z]{3,}", p.split(": ", 1)[-1])) > 2
+                 else p for p in parts]
+    return ("；" if lang == "zh" else "; ").join(p for p in parts if p)
+
+
+def _rule_values(section: Section, lang: str) -> str:
+    """Every threshold of the analysis's rule sets that cites a clause: value and clause (folded)."""
+    from . import rules as _rules
+
+    seen: dict[tuple[str, str], None] = {}
+
+    def walk(node: Mapping[str, Any]) -> None:
+        for v in node.values():
+            if isinstance(v, Mapping):
+                clause = _clause(str(v.get("clause") or ""), lang)
+                if "value" in v and clause:
+                    seen.setdefault((_rule_value(v, lang), clause), None)
+                walk(v)
+
+    for name in section.rule_sets:
+        try:
+            walk(_rules.load(name))
+        except Exception:  # noqa: BLE001 - a rule set that cannot be read is reported by the analysis
+            continue
+    if not seen:
+        return ""
+    rows = "".join(f"<tr><td>{_esc(v)}</td><td>{_esc(c)}</td></tr>" for v, c in seen)
+    count = f"（{len(seen)}）" if lang == "zh" else f" ({len(seen)})"
+    return (f"<details><summary>{_esc(ui('rule_values', lang))}{count}</summary><table><thead><tr>"
+            f"<th>{_esc(ui('threshold', lang))}</th><th>{_esc(ui('clause', lang))}</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>")
 
 
 def write_report(
@@ -208,8 +409,11 @@ def _render_report(
                         f"{_esc(ui('generated', lang))} {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"]
 
     if stale:
-        items = "".join(f"<li><code>{_esc(name)}</code> ({_esc(ui('changed', lang))}: "
-                        f"{_esc(', '.join(_changed_input(c, lang) for c in changed))}) — "
+        labels = {k: s.label(lang) for k, s in sections().items()}
+        sep = "、" if lang == "zh" else ", "
+        op, colon, cl = ("（", "：", "）") if lang == "zh" else (" (", ": ", ")")
+        items = "".join(f"<li>{_esc(labels.get(name, name))}{op}{_esc(ui('changed', lang))}{colon}"
+                        f"{_esc(sep.join(_changed_input(c, lang) for c in changed))}{cl} — "
                         f"<code>gcgeo analyze … {_esc(name)}</code></li>"
                         for name, changed in stale.items())
         parts.append(f"<div class='stale'><p>{_esc(ui('stale', lang))}</p><ul>{items}</ul></div>")
@@ -224,6 +428,7 @@ def _render_report(
     if figures:
         toc.append(f"<li><a href='#figures'>{_esc(ui('figures', lang))}</a></li>")
     toc.append(f"<li><a href='#inventory'>{_esc(ui('inventory', lang))}</a></li>")
+    toc.append(f"<li><a href='#appendix'>{_esc(ui('appendix', lang))}</a></li>")
     if maps:
         links = "".join(
             f"<li><a href='{_esc(Path(os.path.relpath(Path(p).resolve(), path.resolve().parent)).as_posix())}'>"
@@ -238,6 +443,7 @@ def _render_report(
         if heads:
             parts.append("<table class='kv'>" + "".join(
                 f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in heads) + "</table>")
+        parts.append(_basis(s, layers.get("scorecard"), lang))
         table = _summary_table(s, outputs)
         if table is not None and len(table):
             parts.append(f"<h3>{_esc(ui('community_table', lang))}</h3>")
@@ -246,6 +452,7 @@ def _render_report(
             if name in outputs and len(outputs[name]):
                 parts.append(f"<h3>{_esc(layer_label(name, lang))}</h3>")
                 parts.append(_table(pd.DataFrame(outputs[name]), lang))
+        parts.append(_rule_values(s, lang))
 
     if figures:
         parts.append(f"<h2 id='figures'>{_esc(ui('figures', lang))}</h2>")
@@ -257,20 +464,8 @@ def _render_report(
             parts.append(f"<figure><img alt='{_esc(cap)}' src='data:image/png;base64,{data}'>"
                          f"<figcaption>{_esc(cap)}</figcaption></figure>")
 
-    inv = []
-    for k, df in layers.items():
-        geom = "–"
-        if isinstance(df, gpd.GeoDataFrame) and len(df):
-            geom = ", ".join(sorted(set(df.geometry.geom_type.dropna())))
-        label = layer_label(k, lang)
-        inv.append(f"<tr><td>{_esc(k)}</td><td>{_esc(label)}</td><td class='num'>{len(df)}</td>"
-                   f"<td>{_esc(geom)}</td></tr>")
-    parts.append(f"<h2 id='inventory'>{_esc(ui('inventory', lang))}</h2><table><thead><tr><th>layer</th>"
-                 f"<th>{_esc(ui('layers', lang))}</th><th>{_esc(ui('features', lang))}</th><th>geometry</th>"
-                 f"</tr></thead><tbody>{''.join(inv)}</tbody></table>")
-    if metadata:
-        parts.append(f"<h3>{_esc(ui('metadata', lang))}</h3><table class='kv'>" + "".join(
-            f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in _metadata_rows(metadata)) + "</table>")
+    parts.append(_inventory(layers, lang))
+    parts.append(_appendix(layers, metadata or {}, lang))
     if any(isinstance(df, pd.DataFrame) and "osm_id" in df.columns for df in layers.values()):
         parts.append("<p class='meta'>Data © OpenStreetMap contributors (ODbL).</p>")
 

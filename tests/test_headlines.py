@@ -60,4 +60,6 @@ def test_placeholder_population_and_codes_are_said_in_words():
     assert "占位" in zh["人口来源"] and "one per building" not in zh["人口来源"]
     fc = pd.DataFrame({"criterion8": ["pass", "fail", "pass"], "lanes_km": [0.2, 0.3, 0.1]})
     zh = dict(headlines.fire_lanes({"fire_communities": fc}, "zh"))
-    assert "达标: 2" in zh["第8项（消防通道）"] and "pass" not in zh["第8项（消防通道）"]
+    assert zh["第8项（消防通道）"] == "达标 2 个，未达标 1 个"
+    en = dict(headlines.fire_lanes({"fire_communities": fc}, "en"))
+    assert en["Criterion 8 (fire lanes)"] == "pass 2, fail 1"

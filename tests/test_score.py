@@ -218,7 +218,7 @@ def test_figures_thresholds_and_clauses_beside_the_status(card, truth):
         if (cid, 1) != ("C05", 14):
             assert gov["attested_by"] == "街道办 王某" and gov["attested_on"] == "2022-03-15"
             assert gov["evidence"] == f"{cid}第1项佐证" and gov["document"] == f"photos/{cid}-1.jpg"
-            assert re.fullmatch(r"filled\.xlsx, sheet '.+', row \d+", gov["attestation"])
+            assert re.fullmatch(r"filled\.xlsx 工作表“.+”第\d+行", gov["attestation"])
 
 
 def test_measured_and_attested_disagreeing_is_shown_and_the_measurement_wins(card, truth, workspace, attested):
@@ -318,7 +318,7 @@ def test_stale_results_are_unknown_with_the_command_that_refreshes_them(workspac
     row = plain.loc[("C02", 12)]
     assert row["status"] == "unknown" and row["stale"] and row["measured_status"] == "unknown"
     assert f"gcgeo analyze {path} property" in row["command"]
-    assert "communities" in row["reason"]
+    assert row["reason"] == "“物业管理”分析结果早于其输入（社区）的修改，已过期"  # the changed layer, in words
     # green ran with a rules file: refreshing it names the file again
     assert "--rules" in plain.loc[("C02", 7), "command"]
     # an attestation decides while the measurement is stale, and the flag stays
@@ -615,6 +615,35 @@ def test_the_command_template_attest_store_and_export(workspace, truth, tmp_path
                    encoding="utf-8")
     out = run("score", path, "--attest", bad, code=2)
     assert "bad.csv, line 2: 'met' without evidence" in out and "bad.csv, line 3: community 'C99'" in out
+
+
+def test_the_export_in_english_and_chinese_shows_no_code(card, tmp_path):
+    from gcgeo.score.export import export_xlsx
+
+    books = {lang: load_workbook(export_xlsx(card, tmp_path / f"{lang}.xlsx", lang=lang)) for lang in ("zh", "en")}
+    assert books["en"].sheetnames == ["Matrix", "County", "Blocking criteria", "Scorecard", "Attestations"]
+    head = [c.value for c in books["en"]["Matrix"][1]]
+    assert head[:4] == ["Community id", "Community", "Criteria met", "Meets the standard"]
+    assert head[4] == "1 Joint creation" and head[7] == "4 Infrastructure complete"
+    en = [c.value for c in books["en"]["Scorecard"][1]]
+    assert {"Status", "Decided by", "Figure", "Threshold", "Clause", "Analysis"} <= set(en)
+    zh = books["zh"]["评分明细"]
+    head = [c.value for c in zh[1]]
+    rows = list(zh.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(card.scorecard)
+    col = {h: i for i, h in enumerate(head)}
+    assert {r[col["结果"]] for r in rows} == {"符合", "不符合", "未知"}
+    assert {r[col["依据"]] for r in rows} == {"测量", "认定", "无"}
+    shown = "\n".join(str(v) for r in rows for v in r if v is not None)
+    # the analyses by their names, not their codes; no status code left
+    assert "消防车道" in {a for r in rows for a in str(r[col["分析"]] or "").split("；")}
+    for code in ("fire_lanes", "living_circle", "not_met", "attested", "measured"):
+        assert not re.search(rf"(?<![A-Za-z_]){code}(?![A-Za-z_])", _no_commands(shown)), code
+
+
+def _no_commands(text: str) -> str:
+    """``text`` without the commands it quotes (analysis names are part of a command)."""
+    return re.sub(r"gcgeo (analyze|score) [^；;\n]*", "", text)
 
 
 # --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .. import __version__
 from .._errors import GcgeoError, InputError, WorkspaceError
+from ..reasons import reason_text
 from . import labels as L
 from .criteria import Standard, load
 
@@ -147,7 +148,8 @@ def _criteria_rows(card: pd.DataFrame, std: Standard, lang: str) -> str:
                  f"<td class='s {_e(r['status'])}'>{_e(L.value('status', r['status'], lang))}</td>",
                  f"<td class='s'>{_e(L.value('source', r['source'], lang))}</td>", f"<td>{_e(r.get('figure'))}</td>",
                  f"<td class='s'>{_e(r.get('threshold'))}</td>", f"<td>{_e(r.get('clause'))}</td>",
-                 f"<td>{_e(evidence)}</td>", f"<td>{_e(who)}</td>", f"<td>{_e(r.get('reason'))}</td>"]
+                 f"<td>{_e(evidence)}</td>", f"<td>{_e(who)}</td>",
+                 f"<td>{_e(reason_text(str(r.get('reason') or ''), lang))}</td>"]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

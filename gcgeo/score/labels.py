@@ -6,6 +6,8 @@ Codes are stored as they are (``met``, ``attested``…) and shown translated:
 ('不符合', '认定', 'yes')
 >>> column("criteria_met", "zh")
 '符合项数'
+>>> value("analysis", "fire_lanes; chargers", "zh")
+'消防车道；充电设施'
 """
 
 from __future__ import annotations
@@ -100,8 +102,20 @@ def column(name: str, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
+def _analyses(text: str, lang: str) -> str:
+    """'fire_lanes; chargers' → '消防车道；充电设施' (the analyses by their labels)."""
+    from ..analysis import descriptors
+
+    descs = descriptors()
+    names = [n.strip() for n in text.split(";") if n.strip()]
+    labels = [(descs[n].label_zh if lang == "zh" else descs[n].label_en) if n in descs else n for n in names]
+    return ("；" if lang == "zh" else "; ").join(labels)
+
+
 def value(name: str, v: Any, lang: str = "zh") -> Any:
     """A value of column ``name`` as shown: codes translated, shares as percentages."""
+    if name == "analysis" and isinstance(v, str):
+        return _analyses(v, lang)
     table = VALUES.get(name)
     if table is not None:
         key = v

@@ -38,7 +38,8 @@ import pandas as pd
 
 from .. import rules as _rules
 from .._errors import RulesError
-from ..labels import format_value
+from ..labels import format_value, layer_label
+from ..reasons import reason_text
 from ..values import feature_ids
 from .criteria import Standard
 
@@ -64,7 +65,7 @@ class Evidence:
 
 _TEXT = {
     "not_run": ("尚未运行“{label}”分析（{how}）", "the {name} analysis has not run ({how})"),
-    "stale": ("“{label}”分析结果已过期：{why}", "the {name} results are stale: {why}"),
+    "stale": ("“{label}”分析结果早于其输入（{why}）的修改，已过期", "the {name} results are stale: {why}"),
     "no_verdict": ("“{label}”分析只给出指标、不作判定（{how}）；请查看图层 {layer} 并认定",
                    "the {name} analysis gives figures but no verdict ({how}); see layer {layer} "
                    "and attest the criterion"),
@@ -108,12 +109,18 @@ def _is_ratio(t: Mapping[str, Any] | None) -> bool:
     return "ratio" in u or "share" in u or u.startswith("fraction")
 
 
+#: Units of the rules in Chinese.
+_UNITS_ZH = {"chargers": "处", "days": "天", "m2": "m²", "m2/person": "m²/人", "mm": "mm", "m": "m"}
+
+
 def _fmt_threshold(t: Mapping[str, Any], lang: str) -> str:
     v, unit = t.get("value"), str(t.get("unit", ""))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return "" if v is None else str(v)
     if _is_ratio(t):
         return f"{v * 100:g}%"
+    if lang == "zh":
+        unit = _UNITS_ZH.get(unit, unit)
     return f"{v:g} {unit}".strip()
 
 
@@ -155,6 +162,27 @@ def _comparator(stem: str) -> str:
     return "≥ " if stem.startswith("min_") else "≤ " if stem.startswith("max_") else ""
 
 
+def _bounds(trees: Mapping[str, Mapping[str, Any]], stem: str, node: Mapping[str, Any] | None
+            ) -> list[tuple[str, Mapping[str, Any]]]:
+    """The ``min_*`` / ``max_*`` thresholds a rule ``stem`` is held against when its table has no
+    value of its own: those in its table (``ev_ready.min_share``), in ``<head>.<min|max>_<rest>``
+    (``ebike_indoors`` → ``ebike.max_indoors``), else the rule set's own (garbage's
+    ``min_share`` and ``max_walk`` for ``sorting_coverage``)."""
+    def limits(table: Mapping[str, Any] | None) -> list[tuple[str, Mapping[str, Any]]]:
+        return [(str(k), v) for k, v in (table or {}).items()
+                if str(k).startswith(("min_", "max_")) and isinstance(v, Mapping) and "value" in v]
+
+    if node is not None:
+        return limits(node)
+    head, _, rest = stem.partition("_")
+    for prefix in ("min_", "max_"):
+        t = _rule_node(trees, f"{head}.{prefix}{rest}") if rest else None
+        if t is not None and "value" in t:
+            return [(prefix + rest, t)]
+    own = [found for tree in trees.values() if (found := limits(tree))]
+    return own[0] if len(own) == 1 else []
+
+
 @dataclass(frozen=True)
 class _Reading:
     """How to read figures beside one deciding column (see the module docstring)."""
@@ -178,11 +206,15 @@ def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, 
         figure = next((c for c in cols if c == stem), None) or next(
             (c for c in cols if c.endswith("_" + short) and c != column
              and pd.api.types.is_numeric_dtype(frame[c])), None)
-        threshold = ""
+        threshold, clause = "", "; ".join(_clauses(node))
         if node is not None and "value" in node:
             threshold = _comparator(stem) + _fmt_threshold(node, lang)
+        elif stem:
+            bounds = _bounds(trees, stem, node)
+            threshold = "; ".join(_comparator(k) + _fmt_threshold(t, lang) for k, t in bounds)
+            clause = "; ".join(dict.fromkeys(str(t["clause"]) for _, t in bounds if t.get("clause"))) or clause
         return _Reading(figure, f"{stem}_reason" if f"{stem}_reason" in cols else None, None,
-                        threshold, "; ".join(_clauses(node)), node, _is_ratio(node))
+                        threshold, clause, node, _is_ratio(node))
     if column.endswith("_pass"):
         stem = column[: -len("_pass")]
         node = _rule_node(trees, stem)
@@ -199,6 +231,19 @@ def _ids(frame: pd.DataFrame) -> pd.Series | None:
     if "id" in frame.columns:
         return feature_ids(frame)
     return None
+
+
+def _stale_why(message: str, lang: str) -> str:
+    """What changed, from :func:`gcgeo.pipeline.stale_message`, in ``lang`` (layers by their labels)."""
+    m = re.search(r"predate changes to (.+?); run", message)
+    if lang != "zh" or m is None:
+        return message
+    words = {"built-in rules": "内置规则", "rules file": "规则文件", "raster": "栅格"}
+    out = []
+    for item in m.group(1).split(", "):
+        head = next((k for k in words if item == k or item.startswith(k + " ")), None)
+        out.append(words[head] + item[len(head):] if head else layer_label(item, "zh"))
+    return "、".join(out)
 
 
 def _command_of(message: str, fallback: str) -> str:
@@ -242,12 +287,13 @@ def measure(
             elif desc.name in stale:
                 why = stale[desc.name]
                 ev = {c: Evidence("unknown", reason=_text("stale", lang, label=label, name=desc.name,
-                                                          why=why),
+                                                          why=_stale_why(why, lang)),
                                   stale=True, command=_command_of(why, command), **base)
                       for c in communities}
             elif crit.column is None:
+                shown = f"“{layer_label(crit.layer, lang)}”" if lang == "zh" else crit.layer
                 ev = {c: Evidence("unknown", reason=_text("no_verdict", lang, label=label, name=desc.name,
-                                                          how=how, layer=crit.layer), **base)
+                                                          how=how, layer=shown), **base)
                       for c in communities}
             elif crit.column not in frame.columns:
                 ev = {c: Evidence("unknown", reason=_text("no_column", lang, layer=crit.layer,
@@ -299,5 +345,5 @@ def _from_layer(frame: pd.DataFrame, column: str, communities: Sequence[str], st
         if not figure and status != "unknown":
             figure = format_value(value, column, lang) or ""
         out[c] = Evidence(status, figure=figure, threshold=threshold, clause=clause,
-                          reason=reason.strip(), **base)
+                          reason=reason_text(reason.strip(), lang), **base)
     return out

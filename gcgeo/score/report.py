@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..reasons import reason_text
 from . import labels as L
 from .criteria import Standard, load
 from .scorecard import blocking, closest, progress
@@ -42,7 +43,7 @@ _T = {
     "blocking": ("主要阻碍项", "Criteria blocking most communities"),
     "closest": ("最接近达标的社区", "Communities closest to passing"),
     "none_close": ("没有只差一两项的社区。", "No community is only one or two criteria short."),
-    "notes": ("测量与认定不一致 {c} 处；分析结果已过期 {s} 处（见图层 scorecard）。",
+    "notes": ("测量与认定不一致 {c} 处；分析结果已过期 {s} 处（详见评分明细）。",
               "{c} criteria where measurement and attestation disagree; {s} rest on stale results "
               "(layer scorecard)."),
     "reached": ("已达到", "reached"), "not_yet": ("尚未达到", "not yet"), "missed": ("未按期达到", "missed"),
@@ -153,7 +154,7 @@ def _matrix(card: pd.DataFrame, per: pd.DataFrame, std: Standard, lang: str) -> 
             st = r.status if r is not None else "unknown"
             tip = " · ".join(x for x in (L.value("status", st, lang), L.value("source", r.source, lang) if r else "",
                                           getattr(r, "figure", ""), getattr(r, "threshold", ""),
-                                          getattr(r, "reason", "")) if x)
+                                          reason_text(str(getattr(r, "reason", "") or ""), lang)) if x)
             tds.append(f"<td class='{st}' title='{_e(tip)}'>{mark.get(st, '?')}</td>")
         name = c["community_name"] or c["community_id"]
         body.append(f"<tr><td class='name'>{_e(name)}</td><td>{int(c['criteria_met'])}/16</td>{''.join(tds)}</tr>")

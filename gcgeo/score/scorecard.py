@@ -172,10 +172,16 @@ def _attestations(attestations: Any, ids: Sequence[str]) -> pd.DataFrame:
     return _attest.read(paths, communities=ids)
 
 
-def _where(row: Mapping[str, Any]) -> str:
+def _where(row: Mapping[str, Any], lang: str = "en") -> str:
+    """Where an attestation was read: file, sheet and row."""
     name = Path(str(row.get("file") or "")).name
+    if not name:
+        return ""
+    if lang == "zh":
+        sheet = f"工作表“{row['sheet']}”" if row.get("sheet") else ""
+        return f"{name} {sheet}第{row.get('row')}行"
     sheet = f", sheet '{row['sheet']}'" if row.get("sheet") else ""
-    return f"{name}{sheet}, row {row.get('row')}" if name else ""
+    return f"{name}{sheet}, row {row.get('row')}"
 
 
 def _chosen(rows: pd.DataFrame, as_of: _dt.date) -> tuple[dict[str, Any] | None, str]:
@@ -242,7 +248,7 @@ def _row(cid: str, name: str, crit: Any, evs: list[Evidence], att: pd.DataFrame 
         reasons += [e.reason for e in deciding]
     if conflict:
         win = "attested" if standard.prefer == "attested" else "measured"
-        reasons.append(_t("conflict", lang, m=_word(m, lang), a=_word(a_status, lang), where=_where(a or {}),
+        reasons.append(_t("conflict", lang, m=_word(m, lang), a=_word(a_status, lang), where=_where(a or {}, lang),
                           win=_t(win, lang)))
     use = deciding if source == "measured" or status == "unknown" else []
     return {
@@ -253,7 +259,7 @@ def _row(cid: str, name: str, crit: Any, evs: list[Evidence], att: pd.DataFrame 
         "clause": _join([e.clause for e in use]) or crit.clause,
         "analysis": _join([e.analysis for e in evs]), "ran_at": _join([e.ran_at for e in evs]),
         "stale": any(e.stale for e in evs),
-        "attestation": _where(a) if a else "", "evidence": (a or {}).get("evidence", ""),
+        "attestation": _where(a, lang) if a else "", "evidence": (a or {}).get("evidence", ""),
         "document": (a or {}).get("document", ""), "attested_by": (a or {}).get("attested_by", ""),
         "attested_on": (a or {}).get("date", ""), "reason": _join(reasons),
         "command": _join(commands) if status == "unknown" else "",
