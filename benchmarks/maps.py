@@ -103,6 +103,7 @@ class Chromium:
     def __init__(self, profile: Path) -> None:
         import websocket
 
+        shutil.rmtree(profile, ignore_errors=True)  # a stale DevToolsActivePort would name a dead port
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -168,24 +169,36 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="160k", choices=["helsinki", "40k", "160k"])
     ap.add_argument("--baseline", default=BASELINE, help="git revision of the map drawn before")
+    ap.add_argument("--workdir", type=Path, help="keep the workspace here and reuse it (default: a temporary folder)")
+    ap.add_argument("--only", choices=["before", "now"], help="draw one of the two maps (no ratios)")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     if CHROMIUM is None:
         sys.exit("no chromium on PATH (apt-get install chromium)")
-    with tempfile.TemporaryDirectory() as d:
-        d = Path(d)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = args.workdir or Path(tmp)
+        d.mkdir(parents=True, exist_ok=True)
         t = time.perf_counter()
-        info = build_workspace(d / "city.gpkg", args.size)
+        if args.workdir and (d / "city.gpkg").exists():
+            info = {"nodes": 0, "streets": len(ws.read_layer(d / "city.gpkg", "streets")),
+                    "homes": len(ws.read_layer(d / "city.gpkg", "lc_origins")),
+                    "communities": len(ws.read_layer(d / "city.gpkg", "communities")),
+                    "gaps": len(ws.read_layer(d / "city.gpkg", "lc_gaps"))}
+        else:
+            info = build_workspace(d / "city.gpkg", args.size)
         print(f"workspace: {info['nodes']:,} street nodes, {info['streets']:,} street lines, {info['homes']:,} "
               f"homes, {info['communities']} communities, {info['gaps']:,} gap rows "
               f"({time.perf_counter() - t:.0f} s to build)")
         old = d / "before"
+        shutil.rmtree(old, ignore_errors=True)
         old.mkdir()
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "gcgeo"], check=True,
                                  capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
         rows = {}
         for label, src in (("before", old), ("now", ROOT)):
+            if args.only and label != args.only:
+                continue
             out = d / f"map-{label}.html"
             secs, mib = write_map(src, d / "city.gpkg", out)
             browser = Chromium(d / f"profile-{label}")
@@ -198,6 +211,8 @@ def main() -> None:
             print(f"{label:>6}: {r['size']:6.1f} MB, written in {r['write']:5.1f} s ({r['write_mib']:5.0f} MiB); "
                   f"first paint {r['paint']:6.2f} s, idle {r['idle']:6.2f} s, JS heap {r['heap']:6.0f} MiB, "
                   f"Chromium RSS {r['rss']:6.0f} MiB, {r['drawn']:,} paths drawn")
+        if args.only:
+            return
         b, n = rows["before"], rows["now"]
         print(f" ratio: size ×{b['size'] / n['size']:.1f} smaller, writing ×{b['write'] / n['write']:.1f} faster, "
               f"first paint ×{b['paint'] / n['paint']:.1f} sooner, idle ×{b['idle'] / n['idle']:.1f} sooner, "

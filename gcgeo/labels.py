@@ -52,10 +52,14 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "ok": ("达标", "Passes", "bool"),
     "n_findings": ("问题数", "Findings", "int"),
     "findings": ("问题数", "Findings", "int"),
+    "buffer_m": ("缓冲距离（米）", "Buffer (m)", "m"),
+    "members": ("组成地块", "Parts", "text"),
+    "building": ("建筑编号", "Building", "text"),
 }
 
 #: Interface words.
 UI: dict[str, tuple[str, str]] = {
+    "count": ("数量", "Count"),
     "inventory": ("基础设施清单", "Inventory"),
     "living_circle": ("十五分钟生活圈", "15-minute living circle"),
     "green": ("绿地", "Green space"),

@@ -153,17 +153,20 @@ _COUNTS_JS = """
 (() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
   const layers = [];
-  map.eachLayer(l => { if (l.gcgeoFeatures !== undefined) {
-    const cluster = typeof l.getVisibleParent === 'function';
-    let paths = 0; const inner = cluster ? l : l;
-    if (!cluster) l.eachLayer(f => { if (f._path && f._path.isConnected) paths++; });
-    layers.push({features: l.gcgeoFeatures, cluster: cluster,
-                 members: cluster ? l.getLayers().length : l.getLayers().length, paths: paths});
-  }});
+  let drawn = 0;
+  map.eachLayer(l => {
+    if (l instanceof L.Path && l.gcgeoIndex !== undefined) drawn++;
+    if (l.gcgeoFeatures !== undefined) {
+      const cluster = typeof l.getVisibleParent === 'function';
+      const paths = cluster ? 0 : l.getLayers().filter(f => f._map).length;
+      layers.push({features: l.gcgeoFeatures, cluster: cluster, members: l.getLayers().length, paths: paths});
+    }
+  });
   const clusterIcons = [...document.querySelectorAll('.leaflet-marker-pane .marker-cluster')];
   return {
     containers: document.querySelectorAll('.leaflet-container').length,
-    domPaths: document.querySelectorAll('.leaflet-map-pane path.leaflet-interactive').length,
+    drawn: drawn,
+    canvases: document.querySelectorAll('.leaflet-map-pane canvas').length,
     markerIcons: document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon').length,
     clusterSum: clusterIcons.reduce((s, e) => s + parseInt(e.textContent, 10), 0),
     clusterIcons: clusterIcons.length,
@@ -210,10 +213,10 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     shot = browser.screenshot(_shots(tmp_path) / "offline_map.png")
 
     assert counts["containers"] == 1
-    # First view (living circle) visible, the inventory switched off: the DOM holds one
+    # First view (living circle) visible, the inventory switched off: the canvas holds one
     # path per origin and per gap, nothing else.
     expected = len(origins) + 2
-    assert counts["domPaths"] == expected
+    assert counts["drawn"] == expected, (counts, browser.js_errors())
     assert sorted(x["features"] for x in counts["layers"]) == sorted([len(origins), 2])
     assert all(x["paths"] == x["features"] for x in counts["layers"])
     assert counts["legendEntries"] == 2 and counts["controlGroups"] == 2
@@ -227,7 +230,8 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     popup = browser.evaluate("""(() => {
       const map = Object.values(window).find(v => v instanceof L.Map);
       let home = null;
-      map.eachLayer(l => { if (!home && l.feature && (l.feature.properties._v || []).includes('7')) home = l; });
+      map.eachLayer(l => { if (!home && l.gcgeoIndex !== undefined && l._popup
+          && l._popup._content().includes('>7<')) home = l; });
       home.openPopup();
       const html = document.querySelector('.leaflet-popup-content').innerHTML;
       home.closePopup(); home.openTooltip();
@@ -240,7 +244,7 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
         boxes[1].click(); })()""")
     browser.evaluate("new Promise(r => setTimeout(r, 300))")
     after = browser.evaluate(_COUNTS_JS)
-    assert after["domPaths"] == expected + len(b) + len(layers["streets"])
+    assert after["drawn"] == expected + len(b) + len(layers["streets"])
     assert after["legendEntries"] == 4
     browser.screenshot(_shots(tmp_path) / "offline_map_inventory.png")
     assert browser.js_errors() == []
@@ -256,7 +260,7 @@ def test_a_map_on_osm_tiles_draws_its_data_when_the_network_is_gone(browser, tmp
     browser.open(path.as_uri())
     browser.evaluate("new Promise(r => setTimeout(r, 500))")
     counts = browser.evaluate(_COUNTS_JS)
-    assert counts["domPaths"] == len(layers["buildings"])
+    assert counts["drawn"] == len(layers["buildings"])
     # the tiles fail to load, and nothing else
     assert [e for e in browser.js_errors() if not e.startswith("Failed to load resource")] == []
     remote = [u for u in browser.requests() if not u.startswith(("file:", "data:", "about:"))]
@@ -281,6 +285,6 @@ def test_clustered_points_all_accounted_for(browser, tmp_path):
     assert layer["cluster"] and layer["members"] == n and layer["features"] == n
     assert counts["clusterIcons"] > 0
     # every point is either inside a drawn cluster or drawn on its own
-    assert counts["clusterSum"] + counts["domPaths"] == n
+    assert counts["clusterSum"] + counts["drawn"] == n
     assert browser.js_errors() == []
     assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())

@@ -1,0 +1,131 @@
+"""Compact layer data for the page: quantised, delta-coded coordinates and columnar values.
+
+A city's homes, buildings and streets written as GeoJSON took 114 MB: every
+coordinate in full, every value formatted in every feature. A layer is
+packed instead the way TopoJSON and Google's polyline encoding pack lines:
+
+* coordinates are integers of 1e-6° (≈ 0.1 m, finer than any drawn pixel)
+  counted from the layer's south-west corner; the vertices of a line or ring
+  are differences from the previous vertex, so most take two or three digits;
+* each shown column is one array; when its display texts repeat (a community
+  name, "yes", a distance rounded to metres) it is a list of the distinct
+  texts and one index per feature;
+* colours are an index into the layer's palette.
+
+``gcgeo/maps/js/gcgeo_layer.js`` decodes a feature only when it is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..labels import format_value
+
+__all__ = ["SCALE", "pack_geometries", "pack_values", "pack_colors"]
+
+#: Drawn coordinates are integers of 1/SCALE degrees.
+SCALE = 1_000_000
+
+
+def _ints(a: np.ndarray) -> str:
+    return ",".join(a.astype(np.int64).astype(str).tolist()) if len(a) else ""
+
+
+def _join_runs(texts: Sequence[str], owner: np.ndarray, n: int, empty: str = "[]") -> list[str]:
+    """``texts`` grouped by ``owner`` (sorted ascending) into one JSON array per owner 0..n-1."""
+    out = [empty] * n
+    if not len(texts):
+        return out
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    stops = np.r_[starts[1:], len(owner)]
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        out[int(owner[a])] = "[" + ",".join(texts[a:b]) + "]"
+    return out
+
+
+def _rings(coords: np.ndarray, ring_of: np.ndarray, n_rings: int, origin: np.ndarray) -> list[str]:
+    """One ``[dx,dy,dx,dy…]`` text per ring, the first vertex counted from ``origin``."""
+    q = np.round(coords * SCALE).astype(np.int64) - origin
+    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), np.int64))
+    first = np.r_[True, ring_of[1:] != ring_of[:-1]]
+    d[first] = q[first]
+    flat = d.ravel().astype(str)
+    owner = np.repeat(ring_of, 2)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    stops = np.r_[starts[1:], len(owner)]
+    out = ["[]"] * n_rings
+    flat_list = flat.tolist()
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        out[int(owner[a])] = "[" + ",".join(flat_list[a:b]) + "]"
+    return out
+
+
+def pack_geometries(geoms: np.ndarray) -> tuple[str, str, list[int]]:
+    """Lon/lat geometries as (kind, JSON text, origin) for the page.
+
+    kind "point": a flat ``[x0,y0,x1,y1…]`` (a multi-point by its first point);
+    "line": per feature a list of lines; "polygon": per feature a list of
+    polygons, each a list of rings. A layer mixing kinds is refused by the
+    caller (``Styled.geom_kind``).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    xy = shapely.get_coordinates(geoms)
+    origin = np.floor(xy.min(axis=0) * SCALE).astype(np.int64) if len(xy) else np.zeros(2, np.int64)
+    types = set(shapely.get_type_id(geoms).tolist())
+    if types <= {0, 4}:  # Point, MultiPoint
+        pts = shapely.get_geometry(geoms, 0)  # a point itself, a multi-point's first
+        q = np.round(shapely.get_coordinates(pts) * SCALE).astype(np.int64) - origin
+        return "point", "[" + _ints(q.ravel()) + "]", origin.tolist()
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    if types <= {1, 2, 5}:  # LineString, LinearRing, MultiLineString
+        coords, ring_of = shapely.get_coordinates(parts, return_index=True)
+        lines = _rings(coords, ring_of, len(parts), origin)
+        return "line", "[" + ",".join(_join_runs(lines, part_of, len(geoms))) + "]", origin.tolist()
+    if types <= {3, 6}:  # Polygon, MultiPolygon
+        rings, poly_of = shapely.get_rings(parts, return_index=True)
+        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+        texts = _rings(coords, ring_of, len(rings), origin)
+        polys = _join_runs(texts, poly_of, len(parts))
+        return "polygon", "[" + ",".join(_join_runs(polys, part_of, len(geoms))) + "]", origin.tolist()
+    raise ValueError("a layer mixing points, lines and polygons (or holding collections) cannot be packed")
+
+
+def pack_values(values: pd.Series | Sequence[Any], name: str, lang: str, *, kind: str | None = None) -> Any:
+    """The display texts of one column: ``{"d": texts, "i": indexes}`` when they repeat, else a list.
+
+    Each distinct value is formatted once (``gcgeo.labels.format_value``);
+    missing values are ``null``.
+    """
+    s = pd.Series(values).reset_index(drop=True)
+    try:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists)
+        texts = [format_value(v, name, lang, kind=kind) for v in s.tolist()]
+        return texts
+    shown = [format_value(v, name, lang, kind=kind) for v in uniques.tolist()]
+    # distinct values may read alike (3.21 m and 3.4 m are both "3"): index the texts
+    text_codes, texts = pd.factorize(pd.Series(shown, dtype=object), use_na_sentinel=True)
+    mapped = np.where(codes >= 0, text_codes[codes] if len(text_codes) else -1, -1)
+    table = [None if t is None else t for t in texts.tolist()]
+    if len(table) * 2 > len(s):
+        return [None if c < 0 else table[c] for c in mapped.tolist()]
+    table.append(None)  # index -1 → the last entry, null
+    mapped = np.where(mapped < 0, len(table) - 1, mapped)
+    return {"d": table, "i": mapped.tolist()}
+
+
+def pack_colors(colors: np.ndarray) -> tuple[list[str], list[int]]:
+    """The distinct colours and one index per feature."""
+    codes, uniques = pd.factorize(pd.Series(np.asarray(colors, dtype=object)))
+    return [str(u) for u in uniques.tolist()], codes.tolist()
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON safe inside a ``<script>`` element."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
