@@ -47,18 +47,43 @@ def _unescape(html: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
 
 
+def _unpack_ring(a: list[int], origin: list[int], scale: int) -> list[list[float]]:
+    xy = np.cumsum(np.asarray(a, dtype=np.int64).reshape(-1, 2), axis=0) + np.asarray(origin)
+    return (xy / scale).tolist()
+
+
 def _geojson_layers(html: str) -> list[dict]:
-    """The GeoJSON FeatureCollections drawn by gcgeo layers, parsed back from the page,
-    with each feature's values (``_v``, in the order of the layer's fields) named."""
+    """The layers gcgeo drew, parsed back from the page's packed data (``gcgeo.maps._pack``)
+    into GeoJSON FeatureCollections, each feature's values named by the layer's fields."""
     out = []
-    for m in re.finditer(r"var fields = (\[.*?\]), labels = .*?"
-                         r"L\.geoJSON\((\{\"type\":\"FeatureCollection\".*?\]\}), \{", html, re.S):
-        fields = json.loads(m.group(1))
-        fc = json.loads(m.group(2).replace("<\\/", "</"))
-        for f in fc["features"]:
-            p = f["properties"]
-            p.update({k: v for k, v in zip(fields, p.pop("_v", [])) if v is not None})
-        out.append(fc)
+    dec = json.JSONDecoder()
+    for m in re.finditer(r"L\.gcgeoLayer\(", html):
+        pack, end = dec.raw_decode(html, m.end())
+        opts, _ = dec.raw_decode(html, end + 2)
+        o, s = pack["o"], pack["s"]
+        n = len(pack["g"]) // 2 if pack["k"] == "point" else len(pack["g"])
+        feats = []
+        for i in range(n):
+            k = {"p": "point", "l": "line", "a": "polygon"}[pack["t"][i]] if "t" in pack else pack["k"]
+            if k == "point" and pack["k"] == "mixed":
+                geom = {"type": "Point", "coordinates": [(o[0] + pack["g"][i][0]) / s, (o[1] + pack["g"][i][1]) / s]}
+            elif k == "point":
+                geom = {"type": "Point", "coordinates": [(o[0] + pack["g"][2 * i]) / s, (o[1] + pack["g"][2 * i + 1]) / s]}
+            elif k == "line":
+                lines = [_unpack_ring(a, o, s) for a in pack["g"][i]]
+                geom = {"type": "LineString", "coordinates": lines[0]} if len(lines) == 1 else \
+                    {"type": "MultiLineString", "coordinates": lines}
+            else:
+                polys = [[_unpack_ring(r, o, s) for r in poly] for poly in pack["g"][i]]
+                geom = {"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1 else \
+                    {"type": "MultiPolygon", "coordinates": polys}
+            props = {"_c": pack["p"][pack["c"][i]]}
+            for f, col in zip(opts["fields"], pack["v"]):
+                v = col["d"][col["i"][i]] if isinstance(col, dict) else col[i]
+                if v is not None:
+                    props[f] = v.replace("<\\/", "</") if isinstance(v, str) else v
+            feats.append({"type": "Feature", "geometry": geom, "properties": props})
+        out.append({"type": "FeatureCollection", "features": feats, "options": opts})
     return out
 
 
@@ -114,7 +139,7 @@ def test_dashboard_views_skip_absent_and_group_layers():
     assert '"Green space": {' not in html  # no green outputs → view skipped
     # communities + facilities (inventory), 15-minute choropleth + facilities (living circle) start
     # as their view's defaults; the 5-minute choropleth waits in the control
-    assert html.count("gcgeoDefault = true") == 4 and html.count("gcgeoDefault = false") == 1
+    assert html.count('"defaultOn":true') == 4 and html.count('"defaultOn":false') == 1
     # the first view is on, the second starts off: only the inventory layers are added at load
     assert len(re.findall(r"gcgeo_layer_\w+\.addTo\(map_", html)) == 2
     with pytest.raises(InputError, match="unknown view 'no_such_view'"):

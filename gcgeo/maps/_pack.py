@@ -33,10 +33,6 @@ __all__ = ["SCALE", "pack_geometries", "pack_values", "pack_colors"]
 SCALE = 1_000_000
 
 
-def _ints(a: np.ndarray) -> str:
-    return ",".join(a.astype(np.int64).astype(str).tolist()) if len(a) else ""
-
-
 def _join_runs(texts: Sequence[str], owner: np.ndarray, n: int, empty: str = "[]") -> list[str]:
     """``texts`` grouped by ``owner`` (sorted ascending) into one JSON array per owner 0..n-1."""
     out = [empty] * n
@@ -66,34 +62,60 @@ def _rings(coords: np.ndarray, ring_of: np.ndarray, n_rings: int, origin: np.nda
     return out
 
 
-def pack_geometries(geoms: np.ndarray) -> tuple[str, str, list[int]]:
-    """Lon/lat geometries as (kind, JSON text, origin) for the page.
+def _highest_parts(g: shapely.Geometry) -> shapely.Geometry:
+    """A geometry collection as the multi-geometry of its parts of the highest dimension."""
+    parts = [p for p in shapely.get_parts(g) if not p.is_empty]
+    if not parts:
+        return shapely.Point()
+    top = max(shapely.get_dimensions(parts))
+    keep = [p for p in parts if shapely.get_dimensions(p) == top]
+    return shapely.union_all(keep) if top else shapely.multipoints(shapely.get_coordinates(keep))
+
+
+def _feature_texts(geoms: np.ndarray, dim: int, origin: np.ndarray) -> list[str]:
+    """One JSON text per geometry: "x,y" for a point, lines, or polygons of rings."""
+    if dim == 0:
+        pts = shapely.get_geometry(geoms, 0)  # a point itself, a multi-point's first
+        q = np.round(shapely.get_coordinates(pts) * SCALE).astype(np.int64) - origin
+        return [f"{x},{y}" for x, y in q.tolist()]
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    if dim == 1:
+        coords, ring_of = shapely.get_coordinates(parts, return_index=True)
+        return _join_runs(_rings(coords, ring_of, len(parts), origin), part_of, len(geoms))
+    rings, poly_of = shapely.get_rings(parts, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    polys = _join_runs(_rings(coords, ring_of, len(rings), origin), poly_of, len(parts))
+    return _join_runs(polys, part_of, len(geoms))
+
+
+def pack_geometries(geoms: np.ndarray) -> tuple[str, str, list[int], str | None]:
+    """Lon/lat geometries as (kind, JSON text, origin, kinds) for the page.
 
     kind "point": a flat ``[x0,y0,x1,y1…]`` (a multi-point by its first point);
     "line": per feature a list of lines; "polygon": per feature a list of
-    polygons, each a list of rings. A layer mixing kinds is refused by the
-    caller (``Styled.geom_kind``).
+    polygons, each a list of rings; "mixed": per feature its own, a point as
+    ``[x,y]``, with ``kinds`` one letter per feature (p, l, a). A geometry
+    collection is drawn by its parts of the highest dimension.
     """
-    geoms = np.asarray(geoms, dtype=object)
+    geoms = np.asarray(geoms, dtype=object).copy()
+    tid = shapely.get_type_id(geoms)
+    for i in np.flatnonzero(tid == 7):
+        geoms[i] = _highest_parts(geoms[i])
+    tid = shapely.get_type_id(geoms)
+    dims = np.where(np.isin(tid, [0, 4]), 0, np.where(np.isin(tid, [1, 2, 5]), 1, 2))
     xy = shapely.get_coordinates(geoms)
     origin = np.floor(xy.min(axis=0) * SCALE).astype(np.int64) if len(xy) else np.zeros(2, np.int64)
-    types = set(shapely.get_type_id(geoms).tolist())
-    if types <= {0, 4}:  # Point, MultiPoint
-        pts = shapely.get_geometry(geoms, 0)  # a point itself, a multi-point's first
-        q = np.round(shapely.get_coordinates(pts) * SCALE).astype(np.int64) - origin
-        return "point", "[" + _ints(q.ravel()) + "]", origin.tolist()
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    if types <= {1, 2, 5}:  # LineString, LinearRing, MultiLineString
-        coords, ring_of = shapely.get_coordinates(parts, return_index=True)
-        lines = _rings(coords, ring_of, len(parts), origin)
-        return "line", "[" + ",".join(_join_runs(lines, part_of, len(geoms))) + "]", origin.tolist()
-    if types <= {3, 6}:  # Polygon, MultiPolygon
-        rings, poly_of = shapely.get_rings(parts, return_index=True)
-        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-        texts = _rings(coords, ring_of, len(rings), origin)
-        polys = _join_runs(texts, poly_of, len(parts))
-        return "polygon", "[" + ",".join(_join_runs(polys, part_of, len(geoms))) + "]", origin.tolist()
-    raise ValueError("a layer mixing points, lines and polygons (or holding collections) cannot be packed")
+    texts: list[str] = [""] * len(geoms)
+    present = sorted(set(dims.tolist()))
+    for d in present:
+        idx = np.flatnonzero(dims == d)
+        for i, t in zip(idx.tolist(), _feature_texts(geoms[idx], d, origin)):
+            texts[i] = t
+    names = ("point", "line", "polygon")
+    if len(present) == 1:
+        return names[present[0]], "[" + ",".join(texts) + "]", origin.tolist(), None
+    texts = [f"[{t}]" if d == 0 else t for t, d in zip(texts, dims.tolist())]
+    return "mixed", "[" + ",".join(texts) + "]", origin.tolist(), "".join("pla"[d] for d in dims.tolist())
 
 
 def pack_values(values: pd.Series | Sequence[Any], name: str, lang: str, *, kind: str | None = None) -> Any:

@@ -251,11 +251,12 @@ def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple
     if shift:
         ll = _crs.shift_from_wgs84(ll, shift)
     geoms = np.asarray(ll.geometry.values, dtype=object)
-    kind, gtext, origin = _pack.pack_geometries(geoms)
+    kind, gtext, origin, kinds = _pack.pack_geometries(geoms)
     palette, codes = _pack.pack_colors(colors)
     props_cols = [c for c in styled.fields if c in gdf.columns]
     values = [_pack.pack_values(gdf[c], c, lang, kind=styled.kind) for c in props_cols]
-    head = _pack.dumps({"k": kind, "o": origin, "s": _pack.SCALE, "p": palette, "c": codes, "v": values})
+    head = _pack.dumps({"k": kind, "o": origin, "s": _pack.SCALE, "p": palette, "c": codes, "v": values,
+                        **({"t": kinds} if kinds else {})})
     text = head[:-1] + ',"g":' + gtext + "}"
     b = [float(v) for v in shapely.total_bounds(geoms)]
     return text, b, len(gdf)
@@ -350,7 +351,7 @@ var {{ this.get_name() }} = (function () {
     def options(self, styled: Styled, *, lang: str, shift: str | None) -> dict[str, Any]:
         fields = [c for c in styled.fields if c in styled.gdf.columns]
         out: dict[str, Any] = {
-            "labels": [column_label(c, lang, kind=styled.kind) for c in fields],
+            "fields": fields, "labels": [column_label(c, lang, kind=styled.kind) for c in fields],
             "color": "#3388ff", "stroke": styled.stroke, "weight": styled.weight,
             "opacity": styled.opacity, "fillOpacity": styled.fill_opacity, "radius": styled.radius,
             "dash": styled.dash, "pointStroke": "#ffffff" if not self.cluster else "#333333",

@@ -62,24 +62,29 @@
       return rows ? '<table class="gcgeo-tip">' + rows + '</table>' : '';
     },
 
+    kind: function (i) {
+      return this.pack.t ? {p: 'point', l: 'line', a: 'polygon'}[this.pack.t[i]] : this.pack.k;
+    },
+
     latlngs: function (i) {
-      var p = this.pack, o = p.o, s = p.s, g = p.g;
+      var p = this.pack, o = p.o, s = p.s, g = p.g, k = this.kind(i);
       if (p.k === 'point') return L.latLng((o[1] + g[2 * i + 1]) / s, (o[0] + g[2 * i]) / s);
-      if (p.k === 'line') return g[i].map(function (l) { return ring(l, o, s); });
+      if (k === 'point') return L.latLng((o[1] + g[i][1]) / s, (o[0] + g[i][0]) / s);
+      if (k === 'line') return g[i].map(function (l) { return ring(l, o, s); });
       return g[i].map(function (poly) { return poly.map(function (r) { return ring(r, o, s); }); });
     },
 
     feature: function (i) {
       var l = this._made[i];
       if (l) return l;
-      var p = this.pack, o = this.opts, c = p.p[p.c[i]], r = renderer(o.pane), self = this;
-      if (p.k === 'point') {
+      var p = this.pack, o = this.opts, c = p.p[p.c[i]], r = renderer(o.pane), self = this, k = this.kind(i);
+      if (k === 'point') {
         l = L.circleMarker(this.latlngs(i), {renderer: r, radius: o.radius, color: o.pointStroke, weight: 1,
                                              fillColor: c, fillOpacity: 0.9});
       } else {
         var style = {renderer: r, color: o.stroke || c, weight: o.weight, opacity: o.opacity, fillColor: c,
                      fillOpacity: o.fillOpacity, dashArray: o.dash, interactive: o.interactive !== false};
-        l = p.k === 'line' ? L.polyline(this.latlngs(i), style) : L.polygon(this.latlngs(i), style);
+        l = k === 'line' ? L.polyline(this.latlngs(i), style) : L.polygon(this.latlngs(i), style);
       }
       l.gcgeoIndex = i;
       if (o.interactive !== false) {
@@ -128,8 +133,10 @@
             if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
           }
         };
+        var k = this.kind(i);
         if (p.k === 'point') { x0 = x1 = p.g[2 * i]; y0 = y1 = p.g[2 * i + 1]; }
-        else if (p.k === 'line') p.g[i].forEach(scan);
+        else if (k === 'point') { x0 = x1 = p.g[i][0]; y0 = y1 = p.g[i][1]; }
+        else if (k === 'line') p.g[i].forEach(scan);
         else p.g[i].forEach(function (poly) { scan(poly[0]); });
         box[4 * i] = x0; box[4 * i + 1] = y0; box[4 * i + 2] = x1; box[4 * i + 3] = y1;
         gx0 = Math.min(gx0, x0); gy0 = Math.min(gy0, y0); gx1 = Math.max(gx1, x1); gy1 = Math.max(gy1, y1);
@@ -165,7 +172,7 @@
     // lines and polygons below minZoom: every feature of a colour as one path, not interactive
     _merged: function () {
       var p = this.pack, o = this.opts, by = {}, i, self = this, group = L.featureGroup();
-      for (i = 0; i < this.n; i++) (by[p.c[i]] = by[p.c[i]] || []).push(i);
+      for (i = 0; i < this.n; i++) if (this.kind(i) === p.k) (by[p.c[i]] = by[p.c[i]] || []).push(i);
       Object.keys(by).forEach(function (c) {
         var parts = [];
         by[c].forEach(function (i) { parts.push.apply(parts, self.latlngs(i)); });
