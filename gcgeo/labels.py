@@ -25,7 +25,7 @@ from . import layers as _layers
 from . import rules as _rules
 
 __all__ = ["COLUMN_LABELS", "UI", "category_label", "column_label", "format_value", "kind_label", "layer_label",
-           "tier_label", "ui"]
+           "tier_label", "ui", "column_format"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
 #: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".
@@ -272,6 +272,12 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
     if col is not None:
         return col.label(lang)
     return name.replace("_", " ")
+
+
+def column_format(name: str, kind: str | None = None) -> str:
+    """How :func:`format_value` shows column ``name``: "int", "m", "float", "pct", "bool",
+    "category", "tier", "text", "auto"… (a renderer formatting many values rounds by it first)."""
+    return _fmt_kind(name, kind)
 
 
 def _fmt_kind(name: str, kind: str | None) -> str:

@@ -52,6 +52,14 @@ def _unpack_ring(a: list[int], origin: list[int], scale: int) -> list[list[float
     return (xy / scale).tolist()
 
 
+def _index(col: dict, i: int) -> int:
+    digits = col["x"][i * col["w"]:(i + 1) * col["w"]]
+    return sum(pack_digits.index(ch) * 64 ** (len(digits) - 1 - k) for k, ch in enumerate(digits))
+
+
+pack_digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 def _geojson_layers(html: str) -> list[dict]:
     """The layers gcgeo drew, parsed back from the page's packed data (``gcgeo.maps._pack``)
     into GeoJSON FeatureCollections, each feature's values named by the layer's fields."""
@@ -77,9 +85,9 @@ def _geojson_layers(html: str) -> list[dict]:
                 polys = [[_unpack_ring(r, o, s) for r in poly] for poly in pack["g"][i]]
                 geom = {"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1 else \
                     {"type": "MultiPolygon", "coordinates": polys}
-            props = {"_c": pack["p"][pack["c"][i]]}
+            props = {"_c": pack["p"][pack["c"] if isinstance(pack["c"], int) else _index(pack["c"], i)]}
             for f, col in zip(opts["fields"], pack["v"]):
-                v = col["d"][col["i"][i]] if isinstance(col, dict) else col[i]
+                v = col[i] if isinstance(col, list) else col["k"] if "k" in col else col["d"][_index(col, i)]
                 if v is not None:
                     props[f] = v.replace("<\\/", "</") if isinstance(v, str) else v
             feats.append({"type": "Feature", "geometry": geom, "properties": props})

@@ -9,8 +9,8 @@ packed instead the way TopoJSON and Google's polyline encoding pack lines:
   are differences from the previous vertex, so most take two or three digits;
 * each shown column is one array; when its display texts repeat (a community
   name, "yes", a distance rounded to metres) it is a list of the distinct
-  texts and one index per feature;
-* colours are an index into the layer's palette.
+  texts and one index per feature, written as fixed-width base-64 digits;
+* colours are an index into the layer's palette, the same way.
 
 ``gcgeo/maps/js/gcgeo_layer.js`` decodes a feature only when it is drawn.
 """
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..labels import format_value
+from ..labels import column_format, format_value
 
-__all__ = ["SCALE", "pack_geometries", "pack_values", "pack_colors"]
+__all__ = ["DIGITS", "SCALE", "dumps", "indexes", "pack_colors", "pack_geometries", "pack_values"]
 
 #: Drawn coordinates are integers of 1/SCALE degrees.
 SCALE = 1_000_000
@@ -118,34 +118,61 @@ def pack_geometries(geoms: np.ndarray) -> tuple[str, str, list[int], str | None]
     return "mixed", "[" + ",".join(texts) + "]", origin.tolist(), "".join("pla"[d] for d in dims.tolist())
 
 
-def pack_values(values: pd.Series | Sequence[Any], name: str, lang: str, *, kind: str | None = None) -> Any:
-    """The display texts of one column: ``{"d": texts, "i": indexes}`` when they repeat, else a list.
+#: Digits of the indexes into a column's texts or the palette (URL-safe base 64: no JSON escapes).
+DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_DIGIT_BYTES = np.frombuffer(DIGITS.encode("ascii"), dtype=np.uint8)
 
-    Each distinct value is formatted once (``gcgeo.labels.format_value``);
-    missing values are ``null``.
+
+def indexes(codes: np.ndarray, n: int) -> dict[str, Any]:
+    """``codes`` (0 ≤ code < n) as ``{"w": width, "x": text}``: each code ``width`` base-64 digits,
+    most significant first (a home's ten distances took 5 characters each as JSON numbers, 2 here)."""
+    w = 1
+    while 64 ** w < n:
+        w += 1
+    c = np.asarray(codes, dtype=np.int64)
+    digits = np.stack([(c // 64 ** (w - 1 - k)) % 64 for k in range(w)], axis=1) if len(c) else \
+        np.zeros((0, w), np.int64)
+    return {"w": w, "x": _DIGIT_BYTES[digits.ravel()].tobytes().decode("ascii")}
+
+
+def pack_values(values: pd.Series | Sequence[Any], name: str, lang: str, *, kind: str | None = None) -> Any:
+    """The display texts of one column for the page.
+
+    ``{"k": text}`` when every feature shows the same; else ``{"d": texts, "w": width, "x": indexes}``
+    (see :func:`indexes`) when the texts repeat, the most frequent first; else a list. Each
+    distinct value is formatted once (``gcgeo.labels.format_value``; numbers shown as whole
+    metres or counts are rounded first, which shows the same); missing values are ``null``.
     """
     s = pd.Series(values).reset_index(drop=True)
+    if column_format(name, kind) in ("m", "int") and pd.api.types.is_float_dtype(s.dtype):
+        s = s.round(0)
     try:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
     except TypeError:  # unhashable values (lists)
-        texts = [format_value(v, name, lang, kind=kind) for v in s.tolist()]
-        return texts
+        return [format_value(v, name, lang, kind=kind) for v in s.tolist()]
     shown = [format_value(v, name, lang, kind=kind) for v in uniques.tolist()]
     # distinct values may read alike (3.21 m and 3.4 m are both "3"): index the texts
-    text_codes, texts = pd.factorize(pd.Series(shown, dtype=object), use_na_sentinel=True)
-    mapped = np.where(codes >= 0, text_codes[codes] if len(text_codes) else -1, -1)
-    table = [None if t is None else t for t in texts.tolist()]
+    text_codes, texts = pd.factorize(pd.Series(shown + [None], dtype=object), use_na_sentinel=False)
+    mapped = text_codes[np.where(codes >= 0, codes, len(shown))]
+    table = [t if isinstance(t, str) else None for t in texts.tolist()]  # NaN from the factorising → null
     if len(table) * 2 > len(s):
-        return [None if c < 0 else table[c] for c in mapped.tolist()]
-    table.append(None)  # index -1 → the last entry, null
-    mapped = np.where(mapped < 0, len(table) - 1, mapped)
-    return {"d": table, "i": mapped.tolist()}
+        return [table[c] for c in mapped.tolist()]
+    counts = np.bincount(mapped, minlength=len(table))
+    order = np.argsort(-counts, kind="stable")
+    used = order[counts[order] > 0]
+    if len(used) == 1:
+        return {"k": table[used[0]]}
+    rank = np.empty(len(table), np.int64)
+    rank[used] = np.arange(len(used))
+    return {"d": [table[i] for i in used.tolist()], **indexes(rank[mapped], len(used))}
 
 
-def pack_colors(colors: np.ndarray) -> tuple[list[str], list[int]]:
-    """The distinct colours and one index per feature."""
+def pack_colors(colors: np.ndarray) -> tuple[list[str], Any]:
+    """The distinct colours and the feature's colour: one index (every feature alike) or
+    :func:`indexes`."""
     codes, uniques = pd.factorize(pd.Series(np.asarray(colors, dtype=object)))
-    return [str(u) for u in uniques.tolist()], codes.tolist()
+    palette = [str(u) for u in uniques.tolist()]
+    return palette, 0 if len(palette) <= 1 else indexes(codes, len(palette))
 
 
 def dumps(obj: Any) -> str:

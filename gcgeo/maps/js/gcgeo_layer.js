@@ -32,6 +32,17 @@
     return out;
   }
 
+  // the i-th of fixed-width base-64 indexes {w: width, x: digits} (gcgeo/maps/_pack.py)
+  var DIGIT = {};
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('').forEach(function (ch, k) {
+    DIGIT[ch] = k;
+  });
+  function index(col, i) {
+    var v = 0;
+    for (var k = i * col.w; k < (i + 1) * col.w; k++) v = v * 64 + DIGIT[col.x.charAt(k)];
+    return v;
+  }
+
   var GcgeoLayer = L.FeatureGroup.extend({
     initialize: function (pack, opts) {
       L.FeatureGroup.prototype.initialize.call(this, []);
@@ -49,7 +60,13 @@
     value: function (f, i) {
       var col = this.pack.v[f];
       if (!col) return null;
-      return col.d ? col.d[col.i[i]] : col[i];
+      if (col.k !== undefined) return col.k;
+      return col.d ? col.d[index(col, i)] : col[i];
+    },
+
+    color: function (i) {
+      var c = this.pack.c;
+      return this.pack.p[typeof c === 'number' ? c : index(c, i)];
     },
 
     table: function (i, n) {
@@ -77,7 +94,7 @@
     feature: function (i) {
       var l = this._made[i];
       if (l) return l;
-      var p = this.pack, o = this.opts, c = p.p[p.c[i]], r = renderer(o.pane), self = this, k = this.kind(i);
+      var p = this.pack, o = this.opts, c = this.color(i), r = renderer(o.pane), self = this, k = this.kind(i);
       if (k === 'point') {
         l = L.circleMarker(this.latlngs(i), {renderer: r, radius: o.radius, color: o.pointStroke, weight: 1,
                                              fillColor: c, fillOpacity: 0.9});
@@ -172,12 +189,12 @@
     // lines and polygons below minZoom: every feature of a colour as one path, not interactive
     _merged: function () {
       var p = this.pack, o = this.opts, by = {}, i, self = this, group = L.featureGroup();
-      for (i = 0; i < this.n; i++) if (this.kind(i) === p.k) (by[p.c[i]] = by[p.c[i]] || []).push(i);
+      for (i = 0; i < this.n; i++) if (this.kind(i) === p.k) (by[this.color(i)] = by[this.color(i)] || []).push(i);
       Object.keys(by).forEach(function (c) {
         var parts = [];
         by[c].forEach(function (i) { parts.push.apply(parts, self.latlngs(i)); });
-        var style = {renderer: renderer(o.pane), color: o.stroke || p.p[c], weight: o.weight,
-                     opacity: o.opacity, fillColor: p.p[c], fillOpacity: o.fillOpacity, interactive: false};
+        var style = {renderer: renderer(o.pane), color: o.stroke || c, weight: o.weight,
+                     opacity: o.opacity, fillColor: c, fillOpacity: o.fillOpacity, interactive: false};
         group.addLayer(p.k === 'line' ? L.polyline(parts, style) : L.polygon(parts, style));
       });
       return group;
