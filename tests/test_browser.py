@@ -278,13 +278,80 @@ def test_clustered_points_all_accounted_for(browser, tmp_path):
     m = maps.manholes(pts, basemap="none")
     path = maps.save_map(m, tmp_path / "cluster.html", offline=True)
     browser.open(path.as_uri())
-    browser.evaluate("new Promise(r => setTimeout(r, 800))")
-    counts = browser.evaluate(_COUNTS_JS)
+    deadline = time.monotonic() + 20  # clusters load in chunks
+    while True:
+        browser.evaluate("new Promise(r => setTimeout(r, 300))")
+        counts = browser.evaluate(_COUNTS_JS)
+        if counts["clusterSum"] + counts["drawn"] == n or time.monotonic() > deadline:
+            break
     browser.screenshot(_shots(tmp_path) / "cluster_map.png")
     (layer,) = counts["layers"]
     assert layer["cluster"] and layer["members"] == n and layer["features"] == n
     assert counts["clusterIcons"] > 0
     # every point is either inside a drawn cluster or drawn on its own
     assert counts["clusterSum"] + counts["drawn"] == n
+    assert browser.js_errors() == []
+    assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())
+
+
+def test_a_city_of_homes_draws_in_detail_when_zoomed_in_and_every_gap_opens(browser, tmp_path):
+    """More homes than a page draws at once: hexagons at the town's zoom; zoomed in, any home
+    with a gap is drawn and its popup opens with its building id. The page is usable at 1,400 px:
+    a metric scale bar, a layer panel that leaves the map visible, no legend over a popup."""
+    from gcgeo.maps._render import DETAIL_ABOVE, DETAIL_ZOOM
+
+    rng = np.random.default_rng(3)
+    n = DETAIL_ABOVE + 1000
+    x, y = 385_000 + rng.uniform(0, 6000, n), 6_670_000 + rng.uniform(0, 4000, n)
+    ids = [f"B{i:06d}" for i in range(n)]
+    origins = gpd.GeoDataFrame({"origin_id": np.arange(n), "building_id": ids, "served_5min": rng.random(n) < 0.3,
+                                "served_15min": rng.random(n) < 0.8, "dist_pharmacy_m": rng.uniform(0, 2000, n)},
+                               geometry=shapely.points(x, y), crs=3067)
+    gap_rows = np.flatnonzero(rng.random(n) < 0.5)
+    gaps = gpd.GeoDataFrame({"origin_id": gap_rows, "building_id": [ids[i] for i in gap_rows],
+                             "category": "pharmacy", "tier": "15min"},
+                            geometry=origins.geometry.values[gap_rows], crs=3067)
+    m = maps.dashboard({"lc_origins": origins, "lc_gaps": gaps}, views=["living_circle"], lang="en", offline=True)
+    path = maps.save_map(m, tmp_path / "city.html", offline=True)
+    browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+    browser.open(path.as_uri())
+    browser.evaluate("new Promise(r => setTimeout(r, 300))")
+    kinds = browser.evaluate("""(() => { const map = Object.values(window).find(v => v instanceof L.Map);
+      const k = {points: 0, hexagons: 0};
+      map.eachLayer(l => { if (l.gcgeoIndex !== undefined) k[l.getLatLng ? 'points' : 'hexagons']++; });
+      return k; })()""")
+    # town zoom: the homes as hexagons, the (fewer) homes with gaps each drawn
+    assert kinds["points"] == len(gaps) and kinds["hexagons"] > 10 and browser.js_errors() == []
+    ui = browser.evaluate("""(() => {
+      const r = e => e.getBoundingClientRect();
+      const scale = document.querySelector('.leaflet-control-scale');
+      const panel = document.querySelector('.leaflet-control-layers');
+      const map = document.querySelector('.leaflet-container');
+      return {lines: scale.querySelectorAll('.leaflet-control-scale-line').length, text: scale.textContent,
+              panel: [r(panel).width, r(panel).height], map: [r(map).width, r(map).height]};
+    })()""")
+    assert ui["lines"] == 1 and ("m" in ui["text"]) and "ft" not in ui["text"] and "mi" not in ui["text"]
+    assert ui["panel"][0] <= 0.25 * ui["map"][0] and ui["panel"][1] <= 0.6 * ui["map"][1]
+    ll = gaps.to_crs(4326).geometry
+    for k in rng.choice(len(gaps), 5, replace=False):
+        bid = gaps["building_id"].iloc[k]
+        html = browser.evaluate(f"""new Promise(done => {{
+          const map = Object.values(window).find(v => v instanceof L.Map);
+          map.setView([{ll.y.iloc[k]}, {ll.x.iloc[k]}], {DETAIL_ZOOM + 2}, {{animate: false}});
+          setTimeout(() => {{
+            let home = null;
+            map.eachLayer(l => {{ if (!home && l.gcgeoIndex !== undefined && l._popup
+                && l._popup._content().includes('>{bid}<') && l.getLatLng) home = l; }});
+            if (!home) return done(null);
+            home.openPopup();
+            const legend = document.querySelector('.gcgeo-legend'), popup = home.getPopup().getElement();
+            const a = legend.getBoundingClientRect(), b = popup.getBoundingClientRect();
+            const covered = legend.style.visibility !== 'hidden' && a.left < b.right && b.left < a.right
+              && a.top < b.bottom && b.top < a.bottom;
+            done({{html: popup.querySelector('.leaflet-popup-content').innerHTML, covered: covered}});
+          }}, 200);
+        }})""")
+        assert html is not None, f"gap home {bid} not drawn when zoomed in"
+        assert bid in html["html"] and "Pharmacy" in html["html"] and not html["covered"]
     assert browser.js_errors() == []
     assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())

@@ -418,7 +418,7 @@ def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         fields = _other_fields(homes, ["category", "tier", "community_name", "building_id"])
         colors, legend, title = _single(homes, "#d73027"), [], ui("gaps", lang)
     return Styled("lc_gaps", ui("gaps", lang), subset(homes, fields), colors, fields,
-                  legend=legend, legend_title=title, radius=5, zorder=4)
+                  legend=legend, legend_title=title, radius=5, zorder=4, cluster=False)
 
 
 #: Homes lacking 1, 2, 3–4 and 5 or more facility types.
