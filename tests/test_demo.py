@@ -90,7 +90,8 @@ def test_demo_chinese_workflow_on_the_synthetic_county(demo_dir):
 
 def test_no_html_the_demo_writes_links_a_script_or_style_from_outside(demo_dir):
     """Every page (maps on tiles or offline, reports) carries its libraries inline."""
-    pages = sorted(Path(demo_dir).rglob("*.html"))
+    out, _ = demo_dir
+    pages = sorted(Path(out).rglob("*.html"))
     assert len(pages) >= 3
     remote = re.compile(r"<script[^>]+src=[\"']?(https?:)?//|<link[^>]+href=[\"']?(https?:)?//", re.I)
     for page in pages:

@@ -76,7 +76,8 @@ def _geojson_layers(html: str) -> list[dict]:
             if k == "point" and pack["k"] == "mixed":
                 geom = {"type": "Point", "coordinates": [(o[0] + pack["g"][i][0]) / s, (o[1] + pack["g"][i][1]) / s]}
             elif k == "point":
-                geom = {"type": "Point", "coordinates": [(o[0] + pack["g"][2 * i]) / s, (o[1] + pack["g"][2 * i + 1]) / s]}
+                x, y = pack["g"][2 * i], pack["g"][2 * i + 1]
+                geom = {"type": "Point", "coordinates": [(o[0] + x) / s, (o[1] + y) / s]}
             elif k == "line":
                 lines = [_unpack_ring(a, o, s) for a in pack["g"][i]]
                 geom = {"type": "LineString", "coordinates": lines[0]} if len(lines) == 1 else \

@@ -35,7 +35,7 @@ from folium.template import Template
 
 from .. import crs as _crs
 from .._errors import LayerError
-from ..labels import column_label, format_value, ui
+from ..labels import column_label, ui
 from . import _pack
 from ._basemaps import OSM_DATA_ATTRIBUTION, Basemap, add_basemap, get_basemap
 

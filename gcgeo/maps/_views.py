@@ -38,7 +38,8 @@ from ._layers import (
 )
 from ._render import Styled
 
-__all__ = ["COVERS_TOWN", "VIEWS", "View", "covers_town", "drawable", "fire_lanes", "get_view", "green", "inventory", "living_circle",
+__all__ = ["COVERS_TOWN", "VIEWS", "View", "covers_town", "drawable",
+           "fire_lanes", "get_view", "green", "inventory", "living_circle",
            "outputs_in_order", "register_view", "view_names"]
 
 Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
