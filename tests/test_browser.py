@@ -355,3 +355,40 @@ def test_a_city_of_homes_draws_in_detail_when_zoomed_in_and_every_gap_opens(brow
         assert bid in html["html"] and "Pharmacy" in html["html"] and not html["covered"]
     assert browser.js_errors() == []
     assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())
+
+
+def test_a_city_of_buildings_draws_at_the_towns_zoom_as_many_small_paths(browser, tmp_path):
+    """Below the detail zoom a large polygon layer is drawn as non-interactive paths of a few hundred
+    vertices each (Chromium's canvas takes time growing as the square of a path's sub-paths: a city's
+    buildings as one path took 30 s to draw); every building is in one of them, where it stands."""
+    from gcgeo.maps._render import DETAIL_ABOVE, DETAIL_ZOOM
+
+    n = DETAIL_ABOVE + 500
+    i = np.arange(n)
+    x0, y0 = 385_000 + (i % 150) * 40.0, 6_670_000 + (i // 150) * 30.0
+    buildings = gpd.GeoDataFrame({"building_id": [f"B{k}" for k in i]},
+                                 geometry=shapely.box(x0, y0, x0 + 12, y0 + 9), crs=3067)
+    m = maps.dashboard({"buildings": buildings}, views=["inventory"], lang="en", offline=True)
+    path = maps.save_map(m, tmp_path / "buildings.html", offline=True)
+    browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+    browser.open(path.as_uri())
+    browser.evaluate("new Promise(r => setTimeout(r, 300))")
+    got = browser.evaluate("""(() => { const map = Object.values(window).find(v => v instanceof L.Map);
+      const paths = [];
+      map.eachLayer(l => { if (l instanceof L.Polygon && l.gcgeoIndex === undefined && !l.options.interactive)
+        paths.push(l.getLatLngs().map(poly => poly.map(r => r.map(p => [p.lng, p.lat])))); });
+      return {zoom: map.getZoom(), paths: paths}; })()""")
+    assert got["zoom"] < DETAIL_ZOOM and browser.js_errors() == []
+    sizes = [sum(len(r) for poly in p for r in poly) for p in got["paths"]]
+    assert len(sizes) > 1 and max(sizes) <= 512 + 4, sizes
+    rings = [r for p in got["paths"] for poly in p for r in poly]
+    assert len(rings) == n
+    # each ring is its building's corners (stored open, without the closing vertex), within 5e-6°
+    corners = np.array([shapely.get_coordinates(g)[:4] for g in buildings.to_crs(4326).geometry])
+    drawn = np.array(rings)
+    assert drawn.shape == corners.shape
+    from scipy.spatial import cKDTree
+
+    _, nearest = cKDTree(corners.reshape(n, -1)).query(drawn.reshape(n, -1))
+    assert sorted(nearest.tolist()) == list(range(n))
+    assert np.abs(drawn - corners[nearest]).max() < 5e-6
