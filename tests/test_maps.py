@@ -47,8 +47,11 @@ def _unescape(html: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
 
 
-def _unpack_ring(a: list[int], origin: list[int], scale: int) -> list[list[float]]:
+def _unpack_ring(a: list[int], origin: list[int], scale: int, *, close: bool = False) -> list[list[float]]:
+    """A packed line, or a polygon's ring stored open (``close``: closed again, as Leaflet draws it)."""
     xy = np.cumsum(np.asarray(a, dtype=np.int64).reshape(-1, 2), axis=0) + np.asarray(origin)
+    if close:
+        xy = np.vstack([xy, xy[:1]])
     return (xy / scale).tolist()
 
 
@@ -83,7 +86,7 @@ def _geojson_layers(html: str) -> list[dict]:
                 geom = {"type": "LineString", "coordinates": lines[0]} if len(lines) == 1 else \
                     {"type": "MultiLineString", "coordinates": lines}
             else:
-                polys = [[_unpack_ring(r, o, s) for r in poly] for poly in pack["g"][i]]
+                polys = [[_unpack_ring(r, o, s, close=True) for r in poly] for poly in pack["g"][i]]
                 geom = {"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1 else \
                     {"type": "MultiPolygon", "coordinates": polys}
             props = {"_c": pack["p"][pack["c"] if isinstance(pack["c"], int) else _index(pack["c"], i)]}

@@ -251,11 +251,12 @@ def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple
     if shift:
         ll = _crs.shift_from_wgs84(ll, shift)
     geoms = np.asarray(ll.geometry.values, dtype=object)
-    kind, gtext, origin, kinds = _pack.pack_geometries(geoms)
+    scale = _pack.DETAIL_SCALE if len(gdf) > DETAIL_ABOVE else _pack.SCALE
+    kind, gtext, origin, kinds = _pack.pack_geometries(geoms, scale)
     palette, codes = _pack.pack_colors(colors)
     props_cols = [c for c in styled.fields if c in gdf.columns]
     values = [_pack.pack_values(gdf[c], c, lang, kind=styled.kind) for c in props_cols]
-    head = _pack.dumps({"k": kind, "o": origin, "s": _pack.SCALE, "p": palette, "c": codes, "v": values,
+    head = _pack.dumps({"k": kind, "o": origin, "s": scale, "p": palette, "c": codes, "v": values,
                         **({"t": kinds} if kinds else {})})
     text = head[:-1] + ',"g":' + gtext + "}"
     b = [float(v) for v in shapely.total_bounds(geoms)]
