@@ -192,6 +192,25 @@ def test_many_points_are_clustered_and_polygons_simplified():
     assert 10 < len(ring) < 200
 
 
+def test_rings_are_stored_open_and_large_layers_at_coarser_steps():
+    """A polygon's rings are written without their closing vertex; layers drawn in detail only when
+    zoomed in are written at 5e-6° and the rest at 1e-6°, each vertex within half a step."""
+    from gcgeo.maps import _pack
+
+    box = shapely.box(24.9301234, 60.1601234, 24.9309876, 60.1609876)
+    hole = shapely.Polygon(shapely.get_coordinates(box.exterior), [shapely.get_coordinates(
+        shapely.box(24.9303, 60.1603, 24.9305, 60.1605).exterior)])
+    corners = shapely.get_coordinates(hole.exterior)[:4]
+    for scale in (1_000_000, 200_000):
+        kind, text, origin, _ = _pack.pack_geometries(np.array([hole, shapely.LineString(corners)]), scale)
+        assert kind == "mixed"
+        poly, line = json.loads(text)
+        assert [len(r) for r in poly[0]] == [8, 8] and len(line[0]) == 8  # 4 vertices each; lines as they are
+        xy = np.cumsum(np.asarray(poly[0][0]).reshape(-1, 2), axis=0) + origin
+        assert np.abs(xy / scale - corners).max() <= 0.5 / scale + 1e-12
+    assert np.abs(xy / 200_000 - corners).max() > 1e-6  # the coarser step shows
+
+
 def test_missing_crs_is_a_clear_error():
     g = _communities().set_crs(None, allow_override=True)
     with pytest.raises(LayerError, match="layer 'communities' has no CRS"):
