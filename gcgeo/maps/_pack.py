@@ -111,7 +111,7 @@ def pack_geometries(geoms: np.ndarray, scale: int = SCALE) -> tuple[str, str, li
     """
     geoms = np.asarray(geoms, dtype=object).copy()
     tid = shapely.get_type_id(geoms)
-    for i in np.flatnonzero(tid == 7):
+    for i in np.flatnonzero(tid == 7).tolist():
         geoms[i] = _highest_parts(geoms[i])
     tid = shapely.get_type_id(geoms)
     dims = np.where(np.isin(tid, [0, 4]), 0, np.where(np.isin(tid, [1, 2, 5]), 1, 2))

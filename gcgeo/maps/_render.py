@@ -303,7 +303,7 @@ def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
     n_label = ui("count", lang)
     frame: dict[str, Any] = {n_label: counts.sum(axis=1)}
     for k, c in enumerate(classes):
-        frame[labels.get(c, c)] = np.where(counts[:, k] > 0, counts[:, k], None)
+        frame[labels.get(c, c)] = [v if v > 0 else None for v in counts[:, k].tolist()]
     hexes = gpd.GeoDataFrame(frame, geometry=polys, crs="EPSG:4326")
     return Styled(f"{styled.key}_overview", styled.name, hexes, major, list(frame), legend=[],
                   stroke="#ffffff", weight=0.5, fill_opacity=0.75, zorder=styled.zorder)
