@@ -24,9 +24,8 @@ import pandas as pd
 from . import layers as _layers
 from . import rules as _rules
 
-__all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_label",
-           "every_label", "format_value",
-           "kind_label", "layer_label", "tier_label", "ui"]
+__all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_format",
+           "column_label", "every_label", "format_value", "kind_label", "layer_label", "tier_label", "ui"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
 #: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".
@@ -53,10 +52,14 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "ok": ("达标", "Passes", "bool"),
     "n_findings": ("问题数", "Findings", "int"),
     "findings": ("问题数", "Findings", "int"),
+    "buffer_m": ("缓冲距离（米）", "Buffer (m)", "m"),
+    "members": ("组成地块", "Parts", "text"),
+    "building": ("建筑编号", "Building", "text"),
 }
 
 #: Interface words.
 UI: dict[str, tuple[str, str]] = {
+    "count": ("数量", "Count"),
     "inventory": ("基础设施清单", "Inventory"),
     "living_circle": ("十五分钟生活圈", "15-minute living circle"),
     "green": ("绿地", "Green space"),
@@ -328,6 +331,12 @@ def every_label(tier: str, *, reading: str = "all", share_of: str | None = None,
     text = (f"every facility category required up to the {t} within that circle's walking distance"
             + (" (only the categories found in the data)" if reading == "in_data" else ""))
     return f"Share of {share_of} with {text}" if share_of else text[0].upper() + text[1:]
+
+
+def column_format(name: str, kind: str | None = None) -> str:
+    """How :func:`format_value` shows column ``name``: "int", "m", "float", "pct", "bool",
+    "category", "tier", "text", "auto"… (a renderer formatting many values rounds by it first)."""
+    return _fmt_kind(name, kind)
 
 
 def _fmt_kind(name: str, kind: str | None) -> str:

@@ -153,17 +153,20 @@ _COUNTS_JS = """
 (() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
   const layers = [];
-  map.eachLayer(l => { if (l.gcgeoFeatures !== undefined) {
-    const cluster = typeof l.getVisibleParent === 'function';
-    let paths = 0; const inner = cluster ? l : l;
-    if (!cluster) l.eachLayer(f => { if (f._path && f._path.isConnected) paths++; });
-    layers.push({features: l.gcgeoFeatures, cluster: cluster,
-                 members: cluster ? l.getLayers().length : l.getLayers().length, paths: paths});
-  }});
+  let drawn = 0;
+  map.eachLayer(l => {
+    if (l instanceof L.Path && l.gcgeoIndex !== undefined) drawn++;
+    if (l.gcgeoFeatures !== undefined) {
+      const cluster = typeof l.getVisibleParent === 'function';
+      const paths = cluster ? 0 : l.getLayers().filter(f => f._map).length;
+      layers.push({features: l.gcgeoFeatures, cluster: cluster, members: l.getLayers().length, paths: paths});
+    }
+  });
   const clusterIcons = [...document.querySelectorAll('.leaflet-marker-pane .marker-cluster')];
   return {
     containers: document.querySelectorAll('.leaflet-container').length,
-    domPaths: document.querySelectorAll('.leaflet-map-pane path.leaflet-interactive').length,
+    drawn: drawn,
+    canvases: document.querySelectorAll('.leaflet-map-pane canvas').length,
     markerIcons: document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon').length,
     clusterSum: clusterIcons.reduce((s, e) => s + parseInt(e.textContent, 10), 0),
     clusterIcons: clusterIcons.length,
@@ -210,10 +213,10 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     shot = browser.screenshot(_shots(tmp_path) / "offline_map.png")
 
     assert counts["containers"] == 1
-    # First view (living circle) visible, the inventory switched off: the DOM holds one
+    # First view (living circle) visible, the inventory switched off: the canvas holds one
     # path per origin and per gap, nothing else.
     expected = len(origins) + 2
-    assert counts["domPaths"] == expected
+    assert counts["drawn"] == expected, (counts, browser.js_errors())
     assert sorted(x["features"] for x in counts["layers"]) == sorted([len(origins), 2])
     assert all(x["paths"] == x["features"] for x in counts["layers"])
     assert counts["legendEntries"] == 2 and counts["controlGroups"] == 2
@@ -227,7 +230,8 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
     popup = browser.evaluate("""(() => {
       const map = Object.values(window).find(v => v instanceof L.Map);
       let home = null;
-      map.eachLayer(l => { if (!home && l.feature && (l.feature.properties._v || []).includes('7')) home = l; });
+      map.eachLayer(l => { if (!home && l.gcgeoIndex !== undefined && l._popup
+          && l._popup._content().includes('>7<')) home = l; });
       home.openPopup();
       const html = document.querySelector('.leaflet-popup-content').innerHTML;
       home.closePopup(); home.openTooltip();
@@ -240,7 +244,7 @@ def test_offline_map_draws_in_chromium_without_network(browser, tmp_path):
         boxes[1].click(); })()""")
     browser.evaluate("new Promise(r => setTimeout(r, 300))")
     after = browser.evaluate(_COUNTS_JS)
-    assert after["domPaths"] == expected + len(b) + len(layers["streets"])
+    assert after["drawn"] == expected + len(b) + len(layers["streets"])
     assert after["legendEntries"] == 4
     browser.screenshot(_shots(tmp_path) / "offline_map_inventory.png")
     assert browser.js_errors() == []
@@ -256,7 +260,7 @@ def test_a_map_on_osm_tiles_draws_its_data_when_the_network_is_gone(browser, tmp
     browser.open(path.as_uri())
     browser.evaluate("new Promise(r => setTimeout(r, 500))")
     counts = browser.evaluate(_COUNTS_JS)
-    assert counts["domPaths"] == len(layers["buildings"])
+    assert counts["drawn"] == len(layers["buildings"])
     # the tiles fail to load, and nothing else
     assert [e for e in browser.js_errors() if not e.startswith("Failed to load resource")] == []
     remote = [u for u in browser.requests() if not u.startswith(("file:", "data:", "about:"))]
@@ -274,13 +278,117 @@ def test_clustered_points_all_accounted_for(browser, tmp_path):
     m = maps.manholes(pts, basemap="none")
     path = maps.save_map(m, tmp_path / "cluster.html", offline=True)
     browser.open(path.as_uri())
-    browser.evaluate("new Promise(r => setTimeout(r, 800))")
-    counts = browser.evaluate(_COUNTS_JS)
+    deadline = time.monotonic() + 20  # clusters load in chunks
+    while True:
+        browser.evaluate("new Promise(r => setTimeout(r, 300))")
+        counts = browser.evaluate(_COUNTS_JS)
+        if counts["clusterSum"] + counts["drawn"] == n or time.monotonic() > deadline:
+            break
     browser.screenshot(_shots(tmp_path) / "cluster_map.png")
     (layer,) = counts["layers"]
     assert layer["cluster"] and layer["members"] == n and layer["features"] == n
     assert counts["clusterIcons"] > 0
     # every point is either inside a drawn cluster or drawn on its own
-    assert counts["clusterSum"] + counts["domPaths"] == n
+    assert counts["clusterSum"] + counts["drawn"] == n
     assert browser.js_errors() == []
     assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())
+
+
+def test_a_city_of_homes_draws_in_detail_when_zoomed_in_and_every_gap_opens(browser, tmp_path):
+    """More homes than a page draws at once: hexagons at the town's zoom; zoomed in, any home
+    with a gap is drawn and its popup opens with its building id. The page is usable at 1,400 px:
+    a metric scale bar, a layer panel that leaves the map visible, no legend over a popup."""
+    from gcgeo.maps._render import DETAIL_ABOVE, DETAIL_ZOOM
+
+    rng = np.random.default_rng(3)
+    n = DETAIL_ABOVE + 1000
+    x, y = 385_000 + rng.uniform(0, 6000, n), 6_670_000 + rng.uniform(0, 4000, n)
+    ids = [f"B{i:06d}" for i in range(n)]
+    origins = gpd.GeoDataFrame({"origin_id": np.arange(n), "building_id": ids, "served_5min": rng.random(n) < 0.3,
+                                "served_15min": rng.random(n) < 0.8, "dist_pharmacy_m": rng.uniform(0, 2000, n)},
+                               geometry=shapely.points(x, y), crs=3067)
+    gap_rows = np.flatnonzero(rng.random(n) < 0.5)
+    gaps = gpd.GeoDataFrame({"origin_id": gap_rows, "building_id": [ids[i] for i in gap_rows],
+                             "category": "pharmacy", "tier": "15min"},
+                            geometry=origins.geometry.values[gap_rows], crs=3067)
+    m = maps.dashboard({"lc_origins": origins, "lc_gaps": gaps}, views=["living_circle"], lang="en", offline=True)
+    path = maps.save_map(m, tmp_path / "city.html", offline=True)
+    browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+    browser.open(path.as_uri())
+    browser.evaluate("new Promise(r => setTimeout(r, 300))")
+    kinds = browser.evaluate("""(() => { const map = Object.values(window).find(v => v instanceof L.Map);
+      const k = {points: 0, hexagons: 0};
+      map.eachLayer(l => { if (l.gcgeoIndex !== undefined) k[l.getLatLng ? 'points' : 'hexagons']++; });
+      return k; })()""")
+    # town zoom: the homes as hexagons, the (fewer) homes with gaps each drawn
+    assert kinds["points"] == len(gaps) and kinds["hexagons"] > 10 and browser.js_errors() == []
+    ui = browser.evaluate("""(() => {
+      const r = e => e.getBoundingClientRect();
+      const scale = document.querySelector('.leaflet-control-scale');
+      const panel = document.querySelector('.leaflet-control-layers');
+      const map = document.querySelector('.leaflet-container');
+      return {lines: scale.querySelectorAll('.leaflet-control-scale-line').length, text: scale.textContent,
+              panel: [r(panel).width, r(panel).height], map: [r(map).width, r(map).height]};
+    })()""")
+    assert ui["lines"] == 1 and ("m" in ui["text"]) and "ft" not in ui["text"] and "mi" not in ui["text"]
+    assert ui["panel"][0] <= 0.25 * ui["map"][0] and ui["panel"][1] <= 0.6 * ui["map"][1]
+    ll = gaps.to_crs(4326).geometry
+    for k in rng.choice(len(gaps), 5, replace=False):
+        bid = gaps["building_id"].iloc[k]
+        html = browser.evaluate(f"""new Promise(done => {{
+          const map = Object.values(window).find(v => v instanceof L.Map);
+          map.setView([{ll.y.iloc[k]}, {ll.x.iloc[k]}], {DETAIL_ZOOM + 2}, {{animate: false}});
+          setTimeout(() => {{
+            let home = null;
+            map.eachLayer(l => {{ if (!home && l.gcgeoIndex !== undefined && l._popup
+                && l._popup._content().includes('>{bid}<') && l.getLatLng) home = l; }});
+            if (!home) return done(null);
+            home.openPopup();
+            const legend = document.querySelector('.gcgeo-legend'), popup = home.getPopup().getElement();
+            const a = legend.getBoundingClientRect(), b = popup.getBoundingClientRect();
+            const covered = legend.style.visibility !== 'hidden' && a.left < b.right && b.left < a.right
+              && a.top < b.bottom && b.top < a.bottom;
+            done({{html: popup.querySelector('.leaflet-popup-content').innerHTML, covered: covered}});
+          }}, 200);
+        }})""")
+        assert html is not None, f"gap home {bid} not drawn when zoomed in"
+        assert bid in html["html"] and "Pharmacy" in html["html"] and not html["covered"]
+    assert browser.js_errors() == []
+    assert all(u.startswith(("file:", "data:", "about:")) for u in browser.requests())
+
+
+def test_a_city_of_buildings_draws_at_the_towns_zoom_as_many_small_paths(browser, tmp_path):
+    """Below the detail zoom a large polygon layer is drawn as non-interactive paths of a few hundred
+    vertices each (Chromium's canvas takes time growing as the square of a path's sub-paths: a city's
+    buildings as one path took 30 s to draw); every building is in one of them, where it stands."""
+    from gcgeo.maps._render import DETAIL_ABOVE, DETAIL_ZOOM
+
+    n = DETAIL_ABOVE + 500
+    i = np.arange(n)
+    x0, y0 = 385_000 + (i % 150) * 40.0, 6_670_000 + (i // 150) * 30.0
+    buildings = gpd.GeoDataFrame({"building_id": [f"B{k}" for k in i]},
+                                 geometry=shapely.box(x0, y0, x0 + 12, y0 + 9), crs=3067)
+    m = maps.dashboard({"buildings": buildings}, views=["inventory"], lang="en", offline=True)
+    path = maps.save_map(m, tmp_path / "buildings.html", offline=True)
+    browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+    browser.open(path.as_uri())
+    browser.evaluate("new Promise(r => setTimeout(r, 300))")
+    got = browser.evaluate("""(() => { const map = Object.values(window).find(v => v instanceof L.Map);
+      const paths = [];
+      map.eachLayer(l => { if (l instanceof L.Polygon && l.gcgeoIndex === undefined && !l.options.interactive)
+        paths.push(l.getLatLngs().map(poly => poly.map(r => r.map(p => [p.lng, p.lat])))); });
+      return {zoom: map.getZoom(), paths: paths}; })()""")
+    assert got["zoom"] < DETAIL_ZOOM and browser.js_errors() == []
+    sizes = [sum(len(r) for poly in p for r in poly) for p in got["paths"]]
+    assert len(sizes) > 1 and max(sizes) <= 512 + 4, sizes
+    rings = [r for p in got["paths"] for poly in p for r in poly]
+    assert len(rings) == n
+    # each ring is its building's corners (stored open, without the closing vertex), within 5e-6°
+    corners = np.array([shapely.get_coordinates(g)[:4] for g in buildings.to_crs(4326).geometry])
+    drawn = np.array(rings)
+    assert drawn.shape == corners.shape
+    from scipy.spatial import cKDTree
+
+    _, nearest = cKDTree(corners.reshape(n, -1)).query(drawn.reshape(n, -1))
+    assert sorted(nearest.tolist()) == list(range(n))
+    assert np.abs(drawn - corners[nearest]).max() < 5e-6

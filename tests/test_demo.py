@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -107,3 +108,13 @@ def test_demo_chinese_workflow_on_the_synthetic_county(demo_dir):
                      "e-bike": truth.truth["chargers"]["e-bike"]}
     report = (out / "gaotang" / "report.html").read_text(encoding="utf-8")
     assert "高唐县" in report and "十五分钟生活圈" in report
+
+
+def test_no_html_the_demo_writes_links_a_script_or_style_from_outside(demo_dir):
+    """Every page (maps on tiles or offline, reports) carries its libraries inline."""
+    out, _ = demo_dir
+    pages = sorted(Path(out).rglob("*.html"))
+    assert len(pages) >= 3
+    remote = re.compile(r"<script[^>]+src=[\"']?(https?:)?//|<link[^>]+href=[\"']?(https?:)?//", re.I)
+    for page in pages:
+        assert not remote.search(page.read_text(encoding="utf-8")), page

@@ -47,18 +47,55 @@ def _unescape(html: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
 
 
+def _unpack_ring(a: list[int], origin: list[int], scale: int, *, close: bool = False) -> list[list[float]]:
+    """A packed line, or a polygon's ring stored open (``close``: closed again, as Leaflet draws it)."""
+    xy = np.cumsum(np.asarray(a, dtype=np.int64).reshape(-1, 2), axis=0) + np.asarray(origin)
+    if close:
+        xy = np.vstack([xy, xy[:1]])
+    return (xy / scale).tolist()
+
+
+def _index(col: dict, i: int) -> int:
+    digits = col["x"][i * col["w"]:(i + 1) * col["w"]]
+    return sum(pack_digits.index(ch) * 64 ** (len(digits) - 1 - k) for k, ch in enumerate(digits))
+
+
+pack_digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 def _geojson_layers(html: str) -> list[dict]:
-    """The GeoJSON FeatureCollections drawn by gcgeo layers, parsed back from the page,
-    with each feature's values (``_v``, in the order of the layer's fields) named."""
+    """The layers gcgeo drew, parsed back from the page's packed data (``gcgeo.maps._pack``)
+    into GeoJSON FeatureCollections, each feature's values named by the layer's fields."""
     out = []
-    for m in re.finditer(r"var fields = (\[.*?\]), labels = .*?"
-                         r"L\.geoJSON\((\{\"type\":\"FeatureCollection\".*?\]\}), \{", html, re.S):
-        fields = json.loads(m.group(1))
-        fc = json.loads(m.group(2).replace("<\\/", "</"))
-        for f in fc["features"]:
-            p = f["properties"]
-            p.update({k: v for k, v in zip(fields, p.pop("_v", [])) if v is not None})
-        out.append(fc)
+    dec = json.JSONDecoder()
+    for m in re.finditer(r"L\.gcgeoLayer\(", html):
+        pack, end = dec.raw_decode(html, m.end())
+        opts, _ = dec.raw_decode(html, end + 2)
+        o, s = pack["o"], pack["s"]
+        n = len(pack["g"]) // 2 if pack["k"] == "point" else len(pack["g"])
+        feats = []
+        for i in range(n):
+            k = {"p": "point", "l": "line", "a": "polygon"}[pack["t"][i]] if "t" in pack else pack["k"]
+            if k == "point" and pack["k"] == "mixed":
+                geom = {"type": "Point", "coordinates": [(o[0] + pack["g"][i][0]) / s, (o[1] + pack["g"][i][1]) / s]}
+            elif k == "point":
+                x, y = pack["g"][2 * i], pack["g"][2 * i + 1]
+                geom = {"type": "Point", "coordinates": [(o[0] + x) / s, (o[1] + y) / s]}
+            elif k == "line":
+                lines = [_unpack_ring(a, o, s) for a in pack["g"][i]]
+                geom = {"type": "LineString", "coordinates": lines[0]} if len(lines) == 1 else \
+                    {"type": "MultiLineString", "coordinates": lines}
+            else:
+                polys = [[_unpack_ring(r, o, s, close=True) for r in poly] for poly in pack["g"][i]]
+                geom = {"type": "Polygon", "coordinates": polys[0]} if len(polys) == 1 else \
+                    {"type": "MultiPolygon", "coordinates": polys}
+            props = {"_c": pack["p"][pack["c"] if isinstance(pack["c"], int) else _index(pack["c"], i)]}
+            for f, col in zip(opts["fields"], pack["v"]):
+                v = col[i] if isinstance(col, list) else col["k"] if "k" in col else col["d"][_index(col, i)]
+                if v is not None:
+                    props[f] = v.replace("<\\/", "</") if isinstance(v, str) else v
+            feats.append({"type": "Feature", "geometry": geom, "properties": props})
+        out.append({"type": "FeatureCollection", "features": feats, "options": opts})
     return out
 
 
@@ -114,7 +151,7 @@ def test_dashboard_views_skip_absent_and_group_layers():
     assert '"Green space": {' not in html  # no green outputs → view skipped
     # communities + facilities (inventory), 15-minute choropleth + facilities (living circle) start
     # as their view's defaults; the 5-minute choropleth waits in the control
-    assert html.count("gcgeoDefault = true") == 4 and html.count("gcgeoDefault = false") == 1
+    assert html.count('"defaultOn":true') == 4 and html.count('"defaultOn":false') == 1
     # the first view is on, the second starts off: only the inventory layers are added at load
     assert len(re.findall(r"gcgeo_layer_\w+\.addTo\(map_", html)) == 2
     with pytest.raises(InputError, match="unknown view 'no_such_view'"):
@@ -153,6 +190,25 @@ def test_many_points_are_clustered_and_polygons_simplified():
     fc = _geojson_layers(maps.render_html(maps.buildings(circle, basemap="none")))[0]
     ring = fc["features"][0]["geometry"]["coordinates"][0]
     assert 10 < len(ring) < 200
+
+
+def test_rings_are_stored_open_and_large_layers_at_coarser_steps():
+    """A polygon's rings are written without their closing vertex; layers drawn in detail only when
+    zoomed in are written at 5e-6° and the rest at 1e-6°, each vertex within half a step."""
+    from gcgeo.maps import _pack
+
+    box = shapely.box(24.9301234, 60.1601234, 24.9309876, 60.1609876)
+    hole = shapely.Polygon(shapely.get_coordinates(box.exterior), [shapely.get_coordinates(
+        shapely.box(24.9303, 60.1603, 24.9305, 60.1605).exterior)])
+    corners = shapely.get_coordinates(hole.exterior)[:4]
+    for scale in (1_000_000, 200_000):
+        kind, text, origin, _ = _pack.pack_geometries(np.array([hole, shapely.LineString(corners)]), scale)
+        assert kind == "mixed"
+        poly, line = json.loads(text)
+        assert [len(r) for r in poly[0]] == [8, 8] and len(line[0]) == 8  # 4 vertices each; lines as they are
+        xy = np.cumsum(np.asarray(poly[0][0]).reshape(-1, 2), axis=0) + origin
+        assert np.abs(xy / scale - corners).max() <= 0.5 / scale + 1e-12
+    assert np.abs(xy / 200_000 - corners).max() > 1e-6  # the coarser step shows
 
 
 def test_missing_crs_is_a_clear_error():

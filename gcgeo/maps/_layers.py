@@ -63,6 +63,9 @@ GREENS = ("#edf8e9", "#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c")
 YLORRD = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 TIER_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fdae61", "#f46d43")
 NOT_SERVED = "#d73027"
+#: Communities by share served (ColorBrewer PuBu): the homes and isochrones of the same view use
+#: the tier colours, the homes with gaps RdPu, so no colour means two things in the view.
+SHARE_SERVED = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")
 
 
 def _ramp(ramp: Sequence[str], n: int) -> list[str]:
@@ -329,10 +332,15 @@ def style_lc_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     if not tiers:
         colors, legend = _single(gdf, "#3388ff"), []
     dist = sorted(c for c in gdf.columns if re.fullmatch(r"dist_.+_m", str(c)))
-    fields = _present(gdf, ["name", "id", "origin_id", "building_id", "community_name", "community",
-                            "population", "off_network"]) + \
-        [f"{p}{t}" for t in tiers] + dist
-    return Styled("lc_origins", ui("homes", lang), subset(gdf, fields), colors, fields,
+    # A city has 100k homes: the popup names the home, its community, the tier serving it and
+    # the walk to each category; one all_within_<tier> flag per tier would repeat the tier.
+    ids = _present(gdf, ["name", "building_id", "origin_id", "id"])[:1]
+    fields = ids + _present(gdf, ["community_name", "community"])[:1] + _present(gdf, ["population", "off_network"])
+    shown = subset(gdf, fields + dist)
+    if tiers:
+        shown.insert(len(fields), "tier", served.where(served.notna(), ui("not_served", lang)).astype(object))
+        fields.append("tier")
+    return Styled("lc_origins", ui("homes", lang), shown, colors, fields + dist,
                   legend=legend, legend_title=ui("served_tier", lang), radius=3.5, zorder=3)
 
 
@@ -350,7 +358,7 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
         colors, legend = _single(gdf, "#6baed6"), []
         title = ui("share_served", lang)
     else:
-        colors, legend = colors_by_class(gdf[f"{p}{tier}"], [0.2, 0.4, 0.6, 0.8], _ramp(RDYLGN, 5),
+        colors, legend = colors_by_class(gdf[f"{p}{tier}"], [0.2, 0.4, 0.6, 0.8], list(SHARE_SERVED),
                                          fmt=_fmt_pct, no_data=ui("no_data", lang))
         title = column_label(f"{p}{tier}", lang)
     return Styled("lc_communities", title, subset(gdf, fields), colors, fields, legend=legend,
@@ -424,11 +432,11 @@ def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         fields = _other_fields(homes, ["category", "tier", "community_name", "building_id"])
         colors, legend, title = _single(homes, "#d73027"), [], ui("gaps", lang)
     return Styled("lc_gaps", ui("gaps", lang), subset(homes, fields), colors, fields,
-                  legend=legend, legend_title=title, radius=5, zorder=4)
+                  legend=legend, legend_title=title, radius=5, zorder=4, cluster=False)
 
 
 #: Homes lacking 1, 2, 3–4 and 5 or more facility types.
-_GAP_COLORS = ("#fdae61", "#f46d43", "#d73027", "#a50026")
+_GAP_COLORS = ("#fcc5c0", "#f768a1", "#ae017e", "#49006a")  # ColorBrewer RdPu: apart from the tiers' greens-reds
 _GAP_CLASSES = {"zh": ("1 类", "2 类", "3–4 类", "5 类及以上"),
                 "en": ("1 type", "2 types", "3–4 types", "5 or more types")}
 

@@ -13,12 +13,14 @@ the map so they see every layer, and large point layers are clustered.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -33,7 +35,8 @@ from folium.template import Template
 
 from .. import crs as _crs
 from .._errors import LayerError
-from ..labels import column_label, format_value, ui
+from ..labels import column_label, ui
+from . import _pack
 from ._basemaps import OSM_DATA_ATTRIBUTION, Basemap, add_basemap, get_basemap
 
 __all__ = [
@@ -49,10 +52,17 @@ log = logging.getLogger(__name__)
 
 #: Point layers with more features than this are clustered on the map.
 CLUSTER_ABOVE = 2000
-#: Decimal places kept in drawn coordinates (1e-6° ≈ 0.1 m).
+#: Decimal places kept in drawn coordinates (1e-6° ≈ 0.1 m; see ``_pack.SCALE``).
 COORD_DECIMALS = 6
 #: Fields shown in the hover tooltip; the click popup shows all.
 TOOLTIP_FIELDS = 4
+#: Layers with more features than this are drawn feature by feature only from ``DETAIL_ZOOM`` on,
+#: and only those in view; below it points show as hexagons, lines and polygons as one path per colour.
+DETAIL_ABOVE = 20_000
+#: The zoom from which large layers draw every feature in view (a 1,400 px window spans about 5 km).
+DETAIL_ZOOM = 15
+#: About how many hexagons summarise a large point layer below ``DETAIL_ZOOM``.
+HEXAGONS = 2500
 
 _LEAFLET_JS = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")]
 _LEAFLET_CSS = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")]
@@ -77,7 +87,8 @@ _CSS = """
 .gcgeo-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:800;
   background:rgba(255,255,255,.92);padding:4px 12px;border-radius:5px;font:bold 15px sans-serif;
   box-shadow:0 1px 5px rgba(0,0,0,.4);pointer-events:none}
-.leaflet-control-layers-expanded{max-height:60vh;overflow-y:auto}
+.leaflet-control-layers-expanded{max-height:55vh;max-width:300px;overflow-y:auto;font-size:12px}
+.leaflet-control-layers-expanded label{white-space:normal}
 </style>
 """
 
@@ -185,7 +196,7 @@ def new_map(*, lang: str = "en", basemap: str = "osm", title: str | None = None)
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     bm = get_basemap(basemap)
-    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True, max_zoom=bm.max_zoom or 19,
+    m = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=False, max_zoom=bm.max_zoom or 19,
                    zoom_snap=0.25)
     # Instance attributes override folium's class-level defaults: the maps gcgeo
     # draws need Leaflet and nothing else from folium's default header.
@@ -221,99 +232,103 @@ def _to_lonlat(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None) -> 
     return out
 
 
-def _round(geoms: np.ndarray) -> np.ndarray:
-    return shapely.transform(geoms, lambda c: np.round(c, COORD_DECIMALS))
-
-
 def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple[str, list[float] | None, int]:
-    """GeoJSON text of ``styled`` for Leaflet, its lon/lat bounds and the feature count.
+    """The packed features of ``styled`` for the page (see ``_pack``), their lon/lat bounds and count.
 
     Values are formatted as display strings (so dates, decimals and lists
-    serialise). ``_c`` holds each feature's colour and ``_v`` its values in the
-    order of ``styled.fields`` (those in the frame), null where missing: the
-    names are not repeated in every feature (a home's 21 values took twice the
-    room with their names). When
-    ``shift`` is "gcj02" the coordinates are moved into GCJ-02 for drawing; the
-    frame is not.
+    serialise), one array per column of ``styled.fields`` (those in the
+    frame), null where missing. When ``shift`` is "gcj02" the coordinates
+    are moved into GCJ-02 for drawing; the frame is not.
     """
     gdf = styled.gdf
     keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
     gdf = gdf[keep]
     colors = np.asarray(styled.colors, dtype=object)[np.asarray(keep)]
     if len(gdf) == 0:
-        return '{"type":"FeatureCollection","features":[]}', None, 0
+        return _pack.dumps({"k": "point", "g": [], "o": [0, 0], "s": _pack.SCALE, "p": [], "c": [], "v": []}), \
+            None, 0
     ll = _to_lonlat(gdf, key=styled.key, simplify_m=styled.simplify_m)
     if shift:
         ll = _crs.shift_from_wgs84(ll, shift)
-    geoms = _round(np.asarray(ll.geometry.values, dtype=object))
-    texts = shapely.to_geojson(geoms)
+    geoms = np.asarray(ll.geometry.values, dtype=object)
+    scale = _pack.DETAIL_SCALE if len(gdf) > DETAIL_ABOVE else _pack.SCALE
+    kind, gtext, origin, kinds = _pack.pack_geometries(geoms, scale)
+    palette, codes = _pack.pack_colors(colors)
     props_cols = [c for c in styled.fields if c in gdf.columns]
-    values = {c: gdf[c].tolist() for c in props_cols}
-    feats = []
-    for i, g in enumerate(texts):
-        vals = [format_value(values[c][i], c, lang, kind=styled.kind) for c in props_cols]
-        while vals and vals[-1] is None:
-            vals.pop()
-        props = {"_c": colors[i], "_v": vals} if vals else {"_c": colors[i]}
-        props_text = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
-        feats.append(f'{{"type":"Feature","geometry":{g},"properties":{props_text}}}')
-    text = '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
-    b = shapely.total_bounds(geoms).tolist()
-    return text.replace("</", "<\\/"), b, len(feats)
+    values = [_pack.pack_values(gdf[c], c, lang, kind=styled.kind) for c in props_cols]
+    head = _pack.dumps({"k": kind, "o": origin, "s": scale, "p": palette, "c": codes, "v": values,
+                        **({"t": kinds} if kinds else {})})
+    text = head[:-1] + ',"g":' + gtext + "}"
+    b = [float(v) for v in shapely.total_bounds(geoms)]
+    return text, b, len(gdf)
 
 
-# --- elements ----------------------------------------------------------------------
+def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
+    """Hexagons summarising a point layer for the zooms below ``DETAIL_ZOOM``: each cell in the
+    colour most of its points have (so the legend reads the same), their count per class in the popup."""
+    gdf = styled.gdf
+    keep = np.asarray(~(gdf.geometry.isna() | gdf.geometry.is_empty))
+    ll = _to_lonlat(gdf[keep], key=styled.key, simplify_m=None)
+    if shift:
+        ll = _crs.shift_from_wgs84(ll, shift)
+    xy = shapely.get_coordinates(shapely.get_geometry(np.asarray(ll.geometry.values, dtype=object), 0))
+    colors = np.asarray(styled.colors, dtype=object)[keep]
+    lat0 = float(np.mean(xy[:, 1]))
+    kx, ky = 111_320.0 * math.cos(math.radians(lat0)), 110_540.0
+    x, y = xy[:, 0] * kx, xy[:, 1] * ky
+    area = max((x.max() - x.min()) * (y.max() - y.min()), 1.0)
+    side = max(math.sqrt(area / (2.6 * HEXAGONS)), 50.0)  # a hexagon of side s covers 2.6 s²
+    # axial coordinates of pointy-top hexagons, rounded in cube coordinates
+    q = (math.sqrt(3) / 3 * x - y / 3) / side
+    r = (2 / 3 * y) / side
+    cx, cz = np.round(q), np.round(r)
+    cy = np.round(-q - r)
+    dx, dy, dz = np.abs(cx - q), np.abs(cy + q + r), np.abs(cz - r)
+    fix_x = (dx > dy) & (dx > dz)
+    fix_z = ~fix_x & (dz >= dy)
+    cx = np.where(fix_x, -cy - cz, cx)
+    cz = np.where(fix_z, -cx - cy, cz)
+    cell, first = np.unique(np.column_stack([cx, cz]), axis=0, return_inverse=True)
+    first = first.ravel()
+    labels = {item.color: item.label for item in styled.legend}
+    classes = list(dict.fromkeys(colors.tolist()))
+    counts = np.zeros((len(cell), len(classes)), dtype=np.int64)
+    np.add.at(counts, (first, np.array([classes.index(c) for c in colors.tolist()])), 1)
+    major = np.array(classes, dtype=object)[counts.argmax(axis=1)]
+    hx = side * (math.sqrt(3) * cell[:, 0] + math.sqrt(3) / 2 * cell[:, 1])
+    hy = side * 1.5 * cell[:, 1]
+    ang = np.radians(np.arange(6) * 60 + 30)
+    rings = np.stack([(hx[:, None] + side * np.cos(ang)) / kx, (hy[:, None] + side * np.sin(ang)) / ky], axis=-1)
+    polys = shapely.polygons(rings)
+    n_label = ui("count", lang)
+    frame: dict[str, Any] = {n_label: counts.sum(axis=1)}
+    for k, c in enumerate(classes):
+        frame[labels.get(c, c)] = [v if v > 0 else None for v in counts[:, k].tolist()]
+    hexes = gpd.GeoDataFrame(frame, geometry=polys, crs="EPSG:4326")
+    return Styled(f"{styled.key}_overview", styled.name, hexes, major, list(frame), legend=[],
+                  stroke="#ffffff", weight=0.5, fill_opacity=0.75, zorder=styled.zorder)
 
 
 class GeoLayer(JSCSSMixin, Layer):
-    """One drawn layer: an ``L.geoJSON`` (clustered for many points) with tooltips and popups."""
+    """One drawn layer: packed features on Leaflet's canvas (``L.gcgeoLayer``), clustered for
+    many points; large layers drawn in detail only when zoomed in (see ``js/gcgeo_layer.js``)."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = (function () {
-  var fields = {{ this.fields_json }}, labels = {{ this.labels_json }}, opts = {{ this.options_json }};
-  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) {
-    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]; }); }
-  function table(p, n) {
-    var rows = '', vals = p._v || [];  // the values of fields, in order
-    for (var i = 0; i < fields.length && i < n; i++) {
-      var v = vals[i];
-      if (v === null || v === undefined) continue;
-      rows += '<tr><th>' + esc(labels[i]) + '</th><td>' + esc(v) + '</td></tr>';
-    }
-    return rows ? '<table class="gcgeo-tip">' + rows + '</table>' : '';
-  }
-  var isPoint = function (f) { return /Point$/.test(f.geometry.type); };
-  var layer = L.geoJSON({{ this.data }}, {
-    pane: opts.pane,
-    style: function (f) {
-      var c = f.properties._c || opts.color;
-      if (isPoint(f)) return {color: opts.pointStroke, weight: 1, fillColor: c, fillOpacity: 0.9};
-      return {color: opts.stroke || c, weight: opts.weight, opacity: opts.opacity, fillColor: c,
-              fillOpacity: opts.fillOpacity, dashArray: opts.dash};
-    },
-    pointToLayer: function (f, ll) {
-      return L.circleMarker(ll, {pane: 'gcgeo-points', radius: opts.radius, color: opts.pointStroke, weight: 1,
-                                 fillColor: f.properties._c || opts.color, fillOpacity: 0.9});
-    },
-    onEachFeature: function (f, l) {
-      // tables are built when first shown, not for every feature at load (a town has 100k)
-      if (!fields.length) return;
-      l.bindTooltip(function () { return table(f.properties, opts.tooltipFields) || esc(opts.name); },
-                    {sticky: true});
-      l.bindPopup(function () { return table(f.properties, fields.length) || esc(opts.name); },
-                  {maxWidth: 380, minWidth: 240});
-    }
-  });
+  var layer = L.gcgeoLayer({{ this.data }}, {{ this.options_json }});
   {%- if this.cluster %}
   var group = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 18});
-  group.addLayer(layer);
-  group.gcgeoFeatures = {{ this.n_features }};
+  group.once('add', function () {
+    var f = [];
+    for (var i = 0; i < layer.n; i++) f.push(layer.feature(i));
+    group.addLayers(f);
+  });
+  group.gcgeoFeatures = layer.n;
   group.gcgeoDefault = {{ this.default_on|tojson }};
+  group.gcgeoLayer = layer;
   return group;
   {%- else %}
-  layer.gcgeoFeatures = {{ this.n_features }};
-  layer.gcgeoDefault = {{ this.default_on|tojson }};
   return layer;
   {%- endif %}
 })();
@@ -324,31 +339,58 @@ var {{ this.get_name() }} = (function () {
         super().__init__(name=styled.name, overlay=True, control=False, show=styled.show)
         self._name = "GcgeoLayer"
         self.data, self.bounds, self.n_features = feature_collection(styled, lang=lang, shift=shift)
-        fields = [c for c in styled.fields if c in styled.gdf.columns]
-        self.fields_json = json.dumps(fields, ensure_ascii=False)
-        self.labels_json = json.dumps([column_label(c, lang, kind=styled.kind) for c in fields],
-                                      ensure_ascii=False).replace("</", "<\\/")
         is_points = styled.geom_kind == "point"
-        self.cluster = bool(is_points and (styled.cluster if styled.cluster is not None
-                                           else self.n_features > CLUSTER_ABOVE))
-        self.options_json = json.dumps({
-            "color": "#3388ff", "stroke": styled.stroke, "weight": styled.weight,
-            "opacity": styled.opacity, "fillOpacity": styled.fill_opacity, "radius": styled.radius,
-            "dash": styled.dash, "pointStroke": "#ffffff" if not self.cluster else "#333333",
-            "tooltipFields": TOOLTIP_FIELDS, "name": styled.name,
-            "pane": {"point": "gcgeo-points", "line": "gcgeo-lines"}.get(styled.geom_kind, "gcgeo-areas"),
-        }, ensure_ascii=False).replace("</", "<\\/")
+        self.detail = self.n_features > DETAIL_ABOVE
+        self.cluster = bool(not self.detail and is_points and (
+            styled.cluster if styled.cluster is not None else self.n_features > CLUSTER_ABOVE))
+        self.options_json = _pack.dumps(self.options(styled, lang=lang, shift=shift))
         self.default_js = list(_CLUSTER_JS) if self.cluster else []
         self.default_css = list(_CLUSTER_CSS) if self.cluster else []
         self.styled_key = styled.key
         self.default_on = bool(styled.show)  # switched on with its group's checkbox
 
+    def options(self, styled: Styled, *, lang: str, shift: str | None) -> dict[str, Any]:
+        fields = [c for c in styled.fields if c in styled.gdf.columns]
+        out: dict[str, Any] = {
+            "fields": fields, "labels": [column_label(c, lang, kind=styled.kind) for c in fields],
+            "color": "#3388ff", "stroke": styled.stroke, "weight": styled.weight,
+            "opacity": styled.opacity, "fillOpacity": styled.fill_opacity, "radius": styled.radius,
+            "dash": styled.dash, "pointStroke": "#ffffff" if not self.cluster else "#333333",
+            "tooltipFields": TOOLTIP_FIELDS, "name": styled.name, "defaultOn": bool(styled.show),
+            "pane": {"point": "gcgeo-points", "line": "gcgeo-lines"}.get(styled.geom_kind, "gcgeo-areas"),
+            "detail": self.detail, "minZoom": DETAIL_ZOOM,
+        }
+        if self.detail and styled.geom_kind == "point":
+            hexes = hexagon_overview(styled, lang=lang, shift=shift)
+            data, _, _ = feature_collection(hexes, lang=lang, shift=None)
+            out["overview"] = {"pack": json.loads(data), "opts": {
+                "labels": list(hexes.fields), "color": "#3388ff", "stroke": hexes.stroke, "weight": hexes.weight,
+                "opacity": 0.9, "fillOpacity": hexes.fill_opacity, "tooltipFields": TOOLTIP_FIELDS,
+                "name": styled.name, "pane": "gcgeo-areas", "detail": False, "defaultOn": True}}
+        return out
+
 
 class _Panes(MacroElement):
-    """Map panes so points draw above lines and lines above areas, whatever the order layers are switched on."""
+    """Map panes so points draw above lines and lines above areas, whatever the order layers are switched on;
+    gcgeo's layer class (``js/gcgeo_layer.js``), a metric scale bar, and the legend kept off open popups."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
+{{ this.library() }}
+L.control.scale({imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+{{ this._parent.get_name() }}.on('popupopen', function (e) {
+  // a legend never covers an open popup: hidden while they would overlap
+  var legend = document.querySelector('.gcgeo-legend'), popup = e.popup.getElement();
+  if (!legend || !popup) return;
+  var a = legend.getBoundingClientRect(), b = popup.getBoundingClientRect();
+  if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+    legend.style.visibility = 'hidden';
+  }
+});
+{{ this._parent.get_name() }}.on('popupclose', function () {
+  var legend = document.querySelector('.gcgeo-legend');
+  if (legend) legend.style.visibility = '';
+});
 [['gcgeo-areas', 410], ['gcgeo-lines', 420], ['gcgeo-points', 430]].forEach(function (p) {
   var map = {{ this._parent.get_name() }};
   if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
@@ -359,6 +401,15 @@ class _Panes(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "GcgeoPanes"
+
+    @staticmethod
+    def library() -> str:
+        return _library_js()
+
+
+@functools.cache
+def _library_js() -> str:
+    return (Path(__file__).parent / "js" / "gcgeo_layer.js").read_text(encoding="utf-8").replace("</", "<\\/")
 
 
 class _FitBounds(MacroElement):

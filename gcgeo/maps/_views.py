@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from .. import layers as _layers
 from .._errors import InputError
@@ -38,7 +39,8 @@ from ._layers import (
 )
 from ._render import Styled
 
-__all__ = ["VIEWS", "View", "drawable", "fire_lanes", "get_view", "green", "inventory", "living_circle",
+__all__ = ["COVERS_TOWN", "VIEWS", "View", "covers_town", "drawable",
+           "fire_lanes", "get_view", "green", "inventory", "living_circle",
            "outputs_in_order", "register_view", "view_names"]
 
 Layers = Mapping[str, "gpd.GeoDataFrame | pd.DataFrame"]
@@ -133,7 +135,9 @@ def living_circle(layers: Layers, lang: str) -> list[Styled]:
         else:
             out.append(style_lc_communities(lcc, lang=lang))
     if drawable(layers, "lc_isochrones"):
-        out.append(style_lc_isochrones(layers["lc_isochrones"], lang=lang))
+        iso = style_lc_isochrones(layers["lc_isochrones"], lang=lang)
+        iso.show = not covers_town(layers["lc_isochrones"], layers)
+        out.append(iso)
     if drawable(layers, "lc_origins"):
         out.append(style_lc_origins(layers["lc_origins"], lang=lang))
     if drawable(layers, "facilities"):
@@ -159,6 +163,31 @@ def _gaps_at_homes(layers: Layers) -> gpd.GeoDataFrame | None:
     joined = pd.DataFrame(gaps).drop(columns=[c for c in keep if c != "origin_id"], errors="ignore")
     joined = joined.merge(at, on="origin_id", how="inner")
     return gpd.GeoDataFrame(joined.drop(columns="_geom"), geometry=joined["_geom"].to_numpy(), crs=homes.crs)
+
+
+#: Isochrones start switched off when they cover at least this share of the communities.
+COVERS_TOWN = 0.8
+
+
+def covers_town(isochrones: gpd.GeoDataFrame, layers: Layers) -> bool:
+    """True when the isochrones of the largest tier cover ``COVERS_TOWN`` of the communities' area
+    (or when there are no communities to tell): drawn on, they would hide the whole town."""
+    area = next((layers[k] for k in ("lc_communities", "communities") if drawable(layers, k)), None)
+    if area is None or isochrones.crs is None or area.crs is None or not isochrones.crs.is_projected:
+        return True
+    iso = isochrones
+    if "tier" in iso.columns and iso["tier"].notna().any():
+        from ._layers import tier_sort_key
+
+        last = max(iso["tier"].dropna().astype(str).unique(), key=tier_sort_key)
+        iso = iso[iso["tier"].astype(str) == last]
+    if "category" in iso.columns and (iso["category"] == "all").any():
+        iso = iso[iso["category"] == "all"]
+    town = shapely.union_all(area.to_crs(iso.crs).geometry.to_numpy())
+    if town.is_empty or town.area == 0:
+        return True
+    reach = shapely.union_all(shapely.intersection(iso.geometry.to_numpy(), town))
+    return bool(reach.area >= COVERS_TOWN * town.area)
 
 
 _GREEN_COLUMNS = ("green_ratio", "public_green_per_person_m2", "ndvi_mean", "veg_fraction")
