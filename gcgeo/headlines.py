@@ -73,7 +73,10 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
         if src is not None:  # say how residents were counted: given, estimated, or one per home
             counts = src.value_counts()
             rows.append((column_label("pop_source", lang),
-                         ", ".join(f"{format_value(k, 'pop_source', lang)}: {v}" for k, v in counts.items())))
+                         ("；" if zh else "; ").join(
+                             f"{format_value(k, 'pop_source', lang)} {v} 个居住点" if zh
+                             else f"{format_value(k, 'pop_source', lang)}: {v} home(s)"
+                             for k, v in counts.items())))
         readings = [(ALL_WITHIN, tier_columns(org, ALL_WITHIN))]
         if cats is not None and "status" in cats.columns and (cats["status"] == "no facility").any():
             readings.append((IN_DATA_WITHIN, tier_columns(org, IN_DATA_WITHIN)))

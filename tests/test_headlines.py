@@ -52,6 +52,8 @@ def test_placeholder_population_is_said_to_be_homes():
     assert sorted(shares.values()) == ["0.0%", "50.0%"]  # homes 0 and 3 of 4
     zh = dict(headlines.living_circle(_lc("one per building", (1.0,) * 4), "zh"))
     assert zh["幼儿园：300 米内没有的居住点"] == "2 个居住点" and zh["居民数"].startswith("未知")
+    assert zh["人口来源"] == "每栋按1人计（占位） 4 个居住点"
+    assert rows["Population source"] == "one per building (placeholder): 4 home(s)"
 
 
 def test_placeholder_population_and_codes_are_said_in_words():
