@@ -377,7 +377,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     # an inventory check's status of a rule in a community (gcgeo.analysis.checks)
     "status": {"ok": ("正常", "ok"), "no facility": ("数据中无此类设施", "no facility"),
                "none on the network": ("均未接入步行路网", "none on the network"),
-               "pass": ("达标", "pass"), "fail": ("未达标", "fail"), "unknown": ("未知", "unknown")},
+               "pass": ("达标", "pass"), "fail": ("未达标", "fail"), "unknown": ("未知", "unknown"),
+               "no norm": ("无千人指标", "no norm")},
 }
 
 

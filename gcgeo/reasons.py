@@ -11,6 +11,8 @@ pattern knows is shown as it is.
 '31栋住宅楼中有3栋步行70米内无垃圾分类投放点（覆盖90%，要求100%）'
 >>> reason_text("0% < 30%; no heritage feature recorded in the community", "zh")
 '0% < 30%；社区内未登记历史文化遗产'
+>>> reason_text("kindergarten: capacity not given (each facility counted as 1)", "zh")
+'幼儿园：未提供容量（每处设施按1计）'
 >>> reason_text("no heritage feature recorded in the community", "en")
 'no heritage feature recorded in the community'
 """
@@ -32,6 +34,13 @@ def _layers_listed(text: str) -> str:
         name, _, n = part.partition(" ")
         out.append(f"{layer_label(name, 'zh')}{' ' + n if n else ''}")
     return "、".join(out)
+
+
+def _category(code: str) -> str:
+    """A living-circle category's Chinese label."""
+    from .labels import category_label
+
+    return category_label(code, "zh")
 
 
 def _covers(m: re.Match) -> str:
@@ -123,6 +132,17 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (r"no sports grounds in the green_space layer \(kind sports\): the share is unknown",
      "绿地图层中没有运动场地，比例未知"),
     (r"no public green space in the green_space layer", "绿地图层中没有公共绿地"),
+    # supply (capacity against norms per 1000 residents)
+    (r"capacity not given \(each facility counted as 1\)", "未提供容量（每处设施按1计）"),
+    (r"no residents", "无居民"),
+    (r"([\d.]+) < ([\d.]+) per 1000 residents", r"每千人\1，低于指标\2"),
+    (r"no category has a norm in the rules \(supply norms\.<category>\)",
+     "规则中没有任何类别的千人指标（supply norms.<类别>）"),
+    (r"(\w+): capacity not given \(each facility counted as 1\)",
+     lambda m: f"{_category(m.group(1))}：未提供容量（每处设施按1计）"),
+    (r"(\w+): no residents", lambda m: f"{_category(m.group(1))}：无居民"),
+    (r"(\w+) ([\d.]+) < ([\d.]+) per 1000 residents",
+     lambda m: f"{_category(m.group(1))}每千人{m.group(2)}，低于指标{m.group(3)}"),
 )
 
 _COMPILED = [(re.compile(p), sub) for p, sub in REASONS]
