@@ -141,3 +141,14 @@ def test_options_are_checked(layers):
         PG.green(layers, partitions="grid:4", walking_speed=1.2)
     with pytest.raises(InputError, match="grid:N"):
         PG.green(layers, partitions="tiles:4")
+
+
+def test_without_public_green_and_with_streets_in_degrees_it_still_equals_the_whole_run(layers):
+    """No entrance at all (every share 0 with its reason), and streets in another CRS
+    than the communities (aligned to theirs, as the whole run does)."""
+    private = dict(layers, green_space=layers["green_space"].assign(public=False),
+                   streets=layers["streets"].to_crs(4326))
+    want = gr.run(private, rules=SHORT)
+    assert len(want["green_entrances"]) == 0
+    assert want["green_communities"]["service_reason"].str.startswith("no public green").sum() > 30
+    _compare(PG.green(private, partitions="grid:9", rules=SHORT), want)
