@@ -96,6 +96,7 @@ def split(layers: Mapping[str, gpd.GeoDataFrame], entrances: gpd.GeoDataFrame, n
     run (:func:`gcgeo.analysis.green.site_entrances`), in that CRS."""
     from ..analysis.green import service_homes
     from ..crs import align, metric
+    from ..layers import repair_geometry
 
     comm = metric(layers["communities"], "layer 'communities'")
     every: dict[str, Any] = {"communities": comm, "entrances": entrances}
@@ -110,8 +111,13 @@ def split(layers: Mapping[str, gpd.GeoDataFrame], entrances: gpd.GeoDataFrame, n
         return [], every
     pos = every["buildings"].index.get_indexer(home.index)
     xy = shapely.get_coordinates(home.geometry.to_numpy())
-    parts = plan(xy, home["community_pos"].to_numpy(np.int64), comm, entrances, n=n,
-                 halo_m=halo_m)
+    outline = np.asarray(comm.geometry.values, dtype=object).copy()
+    bad = ~(shapely.is_missing(outline) | shapely.is_empty(outline) | shapely.is_valid(outline))
+    if bad.any():  # where the plan places a community (its homes were placed by the cleaned outline)
+        outline[bad] = repair_geometry(outline[bad])[0]
+    parts = plan(xy, home["community_pos"].to_numpy(np.int64),
+                 comm.set_geometry(gpd.GeoSeries(outline, index=comm.index, crs=comm.crs)),
+                 entrances, n=n, halo_m=halo_m)
     log.info("green service radius in %d partition(s), halo %.0f m", len(parts), halo_m)
     return [Partition(index=p.index, homes=pos[p.homes], communities=p.communities,
                       owned=p.owned, box=p.box) for p in parts], every
