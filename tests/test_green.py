@@ -10,6 +10,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import rasterio
+from geopandas.testing import assert_geodataframe_equal
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Polygon, box
 
@@ -616,3 +617,25 @@ def test_synthetic_county_parks_are_of_the_tier_their_drawn_side_gives():
         if len(parks) == 1 and len(members) == 1:
             assert site["park_tier"] == tier_of[parks[0]], site["members"]
     assert set(tier_of.values()) >= {"", "10min"}  # squares are no park kind
+
+
+def test_service_homes_entrances_and_distances_are_the_runs_own():
+    """The public steps of the service radius (which a partitioned run calls on
+    parts of the layers) give what the run reports: homes in a community only,
+    the counted sites' entrances, and the hand-computed distances above."""
+    layers = _service_layers()
+    stray = gdf([{"use": "residential", "population": 50, "floors": 1}],
+                [box(-500, 100, -496, 104)])
+    b = pd.concat([layers["buildings"], stray], ignore_index=True)
+    home = green.service_homes(layers["communities"], b)
+    assert home.index.tolist() == [0, 1, 2, 3]  # the stray building is in no community
+    assert home["community_pos"].tolist() == [0, 1, 0, 1]
+    out = green.run({**layers, "buildings": b})
+    e = green.site_entrances(out["green_sites"], layers["streets"], spacing=50)
+    assert_geodataframe_equal(e, out["green_entrances"])
+    shares, origins = green.service_distances(
+        layers["communities"], b, layers["streets"], out["green_sites"], e,
+        green_radius=300, park_radius=500, snap_tolerance=150)
+    assert origins["dist_green_m"].tolist() == pytest.approx([150, 40, 430, 318])
+    assert shares["share_within_500m_park"].tolist() == pytest.approx([300 / 400, 1.0])
+    assert_geodataframe_equal(origins, out["green_origins"])

@@ -64,7 +64,10 @@ __all__ = [
     "park_entrances",
     "per_person",
     "run",
+    "service_distances",
+    "service_homes",
     "service_shares",
+    "site_entrances",
     "summary",
     "wide_parts",
 ]
@@ -379,6 +382,22 @@ def park_entrances(
     )
 
 
+def site_entrances(sites: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, *,
+                   spacing: float) -> gpd.GeoDataFrame:
+    """The entrances the service radius walks to: :func:`park_entrances` of the
+    sites of :func:`green_sites` that count (``is_green`` or ``is_park``), with
+    their site's ``is_park`` and ``site_area_m2``."""
+    used = sites[(sites["is_green"] | sites["is_park"]).to_numpy(bool)] if len(sites) else sites
+    entrances = park_entrances(used, streets, spacing=spacing)
+    if len(entrances):
+        entrances["is_park"] = sites.loc[entrances["site"], "is_park"].to_numpy()
+        entrances["site_area_m2"] = sites.loc[entrances["site"], "area_m2"].to_numpy()
+    else:
+        entrances["is_park"] = pd.Series(dtype=bool)
+        entrances["site_area_m2"] = pd.Series(dtype=float)
+    return entrances
+
+
 def service_shares(
     communities: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None,
@@ -407,13 +426,24 @@ def service_shares(
     ``network.join_tolerance``.  ``split_crossings`` joins streets where they
     cross; by default the rule ``network.split_crossings``.
     """
-    return _service(communities, buildings, streets, sites, entrances,
-                    green_radius=green_radius, park_radius=park_radius,
-                    snap_tolerance=snap_tolerance, join_tolerance=join_tolerance,
-                    split_crossings=split_crossings, progress=progress)[0]
+    return service_distances(communities, buildings, streets, sites, entrances,
+                             green_radius=green_radius, park_radius=park_radius,
+                             snap_tolerance=snap_tolerance, join_tolerance=join_tolerance,
+                             split_crossings=split_crossings, progress=progress)[0]
 
 
-def _service(
+def service_homes(communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The homes whose walks to green the service radius measures: the homes of
+    :func:`gcgeo.layers.buildings.homes` that lie in a community (the outlines
+    cleaned as the green analysis cleans them), in the buildings' order, on their index."""
+    crs = communities.crs
+    bld = buildings.to_crs(crs) if buildings.crs is not None and buildings.crs != crs else buildings
+    comm = communities.set_geometry(_clean_polygons(communities.geometry))
+    home = homes(bld, comm)
+    return home[home["community_pos"].to_numpy() >= 0]
+
+
+def service_distances(
     communities: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame | None,
     streets: gpd.GeoDataFrame | None,
@@ -427,8 +457,8 @@ def _service(
     split_crossings: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Shares per community and the origins (one Point per residential building
-    in a community) with their distances; see :func:`service_shares`."""
+    """Shares per community and the origins (one Point per home of
+    :func:`service_homes`) with their distances; see :func:`service_shares`."""
     gcol = f"share_within_{green_radius:g}m_green"
     pcol = f"share_within_{park_radius:g}m_park"
     idx = communities.index
@@ -458,11 +488,8 @@ def _service(
     from .. import network  # the walking graph (network distances)
 
     crs = communities.crs
-    bld = buildings.to_crs(crs) if buildings.crs is not None and buildings.crs != crs else buildings
     # the same homes and head counts as the living circle (gcgeo.layers.buildings)
-    comm = communities.set_geometry(_clean_polygons(communities.geometry))
-    home = homes(bld, comm)
-    home = home[home["community_pos"].to_numpy() >= 0]  # shares are per community
+    home = service_homes(communities, buildings)  # shares are per community
     origins = home.geometry
     comm_pos = home["community_pos"].to_numpy(dtype=int)
 
@@ -703,15 +730,8 @@ def _service_radius(out, comm, green, streets, buildings, R, rules, join_toleran
         park_min_area=V("park.min_area"), park_min_width=V("park.min_width"),
         green_min_area=V("service.green_min_area"),
     )
-    used = sites[(sites["is_green"] | sites["is_park"]).to_numpy(bool)] if len(sites) else sites
-    entrances = park_entrances(used, streets, spacing=V("service.gate_spacing"))
-    if len(entrances):
-        entrances["is_park"] = sites.loc[entrances["site"], "is_park"].to_numpy()
-        entrances["site_area_m2"] = sites.loc[entrances["site"], "area_m2"].to_numpy()
-    else:
-        entrances["is_park"] = pd.Series(dtype=bool)
-        entrances["site_area_m2"] = pd.Series(dtype=float)
-    shares, origins = _service(
+    entrances = site_entrances(sites, streets, spacing=V("service.gate_spacing"))
+    shares, origins = service_distances(
         comm, buildings, streets, sites, entrances,
         green_radius=V("service.green_radius"), park_radius=V("service.park_radius"),
         snap_tolerance=V("service.snap_tolerance"),
