@@ -35,7 +35,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -845,31 +845,22 @@ def validate(
     outside_tolerance_m: float | None = None,
     rules: str | os.PathLike | Mapping[str, Any] | None = None,
 ) -> tuple[_layers.ValidationReport, list[str]]:
-    """Validate every inventory layer; with ``fix`` repair what is safe and store it.
-
-    ``rules`` (a user's rules file or mapping) sets the ``network`` rules the
-    streets are judged by (join tolerance, split crossings), as the analyses
-    would walk them.  Returns the report (after repairs when ``fix``) and the
-    changes made.
-    """
-    path = Path(path)
-    # a bad rules file fails before any work
-    network_rules = _rules.load("network", rules if not isinstance(rules, os.PathLike) else Path(rules))
-    if not fix:
-        _require(path)
-        return _validate(path, fix=False, layers=layers, outside_tolerance_m=outside_tolerance_m,
-                         network_rules=network_rules)
-    _check_not_open(path)
+    """Validate every inventory layer (streets by the ``network`` rules of ``rules``, as the
+    analyses walk them); with ``fix`` repair what is safe and store it.  Returns the report
+    and the changes made."""
+    path = Path(path)  # a bad rules file fails before any work
+    net = _rules.load("network", rules if not isinstance(rules, os.PathLike) else Path(rules))
+    if fix:
+        _check_not_open(path)
     _require(path)
-    check_writable(path)
-    with lock(path):  # the repairs are made to the workspace as it is now
-        return _validate(path, fix=True, layers=layers, outside_tolerance_m=outside_tolerance_m,
-                         network_rules=network_rules)
+    if fix:
+        check_writable(path)
+    with lock(path) if fix else nullcontext():  # repairs to the workspace as it is now
+        return _validate(path, fix=fix, layers=layers, outside=outside_tolerance_m, network_rules=net)
 
 
-def _validate(path: Path, *, fix: bool, layers: list[str] | None,
-              outside_tolerance_m: float | None, network_rules: Mapping[str, Any]
-              ) -> tuple[_layers.ValidationReport, list[str]]:
+def _validate(path: Path, *, fix: bool, layers: list[str] | None, outside: float | None,
+              network_rules: Mapping[str, Any]) -> tuple[_layers.ValidationReport, list[str]]:
     table = list_layers(path)
     inventory = table[table["kind"].isin(_layers.KINDS)]
     if layers:
@@ -879,7 +870,7 @@ def _validate(path: Path, *, fix: bool, layers: list[str] | None,
         inventory = inventory[inventory["layer"].isin(layers)]
     area = study_area(path)
     working = _working_crs(path)
-    kwargs = {} if outside_tolerance_m is None else {"outside_tolerance_m": outside_tolerance_m}
+    kwargs = {} if outside is None else {"outside_tolerance_m": outside}
     report = _layers.ValidationReport()
     changes: list[str] = []
     fixed: dict[str, gpd.GeoDataFrame] = {}
