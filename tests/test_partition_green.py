@@ -152,3 +152,39 @@ def test_without_public_green_and_with_streets_in_degrees_it_still_equals_the_wh
     assert len(want["green_entrances"]) == 0
     assert want["green_communities"]["service_reason"].str.startswith("no public green").sum() > 30
     _compare(PG.green(private, partitions="grid:9", rules=SHORT), want)
+
+
+def test_batch_area_with_partitions_stores_the_whole_runs_green_results(layers, whole, tmp_path,
+                                                                         monkeypatch):
+    """`partitions = "grid:16"` in a project file: the workspace holds what the whole run gives."""
+    from gcgeo import workspace as ws
+    from gcgeo.batch import read_project, run_batch
+
+    calls = []  # the partitioned run is the one taken (the cluster's workers are threads here)
+    real = PG.green
+    monkeypatch.setattr(PG, "green", lambda *a, **k: calls.append(k["partitions"]) or real(*a, **k))
+
+    path = tmp_path / "helsinki.gpkg"
+    ws.init(path, name="Helsinki", crs="EPSG:3067")
+    for kind, frame in layers.items():
+        ws.add_layer(path, kind, frame)
+    (tmp_path / "short.toml").write_text(
+        "[green.service]\ngreen_radius = 120\npark_radius = 250\nsnap_tolerance = 30\n\n"
+        "[green.sunlight]\ninterval = 120\n", encoding="utf-8")
+    (tmp_path / "p.toml").write_text(
+        '[batch]\nreports = false\nresults = false\nanalyses = ["green"]\n\n[[area]]\n'
+        'name = "Helsinki"\nworkspace = "helsinki.gpkg"\nrules = "short.toml"\n'
+        'partitions = "grid:16"\n', encoding="utf-8")
+    project = read_project(tmp_path / "p.toml")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        (res,) = run_batch(project, client=client)
+    assert res.status == "done" and res.ran == ["green"], res
+    assert calls == ["grid:16"]
+    ref = tmp_path / "whole.gpkg"
+    ws.init(ref, name="whole", crs="EPSG:3067")
+    ws.write_layers(ref, whole, analysis="green")
+    for name, frame in whole.items():
+        if len(frame):
+            _same(ws.read_layer(path, name), ws.read_layer(ref, name), name)

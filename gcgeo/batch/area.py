@@ -14,8 +14,8 @@ only what is out of date:
 - the report is written when it is missing or older than the workspace;
 - the output layers' GeoParquet files (:mod:`.results`) likewise.
 
-An area with ``partitions`` runs its living circle in that many pieces
-(:mod:`.partition`), as tasks of their own on the same cluster while the
+An area with ``partitions`` runs its living circle and green service radius in
+that many pieces (:mod:`.partition`, :mod:`.partition_green`), as tasks of their own on the same cluster while the
 area's task waits for them (``distributed.worker_client``).
 
 Errors gcgeo raises on purpose end the area with their message; any other
@@ -210,14 +210,19 @@ def _cluster() -> Iterator[Any]:
 def _run(area: Area, name: str) -> None:
     """Run analysis ``name`` on the area's workspace, in partitions where the area asks."""
     from .. import pipeline
-    from . import partition
+    from . import partition, partition_green
 
-    if area.partitions is None or name != "living_circle":
+    # the analyses that walk from every home, and what a partitioned run leaves out
+    split: dict[str, tuple[Any, dict[str, Any]]] = {
+        "living_circle": (partition.living_circle, {"isochrones": "none"}),
+        "green": (partition_green.green, {})}
+    if area.partitions is None or name not in split:
         pipeline.run_analysis(area.workspace, name, rules=area.rules)
         return
+    run, options = split[name]
     with _cluster() as client:
-        runner = functools.partial(partition.living_circle, partitions=area.partitions, client=client)
-        pipeline.run_analysis(area.workspace, name, rules=area.rules, runner=runner, isochrones="none")
+        runner = functools.partial(run, partitions=area.partitions, client=client)
+        pipeline.run_analysis(area.workspace, name, rules=area.rules, runner=runner, **options)
 
 
 def run_area(area: Area, *, force: bool = False) -> AreaResult:

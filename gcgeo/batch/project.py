@@ -26,7 +26,7 @@ A project file is TOML.  Paths in it are relative to the file's folder::
     rules = "gaotang-rules.toml"        # this area's rules file (optional)
     analyses = ["living_circle"]        # this area's analyses (optional)
     report = "out/gaotang.html"         # this area's report (default: REPORTS/<workspace>.html)
-    partitions = "grid:16"              # the living circle in 16 partitions, side by side
+    partitions = "grid:16"              # living circle and green in 16 partitions, side by side
                                         #   (a large area; results equal the whole run)
 
     [area.layers]                       # vector inputs, added after the OSM import
