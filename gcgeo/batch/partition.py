@@ -57,7 +57,7 @@ from .._errors import InputError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Partition", "grid_size", "halo", "living_circle", "partition_layers", "plan", "split",
+__all__ = ["Partition", "grid_size", "halo", "in_box", "living_circle", "partition_layers", "plan", "split",
            "run_partition"]
 
 #: the options of the living circle a partitioned run passes on to each partition
@@ -182,7 +182,7 @@ def plan(home_xy: np.ndarray, home_comm: np.ndarray, communities: gpd.GeoDataFra
     return out
 
 
-def _in_box(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+def in_box(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
     """The rows of ``frame`` whose geometry intersects ``box``, whole, in their order."""
     pos = np.sort(frame.sindex.query(shapely.box(*box), predicate="intersects"))
     return frame.iloc[pos]
@@ -287,12 +287,12 @@ def partition_layers(every: Mapping[str, gpd.GeoDataFrame], part: Partition
                      ) -> tuple[dict[str, gpd.GeoDataFrame | None], np.ndarray]:
     """The layers of one partition, and the positions of its owned facilities in them."""
     facilities = every["facilities"]
-    fac = _in_box(facilities, part.box)
+    fac = in_box(facilities, part.box)
     owned = fac.index.get_indexer(facilities.index[part.owned])
     buildings = every["buildings"].iloc[np.sort(part.homes)].copy()
     buildings["residential"] = True  # decided once on every building, as the whole run does
     comm = every.get("communities")
-    return ({"streets": _in_box(every["streets"], part.box), "facilities": fac,
+    return ({"streets": in_box(every["streets"], part.box), "facilities": fac,
              "buildings": buildings,
              "communities": comm.iloc[np.sort(part.communities)] if comm is not None else None},
             owned)

@@ -49,7 +49,7 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError
-from .partition import Partition, grid_size, plan
+from .partition import Partition, grid_size, in_box, plan
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,6 @@ def halo(rules: Any = None, *, join_tolerance: float | None = None) -> float:
                  float(_rules.value(R, "service.park_radius")))
     tol = float(_rules.value(R, "service.snap_tolerance"))
     return radius + tol + _network_options(rules, join_tolerance, None)[0]
-
-
-def _in_box(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
-    """The rows of ``frame`` whose geometry intersects ``box``, whole, in their order."""
-    pos = np.sort(frame.sindex.query(shapely.box(*box), predicate="intersects"))
-    return frame.iloc[pos]
 
 
 def split(layers: Mapping[str, gpd.GeoDataFrame], entrances: gpd.GeoDataFrame, n: int,
@@ -131,8 +125,8 @@ def partition_layers(every: Mapping[str, gpd.GeoDataFrame], part: Partition
     buildings["residential"] = True  # decided once on every building, as the whole run does
     return {"communities": every["communities"].iloc[np.sort(part.communities)],
             "buildings": buildings,
-            "streets": _in_box(every["streets"], part.box),
-            "entrances": _in_box(every["entrances"], part.box)}
+            "streets": in_box(every["streets"], part.box),
+            "entrances": in_box(every["entrances"], part.box)}
 
 
 def run_partition(layers: Mapping[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame, *,
