@@ -848,8 +848,8 @@ def validate(
     """Validate every inventory layer (streets by the ``network`` rules of ``rules``, as the
     analyses walk them); with ``fix`` repair what is safe and store it.  Returns the report
     and the changes made."""
-    path = Path(path)  # a bad rules file fails before any work
-    net = _rules.load("network", rules if not isinstance(rules, os.PathLike) else Path(rules))
+    path = Path(path)  # a user's rules file is read (and a bad one refused) before any work
+    net = None if rules is None else _rules.load("network", Path(rules) if isinstance(rules, os.PathLike) else rules)
     if fix:
         _check_not_open(path)
     _require(path)
@@ -860,7 +860,7 @@ def validate(
 
 
 def _validate(path: Path, *, fix: bool, layers: list[str] | None, outside: float | None,
-              network_rules: Mapping[str, Any]) -> tuple[_layers.ValidationReport, list[str]]:
+              network_rules: Mapping[str, Any] | None) -> tuple[_layers.ValidationReport, list[str]]:
     table = list_layers(path)
     inventory = table[table["kind"].isin(_layers.KINDS)]
     if layers:
