@@ -138,6 +138,13 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (r"([\d.]+) < ([\d.]+) per 1000 residents", r"每千人\1，低于指标\2"),
     (r"no category has a norm in the rules \(supply norms\.<category>\)",
      "规则中没有任何类别的千人指标（supply norms.<类别>）"),
+    # living circle, criterion 10
+    (r"([\d.]+)% of residents have every required category within its tier distance "
+     r"\(([\d.]+)% required\)", r"各类设施均在其层级步行距离内的居民占\1%（要求\2%）"),
+    (r"no ([\w, ]+) facility in the data; add them to the facilities layer or attest the criterion",
+     lambda m: "数据中没有" + "、".join(_category(c) for c in m.group(1).split(", "))
+     + "设施；请补充设施图层，或认定该项"),
+    (r"no homes in the community", "社区内无居住点"),
     (r"(\w+): capacity not given \(each facility counted as 1\)",
      lambda m: f"{_category(m.group(1))}：未提供容量（每处设施按1计）"),
     (r"(\w+): no residents", lambda m: f"{_category(m.group(1))}：无居民"),

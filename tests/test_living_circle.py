@@ -157,6 +157,30 @@ def test_strict_reading_beside_the_categories_in_the_data(small):
     assert c["share_in_data_within_5min"] == pytest.approx(100 / 160)
 
 
+def test_criterion_10_share_with_every_category_within_its_own_tier(small):
+    """A park 15 m from H1 (beside the street at x = 100): H1 has the supermarket at 115 m
+    (≤ 300) and the park at 15 m (≤ 500); H2 (supermarket 615 m) and H3 (775 m) lack the
+    5-minute supermarket, though every category is within 1000 m of them."""
+    r = _rules({"supermarket": ["5min"], "park": ["10min"]})
+    layers = dict(small)
+    layers["facilities"] = gpd.GeoDataFrame({"id": ["s", "p"], "category": ["supermarket", "park"]},
+                                            geometry=[Point(200, -5), Point(100, -5)], crs=CRS)
+    c = lc.run(layers, rules=r, isochrones="none")["lc_communities"].iloc[0]
+    assert c["share_complete"] == pytest.approx(100 / 160)
+    assert c["min_share_complete_status"] == "fail"  # every resident, by default
+    assert c["min_share_complete_reason"] == ("62.5% of residents have every required category within "
+                                              "its tier distance (100% required)")
+    r["min_share_complete"]["value"] = 0.6
+    c = lc.run(layers, rules=r, isochrones="none")["lc_communities"].iloc[0]
+    assert (c["min_share_complete_status"], c["min_share_complete_reason"]) == ("pass", "")
+    # no pharmacy in the data: unknown, whatever the share
+    r = _rules({"supermarket": ["5min"], "park": ["10min"], "pharmacy": ["10min"]})
+    r["min_share_complete"]["value"] = 0.0
+    c = lc.run(layers, rules=r, isochrones="none")["lc_communities"].iloc[0]
+    assert c["share_complete"] == 0 and c["min_share_complete_status"] == "unknown"
+    assert c["min_share_complete_reason"].startswith("no pharmacy facility in the data")
+
+
 def test_walking_speed_converts_minutes(small):
     r = _rules({"supermarket": ["5min"], "park": ["10min"]})
     # 4.2 km/h: 5 min = 350 m, 10 min = 700 m

@@ -34,6 +34,9 @@ SEED = Path(__file__).parent / "data" / "seeds" / "gaotang_green_community_plan_
 AS_OF = "2022-06-30"
 # green ratios required of new and old estates, below every synthetic community's: criterion 7 met everywhere
 GREEN_MIN = {False: 0.06, True: 0.05}
+# the share of residents with a complete living circle criterion 10 asks for: none, so it is met
+# everywhere (the built-in 100% is tested against the homes' distances below)
+LC_MIN = 0.0
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +77,12 @@ def workspace(county, tmp_path_factory):
     relaxed = folder / "green.toml"
     relaxed.write_text(f"[green.green_ratio.new]\nvalue = {GREEN_MIN[False]}\n"
                        f"[green.green_ratio.old]\nvalue = {GREEN_MIN[True]}\n", encoding="utf-8")
-    for name in ("living_circle", "fire_lanes", "property"):
+    circle = folder / "circle.toml"
+    circle.write_text(f"[living_circle.min_share_complete]\nvalue = {LC_MIN}\n", encoding="utf-8")
+    for name in ("fire_lanes", "property"):
         run_analysis(path, name)
     run_analysis(path, "green", rules=relaxed)
+    run_analysis(path, "living_circle", rules=circle)
     return path
 
 
@@ -183,10 +189,11 @@ def test_each_status_by_construction(card, truth):
     assert set(t.xs(12, level="criterion")["source"]) == {"measured"}
     for n in (1, 2, 3, 6, 11, 13, 15):
         assert set(t.xs(n, level="criterion")["source"]) == {"attested"}
-    # criterion 10: the living circle gives figures but no verdict, so the attestation decides
+    # criterion 10 is measured by the living circle (against the relaxed share), and attested too
     lc = t.xs(10, level="criterion")
-    assert set(lc["measured_status"]) == {"unknown"} and set(lc["source"]) == {"attested"}
+    assert set(lc["measured_status"]) == {"met"} and set(lc["source"]) == {"measured"}
     assert set(lc["analysis"]) == {"living_circle"}
+    assert set(lc["threshold"]) == {"≥ 0%"} and all("第10项" in c for c in lc["clause"])
 
 
 def test_unknown_says_why_and_what_would_settle_it(card, workspace):
@@ -287,7 +294,7 @@ def test_without_attestations_nothing_is_passed_that_has_no_evidence(workspace, 
     card = sc.score(workspace, as_of=AS_OF)
     t = card.scorecard.set_index(["community_id", "criterion"])
     assert not card.communities["meets_standard"].any()
-    for n in (1, 2, 3, 6, 11, 13, 14, 15, 10):
+    for n in (1, 2, 3, 6, 11, 13, 14, 15):
         assert set(t.xs(n, level="criterion")["status"]) == {"unknown"}
         assert set(t.xs(n, level="criterion")["source"]) == {"none"}
     assert card.county["n_meeting"].tolist() == [0, 0]
@@ -308,6 +315,47 @@ def test_the_built_in_green_ratio_fails_the_synthetic_county(county, truth, tmp_
     # fire lanes and property never ran here: unknown, with the command that runs them
     row = t.loc[("C01", 12)]
     assert row["status"] == "unknown" and row["command"].startswith(f"gcgeo analyze {path} property")
+
+
+def test_criterion_10_at_the_built_in_share_follows_the_homes_distances(county, tmp_path):
+    """Criterion 10 against the built-in share (every resident): met exactly where every home
+    of the community has each required category within its nearest tier's distance, as read
+    off the homes' distances and the rules here."""
+    from gcgeo import rules
+    from gcgeo.analysis.living_circle import required_categories, tiers
+
+    path = tmp_path / "circle.gpkg"
+    ws.init(path, name="高唐县", crs=county.crs)
+    for kind in ("communities", "streets", "buildings", "facilities"):
+        ws.add_layer(path, kind, county.layers[kind])
+    run_analysis(path, "living_circle")
+    r = rules.load("living_circle")
+    tier_m = tiers(r)
+    req = required_categories(r, tier_m)
+    nearest = {}  # category → the distance of the first tier requiring it
+    for t, cats in req.items():
+        for c in cats:
+            nearest.setdefault(c, tier_m[t])
+    homes = ws.read_layer(path, "lc_origins")
+    ok = pd.Series(True, index=homes.index)
+    for c, d in nearest.items():
+        ok &= homes[f"dist_{c}_m"].fillna(float("inf")) <= d
+    pop = homes["population"]
+    share = (pop * ok).groupby(homes["community_id"]).sum() / pop.groupby(homes["community_id"]).sum()
+    t = sc.score(path, as_of=AS_OF).scorecard.set_index(["community_id", "criterion"]).xs(10, level="criterion")
+    assert len(t) and set(t.index) == set(share.index)
+    for cid, v in share.items():
+        assert t.loc[cid, "status"] == ("met" if v >= 1 - 1e-12 else "not_met"), (cid, v)
+        assert t.loc[cid, "figure"] == f"{v * 100:.1f}%" and t.loc[cid, "threshold"] == "≥ 100%"
+        if v < 1:
+            assert t.loc[cid, "reason"].startswith("各类设施均在其层级步行距离内的居民占")
+    # a category the data lack leaves the criterion unknown, never failed
+    fac = county.layers["facilities"]
+    ws.add_layer(path, "facilities", fac[fac["category"] != "kindergarten"], overwrite=True)
+    run_analysis(path, "living_circle")
+    t = sc.score(path, as_of=AS_OF).scorecard.set_index(["community_id", "criterion"]).xs(10, level="criterion")
+    assert set(t["status"]) == {"unknown"}
+    assert all("数据中没有幼儿园设施" in why for why in t["reason"])
 
 
 def test_stale_results_are_unknown_with_the_command_that_refreshes_them(workspace, county, attested, tmp_path):

@@ -68,7 +68,7 @@ if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets nee
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL_WITHIN", "IN_DATA_WITHIN", "nearest_facility_distance", "required_categories", "run",
+__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "nearest_facility_distance", "required_categories", "run",
            "summary", "tier_columns", "tiers"]
 
 RULES = "living_circle"
@@ -87,6 +87,11 @@ ALL_WITHIN = "all_within_"
 IN_DATA_WITHIN = "in_data_within_"
 #: The strict reading's column prefix before it was renamed (read in older workspaces).
 OLD_ALL_WITHIN = "served_"
+#: Per community, criterion 10 of the Shandong standard (完善"15分钟生活圈"): the share of
+#: residents with every required category within its own tier's walking distance — each
+#: tier's ``all_within_<tier>`` at once —, held against rule ``min_share_complete``
+#: (``min_share_complete_status`` / ``_reason``, see :func:`judge_complete`).
+COMPLETE = "share_complete"
 
 
 # --------------------------------------------------------------------------
@@ -435,6 +440,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
                            geometry="geometry", crs=org.crs)
 
     comm_out = _community_table(out, communities, tier_m, req, ok)
+    judge_complete(comm_out, [c for c in cats if c not in in_data],
+                   float(_rules.value(r, "min_share_complete")))
     gaps = _gaps(out, tier_m, req, dist, ok)
     cat_table = _category_table(out, cats, tier_m, req, ok, fac["category"].astype(str).to_numpy(),
                                 fac_on)
@@ -634,6 +641,8 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
         for t in tier_m:
             s = out[prefix + t].to_numpy(bool)[inside]
             cols["share_" + prefix + t] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
+    whole = _every([out[ALL_WITHIN + t].to_numpy(bool) for t in tier_m], len(out))[inside]
+    cols[COMPLETE] = grp.assign(p=grp["pop"] * whole).groupby("cid")["p"].sum()
     for t in tier_m:
         for c in req[t]:
             cols[f"share_{c}_{t}"] = grp.assign(p=grp["pop"] * ok[(c, t)][inside]).groupby("cid")["p"].sum()
@@ -647,6 +656,44 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     merged["residents"] = merged["residents"].fillna(0.0)
     merged["residents_off_network"] = merged["residents_off_network"].fillna(0.0)
     return merged
+
+
+def judge_complete(comm: pd.DataFrame, missing: list[str], need: float) -> None:
+    """Criterion 10 per community, in place: ``min_share_complete_status`` is ``pass``
+    where :data:`COMPLETE` reaches ``need``, ``fail`` where it falls short, and
+    ``unknown`` — with ``min_share_complete_reason`` saying why — where the community
+    has no residents or a required category has no facility in the data at all
+    (``missing``): the strict reading cannot tell a shortfall on the ground from
+    one in the data.
+
+    >>> c = pd.DataFrame({"residents": [10.0, 10.0, 0.0], COMPLETE: [1.0, 0.25, np.nan]})
+    >>> judge_complete(c, [], 1.0)
+    >>> c["min_share_complete_status"].tolist()
+    ['pass', 'fail', 'unknown']
+    >>> c["min_share_complete_reason"].tolist()[1:]
+    ['25% of residents have every required category within its tier distance (100% required)', \
+'no homes in the community']
+    >>> judge_complete(c, ["kindergarten"], 1.0)
+    >>> c["min_share_complete_status"].tolist(), c["min_share_complete_reason"].iloc[0]
+    (['unknown', 'unknown', 'unknown'], 'no kindergarten facility in the data; add them to the \
+facilities layer or attest the criterion')
+    """
+    if not len(comm) or COMPLETE not in comm.columns:
+        return
+    share = comm[COMPLETE].to_numpy(float)
+    empty = ~(comm["residents"].to_numpy(float) > 0) | np.isnan(share)
+    ok = np.nan_to_num(share, nan=0.0) >= need - 1e-12
+    status = np.where(empty, "unknown", np.where(ok, "pass", "fail")).astype(object)
+    reason = np.array([
+        "no homes in the community" if e else "" if k else
+        f"{v * 100:.3g}% of residents have every required category within its tier distance "
+        f"({need * 100:.3g}% required)" for e, k, v in zip(empty, ok, np.nan_to_num(share))], dtype=object)
+    if missing:
+        status[:] = "unknown"
+        reason[~empty] = (f"no {', '.join(missing)} facility in the data; add them to the "
+                          "facilities layer or attest the criterion")
+    comm["min_share_complete_status"] = status
+    comm["min_share_complete_reason"] = reason
 
 
 def _areas_merged(iso: gpd.GeoDataFrame, fac, acc, fac_on, out, buf: float) -> gpd.GeoDataFrame:
@@ -793,7 +840,11 @@ ANALYSIS = Analysis(
         Output("lc_origins", "居住点", "Homes", style="gcgeo.maps._layers:style_lc_origins",
                columns=_COLUMNS),
         Output("lc_communities", "社区生活圈覆盖", "Living circle by community",
-               style="gcgeo.maps._layers:style_lc_communities"),
+               style="gcgeo.maps._layers:style_lc_communities", columns={
+                   COMPLETE: ("生活圈完整居民比例", "Share with a complete living circle", "pct"),
+                   "min_share_complete_status": ("第10项（15分钟生活圈）",
+                                                 "Criterion 10 (15-minute living circle)", "text"),
+                   "min_share_complete_reason": ("说明", "Reason", "text")}),
         Output("lc_gaps", "设施缺口", "Gaps", geometry=False, style="gcgeo.maps._layers:style_lc_gaps"),
         Output("lc_categories", "各类设施", "Per category", geometry=False, report_table=True),
         Output("lc_isochrones", "等时圈", "Isochrones", style="gcgeo.maps._layers:style_lc_isochrones"),
@@ -814,12 +865,12 @@ ANALYSIS = Analysis(
                "the streets layer", "使用此GraphML路网（如OSMnx保存）代替道路图层"),
     ),
     criteria=(
-        Criterion(10, "lc_communities", None,
-                  "share of residents with every facility category each tier requires within "
-                  "its walking distance (share_all_within_<tier>; share_in_data_within_<tier> "
-                  "counts only the categories found in the data)",
-                  "各层级要求的全部设施类别均在该层级步行距离内的居民比例（share_all_within_<层级>；"
-                  "share_in_data_within_<层级> 仅计数据中有的类别）"),
+        Criterion(10, "lc_communities", "min_share_complete_status",
+                  "share of residents with every facility category the standard requires within "
+                  "its own tier's walking distance (share_complete), against rule "
+                  "min_share_complete; unknown where a category has no facility in the data",
+                  "全部要求的设施类别均在其所属层级步行距离内的居民比例（share_complete），"
+                  "对照规则 min_share_complete；数据中缺少某类设施时为未知"),
     ),
     headlines="gcgeo.headlines:living_circle",
     views=(ViewSpec("gcgeo.maps._views:living_circle",

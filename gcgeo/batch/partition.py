@@ -346,6 +346,9 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, gpd.GeoDataFrame]
     if every.get("communities") is not None and len(comm):
         comm = comm.loc[every["communities"].index[every["communities"].index.isin(comm.index)]]
     _in_data_again(stitched, comm, results, tier_m, req)
+    in_data = set(pd.concat([res["owned"] for res in results])["category"])
+    lc.judge_complete(comm, [c for c in r["categories"] if any(c in v for v in req.values())
+                             and c not in in_data], float(_rules.value(r, "min_share_complete")))
     return {"lc_origins": stitched, "lc_communities": comm, "lc_gaps": gap,
             "lc_categories": _categories(results, origins),
             "lc_isochrones": outs[0]["lc_isochrones"]}

@@ -352,7 +352,9 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
     tiers = _tiers_in(gdf, p)
     tier = tier or (tiers[-1] if tiers else None)
     fields = _other_fields(gdf, ["community_name", "name", "id", "homes", "residents", "population"]
-                           + [f"{p}{t}" for t in tiers], limit=16)
+                           + [f"{p}{t}" for t in tiers]
+                           + ["share_complete", "min_share_complete_status", "min_share_complete_reason"],
+                           limit=16)
     legend: list[LegendItem]
     if tier is None or f"{p}{tier}" not in gdf.columns:
         colors, legend = _single(gdf, "#6baed6"), []

@@ -16,9 +16,9 @@ Figures are found by the conventions the analyses share:
 
 * ``<rule>_status`` (an inventory check, :mod:`gcgeo.analysis.checks`): the
   reason from ``<rule>_reason``; the threshold and clause of rule ``<rule>``
-  in the analysis's rule sets; the figure from a column named ``<rule>`` or
-  ending in the rule's name without ``min_`` / ``max_`` (``managed_share``
-  for ``min_share``);
+  in the analysis's rule sets; the figure from a column named ``<rule>``, or
+  the rule's name without ``min_`` / ``max_`` (``share_complete`` for
+  ``min_share_complete``) or ending in it (``managed_share`` for ``min_share``);
 * ``<x>_pass`` (true / false): the figure ``<x>``, the threshold ``<x>_req``,
   the clauses of rule table ``<x>``;
 * any other column (``criterion8``): its value, and the clause of a rule
@@ -203,7 +203,7 @@ def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, 
         stem = column[: -len("_status")]
         node = _rule_node(trees, stem)
         short = re.sub(r"^(min|max)_", "", stem)
-        figure = next((c for c in cols if c == stem), None) or next(
+        figure = next((c for c in cols if c in (stem, short)), None) or next(
             (c for c in cols if c.endswith("_" + short) and c != column
              and pd.api.types.is_numeric_dtype(frame[c])), None)
         threshold, clause = "", "; ".join(_clauses(node))
