@@ -145,6 +145,8 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
      lambda m: "数据中没有" + "、".join(_category(c) for c in m.group(1).split(", "))
      + "设施；请补充设施图层，或认定该项"),
     (r"no homes in the community", "社区内无居住点"),
+    (r"fewest reached: (.+)", lambda m: "覆盖最少：" + "、".join(
+        f"{_category(c)}{v}" for c, _, v in (p.rpartition(" ") for p in m.group(1).split(", ")))),
     (r"(\w+): capacity not given \(each facility counted as 1\)",
      lambda m: f"{_category(m.group(1))}：未提供容量（每处设施按1计）"),
     (r"(\w+): no residents", lambda m: f"{_category(m.group(1))}：无居民"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import distributed
 import pytest
+from _batch import areas_toml, county_workspace
 from click.testing import CliRunner
 from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
@@ -23,7 +24,6 @@ from gcgeo import analysis, pipeline
 from gcgeo import workspace as ws
 from gcgeo.batch import read_project
 from gcgeo.cli import main
-from gcgeo.testing import synthetic_county
 
 pytestmark = pytest.mark.slow
 
@@ -54,21 +54,15 @@ def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("batch")
     counties = {}
     for seed in SEEDS:
-        county = synthetic_county(seed, n_communities=2)
-        counties[seed] = county
-        path = root / f"area{seed}.gpkg"
-        ws.init(path, name=f"area {seed}", crs=county.crs.to_string())
-        for kind, frame in county.layers.items():
-            if seed == SEEDS[2] and kind == "chargers":
-                frame.to_file(root / "chargers13.gpkg", layer="chargers")  # the batch adds it
-                continue
-            ws.add_layer(path, kind, frame)
+        leave = ("chargers",) if seed == SEEDS[2] else ()  # the batch adds the third's chargers
+        counties[seed] = county_workspace(root / f"area{seed}.gpkg", seed, name=f"area {seed}", leave_out=leave)
+    counties[SEEDS[2]].layers["chargers"].to_file(root / "chargers13.gpkg", layer="chargers")
     # the reference: the third area as the batch will leave it, built directly
     reference = root / "reference" / f"area{SEEDS[2]}.gpkg"
     reference.parent.mkdir()
     shutil.copy(root / f"area{SEEDS[2]}.gpkg", reference)
     (root / "broken.gpkg").write_text("this is not a GeoPackage\n", encoding="utf-8")
-    good = "\n".join(f'[[area]]\nname = "area {s}"\nworkspace = "area{s}.gpkg"\n' for s in SEEDS)
+    good = areas_toml([(f"area {s}", f"area{s}.gpkg") for s in SEEDS])
     good += '[area.layers]\nchargers = "chargers13.gpkg"\n'
     (root / "good.toml").write_text(good, encoding="utf-8")
     (root / "project.toml").write_text(

@@ -19,12 +19,12 @@ import time
 import dask
 import distributed
 import pytest
+from _batch import areas_toml, county_workspace
 
 from gcgeo import pipeline
 from gcgeo import workspace as ws
 from gcgeo.batch import read_project, run_batch
 from gcgeo.network_cache import cache_path
-from gcgeo.testing import synthetic_county
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +33,11 @@ ANALYSES = ("living_circle", "green", "property")
 
 
 def _project(root):
-    areas = []
     for seed in SEEDS:
-        county = synthetic_county(seed, n_communities=2)
-        path = root / f"county{seed}.gpkg"
-        ws.init(path, name=f"county {seed}", crs=county.crs.to_string())
-        for kind, frame in county.layers.items():
-            ws.add_layer(path, kind, frame)
-        areas.append(f'[[area]]\nname = "county {seed}"\nworkspace = "county{seed}.gpkg"\n')
+        county_workspace(root / f"county{seed}.gpkg", seed, name=f"county {seed}")
     (root / "p.toml").write_text('[batch]\nreports = false\nresults = false\n'
-                                 'analyses = ["living_circle", "green", "property"]\n\n' + "\n".join(areas),
+                                 'analyses = ["living_circle", "green", "property"]\n\n'
+                                 + areas_toml([(f"county {s}", f"county{s}.gpkg") for s in SEEDS]),
                                  encoding="utf-8")
     return read_project(root / "p.toml")
 

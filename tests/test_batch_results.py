@@ -7,43 +7,32 @@ compared with the layers each workspace holds.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import urllib.parse
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from _batch import areas_toml, county_workspace
+from _postgres import postgres_server
 
 from gcgeo import workspace as ws
 from gcgeo.batch import read_project, run_area
 from gcgeo.batch.results import area_file, read_results, to_database
-from gcgeo.testing import synthetic_county
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (21, 22)
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
-    areas = []
     for seed in SEEDS:
-        county = synthetic_county(seed, n_communities=2)
-        path = root / f"county{seed}.gpkg"
-        ws.init(path, name=f"county {seed}", crs=county.crs.to_string())
-        for kind, frame in county.layers.items():
-            ws.add_layer(path, kind, frame)
-        areas.append(f'[[area]]\nname = "县 {seed}"\nworkspace = "county{seed}.gpkg"\n')
+        county_workspace(root / f"county{seed}.gpkg", seed, name=f"county {seed}")
     (root / "p.toml").write_text('[batch]\nreports = false\nanalyses = ["living_circle", "property"]\n\n'
-                                 + "\n".join(areas), encoding="utf-8")
+                                 + areas_toml([(f"县 {s}", f"county{s}.gpkg") for s in SEEDS]),
+                                 encoding="utf-8")
     project = read_project(root / "p.toml")
     first = [run_area(a) for a in project.areas]
     again = [run_area(a) for a in project.areas]
@@ -89,32 +78,7 @@ def test_combined_results_equal_the_areas_layers(batch):
     assert len(folder) == sum(len(ws.read_layer(a.workspace, "lc_origins")) for a in batch["project"].areas)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    """GCGEO_TEST_POSTGRES, or a throwaway server as tests/test_postgis.py starts one."""
-    url = os.environ.get("GCGEO_TEST_POSTGRES")
-    if url:
-        yield url
-        return
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
-        pytest.skip("no PostgreSQL server here and GCGEO_TEST_POSTGRES names none")
-    folder = tempfile.mkdtemp(prefix="gcgeo-pg-")
-    r = subprocess.run([str(ROOT / ".ci" / "pg-cluster"), "start", folder, str(_free_port())],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"a PostgreSQL server could not be started: {(r.stderr or r.stdout)[-400:]}")
-    try:
-        yield r.stdout.strip()
-    finally:
-        subprocess.run([str(ROOT / ".ci" / "pg-cluster"), "stop", folder], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+server = pytest.fixture(scope="module")(postgres_server)
 
 
 def test_combined_results_in_postgis(batch, server):

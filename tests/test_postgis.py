@@ -8,16 +8,11 @@ writes is read back by gcgeo and by GDAL's ``ogrinfo``/``ogr2ogr``.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import urllib.parse
-from pathlib import Path
 
 import pytest
 from _handoff import analysed_county, assert_same_frame, feature_count, kinds, ogr_rows, ogrinfo
+from _postgres import free_port, postgres_server
 from click.testing import CliRunner
 
 from gcgeo import DatabaseError, OutputExistsError, layers, postgis
@@ -26,35 +21,9 @@ from gcgeo.cli import main
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is a dependency of gcgeo (pip install -e .)")
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    url = os.environ.get("GCGEO_TEST_POSTGRES")
-    if url:
-        yield url
-        return
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
-        pytest.skip("no PostgreSQL server here (Debian: postgresql postgresql-15-postgis-3, as .ci/run "
-                    "installs) and GCGEO_TEST_POSTGRES names none")
-    folder = tempfile.mkdtemp(prefix="gcgeo-pg-")
-    r = subprocess.run([str(ROOT / ".ci" / "pg-cluster"), "start", folder, str(_free_port())],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"a PostgreSQL server could not be started: {(r.stderr or r.stdout)[-400:]}")
-    try:
-        yield r.stdout.strip()
-    finally:
-        subprocess.run([str(ROOT / ".ci" / "pg-cluster"), "stop", folder], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+server = pytest.fixture(scope="module")(postgres_server)
 
 
 def _admin(url: str, sql: str, *, db: str | None = None, params=()) -> list:
@@ -191,7 +160,7 @@ def test_a_table_named_with_spaces_and_chinese(server, county):
 
 def test_bad_databases_are_said_plainly(server, county, tmp_path):
     p = urllib.parse.urlsplit(server)
-    closed = f"postgresql://gc@127.0.0.1:{_free_port()}/gcgeo"
+    closed = f"postgresql://gc@127.0.0.1:{free_port()}/gcgeo"
     res = _cli("export", county, closed, "--layers", "chargers", code=2)
     assert "no PostgreSQL server answers at 127.0.0.1" in res.output
     _admin(server, "do $$ begin if not exists (select from pg_roles where rolname = 'planner') then "

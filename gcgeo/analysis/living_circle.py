@@ -68,8 +68,8 @@ if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets nee
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "nearest_facility_distance", "required_categories", "run",
-           "summary", "tier_columns", "tiers"]
+__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "judge_complete", "nearest_facility_distance",
+           "own_tiers", "required_categories", "run", "summary", "tier_columns", "tiers"]
 
 RULES = "living_circle"
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
@@ -441,7 +441,7 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
 
     comm_out = _community_table(out, communities, tier_m, req, ok)
     judge_complete(comm_out, [c for c in cats if c not in in_data],
-                   float(_rules.value(r, "min_share_complete")))
+                   float(_rules.value(r, "min_share_complete")), own_tiers(req))
     gaps = _gaps(out, tier_m, req, dist, ok)
     cat_table = _category_table(out, cats, tier_m, req, ok, fac["category"].astype(str).to_numpy(),
                                 fac_on)
@@ -658,21 +658,38 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     return merged
 
 
-def judge_complete(comm: pd.DataFrame, missing: list[str], need: float) -> None:
+def own_tiers(req: Mapping[str, list[str]]) -> dict[str, str]:
+    """Category → the nearest tier requiring it (``req`` as :func:`required_categories`).
+
+    >>> own_tiers({"5min": ["shop"], "10min": ["shop", "school"]})
+    {'shop': '5min', 'school': '10min'}
+    """
+    out: dict[str, str] = {}
+    for t, cats in req.items():
+        for c in cats:
+            out.setdefault(c, t)
+    return out
+
+
+def judge_complete(comm: pd.DataFrame, missing: list[str], need: float,
+                   own: Mapping[str, str] | None = None) -> None:
     """Criterion 10 per community, in place: ``min_share_complete_status`` is ``pass``
     where :data:`COMPLETE` reaches ``need``, ``fail`` where it falls short, and
     ``unknown`` — with ``min_share_complete_reason`` saying why — where the community
     has no residents or a required category has no facility in the data at all
     (``missing``): the strict reading cannot tell a shortfall on the ground from
-    one in the data.
+    one in the data.  A shortfall's reason names the (at most three) categories
+    fewest residents reach within their own tier (``own``: category → tier, the
+    community's ``share_<category>_<tier>``).
 
-    >>> c = pd.DataFrame({"residents": [10.0, 10.0, 0.0], COMPLETE: [1.0, 0.25, np.nan]})
-    >>> judge_complete(c, [], 1.0)
+    >>> c = pd.DataFrame({"residents": [10.0, 10.0, 0.0], COMPLETE: [1.0, 0.25, np.nan],
+    ...                   "share_shop_5min": [1.0, 0.25, np.nan], "share_school_10min": [1.0, 0.5, np.nan]})
+    >>> judge_complete(c, [], 1.0, {"shop": "5min", "school": "10min"})
     >>> c["min_share_complete_status"].tolist()
     ['pass', 'fail', 'unknown']
     >>> c["min_share_complete_reason"].tolist()[1:]
-    ['25% of residents have every required category within its tier distance (100% required)', \
-'no homes in the community']
+    ['25% of residents have every required category within its tier distance (100% required); \
+fewest reached: shop 25%, school 50%', 'no homes in the community']
     >>> judge_complete(c, ["kindergarten"], 1.0)
     >>> c["min_share_complete_status"].tolist(), c["min_share_complete_reason"].iloc[0]
     (['unknown', 'unknown', 'unknown'], 'no kindergarten facility in the data; add them to the \
@@ -684,10 +701,20 @@ facilities layer or attest the criterion')
     empty = ~(comm["residents"].to_numpy(float) > 0) | np.isnan(share)
     ok = np.nan_to_num(share, nan=0.0) >= need - 1e-12
     status = np.where(empty, "unknown", np.where(ok, "pass", "fail")).astype(object)
+    cols = {c: f"share_{c}_{t}" for c, t in (own or {}).items() if f"share_{c}_{t}" in comm.columns}
+    least = pd.DataFrame({c: comm[col].to_numpy(float) for c, col in cols.items()})
+
+    def fewest(i: int) -> str:
+        row = least.iloc[i].dropna() if len(cols) else pd.Series(dtype=float)
+        row = row[row < 1.0].sort_values(kind="stable").head(3)
+        return ("; fewest reached: " + ", ".join(f"{c} {v * 100:.3g}%" for c, v in row.items())
+                if len(row) else "")
+
     reason = np.array([
         "no homes in the community" if e else "" if k else
         f"{v * 100:.3g}% of residents have every required category within its tier distance "
-        f"({need * 100:.3g}% required)" for e, k, v in zip(empty, ok, np.nan_to_num(share))], dtype=object)
+        f"({need * 100:.3g}% required){fewest(i)}"
+        for i, (e, k, v) in enumerate(zip(empty, ok, np.nan_to_num(share)))], dtype=object)
     if missing:
         status[:] = "unknown"
         reason[~empty] = (f"no {', '.join(missing)} facility in the data; add them to the "

@@ -348,7 +348,8 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, gpd.GeoDataFrame]
     _in_data_again(stitched, comm, results, tier_m, req)
     in_data = set(pd.concat([res["owned"] for res in results])["category"])
     lc.judge_complete(comm, [c for c in r["categories"] if any(c in v for v in req.values())
-                             and c not in in_data], float(_rules.value(r, "min_share_complete")))
+                             and c not in in_data], float(_rules.value(r, "min_share_complete")),
+                      lc.own_tiers(req))
     return {"lc_origins": stitched, "lc_communities": comm, "lc_gaps": gap,
             "lc_categories": _categories(results, origins),
             "lc_isochrones": outs[0]["lc_isochrones"]}
