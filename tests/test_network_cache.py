@@ -81,6 +81,39 @@ def test_built_once_then_reused_while_the_streets_are_unchanged(workspace, build
     assert network_cache.cache_path(workspace).parent == workspace.parent
 
 
+def test_green_and_supply_walk_the_kept_network_too(workspace, builds):
+    """One network for every analysis walking the streets: green's service radius and the
+    supply analysis read the network the living circle kept (and keep it when first), with
+    the results of their own network built from the streets."""
+    from gcgeo.analysis import green, supply
+
+    ws.add_layer(workspace, "communities", boxes([
+        {"id": "C1", "name": "West", "box": (0, 0, 200, 400)},
+        {"id": "C2", "name": "East", "box": (200, 0, 400, 400)}]))
+    ws.add_layer(workspace, "green_space", boxes([
+        {"id": "G1", "kind": "park", "public": True, "box": (110, 110, 190, 190)},
+        {"id": "G2", "kind": "pocket_park", "public": True, "box": (310, 310, 390, 390)}]))
+    run_analysis(workspace, "green")
+    assert len(builds) == 1  # green built it and kept it
+    run_analysis(workspace, "living_circle", isochrones="none")
+    run_analysis(workspace, "supply")
+    run_analysis(workspace, "green")
+    assert len(builds) == 1
+    layers = ws.read_layers(workspace, ["communities", "green_space", "streets", "buildings", "facilities"])
+    own = green.run(layers)["green_origins"]
+    kept = ws.read_layer(workspace, "green_origins")
+    cols = ["dist_green_m", "dist_park_m", "off_network"]
+    pd.testing.assert_frame_equal(pd.DataFrame(kept[cols]).reset_index(drop=True),
+                                  pd.DataFrame(own[cols]).reset_index(drop=True), check_dtype=False)
+    assert kept["dist_green_m"].notna().all()
+    own = pd.DataFrame(supply.run(layers)["supply_homes"])
+    kept = pd.DataFrame(ws.read_layer(workspace, "supply_homes"))
+    keys = ["building_id", "category"] if "building_id" in own.columns else list(own.columns[:2])
+    pd.testing.assert_frame_equal(kept.sort_values(keys).reset_index(drop=True)[own.columns],
+                                  own.sort_values(keys).reset_index(drop=True), check_dtype=False)
+    assert len(own)
+
+
 def test_built_again_when_the_streets_change(workspace, builds):
     run_analysis(workspace, "living_circle", isochrones="none")
     before = _origins(workspace).set_index("building_id")

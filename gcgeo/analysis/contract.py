@@ -35,6 +35,7 @@ from typing import Any
 from .._errors import InputError
 
 __all__ = [
+    "GRAPH_OPTION",
     "NETWORK_OPTIONS",
     "Analysis",
     "Criterion",
@@ -280,6 +281,12 @@ class Analysis:
                              f"(its options: {have}); leave them out.")
         return {k: known[k].check(v) for k, v in options.items() if v is not None}
 
+
+#: A network in place of the streets layer.  An analysis declaring it is handed the network
+#: of the workspace's streets by :func:`gcgeo.pipeline.run_analysis`, built once and kept
+#: beside the workspace while the streets and the network rules are unchanged.
+GRAPH_OPTION = Option("graph", "file", "walk on this GraphML network (e.g. saved by OSMnx) instead of "
+                      "the streets layer", "使用此GraphML路网（如OSMnx保存）代替道路图层")
 
 #: The options of every analysis that walks the street network (the rules ``network.*``).
 NETWORK_OPTIONS: tuple[Option, ...] = (

@@ -50,7 +50,7 @@ from .._errors import AnalysisError
 from ..crs import align, metric, require_metric
 from ..layers.buildings import homes
 from ..values import feature_ids, to_bool
-from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, RasterInput, ViewSpec
+from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 from .parks import park_figures
 from .sunlight import concentrated_sunlight
 from .widths import wide_parts
@@ -456,9 +456,13 @@ def service_distances(
     join_tolerance: float | None = None,
     split_crossings: bool | None = None,
     progress: Callable[[str], None] | None = None,
+    graph: Any = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Shares per community and the origins (one Point per home of
-    :func:`service_homes`) with their distances; see :func:`service_shares`."""
+    :func:`service_homes`) with their distances; see :func:`service_shares`.
+    ``graph`` walks a network given in place of the streets' own
+    (:func:`gcgeo.network.graph_network`: the workspace's kept network, a
+    GraphML file); the entrances are still found on ``streets``."""
     gcol = f"share_within_{green_radius:g}m_green"
     pcol = f"share_within_{park_radius:g}m_park"
     idx = communities.index
@@ -500,14 +504,20 @@ def service_distances(
         targets[key] = ent.geometry[ent["site"].isin(site_ids).to_numpy()].reset_index(drop=True)
     if progress is not None:
         progress("walking graph")
-    st = _walkable(streets)
-    st = st.to_crs(crs) if st.crs is not None and st.crs != crs else st
-    if join_tolerance is None:
-        join_tolerance = network.join_tolerance()
-    if split_crossings is None:
-        split_crossings = network.split_crossings()
-    net = network.network_from_streets(st, join_tolerance=float(join_tolerance),
-                                       split_crossings=bool(split_crossings))
+    if graph is not None:
+        net = network.graph_network(graph)
+        if net.crs is not None and crs is not None and net.crs != crs:  # a GraphML in its own CRS
+            origins = origins.to_crs(net.crs)
+            targets = {k: t.to_crs(net.crs) for k, t in targets.items()}
+    else:
+        st = _walkable(streets)
+        st = st.to_crs(crs) if st.crs is not None and st.crs != crs else st
+        if join_tolerance is None:
+            join_tolerance = network.join_tolerance()
+        if split_crossings is None:
+            split_crossings = network.split_crossings()
+        net = network.network_from_streets(st, join_tolerance=float(join_tolerance),
+                                           split_crossings=bool(split_crossings))
     if progress is not None:
         progress("shortest paths")
     # the homes snapped once, for their distances and to count those off the network
@@ -582,6 +592,7 @@ def run(
     ndvi_threshold: float | None = None,
     join_tolerance: float | None = None,
     split_crossings: bool | None = None,
+    graph: Any = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Green coverage of every community.
 
@@ -591,7 +602,10 @@ def run(
     vegetation cover; ``ndvi_threshold`` defaults to the rule
     ``ndvi.threshold``, ``join_tolerance`` (m, street ends this close are
     joined) to the rule ``network.join_tolerance`` and ``split_crossings``
-    (streets joined where they cross) to ``network.split_crossings``.
+    (streets joined where they cross) to ``network.split_crossings``;
+    ``graph`` is a network to walk in place of the streets layer's own (the
+    workspace's kept network, which ``gcgeo analyze`` hands over, or a GraphML
+    file); the parks' entrances are still found on the streets.
 
     Returns ``green_communities`` (community polygons with the metrics and
     pass/fail columns, the concentrated green's share in the sun among them),
@@ -625,7 +639,7 @@ def run(
 
     step("park entrances")
     sites, entrances, origins = _service_radius(out, comm, green, streets, buildings, R, rules,
-                                                join_tolerance, split_crossings, step)
+                                                join_tolerance, split_crossings, step, graph)
     step("parks")
     _join(sites, park_figures(sites, green_all, R))
     ids = feature_ids(comm)
@@ -718,7 +732,7 @@ def _kinds_in(frame: gpd.GeoDataFrame, kinds: Iterable[str]) -> np.ndarray:
 
 
 def _service_radius(out, comm, green, streets, buildings, R, rules, join_tolerance,
-                    split_crossings, step):
+                    split_crossings, step, graph=None):
     """"300 m to green, 500 m to a park": sites, their entrances and the homes' distances;
     the shares per community into ``out``."""
     from ..network import join_tolerance as network_join_tolerance
@@ -739,7 +753,7 @@ def _service_radius(out, comm, green, streets, buildings, R, rules, join_toleran
                         else network_join_tolerance(rules)),
         split_crossings=(split_crossings if split_crossings is not None
                          else network_split_crossings(rules)),
-        progress=step,
+        progress=step, graph=graph,
     )
     for col in shares.columns:
         out[col] = shares[col]
@@ -872,6 +886,7 @@ ANALYSIS = Analysis(
         Option("ndvi_threshold", "float", "NDVI above which a pixel is vegetation",
                "NDVI高于此值的像元计为植被", rule="green.ndvi.threshold", min=-1, max=1),
         *NETWORK_OPTIONS,
+        GRAPH_OPTION,
     ),
     criteria=(
         Criterion(7, "green_communities", "green_ratio_pass",

@@ -50,7 +50,7 @@ from ..network import (
     check_points,
     compile_network,
     contract_chains,
-    graph_from_osmnx,
+    graph_network,
     locate_snaps,
     multi_source,
     network_from_streets,
@@ -61,7 +61,7 @@ from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids
 from . import lc_isochrones
-from .contract import NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
+from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
 
 if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets need no networkx
     import networkx as nx
@@ -240,19 +240,8 @@ def access_points(facilities: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None
 
 def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: float,
            split_crossings: bool = False) -> nx.Graph | Network:
-    if isinstance(graph, Network):
-        return graph
     if graph is not None:
-        if isinstance(graph, (str, Path)):
-            return graph_from_osmnx(graph)
-        import networkx as nx
-
-        if not isinstance(graph, nx.Graph):
-            raise InputError("graph must be a networkx graph or the path of a GraphML file.")
-        crs = graph.graph.get("crs")
-        if graph.is_directed() or crs is None or not CRS.from_user_input(crs).is_projected:
-            return graph_from_osmnx(graph)
-        return graph
+        return graph_network(graph)
     streets = layers.get("streets")
     if streets is None:
         raise AnalysisError(
@@ -888,8 +877,7 @@ ANALYSIS = Analysis(
                "(overlapping), per category (dissolved) or split by nearest facility",
                "等时圈：按社区、按设施（可重叠）、按类别合并，或按最近设施划分（不重叠）",
                choices=ISOCHRONE_MODES),
-        Option("graph", "file", "walk on this GraphML network (e.g. saved by OSMnx) instead of "
-               "the streets layer", "使用此GraphML路网（如OSMnx保存）代替道路图层"),
+        GRAPH_OPTION,
     ),
     criteria=(
         Criterion(10, "lc_communities", "min_share_complete_status",

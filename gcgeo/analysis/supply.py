@@ -60,6 +60,7 @@ from ..network import (
     augment,
     check_points,
     compile_network,
+    graph_network,
     locate_snaps,
     network_from_streets,
     reach_pairs,
@@ -70,7 +71,7 @@ from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids, to_number
 from . import living_circle
 from .checks import community_table
-from .contract import NETWORK_OPTIONS, Analysis, Option, Output, ViewSpec
+from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Option, Output, ViewSpec
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ def run(
     snap_tolerance: float | None = None,
     join_tolerance: float | None = None,
     split_crossings: bool | None = None,
+    graph: Any = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Choice and two-step floating catchment of every home; see the module docstring.
 
@@ -210,7 +212,9 @@ def run(
     ``origins="buildings"``, ``buildings``; ``communities`` is optional.
     ``origins`` may be a GeoDataFrame of points with a ``population`` column.
     The options are the living circle's (``walking_speed``,
-    ``snap_tolerance``, ``join_tolerance``, ``split_crossings``).
+    ``snap_tolerance``, ``join_tolerance``, ``split_crossings``, and ``graph``: a
+    network walked in place of the streets layer's own, e.g. the workspace's kept
+    network that ``gcgeo analyze`` hands over).
 
     Returns ``supply_homes`` (per home and category: ``choices``,
     ``access_per_1000``; a table), ``supply_facilities`` (per facility: its
@@ -236,7 +240,8 @@ def run(
     join = float(join_tolerance if join_tolerance is not None else network_join_tolerance(rules))
     split = bool(split_crossings if split_crossings is not None else network_split_crossings(rules))
     streets = metric(streets, "layer 'streets'")
-    net = compile_network(network_from_streets(streets, join_tolerance=join, split_crossings=split))
+    net = (graph_network(graph) if graph is not None
+           else compile_network(network_from_streets(streets, join_tolerance=join, split_crossings=split)))
     fac = _facilities(align(facilities, net.crs, "layer 'facilities'", against="the walking network"),
                       lc, reach)
     cap, cap_source = capacities(fac, r)
@@ -592,6 +597,7 @@ ANALYSIS = Analysis(
                "off-network", "居住点或设施距路网超过此距离（米）即报告为未接入路网",
                rule="living_circle.snapping.tolerance", min=0),
         *NETWORK_OPTIONS,
+        GRAPH_OPTION,
     ),
     views=(ViewSpec("", "communities by supply against the norms, facilities with their capacity",
                     requires=("supply_communities", "supply_facilities")),),

@@ -374,6 +374,25 @@ def graph_from_osmnx(
     return G
 
 
+def graph_network(graph: Any) -> Network:
+    """A walking network given in place of a streets layer: a :class:`Network` as it
+    is (e.g. the workspace's, kept by :mod:`gcgeo.network_cache`), a GraphML file
+    (e.g. saved by OSMnx) or a networkx graph (an OSMnx graph, or one of
+    :func:`build_graph` in a projected CRS).  Other values are an error."""
+    if isinstance(graph, Network):
+        return graph
+    if isinstance(graph, (str, Path)):
+        return compile_network(graph_from_osmnx(graph))
+    import networkx as nx
+
+    if not isinstance(graph, nx.Graph):
+        raise InputError("graph must be a networkx graph or the path of a GraphML file.")
+    crs = graph.graph.get("crs")
+    if graph.is_directed() or crs is None or not CRS.from_user_input(crs).is_projected:
+        return compile_network(graph_from_osmnx(graph))
+    return compile_network(graph)
+
+
 def _graphml_types(G: nx.Graph) -> nx.Graph:
     """Cast the string attributes of a GraphML file written by OSMnx."""
     H = G.copy()
