@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["CLAUSES", "PHRASES", "clause_text"]
+__all__ = ["CLAUSES", "PHRASES", "clause_parts", "clause_text"]
 
 _Sub = str | Callable[[re.Match], str]
 
@@ -240,8 +240,12 @@ _COMPILED_PREFIXES = [(re.compile(p), sub) for p, sub in _PREFIXES]
 _COMPILED_PHRASES = [(re.compile(p), sub) for p, sub in PHRASES]
 
 
-def _parts(text: str) -> list[str]:
-    """``text`` cut at ``;`` outside brackets."""
+def clause_parts(text: str) -> list[str]:
+    """``text`` (a clause, or several joined by ``; ``) cut at ``;`` outside brackets.
+
+    >>> clause_parts("一盖一编号 (practice; provincial notices of 2021: …); no national interval found")
+    ['一盖一编号 (practice; provincial notices of 2021: …)', 'no national interval found']
+    """
     out, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         if ch in "(（":
@@ -290,4 +294,4 @@ def clause_text(clause: str, lang: str = "zh") -> str:
     through :data:`CLAUSES` and :data:`PHRASES`, English as written."""
     if lang != "zh" or not clause or not re.search(r"[A-Za-z§]", clause):
         return clause
-    return "；".join(_part(p) for p in _parts(clause.strip()))
+    return "；".join(_part(p) for p in clause_parts(clause.strip()))
