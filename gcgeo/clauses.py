@@ -171,6 +171,7 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     (r"city rules: ", "城市规定："),
 )
 
+
 def _minutes(m: re.Match) -> str:
     return f"{_MIN[m.group(1)]}分钟"
 
@@ -233,7 +234,6 @@ PHRASES: tuple[tuple[str, _Sub], ...] = (
     (r"Table ([A-Z]?[\d.]+\d)", "表\\1"),
     (r"(条|表[\d.]+) / 表", "\\1／表"),
 )
-
 
 _COMPILED_CLAUSES = [(re.compile(p), sub) for p, sub in CLAUSES]
 _COMPILED_PREFIXES = [(re.compile(p), sub) for p, sub in _PREFIXES]
