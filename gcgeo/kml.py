@@ -27,6 +27,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from .clauses import clause_text
 from .labels import column_label, format_value, kind_label
 from .values import feature_ids
 
@@ -94,7 +95,7 @@ def _finding_text(row: pd.Series, lang: str) -> tuple[str, list[str]]:
     else:
         lines.append(label)
     if not _missing(row.get("clause")):
-        lines.append(f"{_word('clause', lang)}: {row['clause']}")
+        lines.append(f"{_word('clause', lang)}: {clause_text(str(row['clause']), lang)}")
     for col in ("message", "note"):
         if not _missing(row.get(col)):
             lines.append(str(row[col]))

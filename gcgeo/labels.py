@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import layers as _layers
 from . import rules as _rules
+from .clauses import clause_text
 
 __all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_format",
            "column_label", "every_label", "format_value", "kind_label", "layer_label", "tier_label", "ui"]
@@ -409,6 +410,8 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
             return None
     except TypeError:  # pragma: no cover
         pass
+    if name == "clause" and isinstance(value, str):  # a threshold's source, in the page's language
+        return clause_text(value, lang) if value.strip() else None
     fmt = _fmt_kind(name, kind)
     if isinstance(value, bool | np.bool_) or fmt == "bool" and isinstance(value, int | np.integer):
         return ui("yes" if bool(value) else "no", lang)

@@ -33,6 +33,7 @@ import pandas as pd
 from . import __version__
 from ._errors import InputError
 from .analysis.contract import resolve
+from .clauses import clause_parts, clause_text
 from .labels import GEOMETRY_LABELS, code_label, column_label, format_value, layer_label, ui
 from .maps._offline import write_atomic
 from .reasons import reason_text
@@ -274,7 +275,7 @@ def _basis(section: Section, card: pd.DataFrame | None, lang: str) -> str:
             continue
         sep = "；" if lang == "zh" else "; "
         thresholds = sep.join(dict.fromkeys(t for t in sub["threshold"].astype(str) if t and t != "nan")) or "–"
-        clauses = sep.join(dict.fromkeys(_clause(c, lang) or c for c in sub["clause"].astype(str)
+        clauses = sep.join(dict.fromkeys(_clause(c, lang) or clause_text(c, lang) for c in sub["clause"].astype(str)
                                          if c and c != "nan")) or "–"
         counts = sub["status"].value_counts()
         tally = sep.join(f"{score_labels.value('status', k, lang)} {counts[k]}"
@@ -324,11 +325,11 @@ _ASCII_NOTE = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3,})[^()\u4e00-\u9fff]*\)")
 
 def _clause(clause: str, lang: str) -> str:
     """The parts of a rule's clause that cite a standard (not gcgeo's own conventions); in
-    Chinese without the rules file's English notes in brackets."""
-    parts = [p.strip() for p in re.split(r";\s*", clause) if _STANDARD.match(p.strip())]
+    Chinese through :func:`gcgeo.clauses.clause_text`, without the English notes it does not know."""
+    parts = [p for p in clause_parts(clause) if _STANDARD.match(p)]
     if lang == "zh":
-        # the rules' English notes left out: in brackets, and after a colon
-        parts = [re.sub(r"\s*criterion (\d+):\s*", r"第\1项：", p) for p in parts]
+        parts = [clause_text(p, lang) for p in parts]
+        # English notes left (a user's rules file): in brackets, and after a colon
         parts = [_ASCII_NOTE.sub("", p) for p in parts]
         parts = [p.split(": ", 1)[0] if len(re.findall(r"[A-Za-z]{3,}", p.split(": ", 1)[-1])) > 2
                  else p for p in parts]

@@ -32,6 +32,7 @@ from click.testing import CliRunner
 from gcgeo import InputError, analysis, io, labels, layers, shapefile
 from gcgeo import crs as gcrs
 from gcgeo import workspace as ws
+from gcgeo.clauses import clause_text
 from gcgeo.cli import main
 
 
@@ -267,7 +268,7 @@ def test_kml_placemarks_have_names_and_descriptions(county, tmp_path, lang):
         desc = mark.find("k:description", ns).text
         label = rules[row["kind"]]["label_zh" if lang == "zh" else "label_en"]
         assert name == f"{label} · {row['lane_id']}"
-        assert row["clause"][:20] in desc
+        assert clause_text(row["clause"], lang)[:20] in desc
         measured = "实测" if lang == "zh" else "measured"
         assert f"{measured} {row['measured']:.1f} m" in desc or f"{measured} {row['measured']:.2f} m" in desc
     info = ogrinfo(out)

@@ -27,6 +27,7 @@ from gcgeo import rules
 from gcgeo import score as sc
 from gcgeo import workspace as ws
 from gcgeo.analysis import checks, descriptors
+from gcgeo.clauses import clause_text
 from gcgeo.labels import VALUE_LABELS
 from gcgeo.score import labels as score_labels
 
@@ -187,7 +188,7 @@ def test_thresholds_and_clauses_beside_the_figures(county, reports):
     clause = rules.load("property")["min_share"]["clause"]
     assert clause in prop and "≥ 30%" in visible_text(prop)
     fire = page[page.index("<h2 id='fire_lanes'>"):page.index("<h2 id='property'>")]
-    assert rules.load("fire_lanes")["clear_width"]["clause"] in fire
+    assert clause_text(rules.load("fire_lanes")["clear_width"]["clause"], "zh") in fire
     # the scorecard's measured criteria with their thresholds and clauses
     card = ws.read_layer(county, "scorecard")
     measured = card[card["threshold"].astype(str).str.len() > 0]
@@ -199,6 +200,19 @@ def test_thresholds_and_clauses_beside_the_figures(county, reports):
     five = card[pd.to_numeric(card["criterion"]) == 5].iloc[0]
     assert five["threshold"] == f"≤ {g['max_walk']['value']:g} m; ≥ {g['min_share']['value'] * 100:g}%"
     assert g["max_walk"]["clause"] in five["clause"] and g["min_share"]["clause"] in five["clause"]
+
+
+def test_no_english_clause_in_the_chinese_report(reports):
+    """The rules' clauses stand in Chinese (gcgeo.clauses): their English notes and citation
+    words in none of what a planner reads, the same clauses in the English report as written."""
+    zh, en = visible_text(reports["zh"]), visible_text(reports["en"])
+    english = re.compile(r"§|\bTable \d|Appendix [A-Z]|-minute|criterion \d|\bed\.\)|provincial notices|"
+                         r"\bpractice\b|gcgeo (?:convention|default)|no (?:standard|national) figure|\bsetting\b|"
+                         r"living circle|public green|\btier\b|residential|local policy|values not retrieved")
+    assert not english.findall(zh), [ln for ln in zh.splitlines() if english.search(ln)][:5]
+    assert english.findall(en)  # the English report cites them as the rules do
+    assert "表3.0.4（五分钟生活圈居住区，步行距离300 m）" in zh and "表4.0.9：日照标准日" in zh
+    assert "（2018年版）第7.1.8条第1款" in zh and "（实践做法；2021年省级通知：" in zh
 
 
 def test_the_stale_warning_names_analyses_and_inputs_in_words(reports):

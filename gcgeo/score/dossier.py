@@ -147,7 +147,8 @@ def _criteria_rows(card: pd.DataFrame, std: Standard, lang: str) -> str:
         cells = [f"<td class='n'>{n}</td>", f"<td class='t'>{_e(text)}</td>",
                  f"<td class='s {_e(r['status'])}'>{_e(L.value('status', r['status'], lang))}</td>",
                  f"<td class='s'>{_e(L.value('source', r['source'], lang))}</td>", f"<td>{_e(r.get('figure'))}</td>",
-                 f"<td class='s'>{_e(r.get('threshold'))}</td>", f"<td>{_e(r.get('clause'))}</td>",
+                 f"<td class='s'>{_e(r.get('threshold'))}</td>",
+                 f"<td>{_e(L.value('clause', r.get('clause'), lang))}</td>",
                  f"<td>{_e(evidence)}</td>", f"<td>{_e(who)}</td>",
                  f"<td>{_e(reason_text(str(r.get('reason') or ''), lang))}</td>"]
         rows.append("<tr>" + "".join(cells) + "</tr>")

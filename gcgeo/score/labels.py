@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..clauses import clause_text
+
 __all__ = ["COLORS", "COLUMNS", "VALUES", "column", "frame", "value"]
 
 #: Column → (zh, en).
@@ -116,6 +118,8 @@ def value(name: str, v: Any, lang: str = "zh") -> Any:
     """A value of column ``name`` as shown: codes translated, shares as percentages."""
     if name == "analysis" and isinstance(v, str):
         return _analyses(v, lang)
+    if name == "clause" and isinstance(v, str):
+        return clause_text(v, lang)
     table = VALUES.get(name)
     if table is not None:
         key = v

@@ -81,9 +81,11 @@ def _targets(county: pd.DataFrame, lang: str) -> str:
                  f"{int(r['n_meeting'])}/{int(r['n_communities'])}", int(r["communities_needed"])]
         state = "reached" if _true(r["reached"]) else ("missed" if _true(r["due"]) else "not_yet")
         css = "yes" if state == "reached" else "no" if state == "missed" else ""
+        tip = L.value("clause", r.get("clause", ""), lang)
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells)
-                    + f"<td class='{css}' title='{_e(r.get('clause', ''))}'>{_e(_t(state, lang))}</td></tr>")
-    clauses = "".join(f"<li>{_e(c)}</li>" for c in dict.fromkeys(county["clause"].astype(str)) if c)
+                    + f"<td class='{css}' title='{_e(tip)}'>{_e(_t(state, lang))}</td></tr>")
+    clauses = "".join(f"<li>{_e(L.value('clause', c, lang))}</li>" for c in dict.fromkeys(county["clause"].astype(str))
+                      if c)
     return (f"<h3>{_e(_t('targets', lang))}</h3><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
             f"</tbody></table><ul class='meta'>{clauses}</ul>")
 
