@@ -412,6 +412,10 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         pass
     if name == "clause" and isinstance(value, str):  # a threshold's source, in the page's language
         return clause_text(value, lang) if value.strip() else None
+    if (name == "reason" or name.endswith("_reason")) and isinstance(value, str):
+        from .reasons import reason_text  # why a rule failed or is unknown, in the page's language
+
+        return reason_text(value, lang) if value.strip() else None
     fmt = _fmt_kind(name, kind)
     if isinstance(value, bool | np.bool_) or fmt == "bool" and isinstance(value, int | np.integer):
         return ui("yes" if bool(value) else "no", lang)

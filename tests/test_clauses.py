@@ -174,3 +174,16 @@ def test_tables_maps_exports_and_placemarks_show_the_chinese():
     for lang, want in (("zh", zh), ("en", clause)):
         out, _, desc = kml.placemark_fields(findings, lang=lang)
         assert want in out[desc].iloc[0]
+
+
+def test_reasons_in_popups_and_exports_show_the_chinese():
+    """The analyses' ``<rule>_reason`` columns, written in English, read in Chinese wherever
+    a Chinese page or export shows them (the same sentences as the report's)."""
+    why = ("3 of 31 residential building(s) farther than 70 m walk from a sorting point "
+           "(90% served, 100% required)")
+    zh = "31栋住宅楼中有3栋步行70米内无垃圾分类投放点（覆盖90%，要求100%）"
+    assert format_value(why, "sorting_coverage_reason", "zh") == zh
+    assert format_value(why, "sorting_coverage_reason", "en") == why
+    assert format_value(" ", "min_share_reason", "zh") is None
+    shown = score_labels.frame(pd.DataFrame({"criterion": [5], "reason": [why]}), "zh")
+    assert shown[score_labels.column("reason", "zh")].tolist() == [zh]

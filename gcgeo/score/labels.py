@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..clauses import clause_text
+from ..reasons import reason_text
 
 __all__ = ["COLORS", "COLUMNS", "VALUES", "column", "frame", "value"]
 
@@ -120,6 +121,8 @@ def value(name: str, v: Any, lang: str = "zh") -> Any:
         return _analyses(v, lang)
     if name == "clause" and isinstance(v, str):
         return clause_text(v, lang)
+    if (name == "reason" or name.endswith("_reason")) and isinstance(v, str):
+        return reason_text(v, lang)
     table = VALUES.get(name)
     if table is not None:
         key = v
