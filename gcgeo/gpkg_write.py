@@ -134,7 +134,8 @@ def write_frames(path: Path, frames: Mapping[str, pd.DataFrame], *,
             beside.result()
         for n in aside:
             _write(path, n, written[n][0].iloc[:0], [], False)  # declared and registered by GDAL
-            copy_rows(path, scratch, n)
+            if copy_rows(path, scratch, n) is None:  # declared otherwise without its rows
+                _write(path, n, *written[n], False)
     finally:
         for p in (scratch, Path(f"{scratch}-journal")):
             p.unlink(missing_ok=True)
@@ -145,20 +146,21 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def copy_rows(path: Path, source: Path, table: str) -> int:
-    """Append the rows of ``table`` in the GeoPackage ``source`` to the same (empty) table of
-    ``path``, with their ``fid``; the feature count GDAL keeps is set once, its per-row
-    triggers set aside meanwhile. Returns the rows copied."""
+def copy_rows(path: Path, source: Path, table: str) -> int | None:
+    """Append the rows of ``table`` in the GeoPackage ``source`` to the same, empty, table of
+    ``path``, with their ``fid``: the feature count GDAL keeps is set once, its per-row
+    triggers set aside meanwhile.  Returns the rows copied, or None (and copies nothing)
+    when the two tables' columns are not declared alike (names and types)."""
     with closing(sqlite3.connect(path, isolation_level=None)) as con:
         con.execute("PRAGMA synchronous = OFF")  # the copy is flushed whole before it is used
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("ATTACH DATABASE ? AS source", (str(source),))
         try:
-            columns = [r[1] for r in con.execute(f"PRAGMA main.table_info({_quote(table)})")]
-            theirs = [r[1] for r in con.execute(f"PRAGMA source.table_info({_quote(table)})")]
-            if columns != theirs:
-                raise RuntimeError(f"table {table}: columns {theirs} written aside, {columns} declared")
-            listed = ", ".join(_quote(c) for c in columns)
+            columns = [r[1:3] for r in con.execute(f"PRAGMA main.table_info({_quote(table)})")]
+            if not columns or columns != [r[1:3] for r in
+                                          con.execute(f"PRAGMA source.table_info({_quote(table)})")]:
+                return None
+            listed = ", ".join(_quote(c) for c, _ in columns)
             con.execute("BEGIN")
             triggers = con.execute("SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' "
                                    "AND tbl_name = ?", (table,)).fetchall()

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -256,12 +257,18 @@ def _read_with_network(workspace: str | os.PathLike, desc: _analysis.Analysis, r
     from . import network_cache
 
     rules = _network_rules(resolved, options)
-    key = network_cache.network_key(workspace, **rules)
-    net = network_cache.stored_network(workspace, key)
+    with ThreadPoolExecutor(1, thread_name_prefix="gcgeo-read") as pool:
+        # the layers are read (GDAL releases Python's lock) while the stored network is looked up
+        reading = pool.submit(read_inputs, workspace, desc)
+        key = network_cache.network_key(workspace, **rules)
+        net = network_cache.stored_network(workspace, key)
+        if net is not None:  # what every walk on it needs, made meanwhile: adjacency, snapping index
+            net.csr()
+            _ = net.snap_index
+        # the streets are read all the same: an area facility (a park) is reached where a
+        # street crosses its outline (living_circle.access_points)
+        inputs = reading.result()
     keep = None
-    # the streets are read all the same: an area facility (a park) is reached where a
-    # street crosses its outline (living_circle.access_points)
-    inputs = read_inputs(workspace, desc)
     if net is None:
         if progress:
             progress("walking network")

@@ -35,6 +35,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -536,7 +537,12 @@ def read_layers(path: str | os.PathLike, names: list[str] | None = None) -> dict
     present, kinds = _catalogue(path)  # listed once: GDAL lists a GeoPackage in ~15 ms
     if names is None:
         names = [n for n in kinds if n in present and not n.startswith("gcgeo_")]
-    return {n: _read(path, n, present, kinds) for n in names}
+    workers = min(len(names), os.cpu_count() or 1, 4)
+    if workers < 2:
+        return {n: _read(path, n, present, kinds) for n in names}
+    # GDAL reads (and shapely parses) with Python's lock released: several layers at once
+    with ThreadPoolExecutor(workers, thread_name_prefix="gcgeo-read") as pool:
+        return dict(zip(names, pool.map(lambda n: _read(path, n, present, kinds), names)))
 
 
 def _working_crs(path: Path) -> CRS | None:
