@@ -128,7 +128,11 @@ def write_frames(path: Path, frames: Mapping[str, pd.DataFrame], *,
     scratch.unlink()  # GDAL makes the file (an empty one is no GeoPackage to it)
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="gcgeo-write") as pool:
-            beside = pool.submit(lambda: [_write(scratch, n, *written[n], False) for n in aside])
+            def write_aside() -> None:
+                for n in aside:
+                    _write(scratch, n, *written[n], False)
+
+            beside = pool.submit(write_aside)
             for n in here:
                 _write(path, n, *written[n], indexed[n])
             beside.result()

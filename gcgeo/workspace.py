@@ -47,10 +47,9 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from . import __version__, _filelock
+from . import __version__, _filelock, gpkg_write
 from . import crs as _crs
 from . import io as _io
-from . import gpkg_write
 from . import layers as _layers
 from . import rules as _rules
 from ._errors import (

@@ -626,17 +626,18 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     pop = out["population"].to_numpy(float)
     inside = pd.notna(pos)
     key = pd.Series(pos[inside])
-    grp = pd.DataFrame({"cid": key.to_numpy(), "pop": pop[inside],
-                        "off": out["off_network"].to_numpy()[inside]})
-    cols = {"homes": grp.groupby("cid").size(), "residents": grp.groupby("cid")["pop"].sum(),
-            "residents_off_network": grp.assign(p=grp["pop"] * grp["off"]).groupby("cid")["p"].sum()}
+    p = pop[inside]
+    # every sum in one grouping (one factorisation of the ids, the same sums)
+    weighted = {"residents": p, "residents_off_network": p * out["off_network"].to_numpy()[inside]}
     for prefix in (ALL_WITHIN, IN_DATA_WITHIN):
         for t in tier_m:
-            s = out[prefix + t].to_numpy(bool)[inside]
-            cols["share_" + prefix + t] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
+            weighted["share_" + prefix + t] = p * out[prefix + t].to_numpy(bool)[inside]
     for t in tier_m:
         for c in req[t]:
-            cols[f"share_{c}_{t}"] = grp.assign(p=grp["pop"] * ok[(c, t)][inside]).groupby("cid")["p"].sum()
+            weighted[f"share_{c}_{t}"] = p * ok[(c, t)][inside]
+    grouped = pd.DataFrame(weighted).groupby(key.to_numpy())
+    sums = grouped.sum()
+    cols = {"homes": grouped.size(), **{name: sums[name] for name in weighted}}
     res = cols["residents"]
     for name in list(cols):
         if name.startswith("share_"):
