@@ -475,8 +475,10 @@ def _facilities(facilities, layers, r, cats, net, tol):
     if unknown:
         log.warning("facilities: unknown categories %s ignored", unknown)
     fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
-    # areas (parks, squares…) are reached at their entrances, points at themselves
-    streets = layers.get("streets")
+    # areas (parks, squares…) are reached at their entrances, points at themselves: only
+    # areas need the streets (a run on a stored network reads them when asked for)
+    areas = np.isin(shapely.get_type_id(fac.geometry.to_numpy()), (3, 6)).any()
+    streets = layers.get("streets") if areas else None
     acc = access_points(fac.set_axis(np.arange(len(fac))),  # on the facilities' positions
                         None if streets is None else _align(streets, net.crs, "streets"),
                         spacing=float(_rules.value(r, "areas.gate_spacing")))
