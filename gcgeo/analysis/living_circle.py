@@ -629,17 +629,19 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     inside = pd.notna(pos)
     key = pd.Series(pos[inside])
     p = pop[inside]
-    # every sum in one grouping (one factorisation of the ids, the same sums)
-    weighted = {"residents": p, "residents_off_network": p * out["off_network"].to_numpy()[inside]}
+    # every sum in one grouping (one factorisation of the ids, the same sums), the residents
+    # weighted by each column in one block
+    masks = {"residents": None, "residents_off_network": out["off_network"].to_numpy()}
     for prefix in (ALL_WITHIN, IN_DATA_WITHIN):
-        for t in tier_m:
-            weighted["share_" + prefix + t] = p * out[prefix + t].to_numpy(bool)[inside]
+        masks.update(("share_" + prefix + t, out[prefix + t].to_numpy(bool)) for t in tier_m)
     for t in tier_m:
-        for c in req[t]:
-            weighted[f"share_{c}_{t}"] = p * ok[(c, t)][inside]
-    grouped = pd.DataFrame(weighted).groupby(key.to_numpy())
+        masks.update((f"share_{c}_{t}", ok[(c, t)]) for c in req[t])
+    weighted = np.empty((len(masks), len(p)))
+    for row, mask in zip(weighted, masks.values()):
+        np.multiply(p, 1.0 if mask is None else mask[inside], out=row)
+    grouped = pd.DataFrame(weighted.T, columns=list(masks), copy=False).groupby(key.to_numpy())
     sums = grouped.sum()
-    cols = {"homes": grouped.size(), **{name: sums[name] for name in weighted}}
+    cols = {"homes": grouped.size(), **{name: sums[name] for name in masks}}
     res = cols["residents"]
     for name in list(cols):
         if name.startswith("share_"):
