@@ -130,3 +130,27 @@ def test_workspace_write_layers_with_a_table_aside(tmp_path: Path, small_scratch
     assert got["origin_id"].tolist() == frames["gaps"]["origin_id"].tolist()
     np.testing.assert_array_equal(got["distance_m"].to_numpy(), frames["gaps"]["distance_m"].to_numpy())
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["w.gpkg"]
+
+
+def test_scratch_left_by_a_killed_command_is_swept(tmp_path: Path, small_scratch: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scratch file is named as the workspace's temporary copies are: one a killed command
+    left behind is removed by the next command, as they are."""
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="t", crs=4547)
+    kept = []
+    real_unlink = Path.unlink
+
+    def keep_scratch(self: Path, missing_ok: bool = False) -> None:
+        if self.suffix == ".gpkg" and self.exists() and self.stat().st_size > 0 and self.name != "w.gpkg" \
+                and any(n == "gaps" for n, _ in pyogrio.list_layers(self)):
+            kept.append(self)  # as if the command were killed before removing it
+            return
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", keep_scratch)
+    ws.write_layers(path, _frames(), analysis="test")
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert len(kept) == 1 and kept[0].exists() and kept[0].parent == tmp_path
+    ws.write_layers(path, {"other": pd.DataFrame({"x": [1]})}, analysis="test")
+    assert not kept[0].exists()
