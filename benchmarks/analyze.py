@@ -113,9 +113,27 @@ def _env(code: Path | None) -> dict[str, str]:
 
     Children run in the temporary folder (:data:`_CWD`): ``python -c`` puts its working
     folder first on the path, and a checkout's root there would win over ``code``.
+    They import gcgeo from bytecode, as an installed gcgeo is (``pip`` compiles it):
+    compiled once per checkout by :func:`compile_code` into :data:`PYCACHE`, outside the
+    checkouts, also where ``PYTHONDONTWRITEBYTECODE`` is set (``--source`` keeps that).
     """
     path = [str(code)] if code else []
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(path + [p for p in sys.path if p])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path + [p for p in sys.path if p])}
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
+#: Where the children's bytecode is kept (None: as the environment says, e.g. none at all).
+PYCACHE: Path | None = None
+
+
+def compile_code(code: Path | None) -> None:
+    """Compile the gcgeo of ``code`` (default: this checkout) into :data:`PYCACHE`."""
+    root = (code or Path(__file__).resolve().parents[1]) / "gcgeo"
+    subprocess.run([sys.executable, "-c", f"import compileall; compileall.compile_dir({str(root)!r}, quiet=1)"],
+                   check=True, env=_env(code), cwd=_CWD)
 
 
 _CWD = tempfile.gettempdir()
@@ -300,6 +318,7 @@ def figure(ws_path: Path, out: Path, code: Path | None, label: str) -> float:
 
 
 def main() -> None:
+    global PYCACHE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="6x5", help="tiles of the Helsinki network, e.g. 3x3")
     ap.add_argument("--keep", type=Path, help="folder keeping the built workspaces between runs")
@@ -307,6 +326,9 @@ def main() -> None:
                     help="another gcgeo checkout (e.g. `git worktree add /tmp/base main`) timed "
                          "side by side with this one")
     ap.add_argument("--no-figures", action="store_true")
+    ap.add_argument("--source", action="store_true",
+                    help="children import gcgeo as the environment says (PYTHONDONTWRITEBYTECODE: "
+                         "compiled from source at every run) instead of from bytecode compiled once")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     nx_, ny_ = (int(v) for v in args.size.split("x"))
@@ -325,6 +347,10 @@ def main() -> None:
         codes.insert(0, ("baseline", args.baseline.resolve()))
     with tempfile.TemporaryDirectory(dir=keep) as d_:
         d = Path(d_)
+        if not args.source:
+            PYCACHE = d / "pycache"
+            for _, code in codes:
+                compile_code(code)
         lc_runs = lc_end_to_end(city, d, codes)
         t_streets, t_net = core(city)
         print(f"\n   in memory, living_circle.run from the streets layer: {t_streets:6.2f} s")

@@ -16,7 +16,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +245,7 @@ def _network_rules(resolved: _rules.Rules, options: Mapping[str, Any]) -> dict[s
 
 def _read_with_network(workspace: str | os.PathLike, desc: _analysis.Analysis, resolved: _rules.Rules,
                        options: dict[str, Any], progress: Callable[[str], None] | None
-                       ) -> tuple[dict[str, Any], Callable[[], Any] | None]:
+                       ) -> tuple[Mapping[str, Any], Callable[[], Any] | None]:
     """The analysis's inputs; for one walking the streets, the network of the workspace's
     streets in ``options["graph"]``, built once per streets layer and network rules and kept
     beside the workspace (:mod:`gcgeo.network_cache`).  A network built now is kept by the function returned with the
@@ -254,24 +255,55 @@ def _read_with_network(workspace: str | os.PathLike, desc: _analysis.Analysis, r
     if not _walks_streets(desc, options) or "streets" not in {n for n, _ in pyogrio.list_layers(workspace)}:
         return read_inputs(workspace, desc), None
     from . import network_cache
+    from . import workspace as ws
 
     rules = _network_rules(resolved, options)
-    key = network_cache.network_key(workspace, **rules)
-    net = network_cache.stored_network(workspace, key)
+    with ThreadPoolExecutor(1, thread_name_prefix="gcgeo-read") as pool:
+        # the other layers are read (GDAL releases Python's lock) while the stored network is looked up
+        reading = pool.submit(read_inputs, workspace, desc, skip=("streets",))
+        key = network_cache.network_key(workspace, **rules)
+        net = network_cache.stored_network(workspace, key)
+        if net is None:
+            streets = ws.read_layers(workspace, ["streets"])
+        else:  # what every walk on it needs, made meanwhile: adjacency, snapping index
+            net.csr()
+            _ = net.snap_index
+        inputs = reading.result()
+    if net is not None:
+        # the streets are read only if the analysis asks for them: an area facility (a park)
+        # is reached where a street crosses its outline (living_circle.access_points)
+        options["graph"] = net
+        return _OnDemand(inputs, "streets", lambda: ws.read_layers(workspace, ["streets"])["streets"]), None
+    if progress:
+        progress("walking network")
+    verified = network_cache.unchanged_since(workspace, key)  # the streets read are the key's
+    options["graph"] = built = network_cache.build_network(streets["streets"], **rules)
     keep = None
-    # the streets are read all the same: an area facility (a park) is reached where a
-    # street crosses its outline (living_circle.access_points)
-    inputs = read_inputs(workspace, desc)
-    if net is None:
-        if progress:
-            progress("walking network")
-        verified = network_cache.unchanged_since(workspace, key)  # the streets read are the key's
-        net = built = network_cache.build_network(inputs["streets"], **rules)
-        if verified:
-            def keep() -> bool:
-                return network_cache.keep_network(workspace, key, built)
-    options["graph"] = net
-    return inputs, keep
+    if verified:
+        def keep() -> bool:
+            return network_cache.keep_network(workspace, key, built)
+    return {**streets, **inputs}, keep
+
+
+class _OnDemand(Mapping[str, Any]):
+    """Layers as read, and one more (``name``) read by ``read`` the first time it is asked for."""
+
+    def __init__(self, layers: Mapping[str, Any], name: str, read: Callable[[], Any]) -> None:
+        self._layers, self._name, self._read = dict(layers), name, read
+
+    def __getitem__(self, key: str) -> Any:
+        if key == self._name and key not in self._layers:
+            self._layers[key] = self._read()
+        return self._layers[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key == self._name or key in self._layers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._layers, *([self._name] if self._name not in self._layers else [])])
+
+    def __len__(self) -> int:
+        return len(self._layers) + (self._name not in self._layers)
 
 
 def _drawn(desc: _analysis.Analysis) -> set[str]:

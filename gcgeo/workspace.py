@@ -35,6 +35,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from . import __version__, _filelock
+from . import __version__, _filelock, gpkg_write
 from . import crs as _crs
 from . import io as _io
 from . import layers as _layers
@@ -60,7 +61,6 @@ from ._errors import (
 )
 from ._guards import MAX_LAYER_NAME, RESERVED_PREFIXES, check_layer_name, moved_crs
 from ._sniff import describe
-from .values import lists_as_text
 
 log = logging.getLogger(__name__)
 
@@ -536,7 +536,12 @@ def read_layers(path: str | os.PathLike, names: list[str] | None = None) -> dict
     present, kinds = _catalogue(path)  # listed once: GDAL lists a GeoPackage in ~15 ms
     if names is None:
         names = [n for n in kinds if n in present and not n.startswith("gcgeo_")]
-    return {n: _read(path, n, present, kinds) for n in names}
+    workers = min(len(names), os.cpu_count() or 1, 4)
+    if workers < 2:
+        return {n: _read(path, n, present, kinds) for n in names}
+    # GDAL reads (and shapely parses) with Python's lock released: several layers at once
+    with ThreadPoolExecutor(workers, thread_name_prefix="gcgeo-read") as pool:
+        return dict(zip(names, pool.map(lambda n: _read(path, n, present, kinds), names)))
 
 
 def _working_crs(path: Path) -> CRS | None:
@@ -548,70 +553,28 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
                 kind: str | Mapping[str, str], source: str | None, source_layer: str | None = None,
                 src_crs: str | None = None, analysis: str | None = None,
                 spatial_index: Collection[str] | None = None) -> None:
+    from . import gpkg_styles
+
+    styling = gpkg_styles.import_in_background()  # the styles' modules load while GDAL writes
     table = _read_layer_table(tmp)
-    rows = []
-    for name, frame in frames.items():
+    for name in frames:
         check_layer_name(name)
-        geom_type = ""
-        types: list[str] = []
-        if isinstance(frame, gpd.GeoDataFrame):
-            if working is not None and frame.crs is not None and not frame.crs.equals(working):
-                frame = frame.to_crs(working)
-            types = _geom_types(frame)
-            geom_type = "/".join(types)
-            out = frame.reset_index(drop=True)
-        else:
-            out = pd.DataFrame(frame).reset_index(drop=True)
-        out = _writable(out)
-        index = spatial_index is None or name in spatial_index
-        pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", use_arrow=True,
-                                promote_to_multi=_needs_multi(types),
-                                layer_options=None if index or not types else {"SPATIAL_INDEX": "NO"})
+    working_frames = {n: f.to_crs(working) if isinstance(f, gpd.GeoDataFrame) and working is not None
+                      and f.crs is not None and not f.crs.equals(working) else f for n, f in frames.items()}
+    # the copy's own prefix (see _temp_prefix): a scratch file a killed command leaves is swept with it
+    written = gpkg_write.write_frames(tmp, working_frames, spatial_index=spatial_index,
+                                      scratch_prefix=tmp.name[: -len("12345678.gpkg")])
+    rows = []
+    for name, (out, types) in written.items():
         k = kind if isinstance(kind, str) else kind.get(name, "")
-        rows.append({"layer": name, "kind": k, "features": str(len(out)), "geometry": geom_type,
+        rows.append({"layer": name, "kind": k, "features": str(len(out)), "geometry": "/".join(types),
                      "added": _now(), "source": source or "", "source_layer": source_layer or "",
                      "src_crs": src_crs or "", "analysis": analysis or ""})
     table = table[~table["layer"].isin(frames)]
     table = pd.concat([table, pd.DataFrame(rows, columns=_LAYER_COLUMNS)], ignore_index=True)
     _write_table(tmp, LAYERS_TABLE, table.astype(str))
-    from .gpkg_styles import write_styles  # QGIS opens the workspace with gcgeo's symbology
-
-    write_styles(tmp, frames, kinds=kind)
-
-
-#: geometry type names as geopandas' ``geom_type`` gives them, by shapely type id
-_TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-               "MultiPolygon", "GeometryCollection")
-
-
-def _geom_types(frame: gpd.GeoDataFrame) -> list[str]:
-    """The geometry types present, sorted by name (missing geometries left out)."""
-    ids = np.unique(shapely.get_type_id(frame.geometry.to_numpy()))
-    return sorted(_TYPE_NAMES[int(i)] for i in ids if i >= 0)
-
-
-def _needs_multi(types: list[str]) -> bool | None:
-    """Whether a layer of these geometry types mixes single and multi parts of one kind."""
-    if len(types) > 1 and all(t.replace("Multi", "") == types[0].replace("Multi", "")
-                              for t in types):
-        return True
-    return None
-
-
-def _writable(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    if "fid" in out.columns:  # GDAL takes a 'fid' column as the GeoPackage row id
-        out = out.rename(columns={"fid": "fid_src"})
-        log.info("column 'fid' stored as 'fid_src' (GeoPackage reserves 'fid')")
-    out = lists_as_text(out)  # as every export writes them
-    geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
-    for col in out.columns:
-        if col == geom:
-            continue
-        s = out[col]
-        if str(s.dtype).startswith("datetime64"):
-            out[col] = s.dt.strftime("%Y-%m-%d %H:%M:%S").where(s.notna(), None)
-    return out
+    styling.join()
+    gpkg_styles.write_styles(tmp, frames, kinds=kind)  # QGIS opens the workspace with gcgeo's symbology
 
 
 def add_layer(

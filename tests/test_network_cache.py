@@ -204,3 +204,35 @@ def test_a_failed_run_keeps_no_network(workspace, builds):
     with pytest.raises(AnalysisError, match="polygons"):
         run_analysis(workspace, "living_circle", isochrones="none")
     assert len(builds) == 1 and not network_cache.cache_path(workspace).exists()
+
+
+def test_streets_read_on_a_stored_network_only_for_area_facilities(workspace, builds, monkeypatch):
+    """With the network stored, the streets layer is read only when a facility is an area
+    (reached where a street crosses its outline), and the results are those of a run that
+    read it."""
+    run_analysis(workspace, "living_circle", isochrones="none")
+    asked = []
+    real = ws.read_layers
+
+    def reading(path, names=None):
+        asked.extend(names or ["all"])
+        return real(path, names)
+
+    monkeypatch.setattr(ws, "read_layers", reading)
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert "streets" not in asked and "facilities" in asked
+    _same(_origins(workspace), _in_memory(workspace))
+    # the park drawn as an area across the streets x = 300 and y = 300: its entrances are
+    # where they cross its outline
+    park = boxes([{"id": "p", "category": "park", "box": (250, 250, 350, 350)}])
+    facilities = pd.concat([points([{"id": "s", "category": "supermarket", "xy": (0, 0)}]), park],
+                           ignore_index=True)
+    ws.add_layer(workspace, "facilities", facilities, overwrite=True)
+    asked.clear()
+    run_analysis(workspace, "living_circle", isochrones="none")
+    assert "streets" in asked and len(builds) == 1  # read for the park, the network still stored
+    got = _origins(workspace)
+    _same(got, _in_memory(workspace))
+    # H3 at (194.5, 387.5): 5.5 m to the street x = 200, 87.5 m down it to y = 300, 50 m along
+    # that street to the park's outline at (250, 300) (its gates, without the streets: 93 m)
+    assert got.set_index("building_id").loc["H3", "dist_park_m"] == pytest.approx(5.5 + 87.5 + 50)

@@ -471,8 +471,10 @@ def _facilities(facilities, layers, r, cats, net, tol):
     if unknown:
         log.warning("facilities: unknown categories %s ignored", unknown)
     fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
-    # areas (parks, squares…) are reached at their entrances, points at themselves
-    streets = layers.get("streets")
+    # areas (parks, squares…) are reached at their entrances, points at themselves: only
+    # areas need the streets (a run on a stored network reads them when asked for)
+    areas = np.isin(shapely.get_type_id(fac.geometry.to_numpy()), (3, 6)).any()
+    streets = layers.get("streets") if areas else None
     acc = access_points(fac.set_axis(np.arange(len(fac))),  # on the facilities' positions
                         None if streets is None else _align(streets, net.crs, "streets"),
                         spacing=float(_rules.value(r, "areas.gate_spacing")))
@@ -622,19 +624,21 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     pop = out["population"].to_numpy(float)
     inside = pd.notna(pos)
     key = pd.Series(pos[inside])
-    grp = pd.DataFrame({"cid": key.to_numpy(), "pop": pop[inside],
-                        "off": out["off_network"].to_numpy()[inside]})
-    cols = {"homes": grp.groupby("cid").size(), "residents": grp.groupby("cid")["pop"].sum(),
-            "residents_off_network": grp.assign(p=grp["pop"] * grp["off"]).groupby("cid")["p"].sum()}
+    p = pop[inside]
+    # every sum in one grouping (one factorisation of the ids, the same sums), the residents
+    # weighted by each column in one block
+    masks = {"residents": None, "residents_off_network": out["off_network"].to_numpy()}
     for prefix in (ALL_WITHIN, IN_DATA_WITHIN):
-        for t in tier_m:
-            s = out[prefix + t].to_numpy(bool)[inside]
-            cols["share_" + prefix + t] = grp.assign(p=grp["pop"] * s).groupby("cid")["p"].sum()
-    whole = _every([out[ALL_WITHIN + t].to_numpy(bool) for t in tier_m], len(out))[inside]
-    cols[COMPLETE] = grp.assign(p=grp["pop"] * whole).groupby("cid")["p"].sum()
+        masks.update(("share_" + prefix + t, out[prefix + t].to_numpy(bool)) for t in tier_m)
+    masks[COMPLETE] = _every([out[ALL_WITHIN + t].to_numpy(bool) for t in tier_m], len(out))
     for t in tier_m:
-        for c in req[t]:
-            cols[f"share_{c}_{t}"] = grp.assign(p=grp["pop"] * ok[(c, t)][inside]).groupby("cid")["p"].sum()
+        masks.update((f"share_{c}_{t}", ok[(c, t)]) for c in req[t])
+    weighted = np.empty((len(masks), len(p)))
+    for row, mask in zip(weighted, masks.values()):
+        np.multiply(p, 1.0 if mask is None else mask[inside], out=row)
+    grouped = pd.DataFrame(weighted.T, columns=list(masks), copy=False).groupby(key.to_numpy())
+    sums = grouped.sum()
+    cols = {"homes": grouped.size(), **{name: sums[name] for name in masks}}
     res = cols["residents"]
     for name in list(cols):
         if name.startswith("share_"):

@@ -182,7 +182,9 @@ def coerce_columns(
             if col.allowed is not None:
                 # planners' spellings (幼儿园, 电动车, Car…) read as the spec's values
                 lookup = col.value_lookup()
-                key = text.map(lambda v, lookup=lookup: None if v is None else lookup.get(str(v).strip().lower()))
+                codes, uniques = pd.factorize(text.to_numpy(object))  # each spelling looked up once
+                found = np.array([lookup.get(str(v).strip().lower()) for v in uniques] + [None], dtype=object)
+                key = pd.Series(found[codes], index=text.index, dtype=object)  # code -1 (None): None
                 text = key.where(key.notna(), text)
             out[col.name] = text
             mask = pd.Series(False, index=s.index)
