@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 from test_network import _random_street_graph, _reference_point_distances
@@ -168,6 +168,7 @@ def _mode_rules():
 
 @settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 100_000))
+@example(seed=62888)  # a Voronoi cell GEOS drew self-intersecting (split mode's territories)
 def test_modes_keep_the_guarantees_and_count_the_homes_inside(seed):
     case = _mode_case(seed)
     if case is None:

@@ -267,6 +267,8 @@ def _territories(label: np.ndarray, lines: np.ndarray):
     box = shapely.box(*(xy.min(axis=0) - 1e4), *(xy.max(axis=0) + 1e4))
     cells = np.asarray(shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box,
                                                                    ordered=True)))
+    bad = ~shapely.is_valid(cells)  # GEOS's Voronoi cells can self-intersect at near-collinear sites
+    cells[bad] = shapely.make_valid(cells[bad])
     order = np.argsort(lab, kind="stable")
     bounds = np.flatnonzero(np.diff(lab[order])) + 1
     for grp in np.split(order, bounds):
