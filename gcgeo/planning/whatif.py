@@ -7,7 +7,10 @@ opening a link or closing a street, recomputing only what the change touches.
 * removed facilities (:func:`remove_facilities`): the categories they belong
   to searched again from the facilities left;
 * a new link or a closed street (:func:`open_links`, :func:`close_streets`):
-  the network rebuilt and every category searched again.
+  the network changed in place (edges dropped, or the new lines joined and
+  the edges they meet cut), the homes and facilities it moves snapped again,
+  and every category searched again; the network is built again only where
+  the join tolerance could join differently (logged).
 
 Each returns a new :class:`~gcgeo.planning.state.LivingCircleState` equal to
 loading the changed inputs (and so to rerunning the living circle on them);
@@ -24,11 +27,22 @@ from dataclasses import dataclass, replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .. import rules as _rules
 from .._errors import InputError
 from ..crs import align
-from ..network import augment, check_points, locate_snaps, multi_source, point_dist, snap
+from ..network import (
+    Network,
+    augment,
+    check_points,
+    joined_by_ids,
+    locate_snaps,
+    multi_source,
+    point_dist,
+    snap,
+)
+from ..network.edit import EPS, Joined, drop_edges, join_lines, snaps_after_drop, snaps_after_join
 from ..values import feature_ids
 from .state import (
     LivingCircleState,
@@ -124,9 +138,98 @@ def _rebuilt(state: LivingCircleState, streets: gpd.GeoDataFrame) -> LivingCircl
                    distances=dist)
 
 
+def _on_network(state: LivingCircleState, streets: gpd.GeoDataFrame, net: Network,
+                hsnap: pd.DataFrame, fsnap: pd.DataFrame) -> LivingCircleState:
+    """``state`` on a changed network, its points already moved: every category searched again."""
+    off = int(fsnap["off_network"].sum()) - int(state.facility_snaps["off_network"].sum())
+    if off > 0:
+        log.warning("%d more of the facilities lie farther than %.0f m from any street and are "
+                    "left out", off, state.snap_tolerance)
+    dist = category_distances(net, hsnap, state.facilities, fsnap, state.categories, state.cutoff)
+    return replace(state, streets=streets, net=net, home_snaps=hsnap, facility_snaps=fsnap,
+                   distances=dist)
+
+
+def _cannot_edit(state: LivingCircleState) -> str | None:
+    """Why the network of ``state`` cannot be changed in place (None when it can)."""
+    if state.net.street is None:
+        return "the network does not say which streets row each edge came from"
+    if not state.streets.index.is_unique:
+        return "the streets layer's row labels repeat"
+    if not np.isfinite(state.snap_tolerance):
+        return "the snapping tolerance is unbounded"
+    if state.net.geometry is None or not state.net.n_edges:
+        return "the network has no street lines"
+    return None
+
+
+def _raw_point(net: Network, n: int, e: int) -> shapely.Point:
+    """Where edge ``e`` meets its end node ``n`` (nodes are rounded to 0.1 mm)."""
+    return shapely.get_point(net.lines[e], 0 if net.u[e] == n else -1)
+
+
+def _moved(state: LivingCircleState, net: Network, nodes: np.ndarray) -> bool:
+    """Whether a line end at one of ``nodes`` was moved by the join tolerance (it
+    lies off its streets row's own line): where joining again might move it elsewhere."""
+    if not len(nodes):
+        return False
+    inc = np.isin(net.u, nodes) | np.isin(net.v, nodes)
+    e = np.flatnonzero(inc)
+    rows = state.streets.geometry.reindex(pd.Index(net.street[e], dtype=object)).to_numpy()
+    for ei, row in zip(e, rows):
+        for n in {int(net.u[ei]), int(net.v[ei])} & set(nodes.tolist()):
+            if shapely.distance(row, _raw_point(net, n, ei)) > EPS:
+                return True
+    return False
+
+
+def _why_not_drop(state: LivingCircleState, net: Network, dropped: np.ndarray) -> str | None:
+    """Why dropping the edges ``dropped`` of ``state.net`` (giving ``net``) may differ from
+    building the network without their streets (None when it cannot)."""
+    tol = state.network_rules[0]
+    if tol <= EPS or joined_by_ids(state.streets):
+        return None  # joined exactly where ends meet, or by node ids: nothing moves
+    old = state.net
+    ends = np.unique(np.concatenate([old.u[dropped], old.v[dropped]]))
+    deg = np.bincount(np.concatenate([net.u, net.v]), minlength=net.n_nodes)
+    ends = ends[deg[ends] > 0]
+    if _moved(state, net, ends):
+        return "a street end joined to a closed street by the join tolerance"
+    lonely = ends[deg[ends] == 1]
+    if len(lonely):
+        bounds = shapely.bounds(net.lines)
+        for n in lonely.tolist():
+            e = int(np.flatnonzero((net.u == n) | (net.v == n))[0])
+            p = _raw_point(net, n, e)
+            x, y = shapely.get_x(p), shapely.get_y(p)
+            near = np.flatnonzero((bounds[:, 0] <= x + tol) & (bounds[:, 2] >= x - tol)
+                                  & (bounds[:, 1] <= y + tol) & (bounds[:, 3] >= y - tol))
+            near = near[near != e]
+            if len(near) and (shapely.distance(net.lines[near], p) <= tol).any():
+                return ("a street end left dangling lies within the join tolerance of another "
+                        "street")
+    return None
+
+
 def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
                what: str = "the new links") -> LivingCircleState:
-    """``state`` with the lines of ``links`` added to the streets (a new path or bridge)."""
+    """``state`` with the lines of ``links`` added to the streets (a new path or bridge).
+
+    The lines join the network as :func:`gcgeo.network.join_lines` says (at
+    nodes and streets their ends meet, dangling ends within the join
+    tolerance; old nodes on them), the old streets staying as they are; the
+    homes and facilities nearer a new line than to their street move onto it
+    and every category is searched again, without building the network again.
+
+    Streets with OSM node ids ``u``/``v`` keep them: the streets layer after
+    the change has one row per edge, the new lines and the pieces of streets
+    they cut carrying new node ids, and rerunning the living circle on it
+    gives the same distances.  Streets joined by end points get the new lines
+    as rows; when joining them by end points again could move old lines (a
+    new line near a dangling street end, ends joined end to end, or crossings
+    joined with ``network.split_crossings``) the network is built again
+    instead (logged).
+    """
     if not len(links):
         raise InputError(f"{what} holds no line; give at least one street or path.")
     links = align(links, state.net.crs, what, against="the walking network")
@@ -134,24 +237,105 @@ def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
     if not types or types - {"LineString", "MultiLineString"}:
         raise InputError(f"{what} holds {', '.join(sorted(types)) or 'no geometry'}; "
                          "new links must be lines.")
+    uv = joined_by_ids(state.streets)
     add = gpd.GeoDataFrame(geometry=links.geometry.to_numpy(), crs=state.net.crs)
-    if {"u", "v"} <= set(state.streets.columns):  # node ids do not extend to new lines
+    if {"u", "v"} <= set(state.streets.columns) and not uv:  # node ids do not extend to new lines
         add["u"] = np.nan
         add["v"] = np.nan
     keep = [c for c in state.streets.columns if c in ("walkable", "u", "v", "geometry")]
     base = state.streets[keep]
     streets = gpd.GeoDataFrame(pd.concat([base, add], ignore_index=True), geometry="geometry",
                                crs=state.net.crs)
-    return _rebuilt(state, streets)
+    why = _cannot_edit(state)
+    parts = add.geometry[add.geometry.notna() & ~add.geometry.is_empty].explode(index_parts=False)
+    join, split = state.network_rules
+    if why is None and split and not uv:
+        why = "crossings are joined (network.split_crossings)"
+    if why is not None:
+        log.info("opening links: %s; the network is built again", why)
+        return _rebuilt(state, streets)
+    n_rows = len(state.streets)
+    base_net = replace(state.net, street=state.streets.index.get_indexer(state.net.street))
+    joined = join_lines(base_net, parts.to_numpy(), tolerance=join,
+                        labels=n_rows + parts.index.to_numpy(), round_nodes=not uv)
+    net = joined.net
+    if not uv:
+        deg = np.bincount(np.concatenate([state.net.u, state.net.v]), minlength=state.net.n_nodes)
+        if joined.dead_end_joins or (deg[joined.near] == 1).any() or _moved(state, state.net,
+                                                                           joined.near):
+            log.info("opening links: a new line comes within the join tolerance of a dangling "
+                     "street end; the network is built again")
+            return _rebuilt(state, streets)
+    else:
+        streets, net = _streets_by_ids(state, joined)
+    tol = state.snap_tolerance
+    hsnap = snaps_after_join(joined, state.home_snaps, state.homes.geometry, tol)
+    fsnap = snaps_after_join(joined, state.facility_snaps, state.facilities.geometry, tol)
+    return _on_network(state, streets, net, hsnap, fsnap)
+
+
+def _streets_by_ids(state: LivingCircleState, joined: Joined) -> tuple[gpd.GeoDataFrame, Network]:
+    """The streets layer of a network joined by node ids after :func:`join_lines`: the
+    cut rows shortened to their first piece, a row for every other piece (the
+    cut row's values) and for every new line's piece, each with its node ids;
+    and the network with those rows as its :attr:`Network.street`."""
+    net, old = joined.net, state.net
+    ids = net.nodes.to_numpy(object)
+    rows = state.streets.copy()
+    first = np.unique(joined.cut_piece[joined.cut_piece < old.n_edges])
+    lab = old.street[first]
+    g = rows.geometry.to_numpy().copy()
+    pos = rows.index.get_indexer(lab)
+    g[pos] = net.lines[first]
+    rows = rows.set_geometry(gpd.GeoSeries(g, index=rows.index, crs=rows.crs))
+    u = rows["u"].to_numpy(object).copy()
+    v = rows["v"].to_numpy(object).copy()
+    u[pos], v[pos] = ids[net.u[first]], ids[net.v[first]]
+    rows["u"], rows["v"] = u, v
+    extra = np.arange(old.n_edges, net.n_edges)
+    rest = extra[~np.isin(extra, joined.line_pieces)]
+    src = rows.index.get_indexer(old.street[joined.cut_edge[np.isin(joined.cut_piece, rest)]])
+    more = rows.iloc[src].copy()
+    more = more.set_geometry(gpd.GeoSeries(net.lines[rest], index=more.index, crs=rows.crs))
+    more["u"], more["v"] = ids[net.u[rest]], ids[net.v[rest]]
+    lp = joined.line_pieces
+    new = gpd.GeoDataFrame({"u": ids[net.u[lp]], "v": ids[net.v[lp]]}, geometry=net.lines[lp],
+                           crs=rows.crs)
+    streets = gpd.GeoDataFrame(pd.concat([rows, more, new], ignore_index=True), geometry="geometry",
+                               crs=rows.crs)
+    street = np.concatenate([rows.index.get_indexer(old.street),
+                             len(rows) + np.arange(len(rest) + len(lp))])
+    return streets, replace(net, street=street)
 
 
 def close_streets(state: LivingCircleState, ids: str | Iterable[str], *,
                   option: str = "--close-street") -> LivingCircleState:
-    """``state`` without the streets of ``ids`` (their ``id``, or ``#row``)."""
+    """``state`` without the streets of ``ids`` (their ``id``, or ``#row``).
+
+    The edges that came from those rows leave the network (their nodes stay),
+    the homes and facilities on them snap again onto what is left and every
+    category is searched again, without building the network again.  When
+    building it again could join differently (a street end that the join
+    tolerance had joined to a closed street, or one left dangling within it of
+    another street) the network is built again instead (logged).
+    """
     pos = _match(parse_ids(ids), feature_ids(state.streets), option, "streets")
     keep = np.ones(len(state.streets), bool)
     keep[pos] = False
-    return _rebuilt(state, state.streets[keep])
+    streets = state.streets[keep]
+    why = _cannot_edit(state)
+    if why is None:
+        dropped = pd.Index(state.net.street, dtype=object).isin(state.streets.index[pos])
+        net, new_of_old = drop_edges(state.net, dropped)
+        why = _why_not_drop(state, net, np.flatnonzero(dropped))
+    if why is not None:
+        log.info("closing streets: %s; the network is built again", why)
+        return _rebuilt(state, streets)
+    tol = state.snap_tolerance
+    hsnap = snaps_after_drop(state.net, state.home_snaps, new_of_old, state.homes.geometry, tol)
+    fsnap = snaps_after_drop(state.net, state.facility_snaps, new_of_old,
+                             state.facilities.geometry, tol)
+    return _on_network(state, streets, net, hsnap, fsnap)
 
 
 # --------------------------------------------------------------------------
