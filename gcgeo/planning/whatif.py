@@ -43,10 +43,13 @@ from ..network import (
     snap,
 )
 from ..network.edit import EPS, Joined, drop_edges, join_lines, snaps_after_drop, snaps_after_join
+from ..network.update import after_addition, after_removal, carried, places
 from ..values import feature_ids
 from .state import (
     LivingCircleState,
+    Search,
     category_distances,
+    category_search,
     facility_frame,
     network_of,
     snap_facilities,
@@ -139,15 +142,57 @@ def _rebuilt(state: LivingCircleState, streets: gpd.GeoDataFrame) -> LivingCircl
 
 
 def _on_network(state: LivingCircleState, streets: gpd.GeoDataFrame, net: Network,
-                hsnap: pd.DataFrame, fsnap: pd.DataFrame) -> LivingCircleState:
-    """``state`` on a changed network, its points already moved: every category searched again."""
+                hsnap: pd.DataFrame, fsnap: pd.DataFrame, *, removed: bool,
+                place: dict | None = None, seeds: np.ndarray | None = None) -> LivingCircleState:
+    """``state`` on a changed network, its points already moved.
+
+    With the searches of ``state`` and ``place`` (where the changed network's
+    edges and nodes lay before, see :func:`gcgeo.network.update.places`) only
+    what the change touches is searched again: after edges were ``removed``
+    the nodes that lost their shortest path, after new ones were added a
+    search from their ends (``seeds``, nodes of the network's edges) bounded
+    by the farthest tier; a category whose facilities moved is searched again
+    whole.  Without them every category is searched again."""
     off = int(fsnap["off_network"].sum()) - int(state.facility_snaps["off_network"].sum())
     if off > 0:
         log.warning("%d more of the facilities lie farther than %.0f m from any street and are "
                     "left out", off, state.snap_tolerance)
-    dist = category_distances(net, hsnap, state.facilities, fsnap, state.categories, state.cutoff)
+    if state.search is None or place is None:
+        dist, search = category_search(net, hsnap, state.facilities, fsnap, state.categories,
+                                       state.cutoff)
+        return replace(state, streets=streets, net=net, home_snaps=hsnap, facility_snaps=fsnap,
+                       distances=dist, search=search)
+    old = state.search.aug
+    fs = fsnap.reset_index(drop=True)
+    aug = augment(net, fs)
+    before = state.facility_snaps.reset_index(drop=True)
+    same = (before["edge"].to_numpy() >= 0) == (fs["edge"].to_numpy() >= 0)
+    same &= (fs["edge"].to_numpy() < 0) | (
+        (before[["snap_x", "snap_y", "connector_m"]].to_numpy()
+         == fs[["snap_x", "snap_y", "connector_m"]].to_numpy()).all(axis=1))
+    where_old = places(old, aug, targets=fs, same=same, **place)
+    where = locate_snaps(aug, hsnap)
+    if seeds is not None:
+        pe = np.isin(aug.piece_edge, seeds)
+        seed_nodes = np.unique(np.concatenate([aug.piece_u[pe], aug.piece_v[pe]]))
+    cat = state.facilities["category"].astype(str).to_numpy()
+    tn = aug.target_node
+    dist, node = {}, {}
+    for c in state.categories:
+        src = np.unique(tn[(cat == c) & (tn >= 0)])
+        if not len(src):
+            nd = np.full(aug.n_nodes, np.nan)
+        elif not same[cat == c].all():
+            nd = multi_source(aug.csr, src, state.cutoff)
+        else:
+            was = carried(old, state.search.node[c], where_old)
+            nd = (after_removal(aug.csr, was, src, state.cutoff) if removed
+                  else after_addition(aug.csr, was, seed_nodes, state.cutoff))
+        d = point_dist(aug, hsnap, nd, where=where)
+        d[d > state.cutoff] = np.nan
+        dist[c], node[c] = d, nd
     return replace(state, streets=streets, net=net, home_snaps=hsnap, facility_snaps=fsnap,
-                   distances=dist)
+                   distances=dist, search=Search(aug=aug, node=node))
 
 
 def _cannot_edit(state: LivingCircleState) -> str | None:
@@ -271,7 +316,32 @@ def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
     tol = state.snap_tolerance
     hsnap = snaps_after_join(joined, state.home_snaps, state.homes.geometry, tol)
     fsnap = snaps_after_join(joined, state.facility_snaps, state.facilities.geometry, tol)
-    return _on_network(state, streets, net, hsnap, fsnap)
+    return _on_network(state, streets, net, hsnap, fsnap, removed=False,
+                       place=_joined_places(state.net, joined), seeds=joined.line_pieces)
+
+
+def _joined_places(old: Network, joined: Joined) -> dict:
+    """Where the edges and nodes of ``joined.net`` lay on ``old`` (see
+    :func:`gcgeo.network.update.places`): old edges and their first pieces in
+    place, the other pieces of a cut edge along it, new lines and their own
+    nodes nowhere."""
+    net = joined.net
+    old_edge = np.full(net.n_edges, -1, dtype=np.int64)
+    old_edge[: old.n_edges] = np.arange(old.n_edges)
+    old_from = np.zeros(net.n_edges)
+    old_edge[joined.cut_piece] = joined.cut_edge
+    old_from[joined.cut_piece] = joined.cut_from
+    base = np.full(net.n_nodes, -1, dtype=np.int64)
+    base[: old.n_nodes] = np.arange(old.n_nodes)
+    base_edge = np.full(net.n_nodes, -1, dtype=np.int64)
+    base_pos = np.zeros(net.n_nodes)
+    later = joined.cut_from > 0  # a piece starting at a cut: its first node is new
+    at = net.u[joined.cut_piece[later]]
+    new = at >= old.n_nodes
+    base_edge[at[new]] = joined.cut_edge[later][new]
+    base_pos[at[new]] = joined.cut_from[later][new]
+    return dict(old_edge=old_edge, old_from=old_from, base=base, base_edge=base_edge,
+                base_pos=base_pos)
 
 
 def _streets_by_ids(state: LivingCircleState, joined: Joined) -> tuple[gpd.GeoDataFrame, Network]:
@@ -335,7 +405,10 @@ def close_streets(state: LivingCircleState, ids: str | Iterable[str], *,
     hsnap = snaps_after_drop(state.net, state.home_snaps, new_of_old, state.homes.geometry, tol)
     fsnap = snaps_after_drop(state.net, state.facility_snaps, new_of_old,
                              state.facilities.geometry, tol)
-    return _on_network(state, streets, net, hsnap, fsnap)
+    n = net.n_nodes
+    place = dict(old_edge=np.flatnonzero(new_of_old >= 0), old_from=np.zeros(net.n_edges),
+                 base=np.arange(n), base_edge=np.full(n, -1), base_pos=np.zeros(n))
+    return _on_network(state, streets, net, hsnap, fsnap, removed=True, place=place)
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""Distances on a changed network from those on the network before: after
+edges are removed (they can only grow, :func:`after_removal`) or added (they
+can only shrink, :func:`after_addition`), searching only the nodes whose
+distance changes, not the whole network again.
+
+Both take node distances from a set of sources on the network after the
+change augmented with the targets (:func:`~gcgeo.network.augment`), as they
+were before it (:func:`carried`: each node's distance at the same place of
+the network before, infinite where the place is new), and return them as
+they are after it, equal to a search from the sources on the changed network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import breadth_first_order, dijkstra
+
+from .paths import Augmented, locate_snaps, point_dist
+
+__all__ = ["Places", "after_addition", "after_removal", "carried", "places"]
+
+#: Edges whose ends' distances differ by their length to this (relative) are on a shortest path.
+_TIGHT = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class Places:
+    """Where each node of a changed augmented network lay in the one before it:
+    ``old_node[i]`` the node at the same place before (-1 when none), and for the
+    others (``at``) a place on the old network as snaps (``edge`` -1 when new)."""
+
+    old_node: np.ndarray
+    at: np.ndarray
+    snaps: pd.DataFrame
+    where: tuple
+
+
+def _virtual_places(aug: Augmented) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The virtual nodes of ``aug`` (inside split edges): node, edge and position along it."""
+    se = np.flatnonzero(aug.split)
+    owner = np.repeat(se, aug.chain_count[se])
+    node = aug.chain_node[: len(owner)]
+    inner = (node >= aug.net.n_nodes)
+    return node[inner], owner[inner], aug.chain_pos[: len(owner)][inner]
+
+
+def places(old: Augmented, new: Augmented, *, old_edge: np.ndarray, old_from: np.ndarray,
+           base: np.ndarray, base_edge: np.ndarray, base_pos: np.ndarray,
+           targets: pd.DataFrame, same: np.ndarray) -> Places:
+    """The :class:`Places` of ``new``'s nodes in ``old``.
+
+    ``old_edge[e]`` is the old edge new edge ``e`` lies on (-1 for a new line)
+    and ``old_from[e]`` where along it the new edge starts.  The new base
+    nodes below ``len(base)`` are the old node ``base[i]`` (-1 when none); a new
+    one lies at ``base_edge[i]`` (-1: nowhere before), ``base_pos[i]``.  Target
+    ``t`` (``targets``, snapped onto the new network) lies where it lay before
+    when ``same[t]``: its node is then the old one.
+    """
+    m = new.n_nodes
+    old_node = np.full(m, -1, dtype=np.int64)
+    nb = new.net.n_nodes
+    old_node[:nb] = base
+    edge = np.full(m, -1, dtype=np.int64)
+    pos = np.zeros(m)
+    conn = np.zeros(m)
+    edge[:nb] = base_edge
+    pos[:nb] = base_pos
+    vn, ve, vp = _virtual_places(new)
+    edge[vn] = old_edge[ve]
+    pos[vn] = old_from[ve] + vp
+    tn = new.target_node
+    te = targets["edge"].to_numpy()
+    leaf = (tn >= nb) & ~np.isin(tn, vn)  # a target hanging on its own leaf
+    keep = leaf & same & (old.target_node >= 0)
+    old_node[tn[keep]] = old.target_node[keep]
+    moved = leaf & ~keep
+    edge[tn[moved]] = old_edge[te[moved]]
+    pos[tn[moved]] = old_from[te[moved]] + targets["offset"].to_numpy()[moved]
+    conn[tn[moved]] = targets["connector_m"].to_numpy()[moved]
+    at = np.flatnonzero(old_node < 0)
+    snaps = pd.DataFrame({"edge": edge[at], "offset": pos[at], "connector_m": conn[at]})
+    return Places(old_node=old_node, at=at, snaps=snaps, where=locate_snaps(old, snaps))
+
+
+def carried(old: Augmented, node_dist: np.ndarray, p: Places) -> np.ndarray:
+    """Distances of the new network's nodes as they were before (inf where new or unreached)."""
+    d = np.full(len(p.old_node), np.inf)
+    has = p.old_node >= 0
+    d[has] = node_dist[p.old_node[has]]
+    d[p.at] = point_dist(old, p.snaps, node_dist, where=p.where)
+    d[np.isnan(d)] = np.inf
+    return d
+
+
+def _sub_search(csr: sparse.csr_matrix, nodes: np.ndarray, seed: np.ndarray,
+                limit: float) -> np.ndarray:
+    """Distances within the subgraph of ``nodes`` from a source ``seed[i]`` away from node ``nodes[i]``."""
+    sub = csr[nodes][:, nodes].tocsr()
+    k = len(nodes)
+    fin = np.isfinite(seed)
+    top = sparse.csr_matrix((seed[fin], np.flatnonzero(fin), [0, int(fin.sum())]), shape=(1, k + 1))
+    g = sparse.vstack([sparse.hstack([sub, sparse.csr_matrix((k, 1))]), top]).tocsr()
+    return dijkstra(g, directed=True, indices=k, limit=limit)[:k]
+
+
+def after_removal(csr: sparse.csr_matrix, before: np.ndarray, sources: np.ndarray,
+                  cutoff: float) -> np.ndarray:
+    """Distances (NaN beyond ``cutoff``) on ``csr``, a network with edges removed,
+    from ``sources`` whose distances on the network before were ``before``
+    (inf where unreached).  A node keeps its distance when a shortest path
+    from a source is left (edges on which the distances rise by their length,
+    from a source on); the others are searched again from their neighbours."""
+    n = csr.shape[0]
+    row = np.repeat(np.arange(n), np.diff(csr.indptr))
+    col, w = csr.indices, csr.data
+    du, dv = before[row], before[col]
+    with np.errstate(invalid="ignore"):  # inf - inf where neither end was reached
+        tight = np.isfinite(du) & (np.abs(du + w - dv) <= _TIGHT * (1.0 + dv))
+    g = sparse.csr_matrix((np.ones(int(tight.sum())), (row[tight], col[tight])), shape=(n + 1, n + 1))
+    src = np.unique(sources)
+    g = g + sparse.csr_matrix((np.ones(len(src)), (np.full(len(src), n), src)), shape=(n + 1, n + 1))
+    kept = np.zeros(n + 1, bool)
+    kept[breadth_first_order(g, n, directed=True, return_predecessors=False)] = True
+    kept = kept[:n]
+    out = np.where(np.isfinite(before), before, np.nan)
+    lost = np.flatnonzero(np.isfinite(before) & ~kept)
+    if len(lost):
+        # from the kept neighbours
+        into = np.isin(col, lost) & kept[row] & np.isfinite(du)
+        seed = np.full(n, np.inf)
+        np.minimum.at(seed, col[into], du[into] + w[into])
+        d = _sub_search(csr, lost, seed[lost], cutoff)
+        out[lost] = d
+    out[~(out <= cutoff)] = np.nan
+    return out
+
+
+def after_addition(csr: sparse.csr_matrix, before: np.ndarray, seeds: np.ndarray,
+                   cutoff: float) -> np.ndarray:
+    """Distances (NaN beyond ``cutoff``) on ``csr``, a network with edges added
+    at the nodes ``seeds``, from sources whose distances on the network before
+    were ``before`` (inf where unreached or new): one search from the seeds,
+    each starting at its distance before, taken where shorter."""
+    n = csr.shape[0]
+    s = np.unique(seeds)
+    s = s[np.isfinite(before[s]) & (before[s] <= cutoff)]
+    d = before.copy()
+    if len(s):
+        top = sparse.csr_matrix((before[s], s, [0, len(s)]), shape=(1, n + 1))
+        g = sparse.vstack([sparse.hstack([csr, sparse.csr_matrix((n, 1))]), top]).tocsr()
+        d = np.fmin(d, dijkstra(g, directed=True, indices=n, limit=cutoff)[:n])
+    d[~(d <= cutoff)] = np.nan
+    return d
