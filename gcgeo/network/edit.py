@@ -199,20 +199,16 @@ def join_lines(net: Network, lines: np.ndarray, *, tolerance: float,
         if n >= 0:
             end_node[j] = n
             continue
+        pt = shapely.Point(p)
         cand = edges_near(p, EPS)
-        if len(cand):
-            i, d = _nearest_on(geom[cand], shapely.Point(p))
-            if d <= EPS:
-                e = int(cand[i])
-                edge_cuts.setdefault(e, []).append(
-                    (float(shapely.line_locate_point(geom[e], shapely.Point(p))), p.copy()))
-                continue
-        others = [i for i in range(k) if i != j % k]
-        on_new = [i for i in others if shapely.distance(lines[i], shapely.Point(p)) <= EPS]
-        if on_new:
-            i = on_new[0]
-            line_cuts[i].append((float(shapely.line_locate_point(lines[i], shapely.Point(p))),
-                                 p.copy()))
+        on_old = cand[shapely.distance(geom[cand], pt) <= EPS] if len(cand) else cand
+        for e in on_old.tolist():  # an end on lines cuts every one of them
+            edge_cuts.setdefault(e, []).append(
+                (float(shapely.line_locate_point(geom[e], pt)), p.copy()))
+        on_new = [i for i in range(k) if i != j % k and shapely.distance(lines[i], pt) <= EPS]
+        for i in on_new:
+            line_cuts[i].append((float(shapely.line_locate_point(lines[i], pt)), p.copy()))
+        if len(on_old) or on_new:
             continue
         dangling.append(j)
     # dangling ends: an old dead end within the tolerance, else the nearest line

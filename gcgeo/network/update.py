@@ -31,7 +31,9 @@ _TIGHT = 1e-9
 class Places:
     """Where each node of a changed augmented network lay in the one before it:
     ``old_node[i]`` the node at the same place before (-1 when none), and for the
-    others (``at``) a place on the old network as snaps (``edge`` -1 when new)."""
+    others (``at``, a node once for each) their places on the old network as
+    snaps (``edge`` -1 when new).  A node at several places (where new lines
+    join two streets that crossed) was as far as the nearest of them."""
 
     old_node: np.ndarray
     at: np.ndarray
@@ -49,14 +51,15 @@ def _virtual_places(aug: Augmented) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def places(old: Augmented, new: Augmented, *, old_edge: np.ndarray, old_from: np.ndarray,
-           base: np.ndarray, base_edge: np.ndarray, base_pos: np.ndarray,
+           base: np.ndarray, base_at: tuple[np.ndarray, np.ndarray, np.ndarray],
            targets: pd.DataFrame, same: np.ndarray) -> Places:
     """The :class:`Places` of ``new``'s nodes in ``old``.
 
     ``old_edge[e]`` is the old edge new edge ``e`` lies on (-1 for a new line)
     and ``old_from[e]`` where along it the new edge starts.  The new base
-    nodes below ``len(base)`` are the old node ``base[i]`` (-1 when none); a new
-    one lies at ``base_edge[i]`` (-1: nowhere before), ``base_pos[i]``.  Target
+    nodes are the old node ``base[i]`` (-1 when none); a new one lies at the
+    places ``base_at`` (node, old edge, position along it; none: nowhere
+    before).  Target
     ``t`` (``targets``, snapped onto the new network) lies where it lay before
     when ``same[t]``: its node is then the old one.
     """
@@ -67,8 +70,6 @@ def places(old: Augmented, new: Augmented, *, old_edge: np.ndarray, old_from: np
     edge = np.full(m, -1, dtype=np.int64)
     pos = np.zeros(m)
     conn = np.zeros(m)
-    edge[:nb] = base_edge
-    pos[:nb] = base_pos
     vn, ve, vp = _virtual_places(new)
     edge[vn] = old_edge[ve]
     pos[vn] = old_from[ve] + vp
@@ -82,7 +83,12 @@ def places(old: Augmented, new: Augmented, *, old_edge: np.ndarray, old_from: np
     pos[tn[moved]] = old_from[te[moved]] + targets["offset"].to_numpy()[moved]
     conn[tn[moved]] = targets["connector_m"].to_numpy()[moved]
     at = np.flatnonzero(old_node < 0)
-    snaps = pd.DataFrame({"edge": edge[at], "offset": pos[at], "connector_m": conn[at]})
+    at = at[at >= nb]  # new base nodes: at their places
+    bn, be, bp = base_at
+    snaps = pd.DataFrame({"edge": np.concatenate([edge[at], be]),
+                          "offset": np.concatenate([pos[at], bp]),
+                          "connector_m": np.concatenate([conn[at], np.zeros(len(bn))])})
+    at = np.concatenate([at, bn]).astype(np.int64)
     return Places(old_node=old_node, at=at, snaps=snaps, where=locate_snaps(old, snaps))
 
 
@@ -91,7 +97,8 @@ def carried(old: Augmented, node_dist: np.ndarray, p: Places) -> np.ndarray:
     d = np.full(len(p.old_node), np.inf)
     has = p.old_node >= 0
     d[has] = node_dist[p.old_node[has]]
-    d[p.at] = point_dist(old, p.snaps, node_dist, where=p.where)
+    was = point_dist(old, p.snaps, node_dist, where=p.where)
+    np.minimum.at(d, p.at, np.where(np.isnan(was), np.inf, was))
     d[np.isnan(d)] = np.inf
     return d
 

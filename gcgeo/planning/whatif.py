@@ -287,7 +287,7 @@ def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
     if {"u", "v"} <= set(state.streets.columns) and not uv:  # node ids do not extend to new lines
         add["u"] = np.nan
         add["v"] = np.nan
-    keep = [c for c in state.streets.columns if c in ("walkable", "u", "v", "geometry")]
+    keep = [c for c in state.streets.columns if c in ("id", "walkable", "u", "v", "geometry")]
     base = state.streets[keep]
     streets = gpd.GeoDataFrame(pd.concat([base, add], ignore_index=True), geometry="geometry",
                                crs=state.net.crs)
@@ -333,15 +333,11 @@ def _joined_places(old: Network, joined: Joined) -> dict:
     old_from[joined.cut_piece] = joined.cut_from
     base = np.full(net.n_nodes, -1, dtype=np.int64)
     base[: old.n_nodes] = np.arange(old.n_nodes)
-    base_edge = np.full(net.n_nodes, -1, dtype=np.int64)
-    base_pos = np.zeros(net.n_nodes)
     later = joined.cut_from > 0  # a piece starting at a cut: its first node is new
     at = net.u[joined.cut_piece[later]]
     new = at >= old.n_nodes
-    base_edge[at[new]] = joined.cut_edge[later][new]
-    base_pos[at[new]] = joined.cut_from[later][new]
-    return dict(old_edge=old_edge, old_from=old_from, base=base, base_edge=base_edge,
-                base_pos=base_pos)
+    base_at = (at[new], joined.cut_edge[later][new], joined.cut_from[later][new])
+    return dict(old_edge=old_edge, old_from=old_from, base=base, base_at=base_at)
 
 
 def _streets_by_ids(state: LivingCircleState, joined: Joined) -> tuple[gpd.GeoDataFrame, Network]:
@@ -406,8 +402,9 @@ def close_streets(state: LivingCircleState, ids: str | Iterable[str], *,
     fsnap = snaps_after_drop(state.net, state.facility_snaps, new_of_old,
                              state.facilities.geometry, tol)
     n = net.n_nodes
+    none = np.zeros(0, dtype=np.int64)
     place = dict(old_edge=np.flatnonzero(new_of_old >= 0), old_from=np.zeros(net.n_edges),
-                 base=np.arange(n), base_edge=np.full(n, -1), base_pos=np.zeros(n))
+                 base=np.arange(n), base_at=(none, none, np.zeros(0)))
     return _on_network(state, streets, net, hsnap, fsnap, removed=True, place=place)
 
 
