@@ -25,7 +25,8 @@ from .snapping import snap
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Joined", "drop_edges", "join_lines", "snaps_after_drop", "snaps_after_join"]
+__all__ = ["Joined", "drop_edges", "join_lines", "on_pieces", "snaps_after_drop",
+           "snaps_after_join"]
 
 #: Points closer than this (m) are the same point; the builder's rounding (0.1 mm).
 EPS = 10.0 ** -JOIN_DECIMALS
@@ -211,6 +212,7 @@ def join_lines(net: Network, lines: np.ndarray, *, tolerance: float,
         if len(on_old) or on_new:
             continue
         dangling.append(j)
+    drawn = lines.copy()  # as drawn: ends lying on them are found on these, as the builder does
     # dangling ends: an old dead end within the tolerance, else the nearest line
     if tolerance > EPS:
         for j in dangling:
@@ -257,19 +259,19 @@ def join_lines(net: Network, lines: np.ndarray, *, tolerance: float,
     # old nodes on a new line cut it; old nodes near one are reported
     near: list[int] = []
     for i in range(k):
-        x0, y0, x1, y1 = shapely.bounds(lines[i])
+        x0, y0, x1, y1 = shapely.total_bounds(np.array([lines[i], drawn[i]], dtype=object))
         box = np.flatnonzero((net.x >= x0 - reach) & (net.x <= x1 + reach)
                              & (net.y >= y0 - reach) & (net.y <= y1 + reach))
         if not len(box):
             continue
         own = {int(end_node[i]), int(end_node[i + k])}
         pts = shapely.points(net.x[box], net.y[box])
-        d = shapely.distance(lines[i], pts)
+        d = np.minimum(shapely.distance(lines[i], pts), shapely.distance(drawn[i], pts))
         for n, dn in zip(box[d <= reach], d[d <= reach]):
             if int(n) in own:
                 continue
             xy = _node_point(net, int(n))
-            if shapely.distance(lines[i], shapely.Point(xy)) <= EPS:
+            if shapely.distance(drawn[i], shapely.Point(xy)) <= EPS:
                 line_cuts[i].append((float(shapely.line_locate_point(lines[i], shapely.Point(xy))),
                                      xy))
             elif tolerance > EPS and dn <= tolerance + EPS:
@@ -390,12 +392,9 @@ def _new_ids(nodes: pd.Index, n: int) -> list:
     return out
 
 
-def snaps_after_join(joined: Joined, snaps: pd.DataFrame, points: gpd.GeoSeries,
-                     tolerance: float | None) -> pd.DataFrame:
-    """``snaps`` (onto the network before :func:`join_lines`) onto ``joined.net``:
-    points on a cut edge move to the piece they lie on, and points nearer a new
-    line's piece than to their street (or off the network and within
-    ``tolerance`` of one) snap onto it, as snapping onto the new network would."""
+def on_pieces(joined: Joined, snaps: pd.DataFrame) -> pd.DataFrame:
+    """``snaps`` (onto the network before :func:`join_lines`) where they lie on
+    ``joined.net``: points on a cut edge on the piece they lie on."""
     net = joined.net
     out = snaps.copy()
     e = out["edge"].to_numpy().copy()
@@ -410,6 +409,24 @@ def snaps_after_join(joined: Joined, snaps: pd.DataFrame, points: gpd.GeoSeries,
             p = joined.cut_piece[j]
             e[i] = p
             off[i] = float(np.clip(off[i] - joined.cut_from[j], 0.0, net.weight[p]))
+    out["edge"] = e
+    out["offset"] = off
+    return out
+
+
+def snaps_after_join(joined: Joined, snaps: pd.DataFrame, points: gpd.GeoSeries,
+                     tolerance: float | None) -> pd.DataFrame:
+    """``snaps`` (onto the network before :func:`join_lines`) onto ``joined.net``:
+    points on a cut edge move to the piece they lie on (:func:`on_pieces`), and
+    points nearer a new line's piece than to their street (or off the network
+    and within ``tolerance`` of one) snap onto it, as snapping onto the new
+    network would.  A point exactly as near a new line as its street (a line
+    drawn along a street) stays on its street, where snapping onto a rebuilt
+    network takes the edge it numbers first."""
+    net = joined.net
+    out = on_pieces(joined, snaps)
+    e = out["edge"].to_numpy().copy()
+    off = out["offset"].to_numpy(float).copy()
     lp = joined.line_pieces
     conn = out["connector_m"].to_numpy(float).copy()
     sx, sy = out["snap_x"].to_numpy(float).copy(), out["snap_y"].to_numpy(float).copy()
@@ -422,6 +439,11 @@ def snaps_after_join(joined: Joined, snaps: pd.DataFrame, points: gpd.GeoSeries,
         ok = np.isfinite(xy).all(axis=1)
         vi, xy = vi[ok], xy[ok]
         tol = np.inf if tolerance is None else float(tolerance)
+        x0, y0, x1, y1 = shapely.total_bounds(net.lines[lp])
+        reach = np.where(e[vi] >= 0, np.fmin(conn[vi], tol), tol)
+        near = ((xy[:, 0] >= x0 - reach) & (xy[:, 0] <= x1 + reach)
+                & (xy[:, 1] >= y0 - reach) & (xy[:, 1] <= y1 + reach))
+        vi, xy = vi[near], xy[near]
         if ix is not None and len(vi):
             seg, t, dist = nearest_segment(ix, xy[:, 0], xy[:, 1], tol)
             better = (seg >= 0) & (dist < np.where(e[vi] >= 0, conn[vi], np.inf))

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse.csgraph import breadth_first_order, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from .paths import Augmented, locate_snaps, point_dist
 
-__all__ = ["Places", "after_addition", "after_removal", "carried", "places"]
+__all__ = ["Places", "after_addition", "after_removal", "carried", "places", "tight_heads"]
 
 #: Edges whose ends' distances differ by their length to this (relative) are on a shortest path.
 _TIGHT = 1e-9
@@ -114,34 +114,59 @@ def _sub_search(csr: sparse.csr_matrix, nodes: np.ndarray, seed: np.ndarray,
     return dijkstra(g, directed=True, indices=k, limit=limit)[:k]
 
 
-def after_removal(csr: sparse.csr_matrix, before: np.ndarray, sources: np.ndarray,
+def _rows(csr: sparse.csr_matrix, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of the rows ``nodes`` of ``csr``: each entry's row node and position."""
+    start = csr.indptr[nodes].astype(np.int64)
+    cnt = csr.indptr[nodes + 1].astype(np.int64) - start
+    first = np.cumsum(cnt) - cnt
+    idx = np.repeat(start - first, cnt) + np.arange(int(cnt.sum()))
+    return np.repeat(nodes, cnt), idx
+
+
+def tight_heads(u: np.ndarray, v: np.ndarray, w: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """The far ends of the edges ``u``-``v`` (length ``w``) that lie on a shortest path
+    by the distances ``before`` (NaN or inf where unreached): where removing them
+    may lengthen the walk."""
+    du = np.where(np.isnan(before[u]), np.inf, before[u])
+    dv = np.where(np.isnan(before[v]), np.inf, before[v])
+    with np.errstate(invalid="ignore"):
+        fwd = np.isfinite(du) & (np.abs(du + w - dv) <= _TIGHT * (1.0 + dv))
+        back = np.isfinite(dv) & (np.abs(dv + w - du) <= _TIGHT * (1.0 + du))
+    return np.unique(np.concatenate([v[fwd], u[back]]))
+
+
+def after_removal(csr: sparse.csr_matrix, before: np.ndarray, heads: np.ndarray,
                   cutoff: float) -> np.ndarray:
-    """Distances (NaN beyond ``cutoff``) on ``csr``, a network with edges removed,
-    from ``sources`` whose distances on the network before were ``before``
-    (inf where unreached).  A node keeps its distance when a shortest path
-    from a source is left (edges on which the distances rise by their length,
-    from a source on); the others are searched again from their neighbours."""
+    """Distances (NaN beyond ``cutoff``) on ``csr`` (symmetric), a network with edges
+    or sources removed, from the sources whose distances were ``before`` (inf
+    where unreached).  ``heads`` are the nodes where a removed edge or source
+    may have led (:func:`tight_heads`): they and every node reached from them
+    along edges on a shortest path (the distance rising by the edge's length)
+    are searched again from their other neighbours; the rest keep theirs."""
     n = csr.shape[0]
-    row = np.repeat(np.arange(n), np.diff(csr.indptr))
-    col, w = csr.indices, csr.data
-    du, dv = before[row], before[col]
-    with np.errstate(invalid="ignore"):  # inf - inf where neither end was reached
-        tight = np.isfinite(du) & (np.abs(du + w - dv) <= _TIGHT * (1.0 + dv))
-    g = sparse.csr_matrix((np.ones(int(tight.sum())), (row[tight], col[tight])), shape=(n + 1, n + 1))
-    src = np.unique(sources)
-    g = g + sparse.csr_matrix((np.ones(len(src)), (np.full(len(src), n), src)), shape=(n + 1, n + 1))
-    kept = np.zeros(n + 1, bool)
-    kept[breadth_first_order(g, n, directed=True, return_predecessors=False)] = True
-    kept = kept[:n]
-    out = np.where(np.isfinite(before), before, np.nan)
-    lost = np.flatnonzero(np.isfinite(before) & ~kept)
-    if len(lost):
-        # from the kept neighbours
-        into = np.isin(col, lost) & kept[row] & np.isfinite(du)
+    before = np.where(np.isnan(before), np.inf, before)
+    lost = np.zeros(n, bool)
+    front = np.unique(np.asarray(heads, dtype=np.int64))
+    front = front[np.isfinite(before[front])]
+    lost[front] = True
+    while len(front):
+        a, idx = _rows(csr, front)
+        b = csr.indices[idx]
+        db = before[b]
+        with np.errstate(invalid="ignore"):
+            on = ~lost[b] & np.isfinite(db) & (np.abs(before[a] + csr.data[idx] - db)
+                                               <= _TIGHT * (1.0 + db))
+        front = np.unique(b[on])
+        lost[front] = True
+    out = before.copy()
+    nodes = np.flatnonzero(lost)
+    if len(nodes):
+        a, idx = _rows(csr, nodes)
+        b = csr.indices[idx]
+        keep = ~lost[b] & np.isfinite(before[b])
         seed = np.full(n, np.inf)
-        np.minimum.at(seed, col[into], du[into] + w[into])
-        d = _sub_search(csr, lost, seed[lost], cutoff)
-        out[lost] = d
+        np.minimum.at(seed, a[keep], before[b[keep]] + csr.data[idx[keep]])
+        out[nodes] = _sub_search(csr, nodes, seed[nodes], cutoff)
     out[~(out <= cutoff)] = np.nan
     return out
 
@@ -153,11 +178,11 @@ def after_addition(csr: sparse.csr_matrix, before: np.ndarray, seeds: np.ndarray
     were ``before`` (inf where unreached or new): one search from the seeds,
     each starting at its distance before, taken where shorter."""
     n = csr.shape[0]
-    s = np.unique(seeds)
-    s = s[np.isfinite(before[s]) & (before[s] <= cutoff)]
-    d = before.copy()
+    d = np.where(np.isnan(before), np.inf, before)
+    s = np.unique(np.asarray(seeds, dtype=np.int64))
+    s = s[np.isfinite(d[s]) & (d[s] <= cutoff)]
     if len(s):
-        top = sparse.csr_matrix((before[s], s, [0, len(s)]), shape=(1, n + 1))
+        top = sparse.csr_matrix((d[s], s, [0, len(s)]), shape=(1, n + 1))
         g = sparse.vstack([sparse.hstack([csr, sparse.csr_matrix((n, 1))]), top]).tocsr()
         d = np.fmin(d, dijkstra(g, directed=True, indices=n, limit=cutoff)[:n])
     d[~(d <= cutoff)] = np.nan

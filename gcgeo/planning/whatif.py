@@ -42,8 +42,16 @@ from ..network import (
     point_dist,
     snap,
 )
-from ..network.edit import EPS, Joined, drop_edges, join_lines, snaps_after_drop, snaps_after_join
-from ..network.update import after_addition, after_removal, carried, places
+from ..network.edit import (
+    EPS,
+    Joined,
+    drop_edges,
+    join_lines,
+    on_pieces,
+    snaps_after_drop,
+    snaps_after_join,
+)
+from ..network.update import after_addition, after_removal, carried, places, tight_heads
 from ..values import feature_ids
 from .state import (
     LivingCircleState,
@@ -142,17 +150,20 @@ def _rebuilt(state: LivingCircleState, streets: gpd.GeoDataFrame) -> LivingCircl
 
 
 def _on_network(state: LivingCircleState, streets: gpd.GeoDataFrame, net: Network,
-                hsnap: pd.DataFrame, fsnap: pd.DataFrame, *, removed: bool,
-                place: dict | None = None, seeds: np.ndarray | None = None) -> LivingCircleState:
+                hsnap: pd.DataFrame, fsnap: pd.DataFrame, *, place: dict | None = None,
+                dropped: np.ndarray | None = None, seeds: np.ndarray | None = None,
+                moved_from: pd.DataFrame | None = None) -> LivingCircleState:
     """``state`` on a changed network, its points already moved.
 
     With the searches of ``state`` and ``place`` (where the changed network's
     edges and nodes lay before, see :func:`gcgeo.network.update.places`) only
-    what the change touches is searched again: after edges were ``removed``
-    the nodes that lost their shortest path, after new ones were added a
-    search from their ends (``seeds``, nodes of the network's edges) bounded
-    by the farthest tier; a category whose facilities moved is searched again
-    whole.  Without them every category is searched again."""
+    what the change touches is searched again, per category: the nodes whose
+    shortest path used a ``dropped`` edge (old positions) or a facility that
+    moved away (``moved_from``: the facilities' old snaps on the changed
+    network), from their other neighbours; then one search bounded by the
+    farthest tier from the ends of new edges (``seeds``, edges of the changed
+    network) and from the facilities' new places.  Without them every category
+    is searched again."""
     off = int(fsnap["off_network"].sum()) - int(state.facility_snaps["off_network"].sum())
     if off > 0:
         log.warning("%d more of the facilities lie farther than %.0f m from any street and are "
@@ -172,22 +183,32 @@ def _on_network(state: LivingCircleState, streets: gpd.GeoDataFrame, net: Networ
          == fs[["snap_x", "snap_y", "connector_m"]].to_numpy()).all(axis=1))
     where_old = places(old, aug, targets=fs, same=same, **place)
     where = locate_snaps(aug, hsnap)
+    seed_nodes = np.zeros(0, dtype=np.int64)
     if seeds is not None:
         pe = np.isin(aug.piece_edge, seeds)
         seed_nodes = np.unique(np.concatenate([aug.piece_u[pe], aug.piece_v[pe]]))
+    gone = np.isin(old.piece_edge, dropped) if dropped is not None else np.zeros(0, bool)
     cat = state.facilities["category"].astype(str).to_numpy()
     tn = aug.target_node
     dist, node = {}, {}
     for c in state.categories:
-        src = np.unique(tn[(cat == c) & (tn >= 0)])
-        if not len(src):
-            nd = np.full(aug.n_nodes, np.nan)
-        elif not same[cat == c].all():
-            nd = multi_source(aug.csr, src, state.cutoff)
-        else:
-            was = carried(old, state.search.node[c], where_old)
-            nd = (after_removal(aug.csr, was, src, state.cutoff) if removed
-                  else after_addition(aug.csr, was, seed_nodes, state.cutoff))
+        moved = (cat == c) & ~same
+        nd = carried(old, state.search.node[c], where_old)
+        heads = [np.zeros(0, dtype=np.int64)]
+        if gone.any():
+            h = tight_heads(old.piece_u[gone], old.piece_v[gone],
+                            old.piece_to[gone] - old.piece_from[gone], state.search.node[c])
+            heads.append(h[h < net.n_nodes])
+        if moved.any() and moved_from is not None:
+            was = moved_from.reset_index(drop=True)[moved]
+            on, left, right, *_ = locate_snaps(aug, was)
+            heads += [left, right]
+        h = np.concatenate(heads)
+        if len(h):
+            nd = after_removal(aug.csr, nd, h, state.cutoff)
+        start = tn[moved & (tn >= 0)]
+        nd[start] = 0.0
+        nd = after_addition(aug.csr, nd, np.concatenate([seed_nodes, start]), state.cutoff)
         d = point_dist(aug, hsnap, nd, where=where)
         d[d > state.cutoff] = np.nan
         dist[c], node[c] = d, nd
@@ -316,8 +337,9 @@ def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
     tol = state.snap_tolerance
     hsnap = snaps_after_join(joined, state.home_snaps, state.homes.geometry, tol)
     fsnap = snaps_after_join(joined, state.facility_snaps, state.facilities.geometry, tol)
-    return _on_network(state, streets, net, hsnap, fsnap, removed=False,
-                       place=_joined_places(state.net, joined), seeds=joined.line_pieces)
+    return _on_network(state, streets, net, hsnap, fsnap, place=_joined_places(state.net, joined),
+                       seeds=joined.line_pieces,
+                       moved_from=on_pieces(joined, state.facility_snaps))
 
 
 def _joined_places(old: Network, joined: Joined) -> dict:
@@ -405,7 +427,8 @@ def close_streets(state: LivingCircleState, ids: str | Iterable[str], *,
     none = np.zeros(0, dtype=np.int64)
     place = dict(old_edge=np.flatnonzero(new_of_old >= 0), old_from=np.zeros(net.n_edges),
                  base=np.arange(n), base_at=(none, none, np.zeros(0)))
-    return _on_network(state, streets, net, hsnap, fsnap, removed=True, place=place)
+    return _on_network(state, streets, net, hsnap, fsnap, place=place,
+                       dropped=np.flatnonzero(dropped))
 
 
 # --------------------------------------------------------------------------
