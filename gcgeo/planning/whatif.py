@@ -87,14 +87,42 @@ def _match(ids: list[str], known: pd.Series, option: str, layer: str) -> np.ndar
     """Positions of ``ids`` among ``known`` (feature ids); unknown ones named."""
     if not ids:
         raise InputError(f"{option} names no id; give the ids of layer '{layer}', separated by commas.")
-    known_set = set(known.astype(str))
-    bad = [i for i in ids if i not in known_set]
+    text = known.astype(str).to_numpy(object)
+    hit = pd.Index(ids).get_indexer(text) >= 0
+    found = set(text[hit])
+    bad = [i for i in ids if i not in found]
     if bad:
         sample = ", ".join(known.astype(str).head(5))
         raise InputError(f"{option}: no feature of layer '{layer}' has the id(s) {', '.join(bad)}; "
                          f"its ids look like {sample or '(the layer is empty)'} (the 'id' column, "
                          "or #row for rows without one).")
-    return np.flatnonzero(known.astype(str).isin(ids).to_numpy())
+    return np.flatnonzero(hit)
+
+
+def _rows_of(frame: pd.DataFrame, ids: list[str], option: str, layer: str) -> np.ndarray:
+    """:func:`_match` of ``ids`` against the feature ids of ``frame``, found without
+    writing out every row's id: the rows whose ``id`` value or index label could
+    read as one of them are checked, and every row only when some id is not
+    found that way (then also to name it): an id written with spaces around it
+    is found only when it is not also written without."""
+    if ids:
+        keys: list = list(ids)
+        labels: list = [i[1:] for i in ids if i.startswith("#")]
+        for t in ids + labels:
+            for kind in (int, float):
+                try:
+                    keys.append(kind(t))
+                except ValueError:
+                    pass
+        cand = frame.index.isin(keys + labels)
+        if "id" in frame.columns:
+            cand |= frame["id"].isin(keys).to_numpy(bool)
+        pos = np.flatnonzero(cand)
+        text = feature_ids(frame.iloc[pos]).to_numpy(object)
+        ok = pd.Index(ids).get_indexer(text) >= 0
+        if set(text[ok]) == set(ids):
+            return pos[ok]
+    return _match(ids, feature_ids(frame), option, layer)
 
 
 def add_facilities(state: LivingCircleState, new: gpd.GeoDataFrame, *,
@@ -305,13 +333,15 @@ def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
                          "new links must be lines.")
     uv = joined_by_ids(state.streets)
     add = gpd.GeoDataFrame(geometry=links.geometry.to_numpy(), crs=state.net.crs)
-    if {"u", "v"} <= set(state.streets.columns) and not uv:  # node ids do not extend to new lines
-        add["u"] = np.nan
-        add["v"] = np.nan
-    keep = [c for c in state.streets.columns if c in ("id", "walkable", "u", "v", "geometry")]
-    base = state.streets[keep]
-    streets = gpd.GeoDataFrame(pd.concat([base, add], ignore_index=True), geometry="geometry",
-                               crs=state.net.crs)
+
+    def with_rows() -> gpd.GeoDataFrame:  # the streets with the new lines as rows
+        if {"u", "v"} <= set(state.streets.columns):  # node ids do not extend to new lines
+            add["u"] = np.nan
+            add["v"] = np.nan
+        keep = [c for c in state.streets.columns if c in ("id", "walkable", "u", "v", "geometry")]
+        return gpd.GeoDataFrame(pd.concat([state.streets[keep], add], ignore_index=True),
+                                geometry="geometry", crs=state.net.crs)
+
     why = _cannot_edit(state)
     parts = add.geometry[add.geometry.notna() & ~add.geometry.is_empty].explode(index_parts=False)
     join, split = state.network_rules
@@ -319,13 +349,14 @@ def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
         why = "crossings are joined (network.split_crossings)"
     if why is not None:
         log.info("opening links: %s; the network is built again", why)
-        return _rebuilt(state, streets)
+        return _rebuilt(state, with_rows())
     n_rows = len(state.streets)
     base_net = replace(state.net, street=state.streets.index.get_indexer(state.net.street))
     joined = join_lines(base_net, parts.to_numpy(), tolerance=join,
                         labels=n_rows + parts.index.to_numpy(), round_nodes=not uv)
     net = joined.net
     if not uv:
+        streets = with_rows()
         deg = np.bincount(np.concatenate([state.net.u, state.net.v]), minlength=state.net.n_nodes)
         if joined.dead_end_joins or (deg[joined.near] == 1).any() or _moved(state, state.net,
                                                                            joined.near):
@@ -369,17 +400,9 @@ def _streets_by_ids(state: LivingCircleState, joined: Joined) -> tuple[gpd.GeoDa
     and the network with those rows as its :attr:`Network.street`."""
     net, old = joined.net, state.net
     ids = net.nodes.to_numpy(object)
-    rows = state.streets.copy()
+    rows = state.streets
     first = np.unique(joined.cut_piece[joined.cut_piece < old.n_edges])
-    lab = old.street[first]
-    g = rows.geometry.to_numpy().copy()
-    pos = rows.index.get_indexer(lab)
-    g[pos] = net.lines[first]
-    rows = rows.set_geometry(gpd.GeoSeries(g, index=rows.index, crs=rows.crs))
-    u = rows["u"].to_numpy(object).copy()
-    v = rows["v"].to_numpy(object).copy()
-    u[pos], v[pos] = ids[net.u[first]], ids[net.v[first]]
-    rows["u"], rows["v"] = u, v
+    pos = rows.index.get_indexer(old.street[first])
     extra = np.arange(old.n_edges, net.n_edges)
     rest = extra[~np.isin(extra, joined.line_pieces)]
     src = rows.index.get_indexer(old.street[joined.cut_edge[np.isin(joined.cut_piece, rest)]])
@@ -389,8 +412,14 @@ def _streets_by_ids(state: LivingCircleState, joined: Joined) -> tuple[gpd.GeoDa
     lp = joined.line_pieces
     new = gpd.GeoDataFrame({"u": ids[net.u[lp]], "v": ids[net.v[lp]]}, geometry=net.lines[lp],
                            crs=rows.crs)
-    streets = gpd.GeoDataFrame(pd.concat([rows, more, new], ignore_index=True), geometry="geometry",
-                               crs=rows.crs)
+    new = new.rename_geometry(rows.geometry.name) if rows.geometry.name != "geometry" else new
+    streets = gpd.GeoDataFrame(pd.concat([rows, more, new], ignore_index=True),
+                               geometry=rows.geometry.name, crs=rows.crs)
+    # the cut rows shortened to their first piece, in the one copy made
+    cols = streets.columns
+    streets.iloc[pos, cols.get_loc(rows.geometry.name)] = net.lines[first]
+    streets.iloc[pos, cols.get_loc("u")] = ids[net.u[first]]
+    streets.iloc[pos, cols.get_loc("v")] = ids[net.v[first]]
     street = np.concatenate([rows.index.get_indexer(old.street),
                              len(rows) + np.arange(len(rest) + len(lp))])
     return streets, replace(net, street=street)
@@ -407,7 +436,7 @@ def close_streets(state: LivingCircleState, ids: str | Iterable[str], *,
     tolerance had joined to a closed street, or one left dangling within it of
     another street) the network is built again instead (logged).
     """
-    pos = _match(parse_ids(ids), feature_ids(state.streets), option, "streets")
+    pos = _rows_of(state.streets, parse_ids(ids), option, "streets")
     keep = np.ones(len(state.streets), bool)
     keep[pos] = False
     streets = state.streets[keep]
