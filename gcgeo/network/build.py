@@ -238,10 +238,11 @@ def joined_by_ids(streets: gpd.GeoDataFrame) -> bool:
     if not {"u", "v"} <= set(streets.columns):
         return False
     df = _walkable(streets)
-    g = df.geometry
-    df = df[~(g.isna() | g.is_empty).to_numpy()]
-    return bool(not df[["u", "v"]].isna().any().any()
-                and not (df.geometry.geom_type == "MultiLineString").any())
+    geoms = np.asarray(df.geometry.to_numpy(), dtype=object)
+    kind = shapely.get_type_id(geoms)  # -1 where missing
+    line = (kind >= 0) & ~shapely.is_empty(geoms)
+    ends = df[["u", "v"]].to_numpy()[line]
+    return bool(not pd.isna(ends).any() and not (kind[line] == shapely.GeometryType.MULTILINESTRING).any())
 
 
 def _walkable(df: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -182,8 +182,11 @@ def after_addition(csr: sparse.csr_matrix, before: np.ndarray, seeds: np.ndarray
     s = np.unique(np.asarray(seeds, dtype=np.int64))
     s = s[np.isfinite(d[s]) & (d[s] <= cutoff)]
     if len(s):
-        top = sparse.csr_matrix((d[s], s, [0, len(s)]), shape=(1, n + 1))
-        g = sparse.vstack([sparse.hstack([csr, sparse.csr_matrix((n, 1))]), top]).tocsr()
+        # one more node, n, joined to each seed as far as the seed's distance
+        g = sparse.csr_matrix(
+            (np.concatenate([csr.data, d[s]]), np.concatenate([csr.indices, s]).astype(np.int64),
+             np.concatenate([csr.indptr, [csr.nnz + len(s)]]).astype(np.int64)),
+            shape=(n + 1, n + 1))
         d = np.fmin(d, dijkstra(g, directed=True, indices=n, limit=cutoff)[:n])
     d[~(d <= cutoff)] = np.nan
     return d
