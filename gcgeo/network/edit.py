@@ -381,10 +381,11 @@ def _new_ids(nodes: pd.Index, n: int) -> list:
         top = int(nodes.max()) if len(nodes) else -1
         return list(range(top + 1, top + 1 + n))
     if pd.api.types.is_numeric_dtype(nodes.dtype):
-        top = float(np.nanmax(nodes.to_numpy(float)))
-        return [float(np.floor(top)) + 1 + i for i in range(n)]
+        high = float(np.nanmax(nodes.to_numpy(float)))
+        return [float(np.floor(high)) + 1 + i for i in range(n)]
     known = set(map(str, nodes))
-    out, i = [], 0
+    out: list = []
+    i = 0
     while len(out) < n:
         if f"new{i}" not in known:
             out.append(f"new{i}")

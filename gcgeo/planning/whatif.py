@@ -172,9 +172,10 @@ def _rebuilt(state: LivingCircleState, streets: gpd.GeoDataFrame) -> LivingCircl
     net = network_of(streets, network_rules=state.network_rules)
     hsnap = snap(net, check_points(net, state.homes.geometry, "homes"), state.snap_tolerance)
     fsnap = snap_facilities(net, state.facilities, state.snap_tolerance)
-    dist = category_distances(net, hsnap, state.facilities, fsnap, state.categories, state.cutoff)
+    dist, search = category_search(net, hsnap, state.facilities, fsnap, state.categories,
+                                   state.cutoff)
     return replace(state, streets=streets, net=net, home_snaps=hsnap, facility_snaps=fsnap,
-                   distances=dist)
+                   distances=dist, search=search)
 
 
 def _on_network(state: LivingCircleState, streets: gpd.GeoDataFrame, net: Network,
@@ -269,8 +270,9 @@ def _moved(state: LivingCircleState, net: Network, nodes: np.ndarray) -> bool:
         return False
     inc = np.isin(net.u, nodes) | np.isin(net.v, nodes)
     e = np.flatnonzero(inc)
-    rows = state.streets.geometry.reindex(pd.Index(net.street[e], dtype=object)).to_numpy()
-    for ei, row in zip(e, rows):
+    street = np.asarray(net.street)
+    rows = state.streets.geometry.reindex(pd.Index(street[e], dtype=object)).to_numpy()
+    for ei, row in zip(e.tolist(), rows):
         for n in {int(net.u[ei]), int(net.v[ei])} & set(nodes.tolist()):
             if shapely.distance(row, _raw_point(net, n, ei)) > EPS:
                 return True
@@ -399,13 +401,14 @@ def _streets_by_ids(state: LivingCircleState, joined: Joined) -> tuple[gpd.GeoDa
     cut row's values) and for every new line's piece, each with its node ids;
     and the network with those rows as its :attr:`Network.street`."""
     net, old = joined.net, state.net
+    old_street = np.asarray(old.street)
     ids = net.nodes.to_numpy(object)
     rows = state.streets
     first = np.unique(joined.cut_piece[joined.cut_piece < old.n_edges])
-    pos = rows.index.get_indexer(old.street[first])
+    pos = rows.index.get_indexer(old_street[first])
     extra = np.arange(old.n_edges, net.n_edges)
     rest = extra[~np.isin(extra, joined.line_pieces)]
-    src = rows.index.get_indexer(old.street[joined.cut_edge[np.isin(joined.cut_piece, rest)]])
+    src = rows.index.get_indexer(old_street[joined.cut_edge[np.isin(joined.cut_piece, rest)]])
     more = rows.iloc[src].copy()
     more = more.set_geometry(gpd.GeoSeries(net.lines[rest], index=more.index, crs=rows.crs))
     more["u"], more["v"] = ids[net.u[rest]], ids[net.v[rest]]
@@ -420,7 +423,7 @@ def _streets_by_ids(state: LivingCircleState, joined: Joined) -> tuple[gpd.GeoDa
     streets.iloc[pos, cols.get_loc(rows.geometry.name)] = net.lines[first]
     streets.iloc[pos, cols.get_loc("u")] = ids[net.u[first]]
     streets.iloc[pos, cols.get_loc("v")] = ids[net.v[first]]
-    street = np.concatenate([rows.index.get_indexer(old.street),
+    street = np.concatenate([rows.index.get_indexer(old_street),
                              len(rows) + np.arange(len(rest) + len(lp))])
     return streets, replace(net, street=street)
 
