@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, MultiLineString, Point, box
 from test_living_circle import _rules
 
 from gcgeo.analysis import living_circle as lc
@@ -211,6 +211,30 @@ def test_homes_nearer_the_new_link_than_their_street_walk_from_it(caplog):
     assert res.after.distances["park"][1] == pytest.approx(10 + 150 + 100 + 15 + 3, abs=1e-9)
     _assert_same(res.after, dict(layers, streets=pd.concat([_u_shape(), link], ignore_index=True)),
                  rules=r)
+    assert REBUILT not in caplog.text
+
+
+@pytest.mark.parametrize("ids", [False, True])
+def test_multi_part_links_and_streets_not_walkable(ids, caplog):
+    caplog.set_level(logging.INFO, logger="gcgeo.planning.whatif")
+    streets = _u_shape().assign(walkable=[True, True, False])  # w is not walkable: a and b apart
+    if ids:
+        streets = streets.assign(u=[1, 3, 1], v=[2, 4, 3])
+    homes = gpd.GeoDataFrame({"use": "residential", "population": [10.0, 5.0]},
+                             geometry=[box(258, 43, 262, 47), box(98, 8, 102, 12)], crs=CRS)
+    fac = gpd.GeoDataFrame({"id": ["k"], "category": ["park"]}, geometry=[Point(265, 103)], crs=CRS)
+    layers = {"streets": streets, "buildings": homes, "facilities": fac}
+    r = _rules({"park": ["15min"]})
+    state = load_state(layers, rules=r)
+    assert np.isnan(state.distances["park"]).all()
+    links = gpd.GeoDataFrame(geometry=[MultiLineString([[(250, 0), (250, 100)], [(300, 0), (300, 50)]]),
+                                       LineString([(10, 10), (10, 10)])], crs=CRS)
+    res = whatif(state, open_link=links)
+    np.testing.assert_allclose(res.after.distances["park"], [10 + 55 + 15 + 3, 10 + 150 + 100 + 15 + 3])
+    changed = res.after.streets if ids else pd.concat([streets, links], ignore_index=True)
+    _assert_same(res.after, dict(layers, streets=changed), rules=r)
+    res = whatif(res.after, close_street="w")  # closing a street that is not walked changes nothing
+    np.testing.assert_allclose(res.after.distances["park"], [83, 278])
     assert REBUILT not in caplog.text
 
 

@@ -9,8 +9,11 @@ opening a link or closing a street, recomputing only what the change touches.
 * a new link or a closed street (:func:`open_links`, :func:`close_streets`):
   the network changed in place (edges dropped, or the new lines joined and
   the edges they meet cut), the homes and facilities it moves snapped again,
-  and every category searched again; the network is built again only where
-  the join tolerance could join differently (logged).
+  and the distances updated where the change reaches (after a closure the
+  nodes whose shortest path it cut, after a link one search bounded by the
+  farthest tier from its ends); the network is built again, and every
+  category searched again, only where the join tolerance could join
+  differently (logged).
 
 Each returns a new :class:`~gcgeo.planning.state.LivingCircleState` equal to
 loading the changed inputs (and so to rerunning the living circle on them);
@@ -315,7 +318,8 @@ def open_links(state: LivingCircleState, links: gpd.GeoDataFrame, *,
     nodes and streets their ends meet, dangling ends within the join
     tolerance; old nodes on them), the old streets staying as they are; the
     homes and facilities nearer a new line than to their street move onto it
-    and every category is searched again, without building the network again.
+    and one search bounded by the farthest tier runs from the new lines' ends,
+    each starting at its distance before, without building the network again.
 
     Streets with OSM node ids ``u``/``v`` keep them: the streets layer after
     the change has one row per edge, the new lines and the pieces of streets
@@ -433,8 +437,9 @@ def close_streets(state: LivingCircleState, ids: str | Iterable[str], *,
     """``state`` without the streets of ``ids`` (their ``id``, or ``#row``).
 
     The edges that came from those rows leave the network (their nodes stay),
-    the homes and facilities on them snap again onto what is left and every
-    category is searched again, without building the network again.  When
+    the homes and facilities on them snap again onto what is left, and the
+    nodes whose shortest path ran over those edges are searched again from
+    their other neighbours, without building the network again.  When
     building it again could join differently (a street end that the join
     tolerance had joined to a closed street, or one left dangling within it of
     another street) the network is built again instead (logged).
