@@ -11,10 +11,14 @@ Printed, best of 3 each (of 2 for loading the state):
   facilities, distances), which ``gcgeo whatif`` does before the change;
 * each change on the loaded state, with the comparison per community and
   tier: one new facility, ten new facilities, one facility removed, one
-  street closed, one link opened;
+  street closed, one link opened (from a node to the middle of a street
+  about 270 m away, which it cuts);
 
 and the largest difference between the what-if's distances and the full
-run's on the changed inputs (0 up to rounding).
+run's on the changed inputs (0 up to rounding).  The streets carry OSM node
+ids, so the link's changed inputs are the streets layer the what-if made
+(the link and the street it cuts as rows with node ids: what a planner
+reruns it on).  The load average is printed before and after.
 
 Run: ``.venv/bin/python benchmarks/whatif.py [--size 160k|40k|helsinki]``
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -84,8 +89,10 @@ def main() -> None:
                                 geometry=shapely.points(shapely.get_coordinates(p) + 5.0), crs=CRS)
 
     one, ten = points(1), points(10)
-    link = gpd.GeoDataFrame(geometry=[shapely.LineString(rng.uniform(*streets.total_bounds[[0, 2]], (2, 2)))],
-                            crs=CRS)
+    a = rng.integers(net.n_nodes)  # a node, and the middle of the street nearest 270 m from it
+    mid = shapely.line_interpolate_point(net.geometry, 0.5, normalized=True)
+    e = int(np.argmin(np.hypot(shapely.get_x(mid) - net.x[a] - 250, shapely.get_y(mid) - net.y[a] - 100)))
+    link = gpd.GeoDataFrame(geometry=[shapely.LineString([(net.x[a], net.y[a]), mid[e]])], crs=CRS)
     changes = {
         "add 1 facility": ({"add_facility": one},
                            dict(layers, facilities=pd.concat([facilities, one], ignore_index=True))),
@@ -94,14 +101,15 @@ def main() -> None:
         "remove 1 facility": ({"remove_facility": "F5"},
                               dict(layers, facilities=facilities[facilities["id"] != "F5"])),
         "close 1 street": ({"close_street": "S100"}, dict(layers, streets=streets[streets["id"] != "S100"])),
-        "open 1 link": ({"open_link": link},
-                        dict(layers, streets=pd.concat([streets, link], ignore_index=True))),
+        "open 1 link": ({"open_link": link}, None),  # rerun on the layer the what-if made
     }
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     t_load, state = timed(lambda: load_state(layers, rules=r), repeat=2)
     print(f"{'load the state once':<34} {t_load:8.2f} s")
     for name, (kw, changed) in changes.items():
-        t_full, out = timed(lambda changed=changed: lc.run(changed, rules=r, isochrones="none"))
         t_w, res = timed(lambda kw=kw: whatif(state, **kw))
+        changed = changed or dict(layers, streets=res.after.streets)
+        t_full, out = timed(lambda changed=changed: lc.run(changed, rules=r, isochrones="none"))
         o = out["lc_origins"]
         diff = max(float(np.nanmax(np.abs(o[f"dist_{c}_m"].to_numpy(float) - res.after.distances[c]),
                                    initial=0.0)) for c in res.after.categories)
@@ -109,6 +117,7 @@ def main() -> None:
                        for c in res.after.categories)
         print(f"{name:<18} what-if {t_w:8.3f} s   full run {t_full:8.2f} s   "
               f"ratio {t_full / t_w:6.1f}×   max |Δd| {diff:.1e} m{'' if same_nan else '  REACH DIFFERS'}")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,11 @@ The package holds one concern per module: :mod:`~gcgeo.network.build`
 (streets, tables, OSMnx graphs and GraphML files to a graph or a
 :class:`Network`), :mod:`~gcgeo.network.clean` (junctions, near-missed ends,
 crossings), :mod:`~gcgeo.network.segments` (the snapping index),
-:mod:`~gcgeo.network.snapping` (points onto edges) and
-:mod:`~gcgeo.network.paths` (the searches); ``__all__`` lists what is
-public here.  The steps of :func:`point_distances` are public too, for
+:mod:`~gcgeo.network.snapping` (points onto edges),
+:mod:`~gcgeo.network.paths` (the searches), :mod:`~gcgeo.network.edit` (a
+network changed in place: edges dropped, new lines joined, the snapped points
+moved) and :mod:`~gcgeo.network.update` (distances after such a change, from
+those before it); ``__all__`` lists what is public here.  The steps of :func:`point_distances` are public too, for
 analyses that search one network many times: :func:`check_points` and
 :func:`snap` the points, :func:`augment` the network with the targets,
 :func:`contract_chains` of its ``csr``, :func:`multi_source` from each kind
@@ -56,6 +58,7 @@ from .build import (
     graph_from_osmnx,
     graph_network,
     join_tolerance,
+    joined_by_ids,
     network_from_frames,
     network_from_streets,
     split_crossings,
@@ -91,6 +94,7 @@ __all__ = [
     "graph_from_osmnx",
     "graph_network",
     "join_tolerance",
+    "joined_by_ids",
     "locate_snaps",
     "multi_source",
     "near_misses",

@@ -38,6 +38,7 @@ __all__ = [
     "compile_network",
     "graph_from_osmnx",
     "join_tolerance",
+    "joined_by_ids",
     "network_from_frames",
     "network_from_streets",
     "split_crossings",
@@ -142,7 +143,8 @@ def network_from_streets(streets: gpd.GeoDataFrame, *, crs: Any = None,
     log.info("walking network: %d nodes, %d edges", len(index), len(u))
     return Network(nodes=index, x=x, y=y, u=u.astype(np.int64), v=v.astype(np.int64),
                    weight=lengths[order].astype(float), geometry=arr[order],
-                   geom_length=lengths[order].astype(float), crs=crs, directed=False)
+                   geom_length=lengths[order].astype(float), crs=crs, directed=False,
+                   street=np.asarray(labels, dtype=object)[order])
 
 
 def network_from_frames(
@@ -223,6 +225,43 @@ def network_from_frames(
     )
 
 
+def joined_by_ids(streets: gpd.GeoDataFrame) -> bool:
+    """Whether :func:`network_from_streets` joins ``streets`` by their node ids ``u``/``v``
+    (an OSM import: every walkable line has both, and none is multi-part) rather
+    than by where their end points meet.
+
+    >>> from shapely.geometry import LineString
+    >>> s = gpd.GeoDataFrame({"u": [1], "v": [2]}, geometry=[LineString([(0, 0), (1, 0)])])
+    >>> joined_by_ids(s), joined_by_ids(s.drop(columns="v"))
+    (True, False)
+    """
+    if not {"u", "v"} <= set(streets.columns):
+        return False
+    df = _walkable(streets)
+    geoms = np.asarray(df.geometry.to_numpy(), dtype=object)
+    kind = shapely.get_type_id(geoms)  # -1 where missing
+    line = (kind >= 0) & ~shapely.is_empty(geoms)
+    ends = df[["u", "v"]].to_numpy()[line]
+    return bool(not pd.isna(ends).any() and not (kind[line] == shapely.GeometryType.MULTILINESTRING).any())
+
+
+def _walkable(df: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The rows of a streets layer not marked ``walkable`` false."""
+    if "walkable" not in df.columns:
+        return df
+    flag, unreadable = to_bool(df["walkable"])  # reads 是/否, yes/no, 1/0
+    if unreadable.any():
+        raise InputError(
+            f"layer 'streets' column 'walkable' holds values that are not yes/no "
+            f"({', '.join(sorted(set(df['walkable'][unreadable].astype(str)))[:5])}); "
+            "use true/false, yes/no or 是/否."
+        )
+    keep = flag.fillna(True).to_numpy(bool)
+    if not keep.all():
+        log.info("streets: %d row(s) with walkable = false left out", int((~keep).sum()))
+    return df[keep]
+
+
 def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 0.0,
                    split_crossings: bool = False):
     """The walking network of a streets layer as arrays (see :func:`build_graph`):
@@ -231,19 +270,7 @@ def _street_arrays(streets: gpd.GeoDataFrame, crs: Any, join_tolerance: float = 
     if not isinstance(streets, gpd.GeoDataFrame):
         raise InputError("streets must be a GeoDataFrame of LineStrings (layer 'streets').")
     crs = _projected_crs(streets.crs if streets.crs is not None else crs, "layer 'streets'")
-    df = streets
-    if "walkable" in df.columns:
-        flag, unreadable = to_bool(df["walkable"])  # reads 是/否, yes/no, 1/0
-        if unreadable.any():
-            raise InputError(
-                f"layer 'streets' column 'walkable' holds values that are not yes/no "
-                f"({', '.join(sorted(set(df['walkable'][unreadable].astype(str)))[:5])}); "
-                "use true/false, yes/no or 是/否."
-            )
-        keep = flag.fillna(True).to_numpy(bool)
-        if not keep.all():
-            log.info("streets: %d row(s) with walkable = false left out", int((~keep).sum()))
-        df = df[keep]
+    df = _walkable(streets)
     geoms = df.geometry
     bad = geoms.isna() | geoms.is_empty
     types = geoms.geom_type
@@ -420,7 +447,9 @@ class Network:
     ``u``/``v`` (node positions), ``weight``, ``geometry`` (oriented u → v;
     None for straight lines between the nodes, drawn the first time
     :attr:`lines` is read) and ``geom_length``.  ``directed`` is the input
-    graph's direction.
+    graph's direction.  ``street`` holds each edge's streets row label when
+    the network was built from a streets layer (:func:`network_from_streets`:
+    the row a piece of line came from), else None.
     """
 
     nodes: pd.Index
@@ -433,6 +462,7 @@ class Network:
     geom_length: np.ndarray
     crs: CRS | None
     directed: bool = False
+    street: np.ndarray | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -116,7 +116,8 @@ def _seg_project(ix: SnapIndex, seg: np.ndarray, px: np.ndarray, py: np.ndarray)
     return t, rx
 
 
-def nearest_segment(ix: SnapIndex, px: np.ndarray, py: np.ndarray, tol: float):
+def nearest_segment(ix: SnapIndex, px: np.ndarray, py: np.ndarray, tol: float,
+                    allowed: np.ndarray | None = None):
     """Exact nearest segment of every point (the lowest-numbered one among ties).
 
     Returns the segment (-1 beyond ``tol``), the projection parameter and the
@@ -124,12 +125,29 @@ def nearest_segment(ix: SnapIndex, px: np.ndarray, py: np.ndarray, tol: float):
     a point is settled when the farthest of them is more than ``half`` beyond
     its best distance (then no other segment can be as near).  The rest get
     every piece within their best distance plus ``half``.
+
+    With ``allowed`` (a flag per edge) only the segments of allowed edges
+    count: every piece within ``tol`` plus ``half`` is looked at (``tol``
+    must then be finite).
     """
     n = len(px)
     seg = np.full(n, -1, dtype=np.int64)
     t = np.full(n, np.nan)
     dist = np.full(n, np.nan)
     if n == 0 or ix.kd is None:
+        return seg, t, dist
+    if allowed is not None:
+        if not np.isfinite(tol):
+            raise ValueError("snapping among some edges needs a finite tolerance")
+        lists = ix.kd.query_ball_point(np.column_stack([px, py]), tol + ix.half + _SNAP_EPS)
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        pieces = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
+                             count=int(counts.sum()))
+        qi, cand = np.repeat(np.arange(n), counts), ix.piece_seg[pieces]
+        ok = allowed[ix.edge[cand]]
+        _pick(ix, qi[ok], cand[ok], px, py, seg, t, dist)
+        off = ~(dist <= tol)
+        seg[off], t[off], dist[off] = -1, np.nan, np.nan
         return seg, t, dist
     h = ix.half
     k = min(_SNAP_K, ix.kd.n)

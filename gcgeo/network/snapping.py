@@ -93,9 +93,13 @@ def snap_points(
     return out
 
 
-def snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataFrame:
+def snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None, *,
+         among: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`snap_points` of points already checked (:func:`check_points`), without the
-    node ids ``u``/``v``: ``edge`` and ``offset`` refer to the arrays of ``net``."""
+    node ids ``u``/``v``: ``edge`` and ``offset`` refer to the arrays of ``net``.
+
+    ``among`` (a flag per edge, with a finite ``tolerance``) snaps onto the
+    flagged edges only, as onto a network without the others."""
     n = len(pts)
     arr = pts.to_numpy()
     valid = ~(shapely.is_missing(arr) | shapely.is_empty(arr)) if n else np.zeros(0, bool)
@@ -111,7 +115,7 @@ def snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataFr
         xy = shapely.get_coordinates(arr[vi])
         finite = np.isfinite(xy).all(axis=1)  # POINT (NaN NaN) is not empty but nowhere
         vi, xy = vi[finite], xy[finite]
-        seg, t, dist = nearest_segment(ix, xy[:, 0], xy[:, 1], tol)
+        seg, t, dist = nearest_segment(ix, xy[:, 0], xy[:, 1], tol, allowed=among)
         hit = seg >= 0
         s, th, q = seg[hit], t[hit], vi[hit]
         e = ix.edge[s]
@@ -123,6 +127,8 @@ def snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None) -> pd.DataFr
         glen = net.geom_length[e]
         frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
         offset[q] = np.clip(frac, 0.0, 1.0) * net.weight[e]
+    elif among is not None and net.n_edges and valid.any():
+        raise ValueError("snapping among some edges needs their geometries as LineStrings")
     elif net.n_edges and valid.any() and not np.isnan(net.geom_length).all():
         # edges that are not plain LineStrings: GEOS nearest edge and projection
         vi = np.flatnonzero(valid)

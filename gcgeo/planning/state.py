@@ -46,7 +46,18 @@ from ..values import feature_ids
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LivingCircleState", "category_distances", "load_state", "network_of", "snap_facilities"]
+__all__ = ["LivingCircleState", "Search", "category_distances", "category_search", "load_state",
+           "network_of", "snap_facilities"]
+
+
+@dataclass(frozen=True, eq=False)
+class Search:
+    """The searches behind a state's distances: ``aug``, its network augmented with
+    its facilities (in their order), and ``node[c]`` the distance of every node of
+    ``aug`` from the facilities of category ``c`` (NaN beyond the farthest tier)."""
+
+    aug: Augmented
+    node: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +73,9 @@ class LivingCircleState:
     ``facility_snaps`` theirs.  ``distances[c]`` is each home's walking
     distance to the nearest facility of category ``c`` (NaN beyond the
     farthest tier or unreachable).  ``streets`` is the streets layer the
-    network was built from, in the network's CRS.
+    network was built from, in the network's CRS.  ``search`` keeps the
+    searches behind ``distances`` (:class:`Search`) while they match the
+    network and facilities, for a street change to update (None otherwise).
     """
 
     rules: Mapping[str, Any]
@@ -79,6 +92,7 @@ class LivingCircleState:
     facilities: gpd.GeoDataFrame
     facility_snaps: pd.DataFrame
     distances: dict[str, np.ndarray]
+    search: Search | None = None
 
     @property
     def cutoff(self) -> float:
@@ -140,7 +154,8 @@ class LivingCircleState:
     def with_facilities(self, facilities: gpd.GeoDataFrame, snaps: pd.DataFrame,
                         distances: Mapping[str, np.ndarray]) -> LivingCircleState:
         """This state with other facilities and distances (the rest shared)."""
-        return replace(self, facilities=facilities, facility_snaps=snaps, distances=dict(distances))
+        return replace(self, facilities=facilities, facility_snaps=snaps, distances=dict(distances),
+                       search=None)
 
 
 # --------------------------------------------------------------------------
@@ -179,22 +194,32 @@ def category_distances(net: Network, home_snaps: pd.DataFrame, facilities: gpd.G
                        *, aug: Augmented | None = None) -> dict[str, np.ndarray]:
     """Each home's walking distance to the nearest facility of each of ``categories``
     (NaN beyond ``cutoff``): one augmented network, one search per category."""
+    return category_search(net, home_snaps, facilities, facility_snaps, categories, cutoff,
+                           aug=aug)[0]
+
+
+def category_search(net: Network, home_snaps: pd.DataFrame, facilities: gpd.GeoDataFrame,
+                    facility_snaps: pd.DataFrame, categories: list[str], cutoff: float,
+                    *, aug: Augmented | None = None) -> tuple[dict[str, np.ndarray], Search]:
+    """:func:`category_distances` and the searches behind them."""
     if aug is None:
         aug = augment(net, facility_snaps.reset_index(drop=True))
     where = locate_snaps(aug, home_snaps)
     cat = facilities["category"].astype(str).to_numpy()
     chains = contract_chains(aug.csr, aug.target_node[aug.target_node >= 0])
-    out = {}
+    out, node = {}, {}
     for c in categories:
         src = aug.target_node[(cat == c) & (aug.target_node >= 0)]
         if len(src) == 0:
             out[c] = np.full(len(home_snaps), np.nan)
+            node[c] = np.full(aug.n_nodes, np.nan)
             continue
         nd = multi_source(aug.csr, np.unique(src), cutoff, chains=chains)
         d = point_dist(aug, home_snaps, nd, where=where)
         d[d > cutoff] = np.nan
         out[c] = d
-    return out
+        node[c] = nd
+    return out, Search(aug=aug, node=node)
 
 
 def load_state(
@@ -234,11 +259,11 @@ def load_state(
                          known=list(r["categories"]), streets=streets,
                          spacing=float(_rules.value(r, "areas.gate_spacing")))
     fsnap = snap_facilities(net, fac, tol)
-    dist = category_distances(net, hsnap, fac, fsnap, cats, max(tier_m.values()))
+    dist, search = category_search(net, hsnap, fac, fsnap, cats, max(tier_m.values()))
     return LivingCircleState(
         rules=r, network_rules=net_rules, snap_tolerance=tol, tiers=tier_m, required=req,
         categories=cats, streets=streets, net=net, communities=communities, homes=org,
-        home_snaps=hsnap, facilities=fac, facility_snaps=fsnap, distances=dist)
+        home_snaps=hsnap, facilities=fac, facility_snaps=fsnap, distances=dist, search=search)
 
 
 def facility_frame(frame: gpd.GeoDataFrame, net: Network, categories: list[str], *,
