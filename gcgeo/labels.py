@@ -24,6 +24,8 @@ import pandas as pd
 from . import layers as _layers
 from . import rules as _rules
 from .clauses import clause_text
+from .names import category_label, layer_label, living_circle_rules, tier_label
+from .reasons import reason_text
 
 __all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_format",
            "column_label", "every_label", "format_value", "kind_label", "layer_label", "tier_label", "ui"]
@@ -144,49 +146,12 @@ GEOMETRY_LABELS: dict[str, tuple[str, str]] = {
     "GeometryCollection": ("几何集合", "GeometryCollection"),
 }
 
-#: Layers the scorecard writes (``gcgeo score``): name → (zh, en).
-SCORE_LAYERS: dict[str, tuple[str, str]] = {
-    "scorecard": ("评分明细（社区 × 创建标准）", "Scorecard (community × criterion)"),
-    "score_communities": ("各社区评分", "Score by community"),
-    "score_county": ("县域目标完成情况", "County against its targets"),
-    "score_attestations": ("认定记录", "Attestations"),
-    "score_history": ("历次评估", "Assessments over time"),
-}
 
 
 def ui(key: str, lang: str = "en") -> str:
     """An interface word in ``lang``."""
     zh, en = UI[key]
     return zh if lang == "zh" else en
-
-
-@cache
-def _living_circle() -> dict:
-    try:
-        return _rules.load("living_circle")
-    except Exception:  # noqa: BLE001 - labels are cosmetic; fall back to names
-        return {}
-
-
-def tier_label(tier: str, lang: str = "en") -> str:
-    """'10min' → '十分钟生活圈' / '10-minute living circle' (from the rules)."""
-    t = _living_circle().get("tiers", {}).get(str(tier))
-    if t:
-        return t.get("label_zh" if lang == "zh" else "label_en", str(tier))
-    m = re.fullmatch(r"(\d+)min", str(tier))
-    if m:
-        return f"{m.group(1)}分钟生活圈" if lang == "zh" else f"{m.group(1)}-minute living circle"
-    return str(tier)
-
-
-def category_label(category: str, lang: str = "en") -> str:
-    """Facility category → its label from the living-circle rules (a key of an earlier
-    version, such as ``culture``, by the category that took its place)."""
-    key = _layers.facilities.OLD_CATEGORIES.get(str(category), str(category))
-    c = _living_circle().get("categories", {}).get(key)
-    if c:
-        return c.get("label_zh" if lang == "zh" else "label_en", str(category))
-    return str(category).replace("_", " ")
 
 
 @cache
@@ -238,21 +203,6 @@ def analysis_columns() -> dict[str, tuple[str, str, str]]:
 
 def _known_column(name: str) -> tuple[str, str, str] | None:
     return COLUMN_LABELS.get(name) or analysis_columns().get(name)
-
-
-def layer_label(name: str, lang: str = "en") -> str:
-    """The label of workspace layer ``name``: an inventory kind or an analysis output."""
-    if name in _layers.SPECS:
-        return _layers.get_spec(name).label(lang)
-    from . import analysis
-
-    for desc in analysis.descriptors().values():
-        for o in desc.outputs:
-            if o.name == name:
-                return o.label(lang)
-    if name in SCORE_LAYERS:
-        return SCORE_LAYERS[name][0 if lang == "zh" else 1]
-    return name
 
 
 def _spec_column(kind: str | None, name: str):
@@ -413,9 +363,7 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
     if name == "clause" and isinstance(value, str):  # a threshold's source, in the page's language
         return clause_text(value, lang) if value.strip() else None
     if (name == "reason" or name.endswith("_reason")) and isinstance(value, str):
-        from .reasons import reason_text  # why a rule failed or is unknown, in the page's language
-
-        return reason_text(value, lang) if value.strip() else None
+        return reason_text(value, lang) if value.strip() else None  # why a rule failed, in words
     fmt = _fmt_kind(name, kind)
     if isinstance(value, bool | np.bool_) or fmt == "bool" and isinstance(value, int | np.integer):
         return ui("yes" if bool(value) else "no", lang)
@@ -485,9 +433,9 @@ def code_label(code: Any, lang: str = "zh") -> str | None:
             return values[text][i]
     if text in _kind_labels():
         return kind_label(text, lang)
-    if text in _living_circle().get("categories", {}):
+    if text in living_circle_rules().get("categories", {}):
         return category_label(text, lang)
-    if text in _living_circle().get("tiers", {}):
+    if text in living_circle_rules().get("tiers", {}):
         return tier_label(text, lang)
     if text in GEOMETRY_LABELS:
         return GEOMETRY_LABELS[text][i]

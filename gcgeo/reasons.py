@@ -27,7 +27,7 @@ __all__ = ["REASONS", "reason_text"]
 
 def _layers_listed(text: str) -> str:
     """'buildings 2, parking 1' or 'buildings, parking' with the layers' Chinese labels."""
-    from .labels import layer_label
+    from .names import layer_label
 
     out = []
     for part in text.split(", "):
@@ -38,7 +38,7 @@ def _layers_listed(text: str) -> str:
 
 def _category(code: str) -> str:
     """A living-circle category's Chinese label."""
-    from .labels import category_label
+    from .names import category_label
 
     return category_label(code, "zh")
 
