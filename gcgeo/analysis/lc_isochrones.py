@@ -24,6 +24,7 @@ import shapely
 
 from ..network import locate_snaps, point_dist
 from ..values import feature_ids
+from . import _iso_grid as _grid
 from . import _isochrones as _iso
 
 __all__ = ["category_isochrones", "community_isochrones", "count_homes", "facility_isochrones"]
@@ -134,14 +135,17 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     home_on = np.flatnonzero(where[0])
     pieces = _iso.Pieces(aug, buf)
 
+    grid = _grid.Grid(pieces)
+    connector = out["connector_m"].to_numpy(float)
+
     def one(i, d, tiers_i, near):
         hd = np.full(len(out), np.nan)
         hd[home_on[near]] = point_dist(aug, osnap, d, where=_subset(where, near))
         # the pieces with a reached end; the others are reached at no tier
         cand = np.flatnonzero(~(np.isnan(d[aug.piece_u]) & np.isnan(d[aug.piece_v])))
-        return [(i, fid[i], fcat[i], t, T, _iso.drop_unreached(
-            pieces.tiled(pieces.reach(d, T, cand), cand).whole(), homes, hd, T))
-            for t, T in tiers_i]
+        xy, pd_ = grid.distances(d, cand)
+        return [(i, fid[i], fcat[i], t, T, grid.area(xy[pd_ <= T], homes, hd, connector, T))
+                for t, T in tiers_i]
 
     with _iso.pool() as ex:
         for s in range(0, len(on), chunk):
