@@ -79,12 +79,12 @@ def test_cells_lie_within_the_buffer_and_cover_all_but_its_edge(seed, limit, cel
         return
     aug, nd, rng = case
     pieces = iso.Pieces(aug, BUF)
-    g = grid.Grid(pieces, cell)
-    cand = np.flatnonzero(~(np.isnan(nd[aug.piece_u]) & np.isnan(nd[aug.piece_v])))
+    g = grid.Grid(pieces, np.zeros((0, 2)), cell=cell)
+    cand = g.reached_pieces(nd)
+    assert (cand == np.flatnonzero(~(np.isnan(nd[aug.piece_u]) & np.isnan(nd[aug.piece_v])))).all()
     xy, d = g.distances(nd, cand)
-    no_homes = iso.Homes(np.zeros(0, dtype=object), BUF)
-    area = g.area(xy[d <= limit], no_homes, np.zeros(0), np.zeros(0), limit)
-    assert area.is_valid
+    area, inside = g.area(xy[d <= limit], np.zeros(0), np.zeros(0), limit)
+    assert area.is_valid and not len(inside)
     # the same reach drawn by the other modes (buffered pieces merged in one go)
     old = pieces.union(pieces.reach(nd, limit))
     assert shapely.difference(area, old).area <= 1e-6 * max(old.area, 1.0)
@@ -109,7 +109,6 @@ def test_homes_in_reach_in_and_far_homes_out_exactly(seed, limit):
         return
     aug, nd, rng = case
     pieces = iso.Pieces(aug, BUF)
-    g = grid.Grid(pieces, 5.0)
     lines = _reached(aug, pieces, nd, limit)
     if lines.is_empty:
         return
@@ -117,27 +116,32 @@ def test_homes_in_reach_in_and_far_homes_out_exactly(seed, limit):
     # cell (or a point on an edge) with a home of the other kind
     near = shapely.get_coordinates(shapely.line_interpolate_point(
         lines, rng.uniform(0, lines.length, 150))) + rng.normal(0, 20, (150, 2))
+    # (the grid's origin and cells as the homes will make them)
+    g = grid.Grid(pieces, near, cell=5.0)
     on_grid = g.origin + np.round((near[:40] - g.origin) / g.cell) * g.cell
     on_grid[20:, 1] = near[20:40, 1]  # on a vertical edge only
     twin = near[:30] + rng.uniform(-0.3, 0.3, (30, 2))
     xy = np.concatenate([near, on_grid, twin, on_grid[:10]])
     n = len(xy)
-    homes = iso.Homes(shapely.points(xy), BUF)
+    homes = shapely.points(xy)
+    g = grid.Grid(pieces, xy, cell=5.0)
     # a home's connector reaches at least the reached streets (its street may be farther)
-    conn = shapely.distance(lines, homes.geoms) + rng.exponential(5.0, n)
+    conn = shapely.distance(lines, homes) + rng.exponential(5.0, n)
     hd = rng.uniform(0, 2 * limit, n)
     hd[rng.random(n) < 0.1] = np.nan
     hd[-10:] = 3 * limit  # far homes at the very points of homes on the grid
     conn[-10:] = 0.0
-    cand = np.flatnonzero(~(np.isnan(nd[aug.piece_u]) & np.isnan(nd[aug.piece_v])))
-    pxy, d = g.distances(nd, cand)
-    area = g.area(pxy[d <= limit], homes, hd, conn, limit)
+    pxy, d = g.distances(nd, g.reached_pieces(nd))
+    area, inside = g.area(pxy[d <= limit], hd, conn, limit)
     assert area.is_valid and area.geom_type == "MultiPolygon"
-    covered = shapely.covers(area, homes.geoms)
+    covered = shapely.covers(area, homes)
+    # the homes inside, as the cells give them, are those the polygon covers
+    assert np.array_equal(inside, np.flatnonzero(covered))
     good = (hd <= limit) & (conn <= BUF)
     bad = ~(hd <= limit + BUF)
-    same_point = np.zeros(n, bool)  # a home in reach where a far one stands cannot be both
-    same_point[-10:] = True
-    same_point[150:160] = True  # (on_grid[:10])
+    # a home in reach at the very point of a far one cannot be both: the far one wins
+    far_points = {tuple(p) for p in xy[bad]}
+    same_point = np.array([tuple(p) in far_points for p in xy])
+    assert same_point[-10:].all() and same_point[150:160].all()
     assert covered[good & ~same_point].all()
-    assert not covered[bad & ~same_point].any()
+    assert not covered[bad].any()

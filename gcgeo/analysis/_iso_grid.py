@@ -20,10 +20,15 @@ bounds:
   (connector counted) whose connector is at most the buffer gets a cell
   that covers it; a home farther than the tier plus the buffer (or not
   reached) has every cell that covers it taken out (a point on an edge
-  is covered by the cells either side), and where a cell holds both kinds,
-  the area nearest to the far home is cut away as in
-  :func:`gcgeo.analysis._isochrones.drop_unreached`;
-- the cells in are traced into rings in one pass (:func:`trace`).
+  is covered by the cells either side).  Where a cell holds both kinds it
+  is taken out, and each home in reach it leaves uncovered gets a small
+  square of its own, clear of the far homes and of the cells in;
+- the cells in are traced into rings in one pass (:func:`trace`), and the
+  homes inside are read off the cells (the polygon is their union, corners
+  computed alike, so this is exact).
+
+The other modes cut the area nearest to a far home
+(:func:`gcgeo.analysis._isochrones.drop_unreached`); here the cells do.
 """
 
 from __future__ import annotations
@@ -63,9 +68,9 @@ def tolerance(buffer: float, cell: float = CELL) -> float:
 class Grid:
     """Points along the street pieces of ``pieces`` (at most half a cell
     apart, piece ends included) with their positions, on a grid of ``cell``
-    metres."""
+    metres, and the homes at ``homes`` (points, NaN for none) by cell."""
 
-    def __init__(self, pieces: _iso.Pieces, cell: float = CELL):
+    def __init__(self, pieces: _iso.Pieces, homes: np.ndarray, *, cell: float = CELL):
         self.pieces = pieces
         self.cell = float(cell)
         self.buffer = pieces.buffer
@@ -85,7 +90,12 @@ class Grid:
         self.pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
         self.piece = piece
         self.start = np.searchsorted(piece, np.arange(n + 1))
-        self.origin = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
+        # the pieces at each node (augmented), for the pieces a search reaches
+        aug = pieces.aug
+        ends = np.concatenate([aug.piece_u, aug.piece_v])
+        by_end = np.argsort(ends, kind="stable")
+        self._node_pieces = np.concatenate([np.arange(n), np.arange(n)])[by_end]
+        self._node_start = np.searchsorted(ends[by_end], np.arange(aug.n_nodes + 1))
         # the cells a marked cell puts in: per row offset dy, the column offsets up
         # to half[dy] (farthest corners within the inner radius)
         rad = inner_radius(self.buffer) / self.cell
@@ -93,6 +103,29 @@ class Grid:
         dy = np.arange(-self.reach, self.reach + 1)
         self.half = np.floor(np.sqrt(np.maximum(rad ** 2 - (np.abs(dy) + 1.0) ** 2, 0.0))) - 1
         self.half[(np.abs(dy) + 1.0) ** 2 + 1.0 > rad ** 2] = -1  # not even one column
+        # the homes sorted by cell (row, column), for the homes in a window; a home
+        # farther than a few buffers beyond the streets is in no window
+        self.origin = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
+        top = (xy.max(axis=0) if len(xy) else np.zeros(2)) + 4 * self.buffer
+        self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
+        with np.errstate(invalid="ignore"):
+            here = np.flatnonzero(((self.homes >= self.origin) & (self.homes <= top)).all(axis=1))
+        hc = np.floor((self.homes[here] - self.origin) / self.cell).astype(np.int64)
+        self._cols = int(np.floor((top[0] - self.origin[0]) / self.cell)) + 2
+        key = hc[:, 1] * self._cols + hc[:, 0]
+        order = np.argsort(key, kind="stable")
+        self._home_key = key[order]
+        self._home_idx = here[order]
+
+    def reached_pieces(self, nd: np.ndarray) -> np.ndarray:
+        """The pieces with an end reached in node distances ``nd`` (the others are
+        reached at no distance)."""
+        nodes = np.flatnonzero(np.isfinite(nd))
+        cnt = self._node_start[nodes + 1] - self._node_start[nodes]
+        idx = np.arange(cnt.sum()) + np.repeat(self._node_start[nodes] - np.cumsum(cnt) + cnt, cnt)
+        mask = np.zeros(len(self.start) - 1, bool)
+        mask[self._node_pieces[idx]] = True
+        return np.flatnonzero(mask)
 
     def distances(self, nd: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The points along pieces ``cand`` and their distances from node distances ``nd``
@@ -105,43 +138,63 @@ class Grid:
         d = np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
         return self.xy[idx], d
 
-    def area(self, pts: np.ndarray, homes: _iso.Homes, home_dist: np.ndarray,
-             connector: np.ndarray, limit: float) -> shapely.Geometry:
+    def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive)."""
+        c0, c1 = max(int(lo[0]), 0), min(int(hi[0]), self._cols)
+        rows = np.arange(max(int(lo[1]), 0), max(int(hi[1]), 0))
+        if c1 <= c0 or not len(rows):
+            return np.zeros(0, dtype=np.int64)
+        a = np.searchsorted(self._home_key, rows * self._cols + c0)
+        b = np.searchsorted(self._home_key, rows * self._cols + c1)
+        cnt = b - a
+        idx = np.arange(cnt.sum()) + np.repeat(a - np.cumsum(cnt) + cnt, cnt)
+        return self._home_idx[idx]
+
+    def area(self, pts: np.ndarray, home_dist: np.ndarray, connector: np.ndarray,
+             limit: float) -> tuple[shapely.Geometry, np.ndarray]:
         """The cells within the buffer of the reached points ``pts``, with the homes
-        settled exactly (see the module); a MultiPolygon."""
+        settled exactly (see the module): a MultiPolygon and the homes it covers."""
+        none = np.zeros(0, dtype=np.int64)
         if not len(pts):
-            return shapely.MultiPolygon()
+            return shapely.MultiPolygon(), none
         s, o, k = self.cell, self.origin, self.reach
         ij = np.floor((pts - o) / s).astype(np.int64)
         lo = ij.min(axis=0) - k - 3
         hi = ij.max(axis=0) + k + 4
-        near = np.zeros(0, dtype=np.int64) if homes.tree is None else \
-            homes.tree.query(shapely.box(*(o + lo * s), *(o + hi * s)))
+        near = self._homes_in(lo - 1, hi + 1)  # (a home on a cell's edge: its neighbour's too)
+        hxy = self.homes[near]
         hd = home_dist[near]
-        good = near[(hd <= limit) & (connector[near] <= self.buffer)]
-        bad = near[~(hd <= limit + self.buffer)]
-        gx, gy = _covering(homes.xy[good], o, s)
-        if len(good):  # (within one buffer of a reached point: inside already, but be sure)
-            lo = np.minimum(lo, [gx[0].min() - 1, gy[0].min() - 1])
-            hi = np.maximum(hi, [gx[1].max() + 2, gy[1].max() + 2])
+        good = (hd <= limit) & (connector[near] <= self.buffer)
+        bad = ~(hd <= limit + self.buffer)
+        cx, cy = _covering(hxy, o, s)
+        if good.any():  # (within one buffer of a reached point: inside already, but be sure)
+            lo = np.minimum(lo, [cx[0][good].min() - 1, cy[0][good].min() - 1])
+            hi = np.maximum(hi, [cx[1][good].max() + 2, cy[1][good].max() + 2])
         m = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), bool)
         m[ij[:, 1] - lo[1], ij[:, 0] - lo[0]] = True
         m = _dilate(m, self.half)
         # far homes: every cell that covers one out; homes in reach: one cell in
-        br, bc, bin_ = _cells4(*_covering(homes.xy[bad], o, s), lo, m.shape)
-        m[br[bin_], bc[bin_]] = False
-        m[gy[0] - lo[1], gx[0] - lo[0]] = True
-        clash = (m[br, bc] & bin_).any(axis=0)
-        extra: list[shapely.Geometry] = []
+        r4, c4, in4 = _cells4(cx, cy, lo, m.shape)
+        out4 = in4 & bad
+        m[r4[out4], c4[out4]] = False
+        m[cy[0][good] - lo[1], cx[0][good] - lo[0]] = True
+        clash = (m[r4, c4] & out4).any(axis=0)
+        extra = np.zeros(0, dtype=object)
         if clash.any():
             # a cell holding both: out, and each home in reach it leaves uncovered gets
             # a square of its own, clear of the cells in and of the far homes
-            m[br[:, clash][bin_[:, clash]], bc[:, clash][bin_[:, clash]]] = False
-            gr, gc, gin = _cells4(gx, gy, lo, m.shape)
-            lost = ~(m[gr, gc] & gin).any(axis=0)
-            extra = _squares(homes.xy[good[lost]], homes.xy[bad], m, lo, o, s)
+            out4 &= clash
+            m[r4[out4], c4[out4]] = False
+            lost = good & ~(m[r4, c4] & in4).any(axis=0)
+            extra = _squares(hxy[lost], hxy[bad], m, lo, o, s)
+        covered = (m[r4, c4] & in4).any(axis=0)
+        for b in extra:  # (a square may hold another home than its own, never a far one)
+            x0, y0, x1, y1 = b.bounds
+            covered |= (hxy[:, 0] >= x0) & (hxy[:, 0] <= x1) & (hxy[:, 1] >= y0) & (hxy[:, 1] <= y1)
         g = trace(m, o, lo, s)
-        return shapely.MultiPolygon(list(g.geoms) + extra) if extra else g
+        if len(extra):
+            g = shapely.MultiPolygon(list(g.geoms) + list(extra))
+        return g, np.sort(near[covered])
 
 
 def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]
@@ -155,7 +208,7 @@ def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, in
 
 
 def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
-             o: np.ndarray, s: float) -> list[shapely.Geometry]:
+             o: np.ndarray, s: float) -> np.ndarray:
     """Squares around ``pts`` (homes none of whose cells is in) clear of the cells in
     ``m``, of the points ``far`` and of each other."""
     pts = np.unique(pts, axis=0)
@@ -169,10 +222,10 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
             on = np.zeros(len(pts), bool)
             on[ok] = m[gr[ok], gc[ok]]
             # the Chebyshev distance to the closed cell (exact cell edges)
-            gap_x = np.maximum.reduce([o[0] + c * s - pts[:, 0], pts[:, 0] - (o[0] + (c + 1) * s),
-                                       np.zeros(len(pts))])
-            gap_y = np.maximum.reduce([o[1] + r * s - pts[:, 1], pts[:, 1] - (o[1] + (r + 1) * s),
-                                       np.zeros(len(pts))])
+            gap_x = np.maximum(np.maximum(o[0] + c * s - pts[:, 0],
+                                          pts[:, 0] - (o[0] + (c + 1) * s)), 0.0)
+            gap_y = np.maximum(np.maximum(o[1] + r * s - pts[:, 1],
+                                          pts[:, 1] - (o[1] + (r + 1) * s)), 0.0)
             half = np.where(on, np.minimum(half, 0.45 * np.maximum(gap_x, gap_y)), half)
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
         cheb = np.abs(pts[:, None, :] - other[None, :, :]).max(axis=2)
@@ -182,7 +235,7 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
             half = np.minimum(half, share * cheb.min(axis=1))
     # (a home in reach at the very point of a far one cannot be both: the far one wins)
     pts, half = pts[half > 0], half[half > 0]
-    return list(shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T))
+    return shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T)
 
 
 def _covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -290,9 +343,8 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
     ring_idx = np.repeat(np.arange(n_rings), ring_len + 1)
     lr = shapely.linearrings(coords, indices=ring_idx)
     shell = shapely.is_ccw(lr)
-    if shell.sum() == 1:
-        owner = np.zeros(n_rings, dtype=np.int64)
-    else:
+    owner = _owners(shell, coords, ring_idx)
+    if owner is None:
         if lab is None:
             lab, _ = ndimage.label(p)
         first_seg = seq[firsts]
@@ -302,6 +354,25 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
     _, poly_idx = np.unique(owner[o], return_inverse=True)
     polys = shapely.polygons(lr[o], indices=poly_idx)
     return shapely.MultiPolygon(list(polys))
+
+
+def _owners(shell: np.ndarray, coords: np.ndarray, ring: np.ndarray) -> np.ndarray | None:
+    """The shell each ring belongs to, where the bounds tell (each hole within the
+    bounds of one shell only); None where they do not."""
+    n = len(shell)
+    if shell.sum() == 1:
+        return np.zeros(n, dtype=np.int64)
+    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    lo = np.minimum.reduceat(coords, first)
+    hi = np.maximum.reduceat(coords, first)
+    sh, ho = np.flatnonzero(shell), np.flatnonzero(~shell)
+    within = ((lo[ho, None] >= lo[None, sh]) & (hi[ho, None] <= hi[None, sh])).all(axis=2)
+    if not (within.sum(axis=1) == 1).all():
+        return None
+    owner = np.empty(n, dtype=np.int64)
+    owner[sh] = sh
+    owner[ho] = sh[within.argmax(axis=1)]
+    return owner
 
 
 def _runs(e: np.ndarray, d: int, *, horizontal: bool, cell_row: int) -> tuple[np.ndarray, ...]:

@@ -289,10 +289,6 @@ class Homes:
         self.buffer = float(buffer)
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if len(geoms) else []
         self.tree = shapely.STRtree(geoms) if np.any(present) else None
-        #: each home's point (NaN for none)
-        self.xy = np.full((len(geoms), 2), np.nan)
-        if np.any(present):
-            self.xy[present] = shapely.get_coordinates(geoms[present])
         self._cell_of: np.ndarray | None = None
         self._cells: np.ndarray | None = None
         self._small: np.ndarray | None = None  # per cell: within one buffer of its home
