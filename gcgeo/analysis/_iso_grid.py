@@ -400,7 +400,8 @@ def _runs(e: np.ndarray, d: int, *, horizontal: bool, cell_row: int) -> tuple[np
 
 def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cycles of the permutation ``nxt``: their members in order, one cycle
-    after the other, and the length of each."""
+    after the other, and the length of each.  (A plain loop: faster here than
+    pointer jumping in numpy, which takes log2(n) passes.)"""
     nx = nxt.tolist()
     seen = bytearray(len(nx))
     seq: list[int] = []
