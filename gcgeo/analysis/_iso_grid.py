@@ -39,7 +39,11 @@ from scipy import ndimage
 
 from . import _isochrones as _iso
 
-#: Side (m) of the cells the facility isochrones are drawn from.
+#: Side (m) of the cells the facility isochrones are drawn from (at most; a
+#: tenth of the buffer where that is less).  5 m with the 50 m buffer: 2.5 m
+#: took the disc 4.4 times and the polygons 1.7 times as long on central
+#: Helsinki, for an edge 9 m instead of 17.6 m short of the buffer at worst
+#: (:func:`tolerance`).
 CELL = 5.0
 #: Segments per quarter circle of the buffers of the other modes (their arcs
 #: are chords, up to ``buffer × (1 - cos(π / (4 × QUAD_SEGS)))`` inside the circle).
