@@ -12,7 +12,11 @@ overlap).  Every polygon of these three modes carries the homes and
 residents it covers.
 
 Built from the reached street pieces (never convex hulls); the pieces and tiles
-they share are merged once (:mod:`gcgeo.analysis._isochrones`).
+they share are merged once (:mod:`gcgeo.analysis._isochrones`).  Per facility
+the buffer is drawn from square cells instead (:mod:`gcgeo.analysis._iso_grid`):
+never beyond the buffered streets, missing at most
+:func:`gcgeo.analysis._iso_grid.tolerance` of the buffer's edge, with the homes
+in reach covered and the far homes left out exactly as in the other modes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import shapely
 
 from ..network import locate_snaps, point_dist
 from ..values import feature_ids
+from . import _iso_grid as _grid
 from . import _isochrones as _iso
 
 __all__ = ["category_isochrones", "community_isochrones", "count_homes", "facility_isochrones"]
@@ -117,31 +122,35 @@ def count_homes(gdf: gpd.GeoDataFrame, out: gpd.GeoDataFrame, homes: _iso.Homes 
 
 
 def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int = 32):
-    """Per facility and tier the buffered streets reached from it.
+    """Per facility and tier the buffered streets reached from it, drawn from
+    square cells (:class:`gcgeo.analysis._iso_grid.Grid`), with the homes and
+    residents inside (read off the cells: exact).
 
-    Facilities are taken in chunks of neighbours (their searches, the homes
-    near them and the tiles they share); only the homes next to a node the
-    chunk reaches get a distance.
+    Facilities are taken in chunks of neighbours (one search call for the
+    chunk); only the homes next to a node the chunk reaches get a distance.
     """
     from scipy.sparse.csgraph import dijkstra
 
-    homes = _iso.Homes(out.geometry.to_numpy(), buf)
     fid = feature_ids(fac).to_numpy()
     rows = []
     on = np.flatnonzero(aug.target_node >= 0)
     on = on[_near_first(fac.geometry.to_numpy()[on])]
     where = locate_snaps(aug, osnap)
     home_on = np.flatnonzero(where[0])
-    pieces = _iso.Pieces(aug, buf)
+    present = ~(out.geometry.isna() | out.geometry.is_empty).to_numpy()
+    home_xy = np.full((len(out), 2), np.nan)
+    home_xy[present] = shapely.get_coordinates(out.geometry.to_numpy()[present])
+    # (cells of a tenth of a narrower buffer, so that its edge stays as fine)
+    cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
+    grid = _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell)
+    connector = out["connector_m"].to_numpy(float)
 
     def one(i, d, tiers_i, near):
         hd = np.full(len(out), np.nan)
         hd[home_on[near]] = point_dist(aug, osnap, d, where=_subset(where, near))
-        # the pieces with a reached end; the others are reached at no tier
-        cand = np.flatnonzero(~(np.isnan(d[aug.piece_u]) & np.isnan(d[aug.piece_v])))
-        return [(i, fid[i], fcat[i], t, T, _iso.drop_unreached(
-            pieces.tiled(pieces.reach(d, T, cand), cand).whole(), homes, hd, T))
-            for t, T in tiers_i]
+        xy, pd_ = grid.distances(d, grid.reached_pieces(d))
+        return [(i, fid[i], fcat[i], t, T, *grid.area(xy[pd_ <= T], hd, connector, T))
+                for t, T in tiers_i]
 
     with _iso.pool() as ex:
         for s in range(0, len(on), chunk):
@@ -150,17 +159,23 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
             lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
             if lim == 0:
                 continue
-            # homes up to the limit plus the buffer need exact distances (see drop_unreached)
+            # homes up to the limit plus the buffer need exact distances (see Grid.area)
+            # (inf where not reached)
             D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
-            D[~np.isfinite(D)] = np.nan
-            near = np.flatnonzero(~np.isnan(D[:, where[1]]).all(axis=0)
-                                  | ~np.isnan(D[:, where[2]]).all(axis=0))
+            hit = np.isfinite(D).any(axis=0)
+            near = np.flatnonzero(hit[where[1]] | hit[where[2]])
             for got in ex.map(one, sel, D, tiers_of, [near] * len(sel)):
                 rows.extend(got)
     rows.sort(key=lambda row: (row[0], row[4]))  # in the facilities' order
-    df = pd.DataFrame([row[1:] for row in rows],
+    df = pd.DataFrame([row[1:6] for row in rows],
                       columns=["facility_id", "category", "tier", "distance_m", "geometry"])
-    return _table(df, buf, out, homes)
+    gdf = _table(df, buf, out, None)
+    # the homes inside, from the cells (the polygon is their union: exact)
+    pop = out["population"].to_numpy(float) if "population" in out.columns \
+        else np.ones(len(out))
+    gdf["homes"] = np.array([len(row[6]) for row in rows], dtype=np.int64)
+    gdf["residents"] = np.array([np.nansum(pop[row[6]]) for row in rows], dtype=float)
+    return gdf
 
 
 def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:

@@ -1,0 +1,147 @@
+"""Facility isochrones drawn from square cells (gcgeo.analysis._iso_grid) against the
+buffered reached streets of the other modes and against the homes' guarantees."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import ndimage
+from test_isochrones import BUF, _case
+
+from gcgeo.analysis import _iso_grid as grid
+from gcgeo.analysis import _isochrones as iso
+
+
+def _boxes(m, origin, offset, s):
+    i, j = np.nonzero(m)
+    x = origin[0] + (offset[0] + j) * s
+    y = origin[1] + (offset[1] + i) * s
+    return shapely.box(x, y, origin[0] + (offset[0] + j + 1) * s,
+                       origin[1] + (offset[1] + i + 1) * s)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 100_000), h=st.integers(1, 14), w=st.integers(1, 14),
+       share=st.floats(0.1, 0.9), s=st.sampled_from([0.3, 1.0, 5.0]))
+def test_trace_is_the_union_of_the_cells(seed, h, w, share, s):
+    rng = np.random.default_rng(seed)
+    m = rng.random((h, w)) < share
+    origin = rng.uniform(-1e6, 1e6, 2)
+    offset = rng.integers(-100, 100, 2)
+    g = grid.trace(m, origin, offset, s)
+    assert g.geom_type == "MultiPolygon" and g.is_valid, shapely.is_valid_reason(g)
+    boxes = _boxes(m, origin, offset, s)
+    ref = shapely.union_all(boxes) if len(boxes) else shapely.MultiPolygon()
+    assert shapely.symmetric_difference(g, ref).area <= 1e-9 * max(ref.area, 1.0) * 1e3
+    assert abs(g.area - m.sum() * s * s) <= 1e-6 * max(g.area, 1.0)
+    # every cell's centre is covered, every empty cell's centre is not
+    cx = origin[0] + (offset[0] + np.arange(w) + 0.5) * s
+    cy = origin[1] + (offset[1] + np.arange(h) + 0.5) * s
+    X, Y = np.meshgrid(cx, cy)
+    assert (shapely.covers(g, shapely.points(X.ravel(), Y.ravel())) == m.ravel()).all()
+
+
+def test_trace_cells_meeting_at_corners():
+    # two diagonal cells apart; a ring of cells closed only at a corner; a hole touching
+    # the shell at a corner
+    for m in (np.array([[1, 0], [0, 1]]), np.array([[0, 1, 1], [1, 0, 1], [1, 1, 1]]),
+              np.array([[1, 1, 1, 1], [1, 0, 1, 1], [1, 1, 0, 1], [1, 1, 1, 1]])):
+        g = grid.trace(m.astype(bool), np.zeros(2), np.zeros(2, int), 1.0)
+        assert g.is_valid and g.area == m.sum()
+
+
+def test_dilate_is_the_disc():
+    rng = np.random.default_rng(3)
+    half = np.array([-1, 1, 3, 4, 4, 4, 3, 1, -1])
+    k = 4
+    disc = np.zeros((2 * k + 1, 2 * k + 1), bool)
+    for i, hw in enumerate(half):
+        if hw >= 0:
+            disc[i, k - hw:k + hw + 1] = True
+    for _ in range(10):
+        m = rng.random((40, 50)) < 0.02
+        assert (grid._dilate(m, half) == ndimage.binary_dilation(m, structure=disc)).all()
+
+
+def _reached(aug, pieces, nd, limit):
+    lines = pieces.lines(pieces.reach(nd, limit))
+    return shapely.multilinestrings(lines) if len(lines) else shapely.MultiLineString()
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 100_000), limit=st.sampled_from([80.0, 250.0, 600.0]),
+       cell=st.sampled_from([2.0, 5.0]))
+def test_cells_lie_within_the_buffer_and_cover_all_but_its_edge(seed, limit, cell):
+    case = _case(seed)
+    if case is None:
+        return
+    aug, nd, rng = case
+    pieces = iso.Pieces(aug, BUF)
+    g = grid.Grid(pieces, np.zeros((0, 2)), cell=cell)
+    cand = g.reached_pieces(nd)
+    assert (cand == np.flatnonzero(~(np.isnan(nd[aug.piece_u]) & np.isnan(nd[aug.piece_v])))).all()
+    xy, d = g.distances(nd, cand)
+    area, inside = g.area(xy[d <= limit], np.zeros(0), np.zeros(0), limit)
+    assert area.is_valid and not len(inside)
+    # the same reach drawn by the other modes (buffered pieces merged in one go)
+    old = pieces.union(pieces.reach(nd, limit))
+    assert shapely.difference(area, old).area <= 1e-6 * max(old.area, 1.0)
+    # independently of any polygon: by distance to the reached linework
+    lines = _reached(aug, pieces, nd, limit)
+    p = shapely.points(rng.uniform(-100, 1100, size=(3000, 2)))
+    dist = shapely.distance(lines, p) if not lines.is_empty else np.full(len(p), np.inf)
+    covered = shapely.covers(area, p)
+    assert (dist[covered] <= BUF + 1e-9).all()
+    assert covered[dist <= BUF - grid.tolerance(BUF, cell)].all()
+    # and against the other modes' polygon: a point in one and not the other lies
+    # within the tolerance of the edge
+    other = shapely.covers(old, p)
+    assert (np.abs(dist[covered != other] - BUF) <= grid.tolerance(BUF, cell)).all()
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 100_000), limit=st.sampled_from([150.0, 400.0]))
+def test_homes_in_reach_in_and_far_homes_out_exactly(seed, limit):
+    case = _case(seed)
+    if case is None:
+        return
+    aug, nd, rng = case
+    pieces = iso.Pieces(aug, BUF)
+    lines = _reached(aug, pieces, nd, limit)
+    if lines.is_empty:
+        return
+    # homes near the reached streets, some on cell edges and corners, some sharing a
+    # cell (or a point on an edge) with a home of the other kind
+    near = shapely.get_coordinates(shapely.line_interpolate_point(
+        lines, rng.uniform(0, lines.length, 150))) + rng.normal(0, 20, (150, 2))
+    # (the grid's origin and cells as the homes will make them)
+    g = grid.Grid(pieces, near, cell=5.0)
+    on_grid = g.origin + np.round((near[:40] - g.origin) / g.cell) * g.cell
+    on_grid[20:, 1] = near[20:40, 1]  # on a vertical edge only
+    twin = near[:30] + rng.uniform(-0.3, 0.3, (30, 2))
+    xy = np.concatenate([near, on_grid, twin, on_grid[:10]])
+    n = len(xy)
+    homes = shapely.points(xy)
+    g = grid.Grid(pieces, xy, cell=5.0)
+    # a home's connector reaches at least the reached streets (its street may be farther)
+    conn = shapely.distance(lines, homes) + rng.exponential(5.0, n)
+    hd = rng.uniform(0, 2 * limit, n)
+    hd[rng.random(n) < 0.1] = np.nan
+    hd[-10:] = 3 * limit  # far homes at the very points of homes on the grid
+    conn[-10:] = 0.0
+    pxy, d = g.distances(nd, g.reached_pieces(nd))
+    area, inside = g.area(pxy[d <= limit], hd, conn, limit)
+    assert area.is_valid and area.geom_type == "MultiPolygon"
+    covered = shapely.covers(area, homes)
+    # the homes inside, as the cells give them, are those the polygon covers
+    assert np.array_equal(inside, np.flatnonzero(covered))
+    good = (hd <= limit) & (conn <= BUF)
+    bad = ~(hd <= limit + BUF)
+    # a home in reach at the very point of a far one cannot be both: the far one wins
+    far_points = {tuple(p) for p in xy[bad]}
+    same_point = np.array([tuple(p) in far_points for p in xy])
+    assert same_point[-10:].all() and same_point[150:160].all()
+    assert covered[good & ~same_point].all()
+    assert not covered[bad].any()
