@@ -109,7 +109,10 @@ class Grid:
         self.half[(np.abs(dy) + 1.0) ** 2 + 1.0 > rad ** 2] = -1  # not even one column
         # the homes sorted by cell (row, column), for the homes in a window; a home
         # farther than a few buffers beyond the streets is in no window
-        self.origin = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
+        # the origin on a lattice of the cell size: the same streets give the same cells
+        # whatever else the network holds (a partition's cells are the whole run's)
+        low = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
+        self.origin = np.floor(low / self.cell) * self.cell
         top = (xy.max(axis=0) if len(xy) else np.zeros(2)) + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         with np.errstate(invalid="ignore"):
