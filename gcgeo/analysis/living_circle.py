@@ -27,6 +27,7 @@ homes and facilities onto the nearest point of the nearest street edge
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
@@ -68,8 +69,8 @@ if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets nee
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL_WITHIN", "IN_DATA_WITHIN", "nearest_facility_distance", "required_categories", "run",
-           "summary", "tier_columns", "tiers"]
+__all__ = ["ALL_WITHIN", "IN_DATA_WITHIN", "areas_merged", "nearest_facility_distance",
+           "required_categories", "run", "summary", "tier_columns", "tiers"]
 
 RULES = "living_circle"
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
@@ -272,6 +273,7 @@ def run(
     split_crossings: bool | None = None,
     isochrones: str | None = "community",
     graph: nx.Graph | Network | str | Path | None = None,
+    isochrone_facilities: Iterable[Hashable] | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Living-circle reachability of every home; see the module docstring.
 
@@ -295,6 +297,8 @@ def run(
     of the last three have the homes and residents inside
     (:mod:`gcgeo.analysis.lc_isochrones`).  A facility drawn as a polygon (a
     park, a square) is reached at its entrances (:func:`access_points`).
+    ``isochrone_facilities`` (labels of the facilities layer's index) draws the
+    "facility" isochrones of those facilities only.
 
     Per home ``all_within_<tier>`` says whether every category the tier
     requires (its own and the nearer tiers') is within the tier's distance,
@@ -309,11 +313,11 @@ def run(
     return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
                 origins=origins, snap_tolerance=snap_tolerance,
                 join_tolerance=join_tolerance, split_crossings=split_crossings,
-                isochrones=isochrones, graph=graph)
+                isochrones=isochrones, graph=graph, isochrone_facilities=isochrone_facilities)
 
 
 def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, join_tolerance,
-         split_crossings, isochrones, graph):
+         split_crossings, isochrones, graph, isochrone_facilities):
     say = progress or (lambda stage: None)
     r = _rules.load(RULES, rules)
     tier_m = tiers(r, walking_speed=walking_speed)
@@ -449,12 +453,15 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
         # the points facilities are reached at, named by their facility
         at = acc.set_axis(fac.index[acc.index])
         if mode == "facility":
+            if isochrone_facilities is not None:  # the others split the streets, not drawn
+                aug = dataclasses.replace(aug, target_node=np.where(
+                    at.index.isin(list(isochrone_facilities)), aug.target_node, -1))
             iso = lc_isochrones.facility_isochrones(aug, at, fcat, osnap, out, tier_m, req, buf)
         else:
             iso = lc_isochrones.category_isochrones(aug, at, fcat, osnap, out, tier_m, req, buf,
                                                     split=mode == "split")
         if len(acc) > len(fac):  # an area reached at several entrances: one outline per tier
-            iso = _areas_merged(iso, fac, acc, fac_on, out, buf)
+            iso = areas_merged(iso, fac, fac_on, out, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
 
@@ -649,10 +656,15 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     return merged
 
 
-def _areas_merged(iso: gpd.GeoDataFrame, fac, acc, fac_on, out, buf: float) -> gpd.GeoDataFrame:
+def areas_merged(iso: gpd.GeoDataFrame, fac, fac_on, out, buf: float) -> gpd.GeoDataFrame:
     """Isochrones of an area's entrances merged into the area's own (one outline
     per facility and tier, its homes and residents counted again); a dissolved
-    category counts its facilities, not their entrances."""
+    category counts its facilities, not their entrances.
+
+    ``fac`` are the facilities (with ``category``), ``fac_on`` whether each is
+    on the network, ``out`` the homes (``lc_origins``) and ``buf`` the
+    isochrone buffer.  A partitioned run merges its stitched rows with it.
+    """
     if not len(iso):
         return iso
     if "facility_id" not in iso.columns:  # dissolved: one row per category and tier already
