@@ -390,7 +390,9 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, Any],
     _in_data_again(stitched, comm, results, tier_m, req)
     iso = outs[0]["lc_isochrones"]
     if isochrones != "none":
-        iso = stitch(isochrones, [res["isochrones"] for res in results], origins=stitched,
+        drawn = [res["isochrones"] for res in results if len(res["isochrones"])]
+        iso = stitch(isochrones, concat(drawn, ignore_index=True) if drawn else gpd.GeoDataFrame(),
+                     origins=stitched,
                      facilities=every["facilities"], facility_labels=every["facility_labels"],
                      owned=pd.concat([res["owned"] for res in results], ignore_index=True),
                      communities=every.get("communities"), rules=rules,

@@ -43,7 +43,7 @@ residents inside each polygon counted on all the homes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -118,11 +118,12 @@ def draw(layers: Mapping[str, gpd.GeoDataFrame | None], owned: np.ndarray, regio
     return got
 
 
-def stitch(mode: str, pieces: Sequence[gpd.GeoDataFrame], *, origins: gpd.GeoDataFrame,
+def stitch(mode: str, drawn: gpd.GeoDataFrame, *, origins: gpd.GeoDataFrame,
            facilities: gpd.GeoDataFrame, facility_labels: pd.Index, owned: pd.DataFrame,
            communities: gpd.GeoDataFrame | None, rules: Any = None,
            walking_speed: float | None = None) -> gpd.GeoDataFrame:
-    """The whole run's ``lc_isochrones`` from the partitions' ``pieces`` (:func:`draw`).
+    """The whole run's ``lc_isochrones`` from the rows the partitions drew
+    (:func:`draw`), one after the other in ``drawn``.
 
     ``origins`` are the stitched homes (``lc_origins``), ``facilities`` the access
     points the partitions were cut with (column ``_facility``, the position of the
@@ -134,19 +135,17 @@ def stitch(mode: str, pieces: Sequence[gpd.GeoDataFrame], *, origins: gpd.GeoDat
     from ..analysis import lc_isochrones
     from ..analysis import living_circle as lc
     from ..values import feature_ids
-    from .partition import concat
 
     r = _rules.load(lc.RULES, rules)
     buf = float(_rules.value(r, "isochrones.buffer"))
     tier_m = lc.tiers(r, walking_speed=walking_speed)
     req = lc.required_categories(r, tier_m)
     crs = origins.crs
-    drawn = [p for p in pieces if len(p)]
     if mode == "community":
-        if not drawn:  # no community: the whole run's empty table
+        if not len(drawn):  # no community: the whole run's empty table
             return _empty(["community_id", "community_name", "category", "tier", "distance_m",
                            "geometry", "buffer_m", "area_m2"], crs)
-        rows = concat(drawn, ignore_index=True)
+        rows = drawn
         assert communities is not None  # communities are drawn only where there are some
         where = pd.Series(np.arange(len(communities)), index=feature_ids(communities).to_numpy())
         order = np.argsort(where.loc[rows["community_id"].to_numpy()].to_numpy(), kind="stable")
@@ -155,12 +154,11 @@ def stitch(mode: str, pieces: Sequence[gpd.GeoDataFrame], *, origins: gpd.GeoDat
     fac = owned.groupby("facility", sort=True).agg(category=("category", "first"), on=("on", "any"))
     areas = len(owned) > len(fac)  # some facility is reached at several points
     if mode == "facility":
-        if not drawn:
+        if not len(drawn):
             return _empty(["facility_id", "category", "tier", "distance_m", "geometry", "buffer_m",
                            "area_m2", "homes", "residents"], crs)
-        rows = concat(drawn, ignore_index=True)
-        rows = rows.iloc[np.lexsort((rows["distance_m"].to_numpy(float),
-                                     rows["facility_id"].to_numpy(np.int64)))]
+        rows = drawn.iloc[np.lexsort((drawn["distance_m"].to_numpy(float),
+                                      drawn["facility_id"].to_numpy(np.int64)))]
     else:
         rows = _areas(mode, drawn, owned, tier_m, req, buf, crs)
     if "facility_id" in rows.columns and len(rows):
@@ -186,16 +184,14 @@ def _empty(columns: list[str], crs: Any) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _areas(mode: str, drawn: Sequence[gpd.GeoDataFrame], owned: pd.DataFrame,
+def _areas(mode: str, drawn: gpd.GeoDataFrame, owned: pd.DataFrame,
            tier_m: Mapping[str, float], req: Mapping[str, list[str]], buf: float, crs: Any
            ) -> gpd.GeoDataFrame:
     """The dissolved or split rows: the regions' pieces of a category and tier (and,
     split, of a facility) merged, in the whole run's order."""
-    from .partition import concat
-
     on = owned[owned["on"].to_numpy(bool)]
     n_on = on["category"].value_counts()  # access points on the network, per category
-    pieces = concat(drawn, ignore_index=True) if drawn else None
+    pieces = drawn if len(drawn) else None
     rows: list[dict[str, Any]] = []
     for c in dict.fromkeys(c for t in tier_m for c in req[t]):
         if not n_on.get(c, 0):
