@@ -51,10 +51,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["MODES", "OVERLAP", "draw", "halo", "stitch"]
+__all__ = ["OVERLAP", "draw", "halo", "region_polygon", "stitch"]
 
-#: the isochrone modes a partitioned run draws
-MODES = ("community", "facility", "dissolved", "split")
 #: metres by which neighbouring partitions' regions overlap (their pieces then merge
 #: into one polygon where a border cuts it)
 OVERLAP = 0.01
