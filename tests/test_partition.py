@@ -22,12 +22,15 @@ from gcgeo import InputError
 from gcgeo.analysis import living_circle as lc
 from gcgeo.batch import partition as P
 from gcgeo.batch import partition_isochrones as PI
+from gcgeo.values import feature_ids
 
 pytestmark = pytest.mark.slow
 
 #: tiers short enough that a 4 × 4 grid's partitions each see only part of the centre
 #: (the extract is 1.0 × 1.7 km)
 SHORT = {"tiers": {"5min": 80, "10min": 150, "15min": 250}, "snapping": {"tolerance": 30}}
+#: shorter still, for the isochrones drawn per facility and per category (quicker to draw)
+TINY = {"tiers": {"5min": 60, "10min": 100, "15min": 160}, "snapping": {"tolerance": 30}}
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +140,9 @@ def few(layers):
 
 @pytest.mark.parametrize("mode", ["facility", "dissolved", "split"])
 def test_isochrones_of_a_grid_of_four_equal_the_whole_runs(few, mode):
-    want = lc.run(few, rules=SHORT, isochrones=mode)
-    parts, every = P.split(few, 4, PI.halo(P.halo(SHORT), SHORT))
-    got = P.living_circle(few, partitions="grid:4", rules=SHORT, isochrones=mode)
+    want = lc.run(few, rules=TINY, isochrones=mode)
+    parts, _ = P.split(few, 4, PI.halo(P.halo(TINY), TINY))
+    got = P.living_circle(few, partitions="grid:4", rules=TINY, isochrones=mode)
     _compare(got, want)
     iso = want["lc_isochrones"]
     assert len(iso) >= 12 and iso["homes"].sum() > 1000
@@ -151,15 +154,21 @@ def test_isochrones_of_a_grid_of_four_equal_the_whole_runs(few, mode):
         assert not iso.duplicated(["facility_id", "tier"]).any()
         areas = few["facilities"][few["facilities"].geom_type == "Polygon"]
         assert iso["facility_id"].isin(areas["id"]).sum() >= 5
+        # in the facilities' order (split: within each category and tier)
+        at = pd.Series(np.arange(len(few["facilities"])),
+                       index=feature_ids(few["facilities"]).to_numpy())
+        pos = iso.assign(pos=at.loc[iso["facility_id"].to_numpy()].to_numpy())
+        key = ["category", "tier"] if mode == "split" else []
+        assert all(g["pos"].is_monotonic_increasing for _, g in pos.groupby(key or (lambda i: 0)))
 
 
 def test_isochrones_of_a_halo_too_narrow_differ(few, monkeypatch):
     """The comparison can fail: with a third of the halo, a category's area is wrong
     near the partitions' borders."""
-    want = lc.run(few, rules=SHORT, isochrones="dissolved")["lc_isochrones"]
+    want = lc.run(few, rules=TINY, isochrones="dissolved")["lc_isochrones"]
     real = PI.halo
     monkeypatch.setattr(PI, "halo", lambda *a, **k: real(*a, **k) / 3)
-    got = P.living_circle(few, partitions="grid:4", rules=SHORT, isochrones="dissolved")
+    got = P.living_circle(few, partitions="grid:4", rules=TINY, isochrones="dissolved")
     a, b = got["lc_isochrones"].geometry.to_numpy(), want.geometry.to_numpy()
     off = shapely.area(shapely.symmetric_difference(a, b)) / shapely.area(b)
     assert off.max() > 1e-4, off.max()
