@@ -10,27 +10,32 @@ Each partition draws its isochrones a second time round the living circle
 
     isochrone halo = halo + 2 × buffer + max(buffer, split site spacing)
 
-with every home in the box (the polygons are cut around homes out of
-reach, and the area cut around a home is its Voronoi cell among the homes
-within two buffers of it).  What it keeps:
+with every home in the box.  The polygons are cut around homes out of
+reach (a home farther than the tier plus the buffer): the area cut around a
+home is its Voronoi cell among the homes within two buffers of it.  With
+``halo`` = largest tier distance ``D`` + snapping + join tolerance, the
+distances that count are exact in the partition as long as their paths stay
+within ``D`` (a reached street) or ``D`` + one buffer (a home to be cut or
+kept) of the point they reach.  What a partition keeps:
 
 - ``community``: the polygons of its own communities (each community whole
-  in one partition).  A community's polygon is the buffered streets reached
-  within the tier inside the community, cut around its homes out of reach:
-  a reached point within one buffer of the community is reached along a
-  path of at most the largest tier distance, and a home's distance counts up
-  to the tier plus the buffer, so the halo plus one buffer holds both.
+  in one partition): the streets reached within a buffer of the community,
+  and its homes, need the halo plus one buffer, their Voronoi neighbours two
+  buffers.
 - ``facility``: the polygons of the facilities it owns (the others in its
-  box only split the streets, as in the whole run): a facility's streets lie
-  within the tier of it, its homes within the tier and a buffer.
+  box only split the streets, as in the whole run): a facility's polygon
+  lies within ``D`` and a buffer of it, so do the homes it covers (their
+  distances need the halo plus one buffer), and their Voronoi neighbours lie
+  two buffers further: the halo plus three buffers in all.
 - ``dissolved`` and ``split``: the area of its *region*, the grid cells of
   the plan it owns (:attr:`gcgeo.batch.partition.Partition.region`, the
   cells of the plane tiling it whole, neighbours overlapping by
   :data:`OVERLAP`).  A point of the region is in the area when a street
-  reached within the tier is within a buffer of it; it goes (split) to the
-  facility nearest along the network of the street sites within a buffer and
-  a site spacing of it; and it is cut when it lies within a buffer of a home
-  out of reach.  All of it lies within the isochrone halo of the region.
+  reached within the tier is within a buffer of it (the halo plus a buffer);
+  it goes (split) to the facility nearest along the network to the nearest
+  street site, within a buffer and half a site spacing of it; it is cut
+  when a home within a buffer of it is out of reach (the home's distance:
+  the halo plus two buffers; its Voronoi neighbours: three buffers).
 
 :func:`stitch` puts the pieces together: a community's or facility's rows as
 drawn, in the whole run's order; a category's area (and a facility's part
