@@ -138,18 +138,20 @@ def few(layers):
     return dict(layers, facilities=fac[keep.to_numpy()])
 
 
-@pytest.mark.parametrize("mode", ["facility", "dissolved", "split"])
-def test_isochrones_of_a_grid_of_four_equal_the_whole_runs(few, mode):
+@pytest.mark.parametrize(("mode", "n"), [("facility", 4), ("dissolved", 4), ("split", 2)])
+def test_isochrones_of_a_grid_equal_the_whole_runs(few, mode, n):
+    """(Split in two partitions only: each partition divides nearly all of the small
+    centre among the facilities, which is slow to draw.)"""
     want = lc.run(few, rules=TINY, isochrones=mode)
-    parts, _ = P.split(few, 4, PI.halo(P.halo(TINY), TINY))
-    got = P.living_circle(few, partitions="grid:4", rules=TINY, isochrones=mode)
+    parts, _ = P.split(few, n, PI.halo(P.halo(TINY), TINY))
+    got = P.living_circle(few, partitions=f"grid:{n}", rules=TINY, isochrones=mode)
     _compare(got, want)
     iso = want["lc_isochrones"]
     assert len(iso) >= 12 and iso["homes"].sum() > 1000
     # many polygons reach into more than one partition's region (and are stitched)
     regions = [PI.region_polygon(p.region) for p in parts]
     crossing = sum(sum(g.intersects(r) for r in regions) > 1 for g in iso.geometry)
-    assert crossing >= len(iso) // 3, crossing
+    assert crossing >= len(iso) // (3 if n == 4 else 6), crossing
     if mode != "dissolved":  # an area's entrances, drawn apart, make one outline
         assert not iso.duplicated(["facility_id", "tier"]).any()
         areas = few["facilities"][few["facilities"].geom_type == "Polygon"]
@@ -170,8 +172,8 @@ def test_isochrones_of_a_halo_too_narrow_differ(few, monkeypatch):
     monkeypatch.setattr(PI, "halo", lambda *a, **k: real(*a, **k) / 3)
     got = P.living_circle(few, partitions="grid:4", rules=TINY, isochrones="dissolved")
     a, b = got["lc_isochrones"].geometry.to_numpy(), want.geometry.to_numpy()
-    off = shapely.area(shapely.symmetric_difference(a, b)) / shapely.area(b)
-    assert off.max() > 1e-4, off.max()
+    off = shapely.area(shapely.symmetric_difference(a, b)) / np.maximum(shapely.area(b), 1.0)
+    assert (off > 1e-4).sum() >= 3, off.max()
 
 
 def test_partition_spec_and_options_are_checked(layers):
