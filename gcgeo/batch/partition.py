@@ -58,8 +58,8 @@ from .._errors import InputError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Partition", "concat", "grid_size", "halo", "in_box", "living_circle", "partition_layers",
-           "plan", "split", "run_partition"]
+__all__ = ["Partition", "grid_size", "halo", "in_box", "living_circle", "partition_layers", "plan", "split",
+           "run_partition"]
 
 #: the options of the living circle a partitioned run passes on to each partition
 PASSED = ("walking_speed", "snap_tolerance", "join_tolerance", "split_crossings")
@@ -339,7 +339,7 @@ def partition_layers(every: Mapping[str, gpd.GeoDataFrame], part: Partition, *,
     return out, owned
 
 
-def concat(frames: list[pd.DataFrame], **kw: Any) -> pd.DataFrame:
+def _concat(frames: list[pd.DataFrame], **kw: Any) -> pd.DataFrame:
     """``pd.concat`` keeping a column's type where one partition had only missing values
     (text columns all None are ``object`` there, ``str`` elsewhere)."""
     out = pd.concat(frames, **kw)
@@ -371,7 +371,7 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, Any],
     rank[sort] = np.arange(len(allpos))
     starts = np.cumsum([0] + [len(o) for o in origins])
     new_id = [rank[starts[i]:starts[i + 1]] for i in range(len(origins))]
-    stitched = concat(origins).iloc[sort]
+    stitched = _concat(origins).iloc[sort]
     stitched["origin_id"] = np.arange(len(stitched), dtype=np.int64)
     gaps = []
     block = {(t, c): k for k, (t, c) in enumerate((t, c) for t in tier_m for c in req[t])}
@@ -379,11 +379,11 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, Any],
         g = o["lc_gaps"].copy()
         g["origin_id"] = ids[g["origin_id"].to_numpy(np.int64)]
         gaps.append(g)
-    gap = concat(gaps, ignore_index=True)
+    gap = _concat(gaps, ignore_index=True)
     key = np.array([block[(t, c)] for t, c in zip(gap["tier"], gap["category"])], dtype=np.int64)
     gap = gap.iloc[np.lexsort((gap["origin_id"].to_numpy(np.int64), key))].reset_index(drop=True)
     # a partition without communities has an empty table of other columns
-    comm = concat([o["lc_communities"] for o in outs if len(o["lc_communities"])]
+    comm = _concat([o["lc_communities"] for o in outs if len(o["lc_communities"])]
                    or [outs[0]["lc_communities"]])
     if every.get("communities") is not None and len(comm):
         comm = comm.loc[every["communities"].index[every["communities"].index.isin(comm.index)]]
@@ -391,9 +391,9 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, Any],
     iso = outs[0]["lc_isochrones"]
     if isochrones != "none":
         drawn = [res["isochrones"] for res in results if len(res["isochrones"])]
-        iso = stitch(isochrones, concat(drawn, ignore_index=True) if drawn else gpd.GeoDataFrame(),
-                     origins=stitched,
-                     facilities=every["facilities"], facility_labels=every["facility_labels"],
+        iso = stitch(isochrones, _concat(drawn, ignore_index=True) if drawn else gpd.GeoDataFrame(),
+                     origins=stitched, facilities=every["facilities"],
+                     facility_labels=every["facility_labels"],
                      owned=pd.concat([res["owned"] for res in results], ignore_index=True),
                      communities=every.get("communities"), rules=rules,
                      walking_speed=walking_speed)
