@@ -551,6 +551,29 @@ def test_area_facility_isochrones_are_one_outline_per_facility_and_tier():
         assert a.symmetric_difference(b).area < 1e-6 * b.area
 
 
+def test_facility_isochrones_of_some_facilities_only():
+    """``isochrone_facilities`` draws those facilities' polygons, the same as when every
+    facility is drawn (the others still split the streets): a partitioned run draws
+    each partition's own facilities so."""
+    layers = {
+        "streets": _grid_streets(),
+        "buildings": gpd.GeoDataFrame({"id": ["E"], "use": "residential", "population": [1.0]},
+                                      geometry=[_square(350, 210, 4)], crs=CRS),
+        "facilities": gpd.GeoDataFrame(
+            {"id": ["P", "A", "B"], "category": ["park", "supermarket", "supermarket"]},
+            geometry=[box(105, 105, 195, 295), Point(250, 95), Point(400, 330)], crs=CRS,
+            index=[7, 8, 9]),
+    }
+    r = _rules({"park": ["10min"], "supermarket": ["5min"]})
+    every = lc.run(layers, rules=r, isochrones="facility")["lc_isochrones"]
+    some = lc.run(layers, rules=r, isochrones="facility", isochrone_facilities=[7, 9])["lc_isochrones"]
+    assert sorted(set(every["facility_id"])) == ["A", "B", "P"]
+    assert sorted(set(some["facility_id"])) == ["B", "P"]
+    kept = every[every["facility_id"] != "A"].reset_index(drop=True)
+    assert some[["facility_id", "tier", "homes"]].equals(kept[["facility_id", "tier", "homes"]])
+    assert shapely.equals_exact(some.geometry.to_numpy(), kept.geometry.to_numpy(), 0).all()
+
+
 def test_the_old_culture_category_is_read_and_shown_as_its_successor(small, caplog):
     """`culture` (文化活动室, before the standard's two cultural facilities were told
     apart) is read as culture_station, and labelled so in stored results."""

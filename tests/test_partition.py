@@ -4,7 +4,8 @@ The walking network, facilities, buildings and communities are OpenStreetMap
 (tests/data/osm/helsinki_center.osm.pbf, projected to ETRS-TM35FIN); 3000
 seeded homes are added around random street points, and a few facilities of
 the categories the extract lacks, so that homes pass and fail every tier.
-The whole run (:func:`gcgeo.analysis.living_circle.run`) is the reference.
+The whole run (:func:`gcgeo.analysis.living_circle.run`) is the reference,
+its isochrones in every mode too.
 """
 
 from __future__ import annotations
@@ -15,39 +16,32 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pandas.testing import assert_frame_equal
+from _partition import helsinki, home_boxes, near_streets, same, same_isochrones
 
-from gcgeo import InputError, osm
+from gcgeo import InputError
 from gcgeo.analysis import living_circle as lc
 from gcgeo.batch import partition as P
+from gcgeo.batch import partition_isochrones as PI
+from gcgeo.values import feature_ids
 
 pytestmark = pytest.mark.slow
 
 #: tiers short enough that a 4 × 4 grid's partitions each see only part of the centre
 #: (the extract is 1.0 × 1.7 km)
 SHORT = {"tiers": {"5min": 80, "10min": 150, "15min": 250}, "snapping": {"tolerance": 30}}
+#: shorter still, for the isochrones drawn per facility and per category (quicker to draw)
+TINY = {"tiers": {"5min": 60, "10min": 100, "15min": 160}, "snapping": {"tolerance": 30}}
 
 
 @pytest.fixture(scope="module")
 def layers():
-    frames = osm.read_osm("tests/data/osm/helsinki_center.osm.pbf")
-    out = {k: frames[k].to_crs(3067) for k in ("streets", "facilities", "buildings", "communities")}
+    out = helsinki("streets", "facilities", "buildings", "communities")
     rng = np.random.default_rng(20)
-    lines = out["streets"].geometry.to_numpy()
-
-    def near_streets(n: int) -> np.ndarray:
-        at = shapely.line_interpolate_point(lines[rng.integers(0, len(lines), n)], rng.random(n),
-                                            normalized=True)
-        return shapely.get_coordinates(at) + rng.normal(0, 15, (n, 2))
-
-    xy = near_streets(3000)
-    homes = gpd.GeoDataFrame(
-        {"id": [f"home{i}" for i in range(len(xy))], "residential": True,
-         "floors": rng.integers(1, 9, len(xy))},
-        geometry=shapely.box(xy[:, 0] - 6, xy[:, 1] - 6, xy[:, 0] + 6, xy[:, 1] + 6), crs=3067)
+    xy = near_streets(out["streets"], rng, 3000)
+    homes = home_boxes(xy, floors=rng.integers(1, 9, len(xy)))
     out["buildings"] = pd.concat([out["buildings"], homes], ignore_index=True)
     missing = ["kindergarten", "elderly_care", "nursing_home", "culture_station"]
-    fxy = near_streets(6 * len(missing))
+    fxy = near_streets(out["streets"], rng, 6 * len(missing))
     extra = gpd.GeoDataFrame({"category": np.repeat(missing, 6)},
                              geometry=shapely.points(fxy), crs=3067)
     out["facilities"] = pd.concat([out["facilities"], extra], ignore_index=True)
@@ -62,20 +56,10 @@ def cluster():
         yield c
 
 
-def _same(got: pd.DataFrame, want: pd.DataFrame, name: str) -> None:
-    """Equal frames: floats to 1e-6 (metres, shares), everything else exactly."""
-    assert list(got.columns) == list(want.columns), name
-    assert got.index.equals(want.index), name
-    plain = [c for c in want.columns if c != "geometry"]
-    assert_frame_equal(pd.DataFrame(got[plain]), pd.DataFrame(want[plain]), check_exact=False,
-                       rtol=0, atol=1e-6, obj=name)
-    if "geometry" in want.columns:
-        assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all(), name
-
-
 def _compare(got: dict, want: dict) -> None:
     for name in ("lc_origins", "lc_gaps", "lc_communities", "lc_categories"):
-        _same(got[name], want[name], name)
+        same(got[name], want[name], name)
+    same_isochrones(got["lc_isochrones"], want["lc_isochrones"])
 
 
 def _served_both_ways(origins: pd.DataFrame, tier: float) -> None:
@@ -86,7 +70,7 @@ def _served_both_ways(origins: pd.DataFrame, tier: float) -> None:
 
 
 def test_grid_of_four_equals_the_whole_run(layers):
-    want = lc.run(layers, isochrones="none")
+    want = lc.run(layers)  # isochrones per community, the default
     got = P.living_circle(layers, partitions="grid:4")
     _compare(got, want)
     _served_both_ways(want["lc_origins"], 500)
@@ -107,7 +91,8 @@ def test_grid_of_sixteen_on_a_dask_cluster_equals_the_whole_run(layers, cluster)
         assert len(lay["streets"]) < 0.7 * len(layers["streets"])
     assert sum(len(p.homes) for p in parts) == len(want["lc_origins"])
     with distributed.Client(cluster) as client:
-        got = P.living_circle(layers, partitions="grid:16", client=client, rules=SHORT)
+        got = P.living_circle(layers, partitions="grid:16", client=client, rules=SHORT,
+                              isochrones="none")
     _compare(got, want)
 
 
@@ -122,7 +107,7 @@ def test_a_category_one_partition_holds_and_parks_by_their_entrances(layers):
     lone = fac[cat == one].iloc[:1]
     only = dict(layers, facilities=pd.concat([fac[cat != one], lone]))
     want = lc.run(only, rules=SHORT, isochrones="none")
-    got = P.living_circle(only, partitions="grid:16", rules=SHORT)
+    got = P.living_circle(only, partitions="grid:16", rules=SHORT, isochrones="none")
     _compare(got, want)
     col = "in_data_within_15min"
     assert col in want["lc_origins"].columns
@@ -135,12 +120,60 @@ def test_a_halo_too_narrow_gives_other_distances(layers, monkeypatch):
     want = lc.run(layers, rules=SHORT, isochrones="none")
     real = P.halo
     monkeypatch.setattr(P, "halo", lambda *a, **k: real(*a, **k) / 3)
-    got = P.living_circle(layers, partitions="grid:16", rules=SHORT)
+    got = P.living_circle(layers, partitions="grid:16", rules=SHORT, isochrones="none")
     dist = [c for c in want["lc_origins"].columns if c.startswith("dist_")]
     a = got["lc_origins"][dist].to_numpy()
     b = want["lc_origins"][dist].to_numpy()
     differ = ~np.isclose(a, b, equal_nan=True, atol=1e-6)
     assert differ.sum() > 10
+
+
+@pytest.fixture(scope="module")
+def few(layers):
+    """Fewer facilities, that drawing each one's isochrones stays quick: parks and sports
+    grounds drawn as areas (reached at several entrances), points of other categories."""
+    fac = layers["facilities"]
+    cat = fac["category"].astype(str)
+    keep = cat.isin(["pharmacy", "market", "small_sports_ground", "kindergarten", "middle_school"])
+    return dict(layers, facilities=fac[keep.to_numpy()])
+
+
+@pytest.mark.parametrize(("mode", "n"), [("facility", 4), ("dissolved", 4), ("split", 2)])
+def test_isochrones_of_a_grid_equal_the_whole_runs(few, mode, n):
+    """(Split in two partitions only: each partition divides nearly all of the small
+    centre among the facilities, which is slow to draw.)"""
+    want = lc.run(few, rules=TINY, isochrones=mode)
+    parts, _ = P.split(few, n, PI.halo(P.halo(TINY), TINY))
+    got = P.living_circle(few, partitions=f"grid:{n}", rules=TINY, isochrones=mode)
+    _compare(got, want)
+    iso = want["lc_isochrones"]
+    assert len(iso) >= 12 and iso["homes"].sum() > 1000
+    # many polygons reach into more than one partition's region (and are stitched)
+    regions = [PI.region_polygon(p.region) for p in parts]
+    crossing = sum(sum(g.intersects(r) for r in regions) > 1 for g in iso.geometry)
+    assert crossing >= len(iso) // (3 if n == 4 else 6), crossing
+    if mode != "dissolved":  # an area's entrances, drawn apart, make one outline
+        assert not iso.duplicated(["facility_id", "tier"]).any()
+        areas = few["facilities"][few["facilities"].geom_type == "Polygon"]
+        assert iso["facility_id"].isin(areas["id"]).sum() >= 5
+        # in the facilities' order (split: within each category and tier)
+        at = pd.Series(np.arange(len(few["facilities"])),
+                       index=feature_ids(few["facilities"]).to_numpy())
+        pos = iso.assign(pos=at.loc[iso["facility_id"].to_numpy()].to_numpy())
+        key = ["category", "tier"] if mode == "split" else []
+        assert all(g["pos"].is_monotonic_increasing for _, g in pos.groupby(key or (lambda i: 0)))
+
+
+def test_isochrones_of_a_halo_too_narrow_differ(few, monkeypatch):
+    """The comparison can fail: with a third of the halo, a category's area is wrong
+    near the partitions' borders."""
+    want = lc.run(few, rules=TINY, isochrones="dissolved")["lc_isochrones"]
+    real = PI.halo
+    monkeypatch.setattr(PI, "halo", lambda *a, **k: real(*a, **k) / 3)
+    got = P.living_circle(few, partitions="grid:4", rules=TINY, isochrones="dissolved")
+    a, b = got["lc_isochrones"].geometry.to_numpy(), want.geometry.to_numpy()
+    off = shapely.area(shapely.symmetric_difference(a, b)) / np.maximum(shapely.area(b), 1.0)
+    assert (off > 1e-4).sum() >= 3, off.max()
 
 
 def test_partition_spec_and_options_are_checked(layers):
@@ -150,6 +183,8 @@ def test_partition_spec_and_options_are_checked(layers):
             P.grid_size(bad)
     with pytest.raises(InputError, match="origins"):
         P.living_circle(layers, partitions="grid:4", origins=layers["buildings"])
+    with pytest.raises(InputError, match="isochrones must be one of"):
+        P.living_circle(layers, partitions="grid:4", isochrones="hull")
 
 
 def test_batch_area_with_partitions_stores_the_whole_runs_results(layers, cluster, tmp_path):
@@ -169,12 +204,13 @@ def test_batch_area_with_partitions_stores_the_whole_runs_results(layers, cluste
     with distributed.Client(cluster) as client:
         (res,) = run_batch(project, client=client)
     assert res.status == "done" and res.ran == ["living_circle"], res
-    want = lc.run(ws.read_layers(path, ["streets", "facilities", "buildings", "communities"]),
-                  isochrones="none")
+    want = lc.run(ws.read_layers(path, ["streets", "facilities", "buildings", "communities"]))
     ref = _stored(tmp_path, want)
     for name in ("lc_origins", "lc_gaps", "lc_communities", "lc_categories"):
-        _same(ws.read_layer(path, name), ws.read_layer(ref, name), name)
-    assert len(ws.read_layer(path, "lc_isochrones")) == 0
+        same(ws.read_layer(path, name), ws.read_layer(ref, name), name)
+    iso = ws.read_layer(path, "lc_isochrones")  # the default of `gcgeo analyze`: per community
+    assert len(iso) > 100 and iso["community_id"].nunique() > 5
+    same_isochrones(iso, ws.read_layer(ref, "lc_isochrones"))
 
 
 def _stored(tmp_path, outputs):

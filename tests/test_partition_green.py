@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pandas.testing import assert_frame_equal
+from _partition import helsinki, home_boxes, near_streets, same
 
-from gcgeo import InputError, osm
+from gcgeo import InputError
 from gcgeo.analysis import green as gr
 from gcgeo.batch import partition_green as PG
 
@@ -35,10 +35,8 @@ GREEN, PARK = "share_within_120m_green", "share_within_250m_park"
 
 @pytest.fixture(scope="module")
 def layers():
-    frames = osm.read_osm("tests/data/osm/helsinki_center.osm.pbf")
-    out = {k: frames[k].to_crs(3067) for k in ("streets", "buildings", "green_space")}
+    out = helsinki("streets", "buildings", "green_space")
     rng = np.random.default_rng(21)
-    lines = out["streets"].geometry.to_numpy()
     minx, miny, maxx, maxy = out["streets"].total_bounds
     x0, y0 = np.meshgrid(np.arange(minx, maxx, 150.0), np.arange(miny, maxy, 150.0))
     x0, y0 = x0.ravel(), y0.ravel()
@@ -48,14 +46,9 @@ def layers():
         {"id": [f"c{i}" for i in range(len(x0))], "name": [f"block {i}" for i in range(len(x0))],
          "population": pop, "old_estate": rng.random(len(x0)) < 0.3},
         geometry=shapely.box(x0, y0, x0 + 150, y0 + 150), crs=3067)
-    at = shapely.line_interpolate_point(lines[rng.integers(0, len(lines), 3000)], rng.random(3000),
-                                        normalized=True)
-    xy = shapely.get_coordinates(at) + rng.normal(0, 15, (3000, 2))
+    xy = near_streets(out["streets"], rng, 3000)
     given = np.where(rng.random(len(xy)) < 0.2, rng.integers(1, 40, len(xy)), np.nan)
-    homes = gpd.GeoDataFrame(
-        {"id": [f"home{i}" for i in range(len(xy))], "residential": True,
-         "floors": rng.integers(1, 9, len(xy)), "population": given},
-        geometry=shapely.box(xy[:, 0] - 6, xy[:, 1] - 6, xy[:, 0] + 6, xy[:, 1] + 6), crs=3067)
+    homes = home_boxes(xy, floors=rng.integers(1, 9, len(xy)), population=given)
     out["buildings"] = pd.concat([out["buildings"], homes], ignore_index=True)
     return out
 
@@ -65,21 +58,10 @@ def whole(layers):
     return gr.run(layers, rules=SHORT)
 
 
-def _same(got: pd.DataFrame, want: pd.DataFrame, name: str) -> None:
-    """Equal frames: floats to 1e-6 (metres, shares), everything else exactly."""
-    assert list(got.columns) == list(want.columns), name
-    assert got.index.equals(want.index), name
-    plain = [c for c in want.columns if c != "geometry"]
-    assert_frame_equal(pd.DataFrame(got[plain]), pd.DataFrame(want[plain]), check_exact=False,
-                       rtol=0, atol=1e-6, obj=name)
-    if "geometry" in want.columns:
-        assert shapely.equals_exact(got.geometry.to_numpy(), want.geometry.to_numpy(), 0).all(), name
-
-
 def _compare(got: dict, want: dict) -> None:
     assert sorted(got) == sorted(want)
     for name in want:
-        _same(got[name], want[name], name)
+        same(got[name], want[name], name)
 
 
 def test_the_whole_run_measures_homes_served_and_not(whole):
@@ -187,4 +169,4 @@ def test_batch_area_with_partitions_stores_the_whole_runs_green_results(layers, 
     ws.write_layers(ref, whole, analysis="green")
     for name, frame in whole.items():
         if len(frame):
-            _same(ws.read_layer(path, name), ws.read_layer(ref, name), name)
+            same(ws.read_layer(path, name), ws.read_layer(ref, name), name)

@@ -210,7 +210,7 @@ def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: 
     distances meet) and each point of the area to the nearest reached street,
     by the Voronoi cells of points every :data:`SITE_SPACING` metres along the
     streets; the polygons of a category and tier therefore do not overlap and
-    together make its dissolved area.
+    together make its dissolved area.  They come in the facilities' order.
     """
     from scipy.sparse.csgraph import dijkstra
 
@@ -233,10 +233,12 @@ def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: 
         hd = point_dist(aug, osnap, d, where=where)
         # a node's facilities: the first in the data names the polygon, all are counted
         first: dict[int, object] = {}
+        rank: dict[int, int] = {}  # the position of that first facility
         count: dict[int, int] = {}
         for i in mine:
             n = int(aug.target_node[i])
             first.setdefault(n, fid[i])
+            rank.setdefault(n, int(i))
             count[n] = count.get(n, 0) + 1
         for t, T in tiers_c:
             area = pieces.tiled(pieces.reach(d, T))
@@ -247,12 +249,14 @@ def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: 
             # cut around the homes out of reach in the whole area, then divided
             cuts = _iso.unreached_cuts(area.whole(), homes, hd, T)
             cut_tree = shapely.STRtree(cuts)
+            got = []
             for n, terr in _territories(*pieces.split_lines(d, near, T)):
                 g = area.whole() if terr is None else area.within(terr)
                 cut = cuts if terr is None else cuts[cut_tree.query(terr, predicate="intersects")]
                 if len(cut):
                     g = shapely.difference(g, shapely.union_all(cut))
-                rows.append((first[n], count[n], c, t, T, _iso.multi(g)))
+                got.append((rank[n], (first[n], count[n], c, t, T, _iso.multi(g))))
+            rows.extend(row for _, row in sorted(got, key=lambda r: r[0]))  # facilities' order
     df = pd.DataFrame(rows, columns=["facility_id", "facilities", "category", "tier",
                                      "distance_m", "geometry"])
     if not split:

@@ -27,6 +27,7 @@ homes and facilities onto the nearest point of the nearest street edge
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
@@ -62,14 +63,16 @@ from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids
 from . import lc_isochrones
 from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
+from .lc_criterion import COMPLETE, judge_complete, own_tiers
 
 if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets need no networkx
     import networkx as nx
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "judge_complete", "nearest_facility_distance",
-           "own_tiers", "required_categories", "run", "summary", "tier_columns", "tiers"]
+__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "areas_merged", "judge_complete",
+           "nearest_facility_distance", "own_tiers", "required_categories", "run", "summary",
+           "tier_columns", "tiers"]
 
 RULES = "living_circle"
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
@@ -87,11 +90,6 @@ ALL_WITHIN = "all_within_"
 IN_DATA_WITHIN = "in_data_within_"
 #: The strict reading's column prefix before it was renamed (read in older workspaces).
 OLD_ALL_WITHIN = "served_"
-#: Per community, criterion 10 of the Shandong standard (完善"15分钟生活圈"): the share of
-#: residents with every required category within its own tier's walking distance — each
-#: tier's ``all_within_<tier>`` at once —, held against rule ``min_share_complete``
-#: (``min_share_complete_status`` / ``_reason``, see :func:`judge_complete`).
-COMPLETE = "share_complete"
 
 
 # --------------------------------------------------------------------------
@@ -266,6 +264,7 @@ def run(
     split_crossings: bool | None = None,
     isochrones: str | None = "community",
     graph: nx.Graph | Network | str | Path | None = None,
+    isochrone_facilities: Iterable[Hashable] | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Living-circle reachability of every home; see the module docstring.
 
@@ -289,6 +288,8 @@ def run(
     of the last three have the homes and residents inside
     (:mod:`gcgeo.analysis.lc_isochrones`).  A facility drawn as a polygon (a
     park, a square) is reached at its entrances (:func:`access_points`).
+    ``isochrone_facilities`` (labels of the facilities layer's index) draws the
+    "facility" isochrones of those facilities only.
 
     Per home ``all_within_<tier>`` says whether every category the tier
     requires (its own and the nearer tiers') is within the tier's distance,
@@ -303,11 +304,11 @@ def run(
     return _run(layers, rules=rules, progress=progress, walking_speed=walking_speed,
                 origins=origins, snap_tolerance=snap_tolerance,
                 join_tolerance=join_tolerance, split_crossings=split_crossings,
-                isochrones=isochrones, graph=graph)
+                isochrones=isochrones, graph=graph, isochrone_facilities=isochrone_facilities)
 
 
 def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, join_tolerance,
-         split_crossings, isochrones, graph):
+         split_crossings, isochrones, graph, isochrone_facilities):
     say = progress or (lambda stage: None)
     r = _rules.load(RULES, rules)
     tier_m = tiers(r, walking_speed=walking_speed)
@@ -445,12 +446,15 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
         # the points facilities are reached at, named by their facility
         at = acc.set_axis(fac.index[acc.index])
         if mode == "facility":
+            if isochrone_facilities is not None:  # the others split the streets, not drawn
+                aug = dataclasses.replace(aug, target_node=np.where(
+                    at.index.isin(list(isochrone_facilities)), aug.target_node, -1))
             iso = lc_isochrones.facility_isochrones(aug, at, fcat, osnap, out, tier_m, req, buf)
         else:
             iso = lc_isochrones.category_isochrones(aug, at, fcat, osnap, out, tier_m, req, buf,
                                                     split=mode == "split")
         if len(acc) > len(fac):  # an area reached at several entrances: one outline per tier
-            iso = _areas_merged(iso, fac, acc, fac_on, out, buf)
+            iso = areas_merged(iso, fac, fac_on, out, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
 
@@ -651,75 +655,15 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
     return merged
 
 
-def own_tiers(req: Mapping[str, list[str]]) -> dict[str, str]:
-    """Category → the nearest tier requiring it (``req`` as :func:`required_categories`).
-
-    >>> own_tiers({"5min": ["shop"], "10min": ["shop", "school"]})
-    {'shop': '5min', 'school': '10min'}
-    """
-    out: dict[str, str] = {}
-    for t, cats in req.items():
-        for c in cats:
-            out.setdefault(c, t)
-    return out
-
-
-def judge_complete(comm: pd.DataFrame, missing: list[str], need: float,
-                   own: Mapping[str, str] | None = None) -> None:
-    """Criterion 10 per community, in place: ``min_share_complete_status`` is ``pass``
-    where :data:`COMPLETE` reaches ``need``, ``fail`` where it falls short, and
-    ``unknown`` — with ``min_share_complete_reason`` saying why — where the community
-    has no residents or a required category has no facility in the data at all
-    (``missing``): the strict reading cannot tell a shortfall on the ground from
-    one in the data.  A shortfall's reason names the (at most three) categories
-    fewest residents reach within their own tier (``own``: category → tier, the
-    community's ``share_<category>_<tier>``).
-
-    >>> c = pd.DataFrame({"residents": [10.0, 10.0, 0.0], COMPLETE: [1.0, 0.25, np.nan],
-    ...                   "share_shop_5min": [1.0, 0.25, np.nan], "share_school_10min": [1.0, 0.5, np.nan]})
-    >>> judge_complete(c, [], 1.0, {"shop": "5min", "school": "10min"})
-    >>> c["min_share_complete_status"].tolist()
-    ['pass', 'fail', 'unknown']
-    >>> c["min_share_complete_reason"].tolist()[1:]
-    ['25% of residents have every required category within its tier distance (100% required); \
-fewest reached: shop 25%, school 50%', 'no homes in the community']
-    >>> judge_complete(c, ["kindergarten"], 1.0)
-    >>> c["min_share_complete_status"].tolist(), c["min_share_complete_reason"].iloc[0]
-    (['unknown', 'unknown', 'unknown'], 'no kindergarten facility in the data; add them to the \
-facilities layer or attest the criterion')
-    """
-    if not len(comm) or COMPLETE not in comm.columns:
-        return
-    share = comm[COMPLETE].to_numpy(float)
-    empty = ~(comm["residents"].to_numpy(float) > 0) | np.isnan(share)
-    ok = np.nan_to_num(share, nan=0.0) >= need - 1e-12
-    status = np.where(empty, "unknown", np.where(ok, "pass", "fail")).astype(object)
-    cols = {c: f"share_{c}_{t}" for c, t in (own or {}).items() if f"share_{c}_{t}" in comm.columns}
-    least = pd.DataFrame({c: comm[col].to_numpy(float) for c, col in cols.items()})
-
-    def fewest(i: int) -> str:
-        row = least.iloc[i].dropna() if len(cols) else pd.Series(dtype=float)
-        row = row[row < 1.0].sort_values(kind="stable").head(3)
-        return ("; fewest reached: " + ", ".join(f"{c} {v * 100:.3g}%" for c, v in row.items())
-                if len(row) else "")
-
-    reason = np.array([
-        "no homes in the community" if e else "" if k else
-        f"{v * 100:.3g}% of residents have every required category within its tier distance "
-        f"({need * 100:.3g}% required){fewest(i)}"
-        for i, (e, k, v) in enumerate(zip(empty, ok, np.nan_to_num(share)))], dtype=object)
-    if missing:
-        status[:] = "unknown"
-        reason[~empty] = (f"no {', '.join(missing)} facility in the data; add them to the "
-                          "facilities layer or attest the criterion")
-    comm["min_share_complete_status"] = status
-    comm["min_share_complete_reason"] = reason
-
-
-def _areas_merged(iso: gpd.GeoDataFrame, fac, acc, fac_on, out, buf: float) -> gpd.GeoDataFrame:
+def areas_merged(iso: gpd.GeoDataFrame, fac, fac_on, out, buf: float) -> gpd.GeoDataFrame:
     """Isochrones of an area's entrances merged into the area's own (one outline
     per facility and tier, its homes and residents counted again); a dissolved
-    category counts its facilities, not their entrances."""
+    category counts its facilities, not their entrances.
+
+    ``fac`` are the facilities (with ``category``), ``fac_on`` whether each is
+    on the network, ``out`` the homes (``lc_origins``) and ``buf`` the
+    isochrone buffer.  A partitioned run merges its stitched rows with it.
+    """
     if not len(iso):
         return iso
     if "facility_id" not in iso.columns:  # dissolved: one row per category and tier already

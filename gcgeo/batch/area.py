@@ -212,17 +212,14 @@ def _run(area: Area, name: str) -> None:
     from .. import pipeline
     from . import partition, partition_green
 
-    # the analyses that walk from every home, and what a partitioned run leaves out
-    split: dict[str, tuple[Any, dict[str, Any]]] = {
-        "living_circle": (partition.living_circle, {"isochrones": "none"}),
-        "green": (partition_green.green, {})}
+    # the analyses that walk from every home
+    split: dict[str, Any] = {"living_circle": partition.living_circle, "green": partition_green.green}
     if area.partitions is None or name not in split:
         pipeline.run_analysis(area.workspace, name, rules=area.rules)
         return
-    run, options = split[name]
     with _cluster() as client:
-        runner = functools.partial(run, partitions=area.partitions, client=client)
-        pipeline.run_analysis(area.workspace, name, rules=area.rules, runner=runner, **options)
+        runner = functools.partial(split[name], partitions=area.partitions, client=client)
+        pipeline.run_analysis(area.workspace, name, rules=area.rules, runner=runner)
 
 
 def run_area(area: Area, *, force: bool = False) -> AreaResult:

@@ -33,9 +33,10 @@ the same edge as in the whole run.  Homes and their residents are computed
 from whole communities, so spreading a community's population over its
 buildings gives the same figures.
 
-Isochrone polygons are not drawn for a partitioned run (each is cut where
-homes of neighbouring partitions are out of reach, which needs every home):
-``lc_isochrones`` is empty; run without partitions to draw them.
+Isochrone polygons are drawn in the partitions too, each with the streets
+and homes of its box widened further (the polygons reach a few buffers
+beyond the paths), and stitched into the whole run's ``lc_isochrones``
+(:mod:`gcgeo.batch.partition_isochrones`, which says why they are exact).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -102,13 +103,16 @@ def halo(rules: Any = None, *, walking_speed: float | None = None,
 @dataclass(frozen=True)
 class Partition:
     """One partition: row positions of its core homes (in ``buildings``), core
-    communities, owned facilities, and the box whose streets and facilities it gets."""
+    communities, owned facilities, and the box whose streets and facilities it gets;
+    ``region``, the grid cells (rows of minx, miny, maxx, maxy) whose isochrone
+    areas it draws, the outer ones reaching one halo beyond the data."""
 
     index: int
     homes: np.ndarray
     communities: np.ndarray
     owned: np.ndarray
     box: tuple[float, float, float, float]
+    region: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
 
 def _grid(xy: np.ndarray, bounds: tuple[float, float, float, float], n: int) -> tuple[np.ndarray, int, int]:
@@ -166,6 +170,7 @@ def plan(home_xy: np.ndarray, home_comm: np.ndarray, communities: gpd.GeoDataFra
     to_live = live[np.argmin(dist, axis=1)]
     comm_cell, fac_cell = to_live[comm_cell], to_live[fac_cell]
     comm_bounds = shapely.bounds(comm_geom) if len(comm_geom) else np.zeros((0, 4))
+    cells = _cells(bounds, nx, ny, halo_m)
     out = []
     for k, cell in enumerate(live):
         h = np.flatnonzero(home_cell == cell)
@@ -178,8 +183,22 @@ def plan(home_xy: np.ndarray, home_comm: np.ndarray, communities: gpd.GeoDataFra
         allb = np.vstack(boxes)
         box = (float(allb[:, 0].min() - halo_m), float(allb[:, 1].min() - halo_m),
                float(allb[:, 2].max() + halo_m), float(allb[:, 3].max() + halo_m))
-        out.append(Partition(index=k, homes=h, communities=c, owned=f, box=box))
+        out.append(Partition(index=k, homes=h, communities=c, owned=f, box=box,
+                             region=cells[to_live == cell]))
     return out
+
+
+def _cells(bounds: tuple[float, float, float, float], nx: int, ny: int, margin: float) -> np.ndarray:
+    """The ``nx × ny`` grid cells over ``bounds`` (rows of minx, miny, maxx, maxy), the
+    outer ones widened by ``margin``: together they tile everything within ``margin``
+    of the data, and neighbours share their edges' coordinates exactly."""
+    minx, miny, maxx, maxy = bounds
+    xs = minx + max((maxx - minx) / nx, 1e-9) * np.arange(nx + 1, dtype=float)
+    ys = miny + max((maxy - miny) / ny, 1e-9) * np.arange(ny + 1, dtype=float)
+    xs[0], xs[-1] = minx - margin, max(xs[-1], maxx) + margin
+    ys[0], ys[-1] = miny - margin, max(ys[-1], maxy) + margin
+    ix, iy = np.arange(nx * ny) % nx, np.arange(nx * ny) // nx
+    return np.column_stack([xs[ix], ys[iy], xs[ix + 1], ys[iy + 1]])
 
 
 def in_box(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
@@ -189,16 +208,20 @@ def in_box(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> g
 
 
 def run_partition(layers: Mapping[str, gpd.GeoDataFrame | None], owned: np.ndarray, *,
-                  rules: Any = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The living circle of one partition (a dask task): its outputs, and its owned
+                  rules: Any = None, options: Mapping[str, Any] | None = None,
+                  isochrones: str = "none", region: np.ndarray | None = None) -> dict[str, Any]:
+    """The living circle of one partition (a dask task): its outputs, its owned
     facility points (positions in its ``facilities``, as :func:`split` makes them):
-    the facility each belongs to, its category and whether it reaches the network."""
+    the facility each belongs to, its category and whether it reaches the network,
+    and the ``isochrones`` it draws in its ``region``
+    (:func:`gcgeo.batch.partition_isochrones.draw`)."""
     from .. import rules as _rules
     from ..analysis import living_circle as lc
     from ..crs import metric
     from ..network import check_points, compile_network, network_from_streets, snap
     from ..network import join_tolerance as network_join_tolerance
     from ..network import split_crossings as network_split_crossings
+    from .partition_isochrones import draw
 
     opts = dict(options or {})
     r = _rules.load(lc.RULES, rules)
@@ -222,8 +245,11 @@ def run_partition(layers: Mapping[str, gpd.GeoDataFrame | None], owned: np.ndarr
     owned_points = pd.DataFrame({
         "facility": fac["_facility"].to_numpy(np.int64),  # set by split()
         "category": fac["category"].astype(str).to_numpy(object), "on": on})
-    outputs = lc.run(dict(layers), rules=rules, graph=net, isochrones="none", **opts)
-    return {"outputs": outputs, "owned": owned_points}
+    outputs = lc.run({k: layers[k] for k in ("streets", "facilities", "buildings", "communities")},
+                     rules=rules, graph=net, isochrones="none", **opts)
+    iso = (draw(layers, owned, np.zeros((0, 4)) if region is None else region, net,
+                mode=isochrones, rules=rules, options=opts) if isochrones != "none" else None)
+    return {"outputs": outputs, "owned": owned_points, "isochrones": iso}
 
 
 def split(layers: Mapping[str, gpd.GeoDataFrame], n: int, halo_m: float, *,
@@ -266,7 +292,9 @@ def split(layers: Mapping[str, gpd.GeoDataFrame], n: int, halo_m: float, *,
     home = homes(every["buildings"], comm)
     if home.empty or "category" not in every["facilities"].columns:
         return [], every
+    every["homes"] = gpd.GeoDataFrame(geometry=home.geometry)  # drawn isochrones are cut around them
     fac = every["facilities"]
+    every["facility_labels"] = fac.index
     fac = fac[_valid_points(np.asarray(fac.geometry.values, dtype=object))]
     acc = lc.access_points(fac.set_axis(every["facilities"].index.get_indexer(fac.index)),
                            streets, spacing=gate_spacing)
@@ -277,25 +305,38 @@ def split(layers: Mapping[str, gpd.GeoDataFrame], n: int, halo_m: float, *,
     parts = plan(xy, home["community_pos"].to_numpy(np.int64), every.get("communities"),
                  every["facilities"], n=n, halo_m=halo_m)
     parts = [Partition(index=p.index, homes=pos[p.homes], communities=p.communities,
-                       owned=p.owned, box=p.box) for p in parts]
+                       owned=p.owned, box=p.box, region=p.region) for p in parts]
     log.info("living circle in %d partition(s) of %s, halo %.0f m", len(parts),
              lc.RULES, halo_m)
     return parts, every
 
 
-def partition_layers(every: Mapping[str, gpd.GeoDataFrame], part: Partition
+def partition_layers(every: Mapping[str, gpd.GeoDataFrame], part: Partition, *,
+                     isochrones: str = "none", halo_m: float = 0.0
                      ) -> tuple[dict[str, gpd.GeoDataFrame | None], np.ndarray]:
-    """The layers of one partition, and the positions of its owned facilities in them."""
+    """The layers of one partition, and the positions of its owned facilities in them.
+
+    To draw ``isochrones`` it also gets the points of every home in its box
+    (``homes``); for the areas of a category (``"dissolved"``, ``"split"``) the
+    box takes in its region widened by ``halo_m``
+    (:mod:`gcgeo.batch.partition_isochrones`).
+    """
+    box = part.box
+    if isochrones in ("dissolved", "split") and len(part.region):
+        r = part.region
+        box = (min(box[0], float(r[:, 0].min()) - halo_m), min(box[1], float(r[:, 1].min()) - halo_m),
+               max(box[2], float(r[:, 2].max()) + halo_m), max(box[3], float(r[:, 3].max()) + halo_m))
     facilities = every["facilities"]
-    fac = in_box(facilities, part.box)
+    fac = in_box(facilities, box)
     owned = fac.index.get_indexer(facilities.index[part.owned])
     buildings = every["buildings"].iloc[np.sort(part.homes)].copy()
     buildings["residential"] = True  # decided once on every building, as the whole run does
     comm = every.get("communities")
-    return ({"streets": in_box(every["streets"], part.box), "facilities": fac,
-             "buildings": buildings,
-             "communities": comm.iloc[np.sort(part.communities)] if comm is not None else None},
-            owned)
+    out = {"streets": in_box(every["streets"], box), "facilities": fac, "buildings": buildings,
+           "communities": comm.iloc[np.sort(part.communities)] if comm is not None else None}
+    if isochrones not in (None, "none"):
+        out["homes"] = in_box(every["homes"], box)
+    return out, owned
 
 
 def _concat(frames: list[pd.DataFrame], **kw: Any) -> pd.DataFrame:
@@ -308,12 +349,13 @@ def _concat(frames: list[pd.DataFrame], **kw: Any) -> pd.DataFrame:
     return out
 
 
-def _stitch(results: list[dict[str, Any]], every: Mapping[str, gpd.GeoDataFrame],
-            rules: Any, walking_speed: float | None) -> dict[str, Any]:
+def _stitch(results: list[dict[str, Any]], every: Mapping[str, Any],
+            rules: Any, walking_speed: float | None, isochrones: str) -> dict[str, Any]:
     """The partitions' outputs as one run's: homes in the buildings' order, origin ids
     renumbered, gaps in tier and category order, communities in the layer's order."""
     from .. import rules as _rules
     from ..analysis import living_circle as lc
+    from .partition_isochrones import stitch
 
     r = _rules.load(lc.RULES, rules)
     tier_m = lc.tiers(r, walking_speed=walking_speed)
@@ -350,9 +392,17 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, gpd.GeoDataFrame]
     lc.judge_complete(comm, [c for c in r["categories"] if any(c in v for v in req.values())
                              and c not in in_data], float(_rules.value(r, "min_share_complete")),
                       lc.own_tiers(req))
+    iso = outs[0]["lc_isochrones"]
+    if isochrones != "none":
+        drawn = [res["isochrones"] for res in results if len(res["isochrones"])]
+        iso = stitch(isochrones, _concat(drawn, ignore_index=True) if drawn else gpd.GeoDataFrame(),
+                     origins=stitched, facilities=every["facilities"],
+                     facility_labels=every["facility_labels"],
+                     owned=pd.concat([res["owned"] for res in results], ignore_index=True),
+                     communities=every.get("communities"), rules=rules,
+                     walking_speed=walking_speed)
     return {"lc_origins": stitched, "lc_communities": comm, "lc_gaps": gap,
-            "lc_categories": _categories(results, origins),
-            "lc_isochrones": outs[0]["lc_isochrones"]}
+            "lc_categories": _categories(results, origins), "lc_isochrones": iso}
 
 
 def _in_data_again(origins: gpd.GeoDataFrame, comm: pd.DataFrame, results: list[dict[str, Any]],
@@ -406,7 +456,7 @@ def living_circle(
     client: Any = None,
     rules: Any = None,
     progress: Callable[[str], None] | None = None,
-    isochrones: str | None = "none",
+    isochrones: str | None = "community",
     **options: Any,
 ) -> dict[str, Any]:
     """:func:`gcgeo.analysis.living_circle.run` of ``layers`` in ``partitions``
@@ -415,42 +465,47 @@ def living_circle(
 
     Takes the living circle's options except ``origins`` (homes come from the
     buildings) and ``graph`` (the network is built from the streets in each
-    partition); isochrones are not drawn (``lc_isochrones`` is empty).
+    partition); ``isochrones`` are drawn in the partitions and stitched
+    (:mod:`gcgeo.batch.partition_isochrones`).
     One partition, or layers the living circle would refuse, run it whole.
     """
+    from .. import rules as _rules
     from ..analysis import living_circle as lc
+    from . import partition_isochrones
 
     n = grid_size(partitions)
     unknown = sorted(set(options) - set(PASSED))
     if unknown:
         raise InputError(f"a partitioned living circle takes the options {', '.join(PASSED)} "
-                         f"and isochrones=\"none\", not {', '.join(unknown)}; run without "
+                         f"and isochrones, not {', '.join(unknown)}; run without "
                          "partitions for those.")
-    if isochrones not in (None, False, "none"):
-        log.warning("isochrones are not drawn for a partitioned living circle (%s); run the "
-                    "area without partitions to draw them", partitions)
+    mode = "none" if isochrones in (None, False) else str(isochrones)
+    if mode not in lc.ISOCHRONE_MODES:
+        raise InputError(f"isochrones must be one of {', '.join(lc.ISOCHRONE_MODES)}, not {mode!r}.")
     opts = {k: v for k, v in options.items() if v is not None}
     say = progress or (lambda stage: None)
     say("partitions")
     h = halo(rules, walking_speed=opts.get("walking_speed"),
              snap_tolerance=opts.get("snap_tolerance"), join_tolerance=opts.get("join_tolerance"))
-    from .. import rules as _rules
-
+    if mode != "none":  # the polygons reach a few buffers further
+        h = partition_isochrones.halo(h, rules)
     spacing = float(_rules.value(_rules.load(lc.RULES, rules), "areas.gate_spacing"))
     parts, every = split(layers, n, h, gate_spacing=spacing) if n > 1 else ([], {})
     if len(parts) <= 1:
-        return lc.run(layers, rules=rules, progress=progress, isochrones="none", **opts)
-    pieces = [partition_layers(every, p) for p in parts]
+        return lc.run(layers, rules=rules, progress=progress, isochrones=mode, **opts)
+    pieces = [partition_layers(every, p, isochrones=mode, halo_m=h) for p in parts]
     say(f"{len(parts)} partitions")
     if client is None:
-        results = [run_partition(lay, owned, rules=rules, options=opts) for lay, owned in pieces]
+        results = [run_partition(lay, owned, rules=rules, options=opts, isochrones=mode,
+                                 region=p.region) for p, (lay, owned) in zip(parts, pieces)]
     else:
         futures, run = [], uuid.uuid4().hex[:12]
         for p, (lay, owned) in zip(parts, pieces):
             # one object per partition (a dict given to scatter would name the keys)
             (data,) = client.scatter([lay], hash=False)
             futures.append(client.submit(run_partition, data, owned, rules=rules, options=opts,
+                                         isochrones=mode, region=p.region,
                                          key=f"gcgeo-partition-{run}-{p.index}", pure=False))
         results = client.gather(futures)
     say("stitching")
-    return _stitch(results, every, rules, opts.get("walking_speed"))
+    return _stitch(results, every, rules, opts.get("walking_speed"), mode)

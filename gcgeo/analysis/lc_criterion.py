@@ -1,0 +1,87 @@
+"""Criterion 10 of the Shandong standard per community, from the living circle.
+
+The criterion (补齐在卫生防疫、养老服务等方面的短板，完善“15分钟生活圈”) gives no
+figure.  gcgeo reads it as :data:`COMPLETE`, the share of a community's
+residents with every category the tiers require within its own tier's walking
+distance (each tier's ``all_within_<tier>`` at once), held against rule
+``living_circle.min_share_complete`` (every resident unless a county's rules
+file says less).  :func:`judge_complete` writes the verdict the scorecard reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["COMPLETE", "judge_complete", "own_tiers"]
+
+#: Per community: the share of residents with every required category within its own
+#: tier's walking distance (``min_share_complete_status`` / ``_reason`` judge it).
+COMPLETE = "share_complete"
+
+
+def own_tiers(req: Mapping[str, list[str]]) -> dict[str, str]:
+    """Category → the nearest tier requiring it (``req`` as :func:`required_categories`).
+
+    >>> own_tiers({"5min": ["shop"], "10min": ["shop", "school"]})
+    {'shop': '5min', 'school': '10min'}
+    """
+    out: dict[str, str] = {}
+    for t, cats in req.items():
+        for c in cats:
+            out.setdefault(c, t)
+    return out
+
+
+def judge_complete(comm: pd.DataFrame, missing: list[str], need: float,
+                   own: Mapping[str, str] | None = None) -> None:
+    """Criterion 10 per community, in place: ``min_share_complete_status`` is ``pass``
+    where :data:`COMPLETE` reaches ``need``, ``fail`` where it falls short, and
+    ``unknown`` — with ``min_share_complete_reason`` saying why — where the community
+    has no residents or a required category has no facility in the data at all
+    (``missing``): the strict reading cannot tell a shortfall on the ground from
+    one in the data.  A shortfall's reason names the (at most three) categories
+    fewest residents reach within their own tier (``own``: category → tier, the
+    community's ``share_<category>_<tier>``).
+
+    >>> c = pd.DataFrame({"residents": [10.0, 10.0, 0.0], COMPLETE: [1.0, 0.25, np.nan],
+    ...                   "share_shop_5min": [1.0, 0.25, np.nan], "share_school_10min": [1.0, 0.5, np.nan]})
+    >>> judge_complete(c, [], 1.0, {"shop": "5min", "school": "10min"})
+    >>> c["min_share_complete_status"].tolist()
+    ['pass', 'fail', 'unknown']
+    >>> c["min_share_complete_reason"].tolist()[1:]
+    ['25% of residents have every required category within its tier distance (100% required); \
+fewest reached: shop 25%, school 50%', 'no homes in the community']
+    >>> judge_complete(c, ["kindergarten"], 1.0)
+    >>> c["min_share_complete_status"].tolist(), c["min_share_complete_reason"].iloc[0]
+    (['unknown', 'unknown', 'unknown'], 'no kindergarten facility in the data; add them to the \
+facilities layer or attest the criterion')
+    """
+    if not len(comm) or COMPLETE not in comm.columns:
+        return
+    share = comm[COMPLETE].to_numpy(float)
+    empty = ~(comm["residents"].to_numpy(float) > 0) | np.isnan(share)
+    ok = np.nan_to_num(share, nan=0.0) >= need - 1e-12
+    status = np.where(empty, "unknown", np.where(ok, "pass", "fail")).astype(object)
+    cols = {c: f"share_{c}_{t}" for c, t in (own or {}).items() if f"share_{c}_{t}" in comm.columns}
+    least = pd.DataFrame({c: comm[col].to_numpy(float) for c, col in cols.items()})
+
+    def fewest(i: int) -> str:
+        row = least.iloc[i].dropna() if len(cols) else pd.Series(dtype=float)
+        row = row[row < 1.0].sort_values(kind="stable").head(3)
+        return ("; fewest reached: " + ", ".join(f"{c} {v * 100:.3g}%" for c, v in row.items())
+                if len(row) else "")
+
+    reason = np.array([
+        "no homes in the community" if e else "" if k else
+        f"{v * 100:.3g}% of residents have every required category within its tier distance "
+        f"({need * 100:.3g}% required){fewest(i)}"
+        for i, (e, k, v) in enumerate(zip(empty, ok, np.nan_to_num(share)))], dtype=object)
+    if missing:
+        status[:] = "unknown"
+        reason[~empty] = (f"no {', '.join(missing)} facility in the data; add them to the "
+                          "facilities layer or attest the criterion")
+    comm["min_share_complete_status"] = status
+    comm["min_share_complete_reason"] = reason
