@@ -168,9 +168,11 @@ def _lock_file(path: Path) -> Path:
 
 
 def _leftovers(path: Path) -> list[Path]:
-    """Temporary copies of the workspace (and their SQLite journals) in its folder."""
+    """Temporary copies of the workspace (and their SQLite journals) in its folder, and the
+    temporary file of a walking network being kept beside it (:mod:`gcgeo.network_cache`)."""
     real = _real(path)
-    pattern = re.compile(re.escape(_temp_prefix(real)) + r"[a-z0-9_]{8}\.gpkg(?:-journal|-wal|-shm)?")
+    pattern = re.compile(re.escape(_temp_prefix(real)) + r"[a-z0-9_]{8}\.gpkg(?:-journal|-wal|-shm)?"
+                         + "|" + re.escape(f".{real.name}.network.npz.") + r"[a-z0-9_]{8}\.tmp")
     try:
         with os.scandir(real.parent) as entries:
             return [real.parent / e.name for e in entries if pattern.fullmatch(e.name)]

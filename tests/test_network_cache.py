@@ -236,3 +236,17 @@ def test_streets_read_on_a_stored_network_only_for_area_facilities(workspace, bu
     # H3 at (194.5, 387.5): 5.5 m to the street x = 200, 87.5 m down it to y = 300, 50 m along
     # that street to the park's outline at (250, 300) (its gates, without the streets: 93 m)
     assert got.set_index("building_id").loc["H3", "dist_park_m"] == pytest.approx(5.5 + 87.5 + 50)
+
+
+def test_a_network_write_killed_midway_is_swept_by_the_next_command(workspace):
+    """The temporary file of a network being kept (a command killed while writing it) goes
+    with the workspace's other leftovers; the kept network itself stays."""
+    run_analysis(workspace, "living_circle", isochrones="none")
+    kept = network_cache.cache_path(workspace)
+    left = kept.with_name(kept.name + ".k3x_9q2a.tmp")
+    left.write_bytes(b"half a network")
+    other = kept.with_name("notes.network.npz.k3x_9q2a.tmp")  # not this workspace's
+    other.write_bytes(b"someone else's")
+    ws.add_layer(workspace, "facilities", points([{"id": "s", "category": "supermarket", "xy": (0, 0)}]),
+                 overwrite=True)
+    assert not left.exists() and kept.is_file() and other.exists()

@@ -20,7 +20,7 @@ import shapely
 
 from .build import Network
 from .clean import JOIN_DECIMALS, substrings
-from .segments import build_snap_index, nearest_segment
+from .segments import build_snap_index, nearest_segment, on_segments
 from .snapping import snap
 
 log = logging.getLogger(__name__)
@@ -452,12 +452,7 @@ def snaps_after_join(joined: Joined, snaps: pd.DataFrame, points: gpd.GeoSeries,
             pe = lp[ix.edge[s]]
             e[q] = pe
             conn[q] = dist[better]
-            sx[q] = ix.x0[s] + th * ix.dx[s]
-            sy[q] = ix.y0[s] + th * ix.dy[s]
-            along = ix.start[s] + th * ix.seg_len[s]
-            glen = net.geom_length[pe]
-            frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
-            off[q] = np.clip(frac, 0.0, 1.0) * net.weight[pe]
+            sx[q], sy[q], off[q] = on_segments(ix, s, th, net.geom_length[pe], net.weight[pe])
     out["edge"] = e
     out["offset"] = off
     out["connector_m"] = conn

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["SnapIndex", "build_snap_index", "nearest_segment"]
+__all__ = ["SnapIndex", "build_snap_index", "nearest_segment", "on_segments"]
 
 
 #: Street segments are cut into pieces no longer than twice this (CRS units,
@@ -211,3 +211,16 @@ def _pick(ix: SnapIndex, qi: np.ndarray, cand: np.ndarray, px: np.ndarray, py: n
     q = qi[w]
     seg[q], t[q], dist[q] = cand[w], tt[w], np.sqrt(dd[w])
 
+
+
+def on_segments(ix: SnapIndex, seg: np.ndarray, t: np.ndarray, length: np.ndarray,
+                weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where points snapped at parameter ``t`` of segments ``seg`` (as
+    :func:`nearest_segment` gives them) lie: their x, y, and the offset from the
+    start of their edge in the edge's weight (``length`` and ``weight`` are those
+    of each point's edge: its geometry's length and its weight)."""
+    x = ix.x0[seg] + t * ix.dx[seg]
+    y = ix.y0[seg] + t * ix.dy[seg]
+    along = ix.start[seg] + t * ix.seg_len[seg]
+    frac = np.divide(along, length, out=np.zeros_like(along), where=length > 0)
+    return x, y, np.clip(frac, 0.0, 1.0) * weight

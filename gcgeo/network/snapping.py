@@ -15,7 +15,7 @@ from pyproj import CRS
 
 from .._errors import CRSError, InputError
 from .build import Network, compile_network
-from .segments import nearest_segment
+from .segments import nearest_segment, on_segments
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -121,12 +121,7 @@ def snap(net: Network, pts: gpd.GeoSeries, tolerance: float | None, *,
         e = ix.edge[s]
         edge[q] = e
         conn[q] = dist[hit]
-        sx[q] = ix.x0[s] + th * ix.dx[s]
-        sy[q] = ix.y0[s] + th * ix.dy[s]
-        along = ix.start[s] + th * ix.seg_len[s]
-        glen = net.geom_length[e]
-        frac = np.divide(along, glen, out=np.zeros_like(along), where=glen > 0)
-        offset[q] = np.clip(frac, 0.0, 1.0) * net.weight[e]
+        sx[q], sy[q], offset[q] = on_segments(ix, s, th, net.geom_length[e], net.weight[e])
     elif among is not None and net.n_edges and valid.any():
         raise ValueError("snapping among some edges needs their geometries as LineStrings")
     elif net.n_edges and valid.any() and not np.isnan(net.geom_length).all():
