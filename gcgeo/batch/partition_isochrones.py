@@ -24,9 +24,11 @@ kept) of the point they reach.  What a partition keeps:
   buffers.
 - ``facility``: the polygons of the facilities it owns (the others in its
   box only split the streets, as in the whole run): a facility's polygon
-  lies within ``D`` and a buffer of it, so do the homes it covers (their
-  distances need the halo plus one buffer), and their Voronoi neighbours lie
-  two buffers further: the halo plus three buffers in all.
+  lies within ``D`` and a buffer of it, so do the homes it covers or cuts out
+  (their distances need the halo plus one buffer); the polygon is made of
+  square cells a tenth of the buffer wide (:mod:`gcgeo.analysis._iso_grid`)
+  on a lattice the same in every partition, a far home cut out by the cells
+  round it: the halo plus three buffers is more than enough.
 - ``dissolved`` and ``split``: the area of its *region*, the grid cells of
   the plan it owns (:attr:`gcgeo.batch.partition.Partition.region`, the
   cells of the plane tiling it whole, neighbours overlapping by
