@@ -73,3 +73,13 @@ def same_isochrones(got: gpd.GeoDataFrame, want: gpd.GeoDataFrame, *, rel: float
     assert (off <= rel).all(), (off.max(), int(np.argmax(off)))
     if "area_m2" in want.columns:
         assert np.allclose(got["area_m2"], want["area_m2"], rtol=rel, atol=0)
+
+
+def workspace_of(path, layers: dict[str, gpd.GeoDataFrame], *, name: str = "Helsinki"):
+    """A workspace at ``path`` holding ``layers`` (in the Helsinki layers' CRS)."""
+    from gcgeo import workspace as ws
+
+    ws.init(path, name=name, crs="EPSG:3067")
+    for kind, frame in layers.items():
+        ws.add_layer(path, kind, frame)
+    return path

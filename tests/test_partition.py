@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from _partition import helsinki, home_boxes, near_streets, same, same_isochrones
+from _partition import helsinki, home_boxes, near_streets, same, same_isochrones, workspace_of
 
 from gcgeo import InputError
 from gcgeo.analysis import living_circle as lc
@@ -192,10 +192,7 @@ def test_batch_area_with_partitions_stores_the_whole_runs_results(layers, cluste
     from gcgeo import workspace as ws
     from gcgeo.batch import read_project, run_batch
 
-    path = tmp_path / "helsinki.gpkg"
-    ws.init(path, name="Helsinki", crs="EPSG:3067")
-    for kind, frame in layers.items():
-        ws.add_layer(path, kind, frame)
+    path = workspace_of(tmp_path / "helsinki.gpkg", layers)
     (tmp_path / "p.toml").write_text(
         '[batch]\nreports = false\nanalyses = ["living_circle"]\n\n[[area]]\nname = "Helsinki"\n'
         'workspace = "helsinki.gpkg"\npartitions = "grid:4"\n', encoding="utf-8")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from _partition import helsinki, home_boxes, near_streets, same
+from _partition import helsinki, home_boxes, near_streets, same, workspace_of
 
 from gcgeo import InputError
 from gcgeo.analysis import green as gr
@@ -146,10 +146,7 @@ def test_batch_area_with_partitions_stores_the_whole_runs_green_results(layers, 
     real = PG.green
     monkeypatch.setattr(PG, "green", lambda *a, **k: calls.append(k["partitions"]) or real(*a, **k))
 
-    path = tmp_path / "helsinki.gpkg"
-    ws.init(path, name="Helsinki", crs="EPSG:3067")
-    for kind, frame in layers.items():
-        ws.add_layer(path, kind, frame)
+    path = workspace_of(tmp_path / "helsinki.gpkg", layers)
     (tmp_path / "short.toml").write_text(
         "[green.service]\ngreen_radius = 120\npark_radius = 250\nsnap_tolerance = 30\n\n"
         "[green.sunlight]\ninterval = 120\n", encoding="utf-8")

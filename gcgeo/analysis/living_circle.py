@@ -70,9 +70,9 @@ if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets nee
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "areas_merged", "judge_complete",
-           "nearest_facility_distance", "own_tiers", "required_categories", "run", "summary",
-           "tier_columns", "tiers"]
+__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "areas_merged", "category_status",
+           "judge_complete", "nearest_facility_distance", "own_tiers", "required_categories", "run",
+           "summary", "tier_columns", "tiers"]
 
 RULES = "living_circle"
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
@@ -678,6 +678,16 @@ def areas_merged(iso: gpd.GeoDataFrame, fac, fac_on, out, buf: float) -> gpd.Geo
     return lc_isochrones.count_homes(merged, out, buf) if "homes" in iso.columns else merged
 
 
+def category_status(facilities: int, on_network: int) -> str:
+    """A category's status in ``lc_categories``: whether the data hold a facility of it and
+    whether any reaches the walking network.
+
+    >>> category_status(0, 0), category_status(2, 0), category_status(2, 1)
+    ('no facility', 'none on the network', 'ok')
+    """
+    return "no facility" if facilities == 0 else "none on the network" if on_network == 0 else "ok"
+
+
 def _category_table(out, cats, tier_m, req, ok, fcat, fac_on) -> pd.DataFrame:
     """Per required category: its strictest tier, how many facilities the data
     has and how many reach the network, and the share of residents served.
@@ -699,7 +709,7 @@ def _category_table(out, cats, tier_m, req, ok, fcat, fac_on) -> pd.DataFrame:
             "category": c, "tier": t, "required_m": float(tier_m[t]),
             "facilities": n, "facilities_on_network": k,
             "share_served": float((pop * ok[(c, t)]).sum() / total) if total > 0 else np.nan,
-            "status": "no facility" if n == 0 else "none on the network" if k == 0 else "ok",
+            "status": category_status(n, k),
         })
     return pd.DataFrame(rows, columns=["category", "tier", "required_m", "facilities",
                                        "facilities_on_network", "share_served", "status"])

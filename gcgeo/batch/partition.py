@@ -431,6 +431,8 @@ def _in_data_again(origins: gpd.GeoDataFrame, comm: pd.DataFrame, results: list[
 def _categories(results: list[dict[str, Any]], origins: list[gpd.GeoDataFrame]) -> pd.DataFrame:
     """The category table of the whole run: facilities counted once (by the partition
     owning each), the share served weighted by each partition's residents."""
+    from ..analysis.living_circle import category_status
+
     table = results[0]["outputs"]["lc_categories"].copy()
     pops = np.array([o["population"].to_numpy(float).sum() for o in origins])
     total = pops.sum()
@@ -444,8 +446,7 @@ def _categories(results: list[dict[str, Any]], origins: list[gpd.GeoDataFrame]) 
         served = np.nansum(shares * pops)
         table.loc[table.index[i], ["facilities", "facilities_on_network"]] = (n, k)
         table.loc[table.index[i], "share_served"] = served / total if total > 0 else np.nan
-        table.loc[table.index[i], "status"] = ("no facility" if n == 0 else
-                                               "none on the network" if k == 0 else "ok")
+        table.loc[table.index[i], "status"] = category_status(n, k)
     return table
 
 
