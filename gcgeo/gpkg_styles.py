@@ -28,11 +28,9 @@ same atomic change); ``gcgeo export … .gpkg`` in the language of ``--lang``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sqlite3
-import threading
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
@@ -48,7 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "import_in_background", "write_styles"]
+__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "write_styles"]
 
 #: The table QGIS keeps layer styles in.
 LAYER_STYLES = "layer_styles"
@@ -77,26 +75,6 @@ _EXTENSIONS_SQL = """CREATE TABLE IF NOT EXISTS gpkg_extensions (
  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"""
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
-
-def import_in_background() -> threading.Thread:
-    """Start importing the modules :func:`write_styles` needs (the map's symbology, and
-    folium, which ``gcgeo.maps`` imports: half a second) in a thread of their own.
-
-    For a caller about to write layers: GDAL releases Python's lock while it
-    writes, so the import runs meanwhile on another core.  Join the thread
-    returned before calling :func:`write_styles` (which imports them anyway:
-    an import that failed here fails there, with its error).
-    """
-    def load() -> None:
-        try:
-            importlib.import_module("gcgeo.maps.qgis_styles")
-        except Exception:  # noqa: BLE001 - write_styles imports it again and reports
-            pass
-
-    thread = threading.Thread(target=load, name="gcgeo-styles-import", daemon=True)
-    thread.start()
-    return thread
 
 
 def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *, lang: str = "zh",

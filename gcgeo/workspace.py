@@ -557,15 +557,12 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
                 spatial_index: Collection[str] | None = None) -> None:
     from . import gpkg_styles
 
-    styling = gpkg_styles.import_in_background()  # the styles' modules load while GDAL writes
     table = _read_layer_table(tmp)
     for name in frames:
         check_layer_name(name)
     working_frames = {n: f.to_crs(working) if isinstance(f, gpd.GeoDataFrame) and working is not None
                       and f.crs is not None and not f.crs.equals(working) else f for n, f in frames.items()}
-    # the copy's own prefix (see _temp_prefix): a scratch file a killed command leaves is swept with it
-    written = gpkg_write.write_frames(tmp, working_frames, spatial_index=spatial_index,
-                                      scratch_prefix=tmp.name[: -len("12345678.gpkg")])
+    written = gpkg_write.write_frames(tmp, working_frames, spatial_index=spatial_index)
     rows = []
     for name, (out, types) in written.items():
         k = kind if isinstance(kind, str) else kind.get(name, "")
@@ -575,7 +572,6 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     table = table[~table["layer"].isin(frames)]
     table = pd.concat([table, pd.DataFrame(rows, columns=_LAYER_COLUMNS)], ignore_index=True)
     _write_table(tmp, LAYERS_TABLE, table.astype(str))
-    styling.join()
     gpkg_styles.write_styles(tmp, frames, kinds=kind)  # QGIS opens the workspace with gcgeo's symbology
 
 

@@ -1,5 +1,6 @@
-"""Large attribute tables written beside the GeoPackage and copied in: the file ends up as
-GDAL writes it directly (rows, fids, declarations, registration, feature count, triggers)."""
+"""Frames written into a GeoPackage as the workspace stores them: the file ends up as GDAL
+writes it directly (rows, fids, declarations, registration, feature count, triggers), with a
+spatial index only on the layers named."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import pytest
 import shapely
 
 from gcgeo import gpkg_write
@@ -48,22 +48,10 @@ def _direct(path: Path, frames: dict[str, pd.DataFrame]) -> None:
         pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True)
 
 
-@pytest.fixture
-def small_scratch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gpkg_write, "SCRATCH_ROWS", 10)
-
-
-def test_table_written_aside_is_as_gdal_writes_it(tmp_path: Path, small_scratch: None) -> None:
+def test_frames_written_as_gdal_writes_them(tmp_path: Path) -> None:
     frames = _frames()
-    a, b = tmp_path / "aside.gpkg", tmp_path / "direct.gpkg"
-    calls = []
-    real = gpkg_write.copy_rows
-    gpkg_write.copy_rows = lambda *args: calls.append(args[2]) or real(*args)  # type: ignore[assignment]
-    try:
-        written = gpkg_write.write_frames(a, frames)
-    finally:
-        gpkg_write.copy_rows = real  # type: ignore[assignment]
-    assert calls == ["gaps"]  # the table went aside, the points straight in
+    a, b = tmp_path / "written.gpkg", tmp_path / "direct.gpkg"
+    written = gpkg_write.write_frames(a, frames)
     assert {n: t for n, (_, t) in written.items()} == {"pts": ["Point"], "gaps": []}
     _direct(b, frames)
     assert _schema(a) == _schema(b)
@@ -75,10 +63,23 @@ def test_table_written_aside_is_as_gdal_writes_it(tmp_path: Path, small_scratch:
     assert back["building_id"].tolist() == frames["gaps"]["building_id"].tolist()
     assert back["served"].tolist() == frames["gaps"]["served"].tolist()
     assert pyogrio.read_info(a, layer="gaps")["features"] == 40
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["aside.gpkg", "direct.gpkg"]  # no scratch left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["direct.gpkg", "written.gpkg"]  # nothing beside
 
 
-def test_table_replaced_and_count_kept_by_triggers(tmp_path: Path, small_scratch: None) -> None:
+def test_spatial_index_only_where_named(tmp_path: Path) -> None:
+    frames = {**_frames(), "more": _frames(seed=1)["pts"]}
+    path = tmp_path / "w.gpkg"
+    gpkg_write.write_frames(path, frames, spatial_index={"more"})
+    with sqlite3.connect(path) as con:
+        rtrees = {r[0] for r in con.execute("SELECT name FROM sqlite_master "
+                                           "WHERE sql LIKE 'CREATE VIRTUAL TABLE%rtree%'")}
+        ext = {r[0] for r in con.execute("SELECT table_name FROM gpkg_extensions "
+                                         "WHERE extension_name = 'gpkg_rtree_index'")}
+    assert ext == {"more"}
+    assert rtrees == {"rtree_more_geom"}
+
+
+def test_table_replaced_and_count_kept_by_triggers(tmp_path: Path) -> None:
     path = tmp_path / "w.gpkg"
     gpkg_write.write_frames(path, _frames(40))
     gpkg_write.write_frames(path, _frames(24, seed=3))  # replaces both layers
@@ -92,34 +93,7 @@ def test_table_replaced_and_count_kept_by_triggers(tmp_path: Path, small_scratch
                            ).fetchone() == (25,)
 
 
-def test_copy_refused_when_declared_otherwise(tmp_path: Path) -> None:
-    a, b = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
-    pyogrio.write_dataframe(pd.DataFrame({"x": [1.5, 2.5]}), a, layer="t", driver="GPKG")
-    pyogrio.write_dataframe(pd.DataFrame({"x": ["1", "2"]}).iloc[:0], b, layer="t", driver="GPKG")
-    assert gpkg_write.copy_rows(b, a, "t") is None
-    assert pyogrio.read_info(b, layer="t")["features"] == 0
-    pyogrio.write_dataframe(pd.DataFrame({"x": [9.0]}).iloc[:0], b, layer="t", driver="GPKG")
-    assert gpkg_write.copy_rows(b, a, "t") == 2
-    assert pyogrio.read_dataframe(b, layer="t")["x"].tolist() == [1.5, 2.5]
-
-
-def test_failed_scratch_write_leaves_nothing(tmp_path: Path, small_scratch: None,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "w.gpkg"
-    real = pyogrio.write_dataframe
-
-    def failing(df, p, **kw):  # type: ignore[no-untyped-def]
-        if Path(p) != path:
-            raise OSError("disk full")
-        return real(df, p, **kw)
-
-    monkeypatch.setattr(gpkg_write.pyogrio, "write_dataframe", failing)
-    with pytest.raises(OSError, match="disk full"):
-        gpkg_write.write_frames(path, _frames())
-    assert [p.name for p in tmp_path.iterdir()] == ["w.gpkg"]
-
-
-def test_workspace_write_layers_with_a_table_aside(tmp_path: Path, small_scratch: None) -> None:
+def test_workspace_write_layers_with_a_table(tmp_path: Path) -> None:
     path = tmp_path / "w.gpkg"
     ws.init(path, name="t", crs=4547)
     frames = _frames()
@@ -130,27 +104,3 @@ def test_workspace_write_layers_with_a_table_aside(tmp_path: Path, small_scratch
     assert got["origin_id"].tolist() == frames["gaps"]["origin_id"].tolist()
     np.testing.assert_array_equal(got["distance_m"].to_numpy(), frames["gaps"]["distance_m"].to_numpy())
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["w.gpkg"]
-
-
-def test_scratch_left_by_a_killed_command_is_swept(tmp_path: Path, small_scratch: None,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """A scratch file is named as the workspace's temporary copies are: one a killed command
-    left behind is removed by the next command, as they are."""
-    path = tmp_path / "w.gpkg"
-    ws.init(path, name="t", crs=4547)
-    kept = []
-    real_unlink = Path.unlink
-
-    def keep_scratch(self: Path, missing_ok: bool = False) -> None:
-        if self.suffix == ".gpkg" and self.exists() and self.stat().st_size > 0 and self.name != "w.gpkg" \
-                and any(n == "gaps" for n, _ in pyogrio.list_layers(self)):
-            kept.append(self)  # as if the command were killed before removing it
-            return
-        real_unlink(self, missing_ok=missing_ok)
-
-    monkeypatch.setattr(Path, "unlink", keep_scratch)
-    ws.write_layers(path, _frames(), analysis="test")
-    monkeypatch.setattr(Path, "unlink", real_unlink)
-    assert len(kept) == 1 and kept[0].exists() and kept[0].parent == tmp_path
-    ws.write_layers(path, {"other": pd.DataFrame({"x": [1]})}, analysis="test")
-    assert not kept[0].exists()
