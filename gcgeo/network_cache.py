@@ -56,7 +56,7 @@ __all__ = ["FORMAT", "NetworkKey", "build_network", "cache_path", "keep_network"
            "streets_digest", "unchanged_since", "workspace_network"]
 
 #: Version of the file's layout; part of the key.
-FORMAT = "gcgeo-network-1"
+FORMAT = "gcgeo-network-2"
 
 
 def cache_path(workspace: str | os.PathLike) -> Path:
@@ -133,9 +133,13 @@ def _load(path: Path, key: str) -> Network | None:
             geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, f["coords"],
                                                  (f["offsets"],))
             crs = CRS.from_wkt(str(f["crs"])) if str(f["crs"]) else None
+            street = None
+            if str(f["street_kind"]) != "none":  # each edge's streets row, as the builder gave it
+                street = np.empty(len(f["street"]), dtype=object)
+                street[:] = f["street"].tolist()
             return Network(nodes=pd.Index(ids, tupleize_cols=False), x=f["x"], y=f["y"], u=f["u"],
                            v=f["v"], weight=f["weight"], geometry=geometry,
-                           geom_length=f["geom_length"], crs=crs, directed=False)
+                           geom_length=f["geom_length"], crs=crs, directed=False, street=street)
     except FileNotFoundError:
         return None
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file is rebuilt, never trusted
@@ -162,9 +166,25 @@ def _arrays(net: Network, key: str) -> dict[str, np.ndarray] | None:
     if coords.shape[1] != 2:
         return None
     crs = CRS.from_user_input(net.crs).to_wkt() if net.crs is not None else ""
+    street, street_kind = _street_labels(net.street)
     return {"key": np.array(key), "nodes_kind": np.array(kind), "nodes": ids, "x": net.x, "y": net.y,
             "u": net.u, "v": net.v, "weight": net.weight, "geom_length": net.geom_length,
-            "coords": coords, "offsets": offsets, "crs": np.array(crs)}
+            "coords": coords, "offsets": offsets, "crs": np.array(crs),
+            "street": street, "street_kind": np.array(street_kind)}
+
+
+def _street_labels(street: np.ndarray | None) -> tuple[np.ndarray, str]:
+    """Each edge's streets row label as a plain array and its kind ("int", "str"), or
+    ("none") when the network has none or labels of mixed types (the what-if's street
+    changes then rebuild the network, as without a stored one)."""
+    if street is None:
+        return np.zeros(0, dtype=np.int64), "none"
+    labels = np.asarray(street.tolist())
+    if labels.dtype.kind in "iu":
+        return labels.astype(np.int64), "int"
+    if labels.dtype.kind == "U" and all(isinstance(v, str) for v in street.tolist()):
+        return labels, "str"
+    return np.zeros(0, dtype=np.int64), "none"
 
 
 def _store(path: Path, arrays: dict[str, np.ndarray]) -> None:

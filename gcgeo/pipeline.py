@@ -285,6 +285,22 @@ def _read_with_network(workspace: str | os.PathLike, desc: _analysis.Analysis, r
     return {**streets, **inputs}, keep
 
 
+def read_with_network(workspace: str | os.PathLike, name: str, *, rules: str | os.PathLike | None = None,
+                      progress: Callable[[str], None] | None = None
+                      ) -> tuple[Mapping[str, Any], Any, Callable[[], Any] | None]:
+    """The layers analysis ``name`` reads and the walking network of the workspace's
+    streets, as ``gcgeo analyze`` reads them (the network kept beside the workspace while
+    the streets and the network rules of ``rules`` are unchanged): ``(layers, network,
+    keep)``.  The network is None when the analysis walks no streets or the workspace
+    has none; ``keep``, when not None, stores a network built now beside the workspace:
+    call it once the command's results are stored."""
+    desc = _analysis.get(name)
+    resolved = _rules.resolve(desc.rule_sets, Path(rules) if rules is not None else None)
+    options: dict[str, Any] = {}
+    inputs, keep = _read_with_network(workspace, desc, resolved, options, progress)
+    return inputs, options.get("graph"), keep
+
+
 class _OnDemand(Mapping[str, Any]):
     """Layers as read, and one more (``name``) read by ``read`` the first time it is asked for."""
 

@@ -193,6 +193,32 @@ def test_stored_and_read_back_equal(workspace):
     for name in ("x", "y", "u", "v", "weight", "geom_length"):
         np.testing.assert_array_equal(getattr(back, name), getattr(built, name))
     assert shapely.equals_exact(back.geometry, built.geometry, tolerance=0).all()
+    # each edge's streets row, for the what-if's street changes
+    assert built.street is not None and back.street is not None
+    assert back.street.tolist() == built.street.tolist() and back.street.dtype == object
+
+
+@pytest.mark.parametrize("labels, kept", [
+    (lambda n: [f"S{i}" for i in range(n)], True),
+    (lambda n: list(range(100, 100 + n)), True),
+    (lambda n: [i if i % 2 else f"S{i}" for i in range(n)], False),  # mixed: not kept, rebuilt
+])
+def test_street_labels_kept_when_plain(workspace, labels, kept):
+    from dataclasses import replace
+
+    key = network_cache.network_key(workspace, join_tolerance=0.0, split_crossings=False)
+    built = network_cache.build_network(ws.read_layer(workspace, "streets"), join_tolerance=0.0,
+                                        split_crossings=False)
+    street = np.empty(built.n_edges, dtype=object)
+    street[:] = labels(built.n_edges)
+    assert network_cache.keep_network(workspace, key, replace(built, street=street))
+    back = network_cache.stored_network(workspace, key)
+    assert back is not None
+    if kept:
+        assert back.street.tolist() == street.tolist()
+        assert [type(v) for v in back.street] == [type(v) for v in street]
+    else:
+        assert back.street is None
 
 
 def test_a_failed_run_keeps_no_network(workspace, builds):

@@ -196,6 +196,34 @@ def test_cli_reports_and_stores_the_change_leaving_the_living_circle_alone(works
     _whatif(workspace, "--close-street", "S0", "--overwrite")
 
 
+def test_cli_walks_the_network_kept_beside_the_workspace(workspace, tmp_path, monkeypatch):
+    """The what-if reads the walking network kept beside the workspace (built by its first
+    run) instead of building it again, and its changes come out as on a network built afresh."""
+    from gcgeo import network_cache
+    from gcgeo.planning import state as state_mod
+
+    cache = network_cache.cache_path(workspace)
+    assert not cache.exists()
+    _whatif(workspace, "--close-street", "S0")
+    assert cache.exists()  # built by this run, kept once its results were stored
+    fresh = pd.DataFrame(ws.read_layer(workspace, "whatif_communities"))
+    builds = []
+    for mod in (network_cache, state_mod):
+        real = mod.network_from_streets
+        monkeypatch.setattr(mod, "network_from_streets",
+                            lambda *a, real=real, **k: builds.append(1) or real(*a, **k))
+    _whatif(workspace, "--close-street", "S0", "--overwrite")
+    assert builds == []
+    pd.testing.assert_frame_equal(pd.DataFrame(ws.read_layer(workspace, "whatif_communities")), fresh)
+    _whatif(workspace, "--add-facility", str(tmp_path / "new.gpkg"), "--overwrite")
+    assert builds == []
+    added = pd.DataFrame(ws.read_layer(workspace, "whatif_communities"))
+    monkeypatch.undo()
+    cache.unlink()  # the same change on a network built now
+    _whatif(workspace, "--add-facility", str(tmp_path / "new.gpkg"), "--overwrite")
+    pd.testing.assert_frame_equal(pd.DataFrame(ws.read_layer(workspace, "whatif_communities")), added)
+
+
 @pytest.mark.parametrize("args, needles", [
     (["--remove-facility", "F1,NOPE"], ["--remove-facility", "NOPE"]),
     (["--close-street", "X9"], ["--close-street", "X9", "streets"]),

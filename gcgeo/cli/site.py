@@ -58,9 +58,8 @@ def site_cmd(workspace: Path, category: str, k: int, candidates: Path | None, sr
 
     from .. import workspace as ws
     from .._errors import InputError, OutputExistsError
-    from ..analysis import get
     from ..export import check_output, export
-    from ..pipeline import read_inputs
+    from ..pipeline import read_with_network
     from ..planning import load_state
     from ..planning.siting import merge_sites, site, stored_categories
 
@@ -75,9 +74,9 @@ def site_cmd(workspace: Path, category: str, k: int, candidates: Path | None, sr
     stored = ws.read_layer(workspace, "lc_sites") if "lc_sites" in present else None
     with progress("siting") as step:
         step("reading layers")
-        layers = read_inputs(workspace, get("living_circle"))
+        layers, graph, keep_network = read_with_network(workspace, "living_circle", rules=rules_file)
         step("living circle")
-        state = load_state(layers, rules=str(rules_file) if rules_file else None)
+        state = load_state(layers, rules=str(rules_file) if rules_file else None, graph=graph)
         state.check_category(category)
         step("choosing sites")
         res = site(state, category, k, candidates=cand, tier=tier, method=method,
@@ -93,6 +92,8 @@ def site_cmd(workspace: Path, category: str, k: int, candidates: Path | None, sr
         ws.write_layers(workspace, {"lc_sites": merge_sites(stored, res.sites)},
                         source=f"gcgeo site --category {category} --k {k}",
                         meta={f"site:{category}": json.dumps(res.summary(), default=float)})
+        if keep_network is not None:  # a network built now is kept once the sites are stored
+            keep_network()
     if output is not None:
         export(res.sites, output, overwrite=overwrite, inputs=[workspace], lang=lang)
     shown = res.sites.drop(columns="geometry")[["site_rank", "candidate_id", "residents_new", "homes_new",

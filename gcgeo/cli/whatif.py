@@ -66,9 +66,8 @@ def whatif_cmd(workspace: Path, add_file: Path | None, remove_ids: str | None, l
     """
     from .. import workspace as ws
     from .._errors import InputError, OutputExistsError
-    from ..analysis import get
     from ..export import check_output, export
-    from ..pipeline import read_inputs
+    from ..pipeline import read_with_network
     from ..planning import load_state
     from ..planning.whatif import whatif
 
@@ -90,9 +89,9 @@ def whatif_cmd(workspace: Path, add_file: Path | None, remove_ids: str | None, l
                                 "earlier what-if; give --overwrite to replace them.")
     with progress("what-if") as step:
         step("reading layers")
-        layers = read_inputs(workspace, get("living_circle"))
+        layers, graph, keep_network = read_with_network(workspace, "living_circle", rules=rules_file)
         step("living circle as it is")
-        state = load_state(layers, rules=str(rules_file) if rules_file else None)
+        state = load_state(layers, rules=str(rules_file) if rules_file else None, graph=graph)
         step("the change")
         res = whatif(state, add_facility=files.get("add_facility"), remove_facility=remove_ids,
                      open_link=files.get("open_link"), close_street=close_ids,
@@ -101,6 +100,8 @@ def whatif_cmd(workspace: Path, add_file: Path | None, remove_ids: str | None, l
         step("writing")
         ws.write_layers(workspace, {"whatif_communities": res.communities, "whatif_criteria": res.criteria},
                         source="gcgeo whatif", meta={"whatif": json.dumps({"change": res.change})})
+        if keep_network is not None:  # a network built now is kept once the results are stored
+            keep_network()
     if output is not None:
         export(res.communities, output, overwrite=overwrite, inputs=[workspace], lang=lang)
     say(table(_wide(res.communities), title=f"what-if: {res.change}", max_rows=30,

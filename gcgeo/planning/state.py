@@ -228,11 +228,15 @@ def load_state(
     rules: Mapping | str | None = None,
     walking_speed: float | None = None,
     snap_tolerance: float | None = None,
+    graph: Network | None = None,
 ) -> LivingCircleState:
     """The living circle of ``layers`` (``streets``, ``buildings``, ``facilities``,
     optional ``communities``), computed as :func:`gcgeo.analysis.living_circle.run`
     computes it with ``origins="buildings"``; ``rules`` may be a rules file or
-    a resolved :class:`gcgeo.rules.Rules`."""
+    a resolved :class:`gcgeo.rules.Rules`.  ``graph`` is the walking network of
+    ``layers["streets"]`` built with the network rules of ``rules`` (e.g. the one
+    kept beside the workspace: :func:`gcgeo.pipeline.read_with_network`); without
+    it the network is built from the streets."""
     r = _rules.load("living_circle", rules)
     tier_m = tiers(r, walking_speed=walking_speed)
     req = required_categories(r, tier_m)
@@ -246,7 +250,7 @@ def load_state(
                 "or `gcgeo import-osm`.")
     streets = metric(layers["streets"], "layer 'streets'")
     net_rules = (join_tolerance(rules), split_crossings(rules))
-    net = network_of(streets, network_rules=net_rules)
+    net = network_of(streets, network_rules=net_rules) if graph is None else compile_network(graph)
     communities = _communities(layers.get("communities"), net)
     buildings = align(layers["buildings"], net.crs, "layer 'buildings'", against="the walking network")
     org = home_points(buildings, communities)
