@@ -584,7 +584,7 @@ def test_inventory_legends_name_kinds_in_chinese():
 
 
 def test_one_class_when_every_value_is_the_same():
-    from gcgeo.maps._render import colors_by_class
+    from gcgeo.maps._styled import colors_by_class
 
     colors, legend = colors_by_class(pd.Series([4.0, 4.0, None], name="w"), [], ["#1a9850"],
                                      fmt=lambda v: f"{v:g} m", no_data="no data")

@@ -16,6 +16,10 @@ group of the layer control each; :func:`save_map` writes it as one HTML file,
 with ``offline=True`` carrying Leaflet and its plugins inline.
 Static figures: :mod:`gcgeo.maps.figures` (matplotlib, imported on demand).
 
+Only drawing imports folium: styling a layer (:func:`style_layer`, the QGIS
+styles every workspace change writes) does not, and the names below that
+draw (:func:`add_styled`, :func:`new_map`, …) load it when first used.
+
 Maps never compute: they draw what the analyses returned. With an Amap base
 map (GCJ-02 tiles) only the drawn coordinates are shifted; the frames passed
 in are never modified.
@@ -27,8 +31,8 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import folium
 import geopandas as gpd
 import pandas as pd
 
@@ -37,8 +41,24 @@ from .._errors import InputError
 from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
 from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, map_lang, nice_breaks, style_layer, tier_served
 from ._offline import inline_assets, remote_asset_urls, write_atomic
-from ._render import CLUSTER_ABOVE, LegendItem, Styled, add_styled, get_context, has_osm_data, new_map
+from ._styled import LegendItem, Styled
 from ._views import VIEWS, View, drawable, get_view, register_view, view_names
+
+if TYPE_CHECKING:
+    import folium
+
+    from ._render import CLUSTER_ABOVE, add_styled, get_context, new_map
+
+#: Names of :mod:`gcgeo.maps._render` (folium), loaded on first use.
+_DRAWING = ("CLUSTER_ABOVE", "add_styled", "get_context", "new_map")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DRAWING:
+        from . import _render
+
+        return getattr(_render, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +86,8 @@ def layer(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, key: str, lang:
           basemap: str = "osm", name: str | None = None, show: bool = True,
           group: str | None = None) -> folium.Map:
     """Draw any layer by its workspace name ``key`` (known symbology, else one colour)."""
+    from ._render import add_styled
+
     lang = map_lang(m, lang)
     styled = style_layer(key, gdf, lang=lang)
     if name is not None:
@@ -95,6 +117,8 @@ def dashboard(
     the tile server is reachable. Raises :class:`~gcgeo.InputError` when
     nothing can be drawn.
     """
+    from ._render import add_styled, get_context, has_osm_data, new_map
+
     if lang not in ("zh", "en"):
         raise InputError(f"lang must be 'zh' or 'en', got {lang!r}")
     if basemap is None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
-
-import folium
+from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["BASEMAPS", "Basemap", "OSM_DATA_ATTRIBUTION", "add_basemap", "get_basemap"]
 
@@ -98,6 +99,8 @@ def get_basemap(name: str) -> Basemap:
 
 def add_basemap(m: folium.Map, basemap: Basemap, *, lang: str = "en") -> None:
     """Add ``basemap``'s tile layers to ``m`` (nothing for "none")."""
+    import folium
+
     for i, url in enumerate(basemap.tile_urls(lang)):
         kwargs: dict[str, Any] = {"subdomains": basemap.subdomains} if basemap.subdomains else {}
         folium.TileLayer(

@@ -23,9 +23,8 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -44,7 +43,10 @@ from ..labels import (
     ui,
     value_label,
 )
-from ._render import LegendItem, Styled, add_styled, colors_by_category, colors_by_class, subset
+from ._styled import LegendItem, Styled, colors_by_category, colors_by_class, subset
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = [
     "LAYER_FUNCTIONS",
@@ -757,6 +759,8 @@ def _layer_function(key: str, style: Callable[..., Styled]) -> Callable[..., fol
     def draw(gdf: gpd.GeoDataFrame, m: folium.Map | None = None, *, lang: str | None = None,
              basemap: str = "osm", name: str | None = None, show: bool | None = None, group: str | None = None,
              **options: Any) -> folium.Map:
+        from ._render import add_styled  # (folium, imported only to draw)
+
         lang = map_lang(m, lang)
         styled = style(gdf, lang=lang, **options)
         if name is not None:

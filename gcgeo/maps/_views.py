@@ -37,7 +37,7 @@ from ._layers import (
     style_lc_origins,
     style_obstructions,
 )
-from ._render import Styled
+from ._styled import Styled
 
 __all__ = ["COVERS_TOWN", "VIEWS", "View", "covers_town", "drawable",
            "fire_lanes", "get_view", "green", "inventory", "living_circle",

@@ -35,7 +35,7 @@ import pandas as pd
 from .. import crs as _crs
 from .._errors import InputError
 from ..labels import ui
-from ._render import Styled
+from ._styled import Styled
 from ._views import View, get_view, view_names
 
 __all__ = ["BUNDLED_CJK_FAMILY", "CJK_FAMILIES", "cjk_font", "nice_scale_length", "plot_view", "save_figures",

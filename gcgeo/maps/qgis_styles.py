@@ -39,7 +39,7 @@ import pandas as pd
 from .. import layers as _kinds
 from ..labels import column_label, format_value, ui
 from ._layers import style_layer
-from ._render import LegendItem, Styled
+from ._styled import LegendItem, Styled
 from ._views import VIEWS
 
 __all__ = ["FieldLabels", "LayerStyle", "Renderer", "RendererClass", "field_labels", "layer_styles",
