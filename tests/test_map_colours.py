@@ -17,6 +17,7 @@ meaning, and QGIS styles the same layers in the same colours.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import defaultdict
@@ -80,7 +81,7 @@ def meaning(styled: maps.Styled, item: maps.LegendItem) -> tuple:
         col = item.within[0]
         return ("class", "share of residents" if _SHARE.match(col) else col, item.within[1], item.within[2])
     if item.when:
-        out = []
+        out: list[tuple] = []
         for col, v in item.when:
             flag = _TIER_FLAG.fullmatch(col)
             if isinstance(v, str) and v == "other":
@@ -112,29 +113,30 @@ def meaning(styled: maps.Styled, item: maps.LegendItem) -> tuple:
 
 def _drawn(layers, lang: str) -> tuple[list[tuple[str, maps.Styled]], str]:
     m = maps.dashboard(layers, lang=lang, basemap="none")
-    styled = [(v, s) for v in m.gcgeo_views for s in maps.get_view(v).styles(layers, lang=lang)]
+    styled = [(v, s) for v in m.gcgeo_views  # type: ignore[attr-defined]
+              for s in maps.get_view(v).styles(layers, lang=lang)]
     return styled, maps.render_html(m)
 
 
-def _legend_pairs(html: str) -> set[tuple[str, str]]:
+def _legend_pairs(page: str) -> set[tuple[str, str]]:
     """(colour, label) of every legend row the page holds."""
     out = set()
-    for text in re.findall(r'html: ("(?:[^"\\]|\\.)*")\}', html):
+    for text in re.findall(r'html: ("(?:[^"\\]|\\.)*")\}', page):
         entry = json.loads(text)
         for colour, label in re.findall(r'style="(?:border-top-color|background):(#[0-9a-fA-F]+)"></i>([^<]*)',
                                         entry):
-            out.add((colour.lower(), label.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")))
+            out.add((colour.lower(), html.unescape(label)))
     return out
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_colour_in_a_map_means_one_thing(layers, lang):
-    drawn, html = _drawn(layers, lang)
+    drawn, page = _drawn(layers, lang)
     views = {v for v, _ in drawn}
     assert {"inventory", "living_circle", "green", "fire_lanes", "supply", "scorecard", "planning"} <= views
     # what the test reads is what the page shows
     pairs = {(i.color.lower(), i.label) for _, s in drawn for i in s.legend}
-    assert pairs == _legend_pairs(html)
+    assert pairs == _legend_pairs(page)
     meanings: dict[str, set] = defaultdict(set)
     colours: dict[tuple, set] = defaultdict(set)
     where: dict[str, set] = defaultdict(set)
