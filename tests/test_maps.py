@@ -19,7 +19,7 @@ import shapely
 from pyproj import Geod, Transformer
 
 from gcgeo import InputError, LayerError, crs, maps
-from gcgeo.maps import _offline, figures
+from gcgeo.maps import _offline, figures, palette
 from gcgeo.report import headline_figures, write_report
 
 CDN_HOSTS = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com", "netdna.bootstrapcdn.com",
@@ -333,7 +333,8 @@ def test_homes_coloured_by_smallest_tier_served(prefix):
         prefix + "15min": [True, True, False]})
     assert list(maps.tier_served(pts).fillna("none")) == ["5min", "10min", "none"]
     s = maps.style_layer("lc_origins", pts, lang="en")
-    assert list(s.colors) == ["#1a9850", "#91cf60", "#d73027"]
+    assert list(s.colors) == [palette.TIERS[0], palette.TIERS[1], palette.NOT_SERVED]  # 5, 10 min, none
+    assert len(set(s.colors)) == 3
     assert [i.label for i in s.legend][-1] == "Not served"
 
 
@@ -346,7 +347,7 @@ def test_fire_lane_width_classes_come_from_the_rules():
                              geometry=[shapely.LineString([(0, 0), (50, 0)]), shapely.LineString([(0, 10), (50, 10)])],
                              crs=4548)
     s = maps.style_layer("fire_lanes_summary", lanes)
-    assert s.colors[1] == "#1a9850" and s.colors[0] != "#1a9850"
+    assert s.colors[1] == palette.LANE_WIDTH_OK and s.colors[0] in palette.LANE_WIDTH
     assert any(f"{req:g} m" in i.label for i in s.legend)
 
 

@@ -15,6 +15,8 @@ fire lanes — and any view registered later with :func:`register_view`) as one
 group of the layer control each; :func:`save_map` writes it as one HTML file,
 with ``offline=True`` carrying Leaflet and its plugins inline.
 Static figures: :mod:`gcgeo.maps.figures` (matplotlib, imported on demand).
+Colours come from :mod:`gcgeo.maps.palette`, allocated once for every view, so
+one colour means one thing in any map, figure or QGIS style.
 
 Only drawing imports folium: styling a layer (:func:`style_layer`, the QGIS
 styles every workspace change writes) does not, and the names below that

@@ -43,6 +43,7 @@ from ..labels import (
     ui,
     value_label,
 )
+from . import palette as _pal
 from ._styled import LegendItem, Styled, colors_by_category, colors_by_class, subset
 
 if TYPE_CHECKING:
@@ -57,24 +58,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Colour ramps (ColorBrewer, colour-blind-safe where one exists).
-CATEGORICAL = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-               "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94")
-RDYLGN = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")
-GREENS = ("#edf8e9", "#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c")
-YLORRD = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
-TIER_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fdae61", "#f46d43")
-NOT_SERVED = "#d73027"
-#: Communities by share served (ColorBrewer PuBu): the homes and isochrones of the same view use
-#: the tier colours, the homes with gaps RdPu, so no colour means two things in the view.
-SHARE_SERVED = ("#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d")
-
-
-def _ramp(ramp: Sequence[str], n: int) -> list[str]:
-    """``n`` colours sampled evenly from ``ramp``."""
-    if n <= 1:
-        return [ramp[-1]]
-    return [ramp[round(i * (len(ramp) - 1) / (n - 1))] for i in range(n)]
+# Colours come from ``palette``, allocated once for every layer of every view, so a colour
+# means one thing in any map (a status, a category, a tier, a class of one quantity).
 
 
 def _fmt_num(v: float) -> str:
@@ -153,25 +138,22 @@ def _single(gdf: pd.DataFrame, color: str) -> np.ndarray:
 
 
 def _category_palette(values: Iterable[Any], label: Callable[[Any], str],
-                      order: Sequence[Any] = ()) -> dict[Any, tuple[str, str]]:
+                      palette: Mapping[Any, str]) -> dict[Any, tuple[str, str]]:
+    """Value → (colour, label) for the values present that ``palette`` names, in its order
+    (the others are drawn as "other")."""
     present = {v for v in values if v is not None and v == v}
-    order = list(order)
-    extra = sorted((v for v in present if v not in order), key=str)
-    full = order + extra  # colours follow the full order, so a category keeps its colour across layers
-    return {v: (CATEGORICAL[i % len(CATEGORICAL)], label(v)) for i, v in enumerate(full) if v in present}
+    return {v: (c, label(v)) for v, c in palette.items() if v in present and c != _pal.OTHER}
 
 
-def _by_category(gdf: pd.DataFrame, col: str, lang: str, *, kind: str | None = None,
-                 label: Callable[[Any], str] | None = None, order: Sequence[Any] = (),
-                 palette: Mapping[Any, str] | None = None, default: str = "#3388ff"):
+def _by_category(gdf: pd.DataFrame, col: str, lang: str, *, palette: Mapping[Any, str], kind: str | None = None,
+                 label: Callable[[Any], str] | None = None, default: str = _pal.OTHER):
+    """Rows coloured by ``col`` from ``palette`` (value → colour); values it does not name are
+    "other", a layer without the column is drawn in ``default``."""
     if col not in gdf.columns or gdf[col].isna().all():
         return _single(gdf, default), []
     label = label or (lambda v: value_label(kind, col, v, lang))
-    values = gdf[col].tolist()
-    pal = _category_palette(values, label, order)
-    if palette:
-        pal = {v: (palette.get(v, c), lab) for v, (c, lab) in pal.items()}
-    return colors_by_category(gdf[col], pal, other=("#9e9e9e", ui("other", lang)))
+    pal = _category_palette(gdf[col].tolist(), label, palette)
+    return colors_by_category(gdf[col], pal, other=(_pal.OTHER, ui("other", lang)))
 
 
 def _kind_order(kind: str, col: str) -> tuple[str, ...]:
@@ -185,8 +167,8 @@ def _kind_order(kind: str, col: str) -> tuple[str, ...]:
 def style_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _spec_fields("communities", gdf)
     spec = _layers.get_spec("communities")
-    return Styled("communities", spec.label(lang), subset(gdf, fields), _single(gdf, "#6baed6"), fields,
-                  kind="communities", legend=[LegendItem("#6baed6", spec.label(lang))], stroke="#08306b",
+    return Styled("communities", spec.label(lang), subset(gdf, fields), _single(gdf, _pal.COMMUNITIES), fields,
+                  kind="communities", legend=[LegendItem(_pal.COMMUNITIES, spec.label(lang))], stroke="#08306b",
                   weight=2, fill_opacity=0.06, simplify_m=1.0, zorder=1)
 
 
@@ -203,8 +185,8 @@ def style_buildings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         when = (("use", ("residential", "mixed")),)
     else:
         res = np.zeros(len(gdf), dtype=bool)
-    colors = np.where(res, "#e6550d", "#969696").astype(object)
-    legend = [LegendItem("#e6550d", res_label, when=when), LegendItem("#969696", ui("other", lang), rest=True)]
+    colors = np.where(res, _pal.RESIDENTIAL, _pal.OTHER).astype(object)
+    legend = [LegendItem(_pal.RESIDENTIAL, res_label, when=when), LegendItem(_pal.OTHER, ui("other", lang), rest=True)]
     return Styled("buildings", spec.label(lang), subset(gdf, fields), colors, fields, kind="buildings",
                   legend=legend, weight=0.5, fill_opacity=0.6, simplify_m=0.5, zorder=2)
 
@@ -216,41 +198,39 @@ def style_streets(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         walk = gdf["walkable"].astype("boolean").fillna(True).to_numpy(dtype=bool)
     else:
         walk = np.ones(len(gdf), dtype=bool)
-    colors = np.where(walk, "#737373", "#fb6a4a").astype(object)
-    legend = [LegendItem("#737373", spec.column("walkable").label(lang), rest=True)]
+    yes, no = _pal.STREETS["walkable"], _pal.STREETS["not_walkable"]
+    colors = np.where(walk, yes, no).astype(object)
+    legend = [LegendItem(yes, spec.column("walkable").label(lang), rest=True)]
     if (~walk).any():
-        legend.append(LegendItem("#fb6a4a", f"{spec.column('walkable').label(lang)}: {ui('no', lang)}",
+        legend.append(LegendItem(no, f"{spec.column('walkable').label(lang)}: {ui('no', lang)}",
                                  when=(("walkable", False),)))
     return Styled("streets", spec.label(lang), subset(gdf, fields), colors, fields, kind="streets",
                   legend=legend, weight=1.5, opacity=0.8, simplify_m=1.0, zorder=1)
 
 
-_GREEN_KIND_COLORS = {"park": "#006d2c", "community_park": "#238b45", "pocket_park": "#41ab5d",
-                      "square": "#bdbdbd", "garden": "#74c476", "playground": "#fdae6b",
-                      "attached": "#a1d99b", "grass": "#c7e9c0", "wood": "#00441b", "scrub": "#78c679",
-                      "other": "#d9f0a3"}
-
-
 def style_green_space(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _spec_fields("green_space", gdf)
     spec = _layers.get_spec("green_space")
-    colors, legend = _by_category(gdf, "kind", lang, kind="green_space",
-                                  order=_kind_order("green_space", "kind"),
-                                  palette=_GREEN_KIND_COLORS, default="#41ab5d")
+    one = _pal.KINDS["green_space", "kind"]["park"]
+    colors, legend = _by_category(gdf, "kind", lang, kind="green_space", palette=_pal.KINDS["green_space", "kind"],
+                                  default=one)
     return Styled("green_space", spec.label(lang), subset(gdf, fields), colors, fields, kind="green_space",
-                  legend=legend or [LegendItem("#41ab5d", spec.label(lang))], weight=1, fill_opacity=0.6,
+                  legend=legend or [LegendItem(one, spec.label(lang))], weight=1, fill_opacity=0.6,
                   simplify_m=1.0, zorder=1)
 
 
-def _points(kind: str, color_col: str | None, default: str, *, palette: Mapping[str, str] | None = None,
-            radius: float = 5.0, weight: float = 2.0, fill_opacity: float = 0.6):
+def _points(kind: str, color_col: str | None, *, radius: float = 5.0, weight: float = 2.0,
+            fill_opacity: float = 0.6):
+    """The style of an inventory point layer coloured by its coded ``color_col`` (``palette.KINDS``);
+    without the column, in the colour of its first value."""
+    palette = _pal.KINDS.get((kind, color_col or ""), {})
+    default = next(iter(palette.values()), _pal.generic_color(kind))
+
     def style(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         fields = _spec_fields(kind, gdf)
         spec = _layers.get_spec(kind)
         if color_col:
-            colors, legend = _by_category(gdf, color_col, lang, kind=kind,
-                                          order=_kind_order(kind, color_col),
-                                          palette=palette, default=default)
+            colors, legend = _by_category(gdf, color_col, lang, kind=kind, palette=palette, default=default)
         else:
             colors, legend = _single(gdf, default), []
         return Styled(kind, spec.label(lang), subset(gdf, fields), colors, fields, kind=kind,
@@ -262,22 +242,20 @@ def _points(kind: str, color_col: str | None, default: str, *, palette: Mapping[
     return style
 
 
-style_parking = _points("parking", "kind", "#4292c6")
-style_chargers = _points("chargers", "kind", "#2171b5", palette={"car": "#08519c", "e-bike": "#6baed6"})
-style_manholes = _points("manholes", "condition", "#525252",
-                         palette={"good": "#1a9850", "damaged": "#fc8d59", "missing": "#d73027",
-                                  "sunken": "#fee08b", "unknown": "#969696"}, radius=4)
-style_ramps = _points("ramps", "kind", "#807dba", radius=4)
-style_obstructions = _points("obstructions", "kind", "#67000d", fill_opacity=0.7)
-style_garbage_points = _points("garbage_points", "kind", "#6a51a3", radius=4)
-style_heritage = _points("heritage", "kind", "#8c510a", fill_opacity=0.4)
+style_parking = _points("parking", "kind")
+style_chargers = _points("chargers", "kind")
+style_manholes = _points("manholes", "condition", radius=4)
+style_ramps = _points("ramps", "kind", radius=4)
+style_obstructions = _points("obstructions", "kind", fill_opacity=0.7)
+style_garbage_points = _points("garbage_points", "kind", radius=4)
+style_heritage = _points("heritage", "kind", fill_opacity=0.4)
 
 
 def style_facilities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _spec_fields("facilities", gdf)
     spec = _layers.get_spec("facilities")
     colors, legend = _by_category(gdf, "category", lang, label=lambda v: category_label(v, lang),
-                                  order=_kind_order("facilities", "category"))
+                                  palette=_pal.FACILITY_CATEGORIES)
     return Styled("facilities", spec.label(lang), subset(gdf, fields), colors, fields, kind="facilities",
                   legend=legend, radius=5, zorder=4)
 
@@ -285,8 +263,8 @@ def style_facilities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 def style_fire_lanes(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _spec_fields("fire_lanes", gdf)
     spec = _layers.get_spec("fire_lanes")
-    return Styled("fire_lanes", spec.label(lang), subset(gdf, fields), _single(gdf, "#cb181d"), fields,
-                  kind="fire_lanes", legend=[LegendItem("#cb181d", spec.label(lang))], weight=3.5,
+    return Styled("fire_lanes", spec.label(lang), subset(gdf, fields), _single(gdf, _pal.FIRE_LANES), fields,
+                  kind="fire_lanes", legend=[LegendItem(_pal.FIRE_LANES, spec.label(lang))], weight=3.5,
                   fill_opacity=0.3, simplify_m=0.5, zorder=2)
 
 
@@ -323,16 +301,21 @@ def tier_served(gdf: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _tier_color(tier: str) -> str:
+    """The colour of ``tier`` by its walking minutes, the same for homes and isochrones."""
+    return _pal.tier_color(tier_sort_key(tier)[0])
+
+
 def style_lc_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     """Homes coloured by the smallest living-circle tier that serves them."""
     p = every_prefix(gdf)
     tiers = _tiers_in(gdf, p)
     served = tier_served(gdf)
-    pal = {t: (TIER_COLORS[i % len(TIER_COLORS)], tier_label(t, lang)) for i, t in enumerate(tiers)}
-    colors, legend = colors_by_category(served, pal, other=(NOT_SERVED, ui("not_served", lang)),
+    pal = {t: (_tier_color(t), tier_label(t, lang)) for t in tiers}
+    colors, legend = colors_by_category(served, pal, other=(_pal.NOT_SERVED, ui("not_served", lang)),
                                         when=lambda t: ((f"{p}{t}", True),))  # smallest tier first
     if not tiers:
-        colors, legend = _single(gdf, "#3388ff"), []
+        colors, legend = _single(gdf, _pal.generic_color("lc_origins")), []
     dist = sorted(c for c in gdf.columns if re.fullmatch(r"dist_.+_m", str(c)))
     # A city has 100k homes: the popup names the home, its community, the tier serving it and
     # the walk to each category; one all_within_<tier> flag per tier would repeat the tier.
@@ -359,10 +342,10 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
                            limit=16)
     legend: list[LegendItem]
     if tier is None or f"{p}{tier}" not in gdf.columns:
-        colors, legend = _single(gdf, "#6baed6"), []
+        colors, legend = _single(gdf, _pal.COMMUNITIES), []
         title = ui("share_served", lang)
     else:
-        colors, legend = colors_by_class(gdf[f"{p}{tier}"], [0.2, 0.4, 0.6, 0.8], list(SHARE_SERVED),
+        colors, legend = colors_by_class(gdf[f"{p}{tier}"], [0.2, 0.4, 0.6, 0.8], list(_pal.SHARE_OF_RESIDENTS),
                                          fmt=_fmt_pct, no_data=ui("no_data", lang))
         title = column_label(f"{p}{tier}", lang)
     return Styled("lc_communities", title, subset(gdf, fields), colors, fields, legend=legend,
@@ -426,7 +409,7 @@ def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _present(homes, ["community_name", "community", "building_id", "n_missing",
                               "missing_categories", "off_network"])
     if "n_missing" in homes.columns:
-        colors, legend = colors_by_class(homes["n_missing"], [2, 3, 5], list(_GAP_COLORS),
+        colors, legend = colors_by_class(homes["n_missing"], [2, 3, 5], list(_pal.GAPS),
                                          fmt=lambda v: f"{v:g}", no_data=ui("no_data", lang))
         classes = _GAP_CLASSES["zh" if lang == "zh" else "en"]
         legend = [dataclasses.replace(c, label=lab) for c, lab in zip(legend, classes)] + \
@@ -434,13 +417,12 @@ def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         title = column_label("n_missing", lang)
     else:  # a gaps table without categories or tiers: as it is
         fields = _other_fields(homes, ["category", "tier", "community_name", "building_id"])
-        colors, legend, title = _single(homes, "#d73027"), [], ui("gaps", lang)
+        colors, legend, title = _single(homes, _pal.generic_color("lc_gaps")), [], ui("gaps", lang)
     return Styled("lc_gaps", ui("gaps", lang), subset(homes, fields), colors, fields,
                   legend=legend, legend_title=title, radius=5, zorder=4, cluster=False)
 
 
-#: Homes lacking 1, 2, 3–4 and 5 or more facility types.
-_GAP_COLORS = ("#fcc5c0", "#f768a1", "#ae017e", "#49006a")  # ColorBrewer RdPu: apart from the tiers' greens-reds
+#: Homes lacking 1, 2, 3–4 and 5 or more facility types (colours: ``palette.GAPS``).
 _GAP_CLASSES = {"zh": ("1 类", "2 类", "3–4 类", "5 类及以上"),
                 "en": ("1 type", "2 types", "3–4 types", "5 or more types")}
 
@@ -449,10 +431,11 @@ def style_lc_isochrones(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _other_fields(gdf, ["tier", "name", "id", "category"], limit=6)
     if "tier" in gdf.columns:
         tiers = sorted(gdf["tier"].dropna().astype(str).unique(), key=tier_sort_key)
-        pal = {t: (TIER_COLORS[i % len(TIER_COLORS)], tier_label(t, lang)) for i, t in enumerate(tiers)}
-        colors, legend = colors_by_category(gdf["tier"].astype("string"), pal)
+        pal = {t: (_tier_color(t), tier_label(t, lang)) for t in tiers}
+        colors, legend = colors_by_category(gdf["tier"].astype("string"), pal,
+                                            other=(_pal.OTHER, ui("other", lang)))
     else:
-        colors, legend = _single(gdf, "#4292c6"), []
+        colors, legend = _single(gdf, _pal.TIERS[-1]), []
     return Styled("lc_isochrones", ui("isochrones", lang), subset(gdf, fields), colors, fields,
                   legend=legend, legend_title=ui("isochrones", lang), weight=1, fill_opacity=0.15,
                   simplify_m=3.0, show=False, zorder=0)
@@ -481,21 +464,24 @@ def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
     title = column_label(column, lang)
     legend: list[LegendItem]
     if column not in gdf.columns:
-        colors, legend = _single(gdf, "#a1d99b"), []
+        colors, legend = _single(gdf, _pal.COMMUNITIES), []
     elif column == "public_green_per_person_m2":
         breaks = rule_thresholds("green", key=r"per_person", unit="m2/person") or nice_breaks(gdf[column])
-        colors, legend = colors_by_class(gdf[column], breaks, _ramp(GREENS, len(breaks) + 1), fmt=_fmt_num,
+        colors, legend = colors_by_class(gdf[column], breaks, _pal.ramp(_pal.GREEN_PER_PERSON, len(breaks) + 1),
+                                         fmt=_fmt_num,
                                          no_data=ui("no_data", lang))
     elif column == "ndvi_mean":
-        colors, legend = colors_by_class(gdf[column], [0.2, 0.4, 0.6], _ramp(GREENS, 4), fmt=lambda v: f"{v:.1f}",
+        colors, legend = colors_by_class(gdf[column], [0.2, 0.4, 0.6], _pal.ramp(_pal.NDVI, 4),
+                                         fmt=lambda v: f"{v:.1f}",
                                          no_data=ui("no_data", lang))
     elif column == "green_ratio":
         breaks = sorted({0.1, 0.2, 0.4, *rule_thresholds("green", key=r"^green_ratio\.")})
-        colors, legend = colors_by_class(gdf[column], breaks, _ramp(GREENS, len(breaks) + 1), fmt=_fmt_pct,
+        colors, legend = colors_by_class(gdf[column], breaks, _pal.ramp(_pal.GREEN_RATIO, len(breaks) + 1),
+                                         fmt=_fmt_pct,
                                          no_data=ui("no_data", lang))
-    else:  # shares 0–1
-        ramp = RDYLGN if column.startswith("share_") else GREENS
-        colors, legend = colors_by_class(gdf[column], [0.2, 0.4, 0.6, 0.8], _ramp(ramp, 5), fmt=_fmt_pct,
+    else:  # shares 0–1: of residents within reach (as the living circle's), of the area vegetated
+        ramp = _pal.SHARE_OF_RESIDENTS if column.startswith("share_") else _pal.ramp(_pal.VEG_FRACTION, 5)
+        colors, legend = colors_by_class(gdf[column], [0.2, 0.4, 0.6, 0.8], list(ramp), fmt=_fmt_pct,
                                          no_data=ui("no_data", lang))
     return Styled("green_communities", title, subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=title, stroke="#333333", weight=1.2, fill_opacity=0.6, simplify_m=1.0, zorder=1)
@@ -507,11 +493,12 @@ def style_green_sites(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
                                  "sports_share"], limit=8)
     if "is_park" in gdf.columns:
         park = gdf["is_park"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        colors = np.where(park, "#006d2c", "#74c476").astype(object)
-        legend = [LegendItem("#006d2c", column_label("is_park", lang), when=(("is_park", True),)),
-                  LegendItem("#74c476", column_label("is_green", lang), rest=True)]
+        yes, no = _pal.GREEN_SITES["park"], _pal.GREEN_SITES["green"]
+        colors = np.where(park, yes, no).astype(object)
+        legend = [LegendItem(yes, column_label("is_park", lang), when=(("is_park", True),)),
+                  LegendItem(no, column_label("is_green", lang), rest=True)]
     else:
-        colors, legend = _single(gdf, "#41ab5d"), []
+        colors, legend = _single(gdf, _pal.GREEN_SITES["green"]), []
     name = _layers.get_spec("green_space").label(lang)
     return Styled("green_sites", name, subset(gdf, fields), colors, fields, legend=legend, legend_title=name,
                   weight=1, fill_opacity=0.6, simplify_m=1.0, zorder=1)
@@ -531,7 +518,7 @@ def style_green_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 
     fg, fp = flag(g), flag(p)
     code = np.where(fg & fp, 0, np.where(fg, 1, np.where(fp, 2, 3)))
-    pal = ["#1a9850", "#a6d96a", "#80cdc1", NOT_SERVED]
+    pal = _pal.GREEN_ORIGINS
     zh = lang == "zh"
     gl, pl = column_label(g, lang) if g else "", column_label(p, lang) if p else ""
     labels = [f"{gl} + {pl}", gl + (" 仅" if zh else " only"), pl + (" 仅" if zh else " only"),
@@ -548,15 +535,15 @@ def style_green_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
 
 def style_green_entrances(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     fields = _other_fields(gdf, ["name", "site", "entrance", "is_park", "site_area_m2", "park_id", "id"], limit=6)
-    return Styled("green_entrances", ui("entrances", lang), subset(gdf, fields), _single(gdf, "#00441b"),
-                  fields, legend=[LegendItem("#00441b", ui("entrances", lang))], radius=3.5, zorder=4)
+    return Styled("green_entrances", ui("entrances", lang), subset(gdf, fields), _single(gdf, _pal.ENTRANCES),
+                  fields, legend=[LegendItem(_pal.ENTRANCES, ui("entrances", lang))], radius=3.5, zorder=4)
 
 
 # --- fire lanes --------------------------------------------------------------------------------
 
-_SEVERITY_COLORS = {"critical": "#67000d", "high": "#d73027", "error": "#d73027", "fail": "#d73027",
-                    "medium": "#fc8d59", "warning": "#fc8d59", "low": "#fee08b", "advisory": "#fee08b",
-                    "info": "#4575b4"}
+#: Severity words in their order, each in the colour of the severity it stands for.
+_SEVERITY_COLORS = {s: _pal.SEVERITY[_pal.severity_level(s)]
+                    for s in ("critical", "high", "error", "fail", "medium", "warning", "low", "advisory", "info")}
 _SEVERITY_ZH = {"critical": "严重", "high": "高", "error": "不符合", "fail": "不符合", "medium": "中",
                 "warning": "警告", "low": "低", "advisory": "建议", "info": "提示"}
 _WIDTH_COLUMNS = ("clear_width_min_m", "min_clear_width_m", "clear_width_m", "min_width_m", "width_m")
@@ -576,10 +563,10 @@ def style_fire_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         sev = gdf["severity"].astype("string").str.lower()
         order = [s for s in _SEVERITY_COLORS if s in set(sev.dropna())]
         colors, legend = _by_category(gdf.assign(severity=sev), "severity", lang,
-                                      label=lambda v: _severity_label(v, lang), order=order,
-                                      palette=_SEVERITY_COLORS, default="#d73027")
+                                      label=lambda v: _severity_label(v, lang),
+                                      palette={s: _SEVERITY_COLORS[s] for s in order})
     else:
-        colors, legend = _by_category(gdf, "kind", lang, default="#d73027")
+        colors, legend = _single(gdf, _pal.FINDING), [LegendItem(_pal.FINDING, ui("findings", lang))]
     return Styled("fire_findings", ui("findings", lang), subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=ui("findings", lang), radius=6, zorder=5)
 
@@ -592,21 +579,22 @@ def style_fire_lanes_summary(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styl
                                              "worst_severity", "community") if c])
     title = ui("lanes_by_width", lang)
     if col is None:
-        return Styled("fire_lanes_summary", title, subset(gdf, fields), _single(gdf, "#cb181d"), fields,
-                      legend=[LegendItem("#cb181d", title)], weight=4, simplify_m=0.5, zorder=2)
+        return Styled("fire_lanes_summary", title, subset(gdf, fields), _single(gdf, _pal.FIRE_LANES), fields,
+                      legend=[LegendItem(_pal.FIRE_LANES, title)], weight=4, simplify_m=0.5, zorder=2)
     required = rule_thresholds("fire_lanes", key=r"^clear_width$", unit="m")
     if required:
         # classes: the severity steps below the required width (rules), then passing
         steps = [v for v in rule_thresholds("fire_lanes", key=r"^severity\.width_", unit="m") if v < required[0]]
         breaks = sorted({*steps, required[0]})
-        ramp = ["#a50026", "#d73027", "#fc8d59", "#fee08b"][-len(breaks):] + ["#1a9850"]
+        ramp = list(_pal.LANE_WIDTH[-len(breaks):]) + [_pal.LANE_WIDTH_OK]
         colors, legend = colors_by_class(gdf[col], breaks, ramp, fmt=lambda v: f"{v:g} m",
                                          no_data=ui("no_data", lang))
         last = -1 if not pd.to_numeric(gdf[col], errors="coerce").isna().any() else -2
         legend[last] = dataclasses.replace(legend[last], label=f"{ui('at_least', lang)} {required[0]:g} m")
     else:
         breaks = nice_breaks(gdf[col])
-        colors, legend = colors_by_class(gdf[col], breaks, _ramp(RDYLGN, len(breaks) + 1), fmt=_fmt_num,
+        colors, legend = colors_by_class(gdf[col], breaks, _pal.ramp((*_pal.LANE_WIDTH, _pal.LANE_WIDTH_OK),
+                                                                     len(breaks) + 1), fmt=_fmt_num,
                                          no_data=ui("no_data", lang))
     return Styled("fire_lanes_summary", title, subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=f"{title}: {column_label(col, lang)}", weight=4, simplify_m=0.5, zorder=2)
@@ -622,24 +610,22 @@ def style_fire_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled
     if "criterion8" in gdf.columns:
         # the words of the report and the QGIS value labels (gcgeo.labels)
         pal = {k: (c, format_value(k, "criterion8", lang) or k)
-               for k, c in (("pass", "#1a9850"), ("fail", "#d73027"), ("no_lanes", "#bdbdbd"))}
-        colors, legend = colors_by_category(gdf["criterion8"], pal, other=("#9e9e9e", ui("other", lang)))
+               for k, c in (("pass", _pal.STATUS["pass"]), ("fail", _pal.STATUS["fail"]), ("no_lanes", _pal.NO_LANES))}
+        colors, legend = colors_by_category(gdf["criterion8"], pal, other=(_pal.OTHER, ui("other", lang)))
         return Styled("fire_communities", title, subset(gdf, fields), colors, fields, legend=legend,
                       legend_title=column_label("criterion8", lang), stroke="#333333", weight=1.2,
                       fill_opacity=0.45, simplify_m=1.0, zorder=1)
     if col is None:
-        colors, legend = _single(gdf, "#fdd0a2"), []
+        colors, legend = _single(gdf, _pal.COMMUNITIES), []
     else:
         breaks = [b for b in nice_breaks(gdf[col]) if b > 0] or [1]
         breaks = sorted({1.0, *breaks}) if (pd.to_numeric(gdf[col], errors="coerce") == 0).any() else breaks
-        colors, legend = colors_by_class(gdf[col], breaks, _ramp(YLORRD, len(breaks) + 1), fmt=_fmt_num,
+        colors, legend = colors_by_class(gdf[col], breaks, _pal.ramp(_pal.N_FINDINGS, len(breaks) + 1),
+                                         fmt=_fmt_num,
                                          no_data=ui("no_data", lang))
     return Styled("fire_communities", title, subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=f"{title}: {column_label(col, lang)}" if col else title, stroke="#333333",
                   weight=1.2, fill_opacity=0.55, simplify_m=1.0, zorder=1)
-
-
-_STATUS_COLORS = {"pass": "#1a9850", "fail": "#d73027", "unknown": "#bdbdbd"}
 
 
 def style_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "findings") -> Styled:
@@ -655,10 +641,10 @@ def style_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "findi
     if sev is not None:
         order = [s for s in _SEVERITY_COLORS if s in set(sev.dropna())]
         colors, legend = _by_category(shown.assign(severity=sev), "severity", lang,
-                                      label=lambda v: _severity_label(v, lang), order=order,
-                                      palette=_SEVERITY_COLORS, default="#d73027")
+                                      label=lambda v: _severity_label(v, lang),
+                                      palette={s: _SEVERITY_COLORS[s] for s in order})
     else:
-        colors, legend = _by_category(shown, "kind", lang, default="#d73027")
+        colors, legend = _single(shown, _pal.FINDING), [LegendItem(_pal.FINDING, layer_label(key, lang))]
     title = layer_label(key, lang)
     return Styled(key, title, subset(shown, fields), colors, fields, legend=legend, legend_title=title,
                   radius=6, zorder=5)
@@ -674,19 +660,21 @@ def style_check_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str
     fields += rules_cols
     title = layer_label(key, lang)
     if "status" in gdf.columns:
-        pal = {k: (c, format_value(k, "status", lang) or k) for k, c in _STATUS_COLORS.items()}
-        colors, legend = colors_by_category(gdf["status"], pal, other=("#9e9e9e", ui("other", lang)))
+        pal = {k: (c, format_value(k, "status", lang) or k) for k, c in _pal.STATUS.items()}
+        colors, legend = colors_by_category(gdf["status"], pal, other=(_pal.OTHER, ui("other", lang)))
     else:
-        colors, legend = _single(gdf, "#fdd0a2"), []
+        colors, legend = _single(gdf, _pal.COMMUNITIES), []
     return Styled(key, title, subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=f"{title}: {column_label('status', lang)}", stroke="#333333", weight=1.2,
                   fill_opacity=0.45, simplify_m=1.0, zorder=1)
 
 
 def style_generic(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "layer",
-                  name: str | None = None, color: str = "#3388ff") -> Styled:
-    """Any layer: one colour, its columns in the popup (first 14)."""
+                  name: str | None = None, color: str | None = None) -> Styled:
+    """Any layer: one colour (by default fixed by its name, from ``palette.GENERIC``), its columns
+    in the popup (first 14)."""
     fields = _other_fields(gdf, ["name", "id"])
+    color = color or _pal.generic_color(key)
     return Styled(key, name or key.replace("_", " "), subset(gdf, fields), _single(gdf, color), fields,
                   legend=[LegendItem(color, name or key)], simplify_m=0.5)
 

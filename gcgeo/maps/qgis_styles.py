@@ -41,6 +41,7 @@ from ..labels import column_label, format_value, ui
 from ._layers import style_layer
 from ._styled import LegendItem, Styled
 from ._views import VIEWS
+from .palette import OTHER
 
 __all__ = ["FieldLabels", "LayerStyle", "Renderer", "RendererClass", "field_labels", "layer_styles",
            "qml", "renderer", "sld"]
@@ -50,8 +51,8 @@ log = logging.getLogger(__name__)
 #: The largest double: open ends of the first and last class, and the value
 #: rows without a number are classified as (they are drawn as "no data").
 _BIG = sys.float_info.max
-#: The colour and label of rows no category names (folium's default "other").
-_OTHER_COLOR = "#9e9e9e"
+#: The colour of rows no category names: the maps' "other" (``palette.OTHER``).
+_OTHER_COLOR = OTHER
 #: Distinct values a text column may have and still get a value map.
 _MAX_CODES = 500
 

@@ -14,12 +14,11 @@ import pandas as pd
 
 __all__ = ["planning_view"]
 
-_PALETTE = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#999999")
-#: Change in share served: (upper bound, colour, zh, en), lowest first.
-_CHANGE = ((-1e-9, "#d73027", "下降", "fewer served"),
-           (1e-9, "#f7f7f7", "不变", "no change"),
-           (0.1, "#a6d96a", "提高不足10个百分点", "up by less than 10 points"),
-           (np.inf, "#1a9850", "提高10个百分点及以上", "up by 10 points or more"))
+#: Change in share served: (upper bound, zh, en), lowest first; colours ``palette.WHATIF_CHANGE``.
+_CHANGE = ((-1e-9, "下降", "fewer served"),
+           (1e-9, "不变", "no change"),
+           (0.1, "提高不足10个百分点", "up by less than 10 points"),
+           (np.inf, "提高10个百分点及以上", "up by 10 points or more"))
 
 _WORDS = {
     "sites": ("新增设施选址", "Sites chosen"),
@@ -48,6 +47,7 @@ def planning_view(layers: Mapping[str, Any], lang: str) -> list[Any]:
     """The styled planning layers present in ``layers`` (none when neither is)."""
     from ..labels import category_label, tier_label
     from ..maps import LegendItem, Styled, style_layer
+    from ..maps.palette import FACILITY_CATEGORIES, OTHER, WHATIF_CHANGE
 
     out: list[Any] = []
     comm = layers.get("lc_communities")
@@ -68,17 +68,17 @@ def planning_view(layers: Mapping[str, Any], lang: str) -> list[Any]:
                     _w("share_after", lang): [_pct(v) for v in part["share_after"]],
                     _w("share_change", lang): [_pct(v) for v in part["share_change"]]}
             frame = gpd.GeoDataFrame(data, geometry=part.geometry.to_numpy(), crs=part.crs)
-            legend = [LegendItem(str(_CHANGE[i][1]), str(_CHANGE[i][2 if lang == "zh" else 3]))
+            legend = [LegendItem(WHATIF_CHANGE[i], str(_CHANGE[i][1 if lang == "zh" else 2]))
                       for i in sorted(set(k.tolist()))]
             title = f"{_w('change', lang)}: {tier_label(t, lang)}"
             out.append(Styled(f"whatif_communities_{t}", title, frame,
-                              np.array([_CHANGE[i][1] for i in k], dtype=object), list(data),
+                              np.array([WHATIF_CHANGE[i] for i in k], dtype=object), list(data),
                               legend=legend, legend_title=title, stroke="#333333", weight=1.2,
                               fill_opacity=0.55, show=t == tiers[-1], zorder=1))
     sites = layers.get("lc_sites")
     if isinstance(sites, gpd.GeoDataFrame) and len(sites):
         cats = list(dict.fromkeys(sites["category"].astype(str)))
-        colour = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(cats)}
+        colour = {c: FACILITY_CATEGORIES.get(c, OTHER) for c in cats}  # as the facilities are drawn
         cols = [c for c in ("category", "site_rank", "residents_new", "residents_reached", "required_m")
                 if c in sites.columns]
         data = {_w(c, lang): sites[c].to_numpy() for c in cols}

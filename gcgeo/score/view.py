@@ -15,16 +15,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..maps.palette import SCORE
 from . import labels as L
 from .criteria import Standard, load
 
 __all__ = ["CLASSES", "scorecard_view"]
 
-#: (most criteria short, colour, zh, en), best first.
-CLASSES = ((0, "#1a9850", "达到创建标准（16项全部符合）", "meets the standard (all 16 met)"),
-           (2, "#a6d96a", "差1–2项", "1–2 criteria short"),
-           (5, "#fee08b", "差3–5项", "3–5 criteria short"),
-           (16, "#d73027", "差6项及以上", "6 or more criteria short"))
+#: (most criteria short, colour, zh, en), best first; the colours are the maps' (``gcgeo.maps.palette``),
+#: apart from the statuses of single criteria.
+CLASSES = ((0, SCORE[0], "达到创建标准（16项全部符合）", "meets the standard (all 16 met)"),
+           (2, SCORE[1], "差1–2项", "1–2 criteria short"),
+           (5, SCORE[2], "差3–5项", "3–5 criteria short"),
+           (16, SCORE[3], "差6项及以上", "6 or more criteria short"))
 
 
 def _numbers(text: Any) -> list[int]:
