@@ -106,9 +106,12 @@ class Town:
         self.k, self.half = disc(self.buffer, s)
         lo, hi = shapely.total_bounds(polys).reshape(2, 2)
         pad = (self.k + 3) * s
-        self.origin = o = np.floor((lo - pad) / s) * s
-        self.shape = (int(np.floor((hi[1] + pad - o[1]) / s)) + 1,
-                      int(np.floor((hi[0] + pad - o[0]) / s)) + 1)
+        # cell (col, row) is the square from (col, row) × s: the same lattice whatever the
+        # communities (a partition's draw the whole run's cells); the grid's first
+        self.origin = o = np.zeros(2)
+        self.base = b0 = np.floor((lo - pad) / s).astype(np.int64)
+        self.shape = (int(np.floor((hi[1] + pad) / s)) - int(b0[1]) + 1,
+                      int(np.floor((hi[0] + pad) / s)) - int(b0[0]) + 1)
         rows, cols = self.shape
         # points along the pieces, half a cell apart, those on the grid only
         geom = pieces.geom
@@ -124,14 +127,14 @@ class Town:
         along = np.cumsum(step)
         first = np.searchsorted(piece, piece)
         pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
-        ij = np.floor((xy - o) / s).astype(np.int64)
+        ij = np.floor(xy / s).astype(np.int64) - b0
         on = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
         self.piece, self.pos = piece[on], pos[on]
         self.flat = ij[on, 1] * cols + ij[on, 0]
         # the homes on the grid and the cells that hold them
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         self.connector = np.asarray(connector, dtype=float)
-        cov = covering(np.nan_to_num(self.homes, nan=-1e300), o, s)
+        cov = covering(np.nan_to_num(self.homes, nan=-1e300), o, s) - b0[[0, 0, 1, 1], None]
         inside = (cov[0] >= 0) & (cov[1] < cols) & (cov[2] >= 0) & (cov[3] < rows)
         self.home_on = np.flatnonzero(inside & ~np.isnan(self.homes).any(axis=1))
         self.cov = cov[:, self.home_on]
@@ -176,20 +179,19 @@ class Town:
         and of each other."""
         from scipy.spatial import cKDTree
 
-        s, o = self.cell, self.origin
+        s = self.cell
         pts = np.unique(pts, axis=0)
         half = np.full(len(pts), 0.45 * s)
-        f = np.floor((pts - o) / s).astype(np.int64)
+        f = np.floor(pts / s).astype(np.int64) - self.base
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
                 c, r = f[:, 0] + dx, f[:, 1] + dy
                 ok = (r >= 0) & (r < m.shape[0]) & (c >= 0) & (c < m.shape[1])
                 on = np.zeros(len(pts), bool)
                 on[ok] = m[r[ok], c[ok]]
-                gap_x = np.maximum(np.maximum(o[0] + c * s - pts[:, 0],
-                                              pts[:, 0] - (o[0] + (c + 1) * s)), 0.0)
-                gap_y = np.maximum(np.maximum(o[1] + r * s - pts[:, 1],
-                                              pts[:, 1] - (o[1] + (r + 1) * s)), 0.0)
+                gx, gy = c + self.base[0], r + self.base[1]  # (the lattice's edges)
+                gap_x = np.maximum(np.maximum(gx * s - pts[:, 0], pts[:, 0] - (gx + 1) * s), 0.0)
+                gap_y = np.maximum(np.maximum(gy * s - pts[:, 1], pts[:, 1] - (gy + 1) * s), 0.0)
                 half = np.where(on, np.minimum(half, 0.45 * np.maximum(gap_x, gap_y)), half)
         if len(far):
             d, _ = cKDTree(far).query(pts, p=np.inf)
@@ -205,31 +207,30 @@ class Town:
         """The cells of the grid around ``poly``: their rows and columns, and which
         of them may meet it (a superset; the polygons are clipped to it exactly),
         None for a box (its window's cells are those whose insides meet it)."""
-        s, o = self.cell, self.origin
+        s = self.cell
+        bx, by = int(self.base[0]), int(self.base[1])
         x0, y0, x1, y1 = poly.bounds
         if shapely.equals(poly, shapely.box(x0, y0, x1, y1)):
-            c0, r0 = int(np.floor((x0 - o[0]) / s)), int(np.floor((y0 - o[1]) / s))
-            c1, r1 = int(np.ceil((x1 - o[0]) / s)), int(np.ceil((y1 - o[1]) / s))
+            c0, r0 = int(np.floor(x0 / s)), int(np.floor(y0 / s))
+            c1, r1 = int(np.ceil(x1 / s)), int(np.ceil(y1 / s))
             # (no cell merely touching the box: clamped, it would be a sliver)
-            c0 += o[0] + (c0 + 1) * s <= x0
-            r0 += o[1] + (r0 + 1) * s <= y0
-            c1 -= o[0] + (c1 - 1) * s >= x1
-            r1 -= o[1] + (r1 - 1) * s >= y1
-            return (slice(r0, max(r1, r0)), slice(c0, max(c1, c0))), None
-        c0, r0 = int(np.floor((x0 - o[0]) / s)) - 1, int(np.floor((y0 - o[1]) / s)) - 1
-        c1, r1 = int(np.floor((x1 - o[0]) / s)) + 2, int(np.floor((y1 - o[1]) / s)) + 2
-        win = (slice(r0, r1), slice(c0, c1))
-        cx = o[0] + (np.arange(c0, c1) + 0.5) * s
-        cy = o[1] + (np.arange(r0, r1) + 0.5) * s
-        gx, gy = np.meshgrid(cx, cy)
+            c0 += (c0 + 1) * s <= x0
+            r0 += (r0 + 1) * s <= y0
+            c1 -= (c1 - 1) * s >= x1
+            r1 -= (r1 - 1) * s >= y1
+            return (slice(r0 - by, max(r1, r0) - by), slice(c0 - bx, max(c1, c0) - bx)), None
+        c0, r0 = int(np.floor(x0 / s)) - 1, int(np.floor(y0 / s)) - 1
+        c1, r1 = int(np.floor(x1 / s)) + 2, int(np.floor(y1 / s)) + 2
+        gx, gy = np.meshgrid((np.arange(c0, c1) + 0.5) * s, (np.arange(r0, r1) + 0.5) * s)
         shapely.prepare(poly)
         near = shapely.contains_xy(poly, gx, gy)
         # and every cell within a cell of the outline
         b = shapely.get_coordinates(shapely.segmentize(poly.boundary, s / 2))
-        bi = np.floor((b - o) / s).astype(np.int64) - [c0, r0]
+        bi = np.floor(b / s).astype(np.int64) - [c0, r0]
         edge = np.zeros_like(near)
         edge[np.clip(bi[:, 1], 0, edge.shape[0] - 1), np.clip(bi[:, 0], 0, edge.shape[1] - 1)] = True
-        return win, near | dilate(edge, np.array([1.0, 1.0, 1.0]))
+        return (slice(r0 - by, r1 - by), slice(c0 - bx, c1 - bx)), \
+            near | dilate(edge, np.array([1.0, 1.0, 1.0]))
 
     def draw(self, ms: list[np.ndarray], win: tuple[slice, slice], poly: shapely.Geometry,
              box: bool) -> list[shapely.Geometry]:
@@ -242,13 +243,13 @@ class Town:
         big = np.zeros((h, len(ms) * (w + 1)), bool)
         for k, m in enumerate(ms):
             big[:, k * (w + 1):k * (w + 1) + w] = m
-        c0, r0 = win[1].start, win[0].start
+        c0, r0 = win[1].start + self.base[0], win[0].start + self.base[1]
         parts = np.asarray(shapely.get_parts(_grid.trace(big, o, np.array([c0, r0]), s)))
         xy, part = shapely.get_coordinates(parts, return_index=True)
-        col = np.rint((xy[:, 0] - o[0]) / s).astype(np.int64)  # the grid line
+        col = np.rint(xy[:, 0] / s).astype(np.int64)  # the grid line
         first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]]) if len(part) else part
         k = (np.minimum.reduceat(col, first) - c0) // (w + 1) if len(part) else part
-        xy[:, 0] = o[0] + (col - k[part] * (w + 1)) * s
+        xy[:, 0] = o[0] + (col - k[part] * (w + 1)) * s  # (as trace computes them)
         if box:
             lo, hi = np.array(poly.bounds).reshape(2, 2)
             xy = np.clip(xy, lo, hi)
@@ -285,18 +286,17 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
     qs = [q for _, sq, tree in cats for q in _squares_in(sq, tree, poly)]
     if not qs:
         return []
-    s, o = town.cell, town.origin
+    s, (bx, by) = town.cell, town.base
     got = []
     for q in qs:
         piece = q
         x0, y0, x1, y1 = q.bounds
-        c = np.arange(int(np.floor((x0 - o[0]) / s)), int(np.floor((x1 - o[0]) / s)) + 1)
-        r = np.arange(int(np.floor((y0 - o[1]) / s)), int(np.floor((y1 - o[1]) / s)) + 1)
+        c = np.arange(int(np.floor(x0 / s)), int(np.floor(x1 / s)) + 1)
+        r = np.arange(int(np.floor(y0 / s)), int(np.floor(y1 / s)) + 1)
         cc, rr = np.meshgrid(c, r)
         for m, sq, tree in cats:
-            on = m[rr, cc]
-            cover = list(shapely.box(o[0] + cc[on] * s, o[1] + rr[on] * s,
-                                     o[0] + (cc[on] + 1) * s, o[1] + (rr[on] + 1) * s))
+            on = m[rr - by, cc - bx]
+            cover = list(shapely.box(cc[on] * s, rr[on] * s, (cc[on] + 1) * s, (rr[on] + 1) * s))
             if tree is not None:
                 cover += list(sq[tree.query(q, predicate="intersects")])
             piece = shapely.intersection(piece, shapely.union_all(cover)) if cover else None
