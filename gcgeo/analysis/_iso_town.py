@@ -107,7 +107,7 @@ class Town:
         lo, hi = shapely.total_bounds(polys).reshape(2, 2)
         pad = (self.k + 3) * s
         # cell (col, row) is the square from (col, row) × s: the same lattice whatever the
-        # communities (a partition's draw the whole run's cells); the grid's first
+        # communities (a partition draws the whole run's cells); the grid starts at base
         self.origin = o = np.zeros(2)
         self.base = b0 = np.floor((lo - pad) / s).astype(np.int64)
         self.shape = (int(np.floor((hi[1] + pad) / s)) - int(b0[1]) + 1,
@@ -137,7 +137,9 @@ class Town:
         cov = covering(np.nan_to_num(self.homes, nan=-1e300), o, s) - b0[[0, 0, 1, 1], None]
         inside = (cov[0] >= 0) & (cov[1] < cols) & (cov[2] >= 0) & (cov[3] < rows)
         self.home_on = np.flatnonzero(inside & ~np.isnan(self.homes).any(axis=1))
-        self.cov = cov[:, self.home_on]
+        c0, c1, r0, r1 = cov[:, self.home_on]
+        # the flat positions of the (up to four) cells holding each home, the first one's first
+        self.flat4 = np.stack([r0 * cols + c0, r0 * cols + c1, r1 * cols + c0, r1 * cols + c1])
 
     def distances(self, nd: np.ndarray) -> np.ndarray:
         """The network distance of every point from node distances ``nd`` (NaN: not reached)."""
@@ -155,22 +157,20 @@ class Town:
         m = np.zeros(rows * cols, bool)
         m[self.flat[pd_ <= limit]] = True
         m = dilate(m.reshape(rows, cols), self.half)
+        mf = m.reshape(-1)  # (a view)
         hd = home_dist[self.home_on]
-        good = (hd <= limit) & (self.connector[self.home_on] <= self.buffer)
-        bad = ~(hd <= limit + self.buffer)
-        c0, c1, r0, r1 = self.cov
-        r4 = np.stack([r0, r0, r1, r1])
-        c4 = np.stack([c0, c1, c0, c1])
-        m[r4[:, bad], c4[:, bad]] = False
-        m[r0[good], c0[good]] = True
-        clash = (m[r4, c4] & bad).any(axis=0)
+        good = np.flatnonzero((hd <= limit) & (self.connector[self.home_on] <= self.buffer))
+        bad = np.flatnonzero(~(hd <= limit + self.buffer))
+        f4 = self.flat4
+        mf[f4[:, bad]] = False
+        mf[f4[0, good]] = True
+        clash = mf[f4[:, bad]].any(axis=0)
         if not clash.any():
             return m, np.zeros(0, dtype=object)
         # a cell holding both kinds: out; the homes in reach it leaves uncovered
         # get squares of their own
-        out = bad & clash
-        m[r4[:, out], c4[:, out]] = False
-        lost = good & ~m[r4, c4].any(axis=0)
+        mf[f4[:, bad[clash]]] = False
+        lost = good[~mf[f4[:, good]].any(axis=0)]
         return m, self._squares(self.homes[self.home_on[lost]],
                                 self.homes[self.home_on[bad]], m)
 
@@ -283,12 +283,19 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
     """Where the categories ``cats`` ((cells, squares, tree) each) have squares of
     their own inside ``poly``: the part of those squares every category covers
     (by its cells or its squares).  Clear of the cells every category has in."""
-    qs = [q for _, sq, tree in cats for q in _squares_in(sq, tree, poly)]
-    if not qs:
+    qs = [sq[tree.query(poly, predicate="intersects")] for _, sq, tree in cats if tree is not None]
+    qs = np.concatenate(qs) if qs else np.zeros(0, dtype=object)
+    if not len(qs):
         return []
+    # the squares round one home (one per category) share its centre: the largest holds
+    # the others, and what every category covers of it is the part of all of them
+    b = shapely.bounds(qs)
+    centre = np.round((b[:, :2] + b[:, 2:]) / 2, 6)
+    by_size = np.argsort(-shapely.area(qs), kind="stable")
+    _, biggest = np.unique(centre[by_size], axis=0, return_index=True)
     s, (bx, by) = town.cell, town.base
     got = []
-    for q in qs:
+    for q in qs[by_size[biggest]]:
         piece = q
         x0, y0, x1, y1 = q.bounds
         c = np.arange(int(np.floor(x0 / s)), int(np.floor(x1 / s)) + 1)
@@ -314,13 +321,19 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
                     home_dist: dict, tier_m: dict, req: dict) -> dict[tuple, shapely.Geometry]:
     """Per live community ``i``, category ``c`` (and "all") and tier ``t`` its
     polygon, keyed ``(i, c, t)`` (see the module)."""
-    cells: dict[tuple, tuple] = {}
-    for c in dict.fromkeys(c for t in tier_m for c in req[t]):
+    def of(c: str) -> list[tuple]:
         pd_ = town.distances(node_d[c])
+        got = []
         for t, T in tier_m.items():
             if c in req[t]:
                 m, sq = town.cells(pd_, home_dist[c], T)
-                cells[(c, t)] = (m, sq, shapely.STRtree(sq) if len(sq) else None)
+                got.append(((c, t), (m, sq, shapely.STRtree(sq) if len(sq) else None)))
+        return got
+
+    cells: dict[tuple, tuple] = {}
+    with _iso.pool() as ex:
+        for got in ex.map(of, list(dict.fromkeys(c for t in tier_m for c in req[t]))):
+            cells.update(got)
 
     def one(i: int) -> dict[tuple, shapely.Geometry]:
         poly = polys[i]
