@@ -17,6 +17,11 @@ the buffer is drawn from square cells instead (:mod:`gcgeo.analysis._iso_grid`):
 never beyond the buffered streets, missing at most
 :func:`gcgeo.analysis._iso_grid.tolerance` of the buffer's edge, with the homes
 in reach covered and the far homes left out exactly as in the other modes.
+Per community (the default) likewise, from cells laid once per category and
+tier over the town and clipped exactly to each community
+(:mod:`gcgeo.analysis._iso_town`): the edge of the buffer a staircase up to
+that tolerance inside it (17.6 m with the 50 m buffer), the homes in reach in
+the community covered, the far homes out.
 """
 
 from __future__ import annotations
