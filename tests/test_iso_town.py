@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 from test_network import _random_street_graph
 
-from gcgeo.analysis import _iso_grid
+from gcgeo.analysis import _iso_grid, lc_isochrones
 from gcgeo.analysis import _isochrones as iso
-from gcgeo.analysis import lc_isochrones
 from gcgeo.network import augment, compile_network, multi_source, network_from_streets, snap
 
 BUF = 50.0

@@ -283,8 +283,8 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
     """Where the categories ``cats`` ((cells, squares, tree) each) have squares of
     their own inside ``poly``: the part of those squares every category covers
     (by its cells or its squares).  Clear of the cells every category has in."""
-    qs = [sq[tree.query(poly, predicate="intersects")] for _, sq, tree in cats if tree is not None]
-    qs = np.concatenate(qs) if qs else np.zeros(0, dtype=object)
+    near = [sq[tree.query(poly, predicate="intersects")] for _, sq, tree in cats if tree is not None]
+    qs = np.concatenate(near) if near else np.zeros(0, dtype=object)
     if not len(qs):
         return []
     # the squares round one home (one per category) share its centre: the largest holds
@@ -371,6 +371,6 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
 
     area: dict[tuple, shapely.Geometry] = {}
     with _iso.pool() as ex:
-        for got in ex.map(one, live):
-            area.update(got)
+        for drawn in ex.map(one, live):
+            area.update(drawn)
     return area

@@ -34,8 +34,8 @@ import shapely
 from ..network import locate_snaps, point_dist
 from ..values import feature_ids
 from . import _iso_grid as _grid
-from . import _isochrones as _iso
 from . import _iso_town as _town
+from . import _isochrones as _iso
 
 __all__ = ["category_isochrones", "community_isochrones", "count_homes", "facility_isochrones"]
 
