@@ -134,10 +134,13 @@ class Town:
         # the homes on the grid and the cells that hold them
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         self.connector = np.asarray(connector, dtype=float)
-        cov = covering(np.nan_to_num(self.homes, nan=-1e300), o, s) - b0[[0, 0, 1, 1], None]
+        lo_h, hi_h = b0 * s - 2 * s, (b0 + [cols, rows]) * s + 2 * s
+        with np.errstate(invalid="ignore"):
+            near = np.flatnonzero(((self.homes >= lo_h) & (self.homes <= hi_h)).all(axis=1))
+        cov = covering(self.homes[near], o, s) - b0[[0, 0, 1, 1], None]
         inside = (cov[0] >= 0) & (cov[1] < cols) & (cov[2] >= 0) & (cov[3] < rows)
-        self.home_on = np.flatnonzero(inside & ~np.isnan(self.homes).any(axis=1))
-        c0, c1, r0, r1 = cov[:, self.home_on]
+        self.home_on = near[inside]
+        c0, c1, r0, r1 = cov[:, inside]
         # the flat positions of the (up to four) cells holding each home, the first one's first
         self.flat4 = np.stack([r0 * cols + c0, r0 * cols + c1, r1 * cols + c0, r1 * cols + c1])
 
