@@ -7,9 +7,10 @@ category, the streets reached within the tier's distance buffered by the
 rules' 50 m and clipped to the community:
 
 * gcgeo       — ``living_circle.run(..., isochrones="community")`` less the
-                same run with ``isochrones="none"``: pieces buffered once,
-                merged tile by tile with tiles reused, communities in threads,
-                homes out of reach cut away;
+                same run with ``isochrones="none"``: square cells laid once per
+                category and tier over the town, clipped to each community
+                and traced, communities in threads, homes settled exactly
+                (:mod:`gcgeo.analysis._iso_town`);
 * per community — one ``shapely.union_all`` of the buffered reached lines per
                 community, tier and category (what gcgeo did before tiles),
                 without the cut around homes out of reach: timed on a few

@@ -17,6 +17,7 @@ from shapely.geometry import LineString, Point, box
 from test_network import _random_street_graph, _reference_point_distances
 
 from gcgeo import AnalysisError, rules
+from gcgeo.analysis import _iso_grid
 from gcgeo.analysis import living_circle as lc
 from gcgeo.network import build_graph, compile_network
 
@@ -267,9 +268,12 @@ def test_isochrones_hand_computed(small):
     iso = lc.run(small, rules=r, isochrones="community")["lc_isochrones"]
     a = iso[(iso["category"] == "supermarket") & (iso["tier"] == "5min")].geometry.iloc[0]
     # reach 300 - 5 = 295 m each way along y = 0 from x = 200: [0 (street end), 495],
-    # buffered by 50 and clipped to the community box [-100, 1100] x [-100, 500]
-    assert a.covers(Point(540, 0)) and not a.covers(Point(550, 0))
-    assert a.covers(Point(-45, 0)) and not a.covers(Point(-55, 0))
+    # buffered by 50 (drawn from cells: up to the grid's tolerance short of it) and
+    # clipped to the community box [-100, 1100] x [-100, 500]
+    tol = _iso_grid.tolerance(50.0)
+    assert a.covers(Point(545 - tol, 0)) and not a.covers(Point(546, 0))
+    assert a.covers(Point(-50 + tol, 0)) and not a.covers(Point(-51, 0))
+    assert a.covers(Point(200, 50 - tol)) and not a.covers(Point(200, 51))
     # the vertical street is reached from (500, 0) for 295 - 300 < 0 m: not at all
     assert not a.covers(Point(500, 100))
     assert iso.geom_type.eq("MultiPolygon").all()
@@ -454,8 +458,10 @@ def test_community_isochrone_keeps_reached_streets_near_a_home_just_beyond_reach
     assert f15.covers(Point(800, 0)) and f15.covers(Point(1300, 0))
     assert f15.covers(Point(280, 10))
     assert not f15.covers(Point(150, 10))
-    # the street reached from x = 300 on is covered to one buffer either side
-    assert f15.covers(Point(700, 49)) and not f15.covers(Point(700, 51))
+    # the street reached from x = 300 on is covered to one buffer either side (less
+    # the grid's tolerance)
+    tol = _iso_grid.tolerance(50.0)
+    assert f15.covers(Point(700, 50 - tol)) and not f15.covers(Point(700, 51))
 
 
 def test_categories_and_tiers_follow_gb50180_appendix_b():

@@ -17,6 +17,11 @@ the buffer is drawn from square cells instead (:mod:`gcgeo.analysis._iso_grid`):
 never beyond the buffered streets, missing at most
 :func:`gcgeo.analysis._iso_grid.tolerance` of the buffer's edge, with the homes
 in reach covered and the far homes left out exactly as in the other modes.
+Per community (the default) likewise, from cells laid once per category and
+tier over the town and clipped exactly to each community
+(:mod:`gcgeo.analysis._iso_town`): the edge of the buffer a staircase up to
+that tolerance inside it (17.6 m with the 50 m buffer), the homes in reach in
+the community covered, the far homes out.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import shapely
 from ..network import locate_snaps, point_dist
 from ..values import feature_ids
 from . import _iso_grid as _grid
+from . import _iso_town as _town
 from . import _isochrones as _iso
 
 __all__ = ["category_isochrones", "community_isochrones", "count_homes", "facility_isochrones"]
@@ -42,46 +48,33 @@ def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
     """Per community, tier and category the buffered reached streets inside the
     community, and per tier their intersection ("all").
 
-    The communities are worked on in threads (GEOS works outside the GIL);
-    the tiles they share are merged once (see :mod:`gcgeo.analysis._isochrones`).
+    Drawn from square cells laid once per category and tier over the town and
+    clipped to each community (:mod:`gcgeo.analysis._iso_town`): never beyond
+    the buffered streets nor the community, missing at most
+    :func:`gcgeo.analysis._iso_grid.tolerance` of the buffer's edge, with the
+    homes in reach covered and the far homes left out as per facility.
     """
     rows = []
-    homes = _iso.Homes(out.geometry.to_numpy(), buf)
-    if communities is not None:
+    if communities is not None and len(communities):
         cid = feature_ids(communities).to_numpy()
         names = communities["name"].to_numpy(object) if "name" in communities.columns \
             else np.full(len(communities), None)
         polys = communities.geometry.to_numpy()
         live = [i for i in range(len(polys)) if polys[i] is not None and not polys[i].is_empty]
-        pieces = _iso.Pieces(aug, buf)
-        area = {}
-        with _iso.pool() as ex:
-            for c in dict.fromkeys(c for t in tier_m for c in req[t]):
+        if live:
+            present = ~(out.geometry.isna() | out.geometry.is_empty).to_numpy()
+            home_xy = np.full((len(out), 2), np.nan)
+            home_xy[present] = shapely.get_coordinates(out.geometry.to_numpy()[present])
+            cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
+            town = _town.Town(_iso.Pieces(aug, buf), home_xy, out["connector_m"].to_numpy(float),
+                              polys[live], cell=cell)
+            area = _town.community_areas(town, polys, live, node_d, dist, tier_m, req)
+            for i in live:
                 for t, T in tier_m.items():
-                    if c not in req[t]:
-                        continue
-                    reached = pieces.tiled(pieces.reach(node_d[c], T))
-
-                    def one(i, reached=reached, c=c, T=T):
-                        return _iso.drop_unreached(reached.within(polys[i]), homes, dist[c], T)
-
-                    for i, a in zip(live, ex.map(one, live)):
-                        area[(i, c, t)] = a
-
-            def community_rows(i):
-                got = []
-                for t, T in tier_m.items():
-                    allg = None
                     for c in req[t]:
-                        a = area[(i, c, t)]
-                        got.append((cid[i], names[i], c, t, T, a))
-                        allg = a if allg is None else _iso.multi(shapely.intersection(allg, a))
-                    if allg is not None:
-                        got.append((cid[i], names[i], "all", t, T, allg))
-                return got
-
-            for got in ex.map(community_rows, live):
-                rows.extend(got)
+                        rows.append((cid[i], names[i], c, t, T, area[(i, c, t)]))
+                    if req[t]:
+                        rows.append((cid[i], names[i], "all", t, T, area[(i, "all", t)]))
     df = pd.DataFrame(rows, columns=["community_id", "community_name", "category", "tier",
                                      "distance_m", "geometry"])
     # (the homes and residents of a community are in lc_communities)

@@ -20,8 +20,9 @@ kept) of the point they reach.  What a partition keeps:
 
 - ``community``: the polygons of its own communities (each community whole
   in one partition): the streets reached within a buffer of the community,
-  and its homes, need the halo plus one buffer, their Voronoi neighbours two
-  buffers.
+  and its homes, need the halo plus one buffer; the polygons are made of
+  square cells (:mod:`gcgeo.analysis._iso_town`) on a lattice the same in
+  every partition, a far home cut out by the cells round it.
 - ``facility``: the polygons of the facilities it owns (the others in its
   box only split the streets, as in the whole run): a facility's polygon
   lies within ``D`` and a buffer of it, so do the homes it covers or cuts out

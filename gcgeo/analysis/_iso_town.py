@@ -1,0 +1,379 @@
+"""Community isochrones drawn from square cells laid once over the town.
+
+Per community, tier and category the living circle draws the buffered street
+linework reached within the tier, inside the community; per tier also the
+part every category reaches ("all").  A city has tens of communities and tens
+of (category, tier) pairs, thousands of polygons; merging buffered street
+pieces for each (:mod:`gcgeo.analysis._isochrones`) took half a minute at
+167k street nodes.  Here the buffer is made of square cells, as for the
+facility isochrones (:mod:`gcgeo.analysis._iso_grid`), and laid once per
+category and tier over the whole town (:class:`Town`):
+
+- points at most half a cell apart along every street piece get their
+  distance from one search per category; the cells of the points within the
+  tier are marked on one grid over the communities (less a border) and grown
+  by the buffer's disc: a cell is in when it lies wholly within
+  :func:`gcgeo.analysis._iso_grid.inner_radius` of a marked cell's points
+  (farthest corners).  So no cell reaches beyond the buffer of the reached
+  streets, and every point within
+  :func:`gcgeo.analysis._iso_grid.tolerance` less than the buffer of them is
+  in: the edge is a staircase up to that much inside the buffer's arcs
+  (17.6 m with the 50 m buffer and 5 m cells);
+- the homes decide the rest exactly, as per facility: a home within the tier
+  along the network whose connector is at most the buffer gets a cell that
+  covers it; a home farther than the tier plus the buffer (or not reached)
+  has every cell that covers it taken out.  A cell holding both is out, and
+  each home in reach it leaves uncovered gets a small square of its own,
+  clear of the cells in and of the far homes;
+- a community's polygon is its window of the town's cells, traced
+  (:func:`gcgeo.analysis._iso_grid.trace`), clipped exactly to the
+  community; windows with the same cells share one polygon (far from the
+  frontier of a reach most categories reach every street);
+- "all" is the cells every category of the tier has in, clipped alike: the
+  intersection of the categories' polygons (drawn by their intersection
+  where a category needed squares of its own there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from . import _iso_grid as _grid
+from . import _isochrones as _iso
+
+
+def disc(buffer: float, cell: float) -> tuple[int, np.ndarray]:
+    """The cells a marked cell puts in: for row offsets ``dy`` from ``-k`` to
+    ``k``, the column offsets up to ``half[dy + k]`` either side (none where
+    negative), so that the farthest corners of the two cells lie within the
+    inner radius of the buffer.  Returns ``k`` and ``half``."""
+    rad = _grid.inner_radius(buffer) / cell
+    k = max(int(np.floor(rad)) - 1, 0)
+    dy = np.abs(np.arange(-k, k + 1)) + 1.0
+    # farthest corners (|dx| + 1, |dy| + 1) cells apart
+    half = np.floor(np.sqrt(np.maximum(rad ** 2 - dy ** 2, 0.0))) - 1
+    half[dy ** 2 + 1.0 > rad ** 2] = -1
+    return k, half
+
+
+def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """``m`` grown by the :func:`disc` ``half``."""
+    h = m.shape[0]
+    k = (len(half) - 1) // 2
+    wide = [m]
+    for w in range(1, int(max(half.max(), 0)) + 1):
+        g = wide[-1].copy()
+        g[:, w:] |= m[:, :-w]
+        g[:, :-w] |= m[:, w:]
+        wide.append(g)
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(m)
+    for dy in range(1, k + 1):
+        hw = int(half[dy + k])
+        if hw < 0:
+            break
+        out[:h - dy] |= wide[hw][dy:]
+        out[dy:] |= wide[hw][:h - dy]
+    return out
+
+
+def covering(xy: np.ndarray, o: np.ndarray, s: float) -> np.ndarray:
+    """For points ``xy``, the columns and rows of the cells whose closed squares
+    hold each, their corners computed as :func:`gcgeo.analysis._iso_grid.trace`
+    draws them (``o + i × s``): an array (first col, last col, first row, last row) × n."""
+    out = []
+    for a in (0, 1):
+        v = xy[:, a]
+        f = np.floor((v - o[a]) / s).astype(np.int64)
+        c = f + np.array([[-1], [0], [1]])
+        cov = (o[a] + c * s <= v) & (v <= o[a] + (c + 1) * s)
+        first = np.where(cov[0], f - 1, np.where(cov[1], f, f + 1))
+        last = np.where(cov[2], f + 1, np.where(cov[1], f, f - 1))
+        out += [first, np.maximum(last, first)]
+    return np.stack(out)
+
+
+class Town:
+    """Points along the street pieces of ``pieces`` on one grid of ``cell`` metres
+    over ``polys`` (the communities), and the homes at ``homes`` (points, NaN
+    for none) with their ``connector`` lengths."""
+
+    def __init__(self, pieces: _iso.Pieces, homes: np.ndarray, connector: np.ndarray,
+                 polys: np.ndarray, *, cell: float):
+        self.pieces = pieces
+        self.cell = s = float(cell)
+        self.buffer = pieces.buffer
+        self.k, self.half = disc(self.buffer, s)
+        lo, hi = shapely.total_bounds(polys).reshape(2, 2)
+        pad = (self.k + 3) * s
+        # cell (col, row) is the square from (col, row) × s: the same lattice whatever the
+        # communities (a partition draws the whole run's cells); the grid starts at base
+        self.origin = o = np.zeros(2)
+        self.base = b0 = np.floor((lo - pad) / s).astype(np.int64)
+        self.shape = (int(np.floor((hi[1] + pad) / s)) - int(b0[1]) + 1,
+                      int(np.floor((hi[0] + pad) / s)) - int(b0[0]) + 1)
+        rows, cols = self.shape
+        # points along the pieces, half a cell apart, those on the grid only
+        geom = pieces.geom
+        ok = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom))) if len(geom) \
+            else np.zeros(0, dtype=np.int64)
+        ln = shapely.length(geom[ok])
+        g = geom[ok].copy()
+        g[ln > 0] = shapely.segmentize(g[ln > 0], s / 2)  # (GEOS refuses zero-length lines)
+        xy, j = shapely.get_coordinates(g, return_index=True)
+        piece = ok[j]
+        step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
+        step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
+        along = np.cumsum(step)
+        first = np.searchsorted(piece, piece)
+        pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
+        ij = np.floor(xy / s).astype(np.int64) - b0
+        on = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
+        self.piece, self.pos = piece[on], pos[on]
+        self.flat = ij[on, 1] * cols + ij[on, 0]
+        # the homes on the grid and the cells that hold them
+        self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
+        self.connector = np.asarray(connector, dtype=float)
+        lo_h, hi_h = b0 * s - 2 * s, (b0 + [cols, rows]) * s + 2 * s
+        with np.errstate(invalid="ignore"):
+            near = np.flatnonzero(((self.homes >= lo_h) & (self.homes <= hi_h)).all(axis=1))
+        cov = covering(self.homes[near], o, s) - b0[[0, 0, 1, 1], None]
+        inside = (cov[0] >= 0) & (cov[1] < cols) & (cov[2] >= 0) & (cov[3] < rows)
+        self.home_on = near[inside]
+        c0, c1, r0, r1 = cov[:, inside]
+        # the flat positions of the (up to four) cells holding each home, the first one's first
+        self.flat4 = np.stack([r0 * cols + c0, r0 * cols + c1, r1 * cols + c0, r1 * cols + c1])
+
+    def distances(self, nd: np.ndarray) -> np.ndarray:
+        """The network distance of every point from node distances ``nd`` (NaN: not reached)."""
+        a = self.pieces.aug
+        p = self.piece
+        return np.fmin(nd[a.piece_u[p]] + self.pos, nd[a.piece_v[p]] + (self.pieces.length[p]
+                                                                        - self.pos))
+
+    def cells(self, pd_: np.ndarray, home_dist: np.ndarray, limit: float
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """The cells in for points at distances ``pd_`` within ``limit``, the homes
+        settled (see the module); and the squares of the homes in reach that no
+        cell may cover (Polygons, one per such home location)."""
+        rows, cols = self.shape
+        m = np.zeros(rows * cols, bool)
+        m[self.flat[pd_ <= limit]] = True
+        m = dilate(m.reshape(rows, cols), self.half)
+        mf = m.reshape(-1)  # (a view)
+        hd = home_dist[self.home_on]
+        good = np.flatnonzero((hd <= limit) & (self.connector[self.home_on] <= self.buffer))
+        bad = np.flatnonzero(~(hd <= limit + self.buffer))
+        f4 = self.flat4
+        mf[f4[:, bad]] = False
+        mf[f4[0, good]] = True
+        clash = mf[f4[:, bad]].any(axis=0)
+        if not clash.any():
+            return m, np.zeros(0, dtype=object)
+        # a cell holding both kinds: out; the homes in reach it leaves uncovered
+        # get squares of their own
+        mf[f4[:, bad[clash]]] = False
+        lost = good[~mf[f4[:, good]].any(axis=0)]
+        return m, self._squares(self.homes[self.home_on[lost]],
+                                self.homes[self.home_on[bad]], m)
+
+    def _squares(self, pts: np.ndarray, far: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Squares around ``pts`` clear of the cells in ``m``, of the points ``far``
+        and of each other."""
+        from scipy.spatial import cKDTree
+
+        s = self.cell
+        pts = np.unique(pts, axis=0)
+        half = np.full(len(pts), 0.45 * s)
+        f = np.floor(pts / s).astype(np.int64) - self.base
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                c, r = f[:, 0] + dx, f[:, 1] + dy
+                ok = (r >= 0) & (r < m.shape[0]) & (c >= 0) & (c < m.shape[1])
+                on = np.zeros(len(pts), bool)
+                on[ok] = m[r[ok], c[ok]]
+                gx, gy = c + self.base[0], r + self.base[1]  # (the lattice's edges)
+                gap_x = np.maximum(np.maximum(gx * s - pts[:, 0], pts[:, 0] - (gx + 1) * s), 0.0)
+                gap_y = np.maximum(np.maximum(gy * s - pts[:, 1], pts[:, 1] - (gy + 1) * s), 0.0)
+                half = np.where(on, np.minimum(half, 0.45 * np.maximum(gap_x, gap_y)), half)
+        if len(far):
+            d, _ = cKDTree(far).query(pts, p=np.inf)
+            half = np.minimum(half, 0.45 * d)
+        if len(pts) > 1:
+            d, _ = cKDTree(pts).query(pts, k=2, p=np.inf)
+            half = np.minimum(half, 0.45 / 2 * d[:, 1])
+        # (a home in reach at the very point of a far one cannot be both: the far one wins)
+        pts, half = pts[half > 0], half[half > 0]
+        return shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T)
+
+    def window(self, poly: shapely.Geometry) -> tuple[tuple[slice, slice], np.ndarray | None]:
+        """The cells of the grid around ``poly``: their rows and columns, and which
+        of them may meet it (a superset; the polygons are clipped to it exactly),
+        None for a box (its window's cells are those whose insides meet it)."""
+        s = self.cell
+        bx, by = int(self.base[0]), int(self.base[1])
+        x0, y0, x1, y1 = poly.bounds
+        if shapely.equals(poly, shapely.box(x0, y0, x1, y1)):
+            c0, r0 = int(np.floor(x0 / s)), int(np.floor(y0 / s))
+            c1, r1 = int(np.ceil(x1 / s)), int(np.ceil(y1 / s))
+            # (no cell merely touching the box: clamped, it would be a sliver)
+            c0 += (c0 + 1) * s <= x0
+            r0 += (r0 + 1) * s <= y0
+            c1 -= (c1 - 1) * s >= x1
+            r1 -= (r1 - 1) * s >= y1
+            return (slice(r0 - by, max(r1, r0) - by), slice(c0 - bx, max(c1, c0) - bx)), None
+        c0, r0 = int(np.floor(x0 / s)) - 1, int(np.floor(y0 / s)) - 1
+        c1, r1 = int(np.floor(x1 / s)) + 2, int(np.floor(y1 / s)) + 2
+        gx, gy = np.meshgrid((np.arange(c0, c1) + 0.5) * s, (np.arange(r0, r1) + 0.5) * s)
+        shapely.prepare(poly)
+        near = shapely.contains_xy(poly, gx, gy)
+        # and every cell within a cell of the outline
+        b = shapely.get_coordinates(shapely.segmentize(poly.boundary, s / 2))
+        bi = np.floor(b / s).astype(np.int64) - [c0, r0]
+        edge = np.zeros_like(near)
+        edge[np.clip(bi[:, 1], 0, edge.shape[0] - 1), np.clip(bi[:, 0], 0, edge.shape[1] - 1)] = True
+        return (slice(r0 - by, r1 - by), slice(c0 - bx, c1 - bx)), \
+            near | dilate(edge, np.array([1.0, 1.0, 1.0]))
+
+    def draw(self, ms: list[np.ndarray], win: tuple[slice, slice], poly: shapely.Geometry,
+             box: bool) -> list[shapely.Geometry]:
+        """The cells in each of ``ms`` (windows at ``win``), traced and clipped to
+        ``poly`` (a ``box``: the rows and columns clamped to it, exact for rectilinear
+        rings).  The windows are traced side by side in one go, a column apart, and
+        put back at their place with the corners computed as for one alone."""
+        s, o = self.cell, self.origin
+        h, w = ms[0].shape
+        big = np.zeros((h, len(ms) * (w + 1)), bool)
+        for k, m in enumerate(ms):
+            big[:, k * (w + 1):k * (w + 1) + w] = m
+        c0, r0 = win[1].start + self.base[0], win[0].start + self.base[1]
+        parts = np.asarray(shapely.get_parts(_grid.trace(big, o, np.array([c0, r0]), s)))
+        xy, part = shapely.get_coordinates(parts, return_index=True)
+        col = np.rint(xy[:, 0] / s).astype(np.int64)  # the grid line
+        first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]]) if len(part) else part
+        k = (np.minimum.reduceat(col, first) - c0) // (w + 1) if len(part) else part
+        xy[:, 0] = o[0] + (col - k[part] * (w + 1)) * s  # (as trace computes them)
+        if box:
+            lo, hi = np.array(poly.bounds).reshape(2, 2)
+            xy = np.clip(xy, lo, hi)
+        parts = shapely.set_coordinates(parts, xy)
+        out = [shapely.MultiPolygon()] * len(ms)
+        for j, grp in zip(*_groups(k)):
+            g = shapely.MultiPolygon(list(parts[grp]))
+            out[j] = g if box else _iso.multi(shapely.intersection(g, poly))
+        return out
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct values of ``key`` and the positions holding each."""
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    grp = np.split(order, bounds) if len(order) else []
+    return (key[order[np.r_[0, bounds]]] if len(order) else key), grp
+
+
+def _squares_in(sq: np.ndarray, tree: shapely.STRtree | None, poly: shapely.Geometry
+                ) -> list[shapely.Geometry]:
+    """The squares of ``sq`` (indexed by ``tree``) inside ``poly``, clipped to it."""
+    if tree is None:
+        return []
+    mine = sq[tree.query(poly, predicate="intersects")]
+    return [p for p in shapely.get_parts(shapely.intersection(mine, poly))
+            if p.geom_type == "Polygon" and not p.is_empty] if len(mine) else []
+
+
+def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[shapely.Geometry]:
+    """Where the categories ``cats`` ((cells, squares, tree) each) have squares of
+    their own inside ``poly``: the part of those squares every category covers
+    (by its cells or its squares).  Clear of the cells every category has in."""
+    near = [sq[tree.query(poly, predicate="intersects")] for _, sq, tree in cats if tree is not None]
+    qs = np.concatenate(near) if near else np.zeros(0, dtype=object)
+    if not len(qs):
+        return []
+    # the squares round one home (one per category) share its centre: the largest holds
+    # the others, and what every category covers of it is the part of all of them
+    b = shapely.bounds(qs)
+    centre = np.round((b[:, :2] + b[:, 2:]) / 2, 6)
+    by_size = np.argsort(-shapely.area(qs), kind="stable")
+    _, biggest = np.unique(centre[by_size], axis=0, return_index=True)
+    s, (bx, by) = town.cell, town.base
+    got = []
+    for q in qs[by_size[biggest]]:
+        piece = q
+        x0, y0, x1, y1 = q.bounds
+        c = np.arange(int(np.floor(x0 / s)), int(np.floor(x1 / s)) + 1)
+        r = np.arange(int(np.floor(y0 / s)), int(np.floor(y1 / s)) + 1)
+        cc, rr = np.meshgrid(c, r)
+        for m, sq, tree in cats:
+            on = m[rr - by, cc - bx]
+            cover = list(shapely.box(cc[on] * s, rr[on] * s, (cc[on] + 1) * s, (rr[on] + 1) * s))
+            if tree is not None:
+                cover += list(sq[tree.query(q, predicate="intersects")])
+            piece = shapely.intersection(piece, shapely.union_all(cover)) if cover else None
+            if piece is None or piece.is_empty:
+                break
+        else:
+            got.append(piece)
+    if not got:
+        return []
+    u = shapely.intersection(shapely.union_all(got), poly)
+    return [p for p in shapely.get_parts(u) if p.geom_type == "Polygon" and not p.is_empty]
+
+
+def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict,
+                    home_dist: dict, tier_m: dict, req: dict) -> dict[tuple, shapely.Geometry]:
+    """Per live community ``i``, category ``c`` (and "all") and tier ``t`` its
+    polygon, keyed ``(i, c, t)`` (see the module)."""
+    def of(c: str) -> list[tuple]:
+        pd_ = town.distances(node_d[c])
+        got = []
+        for t, T in tier_m.items():
+            if c in req[t]:
+                m, sq = town.cells(pd_, home_dist[c], T)
+                got.append(((c, t), (m, sq, shapely.STRtree(sq) if len(sq) else None)))
+        return got
+
+    cells: dict[tuple, tuple] = {}
+    with _iso.pool() as ex:
+        for got in ex.map(of, list(dict.fromkeys(c for t in tier_m for c in req[t]))):
+            cells.update(got)
+
+    def one(i: int) -> dict[tuple, shapely.Geometry]:
+        poly = polys[i]
+        win, near = town.window(poly)
+        box = near is None
+        keys, subs = [], []
+        for t in tier_m:
+            every = None
+            for c in req[t]:
+                sub = cells[(c, t)][0][win]
+                sub = sub if box else sub & near
+                keys.append((i, c, t))
+                subs.append(sub)
+                every = sub if every is None else every & sub
+            if every is not None:
+                keys.append((i, "all", t))
+                subs.append(every)
+        # one drawing per distinct window of cells
+        index: dict[bytes, int] = {}
+        which = [index.setdefault(sub.tobytes(), len(index)) for sub in subs]
+        distinct = [subs[which.index(j)] for j in range(len(index))]
+        drawn = town.draw(distinct, win, poly, box) if distinct else []
+        got = {key: drawn[j] for key, j in zip(keys, which)}
+        for t in tier_m:
+            for c in req[t]:
+                extra = _squares_in(cells[(c, t)][1], cells[(c, t)][2], poly)
+                if extra:
+                    got[(i, c, t)] = shapely.MultiPolygon(list(got[(i, c, t)].geoms) + extra)
+            if req[t]:
+                extra = _all_squares(town, [cells[(c, t)] for c in req[t]], poly)
+                if extra:
+                    got[(i, "all", t)] = shapely.MultiPolygon(list(got[(i, "all", t)].geoms)
+                                                              + extra)
+        return got
+
+    area: dict[tuple, shapely.Geometry] = {}
+    with _iso.pool() as ex:
+        for drawn in ex.map(one, live):
+            area.update(drawn)
+    return area
