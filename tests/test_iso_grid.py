@@ -52,7 +52,7 @@ def test_trace_cells_meeting_at_corners():
         assert g.is_valid and g.area == m.sum()
 
 
-def test_dilate_is_the_disc():
+def test_least_over_the_disc_is_the_disc_grown_per_limit():
     rng = np.random.default_rng(3)
     half = np.array([-1, 1, 3, 4, 4, 4, 3, 1, -1])
     k = 4
@@ -61,8 +61,10 @@ def test_dilate_is_the_disc():
         if hw >= 0:
             disc[i, k - hw:k + hw + 1] = True
     for _ in range(10):
-        m = rng.random((40, 50)) < 0.02
-        assert (grid._dilate(m, half) == ndimage.binary_dilation(m, structure=disc)).all()
+        a = np.where(rng.random((40, 50)) < 0.05, rng.uniform(0, 100, (40, 50)), np.inf)
+        least = grid._least(a, half)
+        for T in (0.0, 20.0, 55.5, 100.0):
+            assert ((least <= T) == ndimage.binary_dilation(a <= T, structure=disc)).all()
 
 
 def _reached(aug, pieces, nd, limit):

@@ -33,9 +33,14 @@ The other modes cut the area nearest to a far home
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
 import numpy as np
 import shapely
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, depth_first_order
 
 from . import _isochrones as _iso
 
@@ -113,6 +118,8 @@ class Grid:
         # whatever else the network holds (a partition's cells are the whole run's)
         low = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
         self.origin = np.floor(low / self.cell) * self.cell
+        # each point's cell (column, row), as the window of a facility takes them
+        self.ij = np.floor((xy - self.origin) / self.cell).astype(np.int32)
         top = (xy.max(axis=0) if len(xy) else np.zeros(2)) + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         with np.errstate(invalid="ignore"):
@@ -134,16 +141,30 @@ class Grid:
         mask[self._node_pieces[idx]] = True
         return np.flatnonzero(mask)
 
+    def _points(self, cand: np.ndarray) -> np.ndarray:
+        """The points along pieces ``cand``."""
+        cnt = self.start[cand + 1] - self.start[cand]
+        return np.arange(cnt.sum()) + np.repeat(self.start[cand] - np.cumsum(cnt) + cnt, cnt)
+
+    def _point_dist(self, nd: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        p = self.pieces
+        pc = self.piece[idx]
+        pos = self.pos[idx]
+        return np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
+
     def distances(self, nd: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The points along pieces ``cand`` and their distances from node distances ``nd``
         (NaN where neither end is reached)."""
-        p = self.pieces
-        cnt = self.start[cand + 1] - self.start[cand]
-        idx = np.arange(cnt.sum()) + np.repeat(self.start[cand] - np.cumsum(cnt) + cnt, cnt)
-        pc = self.piece[idx]
-        pos = self.pos[idx]
-        d = np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
-        return self.xy[idx], d
+        idx = self._points(cand)
+        return self.xy[idx], self._point_dist(nd, idx)
+
+    def reached_cells(self, nd: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """The cells (column, row) of the points within ``limit`` of node distances
+        ``nd``, one per point, and the points' distances."""
+        idx = self._points(self.reached_pieces(nd))
+        d = self._point_dist(nd, idx)
+        keep = d <= limit
+        return self.ij[idx[keep]].astype(np.int64), d[keep]
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive)."""
@@ -161,47 +182,121 @@ class Grid:
              limit: float) -> tuple[shapely.Geometry, np.ndarray]:
         """The cells within the buffer of the reached points ``pts``, with the homes
         settled exactly (see the module): a MultiPolygon and the homes it covers."""
+        ij = np.floor((pts - self.origin) / self.cell).astype(np.int64)
+        got = self.cells(ij, np.zeros(len(ij)), home_dist.__getitem__, connector, [limit])
+        return draw(got, self.origin, self.cell)[0]
+
+    def cells(self, ij: np.ndarray, d: np.ndarray, home_dist: Callable[[np.ndarray], np.ndarray],
+              connector: np.ndarray, limits: Sequence[float]) -> list[Cells]:
+        """Per limit in ``limits``, the cells within the buffer of the points in
+        cells ``ij`` (column, row) whose distance ``d`` is within the limit, with the
+        homes settled exactly (see the module); ``home_dist(idx)`` gives the homes'
+        distances along the network (NaN where not reached).
+
+        One window holds every limit, and each cell gets the least distance of a
+        point within the disc around it (:func:`_least`), so a limit's cells are
+        those at most the limit: the same cells as growing each limit's points by
+        the disc.
+        """
+        s, o, k, buf = self.cell, self.origin, self.reach, self.buffer
         none = np.zeros(0, dtype=np.int64)
-        if not len(pts):
-            return shapely.MultiPolygon(), none
-        s, o, k = self.cell, self.origin, self.reach
-        ij = np.floor((pts - o) / s).astype(np.int64)
-        lo = ij.min(axis=0) - k - 3
-        hi = ij.max(axis=0) + k + 4
+        empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
+        use = d <= max(limits, default=-np.inf)
+        ij, d = ij[use], d[use]
+        # each limit's window from its own points (a limit without any draws nothing)
+        wins: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for T in limits:
+            t = ij[d <= T]
+            wins.append((t.min(axis=0) - k - 3, t.max(axis=0) + k + 4) if len(t) else None)
+        live = [w for w in wins if w is not None]
+        if not live:
+            return [empty for _ in limits]
+        lo = np.min([w[0] for w in live], axis=0)
+        hi = np.max([w[1] for w in live], axis=0)
         near = self._homes_in(lo - 1, hi + 1)  # (a home on a cell's edge: its neighbour's too)
         hxy = self.homes[near]
-        hd = home_dist[near]
-        good = (hd <= limit) & (connector[near] <= self.buffer)
-        bad = ~(hd <= limit + self.buffer)
+        hd = home_dist(near)
+        conn_ok = connector[near] <= buf
         cx, cy = _covering(hxy, o, s)
-        if good.any():  # (within one buffer of a reached point: inside already, but be sure)
-            lo = np.minimum(lo, [cx[0][good].min() - 1, cy[0][good].min() - 1])
-            hi = np.maximum(hi, [cx[1][good].max() + 2, cy[1][good].max() + 2])
-        m = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), bool)
-        m[ij[:, 1] - lo[1], ij[:, 0] - lo[0]] = True
-        m = _dilate(m, self.half)
-        # far homes: every cell that covers one out; homes in reach: one cell in
-        r4, c4, in4 = _cells4(cx, cy, lo, m.shape)
-        out4 = in4 & bad
+        good_of, bad_of = [], []
+        for i, T in enumerate(limits):
+            good = (hd <= T) & conn_ok
+            good_of.append(good)
+            bad_of.append(~(hd <= T + buf))
+            w = wins[i]
+            if w is not None and good.any():
+                # (within one buffer of a reached point: inside already, but be sure)
+                w = (np.minimum(w[0], [cx[0][good].min() - 1, cy[0][good].min() - 1]),
+                     np.maximum(w[1], [cx[1][good].max() + 2, cy[1][good].max() + 2]))
+                wins[i] = w
+                lo, hi = np.minimum(lo, w[0]), np.maximum(hi, w[1])
+        # the least distance of a point in each cell, then within the disc around it
+        least = np.full((hi[1] - lo[1], hi[0] - lo[0]), np.inf)
+        np.fmin.at(least.ravel(), (ij[:, 1] - lo[1]) * least.shape[1] + (ij[:, 0] - lo[0]), d)
+        least = _least(least, self.half)
+        out = []
+        for i, T in enumerate(limits):
+            w = wins[i]
+            if w is None:
+                out.append(empty)
+                continue
+            a, b = w[0] - lo, w[1] - lo
+            m = least[a[1]:b[1], a[0]:b[0]] <= T
+            out.append(_settle(m, w[0], hxy, near, cx, cy, good_of[i], bad_of[i], o, s))
+        return out
+
+
+class Cells(NamedTuple):
+    """The cells of one polygon: ``mask`` (rows × columns) from cell ``offset``
+    (column, row), the squares ``extra`` of homes in reach left without a cell,
+    and the homes covered."""
+
+    mask: np.ndarray
+    offset: np.ndarray
+    extra: np.ndarray
+    homes: np.ndarray
+
+
+def _settle(m: np.ndarray, lo: np.ndarray, hxy: np.ndarray, near: np.ndarray, cx: np.ndarray,
+            cy: np.ndarray, good: np.ndarray, bad: np.ndarray, o: np.ndarray, s: float) -> Cells:
+    """The cells ``m`` (from cell ``lo``) with the homes ``near`` at ``hxy`` settled:
+    far homes (``bad``) out, homes in reach (``good``) in (see the module)."""
+    # far homes: every cell that covers one out; homes in reach: one cell in
+    r4, c4, in4 = _cells4(cx, cy, lo, m.shape)
+    out4 = in4 & bad
+    m[r4[out4], c4[out4]] = False
+    m[cy[0][good] - lo[1], cx[0][good] - lo[0]] = True
+    clash = (m[r4, c4] & out4).any(axis=0)
+    extra = np.zeros(0, dtype=object)
+    if clash.any():
+        # a cell holding both: out, and each home in reach it leaves uncovered gets
+        # a square of its own, clear of the cells in and of the far homes
+        out4 &= clash
         m[r4[out4], c4[out4]] = False
-        m[cy[0][good] - lo[1], cx[0][good] - lo[0]] = True
-        clash = (m[r4, c4] & out4).any(axis=0)
-        extra = np.zeros(0, dtype=object)
-        if clash.any():
-            # a cell holding both: out, and each home in reach it leaves uncovered gets
-            # a square of its own, clear of the cells in and of the far homes
-            out4 &= clash
-            m[r4[out4], c4[out4]] = False
-            lost = good & ~(m[r4, c4] & in4).any(axis=0)
-            extra = _squares(hxy[lost], hxy[bad], m, lo, o, s)
-        covered = (m[r4, c4] & in4).any(axis=0)
-        for b in extra:  # (a square may hold another home than its own, never a far one)
-            x0, y0, x1, y1 = b.bounds
-            covered |= (hxy[:, 0] >= x0) & (hxy[:, 0] <= x1) & (hxy[:, 1] >= y0) & (hxy[:, 1] <= y1)
-        g = trace(m, o, lo, s)
-        if len(extra):
-            g = shapely.MultiPolygon(list(g.geoms) + list(extra))
-        return g, np.sort(near[covered])
+        lost = good & ~(m[r4, c4] & in4).any(axis=0)
+        extra = _squares(hxy[lost], hxy[bad], m, lo, o, s)
+    covered = (m[r4, c4] & in4).any(axis=0)
+    for b in extra:  # (a square may hold another home than its own, never a far one)
+        x0, y0, x1, y1 = b.bounds
+        covered |= (hxy[:, 0] >= x0) & (hxy[:, 0] <= x1) & (hxy[:, 1] >= y0) & (hxy[:, 1] <= y1)
+    return Cells(m, lo, extra, np.sort(near[covered]))
+
+
+def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
+         ) -> list[tuple[shapely.Geometry, np.ndarray]]:
+    """The polygons of ``cells`` (traced together, :func:`trace_many`) with the
+    homes each covers."""
+    polys, which = _parts([c.mask for c in cells], [c.offset for c in cells], origin, s)
+    extra = [c.extra for c in cells]
+    if any(len(e) for e in extra):  # (each polygon's squares after its traced parts)
+        polys = np.concatenate([polys, *extra])
+        which = np.concatenate([which, *(np.full(len(e), i) for i, e in enumerate(extra))])
+        order = np.argsort(which, kind="stable")
+        polys, which = polys[order], which[order]
+    g = np.full(len(cells), shapely.MultiPolygon(), dtype=object)
+    if len(polys):
+        shapely.multipolygons(polys, indices=which, out=g)
+    return [(g[i], c.homes) for i, c in enumerate(cells)]
 
 
 def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]
@@ -261,25 +356,26 @@ def _covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.n
     return out[0], out[1]
 
 
-def _dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
-    """``m`` grown by the disc whose row ``dy`` (from ``-k`` to ``k``, symmetric)
-    spans ``half[dy + k]`` columns either side (none where negative)."""
-    h, _ = m.shape
+def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """The least of ``a`` over the disc around each cell, whose row ``dy`` (from ``-k``
+    to ``k``, symmetric) spans ``half[dy + k]`` columns either side (none where
+    negative): ``_least(a, half) <= T`` is ``a <= T`` grown by the disc."""
+    h, _ = a.shape
     k = (len(half) - 1) // 2
-    # grown sideways by 0, 1, … columns (shifted copies: cheaper than a distance)
-    wide = [m]
+    # the least over 0, 1, … columns either side (shifted copies: cheaper than a distance)
+    wide = [a]
     for w in range(1, int(max(half.max(), 0)) + 1):
         g = wide[-1].copy()
-        g[:, w:] |= m[:, :-w]
-        g[:, :-w] |= m[:, w:]
+        np.minimum(g[:, w:], a[:, :-w], out=g[:, w:])
+        np.minimum(g[:, :-w], a[:, w:], out=g[:, :-w])
         wide.append(g)
-    out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(m)
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, np.inf)
     for dy in range(1, k + 1):
         hw = int(half[dy + k])
         if hw < 0:
             break
-        out[:h - dy] |= wide[hw][dy:]
-        out[dy:] |= wide[hw][:h - dy]
+        np.minimum(out[:h - dy], wide[hw][dy:], out=out[:h - dy])
+        np.minimum(out[dy:], wide[hw][:h - dy], out=out[dy:])
     return out
 
 
@@ -295,14 +391,37 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
     (anticlockwise) are shells, the others holes, each given to the shell
     around the same 4-connected cells.
     """
-    if not m.any():
-        return shapely.MultiPolygon()
-    if m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any():
-        p = np.pad(m, 1)
-        off = np.asarray(offset, dtype=np.int64) - 1  # (the padding)
-    else:
-        p = m
-        off = np.asarray(offset, dtype=np.int64)
+    return trace_many([m], [offset], origin, s)[0]
+
+
+def trace_many(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
+               s: float) -> list[shapely.Geometry]:
+    """:func:`trace` of each mask with its offset, in one pass over them all."""
+    polys, which = _parts(masks, offsets, origin, s)
+    g = np.full(len(masks), shapely.MultiPolygon(), dtype=object)
+    if len(polys):
+        shapely.multipolygons(polys, indices=which, out=g)
+    return list(g)
+
+
+def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
+           s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The polygons of :func:`trace` for each mask, and the mask of each (in the
+    masks' order).  The masks are laid one above the other with an empty row
+    between them and an empty column either side, and traced as one."""
+    none = (np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
+    if not masks:
+        return none
+    hs = np.array([m.shape[0] for m in masks], dtype=np.int64)
+    ws = np.array([m.shape[1] if m.ndim == 2 else 0 for m in masks], dtype=np.int64)
+    row0 = 1 + np.concatenate([[0], np.cumsum(hs + 1)[:-1]])  # each mask's first row
+    p = np.zeros((int(row0[-1] + hs[-1] + 1), int(ws.max(initial=0) + 2)), bool)
+    for m, r, h, w in zip(masks, row0, hs, ws):
+        if h and w:
+            p[r:r + h, 1:1 + w] = m
+    if not p.any():
+        return none
+    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     segs = []  # per kind: start (col, row), end, the cell in
     # horizontal grid lines i (between rows i-1 and i), columns j
     below, above = p[:-1], p[1:]
@@ -323,12 +442,11 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
     a = np.searchsorted(ks, end)
     nxt = order[a]
     two = (a + 1 < n) & (ks[np.minimum(a + 1, n - 1)] == end)
-    lab = None
+    lab, _ = ndimage.label(p)
     if two.any():
         # where two cells meet at a corner only: turn away from the corner (left) when
         # they belong to different 4-connected groups, towards it (right) when to the same
         # one, so that every ring passes the corner once and the rings are simple
-        lab, _ = ndimage.label(p)
         alt = order[a[two] + 1]
         px, py = ex[two], ey[two]
         nw = p[py, px - 1]
@@ -340,46 +458,28 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
         nxt[two] = np.where(ok, alt, nxt[two])
     seq, ring_len = _cycles(nxt)
     n_rings = len(ring_len)
-    # coordinates: each ring's segment starts, closed
     firsts = np.concatenate([[0], np.cumsum(ring_len)[:-1]])
-    pts = np.column_stack([origin[0] + (off[0] + sx[seq]) * s,
-                           origin[1] + (off[1] + sy[seq]) * s])
+    # coordinates: each ring's segment starts, closed, in its mask's cells
+    band = np.searchsorted(row0, cr[seq], side="right") - 1
+    pts = np.column_stack([origin[0] + (off[band, 0] - 1 + sx[seq]) * s,
+                           origin[1] + (off[band, 1] - row0[band] + sy[seq]) * s])
     closing = pts[firsts]
     ins = np.cumsum(ring_len)
     coords = np.insert(pts, ins, closing, axis=0)
     ring_idx = np.repeat(np.arange(n_rings), ring_len + 1)
     lr = shapely.linearrings(coords, indices=ring_idx)
     shell = shapely.is_ccw(lr)
-    owner = _owners(shell, coords, ring_idx)
-    if owner is None:
-        if lab is None:
-            lab, _ = ndimage.label(p)
-        first_seg = seq[firsts]
-        owner = lab[cr[first_seg], cc[first_seg]]
-    # shells first within each polygon
+    # each ring's 4-connected cells (beside its first segment), and their shell
+    first_seg = seq[firsts]
+    group = lab[cr[first_seg], cc[first_seg]]
+    shell_of = np.zeros(int(group.max()) + 1, dtype=np.int64)
+    shell_of[group[shell]] = np.flatnonzero(shell)
+    owner = shell_of[group]
+    # shells first within each polygon, the polygons in their shells' order
     o = np.lexsort((~shell, owner))
-    _, poly_idx = np.unique(owner[o], return_inverse=True)
+    owners, poly_idx = np.unique(owner[o], return_inverse=True)
     polys = shapely.polygons(lr[o], indices=poly_idx)
-    return shapely.MultiPolygon(list(polys))
-
-
-def _owners(shell: np.ndarray, coords: np.ndarray, ring: np.ndarray) -> np.ndarray | None:
-    """The shell each ring belongs to, where the bounds tell (each hole within the
-    bounds of one shell only); None where they do not."""
-    n = len(shell)
-    if shell.sum() == 1:
-        return np.zeros(n, dtype=np.int64)
-    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
-    lo = np.minimum.reduceat(coords, first)
-    hi = np.maximum.reduceat(coords, first)
-    sh, ho = np.flatnonzero(shell), np.flatnonzero(~shell)
-    within = ((lo[ho, None] >= lo[None, sh]) & (hi[ho, None] <= hi[None, sh])).all(axis=2)
-    if not (within.sum(axis=1) == 1).all():
-        return None
-    owner = np.empty(n, dtype=np.int64)
-    owner[sh] = sh
-    owner[ho] = sh[within.argmax(axis=1)]
-    return owner
+    return np.asarray(polys, dtype=object), band[firsts[owners]]
 
 
 def _runs(e: np.ndarray, d: int, *, horizontal: bool, cell_row: int) -> tuple[np.ndarray, ...]:
@@ -407,20 +507,25 @@ def _runs(e: np.ndarray, d: int, *, horizontal: bool, cell_row: int) -> tuple[np
 
 def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cycles of the permutation ``nxt``: their members in order, one cycle
-    after the other, and the length of each.  (A plain loop: faster here than
-    pointer jumping in numpy, which takes log2(n) passes.)"""
-    nx = nxt.tolist()
-    seen = bytearray(len(nx))
-    seq: list[int] = []
-    lens: list[int] = []
-    for s in range(len(nx)):
-        if seen[s]:
-            continue
-        k = len(seq)
-        t = s
-        while not seen[t]:
-            seen[t] = 1
-            seq.append(t)
-            t = nx[t]
-        lens.append(len(seq) - k)
-    return np.array(seq, dtype=np.int64), np.array(lens, dtype=np.int64)
+    after the other, each from its least member and in the order of those, and
+    the length of each.  The cycles are found as the components of the graph,
+    then chained (each one's last member to the next one's first) and walked
+    in one depth-first pass."""
+    n = len(nxt)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    idx = np.arange(n)
+    graph = csr_matrix((np.ones(n, dtype=np.int8), (idx, nxt)), shape=(n, n))
+    k, comp = connected_components(graph, directed=True, connection="weak")
+    by = np.argsort(comp, kind="stable")
+    first = by[np.searchsorted(comp[by], np.arange(k))]  # each cycle's least member
+    first = np.sort(first)
+    prev = np.empty(n, dtype=np.int64)
+    prev[nxt] = idx
+    chain = nxt.copy()
+    chain[prev[first[:-1]]] = first[1:]  # (the last member of each cycle)
+    keep = np.ones(n, bool)
+    keep[prev[first[-1]]] = False
+    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), (idx[keep], chain[keep])), shape=(n, n))
+    seq = depth_first_order(walk, int(first[0]), directed=True, return_predecessors=False)
+    return seq.astype(np.int64), np.bincount(comp, minlength=k)[comp[first]].astype(np.int64)
