@@ -118,8 +118,8 @@ class Grid:
         # whatever else the network holds (a partition's cells are the whole run's)
         low = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
         self.origin = np.floor(low / self.cell) * self.cell
-        # each point's cell (column, row), as the window of a facility takes them
-        self.ij = np.floor((xy - self.origin) / self.cell).astype(np.int32)
+        # each point's cell: columns, rows (2 × points)
+        self.ij = np.floor((xy - self.origin) / self.cell).astype(np.int32).T.copy()
         top = (xy.max(axis=0) if len(xy) else np.zeros(2)) + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         with np.errstate(invalid="ignore"):
@@ -159,12 +159,12 @@ class Grid:
         return self.xy[idx], self._point_dist(nd, idx)
 
     def reached_cells(self, nd: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
-        """The cells (column, row) of the points within ``limit`` of node distances
-        ``nd``, one per point, and the points' distances."""
+        """The cells (columns, rows: 2 × points) of the points within ``limit`` of node
+        distances ``nd``, and the points' distances."""
         idx = self._points(self.reached_pieces(nd))
         d = self._point_dist(nd, idx)
-        keep = d <= limit
-        return self.ij[idx[keep]].astype(np.int64), d[keep]
+        keep = idx[d <= limit]
+        return self.ij[:, keep], d[d <= limit]
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive)."""
@@ -182,32 +182,35 @@ class Grid:
              limit: float) -> tuple[shapely.Geometry, np.ndarray]:
         """The cells within the buffer of the reached points ``pts``, with the homes
         settled exactly (see the module): a MultiPolygon and the homes it covers."""
-        ij = np.floor((pts - self.origin) / self.cell).astype(np.int64)
+        ij = np.floor((pts - self.origin) / self.cell).astype(np.int64).T
         got = self.cells(ij, np.zeros(len(ij)), home_dist.__getitem__, connector, [limit])
         return draw(got, self.origin, self.cell)[0]
 
     def cells(self, ij: np.ndarray, d: np.ndarray, home_dist: Callable[[np.ndarray], np.ndarray],
               connector: np.ndarray, limits: Sequence[float]) -> list[Cells]:
         """Per limit in ``limits``, the cells within the buffer of the points in
-        cells ``ij`` (column, row) whose distance ``d`` is within the limit, with the
+        cells ``ij`` (columns, rows: 2 × points) whose distance ``d`` is within the limit, with the
         homes settled exactly (see the module); ``home_dist(idx)`` gives the homes'
         distances along the network (NaN where not reached).
 
         One window holds every limit, and each cell gets the least distance of a
         point within the disc around it (:func:`_least`), so a limit's cells are
         those at most the limit: the same cells as growing each limit's points by
-        the disc.
+        the disc.  (At most 255 limits.)
         """
         s, o, k, buf = self.cell, self.origin, self.reach, self.buffer
         none = np.zeros(0, dtype=np.int64)
         empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
         use = d <= max(limits, default=-np.inf)
-        ij, d = ij[use], d[use]
+        x, y, d = ij[0][use], ij[1][use], d[use]
         # each limit's window from its own points (a limit without any draws nothing)
         wins: list[tuple[np.ndarray, np.ndarray] | None] = []
         for T in limits:
-            t = ij[d <= T]
-            wins.append((t.min(axis=0) - k - 3, t.max(axis=0) + k + 4) if len(t) else None)
+            t = d <= T
+            tx, ty = x[t], y[t]
+            wins.append((np.array([tx.min(), ty.min()], dtype=np.int64) - k - 3,
+                         np.array([tx.max(), ty.max()], dtype=np.int64) + k + 4)
+                        if len(tx) else None)
         live = [w for w in wins if w is not None]
         if not live:
             return [empty for _ in limits]
@@ -217,32 +220,44 @@ class Grid:
         hxy = self.homes[near]
         hd = home_dist(near)
         conn_ok = connector[near] <= buf
-        cx, cy = _covering(hxy, o, s)
-        good_of, bad_of = [], []
+        hc = np.floor((hxy - o) / s).astype(np.int64)
+        cx_all, cy_all = _covering(hxy, o, s)
+        homes_of = []
         for i, T in enumerate(limits):
-            good = (hd <= T) & conn_ok
-            good_of.append(good)
-            bad_of.append(~(hd <= T + buf))
             w = wins[i]
-            if w is not None and good.any():
-                # (within one buffer of a reached point: inside already, but be sure)
+            if w is None:
+                homes_of.append(None)
+                continue
+            # the homes of the limit's own window (as if it were drawn alone)
+            mine = np.flatnonzero(((hc >= w[0] - 1) & (hc < w[1] + 1)).all(axis=1))
+            xy = hxy[mine]
+            cx, cy = cx_all[:, mine], cy_all[:, mine]
+            good = (hd[mine] <= T) & conn_ok[mine]
+            bad = ~(hd[mine] <= T + buf)
+            if good.any():  # (within one buffer of a reached point: inside already, but be sure)
                 w = (np.minimum(w[0], [cx[0][good].min() - 1, cy[0][good].min() - 1]),
                      np.maximum(w[1], [cx[1][good].max() + 2, cy[1][good].max() + 2]))
                 wins[i] = w
                 lo, hi = np.minimum(lo, w[0]), np.maximum(hi, w[1])
-        # the least distance of a point in each cell, then within the disc around it
-        least = np.full((hi[1] - lo[1], hi[0] - lo[0]), np.inf)
-        np.fmin.at(least.ravel(), (ij[:, 1] - lo[1]) * least.shape[1] + (ij[:, 0] - lo[0]), d)
-        least = _least(least, self.half)
+            homes_of.append((xy, near[mine], cx, cy, good, bad))
+        # each cell's level (the first limit a point in it is within), then the least
+        # level within the disc around it: the cells of limit i are those at most i
+        order = np.argsort(limits, kind="stable")
+        lv = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, dtype=np.uint8)
+        np.minimum.at(lv.ravel(), (y - lo[1]) * lv.shape[1] + (x - lo[0]),
+                      np.searchsorted(np.asarray(limits, float)[order], d).astype(np.uint8))
+        lv = _least(lv, self.half)
+        rank = np.empty(len(limits), dtype=np.int64)
+        rank[order] = np.arange(len(limits))
         out = []
-        for i, T in enumerate(limits):
-            w = wins[i]
-            if w is None:
+        for i, w in enumerate(wins):
+            h = homes_of[i]
+            if w is None or h is None:
                 out.append(empty)
                 continue
             a, b = w[0] - lo, w[1] - lo
-            m = least[a[1]:b[1], a[0]:b[0]] <= T
-            out.append(_settle(m, w[0], hxy, near, cx, cy, good_of[i], bad_of[i], o, s))
+            m = lv[a[1]:b[1], a[0]:b[0]] <= rank[i]
+            out.append(_settle(m, w[0], *h, o, s))
         return out
 
 
@@ -314,21 +329,20 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
     """Squares around ``pts`` (homes none of whose cells is in) clear of the cells in
     ``m``, of the points ``far`` and of each other."""
     pts = np.unique(pts, axis=0)
-    half = np.full(len(pts), 0.45 * s)
     f = np.floor((pts - o) / s).astype(np.int64)
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            c, r = f[:, 0] + dx, f[:, 1] + dy
-            gr, gc = r - lo[1], c - lo[0]
-            ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
-            on = np.zeros(len(pts), bool)
-            on[ok] = m[gr[ok], gc[ok]]
-            # the Chebyshev distance to the closed cell (exact cell edges)
-            gap_x = np.maximum(np.maximum(o[0] + c * s - pts[:, 0],
-                                          pts[:, 0] - (o[0] + (c + 1) * s)), 0.0)
-            gap_y = np.maximum(np.maximum(o[1] + r * s - pts[:, 1],
-                                          pts[:, 1] - (o[1] + (r + 1) * s)), 0.0)
-            half = np.where(on, np.minimum(half, 0.45 * np.maximum(gap_x, gap_y)), half)
+    # the cell of each and its eight neighbours (9 × points)
+    c = f[:, 0] + np.repeat([-1, 0, 1], 3)[:, None]
+    r = f[:, 1] + np.tile([-1, 0, 1], 3)[:, None]
+    gr, gc = r - lo[1], c - lo[0]
+    ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
+    on = np.zeros(ok.shape, bool)
+    on[ok] = m[gr[ok], gc[ok]]
+    # the Chebyshev distance to the closed cell (exact cell edges)
+    x, y = pts[:, 0], pts[:, 1]
+    gap_x = np.maximum(np.maximum(o[0] + c * s - x, x - (o[0] + (c + 1) * s)), 0.0)
+    gap_y = np.maximum(np.maximum(o[1] + r * s - y, y - (o[1] + (r + 1) * s)), 0.0)
+    gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
+    half = np.minimum(0.45 * s, gap.min(axis=0))
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
         cheb = np.abs(pts[:, None, :] - other[None, :, :]).max(axis=2)
         if other is pts:
@@ -369,7 +383,7 @@ def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
         np.minimum(g[:, w:], a[:, :-w], out=g[:, w:])
         np.minimum(g[:, :-w], a[:, w:], out=g[:, :-w])
         wide.append(g)
-    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, np.inf)
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, _top(a.dtype))
     for dy in range(1, k + 1):
         hw = int(half[dy + k])
         if hw < 0:
@@ -377,6 +391,11 @@ def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
         np.minimum(out[:h - dy], wide[hw][dy:], out=out[:h - dy])
         np.minimum(out[dy:], wide[hw][:h - dy], out=out[dy:])
     return out
+
+
+def _top(dtype: np.dtype) -> float | int:
+    """The largest value of ``dtype``."""
+    return np.inf if np.issubdtype(dtype, np.floating) else np.iinfo(dtype).max
 
 
 def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> shapely.Geometry:

@@ -177,11 +177,13 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
             pos[home_on[near]] = -1
             todo = [(sel[j], t, T, c) for j, g in zip(live, got)
                     for (t, T), c in zip(tiers_of[j], g)]
-            # the chunk's polygons traced together, in a few parts for the threads
-            parts = np.array_split(np.arange(len(todo)), min(len(todo), 4))
+            # the chunk's polygons traced together, in a few parts for the threads (of
+            # masks of like widths: they are laid one above the other)
+            by_width = np.argsort([c.mask.shape[1] for *_, c in todo], kind="stable")
+            parts = np.array_split(by_width, min(len(todo), 4))
             for part, drawn in zip(parts, ex.map(
-                    lambda part: _grid.draw([todo[k][3] for k in part], grid.origin, grid.cell),
-                    parts)):
+                    lambda cs: _grid.draw(cs, grid.origin, grid.cell),
+                    [[todo[k][3] for k in part] for part in parts])):
                 for k, (g, inside) in zip(part, drawn):
                     i, t, T, _ = todo[k]
                     rows.append((i, fid[i], fcat[i], t, T, g, inside))
