@@ -183,7 +183,7 @@ class Grid:
         """The cells within the buffer of the reached points ``pts``, with the homes
         settled exactly (see the module): a MultiPolygon and the homes it covers."""
         ij = np.floor((pts - self.origin) / self.cell).astype(np.int64).T
-        got = self.cells(ij, np.zeros(len(ij)), home_dist.__getitem__, connector, [limit])
+        got = self.cells(ij, np.zeros(ij.shape[1]), home_dist.__getitem__, connector, [limit])
         return draw(got, self.origin, self.cell)[0]
 
     def cells(self, ij: np.ndarray, d: np.ndarray, home_dist: Callable[[np.ndarray], np.ndarray],
