@@ -221,25 +221,24 @@ class Grid:
         hd = home_dist(near)
         conn_ok = connector[near] <= buf
         hc = np.floor((hxy - o) / s).astype(np.int64)
-        cx_all, cy_all = _covering(hxy, o, s)
-        homes_of = []
-        for i, T in enumerate(limits):
-            w = wins[i]
-            if w is None:
-                homes_of.append(None)
-                continue
-            # the homes of the limit's own window (as if it were drawn alone)
-            mine = np.flatnonzero(((hc >= w[0] - 1) & (hc < w[1] + 1)).all(axis=1))
-            xy = hxy[mine]
-            cx, cy = cx_all[:, mine], cy_all[:, mine]
-            good = (hd[mine] <= T) & conn_ok[mine]
-            bad = ~(hd[mine] <= T + buf)
-            if good.any():  # (within one buffer of a reached point: inside already, but be sure)
-                w = (np.minimum(w[0], [cx[0][good].min() - 1, cy[0][good].min() - 1]),
-                     np.maximum(w[1], [cx[1][good].max() + 2, cy[1][good].max() + 2]))
+        cx, cy = _covering(hxy, o, s)
+        li = [i for i, w in enumerate(wins) if w is not None]  # the limits drawn
+        lim = np.asarray(limits, dtype=float)[li]
+        # each limit's homes: those of its own window (as if it were drawn alone)
+        wlo = np.array([wins[i][0] for i in li])[:, None, :]  # type: ignore[index]
+        whi = np.array([wins[i][1] for i in li])[:, None, :]  # type: ignore[index]
+        mine = ((hc[None] >= wlo - 1) & (hc[None] < whi + 1)).all(axis=2)
+        good = mine & (hd[None] <= lim[:, None]) & conn_ok[None]
+        bad = mine & ~(hd[None] <= lim[:, None] + buf)
+        for j, i in enumerate(li):
+            g = good[j]
+            if g.any():  # (within one buffer of a reached point: inside already, but be sure)
+                w = wins[i]
+                assert w is not None
+                w = (np.minimum(w[0], [cx[0][g].min() - 1, cy[0][g].min() - 1]),
+                     np.maximum(w[1], [cx[1][g].max() + 2, cy[1][g].max() + 2]))
                 wins[i] = w
                 lo, hi = np.minimum(lo, w[0]), np.maximum(hi, w[1])
-            homes_of.append((xy, near[mine], cx, cy, good, bad))
         # each cell's level (the first limit a point in it is within), then the least
         # level within the disc around it: the cells of limit i are those at most i
         order = np.argsort(limits, kind="stable")
@@ -249,15 +248,38 @@ class Grid:
         lv = _least(lv, self.half)
         rank = np.empty(len(limits), dtype=np.int64)
         rank[order] = np.arange(len(limits))
-        out = []
-        for i, w in enumerate(wins):
-            h = homes_of[i]
-            if w is None or h is None:
-                out.append(empty)
-                continue
+        # the homes settled for every limit at once, on the whole window (a limit's
+        # cells lie in its own window: the cells beyond it are out for that limit)
+        m = lv[None] <= rank[li][:, None, None]
+        r4, c4, in4 = _cells4(cx, cy, lo, lv.shape)
+        out4 = in4[None] & bad[:, None, :]  # far homes: every cell that covers one out
+        fl, fq, fh = np.nonzero(out4)
+        m[fl, r4[fq, fh], c4[fq, fh]] = False
+        gl, gh = np.nonzero(good)  # homes in reach: one cell in
+        m[gl, cy[0][gh] - lo[1], cx[0][gh] - lo[0]] = True
+        on4 = m[:, r4, c4] & in4[None]
+        clash = (on4 & out4).any(axis=1)
+        extra = [np.zeros(0, dtype=object)] * len(li)
+        for j in map(int, np.flatnonzero(clash.any(axis=1))):
+            # a cell holding both: out, and each home in reach it leaves uncovered gets
+            # a square of its own, clear of the cells in and of the far homes
+            o4 = out4[j] & clash[j]
+            m[j][r4[o4], c4[o4]] = False
+            on4[j] = m[j][r4, c4] & in4
+            lost = good[j] & ~on4[j].any(axis=0)
+            extra[j] = _squares(hxy[lost], hxy[bad[j]], m[j], lo, o, s)
+        covered = on4.any(axis=1)
+        out = [empty for _ in limits]
+        for j, i in enumerate(li):
+            w = wins[i]
+            assert w is not None
+            cov = covered[j]
+            for b in extra[j]:  # (a square may hold another home than its own, never a far one)
+                x0, y0, x1, y1 = b.bounds
+                cov |= mine[j] & (hxy[:, 0] >= x0) & (hxy[:, 0] <= x1) & (hxy[:, 1] >= y0) \
+                    & (hxy[:, 1] <= y1)
             a, b = w[0] - lo, w[1] - lo
-            m = lv[a[1]:b[1], a[0]:b[0]] <= rank[i]
-            out.append(_settle(m, w[0], *h, o, s))
+            out[i] = Cells(m[j, a[1]:b[1], a[0]:b[0]], w[0], extra[j], np.sort(near[cov]))
         return out
 
 
@@ -270,31 +292,6 @@ class Cells(NamedTuple):
     offset: np.ndarray
     extra: np.ndarray
     homes: np.ndarray
-
-
-def _settle(m: np.ndarray, lo: np.ndarray, hxy: np.ndarray, near: np.ndarray, cx: np.ndarray,
-            cy: np.ndarray, good: np.ndarray, bad: np.ndarray, o: np.ndarray, s: float) -> Cells:
-    """The cells ``m`` (from cell ``lo``) with the homes ``near`` at ``hxy`` settled:
-    far homes (``bad``) out, homes in reach (``good``) in (see the module)."""
-    # far homes: every cell that covers one out; homes in reach: one cell in
-    r4, c4, in4 = _cells4(cx, cy, lo, m.shape)
-    out4 = in4 & bad
-    m[r4[out4], c4[out4]] = False
-    m[cy[0][good] - lo[1], cx[0][good] - lo[0]] = True
-    clash = (m[r4, c4] & out4).any(axis=0)
-    extra = np.zeros(0, dtype=object)
-    if clash.any():
-        # a cell holding both: out, and each home in reach it leaves uncovered gets
-        # a square of its own, clear of the cells in and of the far homes
-        out4 &= clash
-        m[r4[out4], c4[out4]] = False
-        lost = good & ~(m[r4, c4] & in4).any(axis=0)
-        extra = _squares(hxy[lost], hxy[bad], m, lo, o, s)
-    covered = (m[r4, c4] & in4).any(axis=0)
-    for b in extra:  # (a square may hold another home than its own, never a far one)
-        x0, y0, x1, y1 = b.bounds
-        covered |= (hxy[:, 0] >= x0) & (hxy[:, 0] <= x1) & (hxy[:, 1] >= y0) & (hxy[:, 1] <= y1)
-    return Cells(m, lo, extra, np.sort(near[covered]))
 
 
 def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
