@@ -439,14 +439,16 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
         return none
     off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     segs = []  # per kind: start (col, row), end, the cell in
-    # horizontal grid lines i (between rows i-1 and i), columns j
-    below, above = p[:-1], p[1:]
-    for e, dx, cell_row in ((above & ~below, 1, 1), (below & ~above, -1, 0)):
-        segs.append(_runs(e, dx, horizontal=True, cell_row=cell_row))
-    # vertical grid lines j (between columns j-1 and j), rows i
-    west, east = p[:, :-1], p[:, 1:]
-    for e, dy, cell_col in ((west & ~east, 1, 0), (east & ~west, -1, 1)):
-        segs.append(_runs(e.T, dy, horizontal=False, cell_row=cell_col))
+    # horizontal grid lines i (between rows i-1 and i), columns j: the cell above in,
+    # then the cell below
+    up, down = _edges(p)
+    segs.append(_runs(up, p.shape[1], 1, horizontal=True, cell_row=1))
+    segs.append(_runs(down, p.shape[1], -1, horizontal=True, cell_row=0))
+    # vertical grid lines j (between columns j-1 and j), rows i: the cell west in, then
+    # the cell east
+    east, west = _edges(np.ascontiguousarray(p.T))
+    segs.append(_runs(west, p.shape[0], 1, horizontal=False, cell_row=0))
+    segs.append(_runs(east, p.shape[0], -1, horizontal=False, cell_row=1))
     sx, sy, ex, ey, dxs, dys, cr, cc = (np.concatenate(a) for a in zip(*segs))
     n = len(sx)
     # link each segment to the one starting where it ends (the left turn at a saddle)
@@ -498,14 +500,23 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     return np.asarray(polys, dtype=object), band[firsts[owners]]
 
 
-def _runs(e: np.ndarray, d: int, *, horizontal: bool, cell_row: int) -> tuple[np.ndarray, ...]:
-    """Runs of boundary edges ``e`` (lines × positions, false at both ends of
-    every line) directed ``d`` (+1/-1) along the line: start and end (col,
-    row), direction, the cell in."""
-    w = e.shape[1]
-    flat = e.ravel()
-    rise = np.flatnonzero(flat[1:] & ~flat[:-1]) + 1
-    fall = np.flatnonzero(flat[:-1] & ~flat[1:])
+def _edges(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The boundary edges between lines ``i`` and ``i + 1`` of ``q`` (lines ×
+    positions, false at both ends of every line) as flat positions in
+    ``q[1:]``: where line ``i + 1`` is in, then where line ``i`` is."""
+    pos = np.flatnonzero(q[1:] != q[:-1])
+    second = q[1:].ravel()[pos]
+    return pos[second], pos[~second]
+
+
+def _runs(pos: np.ndarray, w: int, d: int, *, horizontal: bool, cell_row: int
+          ) -> tuple[np.ndarray, ...]:
+    """Runs of boundary edges at flat positions ``pos`` (sorted; lines of ``w``
+    positions, no edge at either end of a line) directed ``d`` (+1/-1) along
+    the line: start and end (col, row), direction, the cell in."""
+    brk = np.flatnonzero(np.diff(pos) != 1) + 1
+    rise = pos[np.concatenate([[0], brk])] if len(pos) else pos
+    fall = pos[np.concatenate([brk - 1, [len(pos) - 1]])] if len(pos) else pos
     line, a = np.divmod(rise, w)
     b = fall % w + 1  # one past the last edge
     if d < 0:
