@@ -118,8 +118,17 @@ class Grid:
         # whatever else the network holds (a partition's cells are the whole run's)
         low = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
         self.origin = np.floor(low / self.cell) * self.cell
-        # each point's cell: columns, rows (2 × points)
-        self.ij = np.floor((xy - self.origin) / self.cell).astype(np.int32).T.copy()
+        # the points of a piece in one cell, one after the other, as one: their cell
+        # (columns, rows) and the first and last position (the least distance of
+        # them is the least of the distances at these two)
+        ij = np.floor((xy - self.origin) / self.cell).astype(np.int32).T
+        step = np.ones(len(piece), bool)
+        step[1:] = (piece[1:] != piece[:-1]) | (ij[0, 1:] != ij[0, :-1]) | (ij[1, 1:] != ij[1, :-1])
+        first = np.flatnonzero(step)
+        self._run_piece = piece[first]
+        self._run_ij = ij[:, first].copy()
+        self._run_pos = np.stack([self.pos[first], self.pos[np.r_[first[1:], len(piece)] - 1]])
+        self._run_start = np.searchsorted(self._run_piece, np.arange(n + 1))
         top = (xy.max(axis=0) if len(xy) else np.zeros(2)) + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         with np.errstate(invalid="ignore"):
@@ -141,30 +150,30 @@ class Grid:
         mask[self._node_pieces[idx]] = True
         return np.flatnonzero(mask)
 
-    def _points(self, cand: np.ndarray) -> np.ndarray:
-        """The points along pieces ``cand``."""
-        cnt = self.start[cand + 1] - self.start[cand]
-        return np.arange(cnt.sum()) + np.repeat(self.start[cand] - np.cumsum(cnt) + cnt, cnt)
-
-    def _point_dist(self, nd: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        p = self.pieces
-        pc = self.piece[idx]
-        pos = self.pos[idx]
-        return np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
-
     def distances(self, nd: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The points along pieces ``cand`` and their distances from node distances ``nd``
         (NaN where neither end is reached)."""
-        idx = self._points(cand)
-        return self.xy[idx], self._point_dist(nd, idx)
+        p = self.pieces
+        cnt = self.start[cand + 1] - self.start[cand]
+        idx = np.arange(cnt.sum()) + np.repeat(self.start[cand] - np.cumsum(cnt) + cnt, cnt)
+        pc = self.piece[idx]
+        pos = self.pos[idx]
+        d = np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
+        return self.xy[idx], d
 
     def reached_cells(self, nd: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
-        """The cells (columns, rows: 2 × points) of the points within ``limit`` of node
-        distances ``nd``, and the points' distances."""
-        idx = self._points(self.reached_pieces(nd))
-        d = self._point_dist(nd, idx)
-        keep = idx[d <= limit]
-        return self.ij[:, keep], d[d <= limit]
+        """The cells (columns, rows: 2 × entries) of the points within ``limit`` of
+        node distances ``nd``, with the least distance of those points in each
+        (an entry per piece and cell: a cell may have several)."""
+        cand = self.reached_pieces(nd)
+        cnt = self._run_start[cand + 1] - self._run_start[cand]
+        idx = np.arange(cnt.sum()) + np.repeat(self._run_start[cand] - np.cumsum(cnt) + cnt, cnt)
+        p = self.pieces
+        pc = self._run_piece[idx]
+        d = np.fmin(nd[p.aug.piece_u[pc]] + self._run_pos[0, idx],
+                    nd[p.aug.piece_v[pc]] + (p.length[pc] - self._run_pos[1, idx]))
+        keep = d <= limit
+        return self._run_ij[:, idx[keep]], d[keep]
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive)."""
