@@ -334,7 +334,9 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
              o: np.ndarray, s: float) -> np.ndarray:
     """Squares around ``pts`` (homes none of whose cells is in) clear of the cells in
     ``m``, of the points ``far`` and of each other."""
-    pts = np.unique(pts, axis=0)
+    if len(pts) > 1:  # each point once, in order of x then y
+        pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
+        pts = pts[np.r_[True, (pts[1:] != pts[:-1]).any(axis=1)]]
     f = np.floor((pts - o) / s).astype(np.int64)
     # the cell of each and its eight neighbours (9 × points)
     c = f[:, 0] + np.repeat([-1, 0, 1], 3)[:, None]
@@ -350,7 +352,8 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
     gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
     half = np.minimum(0.45 * s, gap.min(axis=0))
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
-        cheb = np.abs(pts[:, None, :] - other[None, :, :]).max(axis=2)
+        cheb = np.maximum(np.abs(pts[:, None, 0] - other[None, :, 0]),
+                          np.abs(pts[:, None, 1] - other[None, :, 1]))
         if other is pts:
             np.fill_diagonal(cheb, np.inf)
         if cheb.size:
