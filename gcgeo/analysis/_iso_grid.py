@@ -93,12 +93,12 @@ class Grid:
         step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
         step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
         along = np.cumsum(step)
-        first = np.searchsorted(piece, piece)
+        self.start = np.searchsorted(piece, np.arange(n + 1))
+        first = self.start[piece]
         # position from the piece's start, in weight units (as node distances are)
         self.xy = xy
         self.pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
         self.piece = piece
-        self.start = np.searchsorted(piece, np.arange(n + 1))
         # the pieces at each node (augmented), for the pieces a search reaches
         aug = pieces.aug
         ends = np.concatenate([aug.piece_u, aug.piece_v])
@@ -116,7 +116,8 @@ class Grid:
         # farther than a few buffers beyond the streets is in no window
         # the origin on a lattice of the cell size: the same streets give the same cells
         # whatever else the network holds (a partition's cells are the whole run's)
-        low = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
+        low = (np.array([xy[:, 0].min(), xy[:, 1].min()]) if len(xy) else np.zeros(2)) \
+            - 4 * self.buffer
         self.origin = np.floor(low / self.cell) * self.cell
         # the points of a piece in one cell, one after the other, as one: their cell
         # (columns, rows) and the first and last position (the least distance of
@@ -129,7 +130,8 @@ class Grid:
         self._run_ij = ij[:, first].copy()
         self._run_pos = np.stack([self.pos[first], self.pos[np.r_[first[1:], len(piece)] - 1]])
         self._run_start = np.searchsorted(self._run_piece, np.arange(n + 1))
-        top = (xy.max(axis=0) if len(xy) else np.zeros(2)) + 4 * self.buffer
+        top = (np.array([xy[:, 0].max(), xy[:, 1].max()]) if len(xy) else np.zeros(2)) \
+            + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         with np.errstate(invalid="ignore"):
             here = np.flatnonzero(((self.homes >= self.origin) & (self.homes <= top)).all(axis=1))
