@@ -27,6 +27,13 @@ bounds:
   homes inside are read off the cells (the polygon is their union, corners
   computed alike, so this is exact).
 
+A facility's tiers are drawn in one window (:meth:`Grid.cells`): each cell
+gets the first tier a point in it is within, then the least such tier over
+the disc around it, so a tier's cells are those at most that tier (the same
+cells as growing each tier's points by the disc); the homes are settled for
+every tier at once.  Many polygons are traced in one pass
+(:func:`trace_many`, :func:`draw`): their cells laid one above the other.
+
 The other modes cut the area nearest to a far home
 (:func:`gcgeo.analysis._isochrones.drop_unreached`); here the cells do.
 """

@@ -170,7 +170,7 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
             hit = np.isfinite(D).any(axis=0)
             near = np.flatnonzero(hit[where[1]] | hit[where[2]])
             pos[home_on[near]] = np.arange(len(near))
-            HD = _home_dist(D, where, near)
+            HD = point_dist(aug, osnap, D, where=_subset(where, near))
             live = [j for j in range(len(sel)) if tiers_of[j]]
             got = list(ex.map(one, [D[j] for j in live], [HD[j] for j in live],
                               [tiers_of[j] for j in live]))
@@ -199,15 +199,6 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     return gdf
 
 
-def _home_dist(D: np.ndarray, where: tuple[np.ndarray, ...], near: np.ndarray) -> np.ndarray:
-    """:func:`gcgeo.network.point_dist` of the on-network homes ``near`` from each row
-    of node distances ``D`` (inf where not reached): one row per source."""
-    _, left, right, to_l, to_r, c = (a[near] for a in where)
-    d = np.minimum(D[:, left] + to_l, D[:, right] + to_r) + c
-    d[~np.isfinite(d)] = np.nan
-    return d
-
-
 def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
     """An order of the points in which neighbours come together (by cells of
     ``cell`` metres, row by row, alternating direction)."""
@@ -218,6 +209,11 @@ def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
     iy = np.floor((xy[:, 1] - xy[:, 1].min()) / cell).astype(np.int64)
     ix = np.where(iy % 2 == 1, ix.max() - ix, ix)
     return np.lexsort((ix, iy))
+
+
+def _subset(where: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`gcgeo.network.locate_snaps` output for the on-network points ``idx``."""
+    return (np.ones(len(idx), bool), *(a[idx] for a in where[1:]))
 
 
 def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: bool):
