@@ -292,10 +292,10 @@ class Grid:
             w = wins[i]
             assert w is not None
             cov = covered[j]
-            for b in extra[j]:  # (a square may hold another home than its own, never a far one)
-                x0, y0, x1, y1 = b.bounds
-                cov |= mine[j] & (hxy[:, 0] >= x0) & (hxy[:, 0] <= x1) & (hxy[:, 1] >= y0) \
-                    & (hxy[:, 1] <= y1)
+            if len(extra[j]):  # (a square may hold another home than its own, never a far one)
+                x0, y0, x1, y1 = shapely.bounds(extra[j]).T[:, :, None]
+                hx, hy = hxy[:, 0], hxy[:, 1]
+                cov |= mine[j] & ((hx >= x0) & (hx <= x1) & (hy >= y0) & (hy <= y1)).any(axis=0)
             a, b = w[0] - lo, w[1] - lo
             out[i] = Cells(m[j, a[1]:b[1], a[0]:b[0]], w[0], extra[j], np.sort(near[cov]))
         return out
