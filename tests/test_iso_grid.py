@@ -52,7 +52,7 @@ def test_trace_cells_meeting_at_corners():
         assert g.is_valid and g.area == m.sum()
 
 
-def test_dilate_is_the_disc():
+def test_least_over_the_disc_is_the_disc_grown_per_limit():
     rng = np.random.default_rng(3)
     half = np.array([-1, 1, 3, 4, 4, 4, 3, 1, -1])
     k = 4
@@ -61,8 +61,10 @@ def test_dilate_is_the_disc():
         if hw >= 0:
             disc[i, k - hw:k + hw + 1] = True
     for _ in range(10):
-        m = rng.random((40, 50)) < 0.02
-        assert (grid._dilate(m, half) == ndimage.binary_dilation(m, structure=disc)).all()
+        a = np.where(rng.random((40, 50)) < 0.05, rng.uniform(0, 100, (40, 50)), np.inf)
+        least = grid._least(a, half)
+        for T in (0.0, 20.0, 55.5, 100.0):
+            assert ((least <= T) == ndimage.binary_dilation(a <= T, structure=disc)).all()
 
 
 def _reached(aug, pieces, nd, limit):
@@ -145,3 +147,70 @@ def test_homes_in_reach_in_and_far_homes_out_exactly(seed, limit):
     assert same_point[-10:].all() and same_point[150:160].all()
     assert covered[good & ~same_point].all()
     assert not covered[bad].any()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(1, 6))
+def test_trace_many_is_trace_of_each(seed, n):
+    rng = np.random.default_rng(seed)
+    masks = [rng.random(tuple(rng.integers(0, 12, 2))) < rng.uniform(0.1, 0.9) for _ in range(n)]
+    offsets = [rng.integers(-50, 50, 2) for _ in range(n)]
+    origin = rng.uniform(-1e5, 1e5, 2)
+    got = grid.trace_many(masks, offsets, origin, 2.5)
+    assert len(got) == n
+    for g, m, off in zip(got, masks, offsets):
+        one = grid.trace(m, origin, off, 2.5)
+        assert g.geom_type == "MultiPolygon" and g.is_valid
+        assert shapely.equals_exact(g, one, tolerance=0.0)
+        boxes = _boxes(m, origin, off, 2.5)
+        ref = shapely.union_all(boxes) if len(boxes) else shapely.MultiPolygon()
+        assert shapely.symmetric_difference(g, ref).area <= 1e-9 * max(ref.area, 1.0)
+
+
+def test_cycles_in_the_order_of_a_walk():
+    rng = np.random.default_rng(8)
+    for n in (1, 2, 7, 300):
+        nxt = rng.permutation(n)
+        seq, lens = grid._cycles(nxt)
+        # the walk from each least unvisited member, one cycle after the other
+        seen, want, want_len = set(), [], []
+        for s in range(n):
+            if s in seen:
+                continue
+            k = len(want)
+            while s not in seen:
+                seen.add(s)
+                want.append(s)
+                s = int(nxt[s])
+            want_len.append(len(want) - k)
+        assert seq.tolist() == want and lens.tolist() == want_len
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_cells_of_several_limits_are_each_limits_own(seed):
+    # one window and one disc for all the limits of a facility, traced together, give
+    # every limit the polygon and homes it has when drawn alone
+    case = _case(seed)
+    if case is None:
+        return
+    aug, nd, rng = case
+    pieces = iso.Pieces(aug, BUF)
+    lines = _reached(aug, pieces, nd, 600.0)
+    if lines.is_empty:
+        return
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(
+        lines, rng.uniform(0, lines.length, 200))) + rng.normal(0, 25, (200, 2))
+    g = grid.Grid(pieces, xy, cell=5.0)
+    conn = rng.exponential(30.0, len(xy))
+    hd = rng.uniform(0, 900, len(xy))
+    hd[rng.random(len(xy)) < 0.1] = np.nan
+    limits = [300.0, 120.0, 600.0, 300.0]
+    ij, d = g.reached_cells(nd, max(limits))
+    drawn = grid.draw(g.cells(ij, d, hd.__getitem__, conn, limits), g.origin, g.cell)
+    pxy, pd_ = g.distances(nd, g.reached_pieces(nd))
+    for T, (area, inside) in zip(limits, drawn):
+        alone, alone_in = g.area(pxy[pd_ <= T], hd, conn, T)
+        assert area.is_valid and shapely.equals_exact(area, alone, tolerance=0.0)
+        assert np.array_equal(inside, alone_in)
+        assert np.array_equal(inside, np.flatnonzero(shapely.covers(area, shapely.points(xy))))

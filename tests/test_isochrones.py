@@ -244,6 +244,36 @@ def test_modes_keep_the_guarantees_and_count_the_homes_inside(seed):
         assert shapely.covers(union, pts)[must].all()
 
 
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 100_000))
+def test_facility_isochrones_of_several_tiers_keep_the_guarantees(seed):
+    # a category in every tier: a facility's tiers drawn in one window, traced together
+    case = _mode_case(seed)
+    if case is None:
+        return
+    G, layers, homes = case
+    r = _mode_rules()
+    r["living_circle"]["categories"]["supermarket"]["tiers"] = ["5min", "10min", "15min"]
+    tol = float(rules.value(r["living_circle"], "snapping.tolerance"))
+    fac = layers["facilities"]
+    pts = homes.geometry.to_numpy()
+    per_fac = _reference_point_distances(
+        G, homes.geometry, {f: gpd.GeoSeries([g]) for f, g in zip(fac["id"], fac.geometry)},
+        1e9, tol)
+    out = lc.run(layers, rules=r, origins=homes, isochrones="facility")
+    iso, conn = out["lc_isochrones"], out["lc_origins"]["connector_m"].to_numpy()
+    shop = iso[iso["category"] == "supermarket"]
+    assert not len(shop) or set(shop.groupby("facility_id")["tier"].nunique()) == {3}
+    for row in iso.itertuples():
+        assert row.geometry.is_valid
+        covered = shapely.covers(row.geometry, pts)
+        assert row.homes == covered.sum()
+        assert row.residents == pytest.approx(homes["population"].to_numpy()[covered].sum())
+        d = per_fac[row.facility_id].to_numpy()
+        assert not (covered & ~(d <= row.distance_m + BUF + 1e-6)).any(), row
+        assert covered[(d <= row.distance_m - 1e-6) & (conn < BUF - 1.0)].all(), row
+
+
 def test_split_gives_each_node_to_its_nearest_facility_as_networkx():
     G, rng = _random_street_graph(4, n=30, p=0.12)
     net = compile_network(G)

@@ -27,15 +27,27 @@ bounds:
   homes inside are read off the cells (the polygon is their union, corners
   computed alike, so this is exact).
 
+A facility's tiers are drawn in one window (:meth:`Grid.cells`): each cell
+gets the first tier a point in it is within, then the least such tier over
+the disc around it, so a tier's cells are those at most that tier (the same
+cells as growing each tier's points by the disc); the homes are settled for
+every tier at once.  Many polygons are traced in one pass
+(:func:`trace_many`, :func:`draw`): their cells laid one above the other.
+
 The other modes cut the area nearest to a far home
 (:func:`gcgeo.analysis._isochrones.drop_unreached`); here the cells do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
 import numpy as np
 import shapely
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, depth_first_order
 
 from . import _isochrones as _iso
 
@@ -88,12 +100,12 @@ class Grid:
         step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
         step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
         along = np.cumsum(step)
-        first = np.searchsorted(piece, piece)
+        self.start = np.searchsorted(piece, np.arange(n + 1))
+        first = self.start[piece]
         # position from the piece's start, in weight units (as node distances are)
         self.xy = xy
         self.pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
         self.piece = piece
-        self.start = np.searchsorted(piece, np.arange(n + 1))
         # the pieces at each node (augmented), for the pieces a search reaches
         aug = pieces.aug
         ends = np.concatenate([aug.piece_u, aug.piece_v])
@@ -111,9 +123,22 @@ class Grid:
         # farther than a few buffers beyond the streets is in no window
         # the origin on a lattice of the cell size: the same streets give the same cells
         # whatever else the network holds (a partition's cells are the whole run's)
-        low = (xy.min(axis=0) if len(xy) else np.zeros(2)) - 4 * self.buffer
+        low = (np.array([xy[:, 0].min(), xy[:, 1].min()]) if len(xy) else np.zeros(2)) \
+            - 4 * self.buffer
         self.origin = np.floor(low / self.cell) * self.cell
-        top = (xy.max(axis=0) if len(xy) else np.zeros(2)) + 4 * self.buffer
+        # the points of a piece in one cell, one after the other, as one: their cell
+        # (columns, rows) and the first and last position (the least distance of
+        # them is the least of the distances at these two)
+        ij = np.floor((xy - self.origin) / self.cell).astype(np.int32).T
+        step = np.ones(len(piece), bool)
+        step[1:] = (piece[1:] != piece[:-1]) | (ij[0, 1:] != ij[0, :-1]) | (ij[1, 1:] != ij[1, :-1])
+        first = np.flatnonzero(step)
+        self._run_piece = piece[first]
+        self._run_ij = ij[:, first].copy()
+        self._run_pos = np.stack([self.pos[first], self.pos[np.r_[first[1:], len(piece)] - 1]])
+        self._run_start = np.searchsorted(self._run_piece, np.arange(n + 1))
+        top = (np.array([xy[:, 0].max(), xy[:, 1].max()]) if len(xy) else np.zeros(2)) \
+            + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         with np.errstate(invalid="ignore"):
             here = np.flatnonzero(((self.homes >= self.origin) & (self.homes <= top)).all(axis=1))
@@ -145,6 +170,20 @@ class Grid:
         d = np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
         return self.xy[idx], d
 
+    def reached_cells(self, nd: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """The cells (columns, rows: 2 × entries) of the points within ``limit`` of
+        node distances ``nd``, with the least distance of those points in each
+        (an entry per piece and cell: a cell may have several)."""
+        cand = self.reached_pieces(nd)
+        cnt = self._run_start[cand + 1] - self._run_start[cand]
+        idx = np.arange(cnt.sum()) + np.repeat(self._run_start[cand] - np.cumsum(cnt) + cnt, cnt)
+        p = self.pieces
+        pc = self._run_piece[idx]
+        d = np.fmin(nd[p.aug.piece_u[pc]] + self._run_pos[0, idx],
+                    nd[p.aug.piece_v[pc]] + (p.length[pc] - self._run_pos[1, idx]))
+        keep = d <= limit
+        return self._run_ij[:, idx[keep]], d[keep]
+
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive)."""
         c0, c1 = max(int(lo[0]), 0), min(int(hi[0]), self._cols)
@@ -161,47 +200,133 @@ class Grid:
              limit: float) -> tuple[shapely.Geometry, np.ndarray]:
         """The cells within the buffer of the reached points ``pts``, with the homes
         settled exactly (see the module): a MultiPolygon and the homes it covers."""
+        ij = np.floor((pts - self.origin) / self.cell).astype(np.int64).T
+        got = self.cells(ij, np.zeros(ij.shape[1]), home_dist.__getitem__, connector, [limit])
+        return draw(got, self.origin, self.cell)[0]
+
+    def cells(self, ij: np.ndarray, d: np.ndarray, home_dist: Callable[[np.ndarray], np.ndarray],
+              connector: np.ndarray, limits: Sequence[float]) -> list[Cells]:
+        """Per limit in ``limits``, the cells within the buffer of the points in
+        cells ``ij`` (columns, rows: 2 × points) whose distance ``d`` is within the limit, with the
+        homes settled exactly (see the module); ``home_dist(idx)`` gives the homes'
+        distances along the network (NaN where not reached).
+
+        One window holds every limit, and each cell gets the least distance of a
+        point within the disc around it (:func:`_least`), so a limit's cells are
+        those at most the limit: the same cells as growing each limit's points by
+        the disc.  (At most 255 limits.)
+        """
+        s, o, k, buf = self.cell, self.origin, self.reach, self.buffer
         none = np.zeros(0, dtype=np.int64)
-        if not len(pts):
-            return shapely.MultiPolygon(), none
-        s, o, k = self.cell, self.origin, self.reach
-        ij = np.floor((pts - o) / s).astype(np.int64)
-        lo = ij.min(axis=0) - k - 3
-        hi = ij.max(axis=0) + k + 4
+        empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
+        use = d <= max(limits, default=-np.inf)
+        x, y, d = ij[0][use], ij[1][use], d[use]
+        # each limit's window from its own points (a limit without any draws nothing)
+        wins: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for T in limits:
+            t = d <= T
+            tx, ty = x[t], y[t]
+            wins.append((np.array([tx.min(), ty.min()], dtype=np.int64) - k - 3,
+                         np.array([tx.max(), ty.max()], dtype=np.int64) + k + 4)
+                        if len(tx) else None)
+        live = [w for w in wins if w is not None]
+        if not live:
+            return [empty for _ in limits]
+        lo = np.min([w[0] for w in live], axis=0)
+        hi = np.max([w[1] for w in live], axis=0)
         near = self._homes_in(lo - 1, hi + 1)  # (a home on a cell's edge: its neighbour's too)
         hxy = self.homes[near]
-        hd = home_dist[near]
-        good = (hd <= limit) & (connector[near] <= self.buffer)
-        bad = ~(hd <= limit + self.buffer)
+        hd = home_dist(near)
+        conn_ok = connector[near] <= buf
+        hc = np.floor((hxy - o) / s).astype(np.int64)
         cx, cy = _covering(hxy, o, s)
-        if good.any():  # (within one buffer of a reached point: inside already, but be sure)
-            lo = np.minimum(lo, [cx[0][good].min() - 1, cy[0][good].min() - 1])
-            hi = np.maximum(hi, [cx[1][good].max() + 2, cy[1][good].max() + 2])
-        m = np.zeros((hi[1] - lo[1], hi[0] - lo[0]), bool)
-        m[ij[:, 1] - lo[1], ij[:, 0] - lo[0]] = True
-        m = _dilate(m, self.half)
-        # far homes: every cell that covers one out; homes in reach: one cell in
-        r4, c4, in4 = _cells4(cx, cy, lo, m.shape)
-        out4 = in4 & bad
-        m[r4[out4], c4[out4]] = False
-        m[cy[0][good] - lo[1], cx[0][good] - lo[0]] = True
-        clash = (m[r4, c4] & out4).any(axis=0)
-        extra = np.zeros(0, dtype=object)
-        if clash.any():
+        li = [i for i, w in enumerate(wins) if w is not None]  # the limits drawn
+        lim = np.asarray(limits, dtype=float)[li]
+        # each limit's homes: those of its own window (as if it were drawn alone)
+        wlo = np.array([wins[i][0] for i in li])[:, None, :]  # type: ignore[index]
+        whi = np.array([wins[i][1] for i in li])[:, None, :]  # type: ignore[index]
+        mine = ((hc[None] >= wlo - 1) & (hc[None] < whi + 1)).all(axis=2)
+        good = mine & (hd[None] <= lim[:, None]) & conn_ok[None]
+        bad = mine & ~(hd[None] <= lim[:, None] + buf)
+        for j, i in enumerate(li):
+            g = good[j]
+            if g.any():  # (within one buffer of a reached point: inside already, but be sure)
+                w = wins[i]
+                assert w is not None
+                w = (np.minimum(w[0], [cx[0][g].min() - 1, cy[0][g].min() - 1]),
+                     np.maximum(w[1], [cx[1][g].max() + 2, cy[1][g].max() + 2]))
+                wins[i] = w
+                lo, hi = np.minimum(lo, w[0]), np.maximum(hi, w[1])
+        # each cell's level (the first limit a point in it is within), then the least
+        # level within the disc around it: the cells of limit i are those at most i
+        order = np.argsort(limits, kind="stable")
+        lv = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, dtype=np.uint8)
+        np.minimum.at(lv.ravel(), (y - lo[1]) * lv.shape[1] + (x - lo[0]),
+                      np.searchsorted(np.asarray(limits, float)[order], d).astype(np.uint8))
+        lv = _least(lv, self.half)
+        rank = np.empty(len(limits), dtype=np.int64)
+        rank[order] = np.arange(len(limits))
+        # the homes settled for every limit at once, on the whole window (a limit's
+        # cells lie in its own window: the cells beyond it are out for that limit)
+        m = lv[None] <= rank[li][:, None, None]
+        r4, c4, in4 = _cells4(cx, cy, lo, lv.shape)
+        out4 = in4[None] & bad[:, None, :]  # far homes: every cell that covers one out
+        fl, fq, fh = np.nonzero(out4)
+        m[fl, r4[fq, fh], c4[fq, fh]] = False
+        gl, gh = np.nonzero(good)  # homes in reach: one cell in
+        m[gl, cy[0][gh] - lo[1], cx[0][gh] - lo[0]] = True
+        on4 = m[:, r4, c4] & in4[None]
+        clash = (on4 & out4).any(axis=1)
+        extra = [np.zeros(0, dtype=object)] * len(li)
+        for j in map(int, np.flatnonzero(clash.any(axis=1))):
             # a cell holding both: out, and each home in reach it leaves uncovered gets
             # a square of its own, clear of the cells in and of the far homes
-            out4 &= clash
-            m[r4[out4], c4[out4]] = False
-            lost = good & ~(m[r4, c4] & in4).any(axis=0)
-            extra = _squares(hxy[lost], hxy[bad], m, lo, o, s)
-        covered = (m[r4, c4] & in4).any(axis=0)
-        for b in extra:  # (a square may hold another home than its own, never a far one)
-            x0, y0, x1, y1 = b.bounds
-            covered |= (hxy[:, 0] >= x0) & (hxy[:, 0] <= x1) & (hxy[:, 1] >= y0) & (hxy[:, 1] <= y1)
-        g = trace(m, o, lo, s)
-        if len(extra):
-            g = shapely.MultiPolygon(list(g.geoms) + list(extra))
-        return g, np.sort(near[covered])
+            o4 = out4[j] & clash[j]
+            m[j][r4[o4], c4[o4]] = False
+            on4[j] = m[j][r4, c4] & in4
+            lost = good[j] & ~on4[j].any(axis=0)
+            extra[j] = _squares(hxy[lost], hxy[bad[j]], m[j], lo, o, s)
+        covered = on4.any(axis=1)
+        out = [empty for _ in limits]
+        for j, i in enumerate(li):
+            w = wins[i]
+            assert w is not None
+            cov = covered[j]
+            if len(extra[j]):  # (a square may hold another home than its own, never a far one)
+                x0, y0, x1, y1 = shapely.bounds(extra[j]).T[:, :, None]
+                hx, hy = hxy[:, 0], hxy[:, 1]
+                cov |= mine[j] & ((hx >= x0) & (hx <= x1) & (hy >= y0) & (hy <= y1)).any(axis=0)
+            a, b = w[0] - lo, w[1] - lo
+            out[i] = Cells(m[j, a[1]:b[1], a[0]:b[0]], w[0], extra[j], np.sort(near[cov]))
+        return out
+
+
+class Cells(NamedTuple):
+    """The cells of one polygon: ``mask`` (rows × columns) from cell ``offset``
+    (column, row), the squares ``extra`` of homes in reach left without a cell,
+    and the homes covered."""
+
+    mask: np.ndarray
+    offset: np.ndarray
+    extra: np.ndarray
+    homes: np.ndarray
+
+
+def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
+         ) -> list[tuple[shapely.Geometry, np.ndarray]]:
+    """The polygons of ``cells`` (traced together, :func:`trace_many`) with the
+    homes each covers."""
+    polys, which = _parts([c.mask for c in cells], [c.offset for c in cells], origin, s)
+    extra = [c.extra for c in cells]
+    if any(len(e) for e in extra):  # (each polygon's squares after its traced parts)
+        polys = np.concatenate([polys, *extra])
+        which = np.concatenate([which, *(np.full(len(e), i) for i, e in enumerate(extra))])
+        order = np.argsort(which, kind="stable")
+        polys, which = polys[order], which[order]
+    g = np.full(len(cells), shapely.MultiPolygon(), dtype=object)
+    if len(polys):
+        shapely.multipolygons(polys, indices=which, out=g)
+    return [(g[i], c.homes) for i, c in enumerate(cells)]
 
 
 def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]
@@ -218,24 +343,26 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
              o: np.ndarray, s: float) -> np.ndarray:
     """Squares around ``pts`` (homes none of whose cells is in) clear of the cells in
     ``m``, of the points ``far`` and of each other."""
-    pts = np.unique(pts, axis=0)
-    half = np.full(len(pts), 0.45 * s)
+    if len(pts) > 1:  # each point once, in order of x then y
+        pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
+        pts = pts[np.r_[True, (pts[1:] != pts[:-1]).any(axis=1)]]
     f = np.floor((pts - o) / s).astype(np.int64)
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            c, r = f[:, 0] + dx, f[:, 1] + dy
-            gr, gc = r - lo[1], c - lo[0]
-            ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
-            on = np.zeros(len(pts), bool)
-            on[ok] = m[gr[ok], gc[ok]]
-            # the Chebyshev distance to the closed cell (exact cell edges)
-            gap_x = np.maximum(np.maximum(o[0] + c * s - pts[:, 0],
-                                          pts[:, 0] - (o[0] + (c + 1) * s)), 0.0)
-            gap_y = np.maximum(np.maximum(o[1] + r * s - pts[:, 1],
-                                          pts[:, 1] - (o[1] + (r + 1) * s)), 0.0)
-            half = np.where(on, np.minimum(half, 0.45 * np.maximum(gap_x, gap_y)), half)
+    # the cell of each and its eight neighbours (9 × points)
+    c = f[:, 0] + np.repeat([-1, 0, 1], 3)[:, None]
+    r = f[:, 1] + np.tile([-1, 0, 1], 3)[:, None]
+    gr, gc = r - lo[1], c - lo[0]
+    ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
+    on = np.zeros(ok.shape, bool)
+    on[ok] = m[gr[ok], gc[ok]]
+    # the Chebyshev distance to the closed cell (exact cell edges)
+    x, y = pts[:, 0], pts[:, 1]
+    gap_x = np.maximum(np.maximum(o[0] + c * s - x, x - (o[0] + (c + 1) * s)), 0.0)
+    gap_y = np.maximum(np.maximum(o[1] + r * s - y, y - (o[1] + (r + 1) * s)), 0.0)
+    gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
+    half = np.minimum(0.45 * s, gap.min(axis=0))
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
-        cheb = np.abs(pts[:, None, :] - other[None, :, :]).max(axis=2)
+        cheb = np.maximum(np.abs(pts[:, None, 0] - other[None, :, 0]),
+                          np.abs(pts[:, None, 1] - other[None, :, 1]))
         if other is pts:
             np.fill_diagonal(cheb, np.inf)
         if cheb.size:
@@ -261,26 +388,32 @@ def _covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.n
     return out[0], out[1]
 
 
-def _dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
-    """``m`` grown by the disc whose row ``dy`` (from ``-k`` to ``k``, symmetric)
-    spans ``half[dy + k]`` columns either side (none where negative)."""
-    h, _ = m.shape
+def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """The least of ``a`` over the disc around each cell, whose row ``dy`` (from ``-k``
+    to ``k``, symmetric) spans ``half[dy + k]`` columns either side (none where
+    negative): ``_least(a, half) <= T`` is ``a <= T`` grown by the disc."""
+    h, _ = a.shape
     k = (len(half) - 1) // 2
-    # grown sideways by 0, 1, … columns (shifted copies: cheaper than a distance)
-    wide = [m]
+    # the least over 0, 1, … columns either side (shifted copies: cheaper than a distance)
+    wide = [a]
     for w in range(1, int(max(half.max(), 0)) + 1):
         g = wide[-1].copy()
-        g[:, w:] |= m[:, :-w]
-        g[:, :-w] |= m[:, w:]
+        np.minimum(g[:, w:], a[:, :-w], out=g[:, w:])
+        np.minimum(g[:, :-w], a[:, w:], out=g[:, :-w])
         wide.append(g)
-    out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(m)
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, _top(a.dtype))
     for dy in range(1, k + 1):
         hw = int(half[dy + k])
         if hw < 0:
             break
-        out[:h - dy] |= wide[hw][dy:]
-        out[dy:] |= wide[hw][:h - dy]
+        np.minimum(out[:h - dy], wide[hw][dy:], out=out[:h - dy])
+        np.minimum(out[dy:], wide[hw][:h - dy], out=out[dy:])
     return out
+
+
+def _top(dtype: np.dtype) -> float | int:
+    """The largest value of ``dtype``."""
+    return np.inf if np.issubdtype(dtype, np.floating) else np.iinfo(dtype).max
 
 
 def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> shapely.Geometry:
@@ -295,23 +428,48 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
     (anticlockwise) are shells, the others holes, each given to the shell
     around the same 4-connected cells.
     """
-    if not m.any():
-        return shapely.MultiPolygon()
-    if m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any():
-        p = np.pad(m, 1)
-        off = np.asarray(offset, dtype=np.int64) - 1  # (the padding)
-    else:
-        p = m
-        off = np.asarray(offset, dtype=np.int64)
+    return trace_many([m], [offset], origin, s)[0]
+
+
+def trace_many(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
+               s: float) -> list[shapely.Geometry]:
+    """:func:`trace` of each mask with its offset, in one pass over them all."""
+    polys, which = _parts(masks, offsets, origin, s)
+    g = np.full(len(masks), shapely.MultiPolygon(), dtype=object)
+    if len(polys):
+        shapely.multipolygons(polys, indices=which, out=g)
+    return list(g)
+
+
+def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
+           s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The polygons of :func:`trace` for each mask, and the mask of each (in the
+    masks' order).  The masks are laid one above the other with an empty row
+    between them and an empty column either side, and traced as one."""
+    none = (np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
+    if not masks:
+        return none
+    hs = np.array([m.shape[0] for m in masks], dtype=np.int64)
+    ws = np.array([m.shape[1] if m.ndim == 2 else 0 for m in masks], dtype=np.int64)
+    row0 = 1 + np.concatenate([[0], np.cumsum(hs + 1)[:-1]])  # each mask's first row
+    p = np.zeros((int(row0[-1] + hs[-1] + 1), int(ws.max(initial=0) + 2)), bool)
+    for m, r, h, w in zip(masks, row0, hs, ws):
+        if h and w:
+            p[r:r + h, 1:1 + w] = m
+    if not p.any():
+        return none
+    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     segs = []  # per kind: start (col, row), end, the cell in
-    # horizontal grid lines i (between rows i-1 and i), columns j
-    below, above = p[:-1], p[1:]
-    for e, dx, cell_row in ((above & ~below, 1, 1), (below & ~above, -1, 0)):
-        segs.append(_runs(e, dx, horizontal=True, cell_row=cell_row))
-    # vertical grid lines j (between columns j-1 and j), rows i
-    west, east = p[:, :-1], p[:, 1:]
-    for e, dy, cell_col in ((west & ~east, 1, 0), (east & ~west, -1, 1)):
-        segs.append(_runs(e.T, dy, horizontal=False, cell_row=cell_col))
+    # horizontal grid lines i (between rows i-1 and i), columns j: the cell above in,
+    # then the cell below
+    up, down = _edges(p)
+    segs.append(_runs(up, p.shape[1], 1, horizontal=True, cell_row=1))
+    segs.append(_runs(down, p.shape[1], -1, horizontal=True, cell_row=0))
+    # vertical grid lines j (between columns j-1 and j), rows i: the cell west in, then
+    # the cell east
+    east, west = _edges(np.ascontiguousarray(p.T))
+    segs.append(_runs(west, p.shape[0], 1, horizontal=False, cell_row=0))
+    segs.append(_runs(east, p.shape[0], -1, horizontal=False, cell_row=1))
     sx, sy, ex, ey, dxs, dys, cr, cc = (np.concatenate(a) for a in zip(*segs))
     n = len(sx)
     # link each segment to the one starting where it ends (the left turn at a saddle)
@@ -323,12 +481,11 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
     a = np.searchsorted(ks, end)
     nxt = order[a]
     two = (a + 1 < n) & (ks[np.minimum(a + 1, n - 1)] == end)
-    lab = None
+    lab, _ = ndimage.label(p)
     if two.any():
         # where two cells meet at a corner only: turn away from the corner (left) when
         # they belong to different 4-connected groups, towards it (right) when to the same
         # one, so that every ring passes the corner once and the rings are simple
-        lab, _ = ndimage.label(p)
         alt = order[a[two] + 1]
         px, py = ex[two], ey[two]
         nw = p[py, px - 1]
@@ -340,56 +497,47 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
         nxt[two] = np.where(ok, alt, nxt[two])
     seq, ring_len = _cycles(nxt)
     n_rings = len(ring_len)
-    # coordinates: each ring's segment starts, closed
     firsts = np.concatenate([[0], np.cumsum(ring_len)[:-1]])
-    pts = np.column_stack([origin[0] + (off[0] + sx[seq]) * s,
-                           origin[1] + (off[1] + sy[seq]) * s])
+    # coordinates: each ring's segment starts, closed, in its mask's cells
+    band = np.searchsorted(row0, cr[seq], side="right") - 1
+    pts = np.column_stack([origin[0] + (off[band, 0] - 1 + sx[seq]) * s,
+                           origin[1] + (off[band, 1] - row0[band] + sy[seq]) * s])
     closing = pts[firsts]
     ins = np.cumsum(ring_len)
     coords = np.insert(pts, ins, closing, axis=0)
     ring_idx = np.repeat(np.arange(n_rings), ring_len + 1)
     lr = shapely.linearrings(coords, indices=ring_idx)
     shell = shapely.is_ccw(lr)
-    owner = _owners(shell, coords, ring_idx)
-    if owner is None:
-        if lab is None:
-            lab, _ = ndimage.label(p)
-        first_seg = seq[firsts]
-        owner = lab[cr[first_seg], cc[first_seg]]
-    # shells first within each polygon
+    # each ring's 4-connected cells (beside its first segment), and their shell
+    first_seg = seq[firsts]
+    group = lab[cr[first_seg], cc[first_seg]]
+    shell_of = np.zeros(int(group.max()) + 1, dtype=np.int64)
+    shell_of[group[shell]] = np.flatnonzero(shell)
+    owner = shell_of[group]
+    # shells first within each polygon, the polygons in their shells' order
     o = np.lexsort((~shell, owner))
-    _, poly_idx = np.unique(owner[o], return_inverse=True)
+    owners, poly_idx = np.unique(owner[o], return_inverse=True)
     polys = shapely.polygons(lr[o], indices=poly_idx)
-    return shapely.MultiPolygon(list(polys))
+    return np.asarray(polys, dtype=object), band[firsts[owners]]
 
 
-def _owners(shell: np.ndarray, coords: np.ndarray, ring: np.ndarray) -> np.ndarray | None:
-    """The shell each ring belongs to, where the bounds tell (each hole within the
-    bounds of one shell only); None where they do not."""
-    n = len(shell)
-    if shell.sum() == 1:
-        return np.zeros(n, dtype=np.int64)
-    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
-    lo = np.minimum.reduceat(coords, first)
-    hi = np.maximum.reduceat(coords, first)
-    sh, ho = np.flatnonzero(shell), np.flatnonzero(~shell)
-    within = ((lo[ho, None] >= lo[None, sh]) & (hi[ho, None] <= hi[None, sh])).all(axis=2)
-    if not (within.sum(axis=1) == 1).all():
-        return None
-    owner = np.empty(n, dtype=np.int64)
-    owner[sh] = sh
-    owner[ho] = sh[within.argmax(axis=1)]
-    return owner
+def _edges(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The boundary edges between lines ``i`` and ``i + 1`` of ``q`` (lines ×
+    positions, false at both ends of every line) as flat positions in
+    ``q[1:]``: where line ``i + 1`` is in, then where line ``i`` is."""
+    pos = np.flatnonzero(q[1:] != q[:-1])
+    second = q[1:].ravel()[pos]
+    return pos[second], pos[~second]
 
 
-def _runs(e: np.ndarray, d: int, *, horizontal: bool, cell_row: int) -> tuple[np.ndarray, ...]:
-    """Runs of boundary edges ``e`` (lines × positions, false at both ends of
-    every line) directed ``d`` (+1/-1) along the line: start and end (col,
-    row), direction, the cell in."""
-    w = e.shape[1]
-    flat = e.ravel()
-    rise = np.flatnonzero(flat[1:] & ~flat[:-1]) + 1
-    fall = np.flatnonzero(flat[:-1] & ~flat[1:])
+def _runs(pos: np.ndarray, w: int, d: int, *, horizontal: bool, cell_row: int
+          ) -> tuple[np.ndarray, ...]:
+    """Runs of boundary edges at flat positions ``pos`` (sorted; lines of ``w``
+    positions, no edge at either end of a line) directed ``d`` (+1/-1) along
+    the line: start and end (col, row), direction, the cell in."""
+    brk = np.flatnonzero(np.diff(pos) != 1) + 1
+    rise = pos[np.concatenate([[0], brk])] if len(pos) else pos
+    fall = pos[np.concatenate([brk - 1, [len(pos) - 1]])] if len(pos) else pos
     line, a = np.divmod(rise, w)
     b = fall % w + 1  # one past the last edge
     if d < 0:
@@ -407,20 +555,25 @@ def _runs(e: np.ndarray, d: int, *, horizontal: bool, cell_row: int) -> tuple[np
 
 def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cycles of the permutation ``nxt``: their members in order, one cycle
-    after the other, and the length of each.  (A plain loop: faster here than
-    pointer jumping in numpy, which takes log2(n) passes.)"""
-    nx = nxt.tolist()
-    seen = bytearray(len(nx))
-    seq: list[int] = []
-    lens: list[int] = []
-    for s in range(len(nx)):
-        if seen[s]:
-            continue
-        k = len(seq)
-        t = s
-        while not seen[t]:
-            seen[t] = 1
-            seq.append(t)
-            t = nx[t]
-        lens.append(len(seq) - k)
-    return np.array(seq, dtype=np.int64), np.array(lens, dtype=np.int64)
+    after the other, each from its least member and in the order of those, and
+    the length of each.  The cycles are found as the components of the graph,
+    then chained (each one's last member to the next one's first) and walked
+    in one depth-first pass."""
+    n = len(nxt)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    idx = np.arange(n)
+    graph = csr_matrix((np.ones(n, dtype=np.int8), (idx, nxt)), shape=(n, n))
+    k, comp = connected_components(graph, directed=True, connection="weak")
+    by = np.argsort(comp, kind="stable")
+    first = by[np.searchsorted(comp[by], np.arange(k))]  # each cycle's least member
+    first = np.sort(first)
+    prev = np.empty(n, dtype=np.int64)
+    prev[nxt] = idx
+    chain = nxt.copy()
+    chain[prev[first[:-1]]] = first[1:]  # (the last member of each cycle)
+    keep = np.ones(n, bool)
+    keep[prev[first[-1]]] = False
+    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), (idx[keep], chain[keep])), shape=(n, n))
+    seq = depth_first_order(walk, int(first[0]), directed=True, return_predecessors=False)
+    return seq.astype(np.int64), np.bincount(comp, minlength=k)[comp[first]].astype(np.int64)

@@ -121,6 +121,8 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
 
     Facilities are taken in chunks of neighbours (one search call for the
     chunk); only the homes next to a node the chunk reaches get a distance.
+    A facility's tiers share one window of cells, and a chunk's polygons are
+    traced together (:func:`gcgeo.analysis._iso_grid.draw`).
     """
     from scipy.sparse.csgraph import dijkstra
 
@@ -137,15 +139,18 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
     grid = _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell)
     connector = out["connector_m"].to_numpy(float)
-
-    def one(i, d, tiers_i, near):
-        hd = np.full(len(out), np.nan)
-        hd[home_on[near]] = point_dist(aug, osnap, d, where=_subset(where, near))
-        xy, pd_ = grid.distances(d, grid.reached_pieces(d))
-        return [(i, fid[i], fcat[i], t, T, *grid.area(xy[pd_ <= T], hd, connector, T))
-                for t, T in tiers_i]
+    pos = np.full(len(out), -1, dtype=np.int64)  # a home's column in the chunk's distances
 
     with _iso.pool() as ex:
+        def one(d, hd, tiers_i):
+            def home_dist(idx):
+                at = pos[idx]
+                return np.where(at >= 0, hd[np.maximum(at, 0)], np.nan)
+
+            lim = max(T for _, T in tiers_i)
+            ij, pd_ = grid.reached_cells(d, lim)
+            return grid.cells(ij, pd_, home_dist, connector, [T for _, T in tiers_i])
+
         for s in range(0, len(on), chunk):
             sel = on[s:s + chunk]
             tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
@@ -157,8 +162,24 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
             D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
             hit = np.isfinite(D).any(axis=0)
             near = np.flatnonzero(hit[where[1]] | hit[where[2]])
-            for got in ex.map(one, sel, D, tiers_of, [near] * len(sel)):
-                rows.extend(got)
+            pos[home_on[near]] = np.arange(len(near))
+            HD = point_dist(aug, osnap, D, where=_subset(where, near))
+            live = [j for j in range(len(sel)) if tiers_of[j]]
+            got = list(ex.map(one, [D[j] for j in live], [HD[j] for j in live],
+                              [tiers_of[j] for j in live]))
+            pos[home_on[near]] = -1
+            todo = [(sel[j], t, T, c) for j, g in zip(live, got)
+                    for (t, T), c in zip(tiers_of[j], g)]
+            # the chunk's polygons traced together, in a few parts for the threads (of
+            # masks of like widths: they are laid one above the other)
+            by_width = np.argsort([c.mask.shape[1] for *_, c in todo], kind="stable")
+            parts = np.array_split(by_width, min(len(todo), 4))
+            for part, drawn in zip(parts, ex.map(
+                    lambda cs: _grid.draw(cs, grid.origin, grid.cell),
+                    [[todo[k][3] for k in part] for part in parts])):
+                for k, (g, inside) in zip(part, drawn):
+                    i, t, T, _ = todo[k]
+                    rows.append((i, fid[i], fcat[i], t, T, g, inside))
     rows.sort(key=lambda row: (row[0], row[4]))  # in the facilities' order
     df = pd.DataFrame([row[1:6] for row in rows],
                       columns=["facility_id", "category", "tier", "distance_m", "geometry"])

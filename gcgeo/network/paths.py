@@ -383,19 +383,21 @@ def point_dist(
     """Distance to snapped points from node distances of the augmented graph (exact).
 
     ``where`` is :func:`locate_snaps` of ``snaps``, when already computed.
+    ``node_dist`` may hold one row per source (sources × nodes): the distances
+    are then one row per source too.
     """
     on, left, right, to_l, to_r, c = locate_snaps(aug, snaps) if where is None else where
-    out = np.full(len(on), np.nan)
+    out = np.full(node_dist.shape[:-1] + (len(on),), np.nan)
     if not on.any():
         return out
-    dl = node_dist[left]
-    dr = node_dist[right]
+    dl = node_dist[..., left]
+    dr = node_dist[..., right]
     with np.errstate(invalid="ignore"):
         via_l = np.where(np.isnan(dl), np.inf, dl + to_l)
         via_r = np.where(np.isnan(dr), np.inf, dr + to_r)
     d = np.minimum(via_l, via_r) + c
     d[~np.isfinite(d)] = np.nan
-    out[on] = d
+    out[..., on] = d
     return out
 
 
