@@ -12,14 +12,15 @@ from _grid import CRS, boxes, grid_streets, points
 from gcgeo import workspace as ws
 
 #: Libraries no analysis command needs (folium draws maps; matplotlib figures; networkx
-#: graphs given by a caller), and what folium would bring with it.
-_NOT_NEEDED = ("folium", "branca", "jinja2", "requests", "matplotlib", "networkx")
+#: graphs given by a caller), what folium would bring with it, and what only drawing
+#: isochrones needs (scipy.ndimage).
+_NOT_NEEDED = ("folium", "branca", "jinja2", "requests", "matplotlib", "networkx", "scipy.ndimage")
 
 _RUN = """
 import sys
 from gcgeo.cli import main
 main(sys.argv[1:], standalone_mode=False)
-print("IMPORTED", *sorted({m.split(".")[0] for m in sys.modules} & set(%r)))
+print("IMPORTED", *sorted(n for n in %r if n in sys.modules))
 """
 
 

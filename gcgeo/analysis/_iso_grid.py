@@ -45,7 +45,6 @@ from typing import NamedTuple
 
 import numpy as np
 import shapely
-from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, depth_first_order
 
@@ -60,6 +59,17 @@ CELL = 5.0
 #: Segments per quarter circle of the buffers of the other modes (their arcs
 #: are chords, up to ``buffer × (1 - cos(π / (4 × QUAD_SEGS)))`` inside the circle).
 _CHORD = np.cos(np.pi / (4 * _iso.QUAD_SEGS))
+
+
+def segmentized(lines: np.ndarray, spacing: float) -> np.ndarray:
+    """``lines`` with vertices at most ``spacing`` apart (:func:`shapely.segmentize`); a line
+    of zero length (a street drawn as two equal points) is kept as it is, which GEOS
+    refuses to segmentize."""
+    out = np.asarray(lines, dtype=object).copy()
+    if len(out):
+        some = shapely.length(out) > 0
+        out[some] = shapely.segmentize(out[some], spacing)
+    return out
 
 
 def inner_radius(buffer: float) -> float:
@@ -94,8 +104,7 @@ class Grid:
         n = len(geom)
         ok = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom))) if n else \
             np.zeros(0, dtype=np.int64)
-        xy, k = shapely.get_coordinates(shapely.segmentize(geom[ok], self.cell / 2),
-                                        return_index=True)
+        xy, k = shapely.get_coordinates(segmentized(geom[ok], self.cell / 2), return_index=True)
         piece = ok[k]
         step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
         step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
@@ -481,6 +490,8 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     a = np.searchsorted(ks, end)
     nxt = order[a]
     two = (a + 1 < n) & (ks[np.minimum(a + 1, n - 1)] == end)
+    from scipy import ndimage  # (only where isochrones are drawn)
+
     lab, _ = ndimage.label(p)
     if two.any():
         # where two cells meet at a corner only: turn away from the corner (left) when

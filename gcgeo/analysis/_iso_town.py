@@ -117,10 +117,7 @@ class Town:
         geom = pieces.geom
         ok = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom))) if len(geom) \
             else np.zeros(0, dtype=np.int64)
-        ln = shapely.length(geom[ok])
-        g = geom[ok].copy()
-        g[ln > 0] = shapely.segmentize(g[ln > 0], s / 2)  # (GEOS refuses zero-length lines)
-        xy, j = shapely.get_coordinates(g, return_index=True)
+        xy, j = shapely.get_coordinates(_grid.segmentized(geom[ok], s / 2), return_index=True)
         piece = ok[j]
         step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
         step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
