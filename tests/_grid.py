@@ -29,3 +29,20 @@ def points(rows: list[dict], crs: str = CRS) -> gpd.GeoDataFrame:
     """Rows with an ``xy`` → points."""
     return gpd.GeoDataFrame([{k: v for k, v in r.items() if k != "xy"} for r in rows],
                             geometry=[shapely.Point(*r["xy"]) for r in rows], crs=crs)
+
+
+def grid_workspace(path):
+    """A workspace at ``path``: a 4 × 4 grid of 100 m blocks, three homes along it, a
+    supermarket and a park."""
+    from gcgeo import workspace as ws
+
+    ws.init(path, name="grid", crs=CRS)
+    ws.add_layer(path, "streets", grid_streets(4))
+    ws.add_layer(path, "buildings", boxes([
+        {"id": "H1", "use": "residential", "population": 10, "box": (60, 5, 70, 15)},
+        {"id": "H2", "use": "residential", "population": 20, "box": (305, 205, 315, 215)},
+        {"id": "H3", "use": "residential", "population": 30, "box": (190, 380, 199, 395)}]))
+    ws.add_layer(path, "facilities", points([{"id": "s", "category": "supermarket", "xy": (0, 0)},
+                                             {"id": "p", "category": "park", "xy": (400, 400)}]))
+    return path
+

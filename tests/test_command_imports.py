@@ -7,9 +7,7 @@ import subprocess
 import sys
 
 import pyogrio
-from _grid import CRS, boxes, grid_streets, points
-
-from gcgeo import workspace as ws
+from _grid import grid_workspace
 
 #: Libraries no analysis command needs (folium draws maps; matplotlib figures; networkx
 #: graphs given by a caller), what folium would bring with it, and what only drawing
@@ -33,13 +31,7 @@ def _imported(*args: str) -> list[str]:
 
 
 def test_living_circle_command_imports_no_map_or_graph_library(tmp_path):
-    path = tmp_path / "grid.gpkg"
-    ws.init(path, name="grid", crs=CRS)
-    ws.add_layer(path, "streets", grid_streets(3))
-    ws.add_layer(path, "buildings", boxes([
-        {"id": "H1", "use": "residential", "population": 10, "box": (60, 5, 70, 15)},
-        {"id": "H2", "use": "residential", "population": 20, "box": (205, 105, 215, 115)}]))
-    ws.add_layer(path, "facilities", points([{"id": "s", "category": "supermarket", "xy": (0, 0)}]))
+    path = grid_workspace(tmp_path / "grid.gpkg")
     for _ in range(2):  # the network built and kept, then read back
         assert _imported("analyze", str(path), "living-circle", "--isochrones", "none") == []
     # the styles were written all the same (QGIS opens the layers styled)

@@ -8,7 +8,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from _grid import CRS, boxes, grid_streets, points
+from _grid import CRS, boxes, grid_streets, grid_workspace, points
 
 from gcgeo import network_cache
 from gcgeo import workspace as ws
@@ -33,16 +33,7 @@ def builds(monkeypatch):
 @pytest.fixture
 def workspace(tmp_path):
     """A 4 × 4 grid of 100 m blocks, homes along it, a supermarket and a park."""
-    path = tmp_path / "grid.gpkg"
-    ws.init(path, name="grid", crs=CRS)
-    ws.add_layer(path, "streets", grid_streets(4))
-    ws.add_layer(path, "buildings", boxes([
-        {"id": "H1", "use": "residential", "population": 10, "box": (60, 5, 70, 15)},
-        {"id": "H2", "use": "residential", "population": 20, "box": (305, 205, 315, 215)},
-        {"id": "H3", "use": "residential", "population": 30, "box": (190, 380, 199, 395)}]))
-    ws.add_layer(path, "facilities", points([{"id": "s", "category": "supermarket", "xy": (0, 0)},
-                                             {"id": "p", "category": "park", "xy": (400, 400)}]))
-    return path
+    return grid_workspace(tmp_path / "grid.gpkg")
 
 
 def _origins(path):
