@@ -248,7 +248,7 @@ class Grid:
         hd = home_dist(near)
         conn_ok = connector[near] <= buf
         hc = np.floor((hxy - o) / s).astype(np.int64)
-        cx, cy = _covering(hxy, o, s)
+        cx, cy = covering(hxy, o, s)
         li = [i for i, w in enumerate(wins) if w is not None]  # the limits drawn
         lim = np.asarray(limits, dtype=float)[li]
         # each limit's homes: those of its own window (as if it were drawn alone)
@@ -340,7 +340,7 @@ def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
 
 def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (up to four) cells of :func:`_covering` ranges as grid rows and
+    """The (up to four) cells of :func:`covering` ranges as grid rows and
     columns, shape (4, n), and whether each lies in the grid."""
     r = np.stack([cy[0], cy[0], cy[1], cy[1]]) - lo[1]
     c = np.stack([cx[0], cx[1], cx[0], cx[1]]) - lo[0]
@@ -381,9 +381,10 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
     return shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T)
 
 
-def _covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
-    """For points ``xy``, the first and last column (row) of the cells whose closed
-    squares hold each: ``(cols, rows)``, each an array of shape (2, n)."""
+def covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """For points ``xy``, the first and last column (row) of the cells (of ``s``, from
+    ``o``) whose closed squares hold each, their edges computed as :func:`trace` draws
+    them (``o + i × s``): ``(cols, rows)``, each an array of shape (2, n)."""
     out = []
     for a in (0, 1):
         v = xy[:, a]

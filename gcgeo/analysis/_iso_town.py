@@ -77,22 +77,6 @@ def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
     return out
 
 
-def covering(xy: np.ndarray, o: np.ndarray, s: float) -> np.ndarray:
-    """For points ``xy``, the columns and rows of the cells whose closed squares
-    hold each, their corners computed as :func:`gcgeo.analysis._iso_grid.trace`
-    draws them (``o + i × s``): an array (first col, last col, first row, last row) × n."""
-    out = []
-    for a in (0, 1):
-        v = xy[:, a]
-        f = np.floor((v - o[a]) / s).astype(np.int64)
-        c = f + np.array([[-1], [0], [1]])
-        cov = (o[a] + c * s <= v) & (v <= o[a] + (c + 1) * s)
-        first = np.where(cov[0], f - 1, np.where(cov[1], f, f + 1))
-        last = np.where(cov[2], f + 1, np.where(cov[1], f, f - 1))
-        out += [first, np.maximum(last, first)]
-    return np.stack(out)
-
-
 class Town:
     """Points along the street pieces of ``pieces`` on one grid of ``cell`` metres
     over ``polys`` (the communities), and the homes at ``homes`` (points, NaN
@@ -134,7 +118,7 @@ class Town:
         lo_h, hi_h = b0 * s - 2 * s, (b0 + [cols, rows]) * s + 2 * s
         with np.errstate(invalid="ignore"):
             near = np.flatnonzero(((self.homes >= lo_h) & (self.homes <= hi_h)).all(axis=1))
-        cov = covering(self.homes[near], o, s) - b0[[0, 0, 1, 1], None]
+        cov = np.concatenate(_grid.covering(self.homes[near], o, s)) - b0[[0, 0, 1, 1], None]
         inside = (cov[0] >= 0) & (cov[1] < cols) & (cov[2] >= 0) & (cov[3] < rows)
         self.home_on = near[inside]
         c0, c1, r0, r1 = cov[:, inside]
