@@ -158,6 +158,14 @@ def _mode_case(seed: int):
     return G, {"streets": streets, "facilities": facilities}, homes
 
 
+def _per_facility(G, fac, homes, r):
+    """Each home's walking distance to each facility (columns by id), by networkx."""
+    tol = float(rules.value(r["living_circle"], "snapping.tolerance"))
+    return _reference_point_distances(
+        G, homes.geometry, {f: gpd.GeoSeries([g]) for f, g in zip(fac["id"], fac.geometry)},
+        1e9, tol)
+
+
 def _tier_m(r, tier):
     return lc.tiers(r["living_circle"])[tier]
 
@@ -178,12 +186,9 @@ def test_modes_keep_the_guarantees_and_count_the_homes_inside(seed):
         return
     G, layers, homes = case
     r = _mode_rules()
-    tol = float(rules.value(r["living_circle"], "snapping.tolerance"))
     fac = layers["facilities"]
     pts = homes.geometry.to_numpy()
-    per_fac = _reference_point_distances(
-        G, homes.geometry, {f: gpd.GeoSeries([g]) for f, g in zip(fac["id"], fac.geometry)},
-        1e9, tol)
+    per_fac = _per_facility(G, fac, homes, r)
     per_cat = {c: per_fac[list(fac["id"][fac["category"] == c])].min(axis=1).to_numpy()
                for c in ("supermarket", "park")}
     got = {m: lc.run(layers, rules=r, origins=homes, isochrones=m) for m in
@@ -254,12 +259,9 @@ def test_facility_isochrones_of_several_tiers_keep_the_guarantees(seed):
     G, layers, homes = case
     r = _mode_rules()
     r["living_circle"]["categories"]["supermarket"]["tiers"] = ["5min", "10min", "15min"]
-    tol = float(rules.value(r["living_circle"], "snapping.tolerance"))
     fac = layers["facilities"]
     pts = homes.geometry.to_numpy()
-    per_fac = _reference_point_distances(
-        G, homes.geometry, {f: gpd.GeoSeries([g]) for f, g in zip(fac["id"], fac.geometry)},
-        1e9, tol)
+    per_fac = _per_facility(G, fac, homes, r)
     out = lc.run(layers, rules=r, origins=homes, isochrones="facility")
     iso, conn = out["lc_isochrones"], out["lc_origins"]["connector_m"].to_numpy()
     shop = iso[iso["category"] == "supermarket"]
