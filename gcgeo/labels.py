@@ -242,6 +242,10 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
         if m.group(1) == "req":
             return f"{t}人均公共绿地要求" if lang == "zh" else f"Required green per person, {t} (m²)"
         return f"{t}人均公共绿地达标" if lang == "zh" else f"Green per person passes, {t}"
+    m = re.fullmatch(r"missing_(\d+min)", name)
+    if m:  # the living circle's gaps per home
+        t = tier_label(m.group(1), lang)
+        return f"{t}缺失设施" if lang == "zh" else f"Missing within the {t}"
     m = re.fullmatch(r"(share_)?(all|in_data|served)_within_(.+)|(share_)?(served)_(\d+min)", name)
     if m:
         return _every_label(m.group(2) or m.group(5), m.group(3) or m.group(6),
@@ -305,6 +309,8 @@ def _fmt_kind(name: str, kind: str | None) -> str:
         return "bool"
     if name.startswith("public_green_req_"):
         return "float"
+    if re.fullmatch(r"missing_\d+min", name):
+        return "text"
     if re.fullmatch(r"n_\w+", name):
         return "int"
     return "auto"

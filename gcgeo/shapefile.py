@@ -123,6 +123,9 @@ def _family_short(name: str) -> str | None:
     m = re.fullmatch(r"served_(\d+)min", name)
     if m:
         return f"srv_{m.group(1)}"
+    m = re.fullmatch(r"missing_(\d+)min", name)
+    if m:
+        return f"miss_{m.group(1)}"
     m = re.fullmatch(r"public_green_(req|pass)_(\d+)min", name)
     if m:
         return f"pg_{m.group(1)}_{m.group(2)}"
@@ -154,6 +157,9 @@ def _family_long(short: str) -> str | None:
     m = re.fullmatch(r"srv_(\d+)", s)
     if m:
         return f"served_{m.group(1)}min"
+    m = re.fullmatch(r"miss_(\d+)", s)
+    if m:
+        return f"missing_{m.group(1)}min"
     m = re.fullmatch(r"pg_(req|pass)_(\d+)", s)
     if m:
         return f"public_green_{m.group(1)}_{m.group(2)}min"
@@ -199,7 +205,7 @@ def known_fields() -> dict[str, str]:
             out[f"share_{cat}_{t}"] = _family_short(f"share_{cat}_{t}") or ""
     for t in tiers:
         for name in (f"share_served_{t}", f"served_{t}", f"public_green_req_{t}",
-                     f"public_green_pass_{t}"):
+                     f"public_green_pass_{t}", f"missing_{t}"):
             out[name] = _family_short(name) or ""
     for d, what in ((300, "green"), (500, "park")):
         for name in (f"served_{d}m_{what}", f"share_within_{d}m_{what}"):

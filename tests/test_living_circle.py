@@ -107,11 +107,11 @@ def test_run_hand_computed(small):
     assert c["share_park_10min"] == pytest.approx(50 / 160)
     assert c["share_supermarket_10min"] == pytest.approx(100 / 160)
     g = out["lc_gaps"]
-    got = sorted(zip(g["building_id"], g["category"], g["tier"]))
-    assert got == sorted([("H2", "supermarket", "5min"), ("H3", "supermarket", "5min"),
-                          ("H2", "supermarket", "10min"), ("H3", "supermarket", "10min"),
-                          ("H1", "park", "10min"), ("H3", "park", "10min")])
-    assert g.loc[g["building_id"] == "H1", "distance_m"].iloc[0] == pytest.approx(815)
+    assert _gap_rows(g, "building_id") == sorted([
+        ("H2", "supermarket", "5min"), ("H3", "supermarket", "5min"),
+        ("H2", "supermarket", "10min"), ("H3", "supermarket", "10min"),
+        ("H1", "park", "10min"), ("H3", "park", "10min")])
+    assert dict(zip(g["building_id"], g["n_missing"])) == {"H1": 1, "H2": 1, "H3": 2}
     s = lc.summary(out)
     assert s.loc[0, "share_all_within_5min"] == pytest.approx(0.625)
 
@@ -600,23 +600,39 @@ def test_the_old_culture_category_is_read_and_shown_as_its_successor(small, capl
     assert fixed["category"].tolist() == ["culture_station"] * 2  # as `gcgeo add` reads it
 
 
+def _gap_rows(gaps: pd.DataFrame, key: str = "origin_id") -> list[tuple]:
+    """The stored gaps (a row per home, ``missing_<tier>`` JSON lists) as (home, category, tier)."""
+    import json
+
+    tiers = [c for c in gaps.columns if c.startswith("missing_")]
+    return sorted((h, c, t[len("missing_"):]) for t in tiers
+                  for h, listed in zip(gaps[key], gaps[t]) if isinstance(listed, str)
+                  for c in json.loads(listed))
+
+
 def test_gaps_are_a_table_keyed_by_home(small):
-    """lc_gaps holds no geometry: one row per home, category and tier not served, the home
-    named by ``origin_id`` (its point is in lc_origins); the rows are those the distances in
-    lc_origins give against each tier's distance, worked out here apart from the analysis."""
+    """lc_gaps holds no geometry: one row per home lacking a category at some tier, the home
+    named by ``origin_id`` (its point is in lc_origins), the categories each tier lacks listed;
+    they are those the distances in lc_origins give against each tier's distance, worked out
+    here apart from the analysis."""
     r = _rules({"supermarket": ["5min"], "park": ["10min"]})
     out = lc.run(small, rules=r, isochrones="none")
     g, o = out["lc_gaps"], out["lc_origins"]
     assert not isinstance(g, gpd.GeoDataFrame) and "geometry" not in g.columns
-    assert list(g.columns) == ["origin_id", "building_id", "community_id", "category", "tier",
-                               "distance_m", "required_m"]
+    assert list(g.columns) == ["origin_id", "building_id", "community_id", "n_missing",
+                               "missing_5min", "missing_10min", "missing_15min"]
     tier_m = {"5min": 300.0, "10min": 500.0, "15min": 1000.0}
     need = {"5min": ["supermarket"], "10min": ["supermarket", "park"],
             "15min": ["supermarket", "park"]}
     expected = sorted((int(h), c, t) for h, row in o.set_index("origin_id").iterrows()
                       for t, cats in need.items() for c in cats
                       if not row[f"dist_{c}_m"] <= tier_m[t])
-    assert sorted(zip(g["origin_id"].astype(int), g["category"], g["tier"])) == expected
-    # the key finds the home: the building each gap row names is the one lc_origins gives
-    joined = g.merge(o[["origin_id", "building_id"]], on="origin_id", suffixes=("", "_home"))
+    assert expected and _gap_rows(g) == expected
+    # one row per home with a gap, each counting the categories it lacks at any tier
+    lacking = {h: len({c for hh, c, _ in expected if hh == h}) for h, _, _ in expected}
+    assert dict(zip(g["origin_id"].astype(int), g["n_missing"])) == lacking
+    assert g["origin_id"].is_unique and g["origin_id"].is_monotonic_increasing
+    # the key finds the home, one to one: the building each row names is the one lc_origins gives
+    joined = g.merge(o[["origin_id", "building_id"]], on="origin_id", suffixes=("", "_home"),
+                     validate="one_to_one")
     assert len(joined) == len(g) and (joined["building_id"] == joined["building_id_home"]).all()

@@ -569,6 +569,32 @@ def test_gaps_stored_as_a_table_are_drawn_at_their_homes():
     assert {f["properties"]["community_name"] for f in drawn[0]["features"]} == {"Kamppi"}
 
 
+def test_gaps_listed_per_home_read_as_one_row_per_gap():
+    """The living circle stores one row per home (``missing_<tier>`` lists); the map's gaps
+    layer from it is the one drawn from the same gaps written a row per home, category and
+    tier (an older workspace), in both languages, and the run's stored gaps draw."""
+    from gcgeo.maps._layers import gaps_by_home
+
+    at = shapely.points([385_300, 385_100], [6_671_850, 6_671_800])
+    long = gpd.GeoDataFrame({"origin_id": [7, 7, 7, 3], "community_name": ["Kamppi"] * 4,
+                             "category": ["park", "kindergarten", "pharmacy", "pharmacy"],
+                             "tier": ["15min", "5min", "10min", "10min"]},
+                            geometry=[at[0]] * 3 + [at[1]], crs=3067)
+    listed = gpd.GeoDataFrame({"origin_id": [3, 7], "community_name": ["Kamppi"] * 2, "n_missing": [1, 3],
+                               "missing_5min": [None, '["kindergarten"]'],
+                               "missing_10min": ['["pharmacy"]', '["pharmacy"]'],
+                               "missing_15min": [None, '["park"]']}, geometry=[at[1], at[0]], crs=3067)
+    for lang in ("en", "zh"):
+        want = gaps_by_home(long, lang=lang).set_index("origin_id").sort_index()
+        got = gaps_by_home(listed, lang=lang).set_index("origin_id").sort_index()
+        assert got["missing_categories"].tolist() == want["missing_categories"].tolist()
+        assert got["n_missing"].tolist() == want["n_missing"].tolist() == [1, 3]
+        assert got.geometry.equals(want.geometry)
+    assert gaps_by_home(listed).loc[1, "missing_categories"] == (
+        "5-minute living circle: Kindergarten; 10-minute living circle: Pharmacy; "
+        "15-minute living circle: Park / square")
+
+
 def test_inventory_legends_name_kinds_in_chinese():
     from gcgeo.maps._layers import style_green_space, style_layer
 

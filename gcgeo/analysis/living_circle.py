@@ -6,7 +6,8 @@ whether each tier of the living circle (5 / 10 / 15 minutes, by default 300 /
 500 / 1000 m, rules in ``gcgeo/rules/living_circle.toml``) is served — all the
 categories the tier requires, a higher tier including the lower tiers'
 categories, within the tier's distance; per community the population-weighted
-share of residents served; a gaps layer; and isochrone polygons built from the
+share of residents served; the gaps, one row per home lacking a category (the
+categories each tier lacks); and isochrone polygons built from the
 reached street edges, buffered (never convex hulls).
 
 The building block :func:`nearest_facility_distance` works on graph nodes and
@@ -28,6 +29,7 @@ homes and facilities onto the nearest point of the nearest street edge
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
@@ -70,7 +72,7 @@ if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets nee
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "areas_merged", "category_status",
+__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "MISSING", "areas_merged", "category_status",
            "judge_complete", "nearest_facility_distance", "own_tiers", "required_categories", "run",
            "summary", "tier_columns", "tiers"]
 
@@ -88,6 +90,9 @@ ALL_WITHIN = "all_within_"
 #: the categories with at least one facility in the data (a category the data lack
 #: leaves every home short in the strict reading, which says nothing of the ground).
 IN_DATA_WITHIN = "in_data_within_"
+#: Per home with a gap (``lc_gaps``), ``missing_<tier>``: the categories the tier requires
+#: beyond its walking distance, a JSON array.
+MISSING = "missing_"
 #: The strict reading's column prefix before it was renamed (read in older workspaces).
 OLD_ALL_WITHIN = "served_"
 
@@ -432,7 +437,7 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     comm_out = _community_table(out, communities, tier_m, req, ok)
     judge_complete(comm_out, [c for c in cats if c not in in_data],
                    float(_rules.value(r, "min_share_complete")), own_tiers(req))
-    gaps = _gaps(out, tier_m, req, dist, ok)
+    gaps = _gaps(out, cats, tier_m, req, ok)
     cat_table = _category_table(out, cats, tier_m, req, ok, fac["category"].astype(str).to_numpy(),
                                 fac_on)
 
@@ -715,41 +720,36 @@ def _category_table(out, cats, tier_m, req, ok, fcat, fac_on) -> pd.DataFrame:
                                        "facilities_on_network", "share_served", "status"])
 
 
-def _gaps(out, tier_m, req, dist, ok) -> pd.DataFrame:
-    """One row per home, category and tier not served: a table keyed by ``origin_id``.
+def _gaps(out, cats, tier_m, req, ok) -> pd.DataFrame:
+    """One row per home lacking a category at some tier: a table keyed by ``origin_id``.
 
-    The home's point, community name and network status are in ``lc_origins``
-    (join on ``origin_id``); a city has a quarter of a million gaps, and a
-    geometry and a spatial index for each would cost more to store than the
-    analysis takes to run.
+    ``n_missing`` counts the categories the home lacks at any tier and
+    ``missing_<tier>`` lists those the tier requires beyond its walking distance
+    (a JSON array, as every list is stored, in the rules' category order; empty
+    where the tier lacks none).  The home's point, distances and network status
+    are in ``lc_origins``, one row each too, so the two join one to one (a
+    QGIS join takes one match per feature).  One row per home, not per gap:
+    a city has 100k homes and 420k gaps, and GDAL writes a row at a time.
     """
-    rows, cats, tier_of, dist_of, req_of = [], [], [], [], []
-    for t, T in tier_m.items():
-        for c in req[t]:
-            miss = np.flatnonzero(~ok[(c, t)])
-            if not len(miss):
-                continue
-            rows.append(miss)
-            cats.append(c)
-            tier_of.append(t)
-            dist_of.append(dist[c][miss])
-            req_of.append(T)
-    if not rows:
-        return pd.DataFrame({
-            "origin_id": pd.Series(dtype=np.int64), "building_id": pd.Series(dtype=object),
-            "community_id": pd.Series(dtype=object), "category": pd.Series(dtype=object),
-            "tier": pd.Series(dtype=object), "distance_m": pd.Series(dtype=float),
-            "required_m": pd.Series(dtype=float)})
-    n = np.array([len(m) for m in rows])
-    idx = np.concatenate(rows)
-    which = np.repeat(np.arange(len(rows)), n)  # the (category, tier) of each gap row
-    # text columns are taken, not rebuilt from Python strings (262k rows for a city)
+    head = {k: out[k].to_numpy() for k in ("origin_id", "building_id", "community_id")}
+    lacks = np.zeros((len(out), len(cats)), dtype=bool)  # any tier, per category
+    lists: dict[str, np.ndarray] = {}
+    for t in tier_m:
+        need = [c for c in cats if c in req[t]]
+        miss = np.column_stack([~ok[(c, t)] for c in need]) if need else np.zeros((len(out), 0), bool)
+        for j, c in enumerate(need):
+            lacks[:, cats.index(c)] |= miss[:, j]
+        # one text per pattern of categories lacked (a few hundred in a city), then taken
+        pattern, which = np.unique(miss, axis=0, return_inverse=True)
+        text = np.array([json.dumps([c for c, m in zip(need, row) if m], ensure_ascii=False)
+                         if row.any() else None for row in pattern], dtype=object)
+        lists[MISSING + t] = text[which.reshape(-1)] if len(pattern) else np.full(len(out), None, object)
+    n_missing = lacks.sum(axis=1)
+    rows = np.flatnonzero(n_missing)
     return pd.DataFrame({
-        **{k: out[k].take(idx).array for k in ("origin_id", "building_id", "community_id")},
-        "category": pd.Series(cats, dtype="str").take(which).array,
-        "tier": pd.Series(tier_of, dtype="str").take(which).array,
-        "distance_m": np.concatenate(dist_of),
-        "required_m": np.asarray(req_of, dtype=float)[which],
+        **{k: pd.Series(v).take(rows).array for k, v in head.items()},
+        "n_missing": n_missing[rows].astype(np.int64),
+        **{k: pd.Series(v[rows], dtype="str") for k, v in lists.items()},
     })
 
 

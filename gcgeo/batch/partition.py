@@ -374,14 +374,12 @@ def _stitch(results: list[dict[str, Any]], every: Mapping[str, Any],
     stitched = _concat(origins).iloc[sort]
     stitched["origin_id"] = np.arange(len(stitched), dtype=np.int64)
     gaps = []
-    block = {(t, c): k for k, (t, c) in enumerate((t, c) for t in tier_m for c in req[t])}
-    for o, ids in zip(outs, new_id):
+    for o, ids in zip(outs, new_id):  # one row per home: in the whole run's order of homes
         g = o["lc_gaps"].copy()
         g["origin_id"] = ids[g["origin_id"].to_numpy(np.int64)]
         gaps.append(g)
     gap = _concat(gaps, ignore_index=True)
-    key = np.array([block[(t, c)] for t, c in zip(gap["tier"], gap["category"])], dtype=np.int64)
-    gap = gap.iloc[np.lexsort((gap["origin_id"].to_numpy(np.int64), key))].reset_index(drop=True)
+    gap = gap.iloc[np.argsort(gap["origin_id"].to_numpy(np.int64), kind="stable")].reset_index(drop=True)
     # a partition without communities has an empty table of other columns
     comm = _concat([o["lc_communities"] for o in outs if len(o["lc_communities"])]
                    or [outs[0]["lc_communities"]])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import json
 import logging
 import math
 import re
@@ -354,7 +355,9 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
 
 
 def gaps_by_home(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> gpd.GeoDataFrame:
-    """The gaps layer (one row per home, category and tier) as one row per home.
+    """The gaps layer as one row per home: as the living circle stores it (one row per
+    home, ``missing_<tier>`` lists), or one row per home, category and tier (a workspace
+    of an older gcgeo, a layer of one's own).
 
     ``missing_categories`` lists the categories missing per tier, nearest tier
     first ("5-minute living circle: Kindergarten, Pharmacy; …"), and
@@ -363,6 +366,8 @@ def gaps_by_home(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> gpd.GeoDataFrame
     home instead of one per gap on top of each other: a town of 30k homes has
     about 250k gaps.
     """
+    if len(gdf) and "n_missing" in gdf.columns and "category" not in gdf.columns:
+        return _gaps_listed(gdf, lang=lang)
     if "category" not in gdf.columns or "tier" not in gdf.columns or len(gdf) == 0:
         return gdf
     geom = gdf.geometry.name
@@ -400,6 +405,29 @@ def gaps_by_home(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> gpd.GeoDataFrame
     out = gdf.iloc[first][keep + [geom]].copy()
     out.insert(len(keep), "missing_categories", text)
     out.insert(len(keep), "n_missing", n_missing[home[starts]])
+    return out.reset_index(drop=True)
+
+
+def _gaps_listed(gdf: gpd.GeoDataFrame, *, lang: str) -> gpd.GeoDataFrame:
+    """:func:`gaps_by_home` of the living circle's stored gaps, already one row per home with
+    its categories missing per tier in ``missing_<tier>`` (JSON arrays of category codes)."""
+    tiers = sorted((c[len("missing_"):] for c in gdf.columns
+                    if c.startswith("missing_") and c != "missing_categories"), key=tier_sort_key)
+    order = {c: i for i, c in enumerate(_kind_order("facilities", "category"))}
+    sep, colon, semi = ("、", "：", "；") if lang == "zh" else (", ", ": ", "; ")
+    parts = []
+    for t in tiers:
+        col = gdf["missing_" + t].astype(object).where(gdf["missing_" + t].notna(), None)
+        heading = tier_label(t, lang) + colon
+        text = {}
+        for listed in pd.unique(col.dropna()):  # one text per pattern (a few hundred in a city)
+            cats = json.loads(listed) if str(listed).startswith("[") else [str(listed)]
+            cats = sorted(map(str, cats), key=lambda c: (order.get(c, len(order)), c))
+            text[listed] = heading + sep.join(category_label(c, lang) for c in cats) if cats else None
+        parts.append(col.map(text).to_numpy(object))
+    joined = [semi.join(p for p in row if isinstance(p, str)) or None for row in zip(*parts)] if parts else None
+    out = gdf.drop(columns=["missing_" + t for t in tiers])
+    out.insert(list(out.columns).index("n_missing") + 1, "missing_categories", joined)
     return out.reset_index(drop=True)
 
 
