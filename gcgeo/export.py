@@ -35,7 +35,7 @@ import pyogrio
 import shapely
 
 from . import crs as _crs
-from . import shapefile
+from . import gpkg_write, shapefile
 from ._errors import (
     CRSError,
     DiskFullError,
@@ -391,6 +391,8 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
                                                   f"{settings.target.describe('en')}"}
     if driver in ("GPKG", "KML", "GeoJSON", "FlatGeobuf"):
         kwargs["layer"] = layer  # else GDAL names the layer after the temporary file
+    if driver == "GPKG":
+        kwargs["dataset_options"] = gpkg_write.CREATION
     if not is_geo:
         if driver not in ("GPKG",):
             raise InputError(f"table '{layer}' has no geometry; export it as .gpkg, .csv or .parquet.")

@@ -26,7 +26,13 @@ from .values import lists_as_text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["geom_types", "needs_multi", "writable", "write_frames"]
+__all__ = ["CREATION", "geom_types", "needs_multi", "writable", "write_frames"]
+
+#: GDAL's options for a GeoPackage gcgeo creates: version 1.3 of the standard, not GDAL's
+#: default 1.4, which GDAL before 3.7 (QGIS 3.22 and 3.28 LTR on Debian 12, Ubuntu 22.04)
+#: opens with a warning that it "may only be partially supported"; gcgeo uses nothing 1.4
+#: adds.  A file that exists keeps its version.
+CREATION = {"VERSION": "1.3"}
 
 #: geometry type names as geopandas' ``geom_type`` gives them, by shapely type id
 _TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
@@ -74,7 +80,7 @@ def writable(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(path: Path | str, name: str, out: pd.DataFrame, types: list[str], index: bool) -> None:
-    pyogrio.write_dataframe(out, path, layer=name, driver="GPKG", use_arrow=True,
+    pyogrio.write_dataframe(out, path, layer=name, driver="GPKG", use_arrow=True, dataset_options=CREATION,
                             promote_to_multi=needs_multi(types),
                             layer_options=None if index or not types else {"SPATIAL_INDEX": "NO"})
 

@@ -398,7 +398,8 @@ def _flush(path: Path) -> None:
 
 
 def _write_table(path: Path, name: str, df: pd.DataFrame) -> None:
-    pyogrio.write_dataframe(df, path, layer=name, driver="GPKG", use_arrow=True)
+    pyogrio.write_dataframe(df, path, layer=name, driver="GPKG", use_arrow=True,
+                            dataset_options=gpkg_write.CREATION)
 
 
 def _read_meta(path: Path) -> dict[str, str]:

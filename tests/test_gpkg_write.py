@@ -45,7 +45,8 @@ def _schema(path: Path) -> dict[str, list]:
 
 def _direct(path: Path, frames: dict[str, pd.DataFrame]) -> None:
     for name, frame in frames.items():
-        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True)
+        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", use_arrow=True,
+                                dataset_options=gpkg_write.CREATION)
 
 
 def test_frames_written_as_gdal_writes_them(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import subprocess
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
@@ -24,6 +25,7 @@ from _handoff import (
     assert_same_frame,
     feature_count,
     kinds,
+    need_gdal,
     ogr_rows,
     ogrinfo,
 )
@@ -45,6 +47,24 @@ def _cli(*args, code=0):
     res = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     assert res.exit_code == code, res.output
     return res
+
+
+# --- GeoPackages older GDAL and QGIS open without a warning ------------------------
+
+
+def test_geopackages_gcgeo_writes_are_version_1_3(county, tmp_path):
+    """The workspace and a GeoPackage export are GeoPackage 1.3 (SQLite's user_version
+    10300), which GDAL before 3.7, as QGIS 3.22 and 3.28 on Debian 12 use it, opens
+    without "may only be partially supported"; the system's GDAL reads them so."""
+    out = tmp_path / "export.gpkg"
+    _cli("export", county, out)
+    for path in (county, out):
+        with sqlite3.connect(path) as con:
+            assert con.execute("PRAGMA user_version").fetchone() == (10300,), path
+        need_gdal()
+        r = subprocess.run(["ogrinfo", "-ro", "-so", str(path)], capture_output=True, text=True)
+        assert r.returncode == 0 and "partially supported" not in r.stderr, r.stderr[-500:]
+        assert "lc_origins" in r.stdout
 
 
 # --- the table of short names ----------------------------------------------------
