@@ -14,6 +14,8 @@ copy of the workspace:
   RSS of the command (``os.wait4``'s resource usage of the child), run twice:
   the first run builds the walking network from the streets, the second finds
   it stored beside the workspace (streets and network rules unchanged);
+* ``gcgeo analyze WS living-circle`` as it comes (community isochrones drawn),
+  streets unchanged, and its stages;
 * the same run's stages, from a child that imports gcgeo's CLI and runs the
   command's own function, stamping the time at each progress message;
 * ``python -X importtime`` of the command: the modules it imported;
@@ -248,7 +250,8 @@ def core(ws_path: Path) -> tuple[float, float]:
 
 def lc_end_to_end(city: Path, d: Path, codes: list[tuple[str, Path | None]]) -> dict[str, dict]:
     """``gcgeo analyze WS living-circle --isochrones none`` from each checkout: a first run on a
-    fresh copy of the city, the same again (streets unchanged), their stages and imports.  The
+    fresh copy of the city, the same again (streets unchanged), their stages and imports; and
+    the command as it comes (community isochrones drawn), streets unchanged.  The
     checkouts take turns at each step, so a change in the machine's load falls on both alike."""
     ws2 = {label: fresh(city, d, f"lcs_{label.replace(' ', '_')}.gpkg") for label, _ in codes}
     res: dict[str, dict] = {label: {"stages": {}, "first": np.inf, "again": np.inf, "rss_first": 0.0,
@@ -263,10 +266,20 @@ def lc_end_to_end(city: Path, d: Path, codes: list[tuple[str, Path | None]]) -> 
                                        "none", code=code)
                 res[label][what] = min(res[label][what], wall)
                 res[label][f"rss_{what}"] = max(res[label][f"rss_{what}"], rss)
+    for label, _ in codes:
+        res[label].update(default=np.inf, rss_default=0.0)
+    for _ in range(REPEAT):  # the command as it comes, community isochrones drawn (streets unchanged)
+        for label, code in codes:
+            wall, rss, _ = command("analyze", str(ws1[label]), "living-circle", code=code)
+            res[label]["default"] = min(res[label]["default"], wall)
+            res[label]["rss_default"] = max(res[label]["rss_default"], rss)
     for what in ("first", "again"):
         for label, code in codes:
             res[label]["stages"][what] = stages("analyze", str(ws2[label]), "living-circle", "--isochrones",
                                                 "none", code=code)
+    for label, code in codes:
+        res[label]["stages"]["default, again"] = stages("analyze", str(ws2[label]), "living-circle",
+                                                        code=code)
     for label, code in codes:
         _, _, err = command("analyze", str(ws1[label]), "living-circle", "--isochrones", "none", code=code,
                             importtime=True)
@@ -276,6 +289,8 @@ def lc_end_to_end(city: Path, d: Path, codes: list[tuple[str, Path | None]]) -> 
         print(f"\n== {label}: gcgeo analyze WS living-circle --isochrones none")
         print(f"   first run:                {r['first']:6.2f} s   peak RSS {r['rss_first']:5.0f} MiB")
         print(f"   again, streets unchanged: {r['again']:6.2f} s   peak RSS {r['rss_again']:5.0f} MiB")
+        print(f"   the default (community isochrones), streets unchanged: {r['default']:6.2f} s   "
+              f"peak RSS {r['rss_default']:5.0f} MiB")
         for what, st in r["stages"].items():
             print(f"   stages (s), {what}: {_fmt(st)}")
         n, slow = r["imports"]
