@@ -435,6 +435,12 @@ def test_synthetic_county_distances_by_construction():
             assert o.loc[hid, f"all_within_{t}"] == all(truth[c] <= T for c in req[t]), (hid, t)
         assert o.loc[hid, "community_id"] == h["community"]
     assert checked >= 13
+    # the gaps, from the distances the county was built with (of the homes it knows them
+    # for): each home lacking a category within a tier's distance lists it under that tier
+    want = sorted((hid, c, t) for hid, h in sc.truth["homes"].items() for t, T in tiers.items()
+                  for c in req[t] if not h["dist_m"].get(c, np.inf) <= T)
+    got = [g for g in _gap_rows(out["lc_gaps"], "building_id") if g[0] in sc.truth["homes"]]
+    assert want and got == want
 
 
 def test_community_isochrone_keeps_reached_streets_near_a_home_just_beyond_reach():
