@@ -421,14 +421,25 @@ def _gaps_listed(gdf: gpd.GeoDataFrame, *, lang: str) -> gpd.GeoDataFrame:
         heading = tier_label(t, lang) + colon
         text = {}
         for listed in pd.unique(col.dropna()):  # one text per pattern (a few hundred in a city)
-            cats = json.loads(listed) if str(listed).startswith("[") else [str(listed)]
-            cats = sorted(map(str, cats), key=lambda c: (order.get(c, len(order)), c))
+            cats = sorted(map(str, _listed(listed)), key=lambda c: (order.get(c, len(order)), c))
             text[listed] = heading + sep.join(category_label(c, lang) for c in cats) if cats else None
         parts.append(col.map(text).to_numpy(object))
     joined = [semi.join(p for p in row if isinstance(p, str)) or None for row in zip(*parts)] if parts else None
     out = gdf.drop(columns=["missing_" + t for t in tiers])
     out.insert(list(out.columns).index("n_missing") + 1, "missing_categories", joined)
     return out.reset_index(drop=True)
+
+
+def _listed(value: Any) -> list:
+    """A cell holding a list as gcgeo stores one (a JSON array), as a list; other text as itself."""
+    text = str(value)
+    if text.startswith("["):
+        try:
+            got = json.loads(text)
+        except ValueError:
+            return [text]
+        return got if isinstance(got, list) else [text]
+    return [text]
 
 
 def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
