@@ -37,6 +37,7 @@ from .clauses import clause_parts, clause_text
 from .labels import GEOMETRY_LABELS, code_label, column_label, format_value, layer_label, ui
 from .maps._offline import write_atomic
 from .reasons import reason_text
+from .values import text_list
 
 __all__ = ["Section", "headline_figures", "report_workspace", "sections", "write_report"]
 
@@ -111,17 +112,6 @@ def _esc(v: Any) -> str:
     return html.escape("" if v is None else str(v))
 
 
-def _listed(text: str) -> list[str] | None:
-    """The items of a list stored as text (a JSON array, see :func:`gcgeo.values.list_text`)."""
-    if not (text.startswith("[") and text.endswith("]")):
-        return None
-    try:
-        items = json.loads(text)
-    except ValueError:
-        return None
-    return [str(v) for v in items] if isinstance(items, list) else None
-
-
 def cell_text(value: Any, column: str, lang: str, *, kind: str | None = None) -> str | None:
     """A table cell as a planner reads it: :func:`gcgeo.labels.format_value`, then any code
     the analyses write (a status, a kind, a manhole type…) translated, alone or in a list.
@@ -137,7 +127,7 @@ def cell_text(value: Any, column: str, lang: str, *, kind: str | None = None) ->
     if column == "reason" or column.endswith("_reason"):
         return reason_text(text, lang)
     sep = "、" if lang == "zh" else ", "
-    items = _listed(text)
+    items = text_list(text)
     if items is not None:
         return sep.join(code_label(v, lang) or v for v in items) if items else None
     if lang != "zh" or text != value:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FALSE_WORDS", "ID_COLUMNS", "TRUE_WORDS", "UNIT_WORDS", "feature_ids", "id_column",
-           "list_text", "lists_as_text", "slope_text", "to_bool", "to_date", "to_number", "to_slope"]
+           "list_text", "lists_as_text", "slope_text", "text_list", "to_bool", "to_date", "to_number",
+           "to_slope"]
 
 #: Written yes (compared trimmed and in lower case).
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√", "对"})
@@ -373,6 +374,22 @@ def list_text(value: Any) -> str | None:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
+
+
+def text_list(text: str) -> list[str] | None:
+    """The items of a list stored as text by :func:`list_text` (a JSON array); None for
+    other text.
+
+    >>> text_list('["幼儿园", "小学"]'), text_list("幼儿园")
+    (['幼儿园', '小学'], None)
+    """
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return None
+    return [str(v) for v in items] if isinstance(items, list) else None
 
 
 def lists_as_text(df: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import json
 import logging
 import math
 import re
@@ -44,6 +43,7 @@ from ..labels import (
     ui,
     value_label,
 )
+from ..values import text_list
 from . import palette as _pal
 from ._styled import LegendItem, Styled, colors_by_category, colors_by_class, subset
 
@@ -421,25 +421,13 @@ def _gaps_listed(gdf: gpd.GeoDataFrame, *, lang: str) -> gpd.GeoDataFrame:
         heading = tier_label(t, lang) + colon
         text = {}
         for listed in pd.unique(col.dropna()):  # one text per pattern (a few hundred in a city)
-            cats = sorted(map(str, _listed(listed)), key=lambda c: (order.get(c, len(order)), c))
+            cats = sorted(text_list(str(listed)) or [str(listed)], key=lambda c: (order.get(c, len(order)), c))
             text[listed] = heading + sep.join(category_label(c, lang) for c in cats) if cats else None
         parts.append(col.map(text).to_numpy(object))
     joined = [semi.join(p for p in row if isinstance(p, str)) or None for row in zip(*parts)] if parts else None
     out = gdf.drop(columns=["missing_" + t for t in tiers])
     out.insert(list(out.columns).index("n_missing") + 1, "missing_categories", joined)
     return out.reset_index(drop=True)
-
-
-def _listed(value: Any) -> list:
-    """A cell holding a list as gcgeo stores one (a JSON array), as a list; other text as itself."""
-    text = str(value)
-    if text.startswith("["):
-        try:
-            got = json.loads(text)
-        except ValueError:
-            return [text]
-        return got if isinstance(got, list) else [text]
-    return [text]
 
 
 def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
