@@ -47,9 +47,26 @@ def substrings(geoms: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndar
     return shapely.linestrings(xy[order], indices=owner[order])
 
 
+def _end_coords(arr: np.ndarray) -> np.ndarray:
+    """The x, y of the lines' end points: their starts, then their ends (NaN for an empty line).
+
+    Taken from the lines' coordinates: a third of the time of making each end a point."""
+    coords, idx = shapely.get_coordinates(arr, return_index=True)
+    count = np.bincount(idx, minlength=len(arr))
+    last = np.cumsum(count) - 1
+    out = np.full((2 * len(arr), 2), np.nan)
+    has = count > 0
+    out[: len(arr)][has] = coords[(last - count + 1)[has]]
+    out[len(arr):][has] = coords[last[has]]
+    return out
+
+
 def _ends(arr: np.ndarray) -> np.ndarray:
-    """The end points of the lines: their starts, then their ends."""
-    return np.concatenate([shapely.get_point(arr, 0), shapely.get_point(arr, -1)])
+    """The end points of the lines: their starts, then their ends (None for an empty line)."""
+    xy = _end_coords(arr)
+    pts = shapely.points(xy)
+    pts[np.isnan(xy[:, 0])] = None
+    return pts
 
 
 def _join_near_ends(arr: np.ndarray, ends: np.ndarray, dangling: np.ndarray,
@@ -252,7 +269,7 @@ def split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: floa
     hi = np.where(is_last, shapely.length(arr[owner_l]), pos[np.minimum(cut_of, len(pos) - 1)])
     pieces = substrings(arr[owner_l], lo, hi)
     # the ends at a cut are the cut's point exactly, so that the pieces meet there
-    target = shapely.get_coordinates(_ends(pieces))
+    target = _end_coords(pieces)
     m = len(pieces)
     target[:m][~is_first] = at[cut_of[~is_first] - 1]
     target[m:][~is_last] = at[cut_of[~is_last]]
