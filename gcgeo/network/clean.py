@@ -102,14 +102,27 @@ def _join_near_ends(arr: np.ndarray, ends: np.ndarray, dangling: np.ndarray,
 
 
 def _move_ends(arr: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The lines with their first and last coordinates set to ``target`` (starts, then ends)."""
+    """The lines with their first and last coordinates set to ``target`` (starts, then ends).
+
+    Only the lines with an end to move are made again (a few in a city's hundreds of
+    thousands); lines with z are all made again in two dimensions, as moved lines are."""
     n = len(arr)
-    coords, idx = shapely.get_coordinates(arr, return_index=True)
-    counts = np.bincount(idx, minlength=n)
+    redo = np.arange(n)
+    if not shapely.has_z(arr).any():
+        now = _end_coords(arr)
+        same = (now == target) | (np.isnan(now) & np.isnan(target))
+        move = ~same.all(axis=1)
+        redo = np.flatnonzero(move[:n] | move[n:])
+        if not len(redo):
+            return arr.copy()
+    coords, idx = shapely.get_coordinates(arr[redo], return_index=True)
+    counts = np.bincount(idx, minlength=len(redo))
     last = np.cumsum(counts) - 1
-    coords[last - counts + 1] = target[:n]
-    coords[last] = target[n:]
-    return shapely.linestrings(coords, indices=idx)
+    coords[last - counts + 1] = target[:n][redo]
+    coords[last] = target[n:][redo]
+    out = arr.copy()
+    out[redo] = shapely.linestrings(coords, indices=idx)
+    return out
 
 
 def _on_other_lines(tree: shapely.STRtree, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -229,17 +242,17 @@ def split_at_junctions(arr: np.ndarray, labels: np.ndarray, join_tolerance: floa
             best = np.lexsort((ql, dist, qi))
             best = best[np.r_[True, qi[best][1:] != qi[best][:-1]]]
             near_p, near_l = q[qi[best]], ql[best]
-            target = shapely.get_coordinates(ends)
+            target = _end_coords(arr)
             for _ in range(2):  # once more onto the lines as moved (their own ends may have)
+                near = shapely.points(_end_coords(arr)[near_p])
                 on = shapely.line_interpolate_point(
-                    arr[near_l], shapely.line_locate_point(arr[near_l], ends[near_p]))
+                    arr[near_l], shapely.line_locate_point(arr[near_l], near))
                 target[near_p] = shapely.get_coordinates(on)
                 arr = _move_ends(arr, target)
-                ends = _ends(arr)
             log.info("streets: %d dangling end(s) joined to a line within %g m", len(near_p),
                      join_tolerance)
             pi, li = np.concatenate([pi, near_p]), np.concatenate([li, near_l])
-    at = ends[pi]  # line li[j] is cut at point at[j]
+    at = shapely.points(_end_coords(arr)[pi])  # line li[j] is cut at point at[j]
     if split_crossings:
         cl, cp = _crossings(arr)
         if len(cl):
