@@ -187,10 +187,13 @@ class Town:
         pts, half = pts[half > 0], half[half > 0]
         return shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T)
 
-    def window(self, poly: shapely.Geometry) -> tuple[tuple[slice, slice], np.ndarray | None]:
-        """The cells of the grid around ``poly``: their rows and columns, and which
-        of them may meet it (a superset; the polygons are clipped to it exactly),
-        None for a box (its window's cells are those whose insides meet it)."""
+    def window(self, poly: shapely.Geometry
+               ) -> tuple[tuple[slice, slice], np.ndarray | None, np.ndarray | None]:
+        """The cells of the grid around ``poly``: their rows and columns, which of
+        them may meet it (a superset; the polygons are clipped to it exactly) and
+        which lie inside it, closed squares in its interior (the polygons need no
+        clip there); both None for a box (its window's cells are those whose
+        insides meet it)."""
         s = self.cell
         bx, by = int(self.base[0]), int(self.base[1])
         x0, y0, x1, y1 = poly.bounds
@@ -202,26 +205,30 @@ class Town:
             r0 += (r0 + 1) * s <= y0
             c1 -= (c1 - 1) * s >= x1
             r1 -= (r1 - 1) * s >= y1
-            return (slice(r0 - by, max(r1, r0) - by), slice(c0 - bx, max(c1, c0) - bx)), None
+            return (slice(r0 - by, max(r1, r0) - by), slice(c0 - bx, max(c1, c0) - bx)), \
+                None, None
         c0, r0 = int(np.floor(x0 / s)) - 1, int(np.floor(y0 / s)) - 1
         c1, r1 = int(np.floor(x1 / s)) + 2, int(np.floor(y1 / s)) + 2
         gx, gy = np.meshgrid((np.arange(c0, c1) + 0.5) * s, (np.arange(r0, r1) + 0.5) * s)
         shapely.prepare(poly)
-        near = shapely.contains_xy(poly, gx, gy)
-        # and every cell within a cell of the outline
+        centre = shapely.contains_xy(poly, gx, gy)
+        # the cells holding points of the outline at most half a cell apart: every
+        # cell the outline passes through is within one of them, every cell it
+        # touches within two
         b = shapely.get_coordinates(shapely.segmentize(poly.boundary, s / 2))
         bi = np.floor(b / s).astype(np.int64) - [c0, r0]
-        edge = np.zeros_like(near)
+        edge = np.zeros_like(centre)
         edge[np.clip(bi[:, 1], 0, edge.shape[0] - 1), np.clip(bi[:, 0], 0, edge.shape[1] - 1)] = True
         return (slice(r0 - by, r1 - by), slice(c0 - bx, c1 - bx)), \
-            near | dilate(edge, np.array([1.0, 1.0, 1.0]))
+            centre | dilate(edge, np.ones(3)), centre & ~dilate(edge, np.full(5, 2.0))
 
     def draw(self, ms: list[np.ndarray], win: tuple[slice, slice], poly: shapely.Geometry,
-             box: bool) -> list[shapely.Geometry]:
+             inner: np.ndarray | None) -> list[shapely.Geometry]:
         """The cells in each of ``ms`` (windows at ``win``), traced and clipped to
-        ``poly`` (a ``box``: the rows and columns clamped to it, exact for rectilinear
-        rings).  The windows are traced side by side in one go, a column apart, and
-        put back at their place with the corners computed as for one alone."""
+        ``poly``: a box (``inner`` None) by clamping the rows and columns to it,
+        exact for rectilinear rings; any other as :meth:`clip` does.  The windows
+        are traced side by side in one go, a column apart, and put back at their
+        place with the corners computed as for one alone."""
         s, o = self.cell, self.origin
         h, w = ms[0].shape
         big = np.zeros((h, len(ms) * (w + 1)), bool)
@@ -234,15 +241,121 @@ class Town:
         first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]]) if len(part) else part
         k = (np.minimum.reduceat(col, first) - c0) // (w + 1) if len(part) else part
         xy[:, 0] = o[0] + (col - k[part] * (w + 1)) * s  # (as trace computes them)
-        if box:
+        if inner is None:
             lo, hi = np.array(poly.bounds).reshape(2, 2)
             xy = np.clip(xy, lo, hi)
         parts = shapely.set_coordinates(parts, xy)
+        if inner is not None:
+            return self.clip(parts, k, ms, (c0, r0), poly, inner)
         out = [shapely.MultiPolygon()] * len(ms)
         for j, grp in zip(*_groups(k)):
-            g = shapely.MultiPolygon(list(parts[grp]))
-            out[j] = g if box else _iso.multi(shapely.intersection(g, poly))
+            out[j] = shapely.MultiPolygon(list(parts[grp]))
         return out
+
+    def clip(self, parts: np.ndarray, k: np.ndarray, ms: list[np.ndarray],
+             corner: tuple[int, int], poly: shapely.Geometry, inner: np.ndarray
+             ) -> list[shapely.Geometry]:
+        """The traced polygons ``parts`` of each window ``ms[k]`` (cell ``corner``
+        its first) clipped to ``poly``, per window a MultiPolygon.
+
+        Only what reaches outside the ``inner`` cells goes through GEOS: a part
+        or a hole whose bounding cells are all inner is inside ``poly`` as it
+        is.  A part reaching out is clipped with its other holes, and gets back
+        its inner holes by a point inside each (a cell's centre).  Holes that
+        touch another ring at a corner (where two cells in meet diagonally) are
+        clipped too: the clip can join the rings they touch (a hole touching
+        the outline twice parts the polygon).
+        """
+        s = self.cell
+        h, w = inner.shape
+        rings, pi = shapely.get_rings(parts, return_index=True)
+        shell = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
+        b = np.rint(shapely.bounds(rings) / s).astype(np.int64) - np.array(corner * 2)
+        sat = np.zeros((h + 1, w + 1), np.int64)
+        sat[1:, 1:] = inner.cumsum(axis=0).cumsum(axis=1)
+        x0, y0, x1, y1 = b.T
+        within = sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0] == (x1 - x0) * (y1 - y0)
+        # the parts wholly inside, the holes inside of parts that are not
+        keep = within[shell]
+        cut = ~keep[pi]
+        hole = cut & ~shell & within
+        if hole.any():
+            # (a corner where two cells in meet diagonally: a saddle of the window's cells)
+            q = np.pad(np.asarray(ms), ((0, 0), (1, 1), (1, 1)))
+            a, bb, c, d = q[:, :-1, :-1], q[:, :-1, 1:], q[:, 1:, :-1], q[:, 1:, 1:]
+            saddle = (a == d) & (bb == c) & (a != bb)
+            xy, ri = shapely.get_coordinates(rings[hole], return_index=True)
+            g = np.rint(xy / s).astype(np.int64) - np.array(corner)
+            at = saddle[k[pi[hole]][ri], g[:, 1], g[:, 0]]
+            touch = np.zeros(int(hole.sum()), bool)
+            np.logical_or.at(touch, ri, at)
+            hole[np.flatnonzero(hole)[touch]] = False
+        # the parts reaching out, with the holes not put back, clipped
+        mine = cut & ~hole
+        owner = np.unique(pi[mine])
+        pieces, piece_k = np.zeros(0, dtype=object), np.zeros(0, np.int64)
+        from_q = piece_k
+        if len(owner):
+            clipped = shapely.intersection(
+                shapely.polygons(rings[mine], indices=np.searchsorted(owner, pi[mine])), poly)
+            pieces, from_q = shapely.get_parts(clipped, return_index=True)
+            poly_ok = (shapely.get_type_id(pieces) == 3) & ~shapely.is_empty(pieces)
+            pieces, from_q = pieces[poly_ok], from_q[poly_ok]
+            piece_k = k[owner[from_q]]
+        # the holes put back, each in the piece of its part that holds it
+        hr = rings[hole]
+        hq = np.searchsorted(owner, pi[hole])  # (the clipped part)
+        pt, pc = self._put_back(hr, hq, pieces, from_q)
+        out = [shapely.MultiPolygon()] * len(ms)
+        if len(pt) != len(hr):  # pragma: no cover - (a guard)
+            for j, grp in zip(*_groups(k)):
+                out[j] = _iso.multi(shapely.intersection(shapely.MultiPolygon(list(parts[grp])),
+                                                         poly))
+            return out
+        # the pieces' rings, then the holes they get back, by piece
+        pr, pp = shapely.get_rings(pieces, return_index=True)
+        order = np.argsort(np.r_[pp, pc], kind="stable")
+        rebuilt = shapely.polygons(np.r_[pr, hr[pt]][order],
+                                   indices=np.r_[pp, pc][order])
+        polys = np.r_[parts[keep], rebuilt]
+        which = np.r_[k[keep], piece_k]
+        for j, grp in zip(*_groups(which)):
+            out[j] = shapely.MultiPolygon(list(polys[grp]))
+        return out
+
+    def _put_back(self, hr: np.ndarray, hq: np.ndarray, pieces: np.ndarray, from_q: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """For holes ``hr`` of the clipped parts ``hq``, the piece of the part
+        (``pieces``, their parts ``from_q``) holding each: the holes found and
+        their pieces."""
+        s = self.cell
+        none = np.zeros(0, np.int64)
+        if not len(hr):
+            return none, none
+        n_q = np.bincount(from_q, minlength=int(hq.max()) + 1)
+        first = np.searchsorted(from_q, np.arange(len(n_q)))
+        one = n_q[hq] == 1
+        pt, pc = [np.flatnonzero(one)], [first[hq[one]]]
+        many = np.flatnonzero(n_q[hq] > 1)
+        if len(many):
+            # a cell's centre inside the hole: its first cell, right of its first edge for
+            # a clockwise ring, else left
+            sub = hr[many]
+            p0 = shapely.get_coordinates(shapely.get_point(sub, 0))
+            p1 = shapely.get_coordinates(shapely.get_point(sub, 1))
+            u = (p1 - p0) / np.linalg.norm(p1 - p0, axis=1)[:, None]
+            side = np.where(shapely.is_ccw(sub), 1.0, -1.0)[:, None]
+            c = p0 + (u + side * np.column_stack([-u[:, 1], u[:, 0]])) * (s / 2)
+            for q in np.unique(hq[many]):
+                at = many[hq[many] == q]
+                xy = c[hq[many] == q]
+                for j in range(first[q], first[q] + n_q[q]):
+                    shapely.prepare(pieces[j])
+                    got = shapely.contains_xy(pieces[j], xy[:, 0], xy[:, 1])
+                    pt.append(at[got])
+                    pc.append(np.full(int(got.sum()), j))
+        pt_, pc_ = np.concatenate(pt), np.concatenate(pc)
+        return pt_, pc_
 
 
 def _groups(key: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -321,7 +434,7 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
 
     def one(i: int) -> dict[tuple, shapely.Geometry]:
         poly = polys[i]
-        win, near = town.window(poly)
+        win, near, inner = town.window(poly)
         box = near is None
         keys, subs = [], []
         for t in tier_m:
@@ -339,7 +452,7 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
         index: dict[bytes, int] = {}
         which = [index.setdefault(sub.tobytes(), len(index)) for sub in subs]
         distinct = [subs[which.index(j)] for j in range(len(index))]
-        drawn = town.draw(distinct, win, poly, box) if distinct else []
+        drawn = town.draw(distinct, win, poly, inner) if distinct else []
         got = {key: drawn[j] for key, j in zip(keys, which)}
         for t in tier_m:
             for c in req[t]:
