@@ -77,6 +77,25 @@ def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
     return out
 
 
+class Bits:
+    """A grid of booleans kept eight to a byte (a category and tier's cells in,
+    over the whole town), read by windows (``bits[rows, cols]``, slices) or
+    cells (:meth:`at`)."""
+
+    def __init__(self, m: np.ndarray):
+        self.packed = np.packbits(m, axis=1)
+
+    def __getitem__(self, win: tuple[slice, slice]) -> np.ndarray:
+        rows, cols = win
+        b0 = cols.start // 8
+        sub = np.unpackbits(self.packed[rows, b0:(cols.stop + 7) // 8], axis=1)
+        return sub[:, cols.start - 8 * b0:cols.stop - 8 * b0].view(bool)
+
+    def at(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Whether cells (``r``, ``c``) are in."""
+        return ((self.packed[r, c >> 3] >> (7 - (c & 7))) & 1).astype(bool)
+
+
 class Town:
     """Points along the street pieces of ``pieces`` on one grid of ``cell`` metres
     over ``polys`` (the communities), and the homes at ``homes`` (points, NaN
@@ -97,21 +116,20 @@ class Town:
         self.shape = (int(np.floor((hi[1] + pad) / s)) - int(b0[1]) + 1,
                       int(np.floor((hi[0] + pad) / s)) - int(b0[0]) + 1)
         rows, cols = self.shape
-        # points along the pieces, half a cell apart, those on the grid only
+        # points along the pieces, half a cell apart, those on the grid only; a piece's
+        # points in one cell one after the other make one run (the first and the last
+        # position: the nearest to either end); in chunks of pieces
         geom = pieces.geom
         ok = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom))) if len(geom) \
             else np.zeros(0, dtype=np.int64)
-        xy, j = shapely.get_coordinates(_grid.segmentized(geom[ok], s / 2), return_index=True)
-        piece = ok[j]
-        step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
-        step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
-        along = np.cumsum(step)
-        first = np.searchsorted(piece, piece)
-        pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
-        ij = np.floor(xy / s).astype(np.int64) - b0
-        on = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
-        self.piece, self.pos = piece[on], pos[on]
-        self.flat = ij[on, 1] * cols + ij[on, 0]
+        with _iso.pool() as ex:
+            runs = list(ex.map(lambda i: self._runs(ok[i:i + self.CHUNK], cols, rows),
+                               range(0, max(len(ok), 1), self.CHUNK)))
+        piece, self.at_u, last, self.flat = (np.concatenate(x) for x in zip(*runs))
+        # (a run's distance: from its piece's ends u and v, see distances)
+        self.u = pieces.aug.piece_u[piece].astype(np.int32)
+        self.v = pieces.aug.piece_v[piece].astype(np.int32)
+        self.at_v = pieces.length[piece] - last
         # the homes on the grid and the cells that hold them
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         self.connector = np.asarray(connector, dtype=float)
@@ -125,12 +143,35 @@ class Town:
         # the flat positions of the (up to four) cells holding each home, the first one's first
         self.flat4 = np.stack([r0 * cols + c0, r0 * cols + c1, r1 * cols + c0, r1 * cols + c1])
 
+    #: Pieces per chunk of :meth:`_runs` (bounds the memory of the points).
+    CHUNK = 20_000
+
+    def _runs(self, sel: np.ndarray, cols: int, rows: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For the pieces ``sel``, the runs of their points in one cell: the piece,
+        the first and the last position along it, and the cell (flat)."""
+        pieces, s, b0 = self.pieces, self.cell, self.base
+        xy, j = shapely.get_coordinates(_grid.segmentized(pieces.geom[sel], s / 2),
+                                        return_index=True)
+        piece = sel[j]
+        step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
+        step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
+        along = np.cumsum(step)
+        first = np.searchsorted(piece, piece)
+        pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
+        ij = np.floor(xy / s).astype(np.int64) - b0
+        on = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
+        piece, pos, flat = piece[on], pos[on], (ij[on, 1] * cols + ij[on, 0]).astype(np.int32)
+        start = np.flatnonzero(np.r_[True, (piece[1:] != piece[:-1]) | (flat[1:] != flat[:-1])]
+                               )[:len(piece)]
+        end = np.r_[start[1:], len(piece)][:len(start)] - 1
+        return piece[start], pos[start], pos[end], flat[start]
+
     def distances(self, nd: np.ndarray) -> np.ndarray:
-        """The network distance of every point from node distances ``nd`` (NaN: not reached)."""
-        a = self.pieces.aug
-        p = self.piece
-        return np.fmin(nd[a.piece_u[p]] + self.pos, nd[a.piece_v[p]] + (self.pieces.length[p]
-                                                                        - self.pos))
+        """The network distance of every run of points from node distances ``nd``
+        (NaN: not reached): its nearest point's (along a piece the distance from
+        one end grows, from the other shrinks)."""
+        return np.fmin(nd[self.u] + self.at_u, nd[self.v] + self.at_v)
 
     def cells(self, pd_: np.ndarray, home_dist: np.ndarray, limit: float
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -399,7 +440,7 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
         r = np.arange(int(np.floor(y0 / s)), int(np.floor(y1 / s)) + 1)
         cc, rr = np.meshgrid(c, r)
         for m, sq, tree in cats:
-            on = m[rr - by, cc - bx]
+            on = m.at(rr - by, cc - bx)
             cover = list(shapely.box(cc[on] * s, rr[on] * s, (cc[on] + 1) * s, (rr[on] + 1) * s))
             if tree is not None:
                 cover += list(sq[tree.query(q, predicate="intersects")])
@@ -424,7 +465,7 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
         for t, T in tier_m.items():
             if c in req[t]:
                 m, sq = town.cells(pd_, home_dist[c], T)
-                got.append(((c, t), (m, sq, shapely.STRtree(sq) if len(sq) else None)))
+                got.append(((c, t), (Bits(m), sq, shapely.STRtree(sq) if len(sq) else None)))
         return got
 
     cells: dict[tuple, tuple] = {}
