@@ -288,10 +288,7 @@ class Town:
         parts = shapely.set_coordinates(parts, xy)
         if inner is not None:
             return self.clip(parts, k, ms, (c0, r0), poly, inner)
-        out = [shapely.MultiPolygon()] * len(ms)
-        for j, grp in zip(*_groups(k)):
-            out[j] = shapely.MultiPolygon(list(parts[grp]))
-        return out
+        return _multi(parts, k, len(ms))
 
     def clip(self, parts: np.ndarray, k: np.ndarray, ms: list[np.ndarray],
              corner: tuple[int, int], poly: shapely.Geometry, inner: np.ndarray
@@ -358,11 +355,7 @@ class Town:
         order = np.argsort(np.r_[pp, pc], kind="stable")
         rebuilt = shapely.polygons(np.r_[pr, hr[pt]][order],
                                    indices=np.r_[pp, pc][order])
-        polys = np.r_[parts[keep], rebuilt]
-        which = np.r_[k[keep], piece_k]
-        for j, grp in zip(*_groups(which)):
-            out[j] = shapely.MultiPolygon(list(polys[grp]))
-        return out
+        return _multi(np.r_[parts[keep], rebuilt], np.r_[k[keep], piece_k], len(ms))
 
     def _put_back(self, hr: np.ndarray, hq: np.ndarray, pieces: np.ndarray, from_q: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -397,6 +390,16 @@ class Town:
                     pc.append(np.full(int(got.sum()), j))
         pt_, pc_ = np.concatenate(pt), np.concatenate(pc)
         return pt_, pc_
+
+
+def _multi(polys: np.ndarray, which: np.ndarray, n: int) -> list[shapely.Geometry]:
+    """``n`` MultiPolygons, the ``j``-th of the ``polys`` where ``which`` is ``j``
+    (in their order; empty where none)."""
+    out = np.full(n, shapely.MultiPolygon(), dtype=object)
+    if len(polys):
+        order = np.argsort(which, kind="stable")
+        shapely.multipolygons(polys[order], indices=which[order], out=out)
+    return list(out)
 
 
 def _groups(key: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
