@@ -10,7 +10,8 @@ facility isochrones (:mod:`gcgeo.analysis._iso_grid`), and laid once per
 category and tier over the whole town (:class:`Town`):
 
 - points at most half a cell apart along every street piece get their
-  distance from one search per category; the cells of the points within the
+  distance from one search per category (a piece's points in one cell kept as
+  one run: its first and last); the cells of the points within the
   tier are marked on one grid over the communities (less a border) and grown
   by the buffer's disc: a cell is in when it lies wholly within
   :func:`gcgeo.analysis._iso_grid.inner_radius` of a marked cell's points
@@ -27,8 +28,10 @@ category and tier over the whole town (:class:`Town`):
   clear of the cells in and of the far homes;
 - a community's polygon is its window of the town's cells, traced
   (:func:`gcgeo.analysis._iso_grid.trace`), clipped exactly to the
-  community; windows with the same cells share one polygon (far from the
-  frontier of a reach most categories reach every street);
+  community (a box by clamping the corners, any other by GEOS where the
+  polygon reaches out of the cells inside it: :meth:`Town.clip`); windows
+  with the same cells share one polygon (far from the frontier of a reach
+  most categories reach every street);
 - "all" is the cells every category of the tier has in, clipped alike: the
   intersection of the categories' polygons (drawn by their intersection
   where a category needed squares of its own there).
