@@ -222,6 +222,14 @@ class Town:
                 gap_y = np.maximum(np.maximum(gy * s - pts[:, 1], pts[:, 1] - (gy + 1) * s), 0.0)
                 half = np.where(on, np.minimum(half, 0.45 * np.maximum(gap_x, gap_y)), half)
         if len(far):
+            # (only a far point less than a cell away narrows a square: one in the cells
+            # around the square's, two either side to be safe from rounding)
+            ring = np.stack(np.meshgrid(np.arange(-2, 3), np.arange(-2, 3)), -1).reshape(-1, 2)
+            around = (np.floor(pts / s).astype(np.int64)[:, None, :] + ring).reshape(-1, 2)
+            cell_f = np.floor(far / s).astype(np.int64)
+            far = far[np.isin(cell_f[:, 0] * 2**32 + cell_f[:, 1],
+                              around[:, 0] * 2**32 + around[:, 1])]
+        if len(far):
             d, _ = cKDTree(far).query(pts, p=np.inf)
             half = np.minimum(half, 0.45 * d)
         if len(pts) > 1:
