@@ -427,7 +427,7 @@ def _squares_in(sq: np.ndarray, tree: shapely.STRtree | None, poly: shapely.Geom
     if tree is None:
         return []
     mine = sq[tree.query(poly, predicate="intersects")]
-    return [p for p in shapely.get_parts(shapely.intersection(mine, poly))
+    return [p for p in shapely.get_parts(shapely.simplify(shapely.intersection(mine, poly), 0.0))
             if p.geom_type == "Polygon" and not p.is_empty] if len(mine) else []
 
 
@@ -465,7 +465,8 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
             got.append(piece)
     if not got:
         return []
-    u = shapely.intersection(shapely.union_all(got), poly)
+    # (without vertices on a straight line between their neighbours, which GEOS can leave)
+    u = shapely.simplify(shapely.intersection(shapely.union_all(got), poly), 0.0)
     return [p for p in shapely.get_parts(u) if p.geom_type == "Polygon" and not p.is_empty]
 
 
