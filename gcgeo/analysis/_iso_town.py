@@ -455,6 +455,8 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
         cc, rr = np.meshgrid(c, r)
         for m, sq, tree in cats:
             on = m.at(rr - by, cc - bx)
+            if on.all():  # (the category's cells cover the square)
+                continue
             cover = list(shapely.box(cc[on] * s, rr[on] * s, (cc[on] + 1) * s, (rr[on] + 1) * s))
             if tree is not None:
                 cover += list(sq[tree.query(q, predicate="intersects")])
