@@ -10,7 +10,8 @@ facility isochrones (:mod:`gcgeo.analysis._iso_grid`), and laid once per
 category and tier over the whole town (:class:`Town`):
 
 - points at most half a cell apart along every street piece get their
-  distance from one search per category; the cells of the points within the
+  distance from one search per category (a piece's points in one cell kept as
+  one run: its first and last); the cells of the points within the
   tier are marked on one grid over the communities (less a border) and grown
   by the buffer's disc: a cell is in when it lies wholly within
   :func:`gcgeo.analysis._iso_grid.inner_radius` of a marked cell's points
@@ -27,8 +28,10 @@ category and tier over the whole town (:class:`Town`):
   clear of the cells in and of the far homes;
 - a community's polygon is its window of the town's cells, traced
   (:func:`gcgeo.analysis._iso_grid.trace`), clipped exactly to the
-  community; windows with the same cells share one polygon (far from the
-  frontier of a reach most categories reach every street);
+  community (a box by clamping the corners, any other by GEOS where the
+  polygon reaches out of the cells inside it: :meth:`Town.clip`); windows
+  with the same cells share one polygon (far from the frontier of a reach
+  most categories reach every street);
 - "all" is the cells every category of the tier has in, clipped alike: the
   intersection of the categories' polygons (drawn by their intersection
   where a category needed squares of its own there).
@@ -77,6 +80,25 @@ def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
     return out
 
 
+class Bits:
+    """A grid of booleans kept eight to a byte (a category and tier's cells in,
+    over the whole town), read by windows (``bits[rows, cols]``, slices) or
+    cells (:meth:`at`)."""
+
+    def __init__(self, m: np.ndarray):
+        self.packed = np.packbits(m, axis=1)
+
+    def __getitem__(self, win: tuple[slice, slice]) -> np.ndarray:
+        rows, cols = win
+        b0 = cols.start // 8
+        sub = np.unpackbits(self.packed[rows, b0:(cols.stop + 7) // 8], axis=1)
+        return sub[:, cols.start - 8 * b0:cols.stop - 8 * b0].view(bool)
+
+    def at(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Whether cells (``r``, ``c``) are in."""
+        return ((self.packed[r, c >> 3] >> (7 - (c & 7))) & 1).astype(bool)
+
+
 class Town:
     """Points along the street pieces of ``pieces`` on one grid of ``cell`` metres
     over ``polys`` (the communities), and the homes at ``homes`` (points, NaN
@@ -97,21 +119,20 @@ class Town:
         self.shape = (int(np.floor((hi[1] + pad) / s)) - int(b0[1]) + 1,
                       int(np.floor((hi[0] + pad) / s)) - int(b0[0]) + 1)
         rows, cols = self.shape
-        # points along the pieces, half a cell apart, those on the grid only
+        # points along the pieces, half a cell apart, those on the grid only; a piece's
+        # points in one cell one after the other make one run (the first and the last
+        # position: the nearest to either end); in chunks of pieces
         geom = pieces.geom
         ok = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom))) if len(geom) \
             else np.zeros(0, dtype=np.int64)
-        xy, j = shapely.get_coordinates(_grid.segmentized(geom[ok], s / 2), return_index=True)
-        piece = ok[j]
-        step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
-        step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
-        along = np.cumsum(step)
-        first = np.searchsorted(piece, piece)
-        pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
-        ij = np.floor(xy / s).astype(np.int64) - b0
-        on = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
-        self.piece, self.pos = piece[on], pos[on]
-        self.flat = ij[on, 1] * cols + ij[on, 0]
+        with _iso.pool() as ex:
+            runs = list(ex.map(lambda i: self._runs(ok[i:i + self.CHUNK], cols, rows),
+                               range(0, max(len(ok), 1), self.CHUNK)))
+        piece, self.at_u, last, self.flat = (np.concatenate(x) for x in zip(*runs))
+        # (a run's distance: from its piece's ends u and v, see distances)
+        self.u = pieces.aug.piece_u[piece].astype(np.int32)
+        self.v = pieces.aug.piece_v[piece].astype(np.int32)
+        self.at_v = pieces.length[piece] - last
         # the homes on the grid and the cells that hold them
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
         self.connector = np.asarray(connector, dtype=float)
@@ -125,12 +146,35 @@ class Town:
         # the flat positions of the (up to four) cells holding each home, the first one's first
         self.flat4 = np.stack([r0 * cols + c0, r0 * cols + c1, r1 * cols + c0, r1 * cols + c1])
 
+    #: Pieces per chunk of :meth:`_runs` (bounds the memory of the points).
+    CHUNK = 20_000
+
+    def _runs(self, sel: np.ndarray, cols: int, rows: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For the pieces ``sel``, the runs of their points in one cell: the piece,
+        the first and the last position along it, and the cell (flat)."""
+        pieces, s, b0 = self.pieces, self.cell, self.base
+        xy, j = shapely.get_coordinates(_grid.segmentized(pieces.geom[sel], s / 2),
+                                        return_index=True)
+        piece = sel[j]
+        step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
+        step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
+        along = np.cumsum(step)
+        first = np.searchsorted(piece, piece)
+        pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
+        ij = np.floor(xy / s).astype(np.int64) - b0
+        on = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
+        piece, pos, flat = piece[on], pos[on], (ij[on, 1] * cols + ij[on, 0]).astype(np.int32)
+        start = np.flatnonzero(np.r_[True, (piece[1:] != piece[:-1]) | (flat[1:] != flat[:-1])]
+                               )[:len(piece)]
+        end = np.r_[start[1:], len(piece)][:len(start)] - 1
+        return piece[start], pos[start], pos[end], flat[start]
+
     def distances(self, nd: np.ndarray) -> np.ndarray:
-        """The network distance of every point from node distances ``nd`` (NaN: not reached)."""
-        a = self.pieces.aug
-        p = self.piece
-        return np.fmin(nd[a.piece_u[p]] + self.pos, nd[a.piece_v[p]] + (self.pieces.length[p]
-                                                                        - self.pos))
+        """The network distance of every run of points from node distances ``nd``
+        (NaN: not reached): its nearest point's (along a piece the distance from
+        one end grows, from the other shrinks)."""
+        return np.fmin(nd[self.u] + self.at_u, nd[self.v] + self.at_v)
 
     def cells(self, pd_: np.ndarray, home_dist: np.ndarray, limit: float
               ) -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +222,14 @@ class Town:
                 gap_y = np.maximum(np.maximum(gy * s - pts[:, 1], pts[:, 1] - (gy + 1) * s), 0.0)
                 half = np.where(on, np.minimum(half, 0.45 * np.maximum(gap_x, gap_y)), half)
         if len(far):
+            # (only a far point less than a cell away narrows a square: one in the cells
+            # around the square's, two either side to be safe from rounding)
+            ring = np.stack(np.meshgrid(np.arange(-2, 3), np.arange(-2, 3)), -1).reshape(-1, 2)
+            around = (np.floor(pts / s).astype(np.int64)[:, None, :] + ring).reshape(-1, 2)
+            cell_f = np.floor(far / s).astype(np.int64)
+            far = far[np.isin(cell_f[:, 0] * 2**32 + cell_f[:, 1],
+                              around[:, 0] * 2**32 + around[:, 1])]
+        if len(far):
             d, _ = cKDTree(far).query(pts, p=np.inf)
             half = np.minimum(half, 0.45 * d)
         if len(pts) > 1:
@@ -187,10 +239,13 @@ class Town:
         pts, half = pts[half > 0], half[half > 0]
         return shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T)
 
-    def window(self, poly: shapely.Geometry) -> tuple[tuple[slice, slice], np.ndarray | None]:
-        """The cells of the grid around ``poly``: their rows and columns, and which
-        of them may meet it (a superset; the polygons are clipped to it exactly),
-        None for a box (its window's cells are those whose insides meet it)."""
+    def window(self, poly: shapely.Geometry
+               ) -> tuple[tuple[slice, slice], np.ndarray | None, np.ndarray | None]:
+        """The cells of the grid around ``poly``: their rows and columns, which of
+        them may meet it (a superset; the polygons are clipped to it exactly) and
+        which lie inside it, closed squares in its interior (the polygons need no
+        clip there); both None for a box (its window's cells are those whose
+        insides meet it)."""
         s = self.cell
         bx, by = int(self.base[0]), int(self.base[1])
         x0, y0, x1, y1 = poly.bounds
@@ -202,26 +257,30 @@ class Town:
             r0 += (r0 + 1) * s <= y0
             c1 -= (c1 - 1) * s >= x1
             r1 -= (r1 - 1) * s >= y1
-            return (slice(r0 - by, max(r1, r0) - by), slice(c0 - bx, max(c1, c0) - bx)), None
+            return (slice(r0 - by, max(r1, r0) - by), slice(c0 - bx, max(c1, c0) - bx)), \
+                None, None
         c0, r0 = int(np.floor(x0 / s)) - 1, int(np.floor(y0 / s)) - 1
         c1, r1 = int(np.floor(x1 / s)) + 2, int(np.floor(y1 / s)) + 2
         gx, gy = np.meshgrid((np.arange(c0, c1) + 0.5) * s, (np.arange(r0, r1) + 0.5) * s)
         shapely.prepare(poly)
-        near = shapely.contains_xy(poly, gx, gy)
-        # and every cell within a cell of the outline
+        centre = shapely.contains_xy(poly, gx, gy)
+        # the cells holding points of the outline at most half a cell apart: every
+        # cell the outline passes through is within one of them, every cell it
+        # touches within two
         b = shapely.get_coordinates(shapely.segmentize(poly.boundary, s / 2))
         bi = np.floor(b / s).astype(np.int64) - [c0, r0]
-        edge = np.zeros_like(near)
+        edge = np.zeros_like(centre)
         edge[np.clip(bi[:, 1], 0, edge.shape[0] - 1), np.clip(bi[:, 0], 0, edge.shape[1] - 1)] = True
         return (slice(r0 - by, r1 - by), slice(c0 - bx, c1 - bx)), \
-            near | dilate(edge, np.array([1.0, 1.0, 1.0]))
+            centre | dilate(edge, np.ones(3)), centre & ~dilate(edge, np.full(5, 2.0))
 
     def draw(self, ms: list[np.ndarray], win: tuple[slice, slice], poly: shapely.Geometry,
-             box: bool) -> list[shapely.Geometry]:
+             inner: np.ndarray | None) -> list[shapely.Geometry]:
         """The cells in each of ``ms`` (windows at ``win``), traced and clipped to
-        ``poly`` (a ``box``: the rows and columns clamped to it, exact for rectilinear
-        rings).  The windows are traced side by side in one go, a column apart, and
-        put back at their place with the corners computed as for one alone."""
+        ``poly``: a box (``inner`` None) by clamping the rows and columns to it,
+        exact for rectilinear rings; any other as :meth:`clip` does.  The windows
+        are traced side by side in one go, a column apart, and put back at their
+        place with the corners computed as for one alone."""
         s, o = self.cell, self.origin
         h, w = ms[0].shape
         big = np.zeros((h, len(ms) * (w + 1)), bool)
@@ -234,15 +293,124 @@ class Town:
         first = np.flatnonzero(np.r_[True, part[1:] != part[:-1]]) if len(part) else part
         k = (np.minimum.reduceat(col, first) - c0) // (w + 1) if len(part) else part
         xy[:, 0] = o[0] + (col - k[part] * (w + 1)) * s  # (as trace computes them)
-        if box:
+        if inner is None:
             lo, hi = np.array(poly.bounds).reshape(2, 2)
             xy = np.clip(xy, lo, hi)
         parts = shapely.set_coordinates(parts, xy)
+        if inner is not None:
+            return self.clip(parts, k, ms, (c0, r0), poly, inner)
+        return _multi(parts, k, len(ms))
+
+    def clip(self, parts: np.ndarray, k: np.ndarray, ms: list[np.ndarray],
+             corner: tuple[int, int], poly: shapely.Geometry, inner: np.ndarray
+             ) -> list[shapely.Geometry]:
+        """The traced polygons ``parts`` of each window ``ms[k]`` (cell ``corner``
+        its first) clipped to ``poly``, per window a MultiPolygon.
+
+        Only what reaches outside the ``inner`` cells goes through GEOS: a part
+        or a hole whose bounding cells are all inner is inside ``poly`` as it
+        is.  A part reaching out is clipped with its other holes, and gets back
+        its inner holes by a point inside each (a cell's centre).  Holes that
+        touch another ring at a corner (where two cells in meet diagonally) are
+        clipped too: the clip can join the rings they touch (a hole touching
+        the outline twice parts the polygon).
+        """
+        s = self.cell
+        h, w = inner.shape
+        rings, pi = shapely.get_rings(parts, return_index=True)
+        shell = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
+        b = np.rint(shapely.bounds(rings) / s).astype(np.int64) - np.array(corner * 2)
+        sat = np.zeros((h + 1, w + 1), np.int64)
+        sat[1:, 1:] = inner.cumsum(axis=0).cumsum(axis=1)
+        x0, y0, x1, y1 = b.T
+        within = sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0] == (x1 - x0) * (y1 - y0)
+        # the parts wholly inside, the holes inside of parts that are not
+        keep = within[shell]
+        cut = ~keep[pi]
+        hole = cut & ~shell & within
+        if hole.any():
+            # (a corner where two cells in meet diagonally: a saddle of the window's cells)
+            q = np.pad(np.asarray(ms), ((0, 0), (1, 1), (1, 1)))
+            a, bb, c, d = q[:, :-1, :-1], q[:, :-1, 1:], q[:, 1:, :-1], q[:, 1:, 1:]
+            saddle = (a == d) & (bb == c) & (a != bb)
+            xy, ri = shapely.get_coordinates(rings[hole], return_index=True)
+            g = np.rint(xy / s).astype(np.int64) - np.array(corner)
+            at = saddle[k[pi[hole]][ri], g[:, 1], g[:, 0]]
+            touch = np.zeros(int(hole.sum()), bool)
+            np.logical_or.at(touch, ri, at)
+            hole[np.flatnonzero(hole)[touch]] = False
+        # the parts reaching out, with the holes not put back, clipped
+        mine = cut & ~hole
+        owner = np.unique(pi[mine])
+        pieces, piece_k = np.zeros(0, dtype=object), np.zeros(0, np.int64)
+        from_q = piece_k
+        if len(owner):
+            clipped = shapely.intersection(
+                shapely.polygons(rings[mine], indices=np.searchsorted(owner, pi[mine])), poly)
+            pieces, from_q = shapely.get_parts(clipped, return_index=True)
+            poly_ok = (shapely.get_type_id(pieces) == 3) & ~shapely.is_empty(pieces)
+            pieces, from_q = pieces[poly_ok], from_q[poly_ok]
+            piece_k = k[owner[from_q]]
+        # the holes put back, each in the piece of its part that holds it
+        hr = rings[hole]
+        hq = np.searchsorted(owner, pi[hole])  # (the clipped part)
+        pt, pc = self._put_back(hr, hq, pieces, from_q)
         out = [shapely.MultiPolygon()] * len(ms)
-        for j, grp in zip(*_groups(k)):
-            g = shapely.MultiPolygon(list(parts[grp]))
-            out[j] = g if box else _iso.multi(shapely.intersection(g, poly))
-        return out
+        if len(pt) != len(hr):  # pragma: no cover - (a guard)
+            for j, grp in zip(*_groups(k)):
+                out[j] = _iso.multi(shapely.intersection(shapely.MultiPolygon(list(parts[grp])),
+                                                         poly))
+            return out
+        # the pieces' rings, then the holes they get back, by piece
+        pr, pp = shapely.get_rings(pieces, return_index=True)
+        order = np.argsort(np.r_[pp, pc], kind="stable")
+        rebuilt = shapely.polygons(np.r_[pr, hr[pt]][order],
+                                   indices=np.r_[pp, pc][order])
+        return _multi(np.r_[parts[keep], rebuilt], np.r_[k[keep], piece_k], len(ms))
+
+    def _put_back(self, hr: np.ndarray, hq: np.ndarray, pieces: np.ndarray, from_q: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """For holes ``hr`` of the clipped parts ``hq``, the piece of the part
+        (``pieces``, their parts ``from_q``) holding each: the holes found and
+        their pieces."""
+        s = self.cell
+        none = np.zeros(0, np.int64)
+        if not len(hr):
+            return none, none
+        n_q = np.bincount(from_q, minlength=int(hq.max()) + 1)
+        first = np.searchsorted(from_q, np.arange(len(n_q)))
+        one = n_q[hq] == 1
+        pt, pc = [np.flatnonzero(one)], [first[hq[one]]]
+        many = np.flatnonzero(n_q[hq] > 1)
+        if len(many):
+            # a cell's centre inside the hole: its first cell, right of its first edge for
+            # a clockwise ring, else left
+            sub = hr[many]
+            p0 = shapely.get_coordinates(shapely.get_point(sub, 0))
+            p1 = shapely.get_coordinates(shapely.get_point(sub, 1))
+            u = (p1 - p0) / np.linalg.norm(p1 - p0, axis=1)[:, None]
+            side = np.where(shapely.is_ccw(sub), 1.0, -1.0)[:, None]
+            c = p0 + (u + side * np.column_stack([-u[:, 1], u[:, 0]])) * (s / 2)
+            for q in np.unique(hq[many]):
+                at = many[hq[many] == q]
+                xy = c[hq[many] == q]
+                for j in range(first[q], first[q] + n_q[q]):
+                    shapely.prepare(pieces[j])
+                    got = shapely.contains_xy(pieces[j], xy[:, 0], xy[:, 1])
+                    pt.append(at[got])
+                    pc.append(np.full(int(got.sum()), j))
+        pt_, pc_ = np.concatenate(pt), np.concatenate(pc)
+        return pt_, pc_
+
+
+def _multi(polys: np.ndarray, which: np.ndarray, n: int) -> list[shapely.Geometry]:
+    """``n`` MultiPolygons, the ``j``-th of the ``polys`` where ``which`` is ``j``
+    (in their order; empty where none)."""
+    out = np.full(n, shapely.MultiPolygon(), dtype=object)
+    if len(polys):
+        order = np.argsort(which, kind="stable")
+        shapely.multipolygons(polys[order], indices=which[order], out=out)
+    return list(out)
 
 
 def _groups(key: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -259,7 +427,7 @@ def _squares_in(sq: np.ndarray, tree: shapely.STRtree | None, poly: shapely.Geom
     if tree is None:
         return []
     mine = sq[tree.query(poly, predicate="intersects")]
-    return [p for p in shapely.get_parts(shapely.intersection(mine, poly))
+    return [p for p in shapely.get_parts(shapely.simplify(shapely.intersection(mine, poly), 0.0))
             if p.geom_type == "Polygon" and not p.is_empty] if len(mine) else []
 
 
@@ -286,7 +454,9 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
         r = np.arange(int(np.floor(y0 / s)), int(np.floor(y1 / s)) + 1)
         cc, rr = np.meshgrid(c, r)
         for m, sq, tree in cats:
-            on = m[rr - by, cc - bx]
+            on = m.at(rr - by, cc - bx)
+            if on.all():  # (the category's cells cover the square)
+                continue
             cover = list(shapely.box(cc[on] * s, rr[on] * s, (cc[on] + 1) * s, (rr[on] + 1) * s))
             if tree is not None:
                 cover += list(sq[tree.query(q, predicate="intersects")])
@@ -297,7 +467,8 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
             got.append(piece)
     if not got:
         return []
-    u = shapely.intersection(shapely.union_all(got), poly)
+    # (without vertices on a straight line between their neighbours, which GEOS can leave)
+    u = shapely.simplify(shapely.intersection(shapely.union_all(got), poly), 0.0)
     return [p for p in shapely.get_parts(u) if p.geom_type == "Polygon" and not p.is_empty]
 
 
@@ -311,7 +482,7 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
         for t, T in tier_m.items():
             if c in req[t]:
                 m, sq = town.cells(pd_, home_dist[c], T)
-                got.append(((c, t), (m, sq, shapely.STRtree(sq) if len(sq) else None)))
+                got.append(((c, t), (Bits(m), sq, shapely.STRtree(sq) if len(sq) else None)))
         return got
 
     cells: dict[tuple, tuple] = {}
@@ -321,7 +492,7 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
 
     def one(i: int) -> dict[tuple, shapely.Geometry]:
         poly = polys[i]
-        win, near = town.window(poly)
+        win, near, inner = town.window(poly)
         box = near is None
         keys, subs = [], []
         for t in tier_m:
@@ -339,7 +510,7 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
         index: dict[bytes, int] = {}
         which = [index.setdefault(sub.tobytes(), len(index)) for sub in subs]
         distinct = [subs[which.index(j)] for j in range(len(index))]
-        drawn = town.draw(distinct, win, poly, box) if distinct else []
+        drawn = town.draw(distinct, win, poly, inner) if distinct else []
         got = {key: drawn[j] for key, j in zip(keys, which)}
         for t in tier_m:
             for c in req[t]:
