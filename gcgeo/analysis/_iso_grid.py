@@ -254,7 +254,8 @@ class Grid:
         # each limit's homes: those of its own window (as if it were drawn alone)
         wlo = np.array([wins[i][0] for i in li])[:, None, :]  # type: ignore[index]
         whi = np.array([wins[i][1] for i in li])[:, None, :]  # type: ignore[index]
-        mine = ((hc[None] >= wlo - 1) & (hc[None] < whi + 1)).all(axis=2)
+        mine = ((hc[None, :, 0] >= wlo[..., 0] - 1) & (hc[None, :, 0] < whi[..., 0] + 1)
+                & (hc[None, :, 1] >= wlo[..., 1] - 1) & (hc[None, :, 1] < whi[..., 1] + 1))
         good = mine & (hd[None] <= lim[:, None]) & conn_ok[None]
         bad = mine & ~(hd[None] <= lim[:, None] + buf)
         for j, i in enumerate(li):
@@ -285,7 +286,7 @@ class Grid:
         gl, gh = np.nonzero(good)  # homes in reach: one cell in
         m[gl, cy[0][gh] - lo[1], cx[0][gh] - lo[0]] = True
         on4 = m[:, r4, c4] & in4[None]
-        clash = (on4 & out4).any(axis=1)
+        clash = _any4(on4 & out4)
         extra = [np.zeros(0, dtype=object)] * len(li)
         for j in map(int, np.flatnonzero(clash.any(axis=1))):
             # a cell holding both: out, and each home in reach it leaves uncovered gets
@@ -295,7 +296,7 @@ class Grid:
             on4[j] = m[j][r4, c4] & in4
             lost = good[j] & ~on4[j].any(axis=0)
             extra[j] = _squares(hxy[lost], hxy[bad[j]], m[j], lo, o, s)
-        covered = on4.any(axis=1)
+        covered = _any4(on4)
         out = [empty for _ in limits]
         for j, i in enumerate(li):
             w = wins[i]
@@ -336,6 +337,11 @@ def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
     if len(polys):
         shapely.multipolygons(polys, indices=which, out=g)
     return [(g[i], c.homes) for i, c in enumerate(cells)]
+
+
+def _any4(a: np.ndarray) -> np.ndarray:
+    """``a.any(axis=1)`` for ``a`` of shape (limits, 4, homes), as three ``|``."""
+    return (a[:, 0] | a[:, 1]) | (a[:, 2] | a[:, 3])
 
 
 def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]
