@@ -214,3 +214,10 @@ def test_cells_of_several_limits_are_each_limits_own(seed):
         assert area.is_valid and shapely.equals_exact(area, alone, tolerance=0.0)
         assert np.array_equal(inside, alone_in)
         assert np.array_equal(inside, np.flatnonzero(shapely.covers(area, shapely.points(xy))))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 100_000), limits=st.integers(1, 4), n=st.integers(0, 30))
+def test_any_of_four_cells_is_any_over_them(seed, limits, n):
+    a = np.random.default_rng(seed).random((limits, 4, n)) < 0.2
+    assert np.array_equal(grid._any4(a), a.any(axis=1))
