@@ -157,11 +157,17 @@ class Grid:
         order = np.argsort(key, kind="stable")
         self._home_key = key[order]
         self._home_idx = here[order]
+        # in that order: their points, cells and the cells that cover them (:func:`covering`)
+        self._home_xy = self.homes[self._home_idx]
+        self._home_cell = hc[order]
+        cx, cy = covering(self._home_xy, self.origin, self.cell)
+        self._home_cov = np.concatenate([cx, cy])  # first, last column; first, last row
 
-    def reached_pieces(self, nd: np.ndarray) -> np.ndarray:
+    def reached_pieces(self, nd: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
         """The pieces with an end reached in node distances ``nd`` (the others are
-        reached at no distance)."""
-        nodes = np.flatnonzero(np.isfinite(nd))
+        reached at no distance); ``nodes``: the nodes of finite ``nd``, where known."""
+        if nodes is None:
+            nodes = np.flatnonzero(np.isfinite(nd))
         cnt = self._node_start[nodes + 1] - self._node_start[nodes]
         idx = np.arange(cnt.sum()) + np.repeat(self._node_start[nodes] - np.cumsum(cnt) + cnt, cnt)
         mask = np.zeros(len(self.start) - 1, bool)
@@ -179,11 +185,13 @@ class Grid:
         d = np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
         return self.xy[idx], d
 
-    def reached_cells(self, nd: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    def reached_cells(self, nd: np.ndarray, limit: float, nodes: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
         """The cells (columns, rows: 2 × entries) of the points within ``limit`` of
         node distances ``nd``, with the least distance of those points in each
-        (an entry per piece and cell: a cell may have several)."""
-        cand = self.reached_pieces(nd)
+        (an entry per piece and cell: a cell may have several); ``nodes`` as for
+        :meth:`reached_pieces`."""
+        cand = self.reached_pieces(nd, nodes)
         cnt = self._run_start[cand + 1] - self._run_start[cand]
         idx = np.arange(cnt.sum()) + np.repeat(self._run_start[cand] - np.cumsum(cnt) + cnt, cnt)
         p = self.pieces
@@ -194,7 +202,8 @@ class Grid:
         return self._run_ij[:, idx[keep]], d[keep]
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive)."""
+        """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive), as
+        positions in the homes by cell (``_home_idx``)."""
         c0, c1 = max(int(lo[0]), 0), min(int(hi[0]), self._cols)
         rows = np.arange(max(int(lo[1]), 0), max(int(hi[1]), 0))
         if c1 <= c0 or not len(rows):
@@ -202,8 +211,7 @@ class Grid:
         a = np.searchsorted(self._home_key, rows * self._cols + c0)
         b = np.searchsorted(self._home_key, rows * self._cols + c1)
         cnt = b - a
-        idx = np.arange(cnt.sum()) + np.repeat(a - np.cumsum(cnt) + cnt, cnt)
-        return self._home_idx[idx]
+        return np.arange(cnt.sum()) + np.repeat(a - np.cumsum(cnt) + cnt, cnt)
 
     def area(self, pts: np.ndarray, home_dist: np.ndarray, connector: np.ndarray,
              limit: float) -> tuple[shapely.Geometry, np.ndarray]:
@@ -243,12 +251,14 @@ class Grid:
             return [empty for _ in limits]
         lo = np.min([w[0] for w in live], axis=0)
         hi = np.max([w[1] for w in live], axis=0)
-        near = self._homes_in(lo - 1, hi + 1)  # (a home on a cell's edge: its neighbour's too)
-        hxy = self.homes[near]
+        at = self._homes_in(lo - 1, hi + 1)  # (a home on a cell's edge: its neighbour's too)
+        near = self._home_idx[at]
+        hxy = self._home_xy[at]
         hd = home_dist(near)
         conn_ok = connector[near] <= buf
-        hc = np.floor((hxy - o) / s).astype(np.int64)
-        cx, cy = covering(hxy, o, s)
+        hc = self._home_cell[at]
+        cov = self._home_cov[:, at]
+        cx, cy = cov[:2], cov[2:]
         li = [i for i, w in enumerate(wins) if w is not None]  # the limits drawn
         lim = np.asarray(limits, dtype=float)[li]
         # each limit's homes: those of its own window (as if it were drawn alone)
@@ -375,6 +385,9 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
     gap_y = np.maximum(np.maximum(o[1] + r * s - y, y - (o[1] + (r + 1) * s)), 0.0)
     gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
     half = np.minimum(0.45 * s, gap.min(axis=0))
+    # (a far point a cell or more from every point leaves the squares as they are)
+    far = far[((far >= pts.min(axis=0, initial=np.inf) - s)
+               & (far <= pts.max(axis=0, initial=-np.inf) + s)).all(axis=1)]
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
         cheb = np.maximum(np.abs(pts[:, None, 0] - other[None, :, 0]),
                           np.abs(pts[:, None, 1] - other[None, :, 1]))
@@ -581,8 +594,10 @@ def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     idx = np.arange(n)
-    graph = csr_matrix((np.ones(n, dtype=np.int8), (idx, nxt)), shape=(n, n))
-    k, comp = connected_components(graph, directed=True, connection="weak")
+    # (one entry a row, in order: the sparse rows given as they are, not sorted; the
+    # strong components of a permutation are its cycles, found without a transpose)
+    graph = csr_matrix((np.ones(n, dtype=np.int8), nxt, np.arange(n + 1)), shape=(n, n))
+    k, comp = connected_components(graph, directed=True, connection="strong")
     by = np.argsort(comp, kind="stable")
     first = by[np.searchsorted(comp[by], np.arange(k))]  # each cycle's least member
     first = np.sort(first)
@@ -592,6 +607,7 @@ def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     chain[prev[first[:-1]]] = first[1:]  # (the last member of each cycle)
     keep = np.ones(n, bool)
     keep[prev[first[-1]]] = False
-    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), (idx[keep], chain[keep])), shape=(n, n))
+    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), chain[keep],
+                       np.concatenate([[0], np.cumsum(keep)])), shape=(n, n))
     seq = depth_first_order(walk, int(first[0]), directed=True, return_predecessors=False)
     return seq.astype(np.int64), np.bincount(comp, minlength=k)[comp[first]].astype(np.int64)

@@ -206,23 +206,26 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
     # homes up to the limit plus the buffer need exact distances (see Grid.area)
     # (inf where not reached)
     D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + job.buf)
-    hit = np.isfinite(D).any(axis=0)
+    # each facility's reached nodes (in one pass over the chunk)
+    fr, fn = np.nonzero(np.isfinite(D))
+    reached = np.split(fn, np.searchsorted(fr, np.arange(1, len(sel))))
+    hit = np.zeros(D.shape[1], bool)
+    hit[fn] = True
     near = np.flatnonzero(hit[job.where[1]] | hit[job.where[2]])
     pos[job.home_on[near]] = np.arange(len(near))
     HD = point_dist(aug, job.osnap, D, where=_subset(job.where, near))
 
-    def one(d, hd, tiers_i):
+    def one(j):
         def home_dist(idx):
             at = pos[idx]
-            return np.where(at >= 0, hd[np.maximum(at, 0)], np.nan)
+            return np.where(at >= 0, HD[j][np.maximum(at, 0)], np.nan)
 
-        ij, pd_ = grid.reached_cells(d, max(T for _, T in tiers_i))
-        return grid.cells(ij, pd_, home_dist, job.connector, [T for _, T in tiers_i])
+        ij, pd_ = grid.reached_cells(D[j], max(T for _, T in tiers_of[j]), reached[j])
+        return grid.cells(ij, pd_, home_dist, job.connector, [T for _, T in tiers_of[j]])
 
     live = [j for j in range(len(sel)) if tiers_of[j]]
     try:
-        got = list(mapper(one, [D[j] for j in live], [HD[j] for j in live],
-                          [tiers_of[j] for j in live]))
+        got = list(mapper(one, live))
     finally:
         pos[job.home_on[near]] = -1
     todo = [(sel[j], t, T, c) for j, g in zip(live, got) for (t, T), c in zip(tiers_of[j], g)]
