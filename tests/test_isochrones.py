@@ -278,6 +278,7 @@ def test_facility_isochrones_of_several_tiers_keep_the_guarantees(seed):
 
 @settings(max_examples=3, deadline=None)
 @given(seed=st.integers(0, 100_000))
+@example(seed=7)  # six facilities drawn, three chunks
 def test_facility_isochrones_shared_with_a_child_process_are_those_of_one(seed):
     # chunks of two facilities, shared with a forked child (polygons back as WKB), against
     # the chunks drawn in this process's threads, and against one chunk of all
@@ -300,7 +301,8 @@ def test_facility_isochrones_shared_with_a_child_process_are_those_of_one(seed):
             got[how] = lc.run(layers, rules=r, origins=homes,
                               isochrones="facility")["lc_isochrones"]
     pts = homes.geometry.to_numpy()
-    assert len(got["child"]) > 2
+    if got["threads"]["facility_id"].nunique() < 2:
+        return  # (one chunk: nothing to share)
     for how in ("threads", "one chunk"):
         a, b = got["child"], got[how]
         assert list(a["facility_id"]) == list(b["facility_id"])
