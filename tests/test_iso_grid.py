@@ -216,8 +216,25 @@ def test_cells_of_several_limits_are_each_limits_own(seed):
         assert np.array_equal(inside, np.flatnonzero(shapely.covers(area, shapely.points(xy))))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 100_000), limits=st.integers(1, 4), n=st.integers(0, 30))
-def test_any_of_four_cells_is_any_over_them(seed, limits, n):
-    a = np.random.default_rng(seed).random((limits, 4, n)) < 0.2
-    assert np.array_equal(grid._any4(a), a.any(axis=1))
+def test_the_cells_covering_points_and_any_over_them(seed, limits, n):
+    # points on a 1 m lattice (many on cells' edges and corners) on cells of 2 m, in a
+    # grid of 6 × 5 cells from cell (1, 2): each point's cells are those whose closed
+    # squares hold it, and any over them is any over those
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(-2, 18, size=(n, 2)).astype(float)
+    o, s, lo, shape = np.zeros(2), 2.0, np.array([1, 2]), (5, 6)
+    cx, cy = grid.covering(xy, o, s)
+    cov = grid._Covering(cx, cy, lo, shape)
+    a = rng.random((limits, 5, 6)) < 0.3
+    got = cov.any(a[:, cov.row, cov.col] & cov.inside[None])
+    for h, (x, y) in enumerate(xy):
+        cells = {(r, c) for r in range(5) for c in range(6)
+                 if (lo[0] + c) * s <= x <= (lo[0] + c + 1) * s
+                 and (lo[1] + r) * s <= y <= (lo[1] + r + 1) * s}
+        mine = {(int(r), int(c)) for r, c, i, k in zip(cov.row, cov.col, cov.inside, cov.home)
+                if i and k == h}
+        assert mine == cells
+        for j in range(limits):
+            assert got[j, h] == any(a[j, r, c] for r, c in cells)

@@ -289,24 +289,24 @@ class Grid:
         # the homes settled for every limit at once, on the whole window (a limit's
         # cells lie in its own window: the cells beyond it are out for that limit)
         m = lv[None] <= rank[li][:, None, None]
-        r4, c4, in4 = _cells4(cx, cy, lo, lv.shape)
-        out4 = in4[None] & bad[:, None, :]  # far homes: every cell that covers one out
-        fl, fq, fh = np.nonzero(out4)
-        m[fl, r4[fq, fh], c4[fq, fh]] = False
+        cov = _Covering(cx, cy, lo, lv.shape)
+        outc = cov.inside[None] & bad[:, cov.home]  # far homes: every cell that covers one out
+        fl, fc = np.nonzero(outc)
+        m[fl, cov.row[fc], cov.col[fc]] = False
         gl, gh = np.nonzero(good)  # homes in reach: one cell in
         m[gl, cy[0][gh] - lo[1], cx[0][gh] - lo[0]] = True
-        on4 = m[:, r4, c4] & in4[None]
-        clash = _any4(on4 & out4)
+        onc = m[:, cov.row, cov.col] & cov.inside[None]
+        clash = cov.any(onc & outc)
         extra = [np.zeros(0, dtype=object)] * len(li)
         for j in map(int, np.flatnonzero(clash.any(axis=1))):
             # a cell holding both: out, and each home in reach it leaves uncovered gets
             # a square of its own, clear of the cells in and of the far homes
-            o4 = out4[j] & clash[j]
-            m[j][r4[o4], c4[o4]] = False
-            on4[j] = m[j][r4, c4] & in4
-            lost = good[j] & ~on4[j].any(axis=0)
+            oc = outc[j] & clash[j][cov.home]
+            m[j][cov.row[oc], cov.col[oc]] = False
+            onc[j] = m[j][cov.row, cov.col] & cov.inside
+            lost = good[j] & ~cov.any(onc[j][None])[0]
             extra[j] = _squares(hxy[lost], hxy[bad[j]], m[j], lo, o, s)
-        covered = _any4(on4)
+        covered = cov.any(onc)
         out = [empty for _ in limits]
         for j, i in enumerate(li):
             w = wins[i]
@@ -349,19 +349,32 @@ def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
     return [(g[i], c.homes) for i, c in enumerate(cells)]
 
 
-def _any4(a: np.ndarray) -> np.ndarray:
-    """``a.any(axis=1)`` for ``a`` of shape (limits, 4, homes), as three ``|``."""
-    return (a[:, 0] | a[:, 1]) | (a[:, 2] | a[:, 3])
+class _Covering:
+    """The cells of :func:`covering` ranges ``cx``, ``cy`` of ``n`` points as
+    rows and columns of a grid of ``shape`` from cell ``lo``: each point's
+    first cell (``n`` of them), then for the few points on a cell's edge their
+    other three (their second column and first row, first column and second
+    row, second column and second row; the same cell again where a range is one),
+    with the point of each (``home``) and whether it lies in the grid (where it
+    does not, row and column 0)."""
 
+    def __init__(self, cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]):
+        self.n = n = cx.shape[1]
+        self.multi = multi = np.flatnonzero((cx[1] > cx[0]) | (cy[1] > cy[0]))
+        r = np.concatenate([cy[0], cy[0][multi], cy[1][multi], cy[1][multi]]) - lo[1]
+        c = np.concatenate([cx[0], cx[1][multi], cx[0][multi], cx[1][multi]]) - lo[0]
+        self.inside = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
+        self.row, self.col = np.where(self.inside, r, 0), np.where(self.inside, c, 0)
+        self.home = np.concatenate([np.arange(n), multi, multi, multi])
 
-def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (up to four) cells of :func:`covering` ranges as grid rows and
-    columns, shape (4, n), and whether each lies in the grid."""
-    r = np.stack([cy[0], cy[0], cy[1], cy[1]]) - lo[1]
-    c = np.stack([cx[0], cx[1], cx[0], cx[1]]) - lo[0]
-    inside = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
-    return np.where(inside, r, 0), np.where(inside, c, 0), inside
+    def any(self, a: np.ndarray) -> np.ndarray:
+        """Per row of ``a`` (rows × the cells), whether any cell of each point is true:
+        rows × points."""
+        out = a[:, :self.n].copy()
+        if k := len(self.multi):
+            n = self.n
+            out[:, self.multi] |= a[:, n:n + k] | a[:, n + k:n + 2 * k] | a[:, n + 2 * k:]
+        return out
 
 
 def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,

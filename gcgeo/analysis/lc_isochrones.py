@@ -172,6 +172,10 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
 #: Facilities from which :func:`facility_isochrones` shares its chunks with a
 #: forked child (fewer: the fork costs more than it saves).
 PROCESS_MIN = 128
+#: Facilities searched in one call within a chunk: 8 × 167k nodes of distances
+#: (11 MB) take a quarter less time than 32 at once, whose 43 MB come as fresh
+#: pages every time.
+_SEARCH = 8
 
 
 class _Chunks(NamedTuple):
@@ -204,23 +208,29 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
     if lim == 0:
         return []
     # homes up to the limit plus the buffer need exact distances (see Grid.area)
-    # (inf where not reached)
-    D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + job.buf)
-    # each facility's reached nodes (in one pass over the chunk)
-    fr, fn = np.nonzero(np.isfinite(D))
-    reached = np.split(fn, np.searchsorted(fr, np.arange(1, len(sel))))
-    hit = np.zeros(D.shape[1], bool)
-    hit[fn] = True
+    # (inf where not reached), searched from a few facilities at a time (arrays the
+    # allocator keeps for the next chunk, not fresh pages each time)
+    D = [dijkstra(aug.csr, directed=True, indices=aug.target_node[sel[k:k + _SEARCH]],
+                  limit=lim + job.buf) for k in range(0, len(sel), _SEARCH)]
+    # each facility's reached nodes (in one pass over its search)
+    reached = []
+    hit = np.zeros(aug.csr.shape[0], bool)
+    for Dk in D:
+        fr, fn = np.nonzero(np.isfinite(Dk))
+        reached.extend(np.split(fn, np.searchsorted(fr, np.arange(1, len(Dk)))))
+        hit[fn] = True
     near = np.flatnonzero(hit[job.where[1]] | hit[job.where[2]])
     pos[job.home_on[near]] = np.arange(len(near))
-    HD = point_dist(aug, job.osnap, D, where=_subset(job.where, near))
+    HD = np.concatenate([point_dist(aug, job.osnap, Dk, where=_subset(job.where, near))
+                         for Dk in D])
 
     def one(j):
         def home_dist(idx):
             at = pos[idx]
             return np.where(at >= 0, HD[j][np.maximum(at, 0)], np.nan)
 
-        ij, pd_ = grid.reached_cells(D[j], max(T for _, T in tiers_of[j]), reached[j])
+        ij, pd_ = grid.reached_cells(D[j // _SEARCH][j % _SEARCH],
+                                     max(T for _, T in tiers_of[j]), reached[j])
         return grid.cells(ij, pd_, home_dist, job.connector, [T for _, T in tiers_of[j]])
 
     live = [j for j in range(len(sel)) if tiers_of[j]]
