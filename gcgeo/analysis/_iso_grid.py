@@ -377,17 +377,21 @@ class _Covering:
         return out
 
 
+#: The column and row offsets of a cell and its eight neighbours (:func:`_squares`).
+_NINE = np.stack([np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)])[:, :, None]
+
+
 def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
              o: np.ndarray, s: float) -> np.ndarray:
     """Squares around ``pts`` (homes none of whose cells is in) clear of the cells in
     ``m``, of the points ``far`` and of each other."""
     if len(pts) > 1:  # each point once, in order of x then y
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
-        pts = pts[np.r_[True, (pts[1:] != pts[:-1]).any(axis=1)]]
+        pts = pts[np.concatenate([[True], (pts[1:, 0] != pts[:-1, 0]) | (pts[1:, 1] != pts[:-1, 1])])]
     f = np.floor((pts - o) / s).astype(np.int64)
     # the cell of each and its eight neighbours (9 × points)
-    c = f[:, 0] + np.repeat([-1, 0, 1], 3)[:, None]
-    r = f[:, 1] + np.tile([-1, 0, 1], 3)[:, None]
+    c = f[:, 0] + _NINE[0]
+    r = f[:, 1] + _NINE[1]
     gr, gc = r - lo[1], c - lo[0]
     ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
     on = np.zeros(ok.shape, bool)
@@ -399,8 +403,11 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
     gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
     half = np.minimum(0.45 * s, gap.min(axis=0))
     # (a far point a cell or more from every point leaves the squares as they are)
-    far = far[((far >= pts.min(axis=0, initial=np.inf) - s)
-               & (far <= pts.max(axis=0, initial=-np.inf) + s)).all(axis=1)]
+    if len(pts):
+        x0, y0 = pts.min(axis=0) - s
+        x1, y1 = pts.max(axis=0) + s
+        fx, fy = far[:, 0], far[:, 1]
+        far = far[(fx >= x0) & (fx <= x1) & (fy >= y0) & (fy <= y1)]
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
         cheb = np.maximum(np.abs(pts[:, None, 0] - other[None, :, 0]),
                           np.abs(pts[:, None, 1] - other[None, :, 1]))
@@ -439,8 +446,9 @@ def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
     # the least over 0, 1, … columns either side (shifted copies: cheaper than a distance)
     wide = [a]
     for w in range(1, int(max(half.max(), 0)) + 1):
-        g = wide[-1].copy()
-        np.minimum(g[:, w:], a[:, :-w], out=g[:, w:])
+        g = np.empty_like(a)
+        g[:, :w] = wide[-1][:, :w]
+        np.minimum(wide[-1][:, w:], a[:, :-w], out=g[:, w:])
         np.minimum(g[:, :-w], a[:, w:], out=g[:, :-w])
         wide.append(g)
     out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, _top(a.dtype))

@@ -216,9 +216,11 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
     reached = []
     hit = np.zeros(aug.csr.shape[0], bool)
     for Dk in D:
-        fr, fn = np.nonzero(np.isfinite(Dk))
-        reached.extend(np.split(fn, np.searchsorted(fr, np.arange(1, len(Dk)))))
-        hit[fn] = True
+        flat = np.flatnonzero(np.isfinite(Dk))  # (faster than nonzero over two axes)
+        n = Dk.shape[1]
+        at = np.searchsorted(flat, np.arange(len(Dk) + 1) * n)
+        reached.extend(flat[at[r]:at[r + 1]] - r * n for r in range(len(Dk)))
+        hit[flat % n] = True
     near = np.flatnonzero(hit[job.where[1]] | hit[job.where[2]])
     pos[job.home_on[near]] = np.arange(len(near))
     HD = np.concatenate([point_dist(aug, job.osnap, Dk, where=_subset(job.where, near))
