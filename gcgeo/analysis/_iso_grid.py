@@ -146,6 +146,10 @@ class Grid:
         self._run_ij = ij[:, first].copy()
         self._run_pos = np.stack([self.pos[first], self.pos[np.r_[first[1:], len(piece)] - 1]])
         self._run_start = np.searchsorted(self._run_piece, np.arange(n + 1))
+        # a run's piece ends and its way to the far end (for its distances)
+        self._run_u = pieces.aug.piece_u[self._run_piece]
+        self._run_v = pieces.aug.piece_v[self._run_piece]
+        self._run_to_v = pieces.length[self._run_piece] - self._run_pos[1]
         top = (np.array([xy[:, 0].max(), xy[:, 1].max()]) if len(xy) else np.zeros(2)) \
             + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
@@ -194,12 +198,10 @@ class Grid:
         cand = self.reached_pieces(nd, nodes)
         cnt = self._run_start[cand + 1] - self._run_start[cand]
         idx = np.arange(cnt.sum()) + np.repeat(self._run_start[cand] - np.cumsum(cnt) + cnt, cnt)
-        p = self.pieces
-        pc = self._run_piece[idx]
-        d = np.fmin(nd[p.aug.piece_u[pc]] + self._run_pos[0, idx],
-                    nd[p.aug.piece_v[pc]] + (p.length[pc] - self._run_pos[1, idx]))
+        d = np.fmin(nd[self._run_u[idx]] + self._run_pos[0, idx],
+                    nd[self._run_v[idx]] + self._run_to_v[idx])
         keep = d <= limit
-        return self._run_ij[:, idx[keep]], d[keep]
+        return np.take(self._run_ij, idx[keep], axis=1), d[keep]
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive), as
