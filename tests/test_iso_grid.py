@@ -238,3 +238,19 @@ def test_the_cells_covering_points_and_any_over_them(seed, limits, n):
         assert mine == cells
         for j in range(limits):
             assert got[j, h] == any(a[j, r, c] for r, c in cells)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), rows=st.integers(1, 30), cols=st.integers(1, 30),
+       fill=st.sampled_from([0.2, 0.5, 0.6, 0.9]))
+def test_groups_of_runs_are_the_4_connected_labels(seed, rows, cols, fill):
+    # the same partition of the true cells as scipy.ndimage.label (4-connected)
+    from scipy import ndimage
+
+    p = np.zeros((rows, cols + 2), bool)
+    p[:, 1:-1] = np.random.default_rng(seed).random((rows, cols)) < fill
+    r, c = np.nonzero(p)
+    lab, _ = ndimage.label(p)
+    got = grid._groups(p)(r, c)
+    pairs = {(int(x), int(y)) for x, y in zip(lab[r, c], got)}
+    assert len(pairs) == len({x for x, _ in pairs}) == len({y for _, y in pairs})

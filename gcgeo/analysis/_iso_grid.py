@@ -533,9 +533,7 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     a = np.searchsorted(ks, end)
     nxt = order[a]
     two = (a + 1 < n) & (ks[np.minimum(a + 1, n - 1)] == end)
-    from scipy import ndimage  # (only where isochrones are drawn)
-
-    lab, _ = ndimage.label(p)
+    group_of = _groups(p)
     if two.any():
         # where two cells meet at a corner only: turn away from the corner (left) when
         # they belong to different 4-connected groups, towards it (right) when to the same
@@ -543,8 +541,8 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
         alt = order[a[two] + 1]
         px, py = ex[two], ey[two]
         nw = p[py, px - 1]
-        c1 = np.where(nw, lab[py, px - 1], lab[py, px])  # NW or NE
-        c2 = np.where(nw, lab[py - 1, px], lab[py - 1, px - 1])  # SE or SW
+        c1 = group_of(py, np.where(nw, px - 1, px))  # NW or NE
+        c2 = group_of(py - 1, np.where(nw, px, px - 1))  # SE or SW
         turn = np.where(c1 == c2, -1, 1)  # (-dy, dx) × turn
         want_x, want_y = -dys[two] * turn, dxs[two] * turn
         ok = (dxs[alt] == want_x) & (dys[alt] == want_y)
@@ -564,7 +562,7 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     shell = shapely.is_ccw(lr)
     # each ring's 4-connected cells (beside its first segment), and their shell
     first_seg = seq[firsts]
-    group = lab[cr[first_seg], cc[first_seg]]
+    group = group_of(cr[first_seg], cc[first_seg])
     shell_of = np.zeros(int(group.max()) + 1, dtype=np.int64)
     shell_of[group[shell]] = np.flatnonzero(shell)
     owner = shell_of[group]
@@ -573,6 +571,35 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     owners, poly_idx = np.unique(owner[o], return_inverse=True)
     polys = shapely.polygons(lr[o], indices=poly_idx)
     return np.asarray(polys, dtype=object), band[firsts[owners]]
+
+
+def _groups(p: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The 4-connected groups of the true cells of ``p`` (false in its first and
+    last column), as a function of rows and columns of true cells giving a number
+    per group.  Found on the runs of true cells along the rows (a run joins the
+    runs of the row above whose columns overlap its own): many fewer than the
+    cells."""
+    w = p.shape[1]
+    t = np.flatnonzero(p[:, 1:] != p[:, :-1])  # between columns c and c + 1 of a row
+    row, col = np.divmod(t, w - 1)
+    # each run's first cell and one past its last, as row × w + column (a row's
+    # changes pair up: it begins and ends false)
+    a = row[0::2] * w + col[0::2] + 1
+    b = row[1::2] * w + col[1::2] + 1
+    # the runs of the row above that overlap each: from the first that ends after its
+    # start to the last that starts before its end
+    first = np.searchsorted(b, a - w, side="right")
+    cnt = np.maximum(np.searchsorted(a, b - w, side="left") - first, 0)
+    src = np.repeat(np.arange(len(a)), cnt)
+    dst = np.arange(cnt.sum()) + np.repeat(first - np.cumsum(cnt) + cnt, cnt)
+    n = len(a)
+    _, comp = connected_components(
+        csr_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n)), directed=False)
+
+    def group_of(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return comp[np.searchsorted(a, r * w + c, side="right") - 1]
+
+    return group_of
 
 
 def _edges(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
