@@ -228,8 +228,8 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
 
     def one(j):
         def home_dist(idx):
-            at = pos[idx]
-            return np.where(at >= 0, HD[j][np.maximum(at, 0)], np.nan)
+            at = np.take(pos, idx)
+            return np.where(at >= 0, np.take(HD[j], np.maximum(at, 0)), np.nan)
 
         ij, pd_ = grid.reached_cells(D[j // _SEARCH][j % _SEARCH],
                                      max(T for _, T in tiers_of[j]), reached[j])
