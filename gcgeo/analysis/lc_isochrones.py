@@ -142,10 +142,10 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     home_xy[present] = shapely.get_coordinates(out.geometry.to_numpy()[present])
     # (cells of a tenth of a narrower buffer, so that its edge stays as fine)
     cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
-    job = _Chunks(aug, osnap, where, np.flatnonzero(where[0]),
-                  _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell),
-                  out["connector_m"].to_numpy(float),
-                  np.full(len(out), -1, dtype=np.int64), fcat, tier_m, req, buf)
+    on_net = np.full(len(out), -1, dtype=np.int64)  # a home's place among those on the network
+    on_net[np.flatnonzero(where[0])] = np.arange(int(where[0].sum()))
+    job = _Chunks(aug, osnap, where, on_net, _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell),
+                  out["connector_m"].to_numpy(float), fcat, tier_m, req, buf)
     sels = [on[s:s + chunk] for s in range(0, len(on), chunk)]
     if processes is None:
         processes = len(on) >= PROCESS_MIN and _procs.can_fork()
@@ -179,16 +179,16 @@ _SEARCH = 8
 
 
 class _Chunks(NamedTuple):
-    """What every chunk of :func:`facility_isochrones` reads (and ``pos``, a home's
-    column in the chunk's distances, -1 between chunks)."""
+    """What every chunk of :func:`facility_isochrones` reads: ``on_net`` is a
+    home's place in ``where`` (:func:`gcgeo.network.locate_snaps`), -1 off the
+    network."""
 
     aug: Any
     osnap: Any
     where: tuple[np.ndarray, ...]
-    home_on: np.ndarray
+    on_net: np.ndarray
     grid: _grid.Grid
     connector: np.ndarray
-    pos: np.ndarray
     fcat: np.ndarray
     tier_m: dict
     req: dict
@@ -201,7 +201,7 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
     pool's) spreads the facilities' cells and the tracing."""
     from scipy.sparse.csgraph import dijkstra
 
-    grid, pos, aug = job.grid, job.pos, job.aug
+    grid, aug = job.grid, job.aug
     tiers_of = [[(t, T) for t, T in job.tier_m.items() if job.fcat[i] in job.req[t]]
                 for i in sel]
     lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
@@ -214,32 +214,27 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
                   limit=lim + job.buf) for k in range(0, len(sel), _SEARCH)]
     # each facility's reached nodes (in one pass over its search)
     reached = []
-    hit = np.zeros(aug.csr.shape[0], bool)
     for Dk in D:
         flat = np.flatnonzero(np.isfinite(Dk))  # (faster than nonzero over two axes)
         n = Dk.shape[1]
         at = np.searchsorted(flat, np.arange(len(Dk) + 1) * n)
         reached.extend(flat[at[r]:at[r + 1]] - r * n for r in range(len(Dk)))
-        hit[flat % n] = True
-    near = np.flatnonzero(hit[job.where[1]] | hit[job.where[2]])
-    pos[job.home_on[near]] = np.arange(len(near))
-    HD = np.concatenate([point_dist(aug, job.osnap, Dk, where=_subset(job.where, near))
-                         for Dk in D])
 
     def one(j):
-        def home_dist(idx):
-            at = np.take(pos, idx)
-            return np.where(at >= 0, np.take(HD[j], np.maximum(at, 0)), np.nan)
+        nd = D[j // _SEARCH][j % _SEARCH]
 
-        ij, pd_ = grid.reached_cells(D[j // _SEARCH][j % _SEARCH],
-                                     max(T for _, T in tiers_of[j]), reached[j])
+        def home_dist(idx):  # (only the homes of the facility's window)
+            k = np.take(job.on_net, idx)
+            on = k >= 0
+            hd = np.full(len(idx), np.nan)
+            hd[on] = point_dist(aug, job.osnap, nd, where=_subset(job.where, k[on]))
+            return hd
+
+        ij, pd_ = grid.reached_cells(nd, max(T for _, T in tiers_of[j]), reached[j])
         return grid.cells(ij, pd_, home_dist, job.connector, [T for _, T in tiers_of[j]])
 
     live = [j for j in range(len(sel)) if tiers_of[j]]
-    try:
-        got = list(mapper(one, live))
-    finally:
-        pos[job.home_on[near]] = -1
+    got = list(mapper(one, live))
     todo = [(sel[j], t, T, c) for j, g in zip(live, got) for (t, T), c in zip(tiers_of[j], g)]
     # the chunk's polygons traced together, in a few parts for the threads (of
     # masks of like widths: they are laid one above the other)
