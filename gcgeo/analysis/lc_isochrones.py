@@ -213,7 +213,7 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
     D = [dijkstra(aug.csr, directed=True, indices=aug.target_node[sel[k:k + _SEARCH]],
                   limit=lim + job.buf) for k in range(0, len(sel), _SEARCH)]
     # each facility's reached nodes (in one pass over its search)
-    reached = []
+    reached: list[np.ndarray] = []
     for Dk in D:
         flat = np.flatnonzero(np.isfinite(Dk))  # (faster than nonzero over two axes)
         n = Dk.shape[1]
