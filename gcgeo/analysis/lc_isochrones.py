@@ -124,8 +124,8 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     square cells (:class:`gcgeo.analysis._iso_grid.Grid`), with the homes and
     residents inside (read off the cells: exact).
 
-    Facilities are taken in chunks of neighbours (one search call for the
-    chunk); only the homes next to a node the chunk reaches get a distance.
+    Facilities are taken in chunks of neighbours (a few search calls for the
+    chunk); only the homes in a facility's window of cells get a distance.
     A facility's tiers share one window of cells, and a chunk's polygons are
     traced together (:func:`gcgeo.analysis._iso_grid.draw`).  From
     :data:`PROCESS_MIN` facilities on (``processes=None``; True or False to
@@ -144,8 +144,10 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
     on_net = np.full(len(out), -1, dtype=np.int64)  # a home's place among those on the network
     on_net[np.flatnonzero(where[0])] = np.arange(int(where[0].sum()))
+    pop = out["population"].to_numpy(float) if "population" in out.columns \
+        else np.ones(len(out))
     job = _Chunks(aug, osnap, where, on_net, _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell),
-                  out["connector_m"].to_numpy(float), fcat, tier_m, req, buf)
+                  out["connector_m"].to_numpy(float), pop, fcat, tier_m, req, buf)
     sels = [on[s:s + chunk] for s in range(0, len(on), chunk)]
     if processes is None:
         processes = len(on) >= PROCESS_MIN and _procs.can_fork()
@@ -155,17 +157,14 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     else:
         with _iso.pool() as ex:
             got = [_draw_chunk(job, sel, ex.map) for sel in sels]
-    rows = [(i, fid[i], fcat[i], t, T, g, inside) for part in got
-            for i, t, T, g, inside in part]
+    rows = [(i, fid[i], fcat[i], t, T, g, n, res) for part in got
+            for i, t, T, g, n, res in part]
     rows.sort(key=lambda row: (row[0], row[4]))  # in the facilities' order
     df = pd.DataFrame([row[1:6] for row in rows],
                       columns=["facility_id", "category", "tier", "distance_m", "geometry"])
     gdf = _table(df, buf, out, None)
-    # the homes inside, from the cells (the polygon is their union: exact)
-    pop = out["population"].to_numpy(float) if "population" in out.columns \
-        else np.ones(len(out))
-    gdf["homes"] = np.array([len(row[6]) for row in rows], dtype=np.int64)
-    gdf["residents"] = np.array([np.nansum(pop[row[6]]) for row in rows], dtype=float)
+    gdf["homes"] = np.array([row[6] for row in rows], dtype=np.int64)
+    gdf["residents"] = np.array([row[7] for row in rows], dtype=float)
     return gdf
 
 
@@ -189,6 +188,7 @@ class _Chunks(NamedTuple):
     on_net: np.ndarray
     grid: _grid.Grid
     connector: np.ndarray
+    pop: np.ndarray
     fcat: np.ndarray
     tier_m: dict
     req: dict
@@ -196,8 +196,9 @@ class _Chunks(NamedTuple):
 
 
 def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
-    """The polygons of the facilities ``sel`` (one search call), as (facility,
-    tier, distance, polygon, homes inside); ``mapper`` (:func:`map` or a thread
+    """The polygons of the facilities ``sel``, as (facility, tier, distance,
+    polygon, homes and residents inside: read off the cells, the polygon is
+    their union, exact); ``mapper`` (:func:`map` or a thread
     pool's) spreads the facilities' cells and the tracing."""
     from scipy.sparse.csgraph import dijkstra
 
@@ -245,7 +246,7 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
                                          [[todo[k][3] for k in part] for part in parts])):
         for k, (g, inside) in zip(part, drawn):
             i, t, T, _ = todo[k]
-            rows.append((int(i), t, T, g, inside))
+            rows.append((int(i), t, T, g, len(inside), np.nansum(job.pop[inside])))
     return rows
 
 
@@ -259,7 +260,7 @@ def _unpack(packed: tuple[list[tuple], np.ndarray]) -> list[tuple]:
     """:func:`_pack`'s rows as they were."""
     rest, wkb = packed
     geoms = shapely.from_wkb(wkb) if len(wkb) else []
-    return [(i, t, T, g, inside) for (i, t, T, inside), g in zip(rest, geoms)]
+    return [(i, t, T, g, *counts) for (i, t, T, *counts), g in zip(rest, geoms)]
 
 
 def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
