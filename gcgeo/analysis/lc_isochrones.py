@@ -277,7 +277,7 @@ def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
 
 def _subset(where: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
     """:func:`gcgeo.network.locate_snaps` output for the on-network points ``idx``."""
-    return (np.ones(len(idx), bool), *(a[idx] for a in where[1:]))
+    return (np.ones(len(idx), bool), *(np.take(a, idx) for a in where[1:]))
 
 
 def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: bool):
