@@ -79,8 +79,13 @@ def both_ends(work: Callable[[int], Any], n: int, *, pack: Callable[[Any], Any],
                 fut = ex.submit(_child)
             except Exception:  # (no child: all drawn here)
                 fut = None
-            while (k := _take(ends, front=False)) is not None:
-                mine[k] = work(k)
+            try:
+                while (k := _take(ends, front=False)) is not None:
+                    mine[k] = work(k)
+            except BaseException:  # (an error, or Ctrl-C: the child stops after its piece)
+                with ends.get_lock():
+                    ends[0] = ends[1]
+                raise
             try:
                 theirs = fut.result() if fut is not None else {}
             except Exception:  # (drawn again below: an error in the work shows here)
