@@ -110,10 +110,11 @@ class Grid:
         step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
         along = np.cumsum(step)
         self.start = np.searchsorted(piece, np.arange(n + 1))
-        first = self.start[piece]
+        first = np.take(self.start, piece)
         # position from the piece's start, in weight units (as node distances are)
         self.xy = xy
-        self.pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
+        self.pos = np.minimum((along - np.take(along, first)) / np.take(pieces.scale, piece),
+                              np.take(pieces.length, piece))
         self.piece = piece
         # the pieces at each node (augmented), for the pieces a search reaches
         aug = pieces.aug
