@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 # what the child reads (set just before it is forked: the work, the shared ends and
 # how a result is packed)
 _STATE: tuple[Callable[[int], Any], Any, Callable[[Any], Any]] | None = None
+# (held from setting it until the child is forked: one caller at a time)
+_FORKING = threading.Lock()
 
 
 def can_fork() -> bool:
@@ -72,25 +75,25 @@ def both_ends(work: Callable[[int], Any], n: int, *, pack: Callable[[Any], Any],
     ends = ctx.Array("q", [0, n])
     mine: dict[int, Any] = {}
     theirs: dict[int, Any] = {}
-    _STATE = (work, ends, pack)
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
+        with _FORKING:
+            _STATE = (work, ends, pack)
             try:
-                fut = ex.submit(_child)
+                fut = ex.submit(_child)  # (the child is forked here)
             except Exception:  # (no child: all drawn here)
                 fut = None
-            try:
-                while (k := _take(ends, front=False)) is not None:
-                    mine[k] = work(k)
-            except BaseException:  # (an error, or Ctrl-C: the child stops after its piece)
-                with ends.get_lock():
-                    ends[0] = ends[1]
-                raise
-            try:
-                theirs = fut.result() if fut is not None else {}
-            except Exception:  # (drawn again below: an error in the work shows here)
-                theirs = {}
-    finally:
-        _STATE = None
+            finally:
+                _STATE = None
+        try:
+            while (k := _take(ends, front=False)) is not None:
+                mine[k] = work(k)
+        except BaseException:  # (an error, or Ctrl-C: the child stops after its piece)
+            with ends.get_lock():
+                ends[0] = ends[1]
+            raise
+        try:
+            theirs = fut.result() if fut is not None else {}
+        except Exception:  # (drawn again below: an error in the work shows here)
+            theirs = {}
     return [mine[k] if k in mine else unpack(theirs[k]) if k in theirs else work(k)
             for k in range(n)]
