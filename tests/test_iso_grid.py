@@ -214,3 +214,43 @@ def test_cells_of_several_limits_are_each_limits_own(seed):
         assert area.is_valid and shapely.equals_exact(area, alone, tolerance=0.0)
         assert np.array_equal(inside, alone_in)
         assert np.array_equal(inside, np.flatnonzero(shapely.covers(area, shapely.points(xy))))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 100_000), limits=st.integers(1, 4), n=st.integers(0, 30))
+def test_the_cells_covering_points_and_any_over_them(seed, limits, n):
+    # points on a 1 m lattice (many on cells' edges and corners) on cells of 2 m, in a
+    # grid of 6 × 5 cells from cell (1, 2): each point's cells are those whose closed
+    # squares hold it, and any over them is any over those
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(-2, 18, size=(n, 2)).astype(float)
+    o, s, lo, shape = np.zeros(2), 2.0, np.array([1, 2]), (5, 6)
+    cx, cy = grid.covering(xy, o, s)
+    cov = grid._Covering(cx, cy, lo, shape)
+    a = rng.random((limits, 5, 6)) < 0.3
+    got = cov.any(a[:, cov.row, cov.col] & cov.inside[None])
+    for h, (x, y) in enumerate(xy):
+        cells = {(r, c) for r in range(5) for c in range(6)
+                 if (lo[0] + c) * s <= x <= (lo[0] + c + 1) * s
+                 and (lo[1] + r) * s <= y <= (lo[1] + r + 1) * s}
+        mine = {(int(r), int(c)) for r, c, i, k in zip(cov.row, cov.col, cov.inside, cov.home)
+                if i and k == h}
+        assert mine == cells
+        for j in range(limits):
+            assert got[j, h] == any(a[j, r, c] for r, c in cells)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), rows=st.integers(1, 30), cols=st.integers(1, 30),
+       fill=st.sampled_from([0.2, 0.5, 0.6, 0.9]))
+def test_groups_of_runs_are_the_4_connected_labels(seed, rows, cols, fill):
+    # the same partition of the true cells as scipy.ndimage.label (4-connected)
+    from scipy import ndimage
+
+    p = np.zeros((rows, cols + 2), bool)
+    p[:, 1:-1] = np.random.default_rng(seed).random((rows, cols)) < fill
+    r, c = np.nonzero(p)
+    lab, _ = ndimage.label(p)
+    got = grid._groups(p)(r, c)
+    pairs = {(int(x), int(y)) for x, y in zip(lab[r, c], got)}
+    assert len(pairs) == len({x for x, _ in pairs}) == len({y for _, y in pairs})

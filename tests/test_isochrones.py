@@ -276,6 +276,47 @@ def test_facility_isochrones_of_several_tiers_keep_the_guarantees(seed):
         assert covered[(d <= row.distance_m - 1e-6) & (conn < BUF - 1.0)].all(), row
 
 
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 100_000))
+@example(seed=7)  # six facilities drawn, three chunks
+def test_facility_isochrones_shared_with_a_child_process_are_those_of_one(seed):
+    # chunks of two facilities, shared with a forked child (polygons back as WKB), against
+    # the chunks drawn in this process's threads, and against one chunk of all
+    from gcgeo.analysis import _iso_procs, lc_isochrones
+
+    if not _iso_procs.can_fork():
+        pytest.skip("no fork or one core")
+    case = _mode_case(seed)
+    if case is None:
+        return
+    G, layers, homes = case
+    r = _mode_rules()
+    r["living_circle"]["categories"]["supermarket"]["tiers"] = ["5min", "10min", "15min"]
+    draw = lc_isochrones.facility_isochrones
+    got = {}
+    for how, kw in (("child", {"chunk": 2, "processes": True}),
+                     ("threads", {"chunk": 2, "processes": False}), ("one chunk", {})):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(lc_isochrones, "facility_isochrones", lambda *a, kw=kw: draw(*a, **kw))
+            got[how] = lc.run(layers, rules=r, origins=homes,
+                              isochrones="facility")["lc_isochrones"]
+    pts = homes.geometry.to_numpy()
+    if got["threads"]["facility_id"].nunique() < 2:
+        return  # (one chunk: nothing to share)
+    for how in ("threads", "one chunk"):
+        a, b = got["child"], got[how]
+        assert list(a["facility_id"]) == list(b["facility_id"])
+        assert list(a["tier"]) == list(b["tier"])
+        assert shapely.equals_exact(a.geometry.to_numpy(), b.geometry.to_numpy(),
+                                    tolerance=0.0).all()
+        assert list(a["homes"]) == list(b["homes"])
+        assert list(a["residents"]) == list(b["residents"])
+    for row in got["child"].itertuples():  # and the homes inside, counted again
+        covered = shapely.covers(row.geometry, pts)
+        assert row.homes == covered.sum()
+        assert row.residents == pytest.approx(homes["population"].to_numpy()[covered].sum())
+
+
 def test_split_gives_each_node_to_its_nearest_facility_as_networkx():
     G, rng = _random_street_graph(4, n=30, p=0.12)
     net = compile_network(G)

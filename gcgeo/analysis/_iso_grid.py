@@ -110,10 +110,11 @@ class Grid:
         step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
         along = np.cumsum(step)
         self.start = np.searchsorted(piece, np.arange(n + 1))
-        first = self.start[piece]
+        first = np.take(self.start, piece)
         # position from the piece's start, in weight units (as node distances are)
         self.xy = xy
-        self.pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
+        self.pos = np.minimum((along - np.take(along, first)) / np.take(pieces.scale, piece),
+                              np.take(pieces.length, piece))
         self.piece = piece
         # the pieces at each node (augmented), for the pieces a search reaches
         aug = pieces.aug
@@ -146,6 +147,11 @@ class Grid:
         self._run_ij = ij[:, first].copy()
         self._run_pos = np.stack([self.pos[first], self.pos[np.r_[first[1:], len(piece)] - 1]])
         self._run_start = np.searchsorted(self._run_piece, np.arange(n + 1))
+        # a run's piece ends and its way to the far end (for its distances)
+        self._run_u = pieces.aug.piece_u[self._run_piece]
+        self._run_v = pieces.aug.piece_v[self._run_piece]
+        self._run_to_v = pieces.length[self._run_piece] - self._run_pos[1]
+        self._run_from_u = self._run_pos[0].copy()
         top = (np.array([xy[:, 0].max(), xy[:, 1].max()]) if len(xy) else np.zeros(2)) \
             + 4 * self.buffer
         self.homes = np.asarray(homes, dtype=float).reshape(-1, 2)
@@ -157,11 +163,17 @@ class Grid:
         order = np.argsort(key, kind="stable")
         self._home_key = key[order]
         self._home_idx = here[order]
+        # in that order: their points, cells and the cells that cover them (:func:`covering`)
+        self._home_xy = self.homes[self._home_idx]
+        self._home_cell = hc[order]
+        cx, cy = covering(self._home_xy, self.origin, self.cell)
+        self._home_cov = np.concatenate([cx, cy]).T.copy()  # first, last column; first, last row
 
-    def reached_pieces(self, nd: np.ndarray) -> np.ndarray:
+    def reached_pieces(self, nd: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
         """The pieces with an end reached in node distances ``nd`` (the others are
-        reached at no distance)."""
-        nodes = np.flatnonzero(np.isfinite(nd))
+        reached at no distance); ``nodes``: the nodes of finite ``nd``, where known."""
+        if nodes is None:
+            nodes = np.flatnonzero(np.isfinite(nd))
         cnt = self._node_start[nodes + 1] - self._node_start[nodes]
         idx = np.arange(cnt.sum()) + np.repeat(self._node_start[nodes] - np.cumsum(cnt) + cnt, cnt)
         mask = np.zeros(len(self.start) - 1, bool)
@@ -179,22 +191,24 @@ class Grid:
         d = np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
         return self.xy[idx], d
 
-    def reached_cells(self, nd: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    def reached_cells(self, nd: np.ndarray, limit: float, nodes: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
         """The cells (columns, rows: 2 × entries) of the points within ``limit`` of
         node distances ``nd``, with the least distance of those points in each
-        (an entry per piece and cell: a cell may have several)."""
-        cand = self.reached_pieces(nd)
+        (an entry per piece and cell: a cell may have several); ``nodes`` as for
+        :meth:`reached_pieces`."""
+        cand = self.reached_pieces(nd, nodes)
         cnt = self._run_start[cand + 1] - self._run_start[cand]
         idx = np.arange(cnt.sum()) + np.repeat(self._run_start[cand] - np.cumsum(cnt) + cnt, cnt)
-        p = self.pieces
-        pc = self._run_piece[idx]
-        d = np.fmin(nd[p.aug.piece_u[pc]] + self._run_pos[0, idx],
-                    nd[p.aug.piece_v[pc]] + (p.length[pc] - self._run_pos[1, idx]))
+        # (np.take: faster than indexing)
+        d = np.fmin(np.take(nd, np.take(self._run_u, idx)) + np.take(self._run_from_u, idx),
+                    np.take(nd, np.take(self._run_v, idx)) + np.take(self._run_to_v, idx))
         keep = d <= limit
-        return self._run_ij[:, idx[keep]], d[keep]
+        return np.take(self._run_ij, idx[keep], axis=1), d[keep]
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive)."""
+        """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive), as
+        positions in the homes by cell (``_home_idx``)."""
         c0, c1 = max(int(lo[0]), 0), min(int(hi[0]), self._cols)
         rows = np.arange(max(int(lo[1]), 0), max(int(hi[1]), 0))
         if c1 <= c0 or not len(rows):
@@ -202,8 +216,7 @@ class Grid:
         a = np.searchsorted(self._home_key, rows * self._cols + c0)
         b = np.searchsorted(self._home_key, rows * self._cols + c1)
         cnt = b - a
-        idx = np.arange(cnt.sum()) + np.repeat(a - np.cumsum(cnt) + cnt, cnt)
-        return self._home_idx[idx]
+        return np.arange(cnt.sum()) + np.repeat(a - np.cumsum(cnt) + cnt, cnt)
 
     def area(self, pts: np.ndarray, home_dist: np.ndarray, connector: np.ndarray,
              limit: float) -> tuple[shapely.Geometry, np.ndarray]:
@@ -229,7 +242,9 @@ class Grid:
         none = np.zeros(0, dtype=np.int64)
         empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
         use = d <= max(limits, default=-np.inf)
-        x, y, d = ij[0][use], ij[1][use], d[use]
+        x, y = ij
+        if not use.all():
+            x, y, d = x[use], y[use], d[use]
         # each limit's window from its own points (a limit without any draws nothing)
         wins: list[tuple[np.ndarray, np.ndarray] | None] = []
         for T in limits:
@@ -243,18 +258,22 @@ class Grid:
             return [empty for _ in limits]
         lo = np.min([w[0] for w in live], axis=0)
         hi = np.max([w[1] for w in live], axis=0)
-        near = self._homes_in(lo - 1, hi + 1)  # (a home on a cell's edge: its neighbour's too)
-        hxy = self.homes[near]
+        at = self._homes_in(lo - 1, hi + 1)  # (a home on a cell's edge: its neighbour's too)
+        # (np.take: several times faster than indexing rows)
+        near = np.take(self._home_idx, at)
+        hxy = np.take(self._home_xy, at, axis=0)
         hd = home_dist(near)
-        conn_ok = connector[near] <= buf
-        hc = np.floor((hxy - o) / s).astype(np.int64)
-        cx, cy = covering(hxy, o, s)
+        conn_ok = np.take(connector, near) <= buf
+        hc = np.take(self._home_cell, at, axis=0)
+        hcov = np.take(self._home_cov, at, axis=0).T
+        cx, cy = hcov[:2], hcov[2:]
         li = [i for i, w in enumerate(wins) if w is not None]  # the limits drawn
         lim = np.asarray(limits, dtype=float)[li]
         # each limit's homes: those of its own window (as if it were drawn alone)
         wlo = np.array([wins[i][0] for i in li])[:, None, :]  # type: ignore[index]
         whi = np.array([wins[i][1] for i in li])[:, None, :]  # type: ignore[index]
-        mine = ((hc[None] >= wlo - 1) & (hc[None] < whi + 1)).all(axis=2)
+        mine = ((hc[None, :, 0] >= wlo[..., 0] - 1) & (hc[None, :, 0] < whi[..., 0] + 1)
+                & (hc[None, :, 1] >= wlo[..., 1] - 1) & (hc[None, :, 1] < whi[..., 1] + 1))
         good = mine & (hd[None] <= lim[:, None]) & conn_ok[None]
         bad = mine & ~(hd[None] <= lim[:, None] + buf)
         for j, i in enumerate(li):
@@ -278,24 +297,25 @@ class Grid:
         # the homes settled for every limit at once, on the whole window (a limit's
         # cells lie in its own window: the cells beyond it are out for that limit)
         m = lv[None] <= rank[li][:, None, None]
-        r4, c4, in4 = _cells4(cx, cy, lo, lv.shape)
-        out4 = in4[None] & bad[:, None, :]  # far homes: every cell that covers one out
-        fl, fq, fh = np.nonzero(out4)
-        m[fl, r4[fq, fh], c4[fq, fh]] = False
+        cov = _Covering(cx, cy, lo, lv.shape)
+        outc = cov.inside[None] & np.take(bad, cov.home, axis=1)  # far homes: their cells out
+        fl, fc = np.nonzero(outc)
+        m[fl, cov.row[fc], cov.col[fc]] = False
         gl, gh = np.nonzero(good)  # homes in reach: one cell in
         m[gl, cy[0][gh] - lo[1], cx[0][gh] - lo[0]] = True
-        on4 = m[:, r4, c4] & in4[None]
-        clash = (on4 & out4).any(axis=1)
+        onc = m[:, cov.row, cov.col] & cov.inside[None]
+        clash = cov.any(onc & outc)
         extra = [np.zeros(0, dtype=object)] * len(li)
         for j in map(int, np.flatnonzero(clash.any(axis=1))):
             # a cell holding both: out, and each home in reach it leaves uncovered gets
             # a square of its own, clear of the cells in and of the far homes
-            o4 = out4[j] & clash[j]
-            m[j][r4[o4], c4[o4]] = False
-            on4[j] = m[j][r4, c4] & in4
-            lost = good[j] & ~on4[j].any(axis=0)
-            extra[j] = _squares(hxy[lost], hxy[bad[j]], m[j], lo, o, s)
-        covered = on4.any(axis=1)
+            oc = outc[j] & clash[j][cov.home]
+            m[j][cov.row[oc], cov.col[oc]] = False
+            onc[j] = m[j][cov.row, cov.col] & cov.inside
+            lost = good[j] & ~cov.any(onc[j][None])[0]
+            extra[j] = _squares(np.compress(lost, hxy, axis=0), np.compress(bad[j], hxy, axis=0),
+                                m[j], lo, o, s)
+        covered = cov.any(onc)
         out = [empty for _ in limits]
         for j, i in enumerate(li):
             w = wins[i]
@@ -338,14 +358,36 @@ def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
     return [(g[i], c.homes) for i, c in enumerate(cells)]
 
 
-def _cells4(cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (up to four) cells of :func:`covering` ranges as grid rows and
-    columns, shape (4, n), and whether each lies in the grid."""
-    r = np.stack([cy[0], cy[0], cy[1], cy[1]]) - lo[1]
-    c = np.stack([cx[0], cx[1], cx[0], cx[1]]) - lo[0]
-    inside = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
-    return np.where(inside, r, 0), np.where(inside, c, 0), inside
+class _Covering:
+    """The cells of :func:`covering` ranges ``cx``, ``cy`` of ``n`` points as
+    rows and columns of a grid of ``shape`` from cell ``lo``: each point's
+    first cell (``n`` of them), then for the few points on a cell's edge their
+    other three (their second column and first row, first column and second
+    row, second column and second row; the same cell again where a range is one),
+    with the point of each (``home``) and whether it lies in the grid (where it
+    does not, row and column 0)."""
+
+    def __init__(self, cx: np.ndarray, cy: np.ndarray, lo: np.ndarray, shape: tuple[int, int]):
+        self.n = n = cx.shape[1]
+        self.multi = multi = np.flatnonzero((cx[1] > cx[0]) | (cy[1] > cy[0]))
+        r = np.concatenate([cy[0], cy[0][multi], cy[1][multi], cy[1][multi]]) - lo[1]
+        c = np.concatenate([cx[0], cx[1][multi], cx[0][multi], cx[1][multi]]) - lo[0]
+        self.inside = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
+        self.row, self.col = np.where(self.inside, r, 0), np.where(self.inside, c, 0)
+        self.home = np.concatenate([np.arange(n), multi, multi, multi])
+
+    def any(self, a: np.ndarray) -> np.ndarray:
+        """Per row of ``a`` (rows × the cells), whether any cell of each point is true:
+        rows × points."""
+        out = a[:, :self.n].copy()
+        if k := len(self.multi):
+            n = self.n
+            out[:, self.multi] |= a[:, n:n + k] | a[:, n + k:n + 2 * k] | a[:, n + 2 * k:]
+        return out
+
+
+#: The column and row offsets of a cell and its eight neighbours (:func:`_squares`).
+_NINE = np.stack([np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)])[:, :, None]
 
 
 def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
@@ -354,11 +396,11 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
     ``m``, of the points ``far`` and of each other."""
     if len(pts) > 1:  # each point once, in order of x then y
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
-        pts = pts[np.r_[True, (pts[1:] != pts[:-1]).any(axis=1)]]
+        pts = pts[np.concatenate([[True], (pts[1:, 0] != pts[:-1, 0]) | (pts[1:, 1] != pts[:-1, 1])])]
     f = np.floor((pts - o) / s).astype(np.int64)
     # the cell of each and its eight neighbours (9 × points)
-    c = f[:, 0] + np.repeat([-1, 0, 1], 3)[:, None]
-    r = f[:, 1] + np.tile([-1, 0, 1], 3)[:, None]
+    c = f[:, 0] + _NINE[0]
+    r = f[:, 1] + _NINE[1]
     gr, gc = r - lo[1], c - lo[0]
     ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
     on = np.zeros(ok.shape, bool)
@@ -369,6 +411,12 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
     gap_y = np.maximum(np.maximum(o[1] + r * s - y, y - (o[1] + (r + 1) * s)), 0.0)
     gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
     half = np.minimum(0.45 * s, gap.min(axis=0))
+    # (a far point a cell or more from every point leaves the squares as they are)
+    if len(pts):
+        x0, y0 = pts.min(axis=0) - s
+        x1, y1 = pts.max(axis=0) + s
+        fx, fy = far[:, 0], far[:, 1]
+        far = far[(fx >= x0) & (fx <= x1) & (fy >= y0) & (fy <= y1)]
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
         cheb = np.maximum(np.abs(pts[:, None, 0] - other[None, :, 0]),
                           np.abs(pts[:, None, 1] - other[None, :, 1]))
@@ -407,8 +455,9 @@ def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
     # the least over 0, 1, … columns either side (shifted copies: cheaper than a distance)
     wide = [a]
     for w in range(1, int(max(half.max(), 0)) + 1):
-        g = wide[-1].copy()
-        np.minimum(g[:, w:], a[:, :-w], out=g[:, w:])
+        g = np.empty_like(a)
+        g[:, :w] = wide[-1][:, :w]
+        np.minimum(wide[-1][:, w:], a[:, :-w], out=g[:, w:])
         np.minimum(g[:, :-w], a[:, w:], out=g[:, :-w])
         wide.append(g)
     out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, _top(a.dtype))
@@ -491,9 +540,7 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     a = np.searchsorted(ks, end)
     nxt = order[a]
     two = (a + 1 < n) & (ks[np.minimum(a + 1, n - 1)] == end)
-    from scipy import ndimage  # (only where isochrones are drawn)
-
-    lab, _ = ndimage.label(p)
+    group_of = _groups(p)
     if two.any():
         # where two cells meet at a corner only: turn away from the corner (left) when
         # they belong to different 4-connected groups, towards it (right) when to the same
@@ -501,8 +548,8 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
         alt = order[a[two] + 1]
         px, py = ex[two], ey[two]
         nw = p[py, px - 1]
-        c1 = np.where(nw, lab[py, px - 1], lab[py, px])  # NW or NE
-        c2 = np.where(nw, lab[py - 1, px], lab[py - 1, px - 1])  # SE or SW
+        c1 = group_of(py, np.where(nw, px - 1, px))  # NW or NE
+        c2 = group_of(py - 1, np.where(nw, px, px - 1))  # SE or SW
         turn = np.where(c1 == c2, -1, 1)  # (-dy, dx) × turn
         want_x, want_y = -dys[two] * turn, dxs[two] * turn
         ok = (dxs[alt] == want_x) & (dys[alt] == want_y)
@@ -522,7 +569,7 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     shell = shapely.is_ccw(lr)
     # each ring's 4-connected cells (beside its first segment), and their shell
     first_seg = seq[firsts]
-    group = lab[cr[first_seg], cc[first_seg]]
+    group = group_of(cr[first_seg], cc[first_seg])
     shell_of = np.zeros(int(group.max()) + 1, dtype=np.int64)
     shell_of[group[shell]] = np.flatnonzero(shell)
     owner = shell_of[group]
@@ -531,6 +578,35 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     owners, poly_idx = np.unique(owner[o], return_inverse=True)
     polys = shapely.polygons(lr[o], indices=poly_idx)
     return np.asarray(polys, dtype=object), band[firsts[owners]]
+
+
+def _groups(p: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The 4-connected groups of the true cells of ``p`` (false in its first and
+    last column), as a function of rows and columns of true cells giving a number
+    per group.  Found on the runs of true cells along the rows (a run joins the
+    runs of the row above whose columns overlap its own): many fewer than the
+    cells."""
+    w = p.shape[1]
+    t = np.flatnonzero(p[:, 1:] != p[:, :-1])  # between columns c and c + 1 of a row
+    row, col = np.divmod(t, w - 1)
+    # each run's first cell and one past its last, as row × w + column (a row's
+    # changes pair up: it begins and ends false)
+    a = row[0::2] * w + col[0::2] + 1
+    b = row[1::2] * w + col[1::2] + 1
+    # the runs of the row above that overlap each: from the first that ends after its
+    # start to the last that starts before its end
+    first = np.searchsorted(b, a - w, side="right")
+    cnt = np.maximum(np.searchsorted(a, b - w, side="left") - first, 0)
+    src = np.repeat(np.arange(len(a)), cnt)
+    dst = np.arange(cnt.sum()) + np.repeat(first - np.cumsum(cnt) + cnt, cnt)
+    n = len(a)
+    _, comp = connected_components(
+        csr_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n)), directed=False)
+
+    def group_of(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return comp[np.searchsorted(a, r * w + c, side="right") - 1]
+
+    return group_of
 
 
 def _edges(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -575,8 +651,10 @@ def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     idx = np.arange(n)
-    graph = csr_matrix((np.ones(n, dtype=np.int8), (idx, nxt)), shape=(n, n))
-    k, comp = connected_components(graph, directed=True, connection="weak")
+    # (one entry a row, in order: the sparse rows given as they are, not sorted; the
+    # strong components of a permutation are its cycles, found without a transpose)
+    graph = csr_matrix((np.ones(n, dtype=np.int8), nxt, np.arange(n + 1)), shape=(n, n))
+    k, comp = connected_components(graph, directed=True, connection="strong")
     by = np.argsort(comp, kind="stable")
     first = by[np.searchsorted(comp[by], np.arange(k))]  # each cycle's least member
     first = np.sort(first)
@@ -586,6 +664,7 @@ def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     chain[prev[first[:-1]]] = first[1:]  # (the last member of each cycle)
     keep = np.ones(n, bool)
     keep[prev[first[-1]]] = False
-    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), (idx[keep], chain[keep])), shape=(n, n))
+    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), chain[keep],
+                       np.concatenate([[0], np.cumsum(keep)])), shape=(n, n))
     seq = depth_first_order(walk, int(first[0]), directed=True, return_predecessors=False)
     return seq.astype(np.int64), np.bincount(comp, minlength=k)[comp[first]].astype(np.int64)

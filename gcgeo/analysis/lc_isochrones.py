@@ -26,6 +26,9 @@ the community covered, the far homes out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -34,6 +37,7 @@ import shapely
 from ..network import locate_snaps, point_dist
 from ..values import feature_ids
 from . import _iso_grid as _grid
+from . import _iso_procs as _procs
 from . import _iso_town as _town
 from . import _isochrones as _iso
 
@@ -114,82 +118,149 @@ def count_homes(gdf: gpd.GeoDataFrame, out: gpd.GeoDataFrame, homes: _iso.Homes 
     return gdf
 
 
-def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int = 32):
+def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int = 32,
+                        processes: bool | None = None):
     """Per facility and tier the buffered streets reached from it, drawn from
     square cells (:class:`gcgeo.analysis._iso_grid.Grid`), with the homes and
     residents inside (read off the cells: exact).
 
-    Facilities are taken in chunks of neighbours (one search call for the
-    chunk); only the homes next to a node the chunk reaches get a distance.
+    Facilities are taken in chunks of neighbours (a few search calls for the
+    chunk); only the homes in a facility's window of cells get a distance.
     A facility's tiers share one window of cells, and a chunk's polygons are
-    traced together (:func:`gcgeo.analysis._iso_grid.draw`).
+    traced together (:func:`gcgeo.analysis._iso_grid.draw`).  From
+    :data:`PROCESS_MIN` facilities on (``processes=None``; True or False to
+    choose) the chunks are shared with a forked child where the system allows
+    (:mod:`gcgeo.analysis._iso_procs`), else the facilities of a chunk go to
+    threads: the same polygons either way.
     """
-    from scipy.sparse.csgraph import dijkstra
-
     fid = feature_ids(fac).to_numpy()
-    rows = []
     on = np.flatnonzero(aug.target_node >= 0)
     on = on[_near_first(fac.geometry.to_numpy()[on])]
     where = locate_snaps(aug, osnap)
-    home_on = np.flatnonzero(where[0])
     present = ~(out.geometry.isna() | out.geometry.is_empty).to_numpy()
     home_xy = np.full((len(out), 2), np.nan)
     home_xy[present] = shapely.get_coordinates(out.geometry.to_numpy()[present])
     # (cells of a tenth of a narrower buffer, so that its edge stays as fine)
     cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
-    grid = _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell)
-    connector = out["connector_m"].to_numpy(float)
-    pos = np.full(len(out), -1, dtype=np.int64)  # a home's column in the chunk's distances
-
-    with _iso.pool() as ex:
-        def one(d, hd, tiers_i):
-            def home_dist(idx):
-                at = pos[idx]
-                return np.where(at >= 0, hd[np.maximum(at, 0)], np.nan)
-
-            lim = max(T for _, T in tiers_i)
-            ij, pd_ = grid.reached_cells(d, lim)
-            return grid.cells(ij, pd_, home_dist, connector, [T for _, T in tiers_i])
-
-        for s in range(0, len(on), chunk):
-            sel = on[s:s + chunk]
-            tiers_of = [[(t, T) for t, T in tier_m.items() if fcat[i] in req[t]] for i in sel]
-            lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
-            if lim == 0:
-                continue
-            # homes up to the limit plus the buffer need exact distances (see Grid.area)
-            # (inf where not reached)
-            D = dijkstra(aug.csr, directed=True, indices=aug.target_node[sel], limit=lim + buf)
-            hit = np.isfinite(D).any(axis=0)
-            near = np.flatnonzero(hit[where[1]] | hit[where[2]])
-            pos[home_on[near]] = np.arange(len(near))
-            HD = point_dist(aug, osnap, D, where=_subset(where, near))
-            live = [j for j in range(len(sel)) if tiers_of[j]]
-            got = list(ex.map(one, [D[j] for j in live], [HD[j] for j in live],
-                              [tiers_of[j] for j in live]))
-            pos[home_on[near]] = -1
-            todo = [(sel[j], t, T, c) for j, g in zip(live, got)
-                    for (t, T), c in zip(tiers_of[j], g)]
-            # the chunk's polygons traced together, in a few parts for the threads (of
-            # masks of like widths: they are laid one above the other)
-            by_width = np.argsort([c.mask.shape[1] for *_, c in todo], kind="stable")
-            parts = np.array_split(by_width, min(len(todo), 4))
-            for part, drawn in zip(parts, ex.map(
-                    lambda cs: _grid.draw(cs, grid.origin, grid.cell),
-                    [[todo[k][3] for k in part] for part in parts])):
-                for k, (g, inside) in zip(part, drawn):
-                    i, t, T, _ = todo[k]
-                    rows.append((i, fid[i], fcat[i], t, T, g, inside))
+    on_net = np.full(len(out), -1, dtype=np.int64)  # a home's place among those on the network
+    on_net[np.flatnonzero(where[0])] = np.arange(int(where[0].sum()))
+    pop = out["population"].to_numpy(float) if "population" in out.columns \
+        else np.ones(len(out))
+    job = _Chunks(aug, osnap, where, on_net, _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell),
+                  out["connector_m"].to_numpy(float), pop, fcat, tier_m, req, buf)
+    sels = [on[s:s + chunk] for s in range(0, len(on), chunk)]
+    if processes is None:
+        processes = len(on) >= PROCESS_MIN and _procs.can_fork()
+    if processes and len(sels) > 1:
+        got = _procs.both_ends(lambda k: _draw_chunk(job, sels[k], map), len(sels),
+                               pack=_pack, unpack=_unpack)
+    else:
+        with _iso.pool() as ex:
+            got = [_draw_chunk(job, sel, ex.map) for sel in sels]
+    rows = [(i, fid[i], fcat[i], t, T, g, n, res) for part in got
+            for i, t, T, g, n, res in part]
     rows.sort(key=lambda row: (row[0], row[4]))  # in the facilities' order
     df = pd.DataFrame([row[1:6] for row in rows],
                       columns=["facility_id", "category", "tier", "distance_m", "geometry"])
     gdf = _table(df, buf, out, None)
-    # the homes inside, from the cells (the polygon is their union: exact)
-    pop = out["population"].to_numpy(float) if "population" in out.columns \
-        else np.ones(len(out))
-    gdf["homes"] = np.array([len(row[6]) for row in rows], dtype=np.int64)
-    gdf["residents"] = np.array([np.nansum(pop[row[6]]) for row in rows], dtype=float)
+    gdf["homes"] = np.array([row[6] for row in rows], dtype=np.int64)
+    gdf["residents"] = np.array([row[7] for row in rows], dtype=float)
     return gdf
+
+
+#: Facilities from which :func:`facility_isochrones` shares its chunks with a
+#: forked child (fewer: the fork costs more than it saves).
+PROCESS_MIN = 128
+#: Facilities searched in one call within a chunk: 8 × 167k nodes of distances
+#: (11 MB) take a quarter less time than 32 at once, whose 43 MB come as fresh
+#: pages every time.
+_SEARCH = 8
+
+
+class _Chunks(NamedTuple):
+    """What every chunk of :func:`facility_isochrones` reads: ``on_net`` is a
+    home's place in ``where`` (:func:`gcgeo.network.locate_snaps`), -1 off the
+    network."""
+
+    aug: Any
+    osnap: Any
+    where: tuple[np.ndarray, ...]
+    on_net: np.ndarray
+    grid: _grid.Grid
+    connector: np.ndarray
+    pop: np.ndarray
+    fcat: np.ndarray
+    tier_m: dict
+    req: dict
+    buf: float
+
+
+def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
+    """The polygons of the facilities ``sel``, as (facility, tier, distance,
+    polygon, homes and residents inside: read off the cells, the polygon is
+    their union, exact); ``mapper`` (:func:`map` or a thread
+    pool's) spreads the facilities' cells and the tracing."""
+    from scipy.sparse.csgraph import dijkstra
+
+    grid, aug = job.grid, job.aug
+    tiers_of = [[(t, T) for t, T in job.tier_m.items() if job.fcat[i] in job.req[t]]
+                for i in sel]
+    lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
+    if lim == 0:
+        return []
+    # homes up to the limit plus the buffer need exact distances (see Grid.area)
+    # (inf where not reached), searched from a few facilities at a time (arrays the
+    # allocator keeps for the next chunk, not fresh pages each time)
+    D = [dijkstra(aug.csr, directed=True, indices=aug.target_node[sel[k:k + _SEARCH]],
+                  limit=lim + job.buf) for k in range(0, len(sel), _SEARCH)]
+    # each facility's reached nodes (in one pass over its search)
+    reached: list[np.ndarray] = []
+    for Dk in D:
+        flat = np.flatnonzero(np.isfinite(Dk))  # (faster than nonzero over two axes)
+        n = Dk.shape[1]
+        at = np.searchsorted(flat, np.arange(len(Dk) + 1) * n)
+        reached.extend(flat[at[r]:at[r + 1]] - r * n for r in range(len(Dk)))
+
+    def one(j):
+        nd = D[j // _SEARCH][j % _SEARCH]
+
+        def home_dist(idx):  # (only the homes of the facility's window)
+            k = np.take(job.on_net, idx)
+            on = k >= 0
+            hd = np.full(len(idx), np.nan)
+            hd[on] = point_dist(aug, job.osnap, nd, where=_subset(job.where, k[on]))
+            return hd
+
+        ij, pd_ = grid.reached_cells(nd, max(T for _, T in tiers_of[j]), reached[j])
+        return grid.cells(ij, pd_, home_dist, job.connector, [T for _, T in tiers_of[j]])
+
+    live = [j for j in range(len(sel)) if tiers_of[j]]
+    got = list(mapper(one, live))
+    todo = [(sel[j], t, T, c) for j, g in zip(live, got) for (t, T), c in zip(tiers_of[j], g)]
+    # the chunk's polygons traced together, in a few parts for the threads (of
+    # masks of like widths: they are laid one above the other)
+    by_width = np.argsort([c.mask.shape[1] for *_, c in todo], kind="stable")
+    parts = np.array_split(by_width, min(len(todo), 4))
+    rows = []
+    for part, drawn in zip(parts, mapper(lambda cs: _grid.draw(cs, grid.origin, grid.cell),
+                                         [[todo[k][3] for k in part] for part in parts])):
+        for k, (g, inside) in zip(part, drawn):
+            i, t, T, _ = todo[k]
+            rows.append((int(i), t, T, g, len(inside), np.nansum(job.pop[inside])))
+    return rows
+
+
+def _pack(rows: list[tuple]) -> tuple[list[tuple], np.ndarray]:
+    """A chunk's rows for another process: the polygons as WKB."""
+    return ([row[:3] + row[4:] for row in rows],
+            shapely.to_wkb(np.array([row[3] for row in rows], dtype=object)))
+
+
+def _unpack(packed: tuple[list[tuple], np.ndarray]) -> list[tuple]:
+    """:func:`_pack`'s rows as they were."""
+    rest, wkb = packed
+    geoms = shapely.from_wkb(wkb) if len(wkb) else []
+    return [(i, t, T, g, *counts) for (i, t, T, *counts), g in zip(rest, geoms)]
 
 
 def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
@@ -206,7 +277,7 @@ def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
 
 def _subset(where: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
     """:func:`gcgeo.network.locate_snaps` output for the on-network points ``idx``."""
-    return (np.ones(len(idx), bool), *(a[idx] for a in where[1:]))
+    return (np.ones(len(idx), bool), *(np.take(a, idx) for a in where[1:]))
 
 
 def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: bool):

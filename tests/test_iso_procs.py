@@ -1,0 +1,68 @@
+"""Work shared with a forked child (gcgeo.analysis._iso_procs): the same results as in one
+process, whoever draws which piece, and the child's failures drawn again here."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+
+from gcgeo.analysis import _iso_procs as procs
+
+pytestmark = pytest.mark.skipif(not procs.can_fork(), reason="no fork or one core")
+
+
+def _square(k: int) -> np.ndarray:
+    return np.arange(k + 3, dtype=float) ** 2
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 40])
+def test_every_piece_once_in_order(n):
+    got = procs.both_ends(_square, n, pack=lambda a: a.tolist(), unpack=np.array)
+    assert len(got) == n
+    for k, a in enumerate(got):
+        assert np.array_equal(a, np.arange(k + 3, dtype=float) ** 2)
+
+
+def test_pieces_the_child_fails_are_drawn_here():
+    here = os.getpid()
+
+    def work(k):
+        if os.getpid() != here:
+            raise RuntimeError("the child fails")
+        return k * 10
+
+    assert procs.both_ends(work, 12, pack=lambda x: x, unpack=lambda x: x) == \
+        [k * 10 for k in range(12)]
+
+
+def test_an_error_in_the_work_is_raised_here():
+    def work(k):
+        if k == 3:
+            raise ValueError("piece 3")
+        return k
+
+    with pytest.raises(ValueError, match="piece 3"):
+        procs.both_ends(work, 6, pack=lambda x: x, unpack=lambda x: x)
+
+
+def test_the_child_packs_and_this_process_unpacks():
+    # this process waits for the child's first piece, so that the child draws some; the
+    # pieces it draws come back through pack and unpack
+    here = os.getpid()
+    started = multiprocessing.get_context("fork").Event()
+
+    def work(k):
+        if os.getpid() != here:
+            started.set()
+            return ("child", k)
+        assert started.wait(timeout=60)
+        return ("here", k)
+
+    got = procs.both_ends(work, 30, pack=lambda r: ("packed",) + r,
+                          unpack=lambda r: ("unpacked",) + r[1:])
+    assert [r[-1] for r in got] == list(range(30))
+    kinds = {r[:-1] for r in got}
+    assert ("unpacked", "child") in kinds and kinds <= {("here",), ("unpacked", "child")}
