@@ -254,3 +254,34 @@ def test_groups_of_runs_are_the_4_connected_labels(seed, rows, cols, fill):
     got = grid._groups(p)(r, c)
     pairs = {(int(x), int(y)) for x, y in zip(lab[r, c], got)}
     assert len(pairs) == len({x for x, _ in pairs}) == len({y for _, y in pairs})
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(1, 30), spacing=st.sampled_from([0.5, 2.5, 7.0]),
+       decimals=st.integers(0, 3))
+def test_segmentized_coords_are_geos_segmentize(seed, n, spacing, decimals):
+    """The points along lines, worked out from their vertices, are GEOS's segmentize's, value
+    for value (lines with repeated vertices, segments just over the spacing, lines of zero
+    length kept as they are, missing lines skipped)."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(n):
+        k = int(rng.integers(2, 6))
+        xy = np.round(rng.uniform(0, 20, (k, 2)), decimals)
+        if rng.random() < 0.2:
+            xy = np.repeat(xy[:1], k, axis=0)  # a line of zero length
+        elif rng.random() < 0.3:
+            xy = np.repeat(xy, rng.integers(1, 3, k), axis=0)  # repeated vertices
+        elif rng.random() < 0.2:
+            xy = np.array([[0.0, 0.0], [spacing * int(rng.integers(1, 4)) + 1e-9, 0.0]])
+        lines.append(shapely.LineString(xy))
+    lines.insert(int(rng.integers(0, n + 1)), None)
+    arr = np.array(lines, dtype=object)
+    flat = ~shapely.is_missing(arr) & (shapely.length(arr) == 0)
+    want_lines = arr.copy()
+    some = ~shapely.is_missing(arr) & ~flat
+    want_lines[some] = shapely.segmentize(arr[some], spacing)
+    want = shapely.get_coordinates(want_lines, return_index=True)
+    got = grid.segmentized_coords(arr, spacing)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[0], want[0])

@@ -154,14 +154,7 @@ class Town:
         """For the pieces ``sel``, the runs of their points in one cell: the piece,
         the first and the last position along it, and the cell (flat)."""
         pieces, s, b0 = self.pieces, self.cell, self.base
-        xy, j = shapely.get_coordinates(_grid.segmentized(pieces.geom[sel], s / 2),
-                                        return_index=True)
-        piece = sel[j]
-        step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
-        step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
-        along = np.cumsum(step)
-        first = np.searchsorted(piece, piece)
-        pos = np.minimum((along - along[first]) / pieces.scale[piece], pieces.length[piece])
+        xy, piece, pos = _grid.points_along(pieces, sel, s / 2)
         ij = np.floor(xy / s).astype(np.int64) - b0
         on = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
         piece, pos, flat = piece[on], pos[on], (ij[on, 1] * cols + ij[on, 0]).astype(np.int32)

@@ -361,7 +361,7 @@ def _territories(label: np.ndarray, lines: np.ndarray):
     if len(kinds) == 1:
         yield int(kinds[0]), None
         return
-    coords, idx = shapely.get_coordinates(_grid.segmentized(lines, SITE_SPACING), return_index=True)
+    coords, idx = _grid.segmentized_coords(lines, SITE_SPACING)
     # one site per distinct point (a point two sources share goes to the first), on a
     # centimetre grid (sites closer than that leave cells GEOS cannot merge)
     xy, first = np.unique(np.round(coords, 2), axis=0, return_index=True)
