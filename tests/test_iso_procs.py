@@ -66,3 +66,22 @@ def test_the_child_packs_and_this_process_unpacks():
     assert [r[-1] for r in got] == list(range(30))
     kinds = {r[:-1] for r in got}
     assert ("unpacked", "child") in kinds and kinds <= {("here",), ("unpacked", "child")}
+
+
+def test_an_error_unpacking_a_piece_of_the_child_is_raised_here():
+    # this process waits for the child's first piece, so that the child draws some
+    here = os.getpid()
+    started = multiprocessing.get_context("fork").Event()
+
+    def work(k):
+        if os.getpid() != here:
+            started.set()
+        else:
+            assert started.wait(timeout=60)
+        return k
+
+    def unpack(r):
+        raise ValueError(f"cannot unpack {r}")
+
+    with pytest.raises(ValueError, match="cannot unpack"):
+        procs.both_ends(work, 30, pack=lambda r: r, unpack=unpack)

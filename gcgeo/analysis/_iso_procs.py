@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 # what the child reads (set just before it is forked: the work, the shared ends and
@@ -55,35 +55,59 @@ def _take(ends: Any, front: bool) -> int | None:
         return int(ends[1])
 
 
-def _child() -> dict[int, Any]:
-    """The child's share: pieces from the front, packed."""
+def _child() -> tuple[int, Any] | None:
+    """One piece of the child's share, the next from the front, packed (None when the
+    two ends have met)."""
     assert _STATE is not None
     work, ends, pack = _STATE
-    got = {}
-    while (k := _take(ends, front=True)) is not None:
-        got[k] = pack(work(k))
-    return got
+    k = _take(ends, front=True)
+    return None if k is None else (k, pack(work(k)))
 
 
 def both_ends(work: Callable[[int], Any], n: int, *, pack: Callable[[Any], Any],
               unpack: Callable[[Any], Any]) -> list[Any]:
     """``[work(k) for k in range(n)]``, shared with one forked child (see the
     module): ``unpack(pack(work(k)))`` must equal ``work(k)``, and ``work(k)``
-    must not depend on which pieces ran before it in the same process."""
+    must not depend on which pieces ran before it in the same process.
+
+    The child's pieces come back one by one, each as it is done, and are unpacked
+    as they come (by the pool's thread here, while this process draws its own), so
+    that little is left to receive once the two ends meet; leaving the pool waits
+    for that thread, and so for every piece to be in."""
     global _STATE
     ctx = multiprocessing.get_context("fork")
     ends = ctx.Array("q", [0, n])
     mine: dict[int, Any] = {}
-    theirs: dict[int, Any] = {}
+    theirs: dict[int, Any] = {}  # unpacked, or still packed where unpacking failed there
+    packed: set[int] = set()
+
+    def arrived(fut: Future) -> None:
+        try:
+            got = fut.result()
+        except BaseException:  # noqa: BLE001 - (drawn again below: an error in the work shows here)
+            return
+        if got is not None:
+            k, value = got
+            try:
+                theirs[k] = unpack(value)
+            except Exception:  # noqa: BLE001 - (unpacked again below, where its error shows)
+                theirs[k] = value
+                packed.add(k)
+
+    futs: list[Future] = []
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
         with _FORKING:
             _STATE = (work, ends, pack)
             try:
-                fut = ex.submit(_child)  # (the child is forked here)
-            except Exception:  # (no child: all drawn here)
-                fut = None
+                futs.append(ex.submit(_child))  # (the child is forked here)
+            except Exception:  # noqa: BLE001 - (no child: all drawn here)
+                pass
             finally:
                 _STATE = None
+        if futs:  # one call per piece it may take (a call finds the ends met, or draws one)
+            futs += [ex.submit(_child) for _ in range(n - 1)]
+            for fut in futs:
+                fut.add_done_callback(arrived)
         try:
             while (k := _take(ends, front=False)) is not None:
                 mine[k] = work(k)
@@ -91,9 +115,5 @@ def both_ends(work: Callable[[int], Any], n: int, *, pack: Callable[[Any], Any],
             with ends.get_lock():
                 ends[0] = ends[1]
             raise
-        try:
-            theirs = fut.result() if fut is not None else {}
-        except Exception:  # (drawn again below: an error in the work shows here)
-            theirs = {}
-    return [mine[k] if k in mine else unpack(theirs[k]) if k in theirs else work(k)
-            for k in range(n)]
+    return [mine[k] if k in mine else (unpack(theirs[k]) if k in packed else theirs[k])
+            if k in theirs else work(k) for k in range(n)]
