@@ -731,34 +731,31 @@ def _gaps(out, cats, tier_m, req, ok) -> pd.DataFrame:
     QGIS join takes one match per feature).  One row per home, not per gap:
     a city has 100k homes and 420k gaps, and GDAL writes a row at a time.
     """
-    head = {k: out[k].to_numpy() for k in ("origin_id", "building_id", "community_id")}
     lacks = np.zeros((len(out), len(cats)), dtype=bool)  # any tier, per category
-    lists: dict[str, np.ndarray] = {}
+    lists: dict[str, tuple[list[str | None], np.ndarray]] = {}
     for t in tier_m:
         need = [c for c in cats if c in req[t]]
         miss = np.column_stack([~ok[(c, t)] for c in need]) if need else np.zeros((len(out), 0), bool)
         for j, c in enumerate(need):
             lacks[:, cats.index(c)] |= miss[:, j]
         # one text per pattern of categories lacked (a few hundred in a city), then taken;
-        # the patterns told apart as bytes of packed bits (a tenth of np.unique(axis=0)'s time)
-        if not len(out):
-            lists[MISSING + t] = np.full(0, None, object)
-            continue
-        packed = np.ascontiguousarray(np.packbits(miss, axis=1))
-        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel() if packed.shape[1] else \
-            np.zeros(len(out), np.int8)
-        uniq, which = np.unique(keys, return_inverse=True)
-        pattern = np.unpackbits(np.frombuffer(uniq.tobytes(), np.uint8).reshape(len(uniq), -1), axis=1,
-                                count=len(need)).astype(bool) if need else np.zeros((len(uniq), 0), bool)
-        text = np.array([json.dumps([c for c, m in zip(need, row) if m], ensure_ascii=False)
-                         if row.any() else None for row in pattern], dtype=object)
-        lists[MISSING + t] = text[which.reshape(-1)]
+        # a pattern told apart by its bits as one number (bytes of packed bits past 63)
+        if len(need) <= 63:
+            keys = miss.astype(np.int64) @ (np.int64(1) << np.arange(len(need), dtype=np.int64))
+        else:
+            packed = np.ascontiguousarray(np.packbits(miss, axis=1))
+            keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+        _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+        text = [json.dumps([c for c, m in zip(need, row) if m], ensure_ascii=False) if row.any()
+                else None for row in miss[first]]
+        lists[MISSING + t] = (text, which.reshape(-1))
     n_missing = lacks.sum(axis=1)
     rows = np.flatnonzero(n_missing)
     return pd.DataFrame({
-        **{k: pd.Series(v).take(rows).array for k, v in head.items()},
+        **{k: out[k].take(rows).array for k in ("origin_id", "building_id", "community_id")},
         "n_missing": n_missing[rows].astype(np.int64),
-        **{k: pd.Series(v[rows], dtype="str") for k, v in lists.items()},
+        **{k: pd.Series(pd.array(text, dtype="str")).take(which[rows]).array
+           for k, (text, which) in lists.items()},
     })
 
 
