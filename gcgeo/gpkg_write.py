@@ -82,7 +82,8 @@ def writable(df: pd.DataFrame) -> pd.DataFrame:
 def _write(path: Path | str, name: str, out: pd.DataFrame, types: list[str], index: bool) -> None:
     pyogrio.write_dataframe(out, path, layer=name, driver="GPKG", use_arrow=True, dataset_options=CREATION,
                             promote_to_multi=needs_multi(types),
-                            layer_options=None if index or not types else {"SPATIAL_INDEX": "NO"})
+                            layer_options={"SPATIAL_INDEX": "NO"} if isinstance(out, gpd.GeoDataFrame)
+                            and not (index and len(out)) else None)
 
 
 def write_frames(path: Path, frames: Mapping[str, pd.DataFrame], *,
@@ -90,7 +91,7 @@ def write_frames(path: Path, frames: Mapping[str, pd.DataFrame], *,
     """Write each frame as a layer of the GeoPackage ``path`` (replacing one of its name).
 
     ``spatial_index`` names the layers with geometry given a spatial index (by
-    default all).  Returns, per layer, the frame as written (:func:`writable`)
+    default all; an empty layer gets none).  Returns, per layer, the frame as written (:func:`writable`)
     and its geometry types (:func:`geom_types`; none for a table).
     """
     written: dict[str, tuple[pd.DataFrame, list[str]]] = {}

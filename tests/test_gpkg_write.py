@@ -68,9 +68,12 @@ def test_frames_written_as_gdal_writes_them(tmp_path: Path) -> None:
 
 
 def test_spatial_index_only_where_named(tmp_path: Path) -> None:
-    frames = {**_frames(), "more": _frames(seed=1)["pts"]}
+    """Only the layers named get a spatial index, and of those only the ones with rows (an
+    empty layer, e.g. isochrones not drawn, has nothing to look up)."""
+    frames = {**_frames(), "more": _frames(seed=1)["pts"], "none": _frames(seed=2)["pts"].iloc[:0]}
     path = tmp_path / "w.gpkg"
-    gpkg_write.write_frames(path, frames, spatial_index={"more"})
+    gpkg_write.write_frames(path, frames, spatial_index={"more", "none"})
+    assert pyogrio.read_info(path, layer="none")["features"] == 0
     with sqlite3.connect(path) as con:
         rtrees = {r[0] for r in con.execute("SELECT name FROM sqlite_master "
                                            "WHERE sql LIKE 'CREATE VIRTUAL TABLE%rtree%'")}
