@@ -156,7 +156,7 @@ def command(*args: str, code: Path | None = None, importtime: bool = False) -> t
 
 
 #: what the ``gcgeo`` console script runs
-_GCGEO = "import sys; from gcgeo.cli import main; sys.argv[0] = 'gcgeo'; sys.exit(main())"
+_GCGEO = "import sys; from gcgeo.cli import run; sys.argv[0] = 'gcgeo'; run()"
 
 _FIGURES = r"""
 import sys, time

@@ -226,3 +226,54 @@ def test_analyze_join_tolerance_joins_a_street_drawn_short(tmp_path, runner):
     # 10 m to the street at x = 100, 100 m along it, 300 m up the joined street
     assert d == pytest.approx(10 + 100 + 300)
     _run(runner, "analyze", w, "fire_lanes", "--join-tolerance", "3", code=2)
+
+
+# ---- the console command's quick exit (gcgeo.cli.run) ------------------------------
+
+
+def _console(*args: str, code: str = "from gcgeo.cli import run; run()"):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # (output buffered)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, timeout=300, env=env)
+
+
+def test_the_console_command_ends_as_the_interpreter_would(tmp_path):
+    """``gcgeo`` as the console runs it (a quick exit once the command has ended) gives
+    the same output, every byte of it, and the same exit status as the command left to
+    the interpreter's own exit: a table, a version, a user's error, an unknown option."""
+    normal = "import sys; from gcgeo.cli import main; sys.argv[0] = 'gcgeo'; sys.exit(main())"
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="t", crs=4547)
+    for args in (["rules", "living_circle"], ["--version"], ["layers", str(path)],
+                 ["layers", str(tmp_path / "none.gpkg")], ["rules", "--bogus"]):
+        quick, usual = _console(*args), _console(*args, code=normal)
+        assert quick.returncode == usual.returncode, args
+        assert quick.stdout == usual.stdout, args
+        assert quick.stderr == usual.stderr, args
+    assert _console("rules", "living_circle").returncode == 0
+    assert len(_console("rules", "living_circle").stdout) > 4000
+    assert _console("layers", str(tmp_path / "none.gpkg")).returncode == 2
+
+
+def test_the_console_command_flushes_what_was_printed():
+    """Text printed and left in Python's buffer (standard output to a pipe) reaches the pipe."""
+    code = ("import sys; from gcgeo.cli import common; "
+            "common.main.command('speak')(lambda: print('x' * 100_001, end='|')); "
+            "sys.argv[1:] = ['speak']; common.run()")
+    res = _console(code=code)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == b"x" * 100_001 + b"|"
+
+
+def test_the_console_command_waits_for_a_running_thread():
+    """A thread still running when the command ends is waited for, as the interpreter does."""
+    code = ("import sys, threading, time; from gcgeo.cli import common; "
+            "common.main.command('late')(lambda: threading.Thread("
+            "target=lambda: (time.sleep(0.5), print('late thread done', flush=True))).start()); "
+            "sys.argv[1:] = ['late']; common.run()")
+    res = _console(code=code)
+    assert res.returncode == 0, res.stderr
+    assert b"late thread done" in res.stdout

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from . import analyze, inventory, outputs
 from . import batch as batch  # the `gcgeo batch` command
-from .common import main
+from .common import main, run
 from .score import score_cmd  # noqa: F401 - registers `gcgeo score`
 from .site import site_cmd  # noqa: F401 - registers `gcgeo site`
 from .whatif import whatif_cmd  # noqa: F401 - registers `gcgeo whatif`
 
-__all__ = ["analyze", "inventory", "main", "outputs"]
+__all__ = ["analyze", "inventory", "main", "outputs", "run"]
