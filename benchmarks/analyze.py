@@ -156,7 +156,13 @@ def command(*args: str, code: Path | None = None, importtime: bool = False) -> t
 
 
 #: what the ``gcgeo`` console script runs
-_GCGEO = "import sys; from gcgeo.cli import run; sys.argv[0] = 'gcgeo'; run()"
+_GCGEO = """import sys
+sys.argv[0] = 'gcgeo'
+try:
+    from gcgeo.cli import run
+except ImportError:  # (a checkout from before the console's own entry)
+    from gcgeo.cli import main as run
+run()"""
 
 _FIGURES = r"""
 import sys, time
