@@ -48,9 +48,9 @@ def test_an_error_in_the_work_is_raised_here():
         procs.both_ends(work, 6, pack=lambda x: x, unpack=lambda x: x)
 
 
-def test_the_child_packs_and_this_process_unpacks():
-    # this process waits for the child's first piece, so that the child draws some; the
-    # pieces it draws come back through pack and unpack
+def _child_first():
+    """A piece of work, ("child", k) or ("here", k), where this process waits for the
+    child's first piece: the child draws some."""
     here = os.getpid()
     started = multiprocessing.get_context("fork").Event()
 
@@ -61,6 +61,12 @@ def test_the_child_packs_and_this_process_unpacks():
         assert started.wait(timeout=60)
         return ("here", k)
 
+    return work
+
+
+def test_the_child_packs_and_this_process_unpacks():
+    # the pieces the child draws come back through pack and unpack
+    work = _child_first()
     got = procs.both_ends(work, 30, pack=lambda r: ("packed",) + r,
                           unpack=lambda r: ("unpacked",) + r[1:])
     assert [r[-1] for r in got] == list(range(30))
@@ -69,19 +75,8 @@ def test_the_child_packs_and_this_process_unpacks():
 
 
 def test_an_error_unpacking_a_piece_of_the_child_is_raised_here():
-    # this process waits for the child's first piece, so that the child draws some
-    here = os.getpid()
-    started = multiprocessing.get_context("fork").Event()
-
-    def work(k):
-        if os.getpid() != here:
-            started.set()
-        else:
-            assert started.wait(timeout=60)
-        return k
-
     def unpack(r):
         raise ValueError(f"cannot unpack {r}")
 
     with pytest.raises(ValueError, match="cannot unpack"):
-        procs.both_ends(work, 30, pack=lambda r: r, unpack=unpack)
+        procs.both_ends(_child_first(), 30, pack=lambda r: r, unpack=unpack)

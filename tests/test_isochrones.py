@@ -249,16 +249,25 @@ def test_modes_keep_the_guarantees_and_count_the_homes_inside(seed):
         assert shapely.covers(union, pts)[must].all()
 
 
+def _several_tiers_case(seed):
+    """:func:`_mode_case` with its rules, the supermarket required in every tier; None
+    where the case has none."""
+    case = _mode_case(seed)
+    if case is None:
+        return None
+    r = _mode_rules()
+    r["living_circle"]["categories"]["supermarket"]["tiers"] = ["5min", "10min", "15min"]
+    return (*case, r)
+
+
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 100_000))
 def test_facility_isochrones_of_several_tiers_keep_the_guarantees(seed):
     # a category in every tier: a facility's tiers drawn in one window, traced together
-    case = _mode_case(seed)
+    case = _several_tiers_case(seed)
     if case is None:
         return
-    G, layers, homes = case
-    r = _mode_rules()
-    r["living_circle"]["categories"]["supermarket"]["tiers"] = ["5min", "10min", "15min"]
+    G, layers, homes, r = case
     fac = layers["facilities"]
     pts = homes.geometry.to_numpy()
     per_fac = _per_facility(G, fac, homes, r)
@@ -286,12 +295,10 @@ def test_facility_isochrones_shared_with_a_child_process_are_those_of_one(seed):
 
     if not _iso_procs.can_fork():
         pytest.skip("no fork or one core")
-    case = _mode_case(seed)
+    case = _several_tiers_case(seed)
     if case is None:
         return
-    G, layers, homes = case
-    r = _mode_rules()
-    r["living_circle"]["categories"]["supermarket"]["tiers"] = ["5min", "10min", "15min"]
+    G, layers, homes, r = case
     draw = lc_isochrones.facility_isochrones
     got = {}
     for how, kw in (("child", {"chunk": 2, "processes": True}),
