@@ -1,14 +1,17 @@
 """Independent pieces of work shared between this process and one forked child.
 
-The facility isochrones draw one chunk of facilities at a time, each chunk on
-its own (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`).  Threads
-share the two cores only where numpy and GEOS let go of the interpreter; a
-forked child reads the same network, grid and homes without copying them and
-draws half of the chunks on the other core.  This process takes chunks from the
-end, the child from the start, until they meet (the faster takes more); the
-child returns its results packed (polygons as WKB), and should it fail, this
-process draws its chunks again itself, so an error is raised here as it would
-be without the child.
+Threads share the two cores only where numpy, scipy and GEOS let go of the
+interpreter; much of the living circle's work holds it.  A forked child reads
+the same network, grid and homes without copying them and does part of the
+pieces on the other core: the categories' searches
+(:func:`gcgeo.analysis.living_circle.run`), the categories' cells and the
+communities of the community isochrones
+(:func:`gcgeo.analysis._iso_town.community_areas`), the chunks of facilities of
+the facility isochrones (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`).
+This process takes pieces from the end, the child from the start, until they
+meet (the faster takes more); the child returns its results packed (polygons as
+WKB), and should it fail, this process does its pieces again itself, so an
+error is raised here as it would be without the child.
 """
 
 from __future__ import annotations
