@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,3 +83,50 @@ def test_an_error_unpacking_a_piece_of_the_child_is_raised_here():
 
     with pytest.raises(ValueError, match="cannot unpack"):
         procs.both_ends(_child_first(), 30, pack=lambda r: r, unpack=unpack)
+
+
+def _scratch_dirs() -> set[str]:
+    return {str(p) for d in ("/dev/shm", tempfile.gettempdir()) if os.path.isdir(d)
+            for p in Path(d).glob("gcgeo-pieces-*")}
+
+
+def test_a_child_that_dies_leaves_its_pieces_to_this_process():
+    # the child ends abruptly in its third piece (no error to pass on, no notice):
+    # every piece is still done once, and the child's scratch files are gone
+    here = os.getpid()
+    before = _scratch_dirs()
+
+    def work(k):
+        if os.getpid() != here and k == 2:
+            os._exit(3)
+        return k * k
+
+    assert procs.both_ends(work, 40, pack=lambda x: x, unpack=lambda x: x) == \
+        [k * k for k in range(40)]
+    assert _scratch_dirs() == before
+    assert not multiprocessing.active_children()
+
+
+def test_an_error_here_stops_the_child_and_leaves_nothing_behind():
+    # this process fails while the child is in a long piece: the child is stopped
+    # there (not waited for), its scratch files removed, the error raised
+    here = os.getpid()
+    before = _scratch_dirs()
+    ctx = multiprocessing.get_context("fork")
+    child_began, done = ctx.Event(), ctx.Value("i", 0)
+
+    def work(k):
+        if os.getpid() != here:
+            child_began.set()
+            time.sleep(30)
+            with done.get_lock():
+                done.value += 1
+            return k
+        assert child_began.wait(timeout=60)
+        raise KeyError(f"piece {k}")
+
+    with pytest.raises(KeyError, match="piece 199"):
+        procs.both_ends(work, 200, pack=lambda x: x, unpack=lambda x: x)
+    assert not multiprocessing.active_children()
+    assert done.value == 0
+    assert _scratch_dirs() == before

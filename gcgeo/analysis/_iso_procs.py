@@ -9,26 +9,26 @@ communities of the community isochrones
 (:func:`gcgeo.analysis._iso_town.community_areas`), the chunks of facilities of
 the facility isochrones (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`).
 This process takes pieces from the end, the child from the start, until they
-meet (the faster takes more); the child returns its results packed (polygons as
-WKB), and should it fail, this process does its pieces again itself, so an
-error is raised here as it would be without the child.
+meet (the faster takes more).  The child leaves each result packed (polygons as
+WKB) in a scratch file and says so through a pipe; a thread here unpacks it
+meanwhile.  Neither waits for the other while there are pieces left (the
+child is not fed its pieces, nor does it wait for its results to be taken).
+Should the child fail, this process does its pieces again itself, so an error
+is raised here as it would be without the child.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
-
-# what the child reads (set just before it is forked: the work, the shared ends and
-# how a result is packed)
-_STATE: tuple[Callable[[int], Any], Any, Callable[[Any], Any]] | None = None
-# (held from setting it until the child is forked: one caller at a time)
-_FORKING = threading.Lock()
 
 
 def can_fork() -> bool:
@@ -58,65 +58,99 @@ def _take(ends: Any, front: bool) -> int | None:
         return int(ends[1])
 
 
-def _child() -> tuple[int, Any] | None:
-    """One piece of the child's share, the next from the front, packed (None when the
-    two ends have met)."""
-    assert _STATE is not None
-    work, ends, pack = _STATE
-    k = _take(ends, front=True)
-    return None if k is None else (k, pack(work(k)))
+def _serve(work: Callable[[int], Any], ends: Any, pack: Callable[[Any], Any], scratch: Path,
+           said: Connection) -> None:
+    """The child: pieces from the front until the two ends meet, each packed into a
+    file of ``scratch`` named after it, then told through ``said``.  It stops at its
+    first error, quietly: this process does the piece again, and shows the error."""
+    try:
+        while (k := _take(ends, front=True)) is not None:
+            value = pack(work(k))
+            with open(scratch / str(k), "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            said.send(k)
+    except BaseException:  # noqa: BLE001 - (done again here; Ctrl-C ends this process too)
+        pass
+    finally:
+        said.close()
+
+
+def _receive(told: Connection, scratch: Path, unpack: Callable[[Any], Any],
+             theirs: dict[int, Any], packed: set[int]) -> None:
+    """This process's thread: each piece the child tells of, read and unpacked (kept
+    packed where unpacking fails, to fail again where its error shows), until the
+    child has ended."""
+    while True:
+        try:
+            k = told.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            path = scratch / str(k)
+            with open(path, "rb") as f:
+                value = pickle.load(f)
+            path.unlink()
+        except Exception:  # noqa: BLE001 - (done again here)
+            continue
+        try:
+            theirs[k] = unpack(value)
+        except Exception:  # noqa: BLE001 - (unpacked again below, where its error shows)
+            theirs[k] = value
+            packed.add(k)
+
+
+def _scratch() -> str | None:
+    """Where the child leaves its results: shared memory where it has room (a
+    container may give it only 64 MB), else the temporary folder."""
+    try:
+        st = os.statvfs("/dev/shm")
+        if os.access("/dev/shm", os.W_OK) and st.f_bavail * st.f_frsize >= 2**30:
+            return "/dev/shm"
+    except OSError:
+        pass
+    return None
 
 
 def both_ends(work: Callable[[int], Any], n: int, *, pack: Callable[[Any], Any],
               unpack: Callable[[Any], Any]) -> list[Any]:
     """``[work(k) for k in range(n)]``, shared with one forked child (see the
     module): ``unpack(pack(work(k)))`` must equal ``work(k)``, and ``work(k)``
-    must not depend on which pieces ran before it in the same process.
-
-    The child's pieces come back one by one, each as it is done, and are unpacked
-    as they come (by the pool's thread here, while this process draws its own), so
-    that little is left to receive once the two ends meet; leaving the pool waits
-    for that thread, and so for every piece to be in."""
-    global _STATE
+    must not depend on which pieces ran before it in the same process."""
+    if n < 2:
+        return [work(k) for k in range(n)]
     ctx = multiprocessing.get_context("fork")
     ends = ctx.Array("q", [0, n])
     mine: dict[int, Any] = {}
     theirs: dict[int, Any] = {}  # unpacked, or still packed where unpacking failed there
     packed: set[int] = set()
-
-    def arrived(fut: Future) -> None:
+    with tempfile.TemporaryDirectory(prefix="gcgeo-pieces-", dir=_scratch()) as d:
+        told, said = ctx.Pipe(duplex=False)
+        child: Any = ctx.Process(target=_serve, args=(work, ends, pack, Path(d), said),
+                                 daemon=True)
         try:
-            got = fut.result()
-        except BaseException:  # noqa: BLE001 - (drawn again below: an error in the work shows here)
-            return
-        if got is not None:
-            k, value = got
-            try:
-                theirs[k] = unpack(value)
-            except Exception:  # noqa: BLE001 - (unpacked again below, where its error shows)
-                theirs[k] = value
-                packed.add(k)
-
-    futs: list[Future] = []
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as ex:
-        with _FORKING:
-            _STATE = (work, ends, pack)
-            try:
-                futs.append(ex.submit(_child))  # (the child is forked here)
-            except Exception:  # noqa: BLE001 - (no child: all drawn here)
-                pass
-            finally:
-                _STATE = None
-        if futs:  # one call per piece it may take (a call finds the ends met, or draws one)
-            futs += [ex.submit(_child) for _ in range(n - 1)]
-            for fut in futs:
-                fut.add_done_callback(arrived)
+            child.start()
+        except Exception:  # noqa: BLE001 - (no child: all done here)
+            child = None
+        said.close()
+        reader = None
+        if child is not None:
+            reader = threading.Thread(target=_receive, args=(told, Path(d), unpack, theirs, packed),
+                                      name="gcgeo-pieces", daemon=True)
+            reader.start()
         try:
             while (k := _take(ends, front=False)) is not None:
                 mine[k] = work(k)
-        except BaseException:  # (an error, or Ctrl-C: the child stops after its piece)
+        except BaseException:  # (an error, or Ctrl-C: the child is stopped)
             with ends.get_lock():
                 ends[0] = ends[1]
+            if child is not None:
+                child.terminate()
             raise
+        finally:
+            if child is not None:
+                child.join()
+            if reader is not None:
+                reader.join()
+            told.close()
     return [mine[k] if k in mine else (unpack(theirs[k]) if k in packed else theirs[k])
             if k in theirs else work(k) for k in range(n)]
