@@ -486,25 +486,37 @@ def covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.nd
 def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
     """The least of ``a`` over the disc around each cell, whose row ``dy`` (from ``-k``
     to ``k``, symmetric) spans ``half[dy + k]`` columns either side (none where
-    negative): ``_least(a, half) <= T`` is ``a <= T`` grown by the disc."""
-    h, _ = a.shape
+    negative): ``_least(a, half) <= T`` is ``a <= T`` grown by the disc.
+
+    Worked on the flat array, a row's end next to the following row's start: exact
+    where ``a``'s first and last ``max(half)`` columns hold the largest value of its
+    type (as the windows of :meth:`Grid.cells` do), else on a copy padded so."""
+    h, w = a.shape
     k = (len(half) - 1) // 2
+    hm = int(max(half.max(), 0))
+    top = _top(a.dtype)
+    if hm and h and w and ((a[:, :hm] != top).any() or (a[:, w - hm:] != top).any()):
+        pad = np.full((h, w + 2 * hm), top, dtype=a.dtype)
+        pad[:, hm:hm + w] = a
+        return _least(pad, half)[:, hm:hm + w].copy()
+    f = np.ascontiguousarray(a).ravel()
     # the least over 0, 1, … columns either side (shifted copies: cheaper than a distance)
-    wide = [a]
-    for w in range(1, int(max(half.max(), 0)) + 1):
-        g = np.empty_like(a)
-        g[:, :w] = wide[-1][:, :w]
-        np.minimum(wide[-1][:, w:], a[:, :-w], out=g[:, w:])
-        np.minimum(g[:, :-w], a[:, w:], out=g[:, :-w])
+    wide = [f]
+    for s in range(1, hm + 1):
+        g = np.empty_like(f)
+        g[:s] = wide[-1][:s]
+        np.minimum(wide[-1][s:], f[:-s], out=g[s:])
+        np.minimum(g[:-s], f[s:], out=g[:-s])
         wide.append(g)
-    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, _top(a.dtype))
-    for dy in range(1, k + 1):
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(f, top)
+    for dy in range(1, min(k, h - 1) + 1):
         hw = int(half[dy + k])
         if hw < 0:
             break
-        np.minimum(out[:h - dy], wide[hw][dy:], out=out[:h - dy])
-        np.minimum(out[dy:], wide[hw][:h - dy], out=out[dy:])
-    return out
+        o = dy * w
+        np.minimum(out[:-o], wide[hw][o:], out=out[:-o])
+        np.minimum(out[o:], wide[hw][:-o], out=out[o:])
+    return out.reshape(h, w)
 
 
 def _top(dtype: np.dtype) -> float | int:
