@@ -704,8 +704,8 @@ def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # strong components of a permutation are its cycles, found without a transpose)
     graph = csr_matrix((np.ones(n, dtype=np.int8), nxt, np.arange(n + 1)), shape=(n, n))
     k, comp = connected_components(graph, directed=True, connection="strong")
-    by = np.argsort(comp, kind="stable")
-    first = by[np.searchsorted(comp[by], np.arange(k))]  # each cycle's least member
+    first = np.full(k, n, dtype=np.int64)  # each cycle's least member
+    np.minimum.at(first, comp, idx)
     first = np.sort(first)
     prev = np.empty(n, dtype=np.int64)
     prev[nxt] = idx
