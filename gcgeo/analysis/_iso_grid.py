@@ -605,14 +605,21 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
         nxt[two] = np.where(ok, alt, nxt[two])
     seq, ring_len = _cycles(nxt)
     n_rings = len(ring_len)
-    firsts = np.concatenate([[0], np.cumsum(ring_len)[:-1]])
-    # coordinates: each ring's segment starts, closed, in its mask's cells
-    band = np.searchsorted(row0, cr[seq], side="right") - 1
-    pts = np.column_stack([origin[0] + (off[band, 0] - 1 + sx[seq]) * s,
-                           origin[1] + (off[band, 1] - row0[band] + sy[seq]) * s])
-    closing = pts[firsts]
-    ins = np.cumsum(ring_len)
-    coords = np.insert(pts, ins, closing, axis=0)
+    ends = np.cumsum(ring_len)
+    firsts = ends - ring_len
+    # coordinates: each ring's segment starts, closed (its first again after its
+    # last), in its mask's cells
+    closed = np.empty(n + n_rings, dtype=np.int64)
+    last = ends + np.arange(n_rings)  # each ring's closing point
+    at = np.ones(n + n_rings, bool)
+    at[last] = False
+    closed[at] = seq
+    closed[last] = seq[firsts]
+    band = np.searchsorted(row0, cr[seq[firsts]], side="right") - 1  # each ring's mask
+    bx = np.repeat(off[band, 0] - 1, ring_len + 1)
+    by = np.repeat(off[band, 1] - row0[band], ring_len + 1)
+    coords = np.column_stack([origin[0] + (bx + sx[closed]) * s,
+                              origin[1] + (by + sy[closed]) * s])
     ring_idx = np.repeat(np.arange(n_rings), ring_len + 1)
     lr = shapely.linearrings(coords, indices=ring_idx)
     shell = shapely.is_ccw(lr)
@@ -626,7 +633,7 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     o = np.lexsort((~shell, owner))
     owners, poly_idx = np.unique(owner[o], return_inverse=True)
     polys = shapely.polygons(lr[o], indices=poly_idx)
-    return np.asarray(polys, dtype=object), band[firsts[owners]]
+    return np.asarray(polys, dtype=object), band[owners]
 
 
 def _groups(p: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
