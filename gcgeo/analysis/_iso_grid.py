@@ -247,13 +247,13 @@ class Grid:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive), as
         positions in the homes by cell (``_home_idx``)."""
         c0, c1 = max(int(lo[0]), 0), min(int(hi[0]), self._cols)
-        rows = np.arange(max(int(lo[1]), 0), max(int(hi[1]), 0))
-        if c1 <= c0 or not len(rows):
+        r0, r1 = max(int(lo[1]), 0), max(int(hi[1]), 0)
+        if c1 <= c0 or r1 <= r0:
             return np.zeros(0, dtype=np.int64)
-        a = np.searchsorted(self._home_key, rows * self._cols + c0)
-        b = np.searchsorted(self._home_key, rows * self._cols + c1)
-        cnt = b - a
-        return np.arange(cnt.sum()) + np.repeat(a - np.cumsum(cnt) + cnt, cnt)
+        # the homes of the rows, one stretch of the order, less those of other columns
+        a, b = np.searchsorted(self._home_key, [r0 * self._cols + c0, (r1 - 1) * self._cols + c1])
+        col = self._home_cell[a:b, 0]
+        return a + np.flatnonzero((col >= c0) & (col < c1))
 
     def area(self, pts: np.ndarray, home_dist: np.ndarray, connector: np.ndarray,
              limit: float) -> tuple[shapely.Geometry, np.ndarray]:
@@ -279,17 +279,17 @@ class Grid:
         none = np.zeros(0, dtype=np.int64)
         empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
         use = d <= max(limits, default=-np.inf)
-        x, y = ij
         if not use.all():
-            x, y, d = x[use], y[use], d[use]
+            ij, d = ij[:, use], d[use]
+        x, y = ij
+        top = d.max(initial=-np.inf)
         # each limit's window from its own points (a limit without any draws nothing)
         wins: list[tuple[np.ndarray, np.ndarray] | None] = []
         for T in limits:
-            t = d <= T
-            tx, ty = x[t], y[t]
-            wins.append((np.array([tx.min(), ty.min()], dtype=np.int64) - k - 3,
-                         np.array([tx.max(), ty.max()], dtype=np.int64) + k + 4)
-                        if len(tx) else None)
+            t = ij if T >= top else ij[:, d <= T]
+            wins.append((t.min(axis=1).astype(np.int64) - k - 3,
+                         t.max(axis=1).astype(np.int64) + k + 4)
+                        if t.shape[1] else None)
         live = [w for w in wins if w is not None]
         if not live:
             return [empty for _ in limits]
@@ -326,8 +326,11 @@ class Grid:
         # level within the disc around it: the cells of limit i are those at most i
         order = np.argsort(limits, kind="stable")
         lv = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, dtype=np.uint8)
-        np.minimum.at(lv.ravel(), (y - lo[1]) * lv.shape[1] + (x - lo[0]),
-                      np.searchsorted(np.asarray(limits, float)[order], d).astype(np.uint8))
+        pos = (y - lo[1]) * lv.shape[1] + (x - lo[0])
+        flat = lv.ravel()
+        flat[pos] = len(limits) - 1
+        for r in range(len(limits) - 2, -1, -1):  # (the least level written last)
+            flat[pos[d <= limits[order[r]]]] = r
         lv = _least(lv, self.half)
         rank = np.empty(len(limits), dtype=np.int64)
         rank[order] = np.arange(len(limits))
