@@ -184,9 +184,7 @@ class Grid:
         self._run_ij = ij[:, first].copy()
         self._run_pos = np.stack([self.pos[first], self.pos[np.r_[first[1:], len(piece)] - 1]])
         self._run_start = np.searchsorted(self._run_piece, np.arange(n + 1))
-        # a run's piece ends and its way to the far end (for its distances)
-        self._run_u = pieces.aug.piece_u[self._run_piece]
-        self._run_v = pieces.aug.piece_v[self._run_piece]
+        # a run's way to either end of its piece (for its distances)
         self._run_to_v = pieces.length[self._run_piece] - self._run_pos[1]
         self._run_from_u = self._run_pos[0].copy()
         top = (np.array([xy[:, 0].max(), xy[:, 1].max()]) if len(xy) else np.zeros(2)) \
@@ -235,11 +233,14 @@ class Grid:
         (an entry per piece and cell: a cell may have several); ``nodes`` as for
         :meth:`reached_pieces`."""
         cand = self.reached_pieces(nd, nodes)
-        cnt = self._run_start[cand + 1] - self._run_start[cand]
-        idx = np.arange(cnt.sum()) + np.repeat(self._run_start[cand] - np.cumsum(cnt) + cnt, cnt)
-        # (np.take: faster than indexing)
-        d = np.fmin(np.take(nd, np.take(self._run_u, idx)) + np.take(self._run_from_u, idx),
-                    np.take(nd, np.take(self._run_v, idx)) + np.take(self._run_to_v, idx))
+        first = np.take(self._run_start, cand)
+        cnt = np.take(self._run_start, cand + 1) - first
+        idx = np.arange(cnt.sum()) + np.repeat(first - np.cumsum(cnt) + cnt, cnt)
+        # (np.take: faster than indexing; the ends' distances per piece, repeated per run)
+        aug = self.pieces.aug
+        du = np.repeat(np.take(nd, np.take(aug.piece_u, cand)), cnt)
+        dv = np.repeat(np.take(nd, np.take(aug.piece_v, cand)), cnt)
+        d = np.fmin(du + np.take(self._run_from_u, idx), dv + np.take(self._run_to_v, idx))
         keep = d <= limit
         return np.take(self._run_ij, idx[keep], axis=1), d[keep]
 
