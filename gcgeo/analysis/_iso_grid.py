@@ -427,8 +427,8 @@ class _Covering:
         return out
 
 
-#: The column and row offsets of a cell and its eight neighbours (:func:`_squares`).
-_NINE = np.stack([np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)])[:, :, None]
+#: The column and row offsets of a cell and its eight neighbours (:func:`_squares`): 9 × 1 × 2.
+_NINE = np.stack([np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)], axis=1)[:, None, :]
 
 
 def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
@@ -439,28 +439,24 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
         pts = pts[np.concatenate([[True], (pts[1:, 0] != pts[:-1, 0]) | (pts[1:, 1] != pts[:-1, 1])])]
     f = np.floor((pts - o) / s).astype(np.int64)
-    # the cell of each and its eight neighbours (9 × points)
-    c = f[:, 0] + _NINE[0]
-    r = f[:, 1] + _NINE[1]
-    gr, gc = r - lo[1], c - lo[0]
-    ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
+    # the cell of each and its eight neighbours (9 × points × (column, row))
+    cr = f + _NINE
+    g = cr - lo
+    ok = (g >= 0) & (g < (m.shape[1], m.shape[0]))
+    ok = ok[..., 0] & ok[..., 1]  # (cheaper than a reduction over the last axis)
     on = np.zeros(ok.shape, bool)
-    on[ok] = m[gr[ok], gc[ok]]
+    on[ok] = m[g[..., 1][ok], g[..., 0][ok]]
     # the Chebyshev distance to the closed cell (exact cell edges)
-    x, y = pts[:, 0], pts[:, 1]
-    gap_x = np.maximum(np.maximum(o[0] + c * s - x, x - (o[0] + (c + 1) * s)), 0.0)
-    gap_y = np.maximum(np.maximum(o[1] + r * s - y, y - (o[1] + (r + 1) * s)), 0.0)
-    gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
+    gap = np.maximum(np.maximum(o + cr * s - pts, pts - (o + (cr + 1) * s)), 0.0)
+    gap = np.where(on, 0.45 * np.maximum(gap[..., 0], gap[..., 1]), np.inf)
     half = np.minimum(0.45 * s, gap.min(axis=0))
     # (a far point a cell or more from every point leaves the squares as they are)
     if len(pts):
-        x0, y0 = pts.min(axis=0) - s
-        x1, y1 = pts.max(axis=0) + s
-        fx, fy = far[:, 0], far[:, 1]
-        far = far[(fx >= x0) & (fx <= x1) & (fy >= y0) & (fy <= y1)]
+        w = (far >= pts.min(axis=0) - s) & (far <= pts.max(axis=0) + s)
+        far = far[w[:, 0] & w[:, 1]]
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
-        cheb = np.maximum(np.abs(pts[:, None, 0] - other[None, :, 0]),
-                          np.abs(pts[:, None, 1] - other[None, :, 1]))
+        cheb = np.abs(pts[:, None] - other[None])
+        cheb = np.maximum(cheb[..., 0], cheb[..., 1])
         if other is pts:
             np.fill_diagonal(cheb, np.inf)
         if cheb.size:
