@@ -242,7 +242,7 @@ class Grid:
         dv = np.repeat(np.take(nd, np.take(aug.piece_v, cand)), cnt)
         d = np.fmin(du + np.take(self._run_from_u, idx), dv + np.take(self._run_to_v, idx))
         keep = d <= limit
-        return np.take(self._run_ij, idx[keep], axis=1), d[keep]
+        return np.take(self._run_ij, np.compress(keep, idx), axis=1), np.compress(keep, d)
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive), as
@@ -280,14 +280,14 @@ class Grid:
         none = np.zeros(0, dtype=np.int64)
         empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
         use = d <= max(limits, default=-np.inf)
-        if not use.all():
-            ij, d = ij[:, use], d[use]
+        if not use.all():  # (np.compress: several times faster than a boolean index)
+            ij, d = np.compress(use, ij, axis=1), np.compress(use, d)
         x, y = ij
         top = d.max(initial=-np.inf)
         # each limit's window from its own points (a limit without any draws nothing)
         wins: list[tuple[np.ndarray, np.ndarray] | None] = []
         for T in limits:
-            t = ij if T >= top else ij[:, d <= T]
+            t = ij if T >= top else np.compress(d <= T, ij, axis=1)
             wins.append((t.min(axis=1).astype(np.int64) - k - 3,
                          t.max(axis=1).astype(np.int64) + k + 4)
                         if t.shape[1] else None)
@@ -331,7 +331,7 @@ class Grid:
         flat = lv.ravel()
         flat[pos] = len(limits) - 1
         for r in range(len(limits) - 2, -1, -1):  # (the least level written last)
-            flat[pos[d <= limits[order[r]]]] = r
+            flat[np.compress(d <= limits[order[r]], pos)] = r
         lv = _least(lv, self.half)
         rank = np.empty(len(limits), dtype=np.int64)
         rank[order] = np.arange(len(limits))
@@ -671,7 +671,7 @@ def _edges(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``q[1:]``: where line ``i + 1`` is in, then where line ``i`` is."""
     pos = np.flatnonzero(q[1:] != q[:-1])
     second = q[1:].ravel()[pos]
-    return pos[second], pos[~second]
+    return np.compress(second, pos), np.compress(~second, pos)
 
 
 def _runs(pos: np.ndarray, w: int, d: int, *, horizontal: bool, cell_row: int
