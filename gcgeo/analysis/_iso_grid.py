@@ -575,7 +575,8 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     segs.append(_runs(down, p.shape[1], -1, horizontal=True, cell_row=0))
     # vertical grid lines j (between columns j-1 and j), rows i: the cell west in, then
     # the cell east
-    east, west = _edges(np.ascontiguousarray(p.T))
+    t = np.flatnonzero(p[:, 1:] != p[:, :-1])  # (row-major: for the groups too)
+    east, west = _edges_across(p, t)
     segs.append(_runs(west, p.shape[0], 1, horizontal=False, cell_row=0))
     segs.append(_runs(east, p.shape[0], -1, horizontal=False, cell_row=1))
     sx, sy, ex, ey, dxs, dys, cr, cc = (np.concatenate(a) for a in zip(*segs))
@@ -589,7 +590,7 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     a = np.searchsorted(ks, end)
     nxt = order[a]
     two = (a + 1 < n) & (ks[np.minimum(a + 1, n - 1)] == end)
-    group_of = _groups(p)
+    group_of = _groups(p, t)
     if two.any():
         # where two cells meet at a corner only: turn away from the corner (left) when
         # they belong to different 4-connected groups, towards it (right) when to the same
@@ -636,14 +637,14 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     return np.asarray(polys, dtype=object), band[owners]
 
 
-def _groups(p: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _groups(p: np.ndarray, t: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """The 4-connected groups of the true cells of ``p`` (false in its first and
     last column), as a function of rows and columns of true cells giving a number
-    per group.  Found on the runs of true cells along the rows (a run joins the
-    runs of the row above whose columns overlap its own): many fewer than the
-    cells."""
+    per group; ``t`` is where a row changes, ``np.flatnonzero(p[:, 1:] != p[:, :-1])``
+    (between columns c and c + 1 of a row).  Found on the runs of true cells along
+    the rows (a run joins the runs of the row above whose columns overlap its own):
+    many fewer than the cells."""
     w = p.shape[1]
-    t = np.flatnonzero(p[:, 1:] != p[:, :-1])  # between columns c and c + 1 of a row
     row, col = np.divmod(t, w - 1)
     # each run's first cell and one past its last, as row × w + column (a row's
     # changes pair up: it begins and ends false)
@@ -671,6 +672,19 @@ def _edges(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``q[1:]``: where line ``i + 1`` is in, then where line ``i`` is."""
     pos = np.flatnonzero(q[1:] != q[:-1])
     second = q[1:].ravel()[pos]
+    return np.compress(second, pos), np.compress(~second, pos)
+
+
+def _edges_across(p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_edges` of ``p.T`` (the edges between columns, column by column) from
+    ``t``, where the rows of ``p`` change (as for :func:`_groups`): sorted by column
+    (a stable radix sort where the columns fit 16 bits) instead of transposing ``p``."""
+    h, w = p.shape
+    row, col = np.divmod(t, w - 1)
+    by = np.argsort(col.astype(np.uint16) if w <= 1 << 16 else col, kind="stable")
+    row, col = np.take(row, by), np.take(col, by)
+    pos = col * h + row
+    second = np.take(p.ravel(), row * w + col + 1)  # the cell east in
     return np.compress(second, pos), np.compress(~second, pos)
 
 
