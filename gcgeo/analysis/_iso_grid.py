@@ -714,27 +714,26 @@ def _runs(pos: np.ndarray, w: int, d: int, *, horizontal: bool, cell_row: int
 def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cycles of the permutation ``nxt``: their members in order, one cycle
     after the other, each from its least member and in the order of those, and
-    the length of each.  The cycles are found as the components of the graph,
-    then chained (each one's last member to the next one's first) and walked
-    in one depth-first pass."""
+    the length of each.  Found in one depth-first walk of the permutation's graph
+    with a spine of ``n`` more nodes, spine node ``i`` leading to member ``i`` and
+    then to spine node ``i + 1``: the walk goes round the cycle of member 0, then
+    on along the spine to the least member not yet walked, and so on (each node's
+    few edges are looked at a few times: linear)."""
     n = len(nxt)
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    idx = np.arange(n)
-    # (one entry a row, in order: the sparse rows given as they are, not sorted; the
-    # strong components of a permutation are its cycles, found without a transpose)
-    graph = csr_matrix((np.ones(n, dtype=np.int8), nxt, np.arange(n + 1)), shape=(n, n))
-    k, comp = connected_components(graph, directed=True, connection="strong")
-    first = np.full(k, n, dtype=np.int64)  # each cycle's least member
-    np.minimum.at(first, comp, idx)
-    first = np.sort(first)
-    prev = np.empty(n, dtype=np.int64)
-    prev[nxt] = idx
-    chain = nxt.copy()
-    chain[prev[first[:-1]]] = first[1:]  # (the last member of each cycle)
-    keep = np.ones(n, bool)
-    keep[prev[first[-1]]] = False
-    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), chain[keep],
-                       np.concatenate([[0], np.cumsum(keep)])), shape=(n, n))
-    seq = depth_first_order(walk, int(first[0]), directed=True, return_predecessors=False)
-    return seq.astype(np.int64), np.bincount(comp, minlength=k)[comp[first]].astype(np.int64)
+    # member i: to nxt[i]; spine node n + i: to member i, then to n + i + 1 (the last
+    # spine node to its member only)
+    to = np.empty(3 * n - 1, dtype=np.int64)
+    to[:n] = nxt
+    spine = np.empty((n, 2), dtype=np.int64)
+    spine[:, 0] = np.arange(n)
+    spine[:, 1] = np.arange(n + 1, 2 * n + 1)
+    to[n:] = spine.ravel()[:-1]
+    start = np.concatenate([np.arange(n + 1), np.arange(n + 2, 3 * n, 2), [3 * n - 1]])
+    graph = csr_matrix((np.ones(3 * n - 1, dtype=np.int8), to, start), shape=(2 * n, 2 * n))
+    walk = depth_first_order(graph, n, directed=True, return_predecessors=False)
+    seq = np.compress(walk < n, walk).astype(np.int64)
+    # (a cycle ends where the next member is not the one it leads to)
+    firsts = np.concatenate([[0], np.flatnonzero(seq[1:] != nxt[seq[:-1]]) + 1, [n]])
+    return seq, np.diff(firsts)
