@@ -386,16 +386,17 @@ def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
          ) -> list[tuple[shapely.Geometry, np.ndarray]]:
     """The polygons of ``cells`` (traced together, :func:`trace_many`) with the
     homes each covers."""
-    polys, which = _parts([c.mask for c in cells], [c.offset for c in cells], origin, s)
+    coords, ring_off, poly_off, which = _parts([c.mask for c in cells],
+                                               [c.offset for c in cells], origin, s)
     extra = [c.extra for c in cells]
     if any(len(e) for e in extra):  # (each polygon's squares after its traced parts)
-        polys = np.concatenate([polys, *extra])
-        which = np.concatenate([which, *(np.full(len(e), i) for i, e in enumerate(extra))])
-        order = np.argsort(which, kind="stable")
-        polys, which = polys[order], which[order]
-    g = np.full(len(cells), shapely.MultiPolygon(), dtype=object)
-    if len(polys):
-        shapely.multipolygons(polys, indices=which, out=g)
+        sq = np.concatenate(extra)
+        k = np.arange(1, len(sq) + 1)
+        coords = np.concatenate([coords, shapely.get_coordinates(sq)])
+        ring_off = np.concatenate([ring_off, ring_off[-1] + 5 * k])  # (one closed ring of 4 sides)
+        poly_off = np.concatenate([poly_off, poly_off[-1] + k])
+        which = np.concatenate([which, np.repeat(np.arange(len(extra)), [len(e) for e in extra])])
+    g = _multipolygons(len(cells), coords, ring_off, poly_off, which)
     return [(g[i], c.homes) for i, c in enumerate(cells)]
 
 
@@ -542,19 +543,19 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
 def trace_many(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
                s: float) -> list[shapely.Geometry]:
     """:func:`trace` of each mask with its offset, in one pass over them all."""
-    polys, which = _parts(masks, offsets, origin, s)
-    g = np.full(len(masks), shapely.MultiPolygon(), dtype=object)
-    if len(polys):
-        shapely.multipolygons(polys, indices=which, out=g)
-    return list(g)
+    return list(_multipolygons(len(masks), *_parts(masks, offsets, origin, s)))
 
 
 def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
-           s: float) -> tuple[np.ndarray, np.ndarray]:
-    """The polygons of :func:`trace` for each mask, and the mask of each (in the
-    masks' order).  The masks are laid one above the other with an empty row
-    between them and an empty column either side, and traced as one."""
-    none = (np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
+           s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The polygons of :func:`trace` for each mask as ragged arrays (as
+    :func:`shapely.to_ragged_array` gives them): the rings' coordinates, where each
+    ring starts in them and each polygon in the rings (one past the last at the end
+    of both), and the mask of each polygon (in the masks' order).  The masks are
+    laid one above the other with an empty row between them and an empty column
+    either side, and traced as one."""
+    none = (np.zeros((0, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int64))
     if not masks:
         return none
     hs = np.array([m.shape[0] for m in masks], dtype=np.int64)
@@ -605,36 +606,63 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
         ok = (dxs[alt] == want_x) & (dys[alt] == want_y)
         nxt[two] = np.where(ok, alt, nxt[two])
     seq, ring_len = _cycles(nxt)
-    n_rings = len(ring_len)
-    ends = np.cumsum(ring_len)
-    firsts = ends - ring_len
-    # coordinates: each ring's segment starts, closed (its first again after its
-    # last), in its mask's cells
-    closed = np.empty(n + n_rings, dtype=np.int64)
-    last = ends + np.arange(n_rings)  # each ring's closing point
-    at = np.ones(n + n_rings, bool)
-    at[last] = False
-    closed[at] = seq
-    closed[last] = seq[firsts]
-    band = np.searchsorted(row0, cr[seq[firsts]], side="right") - 1  # each ring's mask
-    bx = np.repeat(off[band, 0] - 1, ring_len + 1)
-    by = np.repeat(off[band, 1] - row0[band], ring_len + 1)
-    coords = np.column_stack([origin[0] + (bx + sx[closed]) * s,
-                              origin[1] + (by + sy[closed]) * s])
-    ring_idx = np.repeat(np.arange(n_rings), ring_len + 1)
-    lr = shapely.linearrings(coords, indices=ring_idx)
-    shell = shapely.is_ccw(lr)
-    # each ring's 4-connected cells (beside its first segment), and their shell
+    firsts = np.cumsum(ring_len) - ring_len
     first_seg = seq[firsts]
+    # anticlockwise rings are shells: twice each ring's signed area, exact in the
+    # grid's integers (its segments' starts are its vertices)
+    cross = sx[seq] * ey[seq] - ex[seq] * sy[seq]
+    shell = np.add.reduceat(cross, firsts) > 0
+    # each ring's 4-connected cells (beside its first segment), and their shell
     group = group_of(cr[first_seg], cc[first_seg])
     shell_of = np.zeros(int(group.max()) + 1, dtype=np.int64)
     shell_of[group[shell]] = np.flatnonzero(shell)
     owner = shell_of[group]
     # shells first within each polygon, the polygons in their shells' order
     o = np.lexsort((~shell, owner))
-    owners, poly_idx = np.unique(owner[o], return_inverse=True)
-    polys = shapely.polygons(lr[o], indices=poly_idx)
-    return np.asarray(polys, dtype=object), band[owners]
+    brk = np.flatnonzero(owner[o][1:] != owner[o][:-1]) + 1
+    poly_off = np.concatenate([[0], brk, [len(o)]])
+    band = np.searchsorted(row0, cr[first_seg[o]], side="right") - 1  # each ring's mask
+    # coordinates: each ring's segment starts, closed (its first again after its
+    # last), in its mask's cells
+    size = ring_len[o] + 1
+    ring_off = np.concatenate([[0], np.cumsum(size)])
+    src = _ranges(firsts[o], size)
+    src[ring_off[1:] - 1] = firsts[o]
+    closed = seq[src]
+    bx = np.repeat(off[band, 0] - 1, size)
+    by = np.repeat(off[band, 1] - row0[band], size)
+    coords = np.column_stack([origin[0] + (bx + sx[closed]) * s,
+                              origin[1] + (by + sy[closed]) * s])
+    return coords, ring_off, poly_off, band[poly_off[:-1]]
+
+
+def _ranges(start: np.ndarray, cnt: np.ndarray) -> np.ndarray:
+    """``start[i], start[i] + 1, …`` (``cnt[i]`` of them) for each ``i``, one after the other."""
+    return np.arange(cnt.sum()) + np.repeat(start - np.cumsum(cnt) + cnt, cnt)
+
+
+def _take_polygons(coords: np.ndarray, ring_off: np.ndarray, poly_off: np.ndarray,
+                   order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ragged polygons (:func:`_parts`) ``order``, their rings and coordinates
+    kept as they are."""
+    nr = np.diff(poly_off)[order]
+    rings = _ranges(poly_off[order], nr)
+    nc = np.diff(ring_off)[rings]
+    return (coords[_ranges(ring_off[rings], nc)], np.concatenate([[0], np.cumsum(nc)]),
+            np.concatenate([[0], np.cumsum(nr)]))
+
+
+def _multipolygons(n: int, coords: np.ndarray, ring_off: np.ndarray, poly_off: np.ndarray,
+                   which: np.ndarray) -> np.ndarray:
+    """``n`` MultiPolygons of the ragged polygons (:func:`_parts`) of each ``which``
+    (in their order), made in one pass (:func:`shapely.from_ragged_array`)."""
+    order = np.argsort(which, kind="stable")
+    if (np.diff(order) < 0).any():
+        coords, ring_off, poly_off = _take_polygons(coords, ring_off, poly_off, order)
+        which = which[order]
+    mp_off = np.concatenate([[0], np.cumsum(np.bincount(which, minlength=n))])
+    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords,
+                                     (ring_off, poly_off, mp_off))
 
 
 def _groups(p: np.ndarray, t: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
