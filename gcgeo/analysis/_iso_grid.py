@@ -278,7 +278,7 @@ class Grid:
         """
         s, o, k, buf = self.cell, self.origin, self.reach, self.buffer
         none = np.zeros(0, dtype=np.int64)
-        empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
+        empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros((0, 4)), none)
         use = d <= max(limits, default=-np.inf)
         if not use.all():  # (np.compress: several times faster than a boolean index)
             ij, d = np.compress(use, ij, axis=1), np.compress(use, d)
@@ -346,7 +346,7 @@ class Grid:
         m[gl, cy[0][gh] - lo[1], cx[0][gh] - lo[0]] = True
         onc = m[:, cov.row, cov.col] & cov.inside[None]
         clash = cov.any(onc & outc)
-        extra = [np.zeros(0, dtype=object)] * len(li)
+        extra = [np.zeros((0, 4))] * len(li)
         for j in map(int, np.flatnonzero(clash.any(axis=1))):
             # a cell holding both: out, and each home in reach it leaves uncovered gets
             # a square of its own, clear of the cells in and of the far homes
@@ -363,7 +363,7 @@ class Grid:
             assert w is not None
             cov = covered[j]
             if len(extra[j]):  # (a square may hold another home than its own, never a far one)
-                x0, y0, x1, y1 = shapely.bounds(extra[j]).T[:, :, None]
+                x0, y0, x1, y1 = extra[j].T[:, :, None]
                 hx, hy = hxy[:, 0], hxy[:, 1]
                 cov |= mine[j] & ((hx >= x0) & (hx <= x1) & (hy >= y0) & (hy <= y1)).any(axis=0)
             a, b = w[0] - lo, w[1] - lo
@@ -373,7 +373,8 @@ class Grid:
 
 class Cells(NamedTuple):
     """The cells of one polygon: ``mask`` (rows × columns) from cell ``offset``
-    (column, row), the squares ``extra`` of homes in reach left without a cell,
+    (column, row), the squares ``extra`` of homes in reach left without a cell
+    (their bounds: xmin, ymin, xmax, ymax),
     and the homes covered."""
 
     mask: np.ndarray
@@ -390,10 +391,13 @@ def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
                                                [c.offset for c in cells], origin, s)
     extra = [c.extra for c in cells]
     if any(len(e) for e in extra):  # (each polygon's squares after its traced parts)
-        sq = np.concatenate(extra)
-        k = np.arange(1, len(sq) + 1)
-        coords = np.concatenate([coords, shapely.get_coordinates(sq)])
-        ring_off = np.concatenate([ring_off, ring_off[-1] + 5 * k])  # (one closed ring of 4 sides)
+        x0, y0, x1, y1 = np.concatenate(extra).T
+        k = np.arange(1, len(x0) + 1)
+        # (each one ring, as shapely.box draws it: anticlockwise from the lower right)
+        sq = np.stack([np.stack([x1, x1, x0, x0, x1], axis=1), np.stack([y0, y1, y1, y0, y0], axis=1)],
+                      axis=2).reshape(-1, 2)
+        coords = np.concatenate([coords, sq])
+        ring_off = np.concatenate([ring_off, ring_off[-1] + 5 * k])
         poly_off = np.concatenate([poly_off, poly_off[-1] + k])
         which = np.concatenate([which, np.repeat(np.arange(len(extra)), [len(e) for e in extra])])
     g = _multipolygons(len(cells), coords, ring_off, poly_off, which)
@@ -435,7 +439,8 @@ _NINE = np.stack([np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)], axis=1)[:, 
 def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
              o: np.ndarray, s: float) -> np.ndarray:
     """Squares around ``pts`` (homes none of whose cells is in) clear of the cells in
-    ``m``, of the points ``far`` and of each other."""
+    ``m``, of the points ``far`` and of each other: their bounds (xmin, ymin, xmax,
+    ymax; squares × 4)."""
     if len(pts) > 1:  # each point once, in order of x then y
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
         pts = pts[np.concatenate([[True], (pts[1:, 0] != pts[:-1, 0]) | (pts[1:, 1] != pts[:-1, 1])])]
@@ -464,7 +469,7 @@ def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
             half = np.minimum(half, share * cheb.min(axis=1))
     # (a home in reach at the very point of a far one cannot be both: the far one wins)
     pts, half = pts[half > 0], half[half > 0]
-    return shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T)
+    return np.concatenate([pts - half[:, None], pts + half[:, None]], axis=1)
 
 
 def covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
