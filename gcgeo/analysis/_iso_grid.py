@@ -205,8 +205,8 @@ class Grid:
         self._home_cov = np.concatenate([cx, cy]).T.copy()  # first, last column; first, last row
 
     def reached_pieces(self, nd: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
-        """The pieces with an end reached in node distances ``nd`` (the others are
-        reached at no distance); ``nodes``: the nodes of finite ``nd``, where known."""
+        """The pieces with an end among ``nodes``: by default the nodes reached in node
+        distances ``nd`` (finite; the other pieces are reached at no distance)."""
         if nodes is None:
             nodes = np.flatnonzero(np.isfinite(nd))
         cnt = self._node_start[nodes + 1] - self._node_start[nodes]
@@ -230,8 +230,14 @@ class Grid:
                       ) -> tuple[np.ndarray, np.ndarray]:
         """The cells (columns, rows: 2 × entries) of the points within ``limit`` of
         node distances ``nd``, with the least distance of those points in each
-        (an entry per piece and cell: a cell may have several); ``nodes`` as for
-        :meth:`reached_pieces`."""
+        (an entry per piece and cell: a cell may have several); ``nodes``: the nodes
+        of finite ``nd``, where known."""
+        # (a point is no nearer than the nearer end of its piece: only the pieces with an
+        # end within the limit have points within it)
+        if nodes is None:
+            nodes = np.flatnonzero(nd <= limit)
+        else:
+            nodes = np.compress(np.take(nd, nodes) <= limit, nodes)
         cand = self.reached_pieces(nd, nodes)
         first = np.take(self._run_start, cand)
         cnt = np.take(self._run_start, cand + 1) - first
