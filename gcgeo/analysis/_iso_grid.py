@@ -84,21 +84,24 @@ def segmentized_coords(lines: np.ndarray, spacing: float) -> tuple[np.ndarray, n
     per[a] = cnt
     src = np.repeat(np.arange(n), per)
     j = np.arange(len(src)) - np.repeat(np.cumsum(per) - per, per)
-    out = xy[src]
+    out = np.take(xy, src, axis=0)
     inner = np.flatnonzero(j)
     seg = np.full(n, -1, dtype=np.int64)
     seg[a] = np.arange(len(a))
-    s = seg[src[inner]]
-    frac = (j[inner] * (ln[s] / cnt[s])) / ln[s]  # (as GEOS: the part's length, then the fraction)
-    out[inner, 0] += frac * dx[s]
-    out[inner, 1] += frac * dy[s]
-    line = idx[src]
+    s = np.take(seg, np.take(src, inner))
+    # (as GEOS: the part's length, then the fraction)
+    frac = (np.take(j, inner) * np.take(ln / cnt, s)) / np.take(ln, s)
+    out[inner, 0] += frac * np.take(dx, s)
+    out[inner, 1] += frac * np.take(dy, s)
+    line = np.take(idx, src)
     long = np.zeros(int(idx.max()) + 1, dtype=bool)
     long[idx[a[ln > 0]]] = True
     again = np.zeros(len(out), dtype=bool)
     again[1:] = (line[1:] == line[:-1]) & (out[1:, 0] == out[:-1, 0]) & (out[1:, 1] == out[:-1, 1])
     keep = ~(again & long[line])
-    return out[keep], line[keep]
+    if keep.all():
+        return out, line
+    return np.compress(keep, out, axis=0), np.compress(keep, line)
 
 
 def points_along(pieces: _iso.Pieces, sel: np.ndarray, spacing: float
@@ -111,7 +114,9 @@ def points_along(pieces: _iso.Pieces, sel: np.ndarray, spacing: float
     step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
     step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
     along = np.cumsum(step)
-    first = np.searchsorted(piece, piece)
+    # each point's piece's first point (the pieces one after the other)
+    starts = np.flatnonzero(np.concatenate([[True], piece[1:] != piece[:-1]]))
+    first = np.repeat(starts, np.diff(np.append(starts, len(piece))))
     pos = np.minimum((along - np.take(along, first)) / np.take(pieces.scale, piece),
                      np.take(pieces.length, piece))
     return xy, piece, pos
