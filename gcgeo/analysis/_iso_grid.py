@@ -330,8 +330,9 @@ class Grid:
             if g.any():  # (within one buffer of a reached point: inside already, but be sure)
                 w = wins[i]
                 assert w is not None
-                w = (np.minimum(w[0], [cx[0][g].min() - 1, cy[0][g].min() - 1]),
-                     np.maximum(w[1], [cx[1][g].max() + 2, cy[1][g].max() + 2]))
+                gc = np.compress(g, hcov, axis=1)  # first, last column; first, last row
+                w = (np.minimum(w[0], gc[0::2].min(axis=1) - 1),
+                     np.maximum(w[1], gc[1::2].max(axis=1) + 2))
                 wins[i] = w
                 lo, hi = np.minimum(lo, w[0]), np.maximum(hi, w[1])
         # each cell's level (the first limit a point in it is within), then the least
@@ -378,7 +379,8 @@ class Grid:
                 hx, hy = hxy[:, 0], hxy[:, 1]
                 cov |= mine[j] & ((hx >= x0) & (hx <= x1) & (hy >= y0) & (hy <= y1)).any(axis=0)
             a, b = w[0] - lo, w[1] - lo
-            out[i] = Cells(m[j, a[1]:b[1], a[0]:b[0]], w[0], extra[j], np.sort(near[cov]))
+            out[i] = Cells(m[j, a[1]:b[1], a[0]:b[0]], w[0], extra[j],
+                           np.sort(np.compress(cov, near)))
         return out
 
 
