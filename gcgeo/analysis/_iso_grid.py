@@ -700,11 +700,11 @@ def _groups(p: np.ndarray, t: np.ndarray) -> Callable[[np.ndarray, np.ndarray], 
     # start to the last that starts before its end
     first = np.searchsorted(b, a - w, side="right")
     cnt = np.maximum(np.searchsorted(a, b - w, side="left") - first, 0)
-    src = np.repeat(np.arange(len(a)), cnt)
-    dst = np.arange(cnt.sum()) + np.repeat(first - np.cumsum(cnt) + cnt, cnt)
     n = len(a)
-    _, comp = connected_components(
-        csr_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n)), directed=False)
+    # (the links run by run: the sparse rows given as they are)
+    links = csr_matrix((np.ones(int(cnt.sum()), np.int8), _ranges(first, cnt),
+                        np.concatenate([[0], np.cumsum(cnt)])), shape=(n, n))
+    _, comp = connected_components(links, directed=False)
 
     def group_of(r: np.ndarray, c: np.ndarray) -> np.ndarray:
         return comp[np.searchsorted(a, r * w + c, side="right") - 1]
@@ -776,7 +776,10 @@ def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     spine[:, 0] = np.arange(n)
     spine[:, 1] = np.arange(n + 1, 2 * n + 1)
     to[n:] = spine.ravel()[:-1]
-    start = np.concatenate([np.arange(n + 1), np.arange(n + 2, 3 * n, 2), [3 * n - 1]])
+    start = np.empty(2 * n + 1, dtype=np.int64)
+    start[:n + 1] = np.arange(n + 1)
+    start[n + 1:] = np.arange(n + 2, 3 * n + 1, 2)
+    start[-1] = 3 * n - 1
     graph = csr_matrix((np.ones(3 * n - 1, dtype=np.int8), to, start), shape=(2 * n, 2 * n))
     walk = depth_first_order(graph, n, directed=True, return_predecessors=False)
     seq = np.compress(walk < n, walk).astype(np.int64)
