@@ -62,9 +62,12 @@ def test_least_over_the_disc_is_the_disc_grown_per_limit():
             disc[i, k - hw:k + hw + 1] = True
     for _ in range(10):
         a = np.where(rng.random((40, 50)) < 0.05, rng.uniform(0, 100, (40, 50)), np.inf)
-        least = grid._least(a, half)
-        for T in (0.0, 20.0, 55.5, 100.0):
-            assert ((least <= T) == ndimage.binary_dilation(a <= T, structure=disc)).all()
+        # values up to the sides (worked on a padded copy), and with empty margins as
+        # wide as the disc (worked in place, a row's end beside the next row's start)
+        for b in (a, np.pad(a, ((0, 0), (4, 4)), constant_values=np.inf)):
+            least = grid._least(b, half)
+            for T in (0.0, 20.0, 55.5, 100.0):
+                assert ((least <= T) == ndimage.binary_dilation(b <= T, structure=disc)).all()
 
 
 def _reached(aug, pieces, nd, limit):
@@ -251,7 +254,7 @@ def test_groups_of_runs_are_the_4_connected_labels(seed, rows, cols, fill):
     p[:, 1:-1] = np.random.default_rng(seed).random((rows, cols)) < fill
     r, c = np.nonzero(p)
     lab, _ = ndimage.label(p)
-    got = grid._groups(p)(r, c)
+    got = grid._groups(p, np.flatnonzero(p[:, 1:] != p[:, :-1]))(r, c)
     pairs = {(int(x), int(y)) for x, y in zip(lab[r, c], got)}
     assert len(pairs) == len({x for x, _ in pairs}) == len({y for _, y in pairs})
 

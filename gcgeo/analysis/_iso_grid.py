@@ -84,21 +84,24 @@ def segmentized_coords(lines: np.ndarray, spacing: float) -> tuple[np.ndarray, n
     per[a] = cnt
     src = np.repeat(np.arange(n), per)
     j = np.arange(len(src)) - np.repeat(np.cumsum(per) - per, per)
-    out = xy[src]
+    out = np.take(xy, src, axis=0)
     inner = np.flatnonzero(j)
     seg = np.full(n, -1, dtype=np.int64)
     seg[a] = np.arange(len(a))
-    s = seg[src[inner]]
-    frac = (j[inner] * (ln[s] / cnt[s])) / ln[s]  # (as GEOS: the part's length, then the fraction)
-    out[inner, 0] += frac * dx[s]
-    out[inner, 1] += frac * dy[s]
-    line = idx[src]
+    s = np.take(seg, np.take(src, inner))
+    # (as GEOS: the part's length, then the fraction)
+    frac = (np.take(j, inner) * np.take(ln / cnt, s)) / np.take(ln, s)
+    out[inner, 0] += frac * np.take(dx, s)
+    out[inner, 1] += frac * np.take(dy, s)
+    line = np.take(idx, src)
     long = np.zeros(int(idx.max()) + 1, dtype=bool)
     long[idx[a[ln > 0]]] = True
     again = np.zeros(len(out), dtype=bool)
     again[1:] = (line[1:] == line[:-1]) & (out[1:, 0] == out[:-1, 0]) & (out[1:, 1] == out[:-1, 1])
     keep = ~(again & long[line])
-    return out[keep], line[keep]
+    if keep.all():
+        return out, line
+    return np.compress(keep, out, axis=0), np.compress(keep, line)
 
 
 def points_along(pieces: _iso.Pieces, sel: np.ndarray, spacing: float
@@ -111,7 +114,9 @@ def points_along(pieces: _iso.Pieces, sel: np.ndarray, spacing: float
     step = np.hypot(*np.diff(xy, axis=0).T) if len(xy) else np.zeros(0)
     step = np.concatenate([[0.0], np.where(piece[1:] == piece[:-1], step, 0.0)])[:len(xy)]
     along = np.cumsum(step)
-    first = np.searchsorted(piece, piece)
+    # each point's piece's first point (the pieces one after the other)
+    starts = np.flatnonzero(np.concatenate([[True], piece[1:] != piece[:-1]]))
+    first = np.repeat(starts, np.diff(np.append(starts, len(piece))))
     pos = np.minimum((along - np.take(along, first)) / np.take(pieces.scale, piece),
                      np.take(pieces.length, piece))
     return xy, piece, pos
@@ -184,9 +189,7 @@ class Grid:
         self._run_ij = ij[:, first].copy()
         self._run_pos = np.stack([self.pos[first], self.pos[np.r_[first[1:], len(piece)] - 1]])
         self._run_start = np.searchsorted(self._run_piece, np.arange(n + 1))
-        # a run's piece ends and its way to the far end (for its distances)
-        self._run_u = pieces.aug.piece_u[self._run_piece]
-        self._run_v = pieces.aug.piece_v[self._run_piece]
+        # a run's way to either end of its piece (for its distances)
         self._run_to_v = pieces.length[self._run_piece] - self._run_pos[1]
         self._run_from_u = self._run_pos[0].copy()
         top = (np.array([xy[:, 0].max(), xy[:, 1].max()]) if len(xy) else np.zeros(2)) \
@@ -207,8 +210,8 @@ class Grid:
         self._home_cov = np.concatenate([cx, cy]).T.copy()  # first, last column; first, last row
 
     def reached_pieces(self, nd: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
-        """The pieces with an end reached in node distances ``nd`` (the others are
-        reached at no distance); ``nodes``: the nodes of finite ``nd``, where known."""
+        """The pieces with an end among ``nodes``: by default the nodes reached in node
+        distances ``nd`` (finite; the other pieces are reached at no distance)."""
         if nodes is None:
             nodes = np.flatnonzero(np.isfinite(nd))
         cnt = self._node_start[nodes + 1] - self._node_start[nodes]
@@ -232,28 +235,37 @@ class Grid:
                       ) -> tuple[np.ndarray, np.ndarray]:
         """The cells (columns, rows: 2 × entries) of the points within ``limit`` of
         node distances ``nd``, with the least distance of those points in each
-        (an entry per piece and cell: a cell may have several); ``nodes`` as for
-        :meth:`reached_pieces`."""
+        (an entry per piece and cell: a cell may have several); ``nodes``: the nodes
+        of finite ``nd``, where known."""
+        # (a point is no nearer than the nearer end of its piece: only the pieces with an
+        # end within the limit have points within it)
+        if nodes is None:
+            nodes = np.flatnonzero(nd <= limit)
+        else:
+            nodes = np.compress(np.take(nd, nodes) <= limit, nodes)
         cand = self.reached_pieces(nd, nodes)
-        cnt = self._run_start[cand + 1] - self._run_start[cand]
-        idx = np.arange(cnt.sum()) + np.repeat(self._run_start[cand] - np.cumsum(cnt) + cnt, cnt)
-        # (np.take: faster than indexing)
-        d = np.fmin(np.take(nd, np.take(self._run_u, idx)) + np.take(self._run_from_u, idx),
-                    np.take(nd, np.take(self._run_v, idx)) + np.take(self._run_to_v, idx))
+        first = np.take(self._run_start, cand)
+        cnt = np.take(self._run_start, cand + 1) - first
+        idx = np.arange(cnt.sum()) + np.repeat(first - np.cumsum(cnt) + cnt, cnt)
+        # (np.take: faster than indexing; the ends' distances per piece, repeated per run)
+        aug = self.pieces.aug
+        du = np.repeat(np.take(nd, np.take(aug.piece_u, cand)), cnt)
+        dv = np.repeat(np.take(nd, np.take(aug.piece_v, cand)), cnt)
+        d = np.fmin(du + np.take(self._run_from_u, idx), dv + np.take(self._run_to_v, idx))
         keep = d <= limit
-        return np.take(self._run_ij, idx[keep], axis=1), d[keep]
+        return np.take(self._run_ij, np.compress(keep, idx), axis=1), np.compress(keep, d)
 
     def _homes_in(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The homes whose cell lies in columns, rows ``lo`` to ``hi`` (exclusive), as
         positions in the homes by cell (``_home_idx``)."""
         c0, c1 = max(int(lo[0]), 0), min(int(hi[0]), self._cols)
-        rows = np.arange(max(int(lo[1]), 0), max(int(hi[1]), 0))
-        if c1 <= c0 or not len(rows):
+        r0, r1 = max(int(lo[1]), 0), max(int(hi[1]), 0)
+        if c1 <= c0 or r1 <= r0:
             return np.zeros(0, dtype=np.int64)
-        a = np.searchsorted(self._home_key, rows * self._cols + c0)
-        b = np.searchsorted(self._home_key, rows * self._cols + c1)
-        cnt = b - a
-        return np.arange(cnt.sum()) + np.repeat(a - np.cumsum(cnt) + cnt, cnt)
+        # the homes of the rows, one stretch of the order, less those of other columns
+        a, b = np.searchsorted(self._home_key, [r0 * self._cols + c0, (r1 - 1) * self._cols + c1])
+        col = self._home_cell[a:b, 0]
+        return a + np.flatnonzero((col >= c0) & (col < c1))
 
     def area(self, pts: np.ndarray, home_dist: np.ndarray, connector: np.ndarray,
              limit: float) -> tuple[shapely.Geometry, np.ndarray]:
@@ -277,19 +289,19 @@ class Grid:
         """
         s, o, k, buf = self.cell, self.origin, self.reach, self.buffer
         none = np.zeros(0, dtype=np.int64)
-        empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros(0, object), none)
+        empty = Cells(np.zeros((0, 0), bool), np.zeros(2, np.int64), np.zeros((0, 4)), none)
         use = d <= max(limits, default=-np.inf)
+        if not use.all():  # (np.compress: several times faster than a boolean index)
+            ij, d = np.compress(use, ij, axis=1), np.compress(use, d)
         x, y = ij
-        if not use.all():
-            x, y, d = x[use], y[use], d[use]
+        top = d.max(initial=-np.inf)
         # each limit's window from its own points (a limit without any draws nothing)
         wins: list[tuple[np.ndarray, np.ndarray] | None] = []
         for T in limits:
-            t = d <= T
-            tx, ty = x[t], y[t]
-            wins.append((np.array([tx.min(), ty.min()], dtype=np.int64) - k - 3,
-                         np.array([tx.max(), ty.max()], dtype=np.int64) + k + 4)
-                        if len(tx) else None)
+            t = ij if T >= top else np.compress(d <= T, ij, axis=1)
+            wins.append((t.min(axis=1).astype(np.int64) - k - 3,
+                         t.max(axis=1).astype(np.int64) + k + 4)
+                        if t.shape[1] else None)
         live = [w for w in wins if w is not None]
         if not live:
             return [empty for _ in limits]
@@ -318,16 +330,20 @@ class Grid:
             if g.any():  # (within one buffer of a reached point: inside already, but be sure)
                 w = wins[i]
                 assert w is not None
-                w = (np.minimum(w[0], [cx[0][g].min() - 1, cy[0][g].min() - 1]),
-                     np.maximum(w[1], [cx[1][g].max() + 2, cy[1][g].max() + 2]))
+                gc = np.compress(g, hcov, axis=1)  # first, last column; first, last row
+                w = (np.minimum(w[0], gc[0::2].min(axis=1) - 1),
+                     np.maximum(w[1], gc[1::2].max(axis=1) + 2))
                 wins[i] = w
                 lo, hi = np.minimum(lo, w[0]), np.maximum(hi, w[1])
         # each cell's level (the first limit a point in it is within), then the least
         # level within the disc around it: the cells of limit i are those at most i
         order = np.argsort(limits, kind="stable")
         lv = np.full((hi[1] - lo[1], hi[0] - lo[0]), 255, dtype=np.uint8)
-        np.minimum.at(lv.ravel(), (y - lo[1]) * lv.shape[1] + (x - lo[0]),
-                      np.searchsorted(np.asarray(limits, float)[order], d).astype(np.uint8))
+        pos = (y - lo[1]) * lv.shape[1] + (x - lo[0])
+        flat = lv.ravel()
+        flat[pos] = len(limits) - 1
+        for r in range(len(limits) - 2, -1, -1):  # (the least level written last)
+            flat[np.compress(d <= limits[order[r]], pos)] = r
         lv = _least(lv, self.half)
         rank = np.empty(len(limits), dtype=np.int64)
         rank[order] = np.arange(len(limits))
@@ -342,7 +358,7 @@ class Grid:
         m[gl, cy[0][gh] - lo[1], cx[0][gh] - lo[0]] = True
         onc = m[:, cov.row, cov.col] & cov.inside[None]
         clash = cov.any(onc & outc)
-        extra = [np.zeros(0, dtype=object)] * len(li)
+        extra = [np.zeros((0, 4))] * len(li)
         for j in map(int, np.flatnonzero(clash.any(axis=1))):
             # a cell holding both: out, and each home in reach it leaves uncovered gets
             # a square of its own, clear of the cells in and of the far homes
@@ -359,17 +375,19 @@ class Grid:
             assert w is not None
             cov = covered[j]
             if len(extra[j]):  # (a square may hold another home than its own, never a far one)
-                x0, y0, x1, y1 = shapely.bounds(extra[j]).T[:, :, None]
+                x0, y0, x1, y1 = extra[j].T[:, :, None]
                 hx, hy = hxy[:, 0], hxy[:, 1]
                 cov |= mine[j] & ((hx >= x0) & (hx <= x1) & (hy >= y0) & (hy <= y1)).any(axis=0)
             a, b = w[0] - lo, w[1] - lo
-            out[i] = Cells(m[j, a[1]:b[1], a[0]:b[0]], w[0], extra[j], np.sort(near[cov]))
+            out[i] = Cells(m[j, a[1]:b[1], a[0]:b[0]], w[0], extra[j],
+                           np.sort(np.compress(cov, near)))
         return out
 
 
 class Cells(NamedTuple):
     """The cells of one polygon: ``mask`` (rows × columns) from cell ``offset``
-    (column, row), the squares ``extra`` of homes in reach left without a cell,
+    (column, row), the squares ``extra`` of homes in reach left without a cell
+    (their bounds: xmin, ymin, xmax, ymax),
     and the homes covered."""
 
     mask: np.ndarray
@@ -382,16 +400,20 @@ def draw(cells: Sequence[Cells], origin: np.ndarray, s: float
          ) -> list[tuple[shapely.Geometry, np.ndarray]]:
     """The polygons of ``cells`` (traced together, :func:`trace_many`) with the
     homes each covers."""
-    polys, which = _parts([c.mask for c in cells], [c.offset for c in cells], origin, s)
+    coords, ring_off, poly_off, which = _parts([c.mask for c in cells],
+                                               [c.offset for c in cells], origin, s)
     extra = [c.extra for c in cells]
     if any(len(e) for e in extra):  # (each polygon's squares after its traced parts)
-        polys = np.concatenate([polys, *extra])
-        which = np.concatenate([which, *(np.full(len(e), i) for i, e in enumerate(extra))])
-        order = np.argsort(which, kind="stable")
-        polys, which = polys[order], which[order]
-    g = np.full(len(cells), shapely.MultiPolygon(), dtype=object)
-    if len(polys):
-        shapely.multipolygons(polys, indices=which, out=g)
+        x0, y0, x1, y1 = np.concatenate(extra).T
+        k = np.arange(1, len(x0) + 1)
+        # (each one ring, as shapely.box draws it: anticlockwise from the lower right)
+        sq = np.stack([np.stack([x1, x1, x0, x0, x1], axis=1), np.stack([y0, y1, y1, y0, y0], axis=1)],
+                      axis=2).reshape(-1, 2)
+        coords = np.concatenate([coords, sq])
+        ring_off = np.concatenate([ring_off, ring_off[-1] + 5 * k])
+        poly_off = np.concatenate([poly_off, poly_off[-1] + k])
+        which = np.concatenate([which, np.repeat(np.arange(len(extra)), [len(e) for e in extra])])
+    g = _multipolygons(len(cells), coords, ring_off, poly_off, which)
     return [(g[i], c.homes) for i, c in enumerate(cells)]
 
 
@@ -423,47 +445,44 @@ class _Covering:
         return out
 
 
-#: The column and row offsets of a cell and its eight neighbours (:func:`_squares`).
-_NINE = np.stack([np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)])[:, :, None]
+#: The column and row offsets of a cell and its eight neighbours (:func:`_squares`): 9 × 1 × 2.
+_NINE = np.stack([np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)], axis=1)[:, None, :]
 
 
 def _squares(pts: np.ndarray, far: np.ndarray, m: np.ndarray, lo: np.ndarray,
              o: np.ndarray, s: float) -> np.ndarray:
     """Squares around ``pts`` (homes none of whose cells is in) clear of the cells in
-    ``m``, of the points ``far`` and of each other."""
+    ``m``, of the points ``far`` and of each other: their bounds (xmin, ymin, xmax,
+    ymax; squares × 4)."""
     if len(pts) > 1:  # each point once, in order of x then y
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
         pts = pts[np.concatenate([[True], (pts[1:, 0] != pts[:-1, 0]) | (pts[1:, 1] != pts[:-1, 1])])]
     f = np.floor((pts - o) / s).astype(np.int64)
-    # the cell of each and its eight neighbours (9 × points)
-    c = f[:, 0] + _NINE[0]
-    r = f[:, 1] + _NINE[1]
-    gr, gc = r - lo[1], c - lo[0]
-    ok = (gr >= 0) & (gr < m.shape[0]) & (gc >= 0) & (gc < m.shape[1])
+    # the cell of each and its eight neighbours (9 × points × (column, row))
+    cr = f + _NINE
+    g = cr - lo
+    ok = (g >= 0) & (g < (m.shape[1], m.shape[0]))
+    ok = ok[..., 0] & ok[..., 1]  # (cheaper than a reduction over the last axis)
     on = np.zeros(ok.shape, bool)
-    on[ok] = m[gr[ok], gc[ok]]
+    on[ok] = m[g[..., 1][ok], g[..., 0][ok]]
     # the Chebyshev distance to the closed cell (exact cell edges)
-    x, y = pts[:, 0], pts[:, 1]
-    gap_x = np.maximum(np.maximum(o[0] + c * s - x, x - (o[0] + (c + 1) * s)), 0.0)
-    gap_y = np.maximum(np.maximum(o[1] + r * s - y, y - (o[1] + (r + 1) * s)), 0.0)
-    gap = np.where(on, 0.45 * np.maximum(gap_x, gap_y), np.inf)
+    gap = np.maximum(np.maximum(o + cr * s - pts, pts - (o + (cr + 1) * s)), 0.0)
+    gap = np.where(on, 0.45 * np.maximum(gap[..., 0], gap[..., 1]), np.inf)
     half = np.minimum(0.45 * s, gap.min(axis=0))
     # (a far point a cell or more from every point leaves the squares as they are)
     if len(pts):
-        x0, y0 = pts.min(axis=0) - s
-        x1, y1 = pts.max(axis=0) + s
-        fx, fy = far[:, 0], far[:, 1]
-        far = far[(fx >= x0) & (fx <= x1) & (fy >= y0) & (fy <= y1)]
+        w = (far >= pts.min(axis=0) - s) & (far <= pts.max(axis=0) + s)
+        far = far[w[:, 0] & w[:, 1]]
     for other, share in ((far, 0.45), (pts, 0.45 / 2)):
-        cheb = np.maximum(np.abs(pts[:, None, 0] - other[None, :, 0]),
-                          np.abs(pts[:, None, 1] - other[None, :, 1]))
+        cheb = np.abs(pts[:, None] - other[None])
+        cheb = np.maximum(cheb[..., 0], cheb[..., 1])
         if other is pts:
             np.fill_diagonal(cheb, np.inf)
         if cheb.size:
             half = np.minimum(half, share * cheb.min(axis=1))
     # (a home in reach at the very point of a far one cannot be both: the far one wins)
     pts, half = pts[half > 0], half[half > 0]
-    return shapely.box(*(pts - half[:, None]).T, *(pts + half[:, None]).T)
+    return np.concatenate([pts - half[:, None], pts + half[:, None]], axis=1)
 
 
 def covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -486,25 +505,37 @@ def covering(xy: np.ndarray, o: np.ndarray, s: float) -> tuple[np.ndarray, np.nd
 def _least(a: np.ndarray, half: np.ndarray) -> np.ndarray:
     """The least of ``a`` over the disc around each cell, whose row ``dy`` (from ``-k``
     to ``k``, symmetric) spans ``half[dy + k]`` columns either side (none where
-    negative): ``_least(a, half) <= T`` is ``a <= T`` grown by the disc."""
-    h, _ = a.shape
+    negative): ``_least(a, half) <= T`` is ``a <= T`` grown by the disc.
+
+    Worked on the flat array, a row's end next to the following row's start: exact
+    where ``a``'s first and last ``max(half)`` columns hold the largest value of its
+    type (as the windows of :meth:`Grid.cells` do), else on a copy padded so."""
+    h, w = a.shape
     k = (len(half) - 1) // 2
+    hm = int(max(half.max(), 0))
+    top = _top(a.dtype)
+    if hm and h and w and ((a[:, :hm] != top).any() or (a[:, w - hm:] != top).any()):
+        pad = np.full((h, w + 2 * hm), top, dtype=a.dtype)
+        pad[:, hm:hm + w] = a
+        return _least(pad, half)[:, hm:hm + w].copy()
+    f = np.ascontiguousarray(a).ravel()
     # the least over 0, 1, … columns either side (shifted copies: cheaper than a distance)
-    wide = [a]
-    for w in range(1, int(max(half.max(), 0)) + 1):
-        g = np.empty_like(a)
-        g[:, :w] = wide[-1][:, :w]
-        np.minimum(wide[-1][:, w:], a[:, :-w], out=g[:, w:])
-        np.minimum(g[:, :-w], a[:, w:], out=g[:, :-w])
+    wide = [f]
+    for s in range(1, hm + 1):
+        g = np.empty_like(f)
+        g[:s] = wide[-1][:s]
+        np.minimum(wide[-1][s:], f[:-s], out=g[s:])
+        np.minimum(g[:-s], f[s:], out=g[:-s])
         wide.append(g)
-    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(a, _top(a.dtype))
-    for dy in range(1, k + 1):
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.full_like(f, top)
+    for dy in range(1, min(k, h - 1) + 1):
         hw = int(half[dy + k])
         if hw < 0:
             break
-        np.minimum(out[:h - dy], wide[hw][dy:], out=out[:h - dy])
-        np.minimum(out[dy:], wide[hw][:h - dy], out=out[dy:])
-    return out
+        o = dy * w
+        np.minimum(out[:-o], wide[hw][o:], out=out[:-o])
+        np.minimum(out[o:], wide[hw][:-o], out=out[o:])
+    return out.reshape(h, w)
 
 
 def _top(dtype: np.dtype) -> float | int:
@@ -530,19 +561,19 @@ def trace(m: np.ndarray, origin: np.ndarray, offset: np.ndarray, s: float) -> sh
 def trace_many(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
                s: float) -> list[shapely.Geometry]:
     """:func:`trace` of each mask with its offset, in one pass over them all."""
-    polys, which = _parts(masks, offsets, origin, s)
-    g = np.full(len(masks), shapely.MultiPolygon(), dtype=object)
-    if len(polys):
-        shapely.multipolygons(polys, indices=which, out=g)
-    return list(g)
+    return list(_multipolygons(len(masks), *_parts(masks, offsets, origin, s)))
 
 
 def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: np.ndarray,
-           s: float) -> tuple[np.ndarray, np.ndarray]:
-    """The polygons of :func:`trace` for each mask, and the mask of each (in the
-    masks' order).  The masks are laid one above the other with an empty row
-    between them and an empty column either side, and traced as one."""
-    none = (np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
+           s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The polygons of :func:`trace` for each mask as ragged arrays (as
+    :func:`shapely.to_ragged_array` gives them): the rings' coordinates, where each
+    ring starts in them and each polygon in the rings (one past the last at the end
+    of both), and the mask of each polygon (in the masks' order).  The masks are
+    laid one above the other with an empty row between them and an empty column
+    either side, and traced as one."""
+    none = (np.zeros((0, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            np.zeros(0, dtype=np.int64))
     if not masks:
         return none
     hs = np.array([m.shape[0] for m in masks], dtype=np.int64)
@@ -563,7 +594,8 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     segs.append(_runs(down, p.shape[1], -1, horizontal=True, cell_row=0))
     # vertical grid lines j (between columns j-1 and j), rows i: the cell west in, then
     # the cell east
-    east, west = _edges(np.ascontiguousarray(p.T))
+    t = np.flatnonzero(p[:, 1:] != p[:, :-1])  # (row-major: for the groups too)
+    east, west = _edges_across(p, t)
     segs.append(_runs(west, p.shape[0], 1, horizontal=False, cell_row=0))
     segs.append(_runs(east, p.shape[0], -1, horizontal=False, cell_row=1))
     sx, sy, ex, ey, dxs, dys, cr, cc = (np.concatenate(a) for a in zip(*segs))
@@ -577,7 +609,7 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
     a = np.searchsorted(ks, end)
     nxt = order[a]
     two = (a + 1 < n) & (ks[np.minimum(a + 1, n - 1)] == end)
-    group_of = _groups(p)
+    group_of = _groups(p, t)
     if two.any():
         # where two cells meet at a corner only: turn away from the corner (left) when
         # they belong to different 4-connected groups, towards it (right) when to the same
@@ -592,39 +624,73 @@ def _parts(masks: Sequence[np.ndarray], offsets: Sequence[np.ndarray], origin: n
         ok = (dxs[alt] == want_x) & (dys[alt] == want_y)
         nxt[two] = np.where(ok, alt, nxt[two])
     seq, ring_len = _cycles(nxt)
-    n_rings = len(ring_len)
-    firsts = np.concatenate([[0], np.cumsum(ring_len)[:-1]])
-    # coordinates: each ring's segment starts, closed, in its mask's cells
-    band = np.searchsorted(row0, cr[seq], side="right") - 1
-    pts = np.column_stack([origin[0] + (off[band, 0] - 1 + sx[seq]) * s,
-                           origin[1] + (off[band, 1] - row0[band] + sy[seq]) * s])
-    closing = pts[firsts]
-    ins = np.cumsum(ring_len)
-    coords = np.insert(pts, ins, closing, axis=0)
-    ring_idx = np.repeat(np.arange(n_rings), ring_len + 1)
-    lr = shapely.linearrings(coords, indices=ring_idx)
-    shell = shapely.is_ccw(lr)
-    # each ring's 4-connected cells (beside its first segment), and their shell
+    firsts = np.cumsum(ring_len) - ring_len
     first_seg = seq[firsts]
+    # anticlockwise rings are shells: twice each ring's signed area, exact in the
+    # grid's integers (its segments' starts are its vertices)
+    cross = sx[seq] * ey[seq] - ex[seq] * sy[seq]
+    shell = np.add.reduceat(cross, firsts) > 0
+    # each ring's 4-connected cells (beside its first segment), and their shell
     group = group_of(cr[first_seg], cc[first_seg])
     shell_of = np.zeros(int(group.max()) + 1, dtype=np.int64)
     shell_of[group[shell]] = np.flatnonzero(shell)
     owner = shell_of[group]
     # shells first within each polygon, the polygons in their shells' order
     o = np.lexsort((~shell, owner))
-    owners, poly_idx = np.unique(owner[o], return_inverse=True)
-    polys = shapely.polygons(lr[o], indices=poly_idx)
-    return np.asarray(polys, dtype=object), band[firsts[owners]]
+    brk = np.flatnonzero(owner[o][1:] != owner[o][:-1]) + 1
+    poly_off = np.concatenate([[0], brk, [len(o)]])
+    band = np.searchsorted(row0, cr[first_seg[o]], side="right") - 1  # each ring's mask
+    # coordinates: each ring's segment starts, closed (its first again after its
+    # last), in its mask's cells
+    size = ring_len[o] + 1
+    ring_off = np.concatenate([[0], np.cumsum(size)])
+    src = _ranges(firsts[o], size)
+    src[ring_off[1:] - 1] = firsts[o]
+    closed = seq[src]
+    bx = np.repeat(off[band, 0] - 1, size)
+    by = np.repeat(off[band, 1] - row0[band], size)
+    coords = np.column_stack([origin[0] + (bx + sx[closed]) * s,
+                              origin[1] + (by + sy[closed]) * s])
+    return coords, ring_off, poly_off, band[poly_off[:-1]]
 
 
-def _groups(p: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _ranges(start: np.ndarray, cnt: np.ndarray) -> np.ndarray:
+    """``start[i], start[i] + 1, …`` (``cnt[i]`` of them) for each ``i``, one after the other."""
+    return np.arange(cnt.sum()) + np.repeat(start - np.cumsum(cnt) + cnt, cnt)
+
+
+def _take_polygons(coords: np.ndarray, ring_off: np.ndarray, poly_off: np.ndarray,
+                   order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ragged polygons (:func:`_parts`) ``order``, their rings and coordinates
+    kept as they are."""
+    nr = np.diff(poly_off)[order]
+    rings = _ranges(poly_off[order], nr)
+    nc = np.diff(ring_off)[rings]
+    return (coords[_ranges(ring_off[rings], nc)], np.concatenate([[0], np.cumsum(nc)]),
+            np.concatenate([[0], np.cumsum(nr)]))
+
+
+def _multipolygons(n: int, coords: np.ndarray, ring_off: np.ndarray, poly_off: np.ndarray,
+                   which: np.ndarray) -> np.ndarray:
+    """``n`` MultiPolygons of the ragged polygons (:func:`_parts`) of each ``which``
+    (in their order), made in one pass (:func:`shapely.from_ragged_array`)."""
+    order = np.argsort(which, kind="stable")
+    if (np.diff(order) < 0).any():
+        coords, ring_off, poly_off = _take_polygons(coords, ring_off, poly_off, order)
+        which = which[order]
+    mp_off = np.concatenate([[0], np.cumsum(np.bincount(which, minlength=n))])
+    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords,
+                                     (ring_off, poly_off, mp_off))
+
+
+def _groups(p: np.ndarray, t: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """The 4-connected groups of the true cells of ``p`` (false in its first and
     last column), as a function of rows and columns of true cells giving a number
-    per group.  Found on the runs of true cells along the rows (a run joins the
-    runs of the row above whose columns overlap its own): many fewer than the
-    cells."""
+    per group; ``t`` is where a row changes, ``np.flatnonzero(p[:, 1:] != p[:, :-1])``
+    (between columns c and c + 1 of a row).  Found on the runs of true cells along
+    the rows (a run joins the runs of the row above whose columns overlap its own):
+    many fewer than the cells."""
     w = p.shape[1]
-    t = np.flatnonzero(p[:, 1:] != p[:, :-1])  # between columns c and c + 1 of a row
     row, col = np.divmod(t, w - 1)
     # each run's first cell and one past its last, as row × w + column (a row's
     # changes pair up: it begins and ends false)
@@ -634,11 +700,11 @@ def _groups(p: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     # start to the last that starts before its end
     first = np.searchsorted(b, a - w, side="right")
     cnt = np.maximum(np.searchsorted(a, b - w, side="left") - first, 0)
-    src = np.repeat(np.arange(len(a)), cnt)
-    dst = np.arange(cnt.sum()) + np.repeat(first - np.cumsum(cnt) + cnt, cnt)
     n = len(a)
-    _, comp = connected_components(
-        csr_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n)), directed=False)
+    # (the links run by run: the sparse rows given as they are)
+    links = csr_matrix((np.ones(int(cnt.sum()), np.int8), _ranges(first, cnt),
+                        np.concatenate([[0], np.cumsum(cnt)])), shape=(n, n))
+    _, comp = connected_components(links, directed=False)
 
     def group_of(r: np.ndarray, c: np.ndarray) -> np.ndarray:
         return comp[np.searchsorted(a, r * w + c, side="right") - 1]
@@ -652,7 +718,20 @@ def _edges(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``q[1:]``: where line ``i + 1`` is in, then where line ``i`` is."""
     pos = np.flatnonzero(q[1:] != q[:-1])
     second = q[1:].ravel()[pos]
-    return pos[second], pos[~second]
+    return np.compress(second, pos), np.compress(~second, pos)
+
+
+def _edges_across(p: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_edges` of ``p.T`` (the edges between columns, column by column) from
+    ``t``, where the rows of ``p`` change (as for :func:`_groups`): sorted by column
+    (a stable radix sort where the columns fit 16 bits) instead of transposing ``p``."""
+    h, w = p.shape
+    row, col = np.divmod(t, w - 1)
+    by = np.argsort(col.astype(np.uint16) if w <= 1 << 16 else col, kind="stable")
+    row, col = np.take(row, by), np.take(col, by)
+    pos = col * h + row
+    second = np.take(p.ravel(), row * w + col + 1)  # the cell east in
+    return np.compress(second, pos), np.compress(~second, pos)
 
 
 def _runs(pos: np.ndarray, w: int, d: int, *, horizontal: bool, cell_row: int
@@ -681,27 +760,29 @@ def _runs(pos: np.ndarray, w: int, d: int, *, horizontal: bool, cell_row: int
 def _cycles(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cycles of the permutation ``nxt``: their members in order, one cycle
     after the other, each from its least member and in the order of those, and
-    the length of each.  The cycles are found as the components of the graph,
-    then chained (each one's last member to the next one's first) and walked
-    in one depth-first pass."""
+    the length of each.  Found in one depth-first walk of the permutation's graph
+    with a spine of ``n`` more nodes, spine node ``i`` leading to member ``i`` and
+    then to spine node ``i + 1``: the walk goes round the cycle of member 0, then
+    on along the spine to the least member not yet walked, and so on (each node's
+    few edges are looked at a few times: linear)."""
     n = len(nxt)
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    idx = np.arange(n)
-    # (one entry a row, in order: the sparse rows given as they are, not sorted; the
-    # strong components of a permutation are its cycles, found without a transpose)
-    graph = csr_matrix((np.ones(n, dtype=np.int8), nxt, np.arange(n + 1)), shape=(n, n))
-    k, comp = connected_components(graph, directed=True, connection="strong")
-    by = np.argsort(comp, kind="stable")
-    first = by[np.searchsorted(comp[by], np.arange(k))]  # each cycle's least member
-    first = np.sort(first)
-    prev = np.empty(n, dtype=np.int64)
-    prev[nxt] = idx
-    chain = nxt.copy()
-    chain[prev[first[:-1]]] = first[1:]  # (the last member of each cycle)
-    keep = np.ones(n, bool)
-    keep[prev[first[-1]]] = False
-    walk = csr_matrix((np.ones(n - 1, dtype=np.int8), chain[keep],
-                       np.concatenate([[0], np.cumsum(keep)])), shape=(n, n))
-    seq = depth_first_order(walk, int(first[0]), directed=True, return_predecessors=False)
-    return seq.astype(np.int64), np.bincount(comp, minlength=k)[comp[first]].astype(np.int64)
+    # member i: to nxt[i]; spine node n + i: to member i, then to n + i + 1 (the last
+    # spine node to its member only)
+    to = np.empty(3 * n - 1, dtype=np.int64)
+    to[:n] = nxt
+    spine = np.empty((n, 2), dtype=np.int64)
+    spine[:, 0] = np.arange(n)
+    spine[:, 1] = np.arange(n + 1, 2 * n + 1)
+    to[n:] = spine.ravel()[:-1]
+    start = np.empty(2 * n + 1, dtype=np.int64)
+    start[:n + 1] = np.arange(n + 1)
+    start[n + 1:] = np.arange(n + 2, 3 * n + 1, 2)
+    start[-1] = 3 * n - 1
+    graph = csr_matrix((np.ones(3 * n - 1, dtype=np.int8), to, start), shape=(2 * n, 2 * n))
+    walk = depth_first_order(graph, n, directed=True, return_predecessors=False)
+    seq = np.compress(walk < n, walk).astype(np.int64)
+    # (a cycle ends where the next member is not the one it leads to)
+    firsts = np.concatenate([[0], np.flatnonzero(seq[1:] != nxt[seq[:-1]]) + 1, [n]])
+    return seq, np.diff(firsts)

@@ -150,11 +150,19 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     home_xy[present] = shapely.get_coordinates(out.geometry.to_numpy()[present])
     # (cells of a tenth of a narrower buffer, so that its edge stays as fine)
     cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
-    on_net = np.full(len(out), -1, dtype=np.int64)  # a home's place among those on the network
-    on_net[np.flatnonzero(where[0])] = np.arange(int(where[0].sum()))
+    # per home the nodes either side and the way to each (NaN off the network), and
+    # its connector: what :func:`gcgeo.network.point_dist` reads, one row a home
+    ends = np.zeros((len(out), 2), dtype=np.int64)
+    gaps = np.full((len(out), 2), np.nan)
+    snap_conn = np.full(len(out), np.nan)
+    on_net = np.flatnonzero(where[0])
+    ends[on_net] = np.column_stack(where[1:3])
+    gaps[on_net] = np.column_stack(where[3:5])
+    snap_conn[on_net] = where[5]
     pop = out["population"].to_numpy(float) if "population" in out.columns \
         else np.ones(len(out))
-    job = _Chunks(aug, osnap, where, on_net, _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell),
+    job = _Chunks(aug, ends, gaps, snap_conn,
+                  _grid.Grid(_iso.Pieces(aug, buf), home_xy, cell=cell),
                   out["connector_m"].to_numpy(float), pop, fcat, tier_m, req, buf)
     sels = [on[s:s + chunk] for s in range(0, len(on), chunk)]
     if processes is None:
@@ -191,14 +199,15 @@ _SEARCH = 8
 
 
 class _Chunks(NamedTuple):
-    """What every chunk of :func:`facility_isochrones` reads: ``on_net`` is a
-    home's place in ``where`` (:func:`gcgeo.network.locate_snaps`), -1 off the
-    network."""
+    """What every chunk of :func:`facility_isochrones` reads: per home
+    (:func:`gcgeo.network.locate_snaps`) the nodes either side (``ends``, 0 off
+    the network), the way to each (``gaps``) and the connector (``snap_conn``;
+    both NaN off the network)."""
 
     aug: Any
-    osnap: Any
-    where: tuple[np.ndarray, ...]
-    on_net: np.ndarray
+    ends: np.ndarray
+    gaps: np.ndarray
+    snap_conn: np.ndarray
     grid: _grid.Grid
     connector: np.ndarray
     pop: np.ndarray
@@ -238,10 +247,10 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
         nd = D[j // _SEARCH][j % _SEARCH]
 
         def home_dist(idx):  # (only the homes of the facility's window)
-            k = np.take(job.on_net, idx)
-            on = k >= 0
-            hd = np.full(len(idx), np.nan)
-            hd[on] = point_dist(aug, job.osnap, nd, where=_subset(job.where, k[on]))
+            # :func:`gcgeo.network.point_dist`'s sums, in its order (NaN off the network)
+            via = np.take(nd, np.take(job.ends, idx, axis=0)) + np.take(job.gaps, idx, axis=0)
+            hd = np.minimum(via[:, 0], via[:, 1]) + np.take(job.snap_conn, idx)
+            hd[~np.isfinite(hd)] = np.nan
             return hd
 
         ij, pd_ = grid.reached_cells(nd, max(T for _, T in tiers_of[j]), reached[j])
@@ -286,11 +295,6 @@ def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
     iy = np.floor((xy[:, 1] - xy[:, 1].min()) / cell).astype(np.int64)
     ix = np.where(iy % 2 == 1, ix.max() - ix, ix)
     return np.lexsort((ix, iy))
-
-
-def _subset(where: tuple[np.ndarray, ...], idx: np.ndarray) -> tuple[np.ndarray, ...]:
-    """:func:`gcgeo.network.locate_snaps` output for the on-network points ``idx``."""
-    return (np.ones(len(idx), bool), *(np.take(a, idx) for a in where[1:]))
 
 
 def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: bool):
