@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 from _reference import assert_nearest_equal_networkx
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 from test_network import _random_street_graph, _reference_point_distances
@@ -349,50 +349,6 @@ def test_served_and_isochrones_agree_with_networkx(seed):
         for c in cats:
             d = ref[c].to_numpy()
             assert not (covered & ~(d <= row.distance_m + buf + 1e-6)).any(), (row.tier, c)
-
-
-
-@settings(max_examples=4, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # (caplog, cleared each time)
-@given(seed=st.integers(0, 100_000))
-@example(seed=3)
-def test_searches_shared_with_a_child_process_are_those_of_one(seed, caplog):
-    # the categories' searches shared with a forked child (from no node searches on)
-    # against all in this process: the same tables, and the distances networkx gives;
-    # a category without a facility is told once either way
-    from gcgeo.analysis import _iso_procs
-
-    if not _iso_procs.can_fork():
-        pytest.skip("no fork or one core")
-    case = _random_case(seed)
-    if case is None:
-        return
-    G, layers = case
-    r = _rules({"supermarket": ["5min"], "park": ["10min"], "pharmacy": ["15min"],
-                "kindergarten": ["15min"]})  # (no kindergarten in the data)
-    got, told = {}, {}
-    for how, least in (("child", 0), ("one", 10**12)):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(lc, "SEARCH_PROCESS_MIN", least)
-            caplog.clear()
-            got[how] = lc.run(layers, rules={"living_circle": r, "network": {"join_tolerance": 0}},
-                              isochrones="community")
-            told[how] = [m for m in caplog.messages if "no 'kindergarten' facility" in m]
-    for name, frame in got["one"].items():
-        assert frame.equals(got["child"][name]), name
-    assert len(told["child"]) == len(told["one"]) == 1
-    o = got["child"]["lc_origins"]
-    homes = gpd.GeoSeries(o.geometry.to_numpy(), crs=CRS)
-    fac = layers["facilities"]
-    cats = ["supermarket", "park", "pharmacy"]
-    ref = _reference_point_distances(G, homes, {c: fac.geometry[fac["category"] == c]
-                                                .reset_index(drop=True) for c in cats}, 1e9,
-                                     float(rules.value(r, "snapping.tolerance")))
-    for c in cats:
-        d, want = o[f"dist_{c}_m"].to_numpy(), ref[c].to_numpy()
-        within = want <= 1000.0 - 1e-6
-        np.testing.assert_allclose(d[within], want[within], atol=1e-6)
-    assert o["dist_kindergarten_m"].isna().all()
 
 
 # ---- central Helsinki -----------------------------------------------------

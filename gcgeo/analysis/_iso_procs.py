@@ -3,9 +3,8 @@
 Threads share the two cores only where numpy, scipy and GEOS let go of the
 interpreter; much of the living circle's work holds it.  A forked child reads
 the same network, grid and homes without copying them and does part of the
-pieces on the other core: the categories' searches
-(:func:`gcgeo.analysis.living_circle.run`), the categories' cells and the
-communities of the community isochrones
+pieces on the other core: the categories' cells and the communities of the
+community isochrones
 (:func:`gcgeo.analysis._iso_town.community_areas`), the chunks of facilities of
 the facility isochrones (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`).
 This process takes pieces from the end, the child from the start, until they

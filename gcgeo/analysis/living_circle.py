@@ -63,7 +63,6 @@ from ..network import (
 from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids
-from . import _iso_procs as _procs
 from . import lc_isochrones
 from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Criterion, Option, Output, ViewSpec
 from .lc_criterion import COMPLETE, judge_complete, own_tiers
@@ -78,10 +77,6 @@ __all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "MISSING", "areas_merged"
            "summary", "tier_columns", "tiers"]
 
 RULES = "living_circle"
-#: Node searches (nodes × categories) from which the categories' searches are shared
-#: with a forked child (:func:`gcgeo.analysis._iso_procs.both_ends`); fewer: the fork
-#: costs more than it saves.
-SEARCH_PROCESS_MIN = 1_000_000
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
 RULE_SETS = (RULES, "network")
 #: workspace layers the analysis reads (its results are stale once one changes)
@@ -404,27 +399,20 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     # within the buffer is known as such (not as "unreached")
     reach = cutoff + (buf if mode == "community" else 0.0)
     chains = contract_chains(aug.csr, aug.target_node[aug.target_node >= 0])
-    sources = {c: np.unique(aug.target_node[(fcat == c) & (aug.target_node >= 0)]) for c in cats}
+    node_d: dict[str, np.ndarray] = {}
+    dist = {}
+    home_d = {}
     for c in cats:
-        if len(sources[c]) == 0:
+        src = aug.target_node[(fcat == c) & (aug.target_node >= 0)]
+        if len(src) == 0:
             log.warning("no '%s' facility on the walking network: nobody is served by one", c)
-
-    def search(k: int) -> tuple[np.ndarray, np.ndarray]:  # (a category's nodes and homes)
-        src = sources[cats[k]]
-        nd = multi_source(aug.csr, src, reach, chains=chains) if len(src) \
-            else np.full(aug.n_nodes, np.nan)
-        d = point_dist(aug, osnap, nd, where=where)
+            node_d[c] = np.full(aug.n_nodes, np.nan)
+        else:
+            node_d[c] = multi_source(aug.csr, np.unique(src), reach, chains=chains)
+        d = point_dist(aug, osnap, node_d[c], where=where)
         d[d > reach] = np.nan
-        return nd, d
-
-    # (the searches hold the interpreter: a forked child takes some where it pays)
-    if aug.n_nodes * len(cats) >= SEARCH_PROCESS_MIN and len(cats) > 1 and _procs.can_fork():
-        found = _procs.both_ends(search, len(cats), pack=_same, unpack=_same)
-    else:
-        found = [search(k) for k in range(len(cats))]
-    node_d = {c: nd for c, (nd, _) in zip(cats, found)}
-    home_d = {c: d for c, (_, d) in zip(cats, found)}
-    dist = {c: np.where(d <= cutoff, d, np.nan) for c, d in home_d.items()}
+        home_d[c] = d
+        dist[c] = np.where(d <= cutoff, d, np.nan)
 
     say("tiers")
     # the per-home table is assembled in one go (column by column insertion
@@ -474,11 +462,6 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
             iso = areas_merged(iso, fac, fac_on, out, buf)
     return {"lc_origins": out, "lc_communities": comm_out, "lc_gaps": gaps,
             "lc_categories": cat_table, "lc_isochrones": iso}
-
-
-def _same(x: Any) -> Any:
-    """``x`` as it is (arrays cross to another process as they are)."""
-    return x
 
 
 def _facilities(facilities, layers, r, cats, net, tol):
