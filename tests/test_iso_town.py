@@ -122,52 +122,6 @@ def test_community_isochrones_against_the_buffered_reached_streets(seed):
         assert short.area <= 1e-6 * max(g.area, 1.0), (cid, cat, t, short.area)
 
 
-@settings(max_examples=3, deadline=None)
-@given(seed=st.integers(0, 100_000))
-@example(seed=7)
-def test_community_isochrones_shared_with_a_child_process_are_those_of_threads(seed):
-    # the categories' cells and the communities shared with a forked child (cells and
-    # polygons back packed), against both drawn in this process's threads
-    from gcgeo.analysis import _iso_procs
-
-    if not _iso_procs.can_fork():
-        pytest.skip("no fork or one core")
-    case = _town_case(seed)
-    if case is None:
-        return
-    aug, node_d, out, dist = case
-    comm = COMMUNITIES.set_crs(out.crs)
-    got = {how: lc_isochrones.community_isochrones(aug, node_d, out, comm, TIERS, REQ, BUF, dist,
-                                                   processes=how)
-           for how in (True, False)}
-    a, b = got[True], got[False]
-    assert len(a) == len(TIERS) * len(comm) + sum(map(len, REQ.values())) * len(comm)
-    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
-    assert (shapely.to_wkb(a.geometry.to_numpy()) == shapely.to_wkb(b.geometry.to_numpy())).all()
-    assert (a.geometry.area > 0).any()
-
-
-def test_cells_cross_to_another_process_as_they_are():
-    # a category's cells packed and unpacked: the same grid, squares and tree answers
-    m = np.random.default_rng(3).random((7, 21)) < 0.4
-    sq = shapely.box([0.0, 10.0], [0.0, 0.0], [2.5, 12.5], [2.5, 2.5])
-    tree = shapely.STRtree(sq)
-    for squares, tr in ((sq, tree), (np.zeros(0, dtype=object), None)):
-        got = _iso_town._unpack_cells(_iso_town._pack_cells([(("a", "5min"),
-                                                              (_iso_town.Bits(m), squares, tr))]))
-        (key, (bits, sq2, tree2)), = got
-        assert key == ("a", "5min")
-        assert (bits[slice(0, 7), slice(0, 21)] == m).all()
-        assert (bits[slice(2, 5), slice(3, 17)] == m[2:5, 3:17]).all()
-        assert list(shapely.to_wkb(sq2)) == list(shapely.to_wkb(squares))
-        if tr is None:
-            assert tree2 is None
-        else:
-            q = box(1, 1, 11, 2)
-            assert sorted(tree2.query(q, predicate="intersects")) == \
-                sorted(tr.query(q, predicate="intersects")) == [0, 1]
-
-
 def test_box_communities_are_clipped_exactly():
     """One street y = 500 from x = 0 to 1000 reached whole: the box [100, 600.3] ×
     [480.2, 521.7] holds the part of its buffer inside the box, the box's edges

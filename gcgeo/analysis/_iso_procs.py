@@ -1,15 +1,13 @@
 """Independent pieces of work shared between this process and one forked child.
 
-Threads share the two cores only where numpy, scipy and GEOS let go of the
-interpreter; much of the living circle's work holds it.  A forked child reads
-the same network, grid and homes without copying them and does part of the
-pieces on the other core: the categories' cells and the communities of the
-community isochrones
-(:func:`gcgeo.analysis._iso_town.community_areas`), the chunks of facilities of
-the facility isochrones (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`).
-This process takes pieces from the end, the child from the start, until they
-meet (the faster takes more).  The child leaves each result packed (polygons as
-WKB) in a scratch file and says so through a pipe; a thread here unpacks it
+The facility isochrones draw one chunk of facilities at a time, each chunk on
+its own (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`).  Threads
+share the two cores only where numpy, scipy and GEOS let go of the
+interpreter; a forked child reads the same network, grid and homes without
+copying them and draws part of the chunks on the other core.  This process
+takes pieces from the end, the child from the start, until they meet (the
+faster takes more).  The child leaves each result packed (polygons as WKB) in
+a scratch file and says so through a pipe; a thread here unpacks it
 meanwhile.  Neither waits for the other while there are pieces left (the
 child is not fed its pieces, nor does it wait for its results to be taken).
 Should the child fail, this process does its pieces again itself, so an error

@@ -39,14 +39,10 @@ category and tier over the whole town (:class:`Town`):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import shapely
 
 from . import _iso_grid as _grid
-from . import _iso_procs as _procs
 from . import _isochrones as _iso
 
 
@@ -91,13 +87,6 @@ class Bits:
 
     def __init__(self, m: np.ndarray):
         self.packed = np.packbits(m, axis=1)
-
-    @classmethod
-    def of_packed(cls, packed: np.ndarray) -> Bits:
-        """The grid whose :attr:`packed` bytes are ``packed``."""
-        bits = cls.__new__(cls)
-        bits.packed = packed
-        return bits
 
     def __getitem__(self, win: tuple[slice, slice]) -> np.ndarray:
         rows, cols = win
@@ -477,15 +466,9 @@ def _all_squares(town: Town, cats: list[tuple], poly: shapely.Geometry) -> list[
 
 
 def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict,
-                    home_dist: dict, tier_m: dict, req: dict, *, processes: bool = False
-                    ) -> dict[tuple, shapely.Geometry]:
+                    home_dist: dict, tier_m: dict, req: dict) -> dict[tuple, shapely.Geometry]:
     """Per live community ``i``, category ``c`` (and "all") and tier ``t`` its
-    polygon, keyed ``(i, c, t)`` (see the module).
-
-    The categories' cells, then the communities, are shared with a forked child
-    given ``processes`` (:func:`gcgeo.analysis._iso_procs.both_ends`: the work is
-    bound by the interpreter, which threads share), else spread over threads: the
-    same polygons either way."""
+    polygon, keyed ``(i, c, t)`` (see the module)."""
     def of(c: str) -> list[tuple]:
         pd_ = town.distances(node_d[c])
         got = []
@@ -495,10 +478,10 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
                 got.append(((c, t), (Bits(m), sq, shapely.STRtree(sq) if len(sq) else None)))
         return got
 
-    cats = list(dict.fromkeys(c for t in tier_m for c in req[t]))
     cells: dict[tuple, tuple] = {}
-    for got in _spread(of, cats, processes, _pack_cells, _unpack_cells):
-        cells.update(got)
+    with _iso.pool() as ex:
+        for got in ex.map(of, list(dict.fromkeys(c for t in tier_m for c in req[t]))):
+            cells.update(got)
 
     def one(i: int) -> dict[tuple, shapely.Geometry]:
         poly = polys[i]
@@ -535,42 +518,7 @@ def community_areas(town: Town, polys: np.ndarray, live: list[int], node_d: dict
         return got
 
     area: dict[tuple, shapely.Geometry] = {}
-    for drawn in _spread(one, live, processes, _pack_areas, _unpack_areas):
-        area.update(drawn)
-    return area
-
-
-def _spread(work: Callable[[Any], Any], items: list, processes: bool, pack: Callable[[Any], Any],
-            unpack: Callable[[Any], Any]) -> list:
-    """``[work(x) for x in items]``, shared with a forked child given ``processes``
-    (results crossing as ``pack`` makes them), else in threads."""
-    if processes and len(items) > 1:
-        return _procs.both_ends(lambda k: work(items[k]), len(items), pack=pack, unpack=unpack)
     with _iso.pool() as ex:
-        return list(ex.map(work, items))
-
-
-def _pack_cells(got: list[tuple]) -> list[tuple]:
-    """A category's cells (``of`` in :func:`community_areas`) for another process:
-    the squares as WKB, without their tree."""
-    return [(key, bits.packed, shapely.to_wkb(sq)) for key, (bits, sq, _) in got]
-
-
-def _unpack_cells(packed: list[tuple]) -> list[tuple]:
-    """:func:`_pack_cells`'s cells as they were (the tree built again)."""
-    out = []
-    for key, bits, wkb in packed:
-        sq = shapely.from_wkb(wkb) if len(wkb) else np.zeros(0, dtype=object)
-        out.append((key, (Bits.of_packed(bits), sq, shapely.STRtree(sq) if len(sq) else None)))
-    return out
-
-
-def _pack_areas(got: dict[tuple, shapely.Geometry]) -> tuple[list[tuple], np.ndarray]:
-    """A community's polygons for another process: as WKB."""
-    return list(got), shapely.to_wkb(np.array(list(got.values()), dtype=object))
-
-
-def _unpack_areas(packed: tuple[list[tuple], np.ndarray]) -> dict[tuple, shapely.Geometry]:
-    """:func:`_pack_areas`'s polygons as they were."""
-    keys, wkb = packed
-    return dict(zip(keys, shapely.from_wkb(wkb))) if keys else {}
+        for drawn in ex.map(one, live):
+            area.update(drawn)
+    return area

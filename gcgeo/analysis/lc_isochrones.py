@@ -48,8 +48,7 @@ __all__ = ["category_isochrones", "community_isochrones", "count_homes", "facili
 SITE_SPACING = 10.0
 
 
-def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist,
-                         processes: bool | None = None):
+def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist):
     """Per community, tier and category the buffered reached streets inside the
     community, and per tier their intersection ("all").
 
@@ -57,11 +56,7 @@ def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist,
     clipped to each community (:mod:`gcgeo.analysis._iso_town`): never beyond
     the buffered streets nor the community, missing at most
     :func:`gcgeo.analysis._iso_grid.tolerance` of the buffer's edge, with the
-    homes in reach covered and the far homes left out as per facility.  Over a
-    town of :data:`PROCESS_CELLS` cells or more (``processes=None``; True or
-    False to choose) the work is shared with a forked child where the system
-    allows (:mod:`gcgeo.analysis._iso_procs`), else spread over threads: the
-    same polygons either way.
+    homes in reach covered and the far homes left out as per facility.
     """
     rows = []
     if communities is not None and len(communities):
@@ -77,10 +72,7 @@ def community_isochrones(aug, node_d, out, communities, tier_m, req, buf, dist,
             cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
             town = _town.Town(_iso.Pieces(aug, buf), home_xy, out["connector_m"].to_numpy(float),
                               polys[live], cell=cell)
-            if processes is None:
-                processes = town.shape[0] * town.shape[1] >= PROCESS_CELLS and _procs.can_fork()
-            area = _town.community_areas(town, polys, live, node_d, dist, tier_m, req,
-                                         processes=processes)
+            area = _town.community_areas(town, polys, live, node_d, dist, tier_m, req)
             for i in live:
                 for t, T in tier_m.items():
                     for c in req[t]:
@@ -183,11 +175,6 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     gdf["residents"] = np.array([row[7] for row in rows], dtype=float)
     return gdf
 
-
-#: Cells of the town's grid from which :func:`community_isochrones` shares its work
-#: with a forked child (a town of 5 km² with 5 m cells; fewer: the fork costs more
-#: than it saves).
-PROCESS_CELLS = 200_000
 
 #: Facilities from which :func:`facility_isochrones` shares its chunks with a
 #: forked child (fewer: the fork costs more than it saves).
