@@ -49,10 +49,14 @@ def test_frozen_leaves_a_program_that_froze_objects_alone():
     gc.unfreeze()
     gc.freeze()
     before = gc.get_freeze_count()
+    later = [_Node() for _ in range(1000)]  # (a freeze by frozen() would take these in)
     try:
         assert before > 0
         with frozen():
             pass
-        assert gc.get_freeze_count() == before  # not unfrozen behind the program's back
+        # neither unfrozen behind the program's back nor frozen again (an object frozen
+        # before may have been freed meanwhile: a thread of an earlier test ending)
+        assert before - 100 <= gc.get_freeze_count() <= before
     finally:
         gc.unfreeze()
+        del later
