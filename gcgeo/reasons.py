@@ -4,7 +4,9 @@ The inventory checks write their ``<rule>_reason`` in English (the words of
 the log and of the CLI).  A Chinese report shows them through this table of
 patterns, one per sentence the analyses write; a reason made of several
 sentences (joined by ``; ``) is translated part by part, and a sentence no
-pattern knows is shown as it is.
+pattern knows is shown as it is.  An English report shows them as written,
+but with the living-circle categories' labels where a sentence names them by
+their codes (:data:`ENGLISH`).
 
 >>> reason_text("3 of 31 residential building(s) farther than 70 m walk from a sorting point "
 ...             "(90% served, 100% required)", "zh")
@@ -15,6 +17,10 @@ pattern knows is shown as it is.
 '幼儿园：未提供容量（每处设施按1计）'
 >>> reason_text("no heritage feature recorded in the community", "en")
 'no heritage feature recorded in the community'
+>>> reason_text("12% of residents have every required category within its tier distance "
+...             "(100% required); fewest reached: kindergarten 41.2%, elderly_care 45.3%", "en")
+'12% of residents have every required category within its tier distance (100% required); \
+fewest reached: Kindergarten 41.2%, Elderly day care 45.3%'
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["REASONS", "reason_text"]
+__all__ = ["ENGLISH", "REASONS", "reason_text"]
 
 
 def _layers_listed(text: str) -> str:
@@ -36,11 +42,11 @@ def _layers_listed(text: str) -> str:
     return "、".join(out)
 
 
-def _category(code: str) -> str:
-    """A living-circle category's Chinese label."""
+def _category(code: str, lang: str = "zh") -> str:
+    """A living-circle category's label (Chinese by default)."""
     from .names import category_label
 
-    return category_label(code, "zh")
+    return category_label(code, lang)
 
 
 def _covers(m: re.Match) -> str:
@@ -65,6 +71,19 @@ _COVER_FAILS: tuple[tuple[str, str], ...] = (
 )
 
 _Sub = str | Callable[[re.Match], str]
+
+# the sentences naming living-circle categories (criterion 10, supply)
+_NO_FACILITY = (r"no ([\w, ]+) facility in the data; add them to the facilities layer or attest "
+                r"the criterion")
+_FEWEST = r"fewest reached: (.+)"
+_NO_CAPACITY = r"(\w+): capacity not given \(each facility counted as 1\)"
+_NO_RESIDENTS = r"(\w+): no residents"
+_BELOW_NORM = r"(\w+) ([\d.]+) < ([\d.]+) per 1000 residents"
+
+
+def _shares(text: str) -> list[tuple[str, str]]:
+    """'kindergarten 41.2%, pharmacy 50%' as (category, share) pairs."""
+    return [(c, v) for c, _, v in (p.rpartition(" ") for p in text.split(", "))]
 
 #: (pattern matching a whole sentence, Chinese template or function).
 REASONS: tuple[tuple[str, _Sub], ...] = (
@@ -141,24 +160,36 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     # living circle, criterion 10
     (r"([\d.]+)% of residents have every required category within its tier distance "
      r"\(([\d.]+)% required\)", r"各类设施均在其层级步行距离内的居民占\1%（要求\2%）"),
-    (r"no ([\w, ]+) facility in the data; add them to the facilities layer or attest the criterion",
-     lambda m: "数据中没有" + "、".join(_category(c) for c in m.group(1).split(", "))
+    (_NO_FACILITY, lambda m: "数据中没有" + "、".join(_category(c) for c in m.group(1).split(", "))
      + "设施；请补充设施图层，或认定该项"),
     (r"no homes in the community", "社区内无居住点"),
-    (r"fewest reached: (.+)", lambda m: "覆盖最少：" + "、".join(
-        f"{_category(c)}{v}" for c, _, v in (p.rpartition(" ") for p in m.group(1).split(", ")))),
-    (r"(\w+): capacity not given \(each facility counted as 1\)",
-     lambda m: f"{_category(m.group(1))}：未提供容量（每处设施按1计）"),
-    (r"(\w+): no residents", lambda m: f"{_category(m.group(1))}：无居民"),
-    (r"(\w+) ([\d.]+) < ([\d.]+) per 1000 residents",
-     lambda m: f"{_category(m.group(1))}每千人{m.group(2)}，低于指标{m.group(3)}"),
+    (_FEWEST, lambda m: "覆盖最少：" + "、".join(
+        f"{_category(c)}{v}" for c, v in _shares(m.group(1)))),
+    (_NO_CAPACITY, lambda m: f"{_category(m.group(1))}：未提供容量（每处设施按1计）"),
+    (_NO_RESIDENTS, lambda m: f"{_category(m.group(1))}：无居民"),
+    (_BELOW_NORM, lambda m: f"{_category(m.group(1))}每千人{m.group(2)}，低于指标{m.group(3)}"),
 )
 
-_COMPILED = [(re.compile(p), sub) for p, sub in REASONS]
+#: The English sentences that name living-circle categories by their codes, with the
+#: categories' English labels instead (the other sentences are shown as written).
+ENGLISH: tuple[tuple[str, _Sub], ...] = (
+    (_NO_FACILITY, lambda m: f"no {', '.join(_category(c, 'en') for c in m.group(1).split(', '))} "
+     "facility in the data; add them to the facilities layer or attest the criterion"),
+    (_FEWEST, lambda m: "fewest reached: " + ", ".join(
+        f"{_category(c, 'en')} {v}" for c, v in _shares(m.group(1)))),
+    (_NO_CAPACITY, lambda m: f"{_category(m.group(1), 'en')}: capacity not given "
+     "(each facility counted as 1)"),
+    (_NO_RESIDENTS, lambda m: f"{_category(m.group(1), 'en')}: no residents"),
+    (_BELOW_NORM, lambda m: f"{_category(m.group(1), 'en')} {m.group(2)} < {m.group(3)} "
+     "per 1000 residents"),
+)
+
+_COMPILED = {"zh": [(re.compile(p), sub) for p, sub in REASONS],
+             "en": [(re.compile(p), sub) for p, sub in ENGLISH]}
 
 
-def _sentence(text: str) -> str:
-    for pat, sub in _COMPILED:
+def _sentence(text: str, lang: str) -> str:
+    for pat, sub in _COMPILED[lang]:
         m = pat.fullmatch(text)
         if m:
             return sub(m) if callable(sub) else m.expand(sub)
@@ -167,11 +198,11 @@ def _sentence(text: str) -> str:
 
 def reason_text(text: str, lang: str = "zh") -> str:
     """``text`` (a reason an analysis wrote) in ``lang``: Chinese through :data:`REASONS`,
-    English as written."""
-    if lang != "zh" or not text or not re.search(r"[A-Za-z]", text):
+    English as written but with the categories' labels for their codes (:data:`ENGLISH`)."""
+    if lang not in _COMPILED or not text or not re.search(r"[A-Za-z]", text):
         return text
-    whole = _sentence(text.strip())
+    whole = _sentence(text.strip(), lang)
     if whole != text.strip():
         return whole
     parts = re.split(r";\s+", text.strip())
-    return "；".join(_sentence(p) for p in parts)
+    return ("；" if lang == "zh" else "; ").join(_sentence(p, lang) for p in parts)

@@ -114,6 +114,10 @@ def test_run_hand_computed(small):
     assert dict(zip(g["building_id"], g["n_missing"])) == {"H1": 1, "H2": 1, "H3": 2}
     s = lc.summary(out)
     assert s.loc[0, "share_all_within_5min"] == pytest.approx(0.625)
+    # criterion 10 with its figure: H1 (100) lacks the 10-minute park, H2 (50) and H3 (10)
+    # the 5-minute supermarket: nobody has a complete living circle
+    assert s.loc[0, ["share_complete", "min_share_complete_status"]].tolist() == [0.0, "fail"]
+    assert "supermarket" in s.loc[0, "min_share_complete_reason"]
 
 
 def test_categories_table_tells_missing_data_from_gaps(small):

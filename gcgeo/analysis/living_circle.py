@@ -760,7 +760,8 @@ def _gaps(out, cats, tier_m, req, ok) -> pd.DataFrame:
 
 
 def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFrame:
-    """One row per community: residents and the share served per tier."""
+    """One row per community: homes, residents, criterion 10 (the share with a complete
+    living circle, its status and why) and the share served per tier."""
     comm = outputs.get("lc_communities")
     if comm is None or len(comm) == 0:
         org = outputs.get("lc_origins")
@@ -773,9 +774,12 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
             row["share_" + col] = float((pop * org[col].to_numpy(bool)).sum() / pop.sum()) \
                 if pop.sum() > 0 else np.nan
         return pd.DataFrame([row])
+    # (the shares counting only the categories in the data are in the layer; a category
+    # with no facility makes criterion 10 unknown, and its reason says so)
     cols = ["community_name", "homes", "residents",
-            *tier_columns(comm, "share_" + ALL_WITHIN).values(),
-            *tier_columns(comm, "share_" + IN_DATA_WITHIN).values()]
+            *[c for c in (COMPLETE, "min_share_complete_status", "min_share_complete_reason")
+              if c in comm.columns],
+            *tier_columns(comm, "share_" + ALL_WITHIN).values()]
     return pd.DataFrame(comm[cols]).rename(columns={"community_name": "community"}) \
         .reset_index(drop=True)
 
