@@ -10,8 +10,9 @@ of ``benchmarks/fire_lanes.py``.  Then, each in a fresh process on a fresh
 copy of the workspace:
 
 * ``gcgeo analyze WS living-circle --isochrones none`` — wall time (best of
-  :data:`REPEAT`, with ``--baseline`` the two checkouts taking turns) and peak
-  RSS of the command (``os.wait4``'s resource usage of the child), run twice:
+  :data:`REPEAT`, with ``--baseline`` the two checkouts taking turns), peak
+  RSS and processor time of the command (``os.wait4``'s resource usage of the
+  command, started by a small launcher of its own: see :data:`_LAUNCH`), run twice:
   the first run builds the walking network from the streets, the second finds
   it stored beside the workspace (streets and network rules unchanged);
 * ``gcgeo analyze WS living-circle`` as it comes (community isochrones drawn),
@@ -147,15 +148,28 @@ def command(*args: str, code: Path | None = None, importtime: bool = False
     processor seconds (user and system, its children's included): on two cores the wall
     time cannot fall below half of it."""
     cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-c", _GCGEO, *args]
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(code),
-                         cwd=_CWD)
-    err = p.stderr.read() if p.stderr else ""
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status):
+    res = subprocess.run([sys.executable, "-c", _LAUNCH, *cmd], capture_output=True, text=True,
+                         env=_env(code), cwd=_CWD)
+    err = res.stderr
+    if res.returncode or not res.stdout.strip():
+        raise RuntimeError(f"{' '.join(cmd)} could not be started:\n{err[-3000:]}")
+    code_, wall, maxrss, cpu = res.stdout.split()
+    if int(code_):
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
-    return wall, usage.ru_maxrss / 2**10, err, usage.ru_utime + usage.ru_stime
+    return float(wall), int(maxrss) / 2**10, err, float(cpu)
+
+
+#: A small process starting the command and telling its exit code, wall seconds, peak
+#: memory (KiB) and processor seconds: a process's peak memory (``ru_maxrss``) counts the
+#: memory of the process it was started from up to its ``exec``, so a command started from
+#: this one (which holds a whole city after :func:`core`) would report this one's size.
+_LAUNCH = """import os, sys, time
+t = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+_, status, ru = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), time.perf_counter() - t, ru.ru_maxrss,
+      ru.ru_utime + ru.ru_stime)"""
 
 
 #: what the ``gcgeo`` console script runs
