@@ -601,13 +601,20 @@ def test_point_or_line_communities_are_refused(geoms, wrong):
     assert f"C{len(geoms)}" in text
 
 
-@pytest.mark.parametrize("isochrones", ["community", "facility", "none"])
-def test_a_bow_tie_community_is_repaired_with_a_warning(caplog, isochrones):
+def _bow_tie_layers() -> tuple[dict, shapely.Polygon]:
+    """The living circle's layers with one community, C1, drawn as a bow-tie (its outline
+    crossing itself), and that outline."""
     L = _lc_layers()
     bowtie = shapely.Polygon([(X0 - 100, Y0 - 100), (X0 + 1100, Y0 + 500),
                               (X0 + 1100, Y0 - 100), (X0 - 100, Y0 + 500)])
     L["communities"] = gpd.GeoDataFrame({"id": ["C1"], "name": ["East"]}, geometry=[bowtie],
                                         crs=CRS)
+    return L, bowtie
+
+
+@pytest.mark.parametrize("isochrones", ["community", "facility", "none"])
+def test_a_bow_tie_community_is_repaired_with_a_warning(caplog, isochrones):
+    L, bowtie = _bow_tie_layers()
     with caplog.at_level(logging.WARNING, logger="gcgeo"):
         out = lc.run(L, rules=_lc_rules(), isochrones=isochrones)
     assert any("C1" in r.getMessage() and "repaired" in r.getMessage() for r in caplog.records)
@@ -617,6 +624,42 @@ def test_a_bow_tie_community_is_repaired_with_a_warning(caplog, isochrones):
     comm = out["lc_communities"]
     assert comm["homes"].tolist() == [int(inside.sum())]
     assert comm.geometry.is_valid.all() and comm.geom_type.iloc[0] == "MultiPolygon"
+
+
+def _homes_per_community(reader: str, L: dict) -> dict:
+    """Homes per community as the supply analysis or the what-if / siting state counts them."""
+    from gcgeo.analysis import supply
+    from gcgeo.planning.state import load_state
+
+    if reader == "supply":
+        c = supply.run(L)["supply_communities"]
+        return dict(zip(c["community_id"], c["homes"]))
+    return load_state(L).homes["community_id"].value_counts().to_dict()
+
+
+@pytest.mark.parametrize("reader", ["supply", "state"])
+def test_the_analyses_built_on_the_living_circle_read_communities_as_it_does(caplog, reader):
+    """The supply analysis and the what-if / siting state repair a bow-tie community with
+    the living circle's warning and count the homes in the repaired outline; they refuse
+    a point community with its words (the supply analysis used to take the bow-tie as
+    drawn and the point as a community of no homes, without a word; the state repaired
+    the bow-tie silently)."""
+    L, bowtie = _bow_tie_layers()
+    with caplog.at_level(logging.WARNING, logger="gcgeo"):
+        got = _homes_per_community(reader, L)
+    assert any("C1" in r.getMessage() and "repaired" in r.getMessage() for r in caplog.records)
+    # independently: which homes lie in the two triangles of the bow-tie
+    homes = shapely.point_on_surface(L["buildings"].geometry.to_numpy())
+    inside = int(shapely.within(homes, shapely.make_valid(bowtie)).sum())
+    assert 0 < inside < 3 and got.get("C1", 0) == inside
+    assert got.get("C1", 0) == lc.run(L, rules=_lc_rules(), isochrones="none")["lc_communities"][
+        "homes"].iloc[0]
+    L["communities"] = gpd.GeoDataFrame({"id": ["C1", "C2"], "name": ["x", "y"]},
+                                        geometry=[box(X0 - 100, Y0 - 100, X0 + 1100, Y0 + 500),
+                                                  Point(X0, Y0)], crs=CRS)
+    with pytest.raises(AnalysisError) as err:
+        _homes_per_community(reader, L)
+    assert all(w in str(err.value) for w in ("layer 'communities'", "Point", "polygons", "C2"))
 
 
 def test_a_community_that_cannot_be_repaired_is_refused():

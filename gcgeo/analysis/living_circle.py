@@ -72,9 +72,10 @@ if TYPE_CHECKING:  # a graph given is checked where it is taken; the streets nee
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "MISSING", "areas_merged", "category_status",
-           "judge_complete", "nearest_facility_distance", "own_tiers", "required_categories", "run",
-           "summary", "tier_columns", "tiers"]
+__all__ = ["ALL_WITHIN", "COMPLETE", "IN_DATA_WITHIN", "MISSING", "access_points", "areas_merged",
+           "category_status", "community_boundaries", "home_origins", "judge_complete",
+           "nearest_facility_distance", "own_tiers", "required_categories", "run", "summary",
+           "tier_columns", "tiers"]
 
 RULES = "living_circle"
 #: Built-in rule sets the analysis reads (a change to one makes its results stale).
@@ -348,44 +349,12 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     else:
         _report_components(net)
     facilities = _align(facilities, net.crs, "facilities")
-    communities = layers.get("communities")
-    if communities is not None and communities.empty:
-        communities = None
+    communities = community_boundaries(layers.get("communities"), net.crs)
     if communities is None:
         log.warning("no 'communities' layer: homes are not grouped into communities")
-    else:
-        communities = _polygons(_align(communities, net.crs, "communities"))
-        require_unique_ids(communities, "communities")
 
     say("origins")
-    if isinstance(origins, str):
-        if origins != "buildings":
-            raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
-        buildings = layers.get("buildings")
-        if buildings is None:
-            raise AnalysisError(
-                "the living-circle analysis needs the 'buildings' layer (homes); add it with "
-                "`gcgeo import-osm` or `gcgeo add WS buildings FILE`, or pass origins=<points>."
-            )
-        buildings = _align(buildings, net.crs, "buildings")
-        _report_unplaced(buildings)
-        org = homes(buildings, communities)
-        if org.empty:
-            raise AnalysisError(
-                "layer 'buildings' has no residential building (column 'residential' true or "
-                "use residential / mixed); mark the homes, or pass origins=<points>."
-            )
-    else:
-        if not isinstance(origins, gpd.GeoDataFrame):
-            raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
-        origins = _align(origins, net.crs, "origins")
-        org = gpd.GeoDataFrame(
-            {"building_id": None, "floor_area_m2": 1.0,
-             "population": (pd.to_numeric(origins["population"], errors="coerce")
-                            if "population" in origins.columns else np.nan)},
-            geometry=origins.geometry.to_numpy(), crs=origins.crs, index=origins.index,
-        )
-        org = fill_population(locate(org, communities), communities)
+    org = home_origins(layers, origins, communities, net.crs)
 
     say("snapping")
     osnap = snap(net, check_points(net, org.geometry, "homes"), tol) if net.n_edges else _off(org)
@@ -516,6 +485,59 @@ def _report_components(net: Network) -> None:
             "network.join_tolerance of each other (check gaps and crossings in the streets "
             "layer with `gcgeo validate`, raise the tolerance: --join-tolerance, or join "
             "streets where they cross: --split-crossings)", n, outside * 100)
+
+
+def community_boundaries(communities: gpd.GeoDataFrame | None, crs: CRS | None
+                         ) -> gpd.GeoDataFrame | None:
+    """The communities layer as the living circle reads it, and every analysis that
+    counts its homes (the supply analysis, the what-if and siting state): in the
+    walking network's CRS ``crs``, polygons only (points and lines refused, invalid
+    outlines repaired with a warning: :func:`_polygons`), one id each; None for no
+    layer or an empty one."""
+    if communities is None or communities.empty:
+        return None
+    communities = _polygons(_align(communities, crs, "communities"))
+    require_unique_ids(communities, "communities")
+    return communities
+
+
+def home_origins(layers: Mapping[str, gpd.GeoDataFrame], origins: str | gpd.GeoDataFrame,
+                 communities: gpd.GeoDataFrame | None, crs: CRS | None, *,
+                 analysis: str = "living-circle") -> gpd.GeoDataFrame:
+    """The homes as the living circle takes them (and the analyses counting its homes):
+    with ``origins="buildings"`` the residential buildings of ``layers["buildings"]``
+    (:func:`gcgeo.layers.buildings.homes`; those without geometry left out with a
+    warning), else the points ``origins`` with their ``population`` (estimated where
+    missing); in ``crs``, in ``communities`` (:func:`community_boundaries`).  The
+    errors name ``analysis``."""
+    if isinstance(origins, str):
+        if origins != "buildings":
+            raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
+        buildings = layers.get("buildings")
+        if buildings is None:
+            raise AnalysisError(
+                f"the {analysis} analysis needs the 'buildings' layer (homes); add it with "
+                "`gcgeo import-osm` or `gcgeo add WS buildings FILE`, or pass origins=<points>."
+            )
+        buildings = _align(buildings, crs, "buildings")
+        _report_unplaced(buildings)
+        org = homes(buildings, communities)
+        if org.empty:
+            raise AnalysisError(
+                "layer 'buildings' has no residential building (column 'residential' true or "
+                "use residential / mixed); mark the homes, or pass origins=<points>."
+            )
+        return org
+    if not isinstance(origins, gpd.GeoDataFrame):
+        raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
+    origins = _align(origins, crs, "origins")
+    org = gpd.GeoDataFrame(
+        {"building_id": None, "floor_area_m2": 1.0,
+         "population": (pd.to_numeric(origins["population"], errors="coerce")
+                        if "population" in origins.columns else np.nan)},
+        geometry=origins.geometry.to_numpy(), crs=origins.crs, index=origins.index,
+    )
+    return fill_population(locate(org, communities), communities)
 
 
 def _align(frame: gpd.GeoDataFrame, crs: CRS | None, layer: str) -> gpd.GeoDataFrame:

@@ -54,8 +54,6 @@ import pandas as pd
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError, RulesError
 from ..crs import align, metric
-from ..layers import require_unique_ids
-from ..layers.buildings import fill_population, homes, locate
 from ..network import (
     augment,
     check_points,
@@ -245,14 +243,10 @@ def run(
     fac = _facilities(align(facilities, net.crs, "layer 'facilities'", against="the walking network"),
                       lc, reach)
     cap, cap_source = capacities(fac, r)
-    communities = layers.get("communities")
-    if communities is not None and len(communities):
-        communities = align(communities, net.crs, "layer 'communities'", against="the walking network")
-        require_unique_ids(communities, "communities")
-    else:
-        communities = None
+    # the communities and homes as the living circle reads them
+    communities = living_circle.community_boundaries(layers.get("communities"), net.crs)
     say("origins")
-    org = _origins(layers, origins, communities, net.crs)
+    org = living_circle.home_origins(layers, origins, communities, net.crs, analysis="supply")
 
     say("snapping")
     osnap = snap(net, check_points(net, org.geometry, "homes"), tol)
@@ -327,33 +321,6 @@ def _facilities(fac: gpd.GeoDataFrame, lc: Mapping[str, Any], reach: Mapping[str
     g = fac.geometry
     keep = g.notna().to_numpy() & ~g.is_empty.to_numpy() & cat.astype(str).isin(list(reach)).to_numpy()
     return fac[keep]
-
-
-def _origins(layers: Mapping[str, gpd.GeoDataFrame], origins: str | gpd.GeoDataFrame,
-             communities: gpd.GeoDataFrame | None, crs: Any) -> gpd.GeoDataFrame:
-    """The homes as the living circle takes them: residential buildings, or given points."""
-    if isinstance(origins, str):
-        if origins != "buildings":
-            raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
-        buildings = layers.get("buildings")
-        if buildings is None:
-            raise AnalysisError("the supply analysis needs the 'buildings' layer (homes); add it "
-                                "with `gcgeo add WS buildings FILE`, or pass origins=<points>.")
-        org = homes(align(buildings, crs, "layer 'buildings'", against="the walking network"),
-                    communities)
-        if org.empty:
-            raise AnalysisError("layer 'buildings' has no residential building (column "
-                                "'residential' true or use residential / mixed); mark the homes.")
-        return org
-    if not isinstance(origins, gpd.GeoDataFrame):
-        raise InputError("origins must be 'buildings' or a GeoDataFrame of points.")
-    origins = align(origins, crs, "origins", against="the walking network")
-    org = gpd.GeoDataFrame(
-        {"building_id": None, "floor_area_m2": 1.0,
-         "population": (pd.to_numeric(origins["population"], errors="coerce")
-                        if "population" in origins.columns else np.nan)},
-        geometry=origins.geometry.to_numpy(), crs=origins.crs, index=origins.index)
-    return fill_population(locate(org, communities), communities)
 
 
 def _norm(r: Mapping[str, Any], cat: str) -> float | None:

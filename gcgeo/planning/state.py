@@ -23,10 +23,15 @@ import shapely
 
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError
-from ..analysis.living_circle import ALL_WITHIN, access_points, required_categories, tiers
+from ..analysis.living_circle import (
+    ALL_WITHIN,
+    access_points,
+    community_boundaries,
+    home_origins,
+    required_categories,
+    tiers,
+)
 from ..crs import align, metric
-from ..layers import repair_geometry, require_unique_ids
-from ..layers.buildings import homes as home_points
 from ..network import (
     Augmented,
     Network,
@@ -251,12 +256,9 @@ def load_state(
     streets = metric(layers["streets"], "layer 'streets'")
     net_rules = (join_tolerance(rules), split_crossings(rules))
     net = network_of(streets, network_rules=net_rules) if graph is None else compile_network(graph)
-    communities = _communities(layers.get("communities"), net)
-    buildings = align(layers["buildings"], net.crs, "layer 'buildings'", against="the walking network")
-    org = home_points(buildings, communities)
-    if org.empty:
-        raise AnalysisError("layer 'buildings' has no residential building (column 'residential' "
-                            "true or use residential / mixed); mark the homes.")
+    # the communities and homes as the living circle reads them
+    communities = community_boundaries(layers.get("communities"), net.crs)
+    org = home_origins(layers, "buildings", communities, net.crs)
     org = org.drop(columns=[c for c in ("community_pos", "floor_area_m2") if c in org.columns])
     hsnap = snap(net, check_points(net, org.geometry, "homes"), tol)
     fac = facility_frame(layers["facilities"], net, cats, what="layer 'facilities'",
@@ -311,27 +313,3 @@ def facility_frame(frame: gpd.GeoDataFrame, net: Network, categories: list[str],
     return gpd.GeoDataFrame({"facility_id": feature_ids(sub).to_numpy(object),
                              "category": sub["category"].astype(str).to_numpy(object)},
                             geometry=sub.geometry.to_numpy(), crs=net.crs, index=sub.index)
-
-
-def _communities(comm: gpd.GeoDataFrame | None, net: Network) -> gpd.GeoDataFrame | None:
-    """The communities as the living circle reads them: polygons, invalid outlines repaired."""
-    if comm is None or comm.empty:
-        return None
-    comm = align(comm, net.crs, "layer 'communities'", against="the walking network")
-    require_unique_ids(comm, "communities")
-    g = np.asarray(comm.geometry.values, dtype=object)
-    blank = shapely.is_missing(g) | shapely.is_empty(g)
-    if (~blank & ~np.isin(shapely.get_type_id(g), (3, 6))).any():
-        raise AnalysisError("layer 'communities' holds points or lines where the living circle "
-                            "needs community boundaries (polygons); `gcgeo analyze WS "
-                            "living_circle` says which.")
-    invalid = ~blank & ~shapely.is_valid(g)
-    if invalid.any():
-        repaired, ok = repair_geometry(g[invalid])
-        if not ok.all():
-            raise AnalysisError("layer 'communities' has a boundary that encloses no area once "
-                                "repaired; `gcgeo analyze WS living_circle` names it.")
-        g = g.copy()
-        g[invalid] = repaired
-        comm = comm.set_geometry(gpd.GeoSeries(g, index=comm.index, crs=comm.crs))
-    return comm
