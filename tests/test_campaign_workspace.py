@@ -662,6 +662,28 @@ def test_the_analyses_built_on_the_living_circle_read_communities_as_it_does(cap
     assert all(w in str(err.value) for w in ("layer 'communities'", "Point", "polygons", "C2"))
 
 
+def test_a_category_of_an_earlier_version_is_read_as_its_successor_by_every_reader(caplog):
+    """A workspace from before 'culture' became 'culture_station': the living circle, the
+    supply analysis and the what-if / siting state all count its facility as a culture
+    station, and say so (the supply analysis refused it as no category; the state left it
+    out as unknown)."""
+    from gcgeo.analysis import supply
+    from gcgeo.planning.state import load_state
+
+    L = _lc_layers()
+    L["facilities"] = pd.concat([L["facilities"], gpd.GeoDataFrame(
+        {"category": ["culture"]}, geometry=[Point(X0 + 600, Y0 - 5)], crs=CRS)], ignore_index=True)
+    with caplog.at_level(logging.WARNING, logger="gcgeo"):
+        cats = lc.run(L, isochrones="none")["lc_categories"].set_index("category")
+        assert cats.loc["culture_station", "facilities"] == 1
+        assert "culture" not in cats.index
+        assert sorted(supply.run(L)["supply_facilities"]["category"]) == ["culture_station",
+                                                                           "supermarket"]
+        assert sorted(load_state(L).facilities["category"]) == ["culture_station", "supermarket"]
+    said = [r.getMessage() for r in caplog.records if "was renamed" in r.getMessage()]
+    assert len(said) == 3 and all("'culture'" in m and "culture_station" in m for m in said)
+
+
 def test_a_community_that_cannot_be_repaired_is_refused():
     L = _lc_layers()
     flat = shapely.Polygon([(X0, Y0), (X0 + 10, Y0), (X0 + 20, Y0)])

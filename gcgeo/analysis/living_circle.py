@@ -46,7 +46,7 @@ from .._errors import AnalysisError, InputError
 from ..crs import align, metric
 from ..layers import repair_geometry, require_unique_ids
 from ..layers.buildings import fill_population, homes, locate, residential_mask
-from ..layers.facilities import OLD_CATEGORIES
+from ..layers.facilities import current_categories
 from ..network import (
     Network,
     augment,
@@ -436,15 +436,9 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
 def _facilities(facilities, layers, r, cats, net, tol):
     """The facilities of the required categories, the points they are reached at
     (:func:`access_points`) snapped onto ``net``, and whether each facility is on it."""
-    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
+    # (a workspace from before a category was renamed)
+    fac = current_categories(facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty])
     cat_col = fac["category"].astype("string")
-    old = cat_col.isin(list(OLD_CATEGORIES)).fillna(False).to_numpy(bool)
-    if old.any():  # a workspace from before a category was renamed
-        log.warning("facilities: %d of category %s read as %s (the category was renamed)",
-                    int(old.sum()), sorted(set(cat_col[old])),
-                    sorted({OLD_CATEGORIES[c] for c in cat_col[old]}))
-        cat_col = cat_col.replace(OLD_CATEGORIES)
-        fac = fac.assign(category=cat_col)
     unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
     if unknown:
         log.warning("facilities: unknown categories %s ignored", unknown)

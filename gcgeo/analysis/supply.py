@@ -54,6 +54,7 @@ import pandas as pd
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError, RulesError
 from ..crs import align, metric
+from ..layers.facilities import current_categories
 from ..network import (
     augment,
     check_points,
@@ -309,6 +310,7 @@ def _facilities(fac: gpd.GeoDataFrame, lc: Mapping[str, Any], reach: Mapping[str
     if "category" not in fac.columns:
         raise InputError("layer 'facilities' has no 'category' column; map your column onto it "
                          f"(categories: {', '.join(lc['categories'])}).")
+    fac = current_categories(fac, "layer 'facilities'")  # (a workspace from before a renaming)
     cat = fac["category"]
     unknown = cat.notna().to_numpy() & ~cat.astype(str).isin(list(lc["categories"])).to_numpy()
     if unknown.any():

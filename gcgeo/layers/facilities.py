@@ -78,6 +78,20 @@ _POI_COLUMNS = {
 }
 
 
+def current_categories(frame: pd.DataFrame, what: str = "facilities") -> pd.DataFrame:
+    """``frame`` with the categories of earlier versions (:data:`OLD_CATEGORIES`) read as the
+    keys that took their place, and a warning saying how many (the frame itself when none)."""
+    if "category" not in frame.columns:
+        return frame
+    cat = frame["category"].astype("string")
+    old = cat.isin(list(OLD_CATEGORIES)).fillna(False).to_numpy(bool)
+    if not old.any():
+        return frame
+    log.warning("%s: %d of category %s read as %s (the category was renamed)", what,
+                int(old.sum()), sorted(set(cat[old])), sorted({OLD_CATEGORIES[c] for c in cat[old]}))
+    return frame.assign(category=cat.replace(OLD_CATEGORIES))
+
+
 def _poi_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     lower = {str(c).strip().lower(): c for c in df.columns}
     return next((lower[n] for n in names if n in lower), None)

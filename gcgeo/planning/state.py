@@ -32,6 +32,7 @@ from ..analysis.living_circle import (
     tiers,
 )
 from ..crs import align, metric
+from ..layers.facilities import current_categories
 from ..network import (
     Augmented,
     Network,
@@ -288,7 +289,7 @@ def facility_frame(frame: gpd.GeoDataFrame, net: Network, categories: list[str],
     if "category" not in frame.columns:
         raise InputError(f"{what} has no 'category' column; add one naming each facility's "
                          f"category ({', '.join(categories)}).")
-    frame = align(frame, net.crs, what, against="the walking network")
+    frame = current_categories(align(frame, net.crs, what, against="the walking network"), what)
     g = frame.geometry
     keep = (g.notna() & ~g.is_empty).to_numpy(bool).copy()
     cat = frame["category"].astype("string")
