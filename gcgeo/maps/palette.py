@@ -19,6 +19,8 @@ it means, and a test checks no colour is listed twice.
 ('#1a9850', '#d73027')
 >>> kind_color("facilities", "category", "kindergarten") != STATUS["pass"]
 True
+>>> STATUS_TINT["pass"], STATUS_TINT["fail"], STATUS_TINT["unknown"]
+('#c6e5d3', '#f5cbc9', '#efefef')
 """
 
 from __future__ import annotations
@@ -29,14 +31,24 @@ from collections.abc import Sequence
 __all__ = ["COMMUNITIES", "FACILITY_CATEGORIES", "FINDING", "FIRE_LANES", "GAPS", "GENERIC", "GREEN_ORIGINS",
            "GREEN_PER_PERSON", "GREEN_RATIO", "GREEN_SITES", "KINDS", "LANE_WIDTH", "LANE_WIDTH_OK",
            "NDVI", "NOT_SERVED", "NO_DATA", "NO_LANES", "N_FINDINGS", "OTHER", "RESIDENTIAL", "SCORE",
-           "SEVERITY", "SHARE_OF_RESIDENTS", "STATUS", "STREETS", "TIERS", "TIER_MINUTES", "VEG_FRACTION",
-           "WHATIF_CHANGE", "ENTRANCES", "generic_color", "kind_color", "meanings", "ramp", "severity_level",
-           "tier_color"]
+           "SEVERITY", "SHARE_OF_RESIDENTS", "STATUS", "STATUS_TINT", "STREETS", "TIERS", "TIER_MINUTES",
+           "VEG_FRACTION", "WHATIF_CHANGE", "ENTRANCES", "generic_color", "kind_color", "meanings", "ramp",
+           "severity_level", "tier_color"]
 
 # --- statuses and what the data do not tell -------------------------------------------------
 
+
+def _tint(colour: str, white: float = 0.75) -> str:
+    """``colour`` (``#rrggbb``) mixed with ``white`` parts of white."""
+    rgb = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{int(v + white * (255 - v) + 0.5):02x}" for v in rgb)
+
+
 #: A rule met, not met, or not decided (the data do not tell: the same grey as "no data").
 STATUS = {"pass": "#1a9850", "fail": "#d73027", "unknown": "#bdbdbd"}
+#: A table cell's background by status (the report's and the dossier's criteria tables): a
+#: light tint of the status's colour, dark text readable on it.
+STATUS_TINT = {k: _tint(c) for k, c in STATUS.items()}
 #: A value the data lack (a class map's missing values).
 NO_DATA = STATUS["unknown"]
 #: Any value a legend does not name (a kind "other", values outside the known ones).

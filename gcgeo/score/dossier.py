@@ -36,6 +36,7 @@ from .._errors import GcgeoError, InputError, WorkspaceError
 from ..reasons import reason_text
 from . import labels as L
 from .criteria import Standard, load
+from .report import STATUS_CELL
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,8 @@ h1{font-size:17pt;margin:0 0 2mm}h2{font-size:12.5pt;border-bottom:1.5pt solid #
 .yes{color:#1a7f37}.no{color:#b42318}
 table{border-collapse:collapse;width:100%;font-size:8.8pt}th,td{border:0.6pt solid #bbb;padding:1.2mm 1.5mm;
   vertical-align:top;text-align:left}th{background:#eef3f8}tr{page-break-inside:avoid}
-td.met{background:#c6efce}td.not_met{background:#ffc7ce}td.unknown{background:#e7e6e6}
 td.n{text-align:center;width:7mm}td.s{white-space:nowrap}td.t{width:34%}img{max-width:100%}
-"""
+""" + "".join(f"td.{k}{{background:{v}}}" for k, v in STATUS_CELL.items())
 
 
 def _e(v: Any) -> str:

@@ -16,22 +16,25 @@ from typing import Any
 
 import pandas as pd
 
+from ..maps.palette import STATUS_TINT
 from ..reasons import reason_text
 from . import labels as L
 from .criteria import Standard, load
 from .scorecard import blocking, closest, progress
 
-__all__ = ["CSS", "county_section", "progress_svg"]
+__all__ = ["CSS", "STATUS_CELL", "county_section", "progress_svg"]
+
+#: A criterion's cell by its status: the tint of the maps' colour of that status.
+STATUS_CELL = {"met": STATUS_TINT["pass"], "not_met": STATUS_TINT["fail"], "unknown": STATUS_TINT["unknown"]}
 
 #: Styles of the section (added once to the report's page).
 CSS = """
 .score .lead{font-size:16px;margin:8px 0 12px}.score .big{font-size:22px;font-weight:bold}
-.score td.met{background:#c6efce}.score td.not_met{background:#ffc7ce}.score td.unknown{background:#e7e6e6}
 .score td.yes{color:#1a7f37;font-weight:bold}.score td.no{color:#b42318;font-weight:bold}
 .score table.matrix td,.score table.matrix th{text-align:center;padding:3px 5px}
 .score table.matrix td.name,.score table.matrix th.name{text-align:left}
 .score .legend span{display:inline-block;padding:1px 8px;margin-right:6px;border:1px solid #ccc}
-"""
+""" + "".join(f".score td.{k}{{background:{v}}}" for k, v in STATUS_CELL.items())
 
 _T = {
     "title": ("县域绿色社区创建达标情况", "The county's answer: green community standard"),
@@ -161,7 +164,7 @@ def _matrix(card: pd.DataFrame, per: pd.DataFrame, std: Standard, lang: str) -> 
         name = c["community_name"] or c["community_id"]
         body.append(f"<tr><td class='name'>{_e(name)}</td><td>{int(c['criteria_met'])}/16</td>{''.join(tds)}</tr>")
     legend = "".join(f"<span class='{k}' style='background:{v}'>{mark[k]} {_e(L.value('status', k, lang))}</span>"
-                     for k, v in (("met", "#c6efce"), ("not_met", "#ffc7ce"), ("unknown", "#e7e6e6")))
+                     for k, v in STATUS_CELL.items())
     return (f"<h3>{_e(_t('matrix', lang))}</h3><p class='legend'>{legend}</p><div class='scroll'>"
             f"<table class='matrix'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
