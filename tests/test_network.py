@@ -21,6 +21,7 @@ from gcgeo.analysis import living_circle as lc
 from gcgeo.network import (
     build_graph,
     compile_network,
+    dist_via_ends,
     graph_from_osmnx,
     node_distances,
     point_distances,
@@ -111,6 +112,19 @@ def test_point_distances_hand_computed():
     # cutoff
     d2 = point_distances(G, homes, targets, cutoff=100, snap_tolerance=50)
     assert np.isnan(d2.loc[0, "a"]) and d2.loc[0, "b"] == pytest.approx(15)
+
+
+def test_dist_via_ends_takes_the_nearer_way_round_and_nan_where_nothing_is_reached():
+    # nodes 0..3 at 0, 10, unreached (NaN), unreached (inf); two sources (rows)
+    nd = np.array([[0.0, 10.0, np.nan, np.inf], [5.0, np.nan, 1.0, np.inf]])
+    ends = np.array([[0, 1], [1, 2], [2, 3], [0, 1]])
+    gaps = np.array([[30.0, 4.0], [2.0, 7.0], [1.0, 1.0], [np.nan, np.nan]])  # the last off
+    conn = np.array([1.0, 2.0, 3.0, np.nan])
+    got = dist_via_ends(nd, ends, gaps, conn)
+    # by hand: min(0+30, 10+4)+1; min(10+2, NaN)+2; neither end; off the network
+    np.testing.assert_array_equal(got[0], [15.0, 14.0, np.nan, np.nan])
+    # second source: min(5+30, NaN)+1; min(NaN, 1+7)+2; min(1+1, inf)+3; off
+    np.testing.assert_array_equal(got[1], [36.0, 10.0, 5.0, np.nan])
 
 
 def test_point_distances_target_between_origin_and_node_on_same_edge():

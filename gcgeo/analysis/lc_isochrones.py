@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..network import locate_snaps, point_dist
+from ..network import dist_via_ends, locate_snaps, point_dist
 from ..values import feature_ids
 from . import _iso_grid as _grid
 from . import _iso_procs as _procs
@@ -143,7 +143,7 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     # (cells of a tenth of a narrower buffer, so that its edge stays as fine)
     cell = min(_grid.CELL, buf / 10) if buf > 0 else _grid.CELL
     # per home the nodes either side and the way to each (NaN off the network), and
-    # its connector: what :func:`gcgeo.network.point_dist` reads, one row a home
+    # its connector, one row a home (:func:`gcgeo.network.dist_via_ends`)
     ends = np.zeros((len(out), 2), dtype=np.int64)
     gaps = np.full((len(out), 2), np.nan)
     snap_conn = np.full(len(out), np.nan)
@@ -233,12 +233,9 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
     def one(j):
         nd = D[j // _SEARCH][j % _SEARCH]
 
-        def home_dist(idx):  # (only the homes of the facility's window)
-            # :func:`gcgeo.network.point_dist`'s sums, in its order (NaN off the network)
-            via = np.take(nd, np.take(job.ends, idx, axis=0)) + np.take(job.gaps, idx, axis=0)
-            hd = np.minimum(via[:, 0], via[:, 1]) + np.take(job.snap_conn, idx)
-            hd[~np.isfinite(hd)] = np.nan
-            return hd
+        def home_dist(idx):  # (only the homes of the facility's window; NaN off the network)
+            return dist_via_ends(nd, np.take(job.ends, idx, axis=0), np.take(job.gaps, idx, axis=0),
+                                 np.take(job.snap_conn, idx))
 
         ij, pd_ = grid.reached_cells(nd, max(T for _, T in tiers_of[j]), reached[j])
         return grid.cells(ij, pd_, home_dist, job.connector, [T for _, T in tiers_of[j]])

@@ -30,6 +30,7 @@ __all__ = [
     "Chains",
     "augment",
     "contract_chains",
+    "dist_via_ends",
     "distances_snapped",
     "locate_snaps",
     "multi_source",
@@ -390,15 +391,24 @@ def point_dist(
     out = np.full(node_dist.shape[:-1] + (len(on),), np.nan)
     if not on.any():
         return out
-    dl = node_dist[..., left]
-    dr = node_dist[..., right]
-    with np.errstate(invalid="ignore"):
-        via_l = np.where(np.isnan(dl), np.inf, dl + to_l)
-        via_r = np.where(np.isnan(dr), np.inf, dr + to_r)
-    d = np.minimum(via_l, via_r) + c
-    d[~np.isfinite(d)] = np.nan
-    out[..., on] = d
+    out[..., on] = dist_via_ends(node_dist, np.column_stack([left, right]),
+                                 np.column_stack([to_l, to_r]), c)
     return out
+
+
+def dist_via_ends(node_dist: np.ndarray, ends: np.ndarray, gaps: np.ndarray,
+                  conn: np.ndarray) -> np.ndarray:
+    """Distance to points on edges from node distances: per point the nodes either
+    side (``ends``, points × 2), the way along the edge to each (``gaps``) and the
+    connector (``conn``); the nearer way round.  NaN where neither end is reached
+    (NaN or infinite node distances) and where the gaps are NaN (a point off the
+    network).  ``node_dist`` may hold one row per source, as for :func:`point_dist`
+    (which reads :func:`locate_snaps` this way)."""
+    with np.errstate(invalid="ignore"):
+        via = np.take(node_dist, ends, axis=-1) + gaps
+        d = np.fmin(via[..., 0], via[..., 1]) + conn
+    d[~np.isfinite(d)] = np.nan
+    return d
 
 
 def point_distances(
