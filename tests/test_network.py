@@ -19,12 +19,17 @@ from shapely.geometry import LineString, Point
 from gcgeo import CRSError, InputError, rules
 from gcgeo.analysis import living_circle as lc
 from gcgeo.network import (
+    augment,
     build_graph,
     compile_network,
     dist_via_ends,
     graph_from_osmnx,
+    locate_snaps,
+    near_first,
     node_distances,
     point_distances,
+    reach_pairs,
+    snap,
     snap_points,
 )
 
@@ -247,6 +252,45 @@ def test_point_distances_equal_networkx_on_split_graph(seed, cutoff):
     want = _reference_point_distances(G, homes, targets, cutoff, 120)
     # the parallel edge the original (a,b) keeps in the reference graph never shortens a path
     pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-6, rtol=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), cutoff=st.floats(50, 1500), chunk=st.integers(1, 4),
+       near=st.booleans(), max_cells=st.sampled_from([1, 10**6]))
+def test_reach_pairs_equal_networkx_target_by_target(seed, cutoff, chunk, near, max_cells):
+    # every (home, facility) pair within the cutoff, each facility's search run on the nodes
+    # near its chunk only: the same pairs and distances as networkx from each facility alone,
+    # however the facilities are chunked and ordered
+    G, rng = _random_street_graph(seed)
+    if G is None:
+        return
+    homes = _pts(rng.uniform(-50, 1050, size=(15, 2)))
+    fac = _pts(rng.uniform(0, 1000, size=(7, 2)))
+    net = compile_network(G)
+    aug = augment(net, snap(net, fac, 120))
+    p = reach_pairs(aug, locate_snaps(aug, snap(net, homes, 120)), aug.target_node, cutoff=cutoff,
+                    chunk=chunk, xy=shapely.get_coordinates(fac.to_numpy()) if near else None,
+                    max_cells=max_cells)
+    got = {(int(i), int(j)): float(d) for i, j, d in zip(p.point, p.target, p.distance)}
+    assert len(got) == len(p)  # each pair once
+    want = _reference_point_distances(G, homes, {f"f{j}": fac.iloc[[j]] for j in range(len(fac))},
+                                      cutoff, 120).to_numpy(float)
+    expected = {(int(i), int(j)): float(want[i, j]) for i, j in zip(*np.nonzero(np.isfinite(want)))}
+    assert got.keys() == expected.keys()
+    for key, d in expected.items():
+        assert got[key] == pytest.approx(d, rel=1e-9, abs=1e-6)
+
+
+def test_near_first_takes_neighbours_together():
+    # two clusters 5 km apart, given interleaved: each comes out in one run
+    rng = np.random.default_rng(4)
+    a, b = rng.uniform(0, 400, (20, 2)), rng.uniform(5000, 5400, (20, 2))
+    xy = np.empty((40, 2))
+    xy[0::2], xy[1::2] = a, b
+    order = near_first(xy)
+    assert sorted(order.tolist()) == list(range(40))
+    cluster = order % 2
+    assert (np.diff(cluster) != 0).sum() == 1
 
 
 @settings(max_examples=30, deadline=None)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..network import dist_via_ends, locate_snaps, point_dist
+from ..network import dist_via_ends, locate_snaps, near_first, point_dist
 from ..values import feature_ids
 from . import _iso_grid as _grid
 from . import _iso_procs as _procs
@@ -135,7 +135,7 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     """
     fid = feature_ids(fac).to_numpy()
     on = np.flatnonzero(aug.target_node >= 0)
-    on = on[_near_first(fac.geometry.to_numpy()[on])]
+    on = on[near_first(shapely.get_coordinates(shapely.centroid(fac.geometry.to_numpy()[on])))]
     where = locate_snaps(aug, osnap)
     present = ~(out.geometry.isna() | out.geometry.is_empty).to_numpy()
     home_xy = np.full((len(out), 2), np.nan)
@@ -267,18 +267,6 @@ def _unpack(packed: tuple[list[tuple], np.ndarray]) -> list[tuple]:
     rest, wkb = packed
     geoms = shapely.from_wkb(wkb) if len(wkb) else []
     return [(i, t, T, g, *counts) for (i, t, T, *counts), g in zip(rest, geoms)]
-
-
-def _near_first(pts: np.ndarray, cell: float = 500.0) -> np.ndarray:
-    """An order of the points in which neighbours come together (by cells of
-    ``cell`` metres, row by row, alternating direction)."""
-    xy = shapely.get_coordinates(shapely.centroid(pts))
-    if not len(xy):
-        return np.zeros(0, dtype=np.int64)
-    ix = np.floor((xy[:, 0] - xy[:, 0].min()) / cell).astype(np.int64)
-    iy = np.floor((xy[:, 1] - xy[:, 1].min()) / cell).astype(np.int64)
-    ix = np.where(iy % 2 == 1, ix.max() - ix, ix)
-    return np.lexsort((ix, iy))
 
 
 def category_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, *, split: bool):

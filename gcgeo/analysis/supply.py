@@ -50,6 +50,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError, RulesError
@@ -255,6 +256,7 @@ def run(
     acc = living_circle.access_points(fac.set_axis(np.arange(len(fac))), streets,
                                       spacing=float(_rules.value(lc, "areas.gate_spacing")))
     acc_of = acc.index.to_numpy(np.intp)  # the facility each access point belongs to
+    acc_xy = shapely.get_coordinates(acc.geometry.to_numpy())  # (points: one pair each)
     asnap = snap(net, check_points(net, acc.geometry, "facilities"), tol)
     fac_on = np.zeros(len(fac), bool)  # a facility is on the network when one of its points is
     np.logical_or.at(fac_on, acc_of, ~asnap["off_network"].to_numpy(bool))
@@ -274,10 +276,12 @@ def run(
     for k, c in enumerate(cats):
         idx = np.flatnonzero(fcat == c)
         pts = np.flatnonzero(np.isin(acc_of, idx))
-        pairs = reach_pairs(aug, where, aug.target_node[pts], cutoff=reach[c][1])
-        # (home, facility) once, however many of an area's entrances are in reach
-        home, site = np.unique(np.stack([pairs.point, np.searchsorted(idx, acc_of[pts][pairs.target])]),
-                               axis=1)
+        pairs = reach_pairs(aug, where, aug.target_node[pts], cutoff=reach[c][1], xy=acc_xy[pts])
+        home, site = pairs.point, np.searchsorted(idx, acc_of[pts][pairs.target])
+        if len(np.unique(acc_of[pts])) < len(pts):
+            # (home, facility) once, however many of an area's entrances are in reach
+            key = np.unique(home * len(idx) + site)
+            home, site = key // len(idx), key % len(idx)
         choices[k] = np.bincount(home, minlength=n_homes)
         demand[idx], ratio[idx], access[k] = floating_catchment(home, site, pop, cap[idx])
 

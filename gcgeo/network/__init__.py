@@ -64,7 +64,7 @@ from .build import (
     split_crossings,
 )
 from .clean import crossings, near_misses, substrings
-from .pairs import ReachPairs, reach_pairs
+from .pairs import ReachPairs, near_first, reach_pairs
 from .paths import (
     Augmented,
     Chains,
@@ -99,6 +99,7 @@ __all__ = [
     "joined_by_ids",
     "locate_snaps",
     "multi_source",
+    "near_first",
     "near_misses",
     "network_from_frames",
     "network_from_streets",

@@ -32,10 +32,12 @@ from scipy.sparse.csgraph import dijkstra
 
 from .paths import Augmented
 
-__all__ = ["ReachPairs", "reach_pairs"]
+__all__ = ["ReachPairs", "near_first", "reach_pairs"]
 
 #: Dense cells (targets × nodes) one chunk of searches may hold (8 bytes each).
 MAX_CELLS = 16_000_000
+#: Targets searched together on the nodes near them (:func:`reach_pairs`).
+CHUNK = 32
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,25 @@ class ReachPairs:
         return len(self.point)
 
 
+def near_first(xy: np.ndarray, cell: float = 500.0) -> np.ndarray:
+    """An order of the points ``xy`` (n × 2) in which neighbours come together: by
+    cells of ``cell`` metres, row by row, alternating direction.
+
+    >>> near_first(np.array([[0.0, 0.0], [900.0, 0.0], [0.0, 600.0], [100.0, 0.0]])).tolist()
+    [0, 3, 1, 2]
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if not len(xy):
+        return np.zeros(0, dtype=np.int64)
+    ix = np.floor((xy[:, 0] - xy[:, 0].min()) / cell).astype(np.int64)
+    iy = np.floor((xy[:, 1] - xy[:, 1].min()) / cell).astype(np.int64)
+    ix = np.where(iy % 2 == 1, ix.max() - ix, ix)
+    return np.lexsort((ix, iy))
+
+
 def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarray, *,
-                cutoff: float, max_cells: int = MAX_CELLS) -> ReachPairs:
+                cutoff: float, xy: np.ndarray | None = None, chunk: int = CHUNK,
+                max_cells: int = MAX_CELLS) -> ReachPairs:
     """Every (point, target) pair within ``cutoff`` metres along the network.
 
     ``aug`` is the network augmented with the targets (:func:`augment`),
@@ -63,6 +82,13 @@ def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarr
     starts from (``aug.target_node`` or a selection of it; -1 for a target off
     the network, which reaches nothing).  Distances are exact, as
     :func:`point_dist` gives them, connectors included.
+
+    The targets are searched ``chunk`` at a time, neighbours together when
+    ``xy`` (their positions) is given (:func:`near_first`): one search from the
+    whole chunk finds the nodes within ``cutoff`` of any of them, and each
+    target's own search runs on those nodes only, a path within the cutoff
+    never leaving them.  A city's searches then fill rows of the nodes near a
+    chunk, not of every node of the city.
     """
     on, left, right, to_l, to_r, conn = where
     pos = np.flatnonzero(on)
@@ -71,33 +97,51 @@ def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarr
     live = np.flatnonzero(sources >= 0)
     if not len(pos) or not len(live) or not (cutoff >= 0):
         return empty
+    if xy is not None:
+        live = live[near_first(np.asarray(xy, dtype=float).reshape(-1, 2)[live])]
+    n = aug.n_nodes
     # node -> the points beside it, once as a left and once as a right node
     side = np.repeat(np.array([False, True]), len(pos))
     inc_node = np.concatenate([left, right])
     order = np.argsort(inc_node, kind="stable")
     inc_k = np.concatenate([np.arange(len(pos))] * 2)[order]
     inc_right = side[order]
-    ptr = np.zeros(aug.n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(inc_node, minlength=aug.n_nodes), out=ptr[1:])
-    chunk = max(1, int(max_cells // max(aug.n_nodes, 1)))
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(inc_node, minlength=n), out=ptr[1:])
+    local = np.full(n, -1, dtype=np.int64)  # node -> its position among a chunk's nodes
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for s in range(0, len(live), chunk):
-        tgt = live[s:s + chunk]
-        d = np.atleast_2d(dijkstra(aug.csr, directed=True, indices=sources[tgt], limit=float(cutoff)))
-        row, node = np.nonzero(d <= cutoff)
-        cnt = ptr[node + 1] - ptr[node]
-        total = int(cnt.sum())
-        if not total:
-            continue
-        rep = np.repeat(np.arange(len(node)), cnt)
-        k = ptr[node][rep] + (np.arange(total) - (np.cumsum(cnt) - cnt)[rep])
-        r, p = row[rep], inc_k[k]
-        # the point's distance through either end of its piece of street, read off the row
-        dl, dr = d[r, left[p]], d[r, right[p]]
-        dist = np.minimum(dl + to_l[p], dr + to_r[p]) + conn[p]
-        # a point whose two ends are both reached is found twice: keep it through its left
-        keep = (dist <= cutoff) & (~inc_right[k] | ~(dl <= cutoff))
-        parts.append((pos[p[keep]], tgt[r[keep]], dist[keep]))
+    step = max(1, int(chunk))
+    for s in range(0, len(live), step):
+        tgt = live[s:s + step]
+        # the nodes within the cutoff of some target of the chunk
+        near = np.flatnonzero(dijkstra(aug.csr, directed=True, indices=sources[tgt], min_only=True,
+                                       limit=float(cutoff)) <= cutoff)
+        local[near] = np.arange(len(near))
+        sub = aug.csr[near][:, near]
+        rows = max(1, int(max_cells // max(len(near), 1)))  # (a memory budget per search)
+        for k in range(0, len(tgt), rows):
+            part = tgt[k:k + rows]
+            d = np.atleast_2d(dijkstra(sub, directed=True, indices=local[sources[part]],
+                                       limit=float(cutoff)))
+            row, col = np.nonzero(d <= cutoff)
+            node = near[col]
+            cnt = ptr[node + 1] - ptr[node]
+            total = int(cnt.sum())
+            if not total:
+                continue
+            rep = np.repeat(np.arange(len(node)), cnt)
+            kk = ptr[node][rep] + (np.arange(total) - (np.cumsum(cnt) - cnt)[rep])
+            r, p = row[rep], inc_k[kk]
+            # the point's distance through either end of its piece of street, read off the
+            # row (an end outside the chunk's nodes is beyond the cutoff)
+            ll, lr = local[left[p]], local[right[p]]
+            dl = np.where(ll >= 0, d[r, ll], np.inf)
+            dr = np.where(lr >= 0, d[r, lr], np.inf)
+            dist = np.minimum(dl + to_l[p], dr + to_r[p]) + conn[p]
+            # a point whose two ends are both reached is found twice: keep it through its left
+            keep = (dist <= cutoff) & (~inc_right[kk] | ~(dl <= cutoff))
+            parts.append((pos[p[keep]], part[r[keep]], dist[keep]))
+        local[near] = -1
     if not parts:
         return empty
     return ReachPairs(np.concatenate([q[0] for q in parts]).astype(np.int64),
