@@ -4,7 +4,8 @@ Inventory layers and columns take their labels from the layer specs
 (``gcgeo.layers.get_spec(kind).labels(lang)``); analysis outputs and the
 columns an analysis adds from its descriptor (``Output.columns``); columns
 several analyses share are labelled here, in one table; families of columns (``dist_<category>_m``,
-``all_within_<tier>``, ``share_all_within_<tier>``) are labelled from the living-circle
+``all_within_<tier>``, ``share_all_within_<tier>``, ``choices_<category>``,
+``access_<category>_per_1000``) are labelled from the living-circle
 rules so a new category or tier needs no change here.
 """
 
@@ -229,6 +230,15 @@ def column_label(name: str, lang: str = "en", *, kind: str | None = None) -> str
     if m:
         cat = category_label(m.group(1), lang)
         return f"到{cat}步行距离（米）" if lang == "zh" else f"Walk to {cat.lower()} (m)"
+    m = re.fullmatch(r"choices_(.+)", name)
+    if m:  # the supply analysis per home
+        cat = category_label(m.group(1), lang)
+        return f"步行可达{cat}数" if lang == "zh" else f"{cat} within reach (choices)"
+    m = re.fullmatch(r"access_(.+)_per_1000", name)
+    if m:
+        cat = category_label(m.group(1), lang)
+        return (f"{cat}千人可及服务能力（两步移动搜索法）" if lang == "zh"
+                else f"Accessible {cat.lower()} capacity per 1000 residents (2SFCA)")
     m = re.fullmatch(r"(share_within|served)_(\d+(?:\.\d+)?)m_(green|park)", name)
     if m:
         what_zh = "见绿" if m.group(3) == "green" else "见园"
@@ -303,6 +313,10 @@ def _fmt_kind(name: str, kind: str | None) -> str:
         return known[2]
     if re.fullmatch(r"dist_.+_m", name):
         return "m"
+    if re.fullmatch(r"choices_.+", name):
+        return "int"
+    if re.fullmatch(r"access_.+_per_1000", name):
+        return "float"
     if name.startswith("share_"):
         return "pct"
     if name.startswith(("served_", "all_within_", "in_data_within_", "public_green_pass_")):

@@ -24,9 +24,10 @@ def _points(xy, **cols):
     return gpd.GeoDataFrame(cols, geometry=shapely.points(xy), crs=CRS)
 
 
-def _kg(out, col):
-    t = out["supply_homes"]
-    return t.loc[t["category"] == "kindergarten", col].to_numpy()
+def _home(out, col, cat="kindergarten"):
+    """Per home, column ``col`` ("choices" or "access_per_1000") of category ``cat``."""
+    name = f"choices_{cat}" if col == "choices" else f"access_{cat}_per_1000"
+    return out["supply_homes"][name].to_numpy()
 
 
 # --------------------------------------------------------------------------
@@ -45,10 +46,9 @@ def test_two_kindergartens_and_a_clinic_by_hand():
     assert f["residents_in_reach"].tolist() == [1000.0, 2000.0, 3000.0]
     np.testing.assert_allclose(f["capacity_per_1000_reach"], [90.0, 15.0, 4 / 3])
     assert f["capacity_source"].tolist() == ["column:places", "column:places", "column:doctors"]
-    assert _kg(out, "choices").tolist() == [1, 1]
-    np.testing.assert_allclose(_kg(out, "access_per_1000"), [90.0, 15.0])
-    h = out["supply_homes"]
-    np.testing.assert_allclose(h.loc[h["category"] == "health", "access_per_1000"], [4 / 3, 4 / 3])
+    assert _home(out, "choices").tolist() == [1, 1]
+    np.testing.assert_allclose(_home(out, "access_per_1000"), [90.0, 15.0])
+    np.testing.assert_allclose(_home(out, "access_per_1000", "health"), [4 / 3, 4 / 3])
     cat = out["supply_categories"].set_index("category")
     # the area's mean access: (1000 * 90 + 2000 * 15) / 3000 = 40 per 1000 >= the norm 15
     assert cat.loc["kindergarten", "access_per_1000"] == pytest.approx(40.0)
@@ -69,11 +69,10 @@ def test_a_park_is_reached_at_its_entrances_and_counted_once():
     out = supply.run({"streets": streets, "facilities": fac}, origins=homes)
     # 300 m to the west entrance (and 400 m to the east one: still one park); 480 m to the
     # east entrance (530 m to the park's centre); 550 m: out of reach
-    park = out["supply_homes"].query("category == 'park'")
-    assert park["choices"].tolist() == [1, 1, 0]
+    assert _home(out, "choices", "park").tolist() == [1, 1, 0]
     f = out["supply_facilities"]
     assert f["residents_in_reach"].tolist() == [300.0] and not f["off_network"].any()
-    np.testing.assert_allclose(park["access_per_1000"], [1000 / 300, 1000 / 300, 0.0])
+    np.testing.assert_allclose(_home(out, "access_per_1000", "park"), [1000 / 300, 1000 / 300, 0.0])
 
 
 def test_without_a_capacity_column_each_facility_counts_one_and_no_norm_is_compared():
@@ -81,8 +80,8 @@ def test_without_a_capacity_column_each_facility_counts_one_and_no_norm_is_compa
     fac = _points([(0, 0), (100, 0)], category=["kindergarten"] * 2)
     out = supply.run({"streets": streets, "facilities": fac},
                      origins=_points([(50, 0)], population=[500.0]))
-    assert _kg(out, "choices").tolist() == [2]
-    np.testing.assert_allclose(_kg(out, "access_per_1000"), [4.0])  # 2 facilities / 500 residents
+    assert _home(out, "choices").tolist() == [2]
+    np.testing.assert_allclose(_home(out, "access_per_1000"), [4.0])  # 2 facilities / 500 residents
     cat = out["supply_categories"].set_index("category")
     assert cat.loc["kindergarten", "capacity_source"] == "count"
     assert cat.loc["kindergarten", "supply_norm_status"] == "unknown"
@@ -153,12 +152,12 @@ def test_choices_and_catchment_equal_a_brute_force_over_networkx(seed):
     streets, homes, fac, G = _random_town(seed)
     out = supply.run({"streets": streets, "facilities": fac}, origins=homes, snap_tolerance=1.0)
     want = _brute_force(G, homes, fac)
-    h = out["supply_homes"]
     f = out["supply_facilities"]
+    assert len(out["supply_homes"]) == len(homes)  # one row per home
     for c, (choices, access, demand, ratio) in want.items():
-        got = h[h["category"] == c]
-        assert got["choices"].tolist() == choices, c
-        np.testing.assert_allclose(got["access_per_1000"], np.array(access) * 1000, rtol=1e-9, atol=1e-9)
+        assert _home(out, "choices", c).tolist() == choices, c
+        np.testing.assert_allclose(_home(out, "access_per_1000", c), np.array(access) * 1000,
+                                   rtol=1e-9, atol=1e-9)
         js = sorted(demand)
         np.testing.assert_allclose(f["residents_in_reach"].to_numpy()[js], [demand[j] for j in js])
         np.testing.assert_allclose(f["capacity_per_1000_reach"].to_numpy()[js],
@@ -167,7 +166,7 @@ def test_choices_and_catchment_equal_a_brute_force_over_networkx(seed):
         pop = homes["population"].to_numpy(float)
         cap = fac["places" if c == "kindergarten" else "doctors"].to_numpy()
         served = [j for j in js if demand[j] > 0]
-        assert (pop * got["access_per_1000"].to_numpy()).sum() / 1000 == pytest.approx(cap[served].sum())
+        assert (pop * _home(out, "access_per_1000", c)).sum() / 1000 == pytest.approx(cap[served].sum())
 
 
 # --------------------------------------------------------------------------
@@ -239,8 +238,11 @@ def test_gcgeo_analyze_supply_on_a_synthetic_county(tmp_path):
     assert cat.loc["kindergarten", "capacity_total"] == pytest.approx(fac.loc[kg, "places"].sum())
     assert cat.loc["health", "capacity_source"] == "count"
     homes = ws.read_layer(path, "supply_homes")
-    n_cat = len(cat)
-    assert len(homes) % n_cat == 0 and set(homes["category"]) == set(cat.index)
+    # one row per home (each residential building once), two columns per category
+    assert homes["building_id"].is_unique and homes["origin_id"].tolist() == list(range(len(homes)))
+    assert {c[len("choices_"):] for c in homes.columns if c.startswith("choices_")} == set(cat.index)
+    assert {c[len("access_"):-len("_per_1000")] for c in homes.columns
+            if c.startswith("access_")} == set(cat.index)
     cc = ws.read_layer(path, "supply_community_categories")
     comm = ws.read_layer(path, "supply_communities").set_index("community_id")
     # a community fails exactly where its kindergarten access falls below the norm 15 per 1000
@@ -248,9 +250,8 @@ def test_gcgeo_analyze_supply_on_a_synthetic_county(tmp_path):
     below = k["access_per_1000"] < 15
     assert (comm.loc[k.index, "supply_norm_status"] == np.where(below, "fail", "pass")).all()
     # the community mean is the residents-weighted mean of its homes
-    h = homes[homes["category"] == "kindergarten"]
-    mean = h.groupby("community_id").apply(
-        lambda g: (g["population"] * g["access_per_1000"]).sum() / g["population"].sum())
+    mean = homes.groupby("community_id").apply(
+        lambda g: (g["population"] * g["access_kindergarten_per_1000"]).sum() / g["population"].sum())
     np.testing.assert_allclose(k.loc[mean.index, "access_per_1000"], mean.to_numpy())
 
 
@@ -260,3 +261,15 @@ def test_the_report_table_and_the_map_view_exist():
     desc = supply.ANALYSIS
     assert [o.name for o in desc.outputs if o.report_table] == ["supply_categories"]
     assert maps.VIEWS["supply"].requires == ("supply_communities", "supply_facilities")
+
+
+def test_the_per_home_columns_are_labelled_by_category():
+    from gcgeo.labels import column_format, column_label
+    from gcgeo.names import category_label
+
+    kg = category_label("kindergarten", "zh")
+    assert column_label("choices_kindergarten", "zh") == f"步行可达{kg}数"
+    assert column_label("access_kindergarten_per_1000", "zh").startswith(f"{kg}千人可及服务能力")
+    assert column_label("choices_health", "en") == f"{category_label('health', 'en')} within reach (choices)"
+    assert "_" not in column_label("access_bus_stop_per_1000", "en")
+    assert column_format("choices_park") == "int" and column_format("access_park_per_1000") == "float"

@@ -6,13 +6,13 @@ walking network, homes and snapping (:mod:`gcgeo.network`) and with the same
 categories, tiers and distances (rules ``living_circle``):
 
 * **choice** — per home and category, the number of facilities of the
-  category within the category's tier distance (``choices``), and per
+  category within the category's tier distance (``choices_<category>``), and per
   community the share of residents with none, one, and two or more;
 * **supply and demand** — a two-step floating catchment area (2SFCA): each
   facility's capacity shared among the residents within its catchment (the
   tier distance), ``R_j = S_j / Σ P_i``; each home's accessibility the sum of
   the shares of the facilities within its reach, ``A_i = Σ R_j``, written per
-  1000 residents (``access_per_1000``).  The capacity of a facility is read
+  1000 residents (``access_<category>_per_1000``).  The capacity of a facility is read
   from the column the rules name for its category (``capacity.<category>``,
   e.g. kindergarten ``places``, clinic ``doctors``); without one every
   facility counts as 1 and ``capacity_source`` says "count".  Per community
@@ -35,8 +35,8 @@ Distances come from one limited Dijkstra per facility
 >>> out = run({"streets": streets, "facilities": fac}, origins=homes)
 >>> out["supply_facilities"][["residents_in_reach", "capacity_per_1000_reach"]].values.tolist()
 [[1000.0, 90.0], [3000.0, 10.0]]
->>> kg = out["supply_homes"].query("category == 'kindergarten'")
->>> kg["choices"].tolist(), kg["access_per_1000"].round(6).tolist()
+>>> h = out["supply_homes"]
+>>> h["choices_kindergarten"].tolist(), h["access_kindergarten_per_1000"].round(6).tolist()
 ([2, 1], [100.0, 10.0])
 """
 
@@ -216,8 +216,8 @@ def run(
     network walked in place of the streets layer's own, e.g. the workspace's kept
     network that ``gcgeo analyze`` hands over).
 
-    Returns ``supply_homes`` (per home and category: ``choices``,
-    ``access_per_1000``; a table), ``supply_facilities`` (per facility: its
+    Returns ``supply_homes`` (per home and category: ``choices_<category>``,
+    ``access_<category>_per_1000``; a table, one row per home), ``supply_facilities`` (per facility: its
     capacity, residents in its catchment and capacity per 1000 of them),
     ``supply_communities`` (communities with the categories below their norm),
     ``supply_community_categories`` (per community and category: shares of
@@ -348,20 +348,20 @@ def _norm_status(value: float, norm: float | None, source: str, residents: float
 
 
 def _home_table(org, osnap, cats, choices, access) -> pd.DataFrame:
-    """One row per home and category, no geometry (lc_origins or the buildings hold it)."""
-    n, k = len(org), len(cats)
-    idx = np.tile(np.arange(n), k)
-    return pd.DataFrame({
-        "origin_id": idx.astype(np.int64),
-        "building_id": org["building_id"].take(idx).array,
-        "community_id": (org["community_id"].take(idx).array if "community_id" in org.columns
-                         else None),
-        "category": pd.Series(cats, dtype="str").take(np.repeat(np.arange(k), n)).array,
-        "population": org["population"].to_numpy(float)[idx],
-        "off_network": osnap["off_network"].to_numpy(bool)[idx],
-        "choices": choices.reshape(-1),
-        "access_per_1000": access.reshape(-1) * 1000.0,
-    })
+    """One row per home (``origin_id`` as in ``lc_origins``), per category its
+    ``choices_<category>`` and ``access_<category>_per_1000``; no geometry
+    (lc_origins or the buildings hold it)."""
+    cols: dict[str, Any] = {
+        "origin_id": np.arange(len(org), dtype=np.int64),
+        "building_id": org["building_id"].array,
+        "community_id": org["community_id"].array if "community_id" in org.columns else None,
+        "population": org["population"].to_numpy(float),
+        "off_network": osnap["off_network"].to_numpy(bool),
+    }
+    for k, c in enumerate(cats):
+        cols[f"choices_{c}"] = choices[k]
+        cols[f"access_{c}_per_1000"] = access[k] * 1000.0
+    return pd.DataFrame(cols)
 
 
 def _facility_table(fac, fsnap, cap, cap_source, demand, ratio) -> gpd.GeoDataFrame:
@@ -498,7 +498,6 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
 # the descriptor
 
 _SHARED = {
-    "choices": ("可选设施数", "Facilities within reach (choices)", "int"),
     "access_per_1000": ("千人可及服务能力（两步移动搜索法）",
                         "Accessible capacity per 1000 residents (2SFCA)", "float"),
     "share_no_choice": ("无可选设施居民比例", "Residents with no facility within reach", "pct"),
@@ -511,7 +510,8 @@ _SHARED = {
     "supply_norm_reason": ("供给说明", "Supply: reason", "text"),
     "capacity_source": ("服务能力来源", "Capacity taken from", "text"),
 }
-_HOMES = {k: _SHARED[k] for k in ("choices", "access_per_1000")}
+#: (the per-category columns of supply_homes are labelled by family: gcgeo.labels)
+_HOMES: dict[str, tuple[str, str, str]] = {}
 _FACILITIES = {
     "facility_id": ("设施编号", "Facility id", "text"),
     "service_capacity": ("服务能力", "Service capacity", "float"),
