@@ -20,7 +20,7 @@ from gcgeo import workspace as ws
 from gcgeo.analysis import living_circle as lc
 from gcgeo.cli import main
 from gcgeo.planning import load_state
-from gcgeo.planning.siting import site, solve_mclp
+from gcgeo.planning.siting import coverage, site, solve_mclp
 
 # ---- the covering problem against brute force --------------------------------------
 
@@ -30,6 +30,39 @@ def _brute(cover: np.ndarray, w: np.ndarray, k: int) -> float:
     for comb in itertools.combinations(range(cover.shape[0]), min(k, cover.shape[0])):
         best = max(best, float(w[cover[list(comb)].any(axis=0)].sum()))
     return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_coverage_equals_networkx_from_either_side(seed):
+    # sites x demand within reach, searched from the smaller side on the nodes near each
+    # chunk of neighbours: the pairs networkx finds from every site alone
+    import networkx as nx
+
+    rng = np.random.default_rng(seed)
+    n = 220
+    xy = rng.uniform(0, 3000, (n, 2))
+    G = nx.Graph()
+    G.add_nodes_from(range(n))
+    for i in range(n):
+        d = np.hypot(*(xy - xy[i]).T)
+        for j in np.flatnonzero((d > 0) & (d < 380)):
+            if i < j and rng.random() < 0.6:
+                G.add_edge(i, int(j), weight=float(d[j]) * rng.uniform(1.0, 1.3))
+    csr = nx.to_scipy_sparse_array(G, nodelist=range(n), weight="weight", format="csr")
+    csr = sparse.csr_matrix(csr)
+    reach = 700.0
+    for n_sites, n_demand in ((90, 40), (40, 90)):  # either side the smaller
+        sites = rng.choice(n, n_sites, replace=False)
+        demand = rng.choice(n, n_demand, replace=True)
+        got = coverage(csr, sites, demand, reach, site_xy=xy[sites], demand_xy=xy[demand]).toarray()
+        want = np.zeros((n_sites, n_demand), bool)
+        for a, s_ in enumerate(sites):
+            dist = nx.single_source_dijkstra_path_length(G, int(s_), cutoff=reach)
+            want[a] = [int(h) in dist for h in demand]
+        assert want.any() and not want.all()
+        np.testing.assert_array_equal(got, want)
+        # the same without positions (chunks in the given order)
+        np.testing.assert_array_equal(coverage(csr, sites, demand, reach).toarray(), want)
 
 
 @pytest.mark.parametrize("seed", range(25))

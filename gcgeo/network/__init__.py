@@ -64,7 +64,7 @@ from .build import (
     split_crossings,
 )
 from .clean import crossings, near_misses, substrings
-from .pairs import ReachPairs, near_first, reach_pairs
+from .pairs import ReachPairs, near_first, near_searches, reach_pairs
 from .paths import (
     Augmented,
     Chains,
@@ -101,6 +101,7 @@ __all__ = [
     "multi_source",
     "near_first",
     "near_misses",
+    "near_searches",
     "network_from_frames",
     "network_from_streets",
     "node_distances",

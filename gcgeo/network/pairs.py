@@ -25,14 +25,16 @@ cells.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from .paths import Augmented
 
-__all__ = ["ReachPairs", "near_first", "reach_pairs"]
+__all__ = ["ReachPairs", "near_first", "near_searches", "reach_pairs"]
 
 #: Dense cells (targets × nodes) one chunk of searches may hold (8 bytes each).
 MAX_CELLS = 16_000_000
@@ -71,6 +73,50 @@ def near_first(xy: np.ndarray, cell: float = 500.0) -> np.ndarray:
     return np.lexsort((ix, iy))
 
 
+def near_searches(csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float, *,
+                  xy: np.ndarray | None = None, chunk: int = CHUNK, max_cells: int = MAX_CELLS
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Limited Dijkstra searches from every node of ``sources`` over the directed
+    graph ``csr``, each on the nodes near it only.
+
+    The sources are taken ``chunk`` at a time, neighbours together when ``xy``
+    (their positions) is given (:func:`near_first`).  One search from the whole
+    chunk finds the nodes within ``cutoff`` of any of its sources; each source's own
+    search runs on those nodes only, since no path within the cutoff leaves them.
+    A city's searches then fill rows of the nodes near a chunk, not of every node.
+
+    Yields ``(part, near, local, d)`` per group of sources: ``part`` their positions
+    in ``sources``, ``near`` the chunk's nodes (sorted), ``local`` every node's
+    position in ``near`` (-1 outside; valid until the next group) and ``d`` the
+    distances (``len(part)`` × ``len(near)``, inf beyond the cutoff).  A group holds
+    at most ``max_cells`` distances where a chunk allows.
+
+    >>> from scipy import sparse
+    >>> path = sparse.csr_matrix(([100.0] * 4, ([0, 1, 2, 3], [1, 2, 3, 4])), shape=(5, 5))
+    >>> g = path + path.T
+    >>> [(p.tolist(), near.tolist(), d.tolist()) for p, near, _, d in near_searches(g, [0, 4], 150)]
+    [([0, 1], [0, 1, 3, 4], [[0.0, 100.0, inf, inf], [inf, inf, 100.0, 0.0]])]
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    order = np.arange(len(sources)) if xy is None else \
+        near_first(np.asarray(xy, dtype=float).reshape(-1, 2))
+    local = np.full(csr.shape[0], -1, dtype=np.int64)
+    step = max(1, int(chunk))
+    for s in range(0, len(order), step):
+        tgt = order[s:s + step]
+        near = np.flatnonzero(dijkstra(csr, directed=True, indices=sources[tgt], min_only=True,
+                                       limit=float(cutoff)) <= cutoff)
+        local[near] = np.arange(len(near))
+        sub = csr[near][:, near]
+        rows = max(1, int(max_cells // max(len(near), 1)))
+        for k in range(0, len(tgt), rows):
+            part = tgt[k:k + rows]
+            yield part, near, local, np.atleast_2d(dijkstra(sub, directed=True,
+                                                            indices=local[sources[part]],
+                                                            limit=float(cutoff)))
+        local[near] = -1
+
+
 def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarray, *,
                 cutoff: float, xy: np.ndarray | None = None, chunk: int = CHUNK,
                 max_cells: int = MAX_CELLS) -> ReachPairs:
@@ -83,12 +129,8 @@ def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarr
     the network, which reaches nothing).  Distances are exact, as
     :func:`point_dist` gives them, connectors included.
 
-    The targets are searched ``chunk`` at a time, neighbours together when
-    ``xy`` (their positions) is given (:func:`near_first`): one search from the
-    whole chunk finds the nodes within ``cutoff`` of any of them, and each
-    target's own search runs on those nodes only, a path within the cutoff
-    never leaving them.  A city's searches then fill rows of the nodes near a
-    chunk, not of every node of the city.
+    The targets are searched on the nodes near them (:func:`near_searches`),
+    neighbours together when ``xy`` (their positions) is given.
     """
     on, left, right, to_l, to_r, conn = where
     pos = np.flatnonzero(on)
@@ -97,8 +139,6 @@ def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarr
     live = np.flatnonzero(sources >= 0)
     if not len(pos) or not len(live) or not (cutoff >= 0):
         return empty
-    if xy is not None:
-        live = live[near_first(np.asarray(xy, dtype=float).reshape(-1, 2)[live])]
     n = aug.n_nodes
     # node -> the points beside it, once as a left and once as a right node
     side = np.repeat(np.array([False, True]), len(pos))
@@ -108,40 +148,28 @@ def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarr
     inc_right = side[order]
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(inc_node, minlength=n), out=ptr[1:])
-    local = np.full(n, -1, dtype=np.int64)  # node -> its position among a chunk's nodes
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    step = max(1, int(chunk))
-    for s in range(0, len(live), step):
-        tgt = live[s:s + step]
-        # the nodes within the cutoff of some target of the chunk
-        near = np.flatnonzero(dijkstra(aug.csr, directed=True, indices=sources[tgt], min_only=True,
-                                       limit=float(cutoff)) <= cutoff)
-        local[near] = np.arange(len(near))
-        sub = aug.csr[near][:, near]
-        rows = max(1, int(max_cells // max(len(near), 1)))  # (a memory budget per search)
-        for k in range(0, len(tgt), rows):
-            part = tgt[k:k + rows]
-            d = np.atleast_2d(dijkstra(sub, directed=True, indices=local[sources[part]],
-                                       limit=float(cutoff)))
-            row, col = np.nonzero(d <= cutoff)
-            node = near[col]
-            cnt = ptr[node + 1] - ptr[node]
-            total = int(cnt.sum())
-            if not total:
-                continue
-            rep = np.repeat(np.arange(len(node)), cnt)
-            kk = ptr[node][rep] + (np.arange(total) - (np.cumsum(cnt) - cnt)[rep])
-            r, p = row[rep], inc_k[kk]
-            # the point's distance through either end of its piece of street, read off the
-            # row (an end outside the chunk's nodes is beyond the cutoff)
-            ll, lr = local[left[p]], local[right[p]]
-            dl = np.where(ll >= 0, d[r, ll], np.inf)
-            dr = np.where(lr >= 0, d[r, lr], np.inf)
-            dist = np.minimum(dl + to_l[p], dr + to_r[p]) + conn[p]
-            # a point whose two ends are both reached is found twice: keep it through its left
-            keep = (dist <= cutoff) & (~inc_right[kk] | ~(dl <= cutoff))
-            parts.append((pos[p[keep]], part[r[keep]], dist[keep]))
-        local[near] = -1
+    for part, near, local, d in near_searches(aug.csr, sources[live], cutoff,
+                                              xy=None if xy is None else np.asarray(xy)[live],
+                                              chunk=chunk, max_cells=max_cells):
+        row, col = np.nonzero(d <= cutoff)
+        node = near[col]
+        cnt = ptr[node + 1] - ptr[node]
+        total = int(cnt.sum())
+        if not total:
+            continue
+        rep = np.repeat(np.arange(len(node)), cnt)
+        kk = ptr[node][rep] + (np.arange(total) - (np.cumsum(cnt) - cnt)[rep])
+        r, p = row[rep], inc_k[kk]
+        # the point's distance through either end of its piece of street, read off the row
+        # (an end outside the chunk's nodes is beyond the cutoff)
+        ll, lr = local[left[p]], local[right[p]]
+        dl = np.where(ll >= 0, d[r, ll], np.inf)
+        dr = np.where(lr >= 0, d[r, lr], np.inf)
+        dist = np.minimum(dl + to_l[p], dr + to_r[p]) + conn[p]
+        # a point whose two ends are both reached is found twice: keep it through its left
+        keep = (dist <= cutoff) & (~inc_right[kk] | ~(dl <= cutoff))
+        parts.append((pos[p[keep]], live[part[r[keep]]], dist[keep]))
     if not parts:
         return empty
     return ReachPairs(np.concatenate([q[0] for q in parts]).astype(np.int64),

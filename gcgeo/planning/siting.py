@@ -36,11 +36,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
 
 from .._errors import InputError
-from ..network import augment, check_points, multi_source, snap
+from ..network import augment, check_points, multi_source, near_searches, snap
 from ..values import feature_ids
 from .state import LivingCircleState
 
@@ -225,13 +225,16 @@ def solve_mclp(cover: sparse.spmatrix, weights: np.ndarray, k: int, *,
 # from the study area to the covering problem
 
 
-def coverage(csr: sparse.csr_matrix, sites: np.ndarray, demand: np.ndarray, reach: float
+def coverage(csr: sparse.csr_matrix, sites: np.ndarray, demand: np.ndarray, reach: float, *,
+             site_xy: np.ndarray | None = None, demand_xy: np.ndarray | None = None
              ) -> sparse.csr_matrix:
     """Sites × demand: true where demand node ``demand[i]`` lies within ``reach``
     of site node ``sites[j]`` along the undirected graph ``csr``.
 
-    The searches run from the smaller side in batches, on the part of the
-    graph within ``reach`` of the demand (nothing beyond can matter).
+    The searches run from the smaller side, on the part of the graph within
+    ``reach`` of the demand (nothing beyond can matter), each on the nodes near
+    its neighbours (:func:`gcgeo.network.near_searches`; neighbours are told by
+    ``site_xy`` / ``demand_xy``, the positions, where given).
     """
     if len(sites) == 0 or len(demand) == 0:
         return sparse.csr_matrix((len(sites), len(demand)), dtype=bool)
@@ -244,13 +247,14 @@ def coverage(csr: sparse.csr_matrix, sites: np.ndarray, demand: np.ndarray, reac
     s, d = pos[sites[live]], pos[demand]
     flip = len(s) > len(d)
     src, dst = (d, s) if flip else (s, d)
-    batch = max(1, int(2e7 // max(1, len(keep))))
+    xy = demand_xy if flip else (None if site_xy is None else np.asarray(site_xy)[live])
     rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for lo in range(0, len(src), batch):
-        dist = dijkstra(sub, directed=True, indices=src[lo:lo + batch], limit=reach + _EPS)
-        r, c = np.nonzero(dist[:, dst] <= reach + _EPS)
-        rows.append(r + lo)
-        cols.append(c)
+    for part, _, local, dist in near_searches(sub, src, reach + _EPS, xy=xy):
+        at = local[dst]
+        inside = np.flatnonzero(at >= 0)  # (the others are beyond reach of the group)
+        r, c = np.nonzero(dist[:, at[inside]] <= reach + _EPS)
+        rows.append(part[r])
+        cols.append(inside[c])
     r = np.concatenate(rows)
     c = np.concatenate(cols)
     if flip:
@@ -335,7 +339,10 @@ def site(
     home_node = aug.target_node[:len(uidx)]
     site_node = (np.arange(state.net.n_nodes) if csnaps is None
                  else aug.target_node[len(uidx):])
-    cover = coverage(aug.csr, site_node, home_node, reach)
+    home_xy = shapely.get_coordinates(shapely.centroid(state.homes.geometry.to_numpy()[uidx]))
+    site_xy = (np.column_stack([state.net.x, state.net.y]) if csnaps is None
+               else shapely.get_coordinates(shapely.centroid(cand.geometry.to_numpy())))
+    cover = coverage(aug.csr, site_node, home_node, reach, site_xy=site_xy, demand_xy=home_xy)
     # homes alike in which sites reach them are one demand point
     w_home = pop[uidx]
     cover_t = cover.T.tocsr()
