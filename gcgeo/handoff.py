@@ -32,7 +32,7 @@ __all__ = ["export_workspace", "read_sources"]
 
 
 def _layer_kinds(workspace: Path) -> dict[str, str]:
-    listing = ws.list_layers(workspace)
+    listing = ws.list_layers(workspace, counts=False)
     return {str(n): str(k) for n, k in zip(listing["layer"], listing["kind"]) if isinstance(k, str)}
 
 
@@ -116,7 +116,7 @@ def _in_crs(frame: pd.DataFrame, target: Any) -> pd.DataFrame:
 
 
 def _streets(workspace: Path) -> gpd.GeoDataFrame | None:
-    if "streets" not in set(ws.list_layers(workspace)["layer"]):
+    if "streets" not in set(ws.list_layers(workspace, counts=False)["layer"]):
         return None
     return ws.read_layer(workspace, "streets")
 

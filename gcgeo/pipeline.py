@@ -63,7 +63,7 @@ def stale(workspace: str | os.PathLike) -> dict[str, list[str]]:
     from . import workspace as ws
 
     meta = ws.info(workspace)
-    table = ws.list_layers(workspace)
+    table = ws.list_layers(workspace, counts=False)
     added = {str(k): _when(v) for k, v in zip(table["layer"], table["added"])}
     out: dict[str, list[str]] = {}
     for name, desc in _analysis.descriptors().items():
@@ -217,7 +217,7 @@ def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis, *,
     from . import layers as _layers
     from . import workspace as ws
 
-    table = ws.list_layers(workspace)
+    table = ws.list_layers(workspace, counts=False)
     present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
     missing = [k for k in desc.requires if k not in present]
     if missing:

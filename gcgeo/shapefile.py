@@ -6,8 +6,8 @@ table, the same every time and unique across gcgeo (``clear_height_m`` →
 ``clr_height``, ``public_green_per_person_m2`` → ``pub_grn_pp``), stored in
 ``gcgeo/data/shapefile_fields.csv``; families of columns named after the
 living-circle categories and tiers (``dist_<category>_m``,
-``share_<category>_<tier>``, ``all_within_<tier>``…) by patterns over those
-names.  Only a user's own columns are cut mechanically.
+``share_<category>_<tier>``, ``all_within_<tier>``, the supply analysis's
+``choices_<category>``…) by patterns over those names.  Only a user's own columns are cut mechanically.
 
 Beside each .shp an export writes ``<name>.fieldmap.csv`` (short, long,
 label_zh, label_en), and reading a Shapefile renames its fields back by that
@@ -60,8 +60,9 @@ MAX_BYTES = 10
 MAX_TEXT_BYTES = 254
 
 #: Facility categories (of the living-circle rules, and "green"), at most 6 characters,
-#: for the families ``dist_<category>_m`` → ``d_<abbr>`` and
-#: ``share_<category>_<N>min`` → ``s<N>_<abbr>``.
+#: for the families ``dist_<category>_m`` → ``d_<abbr>``,
+#: ``share_<category>_<N>min`` → ``s<N>_<abbr>``, ``choices_<category>`` → ``c_<abbr>``
+#: and ``access_<category>_per_1000`` → ``a_<abbr>``.
 CATEGORY_ABBREVIATIONS: dict[str, str] = {
     "bus_stop": "bus",
     "community_service": "comsvc",
@@ -114,6 +115,12 @@ def _family_short(name: str) -> str | None:
     m = re.fullmatch(r"dist_(.+)_m", name)
     if m and _category(m.group(1)):
         return f"d_{_category(m.group(1))}"
+    m = re.fullmatch(r"choices_(.+)", name)
+    if m and _category(m.group(1)):
+        return f"c_{_category(m.group(1))}"
+    m = re.fullmatch(r"access_(.+)_per_1000", name)
+    if m and _category(m.group(1)):
+        return f"a_{_category(m.group(1))}"
     m = re.fullmatch(r"(share_)?(all|in_data)_within_(\d+)min", name)
     if m:
         return f"{'sh_' if m.group(1) else ''}{_READING[m.group(2)]}_{m.group(3)}"
@@ -147,6 +154,10 @@ def _family_long(short: str) -> str | None:
     m = re.fullmatch(r"d_(\w+)", s)
     if m and _category(m.group(1), inverse=True):
         return f"dist_{_category(m.group(1), inverse=True)}_m"
+    m = re.fullmatch(r"(c|a)_(\w+)", s)
+    if m and _category(m.group(2), inverse=True):
+        cat = _category(m.group(2), inverse=True)
+        return f"choices_{cat}" if m.group(1) == "c" else f"access_{cat}_per_1000"
     m = re.fullmatch(r"(sh_)?(aw|dw)_(\d+)", s)
     if m:
         reading = {v: k for k, v in _READING.items()}[m.group(2)]
@@ -200,7 +211,8 @@ def known_fields() -> dict[str, str]:
     out = dict(_table())
     tiers = ("5min", "10min", "15min")
     for cat in CATEGORY_ABBREVIATIONS:
-        out[f"dist_{cat}_m"] = _family_short(f"dist_{cat}_m") or ""
+        for name in (f"dist_{cat}_m", f"choices_{cat}", f"access_{cat}_per_1000"):
+            out[name] = _family_short(name) or ""
         for t in tiers:
             out[f"share_{cat}_{t}"] = _family_short(f"share_{cat}_{t}") or ""
     for t in tiers:

@@ -490,16 +490,23 @@ def info(path: str | os.PathLike) -> dict[str, Any]:
     return meta
 
 
-def list_layers(path: str | os.PathLike) -> pd.DataFrame:
-    """One row per layer: kind, features, geometry type, added, source, analysis."""
+def list_layers(path: str | os.PathLike, *, counts: bool = True) -> pd.DataFrame:
+    """One row per layer: kind, features, geometry type, added, source, analysis.
+
+    ``counts=False`` leaves out the column of features (counting them looks at
+    every layer: tenths of a second in a city's workspace), for callers asking
+    only which layers there are."""
     path = Path(path)
     _require(path)
     present = {str(n): str(g) for n, g in pyogrio.list_layers(path)}
     table = _read_layer_table(path, set(present))
     table = table[table["layer"].isin(present)].copy()
-    table["features"] = [
-        pyogrio.read_info(path, layer=n)["features"] for n in table["layer"]
-    ] if len(table) else []
+    if counts:
+        table["features"] = [
+            pyogrio.read_info(path, layer=n)["features"] for n in table["layer"]
+        ] if len(table) else []
+    else:  # (not the count stored when the layer was added)
+        table = table.drop(columns="features")
     return table.reset_index(drop=True)
 
 

@@ -40,6 +40,10 @@ def test_init_add_read_with_metadata(tmp_path):
     row = table.set_index("layer").loc["communities"]
     assert row["kind"] == "communities" and row["features"] == 2 and row["source"] == "社区.shp"
     assert row["added"]
+    # without counting features: the same layers, kinds and dates
+    quick = ws.list_layers(path, counts=False)
+    assert "features" not in quick.columns
+    pd.testing.assert_frame_equal(quick, table.drop(columns="features"))
     back = ws.read_layer(path, "communities")
     assert back.crs.to_epsg() == 4548
     assert back["population"].tolist() == [3200, 4100]

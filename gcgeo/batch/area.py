@@ -163,7 +163,7 @@ def analyses_due(area: Area, *, force: bool = False) -> tuple[list[str], list[st
     from .. import pipeline
     from .. import workspace as ws
 
-    table = ws.list_layers(area.workspace)
+    table = ws.list_layers(area.workspace, counts=False)
     present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
     descs = _analysis.descriptors()
     if area.analyses is None:

@@ -42,7 +42,7 @@ def area_file(results: Path, layer: str, area: str) -> Path:
 def _outputs(workspace: Path) -> list[str]:
     from .. import workspace as ws
 
-    table = ws.list_layers(workspace)
+    table = ws.list_layers(workspace, counts=False)
     return table.loc[table["analysis"].astype(str) != "", "layer"].astype(str).tolist()
 
 

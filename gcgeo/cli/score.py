@@ -78,7 +78,7 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
             from ..values import feature_ids
 
             attestations = sc.read_attestations(list(attest), communities=feature_ids(comm))
-        elif "score_attestations" in set(ws.list_layers(workspace)["layer"]):
+        elif "score_attestations" in set(ws.list_layers(workspace, counts=False)["layer"]):
             attestations = ws.read_layer(workspace, "score_attestations")
         else:
             attestations = None

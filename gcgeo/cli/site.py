@@ -70,7 +70,7 @@ def site_cmd(workspace: Path, category: str, k: int, candidates: Path | None, sr
         if not candidates.exists():
             raise InputError(f"--candidates {candidates}: no such file.")
         cand = read_points(candidates, "--candidates", src_crs)
-    present = set(ws.list_layers(workspace)["layer"].astype(str))
+    present = set(ws.list_layers(workspace, counts=False)["layer"].astype(str))
     stored = ws.read_layer(workspace, "lc_sites") if "lc_sites" in present else None
     with progress("siting") as step:
         step("reading layers")

@@ -82,7 +82,7 @@ def whatif_cmd(workspace: Path, add_file: Path | None, remove_ids: str | None, l
     if not files and remove_ids is None and close_ids is None:
         raise InputError("give a change: --add-facility FILE, --remove-facility IDS, --open-link FILE "
                          "or --close-street IDS.")
-    present = set(ws.list_layers(workspace)["layer"].astype(str))
+    present = set(ws.list_layers(workspace, counts=False)["layer"].astype(str))
     clash = [n for n in ("whatif_communities", "whatif_criteria") if n in present]
     if clash and not overwrite:
         raise OutputExistsError(f"workspace {workspace} already has layer(s) {', '.join(clash)} from an "

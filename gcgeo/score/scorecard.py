@@ -126,7 +126,7 @@ def _inputs(source: str | os.PathLike | Mapping[str, pd.DataFrame], meta: Mappin
         from .. import workspace as ws
 
         path = Path(source)
-        present = set(ws.list_layers(path)["layer"].astype(str))
+        present = set(ws.list_layers(path, counts=False)["layer"].astype(str))
         layers = ws.read_layers(path, [n for n in ("communities", *sorted(wanted)) if n in present])
         return layers, ws.info(path), _stale_messages(path), str(path)
     msgs = {k: (v if isinstance(v, str) else f"changes to {', '.join(map(str, v))}")

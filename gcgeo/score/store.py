@@ -30,7 +30,7 @@ def history(workspace: str | os.PathLike) -> pd.DataFrame:
     """``score_history`` of the workspace (an empty table before the first score)."""
     from .. import workspace as ws
 
-    present = set(ws.list_layers(workspace)["layer"].astype(str))
+    present = set(ws.list_layers(workspace, counts=False)["layer"].astype(str))
     if HISTORY not in present:
         return pd.DataFrame()
     return pd.DataFrame(ws.read_layer(workspace, HISTORY))
