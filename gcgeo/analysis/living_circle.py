@@ -511,7 +511,8 @@ def home_origins(layers: Mapping[str, gpd.GeoDataFrame], origins: str | gpd.GeoD
         if buildings is None:
             raise AnalysisError(
                 f"the {analysis} analysis needs the 'buildings' layer (homes); add it with "
-                "`gcgeo import-osm` or `gcgeo add WS buildings FILE`, or pass origins=<points>."
+                "`gcgeo import-osm` or `gcgeo add WS buildings FILE` (from Python, or pass the "
+                "homes as points: origins=<points>)."
             )
         buildings = _align(buildings, crs, "buildings")
         _report_unplaced(buildings)
@@ -519,7 +520,8 @@ def home_origins(layers: Mapping[str, gpd.GeoDataFrame], origins: str | gpd.GeoD
         if org.empty:
             raise AnalysisError(
                 "layer 'buildings' has no residential building (column 'residential' true or "
-                "use residential / mixed); mark the homes, or pass origins=<points>."
+                "use residential / mixed); mark the homes (from Python, or pass them as points: "
+                "origins=<points>)."
             )
         return org
     if not isinstance(origins, gpd.GeoDataFrame):
