@@ -804,6 +804,28 @@ def test_a_dossier_per_community_in_html_and_pdf_with_chinese_text(scored, truth
         write_dossiers(path, tmp_path / "dossiers", [passing])
 
 
+def test_the_dossier_map_shows_the_homes_lacking_facilities_and_the_green_space(scored):
+    # criterion 10's evidence (the community's homes with a gap, at their homes) and
+    # criterion 7's (its green space) are on the community's map, beside the findings
+    from gcgeo.maps import gaps_at_homes, style_layer
+    from gcgeo.score.dossier import _community_layers
+
+    path, card = scored
+    layers = ws.read_layers(path)
+    gaps, origins = layers["lc_gaps"], layers["lc_origins"]
+    comm = layers["score_communities"].set_index("community_id")
+    cid = str(gaps["community_id"].value_counts().index[0])  # a community with gaps
+    got = _community_layers({**layers, "lc_gaps": gaps_at_homes(layers)}, cid, comm.loc[cid, "geometry"])
+    want = gaps.loc[gaps["community_id"].astype(str) == cid, "origin_id"]
+    assert sorted(got["lc_gaps"]["origin_id"]) == sorted(want)
+    at = origins.set_index("origin_id").geometry
+    assert all(g.equals(at.loc[o]) for o, g in zip(got["lc_gaps"]["origin_id"], got["lc_gaps"].geometry))
+    green = layers["green_space"]
+    inside = green[green.geometry.intersects(comm.loc[cid, "geometry"])]
+    assert len(inside) and len(got["green_space"]) == len(inside)
+    assert style_layer("lc_gaps", got["lc_gaps"], lang="zh").legend  # drawn by lack, with a legend
+
+
 def test_the_dossier_command(scored, tmp_path):
     from click.testing import CliRunner
 

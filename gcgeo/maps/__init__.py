@@ -44,7 +44,7 @@ from ._basemaps import BASEMAPS, OSM_DATA_ATTRIBUTION, Basemap, get_basemap
 from ._layers import LAYER_FUNCTIONS, STYLE_FUNCTIONS, map_lang, nice_breaks, style_layer, tier_served
 from ._offline import inline_assets, remote_asset_urls, write_atomic
 from ._styled import LegendItem, Styled
-from ._views import VIEWS, View, drawable, get_view, register_view, view_names
+from ._views import VIEWS, View, drawable, gaps_at_homes, get_view, register_view, view_names
 
 if TYPE_CHECKING:
     import folium
@@ -207,6 +207,7 @@ __all__ = [
     "dashboard",
     "facilities",
     "fire_lanes",
+    "gaps_at_homes",
     "garbage_points",
     "get_basemap",
     "get_context",

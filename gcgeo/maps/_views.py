@@ -142,13 +142,13 @@ def living_circle(layers: Layers, lang: str) -> list[Styled]:
         out.append(style_lc_origins(layers["lc_origins"], lang=lang))
     if drawable(layers, "facilities"):
         out.append(style_facilities(layers["facilities"], lang=lang))
-    gaps = _gaps_at_homes(layers)
+    gaps = gaps_at_homes(layers)
     if gaps is not None:
         out.append(style_lc_gaps(gaps, lang=lang))
     return out
 
 
-def _gaps_at_homes(layers: Layers) -> gpd.GeoDataFrame | None:
+def gaps_at_homes(layers: Layers) -> gpd.GeoDataFrame | None:
     """The living circle's gaps placed at their homes: ``lc_gaps`` (a table keyed by
     ``origin_id``) joined to ``lc_origins``; a gaps layer with points of its own as it is."""
     if drawable(layers, "lc_gaps"):

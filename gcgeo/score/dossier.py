@@ -85,17 +85,24 @@ def _t(key: str, lang: str, **kw: Any) -> str:
 
 
 def _community_layers(layers: Mapping[str, Any], cid: str, geom: Any) -> dict[str, gpd.GeoDataFrame]:
-    """The community, its buildings and every analysis's findings inside it."""
+    """The community, its buildings, green space and fire lanes, its homes lacking
+    facilities of the living circle (criterion 10's evidence) and every analysis's
+    findings inside it."""
+    from ..maps import gaps_at_homes
+
     out: dict[str, gpd.GeoDataFrame] = {}
     comm = layers.get("score_communities")
     if isinstance(comm, gpd.GeoDataFrame):
         out["communities"] = comm[comm["community_id"].astype(str) == cid]
-    for name in ("buildings", "fire_lanes", *sorted(k for k in layers if str(k).endswith("_findings"))):
-        frame = layers.get(name)
+    gaps = gaps_at_homes(layers)
+    found = {**layers, "lc_gaps": gaps} if gaps is not None else layers
+    for name in ("buildings", "green_space", "fire_lanes", "lc_gaps",
+                 *sorted(k for k in layers if str(k).endswith("_findings"))):
+        frame = found.get(name)
         if not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
             continue
         keys = [c for c in ("community_id", "community") if c in frame.columns]
-        if name.endswith("_findings") and keys:
+        if (name.endswith("_findings") or name == "lc_gaps") and keys:
             mask = pd.Series(False, index=frame.index)
             for c in keys:
                 mask |= frame[c].astype("string").fillna("").eq(cid).to_numpy()
@@ -120,7 +127,10 @@ def community_map(layers: Mapping[str, Any], cid: str, *, lang: str = "zh", titl
     sub = _community_layers(layers, cid, row.geometry.iloc[0])
 
     def build(ls: Mapping[str, Any], lg: str) -> list[Any]:
-        return [style_layer(k, v, lang=lg) for k, v in ls.items()]
+        out = [style_layer(k, v, lang=lg) for k, v in ls.items()]
+        if "lc_gaps" in ls:  # the homes' colours are their gaps': the buildings grey beneath
+            out = [_plain(s, lg) if s.key == "buildings" else s for s in out]
+        return out
 
     view = View("dossier", _t("map", "zh"), _t("map", "en"), tuple(sub), build)
     fig = plot_view(sub, view, lang=lang, title=title)
@@ -132,6 +142,20 @@ def community_map(layers: Mapping[str, Any], cid: str, *, lang: str = "zh", titl
 
     plt.close(fig)
     return buf.getvalue()
+
+
+def _plain(styled: Any, lang: str) -> Any:
+    """``styled`` (a layer of the community map) in one neutral colour."""
+    import dataclasses
+
+    import numpy as np
+
+    from ..maps import LegendItem
+    from ..maps.palette import OTHER
+    from ..names import layer_label
+
+    return dataclasses.replace(styled, colors=np.full(len(styled.gdf), OTHER, dtype=object),
+                               legend=[LegendItem(OTHER, layer_label(styled.key, lang))])
 
 
 def _criteria_rows(card: pd.DataFrame, std: Standard, lang: str) -> str:
@@ -261,11 +285,15 @@ def write_dossiers(workspace: str | os.PathLike, folder: str | os.PathLike, comm
     """
     from .. import io as _io
     from .. import workspace as ws
+    from ..maps import gaps_at_homes
 
     layers = ws.read_layers(workspace)
     per = layers.get("score_communities")
     if per is None:
         raise WorkspaceError(f"workspace {workspace} has no scorecard; run `gcgeo score {workspace}` first.")
+    gaps = gaps_at_homes(layers)  # (placed at their homes once, not once per community)
+    if gaps is not None:
+        layers["lc_gaps"] = gaps
     ids = [_community_id(per, c) for c in communities] if communities else \
         pd.DataFrame(per)["community_id"].astype(str).tolist()
     folder = Path(folder)
