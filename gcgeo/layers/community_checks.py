@@ -211,6 +211,9 @@ def _shared_buildings(buildings: gpd.GeoDataFrame, geoms: np.ndarray, ids: np.nd
     bid = feature_ids(buildings).to_numpy()
     tree = shapely.STRtree(geoms)
     bi, ci = tree.query(b, predicate="intersects")
+    # (only a building meeting two communities or more can lie in two)
+    two = np.bincount(bi, minlength=len(b))[bi] >= 2 if len(bi) else np.zeros(0, bool)
+    bi, ci = bi[two], ci[two]
     if not len(bi):
         return []
     area_b = shapely.area(b[bi].astype(object))
@@ -218,10 +221,9 @@ def _shared_buildings(buildings: gpd.GeoDataFrame, geoms: np.ndarray, ids: np.nd
     frac = np.divide(inside, area_b, out=np.zeros(len(bi)), where=np.asarray(area_b, float) > 0)
     df = pd.DataFrame({"b": bi, "c": ci, "frac": frac})
     df = df[df["frac"] >= share]
+    df = df[df["b"].duplicated(keep=False)]
     out = []
     for k, grp in df.groupby("b", sort=True):
-        if len(grp) < 2:
-            continue
         grp = grp.sort_values("frac", ascending=False)
         parts = ", ".join(f"{names[c]} {f:.0%}" for c, f in zip(grp["c"], grp["frac"]))
         out.append(Problem(layer, str(bid[k]), "geometry",
