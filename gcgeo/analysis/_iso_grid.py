@@ -231,26 +231,31 @@ class Grid:
         d = np.fmin(nd[p.aug.piece_u[pc]] + pos, nd[p.aug.piece_v[pc]] + (p.length[pc] - pos))
         return self.xy[idx], d
 
-    def reached_cells(self, nd: np.ndarray, limit: float, nodes: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def reached_cells(self, nd: np.ndarray, limit: float, nodes: np.ndarray | None = None,
+                      at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The cells (columns, rows: 2 × entries) of the points within ``limit`` of
         node distances ``nd``, with the least distance of those points in each
         (an entry per piece and cell: a cell may have several); ``nodes``: the nodes
-        of finite ``nd``, where known."""
+        of finite ``nd``, where known.  With ``at`` (every node's position in ``nd``,
+        -1 for the last, an infinite distance) ``nd`` holds the distances of some
+        nodes only, and ``nodes`` must be given."""
+        def dist(of: np.ndarray) -> np.ndarray:
+            return np.take(nd, of if at is None else np.take(at, of))
+
         # (a point is no nearer than the nearer end of its piece: only the pieces with an
         # end within the limit have points within it)
         if nodes is None:
             nodes = np.flatnonzero(nd <= limit)
         else:
-            nodes = np.compress(np.take(nd, nodes) <= limit, nodes)
+            nodes = np.compress(dist(nodes) <= limit, nodes)
         cand = self.reached_pieces(nd, nodes)
         first = np.take(self._run_start, cand)
         cnt = np.take(self._run_start, cand + 1) - first
         idx = np.arange(cnt.sum()) + np.repeat(first - np.cumsum(cnt) + cnt, cnt)
         # (np.take: faster than indexing; the ends' distances per piece, repeated per run)
         aug = self.pieces.aug
-        du = np.repeat(np.take(nd, np.take(aug.piece_u, cand)), cnt)
-        dv = np.repeat(np.take(nd, np.take(aug.piece_v, cand)), cnt)
+        du = np.repeat(dist(np.take(aug.piece_u, cand)), cnt)
+        dv = np.repeat(dist(np.take(aug.piece_v, cand)), cnt)
         d = np.fmin(du + np.take(self._run_from_u, idx), dv + np.take(self._run_to_v, idx))
         keep = d <= limit
         return np.take(self._run_ij, np.compress(keep, idx), axis=1), np.compress(keep, d)

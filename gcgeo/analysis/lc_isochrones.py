@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..network import dist_via_ends, locate_snaps, near_first, point_dist
+from ..network import dist_via_ends, locate_snaps, near_first, near_searches, point_dist
 from ..values import feature_ids
 from . import _iso_grid as _grid
 from . import _iso_procs as _procs
@@ -179,10 +179,6 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
 #: Facilities from which :func:`facility_isochrones` shares its chunks with a
 #: forked child (fewer: the fork costs more than it saves).
 PROCESS_MIN = 128
-#: Facilities searched in one call within a chunk: 8 × 167k nodes of distances
-#: (11 MB) take a quarter less time than 32 at once, whose 43 MB come as fresh
-#: pages every time.
-_SEARCH = 8
 
 
 class _Chunks(NamedTuple):
@@ -209,35 +205,35 @@ def _draw_chunk(job: _Chunks, sel: np.ndarray, mapper: Callable) -> list[tuple]:
     polygon, homes and residents inside: read off the cells, the polygon is
     their union, exact); ``mapper`` (:func:`map` or a thread
     pool's) spreads the facilities' cells and the tracing."""
-    from scipy.sparse.csgraph import dijkstra
-
     grid, aug = job.grid, job.aug
     tiers_of = [[(t, T) for t, T in job.tier_m.items() if job.fcat[i] in job.req[t]]
                 for i in sel]
     lim = max((T for tt in tiers_of for _, T in tt), default=0.0)
     if lim == 0:
         return []
-    # homes up to the limit plus the buffer need exact distances (see Grid.area)
-    # (inf where not reached), searched from a few facilities at a time (arrays the
-    # allocator keeps for the next chunk, not fresh pages each time)
-    D = [dijkstra(aug.csr, directed=True, indices=aug.target_node[sel[k:k + _SEARCH]],
-                  limit=lim + job.buf) for k in range(0, len(sel), _SEARCH)]
-    # each facility's reached nodes (in one pass over its search)
-    reached: list[np.ndarray] = []
-    for Dk in D:
-        flat = np.flatnonzero(np.isfinite(Dk))  # (faster than nonzero over two axes)
-        n = Dk.shape[1]
-        at = np.searchsorted(flat, np.arange(len(Dk) + 1) * n)
-        reached.extend(flat[at[r]:at[r + 1]] - r * n for r in range(len(Dk)))
+    # homes up to the limit plus the buffer need exact distances (see Grid.area), each
+    # facility's searched on the nodes near the chunk (network.near_searches): its
+    # distances over those nodes and a last inf, every node's position in them (-1:
+    # beyond the limit), and the nodes it reaches
+    rows_of: list[np.ndarray] = [np.zeros(0)] * len(sel)
+    reached: list[np.ndarray] = [np.zeros(0, np.int64)] * len(sel)
+    at = np.zeros(0, np.int64)
+    for part, near, local, d in near_searches(aug.csr, aug.target_node[sel], lim + job.buf,
+                                              chunk=len(sel)):
+        at = local.copy() if not len(at) else at  # (one set of nodes for the chunk)
+        ext = np.concatenate([d, np.full((len(d), 1), np.inf)], axis=1)
+        for r, j in enumerate(part):
+            rows_of[j] = ext[r]
+            reached[j] = near[np.isfinite(d[r])]
 
     def one(j):
-        nd = D[j // _SEARCH][j % _SEARCH]
+        nd = rows_of[j]
 
         def home_dist(idx):  # (only the homes of the facility's window; NaN off the network)
-            return dist_via_ends(nd, np.take(job.ends, idx, axis=0), np.take(job.gaps, idx, axis=0),
-                                 np.take(job.snap_conn, idx))
+            return dist_via_ends(nd, np.take(at, np.take(job.ends, idx, axis=0)),
+                                 np.take(job.gaps, idx, axis=0), np.take(job.snap_conn, idx))
 
-        ij, pd_ = grid.reached_cells(nd, max(T for _, T in tiers_of[j]), reached[j])
+        ij, pd_ = grid.reached_cells(nd, max(T for _, T in tiers_of[j]), reached[j], at=at)
         return grid.cells(ij, pd_, home_dist, job.connector, [T for _, T in tiers_of[j]])
 
     live = [j for j in range(len(sel)) if tiers_of[j]]
