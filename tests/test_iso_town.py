@@ -177,3 +177,21 @@ def test_communities_not_boxes_are_clipped_as_by_geos(seed, density):
         assert g.geom_type == "MultiPolygon" and g.is_valid
         assert shapely.symmetric_difference(g, want).area <= 1e-6 * max(want.area, 1.0)
         assert shapely.equals(g, iso.multi(want))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), rows=st.integers(1, 40), cols=st.integers(1, 200),
+       fill=st.floats(0.0, 0.6), buffer=st.sampled_from([12.0, 50.0, 120.0, 400.0]))
+def test_dilate_grows_every_cell_by_the_disc(seed, rows, cols, fill, buffer):
+    # packed into 64-bit words (or a byte a cell for a disc wider than a word): every cell
+    # within the disc's rows and half-widths of a cell in, and no other, at any grid edge
+    k, half = _iso_town.disc(buffer, 5.0)
+    m = np.random.default_rng(seed).random((rows, cols)) < fill
+    want = np.zeros_like(m)
+    for r, c in zip(*np.nonzero(m)):
+        for dy in range(-k, k + 1):
+            if half[dy + k] >= 0 and 0 <= r + dy < rows:
+                want[r + dy, max(c - int(half[dy + k]), 0):c + int(half[dy + k]) + 1] = True
+    got = _iso_town.dilate(m, half)
+    assert got.dtype == bool and got.shape == m.shape
+    np.testing.assert_array_equal(got, want)

@@ -61,7 +61,42 @@ def disc(buffer: float, cell: float) -> tuple[int, np.ndarray]:
 
 
 def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
-    """``m`` grown by the :func:`disc` ``half``."""
+    """``m`` grown by the :func:`disc` ``half``: a cell is in when some cell in of
+    ``m`` lies ``dy`` rows and at most ``half[dy + k]`` columns away.
+
+    The rows are shifted as 64-bit words of packed cells (an eighth of the bytes
+    moved, a word shifted at once) when the disc is narrower than a word.
+    """
+    k = (len(half) - 1) // 2
+    widest = int(max(half.max(), 0))
+    if widest >= 64 or m.ndim != 2 or not m.size:
+        return _dilate_cells(m, half)
+    h, cols = m.shape
+    words = -(-cols // 64)
+    x = np.zeros((h, words * 8), np.uint8)
+    x[:, :-(-cols // 8)] = np.packbits(m, axis=1, bitorder="little")
+    x = x.view("<u8")  # (cell c of a row is bit c % 64 of word c // 64)
+    wide = [x]
+    for w in range(1, widest + 1):
+        g = wide[-1].copy()
+        g |= x << np.uint64(w)  # cell c from c - w
+        g[:, 1:] |= x[:, :-1] >> np.uint64(64 - w)
+        g |= x >> np.uint64(w)  # cell c from c + w
+        g[:, :-1] |= x[:, 1:] << np.uint64(64 - w)
+        wide.append(g)
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(x)
+    for dy in range(1, min(k, h - 1) + 1):
+        hw = int(half[dy + k])
+        if hw < 0:
+            break
+        out[:h - dy] |= wide[hw][dy:]
+        out[dy:] |= wide[hw][:h - dy]
+    cells = np.unpackbits(out.view(np.uint8), axis=1, count=cols, bitorder="little")
+    return cells.view(bool)
+
+
+def _dilate_cells(m: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """:func:`dilate` a byte per cell (any disc)."""
     h = m.shape[0]
     k = (len(half) - 1) // 2
     wide = [m]
@@ -71,7 +106,7 @@ def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
         g[:, :-w] |= m[:, w:]
         wide.append(g)
     out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(m)
-    for dy in range(1, k + 1):
+    for dy in range(1, min(k, h - 1) + 1):
         hw = int(half[dy + k])
         if hw < 0:
             break
