@@ -140,6 +140,17 @@ def test_non_json_columns_are_stringified_and_input_untouched():
     pd.testing.assert_frame_equal(g, before)
 
 
+def test_values_that_read_as_template_syntax_are_drawn_as_they_are():
+    # the page's scripts are put in as text, never compiled as jinja templates: a name
+    # holding "{#" or "{{ }}" broke the whole map (TemplateSyntaxError) or was changed
+    g = _communities()
+    g["name"] = ["社区 {# 1", "{{ name }} {% raw %}"]
+    html = maps.render_html(maps.dashboard({"communities": g}, offline=True, title="{% if %} 县"))
+    names = [f["properties"]["name"] for f in _geojson_layers(html)[0]["features"]]
+    assert names == ["社区 {# 1", "{{ name }} {% raw %}"]
+    assert 'textContent = "{% if %} \\u53bf";' in html  # the title, as JSON
+
+
 def test_dashboard_views_skip_absent_and_group_layers():
     layers = {"communities": _communities(), "facilities": _facilities()}
     layers["lc_communities"] = _communities().assign(

@@ -93,6 +93,46 @@ _CSS = """
 """
 
 
+# --- page text ---------------------------------------------------------------------
+
+
+class _Text(Element):
+    """Text put into the page as it is.
+
+    branca's ``MacroElement.render`` wraps each rendered macro in an ``Element``, whose
+    text is compiled as a jinja template: a layer's megabytes of packed features were
+    tokenised and compiled once more on every render, and a value reading as template
+    syntax (a community named "社区 {# 1") broke the map or was changed.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "GcgeoText"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _LiteralMacro(MacroElement):
+    """A ``MacroElement`` whose rendered macros (header, html, script) go into the page as
+    text (:class:`_Text`), never compiled as templates; as branca's, less the one trailing
+    newline its template compilation drops."""
+
+    # branca declares Element.render -> str, but its MacroElement.render returns None
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError(f"cannot render {self.get_name()} outside a folium Figure")
+        module = self._template.module.__dict__
+        for part, where in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = module.get(part)
+            if macro is not None:
+                where.add_child(_Text(str(macro(self, kwargs)).removesuffix("\n")), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
 # --- map context -------------------------------------------------------------
 
 
@@ -253,7 +293,7 @@ def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
                   stroke="#ffffff", weight=0.5, fill_opacity=0.75, zorder=styled.zorder)
 
 
-class GeoLayer(JSCSSMixin, Layer):
+class GeoLayer(JSCSSMixin, Layer, _LiteralMacro):
     """One drawn layer: packed features on Leaflet's canvas (``L.gcgeoLayer``), clustered for
     many points; large layers drawn in detail only when zoomed in (see ``js/gcgeo_layer.js``)."""
 
@@ -314,7 +354,7 @@ var {{ this.get_name() }} = (function () {
         return out
 
 
-class _Panes(MacroElement):
+class _Panes(_LiteralMacro):
     """Map panes so points draw above lines and lines above areas, whatever the order layers are switched on;
     gcgeo's layer class (``js/gcgeo_layer.js``), a metric scale bar, and the legend kept off open popups."""
 
@@ -356,7 +396,7 @@ def _library_js() -> str:
     return (Path(__file__).parent / "js" / "gcgeo_layer.js").read_text(encoding="utf-8").replace("</", "<\\/")
 
 
-class _FitBounds(MacroElement):
+class _FitBounds(_LiteralMacro):
     _template = Template("""
 {% macro script(this, kwargs) %}
 {%- if this.ctx.bounds %}
@@ -375,7 +415,7 @@ class _FitBounds(MacroElement):
         return json.dumps([[y0, x0], [y1, x1]])
 
 
-class _Attribution(MacroElement):
+class _Attribution(_LiteralMacro):
     _template = Template("""
 {% macro script(this, kwargs) %}
 {%- for a in this.ctx.data_attribution|sort %}
@@ -390,7 +430,7 @@ class _Attribution(MacroElement):
         self.ctx = ctx
 
 
-class _Legend(MacroElement):
+class _Legend(_LiteralMacro):
     """One legend control; each layer's entry shows only while the layer is on the map."""
 
     _template = Template("""
@@ -427,7 +467,7 @@ class _Legend(MacroElement):
         self.ctx = ctx
 
 
-class _GroupedControl(JSCSSMixin, MacroElement):
+class _GroupedControl(JSCSSMixin, _LiteralMacro):
     """The layer control: overlays grouped by view, each group with a checkbox of its own."""
 
     _template = Template("""
@@ -520,7 +560,7 @@ class _GroupedControl(JSCSSMixin, MacroElement):
         super().render(**kwargs)
 
 
-class _Title(MacroElement):
+class _Title(_LiteralMacro):
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function () {
