@@ -151,6 +151,20 @@ def test_values_that_read_as_template_syntax_are_drawn_as_they_are():
     assert 'textContent = "{% if %} \\u53bf";' in html  # the title, as JSON
 
 
+@pytest.mark.parametrize("geoms, kind", [
+    ([shapely.Point(0, 0), None, shapely.MultiPoint([(0, 0), (1, 1)]), shapely.Point()], "point"),
+    ([shapely.LineString([(0, 0), (1, 1)]), shapely.MultiLineString([[(0, 0), (1, 0)]])], "line"),
+    ([shapely.box(0, 0, 1, 1), shapely.MultiPolygon([shapely.box(2, 2, 3, 3)]), None], "polygon"),
+    ([shapely.box(0, 0, 1, 1), shapely.Point(0, 0)], "mixed"),
+    ([shapely.GeometryCollection([shapely.Point(0, 0)])], "mixed"),
+    ([shapely.LinearRing([(0, 0), (1, 0), (1, 1)])], "mixed"),
+    ([None, None], "point"),
+])
+def test_a_layer_is_drawn_as_the_kind_all_its_geometries_share(geoms, kind):
+    gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=3067))
+    assert maps.Styled("x", "x", gdf, np.full(len(gdf), "#000000", dtype=object)).geom_kind == kind
+
+
 def test_dashboard_views_skip_absent_and_group_layers():
     layers = {"communities": _communities(), "facilities": _facilities()}
     layers["lc_communities"] = _communities().assign(
