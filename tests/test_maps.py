@@ -236,6 +236,57 @@ def test_rings_are_stored_open_and_large_layers_at_coarser_steps():
     assert np.abs(xy / 200_000 - corners).max() > 1e-6  # the coarser step shows
 
 
+def test_packed_numbers_read_as_python_writes_them():
+    from gcgeo.maps import _pack
+
+    rng = np.random.default_rng(7)
+    values = np.r_[0, -1, 9, 10, -10, 99, 100, 2**63 - 1, -(2**63 - 1), 10**18, -(10**18),
+                   rng.integers(-10**9, 10**9, 500), rng.integers(-100, 100, 500)]
+    text, starts, ends = _pack._int_texts(values)
+    assert text == ",".join(str(v) for v in values.tolist())
+    assert [text[a:b] for a, b in zip(starts, ends)] == [str(v) for v in values.tolist()]
+    assert _pack._int_texts(np.array([], dtype=np.int64))[0] == ""
+
+
+def test_packed_lines_and_polygons_give_back_every_vertex():
+    """Lines, multi-part polygons with holes, empty parts and points: decoded (the running sums
+    from the origin, rings closed again), the vertices rounded to the packing step."""
+    from gcgeo.maps import _pack
+
+    rng = np.random.default_rng(3)
+    geoms = []
+    for i in range(40):
+        x, y = rng.uniform(-170, 170), rng.uniform(-80, 80)
+        ring = shapely.Point(x, y).buffer(rng.uniform(1e-5, 1e-2), quad_segs=int(rng.integers(1, 9)))
+        hole = shapely.Point(x, y).buffer(1e-6)
+        geoms.append(shapely.MultiPolygon([shapely.Polygon(ring.exterior, [hole.exterior]),
+                                           shapely.box(x + 1, y, x + 1.001, y + 1e-3)]) if i % 2 else ring)
+    geoms.append(shapely.from_wkt("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), EMPTY)"))
+    lines = [shapely.LineString(rng.uniform(-50, 50, (int(rng.integers(2, 30)), 2))) for _ in range(40)]
+    lines.append(shapely.from_wkt("MULTILINESTRING ((0 0, 1e-6 -1e-6), EMPTY)"))
+    scale = 1_000_000
+    for layer in (geoms, lines):
+        kind, text, origin, _ = _pack.pack_geometries(np.array(layer, dtype=object), scale)
+        features = json.loads(text)
+        assert len(features) == len(layer)
+        for g, parts in zip(layer, features):
+            drawn = shapely.get_parts(g)
+            assert len(parts) == len(drawn)
+            for part, want in zip(parts, drawn):
+                rings = [part] if kind == "line" else part
+                expect = [want] if kind == "line" else [] if want.is_empty else [want.exterior, *want.interiors]
+                assert len(rings) == len(expect)
+                for r, w in zip(rings, expect):
+                    xy = np.cumsum(np.asarray(r, dtype=np.int64).reshape(-1, 2), axis=0) + origin
+                    if kind == "polygon":
+                        xy = np.vstack([xy, xy[:1]])
+                    assert np.array_equal(xy, np.round(shapely.get_coordinates(w) * scale).astype(np.int64))
+    pts = shapely.points(rng.uniform(-180, 180, (50, 2)))
+    kind, text, origin, _ = _pack.pack_geometries(pts, scale)
+    xy = np.asarray(json.loads(text), dtype=np.int64).reshape(-1, 2) + origin
+    assert kind == "point" and np.array_equal(xy, np.round(shapely.get_coordinates(pts) * scale).astype(np.int64))
+
+
 def test_missing_crs_is_a_clear_error():
     g = _communities().set_crs(None, allow_override=True)
     with pytest.raises(LayerError, match="layer 'communities' has no CRS"):
