@@ -443,7 +443,11 @@ def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view:
     if osm:
         note += " · Data © OpenStreetMap contributors"
     fig.text(0.01, 0.01, note, fontsize=6.5, color="#555555")
-    fig.tight_layout()
+    # laid out here, once: fig.tight_layout() leaves a placeholder layout engine on the figure,
+    # for which savefig lays out the whole figure once more, every text measured again
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    TightLayoutEngine().execute(fig)
     return fig
 
 
