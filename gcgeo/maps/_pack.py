@@ -51,6 +51,10 @@ def _join_runs(texts: Sequence[str], owner: np.ndarray, n: int, empty: str = "[]
     return out
 
 
+#: Numbers written at a time by :func:`_int_texts`.
+_CHUNK = 1 << 18
+
+
 def _int_texts(values: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
     """The integers ``values`` in decimal joined by commas, and where each starts and ends in that text.
 
@@ -65,6 +69,15 @@ def _int_texts(values: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
     v = np.asarray(values, dtype=np.int64)
     if not len(v):
         return "", np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(v) > _CHUNK:  # a chunk at a time: the buffers stay small
+        texts, starts, ends, at = [], [], [], 0
+        for i in range(0, len(v), _CHUNK):
+            t, a, b = _int_texts(v[i:i + _CHUNK])
+            texts.append(t)
+            starts.append(a + at)
+            ends.append(b + at)
+            at += len(t) + 1
+        return ",".join(texts), np.concatenate(starts), np.concatenate(ends)
     neg = v < 0
     rest = np.abs(v)
     digits = np.ones(len(v), np.int64)
