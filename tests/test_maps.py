@@ -513,6 +513,19 @@ def test_figures_fall_back_to_english_without_cjk_font(tmp_path, monkeypatch, ca
 # --- report ----------------------------------------------------------------------------------------
 
 
+def test_the_map_and_figures_draw_styles_built_once(tmp_path, monkeypatch):
+    # the report builds each view's styled layers once, for its map and its figures
+    layers = {"communities": _communities(), "facilities": _facilities()}
+    built = {"inventory": maps.get_view("inventory").styles(layers, lang="en")}
+    built["inventory"][0].name = "Built once"
+    calls: list[str] = []
+    monkeypatch.setattr(maps.View, "styles", lambda self, *a, **k: calls.append(self.name) or [])
+    html = maps.render_html(maps.dashboard(layers, views=["inventory"], basemap="none", styles=built))
+    assert '"Built once (2)"' in html and '"Facilities (3)"' in html
+    assert list(figures.save_figures(layers, tmp_path, views=["inventory"], styles=built)) == ["inventory"]
+    assert calls == []
+
+
 def test_report_headlines_tables_figures_and_links(tmp_path):
     lcc = _communities().assign(community_name=["Kamppi", "Punavuori"], homes=[3, 5], residents=[100, 300],
                                 share_all_within_5min=[0.5, 0.1])

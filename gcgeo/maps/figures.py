@@ -405,9 +405,9 @@ def plot_view(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str |
 
 
 def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str,
-               title: str | None, streets: dict | None = None):
+               title: str | None, streets: dict | None = None, built: Sequence[Styled] | None = None):
     v = get_view(view) if isinstance(view, str) else view
-    styles = [s for s in v.styles(layers, lang=lang) if s.show]
+    styles = [s for s in (v.styles(layers, lang=lang) if built is None else built) if s.show]
     if not styles:
         return None
     crs = _target_crs(styles)
@@ -477,11 +477,15 @@ def _tight_box(fig, *, pad: float):
 
 def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: str | os.PathLike, *,
                  lang: str = "en", views: Sequence[str] | None = None, title: str | None = None,
-                 dpi: int = 150) -> dict[str, Path]:
+                 dpi: int = 150, styles: Mapping[str, Sequence[Styled]] | None = None) -> dict[str, Path]:
     """One PNG per available view in ``folder`` (``<view>.png``); returns view name → path.
 
     With ``lang="zh"`` and no CJK font at all (gcgeo's bundled one missing,
     none installed), English labels are used and a warning is logged.
+    ``styles``: the styled layers of views already built from ``layers`` in
+    ``lang`` (:meth:`View.styles`), by view name, drawn as they are (the
+    report draws its map from the same); unused when the labels fall back
+    to English.
     """
     plt = _agg()
     if lang not in ("zh", "en"):
@@ -490,6 +494,7 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
         log.warning("no font with Chinese glyphs found: gcgeo's own (gcgeo/maps/fonts) is missing and none is "
                     "installed (e.g. Debian package fonts-wqy-microhei); the figures use English labels")
         lang = "en"
+        styles = None  # built in Chinese
     rc = _font_rc(lang)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -501,7 +506,8 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
             if not v.available(layers):
                 log.info("figure '%s' skipped: none of its layers is present", name)
                 continue
-            fig = _plot_view(plt, layers, v, lang=lang, title=title, streets=streets)
+            fig = _plot_view(plt, layers, v, lang=lang, title=title, streets=streets,
+                             built=styles.get(name) if styles is not None else None)
             if fig is None:
                 continue
             path = folder / f"{name}.png"
