@@ -287,6 +287,22 @@ def test_packed_lines_and_polygons_give_back_every_vertex():
     assert kind == "point" and np.array_equal(xy, np.round(shapely.get_coordinates(pts) * scale).astype(np.int64))
 
 
+@pytest.mark.parametrize("name, kind", [("dist_pharmacy_m", None), ("population", "communities"),
+                                        ("share_all_within_5min", None), ("green_ratio", None),
+                                        ("all_within_5min", None), ("category", None), ("floors", "buildings"),
+                                        ("whatever", None)])
+def test_a_column_formatted_at_once_reads_as_value_by_value(name, kind):
+    from gcgeo.labels import format_value, format_values
+
+    for values in (np.array([0.0, 0.5, 1.0, 2.5, 1234.5678, -3.0, np.nan, np.inf]), np.array([0, 1, 7, 1234567]),
+                   np.array([3, 250], dtype=np.uint8), np.array([0.25, 1.5], dtype=np.float32)):
+        for lang in ("zh", "en"):
+            assert format_values(values, name, lang, kind=kind) == \
+                [format_value(v, name, lang, kind=kind) for v in values.tolist()]
+    assert format_values(np.array([1234.4, 0.5]), "dist_pharmacy_m") == ["1,234", "0"]  # by hand
+    assert format_values(np.array([0.125]), "share_all_within_5min") == ["12.5%"]
+
+
 def test_missing_crs_is_a_clear_error():
     g = _communities().set_crs(None, allow_override=True)
     with pytest.raises(LayerError, match="layer 'communities' has no CRS"):

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..labels import column_format, format_value
+from ..labels import column_format, format_value, format_values
 
 __all__ = ["DETAIL_SCALE", "DIGITS", "SCALE", "dumps", "indexes", "pack_colors", "pack_geometries", "pack_values"]
 
@@ -209,7 +209,8 @@ def pack_values(values: pd.Series | Sequence[Any], name: str, lang: str, *, kind
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
     except TypeError:  # unhashable values (lists)
         return [format_value(v, name, lang, kind=kind) for v in s.tolist()]
-    shown = [format_value(v, name, lang, kind=kind) for v in uniques.tolist()]
+    numbers = uniques.dtype.kind in "iuf"  # formatted by the column's format, looked up once
+    shown = format_values(uniques.to_numpy() if numbers else uniques.tolist(), name, lang, kind=kind)
     # distinct values may read alike (3.21 m and 3.4 m are both "3"): index the texts
     text_codes, texts = pd.factorize(pd.Series(shown + [None], dtype=object), use_na_sentinel=False)
     mapped = text_codes[np.where(codes >= 0, codes, len(shown))]
