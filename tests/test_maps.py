@@ -303,6 +303,27 @@ def test_a_column_formatted_at_once_reads_as_value_by_value(name, kind):
     assert format_values(np.array([0.125]), "share_all_within_5min") == ["12.5%"]
 
 
+def test_hexagons_count_the_points_inside_them_by_colour():
+    from gcgeo.maps._render import hexagon_overview
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    pts = shapely.points(rng.uniform(385_000, 386_000, n), rng.uniform(6_671_000, 6_672_000, n))
+    colors = np.where(rng.random(n) < 0.3, "#ff0000", "#0000ff").astype(object)
+    gdf = gpd.GeoDataFrame(geometry=pts, crs=3067)
+    legend = [maps.LegendItem("#0000ff", "blue"), maps.LegendItem("#ff0000", "red")]
+    hexes = hexagon_overview(maps.Styled("homes", "Homes", gdf, colors, legend=legend), lang="en", shift=None)
+    inside = shapely.contains(hexes.gdf.geometry.to_numpy()[:, None], gdf.to_crs(4326).geometry.to_numpy()[None, :])
+    assert (inside.sum(axis=0) == 1).all()  # each point in one hexagon
+    count = inside.sum(axis=1)
+    red, blue = inside[:, colors == "#ff0000"].sum(axis=1), inside[:, colors == "#0000ff"].sum(axis=1)
+    assert hexes.gdf[hexes.fields[0]].tolist() == count.tolist()
+    assert hexes.gdf["red"].fillna(0).tolist() == red.tolist() and hexes.gdf["blue"].fillna(0).tolist() == blue.tolist()
+    first = colors[0]  # a tie goes to the colour met first
+    tie = "#ff0000" if first == "#ff0000" else "#0000ff"
+    assert list(hexes.colors) == ["#ff0000" if r > b else "#0000ff" if b > r else tie for r, b in zip(red, blue)]
+
+
 def test_missing_crs_is_a_clear_error():
     g = _communities().set_crs(None, allow_override=True)
     with pytest.raises(LayerError, match="layer 'communities' has no CRS"):

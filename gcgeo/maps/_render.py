@@ -272,12 +272,17 @@ def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
     fix_z = ~fix_x & (dz >= dy)
     cx = np.where(fix_x, -cy - cz, cx)
     cz = np.where(fix_z, -cx - cy, cz)
-    cell, first = np.unique(np.column_stack([cx, cz]), axis=0, return_inverse=True)
-    first = first.ravel()
+    # the cells in order of (cx, cz), as one integer each (np.unique(axis=0) sorts rows: 4 times slower)
+    ix, iz = cx.astype(np.int64), cz.astype(np.int64)
+    x0, z0 = ix.min(), iz.min()
+    wide = int(iz.max() - z0) + 1
+    keys, first = np.unique((ix - x0) * wide + (iz - z0), return_inverse=True)
+    cell = np.column_stack([keys // wide + x0, keys % wide + z0]).astype(np.float64)
     labels = {item.color: item.label for item in styled.legend}
-    classes = list(dict.fromkeys(colors.tolist()))
+    class_of, classes_found = pd.factorize(pd.Series(colors, dtype=object))  # in order of first appearance
+    classes = classes_found.tolist()
     counts = np.zeros((len(cell), len(classes)), dtype=np.int64)
-    np.add.at(counts, (first, np.array([classes.index(c) for c in colors.tolist()])), 1)
+    np.add.at(counts, (first.ravel(), class_of), 1)
     major = np.array(classes, dtype=object)[counts.argmax(axis=1)]
     hx = side * (math.sqrt(3) * cell[:, 0] + math.sqrt(3) / 2 * cell[:, 1])
     hy = side * 1.5 * cell[:, 1]
