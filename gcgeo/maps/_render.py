@@ -18,6 +18,7 @@ import html
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
+from pyproj import Transformer
 
 from .. import crs as _crs
 from .._errors import LayerError
@@ -199,7 +201,21 @@ def new_map(*, lang: str = "en", basemap: str = "osm", title: str | None = None)
 # --- preparing a frame for drawing ----------------------------------------------
 
 
-def _to_lonlat(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None) -> gpd.GeoDataFrame:
+@functools.lru_cache(maxsize=32)
+def _to_wgs84(crs: Any) -> Transformer:
+    """The transformer from ``crs`` to lon/lat (made once: making one takes 10–80 ms)."""
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+
+def _drawn(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None,
+           shift: str | None) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray] | None]:
+    """The geometries of ``gdf`` to draw (simplified by ``simplify_m`` metres) and the function
+    taking their coordinates (n × 2) to the drawn lon/lat, or None when they are in it already.
+
+    Only the coordinates are transformed, as ``_pack`` reads them: ``to_crs`` built a copy of
+    a city's layer to be read once. Layers drawn shifted (GCJ-02) and 3-D ones are transformed
+    whole, as before.
+    """
     if gdf.crs is None:
         raise LayerError(
             f"layer '{key}' has no CRS, so it cannot be placed on a map; "
@@ -211,9 +227,21 @@ def _to_lonlat(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None) -> 
         geoms = shapely.simplify(np.asarray(metric.geometry.values, dtype=object), simplify_m,
                                  preserve_topology=True)
         out = metric.set_geometry(gpd.GeoSeries(geoms, index=metric.index, crs=metric.crs))
-    if not out.crs.equals("EPSG:4326"):
-        out = out.to_crs("EPSG:4326")
-    return out
+    geoms = np.asarray(out.geometry.values, dtype=object)
+    lonlat = out.crs.equals("EPSG:4326")
+    if shift or (not lonlat and shapely.has_z(geoms).any()):
+        ll = out if lonlat else out.to_crs("EPSG:4326")
+        ll = _crs.shift_from_wgs84(ll, shift) if shift else ll
+        return np.asarray(ll.geometry.values, dtype=object), None
+    if lonlat:
+        return geoms, None
+    transformer = _to_wgs84(out.crs)
+
+    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return geoms, to_lonlat
 
 
 def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple[str, list[float] | None, int]:
@@ -231,20 +259,16 @@ def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple
     if len(gdf) == 0:
         return _pack.dumps({"k": "point", "g": [], "o": [0, 0], "s": _pack.SCALE, "p": [], "c": [], "v": []}), \
             None, 0
-    ll = _to_lonlat(gdf, key=styled.key, simplify_m=styled.simplify_m)
-    if shift:
-        ll = _crs.shift_from_wgs84(ll, shift)
-    geoms = np.asarray(ll.geometry.values, dtype=object)
+    geoms, to_lonlat = _drawn(gdf, key=styled.key, simplify_m=styled.simplify_m, shift=shift)
     scale = _pack.DETAIL_SCALE if len(gdf) > DETAIL_ABOVE else _pack.SCALE
-    kind, gtext, origin, kinds = _pack.pack_geometries(geoms, scale)
+    packed = _pack.pack_layer(geoms, scale, to_lonlat=to_lonlat)
     palette, codes = _pack.pack_colors(colors)
     props_cols = [c for c in styled.fields if c in gdf.columns]
     values = [_pack.pack_values(gdf[c], c, lang, kind=styled.kind) for c in props_cols]
-    head = _pack.dumps({"k": kind, "o": origin, "s": scale, "p": palette, "c": codes, "v": values,
-                        **({"t": kinds} if kinds else {})})
-    text = head[:-1] + ',"g":' + gtext + "}"
-    b = [float(v) for v in shapely.total_bounds(geoms)]
-    return text, b, len(gdf)
+    head = _pack.dumps({"k": packed.kind, "o": packed.origin, "s": scale, "p": palette, "c": codes, "v": values,
+                        **({"t": packed.kinds} if packed.kinds else {})})
+    text = head[:-1] + ',"g":' + packed.text + "}"
+    return text, packed.bounds, len(gdf)
 
 
 def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
@@ -252,10 +276,9 @@ def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
     colour most of its points have (so the legend reads the same), their count per class in the popup."""
     gdf = styled.gdf
     keep = np.asarray(~(gdf.geometry.isna() | gdf.geometry.is_empty))
-    ll = _to_lonlat(gdf[keep], key=styled.key, simplify_m=None)
-    if shift:
-        ll = _crs.shift_from_wgs84(ll, shift)
-    xy = shapely.get_coordinates(shapely.get_geometry(np.asarray(ll.geometry.values, dtype=object), 0))
+    geoms, to_lonlat = _drawn(gdf[keep], key=styled.key, simplify_m=None, shift=shift)
+    xy = shapely.get_coordinates(shapely.get_geometry(geoms, 0))
+    xy = to_lonlat(xy) if to_lonlat is not None else xy
     colors = np.asarray(styled.colors, dtype=object)[keep]
     lat0 = float(np.mean(xy[:, 1]))
     kx, ky = 111_320.0 * math.cos(math.radians(lat0)), 110_540.0
