@@ -536,6 +536,18 @@ def test_figures_name_communities_over_faint_streets():
     assert not [a for a in fig.axes[0].patches if isinstance(a, PathPatch) and a.get_zorder() == 9.5]
 
 
+def test_a_figure_strokes_each_part_of_a_line_on_its_own():
+    from matplotlib.path import Path as MplPath
+
+    lines = np.array([shapely.LineString([(0, 0), (1, 1), (2, 0)]),
+                      shapely.MultiLineString([[(5, 5), (6, 6)], [(7, 7), (8, 8), (9, 9)]]),
+                      shapely.from_wkt("MULTILINESTRING ((0 0, 1 1), EMPTY)")], dtype=object)
+    path = figures._ring_path(lines, closed=False)
+    assert path.vertices.tolist() == [[0, 0], [1, 1], [2, 0], [5, 5], [6, 6], [7, 7], [8, 8], [9, 9], [0, 0], [1, 1]]
+    move, line = MplPath.MOVETO, MplPath.LINETO
+    assert path.codes.tolist() == [move, line, line, move, line, move, line, line, move, line]
+
+
 def test_figures_fall_back_to_english_without_cjk_font(tmp_path, monkeypatch, caplog):
     seen = []
     real = figures.plot_view

@@ -191,14 +191,22 @@ def _ring_path(geoms: np.ndarray, *, closed: bool):
     import shapely
     from matplotlib.path import Path as MplPath
 
-    parts = shapely.get_parts(geoms)
-    if closed:
-        parts = shapely.get_rings(shapely.normalize(parts))
-    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    lines = {shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING}
+    if not closed and len(geoms) and set(shapely.get_type_id(geoms).tolist()) <= {t.value for t in lines}:
+        # lines read as ragged arrays: their parts are not copied (a city's streets, 0.1 s a figure)
+        coords, offsets = shapely.to_ragged_array(geoms)[1:]
+        heads = np.asarray(offsets[0][:-1], dtype=np.int64)
+        start = np.zeros(len(coords), dtype=bool)
+        start[heads[heads < len(coords)]] = True
+    else:
+        parts = shapely.get_parts(geoms)
+        if closed:
+            parts = shapely.get_rings(shapely.normalize(parts))
+        coords, idx = shapely.get_coordinates(parts, return_index=True)
+        start = np.r_[True, idx[1:] != idx[:-1]]
     if not len(coords):
         return None
     codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
-    start = np.r_[True, idx[1:] != idx[:-1]]
     codes[start] = MplPath.MOVETO
     if closed:
         codes[np.r_[start[1:], True]] = MplPath.CLOSEPOLY
@@ -260,21 +268,16 @@ MAX_COMMUNITY_LABELS = 300
 
 
 def _streets_under(ax, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], styles: Sequence[Styled],
-                   crs, paths: dict | None = None) -> None:
-    """The streets, thin and light grey under the points, so a city figure can be read by its streets.
-
-    ``paths`` keeps their path by CRS for the next figure (a city's 190k streets took 0.1 s a figure)."""
+                   crs) -> None:
+    """The streets, thin and light grey under the points, so a city figure can be read by its streets."""
     from matplotlib.patches import PathPatch
 
     streets = layers.get("streets")
     if not isinstance(streets, gpd.GeoDataFrame) or not len(streets) or any(s.key == "streets" for s in styles):
         return
-    paths = {} if paths is None else paths
-    if crs not in paths:
-        if streets.crs is not None and streets.crs != crs:
-            streets = streets.to_crs(crs)
-        paths[crs] = _ring_path(np.asarray(streets.geometry.dropna().values, dtype=object), closed=False)
-    path = paths[crs]
+    if streets.crs is not None and streets.crs != crs:
+        streets = streets.to_crs(crs)
+    path = _ring_path(np.asarray(streets.geometry.dropna().values, dtype=object), closed=False)
     if path is not None:
         color, alpha, width = _STREETS_UNDER
         ax.add_artist(PathPatch(path, fill=False, edgecolor=_rgba(color, alpha), linewidth=width, zorder=_STREETS_Z))
@@ -393,21 +396,23 @@ def _scale_bar(ax, crs) -> float:
 
 
 def plot_view(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str = "en",
-              title: str | None = None):
+              title: str | None = None, styles: Sequence[Styled] | None = None):
     """A matplotlib Figure of ``view`` (its layers that start visible), or None when it has no layers.
 
     Its text is set in gcgeo's bundled CJK font (Chinese) and DejaVu Sans
     (Latin), whatever matplotlib's settings; the Figure can be saved later.
+    ``styles``: the view's styled layers already built from ``layers`` in
+    ``lang`` (:meth:`View.styles`), drawn as they are.
     """
     plt = _agg()
     with plt.rc_context(_font_rc(lang)):
-        return _plot_view(plt, layers, view, lang=lang, title=title)
+        return _plot_view(plt, layers, view, lang=lang, title=title, styles=styles)
 
 
 def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str,
-               title: str | None, streets: dict | None = None, built: Sequence[Styled] | None = None):
+               title: str | None, styles: Sequence[Styled] | None):
     v = get_view(view) if isinstance(view, str) else view
-    styles = [s for s in (v.styles(layers, lang=lang) if built is None else built) if s.show]
+    styles = [s for s in (v.styles(layers, lang=lang) if styles is None else styles) if s.show]
     if not styles:
         return None
     crs = _target_crs(styles)
@@ -418,7 +423,7 @@ def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view:
     map_w = float(np.clip(7.0 * aspect, 4.0, 11.0))
     map_h = float(np.clip(map_w / aspect, 4.0, 9.0))
     fig, ax = plt.subplots(figsize=(map_w + 3.2, map_h + 0.8), dpi=150)
-    _streets_under(ax, layers, styles, crs, streets)
+    _streets_under(ax, layers, styles, crs)
     for s in styles:
         _draw(ax, s, crs)
     ax.autoscale_view()
@@ -499,15 +504,14 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
-    streets: dict = {}  # the streets drawn under each figure, by CRS
     with plt.rc_context(rc):
         for name in views or view_names():
             v = get_view(name)
             if not v.available(layers):
                 log.info("figure '%s' skipped: none of its layers is present", name)
                 continue
-            fig = _plot_view(plt, layers, v, lang=lang, title=title, streets=streets,
-                             built=styles.get(name) if styles is not None else None)
+            fig = plot_view(layers, v, lang=lang, title=title,
+                            styles=styles.get(name) if styles is not None else None)
             if fig is None:
                 continue
             path = folder / f"{name}.png"
