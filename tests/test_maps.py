@@ -236,9 +236,12 @@ def test_rings_are_stored_open_and_large_layers_at_coarser_steps():
     assert np.abs(xy / 200_000 - corners).max() > 1e-6  # the coarser step shows
 
 
-def test_packed_numbers_read_as_python_writes_them():
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_packed_numbers_read_as_python_writes_them(chunk, monkeypatch):
     from gcgeo.maps import _pack
 
+    if chunk:  # written a few numbers at a time
+        monkeypatch.setattr(_pack, "_CHUNK", chunk)
     rng = np.random.default_rng(7)
     values = np.r_[0, -1, 9, 10, -10, 99, 100, 2**63 - 1, -(2**63 - 1), 10**18, -(10**18),
                    rng.integers(-10**9, 10**9, 500), rng.integers(-100, 100, 500)]

@@ -60,14 +60,10 @@ def _int_texts(values: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
     if not len(v):
         return "", np.zeros(0, np.int64), np.zeros(0, np.int64)
     if len(v) > _CHUNK:  # a chunk at a time: the buffers stay small
-        texts, starts, ends, at = [], [], [], 0
-        for i in range(0, len(v), _CHUNK):
-            t, a, b = _int_texts(v[i:i + _CHUNK])
-            texts.append(t)
-            starts.append(a + at)
-            ends.append(b + at)
-            at += len(t) + 1
-        return ",".join(texts), np.concatenate(starts), np.concatenate(ends)
+        chunks = [_int_texts(v[i:i + _CHUNK]) for i in range(0, len(v), _CHUNK)]
+        shift = np.cumsum([0] + [len(t) + 1 for t, _, _ in chunks[:-1]])
+        return (",".join(t for t, _, _ in chunks), np.concatenate([a + d for (_, a, _), d in zip(chunks, shift)]),
+                np.concatenate([b + d for (_, _, b), d in zip(chunks, shift)]))
     neg = v < 0
     rest = np.abs(v)
     digits = np.ones(len(v), np.int64)
@@ -128,7 +124,7 @@ def _highest_parts(g: shapely.Geometry) -> shapely.Geometry:
 _T = shapely.GeometryType
 
 
-def _feature_texts(kind: _T, xy: np.ndarray, offsets: tuple[np.ndarray, ...], origin: np.ndarray,
+def _feature_texts(kind: shapely.GeometryType, xy: np.ndarray, offsets: tuple[np.ndarray, ...], origin: np.ndarray,
                    scale: int) -> list[str]:
     """One JSON text per geometry of a ragged array (``shapely.to_ragged_array``, its coordinates
     ``xy`` in lon/lat): "x,y" for a point (a multi-point's first), lines, or polygons of rings."""
@@ -181,7 +177,7 @@ def pack_layer(geoms: np.ndarray, scale: int = SCALE, *,
         tid = shapely.get_type_id(geoms)
     dims = np.where(np.isin(tid, [0, 4]), 0, np.where(np.isin(tid, [1, 2, 5]), 1, 2))
     present = sorted(set(dims.tolist()))
-    ragged: dict[int, tuple[np.ndarray, _T, np.ndarray, tuple[np.ndarray, ...]]] = {}
+    ragged: dict[int, tuple[np.ndarray, shapely.GeometryType, np.ndarray, tuple[np.ndarray, ...]]] = {}
     for d in present:
         idx = np.flatnonzero(dims == d)
         kind, xy, offsets = shapely.to_ragged_array(geoms[idx])
