@@ -416,20 +416,30 @@ _WORD_FORMATS = ("bool", "category", "tier")
 def format_values(values: Any, name: str, lang: str = "en", *, kind: str | None = None) -> list[str | None]:
     """:func:`format_value` of each of ``values`` (say the distinct values of a column a map draws).
 
-    A numpy array of numbers in a column shown as numbers is formatted with the column's format
-    looked up once (a city's homes have some 100k distinct walking distances).
+    What decides how the column is shown is looked up once: a numpy array of numbers in a column
+    shown as numbers is formatted with the column's format, and a text no label table translates
+    is shown as it is (a city's homes have some 100k distinct walking distances and building ids).
 
     >>> format_values(np.array([1234.0, np.nan, 0.5]), "dist_school_m")
     ['1,234', None, '0']
     >>> format_values(np.array([0.25]), "share_all_within_5min"), format_values([True], "old_estate", "zh")
     (['25.0%'], ['是'])
+    >>> format_values(["B-12", " ", "pass"], "building_id"), format_values(["pass"], "criterion8", "zh")
+    (['B-12', None, 'pass'], ['达标'])
     """
     fmt = _fmt_kind(name, kind)
-    numbers = isinstance(values, np.ndarray) and values.dtype.kind in "iuf"
-    if not numbers or fmt in _WORD_FORMATS or name == "clause" or name == "reason" or name.endswith("_reason"):
+    if name == "clause" or name == "reason" or name.endswith("_reason"):
         return [format_value(v, name, lang, kind=kind) for v in list(values)]
-    return [None if math.isnan(v) or math.isinf(v) else _number_text(v, fmt)
-            for v in values.astype("float64").tolist()]
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf" and fmt not in _WORD_FORMATS:
+        return [None if math.isnan(v) or math.isinf(v) else _number_text(v, fmt)
+                for v in values.astype("float64").tolist()]
+    spec = _spec_column(kind, name) if kind in _layers.SPECS else None
+    if fmt in ("category", "tier", "kind") or (spec is not None and spec.allowed):
+        return [format_value(v, name, lang, kind=kind) for v in list(values)]
+    labelled = VALUE_LABELS.get("status" if name.endswith("_status") else name, {})
+    # a text no table labels is shown as it is; anything else as format_value shows it
+    return [(v if v.strip() else None) if type(v) is str and v not in labelled
+            else format_value(v, name, lang, kind=kind) for v in list(values)]
 
 
 @cache

@@ -306,6 +306,21 @@ def test_a_column_formatted_at_once_reads_as_value_by_value(name, kind):
     assert format_values(np.array([0.125]), "share_all_within_5min") == ["12.5%"]
 
 
+@pytest.mark.parametrize("name, kind", [("building_id", None), ("criterion8", None), ("status", None),
+                                        ("rule_status", None), ("kind", "manholes"), ("condition", "manholes"),
+                                        ("category", None), ("tier", None), ("clause", None),
+                                        ("min_share_complete_reason", None), ("name", "communities")])
+def test_a_column_of_texts_formatted_at_once_reads_as_value_by_value(name, kind):
+    from gcgeo.labels import format_value, format_values
+
+    values = ["B-12", " ", "", "pass", "fail", "no_lanes", "ok", "unknown", "pharmacy", "10min", "water", "good",
+              "GB 50180-2018 §4.0.2", "share 0.2 < 0.3", None, 3, 2.5, True, np.str_("pass"), ["a", "b"]]
+    for lang in ("zh", "en"):
+        assert format_values(values, name, lang, kind=kind) == \
+            [format_value(v, name, lang, kind=kind) for v in values]
+    assert format_values(["B-12", " "], "building_id") == ["B-12", None]  # by hand
+
+
 def test_hexagons_count_the_points_inside_them_by_colour():
     from gcgeo.maps._render import hexagon_overview
 
