@@ -29,7 +29,8 @@ from .names import category_label, layer_label, living_circle_rules, tier_label
 from .reasons import reason_text
 
 __all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_format",
-           "column_label", "every_label", "format_value", "kind_label", "layer_label", "tier_label", "ui"]
+           "column_label", "every_label", "format_value", "format_values", "kind_label", "layer_label",
+           "tier_label", "ui"]
 
 #: Columns several analyses write: name → (zh, en, format). Formats: "pct" (share 0–1),
 #: "m", "m2pp" (m²/person), "int", "float", "ratio" (0–1 shown as %), "text".
@@ -400,14 +401,7 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
             and _layers.get_spec(kind).column(name).allowed:
         return value_label(kind, name, value, lang)
     if isinstance(value, int | np.integer | float | np.floating | Decimal):
-        v = float(value)
-        if fmt == "pct":
-            return f"{v * 100:.1f}%"
-        if fmt in ("m", "int"):
-            return f"{v:,.0f}"
-        if fmt == "float":
-            return f"{v:,.2f}"
-        return f"{int(v)}" if v.is_integer() else f"{v:,.2f}"
+        return _number_text(float(value), fmt)
     if isinstance(value, _dt.datetime | _dt.date | pd.Timestamp):
         return value.isoformat()[:10] if not getattr(value, "hour", 0) else value.isoformat()
     if isinstance(value, list | tuple | set | np.ndarray):
@@ -416,6 +410,50 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     text = str(value)
     return text if text.strip() else None
+
+
+def _number_text(v: float, fmt: str) -> str:
+    """A number as :func:`format_value` shows it in a column of format ``fmt``."""
+    if fmt == "pct":
+        return f"{v * 100:.1f}%"
+    if fmt in ("m", "int"):
+        return f"{v:,.0f}"
+    if fmt == "float":
+        return f"{v:,.2f}"
+    return f"{int(v)}" if v.is_integer() else f"{v:,.2f}"
+
+
+#: Column formats whose numbers :func:`format_value` shows as words, not as numbers.
+_WORD_FORMATS = ("bool", "category", "tier")
+
+
+def format_values(values: Any, name: str, lang: str = "en", *, kind: str | None = None) -> list[str | None]:
+    """:func:`format_value` of each of ``values`` (say the distinct values of a column a map draws).
+
+    What decides how the column is shown is looked up once: a numpy array of numbers in a column
+    shown as numbers is formatted with the column's format, and a text no label table translates
+    is shown as it is (a city's homes have some 100k distinct walking distances and building ids).
+
+    >>> format_values(np.array([1234.0, np.nan, 0.5]), "dist_school_m")
+    ['1,234', None, '0']
+    >>> format_values(np.array([0.25]), "share_all_within_5min"), format_values([True], "old_estate", "zh")
+    (['25.0%'], ['是'])
+    >>> format_values(["B-12", " ", "pass"], "building_id"), format_values(["pass"], "criterion8", "zh")
+    (['B-12', None, 'pass'], ['达标'])
+    """
+    fmt = _fmt_kind(name, kind)
+    if name == "clause" or name == "reason" or name.endswith("_reason"):
+        return [format_value(v, name, lang, kind=kind) for v in list(values)]
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf" and fmt not in _WORD_FORMATS:
+        return [None if math.isnan(v) or math.isinf(v) else _number_text(v, fmt)
+                for v in values.astype("float64").tolist()]
+    spec = _spec_column(kind, name) if kind in _layers.SPECS else None
+    if fmt in ("category", "tier", "kind") or (spec is not None and spec.allowed):
+        return [format_value(v, name, lang, kind=kind) for v in list(values)]
+    labelled = VALUE_LABELS.get("status" if name.endswith("_status") else name, {})
+    # a text no table labels is shown as it is; anything else as format_value shows it
+    return [(v if v.strip() else None) if type(v) is str and v not in labelled
+            else format_value(v, name, lang, kind=kind) for v in list(values)]
 
 
 @cache

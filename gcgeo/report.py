@@ -504,11 +504,15 @@ def report_workspace(
     try:
         try:
             step("drawing the map")
-            m = _maps.dashboard(layers, lang=lang, offline=True, title=meta["name"])
+            # the map and the figures draw the same styled layers: built once
+            views = [_maps.get_view(v) for v in _maps.view_names()]
+            styles = {v.name: v.styles(layers, lang=lang) for v in views if v.available(layers)}
+            m = _maps.dashboard(layers, lang=lang, offline=True, title=meta["name"], styles=styles)
             _maps.save_map(m, stage / map_path.name, offline=True)
+            del m
             step("drawing figures")
             staged = _figures.save_figures(layers, stage / fig_dir.name, lang=lang,
-                                           title=meta["name"])
+                                           title=meta["name"], styles=styles)
             step("writing the report")
             links = {ui("offline_map", lang): map_path, **dict(maps or {})}
             doc = _render_report(layers, path, title=meta["name"], metadata=meta, maps=links,

@@ -140,6 +140,31 @@ def test_non_json_columns_are_stringified_and_input_untouched():
     pd.testing.assert_frame_equal(g, before)
 
 
+def test_values_that_read_as_template_syntax_are_drawn_as_they_are():
+    # the page's scripts are put in as text, never compiled as jinja templates: a name
+    # holding "{#" or "{{ }}" broke the whole map (TemplateSyntaxError) or was changed
+    g = _communities()
+    g["name"] = ["社区 {# 1", "{{ name }} {% raw %}"]
+    html = maps.render_html(maps.dashboard({"communities": g}, offline=True, title="{% if %} 县"))
+    names = [f["properties"]["name"] for f in _geojson_layers(html)[0]["features"]]
+    assert names == ["社区 {# 1", "{{ name }} {% raw %}"]
+    assert 'textContent = "{% if %} \\u53bf";' in html  # the title, as JSON
+
+
+@pytest.mark.parametrize("geoms, kind", [
+    ([shapely.Point(0, 0), None, shapely.MultiPoint([(0, 0), (1, 1)]), shapely.Point()], "point"),
+    ([shapely.LineString([(0, 0), (1, 1)]), shapely.MultiLineString([[(0, 0), (1, 0)]])], "line"),
+    ([shapely.box(0, 0, 1, 1), shapely.MultiPolygon([shapely.box(2, 2, 3, 3)]), None], "polygon"),
+    ([shapely.box(0, 0, 1, 1), shapely.Point(0, 0)], "mixed"),
+    ([shapely.GeometryCollection([shapely.Point(0, 0)])], "mixed"),
+    ([shapely.LinearRing([(0, 0), (1, 0), (1, 1)])], "mixed"),
+    ([None, None], "point"),
+])
+def test_a_layer_is_drawn_as_the_kind_all_its_geometries_share(geoms, kind):
+    gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=3067))
+    assert maps.Styled("x", "x", gdf, np.full(len(gdf), "#000000", dtype=object)).geom_kind == kind
+
+
 def test_dashboard_views_skip_absent_and_group_layers():
     layers = {"communities": _communities(), "facilities": _facilities()}
     layers["lc_communities"] = _communities().assign(
@@ -209,6 +234,112 @@ def test_rings_are_stored_open_and_large_layers_at_coarser_steps():
         xy = np.cumsum(np.asarray(poly[0][0]).reshape(-1, 2), axis=0) + origin
         assert np.abs(xy / scale - corners).max() <= 0.5 / scale + 1e-12
     assert np.abs(xy / 200_000 - corners).max() > 1e-6  # the coarser step shows
+
+
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_packed_numbers_read_as_python_writes_them(chunk, monkeypatch):
+    from gcgeo.maps import _pack
+
+    if chunk:  # written a few numbers at a time
+        monkeypatch.setattr(_pack, "_CHUNK", chunk)
+    rng = np.random.default_rng(7)
+    values = np.r_[0, -1, 9, 10, -10, 99, 100, 2**63 - 1, -(2**63 - 1), 10**18, -(10**18),
+                   rng.integers(-10**9, 10**9, 500), rng.integers(-100, 100, 500)]
+    text, starts, ends = _pack._int_texts(values)
+    assert text == ",".join(str(v) for v in values.tolist())
+    assert [text[a:b] for a, b in zip(starts, ends)] == [str(v) for v in values.tolist()]
+    assert _pack._int_texts(np.array([], dtype=np.int64))[0] == ""
+
+
+def test_packed_lines_and_polygons_give_back_every_vertex():
+    """Lines, multi-part polygons with holes, empty parts and points: decoded (the running sums
+    from the origin, rings closed again), the vertices rounded to the packing step."""
+    from gcgeo.maps import _pack
+
+    rng = np.random.default_rng(3)
+    geoms = []
+    for i in range(40):
+        x, y = rng.uniform(-170, 170), rng.uniform(-80, 80)
+        ring = shapely.Point(x, y).buffer(rng.uniform(1e-5, 1e-2), quad_segs=int(rng.integers(1, 9)))
+        hole = shapely.Point(x, y).buffer(1e-6)
+        geoms.append(shapely.MultiPolygon([shapely.Polygon(ring.exterior, [hole.exterior]),
+                                           shapely.box(x + 1, y, x + 1.001, y + 1e-3)]) if i % 2 else ring)
+    geoms.append(shapely.from_wkt("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), EMPTY)"))
+    lines = [shapely.LineString(rng.uniform(-50, 50, (int(rng.integers(2, 30)), 2))) for _ in range(40)]
+    lines.append(shapely.from_wkt("MULTILINESTRING ((0 0, 1e-6 -1e-6), EMPTY)"))
+    scale = 1_000_000
+    for layer in (geoms, lines):
+        kind, text, origin, _ = _pack.pack_geometries(np.array(layer, dtype=object), scale)
+        features = json.loads(text)
+        assert len(features) == len(layer)
+        for g, parts in zip(layer, features):
+            drawn = shapely.get_parts(g)
+            assert len(parts) == len(drawn)
+            for part, want in zip(parts, drawn):
+                rings = [part] if kind == "line" else part
+                expect = [want] if kind == "line" else [] if want.is_empty else [want.exterior, *want.interiors]
+                assert len(rings) == len(expect)
+                for r, w in zip(rings, expect):
+                    xy = np.cumsum(np.asarray(r, dtype=np.int64).reshape(-1, 2), axis=0) + origin
+                    if kind == "polygon":
+                        xy = np.vstack([xy, xy[:1]])
+                    assert np.array_equal(xy, np.round(shapely.get_coordinates(w) * scale).astype(np.int64))
+    pts = shapely.points(rng.uniform(-180, 180, (50, 2)))
+    kind, text, origin, _ = _pack.pack_geometries(pts, scale)
+    xy = np.asarray(json.loads(text), dtype=np.int64).reshape(-1, 2) + origin
+    assert kind == "point" and np.array_equal(xy, np.round(shapely.get_coordinates(pts) * scale).astype(np.int64))
+
+
+@pytest.mark.parametrize("name, kind", [("dist_pharmacy_m", None), ("population", "communities"),
+                                        ("share_all_within_5min", None), ("green_ratio", None),
+                                        ("all_within_5min", None), ("category", None), ("floors", "buildings"),
+                                        ("whatever", None)])
+def test_a_column_formatted_at_once_reads_as_value_by_value(name, kind):
+    from gcgeo.labels import format_value, format_values
+
+    for values in (np.array([0.0, 0.5, 1.0, 2.5, 1234.5678, -3.0, np.nan, np.inf]), np.array([0, 1, 7, 1234567]),
+                   np.array([3, 250], dtype=np.uint8), np.array([0.25, 1.5], dtype=np.float32)):
+        for lang in ("zh", "en"):
+            assert format_values(values, name, lang, kind=kind) == \
+                [format_value(v, name, lang, kind=kind) for v in values.tolist()]
+    assert format_values(np.array([1234.4, 0.5]), "dist_pharmacy_m") == ["1,234", "0"]  # by hand
+    assert format_values(np.array([0.125]), "share_all_within_5min") == ["12.5%"]
+
+
+@pytest.mark.parametrize("name, kind", [("building_id", None), ("criterion8", None), ("status", None),
+                                        ("rule_status", None), ("kind", "manholes"), ("condition", "manholes"),
+                                        ("category", None), ("tier", None), ("clause", None),
+                                        ("min_share_complete_reason", None), ("name", "communities")])
+def test_a_column_of_texts_formatted_at_once_reads_as_value_by_value(name, kind):
+    from gcgeo.labels import format_value, format_values
+
+    values = ["B-12", " ", "", "pass", "fail", "no_lanes", "ok", "unknown", "pharmacy", "10min", "water", "good",
+              "GB 50180-2018 §4.0.2", "share 0.2 < 0.3", None, 3, 2.5, True, np.str_("pass"), ["a", "b"]]
+    for lang in ("zh", "en"):
+        assert format_values(values, name, lang, kind=kind) == \
+            [format_value(v, name, lang, kind=kind) for v in values]
+    assert format_values(["B-12", " "], "building_id") == ["B-12", None]  # by hand
+
+
+def test_hexagons_count_the_points_inside_them_by_colour():
+    from gcgeo.maps._render import hexagon_overview
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    pts = shapely.points(rng.uniform(385_000, 386_000, n), rng.uniform(6_671_000, 6_672_000, n))
+    colors = np.where(rng.random(n) < 0.3, "#ff0000", "#0000ff").astype(object)
+    gdf = gpd.GeoDataFrame(geometry=pts, crs=3067)
+    legend = [maps.LegendItem("#0000ff", "blue"), maps.LegendItem("#ff0000", "red")]
+    hexes = hexagon_overview(maps.Styled("homes", "Homes", gdf, colors, legend=legend), lang="en", shift=None)
+    inside = shapely.contains(hexes.gdf.geometry.to_numpy()[:, None], gdf.to_crs(4326).geometry.to_numpy()[None, :])
+    assert (inside.sum(axis=0) == 1).all()  # each point in one hexagon
+    count = inside.sum(axis=1)
+    red, blue = inside[:, colors == "#ff0000"].sum(axis=1), inside[:, colors == "#0000ff"].sum(axis=1)
+    assert hexes.gdf[hexes.fields[0]].tolist() == count.tolist()
+    assert hexes.gdf["red"].fillna(0).tolist() == red.tolist() and hexes.gdf["blue"].fillna(0).tolist() == blue.tolist()
+    first = colors[0]  # a tie goes to the colour met first
+    tie = "#ff0000" if first == "#ff0000" else "#0000ff"
+    assert list(hexes.colors) == ["#ff0000" if r > b else "#0000ff" if b > r else tie for r, b in zip(red, blue)]
 
 
 def test_missing_crs_is_a_clear_error():
@@ -423,6 +554,18 @@ def test_figures_name_communities_over_faint_streets():
     assert not [a for a in fig.axes[0].patches if isinstance(a, PathPatch) and a.get_zorder() == 9.5]
 
 
+def test_a_figure_strokes_each_part_of_a_line_on_its_own():
+    from matplotlib.path import Path as MplPath
+
+    lines = np.array([shapely.LineString([(0, 0), (1, 1), (2, 0)]),
+                      shapely.MultiLineString([[(5, 5), (6, 6)], [(7, 7), (8, 8), (9, 9)]]),
+                      shapely.from_wkt("MULTILINESTRING ((0 0, 1 1), EMPTY)")], dtype=object)
+    path = figures._ring_path(lines, closed=False)
+    assert path.vertices.tolist() == [[0, 0], [1, 1], [2, 0], [5, 5], [6, 6], [7, 7], [8, 8], [9, 9], [0, 0], [1, 1]]
+    move, line = MplPath.MOVETO, MplPath.LINETO
+    assert path.codes.tolist() == [move, line, line, move, line, move, line, line, move, line]
+
+
 def test_figures_fall_back_to_english_without_cjk_font(tmp_path, monkeypatch, caplog):
     seen = []
     real = figures.plot_view
@@ -435,6 +578,19 @@ def test_figures_fall_back_to_english_without_cjk_font(tmp_path, monkeypatch, ca
 
 
 # --- report ----------------------------------------------------------------------------------------
+
+
+def test_the_map_and_figures_draw_styles_built_once(tmp_path, monkeypatch):
+    # the report builds each view's styled layers once, for its map and its figures
+    layers = {"communities": _communities(), "facilities": _facilities()}
+    built = {"inventory": maps.get_view("inventory").styles(layers, lang="en")}
+    built["inventory"][0].name = "Built once"
+    calls: list[str] = []
+    monkeypatch.setattr(maps.View, "styles", lambda self, *a, **k: calls.append(self.name) or [])
+    html = maps.render_html(maps.dashboard(layers, views=["inventory"], basemap="none", styles=built))
+    assert '"Built once (2)"' in html and '"Facilities (3)"' in html
+    assert list(figures.save_figures(layers, tmp_path, views=["inventory"], styles=built)) == ["inventory"]
+    assert calls == []
 
 
 def test_report_headlines_tables_figures_and_links(tmp_path):

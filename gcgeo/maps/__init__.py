@@ -106,6 +106,7 @@ def dashboard(
     basemap: str | None = None,
     offline: bool = False,
     title: str | None = None,
+    styles: Mapping[str, Sequence[Styled]] | None = None,
 ) -> folium.Map:
     """One map with a layer-control group per view whose layers are present.
 
@@ -116,8 +117,10 @@ def dashboard(
     others start switched off (one click on their group checkbox shows them).
     ``basemap`` defaults to "osm", or "none" when ``offline`` (no tile
     requests); an explicit tile base map with ``offline`` still works where
-    the tile server is reachable. Raises :class:`~gcgeo.InputError` when
-    nothing can be drawn.
+    the tile server is reachable. ``styles``: the styled layers of views
+    already built from ``layers`` in ``lang`` (:meth:`View.styles`), by view
+    name, drawn as they are (the report draws its figures from the same).
+    Raises :class:`~gcgeo.InputError` when nothing can be drawn.
     """
     from ._render import add_styled, get_context, has_osm_data, new_map
 
@@ -138,7 +141,8 @@ def dashboard(
             log.info("view '%s' skipped: none of its layers (%s) is present", view.name, ", ".join(view.requires))
             continue
         first = not drawn
-        for styled in view.styles(layers, lang=lang):
+        built = styles.get(view.name) if styles is not None else None
+        for styled in built if built is not None else view.styles(layers, lang=lang):
             add_styled(styled, m, lang=lang, group=view.label(lang), source=layers.get(styled.key))
             if not first:  # other views start switched off; their group checkbox brings their defaults
                 get_context(m).layers[-1][2].show = False

@@ -21,16 +21,18 @@ packed instead the way TopoJSON and Google's polyline encoding pack lines:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from ..labels import column_format, format_value
+from ..labels import column_format, format_value, format_values
 
-__all__ = ["DETAIL_SCALE", "DIGITS", "SCALE", "dumps", "indexes", "pack_colors", "pack_geometries", "pack_values"]
+__all__ = ["DETAIL_SCALE", "DIGITS", "SCALE", "Packed", "dumps", "indexes", "pack_colors", "pack_geometries",
+           "pack_layer", "pack_values"]
 
 #: Drawn coordinates are integers of 1/SCALE degrees.
 SCALE = 1_000_000
@@ -39,39 +41,74 @@ SCALE = 1_000_000
 DETAIL_SCALE = 200_000
 
 
-def _join_runs(texts: Sequence[str], owner: np.ndarray, n: int, empty: str = "[]") -> list[str]:
-    """``texts`` grouped by ``owner`` (sorted ascending) into one JSON array per owner 0..n-1."""
-    out = [empty] * n
-    if not len(texts):
-        return out
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    stops = np.r_[starts[1:], len(owner)]
-    for a, b in zip(starts.tolist(), stops.tolist()):
-        out[int(owner[a])] = "[" + ",".join(texts[a:b]) + "]"
-    return out
+#: Numbers written at a time by :func:`_int_texts`.
+_CHUNK = 1 << 18
 
 
-def _rings(coords: np.ndarray, ring_of: np.ndarray, n_rings: int, origin: np.ndarray, scale: int, *,
-           closed: bool = False) -> list[str]:
-    """One ``[dx,dy,dx,dy…]`` text per ring, the first vertex counted from ``origin``; ``closed``
-    rings (polygons) without their last vertex, which repeats the first."""
-    q = np.round(coords * scale).astype(np.int64) - origin
-    first = np.r_[True, ring_of[1:] != ring_of[:-1]]
-    if closed and len(q):
-        last = np.r_[first[1:], True]
-        keep = ~last | first  # a ring of one vertex keeps it
-        q, ring_of, first = q[keep], ring_of[keep], first[keep]
+def _int_texts(values: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+    """The integers ``values`` in decimal joined by commas, and where each starts and ends in that text.
+
+    The digits are written into one byte buffer, a digit place at a time for every number:
+    numpy's own conversion (``astype(str)``) took 84 bytes and then a Python string per number,
+    and a city's isochrones hold four million of them.
+
+    >>> text, starts, ends = _int_texts(np.array([0, -12, 345]))
+    >>> text, text[starts[1]:ends[1]]
+    ('0,-12,345', '-12')
+    """
+    v = np.asarray(values, dtype=np.int64)
+    if not len(v):
+        return "", np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(v) > _CHUNK:  # a chunk at a time: the buffers stay small
+        chunks = [_int_texts(v[i:i + _CHUNK]) for i in range(0, len(v), _CHUNK)]
+        shift = np.cumsum([0] + [len(t) + 1 for t, _, _ in chunks[:-1]])
+        return (",".join(t for t, _, _ in chunks), np.concatenate([a + d for (_, a, _), d in zip(chunks, shift)]),
+                np.concatenate([b + d for (_, _, b), d in zip(chunks, shift)]))
+    neg = v < 0
+    rest = np.abs(v)
+    digits = np.ones(len(v), np.int64)
+    for k in range(1, 19):  # an int64 has at most 19 digits
+        more = rest >= 10**k
+        if not more.any():
+            break
+        digits += more
+    ends = np.cumsum(digits + neg + 1) - 1  # each number is followed by a comma
+    starts = ends - digits - neg
+    buf = np.full(int(ends[-1]), ord(","), dtype=np.uint8)  # without the last comma
+    buf[starts[neg]] = ord("-")
+    at = ends - 1
+    for k in range(int(digits.max())):  # units first
+        on = digits > k
+        buf[at[on]] = ord("0") + rest[on] % 10
+        rest //= 10
+        at -= 1
+    return buf.tobytes().decode("ascii"), starts, ends
+
+
+def _ring_texts(xy: np.ndarray, offsets: np.ndarray, origin: np.ndarray, scale: int, *,
+                closed: bool = False) -> list[str]:
+    """One ``[dx,dy,dx,dy…]`` text per line or ring, whose vertices are ``xy[offsets[i]:offsets[i + 1]]``
+    (lon/lat), the first counted from ``origin``; ``closed`` rings (polygons) without their last
+    vertex, which repeats the first."""
+    sizes = np.diff(np.asarray(offsets, dtype=np.int64))
+    q = np.round(xy * scale).astype(np.int64) - origin
+    if closed:
+        shut = sizes > 1  # a ring of one vertex keeps it
+        keep = np.ones(len(q), dtype=bool)
+        keep[np.asarray(offsets[1:], dtype=np.int64)[shut] - 1] = False
+        q, sizes = q[keep], sizes - shut
+    head = np.cumsum(sizes) - sizes  # each ring's first vertex
     d = np.diff(q, axis=0, prepend=np.zeros((1, 2), np.int64))
+    first = head[sizes > 0]
     d[first] = q[first]
-    flat = d.ravel().astype(str)
-    owner = np.repeat(ring_of, 2)
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    stops = np.r_[starts[1:], len(owner)]
-    out = ["[]"] * n_rings
-    flat_list = flat.tolist()
-    for a, b in zip(starts.tolist(), stops.tolist()):
-        out[int(owner[a])] = "[" + ",".join(flat_list[a:b]) + "]"
-    return out
+    text, starts, ends = _int_texts(d.ravel())
+    return ["[" + text[starts[2 * a]:ends[2 * (a + k) - 1]] + "]" if k else "[]"
+            for a, k in zip(head.tolist(), sizes.tolist())]
+
+
+def _nest(texts: list[str], offsets: np.ndarray) -> list[str]:
+    """``texts`` in groups, group i ``texts[offsets[i]:offsets[i + 1]]``, one JSON array each."""
+    return ["[" + ",".join(texts[a:b]) + "]" for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
 
 
 def _highest_parts(g: shapely.Geometry) -> shapely.Geometry:
@@ -84,50 +121,92 @@ def _highest_parts(g: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(keep) if top else shapely.multipoints(shapely.get_coordinates(keep))
 
 
-def _feature_texts(geoms: np.ndarray, dim: int, origin: np.ndarray, scale: int) -> list[str]:
-    """One JSON text per geometry: "x,y" for a point, lines, or polygons of rings."""
-    if dim == 0:
-        pts = shapely.get_geometry(geoms, 0)  # a point itself, a multi-point's first
-        q = np.round(shapely.get_coordinates(pts) * scale).astype(np.int64) - origin
-        return [f"{x},{y}" for x, y in q.tolist()]
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    if dim == 1:
-        coords, ring_of = shapely.get_coordinates(parts, return_index=True)
-        return _join_runs(_rings(coords, ring_of, len(parts), origin, scale), part_of, len(geoms))
-    rings, poly_of = shapely.get_rings(parts, return_index=True)
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    polys = _join_runs(_rings(coords, ring_of, len(rings), origin, scale, closed=True), poly_of, len(parts))
-    return _join_runs(polys, part_of, len(geoms))
+_T = shapely.GeometryType
 
 
-def pack_geometries(geoms: np.ndarray, scale: int = SCALE) -> tuple[str, str, list[int], str | None]:
-    """Lon/lat geometries as (kind, JSON text, origin, kinds) for the page, as integers of 1/scale °.
+def _feature_texts(kind: shapely.GeometryType, xy: np.ndarray, offsets: tuple[np.ndarray, ...], origin: np.ndarray,
+                   scale: int) -> list[str]:
+    """One JSON text per geometry of a ragged array (``shapely.to_ragged_array``, its coordinates
+    ``xy`` in lon/lat): "x,y" for a point (a multi-point's first), lines, or polygons of rings."""
+    if kind in (_T.POINT, _T.MULTIPOINT):
+        first = xy if kind == _T.POINT else xy[np.asarray(offsets[0][:-1], dtype=np.int64)]
+        q = np.round(first * scale).astype(np.int64) - origin
+        text, starts, ends = _int_texts(q.ravel())
+        return [text[a:b] for a, b in zip(starts[0::2].tolist(), ends[1::2].tolist())]
+    if kind == _T.LINESTRING:
+        return ["[" + t + "]" for t in _ring_texts(xy, offsets[0], origin, scale)]
+    if kind == _T.MULTILINESTRING:
+        return _nest(_ring_texts(xy, offsets[0], origin, scale), offsets[1])
+    polygons = _nest(_ring_texts(xy, offsets[0], origin, scale, closed=True), offsets[1])
+    return ["[" + t + "]" for t in polygons] if kind == _T.POLYGON else _nest(polygons, offsets[2])
+
+
+@dataclass(frozen=True)
+class Packed:
+    """A layer's geometries packed for the page (see :func:`pack_layer`)."""
+
+    kind: str  # "point", "line", "polygon" or "mixed"
+    text: str  # the JSON array of the features' geometries
+    origin: list[int]  # what the coordinates count from, in 1/scale °
+    kinds: str | None  # of a "mixed" layer, one letter per feature: p, l or a
+    bounds: list[float] | None  # lon/lat [minx, miny, maxx, maxy] of every vertex (None without any)
+
+
+def pack_layer(geoms: np.ndarray, scale: int = SCALE, *,
+               to_lonlat: Callable[[np.ndarray], np.ndarray] | None = None) -> Packed:
+    """Geometries (none missing or empty) packed for the page, as integers of 1/scale °.
 
     kind "point": a flat ``[x0,y0,x1,y1…]`` (a multi-point by its first point);
     "line": per feature a list of lines; "polygon": per feature a list of
     polygons, each a list of rings; "mixed": per feature its own, a point as
     ``[x,y]``, with ``kinds`` one letter per feature (p, l, a). A geometry
-    collection is drawn by its parts of the highest dimension.
+    collection is drawn by its parts of the highest dimension. ``to_lonlat``
+    takes the geometries' coordinates (an n × 2 array) to the drawn lon/lat;
+    without it they are lon/lat. The coordinates are read once, as ragged
+    arrays (``shapely.to_ragged_array``): no geometry is copied.
     """
-    geoms = np.asarray(geoms, dtype=object).copy()
+    geoms = np.asarray(geoms, dtype=object)
     tid = shapely.get_type_id(geoms)
-    for i in np.flatnonzero(tid == 7).tolist():
-        geoms[i] = _highest_parts(geoms[i])
-    tid = shapely.get_type_id(geoms)
+    bounds_of = geoms
+    if (tid == _T.GEOMETRYCOLLECTION).any() or (tid == _T.LINEARRING).any():
+        geoms = geoms.copy()
+        for i in np.flatnonzero(tid == _T.GEOMETRYCOLLECTION).tolist():
+            geoms[i] = _highest_parts(geoms[i])
+        for i in np.flatnonzero(tid == _T.LINEARRING).tolist():  # drawn as the line it is
+            geoms[i] = shapely.LineString(shapely.get_coordinates(geoms[i]))
+        tid = shapely.get_type_id(geoms)
     dims = np.where(np.isin(tid, [0, 4]), 0, np.where(np.isin(tid, [1, 2, 5]), 1, 2))
-    xy = shapely.get_coordinates(geoms)
-    origin = np.floor(xy.min(axis=0) * scale).astype(np.int64) if len(xy) else np.zeros(2, np.int64)
-    texts: list[str] = [""] * len(geoms)
     present = sorted(set(dims.tolist()))
+    ragged: dict[int, tuple[np.ndarray, shapely.GeometryType, np.ndarray, tuple[np.ndarray, ...]]] = {}
     for d in present:
         idx = np.flatnonzero(dims == d)
-        for i, t in zip(idx.tolist(), _feature_texts(geoms[idx], d, origin, scale)):
+        kind, xy, offsets = shapely.to_ragged_array(geoms[idx])
+        ragged[d] = (idx, kind, xy if to_lonlat is None else to_lonlat(xy), offsets)
+    xy = np.concatenate([r[2] for r in ragged.values()]) if ragged else np.zeros((0, 2))
+    xy = xy[~np.isnan(xy).any(axis=1)]
+    origin = np.floor(xy.min(axis=0) * scale).astype(np.int64) if len(xy) else np.zeros(2, np.int64)
+    if bounds_of is not geoms:  # the parts left out of collections count too
+        xy = shapely.get_coordinates(bounds_of)
+        xy = xy if to_lonlat is None or not len(xy) else to_lonlat(xy)
+    bounds = [*map(float, xy.min(axis=0)), *map(float, xy.max(axis=0))] if len(xy) else None
+    texts: list[str] = [""] * len(geoms)
+    for idx, kind, lonlat, offsets in ragged.values():
+        for i, t in zip(idx.tolist(), _feature_texts(kind, lonlat, offsets, origin, scale)):
             texts[i] = t
+    for i in np.flatnonzero(tid == _T.MISSING).tolist():
+        texts[i] = "[]"
     names = ("point", "line", "polygon")
     if len(present) == 1:
-        return names[present[0]], "[" + ",".join(texts) + "]", origin.tolist(), None
+        return Packed(names[present[0]], "[" + ",".join(texts) + "]", origin.tolist(), None, bounds)
     texts = [f"[{t}]" if d == 0 else t for t, d in zip(texts, dims.tolist())]
-    return "mixed", "[" + ",".join(texts) + "]", origin.tolist(), "".join("pla"[d] for d in dims.tolist())
+    return Packed("mixed", "[" + ",".join(texts) + "]", origin.tolist(), "".join("pla"[d] for d in dims.tolist()),
+                  bounds)
+
+
+def pack_geometries(geoms: np.ndarray, scale: int = SCALE) -> tuple[str, str, list[int], str | None]:
+    """Lon/lat geometries as (kind, JSON text, origin, kinds): :func:`pack_layer`'s."""
+    p = pack_layer(geoms, scale)
+    return p.kind, p.text, p.origin, p.kinds
 
 
 #: Digits of the indexes into a column's texts or the palette (URL-safe base 64: no JSON escapes).
@@ -162,7 +241,8 @@ def pack_values(values: pd.Series | Sequence[Any], name: str, lang: str, *, kind
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
     except TypeError:  # unhashable values (lists)
         return [format_value(v, name, lang, kind=kind) for v in s.tolist()]
-    shown = [format_value(v, name, lang, kind=kind) for v in uniques.tolist()]
+    numbers = uniques.dtype.kind in "iuf"  # formatted by the column's format, looked up once
+    shown = format_values(uniques.to_numpy() if numbers else uniques.tolist(), name, lang, kind=kind)
     # distinct values may read alike (3.21 m and 3.4 m are both "3"): index the texts
     text_codes, texts = pd.factorize(pd.Series(shown + [None], dtype=object), use_na_sentinel=False)
     mapped = text_codes[np.where(codes >= 0, codes, len(shown))]

@@ -18,6 +18,7 @@ import html
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
+from pyproj import Transformer
 
 from .. import crs as _crs
 from .._errors import LayerError
@@ -91,6 +93,46 @@ _CSS = """
 .leaflet-control-layers-expanded label{white-space:normal}
 </style>
 """
+
+
+# --- page text ---------------------------------------------------------------------
+
+
+class _Text(Element):
+    """Text put into the page as it is.
+
+    branca's ``MacroElement.render`` wraps each rendered macro in an ``Element``, whose
+    text is compiled as a jinja template: a layer's megabytes of packed features were
+    tokenised and compiled once more on every render, and a value reading as template
+    syntax (a community named "社区 {# 1") broke the map or was changed.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "GcgeoText"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _LiteralMacro(MacroElement):
+    """A ``MacroElement`` whose rendered macros (header, html, script) go into the page as
+    text (:class:`_Text`), never compiled as templates; as branca's, less the one trailing
+    newline its template compilation drops."""
+
+    # branca declares Element.render -> str, but its MacroElement.render returns None
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError(f"cannot render {self.get_name()} outside a folium Figure")
+        module = self._template.module.__dict__
+        for part, where in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = module.get(part)
+            if macro is not None:
+                where.add_child(_Text(str(macro(self, kwargs)).removesuffix("\n")), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
 
 
 # --- map context -------------------------------------------------------------
@@ -159,7 +201,21 @@ def new_map(*, lang: str = "en", basemap: str = "osm", title: str | None = None)
 # --- preparing a frame for drawing ----------------------------------------------
 
 
-def _to_lonlat(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None) -> gpd.GeoDataFrame:
+@functools.lru_cache(maxsize=32)
+def _to_wgs84(crs: Any) -> Transformer:
+    """The transformer from ``crs`` to lon/lat (made once: making one takes 10–80 ms)."""
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+
+def _drawn(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None,
+           shift: str | None) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray] | None]:
+    """The geometries of ``gdf`` to draw (simplified by ``simplify_m`` metres) and the function
+    taking their coordinates (n × 2) to the drawn lon/lat, or None when they are in it already.
+
+    Only the coordinates are transformed, as ``_pack`` reads them: ``to_crs`` built a copy of
+    a city's layer to be read once. Layers drawn shifted (GCJ-02) and 3-D ones are transformed
+    whole, as before.
+    """
     if gdf.crs is None:
         raise LayerError(
             f"layer '{key}' has no CRS, so it cannot be placed on a map; "
@@ -171,9 +227,21 @@ def _to_lonlat(gdf: gpd.GeoDataFrame, *, key: str, simplify_m: float | None) -> 
         geoms = shapely.simplify(np.asarray(metric.geometry.values, dtype=object), simplify_m,
                                  preserve_topology=True)
         out = metric.set_geometry(gpd.GeoSeries(geoms, index=metric.index, crs=metric.crs))
-    if not out.crs.equals("EPSG:4326"):
-        out = out.to_crs("EPSG:4326")
-    return out
+    geoms = np.asarray(out.geometry.values, dtype=object)
+    lonlat = out.crs.equals("EPSG:4326")
+    if shift or (not lonlat and shapely.has_z(geoms).any()):
+        ll = out if lonlat else out.to_crs("EPSG:4326")
+        ll = _crs.shift_from_wgs84(ll, shift) if shift else ll
+        return np.asarray(ll.geometry.values, dtype=object), None
+    if lonlat:
+        return geoms, None
+    transformer = _to_wgs84(out.crs)
+
+    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return geoms, to_lonlat
 
 
 def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple[str, list[float] | None, int]:
@@ -191,20 +259,16 @@ def feature_collection(styled: Styled, *, lang: str, shift: str | None) -> tuple
     if len(gdf) == 0:
         return _pack.dumps({"k": "point", "g": [], "o": [0, 0], "s": _pack.SCALE, "p": [], "c": [], "v": []}), \
             None, 0
-    ll = _to_lonlat(gdf, key=styled.key, simplify_m=styled.simplify_m)
-    if shift:
-        ll = _crs.shift_from_wgs84(ll, shift)
-    geoms = np.asarray(ll.geometry.values, dtype=object)
+    geoms, to_lonlat = _drawn(gdf, key=styled.key, simplify_m=styled.simplify_m, shift=shift)
     scale = _pack.DETAIL_SCALE if len(gdf) > DETAIL_ABOVE else _pack.SCALE
-    kind, gtext, origin, kinds = _pack.pack_geometries(geoms, scale)
+    packed = _pack.pack_layer(geoms, scale, to_lonlat=to_lonlat)
     palette, codes = _pack.pack_colors(colors)
     props_cols = [c for c in styled.fields if c in gdf.columns]
     values = [_pack.pack_values(gdf[c], c, lang, kind=styled.kind) for c in props_cols]
-    head = _pack.dumps({"k": kind, "o": origin, "s": scale, "p": palette, "c": codes, "v": values,
-                        **({"t": kinds} if kinds else {})})
-    text = head[:-1] + ',"g":' + gtext + "}"
-    b = [float(v) for v in shapely.total_bounds(geoms)]
-    return text, b, len(gdf)
+    head = _pack.dumps({"k": packed.kind, "o": packed.origin, "s": scale, "p": palette, "c": codes, "v": values,
+                        **({"t": packed.kinds} if packed.kinds else {})})
+    text = head[:-1] + ',"g":' + packed.text + "}"
+    return text, packed.bounds, len(gdf)
 
 
 def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
@@ -212,10 +276,9 @@ def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
     colour most of its points have (so the legend reads the same), their count per class in the popup."""
     gdf = styled.gdf
     keep = np.asarray(~(gdf.geometry.isna() | gdf.geometry.is_empty))
-    ll = _to_lonlat(gdf[keep], key=styled.key, simplify_m=None)
-    if shift:
-        ll = _crs.shift_from_wgs84(ll, shift)
-    xy = shapely.get_coordinates(shapely.get_geometry(np.asarray(ll.geometry.values, dtype=object), 0))
+    geoms, to_lonlat = _drawn(gdf[keep], key=styled.key, simplify_m=None, shift=shift)
+    xy = shapely.get_coordinates(shapely.get_geometry(geoms, 0))
+    xy = to_lonlat(xy) if to_lonlat is not None else xy
     colors = np.asarray(styled.colors, dtype=object)[keep]
     lat0 = float(np.mean(xy[:, 1]))
     kx, ky = 111_320.0 * math.cos(math.radians(lat0)), 110_540.0
@@ -232,12 +295,17 @@ def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
     fix_z = ~fix_x & (dz >= dy)
     cx = np.where(fix_x, -cy - cz, cx)
     cz = np.where(fix_z, -cx - cy, cz)
-    cell, first = np.unique(np.column_stack([cx, cz]), axis=0, return_inverse=True)
-    first = first.ravel()
+    # the cells in order of (cx, cz), as one integer each (np.unique(axis=0) sorts rows: 4 times slower)
+    ix, iz = cx.astype(np.int64), cz.astype(np.int64)
+    x0, z0 = ix.min(), iz.min()
+    wide = int(iz.max() - z0) + 1
+    keys, first = np.unique((ix - x0) * wide + (iz - z0), return_inverse=True)
+    cell = np.column_stack([keys // wide + x0, keys % wide + z0]).astype(np.float64)
     labels = {item.color: item.label for item in styled.legend}
-    classes = list(dict.fromkeys(colors.tolist()))
+    class_of, classes_found = pd.factorize(pd.Series(colors, dtype=object))  # in order of first appearance
+    classes = classes_found.tolist()
     counts = np.zeros((len(cell), len(classes)), dtype=np.int64)
-    np.add.at(counts, (first, np.array([classes.index(c) for c in colors.tolist()])), 1)
+    np.add.at(counts, (first.ravel(), class_of), 1)
     major = np.array(classes, dtype=object)[counts.argmax(axis=1)]
     hx = side * (math.sqrt(3) * cell[:, 0] + math.sqrt(3) / 2 * cell[:, 1])
     hy = side * 1.5 * cell[:, 1]
@@ -253,7 +321,7 @@ def hexagon_overview(styled: Styled, *, lang: str, shift: str | None) -> Styled:
                   stroke="#ffffff", weight=0.5, fill_opacity=0.75, zorder=styled.zorder)
 
 
-class GeoLayer(JSCSSMixin, Layer):
+class GeoLayer(JSCSSMixin, Layer, _LiteralMacro):
     """One drawn layer: packed features on Leaflet's canvas (``L.gcgeoLayer``), clustered for
     many points; large layers drawn in detail only when zoomed in (see ``js/gcgeo_layer.js``)."""
 
@@ -314,7 +382,7 @@ var {{ this.get_name() }} = (function () {
         return out
 
 
-class _Panes(MacroElement):
+class _Panes(_LiteralMacro):
     """Map panes so points draw above lines and lines above areas, whatever the order layers are switched on;
     gcgeo's layer class (``js/gcgeo_layer.js``), a metric scale bar, and the legend kept off open popups."""
 
@@ -356,7 +424,7 @@ def _library_js() -> str:
     return (Path(__file__).parent / "js" / "gcgeo_layer.js").read_text(encoding="utf-8").replace("</", "<\\/")
 
 
-class _FitBounds(MacroElement):
+class _FitBounds(_LiteralMacro):
     _template = Template("""
 {% macro script(this, kwargs) %}
 {%- if this.ctx.bounds %}
@@ -375,7 +443,7 @@ class _FitBounds(MacroElement):
         return json.dumps([[y0, x0], [y1, x1]])
 
 
-class _Attribution(MacroElement):
+class _Attribution(_LiteralMacro):
     _template = Template("""
 {% macro script(this, kwargs) %}
 {%- for a in this.ctx.data_attribution|sort %}
@@ -390,7 +458,7 @@ class _Attribution(MacroElement):
         self.ctx = ctx
 
 
-class _Legend(MacroElement):
+class _Legend(_LiteralMacro):
     """One legend control; each layer's entry shows only while the layer is on the map."""
 
     _template = Template("""
@@ -427,7 +495,7 @@ class _Legend(MacroElement):
         self.ctx = ctx
 
 
-class _GroupedControl(JSCSSMixin, MacroElement):
+class _GroupedControl(JSCSSMixin, _LiteralMacro):
     """The layer control: overlays grouped by view, each group with a checkbox of its own."""
 
     _template = Template("""
@@ -520,7 +588,7 @@ class _GroupedControl(JSCSSMixin, MacroElement):
         super().render(**kwargs)
 
 
-class _Title(MacroElement):
+class _Title(_LiteralMacro):
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function () {

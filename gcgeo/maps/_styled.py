@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .._errors import LayerError
 
@@ -43,6 +44,13 @@ class LegendItem:
     rest: bool = False
 
 
+#: shapely type ids: a missing geometry, and the kinds a layer is drawn as
+_MISSING = -1
+_POINTS = {shapely.GeometryType.POINT.value, shapely.GeometryType.MULTIPOINT.value}
+_LINES = {shapely.GeometryType.LINESTRING.value, shapely.GeometryType.MULTILINESTRING.value}
+_POLYGONS = {shapely.GeometryType.POLYGON.value, shapely.GeometryType.MULTIPOLYGON.value}
+
+
 @dataclass
 class Styled:
     """A layer ready to draw: its frame, one colour per feature and its legend."""
@@ -68,14 +76,18 @@ class Styled:
 
     @property
     def geom_kind(self) -> str:
-        types = set(self.gdf.geometry.geom_type.dropna())
-        if types <= {"Point", "MultiPoint"}:
+        """What the layer is drawn as: "point", "line" or "polygon" when every geometry (missing
+        ones aside) is of that kind, single or multi-part; else "mixed"."""
+        # shapely's type ids, not GeoSeries.geom_type: naming 100k homes' types took 0.5 s
+        types = set(np.unique(shapely.get_type_id(self.gdf.geometry.to_numpy())).tolist()) - {_MISSING}
+        if types <= _POINTS:
             return "point"
-        if types <= {"LineString", "MultiLineString"}:
+        if types <= _LINES:
             return "line"
-        if types <= {"Polygon", "MultiPolygon"}:
+        if types <= _POLYGONS:
             return "polygon"
         return "mixed"
+
 
 
 def subset(gdf: pd.DataFrame, fields: Sequence[str]) -> gpd.GeoDataFrame:

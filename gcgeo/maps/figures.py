@@ -191,14 +191,22 @@ def _ring_path(geoms: np.ndarray, *, closed: bool):
     import shapely
     from matplotlib.path import Path as MplPath
 
-    parts = shapely.get_parts(geoms)
-    if closed:
-        parts = shapely.get_rings(shapely.normalize(parts))
-    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    lines = {shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING}
+    if not closed and len(geoms) and set(shapely.get_type_id(geoms).tolist()) <= {t.value for t in lines}:
+        # lines read as ragged arrays: their parts are not copied (a city's streets, 0.1 s a figure)
+        coords, offsets = shapely.to_ragged_array(geoms)[1:]
+        heads = np.asarray(offsets[0][:-1], dtype=np.int64)
+        start = np.zeros(len(coords), dtype=bool)
+        start[heads[heads < len(coords)]] = True
+    else:
+        parts = shapely.get_parts(geoms)
+        if closed:
+            parts = shapely.get_rings(shapely.normalize(parts))
+        coords, idx = shapely.get_coordinates(parts, return_index=True)
+        start = np.r_[True, idx[1:] != idx[:-1]]
     if not len(coords):
         return None
     codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
-    start = np.r_[True, idx[1:] != idx[:-1]]
     codes[start] = MplPath.MOVETO
     if closed:
         codes[np.r_[start[1:], True]] = MplPath.CLOSEPOLY
@@ -388,21 +396,23 @@ def _scale_bar(ax, crs) -> float:
 
 
 def plot_view(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str = "en",
-              title: str | None = None):
+              title: str | None = None, styles: Sequence[Styled] | None = None):
     """A matplotlib Figure of ``view`` (its layers that start visible), or None when it has no layers.
 
     Its text is set in gcgeo's bundled CJK font (Chinese) and DejaVu Sans
     (Latin), whatever matplotlib's settings; the Figure can be saved later.
+    ``styles``: the view's styled layers already built from ``layers`` in
+    ``lang`` (:meth:`View.styles`), drawn as they are.
     """
     plt = _agg()
     with plt.rc_context(_font_rc(lang)):
-        return _plot_view(plt, layers, view, lang=lang, title=title)
+        return _plot_view(plt, layers, view, lang=lang, title=title, styles=styles)
 
 
 def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view: str | View, *, lang: str,
-               title: str | None):
+               title: str | None, styles: Sequence[Styled] | None):
     v = get_view(view) if isinstance(view, str) else view
-    styles = [s for s in v.styles(layers, lang=lang) if s.show]
+    styles = [s for s in (v.styles(layers, lang=lang) if styles is None else styles) if s.show]
     if not styles:
         return None
     crs = _target_crs(styles)
@@ -443,7 +453,11 @@ def _plot_view(plt, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], view:
     if osm:
         note += " · Data © OpenStreetMap contributors"
     fig.text(0.01, 0.01, note, fontsize=6.5, color="#555555")
-    fig.tight_layout()
+    # laid out here, once: fig.tight_layout() leaves a placeholder layout engine on the figure,
+    # for which savefig lays out the whole figure once more, every text measured again
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    TightLayoutEngine().execute(fig)
     return fig
 
 
@@ -468,11 +482,15 @@ def _tight_box(fig, *, pad: float):
 
 def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: str | os.PathLike, *,
                  lang: str = "en", views: Sequence[str] | None = None, title: str | None = None,
-                 dpi: int = 150) -> dict[str, Path]:
+                 dpi: int = 150, styles: Mapping[str, Sequence[Styled]] | None = None) -> dict[str, Path]:
     """One PNG per available view in ``folder`` (``<view>.png``); returns view name → path.
 
     With ``lang="zh"`` and no CJK font at all (gcgeo's bundled one missing,
     none installed), English labels are used and a warning is logged.
+    ``styles``: the styled layers of views already built from ``layers`` in
+    ``lang`` (:meth:`View.styles`), by view name, drawn as they are (the
+    report draws its map from the same); unused when the labels fall back
+    to English.
     """
     plt = _agg()
     if lang not in ("zh", "en"):
@@ -481,6 +499,7 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
         log.warning("no font with Chinese glyphs found: gcgeo's own (gcgeo/maps/fonts) is missing and none is "
                     "installed (e.g. Debian package fonts-wqy-microhei); the figures use English labels")
         lang = "en"
+        styles = None  # built in Chinese
     rc = _font_rc(lang)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -491,7 +510,8 @@ def save_figures(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], folder: 
             if not v.available(layers):
                 log.info("figure '%s' skipped: none of its layers is present", name)
                 continue
-            fig = plot_view(layers, v, lang=lang, title=title)
+            fig = plot_view(layers, v, lang=lang, title=title,
+                            styles=styles.get(name) if styles is not None else None)
             if fig is None:
                 continue
             path = folder / f"{name}.png"
