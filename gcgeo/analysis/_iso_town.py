@@ -67,7 +67,6 @@ def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
     The rows are shifted as 64-bit words of packed cells (an eighth of the bytes
     moved, a word shifted at once) when the disc is narrower than a word.
     """
-    k = (len(half) - 1) // 2
     widest = int(max(half.max(), 0))
     if widest >= 64 or m.ndim != 2 or not m.size:
         return _dilate_cells(m, half)
@@ -84,28 +83,28 @@ def dilate(m: np.ndarray, half: np.ndarray) -> np.ndarray:
         g |= x >> np.uint64(w)  # cell c from c + w
         g[:, :-1] |= x[:, 1:] << np.uint64(64 - w)
         wide.append(g)
-    out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(x)
-    for dy in range(1, min(k, h - 1) + 1):
-        hw = int(half[dy + k])
-        if hw < 0:
-            break
-        out[:h - dy] |= wide[hw][dy:]
-        out[dy:] |= wide[hw][:h - dy]
+    out = _stack(wide, half)
     cells = np.unpackbits(out.view(np.uint8), axis=1, count=cols, bitorder="little")
     return cells.view(bool)
 
 
 def _dilate_cells(m: np.ndarray, half: np.ndarray) -> np.ndarray:
     """:func:`dilate` a byte per cell (any disc)."""
-    h = m.shape[0]
-    k = (len(half) - 1) // 2
     wide = [m]
     for w in range(1, int(max(half.max(), 0)) + 1):
         g = wide[-1].copy()
         g[:, w:] |= m[:, :-w]
         g[:, :-w] |= m[:, w:]
         wide.append(g)
-    out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(m)
+    return _stack(wide, half)
+
+
+def _stack(wide: list[np.ndarray], half: np.ndarray) -> np.ndarray:
+    """The rows of the disc ``half`` laid together: ``wide[w]``, the grid grown ``w``
+    columns either way, OR-ed onto the rows ``dy`` away for half-width ``half[dy + k]``."""
+    h = wide[0].shape[0]
+    k = (len(half) - 1) // 2
+    out = wide[int(half[k])].copy() if half[k] >= 0 else np.zeros_like(wide[0])
     for dy in range(1, min(k, h - 1) + 1):
         hw = int(half[dy + k])
         if hw < 0:
