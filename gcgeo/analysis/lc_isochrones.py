@@ -135,7 +135,7 @@ def facility_isochrones(aug, fac, fcat, osnap, out, tier_m, req, buf, chunk: int
     """
     fid = feature_ids(fac).to_numpy()
     on = np.flatnonzero(aug.target_node >= 0)
-    on = on[near_first(shapely.get_coordinates(shapely.centroid(fac.geometry.to_numpy()[on])))]
+    on = on[near_first(fac.geometry.to_numpy()[on])]
     where = locate_snaps(aug, osnap)
     present = ~(out.geometry.isna() | out.geometry.is_empty).to_numpy()
     home_xy = np.full((len(out), 2), np.nan)

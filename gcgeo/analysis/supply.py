@@ -50,7 +50,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError, RulesError
@@ -256,7 +255,6 @@ def run(
     acc = living_circle.access_points(fac.set_axis(np.arange(len(fac))), streets,
                                       spacing=float(_rules.value(lc, "areas.gate_spacing")))
     acc_of = acc.index.to_numpy(np.intp)  # the facility each access point belongs to
-    acc_xy = shapely.get_coordinates(acc.geometry.to_numpy())  # (points: one pair each)
     asnap = snap(net, check_points(net, acc.geometry, "facilities"), tol)
     fac_on = np.zeros(len(fac), bool)  # a facility is on the network when one of its points is
     np.logical_or.at(fac_on, acc_of, ~asnap["off_network"].to_numpy(bool))
@@ -276,7 +274,8 @@ def run(
     for k, c in enumerate(cats):
         idx = np.flatnonzero(fcat == c)
         pts = np.flatnonzero(np.isin(acc_of, idx))
-        pairs = reach_pairs(aug, where, aug.target_node[pts], cutoff=reach[c][1], xy=acc_xy[pts])
+        pairs = reach_pairs(aug, where, aug.target_node[pts], cutoff=reach[c][1],
+                            xy=acc.geometry.to_numpy()[pts])
         home, site = pairs.point, np.searchsorted(idx, acc_of[pts][pairs.target])
         if len(np.unique(acc_of[pts])) < len(pts):
             # (home, facility) once, however many of an area's entrances are in reach

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -58,17 +59,28 @@ class ReachPairs:
 
 
 def near_first(xy: np.ndarray, cell: float = 500.0) -> np.ndarray:
-    """An order of the points ``xy`` (n × 2) in which neighbours come together: by
-    cells of ``cell`` metres, row by row, alternating direction.
+    """An order of the points ``xy`` (n × 2 coordinates, or geometries: their
+    centroids) in which neighbours come together: by cells of ``cell`` metres, row
+    by row, alternating direction.  Points without a position come first.
 
     >>> near_first(np.array([[0.0, 0.0], [900.0, 0.0], [0.0, 600.0], [100.0, 0.0]])).tolist()
     [0, 3, 1, 2]
+    >>> import shapely
+    >>> near_first(np.array([shapely.Point(900, 0), None, shapely.Point(0, 0)])).tolist()
+    [1, 2, 0]
     """
+    xy = np.asarray(xy)
+    if xy.dtype == object:  # geometries (None or empty: no position)
+        c = shapely.centroid(xy)
+        xy = np.column_stack([shapely.get_x(c), shapely.get_y(c)]).astype(float)
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if not len(xy):
         return np.zeros(0, dtype=np.int64)
-    ix = np.floor((xy[:, 0] - xy[:, 0].min()) / cell).astype(np.int64)
-    iy = np.floor((xy[:, 1] - xy[:, 1].min()) / cell).astype(np.int64)
+    ok = np.isfinite(xy).all(axis=1)
+    lo = xy[ok].min(axis=0) if ok.any() else np.zeros(2)
+    xy = np.where(ok[:, None], xy, lo - cell)
+    ix = np.floor((xy[:, 0] - lo[0]) / cell).astype(np.int64)
+    iy = np.floor((xy[:, 1] - lo[1]) / cell).astype(np.int64)
     ix = np.where(iy % 2 == 1, ix.max() - ix, ix)
     return np.lexsort((ix, iy))
 
@@ -80,7 +92,7 @@ def near_searches(csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float, *,
     graph ``csr``, each on the nodes near it only.
 
     The sources are taken ``chunk`` at a time, neighbours together when ``xy``
-    (their positions) is given (:func:`near_first`).  One search from the whole
+    (their positions or geometries) is given (:func:`near_first`).  One search from the whole
     chunk finds the nodes within ``cutoff`` of any of its sources; each source's own
     search runs on those nodes only, since no path within the cutoff leaves them.
     A city's searches then fill rows of the nodes near a chunk, not of every node.
@@ -98,8 +110,7 @@ def near_searches(csr: sparse.csr_matrix, sources: np.ndarray, cutoff: float, *,
     [([0, 1], [0, 1, 3, 4], [[0.0, 100.0, inf, inf], [inf, inf, 100.0, 0.0]])]
     """
     sources = np.asarray(sources, dtype=np.int64)
-    order = np.arange(len(sources)) if xy is None else \
-        near_first(np.asarray(xy, dtype=float).reshape(-1, 2))
+    order = np.arange(len(sources)) if xy is None else near_first(xy)
     local = np.full(csr.shape[0], -1, dtype=np.int64)
     step = max(1, int(chunk))
     for s in range(0, len(order), step):
@@ -130,7 +141,7 @@ def reach_pairs(aug: Augmented, where: tuple[np.ndarray, ...], sources: np.ndarr
     :func:`point_dist` gives them, connectors included.
 
     The targets are searched on the nodes near them (:func:`near_searches`),
-    neighbours together when ``xy`` (their positions) is given.
+    neighbours together when ``xy`` (their positions or geometries) is given.
     """
     on, left, right, to_l, to_r, conn = where
     pos = np.flatnonzero(on)

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy import sparse
 
 from .._errors import InputError
@@ -234,7 +233,7 @@ def coverage(csr: sparse.csr_matrix, sites: np.ndarray, demand: np.ndarray, reac
     The searches run from the smaller side, on the part of the graph within
     ``reach`` of the demand (nothing beyond can matter), each on the nodes near
     its neighbours (:func:`gcgeo.network.near_searches`; neighbours are told by
-    ``site_xy`` / ``demand_xy``, the positions, where given).
+    ``site_xy`` / ``demand_xy``, their positions or geometries, where given).
     """
     if len(sites) == 0 or len(demand) == 0:
         return sparse.csr_matrix((len(sites), len(demand)), dtype=bool)
@@ -339,10 +338,10 @@ def site(
     home_node = aug.target_node[:len(uidx)]
     site_node = (np.arange(state.net.n_nodes) if csnaps is None
                  else aug.target_node[len(uidx):])
-    home_xy = shapely.get_coordinates(shapely.centroid(state.homes.geometry.to_numpy()[uidx]))
     site_xy = (np.column_stack([state.net.x, state.net.y]) if csnaps is None
-               else shapely.get_coordinates(shapely.centroid(cand.geometry.to_numpy())))
-    cover = coverage(aug.csr, site_node, home_node, reach, site_xy=site_xy, demand_xy=home_xy)
+               else cand.geometry.to_numpy())
+    cover = coverage(aug.csr, site_node, home_node, reach, site_xy=site_xy,
+                     demand_xy=state.homes.geometry.to_numpy()[uidx])
     # homes alike in which sites reach them are one demand point
     w_home = pop[uidx]
     cover_t = cover.T.tocsr()
