@@ -89,7 +89,6 @@ class Styled:
         return "mixed"
 
 
-
 def subset(gdf: pd.DataFrame, fields: Sequence[str]) -> gpd.GeoDataFrame:
     """A copy of ``gdf`` with only the geometry and the present ``fields`` (dropping what is not shown)."""
     if not isinstance(gdf, gpd.GeoDataFrame):
