@@ -99,6 +99,9 @@ def test_validate_judges_streets_by_the_users_network_rules(tmp_path, runner):
         (["add", "{w}", "facilities", "{tmp}/nocrs.csv", "--src-crs", "moon"], "EPSG"),
         (["layers", "{tmp}/absent.gpkg"], "gcgeo init"),
         (["add", "{w}", "facilities", "{tmp}/junk.gpkg"], "could not be read"),
+        # a page a browser would not open: named with its extension, nothing written
+        (["report", "{w}", "-o", "{tmp}/报告"], "ending in .html"),
+        (["map", "{w}", "-o", "{tmp}/map.txt"], "ending in .html"),
     ],
 )
 def test_bad_input_gives_a_message_not_a_traceback(tmp_path, runner, args, needle):
@@ -111,6 +114,7 @@ def test_bad_input_gives_a_message_not_a_traceback(tmp_path, runner, args, needl
     text = res.output + getattr(res, "stderr", "")
     assert needle in text.replace("\n", " ")
     assert "Traceback" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.gpkg", "nocrs.csv", "w.gpkg"]
 
 
 def test_rules_lists_clauses(runner):

@@ -22,6 +22,15 @@ from .common import (
 __all__ = ["demo", "map_cmd", "report"]
 
 
+def _html(output: Path) -> None:
+    """Refuse an output name that a browser would not open as a page."""
+    from .._errors import InputError
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"-o {output}: the page written is HTML; give a file name ending in .html "
+                         f"(e.g. -o {output.with_name(output.name + '.html')}).")
+
+
 @main.command(name="map")
 @workspace_argument
 @out_option("HTML file to write.")
@@ -40,6 +49,7 @@ def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
     from .. import io, maps
     from .. import workspace as ws
 
+    _html(output)
     io.check_output(output, inputs=[workspace], overwrite=overwrite)  # never onto the workspace
     with progress("drawing the map") as step:
         step("reading layers")
@@ -63,6 +73,7 @@ def report(workspace: Path, output: Path, lang: str, overwrite: bool) -> None:
     """Write the study-area report: key figures per analysis, tables, figures, map link."""
     from ..report import report_workspace
 
+    _html(output)
     with progress("writing the report") as step:
         written = report_workspace(workspace, output, lang=lang, overwrite=overwrite, progress=step)
     for label, p in written.items():
