@@ -481,10 +481,14 @@ def _street_crossings(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: 
                       found.rename(columns={"row": "other_row", "other_row": "row"})[
                           ["row", "other_row"]]])
     pos = pd.Series(np.arange(len(gdf)), index=gdf.index)  # in the layer's order
-    both = both.iloc[np.lexsort((pos.loc[both["other_row"]].to_numpy(),
-                                 pos.loc[both["row"]].to_numpy()))]
-    for row, grp in both.groupby("row", sort=False):
-        others = list(dict.fromkeys(labels.loc[grp["other_row"]]))
+    at, other_at = pos.loc[both["row"]].to_numpy(), pos.loc[both["other_row"]].to_numpy()
+    order = np.lexsort((other_at, at))
+    at, other_label = at[order], labels.to_numpy(object)[other_at[order]]
+    # one warning per street, its crossings one run of the order
+    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+    for a, b in zip(starts.tolist(), np.r_[starts[1:], len(at)].tolist()):
+        row = gdf.index[at[a]]
+        others = list(dict.fromkeys(other_label[a:b].tolist()))
         shown = ", ".join(map(str, others[:5])) + (f" and {len(others) - 5} more"
                                                    if len(others) > 5 else "")
         add(Problem(name, ids.loc[row], "geometry",
