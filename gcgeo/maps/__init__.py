@@ -188,7 +188,7 @@ def save_map(m: folium.Map, path: str | os.PathLike, *, offline: bool = False) -
     """
     html = render_html(m, offline=offline)
     out = write_atomic(html, path)
-    log.info("map written: %s (%.1f kB%s)", out, len(html.encode("utf-8")) / 1024,
+    log.info("map written: %s (%.1f kB%s)", out, out.stat().st_size / 1024,
              ", offline" if offline else "")
     return out
 
