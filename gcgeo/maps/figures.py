@@ -143,23 +143,29 @@ def _unit_factor(crs) -> float:
 
 def scale_bar_metres(crs, x: float, y: float) -> float:
     """Map-unit length of one ground metre at (x, y) in projected ``crs`` (1 / scale factor / unit)."""
-    from pyproj import Proj, Transformer
-
-    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
-    f = Proj(crs).get_factors(lon, lat)
+    to_ll, _, proj = _lonlat(crs)
+    lon, lat = to_ll.transform(x, y)
+    f = proj.get_factors(lon, lat)
     k = (f.meridional_scale + f.parallel_scale) / 2.0
     return k / _unit_factor(crs)
 
 
 def _true_north_angle(crs, x: float, y: float) -> float:
     """Angle (degrees, counter-clockwise from the map's up) of true north at (x, y)."""
-    from pyproj import Transformer
-
-    to_ll = Transformer.from_crs(crs, 4326, always_xy=True)
-    from_ll = Transformer.from_crs(4326, crs, always_xy=True)
+    to_ll, from_ll, _ = _lonlat(crs)
     lon, lat = to_ll.transform(x, y)
     x2, y2 = from_ll.transform(lon, min(lat + 0.01, 89.9))
     return math.degrees(math.atan2(-(x2 - x), y2 - y))
+
+
+@functools.lru_cache(maxsize=16)
+def _lonlat(crs):
+    """``crs`` to lon/lat and back, and its projection: made once per CRS (each took some
+    20 ms from PROJ's database, three per figure; a city's 63 dossier maps spent 3 s)."""
+    from pyproj import Proj, Transformer
+
+    return (Transformer.from_crs(crs, 4326, always_xy=True), Transformer.from_crs(4326, crs, always_xy=True),
+            Proj(crs))
 
 
 def _target_crs(styles: Sequence[Styled]):
