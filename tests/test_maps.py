@@ -227,7 +227,8 @@ def test_rings_are_stored_open_and_large_layers_at_coarser_steps():
         shapely.box(24.9303, 60.1603, 24.9305, 60.1605).exterior)])
     corners = shapely.get_coordinates(hole.exterior)[:4]
     for scale in (1_000_000, 200_000):
-        kind, text, origin, _ = _pack.pack_geometries(np.array([hole, shapely.LineString(corners)]), scale)
+        p = _pack.pack_layer(np.array([hole, shapely.LineString(corners)]), scale)
+        kind, text, origin = p.kind, p.text, p.origin
         assert kind == "mixed"
         poly, line = json.loads(text)
         assert [len(r) for r in poly[0]] == [8, 8] and len(line[0]) == 8  # 4 vertices each; lines as they are
@@ -269,7 +270,8 @@ def test_packed_lines_and_polygons_give_back_every_vertex():
     lines.append(shapely.from_wkt("MULTILINESTRING ((0 0, 1e-6 -1e-6), EMPTY)"))
     scale = 1_000_000
     for layer in (geoms, lines):
-        kind, text, origin, _ = _pack.pack_geometries(np.array(layer, dtype=object), scale)
+        p = _pack.pack_layer(np.array(layer, dtype=object), scale)
+        kind, text, origin = p.kind, p.text, p.origin
         features = json.loads(text)
         assert len(features) == len(layer)
         for g, parts in zip(layer, features):
@@ -285,7 +287,8 @@ def test_packed_lines_and_polygons_give_back_every_vertex():
                         xy = np.vstack([xy, xy[:1]])
                     assert np.array_equal(xy, np.round(shapely.get_coordinates(w) * scale).astype(np.int64))
     pts = shapely.points(rng.uniform(-180, 180, (50, 2)))
-    kind, text, origin, _ = _pack.pack_geometries(pts, scale)
+    p = _pack.pack_layer(pts, scale)
+    kind, text, origin = p.kind, p.text, p.origin
     xy = np.asarray(json.loads(text), dtype=np.int64).reshape(-1, 2) + origin
     assert kind == "point" and np.array_equal(xy, np.round(shapely.get_coordinates(pts) * scale).astype(np.int64))
 

@@ -31,7 +31,7 @@ import shapely
 
 from ..labels import column_format, format_value, format_values
 
-__all__ = ["DETAIL_SCALE", "DIGITS", "SCALE", "Packed", "dumps", "indexes", "pack_colors", "pack_geometries",
+__all__ = ["DETAIL_SCALE", "DIGITS", "SCALE", "Packed", "dumps", "indexes", "pack_colors",
            "pack_layer", "pack_values"]
 
 #: Drawn coordinates are integers of 1/SCALE degrees.
@@ -201,12 +201,6 @@ def pack_layer(geoms: np.ndarray, scale: int = SCALE, *,
     texts = [f"[{t}]" if d == 0 else t for t, d in zip(texts, dims.tolist())]
     return Packed("mixed", "[" + ",".join(texts) + "]", origin.tolist(), "".join("pla"[d] for d in dims.tolist()),
                   bounds)
-
-
-def pack_geometries(geoms: np.ndarray, scale: int = SCALE) -> tuple[str, str, list[int], str | None]:
-    """Lon/lat geometries as (kind, JSON text, origin, kinds): :func:`pack_layer`'s."""
-    p = pack_layer(geoms, scale)
-    return p.kind, p.text, p.origin, p.kinds
 
 
 #: Digits of the indexes into a column's texts or the palette (URL-safe base 64: no JSON escapes).

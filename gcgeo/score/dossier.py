@@ -16,6 +16,7 @@ PDF needs no CJK font on the machine.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as _dt
 import html
 import io as _stdio
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -146,10 +148,6 @@ def community_map(layers: Mapping[str, Any], cid: str, *, lang: str = "zh", titl
 
 def _plain(styled: Any, lang: str) -> Any:
     """``styled`` (a layer of the community map) in one neutral colour."""
-    import dataclasses
-
-    import numpy as np
-
     from ..maps import LegendItem
     from ..maps.palette import OTHER
     from ..names import layer_label
