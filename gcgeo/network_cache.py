@@ -130,16 +130,15 @@ def _load(path: Path, key: str) -> Network | None:
             kind = str(f["nodes_kind"])
             raw = f["nodes"]
             ids = raw.astype(np.int64).tolist() if kind == "int" else raw.tolist()
-            geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, f["coords"],
-                                                 (f["offsets"],))
             crs = CRS.from_wkt(str(f["crs"])) if str(f["crs"]) else None
             street = None
             if str(f["street_kind"]) != "none":  # each edge's streets row, as the builder gave it
                 street = np.empty(len(f["street"]), dtype=object)
                 street[:] = f["street"].tolist()
             return Network(nodes=pd.Index(ids, tupleize_cols=False), x=f["x"], y=f["y"], u=f["u"],
-                           v=f["v"], weight=f["weight"], geometry=geometry,
-                           geom_length=f["geom_length"], crs=crs, directed=False, street=street)
+                           v=f["v"], weight=f["weight"], geometry=None,
+                           geom_length=f["geom_length"], crs=crs, directed=False, street=street,
+                           ragged=(f["coords"], f["offsets"]))
     except FileNotFoundError:
         return None
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file is rebuilt, never trusted
@@ -156,9 +155,9 @@ def _arrays(net: Network, key: str) -> dict[str, np.ndarray] | None:
         kind = "str"
     else:
         return None
-    if net.geometry is None or net.directed:
+    if net.given_lines is None or net.directed:
         return None
-    geom = np.asarray(net.geometry, dtype=object)
+    geom = np.asarray(net.given_lines, dtype=object)
     if len(geom) and not (shapely.get_type_id(geom) == shapely.GeometryType.LINESTRING).all():
         return None
     _, coords, (offsets,) = shapely.to_ragged_array(geom) if len(geom) else \

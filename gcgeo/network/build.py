@@ -24,7 +24,7 @@ from .. import rules as _rules
 from .._errors import CRSError, InputError
 from ..values import to_bool
 from .clean import JOIN_DECIMALS, split_at_junctions
-from .segments import SnapIndex, build_snap_index
+from .segments import SnapIndex, build_snap_index, snap_index_of
 
 if TYPE_CHECKING:  # networkx is imported where a graph is made or read: the arrays need none
     import networkx as nx
@@ -454,7 +454,11 @@ class Network:
     :attr:`lines` is read) and ``geom_length``.  ``directed`` is the input
     graph's direction.  ``street`` holds each edge's streets row label when
     the network was built from a streets layer (:func:`network_from_streets`:
-    the row a piece of line came from), else None.
+    the row a piece of line came from), else None.  ``ragged`` may give the
+    edge lines instead of ``geometry`` as their coordinates and where each
+    line starts in them (one past the last at the end), made into LineStrings
+    the first time :attr:`lines` is read (a network read back from its file
+    snaps without them).
     """
 
     nodes: pd.Index
@@ -468,6 +472,7 @@ class Network:
     crs: CRS | None
     directed: bool = False
     street: np.ndarray | None = None
+    ragged: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -494,8 +499,17 @@ class Network:
         if self.geometry is not None:
             return self.geometry
         if "lines" not in self._cache:
-            self._cache["lines"] = _straight_lines(self.x, self.y, self.u, self.v)
+            self._cache["lines"] = _straight_lines(self.x, self.y, self.u, self.v) \
+                if self.ragged is None else \
+                shapely.from_ragged_array(shapely.GeometryType.LINESTRING, self.ragged[0],
+                                          (self.ragged[1],))
         return self._cache["lines"]
+
+    @property
+    def given_lines(self) -> np.ndarray | None:
+        """The edge lines given (``geometry``, or made from ``ragged``); None when the
+        edges are straight lines between their nodes."""
+        return self.geometry if self.ragged is None else self.lines
 
     @property
     def tree(self) -> shapely.STRtree:
@@ -512,7 +526,12 @@ class Network:
         :attr:`tree`).
         """
         if "snap" not in self._cache:
-            self._cache["snap"] = build_snap_index(self.lines)
+            if self.geometry is None and self.ragged is not None and "lines" not in self._cache:
+                coords, offsets = self.ragged  # (LineStrings: no need to make them)
+                idx = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+                self._cache["snap"] = snap_index_of(coords, idx)
+            else:
+                self._cache["snap"] = build_snap_index(self.lines)
         return self._cache["snap"]
 
 

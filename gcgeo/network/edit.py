@@ -35,7 +35,7 @@ EPS = 10.0 ** -JOIN_DECIMALS
 def _network(net: Network, **changed) -> Network:
     """``net`` with some arrays replaced (a new object, its caches empty)."""
     fields = dict(nodes=net.nodes, x=net.x, y=net.y, u=net.u, v=net.v, weight=net.weight,
-                  geometry=net.geometry, geom_length=net.geom_length, crs=net.crs,
+                  geometry=net.given_lines, geom_length=net.geom_length, crs=net.crs,
                   directed=net.directed, street=net.street)
     fields.update(changed)
     return Network(**fields)
@@ -49,7 +49,7 @@ def drop_edges(net: Network, drop: np.ndarray) -> tuple[Network, np.ndarray]:
     new_of_old = np.full(net.n_edges, -1, dtype=np.int64)
     new_of_old[keep] = np.arange(int(keep.sum()))
     out = _network(net, u=net.u[keep], v=net.v[keep], weight=net.weight[keep],
-                   geometry=None if net.geometry is None else net.geometry[keep],
+                   geometry=None if net.given_lines is None else net.given_lines[keep],
                    geom_length=net.geom_length[keep],
                    street=None if net.street is None else net.street[keep])
     return out, new_of_old

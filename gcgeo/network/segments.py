@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["SnapIndex", "build_snap_index", "nearest_segment", "on_segments"]
+__all__ = ["SnapIndex", "build_snap_index", "nearest_segment", "on_segments", "snap_index_of"]
 
 
 #: Street segments are cut into pieces no longer than twice this (CRS units,
@@ -52,14 +52,20 @@ class SnapIndex:
 
 def build_snap_index(geometry: np.ndarray) -> SnapIndex | None:
     """Segments and piece KD-tree of the edge lines; None when a geometry is not a LineString."""
-    from scipy.spatial import cKDTree
-
     present = ~pd.isna(geometry)
     if present.any():
         types = shapely.get_type_id(geometry[present])
         if (types != shapely.GeometryType.LINESTRING).any():
             return None
     coords, idx = shapely.get_coordinates(geometry, return_index=True)
+    return snap_index_of(coords, idx)
+
+
+def snap_index_of(coords: np.ndarray, idx: np.ndarray) -> SnapIndex:
+    """:func:`build_snap_index` of LineStrings given as their coordinates ``coords`` and
+    each coordinate's line ``idx`` (as :func:`shapely.get_coordinates` gives them)."""
+    from scipy.spatial import cKDTree
+
     same = idx[1:] == idx[:-1]  # consecutive coordinates of one line form a segment
     a = np.flatnonzero(same)
     x0, y0 = coords[a, 0], coords[a, 1]

@@ -256,7 +256,7 @@ def _cannot_edit(state: LivingCircleState) -> str | None:
         return "the streets layer's row labels repeat"
     if not np.isfinite(state.snap_tolerance):
         return "the snapping tolerance is unbounded"
-    if state.net.geometry is None or not state.net.n_edges:
+    if state.net.given_lines is None or not state.net.n_edges:
         return "the network has no street lines"
     return None
 
