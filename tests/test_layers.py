@@ -206,6 +206,47 @@ def test_homes_in_overlapping_communities_are_counted_once_and_reported(caplog):
     assert "more than one community" in caplog.text and "A, B" in caplog.text
 
 
+def test_points_are_located_as_a_spatial_join_places_them(caplog):
+    """The points' own path (each community testing the points in its bounds) gives what
+    geopandas' spatial join gives: the first community holding a point's interior, with
+    overlaps, holes, multipolygons, points on edges and points outside all; the same
+    warning for the points in two."""
+    import logging
+
+    from gcgeo.layers.buildings import locate
+
+    rng = np.random.default_rng(7)
+    ring = shapely.Point(500, 500).buffer(300).difference(shapely.Point(500, 500).buffer(120))
+    polys = [shapely.box(0, 0, 400, 400), shapely.box(300, 300, 700, 700), ring,
+             shapely.MultiPolygon([shapely.box(800, 0, 900, 100), shapely.box(800, 800, 950, 950)]),
+             shapely.Polygon(), shapely.box(0, 0, 400, 400)]
+    comm = gpd.GeoDataFrame({"id": [f"C{i}" for i in range(len(polys))], "name": list("abcdef")},
+                            geometry=polys, crs=4548)
+    xy = np.r_[rng.uniform(-50, 1000, (3000, 2)),
+               [[400.0, 200.0], [300.0, 300.0], [800.0, 50.0], [500.0, 620.0]]]  # (on edges)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=4548)
+    with caplog.at_level(logging.WARNING, logger="gcgeo"):
+        got = locate(pts, comm)
+    fast_log = caplog.text
+    caplog.clear()
+    j = gpd.sjoin(pts.assign(_o=np.arange(len(pts))), comm.assign(_c=np.arange(len(comm))),
+                  predicate="within").sort_values(["_o", "_c"]).drop_duplicates("_o")
+    want = np.full(len(pts), -1)
+    want[j["_o"].to_numpy()] = j["_c"].to_numpy()
+    assert (want >= 0).sum() > 1000 and (want == -1).sum() > 100 and (want == 3).sum() > 0
+    np.testing.assert_array_equal(got["community_pos"].to_numpy(int), want)
+    assert got["community_id"].tolist() == [f"C{w}" if w >= 0 else None for w in want]
+    assert got["community_name"].tolist() == ["abcdef"[w] if w >= 0 else None for w in want]
+    # the same as the join's own path (a layer holding a polygon takes it)
+    mixed = pd.concat([pts, gpd.GeoDataFrame(geometry=[shapely.box(-40, -40, -30, -30)], crs=4548)],
+                      ignore_index=True)
+    with caplog.at_level(logging.WARNING, logger="gcgeo"):
+        slow = locate(mixed, comm)
+    np.testing.assert_array_equal(slow["community_pos"].to_numpy(int)[:-1], want)
+    assert fast_log.split("lie in")[0] == caplog.text.split("lie in")[0] != ""
+    assert "C0, C1, C2, C5" in fast_log
+
+
 def test_duplicate_ids_are_refused_where_results_are_keyed_by_them():
     from gcgeo import LayerError
 

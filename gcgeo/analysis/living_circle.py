@@ -403,7 +403,8 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
     out = gpd.GeoDataFrame(pd.DataFrame(cols, index=org.index, copy=False),
                            geometry="geometry", crs=org.crs)
 
-    comm_out = _community_table(out, communities, tier_m, req, ok)
+    comm_out = _community_table(out, communities, tier_m, req, ok,
+                                org["community_pos"].to_numpy(np.int64))
     judge_complete(comm_out, [c for c in cats if c not in in_data],
                    float(_rules.value(r, "min_share_complete")), own_tiers(req))
     gaps = _gaps(out, cats, tier_m, req, ok)
@@ -634,7 +635,9 @@ def tier_columns(frame: pd.DataFrame, prefix: str) -> dict[str, str]:
     return found
 
 
-def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
+def _community_table(out, communities, tier_m, req, ok, pos) -> gpd.GeoDataFrame:
+    """Per community (``pos``: each home's position in ``communities``, -1 outside all)
+    its homes and residents, and the shares of residents served."""
     if communities is None:
         return gpd.GeoDataFrame({"community_id": pd.Series(dtype=object)},
                                 geometry=gpd.GeoSeries([], crs=out.crs))
@@ -647,35 +650,26 @@ def _community_table(out, communities, tier_m, req, ok) -> gpd.GeoDataFrame:
         },
         geometry=communities.geometry.to_numpy(), crs=communities.crs, index=communities.index,
     )
-    pos = out["community_id"].to_numpy(object)
-    pop = out["population"].to_numpy(float)
-    inside = pd.notna(pos)
-    key = pd.Series(pos[inside])
-    p = pop[inside]
-    # every sum in one grouping (one factorisation of the ids, the same sums), the residents
-    # weighted by each column in one block
+    # per community (its position, -1 for a home outside all) the homes, and the residents
+    # weighted by each column (a missing head count adds none)
+    inside = pos >= 0
+    k = pos[inside]
+    p = np.nan_to_num(out["population"].to_numpy(float)[inside])
+    n = len(communities)
     masks = {"residents": None, "residents_off_network": out["off_network"].to_numpy()}
     for prefix in (ALL_WITHIN, IN_DATA_WITHIN):
         masks.update(("share_" + prefix + t, out[prefix + t].to_numpy(bool)) for t in tier_m)
     masks[COMPLETE] = _every([out[ALL_WITHIN + t].to_numpy(bool) for t in tier_m], len(out))
     for t in tier_m:
         masks.update((f"share_{c}_{t}", ok[(c, t)]) for c in req[t])
-    weighted = np.empty((len(masks), len(p)))
-    for row, mask in zip(weighted, masks.values()):
-        np.multiply(p, 1.0 if mask is None else mask[inside], out=row)
-    grouped = pd.DataFrame(weighted.T, columns=list(masks), copy=False).groupby(key.to_numpy())
-    sums = grouped.sum()
-    cols = {"homes": grouped.size(), **{name: sums[name] for name in masks}}
-    res = cols["residents"]
+    cols: dict[str, np.ndarray] = {"homes": np.bincount(k, minlength=n).astype(np.int64)}
+    cols.update((name, np.bincount(k, weights=p if mask is None else p * mask[inside], minlength=n))
+                for name, mask in masks.items())
+    res = np.where(cols["residents"] > 0, cols["residents"], np.nan)
     for name in list(cols):
         if name.startswith("share_"):
-            cols[name] = cols[name] / res.where(res > 0)
-    table = pd.DataFrame(cols)
-    merged = base.join(table, on="community_id")
-    merged["homes"] = merged["homes"].fillna(0).astype(np.int64)
-    merged["residents"] = merged["residents"].fillna(0.0)
-    merged["residents_off_network"] = merged["residents_off_network"].fillna(0.0)
-    return merged
+            cols[name] = cols[name] / res
+    return pd.concat([base, pd.DataFrame(cols, index=base.index)], axis=1)
 
 
 def areas_merged(iso: gpd.GeoDataFrame, fac, fac_on, out, buf: float) -> gpd.GeoDataFrame:
