@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
 __all__ = ["CLAUSES", "PHRASES", "clause_parts", "clause_text"]
 
@@ -235,9 +236,21 @@ PHRASES: tuple[tuple[str, _Sub], ...] = (
     (r"(条|表[\d.]+) / 表", "\\1／表"),
 )
 
-_COMPILED_CLAUSES = [(re.compile(p), sub) for p, sub in CLAUSES]
-_COMPILED_PREFIXES = [(re.compile(p), sub) for p, sub in _PREFIXES]
-_COMPILED_PHRASES = [(re.compile(p), sub) for p, sub in PHRASES]
+@cache
+def _clauses() -> list[tuple[re.Pattern[str], _Sub]]:
+    """:data:`CLAUSES` compiled, the first time a clause is put in Chinese (not at every
+    command's start: compiling the tables took a twentieth of a second)."""
+    return [(re.compile(p), sub) for p, sub in CLAUSES]
+
+
+@cache
+def _prefixes() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(p), sub) for p, sub in _PREFIXES]
+
+
+@cache
+def _phrases() -> list[tuple[re.Pattern[str], _Sub]]:
+    return [(re.compile(p), sub) for p, sub in PHRASES]
 
 
 def clause_parts(text: str) -> list[str]:
@@ -260,7 +273,7 @@ def clause_parts(text: str) -> list[str]:
 
 
 def _whole(part: str) -> str | None:
-    for pat, sub in _COMPILED_CLAUSES:
+    for pat, sub in _clauses():
         m = pat.fullmatch(part)
         if m:
             return sub(m) if callable(sub) else m.expand(sub)
@@ -271,14 +284,14 @@ def _part(part: str) -> str:
     whole = _whole(part)
     if whole is not None:
         return whole
-    for pat, sub in _COMPILED_PREFIXES:
+    for pat, sub in _prefixes():
         m = pat.match(part)
         if m:
             rest = part[m.end():].lstrip(" :")
             head = m.expand(sub)
             return head + (("：" if not head.endswith("：") else "") + _part(rest) if rest else "")
     text = part
-    for phrase, repl in _COMPILED_PHRASES:
+    for phrase, repl in _phrases():
         text = phrase.sub(repl, text)
     # what is left: brackets around Chinese, colons and semicolons in Chinese punctuation,
     # no space beside a Chinese bracket

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
 __all__ = ["ENGLISH", "REASONS", "reason_text"]
 
@@ -184,12 +185,15 @@ ENGLISH: tuple[tuple[str, _Sub], ...] = (
      "per 1000 residents"),
 )
 
-_COMPILED = {"zh": [(re.compile(p), sub) for p, sub in REASONS],
-             "en": [(re.compile(p), sub) for p, sub in ENGLISH]}
+@cache
+def _compiled(lang: str) -> list[tuple[re.Pattern[str], _Sub]]:
+    """:data:`REASONS` or :data:`ENGLISH` compiled, the first time a reason is put in
+    ``lang`` (compiling them all took a tenth of a second of every command's start)."""
+    return [(re.compile(p), sub) for p, sub in (REASONS if lang == "zh" else ENGLISH)]
 
 
 def _sentence(text: str, lang: str) -> str:
-    for pat, sub in _COMPILED[lang]:
+    for pat, sub in _compiled(lang):
         m = pat.fullmatch(text)
         if m:
             return sub(m) if callable(sub) else m.expand(sub)
@@ -199,7 +203,7 @@ def _sentence(text: str, lang: str) -> str:
 def reason_text(text: str, lang: str = "zh") -> str:
     """``text`` (a reason an analysis wrote) in ``lang``: Chinese through :data:`REASONS`,
     English as written but with the categories' labels for their codes (:data:`ENGLISH`)."""
-    if lang not in _COMPILED or not text or not re.search(r"[A-Za-z]", text):
+    if lang not in ("zh", "en") or not text or not re.search(r"[A-Za-z]", text):
         return text
     whole = _sentence(text.strip(), lang)
     if whole != text.strip():
