@@ -97,6 +97,9 @@ def living_circle(out: Layers, lang: str) -> list[tuple[str, str]]:
             rows.append((column_label(c, lang), format_value(weighted_share(comm, c, "residents"), c, lang) or "–"))
     if (org is None or not len(org)) and cats is not None and len(cats):
         rows += _lacking(None, None, cats, placeholder, zh, lang)
+    iso = out.get("lc_isochrones")
+    if iso is not None and not len(iso) and org is not None and len(org):
+        rows.append((ui("isochrones", lang), ui("isochrones_not_drawn", lang)))
     return rows
 
 

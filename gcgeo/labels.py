@@ -73,6 +73,9 @@ UI: dict[str, tuple[str, str]] = {
     "not_served": ("均未达标", "Not served"),
     "gaps": ("服务缺口", "Service gaps"),
     "isochrones": ("步行等时圈", "Walking isochrones"),
+    "isochrones_not_drawn": ("未绘制（按需绘制：gcgeo analyze 工作区 living-circle --isochrones community）",
+                             "not drawn (drawn on request: gcgeo analyze WS living-circle "
+                             "--isochrones community)"),
     "homes": ("居住点（按达标层级）", "Homes by tier served"),
     "share_served": ("覆盖人口比例", "Population share served"),
     "green_ratio_map": ("社区绿地率", "Green ratio by community"),

@@ -81,8 +81,9 @@ def stale(workspace: str | os.PathLike) -> dict[str, list[str]]:
 def last_run(workspace: str | os.PathLike, name: str) -> dict[str, Any] | None:
     """When analysis ``name`` last ran on the workspace, and with which rules file.
 
-    ``{"ran": ISO timestamp, "rules_file": absolute path or None}``, or None
-    when its results were never stored.  :func:`stale` says whether those
+    ``{"ran": ISO timestamp, "rules_file": absolute path or None, "options": the
+    options given (``{}`` for none, and for runs stored before options were
+    kept)}``, or None when its results were never stored.  :func:`stale` says whether those
     results still match their inputs; this says what the run was given, so a
     caller asking for another rules file knows the results are not its own.
     """
@@ -92,7 +93,8 @@ def last_run(workspace: str | os.PathLike, name: str) -> dict[str, Any] | None:
     ran = meta.get(_meta_key(meta, name))
     if not ran:
         return None
-    return {"ran": str(ran), "rules_file": _ran_with(name, meta).get("rules_file")}
+    was = _ran_with(name, meta)
+    return {"ran": str(ran), "rules_file": was.get("rules_file"), "options": was.get("options", {})}
 
 
 def stale_message(workspace: str | os.PathLike, name: str, changed: list[str]) -> str:
@@ -361,6 +363,9 @@ def run_analysis(
     # the rules of this run, resolved and checked once, passed down as one object
     resolved = _rules.resolve(desc.rule_sets, Path(rules) if rules is not None else None)
     ran_with = _rules_state(desc, rules, user=resolved if rules is not None else None)
+    # the options given, as text, numbers and flags (a network passed in is not kept)
+    ran_with["options"] = {k: v for k, v in options.items()
+                           if k != "graph" and isinstance(v, str | int | float | bool)}
     _rasters(desc, ws.info(workspace)["rasters"], options, ran_with)
     if progress:
         progress("reading layers")

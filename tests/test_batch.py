@@ -185,16 +185,49 @@ def test_bad_project_file_lists_every_problem(tmp_path):
     bad = tmp_path / "p.toml"
     bad.write_text('[batch]\nworkers = 0\nscheduler = "here"\n\n[[area]]\nname = "a"\n\n'
                    '[[area]]\nname = "b"\nworkspace = "b.gpkg"\nanalyses = ["nope"]\ncolour = 1\n'
-                   '[area.layers]\nbicycles = "x.shp"\n', encoding="utf-8")
+                   'isochrones = "hull"\n[area.layers]\nbicycles = "x.shp"\n', encoding="utf-8")
     res, text = _invoke("batch", bad)
     assert res.exit_code == 2, text
-    for part in ("6 problem(s)", "workers must be a whole number", "scheduler must be an address",
+    for part in ("7 problem(s)", "workers must be a whole number", "scheduler must be an address",
+                 "area 'b': isochrones must be one of community, facility, dissolved, split, none, "
+                 "not 'hull'",
                  "area 'a' needs a workspace", "unknown analysis 'nope'", "unknown key 'colour'",
                  "unknown layer kind 'bicycles'"):
         assert part in text, (part, text)
     (tmp_path / "q.toml").write_text("[[area]\nname=", encoding="utf-8")
     res, text = _invoke("batch", tmp_path / "q.toml")
     assert res.exit_code == 2 and "is not valid TOML" in text, text
+
+
+def test_isochrones_asked_for_rerun_the_living_circle_once(tmp_path):
+    """An area asking for the living circle's isochrones (none by default) runs it again
+    when its stored run drew other ones, and then not again; the polygons are drawn."""
+    from gcgeo.batch.area import analyses_due, run_area
+
+    path = tmp_path / "a.gpkg"
+    county_workspace(path, SEEDS[0], name="a")
+    pipeline.run_analysis(path, "living_circle")
+    assert len(ws.read_layer(path, "lc_isochrones")) == 0  # none by default
+    plain = read_project_text(tmp_path, 'analyses = ["living_circle"]\n')
+    assert analyses_due(plain) == ([], ["living_circle"])
+    asked = read_project_text(tmp_path, 'analyses = ["living_circle"]\nisochrones = "community"\n')
+    assert asked.isochrones == "community"
+    assert analyses_due(asked) == (["living_circle"], [])
+    res = run_area(asked)
+    assert res.status == "done" and res.ran == ["living_circle"], res
+    iso = ws.read_layer(path, "lc_isochrones")
+    assert len(iso) > 0 and iso["community_id"].notna().all()
+    assert analyses_due(asked) == ([], ["living_circle"])
+    assert pipeline.last_run(path, "living_circle")["options"] == {"isochrones": "community"}
+    assert analyses_due(plain) == (["living_circle"], [])  # (the stored run drew some)
+
+
+def read_project_text(folder: Path, area_lines: str):
+    """The one area of a project file in ``folder`` on workspace a.gpkg, with ``area_lines``."""
+    (folder / "p.toml").write_text('[batch]\nreports = false\nresults = false\n\n[[area]]\n'
+                                   f'name = "a"\nworkspace = "a.gpkg"\n{area_lines}', encoding="utf-8")
+    (area,) = read_project(folder / "p.toml").areas
+    return area
 
 
 def test_project_paths_are_relative_to_the_file(tmp_path):

@@ -65,3 +65,17 @@ def test_placeholder_population_and_codes_are_said_in_words():
     assert zh["第8项（消防通道）"] == "达标 2 个，未达标 1 个"
     en = dict(headlines.fire_lanes({"fire_communities": fc}, "en"))
     assert en["Criterion 8 (fire lanes)"] == "pass 2, fail 1"
+
+
+def test_isochrones_not_drawn_are_said_so_with_the_command_that_draws_them():
+    import geopandas as gpd
+    import shapely
+
+    none = gpd.GeoDataFrame({"tier": pd.Series(dtype=str)}, geometry=[], crs=4548)
+    rows = dict(headlines.living_circle({**_lc(), "lc_isochrones": none}, "en"))
+    assert rows["Walking isochrones"] == ("not drawn (drawn on request: gcgeo analyze WS "
+                                          "living-circle --isochrones community)")
+    assert "未绘制" in dict(headlines.living_circle({**_lc(), "lc_isochrones": none}, "zh"))["步行等时圈"]
+    drawn = gpd.GeoDataFrame({"tier": ["5min"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4548)
+    for out in ({**_lc(), "lc_isochrones": drawn}, _lc()):  # drawn, or not read
+        assert "Walking isochrones" not in dict(headlines.living_circle(out, "en"))

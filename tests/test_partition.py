@@ -195,17 +195,19 @@ def test_batch_area_with_partitions_stores_the_whole_runs_results(layers, cluste
     path = workspace_of(tmp_path / "helsinki.gpkg", layers)
     (tmp_path / "p.toml").write_text(
         '[batch]\nreports = false\nanalyses = ["living_circle"]\n\n[[area]]\nname = "Helsinki"\n'
-        'workspace = "helsinki.gpkg"\npartitions = "grid:4"\n', encoding="utf-8")
+        'workspace = "helsinki.gpkg"\npartitions = "grid:4"\nisochrones = "community"\n',
+        encoding="utf-8")
     project = read_project(tmp_path / "p.toml")
-    assert project.areas[0].partitions == "grid:4"
+    assert project.areas[0].partitions == "grid:4" and project.areas[0].isochrones == "community"
     with distributed.Client(cluster) as client:
         (res,) = run_batch(project, client=client)
     assert res.status == "done" and res.ran == ["living_circle"], res
-    want = lc.run(ws.read_layers(path, ["streets", "facilities", "buildings", "communities"]))
+    want = lc.run(ws.read_layers(path, ["streets", "facilities", "buildings", "communities"]),
+                  isochrones="community")
     ref = _stored(tmp_path, want)
     for name in ("lc_origins", "lc_gaps", "lc_communities", "lc_categories"):
         same(ws.read_layer(path, name), ws.read_layer(ref, name), name)
-    iso = ws.read_layer(path, "lc_isochrones")  # the default of `gcgeo analyze`: per community
+    iso = ws.read_layer(path, "lc_isochrones")  # asked for in the project: per community
     assert len(iso) > 100 and iso["community_id"].nunique() > 5
     same_isochrones(iso, ws.read_layer(ref, "lc_isochrones"))
 

@@ -7,8 +7,8 @@ whether each tier of the living circle (5 / 10 / 15 minutes, by default 300 /
 categories the tier requires, a higher tier including the lower tiers'
 categories, within the tier's distance; per community the population-weighted
 share of residents served; the gaps, one row per home lacking a category (the
-categories each tier lacks); and isochrone polygons built from the
-reached street edges, buffered (never convex hulls).
+categories each tier lacks); and, when asked for (``isochrones=``), isochrone
+polygons built from the reached street edges, buffered (never convex hulls).
 
 The building block :func:`nearest_facility_distance` works on graph nodes and
 equals :func:`networkx.multi_source_dijkstra_path_length`; :func:`run` snaps
@@ -268,7 +268,7 @@ def run(
     snap_tolerance: float | None = None,
     join_tolerance: float | None = None,
     split_crossings: bool | None = None,
-    isochrones: str | None = "community",
+    isochrones: str | None = "none",
     graph: nx.Graph | Network | str | Path | None = None,
     isochrone_facilities: Iterable[Hashable] | None = None,
 ) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
@@ -286,8 +286,10 @@ def run(
     rule ``network.join_tolerance`` (street ends this close are joined when
     the network is built from the streets layer) and ``split_crossings`` the
     rule ``network.split_crossings`` (lines that cross are joined there).
-    ``isochrones`` is
-    "community" (per community, tier and category, plus "all"), "facility"
+    ``isochrones`` draws polygons on request (by default none: the shares,
+    gaps and distances need none, and a city's community polygons cost more
+    than the rest of the run): "community" (per community, tier and category,
+    plus "all"), "facility"
     (per facility and tier, overlapping), "dissolved" (per category and tier,
     the area some facility reaches), "split" (that area divided among the
     facilities by nearest facility, not overlapping) or "none"; the polygons
@@ -825,8 +827,8 @@ ANALYSIS = Analysis(
     label_zh="十五分钟生活圈",
     label_en="15-minute living circle",
     description_en="walking distance from every home to each kind of daily facility, tiers served, "
-                   "shares per community, gaps and isochrones (GB 50180-2018)",
-    description_zh="每个居住点到各类日常设施的步行距离、各层级生活圈达标情况、社区覆盖比例、缺口与等时圈",
+                   "shares per community, gaps, and isochrones on request (GB 50180-2018)",
+    description_zh="每个居住点到各类日常设施的步行距离、各层级生活圈达标情况、社区覆盖比例、缺口，以及按需绘制的等时圈",
     run=run,
     summary=summary,
     requires=("facilities", "buildings"),
@@ -853,9 +855,10 @@ ANALYSIS = Analysis(
                "off-network", "居住点或设施距路网超过此距离（米）即报告为未接入路网",
                rule="living_circle.snapping.tolerance", min=0),
         *NETWORK_OPTIONS,
-        Option("isochrones", "choice", "isochrone polygons per community, per facility "
-               "(overlapping), per category (dissolved) or split by nearest facility",
-               "等时圈：按社区、按设施（可重叠）、按类别合并，或按最近设施划分（不重叠）",
+        Option("isochrones", "choice", "isochrone polygons, drawn on request (default none): per "
+               "community, per facility (overlapping), per category (dissolved) or split by nearest "
+               "facility",
+               "等时圈（按需绘制，默认不绘制）：按社区、按设施（可重叠）、按类别合并，或按最近设施划分（不重叠）",
                choices=ISOCHRONE_MODES),
         GRAPH_OPTION,
     ),

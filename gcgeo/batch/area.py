@@ -175,7 +175,8 @@ def analyses_due(area: Area, *, force: bool = False) -> tuple[list[str], list[st
     due, current = [], []
     for name in wanted:
         last = pipeline.last_run(area.workspace, name)
-        if force or last is None or name in stale or last["rules_file"] != rules:
+        if force or last is None or name in stale or last["rules_file"] != rules \
+                or _drawn(last["options"]) != _options(area, name):
             due.append(name)
         else:
             current.append(name)
@@ -215,11 +216,23 @@ def _run(area: Area, name: str) -> None:
     # the analyses that walk from every home
     split: dict[str, Any] = {"living_circle": partition.living_circle, "green": partition_green.green}
     if area.partitions is None or name not in split:
-        pipeline.run_analysis(area.workspace, name, rules=area.rules)
+        pipeline.run_analysis(area.workspace, name, rules=area.rules, **_options(area, name))
         return
     with _cluster() as client:
         runner = functools.partial(split[name], partitions=area.partitions, client=client)
-        pipeline.run_analysis(area.workspace, name, rules=area.rules, runner=runner)
+        pipeline.run_analysis(area.workspace, name, rules=area.rules, runner=runner,
+                              **_options(area, name))
+
+
+def _options(area: Area, name: str) -> dict[str, Any]:
+    """The options the area gives analysis ``name`` (the living circle's isochrones)."""
+    return _drawn({"isochrones": area.isochrones} if name == "living_circle" and area.isochrones
+                  else {})
+
+
+def _drawn(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without isochrones of "none" (what giving none draws)."""
+    return {k: v for k, v in options.items() if not (k == "isochrones" and v == "none")}
 
 
 def run_area(area: Area, *, force: bool = False) -> AreaResult:

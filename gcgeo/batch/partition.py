@@ -455,7 +455,7 @@ def living_circle(
     client: Any = None,
     rules: Any = None,
     progress: Callable[[str], None] | None = None,
-    isochrones: str | None = "community",
+    isochrones: str | None = "none",
     **options: Any,
 ) -> dict[str, Any]:
     """:func:`gcgeo.analysis.living_circle.run` of ``layers`` in ``partitions``

@@ -28,6 +28,9 @@ A project file is TOML.  Paths in it are relative to the file's folder::
     report = "out/gaotang.html"         # this area's report (default: REPORTS/<workspace>.html)
     partitions = "grid:16"              # living circle and green in 16 partitions, side by side
                                         #   (a large area; results equal the whole run)
+    isochrones = "community"            # the living circle's isochrones (default none; also
+                                        #   in [batch] for every area): community, facility,
+                                        #   dissolved or split
 
     [area.layers]                       # vector inputs, added after the OSM import
     facilities = "gaotang/facilities.shp"
@@ -51,9 +54,9 @@ from .._errors import InputError
 __all__ = ["Area", "LayerInput", "Project", "read_project"]
 
 _BATCH_KEYS = {"scheduler", "workers", "memory_limit", "connect_timeout", "analyses", "rules",
-               "reports", "lang", "results", "database"}
+               "reports", "lang", "results", "database", "isochrones"}
 _AREA_KEYS = {"name", "workspace", "crs", "osm", "bbox", "boundary", "communities", "rules",
-              "analyses", "report", "layers", "partitions"}
+              "analyses", "report", "layers", "partitions", "isochrones"}
 _LAYER_KEYS = {"file", "layer", "src_crs", "x", "y", "sheet", "encoding", "columns"}
 
 
@@ -84,6 +87,7 @@ class Area:
     lang: str = "zh"
     partitions: str | None = None
     results: Path | None = None
+    isochrones: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,9 @@ def _area(base: Path, i: int, table: Any, defaults: dict[str, Any], problems: li
                 layers=_layer_inputs(base, table.get("layers"), f"{where}: [area.layers]", problems),
                 rules=rules, analyses=analyses if analyses is not None else defaults["analyses"],
                 report=report, lang=defaults["lang"], results=defaults["results"],
-                partitions=str(partitions) if partitions is not None else None)
+                partitions=str(partitions) if partitions is not None else None,
+                isochrones=_isochrones(table.get("isochrones"), f"{where}: isochrones", problems)
+                or defaults["isochrones"])
 
 
 def _settings(base: Path, batch: Any, problems: list[str]) -> dict[str, Any]:
@@ -262,7 +268,20 @@ def _settings(base: Path, batch: Any, problems: list[str]) -> dict[str, Any]:
             "connect_timeout": float(timeout), "lang": lang, "reports": reports_dir,
             "results": results_dir, "database": database,
             "rules": _path(base, batch.get("rules"), "[batch] rules", problems),
-            "analyses": _names(batch.get("analyses"), "[batch] analyses", problems)}
+            "analyses": _names(batch.get("analyses"), "[batch] analyses", problems),
+            "isochrones": _isochrones(batch.get("isochrones"), "[batch] isochrones", problems)}
+
+
+def _isochrones(value: Any, where: str, problems: list[str]) -> str | None:
+    """The living circle's isochrone mode, checked (None when not given)."""
+    from ..analysis.living_circle import ISOCHRONE_MODES
+
+    if value is None:
+        return None
+    if value not in ISOCHRONE_MODES:
+        problems.append(f"{where} must be one of {', '.join(ISOCHRONE_MODES)}, not {value!r}")
+        return None
+    return str(value)
 
 
 def _check_unique(areas: list[Area], problems: list[str]) -> None:
@@ -296,7 +315,7 @@ def _from_folder(folder: Path, settings: dict[str, Any]) -> Project:
     areas = tuple(Area(name=p.stem, workspace=p.resolve(), rules=settings["rules"],
                        analyses=settings["analyses"], lang=settings["lang"],
                        report=reports / f"{p.stem}.html" if reports is not None else None,
-                       results=settings["results"])
+                       results=settings["results"], isochrones=settings["isochrones"])
                   for p in found)
     return Project(source=folder, areas=areas, scheduler=settings["scheduler"],
                    workers=settings["workers"], memory_limit=settings["memory_limit"],
