@@ -19,6 +19,7 @@ Usage::
     .venv/bin/python benchmarks/province.py                 # 8 areas of 3 × 3 tiles (~250k nodes)
     .venv/bin/python benchmarks/province.py --areas 160 --tiles 3  # ~5M nodes, ~3M homes
     .venv/bin/python benchmarks/province.py --partitions grid:4     # each area in 4 partitions
+    .venv/bin/python benchmarks/province.py --isochrones community  # each area's isochrones too
 """
 
 from __future__ import annotations
@@ -102,12 +103,14 @@ def build_area(path: Path, k: int, seed: int = 7) -> tuple[int, int]:
     return net.n_nodes, len(homes)
 
 
-def project(folder: Path, template: Path, n_areas: int, partitions: str | None) -> Path:
+def project(folder: Path, template: Path, n_areas: int, partitions: str | None,
+            isochrones: str = "none") -> Path:
     """``n_areas`` fresh copies of the template workspace and their project file."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    lines = ['[batch]\nreports = false\nresults = false\nanalyses = ["living_circle"]\n']
+    lines = ['[batch]\nreports = false\nresults = false\nanalyses = ["living_circle"]\n'
+             f'isochrones = "{isochrones}"\n']
     for i in range(n_areas):
         shutil.copy(template, folder / f"area{i:03d}.gpkg")
         lines.append(f'[[area]]\nname = "area {i:03d}"\nworkspace = "area{i:03d}.gpkg"\n'
@@ -137,11 +140,12 @@ def batch_run(toml: Path, workers: int, memory_limit: str) -> tuple[float, list[
     return time.perf_counter() - start, peaks, sum(r.status == "failed" for r in results)
 
 
-def analyze_run(path: Path) -> float:
-    """Seconds for ``gcgeo analyze WS living_circle`` in a process of its own."""
+def analyze_run(path: Path, isochrones: str = "none") -> float:
+    """Seconds for ``gcgeo analyze WS living_circle --isochrones MODE`` in a process of its own."""
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "from gcgeo.cli import main; main()", "-q", "analyze",
-                    str(path), "living_circle"], check=True, capture_output=True)
+                    str(path), "living_circle", "--isochrones", isochrones], check=True,
+                   capture_output=True)
     return time.perf_counter() - start
 
 
@@ -152,6 +156,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="cluster sizes (default 1 2)")
     ap.add_argument("--memory-limit", default="4GiB", help="per worker (default 4GiB)")
     ap.add_argument("--partitions", help="run each area's living circle in partitions, e.g. grid:4")
+    ap.add_argument("--isochrones", default="none",
+                    help="the living circle's isochrones in every run (default none, as gcgeo's)")
     ap.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temporary one)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -168,16 +174,17 @@ def main() -> None:
           f"(built in {time.perf_counter() - t:.1f} s)")
     total_nodes, total_homes = nodes * args.areas, homes * args.areas
     print(f"{args.areas} areas: {total_nodes:,} street nodes, {total_homes:,} homes"
-          + (f", each in {args.partitions}" if args.partitions else ""))
+          + (f", each in {args.partitions}" if args.partitions else "")
+          + f"; isochrones: {args.isochrones}")
     single = root / "single.gpkg"
     shutil.copy(template, single)
-    t1 = min(analyze_run(single) for _ in range(2))
+    t1 = min(analyze_run(single, args.isochrones) for _ in range(2))
     per_m_single = t1 / (nodes / 1e6)
     print(f"gcgeo analyze, one area, one process: {t1:.2f} s end to end = {per_m_single:.1f} s per "
           "million nodes")
     rows = []
     for w in args.workers:
-        toml = project(root / f"batch{w}", template, args.areas, args.partitions)
+        toml = project(root / f"batch{w}", template, args.areas, args.partitions, args.isochrones)
         secs, peaks, failed = batch_run(toml, w, args.memory_limit)
         rows.append((w, secs, peaks, failed))
         print(f"gcgeo batch, {w} worker(s): {secs:.1f} s total = {secs / (total_nodes / 1e6):.1f} s per "
