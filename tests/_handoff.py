@@ -20,7 +20,8 @@ from gcgeo import workspace as ws
 
 
 def analysed_county(folder: Path) -> Path:
-    """The synthetic county (2 communities) with every analysis run on it."""
+    """The synthetic county (2 communities) with every analysis run on it (the living
+    circle with its community isochrones, drawn on request)."""
     from gcgeo.testing import synthetic_county
 
     county = synthetic_county(0, n_communities=2, n_homes=1)
@@ -28,7 +29,8 @@ def analysed_county(folder: Path) -> Path:
     ws.init(path, name="高唐县", crs=county.crs)
     ws.write_layers(path, county.layers, kind={k: k for k in county.layers}, source="synthetic")
     for name in analysis.names():
-        pipeline.run_analysis(path, name)
+        pipeline.run_analysis(path, name, **({"isochrones": "community"} if name == "living_circle"
+                                             else {}))
     return path
 
 
@@ -105,7 +107,7 @@ def assert_same_frame(got: pd.DataFrame, want: pd.DataFrame, what: str, *, tol: 
     if gcol is not None:
         g = np.asarray(got.geometry.to_crs(want.crs).values, dtype=object)
         w = np.asarray(want.geometry.values, dtype=object)
-        empty = np.array([x is None or shapely.is_empty(x) for x in w])
+        empty = np.array([x is None or shapely.is_empty(x) for x in w], dtype=bool)
         assert all(x is None or shapely.is_empty(x) for x in g[empty]), what
         # the same shapes (a one-part MultiPolygon may come back as a Polygon)
         assert (shapely.get_dimensions(g[~empty]) == shapely.get_dimensions(w[~empty])).all(), what
