@@ -354,6 +354,8 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     if driver in ("GeoJSON", "KML") and is_geo and frame.crs is not None:
         frame = frame.to_crs("EPSG:4326")
     kwargs: dict[str, Any] = {}
+    if is_geo and not len(frame) and gdf.attrs.get("geometry_type"):  # a layer without rows, typed
+        kwargs["geometry_type"] = str(gdf.attrs["geometry_type"])
     kind = settings.kinds.get(layer)
     if driver == "GeoJSON":
         kwargs["RFC7946"] = "YES"

@@ -80,8 +80,13 @@ def writable(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(path: Path | str, name: str, out: pd.DataFrame, types: list[str], index: bool) -> None:
+    # (a layer without rows takes the geometry type its frame declares, else GDAL's "Unknown",
+    # which QGIS draws with no style)
+    declared = out.attrs.get("geometry_type") if isinstance(out, gpd.GeoDataFrame) and not len(out) \
+        else None
     pyogrio.write_dataframe(out, path, layer=name, driver="GPKG", use_arrow=True, dataset_options=CREATION,
                             promote_to_multi=needs_multi(types),
+                            **({"geometry_type": declared} if declared else {}),
                             layer_options={"SPATIAL_INDEX": "NO"} if isinstance(out, gpd.GeoDataFrame)
                             and not (index and len(out)) else None)
 
@@ -91,13 +96,17 @@ def write_frames(path: Path, frames: Mapping[str, pd.DataFrame], *,
     """Write each frame as a layer of the GeoPackage ``path`` (replacing one of its name).
 
     ``spatial_index`` names the layers with geometry given a spatial index (by
-    default all; an empty layer gets none).  Returns, per layer, the frame as written (:func:`writable`)
-    and its geometry types (:func:`geom_types`; none for a table).
+    default all; an empty layer gets none).  A frame without rows may declare its
+    geometry type in ``frame.attrs["geometry_type"]`` (e.g. "MultiPolygon").  Returns,
+    per layer, the frame as written (:func:`writable`) and its geometry types
+    (:func:`geom_types`, or the type declared; none for a table).
     """
     written: dict[str, tuple[pd.DataFrame, list[str]]] = {}
     for name, frame in frames.items():
         if isinstance(frame, gpd.GeoDataFrame):
-            written[name] = (writable(frame.reset_index(drop=True)), geom_types(frame))
+            types = geom_types(frame) or ([str(frame.attrs["geometry_type"])]
+                                          if frame.attrs.get("geometry_type") else [])
+            written[name] = (writable(frame.reset_index(drop=True)), types)
         else:
             written[name] = (writable(pd.DataFrame(frame).reset_index(drop=True)), [])
         out, types = written[name]

@@ -510,15 +510,16 @@ def list_layers(path: str | os.PathLike, *, counts: bool = True) -> pd.DataFrame
     return table.reset_index(drop=True)
 
 
-def _catalogue(path: Path) -> tuple[set[str], dict[str, str]]:
-    """The layers in the file, and the kind of each layer the table of layers knows."""
-    names = {str(n) for n, _ in pyogrio.list_layers(path)}
-    table = _read_layer_table(path, names)
+def _catalogue(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The layers in the file with their geometry types, and the kind of each layer the
+    table of layers knows."""
+    names = {str(n): str(g) for n, g in pyogrio.list_layers(path)}
+    table = _read_layer_table(path, set(names))
     return names, {str(k): str(v) for k, v in zip(table["layer"], table["kind"])}
 
 
-def _read(path: Path, name: str, names: set[str], kinds: Mapping[str, str], *, fid: bool = False
-          ) -> gpd.GeoDataFrame | pd.DataFrame:
+def _read(path: Path, name: str, names: Mapping[str, str], kinds: Mapping[str, str], *,
+          fid: bool = False) -> gpd.GeoDataFrame | pd.DataFrame:
     if name not in names:
         shown = sorted(n for n in names if not n.startswith("gcgeo_"))
         raise WorkspaceError(
@@ -526,6 +527,8 @@ def _read(path: Path, name: str, names: set[str], kinds: Mapping[str, str], *, f
             f"Add it with 'gcgeo add {path} {name} FILE' or run the analysis that makes it."
         )
     df = pyogrio.read_dataframe(path, layer=name, use_arrow=True, fid_as_index=fid)
+    if isinstance(df, gpd.GeoDataFrame) and not len(df) and names[name] not in ("Unknown", "None"):
+        df.attrs["geometry_type"] = names[name]  # (written back as it is: gpkg_write.write_frames)
     kind = kinds.get(name)
     if kind in _layers.SPECS:
         df, _ = _layers.coerce_columns(df, kind)

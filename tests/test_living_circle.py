@@ -90,7 +90,12 @@ def test_nearest_facility_distance_equals_networkx(seed, cutoff, directed, k):
 
 def test_run_hand_computed(small):
     r = _rules({"supermarket": ["5min"], "park": ["10min"]})
-    out = lc.run(small, rules=r, isochrones="none")
+    out = lc.run(small, rules=r)
+    # isochrones on request: none by default, the per-community layer's columns, typed
+    iso = out["lc_isochrones"]
+    assert len(iso) == 0 and iso.attrs["geometry_type"] == "MultiPolygon"
+    drawn = lc.run(small, rules=r, isochrones="community")["lc_isochrones"]
+    assert len(drawn) and list(iso.columns) == list(drawn.columns)
     o = out["lc_origins"].set_index("building_id")
     assert list(o.index) == ["H1", "H2", "H3"]  # the shop is not a home
     # H1 (100,10): 10 + 100 + 5; H2 (510,300): 10 + 300 + 300 + 5; H3 (950,20): 20 + 750 + 5

@@ -118,6 +118,31 @@ def test_write_layers_replaces_and_records_analysis(tmp_path):
     assert "analysis:living-circle" in ws.info(path)
 
 
+def test_a_layer_without_rows_keeps_its_geometry_type_into_qgis_hands(tmp_path):
+    """An analysis's layer with no rows (isochrones not drawn) is stored with the geometry
+    type its frame declares, read back declaring it, and exported so (GDAL's "Unknown"
+    otherwise: QGIS gives such a layer no style)."""
+    from gcgeo import io
+
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    ws.add_layer(path, "communities", _communities())
+    none = gpd.GeoDataFrame({"tier": pd.Series(dtype=object)},
+                            geometry=gpd.GeoSeries([], crs=ws.read_layer(path, "communities").crs))
+    none.attrs["geometry_type"] = "MultiPolygon"
+    bare = none.copy()
+    bare.attrs.clear()
+    ws.write_layers(path, {"lc_isochrones": none, "bare": bare}, analysis="living-circle")
+    listed = dict(pyogrio.list_layers(path))
+    assert listed["lc_isochrones"] == "MultiPolygon" and listed["bare"] == "Unknown"
+    assert ws.list_layers(path).set_index("layer").loc["lc_isochrones", "geometry"] == "MultiPolygon"
+    back = ws.read_layer(path, "lc_isochrones")
+    assert len(back) == 0 and back.attrs["geometry_type"] == "MultiPolygon"
+    assert "geometry_type" not in ws.read_layer(path, "bare").attrs
+    io.export({"lc_isochrones": back}, tmp_path / "out.gpkg")
+    assert dict(pyogrio.list_layers(tmp_path / "out.gpkg"))["lc_isochrones"] == "MultiPolygon"
+
+
 def test_validate_and_fix_in_the_workspace(tmp_path):
     path = tmp_path / "w.gpkg"
     ws.init(path, name="w", crs="EPSG:4548")

@@ -414,9 +414,9 @@ def _run(layers, *, rules, progress, walking_speed, origins, snap_tolerance, joi
                                 fac_on)
 
     say("isochrones")
-    if mode == "none":
-        iso = gpd.GeoDataFrame(
-            {"tier": pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=out.crs))
+    if mode == "none":  # the community isochrones' columns, no rows: QGIS styles the layer
+        iso = lc_isochrones.community_isochrones(aug, node_d, out, None, tier_m, req, buf, home_d)
+        iso.attrs["geometry_type"] = "MultiPolygon"
     elif mode == "community":
         iso = lc_isochrones.community_isochrones(aug, node_d, out, communities, tier_m, req, buf, home_d)
     else:
