@@ -22,14 +22,19 @@ _depth = 0
 
 
 @contextmanager
-def frozen() -> Iterator[None]:
-    """Exempt the objects alive now from cycle collection until the block ends (re-entrant)."""
+def frozen(*, collect: bool = True) -> Iterator[None]:
+    """Exempt the objects alive now from cycle collection until the block ends (re-entrant).
+
+    ``collect=False`` freezes without a pass first: for a command that has only
+    imported its modules (they leave no garbage; the pass walks them all, 0.04 s).
+    """
     global _depth
     if _depth == 0 and gc.get_freeze_count():
         yield  # the program froze objects itself: leave the collector to it
         return
     if _depth == 0:
-        gc.collect()  # garbage left by earlier work is not to be held meanwhile
+        if collect:
+            gc.collect()  # garbage left by earlier work is not to be held meanwhile
         gc.freeze()
     _depth += 1
     try:

@@ -46,7 +46,7 @@ def analysis_command(desc: _analysis.Analysis) -> click.Command:
 
         workspace: Path = ctx.obj["workspace"]
         # a command runs once and exits: keeping the collector off the inputs is safe here
-        with progress(desc.name) as step, frozen():
+        with progress(desc.name) as step, frozen(collect=False):
             outputs, summary = run_analysis(workspace, desc.name, rules=rules_file,
                                             progress=step, **options)
         say(f"{desc.name}: wrote {', '.join(outputs)} to {workspace}")
