@@ -43,3 +43,17 @@ def frozen(*, collect: bool = True) -> Iterator[None]:
         _depth -= 1
         if _depth == 0:
             gc.unfreeze()
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No cycle collection while the block runs (then as before): for importing modules,
+    which make hundreds of thousands of objects and no garbage, while the collector
+    walks them again and again (255 passes, 0.07 s, for an analysis's imports)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -77,7 +77,10 @@ class _Analyses(click.Group):
             name = _analysis.canonical(cmd_name)
         except Exception:  # noqa: BLE001 - click reports an unknown command itself
             return None
-        return analysis_command(_analysis.get(name))
+        from .._gc import paused
+
+        with paused():  # (the analysis's modules are imported here)
+            return analysis_command(_analysis.get(name))
 
 
 @main.group(cls=_Analyses)
