@@ -220,6 +220,11 @@ def test_isochrones_asked_for_rerun_the_living_circle_once(tmp_path):
     assert analyses_due(asked) == ([], ["living_circle"])
     assert pipeline.last_run(path, "living_circle")["options"] == {"isochrones": "community"}
     assert analyses_due(plain) == (["living_circle"], [])  # (the stored run drew some)
+    # options a batch does not give, chosen by hand, are the planner's: not redone for them
+    pipeline.run_analysis(path, "living_circle", isochrones="community", walking_speed=4.5)
+    assert pipeline.last_run(path, "living_circle")["options"] == {"isochrones": "community",
+                                                                  "walking_speed": 4.5}
+    assert analyses_due(asked) == ([], ["living_circle"])
 
 
 def read_project_text(folder: Path, area_lines: str):

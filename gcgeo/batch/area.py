@@ -176,7 +176,7 @@ def analyses_due(area: Area, *, force: bool = False) -> tuple[list[str], list[st
     for name in wanted:
         last = pipeline.last_run(area.workspace, name)
         if force or last is None or name in stale or last["rules_file"] != rules \
-                or _drawn(last["options"]) != _options(area, name):
+                or _isochrones(last["options"]) != _options(area, name):
             due.append(name)
         else:
             current.append(name)
@@ -226,13 +226,14 @@ def _run(area: Area, name: str) -> None:
 
 def _options(area: Area, name: str) -> dict[str, Any]:
     """The options the area gives analysis ``name`` (the living circle's isochrones)."""
-    return _drawn({"isochrones": area.isochrones} if name == "living_circle" and area.isochrones
-                  else {})
+    return _isochrones({"isochrones": area.isochrones} if name == "living_circle" else {})
 
 
-def _drawn(options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` without isochrones of "none" (what giving none draws)."""
-    return {k: v for k, v in options.items() if not (k == "isochrones" and v == "none")}
+def _isochrones(options: dict[str, Any]) -> dict[str, Any]:
+    """The isochrones ``options`` ask for (none for "none" or none given): the one option
+    a batch gives, so a stored run made with others by hand is not redone for them."""
+    mode = options.get("isochrones")
+    return {"isochrones": mode} if mode not in (None, "none") else {}
 
 
 def run_area(area: Area, *, force: bool = False) -> AreaResult:
