@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import geopandas as gpd
 import networkx as nx
@@ -651,3 +652,50 @@ def test_gaps_are_a_table_keyed_by_home(small):
     joined = g.merge(o[["origin_id", "building_id"]], on="origin_id", suffixes=("", "_home"),
                      validate="one_to_one")
     assert len(joined) == len(g) and (joined["building_id"] == joined["building_id_home"]).all()
+
+
+def test_a_misspelt_category_is_refused_not_left_out(small, tmp_path):
+    """A facility of no living-circle category (a misspelling, or a rules file's category
+    without the file) would lower the shares served if left out: the living circle, the
+    supply analysis and the what-if's state refuse it, naming the row, the value and the
+    fix; the command exits 2 with that message and leaves the workspace as it was."""
+    from click.testing import CliRunner
+
+    from gcgeo import InputError, pipeline
+    from gcgeo import workspace as ws
+    from gcgeo.analysis import supply
+    from gcgeo.cli import main
+    from gcgeo.planning import state as st
+
+    bad = small["facilities"].assign(id=["s", "typo"], category=["supermarket", "supermaket"])
+    layers = {**small, "facilities": bad}
+    msg = "row typo ('supermaket') is no living-circle category"
+    with pytest.raises(InputError, match=re.escape(msg)):
+        lc.run(layers)
+    with pytest.raises(InputError, match=re.escape(msg)):
+        supply.run(layers)
+    with pytest.raises(InputError, match=re.escape(msg)):
+        st.load_state(layers)
+    # "other" (a POI without a living-circle type) is a category: kept out of the tiers, quietly;
+    # so is one a rules file adds, given with it; and rules naming fewer categories leave the
+    # facilities of gcgeo's others out of the tiers as before
+    fine = lc.run({**small, "facilities": bad.assign(category=["supermarket", "other"])})
+    assert len(fine["lc_origins"]) == 3
+    library = bad.assign(category=["supermarket", "library"])
+    with pytest.raises(InputError, match=re.escape("row typo ('library')")):
+        lc.run({**small, "facilities": library})
+    added = _rules({"supermarket": ["5min"], "library": ["15min"]})
+    added["categories"]["library"].update(label_zh="图书室", label_en="Library")
+    got = lc.run({**small, "facilities": library}, rules=added)["lc_categories"].set_index("category")
+    assert got.loc["library", "facilities"] == 1
+    assert lc.run(small, rules=_rules({"supermarket": ["5min"]}))["lc_categories"]["category"].tolist() \
+        == ["supermarket"]  # (the park, a category of gcgeo's, not asked for)
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")  # (the working CRS chosen from the layers)
+    ws.write_layers(path, layers, kind={k: k for k in layers})
+    before = path.read_bytes()
+    res = CliRunner().invoke(main, ["analyze", str(path), "living-circle"])
+    assert res.exit_code == 2, res.output
+    assert msg in " ".join(res.output.split()) and "Traceback" not in res.output
+    assert "--rules" in res.output and path.read_bytes() == before
+    assert pipeline.last_run(path, "living_circle") is None

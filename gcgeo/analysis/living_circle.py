@@ -46,7 +46,7 @@ from .._errors import AnalysisError, InputError
 from ..crs import align, metric
 from ..layers import repair_geometry, require_unique_ids
 from ..layers.buildings import fill_population, homes, locate, residential_mask
-from ..layers.facilities import current_categories
+from ..layers.facilities import current_categories, refuse_unknown
 from ..network import (
     Network,
     augment,
@@ -441,10 +441,8 @@ def _facilities(facilities, layers, r, cats, net, tol):
     (:func:`access_points`) snapped onto ``net``, and whether each facility is on it."""
     # (a workspace from before a category was renamed)
     fac = current_categories(facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty])
+    refuse_unknown(fac, list(r["categories"]))
     cat_col = fac["category"].astype("string")
-    unknown = sorted(set(cat_col.dropna()) - set(r["categories"]))
-    if unknown:
-        log.warning("facilities: unknown categories %s ignored", unknown)
     fac = fac[cat_col.isin(cats).fillna(False).to_numpy()]
     # areas (parks, squares…) are reached at their entrances, points at themselves: only
     # areas need the streets (a run on a stored network reads them when asked for)

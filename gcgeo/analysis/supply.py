@@ -54,7 +54,7 @@ import pandas as pd
 from .. import rules as _rules
 from .._errors import AnalysisError, InputError, RulesError
 from ..crs import align, metric
-from ..layers.facilities import current_categories
+from ..layers.facilities import current_categories, refuse_unknown
 from ..network import (
     augment,
     check_points,
@@ -314,15 +314,8 @@ def _facilities(fac: gpd.GeoDataFrame, lc: Mapping[str, Any], reach: Mapping[str
         raise InputError("layer 'facilities' has no 'category' column; map your column onto it "
                          f"(categories: {', '.join(lc['categories'])}).")
     fac = current_categories(fac, "layer 'facilities'")  # (a workspace from before a renaming)
+    refuse_unknown(fac, list(lc["categories"]))
     cat = fac["category"]
-    unknown = cat.notna().to_numpy() & ~cat.astype(str).isin(list(lc["categories"])).to_numpy()
-    if unknown.any():
-        ids = feature_ids(fac).to_numpy(object)[unknown]
-        raise InputError(
-            f"layer 'facilities', column 'category': {_rows(ids, cat.to_numpy(object)[unknown])} "
-            f"{'is' if unknown.sum() == 1 else 'are'} no living-circle category (known: "
-            f"{', '.join(lc['categories'])}); correct the value, or add the category to your rules "
-            "file as [living_circle.categories.<name>] with label_zh, label_en and tiers.")
     g = fac.geometry
     keep = g.notna().to_numpy() & ~g.is_empty.to_numpy() & cat.astype(str).isin(list(reach)).to_numpy()
     return fac[keep]

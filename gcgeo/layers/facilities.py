@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pandas as pd
 
 from .. import rules as rules_module
+from .._errors import InputError
+from ..values import feature_ids
 from ._spec import Column, LayerSpec
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,32 @@ def current_categories(frame: pd.DataFrame, what: str = "facilities") -> pd.Data
     log.warning("%s: %d of category %s read as %s (the category was renamed)", what,
                 int(old.sum()), sorted(set(cat[old])), sorted({OLD_CATEGORIES[c] for c in cat[old]}))
     return frame.assign(category=cat.replace(OLD_CATEGORIES))
+
+
+def refuse_unknown(frame: pd.DataFrame, known: Collection[str], what: str = "layer 'facilities'") -> None:
+    """Refuse the facilities whose category is none of gcgeo's (:data:`CATEGORIES`) nor of
+    ``known`` (the categories of the rules in use: a rules file may add some), naming the
+    rows, their values and the fix.
+
+    Such a category is a misspelling, or one a rules file added that was not given this
+    time; left out with a warning, those facilities would lower the shares served.
+    """
+    if "category" not in frame.columns:
+        return
+    known = list(dict.fromkeys([*CATEGORIES, *known]))
+    cat = frame["category"]
+    bad = cat.notna().to_numpy() & ~cat.astype(str).isin(list(known)).to_numpy()
+    if not bad.any():
+        return
+    ids, values = feature_ids(frame).to_numpy(object)[bad], cat.to_numpy(object)[bad]
+    rows = [f"row {i} ({v!r})" for i, v in zip(ids[:8], values[:8])]
+    more = f" and {int(bad.sum()) - 8} more" if bad.sum() > 8 else ""
+    raise InputError(
+        f"{what}, column 'category': {', '.join(rows)}{more} "
+        f"{'is' if bad.sum() == 1 else 'are'} no living-circle category (known: {', '.join(known)}); "
+        "correct the value, or add the category to your rules file as "
+        "[living_circle.categories.<name>] with label_zh, label_en and tiers (and give the file "
+        "with --rules).")
 
 
 def _poi_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:

@@ -32,7 +32,7 @@ from ..analysis.living_circle import (
     tiers,
 )
 from ..crs import align, metric
-from ..layers.facilities import current_categories
+from ..layers.facilities import current_categories, refuse_unknown
 from ..network import (
     Augmented,
     Network,
@@ -303,9 +303,7 @@ def facility_frame(frame: gpd.GeoDataFrame, net: Network, categories: list[str],
         if not keep.all():
             raise InputError(f"{what}: row(s) {list(frame.index[~keep][:5])} have no geometry.")
     else:
-        unknown = sorted(set(cat.dropna()) - set(known))
-        if unknown:
-            log.warning("facilities: unknown categories %s ignored", unknown)
+        refuse_unknown(frame, list(known), what)
     keep &= cat.isin(categories).fillna(False).to_numpy(bool)
     sub = frame[keep]
     if np.isin(shapely.get_type_id(np.asarray(sub.geometry.values, dtype=object)), (3, 6)).any():
