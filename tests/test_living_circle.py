@@ -699,3 +699,23 @@ def test_a_misspelt_category_is_refused_not_left_out(small, tmp_path):
     assert msg in " ".join(res.output.split()) and "Traceback" not in res.output
     assert "--rules" in res.output and path.read_bytes() == before
     assert pipeline.last_run(path, "living_circle") is None
+
+
+def test_the_command_says_what_it_wrote_and_how_isochrones_are_had(small, tmp_path):
+    from click.testing import CliRunner
+
+    from gcgeo import workspace as ws
+    from gcgeo.cli import main
+
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="w")
+    ws.write_layers(path, small, kind={k: k for k in small})
+    res = CliRunner().invoke(main, ["analyze", str(path), "living-circle"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert "lc_origins (3 rows)" in text and "lc_communities (1 rows)" in text
+    assert "lc_isochrones (none: drawn on request with --isochrones community (per community)" in text
+    res = CliRunner().invoke(main, ["analyze", str(path), "living-circle", "--isochrones", "community"])
+    n = len(ws.read_layer(path, "lc_isochrones"))
+    assert res.exit_code == 0 and n > 0
+    assert f"lc_isochrones ({n} rows)" in " ".join(res.output.split())

@@ -149,7 +149,8 @@ class Output:
     function (``"module:function"``) drawing it; ``columns`` labels the
     columns this output adds: name → (zh, en, format), formats as in
     :mod:`gcgeo.labels`.  ``report_table`` shows the whole layer as a table
-    in the analysis's report section.
+    in the analysis's report section.  ``when_empty`` says why the layer may
+    have no rows and how to get some (the command line says it then).
     """
 
     name: str
@@ -159,6 +160,7 @@ class Output:
     style: str | None = None
     report_table: bool = False
     columns: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    when_empty: str = ""
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en

@@ -843,7 +843,9 @@ ANALYSIS = Analysis(
                    "min_share_complete_reason": ("说明", "Reason", "text")}),
         Output("lc_gaps", "设施缺口", "Gaps", geometry=False, style="gcgeo.maps._layers:style_lc_gaps"),
         Output("lc_categories", "各类设施", "Per category", geometry=False, report_table=True),
-        Output("lc_isochrones", "等时圈", "Isochrones", style="gcgeo.maps._layers:style_lc_isochrones"),
+        Output("lc_isochrones", "等时圈", "Isochrones", style="gcgeo.maps._layers:style_lc_isochrones",
+               when_empty="drawn on request with --isochrones community (per community), "
+                          "facility, dissolved or split"),
     ),
     options=(
         Option("walking_speed", "float", "km/h to turn each tier's minutes into metres "

@@ -7,6 +7,7 @@ its descriptor's options (``--walking-speed`` for ``walking_speed``), plus
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def analysis_command(desc: _analysis.Analysis) -> click.Command:
         with progress(desc.name) as step, frozen(collect=False):
             outputs, summary = run_analysis(workspace, desc.name, rules=rules_file,
                                             progress=step, **options)
-        say(f"{desc.name}: wrote {', '.join(outputs)} to {workspace}")
+        say(f"{desc.name}: wrote {_written(desc, outputs)} to {workspace}")
         if summary is not None and len(summary):
             where = next((o.name for o in desc.outputs if "communities" in o.name), desc.outputs[0].name)
             say(labelled_table(summary, lang, title=desc.label(lang), max_rows=20,
@@ -64,6 +65,13 @@ def analysis_command(desc: _analysis.Analysis) -> click.Command:
         help=f"Your TOML overriding built-in rules ({', '.join(desc.rule_sets)}).")(command)
     doc = f"{desc.label_en} ({desc.label_zh}): {desc.description_en}."
     return click.command(name=desc.name, help=doc, short_help=desc.label_en)(command)
+
+
+def _written(desc: _analysis.Analysis, outputs: Mapping[str, Any]) -> str:
+    """The layers written with their rows; an empty one with what its output says of that."""
+    why = {o.name: o.when_empty for o in desc.outputs}
+    return ", ".join(f"{name} ({len(frame):,} rows)" if len(frame) or not why.get(name)
+                     else f"{name} (none: {why[name]})" for name, frame in outputs.items())
 
 
 class _Analyses(click.Group):
