@@ -713,7 +713,7 @@ def test_the_command_says_what_it_wrote_and_how_isochrones_are_had(small, tmp_pa
     res = CliRunner().invoke(main, ["analyze", str(path), "living-circle"])
     text = " ".join(res.output.split())
     assert res.exit_code == 0, res.output
-    assert "lc_origins (3 rows)" in text and "lc_communities (1 rows)" in text
+    assert "lc_origins (3 rows)" in text and "lc_communities (1 row)" in text
     assert "lc_isochrones (none: drawn on request with --isochrones community (per community)" in text
     res = CliRunner().invoke(main, ["analyze", str(path), "living-circle", "--isochrones", "community"])
     n = len(ws.read_layer(path, "lc_isochrones"))

@@ -70,8 +70,9 @@ def analysis_command(desc: _analysis.Analysis) -> click.Command:
 def _written(desc: _analysis.Analysis, outputs: Mapping[str, Any]) -> str:
     """The layers written with their rows; an empty one with what its output says of that."""
     why = {o.name: o.when_empty for o in desc.outputs}
-    return ", ".join(f"{name} ({len(frame):,} rows)" if len(frame) or not why.get(name)
-                     else f"{name} (none: {why[name]})" for name, frame in outputs.items())
+    return ", ".join(f"{name} ({len(frame):,} row{'' if len(frame) == 1 else 's'})"
+                     if len(frame) or not why.get(name) else f"{name} (none: {why[name]})"
+                     for name, frame in outputs.items())
 
 
 class _Analyses(click.Group):
