@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FALSE_WORDS", "ID_COLUMNS", "TRUE_WORDS", "UNIT_WORDS", "feature_ids", "id_column",
-           "list_text", "lists_as_text", "slope_text", "text_list", "to_bool", "to_date", "to_number",
-           "to_slope"]
+           "list_text", "lists_as_text", "row_list", "slope_text", "text_list", "to_bool", "to_date",
+           "to_number", "to_slope"]
 
 #: Written yes (compared trimmed and in lower case).
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√", "对"})
@@ -405,3 +405,16 @@ def lists_as_text(df: pd.DataFrame) -> pd.DataFrame:
             out = df.copy() if out is None else out
             out[col] = df[col].map(list_text)
     return df if out is None else out
+
+
+def row_list(ids: Iterable[Any], values: Iterable[Any] | None = None, n: int = 8) -> str:
+    """Rows named for a message, with their values, the first ``n`` and how many more.
+
+    >>> row_list(["a", "b", "c"], ["x", 1, None], n=2)
+    "row a ('x'), row b (1) and 1 more"
+    """
+    ids = list(ids)
+    items = [f"row {i}" + ("" if values is None else f" ({v!r})")
+             for i, v in zip(ids, ids if values is None else values)]
+    more = f" and {len(items) - n} more" if len(items) > n else ""
+    return ", ".join(items[:n]) + more

@@ -67,7 +67,7 @@ from ..network import (
 )
 from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
-from ..values import feature_ids, to_number
+from ..values import feature_ids, row_list, to_number
 from . import living_circle
 from .checks import community_table
 from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Option, Output, ViewSpec
@@ -159,14 +159,14 @@ def capacities(facilities: pd.DataFrame, rules: Mapping[str, Any]
             continue
         unit = spec.get("unit_en", "capacity")
         if bad.any():
-            problems.append(f"{c}: {_rows(ids[rows][bad], raw.to_numpy(object)[bad])} "
+            problems.append(f"{c}: {row_list(ids[rows][bad], raw.to_numpy(object)[bad])} "
                             f"{'is' if bad.sum() == 1 else 'are'} not a number of {unit}")
         neg = ~np.isnan(v) & (v < 0)
         if neg.any():
-            problems.append(f"{c}: {_rows(ids[rows][neg], raw.to_numpy(object)[neg])} "
+            problems.append(f"{c}: {row_list(ids[rows][neg], raw.to_numpy(object)[neg])} "
                             f"{'is' if neg.sum() == 1 else 'are'} negative")
         if missing.any():
-            problems.append(f"{c}: {_rows(ids[rows][missing])} "
+            problems.append(f"{c}: {row_list(ids[rows][missing])} "
                             f"{'has' if missing.sum() == 1 else 'have'} no value while other "
                             f"{c} facilities have one")
         cap[rows] = v
@@ -179,13 +179,6 @@ def capacities(facilities: pd.DataFrame, rules: Mapping[str, Any]
             "180), fill in the missing ones, or rename the column so that every facility of "
             "the category counts as 1.")
     return cap, source
-
-
-def _rows(ids: np.ndarray, values: np.ndarray | None = None, n: int = 8) -> str:
-    items = [f"row {i}" + ("" if values is None else f" ({v!r})")
-             for i, v in zip(ids, values if values is not None else ids)]
-    more = f" and {len(items) - n} more" if len(items) > n else ""
-    return ", ".join(items[:n]) + more
 
 
 # --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import rules as rules_module
 from .._errors import InputError
-from ..values import feature_ids
+from ..values import feature_ids, row_list
 from ._spec import Column, LayerSpec
 
 log = logging.getLogger(__name__)
@@ -109,11 +109,9 @@ def refuse_unknown(frame: pd.DataFrame, known: Collection[str], what: str = "lay
     bad = cat.notna().to_numpy() & ~cat.astype(str).isin(list(known)).to_numpy()
     if not bad.any():
         return
-    ids, values = feature_ids(frame).to_numpy(object)[bad], cat.to_numpy(object)[bad]
-    rows = [f"row {i} ({v!r})" for i, v in zip(ids[:8], values[:8])]
-    more = f" and {int(bad.sum()) - 8} more" if bad.sum() > 8 else ""
+    rows = row_list(feature_ids(frame).to_numpy(object)[bad], cat.to_numpy(object)[bad])
     raise InputError(
-        f"{what}, column 'category': {', '.join(rows)}{more} "
+        f"{what}, column 'category': {rows} "
         f"{'is' if bad.sum() == 1 else 'are'} no living-circle category (known: {', '.join(known)}); "
         "correct the value, or add the category to your rules file as "
         "[living_circle.categories.<name>] with label_zh, label_en and tiers (and give the file "
