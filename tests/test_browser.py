@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+import zlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -313,6 +314,7 @@ def test_a_city_of_homes_draws_in_detail_when_zoomed_in_and_every_gap_opens(brow
                             geometry=origins.geometry.values[gap_rows], crs=3067)
     m = maps.dashboard({"lc_origins": origins, "lc_gaps": gaps}, views=["living_circle"], lang="en", offline=True)
     path = maps.save_map(m, tmp_path / "city.html", offline=True)
+    assert path.read_text(encoding="utf-8").count('L.gcgeoLayer({"z":') == 2  # homes and gaps, deflated
     browser.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
     browser.open(path.as_uri())
     browser.evaluate("new Promise(r => setTimeout(r, 300))")
@@ -392,3 +394,62 @@ def test_a_city_of_buildings_draws_at_the_towns_zoom_as_many_small_paths(browser
     _, nearest = cKDTree(corners.reshape(n, -1)).query(drawn.reshape(n, -1))
     assert sorted(nearest.tolist()) == list(range(n))
     assert np.abs(drawn - corners[nearest]).max() < 5e-6
+
+
+def _deflate(raw: bytes, level: int = 6, strategy: int = 0, flush: bool = False) -> str:
+    """Raw deflate of ``raw`` by zlib; with ``flush``, flushed to a byte boundary every 9,000 bytes."""
+    z = zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
+    step = 9_000 if flush else max(len(raw), 1)
+    out = b"".join(z.compress(raw[i:i + step]) + (z.flush(zlib.Z_SYNC_FLUSH) if flush else b"")
+                   for i in range(0, len(raw), step))
+    return base64.b64encode(out + z.flush()).decode("ascii")
+
+
+def test_the_pages_inflate_gives_back_what_zlib_deflated(browser, tmp_path):
+    """A large layer travels deflated (``gcgeo.maps._pack.deflated``) and the page inflates it with its
+    own inflate: every kind of block zlib writes (stored, fixed and dynamic codes, runs of one byte, the
+    furthest distance back) comes back byte for byte, and damaged data is refused, never drawn."""
+    rng = np.random.default_rng(19)
+    text = json.dumps({"name": ["社区 " + str(i) for i in range(3000)],
+                       "g": rng.integers(-60, 60, 40_000).tolist()}, ensure_ascii=False).encode()
+    window = rng.bytes(32_768)
+    cases = {
+        "empty": (b"", {}), "one byte": (b"x", {}),
+        "stored": (rng.bytes(150_000), {"level": 0}),  # three stored blocks, the last short
+        "fixed codes": (b"abcabcabd" * 3000, {"strategy": zlib.Z_FIXED}),
+        "dynamic codes": (text, {"level": 9}),
+        "runs of one byte": (b"\x00" * 70_000 + b"\x01" * 5, {"strategy": zlib.Z_RLE}),
+        "furthest back": (window + b"." + window[1:300], {"level": 9}),
+        "codes only": (bytes(rng.choice(list(b"abcdefgh"), 50_000)), {"strategy": zlib.Z_HUFFMAN_ONLY}),
+        "random": (rng.bytes(70_000), {}),
+        # stored blocks after coded ones (a flush, then random bytes): each starts at a byte boundary
+        # the codes before it may have read past
+        "coded then stored": (b"".join([text[:9_000], rng.bytes(70_000)] * 3), {"flush": True}),
+    }
+    good = {k: {"z": _deflate(raw, **kw), "b": len(raw)} for k, (raw, kw) in cases.items()}
+    whole = base64.b64decode(good["dynamic codes"]["z"])
+    bad = {"cut short": {"z": base64.b64encode(whole[:len(whole) // 2]).decode(), "b": len(text)},
+           "longer than said": {"z": good["dynamic codes"]["z"], "b": len(text) - 1},
+           "shorter than said": {"z": good["dynamic codes"]["z"], "b": len(text) + 1},
+           "block type 3": {"z": base64.b64encode(b"\x07" + whole[1:]).decode(), "b": len(text)}}
+    m = maps.communities(gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(0, 0, 100, 100)], crs=3067),
+                        basemap="none")
+    path = maps.save_map(m, tmp_path / "page.html", offline=True)
+    browser.open(path.as_uri())
+    got = browser.evaluate("""(cases => { const out = {};
+      for (const [k, c] of Object.entries(cases)) {
+        const bin = atob(c.z), src = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) src[i] = bin.charCodeAt(i);
+        try {
+          const raw = L.GcgeoLayer.inflate(src, c.b);
+          let s = '';
+          for (let i = 0; i < raw.length; i += 8192) s += String.fromCharCode.apply(null, raw.subarray(i, i + 8192));
+          out[k] = btoa(s);
+        } catch (e) { out[k] = 'error: ' + e.message; }
+      }
+      return out; })(""" + json.dumps({**good, **bad}) + ")")
+    for k, (raw, _) in cases.items():
+        assert got[k] == base64.b64encode(raw).decode("ascii"), (k, got[k][:80])
+    for k in bad:
+        assert got[k].startswith("error: gcgeo: the layer data is damaged"), (k, got[k][:80])
+    assert browser.js_errors() == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
 import math
 import re
+import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -71,6 +73,11 @@ def _geojson_layers(html: str) -> list[dict]:
     for m in re.finditer(r"L\.gcgeoLayer\(", html):
         pack, end = dec.raw_decode(html, m.end())
         opts, _ = dec.raw_decode(html, end + 2)
+        if "z" in pack:  # a large layer, deflated (``_pack.deflated``)
+            raw = zlib.decompress(base64.b64decode(pack["z"]), wbits=-15)
+            assert len(raw) == pack["b"]
+            n_said, pack = pack["n"], json.loads(raw)
+            assert n_said == (len(pack["g"]) // 2 if pack["k"] == "point" else len(pack["g"]))
         o, s = pack["o"], pack["s"]
         n = len(pack["g"]) // 2 if pack["k"] == "point" else len(pack["g"])
         feats = []

@@ -13,14 +13,20 @@ packed instead the way TopoJSON and Google's polyline encoding pack lines:
 * each shown column is one array; when its display texts repeat (a community
   name, "yes", a distance rounded to metres) it is a list of the distinct
   texts and one index per feature, written as fixed-width base-64 digits;
-* colours are an index into the layer's palette, the same way.
+* colours are an index into the layer's palette, the same way;
+* a large layer's text is then deflated and base-64 coded (:func:`deflated`): a page
+  has no HTTP compression to lean on, and the city's homes, buildings and streets
+  shrink to about a third.
 
-``gcgeo/maps/js/gcgeo_layer.js`` decodes a feature only when it is drawn.
+``gcgeo/maps/js/gcgeo_layer.js`` inflates a layer when it is first drawn, and decodes a
+feature only when it is drawn.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +37,8 @@ import shapely
 
 from ..labels import column_format, format_value, format_values
 
-__all__ = ["DETAIL_SCALE", "DIGITS", "SCALE", "Packed", "dumps", "indexes", "pack_colors",
-           "pack_layer", "pack_values"]
+__all__ = ["DEFLATE_ABOVE", "DETAIL_SCALE", "DIGITS", "SCALE", "Packed", "deflated", "dumps", "indexes",
+           "pack_colors", "pack_layer", "pack_values"]
 
 #: Drawn coordinates are integers of 1/SCALE degrees.
 SCALE = 1_000_000
@@ -264,3 +270,29 @@ def pack_colors(colors: np.ndarray) -> tuple[list[str], Any]:
 def dumps(obj: Any) -> str:
     """Compact JSON safe inside a ``<script>`` element."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+#: A layer's packed text longer than this many characters goes into the page deflated (:func:`deflated`);
+#: shorter ones stay JSON, readable in the page's source, where deflating would save little.
+DEFLATE_ABOVE = 65_536
+
+
+def deflated(text: str, n: int) -> str:
+    """A layer's packed JSON ``text`` (``n`` features) for the page: as it is when short, else
+    ``{"z": base-64 of its raw deflate (RFC 1951) of its UTF-8, "n": n, "b": bytes inflated}``,
+    which ``gcgeo/maps/js/gcgeo_layer.js`` inflates in the page when the layer is first read.
+
+    >>> import json
+    >>> text = dumps({"k": "point", "g": [12, -3] * 20_000})
+    >>> page = json.loads(deflated(text, 20_000))
+    >>> page["n"], page["b"] == len(text), len(page["z"]) < len(text) // 100
+    (20000, True, True)
+    >>> zlib.decompress(base64.b64decode(page["z"]), wbits=-15).decode() == text
+    True
+    """
+    if len(text) <= DEFLATE_ABOVE:
+        return text
+    raw = text.encode("utf-8")
+    z = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate: no zlib header or checksum to check
+    data = z.compress(raw) + z.flush()
+    return dumps({"z": base64.b64encode(data).decode("ascii"), "n": n, "b": len(raw)})

@@ -350,7 +350,8 @@ var {{ this.get_name() }} = (function () {
     def __init__(self, styled: Styled, *, lang: str, shift: str | None) -> None:
         super().__init__(name=styled.name, overlay=True, control=False, show=styled.show)
         self._name = "GcgeoLayer"
-        self.data, self.bounds, self.n_features = feature_collection(styled, lang=lang, shift=shift)
+        data, self.bounds, self.n_features = feature_collection(styled, lang=lang, shift=shift)
+        self.data = _pack.deflated(data, self.n_features)
         is_points = styled.geom_kind == "point"
         self.detail = self.n_features > DETAIL_ABOVE
         self.cluster = bool(not self.detail and is_points and (

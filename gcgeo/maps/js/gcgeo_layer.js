@@ -6,6 +6,10 @@
  * at once) draws its features only from zoom `minZoom` on, and then only those in view (a grid index
  * over their extents); below that zoom it draws its overview instead (hexagons summarising points or
  * polygons, simplified merged lines), itself a small gcgeo layer.
+ *
+ * A large layer's data comes deflated and base-64 coded ({z, n, b}: a city's layers are a third of
+ * their size so); it is inflated here (RFC 1951, synchronously, without the asynchronous and not
+ * universal DecompressionStream) the first time the layer is drawn or read.
  */
 (function () {
   'use strict';
@@ -45,12 +49,133 @@
     return v;
   }
 
+  // --- inflate (RFC 1951) ---------------------------------------------------------------------------
+  var LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
+    131, 163, 195, 227, 258];
+  var LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+  var DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  var DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
+    13, 13];
+  var CODE_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+
+  function corrupt(what) { return new Error('gcgeo: the layer data is damaged (' + what + ')'); }
+
+  // A canonical Huffman code (code lengths per symbol) as a table indexed by the stream's next `bits`
+  // bits, least significant first: symbol << 4 | code length, 0 where no code begins.
+  function huffman(lengths) {
+    var n = lengths.length, max = 0, count = new Int32Array(16), next = new Int32Array(16), i;
+    for (i = 0; i < n; i++) { count[lengths[i]]++; if (lengths[i] > max) max = lengths[i]; }
+    count[0] = 0;
+    for (i = 1, next[0] = 0; i < 16; i++) next[i] = (next[i - 1] + count[i - 1]) << 1;
+    for (i = 1; i <= max; i++) if (next[i] + count[i] > 1 << i) throw corrupt('over-subscribed code');
+    var size = 1 << max, table = new Int32Array(size);
+    for (i = 0; i < n; i++) {
+      var len = lengths[i];
+      if (!len) continue;
+      var c = next[len]++, r = 0;
+      for (var k = 0; k < len; k++) { r = (r << 1) | (c & 1); c >>= 1; }  // codes are sent first bit first
+      for (var j = r; j < size; j += 1 << len) table[j] = (i << 4) | len;
+    }
+    return {table: table, bits: max};
+  }
+
+  var FIXED_LIT = (function () {
+    var l = new Uint8Array(288);
+    l.fill(8, 0, 144); l.fill(9, 144, 256); l.fill(7, 256, 280); l.fill(8, 280, 288);
+    return huffman(l);
+  })();
+  var FIXED_DIST = huffman(new Uint8Array(30).fill(5));
+
+  // the raw deflate stream `src` (Uint8Array) inflated into `size` bytes
+  function inflate(src, size) {
+    var out = new Uint8Array(size), o = 0, n = src.length, pos = 0, bb = 0, bc = 0, i, s, last, type;
+    function need(k) {
+      while (bc < k) {
+        if (pos >= n + 4) throw corrupt('cut short');  // a few zero bytes past the end: a code may peek
+        bb |= (pos < n ? src[pos] : 0) << bc; pos++; bc += 8;
+      }
+    }
+    function bits(k) { need(k); var v = bb & ((1 << k) - 1); bb >>>= k; bc -= k; return v; }
+    function symbol(h) {
+      need(h.bits);
+      var e = h.table[bb & ((1 << h.bits) - 1)];
+      if (!e) throw corrupt('no such code');
+      bb >>>= e & 15; bc -= e & 15;
+      return e >> 4;
+    }
+    do {
+      last = bits(1); type = bits(2);
+      if (type === 0) {  // stored: from the next byte on, its length and that length's complement
+        bb >>>= bc & 7; bc -= bc & 7; pos -= bc >> 3; bb = 0; bc = 0;
+        if (pos + 4 > n) throw corrupt('cut short');
+        var len = src[pos] | src[pos + 1] << 8, nlen = src[pos + 2] | src[pos + 3] << 8;
+        pos += 4;
+        if (len !== (~nlen & 0xffff)) throw corrupt('stored length');
+        if (pos + len > n || o + len > size) throw corrupt('stored block');
+        out.set(src.subarray(pos, pos + len), o); o += len; pos += len;
+        continue;
+      }
+      var lit = FIXED_LIT, dist = FIXED_DIST;
+      if (type === 2) {
+        var nlit = bits(5) + 257, ndist = bits(5) + 1, ncode = bits(4) + 4, cl = new Uint8Array(19);
+        for (i = 0; i < ncode; i++) cl[CODE_ORDER[i]] = bits(3);
+        var lens = new Uint8Array(nlit + ndist), code = huffman(cl);
+        for (i = 0; i < nlit + ndist;) {
+          s = symbol(code);
+          if (s < 16) { lens[i++] = s; continue; }
+          var value = 0, times;
+          if (s === 16) {
+            if (!i) throw corrupt('repeat without a length');
+            value = lens[i - 1]; times = 3 + bits(2);
+          } else times = s === 17 ? 3 + bits(3) : 11 + bits(7);
+          if (i + times > nlit + ndist) throw corrupt('too many lengths');
+          while (times--) lens[i++] = value;
+        }
+        if (!lens[256]) throw corrupt('no end-of-block code');
+        lit = huffman(lens.subarray(0, nlit)); dist = huffman(lens.subarray(nlit));
+      } else if (type !== 1) throw corrupt('block type 3');
+      for (;;) {
+        s = symbol(lit);
+        if (s < 256) {
+          if (o >= size) throw corrupt('longer than said');
+          out[o++] = s;
+        } else if (s === 256) break;
+        else {
+          s -= 257;
+          if (s >= 29) throw corrupt('length code');
+          var length = LEN_BASE[s] + bits(LEN_EXTRA[s]), d = symbol(dist);
+          if (d >= 30) throw corrupt('distance code');
+          var back = DIST_BASE[d] + bits(DIST_EXTRA[d]);
+          if (back > o) throw corrupt('distance before the start');
+          if (o + length > size) throw corrupt('longer than said');
+          for (var q = o - back, end = o + length; o < end;) out[o++] = out[q++];
+        }
+      }
+    } while (!last);
+    if (pos - (bc >> 3) > n) throw corrupt('cut short');
+    if (o !== size) throw corrupt('shorter than said');
+    return out;
+  }
+
+  // a layer's data from its deflated, base-64 coded form {z: text, b: bytes inflated}
+  function unpack(packed) {
+    var bin = atob(packed.z), src = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) src[i] = bin.charCodeAt(i);
+    return JSON.parse(new TextDecoder().decode(inflate(src, packed.b)));
+  }
+
   var GcgeoLayer = L.FeatureGroup.extend({
     initialize: function (pack, opts) {
       L.FeatureGroup.prototype.initialize.call(this, []);
-      this.pack = pack;
+      if (pack.z !== undefined) {  // deflated: inflated when first read (see `pack` below)
+        this._deflated = pack;
+        this.n = pack.n;
+      } else {
+        this._pack = pack;
+        this.n = pack.k === 'point' ? pack.g.length / 2 : pack.g.length;
+      }
       this.opts = opts;
-      this.n = pack.k === 'point' ? pack.g.length / 2 : pack.g.length;
       this.gcgeoFeatures = this.n;
       this.gcgeoDefault = opts.defaultOn;
       this._made = new Array(this.n);
@@ -239,6 +364,16 @@
     drawn: function () { return this.getLayers().length; }
   });
 
+  // the layer's packed data, inflated the first time it is read
+  Object.defineProperty(GcgeoLayer.prototype, 'pack', {get: function () {
+    if (!this._pack) {
+      this._pack = unpack(this._deflated);
+      this._deflated = null;
+    }
+    return this._pack;
+  }});
+
+  GcgeoLayer.inflate = inflate;
   L.GcgeoLayer = GcgeoLayer;
   L.gcgeoLayer = function (pack, opts) { return new GcgeoLayer(pack, opts); };
 })();
