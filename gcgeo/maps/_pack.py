@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ import shapely
 
 from ..labels import column_format, format_value, format_values
 
-__all__ = ["DEFLATE_ABOVE", "DETAIL_SCALE", "DIGITS", "SCALE", "Packed", "deflated", "dumps", "indexes",
-           "pack_colors", "pack_layer", "pack_values"]
+__all__ = ["DEFLATE_ABOVE", "DETAIL_SCALE", "DIGITS", "SCALE", "Packed", "deflated", "deflating", "dumps",
+           "indexes", "pack_colors", "pack_layer", "pack_values"]
 
 #: Drawn coordinates are integers of 1/SCALE degrees.
 SCALE = 1_000_000
@@ -296,3 +297,36 @@ def deflated(text: str, n: int) -> str:
     z = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate: no zlib header or checksum to check
     data = z.compress(raw) + z.flush()
     return dumps({"z": base64.b64encode(data).decode("ascii"), "n": n, "b": len(raw)})
+
+
+def deflating(text: str, n: int) -> Callable[[], str]:
+    """:func:`deflated` in a thread of its own, for the page's text when it is asked for.
+
+    zlib lets go of Python's lock while it deflates, so a map's large layers are deflated
+    on the second core while the next layers are packed (about a second of a city's map).
+
+    >>> later = deflating("[1,2]", 1)
+    >>> later()
+    '[1,2]'
+    """
+    if len(text) <= DEFLATE_ABOVE:
+        return lambda: text
+    out: list[str] = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            out.append(deflated(text, n))
+        except BaseException as exc:  # noqa: BLE001 - raised where the text is asked for
+            failed.append(exc)
+
+    thread = threading.Thread(target=work, name="gcgeo-deflate", daemon=True)
+    thread.start()
+
+    def result() -> str:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return out[0]
+
+    return result

@@ -351,7 +351,7 @@ var {{ this.get_name() }} = (function () {
         super().__init__(name=styled.name, overlay=True, control=False, show=styled.show)
         self._name = "GcgeoLayer"
         data, self.bounds, self.n_features = feature_collection(styled, lang=lang, shift=shift)
-        self.data = _pack.deflated(data, self.n_features)
+        self._data = _pack.deflating(data, self.n_features)
         is_points = styled.geom_kind == "point"
         self.detail = self.n_features > DETAIL_ABOVE
         self.cluster = bool(not self.detail and is_points and (
@@ -361,6 +361,11 @@ var {{ this.get_name() }} = (function () {
         self.default_css = list(_CLUSTER_CSS) if self.cluster else []
         self.styled_key = styled.key
         self.default_on = bool(styled.show)  # switched on with its group's checkbox
+
+    @property
+    def data(self) -> str:
+        """The layer's packed features as the page holds them (large layers deflated)."""
+        return self._data()
 
     def options(self, styled: Styled, *, lang: str, shift: str | None) -> dict[str, Any]:
         fields = [c for c in styled.fields if c in styled.gdf.columns]
