@@ -453,3 +453,44 @@ def test_the_pages_inflate_gives_back_what_zlib_deflated(browser, tmp_path):
     for k in bad:
         assert got[k].startswith("error: gcgeo: the layer data is damaged"), (k, got[k][:80])
     assert browser.js_errors() == []
+
+
+def test_the_report_its_map_and_a_dossier_draw_everything_from_the_file_alone(browser, tmp_path):
+    """Every HTML page gcgeo writes for a county holds what it shows: opened from the file with the
+    network's requests recorded, the report, its map and a community's dossier ask for nothing
+    but the file itself (and data: URIs inside it), every image in them is drawn, the map draws
+    each of the county's communities, and no script fails."""
+    from gcgeo import workspace as ws
+    from gcgeo.demo import gaotang
+    from gcgeo.score.dossier import write_dossiers
+
+    written = gaotang(tmp_path / "gaotang")
+    path = written["gaotang workspace"]
+    communities = ws.read_layer(path, "communities")
+    first = str(communities["id"].iloc[0])
+    dossier = write_dossiers(path, tmp_path / "dossiers", [first], pdf=False)[first]["html"]
+    pages = {"report": written["gaotang report"], "map": written["gaotang map"], "dossier": dossier}
+    images = """(() => [...document.images].map(i => ({ok: i.complete && i.naturalWidth > 0,
+                                                       src: i.src.slice(0, 30)})))()"""
+    for name, page in pages.items():
+        browser.events.clear()
+        browser.open(page.as_uri())
+        browser.evaluate("new Promise(r => setTimeout(r, 500))")
+        assert browser.js_errors() == [], name
+        asked = browser.requests()
+        assert asked and all(u.startswith(("file:", "data:", "about:")) for u in asked), (name, asked)
+        shown = browser.evaluate(images)
+        assert all(i["ok"] for i in shown), (name, [i for i in shown if not i["ok"]])
+        html = page.read_text(encoding="utf-8")
+        assert len(shown) == html.count("<img"), name
+        if name == "report":  # one figure per view drawn, each inside the page
+            assert len(shown) == len([k for k in written if k.startswith("gaotang figure")])
+            assert all(i["src"].startswith("data:image/png;base64,") for i in shown)
+        if name == "dossier":  # the community's map
+            assert len(shown) >= 1 and all(i["src"].startswith("data:image/png") for i in shown)
+        if name == "map":
+            counts = browser.evaluate(_COUNTS_JS)
+            on = [x for x in counts["layers"] if not x["cluster"]]
+            assert on and all(x["paths"] == x["features"] for x in on), counts
+            assert len(communities) in [x["features"] for x in on], counts
+            assert counts["legendEntries"] > 0 and counts["tiles"] == 0
