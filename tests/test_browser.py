@@ -422,8 +422,7 @@ def test_the_pages_inflate_gives_back_what_zlib_deflated(browser, tmp_path):
         "furthest back": (window + b"." + window[1:300], {"level": 9}),
         "codes only": (bytes(rng.choice(list(b"abcdefgh"), 50_000)), {"strategy": zlib.Z_HUFFMAN_ONLY}),
         "random": (rng.bytes(70_000), {}),
-        # stored blocks after coded ones (a flush, then random bytes): each starts at a byte boundary
-        # the codes before it may have read past
+        # stored blocks after coded ones (a flush, then random bytes), each from a byte boundary
         "coded then stored": (b"".join([text[:9_000], rng.bytes(70_000)] * 3), {"flush": True}),
     }
     good = {k: {"z": _deflate(raw, **kw), "b": len(raw)} for k, (raw, kw) in cases.items()}

@@ -373,7 +373,7 @@
     return this._pack;
   }});
 
-  GcgeoLayer.inflate = inflate;
+  GcgeoLayer.inflate = inflate;  // for tests: the page's inflate against zlib's deflate
   L.GcgeoLayer = GcgeoLayer;
   L.gcgeoLayer = function (pack, opts) { return new GcgeoLayer(pack, opts); };
 })();
