@@ -24,7 +24,7 @@ Each map is then opened in headless Chromium (the browser of
 It prints the file sizes, the time and peak memory of writing each map, these
 figures and their ratios.
 
-Run: ``.venv/bin/python benchmarks/maps.py [--size 160k|40k|helsinki] [--baseline REV]``
+Run: ``.venv/bin/python benchmarks/maps.py [--size 160k|40k|helsinki] [--baseline REV] [--workspace WS]``
 """
 
 from __future__ import annotations
@@ -176,6 +176,9 @@ def main() -> None:
     ap.add_argument("--baseline", default=BASELINE, help="git revision of the map drawn before")
     ap.add_argument("--workdir", type=Path, help="keep the workspace here and reuse it (default: a temporary folder)")
     ap.add_argument("--only", choices=["before", "now"], help="draw one of the two maps (no ratios)")
+    ap.add_argument("--workspace", type=Path,
+                    help="map this workspace (the living circle run) instead of building the city, e.g. "
+                         "benchmarks/analyze.py's city with every analysis stored; it is only read")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     if CHROMIUM is None:
@@ -184,16 +187,19 @@ def main() -> None:
         d = args.workdir or Path(tmp)
         d.mkdir(parents=True, exist_ok=True)
         t = time.perf_counter()
-        if args.workdir and (d / "city.gpkg").exists():
-            info = {"nodes": 0, "streets": len(ws.read_layer(d / "city.gpkg", "streets")),
-                    "homes": len(ws.read_layer(d / "city.gpkg", "lc_origins")),
-                    "communities": len(ws.read_layer(d / "city.gpkg", "communities")),
-                    "gaps": len(ws.read_layer(d / "city.gpkg", "lc_gaps"))}
+        city = args.workspace or d / "city.gpkg"
+        built = not (args.workspace or (args.workdir and city.exists()))
+        if not built:
+            info = {"nodes": None, "streets": len(ws.read_layer(city, "streets")),
+                    "homes": len(ws.read_layer(city, "lc_origins")),
+                    "communities": len(ws.read_layer(city, "communities")),
+                    "gaps": len(ws.read_layer(city, "lc_gaps"))}
         else:
-            info = build_workspace(d / "city.gpkg", args.size)
-        print(f"workspace: {info['nodes']:,} street nodes, {info['streets']:,} street lines, {info['homes']:,} "
+            info = build_workspace(city, args.size)
+        nodes = f"{info['nodes']:,} street nodes, " if info["nodes"] is not None else ""
+        print(f"workspace {city}: {nodes}{info['streets']:,} street lines, {info['homes']:,} "
               f"homes, {info['communities']} communities, {info['gaps']:,} gap rows "
-              f"({time.perf_counter() - t:.0f} s to build)")
+              f"({time.perf_counter() - t:.0f} s to {'build' if built else 'read'})")
         old = d / "before"
         shutil.rmtree(old, ignore_errors=True)
         old.mkdir()
@@ -205,7 +211,7 @@ def main() -> None:
             if args.only and label != args.only:
                 continue
             out = d / f"map-{label}.html"
-            secs, mib = write_map(src, d / "city.gpkg", out)
+            secs, mib = write_map(src, city, out)
             browser = Chromium(d / f"profile-{label}")
             try:
                 got = browser.measure(out.as_uri())
