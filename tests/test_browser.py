@@ -431,7 +431,7 @@ def test_the_pages_inflate_gives_back_what_zlib_deflated(browser, tmp_path):
     window = rng.bytes(32_768)
     cases = {
         "empty": (b"", {}), "one byte": (b"x", {}),
-        "stored": (rng.bytes(150_000), {"level": 0}),  # three stored blocks, the last short
+        "stored": (rng.bytes(150_000), {"level": 0}),  # four stored blocks, the last short
         "fixed codes": (b"abcabcabd" * 3000, {"strategy": zlib.Z_FIXED}),
         "dynamic codes": (text, {"level": 9}),
         "runs of one byte": (b"\x00" * 70_000 + b"\x01" * 5, {"strategy": zlib.Z_RLE}),
