@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _pages import inflated, layer_calls
 
 from gcgeo import maps
 
@@ -397,21 +397,6 @@ def test_a_city_of_buildings_draws_at_the_towns_zoom_as_many_small_paths(browser
     assert np.abs(drawn - corners[nearest]).max() < 5e-6
 
 
-def _packs(html: str) -> dict[int, dict]:
-    """The data of each ``L.gcgeoLayer(…)`` in a page, by where it starts, as written."""
-    dec = json.JSONDecoder()
-    return {m.end(): dec.raw_decode(html, m.end())[0] for m in re.finditer(r"L\.gcgeoLayer\(", html)}
-
-
-def _inflated(pack: dict) -> dict:
-    """A layer's data, inflated with zlib when the page holds it deflated ({z, n, b})."""
-    if "z" not in pack:
-        return pack
-    raw = zlib.decompress(base64.b64decode(pack["z"]), wbits=-15)
-    assert len(raw) == pack["b"]
-    return json.loads(raw.decode("utf-8"))
-
-
 def _deflate(raw: bytes, level: int = 6, strategy: int = 0, flush: bool = False) -> str:
     """Raw deflate of ``raw`` by zlib; with ``flush``, flushed to a byte boundary every 9,000 bytes."""
     z = zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
@@ -514,6 +499,6 @@ def test_the_report_its_map_and_a_dossier_draw_everything_from_the_file_alone(br
             packs = browser.evaluate("""(() => Object.values(window).map(v => v instanceof L.GcgeoLayer ? v
                 : v && v.gcgeoLayer instanceof L.GcgeoLayer ? v.gcgeoLayer : null).filter(l => l)
                 .map(l => JSON.stringify(l.pack)))()""")
-            wanted = _packs(html)
-            assert any("z" in p for p in wanted.values()) and len(packs) == len(wanted)
-            assert [json.loads(p) for p in packs] == [_inflated(p) for p in wanted.values()]
+            wanted = [pack for pack, _ in layer_calls(html)]
+            assert any("z" in p for p in wanted) and len(packs) == len(wanted)
+            assert [json.loads(p) for p in packs] == [inflated(p) for p in wanted]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import logging
 import math
 import re
-import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _pages import inflated, layer_calls
 from pyproj import Geod, Transformer
 
 from gcgeo import InputError, LayerError, crs, maps
@@ -70,14 +69,9 @@ def _geojson_layers(html: str) -> list[dict]:
     into GeoJSON FeatureCollections, each feature's values named by the layer's fields."""
     out = []
     dec = json.JSONDecoder()
-    for m in re.finditer(r"L\.gcgeoLayer\(", html):
-        pack, end = dec.raw_decode(html, m.end())
+    for written, end in layer_calls(html):
         opts, _ = dec.raw_decode(html, end + 2)
-        if "z" in pack:  # a large layer, deflated (``_pack.deflated``)
-            raw = zlib.decompress(base64.b64decode(pack["z"]), wbits=-15)
-            assert len(raw) == pack["b"]
-            n_said, pack = pack["n"], json.loads(raw)
-            assert n_said == (len(pack["g"]) // 2 if pack["k"] == "point" else len(pack["g"]))
+        pack = inflated(written)  # a large layer is deflated (``_pack.deflated``)
         o, s = pack["o"], pack["s"]
         n = len(pack["g"]) // 2 if pack["k"] == "point" else len(pack["g"])
         feats = []

@@ -106,7 +106,7 @@ def refuse_unknown(frame: pd.DataFrame, known: Collection[str], what: str = "lay
         return
     known = list(dict.fromkeys([*CATEGORIES, *known]))
     cat = frame["category"]
-    bad = cat.notna().to_numpy() & ~cat.astype(str).isin(list(known)).to_numpy()
+    bad = cat.notna().to_numpy() & ~cat.astype(str).isin(known).to_numpy()
     if not bad.any():
         return
     rows = row_list(feature_ids(frame).to_numpy(object)[bad], cat.to_numpy(object)[bad])
