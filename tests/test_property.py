@@ -46,6 +46,9 @@ def test_shares_by_households_with_the_community_flag_filling_gaps():
     assert t.loc["C2", "min_share_reason"]  # unknown says why
     f = out["property_findings"].set_index("feature_id")
     assert f.loc["C1", "kind"] == "below_share" and f.loc["C2", "kind"] == "management_unknown"
+    # a community below the share is a problem; one without a record is a gap in the data,
+    # told at the severity every analysis gives missing data
+    assert f.loc["C1", "severity"] == "high" and f.loc["C2", "severity"] == "low"
     assert "C0" not in f.index
     assert set(f["clause"]) and all("30%" in c for c in f["clause"])
 

@@ -90,7 +90,9 @@ def run(layers: Mapping[str, gpd.GeoDataFrame], *, rules: Mapping[str, Any] | No
         findings.append(Finding(cid, "communities", kind, points[cid],
                                 measured=None if pd.isna(share[cid]) else round(float(share[cid]), 4),
                                 required=need, unit=unit, clause=clause,
-                                severity="medium" if kind == "management_unknown" else "high",
+                                # a record missing is a data gap (low), as in every analysis
+                                # (ramps, chargers, parking); a share below the rule is high
+                                severity="low" if kind == "management_unknown" else "high",
                                 message=reason[cid]))
     table = community_table(comm, figures.assign(weight_basis=basis), {"min_share": (status, reason)},
                             comm.crs)
