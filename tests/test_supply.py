@@ -147,8 +147,13 @@ def _brute_force(G, homes, fac):
     return out
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_choices_and_catchment_equal_a_brute_force_over_networkx(seed):
+@pytest.mark.parametrize("seed,forked", [(0, False), (1, False), (2, False), (3, False), (0, True),
+                                         (3, True)])
+def test_choices_and_catchment_equal_a_brute_force_over_networkx(seed, forked, monkeypatch):
+    if forked:  # the categories shared with a forked child, as a city's are
+        if not supply._procs.can_fork():
+            pytest.skip("no forked child on this system")
+        monkeypatch.setattr(supply, "PROCESS_MIN", 0)
     streets, homes, fac, G = _random_town(seed)
     out = supply.run({"streets": streets, "facilities": fac}, origins=homes, snap_tolerance=1.0)
     want = _brute_force(G, homes, fac)

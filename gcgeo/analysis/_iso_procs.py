@@ -1,7 +1,9 @@
 """Independent pieces of work shared between this process and one forked child.
 
 The facility isochrones draw one chunk of facilities at a time, each chunk on
-its own (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`).  Threads
+its own (:func:`gcgeo.analysis.lc_isochrones.facility_isochrones`); the supply
+analysis searches one category's catchments at a time
+(:func:`gcgeo.analysis.supply.run`).  Threads
 share the two cores only where numpy, scipy and GEOS let go of the
 interpreter; a forked child reads the same network, grid and homes without
 copying them and draws part of the chunks on the other core.  This process

@@ -68,6 +68,7 @@ from ..network import (
 from ..network import join_tolerance as network_join_tolerance
 from ..network import split_crossings as network_split_crossings
 from ..values import feature_ids, row_list, to_number
+from . import _iso_procs as _procs
 from . import living_circle
 from .checks import community_table
 from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Option, Output, ViewSpec
@@ -260,22 +261,7 @@ def run(
     say("catchments")
     n_homes = len(org)
     cats = list(reach)
-    choices = np.zeros((len(cats), n_homes), dtype=np.int64)
-    access = np.zeros((len(cats), n_homes))
-    demand = np.zeros(len(fac))
-    ratio = np.full(len(fac), np.nan)
-    for k, c in enumerate(cats):
-        idx = np.flatnonzero(fcat == c)
-        pts = np.flatnonzero(np.isin(acc_of, idx))
-        pairs = reach_pairs(aug, where, aug.target_node[pts], cutoff=reach[c][1],
-                            xy=acc.geometry.to_numpy()[pts])
-        home, site = pairs.point, np.searchsorted(idx, acc_of[pts][pairs.target])
-        if len(np.unique(acc_of[pts])) < len(pts):
-            # (home, facility) once, however many of an area's entrances are in reach
-            key = np.unique(home * len(idx) + site)
-            home, site = key // len(idx), key % len(idx)
-        choices[k] = np.bincount(home, minlength=n_homes)
-        demand[idx], ratio[idx], access[k] = floating_catchment(home, site, pop, cap[idx])
+    choices, access, demand, ratio = _catchments(aug, where, acc, acc_of, fcat, cats, reach, pop, cap)
 
     say("tables")
     norms = {c: _norm(r, c) for c in cats}
@@ -288,6 +274,59 @@ def run(
     cat_out = _category_table(cats, reach, fcat, fsnap, cap, cap_source, pop, choices, access, norms)
     return {"supply_homes": home_out, "supply_facilities": fac_out, "supply_communities": comm,
             "supply_community_categories": cc, "supply_categories": cat_out}
+
+
+#: Facilities from which :func:`_catchments` shares the categories with a forked child
+#: (fewer: the fork costs more than it saves).
+PROCESS_MIN = 128
+
+
+def _catchments(aug, where, acc, acc_of, fcat, cats, reach, pop, cap, *, processes: bool | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per category (rows in the order of ``cats``) each home's choices and accessibility,
+    and per facility the residents in its catchment and its ratio.
+
+    The categories are independent: from :data:`PROCESS_MIN` facilities on
+    (``processes=None``; True or False to choose) they are shared with a forked child
+    where the system allows (:mod:`gcgeo.analysis._iso_procs`), the costliest first
+    (facilities × tier distance squared), so that the two meet on small ones.  The
+    same figures either way.
+    """
+    n_homes = len(pop)
+    members = [np.flatnonzero(fcat == c) for c in cats]
+
+    def category(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        idx = members[k]
+        pts = np.flatnonzero(np.isin(acc_of, idx))
+        pairs = reach_pairs(aug, where, aug.target_node[pts], cutoff=reach[cats[k]][1],
+                            xy=acc.geometry.to_numpy()[pts])
+        home, site = pairs.point, np.searchsorted(idx, acc_of[pts][pairs.target])
+        if len(np.unique(acc_of[pts])) < len(pts):
+            # (home, facility) once, however many of an area's entrances are in reach
+            key = np.unique(home * len(idx) + site)
+            home, site = key // len(idx), key % len(idx)
+        return (np.bincount(home, minlength=n_homes),
+                *floating_catchment(home, site, pop, cap[idx]))
+
+    order = sorted(range(len(cats)), key=lambda k: -len(members[k]) * reach[cats[k]][1] ** 2)
+    if processes is None:
+        processes = len(fcat) >= PROCESS_MIN and _procs.can_fork()
+    if processes and len(order) > 1:
+        got = _procs.both_ends(lambda j: category(order[j]), len(order), pack=_same, unpack=_same)
+    else:
+        got = [category(k) for k in order]
+    choices = np.zeros((len(cats), n_homes), dtype=np.int64)
+    access = np.zeros((len(cats), n_homes))
+    demand = np.zeros(len(fcat))
+    ratio = np.full(len(fcat), np.nan)
+    for k, (n, d, r, a) in zip(order, got):
+        choices[k], access[k] = n, a
+        demand[members[k]], ratio[members[k]] = d, r
+    return choices, access, demand, ratio
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _check_rule_categories(r: Mapping[str, Any], lc: Mapping[str, Any]) -> None:
