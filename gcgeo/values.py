@@ -49,6 +49,8 @@ def to_bool(series: pd.Series, *, true: Iterable[str] = (), false: Iterable[str]
 
     >>> to_bool(pd.Series([1.0, 0.0, None]))[0].tolist()
     [True, False, <NA>]
+    >>> to_bool(pd.Series([True, False], dtype=object))[0].tolist()  # booleans held as objects
+    [True, False]
     >>> to_bool(pd.Series(["公共", "非公共"]), true=["公共"], false=["非公共"])[0].tolist()
     [True, False]
     """
@@ -56,7 +58,8 @@ def to_bool(series: pd.Series, *, true: Iterable[str] = (), false: Iterable[str]
         return series.astype("boolean"), pd.Series(False, index=series.index)
     num = pd.to_numeric(series, errors="coerce")
     if series.notna().any() and num[series.notna()].isin([0, 1]).all():
-        return num.map({1: True, 0: False}).astype("boolean"), pd.Series(False, index=series.index)
+        # (compared as numbers: a map keyed 1 / 0 finds no Python True / False in it)
+        return num.astype("Float64").eq(1).astype("boolean"), pd.Series(False, index=series.index)
     text = series.astype("string").str.strip().str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     yes = TRUE_WORDS | {str(w).strip().lower() for w in true}

@@ -99,6 +99,25 @@ def test_a_register_by_hand():
     assert t["status"].tolist() == ["fail", "fail"] and set(t["as_of"]) == {AS_OF}
 
 
+@pytest.mark.parametrize("word,share,status", [("有", 1.0, "pass"), ("无", 0.0, "fail")])
+def test_a_complete_fall_net_column_is_read_after_the_workspace_stores_it(tmp_path, word, share, status):
+    """A column with a 有 / 无 on every cover is stored as booleans, and read back as such."""
+    from gcgeo import workspace as ws
+
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县", crs=CRS)
+    ws.add_layer(path, "communities", _comm(1))
+    covers = _covers([{"at": (0, k), "id": f"J{k}", "kind": "污水", "fall_net": word} for k in range(3)])
+    ws.add_layer(path, "manholes", covers)
+    stored = ws.read_layer(path, "manholes")
+    assert stored["fall_net"].tolist() == [word == "有"] * 3  # stored as true / false
+    out = mh_check.run({"manholes": stored, "communities": ws.read_layer(path, "communities")}, as_of=AS_OF)
+    t = out["manholes_communities"]
+    assert t["fall_net_share"].tolist() == [share] and t["fall_net_status"].tolist() == [status]
+    f = out["manholes_findings"]
+    assert sorted(f.loc[f["kind"] == "no_fall_net", "feature_id"]) == ([] if share else ["J0", "J1", "J2"])
+
+
 def test_the_kinds_without_a_manager_a_street_office_can_act_on():
     out = mh_check.run({"manholes": _register(), "communities": _comm()}, as_of=AS_OF)
     k = out["manholes_kinds"]
