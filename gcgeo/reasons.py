@@ -77,6 +77,11 @@ _Sub = str | Callable[[re.Match], str]
 _NO_FACILITY = (r"no ([\w, ]+) facility in the data; add them to the facilities layer or attest "
                 r"the criterion")
 _FEWEST = r"fewest reached: (.+)"
+# (a community that fails on the categories the data hold, whatever the missing ones hold)
+_AT_MOST = (r"at most ([\d.]+)% of residents can have every required category within its tier "
+            r"distance \(([\d.]+)% required\): ([\d.]+)% have those the data hold within the "
+            r"(\d+)min tier")
+_NO_FACILITY_ONLY = r"no ([\w, ]+) facility in the data"
 _NO_CAPACITY = r"(\w+): capacity not given \(each facility counted as 1\)"
 _NO_RESIDENTS = r"(\w+): no residents"
 _BELOW_NORM = r"(\w+) ([\d.]+) < ([\d.]+) per 1000 residents"
@@ -163,6 +168,9 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
      r"\(([\d.]+)% required\)", r"各类设施均在其层级步行距离内的居民占\1%（要求\2%）"),
     (_NO_FACILITY, lambda m: "数据中没有" + "、".join(_category(c) for c in m.group(1).split(", "))
      + "设施；请补充设施图层，或认定该项"),
+    (_AT_MOST, r"各类设施均在其层级步行距离内的居民至多占\1%（要求\2%）：仅计数据中已有的类别，\4分钟层级也只有\3%"),
+    (_NO_FACILITY_ONLY, lambda m: "数据中没有" + "、".join(_category(c) for c in m.group(1).split(", "))
+     + "设施"),
     (r"no homes in the community", "社区内无居住点"),
     (_FEWEST, lambda m: "覆盖最少：" + "、".join(
         f"{_category(c)}{v}" for c, v in _shares(m.group(1)))),
@@ -176,6 +184,8 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
 ENGLISH: tuple[tuple[str, _Sub], ...] = (
     (_NO_FACILITY, lambda m: f"no {', '.join(_category(c, 'en') for c in m.group(1).split(', '))} "
      "facility in the data; add them to the facilities layer or attest the criterion"),
+    (_NO_FACILITY_ONLY, lambda m: f"no {', '.join(_category(c, 'en') for c in m.group(1).split(', '))} "
+     "facility in the data"),
     (_FEWEST, lambda m: "fewest reached: " + ", ".join(
         f"{_category(c, 'en')} {v}" for c, v in _shares(m.group(1)))),
     (_NO_CAPACITY, lambda m: f"{_category(m.group(1), 'en')}: capacity not given "

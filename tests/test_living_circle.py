@@ -191,6 +191,20 @@ def test_criterion_10_share_with_every_category_within_its_own_tier(small):
     c = lc.run(layers, rules=r, isochrones="none")["lc_communities"].iloc[0]
     assert c["share_complete"] == 0 and c["min_share_complete_status"] == "unknown"
     assert c["min_share_complete_reason"].startswith("no pharmacy facility in the data")
+    # ...but where the categories in the data already fall short, it fails whatever the
+    # missing pharmacy holds: only H1 has the supermarket (115 m) and the park (15 m)
+    # within 500 m, the 10-minute tier counting them (H2 and H3 have neither)
+    r["min_share_complete"]["value"] = 0.7
+    c = lc.run(layers, rules=r, isochrones="none")["lc_communities"].iloc[0]
+    assert c["share_in_data_within_10min"] == pytest.approx(100 / 160)
+    assert c["min_share_complete_status"] == "fail"
+    assert c["min_share_complete_reason"] == (
+        "at most 62.5% of residents can have every required category within its tier distance "
+        "(70% required): 62.5% have those the data hold within the 5min tier; no pharmacy facility "
+        "in the data")
+    r["min_share_complete"]["value"] = 0.6  # 62.5% could be enough: the pharmacies decide
+    c = lc.run(layers, rules=r, isochrones="none")["lc_communities"].iloc[0]
+    assert c["min_share_complete_status"] == "unknown"
 
 
 def test_walking_speed_converts_minutes(small):

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -349,13 +350,26 @@ def test_criterion_10_at_the_built_in_share_follows_the_homes_distances(county, 
         assert t.loc[cid, "figure"] == f"{v * 100:.1f}%" and t.loc[cid, "threshold"] == "≥ 100%"
         if v < 1:
             assert t.loc[cid, "reason"].startswith("各类设施均在其层级步行距离内的居民占")
-    # a category the data lack leaves the criterion unknown, never failed
+    # a category the data lack leaves the criterion unknown, never failed on its account: it
+    # fails only where a tier, counting the categories the data hold, already falls short
     fac = county.layers["facilities"]
     ws.add_layer(path, "facilities", fac[fac["category"] != "kindergarten"], overwrite=True)
     run_analysis(path, "living_circle")
+    homes = ws.read_layer(path, "lc_origins")
+    pop = homes["population"]
+    bound = None
+    for tier, cats in req.items():
+        held = pd.Series(True, index=homes.index)
+        for c in cats:
+            if c != "kindergarten":
+                held &= homes[f"dist_{c}_m"].fillna(float("inf")) <= tier_m[tier]
+        s = (pop * held).groupby(homes["community_id"]).sum() / pop.groupby(homes["community_id"]).sum()
+        bound = s if bound is None else np.minimum(bound, s)
     t = sc.score(path, as_of=AS_OF).scorecard.set_index(["community_id", "criterion"]).xs(10, level="criterion")
-    assert set(t["status"]) == {"unknown"}
+    want = {cid: "not_met" if b < 1 - 1e-12 else "unknown" for cid, b in bound.items()}
+    assert t["status"].to_dict() == want  # (here every community falls short already)
     assert all("数据中没有幼儿园设施" in why for why in t["reason"])
+    assert all(("至多占" in why) == (want[cid] == "not_met") for cid, why in t["reason"].items())
 
 
 def test_stale_results_are_unknown_with_the_command_that_refreshes_them(workspace, county, attested, tmp_path):

@@ -20,6 +20,9 @@ __all__ = ["COMPLETE", "judge_complete", "own_tiers"]
 #: Per community: the share of residents with every required category within its own
 #: tier's walking distance (``min_share_complete_status`` / ``_reason`` judge it).
 COMPLETE = "share_complete"
+#: Per community and tier: the share of residents with every category of the tier that the
+#: data hold within the tier distance (``share_in_data_within_<tier>``).
+_IN_DATA = "share_in_data_within_"
 
 
 def own_tiers(req: Mapping[str, list[str]]) -> dict[str, str]:
@@ -42,9 +45,13 @@ def judge_complete(comm: pd.DataFrame, missing: list[str], need: float,
     ``unknown`` — with ``min_share_complete_reason`` saying why — where the community
     has no residents or a required category has no facility in the data at all
     (``missing``): the strict reading cannot tell a shortfall on the ground from
-    one in the data.  A shortfall's reason names the (at most three) categories
-    fewest residents reach within their own tier (``own``: category → tier, the
-    community's ``share_<category>_<tier>``).
+    one in the data.  Even then a community fails where the categories the data
+    hold already fall short: the share with every category within its tier
+    distance is at most the share of any tier counting only those categories
+    (``share_in_data_within_<tier>``), so a tier below ``need`` settles it, whatever
+    the missing categories hold.  A shortfall's reason names the (at most three)
+    categories fewest residents reach within their own tier (``own``: category →
+    tier, the community's ``share_<category>_<tier>``).
 
     >>> c = pd.DataFrame({"residents": [10.0, 10.0, 0.0], COMPLETE: [1.0, 0.25, np.nan],
     ...                   "share_shop_5min": [1.0, 0.25, np.nan], "share_school_10min": [1.0, 0.5, np.nan]})
@@ -58,6 +65,12 @@ fewest reached: shop 25%, school 50%', 'no homes in the community']
     >>> c["min_share_complete_status"].tolist(), c["min_share_complete_reason"].iloc[0]
     (['unknown', 'unknown', 'unknown'], 'no kindergarten facility in the data; add them to the \
 facilities layer or attest the criterion')
+    >>> c["share_in_data_within_10min"] = [1.0, 0.5, np.nan]  # the categories the data hold
+    >>> judge_complete(c, ["kindergarten"], 0.8)
+    >>> c["min_share_complete_status"].tolist(), c["min_share_complete_reason"].iloc[1]
+    (['unknown', 'fail', 'unknown'], 'at most 50% of residents can have every required category \
+within its tier distance (80% required): 50% have those the data hold within the 10min tier; no \
+kindergarten facility in the data')
     """
     if not len(comm) or COMPLETE not in comm.columns:
         return
@@ -83,5 +96,18 @@ facilities layer or attest the criterion')
         status[:] = "unknown"
         reason[~empty] = (f"no {', '.join(missing)} facility in the data; add them to the "
                           "facilities layer or attest the criterion")
+        tiers = [c for c in comm.columns if str(c).startswith(_IN_DATA)]
+        if tiers:  # the categories in the data, each tier: bounds on the share with them all
+            bound = comm[tiers].to_numpy(float)
+            low = np.nanargmin(np.where(np.isnan(bound), np.inf, bound), axis=1)
+            most = bound[np.arange(len(comm)), low]
+            short = ~empty & (most < need - 1e-12)
+            status[short] = "fail"
+            for i in np.flatnonzero(short):
+                reason[i] = (f"at most {most[i] * 100:.3g}% of residents can have every required "
+                             f"category within its tier distance ({need * 100:.3g}% required): "
+                             f"{most[i] * 100:.3g}% have those the data hold within the "
+                             f"{tiers[low[i]][len(_IN_DATA):]} tier; no {', '.join(missing)} "
+                             "facility in the data")
     comm["min_share_complete_status"] = status
     comm["min_share_complete_reason"] = reason
