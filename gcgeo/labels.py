@@ -124,9 +124,11 @@ UI: dict[str, tuple[str, str]] = {
     "residents_unknown": ("未知：无人口数据，每个居住点按1人计，以下比例为居住点比例",
                           "not known: no population data, every home counts as one, so the "
                           "shares below are shares of homes"),
-    "categories_reached": ("每个居住点在各自步行距离内可达的设施类别（平均，仅计数据中有的类别）",
-                           "Facility categories within their own walking distance, per home on "
-                           "average (only the categories found in the data)"),
+    "categories_reached": ("居民在各自步行距离内可达的设施类别（按人口平均，无人口数据时按居住点；"
+                           "仅计数据中有的类别）",
+                           "Facility categories within their own walking distance, per resident on "
+                           "average (per home where residents are not known; only the categories "
+                           "found in the data)"),
     "geometry": ("几何类型", "Geometry"),
     "layer_name": ("工作区中的图层名", "Layer name in the workspace"),
     "appendix": ("附录：技术信息", "Appendix: technical details"),

@@ -38,6 +38,13 @@ def test_homes_and_residents_lacking_each_category_within_its_distance():
     assert strict == ["0.0%"] and in_data == ["50.0%"]  # homes 0 and 3: (10 + 40) / 100
     # the kindergarten (the one category in the data) is within 300 m of homes 0 and 3
     assert rows[next(k for k in rows if k.startswith("Facility categories within"))] == "0.5 of 1 (2 required)"
+    # an average over residents, and said so: with 140 residents in home 3, (10 + 140) / 200
+    rows = dict(headlines.living_circle(_lc(population=(10.0, 20.0, 30.0, 140.0)), "en"))
+    label = next(k for k in rows if k.startswith("Facility categories within"))
+    assert rows[label] == "0.8 of 1 (2 required)" and "per resident on average" in label
+    zh = dict(headlines.living_circle(_lc(population=(10.0, 20.0, 30.0, 140.0)), "zh"))
+    assert zh[next(k for k in zh if "可达的设施类别" in k)] == "0.8 / 1（要求 2 类）"
+    assert next(k for k in zh if "可达的设施类别" in k).startswith("居民")
     zh = dict(headlines.living_circle(_lc(), "zh"))
     assert zh["幼儿园：300 米内没有的居住点"] == "2 个居住点，居民 50 人"
     assert zh["药店"].startswith("数据中没有此类设施")
