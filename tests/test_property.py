@@ -51,6 +51,9 @@ def test_shares_by_households_with_the_community_flag_filling_gaps():
     assert f.loc["C1", "severity"] == "high" and f.loc["C2", "severity"] == "low"
     assert "C0" not in f.index
     assert set(f["clause"]) and all("30%" in c for c in f["clause"])
+    from gcgeo.labels import format_value  # the counts show as whole numbers, as counted
+    assert format_value(t.loc["C1", "homes_counted"], "homes_counted", "zh") == "100"
+    assert format_value(2808.0, "homes_counted", "zh") == "2,808"
 
 
 def test_residents_then_buildings_when_households_are_missing():

@@ -163,9 +163,10 @@ ANALYSIS = Analysis(
     optional=("buildings",),
     rule_sets=RULE_SETS,
     outputs=check_outputs("property", "物业管理", "Property management", columns={
+        # (counts of homes, shown whole: residents estimated from floor area are not)
         "homes_counted": ("计入的住户（户、人或栋）", "Homes counted (households, residents or buildings)",
-                          "float"),
-        "homes_managed": ("其中有物业管理", "Of which under property management", "float"),
+                          "int"),
+        "homes_managed": ("其中有物业管理", "Of which under property management", "int"),
         "managed_share": ("物业管理覆盖面", "Share under property management", "pct"),
         "weight_basis": ("计算依据", "Counted in", "text"),
         "min_share_status": ("第12项（物业管理）", "Criterion 12 (property management)", "text"),
