@@ -289,6 +289,20 @@ def test_a_layer_under_another_name_is_styled_by_its_kind_and_an_empty_one_by_it
     assert tiers == {"5min": "五分钟生活圈", "15min": "十五分钟生活圈"}
 
 
+def test_a_blank_category_cell_still_gets_the_layer_its_style(tmp_path):
+    """One facility of no category (a blank cell, read as pandas' NA) is drawn as "other";
+    the layer keeps its categorised style and its labels."""
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="小", crs="EPSG:4548")
+    fac = gpd.GeoDataFrame({"category": ["kindergarten", None]}, geometry=_points(2), crs=4548)
+    ws.add_layer(path, "facilities", fac)
+    con = sqlite3.connect(path)
+    qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault = 1"))
+    rend = ET.fromstring(qml["facilities"].split("\n", 1)[1]).find("renderer-v2")
+    assert (rend.get("type"), rend.get("attr")) == ("categorizedSymbol", "category")
+    assert "幼儿园" in [c.get("label") for c in rend.iter("category")]
+
+
 def test_a_one_layer_export_reads_back_without_naming_its_layer(workspace, tmp_path):
     out = tmp_path / "one.gpkg"
     io.export({"buildings": ws.read_layer(workspace, "buildings")}, out)

@@ -142,7 +142,7 @@ def _category_palette(values: Iterable[Any], label: Callable[[Any], str],
                       palette: Mapping[Any, str]) -> dict[Any, tuple[str, str]]:
     """Value → (colour, label) for the values present that ``palette`` names, in its order
     (the others are drawn as "other")."""
-    present = {v for v in values if v is not None and v == v}
+    present = {v for v in values if not pd.isna(v)}  # (None, NaN and pandas' NA: a blank cell)
     return {v: (c, label(v)) for v, c in palette.items() if v in present and c != _pal.OTHER}
 
 
