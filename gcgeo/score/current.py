@@ -17,7 +17,7 @@ them) — and the warnings to print.  It stores nothing: ``gcgeo score`` does.
 >>> from gcgeo import workspace as ws, score as sc
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "c.gpkg"
 >>> county = synthetic_county(0)
->>> ws.init(path, name="demo", crs=county.crs)
+>>> _ = ws.init(path, name="demo", crs=county.crs)
 >>> for kind, frame in county.layers.items():
 ...     _ = ws.add_layer(path, kind, frame)
 >>> _ = sc.store(path, sc.score(path, as_of="2022-06-30"))

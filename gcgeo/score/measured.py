@@ -69,9 +69,10 @@ class Evidence:
 
 _TEXT = {
     "not_run": ("尚未运行“{label}”分析（{how}）", "the {name} analysis has not run ({how})"),
-    "stale": ("“{label}”分析结果早于其输入（{why}）的修改，已过期", "the {name} results are stale: {why}"),
+    "stale": ("“{label}”分析结果早于其输入（{why}）的修改，已过期",
+              "the {label} results predate changes to their inputs ({why}): stale"),
     "as_of": ("“{label}”分析结果按 {ran} 计算，评分日期为 {as_of}，两者不一致；请按评分日期重新运行该分析",
-              "the {name} results were computed as of {ran}, the scorecard is as of {as_of}; run the "
+              "the {label} results were computed as of {ran}, the scorecard is as of {as_of}; run the "
               "analysis again as of {as_of}"),
     "no_verdict": ("“{label}”分析只给出指标、不作判定（{how}）；请查看图层 {layer} 并认定",
                    "the {name} analysis gives figures but no verdict ({how}); see layer {layer} "
@@ -310,8 +311,11 @@ def _ids(frame: pd.DataFrame) -> pd.Series | None:
 def _stale_why(message: str, lang: str) -> str:
     """What changed, from :func:`gcgeo.pipeline.stale_message`, in ``lang`` (layers by their labels)."""
     m = re.search(r"predate changes to (.+?); run", message)
-    if lang != "zh" or m is None:
+    if m is None:
         return message
+    if lang != "zh":
+        return ", ".join(item if item.startswith(("built-in rules", "rules file", "raster"))
+                         else layer_label(item, "en") for item in m.group(1).split(", "))
     words = {"built-in rules": "内置规则", "rules file": "规则文件", "raster": "栅格"}
     out = []
     for item in m.group(1).split(", "):
