@@ -481,13 +481,16 @@ def report_workspace(
     it, and returns what was written.  Existing files are only replaced with
     ``overwrite``; no output may be the workspace itself.  Everything is
     written to a temporary folder first and moved into place at the end, so
-    a failure (a full disk…) leaves no partial figures or map.
+    a failure (a full disk…) leaves no partial figures or map.  The county's
+    scorecard is the stored one while it holds, else as it stands now
+    (:func:`gcgeo.score.current`, its warnings logged).
     """
     from . import io as _io
     from . import maps as _maps
     from . import workspace as _ws
     from .maps import figures as _figures
     from .pipeline import stale
+    from .score.current import current
 
     step = progress or (lambda stage: None)
     path = Path(path)
@@ -499,6 +502,11 @@ def report_workspace(
     step("reading layers")
     layers = _ws.read_layers(workspace)
     meta = _ws.info(workspace)
+    scorecard = current(workspace, layers=layers, lang=lang)  # the stored one, or as it stands now
+    if scorecard is not None:
+        layers.update(scorecard.tables)
+        for line in scorecard.warnings:
+            log.warning("%s", line)
     path.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
     try:

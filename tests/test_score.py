@@ -855,3 +855,142 @@ def test_the_dossier_command(scored, tmp_path):
     assert res.exit_code == 2 and "--all" in res.output
     res = runner.invoke(main, ["dossier", str(path), "某某社区", "--no-pdf", "-o", str(tmp_path / "e")])
     assert res.exit_code == 2 and "no community '某某社区'" in res.output
+
+
+# --------------------------------------------------------------------------
+# a stored scorecard whose results changed since, and results of another day
+
+
+def _cli(*args, code=0):
+    from click.testing import CliRunner
+
+    from gcgeo.cli import main
+
+    res = CliRunner().invoke(main, [str(a) for a in args])
+    assert res.exit_code == code, res.output
+    return res.output
+
+
+def _row16(page: str) -> str:
+    return re.search(r"<tr><td class='n'>16</td>.*?</tr>", page).group(0)
+
+
+def test_a_dossier_never_shows_results_gone_stale_since_the_score_as_current(workspace, tmp_path):
+    path = tmp_path / "heritage.gpkg"
+    shutil.copy(workspace, path)
+    _cli("analyze", path, "heritage")
+    _cli("score", path, "--as-of", AS_OF)
+    comm = ws.read_layer(path, "communities").set_index("id")
+    heritage = ws.read_layer(path, "heritage")
+    # by construction C03 holds no heritage feature: criterion 16 is met there
+    assert not heritage.geometry.within(comm.loc["C03", "geometry"]).any()
+    stored = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"])
+    assert stored.loc[("C03", 16), "status"] == "met"
+    # an old tree 4 m east of a home of C03, its zone 12 m: the home intrudes
+    homes = ws.read_layer(path, "buildings")
+    home = next(g for g in homes.geometry if g.within(comm.loc["C03", "geometry"])
+                and shapely.Point(g.bounds[2] + 4, g.centroid.y).within(comm.loc["C03", "geometry"]))
+    tree = shapely.Point(home.bounds[2] + 4, home.centroid.y)
+    assert tree.distance(home) == pytest.approx(4.0)
+    more = pd.concat([heritage, gpd.GeoDataFrame(
+        {"id": ["H02"], "name": ["古槐二"], "kind": ["old_tree"], "grade": ["一级"], "protection_radius_m": [12.0]},
+        geometry=[tree], crs=heritage.crs)], ignore_index=True)
+    more.to_file(tmp_path / "heritage2.gpkg", layer="heritage")
+    assert "stale: the 'heritage' results" in _cli("add", path, "heritage", tmp_path / "heritage2.gpkg", "--overwrite")
+    # the scorecard stored before the change no longer holds; told from its rows too (stored by an older gcgeo)
+    assert set(sc.changed(path)) == {"heritage"}
+    older = {k: v for k, v in ws.info(path).items() if k != "score:inputs"}  # as stored before it was kept
+    assert set(sc.changed(path, meta=older)) == {"heritage"}
+    refresh = f"gcgeo analyze {path} heritage"
+    out = _cli("dossier", path, "C03", "-o", tmp_path / "d", "--no-pdf")
+    assert "no longer holds" in out and refresh in out and f"gcgeo score {path} --as-of {AS_OF}" in out
+    row = _row16((tmp_path / "d" / "C03.html").read_text(encoding="utf-8"))
+    assert "class='s unknown'>未知<br><small>结果已过期</small>" in row and f"<code>{refresh}</code>" in row
+    assert "社区内未登记历史文化遗产" not in row and "符合" not in row.replace("不符合", "")
+    # the dossier stores nothing: the stored scorecard is as it was until scored again
+    assert ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"]).loc[("C03", 16), "status"] == "met"
+    out = _cli("score", path, "--as-of", AS_OF)
+    assert "stale: the 'heritage' results" in out and refresh in out
+    again = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"])
+    assert (again.xs(16, level="criterion")["status"] == "unknown").all()
+    assert again.xs(16, level="criterion")["stale"].astype(bool).all()
+    out = _cli("dossier", path, "C03", "-o", tmp_path / "e", "--no-pdf")  # the stored one holds now
+    assert "no longer holds" not in out and "stale: the 'heritage' results" in out
+    assert "结果已过期" in _row16((tmp_path / "e" / "C03.html").read_text(encoding="utf-8"))
+    # refreshed: the home inside the new tree's zone fails C03
+    _cli("analyze", path, "heritage")
+    _cli("score", path, "--as-of", AS_OF)
+    fresh = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"]).loc[("C03", 16)]
+    assert fresh["status"] == "not_met" and str(fresh["stale"]).lower() not in ("true", "1")
+    assert ws.read_layer(path, "heritage_communities").set_index("community_id").loc["C03", "intrusions"] >= 1
+
+
+def test_the_reports_scorecard_counts_the_results_gone_stale_since_the_score(workspace, tmp_path):
+    from gcgeo import analysis
+
+    path = tmp_path / "green.gpkg"
+    shutil.copy(workspace, path)
+    _cli("score", path, "--as-of", AS_OF)
+    # green space is read by the green analysis alone, which measures criterion 7 (met everywhere, GREEN_MIN)
+    assert [n for n, d in analysis.descriptors().items() if "green_space" in d.inputs] == ["green"]
+    stored = ws.read_layer(path, "scorecard")
+    assert set(stored.loc[stored["criterion"] == 7, "status"]) == {"met"} and not stored["stale"].astype(bool).any()
+    green = ws.read_layer(path, "green_space")
+    green.iloc[1:].to_file(tmp_path / "green2.gpkg", layer="green_space")  # one green space gone
+    _cli("add", path, "green_space", tmp_path / "green2.gpkg", "--overwrite")
+    _cli("report", path, "-o", tmp_path / "r" / "report.html")
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    n = len(ws.read_layer(path, "communities"))
+    assert f"分析结果已过期 {n} 处" in page  # criterion 7 of every community
+    section = page[page.index("<section class='score'"):page.index("</section>")]
+    rows = re.findall(r"<tr><td class='name'>.*?</tr>", section)
+    assert len(rows) == n
+    for r in rows:
+        cells = re.findall(r"<td class='(met|not_met|unknown)' title=", r)
+        assert cells[6] == "unknown", r  # criterion 7
+
+
+def test_results_computed_as_of_another_day_do_not_decide(workspace, county, tmp_path):
+    from gcgeo import rules
+    from gcgeo.analysis import get
+
+    path = tmp_path / "covers.gpkg"
+    shutil.copy(workspace, path)
+    comm = ws.read_layer(path, "communities")
+    # one cover per community, every field good, inspected on 2021-11-30: within the rules' days of
+    # 2021-12-31, beyond them on 2022-12-31
+    days = rules.load("manholes")["inspection"]["max_days"]["value"]
+    assert (dt.date(2021, 12, 31) - dt.date(2021, 11, 30)).days <= days < (dt.date(2022, 12, 31)
+                                                                           - dt.date(2021, 11, 30)).days
+    covers = gpd.GeoDataFrame(
+        {"id": [f"MH{i:03d}" for i in range(len(comm))], "kind": "sewer", "manager": "高唐县住房和城乡建设局",
+         "contact": "0635-3940695", "owner": "高唐县住房和城乡建设局",
+         "code": [f"GT-WS-{i:04d}" for i in range(len(comm))], "condition": "good", "fall_net": True,
+         "last_inspection": "2021-11-30"}, geometry=list(comm.geometry.representative_point()), crs=comm.crs)
+    covers.to_file(tmp_path / "covers_in.gpkg", layer="manholes")
+    _cli("add", path, "manholes", tmp_path / "covers_in.gpkg", "--overwrite")
+    only = {"manholes": get("manholes")}  # criterion 4 as manholes alone measures it
+
+    def c4(as_of):
+        t = sc.score(path, as_of=as_of, descriptors=only).scorecard
+        return t[t["criterion"] == 4].set_index("community_id")
+
+    _cli("analyze", path, "manholes", "--as-of", "2022-12-31")
+    assert set(c4("2022-12-31")["status"]) == {"not_met"}  # inspections overdue at the end of 2022
+    back = c4("2021-12-31")  # not judged as of the end of 2022
+    assert set(back["status"]) == {"unknown"}
+    assert all("2022-12-31" in r and "2021-12-31" in r for r in back["reason"])
+    assert set(back["command"].str.split("; ").str[0]) == {f"gcgeo analyze {path} manholes --as-of 2021-12-31"}
+    out = _cli("score", path, "--as-of", "2021-12-31")
+    assert "warning: the 'manholes' results were computed as of 2022-12-31 but the scorecard is as of 2021-12-31" in out
+    assert f"`gcgeo analyze {path} manholes --as-of 2021-12-31`" in out
+    _cli("analyze", path, "manholes", "--as-of", "2021-12-31")
+    assert set(c4("2021-12-31")["status"]) == {"met"}
+    ahead = c4("2022-12-31")  # the end-2021 results do not pass the end of 2022
+    assert set(ahead["status"]) == {"unknown"}
+    assert set(ahead["command"].str.split("; ").str[0]) == {f"gcgeo analyze {path} manholes --as-of 2022-12-31"}
+    # a run without --as-of counts from the day it ran
+    _cli("analyze", path, "manholes")
+    today = dt.date.today().isoformat()
+    assert set(ws.read_layer(path, "manholes_communities")["as_of"]) == {today}
+    assert not c4(today)["reason"].str.contains("评分日期").any()

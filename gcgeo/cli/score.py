@@ -95,6 +95,7 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
     if template is not None:
         say(f"attestation template written to [bold]{template}[/] ({len(card.communities)} communities × 16 "
             f"criteria); fill it in and read it with `gcgeo score {workspace} --attest {template.name}`")
+        _warn(card.warnings)
         return
     county = card.county.drop(columns=["target", "clause", "as_of", "blocking_criteria", "closest_communities"])
     say(table(L.frame(county, lang), title=card.standard.name(lang) + f" · {when.isoformat()}"))
@@ -112,6 +113,7 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
         say(f"{conflicts} criteria where measurement and attestation disagree (column conflict of layer scorecard)")
     say(f"scorecard written to {workspace} (scorecard, score_communities, score_county, score_history)"
         + (f" and {output}" if output else ""))
+    _warn(card.warnings)
     warn_stale(workspace)
 
 
@@ -132,12 +134,28 @@ def dossier_cmd(workspace: Path, communities: tuple[str, ...], output: Path, all
     `gcgeo score`.
     """
     from .._errors import InputError
+    from ..score import current
     from ..score.dossier import write_dossiers
 
     if bool(communities) == all_:
         raise InputError("name the communities (ids or names) or give --all, not both and not neither.")
     with progress("writing dossiers"):
+        card = current(workspace, lang=lang)
         written = write_dossiers(workspace, output, None if all_ else list(communities), lang=lang, pdf=not no_pdf,
-                                 overwrite=overwrite)
+                                 overwrite=overwrite, scorecard=card)
     for cid, files in written.items():
         say(f"{cid}: " + ", ".join(str(p) for p in files.values()))
+    _warn(card.warnings if card is not None else [])
+    warn_stale(workspace)
+
+
+def _warn(lines: list[str]) -> None:
+    """Print warnings about the scorecard (see :func:`gcgeo.score.current`)."""
+    from rich.markup import escape
+
+    from .common import console, quiet
+
+    if quiet():
+        return
+    for line in lines:
+        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)

@@ -7,7 +7,9 @@ others are attested by street offices with evidence (:mod:`.attest`).
 :func:`score` gives every community's status on every criterion, never
 passing one without evidence, and the county's share against its targets
 (30% by the end of 2021, 60% by the end of 2022 in Gaotang's plan);
-:func:`store` keeps it in the workspace by assessment date.
+:func:`store` keeps it in the workspace by assessment date, and :func:`current`
+gives it as it stands when the stored one no longer holds (an analysis it read
+has run again or gone stale).
 
 >>> from gcgeo.testing import synthetic_county
 >>> county = synthetic_county(0)
@@ -24,18 +26,22 @@ from .attest import read as read_attestations
 from .attest import write_template
 from .criteria import Standard, StandardCriterion, Target, measuring
 from .criteria import load as load_standard
+from .current import Current, changed, current
 from .scorecard import Scorecard, as_of_date, blocking, closest, county, progress, score
 from .store import history, store
 
 __all__ = [
+    "Current",
     "Scorecard",
     "Standard",
     "StandardCriterion",
     "Target",
     "as_of_date",
     "blocking",
+    "changed",
     "closest",
     "county",
+    "current",
     "history",
     "load_standard",
     "measuring",

@@ -5,7 +5,8 @@ meets the standard, the 16 criteria with their status, the deciding figure,
 threshold and clause, the evidence and who attested it; a map of the
 community with the findings of the analyses inside it; and the community's
 attestations.  It is made from the stored scorecard (run ``gcgeo score``
-first) and computes nothing new.
+first), or, when that no longer holds (an analysis it read has run again or
+gone stale), from the scorecard as it stands now (:func:`gcgeo.score.current`).
 
 The PDF is printed by headless Chromium (``--print-to-pdf``) from the same
 page, with the network switched off, so what is printed is what the HTML
@@ -38,6 +39,7 @@ from .._errors import GcgeoError, InputError, WorkspaceError
 from ..reasons import reason_text
 from . import labels as L
 from .criteria import Standard, load
+from .current import Current, current
 from .report import STATUS_CELL
 
 log = logging.getLogger(__name__)
@@ -166,15 +168,24 @@ def _criteria_rows(card: pd.DataFrame, std: Standard, lang: str) -> str:
         text = std.criterion(n).text(lang)
         evidence = "；".join(x for x in (str(r.get("evidence") or ""), str(r.get("document") or "")) if x)
         who = " ".join(x for x in (str(r.get("attested_by") or ""), str(r.get("attested_on") or "")) if x)
+        stale = L.value("stale", r.get("stale"), "en") == "yes"
+        mark = f"<br><small>{_e(L.column('stale', lang))}</small>" if stale else ""
         cells = [f"<td class='n'>{n}</td>", f"<td class='t'>{_e(text)}</td>",
-                 f"<td class='s {_e(r['status'])}'>{_e(L.value('status', r['status'], lang))}</td>",
+                 f"<td class='s {_e(r['status'])}'>{_e(L.value('status', r['status'], lang))}{mark}</td>",
                  f"<td class='s'>{_e(L.value('source', r['source'], lang))}</td>", f"<td>{_e(r.get('figure'))}</td>",
                  f"<td class='s'>{_e(r.get('threshold'))}</td>",
                  f"<td>{_e(L.value('clause', r.get('clause'), lang))}</td>",
                  f"<td>{_e(evidence)}</td>", f"<td>{_e(who)}</td>",
-                 f"<td>{_e(reason_text(str(r.get('reason') or ''), lang))}</td>"]
+                 f"<td>{_e(reason_text(str(r.get('reason') or ''), lang))}{_measuring(r.get('command'))}</td>"]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _measuring(command: Any) -> str:
+    """The commands (re)running an analysis among a criterion's ``command`` (stale results, results
+    of another day, an analysis not run), to print under its reason; '' without any."""
+    runs = [c.strip() for c in str(command or "").split(";") if c.strip().startswith("gcgeo analyze ")]
+    return "".join(f"<br><code>{_e(c)}</code>" for c in runs)
 
 
 def _attestations(att: pd.DataFrame | None, cid: str, lang: str) -> str:
@@ -274,9 +285,12 @@ def print_pdf(page: str | os.PathLike, pdf: str | os.PathLike, *, chromium: str 
 
 def write_dossiers(workspace: str | os.PathLike, folder: str | os.PathLike, communities: Sequence[str] | None = None,
                    *, lang: str = "zh", pdf: bool = True, overwrite: bool = False,
-                   chromium: str | None = None) -> dict[str, dict[str, Path]]:
+                   chromium: str | None = None, scorecard: Current | None = None) -> dict[str, dict[str, Path]]:
     """Write ``<id>.html`` and ``<id>.pdf`` per community (all when ``communities`` is None) into ``folder``.
 
+    The scorecard is the stored one while it holds, else as it stands now
+    (:func:`gcgeo.score.current`: an analysis it read has run again or gone
+    stale; its warnings are logged), or ``scorecard`` when given.
     Everything is made in a temporary folder beside ``folder`` and moved
     into place at the end; existing files are replaced only with
     ``overwrite``.  Returns community id → {"html": path, "pdf": path}.
@@ -286,6 +300,12 @@ def write_dossiers(workspace: str | os.PathLike, folder: str | os.PathLike, comm
     from ..maps import gaps_at_homes
 
     layers = ws.read_layers(workspace)
+    if scorecard is None:
+        scorecard = current(workspace, layers=layers, lang=lang)
+        for line in scorecard.warnings if scorecard is not None else ():
+            log.warning("%s", line)
+    if scorecard is not None:
+        layers.update(scorecard.tables)
     per = layers.get("score_communities")
     if per is None:
         raise WorkspaceError(f"workspace {workspace} has no scorecard; run `gcgeo score {workspace}` first.")

@@ -8,7 +8,10 @@ the stored layer and turns it into evidence: ``met`` / ``not_met`` /
 deciding figure, the threshold and clause it was held against, the analysis
 and its run time.  Evidence is ``unknown`` — never passed — when the analysis
 has not run (with the command that runs it), when its results are stale
-(with the command that refreshes them), when it gives figures but no verdict
+(with the command that refreshes them), when they were computed as of
+another day than the scorecard's (an analysis taking ``as_of``, such as
+manholes: with the command that runs it as of the scorecard's day; see
+:func:`dated`), when it gives figures but no verdict
 (``column`` None), or when the community has no row or the value is not one
 the rules read as met or not met.
 
@@ -27,6 +30,7 @@ Figures are found by the conventions the analyses share:
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,7 +47,7 @@ from ..reasons import reason_text
 from ..values import feature_ids
 from .criteria import Standard
 
-__all__ = ["Evidence", "measure", "run_time"]
+__all__ = ["Evidence", "computed_as_of", "dated", "measure", "run_time"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,11 @@ class Evidence:
 
 _TEXT = {
     "not_run": ("尚未运行“{label}”分析（{how}）", "the {name} analysis has not run ({how})"),
-    "stale": ("“{label}”分析结果早于其输入（{why}）的修改，已过期", "the {name} results are stale: {why}"),
+    "stale": ("“{label}”分析结果早于其输入（{why}）的修改，已过期",
+              "the {label} results predate changes to their inputs ({why}): stale"),
+    "as_of": ("“{label}”分析结果按 {ran} 计算，评分日期为 {as_of}，两者不一致；请按评分日期重新运行该分析",
+              "the {label} results were computed as of {ran}, the scorecard is as of {as_of}; run the "
+              "analysis again as of {as_of}"),
     "no_verdict": ("“{label}”分析只给出指标、不作判定（{how}）；请查看图层 {layer} 并认定",
                    "the {name} analysis gives figures but no verdict ({how}); see layer {layer} "
                    "and attest the criterion"),
@@ -90,13 +98,80 @@ def run_time(meta: Mapping[str, Any], name: str) -> str:
     return ""
 
 
+def _ran_with(meta: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """What analysis ``name`` last ran with (its rules file, its options), as stored ({} if not kept)."""
+    for key in (f"analysis:{name}:inputs", f"analysis:{name.replace('_', '-')}:inputs"):
+        if meta.get(key):
+            try:
+                was = json.loads(meta[key])
+            except ValueError:
+                return {}
+            return was if isinstance(was, dict) else {}
+    return {}
+
+
+def takes_as_of(desc: Any) -> bool:
+    """Whether the analysis's results depend on the day they are computed as of (an ``as_of`` option)."""
+    return any(o.name == "as_of" for o in getattr(desc, "options", ()))
+
+
+def computed_as_of(desc: Any, frame: pd.DataFrame | None, meta: Mapping[str, Any]) -> str | None:
+    """The day (``YYYY-MM-DD``) the stored results of ``desc`` were computed as of.
+
+    None when the analysis takes no ``as_of`` or has not run.  Read from the
+    results' own ``as_of`` column, else from the ``--as-of`` it ran with, else
+    the day it ran (an analysis given no ``as_of`` counts from that day).
+    """
+    if not takes_as_of(desc):
+        return None
+    if frame is not None and "as_of" in frame.columns:
+        days = frame["as_of"].dropna().astype(str).str.strip()
+        days = days[days != ""]
+        if len(days):
+            return str(days.iloc[0])[:10]
+    given = _ran_with(meta, desc.name).get("options", {}).get("as_of")
+    if given:
+        return str(given)[:10]
+    ran = run_time(meta, desc.name)
+    if not ran:
+        return None
+    try:
+        t = _dt.datetime.fromisoformat(ran)
+    except ValueError:
+        return None
+    return (t.astimezone() if t.tzinfo else t).date().isoformat()
+
+
+def _analyze_command(workspace: str, desc: Any, meta: Mapping[str, Any], as_of: str | None) -> str:
+    """``gcgeo analyze WS NAME``, with the rules file it ran with and, for an analysis taking
+    ``as_of``, the scorecard's day."""
+    rules = _ran_with(meta, desc.name).get("rules_file")
+    day = f" --as-of {as_of}" if as_of and takes_as_of(desc) else ""
+    return f"gcgeo analyze {workspace} {desc.name}{day}" + (f" --rules {rules}" if rules else "")
+
+
+def dated(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
+          measuring: Mapping[int, Iterable[tuple[Any, Any]]], as_of: str, *,
+          workspace: str = "WS") -> dict[str, str]:
+    """Analyses whose stored results were computed as of another day than ``as_of`` (the
+    scorecard's), each with a sentence naming both days, the criteria it cannot decide
+    and the command that runs it as of ``as_of``."""
+    found: dict[str, tuple[Any, str, list[int]]] = {}
+    for number, pairs in sorted(measuring.items()):
+        for desc, crit in pairs:
+            ran = computed_as_of(desc, layers.get(crit.layer), meta)
+            if ran is None or ran == as_of or crit.column is None:
+                continue
+            found.setdefault(desc.name, (desc, ran, []))[2].append(int(number))
+    return {name: (f"the '{name}' results were computed as of {ran} but the scorecard is as of {as_of}, so "
+                   f"they do not decide criterion {', '.join(map(str, numbers))}; run "
+                   f"`{_analyze_command(workspace, desc, meta, as_of)}`, then score again.")
+            for name, (desc, ran, numbers) in found.items()}
+
+
 def _rule_trees(desc: Any, meta: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The analysis's rule sets as it ran with them (its rules file, if still valid)."""
-    try:
-        was = json.loads(meta.get(f"analysis:{desc.name}:inputs") or "{}")
-    except ValueError:
-        was = {}
-    user = was.get("rules_file") if isinstance(was, dict) else None
+    user = _ran_with(meta, desc.name).get("rules_file")
     try:
         resolved = _rules.resolve(desc.rule_sets, Path(user) if user and Path(user).is_file() else None)
     except RulesError:
@@ -236,19 +311,17 @@ def _ids(frame: pd.DataFrame) -> pd.Series | None:
 def _stale_why(message: str, lang: str) -> str:
     """What changed, from :func:`gcgeo.pipeline.stale_message`, in ``lang`` (layers by their labels)."""
     m = re.search(r"predate changes to (.+?); run", message)
-    if lang != "zh" or m is None:
+    if m is None:
         return message
+    if lang != "zh":
+        return ", ".join(item if item.startswith(("built-in rules", "rules file", "raster"))
+                         else layer_label(item, "en") for item in m.group(1).split(", "))
     words = {"built-in rules": "内置规则", "rules file": "规则文件", "raster": "栅格"}
     out = []
     for item in m.group(1).split(", "):
         head = next((k for k in words if item == k or item.startswith(k + " ")), None)
         out.append(words[head] + item[len(head):] if head else layer_label(item, "zh"))
     return "、".join(out)
-
-
-def _command_of(message: str, fallback: str) -> str:
-    m = re.search(r"`(gcgeo analyze [^`]+)`", message)
-    return m.group(1) if m else fallback
 
 
 def measure(
@@ -259,6 +332,7 @@ def measure(
     standard: Standard,
     *,
     stale: Mapping[str, str] | None = None,
+    as_of: str | None = None,
     workspace: str = "WS",
     lang: str = "zh",
 ) -> dict[tuple[str, int], list[Evidence]]:
@@ -267,7 +341,9 @@ def measure(
     ``measuring`` maps criterion numbers to ``(descriptor, Criterion)`` pairs
     (:func:`gcgeo.score.criteria.measuring`); ``stale`` maps an analysis to
     the sentence saying why its results are stale
-    (:func:`gcgeo.pipeline.stale_message`).
+    (:func:`gcgeo.pipeline.stale_message`); ``as_of``, the scorecard's day
+    (``YYYY-MM-DD``), leaves unknown the results of an analysis computed as
+    of another day (:func:`computed_as_of`).
     """
     stale = dict(stale or {})
     out: dict[tuple[str, int], list[Evidence]] = {}
@@ -278,7 +354,8 @@ def measure(
             how = (crit.how_zh or crit.how_en) if lang == "zh" else crit.how_en
             ran = run_time(meta, desc.name)
             frame = layers.get(crit.layer)
-            command = f"gcgeo analyze {workspace} {desc.name}"
+            command = _analyze_command(workspace, desc, meta, as_of)
+            day = computed_as_of(desc, frame, meta) if ran else None
             base = dict(analysis=desc.name, ran_at=ran, layer=crit.layer, column=crit.column or "")
             if not ran or frame is None:
                 ev = {c: Evidence("unknown", reason=_text("not_run", lang, label=label, name=desc.name,
@@ -288,7 +365,11 @@ def measure(
                 why = stale[desc.name]
                 ev = {c: Evidence("unknown", reason=_text("stale", lang, label=label, name=desc.name,
                                                           why=_stale_why(why, lang)),
-                                  stale=True, command=_command_of(why, command), **base)
+                                  stale=True, command=command, **base)
+                      for c in communities}
+            elif as_of is not None and day is not None and day != as_of and crit.column is not None:
+                ev = {c: Evidence("unknown", reason=_text("as_of", lang, label=label, name=desc.name, ran=day,
+                                                          as_of=as_of), command=command, **base)
                       for c in communities}
             elif crit.column is None:
                 shown = f"“{layer_label(crit.layer, lang)}”" if lang == "zh" else crit.layer

@@ -29,7 +29,7 @@ import datetime as _dt
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from .._errors import InputError
 from ..values import feature_ids
 from . import attest as _attest
 from .criteria import Standard, load, measuring
-from .measured import Evidence, measure
+from .measured import Evidence, dated, measure, run_time
 
 __all__ = ["COMMUNITY_COLUMNS", "SCORECARD_COLUMNS", "Scorecard", "as_of_date", "blocking", "closest",
            "county", "progress", "score"]
@@ -68,6 +68,14 @@ class Scorecard:
     blocking: pd.DataFrame
     closest: pd.DataFrame
     attestations: pd.DataFrame
+    #: Sentences about evidence left unknown because an analysis's results were computed as of
+    #: another day (:func:`gcgeo.score.measured.dated`); stale results are :func:`gcgeo.pipeline.stale`'s.
+    warnings: list[str] = field(default_factory=list)
+    #: What the scorecard was computed from, kept with it by :func:`gcgeo.score.store` so that
+    #: :func:`gcgeo.score.current` can tell when it no longer matches the workspace: ``as_of``,
+    #: ``rules_file`` (or ``rules``, a mapping) and per measuring analysis its run time and
+    #: whether its results were stale.
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The layers :func:`gcgeo.score.store` writes, by name."""
@@ -297,7 +305,9 @@ def score(
     comm = _communities(layers)
     ids = comm["community_id"].tolist()
     att = _attestations(attestations, ids)
-    evidence = measure(layers, meta, ids, declared, standard, stale=stale_msgs, workspace=workspace, lang=lang)
+    warnings = list(dated(layers, meta, declared, when.isoformat(), workspace=workspace).values())
+    evidence = measure(layers, meta, ids, declared, standard, stale=stale_msgs, as_of=when.isoformat(),
+                       workspace=workspace, lang=lang)
     groups = {k: g for k, g in att.groupby(["community_id", "criterion"])} if len(att) else {}
     rows = []
     for cid, name in zip(comm["community_id"], comm["community_name"]):
@@ -308,8 +318,13 @@ def score(
     per = _per_community(card, comm, when)
     block = blocking(card)
     near = closest(per, standard.closest_short)
+    inputs = {"as_of": when.isoformat(),
+              "rules_file": str(Path(rules).resolve()) if isinstance(rules, (str, os.PathLike)) else None,
+              "rules": dict(rules) if isinstance(rules, Mapping) else None,
+              "analyses": {d.name: {"ran": run_time(meta, d.name), "stale": d.name in stale_msgs}
+                           for pairs in declared.values() for d, _ in pairs}}
     return Scorecard(when, standard, card, per, county(per, standard, when, block, near), block, near,
-                     att.reset_index(drop=True))
+                     att.reset_index(drop=True), warnings, inputs)
 
 
 def _ids_text(values: Sequence[Any]) -> str:
