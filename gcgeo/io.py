@@ -345,7 +345,9 @@ def read_table_points(
     The CRS must be declared (``src_crs``): a table carries none, and lon/lat
     copied from Amap (GCJ-02) or Baidu (BD-09) look like WGS-84 but lie
     hundreds of metres away.  Rows with missing or non-numeric coordinates
-    are reported by row number.
+    are reported by row number.  Projected coordinates whose northings stand in the x column
+    (the Chinese survey convention) are refused with the --x/--y fix
+    (:func:`gcgeo.crs.check_axes`).
     """
     path = Path(path)
     _check_exists(path)
@@ -393,4 +395,7 @@ def read_table_points(
         geometry=gpd.points_from_xy(xs, ys), crs=None,
     )
     _check_width(gdf, path)
-    return _crs.declare_crs(gdf, src_crs, source=str(path))
+    gdf = _crs.declare_crs(gdf, src_crs, source=str(path))
+    # the check that names the columns (gcgeo.crs.check_coordinates names features)
+    _crs.check_axes(xs, ys, gdf.crs, source=str(path), x_name=xcol, y_name=ycol)
+    return gdf

@@ -632,7 +632,8 @@ def add_layer(
     with lock(path):  # from here another command's change is seen, or waits
         _refuse_existing(path, [name], overwrite)
         working = _working_crs(path)
-        doubts = _crs.check_coordinates(typed, source=src or "the layer", **_reference(path, working))
+        doubts = _crs.check_coordinates(typed, source=src or "the layer", declared=src_crs,
+                                        **_reference(path, working))
         new_working = None
         if working is None:
             working = _crs.choose_metric_crs(typed)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
+from pyproj import Transformer
 
 from gcgeo import crs as C
 from gcgeo import workspace as ws
@@ -281,3 +282,41 @@ def test_the_console_command_waits_for_a_running_thread():
     res = _console(code=code)
     assert res.returncode == 0, res.stderr
     assert b"late thread done" in res.stdout
+
+
+# ---- coordinates that cannot be right are refused at intake -----------------------------
+
+# two manholes in Gaotang, their survey coordinates derived from lon/lat by PROJ
+_MH_LONLAT = np.array([[116.2301, 36.8612], [116.2455, 36.8701]])
+_MH_E, _MH_N = Transformer.from_crs(4326, 4548, always_xy=True).transform(_MH_LONLAT[:, 0],
+                                                                           _MH_LONLAT[:, 1])
+
+
+def _words(res) -> str:
+    return " ".join(res.output.split())
+
+
+def _survey_xlsx(path: Path) -> Path:
+    """A surveyor's table: X坐标 the northing, Y坐标 the easting (测量坐标系)."""
+    pd.DataFrame({"编号": ["M1", "M2"], "类型": ["污水", "雨水"],
+                  "X坐标": _MH_N, "Y坐标": _MH_E}).to_excel(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("given", [("--x", "X坐标", "--y", "Y坐标"), ()])
+def test_survey_northings_in_x_are_refused_with_the_fix(tmp_path, runner, given):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    xlsx = _survey_xlsx(tmp_path / "mh.xlsx")
+    before_ws, before_in = w.read_bytes(), xlsx.read_bytes()
+    res = _run(runner, "add", w, "manholes", xlsx, "--src-crs", "EPSG:4548", *given, code=2)
+    text = _words(res)
+    assert f"'X坐标' holds values like {int(_MH_N[0]):,} (northings)" in text
+    assert f"'Y坐标' like {int(_MH_E[0]):,} (eastings)" in text
+    assert "mh.xlsx" in text and "Give --x Y坐标 --y X坐标" in text
+    assert w.read_bytes() == before_ws and xlsx.read_bytes() == before_in
+    # the fix the message gives puts the manholes where they were surveyed
+    _run(runner, "add", w, "manholes", xlsx, "--src-crs", "EPSG:4548", "--x", "Y坐标", "--y", "X坐标")
+    assert ws.info(w)["crs"].to_epsg() == 4548
+    got = ws.read_layer(w, "manholes").to_crs(4326).get_coordinates().to_numpy()
+    assert np.abs(got - _MH_LONLAT).max() < 1e-8
