@@ -29,19 +29,22 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
 
-from ._errors import CRSError
+from ._errors import CRSError, InputError
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "FAR_OUTSIDE_M",
     "SHIFTED",
+    "STRAY_FACTOR",
+    "STRAY_KM",
     "align",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "cgcs2000_zone_epsg",
     "check_axes",
     "check_coordinates",
+    "check_strays",
     "choose_metric_crs",
     "declare_crs",
     "gcj02_to_bd09",
@@ -409,6 +412,10 @@ def align(gdf: gpd.GeoDataFrame | None, crs: Any, what: str, *, against: str = "
 
 #: Features farther than this outside the study area are reported when a layer is added
 FAR_OUTSIDE_M = 10_000.0
+#: A row farther than both ``STRAY_KM`` kilometres and ``STRAY_FACTOR`` times the median
+#: row's distance from the rows' median position is refused (:func:`check_strays`)
+STRAY_KM = 500.0
+STRAY_FACTOR = 10.0
 _MAX_NAMED = 8
 _SAMPLE = 20_000  # coordinates looked at for the area-of-use checks
 
@@ -566,6 +573,80 @@ def check_axes(x: Any, y: Any, crs: Any, *, source: str, x_name: str | None = No
         "again. Nothing was added.")
 
 
+def check_strays(x: Any, y: Any, crs: Any, *, source: str, rows: Any = None,
+                 what: str = "feature") -> None:
+    """Refuse rows lying apart from all the others: a layer gcgeo measures lies in one region.
+
+    ``x``, ``y`` hold each row's position in ``crs`` as given (for a line or
+    polygon, the middle of its bounds).  A row is refused when
+
+    * its coordinates are exactly (0, 0): what geocoders and spreadsheets
+      leave for an address they could not place; or
+    * it lies more than :data:`STRAY_KM` (500 km) from the rows' median
+      position (median longitude, median latitude; (0, 0) rows left out) *and*
+      more than :data:`STRAY_FACTOR` (10) times as far as the median row does.
+
+    The median stands while fewer than half the rows stray, so the stray
+    does not move it.  The second condition keeps wide layers: the features
+    of a province lie a few hundred kilometres from their median, and only a
+    row ten times farther than that is refused; a county's features lie
+    within tens of kilometres, and a row 500 km off (a geocoder's namesake
+    in another province, a dropped digit) is refused.  Fewer than three
+    positioned rows have no median to tell which is wrong; the workspace
+    then checks that its working CRS measures the whole extent truly.
+
+    ``rows`` names each row (e.g. ``"line 4"`` of a CSV file, ``"row 4"`` of
+    a sheet; by default ``"feature N"``), ``what`` says what a row is.
+    Raises :class:`~gcgeo.InputError` naming the rows, their coordinates and
+    the fix.
+
+    >>> check_strays([116.27, 116.28, 0, 116.281], [36.84, 36.845, 0, 36.846], "EPSG:4326",
+    ...              source="poi.csv", rows=["line 2", "line 3", "line 4", "line 5"],
+    ...              what="row")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gcgeo._errors.InputError: poi.csv: 1 of 4 rows lies apart from the others ...: line 4: (0, 0) — ...
+    """
+    from pyproj import Geod
+
+    crs = CRS.from_user_input(crs)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = len(x)
+    if not n:
+        return
+    zero = (x == 0) & (y == 0)
+    lon, lat = _to_lonlat(crs, x, y)
+    ok = np.isfinite(lon) & np.isfinite(lat) & ~zero
+    far = np.zeros(n, dtype=bool)
+    dist = np.zeros(n)
+    centre = None
+    if ok.sum() >= 3:
+        centre = float(np.median(lon[ok])), float(np.median(lat[ok]))
+        k = np.flatnonzero(ok)
+        _, _, d = Geod(ellps="WGS84").inv(np.full(len(k), centre[0]), np.full(len(k), centre[1]),
+                                          lon[k], lat[k])
+        dist[k] = np.asarray(d, dtype=float) / 1000.0
+        spread = float(np.median(dist[k]))
+        far[k] = dist[k] > max(STRAY_KM, STRAY_FACTOR * spread)
+    bad = zero | far
+    if not bad.any():
+        return
+    named = [rows[i] if rows is not None else f"feature {i + 1}"
+             for i in np.flatnonzero(bad)[:_MAX_NAMED]]
+    items = [f"{label}: (0, 0) — an address that was not geocoded?" if zero[i] else
+             f"{label}: ({_num(x[i])}, {_num(y[i])}), {dist[i]:,.0f} km away"
+             for label, i in zip(named, np.flatnonzero(bad)[:_MAX_NAMED])]
+    count = int(bad.sum())
+    more = f"; and {count - _MAX_NAMED} more" if count > _MAX_NAMED else ""
+    listed = "; ".join(items) + more
+    rest = f" (around {_place(*centre)})" if centre is not None else ""
+    them = f"those {what}s" if count > 1 else f"that {what}"
+    raise InputError(
+        f"{source}: {count} of {n} {what}s {'lie' if count > 1 else 'lies'} apart from the "
+        f"others{rest}, where no map of one region holds {'them' if count > 1 else 'it'}: "
+        f"{listed}{'' if listed.endswith('?') else '.'} Correct or remove {them} in the file "
+        "and add it again. Nothing was added.")
+
+
 def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: str,
                      origin: str) -> None:
     """Refuse degrees given as metres, swapped axes and positions the projection cannot have."""
@@ -715,7 +796,8 @@ def check_coordinates(
     swapped, northings as x (:func:`check_axes`); positions the projection
     cannot have; positions far outside the area the projected CRS is made
     for where it distorts lengths by more than :data:`MAX_SCALE_ERROR`.
-    Returns one message per suspicion:
+    Raises :class:`~gcgeo.InputError` for features at (0, 0) or far from all
+    the others (:func:`check_strays`).  Returns one message per suspicion:
     other positions far outside the area the projected CRS is made for;
     lat/lon that read swapped would lie in China; features more than
     ``far_m`` metres outside ``study_area`` (a GeoSeries with its CRS;
@@ -756,6 +838,8 @@ def check_coordinates(
         found += _check_geographic(coords, index, len(gdf), crs, source)
     elif crs.is_projected:
         _check_projected(keep[:, :2], keep[:, 2].astype(np.int64), crs, source, origin)
+    box = shapely.bounds(geoms)
+    check_strays((box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2, crs, source=source)
     if crs.is_projected:
         found += _area_of_use(keep[:, :2], keep[:, 2].astype(np.int64), crs, source, origin)
     if study_area is not None:

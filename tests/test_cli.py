@@ -320,3 +320,65 @@ def test_survey_northings_in_x_are_refused_with_the_fix(tmp_path, runner, given)
     assert ws.info(w)["crs"].to_epsg() == 4548
     got = ws.read_layer(w, "manholes").to_crs(4326).get_coordinates().to_numpy()
     assert np.abs(got - _MH_LONLAT).max() < 1e-8
+
+
+def _poi_csv(path: Path, rows: list[tuple[float, float]]) -> Path:
+    lines = ["编号,类别,lon,lat"] + [f"F{i},幼儿园,{x:g},{y:g}" for i, (x, y) in enumerate(rows, 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+_GAOTANG_POI = [(116.27, 36.84), (116.28, 36.845), (116.281, 36.846), (116.275, 36.85)]
+
+
+@pytest.mark.parametrize("workspace_crs", [None, "EPSG:4548"])
+def test_an_ungeocoded_row_is_refused_by_its_file_line(tmp_path, runner, workspace_crs):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "x", *(["--crs", workspace_crs] if workspace_crs else []))
+    csv = _poi_csv(tmp_path / "poi.csv", _GAOTANG_POI[:2] + [(0, 0)] + _GAOTANG_POI[2:3])
+    before_ws, before_in = w.read_bytes(), csv.read_bytes()
+    res = _run(runner, "add", w, "facilities", csv, "--src-crs", "gcj02", code=2)
+    text = _words(res)
+    # header on line 1: the third data row is line 4
+    assert "poi.csv: 1 of 4 rows lies apart" in text
+    assert "line 4: (0, 0) — an address that was not geocoded?" in text
+    assert "Correct or remove that row" in text
+    assert w.read_bytes() == before_ws and csv.read_bytes() == before_in
+
+
+def test_a_stray_row_is_named_by_its_sheet_row_and_distance(tmp_path, runner):
+    from pyproj import Geod
+
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "x")
+    rows = _GAOTANG_POI + [(16.28, 36.846)]  # a dropped digit: 16.28 for 116.28
+    xlsx = tmp_path / "poi.xlsx"
+    pd.DataFrame({"编号": ["F1", "F2", "F3", "F4", "F5"], "lon": [r[0] for r in rows],
+                  "lat": [r[1] for r in rows]}).to_excel(xlsx, index=False)
+    before = w.read_bytes()
+    res = _run(runner, "add", w, "facilities", xlsx, "--src-crs", "wgs84", code=2)
+    lon, lat = np.median([r[0] for r in rows]), np.median([r[1] for r in rows])
+    km = Geod(ellps="WGS84").inv(lon, lat, 16.28, 36.846)[2] / 1000
+    assert f"row 6: (16.28, 36.846), {km:,.0f} km away" in _words(res)
+    assert w.read_bytes() == before
+
+
+def test_a_province_is_one_layer_but_two_regions_are_not(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "山东")
+    # Shandong's cities, Heze to Weihai (~600 km): kept, measured in the zone of their middle
+    cities = [(117.0, 36.65), (120.38, 36.07), (121.4, 37.5), (122.12, 37.51), (115.48, 35.23),
+              (118.35, 35.1), (116.36, 37.44), (119.5, 35.4)]
+    _run(runner, "add", w, "facilities", _poi_csv(tmp_path / "sd.csv", cities), "--src-crs", "wgs84")
+    middle = (min(c[0] for c in cities) + max(c[0] for c in cities)) / 2
+    assert ws.info(w)["crs"].to_epsg() == C.cgcs2000_zone_epsg(middle)
+    # Gaotang and Urumqi, two points each: no row is the stray, and no zone measures both
+    w2 = tmp_path / "w2.gpkg"
+    _run(runner, "init", w2, "--name", "x")
+    before = w2.read_bytes()
+    two = _GAOTANG_POI[:2] + [(87.6, 43.8), (87.61, 43.81)]
+    res = _run(runner, "add", w2, "facilities", _poi_csv(tmp_path / "two.csv", two),
+               "--src-crs", "wgs84", code=2)
+    text = _words(res)
+    assert "spans 87.6°E–116.3°E" in text and "no one working CRS measures all of it truly" in text
+    assert w2.read_bytes() == before

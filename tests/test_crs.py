@@ -237,3 +237,27 @@ def test_far_outside_the_area_of_use_refused_where_the_crs_cannot_measure():
         (said,) = C.check_coordinates(near, source=source, declared=declared)
         assert f"If {origin} names the wrong zone" in said
         assert (".prj" in said) == (source == "p.shp")
+
+
+@pytest.mark.parametrize("km,refused", [(450, False), (550, True)])
+def test_a_stray_is_farther_than_500_km_from_the_others(km, refused):
+    from pyproj import Geod
+
+    lon, lat, _ = Geod(ellps="WGS84").fwd(*_GAOTANG[0], 90, km * 1000)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*zip(*_GAOTANG, (lon, lat))), crs=4326)
+    if not refused:
+        assert C.check_coordinates(pts, source="p.geojson") == []
+        return
+    with pytest.raises(ValueError, match=r"1 of 5 features lies apart .* feature 5: \("):
+        C.check_coordinates(pts, source="p.geojson")
+
+
+def test_a_wide_layer_keeps_its_far_rows_and_zero_is_always_refused():
+    # eight towns evenly 1,200 km along a parallel: the median town lies 300-600 km from
+    # the ends, so no row is ten times farther than it: all kept
+    towns = [(110.0 + 2.0 * i, 36.0) for i in range(8)]
+    C.check_strays([t[0] for t in towns], [t[1] for t in towns], 4326, source="t.csv")
+    # (0, 0) is refused among any others, in degrees as in metres
+    with pytest.raises(ValueError, match=r"feature 3: \(0, 0\) — an address that was not geocoded"):
+        C.check_coordinates(gpd.GeoDataFrame(
+            geometry=[*_gk(_GAOTANG[:2]).geometry, shapely.Point(0, 0)], crs=4548), source="p.gpkg")
