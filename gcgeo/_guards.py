@@ -3,7 +3,9 @@
 * :func:`check_layer_name`: the rule for layer names (GeoPackage, SQLite and
   gcgeo reserve prefixes; names stay short enough to name exported files);
 * :func:`moved_crs`: whether the working CRS measures new data truly, and
-  where the workspace moves when every layer is replaced.
+  where the workspace moves when every layer is replaced;
+* :func:`check_first_crs`: whether the working CRS chosen for the first data
+  measures all of them truly.
 
 :mod:`gcgeo.workspace` calls both on every write.
 """
@@ -26,7 +28,8 @@ from ._errors import CRSError, InputError
 
 log = logging.getLogger("gcgeo.workspace")
 
-__all__ = ["MAX_LAYER_NAME", "RESERVED_PREFIXES", "check_layer_name", "moved_crs"]
+__all__ = ["MAX_LAYER_NAME", "RESERVED_PREFIXES", "check_first_crs", "check_layer_name",
+           "moved_crs"]
 
 
 #: Longest layer name gcgeo stores (characters): exports name files after layers, and
@@ -163,3 +166,33 @@ def moved_crs(path: Path, working: CRS, frames: Mapping[str, Any], *, overwrite:
         f"{source} lies around {_where(box)}, but workspace {path} measures in its working CRS "
         f"{working.to_string()} ({working.name}{made_for}){region}, which {off}. Nothing was "
         f"written. {fix}")
+
+
+def check_first_crs(chosen: CRS, frames: Mapping[str, Any], *, source: str) -> None:
+    """Refuse the first data of a workspace when ``chosen``, the working CRS picked for their
+    middle, measures them untruly at their edges (lengths off by more than
+    :data:`gcgeo.crs.MAX_SCALE_ERROR`).
+
+    A 3° Gauss–Krüger zone or a UTM zone measures within 1 % up to ~900 km
+    from its central meridian: a county, a city or a province fits; data
+    spanning thousands of kilometres (features of several regions, or a
+    stray row :func:`gcgeo.crs.check_strays` could not tell from the rest)
+    does not, and no single working CRS would give right lengths and areas.
+    """
+    geo = [f for f in frames.values()
+           if isinstance(f, gpd.GeoDataFrame) and len(f) and f.crs is not None]
+    box = _lonlat_box([(f.crs, f.geometry.total_bounds) for f in geo])
+    if box is None or not chosen.is_projected:
+        return
+    err = _scale_error_over(chosen, box)
+    if err <= _crs.MAX_SCALE_ERROR:
+        return
+    off = ("cannot project all of them" if not np.isfinite(err) else
+           f"makes lengths up to {err:.0%} and areas {(1 + err) ** 2 - 1:.0%} wrong at their edges")
+    w, s, e, n = box
+    raise CRSError(
+        f"{source} spans {_deg(w, 'EW')}–{_deg(e, 'EW')}, {_deg(s, 'NS')}–{_deg(n, 'NS')}: no one "
+        f"working CRS measures all of it truly; {chosen.to_string()} ({chosen.name}), the one "
+        f"for its middle, {off}. A workspace holds one county, city or province. Check the "
+        "coordinates of the features far from the others, or store each region in its own "
+        "workspace (gcgeo init NEW.gpkg). Nothing was written.")

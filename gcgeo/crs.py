@@ -29,18 +29,22 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as _ProjCRSError
 
-from ._errors import CRSError
+from ._errors import CRSError, InputError
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "FAR_OUTSIDE_M",
     "SHIFTED",
+    "STRAY_FACTOR",
+    "STRAY_KM",
     "align",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "cgcs2000_zone_epsg",
+    "check_axes",
     "check_coordinates",
+    "check_strays",
     "choose_metric_crs",
     "declare_crs",
     "gcj02_to_bd09",
@@ -408,6 +412,10 @@ def align(gdf: gpd.GeoDataFrame | None, crs: Any, what: str, *, against: str = "
 
 #: Features farther than this outside the study area are reported when a layer is added
 FAR_OUTSIDE_M = 10_000.0
+#: A row farther than both ``STRAY_KM`` kilometres and ``STRAY_FACTOR`` times the median
+#: row's distance from the rows' median position is refused (:func:`check_strays`)
+STRAY_KM = 500.0
+STRAY_FACTOR = 10.0
 _MAX_NAMED = 8
 _SAMPLE = 20_000  # coordinates looked at for the area-of-use checks
 
@@ -417,6 +425,29 @@ def _rows(mask: np.ndarray) -> str:
     rows = [str(int(i) + 1) for i in np.flatnonzero(mask)[:_MAX_NAMED]]
     more = f" and {int(mask.sum()) - _MAX_NAMED} more" if mask.sum() > _MAX_NAMED else ""
     return f"feature{'s' if mask.sum() > 1 else ''} {', '.join(rows)}{more}"
+
+
+def _num(v: float) -> str:
+    """A coordinate as a planner reads it: 4,078,801 (metres), 116.28 (degrees)."""
+    return f"{int(v):,}" if abs(v) >= 1000 else f"{v:g}"
+
+
+def _place(lon: float, lat: float) -> str:
+    """147.6°E 3.4°N: where (lon, lat) is, to a tenth of a degree."""
+    return f"{abs(lon):.1f}°{'E' if lon >= 0 else 'W'} {abs(lat):.1f}°{'N' if lat >= 0 else 'S'}"
+
+
+def _origin(source: str, declared: str | None) -> str:
+    """Where the CRS of ``source`` was named: --src-crs, a Shapefile's .prj, or the file."""
+    if declared:
+        return f"--src-crs {declared}"
+    return "its .prj" if source.lower().endswith(".shp") else "the CRS stored in the file"
+
+
+def _wrong_zone_fix(origin: str) -> str:
+    if origin.startswith("--src-crs"):
+        return f"If {origin} names the wrong zone, give the right one."
+    return f"If {origin} names the wrong zone, declare the right CRS with --src-crs."
 
 
 def _false_easting(crs: CRS) -> float | None:
@@ -439,7 +470,7 @@ def _zone_crs(crs: CRS, zone: int) -> str:
     return f"the CRS of Gauss–Krüger zone {zone} with zone-numbered eastings"
 
 
-def _check_zone_numbers(x: np.ndarray, crs: CRS, source: str) -> None:
+def _check_zone_numbers(x: np.ndarray, crs: CRS, source: str, origin: str) -> None:
     """Refuse eastings whose zone number (their millions) contradicts the CRS's."""
     fe = _false_easting(crs)
     if fe is None or not len(x):
@@ -450,7 +481,7 @@ def _check_zone_numbers(x: np.ndarray, crs: CRS, source: str) -> None:
         if len(zones) == 1 and zones[0] != own and 13 <= zones[0] <= 45:
             raise CRSError(
                 f"{source}: its eastings begin with zone number {zones[0]} ({x.min():,.0f}…), but "
-                f"its CRS {crs.name} is zone {own} (eastings {own},xxx,xxx): the .prj names the "
+                f"its CRS {crs.name} is zone {own} (eastings {own},xxx,xxx): {origin} names the "
                 f"wrong zone, which would put every feature hundreds of kilometres away. Declare "
                 f"the right one with --src-crs, e.g. {_zone_crs(crs, int(zones[0]))}.")
     elif fe == 5e5 and len(zones) == 1 and 13 <= zones[0] <= 45 and x.min() >= 1e7:
@@ -478,16 +509,150 @@ def _outside_by(lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, fl
     return np.maximum(dx, dy), far
 
 
-def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: str) -> list[str]:
-    """Refuse degrees given as metres and positions the projection cannot have; warn
-    about positions far outside the area the CRS is made for."""
+def _to_lonlat(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) of positions in ``crs``; NaN or inf where the projection has none."""
     from pyproj import Transformer
 
+    if crs.is_geographic:
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    lon, lat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True).transform(
+        x, y, errcheck=False)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def _far_from_area(crs: CRS, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Where (x, y) in projected ``crs`` is no position, or lies far outside its area of use."""
+    lon, lat = _to_lonlat(crs, x, y)
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    if crs.area_of_use is None:
+        return ~finite
+    far = _outside_by(np.where(finite, lon, 0.0), np.where(finite, lat, 0.0),
+                      crs.area_of_use.bounds)[1]
+    return ~finite | far
+
+
+def check_axes(x: Any, y: Any, crs: Any, *, source: str, x_name: str | None = None,
+               y_name: str | None = None) -> None:
+    """Refuse projected coordinates given with their axes swapped: northings as x.
+
+    Chinese surveys (测量坐标系) call the northing X and the easting Y; read as
+    (easting, northing) they land thousands of kilometres away.  The axes are
+    taken as swapped when, as given, some positions lie far outside the area
+    ``crs`` is made for (more than half its width or height, at least 1°,
+    beyond its edge) while, swapped, none does.  ``x_name`` and ``y_name``
+    name a table's columns: the message then gives the ``--x``/``--y`` fix.
+    Geographic CRSs are left to the lat/lon checks; a CRS without an area of
+    use cannot tell.
+
+    >>> check_axes([4078801.5], [434800.0], "EPSG:4548", source="mh.xlsx",
+    ...            x_name="X坐标", y_name="Y坐标")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gcgeo._errors.CRSError: mh.xlsx: 'X坐标' holds values like 4,078,801 (northings) and 'Y坐标' like 434,800 ...
+    """
+    crs = CRS.from_user_input(crs)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if not crs.is_projected or crs.area_of_use is None or not len(x):
+        return
+    if not _far_from_area(crs, x, y).any() or _far_from_area(crs, y, x).any():
+        return
+    lon, lat = _to_lonlat(crs, x[:1], y[:1])
+    landed = (f"around {_place(float(lon[0]), float(lat[0]))}"
+              if np.isfinite(lon[0]) and np.isfinite(lat[0]) else "nowhere on the Earth")
+    area = crs.area_of_use.name.rstrip(".")
+    if x_name is not None and y_name is not None:
+        raise CRSError(
+            f"{source}: '{x_name}' holds values like {_num(x[0])} (northings) and '{y_name}' like "
+            f"{_num(y[0])} (eastings); Chinese surveys put the northing in X, and read as given "
+            f"the points would lie {landed}, far outside the area of {crs.name} ({area}). Give "
+            f"--x {y_name} --y {x_name}. Nothing was added.")
+    raise CRSError(
+        f"{source}: its x coordinates hold values like {_num(x[0])} (northings) and its y like "
+        f"{_num(y[0])} (eastings): the axes are swapped (Chinese surveys put the northing in X), "
+        f"which puts the features {landed}, far outside the area of its CRS {crs.name} ({area}). "
+        "Swap them in the source (QGIS: Processing › 'Swap X and Y coordinates') and add it "
+        "again. Nothing was added.")
+
+
+def check_strays(x: Any, y: Any, crs: Any, *, source: str, rows: Any = None,
+                 what: str = "feature") -> None:
+    """Refuse rows lying apart from all the others: a layer gcgeo measures lies in one region.
+
+    ``x``, ``y`` hold each row's position in ``crs`` as given (for a line or
+    polygon, the middle of its bounds).  A row is refused when
+
+    * its coordinates are exactly (0, 0): what geocoders and spreadsheets
+      leave for an address they could not place; or
+    * it lies more than :data:`STRAY_KM` (500 km) from the rows' median
+      position (median longitude, median latitude; (0, 0) rows left out) *and*
+      more than :data:`STRAY_FACTOR` (10) times as far as the median row does.
+
+    The median stands while fewer than half the rows stray, so the stray
+    does not move it.  The second condition keeps wide layers: the features
+    of a province lie a few hundred kilometres from their median, and only a
+    row ten times farther than that is refused; a county's features lie
+    within tens of kilometres, and a row 500 km off (a geocoder's namesake
+    in another province, a dropped digit) is refused.  Fewer than three
+    positioned rows have no median to tell which is wrong; the workspace
+    then checks that its working CRS measures the whole extent truly.
+
+    ``rows`` names each row (e.g. ``"line 4"`` of a CSV file, ``"row 4"`` of
+    a sheet; by default ``"feature N"``), ``what`` says what a row is.
+    Raises :class:`~gcgeo.InputError` naming the rows, their coordinates and
+    the fix.
+
+    >>> check_strays([116.27, 116.28, 0, 116.281], [36.84, 36.845, 0, 36.846], "EPSG:4326",
+    ...              source="poi.csv", rows=["line 2", "line 3", "line 4", "line 5"],
+    ...              what="row")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gcgeo._errors.InputError: poi.csv: 1 of 4 rows lies apart from the others ...: line 4: (0, 0) — ...
+    """
+    from pyproj import Geod
+
+    crs = CRS.from_user_input(crs)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = len(x)
+    if not n:
+        return
+    zero = (x == 0) & (y == 0)
+    lon, lat = _to_lonlat(crs, x, y)
+    ok = np.isfinite(lon) & np.isfinite(lat) & ~zero
+    far = np.zeros(n, dtype=bool)
+    dist = np.zeros(n)
+    centre = None
+    if ok.sum() >= 3:
+        centre = float(np.median(lon[ok])), float(np.median(lat[ok]))
+        k = np.flatnonzero(ok)
+        _, _, d = Geod(ellps="WGS84").inv(np.full(len(k), centre[0]), np.full(len(k), centre[1]),
+                                          lon[k], lat[k])
+        dist[k] = np.asarray(d, dtype=float) / 1000.0
+        spread = float(np.median(dist[k]))
+        far[k] = dist[k] > max(STRAY_KM, STRAY_FACTOR * spread)
+    bad = zero | far
+    if not bad.any():
+        return
+    named = [rows[i] if rows is not None else f"feature {i + 1}"
+             for i in np.flatnonzero(bad)[:_MAX_NAMED]]
+    items = [f"{label}: (0, 0) — an address that was not geocoded?" if zero[i] else
+             f"{label}: ({_num(x[i])}, {_num(y[i])}), {dist[i]:,.0f} km away"
+             for label, i in zip(named, np.flatnonzero(bad)[:_MAX_NAMED])]
+    count = int(bad.sum())
+    more = f"; and {count - _MAX_NAMED} more" if count > _MAX_NAMED else ""
+    listed = "; ".join(items) + more
+    rest = f" (around {_place(*centre)})" if centre is not None else ""
+    them = f"those {what}s" if count > 1 else f"that {what}"
+    raise InputError(
+        f"{source}: {count} of {n} {what}s {'lie' if count > 1 else 'lies'} apart from the "
+        f"others{rest}, where no map of one region holds {'them' if count > 1 else 'it'}: "
+        f"{listed}{'' if listed.endswith('?') else '.'} Correct or remove {them} in the file "
+        "and add it again. Nothing was added.")
+
+
+def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: str,
+                     origin: str) -> None:
+    """Refuse degrees given as metres, swapped axes and positions the projection cannot have."""
     x, y = coords[:, 0], coords[:, 1]
-    _check_zone_numbers(x, crs, source)
-    to_lonlat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
-    lon, lat = to_lonlat.transform(x, y, errcheck=False)
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    _check_zone_numbers(x, crs, source, origin)
+    lon, lat = _to_lonlat(crs, x, y)
     lost = ~(np.isfinite(lon) & np.isfinite(lat))
     area = crs.area_of_use.bounds if crs.area_of_use is not None else None
     where = crs.area_of_use.name.rstrip(".") if crs.area_of_use is not None else "its area"
@@ -498,9 +663,9 @@ def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: st
         # area a regional CRS is made for, where the degrees would lie; for a CRS of the
         # whole world (Web Mercator), at its origin (0°N 0°E)
         world = area is None or area[2] - area[0] >= 180
-        o_lon, o_lat = to_lonlat.transform(0.0, 0.0, errcheck=False)
-        at_origin = world and not lost.all() and math.isfinite(o_lon) and math.isfinite(o_lat) \
-            and bool(np.all(np.hypot(lon[~lost] - o_lon, lat[~lost] - o_lat) < 0.01))
+        o_lon, o_lat = _to_lonlat(crs, np.array([0.0]), np.array([0.0]))
+        at_origin = world and not lost.all() and bool(np.isfinite(o_lon[0]) and np.isfinite(o_lat[0])) \
+            and bool(np.all(np.hypot(lon[~lost] - o_lon[0], lat[~lost] - o_lat[0]) < 0.01))
         off_area = area is not None and not world and bool(
             np.all(~_outside_by(x, y, area, slack=2.0)[1])
             and not np.any(~lost & (_outside_by(lon, lat, area)[0] == 0)))
@@ -510,24 +675,52 @@ def _check_projected(coords: np.ndarray, index: np.ndarray, crs: CRS, source: st
                 f"are degrees of longitude and latitude, but its CRS {crs.name} is projected (in "
                 f"metres), which puts them at the projection's origin, far from {where}. Declare the "
                 "coordinates' CRS with --src-crs wgs84 (or cgcs2000, gcj02, bd09).")
+    check_axes(x, y, crs, source=source)
     if lost.any():
         raise CRSError(
             f"{source}: the coordinates of {_rows(np.isin(np.arange(index.max() + 1), index[lost]))} "
             f"({x[lost].min():,.0f}, {y[lost].min():,.0f}…) are no position in its CRS "
-            f"{crs.name}; the CRS (its .prj, or --src-crs) or the coordinates are wrong. "
+            f"{crs.name}; the CRS ({origin}) or the coordinates are wrong. "
             "Declare the right CRS with --src-crs.")
-    if area is None:
+
+
+def _area_of_use(coords: np.ndarray, index: np.ndarray, crs: CRS, source: str,
+                 origin: str) -> list[str]:
+    """Positions far outside the area projected ``crs`` is made for: refused where the CRS
+    distorts lengths there by more than :data:`MAX_SCALE_ERROR` (no survey in it has such
+    coordinates, and nothing measured from them would be right), else a warning."""
+    from pyproj import Proj
+
+    if crs.area_of_use is None:
         return []
-    w, s, e, n = area
-    beyond, far = _outside_by(lon, lat, area)
+    w, s, e, n = crs.area_of_use.bounds
+    where = crs.area_of_use.name.rstrip(".")
+    lon, lat = _to_lonlat(crs, coords[:, 0], coords[:, 1])
+    beyond, far = _outside_by(lon, lat, (w, s, e, n))
     if not far.any():
         return []
     rows = np.zeros(int(index.max()) + 1, dtype=bool)
     rows[index[far]] = True
-    return [f"{source}: {int(rows.sum())} feature(s) ({_rows(rows)}) lie up to "
+    said = (f"{source}: {int(rows.sum())} feature(s) ({_rows(rows)}) lie up to "
             f"{beyond.max():.1f}° outside the area its CRS {crs.name} is made for ({where}, "
-            f"{w:g}°–{e:g}°E, {s:g}°–{n:g}°N). If its .prj names the wrong zone, declare the "
-            "right CRS with --src-crs."]
+            f"{w:g}°–{e:g}°E, {s:g}°–{n:g}°N)")
+    try:
+        f = Proj(crs).get_factors(lon[far], lat[far], errcheck=False)
+        err = np.maximum(np.abs(np.asarray(f.meridional_scale) - 1.0),
+                         np.abs(np.asarray(f.parallel_scale) - 1.0))
+    except Exception:  # noqa: BLE001 - PROJ cannot project there at all
+        err = np.full(int(far.sum()), np.inf)
+    untrue = ~(err <= MAX_SCALE_ERROR)  # NaN: no scale there at all
+    if untrue.any():
+        worst = float(np.nanmax(np.where(np.isfinite(err), err, np.nan), initial=0.0))
+        distorts = (f"distorts lengths by {worst:.0%}" if np.isfinite(err).all()
+                    else "cannot measure at all")
+        raise CRSError(
+            f"{said}, where that CRS {distorts}: no survey in it has such coordinates, and no "
+            f"result measured from them would be right. {origin[0].upper() + origin[1:]} or the "
+            "coordinates are wrong: declare the CRS they are in with --src-crs (for lon/lat: "
+            "wgs84, cgcs2000, gcj02, bd09), or correct those features. Nothing was added.")
+    return [f"{said}. {_wrong_zone_fix(origin)}"]
 
 
 def _check_geographic(coords: np.ndarray, index: np.ndarray, n_rows: int, crs: CRS,
@@ -560,7 +753,7 @@ def _check_geographic(coords: np.ndarray, index: np.ndarray, n_rows: int, crs: C
 
 
 def _far_outside(gdf: gpd.GeoDataFrame, area: gpd.GeoSeries, far_m: float, source: str,
-                 area_name: str) -> list[str]:
+                 area_name: str, origin: str) -> list[str]:
     """Say how many features lie farther than ``far_m`` outside ``area``, and how far."""
     if area.crs is None or not len(area):
         return []
@@ -580,8 +773,8 @@ def _far_outside(gdf: gpd.GeoDataFrame, area: gpd.GeoSeries, far_m: float, sourc
         return []
     return [f"{source}: {int(far.sum())} of {len(gdf)} features lie more than {far_m / 1000:g} km "
             f"outside {area_name}, up to {d.max() / 1000:,.0f} km away ({_rows(far)}). Check the "
-            "file's CRS (its .prj, or --src-crs: a neighbouring Gauss–Krüger zone puts features "
-            "~270 km east or west) and its coordinates; 'gcgeo validate' lists them."]
+            f"file's CRS ({origin}: a neighbouring Gauss–Krüger zone puts features ~270 km east "
+            "or west) and its coordinates; 'gcgeo validate' lists them."]
 
 
 def check_coordinates(
@@ -591,6 +784,7 @@ def check_coordinates(
     study_area: gpd.GeoSeries | None = None,
     area_name: str = "the study area",
     far_m: float = FAR_OUTSIDE_M,
+    declared: str | None = None,
 ) -> list[str]:
     """Refuse coordinates that cannot be right; return warnings about those that are likely wrong.
 
@@ -598,12 +792,18 @@ def check_coordinates(
     features at fault for: no CRS; a geocentric CRS; infinite or NaN
     coordinates; latitudes beyond ±90° (with the fix when lat and lon are
     swapped) or longitudes beyond ±180°; degrees in a projected CRS;
-    eastings whose zone number contradicts the CRS's; positions the
-    projection cannot have.  Returns one message per suspicion: positions
-    far outside the area the projected CRS is made for; lat/lon that read
-    swapped would lie in China; features more than ``far_m`` metres outside
-    ``study_area`` (a GeoSeries with its CRS; ``area_name`` names it), with
-    their count and distance.
+    eastings whose zone number contradicts the CRS's; projected axes
+    swapped, northings as x (:func:`check_axes`); positions the projection
+    cannot have; positions far outside the area the projected CRS is made
+    for where it distorts lengths by more than :data:`MAX_SCALE_ERROR`.
+    Raises :class:`~gcgeo.InputError` for features at (0, 0) or far from all
+    the others (:func:`check_strays`).  Returns one message per suspicion:
+    other positions far outside the area the projected CRS is made for;
+    lat/lon that read swapped would lie in China; features more than
+    ``far_m`` metres outside ``study_area`` (a GeoSeries with its CRS;
+    ``area_name`` names it), with their count and distance.  ``declared``
+    is the CRS as the user declared it (``--src-crs``), None when it is the
+    file's own: the messages then say which to fix.
 
     >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([36.85], [116.2]), crs=4326)
     >>> check_coordinates(pts, source="poi.geojson")  # doctest: +ELLIPSIS
@@ -619,6 +819,7 @@ def check_coordinates(
             f"{source}: its CRS {crs.name} is geocentric (x, y, z in metres from the centre of "
             "the Earth), not a map's: reproject it to a map CRS (e.g. EPSG:4326 or a CGCS2000 zone) "
             "in the program that made it, or declare the CRS the coordinates are in with --src-crs.")
+    origin = _origin(source, declared)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     finite = np.isfinite(coords).all(axis=1)
@@ -632,11 +833,15 @@ def check_coordinates(
     if not len(coords):
         return []
     found: list[str] = []
+    keep = _sample(np.column_stack([coords, index]))
     if crs.is_geographic:
         found += _check_geographic(coords, index, len(gdf), crs, source)
     elif crs.is_projected:
-        keep = _sample(np.column_stack([coords, index]))
-        found += _check_projected(keep[:, :2], keep[:, 2].astype(np.int64), crs, source)
+        _check_projected(keep[:, :2], keep[:, 2].astype(np.int64), crs, source, origin)
+    box = shapely.bounds(geoms)
+    check_strays((box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2, crs, source=source)
+    if crs.is_projected:
+        found += _area_of_use(keep[:, :2], keep[:, 2].astype(np.int64), crs, source, origin)
     if study_area is not None:
-        found += _far_outside(gdf, study_area, far_m, source, area_name)
+        found += _far_outside(gdf, study_area, far_m, source, area_name, origin)
     return found

@@ -345,7 +345,11 @@ def read_table_points(
     The CRS must be declared (``src_crs``): a table carries none, and lon/lat
     copied from Amap (GCJ-02) or Baidu (BD-09) look like WGS-84 but lie
     hundreds of metres away.  Rows with missing or non-numeric coordinates
-    are reported by row number.
+    are reported by row number; so are rows at (0, 0) or far from all the
+    others (:func:`gcgeo.crs.check_strays`: file lines of a CSV file, rows of
+    a sheet).  Projected coordinates whose northings stand in the x column
+    (the Chinese survey convention) are refused with the --x/--y fix
+    (:func:`gcgeo.crs.check_axes`).
     """
     path = Path(path)
     _check_exists(path)
@@ -393,4 +397,10 @@ def read_table_points(
         geometry=gpd.points_from_xy(xs, ys), crs=None,
     )
     _check_width(gdf, path)
-    return _crs.declare_crs(gdf, src_crs, source=str(path))
+    gdf = _crs.declare_crs(gdf, src_crs, source=str(path))
+    # the checks that name columns and file lines (gcgeo.crs.check_coordinates names features)
+    _crs.check_axes(xs, ys, gdf.crs, source=str(path), x_name=xcol, y_name=ycol)
+    where = "row" if suffix in (".xlsx", ".xls") else "line"
+    _crs.check_strays(xs, ys, gdf.crs, source=str(path), what="row",
+                      rows=[f"{where} {int(i) + 2}" for i in df.index])
+    return gdf

@@ -59,7 +59,13 @@ from ._errors import (
     WorkspaceBusyError,
     WorkspaceError,
 )
-from ._guards import MAX_LAYER_NAME, RESERVED_PREFIXES, check_layer_name, moved_crs
+from ._guards import (
+    MAX_LAYER_NAME,
+    RESERVED_PREFIXES,
+    check_first_crs,
+    check_layer_name,
+    moved_crs,
+)
 from ._sniff import describe
 
 log = logging.getLogger(__name__)
@@ -632,10 +638,12 @@ def add_layer(
     with lock(path):  # from here another command's change is seen, or waits
         _refuse_existing(path, [name], overwrite)
         working = _working_crs(path)
-        doubts = _crs.check_coordinates(typed, source=src or "the layer", **_reference(path, working))
+        doubts = _crs.check_coordinates(typed, source=src or "the layer", declared=src_crs,
+                                        **_reference(path, working))
         new_working = None
         if working is None:
             working = _crs.choose_metric_crs(typed)
+            check_first_crs(working, {name: typed}, source=src or "the layer")
             new_working = working
         else:  # data of another region move the workspace, or are refused
             new_working = moved_crs(path, working, {name: typed}, overwrite=overwrite,
@@ -715,6 +723,7 @@ def write_layers(
             if geo:
                 both = pd.concat([f.geometry.to_crs(geo[0].crs) for f in geo])
                 working = new_working = _crs.choose_metric_crs(gpd.GeoDataFrame(geometry=both))
+                check_first_crs(working, frames, source=source or "the new layers")
         else:  # data of another region move the workspace, or are refused
             new_working = moved_crs(path, working, frames, overwrite=overwrite,
                                  source=source or "the new layers")

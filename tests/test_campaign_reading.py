@@ -764,11 +764,14 @@ def test_init_names_a_workspace_gpkg(name, tmp_path, cli):
 # --- the library: checks computed by hand ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("offset_km", [15, 50, 267, 4980])
-def test_check_coordinates_names_count_and_distance(offset_km):
+@pytest.mark.parametrize("offset_km,north", [(15, False), (50, False), (267, False), (1480, True)])
+def test_check_coordinates_names_count_and_distance(offset_km, north):
+    # thousands of km go north, within the zone's area (22.6°N–49.9°N): as far east, a
+    # 3° zone distorts lengths beyond use and the position is refused (test_crs.py)
     area = gpd.GeoSeries([shapely.box(428_000, 4_079_000, 431_000, 4_082_000)], crs=4548)
-    pts = gpd.GeoDataFrame(geometry=[shapely.Point(429_000, 4_080_000),
-                                     shapely.Point(431_000 + offset_km * 1000, 4_080_000)], crs=4548)
+    far = shapely.Point(429_000, 4_082_000 + offset_km * 1000) if north else \
+        shapely.Point(431_000 + offset_km * 1000, 4_080_000)
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(429_000, 4_080_000), far], crs=4548)
     found = [f for f in C.check_coordinates(pts, source="p.gpkg", study_area=area)
              if "study area" in f]
     assert len(found) == 1

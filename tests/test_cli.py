@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
+from pyproj import Transformer
 
 from gcgeo import crs as C
 from gcgeo import workspace as ws
@@ -281,3 +282,103 @@ def test_the_console_command_waits_for_a_running_thread():
     res = _console(code=code)
     assert res.returncode == 0, res.stderr
     assert b"late thread done" in res.stdout
+
+
+# ---- coordinates that cannot be right are refused at intake -----------------------------
+
+# two manholes in Gaotang, their survey coordinates derived from lon/lat by PROJ
+_MH_LONLAT = np.array([[116.2301, 36.8612], [116.2455, 36.8701]])
+_MH_E, _MH_N = Transformer.from_crs(4326, 4548, always_xy=True).transform(_MH_LONLAT[:, 0],
+                                                                           _MH_LONLAT[:, 1])
+
+
+def _words(res) -> str:
+    return " ".join(res.output.split())
+
+
+def _survey_xlsx(path: Path) -> Path:
+    """A surveyor's table: X坐标 the northing, Y坐标 the easting (测量坐标系)."""
+    pd.DataFrame({"编号": ["M1", "M2"], "类型": ["污水", "雨水"],
+                  "X坐标": _MH_N, "Y坐标": _MH_E}).to_excel(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("given", [("--x", "X坐标", "--y", "Y坐标"), ()])
+def test_survey_northings_in_x_are_refused_with_the_fix(tmp_path, runner, given):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    xlsx = _survey_xlsx(tmp_path / "mh.xlsx")
+    before_ws, before_in = w.read_bytes(), xlsx.read_bytes()
+    res = _run(runner, "add", w, "manholes", xlsx, "--src-crs", "EPSG:4548", *given, code=2)
+    text = _words(res)
+    assert f"'X坐标' holds values like {int(_MH_N[0]):,} (northings)" in text
+    assert f"'Y坐标' like {int(_MH_E[0]):,} (eastings)" in text
+    assert "mh.xlsx" in text and "Give --x Y坐标 --y X坐标" in text
+    assert w.read_bytes() == before_ws and xlsx.read_bytes() == before_in
+    # the fix the message gives puts the manholes where they were surveyed
+    _run(runner, "add", w, "manholes", xlsx, "--src-crs", "EPSG:4548", "--x", "Y坐标", "--y", "X坐标")
+    assert ws.info(w)["crs"].to_epsg() == 4548
+    got = ws.read_layer(w, "manholes").to_crs(4326).get_coordinates().to_numpy()
+    assert np.abs(got - _MH_LONLAT).max() < 1e-8
+
+
+def _poi_csv(path: Path, rows: list[tuple[float, float]]) -> Path:
+    lines = ["编号,类别,lon,lat"] + [f"F{i},幼儿园,{x:g},{y:g}" for i, (x, y) in enumerate(rows, 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+_GAOTANG_POI = [(116.27, 36.84), (116.28, 36.845), (116.281, 36.846), (116.275, 36.85)]
+
+
+@pytest.mark.parametrize("workspace_crs", [None, "EPSG:4548"])
+def test_an_ungeocoded_row_is_refused_by_its_file_line(tmp_path, runner, workspace_crs):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "x", *(["--crs", workspace_crs] if workspace_crs else []))
+    csv = _poi_csv(tmp_path / "poi.csv", _GAOTANG_POI[:2] + [(0, 0)] + _GAOTANG_POI[2:3])
+    before_ws, before_in = w.read_bytes(), csv.read_bytes()
+    res = _run(runner, "add", w, "facilities", csv, "--src-crs", "gcj02", code=2)
+    text = _words(res)
+    # header on line 1: the third data row is line 4
+    assert "poi.csv: 1 of 4 rows lies apart" in text
+    assert "line 4: (0, 0) — an address that was not geocoded?" in text
+    assert "Correct or remove that row" in text
+    assert w.read_bytes() == before_ws and csv.read_bytes() == before_in
+
+
+def test_a_stray_row_is_named_by_its_sheet_row_and_distance(tmp_path, runner):
+    from pyproj import Geod
+
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "x")
+    rows = _GAOTANG_POI + [(16.28, 36.846)]  # a dropped digit: 16.28 for 116.28
+    xlsx = tmp_path / "poi.xlsx"
+    pd.DataFrame({"编号": ["F1", "F2", "F3", "F4", "F5"], "lon": [r[0] for r in rows],
+                  "lat": [r[1] for r in rows]}).to_excel(xlsx, index=False)
+    before = w.read_bytes()
+    res = _run(runner, "add", w, "facilities", xlsx, "--src-crs", "wgs84", code=2)
+    lon, lat = np.median([r[0] for r in rows]), np.median([r[1] for r in rows])
+    km = Geod(ellps="WGS84").inv(lon, lat, 16.28, 36.846)[2] / 1000
+    assert f"row 6: (16.28, 36.846), {km:,.0f} km away" in _words(res)
+    assert w.read_bytes() == before
+
+
+def test_a_province_is_one_layer_but_two_regions_are_not(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "山东")
+    # Shandong's cities, Heze to Weihai (~600 km): kept, measured in the zone of their middle
+    cities = [(117.0, 36.65), (120.38, 36.07), (121.4, 37.5), (122.12, 37.51), (115.48, 35.23),
+              (118.35, 35.1), (116.36, 37.44), (119.5, 35.4)]
+    _run(runner, "add", w, "facilities", _poi_csv(tmp_path / "sd.csv", cities), "--src-crs", "wgs84")
+    middle = (min(c[0] for c in cities) + max(c[0] for c in cities)) / 2
+    assert ws.info(w)["crs"].to_epsg() == C.cgcs2000_zone_epsg(middle)
+    # Gaotang and Urumqi, two points each: no row is the stray, and no zone measures both
+    w2 = tmp_path / "w2.gpkg"
+    _run(runner, "init", w2, "--name", "x")
+    before = w2.read_bytes()
+    two = _GAOTANG_POI[:2] + [(87.6, 43.8), (87.61, 43.81)]
+    res = _run(runner, "add", w2, "facilities", _poi_csv(tmp_path / "two.csv", two),
+               "--src-crs", "wgs84", code=2)
+    text = _words(res)
+    assert "spans 87.6°E–116.3°E" in text and "no one working CRS measures all of it truly" in text
+    assert w2.read_bytes() == before

@@ -200,3 +200,64 @@ def test_the_crs_gate_of_every_analysis():
     with pytest.raises(CRSError, match="degrees"):
         C.require_metric(pts, "layer 'x'")
     C.require_metric(got, "layer 'x'")
+
+
+# --- coordinates that cannot be right ------------------------------------------------
+
+_GAOTANG = [(116.2301, 36.8612), (116.2455, 36.8701), (116.2402, 36.8550), (116.2350, 36.8650)]
+_TO_GK = Transformer.from_crs(4326, 4548, always_xy=True)
+
+
+def _gk(points, crs=4548):
+    e, n = _TO_GK.transform([p[0] for p in points], [p[1] for p in points])
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(e, n), crs=crs)
+
+
+def test_survey_axes_swapped_in_a_file_are_refused():
+    gk = _gk(_GAOTANG)
+    swapped = gk.set_geometry(gpd.points_from_xy(gk.geometry.y, gk.geometry.x), crs=4548)
+    with pytest.raises(CRSError, match=r"the axes are swapped") as err:
+        C.check_coordinates(swapped, source="mh.gpkg")
+    assert f"values like {int(gk.geometry.y.iloc[0]):,} (northings)" in str(err.value)
+    assert "Swap X and Y coordinates" in str(err.value)
+    assert C.check_coordinates(gk, source="mh.gpkg") == []  # as surveyed: nothing to say
+
+
+def test_far_outside_the_area_of_use_refused_where_the_crs_cannot_measure():
+    # 4,980 km east of the 117°E meridian a 3° zone is no survey's: refused
+    gk = _gk(_GAOTANG)
+    far = gk.set_geometry(gk.geometry.translate(4_980_000, 0))
+    with pytest.raises(CRSError, match=r"lie up to [\d.]+° outside .* distorts lengths by"):
+        C.check_coordinates(far, source="p.gpkg")
+    # 700 km east (0.5 % in lengths): measurable, so a warning naming where the CRS came from
+    near = gk.set_geometry(gk.geometry.translate(700_000, 0))
+    for source, declared, origin in (("p.gpkg", None, "the CRS stored in the file"),
+                                     ("p.shp", None, "its .prj"),
+                                     ("p.csv", "EPSG:4548", "--src-crs EPSG:4548")):
+        (said,) = C.check_coordinates(near, source=source, declared=declared)
+        assert f"If {origin} names the wrong zone" in said
+        assert (".prj" in said) == (source == "p.shp")
+
+
+@pytest.mark.parametrize("km,refused", [(450, False), (550, True)])
+def test_a_stray_is_farther_than_500_km_from_the_others(km, refused):
+    from pyproj import Geod
+
+    lon, lat, _ = Geod(ellps="WGS84").fwd(*_GAOTANG[0], 90, km * 1000)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*zip(*_GAOTANG, (lon, lat))), crs=4326)
+    if not refused:
+        assert C.check_coordinates(pts, source="p.geojson") == []
+        return
+    with pytest.raises(ValueError, match=r"1 of 5 features lies apart .* feature 5: \("):
+        C.check_coordinates(pts, source="p.geojson")
+
+
+def test_a_wide_layer_keeps_its_far_rows_and_zero_is_always_refused():
+    # eight towns evenly 1,200 km along a parallel: the median town lies 300-600 km from
+    # the ends, so no row is ten times farther than it: all kept
+    towns = [(110.0 + 2.0 * i, 36.0) for i in range(8)]
+    C.check_strays([t[0] for t in towns], [t[1] for t in towns], 4326, source="t.csv")
+    # (0, 0) is refused among any others, in degrees as in metres
+    with pytest.raises(ValueError, match=r"feature 3: \(0, 0\) — an address that was not geocoded"):
+        C.check_coordinates(gpd.GeoDataFrame(
+            geometry=[*_gk(_GAOTANG[:2]).geometry, shapely.Point(0, 0)], crs=4548), source="p.gpkg")
