@@ -60,7 +60,7 @@ from ._errors import (
     WorkspaceError,
 )
 from ._guards import MAX_LAYER_NAME, RESERVED_PREFIXES, check_layer_name, moved_crs
-from ._sniff import describe
+from ._sniff import describe, display
 
 log = logging.getLogger(__name__)
 
@@ -439,6 +439,7 @@ def init(
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise WorkspaceError(f"a workspace is a GeoPackage: name it '{path.stem}.gpkg', not {path.name}.")
+    _refuse_foreign(path)
     if path.exists() and not overwrite:
         raise _exists(path)
     working = None
@@ -463,6 +464,7 @@ def init(
         "rasters": "{}",
     }
     with lock(path):
+        _refuse_foreign(path)  # made meanwhile by another program
         if path.exists() and not overwrite:  # made meanwhile by another command
             raise _exists(path)
         with _transaction(path, create=True) as tmp:
@@ -474,6 +476,44 @@ def init(
                 _put_layers(tmp, {"study_area": boundary}, working, kind="study_area", source=None)
     log.info("created workspace %s", path)
     return path
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Refuse ``path`` if it exists and is not a gcgeo workspace, saying what it holds.
+
+    Only a workspace may be started afresh with ``overwrite``: any other file
+    (a planner's GeoPackage of layers, a spreadsheet named .gpkg) is not
+    gcgeo's to replace, with ``overwrite`` or without.
+    """
+    if not path.exists():
+        return
+    shown = display(path)
+    fix = "give the workspace another name, or add this file's layers with 'gcgeo add'"
+    if path.is_dir():
+        raise WorkspaceError(f"{shown} is a folder, not a gcgeo workspace; give the workspace "
+                             "another name.")
+    try:
+        listed = [(str(n), g) for n, g in pyogrio.list_layers(path)]
+    except Exception:  # noqa: BLE001 - any GDAL failure: not a GeoPackage it can open
+        listed = None
+    if listed is not None and META_TABLE in {n for n, _ in listed}:
+        return
+    if not listed:
+        what = "an empty GeoPackage" if listed is not None else describe(path)
+        raise WorkspaceError(f"{shown} is not a gcgeo workspace: it is {what}; give the workspace "
+                             "another name. Nothing was changed.")
+    held = []
+    for name, _ in listed[:10]:
+        try:
+            n = pyogrio.read_info(path, layer=name).get("features")
+        except Exception:  # noqa: BLE001 - a layer GDAL cannot count is still named
+            n = None
+        held.append(f"{name} ({n} feature{'s' if n != 1 else ''})" if n is not None and n >= 0
+                    else name)
+    more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+    raise WorkspaceError(
+        f"{shown} is not a gcgeo workspace: it holds layer{'s' if len(listed) > 1 else ''} "
+        f"{', '.join(held)}{more}; {fix}. Nothing was changed.")
 
 
 def _exists(path: Path) -> OutputExistsError:

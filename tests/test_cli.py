@@ -52,6 +52,17 @@ def test_init_add_layers_validate_export(tmp_path, runner):
     _run(runner, "export", w, tmp_path / "out.shp", "--overwrite")
 
 
+def test_init_refuses_a_planners_geopackage_even_with_overwrite(tmp_path, runner):
+    data = tmp_path / "data.gpkg"
+    gpd.GeoDataFrame({"编号": ["C1", "C2", "C3"]}, geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)],
+                     crs=4548).to_file(data, layer="comm")
+    for extra in ((), ("--overwrite",)):
+        res = _run(runner, "init", data, "--name", "x", *extra, code=2)
+        assert "is not a gcgeo workspace: it holds layer comm (3 features)" in res.output
+        assert "--overwrite" not in res.output
+    assert gpd.read_file(data, layer="comm")["编号"].tolist() == ["C1", "C2", "C3"]
+
+
 def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):
     w = tmp_path / "w.gpkg"
     _run(runner, "init", w, "--name", "w")

@@ -54,6 +54,32 @@ def test_init_add_read_with_metadata(tmp_path):
     assert {"communities", "gcgeo_metadata", "gcgeo_layers"} <= {n for n, _ in pyogrio.list_layers(path)}
 
 
+def test_init_never_replaces_a_file_that_is_not_a_workspace(tmp_path):
+    data = tmp_path / "data.gpkg"
+    _communities(4548).assign(编号=["C1", "C2"]).to_file(data, layer="comm")
+    _communities(4548).iloc[:1].to_file(data, layer="roads")
+    before = hashlib.sha256(data.read_bytes()).hexdigest()
+    for overwrite in (False, True):
+        with pytest.raises(WorkspaceError, match=r"data\.gpkg is not a gcgeo workspace: it holds "
+                           r"layers comm \(2 features\), roads \(1 feature\); give the workspace "
+                           r"another name, or add this file's layers with 'gcgeo add'"):
+            ws.init(data, name="高唐县", overwrite=overwrite)
+    assert hashlib.sha256(data.read_bytes()).hexdigest() == before
+    text = tmp_path / "notes.gpkg"
+    text.write_text("名称,人口\n南湖社区,2808\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="notes.gpkg is not a gcgeo workspace: it is plain text"):
+        ws.init(text, name="高唐县", overwrite=True)
+    assert text.read_text(encoding="utf-8") == "名称,人口\n南湖社区,2808\n"
+    # a workspace is started afresh with overwrite, as before
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县")
+    ws.add_layer(path, "communities", _communities())
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        ws.init(path, name="高唐县")
+    ws.init(path, name="夏津县", overwrite=True)
+    assert ws.info(path)["name"] == "夏津县" and ws.list_layers(path).empty
+
+
 def test_working_crs_can_be_fixed_and_must_be_projected(tmp_path):
     with pytest.raises(CRSError):
         ws.init(tmp_path / "a.gpkg", name="a", crs="wgs84")
