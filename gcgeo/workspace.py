@@ -664,6 +664,7 @@ def add_layer(
         gdf = _layers.facilities.poi_categories(gdf, columns, rules=rules, source=src or "the input")
     mapped, renames = _layers.map_columns(gdf, spec, columns, source=src or "the input")
     typed, bad = _layers.coerce_columns(mapped, spec)
+    renames.update(gpkg_write.reserved_renames(typed))  # FID → fid_src: stored as writable() stores it
     if typed.crs is None:
         raise CRSError(
             f"{src or 'the layer'} has no CRS; declare it with --src-crs (wgs84, cgcs2000, gcj02, "

@@ -63,6 +63,25 @@ def test_init_refuses_a_planners_geopackage_even_with_overwrite(tmp_path, runner
     assert gpd.read_file(data, layer="comm")["编号"].tolist() == ["C1", "C2", "C3"]
 
 
+def test_add_keeps_an_arcgis_fid_or_geom_column_under_another_name(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    csv = tmp_path / "poi.csv"
+    csv.write_text("FID,编号,类别,lon,lat\n0,F1,幼儿园,116.27,36.84\n1,F2,公园,116.28,36.845\n",
+                   encoding="utf-8")
+    xlsx = tmp_path / "poi.xlsx"  # FID repeated, and a geom column
+    pd.DataFrame({"FID": [0, 0], "geom": ["点", "点"], "编号": ["F3", "F4"], "类别": ["幼儿园", "公园"],
+                  "lon": [116.27, 116.28], "lat": [36.84, 36.845]}).to_excel(xlsx, index=False)
+    res = _run(runner, "add", w, "facilities", csv, "--src-crs", "wgs84")
+    assert "FID → fid_src" in res.output
+    res = _run(runner, "add", w, "facilities", xlsx, "--src-crs", "wgs84", "--name", "more")
+    assert "FID → fid_src" in res.output and "geom → geom_src" in res.output
+    fac, more = ws.read_layer(w, "facilities"), ws.read_layer(w, "more")
+    assert fac["fid_src"].tolist() == ["0", "1"] and fac["id"].tolist() == ["F1", "F2"]
+    assert more["fid_src"].tolist() == [0, 0] and more["geom_src"].tolist() == ["点", "点"]
+    assert more["category"].tolist() == ["kindergarten", "park"]
+
+
 def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):
     w = tmp_path / "w.gpkg"
     _run(runner, "init", w, "--name", "w")
