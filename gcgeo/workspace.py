@@ -648,8 +648,11 @@ def add_layer(
     results made from the old layer stay until the analysis is run again, and
     :func:`gcgeo.pipeline.stale` reports them meanwhile).
     Returns a summary:
-    the layer name, features, column renames, working CRS and the number of
-    validation errors/warnings (run :func:`validate` for the full report).
+    the layer name, features, column renames, working CRS, the number of
+    validation errors/warnings (run :func:`validate` for the full report), the
+    columns kept but not used (``unused_columns``), the spec's columns still
+    missing (``missing_columns``) and guesses pairing them (``column_hints``,
+    for ``--columns``; never applied).
     """
     path = Path(path)
     _check_not_open(path)
@@ -660,10 +663,20 @@ def add_layer(
     check_layer_name(name)
     _refuse_existing(path, [name], overwrite)
     src = str(source) if source is not None else None
+    read: set[str] = set()  # columns read into others: a POI export's types into categories
     if kind == "facilities":  # POI exports: Amap / Baidu types → living-circle categories
+        given = gdf
         gdf = _layers.facilities.poi_categories(gdf, columns, rules=rules, source=src or "the input")
+        if gdf is not given:
+            read = {c if c in gdf.columns else f"poi_{c}"
+                    for c in _layers.facilities.poi_type_columns(given)}
     mapped, renames = _layers.map_columns(gdf, spec, columns, source=src or "the input")
     typed, bad = _layers.coerce_columns(mapped, spec)
+    unused = [c for c in _layers.unused_columns(typed, spec) if c not in read]
+    missing = _layers.missing_columns(typed, spec)
+    if unused:
+        log.info("%s: columns not used by gcgeo (kept as they are): %s", src or "the input",
+                 ", ".join(unused))
     renames.update(gpkg_write.reserved_renames(typed))  # FID → fid_src: stored as writable() stores it
     if typed.crs is None:
         raise CRSError(
@@ -694,7 +707,9 @@ def add_layer(
     return {"layer": name, "kind": kind, "features": len(typed), "renamed": renames,
             "crs": working.to_string(), "errors": len(report.errors),
             "warnings": len(report.warnings), "unreadable_values": {k: int(v.sum()) for k, v in bad.items()},
-            "coordinate_warnings": doubts}
+            "coordinate_warnings": doubts, "unused_columns": unused,
+            "missing_columns": [c.name for c in missing],
+            "column_hints": _layers.guess_columns(unused, missing)}
 
 
 def _refuse_existing(path: Path, names: list[str], overwrite: bool) -> None:

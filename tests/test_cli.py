@@ -82,6 +82,29 @@ def test_add_keeps_an_arcgis_fid_or_geom_column_under_another_name(tmp_path, run
     assert more["category"].tolist() == ["kindergarten", "park"]
 
 
+def test_add_names_the_columns_it_does_not_use(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    bld = tmp_path / "bld.gpkg"
+    gpd.GeoDataFrame({"ID": ["B1", "B2"], "建筑性质": ["住宅", "商业"], "高度(米)": [18.0, 12.0],
+                      "楼层数": [6, 3], "居住人数": [120, 0]},
+                     geometry=[shapely.box(434600, 4078300, 434650, 4078350),
+                               shapely.box(434700, 4078300, 434750, 4078350)], crs=4548).to_file(bld)
+    res = _run(runner, "add", w, "buildings", bld)
+    text = " ".join(res.output.split())
+    assert "高度(米) → height_m" in text
+    assert "not used by gcgeo: 建筑性质, 楼层数, 居住人数" in text
+    assert "--columns 建筑性质=use,楼层数=floors" in text
+    assert "not found: use (用途), residential (住宅), floors (层数), population (居住人口)" in text
+    # mapped as advised, the values land
+    res = _run(runner, "add", w, "buildings", bld, "--overwrite",
+               "--columns", "建筑性质=use,楼层数=floors,居住人数=population")
+    assert "not used by gcgeo" not in res.output
+    b = ws.read_layer(w, "buildings")
+    assert b["use"].tolist() == ["residential", "commercial"] and b["floors"].tolist() == [6, 3]
+    assert b["height_m"].tolist() == [18.0, 12.0] and b["population"].tolist() == [120, 0]
+
+
 def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):
     w = tmp_path / "w.gpkg"
     _run(runner, "init", w, "--name", "w")
