@@ -54,6 +54,7 @@ from . import layers as _layers
 from . import rules as _rules
 from ._errors import (
     CRSError,
+    LayerError,
     OutputExistsError,
     ReadOnlyError,
     WorkspaceBusyError,
@@ -77,6 +78,7 @@ __all__ = [
     "creating",
     "info",
     "init",
+    "join_frames",
     "list_layers",
     "lock",
     "read_layer",
@@ -626,10 +628,57 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     gpkg_styles.write_styles(tmp, frames, kinds=kind)  # QGIS opens the workspace with gcgeo's symbology
 
 
+def join_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Frames of one layer as one frame, in the first one's CRS and geometry column name."""
+    if len(frames) == 1:
+        return frames[0]
+    first = frames[0]
+    crs, geom = first.crs, first.geometry.name
+    same = []
+    for f in frames:
+        if f.crs is not None and crs is not None:
+            f = f.to_crs(crs)
+        same.append(f.rename_geometry(geom) if f.geometry.name != geom else f)
+    return gpd.GeoDataFrame(pd.concat(same, ignore_index=True), geometry=geom, crs=crs)
+
+
+def _map_each(frames: Mapping[str, gpd.GeoDataFrame], spec: _layers.LayerSpec,
+              columns: Mapping[str, str] | None, rules: Any
+              ) -> tuple[gpd.GeoDataFrame, dict[str, str], set[str]]:
+    """Each file's columns mapped onto ``spec`` (a POI export's categories read), then joined.
+
+    ``columns`` entries apply to the files holding their column; one no file holds is
+    refused.  Returns the joined frame, the renames made and the columns read into
+    others (a POI export's types, read into categories).
+    """
+    columns = dict(columns or {})
+    if len(frames) > 1:
+        held = {c for f in frames.values() for c in f.columns}
+        for src in columns:
+            if src not in held:
+                listed = "; ".join(f"{n}: {', '.join(map(str, f.columns))}" for n, f in frames.items())
+                raise LayerError(
+                    f"column mapping names '{src}', but none of the files has such a column; "
+                    f"their columns are: {listed}.")
+    mapped, renames, read = [], {}, set()
+    for src, gdf in frames.items():
+        own = {k: v for k, v in columns.items() if k in gdf.columns} if len(frames) > 1 else columns
+        if spec.kind == "facilities":  # POI exports: Amap / Baidu types → living-circle categories
+            given = gdf
+            gdf = _layers.facilities.poi_categories(gdf, own, rules=rules, source=src)
+            if gdf is not given:
+                read |= {c if c in gdf.columns else f"poi_{c}"
+                         for c in _layers.facilities.poi_type_columns(given)}
+        out, done = _layers.map_columns(gdf, spec, own, source=src)
+        mapped.append(out)
+        renames.update(done)
+    return join_frames(mapped), renames, read
+
+
 def add_layer(
     path: str | os.PathLike,
     kind: str,
-    gdf: gpd.GeoDataFrame,
+    gdf: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame],
     *,
     name: str | None = None,
     columns: Mapping[str, str] | None = None,
@@ -640,6 +689,11 @@ def add_layer(
     rules: str | os.PathLike | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Map, type and project ``gdf`` as layer kind ``kind`` and store it.
+
+    ``gdf`` may be several files of one layer, source → frame (as
+    :func:`gcgeo.handoff.read_each` reads them): each file's columns are mapped
+    before they are joined, so 名称 in one file and name in another fill one
+    column; ``source`` defaults to their names.
 
     Facilities from a POI export (Amap type/typecode, Baidu tag) get their
     categories from the ``poi_types`` rule set, extended by ``rules``.
@@ -662,15 +716,14 @@ def add_layer(
     name = kind if name is None else name
     check_layer_name(name)
     _refuse_existing(path, [name], overwrite)
+    if isinstance(gdf, Mapping):
+        frames = dict(gdf)
+        if source is None:
+            source = " + ".join(frames)
+    else:
+        frames = {str(source) if source is not None else "the input": gdf}
     src = str(source) if source is not None else None
-    read: set[str] = set()  # columns read into others: a POI export's types into categories
-    if kind == "facilities":  # POI exports: Amap / Baidu types → living-circle categories
-        given = gdf
-        gdf = _layers.facilities.poi_categories(gdf, columns, rules=rules, source=src or "the input")
-        if gdf is not given:
-            read = {c if c in gdf.columns else f"poi_{c}"
-                    for c in _layers.facilities.poi_type_columns(given)}
-    mapped, renames = _layers.map_columns(gdf, spec, columns, source=src or "the input")
+    mapped, renames, read = _map_each(frames, spec, columns, rules)
     typed, bad = _layers.coerce_columns(mapped, spec)
     unused = [c for c in _layers.unused_columns(typed, spec) if c not in read]
     missing = _layers.missing_columns(typed, spec)

@@ -105,6 +105,32 @@ def test_add_names_the_columns_it_does_not_use(tmp_path, runner):
     assert b["height_m"].tolist() == [18.0, 12.0] and b["population"].tolist() == [120, 0]
 
 
+def test_add_maps_each_files_columns_before_joining_them(tmp_path, runner):
+    names = ["南湖社区", "固河社区", "鱼邱湖社区", "光明社区", "金城社区", "文化社区"]
+    pop = [2808, 5910, 7056, 2862, 6444, 2325]
+    comm = gpd.GeoDataFrame({"编号": [f"C{i}" for i in range(1, 7)], "名称": names, "人口": pop},
+                            geometry=[shapely.box(434500 + 600 * (i % 3), 4078200 + 600 * (i // 3),
+                                                  435100 + 600 * (i % 3), 4078800 + 600 * (i // 3))
+                                      for i in range(6)], crs=4548)
+    a, b = tmp_path / "comm_A.gpkg", tmp_path / "comm_B.gpkg"
+    comm.iloc[:3].to_file(a)
+    comm.iloc[3:].rename(columns={"编号": "id", "名称": "name", "人口": "常住"}).to_file(b)
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    res = _run(runner, "add", w, "communities", a, b)  # 常住: no name gcgeo knows…
+    assert "not used by gcgeo: 常住" in res.output
+    assert ws.read_layer(w, "communities")["name"].tolist() == names
+    # …mapped for the one file that has it
+    _run(runner, "add", w, "communities", a, b, "--columns", "常住=population", "--overwrite")
+    got = ws.read_layer(w, "communities")
+    assert got["id"].tolist() == [f"C{i}" for i in range(1, 7)]
+    assert got["name"].tolist() == names and got["population"].tolist() == pop
+    assert not {"编号", "名称", "人口", "常住"} & set(got.columns)
+    res = _run(runner, "add", w, "communities", a, b, "--columns", "人数=population", "--overwrite",
+               code=2)
+    assert "none of the files has such a column" in res.output and "comm_B.gpkg: id, name, 常住" in res.output
+
+
 def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):
     w = tmp_path / "w.gpkg"
     _run(runner, "init", w, "--name", "w")

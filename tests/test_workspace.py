@@ -80,6 +80,21 @@ def test_init_never_replaces_a_file_that_is_not_a_workspace(tmp_path):
     assert ws.info(path)["name"] == "夏津县" and ws.list_layers(path).empty
 
 
+def test_add_layer_maps_each_file_before_joining(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县")
+    a = _communities()  # 名称, 人口, 老旧小区
+    b = _communities().rename(columns={"名称": "name", "人口": "population", "老旧小区": "old"})
+    b["name"] = ["光明社区", "文化社区"]
+    b["population"] = ["2862", "2325"]
+    res = ws.add_layer(path, "communities", {"a.shp": a, "b.shp": b})
+    back = ws.read_layer(path, "communities")
+    assert back["name"].tolist() == ["鱼邱湖社区", "金城社区", "光明社区", "文化社区"]
+    assert back["population"].tolist() == [3200, 4100, 2862, 2325]
+    assert back["old_estate"].tolist() == [True, False, True, False]
+    assert res["unused_columns"] == [] and ws.list_layers(path)["source"].tolist() == ["a.shp + b.shp"]
+
+
 def test_working_crs_can_be_fixed_and_must_be_projected(tmp_path):
     with pytest.raises(CRSError):
         ws.init(tmp_path / "a.gpkg", name="a", crs="wgs84")

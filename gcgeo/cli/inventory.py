@@ -137,10 +137,10 @@ def add(workspace: Path, kind: str, files: tuple[str, ...], source_layer: str | 
     shown = postgis.parse_url(file).shown if isinstance(file, str) else file.name
     with progress(f"adding {shown}") as step:
         step("reading")
-        gdf, source = handoff.read_sources(list(files), layer=source_layer, encoding=encoding,
-                                           src_crs=src_crs, x=xcol, y=ycol, sheet=sheet)
+        frames = handoff.read_each(list(files), layer=source_layer, encoding=encoding,
+                                   src_crs=src_crs, x=xcol, y=ycol, sheet=sheet)
         step("writing")
-        res = ws.add_layer(workspace, kind, gdf, name=layer_name, columns=mapping, source=source,
+        res = ws.add_layer(workspace, kind, frames, name=layer_name, columns=mapping,
                            source_layer=source_layer, src_crs=src_crs, overwrite=overwrite,
                            rules=rules_file)
     say(f"added [bold]{res['layer']}[/] ({res['features']} features) in {res['crs']}")
