@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
@@ -105,6 +106,7 @@ def _require(path: Path) -> None:
         raise WorkspaceError(
             f"workspace {path} does not exist; create it with 'gcgeo init {path} --name NAME'."
         )
+    _check_not_locked(path)
     try:
         names = {str(n) for n, _ in pyogrio.list_layers(path)}
     except Exception:  # noqa: BLE001 - any GDAL failure means "not a workspace"
@@ -116,6 +118,35 @@ def _require(path: Path) -> None:
             f"one with 'gcgeo init WS.gpkg --name NAME' and add its layers."
         )
     _sweep_if_free(path)
+
+
+def _check_not_locked(path: Path) -> None:
+    """Refuse a workspace another program holds locked, after waiting for it as for a gcgeo
+    command (:data:`LOCK_TIMEOUT_S`, ``GCGEO_LOCK_TIMEOUT``).
+
+    A program saving into a GeoPackage (QGIS, ArcGIS, a sync tool) locks the whole
+    file meanwhile; GDAL then reports it as no GeoPackage at all, which would send
+    the planner to create it afresh.
+    """
+    wait = _lock_timeout()
+    try:
+        con = sqlite3.connect(f"{_real(path).as_uri()}?mode=ro", uri=True, timeout=wait)
+    except (sqlite3.Error, ValueError):
+        return  # not a database sqlite opens: the reading that follows says what it is
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) \
+                or "locked" in str(exc) or "busy" in str(exc):
+            raise WorkspaceBusyError(
+                f"{path} is locked by another program (e.g. QGIS or ArcGIS saving edits to it, "
+                f"or a sync or backup tool copying it) and stayed locked for {wait:g} s; nothing "
+                "was changed. Close it there (or let that program finish), then run the command "
+                "again.") from None
+    except sqlite3.Error:
+        return  # not a GeoPackage: the reading that follows says so
+    finally:
+        con.close()
 
 
 def _check_not_open(path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -129,6 +131,27 @@ def test_add_maps_each_files_columns_before_joining_them(tmp_path, runner):
     res = _run(runner, "add", w, "communities", a, b, "--columns", "人数=population", "--overwrite",
                code=2)
     assert "none of the files has such a column" in res.output and "comm_B.gpkg: id, name, 常住" in res.output
+
+
+def test_a_workspace_locked_by_another_program_exits_2_saying_so(tmp_path, runner, monkeypatch):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    gj = tmp_path / "comm.geojson"
+    gpd.GeoDataFrame({"名称": ["南湖社区"]}, geometry=[shapely.box(116.2, 36.85, 116.21, 36.86)],
+                     crs=4326).to_file(gj)
+    monkeypatch.setenv("GCGEO_LOCK_TIMEOUT", "0.5")
+    code = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(30)")
+    other = subprocess.Popen([sys.executable, "-c", code, str(w)], stdout=subprocess.PIPE, text=True)
+    try:  # another program (QGIS saving edits) holds the workspace locked
+        assert other.stdout is not None and other.stdout.readline().strip() == "locked"
+        res = _run(runner, "add", w, "communities", gj, code=2)
+    finally:
+        other.kill()
+        other.wait()
+    text = " ".join(res.output.split())
+    assert "is locked by another program (e.g. QGIS or ArcGIS" in text and "Close it there" in text
+    assert "gcgeo init" not in text and "not a readable GeoPackage" not in text
 
 
 def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):

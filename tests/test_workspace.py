@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +13,7 @@ import pyogrio
 import pytest
 import shapely
 
-from gcgeo import CRSError, OutputExistsError, WorkspaceError
+from gcgeo import CRSError, OutputExistsError, WorkspaceBusyError, WorkspaceError
 from gcgeo import workspace as ws
 
 DATA = Path(__file__).parent / "data"
@@ -93,6 +95,41 @@ def test_add_layer_maps_each_file_before_joining(tmp_path):
     assert back["population"].tolist() == [3200, 4100, 2862, 2325]
     assert back["old_estate"].tolist() == [True, False, True, False]
     assert res["unused_columns"] == [] and ws.list_layers(path)["source"].tolist() == ["a.shp + b.shp"]
+
+
+def _lock_in_another_process(path: Path, seconds: float) -> subprocess.Popen:
+    """Another program holding ``path`` locked for ``seconds`` (as QGIS does saving edits);
+    returns once the lock is taken."""
+    code = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(float(sys.argv[2])); "
+            "c.execute('COMMIT')")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_a_workspace_locked_by_another_program_is_reported_as_locked(tmp_path, monkeypatch):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setenv("GCGEO_LOCK_TIMEOUT", "0.5")
+    other = _lock_in_another_process(path, 30)
+    try:
+        with pytest.raises(WorkspaceBusyError, match=r"w\.gpkg is locked by another program .* "
+                           r"stayed locked for 0\.5 s; nothing was changed\. Close it there"):
+            ws.add_layer(path, "communities", _communities())
+        with pytest.raises(WorkspaceBusyError, match="locked by another program"):
+            ws.list_layers(path)
+    finally:
+        other.kill()
+        other.wait()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    # a lock let go while gcgeo waits: the command goes on
+    monkeypatch.setenv("GCGEO_LOCK_TIMEOUT", "20")
+    other = _lock_in_another_process(path, 1)
+    assert ws.add_layer(path, "communities", _communities())["features"] == 2
+    assert other.wait(timeout=20) == 0
 
 
 def test_working_crs_can_be_fixed_and_must_be_projected(tmp_path):
