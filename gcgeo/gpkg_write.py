@@ -26,7 +26,8 @@ from .values import lists_as_text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CREATION", "geom_types", "needs_multi", "writable", "write_frames"]
+__all__ = ["CREATION", "RESERVED", "geom_types", "needs_multi", "reserved_renames", "writable",
+           "write_frames"]
 
 #: GDAL's options for a GeoPackage gcgeo creates: version 1.3 of the standard, not GDAL's
 #: default 1.4, which GDAL before 3.7 (QGIS 3.22 and 3.28 LTR on Debian 12, Ubuntu 22.04)
@@ -61,13 +62,51 @@ def needs_multi(types: list[str]) -> bool | None:
     return None
 
 
+#: Names a GeoPackage layer written by GDAL keeps for itself: its row id and its geometry
+#: column (whatever the frame's geometry column is called, GDAL names it ``geom``).
+RESERVED = ("fid", "geom")
+
+
+def reserved_renames(df: pd.DataFrame) -> dict[str, str]:
+    """The columns of ``df`` a GeoPackage cannot hold under their names, and the names
+    :func:`writable` stores them under.
+
+    A column named like the row id (``FID``, as every ArcGIS table export has, ``fid``)
+    or the geometry column (``geom``, or the frame's own geometry name in another case),
+    compared ignoring case as GeoPackage does, is kept as ``<name>_src`` (``fid_src``,
+    ``geom_src``; ``_src2``… if that is taken too).  GDAL would otherwise refuse it, or
+    take a column of whole numbers as the row ids (and fail on a repeated one).
+
+    >>> reserved_renames(pd.DataFrame({"FID": [0], "名称": ["a"], "Geom": ["x"]}))
+    {'FID': 'fid_src', 'Geom': 'geom_src'}
+    """
+    geom = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+    reserved = set(RESERVED) | ({str(geom).lower()} if geom is not None else set())
+    taken = {str(c).lower() for c in df.columns}
+    renames: dict[str, str] = {}
+    for col in df.columns:
+        low = str(col).lower()
+        if col == geom or low not in reserved:
+            continue
+        new, n = f"{low}_src", 1
+        while new in taken:
+            n += 1
+            new = f"{low}_src{n}"
+        taken.add(new)
+        renames[col] = new
+    return renames
+
+
 def writable(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` as the workspace stores it: a ``fid`` column as ``fid_src`` (GeoPackage's row
-    id), lists as text (as every export writes them), times as ``YYYY-MM-DD HH:MM:SS``."""
+    """``df`` as the workspace stores it: columns named like GeoPackage's row id or geometry
+    column under other names (:func:`reserved_renames`: ``FID`` as ``fid_src``), lists as
+    text (as every export writes them), times as ``YYYY-MM-DD HH:MM:SS``."""
     out = df.copy()
-    if "fid" in out.columns:  # GDAL takes a 'fid' column as the GeoPackage row id
-        out = out.rename(columns={"fid": "fid_src"})
-        log.info("column 'fid' stored as 'fid_src' (GeoPackage reserves 'fid')")
+    renames = reserved_renames(out)
+    if renames:
+        out = out.rename(columns=renames)
+        for src, dst in renames.items():
+            log.info("column '%s' stored as '%s' (GeoPackage reserves the name)", src, dst)
     out = lists_as_text(out)
     geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for col in out.columns:

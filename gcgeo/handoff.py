@@ -7,7 +7,7 @@ PostGIS database named by a ``postgresql://`` URL (:mod:`gcgeo.postgis`).
 The layer name ``network`` stands for the walking network built from
 ``streets``: its ``nodes`` and ``edges`` layers, as OSMnx writes them.
 
-:func:`read_sources` is what ``gcgeo add`` reads: one file, several files of
+:func:`read_each` is what ``gcgeo add`` reads: one file, several files of
 one layer (the per-geometry Shapefiles of a mixed layer), or a table of a
 database.
 """
@@ -28,7 +28,7 @@ from ._errors import InputError
 from .export import ExportReport, export, output_crs
 from .network_export import NETWORK_LAYER, graph_layers, save_graphml, walking_graph
 
-__all__ = ["export_workspace", "read_sources"]
+__all__ = ["export_workspace", "read_each", "read_sources"]
 
 
 def _layer_kinds(workspace: Path) -> dict[str, str]:
@@ -121,16 +121,17 @@ def _streets(workspace: Path) -> gpd.GeoDataFrame | None:
     return ws.read_layer(workspace, "streets")
 
 
-def read_sources(
+def read_each(
     sources: Sequence[str | os.PathLike],
     **options: Any,
-) -> tuple[gpd.GeoDataFrame, str]:
-    """Read what ``gcgeo add`` adds: one file, several files of one layer, or a database table.
+) -> dict[str, gpd.GeoDataFrame]:
+    """Read what ``gcgeo add`` adds, file by file: source as recorded → its frame, in order.
 
-    Several files are joined into one layer (in the first one's CRS).  A
-    ``postgresql://…?table=T`` URL reads table T (:func:`gcgeo.postgis.read_table`).
-    ``options`` go to :func:`gcgeo.io.read_vector`.  Returns the frame and the
-    source as it is recorded (a URL without its password).
+    A ``postgresql://…?table=T`` URL reads table T (:func:`gcgeo.postgis.read_table`) and
+    is recorded without its password.  ``options`` go to :func:`gcgeo.io.read_vector`.
+    Give the frames to :func:`gcgeo.workspace.add_layer` as they are: each file's columns
+    are mapped onto the layer kind before they are joined (编号/名称 in one file and
+    id/name in another make one id and one name column).
     """
     if not sources:
         raise InputError("give the file (or postgresql://… URL) to add.")
@@ -144,12 +145,25 @@ def read_sources(
             raise InputError(f"{flags}: for files only; a database table is named by ?table= in the "
                              "URL and carries its own CRS.")
         url = str(urls[0])
-        return postgis.read_table(url), postgis.parse_url(url).shown
-    frames = [io.read_vector(s, **options) for s in sources]
-    if len(frames) == 1:
-        return frames[0], str(sources[0])
-    crs = frames[0].crs
-    joined = pd.concat([f.to_crs(crs) if f.crs is not None and crs is not None else f for f in frames],
-                       ignore_index=True)
-    return gpd.GeoDataFrame(joined, geometry=frames[0].geometry.name, crs=crs), \
-        " + ".join(str(s) for s in sources)
+        return {postgis.parse_url(url).shown: postgis.read_table(url)}
+    names = [str(s) for s in sources]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"{', '.join(twice)} given more than once; give each file once.")
+    return {str(s): io.read_vector(s, **options) for s in sources}
+
+
+def read_sources(
+    sources: Sequence[str | os.PathLike],
+    **options: Any,
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Read one file, several files of one layer, or a database table as one frame.
+
+    Several files are joined as they are (in the first one's CRS), their columns
+    unmapped: to add them as a layer, give :func:`read_each`'s frames to
+    :func:`gcgeo.workspace.add_layer`, which maps each file's columns first.
+    ``options`` go to :func:`gcgeo.io.read_vector`.  Returns the frame and the
+    source as it is recorded (a URL without its password).
+    """
+    frames = read_each(sources, **options)
+    return ws.join_frames(list(frames.values())), " + ".join(frames)

@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
@@ -54,6 +55,7 @@ from . import layers as _layers
 from . import rules as _rules
 from ._errors import (
     CRSError,
+    LayerError,
     OutputExistsError,
     ReadOnlyError,
     WorkspaceBusyError,
@@ -66,7 +68,7 @@ from ._guards import (
     check_layer_name,
     moved_crs,
 )
-from ._sniff import describe
+from ._sniff import describe, display
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ __all__ = [
     "creating",
     "info",
     "init",
+    "join_frames",
     "list_layers",
     "lock",
     "read_layer",
@@ -109,6 +112,7 @@ def _require(path: Path) -> None:
         raise WorkspaceError(
             f"workspace {path} does not exist; create it with 'gcgeo init {path} --name NAME'."
         )
+    _check_not_locked(path)
     try:
         names = {str(n) for n, _ in pyogrio.list_layers(path)}
     except Exception:  # noqa: BLE001 - any GDAL failure means "not a workspace"
@@ -120,6 +124,35 @@ def _require(path: Path) -> None:
             f"one with 'gcgeo init WS.gpkg --name NAME' and add its layers."
         )
     _sweep_if_free(path)
+
+
+def _check_not_locked(path: Path) -> None:
+    """Refuse a workspace another program holds locked, after waiting for it as for a gcgeo
+    command (:data:`LOCK_TIMEOUT_S`, ``GCGEO_LOCK_TIMEOUT``).
+
+    A program saving into a GeoPackage (QGIS, ArcGIS, a sync tool) locks the whole
+    file meanwhile; GDAL then reports it as no GeoPackage at all, which would send
+    the planner to create it afresh.
+    """
+    wait = _lock_timeout()
+    try:
+        con = sqlite3.connect(f"{_real(path).as_uri()}?mode=ro", uri=True, timeout=wait)
+    except (sqlite3.Error, ValueError):
+        return  # not a database sqlite opens: the reading that follows says what it is
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) \
+                or "locked" in str(exc) or "busy" in str(exc):
+            raise WorkspaceBusyError(
+                f"{path} is locked by another program (e.g. QGIS or ArcGIS saving edits to it, "
+                f"or a sync or backup tool copying it) and stayed locked for {wait:g} s; nothing "
+                "was changed. Close it there (or let that program finish), then run the command "
+                "again.") from None
+    except sqlite3.Error:
+        return  # not a GeoPackage: the reading that follows says so
+    finally:
+        con.close()
 
 
 def _check_not_open(path: Path) -> None:
@@ -445,6 +478,7 @@ def init(
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise WorkspaceError(f"a workspace is a GeoPackage: name it '{path.stem}.gpkg', not {path.name}.")
+    _refuse_foreign(path)
     if path.exists() and not overwrite:
         raise _exists(path)
     working = None
@@ -469,6 +503,7 @@ def init(
         "rasters": "{}",
     }
     with lock(path):
+        _refuse_foreign(path)  # made meanwhile by another program
         if path.exists() and not overwrite:  # made meanwhile by another command
             raise _exists(path)
         with _transaction(path, create=True) as tmp:
@@ -480,6 +515,44 @@ def init(
                 _put_layers(tmp, {"study_area": boundary}, working, kind="study_area", source=None)
     log.info("created workspace %s", path)
     return path
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Refuse ``path`` if it exists and is not a gcgeo workspace, saying what it holds.
+
+    Only a workspace may be started afresh with ``overwrite``: any other file
+    (a planner's GeoPackage of layers, a spreadsheet named .gpkg) is not
+    gcgeo's to replace, with ``overwrite`` or without.
+    """
+    if not path.exists():
+        return
+    shown = display(path)
+    fix = "give the workspace another name, or add this file's layers with 'gcgeo add'"
+    if path.is_dir():
+        raise WorkspaceError(f"{shown} is a folder, not a gcgeo workspace; give the workspace "
+                             "another name.")
+    try:
+        listed = [(str(n), g) for n, g in pyogrio.list_layers(path)]
+    except Exception:  # noqa: BLE001 - any GDAL failure: not a GeoPackage it can open
+        listed = None
+    if listed is not None and META_TABLE in {n for n, _ in listed}:
+        return
+    if not listed:
+        what = "an empty GeoPackage" if listed is not None else describe(path)
+        raise WorkspaceError(f"{shown} is not a gcgeo workspace: it is {what}; give the workspace "
+                             "another name. Nothing was changed.")
+    held = []
+    for name, _ in listed[:10]:
+        try:
+            n = pyogrio.read_info(path, layer=name).get("features")
+        except Exception:  # noqa: BLE001 - a layer GDAL cannot count is still named
+            n = None
+        held.append(f"{name} ({n} feature{'s' if n != 1 else ''})" if n is not None and n >= 0
+                    else name)
+    more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+    raise WorkspaceError(
+        f"{shown} is not a gcgeo workspace: it holds layer{'s' if len(listed) > 1 else ''} "
+        f"{', '.join(held)}{more}; {fix}. Nothing was changed.")
 
 
 def _exists(path: Path) -> OutputExistsError:
@@ -592,10 +665,57 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     gpkg_styles.write_styles(tmp, frames, kinds=kind)  # QGIS opens the workspace with gcgeo's symbology
 
 
+def join_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Frames of one layer as one frame, in the first one's CRS and geometry column name."""
+    if len(frames) == 1:
+        return frames[0]
+    first = frames[0]
+    crs, geom = first.crs, first.geometry.name
+    same = []
+    for f in frames:
+        if f.crs is not None and crs is not None:
+            f = f.to_crs(crs)
+        same.append(f.rename_geometry(geom) if f.geometry.name != geom else f)
+    return gpd.GeoDataFrame(pd.concat(same, ignore_index=True), geometry=geom, crs=crs)
+
+
+def _map_each(frames: Mapping[str, gpd.GeoDataFrame], spec: _layers.LayerSpec,
+              columns: Mapping[str, str] | None, rules: Any
+              ) -> tuple[gpd.GeoDataFrame, dict[str, str], set[str]]:
+    """Each file's columns mapped onto ``spec`` (a POI export's categories read), then joined.
+
+    ``columns`` entries apply to the files holding their column; one no file holds is
+    refused.  Returns the joined frame, the renames made and the columns read into
+    others (a POI export's types, read into categories).
+    """
+    columns = dict(columns or {})
+    if len(frames) > 1:
+        held = {c for f in frames.values() for c in f.columns}
+        for src in columns:
+            if src not in held:
+                listed = "; ".join(f"{n}: {', '.join(map(str, f.columns))}" for n, f in frames.items())
+                raise LayerError(
+                    f"column mapping names '{src}', but none of the files has such a column; "
+                    f"their columns are: {listed}.")
+    mapped, renames, read = [], {}, set()
+    for src, gdf in frames.items():
+        own = {k: v for k, v in columns.items() if k in gdf.columns} if len(frames) > 1 else columns
+        if spec.kind == "facilities":  # POI exports: Amap / Baidu types → living-circle categories
+            given = gdf
+            gdf = _layers.facilities.poi_categories(gdf, own, rules=rules, source=src)
+            if gdf is not given:
+                read |= {c if c in gdf.columns else f"poi_{c}"
+                         for c in _layers.facilities.poi_type_columns(given)}
+        out, done = _layers.map_columns(gdf, spec, own, source=src)
+        mapped.append(out)
+        renames.update(done)
+    return join_frames(mapped), renames, read
+
+
 def add_layer(
     path: str | os.PathLike,
     kind: str,
-    gdf: gpd.GeoDataFrame,
+    gdf: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame],
     *,
     name: str | None = None,
     columns: Mapping[str, str] | None = None,
@@ -607,6 +727,11 @@ def add_layer(
 ) -> dict[str, Any]:
     """Map, type and project ``gdf`` as layer kind ``kind`` and store it.
 
+    ``gdf`` may be several files of one layer, source → frame (as
+    :func:`gcgeo.handoff.read_each` reads them): each file's columns are mapped
+    before they are joined, so 名称 in one file and name in another fill one
+    column; ``source`` defaults to their names.
+
     Facilities from a POI export (Amap type/typecode, Baidu tag) get their
     categories from the ``poi_types`` rule set, extended by ``rules``.
 
@@ -614,8 +739,11 @@ def add_layer(
     results made from the old layer stay until the analysis is run again, and
     :func:`gcgeo.pipeline.stale` reports them meanwhile).
     Returns a summary:
-    the layer name, features, column renames, working CRS and the number of
-    validation errors/warnings (run :func:`validate` for the full report).
+    the layer name, features, column renames, working CRS, the number of
+    validation errors/warnings (run :func:`validate` for the full report), the
+    columns kept but not used (``unused_columns``), the spec's columns still
+    missing (``missing_columns``) and guesses pairing them (``column_hints``,
+    for ``--columns``; never applied).
     """
     path = Path(path)
     _check_not_open(path)
@@ -625,11 +753,21 @@ def add_layer(
     name = kind if name is None else name
     check_layer_name(name)
     _refuse_existing(path, [name], overwrite)
+    if isinstance(gdf, Mapping):
+        frames = dict(gdf)
+        if source is None:
+            source = " + ".join(frames)
+    else:
+        frames = {str(source) if source is not None else "the input": gdf}
     src = str(source) if source is not None else None
-    if kind == "facilities":  # POI exports: Amap / Baidu types → living-circle categories
-        gdf = _layers.facilities.poi_categories(gdf, columns, rules=rules, source=src or "the input")
-    mapped, renames = _layers.map_columns(gdf, spec, columns, source=src or "the input")
+    mapped, renames, read = _map_each(frames, spec, columns, rules)
     typed, bad = _layers.coerce_columns(mapped, spec)
+    unused = [c for c in _layers.unused_columns(typed, spec) if c not in read]
+    missing = _layers.missing_columns(typed, spec)
+    if unused:
+        log.info("%s: columns not used by gcgeo (kept as they are): %s", src or "the input",
+                 ", ".join(unused))
+    renames.update(gpkg_write.reserved_renames(typed))  # FID → fid_src: stored as writable() stores it
     if typed.crs is None:
         raise CRSError(
             f"{src or 'the layer'} has no CRS; declare it with --src-crs (wgs84, cgcs2000, gcj02, "
@@ -661,7 +799,9 @@ def add_layer(
     return {"layer": name, "kind": kind, "features": len(typed), "renamed": renames,
             "crs": working.to_string(), "errors": len(report.errors),
             "warnings": len(report.warnings), "unreadable_values": {k: int(v.sum()) for k, v in bad.items()},
-            "coordinate_warnings": doubts}
+            "coordinate_warnings": doubts, "unused_columns": unused,
+            "missing_columns": [c.name for c in missing],
+            "column_hints": _layers.guess_columns(unused, missing)}
 
 
 def _refuse_existing(path: Path, names: list[str], overwrite: bool) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,6 +53,106 @@ def test_init_add_layers_validate_export(tmp_path, runner):
     assert (tmp_path / "out.shp").exists() and (tmp_path / "out.cpg").exists()
     _run(runner, "export", w, tmp_path / "out.shp", code=2)  # exists, no --overwrite
     _run(runner, "export", w, tmp_path / "out.shp", "--overwrite")
+
+
+def test_init_refuses_a_planners_geopackage_even_with_overwrite(tmp_path, runner):
+    data = tmp_path / "data.gpkg"
+    gpd.GeoDataFrame({"编号": ["C1", "C2", "C3"]}, geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)],
+                     crs=4548).to_file(data, layer="comm")
+    for extra in ((), ("--overwrite",)):
+        res = _run(runner, "init", data, "--name", "x", *extra, code=2)
+        assert "is not a gcgeo workspace: it holds layer comm (3 features)" in res.output
+        assert "--overwrite" not in res.output
+    assert gpd.read_file(data, layer="comm")["编号"].tolist() == ["C1", "C2", "C3"]
+
+
+def test_add_keeps_an_arcgis_fid_or_geom_column_under_another_name(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    csv = tmp_path / "poi.csv"
+    csv.write_text("FID,编号,类别,lon,lat\n0,F1,幼儿园,116.27,36.84\n1,F2,公园,116.28,36.845\n",
+                   encoding="utf-8")
+    xlsx = tmp_path / "poi.xlsx"  # FID repeated, and a geom column
+    pd.DataFrame({"FID": [0, 0], "geom": ["点", "点"], "编号": ["F3", "F4"], "类别": ["幼儿园", "公园"],
+                  "lon": [116.27, 116.28], "lat": [36.84, 36.845]}).to_excel(xlsx, index=False)
+    res = _run(runner, "add", w, "facilities", csv, "--src-crs", "wgs84")
+    assert "FID → fid_src" in res.output
+    res = _run(runner, "add", w, "facilities", xlsx, "--src-crs", "wgs84", "--name", "more")
+    assert "FID → fid_src" in res.output and "geom → geom_src" in res.output
+    fac, more = ws.read_layer(w, "facilities"), ws.read_layer(w, "more")
+    assert fac["fid_src"].tolist() == ["0", "1"] and fac["id"].tolist() == ["F1", "F2"]
+    assert more["fid_src"].tolist() == [0, 0] and more["geom_src"].tolist() == ["点", "点"]
+    assert more["category"].tolist() == ["kindergarten", "park"]
+
+
+def test_add_names_the_columns_it_does_not_use(tmp_path, runner):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    bld = tmp_path / "bld.gpkg"
+    gpd.GeoDataFrame({"ID": ["B1", "B2"], "建筑性质": ["住宅", "商业"], "高度(米)": [18.0, 12.0],
+                      "楼层数": [6, 3], "居住人数": [120, 0]},
+                     geometry=[shapely.box(434600, 4078300, 434650, 4078350),
+                               shapely.box(434700, 4078300, 434750, 4078350)], crs=4548).to_file(bld)
+    res = _run(runner, "add", w, "buildings", bld)
+    text = " ".join(res.output.split())
+    assert "高度(米) → height_m" in text
+    assert "not used by gcgeo: 建筑性质, 楼层数, 居住人数" in text
+    assert "--columns 建筑性质=use,楼层数=floors" in text
+    assert "not found: use (用途), residential (住宅), floors (层数), population (居住人口)" in text
+    # mapped as advised, the values land
+    res = _run(runner, "add", w, "buildings", bld, "--overwrite",
+               "--columns", "建筑性质=use,楼层数=floors,居住人数=population")
+    assert "not used by gcgeo" not in res.output
+    b = ws.read_layer(w, "buildings")
+    assert b["use"].tolist() == ["residential", "commercial"] and b["floors"].tolist() == [6, 3]
+    assert b["height_m"].tolist() == [18.0, 12.0] and b["population"].tolist() == [120, 0]
+
+
+def test_add_maps_each_files_columns_before_joining_them(tmp_path, runner):
+    names = ["南湖社区", "固河社区", "鱼邱湖社区", "光明社区", "金城社区", "文化社区"]
+    pop = [2808, 5910, 7056, 2862, 6444, 2325]
+    comm = gpd.GeoDataFrame({"编号": [f"C{i}" for i in range(1, 7)], "名称": names, "人口": pop},
+                            geometry=[shapely.box(434500 + 600 * (i % 3), 4078200 + 600 * (i // 3),
+                                                  435100 + 600 * (i % 3), 4078800 + 600 * (i // 3))
+                                      for i in range(6)], crs=4548)
+    a, b = tmp_path / "comm_A.gpkg", tmp_path / "comm_B.gpkg"
+    comm.iloc[:3].to_file(a)
+    comm.iloc[3:].rename(columns={"编号": "id", "名称": "name", "人口": "常住"}).to_file(b)
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    res = _run(runner, "add", w, "communities", a, b)  # 常住: no name gcgeo knows…
+    assert "not used by gcgeo: 常住" in res.output
+    assert ws.read_layer(w, "communities")["name"].tolist() == names
+    # …mapped for the one file that has it
+    _run(runner, "add", w, "communities", a, b, "--columns", "常住=population", "--overwrite")
+    got = ws.read_layer(w, "communities")
+    assert got["id"].tolist() == [f"C{i}" for i in range(1, 7)]
+    assert got["name"].tolist() == names and got["population"].tolist() == pop
+    assert not {"编号", "名称", "人口", "常住"} & set(got.columns)
+    res = _run(runner, "add", w, "communities", a, b, "--columns", "人数=population", "--overwrite",
+               code=2)
+    assert "none of the files has such a column" in res.output and "comm_B.gpkg: id, name, 常住" in res.output
+
+
+def test_a_workspace_locked_by_another_program_exits_2_saying_so(tmp_path, runner, monkeypatch):
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "高唐县")
+    gj = tmp_path / "comm.geojson"
+    gpd.GeoDataFrame({"名称": ["南湖社区"]}, geometry=[shapely.box(116.2, 36.85, 116.21, 36.86)],
+                     crs=4326).to_file(gj)
+    monkeypatch.setenv("GCGEO_LOCK_TIMEOUT", "0.5")
+    code = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(30)")
+    other = subprocess.Popen([sys.executable, "-c", code, str(w)], stdout=subprocess.PIPE, text=True)
+    try:  # another program (QGIS saving edits) holds the workspace locked
+        assert other.stdout is not None and other.stdout.readline().strip() == "locked"
+        res = _run(runner, "add", w, "communities", gj, code=2)
+    finally:
+        other.kill()
+        other.wait()
+    text = " ".join(res.output.split())
+    assert "is locked by another program (e.g. QGIS or ArcGIS" in text and "Close it there" in text
+    assert "gcgeo init" not in text and "not a readable GeoPackage" not in text
 
 
 def test_validate_exits_1_on_problems_and_writes_a_report(tmp_path, runner):

@@ -108,3 +108,24 @@ def test_workspace_write_layers_with_a_table(tmp_path: Path) -> None:
     assert got["origin_id"].tolist() == frames["gaps"]["origin_id"].tolist()
     np.testing.assert_array_equal(got["distance_m"].to_numpy(), frames["gaps"]["distance_m"].to_numpy())
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["w.gpkg"]
+
+
+def test_columns_named_like_the_row_id_or_the_geometry_are_kept_under_other_names(tmp_path: Path) -> None:
+    path = tmp_path / "w.gpkg"
+    pts = shapely.points([[500_000, 4_000_000], [500_100, 4_000_000], [500_200, 4_000_000]])
+    frames = {
+        # ArcGIS exports: FID as text, as repeated whole numbers; a geom column; a table with FID
+        "text": gpd.GeoDataFrame({"FID": ["a", "b", "c"], "GEOM": ["x", "y", "z"]}, geometry=pts, crs=4547),
+        "repeated": gpd.GeoDataFrame({"Fid": [0, 0, 5], "fid_src": [1, 2, 3]}, geometry=pts, crs=4547),
+        "table": pd.DataFrame({"FID": [3, 3], "v": [1.5, 2.5]}),
+    }
+    written = gpkg_write.write_frames(path, frames)
+    assert list(written["text"][0].columns) == ["fid_src", "geom_src", "geometry"]
+    back = {n: pyogrio.read_dataframe(path, layer=n, fid_as_index=True) for n in frames}
+    assert back["text"]["fid_src"].tolist() == ["a", "b", "c"]
+    assert back["text"]["geom_src"].tolist() == ["x", "y", "z"]
+    assert back["repeated"]["fid_src2"].tolist() == [0, 0, 5]  # fid_src is taken already
+    assert back["repeated"]["fid_src"].tolist() == [1, 2, 3]
+    assert back["repeated"].index.tolist() == [1, 2, 3]  # rows numbered by GeoPackage, not by FID
+    assert back["table"]["fid_src"].tolist() == [3, 3] and back["table"]["v"].tolist() == [1.5, 2.5]
+    assert gpkg_write.reserved_renames(frames["table"]) == {"FID": "fid_src"}

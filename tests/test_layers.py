@@ -52,6 +52,34 @@ def test_map_columns_chinese_and_explicit():
         layers.map_columns(df, "manholes", {"电话": "phone"})
 
 
+def test_map_columns_reads_a_name_with_the_columns_own_unit_in_brackets():
+    df = pd.DataFrame({"高度(米)": ["18"], "常住人口（人）": ["2808"], "户数(万户)": ["1"]})
+    out, renames = layers.map_columns(df, "communities")
+    assert renames == {"常住人口（人）": "population"}  # 户数 has no unit to check: not guessed
+    out, renames = layers.map_columns(df, "buildings")  # (常住人口 is no name of a building's)
+    assert renames == {"高度(米)": "height_m"}
+    assert out["height_m"].tolist() == ["18"]
+    # another unit is not taken for the column's own (centimetres are not metres)
+    out, renames = layers.map_columns(pd.DataFrame({"高度(厘米)": [1800]}), "buildings")
+    assert renames == {} and layers.unused_columns(out, "buildings") == ["高度(厘米)"]
+    # a name without brackets wins over one with them, which is then left unused
+    out, renames = layers.map_columns(pd.DataFrame({"高度(米)": [18.0], "高度": [20.0]}), "buildings")
+    assert renames == {"高度": "height_m"} and layers.unused_columns(out, "buildings") == ["高度(米)"]
+
+
+def test_unused_and_missing_columns_are_named_with_guesses():
+    df = pd.DataFrame({"ID": ["B1"], "FID": [0], "建筑性质": ["商业"], "高度(米)": [12.0], "楼层数": [3],
+                       "居住人数": [0]})
+    out, _ = layers.map_columns(df, "buildings")
+    typed, _ = layers.coerce_columns(out, "buildings")
+    unused = layers.unused_columns(typed, "buildings")
+    assert unused == ["建筑性质", "楼层数", "居住人数"]  # FID: a source id, kept to trace rows
+    missing = layers.missing_columns(typed, "buildings")
+    assert [c.name for c in missing] == ["use", "residential", "floors", "population", "households",
+                                         "property_managed"]
+    assert layers.guess_columns(unused, missing) == {"建筑性质": "use", "楼层数": "floors"}
+
+
 def test_coerce_reads_chinese_booleans_and_keeps_bad_text():
     df = pd.DataFrame({"old_estate": ["是", "否", "maybe", None], "population": ["12", "x", "3.5", ""]})
     out, bad = layers.coerce_columns(df, "communities")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,7 +13,7 @@ import pyogrio
 import pytest
 import shapely
 
-from gcgeo import CRSError, OutputExistsError, WorkspaceError
+from gcgeo import CRSError, OutputExistsError, WorkspaceBusyError, WorkspaceError
 from gcgeo import workspace as ws
 
 DATA = Path(__file__).parent / "data"
@@ -52,6 +54,82 @@ def test_init_add_read_with_metadata(tmp_path):
     assert back.geometry.area.sum() == pytest.approx(2 * 1113.2 * 890.6, rel=0.01)
     # the workspace opens as a plain GeoPackage
     assert {"communities", "gcgeo_metadata", "gcgeo_layers"} <= {n for n, _ in pyogrio.list_layers(path)}
+
+
+def test_init_never_replaces_a_file_that_is_not_a_workspace(tmp_path):
+    data = tmp_path / "data.gpkg"
+    _communities(4548).assign(编号=["C1", "C2"]).to_file(data, layer="comm")
+    _communities(4548).iloc[:1].to_file(data, layer="roads")
+    before = hashlib.sha256(data.read_bytes()).hexdigest()
+    for overwrite in (False, True):
+        with pytest.raises(WorkspaceError, match=r"data\.gpkg is not a gcgeo workspace: it holds "
+                           r"layers comm \(2 features\), roads \(1 feature\); give the workspace "
+                           r"another name, or add this file's layers with 'gcgeo add'"):
+            ws.init(data, name="高唐县", overwrite=overwrite)
+    assert hashlib.sha256(data.read_bytes()).hexdigest() == before
+    text = tmp_path / "notes.gpkg"
+    text.write_text("名称,人口\n南湖社区,2808\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="notes.gpkg is not a gcgeo workspace: it is plain text"):
+        ws.init(text, name="高唐县", overwrite=True)
+    assert text.read_text(encoding="utf-8") == "名称,人口\n南湖社区,2808\n"
+    # a workspace is started afresh with overwrite, as before
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县")
+    ws.add_layer(path, "communities", _communities())
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        ws.init(path, name="高唐县")
+    ws.init(path, name="夏津县", overwrite=True)
+    assert ws.info(path)["name"] == "夏津县" and ws.list_layers(path).empty
+
+
+def test_add_layer_maps_each_file_before_joining(tmp_path):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县")
+    a = _communities()  # 名称, 人口, 老旧小区
+    b = _communities().rename(columns={"名称": "name", "人口": "population", "老旧小区": "old"})
+    b["name"] = ["光明社区", "文化社区"]
+    b["population"] = ["2862", "2325"]
+    res = ws.add_layer(path, "communities", {"a.shp": a, "b.shp": b})
+    back = ws.read_layer(path, "communities")
+    assert back["name"].tolist() == ["鱼邱湖社区", "金城社区", "光明社区", "文化社区"]
+    assert back["population"].tolist() == [3200, 4100, 2862, 2325]
+    assert back["old_estate"].tolist() == [True, False, True, False]
+    assert res["unused_columns"] == [] and ws.list_layers(path)["source"].tolist() == ["a.shp + b.shp"]
+
+
+def _lock_in_another_process(path: Path, seconds: float) -> subprocess.Popen:
+    """Another program holding ``path`` locked for ``seconds`` (as QGIS does saving edits);
+    returns once the lock is taken."""
+    code = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(float(sys.argv[2])); "
+            "c.execute('COMMIT')")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_a_workspace_locked_by_another_program_is_reported_as_locked(tmp_path, monkeypatch):
+    path = tmp_path / "w.gpkg"
+    ws.init(path, name="高唐县")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setenv("GCGEO_LOCK_TIMEOUT", "0.5")
+    other = _lock_in_another_process(path, 30)
+    try:
+        with pytest.raises(WorkspaceBusyError, match=r"w\.gpkg is locked by another program .* "
+                           r"stayed locked for 0\.5 s; nothing was changed\. Close it there"):
+            ws.add_layer(path, "communities", _communities())
+        with pytest.raises(WorkspaceBusyError, match="locked by another program"):
+            ws.list_layers(path)
+    finally:
+        other.kill()
+        other.wait()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    # a lock let go while gcgeo waits: the command goes on
+    monkeypatch.setenv("GCGEO_LOCK_TIMEOUT", "20")
+    other = _lock_in_another_process(path, 1)
+    assert ws.add_layer(path, "communities", _communities())["features"] == 2
+    assert other.wait(timeout=20) == 0
 
 
 def test_working_crs_can_be_fixed_and_must_be_projected(tmp_path):

@@ -137,15 +137,17 @@ def add(workspace: Path, kind: str, files: tuple[str, ...], source_layer: str | 
     shown = postgis.parse_url(file).shown if isinstance(file, str) else file.name
     with progress(f"adding {shown}") as step:
         step("reading")
-        gdf, source = handoff.read_sources(list(files), layer=source_layer, encoding=encoding,
-                                           src_crs=src_crs, x=xcol, y=ycol, sheet=sheet)
+        frames = handoff.read_each(list(files), layer=source_layer, encoding=encoding,
+                                   src_crs=src_crs, x=xcol, y=ycol, sheet=sheet)
         step("writing")
-        res = ws.add_layer(workspace, kind, gdf, name=layer_name, columns=mapping, source=source,
+        res = ws.add_layer(workspace, kind, frames, name=layer_name, columns=mapping,
                            source_layer=source_layer, src_crs=src_crs, overwrite=overwrite,
                            rules=rules_file)
     say(f"added [bold]{res['layer']}[/] ({res['features']} features) in {res['crs']}")
     if res["renamed"]:
         say("columns mapped: " + ", ".join(f"{k} → {v}" for k, v in res["renamed"].items()))
+    if res["unused_columns"]:
+        _say_unused(res, kind)
     for col, n in res["unreadable_values"].items():
         say(f"[yellow]{n} value(s) in '{col}' could not be read[/]; they are kept as text "
                   f"in '{col}_raw' and listed by 'gcgeo validate'")
@@ -153,6 +155,23 @@ def add(workspace: Path, kind: str, files: tuple[str, ...], source_layer: str | 
         say(f"[yellow]{res['errors']} error(s), {res['warnings']} warning(s)[/]: "
                   f"see 'gcgeo validate {workspace} --layer {res['layer']}'")
     warn_stale(workspace)
+
+
+def _say_unused(res: dict[str, Any], kind: str) -> None:
+    """Name the columns ``add`` kept but gcgeo does not read, and how to map them."""
+    from .. import layers
+
+    spec = layers.get_spec(kind)
+    unused, hints = res["unused_columns"], res["column_hints"]
+    example = ",".join(f"{k}={v}" for k, v in hints.items()) or f"{unused[0]}=COLUMN"
+    text = (f"[yellow]not used by gcgeo[/]: {', '.join(unused)} (kept in the layer as they are); "
+            f"if one holds a column of {kind}, map it with --columns {example}")
+    if hints:
+        text += " (guessed from the names: check them)"
+    if res["missing_columns"]:
+        text += ". Columns of " + kind + " not found: " + ", ".join(
+            f"{c} ({spec.column(c).label_zh})" for c in res["missing_columns"])
+    say(text + ".")
 
 
 @main.command(name="layers")

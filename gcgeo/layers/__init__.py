@@ -29,10 +29,13 @@ from ._validate import (
     ValidationReport,
     coerce_columns,
     fix,
+    guess_columns,
     map_columns,
+    missing_columns,
     repair_geometry,
     require_unique_ids,
     row_numbers,
+    unused_columns,
     validate,
 )
 from .community_checks import check_communities
@@ -82,9 +85,12 @@ __all__ = [
     "coerce_columns",
     "fix",
     "get_spec",
+    "guess_columns",
     "map_columns",
+    "missing_columns",
     "repair_geometry",
     "require_unique_ids",
     "row_numbers",
+    "unused_columns",
     "validate",
 ]

@@ -7,6 +7,8 @@ together, by layer, row id and column; nothing is raised for bad data.
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,8 +19,8 @@ import pandas as pd
 import shapely
 
 from .._errors import LayerError
-from ..values import id_column, to_bool, to_date, to_number, to_slope
-from ._spec import LayerSpec
+from ..values import ID_COLUMNS, UNIT_WORDS, id_column, to_bool, to_date, to_number, to_slope
+from ._spec import Column, LayerSpec
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,22 @@ def _norm(name: str) -> str:
     return str(name).strip().lower().replace(" ", "_")
 
 
+#: a unit in brackets closing a column name: 高度(米), 常住人口（人）, height (m)
+_BRACKETED_UNIT = re.compile(r"^(.+?)\s*\(\s*([^()]+?)\s*\)$")
+
+
+def _unit_stripped(name: str, column: Column) -> str | None:
+    """``name`` without a closing bracketed unit, if that unit is ``column``'s own (高度(米)
+    for a column kept in metres); None otherwise (高度(厘米) is not read as metres)."""
+    if column.unit is None:
+        return None
+    m = _BRACKETED_UNIT.match(unicodedata.normalize("NFKC", str(name)).strip())
+    if m is None:
+        return None
+    words = {w.lower() for w in UNIT_WORDS.get(column.unit, ())} | {column.unit.lower()}
+    return _norm(m.group(1)) if m.group(2).lower() in words else None
+
+
 def map_columns(
     df: pd.DataFrame,
     kind: str | LayerSpec,
@@ -53,8 +71,10 @@ def map_columns(
 
     ``mapping`` maps the file's column names to spec names (``{"名称": "name"}``)
     and wins over the automatic match, which recognises each spec column's
-    name, its Chinese and English labels and its aliases (case-insensitive).
-    Returns the renamed copy and the renames made.  Unmatched columns are kept.
+    name, its Chinese and English labels and its aliases (case-insensitive),
+    also followed by the column's own unit in brackets (高度(米), 常住人口（人）;
+    not 高度(厘米)).  Returns the renamed copy and the renames made.  Unmatched
+    columns are kept (:func:`unused_columns` names them).
     """
     spec = _spec(kind)
     mapping = dict(mapping or {})
@@ -89,18 +109,67 @@ def map_columns(
             continue
         candidates = {_norm(col.name), _norm(col.label_en), _norm(col.label_zh)}
         candidates |= {_norm(a) for a in col.aliases}
-        for src in df.columns:
-            if src in renames or src in known or src not in present:
-                continue
-            if _norm(src) in candidates:
-                renames[src] = col.name
-                taken.add(col.name)
-                break
+        free = [c for c in df.columns if c not in renames and c not in known and c in present]
+        # the name itself first; else the name with the column's own unit in brackets (高度(米))
+        found = next((c for c in free if _norm(c) in candidates), None)
+        if found is None:
+            found = next((c for c in free if _unit_stripped(c, col) in candidates), None)
+        if found is not None:
+            renames[found] = col.name
+            taken.add(col.name)
     _refuse_clashes(df, renames, mapping, source)
     out = df.rename(columns=renames)
     if renames:
         log.info("%s: columns mapped %s", source, renames)
     return out, {k: v for k, v in renames.items() if k != v}
+
+
+def unused_columns(df: pd.DataFrame, kind: str | LayerSpec) -> list[str]:
+    """The columns of a mapped frame gcgeo does not read: neither a column of ``kind``'s
+    spec, nor the geometry, nor a spec column's ``_raw`` text, nor a source id (FID,
+    OBJECTID…, kept to trace features back).  They are kept as they are; a planner maps
+    them with ``--columns`` if they hold a spec column.
+
+    >>> unused_columns(pd.DataFrame({"id": [1], "建筑性质": ["住宅"], "FID": [0]}), "buildings")
+    ['建筑性质']
+    """
+    spec = _spec(kind)
+    own = {c.name for c in spec.all_columns}
+    own |= {f"{c}_raw" for c in own}
+    geom = df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+    return [str(c) for c in df.columns if c != geom and c not in own
+            and str(c).strip().lower() not in ID_COLUMNS]
+
+
+def missing_columns(df: pd.DataFrame, kind: str | LayerSpec) -> list[Column]:
+    """The columns of ``kind``'s own spec (not the id, name… every layer may carry) a
+    mapped frame lacks, required ones first."""
+    spec = _spec(kind)
+    gone = [c for c in spec.columns if c.name not in df.columns]
+    return sorted(gone, key=lambda c: not c.required)
+
+
+def guess_columns(unused: list[str], missing: list[Column]) -> dict[str, str]:
+    """Unused column → missing spec column, where the column's name contains one (and only
+    one) missing column's Chinese label or alias of two characters or more (English: four):
+    a hint for ``--columns`` to check, never applied by itself.
+
+    >>> from gcgeo.layers import get_spec
+    >>> spec = get_spec("buildings")
+    >>> guess_columns(["建筑性质", "楼层数", "居住人数"], list(spec.columns))
+    {'建筑性质': 'use', '楼层数': 'floors'}
+    """
+    def words(c: Column) -> set[str]:
+        return {w.lower() for w in (c.label_zh, c.label_en, *c.aliases)
+                if len(w) >= (4 if w.isascii() else 2)}
+
+    out = {}
+    for name in unused:
+        low = name.lower()
+        hits = {c.name for c in missing if any(w in low for w in words(c))}
+        if len(hits) == 1:
+            out[name] = hits.pop()
+    return out
 
 
 def _refuse_clashes(df: pd.DataFrame, renames: Mapping[str, str], mapping: Mapping[str, str],

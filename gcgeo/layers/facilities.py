@@ -123,6 +123,17 @@ def _poi_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return next((lower[n] for n in names if n in lower), None)
 
 
+def poi_type_columns(df: pd.DataFrame) -> list[str]:
+    """The columns of a POI export :func:`poi_categories` reads categories from (Amap
+    ``type``/``typecode``, Baidu ``tag``), as they are named in ``df``.
+
+    >>> poi_type_columns(pd.DataFrame({"名称": ["a"], "typecode": ["141204"], "type": ["学校"]}))
+    ['typecode', 'type']
+    """
+    found = (_poi_column(df, names) for names in _POI_COLUMNS.values())
+    return [str(c) for c in found if c is not None]
+
+
 def _amap_code(value: str, table: Mapping[str, str]) -> str | None:
     for code in value.split("|"):
         code = code.strip()
