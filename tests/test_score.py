@@ -177,16 +177,22 @@ def test_each_status_by_construction(card, truth):
             row = t.loc[(cid, n)]
             if n == 8:
                 want = "not_met" if cid in truth["fire_fail"] else "met"
-            elif n == 12:
-                want = "not_met" if cid in truth["unmanaged"] else "met"
+            elif n == 12:  # measured in part: C06's attestation of not met decides
+                want = "not_met" if cid in truth["unmanaged"] or cid == "C06" else "met"
             elif (cid, n) == ("C05", 14):
                 want = "unknown"
             else:
                 want = "met"
             assert row["status"] == want, (cid, n, row.to_dict())
-    # 7 and 12 are decided by their analyses, the governance criteria by attestation
-    assert set(t.xs(7, level="criterion")["source"]) == {"measured"}
-    assert set(t.xs(12, level="criterion")["source"]) == {"measured"}
+    # 7, 8 and 12 are measured in part: a failing part decides alone, a passing one with the
+    # attestation (符合 everywhere but C06's 12, whose 不符合 decides); the governance criteria by
+    # attestation.  Criterion 8's chargers never ran: where the fire lanes pass, the attestation decides.
+    failing = {(c, 8) for c in truth["fire_fail"]} | {(c, 12) for c in truth["unmanaged"]}
+    for cid in truth["ids"]:
+        for n in (7, 8, 12):
+            want = ("measured" if (cid, n) in failing else "attested" if (cid, n) == ("C06", 12) or n == 8
+                    else "measured_attested")
+            assert t.loc[(cid, n), "source"] == want, (cid, n)
     for n in (1, 2, 3, 6, 11, 13, 15):
         assert set(t.xs(n, level="criterion")["source"]) == {"attested"}
     # criterion 10 is measured by the living circle (against the relaxed share), and attested too
@@ -211,9 +217,16 @@ def test_figures_thresholds_and_clauses_beside_the_status(card, truth):
         assert green["threshold"] == f"{GREEN_MIN[truth['old'][cid]] * 100:.1f}%"
         assert "GB 50180" in green["clause"]
         assert ("old-area" in green["clause"]) == truth["old"][cid]  # the clause the community was held to
+        # the green ratio against its requirement, in words
+        assert green["reason"].endswith(f"绿地率{truth['green_ratio'][cid] * 100:.1f}%，不低于要求"
+                                        f"{GREEN_MIN[truth['old'][cid]] * 100:g}%"
+                                        + ("（老旧小区）" if truth["old"][cid] else ""))
         prop = t.loc[(cid, 12)]
-        assert prop["figure"] == ("0.0%" if cid in truth["unmanaged"] else "100.0%")
-        assert prop["threshold"] == "≥ 30%" and "第12项" in prop["clause"]
+        if cid == "C06":  # decided by its attestation of not met: no figure of the measured part
+            assert prop["figure"] == prop["threshold"] == "" and "第12项" in prop["clause"]
+        else:
+            assert prop["figure"] == ("0.0%" if cid in truth["unmanaged"] else "100.0%")
+            assert prop["threshold"] == "≥ 30%" and "第12项" in prop["clause"]
         assert prop["analysis"] == "property" and prop["ran_at"]
         fire = t.loc[(cid, 8)]
         # fire lanes decide criterion 8 with the chargers (e-bikes indoors); the clause cited is
@@ -232,12 +245,16 @@ def test_measured_and_attested_disagreeing_is_shown_and_the_measurement_wins(car
     t = card.scorecard.set_index(["community_id", "criterion"])
     conflicts = set(t.index[t["conflict"]])
     want = {(c, 8) for c in truth["fire_fail"]} | {(c, 12) for c in truth["unmanaged"]}
-    if "C06" not in truth["unmanaged"]:
-        want.add(("C06", 12))
     assert conflicts == want
+    c01 = t.loc[("C01", 12)]
+    assert c01["status"] == "not_met" and c01["attested_status"] == "met"
+    assert "测量为不符合，认定为符合" in c01["reason"]
+    # a measured part passing contradicts no attestation of not met: the attestation speaks for the rest
+    assert "C06" not in truth["unmanaged"]
     c06 = t.loc[("C06", 12)]
-    assert c06["status"] == "met" and c06["attested_status"] == "not_met"
-    assert "测量为符合，认定为不符合" in c06["reason"]
+    assert c06["status"] == "not_met" and c06["source"] == "attested" and not c06["conflict"]
+    assert c06["measured_status"] == "met" and c06["attested_status"] == "not_met"
+    assert c06["reason"] == "部分测量：物业管理覆盖面 达标；认定为不符合，以认定为准"
     # the rules may let the attestation win
     other = sc.score(workspace, attestations=[attested], as_of=AS_OF, rules={"conflicts": {"prefer": "attested"}})
     o = other.scorecard.set_index(["community_id", "criterion"])
@@ -250,7 +267,7 @@ def test_communities_and_county_against_the_targets(card, truth):
     short = {c: set() for c in truth["ids"]}
     for c in truth["fire_fail"]:
         short[c].add(8)
-    for c in truth["unmanaged"]:
+    for c in truth["unmanaged"] | {"C06"}:  # C06's 12: attested not met
         short[c].add(12)
     short["C05"].add(14)
     meeting = sorted(c for c, s in short.items() if not s)
@@ -277,15 +294,15 @@ def test_communities_and_county_against_the_targets(card, truth):
 def test_blocking_criteria_and_closest_communities(card, truth):
     block = card.blocking.set_index("criterion")
     # most communities short first, then most not met (not met before unknown), then by number
-    counts = {8: (len(truth["fire_fail"]), len(truth["fire_fail"])),
-              12: (len(truth["unmanaged"]), len(truth["unmanaged"])), 14: (1, 0)}
+    no12 = truth["unmanaged"] | {"C06"}  # C06's 12: attested not met
+    counts = {8: (len(truth["fire_fail"]), len(truth["fire_fail"])), 12: (len(no12), len(no12)), 14: (1, 0)}
     assert list(block.index) == sorted(counts, key=lambda k: (-counts[k][0], -counts[k][1], k))
     assert block.loc[8, "n_not_met"] == len(truth["fire_fail"])
-    assert block.loc[12, "n_not_met"] == len(truth["unmanaged"])
+    assert block.loc[12, "n_not_met"] == len(no12)
     assert block.loc[14, "n_unknown"] == 1 and block.loc[14, "n_only"] == 1
     assert block.loc[8, "communities"] == ", ".join(sorted(truth["fire_fail"]))
     near = card.closest.set_index("community_id")
-    assert set(near.index) == set(truth["fire_fail"]) | set(truth["unmanaged"]) | {"C05"}
+    assert set(near.index) == set(truth["fire_fail"]) | no12 | {"C05"}
     assert list(near["short"]) == sorted(near["short"])
     assert card.county["blocking_criteria"].iloc[0].split(", ") == [str(k) for k in block.index]
 
@@ -636,7 +653,7 @@ def test_the_command_template_attest_store_and_export(workspace, truth, tmp_path
     layers = set(ws.list_layers(path)["layer"])
     assert {"scorecard", "score_communities", "score_county", "score_history", "score_attestations"} <= layers
     stored = ws.read_layer(path, "score_communities").set_index("community_id")
-    meeting = {c for c in truth["ids"] if c not in truth["fire_fail"] | truth["unmanaged"] | {"C05"}}
+    meeting = {c for c in truth["ids"] if c not in truth["fire_fail"] | truth["unmanaged"] | {"C05", "C06"}}
     assert set(stored.index[stored["meets_standard"].astype(bool)]) == meeting
     # the export: the matrix coloured by status, Chinese headings
     book = load_workbook(tmp_path / "card.xlsx")
@@ -681,11 +698,11 @@ def test_the_export_in_english_and_chinese_shows_no_code(card, tmp_path):
     assert len(rows) == len(card.scorecard)
     col = {h: i for i, h in enumerate(head)}
     assert {r[col["结果"]] for r in rows} == {"符合", "不符合", "未知"}
-    assert {r[col["依据"]] for r in rows} == {"测量", "认定", "无"}
+    assert {r[col["依据"]] for r in rows} == {"测量", "认定", "部分测量+认定", "无"}
     shown = "\n".join(str(v) for r in rows for v in r if v is not None)
     # the analyses by their names, not their codes; no status code left
     assert "消防车道" in {a for r in rows for a in str(r[col["分析"]] or "").split("；")}
-    for code in ("fire_lanes", "living_circle", "not_met", "attested", "measured"):
+    for code in ("fire_lanes", "living_circle", "not_met", "attested", "measured", "measured_attested"):
         assert not re.search(rf"(?<![A-Za-z_]){code}(?![A-Za-z_])", _no_commands(shown)), code
 
 

@@ -95,6 +95,8 @@ _TEXT = {
     "part_attested": ("部分测量：{part} 达标；{rest} 经认定符合",
                       "measured in part: {part} passes; {rest} attested met"),
     "part_fails": ("部分测量：{part} 未达标", "measured in part: {part} fails"),
+    "part_refused": ("部分测量：{part} 达标；认定为不符合，以认定为准",
+                     "measured in part: {part} passes; attested not met, which decides"),
 }
 _STATUS_WORDS = {"met": ("符合", "met"), "not_met": ("不符合", "not met"), "unknown": ("未知", "unknown")}
 
@@ -298,8 +300,9 @@ def _row(cid: str, name: str, crit: Any, evs: list[Evidence], att: pd.DataFrame 
     reasons: list[str] = []
     commands: list[str] = []
     part, rest = _parts(deciding, lang)
-    if partial and status != "not_met":  # (an attestation of not met speaks for itself)
-        reasons.append(_t("part_attested" if status == "met" else "part_passes", lang, part=part, rest=rest))
+    if partial:
+        key = {"met": "part_attested", "not_met": "part_refused"}.get(status, "part_passes")
+        reasons.append(_t(key, lang, part=part, rest=rest))
     elif m == "not_met" and source == "measured" and part:
         reasons.append(_t("part_fails", lang, part=part))
     if status == "unknown":
