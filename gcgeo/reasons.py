@@ -150,6 +150,10 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (r"(slope|width|lip) '(.+)' cannot be read",
      lambda m: f"{ {'slope': '坡度', 'width': '宽度', 'lip': '坡口高差'}[m.group(1)]}“{m.group(2)}”无法识别"),
     # green
+    (r"green ratio ([\d.]+%) (≥|<) ([\d.]+%) required( \(old estate\))?",
+     lambda m: f"绿地率{m.group(1)}，{'不低于' if m.group(2) == '≥' else '低于'}要求{m.group(3)}"
+     + ("（老旧小区）" if m.group(4) else "")),
+    (r"the community has no area", "社区面积为0"),
     (r"population missing", "人口缺失"),
     (r"population is 0", "人口为0"),
     (r"population negative", "人口为负数"),

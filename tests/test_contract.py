@@ -238,3 +238,26 @@ def test_a_date_option_takes_a_day_and_hands_the_analysis_a_date(tmp_path, monke
     assert res.exit_code == 0, res.output
     assert seen == [day] and type(seen[0]) is datetime.date
     assert ws.read_layer(path, "toy_dates")["as_of"].tolist() == ["2021-03-05"]
+
+
+def test_a_criterion_measured_in_part_says_what_it_does_not_measure():
+    """Each declaration against its criterion's text: only the living circle measures all of its own
+    (criterion 10); the others say, in both languages, what is left for the planner's documents."""
+    from gcgeo.analysis import Criterion, descriptors
+
+    partial = {(d.name, c.number): c for d in descriptors().values() for c in d.criteria if c.partial}
+    whole = {(d.name, c.number) for d in descriptors().values() for c in d.criteria if not c.partial}
+    assert whole == {("living_circle", 10)}
+    assert set(partial) == {("garbage", 5), ("green", 7), ("manholes", 4), ("chargers", 4), ("chargers", 8),
+                            ("fire_lanes", 8), ("ramps", 9), ("property", 12), ("heritage", 16)}
+    assert all(c.unmeasured("zh") and c.unmeasured("en") and c.part("zh") and c.part("en")
+               for c in partial.values())
+    assert "海绵化改造" in partial["garbage", 5].unmeasured("zh") and "道路" in partial["garbage", 5].unmeasured("zh")
+    # criterion 7: the green ratio decides, and its text says the other figures do not
+    green = partial["green", 7]
+    assert green.column == "green_ratio_pass" and green.part("zh") == "绿地率"
+    assert "公共活动空间和设施" in green.unmeasured("zh") and "not decided" in green.how_en
+    with pytest.raises(ValueError, match="both unmeasured_en and unmeasured_zh"):
+        Criterion(5, "x", "y", "z", unmeasured_zh="道路")
+    with pytest.raises(ValueError, match="say what is not measured"):
+        Criterion(5, "x", "y", "z", part_en="sorting")

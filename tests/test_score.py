@@ -178,16 +178,22 @@ def test_each_status_by_construction(card, truth):
             row = t.loc[(cid, n)]
             if n == 8:
                 want = "not_met" if cid in truth["fire_fail"] else "met"
-            elif n == 12:
-                want = "not_met" if cid in truth["unmanaged"] else "met"
+            elif n == 12:  # measured in part: C06's attestation of not met decides
+                want = "not_met" if cid in truth["unmanaged"] or cid == "C06" else "met"
             elif (cid, n) == ("C05", 14):
                 want = "unknown"
             else:
                 want = "met"
             assert row["status"] == want, (cid, n, row.to_dict())
-    # 7 and 12 are decided by their analyses, the governance criteria by attestation
-    assert set(t.xs(7, level="criterion")["source"]) == {"measured"}
-    assert set(t.xs(12, level="criterion")["source"]) == {"measured"}
+    # 7, 8 and 12 are measured in part: a failing part decides alone, a passing one with the
+    # attestation (符合 everywhere but C06's 12, whose 不符合 decides); the governance criteria by
+    # attestation.  Criterion 8's chargers never ran: where the fire lanes pass, the attestation decides.
+    failing = {(c, 8) for c in truth["fire_fail"]} | {(c, 12) for c in truth["unmanaged"]}
+    for cid in truth["ids"]:
+        for n in (7, 8, 12):
+            want = ("measured" if (cid, n) in failing else "attested" if (cid, n) == ("C06", 12) or n == 8
+                    else "measured_attested")
+            assert t.loc[(cid, n), "source"] == want, (cid, n)
     for n in (1, 2, 3, 6, 11, 13, 15):
         assert set(t.xs(n, level="criterion")["source"]) == {"attested"}
     # criterion 10 is measured by the living circle (against the relaxed share), and attested too
@@ -212,9 +218,16 @@ def test_figures_thresholds_and_clauses_beside_the_status(card, truth):
         assert green["threshold"] == f"{GREEN_MIN[truth['old'][cid]] * 100:.1f}%"
         assert "GB 50180" in green["clause"]
         assert ("old-area" in green["clause"]) == truth["old"][cid]  # the clause the community was held to
+        # the green ratio against its requirement, in words
+        assert green["reason"].endswith(f"绿地率{truth['green_ratio'][cid] * 100:.1f}%，不低于要求"
+                                        f"{GREEN_MIN[truth['old'][cid]] * 100:g}%"
+                                        + ("（老旧小区）" if truth["old"][cid] else ""))
         prop = t.loc[(cid, 12)]
-        assert prop["figure"] == ("0.0%" if cid in truth["unmanaged"] else "100.0%")
-        assert prop["threshold"] == "≥ 30%" and "第12项" in prop["clause"]
+        if cid == "C06":  # decided by its attestation of not met: no figure of the measured part
+            assert prop["figure"] == prop["threshold"] == "" and "第12项" in prop["clause"]
+        else:
+            assert prop["figure"] == ("0.0%" if cid in truth["unmanaged"] else "100.0%")
+            assert prop["threshold"] == "≥ 30%" and "第12项" in prop["clause"]
         assert prop["analysis"] == "property" and prop["ran_at"]
         fire = t.loc[(cid, 8)]
         # fire lanes decide criterion 8 with the chargers (e-bikes indoors); the clause cited is
@@ -233,12 +246,16 @@ def test_measured_and_attested_disagreeing_is_shown_and_the_measurement_wins(car
     t = card.scorecard.set_index(["community_id", "criterion"])
     conflicts = set(t.index[t["conflict"]])
     want = {(c, 8) for c in truth["fire_fail"]} | {(c, 12) for c in truth["unmanaged"]}
-    if "C06" not in truth["unmanaged"]:
-        want.add(("C06", 12))
     assert conflicts == want
+    c01 = t.loc[("C01", 12)]
+    assert c01["status"] == "not_met" and c01["attested_status"] == "met"
+    assert "测量为不符合，认定为符合" in c01["reason"]
+    # a measured part passing contradicts no attestation of not met: the attestation speaks for the rest
+    assert "C06" not in truth["unmanaged"]
     c06 = t.loc[("C06", 12)]
-    assert c06["status"] == "met" and c06["attested_status"] == "not_met"
-    assert "测量为符合，认定为不符合" in c06["reason"]
+    assert c06["status"] == "not_met" and c06["source"] == "attested" and not c06["conflict"]
+    assert c06["measured_status"] == "met" and c06["attested_status"] == "not_met"
+    assert c06["reason"] == "部分测量：物业管理覆盖面 达标；认定为不符合，以认定为准"
     # the rules may let the attestation win
     other = sc.score(workspace, attestations=[attested], as_of=AS_OF, rules={"conflicts": {"prefer": "attested"}})
     o = other.scorecard.set_index(["community_id", "criterion"])
@@ -251,7 +268,7 @@ def test_communities_and_county_against_the_targets(card, truth):
     short = {c: set() for c in truth["ids"]}
     for c in truth["fire_fail"]:
         short[c].add(8)
-    for c in truth["unmanaged"]:
+    for c in truth["unmanaged"] | {"C06"}:  # C06's 12: attested not met
         short[c].add(12)
     short["C05"].add(14)
     meeting = sorted(c for c, s in short.items() if not s)
@@ -278,15 +295,15 @@ def test_communities_and_county_against_the_targets(card, truth):
 def test_blocking_criteria_and_closest_communities(card, truth):
     block = card.blocking.set_index("criterion")
     # most communities short first, then most not met (not met before unknown), then by number
-    counts = {8: (len(truth["fire_fail"]), len(truth["fire_fail"])),
-              12: (len(truth["unmanaged"]), len(truth["unmanaged"])), 14: (1, 0)}
+    no12 = truth["unmanaged"] | {"C06"}  # C06's 12: attested not met
+    counts = {8: (len(truth["fire_fail"]), len(truth["fire_fail"])), 12: (len(no12), len(no12)), 14: (1, 0)}
     assert list(block.index) == sorted(counts, key=lambda k: (-counts[k][0], -counts[k][1], k))
     assert block.loc[8, "n_not_met"] == len(truth["fire_fail"])
-    assert block.loc[12, "n_not_met"] == len(truth["unmanaged"])
+    assert block.loc[12, "n_not_met"] == len(no12)
     assert block.loc[14, "n_unknown"] == 1 and block.loc[14, "n_only"] == 1
     assert block.loc[8, "communities"] == ", ".join(sorted(truth["fire_fail"]))
     near = card.closest.set_index("community_id")
-    assert set(near.index) == set(truth["fire_fail"]) | set(truth["unmanaged"]) | {"C05"}
+    assert set(near.index) == set(truth["fire_fail"]) | no12 | {"C05"}
     assert list(near["short"]) == sorted(near["short"])
     assert card.county["blocking_criteria"].iloc[0].split(", ") == [str(k) for k in block.index]
 
@@ -478,6 +495,77 @@ def test_an_analysis_declaring_a_criterion_is_scored_without_naming_it():
     assert t.loc[("K0", 5), "stale"] and "stale" in t.loc[("K0", 5), "reason"]
 
 
+def test_a_criterion_measured_in_part_fails_by_measurement_but_passes_only_with_its_attestation():
+    """Criterion 5 from a sorting check declaring that roads and sponge retrofit are not measured:
+    K0 passes unattested, K1 fails attested met, K2 passes attested met, K3 passes attested not met.
+    The same column decides criterion 9, declared whole; criterion 8 has a whole measurement
+    (lanes) and the partial one."""
+    from gcgeo.score.dossier import dossier_html
+
+    comm = _comm(4)
+    ids = ["K0", "K1", "K2", "K3"]
+    sorting = pd.DataFrame({"community_id": ids, "covered_share": [1.0, 0.5, 1.0, 1.0],
+                            "min_share_status": ["pass", "fail", "pass", "pass"],
+                            "min_share_reason": ["", "50% < 100%", "", ""]})
+    lanes = pd.DataFrame({"community_id": ids, "criterion8": ["pass"] * 4})
+
+    def part(n):
+        return Criterion(n, "sorting_communities", "min_share_status", "sorting points",
+                         part_en="waste-sorting coverage", part_zh="垃圾分类覆盖",
+                         unmeasured_en="road treatment and sponge retrofit", unmeasured_zh="道路综合治理和海绵化改造")
+
+    descs = {"sorting": _desc("sorting", [part(5), part(8),
+                                          Criterion(9, "sorting_communities", "min_share_status", "whole")]),
+             "lanes": _desc("lanes", [Criterion(8, "lane_communities", "criterion8", "lanes")],
+                            rule_sets=("fire_lanes",))}
+    layers = {"communities": comm, "sorting_communities": sorting, "lane_communities": lanes}
+    meta = {"analysis:sorting": "2022-05-01T10:00:00+08:00", "analysis:lanes": "2022-05-01T10:00:00+08:00"}
+    att = pd.DataFrame({"community_id": ["K1", "K2", "K3"], "criterion": [5, 5, 5],
+                        "status": ["met", "met", "not_met"], "evidence": ["台账"] * 3, "attested_by": ["王某"] * 3})
+
+    def card(lang="en", **kw):
+        return sc.score(layers, meta=meta, as_of=AS_OF, descriptors=descs, attestations=att, lang=lang, **kw)
+
+    t = card().scorecard.set_index(["community_id", "criterion"])
+    got = {k: (t.loc[(k, 5), "status"], t.loc[(k, 5), "source"], bool(t.loc[(k, 5), "conflict"])) for k in ids}
+    assert got == {"K0": ("unknown", "none", False), "K1": ("not_met", "measured", True),
+                   "K2": ("met", "measured_attested", False), "K3": ("not_met", "attested", False)}
+    assert list(t.xs(5, level="criterion")["measured_status"]) == ["met", "not_met", "met", "met"]
+    k0 = t.loc[("K0", 5)]
+    assert k0["reason"] == ("measured in part: waste-sorting coverage passes; road treatment and sponge "
+                            "retrofit still need the planner's documents: attest the criterion")
+    assert k0["command"] == "gcgeo score WS --template attest.xlsx" and k0["figure"] == "100.0%"
+    assert t.loc[("K1", 5), "reason"].startswith("measured in part: waste-sorting coverage fails; 50% < 100%")
+    assert t.loc[("K2", 5), "reason"] == ("measured in part: waste-sorting coverage passes; road treatment "
+                                          "and sponge retrofit attested met")
+    assert t.loc[("K2", 5), "figure"] == "100.0%" and t.loc[("K2", 5), "attested_by"] == "王某"
+    assert t.loc[("K3", 5), "reason"] == "measured in part: waste-sorting coverage passes; attested not met, " \
+                                         "which decides"
+    # the same evidence decides a criterion it measures whole, and a whole measurement covers criterion 8
+    assert [t.loc[(k, 9), "status"] for k in ids] == ["met", "not_met", "met", "met"]
+    assert set(t.xs(9, level="criterion")["source"]) == {"measured"}
+    assert [(t.loc[(k, 8), "status"], t.loc[(k, 8), "source"]) for k in ids] == [
+        ("met", "measured"), ("not_met", "measured"), ("met", "measured"), ("met", "measured")]
+    # the attestation may win a conflict, as before
+    t = card(rules={"conflicts": {"prefer": "attested"}}).scorecard.set_index(["community_id", "criterion"])
+    assert (t.loc[("K1", 5), "status"], t.loc[("K1", 5), "source"]) == ("met", "attested")
+    assert t.loc[("K0", 5), "status"] == "unknown"
+    # in Chinese, and in the dossier
+    zh = card("zh")
+    t = zh.scorecard.set_index(["community_id", "criterion"])
+    assert t.loc[("K0", 5), "reason"] == "部分测量：垃圾分类覆盖 达标；道路综合治理和海绵化改造 需证明材料，请认定此项"
+    stored = {"scorecard": zh.scorecard, "score_communities": zh.communities, "score_attestations": zh.attestations}
+
+    def row5(cid):
+        page = dossier_html(stored, cid)
+        return re.search(r"<tr><td class='n'>5</td>.*?</tr>", page).group(0)
+
+    assert "<td class='s unknown'>未知</td>" in row5("K0")
+    assert "部分测量：垃圾分类覆盖 达标；道路综合治理和海绵化改造 需证明材料" in row5("K0")
+    assert "<td class='s met'>符合</td><td class='s'>部分测量+认定</td>" in row5("K2")
+    assert "道路综合治理和海绵化改造 经认定符合" in row5("K2")
+
+
 def test_a_community_missing_from_the_result_or_duplicated_in_the_layer():
     comm = _comm(2)
     res = pd.DataFrame({"community_id": ["K0"], "min_share_status": ["pass"]})
@@ -650,7 +738,7 @@ def test_the_command_template_attest_store_and_export(workspace, truth, tmp_path
     layers = set(ws.list_layers(path)["layer"])
     assert {"scorecard", "score_communities", "score_county", "score_history", "score_attestations"} <= layers
     stored = ws.read_layer(path, "score_communities").set_index("community_id")
-    meeting = {c for c in truth["ids"] if c not in truth["fire_fail"] | truth["unmanaged"] | {"C05"}}
+    meeting = {c for c in truth["ids"] if c not in truth["fire_fail"] | truth["unmanaged"] | {"C05", "C06"}}
     assert set(stored.index[stored["meets_standard"].astype(bool)]) == meeting
     # the export: the matrix coloured by status, Chinese headings
     book = load_workbook(tmp_path / "card.xlsx")
@@ -695,11 +783,11 @@ def test_the_export_in_english_and_chinese_shows_no_code(card, tmp_path):
     assert len(rows) == len(card.scorecard)
     col = {h: i for i, h in enumerate(head)}
     assert {r[col["结果"]] for r in rows} == {"符合", "不符合", "未知"}
-    assert {r[col["依据"]] for r in rows} == {"测量", "认定", "无"}
+    assert {r[col["依据"]] for r in rows} == {"测量", "认定", "部分测量+认定", "无"}
     shown = "\n".join(str(v) for r in rows for v in r if v is not None)
     # the analyses by their names, not their codes; no status code left
     assert "消防车道" in {a for r in rows for a in str(r[col["分析"]] or "").split("；")}
-    for code in ("fire_lanes", "living_circle", "not_met", "attested", "measured"):
+    for code in ("fire_lanes", "living_circle", "not_met", "attested", "measured", "measured_attested"):
         assert not re.search(rf"(?<![A-Za-z_]){code}(?![A-Za-z_])", _no_commands(shown)), code
 
 
@@ -855,6 +943,65 @@ def test_the_dossier_command(scored, tmp_path):
     assert res.exit_code == 2 and "--all" in res.output
     res = runner.invoke(main, ["dossier", str(path), "某某社区", "--no-pdf", "-o", str(tmp_path / "e")])
     assert res.exit_code == 2 and "no community '某某社区'" in res.output
+
+
+def test_the_command_passes_criterion_5_measured_in_part_only_with_its_attestation(workspace, county, truth,
+                                                                                   tmp_path):
+    """Garbage measures sorting coverage only (criterion 5 also asks roads and sponge retrofit): every home
+    served is unknown until attested; at 70 m the communities with a planted gap fail by measurement."""
+    from click.testing import CliRunner
+
+    from gcgeo.cli import main
+
+    path = tmp_path / "garbage.gpkg"
+    shutil.copy(workspace, path)
+
+    def run(*args):
+        res = CliRunner().invoke(main, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    walk = county.truth["garbage"]["walk_m"]
+    run("analyze", path, "garbage", "--max-walk", max(walk.values()) + 1)  # every home served
+    run("score", path, "--as-of", AS_OF)
+    t = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"])
+    five = t.xs(5, level="criterion")
+    assert set(five["status"]) == {"unknown"} and set(five["measured_status"]) == {"met"}
+    assert all(r.startswith("部分测量：垃圾分类覆盖 达标；社区道路综合治理、海绵化改造和建设 需证明材料")
+               for r in five["reason"])
+    # criterion 7 (the green ratio, relaxed below every community's) likewise, with the ratio in words
+    seven = t.xs(7, level="criterion")
+    assert set(seven["status"]) == {"unknown"}
+    for cid, why in seven["reason"].items():
+        assert why.startswith("部分测量：绿地率 达标；绿地布局") and "公共活动空间和设施 需证明材料" in why
+        assert f"绿地率{truth['green_ratio'][cid] * 100:.1f}%，不低于要求" in why
+    per = ws.read_layer(path, "score_communities").set_index("community_id")
+    assert all("5" in u.split(", ") for u in per["unknown"])
+    # a walk between the two shortest of the communities' longest walks: the communities holding a
+    # home walking farther fail; the others pass with the street office's attestation of criterion 5
+    b = county.layers["buildings"].set_index("id")
+    worst = {cid: max(d for h, d in walk.items() if poly.contains(b.loc[h, "geometry"].representative_point()))
+             for cid, poly in county.layers["communities"].set_index("id").geometry.items()}
+    lo = min(worst.values())
+    cut = (lo + min(w for w in worst.values() if w > lo)) / 2
+    assert all(abs(d - cut) > 0.1 for d in walk.values())  # no home on the edge
+    gap = {cid for cid, w in worst.items() if w > cut}
+    assert gap and set(truth["ids"]) - gap
+    run("analyze", path, "garbage", "--max-walk", cut)
+    run("score", path, "--template", tmp_path / "t.xlsx", "--as-of", AS_OF)
+    filled = _fill(tmp_path / "t.xlsx", tmp_path / "f.xlsx", {(c, 5): "符合" for c in truth["ids"]})
+    run("score", path, "--attest", filled, "--as-of", AS_OF)
+    t = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"])
+    for cid in truth["ids"]:
+        row = t.loc[(cid, 5)]
+        want = ("not_met", "measured") if cid in gap else ("met", "measured_attested")
+        assert (row["status"], row["source"]) == want, cid
+    ok, bad = sorted(set(truth["ids"]) - gap)[0], sorted(gap)[0]
+    run("dossier", path, ok, bad, "--no-pdf", "-o", tmp_path / "d")
+    page = (tmp_path / "d" / f"{ok}.html").read_text(encoding="utf-8")
+    assert "部分测量：垃圾分类覆盖 达标；社区道路综合治理、海绵化改造和建设 经认定符合" in page
+    assert "部分测量+认定" in page
+    assert "部分测量：垃圾分类覆盖 未达标" in (tmp_path / "d" / f"{bad}.html").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------

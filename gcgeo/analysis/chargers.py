@@ -453,11 +453,18 @@ ANALYSIS = Analysis(
         Criterion(8, "chargers_communities", "ebike_indoors_status",
                   "e-bike part: no e-bike charging inside residential buildings or stair halls "
                   "(escape routes kept clear); parking order itself is the fire-lane analysis's",
-                  "电动自行车部分：住宅楼内、楼梯间无电动自行车充电（不占用疏散通道）"),
+                  "电动自行车部分：住宅楼内、楼梯间无电动自行车充电（不占用疏散通道）",
+                  part_en="no e-bike charging indoors", part_zh="楼内无电动自行车充电",
+                  unmeasured_en="parking order and the fire and ambulance lanes (the fire-lane analysis "
+                                "measures the fire lanes)",
+                  unmeasured_zh="停车秩序及消防、救护通道（消防车道由“消防车道”分析测量）"),
         Criterion(4, "chargers_communities", None,
                   "figures only: EV-ready share of parking spaces and e-bike charging within a walk "
                   "of every home",
-                  "仅提供数据：充电车位比例、住宅步行范围内的电动自行车充电设施"),
+                  "仅提供数据：充电车位比例、住宅步行范围内的电动自行车充电设施",
+                  part_en="charging", part_zh="充电设施",
+                  unmeasured_en="the community's infrastructure of other kinds",
+                  unmeasured_zh="充电设施以外的各类基础设施"),
     ),
     headlines="gcgeo.headlines:inventory_check",
     views=(check_view("chargers", "communities by charging status; homes without e-bike charging, "

@@ -173,6 +173,24 @@ class Criterion:
     ``layer`` and ``column`` name where the per-community evidence is kept
     (``column`` None when the analysis gives figures but no pass/fail of its
     own); ``how_en`` / ``how_zh`` say in a sentence what is measured.
+
+    An analysis measuring only part of the criterion says what it leaves out
+    in ``unmeasured_en`` / ``unmeasured_zh`` (both, or neither) and may name
+    the part it measures in ``part_en`` / ``part_zh`` (by default the
+    analysis's label).  Such partial evidence can fail the criterion but
+    never passes it alone: the scorecard counts a measured pass of a part as
+    met only together with an attestation of the criterion
+    (:func:`gcgeo.score.scorecard.decide`).
+
+    >>> c = Criterion(5, "garbage_communities", "sorting_coverage_status", "sorting points",
+    ...               part_en="waste-sorting coverage", part_zh="垃圾分类覆盖",
+    ...               unmeasured_en="road treatment", unmeasured_zh="道路综合治理")
+    >>> c.partial, c.part("zh"), c.unmeasured("en")
+    (True, '垃圾分类覆盖', 'road treatment')
+    >>> Criterion(5, "l", "c", "x", unmeasured_en="roads")
+    Traceback (most recent call last):
+    ...
+    ValueError: criterion 5 (layer l): say what is not measured in both unmeasured_en and unmeasured_zh
     """
 
     number: int
@@ -180,6 +198,32 @@ class Criterion:
     column: str | None
     how_en: str
     how_zh: str = ""
+    part_en: str = ""
+    part_zh: str = ""
+    unmeasured_en: str = ""
+    unmeasured_zh: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.unmeasured_en.strip()) != bool(self.unmeasured_zh.strip()):
+            raise ValueError(f"criterion {self.number} (layer {self.layer}): say what is not measured in "
+                             "both unmeasured_en and unmeasured_zh")
+        if (self.part_en or self.part_zh) and not self.partial:
+            raise ValueError(f"criterion {self.number} (layer {self.layer}): part_en / part_zh name the "
+                             "measured part of a partial criterion; say what is not measured "
+                             "(unmeasured_en / unmeasured_zh)")
+
+    @property
+    def partial(self) -> bool:
+        """Whether the analysis measures only part of the criterion."""
+        return bool(self.unmeasured_en.strip())
+
+    def part(self, lang: str = "en") -> str:
+        """The measured part's name ('' when not given: the analysis's label stands for it)."""
+        return (self.part_zh or self.part_en) if lang == "zh" else (self.part_en or self.part_zh)
+
+    def unmeasured(self, lang: str = "en") -> str:
+        """What of the criterion the analysis does not measure ('' when it measures all of it)."""
+        return self.unmeasured_zh if lang == "zh" else self.unmeasured_en
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,10 @@ ANALYSIS = Analysis(
     criteria=(Criterion(5, "garbage_communities", "sorting_coverage_status",
                         "garbage-sorting part only: every residential building within a walk of a "
                         "sorting point (road treatment and sponge retrofit are not measured)",
-                        "仅垃圾分类部分：每栋住宅步行范围内均有垃圾分类投放点（道路治理、海绵化改造未计）"),),
+                        "仅垃圾分类部分：每栋住宅步行范围内均有垃圾分类投放点（道路治理、海绵化改造未计）",
+                        part_en="waste-sorting coverage", part_zh="垃圾分类覆盖",
+                        unmeasured_en="comprehensive road treatment and sponge retrofit and construction",
+                        unmeasured_zh="社区道路综合治理、海绵化改造和建设"),),
     headlines="gcgeo.headlines:inventory_check",
     views=(check_view("garbage", "communities by garbage-sorting coverage; unserved buildings"),),
 )

@@ -692,6 +692,8 @@ def _ratio_and_public_green(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: 
     out["green_ratio"] = gr["green_ratio"]
     out["green_ratio_req"] = np.where(old, V("green_ratio.old"), V("green_ratio.new"))
     out["green_ratio_pass"] = _pass(out["green_ratio"], out["green_ratio_req"])
+    out["green_ratio_reason"] = [_ratio_reason(r, q, o) for r, q, o in
+                                 zip(out["green_ratio"], out["green_ratio_req"], old)]
     pub = is_public(green, public_kinds=V("public_kinds"))
     out["public_green_m2"] = green_area(cgeom, green[pub.to_numpy()])
     ppp, reason = per_person(out["public_green_m2"], pop)
@@ -702,6 +704,21 @@ def _ratio_and_public_green(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: 
         req = np.where(old, th["value"] * factor, th["value"])
         out[f"public_green_req_{tier}"] = req
         out[f"public_green_pass_{tier}"] = _pass(ppp, req)
+
+
+def _ratio_reason(ratio: float, required: float, old: bool) -> str:
+    """Why the green ratio passes or fails, in a sentence (:mod:`gcgeo.reasons` puts it in Chinese).
+
+    >>> _ratio_reason(0.0536, 0.05, True), _ratio_reason(0.2499, 0.25, False)
+    ('green ratio 5.4% ≥ 5% required (old estate)', 'green ratio 24.99% < 25% required')
+    """
+    if not np.isfinite(ratio):
+        return "the community has no area"
+    digits = 1  # enough digits that a failing ratio never reads as its requirement
+    while digits < 4 and ratio != required and f"{ratio * 100:.{digits}f}" == f"{required * 100:.{digits}f}":
+        digits += 1
+    return (f"green ratio {ratio * 100:.{digits}f}% {'≥' if ratio >= required else '<'} {required * 100:g}% "
+            f"required{' (old estate)' if old else ''}")
 
 
 def _concentrated(out: gpd.GeoDataFrame, cgeom: gpd.GeoSeries, green: gpd.GeoDataFrame,
@@ -810,6 +827,7 @@ def summary(outputs: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]) -> pd.DataFr
 _COLUMNS = {
         "green_ratio_req": ("绿地率要求", "Required green ratio", "pct"),
         "green_ratio_pass": ("绿地率达标", "Green ratio passes", "bool"),
+        "green_ratio_reason": ("绿地率说明", "Green ratio note", "text"),
         "concentrated_green_m2": ("集中绿地面积", "Concentrated green (m²)", "int"),
         "concentrated_green_per_person_m2": ("人均集中绿地", "Concentrated green per person (m²)", "float"),
         "concentrated_req_m2pp": ("人均集中绿地要求", "Required concentrated green per person (m²)", "float"),
@@ -889,9 +907,20 @@ ANALYSIS = Analysis(
         GRAPH_OPTION,
     ),
     criteria=(
+        # The green ratio is the one figure held against a community-level requirement; public
+        # green per person (set per living-circle tier, GB 50180 §4.0.4) and the share within
+        # 500 m of a park (no verified required share) are figures beside it, not verdicts.
         Criterion(7, "green_communities", "green_ratio_pass",
-                  "green ratio, public green per person and park service radius",
-                  "绿地率、人均公共绿地及公园服务半径"),
+                  "green ratio against its requirement (rules green_ratio.new / green_ratio.old); "
+                  "public green per person and the park service radius are reported, not decided",
+                  "绿地率对照要求（规则 green_ratio.new / green_ratio.old）；人均公共绿地、公园服务半径"
+                  "仅列出数据、不作判定",
+                  part_en="green ratio", part_zh="绿地率",
+                  unmeasured_en="the layout of green space (public green per person and the share within "
+                                "500 m of a park are in layer green_communities, not decided) and the "
+                                "public activity spaces and facilities",
+                  unmeasured_zh="绿地布局（人均公共绿地、500米见园覆盖见“社区绿地”图层，未作判定）"
+                                "及公共活动空间和设施"),
     ),
     headlines="gcgeo.headlines:green",
     views=(ViewSpec("gcgeo.maps._views:green", "green ratio, green per person, service-radius "

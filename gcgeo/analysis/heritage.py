@@ -383,7 +383,10 @@ ANALYSIS = Analysis(
     criteria=(Criterion(16, "heritage_communities", "protection_status",
                         "heritage features, historic buildings and old trees with nothing intruding "
                         "into their protection zones",
-                        "历史文化遗产、历史建筑、古树名木的保护范围内无建筑、停车、占用或消防车道侵入"),),
+                        "历史文化遗产、历史建筑、古树名木的保护范围内无建筑、停车、占用或消防车道侵入",
+                        part_en="protection zones free of intrusion", part_zh="保护范围无侵入",
+                        unmeasured_en="the resources' own condition and care (signs, upkeep, repair)",
+                        unmeasured_zh="历史文化资源本身的保存状况与保护管理（挂牌、养护、修缮）"),),
     headlines="gcgeo.headlines:inventory_check",
     views=(ViewSpec(build="", description="protection zones and what intrudes into them",
                     requires=("heritage_communities", "heritage_zones", "heritage_findings")),),

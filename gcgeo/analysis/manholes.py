@@ -524,7 +524,10 @@ ANALYSIS = Analysis(
                         "part of it: every manhole cover with a manager and contact, an owner and a "
                         "code of its own, sound, netted where drainage, inspected in time",
                         "部分：窨井盖管理人及联系方式、权属、一盖一编号明确，井盖完好，排水井装防坠网，"
-                        "按期巡检"),),
+                        "按期巡检",
+                        part_en="manhole covers", part_zh="窨井盖",
+                        unmeasured_en="the community's infrastructure of other kinds",
+                        unmeasured_zh="窨井盖以外的各类基础设施"),),
     headlines="gcgeo.headlines:inventory_check",
     views=(check_view("manholes", "communities by manhole-cover status, problem covers on top"),),
 )

@@ -174,7 +174,11 @@ ANALYSIS = Analysis(
     }),
     criteria=(Criterion(12, "property_communities", "min_share_status",
                         "share of homes under property management, at least 30%",
-                        "物业管理覆盖面不低于30%"),),
+                        "物业管理覆盖面不低于30%",
+                        part_en="property-management coverage", part_zh="物业管理覆盖面",
+                        unmeasured_en="property management of every new residential compound, and the "
+                                      "management model agreed by residents of retrofitted old compounds",
+                        unmeasured_zh="新建住宅小区物业管理全覆盖、改造后老旧小区居民协商确定管理模式"),),
     headlines="gcgeo.headlines:inventory_check",
     views=(check_view("property", "communities by property-management share"),),
 )

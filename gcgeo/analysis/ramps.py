@@ -652,7 +652,13 @@ ANALYSIS = Analysis(
     criteria=(Criterion(9, "ramps_communities", "status",
                         "kerb ramps within GB 50763-2012 §3.1 (slope, width, lip) and a ramp at each end of "
                         "every crossing (§4.2.1)",
-                        "缘石坡道坡度、宽度、坡口高差符合GB 50763-2012第3.1节，人行横道两端均设缘石坡道"),),
+                        "缘石坡道坡度、宽度、坡口高差符合GB 50763-2012第3.1节，人行横道两端均设缘石坡道",
+                        part_en="kerb ramps", part_zh="缘石坡道",
+                        unmeasured_en="age-friendly retrofit of public spaces and barrier-free facilities "
+                                      "other than kerb ramps (entrance ramps, tactile paving, handrails, "
+                                      "accessible toilets…)",
+                        unmeasured_zh="公共空间适老化改造及缘石坡道以外的无障碍设施（出入口坡道、盲道、扶手、"
+                                      "无障碍厕所等）"),),
     headlines="gcgeo.headlines:inventory_check",
     views=(check_view("ramps", "communities by kerb-ramp status, ramps and crossings with problems"),),
 )

@@ -3,7 +3,8 @@
 The Shandong Green Community standard (《山东省绿色社区创建标准（试行）》) has 16
 criteria (:mod:`.criteria`, from the rule set ``score``).  Some are measured
 by gcgeo's analyses — whichever declare them in their descriptors — and the
-others are attested by street offices with evidence (:mod:`.attest`).
+others are attested by street offices with evidence (:mod:`.attest`); a
+criterion an analysis measures only in part needs both (:func:`decide`).
 :func:`score` gives every community's status on every criterion, never
 passing one without evidence, and the county's share against its targets
 (30% by the end of 2021, 60% by the end of 2022 in Gaotang's plan);
@@ -27,7 +28,7 @@ from .attest import write_template
 from .criteria import Standard, StandardCriterion, Target, measuring
 from .criteria import load as load_standard
 from .current import Current, changed, current
-from .scorecard import Scorecard, as_of_date, blocking, closest, county, progress, score
+from .scorecard import Scorecard, as_of_date, blocking, closest, county, decide, progress, score
 from .store import history, store
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "closest",
     "county",
     "current",
+    "decide",
     "history",
     "load_standard",
     "measuring",

@@ -39,8 +39,8 @@ __all__ = ["AREAS", "NUMBERS", "SOURCES", "STATUSES", "Standard", "StandardCrite
 
 #: A criterion's status in a community.
 STATUSES = ("met", "not_met", "unknown")
-#: What decided it.
-SOURCES = ("measured", "attested", "none")
+#: What decided it (``measured_attested``: a measured part passing, and the criterion attested).
+SOURCES = ("measured", "attested", "measured_attested", "none")
 #: The criteria's numbers.
 NUMBERS = tuple(range(1, 17))
 #: The five areas, in the standard's order.

@@ -87,7 +87,8 @@ _YES_NO = {True: ("是", "yes"), False: ("否", "no")}
 #: Column → code → (zh, en).
 VALUES: dict[str, dict[Any, tuple[str, str]]] = {
     "status": _STATUS, "measured_status": _STATUS, "attested_status": _STATUS,
-    "source": {"measured": ("测量", "measured"), "attested": ("认定", "attested"), "none": ("无", "none")},
+    "source": {"measured": ("测量", "measured"), "attested": ("认定", "attested"),
+               "measured_attested": ("部分测量+认定", "part measured + attested"), "none": ("无", "none")},
     "area": {"governance": ("机制", "governance"), "infrastructure": ("基础设施", "infrastructure"),
              "livability": ("宜居环境", "livability"), "smart": ("信息化智能化", "smart management"),
              "culture": ("绿色文化", "culture")},

@@ -13,7 +13,10 @@ another day than the scorecard's (an analysis taking ``as_of``, such as
 manholes: with the command that runs it as of the scorecard's day; see
 :func:`dated`), when it gives figures but no verdict
 (``column`` None), or when the community has no row or the value is not one
-the rules read as met or not met.
+the rules read as met or not met.  Evidence of a declaration measuring only
+part of its criterion carries the part and what is not measured
+(``part``, ``unmeasured``): the scorecard lets it fail the criterion but
+pass it only with an attestation.
 
 Figures are found by the conventions the analyses share:
 
@@ -23,7 +26,7 @@ Figures are found by the conventions the analyses share:
   the rule's name without ``min_`` / ``max_`` (``share_complete`` for
   ``min_share_complete``) or ending in it (``managed_share`` for ``min_share``);
 * ``<x>_pass`` (true / false): the figure ``<x>``, the threshold ``<x>_req``,
-  the clauses of rule table ``<x>``;
+  the reason ``<x>_reason``, the clauses of rule table ``<x>``;
 * any other column (``criterion8``): its value, and the clause of a rule
   table of the same name.
 """
@@ -65,6 +68,13 @@ class Evidence:
     command: str = ""
     layer: str = ""
     column: str = ""
+    part: str = ""
+    unmeasured: str = ""
+
+    @property
+    def partial(self) -> bool:
+        """Whether the analysis measures only part of the criterion (``unmeasured`` says what not)."""
+        return bool(self.unmeasured)
 
 
 _TEXT = {
@@ -293,7 +303,7 @@ def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, 
     if column.endswith("_pass"):
         stem = column[: -len("_pass")]
         node = _rule_node(trees, stem)
-        return _Reading(stem if stem in cols else None, None,
+        return _Reading(stem if stem in cols else None, f"{stem}_reason" if f"{stem}_reason" in cols else None,
                         f"{stem}_req" if f"{stem}_req" in cols else None, "",
                         "; ".join(_clauses(node)), node)
     return _Reading(None, f"{column}_reason" if f"{column}_reason" in cols else None, None, "",
@@ -356,7 +366,8 @@ def measure(
             frame = layers.get(crit.layer)
             command = _analyze_command(workspace, desc, meta, as_of)
             day = computed_as_of(desc, frame, meta) if ran else None
-            base = dict(analysis=desc.name, ran_at=ran, layer=crit.layer, column=crit.column or "")
+            base = dict(analysis=desc.name, ran_at=ran, layer=crit.layer, column=crit.column or "",
+                        part=(crit.part(lang) or label) if crit.partial else "", unmeasured=crit.unmeasured(lang))
             if not ran or frame is None:
                 ev = {c: Evidence("unknown", reason=_text("not_run", lang, label=label, name=desc.name,
                                                           how=how), command=command, **base)

@@ -19,8 +19,13 @@ disagree both are shown (``conflict``) and the measurement wins unless the
 rules say ``conflicts.prefer = "attested"``.  A measurement that has no
 verdict (not run, stale, figures only, data incomplete) leaves the decision
 to the attestation; with neither, the criterion is ``unknown`` — never
-passed.  Attestations dated after the assessment date (``as_of``) do not
-count for it.
+passed.  A measurement of only part of a criterion (its analysis says what
+it does not measure) fails the criterion when the part fails, but a passing
+part counts as met only with an attestation of the criterion (source
+``measured_attested``); without one the criterion is ``unknown``, its reason
+naming the part that passes and what still needs attesting.  :func:`decide`
+is the whole rule.  Attestations dated after the assessment date (``as_of``)
+do not count for it.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from .criteria import Standard, load, measuring
 from .measured import Evidence, dated, measure, run_time
 
 __all__ = ["COMMUNITY_COLUMNS", "SCORECARD_COLUMNS", "Scorecard", "as_of_date", "blocking", "closest",
-           "county", "progress", "score"]
+           "county", "decide", "progress", "score"]
 
 #: Columns of the ``scorecard`` table, in order.
 SCORECARD_COLUMNS = ("as_of", "community_id", "community_name", "criterion", "area", "criterion_zh", "status",
@@ -92,6 +97,14 @@ _TEXT = {
                  "measured {m}, attested {a} ({where}); the {win} decides"),
     "measured": ("测量结果", "measurement"),
     "attested": ("认定结果", "attestation"),
+    "part_passes": ("部分测量：{part} 达标；{rest} 需证明材料，请认定此项",
+                    "measured in part: {part} passes; {rest} still need the planner's documents: "
+                    "attest the criterion"),
+    "part_attested": ("部分测量：{part} 达标；{rest} 经认定符合",
+                      "measured in part: {part} passes; {rest} attested met"),
+    "part_fails": ("部分测量：{part} 未达标", "measured in part: {part} fails"),
+    "part_refused": ("部分测量：{part} 达标；认定为不符合，以认定为准",
+                     "measured in part: {part} passes; attested not met, which decides"),
 }
 _STATUS_WORDS = {"met": ("符合", "met"), "not_met": ("不符合", "not met"), "unknown": ("未知", "unknown")}
 
@@ -226,21 +239,80 @@ def _measured(evs: list[Evidence]) -> tuple[str, list[Evidence]]:
     return "met", evs
 
 
+def decide(measured: str, attested: str, *, partial: bool = False, prefer: str = "measured"
+           ) -> tuple[str, str, bool]:
+    """How measured and attested evidence combine: ``(status, source, conflict)``.
+
+    ``measured`` is the analyses' combined status ('' when none measures the
+    criterion): ``not_met`` when any says not met, else ``unknown`` when any
+    has no verdict, else ``met``.  ``partial`` says that every measurement
+    passing covers only part of the criterion.  ``attested`` is the
+    attestation that counts ('' without one).
+
+    * A measured ``not_met`` decides: a failing part fails the criterion.
+    * A measured ``met`` of the whole criterion decides.
+    * A measured ``met`` of a part is met only with an attestation ``met``
+      (source ``measured_attested``); an attestation ``not_met`` decides
+      (it speaks of what was not measured too); without one it is ``unknown``.
+    * Without a measured verdict the attestation decides; with neither,
+      ``unknown``.
+
+    A measured verdict and an attestation contradicting it are a
+    ``conflict``: the measurement wins unless ``prefer`` is ``"attested"``.
+
+    >>> decide("met", "")
+    ('met', 'measured', False)
+    >>> decide("met", "", partial=True)
+    ('unknown', 'none', False)
+    >>> decide("met", "met", partial=True)
+    ('met', 'measured_attested', False)
+    >>> decide("met", "not_met", partial=True)
+    ('not_met', 'attested', False)
+    >>> decide("not_met", "met", partial=True)
+    ('not_met', 'measured', True)
+    >>> decide("not_met", "met", prefer="attested")
+    ('met', 'attested', True)
+    >>> decide("unknown", "met")
+    ('met', 'attested', False)
+    """
+    decisive = attested in ("met", "not_met")
+    if measured == "met" and partial:
+        if attested == "met":
+            return "met", "measured_attested", False
+        if attested == "not_met":
+            return "not_met", "attested", False
+        return "unknown", "none", False
+    conflict = measured in ("met", "not_met") and decisive and attested != measured
+    if measured in ("met", "not_met") and not (conflict and prefer == "attested"):
+        return measured, "measured", conflict
+    if decisive:
+        return attested, "attested", conflict
+    return "unknown", "none", False
+
+
+def _parts(evs: list[Evidence], lang: str) -> tuple[str, str]:
+    """The measured parts and what they leave unmeasured, each joined for a sentence."""
+    sep = "、" if lang == "zh" else ", "
+    return (sep.join(dict.fromkeys(e.part for e in evs if e.part)),
+            ("；" if lang == "zh" else "; ").join(dict.fromkeys(e.unmeasured for e in evs if e.unmeasured)))
+
+
 def _row(cid: str, name: str, crit: Any, evs: list[Evidence], att: pd.DataFrame | None, standard: Standard,
          as_of: _dt.date, workspace: str, lang: str) -> dict[str, Any]:
     m, deciding = _measured(evs)
+    # a measured pass is a pass of a part only, unless one of the passing measurements covers it all
+    partial = m == "met" and all(e.partial for e in deciding)
     a, note = _chosen(att, as_of)
     a_status = a["status"] if a else ""
-    decisive_a = a_status in ("met", "not_met")
-    conflict = m in ("met", "not_met") and decisive_a and a_status != m
-    if m in ("met", "not_met") and not (conflict and standard.prefer == "attested"):
-        status, source = m, "measured"
-    elif decisive_a:
-        status, source = a_status, "attested"
-    else:
-        status, source = "unknown", "none"
+    status, source, conflict = decide(m, a_status, partial=partial, prefer=standard.prefer)
     reasons: list[str] = []
     commands: list[str] = []
+    part, rest = _parts(deciding, lang)
+    if partial:
+        key = {"met": "part_attested", "not_met": "part_refused"}.get(status, "part_passes")
+        reasons.append(_t(key, lang, part=part, rest=rest))
+    elif m == "not_met" and source == "measured" and part:
+        reasons.append(_t("part_fails", lang, part=part))
     if status == "unknown":
         reasons += [e.reason for e in deciding]
         commands += [e.command for e in deciding]
@@ -252,13 +324,13 @@ def _row(cid: str, name: str, crit: Any, evs: list[Evidence], att: pd.DataFrame 
         elif a is not None and a_status == "unknown":
             reasons.append(_t("attested_unknown", lang) + (f": {a['note']}" if a.get("note") else ""))
         commands.append(f"gcgeo score {workspace} --template attest.xlsx")
-    elif source == "measured":
+    elif source in ("measured", "measured_attested"):
         reasons += [e.reason for e in deciding]
     if conflict:
         win = "attested" if standard.prefer == "attested" else "measured"
         reasons.append(_t("conflict", lang, m=_word(m, lang), a=_word(a_status, lang), where=_where(a or {}, lang),
                           win=_t(win, lang)))
-    use = deciding if source == "measured" or status == "unknown" else []
+    use = deciding if source in ("measured", "measured_attested") or status == "unknown" else []
     return {
         "as_of": as_of.isoformat(), "community_id": cid, "community_name": name, "criterion": crit.number,
         "area": crit.area, "criterion_zh": crit.zh, "status": status, "source": source,

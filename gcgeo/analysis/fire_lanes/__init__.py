@@ -345,7 +345,10 @@ ANALYSIS = Analysis(
     criteria=(
         Criterion(8, "fire_communities", "criterion8",
                   "fire lanes clear of parked cars and other obstructions, wide and high enough, "
-                  "with turnarounds", "消防车道无停车及其他占用，净宽净高达标，尽头设回车场"),
+                  "with turnarounds", "消防车道无停车及其他占用，净宽净高达标，尽头设回车场",
+                  part_en="fire lanes", part_zh="消防车道",
+                  unmeasured_en="parking order beyond the fire lanes",
+                  unmeasured_zh="消防车道以外的停车秩序"),
     ),
     rasters=(RasterInput("dem", "dem"),),
     headlines="gcgeo.headlines:fire_lanes",
