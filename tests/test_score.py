@@ -1032,7 +1032,9 @@ def test_a_dossier_never_shows_results_gone_stale_since_the_score_as_current(wor
     # by construction C03 holds no heritage feature: criterion 16 is met there
     assert not heritage.geometry.within(comm.loc["C03", "geometry"]).any()
     stored = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"])
-    assert stored.loc[("C03", 16), "status"] == "met"
+    # (heritage measures part of criterion 16: its pass waits for the street office's attestation)
+    assert tuple(stored.loc[("C03", 16), ["status", "measured_status"]]) == ("unknown", "met")
+    assert "社区内未登记历史文化遗产" in stored.loc[("C03", 16), "reason"]
     # an old tree 4 m east of a home of C03, its zone 12 m: the home intrudes
     homes = ws.read_layer(path, "buildings")
     home = next(g for g in homes.geometry if g.within(comm.loc["C03", "geometry"])
@@ -1055,7 +1057,9 @@ def test_a_dossier_never_shows_results_gone_stale_since_the_score_as_current(wor
     assert "class='s unknown'>未知<br><small>结果已过期</small>" in row and f"<code>{refresh}</code>" in row
     assert "社区内未登记历史文化遗产" not in row and "符合" not in row.replace("不符合", "")
     # the dossier stores nothing: the stored scorecard is as it was until scored again
-    assert ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"]).loc[("C03", 16), "status"] == "met"
+    kept = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"]).loc[("C03", 16)]
+    assert (kept["measured_status"], kept["reason"]) == (stored.loc[("C03", 16), "measured_status"],
+                                                       stored.loc[("C03", 16), "reason"])
     out = _cli("score", path, "--as-of", AS_OF)
     assert "stale: the 'heritage' results" in out and refresh in out
     again = ws.read_layer(path, "scorecard").set_index(["community_id", "criterion"])
@@ -1081,7 +1085,8 @@ def test_the_reports_scorecard_counts_the_results_gone_stale_since_the_score(wor
     # green space is read by the green analysis alone, which measures criterion 7 (met everywhere, GREEN_MIN)
     assert [n for n, d in analysis.descriptors().items() if "green_space" in d.inputs] == ["green"]
     stored = ws.read_layer(path, "scorecard")
-    assert set(stored.loc[stored["criterion"] == 7, "status"]) == {"met"} and not stored["stale"].astype(bool).any()
+    seven = stored[stored["criterion"] == 7]  # (the green ratio is part of criterion 7: unknown until attested)
+    assert set(seven["measured_status"]) == {"met"} and not stored["stale"].astype(bool).any()
     green = ws.read_layer(path, "green_space")
     green.iloc[1:].to_file(tmp_path / "green2.gpkg", layer="green_space")  # one green space gone
     _cli("add", path, "green_space", tmp_path / "green2.gpkg", "--overwrite")
@@ -1095,6 +1100,8 @@ def test_the_reports_scorecard_counts_the_results_gone_stale_since_the_score(wor
     for r in rows:
         cells = re.findall(r"<td class='(met|not_met|unknown)' title=", r)
         assert cells[6] == "unknown", r  # criterion 7
+        title = re.findall(r"<td class='(?:met|not_met|unknown)' title='([^']*)'", r)[6]
+        assert "过期" in title and "部分测量" not in title, title  # stale, not a part measured passing
 
 
 def test_results_computed_as_of_another_day_do_not_decide(workspace, county, tmp_path):
@@ -1132,9 +1139,12 @@ def test_results_computed_as_of_another_day_do_not_decide(workspace, county, tmp
     assert "warning: the 'manholes' results were computed as of 2022-12-31 but the scorecard is as of 2021-12-31" in out
     assert f"`gcgeo analyze {path} manholes --as-of 2021-12-31`" in out
     _cli("analyze", path, "manholes", "--as-of", "2021-12-31")
-    assert set(c4("2021-12-31")["status"]) == {"met"}
+    # (manholes measure part of criterion 4: a pass counts with the attestation of the rest)
+    same = c4("2021-12-31")
+    assert set(same["measured_status"]) == {"met"} and set(same["status"]) == {"unknown"}
     ahead = c4("2022-12-31")  # the end-2021 results do not pass the end of 2022
-    assert set(ahead["status"]) == {"unknown"}
+    assert set(ahead["status"]) == {"unknown"} and set(ahead["measured_status"]) == {"unknown"}
+    assert all("2022-12-31" in r and "2021-12-31" in r for r in ahead["reason"])
     assert set(ahead["command"].str.split("; ").str[0]) == {f"gcgeo analyze {path} manholes --as-of 2022-12-31"}
     # a run without --as-of counts from the day it ran
     _cli("analyze", path, "manholes")
