@@ -152,8 +152,9 @@ def _cite(base: Mapping[str, Any], given: Mapping[str, Any], merged: dict[str, A
     changes a figure of the cited table ``base`` and gives no clause (or status) of its own."""
     if not ("clause" in base or "status" in base):
         return merged
+    # compared as items: comparing a figure with the user's is not applying the rule
     changed = [k for k, v in given.items()
-               if k not in _DESCRIBING and not isinstance(v, Mapping) and (k not in base or base[k] != v)]
+               if k not in _DESCRIBING and not isinstance(v, Mapping) and (k, v) not in base.items()]
     if not changed:
         return merged
     if "clause" not in given:
