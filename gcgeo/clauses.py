@@ -58,9 +58,19 @@ def _off_network(m: re.Match) -> str:
     return f"距所有可步行道路均远于此值的建筑和{_OFF_NETWORK[m.group(1)]}视为不在路网上（不计为覆盖{listed}）"
 
 
+def _local_rule(m: re.Match) -> str:
+    """A figure a user's rules set without a clause (:func:`gcgeo.rules.local_clause`)."""
+    who = m.group(1)
+    head = (f"规则文件 {who[len('rules file '):]} 中的地方规定" if who.startswith("rules file ")
+            else "用户给定的地方规定")
+    return head + (f"（替代：{clause_text(m.group(2), 'zh')}）" if m.group(2) else "")
+
+
 #: (pattern matching a whole part of a clause, Chinese template or function): gcgeo's
 #: conventions and settings, and the English notes of the rules.
 CLAUSES: tuple[tuple[str, _Sub], ...] = (
+    # a figure of a user's rules file that cites no clause of its own, and the clause it replaces
+    (r"local rule of (rules file .+?|the user|the rules given)(?: \(replacing: (.+)\))?", _local_rule),
     # settings without a standard figure
     (r"no standard figure", "无规范性数值"),
     (r"no standard value", "无规范性数值"),

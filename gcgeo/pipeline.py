@@ -29,7 +29,7 @@ from ._errors import AnalysisError, RulesError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["last_run", "run_analysis", "stale", "stale_message"]
+__all__ = ["last_run", "run_analysis", "run_rules", "stale", "stale_message"]
 
 
 def _when(stamp: str) -> datetime.datetime | None:
@@ -95,6 +95,48 @@ def last_run(workspace: str | os.PathLike, name: str) -> dict[str, Any] | None:
         return None
     was = _ran_with(name, meta)
     return {"ran": str(ran), "rules_file": was.get("rules_file"), "options": was.get("options", {})}
+
+
+def run_rules(workspace: str | os.PathLike | Mapping[str, Any], name: str | _analysis.Analysis) -> _rules.Rules:
+    """The rules analysis ``name`` (or its descriptor) last ran with: the built-in rules, with the rules file
+    recorded with the run (:func:`last_run`) as it was then.
+
+    ``workspace`` is a workspace or its metadata (:func:`gcgeo.workspace.info`).  What shows
+    the thresholds of stored results (the report's table of them, the scorecard's threshold
+    and clause) reads them here, so that it shows what the results were held against.  When
+    that cannot be had again — the recorded rules file is gone or no longer valid, it was
+    edited in a table the analysis reads, or the built-in rules changed since (a new gcgeo) —
+    this is a :class:`RulesError` saying so, never the built-in rules in their place.  A run
+    stored before gcgeo kept what it ran with (and none at all) reads the built-in rules.
+    """
+    from . import workspace as ws
+
+    meta = workspace if isinstance(workspace, Mapping) else ws.info(workspace)
+    desc = _analysis.get(name) if isinstance(name, str) else name
+    was = _ran_with(desc.name, meta)
+    path = was.get("rules_file")
+    again = "run the analysis again"
+    if path:
+        resolved, problem = None, "is gone"
+        if Path(path).is_file():
+            try:
+                resolved = _rules.resolve(desc.rule_sets, Path(path))
+            except RulesError:
+                problem = "is no longer valid"
+            else:
+                edited = was.get("user_rules") and \
+                    _rules_state(desc, path, user=resolved)["user_rules"] != was["user_rules"]
+                problem = "was edited since" if edited else ""
+        if resolved is None or problem:
+            raise RulesError(f"the rules file {path} that the {desc.name} analysis ran with {problem}, so the "
+                             f"rules it applied (thresholds and clauses) are not shown: {again} "
+                             "(gcgeo analyze … --rules FILE)")
+        return resolved
+    resolved = _rules.resolve(desc.rule_sets)
+    if was.get("builtin_rules") and _rules_state(desc, None)["builtin_rules"] != was["builtin_rules"]:
+        raise RulesError(f"the built-in rules changed since the {desc.name} analysis ran (a new gcgeo version), "
+                         f"so the rules it applied (thresholds and clauses) are not shown: {again}")
+    return resolved
 
 
 def stale_message(workspace: str | os.PathLike, name: str, changed: list[str]) -> str:

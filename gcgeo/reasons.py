@@ -91,8 +91,31 @@ def _shares(text: str) -> list[tuple[str, str]]:
     """'kindergarten 41.2%, pharmacy 50%' as (category, share) pairs."""
     return [(c, v) for c, _, v in (p.rpartition(" ") for p in text.split(", "))]
 
+def _analysis_label(name: str) -> str:
+    from . import analysis
+
+    return analysis.get(name).label_zh if name in analysis.names() else name
+
+
+_PROBLEM_ZH = {"is gone": "已不存在", "is no longer valid": "已无效", "was edited since": "此后已修改"}
+
+
+def _run_rules(m: re.Match) -> str:
+    """Why the rules an analysis ran with are not shown (:func:`gcgeo.pipeline.run_rules`)."""
+    return (f"“{_analysis_label(m.group(2))}”分析运行时所用的规则文件 {m.group(1)} {_PROBLEM_ZH[m.group(3)]}，"
+            "故不显示其采用的标准值与依据条款；请重新运行该分析（gcgeo analyze … --rules 规则文件）")
+
+
 #: (pattern matching a whole sentence, Chinese template or function).
 REASONS: tuple[tuple[str, _Sub], ...] = (
+    # the rules a stored result ran with (gcgeo.pipeline.run_rules)
+    (r"the rules file (.+) that the (\w+) analysis ran with (is gone|is no longer valid|was edited since), "
+     r"so the rules it applied \(thresholds and clauses\) are not shown: run the analysis again "
+     r"\(gcgeo analyze … --rules FILE\)", _run_rules),
+    (r"the built-in rules changed since the (\w+) analysis ran \(a new gcgeo version\), so the rules it "
+     r"applied \(thresholds and clauses\) are not shown: run the analysis again",
+     lambda m: f"“{_analysis_label(m.group(1))}”分析运行后gcgeo内置规则已更新（gcgeo新版本），"
+     "故不显示其采用的标准值与依据条款；请重新运行该分析"),
     # garbage, chargers
     (r"no residential buildings in the community", "社区内无住宅楼"),
     (r"(\d+) of (\d+) residential building\(s\) farther than ([\d.]+) m walk from a sorting point "

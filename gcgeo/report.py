@@ -308,7 +308,8 @@ def _rule_value(t: Mapping[str, Any], lang: str) -> str:
     return code_label(v, lang) or str(v)
 
 
-_STANDARD = re.compile(r"^(GB|CJJ|JGJ|CECS|DB\d*|T/|JTG|[\u4e00-\u9fff])")
+#: A clause part citing a standard, or a user's local rule in place of one (gcgeo.rules.local_clause).
+_STANDARD = re.compile(r"^(GB|CJJ|JGJ|CECS|DB\d*|T/|JTG|[\u4e00-\u9fff]|local rule of )")
 #: An English note in brackets ("(5-minute living circle public green)"; not "(1)" or "(2018 ed.)").
 _ASCII_NOTE = re.compile(r"\s*\((?=[^()]*[A-Za-z]{3,})[^()\u4e00-\u9fff]*\)")
 
@@ -326,9 +327,12 @@ def _clause(clause: str, lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(p for p in parts if p)
 
 
-def _rule_values(section: Section, lang: str) -> str:
-    """Every threshold of the analysis's rule sets that cites a clause: value and clause (folded)."""
-    from . import rules as _rules
+def _rule_values(section: Section, lang: str, metadata: Mapping[str, Any]) -> str:
+    """Every threshold of the rules the analysis ran with (:func:`gcgeo.pipeline.run_rules`,
+    its rules file included) that cites a clause: value and clause (folded); where those
+    rules cannot be had again, the sentence saying why instead."""
+    from ._errors import RulesError
+    from .pipeline import run_rules
 
     seen: dict[tuple[str, str], None] = {}
 
@@ -340,16 +344,19 @@ def _rule_values(section: Section, lang: str) -> str:
                     seen.setdefault((_rule_value(v, lang), clause), None)
                 walk(v)
 
-    for name in section.rule_sets:
-        try:
-            walk(_rules.load(name))
-        except Exception:  # noqa: BLE001 - a rule set that cannot be read is reported by the analysis
-            continue
+    title = _esc(ui("rule_values", lang))
+    try:
+        resolved = run_rules(metadata, section.name)
+    except RulesError as exc:
+        why = _esc(reason_text(str(exc), lang))
+        return f"<details open><summary>{title}</summary><p class='stale'>{why}</p></details>"
+    for name in resolved:
+        walk(resolved[name])
     if not seen:
         return ""
     rows = "".join(f"<tr><td>{_esc(v)}</td><td>{_esc(c)}</td></tr>" for v, c in seen)
     count = f"（{len(seen)}）" if lang == "zh" else f" ({len(seen)})"
-    return (f"<details><summary>{_esc(ui('rule_values', lang))}{count}</summary><table><thead><tr>"
+    return (f"<details><summary>{title}{count}</summary><table><thead><tr>"
             f"<th>{_esc(ui('threshold', lang))}</th><th>{_esc(ui('clause', lang))}</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></details>")
 
@@ -443,7 +450,7 @@ def _render_report(
             if name in outputs and len(outputs[name]):
                 parts.append(f"<h3>{_esc(layer_label(name, lang))}</h3>")
                 parts.append(_table(pd.DataFrame(outputs[name]), lang))
-        parts.append(_rule_values(s, lang))
+        parts.append(_rule_values(s, lang, metadata or {}))
 
     if figures:
         parts.append(f"<h2 id='figures'>{_esc(ui('figures', lang))}</h2>")

@@ -313,3 +313,65 @@ def test_read_file_parses_a_users_file_unchecked(tmp_path):
     latin.write_bytes('[tiers.15min]\nnote = "gr\u00fcn"\n'.encode("latin-1"))
     with pytest.raises(RulesError, match="UTF-8"):
         rules.resolve(("living_circle",), latin)
+
+
+def test_a_figure_overridden_without_a_clause_is_cited_as_the_files_local_rule(tmp_path):
+    """A value of the user's is not what the built-in clause says: it is cited as a local rule
+    of the file, naming the clause it replaces, with status local; a clause of its own is kept."""
+    built = rules.load("green")["green_ratio"]
+    f = _file(tmp_path, "[green.green_ratio.new]\nvalue = 0.0901\n"     # a figure of its own
+                        "[green.green_ratio.old]\nvalue = 0.25\n"       # the built-in figure again
+                        "[garbage.max_walk]\nvalue = 300\nclause = \"高唐县生活垃圾分类实施方案 第3条\"\n"
+                        "[living_circle]\ntiers.10min = 450\n", "county.toml")
+    r = rules.resolve(("green", "garbage", "living_circle"), f)
+    new = r["green"]["green_ratio"]["new"]
+    assert new["value"] == 0.0901
+    assert new["clause"] == f"local rule of rules file county.toml (replacing: {built['new']['clause']})"
+    assert new["status"] == "local"
+    assert r["green"]["green_ratio"]["old"] == built["old"]  # the built-in figure: its clause still says it
+    walk = r["garbage"]["max_walk"]
+    assert (walk["value"], walk["clause"], walk["status"]) == (300, "高唐县生活垃圾分类实施方案 第3条", "local")
+    tier = r["living_circle"]["tiers"]["10min"]
+    assert tier["value"] == 450 and tier["status"] == "local"
+    assert tier["clause"] == ("local rule of rules file county.toml (replacing: "
+                              f"{rules.load('living_circle')['tiers']['10min']['clause']})")
+    # a category's figure (the tiers that must provide it) is cited the same way; its labels are not figures
+    cats = rules.load("living_circle", {"categories": {"pharmacy": {"tiers": ["10min"]},
+                                                       "market": {"label_en": "Wet market"}}})["categories"]
+    assert cats["pharmacy"]["clause"].startswith("local rule of the rules given (replacing: GB 50180-2018")
+    assert cats["market"]["clause"] == rules.load("living_circle")["categories"]["market"]["clause"]
+    # in Chinese: the file's local rule, then the clause it replaces
+    from gcgeo.clauses import clause_text
+
+    assert clause_text(new["clause"], "zh") == ("规则文件 county.toml 中的地方规定（替代：GB 50180-93 第7.0.2.3条"
+                                                "（新区建设 ≥ 30%）；GB 50180-2018 表4.0.2数值未查得）")
+
+
+def test_gcgeo_rules_shows_a_files_overrides_as_its_local_rules(tmp_path):
+    from click.testing import CliRunner
+
+    from gcgeo.cli import main
+
+    f = _file(tmp_path, "[garbage.max_walk]\nvalue = 300\n", "county.toml")
+    res = CliRunner().invoke(main, ["rules", "garbage", "--rules", str(f)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    built = rules.load("garbage")["max_walk"]
+    expected = ["300", "m", f"local rule of rules file county.toml (replacing: {built['clause']})", "local"]
+    assert _row(res.output, "garbage.max_walk")[1:5] == [_bare(c) for c in expected]
+    plain = CliRunner().invoke(main, ["rules", "garbage"], catch_exceptions=False)
+    expected = ["70.0", "m", built["clause"], built["status"]]
+    assert _row(plain.output, "garbage.max_walk")[1:5] == [_bare(c) for c in expected]
+
+
+def _bare(text):
+    return "".join(text.split())
+
+
+def _row(output, rule):
+    """The cells of ``rule``'s row of a table the CLI printed, its wrapped lines joined, without
+    white space (where the table wrapped a cell is not known)."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"│ {rule} "))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("│  ")), len(lines))
+    split = [[c.strip() for c in line.split("│")[1:-1]] for line in lines[start:end]]
+    return [_bare("".join(col)) for col in zip(*split, strict=True)]

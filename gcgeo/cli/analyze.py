@@ -105,10 +105,13 @@ def analyze(ctx: click.Context, workspace: Path) -> None:
 
 @main.command(name="rules")
 @click.argument("name", required=False)
-def rules_cmd(name: str | None) -> None:
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Your TOML overriding rules: show the rules as an analysis given it applies them.")
+def rules_cmd(name: str | None, rules_file: Path | None) -> None:
     """Show the rules (thresholds with their clause and status) of every analysis, or of NAME.
 
-    NAME is an analysis (its rule sets are shown) or a rule set.
+    NAME is an analysis (its rule sets are shown) or a rule set.  With --rules, the rules
+    as overridden by that file (a figure it sets without a clause is its local rule).
     """
     import pandas as pd
 
@@ -135,5 +138,5 @@ def rules_cmd(name: str | None) -> None:
                     return
                 for k, v in node.items():
                     walk(v, f"{prefix}.{k}" if prefix else k, n)
-        walk(rules.load(n), n)
+        walk(rules.load(n, rules_file), n)
     say(table(pd.DataFrame(rows), max_rows=500))

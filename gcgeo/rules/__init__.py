@@ -32,6 +32,11 @@ of several rule sets needs where a table name is shared::
     value = 0.4
 
 A plain value stands for a threshold's ``value`` (``tiers.15min = 800``).
+A figure overridden without a ``clause`` of its own is no longer what the
+built-in clause says: it is cited as a local rule of the file, replacing the
+built-in clause (``local rule of rules file county.toml (replacing: GB
+50180-2018 §2.0.3 …)``), with status ``local``; give ``clause`` (and
+``status``) beside the value to cite a source of your own.
 Every key is checked against the built-in rules once per run
 (:func:`resolve`): a key gcgeo does not know, a value of the wrong type or
 out of range, or a status it does not know is a :class:`RulesError` naming
@@ -61,8 +66,8 @@ from .._errors import RulesError
 from ._lines import key_lines, line_of
 from ._schema import STATUSES, Checker, dotted
 
-__all__ = ["RULES_VERSION", "Rules", "available", "deep_merge", "load", "read_file", "resolve",
-           "threshold", "value"]
+__all__ = ["RULES_VERSION", "Rules", "available", "deep_merge", "load", "local_clause", "read_file",
+           "resolve", "threshold", "value"]
 
 #: Version of the built-in rules; stored in every workspace's metadata.
 RULES_VERSION = "2026.12"
@@ -96,12 +101,20 @@ def _check_names(sets: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``base`` updated by ``override`` recursively (neither is modified)."""
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any], *,
+               source: str | None = None) -> dict[str, Any]:
+    """Return ``base`` updated by ``override`` recursively (neither is modified).
+
+    A cited table of ``base`` (one with a ``clause`` or ``status``) whose figures
+    ``override`` changes is cited as the local rule it now is, unless the override
+    gives its own: its ``clause`` says it is a local rule of ``source`` (the rules
+    file's name, say) replacing the built-in clause (:func:`local_clause`), and its
+    ``status`` becomes ``local``.  A figure set to the built-in value changes nothing.
+    """
     out = copy.deepcopy(base if isinstance(base, dict) else dict(base))
     for key, val in override.items():
         if isinstance(val, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], val)
+            out[key] = _cite(out[key], val, deep_merge(out[key], val, source=source), source)
         elif isinstance(val, Mapping) and not isinstance(out.get(key), Mapping) and key in out:
             raise RulesError(
                 f"rule override '{key}' is a table but the built-in rule is a plain value "
@@ -113,10 +126,42 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
             and "value" in out[key]
         ):
             # `tiers.10min = 450` is shorthand for `tiers.10min.value = 450`.
-            out[key] = {**out[key], "value": val, "status": "local", "note": "set by the user"}
+            out[key] = _cite(out[key], {"value": val}, {**out[key], "value": copy.deepcopy(val)}, source)
         else:
             out[key] = copy.deepcopy(val)
     return out
+
+
+#: Keys of a cited table that describe or name it; changing them changes no figure.
+_DESCRIBING = ("clause", "status", "note", "label_zh", "label_en")
+
+
+def local_clause(source: str | None, replaced: str | None = None) -> str:
+    """The clause of a figure a user's rules set without citing one.
+
+    >>> local_clause("rules file county.toml", "GB 50180-2018 §2.0.3")
+    'local rule of rules file county.toml (replacing: GB 50180-2018 §2.0.3)'
+    """
+    text = f"local rule of {source or 'the user'}"
+    return f"{text} (replacing: {replaced})" if replaced else text
+
+
+def _cite(base: Mapping[str, Any], given: Mapping[str, Any], merged: dict[str, Any],
+          source: str | None) -> dict[str, Any]:
+    """``merged`` (``base`` overridden by ``given``) cited as a local rule where ``given``
+    changes a figure of the cited table ``base`` and gives no clause (or status) of its own."""
+    if not ("clause" in base or "status" in base):
+        return merged
+    # compared as items: comparing a figure with the user's is not applying the rule
+    changed = [k for k, v in given.items()
+               if k not in _DESCRIBING and not isinstance(v, Mapping) and (k, v) not in base.items()]
+    if not changed:
+        return merged
+    if "clause" not in given:
+        merged["clause"] = local_clause(source, str(base.get("clause") or "") or None)
+    if "status" not in given:
+        merged["status"] = "local"
+    return merged
 
 
 def read_file(path: Path | str) -> dict[str, Any]:
@@ -220,8 +265,10 @@ def resolve(sets: Iterable[str], user: Path | str | Mapping[str, Any] | None = N
         text = _read_text(user)
         tree, lines, label = _parse(text, user), key_lines(text), f"rules file {user}"
         source: Path | None = Path(user).resolve()
+        who = f"rules file {Path(user).name}"
     elif isinstance(user, Mapping):
         tree, lines, label, source = user, {}, "rules given as a mapping", None
+        who = "the rules given"
     else:
         raise RulesError(
             f"rules must be a path to a TOML file or a mapping, not {type(user).__name__}."
@@ -240,7 +287,7 @@ def resolve(sets: Iterable[str], user: Path | str | Mapping[str, Any] | None = N
     for name in names:
         own = owns.get(name, {})
         whole = source is None and set(_builtin(name)) <= set(own)
-        trees[name] = copy.deepcopy(own) if whole else deep_merge(_builtin(name), own)
+        trees[name] = copy.deepcopy(own) if whole else deep_merge(_builtin(name), own, source=who)
     return Rules(trees, source)
 
 

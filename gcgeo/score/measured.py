@@ -33,17 +33,16 @@ Figures are found by the conventions the analyses share:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .. import rules as _rules
 from .._errors import RulesError
 from ..labels import format_value, layer_label
 from ..reasons import reason_text
@@ -179,13 +178,15 @@ def dated(layers: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
             for name, (desc, ran, numbers) in found.items()}
 
 
-def _rule_trees(desc: Any, meta: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The analysis's rule sets as it ran with them (its rules file, if still valid)."""
-    user = _ran_with(meta, desc.name).get("rules_file")
+def _rule_trees(desc: Any, meta: Mapping[str, Any]) -> dict[str, dict[str, Any]] | str:
+    """The analysis's rule sets as it ran with them (:func:`gcgeo.pipeline.run_rules`), or
+    the sentence saying why they cannot be had again."""
+    from ..pipeline import run_rules
+
     try:
-        resolved = _rules.resolve(desc.rule_sets, Path(user) if user and Path(user).is_file() else None)
-    except RulesError:
-        resolved = _rules.resolve(desc.rule_sets)
+        resolved = run_rules(meta, desc)
+    except RulesError as exc:
+        return str(exc)
     return {n: resolved[n] for n in resolved}
 
 
@@ -357,7 +358,7 @@ def measure(
     """
     stale = dict(stale or {})
     out: dict[tuple[str, int], list[Evidence]] = {}
-    trees: dict[str, dict[str, dict[str, Any]]] = {}
+    trees: dict[str, dict[str, dict[str, Any]] | str] = {}
     for number, pairs in measuring.items():
         for desc, crit in pairs:
             label = desc.label_zh if lang == "zh" else desc.label_en
@@ -394,10 +395,22 @@ def measure(
             else:
                 if desc.name not in trees:
                     trees[desc.name] = _rule_trees(desc, meta)
-                ev = _from_layer(frame, crit.column, communities, standard, trees[desc.name], lang, base)
+                ran_with = trees[desc.name]
+                if isinstance(ran_with, str):
+                    # no rule's threshold or clause (those of other rules would be wrong), and why
+                    ev = {c: dataclasses.replace(e, reason=_join_reasons(lang, e.reason,
+                                                                         reason_text(ran_with, lang)))
+                          for c, e in _from_layer(frame, crit.column, communities, standard, {}, lang,
+                                                  base).items()}
+                else:
+                    ev = _from_layer(frame, crit.column, communities, standard, ran_with, lang, base)
             for c, e in ev.items():
                 out.setdefault((c, int(number)), []).append(e)
     return out
+
+
+def _join_reasons(lang: str, *reasons: str) -> str:
+    return ("；" if lang == "zh" else "; ").join(r for r in reasons if r)
 
 
 def _from_layer(frame: pd.DataFrame, column: str, communities: Sequence[str], standard: Standard,
