@@ -369,6 +369,18 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     if driver == "ESRI Shapefile":
         codec = SHAPEFILE_ENCODINGS[settings.encoding][0]
         _check_encodable(frame, codec, layer, target_name or path.name)
+        for col, (edges, runs) in shapefile.lost_spaces(frame, codec).items():
+            lost = []
+            if edges:
+                lost.append(f"{edges} value(s) begin or end with spaces, which a .dbf field does "
+                            "not keep (readers, gcgeo and QGIS too, strip them)")
+            if runs:
+                lost.append(f"{runs} value(s) hold a run of spaces longer than a .dbf field, "
+                            "which cannot be continued in the next field")
+            note = (f"{target_name or path.name}: '{col}': {'; '.join(lost)}: those spaces are "
+                    "lost. Export to .gpkg to keep them.")
+            log.info("%s", note)
+            report.notes.append(note)
         frame, parts = shapefile.split_long_text(frame, codec)
         cont = {p for cols in parts.values() for p in cols[1:]}
         names = shapefile.field_names([c for c in frame.columns if c not in cont
