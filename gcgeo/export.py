@@ -403,6 +403,16 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     if driver == "GPKG" and settings.target is not None and settings.target.shift:
         kwargs["layer_options"] = {"DESCRIPTION": f"{settings.target.describe('zh')} / "
                                                   f"{settings.target.describe('en')}"}
+    if driver == "FlatGeobuf" and is_geo and len(frame):
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        n_none = int((shapely.is_missing(geoms) | shapely.is_empty(geoms)).sum())
+        if n_none:  # GDAL's FlatGeobuf spatial index cannot hold a feature without geometry
+            kwargs["layer_options"] = {"SPATIAL_INDEX": "NO"}
+            note = (f"{target_name or path.name}: {n_none} feature(s) of '{layer}' without geometry, "
+                    "so the file has no spatial index (FlatGeobuf's cannot hold them); every "
+                    "feature is written")
+            log.info("%s", note)
+            report.notes.append(note)
     if driver in ("GPKG", "KML", "GeoJSON", "FlatGeobuf"):
         kwargs["layer"] = layer  # else GDAL names the layer after the temporary file
     if driver == "GPKG":
