@@ -424,3 +424,22 @@ def test_network_nodes_and_edges_in_a_geopackage(county, tmp_path):
     assert feature_count(ogrinfo(out, "edges")) == len(edges)
     names = ogr_rows(out, "edges")["name"]
     assert set(names.replace("", None).dropna()) <= set(streets["name"].dropna())
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".graphml"])
+def test_each_network_edge_names_its_street_by_id(county, tmp_path, suffix):
+    """An edge's ``street`` is the workspace id of the street it is a piece of (as a planner
+    finds it in QGIS), not the street's row: that street's line holds the edge."""
+    out = tmp_path / f"network{suffix}"
+    _cli("export", county, out, *(("--layers", "network") if suffix == ".gpkg" else ()))
+    if suffix == ".gpkg":
+        edges = pyogrio.read_dataframe(out, layer="edges")
+        pairs = list(zip(edges["street"], edges.geometry))
+    else:
+        G = nx.read_graphml(out)
+        pairs = [(d["street"], shapely.from_wkt(d["geometry"])) for _, _, d in G.edges(data=True)]
+    streets = ws.read_layer(county, "streets").set_index("id")
+    assert streets.index.is_unique and len({s for s, _ in pairs}) > 10
+    assert {s for s, _ in pairs} <= set(streets.index), {s for s, _ in pairs} - set(streets.index)
+    for street, edge in pairs:
+        assert streets.geometry[street].buffer(1e-6).contains(edge), (street, edge.wkt)
