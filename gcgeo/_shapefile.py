@@ -20,7 +20,8 @@ import numpy as np
 from ._encoding import check_known, choose_encoding
 from ._errors import FileFormatError
 
-__all__ = ["check_complete", "code_page", "cpg_encoding", "text_encoding", "text_values"]
+__all__ = ["check_complete", "code_page", "cpg_encoding", "text_encoding", "text_fields",
+           "text_values"]
 
 #: Windows code page of each dBASE language driver id (byte 29 of a .dbf), as
 #: the dBASE and Visual FoxPro documentation list them; 0x57 is ArcGIS's
@@ -127,6 +128,33 @@ def text_values(dbf: Path) -> Iterator[tuple[str, bytes]]:
             raw = block[row].tobytes().rstrip(b" \x00")
             field = name.decode("ascii") if name.isascii() else f"field {k + 1}"
             yield f"row {row + 1}, {field}", raw
+
+
+def text_fields(dbf: Path, names: list[str], encoding: str) -> dict[str, list[str | None]] | None:
+    """The text of fields ``names`` of each record of ``dbf`` that is not deleted,
+    as stored: only the padding after the text is taken off, not the spaces
+    before it (which GDAL strips).  An empty field is None.  None if a field is
+    missing or the .dbf is not what its header says.
+    """
+    n, header_len, record_len, size = _dbf_header(dbf)
+    if not record_len or header_len + n * record_len > size:
+        return None
+    fields = {name.decode(encoding, errors="replace").lower(): (offset, length)
+              for name, kind, offset, length in _fields(dbf, header_len) if kind in "CM"}
+    if any(name.lower() not in fields for name in names):
+        return None
+    body = np.fromfile(dbf, dtype=np.uint8, count=n * record_len, offset=header_len)
+    records = body.reshape(n, record_len)
+    records = records[records[:, 0] != ord("*")]
+    out: dict[str, list[str | None]] = {}
+    for name in names:
+        offset, length = fields[name.lower()]
+        values: list[str | None] = []
+        for row in records:
+            raw = row[offset:offset + length].tobytes().rstrip(b" \x00")
+            values.append(raw.decode(encoding, errors="replace") if raw else None)
+        out[name] = values
+    return out
 
 
 def text_encoding(shp: Path, encoding: str | None) -> str | None:

@@ -369,6 +369,18 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     if driver == "ESRI Shapefile":
         codec = SHAPEFILE_ENCODINGS[settings.encoding][0]
         _check_encodable(frame, codec, layer, target_name or path.name)
+        for col, (edges, runs) in shapefile.lost_spaces(frame, codec).items():
+            lost = []
+            if edges:
+                lost.append(f"{edges} value(s) begin or end with spaces, which a .dbf field does "
+                            "not keep (readers, gcgeo and QGIS too, strip them)")
+            if runs:
+                lost.append(f"{runs} value(s) hold a run of spaces longer than a .dbf field, "
+                            "which cannot be continued in the next field")
+            note = (f"{target_name or path.name}: '{col}': {'; '.join(lost)}: those spaces are "
+                    "lost. Export to .gpkg to keep them.")
+            log.info("%s", note)
+            report.notes.append(note)
         frame, parts = shapefile.split_long_text(frame, codec)
         cont = {p for cols in parts.values() for p in cols[1:]}
         names = shapefile.field_names([c for c in frame.columns if c not in cont
@@ -391,6 +403,16 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     if driver == "GPKG" and settings.target is not None and settings.target.shift:
         kwargs["layer_options"] = {"DESCRIPTION": f"{settings.target.describe('zh')} / "
                                                   f"{settings.target.describe('en')}"}
+    if driver == "FlatGeobuf" and is_geo and len(frame):
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        n_none = int((shapely.is_missing(geoms) | shapely.is_empty(geoms)).sum())
+        if n_none:  # GDAL's FlatGeobuf spatial index cannot hold a feature without geometry
+            kwargs["layer_options"] = {"SPATIAL_INDEX": "NO"}
+            note = (f"{target_name or path.name}: {n_none} feature(s) of '{layer}' without geometry, "
+                    "so the file has no spatial index (FlatGeobuf's cannot hold them); every "
+                    "feature is written")
+            log.info("%s", note)
+            report.notes.append(note)
     if driver in ("GPKG", "KML", "GeoJSON", "FlatGeobuf"):
         kwargs["layer"] = layer  # else GDAL names the layer after the temporary file
     if driver == "GPKG":

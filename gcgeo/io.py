@@ -264,7 +264,7 @@ def read_vector(
     if suffix == ".kml":
         gdf = _tidy_kml(gdf)
     if suffix == ".shp":  # gcgeo's short field names back to its column names
-        gdf = shapefile.restore_field_names(gdf, path)
+        gdf = shapefile.restore_field_names(gdf, path, encoding=encoding)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         kind = what_is(path)  # GDAL read it by its content: say what it really is
         if kind is not None and suffix not in kind.suffixes:

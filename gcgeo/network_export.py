@@ -45,19 +45,26 @@ NETWORK_LAYER = "network"
 
 
 def walking_graph(streets: gpd.GeoDataFrame | None, *, rules: Any = None) -> nx.MultiGraph:
-    """The undirected walking graph of a ``streets`` layer, as the analyses build it."""
+    """The undirected walking graph of a ``streets`` layer, as the analyses build it;
+    each edge's ``street`` is the ``id`` of the street it is a piece of (its row label
+    where the layer has no ids), ``name`` the street's name."""
     if streets is None:
         raise InputError("the walking network is built from the 'streets' layer, and the workspace "
                          "has none; add it with `gcgeo import-osm` or `gcgeo add WS streets FILE`.")
     streets = metric(streets, "layer 'streets'")
     G = _network.build_graph(streets, join_tolerance=_network.join_tolerance(rules),
                              split_crossings=_network.split_crossings(rules))
-    # street names travel with their pieces, as OSMnx's edges carry "name"
-    if "name" in streets.columns:
-        for _, _, d in G.edges(data=True):
-            name = streets["name"].get(d.get("street"))
-            if isinstance(name, str) and name.strip():
-                d["name"] = name
+    # street names travel with their pieces, as OSMnx's edges carry "name"; the graph
+    # knows a piece's street by its row, a planner by the street's id in the workspace
+    names = streets["name"] if "name" in streets.columns else None
+    ids = streets["id"] if "id" in streets.columns else None
+    for _, _, d in G.edges(data=True):
+        row = d.get("street")
+        name = names.get(row) if names is not None else None
+        if isinstance(name, str) and name.strip():
+            d["name"] = name
+        if ids is not None and row in ids.index and not pd.isna(ids[row]):
+            d["street"] = ids[row]
     return G
 
 

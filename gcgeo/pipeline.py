@@ -254,16 +254,18 @@ def _rasters(desc: _analysis.Analysis, stored: Mapping[str, Any], options: dict[
 
 
 def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis, *,
-                skip: tuple[str, ...] = ()) -> dict[str, Any]:
+                skip: tuple[str, ...] = (), graph_given: bool = False) -> dict[str, Any]:
     """The workspace's layers the analysis reads (only those: a workspace may hold
     large inventories it never looks at), but those in ``skip``.  A missing required
-    layer is an error that names the command adding it."""
+    layer is an error that names the command adding it; ``graph_given`` (a walking
+    network passed as ``graph=``) stands for the streets."""
     from . import layers as _layers
     from . import workspace as ws
 
     table = ws.list_layers(workspace, counts=False)
     present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
-    missing = [k for k in desc.requires if k not in present]
+    missing = [k for k in desc.requires
+               if k not in present and not (k == "streets" and graph_given)]
     if missing:
         how = "; ".join(f"`gcgeo add {workspace} {k} FILE`" for k in missing)
         raise AnalysisError(
@@ -297,7 +299,7 @@ def _read_with_network(workspace: str | os.PathLike, desc: _analysis.Analysis, r
     import pyogrio
 
     if not _walks_streets(desc, options) or "streets" not in {n for n, _ in pyogrio.list_layers(workspace)}:
-        return read_inputs(workspace, desc), None
+        return read_inputs(workspace, desc, graph_given=options.get("graph") is not None), None
     from . import network_cache
     from . import workspace as ws
 
@@ -414,7 +416,8 @@ def run_analysis(
     if runner is None:
         inputs, keep_network = _read_with_network(workspace, desc, resolved, options, progress)
     else:  # a runner of its own (partitions) builds the networks it needs
-        inputs, keep_network = read_inputs(workspace, desc), None
+        inputs, keep_network = read_inputs(workspace, desc,
+                                           graph_given=options.get("graph") is not None), None
     outputs = (runner or desc.run)(inputs, rules=resolved, progress=progress, **options)
     if progress:
         progress("writing results")

@@ -45,6 +45,7 @@ __all__ = [
     "field_names",
     "known_fields",
     "long_name",
+    "lost_spaces",
     "read_field_map",
     "restore_field_names",
     "short_name",
@@ -269,16 +270,58 @@ def field_names(columns: Iterable[str], *, encoding: str = "UTF-8") -> dict[str,
 
 
 def _chunks(text: str, encoding: str) -> list[str]:
-    """``text`` in pieces of at most :data:`MAX_TEXT_BYTES` bytes, cut between characters."""
-    out, piece, size = [], "", 0
-    for ch in text:
-        n = len(ch.encode(encoding, errors="replace"))
-        if size + n > MAX_TEXT_BYTES:
-            out.append(piece)
-            piece, size = "", 0
-        piece += ch
-        size += n
-    return out + [piece]
+    """``text`` in pieces of at most :data:`MAX_TEXT_BYTES` bytes, cut between characters.
+
+    No piece but the last ends on a space: a .dbf pads a field with spaces, so
+    a reader cannot tell a piece's own last spaces from the padding and drops
+    them.  Each cut is made after the last non-space character that fits, so
+    the spaces go on in the next piece (whose first spaces gcgeo keeps: it
+    reads continued text from the .dbf's bytes, :func:`restore_field_names`).
+    Only a run of spaces longer than a whole field cannot be cut so.
+    """
+    sizes = [len(ch.encode(encoding, errors="replace")) for ch in text]
+    out: list[str] = []
+    start = 0
+    while start < len(text):
+        end, size = start, 0
+        while end < len(text) and size + sizes[end] <= MAX_TEXT_BYTES:
+            size += sizes[end]
+            end += 1
+        if end < len(text):  # not the last piece: end it on a non-space character
+            cut = end
+            while cut > start and text[cut - 1] == " ":
+                cut -= 1
+            end = cut if cut > start else end  # a field's worth of spaces: cut anyway
+        out.append(text[start:end])
+        start = end
+    return out or [text]
+
+
+def lost_spaces(frame: pd.DataFrame, encoding: str = "UTF-8") -> dict[str, tuple[int, int]]:
+    """Text columns of ``frame`` with spaces a .dbf cannot keep: ``{column: (edges, runs)}``.
+
+    ``edges`` counts the values that begin or end with spaces: a .dbf pads
+    fields with spaces, and readers (GDAL, so QGIS and gcgeo) strip them at
+    both ends.  ``runs`` counts the values too long for one field that hold
+    a run of spaces longer than a field, which no cut keeps (:func:`_chunks`).
+    Columns without either are left out.
+    """
+    geometry = getattr(frame, "_geometry_column_name", None)
+    out: dict[str, tuple[int, int]] = {}
+    for col in frame.columns:
+        s = frame[col]
+        if col == geometry or (s.dtype != object and str(s.dtype) not in ("string", "str")):
+            continue
+        edges = runs = 0
+        for v in s.tolist():
+            if not isinstance(v, str):
+                continue
+            edges += v != v.strip(" ")
+            if len(v.encode(encoding, errors="replace")) > MAX_TEXT_BYTES:
+                runs += any(p.endswith(" ") for p in _chunks(v, encoding)[:-1])
+        if edges or runs:
+            out[str(col)] = (edges, runs)
+    return out
 
 
 def split_long_text(frame: pd.DataFrame, encoding: str = "UTF-8") -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -385,12 +428,15 @@ def read_field_map(path: str | os.PathLike) -> dict[str, str]:
     return out
 
 
-def restore_field_names(frame: pd.DataFrame, shp: str | os.PathLike) -> pd.DataFrame:
+def restore_field_names(frame: pd.DataFrame, shp: str | os.PathLike, *,
+                        encoding: str | None = None) -> pd.DataFrame:
     """``frame`` read from Shapefile ``shp`` with its long column names back.
 
     By the field map beside it when there is one, else by gcgeo's own short
     names (:func:`long_name`).  A name is not restored onto a column that
-    exists already.  Returns a renamed copy (or ``frame`` itself if nothing
+    exists already.  Text continued over several fields is joined from the
+    .dbf's own bytes (in ``encoding``, else the one :func:`gcgeo.io.read_vector`
+    finds), so the spaces that begin a continuation are kept.  Returns a renamed copy (or ``frame`` itself if nothing
     changes).
     """
     fmap = field_map_path(shp)
@@ -403,7 +449,7 @@ def restore_field_names(frame: pd.DataFrame, shp: str | os.PathLike) -> pd.DataF
         for short, name in table.items():
             if short.lower() in present:
                 groups.setdefault(name, []).append(present[short.lower()])
-        frame = _join_parts(frame, groups)
+        frame = _join_parts(frame, groups, Path(shp), encoding)
         columns = [str(c) for c in frame.columns if c != geometry]
         wanted = {cols[0]: name for name, cols in groups.items()}
         how = fmap.name
@@ -429,16 +475,43 @@ def restore_field_names(frame: pd.DataFrame, shp: str | os.PathLike) -> pd.DataF
     return frame.rename(columns=rename)
 
 
-def _join_parts(frame: pd.DataFrame, groups: Mapping[str, list[str]]) -> pd.DataFrame:
-    """Text continued over several fields joined into the first of them."""
+def _join_parts(frame: pd.DataFrame, groups: Mapping[str, list[str]], shp: Path,
+                encoding: str | None) -> pd.DataFrame:
+    """Text continued over several fields joined into the first of them.
+
+    The pieces are read from the .dbf's bytes: GDAL strips the spaces a
+    continuation begins with.  The first piece loses its leading spaces as
+    GDAL reads any field (so every value reads back alike).
+    """
+    from . import _shapefile
+
     split = {cols[0]: cols[1:] for cols in groups.values() if len(cols) > 1}
     if not split:
         return frame
+    dbf = shp.with_suffix(".dbf")
+    raw = None
+    if dbf.exists():
+        enc = _shapefile.text_encoding(shp, encoding) or "UTF-8"
+        raw = _shapefile.text_fields(dbf, [c for first, rest in split.items() for c in (first, *rest)],
+                                     enc)
+    if raw is not None and any(len(v) != len(frame) for v in raw.values()):
+        raw = None
+    if raw is None:
+        log.warning("%s: continued text joined as GDAL reads it: spaces where a field "
+                    "continues may be missing", shp.name)
     out = frame.copy()
     for first, rest in split.items():
-        def join(row: pd.Series) -> str | None:
-            texts = [v for v in row if isinstance(v, str)]
-            return "".join(texts) if texts else None
-        out[first] = out[[first, *rest]].apply(join, axis=1)
+        if raw is not None:
+            pieces = [raw[c] for c in (first, *rest)]
+            joined = []
+            for row in zip(*pieces):
+                texts = [v for v in row if v is not None]
+                joined.append("".join(texts).lstrip(" ") if texts else None)
+            out[first] = pd.Series(joined, index=out.index, dtype=object)
+        else:
+            def join(row: pd.Series) -> str | None:
+                texts = [v for v in row if isinstance(v, str)]
+                return "".join(texts) if texts else None
+            out[first] = out[[first, *rest]].apply(join, axis=1)
         out = out.drop(columns=rest)
     return out

@@ -277,3 +277,42 @@ def test_osm_input_imported_once_and_again_when_the_file_changes(tmp_path):
     os.utime(pbf, ns=(pbf.stat().st_atime_ns, pbf.stat().st_mtime_ns + 10**9))
     changed = run_area(area)
     assert changed.imported == ["osm kotka.osm.pbf"] and changed.ran == ["property"], changed
+
+
+def test_an_area_without_streets_runs_every_analysis_it_can(tmp_path, cluster):
+    """An area without a walking network (no 'streets' layer) runs every other analysis and
+    gets its report; the batch says which analyses it skipped and why, and the area is done."""
+    county_workspace(tmp_path / "nostreets.gpkg", SEEDS[0], name="no streets", leave_out=("streets",))
+    (tmp_path / "p.toml").write_text('[batch]\nreports = "reports"\nlang = "en"\n\n'
+                                     + areas_toml([("no streets", "nostreets.gpkg")]), encoding="utf-8")
+    res, text = _invoke("batch", tmp_path / "p.toml", "--scheduler", cluster.scheduler_address)
+    assert res.exit_code == 0, text
+    ran = {n for n, when in _stored(tmp_path / "nostreets.gpkg").items() if when}
+    walks = {"living_circle", "supply"}  # the two that walk the streets from every home
+    assert ran == set(analysis.names()) - walks, ran
+    assert "green" in ran
+    flat = " ".join(text.split())
+    for name in walks:
+        assert f"{name} (no streets layer)" in flat, text
+    assert "graph=" not in text and "1 done, 0 unchanged, 0 failed of 1" in flat, text
+    assert (tmp_path / "reports" / "nostreets.html").exists()
+
+
+def test_the_readmes_example_project_file_is_read(tmp_path):
+    """The README's example project file is valid TOML (a Chinese key quoted) and gcgeo
+    reads it as it says: the renamed column, the areas, their settings."""
+    import re
+    import tomllib
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```toml\n(.*?)```", readme, flags=re.S)
+    doc = tomllib.loads(block)
+    assert doc["area"][0]["layers"]["buildings"]["columns"] == {"名称": "name"}
+    (tmp_path / "project.toml").write_text(block, encoding="utf-8")
+    proj = read_project(tmp_path / "project.toml")
+    assert [a.name for a in proj.areas] == ["高唐县", "临清市", "济南市区"]
+    buildings = next(i for i in proj.areas[0].layers if i.kind == "buildings")
+    assert buildings.options["columns"] == {"名称": "name"}
+    assert buildings.file == tmp_path / "gaotang" / "楼栋.xlsx"
+    assert proj.areas[1].isochrones == "community" and proj.areas[2].partitions == "grid:16"
+    assert proj.workers == 4 and proj.memory_limit == "4GiB"

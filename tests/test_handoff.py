@@ -12,6 +12,7 @@ import json
 import sqlite3
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -30,6 +31,8 @@ from _handoff import (
     ogrinfo,
 )
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gcgeo import InputError, analysis, io, labels, layers, shapefile
 from gcgeo import crs as gcrs
@@ -218,6 +221,67 @@ def test_gbk_shapefile_for_older_arcgis(county, tmp_path):
     assert not (tmp_path / "odd").exists() or list((tmp_path / "odd").iterdir()) == []
 
 
+# Text longer than a .dbf field: continued in further fields, every space kept. A .dbf pads
+# a field with spaces and readers strip them at both ends, so no piece may end on a space.
+_LONG_TEXTS = [
+    "a" * 253 + " " + "b" * 10,  # a piece of 254 bytes would end on the space
+    "井" * 84 + "  " + "盖",  # 252 bytes of UTF-8, then two spaces
+    "甲 " * 199 + "乙",  # no two non-spaces side by side: a piece must begin with a space
+    "a" * 250 + " " * 20 + "b" * 300,  # a run of spaces across the cut
+    "x" * 600,
+    "短",
+    None,
+]
+
+
+def _long_text_layer(values):
+    return gpd.GeoDataFrame({"note": values},
+                            geometry=[shapely.Point(434800 + i, 4078801) for i in range(len(values))],
+                            crs="EPSG:4548")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_long_text_in_a_shapefile_reads_back_exactly(tmp_path, encoding):
+    out = tmp_path / "mh.shp"
+    report = io.export({"mh": _long_text_layer(_LONG_TEXTS)}, out, encoding=encoding)
+    assert io.read_vector(out)["note"].tolist() == _LONG_TEXTS
+    # each field as GDAL reads it: at most 254 bytes, and the pieces add up to the text
+    # but for the spaces a piece begins with, which GDAL strips and gcgeo reads from the .dbf
+    codec = "gbk" if encoding == "gbk" else "utf-8"
+    gdal = pyogrio.read_dataframe(out, encoding=codec)
+    pieces = [c for c in gdal.columns if c.startswith("note")]
+    assert len(pieces) >= 3
+    for k, v in enumerate(_LONG_TEXTS):
+        got = [gdal[c].iloc[k] for c in pieces]
+        assert all(len(g.encode(codec)) <= 254 for g in got if isinstance(g, str))
+        if v is not None:
+            assert "".join(g for g in got if isinstance(g, str)).replace(" ", "") == v.replace(" ", "")
+    assert not any("lost" in n for n in report.notes)
+
+
+def test_spaces_a_dbf_cannot_keep_are_said(tmp_path):
+    values = ["  前后有空格 ", "x" * 300 + "  ", "中间 空格"]
+    out = tmp_path / "sp.shp"
+    report = io.export({"sp": _long_text_layer(values)}, out)
+    assert io.read_vector(out)["note"].tolist() == [v.strip(" ") for v in values]
+    said = [n for n in report.notes if "'note'" in n and "lost" in n]
+    assert len(said) == 1 and "2 value(s) begin or end with spaces" in said[0], report.notes
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(st.sampled_from("a 井盖 ·"), min_size=250, max_size=700), min_size=1, max_size=3))
+def test_any_long_text_reads_back_but_for_its_own_edge_spaces(values):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "h.shp"
+        io.export({"h": _long_text_layer(values)}, out)
+        back = io.read_vector(out)["note"].tolist()
+    expected = [v.strip(" ") or None for v in values]
+    fits = [" " * 251 not in v for v in values]  # a longer run of spaces cannot be cut around
+    assert [b for b, ok in zip(back, fits) if ok] == [e for e, ok in zip(expected, fits) if ok]
+
+
 # --- the output CRS ------------------------------------------------------------------
 
 
@@ -360,3 +424,22 @@ def test_network_nodes_and_edges_in_a_geopackage(county, tmp_path):
     assert feature_count(ogrinfo(out, "edges")) == len(edges)
     names = ogr_rows(out, "edges")["name"]
     assert set(names.replace("", None).dropna()) <= set(streets["name"].dropna())
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".graphml"])
+def test_each_network_edge_names_its_street_by_id(county, tmp_path, suffix):
+    """An edge's ``street`` is the workspace id of the street it is a piece of (as a planner
+    finds it in QGIS), not the street's row: that street's line holds the edge."""
+    out = tmp_path / f"network{suffix}"
+    _cli("export", county, out, *(("--layers", "network") if suffix == ".gpkg" else ()))
+    if suffix == ".gpkg":
+        edges = pyogrio.read_dataframe(out, layer="edges")
+        pairs = list(zip(edges["street"], edges.geometry))
+    else:
+        G = nx.read_graphml(out)
+        pairs = [(d["street"], shapely.from_wkt(d["geometry"])) for _, _, d in G.edges(data=True)]
+    streets = ws.read_layer(county, "streets").set_index("id")
+    assert streets.index.is_unique and len({s for s, _ in pairs}) > 10
+    assert {s for s, _ in pairs} <= set(streets.index), {s for s, _ in pairs} - set(streets.index)
+    for street, edge in pairs:
+        assert streets.geometry[street].buffer(1e-6).contains(edge), (street, edge.wkt)

@@ -393,3 +393,26 @@ def test_unknown_encoding_is_a_file_format_error(tmp_path):
     with pytest.raises(FileFormatError, match="p.csv.*--encoding"):
         io.read_vector(csv, src_crs="wgs84", encoding="foo")
     assert io.read_vector(csv, src_crs="wgs84", encoding="gbk").geometry.x.tolist() == [116.2]
+
+
+def test_flatgeobuf_keeps_features_without_geometry(tmp_path):
+    """GDAL's FlatGeobuf spatial index refuses a feature without geometry (as the living
+    circle's isochrones of an origin off the network are): the file is written without
+    the index, every feature and its geometry kept, and the report says so."""
+    square = shapely.box(434800, 4078800, 434900, 4078900)
+    geoms = [shapely.MultiPolygon([square]), shapely.MultiPolygon(), None,
+             shapely.MultiPolygon([square.buffer(-10)])]
+    layer = gpd.GeoDataFrame({"origin": ["a", "b", "c", "d"], "minutes": [5, 10, 15, 5]},
+                             geometry=geoms, crs="EPSG:4548")
+    out = tmp_path / "iso.fgb"
+    report = io.export({"lc_isochrones": layer}, out)
+    assert any("without geometry" in n and "spatial index" in n for n in report.notes), report.notes
+    back = pyogrio.read_dataframe(out)
+    assert back["origin"].tolist() == ["a", "b", "c", "d"]
+    assert back["minutes"].tolist() == [5, 10, 15, 5]
+    for got, want in zip(back.geometry, geoms):
+        if want is None or want.is_empty:
+            assert got is None or got.is_empty
+        else:
+            assert got.equals_exact(want, 1e-9)
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())

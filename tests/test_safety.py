@@ -1068,3 +1068,38 @@ def test_move_into_place_takes_back_what_it_moved_when_a_rename_fails(tmp_path):
         io.move_into_place(moves)
     assert not (tmp_path / "a.txt").exists() and not (tmp_path / "c.txt").exists()
     assert (tmp_path / "b.txt").read_text() == "new b"  # replaced, as asked, before the failure
+
+
+# --- SIGTERM in the middle of a write ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large_ws(tmp_path_factory):
+    """A workspace whose export takes seconds: 200,000 manholes."""
+    path = tmp_path_factory.mktemp("large") / "large.gpkg"
+    n = 200_000
+    rng = np.random.default_rng(0)
+    pts = gpd.GeoDataFrame({"kind": ["雨水"] * n, "note": ["检查井" * 10] * n},
+                           geometry=shapely.points(434000 + rng.random(n) * 2000,
+                                                   4078000 + rng.random(n) * 2000),
+                           crs="EPSG:4548")
+    ws.init(path, name="large", crs="EPSG:4548")
+    ws.add_layer(path, "manholes", pts)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp"])
+def test_sigterm_mid_export_leaves_no_temporary_file(tmp_path, large_ws, suffix):
+    """`kill` (SIGTERM) while an export writes ends the command as Ctrl-C does: exit 143,
+    a message, and nothing in the output folder, not even the hidden temporary file."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "gcgeo.cli", "export", str(large_ws),
+                             str(folder / f"manholes{suffix}"), "--layers", "manholes"],
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: any(folder.iterdir()) or proc.poll() is not None, "the export to begin writing")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=PATIENCE_S)
+    assert proc.returncode == 143, err[-3000:]
+    assert "terminated" in err and "Traceback" not in err, err[-3000:]
+    assert list(folder.iterdir()) == []

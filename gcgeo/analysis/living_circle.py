@@ -250,7 +250,8 @@ def _graph(layers: Mapping[str, gpd.GeoDataFrame], graph: Any, join_tolerance: f
     if streets is None:
         raise AnalysisError(
             "the living-circle analysis needs the 'streets' layer (the walking network); add "
-            "it with `gcgeo import-osm` or `gcgeo add WS streets FILE`, or pass graph=."
+            "it with `gcgeo import-osm` or `gcgeo add WS streets FILE` (from Python: or pass "
+            "graph=, a walking network)."
         )
     # what build_graph gives, without networkx objects; the CRS gate every analysis passes
     streets = metric(streets, "layer 'streets'")
@@ -829,8 +830,8 @@ ANALYSIS = Analysis(
     description_zh="每个居住点到各类日常设施的步行距离、各层级生活圈达标情况、社区覆盖比例、缺口，以及按需绘制的等时圈",
     run=run,
     summary=summary,
-    requires=("facilities", "buildings"),
-    optional=("streets", "communities"),
+    requires=("facilities", "buildings", "streets"),  # the walking network (or graph=, in Python)
+    optional=("communities",),
     rule_sets=RULE_SETS,
     outputs=(
         Output("lc_origins", "居住点", "Homes", style="gcgeo.maps._layers:style_lc_origins",

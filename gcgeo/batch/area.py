@@ -62,6 +62,8 @@ class AreaResult:
     imported: list[str] = field(default_factory=list)
     ran: list[str] = field(default_factory=list)
     current: list[str] = field(default_factory=list)
+    #: analyses not run for want of layers: name → the layer kinds missing
+    skipped: dict[str, list[str]] = field(default_factory=dict)
     report: Path | None = None
     results: list[str] = field(default_factory=list)
     error: str | None = None
@@ -183,6 +185,21 @@ def analyses_due(area: Area, *, force: bool = False) -> tuple[list[str], list[st
     return due, current
 
 
+def analyses_skipped(area: Area) -> dict[str, list[str]]:
+    """The analyses the area does not run for want of layers, each with the layer kinds
+    its workspace lacks (none when the area lists its ``analyses``: those it must run)."""
+    from .. import analysis as _analysis
+    from .. import workspace as ws
+
+    if area.analyses is not None:
+        return {}
+    table = ws.list_layers(area.workspace, counts=False)
+    present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
+    missing = {n: [k for k in d.requires if k not in present]
+               for n, d in _analysis.descriptors().items()}
+    return {n: kinds for n, kinds in missing.items() if kinds}
+
+
 def report_due(area: Area) -> bool:
     """True when the area's report is missing or older than its workspace."""
     if area.report is None:
@@ -245,6 +262,9 @@ def run_area(area: Area, *, force: bool = False) -> AreaResult:
     try:
         result.imported = import_inputs(area, force=force)
         due, result.current = analyses_due(area, force=force)
+        result.skipped = analyses_skipped(area)
+        for name, kinds in result.skipped.items():
+            log.info("%s: %s skipped: no %s layer", area.name, name, ", ".join(kinds))
         for name in due:
             log.info("%s: running %s", area.name, name)
             _run(area, name)

@@ -35,6 +35,9 @@ def _line(res, n: int, total: int) -> None:
         parts.append("ran " + ", ".join(res.ran))
     if res.current:
         parts.append(f"{len(res.current)} current")
+    if res.skipped:
+        parts.append("skipped " + ", ".join(f"{n} (no {'/'.join(k)} layer)"
+                                            for n, k in res.skipped.items()))
     if res.report:
         parts.append(f"report {res.report}")
     if res.results:

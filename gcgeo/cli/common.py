@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -55,6 +56,16 @@ console = Console(stderr=True, soft_wrap=True)
 out = Console(width=None if sys.stdout.isatty() else 200)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a scheduler ending a job), raised where the command is, so it
+    ends as on Ctrl-C: temporary files removed, the workspace as it was (exit 143)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second one must not cut the cleanup
+    raise Terminated()
+
+
 class Cli(click.Group):
     """Turn gcgeo's own errors into one-paragraph messages, not tracebacks."""
 
@@ -72,9 +83,10 @@ class Cli(click.Group):
                           f"{escape(str(exc.strerror or exc))}. Check the path and its permissions.",
                           highlight=False)
             sys.exit(2)
-        except KeyboardInterrupt:
-            console.print("[red]interrupted[/]: the workspace was left as it was before this command.")
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            why = "terminated" if isinstance(exc, Terminated) else "interrupted"
+            console.print(f"[red]{why}[/]: the workspace was left as it was before this command.")
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
             if log.isEnabledFor(logging.DEBUG):
                 raise
@@ -120,7 +132,11 @@ def run() -> None:
     (of three for ``gcgeo analyze`` on a city).  So the output is flushed, the
     exit handlers run and the process ends with the command's status.  Where a
     thread is still running, the interpreter exits as usual and waits for it.
+    SIGTERM ends the command as Ctrl-C does, its temporary files removed (exit 143).
     """
+    if threading.current_thread() is threading.main_thread():
+        # only the command line: a library call or a dask worker keeps the default
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         main.main(prog_name="gcgeo")
         code: int = 0
