@@ -573,6 +573,11 @@ def check_axes(x: Any, y: Any, crs: Any, *, source: str, x_name: str | None = No
         "again. Nothing was added.")
 
 
+#: Kilometres from the other rows within which a projection's (0, 0) is taken as a position,
+#: not a blank (:func:`check_strays`).
+ZERO_NEAR_KM = 50.0
+
+
 def check_strays(x: Any, y: Any, crs: Any, *, source: str, rows: Any = None,
                  what: str = "feature") -> None:
     """Refuse rows lying apart from all the others: a layer gcgeo measures lies in one region.
@@ -581,7 +586,9 @@ def check_strays(x: Any, y: Any, crs: Any, *, source: str, rows: Any = None,
     polygon, the middle of its bounds).  A row is refused when
 
     * its coordinates are exactly (0, 0): what geocoders and spreadsheets
-      leave for an address they could not place; or
+      leave for an address they could not place (in metres of a projection,
+      only where the other rows lie more than :data:`ZERO_NEAR_KM` from it:
+      a drawing in local coordinates may start at its origin); or
     * it lies more than :data:`STRAY_KM` (500 km) from the rows' median
       position (median longitude, median latitude; (0, 0) rows left out) *and*
       more than :data:`STRAY_FACTOR` (10) times as far as the median row does.
@@ -615,6 +622,17 @@ def check_strays(x: Any, y: Any, crs: Any, *, source: str, rows: Any = None,
         return
     zero = (x == 0) & (y == 0)
     lon, lat = _to_lonlat(crs, x, y)
+    if zero.any() and not crs.is_geographic:
+        # metres at a projection's (0, 0) are a blank only far from the other rows: a drawing
+        # in local coordinates (a site plan, a test grid) may well start there
+        rest = np.isfinite(lon) & np.isfinite(lat) & ~zero
+        if rest.any():
+            _, _, d0 = Geod(ellps="WGS84").inv(float(np.median(lon[rest])), float(np.median(lat[rest])),
+                                               float(lon[zero][0]), float(lat[zero][0]))
+            if np.isfinite(d0) and d0 / 1000.0 <= ZERO_NEAR_KM:
+                zero[:] = False
+        else:
+            zero[:] = False
     ok = np.isfinite(lon) & np.isfinite(lat) & ~zero
     far = np.zeros(n, dtype=bool)
     dist = np.zeros(n)

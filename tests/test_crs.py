@@ -252,12 +252,18 @@ def test_a_stray_is_farther_than_500_km_from_the_others(km, refused):
         C.check_coordinates(pts, source="p.geojson")
 
 
-def test_a_wide_layer_keeps_its_far_rows_and_zero_is_always_refused():
+def test_a_wide_layer_keeps_its_far_rows_and_zero_is_refused_far_from_the_rest():
     # eight towns evenly 1,200 km along a parallel: the median town lies 300-600 km from
     # the ends, so no row is ten times farther than it: all kept
     towns = [(110.0 + 2.0 * i, 36.0) for i in range(8)]
     C.check_strays([t[0] for t in towns], [t[1] for t in towns], 4326, source="t.csv")
-    # (0, 0) is refused among any others, in degrees as in metres
+    # (0, 0) is refused among any others in degrees, and in metres far from the others
     with pytest.raises(ValueError, match=r"feature 3: \(0, 0\) — an address that was not geocoded"):
         C.check_coordinates(gpd.GeoDataFrame(
             geometry=[*_gk(_GAOTANG[:2]).geometry, shapely.Point(0, 0)], crs=4548), source="p.gpkg")
+    with pytest.raises(ValueError, match=r"line 2: \(0, 0\)"):
+        C.check_strays([0, 0.001, 0.002], [0, 0.001, 0.002], 4326, source="t.csv",
+                       rows=["line 2", "line 3", "line 4"])
+    # ...but a drawing in local metres may start at the projection's origin (a site plan):
+    # the others 300-500 m from it, within ZERO_NEAR_KM
+    C.check_strays([0, 300, 400, 500], [0, 300, 400, 500], 4548, source="plan.gpkg")

@@ -18,11 +18,11 @@ _PUBLIC_WORDS = ("公共", "public")
 _PRIVATE_WORDS = ("非公共", "private", "私有")
 
 
-def _geoms(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
+def geometry_of(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
     return frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
 
 
-def _clean_polygons(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+def valid_polygons(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """Valid polygonal geometries (None where nothing polygonal is left)."""
 
     def fix(g: Any) -> Any:
@@ -38,17 +38,17 @@ def _clean_polygons(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return gpd.GeoSeries([fix(g) for g in geoms.values], index=geoms.index, crs=geoms.crs)
 
 
-def _as_bool(series: pd.Series) -> pd.Series:
+def yes_no(series: pd.Series) -> pd.Series:
     """Yes/no values as pandas 'boolean' (NA when unknown), read by :func:`gcgeo.values.to_bool`;
     a green space may also be marked 公共 / 非公共."""
     return to_bool(series, true=_PUBLIC_WORDS, false=_PRIVATE_WORDS)[0]
 
 
-def _check_metric(geoms: gpd.GeoSeries, what: str) -> None:
+def check_metric(geoms: gpd.GeoSeries, what: str) -> None:
     require_metric(geoms, f"layer '{what}'")
 
 
-def _pairs(a: gpd.GeoSeries, b: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+def intersecting_pairs(a: gpd.GeoSeries, b: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     """Positions (i in a, j in b) of intersecting geometry pairs."""
     ok = b.notna().to_numpy() & ~b.is_empty.to_numpy()
     if not ok.any() or not len(a):
@@ -58,9 +58,9 @@ def _pairs(a: gpd.GeoSeries, b: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     return ai, np.flatnonzero(ok)[bj]
 
 
-def _clipped_union(communities: gpd.GeoSeries, green: gpd.GeoSeries) -> gpd.GeoSeries:
+def clipped_union(communities: gpd.GeoSeries, green: gpd.GeoSeries) -> gpd.GeoSeries:
     """Per community: the union of the green polygons, clipped to the community."""
-    ci, gj = _pairs(communities, green)
+    ci, gj = intersecting_pairs(communities, green)
     cg = communities.to_numpy()
     gg = green.to_numpy()
     out = np.full(len(communities), None, dtype=object)

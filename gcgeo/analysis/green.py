@@ -50,7 +50,7 @@ from .._errors import AnalysisError
 from ..crs import align, metric
 from ..layers.buildings import homes
 from ..values import feature_ids
-from ._green_geometry import _as_bool, _clean_polygons, _clipped_union, _geoms
+from ._green_geometry import clipped_union, geometry_of, valid_polygons, yes_no
 from .contract import GRAPH_OPTION, NETWORK_OPTIONS, Analysis, Criterion, Option, Output, RasterInput, ViewSpec
 from .parks import park_figures
 from .sunlight import concentrated_sunlight
@@ -93,7 +93,7 @@ def is_public(green_space: gpd.GeoDataFrame, *, public_kinds: Iterable[str]) -> 
     else:
         by_kind = pd.Series(False, index=green_space.index)
     if "public" in green_space.columns:
-        flag = _as_bool(green_space["public"])
+        flag = yes_no(green_space["public"])
         return flag.fillna(by_kind.astype("boolean")).astype(bool).rename("public")
     return by_kind.astype(bool).rename("public")
 
@@ -102,10 +102,10 @@ def green_area(communities: gpd.GeoDataFrame | gpd.GeoSeries,
                green_space: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
     """Area (m²) of green inside each community: union of the green polygons
     (overlaps once) clipped to the community.  Named ``green_area_m2``."""
-    c = _geoms(communities)
-    g = _clean_polygons(_geoms(green_space).to_crs(c.crs) if c.crs is not None else
-                        _geoms(green_space))
-    u = _clipped_union(_clean_polygons(c), g)
+    c = geometry_of(communities)
+    g = valid_polygons(geometry_of(green_space).to_crs(c.crs) if c.crs is not None else
+                        geometry_of(green_space))
+    u = clipped_union(valid_polygons(c), g)
     return u.area.fillna(0.0).rename("green_area_m2")
 
 
@@ -124,9 +124,9 @@ def green_ratio(communities: gpd.GeoDataFrame | gpd.GeoSeries,
        green_area_m2  green_ratio
     0         2500.0         0.25
     """
-    c = _geoms(communities)
+    c = geometry_of(communities)
     area = green_area(communities, green_space)
-    carea = _clean_polygons(c).area
+    carea = valid_polygons(c).area
     ratio = area / carea.where(carea > 0)
     return pd.DataFrame({"green_area_m2": area, "green_ratio": ratio.astype(float)},
                         index=c.index)
@@ -143,13 +143,13 @@ def concentrated_green(
     clipped; rows of ``exclude_kinds`` left out) at least ``min_width`` wide.
     Returns a GeoSeries on the communities' index (None where there is none);
     its ``.area`` is the concentrated green in m²."""
-    c = _geoms(communities)
+    c = geometry_of(communities)
     gs = green_space
     excl = set(exclude_kinds)
     if excl and "kind" in gs.columns:
         gs = gs[~gs["kind"].astype("string").isin(excl).fillna(False).to_numpy(bool)]
-    g = _clean_polygons(_geoms(gs).to_crs(c.crs))
-    u = _clipped_union(_clean_polygons(c), g)
+    g = valid_polygons(geometry_of(gs).to_crs(c.crs))
+    u = clipped_union(valid_polygons(c), g)
     return wide_parts(u, min_width=min_width).rename("concentrated_green")
 
 
@@ -190,7 +190,7 @@ def green_sites(
     """
     pub = is_public(green_space, public_kinds=public_kinds)
     gs = green_space[pub.to_numpy()]
-    geoms = _clean_polygons(gs.geometry)
+    geoms = valid_polygons(gs.geometry)
     keep = geoms.notna().to_numpy()
     gs, geoms = gs[keep], geoms[keep]
     cols = ["area_m2", "members", "kinds", "n_polygons", "is_green", "is_park"]
@@ -239,7 +239,7 @@ def green_sites(
 
 def _walkable(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if "walkable" in streets.columns:
-        keep = _as_bool(streets["walkable"]).fillna(True).to_numpy(bool)
+        keep = yes_no(streets["walkable"]).fillna(True).to_numpy(bool)
         return streets[keep]
     return streets
 
@@ -272,7 +272,7 @@ def park_entrances(
     ``streets`` is None), starting at the boundary's lowest-left vertex and
     going clockwise.
     """
-    p = _clean_polygons(_geoms(parks))
+    p = valid_polygons(geometry_of(parks))
     lines = np.zeros(0, dtype=object)
     if streets is not None and len(streets):
         st = _walkable(streets)
@@ -371,7 +371,7 @@ def service_homes(communities: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) ->
     cleaned as the green analysis cleans them), in the buildings' order, on their index."""
     crs = communities.crs
     bld = buildings.to_crs(crs) if buildings.crs is not None and buildings.crs != crs else buildings
-    comm = communities.set_geometry(_clean_polygons(communities.geometry))
+    comm = communities.set_geometry(valid_polygons(communities.geometry))
     home = homes(bld, comm)
     return home[home["community_pos"].to_numpy() >= 0]
 
@@ -556,12 +556,12 @@ def run(
     comm, green, streets, buildings = _inputs(layers)
     # sports grounds count only as the sports share of the parks they lie in
     green_all, green = green, green[~_kinds_in(green, _rules.value(R, "park.sports_kinds"))]
-    old = _as_bool(comm["old_estate"]).fillna(False).to_numpy(bool) \
+    old = yes_no(comm["old_estate"]).fillna(False).to_numpy(bool) \
         if "old_estate" in comm.columns else np.zeros(len(comm), bool)
     pop = comm["population"] if "population" in comm.columns else None
 
     step("green area")
-    cgeom = _clean_polygons(comm.geometry)
+    cgeom = valid_polygons(comm.geometry)
     out = comm.copy()
     _ratio_and_public_green(out, cgeom, green, old, pop, R)
 
