@@ -417,6 +417,28 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
     return text if text.strip() else None
 
 
+def percent_against(value: float, need: float | None, *, digits: int = 1) -> str:
+    """``value`` (a share) as a percentage beside the threshold ``need`` (a share): with
+    ``digits`` decimals, more (up to four) where fewer would hide which side of ``need``
+    it lies, as ``need`` itself is shown (``f"{need * 100:g}%"``).
+
+    >>> percent_against(0.090278, 0.0901), percent_against(0.8996, 0.9), percent_against(0.95, 0.9)
+    ('9.03%', '89.96%', '95.0%')
+    >>> percent_against(0.851613, 0.8517), percent_against(0.9, 0.9)
+    ('85.16%', '90.0%')
+    """
+    v = float(value) * 100
+    if need is None or not math.isfinite(need):
+        return f"{v:.{digits}f}%"
+    t = need * 100
+    shown_need = float(f"{t:g}")
+    for d in range(digits, 5):
+        shown = round(v, d)
+        if (shown < shown_need) == (v < t - 1e-9) and (shown > shown_need) == (v > t + 1e-9):
+            return f"{v:.{d}f}%"
+    return f"{v:.4f}%"
+
+
 def _number_text(v: float, fmt: str) -> str:
     """A number as :func:`format_value` shows it in a column of format ``fmt``."""
     if fmt == "pct":

@@ -215,7 +215,7 @@ def test_figures_thresholds_and_clauses_beside_the_status(card, truth):
     for cid in truth["ids"]:
         green = t.loc[(cid, 7)]
         assert green["figure"] == f"{truth['green_ratio'][cid] * 100:.1f}%"
-        assert green["threshold"] == f"{GREEN_MIN[truth['old'][cid]] * 100:.1f}%"
+        assert green["threshold"] == f"{GREEN_MIN[truth['old'][cid]] * 100:g}%"  # as exact as the rule
         assert "GB 50180" in green["clause"]
         assert ("old-area" in green["clause"]) == truth["old"][cid]  # the clause the community was held to
         # the green ratio against its requirement, in words
@@ -329,10 +329,38 @@ def test_the_built_in_green_ratio_fails_the_synthetic_county(county, truth, tmp_
     for cid, ratio in truth["green_ratio"].items():
         need = 0.25 if truth["old"][cid] else 0.30
         assert t.loc[(cid, 7), "status"] == ("met" if ratio >= need else "not_met")
-        assert t.loc[(cid, 7), "threshold"] == f"{need * 100:.1f}%"
+        assert t.loc[(cid, 7), "threshold"] == f"{need * 100:g}%"
     # fire lanes and property never ran here: unknown, with the command that runs them
     row = t.loc[("C01", 12)]
     assert row["status"] == "unknown" and row["command"].startswith(f"gcgeo analyze {path} property")
+
+
+def test_a_figure_is_never_printed_on_the_wrong_side_of_its_threshold(county, truth, tmp_path):
+    """A county's own green ratio so near one community's that at one decimal the ratio would
+    print on the wrong side of it: the scorecard shows as many decimals as tell them apart,
+    and the rule as exact as it is written."""
+    path = tmp_path / "close.gpkg"
+    ws.init(path, name="高唐县", crs=county.crs)
+    for kind in ("communities", "green_space", "streets", "buildings"):
+        ws.add_layer(path, kind, county.layers[kind])
+    # the rule halfway between a community's ratio and that ratio at one decimal: one
+    # decimal would print the ratio on the other side of the rule
+    cid, ratio = next((c, r) for c, r in sorted(truth["green_ratio"].items())
+                      if abs(round(r * 100, 1) - r * 100) > 1e-3)
+    need = round((ratio * 100 + round(ratio * 100, 1)) / 2, 6) / 100
+    assert (round(ratio * 100, 1) >= need * 100) != (ratio >= need)
+    rules = tmp_path / "close.toml"
+    rules.write_text(f"[green.green_ratio.new]\nvalue = {need}\n[green.green_ratio.old]\nvalue = {need}\n",
+                     encoding="utf-8")
+    run_analysis(path, "green", rules=rules)
+    t = sc.score(path, as_of=AS_OF).scorecard.set_index(["community_id", "criterion"])
+    for c, r in truth["green_ratio"].items():
+        row = t.loc[(c, 7)]
+        assert row["threshold"] == f"{need * 100:g}%"
+        shown = float(row["figure"].rstrip("%"))
+        assert (shown >= need * 100) == (r >= need) == (row["measured_status"] == "met"), (c, row["figure"])
+        assert abs(shown - r * 100) <= 0.05 + 1e-9  # rounded, never moved
+    assert t.loc[(cid, 7), "figure"] != f"{ratio * 100:.1f}%"  # (more decimals there)
 
 
 def test_criterion_10_at_the_built_in_share_follows_the_homes_distances(county, tmp_path):

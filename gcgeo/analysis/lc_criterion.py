@@ -38,6 +38,20 @@ def own_tiers(req: Mapping[str, list[str]]) -> dict[str, str]:
     return out
 
 
+def _apart(share: float, need: float) -> tuple[str, str]:
+    """``share`` and ``need`` as percentages of three significant digits, more where three
+    would print a share on the wrong side of its requirement (85.2% against 85.17%).
+
+    >>> _apart(0.625, 1.0), _apart(0.851613, 0.8517), _apart(0.8996, 0.9)
+    (('62.5', '100'), ('85.16', '85.17'), ('89.96', '90'))
+    """
+    for digits in range(3, 8):
+        a, b = f"{share * 100:.{digits}g}", f"{need * 100:.{digits}g}"
+        if (float(a) < float(b)) == (share < need) and (float(a) > float(b)) == (share > need):
+            return a, b
+    return f"{share * 100:.7g}", f"{need * 100:.7g}"
+
+
 def judge_complete(comm: pd.DataFrame, missing: list[str], need: float,
                    own: Mapping[str, str] | None = None) -> None:
     """Criterion 10 per community, in place: ``min_share_complete_status`` is ``pass``
@@ -89,8 +103,8 @@ kindergarten facility in the data')
 
     reason = np.array([
         "no homes in the community" if e else "" if k else
-        f"{v * 100:.3g}% of residents have every required category within its tier distance "
-        f"({need * 100:.3g}% required){fewest(i)}"
+        "{}% of residents have every required category within its tier distance ({}% required){}"
+        .format(*_apart(v, need), fewest(i))
         for i, (e, k, v) in enumerate(zip(empty, ok, np.nan_to_num(share)))], dtype=object)
     if missing:
         status[:] = "unknown"
@@ -104,9 +118,10 @@ kindergarten facility in the data')
             short = ~empty & (most < need - 1e-12)
             status[short] = "fail"
             for i in np.flatnonzero(short):
-                reason[i] = (f"at most {most[i] * 100:.3g}% of residents can have every required "
-                             f"category within its tier distance ({need * 100:.3g}% required): "
-                             f"{most[i] * 100:.3g}% have those the data hold within the "
+                got, req = _apart(most[i], need)
+                reason[i] = (f"at most {got}% of residents can have every required "
+                             f"category within its tier distance ({req}% required): "
+                             f"{got}% have those the data hold within the "
                              f"{tiers[low[i]][len(_IN_DATA):]} tier; no {', '.join(missing)} "
                              "facility in the data")
     comm["min_share_complete_status"] = status

@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import RulesError
-from ..labels import format_value, layer_label
+from ..labels import column_format, format_value, layer_label, percent_against
 from ..reasons import reason_text
 from ..values import feature_ids
 from .criteria import Standard
@@ -306,7 +307,7 @@ def _reading(frame: pd.DataFrame, column: str, trees: Mapping[str, Mapping[str, 
         node = _rule_node(trees, stem)
         return _Reading(stem if stem in cols else None, f"{stem}_reason" if f"{stem}_reason" in cols else None,
                         f"{stem}_req" if f"{stem}_req" in cols else None, "",
-                        "; ".join(_clauses(node)), node)
+                        "; ".join(_clauses(node)), node, column_format(stem) == "pct")
     return _Reading(None, f"{column}_reason" if f"{column}_reason" in cols else None, None, "",
                     "; ".join(_clauses(_rule_node(trees, column))))
 
@@ -409,6 +410,13 @@ def measure(
     return out
 
 
+def _number(v: Any) -> float | None:
+    """``v`` as a finite float, None for anything else (text, booleans, missing)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not pd.notna(v):
+        return None
+    return float(v) if math.isfinite(float(v)) else None
+
+
 def _join_reasons(lang: str, *reasons: str) -> str:
     return ("；" if lang == "zh" else "; ").join(r for r in reasons if r)
 
@@ -432,16 +440,21 @@ def _from_layer(frame: pd.DataFrame, column: str, communities: Sequence[str], st
         value = row[column]
         status = standard.status_of(value)
         figure = ""
-        if reading.figure is not None:
-            figure = format_value(row[reading.figure], reading.figure, lang) or ""
-            v = row[reading.figure]
-            if reading.ratio and isinstance(v, (int, float)) and not isinstance(v, bool) and pd.notna(v):
-                figure = f"{float(v) * 100:.1f}%"
         threshold, clause = reading.threshold, reading.clause
+        need = _number(reading.node.get("value")) if reading.node is not None else None
         if reading.threshold_col is not None:
             req = row[reading.threshold_col]
+            need = _number(req)
             threshold = format_value(req, reading.figure or reading.threshold_col, lang) or ""
+            if reading.ratio and need is not None:  # as exact as the rule: 9.01%, not 9.0%
+                threshold = f"{need * 100:g}%"
             clause = "; ".join(_clauses(reading.node, value=req)) or clause
+        if reading.figure is not None:
+            figure = format_value(row[reading.figure], reading.figure, lang) or ""
+            v = _number(row[reading.figure])
+            if reading.ratio and v is not None:
+                # never one figure printed on both sides of its threshold (9.0% passing 9.01%)
+                figure = percent_against(v, need)
         reason = str(row[reading.reason]) if reading.reason is not None and pd.notna(row[reading.reason]) \
             else ""
         if status == "unknown" and not reason:
