@@ -779,7 +779,8 @@ def test_the_command_template_attest_store_and_export(workspace, truth, tmp_path
     assert c8.value == "不符合" and c8.fill.fgColor.rgb.endswith("FFC7CE")
     assert row[head.index("1 共同缔造")].fill.fgColor.rgb.endswith("C6EFCE")
     # again without --attest: the stored attestations are used, the same date replaced in the history
-    run("score", path, "--as-of", AS_OF, "--lang", "en")
+    out = run("score", path, "--as-of", AS_OF, "--lang", "en")
+    assert "end of 2021" in out and "2021年底" not in out  # the targets in the language asked for
     again = ws.read_layer(path, "score_communities").set_index("community_id")
     assert set(again.index[again["meets_standard"].astype(bool)]) == meeting
     assert len(ws.read_layer(path, "score_history")) == len(truth["ids"])

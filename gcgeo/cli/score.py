@@ -97,7 +97,9 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
             f"criteria); fill it in and read it with `gcgeo score {workspace} --attest {template.name}`")
         _warn(card.warnings)
         return
-    county = card.county.drop(columns=["target", "clause", "as_of", "blocking_criteria", "closest_communities"])
+    labels = {t.name: t.label(lang) for t in card.standard.targets}  # (stored in Chinese)
+    county = card.county.assign(target_label=card.county["target"].map(labels).fillna(card.county["target_label"]))
+    county = county.drop(columns=["target", "clause", "as_of", "blocking_criteria", "closest_communities"])
     say(table(L.frame(county, lang), title=card.standard.name(lang) + f" · {when.isoformat()}"))
     cols = ["community_id", "community_name", "criteria_met", "criteria_unknown", "meets_standard", "not_met",
             "unknown"]
