@@ -22,20 +22,21 @@ def geometry_of(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
     return frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
 
 
+def polygonal(geom: Any) -> Any:
+    """The polygonal part of ``geom`` after ``make_valid`` (None if there is none)."""
+    if geom is None or geom.is_empty:
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
+
+
 def valid_polygons(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """Valid polygonal geometries (None where nothing polygonal is left)."""
-
-    def fix(g: Any) -> Any:
-        if g is None or g.is_empty:
-            return None
-        if not g.is_valid:
-            g = shapely.make_valid(g)
-        if g.geom_type in ("Polygon", "MultiPolygon"):
-            return g
-        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-        return shapely.union_all(parts) if parts else None
-
-    return gpd.GeoSeries([fix(g) for g in geoms.values], index=geoms.index, crs=geoms.crs)
+    return gpd.GeoSeries([polygonal(g) for g in geoms.values], index=geoms.index, crs=geoms.crs)
 
 
 def yes_no(series: pd.Series) -> pd.Series:

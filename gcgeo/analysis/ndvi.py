@@ -32,6 +32,7 @@ import shapely
 from numpy.typing import ArrayLike
 
 from .._errors import AnalysisError, CRSError, FileFormatError, InputError
+from ._green_geometry import valid_polygons
 
 __all__ = [
     "BAND_HINT",
@@ -232,18 +233,6 @@ def threshold_column(threshold: float) -> str:
     return f"veg_frac_gt_{text}"
 
 
-def _polygonal(geom: Any) -> Any:
-    """The polygonal part of ``geom`` after ``make_valid`` (None if there is none)."""
-    if geom is None or geom.is_empty:
-        return None
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else None
-
-
 def _groups(rows0: np.ndarray, cols0: np.ndarray, rows1: np.ndarray, cols1: np.ndarray,
             tile: int) -> list[np.ndarray]:
     """Positions of polygons grouped by the raster tile their window starts in,
@@ -320,7 +309,7 @@ def vegetation_cover(
         return out
 
     g = geoms.to_crs(info["crs"])
-    g = gpd.GeoSeries([_polygonal(x) for x in g.values], index=g.index, crs=g.crs)
+    g = valid_polygons(g)
     # areas in the raster's CRS units (degrees² for a geographic raster): only ratios are used
     empty = g.isna() | g.is_empty | pd.Series(shapely.area(g.to_numpy()) <= 0, index=g.index)
     reason_col = out.columns.get_loc("ndvi_reason")
