@@ -436,14 +436,14 @@ def _check_encodable(frame: pd.DataFrame, codec: str, layer: str, name: str) -> 
         s = frame[col]
         if s.dtype != object and str(s.dtype) not in ("string", "str"):
             continue
-        for label, v in s.items():
+        for pos, v in enumerate(s.tolist()):
             if isinstance(v, str):
                 try:
                     v.encode(codec)
                 except UnicodeEncodeError as exc:
                     bad = v[exc.start:exc.end]
-                    raise InputError(
-                        f"layer '{layer}', column '{col}', row {label}: '{bad}' cannot be written in "
+                    raise InputError(  # (features counted from 1, as QGIS's attribute table shows them)
+                        f"layer '{layer}', column '{col}', feature {pos + 1}: '{bad}' cannot be written in "
                         f"GBK ({name}); export with --encoding utf-8 (QGIS, ArcGIS Pro, recent "
                         "SuperMap) or change the text."
                     ) from None

@@ -472,6 +472,13 @@ def add_layer(
                                         **_reference(path, working))
         new_working = None
         if working is None:
+            if not (typed.geometry.notna() & ~typed.geometry.is_empty).any():
+                raise CRSError(
+                    f"{src or 'the layer'} has no feature with a position ({len(typed)} row(s)), so "
+                    f"the workspace cannot take its working CRS from it; add a layer with features "
+                    f"first, or start the workspace with its CRS: 'gcgeo init {path} --name NAME "
+                    "--overwrite --crs EPSG:45xx' (your county's CGCS2000 zone, e.g. EPSG:4548 at "
+                    "117°E). Nothing was added.")
             working = _crs.choose_metric_crs(typed)
             check_first_crs(working, {name: typed}, source=src or "the layer")
             new_working = working
@@ -496,7 +503,9 @@ def add_layer(
             "column_hints": _layers.guess_columns(unused, missing)}
 
 
-def _refuse_existing(path: Path, names: list[str], overwrite: bool) -> None:
+def _refuse_existing(path: Path, names: list[str], overwrite: bool, *, rename: bool = True) -> None:
+    """Refuse layers of these names the workspace holds already, unless ``overwrite``;
+    ``rename`` says whether the command can store them under another name (``--name``)."""
     present = {str(n) for n, _ in pyogrio.list_layers(path)}
     folded = {n.lower(): n for n in present}
     for n in names:
@@ -512,7 +521,7 @@ def _refuse_existing(path: Path, names: list[str], overwrite: bool) -> None:
     if clash:
         raise OutputExistsError(
             f"workspace {path} already has layer(s) {', '.join(clash)}; give --overwrite to "
-            "replace them (or --name to add under another name)."
+            "replace them" + (" (or --name to add under another name)." if rename else ".")
         )
 
 
@@ -544,9 +553,9 @@ def write_layers(
     working = _working_crs(path)
     if working is not None and not overwrite:  # another region is told before a name clash
         moved_crs(path, working, frames, overwrite=False, source=source or "the new layers")
-    _refuse_existing(path, list(frames), overwrite)
+    _refuse_existing(path, list(frames), overwrite, rename=False)  # (the layers' names are fixed)
     with lock(path):  # from here another command's change is seen, or waits
-        _refuse_existing(path, list(frames), overwrite)
+        _refuse_existing(path, list(frames), overwrite, rename=False)
         working = _working_crs(path)
         new_working = None
         if working is None:

@@ -484,3 +484,34 @@ def test_a_province_is_one_layer_but_two_regions_are_not(tmp_path, runner):
     text = _words(res)
     assert "spans 87.6°E–116.3°E" in text and "no one working CRS measures all of it truly" in text
     assert w2.read_bytes() == before
+
+
+def test_a_first_layer_without_features_names_the_file_and_the_crs_fix(tmp_path, runner):
+    """A header-only CSV cannot set a new workspace's working CRS: the file is named, with the
+    fix, and following the fix adds it (no features)."""
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "x")
+    csv = tmp_path / "header.csv"
+    csv.write_text("编号,名称,类别,lon,lat\n", encoding="utf-8")
+    before = w.read_bytes()
+    text = _words(_run(runner, "add", w, "facilities", csv, "--src-crs", "wgs84", code=2))
+    assert "header.csv has no feature with a position (0 row(s))" in text and "--crs EPSG:45xx" in text
+    assert w.read_bytes() == before
+    _run(runner, "init", w, "--name", "x", "--overwrite", "--crs", "EPSG:4548")
+    assert "added facilities (0 features) in EPSG:4548" in _words(
+        _run(runner, "add", w, "facilities", csv, "--src-crs", "wgs84"))
+
+
+def test_a_layer_the_workspace_has_is_refused_with_the_fix_the_command_has(tmp_path, runner):
+    """`add` may store under another --name; the analyses' and import's layers have fixed names."""
+    w = tmp_path / "w.gpkg"
+    _run(runner, "init", w, "--name", "x", "--crs", "EPSG:4548")
+    csv = _poi_csv(tmp_path / "poi.csv", _GAOTANG_POI[:2])
+    _run(runner, "add", w, "facilities", csv, "--src-crs", "gcj02")
+    text = _words(_run(runner, "add", w, "facilities", csv, "--src-crs", "gcj02", code=2))
+    assert "give --overwrite to replace them (or --name to add under another name)." in text
+    from gcgeo._errors import OutputExistsError
+
+    pts = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(434800, 4078801)], crs=4548)
+    with pytest.raises(OutputExistsError, match=r"give --overwrite to replace them\.$"):
+        ws.write_layers(w, {"facilities": pts}, overwrite=False)

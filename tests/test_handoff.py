@@ -216,7 +216,7 @@ def test_gbk_shapefile_for_older_arcgis(county, tmp_path):
     # text GBK cannot hold: refused, naming the row and column, nothing written
     odd = communities.copy()
     odd.loc[odd.index[1], "name"] = "𠮷野社区"  # a character outside GBK
-    with pytest.raises(InputError, match=r"column 'name', row .*'𠮷'.*--encoding utf-8"):
+    with pytest.raises(InputError, match=r"column 'name', feature 2: '𠮷'.*--encoding utf-8"):
         io.export({"communities": odd}, tmp_path / "odd" / "c.shp", encoding="gbk")
     assert not (tmp_path / "odd").exists() or list((tmp_path / "odd").iterdir()) == []
 
