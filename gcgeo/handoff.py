@@ -28,7 +28,7 @@ from ._errors import InputError
 from .export import ExportReport, export, output_crs
 from .network_export import NETWORK_LAYER, graph_layers, save_graphml, walking_graph
 
-__all__ = ["export_workspace", "read_each", "read_sources"]
+__all__ = ["export_workspace", "read_each"]
 
 
 def _layer_kinds(workspace: Path) -> dict[str, str]:
@@ -151,19 +151,3 @@ def read_each(
     if twice:
         raise InputError(f"{', '.join(twice)} given more than once; give each file once.")
     return {str(s): io.read_vector(s, **options) for s in sources}
-
-
-def read_sources(
-    sources: Sequence[str | os.PathLike],
-    **options: Any,
-) -> tuple[gpd.GeoDataFrame, str]:
-    """Read one file, several files of one layer, or a database table as one frame.
-
-    Several files are joined as they are (in the first one's CRS), their columns
-    unmapped: to add them as a layer, give :func:`read_each`'s frames to
-    :func:`gcgeo.workspace.add_layer`, which maps each file's columns first.
-    ``options`` go to :func:`gcgeo.io.read_vector`.  Returns the frame and the
-    source as it is recorded (a URL without its password).
-    """
-    frames = read_each(sources, **options)
-    return ws.join_frames(list(frames.values())), " + ".join(frames)

@@ -29,7 +29,7 @@ from ._errors import AnalysisError, RulesError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["last_run", "run_analysis", "run_rules", "stale", "stale_message"]
+__all__ = ["inventory_kinds", "last_run", "run_analysis", "run_rules", "stale", "stale_message"]
 
 
 def _when(stamp: str) -> datetime.datetime | None:
@@ -78,8 +78,9 @@ def stale(workspace: str | os.PathLike) -> dict[str, list[str]]:
     return out
 
 
-def last_run(workspace: str | os.PathLike, name: str) -> dict[str, Any] | None:
-    """When analysis ``name`` last ran on the workspace, and with which rules file.
+def last_run(workspace: str | os.PathLike | Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """When analysis ``name`` last ran on the workspace (or one whose metadata,
+    :func:`gcgeo.workspace.info`, is given), and with which rules file.
 
     ``{"ran": ISO timestamp, "rules_file": absolute path or None, "options": the
     options given (``{}`` for none, and for runs stored before options were
@@ -89,7 +90,7 @@ def last_run(workspace: str | os.PathLike, name: str) -> dict[str, Any] | None:
     """
     from . import workspace as ws
 
-    meta = ws.info(workspace)
+    meta = workspace if isinstance(workspace, Mapping) else ws.info(workspace)
     ran = meta.get(_meta_key(meta, name))
     if not ran:
         return None
@@ -253,6 +254,14 @@ def _rasters(desc: _analysis.Analysis, stored: Mapping[str, Any], options: dict[
         ran_with[key] = _file_state(options[r.option]) if options.get(r.option) else None
 
 
+def inventory_kinds(workspace: str | os.PathLike) -> set[str]:
+    """The layer kinds the workspace holds under their own name (the layers analyses read)."""
+    from . import workspace as ws
+
+    table = ws.list_layers(workspace, counts=False)
+    return set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
+
+
 def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis, *,
                 skip: tuple[str, ...] = (), graph_given: bool = False) -> dict[str, Any]:
     """The workspace's layers the analysis reads (only those: a workspace may hold
@@ -262,8 +271,7 @@ def read_inputs(workspace: str | os.PathLike, desc: _analysis.Analysis, *,
     from . import layers as _layers
     from . import workspace as ws
 
-    table = ws.list_layers(workspace, counts=False)
-    present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
+    present = inventory_kinds(workspace)
     missing = [k for k in desc.requires
                if k not in present and not (k == "streets" and graph_given)]
     if missing:

@@ -163,10 +163,8 @@ def analyses_due(area: Area, *, force: bool = False) -> tuple[list[str], list[st
     """
     from .. import analysis as _analysis
     from .. import pipeline
-    from .. import workspace as ws
 
-    table = ws.list_layers(area.workspace, counts=False)
-    present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
+    present = pipeline.inventory_kinds(area.workspace)
     descs = _analysis.descriptors()
     if area.analyses is None:
         wanted = [n for n, d in descs.items() if all(k in present for k in d.requires)]
@@ -189,12 +187,11 @@ def analyses_skipped(area: Area) -> dict[str, list[str]]:
     """The analyses the area does not run for want of layers, each with the layer kinds
     its workspace lacks (none when the area lists its ``analyses``: those it must run)."""
     from .. import analysis as _analysis
-    from .. import workspace as ws
+    from .. import pipeline
 
     if area.analyses is not None:
         return {}
-    table = ws.list_layers(area.workspace, counts=False)
-    present = set(table.loc[table["layer"] == table["kind"], "kind"].astype(str))
+    present = pipeline.inventory_kinds(area.workspace)
     missing = {n: [k for k in d.requires if k not in present]
                for n, d in _analysis.descriptors().items()}
     return {n: kinds for n, kinds in missing.items() if kinds}

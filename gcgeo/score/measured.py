@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -109,15 +108,10 @@ def run_time(meta: Mapping[str, Any], name: str) -> str:
 
 
 def _ran_with(meta: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """What analysis ``name`` last ran with (its rules file, its options), as stored ({} if not kept)."""
-    for key in (f"analysis:{name}:inputs", f"analysis:{name.replace('_', '-')}:inputs"):
-        if meta.get(key):
-            try:
-                was = json.loads(meta[key])
-            except ValueError:
-                return {}
-            return was if isinstance(was, dict) else {}
-    return {}
+    """What analysis ``name`` last ran with (:func:`gcgeo.pipeline.last_run`; {} if it never ran)."""
+    from ..pipeline import last_run
+
+    return last_run(meta, name) or {}
 
 
 def takes_as_of(desc: Any) -> bool:
