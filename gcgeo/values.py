@@ -32,6 +32,15 @@ TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "有", "√", "对"
 FALSE_WORDS = frozenset({"0", "false", "f", "no", "n", "否", "无", "×", "不是"})
 
 
+def is_yes(value: Any) -> bool:
+    """Whether one stored value reads as yes (:func:`to_bool`); blanks and what cannot be read are no.
+
+    >>> [is_yes(v) for v in (True, "True", 1.0, "是", None, "否", "maybe")]
+    [True, True, True, True, False, False, False]
+    """
+    return bool(to_bool(pd.Series([value], dtype=object))[0].fillna(False).iloc[0])
+
+
 def to_bool(series: pd.Series, *, true: Iterable[str] = (), false: Iterable[str] = ()
             ) -> tuple[pd.Series, pd.Series]:
     """Read a column of yes/no values.

@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import WorkspaceError
+from ..values import is_yes
 from .criteria import measuring
 from .measured import run_time
 from .store import HISTORY, INPUTS, with_history
@@ -78,7 +79,7 @@ def _recorded(meta: Mapping[str, Any], card: pd.DataFrame | None) -> dict[str, A
     if card is not None and len(card) and {"analysis", "ran_at", "stale"} <= set(card.columns):
         names = card["analysis"].astype("string").fillna("").str.split("; ")
         times = card["ran_at"].astype("string").fillna("").str.split("; ")
-        stale = card["stale"].map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
+        stale = card["stale"].map(is_yes)
         for pairs in measuring().values():
             for desc, _ in pairs:
                 mine = names.map(lambda ns, n=desc.name: n in ns)

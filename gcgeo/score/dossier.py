@@ -37,6 +37,7 @@ import pandas as pd
 from .. import __version__
 from .._errors import GcgeoError, InputError, WorkspaceError
 from ..reasons import reason_text
+from ..values import is_yes
 from . import labels as L
 from .criteria import Standard, load
 from .current import Current, current
@@ -168,7 +169,7 @@ def _criteria_rows(card: pd.DataFrame, std: Standard, lang: str) -> str:
         text = std.criterion(n).text(lang)
         evidence = "；".join(x for x in (str(r.get("evidence") or ""), str(r.get("document") or "")) if x)
         who = " ".join(x for x in (str(r.get("attested_by") or ""), str(r.get("attested_on") or "")) if x)
-        stale = L.value("stale", r.get("stale"), "en") == "yes"
+        stale = is_yes(r.get("stale"))
         mark = f"<br><small>{_e(L.column('stale', lang))}</small>" if stale else ""
         cells = [f"<td class='n'>{n}</td>", f"<td class='t'>{_e(text)}</td>",
                  f"<td class='s {_e(r['status'])}'>{_e(L.value('status', r['status'], lang))}{mark}</td>",

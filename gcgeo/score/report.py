@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..maps.palette import STATUS_TINT
 from ..reasons import reason_text
+from ..values import is_yes
 from . import labels as L
 from .criteria import Standard, load
 from .scorecard import blocking, closest, progress
@@ -70,10 +71,6 @@ def _pct(v: Any) -> str:
     return "–" if f != f else f"{f * 100:.1f}%"
 
 
-def _true(v: Any) -> bool:
-    return str(v).strip().lower() in ("true", "1", "1.0")
-
-
 def _targets(county: pd.DataFrame, lang: str) -> str:
     cols = ["target_label", "target_date", "target_share", "share_meeting", "n_meeting", "communities_needed"]
     head = "".join(f"<th>{_e(L.column(c, lang))}</th>" for c in cols) + f"<th>{_e(L.column('reached', lang))}</th>"
@@ -82,7 +79,7 @@ def _targets(county: pd.DataFrame, lang: str) -> str:
         label = r["target_label"] if lang == "zh" else str(r["target"]).replace("_", " ")
         cells = [label, r["target_date"], _pct(r["target_share"]), _pct(r["share_meeting"]),
                  f"{int(r['n_meeting'])}/{int(r['n_communities'])}", int(r["communities_needed"])]
-        state = "reached" if _true(r["reached"]) else ("missed" if _true(r["due"]) else "not_yet")
+        state = "reached" if is_yes(r["reached"]) else ("missed" if is_yes(r["due"]) else "not_yet")
         css = "yes" if state == "reached" else "no" if state == "missed" else ""
         tip = L.value("clause", r.get("clause", ""), lang)
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells)
@@ -213,7 +210,7 @@ def county_section(layers: Mapping[str, Any], lang: str = "zh") -> str:
     for c in ("criteria_met", "short"):
         per[c] = pd.to_numeric(per[c]).astype(int)
     for c in ("conflict", "stale"):
-        card[c] = card[c].map(_true)
+        card[c] = card[c].map(is_yes)
     county = pd.DataFrame(layers["score_county"])
     first = county.iloc[0]
     lead = _t("lead", lang, date=first["as_of"], n=int(first["n_communities"]), m=int(first["n_meeting"]),
