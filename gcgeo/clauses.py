@@ -122,7 +122,8 @@ CLAUSES: tuple[tuple[str, _Sub], ...] = (
      "由DEM计算的坡度取沿车道按此步长量得的最大坡度"),
     # green, living circle
     (r"any public green space counts for the (\d+) m radius", r"任何公共绿地均计入\1 m服务半径"),
-    (r"attached green \((宅旁绿地)\) beside buildings is not concentrated green", r"建筑旁的\1不计为集中绿地"),
+    (r"attached green \((附属绿地), such as (宅旁绿地)\) beside buildings is not concentrated green",
+     r"建筑旁的\1（如\2）不计为集中绿地"),
     (r"green_space kinds that are sports grounds \(drawn, or OSM (leisure=[\w /]+)\)",
      r"属于运动场地的green_space类型（用户绘制的，或OSM中\1）"),
     (r"kinds taken as public green where the 'public' column is empty or missing",

@@ -182,6 +182,9 @@ def test_planners_value_spellings_read_as_spec_values():
     fac, _ = layers.coerce_columns(pd.DataFrame({"category": ["幼儿园", "农贸市场", "社区卫生服务站"]}),
                                    "facilities")
     assert fac["category"].tolist() == ["kindergarten", "market", "health"]
+    # the rule keeping attached green out of concentrated green names 宅旁绿地 as attached green
+    green, _ = layers.coerce_columns(pd.DataFrame({"kind": ["宅旁绿地", "附属绿地", "公园"]}), "green_space")
+    assert green["kind"].tolist() == ["attached", "attached", "park"]
     rep = layers.validate(gpd.GeoDataFrame(df, geometry=[shapely.Point(i, 0) for i in range(5)],
                                            crs=4548), "chargers")
     assert [(p.row, p.id) for p in rep.errors] == [("4", None)]  # only 'tram' is unknown
