@@ -526,9 +526,12 @@ def _street_gaps(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: pd.Se
 
     join = float(_rules.value(r, "join_tolerance"))
     gaps = near_misses(gdf, beyond=join, within=float(_rules.value(r, "gap_report")))
-    for row, end, d, other in gaps.itertuples(index=False):
-        add(Problem(name, ids.loc[row], "geometry",
-                    f"its {end} stops {d:.1f} m from street {labels.loc[other]}, beyond the "
+    # looked up for all gaps at once: a city has tens of thousands
+    gap_ids = ids.loc[gaps.iloc[:, 0]].tolist()
+    others = labels.loc[gaps.iloc[:, 3]].tolist()
+    for gap_id, end, d, other in zip(gap_ids, gaps.iloc[:, 1].tolist(), gaps.iloc[:, 2].tolist(), others):
+        add(Problem(name, gap_id, "geometry",
+                    f"its {end} stops {d:.1f} m from street {other}, beyond the "
                     f"{join:g} m joining tolerance (network.join_tolerance): the two are not "
                     "joined and walks do not pass there; extend the line to meet the other "
                     "street if they meet on the ground", severity="warning"))
@@ -555,12 +558,12 @@ def _street_crossings(gdf: gpd.GeoDataFrame, name: str, ids: pd.Series, labels: 
     at, other_label = at[order], labels.to_numpy(object)[other_at[order]]
     # one warning per street, its crossings one run of the order
     starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
-    for a, b in zip(starts.tolist(), np.r_[starts[1:], len(at)].tolist()):
-        row = gdf.index[at[a]]
+    street_ids = ids.loc[gdf.index[at[starts]]].tolist()
+    for a, b, street_id in zip(starts.tolist(), np.r_[starts[1:], len(at)].tolist(), street_ids):
         others = list(dict.fromkeys(other_label[a:b].tolist()))
         shown = ", ".join(map(str, others[:5])) + (f" and {len(others) - 5} more"
                                                    if len(others) > 5 else "")
-        add(Problem(name, ids.loc[row], "geometry",
+        add(Problem(name, street_id, "geometry",
                     f"it crosses street(s) {shown} without a junction: walks do not turn "
                     "there. If the streets meet on the ground, split the lines where they cross "
                     "or join them all with the rule network.split_crossings = true (gcgeo "
