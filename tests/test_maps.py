@@ -524,8 +524,36 @@ def test_save_figures_one_png_per_view(tmp_path):
     out = figures.save_figures(layers, tmp_path, lang="en", title="Test")
     assert set(out) == {"inventory", "living_circle"}
     for p in out.values():
-        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 20_000
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 8_000  # drawn, not blank
     assert sorted(x.name for x in tmp_path.iterdir()) == ["inventory.png", "living_circle.png"]
+
+
+def test_figures_are_palette_pngs_that_look_as_drawn(tmp_path):
+    """The figures are written with at most 256 colours: compared with matplotlib's own
+    true-colour PNG of the same figure, pixel by pixel, almost every pixel is within a few
+    levels, the flat fills exactly, and the file is smaller."""
+    from PIL import Image
+
+    layers = {"communities": _communities(), "facilities": _facilities(),
+              "lc_gaps": _facilities().assign(tier=["10min", "5min", "10min"])}
+    out = figures.save_figures(layers, tmp_path / "p", lang="en", views=["living_circle"], title="Test")
+    fig = figures.plot_view(layers, "living_circle", lang="en", title="Test")
+    full = tmp_path / "full.png"
+    fig.savefig(full, dpi=150, format="png", bbox_inches=figures._tight_box(fig, pad=0.15))
+    with Image.open(out["living_circle"]) as img:
+        assert img.mode == "P" and len(img.getcolors()) <= 256
+        ours = np.asarray(img.convert("RGB")).astype(int)
+    with Image.open(full) as img:
+        ref = np.asarray(img.convert("RGB")).astype(int)
+    assert ours.shape == ref.shape
+    diff = np.abs(ours - ref).max(axis=2)
+    assert (diff <= 8).mean() > 0.995
+    # the most common colours (background, fills) stay one colour each, within a few levels
+    values, counts = np.unique(ref.reshape(-1, 3), axis=0, return_counts=True)
+    for rgb in values[np.argsort(counts)[-8:]]:
+        kept = np.unique(ours[(ref == rgb).all(axis=2)], axis=0)
+        assert len(kept) == 1 and np.abs(kept[0] - rgb).max() <= 4
+    assert out["living_circle"].stat().st_size < full.stat().st_size / 2
 
 
 def test_figures_name_communities_over_faint_streets():
