@@ -45,22 +45,40 @@ def _html(output: Path) -> None:
 @overwrite_option
 def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
             basemap: str | None, offline: bool, overwrite: bool) -> None:
-    """Draw WORKSPACE's layers and results as an interactive map."""
+    """Draw WORKSPACE's layers and results as an interactive map.
+
+    The scorecard is drawn as it stands (the stored one while it holds, else as
+    the dossier and the report show it), and class breaks at a threshold are at
+    the one each analysis ran with.
+    """
+    from rich.markup import escape
+
     from .. import io, maps
     from .. import workspace as ws
+    from ..score import current
+    from .common import console
 
     _html(output)
     io.check_output(output, inputs=[workspace], overwrite=overwrite)  # never onto the workspace
+    chosen = list(views) or None
     with progress("drawing the map") as step:
         step("reading layers")
         layers = ws.read_layers(workspace)
+        meta = ws.info(workspace)
+        card = current(workspace, layers=layers, lang=lang) if chosen is None or "scorecard" in chosen else None
+        if card is not None:
+            layers.update(card.tables)
+        ran, notes = maps.rules_ran(meta, layers, views=chosen)
         step("drawing")
-        m = maps.dashboard(layers, views=list(views) or None, lang=lang, basemap=basemap,
-                           offline=offline, title=ws.info(workspace)["name"])
+        m = maps.dashboard(layers, views=chosen, lang=lang, basemap=basemap, offline=offline,
+                           title=meta["name"], rules=ran)
         step("writing")
         maps.save_map(m, output, offline=offline)
     say(f"map written to [bold]{output}[/] ({output.stat().st_size / 1e6:.1f} MB"
               f"{', offline' if offline else ''})")
+    if not quiet():  # (as gcgeo score and gcgeo dossier print the scorecard's warnings)
+        for line in [*(card.warnings if card is not None else []), *notes]:
+            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
     warn_stale(workspace)
 
 

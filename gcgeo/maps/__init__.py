@@ -22,7 +22,9 @@ Only drawing imports folium: styling a layer (:func:`style_layer`, the QGIS
 styles every workspace change writes) does not, and the names below that
 draw (:func:`add_styled`, :func:`new_map`, …) load it when first used.
 
-Maps never compute: they draw what the analyses returned. With an Amap base
+Maps never compute: they draw what the analyses returned, and where a class
+break is a rule's threshold, the one the analysis ran with (:func:`rules_ran`
+reads them from the workspace for :func:`dashboard`). With an Amap base
 map (GCJ-02 tiles) only the drawn coordinates are shifted; the frames passed
 in are never modified.
 """
@@ -107,6 +109,7 @@ def dashboard(
     offline: bool = False,
     title: str | None = None,
     styles: Mapping[str, Sequence[Styled]] | None = None,
+    rules: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> folium.Map:
     """One map with a layer-control group per view whose layers are present.
 
@@ -120,7 +123,10 @@ def dashboard(
     the tile server is reachable. ``styles``: the styled layers of views
     already built from ``layers`` in ``lang`` (:meth:`View.styles`), by view
     name, drawn as they are (the report draws its figures from the same).
-    Raises :class:`~gcgeo.InputError` when nothing can be drawn.
+    ``rules``: analysis name → the rule sets its results were computed with,
+    so that class breaks at a threshold are at the one the run applied
+    (:func:`rules_ran` reads them from the workspace); without them, the
+    built-in thresholds.  Raises :class:`~gcgeo.InputError` when nothing can be drawn.
     """
     from ._render import add_styled, get_context, has_osm_data, new_map
 
@@ -142,7 +148,7 @@ def dashboard(
             continue
         first = not drawn
         built = styles.get(view.name) if styles is not None else None
-        for styled in built if built is not None else view.styles(layers, lang=lang):
+        for styled in built if built is not None else view.styles(layers, lang=lang, rules=rules):
             add_styled(styled, m, lang=lang, group=view.label(lang), source=layers.get(styled.key))
             if not first:  # other views start switched off; their group checkbox brings their defaults
                 get_context(m).layers[-1][2].show = False
@@ -160,6 +166,43 @@ def dashboard(
     m.gcgeo_views = drawn  # type: ignore[attr-defined]
     log.info("map views drawn: %s", ", ".join(drawn))
     return m
+
+
+def rules_ran(workspace: str | os.PathLike | Mapping[str, Any],
+              layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], *,
+              views: Sequence[str] | None = None) -> tuple[dict[str, Mapping[str, Any]], list[str]]:
+    """The rules the results drawn were computed with, for the views that draw class breaks
+    at their thresholds, and a warning for each analysis whose rules cannot be had.
+
+    ``workspace`` is the workspace ``layers`` were read from, or its metadata;
+    ``views`` the views to draw (default: all).  Returns analysis name → its
+    rule sets (:func:`gcgeo.pipeline.run_rules`: the built-in rules with the
+    rules file the run was given, as it was then), to pass to
+    :meth:`View.styles` or :func:`dashboard`, and the warnings.  When
+    the run's rules cannot be had (its rules file gone or edited since, the
+    built-in rules changed), the built-in thresholds would not be what the
+    results were held against: the analysis gets no rules, its classes are
+    drawn from the data with no threshold among them, and a warning says so.
+    """
+    from .. import workspace as ws
+    from .._errors import RulesError
+    from ..pipeline import last_run, run_rules
+
+    meta = workspace if isinstance(workspace, Mapping) else ws.info(workspace)
+    chosen = [get_view(n) for n in views] if views else list(VIEWS.values())
+    out: dict[str, Mapping[str, Any]] = {}
+    notes: list[str] = []
+    for view in chosen:
+        name = view.analysis
+        if name in out or not view.takes_rules or not view.available(layers) or last_run(meta, name) is None:
+            continue
+        try:
+            out[name] = run_rules(meta, name)
+        except RulesError as exc:
+            out[name] = {}
+            notes.append(f"{str(exc).rstrip('.')}; the map's '{view.name}' classes are drawn from the data, "
+                         "with no threshold among them.")
+    return out, notes
 
 
 def render_html(m: folium.Map, *, offline: bool = False) -> str:
@@ -227,6 +270,7 @@ __all__ = [
     "ramps",
     "register_view",
     "render_html",
+    "rules_ran",
     "save_map",
     "streets",
     "style_layer",

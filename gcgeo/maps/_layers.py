@@ -99,12 +99,25 @@ def _walk(node: Any, path: str = "") -> Iterable[tuple[str, Mapping]]:
             yield from _walk(v, f"{path}.{k}" if path else str(k))
 
 
-def rule_thresholds(ruleset: str, *, key: str, unit: str | None = None) -> list[float]:
-    """Threshold values in rules ``ruleset`` whose dotted key matches regex ``key`` (empty if none)."""
-    try:
-        r = _rules.load(ruleset)
-    except Exception:  # noqa: BLE001 - the rule set may not exist yet; fall back to quantiles
-        return []
+def rule_thresholds(ruleset: str, *, key: str, unit: str | None = None,
+                    rules: Mapping[str, Any] | None = None) -> list[float]:
+    """Threshold values in rule set ``ruleset`` whose dotted key matches regex ``key`` (empty if none).
+
+    ``rules``: the rule sets a stored result was computed with, by name, as
+    :func:`gcgeo.pipeline.run_rules` gives them, so that a map draws the
+    threshold the run applied; without them, the built-in rules.  A rule set
+    they do not hold has no thresholds (an empty mapping stands for rules that
+    cannot be had: the map then draws breaks from the data).
+    """
+    if rules is not None:
+        if ruleset not in rules:
+            return []
+        r = rules[ruleset]
+    else:
+        try:
+            r = _rules.load(ruleset)
+        except Exception:  # noqa: BLE001 - the rule set may not exist yet; fall back to quantiles
+            return []
     vals = set()
     for path, t in _walk(r):
         if re.search(key, path) and (unit is None or str(t.get("unit", "")).replace(" ", "") == unit):
@@ -483,17 +496,18 @@ def _green_first(gdf: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys([*_GREEN_FIRST[:8], *shares, *passes, *_GREEN_FIRST[8:]]))
 
 
-def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
-                            column: str = "green_ratio") -> Styled:
+def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", column: str = "green_ratio",
+                            rules: Mapping[str, Any] | None = None) -> Styled:
     """Communities coloured by ``column``: green_ratio, public_green_per_person_m2, share_within_*,
-    ndvi_mean, veg_fraction."""
+    ndvi_mean, veg_fraction; breaks at the thresholds of ``rules`` (see :func:`rule_thresholds`)."""
     fields = _other_fields(gdf, _green_first(gdf), limit=18)
     title = column_label(column, lang)
     legend: list[LegendItem]
     if column not in gdf.columns:
         colors, legend = _single(gdf, _pal.COMMUNITIES), []
     elif column == "public_green_per_person_m2":
-        breaks = rule_thresholds("green", key=r"per_person", unit="m2/person") or nice_breaks(gdf[column])
+        breaks = rule_thresholds("green", key=r"per_person", unit="m2/person", rules=rules) \
+            or nice_breaks(gdf[column])
         colors, legend = colors_by_class(gdf[column], breaks, _pal.ramp(_pal.GREEN_PER_PERSON, len(breaks) + 1),
                                          fmt=_fmt_num,
                                          no_data=ui("no_data", lang))
@@ -502,7 +516,7 @@ def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en",
                                          fmt=lambda v: f"{v:.1f}",
                                          no_data=ui("no_data", lang))
     elif column == "green_ratio":
-        breaks = sorted({0.1, 0.2, 0.4, *rule_thresholds("green", key=r"^green_ratio\.")})
+        breaks = sorted({0.1, 0.2, 0.4, *rule_thresholds("green", key=r"^green_ratio\.", rules=rules)})
         colors, legend = colors_by_class(gdf[column], breaks, _pal.ramp(_pal.GREEN_RATIO, len(breaks) + 1),
                                          fmt=_fmt_pct,
                                          no_data=ui("no_data", lang))
@@ -598,8 +612,10 @@ def style_fire_findings(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
                   legend_title=ui("findings", lang), radius=6, zorder=5)
 
 
-def style_fire_lanes_summary(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
-    """Fire lanes coloured by clear width; the class break is the required width from the rules."""
+def style_fire_lanes_summary(gdf: gpd.GeoDataFrame, *, lang: str = "en",
+                             rules: Mapping[str, Any] | None = None) -> Styled:
+    """Fire lanes coloured by clear width; the class break is the required width from the rules
+    (``rules``, see :func:`rule_thresholds`)."""
     col = next((c for c in _WIDTH_COLUMNS if c in gdf.columns), None)
     fields = _other_fields(gdf, [c for c in ("name", "id", "lane_id", col, "width_m", "share_below_req",
                                              "clear_height_m", "length_m", "dead_ends", "n_findings",
@@ -608,10 +624,11 @@ def style_fire_lanes_summary(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styl
     if col is None:
         return Styled("fire_lanes_summary", title, subset(gdf, fields), _single(gdf, _pal.FIRE_LANES), fields,
                       legend=[LegendItem(_pal.FIRE_LANES, title)], weight=4, simplify_m=0.5, zorder=2)
-    required = rule_thresholds("fire_lanes", key=r"^clear_width$", unit="m")
+    required = rule_thresholds("fire_lanes", key=r"^clear_width$", unit="m", rules=rules)
     if required:
         # classes: the severity steps below the required width (rules), then passing
-        steps = [v for v in rule_thresholds("fire_lanes", key=r"^severity\.width_", unit="m") if v < required[0]]
+        steps = [v for v in rule_thresholds("fire_lanes", key=r"^severity\.width_", unit="m", rules=rules)
+                 if v < required[0]]
         breaks = sorted({*steps, required[0]})
         ramp = list(_pal.LANE_WIDTH[-len(breaks):]) + [_pal.LANE_WIDTH_OK]
         colors, legend = colors_by_class(gdf[col], breaks, ramp, fmt=lambda v: f"{v:g} m",

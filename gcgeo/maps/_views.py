@@ -10,8 +10,10 @@ module of its own, and gets its group and figure without a change here.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -60,14 +62,18 @@ class View:
     ``requires``: the view is drawn when at least one of these layers is
     present and non-empty. ``build(layers, lang)`` returns the styled layers,
     bottom first; it must tolerate any layer or optional column being absent.
+    A view drawing the results of ``analysis`` with class breaks at thresholds
+    of its rules takes them as a keyword ``rules`` too (the rule sets the run
+    used, as :func:`gcgeo.pipeline.run_rules` gives them; see :func:`gcgeo.maps.rules_ran`).
     """
 
     name: str
     label_zh: str
     label_en: str
     requires: tuple[str, ...]
-    build: Callable[[Layers, str], list[Styled]]
+    build: Callable[..., list[Styled]]
     description: str = ""
+    analysis: str = ""
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -75,9 +81,19 @@ class View:
     def available(self, layers: Layers) -> bool:
         return any(drawable(layers, n) for n in self.requires)
 
-    def styles(self, layers: Layers, *, lang: str = "en") -> list[Styled]:
-        out = [s for s in self.build(layers, lang) if len(s.gdf)]
-        return sorted(out, key=lambda s: s.zorder)
+    @property
+    def takes_rules(self) -> bool:
+        """Whether the view draws class breaks at thresholds of its analysis's rules."""
+        return bool(self.analysis) and "rules" in inspect.signature(self.build).parameters
+
+    def styles(self, layers: Layers, *, lang: str = "en",
+               rules: Mapping[str, Mapping[str, Any]] | None = None) -> list[Styled]:
+        """The styled layers, bottom first.  ``rules``: analysis name → the rule sets its
+        results were computed with (:func:`gcgeo.maps.rules_ran`); an analysis not named there, or no
+        ``rules``, is drawn at the built-in thresholds."""
+        ran = (rules or {}).get(self.analysis) if self.takes_rules else None
+        built = self.build(layers, lang) if ran is None else self.build(layers, lang, rules=ran)
+        return sorted([s for s in built if len(s.gdf)], key=lambda s: s.zorder)
 
 
 VIEWS: dict[str, View] = {}
@@ -193,7 +209,7 @@ def covers_town(isochrones: gpd.GeoDataFrame, layers: Layers) -> bool:
 _GREEN_COLUMNS = ("green_ratio", "public_green_per_person_m2", "ndvi_mean", "veg_fraction")
 
 
-def green(layers: Layers, lang: str) -> list[Styled]:
+def green(layers: Layers, lang: str, *, rules: Mapping[str, Any] | None = None) -> list[Styled]:
     out: list[Styled] = []
     if drawable(layers, "green_communities"):
         gc = layers["green_communities"]
@@ -201,7 +217,7 @@ def green(layers: Layers, lang: str) -> list[Styled]:
         cols += [c for c in gc.columns if str(c).startswith("share_within_")]
         cols += [c for c in _GREEN_COLUMNS[2:] if c in gc.columns and gc[c].notna().any()]
         for i, c in enumerate(cols or ["green_ratio"]):
-            s = style_green_communities(gc, lang=lang, column=c)
+            s = style_green_communities(gc, lang=lang, column=c, rules=rules)
             s.show = i == 0
             out.append(s)
     if drawable(layers, "green_sites"):
@@ -215,12 +231,12 @@ def green(layers: Layers, lang: str) -> list[Styled]:
     return out
 
 
-def fire_lanes(layers: Layers, lang: str) -> list[Styled]:
+def fire_lanes(layers: Layers, lang: str, *, rules: Mapping[str, Any] | None = None) -> list[Styled]:
     out: list[Styled] = []
     if drawable(layers, "fire_communities"):
         out.append(style_fire_communities(layers["fire_communities"], lang=lang))
     if drawable(layers, "fire_lanes_summary"):
-        out.append(style_fire_lanes_summary(layers["fire_lanes_summary"], lang=lang))
+        out.append(style_fire_lanes_summary(layers["fire_lanes_summary"], lang=lang, rules=rules))
     elif drawable(layers, "fire_lanes"):
         out.append(style_layer("fire_lanes", layers["fire_lanes"], lang=lang))
     if drawable(layers, "obstructions"):
@@ -244,7 +260,8 @@ def _register_analysis_views() -> None:
             requires = spec.requires or drawn
             build = resolve(spec.build) if spec.build else outputs_in_order(requires)
             register_view(View(spec.name or desc.name, spec.label_zh or desc.label_zh,
-                               spec.label_en or desc.label_en, requires, build, spec.description))
+                               spec.label_en or desc.label_en, requires, build, spec.description,
+                               analysis=desc.name))
 
 
 def outputs_in_order(names: tuple[str, ...]) -> Callable[[Layers, str], list[Styled]]:

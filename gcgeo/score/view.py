@@ -1,9 +1,13 @@
 """The scorecard map view: communities coloured by criteria met, unmet and unknown in the popup.
 
 Registered in :mod:`gcgeo.maps` as the view ``scorecard`` (interactive group
-and static figure); it draws the stored ``score_communities`` layer and
-computes nothing.  A community meeting the standard is green; the others are
-coloured by how many criteria they are short.
+and static figure); it draws the ``score_communities`` layer it is given and
+computes nothing: ``gcgeo map`` gives it the scorecard as it stands
+(:func:`gcgeo.score.current`: the stored one while it holds, else computed
+again), as the dossier and the report show it.  A community meeting the
+standard is green; the others are coloured by how many criteria they are
+short.  The popup lists the criteria not met, unknown, and those resting on
+stale results (the dossier's "stale" mark), where there are any.
 """
 
 from __future__ import annotations
@@ -60,12 +64,14 @@ def scorecard_view(layers: Mapping[str, Any], lang: str) -> list[Any]:
         return []
     std = load()
     k = _class(comm["short"])
+    stale = "stale" in comm.columns and any(_numbers(v) for v in comm["stale"])  # (a row only where it tells)
     data = {
         L.column("community_name", lang): comm["community_name"].astype(str).to_numpy(),
         L.column("criteria_met", lang): [f"{int(v)}/16" for v in pd.to_numeric(comm["criteria_met"]).fillna(0)],
         L.column("meets_standard", lang): [L.value("meets_standard", v, lang) for v in comm["meets_standard"]],
         L.column("not_met", lang): [_listed(v, std, lang) for v in comm["not_met"]],
         L.column("unknown", lang): [_listed(v, std, lang) for v in comm["unknown"]],
+        **({L.column("stale", lang): [_listed(v, std, lang) for v in comm["stale"]]} if stale else {}),
         L.column("as_of", lang): comm["as_of"].astype(str).to_numpy(),
     }
     frame = gpd.GeoDataFrame(data, geometry=comm.geometry.to_numpy(), crs=comm.crs)
