@@ -521,7 +521,10 @@ def report_workspace(
             step("drawing the map")
             # the map and the figures draw the same styled layers: built once
             views = [_maps.get_view(v) for v in _maps.view_names()]
-            styles = {v.name: v.styles(layers, lang=lang) for v in views if v.available(layers)}
+            ran, notes = _maps.rules_ran(meta, layers)  # class breaks at the thresholds each run used
+            for line in notes:
+                log.warning("%s", line)
+            styles = {v.name: v.styles(layers, lang=lang, rules=ran) for v in views if v.available(layers)}
             m = _maps.dashboard(layers, lang=lang, offline=True, title=meta["name"], styles=styles)
             _maps.save_map(m, stage / map_path.name, offline=True)
             del m

@@ -204,6 +204,12 @@ def test_class_breaks_come_from_the_rules_the_run_used(inventory, tmp_path):
     lanes = _lane_legend(page)
     assert f"{ui('at_least', 'en')} {CLEAR_WIDTH:g} m" in lanes
     assert not [lab for lab in lanes if f"{built_width:g} m" in lab], lanes
+    # the report's map (and its figures, drawn from the same styled layers) alike
+    _cli("report", path, "-o", tmp_path / "report" / "r.html", "--lang", "en")
+    page = (tmp_path / "report" / "r-map.html").read_text(encoding="utf-8")
+    green = " ".join(_green_ratio_legend(page))
+    assert f"{GREEN_NEW * 100:.0f}%" in green and not [p for p in built_green if p in green], green
+    assert f"{ui('at_least', 'en')} {CLEAR_WIDTH:g} m" in _lane_legend(page)
     # a map of the same results without a workspace to tell the run draws the built-in figures
     from gcgeo import maps
 
