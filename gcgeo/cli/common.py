@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,17 @@ def say(*objects: Any) -> None:
     """Print a result line or table on standard output (nothing under ``-q``)."""
     if not quiet():
         out.print(*objects)
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Print ``lines`` as warnings on standard error (nothing under ``-q``): what a result
+    shown needs said with it, such as a scorecard that no longer holds."""
+    from rich.markup import escape
+
+    if quiet():
+        return
+    for line in lines:
+        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
 
 
 @contextlib.contextmanager

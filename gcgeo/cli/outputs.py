@@ -15,6 +15,7 @@ from .common import (
     progress,
     quiet,
     say,
+    warn,
     warn_stale,
     workspace_argument,
 )
@@ -51,12 +52,9 @@ def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
     the dossier and the report show it), and class breaks at a threshold are at
     the one each analysis ran with.
     """
-    from rich.markup import escape
-
     from .. import io, maps
     from .. import workspace as ws
     from ..score import current
-    from .common import console
 
     _html(output)
     io.check_output(output, inputs=[workspace], overwrite=overwrite)  # never onto the workspace
@@ -76,9 +74,7 @@ def map_cmd(workspace: Path, output: Path, views: tuple[str, ...], lang: str,
         maps.save_map(m, output, offline=offline)
     say(f"map written to [bold]{output}[/] ({output.stat().st_size / 1e6:.1f} MB"
               f"{', offline' if offline else ''})")
-    if not quiet():  # (as gcgeo score and gcgeo dossier print the scorecard's warnings)
-        for line in [*(card.warnings if card is not None else []), *notes]:
-            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    warn([*(card.warnings if card is not None else []), *notes])  # (as gcgeo score and dossier do)
     warn_stale(workspace)
 
 

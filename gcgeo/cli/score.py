@@ -14,6 +14,7 @@ from .common import (
     progress,
     say,
     table,
+    warn,
     warn_stale,
     workspace_argument,
 )
@@ -95,7 +96,7 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
     if template is not None:
         say(f"attestation template written to [bold]{template}[/] ({len(card.communities)} communities × 16 "
             f"criteria); fill it in and read it with `gcgeo score {workspace} --attest {template.name}`")
-        _warn(card.warnings)
+        warn(card.warnings)
         return
     labels = {t.name: t.label(lang) for t in card.standard.targets}  # (stored in Chinese)
     county = card.county.assign(target_label=card.county["target"].map(labels).fillna(card.county["target_label"]))
@@ -115,7 +116,7 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
         say(f"{conflicts} criteria where measurement and attestation disagree (column conflict of layer scorecard)")
     say(f"scorecard written to {workspace} (scorecard, score_communities, score_county, score_history)"
         + (f" and {output}" if output else ""))
-    _warn(card.warnings)
+    warn(card.warnings)
     warn_stale(workspace)
 
 
@@ -147,17 +148,6 @@ def dossier_cmd(workspace: Path, communities: tuple[str, ...], output: Path, all
                                  overwrite=overwrite, scorecard=card)
     for cid, files in written.items():
         say(f"{cid}: " + ", ".join(str(p) for p in files.values()))
-    _warn(card.warnings if card is not None else [])
+    warn(card.warnings if card is not None else [])
     warn_stale(workspace)
 
-
-def _warn(lines: list[str]) -> None:
-    """Print warnings about the scorecard (see :func:`gcgeo.score.current`)."""
-    from rich.markup import escape
-
-    from .common import console, quiet
-
-    if quiet():
-        return
-    for line in lines:
-        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
