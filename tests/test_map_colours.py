@@ -18,7 +18,9 @@ meaning, and QGIS styles the same layers in the same colours.
 from __future__ import annotations
 
 import html
+import itertools
 import json
+import math
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -195,3 +197,165 @@ def test_the_palette_gives_each_colour_one_meaning():
     assert palette.kind_color("obstructions", "kind", "car") != palette.kind_color("chargers", "kind", "car")
     assert palette.kind_color("ramps", "kind", "not a kind") == palette.OTHER
     assert [palette.tier_color(m) for m in (5, 10, 15)] == list(palette.TIERS[:3])
+
+
+# --- colours that look alike ------------------------------------------------------------------------
+#
+# Two hex colours can differ and still look the same (an orange bus stop beside homes lacking two
+# facility types in orange). Within one view, entries of different meaning must differ by a
+# CIEDE2000 colour difference of at least ``_LOOK_APART``: about ten times a just-noticeable
+# difference, so two small symbols on a map or a legend read apart, not just side by side.
+# Implemented here from the published formula (G. Sharma, W. Wu, E. N. Dalal, "The CIEDE2000
+# color-difference formula: implementation notes, supplementary test data, and mathematical
+# observations", Color Res. Appl. 30(1), 2005), independently of the palette, and checked on rows
+# of the paper's Table 1.
+
+_LOOK_APART = 10.0
+
+
+def _lab(colour: str) -> tuple[float, float, float]:
+    """CIELAB (D65) of an sRGB ``#rrggbb`` colour."""
+    rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+    x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047
+    y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b
+    z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883
+    fx, fy, fz = (t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116 for t in (x, y, z))
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def _ciede2000(lab1: tuple[float, float, float], lab2: tuple[float, float, float]) -> float:
+    """CIEDE2000 colour difference of two CIELAB colours (k_L = k_C = k_H = 1)."""
+    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
+    c_bar = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - math.sqrt(c_bar ** 7 / (c_bar ** 7 + 25 ** 7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = math.hypot(a1p, b1), math.hypot(a2p, b2)
+    h1p = math.degrees(math.atan2(b1, a1p)) % 360 if c1p else 0.0
+    h2p = math.degrees(math.atan2(b2, a2p)) % 360 if c2p else 0.0
+    dhp = 0.0
+    if c1p * c2p:
+        dhp = h2p - h1p
+        dhp = dhp - 360 if dhp > 180 else dhp + 360 if dhp < -180 else dhp
+    d_l, d_c = l2 - l1, c2p - c1p
+    d_h = 2 * math.sqrt(c1p * c2p) * math.sin(math.radians(dhp / 2))
+    l_bar, c_bar_p = (l1 + l2) / 2, (c1p + c2p) / 2
+    if not c1p * c2p:
+        h_bar = h1p + h2p
+    elif abs(h1p - h2p) <= 180:
+        h_bar = (h1p + h2p) / 2
+    else:
+        h_bar = (h1p + h2p + 360) / 2 if h1p + h2p < 360 else (h1p + h2p - 360) / 2
+    t = (1 - 0.17 * math.cos(math.radians(h_bar - 30)) + 0.24 * math.cos(math.radians(2 * h_bar))
+         + 0.32 * math.cos(math.radians(3 * h_bar + 6)) - 0.20 * math.cos(math.radians(4 * h_bar - 63)))
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / math.sqrt(20 + (l_bar - 50) ** 2)
+    s_c, s_h = 1 + 0.045 * c_bar_p, 1 + 0.015 * c_bar_p * t
+    r_t = (-math.sin(math.radians(60 * math.exp(-(((h_bar - 275) / 25) ** 2))))
+           * 2 * math.sqrt(c_bar_p ** 7 / (c_bar_p ** 7 + 25 ** 7)))
+    return math.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h))
+
+
+def _look_apart(c1: str, c2: str) -> float:
+    return _ciede2000(_lab(c1), _lab(c2))
+
+
+@pytest.mark.parametrize(("lab1", "lab2", "expected"), [
+    # Sharma, Wu & Dalal (2005), Table 1, pairs 1, 7, 11, 15, 17, 25 and 34: the blue region's
+    # rotation term, a neutral, both sides of the hue discontinuity, a large difference, a natural
+    # pair and a very dark one
+    ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+    ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+    ((50.0, 2.49, -0.001), (50.0, -2.49, 0.0011), 7.2195),
+    ((50.0, -0.001, 2.49), (50.0, 0.0011, -2.49), 4.7461),
+    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+    ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+    ((2.0776, 0.0795, -1.135), (0.9033, -0.0636, -0.5514), 0.9082),
+])
+def test_ciede2000_gives_the_published_differences(lab1, lab2, expected):
+    assert _ciede2000(lab1, lab2) == pytest.approx(expected, abs=5e-5)
+    assert _ciede2000(lab2, lab1) == pytest.approx(expected, abs=5e-5)
+
+
+def test_lab_of_srgb_primaries():
+    # CIELAB (D65) of sRGB white, black and red as published (e.g. Lindbloom's calculator)
+    assert _lab("#ffffff") == pytest.approx((100.0, 0.0, 0.0), abs=1e-3)
+    assert _lab("#000000") == pytest.approx((0.0, 0.0, 0.0), abs=1e-9)
+    assert _lab("#ff0000") == pytest.approx((53.2408, 80.0925, 67.2032), abs=2e-3)
+
+
+_GREYS = {("other",), ("no data",)}
+
+
+def _alike(drawn: list[tuple[str, maps.Styled]]) -> list[str]:
+    """Pairs of legend entries of different meaning in one view whose colours look alike.
+
+    Exempt, among themselves only: the classes of one layer's class ramps (graded light to
+    dark by design; a layer drawn as several class maps — green ratio, green per person, share
+    within reach — is the same features drawn one map at a time: the figure draws the one shown,
+    the interactive map lists a class map's legend only while it is on); "other" and "no data".
+    """
+    out = []
+    for view in dict.fromkeys(v for v, _ in drawn):
+        entries = {}
+        for _, s in (d for d in drawn if d[0] == view):
+            for item in s.legend:
+                what = meaning(s, item)
+                entries.setdefault((what, item.color.lower()), (_layer(s.key), f"{s.key}: {item.label}"))
+        for ((w1, c1), (l1, n1)), ((w2, c2), (l2, n2)) in itertools.combinations(entries.items(), 2):
+            if w1 == w2 or (w1 in _GREYS and w2 in _GREYS):
+                continue
+            if l1 == l2 and w1[0] == w2[0] and w1[0] in ("class", "tier"):
+                continue
+            d = _look_apart(c1, c2)
+            if d < _LOOK_APART:
+                out.append(f"{view}: {n1} {c1} ~ {n2} {c2} (ΔE00 {d:.1f})")
+    return sorted(out)
+
+
+def test_colours_of_different_meaning_in_a_view_look_different(layers):
+    drawn, _ = _drawn(layers, "zh")
+    alike = _alike(drawn)
+    assert not alike, "colours that look alike in one view:\n" + "\n".join(alike)
+
+
+# What a view can draw in any workspace, beyond the test county's data: each view's groups of
+# colours (a class ramp as one group, its classes exempt among themselves).
+_POSSIBLE = {
+    "living_circle": {"share": palette.SHARE_OF_RESIDENTS, "tiers": palette.TIERS, "gaps": palette.GAPS,
+                      "not served": (palette.NOT_SERVED,), "communities": (palette.COMMUNITIES,),
+                      **{f"facility {k}": (c,) for k, c in palette.FACILITY_CATEGORIES.items()}},
+    "green": {"green sites": tuple(palette.GREEN_SITES.values()), "entrances": (palette.ENTRANCES,),
+              **{f"green origins {i}": (c,) for i, c in enumerate(palette.GREEN_ORIGINS)},
+              **{name: r for name, r in (("green ratio", palette.GREEN_RATIO),
+                                        ("green per person", palette.GREEN_PER_PERSON),
+                                        ("ndvi", palette.ramp(palette.NDVI, 4)),
+                                        ("vegetated", palette.ramp(palette.VEG_FRACTION, 5)),
+                                        ("share", palette.SHARE_OF_RESIDENTS))}},
+    "checks": {"status": (palette.STATUS["pass"], palette.STATUS["fail"]), "finding": (palette.FINDING,),
+               **{f"severity {k}": (c,) for k, c in palette.SEVERITY.items()}},
+    "fire_lanes": {"status": (palette.STATUS["pass"], palette.STATUS["fail"], palette.NO_LANES),
+                   "lane width": (*palette.LANE_WIDTH, palette.LANE_WIDTH_OK), "finding": (palette.FINDING,),
+                   **{f"severity {k}": (c,) for k, c in palette.SEVERITY.items()},
+                   **{f"obstruction {k}": (c,) for k, c in palette.KINDS["obstructions", "kind"].items()}},
+}
+#: Groups one layer draws one at a time (alternative class maps of the same communities).
+_ALTERNATIVES = {"green ratio", "green per person", "ndvi", "vegetated", "share"}
+#: Groups of several colours that are categories, not classes of a ramp.
+_CATEGORICAL = {"status", "green sites"}
+
+
+@pytest.mark.parametrize("view", sorted(_POSSIBLE))
+def test_colours_a_view_can_draw_look_different(view):
+    groups = _POSSIBLE[view]
+    alike = []
+    for (g1, r1), (g2, r2) in itertools.combinations(groups.items(), 2):
+        if g1 in _ALTERNATIVES and g2 in _ALTERNATIVES:
+            continue
+        for c1 in r1:
+            for c2 in r2:
+                if palette.OTHER not in (c1, c2) and _look_apart(c1, c2) < _LOOK_APART:
+                    alike.append(f"{g1} {c1} ~ {g2} {c2} (ΔE00 {_look_apart(c1, c2):.1f})")
+    for name in _CATEGORICAL & set(groups):  # a class ramp's classes are graded by design
+        alike += [f"{name} {c1} ~ {c2}" for c1, c2 in itertools.combinations(groups[name], 2)
+                  if _look_apart(c1, c2) < _LOOK_APART]
+    assert not alike, f"{view}: colours that look alike:\n" + "\n".join(alike)

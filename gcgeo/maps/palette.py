@@ -13,7 +13,11 @@ rather than made per map, so the QGIS styles of a layer
 
 Statuses keep their conventional colours (met green, not met red, unknown
 grey); nothing else uses them. :func:`meanings` lists every colour with what
-it means, and a test checks no colour is listed twice.
+it means, and a test checks no colour is listed twice. Colours differing in
+hex can still look alike, so any two of different meaning that one view
+draws differ by a CIEDE2000 colour difference of at least 10 (the classes
+of one ramp aside, graded by design; tests/test_map_colours.py measures it
+in every view).
 
 >>> STATUS["pass"], STATUS["fail"]
 ('#1a9850', '#d73027')
@@ -56,10 +60,11 @@ OTHER = "#9e9e9e"
 #: Criterion 8 for a community without fire lanes (nothing to judge).
 NO_LANES = "#e7e1ef"
 
-#: Findings by severity (the synonyms a rule may use are folded, see :func:`severity_level`).
-SEVERITY = {"critical": "#67000d", "high": "#cb181d", "medium": "#fb6a4a", "low": "#fcbba1", "info": "#4575b4"}
+#: Findings by severity (the synonyms a rule may use are folded, see :func:`severity_level`), in
+#: ColorBrewer's red-purple, apart from the red of a community not meeting the rule beside them.
+SEVERITY = {"critical": "#7a0177", "high": "#c51b8a", "medium": "#f768a1", "low": "#fbb4b9", "info": "#4575b4"}
 #: A finding whose severity is not told.
-FINDING = "#7a0177"
+FINDING = "#6c24ae"
 _SEVERITY_SYNONYMS = {"error": "high", "fail": "high", "warning": "medium", "advisory": "low"}
 
 # --- the living circle ------------------------------------------------------------------------
@@ -72,8 +77,9 @@ TIER_MINUTES = (5.0, 10.0, 15.0, 25.0)
 NOT_SERVED = "#e7298a"
 #: Classes of a share of residents (served at a tier, within reach of green or a park): < 20 % … ≥ 80 %.
 SHARE_OF_RESIDENTS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
-#: Homes lacking 1, 2, 3–4, 5 or more facility types.
-GAPS = ("#fed98e", "#fe9929", "#cc4c02", "#662506")
+#: Homes lacking 1, 2, 3–4, 5 or more facility types, in ColorBrewer's reds: apart from the tiers'
+#: blues, the shares' purples and the facility categories drawn beside them.
+GAPS = ("#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
 #: A what-if's change in the share served: fewer, no change, up by < 10 points, by ≥ 10 points.
 WHATIF_CHANGE = ("#c51b7d", "#f7f7f7", "#b8e186", "#4d9221")
 #: The scorecard: meets the standard, 1–2, 3–5, 6 or more criteria short.
@@ -89,10 +95,11 @@ GREEN_PER_PERSON = ("#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238
 NDVI = ("#edf8fb", "#ccece6", "#99d8c9", "#66c2a4", "#2ca25f")
 #: Vegetated share of the area.
 VEG_FRACTION = ("#f6eff7", "#d0d1e6", "#a6bddb", "#67a9cf", "#1c9099", "#016c59")
-#: Green sites counting as a park, and as green only.
-GREEN_SITES = {"park": "#0b5d1e", "green": "#b7e4c7"}
+#: Green sites counting as a park, and as green only: an olive and a mint, apart from the greens of
+#: the ratio and per-person classes drawn under them.
+GREEN_SITES = {"park": "#30540c", "green": "#aefce4"}
 #: Homes within reach of green and a park, green only, a park only, neither.
-GREEN_ORIGINS = ("#01665e", "#80cdc1", "#bf812d", "#8c2d04")
+GREEN_ORIGINS = ("#00666c", "#7ecccc", "#bf812d", "#8c2d04")
 #: Park entrances.
 ENTRANCES = "#003c30"
 
@@ -108,48 +115,49 @@ N_FINDINGS = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 
 # --- inventory layers drawn in one or two colours ------------------------------------------------
 
-COMMUNITIES = "#4292c6"
+COMMUNITIES = "#6090fc"
 #: Residential buildings (the others are "other").
-RESIDENTIAL = "#e6550d"
+RESIDENTIAL = "#e45400"
 #: Walkable streets and those that are not.
-STREETS = {"walkable": "#737373", "not_walkable": "#fa9fb5"}
+STREETS = {"walkable": "#737373", "not_walkable": "#ff8aae"}
 #: Colours of layers without a style of their own, chosen by the layer's name.
 GENERIC = ("#3388ff", "#8dd3c7", "#bebada", "#80b1d3", "#b3de69", "#fccde5", "#bc80bd", "#ccebc5")
 
 # --- kinds of the inventory layers ----------------------------------------------------------------
 
-#: Facility categories, in every layer that holds one (facilities, supply, sites chosen).
+#: Facility categories, in every layer that holds one (facilities, supply, sites chosen): the
+#: categorical tab20 colours, some moved off the ramps and kinds drawn beside them.
 FACILITY_CATEGORIES = {
-    "kindergarten": "#1f77b4", "primary_school": "#aec7e8", "middle_school": "#393b79", "health": "#ff9896",
-    "pharmacy": "#9467bd", "supermarket": "#8c564b", "market": "#c49c94", "elderly_care": "#e377c2",
-    "nursing_home": "#f7b6d2", "community_service": "#17becf", "small_sports_ground": "#9edae5",
-    "outdoor_fitness": "#bcbd22", "sports": "#dbdb8d", "park": "#637939", "culture_station": "#ffbb78",
-    "culture_centre": "#c5b0d5", "bus_stop": "#ff7f0e", "other": OTHER,
+    "kindergarten": "#1e7896", "primary_school": "#a8c0f6", "middle_school": "#42426c", "health": "#ff9896",
+    "pharmacy": "#a260c6", "supermarket": "#8c564b", "market": "#c49c94", "elderly_care": "#e377c2",
+    "nursing_home": "#f7b6d2", "community_service": "#00d8ff", "small_sports_ground": "#a2e4ea",
+    "outdoor_fitness": "#bcbd22", "sports": "#c6ea18", "park": "#637939", "culture_station": "#ffbb78",
+    "culture_centre": "#e4c6fc", "bus_stop": "#ff7f0e", "other": OTHER,
 }
 #: (layer, column) → value → colour for the inventory's coded columns.
 KINDS: dict[tuple[str, str], dict[str, str]] = {
     ("facilities", "category"): FACILITY_CATEGORIES,
     ("green_space", "kind"): {
-        "park": "#00441b", "community_park": "#1b7837", "pocket_park": "#5aae61", "square": "#f6e8c3",
-        "garden": "#7fbc41", "playground": "#f4a582", "attached": "#c2e699", "grass": "#d9f0d3",
-        "wood": "#276419", "scrub": "#a6dba0", "sports": "#35978f", "other": OTHER},
+        "park": "#00441b", "community_park": "#1b7837", "pocket_park": "#4eae60", "square": "#f6e8c3",
+        "garden": "#7fbc41", "playground": "#f4a582", "attached": "#c6f68a", "grass": "#d9f0d3",
+        "wood": "#306006", "scrub": "#a6dba0", "sports": "#35978f", "other": OTHER},
     ("parking", "kind"): {
-        "surface": "#053061", "underground": "#2166ac", "multi-storey": "#92c5de", "street_side": "#5e3c99",
+        "surface": "#053061", "underground": "#3072b4", "multi-storey": "#92c5de", "street_side": "#664ea2",
         "space": "#b2abd2", "entrance": "#542788", "bicycle": "#d8daeb", "other": OTHER},
     ("chargers", "kind"): {"car": "#08519c", "e-bike": "#41b6c4"},
     ("manholes", "condition"): {
-        "good": "#7fbf7b", "damaged": "#e08214", "missing": "#b35806", "sunken": "#fdb863",
-        "raised": "#fee0b6", "loose": "#dfc27d", "noisy": "#8073ac", "displaced": "#2d004b",
-        "unknown": "#d9d9d9"},
-    ("ramps", "kind"): {"full_width": "#7b4173", "three_sided": "#a55194", "flush": "#ce6dbd",
-                        "crossing": "#de9ed6", "other": OTHER},
+        "good": "#8ab490", "damaged": "#d28412", "missing": "#b4661e", "sunken": "#f6a812",
+        "raised": "#ffe4d8", "loose": "#b4b484", "noisy": "#8073ac", "displaced": "#2d004b",
+        "unknown": "#eaeae4"},
+    ("ramps", "kind"): {"full_width": "#7b4173", "three_sided": "#a84e96", "flush": "#de42cc",
+                        "crossing": "#f6a2f0", "other": OTHER},
     ("obstructions", "kind"): {
-        "car": "#843c39", "e-bike": "#ad494a", "stall": "#d6616b", "bollard": "#e7969c", "barrier": "#7f2704",
-        "tree": "#a63603", "structure": "#d94801", "gate": "#f16913", "overhead": "#fdae6b", "other": OTHER},
-    ("garbage_points", "kind"): {"sorting": "#8c6d31", "recycling": "#bd9e39", "hazardous": "#e7ba52",
-                                 "kitchen": "#e7cb94", "residual": "#6d4c41", "other": OTHER},
-    ("heritage", "kind"): {"old_tree": "#8c510a", "historic_building": "#543005", "monument": "#c7a76c",
-                           "archaeological_site": "#f5deb3", "other": OTHER},
+        "car": "#7e363c", "e-bike": "#b44254", "stall": "#d6616b", "bollard": "#c68490", "barrier": "#7f2704",
+        "tree": "#6c0c12", "structure": "#ba6648", "gate": "#f67854", "overhead": "#c68a60", "other": OTHER},
+    ("garbage_points", "kind"): {"sorting": "#8c6d31", "recycling": "#bd9e39", "hazardous": "#f0c64e",
+                                 "kitchen": "#d8baa2", "residual": "#664e42", "other": OTHER},
+    ("heritage", "kind"): {"old_tree": "#8c510a", "historic_building": "#543005", "monument": "#b49c72",
+                           "archaeological_site": "#fff060", "other": OTHER},
 }
 
 
