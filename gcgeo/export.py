@@ -3,7 +3,9 @@ every file atomically.
 
 Export: .gpkg, .shp (field names shortened to 10 characters, the mapping
 reported, a .cpg written), .geojson (RFC 7946, EPSG:4326), .csv (lon/lat for
-points, else WKT, in EPSG:4326), .fgb, .parquet, .kml.  Every write goes to a
+points, else WKT, in EPSG:4326), .fgb, .parquet, .kml.  A layer without rows keeps
+the geometry type it declares, and booleans stay booleans (1/0 in a Shapefile),
+all-NULL ones too, wherever the format records types.  Every write goes to a
 temporary file first and is renamed into place, so an interrupted export
 never leaves a half-written file; an export of several files writes them all
 before any is renamed, so a failed one leaves none.  An existing file (a
@@ -319,8 +321,9 @@ def _to_output_crs(frame: pd.DataFrame, target: OutputCRS | None, layer: str) ->
 
 def _prepare(gdf: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
     """Make columns writable: lists and dicts as the workspace writes them
-    (:func:`gcgeo.values.list_text`), nullable types kept."""
-    return lists_as_text(gdf.copy())
+    (:func:`gcgeo.values.list_text`), nullable types kept, booleans read with NULLs
+    booleans again (:func:`gcgeo.gpkg_write.typed_booleans`: an all-NULL one too)."""
+    return lists_as_text(gpkg_write.typed_booleans(gdf).copy())
 
 
 @dataclass(frozen=True)
@@ -341,9 +344,12 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     file name the user will see, for the report."""
     is_geo = isinstance(gdf, gpd.GeoDataFrame)
     frame = _to_output_crs(_prepare(gdf), settings.target, layer)
+    declared = _declared_type(gdf) if is_geo and not len(frame) else None
     if driver == "parquet":
         if is_geo:
             frame.to_parquet(path)
+            if declared:
+                _declare_parquet_type(path, frame.geometry.name, declared)
         else:
             pd.DataFrame(frame).to_parquet(path)
         return
@@ -354,8 +360,16 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     if driver in ("GeoJSON", "KML") and is_geo and frame.crs is not None:
         frame = frame.to_crs("EPSG:4326")
     kwargs: dict[str, Any] = {}
-    if is_geo and not len(frame) and gdf.attrs.get("geometry_type"):  # a layer without rows, typed
-        kwargs["geometry_type"] = str(gdf.attrs["geometry_type"])
+    if declared:  # a layer without rows, of the type its rows would have
+        kwargs["geometry_type"] = declared
+    elif is_geo and not len(frame) and driver == "ESRI Shapefile":
+        # (a .shp holds one type: GDAL would guess one, a line, for rows that may mix)
+        kwargs["geometry_type"] = "Point"
+        note = (f"{target_name or path.name}: '{layer}' has no features, and no one geometry "
+                "type (its features may mix points, lines and polygons): written as a point "
+                "Shapefile")
+        log.info("%s", note)
+        report.notes.append(note)
     kind = settings.kinds.get(layer)
     if driver == "GeoJSON":
         kwargs["RFC7946"] = "YES"
@@ -398,8 +412,10 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
         frame = frame.rename(columns=names)
         kwargs["encoding"] = codec
         for col in frame.columns:
-            if str(frame[col].dtype) in ("boolean", "bool"):
-                frame[col] = frame[col].astype("Int64")
+            if _is_boolean(frame[col]):
+                # 1/0 in an integer field, as the other booleans: ArcGIS reads a .dbf's
+                # logical field as text
+                frame[col] = frame[col].astype("boolean").astype("Int32")
     if driver == "GPKG" and settings.target is not None and settings.target.shift:
         kwargs["layer_options"] = {"DESCRIPTION": f"{settings.target.describe('zh')} / "
                                                   f"{settings.target.describe('en')}"}
@@ -426,6 +442,35 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
         _check_written(path, len(frame), target_name or path.name)
     if names is not None:
         _finish_shapefile(path, names, settings.encoding, kind=kind, parts=parts)
+
+
+def _declared_type(gdf: gpd.GeoDataFrame) -> str | None:
+    """The geometry type a layer without rows declares (its rows' as the analysis or the
+    workspace knows it: ``attrs["geometry_type"]``), None where it declares none."""
+    declared = gdf.attrs.get("geometry_type")
+    return str(declared) if declared and str(declared) not in ("Unknown", "Geometry") else None
+
+
+def _declare_parquet_type(path: Path, column: str, declared: str) -> None:
+    """Record ``declared`` as the geometry type of the GeoParquet file ``path`` (without rows,
+    where geopandas records none)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata or {})
+    geo = json.loads(meta[b"geo"])
+    geo["columns"][column]["geometry_types"] = [declared]
+    meta[b"geo"] = json.dumps(geo).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def _is_boolean(s: pd.Series) -> bool:
+    """A column of booleans: typed so, or objects True / False with missing values."""
+    if str(s.dtype) in ("boolean", "bool"):
+        return True
+    return s.dtype == object and bool(s.notna().any()) and gpkg_write.only_booleans(s)
 
 
 def _check_encodable(frame: pd.DataFrame, codec: str, layer: str, name: str) -> None:

@@ -1,0 +1,171 @@
+"""What `gcgeo export` hands on, as GDAL sees it: geometry types of layers without
+features, boolean fields with NULLs.
+
+Each expectation is computed apart from the code under test: a geometry type from the
+rows the same analysis gives when it finds something.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from _handoff import ogrinfo
+from click.testing import CliRunner
+
+from gcgeo import analysis
+from gcgeo import workspace as ws
+from gcgeo.cli import main
+from gcgeo.pipeline import run_analysis
+
+AS_OF = "2022-06-30"
+#: The suffixes whose files record a layer's geometry type and field types
+TYPED = (".gpkg", ".shp", ".fgb", ".parquet")
+
+
+def _cli(*args, code=0):
+    res = CliRunner().invoke(main, [str(a) for a in args])
+    assert res.exit_code == code, res.output
+    return res.output
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    """The synthetic county (2 communities) with green, ramps and chargers run and scored,
+    and the rows each analysis found."""
+    from gcgeo.testing import synthetic_county
+
+    c = synthetic_county(0, n_communities=2, n_homes=1)
+    path = tmp_path_factory.mktemp("types") / "county.gpkg"
+    ws.init(path, name="县", crs=c.crs)
+    ws.write_layers(path, c.layers, kind={k: k for k in c.layers}, source="synthetic")
+    found = {}
+    for name in ("green", "ramps", "chargers"):
+        found.update(run_analysis(path, name)[0])
+    _cli("score", path, "--as-of", AS_OF)
+    return path, found
+
+
+def _geometry_line(info: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in info.splitlines()
+                if line.startswith("Geometry:"))
+
+
+def _gdal_name(geom_type: str) -> str:
+    """ogrinfo's name of a geometry type: "MultiPolygon" → "Multi Polygon"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", geom_type)
+
+
+def _emptied(names):
+    """A runner giving an analysis's own outputs with the layers ``names`` left without rows."""
+    def run(inputs, *, rules, progress=None, desc, **options):
+        out = desc.run(inputs, rules=rules, progress=progress, **options)
+        return {k: (v.iloc[:0] if k in names else v) for k, v in out.items()}
+    return run
+
+
+# --- a layer without features keeps the geometry type its features have -------------
+
+
+@pytest.mark.parametrize("name, layer", [("ramps", "ramps_findings"), ("green", "green_concentrated")])
+def test_a_result_left_empty_has_the_geometry_type_of_its_rows(county, tmp_path, name, layer):
+    path, found = county
+    # what the layer holds when the analysis finds something (the type the county gives it)
+    types = set(found[layer].geom_type)
+    assert len(found[layer]) and len(types) == 1, types
+    want = types.pop()
+    copy = tmp_path / "empty.gpkg"
+    shutil.copy(path, copy)
+    desc = analysis.get(name)
+    run_analysis(copy, name, runner=lambda inputs, **kw: _emptied({layer})(inputs, desc=desc, **kw))
+    info = ogrinfo(copy, layer)
+    assert "Feature Count: 0" in info
+    assert _geometry_line(info) == _gdal_name(want), info[:300]
+    out = tmp_path / "out"
+    for suffix in TYPED:
+        _cli("export", copy, out / f"{layer}{suffix}", "--layers", layer)
+    # a Shapefile's polygon holds several parts: a MultiPolygon layer is a polygon Shapefile
+    shp = _gdal_name(want.replace("MultiPolygon", "Polygon"))
+    assert _geometry_line(ogrinfo(out / f"{layer}.shp")) == shp
+    for suffix in (".gpkg", ".fgb"):
+        assert _geometry_line(ogrinfo(out / f"{layer}{suffix}", layer)) == _gdal_name(want), suffix
+    import pyarrow.parquet as pq
+
+    geo = json.loads(pq.read_schema(out / f"{layer}.parquet").metadata[b"geo"])
+    assert geo["columns"][geo["primary_column"]]["geometry_types"] == [want]
+
+
+def test_an_empty_layer_of_no_one_type_is_a_point_shapefile_and_says_so(county, tmp_path):
+    path, found = county
+    # the chargers' findings lie on the features found: chargers (points), car parks (polygons here)
+    assert set(ws.read_layer(path, "chargers").geom_type) == {"Point"}
+    assert set(ws.read_layer(path, "parking").geom_type) == {"Polygon"}
+    copy = tmp_path / "empty.gpkg"
+    shutil.copy(path, copy)
+    desc = analysis.get("chargers")
+    run_analysis(copy, "chargers",
+                 runner=lambda inputs, **kw: _emptied({"chargers_findings"})(inputs, desc=desc, **kw))
+    assert pyogrio.read_info(copy, layer="chargers_findings")["geometry_type"] == "Unknown"
+    out = _cli("export", copy, tmp_path / "f.shp", "--layers", "chargers_findings")
+    assert _geometry_line(ogrinfo(tmp_path / "f.shp")) == "Point"
+    assert "no one geometry type" in " ".join(out.split()) and "point Shapefile" in out
+
+
+# --- booleans, with NULLs and all NULL, stay booleans -------------------------------
+
+
+@pytest.fixture()
+def with_booleans(tmp_path):
+    """A workspace layer with a boolean column without NULLs, one with a NULL, one all NULL."""
+    path = tmp_path / "b.gpkg"
+    ws.init(path, name="b", crs="EPSG:4547")
+    frame = gpd.GeoDataFrame({
+        "full": [True, False, True],
+        "part": pd.array([True, None, False], dtype="boolean"),
+        "none": pd.array([None, None, None], dtype="boolean"),
+    }, geometry=shapely.points([(500000, 4000000), (500100, 4000000), (500200, 4000000)]),
+        crs="EPSG:4547")
+    ws.write_layers(path, {"checks": frame}, kind="result", source="test")
+    return path
+
+
+def _field_types(path: Path, layer: str | None = None) -> dict[str, tuple[str, str]]:
+    info = pyogrio.read_info(path, layer=layer)
+    return {f: (t, s) for f, t, s in zip(info["fields"], info["ogr_types"], info["ogr_subtypes"])}
+
+
+def test_the_workspace_stores_every_boolean_column_as_boolean(with_booleans):
+    boolean = ("OFTInteger", "OFSTBoolean")
+    types = _field_types(with_booleans, "checks")
+    assert [types[c] for c in ("full", "part", "none")] == [boolean] * 3
+    # read (the NULLs make pandas objects of two of them) and stored again: still booleans
+    ws.write_layers(with_booleans, {"again": ws.read_layer(with_booleans, "checks")}, kind="result")
+    types = _field_types(with_booleans, "again")
+    assert [types[c] for c in ("full", "part", "none")] == [boolean] * 3
+
+
+def test_an_all_null_boolean_exports_as_the_other_booleans_of_its_layer(with_booleans, tmp_path):
+    for suffix in TYPED:
+        _cli("export", with_booleans, tmp_path / f"out{suffix}", "--layers", "checks")
+    boolean = ("OFTInteger", "OFSTBoolean")
+    for suffix in (".gpkg", ".fgb"):
+        types = _field_types(tmp_path / f"out{suffix}", "checks")
+        assert [types[c] for c in ("full", "part", "none")] == [boolean] * 3, suffix
+    # a Shapefile: 1/0 in integer fields, all three alike
+    types = _field_types(tmp_path / "out.shp")
+    assert types["full"] == types["part"] == types["none"] == ("OFTInteger", "OFSTNone")
+    back = pyogrio.read_dataframe(tmp_path / "out.shp")
+    assert back["full"].tolist() == [1, 0, 1]
+    assert [None if pd.isna(v) else v for v in back["part"]] == [1, None, 0]
+    assert back["none"].isna().all()
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(tmp_path / "out.parquet")
+    assert [str(schema.field(c).type) for c in ("full", "part", "none")] == ["bool"] * 3
