@@ -255,6 +255,8 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
     #: where each layer went (layer → files), when they are not all in one file
     layout: dict[str, list[Path]] = field(default_factory=dict)
+    #: what the exported layers do not say themselves (a scorecard computed again, …)
+    warnings: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f"wrote {p}" for p in self.files]

@@ -1,8 +1,10 @@
 """What `gcgeo export` hands on, as GDAL sees it: geometry types of layers without
-features, boolean fields with NULLs.
+features, boolean fields with NULLs, the styles table, a scorecard that no longer
+holds.
 
 Each expectation is computed apart from the code under test: a geometry type from the
-rows the same analysis gives when it finds something.
+rows the same analysis gives when it finds something, a scorecard's stale rows from
+which analysis reads the layer replaced.
 """
 
 from __future__ import annotations
@@ -169,3 +171,51 @@ def test_an_all_null_boolean_exports_as_the_other_booleans_of_its_layer(with_boo
 
     schema = pq.read_schema(tmp_path / "out.parquet")
     assert [str(schema.field(c).type) for c in ("full", "part", "none")] == ["bool"] * 3
+
+
+# --- the styles table is not a layer ------------------------------------------------
+
+
+def test_exporting_the_styles_table_is_refused_with_what_to_do(county, tmp_path):
+    path, _ = county
+    assert pyogrio.read_info(path, layer="layer_styles")["features"] > 0  # the workspace's styles
+    for suffix in (".gpkg", ".csv"):
+        out = _cli("export", path, tmp_path / f"s{suffix}", "--layers", "lc_origins,layer_styles", code=2)
+        text = " ".join(out.split())
+        assert "--layers layer_styles" in text and ".gpkg" in text and "style" in text
+        assert not list(tmp_path.iterdir())
+
+
+# --- a scorecard that no longer holds -------------------------------------------------
+
+
+def test_a_scorecard_that_no_longer_holds_is_exported_as_it_stands_marked_stale(county, tmp_path):
+    path, _ = county
+    copy = tmp_path / "stale.gpkg"
+    shutil.copy(path, copy)
+    # green space is read by the green analysis alone, which measures criterion 7
+    readers = [n for n, d in analysis.descriptors().items() if "green_space" in d.inputs]
+    assert readers == ["green"]
+    measured = {c.number for c in analysis.get("green").criteria}
+    stored = ws.read_layer(copy, "scorecard")
+    assert not stored["stale"].astype(bool).any()
+    green = ws.read_layer(copy, "green_space")
+    green.iloc[1:].to_file(tmp_path / "green2.gpkg", layer="green_space")  # one green space gone
+    _cli("add", copy, "green_space", tmp_path / "green2.gpkg", "--overwrite")
+    out = _cli("export", copy, tmp_path / "card.gpkg", "--layers", "scorecard,score_communities")
+    text = " ".join(out.split())
+    assert "no longer holds" in text and f"gcgeo score {copy} --as-of {AS_OF}" in text
+    card = pyogrio.read_dataframe(tmp_path / "card.gpkg", layer="scorecard")
+    mine = card["criterion"].isin(measured)
+    assert mine.any() and card.loc[mine, "stale"].astype(bool).all()
+    assert (card.loc[mine, "status"] == "unknown").all()
+    assert not card.loc[~mine, "stale"].astype(bool).any()
+    # the others as stored
+    keep = ["community_id", "criterion", "status"]
+    assert (card.loc[~mine, keep].reset_index(drop=True)
+            .equals(stored.loc[~stored["criterion"].isin(measured), keep].reset_index(drop=True)))
+    per = pyogrio.read_dataframe(tmp_path / "card.gpkg", layer="score_communities")
+    for cell in per["stale"]:
+        assert {int(n) for n in re.findall(r"\d+", str(cell))} == measured
+    # the stored scorecard is as it was: exporting stores nothing
+    assert not ws.read_layer(copy, "scorecard")["stale"].astype(bool).any()

@@ -12,10 +12,12 @@ import click
 
 from .._errors import CRSError, InputError
 from .common import (
+    console,
     lang_option,
     main,
     overwrite_option,
     progress,
+    quiet,
     say,
     table,
     warn_stale,
@@ -256,6 +258,8 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
     OUTPUT is a file (.gpkg .shp .geojson .csv .fgb .parquet .kml; .graphml for the
     walking network) or a PostGIS database: postgresql://USER@HOST:PORT/DB?schema=S.
     """
+    from rich.markup import escape
+
     from .. import handoff
 
     wanted = [n.strip() for n in names.split(",") if n.strip()] if names else None
@@ -264,6 +268,10 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
                                           encoding=encoding, lang=lang, csv_geometry=csv_geometry,
                                           overwrite=overwrite, rules=rules_file, progress=step)
     say(str(report))
+    if not quiet():
+        for line in report.warnings:  # (a scorecard computed again: why, and how to store it)
+            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    warn_stale(workspace)
 
 
 @main.command(name="import-osm")
