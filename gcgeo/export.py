@@ -2,10 +2,11 @@
 every file atomically.
 
 Export: .gpkg, .shp (field names shortened to 10 characters, the mapping
-reported, a .cpg written), .geojson (RFC 7946, EPSG:4326), .csv (lon/lat for
-points, else WKT, in EPSG:4326), .fgb, .parquet, .kml.  A layer without rows keeps
-the geometry type it declares, and booleans stay booleans (1/0 in a Shapefile),
-all-NULL ones too, wherever the format records types.  Every write goes to a
+reported, a .cpg written), .geojson (RFC 7946, EPSG:4326, coordinates to
+:data:`GEOJSON_DECIMALS` decimals), .csv (lon/lat for points, else WKT, in
+EPSG:4326), .fgb, .parquet, .kml.  A layer without rows keeps the geometry type
+it declares, and booleans stay booleans (1/0 in a Shapefile), all-NULL ones
+too, wherever the format records types.  Every write goes to a
 temporary file first and is renamed into place, so an interrupted export
 never leaves a half-written file; an export of several files writes them all
 before any is renamed, so a failed one leaves none.  An existing file (a
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "EXPORT_SUFFIXES",
     "ExportReport",
+    "GEOJSON_DECIMALS",
     "OutputCRS",
     "PathLike",
     "SHAPEFILE_ENCODINGS",
@@ -77,6 +79,10 @@ EXPORT_SUFFIXES: dict[str, tuple[str, bool]] = {
 }
 _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx",
                        shapefile.FIELD_MAP_SUFFIX)
+#: Decimal places of a degree GeoJSON coordinates keep (GDAL's default under RFC 7946): a
+#: coordinate moves by at most half a unit of the last place, 0.00000005°, about 6 mm
+#: north–south (a point at most 8 mm); the other formats keep the coordinates as given.
+GEOJSON_DECIMALS = 7
 #: Formats whose specification fixes WGS-84 longitude/latitude
 _WGS84_ONLY = {"GeoJSON": "RFC 7946", "KML": "the KML standard"}
 #: ``--encoding`` of a Shapefile → (Python/GDAL codec, .cpg text, .dbf language driver id)
@@ -375,6 +381,7 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     kind = settings.kinds.get(layer)
     if driver == "GeoJSON":
         kwargs["RFC7946"] = "YES"
+        kwargs["COORDINATE_PRECISION"] = GEOJSON_DECIMALS
     if driver == "KML" and is_geo:
         from .kml import placemark_fields
 

@@ -1,10 +1,10 @@
 """What `gcgeo export` hands on, as GDAL sees it: geometry types of layers without
 features, boolean fields with NULLs, the styles table, a scorecard that no longer
-holds.
+holds, GeoJSON's coordinate precision.
 
 Each expectation is computed apart from the code under test: a geometry type from the
-rows the same analysis gives when it finds something, a scorecard's stale rows from
-which analysis reads the layer replaced.
+rows the same analysis gives when it finds something, coordinates by pyproj, a
+scorecard's stale rows from which analysis reads the layer replaced.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 import shapely
 from _handoff import ogrinfo
 from click.testing import CliRunner
+from pyproj import Geod, Transformer
 
-from gcgeo import analysis
+from gcgeo import analysis, export
 from gcgeo import workspace as ws
 from gcgeo.cli import main
 from gcgeo.pipeline import run_analysis
@@ -219,3 +221,57 @@ def test_a_scorecard_that_no_longer_holds_is_exported_as_it_stands_marked_stale(
         assert {int(n) for n in re.findall(r"\d+", str(cell))} == measured
     # the stored scorecard is as it was: exporting stores nothing
     assert not ws.read_layer(copy, "scorecard")["stale"].astype(bool).any()
+
+
+# --- GeoJSON's coordinates: 7 decimals, the other formats every digit ------------------
+
+
+@pytest.fixture(scope="module")
+def points():
+    rng = np.random.default_rng(7)
+    x, y = 500000 + rng.random(200) * 2000, 4000000 + rng.random(200) * 2000
+    return gpd.GeoDataFrame({"i": np.arange(200)}, geometry=shapely.points(x, y), crs="EPSG:4547")
+
+
+def test_geojson_rounds_to_7_decimals_moving_a_point_by_less_than_8_mm(points, tmp_path):
+    export.export({"p": points}, tmp_path / "p.geojson")
+    text = (tmp_path / "p.geojson").read_text(encoding="utf-8")
+    decimals = [len(d) for d in re.findall(r"-?\d+\.(\d+)", text.split('"features"', 1)[1])]
+    assert max(decimals) == 7
+    lon, lat = Transformer.from_crs(4547, 4326, always_xy=True).transform(
+        shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values))
+    back = pyogrio.read_dataframe(tmp_path / "p.geojson").sort_values("i")
+    dx = np.abs(shapely.get_x(back.geometry.values) - lon)
+    dy = np.abs(shapely.get_y(back.geometry.values) - lat)
+    half = 0.5e-7  # half a unit of the 7th decimal
+    assert dx.max() <= half + 1e-12 and dy.max() <= half + 1e-12
+    assert max(dx.max(), dy.max()) > 0.8 * half  # rounded to 7 decimals, not fewer
+    geod = Geod(ellps="WGS84")
+    moved = geod.inv(lon, lat, shapely.get_x(back.geometry.values), shapely.get_y(back.geometry.values))[2]
+    corner = geod.inv(lon, lat, lon + half, lat + half)[2]  # the farthest a point can move
+    assert (moved <= corner * (1 + 1e-9)).all()
+    assert geod.inv(0, 0, half, half)[2] < 0.008  # (at the equator, where a degree is longest)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".fgb", ".parquet", ".csv"])
+def test_the_other_formats_keep_projected_coordinates_exactly(points, tmp_path, suffix):
+    path = tmp_path / f"p{suffix}"
+    export.export({"p": points}, path, crs="EPSG:4547")
+    if suffix == ".csv":
+        back = pd.read_csv(path).sort_values("i")
+        x, y = back["x"].to_numpy(), back["y"].to_numpy()
+    else:
+        frame = gpd.read_parquet(path) if suffix == ".parquet" else \
+            pyogrio.read_dataframe(path, layer="p" if suffix in (".gpkg", ".fgb") else None)
+        frame = frame.sort_values("i")
+        x, y = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
+    assert (x == shapely.get_x(points.geometry.values)).all()
+    assert (y == shapely.get_y(points.geometry.values)).all()
+
+
+def test_the_rounding_is_told_in_the_help_and_the_readme():
+    help_text = " ".join(_cli("export", "--help").split())
+    assert "7 decimals" in help_text and "8 mm" in help_text
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Handing data on"):]
+    assert "7 decimal" in section and "8 mm" in section

@@ -257,6 +257,11 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
 
     OUTPUT is a file (.gpkg .shp .geojson .csv .fgb .parquet .kml; .graphml for the
     walking network) or a PostGIS database: postgresql://USER@HOST:PORT/DB?schema=S.
+
+    GeoJSON rounds coordinates to 7 decimals of a degree (RFC 7946; a point moves by at
+    most 8 mm); the other formats keep them as stored. A .gpkg carries each layer's QGIS
+    style. A stored scorecard that no longer holds is exported as it stands now, with a
+    warning (as the report and the dossiers show it).
     """
     from rich.markup import escape
 
