@@ -27,6 +27,7 @@ from . import workspace as ws
 from ._errors import InputError
 from .export import ExportReport, export, output_crs
 from .gpkg_styles import LAYER_STYLES
+from .gpkg_write import typed_booleans
 from .network_export import NETWORK_LAYER, graph_layers, save_graphml, walking_graph
 
 __all__ = ["export_workspace", "read_each"]
@@ -109,6 +110,8 @@ def export_workspace(
         note = target.describe() if target is not None and target.shift else None
         if target is not None:
             frames = {k: _in_crs(v, target) for k, v in frames.items()}
+        # (booleans read with NULLs as booleans again, as the file exports write them)
+        frames = {k: typed_booleans(v) for k, v in frames.items()}
         tables = postgis.export_layers(frames, str(output), overwrite=overwrite, kinds=kinds, note=note)
         shown = postgis.parse_url(str(output)).shown
         report = ExportReport(notes=[f"wrote table {t} in {shown}" for t in tables])

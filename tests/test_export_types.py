@@ -21,6 +21,7 @@ import pyogrio
 import pytest
 import shapely
 from _handoff import ogrinfo
+from _postgres import postgres_server
 from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
@@ -173,6 +174,21 @@ def test_an_all_null_boolean_exports_as_the_other_booleans_of_its_layer(with_boo
 
     schema = pq.read_schema(tmp_path / "out.parquet")
     assert [str(schema.field(c).type) for c in ("full", "part", "none")] == ["bool"] * 3
+
+
+server = pytest.fixture(scope="module")(postgres_server)
+
+
+def test_an_all_null_boolean_is_a_boolean_column_in_postgis(with_booleans, server):
+    psycopg = pytest.importorskip("psycopg")
+    schema = "export_types"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'drop schema if exists "{schema}" cascade')
+    _cli("export", with_booleans, f"{server}?schema={schema}", "--layers", "checks")
+    with psycopg.connect(server) as conn:
+        types = dict(conn.execute("select column_name, data_type from information_schema.columns "
+                                  "where table_schema = %s and table_name = 'checks'", (schema,)).fetchall())
+    assert [types[c] for c in ("full", "part", "none")] == ["boolean"] * 3
 
 
 # --- the styles table is not a layer ------------------------------------------------
