@@ -2,8 +2,11 @@
 every file atomically.
 
 Export: .gpkg, .shp (field names shortened to 10 characters, the mapping
-reported, a .cpg written), .geojson (RFC 7946, EPSG:4326), .csv (lon/lat for
-points, else WKT, in EPSG:4326), .fgb, .parquet, .kml.  Every write goes to a
+reported, a .cpg written), .geojson (RFC 7946, EPSG:4326, coordinates to
+:data:`GEOJSON_DECIMALS` decimals), .csv (lon/lat for points, else WKT, in
+EPSG:4326), .fgb, .parquet, .kml.  A layer without rows keeps the geometry type
+it declares, and booleans stay booleans (1/0 in a Shapefile), all-NULL ones
+too, wherever the format records types.  Every write goes to a
 temporary file first and is renamed into place, so an interrupted export
 never leaves a half-written file; an export of several files writes them all
 before any is renamed, so a failed one leaves none.  An existing file (a
@@ -50,6 +53,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "EXPORT_SUFFIXES",
     "ExportReport",
+    "GEOJSON_DECIMALS",
     "OutputCRS",
     "PathLike",
     "SHAPEFILE_ENCODINGS",
@@ -75,6 +79,10 @@ EXPORT_SUFFIXES: dict[str, tuple[str, bool]] = {
 }
 _SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx",
                        shapefile.FIELD_MAP_SUFFIX)
+#: Decimal places of a degree GeoJSON coordinates keep (GDAL's default under RFC 7946): a
+#: coordinate moves by at most half a unit of the last place, 0.00000005°, about 6 mm
+#: north–south (a point at most 8 mm); the other formats keep the coordinates as given.
+GEOJSON_DECIMALS = 7
 #: Formats whose specification fixes WGS-84 longitude/latitude
 _WGS84_ONLY = {"GeoJSON": "RFC 7946", "KML": "the KML standard"}
 #: ``--encoding`` of a Shapefile → (Python/GDAL codec, .cpg text, .dbf language driver id)
@@ -253,6 +261,8 @@ class ExportReport:
     notes: list[str] = field(default_factory=list)
     #: where each layer went (layer → files), when they are not all in one file
     layout: dict[str, list[Path]] = field(default_factory=dict)
+    #: what the exported layers do not say themselves (a scorecard computed again, …)
+    warnings: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f"wrote {p}" for p in self.files]
@@ -319,8 +329,9 @@ def _to_output_crs(frame: pd.DataFrame, target: OutputCRS | None, layer: str) ->
 
 def _prepare(gdf: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
     """Make columns writable: lists and dicts as the workspace writes them
-    (:func:`gcgeo.values.list_text`), nullable types kept."""
-    return lists_as_text(gdf.copy())
+    (:func:`gcgeo.values.list_text`), nullable types kept, booleans read with NULLs
+    booleans again (:func:`gcgeo.gpkg_write.typed_booleans`: an all-NULL one too)."""
+    return lists_as_text(gpkg_write.typed_booleans(gdf).copy())
 
 
 @dataclass(frozen=True)
@@ -341,9 +352,12 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     file name the user will see, for the report."""
     is_geo = isinstance(gdf, gpd.GeoDataFrame)
     frame = _to_output_crs(_prepare(gdf), settings.target, layer)
+    declared = _declared_type(gdf) if is_geo and not len(frame) else None
     if driver == "parquet":
         if is_geo:
             frame.to_parquet(path)
+            if declared:
+                _declare_parquet_type(path, frame.geometry.name, declared)
         else:
             pd.DataFrame(frame).to_parquet(path)
         return
@@ -354,11 +368,20 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
     if driver in ("GeoJSON", "KML") and is_geo and frame.crs is not None:
         frame = frame.to_crs("EPSG:4326")
     kwargs: dict[str, Any] = {}
-    if is_geo and not len(frame) and gdf.attrs.get("geometry_type"):  # a layer without rows, typed
-        kwargs["geometry_type"] = str(gdf.attrs["geometry_type"])
+    if declared:  # a layer without rows, of the type its rows would have
+        kwargs["geometry_type"] = declared
+    elif is_geo and not len(frame) and driver == "ESRI Shapefile":
+        # (a .shp holds one type: GDAL would guess one, a line, for rows that may mix)
+        kwargs["geometry_type"] = "Point"
+        note = (f"{target_name or path.name}: '{layer}' has no features, and no one geometry "
+                "type (its features may mix points, lines and polygons): written as a point "
+                "Shapefile")
+        log.info("%s", note)
+        report.notes.append(note)
     kind = settings.kinds.get(layer)
     if driver == "GeoJSON":
         kwargs["RFC7946"] = "YES"
+        kwargs["COORDINATE_PRECISION"] = GEOJSON_DECIMALS
     if driver == "KML" and is_geo:
         from .kml import placemark_fields
 
@@ -398,8 +421,10 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
         frame = frame.rename(columns=names)
         kwargs["encoding"] = codec
         for col in frame.columns:
-            if str(frame[col].dtype) in ("boolean", "bool"):
-                frame[col] = frame[col].astype("Int64")
+            if _is_boolean(frame[col]):
+                # 1/0 in an integer field, as the other booleans: ArcGIS reads a .dbf's
+                # logical field as text
+                frame[col] = frame[col].astype("boolean").astype("Int32")
     if driver == "GPKG" and settings.target is not None and settings.target.shift:
         kwargs["layer_options"] = {"DESCRIPTION": f"{settings.target.describe('zh')} / "
                                                   f"{settings.target.describe('en')}"}
@@ -426,6 +451,35 @@ def _write_one(gdf: gpd.GeoDataFrame | pd.DataFrame, path: Path, driver: str, la
         _check_written(path, len(frame), target_name or path.name)
     if names is not None:
         _finish_shapefile(path, names, settings.encoding, kind=kind, parts=parts)
+
+
+def _declared_type(gdf: gpd.GeoDataFrame) -> str | None:
+    """The geometry type a layer without rows declares (its rows' as the analysis or the
+    workspace knows it: ``attrs["geometry_type"]``), None where it declares none."""
+    declared = gdf.attrs.get("geometry_type")
+    return str(declared) if declared and str(declared) not in ("Unknown", "Geometry") else None
+
+
+def _declare_parquet_type(path: Path, column: str, declared: str) -> None:
+    """Record ``declared`` as the geometry type of the GeoParquet file ``path`` (without rows,
+    where geopandas records none)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata or {})
+    geo = json.loads(meta[b"geo"])
+    geo["columns"][column]["geometry_types"] = [declared]
+    meta[b"geo"] = json.dumps(geo).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def _is_boolean(s: pd.Series) -> bool:
+    """A column of booleans: typed so, or objects True / False with missing values."""
+    if str(s.dtype) in ("boolean", "bool"):
+        return True
+    return s.dtype == object and bool(s.notna().any()) and gpkg_write.only_booleans(s)
 
 
 def _check_encodable(frame: pd.DataFrame, codec: str, layer: str, name: str) -> None:

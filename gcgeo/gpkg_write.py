@@ -13,7 +13,9 @@ a point layer's write).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Collection, Mapping
+from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,8 +28,8 @@ from .values import lists_as_text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CREATION", "RESERVED", "geom_types", "needs_multi", "reserved_renames", "writable",
-           "write_frames"]
+__all__ = ["BOOLEANS", "CREATION", "RESERVED", "boolean_columns", "geom_types", "needs_multi",
+           "only_booleans", "reserved_renames", "typed_booleans", "writable", "write_frames"]
 
 #: GDAL's options for a GeoPackage gcgeo creates: version 1.3 of the standard, not GDAL's
 #: default 1.4, which GDAL before 3.7 (QGIS 3.22 and 3.28 LTR on Debian 12, Ubuntu 22.04)
@@ -97,11 +99,73 @@ def reserved_renames(df: pd.DataFrame) -> dict[str, str]:
     return renames
 
 
+#: ``frame.attrs`` key naming the columns a GeoPackage holds as booleans that pandas read as
+#: objects (:func:`boolean_columns`); :func:`typed_booleans` makes them booleans again.
+BOOLEANS = "boolean_columns"
+
+
+def only_booleans(s: pd.Series) -> bool:
+    """Whether every value of ``s`` is True, False or missing (all missing included).
+
+    >>> only_booleans(pd.Series([True, None])), only_booleans(pd.Series(["yes", None]))
+    (True, False)
+    """
+    held = s.dropna()
+    if not len(held):
+        return True
+    if not isinstance(held.iloc[0], (bool, np.bool_)):  # (text, most often: one look is enough)
+        return False
+    return bool(held.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+
+
+def boolean_columns(path: Path | str, layer: str, frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame``, read from ``layer`` of the GeoPackage ``path``, that the
+    file holds as booleans (SQL type BOOLEAN) but pandas read as objects.
+
+    A boolean column with a NULL comes back from GDAL as objects (True, False, None), and
+    one all NULL as nothing but None: written again as it is, GDAL would take the first
+    for booleans but the second for text.  Record these columns in
+    ``frame.attrs[BOOLEANS]`` for :func:`typed_booleans`.
+    """
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    candidates = [c for c in frame.columns if c != geom and frame[c].dtype == object
+                  and only_booleans(frame[c])]
+    if not candidates:
+        return []
+    quoted = str(layer).replace('"', '""')
+    with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as con:
+        declared = {str(r[1]) for r in con.execute(f'PRAGMA table_info("{quoted}")')
+                    if str(r[2]).upper() == "BOOLEAN"}
+    return [c for c in candidates if str(c) in declared]
+
+
+def typed_booleans(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the columns ``df.attrs[BOOLEANS]`` names (:func:`boolean_columns`) as
+    pandas' nullable booleans, so that every writer stores them as booleans again, an
+    all-NULL column too; a column since given other values is left as it is.
+
+    >>> df = pd.DataFrame({"ok": [None, None]}, dtype=object)
+    >>> df.attrs[BOOLEANS] = ["ok"]
+    >>> str(typed_booleans(df)["ok"].dtype)
+    'boolean'
+    """
+    cols = [c for c in df.attrs.get(BOOLEANS, ()) if c in df.columns and df[c].dtype == object
+            and only_booleans(df[c])]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        out[c] = out[c].astype("boolean")
+    return out
+
+
 def writable(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` as the workspace stores it: columns named like GeoPackage's row id or geometry
     column under other names (:func:`reserved_renames`: ``FID`` as ``fid_src``), lists as
-    text (as every export writes them), times as ``YYYY-MM-DD HH:MM:SS``."""
-    out = df.copy()
+    text (as every export writes them), times as ``YYYY-MM-DD HH:MM:SS``, booleans read
+    with NULLs as booleans again (:func:`typed_booleans`)."""
+    out = typed_booleans(df)
+    out = out.copy() if out is df else out
     renames = reserved_renames(out)
     if renames:
         out = out.rename(columns=renames)

@@ -26,6 +26,8 @@ from . import io, postgis
 from . import workspace as ws
 from ._errors import InputError
 from .export import ExportReport, export, output_crs
+from .gpkg_styles import LAYER_STYLES
+from .gpkg_write import typed_booleans
 from .network_export import NETWORK_LAYER, graph_layers, save_graphml, walking_graph
 
 __all__ = ["export_workspace", "read_each"]
@@ -57,10 +59,22 @@ def export_workspace(
     overriding ``network.join_tolerance`` / ``split_crossings``).  See
     :func:`gcgeo.export.export` for ``crs``, ``encoding``, ``lang`` and
     ``csv_geometry``.  Returns what was written.
+
+    A stored scorecard (``scorecard``, ``score_communities``, ``score_county``,
+    ``score_history``) that no longer holds is exported as it stands now, as the
+    report and the dossiers show it (:func:`gcgeo.score.current`: criteria of stale
+    results unknown and marked ``stale``); the returned report's ``warnings`` say why,
+    and how to store it.
     """
     workspace = Path(workspace)
     step = progress or (lambda stage: None)
     wanted = [str(n).strip() for n in layers] if layers else None
+    if wanted and LAYER_STYLES in wanted:
+        raise InputError(
+            f"--layers {LAYER_STYLES}: that is the table QGIS keeps layer styles in, not a layer "
+            "to export. Export the layers themselves to a .gpkg: it carries each one's QGIS style "
+            "(gcgeo's, in --lang), which QGIS applies when it opens them; .shp, .geojson and the "
+            "other formats hold no style.")
     network = bool(wanted and NETWORK_LAYER in wanted)
     rest = [n for n in wanted if n != NETWORK_LAYER] if wanted else None
     target = output_crs(crs)
@@ -82,6 +96,7 @@ def export_workspace(
         return ExportReport(files=[path], notes=notes)
     step("reading")
     frames: dict[str, Any] = ws.read_layers(workspace, rest) if rest or wanted is None else {}
+    warnings = _current_scorecard(workspace, frames, lang)
     kinds = _layer_kinds(workspace)
     if network:
         clash = [n for n in ("nodes", "edges") if n in frames]
@@ -95,14 +110,33 @@ def export_workspace(
         note = target.describe() if target is not None and target.shift else None
         if target is not None:
             frames = {k: _in_crs(v, target) for k, v in frames.items()}
+        # (booleans read with NULLs as booleans again, as the file exports write them)
+        frames = {k: typed_booleans(v) for k, v in frames.items()}
         tables = postgis.export_layers(frames, str(output), overwrite=overwrite, kinds=kinds, note=note)
         shown = postgis.parse_url(str(output)).shown
         report = ExportReport(notes=[f"wrote table {t} in {shown}" for t in tables])
         if target is not None:
             report.notes.append(f"{shown}: {target.describe()}")
-        return report
-    return export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry, inputs=[workspace],
-                  crs=crs, encoding=encoding, lang=lang, kinds=kinds)
+    else:
+        report = export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry,
+                        inputs=[workspace], crs=crs, encoding=encoding, lang=lang, kinds=kinds)
+    report.warnings.extend(warnings)
+    return report
+
+
+def _current_scorecard(workspace: Path, frames: dict[str, Any], lang: str) -> list[str]:
+    """Put the scorecard as it stands now (:func:`gcgeo.score.current`) in place of the
+    stored one among ``frames`` when that no longer holds; return the warnings to give."""
+    from .score.current import SHOWN, current
+
+    if not any(k in frames for k in SHOWN):
+        return []
+    card = current(workspace, layers=frames, lang=lang)
+    if card is None:
+        return []
+    if card.rescored:
+        frames.update({k: v for k, v in card.tables.items() if k in frames})
+    return list(card.warnings)
 
 
 def _in_crs(frame: pd.DataFrame, target: Any) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from . import analysis as _analysis
@@ -385,6 +386,20 @@ def _drawn(desc: _analysis.Analysis) -> set[str]:
     return out
 
 
+def _typed(desc: _analysis.Analysis, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``outputs`` with each layer left without rows declaring the geometry type its
+    descriptor gives (:attr:`gcgeo.analysis.Output.geometry_type`), for the workspace to
+    store it with; the frames are not changed."""
+    declared = {o.name: o.geometry_type for o in desc.outputs if o.geometry_type}
+    out = dict(outputs)
+    for name, frame in outputs.items():
+        if (name in declared and isinstance(frame, gpd.GeoDataFrame) and not len(frame)
+                and not frame.attrs.get("geometry_type")):
+            out[name] = frame.copy()
+            out[name].attrs["geometry_type"] = declared[name]
+    return out
+
+
 def run_analysis(
     workspace: str | os.PathLike,
     name: str,
@@ -429,7 +444,7 @@ def run_analysis(
     outputs = (runner or desc.run)(inputs, rules=resolved, progress=progress, **options)
     if progress:
         progress("writing results")
-    ws.write_layers(workspace, outputs, analysis=desc.name, source=f"gcgeo analyze {desc.name}",
+    ws.write_layers(workspace, _typed(desc, outputs), analysis=desc.name, source=f"gcgeo analyze {desc.name}",
                     spatial_index=_drawn(desc),
                     meta={f"analysis:{desc.name}": started,
                           f"analysis:{desc.name}:inputs": json.dumps(ran_with, ensure_ascii=False)})

@@ -303,6 +303,9 @@ def _read(path: Path, name: str, names: Mapping[str, str], kinds: Mapping[str, s
     kind = kinds.get(name)
     if kind in _layers.SPECS:
         df, _ = _layers.coerce_columns(df, kind)
+    booleans = gpkg_write.boolean_columns(path, name, df)
+    if booleans:  # (read with NULLs as objects: written back, and exported, as booleans)
+        df.attrs[gpkg_write.BOOLEANS] = booleans
     return df
 
 

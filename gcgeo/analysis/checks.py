@@ -192,11 +192,14 @@ def prepare(layers: Mapping[str, gpd.GeoDataFrame], main: str, others: Iterable[
 
 
 def check_outputs(name: str, label_zh: str, label_en: str,
-                  columns: Mapping[str, tuple[str, str, str]] | None = None) -> tuple[Output, Output]:
-    """The two outputs of inventory check ``name``, with the shared styles."""
+                  columns: Mapping[str, tuple[str, str, str]] | None = None, *,
+                  findings_type: str | None = None) -> tuple[Output, Output]:
+    """The two outputs of inventory check ``name``, with the shared styles; ``findings_type``
+    is the findings' geometry type where the check fixes it (:attr:`Output.geometry_type`)."""
     return (
         Output(f"{name}_findings", f"{label_zh}问题", f"{label_en}: findings",
-               style="gcgeo.maps._layers:style_findings", columns=dict(columns or {})),
+               style="gcgeo.maps._layers:style_findings", columns=dict(columns or {}),
+               geometry_type=findings_type),
         Output(f"{name}_communities", f"社区{label_zh}", f"{label_en} by community",
                style="gcgeo.maps._layers:style_check_communities"),
     )

@@ -151,6 +151,12 @@ class Output:
     :mod:`gcgeo.labels`.  ``report_table`` shows the whole layer as a table
     in the analysis's report section.  ``when_empty`` says why the layer may
     have no rows and how to get some (the command line says it then).
+    ``geometry_type`` is the type each row's geometry has ("Point",
+    "MultiPolygon"…, as GDAL names it) where the analysis fixes it: a layer
+    left without rows is stored, and exported, as a layer of that type (not
+    GDAL's "Unknown", which QGIS shows without a style and a Shapefile export
+    would have to guess).  None where the rows take their inputs' geometries,
+    which may mix.
     """
 
     name: str
@@ -161,6 +167,7 @@ class Output:
     report_table: bool = False
     columns: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
     when_empty: str = ""
+    geometry_type: str | None = None
 
     def label(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label_en

@@ -212,7 +212,7 @@ ANALYSIS = Analysis(
     requires=("buildings", "garbage_points"),
     optional=("streets", "communities"),
     rule_sets=RULE_SETS,
-    outputs=check_outputs("garbage", "垃圾分类", "Garbage sorting", columns=_COLUMNS),
+    outputs=check_outputs("garbage", "垃圾分类", "Garbage sorting", columns=_COLUMNS, findings_type="Point"),
     options=(
         Option("max_walk", "float", "walk (m) within which a sorting point serves a building",
                "投放点服务的步行距离（米）", rule="garbage.max_walk", min=0, min_exclusive=True),

@@ -823,10 +823,10 @@ ANALYSIS = Analysis(
                style="gcgeo.maps._layers:style_green_communities", columns=_COLUMNS),
         Output("green_sites", "公共绿地", "Public green sites", style="gcgeo.maps._layers:style_green_sites"),
         Output("green_entrances", "绿地出入口", "Green entrances",
-               style="gcgeo.maps._layers:style_green_entrances"),
+               style="gcgeo.maps._layers:style_green_entrances", geometry_type="Point"),
         Output("green_origins", "居住点见绿见园", "Homes to green and parks",
-               style="gcgeo.maps._layers:style_green_origins"),
-        Output("green_concentrated", "集中绿地", "Concentrated green"),
+               style="gcgeo.maps._layers:style_green_origins", geometry_type="Point"),
+        Output("green_concentrated", "集中绿地", "Concentrated green", geometry_type="MultiPolygon"),
         Output("green_ndvi_sensitivity", "NDVI阈值敏感性", "NDVI threshold sensitivity", geometry=False),
     ),
     options=(

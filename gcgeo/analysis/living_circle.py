@@ -835,7 +835,7 @@ ANALYSIS = Analysis(
     rule_sets=RULE_SETS,
     outputs=(
         Output("lc_origins", "居住点", "Homes", style="gcgeo.maps._layers:style_lc_origins",
-               columns=_COLUMNS),
+               columns=_COLUMNS, geometry_type="Point"),
         Output("lc_communities", "社区生活圈覆盖", "Living circle by community",
                style="gcgeo.maps._layers:style_lc_communities", columns={
                    COMPLETE: ("生活圈完整居民比例", "Share with a complete living circle", "pct"),

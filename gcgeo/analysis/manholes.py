@@ -512,7 +512,8 @@ ANALYSIS = Analysis(
     rule_sets=RULE_SETS,
     options=(Option("as_of", "date", "the day inspections are counted back from (YYYY-MM-DD); "
                     "today when not given", "巡检天数的起算日期（YYYY-MM-DD），默认今天"),),
-    outputs=(*check_outputs("manholes", "窨井盖", "Manhole covers", columns=_COLUMNS),
+    outputs=(*check_outputs("manholes", "窨井盖", "Manhole covers", columns=_COLUMNS,
+                              findings_type="Point"),
              Output("manholes_kinds", "各类窨井盖管理人", "Manhole covers by kind", geometry=False,
                     report_table=True, columns={
                         "manhole_kind_zh": ("类型（中文）", "Kind (Chinese)", "text"),

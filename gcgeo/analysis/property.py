@@ -162,7 +162,7 @@ ANALYSIS = Analysis(
     requires=("communities",),
     optional=("buildings",),
     rule_sets=RULE_SETS,
-    outputs=check_outputs("property", "物业管理", "Property management", columns={
+    outputs=check_outputs("property", "物业管理", "Property management", findings_type="Point", columns={
         # (counts of homes, shown whole: residents estimated from floor area are not)
         "homes_counted": ("计入的住户（户、人或栋）", "Homes counted (households, residents or buildings)",
                           "int"),

@@ -630,7 +630,7 @@ ANALYSIS = Analysis(
     options=(Option("crossing_distance", "float", "metres within which a kerb ramp serves an end of a "
                     "crossing", "人行横道端点与缘石坡道的最大距离（米）", rule="ramps.crossing.max_distance",
                     min=0, min_exclusive=True),),
-    outputs=check_outputs("ramps", "缘石坡道", "Kerb ramps", columns={
+    outputs=check_outputs("ramps", "缘石坡道", "Kerb ramps", findings_type="Point", columns={
         "attribute": ("属性", "Attribute", "text"),
         "ramps_checked": ("缘石坡道数", "Kerb ramps checked", "int"),
         "ramps_passing": ("达标坡道数", "Ramps passing", "int"),

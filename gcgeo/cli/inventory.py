@@ -12,10 +12,12 @@ import click
 
 from .._errors import CRSError, InputError
 from .common import (
+    console,
     lang_option,
     main,
     overwrite_option,
     progress,
+    quiet,
     say,
     table,
     warn_stale,
@@ -255,7 +257,14 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
 
     OUTPUT is a file (.gpkg .shp .geojson .csv .fgb .parquet .kml; .graphml for the
     walking network) or a PostGIS database: postgresql://USER@HOST:PORT/DB?schema=S.
+
+    GeoJSON rounds coordinates to 7 decimals of a degree (RFC 7946; a point moves by at
+    most 8 mm); the other formats keep them as stored. A .gpkg carries each layer's QGIS
+    style. A stored scorecard that no longer holds is exported as it stands now, with a
+    warning (as the report and the dossiers show it).
     """
+    from rich.markup import escape
+
     from .. import handoff
 
     wanted = [n.strip() for n in names.split(",") if n.strip()] if names else None
@@ -264,6 +273,10 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
                                           encoding=encoding, lang=lang, csv_geometry=csv_geometry,
                                           overwrite=overwrite, rules=rules_file, progress=step)
     say(str(report))
+    if not quiet():
+        for line in report.warnings:  # (a scorecard computed again: why, and how to store it)
+            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    warn_stale(workspace)
 
 
 @main.command(name="import-osm")

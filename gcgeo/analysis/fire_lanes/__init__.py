@@ -326,7 +326,7 @@ ANALYSIS = Analysis(
     rule_sets=RULE_SETS,
     outputs=(
         Output("fire_findings", "消防车道问题", "Fire-lane findings",
-               style="gcgeo.maps._layers:style_fire_findings", columns=_COLUMNS),
+               style="gcgeo.maps._layers:style_fire_findings", columns=_COLUMNS, geometry_type="Point"),
         Output("fire_lanes_summary", "消防车道净宽", "Fire lanes by clear width",
                style="gcgeo.maps._layers:style_fire_lanes_summary"),
         Output("fire_communities", "社区消防车道", "Fire lanes by community",
