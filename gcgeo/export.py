@@ -604,6 +604,7 @@ def export(
     encoding: str | None = None,
     lang: str = "zh",
     kinds: Mapping[str, str] | None = None,
+    rules: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ExportReport:
     """Write one frame or several named frames to ``path``; driver from the suffix.
 
@@ -624,7 +625,9 @@ def export(
     is the language of KML placemark names and descriptions and of a
     GeoPackage's QGIS styles, field aliases and value labels
     (:mod:`gcgeo.gpkg_styles`); ``kinds`` gives the layer kind of each layer,
-    for labels and styles.  Returns what was written.
+    for labels and styles; ``rules`` the rule sets each analysis's results were
+    computed with (:func:`gcgeo.maps.rules_ran`), for those styles' class breaks.
+    Returns what was written.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -656,7 +659,7 @@ def export(
             from .gpkg_styles import write_styles
 
             # QGIS styles, field aliases and value labels in ``lang`` (gcgeo.gpkg_styles)
-            write_styles(tmp, frames, lang=lang, kinds=kinds)
+            write_styles(tmp, frames, lang=lang, kinds=kinds, rules=rules)
         report.files.append(path)
         return report
     targets = _targets(frames, path, driver, report, settings)

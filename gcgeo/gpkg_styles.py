@@ -34,7 +34,7 @@ import sqlite3
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -78,14 +78,17 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
 def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *, lang: str = "zh",
-                 kinds: str | Mapping[str, str] | None = None) -> list[str]:
+                 kinds: str | Mapping[str, str] | None = None,
+                 rules: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """Store QGIS styles, aliases and value labels of ``layers`` in the GeoPackage ``path``.
 
     ``layers`` maps each layer's name in the file to its frame (as written);
     ``kinds`` gives inventory layers their kind (one kind for all, or layer →
     kind; a layer named after its kind needs none). Labels are in ``lang``
     ("zh" or "en"). Layers the file does not hold, and gcgeo's own tables
-    (``gcgeo_*``), are skipped. Returns the layers styled.
+    (``gcgeo_*``), are skipped. ``rules``: analysis name → the rule sets its results
+    were computed with, for class breaks at the thresholds the run applied (see
+    :func:`gcgeo.maps.qgis_styles.layer_styles`). Returns the layers styled.
     """
     if lang not in ("zh", "en"):
         raise InputError(f"lang must be 'zh' or 'en', not {lang!r}.")
@@ -107,7 +110,7 @@ def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *,
             try:
                 labels = field_labels(frame, lang=lang, kind=kind, columns=columns)
                 styles = layer_styles(name, frame, lang=lang, kind=kind, columns=columns,
-                                      geometry=geom_type, labels=labels)
+                                      geometry=geom_type, labels=labels, rules=rules)
             except Exception as exc:  # noqa: BLE001 - the data is stored; its style is an extra
                 log.warning("layer %s: no QGIS style or labels written (%s: %s)", name,
                             type(exc).__name__, exc)

@@ -118,8 +118,14 @@ def export_workspace(
         if target is not None:
             report.notes.append(f"{shown}: {target.describe()}")
     else:
+        ran: dict[str, Any] = {}
+        if Path(output).suffix.lower() == ".gpkg":  # its QGIS styles: class breaks at each run's thresholds
+            from .maps import rules_ran
+
+            ran, notes = rules_ran(workspace, frames)
+            warnings.extend(notes)
         report = export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry,
-                        inputs=[workspace], crs=crs, encoding=encoding, lang=lang, kinds=kinds)
+                        inputs=[workspace], crs=crs, encoding=encoding, lang=lang, kinds=kinds, rules=ran)
     report.warnings.extend(warnings)
     return report
 

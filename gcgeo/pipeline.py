@@ -445,7 +445,7 @@ def run_analysis(
     if progress:
         progress("writing results")
     ws.write_layers(workspace, _typed(desc, outputs), analysis=desc.name, source=f"gcgeo analyze {desc.name}",
-                    spatial_index=_drawn(desc),
+                    spatial_index=_drawn(desc), rules=resolved,
                     meta={f"analysis:{desc.name}": started,
                           f"analysis:{desc.name}:inputs": json.dumps(ran_with, ensure_ascii=False)})
     if keep_network is not None:

@@ -339,7 +339,8 @@ def _working_crs(path: Path) -> CRS | None:
 def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | None, *,
                 kind: str | Mapping[str, str], source: str | None, source_layer: str | None = None,
                 src_crs: str | None = None, analysis: str | None = None,
-                spatial_index: Collection[str] | None = None) -> None:
+                spatial_index: Collection[str] | None = None,
+                rules: Mapping[str, Any] | None = None) -> None:
     from . import gpkg_styles
 
     table = _read_layer_table(tmp)
@@ -357,7 +358,9 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     table = table[~table["layer"].isin(frames)]
     table = pd.concat([table, pd.DataFrame(rows, columns=_LAYER_COLUMNS)], ignore_index=True)
     _write_table(tmp, LAYERS_TABLE, table.astype(str))
-    gpkg_styles.write_styles(tmp, frames, kinds=kind)  # QGIS opens the workspace with gcgeo's symbology
+    # QGIS opens the workspace with gcgeo's symbology, class breaks at the run's thresholds
+    gpkg_styles.write_styles(tmp, frames, kinds=kind,
+                             rules={analysis: rules} if analysis and rules is not None else None)
 
 
 def join_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -538,6 +541,7 @@ def write_layers(
     overwrite: bool = True,
     meta: Mapping[str, str] | None = None,
     spatial_index: Collection[str] | None = None,
+    rules: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Write several layers in one atomic step (e.g. an analysis's outputs).
 
@@ -546,6 +550,8 @@ def write_layers(
     ``meta`` entries are stored in the metadata table in the same step.
     ``spatial_index`` names the layers given a spatial index, those a map or
     QGIS draws (by default every layer with geometry); the others have none.
+    ``rules``: the rule sets ``analysis`` ran with, so that the layers' QGIS styles
+    draw class breaks at the thresholds it applied.
     """
     path = Path(path)
     check_not_open(path)
@@ -576,7 +582,7 @@ def write_layers(
             if new_working is not None:
                 _set_meta(tmp, {"crs": new_working.to_string()})
             _put_layers(tmp, frames, working, kind=kind, source=source, analysis=analysis,
-                        spatial_index=spatial_index)
+                        spatial_index=spatial_index, rules=rules)
             if analysis or meta:
                 _set_meta(tmp, {**({f"analysis:{analysis}": _now()} if analysis else {}),
                                 **(meta or {})})

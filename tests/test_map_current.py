@@ -180,6 +180,22 @@ def _lane_legend(page: str, lang: str = "en") -> list[str]:
     return _legends(page)[title]
 
 
+def _qml_bounds(gpkg, layer: str, column: str) -> set[float]:
+    """The class bounds of ``layer``'s stored QGIS style graduated on ``column`` (read with sqlite3)."""
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    with sqlite3.connect(gpkg) as con:
+        qmls = [r[0] for r in con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = ?", (layer,))]
+    out: set[float] = set()
+    for text in qmls:
+        renderer = ET.fromstring(text).find("renderer-v2")
+        if renderer is not None and renderer.get("type") == "graduatedSymbol" and renderer.get("attr") == column:
+            out |= {float(r.get(k)) for r in renderer.iter("range") for k in ("lower", "upper")}
+    assert out, f"no graduated style on {column} in {gpkg}"
+    return out
+
+
 def test_the_rules_file_figures_differ_from_the_built_in_ones():
     g, f = rules.load("green"), rules.load("fire_lanes")
     assert GREEN_NEW != g["green_ratio"]["new"]["value"] and GREEN_OLD != g["green_ratio"]["old"]["value"]
@@ -210,6 +226,12 @@ def test_class_breaks_come_from_the_rules_the_run_used(inventory, tmp_path):
     green = " ".join(_green_ratio_legend(page))
     assert f"{GREEN_NEW * 100:.0f}%" in green and not [p for p in built_green if p in green], green
     assert f"{ui('at_least', 'en')} {CLEAR_WIDTH:g} m" in _lane_legend(page)
+    # the QGIS styles the workspace holds, and a GeoPackage export's, break where the run did
+    _cli("export", path, tmp_path / "out.gpkg", "--layers", "green_communities")
+    for gpkg in (path, tmp_path / "out.gpkg"):
+        bounds = _qml_bounds(gpkg, "green_communities", "green_ratio")
+        assert {GREEN_NEW, GREEN_OLD} <= bounds, (gpkg, bounds)
+        assert not bounds & {rules.value(rules.load("green"), f"green_ratio.{k}") for k in ("new", "old")}
     # a map of the same results without a workspace to tell the run draws the built-in figures
     from gcgeo import maps
 

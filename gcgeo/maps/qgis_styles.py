@@ -28,7 +28,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -581,15 +581,17 @@ def sld(styled: Styled, rend: Renderer, *, layer: str, geom: str) -> str:
 # --- a layer's styles -------------------------------------------------------------------------
 
 
-def _variants(name: str, frame: gpd.GeoDataFrame, *, lang: str, kind: str | None) -> list[Styled]:
+def _variants(name: str, frame: gpd.GeoDataFrame, *, lang: str, kind: str | None,
+              rules: Mapping[str, Mapping[str, Any]] | None = None) -> list[Styled]:
     """The layers the map's views draw from ``name``, else its own style (by kind for an
-    inventory layer stored under another name)."""
+    inventory layer stored under another name); class breaks at the thresholds of ``rules``
+    (analysis name → the rule sets its results were computed with) where given."""
     out: dict[str, Styled] = {}
     if len(frame):
         for view in VIEWS.values():
             if name not in view.requires:
                 continue
-            for s in view.styles({name: frame}, lang=lang):
+            for s in view.styles({name: frame}, lang=lang, rules=rules):
                 if s.key == name:
                     out.setdefault(s.name, s)
     if not out:
@@ -623,8 +625,13 @@ def geometry_kind(frame: pd.DataFrame, declared: str | None = None, kind: str | 
 
 def layer_styles(name: str, frame: pd.DataFrame, *, lang: str = "zh", kind: str | None = None,
                  columns: Sequence[str] | None = None, geometry: str | None = None,
-                 labels: FieldLabels | None = None) -> list[LayerStyle]:
+                 labels: FieldLabels | None = None,
+                 rules: Mapping[str, Mapping[str, Any]] | None = None) -> list[LayerStyle]:
     """The QGIS styles of layer ``name``: one per layer the map draws from it.
+
+    ``rules``: analysis name → the rule sets its results were computed with, so that
+    class breaks at a threshold are at the one the run applied, as in the map
+    (:func:`gcgeo.maps.rules_ran`); without them, the built-in thresholds.
 
     Several when the map offers several (the living-circle share per tier,
     the green columns); the one the map shows first is the default.
@@ -643,7 +650,7 @@ def layer_styles(name: str, frame: pd.DataFrame, *, lang: str = "zh", kind: str 
         text = qml(None, None, geom="none", fields=fields, labels=labels)
         return [LayerStyle(name, f"{name} (gcgeo)", text, "", Renderer("singleSymbol", "", ()), True)]
     out = []
-    variants = _variants(name, frame, lang=lang, kind=kind)
+    variants = _variants(name, frame, lang=lang, kind=kind, rules=rules)
     default = next((k for k, s in enumerate(variants) if s.show), 0)
     for k, s in enumerate(variants):
         rend = renderer(s, fields, lang=lang)
