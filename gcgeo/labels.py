@@ -27,6 +27,7 @@ from . import rules as _rules
 from .clauses import clause_text
 from .names import category_label, layer_label, living_circle_rules, tier_label
 from .reasons import reason_text
+from .values import text_list
 
 __all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_format",
            "column_label", "every_label", "format_value", "format_values", "kind_label", "layer_label",
@@ -338,6 +339,25 @@ def _fmt_kind(name: str, kind: str | None) -> str:
 
 _SEVERITY = {"none": ("无", "none"), "low": ("低", "low"), "medium": ("中", "medium"),
              "high": ("高", "high")}
+_POP_SOURCE = {"given": ("数据给定", "given"),
+               "community by floor area": ("按社区人口与建筑面积分摊", "community by floor area"),
+               "community, equal shares": ("按社区人口平均分摊", "community, equal shares"),
+               "one per building": ("每栋按1人计（占位）", "one per building (placeholder)")}
+#: The units of the rules (and so of the findings' ``unit``) in words; kept out of
+#: :data:`VALUE_LABELS`, whose words :func:`code_label` gives any column (a unit
+#: ``chargers`` is no layer ``chargers``).
+UNIT_LABELS: dict[str, tuple[str, str]] = {
+    "ratio": ("比例", "ratio"), "m2": ("m²", "m²"), "m2/person": ("m²/人", "m²/person"),
+    "days": ("天", "days"), "min": ("分钟", "min"), "h": ("小时", "h"),
+    "h (true solar time)": ("小时（真太阳时）", "h (true solar time)"),
+    "covers": ("个井盖", "covers"), "spaces": ("个车位", "spaces"), "chargers": ("处", "chargers"),
+    "criteria": ("项", "criteria"), "per 1000 residents": ("每千人", "per 1000 residents"),
+    "fraction of community area": ("占社区面积比例", "fraction of community area"),
+    "fraction of park area": ("占公园面积比例", "fraction of park area"),
+    "fraction of the concentrated green": ("占集中绿地比例", "fraction of the concentrated green"),
+    "fraction of the tier indicator": ("占该层级指标比例", "fraction of the tier indicator"),
+}
+_HERITAGE_KINDS = _layers.get_spec("heritage").column("kind").value_aliases
 #: Text values of analysis-result columns: column → value → (zh, en).
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "severity": _SEVERITY,
@@ -347,10 +367,32 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "width_source": {"given": ("实测", "given"), "default": ("默认值", "default")},
     "weight_basis": {"households": ("户数", "households"), "residents": ("人口", "residents"),
                      "buildings": ("栋数", "buildings"), "community flag": ("社区整体", "community flag")},
-    "pop_source": {"given": ("数据给定", "given"),
-                   "community by floor area": ("按社区人口与建筑面积分摊", "community by floor area"),
-                   "community, equal shares": ("按社区人口平均分摊", "community, equal shares"),
-                   "one per building": ("每栋按1人计（占位）", "one per building (placeholder)")},
+    "pop_source": _POP_SOURCE,
+    "service_weight_basis": _POP_SOURCE,
+    # the park entrances of the green analysis
+    "entrance": {"path": ("道路接入处", "path"), "virtual": ("虚拟出入口", "virtual")},
+    # where a heritage feature's protection zone comes from (gcgeo.analysis.heritage.zones)
+    "zone_basis": {"own radius": ("自身保护范围半径", "own radius"),
+                   "crown + margin": ("树冠投影外加保护距离", "crown + margin"),
+                   "no geometry": ("无几何图形", "no geometry"),
+                   "no protection_radius_m and no kind": ("无保护范围半径且无类型",
+                                                          "no protection_radius_m and no kind"),
+                   **{f"rule radius.{k}": (f"规则默认半径（{zh[0]}）", f"rule radius.{k}")
+                      for k, zh in _HERITAGE_KINDS.items()}},
+    # the fire-lane findings' notes on what was measured
+    "note": {"width from the rule default": ("宽度取规则默认值", "width from the rule default"),
+             "height_m of the obstruction": ("障碍物离地净高", "height_m of the obstruction"),
+             "clear_height_m of the lane": ("车道净空高度", "clear_height_m of the lane"),
+             "side of the largest square that fits in the turnaround":
+                 ("回车场内可容纳的最大正方形边长", "side of the largest square that fits in the turnaround"),
+             "side of the largest square that fits in the turnaround (high-rise)":
+                 ("回车场内可容纳的最大正方形边长（高层建筑）",
+                  "side of the largest square that fits in the turnaround (high-rise)")},
+    "obstruction_kinds": {"building": ("建筑", "building")},
+    # what an inventory check measured and required, where these are words
+    "measured": {"no": ("否", "no")},
+    "required": {"yes": ("是", "yes"), "car / e-bike": ("汽车或电动自行车", "car / e-bike"),
+                 "outside residential buildings": ("住宅楼外", "outside residential buildings")},
     # an inventory check's status of a rule in a community (gcgeo.analysis.checks)
     "status": {"ok": ("正常", "ok"), "no facility": ("数据中无此类设施", "no facility"),
                "none on the network": ("均未接入步行路网", "none on the network"),
@@ -359,16 +401,87 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+#: Result columns holding codes of an inventory column, one or a list: column → (layer kind,
+#: column).  Shown as that layer shows them: a green site's ``park`` is 公园 as in the green
+#: space, where the facility category ``park`` is 公园/广场.
+COPIED_CODES: dict[str, tuple[str, str]] = {
+    "kinds": ("green_space", "kind"),
+    "manhole_kind": ("manholes", "kind"),
+    "kinds_without_manager": ("manholes", "kind"),
+    "heritage_kind": ("heritage", "kind"),
+    "obstruction_kinds": ("obstructions", "kind"),
+}
+#: Result columns naming columns of an inventory layer, one or a list: column → layer kind.
+NAMED_COLUMNS: dict[str, str] = {"attribute": "ramps", "column": "manholes"}
+#: Columns of names and ids: their values are the user's, never codes.
+_NAMES = re.compile(r"(?:^|_)(?:id|ids|name|names)$")
+
+
+def _codes_shown(name: str, kind: str | None, lang: str) -> bool:
+    """Whether a text of column ``name`` that is a code is shown in words: on a Chinese page,
+    in a result layer (an inventory layer's columns are its spec's, or the user's), in no
+    column of names or ids."""
+    return lang == "zh" and kind not in _layers.SPECS and not _NAMES.search(name)
+
+
+def _code_zh(code: str, name: str) -> str | None:
+    """Code ``code`` of result column ``name`` in Chinese; None when no table knows it."""
+    own = (UNIT_LABELS if name == "unit" else VALUE_LABELS.get(name, {})).get(code)
+    if own is not None:
+        return own[0]
+    if name == "unit":
+        return None  # (m, mm, %: as they are)
+    if name == "layer":  # the layer a finding is of
+        label = layer_label(code, "zh")
+        return label if label != code else None
+    if name in COPIED_CODES:
+        kind, column = COPIED_CODES[name]
+        spellings = _layers.get_spec(kind).column(column).value_aliases.get(code)
+        if spellings:
+            return spellings[0]
+    if name in NAMED_COLUMNS and _spec_column(NAMED_COLUMNS[name], code) is not None:
+        return column_label(code, "zh", kind=NAMED_COLUMNS[name])
+    return code_label(code, "zh")
+
+
+def codes_text(text: str, name: str) -> str | None:
+    """``text`` of result column ``name`` in Chinese when it is a code, or a list of codes (a
+    JSON array, or joined by commas or semicolons) that are all known; else None, so that a
+    text of the user's is shown as it is.
+
+    A code is labelled by the column's own words (:data:`VALUE_LABELS`), by the inventory
+    column it copies (:data:`COPIED_CODES`, :data:`NAMED_COLUMNS`), else as
+    :func:`code_label` labels it.
+
+    >>> codes_text("garden,park", "kinds"), codes_text("water, power", "kinds_without_manager")
+    ('花园、公园', '给水、电力')
+    >>> codes_text("10min", "park_tier"), codes_text("东关社区", "community"), codes_text("park, 东关", "kinds")
+    ('十分钟生活圈', None, None)
+    """
+    items = text_list(text)
+    if items is None:
+        items = [text] if text in VALUE_LABELS.get(name, {}) else re.split(r"\s*[,;]\s*", text.strip())
+    labels = [_code_zh(v, name) for v in items]
+    if not labels or None in labels:
+        return None
+    return "、".join(lab for lab in labels if lab is not None)
+
+
 def value_label(kind: str | None, column: str, value: Any, lang: str = "en") -> str:
-    """A spec value as shown to planners: its first Chinese spelling in ``zh``."""
+    """A spec value as shown to planners: its first Chinese spelling in ``zh``; a value of
+    a column open to any value that its spec does not name is shown as it is (the user's).
+
+    >>> value_label("streets", "kind", "secondary", "zh"), value_label("streets", "kind", "林荫道", "zh")
+    ('次干路', '林荫道')
+    """
     text = str(value)
-    if lang == "zh" and kind in _layers.SPECS:
-        spec = _layers.get_spec(kind)
-        if spec.has_column(column):
-            spellings = spec.column(column).value_aliases.get(text)
-            if spellings:
-                return spellings[0]
-    return text.replace("_", " ")
+    col = _spec_column(kind, column) if kind in _layers.SPECS else None
+    if col is None:
+        return text.replace("_", " ")
+    if lang == "zh" and text in col.value_aliases:
+        return col.value_aliases[text][0]
+    known = col.allowed is not None or text in col.value_aliases
+    return text.replace("_", " ") if known else text
 
 
 def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = None) -> str | None:
@@ -402,9 +515,12 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         return values[value][0 if lang == "zh" else 1]
     if fmt == "kind" and isinstance(value, str):
         return kind_label(value, lang)
-    if isinstance(value, str) and kind in _layers.SPECS and _layers.get_spec(kind).has_column(name) \
-            and _layers.get_spec(kind).column(name).allowed:
+    if isinstance(value, str) and _coded_column(kind, name):
         return value_label(kind, name, value, lang)
+    if isinstance(value, str) and _codes_shown(name, kind, lang):
+        words = codes_text(value, name)
+        if words is not None:
+            return words
     if isinstance(value, int | np.integer | float | np.floating | Decimal):
         return _number_text(float(value), fmt)
     if isinstance(value, _dt.datetime | _dt.date | pd.Timestamp):
@@ -474,13 +590,21 @@ def format_values(values: Any, name: str, lang: str = "en", *, kind: str | None 
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf" and fmt not in _WORD_FORMATS:
         return [None if math.isnan(v) or math.isinf(v) else _number_text(v, fmt)
                 for v in values.astype("float64").tolist()]
-    spec = _spec_column(kind, name) if kind in _layers.SPECS else None
-    if fmt in ("category", "tier", "kind") or (spec is not None and spec.allowed):
+    if fmt in ("category", "tier", "kind") or _coded_column(kind, name):
         return [format_value(v, name, lang, kind=kind) for v in list(values)]
     labelled = VALUE_LABELS.get("status" if name.endswith("_status") else name, {})
+    coded = _codes_shown(name, kind, lang)
     # a text no table labels is shown as it is; anything else as format_value shows it
-    return [(v if v.strip() else None) if type(v) is str and v not in labelled
-            else format_value(v, name, lang, kind=kind) for v in list(values)]
+    return [(((coded and codes_text(v, name)) or v) if v.strip() else None)
+            if type(v) is str and v not in labelled else format_value(v, name, lang, kind=kind)
+            for v in list(values)]
+
+
+def _coded_column(kind: str | None, name: str) -> bool:
+    """Whether column ``name`` of inventory layer ``kind`` has values of its own (allowed or
+    labelled in its spec)."""
+    col = _spec_column(kind, name) if kind in _layers.SPECS else None
+    return col is not None and bool(col.allowed or col.value_aliases)
 
 
 @cache

@@ -13,7 +13,7 @@ from functools import cache
 from . import layers as _layers
 from . import rules as _rules
 
-__all__ = ["SCORE_LAYERS", "category_label", "layer_label", "living_circle_rules", "tier_label"]
+__all__ = ["ALL_CATEGORIES", "SCORE_LAYERS", "category_label", "layer_label", "living_circle_rules", "tier_label"]
 
 #: Layers the scorecard writes (``gcgeo score``): name → (zh, en).
 SCORE_LAYERS: dict[str, tuple[str, str]] = {
@@ -45,9 +45,16 @@ def tier_label(tier: str, lang: str = "en") -> str:
     return str(tier)
 
 
+#: The category of a community isochrone that every category of its tier reaches.
+ALL_CATEGORIES = ("各类设施均可达", "every category")
+
+
 def category_label(category: str, lang: str = "en") -> str:
     """Facility category → its label from the living-circle rules (a key of an earlier
-    version, such as ``culture``, by the category that took its place)."""
+    version, such as ``culture``, by the category that took its place); ``all``, the
+    part of a community every category reaches (:data:`ALL_CATEGORIES`)."""
+    if category == "all":
+        return ALL_CATEGORIES[0 if lang == "zh" else 1]
     key = _layers.facilities.OLD_CATEGORIES.get(str(category), str(category))
     c = living_circle_rules().get("categories", {}).get(key)
     if c:

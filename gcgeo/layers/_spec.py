@@ -31,13 +31,16 @@ class Column:
     aliases: tuple[str, ...] = ()
     description: str = ""
     #: allowed value → other spellings planners use for it (Chinese first),
-    #: e.g. ``{"e-bike": ("电动自行车", "电动车")}``; read as that value.
+    #: e.g. ``{"e-bike": ("电动自行车", "电动车")}``; read as that value.  Maps, reports
+    #: and QGIS show a value by its first spelling.  A column open to any value (no
+    #: ``allowed``) may name its common values so (``secondary`` streets: 次干路): they
+    #: are shown by their first spelling, and values are read as they are.
     value_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise ValueError(f"column {self.name}: dtype must be one of {DTYPES}")
-        unknown = set(self.value_aliases) - set(self.allowed or ())
+        unknown = set(self.value_aliases) - set(self.allowed) if self.allowed is not None else ()
         if unknown:
             raise ValueError(f"column {self.name}: aliases for values not allowed: {unknown}")
 
@@ -57,7 +60,8 @@ class Column:
 COMMON_COLUMNS: tuple[Column, ...] = (
     Column("id", "str", "编号", "ID", aliases=("编号", "序号", "代码", "code", "fid", "objectid", "gid")),
     Column("name", "str", "名称", "Name", aliases=("名称", "名字", "name_zh", "mc")),
-    Column("osm_type", "str", "OSM要素类型", "OSM element type", allowed=("node", "way", "relation")),
+    Column("osm_type", "str", "OSM要素类型", "OSM element type", allowed=("node", "way", "relation"),
+           value_aliases={"node": ("节点",), "way": ("路径",), "relation": ("关系",)}),
     Column("osm_id", "int", "OSM编号", "OSM id"),
     Column("note", "str", "备注", "Note", aliases=("备注", "说明", "remark", "remarks")),
 )

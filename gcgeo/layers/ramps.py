@@ -25,6 +25,8 @@ SPEC = LayerSpec(
         Column("lip_mm", "float", "高差", "Lip height", minimum=0, maximum=500, unit="mm",
                aliases=("高差", "坡口高差")),
         Column("wheelchair", "str", "轮椅通行", "Wheelchair", allowed=("yes", "limited", "no"),
-               aliases=("轮椅", "无障碍")),
+               aliases=("轮椅", "无障碍"),
+               value_aliases={"yes": ("可通行", "是"), "limited": ("部分可通行", "受限"),
+                              "no": ("不可通行", "否")}),
     ),
 )

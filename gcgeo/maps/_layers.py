@@ -716,11 +716,14 @@ def style_check_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str
 def style_generic(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str = "layer",
                   name: str | None = None, color: str | None = None) -> Styled:
     """Any layer: one colour (by default fixed by its name, from ``palette.GENERIC``), its columns
-    in the popup (first 14)."""
+    in the popup (first 14); named ``name``, else by its label (an analysis output with no
+    style of its own), else by ``key``."""
     fields = _other_fields(gdf, ["name", "id"])
     color = color or _pal.generic_color(key)
-    return Styled(key, name or key.replace("_", " "), subset(gdf, fields), _single(gdf, color), fields,
-                  legend=[LegendItem(color, name or key)], simplify_m=0.5)
+    label = layer_label(key, lang)
+    name = name or (label if label != key else key.replace("_", " "))
+    return Styled(key, name, subset(gdf, fields), _single(gdf, color), fields,
+                  legend=[LegendItem(color, name)], simplify_m=0.5)
 
 
 #: Inventory layer kind → style function (analysis outputs name theirs in their descriptors).

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .. import layers as _kinds
-from ..labels import column_label, format_value, ui
+from ..labels import column_label, format_value, layer_label, ui
 from ._layers import style_layer
 from ._styled import LegendItem, Styled
 from ._views import VIEWS
@@ -648,7 +648,8 @@ def layer_styles(name: str, frame: pd.DataFrame, *, lang: str = "zh", kind: str 
     labels = labels or field_labels(frame, lang=lang, kind=kind, columns=fields)
     if geom == "none" or not is_geo:
         text = qml(None, None, geom="none", fields=fields, labels=labels)
-        return [LayerStyle(name, f"{name} (gcgeo)", text, "", Renderer("singleSymbol", "", ()), True)]
+        label = layer_label(name, lang)
+        return [LayerStyle(label, f"{label} (gcgeo)", text, "", Renderer("singleSymbol", "", ()), True)]
     out = []
     variants = _variants(name, frame, lang=lang, kind=kind, rules=rules)
     default = next((k for k, s in enumerate(variants) if s.show), 0)
