@@ -397,6 +397,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "status": {"ok": ("正常", "ok"), "no facility": ("数据中无此类设施", "no facility"),
                "none on the network": ("均未接入步行路网", "none on the network"),
                "pass": ("达标", "pass"), "fail": ("未达标", "fail"), "unknown": ("未知", "unknown"),
+               "met": ("符合", "met"), "not_met": ("不符合", "not met"),  # a scorecard's criteria
                "no norm": ("无千人指标", "no norm")},
 }
 

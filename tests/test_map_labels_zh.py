@@ -244,3 +244,13 @@ def test_qgis_style_names_of_the_workspace_are_chinese(workspace):
         assert names[table] == {_output_label(table)}, (table, names[table])
     assert names["heritage_zones"] == {"历史文化遗产保护范围"} and names["green_concentrated"] == {"集中绿地"}
     assert not [(t, s) for t, s in styles if not CJK.search(s)]
+
+
+def test_qgis_value_maps_of_a_scorecard_speak_chinese():
+    """A scorecard's criteria statuses as a Chinese QGIS value map shows them (written by hand)."""
+    from gcgeo.maps.qgis_styles import field_labels
+
+    card = pd.DataFrame({"status": ["met", "not_met", "unknown"], "measured_status": ["not_met", "met", "unknown"]})
+    values = field_labels(card, lang="zh").values
+    assert values["status"] == {"met": "符合", "not_met": "不符合", "unknown": "未知"}
+    assert values["measured_status"] == values["status"]

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..clauses import clause_text
+from ..labels import VALUE_LABELS
 from ..reasons import reason_text
 
 __all__ = ["COLORS", "COLUMNS", "VALUES", "column", "frame", "value"]
@@ -81,8 +82,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "row": ("行", "Row"),
 }
 
-_STATUS = {"met": ("符合", "met"), "not_met": ("不符合", "not met"), "unknown": ("未知", "unknown"),
-           "": ("—", "—")}
+_STATUS = {**{k: VALUE_LABELS["status"][k] for k in ("met", "not_met", "unknown")}, "": ("—", "—")}
 _YES_NO = {True: ("是", "yes"), False: ("否", "no")}
 #: Column → code → (zh, en).
 VALUES: dict[str, dict[Any, tuple[str, str]]] = {
