@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from gcgeo import FileFormatError, io
@@ -99,3 +101,74 @@ def test_gcgeo_add_refuses_a_cut_csv_naming_the_line(tmp_path):
     assert res.exit_code != 0
     assert f"{path}, line 3 (3 fields)" in " ".join(res.output.split())
     assert "chargers" not in {str(n) for n in ws.list_layers(w)["layer"]}
+
+
+# --- Shapefile field names cut inside a character -------------------------------------------
+
+
+def _cut_names_shapefile(tmp_path: Path, names: list[str], values: list[list[object]], *,
+                         cpg: str | None = "UTF-8") -> Path:
+    """A Shapefile whose .dbf fields are named ``names`` cut to 10 bytes of UTF-8, as GDAL
+    writes them (the cut may fall inside a character): written with ASCII names, then the
+    names put into the .dbf's field descriptors by hand."""
+    cols = {f"f{k}": v for k, v in enumerate(values)}
+    gdf = gpd.GeoDataFrame(cols, geometry=[shapely.Point(428650 + 10 * i, 4080163) for i in
+                                           range(len(values[0]))], crs="EPSG:4548")
+    shp = tmp_path / "cut.shp"
+    gdf.to_file(shp, engine="pyogrio", encoding="UTF-8")
+    dbf = bytearray(shp.with_suffix(".dbf").read_bytes())
+    for k, name in enumerate(names):
+        raw = name.encode("utf-8")[:10]
+        at = 32 + 32 * k
+        dbf[at:at + 11] = raw + b"\x00" * (11 - len(raw))
+    shp.with_suffix(".dbf").write_bytes(bytes(dbf))
+    shp.with_suffix(".cpg").unlink()
+    if cpg is not None:
+        shp.with_suffix(".cpg").write_text(cpg)
+    return shp
+
+
+@pytest.mark.parametrize("cpg", ["UTF-8", None])
+def test_field_names_cut_inside_a_character_are_read_without_it(tmp_path, caplog, cpg):
+    # 15 and 18 bytes in UTF-8: cut to 10, the last byte the first of 度 / 区's three
+    shp = _cut_names_shapefile(tmp_path, ["建筑高度米", "所属社区名称", "备注"],
+                               [[12.5, 30.0], ["鱼邱湖社区", "金城社区"], ["一号", "二号"]], cpg=cpg)
+    with caplog.at_level(logging.WARNING, logger="gcgeo"):
+        got = io.read_vector(shp)
+    assert list(got.columns) == ["建筑高", "所属社", "备注", "geometry"]
+    assert got["建筑高"].tolist() == [12.5, 30.0]
+    assert got["所属社"].tolist() == ["鱼邱湖社区", "金城社区"]
+    assert got["备注"].tolist() == ["一号", "二号"]
+    dbf = shp.with_suffix(".dbf")
+    cut = [w for w in _warnings(caplog) if "was cut" in w]
+    assert cut == [
+        f"{dbf}: field name '建筑高\\xe5' was cut in the middle of a character by the .dbf's "
+        "10-byte limit for names; read as '建筑高'",
+        f"{dbf}: field name '所属社\\xe5' was cut in the middle of a character by the .dbf's "
+        "10-byte limit for names; read as '所属社'"]
+    assert not [w for w in _warnings(caplog) if "encoding" in w]  # UTF-8, said or found
+
+
+def test_values_of_a_file_with_cut_names_are_still_decoded_strictly(tmp_path):
+    shp = _cut_names_shapefile(tmp_path, ["所属社区名称"], [["鱼邱湖社区", "金城社区"]])
+    dbf = shp.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    utf8, gbk = "金城社区".encode(), "金城社区".encode("gbk")
+    at = bytes(raw).index(utf8)
+    raw[at:at + len(utf8)] = gbk + b" " * (len(utf8) - len(gbk))  # row 2 in GBK
+    dbf.write_bytes(bytes(raw))
+    with pytest.raises(FileFormatError) as err:
+        io.read_vector(shp)
+    text = str(err.value)
+    assert text.startswith(f"{shp}: the text of row 2, 所属社 is not UTF-8")
+    assert "give --encoding GB18030" in text
+
+
+def test_two_names_cut_alike_are_refused(tmp_path):
+    shp = _cut_names_shapefile(tmp_path, ["建筑高度米", "建筑高程"], [[12.5, 30.0], [3.0, 4.0]])
+    with pytest.raises(FileFormatError) as err:
+        io.read_vector(shp)
+    text = str(err.value)
+    assert text.startswith(f"{shp}: the field names '建筑高\\xe5' and '建筑高\\xe7' of cut.dbf "
+                           "both read as '建筑高'")
+    assert "GeoPackage" in text and "Nothing was read" in text
