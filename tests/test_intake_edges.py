@@ -11,7 +11,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from gcgeo import FileFormatError, io
+from gcgeo import FileFormatError, io, layers
 from gcgeo import workspace as ws
 from gcgeo.cli import main
 
@@ -172,3 +172,59 @@ def test_two_names_cut_alike_are_refused(tmp_path):
     assert text.startswith(f"{shp}: the field names '建筑高\\xe5' and '建筑高\\xe7' of cut.dbf "
                            "both read as '建筑高'")
     assert "GeoPackage" in text and "Nothing was read" in text
+
+
+# --- point layers holding MultiPoints ----------------------------------------------------
+
+
+def _chargers() -> gpd.GeoDataFrame:
+    """A point, a MultiPoint of one point, a MultiPoint of two: as a GeoJSON may hold them."""
+    return gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"], "kind": ["car", "car", "e-bike"]},
+        geometry=[shapely.Point(116.205, 36.855), shapely.MultiPoint([(116.206, 36.855)]),
+                  shapely.MultiPoint([(116.207, 36.855), (116.208, 36.855)])], crs=4326)
+
+
+def test_add_and_validate_agree_on_multipoints(tmp_path):
+    w = tmp_path / "w.gpkg"
+    ws.init(w, name="w", crs="EPSG:4548")
+    res = ws.add_layer(w, "chargers", _chargers())
+    report, changes = ws.validate(w)
+    geometry = [(p.row, p.id, p.problem, p.fixable) for p in report.problems
+                if p.column == "geometry"]
+    assert geometry == [("3", "c", "MultiPoint of 2 points where layer kind 'chargers' takes one "
+                                    "per feature", True)]
+    assert res["errors"] == len(report.errors) == 1 and changes == []
+    # the MultiPoint of one point is read as the point it is
+    stored = ws.read_layer(w, "chargers")
+    assert stored.geom_type.tolist() == ["Point", "Point", "MultiPoint"]
+    assert stored.to_crs(4326).geometry.iloc[1].equals_exact(shapely.Point(116.206, 36.855), 1e-9)
+    report, changes = ws.validate(w, fix=True)
+    assert changes == ["chargers: split 1 multi-part geometry into single parts (rows 3; 3 → 4 "
+                       "features)"]
+    fixed = ws.read_layer(w, "chargers")
+    assert fixed["id"].tolist() == ["a", "b", "c-1", "c-2"]
+    assert fixed.geom_type.tolist() == ["Point"] * 4 and report.ok
+
+
+def test_the_cli_add_and_validate_count_the_same_problems(tmp_path):
+    w, src = tmp_path / "w.gpkg", tmp_path / "chargers.geojson"
+    _chargers().to_file(src)
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(w), "--name", "w", "--crs", "EPSG:4548"]).exit_code == 0
+    added = runner.invoke(main, ["add", str(w), "chargers", str(src)])
+    assert added.exit_code == 0 and "1 error(s), 0 warning(s)" in added.output
+    checked = runner.invoke(main, ["validate", str(w)])
+    assert checked.exit_code == 1
+    assert "3 feature(s) checked: 1 error(s), 0 warning(s)" in checked.output
+
+
+def test_single_parts_is_the_one_rule():
+    g = _chargers().geometry.to_numpy()
+    out, several = layers.single_parts(g, "chargers")
+    assert [x.geom_type for x in out] == ["Point", "Point", "MultiPoint"]
+    assert several.tolist() == [False, False, True]
+    out, several = layers.single_parts(g, "facilities")  # a kind taking multi-part geometries
+    assert [x.geom_type for x in out] == ["Point", "MultiPoint", "MultiPoint"]
+    assert not several.any()
+    assert layers.validate(_chargers().iloc[:2].to_crs(4548), "chargers").ok
