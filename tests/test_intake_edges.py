@@ -7,11 +7,13 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
 
-from gcgeo import FileFormatError, io, layers
+from gcgeo import FileFormatError, InputError, io, layers
+from gcgeo import score as sc
 from gcgeo import workspace as ws
 from gcgeo.cli import main
 
@@ -228,3 +230,80 @@ def test_single_parts_is_the_one_rule():
     assert [x.geom_type for x in out] == ["Point", "MultiPoint", "MultiPoint"]
     assert not several.any()
     assert layers.validate(_chargers().iloc[:2].to_crs(4548), "chargers").ok
+
+
+# --- where an attestation was read ---------------------------------------------------------
+
+
+TOML = """# attestations of 汇鑫街道, checked 2022-03
+
+[[attestation]]
+community = "K0"
+criterion = 2
+status = "met"
+evidence = "居民议事会章程"
+attested_by = "王某"
+date = 2022-03-15
+
+[[attestation]]
+community = "K1"
+criterion = 3
+status = "met"
+attested_by = "王某"
+date = 2022-03-16
+
+[[attestation]]   # the same criterion, said otherwise
+community = "K0"
+criterion = 2
+status = "not_met"
+attested_by = "李某"
+date = 2022-03-17
+"""
+
+
+def test_a_toml_attestation_is_named_by_the_line_of_its_entry(tmp_path):
+    path = tmp_path / "a.toml"
+    path.write_text(TOML, encoding="utf-8")
+    lines = [k for k, line in enumerate(TOML.splitlines(), start=1)
+             if line.startswith("[[attestation]]")]
+    assert lines == [3, 11, 18]
+    with pytest.raises(InputError) as err:
+        sc.read_attestations(path, communities=["K0", "K1"])
+    text = str(err.value)
+    assert "a.toml, the 2nd [[attestation]] entry, line 11: 'met' without evidence" in text
+    assert ("the rows contradict each other (a.toml, the 1st [[attestation]] entry, line 3: met; "
+            "a.toml, the 3rd [[attestation]] entry, line 18: not_met)") in text
+    fixed = TOML.replace('status = "met"\nattested_by', 'status = "met"\ndocument = "k1.jpg"\n'
+                         'attested_by').replace('status = "not_met"', 'status = "met"\nevidence = "x"')
+    path.write_text(fixed, encoding="utf-8")
+    got = sc.read_attestations(path, communities=["K0", "K1"])
+    assert got[["community_id", "row"]].values.tolist() == [["K0", 3], ["K1", 11], ["K0", 19]]
+
+
+def test_csv_and_xlsx_attestations_are_named_by_their_real_line_and_row(tmp_path):
+    from openpyxl import Workbook
+
+    path = tmp_path / "a.csv"
+    path.write_text('社区编号,项号,认定结果,佐证说明,认定人,认定日期\n'
+                    'K0,2,符合,"议事会章程\n每月议事",王某,2022-03-15\n'
+                    '\n'
+                    'K9,3,符合,照片,王某,2022-03-16\n', encoding="utf-8")
+    # the first row takes lines 2 and 3 (a line break inside its evidence); line 4 is blank
+    with pytest.raises(InputError) as err:
+        sc.read_attestations(path, communities=["K0", "K1"])
+    assert "a.csv, line 5: community 'K9' is not in" in str(err.value)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "汇鑫街道"
+    sheet.append(["绿色社区创建标准认定表"])
+    sheet.append([])
+    sheet.append(["社区编号", "项号", "认定结果", "佐证说明", "认定人", "认定日期"])
+    sheet.append(["K0", 2, "符合", "议事会", "王某", "2022-03-15"])
+    sheet.append([])
+    sheet.append(["K9", 3, "符合", "照片", "王某", "2022-03-16"])
+    book.save(tmp_path / "a.xlsx")
+    with pytest.raises(InputError) as err:
+        sc.read_attestations(tmp_path / "a.xlsx", communities=["K0", "K1"])
+    assert "a.xlsx, sheet '汇鑫街道', row 6: community 'K9' is not in" in str(err.value)
+    np.testing.assert_array_equal(
+        sc.read_attestations(tmp_path / "a.xlsx", communities=["K0", "K9"])["row"], [4, 6])
