@@ -29,7 +29,8 @@ from ._errors import FileFormatError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CANDIDATES", "check_known", "choose_encoding", "decode_error", "label", "misread_error"]
+__all__ = ["CANDIDATES", "check_known", "choose_encoding", "decode_error", "label", "misread_error",
+           "without_cut_character"]
 
 #: The encodings tried, in order of preference, when a file does not name one.
 CANDIDATES: tuple[str, ...] = ("UTF-8", "GB18030", "CP1252")
@@ -61,6 +62,30 @@ def check_known(encoding: str, *, source: str, named_by: str) -> None:
             f"{source}: unknown text encoding '{encoding}' ({named_by}); give the file's "
             "encoding with --encoding, e.g. UTF-8, GBK or GB18030."
         ) from None
+
+
+def without_cut_character(raw: bytes, encoding: str) -> bytes | None:
+    """``raw`` without the bytes at its end that begin a character of ``encoding`` (a
+    character cut in two: a file cut short, a name cut at a byte limit), when all
+    before them reads in ``encoding``; None when ``raw`` reads whole, or fails elsewhere.
+
+    >>> without_cut_character("金城".encode()[:-1], "UTF-8").decode()
+    '金'
+    >>> without_cut_character("金城".encode(), "UTF-8") is None
+    True
+    """
+    try:
+        raw.decode(encoding)
+        return None
+    except UnicodeDecodeError:
+        pass
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        decoder.decode(raw, final=False)
+    except UnicodeDecodeError:
+        return None
+    pending = decoder.getstate()[0]
+    return raw[: len(raw) - len(pending)] if pending else None
 
 
 def decode_error(source: str, exc: BaseException, encoding: str | None) -> FileFormatError:

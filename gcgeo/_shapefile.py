@@ -11,17 +11,23 @@ first.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from ._encoding import check_known, choose_encoding
+from ._encoding import check_known, choose_encoding, without_cut_character
 from ._errors import FileFormatError
 
-__all__ = ["check_complete", "code_page", "cpg_encoding", "text_encoding", "text_fields",
-           "text_values"]
+log = logging.getLogger(__name__)
+
+__all__ = ["check_complete", "code_page", "cpg_encoding", "cut_names", "field_name",
+           "text_encoding", "text_fields", "text_values"]
+
+#: The most bytes a .dbf field name holds (GDAL cuts longer names there, even inside a character).
+NAME_BYTES = 10
 
 #: Windows code page of each dBASE language driver id (byte 29 of a .dbf), as
 #: the dBASE and Visual FoxPro documentation list them; 0x57 is ArcGIS's
@@ -113,8 +119,8 @@ def text_values(dbf: Path) -> Iterator[tuple[str, bytes]]:
     n, header_len, record_len, size = _dbf_header(dbf)
     fields = _fields(dbf, header_len)
     for k, (name, _, _, _) in enumerate(fields):
-        if not name.isascii():
-            yield f"the name of field {k + 1}", name
+        if not name.isascii():  # (judged without a character the 10-byte limit cut)
+            yield f"the name of field {k + 1}", _uncut(name, "UTF-8") or _uncut(name, "GB18030") or name
     n = min(n, max(0, (size - header_len) // record_len)) if record_len else 0
     if not n:
         return
@@ -130,6 +136,76 @@ def text_values(dbf: Path) -> Iterator[tuple[str, bytes]]:
             yield f"row {row + 1}, {field}", raw
 
 
+def _uncut(name: bytes, encoding: str) -> bytes | None:
+    """Field name ``name`` without the bytes of a character of ``encoding`` that the 10-byte
+    limit cut in two: at its end, or before the ``_1``, ``_2``… GDAL adds to tell apart
+    names cut alike.  None if the name is not so cut (it reads whole, or is too short
+    to have been cut, or fails elsewhere).
+
+    >>> _uncut("建筑高度米".encode()[:10], "UTF-8").decode()
+    '建筑高'
+    >>> _uncut("建筑高度".encode()[:8] + b"_1", "UTF-8").decode()
+    '建筑_1'
+    """
+    if len(name) < NAME_BYTES:
+        return None
+    suffix = re.search(rb"_\d+$", name)
+    for end in (len(name), *((suffix.start(),) if suffix else ())):
+        whole = without_cut_character(name[:end], encoding)
+        if whole is None:
+            continue
+        try:
+            (whole + name[end:]).decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return whole + name[end:]
+    return None
+
+
+def field_name(name: bytes, encoding: str) -> str:
+    """A .dbf field name as gcgeo reads it: in ``encoding``, without the bytes of a
+    character the 10-byte limit cut (:func:`_uncut`); bytes that do not read shown as
+    ``\\xNN``."""
+    return (_uncut(name, encoding) or name).decode(encoding, errors="backslashreplace")
+
+
+def cut_names(shp: Path, encoding: str) -> dict[bytes, str]:
+    """The field names of ``shp``'s .dbf that the 10-byte limit cut in the middle of a
+    character of ``encoding`` (GDAL cuts "建筑高度米", 15 bytes in UTF-8, to 10, the
+    last one the first byte of 度): raw name → the name read, without that character.
+
+    Each is said as a warning.  Two fields that then read alike (ignoring case, as a
+    GeoPackage does) are refused: nothing tells their columns apart.
+    """
+    dbf = _sidecar(shp, ".dbf")
+    if dbf is None:
+        return {}
+    names = [name for name, _, _, _ in _fields(dbf, _dbf_header(dbf)[1])]
+    cut = {name: _uncut(name, encoding) for name in names}
+    out = {name: whole.decode(encoding) for name, whole in cut.items() if whole is not None}
+    if not out:
+        return out
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):
+        read = field_name(name, encoding)
+        j = seen.setdefault(read.casefold(), k)
+        if j != k:
+            first, second = (f"'{n.decode(encoding, errors='backslashreplace')}'"
+                             for n in (names[j], name))
+            raise FileFormatError(
+                f"{shp}: the field names {first} and {second} of {dbf.name} both read as '{read}' "
+                "once the character its 10-byte limit for names cut in two is dropped, so "
+                "their columns cannot be told apart. Nothing was read. Save the layer as a "
+                "GeoPackage in the program that made it (a GeoPackage keeps whole names), or "
+                f"rename the two fields there to names of at most {NAME_BYTES} bytes (3 Chinese "
+                "characters in UTF-8, 5 in GBK) and add it again.")
+    for name, read in out.items():
+        log.warning("%s: field name '%s' was cut in the middle of a character by the .dbf's "
+                    "%d-byte limit for names; read as '%s'", dbf,
+                    name.decode(encoding, errors="backslashreplace"), NAME_BYTES, read)
+    return out
+
+
 def text_fields(dbf: Path, names: list[str], encoding: str) -> dict[str, list[str | None]] | None:
     """The text of fields ``names`` of each record of ``dbf`` that is not deleted,
     as stored: only the padding after the text is taken off, not the spaces
@@ -139,7 +215,7 @@ def text_fields(dbf: Path, names: list[str], encoding: str) -> dict[str, list[st
     n, header_len, record_len, size = _dbf_header(dbf)
     if not record_len or header_len + n * record_len > size:
         return None
-    fields = {name.decode(encoding, errors="replace").lower(): (offset, length)
+    fields = {field_name(name, encoding).lower(): (offset, length)
               for name, kind, offset, length in _fields(dbf, header_len) if kind in "CM"}
     if any(name.lower() not in fields for name in names):
         return None

@@ -197,6 +197,8 @@ def _read_geo(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
     if suffix == ".shp":
         _shapefile.check_complete(path)
         enc = _shapefile.text_encoding(path, encoding)
+        if enc and _shapefile.cut_names(path, enc):
+            return _read_cut_names(path, enc)
     elif encoding:
         check_known(encoding, source=str(path), named_by="given as --encoding")
         enc = encoding
@@ -218,6 +220,37 @@ def _read_geo(path: Path, *, layer: str | None, encoding: str | None) -> gpd.Geo
     if _is_osm(path) and isinstance(gdf, gpd.GeoDataFrame):
         gdf = _drop_unbuilt(gdf, path, layer)
     return gdf
+
+
+def _read_cut_names(path: Path, encoding: str) -> gpd.GeoDataFrame:
+    """A Shapefile some of whose field names the .dbf's 10-byte limit cut in the middle of a
+    character (:func:`gcgeo._shapefile.cut_names`), read as GDAL gives it its bytes
+    (ISO-8859-1 maps each byte to one character and back): the names without the cut
+    character, every text value decoded strictly in ``encoding``.
+    """
+    try:
+        gdf = pyogrio.read_dataframe(path, use_arrow=True, encoding="ISO-8859-1")
+    except Exception as exc:  # noqa: BLE001 - any failure of the reader is the file's
+        raise unreadable(path, exc, expected=expected(".shp")) from None
+    geometry = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
+    bad: list[tuple[str, bytes]] = []
+    for col in gdf.columns:
+        if col == geometry or not pd.api.types.is_string_dtype(gdf[col]):
+            continue
+        name = _shapefile.field_name(str(col).encode("latin-1"), encoding)
+        values: list[str | None] = []
+        for i, v in enumerate(gdf[col].tolist()):
+            raw = v.encode("latin-1") if isinstance(v, str) else None
+            try:
+                values.append(None if raw is None else raw.decode(encoding))
+            except UnicodeDecodeError:
+                bad.append((f"row {i + 1}, {name}", raw or b""))
+                values.append(None)
+        gdf[col] = pd.Series(values, index=gdf.index, dtype=gdf[col].dtype)
+    if bad:
+        raise misread_error(str(path), bad, encoding)
+    return gdf.rename(columns={c: _shapefile.field_name(str(c).encode("latin-1"), encoding)
+                               for c in gdf.columns if c != geometry})
 
 
 def _check_width(frame: pd.DataFrame, path: Path) -> None:
@@ -251,7 +284,9 @@ def read_vector(
     OpenStreetMap file) needs ``layer``; without it the layers are listed.
     A Shapefile whose .shp, .shx and .dbf disagree is refused; the text of
     one without a .cpg is read in the encoding its .dbf's code-page byte
-    names or its text shows (a guess is logged as a warning).  A file that
+    names or its text shows (a guess is logged as a warning); a field name
+    the .dbf's 10-byte limit cut in the middle of a character is read
+    without that character, with a warning.  A file that
     cannot be read is a :class:`~gcgeo.FileFormatError` saying whether it is
     empty, another kind of file than its name says, or damaged.
     """

@@ -728,7 +728,7 @@ def test_every_bad_row_is_named_by_sheet_and_row(workspace, tmp_path):
                       (9, "no one named"), (10, "the row is filled in but has no status")):
         assert f"{at} {row}: {text}" in msg, (row, msg)
     assert f"community '{cid}', criterion {n}: the rows contradict each other" in msg
-    assert "other.csv, row 2: not_met" in msg and f"sheet '{sheet.title}', row 11: met" in msg
+    assert "other.csv, line 2: not_met" in msg and f"sheet '{sheet.title}', row 11: met" in msg
     with pytest.raises(InputError, match="no such file"):
         sc.read_attestations(tmp_path / "missing.xlsx")
     (tmp_path / "a.json").write_text("{}", encoding="utf-8")

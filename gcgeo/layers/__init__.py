@@ -35,6 +35,7 @@ from ._validate import (
     repair_geometry,
     require_unique_ids,
     row_numbers,
+    single_parts,
     unused_columns,
     validate,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "repair_geometry",
     "require_unique_ids",
     "row_numbers",
+    "single_parts",
     "unused_columns",
     "validate",
 ]

@@ -211,7 +211,8 @@ def _refuse_clashes(df: pd.DataFrame, renames: Mapping[str, str], mapping: Mappi
 def coerce_columns(
     df: pd.DataFrame, kind: str | LayerSpec
 ) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Cast spec columns to their dtypes.
+    """Cast spec columns to their dtypes, and the geometry to single parts where ``kind``
+    takes them (:func:`single_parts`: a MultiPoint of one point is a point).
 
     Returns the cast copy and, per column, a boolean mask of the rows whose
     value could not be read as that type (those become missing values; the
@@ -219,6 +220,10 @@ def coerce_columns(
     """
     spec = _spec(kind)
     out = df.copy()
+    geometry = getattr(out, "_geometry_column_name", None)  # (a GeoDataFrame may have none)
+    if geometry in out.columns and not spec.multipart:
+        geoms, _ = single_parts(out[geometry].to_numpy(), spec)
+        out[geometry] = gpd.GeoSeries(geoms, index=out.index, crs=out[geometry].crs)
     bad: dict[str, pd.Series] = {}
     for col in spec.all_columns:
         if col.name not in out.columns:
@@ -414,20 +419,8 @@ def validate(
                             f"invalid geometry: {reason}; --fix cannot repair it: "
                             f"{_UNREPAIRABLE[int(shapely.get_dimensions(g[i]))]}; redraw it "
                             "or remove it"))
-        types = shapely.get_type_id(g)
-        base = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "Point",
-                5: "LineString", 6: "Polygon"}
-        for i in np.flatnonzero(present):
-            t = int(types[i])
-            b = base.get(t)
-            if b not in spec.geometry:
-                add(Problem(name, ids.iloc[i], "geometry",
-                            f"geometry is {g[i].geom_type}, layer kind "
-                            f"'{spec.kind}' takes {' or '.join(spec.geometry)}"))
-            elif t in (4, 5, 6) and not spec.multipart:
-                add(Problem(name, ids.iloc[i], "geometry",
-                            f"{g[i].geom_type} where single parts are required",
-                            fixable=True))
+        for at, text, fixable in _type_problems(g, present, spec):
+            add(Problem(name, ids.iloc[at], "geometry", text, fixable=fixable))
         if study_area is not None and gdf.crs is not None and gdf.crs.is_projected:
             d = shapely.distance(g, study_area)
             far = present & (np.nan_to_num(d, nan=0.0) > outside_tolerance_m)
@@ -491,6 +484,58 @@ def validate(
             add(Problem(name, shown, "id", f"id '{value}' is used by {len(at)} features (rows "
                         f"{shown}); ids must be unique", id=value))
     return rep
+
+
+#: the base type of each shapely type id (a multi-part type's parts)
+_BASE = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "Point", 5: "LineString",
+         6: "Polygon"}
+_PLURAL = {"Point": "points", "LineString": "lines", "Polygon": "polygons"}
+
+
+def single_parts(geoms: np.ndarray, kind: str | LayerSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The geometries as a layer of ``kind`` holds them, and which of them have several parts
+    where ``kind`` takes single parts (:attr:`LayerSpec.multipart` false: chargers, manholes…).
+
+    There a MultiPoint (MultiLineString, MultiPolygon) of one part is that part: a
+    Shapefile of type MultiPoint holds every point so, and a GeoPackage layer mixing
+    points and multipoints is written all as multipoints (GDAL's one type per layer).
+    Those of several parts are left as they are and marked: :func:`validate` reports
+    them and :func:`fix` splits them.  ``gcgeo add`` (by :func:`coerce_columns`) and
+    ``gcgeo validate`` take a layer's geometries by this one function, so they agree.
+
+    >>> g = np.array([shapely.MultiPoint([(0, 0)]), shapely.MultiPoint([(0, 0), (1, 1)])])
+    >>> out, several = single_parts(g, "chargers")
+    >>> [x.geom_type for x in out], several.tolist()
+    (['Point', 'MultiPoint'], [False, True])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if _spec(kind).multipart or not len(geoms):
+        return geoms, np.zeros(len(geoms), dtype=bool)
+    multi = np.isin(shapely.get_type_id(geoms), (4, 5, 6))
+    n = shapely.get_num_geometries(geoms)
+    one = multi & (n == 1)
+    if one.any():
+        geoms = geoms.copy()
+        geoms[one] = shapely.get_geometry(geoms[one], 0)
+    return geoms, multi & (n > 1)
+
+
+def _type_problems(g: np.ndarray, present: np.ndarray, spec: LayerSpec) -> list[tuple[int, str, bool]]:
+    """(position, problem, fixable) of each present geometry of a type ``spec`` does not take,
+    or of several parts where it takes single parts (:func:`single_parts`)."""
+    g, several = single_parts(g, spec)
+    types = shapely.get_type_id(g)
+    parts = shapely.get_num_geometries(g)
+    out = []
+    for i in np.flatnonzero(present):
+        base = _BASE.get(int(types[i]))
+        if base not in spec.geometry:
+            out.append((int(i), f"geometry is {g[i].geom_type}, layer kind '{spec.kind}' takes "
+                                f"{' or '.join(spec.geometry)}", False))
+        elif several[i]:
+            out.append((int(i), f"{g[i].geom_type} of {int(parts[i])} {_PLURAL[base]} where layer "
+                                f"kind '{spec.kind}' takes one per feature", True))
+    return out
 
 
 #: why a geometry of each dimension that make_valid turns into another type cannot be repaired
@@ -609,14 +654,14 @@ def fix(
             changes.append(f"{name}: made {len(done)} invalid geometr"
                            f"{'y' if len(done) == 1 else 'ies'} valid (rows {_some(done)})")
     if not spec.multipart:
-        multi = shapely.get_type_id(np.asarray(out.geometry.values, dtype=object)) >= 4
-        if multi.any():
+        geoms, several = single_parts(np.asarray(out.geometry.values, dtype=object), spec)
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+        if several.any():
             n_before = len(out)
             exploded = out.explode(index_parts=True)
             part = exploded.index.get_level_values(1)
-            orig = exploded.index.get_level_values(0)
-            n_parts = shapely.get_num_geometries(np.asarray(out.geometry.values, dtype=object))
-            was_multi = pd.Series(n_parts > 1, index=out.index).reindex(orig).to_numpy()
+            was_multi = pd.Series(several, index=out.index).reindex(
+                exploded.index.get_level_values(0)).to_numpy()
             if "id" in exploded.columns:
                 new_ids = exploded["id"].astype("string") + "-" + (part + 1).astype(str)
                 exploded["id"] = np.where(was_multi & exploded["id"].notna().to_numpy(),
@@ -624,9 +669,9 @@ def fix(
             exploded.index = range(len(exploded))
             out = exploded
             changes.append(
-                f"{name}: split {int(multi.sum())} multi-part geometr"
-                f"{'y' if multi.sum() == 1 else 'ies'} into single parts "
-                f"({n_before} → {len(out)} features)"
+                f"{name}: split {int(several.sum())} multi-part geometr"
+                f"{'y' if several.sum() == 1 else 'ies'} into single parts (rows "
+                f"{_some(ids[several].tolist())}; {n_before} → {len(out)} features)"
             )
     if to_crs is not None and out.crs is not None and not out.crs.equals(to_crs):
         src = out.crs.to_string()

@@ -239,8 +239,13 @@ def _date(v: Any) -> _dt.date | None:
     return None
 
 
-def _rows_xlsx(path: Path) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]:
-    """Per sheet with a heading row: (sheet, [(row number, heading → cell)])."""
+#: The rows of a file, per sheet: (sheet, [(row, where, heading → cell)]); ``row`` is the
+#: sheet's row, the CSV line or the line of a TOML entry's header, ``where`` names it in messages.
+_Rows = list[tuple[str, list[tuple[int, str, dict[str, Any]]]]]
+
+
+def _rows_xlsx(path: Path) -> _Rows:
+    """Per sheet with a heading row: (sheet, [(row number, where, heading → cell)])."""
     from openpyxl import load_workbook
 
     try:
@@ -263,7 +268,8 @@ def _rows_xlsx(path: Path) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]
                     elif r >= 10:
                         break
                     continue
-                data.append((r, {h: v for h, v in zip(heads, values) if h}))
+                data.append((r, f"{path.name}, sheet '{ws.title}', row {r}",
+                             {h: v for h, v in zip(heads, values) if h}))
             if heads is not None and head_at is not None:
                 out.append((ws.title, data))
     finally:
@@ -281,36 +287,60 @@ def _decode(path: Path) -> str:
     raise InputError(f"attestation file {path} is neither UTF-8 nor GBK text; save it as UTF-8 CSV.")
 
 
-def _rows_csv(path: Path) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]:
-    reader = csv.reader(_stdio.StringIO(_decode(path)))
-    rows = list(reader)
-    if not rows:
-        return [("", [])]
-    heads = [h.strip() for h in rows[0]]
-    return [("", [(i, {h: (v if v.strip() else None) for h, v in zip(heads, values) if h})
-                  for i, values in enumerate(rows[1:], start=2)])]
+def _rows_csv(path: Path) -> _Rows:
+    """The rows of a CSV file, each numbered by the line it begins on (a quoted value may
+    hold line breaks)."""
+    reader = csv.reader(_stdio.StringIO(_decode(path), newline=""))
+    heads: list[str] | None = None
+    rows = []
+    start = 1
+    for values in reader:
+        if heads is None:
+            heads = [h.strip() for h in values]
+        else:
+            rows.append((start, f"{path.name}, line {start}",
+                         {h: (v if v.strip() else None) for h, v in zip(heads, values) if h}))
+        start = reader.line_num + 1
+    return [("", rows)]
 
 
-def _rows_toml(path: Path) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]:
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th… 11th, 12th, 13th… 21st."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _header_lines(text: str, key: str) -> list[int]:
+    """The line of each ``[[key]]`` table header of TOML ``text`` (a header inside a
+    multi-line string counted too: the caller checks the count against the entries)."""
+    name = re.escape(key)
+    found = re.finditer(rf"^[ \t]*\[\[[ \t]*(?:{name}|\"{name}\"|'{name}')[ \t]*\]\]", text, re.M)
+    return [text.count("\n", 0, m.start()) + 1 for m in found]
+
+
+def _rows_toml(path: Path) -> _Rows:
+    """The ``[[attestation]]`` entries of a TOML file, each numbered by the line of its
+    header (tomllib gives no lines: the headers are found in the text); entries of an
+    inline array (``attestation = [{…}, {…}]``) by their place in it."""
+    text = _decode(path)
     try:
-        tree = tomllib.loads(_decode(path))
+        tree = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"attestation file {path} is not valid TOML ({exc}); fix the line it names.") from None
-    entries = tree.get("attestation", tree.get("attestations", []))
+    key = "attestation" if "attestation" in tree else "attestations"
+    entries = tree.get(key, [])
     if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
         raise InputError(f"attestation file {path}: write one [[attestation]] table per row "
                          "(community, criterion, status, evidence, document, attested_by, date).")
-    return [("", [(i, dict(e)) for i, e in enumerate(entries, start=1)])]
+    lines = _header_lines(text, key)
+    if len(lines) != len(entries):
+        return [("", [(k, f"{path.name}, the {_ordinal(k)} entry of '{key}'", dict(e))
+                      for k, e in enumerate(entries, start=1)])]
+    return [("", [(line, f"{path.name}, the {_ordinal(k)} [[{key}]] entry, line {line}", dict(e))
+                  for k, (line, e) in enumerate(zip(lines, entries), start=1)])]
 
 
 _READERS = {".xlsx": _rows_xlsx, ".xlsm": _rows_xlsx, ".csv": _rows_csv, ".txt": _rows_csv,
             ".toml": _rows_toml}
-
-
-def _where(path: Path, sheet: str, row: int, toml: bool) -> str:
-    if toml:
-        return f"{path.name}, [[attestation]] {row}"
-    return f"{path.name}, sheet '{sheet}', row {row}" if sheet else f"{path.name}, line {row}"
 
 
 def read(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
@@ -318,7 +348,9 @@ def read(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     """The attestations of one or more files (.xlsx, .csv, .toml), checked together.
 
     Returns one row per filled row (:data:`ATTEST_COLUMNS`; ``date`` as
-    ``YYYY-MM-DD``, ``row`` the sheet row, CSV line or TOML entry).  Every
+    ``YYYY-MM-DD``, ``row`` the sheet row, the CSV line the row begins on, or the line of
+    the TOML entry's ``[[attestation]]`` header (its place, for entries written as an
+    inline array)).  Every
     problem of every file — an unknown community (when ``communities`` is
     given) or criterion, a status that is none of :data:`STATUS_WORDS`, a
     missing, unreadable or future date, a ``met`` without evidence or
@@ -333,6 +365,7 @@ def read(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
     heading = _heading_map()
     problems: list[str] = []
     records: list[dict[str, Any]] = []
+    places: list[str] = []  # where each record was read, as messages name it
     for p in map(Path, paths):
         if not p.is_file():
             problems.append(f"{p}: no such file; check the path given to --attest")
@@ -347,13 +380,13 @@ def read(paths: str | os.PathLike | Sequence[str | os.PathLike], *,
             problems.append(f"{p.name}: no sheet has the headings of the template "
                             f"({', '.join(v[0] for v in FIELDS.values())}); write one with --template")
         for sheet, rows in sheets:
-            for r, cells in rows:
-                where = _where(p, sheet, r, p.suffix.lower() == ".toml")
+            for r, where, cells in rows:
                 rec = _record(cells, heading, where, problems, known_communities, today)
                 if rec is not None:
                     records.append({**rec, "file": str(p), "sheet": sheet, "row": int(r)})
+                    places.append(where)
     frame = pd.DataFrame(records, columns=list(ATTEST_COLUMNS))
-    problems += _contradictions(frame)
+    problems += _contradictions(frame, places)
     if problems:
         n = len(problems)
         raise InputError(f"the attestations have {n} problem{'s' if n > 1 else ''}; fix "
@@ -421,14 +454,15 @@ def _record(cells: Mapping[str, Any], heading: Mapping[str, str], where: str, pr
             "note": got.get("note") or "", "extra": json.dumps(extra, ensure_ascii=False) if extra else ""}
 
 
-def _contradictions(frame: pd.DataFrame) -> list[str]:
-    """Rows saying met and not met for the same community and criterion."""
+def _contradictions(frame: pd.DataFrame, places: Sequence[str]) -> list[str]:
+    """Rows saying met and not met for the same community and criterion (``places``: where
+    each row of ``frame`` was read)."""
     out = []
+    where = pd.Series(list(places), index=frame.index, dtype=object)
     decided = frame[frame["status"].isin(["met", "not_met"])]
     for (cid, n), g in decided.groupby(["community_id", "criterion"], sort=True):
         if g["status"].nunique() > 1:
-            places = "; ".join(f"{Path(f).name}{', sheet ' + repr(s) if s else ''}, row {r}: {st}"
-                               for f, s, r, st in zip(g["file"], g["sheet"], g["row"], g["status"]))
-            out.append(f"community '{cid}', criterion {n}: the rows contradict each other ({places}); "
+            shown = "; ".join(f"{w}: {st}" for w, st in zip(where[g.index], g["status"]))
+            out.append(f"community '{cid}', criterion {n}: the rows contradict each other ({shown}); "
                        "keep the one that holds")
     return out
