@@ -318,6 +318,20 @@ def test_without_attestations_nothing_is_passed_that_has_no_evidence(workspace, 
     assert card.county["n_meeting"].tolist() == [0, 0]
 
 
+def test_an_attestation_is_cited_by_the_line_of_its_file(workspace, tmp_path):
+    """A CSV attestation is cited by its line (a quoted line break makes its row 2 begin on
+    line 3 — counted by hand), a spreadsheet's by its row."""
+    cid = str(sc.score(workspace, as_of=AS_OF).communities["community_id"].iloc[0])
+    att = tmp_path / "att.csv"
+    att.write_text("community_id,criterion,status,evidence,attested_by,date\n"
+                   f'{cid},1,met,"会议纪要\n第一页",王某,2022-03-01\n'
+                   f"{cid},2,met,议事记录,王某,2022-03-01\n", encoding="utf-8")
+    t = sc.score(workspace, as_of=AS_OF, attestations=att, lang="en").scorecard.set_index(
+        ["community_id", "criterion"])
+    assert t.loc[(cid, 1), "attestation"] == "att.csv, line 2"
+    assert t.loc[(cid, 2), "attestation"] == "att.csv, line 4"
+
+
 def test_the_built_in_green_ratio_fails_the_synthetic_county(county, truth, tmp_path):
     """Criterion 7 read from green's own pass column, held against the built-in 30% / 25%."""
     path = tmp_path / "plain.gpkg"

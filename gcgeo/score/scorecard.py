@@ -202,7 +202,9 @@ def _where(row: Mapping[str, Any], lang: str = "en") -> str:
         sheet = f"工作表“{row['sheet']}”" if row.get("sheet") else ""
         return f"{name} {sheet}第{row.get('row')}行"
     sheet = f", sheet '{row['sheet']}'" if row.get("sheet") else ""
-    return f"{name}{sheet}, row {row.get('row')}"
+    # a spreadsheet's row; a CSV's or TOML file's line (gcgeo.score.attest stores the line)
+    unit = "row" if Path(name).suffix.lower() in (".xlsx", ".xlsm", ".xls") else "line"
+    return f"{name}{sheet}, {unit} {row.get('row')}"
 
 
 def _chosen(rows: pd.DataFrame, as_of: _dt.date) -> tuple[dict[str, Any] | None, str]:
