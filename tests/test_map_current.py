@@ -202,13 +202,19 @@ def test_the_rules_file_figures_differ_from_the_built_in_ones():
     assert CLEAR_WIDTH != f["clear_width"]["value"]
 
 
-def test_class_breaks_come_from_the_rules_the_run_used(inventory, tmp_path):
-    path = tmp_path / "ruled.gpkg"
+def _run_with_rules_file(inventory, path):
+    """A copy of the inventory at ``path`` with green and fire lanes run with :data:`RULES_FILE`
+    (written beside it); returns the workspace and the rules file."""
     shutil.copy(inventory, path)
-    mine = tmp_path / "county.toml"
+    mine = path.parent / "county.toml"
     mine.write_text(RULES_FILE, encoding="utf-8")
     _cli("analyze", path, "green", "--rules", mine)
     _cli("analyze", path, "fire_lanes", "--rules", mine)
+    return path, mine
+
+
+def test_class_breaks_come_from_the_rules_the_run_used(inventory, tmp_path):
+    path, mine = _run_with_rules_file(inventory, tmp_path / "ruled.gpkg")
     built_green = {f"{v * 100:.0f}%" for v in (rules.value(rules.load("green"), "green_ratio.new"),
                                                rules.value(rules.load("green"), "green_ratio.old"))}
     built_width = rules.value(rules.load("fire_lanes"), "clear_width")
@@ -240,12 +246,7 @@ def test_class_breaks_come_from_the_rules_the_run_used(inventory, tmp_path):
 
 
 def test_a_rules_file_gone_draws_no_threshold_and_says_so(inventory, tmp_path):
-    path = tmp_path / "gone.gpkg"
-    shutil.copy(inventory, path)
-    mine = tmp_path / "county.toml"
-    mine.write_text(RULES_FILE, encoding="utf-8")
-    _cli("analyze", path, "green", "--rules", mine)
-    _cli("analyze", path, "fire_lanes", "--rules", mine)
+    path, mine = _run_with_rules_file(inventory, tmp_path / "gone.gpkg")
     mine.unlink()
     out = " ".join(_cli("map", path, "-o", tmp_path / "map.html", "--lang", "en", "--offline").split())
     for name in ("green", "fire_lanes"):
