@@ -357,6 +357,18 @@ UNIT_LABELS: dict[str, tuple[str, str]] = {
     "fraction of the concentrated green": ("占集中绿地比例", "fraction of the concentrated green"),
     "fraction of the tier indicator": ("占该层级指标比例", "fraction of the tier indicator"),
 }
+
+
+def unit_text(unit: str, lang: str = "zh") -> str:
+    """A rule's unit as shown in ``lang`` (:data:`UNIT_LABELS`; m, mm, % and the rest as written).
+
+    >>> unit_text("h"), unit_text("chargers"), unit_text("m2", "en"), unit_text("mm")
+    ('小时', '处', 'm²', 'mm')
+    """
+    own = UNIT_LABELS.get(unit)
+    return unit if own is None else own[0 if lang == "zh" else 1]
+
+
 _HERITAGE_KINDS = _layers.get_spec("heritage").column("kind").value_aliases
 #: Text values of analysis-result columns: column → value → (zh, en).
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {

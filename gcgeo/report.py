@@ -34,7 +34,7 @@ from . import __version__
 from ._errors import InputError
 from .analysis.contract import resolve
 from .clauses import clause_parts, clause_text
-from .labels import GEOMETRY_LABELS, code_label, column_label, format_value, layer_label, ui
+from .labels import GEOMETRY_LABELS, code_label, column_label, format_value, layer_label, ui, unit_text
 from .maps._offline import write_atomic
 from .reasons import reason_text
 from .values import text_list
@@ -279,17 +279,13 @@ def _basis(section: Section, card: pd.DataFrame | None, lang: str) -> str:
             f"<th>{_esc(ui('communities_by_status', lang))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-#: Units of the rules as shown in Chinese.
-_UNITS_ZH = {"m2": "m²", "m2/person": "m²/人", "days": "天", "h": "时", "min": "分钟", "chargers": "个"}
-
-
 def _rule_value(t: Mapping[str, Any], lang: str) -> str:
     """A threshold of the rules as shown: shares as percentages, lists joined, units in ``lang``."""
     v, unit = t.get("value"), str(t.get("unit") or "")
     ratio = unit == "ratio" or unit.startswith("fraction")
     pct = "%" if unit == "%" else ""
     unit = "" if ratio or pct else _ASCII_NOTE.sub("", unit)
-    unit = _UNITS_ZH.get(unit, unit) if lang == "zh" else unit.replace("m2", "m²")
+    unit = unit_text(unit, lang)
 
     def num(x: float) -> str:
         return f"{x * 100:g}%" if ratio else f"{x:g}{pct}"

@@ -228,3 +228,16 @@ def test_progress_over_time_by_assessment_date(county, reports):
     assert section.count("<circle") == len(hist)
     for d in hist["as_of"]:
         assert f"<td>{d}</td>" in section
+
+
+def test_rule_units_read_alike_in_the_report_and_the_scorecard():
+    """One unit table (labels.UNIT_LABELS) for the report's rules and the scorecard's
+    thresholds: the same rule reads the same (written by hand)."""
+    from gcgeo.report import _rule_value
+    from gcgeo.score.measured import _fmt_threshold
+
+    for t, zh, en in (({"value": 0, "unit": "chargers"}, "0 处", "0 chargers"),
+                      ({"value": 2.0, "unit": "h"}, "2 小时", "2 h"),
+                      ({"value": 1.5, "unit": "m2/person"}, "1.5 m²/人", "1.5 m²/person")):
+        assert _rule_value(t, "zh") == _fmt_threshold(t, "zh") == zh
+        assert _rule_value(t, "en") == _fmt_threshold(t, "en") == en

@@ -44,7 +44,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import RulesError
-from ..labels import column_format, format_value, layer_label, percent_against
+from ..labels import column_format, format_value, layer_label, percent_against, unit_text
 from ..reasons import reason_text
 from ..values import feature_ids
 from .criteria import Standard
@@ -190,19 +190,13 @@ def _is_ratio(t: Mapping[str, Any] | None) -> bool:
     return "ratio" in u or "share" in u or u.startswith("fraction")
 
 
-#: Units of the rules in Chinese.
-_UNITS_ZH = {"chargers": "处", "days": "天", "m2": "m²", "m2/person": "m²/人", "mm": "mm", "m": "m"}
-
-
 def _fmt_threshold(t: Mapping[str, Any], lang: str) -> str:
     v, unit = t.get("value"), str(t.get("unit", ""))
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return "" if v is None else str(v)
     if _is_ratio(t):
         return f"{v * 100:g}%"
-    if lang == "zh":
-        unit = _UNITS_ZH.get(unit, unit)
-    return f"{v:g} {unit}".strip()
+    return f"{v:g} {unit_text(unit, lang)}".strip()
 
 
 def _rule_node(trees: Mapping[str, Mapping[str, Any]], stem: str) -> Mapping[str, Any] | None:
