@@ -9,12 +9,29 @@ other tests check that no English word is left (ids, the user's own values and u
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
+from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
+from _batch import county_workspace
+from _pages import inflated, layer_calls
+from click.testing import CliRunner
+from shapely.geometry import Point
 
+from gcgeo import analysis, kml
+from gcgeo.cli import main
+from gcgeo.labels import format_value, format_values
+from gcgeo.maps.qgis_styles import field_labels
+from gcgeo.pipeline import run_analysis
 from gcgeo.reasons import reason_text
+from gcgeo.report import cell_text
 
+#: The analyses writing findings with messages, run on the synthetic county.
+_ANALYSES = ("garbage", "chargers", "heritage", "manholes", "ramps", "property")
 #: Units a Chinese page writes in Latin letters, as Chinese standards do.
 _UNITS = re.compile(r"(?<![A-Za-z])(mm|m²|m)(?![A-Za-z])")
 #: Ids of the samples below (``MH001``, ``B-7``, ``GT-JG-0007``): the user's, never translated.
@@ -152,3 +169,73 @@ def test_every_message_and_reason_reads_in_chinese(text):
 ])
 def test_hand_checked_translations(text, zh):
     assert reason_text(text, "zh") == zh
+
+
+def test_messages_in_tables_popups_value_maps_and_placemarks_read_in_chinese():
+    text, zh = "cover MH001 (gas): no manager named", "井盖MH001（燃气）：未指定管理人"
+    assert format_value(text, "message", "zh") == zh and format_value(text, "message", "en") == text
+    assert format_value(" ", "message", "zh") is None
+    assert format_values([text, "nearest sorting point 139 m walk away"], "message", "zh") == [
+        zh, "最近的垃圾分类投放点步行139米"]
+    assert cell_text(text, "message", "zh") == zh  # the report's tables
+    assert field_labels(pd.DataFrame({"message": [text]}), lang="zh").values["message"] == {text: zh}
+    findings = gpd.GeoDataFrame({"kind": ["no_manager"], "clause": [""], "message": [text]},
+                                geometry=[Point(0, 0)], crs=4547)
+    for lang, want in (("zh", zh), ("en", text)):
+        out, _, desc = kml.placemark_fields(findings, lang=lang)
+        assert want in out[desc].iloc[0]
+
+
+# --- the synthetic county, analysed: what the analyses really wrote --------------------------------
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("messages") / "county.gpkg"
+    county_workspace(path, 0, name="高唐县（合成）")
+    for name in _ANALYSES:
+        run_analysis(path, name)
+    return path
+
+
+def _stored(workspace: Path, layer: str, column: str) -> list[str]:
+    with sqlite3.connect(workspace) as con:
+        return [v for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM "{layer}"') if v]
+
+
+def test_every_message_the_county_holds_reads_in_chinese(workspace):
+    seen = 0
+    for name in _ANALYSES:
+        for text in _stored(workspace, f"{name}_findings", "message"):
+            seen += 1
+            zh = reason_text(text, "zh")
+            assert not _english_left(zh), (name, text, zh)
+    assert seen >= 20
+
+
+def _popup(page: str, layer: str, field: str) -> set[str]:
+    """The texts ``field`` shows in the popups of the map layer named ``layer``."""
+    dec = json.JSONDecoder()
+    out: set[str] = set()
+    for written, end in layer_calls(page):
+        opts, _ = dec.raw_decode(page, end + 2)
+        if opts["name"] != layer or field not in opts["fields"]:
+            continue
+        col = inflated(written)["v"][opts["fields"].index(field)]
+        out |= set(col) if isinstance(col, list) else ({col["k"]} if "k" in col else set(col["d"]))
+    return {v for v in out if v is not None}
+
+
+def test_the_chinese_map_shows_findings_messages_in_chinese(workspace):
+    stored = _stored(workspace, "manholes_findings", "message")
+    assert "cover MH001 (drain): no manager named" in stored  # the workspace keeps the English
+    out = workspace.with_name("map-zh.html")
+    res = CliRunner().invoke(main, ["map", str(workspace), "-o", str(out), "--lang", "zh", "--offline",
+                                    "--overwrite"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    label = next(o.label_zh for d in analysis.descriptors().values() for o in d.outputs
+                 if o.name == "manholes_findings")
+    shown = _popup(page, label, "message")
+    assert "井盖MH001（雨水）：未指定管理人" in shown
+    assert not [t for t in shown if _english_left(t)], shown
