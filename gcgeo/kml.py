@@ -98,7 +98,7 @@ def _finding_text(row: pd.Series, lang: str) -> tuple[str, list[str]]:
         lines.append(f"{_word('clause', lang)}: {clause_text(str(row['clause']), lang)}")
     for col in ("message", "note"):
         if not _missing(row.get(col)):
-            lines.append(str(row[col]))
+            lines.append(format_value(row[col], col, lang) or str(row[col]))
     if not _missing(row.get("severity")):
         sev = format_value(row["severity"], "severity", lang) or str(row["severity"])
         lines.append(f"{_word('severity', lang)}: {sev}")

@@ -514,8 +514,8 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         pass
     if name == "clause" and isinstance(value, str):  # a threshold's source, in the page's language
         return clause_text(value, lang) if value.strip() else None
-    if (name == "reason" or name.endswith("_reason")) and isinstance(value, str):
-        return reason_text(value, lang) if value.strip() else None  # why a rule failed, in words
+    if _sentences(name) and isinstance(value, str):  # why a rule failed, what a finding found
+        return reason_text(value, lang) if value.strip() else None
     fmt = _fmt_kind(name, kind)
     if isinstance(value, bool | np.bool_) or fmt == "bool" and isinstance(value, int | np.integer):
         return ui("yes" if bool(value) else "no", lang)
@@ -544,6 +544,12 @@ def format_value(value: Any, name: str, lang: str = "en", *, kind: str | None = 
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     text = str(value)
     return text if text.strip() else None
+
+
+def _sentences(name: str) -> bool:
+    """Whether column ``name`` holds the analyses' sentences: a rule's reason (``reason``,
+    ``<rule>_reason``) or a finding's ``message``, shown through :func:`gcgeo.reasons.reason_text`."""
+    return name in ("reason", "message") or name.endswith("_reason")
 
 
 def percent_against(value: float, need: float | None, *, digits: int = 1) -> str:
@@ -598,7 +604,7 @@ def format_values(values: Any, name: str, lang: str = "en", *, kind: str | None 
     (['B-12', None, 'pass'], ['达标'])
     """
     fmt = _fmt_kind(name, kind)
-    if name == "clause" or name == "reason" or name.endswith("_reason"):
+    if name == "clause" or _sentences(name):
         return [format_value(v, name, lang, kind=kind) for v in list(values)]
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf" and fmt not in _WORD_FORMATS:
         return [None if math.isnan(v) or math.isinf(v) else _number_text(v, fmt)

@@ -1,8 +1,12 @@
-"""The analyses' reasons (why a rule failed or is unknown) in the report's language.
+"""The analyses' reasons (why a rule failed or is unknown) and findings' messages in the
+report's language.
 
-The inventory checks write their ``<rule>_reason`` in English (the words of
-the log and of the CLI).  A Chinese report shows them through this table of
-patterns, one per sentence the analyses write; a reason made of several
+The inventory checks write their ``<rule>_reason`` and the ``message`` of each
+finding in English (the words of the log and of the CLI; the workspace keeps
+them so).  A Chinese page shows them through tables of patterns
+(:data:`REASONS`, :data:`MESSAGES`), one per sentence the analyses write, the
+codes in them (a manhole's kind, a ramp's form) by the layer specs' Chinese
+spellings; a sentence made of several
 sentences (joined by ``; ``) is translated part by part, and a sentence no
 pattern knows is shown as it is.  An English report shows them as written,
 but with the living-circle categories' labels where a sentence names them by
@@ -15,6 +19,8 @@ their codes (:data:`ENGLISH`).
 '0% < 30%；社区内未登记历史文化遗产'
 >>> reason_text("kindergarten: capacity not given (each facility counted as 1)", "zh")
 '幼儿园：未提供容量（每处设施按1计）'
+>>> reason_text("cover MH001 (gas): no manager named", "zh")
+'井盖MH001（燃气）：未指定管理人'
 >>> reason_text("no heritage feature recorded in the community", "en")
 'no heritage feature recorded in the community'
 >>> reason_text("12% of residents have every required category within its tier distance "
@@ -25,11 +31,12 @@ fewest reached: Kindergarten 41.2%, Elderly day care 45.3%'
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from functools import cache
 
-__all__ = ["ENGLISH", "REASONS", "reason_text"]
+__all__ = ["ENGLISH", "MESSAGES", "REASONS", "reason_text"]
 
 
 def _layers_listed(text: str) -> str:
@@ -55,7 +62,8 @@ def _covers(m: re.Match) -> str:
     for pat, zh in _COVER_FAILS:
         hit = re.fullmatch(pat, what)
         if hit:
-            return f"{m.group(2)}个井盖中有{m.group(1)}个{zh.format(*hit.groups())}"
+            words = [_codes_listed("manholes", "kind", g) if "kinds" in pat else g for g in hit.groups()]
+            return f"{m.group(2)}个井盖中有{m.group(1)}个{zh.format(*words)}"
     return m.group(0)
 
 
@@ -104,6 +112,142 @@ def _run_rules(m: re.Match) -> str:
     """Why the rules an analysis ran with are not shown (:func:`gcgeo.pipeline.run_rules`)."""
     return (f"“{_analysis_label(m.group(2))}”分析运行时所用的规则文件 {m.group(1)} {_PROBLEM_ZH[m.group(3)]}，"
             "故不显示其采用的标准值与依据条款；请重新运行该分析（gcgeo analyze … --rules 规则文件）")
+
+
+def _ids(text: str) -> str:
+    """A list of ids as the analyses cut it ("R1, R2 and 3 more") in Chinese."""
+    m = re.fullmatch(r"(.+) and (\d+) more", text)
+    return f"{m[1]}等（另有{m[2]}处）" if m else text
+
+
+def _quoted(text: str) -> str:
+    """A value an analysis quoted (``repr``, or in single quotes) in Chinese quotation marks."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text[1:-1]
+        text = str(value)
+    return f"“{text}”"
+
+
+def _spelled(kind: str, column: str, code: str) -> str:
+    """Code ``code`` of inventory column ``column`` as the layer spec spells it in Chinese."""
+    from .labels import value_label
+
+    return value_label(kind, column, code, "zh")
+
+
+def _column(kind: str, column: str) -> str:
+    """Column ``column`` of inventory layer ``kind`` by its Chinese label."""
+    from .labels import column_label
+
+    return column_label(column, "zh", kind=kind)
+
+
+def _codes_listed(kind: str, column: str, text: str) -> str:
+    """'sewer, drain' (codes of an inventory column) by their Chinese spellings."""
+    return "、".join(_spelled(kind, column, c) for c in text.split(", "))
+
+
+def _zone_basis(text: str) -> str:
+    """Where a heritage zone comes from (:func:`gcgeo.analysis.heritage.zones`), in Chinese."""
+    from .labels import VALUE_LABELS
+
+    known = VALUE_LABELS["zone_basis"].get(text)
+    if known:
+        return known[0]
+    m = re.fullmatch(r"no protection_radius_m and kind (.+) is none of (.+)", text)
+    if m:
+        return (f"无{_column('heritage', 'protection_radius_m')}，且类型{_quoted(m[1])}不属于"
+                f"{_codes_listed('heritage', 'kind', m[2])}")
+    return "无" if text == "nothing" else text
+
+
+def _form(text: str) -> str:
+    """A ramp's form as a message writes it ("three-sided") by its Chinese label."""
+    return _spelled("ramps", "kind", text.replace("-", "_"))
+
+
+def _intruder(what: str) -> str:
+    """What intrudes into a heritage zone ("fire lane") by its layer's Chinese label."""
+    from .analysis.heritage import INTRUDERS
+    from .names import layer_label
+
+    layer = next((k for k, v in INTRUDERS.items() if v[2] == what), what)
+    return layer_label(layer, "zh")
+
+
+def _intrusion(m: re.Match) -> str:
+    """A heritage finding: a feature inside a protection zone (:mod:`gcgeo.analysis.heritage`)."""
+    (what, fid, area, length, dist, radius, kind, label, basis, depth) = m.groups()
+    kind_zh = "历史文化遗产" if kind == "heritage feature" else _spelled("heritage", "kind", kind)
+    zone = f"{kind_zh}{label}的{radius}米保护范围（{_zone_basis(basis)}）内"
+    if area is not None:
+        how = f"有{area}平方米位于{zone}"
+    elif length is not None:
+        how = f"有{length}米位于{zone}"
+    else:
+        how = f"距该遗产{dist}米，位于{zone}"
+    return f"{_intruder(what)}{fid}{how}，深入{depth}米"
+
+
+def _radius_unreadable(m: re.Match) -> str:
+    values = "；".join(f"{_column('heritage', c)}{_quoted(v)}"
+                      for c, v in (p.split(" ", 1) for p in m[1].split("; ")))
+    basis = m[2]
+    drawn = "保护范围无从划定" if basis == "nothing" else f"保护范围按{_zone_basis(basis)}划定"
+    return f"{values}不是以米计的长度；{drawn}。请填写数字（如15或15米）。"
+
+
+#: What a manhole finding says of its cover, after "cover <id> (<kind>): ".
+_COVER_SAYS: tuple[tuple[str, _Sub], ...] = (
+    (r"no manager named", "未指定管理人"),
+    (r"manager (.+) has no contact", r"管理人\1无联系方式"),
+    (r"no owner \(权属单位\) on record", "未登记权属单位"),
+    (r"no code in its (\w+) column", lambda m: f"“{_column('manholes', m[1])}”列中无编号"),
+    (r"code (.+) is also the code of (.+)",
+     lambda m: f"编号{m[1]}与{'另一井盖' if m[2] == 'another cover' else m[2]}重复"),
+    (r"the cover is (\w+)", lambda m: f"井盖{_spelled('manholes', 'condition', m[1])}"),
+    (r"no fall-prevention net \(防坠网\)", "未安装防坠网"),
+    (r"last inspected (\d+) days before (\S+) \(at most ([\d.]+)\)", r"最近一次巡检距\2已\1天（最多\3天）"),
+    (r"inspected on (\S+), after the as-of date (\S+); not counted", r"巡检日期\1晚于评估基准日\2，不计入"),
+)
+
+
+def _cover(m: re.Match) -> str:
+    for pat, sub in _COVER_SAYS:
+        hit = re.fullmatch(pat, m[3])
+        if hit:
+            says = sub(hit) if callable(sub) else hit.expand(sub)
+            return f"井盖{m[1]}（{_spelled('manholes', 'kind', m[2])}）：{says}"
+    return m[0]
+
+
+def _cover_unreadable(m: re.Match) -> str:
+    col, want = m[2], m[4]
+    if col in ("kind", "condition"):
+        want = "以下之一：" + _codes_listed("manholes", col, want)
+    else:
+        want = {"有 / 无 (yes / no)": "有 / 无", "a date such as 2021-03-05": "日期，如2021-03-05"}.get(want, want)
+    return f"井盖{m[1]}：{_column('manholes', col)}{_quoted(m[3])}无法识别；请填写{want}"
+
+
+def _ramp_unreadable(m: re.Match) -> str:
+    from .layers import get_spec
+
+    how = {"slope": "请写作1:12、1/12、8%或0.083（大于1的数按百分数读）",
+           "width_m": "请以米为单位填写（1.5或1.5米）",
+           "lip_mm": "请以毫米为单位填写（10或10mm）",
+           "kind": "请填写以下之一：" + "、".join(_spelled("ramps", "kind", k)
+                                          for k in get_spec("ramps").column("kind").allowed or ())}[m[1]]
+    return f"{_column('ramps', m[1])}{_quoted(m[2])}无法识别；{how}。"
+
+
+def _charger_kind(m: re.Match) -> str:
+    what = "为空" if m[1] == "blank" else _quoted(m[1])
+    return (f"类型{what}既非{_spelled('chargers', 'kind', 'car')}也非{_spelled('chargers', 'kind', 'e-bike')}；"
+            "该充电设施不计入任何规则")
 
 
 #: (pattern matching a whole sentence, Chinese template or function).
@@ -157,16 +301,23 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (r"the manholes layer has no '\w+' \((.+?)\) column; add it to decide this rule",
      r"窨井盖图层缺少“\1”列，补充后才能判定此项"),
     # ramps
-    (r"(\d+) of (\d+) ramps too steep: (.+)", r"\2处缘石坡道中有\1处坡度过陡：\3"),
-    (r"(\d+) of (\d+) ramps too narrow: (.+)", r"\2处缘石坡道中有\1处宽度不足：\3"),
-    (r"(\d+) of (\d+) ramps with a lip over the limit: (.+)", r"\2处缘石坡道中有\1处坡口高差超限：\3"),
-    (r"(\d+) of (\d+) crossings missing a kerb ramp at an end: (.+)", r"\2处人行横道中有\1处端部缺少缘石坡道：\3"),
+    (r"no kerb ramps recorded in the community", "社区内未登记缘石坡道"),
+    (r"no kerb ramps recorded in the ramps layer: crossings cannot be judged",
+     "缘石坡道图层中未登记缘石坡道，无法判断人行横道"),
+    (r"(\d+) of (\d+) ramps too steep: (.+)", lambda m: f"{m[2]}处缘石坡道中有{m[1]}处坡度过陡：{_ids(m[3])}"),
+    (r"(\d+) of (\d+) ramps too narrow: (.+)", lambda m: f"{m[2]}处缘石坡道中有{m[1]}处宽度不足：{_ids(m[3])}"),
+    (r"(\d+) of (\d+) ramps with a lip over the limit: (.+)",
+     lambda m: f"{m[2]}处缘石坡道中有{m[1]}处坡口高差超限：{_ids(m[3])}"),
+    (r"(\d+) of (\d+) crossings missing a kerb ramp at an end: (.+)",
+     lambda m: f"{m[2]}处人行横道中有{m[1]}处端部缺少缘石坡道：{_ids(m[3])}"),
+    (r"(\d+) of (\d+) not checked: flush kerbs have no slope", r"\2处中有\1处未检查：平缘石无坡度"),
     (r"(\d+) of (\d+) not checked: a full-width ramp is as wide as its footway \(§3\.1\.3 \(1\)\), not recorded"
      r"(?:; a flush kerb has no opening)?",
      r"\2处中有\1处未检查：全宽式缘石坡道与人行道同宽（第3.1.3条第1款），未记录人行道宽度"),
     (r"a flush kerb has no opening", "平缘石无坡口"),
     (r"no crossings recorded \(.*\)", "未登记人行横道"),
-    (r"(\d+) of (\d+) not known \(([^)]*)\)", r"\2处中有\1处无法判断（\3）"),
+    (r"(\d+) of (\d+) not known \(([^)]*)\)(?:: (.+))?", lambda m: f"{m[2]}处中有{m[1]}处无法判断（{_ids(m[3])}）"
+     + (f"：{_sentence(m[4], 'zh')}" if m[4] else "")),
     (r"slope not recorded", "未记录坡度"),
     (r"width not recorded", "未记录宽度"),
     (r"lip not recorded", "未记录坡口高差"),
@@ -206,6 +357,65 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (_BELOW_NORM, lambda m: f"{_category(m.group(1))}每千人{m.group(2)}，低于指标{m.group(3)}"),
 )
 
+#: The sentences the analyses write in the ``message`` column of their ``*_findings``
+#: layers (pattern matching a whole message, Chinese template or function); a message made
+#: of several sentences joined by ``; `` is translated part by part, as a reason is.
+MESSAGES: tuple[tuple[str, _Sub], ...] = (
+    # garbage, chargers: homes and points off the walking network, homes too far
+    (r"no walkable street within ([\d.]+) m of the building: map the paths to it "
+     r"\(or raise the snapping tolerance\)", r"建筑\1米范围内没有可步行道路：请补绘通往该建筑的道路（或调大吸附容差）"),
+    (r"no walkable street within ([\d.]+) m: it serves no home in this check",
+     r"\1米范围内没有可步行道路：本项检查中不服务任何住宅楼"),
+    (r"nearest sorting point ([\d.]+) m walk away", r"最近的垃圾分类投放点步行\1米"),
+    (r"no sorting point within ([\d.]+) m walk", r"步行\1米内没有垃圾分类投放点"),
+    (r"nearest e-bike charger ([\d.]+) m walk away", r"最近的电动自行车充电设施步行\1米"),
+    (r"no e-bike charger within ([\d.]+) m walk", r"步行\1米内没有电动自行车充电设施"),
+    # chargers and their parking
+    (r"kind (blank|'.*'|\".*\") is neither car \(汽车\) nor e-bike \(电动自行车\); "
+     r"the charger is counted in no rule", _charger_kind),
+    (r"(capacity|ev_ready) missing", lambda m: f"{_column('parking', m[1])}缺失"),
+    (r"(capacity|ev_ready) '(.*)' could not be read as a number",
+     lambda m: f"{_column('parking', m[1])}{_quoted(m[2])}无法识别为数字"),
+    (r"(\d+) EV-ready spaces recorded for (\d+) spaces; counted as the capacity",
+     r"登记充电车位\1个，多于车位数\2个；按车位数计"),
+    (r"e-bike charger inside residential building (.+) \(stair hall or home\): fire risk; move it to a "
+     r"separate charging shed, or check that it stands in a fire-separated room",
+     r"电动自行车充电设施位于住宅楼\1内（楼梯间或户内）：存在火灾隐患；请移至独立充电棚，或核实其位于防火分隔的房间内"),
+    # heritage
+    (r"(.+) is not a length in metres; the zone was drawn from (.+)\. Write it as a number "
+     r"\(e\.g\. 15 or 15米\)\.", _radius_unreadable),
+    (r"protection zone cannot be drawn: (.+); give its protection_radius_m or its kind\.",
+     lambda m: f"无法划定保护范围：{_zone_basis(m[1])}；请填写其{_column('heritage', 'protection_radius_m')}"
+     f"或{_column('heritage', 'kind')}。"),
+    (r"(building|parking|obstruction|fire lane) (.+?): (?:([\d.]+) m² of it lies|([\d.]+) m of it runs|"
+     r"it stands ([\d.]+) m from the feature,) inside the ([\d.]+) m protection zone of "
+     r"(heritage feature|\S+) (.+) \(([^()]*)\), reaching (-?[\d.]+) m into it", _intrusion),
+    # manholes
+    (r"cover (.+?): (\w+) \([^)]*\) (.+) cannot be read; write (.+)",
+     lambda m: _cover_unreadable(m)),
+    (r"cover (.+?) \(([\w-]+)\): (.+)", _cover),
+    # ramps: a rule failed, a value unreadable or missing, a crossing without ramps
+    (r"slope (.+?) steeper than (\S+), the most any form allows", r"坡度\1，陡于各类坡道中最宽松的限值\2"),
+    (r"slope (.+?) steeper than (\S+) \(([\w-]+)\)", lambda m: f"坡度{m[1]}，陡于{_form(m[3])}类坡道限值{m[2]}"),
+    (r"width ([\d.]+) m narrower than ([\d.]+) m \(([\w-]+)\)",
+     lambda m: f"宽度{m[1]}米，小于{_form(m[3])}类坡道要求的{m[2]}米"),
+    (r"lip ([\d.]+) mm above ([\d.]+) mm", r"坡口高差\1毫米，超过\2毫米"),
+    (r"(slope|width_m|lip_mm|kind) '(.*)' cannot be read; .+\.", _ramp_unreadable),
+    (r"slope (.+?): form not recorded \((\S+) full-width, (\S+) other forms\)",
+     lambda m: f"坡度{m[1]}：未记录坡道类型（{_form('full_width')}限值{m[2]}，其他类型{m[3]}）"),
+    (r"width ([\d.]+) m: form not recorded \(a full-width ramp needs its footway's width, a three-sided "
+     r"([\d.]+) m, others ([\d.]+) m\)",
+     lambda m: f"宽度{m[1]}米：未记录坡道类型（{_form('full_width')}须与人行道同宽，{_form('three_sided')}"
+     f"{m[2]}米，其他类型{m[3]}米）"),
+    (r"no kerb ramp within ([\d.]+) m of one end", r"一端\1米内没有缘石坡道"),
+    (r"no kerb ramp within ([\d.]+) m of either end", r"两端\1米内均没有缘石坡道"),
+    (r"no kerb ramp within ([\d.]+) m", r"\1米内没有缘石坡道"),
+    (r"no street within ([\d.]+) m to tell its two sides apart; (\d+) kerb ramp\(s\) nearby",
+     r"\1米内没有道路，无法区分人行横道两侧；附近有\2处缘石坡道"),
+    (r"kerb ramp\(s\) within ([\d.]+) m on one side of the street only", r"仅道路一侧\1米内有缘石坡道"),
+    (r"no kerb ramp within ([\d.]+) m on either side of the street", r"道路两侧\1米内均没有缘石坡道"),
+)
+
 #: The English sentences that name living-circle categories by their codes, with the
 #: categories' English labels instead (the other sentences are shown as written).
 ENGLISH: tuple[tuple[str, _Sub], ...] = (
@@ -226,7 +436,7 @@ ENGLISH: tuple[tuple[str, _Sub], ...] = (
 def _compiled(lang: str) -> list[tuple[re.Pattern[str], _Sub]]:
     """:data:`REASONS` or :data:`ENGLISH` compiled, the first time a reason is put in
     ``lang`` (compiling them all took 0.04 s of every command's start)."""
-    return [(re.compile(p), sub) for p, sub in (REASONS if lang == "zh" else ENGLISH)]
+    return [(re.compile(p), sub) for p, sub in (REASONS + MESSAGES if lang == "zh" else ENGLISH)]
 
 
 def _sentence(text: str, lang: str) -> str:

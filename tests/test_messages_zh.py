@@ -1,0 +1,241 @@
+"""Findings' messages on Chinese pages: every sentence an analysis writes in the ``message``
+column of its ``*_findings`` layer reads in Chinese (map popups, report tables, QGIS value
+maps, KML placemarks), with the codes inside it (a manhole's kind, a ramp's form) by the
+layer specs' Chinese spellings; the workspace keeps the English the analysis wrote.
+
+The expected Chinese of :func:`test_hand_checked_translations` is written here by hand; the
+other tests check that no English word is left (ids, the user's own values and units aside).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from _batch import county_workspace
+from _pages import inflated, layer_calls
+from click.testing import CliRunner
+from shapely.geometry import Point
+
+from gcgeo import analysis, kml
+from gcgeo.cli import main
+from gcgeo.labels import format_value, format_values
+from gcgeo.maps.qgis_styles import field_labels
+from gcgeo.pipeline import run_analysis
+from gcgeo.reasons import reason_text
+from gcgeo.report import cell_text
+
+#: The analyses writing findings with messages, run on the synthetic county.
+_ANALYSES = ("garbage", "chargers", "heritage", "manholes", "ramps", "property")
+#: Units a Chinese page writes in Latin letters, as Chinese standards do.
+_UNITS = re.compile(r"(?<![A-Za-z])(mm|m²|m)(?![A-Za-z])")
+#: Ids of the samples below (``MH001``, ``B-7``, ``GT-JG-0007``): the user's, never translated.
+_IDS = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}(?:-[A-Z]{1,2})*-?\d+(?![A-Za-z0-9])")
+#: The user's own values the samples quote (shown as written, in quotation marks).
+_QUOTED = re.compile(r"“[^”]*”")
+
+#: Every message template the analyses write (the f-strings of gcgeo.analysis.garbage,
+#: chargers, heritage, manholes, ramps and property), filled with sample values.
+MESSAGES = (
+    # garbage and chargers: homes and points off the network, homes too far
+    "no walkable street within 25 m of the building: map the paths to it (or raise the snapping tolerance)",
+    "no walkable street within 25 m: it serves no home in this check",
+    "nearest sorting point 139 m walk away",
+    "no sorting point within 280 m walk",
+    "nearest e-bike charger 212 m walk away",
+    "no e-bike charger within 600 m walk",
+    # chargers: kinds, parking, chargers indoors
+    "kind 'solar' is neither car (汽车) nor e-bike (电动自行车); the charger is counted in no rule",
+    "kind blank is neither car (汽车) nor e-bike (电动自行车); the charger is counted in no rule",
+    "capacity missing",
+    "ev_ready missing",
+    "capacity 'lots' could not be read as a number",
+    "ev_ready 'some' could not be read as a number",
+    "12 EV-ready spaces recorded for 10 spaces; counted as the capacity",
+    "3 of 40 spaces EV-ready (8% < 10%)",
+    "e-bike charger inside residential building B-7 (stair hall or home): fire risk; move it to a separate "
+    "charging shed, or check that it stands in a fire-separated room",
+    # heritage: radii unreadable, zones not drawn, intrusions by area, length and distance
+    "protection_radius_m 'ten paces'; crown_diameter_m 'wide' is not a length in metres; the zone was drawn "
+    "from rule radius.old_tree. Write it as a number (e.g. 15 or 15米).",
+    "protection_radius_m 'x' is not a length in metres; the zone was drawn from nothing. Write it as a "
+    "number (e.g. 15 or 15米).",
+    "crown_diameter_m 'wide' is not a length in metres; the zone was drawn from own radius. Write it as a "
+    "number (e.g. 15 or 15米).",
+    "protection zone cannot be drawn: no protection_radius_m and no kind; give its protection_radius_m or "
+    "its kind.",
+    "protection zone cannot be drawn: no protection_radius_m and kind 'temple' is none of old_tree, "
+    "historic_building, monument, archaeological_site, other; give its protection_radius_m or its kind.",
+    "protection zone cannot be drawn: no geometry; give its protection_radius_m or its kind.",
+    "building B-3: 12.5 m² of it lies inside the 15 m protection zone of old_tree T1 银杏王 (crown + margin), "
+    "reaching 3.2 m into it",
+    "fire lane FL-2: 8.0 m of it runs inside the 20 m protection zone of historic_building H1 (own radius), "
+    "reaching 4.0 m into it",
+    "parking P9: it stands 3.0 m from the feature, inside the 10 m protection zone of heritage feature H2 "
+    "(rule radius.monument), reaching 7.0 m into it",
+    "obstruction OB-1: it stands 1.5 m from the feature, inside the 12.5 m protection zone of monument M1 "
+    "(rule radius.monument), reaching 11.0 m into it",
+    # manholes: values unreadable, then each rule a cover fails
+    "cover MH001: fall_net (防坠网) 'maybe' cannot be read; write 有 / 无 (yes / no)",
+    "cover MH001: last_inspection (最近巡检日期) 'last spring' cannot be read; write a date such as 2021-03-05",
+    "cover MH001: kind (井盖类型) 'oil' cannot be read; write sewer, drain, water, gas, heating, power, "
+    "telecom, other, unknown",
+    "cover MH001: condition (状况) 'cracked' cannot be read; write good, damaged, missing, sunken, raised, "
+    "loose, noisy, displaced, unknown",
+    "cover MH001 (gas): no manager named",
+    "cover MH001 (gas): manager 张三 has no contact",
+    "cover MH001 (water): no owner (权属单位) on record",
+    "cover MH001 (sewer): no code in its code column",
+    "cover MH001 (sewer): no code in its id column",
+    "cover MH001 (sewer): code GT-JG-0007 is also the code of MH002, MH003",
+    "cover MH001 (sewer): code GT-JG-0007 is also the code of another cover",
+    *(f"cover MH001 (drain): the cover is {fault}" for fault in
+      ("missing", "damaged", "displaced", "sunken", "raised", "loose", "noisy")),
+    "cover MH001 (power): no fall-prevention net (防坠网)",
+    "cover MH001 (unknown): last inspected 400 days before 2026-12-01 (at most 365)",
+    "cover MH001 (heating): inspected on 2027-01-01, after the as-of date 2026-12-01; not counted",
+    # ramps: rules failed, values unreadable or missing, crossings
+    "slope 1:8 (12.5%) steeper than 1:10, the most any form allows",
+    "slope 1:10 (10%) steeper than 1:12 (three-sided)",
+    "slope 1:15 (6.67%) steeper than 1:20 (full-width)",
+    "slope 1:10 (10%) steeper than 1:12 (other)",
+    "width 1 m narrower than 1.2 m (three-sided)",
+    "width 0.8 m narrower than 1 m (other)",
+    "lip 20 mm above 10 mm",
+    "slope '陡' cannot be read; write it as 1:12, 1/12, 8% or 0.083 (a bare number above 1 is read as per cent).",
+    "width_m 'wide' cannot be read; write it in metres (1.5 or 1.5米).",
+    "lip_mm 'flat' cannot be read; write it in millimetres (10 or 10mm).",
+    "kind 'ramp' cannot be read; use one of: full_width, three_sided, other, flush, crossing.",
+    "slope not recorded; width not recorded; lip not recorded",
+    "slope 1:15 (6.67%): form not recorded (1:20 full-width, 1:12 other forms); width 1.1 m: form not "
+    "recorded (a full-width ramp needs its footway's width, a three-sided 1.2 m, others 1 m)",
+    "no kerb ramp within 15 m of one end",
+    "no kerb ramp within 15 m of either end",
+    "no kerb ramp within 15 m",
+    "no street within 15 m to tell its two sides apart; 2 kerb ramp(s) nearby",
+    "kerb ramp(s) within 15 m on one side of the street only",
+    "no kerb ramp within 15 m on either side of the street",
+    # property
+    "property management not recorded for the community or its buildings",
+    "20% < 30%",
+)
+
+#: Reasons the analyses write that had no Chinese (ramps, manholes), filled with sample values.
+REASONS = (
+    "no kerb ramps recorded in the community",
+    "no manholes recorded in the community",
+    "no kerb ramps recorded in the ramps layer: crossings cannot be judged",
+    "3 of 7 not known (R1, R2, R3): slope not recorded",
+    "6 of 9 not known (R1, R2, R3, R4, R5 and 1 more): slope 1:15 (6.67%): form not recorded "
+    "(1:20 full-width, 1:12 other forms)",
+    "1 of 2 not known (X1): no street within 15 m to tell its two sides apart; 2 kerb ramp(s) nearby",
+    "8 of 9 ramps too steep: R1, R2, R3, R4, R5 and 3 more",
+    "1 of 4 not checked: flush kerbs have no slope",
+    "1 of 1 covers of the kinds sewer, drain have no fall-prevention net",
+)
+
+
+def _english_left(text: str) -> list[str]:
+    """The words in Latin letters of ``text``, ids, quoted values and units aside."""
+    return re.findall(r"[A-Za-z]+", _UNITS.sub("", _IDS.sub("", _QUOTED.sub("", text))))
+
+
+@pytest.mark.parametrize("text", MESSAGES + REASONS)
+def test_every_message_and_reason_reads_in_chinese(text):
+    zh = reason_text(text, "zh")
+    assert not _english_left(zh), (text, zh)
+    assert reason_text(text, "en") == text  # English pages show what the analysis wrote
+
+
+@pytest.mark.parametrize(("text", "zh"), [
+    ("nearest sorting point 139 m walk away", "最近的垃圾分类投放点步行139米"),
+    ("cover MH001 (gas): no manager named", "井盖MH001（燃气）：未指定管理人"),
+    ("cover MH004 (drain): the cover is sunken", "井盖MH004（雨水）：井盖沉陷"),
+    ("slope 1:10 (10%) steeper than 1:12 (three-sided)", "坡度1:10 (10%)，陡于三面坡类坡道限值1:12"),
+    ("building B-3: 12.5 m² of it lies inside the 15 m protection zone of old_tree T1 银杏王 (crown + margin), "
+     "reaching 3.2 m into it",
+     "建筑B-3有12.5平方米位于古树T1 银杏王的15米保护范围（树冠投影外加保护距离）内，深入3.2米"),
+    ("cover MH001: fall_net (防坠网) 'maybe' cannot be read; write 有 / 无 (yes / no)",
+     "井盖MH001：防坠网“maybe”无法识别；请填写有 / 无"),
+    ("no kerb ramps recorded in the community", "社区内未登记缘石坡道"),
+    ("3 of 7 not known (R1, R2, R3): slope not recorded", "7处中有3处无法判断（R1, R2, R3）：未记录坡度"),
+    ("1 of 1 covers of the kinds sewer, drain have no fall-prevention net",
+     "1个井盖中有1个（污水、雨水类）未安装防坠网"),
+])
+def test_hand_checked_translations(text, zh):
+    assert reason_text(text, "zh") == zh
+
+
+def test_messages_in_tables_popups_value_maps_and_placemarks_read_in_chinese():
+    text, zh = "cover MH001 (gas): no manager named", "井盖MH001（燃气）：未指定管理人"
+    assert format_value(text, "message", "zh") == zh and format_value(text, "message", "en") == text
+    assert format_value(" ", "message", "zh") is None
+    assert format_values([text, "nearest sorting point 139 m walk away"], "message", "zh") == [
+        zh, "最近的垃圾分类投放点步行139米"]
+    assert cell_text(text, "message", "zh") == zh  # the report's tables
+    assert field_labels(pd.DataFrame({"message": [text]}), lang="zh").values["message"] == {text: zh}
+    findings = gpd.GeoDataFrame({"kind": ["no_manager"], "clause": [""], "message": [text]},
+                                geometry=[Point(0, 0)], crs=4547)
+    for lang, want in (("zh", zh), ("en", text)):
+        out, _, desc = kml.placemark_fields(findings, lang=lang)
+        assert want in out[desc].iloc[0]
+
+
+# --- the synthetic county, analysed: what the analyses really wrote --------------------------------
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("messages") / "county.gpkg"
+    county_workspace(path, 0, name="高唐县（合成）")
+    for name in _ANALYSES:
+        run_analysis(path, name)
+    return path
+
+
+def _stored(workspace: Path, layer: str, column: str) -> list[str]:
+    with sqlite3.connect(workspace) as con:
+        return [v for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM "{layer}"') if v]
+
+
+def test_every_message_the_county_holds_reads_in_chinese(workspace):
+    seen = 0
+    for name in _ANALYSES:
+        for text in _stored(workspace, f"{name}_findings", "message"):
+            seen += 1
+            zh = reason_text(text, "zh")
+            assert not _english_left(zh), (name, text, zh)
+    assert seen >= 20
+
+
+def _popup(page: str, layer: str, field: str) -> set[str]:
+    """The texts ``field`` shows in the popups of the map layer named ``layer``."""
+    dec = json.JSONDecoder()
+    out: set[str] = set()
+    for written, end in layer_calls(page):
+        opts, _ = dec.raw_decode(page, end + 2)
+        if opts["name"] != layer or field not in opts["fields"]:
+            continue
+        col = inflated(written)["v"][opts["fields"].index(field)]
+        out |= set(col) if isinstance(col, list) else ({col["k"]} if "k" in col else set(col["d"]))
+    return {v for v in out if v is not None}
+
+
+def test_the_chinese_map_shows_findings_messages_in_chinese(workspace):
+    stored = _stored(workspace, "manholes_findings", "message")
+    assert "cover MH001 (drain): no manager named" in stored  # the workspace keeps the English
+    out = workspace.with_name("map-zh.html")
+    res = CliRunner().invoke(main, ["map", str(workspace), "-o", str(out), "--lang", "zh", "--offline",
+                                    "--overwrite"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    label = next(o.label_zh for d in analysis.descriptors().values() for o in d.outputs
+                 if o.name == "manholes_findings")
+    shown = _popup(page, label, "message")
+    assert "井盖MH001（雨水）：未指定管理人" in shown
+    assert not [t for t in shown if _english_left(t)], shown
