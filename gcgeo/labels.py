@@ -26,7 +26,7 @@ from . import layers as _layers
 from . import rules as _rules
 from .clauses import clause_text
 from .names import category_label, layer_label, living_circle_rules, tier_label
-from .reasons import reason_text
+from .reasons import reason_text, zone_bases
 from .values import text_list
 
 __all__ = ["COLUMN_LABELS", "GEOMETRY_LABELS", "UI", "category_label", "code_label", "column_format",
@@ -369,7 +369,6 @@ def unit_text(unit: str, lang: str = "zh") -> str:
     return unit if own is None else own[0 if lang == "zh" else 1]
 
 
-_HERITAGE_KINDS = _layers.get_spec("heritage").column("kind").value_aliases
 #: Text values of analysis-result columns: column → value → (zh, en).
 VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "severity": _SEVERITY,
@@ -384,13 +383,7 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     # the park entrances of the green analysis
     "entrance": {"path": ("道路接入处", "path"), "virtual": ("虚拟出入口", "virtual")},
     # where a heritage feature's protection zone comes from (gcgeo.analysis.heritage.zones)
-    "zone_basis": {"own radius": ("自身保护范围半径", "own radius"),
-                   "crown + margin": ("树冠投影外加保护距离", "crown + margin"),
-                   "no geometry": ("无几何图形", "no geometry"),
-                   "no protection_radius_m and no kind": ("无保护范围半径且无类型",
-                                                          "no protection_radius_m and no kind"),
-                   **{f"rule radius.{k}": (f"规则默认半径（{zh[0]}）", f"rule radius.{k}")
-                      for k, zh in _HERITAGE_KINDS.items()}},
+    "zone_basis": zone_bases(),
     # the fire-lane findings' notes on what was measured
     "note": {"width from the rule default": ("宽度取规则默认值", "width from the rule default"),
              "height_m of the obstruction": ("障碍物离地净高", "height_m of the obstruction"),

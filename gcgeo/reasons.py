@@ -131,18 +131,43 @@ def _quoted(text: str) -> str:
     return f"“{text}”"
 
 
-def _spelled(kind: str, column: str, code: str) -> str:
-    """Code ``code`` of inventory column ``column`` as the layer spec spells it in Chinese."""
-    from .labels import value_label
+def _spec_column(kind: str, column: str):
+    from .layers import get_spec
 
-    return value_label(kind, column, code, "zh")
+    spec = get_spec(kind)
+    return spec.column(column) if spec.has_column(column) else None
+
+
+def _spelled(kind: str, column: str, code: str) -> str:
+    """Code ``code`` of inventory column ``column`` as the layer spec spells it in Chinese
+    (as :func:`gcgeo.labels.value_label` shows it; read from the spec here, which the
+    labels read the reasons through)."""
+    col = _spec_column(kind, column)
+    if col is None:
+        return code.replace("_", " ")
+    if code in col.value_aliases:
+        return col.value_aliases[code][0]
+    return code.replace("_", " ") if col.allowed is not None else code
 
 
 def _column(kind: str, column: str) -> str:
     """Column ``column`` of inventory layer ``kind`` by its Chinese label."""
-    from .labels import column_label
+    col = _spec_column(kind, column)
+    return col.label_zh if col is not None else column
 
-    return column_label(column, "zh", kind=kind)
+
+@cache
+def zone_bases() -> dict[str, tuple[str, str]]:
+    """Where a heritage feature's protection zone comes from (:func:`gcgeo.analysis.heritage.zones`'s
+    ``zone_basis``), in (zh, en)."""
+    from .layers import get_spec
+
+    kinds = get_spec("heritage").column("kind").value_aliases
+    return {"own radius": ("自身保护范围半径", "own radius"),
+            "crown + margin": ("树冠投影外加保护距离", "crown + margin"),
+            "no geometry": ("无几何图形", "no geometry"),
+            "no protection_radius_m and no kind": ("无保护范围半径且无类型", "no protection_radius_m and no kind"),
+            **{f"rule radius.{k}": (f"规则默认半径（{zh[0]}）", f"rule radius.{k}") for k, zh in kinds.items()}}
 
 
 def _codes_listed(kind: str, column: str, text: str) -> str:
@@ -152,9 +177,7 @@ def _codes_listed(kind: str, column: str, text: str) -> str:
 
 def _zone_basis(text: str) -> str:
     """Where a heritage zone comes from (:func:`gcgeo.analysis.heritage.zones`), in Chinese."""
-    from .labels import VALUE_LABELS
-
-    known = VALUE_LABELS["zone_basis"].get(text)
+    known = zone_bases().get(text)
     if known:
         return known[0]
     m = re.fullmatch(r"no protection_radius_m and kind (.+) is none of (.+)", text)
