@@ -605,11 +605,15 @@ def format_values(values: Any, name: str, lang: str = "en", *, kind: str | None 
     if fmt in ("category", "tier", "kind") or _coded_column(kind, name):
         return [format_value(v, name, lang, kind=kind) for v in list(values)]
     labelled = VALUE_LABELS.get("status" if name.endswith("_status") else name, {})
-    coded = _codes_shown(name, kind, lang)
+    values = list(values)
+    # a code (or list of codes) in words, each distinct text read once: a city's layers
+    # repeat a few texts over 100k rows
+    words = ({v: codes_text(v, name) for v in {v for v in values if type(v) is str and v not in labelled}}
+             if _codes_shown(name, kind, lang) else {})
     # a text no table labels is shown as it is; anything else as format_value shows it
-    return [(((coded and codes_text(v, name)) or v) if v.strip() else None)
+    return [((words.get(v) or v) if v.strip() else None)
             if type(v) is str and v not in labelled else format_value(v, name, lang, kind=kind)
-            for v in list(values)]
+            for v in values]
 
 
 def _coded_column(kind: str | None, name: str) -> bool:

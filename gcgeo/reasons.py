@@ -415,7 +415,7 @@ MESSAGES: tuple[tuple[str, _Sub], ...] = (
      r"(heritage feature|\S+) (.+) \(([^()]*)\), reaching (-?[\d.]+) m into it", _intrusion),
     # manholes
     (r"cover (.+?): (\w+) \([^)]*\) (.+) cannot be read; write (.+)",
-     lambda m: _cover_unreadable(m)),
+     _cover_unreadable),
     (r"cover (.+?) \(([\w-]+)\): (.+)", _cover),
     # ramps: a rule failed, a value unreadable or missing, a crossing without ramps
     (r"slope (.+?) steeper than (\S+), the most any form allows", r"坡度\1，陡于各类坡道中最宽松的限值\2"),

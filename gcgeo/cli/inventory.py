@@ -12,14 +12,13 @@ import click
 
 from .._errors import CRSError, InputError
 from .common import (
-    console,
     lang_option,
     main,
     overwrite_option,
     progress,
-    quiet,
     say,
     table,
+    warn,
     warn_stale,
     workspace_argument,
 )
@@ -263,8 +262,6 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
     style. A stored scorecard that no longer holds is exported as it stands now, with a
     warning (as the report and the dossiers show it).
     """
-    from rich.markup import escape
-
     from .. import handoff
 
     wanted = [n.strip() for n in names.split(",") if n.strip()] if names else None
@@ -273,9 +270,7 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
                                           encoding=encoding, lang=lang, csv_geometry=csv_geometry,
                                           overwrite=overwrite, rules=rules_file, progress=step)
     say(str(report))
-    if not quiet():
-        for line in report.warnings:  # (a scorecard computed again: why, and how to store it)
-            console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    warn(report.warnings)  # (a scorecard computed again: why, and how to store it)
     warn_stale(workspace)
 
 
