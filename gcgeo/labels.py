@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -450,6 +450,7 @@ def _code_zh(code: str, name: str) -> str | None:
     return code_label(code, "zh")
 
 
+@lru_cache(maxsize=8192)  # (a value map or a page asks for each distinct text, often twice)
 def codes_text(text: str, name: str) -> str | None:
     """``text`` of result column ``name`` in Chinese when it is a code, or a list of codes (a
     JSON array, or joined by commas or semicolons) that are all known; else None, so that a
@@ -650,18 +651,23 @@ def code_label(code: Any, lang: str = "zh") -> str | None:
     True
     """
     text = str(code).strip()
-    if not text:
-        return None
+    return _code_label(text, lang) if text else None
+
+
+@lru_cache(maxsize=4096)  # (the codes of a value map or a page's lists, asked for again and again)
+def _code_label(text: str, lang: str) -> str | None:
     i = 0 if lang == "zh" else 1
     for values in VALUE_LABELS.values():
         if text in values:
             return values[text][i]
-    if text in _kind_labels():
-        return kind_label(text, lang)
+    # (the living circle's categories and tiers before the findings' kinds, which read every
+    # rules file: no code is both, and a run of the living circle has its rules read already)
     if text in living_circle_rules().get("categories", {}):
         return category_label(text, lang)
     if text in living_circle_rules().get("tiers", {}):
         return tier_label(text, lang)
+    if text in _kind_labels():
+        return kind_label(text, lang)
     if text in GEOMETRY_LABELS:
         return GEOMETRY_LABELS[text][i]
     if lang == "zh" and text in _spec_codes():

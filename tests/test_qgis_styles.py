@@ -486,3 +486,38 @@ def test_qgis_renders_the_layers_in_the_stored_colours(exported, qgis_export):
         # much of what is drawn is exactly the stored colours (the rest: outlines, anti-aliased
         # edges, which on buildings 5 pixels high are most of them)
         assert matched.sum() > 0.2 * ink.sum(), f"{layer}: {matched.sum()} of {ink.sum()} pixels"
+
+
+def test_a_layers_geometry_kind_is_the_type_most_of_its_rows_have():
+    """The kind QGIS draws a layer as: the type most rows have, Multi or not, a missing or
+    empty geometry counted for none, a tie going to the type met first; checked against
+    the rows' type names counted one by one."""
+    from collections import Counter
+
+    from gcgeo.maps.qgis_styles import geometry_kind
+
+    pt, line = shapely.Point(0, 0), shapely.LineString([(0, 0), (1, 1)])
+    poly = shapely.box(0, 0, 1, 1)
+    pool = [pt, shapely.MultiPoint([(0, 0), (1, 1)]), line, shapely.MultiLineString([[(0, 0), (1, 0)]]),
+            poly, shapely.MultiPolygon([poly]), shapely.LinearRing([(0, 0), (1, 0), (1, 1)]),
+            shapely.GeometryCollection([pt]), shapely.Point(), None]
+    rng = np.random.default_rng(7)
+    names = {"Point": "point", "LineString": "line"}
+    for _ in range(200):
+        rows = [pool[i] for i in rng.integers(0, len(pool), rng.integers(1, 9))]
+        kept = [g.geom_type.replace("Multi", "") for g in rows if g is not None and not g.is_empty]
+        expected = names.get(Counter(kept).most_common(1)[0][0], "polygon") if kept else "polygon"
+        frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries(rows))
+        assert geometry_kind(frame) == expected, [g and g.wkt for g in rows]
+    assert geometry_kind(gpd.GeoDataFrame(geometry=gpd.GeoSeries([], dtype="geometry")), kind="ramps") \
+        == "point"
+
+
+def test_no_code_is_both_a_findings_kind_and_a_living_circle_category_or_tier():
+    """``code_label`` looks a code up among the living circle's categories and tiers before the
+    findings' kinds: a code in both would take the other label."""
+    from gcgeo import labels
+
+    kinds = set(labels._kind_labels())
+    lc = labels.living_circle_rules()
+    assert kinds and not kinds & (set(lc["categories"]) | set(lc["tiers"]))

@@ -108,13 +108,17 @@ def colors_by_category(values: pd.Series, palette: Mapping[Any, tuple[str, str]]
     column's (e.g. derived from several columns).
     """
     other = other or ("#9e9e9e", "other")
-    present = set(values.dropna().unique().tolist())
-    colors = np.array([palette[v][0] if v in palette else other[0] for v in values], dtype=object)
+    codes, uniques = pd.factorize(values)  # (each distinct value looked up once; missing: -1)
+    known = [u in palette for u in uniques]
+    lookup = np.array([palette[u][0] if k else other[0] for u, k in zip(uniques, known)] + [other[0]],
+                      dtype=object)
+    colors = lookup[codes]  # (code -1 takes the last entry: other)
+    present = set(uniques.tolist())
     if when is None:
         name = values.name if isinstance(values.name, str) else None
         when = (lambda v: ((name, v),)) if name else (lambda v: ())
     legend = [LegendItem(c, lab, when=when(v)) for v, (c, lab) in palette.items() if v in present]
-    if any(v not in palette for v in values):
+    if not all(known) or (codes < 0).any():
         legend.append(LegendItem(*other, rest=True))
     return colors, legend
 

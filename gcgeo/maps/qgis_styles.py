@@ -35,6 +35,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .. import layers as _kinds
 from ..labels import column_label, format_value, layer_label, ui
@@ -613,14 +614,24 @@ def geometry_kind(frame: pd.DataFrame, declared: str | None = None, kind: str | 
         return "polygon"
     if not isinstance(frame, gpd.GeoDataFrame):
         return "none"
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    groups = _TYPE_GROUP[shapely.get_type_id(geoms) + 1]  # (a missing geometry's id is -1)
+    groups = groups[(groups >= 0) & ~shapely.is_empty(geoms)]
+    if len(groups):
+        counts = np.bincount(groups, minlength=len(_GROUP_KIND))
+        tied = np.flatnonzero(counts == counts.max())  # a tie: the type met first, as Counter
+        first = tied[np.argmin([np.argmax(groups == g) for g in tied])] if len(tied) > 1 else tied[0]
+        return _GROUP_KIND[first]
     names = {"Point": "point", "LineString": "line"}
-    geoms = frame.geometry.dropna()
-    geoms = geoms[~geoms.is_empty]
-    if len(geoms):
-        return names.get(Counter(geoms.geom_type.str.replace("Multi", "")).most_common(1)[0][0], "polygon")
     if kind in _kinds.SPECS:
         return names.get(_kinds.get_spec(kind).geometry[0], "polygon")
     return "polygon"
+
+
+#: shapely's geometry type id + 1 (a missing geometry: 0) → its type without "Multi", numbered
+#: in :data:`_GROUP_KIND`: Point, LineString, LinearRing, Polygon, GeometryCollection.
+_TYPE_GROUP = np.array([-1, 0, 1, 2, 3, 0, 1, 3, 4])
+_GROUP_KIND = ("point", "line", "polygon", "polygon", "polygon")
 
 
 def layer_styles(name: str, frame: pd.DataFrame, *, lang: str = "zh", kind: str | None = None,
