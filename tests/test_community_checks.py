@@ -145,3 +145,21 @@ def test_validate_reports_them_in_the_workspace(tmp_path, county):
 
 def test_check_communities_is_public():
     assert layers.check_communities is check_communities
+
+
+def test_footprints_are_read_as_their_polygonal_part_made_valid():
+    """What the building checks measure of each footprint, by construction: a bow tie as its
+    two triangles (0.25 m² each), a point or a line as nothing, a collection as its polygon,
+    a valid square as it is, a missing or empty one as missing."""
+    from gcgeo.layers.community_checks import _valid
+
+    bow = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    square = shapely.box(0, 0, 2, 2)
+    rows = [bow, shapely.Point(0, 0), shapely.LineString([(0, 0), (1, 1)]), square, None,
+            shapely.Polygon(), shapely.GeometryCollection([shapely.box(5, 5, 6, 6), shapely.Point(9, 9)])]
+    out = _valid(gpd.GeoDataFrame(geometry=rows, crs=CRS))
+    assert out[0].geom_type == "MultiPolygon" and [round(p.area, 12) for p in out[0].geoms] == [0.25, 0.25]
+    assert out[1].is_empty and out[2].is_empty
+    assert out[3].equals_exact(square, 0)
+    assert out[4] is None and out[5] is None
+    assert out[6].equals_exact(shapely.box(5, 5, 6, 6), 0)

@@ -933,3 +933,23 @@ def test_nearest_segment_is_the_nearest_line():
     sx, sy = ix.x0[s] + t[near] * ix.dx[s], ix.y0[s] + t[near] * ix.dy[s]
     np.testing.assert_allclose(np.hypot(sx - p[near, 0], sy - p[near, 1]), want[near], atol=1e-9)
     assert build_snap_index(np.array([shapely.MultiLineString([[(0, 0), (1, 0)]])])) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(0, 6)] * 4).filter(lambda c: c[:2] != c[2:]), min_size=1, max_size=25))
+def test_dangling_ends_are_those_meeting_no_end_and_no_other_line(coords):
+    """The dangling ends ``near_misses`` reports from, against a brute force: an end is dangling
+    when no other end is at its place and no other line passes within 0.1 mm of it. Lines
+    on a small grid, so that ends meet ends, lie on lines and repeat."""
+    from gcgeo.network.clean import _dangling_ends, _ends
+
+    arr = np.array([LineString([c[:2], c[2:]]) for c in coords], dtype=object)
+    n = len(arr)
+    ends = _ends(arr)
+    xy = shapely.get_coordinates(ends)
+    expected = []
+    for k in range(2 * n):
+        meets_end = any(j != k and np.allclose(xy[j], xy[k]) for j in range(2 * n))
+        on_line = any(j != k % n and shapely.distance(ends[k], arr[j]) <= 1e-4 for j in range(n))
+        expected.append(not meets_end and not on_line)
+    assert _dangling_ends(shapely.STRtree(arr), ends).tolist() == expected

