@@ -419,8 +419,9 @@ COPIED_CODES: dict[str, tuple[str, str]] = {
 }
 #: Result columns naming columns of an inventory layer, one or a list: column → layer kind.
 NAMED_COLUMNS: dict[str, str] = {"attribute": "ramps", "column": "manholes"}
-#: Columns of names and ids: their values are the user's, never codes.
-_NAMES = re.compile(r"(?:^|_)(?:id|ids|name|names)$")
+#: Columns of names and ids: their values are the user's, never codes (``building`` and
+#: ``community`` hold a home's building id and community id in the green analysis's homes).
+_NAMES = re.compile(r"(?:^|_)(?:id|ids|name|names)$|^(?:building|community)$")
 
 
 def _codes_shown(name: str, kind: str | None, lang: str) -> bool:

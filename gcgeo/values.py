@@ -38,6 +38,14 @@ def is_yes(value: Any) -> bool:
     >>> [is_yes(v) for v in (True, "True", 1.0, "是", None, "否", "maybe")]
     [True, True, True, True, False, False, False]
     """
+    if value is None or value is pd.NA:
+        return False
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str):  # (the common words at once; the rest as to_bool reads them)
+        word = value.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
     return bool(to_bool(pd.Series([value], dtype=object))[0].fillna(False).iloc[0])
 
 

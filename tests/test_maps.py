@@ -815,3 +815,15 @@ def test_criterion_8_reads_alike_in_the_legend_and_in_tables():
                           geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)], crs=3067)
     styled = style_layer("fire_communities", fc, lang="zh")
     assert {i.label for i in styled.legend} == {format_value(k, "criterion8", "zh") for k in ("pass", "fail")}
+
+
+@pytest.mark.parametrize("name", ["building", "community", "building_id", "community_name"])
+def test_ids_and_names_that_spell_a_code_stay_the_users(name):
+    """A community or building a planner identified as "park" or "gas" (the green analysis's
+    homes keep them in ``building`` and ``community``) is not shown as 公园 or 燃气; a
+    column of codes still is."""
+    from gcgeo.labels import format_value, format_values
+
+    assert format_values(["park", "gas", "C1"], name, "zh") == ["park", "gas", "C1"]
+    assert format_value("park", name, "zh") == "park"
+    assert format_values(["park"], "kinds", "zh") == ["公园"]

@@ -6,9 +6,11 @@ import doctest
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gcgeo import values
-from gcgeo.values import to_bool
+from gcgeo.values import FALSE_WORDS, TRUE_WORDS, is_yes, to_bool
 
 
 def test_the_examples_in_the_docstrings_hold():
@@ -143,3 +145,13 @@ def test_dates_added_to_a_layer_are_read_alike():
     assert out["last_inspection"].tolist()[:2] == ["2021-03-05", "2021-03-05"]
     assert bad["last_inspection"].tolist() == [False, False, True, False]
     assert out["last_inspection_raw"].tolist()[2] == "5/3/2021"  # kept, and reported by validate
+
+
+@given(st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=True),
+                 st.sampled_from(sorted(TRUE_WORDS | FALSE_WORDS) + [" Yes ", "NO", "1.0", "maybe", "", " "]),
+                 st.text(max_size=4)))
+def test_one_value_reads_as_its_column_of_one_would(value):
+    """``is_yes`` answers the common words and flags at once: the same as ``to_bool`` reading
+    the value alone, blanks and unreadable values as no."""
+    alone = to_bool(pd.Series([value], dtype=object))[0].fillna(False).iloc[0]
+    assert is_yes(value) is bool(alone)
