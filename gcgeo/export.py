@@ -605,6 +605,8 @@ def export(
     lang: str = "zh",
     kinds: Mapping[str, str] | None = None,
     rules: Mapping[str, Mapping[str, Any]] | None = None,
+    styles_from: PathLike | None = None,
+    style_layers: Mapping[str, str] | None = None,
 ) -> ExportReport:
     """Write one frame or several named frames to ``path``; driver from the suffix.
 
@@ -627,6 +629,22 @@ def export(
     (:mod:`gcgeo.gpkg_styles`); ``kinds`` gives the layer kind of each layer,
     for labels and styles; ``rules`` the rule sets each analysis's results were
     computed with (:func:`gcgeo.maps.rules_ran`), for those styles' class breaks.
+
+    ``styles_from`` is the GeoPackage the layers come from (the workspace):
+    exported to a .gpkg, each layer also carries the styles a planner saved
+    for it there in QGIS ("Save as Default → Datasource Database"), their
+    default staying the default, so QGIS opens the layer as it opened it in
+    the workspace; gcgeo's own style, in ``lang``, is listed beside it.
+    ``style_layers`` maps an exported layer to its name in ``styles_from``
+    (default: every layer of ``data`` under its own name; a layer left out
+    gets no style of a planner's).  A planner's style is copied as it was
+    saved, whatever ``lang``; export keeps a GeoPackage layer's column names,
+    but should a style name columns the exported layer does not have (the
+    frame given lacks them), it is still copied and the report's
+    ``warnings`` name the layer, the style and the columns, to check it in
+    QGIS.  The other formats carry no style (no .qml beside a .shp: its
+    field names are shortened, which a style saved for the workspace would
+    not follow).
     Returns what was written.
     """
     path = Path(path)
@@ -656,8 +674,15 @@ def export(
         with atomic_path(path, overwrite=True) as tmp:
             for name, frame in frames.items():
                 _write_one(frame, tmp, driver, name, report, settings=settings)
-            from .gpkg_styles import write_styles
+            from .gpkg_styles import copy_user_styles, write_styles
 
+            if styles_from is not None:  # first, so gcgeo's stay beside a planner's default
+                theirs = {str(n): str(n) for n in frames} if style_layers is None else \
+                    {str(k): str(v) for k, v in style_layers.items() if k in frames}
+                copied, warnings = copy_user_styles(styles_from, tmp, theirs)
+                report.notes.extend(f"{name}: the style(s) saved in QGIS carried over: {', '.join(styles)}"
+                                    for name, styles in copied.items())
+                report.warnings.extend(warnings)
             # QGIS styles, field aliases and value labels in ``lang`` (gcgeo.gpkg_styles)
             write_styles(tmp, frames, lang=lang, kinds=kinds, rules=rules)
         report.files.append(path)

@@ -22,6 +22,8 @@ a planner saved in QGIS stays, and stays the default if it was.
 
 The workspace writes them, in Chinese, each time it stores layers (in the
 same atomic change); ``gcgeo export … .gpkg`` in the language of ``--lang``.
+:func:`copy_user_styles` carries the styles a planner saved in QGIS from one
+GeoPackage (the workspace) to another (the export), as QGIS keeps them.
 
 >>> write_styles("results.gpkg", {"fire_findings": findings}, lang="zh")   # doctest: +SKIP
 """
@@ -30,7 +32,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "write_styles"]
+__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "copy_user_styles", "write_styles"]
 
 #: The table QGIS keeps layer styles in.
 LAYER_STYLES = "layer_styles"
@@ -125,6 +129,103 @@ def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *,
             _tidy(con)
     log.info("QGIS styles and %s labels written for %d layer(s) of %s", lang, len(done), path)
     return done
+
+
+def copy_user_styles(source: str | os.PathLike, target: str | os.PathLike,
+                     layers: Mapping[str, str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Copy the QGIS styles a planner saved in GeoPackage ``source`` into GeoPackage ``target``.
+
+    ``layers`` maps each layer's name in ``target`` to its name in ``source``.
+    Every ``layer_styles`` row of those layers that gcgeo did not write (its
+    ``owner`` is not :data:`OWNER`: QGIS writes an empty one) is copied with its
+    name, QML, SLD, description, form (``ui``), time and default flag, under the
+    layer's name and geometry column in ``target`` (as GDAL wrote it), so QGIS
+    opens the layer there with the style it opens it with in ``source``. Copy
+    them before :func:`write_styles` writes gcgeo's own: those stay beside a
+    planner's default, not default. Layers ``target`` does not hold are skipped;
+    ``source`` is only read.
+
+    Returns the styles copied (target layer → their names) and warnings: a
+    style naming columns the layer in ``target`` does not have (renamed or
+    dropped on the way) is still copied, as QGIS would still open it, and
+    the warning names the layer, the style and the columns, to check in QGIS.
+    """
+    source, target = Path(source), Path(target)
+    wanted = {t: s for t, s in layers.items() if t != LAYER_STYLES and not t.startswith("gcgeo_")}
+    if not wanted or not source.is_file():
+        return {}, []
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        try:
+            if con.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'table'",
+                           (LAYER_STYLES,)).fetchone() is None:
+                return {}, []
+            rows = con.execute(
+                f'SELECT f_table_name, f_table_catalog, f_table_schema, styleName, styleQML, styleSLD, '
+                f'useAsDefault, description, owner, ui, update_time FROM "{LAYER_STYLES}" '
+                f"WHERE owner IS NOT ? ORDER BY id", (OWNER,)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{source} is not a GeoPackage ({exc}); the styles saved in QGIS are "
+                             "read from the GeoPackage the layers come from (the workspace).") from None
+    by_layer: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_layer.setdefault(row[0], []).append(row[1:])
+    copied: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    with closing(sqlite3.connect(target)) as con:
+        contents = _contents(con, target)
+        todo = {t: by_layer[s] for t, s in wanted.items() if s in by_layer and t in contents}
+        if not todo:
+            return {}, []
+        with con:
+            _prepare(con)
+            for name, styles in todo.items():
+                columns, geom_col, _ = _table(con, name)
+                have = {*columns, geom_col, *_keys(con, name)}
+                for catalog, schema, style, qml, sld, default, description, owner, ui, when in styles:
+                    con.execute(
+                        f'INSERT INTO "{LAYER_STYLES}" (f_table_catalog, f_table_schema, f_table_name, '
+                        f"f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+                        f"owner, ui, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
+                        (catalog, schema, name, geom_col, style, qml, sld, default, description, owner, ui,
+                         when))
+                    copied.setdefault(name, []).append(str(style))
+                    lost = [c for c in _style_fields(qml) if c not in have]
+                    if lost:
+                        warnings.append(
+                            f"layer '{name}': the style '{style}' saved in QGIS names column(s) "
+                            f"{', '.join(lost)}, which the exported layer does not have; it is copied "
+                            "as it is, and QGIS may draw or label those features otherwise: check it "
+                            "in QGIS (Layer Properties → Symbology).")
+    for name, names in copied.items():
+        log.info("layer %s: style(s) saved in QGIS copied: %s", name, ", ".join(names))
+    return copied, warnings
+
+
+def _keys(con: sqlite3.Connection, name: str) -> list[str]:
+    info = con.execute(f'PRAGMA table_info("{name.replace(chr(34), chr(34) * 2)}")').fetchall()
+    return [r[1] for r in info if r[5]]
+
+
+def _style_fields(qml: str | None) -> list[str]:
+    """The columns a QGIS style (QML) names: its field configuration, the attribute its
+    renderer classifies by and the field its labels show (expressions are not read)."""
+    if not qml:
+        return []
+    try:
+        root = ET.fromstring(qml)
+    except ET.ParseError:
+        return []
+    names = [f.get("name", "") for f in root.iterfind("./fieldConfiguration/field")]
+    renderer = root.find("./renderer-v2")
+    if renderer is not None:
+        names.append(renderer.get("attr", ""))
+    for text in root.iterfind(".//labeling//text-style"):
+        if text.get("isExpression", "0") != "1":
+            names.append(text.get("fieldName", ""))
+    plain = re.compile(r'^"?([^"()]+)"?$')  # a name, quoted or not; an expression is left out
+    found = [m.group(1) for n in names if n and (m := plain.match(n.strip())) and not
+             any(ch in m.group(1) for ch in " +-*/|=<>,'")]
+    return list(dict.fromkeys(found))
 
 
 def _contents(con: sqlite3.Connection, path: Path) -> set[str]:

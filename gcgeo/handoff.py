@@ -72,9 +72,9 @@ def export_workspace(
     if wanted and LAYER_STYLES in wanted:
         raise InputError(
             f"--layers {LAYER_STYLES}: that is the table QGIS keeps layer styles in, not a layer "
-            "to export. Export the layers themselves to a .gpkg: it carries each one's QGIS style "
-            "(gcgeo's, in --lang), which QGIS applies when it opens them; .shp, .geojson and the "
-            "other formats hold no style.")
+            "to export. Export the layers themselves to a .gpkg: it carries each one's QGIS styles "
+            "(gcgeo's, in --lang, and any saved in QGIS in the workspace), which QGIS applies when it "
+            "opens them; .shp, .geojson and the other formats hold no style.")
     network = bool(wanted and NETWORK_LAYER in wanted)
     rest = [n for n in wanted if n != NETWORK_LAYER] if wanted else None
     target = output_crs(crs)
@@ -96,6 +96,7 @@ def export_workspace(
         return ExportReport(files=[path], notes=notes)
     step("reading")
     frames: dict[str, Any] = ws.read_layers(workspace, rest) if rest or wanted is None else {}
+    from_workspace = list(frames)
     warnings = _current_scorecard(workspace, frames, lang)
     kinds = _layer_kinds(workspace)
     if network:
@@ -124,8 +125,10 @@ def export_workspace(
 
             ran, notes = rules_ran(workspace, frames)
             warnings.extend(notes)
+        # the styles planners saved in QGIS go with the layers read from the workspace
         report = export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry,
-                        inputs=[workspace], crs=crs, encoding=encoding, lang=lang, kinds=kinds, rules=ran)
+                        inputs=[workspace], crs=crs, encoding=encoding, lang=lang, kinds=kinds, rules=ran,
+                        styles_from=workspace, style_layers={n: n for n in from_workspace})
     report.warnings.extend(warnings)
     return report
 

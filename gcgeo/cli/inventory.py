@@ -259,8 +259,11 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
 
     GeoJSON rounds coordinates to 7 decimals of a degree (RFC 7946; a point moves by at
     most 8 mm); the other formats keep them as stored. A .gpkg carries each layer's QGIS
-    style. A stored scorecard that no longer holds is exported as it stands now, with a
-    warning (as the report and the dossiers show it).
+    style (gcgeo's, in --lang) and the styles a planner saved for it in QGIS in the
+    workspace, as saved (their default stays the default; a style naming columns the
+    export lacks is kept, with a warning naming the layer). A stored scorecard that no
+    longer holds is exported as it stands now, with a warning (as the report and the
+    dossiers show it).
     """
     from .. import handoff
 
