@@ -298,9 +298,14 @@ def _read(path: Path, name: str, names: Mapping[str, str], kinds: Mapping[str, s
             f"Add it with 'gcgeo add {path} {name} FILE' or run the analysis that makes it."
         )
     df = pyogrio.read_dataframe(path, layer=name, use_arrow=True, fid_as_index=fid)
-    if isinstance(df, gpd.GeoDataFrame) and not len(df) and names[name] not in ("Unknown", "None"):
-        df.attrs["geometry_type"] = names[name]  # (written back as it is: gpkg_write.write_frames)
     kind = kinds.get(name)
+    if isinstance(df, gpd.GeoDataFrame) and not len(df):
+        # (written back, and exported, as it is: gpkg_write.write_frames; an inventory layer
+        # stored untyped by an older gcgeo takes its kind's type)
+        stored = names[name] if names[name] not in ("Unknown", "None") else None
+        declared = _layers.SPECS[kind].declared_type(stored) if kind in _layers.SPECS else stored
+        if declared:
+            df.attrs["geometry_type"] = declared
     if kind in _layers.SPECS:
         df, _ = _layers.coerce_columns(df, kind)
     booleans = gpkg_write.boolean_columns(path, name, df)
@@ -348,6 +353,8 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
         check_layer_name(name)
     working_frames = {n: f.to_crs(working) if isinstance(f, gpd.GeoDataFrame) and working is not None
                       and f.crs is not None and not f.crs.equals(working) else f for n, f in frames.items()}
+    working_frames = {n: _typed_if_empty(f, kind if isinstance(kind, str) else kind.get(n, ""))
+                      for n, f in working_frames.items()}
     written = gpkg_write.write_frames(tmp, working_frames, spatial_index=spatial_index)
     rows = []
     for name, (out, types) in written.items():
@@ -361,6 +368,21 @@ def _put_layers(tmp: Path, frames: Mapping[str, pd.DataFrame], working: CRS | No
     # QGIS opens the workspace with gcgeo's symbology, class breaks at the run's thresholds
     gpkg_styles.write_styles(tmp, frames, kinds=kind,
                              rules={analysis: rules} if analysis and rules is not None else None)
+
+
+def _typed_if_empty(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """``frame``, and where it is an inventory layer without rows a copy declaring its kind's
+    geometry type (:meth:`gcgeo.layers.LayerSpec.declared_type`), which the GeoPackage layer
+    takes (:func:`gcgeo.gpkg_write.write_frames`) and every export after it: untyped, QGIS
+    would draw it with no style and a Shapefile export guess a type."""
+    if kind not in _layers.SPECS or not isinstance(frame, gpd.GeoDataFrame) or len(frame):
+        return frame
+    declared = _layers.SPECS[kind].declared_type(frame.attrs.get("geometry_type"))
+    if declared is None or declared == frame.attrs.get("geometry_type"):
+        return frame
+    out = frame.copy()
+    out.attrs["geometry_type"] = declared
+    return out
 
 
 def join_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

@@ -91,6 +91,33 @@ class LayerSpec:
         object.__setattr__(self, "all_columns", merged)
 
     @property
+    def geometry_type(self) -> str | None:
+        """The geometry type a layer of this kind without rows is stored as: its one base
+        type ("Point", "LineString", "Polygon"), as a layer of single parts is stored (one
+        holding multi-part features is stored as Multi*, by its rows); None where the kind
+        takes several (facilities: points and polygons), which one layer type cannot say.
+
+        >>> from gcgeo.layers import get_spec
+        >>> get_spec("ramps").geometry_type, get_spec("facilities").geometry_type
+        ('Point', None)
+        """
+        return self.geometry[0] if len(self.geometry) == 1 else None
+
+    def declared_type(self, declared: object = None) -> str | None:
+        """The geometry type a layer of this kind without rows is written with: ``declared``
+        (the type a frame carries in ``attrs["geometry_type"]``, e.g. the MultiPolygon of a
+        layer read back from the workspace) where it is one of this kind's types, else
+        :attr:`geometry_type`.
+
+        >>> from gcgeo.layers import get_spec
+        >>> get_spec("buildings").declared_type("MultiPolygon"), get_spec("buildings").declared_type("Unknown")
+        ('MultiPolygon', 'Polygon')
+        """
+        if declared and str(declared).removeprefix("Multi") in self.geometry:
+            return str(declared)
+        return self.geometry_type
+
+    @property
     def required(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.all_columns if c.required)
 

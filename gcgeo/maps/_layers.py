@@ -328,8 +328,8 @@ def style_lc_origins(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
     pal = {t: (_tier_color(t), tier_label(t, lang)) for t in tiers}
     colors, legend = colors_by_category(served, pal, other=(_pal.NOT_SERVED, ui("not_served", lang)),
                                         when=lambda t: ((f"{p}{t}", True),))  # smallest tier first
-    if not tiers:
-        colors, legend = _single(gdf, _pal.generic_color("lc_origins")), []
+    if not tiers:  # (a layer without tier flags: homes, in a colour of their own)
+        colors, legend = _single(gdf, _pal.HOMES), [LegendItem(_pal.HOMES, layer_label("lc_origins", lang))]
     dist = sorted(c for c in gdf.columns if re.fullmatch(r"dist_.+_m", str(c)))
     # A city has 100k homes: the popup names the home, its community, the tier serving it and
     # the walk to each category; one all_within_<tier> flag per tier would repeat the tier.
@@ -356,8 +356,9 @@ def style_lc_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", tier: str |
                            limit=16)
     legend: list[LegendItem]
     if tier is None or f"{p}{tier}" not in gdf.columns:
-        colors, legend = _single(gdf, _pal.COMMUNITIES), []
         title = ui("share_served", lang)
+        colors, legend = _single(gdf, _pal.COMMUNITIES), [LegendItem(_pal.COMMUNITIES,
+                                                                   _layers.get_spec("communities").label(lang))]
     else:
         colors, legend = colors_by_class(gdf[f"{p}{tier}"], [0.2, 0.4, 0.6, 0.8], list(_pal.SHARE_OF_RESIDENTS),
                                          fmt=_fmt_pct, no_data=ui("no_data", lang))
@@ -457,7 +458,8 @@ def style_lc_gaps(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         title = column_label("n_missing", lang)
     else:  # a gaps table without categories or tiers: as it is
         fields = _other_fields(homes, ["category", "tier", "community_name", "building_id"])
-        colors, legend, title = _single(homes, _pal.generic_color("lc_gaps")), [], ui("gaps", lang)
+        title = ui("gaps", lang)
+        colors, legend = _single(homes, _pal.GAPS_UNCOUNTED), [LegendItem(_pal.GAPS_UNCOUNTED, title)]
     return Styled("lc_gaps", ui("gaps", lang), subset(homes, fields), colors, fields,
                   legend=legend, legend_title=title, radius=5, zorder=4, cluster=False)
 
@@ -660,7 +662,7 @@ def style_fire_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled
                       legend_title=column_label("criterion8", lang), stroke="#333333", weight=1.2,
                       fill_opacity=0.45, simplify_m=1.0, zorder=1)
     if col is None:
-        colors, legend = _single(gdf, _pal.COMMUNITIES), []
+        colors, legend = _single(gdf, _pal.COMMUNITIES), [LegendItem(_pal.COMMUNITIES, title)]
     else:
         breaks = [b for b in nice_breaks(gdf[col]) if b > 0] or [1]
         breaks = sorted({1.0, *breaks}) if (pd.to_numeric(gdf[col], errors="coerce") == 0).any() else breaks

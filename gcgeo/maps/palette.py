@@ -32,10 +32,10 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 
-__all__ = ["COMMUNITIES", "FACILITY_CATEGORIES", "FINDING", "FIRE_LANES", "GAPS", "GENERIC", "GREEN_ORIGINS",
-           "GREEN_PER_PERSON", "GREEN_RATIO", "GREEN_SITES", "KINDS", "LANE_WIDTH", "LANE_WIDTH_OK",
-           "NDVI", "NOT_SERVED", "NO_DATA", "NO_LANES", "N_FINDINGS", "OTHER", "RESIDENTIAL", "SCORE",
-           "SEVERITY", "SHARE_OF_RESIDENTS", "STATUS", "STATUS_TINT", "STREETS", "TIERS", "TIER_MINUTES",
+__all__ = ["COMMUNITIES", "FACILITY_CATEGORIES", "FINDING", "FIRE_LANES", "GAPS", "GAPS_UNCOUNTED", "GENERIC",
+           "GREEN_ORIGINS", "GREEN_PER_PERSON", "GREEN_RATIO", "GREEN_SITES", "HOMES", "KINDS", "LANE_WIDTH",
+           "LANE_WIDTH_OK", "NDVI", "NOT_SERVED", "NO_DATA", "NO_LANES", "N_FINDINGS", "OTHER", "RESIDENTIAL",
+           "SCORE", "SEVERITY", "SHARE_OF_RESIDENTS", "STATUS", "STATUS_TINT", "STREETS", "TIERS", "TIER_MINUTES",
            "VEG_FRACTION", "WHATIF_CHANGE", "ENTRANCES", "generic_color", "kind_color", "meanings", "ramp",
            "severity_level", "tier_color"]
 
@@ -75,11 +75,17 @@ TIERS = ("#023858", "#2171b5", "#6baed6", "#9ecae1", "#c6dbef")
 TIER_MINUTES = (5.0, 10.0, 15.0, 25.0)
 #: A home no tier serves.
 NOT_SERVED = "#e7298a"
+#: Homes of a layer without tier flags (stored by an older gcgeo, or a planner's own): a muted
+#: dark taupe, apart from the tiers' blues and every colour drawn beside them.
+HOMES = "#585040"
 #: Classes of a share of residents (served at a tier, within reach of green or a park): < 20 % … ≥ 80 %.
 SHARE_OF_RESIDENTS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 #: Homes lacking 1, 2, 3–4, 5 or more facility types, in ColorBrewer's reds: apart from the tiers'
 #: blues, the shares' purples and the facility categories drawn beside them.
 GAPS = ("#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
+#: Homes with gaps of a gaps layer that does not count them (one of an older gcgeo, or a planner's
+#: own): a muted mauve, apart from the counts' reds and every colour drawn beside them.
+GAPS_UNCOUNTED = "#9a7080"
 #: A what-if's change in the share served: fewer, no change, up by < 10 points, by ≥ 10 points.
 WHATIF_CHANGE = ("#c51b7d", "#f7f7f7", "#b8e186", "#4d9221")
 #: The scorecard: meets the standard, 1–2, 3–5, 6 or more criteria short.
@@ -105,8 +111,10 @@ ENTRANCES = "#003c30"
 
 # --- fire lanes -----------------------------------------------------------------------------------
 
-#: Fire lanes of the inventory, drawn in one colour.
-FIRE_LANES = "#ef3b2c"
+#: Fire lanes of the inventory, drawn in one colour (and a lane summary without clear widths): a
+#: dark slate, apart from the red of a community not meeting the rule, the severities and the
+#: obstructions drawn beside them.
+FIRE_LANES = "#2f5f5a"
 #: Clear-width classes below the required width, narrowest first; the lanes at least as wide.
 LANE_WIDTH = ("#3f007d", "#6a51a3", "#807dba", "#bcbddc")
 LANE_WIDTH_OK = "#4393c3"
@@ -152,7 +160,7 @@ KINDS: dict[tuple[str, str], dict[str, str]] = {
     ("ramps", "kind"): {"full_width": "#7b4173", "three_sided": "#a84e96", "flush": "#de42cc",
                         "crossing": "#f6a2f0", "other": OTHER},
     ("obstructions", "kind"): {
-        "car": "#7e363c", "e-bike": "#b44254", "stall": "#d6616b", "bollard": "#c68490", "barrier": "#7f2704",
+        "car": "#7e363c", "e-bike": "#b44254", "stall": "#605838", "bollard": "#c68490", "barrier": "#7f2704",
         "tree": "#6c0c12", "structure": "#ba6648", "gate": "#f67854", "overhead": "#c68a60", "other": OTHER},
     ("garbage_points", "kind"): {"sorting": "#8c6d31", "recycling": "#bd9e39", "hazardous": "#f0c64e",
                                  "kitchen": "#d8baa2", "residual": "#664e42", "other": OTHER},
@@ -196,6 +204,7 @@ def meanings() -> list[tuple[str, str]]:
     out += [(OTHER, "other"), (NO_LANES, "criterion 8: no fire lanes")]
     out += [(c, f"severity {k}") for k, c in SEVERITY.items()] + [(FINDING, "finding")]
     out += [(c, f"tier {i + 1}") for i, c in enumerate(TIERS)] + [(NOT_SERVED, "home not served")]
+    out += [(HOMES, "homes without tier flags"), (GAPS_UNCOUNTED, "homes with gaps, not counted")]
     for name, colors in (("share of residents", SHARE_OF_RESIDENTS), ("gaps", GAPS),
                          ("what-if change", WHATIF_CHANGE), ("scorecard", SCORE), ("green ratio", GREEN_RATIO),
                          ("green per person", GREEN_PER_PERSON), ("ndvi", NDVI), ("vegetated share", VEG_FRACTION),
