@@ -66,6 +66,17 @@ def _local_rule(m: re.Match) -> str:
     return head + (f"（替代：{clause_text(m.group(2), 'zh')}）" if m.group(2) else "")
 
 
+def _layer_column(m: re.Match) -> str:
+    """Column ``m[2]`` of inventory layer ``m[1]`` by their Chinese labels (a value an analysis
+    could not read, :mod:`gcgeo.analysis.chargers`)."""
+    from .layers import get_spec
+    from .names import layer_label
+
+    spec = get_spec(m.group(1))
+    column = spec.column(m.group(2)).label_zh if spec.has_column(m.group(2)) else m.group(2)
+    return f"{layer_label(m.group(1), 'zh')}图层“{column}”列"
+
+
 #: (pattern matching a whole part of a clause, Chinese template or function): gcgeo's
 #: conventions and settings, and the English notes of the rules.
 CLAUSES: tuple[tuple[str, _Sub], ...] = (
@@ -82,6 +93,11 @@ CLAUSES: tuple[tuple[str, _Sub], ...] = (
     (r"no national figure", "无国家标准数值"),
     (r"no national figure for a tree whose crown is not recorded", "未记录冠幅的古树无国家标准数值"),
     (r"no national interval found", "未查得国家规定的巡查周期"),
+    # the clauses the analyses write themselves: a radius as recorded (heritage), a layer's
+    # column that could not be read (chargers), a rule of gcgeo's (snapping)
+    (r"(.+?) as recorded for the feature", r"该要素登记的\1"),
+    (r"layer '(\w+)' column '(\w+)'", _layer_column),
+    (r"rule ([\w.]+)", r"规则 \1"),
     (r"thresholds in public use(?: are)? (.+?)( plus the default)?", _thresholds),
     (r"not required by a tier", "不属于任何生活圈层级的配套要求"),
     (r"a matching tolerance of gcgeo, not a standard", "gcgeo的匹配容差，非标准数值"),
@@ -181,6 +197,8 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     (r"practice: ", "实践做法："),
     (r"derived: ", "推算："),
     (r"city rules: ", "城市规定："),
+    # the rule a figure is of, before its clause (heritage.radius.monument: …)
+    (r"([a-z_]+(?:\.[a-z_]+)+): ", r"\1："),
 )
 
 

@@ -394,6 +394,8 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                  ("回车场内可容纳的最大正方形边长（高层建筑）",
                   "side of the largest square that fits in the turnaround (high-rise)")},
     "obstruction_kinds": {"building": ("建筑", "building")},
+    # the fire-lane checks that could not be made on a lane (gcgeo.analysis.fire_lanes)
+    "checks_skipped": {"turnaround": ("回车场", "turnaround"), "clear_height": ("净空高度", "clear_height")},
     # what an inventory check measured and required, where these are words
     "measured": {"no": ("否", "no")},
     "required": {"yes": ("是", "yes"), "car / e-bike": ("汽车或电动自行车", "car / e-bike"),

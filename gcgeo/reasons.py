@@ -62,7 +62,8 @@ def _covers(m: re.Match) -> str:
     for pat, zh in _COVER_FAILS:
         hit = re.fullmatch(pat, what)
         if hit:
-            words = [_codes_listed("manholes", "kind", g) if "kinds" in pat else g for g in hit.groups()]
+            words = [_codes_listed("manholes", "kind", g) if "kinds" in pat
+                     else _no_record(g) if "record" in pat else g for g in hit.groups()]
             return f"{m.group(2)}个井盖中有{m.group(1)}个{zh.format(*words)}"
     return m.group(0)
 
@@ -78,6 +79,30 @@ _COVER_FAILS: tuple[tuple[str, str], ...] = (
     (r"were last inspected more than (\d+) days before (\S+)", "最近一次巡检距{1}超过{0}天"),
     (r"have no record of (.+)", "未记录{0}"),
 )
+
+#: What the manhole rules say covers have no record of ("{unknown} of {n} covers have no record of …"),
+#: by the manholes layer's columns (:func:`gcgeo.analysis.manholes._evidence`).
+_NO_RECORD: dict[str, tuple[str, ...]] = {
+    "their manager": ("manager",), "their manager and contact": ("manager", "contact"),
+    "their owner": ("owner",), "their code": ("code",), "their condition": ("condition",),
+    "a fall-prevention net": ("fall_net",),
+}
+
+
+def _no_record(what: str) -> str:
+    """What covers have no record of, in Chinese."""
+    if what in _NO_RECORD:
+        return "和".join(_column("manholes", c) for c in _NO_RECORD[what])
+    m = re.fullmatch(r"an inspection on or before (\S+)", what)
+    return f"{m[1]}及以前的巡检" if m else what
+
+
+def _no_manhole_column(m: re.Match) -> str:
+    """The manholes layer lacks the column(s) a rule needs ("'code' (井盖编号) or 'id' (编号)")."""
+    joint = "”和“" if " and no " in m[1] else "”或“"
+    labels = joint.join(re.findall(r"'\w+' \(([^)]*)\)", m[1]))
+    return f"窨井盖图层缺少“{labels}”列，补充后才能判定此项"
+
 
 _Sub = str | Callable[[re.Match], str]
 
@@ -114,10 +139,18 @@ def _run_rules(m: re.Match) -> str:
             "故不显示其采用的标准值与依据条款；请重新运行该分析（gcgeo analyze … --rules 规则文件）")
 
 
-def _ids(text: str) -> str:
-    """A list of ids as the analyses cut it ("R1, R2 and 3 more") in Chinese."""
+def _ids(text: str, unit: str = "处", *, brackets: bool = True) -> str:
+    """A list of ids as the analyses cut it ("R1, R2 and 3 more") in Chinese, counting the rest in
+    ``unit``, in brackets or (where the list is in brackets already) after a comma."""
     m = re.fullmatch(r"(.+) and (\d+) more", text)
-    return f"{m[1]}等（另有{m[2]}处）" if m else text
+    if not m:
+        return text
+    return f"{m[1]}等（另有{m[2]}{unit}）" if brackets else f"{m[1]}等，另有{m[2]}{unit}"
+
+
+def _heights() -> str:
+    """'高度或层数': the buildings' columns a shadow is drawn from (height_m, floors)."""
+    return f"{_column('buildings', 'height_m')}或{_column('buildings', 'floors')}"
 
 
 def _quoted(text: str) -> str:
@@ -290,7 +323,7 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (r"(\d+) of (\d+) residential building\(s\) farther than ([\d.]+) m walk from e-bike charging "
      r"\((\d+)% served, (\d+)% required\)", r"\2栋住宅楼中有\1栋步行\3米内无电动自行车充电设施（覆盖\4%，要求\5%）"),
     (r"no streets layer, so walks cannot be measured; add the walking network with (.+)",
-     r"缺少道路图层，无法计算步行距离；请补充步行路网（\1）"),
+     lambda m: f"缺少道路图层，无法计算步行距离；请补充步行路网（{m[1].replace('` or `', '`或`')}）"),
     (r"layer 'garbage_points' holds no sorting point \((\d+) point\(s\) of other kinds\).*",
      r"垃圾分类投放点图层中没有分类投放点（另有\1个其他类型的点）；若确实没有，则无住宅楼被覆盖——请补充投放点，或在规则中计入更多类型"),
     (r"(\d+) e-bike charger\(s\) inside residential buildings", r"住宅楼内有\1处电动自行车充电设施"),
@@ -321,8 +354,8 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (r"no manholes recorded in the community", "社区内未登记窨井盖"),
     (r"no covers of the kinds this rule applies to", "无此项适用类型的井盖"),
     (r"(\d+) of (\d+) covers (.+)", _covers),
-    (r"the manholes layer has no '\w+' \((.+?)\) column; add it to decide this rule",
-     r"窨井盖图层缺少“\1”列，补充后才能判定此项"),
+    (r"the manholes layer has no ('\w+' \([^)]*\)(?: (?:or|and no) '\w+' \([^)]*\))*) column; add it to "
+     r"decide this rule", _no_manhole_column),
     # ramps
     (r"no kerb ramps recorded in the community", "社区内未登记缘石坡道"),
     (r"no kerb ramps recorded in the ramps layer: crossings cannot be judged",
@@ -355,9 +388,28 @@ REASONS: tuple[tuple[str, _Sub], ...] = (
     (r"population is 0", "人口为0"),
     (r"population negative", "人口为负数"),
     (r"no population column", "缺少人口列"),
-    (r"no sports grounds in the green_space layer \(kind sports\): the share is unknown",
-     "绿地图层中没有运动场地，比例未知"),
+    (r"no sports grounds in the green_space layer \(kind (.+)\): the share is unknown",
+     lambda m: f"绿地图层中没有体育活动场地（{_codes_listed('green_space', 'kind', m[1].replace(' / ', ', '))}类），"
+     "其占比未知"),
     (r"no public green space in the green_space layer", "绿地图层中没有公共绿地"),
+    (r"no streets layer \(add the walking network: (gcgeo add) WS streets FILE\)",
+     r"缺少道路图层（请补充步行路网：\1 工作区 streets 文件）"),
+    (r"no buildings layer \(add residential buildings: (gcgeo add) WS buildings FILE\)",
+     r"缺少建筑图层（请补充住宅建筑：\1 工作区 buildings 文件）"),
+    (r"no green site counts as a park \(see rules (\S+)\)", r"没有可计为公园的绿地（见规则 \1）"),
+    # green: sunlight on the concentrated green (gcgeo.analysis.sunlight)
+    (r"no concentrated green", "无集中绿地"),
+    (r"no buildings layer: shadows cannot be drawn \(add the buildings with height_m or floors\)",
+     lambda m: f"缺少建筑图层，无法绘制阴影（请补充建筑，含{_heights()}）"),
+    (r"no building heights: give the buildings height_m or floors to draw their shadows",
+     lambda m: f"建筑均无高度数据，无法绘制阴影：请为建筑填写{_heights()}"),
+    (r"at most: heights unknown for (\d+) buildings that may shade it \((.+)\); give them height_m or floors",
+     lambda m: f"比例为上限值：可能遮挡该绿地的{m[1]}栋建筑高度未知（{_ids(m[2], '栋', brackets=False)}）；"
+     f"请为其填写{_heights()}"),
+    # green: vegetation cover from a raster (gcgeo.analysis.ndvi)
+    (r"empty geometry", "几何图形为空"),
+    (r"outside the raster", "在栅格范围外"),
+    (r"no valid NDVI cells", "无有效NDVI像元"),
     # supply (capacity against norms per 1000 residents)
     (r"capacity not given \(each facility counted as 1\)", "未提供容量（每处设施按1计）"),
     (r"no residents", "无居民"),
