@@ -375,7 +375,13 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "worst_severity": _SEVERITY,
     "criterion8": {"pass": ("达标", "pass"), "fail": ("未达标", "fail"),
                    "incomplete": ("资料不全", "incomplete"), "no_lanes": ("无消防车道", "no lanes")},
-    "width_source": {"given": ("实测", "given"), "default": ("默认值", "default")},
+    "width_source": {"given": ("实测", "given"), "default": ("默认值", "default"),
+                     "polygon": ("按车道面量取", "polygon"), "skipped": ("未量取", "skipped")},
+    # where a lane's gradient comes from (gcgeo.analysis.fire_lanes.gradient)
+    "gradient_source": {"slope": ("车道坡度记录", "slope"), "streets": ("道路坡度记录", "streets"),
+                        "dem": ("数字高程模型", "dem")},
+    # what a category's capacity is (gcgeo.analysis.supply; "column:<name>" names its column)
+    "capacity_source": {"count": ("按设施数计（每处为1）", "count")},
     "weight_basis": {"households": ("户数", "households"), "residents": ("人口", "residents"),
                      "buildings": ("栋数", "buildings"), "community flag": ("社区整体", "community flag")},
     "pop_source": _POP_SOURCE,
@@ -399,7 +405,9 @@ VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     # what an inventory check measured and required, where these are words
     "measured": {"no": ("否", "no")},
     "required": {"yes": ("是", "yes"), "car / e-bike": ("汽车或电动自行车", "car / e-bike"),
-                 "outside residential buildings": ("住宅楼外", "outside residential buildings")},
+                 "outside residential buildings": ("住宅楼外", "outside residential buildings"),
+                 "有 / 无 (yes / no)": ("有 / 无", "有 / 无 (yes / no)"),  # (gcgeo.analysis.manholes)
+                 "a date such as 2021-03-05": ("日期，如2021-03-05", "a date such as 2021-03-05")},
     # an inventory check's status of a rule in a community (gcgeo.analysis.checks)
     "status": {"ok": ("正常", "ok"), "no facility": ("数据中无此类设施", "no facility"),
                "none on the network": ("均未接入步行路网", "none on the network"),
@@ -448,6 +456,9 @@ def _code_zh(code: str, name: str) -> str | None:
         spellings = _layers.get_spec(kind).column(column).value_aliases.get(code)
         if spellings:
             return spellings[0]
+    if name == "capacity_source" and code.startswith("column:"):  # the facilities' column it was read from
+        column = code.removeprefix("column:")
+        return f"“{column_label(column, 'zh', kind='facilities')}”列"
     if name in NAMED_COLUMNS and _spec_column(NAMED_COLUMNS[name], code) is not None:
         return column_label(code, "zh", kind=NAMED_COLUMNS[name])
     return code_label(code, "zh")

@@ -434,3 +434,18 @@ def test_every_reason_and_finding_the_county_holds_reads_in_chinese(workspace, b
                if _words_left(zh := format_value(text, column, "zh") or "")]
     assert not english, english
     assert sum(map(len, held.values())) >= 60
+
+
+@pytest.mark.parametrize("column, value, zh", [
+    ("width_source", "polygon", "按车道面量取"), ("width_source", "skipped", "未量取"),
+    ("gradient_source", "slope", "车道坡度记录"), ("gradient_source", "streets", "道路坡度记录"),
+    ("gradient_source", "dem", "数字高程模型"),
+    ("capacity_source", "count", "按设施数计（每处为1）"), ("capacity_source", "column:beds", "“beds”列"),
+    ("required", "有 / 无 (yes / no)", "有 / 无"), ("required", "a date such as 2021-03-05", "日期，如2021-03-05"),
+])
+def test_the_sources_and_requirements_an_analysis_records_read_in_chinese(column, value, zh):
+    """The codes of the fire lanes' width and gradient sources, the supply's capacity source
+    and the manholes' required values (written by hand); English pages keep them as written."""
+    assert format_value(value, column, "zh") == zh
+    assert format_values([value], column, "zh") == [zh]
+    assert format_value(value, column, "en") == value
