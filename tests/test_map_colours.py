@@ -398,6 +398,10 @@ _FALLBACKS = {
     "communities without shares": (_dropping("lc_communities", r"share_.+"), "living_circle"),
     "fire communities without findings": (_dropping("fire_communities", r"criterion8|n_findings|findings"),
                                           "fire_lanes"),
+    "green communities without figures": (
+        _dropping("green_communities",
+                  r"green_ratio|public_green_per_person_m2|share_within_.+|ndvi_mean|veg_fraction"), "green"),
+    "an inventory check without statuses": (_dropping("garbage_communities", r"status"), "garbage"),
 }
 
 
@@ -488,3 +492,13 @@ def test_faded_fills_of_different_meaning_in_a_view_look_different(layers):
     assert not new, "faded fills that look alike in one view:\n" + "\n".join(new)
     # a pair parted since: take it off the list
     assert _FADED_KNOWN <= set(alike), _FADED_KNOWN - set(alike)
+
+
+def test_green_sites_not_told_apart_as_parks_are_named_in_the_legend(layers):
+    """Green sites without ``is_park`` are drawn in the colour of green sites that are not
+    parks, and the legend names that colour (every colour drawn has its entry)."""
+    from gcgeo.maps._layers import style_green_sites
+
+    s = style_green_sites(layers["green_sites"].drop(columns=["is_park"]), lang="zh")
+    assert {str(c).lower() for c in s.colors} == {palette.GREEN_SITES["green"].lower()}
+    assert [i.color.lower() for i in s.legend] == [palette.GREEN_SITES["green"].lower()]

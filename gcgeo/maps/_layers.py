@@ -505,8 +505,9 @@ def style_green_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", column: 
     fields = _other_fields(gdf, _green_first(gdf), limit=18)
     title = column_label(column, lang)
     legend: list[LegendItem]
-    if column not in gdf.columns:
-        colors, legend = _single(gdf, _pal.COMMUNITIES), []
+    if column not in gdf.columns:  # (the layer without the column drawn: its communities, named)
+        colors, legend = _single(gdf, _pal.COMMUNITIES), [LegendItem(_pal.COMMUNITIES,
+                                                                   layer_label("green_communities", lang))]
     elif column == "public_green_per_person_m2":
         breaks = rule_thresholds("green", key=r"per_person", unit="m2/person", rules=rules) \
             or nice_breaks(gdf[column])
@@ -540,8 +541,9 @@ def style_green_sites(gdf: gpd.GeoDataFrame, *, lang: str = "en") -> Styled:
         colors = np.where(park, yes, no).astype(object)
         legend = [LegendItem(yes, column_label("is_park", lang), when=(("is_park", True),)),
                   LegendItem(no, column_label("is_green", lang), rest=True)]
-    else:
-        colors, legend = _single(gdf, _pal.GREEN_SITES["green"]), []
+    else:  # (sites not told apart as parks: green sites, named)
+        colors = _single(gdf, _pal.GREEN_SITES["green"])
+        legend = [LegendItem(_pal.GREEN_SITES["green"], column_label("is_green", lang))]
     name = _layers.get_spec("green_space").label(lang)
     return Styled("green_sites", name, subset(gdf, fields), colors, fields, legend=legend, legend_title=name,
                   weight=1, fill_opacity=0.6, simplify_m=1.0, zorder=1)
@@ -708,8 +710,8 @@ def style_check_communities(gdf: gpd.GeoDataFrame, *, lang: str = "en", key: str
     if "status" in gdf.columns:
         pal = {k: (c, format_value(k, "status", lang) or k) for k, c in _pal.STATUS.items()}
         colors, legend = colors_by_category(gdf["status"], pal, other=(_pal.OTHER, ui("other", lang)))
-    else:
-        colors, legend = _single(gdf, _pal.COMMUNITIES), []
+    else:  # (a layer without statuses: its communities, named)
+        colors, legend = _single(gdf, _pal.COMMUNITIES), [LegendItem(_pal.COMMUNITIES, title)]
     return Styled(key, title, subset(gdf, fields), colors, fields, legend=legend,
                   legend_title=f"{title}: {column_label('status', lang)}", stroke="#333333", weight=1.2,
                   fill_opacity=0.45, simplify_m=1.0, zorder=1)
