@@ -24,6 +24,9 @@ The workspace writes them, in Chinese, each time it stores layers (in the
 same atomic change); ``gcgeo export … .gpkg`` in the language of ``--lang``.
 :func:`copy_user_styles` carries the styles a planner saved in QGIS from one
 GeoPackage (the workspace) to another (the export), as QGIS keeps them.
+:func:`gcgeo_styles` and :func:`style_rows` make gcgeo's rows; the PostGIS
+export (:mod:`gcgeo.postgis`) writes the same into the database's
+``public.layer_styles``.
 
 >>> write_styles("results.gpkg", {"fire_findings": findings}, lang="zh")   # doctest: +SKIP
 """
@@ -35,10 +38,10 @@ import os
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -50,7 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "copy_user_styles", "write_styles"]
+__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "StyleRow", "copy_user_styles", "gcgeo_styles",
+           "style_rows", "write_styles"]
 
 #: The table QGIS keeps layer styles in.
 LAYER_STYLES = "layer_styles"
@@ -58,6 +62,17 @@ LAYER_STYLES = "layer_styles"
 OWNER = "gcgeo"
 #: The schema extension's definition, as the GeoPackage specification names it.
 SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
+
+
+class StyleRow(NamedTuple):
+    """One style row gcgeo writes into a ``layer_styles`` table (:func:`style_rows`)."""
+
+    name: str
+    qml: str
+    sld: str | None
+    default: bool
+    description: str
+
 
 # as QGIS creates it (QgsOgrProviderUtils), so either program can add rows later
 _LAYER_STYLES_SQL = f"""CREATE TABLE IF NOT EXISTS "{LAYER_STYLES}" (
@@ -96,8 +111,6 @@ def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *,
     """
     if lang not in ("zh", "en"):
         raise InputError(f"lang must be 'zh' or 'en', not {lang!r}.")
-    from .maps.qgis_styles import field_labels, layer_styles
-
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist; write its layers first, then their styles.")
@@ -110,16 +123,10 @@ def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *,
                 continue
             kind = kinds if isinstance(kinds, str) else (kinds or {}).get(name)
             columns, geom_col, geom_type = _table(con, name)
-            frame = lists_as_text(frame)  # as the layer was written
-            try:
-                labels = field_labels(frame, lang=lang, kind=kind, columns=columns)
-                styles = layer_styles(name, frame, lang=lang, kind=kind, columns=columns,
-                                      geometry=geom_type, labels=labels, rules=rules)
-            except Exception as exc:  # noqa: BLE001 - the data is stored; its style is an extra
-                log.warning("layer %s: no QGIS style or labels written (%s: %s)", name,
-                            type(exc).__name__, exc)
-                continue
-            made[name] = (geom_col, labels, styles)
+            found = gcgeo_styles(name, frame, lang=lang, kind=kind, columns=columns,
+                                 geometry=geom_type, rules=rules)
+            if found is not None:
+                made[name] = (geom_col, *found)
         with con:
             _prepare(con)
             for name, (geom_col, labels, styles) in made.items():
@@ -129,6 +136,45 @@ def write_styles(path: str | os.PathLike, layers: Mapping[str, pd.DataFrame], *,
             _tidy(con)
     log.info("QGIS styles and %s labels written for %d layer(s) of %s", lang, len(done), path)
     return done
+
+
+def gcgeo_styles(name: str, frame: pd.DataFrame, *, lang: str = "zh", kind: str | None = None,
+                 columns: Sequence[str], geometry: str | None,
+                 rules: Mapping[str, Mapping[str, Any]] | None = None,
+                 ) -> tuple[FieldLabels, list[LayerStyle]] | None:
+    """gcgeo's QGIS styles of layer ``name`` as it was written, and its field labels.
+
+    ``frame`` is the layer as given to the writer (list values are stored as
+    text, as the writers store them); ``columns`` its attribute columns as
+    stored (without key and geometry) and ``geometry`` its declared geometry
+    type (``None`` for a table); see :func:`gcgeo.maps.qgis_styles.layer_styles`
+    for ``lang``, ``kind`` and ``rules``. ``None``, with a warning logged, when
+    they cannot be made: the layer is stored all the same, its style is an
+    extra. Used by the GeoPackage (:func:`write_styles`) and the PostGIS
+    (:func:`gcgeo.postgis.export_layers`) writers.
+    """
+    from .maps.qgis_styles import field_labels, layer_styles
+
+    frame = lists_as_text(frame)  # as the layer was written
+    try:
+        labels = field_labels(frame, lang=lang, kind=kind, columns=columns)
+        styles = layer_styles(name, frame, lang=lang, kind=kind, columns=columns,
+                              geometry=geometry, labels=labels, rules=rules)
+    except Exception as exc:  # noqa: BLE001 - the data is stored; its style is an extra
+        log.warning("layer %s: no QGIS style or labels written (%s: %s)", name, type(exc).__name__, exc)
+        return None
+    return labels, styles
+
+
+def style_rows(styles: Sequence[LayerStyle], *, planner_default: bool) -> list[StyleRow]:
+    """The ``layer_styles`` rows gcgeo writes for one layer's ``styles``, owner :data:`OWNER`.
+
+    The style the map shows first is the default unless ``planner_default``
+    (a style saved in QGIS is the layer's default already: it stays so, and
+    gcgeo's are listed beside it). A style without SLD (a table) has none.
+    """
+    return [StyleRow(s.name, s.qml, s.sld or None, bool(s.default and not planner_default), s.description)
+            for s in styles]
 
 
 def copy_user_styles(source: str | os.PathLike, target: str | os.PathLike,
@@ -299,12 +345,12 @@ def _put_styles(con: sqlite3.Connection, table: str, geom_col: str, styles: list
                          (table,)).fetchone() is not None
     if theirs:
         log.info("layer %s keeps the default style saved in QGIS; gcgeo's styles are listed beside it", table)
-    for s in styles:
+    for r in style_rows(styles, planner_default=theirs):
         con.execute(
             f'INSERT INTO "{LAYER_STYLES}" (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, '
             f'styleName, styleQML, styleSLD, useAsDefault, description, owner, update_time) '
             f"VALUES ('', '', ?, ?, ?, ?, ?, ?, ?, ?, {_NOW})",
-            (table, geom_col, s.name, s.qml, s.sld or None, int(s.default and not theirs), s.description, OWNER))
+            (table, geom_col, r.name, r.qml, r.sld, int(r.default), r.description, OWNER))
 
 
 def _tidy(con: sqlite3.Connection) -> None:

@@ -107,24 +107,25 @@ def export_workspace(
         step("building the walking network")
         frames.update(graph_layers(walking_graph(_streets(workspace), rules=rules)))
     step("writing")
+    ran: dict[str, Any] = {}
+    if to_db or Path(output).suffix.lower() == ".gpkg":  # QGIS styles: class breaks at each run's thresholds
+        from .maps import rules_ran
+
+        ran, notes = rules_ran(workspace, frames)
+        warnings.extend(notes)
     if to_db:
         note = target.describe() if target is not None and target.shift else None
         if target is not None:
             frames = {k: _in_crs(v, target) for k, v in frames.items()}
         # (booleans read with NULLs as booleans again, as the file exports write them)
         frames = {k: typed_booleans(v) for k, v in frames.items()}
-        tables = postgis.export_layers(frames, str(output), overwrite=overwrite, kinds=kinds, note=note)
+        tables = postgis.export_layers(frames, str(output), overwrite=overwrite, kinds=kinds, note=note,
+                                       lang=lang, rules=ran, warn=warnings.append)
         shown = postgis.parse_url(str(output)).shown
         report = ExportReport(notes=[f"wrote table {t} in {shown}" for t in tables])
         if target is not None:
             report.notes.append(f"{shown}: {target.describe()}")
     else:
-        ran: dict[str, Any] = {}
-        if Path(output).suffix.lower() == ".gpkg":  # its QGIS styles: class breaks at each run's thresholds
-            from .maps import rules_ran
-
-            ran, notes = rules_ran(workspace, frames)
-            warnings.extend(notes)
         # the styles planners saved in QGIS go with the layers read from the workspace
         report = export(frames, output, overwrite=overwrite, csv_geometry=csv_geometry,
                         inputs=[workspace], crs=crs, encoding=encoding, lang=lang, kinds=kinds, rules=ran,

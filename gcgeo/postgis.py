@@ -9,7 +9,9 @@ from ``PGPASSWORD`` or ``~/.pgpass``, as for ``psql``.
 :func:`export_layers` writes every layer as a table with a ``fid`` primary
 key, a ``geom`` column typed with its geometry type and SRID, a GiST spatial
 index and comments giving the Chinese and English labels of the table and
-its columns — all in one transaction, so a failure leaves nothing written.
+its columns, and gcgeo's QGIS styles of each table in the database's
+``public.layer_styles`` (the table QGIS keeps them in, so QGIS opens the
+tables styled) — all in one transaction, so a failure leaves nothing written.
 :func:`read_table` reads one table back as a GeoDataFrame.  Connection
 problems (no server, a wrong password, no PostGIS) are reported as
 :class:`~gcgeo.DatabaseError` saying what to check.
@@ -26,7 +28,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -240,9 +242,17 @@ def _labels(layer: str, kind: str | None, columns: list[str]) -> tuple[str, dict
     return table, cols
 
 
+class _Written(NamedTuple):
+    """A table as written: its attribute columns (not the key), geometry column and type."""
+
+    columns: list[str]
+    geometry: str | None
+    geometry_type: str | None
+
+
 def _write_table(conn: Any, db: DatabaseURL, name: str, frame: pd.DataFrame, *,
-                 kind: str | None, note: str | None = None) -> None:
-    """Create and fill one table (inside the caller's transaction)."""
+                 kind: str | None, note: str | None = None) -> _Written:
+    """Create and fill one table (inside the caller's transaction); what was written."""
     from psycopg import sql
 
     frame = lists_as_text(frame)
@@ -258,11 +268,13 @@ def _write_table(conn: Any, db: DatabaseURL, name: str, frame: pd.DataFrame, *,
     types = {c: _pg_type(frame[c]) for c in data_cols}
     defs = [sql.SQL("{} bigint primary key").format(sql.Identifier(key))]
     defs += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(types[c][0])) for c in data_cols]
+    geom_type = None
     if is_geo:
         geoms = np.asarray(frame.geometry.values, dtype=object)
         srid = _srid(frame, name)
+        geom_type = _geometry_type(geoms)
         defs.append(sql.SQL("{} geometry({}, {})").format(
-            sql.Identifier(geom), sql.SQL(_geometry_type(geoms)), sql.Literal(srid)))
+            sql.Identifier(geom), sql.SQL(geom_type), sql.Literal(srid)))
     conn.execute(sql.SQL("create table {} ({})").format(ident, sql.SQL(", ").join(defs)))
     cols = [key, *data_cols] + ([geom] if is_geo else [])
     columns = {c: frame[c].tolist() for c in data_cols}
@@ -292,6 +304,7 @@ def _write_table(conn: Any, db: DatabaseURL, name: str, frame: pd.DataFrame, *,
     for c, label in col_labels.items():
         conn.execute(sql.SQL("comment on column {}.{} is {}").format(
             ident, sql.Identifier(c), sql.Literal(label)))
+    return _Written(data_cols, geom if is_geo else None, geom_type)
 
 
 def _index_name(table: str) -> str:
@@ -309,6 +322,119 @@ def _existing(conn: Any, schema: str, names: list[str]) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
+# --- QGIS styles -----------------------------------------------------------------
+
+#: The table QGIS keeps the styles of PostgreSQL layers in, and where gcgeo creates it.
+STYLE_TABLE = "public.layer_styles"
+# QGIS's own DDL (QgsPostgresUtils::createStylesTable; QGIS 3.22 has all but r_raster_column,
+# which QGIS added for raster styles), so that QGIS, and a planner saving a style, use it as theirs
+_STYLE_TABLE_SQL = (
+    "CREATE TABLE public.layer_styles(id SERIAL PRIMARY KEY,f_table_catalog varchar,f_table_schema varchar,"
+    "f_table_name varchar,f_geometry_column varchar,styleName text,styleQML xml,styleSLD xml,"
+    "useAsDefault boolean,description text,owner varchar(63) DEFAULT CURRENT_USER,ui xml,"
+    "update_time timestamp DEFAULT CURRENT_TIMESTAMP,type varchar,r_raster_column varchar)")
+#: the columns gcgeo writes. Not ``type``: QGIS opens a style whose type is the geometry type the
+#: layer's source names, or NULL, and that source names one or none ("Unknown geometry", as QGIS
+#: 3.22 saves it) depending on how the planner added the layer; NULL fits every way.
+_STYLE_COLUMNS = ("f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "stylename",
+                  "styleqml", "stylesld", "useasdefault", "description", "owner")
+
+
+def _style_table(conn: Any) -> tuple[str, Any, dict[str, str]]:
+    """The ``layer_styles`` table QGIS reads (created as QGIS creates it when there is none):
+    its schema, name as SQL, and columns with their types."""
+    from psycopg import sql
+
+    # QGIS names it unqualified: the one on the search path, else public's, which gcgeo creates
+    found = conn.execute("select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                         "where c.oid = to_regclass('layer_styles')").fetchone()
+    if found is None:
+        conn.execute(_STYLE_TABLE_SQL)
+        found = ("public",)
+    ident = sql.Identifier(found[0], "layer_styles")
+    columns = dict(conn.execute(
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute where attrelid = %s::regclass "
+        "and attnum > 0 and not attisdropped", (ident.as_string(conn),)).fetchall())
+    return str(found[0]), ident, {str(k).lower(): str(v) for k, v in columns.items()}
+
+
+def _put_styles(conn: Any, table: Any, columns: Mapping[str, str], *, catalog: str, schema: str,
+                name: str, geometry: str | None, styles: list[Any]) -> None:
+    """Replace gcgeo's style rows of table ``schema.name`` (owner ``OWNER``) by ``styles``."""
+    from psycopg import sql
+
+    from .gpkg_styles import OWNER, style_rows
+
+    where = (catalog, schema, name)
+    conn.execute(sql.SQL("delete from {} where f_table_catalog = %s and f_table_schema = %s and "
+                         "f_table_name = %s and owner = %s").format(table), (*where, OWNER))
+    theirs = conn.execute(sql.SQL(
+        "select 1 from {} where f_table_catalog = %s and f_table_schema = %s and f_table_name = %s and "
+        "f_geometry_column is not distinct from %s and useasdefault").format(table),
+        (*where, geometry)).fetchone() is not None
+    if theirs:
+        log.info("table %s.%s keeps the default style saved in QGIS; gcgeo's styles are listed beside it",
+                 schema, name)
+    names = list(_STYLE_COLUMNS)
+    values = [sql.SQL("XMLPARSE(DOCUMENT %s)") if columns.get(c) == "xml" else sql.SQL("%s") for c in names]
+    insert = sql.SQL("insert into {} ({}) values ({})").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(values))
+    for r in style_rows(styles, planner_default=theirs):
+        conn.execute(insert, (*where, geometry, r.name, r.qml, r.sld, r.default, r.description, OWNER))
+
+
+def _write_styles(conn: Any, db: DatabaseURL, written: list[tuple[str, str, pd.DataFrame, _Written]], *,
+                  kinds: Mapping[str, str], lang: str, rules: Mapping[str, Mapping[str, Any]] | None,
+                  warn: Callable[[str], None]) -> list[str]:
+    """Write gcgeo's QGIS styles of the tables ``written`` (table, layer, frame, what was
+    written) into the database's ``layer_styles`` (in a savepoint of the caller's transaction:
+    a user who may not write it gets a warning, and the tables all the same). The tables styled."""
+    from .gpkg_styles import gcgeo_styles
+
+    made = []
+    for table, layer, frame, w in written:
+        found = gcgeo_styles(layer, frame, lang=lang, kind=kinds.get(table), columns=w.columns,
+                             geometry=w.geometry_type, rules=rules)
+        if found is not None:
+            made.append((table, w.geometry, found[1]))
+    if not made:
+        return []
+    psycopg = _psycopg()
+    user, catalog = conn.execute("select current_user, current_database()").fetchone()
+    step = f"create {STYLE_TABLE}"
+    try:
+        with conn.transaction():  # a savepoint
+            schema, target, columns = _style_table(conn)
+            step = f"write into {schema}.layer_styles"
+            missing = [c for c in _STYLE_COLUMNS if c not in columns]
+            if missing:
+                warn(f"{db.shown}: the tables are written, but without QGIS styles: "
+                     f"{schema}.layer_styles lacks column(s) {', '.join(missing)}, so it is not the "
+                     "table QGIS keeps layer styles in; ask the database administrator to rename it, "
+                     "then export again with --overwrite.")
+                return []
+            for table, geometry, styles in made:
+                _put_styles(conn, target, columns, catalog=catalog, schema=db.schema, name=table,
+                            geometry=geometry, styles=styles)
+    except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidSchemaName) as exc:
+        why = str(exc).splitlines()[0]
+        if step.startswith("create"):
+            fix = (f"ask the database administrator to create {STYLE_TABLE} (QGIS creates it the first "
+                   "time a style is saved to the database, or export once as a user who may) or to grant "
+                   f"you CREATE on schema public (GRANT CREATE ON SCHEMA public TO {user};)")
+        else:
+            table = step.removeprefix("write into ")
+            fix = (f"ask the database administrator to grant you the use of it (GRANT SELECT, INSERT, "
+                   f"UPDATE, DELETE ON {table} TO {user}; GRANT USAGE ON SEQUENCE {table}_id_seq "
+                   f"TO {user};)")
+        warn(f"{db.shown}: the tables are written, but without QGIS styles (QGIS draws them in one "
+             f"colour, without labels): user {user} may not {step} ({why}); {fix}, then export again "
+             "with --overwrite.")
+        return []
+    log.info("QGIS styles written for %d table(s) of %s", len(made), db.shown)
+    return [t for t, _, _ in made]
+
+
 def export_layers(
     frames: Mapping[str, pd.DataFrame],
     url: str,
@@ -316,6 +442,9 @@ def export_layers(
     overwrite: bool = False,
     kinds: Mapping[str, str] | None = None,
     note: str | None = None,
+    lang: str = "zh",
+    rules: Mapping[str, Mapping[str, Any]] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Write ``frames`` as tables of the database ``url`` names, in one transaction.
 
@@ -326,6 +455,20 @@ def export_layers(
     labels in the comments; ``note`` is added to every table comment (e.g.
     that coordinates are GCJ-02).  Returns the tables written, as
     ``schema.table``.
+
+    Each table also gets gcgeo's QGIS styles (as a .gpkg export carries them,
+    :mod:`gcgeo.gpkg_styles`: the renderer, field aliases and value maps in
+    ``lang``; class breaks at the thresholds of ``rules``, see
+    :func:`gcgeo.maps.qgis_styles.layer_styles`), as rows of the table QGIS
+    keeps the styles of PostgreSQL layers in, :data:`STYLE_TABLE` (created
+    with QGIS's own definition when the database has none), for this database,
+    schema, table and geometry column, so QGIS applies the default when it
+    opens the table.  The rows gcgeo wrote before for a table (``owner``
+    ``gcgeo``) are replaced; a style saved in QGIS stays, and stays the
+    default if it was.  They are written in the same transaction as the
+    tables; a user who may not create or write that table gets the tables
+    without styles and a warning naming the fix, passed to ``warn`` (default:
+    logged).
     """
     from psycopg import sql
 
@@ -333,6 +476,8 @@ def export_layers(
     items = list(frames.items())
     if not items:
         raise InputError("nothing to export: no layers given.")
+    if lang not in ("zh", "en"):
+        raise InputError(f"lang must be 'zh' or 'en', not {lang!r}.")
     if db.table:
         if len(items) != 1:
             raise InputError(f"{db.shown}: ?table= names one table, but {len(items)} layers were "
@@ -357,9 +502,13 @@ def export_layers(
                         "give --overwrite to replace them. Nothing was written.")
                 for n in there:
                     conn.execute(sql.SQL("drop table {} cascade").format(sql.Identifier(db.schema, n)))
-                for n, frame in items:
+                written = []
+                for (n, frame), layer in zip(items, frames):
                     log.info("writing %s.%s (%d rows)", db.schema, n, len(frame))
-                    _write_table(conn, db, str(n), frame, kind=kinds.get(str(n)), note=note)
+                    done = _write_table(conn, db, str(n), frame, kind=kinds.get(str(n)), note=note)
+                    written.append((str(n), str(layer), frame, done))
+                _write_styles(conn, db, written, kinds=kinds, lang=lang, rules=rules,
+                              warn=warn or (lambda text: log.warning("%s", text)))
         except psycopg.errors.InsufficientPrivilege as exc:
             raise DatabaseError(f"{db.shown}: permission denied ({str(exc).splitlines()[0]}); ask "
                                 "for CREATE rights on the schema, or choose another with "
