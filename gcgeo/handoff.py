@@ -74,7 +74,8 @@ def export_workspace(
             f"--layers {LAYER_STYLES}: that is the table QGIS keeps layer styles in, not a layer "
             "to export. Export the layers themselves to a .gpkg: it carries each one's QGIS styles "
             "(gcgeo's, in --lang, and any saved in QGIS in the workspace), which QGIS applies when it "
-            "opens them; .shp, .geojson and the other formats hold no style.")
+            "opens them (a PostGIS export writes gcgeo's into the database's public.layer_styles); "
+            ".shp, .geojson and the other formats hold no style.")
     network = bool(wanted and NETWORK_LAYER in wanted)
     rest = [n for n in wanted if n != NETWORK_LAYER] if wanted else None
     target = output_crs(crs)
