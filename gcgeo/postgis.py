@@ -333,6 +333,10 @@ _STYLE_TABLE_SQL = (
     "f_table_name varchar,f_geometry_column varchar,styleName text,styleQML xml,styleSLD xml,"
     "useAsDefault boolean,description text,owner varchar(63) DEFAULT CURRENT_USER,ui xml,"
     "update_time timestamp DEFAULT CURRENT_TIMESTAMP,type varchar,r_raster_column varchar)")
+#: ``layer_styles.owner`` of the rows gcgeo writes (and replaces). Not gcgeo's GeoPackage mark
+#: (``gpkg_styles.OWNER``): QGIS writes the login's name there, and a login named ``gcgeo``
+#: saving a style from QGIS would have it replaced at the next export.
+STYLE_OWNER = "gcgeo export"
 #: the columns gcgeo writes. Not ``type``: QGIS opens a style whose type is the geometry type the
 #: layer's source names, or NULL, and that source names one or none ("Unknown geometry", as QGIS
 #: 3.22 saves it) depending on how the planner added the layer; NULL fits every way.
@@ -360,14 +364,14 @@ def _style_table(conn: Any) -> tuple[str, Any, dict[str, str]]:
 
 def _put_styles(conn: Any, table: Any, columns: Mapping[str, str], *, catalog: str, schema: str,
                 name: str, geometry: str | None, styles: list[Any]) -> None:
-    """Replace gcgeo's style rows of table ``schema.name`` (owner ``OWNER``) by ``styles``."""
+    """Replace gcgeo's style rows of table ``schema.name`` (owner :data:`STYLE_OWNER`) by ``styles``."""
     from psycopg import sql
 
-    from .gpkg_styles import OWNER, style_rows
+    from .gpkg_styles import style_rows
 
     where = (catalog, schema, name)
     conn.execute(sql.SQL("delete from {} where f_table_catalog = %s and f_table_schema = %s and "
-                         "f_table_name = %s and owner = %s").format(table), (*where, OWNER))
+                         "f_table_name = %s and owner = %s").format(table), (*where, STYLE_OWNER))
     theirs = conn.execute(sql.SQL(
         "select 1 from {} where f_table_catalog = %s and f_table_schema = %s and f_table_name = %s and "
         "f_geometry_column is not distinct from %s and useasdefault").format(table),
@@ -380,7 +384,7 @@ def _put_styles(conn: Any, table: Any, columns: Mapping[str, str], *, catalog: s
     insert = sql.SQL("insert into {} ({}) values ({})").format(
         table, sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(values))
     for r in style_rows(styles, planner_default=theirs):
-        conn.execute(insert, (*where, geometry, r.name, r.qml, r.sld, r.default, r.description, OWNER))
+        conn.execute(insert, (*where, geometry, r.name, r.qml, r.sld, r.default, r.description, STYLE_OWNER))
 
 
 def _write_styles(conn: Any, db: DatabaseURL, written: list[tuple[str, str, pd.DataFrame, _Written]], *,
@@ -464,7 +468,7 @@ def export_layers(
     with QGIS's own definition when the database has none), for this database,
     schema, table and geometry column, so QGIS applies the default when it
     opens the table.  The rows gcgeo wrote before for a table (``owner``
-    ``gcgeo``) are replaced; a style saved in QGIS stays, and stays the
+    :data:`STYLE_OWNER`) are replaced; a style saved in QGIS stays, and stays the
     default if it was.  They are written in the same transaction as the
     tables; a user who may not create or write that table gets the tables
     without styles and a warning naming the fix, passed to ``warn`` (default:

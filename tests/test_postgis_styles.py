@@ -30,7 +30,7 @@ from click.testing import CliRunner
 
 from gcgeo import postgis
 from gcgeo.cli import main
-from gcgeo.gpkg_styles import OWNER
+from gcgeo.postgis import STYLE_OWNER as OWNER
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is a dependency of gcgeo (pip install -e .)")
 
@@ -266,7 +266,15 @@ def test_exporting_again_replaces_gcgeo_rows_and_keeps_a_planners_default(databa
     _export(county, url, "--layers", ",".join(LAYERS))
     first = _styles(database)
     _planner_saves(database, "高唐", "communities", PLANNER)
+    # a style saved from QGIS by a login named gcgeo (QGIS writes the login as its owner)
+    catalog = urllib.parse.urlsplit(url).path.strip("/")
+    _sql(database, "insert into layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                   "stylename, styleqml, useasdefault, owner) values (%s, '高唐', 'communities', 'geom', "
+                   "'gcgeo账号保存的配色', XMLPARSE(DOCUMENT '<qgis/>'), false, 'gcgeo')", (catalog,))
     _export(county, url, "--layers", ",".join(LAYERS), "--overwrite")
+    assert _styles(database, where="owner = 'gcgeo'") == [
+        (catalog, "高唐", "communities", "geom", "gcgeo账号保存的配色", False, "gcgeo")]
+    _sql(database, "delete from layer_styles where owner = 'gcgeo'")
     again = _styles(database)
     # gcgeo's rows once each (replaced, not added), the planner's row untouched and still default
     gcgeo = [r for r in again if r[6] == OWNER]
