@@ -23,10 +23,8 @@ Run: ``.venv/bin/python benchmarks/supply.py [--size helsinki|40k|160k]``
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,7 +32,7 @@ import numpy as np
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from living_circle import CRS, helsinki_streets, tiled  # noqa: E402
+from living_circle import CRS, helsinki_streets, tiled, timed  # noqa: E402
 
 from gcgeo import rules  # noqa: E402
 from gcgeo.analysis import living_circle, supply  # noqa: E402
@@ -69,16 +67,6 @@ def scenario(streets: gpd.GeoDataFrame, seed: int = 11):
                                                np.nan)},
                            geometry=shapely.points(fxy), crs=CRS)
     return net, homes, fac
-
-
-def timed(fn, repeat: int = 1):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def pairs_only(net, homes, fac):

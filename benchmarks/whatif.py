@@ -26,11 +26,9 @@ Run: ``.venv/bin/python benchmarks/whatif.py [--size 160k|40k|helsinki]``
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,21 +37,11 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from living_circle import CRS, helsinki_streets, scenario, tiled  # noqa: E402
+from living_circle import CRS, helsinki_streets, scenario, tiled, timed  # noqa: E402
 
 from gcgeo.analysis import living_circle as lc  # noqa: E402
 from gcgeo.planning import load_state  # noqa: E402
 from gcgeo.planning.whatif import whatif  # noqa: E402
-
-
-def timed(fn, repeat: int = 3):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def communities(streets: gpd.GeoDataFrame, size: float = 1000.0) -> gpd.GeoDataFrame:
@@ -107,9 +95,9 @@ def main() -> None:
     t_load, state = timed(lambda: load_state(layers, rules=r), repeat=2)
     print(f"{'load the state once':<34} {t_load:8.2f} s")
     for name, (kw, changed) in changes.items():
-        t_w, res = timed(lambda kw=kw: whatif(state, **kw))
+        t_w, res = timed(lambda kw=kw: whatif(state, **kw), repeat=3)
         changed = changed or dict(layers, streets=res.after.streets)
-        t_full, out = timed(lambda changed=changed: lc.run(changed, rules=r, isochrones="none"))
+        t_full, out = timed(lambda changed=changed: lc.run(changed, rules=r, isochrones="none"), repeat=3)
         o = out["lc_origins"]
         diff = max(float(np.nanmax(np.abs(o[f"dist_{c}_m"].to_numpy(float) - res.after.distances[c]),
                                    initial=0.0)) for c in res.after.categories)
