@@ -473,6 +473,8 @@ def add_layer(
     name = kind if name is None else name
     check_layer_name(name)
     _refuse_existing(path, [name], overwrite)
+    if rules is not None:  # a bad rules file is refused now, not only when a POI export needs it
+        _rules.load("poi_types", Path(rules) if isinstance(rules, os.PathLike) else rules)
     if isinstance(gdf, Mapping):
         frames = dict(gdf)
         if source is None:
