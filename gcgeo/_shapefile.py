@@ -279,20 +279,21 @@ def check_complete(shp: Path) -> None:
     """Refuse a Shapefile whose .shp, .shx and .dbf do not hold the same features.
 
     A file cut short (an interrupted copy or download) or a part from
-    another Shapefile would otherwise be read in part, without a word.
+    another Shapefile would otherwise be read in part, without a word; a
+    missing .dbf would leave every feature without its attributes.
     """
     shx, dbf = _sidecar(shp, ".shx"), _sidecar(shp, ".dbf")
-    if shx is None:
-        return  # GDAL says the .shx is missing
-    shapes, shx_cut, shp_cut = _shape_counts(shp, shx)
     fix = ("Nothing was read. Copy the complete Shapefile again (its .shp, .shx, .dbf, .prj "
            "and .cpg together), or export it again from the program that made it.")
+    if shx is None or dbf is None:
+        missing = [shp.with_suffix(s).name for s, found in ((".shx", shx), (".dbf", dbf)) if found is None]
+        raise FileFormatError(f"{shp}: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                              f"missing beside it (a Shapefile is several files). {fix}")
+    shapes, shx_cut, shp_cut = _shape_counts(shp, shx)
     if shx_cut or shp_cut:
         cut = shx if shx_cut else shp
         raise FileFormatError(f"{shp}: {cut.name} is cut short (smaller than its header "
                               f"says; an interrupted copy or download?). {fix}")
-    if dbf is None:
-        return
     announced, header_len, record_len, size = _dbf_header(dbf)
     held = max(0, (size - header_len) // record_len) if record_len else 0
     if held < announced:

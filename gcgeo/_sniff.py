@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ._errors import FileFormatError
 
-__all__ = ["Kind", "describe", "display", "expected", "unreadable", "what_is"]
+__all__ = ["Kind", "cut_short_database", "describe", "display", "expected", "unreadable", "what_is"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,24 @@ def what_is(path: str | os.PathLike) -> Kind | None:
         if head.startswith(magic):
             return kind
     return _text_kind(head)
+
+
+def cut_short_database(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an SQLite database (a GeoPackage) smaller than its header says:
+    a copy or download cut short, or a write the disk had no room for."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+        size = Path(path).stat().st_size
+    except OSError:
+        return False
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return False
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    valid = head[24:28] == head[92:96] and pages > 0  # (older writers leave the count unset)
+    return size < (page * pages if valid else page)
 
 
 def describe(path: str | os.PathLike) -> str:

@@ -82,6 +82,30 @@ def _tidy_excel(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _check_title_row(path: Path, sheet: str | int | None) -> None:
+    """Refuse a sheet whose first row holds merged cells: a title over several columns (设施信息
+    over 名称 and 类别), the column names in a row below, which no column is found by."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)  # (a read-only sheet does not know its merged cells)
+    try:
+        page = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        merged = sorted((r for r in page.merged_cells.ranges if r.min_row == 1 and r.max_col > r.min_col),
+                        key=lambda r: r.min_col)
+        shown = ", ".join(f"{r.coord} '{page.cell(row=1, column=r.min_col).value}'" for r in merged[:5])
+        title = page.title
+    finally:
+        book.close()
+    if merged:
+        raise InputError(
+            f"{path}, sheet {title}: row 1 has merged cells ({shown}), so the columns under them "
+            "have no names; gcgeo reads row 1 as the column names. Delete the title row(s) above "
+            "the row of column names (or unmerge the cells and give each column its own name), "
+            "save, and give the file again.")
+
+
 def read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """A sheet of a workbook, its cells typed as Excel shows them (see :func:`_tidy_excel`)."""
     try:
@@ -92,8 +116,10 @@ def read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
                 raise InputError(f"{path} has no sheet '{sheet}' (given as --sheet); its sheets "
                                  f"are: {', '.join(names)}.")
             # dtype=object: text cells stay text ("0101"), numbers stay numbers
-            return _tidy_excel(pd.read_excel(book, sheet_name=sheet if sheet is not None else 0,
-                                             dtype=object))
+            df = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
+        if any(str(c).startswith("Unnamed: ") for c in df.columns):
+            _check_title_row(path, sheet)
+        return _tidy_excel(df)
     except GcgeoError:
         raise
     except ImportError as exc:

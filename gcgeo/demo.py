@@ -26,6 +26,7 @@ from typing import Any
 
 from . import analysis
 from . import workspace as ws
+from ._errors import GcgeoError, OutputExistsError
 from .pipeline import run_analysis
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,25 @@ def _score(path: Path, lang: str) -> None:
     score.store(path, score.score(path, lang=lang))
 
 
+def _check_folder(out: Path) -> None:
+    """Refuse a folder that holds files and no earlier demo: the demo replaces what it writes
+    (report.html, validation.csv, maps, workspaces) without asking, which only an earlier
+    demo's files may be."""
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    try:
+        if ws.info(out / "helsinki.gpkg")["name"] == DEMO_NAME:
+            return
+    except GcgeoError:  # no workspace there, or not the demo's
+        pass
+    held = sorted(p.name for p in out.iterdir())
+    raise OutputExistsError(
+        f"folder {out} holds files already ({', '.join(held[:5])}{', …' if len(held) > 5 else ''}) "
+        "and no earlier demo; the demo writes report.html, validation.csv, maps and workspaces "
+        "there and would replace files of the same names. Nothing was written. Give a new or "
+        "empty folder with -o.")
+
+
 def run(
     out_dir: str | os.PathLike,
     *,
@@ -63,13 +83,17 @@ def run(
     progress: Callable[[str], contextlib.AbstractContextManager] | None = None,
     console: Any = None,
 ) -> dict[str, Path]:
-    """Build the demo in ``out_dir`` (replacing an earlier demo there); return what it wrote."""
+    """Build the demo in ``out_dir`` (replacing an earlier demo there); return what it wrote.
+
+    A folder holding other files is refused (:class:`~gcgeo.OutputExistsError`).
+    """
     from . import maps, osm
     from .labels import ui
     from .report import report_workspace
 
     progress = progress or _log_progress
     out = Path(out_dir)
+    _check_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "helsinki.gpkg"
     written: dict[str, Path] = {"workspace": path}

@@ -60,6 +60,7 @@ __all__ = [
     "atomic_path",
     "check_output",
     "export",
+    "export_driver",
     "move_into_place",
     "output_crs",
     "raise_if_disk_full",
@@ -593,6 +594,27 @@ def _shp_parts(gdf: gpd.GeoDataFrame) -> tuple[dict[str, gpd.GeoDataFrame], int]
     return parts, int(none.sum())
 
 
+def export_driver(path: PathLike) -> tuple[str, bool]:
+    """The writer :func:`export` picks for ``path`` by its suffix: (driver, multi-layer?).
+
+    An unknown suffix raises :class:`~gcgeo.InputError` listing the known ones.  A command
+    that computes before it exports calls it first, so that a mistyped output name is
+    refused before anything is computed or stored.
+
+    >>> export_driver("sites.docx")  # doctest: +SKIP
+    Traceback (most recent call last):
+    gcgeo._errors.InputError: cannot export to 'sites.docx': unknown suffix '.docx'; …
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise InputError(
+            f"cannot export to '{path.name}': unknown suffix '{suffix}'; use one of "
+            f"{', '.join(EXPORT_SUFFIXES)}."
+        )
+    return EXPORT_SUFFIXES[suffix]
+
+
 def export(
     data: gpd.GeoDataFrame | pd.DataFrame | Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
     path: str | os.PathLike,
@@ -648,13 +670,7 @@ def export(
     Returns what was written.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in EXPORT_SUFFIXES:
-        raise InputError(
-            f"cannot export to '{path.name}': unknown suffix '{suffix}'; use one of "
-            f"{', '.join(EXPORT_SUFFIXES)}."
-        )
-    driver, multi = EXPORT_SUFFIXES[suffix]
+    driver, multi = export_driver(path)
     frames: dict[str, gpd.GeoDataFrame | pd.DataFrame]
     if isinstance(data, pd.DataFrame):
         frames = {path.stem: data}

@@ -60,7 +60,7 @@ from ._guards import (
     check_layer_name,
     moved_crs,
 )
-from ._sniff import describe, display
+from ._sniff import cut_short_database, describe, display
 from ._wsfile import (
     LOCK_TIMEOUT_S,
     check_not_locked,
@@ -115,6 +115,11 @@ def _require(path: Path) -> None:
             f"workspace {path} does not exist; create it with 'gcgeo init {path} --name NAME'."
         )
     check_not_locked(path)
+    if cut_short_database(path):  # GDAL may still list its layers; its last pages are gone
+        raise WorkspaceError(
+            f"{path} is cut short: a GeoPackage smaller than its header says (a copy or download "
+            "that did not finish, or a disk that filled). Nothing was changed. Copy the workspace "
+            "again from where it came from, or use your last good copy.")
     try:
         names = {str(n) for n, _ in pyogrio.list_layers(path)}
     except Exception:  # noqa: BLE001 - any GDAL failure means "not a workspace"
@@ -473,6 +478,8 @@ def add_layer(
     name = kind if name is None else name
     check_layer_name(name)
     _refuse_existing(path, [name], overwrite)
+    if rules is not None:  # a bad rules file is refused now, not only when a POI export needs it
+        _rules.load("poi_types", Path(rules) if isinstance(rules, os.PathLike) else rules)
     if isinstance(gdf, Mapping):
         frames = dict(gdf)
         if source is None:

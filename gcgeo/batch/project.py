@@ -243,8 +243,9 @@ def _settings(base: Path, batch: Any, problems: list[str]) -> dict[str, Any]:
     if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
         problems.append(f"[batch] scheduler must be an address such as \"tcp://HOST:8786\", not {scheduler!r}")
     memory = batch.get("memory_limit")
-    if memory is not None and not isinstance(memory, str | int):
-        problems.append(f"[batch] memory_limit must be e.g. \"4GiB\", not {memory!r}")
+    if memory is not None and (not isinstance(memory, str | int) or not _is_memory(memory)):
+        problems.append(f"[batch] memory_limit (--memory-limit) must be an amount of memory such as "
+                        f"\"4GiB\" or \"500MB\", or \"auto\", not {memory!r}")
     lang = batch.get("lang", "zh")
     if lang not in ("zh", "en"):
         problems.append(f"[batch] lang must be zh or en, not {lang!r}")
@@ -270,6 +271,21 @@ def _settings(base: Path, batch: Any, problems: list[str]) -> dict[str, Any]:
             "rules": _path(base, batch.get("rules"), "[batch] rules", problems),
             "analyses": _names(batch.get("analyses"), "[batch] analyses", problems),
             "isochrones": _isochrones(batch.get("isochrones"), "[batch] isochrones", problems)}
+
+
+def _is_memory(value: str | int) -> bool:
+    """Whether dask reads ``value`` as a worker's memory limit ("4GiB", "500 MB", "auto", bytes)."""
+    from dask.utils import parse_bytes
+
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int) or value.strip().lower() == "auto":
+        return True
+    try:
+        parse_bytes(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _isochrones(value: Any, where: str, problems: list[str]) -> str | None:

@@ -58,7 +58,7 @@ def _line(res, n: int, total: int) -> None:
               help="Seconds to wait for --scheduler to answer (default 10).")
 @click.option("--analysis", "analyses", multiple=True,
               help="Run only this analysis (repeatable; default: every analysis an area has layers for).")
-@click.option("--rules", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--rules", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Rules file for every area (an area's own `rules` still wins).")
 @click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of the areas' reports (default: reports/ beside the project file).")

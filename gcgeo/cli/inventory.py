@@ -214,6 +214,9 @@ def validate(workspace: Path, fix: bool, only: tuple[str, ...], report_path: Pat
     from .. import workspace as ws
 
     if report_path is not None:  # never onto the workspace, never over a file unasked
+        if report_path.suffix.lower() != ".csv":  # CSV text in a .xlsx or .shp opens nowhere
+            raise InputError(f"--report {report_path}: the problems are written as CSV; give a name "
+                             f"ending in .csv (e.g. --report {report_path.with_suffix('.csv')}).")
         io.check_output(report_path, inputs=[workspace], overwrite=overwrite)
     with progress("validating"):
         report, changes = ws.validate(workspace, fix=fix, layers=list(only) or None,

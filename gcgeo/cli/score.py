@@ -66,12 +66,15 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
     from .. import score as sc
     from .. import workspace as ws
     from ..score import labels as L
-    from ..score.export import export_xlsx
+    from ..score.export import check_xlsx_name, export_xlsx
 
     when = sc.as_of_date(as_of)
+    if output is not None:
+        check_xlsx_name(output)
+    inputs = [workspace, *attest]  # never written over, even with --overwrite
     for target in (template, output):
         if target is not None:
-            io.check_output(target, inputs=[workspace], overwrite=overwrite)
+            io.check_output(target, inputs=inputs, overwrite=overwrite)
     with progress("scoring") as step:
         if attest:
             step("reading attestations")
@@ -87,12 +90,12 @@ def score_cmd(workspace: Path, attest: tuple[Path, ...], as_of: str | None, temp
         card = sc.score(workspace, attestations=attestations, as_of=when, rules=rules_file, lang=lang)
         if template is not None:
             sc.write_template(template, card.communities, card.standard, lang=lang,
-                              measured=_measured_text(card, lang), overwrite=overwrite, inputs=[workspace])
+                              measured=_measured_text(card, lang), overwrite=overwrite, inputs=inputs)
         else:
             step("writing")
             sc.store(workspace, card)
             if output is not None:
-                export_xlsx(card, output, lang=lang, overwrite=overwrite, inputs=[workspace])
+                export_xlsx(card, output, lang=lang, overwrite=overwrite, inputs=inputs)
     if template is not None:
         say(f"attestation template written to [bold]{template}[/] ({len(card.communities)} communities × 16 "
             f"criteria); fill it in and read it with `gcgeo score {workspace} --attest {template.name}`")

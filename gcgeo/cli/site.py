@@ -58,13 +58,15 @@ def site_cmd(workspace: Path, category: str, k: int, candidates: Path | None, sr
 
     from .. import workspace as ws
     from .._errors import InputError, OutputExistsError
-    from ..export import check_output, export
+    from ..export import check_output, export, export_driver
     from ..pipeline import read_with_network
     from ..planning import load_state
     from ..planning.siting import merge_sites, site, stored_categories
 
-    if output is not None:
-        check_output(output, inputs=[workspace], overwrite=overwrite)
+    inputs = [workspace] + ([candidates] if candidates is not None else [])
+    if output is not None:  # refused before anything is computed or stored
+        export_driver(output)
+        check_output(output, inputs=inputs, overwrite=overwrite)
     cand = None
     if candidates is not None:
         if not candidates.exists():
@@ -95,7 +97,7 @@ def site_cmd(workspace: Path, category: str, k: int, candidates: Path | None, sr
         if keep_network is not None:  # a network built now is kept once the sites are stored
             keep_network()
     if output is not None:
-        export(res.sites, output, overwrite=overwrite, inputs=[workspace], lang=lang)
+        export(res.sites, output, overwrite=overwrite, inputs=inputs, lang=lang)
     shown = res.sites.drop(columns="geometry")[["site_rank", "candidate_id", "residents_new", "homes_new",
                                                 "residents_reached"]]
     say(table(pd.DataFrame(shown), title=f"{category}: {len(res.sites)} site(s), {res.tier} "

@@ -66,13 +66,15 @@ def whatif_cmd(workspace: Path, add_file: Path | None, remove_ids: str | None, l
     """
     from .. import workspace as ws
     from .._errors import InputError, OutputExistsError
-    from ..export import check_output, export
+    from ..export import check_output, export, export_driver
     from ..pipeline import read_with_network
     from ..planning import load_state
     from ..planning.whatif import whatif
 
-    if output is not None:
-        check_output(output, inputs=[workspace], overwrite=overwrite)
+    inputs = [workspace] + [p for p in (add_file, link_file) if p is not None]
+    if output is not None:  # refused before anything is computed or stored
+        export_driver(output)
+        check_output(output, inputs=inputs, overwrite=overwrite)
     files = {}
     for key, path, option in (("add_facility", add_file, "--add-facility"), ("open_link", link_file, "--open-link")):
         if path is not None:
@@ -103,7 +105,7 @@ def whatif_cmd(workspace: Path, add_file: Path | None, remove_ids: str | None, l
         if keep_network is not None:  # a network built now is kept once the results are stored
             keep_network()
     if output is not None:
-        export(res.communities, output, overwrite=overwrite, inputs=[workspace], lang=lang)
+        export(res.communities, output, overwrite=overwrite, inputs=inputs, lang=lang)
     say(table(_wide(res.communities), title=f"what-if: {res.change}", max_rows=30,
               more="; all rows are in layer whatif_communities"))
     crit = res.criteria.assign(**{c: res.criteria[c].map(_pct)

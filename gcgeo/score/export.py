@@ -18,7 +18,7 @@ from .._errors import InputError
 from . import labels as L
 from .scorecard import Scorecard
 
-__all__ = ["export_xlsx", "matrix"]
+__all__ = ["check_xlsx_name", "export_xlsx", "matrix"]
 
 _FILLS = {"met": "C6EFCE", "not_met": "FFC7CE", "unknown": "E7E6E6"}
 _SHEETS = {"matrix": ("评分矩阵", "Matrix"), "county": ("县域进度", "County"),
@@ -57,6 +57,15 @@ def _write(ws, df: pd.DataFrame, widths: dict[int, float] | None = None) -> None
     ws.freeze_panes = "A2"
 
 
+def check_xlsx_name(path: str | os.PathLike) -> Path:
+    """Refuse an ``-o`` that does not end in .xlsx; ``gcgeo score`` calls it before it scores and
+    stores anything, so a mistyped name changes nothing."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise InputError(f"-o {path}: the scorecard is written as an Excel file; give a name ending in .xlsx.")
+    return path
+
+
 def export_xlsx(card: Scorecard, path: str | os.PathLike, *, lang: str = "zh", overwrite: bool = False,
                 inputs: Iterable[str | os.PathLike] = ()) -> Path:
     """Write ``card`` to ``path`` (``.xlsx``), atomically; an existing file only with ``overwrite``."""
@@ -66,9 +75,7 @@ def export_xlsx(card: Scorecard, path: str | os.PathLike, *, lang: str = "zh", o
 
     from ..io import atomic_path
 
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise InputError(f"-o {path}: the scorecard is written as an Excel file; give a name ending in .xlsx.")
+    path = check_xlsx_name(path)
     lang = "zh" if lang == "zh" else "en"
     wb = Workbook()
     ws = wb.active
