@@ -295,3 +295,10 @@ def test_a_planners_mistake_gets_a_clear_error_and_changes_nothing(w, case):
     assert words in out
     assert _sha(*files) == before
     assert not [p for p in d.rglob("*") if p.is_file() and p not in files and not p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("given", ["", " , "])
+def test_export_layers_naming_no_layer_is_refused_not_read_as_every_layer(w, given):
+    out = _cli("export", "ws.gpkg", "o.gpkg", "--layers", given)
+    assert "--layers" in out and "names no layer" in out
+    assert not Path("o.gpkg").exists()

@@ -271,7 +271,11 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
     """
     from .. import handoff
 
-    wanted = [n.strip() for n in names.split(",") if n.strip()] if names else None
+    wanted = [n.strip() for n in names.split(",") if n.strip()] if names is not None else None
+    if wanted == []:  # (an empty shell variable, say: never read as "every layer")
+        raise InputError(f"--layers {names!r} names no layer; name the layers to export, comma-separated "
+                         "(e.g. --layers communities,lc_communities), or leave --layers out to export "
+                         "every layer.")
     with progress("exporting") as step:
         report = handoff.export_workspace(workspace, output, layers=wanted, crs=out_crs,
                                           encoding=encoding, lang=lang, csv_geometry=csv_geometry,
