@@ -22,11 +22,11 @@ a planner saved in QGIS stays, and stays the default if it was.
 
 The workspace writes them, in Chinese, each time it stores layers (in the
 same atomic change); ``gcgeo export … .gpkg`` in the language of ``--lang``.
-:func:`copy_user_styles` carries the styles a planner saved in QGIS from one
-GeoPackage (the workspace) to another (the export), as QGIS keeps them.
-:func:`gcgeo_styles` and :func:`style_rows` make gcgeo's rows; the PostGIS
-export (:mod:`gcgeo.postgis`) writes the same into the database's
-``public.layer_styles``.
+:func:`planner_styles` reads the styles a planner saved in QGIS in a
+GeoPackage (the workspace); :func:`copy_user_styles` carries them to another
+(the export), as QGIS keeps them. :func:`gcgeo_styles` and :func:`style_rows`
+make gcgeo's rows; the PostGIS export (:mod:`gcgeo.postgis`) writes the same,
+and the planner's, into the database's ``public.layer_styles``.
 
 >>> write_styles("results.gpkg", {"fire_findings": findings}, lang="zh")   # doctest: +SKIP
 """
@@ -38,7 +38,7 @@ import os
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -53,8 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "StyleRow", "copy_user_styles", "gcgeo_styles",
-           "style_rows", "write_styles"]
+__all__ = ["LAYER_STYLES", "OWNER", "SCHEMA_EXTENSION", "SavedStyle", "StyleRow", "copy_user_styles",
+           "gcgeo_styles", "planner_styles", "style_fields", "style_rows", "style_warning", "write_styles"]
 
 #: The table QGIS keeps layer styles in.
 LAYER_STYLES = "layer_styles"
@@ -177,14 +177,75 @@ def style_rows(styles: Sequence[LayerStyle], *, planner_default: bool) -> list[S
             for s in styles]
 
 
+class SavedStyle(NamedTuple):
+    """A style a planner saved in QGIS in a GeoPackage's ``layer_styles`` (:func:`planner_styles`),
+    as stored there."""
+
+    name: str | None
+    qml: str | None
+    sld: str | None
+    default: bool
+    description: str | None
+    owner: str | None
+    ui: str | None
+    update_time: str | None
+    catalog: str | None
+    schema: str | None
+
+
+def planner_styles(source: str | os.PathLike, layers: Iterable[str]) -> dict[str, list[SavedStyle]]:
+    """The QGIS styles a planner saved for ``layers`` in GeoPackage ``source`` (the workspace).
+
+    Every ``layer_styles`` row of those layers that gcgeo did not write (its
+    ``owner`` is not :data:`OWNER`: QGIS writes an empty one, or none) —
+    layer → its styles in the order they were saved; layers with none are
+    left out, and so are gcgeo's own tables and ``layer_styles`` itself. A
+    ``source`` that does not exist, or has no ``layer_styles``, has none;
+    ``source`` is only read. Used by the GeoPackage (:func:`copy_user_styles`)
+    and the PostGIS (:func:`gcgeo.postgis.export_layers`) exports.
+    """
+    source = Path(source)
+    wanted = {str(n) for n in layers if n != LAYER_STYLES and not str(n).startswith("gcgeo_")}
+    if not wanted or not source.is_file():
+        return {}
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        try:
+            if con.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'table'",
+                           (LAYER_STYLES,)).fetchone() is None:
+                return {}
+            rows = con.execute(
+                f'SELECT f_table_name, styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, '
+                f'update_time, f_table_catalog, f_table_schema FROM "{LAYER_STYLES}" '
+                f"WHERE owner IS NOT ? ORDER BY id", (OWNER,)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{source} is not a GeoPackage ({exc}); the styles saved in QGIS are "
+                             "read from the GeoPackage the layers come from (the workspace).") from None
+    found: dict[str, list[SavedStyle]] = {}
+    for table, name, qml, sld, default, *rest in rows:
+        if table in wanted:
+            found.setdefault(table, []).append(SavedStyle(name, qml, sld, bool(default), *rest))
+    return found
+
+
+def style_warning(layer: str, style: SavedStyle, have: Collection[str]) -> str | None:
+    """The warning to give when a planner's ``style``, copied to ``layer`` (whose columns,
+    key and geometry included, are ``have``), names columns the layer does not have
+    (:func:`style_fields`); ``None`` when it names none."""
+    lost = [c for c in style_fields(style.qml) if c not in have]
+    if not lost:
+        return None
+    return (f"layer '{layer}': the style '{style.name}' saved in QGIS names column(s) {', '.join(lost)}, "
+            "which the exported layer does not have; it is copied as it is, and QGIS may draw or label "
+            "those features otherwise: check it in QGIS (Layer Properties → Symbology).")
+
+
 def copy_user_styles(source: str | os.PathLike, target: str | os.PathLike,
                      layers: Mapping[str, str]) -> tuple[dict[str, list[str]], list[str]]:
     """Copy the QGIS styles a planner saved in GeoPackage ``source`` into GeoPackage ``target``.
 
     ``layers`` maps each layer's name in ``target`` to its name in ``source``.
-    Every ``layer_styles`` row of those layers that gcgeo did not write (its
-    ``owner`` is not :data:`OWNER`: QGIS writes an empty one) is copied with its
-    name, QML, SLD, description, form (``ui``), time and default flag, under the
+    Every style :func:`planner_styles` reads for those layers is copied with its
+    name, QML, SLD, description, owner, form (``ui``), time and default flag, under the
     layer's name and geometry column in ``target`` (as GDAL wrote it), so QGIS
     opens the layer there with the style it opens it with in ``source``. Copy
     them before :func:`write_styles` writes gcgeo's own: those stay beside a
@@ -194,32 +255,19 @@ def copy_user_styles(source: str | os.PathLike, target: str | os.PathLike,
     Returns the styles copied (target layer → their names) and warnings: a
     style naming columns the layer in ``target`` does not have (renamed or
     dropped on the way) is still copied, as QGIS would still open it, and
-    the warning names the layer, the style and the columns, to check in QGIS.
+    the warning names the layer, the style and the columns, to check in QGIS
+    (:func:`style_warning`).
     """
-    source, target = Path(source), Path(target)
-    wanted = {t: s for t, s in layers.items() if t != LAYER_STYLES and not t.startswith("gcgeo_")}
-    if not wanted or not source.is_file():
+    target = Path(target)
+    saved = planner_styles(source, layers.values())
+    if not saved:
         return {}, []
-    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as con:
-        try:
-            if con.execute("SELECT 1 FROM sqlite_master WHERE name = ? AND type = 'table'",
-                           (LAYER_STYLES,)).fetchone() is None:
-                return {}, []
-            rows = con.execute(
-                f'SELECT f_table_name, f_table_catalog, f_table_schema, styleName, styleQML, styleSLD, '
-                f'useAsDefault, description, owner, ui, update_time FROM "{LAYER_STYLES}" '
-                f"WHERE owner IS NOT ? ORDER BY id", (OWNER,)).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"{source} is not a GeoPackage ({exc}); the styles saved in QGIS are "
-                             "read from the GeoPackage the layers come from (the workspace).") from None
-    by_layer: dict[str, list[tuple]] = {}
-    for row in rows:
-        by_layer.setdefault(row[0], []).append(row[1:])
     copied: dict[str, list[str]] = {}
     warnings: list[str] = []
     with closing(sqlite3.connect(target)) as con:
         contents = _contents(con, target)
-        todo = {t: by_layer[s] for t, s in wanted.items() if s in by_layer and t in contents}
+        todo = {t: saved[s] for t, s in layers.items() if s in saved and t in contents
+                and t != LAYER_STYLES and not t.startswith("gcgeo_")}
         if not todo:
             return {}, []
         with con:
@@ -227,21 +275,17 @@ def copy_user_styles(source: str | os.PathLike, target: str | os.PathLike,
             for name, styles in todo.items():
                 columns, geom_col, _ = _table(con, name)
                 have = {*columns, geom_col, *_keys(con, name)}
-                for catalog, schema, style, qml, sld, default, description, owner, ui, when in styles:
+                for s in styles:
                     con.execute(
                         f'INSERT INTO "{LAYER_STYLES}" (f_table_catalog, f_table_schema, f_table_name, '
                         f"f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
                         f"owner, ui, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
-                        (catalog, schema, name, geom_col, style, qml, sld, default, description, owner, ui,
-                         when))
-                    copied.setdefault(name, []).append(str(style))
-                    lost = [c for c in _style_fields(qml) if c not in have]
-                    if lost:
-                        warnings.append(
-                            f"layer '{name}': the style '{style}' saved in QGIS names column(s) "
-                            f"{', '.join(lost)}, which the exported layer does not have; it is copied "
-                            "as it is, and QGIS may draw or label those features otherwise: check it "
-                            "in QGIS (Layer Properties → Symbology).")
+                        (s.catalog, s.schema, name, geom_col, s.name, s.qml, s.sld, int(s.default),
+                         s.description, s.owner, s.ui, s.update_time))
+                    copied.setdefault(name, []).append(str(s.name))
+                    warning = style_warning(name, s, have)
+                    if warning:
+                        warnings.append(warning)
     for name, names in copied.items():
         log.info("layer %s: style(s) saved in QGIS copied: %s", name, ", ".join(names))
     return copied, warnings
@@ -252,9 +296,10 @@ def _keys(con: sqlite3.Connection, name: str) -> list[str]:
     return [r[1] for r in info if r[5]]
 
 
-def _style_fields(qml: str | None) -> list[str]:
+def style_fields(qml: str | None) -> list[str]:
     """The columns a QGIS style (QML) names: its field configuration, the attribute its
-    renderer classifies by and the field its labels show (expressions are not read)."""
+    renderer classifies by and the field its labels show (expressions are not read; a
+    QML that is not well-formed XML names none)."""
     if not qml:
         return []
     try:

@@ -74,7 +74,7 @@ def export_workspace(
             f"--layers {LAYER_STYLES}: that is the table QGIS keeps layer styles in, not a layer "
             "to export. Export the layers themselves to a .gpkg: it carries each one's QGIS styles "
             "(gcgeo's, in --lang, and any saved in QGIS in the workspace), which QGIS applies when it "
-            "opens them (a PostGIS export writes gcgeo's into the database's public.layer_styles); "
+            "opens them (a PostGIS export writes both into the database's public.layer_styles); "
             ".shp, .geojson and the other formats hold no style.")
     network = bool(wanted and NETWORK_LAYER in wanted)
     rest = [n for n in wanted if n != NETWORK_LAYER] if wanted else None
@@ -120,10 +120,13 @@ def export_workspace(
             frames = {k: _in_crs(v, target) for k, v in frames.items()}
         # (booleans read with NULLs as booleans again, as the file exports write them)
         frames = {k: typed_booleans(v) for k, v in frames.items()}
+        # the styles planners saved in QGIS go with the layers read from the workspace, as to a .gpkg
+        carried: list[str] = []
         tables = postgis.export_layers(frames, str(output), overwrite=overwrite, kinds=kinds, note=note,
-                                       lang=lang, rules=ran, warn=warnings.append)
+                                       lang=lang, rules=ran, warn=warnings.append, styles_from=workspace,
+                                       style_layers={n: n for n in from_workspace}, inform=carried.append)
         shown = postgis.parse_url(str(output)).shown
-        report = ExportReport(notes=[f"wrote table {t} in {shown}" for t in tables])
+        report = ExportReport(notes=[f"wrote table {t} in {shown}" for t in tables] + carried)
         if target is not None:
             report.notes.append(f"{shown}: {target.describe()}")
     else:

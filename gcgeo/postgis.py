@@ -9,7 +9,8 @@ from ``PGPASSWORD`` or ``~/.pgpass``, as for ``psql``.
 :func:`export_layers` writes every layer as a table with a ``fid`` primary
 key, a ``geom`` column typed with its geometry type and SRID, a GiST spatial
 index and comments giving the Chinese and English labels of the table and
-its columns, and gcgeo's QGIS styles of each table in the database's
+its columns, and the QGIS styles of each table (gcgeo's, and those a planner
+saved for the layer in the workspace) in the database's
 ``public.layer_styles`` (the table QGIS keeps them in, so QGIS opens the
 tables styled) — all in one transaction, so a failure leaves nothing written.
 :func:`read_table` reads one table back as a GeoDataFrame.  Connection
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import re
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +40,9 @@ from pyproj import CRS
 
 from ._errors import CRSError, DatabaseError, InputError, OutputExistsError
 from .values import lists_as_text
+
+if TYPE_CHECKING:
+    from .gpkg_styles import SavedStyle
 
 log = logging.getLogger(__name__)
 
@@ -243,11 +248,12 @@ def _labels(layer: str, kind: str | None, columns: list[str]) -> tuple[str, dict
 
 
 class _Written(NamedTuple):
-    """A table as written: its attribute columns (not the key), geometry column and type."""
+    """A table as written: its attribute columns (not the key), geometry column and type, key."""
 
     columns: list[str]
     geometry: str | None
     geometry_type: str | None
+    key: str
 
 
 def _write_table(conn: Any, db: DatabaseURL, name: str, frame: pd.DataFrame, *,
@@ -304,7 +310,7 @@ def _write_table(conn: Any, db: DatabaseURL, name: str, frame: pd.DataFrame, *,
     for c, label in col_labels.items():
         conn.execute(sql.SQL("comment on column {}.{} is {}").format(
             ident, sql.Identifier(c), sql.Literal(label)))
-    return _Written(data_cols, geom if is_geo else None, geom_type)
+    return _Written(data_cols, geom if is_geo else None, geom_type, key)
 
 
 def _index_name(table: str) -> str:
@@ -337,6 +343,11 @@ _STYLE_TABLE_SQL = (
 #: (``gpkg_styles.OWNER``): QGIS writes the login's name there, and a login named ``gcgeo``
 #: saving a style from QGIS would have it replaced at the next export.
 STYLE_OWNER = "gcgeo export"
+#: ``layer_styles.owner`` of the rows an export copies from the workspace: the styles a planner
+#: saved there in QGIS (:func:`gcgeo.gpkg_styles.planner_styles`), replaced at each export as
+#: gcgeo's are. Not the owner saved with them (QGIS leaves it empty in a GeoPackage; a login's
+#: name would not tell the copies from the styles someone saved in the database, never touched).
+SAVED_OWNER = "gcgeo export: workspace"
 #: the columns gcgeo writes. Not ``type``: QGIS opens a style whose type is the geometry type the
 #: layer's source names, or NULL, and that source names one or none ("Unknown geometry", as QGIS
 #: 3.22 saves it) depending on how the planner added the layer; NULL fits every way.
@@ -362,6 +373,86 @@ def _style_table(conn: Any) -> tuple[str, Any, dict[str, str]]:
     return str(found[0]), ident, {str(k).lower(): str(v) for k, v in columns.items()}
 
 
+def _insert(table: Any, columns: Mapping[str, str], names: Sequence[str]) -> Any:
+    """``insert into`` the styles ``table`` (``columns``: its columns and their types) a row of
+    ``names``, the values of its xml columns parsed as documents, as QGIS writes them."""
+    from psycopg import sql
+
+    values = [sql.SQL("XMLPARSE(DOCUMENT %s)") if columns.get(c) == "xml" else sql.SQL("%s") for c in names]
+    return sql.SQL("insert into {} ({}) values ({})").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(values))
+
+
+def _document(conn: Any, text: str | None, *, xml: bool) -> bool:
+    """Whether ``text`` can go into a style column: not empty and, for an xml column
+    (``xml``), a document PostgreSQL's ``XMLPARSE(DOCUMENT …)`` takes."""
+    if not text or not text.strip():
+        return False
+    return not xml or bool(conn.execute("select xml_is_well_formed_document(%s)", (text,)).fetchone()[0])
+
+
+def _put_saved_styles(conn: Any, table: Any, columns: Mapping[str, str], *, catalog: str, schema: str,
+                      name: str, geometry: str | None, styles: Sequence[SavedStyle],
+                      have: Collection[str]) -> tuple[list[str], list[str]]:
+    """Replace the rows copied from the workspace for table ``schema.name`` (owner
+    :data:`SAVED_OWNER`) by ``styles``, those a planner saved there in QGIS; ``have``: the
+    table's columns. Rows someone saved in the database are kept as they are: a style of
+    the same name there is not copied, and a default there stays the default. Returns the
+    names of the styles copied and the warnings to give."""
+    from psycopg import sql
+
+    from .gpkg_styles import style_warning
+
+    where = (catalog, schema, name)
+    conn.execute(sql.SQL("delete from {} where f_table_catalog = %s and f_table_schema = %s and "
+                         "f_table_name = %s and owner = %s").format(table), (*where, SAVED_OWNER))
+    if not styles:
+        return [], []
+    others = conn.execute(sql.SQL(
+        "select stylename, owner, useasdefault from {} where f_table_catalog = %s and f_table_schema = %s "
+        "and f_table_name = %s and f_geometry_column is not distinct from %s and owner is distinct from %s "
+        "order by id").format(table), (*where, geometry, STYLE_OWNER)).fetchall()
+    taken = {n: o for n, o, _ in others}
+    kept = next(((n, o) for n, o, d in others if d), None)
+    xml = {c for c in ("styleqml", "stylesld", "ui") if columns.get(c) == "xml"}
+    names = [*_STYLE_COLUMNS, *(["ui"] if "ui" in columns else [])]
+    insert = _insert(table, columns, names)
+    label = f"{schema}.{name}"
+    copied: list[str] = []
+    warnings: list[str] = []
+    for s in styles:
+        shown = f"table {label}: the style '{s.name}' saved in QGIS in the workspace"
+        if s.name in taken:
+            warnings.append(f"{shown} is not copied: the database has a style of that name for the table, "
+                            f"saved there by {taken[s.name] or 'another user'}, which stays as it is; rename "
+                            "one of them in QGIS (Layer Properties → Style) and export again to have both.")
+            continue
+        if not _document(conn, s.qml, xml="styleqml" in xml):
+            warnings.append(f"{shown} is not copied: its QML is empty or not well-formed XML, which neither "
+                            "the database nor QGIS can read; open the layer of the workspace in QGIS, load "
+                            "the style, save it again (Style → Save as Default) and export again.")
+            continue
+        sld = s.sld if _document(conn, s.sld, xml="stylesld" in xml) else None
+        ui = s.ui if _document(conn, s.ui, xml="ui" in xml) else None
+        bad = [what for what, given, kept_as in (("SLD", s.sld, sld), ("form (ui)", s.ui, ui))
+               if given and given.strip() and kept_as is None]
+        if bad:
+            warnings.append(f"{shown} is copied without its {' and '.join(bad)}, which is not well-formed XML "
+                            "(QGIS draws the table from the style's QML, which is copied).")
+        default = s.default and kept is None
+        if s.default and kept is not None:
+            warnings.append(f"{shown} is its default there; the default style saved in the database, "
+                            f"'{kept[0]}' (by {kept[1] or 'another user'}), stays the default, and this one "
+                            "is listed beside it: choose in QGIS (Layer Properties → Style → Load Style).")
+        conn.execute(insert, (*where, geometry, s.name, s.qml, sld, default, s.description, SAVED_OWNER,
+                              *([ui] if "ui" in columns else [])))
+        copied.append(str(s.name))
+        warning = style_warning(label, s, have)
+        if warning:
+            warnings.append(warning)
+    return copied, warnings
+
+
 def _put_styles(conn: Any, table: Any, columns: Mapping[str, str], *, catalog: str, schema: str,
                 name: str, geometry: str | None, styles: list[Any]) -> None:
     """Replace gcgeo's style rows of table ``schema.name`` (owner :data:`STYLE_OWNER`) by ``styles``."""
@@ -379,33 +470,36 @@ def _put_styles(conn: Any, table: Any, columns: Mapping[str, str], *, catalog: s
     if theirs:
         log.info("table %s.%s keeps the default style saved in QGIS; gcgeo's styles are listed beside it",
                  schema, name)
-    names = list(_STYLE_COLUMNS)
-    values = [sql.SQL("XMLPARSE(DOCUMENT %s)") if columns.get(c) == "xml" else sql.SQL("%s") for c in names]
-    insert = sql.SQL("insert into {} ({}) values ({})").format(
-        table, sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(values))
+    insert = _insert(table, columns, _STYLE_COLUMNS)
     for r in style_rows(styles, planner_default=theirs):
         conn.execute(insert, (*where, geometry, r.name, r.qml, r.sld, r.default, r.description, STYLE_OWNER))
 
 
 def _write_styles(conn: Any, db: DatabaseURL, written: list[tuple[str, str, pd.DataFrame, _Written]], *,
-                  kinds: Mapping[str, str], lang: str, rules: Mapping[str, Mapping[str, Any]] | None,
-                  warn: Callable[[str], None]) -> list[str]:
-    """Write gcgeo's QGIS styles of the tables ``written`` (table, layer, frame, what was
-    written) into the database's ``layer_styles`` (in a savepoint of the caller's transaction:
-    a user who may not write it gets a warning, and the tables all the same). The tables styled."""
+                  saved: Mapping[str, Sequence[SavedStyle]], kinds: Mapping[str, str], lang: str,
+                  rules: Mapping[str, Mapping[str, Any]] | None, warn: Callable[[str], None],
+                  inform: Callable[[str], None]) -> list[str]:
+    """Write the QGIS styles of the tables ``written`` (table, layer, frame, what was
+    written) into the database's ``layer_styles``: those a planner saved for them in the
+    workspace (``saved``: table → styles), then gcgeo's. In a savepoint of the caller's
+    transaction: a user who may not write it gets a warning, and the tables all the same.
+    Warnings go to ``warn``, the styles carried over to ``inform``. The tables styled."""
     from .gpkg_styles import gcgeo_styles
 
-    made = []
+    made = {}
     for table, layer, frame, w in written:
         found = gcgeo_styles(layer, frame, lang=lang, kind=kinds.get(table), columns=w.columns,
                              geometry=w.geometry_type, rules=rules)
         if found is not None:
-            made.append((table, w.geometry, found[1]))
-    if not made:
+            made[table] = found[1]
+    if not made and not any(saved.values()):
         return []
     psycopg = _psycopg()
     user, catalog = conn.execute("select current_user, current_database()").fetchone()
     step = f"create {STYLE_TABLE}"
+    notes: list[str] = []
+    warnings: list[str] = []
+    styled: list[str] = []
     try:
         with conn.transaction():  # a savepoint
             schema, target, columns = _style_table(conn)
@@ -417,9 +511,20 @@ def _write_styles(conn: Any, db: DatabaseURL, written: list[tuple[str, str, pd.D
                      "table QGIS keeps layer styles in; ask the database administrator to rename it, "
                      "then export again with --overwrite.")
                 return []
-            for table, geometry, styles in made:
-                _put_styles(conn, target, columns, catalog=catalog, schema=db.schema, name=table,
-                            geometry=geometry, styles=styles)
+            for table, _, _, w in written:
+                have = {*w.columns, w.key, *([w.geometry] if w.geometry else [])}
+                copied, said = _put_saved_styles(
+                    conn, target, columns, catalog=catalog, schema=db.schema, name=table,
+                    geometry=w.geometry, styles=saved.get(table, ()), have=have)
+                warnings.extend(said)
+                if copied:
+                    notes.append(f"{db.schema}.{table}: the style(s) saved in QGIS carried over: "
+                                 f"{', '.join(copied)}")
+                if table in made:  # after a planner's, so gcgeo's stay beside their default
+                    _put_styles(conn, target, columns, catalog=catalog, schema=db.schema, name=table,
+                                geometry=w.geometry, styles=made[table])
+                if copied or table in made:
+                    styled.append(table)
     except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidSchemaName) as exc:
         why = str(exc).splitlines()[0]
         if step.startswith("create"):
@@ -435,8 +540,12 @@ def _write_styles(conn: Any, db: DatabaseURL, written: list[tuple[str, str, pd.D
              f"colour, without labels): user {user} may not {step} ({why}); {fix}, then export again "
              "with --overwrite.")
         return []
-    log.info("QGIS styles written for %d table(s) of %s", len(made), db.shown)
-    return [t for t, _, _ in made]
+    for text in warnings:
+        warn(text)
+    for text in notes:
+        inform(text)
+    log.info("QGIS styles written for %d table(s) of %s", len(styled), db.shown)
+    return styled
 
 
 def export_layers(
@@ -449,6 +558,9 @@ def export_layers(
     lang: str = "zh",
     rules: Mapping[str, Mapping[str, Any]] | None = None,
     warn: Callable[[str], None] | None = None,
+    styles_from: str | os.PathLike | None = None,
+    style_layers: Mapping[str, str] | None = None,
+    inform: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Write ``frames`` as tables of the database ``url`` names, in one transaction.
 
@@ -469,10 +581,30 @@ def export_layers(
     schema, table and geometry column, so QGIS applies the default when it
     opens the table.  The rows gcgeo wrote before for a table (``owner``
     :data:`STYLE_OWNER`) are replaced; a style saved in QGIS stays, and stays the
-    default if it was.  They are written in the same transaction as the
-    tables; a user who may not create or write that table gets the tables
-    without styles and a warning naming the fix, passed to ``warn`` (default:
-    logged).
+    default if it was.
+
+    ``styles_from`` is the GeoPackage the layers come from (the workspace):
+    each table also gets the styles a planner saved for its layer there in
+    QGIS ("Save as Default → Datasource Database";
+    :func:`gcgeo.gpkg_styles.planner_styles`) — name, QML, SLD, form,
+    description and default flag — as rows of the same table, owner
+    :data:`SAVED_OWNER`, written before gcgeo's: a planner's default stays the
+    default, gcgeo's are listed beside it. ``style_layers`` maps a layer of
+    ``frames`` to its name in ``styles_from`` (default: every layer under its
+    own name; a layer left out gets none). Exporting again replaces these
+    copies as it replaces gcgeo's rows; rows saved in the database by anyone
+    else are never touched: a style of the same name there is kept and the
+    workspace's not copied, a default there stays the only default (each with a
+    warning). A style whose QML is empty or not well-formed XML (QGIS cannot
+    read it either; the database's ``xml`` column cannot hold it) is not
+    copied, and one whose SLD or form is not is copied without it, with a
+    warning; so is a style naming columns the table does not have, as the
+    .gpkg export does (:func:`gcgeo.gpkg_styles.style_warning`). The styles
+    carried over are told to ``inform`` (table → names; default: logged).
+
+    All styles are written in the same transaction as the tables; a user who
+    may not create or write that table gets the tables without styles and a
+    warning naming the fix, passed to ``warn`` (default: logged).
     """
     from psycopg import sql
 
@@ -494,6 +626,15 @@ def export_layers(
     names = [str(n) for n, _ in items]
     for n in names:
         _check_identifier(n, db.shown)
+    saved: dict[str, list[SavedStyle]] = {}
+    if styles_from is not None:  # read before the database is touched: a wrong file changes nothing
+        from .gpkg_styles import planner_styles
+
+        source = {str(k): str(k) for k in frames} if style_layers is None else \
+            {str(k): str(v) for k, v in style_layers.items() if k in frames}
+        found = planner_styles(styles_from, source.values())
+        saved = {n: found[source[str(layer)]] for n, layer in zip(names, frames)
+                 if str(layer) in source and source[str(layer)] in found}
     with connect(db) as conn:
         psycopg = _psycopg()
         try:
@@ -511,8 +652,9 @@ def export_layers(
                     log.info("writing %s.%s (%d rows)", db.schema, n, len(frame))
                     done = _write_table(conn, db, str(n), frame, kind=kinds.get(str(n)), note=note)
                     written.append((str(n), str(layer), frame, done))
-                _write_styles(conn, db, written, kinds=kinds, lang=lang, rules=rules,
-                              warn=warn or (lambda text: log.warning("%s", text)))
+                _write_styles(conn, db, written, saved=saved, kinds=kinds, lang=lang, rules=rules,
+                              warn=warn or (lambda text: log.warning("%s", text)),
+                              inform=inform or (lambda text: log.info("%s", text)))
         except psycopg.errors.InsufficientPrivilege as exc:
             raise DatabaseError(f"{db.shown}: permission denied ({str(exc).splitlines()[0]}); ask "
                                 "for CREATE rights on the schema, or choose another with "

@@ -15,9 +15,11 @@ what one leaves in ``public.layer_styles`` does not meet another.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import urllib.parse
@@ -236,20 +238,29 @@ def test_qgis_opens_each_table_styled_as_the_gpkg_layer(database, county, tmp_pa
     assert in_db["lc_gaps"]["widgets"]["missing_5min"]["type"] == "ValueMap"
 
 
+def _qml(colour: str, fields: tuple[str, ...] = ()) -> str:
+    """A single-symbol polygon style in ``colour`` as QGIS saves it (trimmed), its field
+    configuration naming ``fields``."""
+    rgba = ",".join(str(int(colour[i:i + 2], 16)) for i in (1, 3, 5)) + ",255"
+    config = "".join(f'<field name="{f}" configurationFlags="None"><editWidget type=""><config><Option/>'
+                     "</config></editWidget></field>" for f in fields)
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+            '<qgis version="3.22.16-Białowieża" styleCategories="AllStyleCategories">'
+            '<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0"><symbols>'
+            '<symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            '<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
+            f'<Option type="Map"><Option value="{rgba}" type="QString" name="color"/></Option>'
+            f'<prop k="color" v="{rgba}"/></layer></symbol></symbols></renderer-v2>'
+            + (f"<fieldConfiguration>{config}</fieldConfiguration>" if fields else "") + "</qgis>")
+
+
 def _planner_saves(url: str, schema: str, table: str, colour: str) -> None:
     """Save a single-symbol style as default, as QGIS's "Save as Default → Datasource
     Database" does (QgsPostgresProviderMetadata::saveStyle: the layer's other styles no
     longer default, owner the user, XMLPARSE(DOCUMENT …), and as type the geometry type
     of the layer's source, which for the source :func:`qgis_tables` opens QGIS 3.22 writes
     as 'Unknown geometry')."""
-    rgba = ",".join(str(int(colour[i:i + 2], 16)) for i in (1, 3, 5)) + ",255"
-    qml = ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-           '<qgis version="3.22.16-Białowieża" styleCategories="AllStyleCategories">'
-           '<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0"><symbols>'
-           '<symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
-           '<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
-           f'<Option type="Map"><Option value="{rgba}" type="QString" name="color"/></Option>'
-           f'<prop k="color" v="{rgba}"/></layer></symbol></symbols></renderer-v2></qgis>')
+    qml = _qml(colour)
     where = (urllib.parse.urlsplit(url).path.strip("/"), schema, table, "geom")
     _sql(url, "update layer_styles set useasdefault = false where f_table_catalog = %s and "
               "f_table_schema = %s and f_table_name = %s and f_geometry_column = %s "
@@ -346,3 +357,176 @@ def test_a_user_who_may_not_write_the_styles_gets_the_tables_and_a_warning(datab
     assert "warning" not in said
     assert [(r[1], r[2], r[5], r[6]) for r in _styles(database, where="f_table_schema = 'mapper_c'")] == \
         [("mapper_c", "communities", True, OWNER)]
+
+
+# --- styles a planner saved in the workspace -------------------------------------------------------
+
+#: what a copy of a planner's style looks like in the database: catalog, schema, table, geometry
+#: column, name, QML, SLD, default, description
+_COPY = ("f_table_catalog, f_table_schema, f_table_name, f_geometry_column, stylename, styleqml::text, "
+         "stylesld::text, useasdefault, description")
+
+
+def _workspace(county: Path, folder: Path) -> Path:
+    """A copy of the analysed county (the module's is shared by every test)."""
+    path = folder / "ws" / county.name
+    path.parent.mkdir()
+    shutil.copy(county, path)
+    return path
+
+
+def _saves_in_workspace(path: Path, table: str, name: str, qml: str, *, default: bool = True,
+                        owner: str = "", description: str = "", sld: str | None = None,
+                        geometry: str | None = "geom") -> tuple:
+    """Write a style row into the workspace as QGIS's "Save as Default → Datasource Database"
+    does (the layer's other styles no longer default; QGIS leaves the owner empty in a
+    GeoPackage); the row a copy in the database should have (from :data:`_COPY`, but the
+    catalog and schema)."""
+    sld = f"<StyledLayerDescriptor><Name>{name}</Name></StyledLayerDescriptor>" if sld is None else sld
+    with sqlite3.connect(path) as con:
+        if default:
+            con.execute("UPDATE layer_styles SET useAsDefault = 0 WHERE f_table_name = ?", (table,))
+        con.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+            "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+            "VALUES ('', '', ?, ?, ?, ?, ?, ?, ?, ?, NULL, '2026-11-30T08:15:00.000Z')",
+            (table, geometry, name, qml, sld, int(default), description, owner))
+    con.close()
+    return (table, geometry, name, qml, sld or None, default, description)
+
+
+def _copies(url: str, where: str = "true", params=()) -> list[tuple]:
+    """The rows of layer_styles that neither gcgeo wrote nor QGIS's user ``gc`` saved."""
+    return _sql(url, f"select {_COPY}, owner from public.layer_styles where owner not in (%s, 'gc') "
+                     f"and {where} order by id", (OWNER, *params))
+
+
+def test_styles_a_planner_saved_in_the_workspace_go_with_the_tables(database, county, tmp_path):
+    ws_path = _workspace(county, tmp_path)
+    # communities: the planner's default and a second style (each naming columns the table has);
+    # fire findings: one not default; lc_gaps (no geometry): one; streets (not exported): one
+    expected = [
+        _saves_in_workspace(ws_path, "communities", "平面图", _qml("#010203", ("fid", "name")), default=False,
+                            owner="planner"),
+        _saves_in_workspace(ws_path, "communities", "规划院配色", _qml(PLANNER, ("name", "population")),
+                            description="王工的配色"),
+        _saves_in_workspace(ws_path, "fire_findings", "草稿", _qml("#0a0b0c"), default=False),
+        _saves_in_workspace(ws_path, "lc_gaps", "缺口表", "<qgis><fieldConfiguration/></qgis>",
+                            default=False, sld="", geometry=None),
+    ]
+    _saves_in_workspace(ws_path, "streets", "道路配色", _qml("#ab3f10"))
+    before = hashlib.sha256(ws_path.read_bytes()).hexdigest()
+    said = _export(ws_path, _with(database, schema="高唐"), "--layers", "communities,fire_findings,lc_gaps")
+    catalog = urllib.parse.urlsplit(database).path.strip("/")
+
+    # each as saved, under this database, schema, table and its geometry column (NULL: a table)
+    copies = _copies(database)
+    assert [r[:-1] for r in copies] == [(catalog, "高唐", *e) for e in expected]
+    assert {r[-1] for r in copies} == {postgis.SAVED_OWNER}
+    # the planner's default is the default of communities; gcgeo's style stays default elsewhere
+    defaults = _sql(database, "select f_table_name, stylename, owner from public.layer_styles "
+                              "where useasdefault order by 1")
+    assert defaults == [("communities", "规划院配色", postgis.SAVED_OWNER),
+                        ("fire_findings", "消防车道问题", OWNER), ("lc_gaps", "设施缺口", OWNER)]
+    assert _styles(database, where="f_table_name = 'communities' and owner = %s", params=(OWNER,))
+    # streets was not exported: none of its styles in the database
+    assert _styles(database, where="f_table_name = 'streets'") == []
+    assert "高唐.communities: the style(s) saved in QGIS carried over: 平面图, 规划院配色" in said
+    assert "warning" not in said.lower()
+    assert hashlib.sha256(ws_path.read_bytes()).hexdigest() == before  # the workspace is only read
+
+    # QGIS opens communities in the planner's colour, fire findings in gcgeo's style
+    if QGIS_MISSING is None:
+        seen = qgis_tables(database, "高唐", {"communities": "geom", "fire_findings": "geom",
+                                             "lc_gaps": None}, tmp_path / "db.json")
+        assert seen["communities"]["renderer"]["type"] == "singleSymbol"
+        assert seen["communities"]["renderer"]["color"]["hex"] == PLANNER
+        assert seen["communities"]["styles"][0] == "规划院配色"
+        assert {"规划院配色", "平面图", "社区"} <= set(seen["communities"]["styles"])
+        assert seen["fire_findings"]["renderer"]["type"] == "categorizedSymbol"
+        assert "草稿" in seen["fire_findings"]["styles"]
+        assert seen["lc_gaps"]["styles"][0] == "设施缺口" and "缺口表" in seen["lc_gaps"]["styles"]
+
+
+def test_exporting_again_replaces_the_copies_and_keeps_what_was_saved_in_the_database(database, county,
+                                                                                    tmp_path):
+    ws_path = _workspace(county, tmp_path)
+    _saves_in_workspace(ws_path, "communities", "平面图", _qml("#010203"), default=False)
+    _saves_in_workspace(ws_path, "communities", "规划院配色", _qml(PLANNER))
+    _saves_in_workspace(ws_path, "fire_findings", "草稿", _qml("#0a0b0c"))
+    url = _with(database, schema="高唐")
+    layers = ("--layers", "communities,fire_findings")
+    _export(ws_path, url, *layers)
+    first = _copies(database)
+    assert [(r[2], r[4], r[7]) for r in first] == [
+        ("communities", "平面图", False), ("communities", "规划院配色", True), ("fire_findings", "草稿", True)]
+
+    # in the database, as QGIS does: user gc saves over the copy 平面图 (QGIS updates the row of that
+    # name, owner the user) and saves a default of fire findings (no longer the copy's)
+    mine = _qml("#654321")
+    _sql(database, "update layer_styles set styleqml = XMLPARSE(DOCUMENT %s), owner = current_user "
+                   "where f_table_name = 'communities' and stylename = '平面图'", (mine,))
+    _planner_saves(database, "高唐", "fire_findings", "#654321")
+    theirs = _sql(database, "select * from layer_styles where owner = 'gc' order by id")
+    assert len(theirs) == 2
+
+    said = _export(ws_path, url, *layers, "--overwrite")
+    # what gc saved is untouched; the copies once each, none of 平面图 (gc's of that name stays)
+    assert _sql(database, "select * from layer_styles where owner = 'gc' order by id") == theirs
+    again = _copies(database)
+    assert [(r[2], r[4], r[7]) for r in again] == [("communities", "规划院配色", True),
+                                                  ("fire_findings", "草稿", False)]
+    assert [r[:7] for r in again] == [r[:7] for r in first[1:]]
+    assert "table 高唐.communities: the style '平面图' saved in QGIS in the workspace is not copied: the " \
+           "database has a style of that name for the table, saved there by gc" in said
+    # fire findings: the default gc saved in the database stays the only one, and it is said
+    defaults = _sql(database, "select f_table_name, stylename, owner from layer_styles where useasdefault "
+                              "order by 1")
+    assert defaults == [("communities", "规划院配色", postgis.SAVED_OWNER), ("fire_findings", "规划院配色", "gc")]
+    assert "table 高唐.fire_findings: the style '草稿' saved in QGIS in the workspace is its default there; " \
+           "the default style saved in the database, '规划院配色' (by gc), stays the default" in said
+    # gcgeo's own rows: once each, as before
+    gcgeo = _styles(database, where="owner = %s", params=(OWNER,))
+    assert sorted((r[2], r[4]) for r in gcgeo) == [("communities", "社区"), ("fire_findings", "消防车道问题")]
+
+    # the planner drops 规划院配色 from the workspace: its copy goes at the next export
+    with sqlite3.connect(ws_path) as con:
+        con.execute("DELETE FROM layer_styles WHERE styleName = '规划院配色'")
+    con.close()
+    _export(ws_path, url, *layers, "--overwrite")
+    assert [(r[2], r[4]) for r in _copies(database)] == [("fire_findings", "草稿")]
+    assert _sql(database, "select * from layer_styles where owner = 'gc' order by id") == theirs
+    assert _sql(database, "select stylename, owner from layer_styles where f_table_name = 'communities' "
+                          "and useasdefault") == [("社区", OWNER)]
+
+
+def test_a_style_the_table_cannot_take_as_it_is_is_told(database, county, tmp_path):
+    """A style naming a column the table lacks is copied with a warning, as to a .gpkg; one whose
+    QML is not well-formed XML is not copied, one whose SLD is not is copied without it."""
+    from gcgeo import workspace as ws
+
+    ws_path = _workspace(county, tmp_path)
+    named = _saves_in_workspace(ws_path, "communities", "人口配色", _qml(PLANNER, ("fid", "name", "population")))
+    _saves_in_workspace(ws_path, "communities", "手改的", "<qgis><renderer-v2 type='singleSymbol'></qgis>",
+                        default=False)
+    broken_sld = _saves_in_workspace(ws_path, "communities", "旧配色", _qml("#010203"), default=False,
+                                     sld="<StyledLayerDescriptor><NamedLayer>")
+    frame = ws.read_layer(ws_path, "communities").drop(columns=["population"])
+    warnings: list[str] = []
+    notes: list[str] = []
+    # renamed on the way: the styles of the layer go to the table it became
+    postgis.export_layers({"communities": frame}, _with(database, schema="半途", table="小区"),
+                          styles_from=ws_path, warn=warnings.append, inform=notes.append)
+    catalog = urllib.parse.urlsplit(database).path.strip("/")
+    assert [r[:-1] for r in _copies(database)] == [
+        (catalog, "半途", "小区", *named[1:]), (catalog, "半途", "小区", *broken_sld[1:4], None, False, "")]
+    assert notes == ["半途.小区: the style(s) saved in QGIS carried over: 人口配色, 旧配色"]
+    assert warnings == [
+        "layer '半途.小区': the style '人口配色' saved in QGIS names column(s) population, which the exported "
+        "layer does not have; it is copied as it is, and QGIS may draw or label those features otherwise: "
+        "check it in QGIS (Layer Properties → Symbology).",
+        "table 半途.小区: the style '手改的' saved in QGIS in the workspace is not copied: its QML is empty or "
+        "not well-formed XML, which neither the database nor QGIS can read; open the layer of the workspace "
+        "in QGIS, load the style, save it again (Style → Save as Default) and export again.",
+        "table 半途.小区: the style '旧配色' saved in QGIS in the workspace is copied without its SLD, which "
+        "is not well-formed XML (QGIS draws the table from the style's QML, which is copied)."]
