@@ -264,9 +264,9 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
     most 8 mm); the other formats keep them as stored. A .gpkg carries each layer's QGIS
     style (gcgeo's, in --lang) and the styles a planner saved for it in QGIS in the
     workspace, as saved (their default stays the default; a style naming columns the
-    export lacks is kept, with a warning naming the layer). A PostGIS export writes gcgeo's
-    styles into the database's public.layer_styles, where QGIS looks for them (a style
-    saved there from QGIS stays the default). A stored scorecard that no longer holds is
+    export lacks is kept, with a warning naming the layer). A PostGIS export writes both
+    into the database's public.layer_styles, where QGIS looks for them (a style saved
+    there from QGIS stays as it is, and the default). A stored scorecard that no longer holds is
     exported as it stands now, with a warning (as the report and the dossiers show it).
     """
     from .. import handoff
