@@ -266,8 +266,9 @@ def export(workspace: Path, output: str, names: str | None, overwrite: bool,
     workspace, as saved (their default stays the default; a style naming columns the
     export lacks is kept, with a warning naming the layer). A PostGIS export writes both
     into the database's public.layer_styles, where QGIS looks for them (a style saved
-    there from QGIS stays as it is, and the default). A stored scorecard that no longer holds is
-    exported as it stands now, with a warning (as the report and the dossiers show it).
+    there from QGIS stays as it is, and the default). A stored scorecard that no longer
+    holds is exported as it stands now, with a warning (as the report and the dossiers
+    show it).
     """
     from .. import handoff
 
