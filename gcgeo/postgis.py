@@ -540,6 +540,12 @@ def _write_styles(conn: Any, db: DatabaseURL, written: list[tuple[str, str, pd.D
              f"colour, without labels): user {user} may not {step} ({why}); {fix}, then export again "
              "with --overwrite.")
         return []
+    except psycopg.Error as exc:  # (a styles table of another make, say: the styles are an extra)
+        warn(f"{db.shown}: the tables are written, but without QGIS styles (QGIS draws them in one "
+             f"colour, without labels): the database refused to {step} "
+             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); check that "
+             f"table with the database administrator, then export again with --overwrite.")
+        return []
     for text in warnings:
         warn(text)
     for text in notes:

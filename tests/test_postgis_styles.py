@@ -530,3 +530,18 @@ def test_a_style_the_table_cannot_take_as_it_is_is_told(database, county, tmp_pa
         "in QGIS, load the style, save it again (Style → Save as Default) and export again.",
         "table 半途.小区: the style '旧配色' saved in QGIS in the workspace is copied without its SLD, which "
         "is not well-formed XML (QGIS draws the table from the style's QML, which is copied)."]
+
+
+def test_a_styles_table_of_another_make_gets_the_tables_and_a_warning(database, county):
+    """A ``layer_styles`` the database refuses gcgeo's rows in (here a ``description`` made
+    a number by some other program): the tables are written, without styles, and the
+    warning names the step and the database's reason, never a traceback."""
+    _sql(database, "create table public.layer_styles (id serial primary key, f_table_catalog varchar, "
+                   "f_table_schema varchar, f_table_name varchar, f_geometry_column varchar, stylename text, "
+                   "styleqml xml, stylesld xml, useasdefault boolean, description integer, owner varchar(63))")
+    said = _export(county, _with(database, schema="other_make"), "--layers", "communities")
+    assert "wrote table other_make.communities" in said
+    assert "without QGIS styles" in said and "write into public.layer_styles" in said
+    assert "InvalidTextRepresentation" in said and "Traceback" not in said
+    assert _sql(database, "select count(*) from other_make.communities")[0][0] > 0
+    assert _sql(database, "select count(*) from public.layer_styles") == [(0,)]
