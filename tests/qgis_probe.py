@@ -110,27 +110,36 @@ def _render(layer, path):
     job.renderedImage().save(path, "PNG")
 
 
+def layer_report(layer):
+    """What QGIS applied to ``layer`` as it opened it: its aliases, edit widgets, the styles it
+    lists for it (its own first) and its renderer (tests/test_postgis_styles.py's probe of a
+    PostgreSQL table reports the same)."""
+    entry = {"valid": layer.isValid()}
+    if layer.isValid():
+        fields = layer.fields()
+        entry["aliases"] = {f.name(): f.alias() for f in fields}
+        entry["widgets"] = {f.name(): {"type": f.editorWidgetSetup().type(),
+                                       "config": f.editorWidgetSetup().config()} for f in fields}
+        count, ids, names, descriptions, error = layer.listStylesInDatabase()
+        entry["styles"] = list(names)[:count]  # this layer's styles come first
+        entry["spatial"] = layer.isSpatial()
+        if layer.isSpatial():
+            entry["renderer"] = _renderer(layer.renderer())
+    return entry
+
+
 def main(gpkg, out, png_dir=None):
     report = {}
     meta = QgsProviderRegistry.instance().providerMetadata("ogr")
     for sub in meta.querySublayers(gpkg):
         name = sub.name()
         layer = QgsVectorLayer(f"{gpkg}|layername={name}", name, "ogr")
-        entry = {"valid": layer.isValid()}
-        if layer.isValid():
-            fields = layer.fields()
-            entry["aliases"] = {f.name(): f.alias() for f in fields}
-            entry["widgets"] = {f.name(): {"type": f.editorWidgetSetup().type(),
-                                           "config": f.editorWidgetSetup().config()} for f in fields}
-            count, ids, names, descriptions, error = layer.listStylesInDatabase()
-            entry["styles"] = list(names)[:count]  # this layer's styles come first
-            entry["spatial"] = layer.isSpatial()
-            if layer.isSpatial():
-                entry["renderer"] = _renderer(layer.renderer())
-                entry["features"] = _features(layer)
-                entry["sld"] = _sld_features(gpkg, name)
-                if png_dir:
-                    _render(layer, f"{png_dir}/{name}.png")
+        entry = layer_report(layer)
+        if layer.isValid() and layer.isSpatial():
+            entry["features"] = _features(layer)
+            entry["sld"] = _sld_features(gpkg, name)
+            if png_dir:
+                _render(layer, f"{png_dir}/{name}.png")
         report[name] = entry
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(report, fh, ensure_ascii=False, indent=1, default=str)

@@ -112,7 +112,7 @@ _PG_PROBE = r"""
 import json, sys
 from qgis.core import QgsApplication, QgsDataSourceUri, QgsVectorLayer
 sys.path.insert(0, sys.argv[1])
-import qgis_probe  # its _renderer, so that both reports say the same things the same way
+import qgis_probe  # its layer_report, so that both reports say the same things the same way
 
 app = QgsApplication([], False)
 app.initQgis()
@@ -123,18 +123,7 @@ for table, geometry in json.loads(sys.argv[3]):
     uri.setConnection(host, str(port), dbname, user, "")
     uri.setDataSource(schema, table, geometry, "", "fid")
     layer = QgsVectorLayer(uri.uri(False), table, "postgres")
-    entry = {"valid": layer.isValid()}
-    if layer.isValid():
-        fields = layer.fields()
-        entry["aliases"] = {f.name(): f.alias() for f in fields}
-        entry["widgets"] = {f.name(): {"type": f.editorWidgetSetup().type(),
-                                       "config": f.editorWidgetSetup().config()} for f in fields}
-        count, ids, names, descriptions, error = layer.listStylesInDatabase()
-        entry["styles"] = list(names)[:count]
-        entry["spatial"] = layer.isSpatial()
-        if layer.isSpatial():
-            entry["renderer"] = qgis_probe._renderer(layer.renderer())
-    report[table] = entry
+    report[table] = qgis_probe.layer_report(layer)
 with open(sys.argv[4], "w", encoding="utf-8") as fh:
     json.dump(report, fh, ensure_ascii=False, default=str)
 app.exitQgis()
