@@ -275,6 +275,10 @@ def _shape_counts(shp: Path, shx: Path) -> tuple[int, bool, bool]:
     return count, shx_cut, shp_cut
 
 
+#: The first four bytes of a Shapefile's .shp (and .shx), big-endian.
+_SHP_FILE_CODE = 9994
+
+
 def check_complete(shp: Path) -> None:
     """Refuse a Shapefile whose .shp, .shx and .dbf do not hold the same features.
 
@@ -282,6 +286,10 @@ def check_complete(shp: Path) -> None:
     another Shapefile would otherwise be read in part, without a word; a
     missing .dbf would leave every feature without its attributes.
     """
+    with open(shp, "rb") as fh:
+        code = fh.read(4)
+    if int.from_bytes(code, "big") != _SHP_FILE_CODE:
+        return  # an empty file, or no Shapefile at all (an Excel workbook renamed): the reader says which
     shx, dbf = _sidecar(shp, ".shx"), _sidecar(shp, ".dbf")
     fix = ("Nothing was read. Copy the complete Shapefile again (its .shp, .shx, .dbf, .prj "
            "and .cpg together), or export it again from the program that made it.")
