@@ -12,14 +12,12 @@ exported layer in the planner's colour, as it draws the workspace's.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pyogrio
 import pytest
+from _qgis import QGIS_MISSING, probe
 from click.testing import CliRunner
 
 from gcgeo import io
@@ -28,36 +26,10 @@ from gcgeo.cli import main
 from gcgeo.gpkg_styles import OWNER
 from gcgeo.testing import synthetic_county
 
-HERE = Path(__file__).parent
-SYSTEM_PYTHON = "/usr/bin/python3"
 #: the planner's colours: in no gcgeo style
 BUILDINGS, STREETS, ALT = "#123456", "#ab3f10", "#010203"
 _COLUMNS = ("styleName", "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui",
             "update_time")
-
-
-def _has_qgis() -> str | None:
-    if not Path(SYSTEM_PYTHON).exists():
-        return f"QGIS cannot run: no {SYSTEM_PYTHON} (Debian's python3-qgis binds it)"
-    res = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True)
-    return "QGIS is not installed: apt-get install -y python3-qgis qgis-providers" if res.returncode else None
-
-
-QGIS_MISSING = _has_qgis()
-
-
-def probe(gpkg: Path) -> dict:
-    """What QGIS makes of ``gpkg`` (see tests/qgis_probe.py)."""
-    if QGIS_MISSING:
-        pytest.skip(QGIS_MISSING)
-    out = gpkg.with_suffix(".qgis.json")
-    runtime = gpkg.parent / "xdg"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}
-    res = subprocess.run([SYSTEM_PYTHON, str(HERE / "qgis_probe.py"), str(gpkg), str(out)],
-                         capture_output=True, text=True, env=env, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def qml(geometry: str, colour: str, fields: list[str]) -> str:

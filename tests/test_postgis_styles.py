@@ -21,13 +21,13 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import urllib.parse
 from pathlib import Path
 
 import pytest
 from _handoff import analysed_county
 from _postgres import postgres_server
+from _qgis import QGIS_MISSING, needs_qgis, probe, run_qgis
 from click.testing import CliRunner
 
 from gcgeo import postgis
@@ -37,7 +37,6 @@ from gcgeo.postgis import STYLE_OWNER as OWNER
 psycopg = pytest.importorskip("psycopg", reason="psycopg is a dependency of gcgeo (pip install -e .)")
 
 HERE = Path(__file__).parent
-SYSTEM_PYTHON = "/usr/bin/python3"
 #: spatial layers of every renderer kind (single symbol, categories, class breaks with several
 #: styles) and a table without geometry
 LAYERS = ("communities", "fire_findings", "lc_communities", "lc_gaps")
@@ -95,16 +94,6 @@ def _styles(url: str, *, where: str = "true", params=()) -> list[tuple]:
 # --- QGIS ---------------------------------------------------------------------------------------
 
 
-def _qgis_missing() -> str | None:
-    if not Path(SYSTEM_PYTHON).exists():
-        return f"QGIS cannot run: no {SYSTEM_PYTHON} (Debian's python3-qgis binds it)"
-    res = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True)
-    return "QGIS is not installed: apt-get install -y python3-qgis qgis-providers" if res.returncode else None
-
-
-QGIS_MISSING = _qgis_missing()
-needs_qgis = pytest.mark.skipif(QGIS_MISSING is not None, reason=QGIS_MISSING or "")
-
 # Open tables of a PostgreSQL database as a planner does (Layer → Add PostGIS Layers: QGIS looks
 # for the default style in layer_styles) and report, as tests/qgis_probe.py does for a .gpkg, the
 # renderer QGIS applied, the aliases, the edit widgets and the styles QGIS lists for the layer.
@@ -130,29 +119,12 @@ app.exitQgis()
 """
 
 
-def _run_qgis(args: list[str], out: Path) -> dict:
-    if QGIS_MISSING:
-        pytest.skip(QGIS_MISSING)
-    runtime = out.parent / "xdg"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}
-    res = subprocess.run([SYSTEM_PYTHON, *args], capture_output=True, text=True, env=env, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return json.loads(out.read_text(encoding="utf-8"))
-
-
 def qgis_tables(url: str, schema: str, tables: dict[str, str | None], out: Path) -> dict:
     """What QGIS makes of ``tables`` (name → geometry column) of ``schema``."""
     p = urllib.parse.urlsplit(url)
     where = [p.hostname, p.port or 5432, p.path.strip("/"), p.username, schema]
-    return _run_qgis(["-c", _PG_PROBE, str(HERE), json.dumps(where), json.dumps(list(tables.items())),
+    return run_qgis(["-c", _PG_PROBE, str(HERE), json.dumps(where), json.dumps(list(tables.items())),
                       str(out)], out)
-
-
-def qgis_gpkg(gpkg: Path) -> dict:
-    """What QGIS makes of the layers of ``gpkg`` (tests/qgis_probe.py)."""
-    out = gpkg.with_suffix(".qgis.json")
-    return _run_qgis([str(HERE / "qgis_probe.py"), str(gpkg), str(out)], out)
 
 
 # --- the tests ----------------------------------------------------------------------------------
@@ -208,7 +180,7 @@ def test_qgis_opens_each_table_styled_as_the_gpkg_layer(database, county, tmp_pa
     _export(county, gpkg, "--layers", ",".join(LAYERS))
     tables = {"communities": "geom", "fire_findings": "geom", "lc_communities": "geom", "lc_gaps": None}
     in_db = qgis_tables(database, schema, tables, tmp_path / "db.json")
-    in_file = qgis_gpkg(gpkg)
+    in_file = probe(gpkg)
     for name in LAYERS:
         db, file = in_db[name], in_file[name]
         assert db["valid"], name

@@ -14,8 +14,6 @@ labels against the Chinese words of the layer specs and rules.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
 import sqlite3
@@ -29,6 +27,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from _qgis import QGIS_MISSING, SYSTEM_PYTHON, needs_qgis, probe
 from click.testing import CliRunner
 
 from gcgeo import analysis, io, pipeline
@@ -38,39 +37,13 @@ from gcgeo.gpkg_styles import write_styles
 from gcgeo.maps import style_layer
 from gcgeo.testing import synthetic_county
 
-HERE = Path(__file__).parent
-SYSTEM_PYTHON = "/usr/bin/python3"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 #: the Chinese label of share_all_within_15min, written here by hand
 LCC_15 = "十五分钟生活圈（含以下层级）要求的各类设施均在十五分钟生活圈步行距离内的居民比例"
 
 
-def _has_qgis() -> str | None:
-    """None when PyQGIS runs headless here, else why not."""
-    if not Path(SYSTEM_PYTHON).exists():
-        return f"QGIS cannot run: no {SYSTEM_PYTHON} (Debian's python3-qgis binds it)"
-    res = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True)
-    if res.returncode:
-        return ("QGIS is not installed: apt-get install -y python3-qgis qgis-providers "
-                "(.ci/run does, as root)")
-    return None
-
-
-QGIS_MISSING = _has_qgis()
-needs_qgis = pytest.mark.skipif(QGIS_MISSING is not None, reason=QGIS_MISSING or "")
 needs_ogrinfo = pytest.mark.skipif(shutil.which("ogrinfo") is None,
                                    reason="GDAL's ogrinfo is not installed: apt-get install -y gdal-bin")
-
-
-def probe(gpkg: Path, out: Path, png_dir: Path | None = None) -> dict:
-    """What QGIS makes of ``gpkg`` (see tests/qgis_probe.py)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(out.parent)}
-    args = [SYSTEM_PYTHON, str(HERE / "qgis_probe.py"), str(gpkg), str(out)]
-    if png_dir is not None:
-        args.append(str(png_dir))
-    res = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return json.loads(out.read_text(encoding="utf-8"))
 
 
 # --- the data: the synthetic county with every analysis, and rows on the class breaks -------
