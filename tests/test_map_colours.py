@@ -286,6 +286,15 @@ def test_lab_of_srgb_primaries():
 _GREYS = {("other",), ("no data",)}
 
 
+def _must_differ(w1, l1, w2, l2) -> bool:
+    """Whether two legend entries of one view (meanings ``w1``, ``w2`` of layers ``l1``, ``l2``)
+    must look apart: not when they mean the same, nor two greys (no data, other…), nor two
+    classes or tiers of one layer's ramp (neighbouring steps of a ramp are meant to be near)."""
+    if w1 == w2 or (w1 in _GREYS and w2 in _GREYS):
+        return False
+    return not (l1 == l2 and w1[0] == w2[0] and w1[0] in ("class", "tier"))
+
+
 def _alike(drawn: list[tuple[str, maps.Styled]]) -> list[str]:
     """Pairs of legend entries of different meaning in one view whose colours look alike.
 
@@ -302,9 +311,7 @@ def _alike(drawn: list[tuple[str, maps.Styled]]) -> list[str]:
                 what = meaning(s, item)
                 entries.setdefault((what, item.color.lower()), (_layer(s.key), f"{s.key}: {item.label}"))
         for ((w1, c1), (l1, n1)), ((w2, c2), (l2, n2)) in itertools.combinations(entries.items(), 2):
-            if w1 == w2 or (w1 in _GREYS and w2 in _GREYS):
-                continue
-            if l1 == l2 and w1[0] == w2[0] and w1[0] in ("class", "tier"):
+            if not _must_differ(w1, l1, w2, l2):
                 continue
             d = _look_apart(c1, c2)
             if d < _LOOK_APART:
@@ -460,9 +467,7 @@ def _faded_alike(drawn: list[tuple[str, maps.Styled]]) -> dict[tuple[str, frozen
                 entries.setdefault((meaning(s, item), _faded(colour, s.fill_opacity)),
                                    (_layer(s.key), colour, f"{s.key}: {item.label} {colour}@{s.fill_opacity:g}"))
         for ((w1, f1), (l1, c1, n1)), ((w2, f2), (l2, c2, n2)) in itertools.combinations(entries.items(), 2):
-            if w1 == w2 or (w1 in _GREYS and w2 in _GREYS):
-                continue
-            if l1 == l2 and w1[0] == w2[0] and w1[0] in ("class", "tier"):
+            if not _must_differ(w1, l1, w2, l2):
                 continue
             d = _look_apart(f1, f2)
             if d < _LOOK_APART:
